@@ -1,0 +1,171 @@
+//! Normalising identifiers before they are hashed, so that the same person matches however a
+//! CRM, an export or a leaked file happens to write them. The leak matcher must use exactly
+//! these functions: a hash only matches a hash of the same normal form.
+
+use std::str::FromStr;
+
+use deunicode::deunicode;
+
+/// Which identifier a keyed hash was made from; the tag separates the hash domains so that an
+/// email can never match a phone number with the same bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IdentifierKind {
+    /// The email address, lower-cased.
+    EmailStrict,
+    /// The email address with sub-addressing and provider-specific dots removed.
+    EmailCanonical,
+    /// The phone number in E.164.
+    Phone,
+    /// Name key and postcode.
+    NamePostcode,
+    /// Name key and date of birth.
+    NameDateOfBirth,
+}
+
+impl IdentifierKind {
+    /// Every kind, in matching order (strongest first).
+    pub const ALL: [IdentifierKind; 5] = [
+        IdentifierKind::EmailStrict,
+        IdentifierKind::EmailCanonical,
+        IdentifierKind::Phone,
+        IdentifierKind::NamePostcode,
+        IdentifierKind::NameDateOfBirth,
+    ];
+
+    /// The domain-separation tag mixed into the keyed hash.
+    pub fn tag(self) -> u8 {
+        match self {
+            IdentifierKind::EmailStrict => 1,
+            IdentifierKind::EmailCanonical => 2,
+            IdentifierKind::Phone => 3,
+            IdentifierKind::NamePostcode => 4,
+            IdentifierKind::NameDateOfBirth => 5,
+        }
+    }
+
+    /// Stable name, for reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentifierKind::EmailStrict => "email",
+            IdentifierKind::EmailCanonical => "email_canonical",
+            IdentifierKind::Phone => "phone",
+            IdentifierKind::NamePostcode => "name_postcode",
+            IdentifierKind::NameDateOfBirth => "name_date_of_birth",
+        }
+    }
+}
+
+/// An email address trimmed and lower-cased, or `None` when it is not an address.
+pub fn normalise_email(text: &str) -> Option<String> {
+    let lowered = text.trim().to_lowercase();
+    let (local, domain) = lowered.rsplit_once('@')?;
+    if local.is_empty() || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+        return None;
+    }
+    email_address::EmailAddress::from_str(&lowered).ok()?;
+    Some(lowered)
+}
+
+/// The canonical form of a normalised email: `+tag` sub-addresses dropped, and for Gmail the dots
+/// of the local part dropped and `googlemail.com` read as `gmail.com`.
+pub fn canonical_email(normalised: &str) -> String {
+    let Some((local, domain)) = normalised.rsplit_once('@') else {
+        return normalised.to_owned();
+    };
+    let base = local.split('+').next().unwrap_or(local);
+    match domain {
+        "gmail.com" | "googlemail.com" => format!("{}@gmail.com", base.replace('.', "")),
+        _ => format!("{base}@{domain}"),
+    }
+}
+
+/// A phone number in E.164 (`+447700900123`), read with `region` (ISO 3166 alpha-2, e.g. `GB`)
+/// for national numbers; `None` when it is not a valid number.
+pub fn normalise_phone(text: &str, region: &str) -> Option<String> {
+    let trimmed = text.trim();
+    if trimmed.len() < 5 || trimmed.len() > 32 {
+        return None;
+    }
+    let country = phonenumber::country::Id::from_str(region).ok();
+    let number = phonenumber::parse(country, trimmed).ok()?;
+    if !phonenumber::is_valid(&number) {
+        return None;
+    }
+    Some(number.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+/// Whether `region` is a region the phone library knows (ISO 3166 alpha-2).
+pub fn is_phone_region(region: &str) -> bool {
+    phonenumber::country::Id::from_str(region).is_ok()
+}
+
+/// A postcode upper-cased without spaces (`SW1A 1AA` → `SW1A1AA`), or `None` when it is not
+/// 2 to 10 letters and digits.
+pub fn normalise_postcode(text: &str) -> Option<String> {
+    let folded: String = text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+    let valid = (2..=10).contains(&folded.len()) && folded.chars().all(|c| c.is_ascii_alphanumeric());
+    valid.then_some(folded)
+}
+
+/// The name key: the first word of the given name and the last word of the family name,
+/// transliterated to ASCII and lower-cased (`José María`, `García Lorca` → `jose|lorca`).
+/// A full name gives its first and last words. `None` when either part is missing.
+pub fn name_key(first: &str, last: &str) -> Option<String> {
+    let first_word = fold_words(first).into_iter().next()?;
+    let last_word = fold_words(last).into_iter().last()?;
+    Some(format!("{first_word}|{last_word}"))
+}
+
+/// The name key of a full name (`Dr Mary Ann Smith` keeps `mary|smith` only when titles are
+/// absent; custody does not guess titles, so exports should give names in separate columns).
+pub fn full_name_key(full: &str) -> Option<String> {
+    let words = fold_words(full);
+    if words.len() < 2 {
+        return None;
+    }
+    Some(format!("{}|{}", words.first()?, words.last()?))
+}
+
+fn fold_words(text: &str) -> Vec<String> {
+    deunicode(text)
+        .to_lowercase()
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .map(|word| word.chars().filter(char::is_ascii_alphanumeric).collect::<String>())
+        .filter(|word| !word.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        assert_eq!(normalise_email("  Alex.Smith+news@Example.ORG "), Some("alex.smith+news@example.org".into()));
+        assert_eq!(normalise_email("not an email"), None);
+        assert_eq!(normalise_email("a@b"), None);
+        assert_eq!(canonical_email("alex.smith+news@example.org"), "alex.smith@example.org");
+        assert_eq!(canonical_email("a.b.c+x@googlemail.com"), "abc@gmail.com");
+    }
+
+    #[test]
+    fn phones_become_e164() {
+        assert_eq!(normalise_phone("07912 345678", "GB"), Some("+447912345678".into()));
+        // Ofcom's drama mobile range is refused by the phone metadata; its geographic drama
+        // ranges (used by the demo) parse as valid.
+        assert_eq!(normalise_phone("07700 900123", "GB"), None);
+        assert_eq!(normalise_phone("+44 (0)20 7946 0123", "GB"), Some("+442079460123".into()));
+        assert_eq!(normalise_phone("0113 496 0000", "GB"), Some("+441134960000".into()));
+        assert_eq!(normalise_phone("12345", "GB"), None);
+        assert_eq!(normalise_phone("call me", "GB"), None);
+    }
+
+    #[test]
+    fn names_and_postcodes() {
+        assert_eq!(name_key("José María", "García Lorca"), Some("jose|lorca".into()));
+        assert_eq!(name_key("  ", "Smith"), None);
+        assert_eq!(full_name_key("Mary Ann O'Brien"), Some("mary|obrien".into()));
+        assert_eq!(normalise_postcode("sw1a 1aa"), Some("SW1A1AA".into()));
+        assert_eq!(normalise_postcode("!!"), None);
+    }
+}

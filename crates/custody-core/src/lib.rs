@@ -1,0 +1,29 @@
+//! The domain of custody: people, suppliers, shares, data categories, instants, and the set
+//! algebra that answers "who and what did this supplier hold at that moment".
+//!
+//! **Architecture invariant**: this crate does no IO and never reads the wall clock; every
+//! function that depends on time takes the instant as an argument.
+
+mod category;
+mod error;
+mod identity;
+mod instant;
+mod ledger;
+mod person;
+mod settings;
+mod supplier;
+
+pub use category::{CategoryKey, CategorySet, taxonomy_keys};
+pub use error::{Error, Result};
+pub use identity::{
+    IdentifierKind, canonical_email, full_name_key, is_phone_region, name_key, normalise_email, normalise_phone,
+    normalise_postcode,
+};
+pub use instant::{Day, Instant, TimeZoneName, parse_day, parse_instant};
+pub use ledger::{
+    FeedAudience, FeedWindow, Holdings, ShareKind, ShareMeta, ShareState, holdings_from_sets, share_state_at,
+};
+pub use person::{PersonCategory, PersonId, PersonRef, PersonStatus};
+pub use roaring::RoaringBitmap as PersonSet;
+pub use settings::{DpoContact, Settings};
+pub use supplier::{SupplierName, SupplierRole};

@@ -1,0 +1,107 @@
+//! The organisation's settings, as kept in the data directory's `settings.toml`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::category::CategoryKey;
+use crate::error::{Error, Result};
+use crate::identity::{is_phone_region, normalise_email};
+use crate::instant::TimeZoneName;
+use crate::person::PersonCategory;
+
+/// How to reach the data protection officer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DpoContact {
+    /// Name or role, e.g. "Data Protection Officer".
+    pub name: String,
+    /// Email address people may write to.
+    pub email: String,
+}
+
+/// The organisation's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// The organisation's name, as people know it.
+    pub organisation: String,
+    /// IANA time zone in which instants are shown and local times are read.
+    pub time_zone: String,
+    /// Region for reading national phone numbers (ISO 3166 alpha-2).
+    pub phone_region: String,
+    /// The supervisory authority reports go to.
+    pub regulator: String,
+    /// Domain under which canary addresses are made; mail to it should reach the DPO.
+    pub canary_domain: String,
+    /// The DPO's contact.
+    pub dpo: DpoContact,
+    /// Person categories whose very membership reveals a special category of data (Art. 9),
+    /// e.g. `member = ["user.demographic.political_opinion"]` for a political party.
+    #[serde(default)]
+    pub special_categories: BTreeMap<String, Vec<String>>,
+}
+
+impl Settings {
+    /// Settings for a new organisation, to be edited.
+    pub fn new(organisation: &str) -> Self {
+        Settings {
+            organisation: organisation.to_owned(),
+            time_zone: "Europe/London".to_owned(),
+            phone_region: "GB".to_owned(),
+            regulator: "Information Commissioner's Office (ICO)".to_owned(),
+            canary_domain: "canary.example.org".to_owned(),
+            dpo: DpoContact { name: "Data Protection Officer".to_owned(), email: "dpo@example.org".to_owned() },
+            special_categories: BTreeMap::new(),
+        }
+    }
+
+    /// Checks every field; the first bad one is named.
+    pub fn validate(&self) -> Result<()> {
+        self.zone()?;
+        if !is_phone_region(&self.phone_region) {
+            return Err(Error::invalid("phone_region", &self.phone_region, "an ISO 3166 region such as GB"));
+        }
+        if normalise_email(&format!("canary@{}", self.canary_domain)).is_none() {
+            return Err(Error::invalid("canary_domain", &self.canary_domain, "a domain name such as canary.example.org"));
+        }
+        if normalise_email(&self.dpo.email).is_none() {
+            return Err(Error::invalid("dpo.email", &self.dpo.email, "an email address"));
+        }
+        self.special_category_map()?;
+        Ok(())
+    }
+
+    /// The time zone.
+    pub fn zone(&self) -> Result<TimeZoneName> {
+        TimeZoneName::parse(&self.time_zone)
+    }
+
+    /// The special categories each person category reveals.
+    pub fn special_category_map(&self) -> Result<BTreeMap<PersonCategory, Vec<CategoryKey>>> {
+        self.special_categories
+            .iter()
+            .map(|(person, keys)| {
+                let category = PersonCategory::parse_loose(person)?;
+                let keys = keys.iter().map(|key| CategoryKey::parse(key)).collect::<Result<Vec<_>>>()?;
+                Ok((category, keys))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate_and_bad_values_are_named() {
+        let mut settings = Settings::new("Example Party");
+        settings.validate().unwrap();
+        settings.time_zone = "Europe/Lundon".into();
+        assert!(settings.validate().unwrap_err().to_string().contains("time zone"));
+        settings.time_zone = "Europe/London".into();
+        settings.special_categories.insert("member".into(), vec!["user.demographic.politics".into()]);
+        assert!(settings.validate().unwrap_err().to_string().contains("data category"));
+    }
+}

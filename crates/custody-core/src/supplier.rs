@@ -1,0 +1,68 @@
+//! Suppliers: the processors and sub-processors that receive the organisation's data.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// A supplier's name, unique in the organisation (compared without regard to case).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct SupplierName(String);
+
+impl SupplierName {
+    /// Longest name accepted, in characters.
+    pub const LENGTH_CHARS_MAX: usize = 120;
+
+    /// A name is 1 to 120 printable characters, trimmed.
+    pub fn parse(text: &str) -> Result<Self> {
+        let trimmed = text.trim();
+        if trimmed.is_empty()
+            || trimmed.chars().count() > Self::LENGTH_CHARS_MAX
+            || trimmed.chars().any(char::is_control)
+        {
+            return Err(Error::invalid("supplier name", text, "1 to 120 printable characters"));
+        }
+        Ok(SupplierName(trimmed.to_owned()))
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SupplierName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a supplier is to the organisation (UK/EU GDPR Art. 28).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SupplierRole {
+    /// Processes data on the organisation's behalf under a contract (Art. 28(3)).
+    Processor,
+    /// Engaged by a processor, with the organisation's authorisation (Art. 28(2), 28(4)).
+    SubProcessor,
+}
+
+impl SupplierRole {
+    /// Stable text form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SupplierRole::Processor => "processor",
+            SupplierRole::SubProcessor => "sub-processor",
+        }
+    }
+
+    /// Parses the stable text form.
+    pub fn parse(text: &str) -> Result<Self> {
+        match text {
+            "processor" => Ok(SupplierRole::Processor),
+            "sub-processor" => Ok(SupplierRole::SubProcessor),
+            _ => Err(Error::invalid("supplier role", text, "processor or sub-processor")),
+        }
+    }
+}
