@@ -1,1 +1,295 @@
-//! placeholder
+//! Keys outside the database. One 256-bit master key lives in the data directory's key file
+//! (mode 0600, made by `custody init`) or in the `CUSTODY_KEY` environment variable; from it
+//! BLAKE3 derives one key per purpose, so that no key is used for two things:
+//!
+//! - contact details are sealed with XChaCha20-Poly1305 under the contact key, each with a
+//!   random 192-bit nonce (large enough that random nonces never collide in practice);
+//! - identifiers (email, phone, name and postcode, name and date of birth) are hashed with keyed
+//!   BLAKE3 under the identifier key, so a stolen database allows no dictionary attack;
+//! - audit entries are chained with keyed BLAKE3 under the audit key, so an edit cannot be
+//!   covered up by recomputing the chain without the key.
+//!
+//! **Architecture invariant**: no key, and nothing from which a key can be derived, is ever
+//! written to the database. Only a key check value (a derived hash) is stored there, to refuse a
+//! wrong key before it seals anything.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use chacha20poly1305::XChaCha20Poly1305;
+use chacha20poly1305::aead::{Aead, KeyInit};
+
+/// Name of the key file inside a data directory.
+pub const KEY_FILE_NAME: &str = "custody.key";
+/// Environment variable that may hold the master key (64 hex digits) instead of the key file.
+pub const KEY_ENV: &str = "CUSTODY_KEY";
+
+const NONCE_BYTES: usize = 24;
+const TAG_BYTES: usize = 16;
+/// Bytes of an identifier hash: 128 bits leave no practical chance of two identifiers colliding.
+pub const IDENTIFIER_HASH_BYTES: usize = 16;
+
+/// What can go wrong with keys and sealed data.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Neither the key file nor the environment variable holds a key.
+    #[error("no key: {path} does not exist and {KEY_ENV} is not set")]
+    NoKey {
+        /// Where the key file was looked for.
+        path: String,
+    },
+    /// The key text is not 64 hex digits.
+    #[error("the key in {0} is not 64 hexadecimal digits")]
+    BadKey(String),
+    /// The key file is readable by others than its owner.
+    #[error("{0} can be read by other users; run `chmod 600` on it")]
+    KeyFileTooOpen(String),
+    /// A key file exists already.
+    #[error("{0} exists already; custody never overwrites a key")]
+    KeyExists(String),
+    /// Reading or writing the key file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The operating system gave no randomness.
+    #[error("no randomness from the operating system: {0}")]
+    Random(String),
+    /// Sealed data did not open: wrong key or damaged data.
+    #[error("sealed data does not open with this key (wrong key, or damaged data)")]
+    Unseal,
+}
+
+/// Result with the vault error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The derived keys of one master key.
+pub struct Vault {
+    cipher: XChaCha20Poly1305,
+    identifier_key: [u8; 32],
+    audit_key: [u8; 32],
+    check_value: String,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material, even in debug output.
+        f.debug_struct("Vault").field("check_value", &self.check_value).finish_non_exhaustive()
+    }
+}
+
+impl Vault {
+    /// Derives the purpose keys from a master key.
+    pub fn from_master(master: &[u8; 32]) -> Self {
+        let contact_key = blake3::derive_key("custody 2026-11 contact sealing v1", master);
+        let identifier_key = blake3::derive_key("custody 2026-11 identifier hashing v1", master);
+        let audit_key = blake3::derive_key("custody 2026-11 audit chain v1", master);
+        let check = blake3::derive_key("custody 2026-11 key check v1", master);
+        Vault {
+            cipher: XChaCha20Poly1305::new(&contact_key.into()),
+            identifier_key,
+            audit_key,
+            check_value: hex(check.get(..8).unwrap_or(&check)),
+        }
+    }
+
+    /// Loads the master key from `CUSTODY_KEY`, else from the key file in `dir`.
+    pub fn load(dir: &Path) -> Result<Self> {
+        if let Ok(text) = std::env::var(KEY_ENV) {
+            return Ok(Vault::from_master(&parse_key(&text, KEY_ENV)?));
+        }
+        let path = dir.join(KEY_FILE_NAME);
+        let shown = path.display().to_string();
+        if !path.exists() {
+            return Err(Error::NoKey { path: shown });
+        }
+        check_permissions(&path)?;
+        let text = fs::read_to_string(&path).map_err(|source| Error::Io { path: shown.clone(), source })?;
+        Ok(Vault::from_master(&parse_key(&text, &shown)?))
+    }
+
+    /// Makes a new random master key in `dir` (mode 0600), unless `CUSTODY_KEY` is set; never
+    /// overwrites a key file.
+    pub fn create(dir: &Path) -> Result<Self> {
+        if let Ok(text) = std::env::var(KEY_ENV) {
+            return Ok(Vault::from_master(&parse_key(&text, KEY_ENV)?));
+        }
+        let path = dir.join(KEY_FILE_NAME);
+        let shown = path.display().to_string();
+        let mut master = [0u8; 32];
+        getrandom::fill(&mut master).map_err(|error| Error::Random(error.to_string()))?;
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::AlreadyExists => Error::KeyExists(shown.clone()),
+            _ => Error::Io { path: shown.clone(), source },
+        })?;
+        writeln!(file, "{}", hex(&master))
+            .and_then(|()| file.sync_all())
+            .map_err(|source| Error::Io { path: shown, source })?;
+        Ok(Vault::from_master(&master))
+    }
+
+    /// A short derived value that identifies the key without revealing it; the store keeps it
+    /// to refuse a different key.
+    pub fn check_value(&self) -> &str {
+        &self.check_value
+    }
+
+    /// A sealer for one thread; it draws nonces from the operating system in blocks.
+    pub fn sealer(&self) -> Sealer<'_> {
+        Sealer { vault: self, pool: [0; NONCE_POOL_BYTES], used: NONCE_POOL_BYTES }
+    }
+
+    /// Opens data sealed by [`Sealer::seal`].
+    pub fn open(&self, sealed: &[u8]) -> Result<Vec<u8>> {
+        if sealed.len() < NONCE_BYTES + TAG_BYTES {
+            return Err(Error::Unseal);
+        }
+        let (nonce, ciphertext) = sealed.split_at(NONCE_BYTES);
+        let nonce: [u8; NONCE_BYTES] = nonce.try_into().map_err(|_| Error::Unseal)?;
+        self.cipher.decrypt(&nonce.into(), ciphertext).map_err(|_| Error::Unseal)
+    }
+
+    /// The keyed hash of a normalised identifier, separated by the identifier kind's tag.
+    pub fn identifier_hash(&self, tag: u8, normalised: &str) -> [u8; IDENTIFIER_HASH_BYTES] {
+        let mut hasher = blake3::Hasher::new_keyed(&self.identifier_key);
+        hasher.update(&[tag]);
+        hasher.update(normalised.as_bytes());
+        let mut out = [0u8; IDENTIFIER_HASH_BYTES];
+        hasher.finalize_xof().fill(&mut out);
+        out
+    }
+
+    /// The keyed chain hash of an audit entry: MAC(previous hash ‖ entry bytes).
+    pub fn audit_mac(&self, previous: &[u8], entry: &[u8]) -> [u8; 32] {
+        let mut hasher = blake3::Hasher::new_keyed(&self.audit_key);
+        hasher.update(&(previous.len() as u64).to_le_bytes());
+        hasher.update(previous);
+        hasher.update(entry);
+        *hasher.finalize().as_bytes()
+    }
+}
+
+const NONCE_POOL_BYTES: usize = NONCE_BYTES * 256;
+
+/// Seals contact details; one per thread, because it keeps a pool of random nonce bytes.
+pub struct Sealer<'vault> {
+    vault: &'vault Vault,
+    pool: [u8; NONCE_POOL_BYTES],
+    used: usize,
+}
+
+impl Sealer<'_> {
+    /// Seals `plaintext` as nonce ‖ ciphertext ‖ tag.
+    pub fn seal(&mut self, plaintext: &[u8]) -> Result<Vec<u8>> {
+        if self.used + NONCE_BYTES > NONCE_POOL_BYTES {
+            getrandom::fill(&mut self.pool).map_err(|error| Error::Random(error.to_string()))?;
+            self.used = 0;
+        }
+        let mut nonce = [0u8; NONCE_BYTES];
+        if let Some(bytes) = self.pool.get(self.used..self.used + NONCE_BYTES) {
+            nonce.copy_from_slice(bytes);
+        }
+        self.used += NONCE_BYTES;
+        let ciphertext = self.vault.cipher.encrypt(&nonce.into(), plaintext).map_err(|_| Error::Unseal)?;
+        let mut sealed = Vec::with_capacity(NONCE_BYTES + ciphertext.len());
+        sealed.extend_from_slice(&nonce);
+        sealed.extend_from_slice(&ciphertext);
+        Ok(sealed)
+    }
+}
+
+fn parse_key(text: &str, source: &str) -> Result<[u8; 32]> {
+    let digits = text.trim();
+    if digits.len() != 64 {
+        return Err(Error::BadKey(source.to_owned()));
+    }
+    let mut key = [0u8; 32];
+    for (index, byte) in key.iter_mut().enumerate() {
+        let pair = digits.get(index * 2..index * 2 + 2).ok_or_else(|| Error::BadKey(source.to_owned()))?;
+        *byte = u8::from_str_radix(pair, 16).map_err(|_| Error::BadKey(source.to_owned()))?;
+    }
+    Ok(key)
+}
+
+#[cfg(unix)]
+fn check_permissions(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let shown = path.display().to_string();
+    let mode = fs::metadata(path).map_err(|source| Error::Io { path: shown.clone(), source })?.permissions().mode();
+    if mode & 0o077 != 0 {
+        return Err(Error::KeyFileTooOpen(shown));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_permissions(_path: &Path) -> Result<()> {
+    Ok(())
+}
+
+/// Lower-case hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, byte| {
+        let _ = write!(out, "{byte:02x}");
+        out
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_contacts_open_only_with_the_same_key() {
+        let vault = Vault::from_master(&[7; 32]);
+        let mut sealer = vault.sealer();
+        let first = sealer.seal(b"alex@example.org").unwrap();
+        let second = sealer.seal(b"alex@example.org").unwrap();
+        assert_ne!(first, second, "each seal has its own nonce");
+        assert_eq!(vault.open(&first).unwrap(), b"alex@example.org");
+        let other = Vault::from_master(&[8; 32]);
+        assert!(other.open(&first).is_err());
+        let mut damaged = first.clone();
+        damaged[30] ^= 1;
+        assert!(vault.open(&damaged).is_err());
+    }
+
+    #[test]
+    fn identifier_hashes_depend_on_key_and_kind() {
+        let vault = Vault::from_master(&[7; 32]);
+        let other = Vault::from_master(&[8; 32]);
+        let email = vault.identifier_hash(1, "alex@example.org");
+        assert_eq!(email, vault.identifier_hash(1, "alex@example.org"));
+        assert_ne!(email, vault.identifier_hash(2, "alex@example.org"));
+        assert_ne!(email, other.identifier_hash(1, "alex@example.org"));
+    }
+
+    #[test]
+    fn key_file_is_private_and_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let made = Vault::create(dir.path()).unwrap();
+        let loaded = Vault::load(dir.path()).unwrap();
+        assert_eq!(made.check_value(), loaded.check_value());
+        assert!(matches!(Vault::create(dir.path()), Err(Error::KeyExists(_))));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let path = dir.path().join(KEY_FILE_NAME);
+            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+            assert!(matches!(Vault::load(dir.path()), Err(Error::KeyFileTooOpen(_))));
+        }
+    }
+}

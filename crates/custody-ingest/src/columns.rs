@@ -1,0 +1,145 @@
+//! The columns of a file sent to a supplier: each one placed on a fideslang data category
+//! (automatically where the header is obvious, by `--map` otherwise), and the columns that can
+//! link a row to a person. A column that cannot be placed is an error that names it: custody
+//! never drops a column silently, because an unrecorded column is an unrecorded disclosure.
+
+use custody_core::{CategoryKey, CategorySet};
+
+use crate::error::{Error, Result};
+use crate::people::{PersonField, column_name, fold_header};
+
+/// One column of a share file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareColumn {
+    /// Position in the row.
+    pub index: usize,
+    /// Header as written.
+    pub header: String,
+    /// Data category sent in it; `None` when the user declared it holds no personal data.
+    pub category: Option<CategoryKey>,
+    /// The identifier it can link a row to a person by.
+    pub link: Option<PersonField>,
+}
+
+/// The placed columns of a share file.
+#[derive(Debug, Clone, Default)]
+pub struct ShareColumns {
+    /// Every column, in file order.
+    pub columns: Vec<ShareColumn>,
+}
+
+impl ShareColumns {
+    /// The data categories sent.
+    pub fn categories(&self) -> CategorySet {
+        self.columns.iter().filter_map(|column| column.category).collect()
+    }
+
+    /// The column that links by `field`, if any.
+    pub fn link(&self, field: PersonField) -> Option<usize> {
+        self.columns.iter().find(|column| column.link == Some(field)).map(|column| column.index)
+    }
+}
+
+/// The data category an obvious header names.
+pub fn category_for_header(header: &str) -> Option<CategoryKey> {
+    let key = match fold_header(header).as_str() {
+        "ref" | "reference" | "id" | "memberid" | "membernumber" | "membershipnumber" | "memberno" | "contactid"
+        | "supporterid" | "donorid" | "personid" | "urn" => "user.unique_id",
+        "firstname" | "forename" | "givenname" | "first" => "user.name.first",
+        "lastname" | "surname" | "familyname" | "last" => "user.name.last",
+        "name" | "fullname" | "title" | "salutation" => "user.name",
+        "email" | "emailaddress" | "mail" => "user.contact.email",
+        "phone" | "phonenumber" | "mobile" | "mobilenumber" | "telephone" | "tel" | "mobilephone" | "landline" => {
+            "user.contact.phone_number"
+        }
+        "address" | "address1" | "address2" | "address3" | "addressline1" | "addressline2" | "addressline3"
+        | "street" | "streetaddress" | "house" | "housenumber" => "user.contact.address.street",
+        "town" | "city" | "towncity" | "posttown" => "user.contact.address.city",
+        "county" | "state" | "region" => "user.contact.address.state",
+        "postcode" | "zip" | "zipcode" | "postalcode" => "user.contact.address.postal_code",
+        "country" | "countrycode" => "user.contact.address.country",
+        "dob" | "dateofbirth" | "birthdate" | "birthday" => "user.demographic.date_of_birth",
+        "age" | "agerange" | "ageband" => "user.demographic.age_range",
+        "gender" | "sex" => "user.demographic.gender",
+        "language" => "user.demographic.language",
+        "bankaccount" | "accountnumber" | "sortcode" | "iban" | "bic" | "accountname" => "user.financial.bank_account",
+        "cardnumber" | "card" | "pan" | "cardexpiry" => "user.financial.credit_card",
+        "amount" | "donation" | "donationamount" | "giftamount" | "giftaid" | "lastdonation" => "user.financial",
+        "ninumber" | "nationalinsurancenumber" | "nino" => "user.government_id.national_identification_number",
+        "employer" | "workplace" => "user.workplace",
+        "jobtitle" | "occupation" => "user.job_title",
+        "ipaddress" | "ip" => "user.device.ip_address",
+        "branch" | "constituency" | "ward" | "localparty" => "user.location.imprecise",
+        _ => return None,
+    };
+    CategoryKey::parse(key).ok()
+}
+
+/// Places every column: `--map 'Header=key'` (or `Header=none` for a column with no personal
+/// data) first, then obvious headers; any other column is an error naming it.
+pub fn map_share_columns(file: &str, headers: &[String], maps: &[(String, String)]) -> Result<ShareColumns> {
+    for (header, _) in maps {
+        if !headers.iter().any(|candidate| candidate == header) {
+            return Err(Error::at(file, Some(1), None, format!("--map names the column {header:?}, which the header row does not have")));
+        }
+    }
+    let mut columns = ShareColumns::default();
+    for (index, header) in headers.iter().enumerate() {
+        let category = match maps.iter().find(|(candidate, _)| candidate == header) {
+            Some((_, key)) if key.trim() == "none" => None,
+            Some((_, key)) => Some(CategoryKey::parse(key).map_err(|error| {
+                Error::at(file, Some(1), Some(column_name(index, header)), error.to_string())
+            })?),
+            None => Some(category_for_header(header).ok_or_else(|| {
+                Error::at(file, Some(1), Some(column_name(index, header)), format!(
+                    "custody cannot tell which data category this column holds; \
+                     expected --map '{header}=KEY' with a fideslang key such as user.contact.email, \
+                     or --map '{header}=none' if it holds no personal data"
+                ))
+            })?),
+        };
+        let link = PersonField::from_header(header).filter(|field| {
+            matches!(
+                field,
+                PersonField::Ref
+                    | PersonField::Email
+                    | PersonField::Phone
+                    | PersonField::FirstName
+                    | PersonField::LastName
+                    | PersonField::FullName
+                    | PersonField::Postcode
+                    | PersonField::DateOfBirth
+            )
+        });
+        columns.columns.push(ShareColumn { index, header: header.clone(), category, link });
+    }
+    Ok(columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(names: &[&str]) -> Vec<String> {
+        names.iter().map(|name| (*name).to_owned()).collect()
+    }
+
+    #[test]
+    fn obvious_columns_are_placed() {
+        let columns = map_share_columns("out.csv", &headers(&["Member No", "Email", "Post code", "Sort Code"]), &[]).unwrap();
+        let keys: Vec<&str> = columns.categories().into_iter().map(CategoryKey::as_str).collect();
+        assert_eq!(keys, ["user.contact.address.postal_code", "user.contact.email", "user.financial.bank_account", "user.unique_id"]);
+        assert_eq!(columns.link(PersonField::Ref), Some(0));
+        assert_eq!(columns.link(PersonField::Email), Some(1));
+    }
+
+    #[test]
+    fn an_unplaceable_column_is_named() {
+        let error = map_share_columns("out.csv", &headers(&["id", "Segment"]), &[]).unwrap_err().to_string();
+        assert!(error.contains("column 2 (\"Segment\")") && error.contains("--map 'Segment=KEY'"), "{error}");
+        let mapped = map_share_columns("out.csv", &headers(&["id", "Segment"]), &[("Segment".into(), "none".into())]).unwrap();
+        assert_eq!(mapped.categories().len(), 1);
+        let wrong = map_share_columns("out.csv", &headers(&["id", "Segment"]), &[("Segment".into(), "user.bogus".into())]);
+        assert!(wrong.unwrap_err().to_string().contains("data category"));
+    }
+}

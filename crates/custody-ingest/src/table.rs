@@ -1,0 +1,330 @@
+//! A delimited text file read row by row: encoding (UTF-8 with or without BOM, or
+//! Windows-1252) and delimiter (comma, semicolon, tab, pipe) are detected from the first block,
+//! every line is held to a length limit, and the file's SHA-256 is computed as it streams.
+
+use std::fs::File;
+use std::io::{self, Chain, Cursor, Read};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// Bytes read to detect encoding and delimiter.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// Limits and choices for reading a table.
+#[derive(Debug, Clone, Copy)]
+pub struct TableOptions {
+    /// Longest line accepted, in bytes.
+    pub line_bytes_max: usize,
+}
+
+impl Default for TableOptions {
+    fn default() -> Self {
+        TableOptions { line_bytes_max: 1024 * 1024 }
+    }
+}
+
+/// A table being read; see the module documentation.
+pub struct Table {
+    file: String,
+    reader: csv::Reader<Decode<LineLimit<Chain<Cursor<Vec<u8>>, Hashing<File>>>>>,
+    headers: Vec<String>,
+    encoding: &'static str,
+    delimiter: u8,
+}
+
+impl Table {
+    /// Opens `path` and reads its header row. `shown` is the name used in messages.
+    pub fn open(path: &Path, options: TableOptions) -> Result<Self> {
+        let shown = path.display().to_string();
+        let io_error = |source| Error::Io { file: shown.clone(), source };
+        let file = File::open(path).map_err(io_error)?;
+        let mut hashing = Hashing { inner: file, hasher: Sha256::new() };
+        let mut prefix = Vec::with_capacity(SNIFF_BYTES);
+        (&mut hashing).take(SNIFF_BYTES as u64).read_to_end(&mut prefix).map_err(io_error)?;
+        if let Some(position) = prefix.iter().position(|byte| *byte == 0) {
+            return Err(Error::at(
+                &shown,
+                Some(line_of(&prefix, position)),
+                None,
+                "this is not a text file (it contains NUL bytes); expected CSV or TSV text",
+            ));
+        }
+        let windows_1252 = !looks_like_utf8(&prefix);
+        if prefix.starts_with(b"\xEF\xBB\xBF") {
+            prefix.drain(..3);
+        }
+        let delimiter = sniff_delimiter(&prefix);
+        let source = LineLimit { inner: Cursor::new(prefix).chain(hashing), run: 0, line: 1, limit: options.line_bytes_max };
+        let decode = Decode { inner: source, decoder: windows_1252.then(|| encoding_rs::WINDOWS_1252.new_decoder()), pending: Vec::new(), start: 0, done: false };
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .flexible(true)
+            .has_headers(true)
+            .from_reader(decode);
+        let headers = reader
+            .headers()
+            .map_err(|error| csv_error(&shown, error))?
+            .iter()
+            .map(|header| header.trim().to_owned())
+            .collect::<Vec<_>>();
+        if headers.iter().all(String::is_empty) {
+            return Err(Error::at(&shown, Some(1), None, "the file is empty; expected a header row naming its columns"));
+        }
+        let encoding = if windows_1252 { "windows-1252" } else { "utf-8" };
+        Ok(Table { file: shown, reader, headers, encoding, delimiter })
+    }
+
+    /// The file as named in messages.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The header row, trimmed.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// The detected encoding.
+    pub fn encoding(&self) -> &'static str {
+        self.encoding
+    }
+
+    /// The detected delimiter.
+    pub fn delimiter(&self) -> char {
+        char::from(self.delimiter)
+    }
+
+    /// Reads the next row into `record`; returns its 1-based line, or `None` at the end. A row
+    /// with a different number of fields from the header is an error naming the line.
+    pub fn next_row(&mut self, record: &mut csv::StringRecord) -> Result<Option<u64>> {
+        loop {
+            if !self.reader.read_record(record).map_err(|error| csv_error(&self.file, error))? {
+                return Ok(None);
+            }
+            let line = record.position().map_or(0, csv::Position::line);
+            if record.len() == 1 && record.get(0).is_some_and(|field| field.trim().is_empty()) {
+                continue;
+            }
+            if record.len() != self.headers.len() {
+                return Err(Error::at(
+                    &self.file,
+                    Some(line),
+                    None,
+                    format!("found {} fields; expected {} as in the header row", record.len(), self.headers.len()),
+                ));
+            }
+            return Ok(Some(line));
+        }
+    }
+
+    /// Reads whatever is left and returns the SHA-256 of the whole file.
+    pub fn finish(self) -> Result<[u8; 32]> {
+        let file = self.file;
+        let mut decode = self.reader.into_inner();
+        io::copy(&mut decode, &mut io::sink()).map_err(|source| Error::Io { file: file.clone(), source })?;
+        let (_, hashing) = decode.inner.inner.into_inner();
+        let mut hashing = hashing;
+        io::copy(&mut hashing, &mut io::sink()).map_err(|source| Error::Io { file, source })?;
+        Ok(hashing.hasher.finalize().into())
+    }
+}
+
+fn csv_error(file: &str, error: csv::Error) -> Error {
+    let line = error.position().map(csv::Position::line);
+    match error.into_kind() {
+        csv::ErrorKind::Io(source) if source.kind() == io::ErrorKind::InvalidData => {
+            Error::at(file, line, None, source.to_string())
+        }
+        csv::ErrorKind::Io(source) => Error::Io { file: file.to_owned(), source },
+        csv::ErrorKind::Utf8 { pos, err } => Error::at(
+            file,
+            pos.map(|position| position.line()).or(line),
+            Some(format!("{}", err.field() + 1)),
+            "the text is not valid UTF-8 here; expected one encoding for the whole file (UTF-8 or Windows-1252)",
+        ),
+        other => Error::at(file, line, None, format!("{other:?}")),
+    }
+}
+
+/// Whether a block is UTF-8, allowing a character cut at the end of the block.
+fn looks_like_utf8(block: &[u8]) -> bool {
+    match std::str::from_utf8(block) {
+        Ok(_) => true,
+        Err(error) => error.error_len().is_none() && block.len() - error.valid_up_to() < 4,
+    }
+}
+
+fn line_of(block: &[u8], position: usize) -> u64 {
+    block.iter().take(position).filter(|byte| **byte == b'\n').count() as u64 + 1
+}
+
+/// The delimiter that occurs most on the first line outside quotes (comma when none does).
+fn sniff_delimiter(block: &[u8]) -> u8 {
+    let mut counts = [0usize; 4];
+    let candidates = [b',', b';', b'\t', b'|'];
+    let mut quoted = false;
+    for byte in block {
+        match byte {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => break,
+            _ if !quoted => {
+                if let Some(index) = candidates.iter().position(|candidate| candidate == byte) {
+                    if let Some(count) = counts.get_mut(index) {
+                        *count += 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let best = counts.iter().enumerate().max_by_key(|(index, count)| (**count, usize::MAX - index));
+    match best {
+        Some((index, count)) if *count > 0 => candidates.get(index).copied().unwrap_or(b','),
+        _ => b',',
+    }
+}
+
+/// Computes the SHA-256 of everything read through it.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let count = self.inner.read(buffer)?;
+        self.hasher.update(buffer.get(..count).unwrap_or_default());
+        Ok(count)
+    }
+}
+
+/// Refuses a line longer than the limit before it is buffered.
+struct LineLimit<R> {
+    inner: R,
+    run: usize,
+    line: u64,
+    limit: usize,
+}
+
+impl<R: Read> Read for LineLimit<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let count = self.inner.read(buffer)?;
+        for byte in buffer.get(..count).unwrap_or_default() {
+            if *byte == b'\n' {
+                self.run = 0;
+                self.line += 1;
+            } else {
+                self.run += 1;
+                if self.run > self.limit {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("line {} is longer than {} bytes, the longest line accepted", self.line, self.limit),
+                    ));
+                }
+            }
+        }
+        Ok(count)
+    }
+}
+
+/// Passes UTF-8 through, or transcodes Windows-1252 to UTF-8.
+struct Decode<R> {
+    inner: R,
+    decoder: Option<encoding_rs::Decoder>,
+    pending: Vec<u8>,
+    start: usize,
+    done: bool,
+}
+
+impl<R: Read> Read for Decode<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let Some(decoder) = self.decoder.as_mut() else {
+            return self.inner.read(buffer);
+        };
+        while self.start >= self.pending.len() {
+            if self.done {
+                return Ok(0);
+            }
+            let mut raw = [0u8; 16 * 1024];
+            let count = self.inner.read(&mut raw)?;
+            let last = count == 0;
+            self.pending.clear();
+            self.start = 0;
+            self.pending.resize(decoder.max_utf8_buffer_length(count).unwrap_or(count * 3 + 16), 0);
+            let (_, _, written, _) = decoder.decode_to_utf8(raw.get(..count).unwrap_or_default(), &mut self.pending, last);
+            self.pending.truncate(written);
+            self.done = last;
+        }
+        let available = self.pending.get(self.start..).unwrap_or_default();
+        let count = available.len().min(buffer.len());
+        if let (Some(target), Some(source)) = (buffer.get_mut(..count), available.get(..count)) {
+            target.copy_from_slice(source);
+        }
+        self.start += count;
+        Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(bytes: &[u8]) -> Result<(Table, tempfile::NamedTempFile)> {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        io::Write::write_all(&mut file, bytes).unwrap();
+        Table::open(file.path(), TableOptions { line_bytes_max: 200 }).map(|table| (table, file))
+    }
+
+    fn rows(table: &mut Table) -> Vec<Vec<String>> {
+        let mut record = csv::StringRecord::new();
+        let mut out = Vec::new();
+        while table.next_row(&mut record).unwrap().is_some() {
+            out.push(record.iter().map(str::to_owned).collect());
+        }
+        out
+    }
+
+    #[test]
+    fn reads_utf8_with_bom_and_semicolons() {
+        let (mut table, _file) = table("\u{feff}id;name\r\n1;Zoë\r\n".as_bytes()).unwrap();
+        assert_eq!(table.headers(), ["id", "name"]);
+        assert_eq!(table.delimiter(), ';');
+        assert_eq!(rows(&mut table), vec![vec!["1".to_owned(), "Zoë".to_owned()]]);
+    }
+
+    #[test]
+    fn reads_windows_1252_and_tabs() {
+        let (mut table, _file) = table(b"id\tname\n1\tZo\xEB\n").unwrap();
+        assert_eq!(table.encoding(), "windows-1252");
+        assert_eq!(rows(&mut table), vec![vec!["1".to_owned(), "Zoë".to_owned()]]);
+    }
+
+    #[test]
+    fn hashes_the_whole_file() {
+        let bytes = b"id,name\n1,a\n2,b\n";
+        let (mut table, _file) = table(bytes).unwrap();
+        let _ = rows(&mut table);
+        let digest: [u8; 32] = Sha256::digest(bytes).into();
+        assert_eq!(table.finish().unwrap(), digest);
+    }
+
+    #[test]
+    fn refuses_binary_long_lines_and_ragged_rows() {
+        let binary = table(b"id,name\n\x00\x01\x02").err().unwrap();
+        assert!(binary.to_string().contains("not a text file"), "{binary}");
+        // The reader buffers ahead, so the long line may be refused when the header is read.
+        let mut record = csv::StringRecord::new();
+        let error = match table(format!("id,name\n1,{}\n", "x".repeat(300)).as_bytes()) {
+            Ok((mut long, _file)) => long.next_row(&mut record).unwrap_err().to_string(),
+            Err(error) => error.to_string(),
+        };
+        assert!(error.contains("line 2 is longer than 200 bytes"), "{error}");
+        let (mut ragged, _file) = table(b"id,name\n1,a\n2,b,c\n").unwrap();
+        assert!(ragged.next_row(&mut record).unwrap().is_some());
+        let error = ragged.next_row(&mut record).unwrap_err().to_string();
+        assert!(error.contains("line 3") && error.contains("found 3 fields; expected 2"), "{error}");
+    }
+}
