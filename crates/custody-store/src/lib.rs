@@ -1,1 +1,102 @@
-//! placeholder
+//! The `Store` API of custody and its SQLite implementation.
+//!
+//! **API boundary**: everything custody keeps goes through the [`Store`] trait. Callers never
+//! see SQL, and the trait assumes nothing SQLite-specific (instants are Unix seconds, person sets
+//! are serialised Roaring bitmaps cut into 65,536-id chunks, bulk writes take iterators inside
+//! one transaction), so a PostgreSQL backend can implement the same trait.
+//!
+//! **Architecture invariant**: every method that changes state takes an [`AuditDraft`] and
+//! appends it to the hash-chained audit log in the same transaction as the change.
+
+mod error;
+pub mod sqlite;
+mod types;
+
+pub use error::{Error, Result};
+pub use sqlite::SqliteStore;
+pub use types::*;
+
+use custody_core::{FeedWindow, Instant, PersonCategory, PersonId, PersonSet};
+
+/// Signs audit entries: the chain hash of an entry given the previous entry's hash.
+pub trait AuditSigner {
+    /// MAC(previous hash ‖ canonical entry bytes).
+    fn chain_hash(&self, previous: &[u8], entry: &[u8]) -> [u8; 32];
+}
+
+/// A source of new people that may fail part-way (a bad row): the store then rolls back.
+pub type PersonRows<'a> = &'a mut dyn Iterator<Item = std::result::Result<NewPerson, BoxError>>;
+
+/// Any error from a caller's iterator.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Where custody keeps its ledger.
+pub trait Store {
+    /// Records the key check value on first use, and refuses a different key afterwards.
+    fn check_key(&mut self, check_value: &str) -> Result<()>;
+
+    /// Inserts or updates (by reference) every person the iterator yields, all or nothing.
+    fn import_people(
+        &mut self,
+        rows: PersonRows<'_>,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<ImportCounts>;
+    /// A person by the organisation's reference.
+    fn person_by_ref(&self, reference: &str) -> Result<Option<PersonRecord>>;
+    /// A person by internal id.
+    fn person(&self, id: PersonId) -> Result<Option<PersonRecord>>;
+    /// The internal id of a reference (for linking share rows; cached statement).
+    fn person_id_by_ref(&self, reference: &str) -> Result<Option<PersonId>>;
+    /// People whose identifier of `kind` has this keyed hash.
+    fn people_by_identifier(&self, kind: custody_core::IdentifierKind, hash: &[u8]) -> Result<Vec<PersonId>>;
+    /// The references of a set of people, in id order.
+    fn references(&self, people: &PersonSet) -> Result<Vec<String>>;
+    /// Counts of people per category and status (canaries excluded).
+    fn people_counts(&self) -> Result<Vec<(PersonCategory, custody_core::PersonStatus, u64)>>;
+
+    /// Registers a supplier; a taken name is an error.
+    fn add_supplier(&mut self, supplier: NewSupplier, audit: AuditDraft, signer: &dyn AuditSigner) -> Result<i64>;
+    /// Every supplier, by name.
+    fn suppliers(&self) -> Result<Vec<Supplier>>;
+    /// A supplier by name (any case).
+    fn supplier_by_name(&self, name: &str) -> Result<Option<Supplier>>;
+
+    /// Records a share with its person set and any canaries (added to the set), all at once.
+    fn record_share(
+        &mut self,
+        share: NewShare,
+        people: &PersonSet,
+        canaries: Vec<NewPerson>,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<RecordedShare>;
+    /// Records a supplier's deletion confirmation for a share.
+    fn confirm_deletion(
+        &mut self,
+        share: i64,
+        confirmed_at: Instant,
+        backups_until: Option<Instant>,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()>;
+    /// Shares, optionally of some suppliers only, in id order.
+    fn shares(&self, suppliers: Option<&[i64]>) -> Result<Vec<ShareRecord>>;
+    /// One share.
+    fn share(&self, id: i64) -> Result<Option<ShareRecord>>;
+    /// The exact people of an export share (canaries included).
+    fn share_people(&self, id: i64) -> Result<PersonSet>;
+    /// The people a standing feed covered in a window (canaries never).
+    fn feed_people(&self, audience: &[PersonCategory], window: FeedWindow) -> Result<PersonSet>;
+    /// The export shares whose person set contains `person`.
+    fn export_shares_of(&self, person: PersonId) -> Result<Vec<i64>>;
+    /// Every canary.
+    fn canaries(&self) -> Result<PersonSet>;
+
+    /// Appends an entry for an action that changed nothing else in the store.
+    fn append_audit(&mut self, audit: AuditDraft, signer: &dyn AuditSigner) -> Result<AuditEntry>;
+    /// Every audit entry, oldest first, handed to `visit` one at a time.
+    fn audit_entries(&self, visit: &mut dyn FnMut(AuditEntry) -> Result<()>) -> Result<()>;
+    /// The newest audit entry.
+    fn audit_head(&self) -> Result<Option<AuditEntry>>;
+}

@@ -1,0 +1,69 @@
+//! The hash-chained audit log: each entry's hash is the signer's MAC over the previous hash and
+//! the entry's canonical bytes, so an edited, inserted or removed entry breaks the chain.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::AuditSigner;
+use crate::error::Result;
+use crate::types::{AuditDraft, AuditEntry};
+
+/// Appends an entry inside the caller's transaction.
+pub(super) fn append(connection: &Connection, draft: AuditDraft, signer: &dyn AuditSigner) -> Result<AuditEntry> {
+    let previous: Option<(i64, Vec<u8>)> = connection
+        .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    let (seq, prev) = match previous {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, Vec::new()),
+    };
+    let details = draft.details.to_string();
+    let at = draft.at.unix_seconds();
+    let bytes = AuditEntry::canonical_bytes(seq, at, &draft.actor, &draft.action, &draft.subject, &details);
+    let hash = signer.chain_hash(&prev, &bytes);
+    connection.execute(
+        "INSERT INTO audit (seq, at, actor, action, subject, details, prev, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![seq, at, draft.actor, draft.action, draft.subject, details, prev, hash.as_slice()],
+    )?;
+    Ok(AuditEntry {
+        seq,
+        at,
+        actor: draft.actor,
+        action: draft.action,
+        subject: draft.subject,
+        details,
+        prev: hex(&prev),
+        hash: hex(&hash),
+    })
+}
+
+fn entry(row: &Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: row.get(0)?,
+        at: row.get(1)?,
+        actor: row.get(2)?,
+        action: row.get(3)?,
+        subject: row.get(4)?,
+        details: row.get(5)?,
+        prev: hex(&row.get::<_, Vec<u8>>(6)?),
+        hash: hex(&row.get::<_, Vec<u8>>(7)?),
+    })
+}
+
+const COLUMNS: &str = "SELECT seq, at, actor, action, subject, details, prev, hash FROM audit";
+
+pub(super) fn each(connection: &Connection, visit: &mut dyn FnMut(AuditEntry) -> Result<()>) -> Result<()> {
+    let mut statement = connection.prepare(&format!("{COLUMNS} ORDER BY seq"))?;
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        visit(entry(row)?)?;
+    }
+    Ok(())
+}
+
+pub(super) fn head(connection: &Connection) -> Result<Option<AuditEntry>> {
+    Ok(connection.query_row(&format!("{COLUMNS} ORDER BY seq DESC LIMIT 1"), [], entry).optional()?)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}

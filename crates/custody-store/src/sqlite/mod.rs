@@ -1,0 +1,216 @@
+//! The SQLite implementation of [`Store`]: one file in the data directory, in WAL mode.
+
+mod audit;
+mod people;
+mod shares;
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use custody_core::{FeedWindow, IdentifierKind, Instant, PersonCategory, PersonId, PersonSet, PersonStatus};
+
+use crate::error::{Error, Result};
+use crate::types::*;
+use crate::{AuditSigner, PersonRows, Store};
+
+const SCHEMA_VERSION: &str = "1";
+const SCHEMA: &str = include_str!("schema.sql");
+const INDEXES: &str = include_str!("indexes.sql");
+
+/// Name of the database file inside a data directory.
+pub const DATABASE_FILE_NAME: &str = "custody.db";
+
+/// The SQLite store.
+pub struct SqliteStore {
+    connection: Connection,
+}
+
+impl SqliteStore {
+    /// Opens (creating when `create`) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path, create: bool) -> Result<Self> {
+        use rusqlite::OpenFlags;
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let connection = Connection::open_with_flags(path, flags)?;
+        // WAL lets readers (the web desk) work while a writer imports; NORMAL synchronous is
+        // durable at each checkpoint and safe against corruption in WAL mode. A 256 MiB page
+        // cache keeps the lookup indexes of a large import in memory.
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
+        connection.pragma_update(None, "foreign_keys", "ON")?;
+        connection.pragma_update(None, "cache_size", -262_144)?;
+        connection.pragma_update(None, "temp_store", "MEMORY")?;
+        connection.busy_timeout(std::time::Duration::from_secs(10))?;
+        let mut store = SqliteStore { connection };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let has_meta: bool = self.connection.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+            [],
+            |row| row.get::<_, i64>(0).map(|count| count > 0),
+        )?;
+        if !has_meta {
+            let transaction = self.connection.transaction()?;
+            transaction.execute_batch(SCHEMA)?;
+            transaction.execute_batch(INDEXES)?;
+            transaction.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION])?;
+            transaction.commit()?;
+            return Ok(());
+        }
+        let version: Option<String> = self
+            .connection
+            .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |row| row.get(0))
+            .optional()?;
+        match version.as_deref() {
+            Some(SCHEMA_VERSION) => Ok(()),
+            other => Err(Error::Incompatible(format!(
+                "the database has schema version {other:?}; this custody knows version {SCHEMA_VERSION}"
+            ))),
+        }
+    }
+}
+
+impl Store for SqliteStore {
+    fn check_key(&mut self, check_value: &str) -> Result<()> {
+        let stored: Option<String> = self
+            .connection
+            .query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |row| row.get(0))
+            .optional()?;
+        match stored {
+            Some(value) if value == check_value => Ok(()),
+            Some(_) => Err(Error::Incompatible(
+                "this key does not belong to this database (its key check differs); \
+                 use the key file made by `custody init` for this directory"
+                    .to_owned(),
+            )),
+            None => {
+                self.connection.execute("INSERT INTO meta (key, value) VALUES ('key_check', ?1)", [check_value])?;
+                Ok(())
+            }
+        }
+    }
+
+    fn import_people(&mut self, rows: PersonRows<'_>, audit: AuditDraft, signer: &dyn AuditSigner) -> Result<ImportCounts> {
+        people::import(&mut self.connection, rows, audit, signer)
+    }
+
+    fn person_by_ref(&self, reference: &str) -> Result<Option<PersonRecord>> {
+        people::by_column(&self.connection, "ref", &reference)
+    }
+
+    fn person(&self, id: PersonId) -> Result<Option<PersonRecord>> {
+        people::by_column(&self.connection, "id", &id)
+    }
+
+    fn person_id_by_ref(&self, reference: &str) -> Result<Option<PersonId>> {
+        let mut statement = self.connection.prepare_cached("SELECT id FROM people WHERE ref = ?1")?;
+        Ok(statement.query_row([reference], |row| row.get(0)).optional()?)
+    }
+
+    fn people_by_identifier(&self, kind: IdentifierKind, hash: &[u8]) -> Result<Vec<PersonId>> {
+        people::by_identifier(&self.connection, kind, hash)
+    }
+
+    fn references(&self, set: &PersonSet) -> Result<Vec<String>> {
+        people::references(&self.connection, set)
+    }
+
+    fn people_counts(&self) -> Result<Vec<(PersonCategory, PersonStatus, u64)>> {
+        people::counts(&self.connection)
+    }
+
+    fn add_supplier(&mut self, supplier: NewSupplier, audit: AuditDraft, signer: &dyn AuditSigner) -> Result<i64> {
+        shares::add_supplier(&mut self.connection, supplier, audit, signer)
+    }
+
+    fn suppliers(&self) -> Result<Vec<Supplier>> {
+        shares::suppliers(&self.connection, None)
+    }
+
+    fn supplier_by_name(&self, name: &str) -> Result<Option<Supplier>> {
+        Ok(shares::suppliers(&self.connection, Some(name))?.into_iter().next())
+    }
+
+    fn record_share(
+        &mut self,
+        share: NewShare,
+        set: &PersonSet,
+        canaries: Vec<NewPerson>,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<RecordedShare> {
+        shares::record(&mut self.connection, share, set, canaries, audit, signer)
+    }
+
+    fn confirm_deletion(
+        &mut self,
+        share: i64,
+        confirmed_at: Instant,
+        backups_until: Option<Instant>,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()> {
+        let transaction = self.connection.transaction()?;
+        let changed = transaction.execute(
+            "UPDATE shares SET deleted_at = ?2, backups_until = ?3 WHERE id = ?1",
+            params![share, confirmed_at.unix_seconds(), backups_until.map(Instant::unix_seconds)],
+        )?;
+        if changed == 0 {
+            return Err(Error::NotFound(format!("there is no share {share}")));
+        }
+        audit::append(&transaction, audit, signer)?;
+        transaction.commit()?;
+        Ok(())
+    }
+
+    fn shares(&self, suppliers: Option<&[i64]>) -> Result<Vec<ShareRecord>> {
+        shares::list(&self.connection, suppliers, None)
+    }
+
+    fn share(&self, id: i64) -> Result<Option<ShareRecord>> {
+        Ok(shares::list(&self.connection, None, Some(id))?.into_iter().next())
+    }
+
+    fn share_people(&self, id: i64) -> Result<PersonSet> {
+        shares::people(&self.connection, id)
+    }
+
+    fn feed_people(&self, audience: &[PersonCategory], window: FeedWindow) -> Result<PersonSet> {
+        people::feed(&self.connection, audience, window)
+    }
+
+    fn export_shares_of(&self, person: PersonId) -> Result<Vec<i64>> {
+        shares::containing(&self.connection, person)
+    }
+
+    fn canaries(&self) -> Result<PersonSet> {
+        let mut statement = self.connection.prepare_cached("SELECT id FROM people WHERE canary_share IS NOT NULL")?;
+        let ids = statement.query_map([], |row| row.get::<_, u32>(0))?;
+        let mut set = PersonSet::new();
+        for id in ids {
+            set.insert(id?);
+        }
+        Ok(set)
+    }
+
+    fn append_audit(&mut self, draft: AuditDraft, signer: &dyn AuditSigner) -> Result<AuditEntry> {
+        let transaction = self.connection.transaction()?;
+        let entry = audit::append(&transaction, draft, signer)?;
+        transaction.commit()?;
+        Ok(entry)
+    }
+
+    fn audit_entries(&self, visit: &mut dyn FnMut(AuditEntry) -> Result<()>) -> Result<()> {
+        audit::each(&self.connection, visit)
+    }
+
+    fn audit_head(&self) -> Result<Option<AuditEntry>> {
+        audit::head(&self.connection)
+    }
+}

@@ -1,0 +1,86 @@
+-- custody ledger schema, version 1. Instants are Unix seconds (UTC); days are ISO dates.
+-- Identifier hashes are keyed BLAKE3 (16 bytes); contact details are sealed blobs.
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE imports (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL
+);
+
+CREATE TABLE people (
+    id INTEGER PRIMARY KEY,
+    ref TEXT NOT NULL UNIQUE,
+    category TEXT NOT NULL,
+    status TEXT NOT NULL,
+    joined_on TEXT,
+    left_on TEXT,
+    country TEXT,
+    contact BLOB,
+    canary_share INTEGER,
+    import_batch INTEGER NOT NULL,
+    h_email BLOB,
+    h_email_canonical BLOB,
+    h_phone BLOB,
+    h_name_postcode BLOB,
+    h_name_dob BLOB
+);
+
+CREATE TABLE suppliers (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    role TEXT NOT NULL,
+    parent INTEGER REFERENCES suppliers(id),
+    notice_hours INTEGER,
+    contract TEXT,
+    contact TEXT,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE shares (
+    id INTEGER PRIMARY KEY,
+    supplier INTEGER NOT NULL REFERENCES suppliers(id),
+    kind TEXT NOT NULL CHECK (kind IN ('export', 'feed')),
+    purpose TEXT NOT NULL,
+    shared_at INTEGER NOT NULL,
+    ends_at INTEGER,
+    retention_days INTEGER,
+    categories TEXT NOT NULL,
+    audience TEXT NOT NULL,
+    people_count INTEGER NOT NULL,
+    row_count INTEGER NOT NULL,
+    unmatched_count INTEGER NOT NULL,
+    unmatched_lines TEXT NOT NULL,
+    file_name TEXT,
+    file_sha256 TEXT,
+    columns TEXT NOT NULL,
+    canary_count INTEGER NOT NULL,
+    deleted_at INTEGER,
+    backups_until INTEGER,
+    recorded_at INTEGER NOT NULL
+);
+CREATE INDEX shares_supplier ON shares(supplier, shared_at);
+
+-- A share's person set, cut by the high 16 bits of the person id: one serialised Roaring
+-- bitmap per chunk. Holdings read a share's chunks; "who received this person" reads one chunk
+-- per share through the second index.
+CREATE TABLE share_chunks (
+    share INTEGER NOT NULL REFERENCES shares(id),
+    chunk INTEGER NOT NULL,
+    bits BLOB NOT NULL,
+    PRIMARY KEY (share, chunk)
+) WITHOUT ROWID;
+CREATE INDEX share_chunks_by_chunk ON share_chunks(chunk, share);
+
+CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    details TEXT NOT NULL,
+    prev BLOB NOT NULL,
+    hash BLOB NOT NULL
+);

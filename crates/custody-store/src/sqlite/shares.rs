@@ -1,0 +1,294 @@
+//! Suppliers and shares in SQLite. A share's person set is stored in chunks of 65,536 ids
+//! (`share_chunks`), so that holdings read whole sets and recipients read one chunk per share.
+
+use rusqlite::{Connection, Row, params};
+
+use custody_core::{
+    CategoryKey, CategorySet, FeedAudience, Instant, PersonCategory, PersonId, PersonSet, ShareKind, ShareMeta,
+    SupplierRole,
+};
+
+use super::audit;
+use crate::error::{Error, Result};
+use crate::types::{AuditDraft, NewPerson, NewShare, NewSupplier, RecordedShare, ShareRecord, Supplier};
+use crate::AuditSigner;
+
+pub(super) fn add_supplier(
+    connection: &mut Connection,
+    supplier: NewSupplier,
+    mut draft: AuditDraft,
+    signer: &dyn AuditSigner,
+) -> Result<i64> {
+    let transaction = connection.transaction()?;
+    let taken: bool = transaction.query_row(
+        "SELECT EXISTS (SELECT 1 FROM suppliers WHERE name = ?1)",
+        [&supplier.name],
+        |row| row.get(0),
+    )?;
+    if taken {
+        return Err(Error::Conflict(format!("a supplier named {:?} exists already", supplier.name)));
+    }
+    transaction.execute(
+        "INSERT INTO suppliers (name, role, parent, notice_hours, contract, contact, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            supplier.name,
+            supplier.role.as_str(),
+            supplier.parent,
+            supplier.notice_hours,
+            supplier.contract,
+            supplier.contact,
+            supplier.created_at.unix_seconds()
+        ],
+    )?;
+    let id = transaction.last_insert_rowid();
+    draft.subject = format!("supplier:{id}");
+    audit::append(&transaction, draft, signer)?;
+    transaction.commit()?;
+    Ok(id)
+}
+
+fn supplier(row: &Row<'_>) -> rusqlite::Result<Supplier> {
+    let role: String = row.get(2)?;
+    Ok(Supplier {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        role: SupplierRole::parse(&role).map_err(|error| conversion(error.to_string()))?,
+        parent: row.get(3)?,
+        notice_hours: row.get(4)?,
+        contract: row.get(5)?,
+        contact: row.get(6)?,
+        created_at: instant(row.get(7)?)?,
+    })
+}
+
+fn conversion(message: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, message.into())
+}
+
+fn instant(seconds: i64) -> rusqlite::Result<Instant> {
+    Instant::from_unix_seconds(seconds).map_err(|error| conversion(error.to_string()))
+}
+
+pub(super) fn suppliers(connection: &Connection, name: Option<&str>) -> Result<Vec<Supplier>> {
+    let base = "SELECT id, name, role, parent, notice_hours, contract, contact, created_at FROM suppliers";
+    let mut statement = match name {
+        Some(_) => connection.prepare_cached(&format!("{base} WHERE name = ?1"))?,
+        None => connection.prepare_cached(&format!("{base} ORDER BY name"))?,
+    };
+    let rows = match name {
+        Some(name) => statement.query_map([name], supplier)?.collect::<rusqlite::Result<Vec<_>>>()?,
+        None => statement.query_map([], supplier)?.collect::<rusqlite::Result<Vec<_>>>()?,
+    };
+    Ok(rows)
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Records a share, its canaries and its chunks in one transaction.
+pub(super) fn record(
+    connection: &mut Connection,
+    share: NewShare,
+    people: &PersonSet,
+    canaries: Vec<NewPerson>,
+    mut draft: AuditDraft,
+    signer: &dyn AuditSigner,
+) -> Result<RecordedShare> {
+    let transaction = connection.transaction()?;
+    let meta = &share.meta;
+    let (kind, audience) = match &meta.kind {
+        ShareKind::Export => ("export", Vec::new()),
+        ShareKind::Feed(FeedAudience { categories }) => ("feed", categories.iter().map(|c| c.as_str()).collect()),
+    };
+    let categories: Vec<&str> = meta.categories.iter().map(|key| key.as_str()).collect();
+    transaction.execute(
+        "INSERT INTO shares (supplier, kind, purpose, shared_at, ends_at, retention_days, categories, audience, \
+         people_count, row_count, unmatched_count, unmatched_lines, file_name, file_sha256, columns, canary_count, \
+         recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        params![
+            meta.supplier_id,
+            kind,
+            share.purpose,
+            meta.shared_at.unix_seconds(),
+            meta.ends_at.map(Instant::unix_seconds),
+            meta.retention_days,
+            json(&categories),
+            json(&audience),
+            share.row_count as i64,
+            share.unmatched_count as i64,
+            json(&share.unmatched_lines),
+            share.file_name,
+            share.file_sha256,
+            json(&share.columns),
+            canaries.len() as i64,
+            share.recorded_at.unix_seconds(),
+        ],
+    )?;
+    let id = transaction.last_insert_rowid();
+    let mut set = people.clone();
+    let mut canary_ids = Vec::with_capacity(canaries.len());
+    {
+        let mut insert = transaction.prepare(
+            "INSERT INTO people (ref, category, status, contact, canary_share, import_batch, h_email, \
+             h_email_canonical, h_phone, h_name_postcode, h_name_dob) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        for canary in &canaries {
+            let hash = |kind| canary.identifiers.iter().find(|(k, _)| *k == kind).map(|(_, h)| h.as_slice());
+            use custody_core::IdentifierKind as Kind;
+            insert.execute(params![
+                canary.reference,
+                canary.category.as_str(),
+                canary.status.as_str(),
+                canary.contact,
+                id,
+                hash(Kind::EmailStrict),
+                hash(Kind::EmailCanonical),
+                hash(Kind::Phone),
+                hash(Kind::NamePostcode),
+                hash(Kind::NameDateOfBirth),
+            ])?;
+            let canary_id = PersonId::try_from(transaction.last_insert_rowid())
+                .map_err(|_| Error::Corrupt("person ids have run past 2^32".to_owned()))?;
+            canary_ids.push(canary_id);
+            set.insert(canary_id);
+        }
+    }
+    write_chunks(&transaction, id, &set)?;
+    transaction.execute("UPDATE shares SET people_count = ?2 WHERE id = ?1", params![id, set.len() as i64])?;
+    draft.subject = format!("share:{id}");
+    if let serde_json::Value::Object(details) = &mut draft.details {
+        details.insert("people".into(), set.len().into());
+        details.insert("canaries".into(), canary_ids.len().into());
+    }
+    audit::append(&transaction, draft, signer)?;
+    transaction.commit()?;
+    Ok(RecordedShare { id, canaries: canary_ids })
+}
+
+const CHUNK_BITS: u32 = 16;
+
+fn write_chunks(connection: &Connection, share: i64, set: &PersonSet) -> Result<()> {
+    let (Some(min), Some(max)) = (set.min(), set.max()) else {
+        return Ok(());
+    };
+    let mut insert = connection.prepare("INSERT INTO share_chunks (share, chunk, bits) VALUES (?1, ?2, ?3)")?;
+    for chunk in (min >> CHUNK_BITS)..=(max >> CHUNK_BITS) {
+        let low = chunk << CHUNK_BITS;
+        let mut mask = PersonSet::new();
+        mask.insert_range(low..=low | 0xFFFF);
+        let part = set & &mask;
+        if part.is_empty() {
+            continue;
+        }
+        let mut bytes = Vec::with_capacity(part.serialized_size());
+        part.serialize_into(&mut bytes).map_err(|error| Error::Corrupt(error.to_string()))?;
+        insert.execute(params![share, chunk, bytes])?;
+    }
+    Ok(())
+}
+
+fn read_chunk(bytes: &[u8]) -> Result<PersonSet> {
+    PersonSet::deserialize_from(bytes).map_err(|error| Error::Corrupt(format!("a person set: {error}")))
+}
+
+pub(super) fn people(connection: &Connection, share: i64) -> Result<PersonSet> {
+    let mut statement = connection.prepare_cached("SELECT bits FROM share_chunks WHERE share = ?1 ORDER BY chunk")?;
+    let mut rows = statement.query([share])?;
+    let mut set = PersonSet::new();
+    while let Some(row) = rows.next()? {
+        let bytes = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
+        set |= read_chunk(bytes)?;
+    }
+    Ok(set)
+}
+
+pub(super) fn containing(connection: &Connection, person: PersonId) -> Result<Vec<i64>> {
+    let mut statement = connection.prepare_cached("SELECT share, bits FROM share_chunks WHERE chunk = ?1 ORDER BY share")?;
+    let mut rows = statement.query([person >> CHUNK_BITS])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let bytes = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+        if read_chunk(bytes)?.contains(person) {
+            out.push(row.get(0)?);
+        }
+    }
+    Ok(out)
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(text).map_err(|error| conversion(error.to_string()))
+}
+
+fn share(row: &Row<'_>) -> rusqlite::Result<ShareRecord> {
+    let kind: String = row.get(3)?;
+    let categories: Vec<String> = parse_json(&row.get::<_, String>(8)?)?;
+    let categories = categories
+        .iter()
+        .map(|key| CategoryKey::parse(key).map_err(|error| conversion(error.to_string())))
+        .collect::<rusqlite::Result<CategorySet>>()?;
+    let audience: Vec<String> = parse_json(&row.get::<_, String>(9)?)?;
+    let audience = audience
+        .iter()
+        .map(|text| PersonCategory::from_stable(text).map_err(|error| conversion(error.to_string())))
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let optional_instant = |index: usize| -> rusqlite::Result<Option<Instant>> {
+        row.get::<_, Option<i64>>(index)?.map(instant).transpose()
+    };
+    Ok(ShareRecord {
+        meta: ShareMeta {
+            id: row.get(0)?,
+            supplier_id: row.get(1)?,
+            kind: if kind == "feed" {
+                ShareKind::Feed(FeedAudience { categories: audience.clone() })
+            } else {
+                ShareKind::Export
+            },
+            shared_at: instant(row.get(5)?)?,
+            ends_at: optional_instant(6)?,
+            categories,
+            retention_days: row.get(7)?,
+            deleted_at: optional_instant(17)?,
+            backups_until: optional_instant(18)?,
+        },
+        supplier: row.get(2)?,
+        purpose: row.get(4)?,
+        audience,
+        people_count: row.get::<_, i64>(10)? as u64,
+        row_count: row.get::<_, i64>(11)? as u64,
+        unmatched_count: row.get::<_, i64>(12)? as u64,
+        unmatched_lines: parse_json(&row.get::<_, String>(13)?)?,
+        file_name: row.get(14)?,
+        file_sha256: row.get(15)?,
+        columns: parse_json(&row.get::<_, String>(16)?)?,
+        canary_count: row.get::<_, i64>(19)? as u64,
+        recorded_at: instant(row.get(20)?)?,
+    })
+}
+
+pub(super) fn list(connection: &Connection, suppliers: Option<&[i64]>, id: Option<i64>) -> Result<Vec<ShareRecord>> {
+    let base = "SELECT s.id, s.supplier, p.name, s.kind, s.purpose, s.shared_at, s.ends_at, s.retention_days, \
+                s.categories, s.audience, s.people_count, s.row_count, s.unmatched_count, s.unmatched_lines, \
+                s.file_name, s.file_sha256, s.columns, s.deleted_at, s.backups_until, s.canary_count, s.recorded_at \
+                FROM shares s JOIN suppliers p ON p.id = s.supplier";
+    let mut out = Vec::new();
+    match (suppliers, id) {
+        (_, Some(id)) => {
+            let mut statement = connection.prepare_cached(&format!("{base} WHERE s.id = ?1"))?;
+            out.extend(statement.query_map([id], share)?.collect::<rusqlite::Result<Vec<_>>>()?);
+        }
+        (Some(suppliers), None) => {
+            let mut statement = connection.prepare_cached(&format!("{base} WHERE s.supplier = ?1 ORDER BY s.id"))?;
+            for supplier in suppliers {
+                out.extend(statement.query_map([supplier], share)?.collect::<rusqlite::Result<Vec<_>>>()?);
+            }
+            out.sort_by_key(|record| record.meta.id);
+        }
+        (None, None) => {
+            let mut statement = connection.prepare_cached(&format!("{base} ORDER BY s.id"))?;
+            out.extend(statement.query_map([], share)?.collect::<rusqlite::Result<Vec<_>>>()?);
+        }
+    }
+    Ok(out)
+}

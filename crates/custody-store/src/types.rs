@@ -1,0 +1,207 @@
+//! Values that go into and come out of the store.
+
+use custody_core::{Day, IdentifierKind, Instant, PersonCategory, PersonId, PersonStatus, ShareMeta, SupplierRole};
+use serde::Serialize;
+
+/// A person to insert or update, already normalised, sealed and hashed.
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    /// Line of the source file (for error messages).
+    pub line: u64,
+    /// The organisation's reference.
+    pub reference: String,
+    /// Category.
+    pub category: PersonCategory,
+    /// Status.
+    pub status: PersonStatus,
+    /// Join date.
+    pub joined_on: Option<Day>,
+    /// Leaving date.
+    pub left_on: Option<Day>,
+    /// ISO 3166 alpha-2 country.
+    pub country: Option<String>,
+    /// Sealed contact details.
+    pub contact: Option<Vec<u8>>,
+    /// Keyed hashes of identifiers.
+    pub identifiers: Vec<(IdentifierKind, [u8; 16])>,
+}
+
+/// A person as stored.
+#[derive(Debug, Clone)]
+pub struct PersonRecord {
+    /// Internal id.
+    pub id: PersonId,
+    /// The organisation's reference.
+    pub reference: String,
+    /// Category.
+    pub category: PersonCategory,
+    /// Status.
+    pub status: PersonStatus,
+    /// Join date.
+    pub joined_on: Option<Day>,
+    /// Leaving date.
+    pub left_on: Option<Day>,
+    /// Country.
+    pub country: Option<String>,
+    /// Sealed contact details.
+    pub contact: Option<Vec<u8>>,
+    /// For a canary, the share it was planted in.
+    pub canary_share: Option<i64>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ImportCounts {
+    /// People new to custody.
+    pub inserted: u64,
+    /// People already known, updated in place.
+    pub updated: u64,
+}
+
+/// A supplier to register.
+#[derive(Debug, Clone)]
+pub struct NewSupplier {
+    /// Unique name.
+    pub name: String,
+    /// Processor or sub-processor.
+    pub role: SupplierRole,
+    /// For a sub-processor, the processor that engaged it.
+    pub parent: Option<i64>,
+    /// Hours the contract gives the supplier to tell us of a breach.
+    pub notice_hours: Option<u32>,
+    /// Contract reference.
+    pub contract: Option<String>,
+    /// The supplier's contact for data protection.
+    pub contact: Option<String>,
+    /// When it was registered.
+    pub created_at: Instant,
+}
+
+/// A registered supplier.
+#[derive(Debug, Clone)]
+pub struct Supplier {
+    /// Store id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: SupplierRole,
+    /// Parent processor.
+    pub parent: Option<i64>,
+    /// Contractual breach-notice window, hours.
+    pub notice_hours: Option<u32>,
+    /// Contract reference.
+    pub contract: Option<String>,
+    /// Contact.
+    pub contact: Option<String>,
+    /// Registered at.
+    pub created_at: Instant,
+}
+
+/// A share to record.
+#[derive(Debug, Clone)]
+pub struct NewShare {
+    /// The ledger facts (id and supplier filled by the caller; id is ignored).
+    pub meta: ShareMeta,
+    /// Why the data was sent.
+    pub purpose: String,
+    /// For a feed, the person categories it covers.
+    pub audience: Vec<PersonCategory>,
+    /// Data rows in the file.
+    pub row_count: u64,
+    /// Rows that linked to nobody.
+    pub unmatched_count: u64,
+    /// Lines of the first unmatched rows.
+    pub unmatched_lines: Vec<u64>,
+    /// The file's name.
+    pub file_name: Option<String>,
+    /// SHA-256 of the file actually sent (hex).
+    pub file_sha256: Option<String>,
+    /// Each column and the category it was placed on (`None`: declared to hold no personal data).
+    pub columns: Vec<(String, Option<String>)>,
+    /// When it was recorded.
+    pub recorded_at: Instant,
+}
+
+/// A share as stored.
+#[derive(Debug, Clone)]
+pub struct ShareRecord {
+    /// Ledger facts.
+    pub meta: ShareMeta,
+    /// Supplier name.
+    pub supplier: String,
+    /// Purpose.
+    pub purpose: String,
+    /// Feed audience.
+    pub audience: Vec<PersonCategory>,
+    /// People in the set (exports; canaries included).
+    pub people_count: u64,
+    /// Data rows.
+    pub row_count: u64,
+    /// Unlinked rows.
+    pub unmatched_count: u64,
+    /// Lines of the first unlinked rows.
+    pub unmatched_lines: Vec<u64>,
+    /// File name.
+    pub file_name: Option<String>,
+    /// SHA-256 of the file sent.
+    pub file_sha256: Option<String>,
+    /// Columns and their categories.
+    pub columns: Vec<(String, Option<String>)>,
+    /// Canaries planted.
+    pub canary_count: u64,
+    /// When it was recorded.
+    pub recorded_at: Instant,
+}
+
+/// What recording a share made.
+#[derive(Debug, Clone)]
+pub struct RecordedShare {
+    /// The new share's id.
+    pub id: i64,
+    /// Ids given to its canaries.
+    pub canaries: Vec<PersonId>,
+}
+
+/// An audit entry before it is chained.
+#[derive(Debug, Clone)]
+pub struct AuditDraft {
+    /// Who acted (`cli:USER`, later a web account).
+    pub actor: String,
+    /// What was done, e.g. `people.import`.
+    pub action: String,
+    /// What it was done to, e.g. `supplier:7`.
+    pub subject: String,
+    /// When.
+    pub at: Instant,
+    /// Facts of the action (never contact details).
+    pub details: serde_json::Value,
+}
+
+/// An entry of the audit log.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry {
+    /// Position in the chain, from 1.
+    pub seq: i64,
+    /// Unix seconds.
+    pub at: i64,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// To what.
+    pub subject: String,
+    /// Facts, as stored JSON text.
+    pub details: String,
+    /// Previous entry's hash (hex).
+    pub prev: String,
+    /// This entry's chain hash (hex).
+    pub hash: String,
+}
+
+impl AuditEntry {
+    /// The bytes the chain hash covers.
+    pub fn canonical_bytes(seq: i64, at: i64, actor: &str, action: &str, subject: &str, details: &str) -> Vec<u8> {
+        serde_json::to_vec(&(seq, at, actor, action, subject, details)).unwrap_or_default()
+    }
+}
