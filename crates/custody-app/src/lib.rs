@@ -1,1 +1,21 @@
-//! placeholder
+//! custody's use cases, shared by the CLI and (later) the web desk: opening a data directory,
+//! importing people, registering suppliers, recording shares with canaries, answering
+//! holdings and recipients, and keeping and verifying the audit chain.
+//!
+//! **Architecture invariant**: the wall clock is read only by [`clock::SystemClock`]; every use
+//! case takes `now` from the ledger's injectable clock.
+
+pub mod audit;
+mod canary;
+pub mod clock;
+pub mod demo;
+mod dir;
+mod error;
+pub mod holdings;
+pub mod people;
+pub mod person;
+pub mod shares;
+pub mod suppliers;
+
+pub use dir::{Ledger, init};
+pub use error::{Error, Result};

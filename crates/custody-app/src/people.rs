@@ -1,0 +1,214 @@
+//! Importing people from a CRM export: every row read, normalised, its contact details sealed
+//! and its identifiers hashed, and the whole file written in one transaction or not at all.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use custody_core::{IdentifierKind, PersonCategory, canonical_email};
+use custody_ingest::{PersonRow, Table, TableOptions, map_people_columns, parse_person_row};
+use custody_store::{BoxError, NewPerson, Store};
+use custody_vault::{Sealer, Vault};
+
+use crate::dir::Ledger;
+use crate::error::{Error, Result};
+
+/// What custody keeps, sealed, to contact a person: nothing more than a notice needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    /// Given name, to address the person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Family name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// Email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Phone in E.164.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+/// Choices for an import.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// `Header=field` pairs.
+    pub maps: Vec<(String, String)>,
+    /// Category for rows without one.
+    pub default_category: Option<PersonCategory>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    /// People new to custody.
+    pub inserted: u64,
+    /// People updated in place.
+    pub updated: u64,
+    /// Columns read past and not kept.
+    pub ignored_columns: Vec<String>,
+    /// Rows whose phone was not a valid number (kept without a phone).
+    pub phones_unusable: u64,
+    /// Their first lines.
+    pub phones_unusable_lines: Vec<u64>,
+    /// Detected encoding.
+    pub encoding: String,
+    /// Detected delimiter.
+    pub delimiter: String,
+}
+
+const LINES_REPORTED_MAX: usize = 20;
+
+/// The keyed hashes of a person's identifiers.
+pub fn identifier_hashes(
+    vault: &Vault,
+    email: Option<&str>,
+    phone: Option<&str>,
+    name_key: Option<&str>,
+    postcode: Option<&str>,
+    date_of_birth: Option<&str>,
+) -> Vec<(IdentifierKind, [u8; 16])> {
+    let mut out = Vec::with_capacity(5);
+    let mut add = |kind: IdentifierKind, value: &str| out.push((kind, vault.identifier_hash(kind.tag(), value)));
+    if let Some(email) = email {
+        add(IdentifierKind::EmailStrict, email);
+        add(IdentifierKind::EmailCanonical, &canonical_email(email));
+    }
+    if let Some(phone) = phone {
+        add(IdentifierKind::Phone, phone);
+    }
+    if let Some(name) = name_key {
+        if let Some(postcode) = postcode {
+            add(IdentifierKind::NamePostcode, &format!("{name}|{postcode}"));
+        }
+        if let Some(date) = date_of_birth {
+            add(IdentifierKind::NameDateOfBirth, &format!("{name}|{date}"));
+        }
+    }
+    out
+}
+
+pub(crate) fn seal_contact(sealer: &mut Sealer<'_>, contact: &Contact) -> Result<Option<Vec<u8>>> {
+    if *contact == Contact::default() {
+        return Ok(None);
+    }
+    let bytes = serde_json::to_vec(contact).map_err(|error| Error::Invalid(error.to_string()))?;
+    Ok(Some(sealer.seal(&bytes)?))
+}
+
+fn new_person(vault: &Vault, sealer: &mut Sealer<'_>, row: PersonRow) -> Result<NewPerson> {
+    let dob = row.date_of_birth.map(|day| day.to_iso());
+    let identifiers = identifier_hashes(
+        vault,
+        row.email.as_deref(),
+        row.phone.as_deref(),
+        row.name_key.as_deref(),
+        row.postcode.as_deref(),
+        dob.as_deref(),
+    );
+    let contact = Contact { first_name: row.first_name, last_name: row.last_name, email: row.email, phone: row.phone };
+    Ok(NewPerson {
+        line: row.line,
+        reference: row.reference.as_str().to_owned(),
+        category: row.category,
+        status: row.status,
+        joined_on: row.joined_on,
+        left_on: row.left_on,
+        country: row.country,
+        contact: seal_contact(sealer, &contact)?,
+        identifiers,
+    })
+}
+
+/// Imports or updates people from a CRM export; nothing is written unless every row is good.
+pub fn import_people(ledger: &mut Ledger, path: &Path, options: &ImportOptions) -> Result<ImportReport> {
+    let mut table = Table::open(path, TableOptions::default())?;
+    let file = table.file().to_owned();
+    let headers = table.headers().to_vec();
+    let columns = map_people_columns(&file, &headers, &options.maps)?;
+    let mut report = ImportReport {
+        ignored_columns: columns.ignored.clone(),
+        encoding: table.encoding().to_owned(),
+        delimiter: table.delimiter().to_string(),
+        ..ImportReport::default()
+    };
+    let region = ledger.settings.phone_region.clone();
+    let draft = ledger.draft(
+        "people.import",
+        "people",
+        serde_json::json!({ "file": file_name(path), "columns": headers.len(), "ignored_columns": columns.ignored }),
+    );
+    let vault = &ledger.vault;
+    let mut sealer = vault.sealer();
+    let mut record = csv::StringRecord::new();
+    let mut unusable = (0u64, Vec::new());
+    let mut rows = std::iter::from_fn(|| {
+        let row = (|| -> Result<Option<NewPerson>> {
+            let Some(line) = table.next_row(&mut record)? else {
+                return Ok(None);
+            };
+            let row = parse_person_row(&file, &headers, &columns, &record, line, options.default_category, &region)?;
+            if row.phone_unusable {
+                unusable.0 += 1;
+                if unusable.1.len() < LINES_REPORTED_MAX {
+                    unusable.1.push(line);
+                }
+            }
+            new_person(vault, &mut sealer, row).map(Some)
+        })();
+        row.map_err(|error| Box::new(error) as BoxError).transpose()
+    });
+    let signer = crate::dir::signer_for(vault);
+    let counts = ledger.store.import_people(&mut rows, draft, &signer).map_err(|error| match error {
+        custody_store::Error::DuplicateReference { reference, line } => duplicate(path, &file, &reference, line),
+        other => unbox(other),
+    })?;
+    drop(rows);
+    ledger.anchor_audit()?;
+    report.inserted = counts.inserted;
+    report.updated = counts.updated;
+    report.phones_unusable = unusable.0;
+    report.phones_unusable_lines = unusable.1;
+    Ok(report)
+}
+
+/// Turns an aborted store call back into the error that aborted it.
+pub(crate) fn unbox(error: custody_store::Error) -> Error {
+    match error {
+        custody_store::Error::Aborted(inner) => match inner.downcast::<Error>() {
+            Ok(error) => *error,
+            Err(other) => Error::Invalid(other.to_string()),
+        },
+        other => Error::Store(other),
+    }
+}
+
+/// A duplicate reference, with the line where it first appeared (found by reading again).
+fn duplicate(path: &Path, file: &str, reference: &str, line: u64) -> Error {
+    let first = Table::open(path, TableOptions::default()).ok().and_then(|mut table| {
+        let headers = table.headers().to_vec();
+        let columns = map_people_columns(file, &headers, &[]).ok();
+        let mut record = csv::StringRecord::new();
+        while let Ok(Some(at)) = table.next_row(&mut record) {
+            if at >= line {
+                break;
+            }
+            if record.iter().any(|field| field.trim() == reference) && columns.is_some() {
+                return Some(at);
+            }
+        }
+        None
+    });
+    let earlier = first.map_or_else(|| "an earlier line".to_owned(), |at| format!("line {at}"));
+    Error::Ingest(custody_ingest::Error::at(
+        file,
+        Some(line),
+        None,
+        format!("the reference {reference:?} appears again (first at {earlier}); expected each person once per file"),
+    ))
+}
+
+pub(crate) fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |name| name.to_string_lossy().into_owned())
+}

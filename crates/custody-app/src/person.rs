@@ -1,0 +1,107 @@
+//! A person as custody knows them, and their recipients: every supplier that received their
+//! data, which categories, when, under which share, and whether it confirmed deletion
+//! (UK/EU GDPR Art. 15(1)(c)).
+
+use serde::Serialize;
+
+use custody_core::{FeedWindow, Instant, ShareKind};
+use custody_store::{PersonRecord, Store};
+
+use crate::dir::Ledger;
+use crate::error::{Error, Result};
+
+/// One recipient of a person's data.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recipient {
+    /// Supplier name.
+    pub supplier: String,
+    /// Share id.
+    pub share: i64,
+    /// `export` or `feed`.
+    pub kind: &'static str,
+    /// When the data was sent (a feed: when syncing began).
+    pub shared_at: String,
+    /// Data categories.
+    pub categories: Vec<&'static str>,
+    /// Purpose.
+    pub purpose: String,
+    /// When the supplier confirmed deletion.
+    pub deleted_at: Option<String>,
+    /// Until when backups still hold it.
+    pub backups_until: Option<String>,
+}
+
+/// A person for output.
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonView {
+    /// The organisation's reference.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// Category.
+    pub category: &'static str,
+    /// Status.
+    pub status: &'static str,
+    /// Join date.
+    pub joined_on: Option<String>,
+    /// Leaving date.
+    pub left_on: Option<String>,
+    /// Country.
+    pub country: Option<String>,
+    /// Whether custody holds contact details (sealed) for a notice.
+    pub contact_held: bool,
+    /// For a canary, the share it was planted in.
+    pub canary_share: Option<i64>,
+    /// Every recipient, oldest first.
+    pub recipients: Vec<Recipient>,
+}
+
+/// A person by reference, with recipients as of `now`.
+pub fn show(ledger: &Ledger, reference: &str) -> Result<PersonView> {
+    let person = ledger
+        .store
+        .person_by_ref(reference.trim())?
+        .ok_or_else(|| Error::NotFound(format!("there is no person with the reference {reference:?}")))?;
+    let recipients = recipients(ledger, &person, ledger.now())?;
+    Ok(PersonView {
+        reference: person.reference,
+        category: person.category.as_str(),
+        status: person.status.as_str(),
+        joined_on: person.joined_on.map(|day| day.to_iso()),
+        left_on: person.left_on.map(|day| day.to_iso()),
+        country: person.country,
+        contact_held: person.contact.is_some(),
+        canary_share: person.canary_share,
+        recipients,
+    })
+}
+
+/// The recipients of a person's data up to `now`.
+pub fn recipients(ledger: &Ledger, person: &PersonRecord, now: Instant) -> Result<Vec<Recipient>> {
+    let exports = ledger.store.export_shares_of(person.id)?;
+    let mut out = Vec::new();
+    for share in ledger.store.shares(None)? {
+        let received = match &share.meta.kind {
+            ShareKind::Export => exports.contains(&share.meta.id),
+            ShareKind::Feed(audience) => {
+                person.canary_share.is_none()
+                    && audience.categories.contains(&person.category)
+                    && FeedWindow::of(&share.meta, now, &ledger.zone)
+                        .is_some_and(|window| window.includes(person.joined_on, person.left_on))
+            }
+        };
+        if !received {
+            continue;
+        }
+        out.push(Recipient {
+            supplier: share.supplier.clone(),
+            share: share.meta.id,
+            kind: if matches!(share.meta.kind, ShareKind::Feed(_)) { "feed" } else { "export" },
+            shared_at: share.meta.shared_at.to_rfc3339(),
+            categories: share.meta.categories.iter().map(|key| key.as_str()).collect(),
+            purpose: share.purpose.clone(),
+            deleted_at: share.meta.deleted_at.map(Instant::to_rfc3339),
+            backups_until: share.meta.backups_until.map(Instant::to_rfc3339),
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,137 @@
+//! Registering suppliers and walking the processor / sub-processor tree.
+
+use serde::Serialize;
+
+use custody_core::{SupplierName, SupplierRole, normalise_email};
+use custody_store::{NewSupplier, Store, Supplier};
+
+use crate::dir::{Ledger, signer_for};
+use crate::error::{Error, Result};
+
+/// A supplier to register, as the user gave it.
+#[derive(Debug, Clone)]
+pub struct SupplierInput {
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: SupplierRole,
+    /// Parent processor's name (sub-processors).
+    pub parent: Option<String>,
+    /// Contractual breach-notice window in hours.
+    pub notice_hours: Option<u32>,
+    /// Contract reference.
+    pub contract: Option<String>,
+    /// Contact email.
+    pub contact: Option<String>,
+}
+
+/// A supplier for output.
+#[derive(Debug, Clone, Serialize)]
+pub struct SupplierView {
+    /// Store id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: &'static str,
+    /// Parent's name.
+    pub parent: Option<String>,
+    /// Breach-notice window, hours.
+    pub notice_hours: Option<u32>,
+    /// Contract reference.
+    pub contract: Option<String>,
+    /// Contact.
+    pub contact: Option<String>,
+    /// Registered at (RFC 3339).
+    pub created_at: String,
+    /// Names of its sub-processors.
+    pub sub_processors: Vec<String>,
+    /// Shares recorded.
+    pub shares: usize,
+}
+
+/// Registers a supplier.
+pub fn add_supplier(ledger: &mut Ledger, input: SupplierInput) -> Result<i64> {
+    let name = SupplierName::parse(&input.name)?;
+    let parent = match (&input.parent, input.role) {
+        (Some(parent), _) => Some(find(ledger, parent)?.id),
+        (None, SupplierRole::SubProcessor) => {
+            return Err(Error::Invalid("a sub-processor needs --parent, the processor that engaged it".to_owned()));
+        }
+        (None, SupplierRole::Processor) => None,
+    };
+    if let Some(contact) = &input.contact {
+        normalise_email(contact).ok_or_else(|| Error::Invalid(format!("--contact {contact:?} is not an email address")))?;
+    }
+    let supplier = NewSupplier {
+        name: name.as_str().to_owned(),
+        role: input.role,
+        parent,
+        notice_hours: input.notice_hours,
+        contract: input.contract,
+        contact: input.contact,
+        created_at: ledger.now(),
+    };
+    let draft = ledger.draft(
+        "supplier.add",
+        "supplier",
+        serde_json::json!({ "name": supplier.name, "role": supplier.role.as_str(), "parent": parent,
+            "notice_hours": supplier.notice_hours, "contract": supplier.contract }),
+    );
+    let id = ledger.store.add_supplier(supplier, draft, &signer_for(&ledger.vault))?;
+    ledger.anchor_audit()?;
+    Ok(id)
+}
+
+/// A supplier by name, or a clear error.
+pub fn find(ledger: &Ledger, name: &str) -> Result<Supplier> {
+    ledger.store.supplier_by_name(name.trim())?.ok_or_else(|| {
+        Error::NotFound(format!("there is no supplier named {name:?}; `custody supplier list` shows them"))
+    })
+}
+
+/// The supplier and every sub-processor below it, ids in tree order.
+pub fn with_sub_processors(all: &[Supplier], root: i64) -> Vec<i64> {
+    let mut out = vec![root];
+    let mut index = 0;
+    while let Some(current) = out.get(index).copied() {
+        for child in all.iter().filter(|supplier| supplier.parent == Some(current)) {
+            if !out.contains(&child.id) {
+                out.push(child.id);
+            }
+        }
+        index += 1;
+    }
+    out
+}
+
+/// Every supplier for output.
+pub fn list(ledger: &Ledger) -> Result<Vec<SupplierView>> {
+    let all = ledger.store.suppliers()?;
+    let shares = ledger.store.shares(None)?;
+    Ok(all.iter().map(|supplier| view(supplier, &all, &shares)).collect())
+}
+
+/// One supplier for output.
+pub fn show(ledger: &Ledger, name: &str) -> Result<SupplierView> {
+    let supplier = find(ledger, name)?;
+    let all = ledger.store.suppliers()?;
+    let shares = ledger.store.shares(Some(&[supplier.id]))?;
+    Ok(view(&supplier, &all, &shares))
+}
+
+fn view(supplier: &Supplier, all: &[Supplier], shares: &[custody_store::ShareRecord]) -> SupplierView {
+    let name_of = |id: i64| all.iter().find(|candidate| candidate.id == id).map(|found| found.name.clone());
+    SupplierView {
+        id: supplier.id,
+        name: supplier.name.clone(),
+        role: supplier.role.as_str(),
+        parent: supplier.parent.and_then(name_of),
+        notice_hours: supplier.notice_hours,
+        contract: supplier.contract.clone(),
+        contact: supplier.contact.clone(),
+        created_at: supplier.created_at.to_rfc3339(),
+        sub_processors: all.iter().filter(|child| child.parent == Some(supplier.id)).map(|child| child.name.clone()).collect(),
+        shares: shares.iter().filter(|share| share.meta.supplier_id == supplier.id).count(),
+    }
+}
