@@ -1,1 +1,20 @@
-fn main() {}
+//! The `custody` binary: command-line definitions and glue. Domain logic lives in the library
+//! crates; this file parses arguments, opens the data directory, calls a use case and prints.
+
+mod cli;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let arguments = cli::Cli::parse();
+    match cli::run(arguments) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("custody: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,515 @@
+//! The command line: `custody --help` lists every command; each has `--help` of its own.
+//! Exit codes: 0 success, 1 failure (printed with its cause), 2 usage error (from clap).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use custody_app::clock::SystemClock;
+use custody_app::{Ledger, audit, demo, holdings, people, person, shares, suppliers};
+use custody_core::{CategoryKey, Instant, PersonCategory, Settings, SupplierRole, parse_instant};
+
+use crate::output;
+
+/// custody: the ledger of who received whose personal data, and the breach response.
+#[derive(Debug, Parser)]
+#[command(name = "custody", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Data directory (made by `custody init`).
+    #[arg(long, global = true, env = "CUSTODY_DIR", value_name = "DIR")]
+    dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a data directory: settings, key file and database.
+    Init {
+        /// The organisation's name.
+        #[arg(long, default_value = "Example Organisation")]
+        organisation: String,
+        /// IANA time zone.
+        #[arg(long, default_value = "Europe/London")]
+        time_zone: String,
+    },
+    /// Build a realistic demo organisation end to end, through the same code paths as a user.
+    Demo {
+        /// How many people (about 2 million by default).
+        #[arg(long, default_value_t = 2_000_000)]
+        people: u32,
+        /// Seed for the generated data.
+        #[arg(long, default_value_t = 2021)]
+        seed: u64,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// People: import a CRM export.
+    #[command(subcommand)]
+    People(PeopleCommand),
+    /// Suppliers: register, list, show.
+    #[command(subcommand)]
+    Supplier(SupplierCommand),
+    /// Shares: record an export sent, declare a standing feed, record a deletion, list.
+    #[command(subcommand)]
+    Share(ShareCommand),
+    /// Who and which data a supplier (with its sub-processors) held at an instant.
+    Holdings {
+        /// Supplier name.
+        #[arg(long)]
+        supplier: String,
+        /// The instant (RFC 3339, or local time in the organisation's zone).
+        #[arg(long)]
+        at: String,
+        /// List the people's references.
+        #[arg(long)]
+        people: bool,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A person: what custody holds and who received their data.
+    #[command(subcommand)]
+    Person(PersonCommand),
+    /// The audit log: verify the chain, export it.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PeopleCommand {
+    /// Import or update people from a CSV or TSV export (all rows or none).
+    Import {
+        /// The export file.
+        file: PathBuf,
+        /// Map a header to a field: 'Header=field' (ref, first_name, last_name, full_name, email,
+        /// phone, postcode, date_of_birth, country, category, status, joined_on, left_on).
+        #[arg(long = "map", value_name = "HEADER=FIELD")]
+        maps: Vec<String>,
+        /// Category of people without a category column.
+        #[arg(long)]
+        category: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Processor,
+    SubProcessor,
+}
+
+#[derive(Debug, Subcommand)]
+enum SupplierCommand {
+    /// Register a supplier.
+    Add {
+        /// Unique name.
+        name: String,
+        /// Processor, or sub-processor of --parent.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The processor that engaged this sub-processor.
+        #[arg(long)]
+        parent: Option<String>,
+        /// Hours the contract gives the supplier to report a breach to us.
+        #[arg(long)]
+        notice_hours: Option<u32>,
+        /// Contract reference.
+        #[arg(long)]
+        contract: Option<String>,
+        /// The supplier's data-protection contact (email).
+        #[arg(long)]
+        contact: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List suppliers.
+    List {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one supplier.
+    Show {
+        /// Name.
+        name: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ShareCommand {
+    /// Record an export actually sent to a supplier.
+    Record {
+        /// Supplier name.
+        #[arg(long)]
+        supplier: String,
+        /// Why the data was sent.
+        #[arg(long)]
+        purpose: String,
+        /// When it was sent (default: now).
+        #[arg(long)]
+        at: Option<String>,
+        /// Days the supplier may keep it.
+        #[arg(long)]
+        retention_days: Option<u32>,
+        /// Place a column on a data category: 'Header=user.contact.email', or 'Header=none'.
+        #[arg(long = "map", value_name = "HEADER=KEY")]
+        maps: Vec<String>,
+        /// Add N synthetic canary people to the file to send.
+        #[arg(long, requires = "canary_out")]
+        canaries: Option<usize>,
+        /// Where to write the file with canaries (send this one).
+        #[arg(long, requires = "canaries")]
+        canary_out: Option<PathBuf>,
+        /// The file sent.
+        file: PathBuf,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Declare a standing feed (a supplier synced continuously).
+    Declare {
+        /// Supplier name.
+        #[arg(long)]
+        supplier: String,
+        /// Data categories, comma-separated fideslang keys.
+        #[arg(long, value_delimiter = ',', required = true)]
+        categories: Vec<String>,
+        /// Person categories covered, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        audience: Vec<String>,
+        /// When syncing began.
+        #[arg(long)]
+        from: String,
+        /// When syncing stopped.
+        #[arg(long)]
+        to: Option<String>,
+        /// Why.
+        #[arg(long, default_value = "standing feed")]
+        purpose: String,
+        /// Days the supplier may keep the data.
+        #[arg(long)]
+        retention_days: Option<u32>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record a supplier's confirmation that it deleted a share's data.
+    Delete {
+        /// Share id.
+        share: i64,
+        /// When the supplier confirmed deletion.
+        #[arg(long)]
+        confirmed_at: String,
+        /// Until when backups still hold the data.
+        #[arg(long)]
+        backups_until: Option<String>,
+    },
+    /// List shares.
+    List {
+        /// Only this supplier's.
+        #[arg(long)]
+        supplier: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PersonCommand {
+    /// Show a person and the recipients of their data.
+    Show {
+        /// The organisation's reference.
+        reference: String,
+        /// Accepted for clarity; recipients are always shown.
+        #[arg(long)]
+        recipients: bool,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; exit 1 naming the first bad entry.
+    Verify {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write every entry as JSON lines to standard output.
+    Export,
+}
+
+fn actor() -> String {
+    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".to_owned());
+    format!("cli:{user}")
+}
+
+fn data_dir(dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    dir.context("no data directory: pass --dir DIR or set CUSTODY_DIR (create one with `custody init --dir DIR`)")
+}
+
+fn open(dir: Option<PathBuf>) -> anyhow::Result<Ledger> {
+    let dir = data_dir(dir)?;
+    Ok(Ledger::open(&dir, Box::new(SystemClock), &actor())?)
+}
+
+fn instant(ledger: &Ledger, text: &str, flag: &str) -> anyhow::Result<Instant> {
+    parse_instant(text, &ledger.zone).with_context(|| format!("{flag}"))
+}
+
+fn pairs(maps: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    maps.iter()
+        .map(|map| {
+            map.rsplit_once('=')
+                .map(|(header, target)| (header.trim().to_owned(), target.trim().to_owned()))
+                .with_context(|| format!("--map {map:?}: expected 'Header=target'"))
+        })
+        .collect()
+}
+
+/// Runs one command.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Init { organisation, time_zone } => {
+            let dir = data_dir(cli.dir)?;
+            let mut settings = Settings::new(&organisation);
+            settings.time_zone = time_zone;
+            custody_app::init(&dir, settings, &SystemClock, &actor())?;
+            println!("Created the custody data directory {}.", dir.display());
+            if std::env::var(custody_vault_key_env()).is_err() {
+                println!("The key is in {}: back it up somewhere safe, apart from the database.", dir.join("custody.key").display());
+            }
+            println!("Review {} (time zone, DPO contact, special categories).", dir.join("settings.toml").display());
+        }
+        Command::Demo { people, seed, json } => {
+            let dir = cli.dir.unwrap_or_else(|| PathBuf::from("custody-demo"));
+            let summary = demo::run(&dir, demo::DemoOptions { people, seed }, &SystemClock, &actor(), &mut |step| {
+                if !json {
+                    eprintln!("{step}");
+                }
+            })?;
+            if json {
+                output::json(&summary)?;
+            } else {
+                print!("{}", summary.to_text());
+            }
+        }
+        Command::People(PeopleCommand::Import { file, maps, category, json }) => {
+            let mut ledger = open(cli.dir)?;
+            let default_category = category.map(|text| PersonCategory::parse_loose(&text)).transpose()?;
+            let options = people::ImportOptions { maps: pairs(&maps)?, default_category };
+            let report = people::import_people(&mut ledger, &file, &options)?;
+            if json {
+                output::json(&report)?;
+            } else {
+                println!("Imported {}: {} new, {} updated.", file.display(), report.inserted, report.updated);
+                if !report.ignored_columns.is_empty() {
+                    println!("Not kept (custody keeps only what it needs): {}", report.ignored_columns.join(", "));
+                }
+                if report.phones_unusable > 0 {
+                    println!("{} phone numbers were not valid and were not kept (lines {:?}…)", report.phones_unusable, report.phones_unusable_lines);
+                }
+            }
+        }
+        Command::Supplier(command) => return supplier(cli.dir, command),
+        Command::Share(command) => return share(cli.dir, command),
+        Command::Holdings { supplier, at, people, json } => {
+            let ledger = open(cli.dir)?;
+            let at = instant(&ledger, &at, "--at")?;
+            let report = holdings::holdings(&ledger, &supplier, at, people)?;
+            if json {
+                output::json(&report)?;
+            } else {
+                println!("{} held data of {} people at {} ({}).", report.supplier, report.people, report.at_local, report.at);
+                if !report.sub_processors.is_empty() {
+                    println!("Including sub-processors: {}", report.sub_processors.join(", "));
+                }
+                if report.canaries > 0 {
+                    println!("Canaries held: {}", report.canaries);
+                }
+                let rows: Vec<Vec<String>> = report.categories.iter().map(|(key, count)| vec![(*key).to_owned(), count.to_string()]).collect();
+                output::table(&["data category", "people"], &rows);
+                if let Some(refs) = report.refs {
+                    for reference in refs {
+                        println!("{reference}");
+                    }
+                }
+            }
+        }
+        Command::Person(PersonCommand::Show { reference, recipients: _, json }) => {
+            let ledger = open(cli.dir)?;
+            let view = person::show(&ledger, &reference)?;
+            if json {
+                output::json(&view)?;
+            } else {
+                println!("{} — {} ({})", view.reference, view.category, view.status);
+                if let Some(left) = &view.left_on {
+                    println!("Left on {left}");
+                }
+                println!("Recipients of their data:");
+                let rows: Vec<Vec<String>> = view
+                    .recipients
+                    .iter()
+                    .map(|r| vec![r.supplier.clone(), r.share.to_string(), r.shared_at.clone(), r.categories.join(", "), r.deleted_at.clone().unwrap_or_else(|| "not deleted".into())])
+                    .collect();
+                output::table(&["supplier", "share", "shared at", "categories", "deleted"], &rows);
+            }
+        }
+        Command::Audit(AuditCommand::Verify { json }) => {
+            let ledger = open(cli.dir)?;
+            let verification = audit::verify(&ledger)?;
+            if json {
+                output::json(&verification)?;
+            } else if verification.intact {
+                println!("The audit chain is intact: {} entries.", verification.entries);
+            } else {
+                println!(
+                    "The audit chain is BROKEN at entry {}: {}.",
+                    verification.first_bad.unwrap_or_default(),
+                    verification.problem.clone().unwrap_or_default()
+                );
+            }
+            return Ok(if verification.intact { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        }
+        Command::Audit(AuditCommand::Export) => {
+            let ledger = open(cli.dir)?;
+            audit::export(&ledger, &mut std::io::stdout().lock())?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn custody_vault_key_env() -> &'static str {
+    "CUSTODY_KEY"
+}
+
+fn supplier(dir: Option<PathBuf>, command: SupplierCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        SupplierCommand::Add { name, role, parent, notice_hours, contract, contact, json } => {
+            let mut ledger = open(dir)?;
+            let role = match role {
+                RoleArg::Processor => SupplierRole::Processor,
+                RoleArg::SubProcessor => SupplierRole::SubProcessor,
+            };
+            let id = suppliers::add_supplier(&mut ledger, suppliers::SupplierInput { name: name.clone(), role, parent, notice_hours, contract, contact })?;
+            if json {
+                output::json(&serde_json::json!({ "supplier": id, "name": name.trim() }))?;
+            } else {
+                println!("Registered supplier {} ({id}).", name.trim());
+            }
+        }
+        SupplierCommand::List { json } => {
+            let ledger = open(dir)?;
+            let list = suppliers::list(&ledger)?;
+            if json {
+                output::json(&list)?;
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|s| vec![s.name.clone(), s.role.to_owned(), s.parent.clone().unwrap_or_default(), s.notice_hours.map(|h| h.to_string()).unwrap_or_default(), s.shares.to_string()])
+                    .collect();
+                output::table(&["supplier", "role", "parent", "notice hours", "shares"], &rows);
+            }
+        }
+        SupplierCommand::Show { name, json } => {
+            let ledger = open(dir)?;
+            let view = suppliers::show(&ledger, &name)?;
+            if json {
+                output::json(&view)?;
+            } else {
+                println!("{} ({}), registered {}", view.name, view.role, view.created_at);
+                if let Some(parent) = &view.parent {
+                    println!("Sub-processor of {parent}");
+                }
+                if !view.sub_processors.is_empty() {
+                    println!("Sub-processors: {}", view.sub_processors.join(", "));
+                }
+                println!("Breach notice: {}", view.notice_hours.map_or("not agreed".to_owned(), |h| format!("{h} hours")));
+                println!("Contract: {}", view.contract.as_deref().unwrap_or("-"));
+                println!("Contact: {}", view.contact.as_deref().unwrap_or("-"));
+                println!("Shares: {}", view.shares);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn share(dir: Option<PathBuf>, command: ShareCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        ShareCommand::Record { supplier, purpose, at, retention_days, maps, canaries, canary_out, file, json } => {
+            let mut ledger = open(dir)?;
+            let at = at.map(|text| instant(&ledger, &text, "--at")).transpose()?;
+            let canaries = match (canaries, canary_out) {
+                (Some(count), Some(out)) => Some((count, out)),
+                (None, None) => None,
+                _ => bail!("--canaries and --canary-out go together"),
+            };
+            let input = shares::RecordInput { supplier, purpose, at, retention_days, maps: pairs(&maps)?, canaries, file };
+            let report = shares::record_export(&mut ledger, input)?;
+            if json {
+                output::json(&report)?;
+            } else {
+                println!("Recorded share {}: {} people from {} rows, {} unmatched.", report.share, report.people, report.rows, report.unmatched);
+                println!("Categories: {}", report.categories.join(", "));
+                if report.canaries > 0 {
+                    println!("Planted {} canaries; send the canary file (SHA-256 {}).", report.canaries, report.sha256);
+                }
+                if report.unmatched > 0 {
+                    println!("Unmatched lines (first {}): {:?}", report.unmatched_lines.len().min(20), &report.unmatched_lines.iter().take(20).collect::<Vec<_>>());
+                }
+            }
+        }
+        ShareCommand::Declare { supplier, categories, audience, from, to, purpose, retention_days, json } => {
+            let mut ledger = open(dir)?;
+            let input = shares::FeedInput {
+                supplier,
+                categories: categories.iter().map(|key| CategoryKey::parse(key)).collect::<Result<_, _>>()?,
+                audience: audience.iter().map(|text| PersonCategory::parse_loose(text)).collect::<Result<_, _>>()?,
+                from: instant(&ledger, &from, "--from")?,
+                to: to.map(|text| instant(&ledger, &text, "--to")).transpose()?,
+                purpose,
+                retention_days,
+            };
+            let id = shares::declare_feed(&mut ledger, input)?;
+            if json {
+                output::json(&serde_json::json!({ "share": id }))?;
+            } else {
+                println!("Declared standing feed as share {id}.");
+            }
+        }
+        ShareCommand::Delete { share, confirmed_at, backups_until } => {
+            let mut ledger = open(dir)?;
+            let at = instant(&ledger, &confirmed_at, "--confirmed-at")?;
+            let backups = backups_until.map(|text| instant(&ledger, &text, "--backups-until")).transpose()?;
+            shares::confirm_deletion(&mut ledger, share, at, backups)?;
+            println!("Recorded the deletion of share {share}.");
+        }
+        ShareCommand::List { supplier, json } => {
+            let ledger = open(dir)?;
+            let list = shares::list(&ledger, supplier.as_deref())?;
+            if json {
+                output::json(&list)?;
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|s| vec![s.share.to_string(), s.supplier.clone(), s.kind.to_owned(), s.shared_at.clone(), s.people.to_string(), s.purpose.clone(), s.deleted_at.clone().unwrap_or_default()])
+                    .collect();
+                output::table(&["share", "supplier", "kind", "shared at", "people", "purpose", "deleted at"], &rows);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
