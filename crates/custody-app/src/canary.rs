@@ -39,14 +39,15 @@ fn pick<'a>(rng: &mut fastrand::Rng, list: &'a [&'a str]) -> &'a str {
     list.get(rng.usize(..list.len())).copied().unwrap_or("Alex")
 }
 
-/// Replaces each letter and digit of a sample with a random one of the same kind.
-fn mimic(rng: &mut fastrand::Rng, sample: &str) -> String {
+/// Replaces each digit (and, unless `keep_letters`, each letter) of a sample with a random one of
+/// the same kind. References keep their letters: a prefix such as `M` is structure, not data.
+fn mimic(rng: &mut fastrand::Rng, sample: &str, keep_letters: bool) -> String {
     sample
         .chars()
         .map(|c| match c {
             '0'..='9' => char::from(b'0' + rng.u8(0..10)),
-            'a'..='z' => char::from(b'a' + rng.u8(0..26)),
-            'A'..='Z' => char::from(b'A' + rng.u8(0..26)),
+            'a'..='z' if !keep_letters => char::from(b'a' + rng.u8(0..26)),
+            'A'..='Z' if !keep_letters => char::from(b'A' + rng.u8(0..26)),
             other => other,
         })
         .collect()
@@ -77,7 +78,7 @@ pub(crate) fn make(rng: &mut fastrand::Rng, columns: &ShareColumns, sample: &[St
             let sample_value = sample.get(column.index).map_or("", String::as_str);
             match column.category.map(CategoryKey::as_str) {
                 Some("user.unique_id") => {
-                    let value = mimic(rng, if sample_value.is_empty() { "C0000000" } else { sample_value });
+                    let value = mimic(rng, if sample_value.is_empty() { "C0000000" } else { sample_value }, true);
                     file_reference = Some(value.clone());
                     value
                 }
@@ -91,7 +92,7 @@ pub(crate) fn make(rng: &mut fastrand::Rng, columns: &ShareColumns, sample: &[St
                     date_of_birth.date().strftime("%d/%m/%Y").to_string()
                 }
                 Some("user.demographic.date_of_birth") => date_of_birth.to_iso(),
-                _ => mimic(rng, sample_value),
+                _ => mimic(rng, sample_value, false),
             }
         })
         .collect();

@@ -1,0 +1,85 @@
+//! The audit chain: every change is logged, and edits or removals are detected.
+
+use crate::support::{CRM, Env};
+
+fn audited() -> Env {
+    let env = Env::new();
+    let crm = env.write("crm.csv", CRM);
+    env.ok(&["people", "import", Env::path_str(&crm)]);
+    env.ok(&["supplier", "add", "Mailing House", "--role", "processor"]);
+    env.ok(&["supplier", "add", "Printer", "--role", "processor"]);
+    env
+}
+
+fn database(env: &Env) -> rusqlite::Connection {
+    rusqlite::Connection::open(env.dir().join("custody.db")).unwrap()
+}
+
+#[test]
+fn every_change_is_logged_and_the_chain_verifies() {
+    let env = audited();
+    let verified = env.ok(&["audit", "verify", "--json"]).json();
+    assert_eq!(verified["intact"], true);
+    assert_eq!(verified["entries"], 4);
+    let export = env.ok(&["audit", "export"]).stdout;
+    let actions: Vec<String> = export.lines().map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["action"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(actions, ["directory.init", "people.import", "supplier.add", "supplier.add"]);
+    assert!(!export.contains("example.org"), "no contact details in the audit log");
+}
+
+#[test]
+fn an_edited_entry_is_named() {
+    let env = audited();
+    database(&env).execute("UPDATE audit SET details = replace(details, 'Mailing', 'Nailing') WHERE seq = 3", []).unwrap();
+    let run = env.run(&["audit", "verify"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains("BROKEN at entry 3") && run.stdout.contains("edited"), "{}", run.stdout);
+}
+
+#[test]
+fn a_removed_entry_is_named() {
+    let env = audited();
+    database(&env).execute("DELETE FROM audit WHERE seq = 2", []).unwrap();
+    let run = env.run(&["audit", "verify", "--json"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.json()["first_bad"], 2);
+}
+
+#[test]
+fn entries_removed_from_the_end_are_detected() {
+    let env = audited();
+    database(&env).execute("DELETE FROM audit WHERE seq = 4", []).unwrap();
+    let run = env.run(&["audit", "verify", "--json"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.json()["first_bad"], 4);
+}
+
+#[test]
+fn a_rebuilt_chain_without_the_key_is_detected() {
+    let env = audited();
+    // Re-hash entry 3 with an unkeyed hash, as someone without the key might.
+    database(&env).execute("UPDATE audit SET hash = randomblob(32) WHERE seq = 3", []).unwrap();
+    assert_eq!(env.run(&["audit", "verify", "--json"]).json()["first_bad"], 3);
+}
+
+#[test]
+fn the_demo_builds_an_organisation_through_the_cli_paths() {
+    let env = Env::bare();
+    let summary = env.ok(&["demo", "--people", "3000", "--json"]).json();
+    let total: u64 = summary["people"].as_array().unwrap().iter().map(|row| row[1].as_u64().unwrap() + row[2].as_u64().unwrap()).sum();
+    assert_eq!(total, 3000);
+    assert_eq!(summary["suppliers"], 12);
+    let held = &summary["incident_holdings"];
+    assert!(held["people"].as_u64().unwrap() > 500, "{held}");
+    assert_eq!(held["canaries"], 10);
+    assert_eq!(held["sub_processors"], serde_json::json!(["Example Cloud Backup", "Example Mail Delivery"]));
+    // The same data through the CLI: the demo left an ordinary data directory.
+    let again = env.ok(&["holdings", "--supplier", "Example Membership Services", "--at", "2021-10-29 18:30", "--json"]).json();
+    assert_eq!(again["people"], held["people"]);
+    env.ok(&["audit", "verify"]);
+    // A rerun replaces the demo directory; a foreign directory is refused.
+    env.ok(&["demo", "--people", "1000", "--json"]);
+    let foreign = Env::new();
+    let refused = foreign.fails(&["demo", "--people", "1000"], 1);
+    assert!(refused.contains("was not made by the demo"), "{refused}");
+}

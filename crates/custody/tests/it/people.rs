@@ -1,0 +1,111 @@
+//! Initialising a directory and importing people: encodings, updates, atomicity, errors.
+
+use crate::support::{CRM, Env};
+
+#[test]
+fn init_makes_a_private_key_and_refuses_to_run_twice() {
+    let env = Env::new();
+    let dir = env.dir();
+    assert!(dir.join("custody.db").exists() && dir.join("settings.toml").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("custody.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let settings = std::fs::read_to_string(dir.join("settings.toml")).unwrap();
+    assert!(settings.contains("time_zone = \"Europe/London\"") && settings.contains("phone_region = \"GB\""), "{settings}");
+    let again = env.fails(&["init"], 1);
+    assert!(again.contains("is a custody data directory already"), "{again}");
+}
+
+#[test]
+fn an_uninitialised_directory_is_named_plainly() {
+    let env = Env::bare();
+    let error = env.fails(&["supplier", "list"], 1);
+    assert!(error.contains("is not a custody data directory") && error.contains("custody init"), "{error}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let env = Env::new();
+    env.fails(&["people", "import"], 2);
+    env.fails(&["supplier", "add", "X", "--role", "boss"], 2);
+}
+
+#[test]
+fn import_then_reimport_updates_in_place() {
+    let env = Env::new();
+    let crm = env.write("crm.csv", CRM);
+    let first = env.ok(&["people", "import", Env::path_str(&crm), "--json"]).json();
+    assert_eq!((first["inserted"].as_u64(), first["updated"].as_u64()), (Some(5), Some(0)));
+    assert_eq!(first["ignored_columns"], serde_json::json!(["Notes"]));
+    let second = env.ok(&["people", "import", Env::path_str(&crm), "--json"]).json();
+    assert_eq!((second["inserted"].as_u64(), second["updated"].as_u64()), (Some(0), Some(5)));
+    let lapsed = env.ok(&["person", "show", "M3", "--json"]).json();
+    assert_eq!(lapsed["status"], "former");
+    assert_eq!(lapsed["left_on"], "2019-03-01");
+    assert_eq!(env.ok(&["person", "show", "M5", "--json"]).json()["category"], "affiliated_supporter");
+}
+
+#[test]
+fn windows_1252_tab_separated_exports_are_read() {
+    let env = Env::new();
+    let mut bytes = b"id\tfirst name\tlast name\temail\n".to_vec();
+    bytes.extend_from_slice(b"W1\tZo\xEB\tM\xFCller\tzoe@example.org\n");
+    let file = env.write("crm.tsv", bytes);
+    let report = env.ok(&["people", "import", Env::path_str(&file), "--category", "donor", "--json"]).json();
+    assert_eq!(report["encoding"], "windows-1252");
+    assert_eq!(report["delimiter"], "\t");
+    assert_eq!(env.ok(&["person", "show", "W1", "--json"]).json()["category"], "donor");
+}
+
+#[test]
+fn a_bad_row_names_line_and_column_and_writes_nothing() {
+    let env = Env::new();
+    let bad = CRM.replace("03/03/1960", "31/02/1960");
+    let file = env.write("bad.csv", bad);
+    let error = env.fails(&["people", "import", Env::path_str(&file)], 1);
+    assert!(error.contains("bad.csv, line 5, column 7 (\"DOB\")"), "{error}");
+    assert!(error.contains("a day that exists"), "{error}");
+    let missing = env.fails(&["person", "show", "M1"], 1);
+    assert!(missing.contains("no person with the reference"), "nothing of the file may be written: {missing}");
+}
+
+#[test]
+fn a_duplicate_reference_names_both_lines() {
+    let env = Env::new();
+    let duplicate = format!("{CRM}M2;Zed;Jones;zed@example.org;;LS1 4AB;1975-05-05;member;Active;2015-06-01;;\n");
+    let file = env.write("dup.csv", duplicate);
+    let error = env.fails(&["people", "import", Env::path_str(&file)], 1);
+    assert!(error.contains("line 7") && error.contains("\"M2\"") && error.contains("first at line 3"), "{error}");
+    env.fails(&["person", "show", "M1"], 1);
+}
+
+#[test]
+fn binary_and_unmapped_files_are_refused() {
+    let env = Env::new();
+    let binary = env.write("photo.jpg", [0xFFu8, 0xD8, 0x00, 0x10, 0x4A, 0x46]);
+    let error = env.fails(&["people", "import", Env::path_str(&binary)], 1);
+    assert!(error.contains("not a text file"), "{error}");
+    let no_ref = env.write("noref.csv", "name,email\nA B,a@example.org\n");
+    let error = env.fails(&["people", "import", Env::path_str(&no_ref)], 1);
+    assert!(error.contains("no column holds the person's reference"), "{error}");
+    let mapped = env.ok(&["people", "import", Env::path_str(&no_ref), "--map", "email=ref", "--category", "other", "--json"]);
+    assert_eq!(mapped.json()["inserted"], 1);
+}
+
+#[test]
+fn the_database_holds_no_plain_contact_details() {
+    let env = Env::new();
+    let crm = env.write("crm.csv", CRM);
+    env.ok(&["people", "import", Env::path_str(&crm)]);
+    let mut bytes = std::fs::read(env.dir().join("custody.db")).unwrap();
+    if let Ok(wal) = std::fs::read(env.dir().join("custody.db-wal")) {
+        bytes.extend(wal);
+    }
+    let text = String::from_utf8_lossy(&bytes).to_lowercase();
+    for secret in ["alex.smith@example.org", "zoe.jones", "+442079460001", "sw1a", "1980-02-01", "smith"] {
+        assert!(!text.contains(secret), "the database contains {secret:?} in plain");
+    }
+}
