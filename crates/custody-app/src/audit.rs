@@ -35,15 +35,28 @@ pub fn verify(ledger: &Ledger) -> Result<Verification> {
     ledger.store.audit_entries(&mut |entry: AuditEntry| {
         entries += 1;
         if first_bad.is_none() {
-            let bytes = AuditEntry::canonical_bytes(entry.seq, entry.at, &entry.actor, &entry.action, &entry.subject, &entry.details);
+            let bytes = AuditEntry::canonical_bytes(
+                entry.seq,
+                entry.at,
+                &entry.actor,
+                &entry.action,
+                &entry.subject,
+                &entry.details,
+            );
             let prev_bytes = unhex(&entry.prev);
             let expected = custody_vault::hex(&ledger.vault.audit_mac(&prev_bytes, &bytes));
             if entry.seq != expected_seq {
-                first_bad = Some((expected_seq, format!("entry {expected_seq} is missing (next is {})", entry.seq)));
+                first_bad = Some((
+                    expected_seq,
+                    format!("entry {expected_seq} is missing (next is {})", entry.seq),
+                ));
             } else if entry.prev != previous_hash {
                 first_bad = Some((entry.seq, "its link to the previous entry is broken".to_owned()));
             } else if entry.hash != expected {
-                first_bad = Some((entry.seq, "its content does not match its hash (edited)".to_owned()));
+                first_bad = Some((
+                    entry.seq,
+                    "its content does not match its hash (edited)".to_owned(),
+                ));
             }
         }
         expected_seq = entry.seq + 1;
@@ -72,7 +85,10 @@ fn check_anchor(ledger: &Ledger, last: Option<&(i64, String)>) -> Result<Option<
     let hash = parts.next().unwrap_or_default();
     let (last_seq, _) = last.cloned().unwrap_or((0, String::new()));
     if seq > last_seq {
-        return Ok(Some((last_seq + 1, format!("entries {} to {seq} were removed from the end", last_seq + 1))));
+        return Ok(Some((
+            last_seq + 1,
+            format!("entries {} to {seq} were removed from the end", last_seq + 1),
+        )));
     }
     let mut mismatch = None;
     ledger.store.audit_entries(&mut |entry| {
@@ -85,7 +101,10 @@ fn check_anchor(ledger: &Ledger, last: Option<&(i64, String)>) -> Result<Option<
 }
 
 fn unhex(text: &str) -> Vec<u8> {
-    (0..text.len() / 2).filter_map(|index| text.get(index * 2..index * 2 + 2)).filter_map(|pair| u8::from_str_radix(pair, 16).ok()).collect()
+    (0..text.len() / 2)
+        .filter_map(|index| text.get(index * 2..index * 2 + 2))
+        .filter_map(|pair| u8::from_str_radix(pair, 16).ok())
+        .collect()
 }
 
 /// Writes every entry as one JSON object per line.
@@ -93,9 +112,13 @@ pub fn export(ledger: &Ledger, out: &mut dyn Write) -> Result<u64> {
     let mut count = 0u64;
     ledger.store.audit_entries(&mut |entry| {
         count += 1;
-        let line = serde_json::to_string(&entry).map_err(|error| custody_store::Error::Corrupt(error.to_string()))?;
+        let line = serde_json::to_string(&entry)
+            .map_err(|error| custody_store::Error::Corrupt(error.to_string()))?;
         writeln!(out, "{line}").map_err(|error| custody_store::Error::Corrupt(error.to_string()))
     })?;
-    out.flush().map_err(|source| Error::Io { path: "standard output".to_owned(), source })?;
+    out.flush().map_err(|source| Error::Io {
+        path: "standard output".to_owned(),
+        source,
+    })?;
     Ok(count)
 }

@@ -10,14 +10,16 @@ use custody_ingest::ShareColumns;
 /// Given names for canaries (common in the UK, no one in particular).
 const FIRST_NAMES: &[&str] = &[
     "Olivia", "Amelia", "Isla", "Ava", "Mia", "Grace", "Freya", "Lily", "Ella", "Sophie", "Ruth", "Margaret",
-    "Oliver", "George", "Noah", "Arthur", "Harry", "Leo", "Jack", "Oscar", "Thomas", "David", "Peter", "Aisha",
-    "Mohammed", "Priya", "Rahul", "Siobhan", "Ciaran", "Eilidh", "Callum", "Rhys", "Cerys", "Tomasz", "Anna",
+    "Oliver", "George", "Noah", "Arthur", "Harry", "Leo", "Jack", "Oscar", "Thomas", "David", "Peter",
+    "Aisha", "Mohammed", "Priya", "Rahul", "Siobhan", "Ciaran", "Eilidh", "Callum", "Rhys", "Cerys",
+    "Tomasz", "Anna",
 ];
 /// Family names for canaries.
 const LAST_NAMES: &[&str] = &[
-    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Robinson", "Wright",
-    "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood", "Jackson", "Clarke", "Khan",
-    "Hughes", "Edwards", "Murphy", "Campbell", "Kaur", "Begum", "Nowak", "Okafor", "Mensah", "Lewis", "Harris",
+    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Robinson",
+    "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood", "Jackson",
+    "Clarke", "Khan", "Hughes", "Edwards", "Murphy", "Campbell", "Kaur", "Begum", "Nowak", "Okafor",
+    "Mensah", "Lewis", "Harris",
 ];
 
 /// One generated canary.
@@ -54,19 +56,38 @@ fn mimic(rng: &mut fastrand::Rng, sample: &str, keep_letters: bool) -> String {
 }
 
 fn token(rng: &mut fastrand::Rng) -> String {
-    (0..8).map(|_| char::from(b"abcdefghjkmnpqrstuvwxyz23456789"[rng.usize(..31)])).collect()
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    (0..8)
+        .map(|_| char::from(ALPHABET.get(rng.usize(..ALPHABET.len())).copied().unwrap_or(b'a')))
+        .collect()
 }
 
 /// Makes a canary row for a file with these columns, shaped like `sample` (a real row).
-pub(crate) fn make(rng: &mut fastrand::Rng, columns: &ShareColumns, sample: &[String], domain: &str, region: &str) -> Canary {
+pub(crate) fn make(
+    rng: &mut fastrand::Rng,
+    columns: &ShareColumns,
+    sample: &[String],
+    domain: &str,
+    region: &str,
+) -> Canary {
     let first_name = pick(rng, FIRST_NAMES).to_owned();
     let last_name = pick(rng, LAST_NAMES).to_owned();
     let token = token(rng);
-    let email = format!("{}.{}.{token}@{domain}", first_name.to_lowercase(), last_name.to_lowercase());
+    let email = format!(
+        "{}.{}.{token}@{domain}",
+        first_name.to_lowercase(),
+        last_name.to_lowercase()
+    );
     // Ofcom's drama range for London, 020 7946 0000 to 0999: reserved for fiction, and valid.
     let phone_national = format!("020 7946 0{:03}", rng.u16(0..1000));
     let phone = normalise_phone(&phone_national, region).unwrap_or_else(|| phone_national.clone());
-    let postcode = format!("ZZ{} {}{}{}", rng.u8(1..100), rng.u8(0..10), char::from(b'A' + rng.u8(0..26)), char::from(b'A' + rng.u8(0..26)));
+    let postcode = format!(
+        "ZZ{} {}{}{}",
+        rng.u8(1..100),
+        rng.u8(0..10),
+        char::from(b'A' + rng.u8(0..26)),
+        char::from(b'A' + rng.u8(0..26))
+    );
     let date_of_birth = jiff::civil::Date::new(rng.i16(1940..2006), rng.i8(1..13), rng.i8(1..29))
         .map(Day::from_date)
         .unwrap_or_else(|_| Day::from_date(jiff::civil::Date::constant(1980, 1, 1)));
@@ -78,7 +99,15 @@ pub(crate) fn make(rng: &mut fastrand::Rng, columns: &ShareColumns, sample: &[St
             let sample_value = sample.get(column.index).map_or("", String::as_str);
             match column.category.map(CategoryKey::as_str) {
                 Some("user.unique_id") => {
-                    let value = mimic(rng, if sample_value.is_empty() { "C0000000" } else { sample_value }, true);
+                    let value = mimic(
+                        rng,
+                        if sample_value.is_empty() {
+                            "C0000000"
+                        } else {
+                            sample_value
+                        },
+                        true,
+                    );
                     file_reference = Some(value.clone());
                     value
                 }

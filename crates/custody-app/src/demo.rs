@@ -57,11 +57,19 @@ pub struct DemoSummary {
 impl DemoSummary {
     /// The summary in words.
     pub fn to_text(&self) -> String {
-        let mut out = format!("Demo organisation built in {} ({:.0} s).\n\nPeople:\n", self.dir, self.seconds);
+        let mut out = format!(
+            "Demo organisation built in {} ({:.0} s).\n\nPeople:\n",
+            self.dir, self.seconds
+        );
         for (category, current, former) in &self.people {
-            out.push_str(&format!("  {category:<22} {current:>9} current {former:>9} former\n"));
+            out.push_str(&format!(
+                "  {category:<22} {current:>9} current {former:>9} former\n"
+            ));
         }
-        out.push_str(&format!("\nSuppliers: {}   Shares: {}\n\n", self.suppliers, self.shares));
+        out.push_str(&format!(
+            "\nSuppliers: {}   Shares: {}\n\n",
+            self.suppliers, self.shares
+        ));
         let held = &self.incident_holdings;
         out.push_str(&format!(
             "{} held data of {} people on {} ({} canaries), by data category:\n",
@@ -70,7 +78,10 @@ impl DemoSummary {
         for (key, count) in &held.categories {
             out.push_str(&format!("  {key:<40} {count:>9}\n"));
         }
-        out.push_str(&format!("\nTry: custody --dir {} holdings --supplier \"{}\" --at \"{AWARE_AT}\"\n", self.dir, held.supplier));
+        out.push_str(&format!(
+            "\nTry: custody --dir {} holdings --supplier \"{}\" --at \"{AWARE_AT}\"\n",
+            self.dir, held.supplier
+        ));
         out
     }
 }
@@ -89,24 +100,77 @@ struct DemoPerson {
 }
 
 const FIRST: &[&str] = &[
-    "Olivia", "Amelia", "Isla", "Ava", "Mia", "Grace", "Freya", "Lily", "Ella", "Sophie", "Ruth", "Margaret", "Oliver",
-    "George", "Noah", "Arthur", "Harry", "Leo", "Jack", "Oscar", "Thomas", "David", "Peter", "Aisha", "Mohammed",
-    "Priya", "Rahul", "Siobhan", "Ciaran", "Eilidh", "Callum", "Rhys", "Cerys", "Tomasz", "Anna", "José", "Zoë",
-    "Chloé", "Seán", "Bethan", "Fatima", "Yusuf", "Hannah", "Joseph", "Samuel", "Emily", "Jessica", "William",
+    "Olivia", "Amelia", "Isla", "Ava", "Mia", "Grace", "Freya", "Lily", "Ella", "Sophie", "Ruth", "Margaret",
+    "Oliver", "George", "Noah", "Arthur", "Harry", "Leo", "Jack", "Oscar", "Thomas", "David", "Peter",
+    "Aisha", "Mohammed", "Priya", "Rahul", "Siobhan", "Ciaran", "Eilidh", "Callum", "Rhys", "Cerys",
+    "Tomasz", "Anna", "José", "Zoë", "Chloé", "Seán", "Bethan", "Fatima", "Yusuf", "Hannah", "Joseph",
+    "Samuel", "Emily", "Jessica", "William",
 ];
 const LAST: &[&str] = &[
-    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Robinson", "Wright",
-    "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood", "Jackson", "Clarke", "Khan", "Hughes",
-    "Edwards", "Murphy", "Campbell", "Kaur", "Begum", "Nowak", "Okafor", "Mensah", "Lewis", "Harris", "O'Brien",
-    "MacDonald", "Ní Bhriain", "Øberg", "García", "Müller", "Ahmed", "Singh", "Jenkins", "Morgan", "Price",
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Patel",
+    "Robinson",
+    "Wright",
+    "Thompson",
+    "Evans",
+    "Walker",
+    "White",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Wood",
+    "Jackson",
+    "Clarke",
+    "Khan",
+    "Hughes",
+    "Edwards",
+    "Murphy",
+    "Campbell",
+    "Kaur",
+    "Begum",
+    "Nowak",
+    "Okafor",
+    "Mensah",
+    "Lewis",
+    "Harris",
+    "O'Brien",
+    "MacDonald",
+    "Ní Bhriain",
+    "Øberg",
+    "García",
+    "Müller",
+    "Ahmed",
+    "Singh",
+    "Jenkins",
+    "Morgan",
+    "Price",
 ];
 const DOMAINS: &[&str] = &["example.org", "example.com", "example.net"];
 /// Ofcom drama ranges (geographic) that the phone metadata accepts as valid: 1,000 numbers each.
 const PHONE_PREFIXES: &[&str] = &[
-    "020 7946 0", "0113 496 0", "0114 496 0", "0115 496 0", "0116 496 0", "0117 496 0", "0118 496 0", "0121 496 0",
-    "0131 496 0", "0141 496 0", "0151 496 0", "0161 496 0",
+    "020 7946 0",
+    "0113 496 0",
+    "0114 496 0",
+    "0115 496 0",
+    "0116 496 0",
+    "0117 496 0",
+    "0118 496 0",
+    "0121 496 0",
+    "0131 496 0",
+    "0141 496 0",
+    "0151 496 0",
+    "0161 496 0",
 ];
-const POSTCODE_AREAS: &[&str] = &["SW", "SE", "N", "E", "LS", "M", "B", "G", "EH", "CF", "BS", "NE", "L", "S", "NG"];
+const POSTCODE_AREAS: &[&str] = &[
+    "SW", "SE", "N", "E", "LS", "M", "B", "G", "EH", "CF", "BS", "NE", "L", "S", "NG",
+];
 
 fn day((year, month, day): (i16, i8, i8)) -> String {
     format!("{day:02}/{month:02}/{year:04}")
@@ -132,20 +196,37 @@ fn generate(rng: &mut fastrand::Rng, count: u32) -> Vec<DemoPerson> {
             let first = FIRST.get(rng.usize(..FIRST.len())).copied().unwrap_or("Alex");
             let last = LAST.get(rng.usize(..LAST.len())).copied().unwrap_or("Smith");
             let email = (rng.u8(0..100) < 92).then(|| {
-                let domain = DOMAINS.get(rng.usize(..DOMAINS.len())).copied().unwrap_or("example.org");
+                let domain = DOMAINS
+                    .get(rng.usize(..DOMAINS.len()))
+                    .copied()
+                    .unwrap_or("example.org");
                 let local: String = deunicode_ascii(&format!("{first}.{last}")).to_lowercase();
                 format!("{local}.{index}@{domain}")
             });
             let phone = (phone_pool < PHONE_PREFIXES.len() * 1000 && rng.u8(0..100) < 30).then(|| {
-                let prefix = PHONE_PREFIXES.get(phone_pool / 1000).copied().unwrap_or("020 7946 0");
+                let prefix = PHONE_PREFIXES
+                    .get(phone_pool / 1000)
+                    .copied()
+                    .unwrap_or("020 7946 0");
                 let number = format!("{prefix}{:03}", phone_pool % 1000);
                 phone_pool += 1;
                 number
             });
-            let area = POSTCODE_AREAS.get(rng.usize(..POSTCODE_AREAS.len())).copied().unwrap_or("SW");
-            let postcode = format!("{area}{} {}{}{}", rng.u8(1..30), rng.u8(0..10), char::from(b'A' + rng.u8(0..26)), char::from(b'A' + rng.u8(0..26)));
+            let area = POSTCODE_AREAS
+                .get(rng.usize(..POSTCODE_AREAS.len()))
+                .copied()
+                .unwrap_or("SW");
+            let postcode = format!(
+                "{area}{} {}{}{}",
+                rng.u8(1..30),
+                rng.u8(0..10),
+                char::from(b'A' + rng.u8(0..26)),
+                char::from(b'A' + rng.u8(0..26))
+            );
             let joined = random_day(rng, 2000, 2023);
-            let left = (rng.u8(0..100) < 18).then(|| random_day(rng, joined.0, 2024)).filter(|left| *left > joined);
+            let left = (rng.u8(0..100) < 18)
+                .then(|| random_day(rng, joined.0, 2024))
+                .filter(|left| *left > joined);
             DemoPerson {
                 reference: format!("P{:08}", index + 1),
                 first,
@@ -163,20 +244,35 @@ fn generate(rng: &mut fastrand::Rng, count: u32) -> Vec<DemoPerson> {
 }
 
 fn deunicode_ascii(text: &str) -> String {
-    text.chars().filter_map(|c| match c {
-        'é' => Some('e'), 'ë' => Some('e'), 'á' => Some('a'), 'í' => Some('i'), 'ø' | 'Ø' => Some('o'), 'ü' => Some('u'),
-        'ç' => Some('c'), c if c.is_ascii_alphanumeric() || c == '.' => Some(c), _ => None,
-    }).collect()
+    text.chars()
+        .filter_map(|c| match c {
+            'é' => Some('e'),
+            'ë' => Some('e'),
+            'á' => Some('a'),
+            'í' => Some('i'),
+            'ø' | 'Ø' => Some('o'),
+            'ü' => Some('u'),
+            'ç' => Some('c'),
+            c if c.is_ascii_alphanumeric() || c == '.' => Some(c),
+            _ => None,
+        })
+        .collect()
 }
 
 fn create(path: &Path) -> Result<BufWriter<fs::File>> {
-    fs::File::create(path).map(BufWriter::new).map_err(|source| Error::io(path, source))
+    fs::File::create(path)
+        .map(BufWriter::new)
+        .map_err(|source| Error::io(path, source))
 }
 
 fn write_crm(path: &Path, people: &[DemoPerson]) -> Result<()> {
     let mut out = create(path)?;
     let io = |source| Error::io(path, source);
-    writeln!(out, "Member Number,Forename,Surname,Email,Mobile,Post Code,DOB,Category,Status,Joined,Left,Country").map_err(io)?;
+    writeln!(
+        out,
+        "Member Number,Forename,Surname,Email,Mobile,Post Code,DOB,Category,Status,Joined,Left,Country"
+    )
+    .map_err(io)?;
     for person in people {
         let status = if person.left.is_some() { "Lapsed" } else { "Active" };
         writeln!(
@@ -200,7 +296,11 @@ fn write_crm(path: &Path, people: &[DemoPerson]) -> Result<()> {
 }
 
 fn csv_field(text: &str) -> String {
-    if text.contains([',', '"']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_owned() }
+    if text.contains([',', '"']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
 }
 
 /// Which columns an export file carries.
@@ -229,10 +329,27 @@ fn write_export(path: &Path, people: &[&DemoPerson], layout: Layout) -> Result<(
     for person in people {
         let last = csv_field(person.last);
         let line = match layout {
-            Layout::Mailing => format!("{},{},{last},{},{}", person.reference, person.first, person.email.as_deref().unwrap_or(""), person.postcode),
-            Layout::Telephony => format!("{},{},{last},{}", person.reference, person.first, person.phone.as_deref().unwrap_or("")),
+            Layout::Mailing => format!(
+                "{},{},{last},{},{}",
+                person.reference,
+                person.first,
+                person.email.as_deref().unwrap_or(""),
+                person.postcode
+            ),
+            Layout::Telephony => format!(
+                "{},{},{last},{}",
+                person.reference,
+                person.first,
+                person.phone.as_deref().unwrap_or("")
+            ),
             Layout::Survey => person.email.clone().unwrap_or_default(),
-            Layout::Print => format!("{},{},{last},{},{}", person.reference, person.first, person.postcode, day(person.dob)),
+            Layout::Print => format!(
+                "{},{},{last},{},{}",
+                person.reference,
+                person.first,
+                person.postcode,
+                day(person.dob)
+            ),
         };
         writeln!(out, "{line}").map_err(io)?;
     }
@@ -241,7 +358,15 @@ fn write_export(path: &Path, people: &[&DemoPerson], layout: Layout) -> Result<(
 
 fn prepare_dir(dir: &Path) -> Result<()> {
     if dir.join(MARKER).exists() {
-        for name in ["custody.db", "custody.db-wal", "custody.db-shm", "settings.toml", "custody.key", "audit.head", MARKER] {
+        for name in [
+            "custody.db",
+            "custody.db-wal",
+            "custody.db-shm",
+            "settings.toml",
+            "custody.key",
+            "audit.head",
+            MARKER,
+        ] {
             let path = dir.join(name);
             if path.exists() {
                 fs::remove_file(&path).map_err(|source| Error::io(&path, source))?;
@@ -251,14 +376,23 @@ fn prepare_dir(dir: &Path) -> Result<()> {
         if files.exists() {
             fs::remove_dir_all(&files).map_err(|source| Error::io(&files, source))?;
         }
-    } else if dir.exists() && fs::read_dir(dir).map_err(|source| Error::io(dir, source))?.next().is_some() {
+    } else if dir.exists()
+        && fs::read_dir(dir)
+            .map_err(|source| Error::io(dir, source))?
+            .next()
+            .is_some()
+    {
         return Err(Error::Directory(format!(
             "{} exists and was not made by the demo; pass --dir with a new or empty directory",
             dir.display()
         )));
     }
     fs::create_dir_all(dir.join("files")).map_err(|source| Error::io(dir, source))?;
-    fs::write(dir.join(MARKER), "made by custody demo; a rerun replaces this directory\n").map_err(|source| Error::io(dir, source))
+    fs::write(
+        dir.join(MARKER),
+        "made by custody demo; a rerun replaces this directory\n",
+    )
+    .map_err(|source| Error::io(dir, source))
 }
 
 fn demo_settings() -> Settings {
@@ -267,13 +401,21 @@ fn demo_settings() -> Settings {
     settings.canary_domain = "canary.party.example.org".to_owned();
     let political = vec!["user.demographic.political_opinion".to_owned()];
     for category in ["member", "registered_supporter", "affiliated_supporter"] {
-        settings.special_categories.insert(category.to_owned(), political.clone());
+        settings
+            .special_categories
+            .insert(category.to_owned(), political.clone());
     }
     settings
 }
 
 /// Builds the demo in `dir`, reporting each step to `progress`.
-pub fn run(dir: &Path, options: DemoOptions, clock: &dyn Clock, actor: &str, progress: &mut dyn FnMut(&str)) -> Result<DemoSummary> {
+pub fn run(
+    dir: &Path,
+    options: DemoOptions,
+    clock: &dyn Clock,
+    actor: &str,
+    progress: &mut dyn FnMut(&str),
+) -> Result<DemoSummary> {
     let started = std::time::Instant::now();
     prepare_dir(dir)?;
     init(dir, demo_settings(), clock, actor)?;
@@ -296,8 +438,18 @@ pub fn run(dir: &Path, options: DemoOptions, clock: &dyn Clock, actor: &str, pro
     let people_summary = PersonCategory::ALL
         .iter()
         .map(|category| {
-            let count = |status| counts.iter().filter(|(c, s, _)| c == category && *s == status).map(|(_, _, n)| *n).sum();
-            (category.as_str().to_owned(), count(custody_core::PersonStatus::Current), count(custody_core::PersonStatus::Former))
+            let count = |status| {
+                counts
+                    .iter()
+                    .filter(|(c, s, _)| c == category && *s == status)
+                    .map(|(_, _, n)| *n)
+                    .sum()
+            };
+            (
+                category.as_str().to_owned(),
+                count(custody_core::PersonStatus::Current),
+                count(custody_core::PersonStatus::Former),
+            )
         })
         .collect();
     Ok(DemoSummary {
@@ -334,7 +486,14 @@ fn register_suppliers(ledger: &mut Ledger) -> Result<()> {
         add_supplier(ledger, processor(name, hours))?;
     }
     for name in ["Example Cloud Backup", "Example Mail Delivery"] {
-        add_supplier(ledger, SupplierInput { role: SupplierRole::SubProcessor, parent: Some(INCIDENT_SUPPLIER.to_owned()), ..processor(name, 24) })?;
+        add_supplier(
+            ledger,
+            SupplierInput {
+                role: SupplierRole::SubProcessor,
+                parent: Some(INCIDENT_SUPPLIER.to_owned()),
+                ..processor(name, 24)
+            },
+        )?;
     }
     Ok(())
 }
@@ -353,34 +512,182 @@ struct Export<'a> {
     deleted: Option<(&'a str, Option<&'a str>)>,
 }
 
-fn record_shares(ledger: &mut Ledger, people: &[DemoPerson], files: &Path, rng: &mut fastrand::Rng, progress: &mut dyn FnMut(&str)) -> Result<()> {
-    let keys = |list: &[&str]| list.iter().map(|key| CategoryKey::parse(key)).collect::<custody_core::Result<Vec<_>>>();
-    let feed = |supplier: &str, from: &str, to: Option<&str>, audience: Vec<PersonCategory>, categories: Vec<CategoryKey>| (supplier.to_owned(), from.to_owned(), to.map(str::to_owned), audience, categories);
+fn record_shares(
+    ledger: &mut Ledger,
+    people: &[DemoPerson],
+    files: &Path,
+    rng: &mut fastrand::Rng,
+    progress: &mut dyn FnMut(&str),
+) -> Result<()> {
+    let keys = |list: &[&str]| {
+        list.iter()
+            .map(|key| CategoryKey::parse(key))
+            .collect::<custody_core::Result<Vec<_>>>()
+    };
+    let feed = |supplier: &str,
+                from: &str,
+                to: Option<&str>,
+                audience: Vec<PersonCategory>,
+                categories: Vec<CategoryKey>| {
+        (
+            supplier.to_owned(),
+            from.to_owned(),
+            to.map(str::to_owned),
+            audience,
+            categories,
+        )
+    };
     let feeds = vec![
-        feed(INCIDENT_SUPPLIER, "2016-04-01", None, vec![PersonCategory::Member, PersonCategory::RegisteredSupporter],
-            keys(&["user.unique_id", "user.name", "user.contact.email", "user.contact.phone_number", "user.contact.address.postal_code", "user.demographic.date_of_birth"])?),
-        feed("Example Hosted CRM", "2018-01-15", None, PersonCategory::ALL.to_vec(),
-            keys(&["user.unique_id", "user.name", "user.contact.email", "user.contact.address.postal_code"])?),
-        feed("Example Payments", "2019-06-01", None, vec![PersonCategory::Donor, PersonCategory::Member],
-            keys(&["user.unique_id", "user.name", "user.financial.bank_account"])?),
+        feed(
+            INCIDENT_SUPPLIER,
+            "2016-04-01",
+            None,
+            vec![PersonCategory::Member, PersonCategory::RegisteredSupporter],
+            keys(&[
+                "user.unique_id",
+                "user.name",
+                "user.contact.email",
+                "user.contact.phone_number",
+                "user.contact.address.postal_code",
+                "user.demographic.date_of_birth",
+            ])?,
+        ),
+        feed(
+            "Example Hosted CRM",
+            "2018-01-15",
+            None,
+            PersonCategory::ALL.to_vec(),
+            keys(&[
+                "user.unique_id",
+                "user.name",
+                "user.contact.email",
+                "user.contact.address.postal_code",
+            ])?,
+        ),
+        feed(
+            "Example Payments",
+            "2019-06-01",
+            None,
+            vec![PersonCategory::Donor, PersonCategory::Member],
+            keys(&["user.unique_id", "user.name", "user.financial.bank_account"])?,
+        ),
     ];
     for (supplier, from, to, audience, categories) in feeds {
         let from = at(ledger, &from)?;
         let to = to.map(|text| at(ledger, &text)).transpose()?;
-        declare_feed(ledger, FeedInput { supplier, categories, audience, from, to, purpose: "standing sync".to_owned(), retention_days: None })?;
+        declare_feed(
+            ledger,
+            FeedInput {
+                supplier,
+                categories,
+                audience,
+                from,
+                to,
+                purpose: "standing sync".to_owned(),
+                retention_days: None,
+            },
+        )?;
     }
     let exports = [
-        Export { supplier: INCIDENT_SUPPLIER, at: "2020-03-02 09:00", purpose: "spring members' mailing", layout: Layout::Mailing, canaries: 5, retention_days: Some(90), deleted: None },
-        Export { supplier: INCIDENT_SUPPLIER, at: "2021-09-01 09:00", purpose: "conference mailing", layout: Layout::Mailing, canaries: 5, retention_days: Some(90), deleted: None },
-        Export { supplier: "Example Mail Delivery", at: "2021-09-02 10:00", purpose: "conference mailing delivery", layout: Layout::Mailing, canaries: 0, retention_days: Some(30), deleted: None },
-        Export { supplier: "Example Cloud Backup", at: "2020-11-01 02:00", purpose: "backup of the mailing database", layout: Layout::Print, canaries: 0, retention_days: Some(365), deleted: Some(("2021-11-30 12:00", None)) },
-        Export { supplier: "Example Telephony Agency", at: "2019-10-10 12:00", purpose: "general election phone bank", layout: Layout::Telephony, canaries: 3, retention_days: Some(60), deleted: Some(("2020-01-20 12:00", None)) },
-        Export { supplier: "Example Events", at: "2021-08-15 12:00", purpose: "conference registrations", layout: Layout::Mailing, canaries: 0, retention_days: Some(60), deleted: None },
-        Export { supplier: "Example Survey Tool", at: "2021-05-05 12:00", purpose: "members' survey", layout: Layout::Survey, canaries: 0, retention_days: Some(180), deleted: Some(("2021-12-01 12:00", None)) },
-        Export { supplier: "Example Print House", at: "2020-02-01 12:00", purpose: "ballot papers", layout: Layout::Print, canaries: 2, retention_days: Some(30), deleted: Some(("2020-06-01 12:00", Some("2020-09-01 00:00"))) },
-        Export { supplier: "Example Fundraising Platform", at: "2021-01-10 12:00", purpose: "winter appeal", layout: Layout::Mailing, canaries: 2, retention_days: Some(90), deleted: None },
-        Export { supplier: "Example Data Cleansing", at: "2017-05-01 12:00", purpose: "address cleansing", layout: Layout::Print, canaries: 0, retention_days: Some(30), deleted: Some(("2017-07-01 12:00", None)) },
-        Export { supplier: "Example Canvassing App", at: "2021-04-01 12:00", purpose: "local election canvassing", layout: Layout::Telephony, canaries: 5, retention_days: Some(45), deleted: None },
+        Export {
+            supplier: INCIDENT_SUPPLIER,
+            at: "2020-03-02 09:00",
+            purpose: "spring members' mailing",
+            layout: Layout::Mailing,
+            canaries: 5,
+            retention_days: Some(90),
+            deleted: None,
+        },
+        Export {
+            supplier: INCIDENT_SUPPLIER,
+            at: "2021-09-01 09:00",
+            purpose: "conference mailing",
+            layout: Layout::Mailing,
+            canaries: 5,
+            retention_days: Some(90),
+            deleted: None,
+        },
+        Export {
+            supplier: "Example Mail Delivery",
+            at: "2021-09-02 10:00",
+            purpose: "conference mailing delivery",
+            layout: Layout::Mailing,
+            canaries: 0,
+            retention_days: Some(30),
+            deleted: None,
+        },
+        Export {
+            supplier: "Example Cloud Backup",
+            at: "2020-11-01 02:00",
+            purpose: "backup of the mailing database",
+            layout: Layout::Print,
+            canaries: 0,
+            retention_days: Some(365),
+            deleted: Some(("2021-11-30 12:00", None)),
+        },
+        Export {
+            supplier: "Example Telephony Agency",
+            at: "2019-10-10 12:00",
+            purpose: "general election phone bank",
+            layout: Layout::Telephony,
+            canaries: 3,
+            retention_days: Some(60),
+            deleted: Some(("2020-01-20 12:00", None)),
+        },
+        Export {
+            supplier: "Example Events",
+            at: "2021-08-15 12:00",
+            purpose: "conference registrations",
+            layout: Layout::Mailing,
+            canaries: 0,
+            retention_days: Some(60),
+            deleted: None,
+        },
+        Export {
+            supplier: "Example Survey Tool",
+            at: "2021-05-05 12:00",
+            purpose: "members' survey",
+            layout: Layout::Survey,
+            canaries: 0,
+            retention_days: Some(180),
+            deleted: Some(("2021-12-01 12:00", None)),
+        },
+        Export {
+            supplier: "Example Print House",
+            at: "2020-02-01 12:00",
+            purpose: "ballot papers",
+            layout: Layout::Print,
+            canaries: 2,
+            retention_days: Some(30),
+            deleted: Some(("2020-06-01 12:00", Some("2020-09-01 00:00"))),
+        },
+        Export {
+            supplier: "Example Fundraising Platform",
+            at: "2021-01-10 12:00",
+            purpose: "winter appeal",
+            layout: Layout::Mailing,
+            canaries: 2,
+            retention_days: Some(90),
+            deleted: None,
+        },
+        Export {
+            supplier: "Example Data Cleansing",
+            at: "2017-05-01 12:00",
+            purpose: "address cleansing",
+            layout: Layout::Print,
+            canaries: 0,
+            retention_days: Some(30),
+            deleted: Some(("2017-07-01 12:00", None)),
+        },
+        Export {
+            supplier: "Example Canvassing App",
+            at: "2021-04-01 12:00",
+            purpose: "local election canvassing",
+            layout: Layout::Telephony,
+            canaries: 5,
+            retention_days: Some(45),
+            deleted: None,
+        },
     ];
     for (index, export) in exports.iter().enumerate() {
         let when = at(ledger, export.at)?;
@@ -391,24 +698,38 @@ fn record_shares(ledger: &mut Ledger, people: &[DemoPerson], files: &Path, rng: 
             .filter(|person| civil(person.joined).is_some_and(|joined| joined <= today))
             .filter(|person| person.left.and_then(civil).is_none_or(|left| left > today))
             .filter(|person| match export.layout {
-                Layout::Mailing | Layout::Print => matches!(person.category, PersonCategory::Member) || rng.u8(0..100) < 3,
+                Layout::Mailing | Layout::Print => {
+                    matches!(person.category, PersonCategory::Member) || rng.u8(0..100) < 3
+                }
                 Layout::Telephony => person.phone.is_some() || rng.u16(0..1000) < 5,
-                Layout::Survey => matches!(person.category, PersonCategory::Member) && person.email.is_some() && rng.u8(0..100) < 40,
+                Layout::Survey => {
+                    matches!(person.category, PersonCategory::Member)
+                        && person.email.is_some()
+                        && rng.u8(0..100) < 40
+                }
             })
             .collect();
         let path = files.join(format!("share-{:02}.csv", index + 1));
         write_export(&path, &chosen, export.layout)?;
-        progress(&format!("  {} ({} rows) to {}", export.purpose, chosen.len(), export.supplier));
+        progress(&format!(
+            "  {} ({} rows) to {}",
+            export.purpose,
+            chosen.len(),
+            export.supplier
+        ));
         let canaries = (export.canaries > 0).then(|| (export.canaries, path.with_extension("sent.csv")));
-        let report = record_export(ledger, RecordInput {
-            supplier: export.supplier.to_owned(),
-            purpose: export.purpose.to_owned(),
-            at: Some(when),
-            retention_days: export.retention_days,
-            maps: Vec::new(),
-            canaries,
-            file: path.clone(),
-        })?;
+        let report = record_export(
+            ledger,
+            RecordInput {
+                supplier: export.supplier.to_owned(),
+                purpose: export.purpose.to_owned(),
+                at: Some(when),
+                retention_days: export.retention_days,
+                maps: Vec::new(),
+                canaries,
+                file: path.clone(),
+            },
+        )?;
         if let Some((confirmed, backups)) = export.deleted {
             let confirmed = at(ledger, confirmed)?;
             let backups = backups.map(|text| at(ledger, text)).transpose()?;

@@ -63,18 +63,34 @@ fn settings_template(settings: &Settings) -> Result<String> {
 pub fn init(dir: &Path, settings: Settings, clock: &dyn Clock, actor: &str) -> Result<()> {
     settings.validate()?;
     if dir.join(SETTINGS_FILE_NAME).exists() || dir.join(DATABASE_FILE_NAME).exists() {
-        return Err(Error::Directory(format!("{} is a custody data directory already", dir.display())));
+        return Err(Error::Directory(format!(
+            "{} is a custody data directory already",
+            dir.display()
+        )));
     }
     fs::create_dir_all(dir).map_err(|source| Error::io(dir, source))?;
     let vault = Vault::create(dir)?;
     let settings_path = dir.join(SETTINGS_FILE_NAME);
-    fs::write(&settings_path, settings_template(&settings)?).map_err(|source| Error::io(&settings_path, source))?;
+    fs::write(&settings_path, settings_template(&settings)?)
+        .map_err(|source| Error::io(&settings_path, source))?;
     let mut store = SqliteStore::open(&dir.join(DATABASE_FILE_NAME), true)?;
     store.check_key(vault.check_value())?;
     let zone = settings.zone()?;
-    let mut ledger = Ledger { dir: dir.to_owned(), settings, zone, vault, store, actor: actor.to_owned(), clock: Box::new(FixedNow(clock.now())) };
+    let mut ledger = Ledger {
+        dir: dir.to_owned(),
+        settings,
+        zone,
+        vault,
+        store,
+        actor: actor.to_owned(),
+        clock: Box::new(FixedNow(clock.now())),
+    };
     let organisation = ledger.settings.organisation.clone();
-    ledger.audit_only("directory.init", "directory", serde_json::json!({ "organisation": organisation }))?;
+    ledger.audit_only(
+        "directory.init",
+        "directory",
+        serde_json::json!({ "organisation": organisation }),
+    )?;
     Ok(())
 }
 
@@ -109,7 +125,15 @@ impl Ledger {
         let vault = Vault::load(dir)?;
         let mut store = SqliteStore::open(&database, false)?;
         store.check_key(vault.check_value())?;
-        Ok(Ledger { dir: dir.to_owned(), settings, zone, vault, store, actor: actor.to_owned(), clock })
+        Ok(Ledger {
+            dir: dir.to_owned(),
+            settings,
+            zone,
+            vault,
+            store,
+            actor: actor.to_owned(),
+            clock,
+        })
     }
 
     /// The current instant from the injected clock.
@@ -119,7 +143,13 @@ impl Ledger {
 
     /// An audit draft for an action by the current actor, now.
     pub fn draft(&self, action: &str, subject: &str, details: serde_json::Value) -> AuditDraft {
-        AuditDraft { actor: self.actor.clone(), action: action.to_owned(), subject: subject.to_owned(), at: self.now(), details }
+        AuditDraft {
+            actor: self.actor.clone(),
+            action: action.to_owned(),
+            subject: subject.to_owned(),
+            at: self.now(),
+            details,
+        }
     }
 
     /// Splits the ledger into the store and the signer for one mutating call.
@@ -128,7 +158,12 @@ impl Ledger {
     }
 
     /// Appends an audit entry for an action that changed nothing else, and moves the anchor.
-    pub(crate) fn audit_only(&mut self, action: &str, subject: &str, details: serde_json::Value) -> Result<()> {
+    pub(crate) fn audit_only(
+        &mut self,
+        action: &str,
+        subject: &str,
+        details: serde_json::Value,
+    ) -> Result<()> {
         let draft = self.draft(action, subject, details);
         let (store, signer) = self.store_and_signer();
         store.append_audit(draft, &signer)?;
@@ -142,7 +177,8 @@ impl Ledger {
         };
         let path = self.dir.join(AUDIT_HEAD_FILE_NAME);
         let temporary = self.dir.join(format!("{AUDIT_HEAD_FILE_NAME}.tmp"));
-        fs::write(&temporary, format!("{} {}\n", head.seq, head.hash)).map_err(|source| Error::io(&temporary, source))?;
+        fs::write(&temporary, format!("{} {}\n", head.seq, head.hash))
+            .map_err(|source| Error::io(&temporary, source))?;
         fs::rename(&temporary, &path).map_err(|source| Error::io(&path, source))
     }
 }

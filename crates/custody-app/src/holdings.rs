@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use custody_core::{FeedWindow, Holdings, Instant, PersonSet, ShareKind, ShareState, holdings_from_sets, share_state_at};
+use custody_core::{
+    FeedWindow, Holdings, Instant, PersonSet, ShareKind, ShareState, holdings_from_sets, share_state_at,
+};
 use custody_store::{ShareRecord, Store};
 
 use crate::dir::Ledger;
@@ -51,7 +53,11 @@ pub struct HoldingsReport {
 }
 
 /// Computes a supplier's holdings at `at`; the sets are returned for later questions.
-pub fn compute(ledger: &Ledger, supplier: &str, at: Instant) -> Result<(Holdings, Vec<HeldShare>, Vec<String>)> {
+pub fn compute(
+    ledger: &Ledger,
+    supplier: &str,
+    at: Instant,
+) -> Result<(Holdings, Vec<HeldShare>, Vec<String>)> {
     let root = find(ledger, supplier)?;
     let all = ledger.store.suppliers()?;
     let tree = with_sub_processors(&all, root.id);
@@ -70,19 +76,35 @@ pub fn compute(ledger: &Ledger, supplier: &str, at: Instant) -> Result<(Holdings
                 None => PersonSet::new(),
             },
         };
-        held.push(HeldShare { share: share.meta.id, supplier: share.supplier.clone(), state, people: people.len() });
+        held.push(HeldShare {
+            share: share.meta.id,
+            supplier: share.supplier.clone(),
+            state,
+            people: people.len(),
+        });
         sets.push((share, people));
     }
     let canaries = ledger.store.canaries()?;
-    let holdings = holdings_from_sets(sets.iter().map(|(share, set)| (&share.meta.categories, set)), &canaries);
-    let names = tree.iter().skip(1).filter_map(|id| all.iter().find(|s| s.id == *id).map(|s| s.name.clone())).collect();
+    let holdings = holdings_from_sets(
+        sets.iter().map(|(share, set)| (&share.meta.categories, set)),
+        &canaries,
+    );
+    let names = tree
+        .iter()
+        .skip(1)
+        .filter_map(|id| all.iter().find(|s| s.id == *id).map(|s| s.name.clone()))
+        .collect();
     Ok((holdings, held, names))
 }
 
 /// The holdings report, with references when `with_refs`.
 pub fn holdings(ledger: &Ledger, supplier: &str, at: Instant, with_refs: bool) -> Result<HoldingsReport> {
     let (holdings, shares, sub_processors) = compute(ledger, supplier, at)?;
-    let refs = if with_refs { Some(ledger.store.references(&holdings.people)?) } else { None };
+    let refs = if with_refs {
+        Some(ledger.store.references(&holdings.people)?)
+    } else {
+        None
+    };
     Ok(HoldingsReport {
         supplier: find(ledger, supplier)?.name,
         sub_processors,
@@ -90,7 +112,11 @@ pub fn holdings(ledger: &Ledger, supplier: &str, at: Instant, with_refs: bool) -
         at_local: at.local(&ledger.zone),
         people: holdings.people.len(),
         canaries: holdings.canaries.len(),
-        categories: holdings.categories.iter().map(|(key, set)| (key.as_str(), set.len())).collect(),
+        categories: holdings
+            .categories
+            .iter()
+            .map(|(key, set)| (key.as_str(), set.len()))
+            .collect(),
         shares,
         refs,
     })

@@ -70,7 +70,8 @@ pub fn identifier_hashes(
     date_of_birth: Option<&str>,
 ) -> Vec<(IdentifierKind, [u8; 16])> {
     let mut out = Vec::with_capacity(5);
-    let mut add = |kind: IdentifierKind, value: &str| out.push((kind, vault.identifier_hash(kind.tag(), value)));
+    let mut add =
+        |kind: IdentifierKind, value: &str| out.push((kind, vault.identifier_hash(kind.tag(), value)));
     if let Some(email) = email {
         add(IdentifierKind::EmailStrict, email);
         add(IdentifierKind::EmailCanonical, &canonical_email(email));
@@ -107,7 +108,12 @@ fn new_person(vault: &Vault, sealer: &mut Sealer<'_>, row: PersonRow) -> Result<
         row.postcode.as_deref(),
         dob.as_deref(),
     );
-    let contact = Contact { first_name: row.first_name, last_name: row.last_name, email: row.email, phone: row.phone };
+    let contact = Contact {
+        first_name: row.first_name,
+        last_name: row.last_name,
+        email: row.email,
+        phone: row.phone,
+    };
     Ok(NewPerson {
         line: row.line,
         reference: row.reference.as_str().to_owned(),
@@ -148,7 +154,15 @@ pub fn import_people(ledger: &mut Ledger, path: &Path, options: &ImportOptions) 
             let Some(line) = table.next_row(&mut record)? else {
                 return Ok(None);
             };
-            let row = parse_person_row(&file, &headers, &columns, &record, line, options.default_category, &region)?;
+            let row = parse_person_row(
+                &file,
+                &headers,
+                &columns,
+                &record,
+                line,
+                options.default_category,
+                &region,
+            )?;
             if row.phone_unusable {
                 unusable.0 += 1;
                 if unusable.1.len() < LINES_REPORTED_MAX {
@@ -160,11 +174,15 @@ pub fn import_people(ledger: &mut Ledger, path: &Path, options: &ImportOptions) 
         row.map_err(|error| Box::new(error) as BoxError).transpose()
     });
     let signer = crate::dir::signer_for(vault);
-    let counts = ledger.store.import_people(&mut rows, draft, &signer).map_err(|error| match error {
-        custody_store::Error::DuplicateReference { reference, line } => duplicate(path, &file, &reference, line),
-        other => unbox(other),
-    })?;
-    drop(rows);
+    let counts = ledger
+        .store
+        .import_people(&mut rows, draft, &signer)
+        .map_err(|error| match error {
+            custody_store::Error::DuplicateReference { reference, line } => {
+                duplicate(path, &file, &reference, line)
+            }
+            other => unbox(other),
+        })?;
     ledger.anchor_audit()?;
     report.inserted = counts.inserted;
     report.updated = counts.updated;
@@ -186,29 +204,36 @@ pub(crate) fn unbox(error: custody_store::Error) -> Error {
 
 /// A duplicate reference, with the line where it first appeared (found by reading again).
 fn duplicate(path: &Path, file: &str, reference: &str, line: u64) -> Error {
-    let first = Table::open(path, TableOptions::default()).ok().and_then(|mut table| {
-        let headers = table.headers().to_vec();
-        let columns = map_people_columns(file, &headers, &[]).ok();
-        let mut record = csv::StringRecord::new();
-        while let Ok(Some(at)) = table.next_row(&mut record) {
-            if at >= line {
-                break;
+    let first = Table::open(path, TableOptions::default())
+        .ok()
+        .and_then(|mut table| {
+            let headers = table.headers().to_vec();
+            let columns = map_people_columns(file, &headers, &[]).ok();
+            let mut record = csv::StringRecord::new();
+            while let Ok(Some(at)) = table.next_row(&mut record) {
+                if at >= line {
+                    break;
+                }
+                if record.iter().any(|field| field.trim() == reference) && columns.is_some() {
+                    return Some(at);
+                }
             }
-            if record.iter().any(|field| field.trim() == reference) && columns.is_some() {
-                return Some(at);
-            }
-        }
-        None
-    });
+            None
+        });
     let earlier = first.map_or_else(|| "an earlier line".to_owned(), |at| format!("line {at}"));
     Error::Ingest(custody_ingest::Error::at(
         file,
         Some(line),
         None,
-        format!("the reference {reference:?} appears again (first at {earlier}); expected each person once per file"),
+        format!(
+            "the reference {reference:?} appears again (first at {earlier}); expected each person once per file"
+        ),
     ))
 }
 
 pub(crate) fn file_name(path: &Path) -> String {
-    path.file_name().map_or_else(|| path.display().to_string(), |name| name.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    )
 }

@@ -10,8 +10,8 @@ use sha2::{Digest, Sha256};
 
 use custody_core::{
     CategoryKey, CategorySet, FeedAudience, IdentifierKind, Instant, PersonCategory, PersonId, PersonSet,
-    PersonStatus, ShareKind, ShareMeta, full_name_key, name_key, normalise_email, normalise_phone, normalise_postcode,
-    parse_day,
+    PersonStatus, ShareKind, ShareMeta, full_name_key, name_key, normalise_email, normalise_phone,
+    normalise_postcode, parse_day,
 };
 use custody_ingest::{PersonField, ShareColumns, Table, TableOptions, map_share_columns};
 use custody_store::{NewPerson, NewShare, ShareRecord, Store};
@@ -80,7 +80,9 @@ struct Linked {
 pub fn record_export(ledger: &mut Ledger, input: RecordInput) -> Result<RecordReport> {
     let supplier = find(ledger, &input.supplier)?;
     if input.purpose.trim().is_empty() {
-        return Err(Error::Invalid("--purpose must say why the data was sent".to_owned()));
+        return Err(Error::Invalid(
+            "--purpose must say why the data was sent".to_owned(),
+        ));
     }
     let mut table = Table::open(&input.file, TableOptions::default())?;
     let file = table.file().to_owned();
@@ -95,7 +97,14 @@ pub fn record_export(ledger: &mut Ledger, input: RecordInput) -> Result<RecordRe
                 return Err(Error::Invalid(format!("--canaries takes 1 to {CANARIES_MAX}")));
             }
             let canaries = make_canaries(ledger, &mut rng, &columns, &linked.sample, *count)?;
-            let digest = write_with_canaries(&input.file, out, table.delimiter(), &canaries, linked.rows, &mut rng)?;
+            let digest = write_with_canaries(
+                &input.file,
+                out,
+                table.delimiter(),
+                &canaries,
+                linked.rows,
+                &mut rng,
+            )?;
             (canaries, digest)
         }
         None => (Vec::new(), linked.sha256),
@@ -120,7 +129,11 @@ pub fn record_export(ledger: &mut Ledger, input: RecordInput) -> Result<RecordRe
         unmatched_lines: linked.unmatched_lines.clone(),
         file_name: Some(file_name(&input.file)),
         file_sha256: Some(custody_vault::hex(&sent_sha256)),
-        columns: columns.columns.iter().map(|c| (c.header.clone(), c.category.map(|k| k.as_str().to_owned()))).collect(),
+        columns: columns
+            .columns
+            .iter()
+            .map(|c| (c.header.clone(), c.category.map(|k| k.as_str().to_owned())))
+            .collect(),
         recorded_at: ledger.now(),
     };
     let new_canaries = canary_people(ledger, &canaries)?;
@@ -134,7 +147,13 @@ pub fn record_export(ledger: &mut Ledger, input: RecordInput) -> Result<RecordRe
             "sent_sha256": custody_vault::hex(&sent_sha256),
         }),
     );
-    let recorded = ledger.store.record_share(share, &linked.people, new_canaries, draft, &signer_for(&ledger.vault));
+    let recorded = ledger.store.record_share(
+        share,
+        &linked.people,
+        new_canaries,
+        draft,
+        &signer_for(&ledger.vault),
+    );
     let recorded = match recorded {
         Ok(recorded) => recorded,
         Err(error) => {
@@ -189,14 +208,29 @@ fn link_rows(ledger: &Ledger, table: &mut Table, columns: &ShareColumns) -> Resu
         if found.is_empty() {
             let email = field(&record, PersonField::Email).and_then(|text| normalise_email(&text));
             let phone = field(&record, PersonField::Phone).and_then(|text| normalise_phone(&text, region));
-            let name = match (field(&record, PersonField::FirstName), field(&record, PersonField::LastName)) {
+            let name = match (
+                field(&record, PersonField::FirstName),
+                field(&record, PersonField::LastName),
+            ) {
                 (Some(first), Some(last)) => name_key(&first, &last),
                 _ => field(&record, PersonField::FullName).and_then(|full| full_name_key(&full)),
             };
             let postcode = field(&record, PersonField::Postcode).and_then(|text| normalise_postcode(&text));
-            let dob = field(&record, PersonField::DateOfBirth).and_then(|text| parse_day(&text).ok()).map(|d| d.to_iso());
-            let hashes = identifier_hashes(&ledger.vault, email.as_deref(), phone.as_deref(), name.as_deref(), postcode.as_deref(), dob.as_deref());
-            for (kind, hash) in hashes.iter().filter(|(kind, _)| *kind != IdentifierKind::EmailCanonical) {
+            let dob = field(&record, PersonField::DateOfBirth)
+                .and_then(|text| parse_day(&text).ok())
+                .map(|d| d.to_iso());
+            let hashes = identifier_hashes(
+                &ledger.vault,
+                email.as_deref(),
+                phone.as_deref(),
+                name.as_deref(),
+                postcode.as_deref(),
+                dob.as_deref(),
+            );
+            for (kind, hash) in hashes
+                .iter()
+                .filter(|(kind, _)| *kind != IdentifierKind::EmailCanonical)
+            {
                 found = ledger.store.people_by_identifier(*kind, hash)?;
                 if !found.is_empty() {
                     break;
@@ -228,13 +262,25 @@ fn make_canaries(
     while out.len() < count {
         attempts += 1;
         if attempts > count * 20 {
-            return Err(Error::Invalid("could not make canaries unlike every known person; try fewer".to_owned()));
+            return Err(Error::Invalid(
+                "could not make canaries unlike every known person; try fewer".to_owned(),
+            ));
         }
-        let candidate = canary::make(rng, columns, sample, &ledger.settings.canary_domain, &ledger.settings.phone_region);
+        let candidate = canary::make(
+            rng,
+            columns,
+            sample,
+            &ledger.settings.canary_domain,
+            &ledger.settings.phone_region,
+        );
         // A canary must never carry a real person's reference, nor repeat another canary.
         let reference_taken = match &candidate.file_reference {
-            Some(reference) => ledger.store.person_id_by_ref(reference)?.is_some()
-                || out.iter().any(|other| other.file_reference.as_ref() == Some(reference)),
+            Some(reference) => {
+                ledger.store.person_id_by_ref(reference)?.is_some()
+                    || out
+                        .iter()
+                        .any(|other| other.file_reference.as_ref() == Some(reference))
+            }
             None => false,
         };
         if !reference_taken {
@@ -295,7 +341,10 @@ fn write_with_canaries(
     let file = File::create(&temporary).map_err(|source| Error::io(&temporary, source))?;
     let mut writer = csv::WriterBuilder::new()
         .delimiter(u8::try_from(delimiter).unwrap_or(b','))
-        .from_writer(HashingWriter { inner: BufWriter::new(file), hasher: Sha256::new() });
+        .from_writer(HashingWriter {
+            inner: BufWriter::new(file),
+            hasher: Sha256::new(),
+        });
     let mut table = Table::open(source, TableOptions::default())?;
     let write_error = |error: csv::Error| Error::Invalid(format!("{}: {error}", temporary.display()));
     writer.write_record(table.headers()).map_err(write_error)?;
@@ -315,8 +364,13 @@ fn write_with_canaries(
     for (canary, _) in next_canary {
         writer.write_record(&canary.row).map_err(write_error)?;
     }
-    let mut hashing = writer.into_inner().map_err(|error| Error::Invalid(error.to_string()))?;
-    hashing.inner.flush().map_err(|source| Error::io(&temporary, source))?;
+    let mut hashing = writer
+        .into_inner()
+        .map_err(|error| Error::Invalid(error.to_string()))?;
+    hashing
+        .inner
+        .flush()
+        .map_err(|source| Error::io(&temporary, source))?;
     let digest = hashing.hasher.finalize().into();
     std::fs::rename(&temporary, out).map_err(|source| Error::io(out, source))?;
     Ok(digest)
@@ -361,7 +415,9 @@ pub struct FeedInput {
 pub fn declare_feed(ledger: &mut Ledger, input: FeedInput) -> Result<i64> {
     let supplier = find(ledger, &input.supplier)?;
     if input.categories.is_empty() || input.audience.is_empty() {
-        return Err(Error::Invalid("a feed needs --categories and --audience".to_owned()));
+        return Err(Error::Invalid(
+            "a feed needs --categories and --audience".to_owned(),
+        ));
     }
     if input.to.is_some_and(|to| to < input.from) {
         return Err(Error::Invalid("--to is before --from".to_owned()));
@@ -371,7 +427,9 @@ pub fn declare_feed(ledger: &mut Ledger, input: FeedInput) -> Result<i64> {
         meta: ShareMeta {
             id: 0,
             supplier_id: supplier.id,
-            kind: ShareKind::Feed(FeedAudience { categories: input.audience.clone() }),
+            kind: ShareKind::Feed(FeedAudience {
+                categories: input.audience.clone(),
+            }),
             shared_at: input.from,
             ends_at: input.to,
             categories: categories.clone(),
@@ -397,26 +455,47 @@ pub fn declare_feed(ledger: &mut Ledger, input: FeedInput) -> Result<i64> {
             "categories": categories.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
             "audience": input.audience.iter().map(|c| c.as_str()).collect::<Vec<_>>() }),
     );
-    let recorded = ledger.store.record_share(share, &PersonSet::new(), Vec::new(), draft, &signer_for(&ledger.vault))?;
+    let recorded = ledger.store.record_share(
+        share,
+        &PersonSet::new(),
+        Vec::new(),
+        draft,
+        &signer_for(&ledger.vault),
+    )?;
     ledger.anchor_audit()?;
     Ok(recorded.id)
 }
 
 /// Records a supplier's confirmation that it deleted a share's data.
-pub fn confirm_deletion(ledger: &mut Ledger, share: i64, at: Instant, backups_until: Option<Instant>) -> Result<()> {
-    let record = ledger.store.share(share)?.ok_or_else(|| Error::NotFound(format!("there is no share {share}")))?;
+pub fn confirm_deletion(
+    ledger: &mut Ledger,
+    share: i64,
+    at: Instant,
+    backups_until: Option<Instant>,
+) -> Result<()> {
+    let record = ledger
+        .store
+        .share(share)?
+        .ok_or_else(|| Error::NotFound(format!("there is no share {share}")))?;
     if let Some(previous) = record.meta.deleted_at {
-        return Err(Error::Invalid(format!("share {share} was confirmed deleted already, at {previous}")));
+        return Err(Error::Invalid(format!(
+            "share {share} was confirmed deleted already, at {previous}"
+        )));
     }
     if at < record.meta.shared_at {
-        return Err(Error::Invalid(format!("--confirmed-at is before the share was sent ({})", record.meta.shared_at)));
+        return Err(Error::Invalid(format!(
+            "--confirmed-at is before the share was sent ({})",
+            record.meta.shared_at
+        )));
     }
     let draft = ledger.draft(
         "share.delete",
         &format!("share:{share}"),
         serde_json::json!({ "confirmed_at": at.to_rfc3339(), "backups_until": backups_until.map(Instant::to_rfc3339) }),
     );
-    ledger.store.confirm_deletion(share, at, backups_until, draft, &signer_for(&ledger.vault))?;
+    ledger
+        .store
+        .confirm_deletion(share, at, backups_until, draft, &signer_for(&ledger.vault))?;
     ledger.anchor_audit()
 }
 
@@ -464,7 +543,11 @@ impl From<&ShareRecord> for ShareView {
         ShareView {
             share: record.meta.id,
             supplier: record.supplier.clone(),
-            kind: if matches!(record.meta.kind, ShareKind::Feed(_)) { "feed" } else { "export" },
+            kind: if matches!(record.meta.kind, ShareKind::Feed(_)) {
+                "feed"
+            } else {
+                "export"
+            },
             purpose: record.purpose.clone(),
             shared_at: record.meta.shared_at.to_rfc3339(),
             ends_at: record.meta.ends_at.map(Instant::to_rfc3339),

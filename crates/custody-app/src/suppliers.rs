@@ -56,12 +56,15 @@ pub fn add_supplier(ledger: &mut Ledger, input: SupplierInput) -> Result<i64> {
     let parent = match (&input.parent, input.role) {
         (Some(parent), _) => Some(find(ledger, parent)?.id),
         (None, SupplierRole::SubProcessor) => {
-            return Err(Error::Invalid("a sub-processor needs --parent, the processor that engaged it".to_owned()));
+            return Err(Error::Invalid(
+                "a sub-processor needs --parent, the processor that engaged it".to_owned(),
+            ));
         }
         (None, SupplierRole::Processor) => None,
     };
     if let Some(contact) = &input.contact {
-        normalise_email(contact).ok_or_else(|| Error::Invalid(format!("--contact {contact:?} is not an email address")))?;
+        normalise_email(contact)
+            .ok_or_else(|| Error::Invalid(format!("--contact {contact:?} is not an email address")))?;
     }
     let supplier = NewSupplier {
         name: name.as_str().to_owned(),
@@ -78,7 +81,9 @@ pub fn add_supplier(ledger: &mut Ledger, input: SupplierInput) -> Result<i64> {
         serde_json::json!({ "name": supplier.name, "role": supplier.role.as_str(), "parent": parent,
             "notice_hours": supplier.notice_hours, "contract": supplier.contract }),
     );
-    let id = ledger.store.add_supplier(supplier, draft, &signer_for(&ledger.vault))?;
+    let id = ledger
+        .store
+        .add_supplier(supplier, draft, &signer_for(&ledger.vault))?;
     ledger.anchor_audit()?;
     Ok(id)
 }
@@ -86,7 +91,9 @@ pub fn add_supplier(ledger: &mut Ledger, input: SupplierInput) -> Result<i64> {
 /// A supplier by name, or a clear error.
 pub fn find(ledger: &Ledger, name: &str) -> Result<Supplier> {
     ledger.store.supplier_by_name(name.trim())?.ok_or_else(|| {
-        Error::NotFound(format!("there is no supplier named {name:?}; `custody supplier list` shows them"))
+        Error::NotFound(format!(
+            "there is no supplier named {name:?}; `custody supplier list` shows them"
+        ))
     })
 }
 
@@ -121,7 +128,11 @@ pub fn show(ledger: &Ledger, name: &str) -> Result<SupplierView> {
 }
 
 fn view(supplier: &Supplier, all: &[Supplier], shares: &[custody_store::ShareRecord]) -> SupplierView {
-    let name_of = |id: i64| all.iter().find(|candidate| candidate.id == id).map(|found| found.name.clone());
+    let name_of = |id: i64| {
+        all.iter()
+            .find(|candidate| candidate.id == id)
+            .map(|found| found.name.clone())
+    };
     SupplierView {
         id: supplier.id,
         name: supplier.name.clone(),
@@ -131,7 +142,14 @@ fn view(supplier: &Supplier, all: &[Supplier], shares: &[custody_store::ShareRec
         contract: supplier.contract.clone(),
         contact: supplier.contact.clone(),
         created_at: supplier.created_at.to_rfc3339(),
-        sub_processors: all.iter().filter(|child| child.parent == Some(supplier.id)).map(|child| child.name.clone()).collect(),
-        shares: shares.iter().filter(|share| share.meta.supplier_id == supplier.id).count(),
+        sub_processors: all
+            .iter()
+            .filter(|child| child.parent == Some(supplier.id))
+            .map(|child| child.name.clone())
+            .collect(),
+        shares: shares
+            .iter()
+            .filter(|share| share.meta.supplier_id == supplier.id)
+            .count(),
     }
 }

@@ -1,1 +1,313 @@
-fn main() {}
+//! `custody-bench`: measures the ledger against DESIGN.md section 6 and prints the figures.
+//!
+//! `cargo run --release -p custody-bench -- --people 10000000` builds a reference organisation in a
+//! temporary directory and measures: importing the people from CSV (time and peak memory),
+//! recording a one-million-row share, and the holdings question at 5,000 shares, beside the same
+//! question asked of a plain SQLite table of (share, person) rows with an index.
+
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::time::{Duration, Instant as Clock};
+
+use anyhow::Context;
+use clap::Parser;
+
+use custody_app::clock::SystemClock;
+use custody_app::{Ledger, holdings, people, shares, suppliers};
+use custody_core::{CategoryKey, Instant, PersonSet, Settings, ShareKind, ShareMeta, SupplierRole};
+use custody_store::{AuditDraft, AuditSigner, NewShare, Store};
+
+/// Benchmark options.
+#[derive(Debug, Parser)]
+struct Options {
+    /// People in the reference organisation.
+    #[arg(long, default_value_t = 10_000_000)]
+    people: u32,
+    /// Suppliers.
+    #[arg(long, default_value_t = 200)]
+    suppliers: u32,
+    /// Shares.
+    #[arg(long, default_value_t = 5_000)]
+    shares: u32,
+    /// Rows in the recorded share file.
+    #[arg(long, default_value_t = 1_000_000)]
+    share_rows: u32,
+    /// Repetitions of each query.
+    #[arg(long, default_value_t = 21)]
+    repeat: usize,
+}
+
+struct Signer<'a>(&'a custody_vault::Vault);
+
+impl AuditSigner for Signer<'_> {
+    fn chain_hash(&self, previous: &[u8], entry: &[u8]) -> [u8; 32] {
+        self.0.audit_mac(previous, entry)
+    }
+}
+
+fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort_unstable();
+    samples.get(samples.len() / 2).copied().unwrap_or_default()
+}
+
+fn write_people(path: &Path, count: u32) -> anyhow::Result<()> {
+    let mut out = BufWriter::new(std::fs::File::create(path)?);
+    writeln!(
+        out,
+        "Member Number,Forename,Surname,Email,Post Code,DOB,Category,Joined"
+    )?;
+    let mut rng = fastrand::Rng::with_seed(7);
+    for index in 1..=count {
+        let category = ["Member", "Registered Supporter", "Affiliated Supporter", "Donor"]
+            .get(rng.usize(..4))
+            .copied()
+            .unwrap_or("Member");
+        writeln!(
+            out,
+            "P{index:08},Alex{},Smith{},alex.{index}@example.org,SW{} {}AA,{:02}/{:02}/{},{category},{}-01-01",
+            index % 97,
+            index % 89,
+            rng.u8(1..30),
+            rng.u8(0..10),
+            rng.u8(1..29),
+            rng.u8(1..13),
+            rng.u16(1940..2006),
+            rng.u16(2000..2021)
+        )?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let options = Options::parse();
+    let root = std::env::temp_dir().join(format!("custody-bench-{}", std::process::id()));
+    let result = run(&options, &root);
+    let _ = std::fs::remove_dir_all(&root);
+    result
+}
+
+fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(root)?;
+    let dir = root.join("data");
+    custody_app::init(&dir, Settings::new("Bench"), &SystemClock, "bench")?;
+    let mut ledger = Ledger::open(&dir, Box::new(SystemClock), "bench")?;
+    println!(
+        "custody benchmark: {} people, {} suppliers, {} shares",
+        options.people, options.suppliers, options.shares
+    );
+
+    let crm = root.join("people.csv");
+    write_people(&crm, options.people)?;
+    let size_mib = std::fs::metadata(&crm)?.len() as f64 / 1_048_576.0;
+    let started = Clock::now();
+    let report = people::import_people(&mut ledger, &crm, &people::ImportOptions::default())?;
+    let import = started.elapsed();
+    println!(
+        "import people: {} rows ({size_mib:.0} MiB) in {:.1} s ({:.0} rows/s); peak memory {:.0} MiB  [target ≤ 60 s, ≤ 2048 MiB at 10M]",
+        report.inserted,
+        import.as_secs_f64(),
+        f64::from(options.people) / import.as_secs_f64(),
+        peak_memory_mib().unwrap_or(f64::NAN)
+    );
+    std::fs::remove_file(&crm)?;
+
+    for index in 0..options.suppliers {
+        let input = suppliers::SupplierInput {
+            name: format!("Supplier {index:03}"),
+            role: SupplierRole::Processor,
+            parent: None,
+            notice_hours: Some(72),
+            contract: None,
+            contact: None,
+        };
+        suppliers::add_supplier(&mut ledger, input)?;
+    }
+
+    let share_file = root.join("share.csv");
+    {
+        let mut out = BufWriter::new(std::fs::File::create(&share_file)?);
+        writeln!(out, "Member Number,First Name,Email")?;
+        let step = (options.people / options.share_rows.max(1)).max(1);
+        for index in (1..=options.people)
+            .step_by(step as usize)
+            .take(options.share_rows as usize)
+        {
+            writeln!(out, "P{index:08},Alex,alex.{index}@example.org")?;
+        }
+        out.flush()?;
+    }
+    let started = Clock::now();
+    let recorded = shares::record_export(
+        &mut ledger,
+        shares::RecordInput {
+            supplier: "Supplier 000".to_owned(),
+            purpose: "bench".to_owned(),
+            at: Some(Instant::from_unix_seconds(1_600_000_000)?),
+            retention_days: None,
+            maps: Vec::new(),
+            canaries: None,
+            file: share_file.clone(),
+        },
+    )?;
+    println!(
+        "record share: {} rows, {} people in {:.2} s  [target ≤ 5 s for 1M rows]",
+        recorded.rows,
+        recorded.people,
+        started.elapsed().as_secs_f64()
+    );
+
+    let all = ledger.store.suppliers()?;
+    let measured = all.first().context("no supplier")?.id;
+    let mut rng = fastrand::Rng::with_seed(11);
+    let categories = [
+        "user.name",
+        "user.contact.email",
+        "user.contact.address.postal_code",
+        "user.financial.bank_account",
+    ]
+    .iter()
+    .map(|key| CategoryKey::parse(key))
+    .collect::<Result<Vec<_>, _>>()?;
+    let mut measured_sets: Vec<(i64, PersonSet)> = Vec::new();
+    let started = Clock::now();
+    for index in 1..options.shares {
+        // One in eight shares goes to the measured supplier, so it has about 600 shares; the
+        // rest spread over the others. Sizes: mostly segments of a few thousand to a few hundred
+        // thousand people, some whole-membership exports of millions.
+        let supplier = if index % 8 == 0 {
+            measured
+        } else {
+            all.get(rng.usize(..all.len())).map_or(measured, |s| s.id)
+        };
+        let set = random_set(&mut rng, options.people);
+        let at = Instant::from_unix_seconds(1_400_000_000 + i64::from(index) * 40_000)?;
+        let share = NewShare {
+            meta: ShareMeta {
+                id: 0,
+                supplier_id: supplier,
+                kind: ShareKind::Export,
+                shared_at: at,
+                ends_at: None,
+                categories: categories
+                    .iter()
+                    .take(1 + rng.usize(..categories.len()))
+                    .copied()
+                    .collect(),
+                retention_days: None,
+                deleted_at: None,
+                backups_until: None,
+            },
+            purpose: "bench".to_owned(),
+            audience: Vec::new(),
+            row_count: set.len(),
+            unmatched_count: 0,
+            unmatched_lines: Vec::new(),
+            file_name: None,
+            file_sha256: None,
+            columns: Vec::new(),
+            recorded_at: at,
+        };
+        let draft = AuditDraft {
+            actor: "bench".into(),
+            action: "share.record".into(),
+            subject: "share".into(),
+            at,
+            details: serde_json::json!({}),
+        };
+        let vault = &ledger.vault;
+        let id = ledger
+            .store
+            .record_share(share, &set, Vec::new(), draft, &Signer(vault))?
+            .id;
+        if supplier == measured {
+            measured_sets.push((id, set));
+        }
+    }
+    println!(
+        "set-up: {} shares stored in {:.0} s",
+        options.shares,
+        started.elapsed().as_secs_f64()
+    );
+
+    let name = all.first().map(|s| s.name.clone()).unwrap_or_default();
+    let at = Instant::from_unix_seconds(1_700_000_000)?;
+    let mut samples = Vec::new();
+    let mut held = 0;
+    for _ in 0..options.repeat {
+        let started = Clock::now();
+        let report = holdings::holdings(&ledger, &name, at, false)?;
+        samples.push(started.elapsed());
+        held = report.people;
+    }
+    println!(
+        "holdings (custody, Roaring sets): {} shares of one supplier, {held} people, median {:.1} ms  [target ≤ 100 ms]",
+        measured_sets.len() + 1,
+        median(samples).as_secs_f64() * 1000.0
+    );
+    baseline(root, &measured_sets, options.repeat)?;
+    Ok(())
+}
+
+fn random_set(rng: &mut fastrand::Rng, people: u32) -> PersonSet {
+    let size = match rng.u8(0..100) {
+        0..60 => rng.u32(1_000..20_000),
+        60..95 => rng.u32(20_000..400_000),
+        _ => rng.u32(1_000_000..4_000_000),
+    }
+    .min(people);
+    let start = rng.u32(1..=people.saturating_sub(size).max(1));
+    // A segment of the id space at a random density: exports select by category and region.
+    let density = rng.u32(20..100);
+    let span = (u64::from(size) * 100 / u64::from(density)).min(u64::from(people - start + 1)) as u32;
+    (start..start + span)
+        .filter(|_| rng.u32(0..100) < density)
+        .collect()
+}
+
+/// The same question of a plain SQLite table of (share, person) rows with an index. Only the
+/// measured supplier's shares are loaded, which favours the baseline (a smaller table).
+fn baseline(root: &Path, sets: &[(i64, PersonSet)], repeat: usize) -> anyhow::Result<()> {
+    let path = root.join("baseline.db");
+    let mut connection = rusqlite::Connection::open(&path)?;
+    connection.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -262144;
+         CREATE TABLE share_people (share INTEGER NOT NULL, person INTEGER NOT NULL, PRIMARY KEY (share, person)) WITHOUT ROWID;",
+    )?;
+    let transaction = connection.transaction()?;
+    let mut rows = 0u64;
+    {
+        let mut insert = transaction.prepare("INSERT INTO share_people (share, person) VALUES (?1, ?2)")?;
+        for (share, set) in sets {
+            for person in set {
+                insert.execute(rusqlite::params![share, person])?;
+                rows += 1;
+            }
+        }
+    }
+    transaction.commit()?;
+    let ids: Vec<String> = sets.iter().map(|(id, _)| id.to_string()).collect();
+    let query = format!(
+        "SELECT count(DISTINCT person) FROM share_people WHERE share IN ({})",
+        ids.join(",")
+    );
+    let mut samples = Vec::new();
+    let mut count = 0i64;
+    for _ in 0..repeat.min(5) {
+        let started = Clock::now();
+        count = connection.query_row(&query, [], |row| row.get(0))?;
+        samples.push(started.elapsed());
+    }
+    println!(
+        "holdings (baseline, SQLite (share, person) table of {rows} rows): {count} people, median {:.1} ms",
+        median(samples).as_secs_f64() * 1000.0
+    );
+    Ok(())
+}

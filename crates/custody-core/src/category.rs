@@ -51,7 +51,11 @@ impl CategoryKey {
             .find(|entry| entry.key == wanted)
             .map(|entry| CategoryKey(entry.key))
             .ok_or_else(|| {
-                Error::invalid("data category", text, "a fideslang key under `user`, such as user.contact.email")
+                Error::invalid(
+                    "data category",
+                    text,
+                    "a fideslang key under `user`, such as user.contact.email",
+                )
             })
     }
 
@@ -62,7 +66,10 @@ impl CategoryKey {
 
     /// The taxonomy's own name for the key.
     pub fn taxonomy_name(self) -> &'static str {
-        taxonomy().iter().find(|entry| entry.key == self.0).map_or(self.0, |entry| entry.name)
+        taxonomy()
+            .iter()
+            .find(|entry| entry.key == self.0)
+            .map_or(self.0, |entry| entry.name)
     }
 
     /// Plain words for a notice to a person ("your email address"); custody's own wording.
@@ -113,9 +120,15 @@ mod tests {
 
     #[test]
     fn known_keys_parse_and_unknown_keys_are_refused() {
-        assert_eq!(CategoryKey::parse("user.contact.email").map(CategoryKey::as_str), Ok("user.contact.email"));
+        assert_eq!(
+            CategoryKey::parse("user.contact.email").map(CategoryKey::as_str),
+            Ok("user.contact.email")
+        );
         assert!(CategoryKey::parse("user.contact.emial").is_err());
-        assert!(CategoryKey::parse("system.operations").is_err(), "only personal-data keys are categories");
+        assert!(
+            CategoryKey::parse("system.operations").is_err(),
+            "only personal-data keys are categories"
+        );
         assert!(taxonomy_keys().count() > 80);
     }
 
@@ -124,6 +137,10 @@ mod tests {
         let key = CategoryKey::parse("user.contact.address.postal_code").unwrap();
         assert_eq!(key.plain_label(), "your postcode");
         let other = CategoryKey::parse("user.biometric.voice").unwrap();
-        assert!(other.plain_label().starts_with("your "), "{}", other.plain_label());
+        assert!(
+            other.plain_label().starts_with("your "),
+            "{}",
+            other.plain_label()
+        );
     }
 }

@@ -23,6 +23,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub(crate) fn invalid(what: &'static str, value: &str, expected: impl Into<String>) -> Self {
-        Error::Invalid { what, value: value.chars().take(80).collect(), expected: expected.into() }
+        Error::Invalid {
+            what,
+            value: value.chars().take(80).collect(),
+            expected: expected.into(),
+        }
     }
 }

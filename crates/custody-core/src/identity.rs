@@ -102,7 +102,11 @@ pub fn is_phone_region(region: &str) -> bool {
 /// A postcode upper-cased without spaces (`SW1A 1AA` → `SW1A1AA`), or `None` when it is not
 /// 2 to 10 letters and digits.
 pub fn normalise_postcode(text: &str) -> Option<String> {
-    let folded: String = text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+    let folded: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_uppercase();
     let valid = (2..=10).contains(&folded.len()) && folded.chars().all(|c| c.is_ascii_alphanumeric());
     valid.then_some(folded)
 }
@@ -130,7 +134,11 @@ fn fold_words(text: &str) -> Vec<String> {
     deunicode(text)
         .to_lowercase()
         .split(|c: char| c.is_whitespace() || c == ',')
-        .map(|word| word.chars().filter(char::is_ascii_alphanumeric).collect::<String>())
+        .map(|word| {
+            word.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+        })
         .filter(|word| !word.is_empty())
         .collect()
 }
@@ -141,21 +149,36 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(normalise_email("  Alex.Smith+news@Example.ORG "), Some("alex.smith+news@example.org".into()));
+        assert_eq!(
+            normalise_email("  Alex.Smith+news@Example.ORG "),
+            Some("alex.smith+news@example.org".into())
+        );
         assert_eq!(normalise_email("not an email"), None);
         assert_eq!(normalise_email("a@b"), None);
-        assert_eq!(canonical_email("alex.smith+news@example.org"), "alex.smith@example.org");
+        assert_eq!(
+            canonical_email("alex.smith+news@example.org"),
+            "alex.smith@example.org"
+        );
         assert_eq!(canonical_email("a.b.c+x@googlemail.com"), "abc@gmail.com");
     }
 
     #[test]
     fn phones_become_e164() {
-        assert_eq!(normalise_phone("07912 345678", "GB"), Some("+447912345678".into()));
+        assert_eq!(
+            normalise_phone("07912 345678", "GB"),
+            Some("+447912345678".into())
+        );
         // Ofcom's drama mobile range is refused by the phone metadata; its geographic drama
         // ranges (used by the demo) parse as valid.
         assert_eq!(normalise_phone("07700 900123", "GB"), None);
-        assert_eq!(normalise_phone("+44 (0)20 7946 0123", "GB"), Some("+442079460123".into()));
-        assert_eq!(normalise_phone("0113 496 0000", "GB"), Some("+441134960000".into()));
+        assert_eq!(
+            normalise_phone("+44 (0)20 7946 0123", "GB"),
+            Some("+442079460123".into())
+        );
+        assert_eq!(
+            normalise_phone("0113 496 0000", "GB"),
+            Some("+441134960000".into())
+        );
         assert_eq!(normalise_phone("12345", "GB"), None);
         assert_eq!(normalise_phone("call me", "GB"), None);
     }

@@ -17,9 +17,13 @@ pub struct Instant(Timestamp);
 impl Instant {
     /// From Unix seconds, as the store keeps instants.
     pub fn from_unix_seconds(seconds: i64) -> Result<Self> {
-        Timestamp::from_second(seconds)
-            .map(Instant)
-            .map_err(|_| Error::invalid("instant", &seconds.to_string(), "Unix seconds within years -9999..9999"))
+        Timestamp::from_second(seconds).map(Instant).map_err(|_| {
+            Error::invalid(
+                "instant",
+                &seconds.to_string(),
+                "Unix seconds within years -9999..9999",
+            )
+        })
     }
 
     /// Unix seconds.
@@ -44,7 +48,10 @@ impl Instant {
 
     /// The instant in a time zone, e.g. `2021-10-29 18:30 BST`.
     pub fn local(self, zone: &TimeZoneName) -> String {
-        self.0.to_zoned_datetime(zone.zone.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string()
+        self.0
+            .to_zoned_datetime(zone.zone.clone())
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string()
     }
 
     /// The calendar day of the instant in a time zone.
@@ -54,7 +61,11 @@ impl Instant {
 
     /// The instant plus whole hours of real (elapsed) time.
     pub fn plus_hours(self, hours: i64) -> Self {
-        Instant(self.0.saturating_add(jiff::SignedDuration::from_hours(hours)).unwrap_or(self.0))
+        Instant(
+            self.0
+                .saturating_add(jiff::SignedDuration::from_hours(hours))
+                .unwrap_or(self.0),
+        )
     }
 }
 
@@ -111,7 +122,10 @@ impl TimeZoneName {
     /// Looks the name up, e.g. `Europe/London`.
     pub fn parse(name: &str) -> Result<Self> {
         TimeZone::get(name)
-            .map(|zone| TimeZoneName { name: name.to_owned(), zone })
+            .map(|zone| TimeZoneName {
+                name: name.to_owned(),
+                zone,
+            })
             .map_err(|_| Error::invalid("time zone", name, "an IANA time-zone name such as Europe/London"))
     }
 
@@ -126,7 +140,9 @@ pub fn parse_day(text: &str) -> Result<Day> {
     let trimmed = text.trim();
     let expected = "a date as yyyy-mm-dd or dd/mm/yyyy";
     if let Some((day, rest)) = trimmed.split_once('/') {
-        let (month, year) = rest.split_once('/').ok_or_else(|| Error::invalid("date", text, expected))?;
+        let (month, year) = rest
+            .split_once('/')
+            .ok_or_else(|| Error::invalid("date", text, expected))?;
         let number = |part: &str, digits_max: usize| -> Result<i64> {
             if part.is_empty() || part.len() > digits_max || !part.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(Error::invalid("date", text, expected));
@@ -144,7 +160,10 @@ pub fn parse_day(text: &str) -> Result<Day> {
     if trimmed.len() != 10 {
         return Err(Error::invalid("date", text, expected));
     }
-    trimmed.parse::<Date>().map(Day).map_err(|_| Error::invalid("date", text, "a day that exists, as yyyy-mm-dd"))
+    trimmed
+        .parse::<Date>()
+        .map(Day)
+        .map_err(|_| Error::invalid("date", text, "a day that exists, as yyyy-mm-dd"))
 }
 
 /// Parses an INSTANT: RFC 3339 with an offset (`2021-10-29T18:30:00+01:00`, `…Z`), or a local
@@ -159,10 +178,15 @@ pub fn parse_instant(text: &str, zone: &TimeZoneName) -> Result<Instant> {
         return parse_day(trimmed).map(|day| day.start(zone));
     }
     if trimmed.contains('[') {
-        let zoned: ZonedDateTime = trimmed.parse().map_err(|_| Error::invalid("instant", text, expected))?;
+        let zoned: ZonedDateTime = trimmed
+            .parse()
+            .map_err(|_| Error::invalid("instant", text, expected))?;
         return Ok(Instant::from_timestamp(zoned.timestamp()));
     }
-    let civil: DateTime = trimmed.replacen(' ', "T", 1).parse().map_err(|_| Error::invalid("instant", text, expected))?;
+    let civil: DateTime = trimmed
+        .replacen(' ', "T", 1)
+        .parse()
+        .map_err(|_| Error::invalid("instant", text, expected))?;
     local_to_instant(civil, zone, text)
 }
 
@@ -223,7 +247,10 @@ mod tests {
         assert_eq!(parse_day("9/1/2021").unwrap().to_iso(), "2021-01-09");
         assert!(parse_day("31/02/2021").is_err());
         assert!(parse_day("2021-02-30").is_err());
-        assert!(parse_day("10/29/2021").is_err(), "US month-first dates are not guessed");
+        assert!(
+            parse_day("10/29/2021").is_err(),
+            "US month-first dates are not guessed"
+        );
         assert!(parse_day("yesterday").is_err());
     }
 

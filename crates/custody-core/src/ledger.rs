@@ -108,7 +108,10 @@ impl FeedWindow {
             return None;
         }
         let until = share.ends_at.map_or(at, |end| end.min(at));
-        Some(FeedWindow { joined_by: until.local_day(zone), not_left_before: share.shared_at.local_day(zone) })
+        Some(FeedWindow {
+            joined_by: until.local_day(zone),
+            not_left_before: share.shared_at.local_day(zone),
+        })
     }
 
     /// Whether a person with these dates was covered by the feed.
@@ -147,7 +150,11 @@ pub fn holdings_from_sets<'a>(
     for set in by_category.values_mut() {
         *set -= canaries;
     }
-    Holdings { people: everyone, canaries: canaries_held, categories: by_category }
+    Holdings {
+        people: everyone,
+        canaries: canaries_held,
+        categories: by_category,
+    }
 }
 
 #[cfg(test)]
@@ -182,7 +189,10 @@ mod tests {
         assert_eq!(share_state_at(&plain, at("2020-06-01")), ShareState::Live);
         assert_eq!(share_state_at(&plain, at("2021-01-01")), ShareState::Deleted);
         let backed_up = share("2020-01-01", Some("2021-01-01"), Some("2021-04-01"));
-        assert_eq!(share_state_at(&backed_up, at("2021-02-01")), ShareState::BackupsOnly);
+        assert_eq!(
+            share_state_at(&backed_up, at("2021-02-01")),
+            ShareState::BackupsOnly
+        );
         assert_eq!(share_state_at(&backed_up, at("2021-04-02")), ShareState::Deleted);
     }
 
@@ -193,9 +203,18 @@ mod tests {
         let window = FeedWindow::of(&feed, at, &zone()).unwrap();
         let day = |text: &str| crate::instant::parse_day(text).unwrap();
         assert!(window.includes(Some(day("2015-05-05")), None));
-        assert!(window.includes(Some(day("2015-05-05")), Some(day("2020-06-01"))), "left after the feed began");
-        assert!(!window.includes(Some(day("2015-05-05")), Some(day("2019-06-01"))), "left before it began");
-        assert!(!window.includes(Some(day("2021-10-30")), None), "joined after the instant");
+        assert!(
+            window.includes(Some(day("2015-05-05")), Some(day("2020-06-01"))),
+            "left after the feed began"
+        );
+        assert!(
+            !window.includes(Some(day("2015-05-05")), Some(day("2019-06-01"))),
+            "left before it began"
+        );
+        assert!(
+            !window.includes(Some(day("2021-10-30")), None),
+            "joined after the instant"
+        );
         assert!(window.includes(None, None), "unknown dates count as covered");
     }
 

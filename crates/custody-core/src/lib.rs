@@ -16,8 +16,8 @@ mod supplier;
 pub use category::{CategoryKey, CategorySet, taxonomy_keys};
 pub use error::{Error, Result};
 pub use identity::{
-    IdentifierKind, canonical_email, full_name_key, is_phone_region, name_key, normalise_email, normalise_phone,
-    normalise_postcode,
+    IdentifierKind, canonical_email, full_name_key, is_phone_region, name_key, normalise_email,
+    normalise_phone, normalise_postcode,
 };
 pub use instant::{Day, Instant, TimeZoneName, parse_day, parse_instant};
 pub use ledger::{

@@ -22,8 +22,15 @@ impl PersonRef {
     /// A reference is 1 to 64 printable characters, trimmed.
     pub fn parse(text: &str) -> Result<Self> {
         let trimmed = text.trim();
-        if trimmed.is_empty() || trimmed.len() > Self::LENGTH_BYTES_MAX || trimmed.chars().any(char::is_control) {
-            return Err(Error::invalid("person reference", text, "1 to 64 printable characters"));
+        if trimmed.is_empty()
+            || trimmed.len() > Self::LENGTH_BYTES_MAX
+            || trimmed.chars().any(char::is_control)
+        {
+            return Err(Error::invalid(
+                "person reference",
+                text,
+                "1 to 64 printable characters",
+            ));
         }
         Ok(PersonRef(trimmed.to_owned()))
     }
@@ -113,7 +120,13 @@ impl PersonCategory {
         let folded: String = text
             .trim()
             .chars()
-            .map(|c| if c == ' ' || c == '-' { '_' } else { c.to_ascii_lowercase() })
+            .map(|c| {
+                if c == ' ' || c == '-' {
+                    '_'
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
             .collect();
         Self::from_stable(&folded).map_err(|_| {
             Error::invalid(
@@ -158,15 +171,27 @@ mod tests {
 
     #[test]
     fn categories_read_loosely() {
-        assert_eq!(PersonCategory::parse_loose("Registered Supporter"), Ok(PersonCategory::RegisteredSupporter));
-        assert_eq!(PersonCategory::parse_loose("affiliated-supporter"), Ok(PersonCategory::AffiliatedSupporter));
-        assert_eq!(PersonCategory::parse_loose(" MEMBER "), Ok(PersonCategory::Member));
+        assert_eq!(
+            PersonCategory::parse_loose("Registered Supporter"),
+            Ok(PersonCategory::RegisteredSupporter)
+        );
+        assert_eq!(
+            PersonCategory::parse_loose("affiliated-supporter"),
+            Ok(PersonCategory::AffiliatedSupporter)
+        );
+        assert_eq!(
+            PersonCategory::parse_loose(" MEMBER "),
+            Ok(PersonCategory::Member)
+        );
         assert!(PersonCategory::parse_loose("friend").is_err());
     }
 
     #[test]
     fn statuses_read_loosely() {
-        assert_eq!(PersonStatus::parse_loose("In good standing"), Ok(PersonStatus::Current));
+        assert_eq!(
+            PersonStatus::parse_loose("In good standing"),
+            Ok(PersonStatus::Current)
+        );
         assert_eq!(PersonStatus::parse_loose("Lapsed"), Ok(PersonStatus::Former));
         assert_eq!(PersonStatus::parse_loose("deceased"), Ok(PersonStatus::Former));
         assert!(PersonStatus::parse_loose("maybe").is_err());

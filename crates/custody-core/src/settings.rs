@@ -51,7 +51,10 @@ impl Settings {
             phone_region: "GB".to_owned(),
             regulator: "Information Commissioner's Office (ICO)".to_owned(),
             canary_domain: "canary.example.org".to_owned(),
-            dpo: DpoContact { name: "Data Protection Officer".to_owned(), email: "dpo@example.org".to_owned() },
+            dpo: DpoContact {
+                name: "Data Protection Officer".to_owned(),
+                email: "dpo@example.org".to_owned(),
+            },
             special_categories: BTreeMap::new(),
         }
     }
@@ -60,10 +63,18 @@ impl Settings {
     pub fn validate(&self) -> Result<()> {
         self.zone()?;
         if !is_phone_region(&self.phone_region) {
-            return Err(Error::invalid("phone_region", &self.phone_region, "an ISO 3166 region such as GB"));
+            return Err(Error::invalid(
+                "phone_region",
+                &self.phone_region,
+                "an ISO 3166 region such as GB",
+            ));
         }
         if normalise_email(&format!("canary@{}", self.canary_domain)).is_none() {
-            return Err(Error::invalid("canary_domain", &self.canary_domain, "a domain name such as canary.example.org"));
+            return Err(Error::invalid(
+                "canary_domain",
+                &self.canary_domain,
+                "a domain name such as canary.example.org",
+            ));
         }
         if normalise_email(&self.dpo.email).is_none() {
             return Err(Error::invalid("dpo.email", &self.dpo.email, "an email address"));
@@ -83,7 +94,10 @@ impl Settings {
             .iter()
             .map(|(person, keys)| {
                 let category = PersonCategory::parse_loose(person)?;
-                let keys = keys.iter().map(|key| CategoryKey::parse(key)).collect::<Result<Vec<_>>>()?;
+                let keys = keys
+                    .iter()
+                    .map(|key| CategoryKey::parse(key))
+                    .collect::<Result<Vec<_>>>()?;
                 Ok((category, keys))
             })
             .collect()
@@ -101,7 +115,15 @@ mod tests {
         settings.time_zone = "Europe/Lundon".into();
         assert!(settings.validate().unwrap_err().to_string().contains("time zone"));
         settings.time_zone = "Europe/London".into();
-        settings.special_categories.insert("member".into(), vec!["user.demographic.politics".into()]);
-        assert!(settings.validate().unwrap_err().to_string().contains("data category"));
+        settings
+            .special_categories
+            .insert("member".into(), vec!["user.demographic.politics".into()]);
+        assert!(
+            settings
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("data category")
+        );
     }
 }

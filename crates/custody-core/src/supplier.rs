@@ -21,7 +21,11 @@ impl SupplierName {
             || trimmed.chars().count() > Self::LENGTH_CHARS_MAX
             || trimmed.chars().any(char::is_control)
         {
-            return Err(Error::invalid("supplier name", text, "1 to 120 printable characters"));
+            return Err(Error::invalid(
+                "supplier name",
+                text,
+                "1 to 120 printable characters",
+            ));
         }
         Ok(SupplierName(trimmed.to_owned()))
     }
@@ -62,7 +66,11 @@ impl SupplierRole {
         match text {
             "processor" => Ok(SupplierRole::Processor),
             "sub-processor" => Ok(SupplierRole::SubProcessor),
-            _ => Err(Error::invalid("supplier role", text, "processor or sub-processor")),
+            _ => Err(Error::invalid(
+                "supplier role",
+                text,
+                "processor or sub-processor",
+            )),
         }
     }
 }

@@ -36,24 +36,28 @@ impl ShareColumns {
 
     /// The column that links by `field`, if any.
     pub fn link(&self, field: PersonField) -> Option<usize> {
-        self.columns.iter().find(|column| column.link == Some(field)).map(|column| column.index)
+        self.columns
+            .iter()
+            .find(|column| column.link == Some(field))
+            .map(|column| column.index)
     }
 }
 
 /// The data category an obvious header names.
 pub fn category_for_header(header: &str) -> Option<CategoryKey> {
     let key = match fold_header(header).as_str() {
-        "ref" | "reference" | "id" | "memberid" | "membernumber" | "membershipnumber" | "memberno" | "contactid"
-        | "supporterid" | "donorid" | "personid" | "urn" => "user.unique_id",
+        "ref" | "reference" | "id" | "memberid" | "membernumber" | "membershipnumber" | "memberno"
+        | "contactid" | "supporterid" | "donorid" | "personid" | "urn" => "user.unique_id",
         "firstname" | "forename" | "givenname" | "first" => "user.name.first",
         "lastname" | "surname" | "familyname" | "last" => "user.name.last",
         "name" | "fullname" | "title" | "salutation" => "user.name",
         "email" | "emailaddress" | "mail" => "user.contact.email",
-        "phone" | "phonenumber" | "mobile" | "mobilenumber" | "telephone" | "tel" | "mobilephone" | "landline" => {
-            "user.contact.phone_number"
+        "phone" | "phonenumber" | "mobile" | "mobilenumber" | "telephone" | "tel" | "mobilephone"
+        | "landline" => "user.contact.phone_number",
+        "address" | "address1" | "address2" | "address3" | "addressline1" | "addressline2"
+        | "addressline3" | "street" | "streetaddress" | "house" | "housenumber" => {
+            "user.contact.address.street"
         }
-        "address" | "address1" | "address2" | "address3" | "addressline1" | "addressline2" | "addressline3"
-        | "street" | "streetaddress" | "house" | "housenumber" => "user.contact.address.street",
         "town" | "city" | "towncity" | "posttown" => "user.contact.address.city",
         "county" | "state" | "region" => "user.contact.address.state",
         "postcode" | "zip" | "zipcode" | "postalcode" => "user.contact.address.postal_code",
@@ -62,10 +66,16 @@ pub fn category_for_header(header: &str) -> Option<CategoryKey> {
         "age" | "agerange" | "ageband" => "user.demographic.age_range",
         "gender" | "sex" => "user.demographic.gender",
         "language" => "user.demographic.language",
-        "bankaccount" | "accountnumber" | "sortcode" | "iban" | "bic" | "accountname" => "user.financial.bank_account",
+        "bankaccount" | "accountnumber" | "sortcode" | "iban" | "bic" | "accountname" => {
+            "user.financial.bank_account"
+        }
         "cardnumber" | "card" | "pan" | "cardexpiry" => "user.financial.credit_card",
-        "amount" | "donation" | "donationamount" | "giftamount" | "giftaid" | "lastdonation" => "user.financial",
-        "ninumber" | "nationalinsurancenumber" | "nino" => "user.government_id.national_identification_number",
+        "amount" | "donation" | "donationamount" | "giftamount" | "giftaid" | "lastdonation" => {
+            "user.financial"
+        }
+        "ninumber" | "nationalinsurancenumber" | "nino" => {
+            "user.government_id.national_identification_number"
+        }
         "employer" | "workplace" => "user.workplace",
         "jobtitle" | "occupation" => "user.job_title",
         "ipaddress" | "ip" => "user.device.ip_address",
@@ -80,7 +90,12 @@ pub fn category_for_header(header: &str) -> Option<CategoryKey> {
 pub fn map_share_columns(file: &str, headers: &[String], maps: &[(String, String)]) -> Result<ShareColumns> {
     for (header, _) in maps {
         if !headers.iter().any(|candidate| candidate == header) {
-            return Err(Error::at(file, Some(1), None, format!("--map names the column {header:?}, which the header row does not have")));
+            return Err(Error::at(
+                file,
+                Some(1),
+                None,
+                format!("--map names the column {header:?}, which the header row does not have"),
+            ));
         }
     }
     let mut columns = ShareColumns::default();
@@ -91,11 +106,16 @@ pub fn map_share_columns(file: &str, headers: &[String], maps: &[(String, String
                 Error::at(file, Some(1), Some(column_name(index, header)), error.to_string())
             })?),
             None => Some(category_for_header(header).ok_or_else(|| {
-                Error::at(file, Some(1), Some(column_name(index, header)), format!(
-                    "custody cannot tell which data category this column holds; \
+                Error::at(
+                    file,
+                    Some(1),
+                    Some(column_name(index, header)),
+                    format!(
+                        "custody cannot tell which data category this column holds; \
                      expected --map '{header}=KEY' with a fideslang key such as user.contact.email, \
                      or --map '{header}=none' if it holds no personal data"
-                ))
+                    ),
+                )
             })?),
         };
         let link = PersonField::from_header(header).filter(|field| {
@@ -111,7 +131,12 @@ pub fn map_share_columns(file: &str, headers: &[String], maps: &[(String, String
                     | PersonField::DateOfBirth
             )
         });
-        columns.columns.push(ShareColumn { index, header: header.clone(), category, link });
+        columns.columns.push(ShareColumn {
+            index,
+            header: header.clone(),
+            category,
+            link,
+        });
     }
     Ok(columns)
 }
@@ -126,20 +151,51 @@ mod tests {
 
     #[test]
     fn obvious_columns_are_placed() {
-        let columns = map_share_columns("out.csv", &headers(&["Member No", "Email", "Post code", "Sort Code"]), &[]).unwrap();
-        let keys: Vec<&str> = columns.categories().into_iter().map(CategoryKey::as_str).collect();
-        assert_eq!(keys, ["user.contact.address.postal_code", "user.contact.email", "user.financial.bank_account", "user.unique_id"]);
+        let columns = map_share_columns(
+            "out.csv",
+            &headers(&["Member No", "Email", "Post code", "Sort Code"]),
+            &[],
+        )
+        .unwrap();
+        let keys: Vec<&str> = columns
+            .categories()
+            .into_iter()
+            .map(CategoryKey::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "user.contact.address.postal_code",
+                "user.contact.email",
+                "user.financial.bank_account",
+                "user.unique_id"
+            ]
+        );
         assert_eq!(columns.link(PersonField::Ref), Some(0));
         assert_eq!(columns.link(PersonField::Email), Some(1));
     }
 
     #[test]
     fn an_unplaceable_column_is_named() {
-        let error = map_share_columns("out.csv", &headers(&["id", "Segment"]), &[]).unwrap_err().to_string();
-        assert!(error.contains("column 2 (\"Segment\")") && error.contains("--map 'Segment=KEY'"), "{error}");
-        let mapped = map_share_columns("out.csv", &headers(&["id", "Segment"]), &[("Segment".into(), "none".into())]).unwrap();
+        let error = map_share_columns("out.csv", &headers(&["id", "Segment"]), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("column 2 (\"Segment\")") && error.contains("--map 'Segment=KEY'"),
+            "{error}"
+        );
+        let mapped = map_share_columns(
+            "out.csv",
+            &headers(&["id", "Segment"]),
+            &[("Segment".into(), "none".into())],
+        )
+        .unwrap();
         assert_eq!(mapped.categories().len(), 1);
-        let wrong = map_share_columns("out.csv", &headers(&["id", "Segment"]), &[("Segment".into(), "user.bogus".into())]);
+        let wrong = map_share_columns(
+            "out.csv",
+            &headers(&["id", "Segment"]),
+            &[("Segment".into(), "user.bogus".into())],
+        );
         assert!(wrong.unwrap_err().to_string().contains("data category"));
     }
 }

@@ -54,7 +54,11 @@ impl Error {
     /// A content error at a line and column.
     pub fn at(file: &str, line: Option<u64>, column: Option<String>, message: impl Into<String>) -> Self {
         Error::Content {
-            location: Location { file: file.to_owned(), line, column },
+            location: Location {
+                file: file.to_owned(),
+                line,
+                column,
+            },
             message: message.into(),
         }
     }

@@ -58,20 +58,26 @@ impl PersonField {
 
     /// Parses a field name as given to `--map`.
     pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.iter().find(|(_, name)| *name == text.trim()).map(|(field, _)| *field)
+        Self::ALL
+            .iter()
+            .find(|(_, name)| *name == text.trim())
+            .map(|(field, _)| *field)
     }
 
     /// The field's name.
     pub fn as_str(self) -> &'static str {
-        Self::ALL.iter().find(|(field, _)| *field == self).map_or("?", |(_, name)| name)
+        Self::ALL
+            .iter()
+            .find(|(field, _)| *field == self)
+            .map_or("?", |(_, name)| name)
     }
 
     /// The field an obvious header names, if any.
     pub fn from_header(header: &str) -> Option<Self> {
         let folded = fold_header(header);
         let field = match folded.as_str() {
-            "ref" | "reference" | "id" | "memberid" | "membernumber" | "membershipnumber" | "memberno" | "contactid"
-            | "supporterid" | "donorid" | "personid" | "urn" => PersonField::Ref,
+            "ref" | "reference" | "id" | "memberid" | "membernumber" | "membershipnumber" | "memberno"
+            | "contactid" | "supporterid" | "donorid" | "personid" | "urn" => PersonField::Ref,
             "firstname" | "forename" | "givenname" | "first" => PersonField::FirstName,
             "lastname" | "surname" | "familyname" | "last" => PersonField::LastName,
             "name" | "fullname" => PersonField::FullName,
@@ -85,7 +91,9 @@ impl PersonField {
             "category" | "type" | "persontype" | "membershiptype" | "supportertype" => PersonField::Category,
             "status" | "membershipstatus" => PersonField::Status,
             "joined" | "joinedon" | "joindate" | "datejoined" | "startdate" => PersonField::JoinedOn,
-            "left" | "lefton" | "leftdate" | "dateleft" | "enddate" | "lapsedon" | "lapsedate" => PersonField::LeftOn,
+            "left" | "lefton" | "leftdate" | "dateleft" | "enddate" | "lapsedon" | "lapsedate" => {
+                PersonField::LeftOn
+            }
             _ => return None,
         };
         Some(field)
@@ -94,7 +102,11 @@ impl PersonField {
 
 /// A header lower-cased with everything but letters and digits removed ("E-mail" → "email").
 pub(crate) fn fold_header(header: &str) -> String {
-    header.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+    header
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 /// Which column holds each field.
@@ -107,14 +119,21 @@ pub struct PeopleColumns {
 
 impl PeopleColumns {
     fn index(&self, field: PersonField) -> Option<usize> {
-        self.columns.iter().find(|(candidate, _)| *candidate == field).map(|(_, index)| *index)
+        self.columns
+            .iter()
+            .find(|(candidate, _)| *candidate == field)
+            .map(|(_, index)| *index)
     }
 }
 
 /// Maps headers to fields: `--map 'Header=field'` first, then obvious headers. A field named
 /// by two columns, a map naming a missing header or an unknown field, or no `ref` column, is an
 /// error naming the file.
-pub fn map_people_columns(file: &str, headers: &[String], maps: &[(String, String)]) -> Result<PeopleColumns> {
+pub fn map_people_columns(
+    file: &str,
+    headers: &[String],
+    maps: &[(String, String)],
+) -> Result<PeopleColumns> {
     let mut columns = PeopleColumns::default();
     let mut mapped = vec![None; headers.len()];
     for (header, field_name) in maps {
@@ -124,9 +143,17 @@ pub fn map_people_columns(file: &str, headers: &[String], maps: &[(String, Strin
                  full_name, email, phone, postcode, date_of_birth, country, category, status, joined_on, left_on"
             ))
         })?;
-        let index = headers.iter().position(|candidate| candidate == header).ok_or_else(|| {
-            Error::at(file, Some(1), None, format!("--map names the column {header:?}, which the header row does not have"))
-        })?;
+        let index = headers
+            .iter()
+            .position(|candidate| candidate == header)
+            .ok_or_else(|| {
+                Error::at(
+                    file,
+                    Some(1),
+                    None,
+                    format!("--map names the column {header:?}, which the header row does not have"),
+                )
+            })?;
         if let Some(slot) = mapped.get_mut(index) {
             *slot = Some(field);
         }
@@ -138,18 +165,28 @@ pub fn map_people_columns(file: &str, headers: &[String], maps: &[(String, Strin
         };
         match field {
             Some(field) if columns.index(field).is_some() => {
-                return Err(Error::at(file, Some(1), Some(column_name(index, header)), format!(
-                    "a second column for {}; map one of them to another field with --map",
-                    field.as_str()
-                )));
+                return Err(Error::at(
+                    file,
+                    Some(1),
+                    Some(column_name(index, header)),
+                    format!(
+                        "a second column for {}; map one of them to another field with --map",
+                        field.as_str()
+                    ),
+                ));
             }
             Some(field) => columns.columns.push((field, index)),
             None => columns.ignored.push(header.clone()),
         }
     }
     if columns.index(PersonField::Ref).is_none() {
-        return Err(Error::at(file, Some(1), None, "no column holds the person's reference; expected a header such as \
-             `id`, `member number` or `contact id`, or --map 'Header=ref'"));
+        return Err(Error::at(
+            file,
+            Some(1),
+            None,
+            "no column holds the person's reference; expected a header such as \
+             `id`, `member number` or `contact id`, or --map 'Header=ref'",
+        ));
     }
     Ok(columns)
 }
@@ -216,29 +253,46 @@ pub fn parse_person_row(
         Some((index, text)) => PersonRef::parse(text).map_err(|error| fail(index, error.to_string()))?,
         None => {
             let index = columns.index(PersonField::Ref).unwrap_or(0);
-            return Err(fail(index, "the reference is empty; every person needs one".to_owned()));
+            return Err(fail(
+                index,
+                "the reference is empty; every person needs one".to_owned(),
+            ));
         }
     };
     let category = match value(PersonField::Category) {
-        Some((index, text)) => PersonCategory::parse_loose(text).map_err(|error| fail(index, error.to_string()))?,
+        Some((index, text)) => {
+            PersonCategory::parse_loose(text).map_err(|error| fail(index, error.to_string()))?
+        }
         None => default_category.ok_or_else(|| {
-            Error::at(file, Some(line), None, "no category for this person; add a category column or pass --category")
+            Error::at(
+                file,
+                Some(line),
+                None,
+                "no category for this person; add a category column or pass --category",
+            )
         })?,
     };
     let day = |field: PersonField| -> Result<Option<Day>> {
-        value(field).map(|(index, text)| parse_day(text).map_err(|error| fail(index, error.to_string()))).transpose()
+        value(field)
+            .map(|(index, text)| parse_day(text).map_err(|error| fail(index, error.to_string())))
+            .transpose()
     };
     let joined_on = day(PersonField::JoinedOn)?;
     let left_on = day(PersonField::LeftOn)?;
     let date_of_birth = day(PersonField::DateOfBirth)?;
     let status = match value(PersonField::Status) {
-        Some((index, text)) => PersonStatus::parse_loose(text).map_err(|error| fail(index, error.to_string()))?,
+        Some((index, text)) => {
+            PersonStatus::parse_loose(text).map_err(|error| fail(index, error.to_string()))?
+        }
         None if left_on.is_some() => PersonStatus::Former,
         None => PersonStatus::Current,
     };
     if let (PersonStatus::Current, Some(_)) = (status, left_on) {
         let index = columns.index(PersonField::LeftOn).unwrap_or(0);
-        return Err(fail(index, "a leaving date is given but the status is current; expected a former status".into()));
+        return Err(fail(
+            index,
+            "a leaving date is given but the status is current; expected a former status".into(),
+        ));
     }
     if let (Some(joined), Some(left)) = (joined_on, left_on) {
         if left < joined {
@@ -248,7 +302,8 @@ pub fn parse_person_row(
     }
     let email = value(PersonField::Email)
         .map(|(index, text)| {
-            normalise_email(text).ok_or_else(|| fail(index, "expected an email address such as name@example.org".into()))
+            normalise_email(text)
+                .ok_or_else(|| fail(index, "expected an email address such as name@example.org".into()))
         })
         .transpose()?;
     let country = value(PersonField::Country)
@@ -307,7 +362,16 @@ mod tests {
 
     #[test]
     fn obvious_headers_map_themselves() {
-        let headers = headers(&["Member Number", "Forename", "Surname", "E-mail", "Mobile", "Post Code", "DOB", "Branch"]);
+        let headers = headers(&[
+            "Member Number",
+            "Forename",
+            "Surname",
+            "E-mail",
+            "Mobile",
+            "Post Code",
+            "DOB",
+            "Branch",
+        ]);
         let columns = map_people_columns("crm.csv", &headers, &[]).unwrap();
         assert_eq!(columns.index(PersonField::Ref), Some(0));
         assert_eq!(columns.index(PersonField::Email), Some(3));
@@ -318,26 +382,69 @@ mod tests {
     #[test]
     fn maps_override_and_errors_name_the_problem() {
         let headers = headers(&["Key", "Addr"]);
-        let columns = map_people_columns("crm.csv", &headers, &[("Key".into(), "ref".into()), ("Addr".into(), "email".into())]).unwrap();
+        let columns = map_people_columns(
+            "crm.csv",
+            &headers,
+            &[("Key".into(), "ref".into()), ("Addr".into(), "email".into())],
+        )
+        .unwrap();
         assert_eq!(columns.index(PersonField::Email), Some(1));
-        let missing = map_people_columns("crm.csv", &headers, &[]).unwrap_err().to_string();
-        assert!(missing.contains("no column holds the person's reference"), "{missing}");
-        let unknown = map_people_columns("crm.csv", &headers, &[("Key".into(), "nickname".into())]).unwrap_err();
-        assert!(unknown.to_string().contains("unknown field \"nickname\""), "{unknown}");
+        let missing = map_people_columns("crm.csv", &headers, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            missing.contains("no column holds the person's reference"),
+            "{missing}"
+        );
+        let unknown =
+            map_people_columns("crm.csv", &headers, &[("Key".into(), "nickname".into())]).unwrap_err();
+        assert!(
+            unknown.to_string().contains("unknown field \"nickname\""),
+            "{unknown}"
+        );
     }
 
     #[test]
     fn rows_are_normalised_or_refused_with_line_and_column() {
-        let headers = headers(&["id", "first name", "last name", "email", "status", "left on", "category"]);
+        let headers = headers(&[
+            "id",
+            "first name",
+            "last name",
+            "email",
+            "status",
+            "left on",
+            "category",
+        ]);
         let columns = map_people_columns("crm.csv", &headers, &[]).unwrap();
-        let record = csv::StringRecord::from(vec!["M1", "Zoë", "Smith", "Zoe@Example.org", "Lapsed", "01/02/2020", "Member"]);
+        let record = csv::StringRecord::from(vec![
+            "M1",
+            "Zoë",
+            "Smith",
+            "Zoe@Example.org",
+            "Lapsed",
+            "01/02/2020",
+            "Member",
+        ]);
         let row = parse_person_row("crm.csv", &headers, &columns, &record, 7, None, "GB").unwrap();
         assert_eq!(row.email.as_deref(), Some("zoe@example.org"));
         assert_eq!(row.status, PersonStatus::Former);
         assert_eq!(row.left_on.map(Day::to_iso).as_deref(), Some("2020-02-01"));
         assert_eq!(row.name_key.as_deref(), Some("zoe|smith"));
-        let bad = csv::StringRecord::from(vec!["M2", "A", "B", "a@example.org", "current", "31/02/2020", "member"]);
-        let error = parse_person_row("crm.csv", &headers, &columns, &bad, 8, None, "GB").unwrap_err().to_string();
-        assert!(error.starts_with("crm.csv, line 8, column 6 (\"left on\")"), "{error}");
+        let bad = csv::StringRecord::from(vec![
+            "M2",
+            "A",
+            "B",
+            "a@example.org",
+            "current",
+            "31/02/2020",
+            "member",
+        ]);
+        let error = parse_person_row("crm.csv", &headers, &columns, &bad, 8, None, "GB")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("crm.csv, line 8, column 6 (\"left on\")"),
+            "{error}"
+        );
     }
 }

@@ -22,14 +22,19 @@ pub struct TableOptions {
 
 impl Default for TableOptions {
     fn default() -> Self {
-        TableOptions { line_bytes_max: 1024 * 1024 }
+        TableOptions {
+            line_bytes_max: 1024 * 1024,
+        }
     }
 }
+
+/// The layered byte source: sniffed prefix then the rest, hashed, length-limited, decoded.
+type Source = Decode<LineLimit<Chain<Cursor<Vec<u8>>, Hashing<File>>>>;
 
 /// A table being read; see the module documentation.
 pub struct Table {
     file: String,
-    reader: csv::Reader<Decode<LineLimit<Chain<Cursor<Vec<u8>>, Hashing<File>>>>>,
+    reader: csv::Reader<Source>,
     headers: Vec<String>,
     encoding: &'static str,
     delimiter: u8,
@@ -39,11 +44,20 @@ impl Table {
     /// Opens `path` and reads its header row. `shown` is the name used in messages.
     pub fn open(path: &Path, options: TableOptions) -> Result<Self> {
         let shown = path.display().to_string();
-        let io_error = |source| Error::Io { file: shown.clone(), source };
+        let io_error = |source| Error::Io {
+            file: shown.clone(),
+            source,
+        };
         let file = File::open(path).map_err(io_error)?;
-        let mut hashing = Hashing { inner: file, hasher: Sha256::new() };
+        let mut hashing = Hashing {
+            inner: file,
+            hasher: Sha256::new(),
+        };
         let mut prefix = Vec::with_capacity(SNIFF_BYTES);
-        (&mut hashing).take(SNIFF_BYTES as u64).read_to_end(&mut prefix).map_err(io_error)?;
+        (&mut hashing)
+            .take(SNIFF_BYTES as u64)
+            .read_to_end(&mut prefix)
+            .map_err(io_error)?;
         if let Some(position) = prefix.iter().position(|byte| *byte == 0) {
             return Err(Error::at(
                 &shown,
@@ -57,8 +71,19 @@ impl Table {
             prefix.drain(..3);
         }
         let delimiter = sniff_delimiter(&prefix);
-        let source = LineLimit { inner: Cursor::new(prefix).chain(hashing), run: 0, line: 1, limit: options.line_bytes_max };
-        let decode = Decode { inner: source, decoder: windows_1252.then(|| encoding_rs::WINDOWS_1252.new_decoder()), pending: Vec::new(), start: 0, done: false };
+        let source = LineLimit {
+            inner: Cursor::new(prefix).chain(hashing),
+            run: 0,
+            line: 1,
+            limit: options.line_bytes_max,
+        };
+        let decode = Decode {
+            inner: source,
+            decoder: windows_1252.then(|| encoding_rs::WINDOWS_1252.new_decoder()),
+            pending: Vec::new(),
+            start: 0,
+            done: false,
+        };
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .flexible(true)
@@ -71,10 +96,21 @@ impl Table {
             .map(|header| header.trim().to_owned())
             .collect::<Vec<_>>();
         if headers.iter().all(String::is_empty) {
-            return Err(Error::at(&shown, Some(1), None, "the file is empty; expected a header row naming its columns"));
+            return Err(Error::at(
+                &shown,
+                Some(1),
+                None,
+                "the file is empty; expected a header row naming its columns",
+            ));
         }
         let encoding = if windows_1252 { "windows-1252" } else { "utf-8" };
-        Ok(Table { file: shown, reader, headers, encoding, delimiter })
+        Ok(Table {
+            file: shown,
+            reader,
+            headers,
+            encoding,
+            delimiter,
+        })
     }
 
     /// The file as named in messages.
@@ -101,7 +137,11 @@ impl Table {
     /// with a different number of fields from the header is an error naming the line.
     pub fn next_row(&mut self, record: &mut csv::StringRecord) -> Result<Option<u64>> {
         loop {
-            if !self.reader.read_record(record).map_err(|error| csv_error(&self.file, error))? {
+            if !self
+                .reader
+                .read_record(record)
+                .map_err(|error| csv_error(&self.file, error))?
+            {
                 return Ok(None);
             }
             let line = record.position().map_or(0, csv::Position::line);
@@ -113,7 +153,11 @@ impl Table {
                     &self.file,
                     Some(line),
                     None,
-                    format!("found {} fields; expected {} as in the header row", record.len(), self.headers.len()),
+                    format!(
+                        "found {} fields; expected {} as in the header row",
+                        record.len(),
+                        self.headers.len()
+                    ),
                 ));
             }
             return Ok(Some(line));
@@ -124,7 +168,10 @@ impl Table {
     pub fn finish(self) -> Result<[u8; 32]> {
         let file = self.file;
         let mut decode = self.reader.into_inner();
-        io::copy(&mut decode, &mut io::sink()).map_err(|source| Error::Io { file: file.clone(), source })?;
+        io::copy(&mut decode, &mut io::sink()).map_err(|source| Error::Io {
+            file: file.clone(),
+            source,
+        })?;
         let (_, hashing) = decode.inner.inner.into_inner();
         let mut hashing = hashing;
         io::copy(&mut hashing, &mut io::sink()).map_err(|source| Error::Io { file, source })?;
@@ -138,7 +185,10 @@ fn csv_error(file: &str, error: csv::Error) -> Error {
         csv::ErrorKind::Io(source) if source.kind() == io::ErrorKind::InvalidData => {
             Error::at(file, line, None, source.to_string())
         }
-        csv::ErrorKind::Io(source) => Error::Io { file: file.to_owned(), source },
+        csv::ErrorKind::Io(source) => Error::Io {
+            file: file.to_owned(),
+            source,
+        },
         csv::ErrorKind::Utf8 { pos, err } => Error::at(
             file,
             pos.map(|position| position.line()).or(line),
@@ -180,7 +230,10 @@ fn sniff_delimiter(block: &[u8]) -> u8 {
             _ => {}
         }
     }
-    let best = counts.iter().enumerate().max_by_key(|(index, count)| (**count, usize::MAX - index));
+    let best = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|(index, count)| (**count, usize::MAX - index));
     match best {
         Some((index, count)) if *count > 0 => candidates.get(index).copied().unwrap_or(b','),
         _ => b',',
@@ -221,7 +274,10 @@ impl<R: Read> Read for LineLimit<R> {
                 if self.run > self.limit {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
-                        format!("line {} is longer than {} bytes, the longest line accepted", self.line, self.limit),
+                        format!(
+                            "line {} is longer than {} bytes, the longest line accepted",
+                            self.line, self.limit
+                        ),
                     ));
                 }
             }
@@ -253,8 +309,10 @@ impl<R: Read> Read for Decode<R> {
             let last = count == 0;
             self.pending.clear();
             self.start = 0;
-            self.pending.resize(decoder.max_utf8_buffer_length(count).unwrap_or(count * 3 + 16), 0);
-            let (_, _, written, _) = decoder.decode_to_utf8(raw.get(..count).unwrap_or_default(), &mut self.pending, last);
+            self.pending
+                .resize(decoder.max_utf8_buffer_length(count).unwrap_or(count * 3 + 16), 0);
+            let (_, _, written, _) =
+                decoder.decode_to_utf8(raw.get(..count).unwrap_or_default(), &mut self.pending, last);
             self.pending.truncate(written);
             self.done = last;
         }
@@ -325,6 +383,9 @@ mod tests {
         let (mut ragged, _file) = table(b"id,name\n1,a\n2,b,c\n").unwrap();
         assert!(ragged.next_row(&mut record).unwrap().is_some());
         let error = ragged.next_row(&mut record).unwrap_err().to_string();
-        assert!(error.contains("line 3") && error.contains("found 3 fields; expected 2"), "{error}");
+        assert!(
+            error.contains("line 3") && error.contains("found 3 fields; expected 2"),
+            "{error}"
+        );
     }
 }

@@ -56,7 +56,12 @@ pub trait Store {
     fn people_counts(&self) -> Result<Vec<(PersonCategory, custody_core::PersonStatus, u64)>>;
 
     /// Registers a supplier; a taken name is an error.
-    fn add_supplier(&mut self, supplier: NewSupplier, audit: AuditDraft, signer: &dyn AuditSigner) -> Result<i64>;
+    fn add_supplier(
+        &mut self,
+        supplier: NewSupplier,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64>;
     /// Every supplier, by name.
     fn suppliers(&self) -> Result<Vec<Supplier>>;
     /// A supplier by name (any case).

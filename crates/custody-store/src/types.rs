@@ -1,6 +1,8 @@
 //! Values that go into and come out of the store.
 
-use custody_core::{Day, IdentifierKind, Instant, PersonCategory, PersonId, PersonStatus, ShareMeta, SupplierRole};
+use custody_core::{
+    Day, IdentifierKind, Instant, PersonCategory, PersonId, PersonStatus, ShareMeta, SupplierRole,
+};
 use serde::Serialize;
 
 /// A person to insert or update, already normalised, sealed and hashed.
@@ -201,7 +203,14 @@ pub struct AuditEntry {
 
 impl AuditEntry {
     /// The bytes the chain hash covers.
-    pub fn canonical_bytes(seq: i64, at: i64, actor: &str, action: &str, subject: &str, details: &str) -> Vec<u8> {
+    pub fn canonical_bytes(
+        seq: i64,
+        at: i64,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        details: &str,
+    ) -> Vec<u8> {
         serde_json::to_vec(&(seq, at, actor, action, subject, details)).unwrap_or_default()
     }
 }

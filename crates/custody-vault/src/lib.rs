@@ -78,7 +78,9 @@ pub struct Vault {
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print key material, even in debug output.
-        f.debug_struct("Vault").field("check_value", &self.check_value).finish_non_exhaustive()
+        f.debug_struct("Vault")
+            .field("check_value", &self.check_value)
+            .finish_non_exhaustive()
     }
 }
 
@@ -108,7 +110,10 @@ impl Vault {
             return Err(Error::NoKey { path: shown });
         }
         check_permissions(&path)?;
-        let text = fs::read_to_string(&path).map_err(|source| Error::Io { path: shown.clone(), source })?;
+        let text = fs::read_to_string(&path).map_err(|source| Error::Io {
+            path: shown.clone(),
+            source,
+        })?;
         Ok(Vault::from_master(&parse_key(&text, &shown)?))
     }
 
@@ -131,7 +136,10 @@ impl Vault {
         }
         let mut file = options.open(&path).map_err(|source| match source.kind() {
             std::io::ErrorKind::AlreadyExists => Error::KeyExists(shown.clone()),
-            _ => Error::Io { path: shown.clone(), source },
+            _ => Error::Io {
+                path: shown.clone(),
+                source,
+            },
         })?;
         writeln!(file, "{}", hex(&master))
             .and_then(|()| file.sync_all())
@@ -147,7 +155,11 @@ impl Vault {
 
     /// A sealer for one thread; it draws nonces from the operating system in blocks.
     pub fn sealer(&self) -> Sealer<'_> {
-        Sealer { vault: self, pool: [0; NONCE_POOL_BYTES], used: NONCE_POOL_BYTES }
+        Sealer {
+            vault: self,
+            pool: [0; NONCE_POOL_BYTES],
+            used: NONCE_POOL_BYTES,
+        }
     }
 
     /// Opens data sealed by [`Sealer::seal`].
@@ -157,7 +169,9 @@ impl Vault {
         }
         let (nonce, ciphertext) = sealed.split_at(NONCE_BYTES);
         let nonce: [u8; NONCE_BYTES] = nonce.try_into().map_err(|_| Error::Unseal)?;
-        self.cipher.decrypt(&nonce.into(), ciphertext).map_err(|_| Error::Unseal)
+        self.cipher
+            .decrypt(&nonce.into(), ciphertext)
+            .map_err(|_| Error::Unseal)
     }
 
     /// The keyed hash of a normalised identifier, separated by the identifier kind's tag.
@@ -201,7 +215,11 @@ impl Sealer<'_> {
             nonce.copy_from_slice(bytes);
         }
         self.used += NONCE_BYTES;
-        let ciphertext = self.vault.cipher.encrypt(&nonce.into(), plaintext).map_err(|_| Error::Unseal)?;
+        let ciphertext = self
+            .vault
+            .cipher
+            .encrypt(&nonce.into(), plaintext)
+            .map_err(|_| Error::Unseal)?;
         let mut sealed = Vec::with_capacity(NONCE_BYTES + ciphertext.len());
         sealed.extend_from_slice(&nonce);
         sealed.extend_from_slice(&ciphertext);
@@ -216,7 +234,9 @@ fn parse_key(text: &str, source: &str) -> Result<[u8; 32]> {
     }
     let mut key = [0u8; 32];
     for (index, byte) in key.iter_mut().enumerate() {
-        let pair = digits.get(index * 2..index * 2 + 2).ok_or_else(|| Error::BadKey(source.to_owned()))?;
+        let pair = digits
+            .get(index * 2..index * 2 + 2)
+            .ok_or_else(|| Error::BadKey(source.to_owned()))?;
         *byte = u8::from_str_radix(pair, 16).map_err(|_| Error::BadKey(source.to_owned()))?;
     }
     Ok(key)
@@ -226,7 +246,13 @@ fn parse_key(text: &str, source: &str) -> Result<[u8; 32]> {
 fn check_permissions(path: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let shown = path.display().to_string();
-    let mode = fs::metadata(path).map_err(|source| Error::Io { path: shown.clone(), source })?.permissions().mode();
+    let mode = fs::metadata(path)
+        .map_err(|source| Error::Io {
+            path: shown.clone(),
+            source,
+        })?
+        .permissions()
+        .mode();
     if mode & 0o077 != 0 {
         return Err(Error::KeyFileTooOpen(shown));
     }
@@ -241,10 +267,12 @@ fn check_permissions(_path: &Path) -> Result<()> {
 /// Lower-case hexadecimal.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, byte| {
-        let _ = write!(out, "{byte:02x}");
-        out
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, byte| {
+            let _ = write!(out, "{byte:02x}");
+            out
+        })
 }
 
 #[cfg(test)]

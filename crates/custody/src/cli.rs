@@ -253,12 +253,16 @@ enum AuditCommand {
 }
 
 fn actor() -> String {
-    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".to_owned());
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned());
     format!("cli:{user}")
 }
 
 fn data_dir(dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
-    dir.context("no data directory: pass --dir DIR or set CUSTODY_DIR (create one with `custody init --dir DIR`)")
+    dir.context(
+        "no data directory: pass --dir DIR or set CUSTODY_DIR (create one with `custody init --dir DIR`)",
+    )
 }
 
 fn open(dir: Option<PathBuf>) -> anyhow::Result<Ledger> {
@@ -267,7 +271,7 @@ fn open(dir: Option<PathBuf>) -> anyhow::Result<Ledger> {
 }
 
 fn instant(ledger: &Ledger, text: &str, flag: &str) -> anyhow::Result<Instant> {
-    parse_instant(text, &ledger.zone).with_context(|| format!("{flag}"))
+    parse_instant(text, &ledger.zone).with_context(|| flag.to_owned())
 }
 
 fn pairs(maps: &[String]) -> anyhow::Result<Vec<(String, String)>> {
@@ -283,64 +287,112 @@ fn pairs(maps: &[String]) -> anyhow::Result<Vec<(String, String)>> {
 /// Runs one command.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Init { organisation, time_zone } => {
+        Command::Init {
+            organisation,
+            time_zone,
+        } => {
             let dir = data_dir(cli.dir)?;
             let mut settings = Settings::new(&organisation);
             settings.time_zone = time_zone;
             custody_app::init(&dir, settings, &SystemClock, &actor())?;
             println!("Created the custody data directory {}.", dir.display());
             if std::env::var(custody_vault_key_env()).is_err() {
-                println!("The key is in {}: back it up somewhere safe, apart from the database.", dir.join("custody.key").display());
+                println!(
+                    "The key is in {}: back it up somewhere safe, apart from the database.",
+                    dir.join("custody.key").display()
+                );
             }
-            println!("Review {} (time zone, DPO contact, special categories).", dir.join("settings.toml").display());
+            println!(
+                "Review {} (time zone, DPO contact, special categories).",
+                dir.join("settings.toml").display()
+            );
         }
         Command::Demo { people, seed, json } => {
             let dir = cli.dir.unwrap_or_else(|| PathBuf::from("custody-demo"));
-            let summary = demo::run(&dir, demo::DemoOptions { people, seed }, &SystemClock, &actor(), &mut |step| {
-                if !json {
-                    eprintln!("{step}");
-                }
-            })?;
+            let summary = demo::run(
+                &dir,
+                demo::DemoOptions { people, seed },
+                &SystemClock,
+                &actor(),
+                &mut |step| {
+                    if !json {
+                        eprintln!("{step}");
+                    }
+                },
+            )?;
             if json {
                 output::json(&summary)?;
             } else {
                 print!("{}", summary.to_text());
             }
         }
-        Command::People(PeopleCommand::Import { file, maps, category, json }) => {
+        Command::People(PeopleCommand::Import {
+            file,
+            maps,
+            category,
+            json,
+        }) => {
             let mut ledger = open(cli.dir)?;
-            let default_category = category.map(|text| PersonCategory::parse_loose(&text)).transpose()?;
-            let options = people::ImportOptions { maps: pairs(&maps)?, default_category };
+            let default_category = category
+                .map(|text| PersonCategory::parse_loose(&text))
+                .transpose()?;
+            let options = people::ImportOptions {
+                maps: pairs(&maps)?,
+                default_category,
+            };
             let report = people::import_people(&mut ledger, &file, &options)?;
             if json {
                 output::json(&report)?;
             } else {
-                println!("Imported {}: {} new, {} updated.", file.display(), report.inserted, report.updated);
+                println!(
+                    "Imported {}: {} new, {} updated.",
+                    file.display(),
+                    report.inserted,
+                    report.updated
+                );
                 if !report.ignored_columns.is_empty() {
-                    println!("Not kept (custody keeps only what it needs): {}", report.ignored_columns.join(", "));
+                    println!(
+                        "Not kept (custody keeps only what it needs): {}",
+                        report.ignored_columns.join(", ")
+                    );
                 }
                 if report.phones_unusable > 0 {
-                    println!("{} phone numbers were not valid and were not kept (lines {:?}…)", report.phones_unusable, report.phones_unusable_lines);
+                    println!(
+                        "{} phone numbers were not valid and were not kept (lines {:?}…)",
+                        report.phones_unusable, report.phones_unusable_lines
+                    );
                 }
             }
         }
         Command::Supplier(command) => return supplier(cli.dir, command),
         Command::Share(command) => return share(cli.dir, command),
-        Command::Holdings { supplier, at, people, json } => {
+        Command::Holdings {
+            supplier,
+            at,
+            people,
+            json,
+        } => {
             let ledger = open(cli.dir)?;
             let at = instant(&ledger, &at, "--at")?;
             let report = holdings::holdings(&ledger, &supplier, at, people)?;
             if json {
                 output::json(&report)?;
             } else {
-                println!("{} held data of {} people at {} ({}).", report.supplier, report.people, report.at_local, report.at);
+                println!(
+                    "{} held data of {} people at {} ({}).",
+                    report.supplier, report.people, report.at_local, report.at
+                );
                 if !report.sub_processors.is_empty() {
                     println!("Including sub-processors: {}", report.sub_processors.join(", "));
                 }
                 if report.canaries > 0 {
                     println!("Canaries held: {}", report.canaries);
                 }
-                let rows: Vec<Vec<String>> = report.categories.iter().map(|(key, count)| vec![(*key).to_owned(), count.to_string()]).collect();
+                let rows: Vec<Vec<String>> = report
+                    .categories
+                    .iter()
+                    .map(|(key, count)| vec![(*key).to_owned(), count.to_string()])
+                    .collect();
                 output::table(&["data category", "people"], &rows);
                 if let Some(refs) = report.refs {
                     for reference in refs {
@@ -349,7 +401,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Person(PersonCommand::Show { reference, recipients: _, json }) => {
+        Command::Person(PersonCommand::Show {
+            reference,
+            recipients: _,
+            json,
+        }) => {
             let ledger = open(cli.dir)?;
             let view = person::show(&ledger, &reference)?;
             if json {
@@ -363,9 +419,20 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let rows: Vec<Vec<String>> = view
                     .recipients
                     .iter()
-                    .map(|r| vec![r.supplier.clone(), r.share.to_string(), r.shared_at.clone(), r.categories.join(", "), r.deleted_at.clone().unwrap_or_else(|| "not deleted".into())])
+                    .map(|r| {
+                        vec![
+                            r.supplier.clone(),
+                            r.share.to_string(),
+                            r.shared_at.clone(),
+                            r.categories.join(", "),
+                            r.deleted_at.clone().unwrap_or_else(|| "not deleted".into()),
+                        ]
+                    })
                     .collect();
-                output::table(&["supplier", "share", "shared at", "categories", "deleted"], &rows);
+                output::table(
+                    &["supplier", "share", "shared at", "categories", "deleted"],
+                    &rows,
+                );
             }
         }
         Command::Audit(AuditCommand::Verify { json }) => {
@@ -382,7 +449,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     verification.problem.clone().unwrap_or_default()
                 );
             }
-            return Ok(if verification.intact { ExitCode::SUCCESS } else { ExitCode::from(1) });
+            return Ok(if verification.intact {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            });
         }
         Command::Audit(AuditCommand::Export) => {
             let ledger = open(cli.dir)?;
@@ -398,13 +469,31 @@ fn custody_vault_key_env() -> &'static str {
 
 fn supplier(dir: Option<PathBuf>, command: SupplierCommand) -> anyhow::Result<ExitCode> {
     match command {
-        SupplierCommand::Add { name, role, parent, notice_hours, contract, contact, json } => {
+        SupplierCommand::Add {
+            name,
+            role,
+            parent,
+            notice_hours,
+            contract,
+            contact,
+            json,
+        } => {
             let mut ledger = open(dir)?;
             let role = match role {
                 RoleArg::Processor => SupplierRole::Processor,
                 RoleArg::SubProcessor => SupplierRole::SubProcessor,
             };
-            let id = suppliers::add_supplier(&mut ledger, suppliers::SupplierInput { name: name.clone(), role, parent, notice_hours, contract, contact })?;
+            let id = suppliers::add_supplier(
+                &mut ledger,
+                suppliers::SupplierInput {
+                    name: name.clone(),
+                    role,
+                    parent,
+                    notice_hours,
+                    contract,
+                    contact,
+                },
+            )?;
             if json {
                 output::json(&serde_json::json!({ "supplier": id, "name": name.trim() }))?;
             } else {
@@ -419,7 +508,15 @@ fn supplier(dir: Option<PathBuf>, command: SupplierCommand) -> anyhow::Result<Ex
             } else {
                 let rows: Vec<Vec<String>> = list
                     .iter()
-                    .map(|s| vec![s.name.clone(), s.role.to_owned(), s.parent.clone().unwrap_or_default(), s.notice_hours.map(|h| h.to_string()).unwrap_or_default(), s.shares.to_string()])
+                    .map(|s| {
+                        vec![
+                            s.name.clone(),
+                            s.role.to_owned(),
+                            s.parent.clone().unwrap_or_default(),
+                            s.notice_hours.map(|h| h.to_string()).unwrap_or_default(),
+                            s.shares.to_string(),
+                        ]
+                    })
                     .collect();
                 output::table(&["supplier", "role", "parent", "notice hours", "shares"], &rows);
             }
@@ -437,7 +534,11 @@ fn supplier(dir: Option<PathBuf>, command: SupplierCommand) -> anyhow::Result<Ex
                 if !view.sub_processors.is_empty() {
                     println!("Sub-processors: {}", view.sub_processors.join(", "));
                 }
-                println!("Breach notice: {}", view.notice_hours.map_or("not agreed".to_owned(), |h| format!("{h} hours")));
+                println!(
+                    "Breach notice: {}",
+                    view.notice_hours
+                        .map_or("not agreed".to_owned(), |h| format!("{h} hours"))
+                );
                 println!("Contract: {}", view.contract.as_deref().unwrap_or("-"));
                 println!("Contact: {}", view.contact.as_deref().unwrap_or("-"));
                 println!("Shares: {}", view.shares);
@@ -449,7 +550,17 @@ fn supplier(dir: Option<PathBuf>, command: SupplierCommand) -> anyhow::Result<Ex
 
 fn share(dir: Option<PathBuf>, command: ShareCommand) -> anyhow::Result<ExitCode> {
     match command {
-        ShareCommand::Record { supplier, purpose, at, retention_days, maps, canaries, canary_out, file, json } => {
+        ShareCommand::Record {
+            supplier,
+            purpose,
+            at,
+            retention_days,
+            maps,
+            canaries,
+            canary_out,
+            file,
+            json,
+        } => {
             let mut ledger = open(dir)?;
             let at = at.map(|text| instant(&ledger, &text, "--at")).transpose()?;
             let canaries = match (canaries, canary_out) {
@@ -457,27 +568,60 @@ fn share(dir: Option<PathBuf>, command: ShareCommand) -> anyhow::Result<ExitCode
                 (None, None) => None,
                 _ => bail!("--canaries and --canary-out go together"),
             };
-            let input = shares::RecordInput { supplier, purpose, at, retention_days, maps: pairs(&maps)?, canaries, file };
+            let input = shares::RecordInput {
+                supplier,
+                purpose,
+                at,
+                retention_days,
+                maps: pairs(&maps)?,
+                canaries,
+                file,
+            };
             let report = shares::record_export(&mut ledger, input)?;
             if json {
                 output::json(&report)?;
             } else {
-                println!("Recorded share {}: {} people from {} rows, {} unmatched.", report.share, report.people, report.rows, report.unmatched);
+                println!(
+                    "Recorded share {}: {} people from {} rows, {} unmatched.",
+                    report.share, report.people, report.rows, report.unmatched
+                );
                 println!("Categories: {}", report.categories.join(", "));
                 if report.canaries > 0 {
-                    println!("Planted {} canaries; send the canary file (SHA-256 {}).", report.canaries, report.sha256);
+                    println!(
+                        "Planted {} canaries; send the canary file (SHA-256 {}).",
+                        report.canaries, report.sha256
+                    );
                 }
                 if report.unmatched > 0 {
-                    println!("Unmatched lines (first {}): {:?}", report.unmatched_lines.len().min(20), &report.unmatched_lines.iter().take(20).collect::<Vec<_>>());
+                    println!(
+                        "Unmatched lines (first {}): {:?}",
+                        report.unmatched_lines.len().min(20),
+                        &report.unmatched_lines.iter().take(20).collect::<Vec<_>>()
+                    );
                 }
             }
         }
-        ShareCommand::Declare { supplier, categories, audience, from, to, purpose, retention_days, json } => {
+        ShareCommand::Declare {
+            supplier,
+            categories,
+            audience,
+            from,
+            to,
+            purpose,
+            retention_days,
+            json,
+        } => {
             let mut ledger = open(dir)?;
             let input = shares::FeedInput {
                 supplier,
-                categories: categories.iter().map(|key| CategoryKey::parse(key)).collect::<Result<_, _>>()?,
-                audience: audience.iter().map(|text| PersonCategory::parse_loose(text)).collect::<Result<_, _>>()?,
+                categories: categories
+                    .iter()
+                    .map(|key| CategoryKey::parse(key))
+                    .collect::<Result<_, _>>()?,
+                audience: audience
+                    .iter()
+                    .map(|text| PersonCategory::parse_loose(text))
+                    .collect::<Result<_, _>>()?,
                 from: instant(&ledger, &from, "--from")?,
                 to: to.map(|text| instant(&ledger, &text, "--to")).transpose()?,
                 purpose,
@@ -490,10 +634,16 @@ fn share(dir: Option<PathBuf>, command: ShareCommand) -> anyhow::Result<ExitCode
                 println!("Declared standing feed as share {id}.");
             }
         }
-        ShareCommand::Delete { share, confirmed_at, backups_until } => {
+        ShareCommand::Delete {
+            share,
+            confirmed_at,
+            backups_until,
+        } => {
             let mut ledger = open(dir)?;
             let at = instant(&ledger, &confirmed_at, "--confirmed-at")?;
-            let backups = backups_until.map(|text| instant(&ledger, &text, "--backups-until")).transpose()?;
+            let backups = backups_until
+                .map(|text| instant(&ledger, &text, "--backups-until"))
+                .transpose()?;
             shares::confirm_deletion(&mut ledger, share, at, backups)?;
             println!("Recorded the deletion of share {share}.");
         }
@@ -505,9 +655,30 @@ fn share(dir: Option<PathBuf>, command: ShareCommand) -> anyhow::Result<ExitCode
             } else {
                 let rows: Vec<Vec<String>> = list
                     .iter()
-                    .map(|s| vec![s.share.to_string(), s.supplier.clone(), s.kind.to_owned(), s.shared_at.clone(), s.people.to_string(), s.purpose.clone(), s.deleted_at.clone().unwrap_or_default()])
+                    .map(|s| {
+                        vec![
+                            s.share.to_string(),
+                            s.supplier.clone(),
+                            s.kind.to_owned(),
+                            s.shared_at.clone(),
+                            s.people.to_string(),
+                            s.purpose.clone(),
+                            s.deleted_at.clone().unwrap_or_default(),
+                        ]
+                    })
                     .collect();
-                output::table(&["share", "supplier", "kind", "shared at", "people", "purpose", "deleted at"], &rows);
+                output::table(
+                    &[
+                        "share",
+                        "supplier",
+                        "kind",
+                        "shared at",
+                        "people",
+                        "purpose",
+                        "deleted at",
+                    ],
+                    &rows,
+                );
             }
         }
     }

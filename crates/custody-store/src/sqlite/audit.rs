@@ -8,9 +8,17 @@ use crate::error::Result;
 use crate::types::{AuditDraft, AuditEntry};
 
 /// Appends an entry inside the caller's transaction.
-pub(super) fn append(connection: &Connection, draft: AuditDraft, signer: &dyn AuditSigner) -> Result<AuditEntry> {
+pub(super) fn append(
+    connection: &Connection,
+    draft: AuditDraft,
+    signer: &dyn AuditSigner,
+) -> Result<AuditEntry> {
     let previous: Option<(i64, Vec<u8>)> = connection
-        .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |row| Ok((row.get(0)?, row.get(1)?)))
+        .query_row(
+            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
         .optional()?;
     let (seq, prev) = match previous {
         Some((seq, hash)) => (seq + 1, hash),
@@ -61,7 +69,9 @@ pub(super) fn each(connection: &Connection, visit: &mut dyn FnMut(AuditEntry) ->
 }
 
 pub(super) fn head(connection: &Connection) -> Result<Option<AuditEntry>> {
-    Ok(connection.query_row(&format!("{COLUMNS} ORDER BY seq DESC LIMIT 1"), [], entry).optional()?)
+    Ok(connection
+        .query_row(&format!("{COLUMNS} ORDER BY seq DESC LIMIT 1"), [], entry)
+        .optional()?)
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -59,13 +59,18 @@ impl SqliteStore {
             let transaction = self.connection.transaction()?;
             transaction.execute_batch(SCHEMA)?;
             transaction.execute_batch(INDEXES)?;
-            transaction.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION])?;
+            transaction.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
+                [SCHEMA_VERSION],
+            )?;
             transaction.commit()?;
             return Ok(());
         }
         let version: Option<String> = self
             .connection
-            .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |row| row.get(0))
+            .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |row| {
+                row.get(0)
+            })
             .optional()?;
         match version.as_deref() {
             Some(SCHEMA_VERSION) => Ok(()),
@@ -80,7 +85,9 @@ impl Store for SqliteStore {
     fn check_key(&mut self, check_value: &str) -> Result<()> {
         let stored: Option<String> = self
             .connection
-            .query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |row| row.get(0))
+            .query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |row| {
+                row.get(0)
+            })
             .optional()?;
         match stored {
             Some(value) if value == check_value => Ok(()),
@@ -90,13 +97,21 @@ impl Store for SqliteStore {
                     .to_owned(),
             )),
             None => {
-                self.connection.execute("INSERT INTO meta (key, value) VALUES ('key_check', ?1)", [check_value])?;
+                self.connection.execute(
+                    "INSERT INTO meta (key, value) VALUES ('key_check', ?1)",
+                    [check_value],
+                )?;
                 Ok(())
             }
         }
     }
 
-    fn import_people(&mut self, rows: PersonRows<'_>, audit: AuditDraft, signer: &dyn AuditSigner) -> Result<ImportCounts> {
+    fn import_people(
+        &mut self,
+        rows: PersonRows<'_>,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<ImportCounts> {
         people::import(&mut self.connection, rows, audit, signer)
     }
 
@@ -109,7 +124,9 @@ impl Store for SqliteStore {
     }
 
     fn person_id_by_ref(&self, reference: &str) -> Result<Option<PersonId>> {
-        let mut statement = self.connection.prepare_cached("SELECT id FROM people WHERE ref = ?1")?;
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT id FROM people WHERE ref = ?1")?;
         Ok(statement.query_row([reference], |row| row.get(0)).optional()?)
     }
 
@@ -125,7 +142,12 @@ impl Store for SqliteStore {
         people::counts(&self.connection)
     }
 
-    fn add_supplier(&mut self, supplier: NewSupplier, audit: AuditDraft, signer: &dyn AuditSigner) -> Result<i64> {
+    fn add_supplier(
+        &mut self,
+        supplier: NewSupplier,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64> {
         shares::add_supplier(&mut self.connection, supplier, audit, signer)
     }
 
@@ -134,7 +156,9 @@ impl Store for SqliteStore {
     }
 
     fn supplier_by_name(&self, name: &str) -> Result<Option<Supplier>> {
-        Ok(shares::suppliers(&self.connection, Some(name))?.into_iter().next())
+        Ok(shares::suppliers(&self.connection, Some(name))?
+            .into_iter()
+            .next())
     }
 
     fn record_share(
@@ -159,7 +183,11 @@ impl Store for SqliteStore {
         let transaction = self.connection.transaction()?;
         let changed = transaction.execute(
             "UPDATE shares SET deleted_at = ?2, backups_until = ?3 WHERE id = ?1",
-            params![share, confirmed_at.unix_seconds(), backups_until.map(Instant::unix_seconds)],
+            params![
+                share,
+                confirmed_at.unix_seconds(),
+                backups_until.map(Instant::unix_seconds)
+            ],
         )?;
         if changed == 0 {
             return Err(Error::NotFound(format!("there is no share {share}")));
@@ -190,7 +218,9 @@ impl Store for SqliteStore {
     }
 
     fn canaries(&self) -> Result<PersonSet> {
-        let mut statement = self.connection.prepare_cached("SELECT id FROM people WHERE canary_share IS NOT NULL")?;
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT id FROM people WHERE canary_share IS NOT NULL")?;
         let ids = statement.query_map([], |row| row.get::<_, u32>(0))?;
         let mut set = PersonSet::new();
         for id in ids {

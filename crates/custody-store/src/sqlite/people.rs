@@ -3,7 +3,9 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 
-use custody_core::{Day, FeedWindow, IdentifierKind, PersonCategory, PersonId, PersonSet, PersonStatus, parse_day};
+use custody_core::{
+    Day, FeedWindow, IdentifierKind, PersonCategory, PersonId, PersonSet, PersonStatus, parse_day,
+};
 
 use super::{INDEXES, audit};
 use crate::error::{Error, Result};
@@ -31,7 +33,11 @@ fn identifier_column(kind: IdentifierKind) -> &'static str {
 }
 
 fn hash_of(person: &NewPerson, kind: IdentifierKind) -> Option<&[u8]> {
-    person.identifiers.iter().find(|(candidate, _)| *candidate == kind).map(|(_, hash)| hash.as_slice())
+    person
+        .identifiers
+        .iter()
+        .find(|(candidate, _)| *candidate == kind)
+        .map(|(_, hash)| hash.as_slice())
 }
 
 /// Inserts or updates every person in one transaction; a failing row rolls everything back.
@@ -44,7 +50,8 @@ pub(super) fn import(
     let transaction = connection.transaction()?;
     transaction.execute("INSERT INTO imports (at) VALUES (?1)", [draft.at.unix_seconds()])?;
     let batch = transaction.last_insert_rowid();
-    let empty: bool = transaction.query_row("SELECT NOT EXISTS (SELECT 1 FROM people)", [], |row| row.get(0))?;
+    let empty: bool =
+        transaction.query_row("SELECT NOT EXISTS (SELECT 1 FROM people)", [], |row| row.get(0))?;
     if empty {
         transaction.execute_batch(DROP_INDEXES)?;
     }
@@ -66,7 +73,9 @@ pub(super) fn import(
             let existing: Option<(i64, i64)> = if empty {
                 None
             } else {
-                select.query_row([&person.reference], |row| Ok((row.get(0)?, row.get(1)?))).optional()?
+                select
+                    .query_row([&person.reference], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .optional()?
             };
             let joined = person.joined_on.map(Day::to_iso);
             let left = person.left_on.map(Day::to_iso);
@@ -86,7 +95,10 @@ pub(super) fn import(
             ];
             match existing {
                 Some((_, seen_in)) if seen_in == batch => {
-                    return Err(Error::DuplicateReference { reference: person.reference, line: person.line });
+                    return Err(Error::DuplicateReference {
+                        reference: person.reference,
+                        line: person.line,
+                    });
                 }
                 Some((id, _)) => {
                     let mut bound: Vec<&dyn ToSql> = vec![&id];
@@ -102,7 +114,10 @@ pub(super) fn import(
                         Err(rusqlite::Error::SqliteFailure(failure, _))
                             if failure.code == rusqlite::ErrorCode::ConstraintViolation =>
                         {
-                            return Err(Error::DuplicateReference { reference: person.reference, line: person.line });
+                            return Err(Error::DuplicateReference {
+                                reference: person.reference,
+                                line: person.line,
+                            });
                         }
                         Err(error) => return Err(error.into()),
                     }
@@ -126,7 +141,8 @@ const PERSON_COLUMNS: &str =
     "SELECT id, ref, category, status, joined_on, left_on, country, contact, canary_share FROM people";
 
 fn day(text: Option<String>) -> rusqlite::Result<Option<Day>> {
-    text.map(|text| parse_day(&text).map_err(|error| corrupt(error.to_string()))).transpose()
+    text.map(|text| parse_day(&text).map_err(|error| corrupt(error.to_string())))
+        .transpose()
 }
 
 fn corrupt(message: String) -> rusqlite::Error {
@@ -149,14 +165,23 @@ fn person(row: &Row<'_>) -> rusqlite::Result<PersonRecord> {
     })
 }
 
-pub(super) fn by_column(connection: &Connection, column: &str, value: &dyn ToSql) -> Result<Option<PersonRecord>> {
+pub(super) fn by_column(
+    connection: &Connection,
+    column: &str,
+    value: &dyn ToSql,
+) -> Result<Option<PersonRecord>> {
     let mut statement = connection.prepare_cached(&format!("{PERSON_COLUMNS} WHERE {column} = ?1"))?;
     Ok(statement.query_row([value], person).optional()?)
 }
 
-pub(super) fn by_identifier(connection: &Connection, kind: IdentifierKind, hash: &[u8]) -> Result<Vec<PersonId>> {
+pub(super) fn by_identifier(
+    connection: &Connection,
+    kind: IdentifierKind,
+    hash: &[u8],
+) -> Result<Vec<PersonId>> {
     let column = identifier_column(kind);
-    let mut statement = connection.prepare_cached(&format!("SELECT id FROM people WHERE {column} = ?1 ORDER BY id"))?;
+    let mut statement =
+        connection.prepare_cached(&format!("SELECT id FROM people WHERE {column} = ?1 ORDER BY id"))?;
     let ids = statement.query_map([hash], |row| row.get(0))?;
     Ok(ids.collect::<rusqlite::Result<Vec<PersonId>>>()?)
 }
@@ -176,18 +201,29 @@ pub(super) fn counts(connection: &Connection) -> Result<Vec<(PersonCategory, Per
     let mut statement = connection.prepare(
         "SELECT category, status, count(*) FROM people WHERE canary_share IS NULL GROUP BY category, status",
     )?;
-    let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?)))?;
+    let rows = statement.query_map([], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, i64>(2)?,
+        ))
+    })?;
     let mut out = Vec::new();
     for row in rows {
         let (category, status, count) = row?;
-        let category = PersonCategory::from_stable(&category).map_err(|error| Error::Corrupt(error.to_string()))?;
+        let category =
+            PersonCategory::from_stable(&category).map_err(|error| Error::Corrupt(error.to_string()))?;
         let status = PersonStatus::from_stable(&status).map_err(|error| Error::Corrupt(error.to_string()))?;
         out.push((category, status, count as u64));
     }
     Ok(out)
 }
 
-pub(super) fn feed(connection: &Connection, audience: &[PersonCategory], window: FeedWindow) -> Result<PersonSet> {
+pub(super) fn feed(
+    connection: &Connection,
+    audience: &[PersonCategory],
+    window: FeedWindow,
+) -> Result<PersonSet> {
     let mut statement = connection.prepare_cached(
         "SELECT id FROM people WHERE canary_share IS NULL AND category = ?1 \
          AND (joined_on IS NULL OR joined_on <= ?2) AND (left_on IS NULL OR left_on >= ?3)",
@@ -196,7 +232,9 @@ pub(super) fn feed(connection: &Connection, audience: &[PersonCategory], window:
     let joined_by = window.joined_by.to_iso();
     let not_left_before = window.not_left_before.to_iso();
     for category in audience {
-        let ids = statement.query_map(params![category.as_str(), joined_by, not_left_before], |row| row.get::<_, u32>(0))?;
+        let ids = statement.query_map(params![category.as_str(), joined_by, not_left_before], |row| {
+            row.get::<_, u32>(0)
+        })?;
         for id in ids {
             set.insert(id?);
         }

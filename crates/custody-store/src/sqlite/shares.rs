@@ -4,14 +4,14 @@
 use rusqlite::{Connection, Row, params};
 
 use custody_core::{
-    CategoryKey, CategorySet, FeedAudience, Instant, PersonCategory, PersonId, PersonSet, ShareKind, ShareMeta,
-    SupplierRole,
+    CategoryKey, CategorySet, FeedAudience, Instant, PersonCategory, PersonId, PersonSet, ShareKind,
+    ShareMeta, SupplierRole,
 };
 
 use super::audit;
+use crate::AuditSigner;
 use crate::error::{Error, Result};
 use crate::types::{AuditDraft, NewPerson, NewShare, NewSupplier, RecordedShare, ShareRecord, Supplier};
-use crate::AuditSigner;
 
 pub(super) fn add_supplier(
     connection: &mut Connection,
@@ -26,7 +26,10 @@ pub(super) fn add_supplier(
         |row| row.get(0),
     )?;
     if taken {
-        return Err(Error::Conflict(format!("a supplier named {:?} exists already", supplier.name)));
+        return Err(Error::Conflict(format!(
+            "a supplier named {:?} exists already",
+            supplier.name
+        )));
     }
     transaction.execute(
         "INSERT INTO suppliers (name, role, parent, notice_hours, contract, contact, created_at) \
@@ -77,8 +80,12 @@ pub(super) fn suppliers(connection: &Connection, name: Option<&str>) -> Result<V
         None => connection.prepare_cached(&format!("{base} ORDER BY name"))?,
     };
     let rows = match name {
-        Some(name) => statement.query_map([name], supplier)?.collect::<rusqlite::Result<Vec<_>>>()?,
-        None => statement.query_map([], supplier)?.collect::<rusqlite::Result<Vec<_>>>()?,
+        Some(name) => statement
+            .query_map([name], supplier)?
+            .collect::<rusqlite::Result<Vec<_>>>()?,
+        None => statement
+            .query_map([], supplier)?
+            .collect::<rusqlite::Result<Vec<_>>>()?,
     };
     Ok(rows)
 }
@@ -100,7 +107,9 @@ pub(super) fn record(
     let meta = &share.meta;
     let (kind, audience) = match &meta.kind {
         ShareKind::Export => ("export", Vec::new()),
-        ShareKind::Feed(FeedAudience { categories }) => ("feed", categories.iter().map(|c| c.as_str()).collect()),
+        ShareKind::Feed(FeedAudience { categories }) => {
+            ("feed", categories.iter().map(|c| c.as_str()).collect())
+        }
     };
     let categories: Vec<&str> = meta.categories.iter().map(|key| key.as_str()).collect();
     transaction.execute(
@@ -135,7 +144,13 @@ pub(super) fn record(
              h_email_canonical, h_phone, h_name_postcode, h_name_dob) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?9, ?10)",
         )?;
         for canary in &canaries {
-            let hash = |kind| canary.identifiers.iter().find(|(k, _)| *k == kind).map(|(_, h)| h.as_slice());
+            let hash = |kind| {
+                canary
+                    .identifiers
+                    .iter()
+                    .find(|(k, _)| *k == kind)
+                    .map(|(_, h)| h.as_slice())
+            };
             use custody_core::IdentifierKind as Kind;
             insert.execute(params![
                 canary.reference,
@@ -156,7 +171,10 @@ pub(super) fn record(
         }
     }
     write_chunks(&transaction, id, &set)?;
-    transaction.execute("UPDATE shares SET people_count = ?2 WHERE id = ?1", params![id, set.len() as i64])?;
+    transaction.execute(
+        "UPDATE shares SET people_count = ?2 WHERE id = ?1",
+        params![id, set.len() as i64],
+    )?;
     draft.subject = format!("share:{id}");
     if let serde_json::Value::Object(details) = &mut draft.details {
         details.insert("people".into(), set.len().into());
@@ -164,7 +182,10 @@ pub(super) fn record(
     }
     audit::append(&transaction, draft, signer)?;
     transaction.commit()?;
-    Ok(RecordedShare { id, canaries: canary_ids })
+    Ok(RecordedShare {
+        id,
+        canaries: canary_ids,
+    })
 }
 
 const CHUNK_BITS: u32 = 16;
@@ -173,7 +194,8 @@ fn write_chunks(connection: &Connection, share: i64, set: &PersonSet) -> Result<
     let (Some(min), Some(max)) = (set.min(), set.max()) else {
         return Ok(());
     };
-    let mut insert = connection.prepare("INSERT INTO share_chunks (share, chunk, bits) VALUES (?1, ?2, ?3)")?;
+    let mut insert =
+        connection.prepare("INSERT INTO share_chunks (share, chunk, bits) VALUES (?1, ?2, ?3)")?;
     for chunk in (min >> CHUNK_BITS)..=(max >> CHUNK_BITS) {
         let low = chunk << CHUNK_BITS;
         let mut mask = PersonSet::new();
@@ -183,7 +205,8 @@ fn write_chunks(connection: &Connection, share: i64, set: &PersonSet) -> Result<
             continue;
         }
         let mut bytes = Vec::with_capacity(part.serialized_size());
-        part.serialize_into(&mut bytes).map_err(|error| Error::Corrupt(error.to_string()))?;
+        part.serialize_into(&mut bytes)
+            .map_err(|error| Error::Corrupt(error.to_string()))?;
         insert.execute(params![share, chunk, bytes])?;
     }
     Ok(())
@@ -194,7 +217,8 @@ fn read_chunk(bytes: &[u8]) -> Result<PersonSet> {
 }
 
 pub(super) fn people(connection: &Connection, share: i64) -> Result<PersonSet> {
-    let mut statement = connection.prepare_cached("SELECT bits FROM share_chunks WHERE share = ?1 ORDER BY chunk")?;
+    let mut statement =
+        connection.prepare_cached("SELECT bits FROM share_chunks WHERE share = ?1 ORDER BY chunk")?;
     let mut rows = statement.query([share])?;
     let mut set = PersonSet::new();
     while let Some(row) = rows.next()? {
@@ -205,7 +229,8 @@ pub(super) fn people(connection: &Connection, share: i64) -> Result<PersonSet> {
 }
 
 pub(super) fn containing(connection: &Connection, person: PersonId) -> Result<Vec<i64>> {
-    let mut statement = connection.prepare_cached("SELECT share, bits FROM share_chunks WHERE chunk = ?1 ORDER BY share")?;
+    let mut statement =
+        connection.prepare_cached("SELECT share, bits FROM share_chunks WHERE chunk = ?1 ORDER BY share")?;
     let mut rows = statement.query([person >> CHUNK_BITS])?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
@@ -241,7 +266,9 @@ fn share(row: &Row<'_>) -> rusqlite::Result<ShareRecord> {
             id: row.get(0)?,
             supplier_id: row.get(1)?,
             kind: if kind == "feed" {
-                ShareKind::Feed(FeedAudience { categories: audience.clone() })
+                ShareKind::Feed(FeedAudience {
+                    categories: audience.clone(),
+                })
             } else {
                 ShareKind::Export
             },
@@ -267,7 +294,11 @@ fn share(row: &Row<'_>) -> rusqlite::Result<ShareRecord> {
     })
 }
 
-pub(super) fn list(connection: &Connection, suppliers: Option<&[i64]>, id: Option<i64>) -> Result<Vec<ShareRecord>> {
+pub(super) fn list(
+    connection: &Connection,
+    suppliers: Option<&[i64]>,
+    id: Option<i64>,
+) -> Result<Vec<ShareRecord>> {
     let base = "SELECT s.id, s.supplier, p.name, s.kind, s.purpose, s.shared_at, s.ends_at, s.retention_days, \
                 s.categories, s.audience, s.people_count, s.row_count, s.unmatched_count, s.unmatched_lines, \
                 s.file_name, s.file_sha256, s.columns, s.deleted_at, s.backups_until, s.canary_count, s.recorded_at \
@@ -276,18 +307,31 @@ pub(super) fn list(connection: &Connection, suppliers: Option<&[i64]>, id: Optio
     match (suppliers, id) {
         (_, Some(id)) => {
             let mut statement = connection.prepare_cached(&format!("{base} WHERE s.id = ?1"))?;
-            out.extend(statement.query_map([id], share)?.collect::<rusqlite::Result<Vec<_>>>()?);
+            out.extend(
+                statement
+                    .query_map([id], share)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?,
+            );
         }
         (Some(suppliers), None) => {
-            let mut statement = connection.prepare_cached(&format!("{base} WHERE s.supplier = ?1 ORDER BY s.id"))?;
+            let mut statement =
+                connection.prepare_cached(&format!("{base} WHERE s.supplier = ?1 ORDER BY s.id"))?;
             for supplier in suppliers {
-                out.extend(statement.query_map([supplier], share)?.collect::<rusqlite::Result<Vec<_>>>()?);
+                out.extend(
+                    statement
+                        .query_map([supplier], share)?
+                        .collect::<rusqlite::Result<Vec<_>>>()?,
+                );
             }
             out.sort_by_key(|record| record.meta.id);
         }
         (None, None) => {
             let mut statement = connection.prepare_cached(&format!("{base} ORDER BY s.id"))?;
-            out.extend(statement.query_map([], share)?.collect::<rusqlite::Result<Vec<_>>>()?);
+            out.extend(
+                statement
+                    .query_map([], share)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?,
+            );
         }
     }
     Ok(out)

@@ -22,24 +22,49 @@ fn every_change_is_logged_and_the_chain_verifies() {
     assert_eq!(verified["intact"], true);
     assert_eq!(verified["entries"], 4);
     let export = env.ok(&["audit", "export"]).stdout;
-    let actions: Vec<String> = export.lines().map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["action"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(actions, ["directory.init", "people.import", "supplier.add", "supplier.add"]);
-    assert!(!export.contains("example.org"), "no contact details in the audit log");
+    let actions: Vec<String> = export
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["action"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        ["directory.init", "people.import", "supplier.add", "supplier.add"]
+    );
+    assert!(
+        !export.contains("example.org"),
+        "no contact details in the audit log"
+    );
 }
 
 #[test]
 fn an_edited_entry_is_named() {
     let env = audited();
-    database(&env).execute("UPDATE audit SET details = replace(details, 'Mailing', 'Nailing') WHERE seq = 3", []).unwrap();
+    database(&env)
+        .execute(
+            "UPDATE audit SET details = replace(details, 'Mailing', 'Nailing') WHERE seq = 3",
+            [],
+        )
+        .unwrap();
     let run = env.run(&["audit", "verify"]);
     assert_eq!(run.code, 1);
-    assert!(run.stdout.contains("BROKEN at entry 3") && run.stdout.contains("edited"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("BROKEN at entry 3") && run.stdout.contains("edited"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
 fn a_removed_entry_is_named() {
     let env = audited();
-    database(&env).execute("DELETE FROM audit WHERE seq = 2", []).unwrap();
+    database(&env)
+        .execute("DELETE FROM audit WHERE seq = 2", [])
+        .unwrap();
     let run = env.run(&["audit", "verify", "--json"]);
     assert_eq!(run.code, 1);
     assert_eq!(run.json()["first_bad"], 2);
@@ -48,7 +73,9 @@ fn a_removed_entry_is_named() {
 #[test]
 fn entries_removed_from_the_end_are_detected() {
     let env = audited();
-    database(&env).execute("DELETE FROM audit WHERE seq = 4", []).unwrap();
+    database(&env)
+        .execute("DELETE FROM audit WHERE seq = 4", [])
+        .unwrap();
     let run = env.run(&["audit", "verify", "--json"]);
     assert_eq!(run.code, 1);
     assert_eq!(run.json()["first_bad"], 4);
@@ -58,7 +85,9 @@ fn entries_removed_from_the_end_are_detected() {
 fn a_rebuilt_chain_without_the_key_is_detected() {
     let env = audited();
     // Re-hash entry 3 with an unkeyed hash, as someone without the key might.
-    database(&env).execute("UPDATE audit SET hash = randomblob(32) WHERE seq = 3", []).unwrap();
+    database(&env)
+        .execute("UPDATE audit SET hash = randomblob(32) WHERE seq = 3", [])
+        .unwrap();
     assert_eq!(env.run(&["audit", "verify", "--json"]).json()["first_bad"], 3);
 }
 
@@ -66,15 +95,32 @@ fn a_rebuilt_chain_without_the_key_is_detected() {
 fn the_demo_builds_an_organisation_through_the_cli_paths() {
     let env = Env::bare();
     let summary = env.ok(&["demo", "--people", "3000", "--json"]).json();
-    let total: u64 = summary["people"].as_array().unwrap().iter().map(|row| row[1].as_u64().unwrap() + row[2].as_u64().unwrap()).sum();
+    let total: u64 = summary["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row[1].as_u64().unwrap() + row[2].as_u64().unwrap())
+        .sum();
     assert_eq!(total, 3000);
     assert_eq!(summary["suppliers"], 12);
     let held = &summary["incident_holdings"];
     assert!(held["people"].as_u64().unwrap() > 500, "{held}");
     assert_eq!(held["canaries"], 10);
-    assert_eq!(held["sub_processors"], serde_json::json!(["Example Cloud Backup", "Example Mail Delivery"]));
+    assert_eq!(
+        held["sub_processors"],
+        serde_json::json!(["Example Cloud Backup", "Example Mail Delivery"])
+    );
     // The same data through the CLI: the demo left an ordinary data directory.
-    let again = env.ok(&["holdings", "--supplier", "Example Membership Services", "--at", "2021-10-29 18:30", "--json"]).json();
+    let again = env
+        .ok(&[
+            "holdings",
+            "--supplier",
+            "Example Membership Services",
+            "--at",
+            "2021-10-29 18:30",
+            "--json",
+        ])
+        .json();
     assert_eq!(again["people"], held["people"]);
     env.ok(&["audit", "verify"]);
     // A rerun replaces the demo directory; a foreign directory is refused.

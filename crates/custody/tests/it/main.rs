@@ -1,6 +1,14 @@
 //! End-to-end tests of the `custody` binary against real data directories (a real SQLite file,
 //! a real key file), one module per area.
 
+// Test code may panic: a panic is how a test fails.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod audit;
 mod ledger;
 mod people;

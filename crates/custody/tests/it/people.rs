@@ -10,11 +10,17 @@ fn init_makes_a_private_key_and_refuses_to_run_twice() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.join("custody.key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.join("custody.key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     let settings = std::fs::read_to_string(dir.join("settings.toml")).unwrap();
-    assert!(settings.contains("time_zone = \"Europe/London\"") && settings.contains("phone_region = \"GB\""), "{settings}");
+    assert!(
+        settings.contains("time_zone = \"Europe/London\"") && settings.contains("phone_region = \"GB\""),
+        "{settings}"
+    );
     let again = env.fails(&["init"], 1);
     assert!(again.contains("is a custody data directory already"), "{again}");
 }
@@ -23,7 +29,10 @@ fn init_makes_a_private_key_and_refuses_to_run_twice() {
 fn an_uninitialised_directory_is_named_plainly() {
     let env = Env::bare();
     let error = env.fails(&["supplier", "list"], 1);
-    assert!(error.contains("is not a custody data directory") && error.contains("custody init"), "{error}");
+    assert!(
+        error.contains("is not a custody data directory") && error.contains("custody init"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -37,15 +46,28 @@ fn usage_errors_exit_2() {
 fn import_then_reimport_updates_in_place() {
     let env = Env::new();
     let crm = env.write("crm.csv", CRM);
-    let first = env.ok(&["people", "import", Env::path_str(&crm), "--json"]).json();
-    assert_eq!((first["inserted"].as_u64(), first["updated"].as_u64()), (Some(5), Some(0)));
+    let first = env
+        .ok(&["people", "import", Env::path_str(&crm), "--json"])
+        .json();
+    assert_eq!(
+        (first["inserted"].as_u64(), first["updated"].as_u64()),
+        (Some(5), Some(0))
+    );
     assert_eq!(first["ignored_columns"], serde_json::json!(["Notes"]));
-    let second = env.ok(&["people", "import", Env::path_str(&crm), "--json"]).json();
-    assert_eq!((second["inserted"].as_u64(), second["updated"].as_u64()), (Some(0), Some(5)));
+    let second = env
+        .ok(&["people", "import", Env::path_str(&crm), "--json"])
+        .json();
+    assert_eq!(
+        (second["inserted"].as_u64(), second["updated"].as_u64()),
+        (Some(0), Some(5))
+    );
     let lapsed = env.ok(&["person", "show", "M3", "--json"]).json();
     assert_eq!(lapsed["status"], "former");
     assert_eq!(lapsed["left_on"], "2019-03-01");
-    assert_eq!(env.ok(&["person", "show", "M5", "--json"]).json()["category"], "affiliated_supporter");
+    assert_eq!(
+        env.ok(&["person", "show", "M5", "--json"]).json()["category"],
+        "affiliated_supporter"
+    );
 }
 
 #[test]
@@ -54,10 +76,22 @@ fn windows_1252_tab_separated_exports_are_read() {
     let mut bytes = b"id\tfirst name\tlast name\temail\n".to_vec();
     bytes.extend_from_slice(b"W1\tZo\xEB\tM\xFCller\tzoe@example.org\n");
     let file = env.write("crm.tsv", bytes);
-    let report = env.ok(&["people", "import", Env::path_str(&file), "--category", "donor", "--json"]).json();
+    let report = env
+        .ok(&[
+            "people",
+            "import",
+            Env::path_str(&file),
+            "--category",
+            "donor",
+            "--json",
+        ])
+        .json();
     assert_eq!(report["encoding"], "windows-1252");
     assert_eq!(report["delimiter"], "\t");
-    assert_eq!(env.ok(&["person", "show", "W1", "--json"]).json()["category"], "donor");
+    assert_eq!(
+        env.ok(&["person", "show", "W1", "--json"]).json()["category"],
+        "donor"
+    );
 }
 
 #[test]
@@ -69,16 +103,23 @@ fn a_bad_row_names_line_and_column_and_writes_nothing() {
     assert!(error.contains("bad.csv, line 5, column 7 (\"DOB\")"), "{error}");
     assert!(error.contains("a day that exists"), "{error}");
     let missing = env.fails(&["person", "show", "M1"], 1);
-    assert!(missing.contains("no person with the reference"), "nothing of the file may be written: {missing}");
+    assert!(
+        missing.contains("no person with the reference"),
+        "nothing of the file may be written: {missing}"
+    );
 }
 
 #[test]
 fn a_duplicate_reference_names_both_lines() {
     let env = Env::new();
-    let duplicate = format!("{CRM}M2;Zed;Jones;zed@example.org;;LS1 4AB;1975-05-05;member;Active;2015-06-01;;\n");
+    let duplicate =
+        format!("{CRM}M2;Zed;Jones;zed@example.org;;LS1 4AB;1975-05-05;member;Active;2015-06-01;;\n");
     let file = env.write("dup.csv", duplicate);
     let error = env.fails(&["people", "import", Env::path_str(&file)], 1);
-    assert!(error.contains("line 7") && error.contains("\"M2\"") && error.contains("first at line 3"), "{error}");
+    assert!(
+        error.contains("line 7") && error.contains("\"M2\"") && error.contains("first at line 3"),
+        "{error}"
+    );
     env.fails(&["person", "show", "M1"], 1);
 }
 
@@ -90,8 +131,20 @@ fn binary_and_unmapped_files_are_refused() {
     assert!(error.contains("not a text file"), "{error}");
     let no_ref = env.write("noref.csv", "name,email\nA B,a@example.org\n");
     let error = env.fails(&["people", "import", Env::path_str(&no_ref)], 1);
-    assert!(error.contains("no column holds the person's reference"), "{error}");
-    let mapped = env.ok(&["people", "import", Env::path_str(&no_ref), "--map", "email=ref", "--category", "other", "--json"]);
+    assert!(
+        error.contains("no column holds the person's reference"),
+        "{error}"
+    );
+    let mapped = env.ok(&[
+        "people",
+        "import",
+        Env::path_str(&no_ref),
+        "--map",
+        "email=ref",
+        "--category",
+        "other",
+        "--json",
+    ]);
     assert_eq!(mapped.json()["inserted"], 1);
 }
 
@@ -105,7 +158,17 @@ fn the_database_holds_no_plain_contact_details() {
         bytes.extend(wal);
     }
     let text = String::from_utf8_lossy(&bytes).to_lowercase();
-    for secret in ["alex.smith@example.org", "zoe.jones", "+442079460001", "sw1a", "1980-02-01", "smith"] {
-        assert!(!text.contains(secret), "the database contains {secret:?} in plain");
+    for secret in [
+        "alex.smith@example.org",
+        "zoe.jones",
+        "+442079460001",
+        "sw1a",
+        "1980-02-01",
+        "smith",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "the database contains {secret:?} in plain"
+        );
     }
 }

@@ -15,7 +15,8 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|error| panic!("not JSON ({error}): {}\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|error| panic!("not JSON ({error}): {}\n{}", self.stdout, self.stderr))
     }
 }
 
@@ -29,7 +30,9 @@ impl Env {
 
     /// A temporary root with no data directory made yet.
     pub fn bare() -> Env {
-        Env { root: tempfile::tempdir().unwrap() }
+        Env {
+            root: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub fn dir(&self) -> PathBuf {
@@ -61,14 +64,22 @@ impl Env {
     /// Runs and asserts success.
     pub fn ok(&self, args: &[&str]) -> Run {
         let run = self.run(args);
-        assert_eq!(run.code, 0, "custody {args:?} failed:\n{}\n{}", run.stdout, run.stderr);
+        assert_eq!(
+            run.code, 0,
+            "custody {args:?} failed:\n{}\n{}",
+            run.stdout, run.stderr
+        );
         run
     }
 
     /// Runs and asserts failure with `code`, returning stderr.
     pub fn fails(&self, args: &[&str], code: i32) -> String {
         let run = self.run(args);
-        assert_eq!(run.code, code, "custody {args:?} should exit {code}:\n{}\n{}", run.stdout, run.stderr);
+        assert_eq!(
+            run.code, code,
+            "custody {args:?} should exit {code}:\n{}\n{}",
+            run.stdout, run.stderr
+        );
         run.stderr
     }
 
