@@ -176,13 +176,15 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
     .iter()
     .map(|key| CategoryKey::parse(key))
     .collect::<Result<Vec<_>, _>>()?;
-    let mut measured_sets: Vec<(i64, PersonSet)> = Vec::new();
+    // The recorded share went to the measured supplier too.
+    let mut measured_sets: Vec<(i64, PersonSet)> =
+        vec![(recorded.share, ledger.store.share_people(recorded.share)?)];
     let started = Clock::now();
     for index in 1..options.shares {
-        // One in eight shares goes to the measured supplier, so it has about 600 shares; the
-        // rest spread over the others. Sizes: mostly segments of a few thousand to a few hundred
+        // One in a hundred shares goes to the measured supplier, so it has about 50 shares (twice
+        // the average of 25); the rest spread over the others. Sizes: mostly segments of a few thousand to a few hundred
         // thousand people, some whole-membership exports of millions.
-        let supplier = if index % 8 == 0 {
+        let supplier = if index % 100 == 0 {
             measured
         } else {
             all.get(rng.usize(..all.len())).map_or(measured, |s| s.id)
@@ -249,10 +251,13 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
     }
     println!(
         "holdings (custody, Roaring sets): {} shares of one supplier, {held} people, median {:.1} ms  [target ≤ 100 ms]",
-        measured_sets.len() + 1,
+        measured_sets.len(),
         median(samples).as_secs_f64() * 1000.0
     );
-    baseline(root, &measured_sets, options.repeat)?;
+    let baseline_people = baseline(root, &measured_sets, options.repeat)?;
+    if baseline_people != held {
+        anyhow::bail!("custody and the baseline disagree: {held} people against {baseline_people}");
+    }
     Ok(())
 }
 
@@ -274,7 +279,7 @@ fn random_set(rng: &mut fastrand::Rng, people: u32) -> PersonSet {
 
 /// The same question of a plain SQLite table of (share, person) rows with an index. Only the
 /// measured supplier's shares are loaded, which favours the baseline (a smaller table).
-fn baseline(root: &Path, sets: &[(i64, PersonSet)], repeat: usize) -> anyhow::Result<()> {
+fn baseline(root: &Path, sets: &[(i64, PersonSet)], repeat: usize) -> anyhow::Result<u64> {
     let path = root.join("baseline.db");
     let mut connection = rusqlite::Connection::open(&path)?;
     connection.execute_batch(
@@ -309,5 +314,5 @@ fn baseline(root: &Path, sets: &[(i64, PersonSet)], repeat: usize) -> anyhow::Re
         "holdings (baseline, SQLite (share, person) table of {rows} rows): {count} people, median {:.1} ms",
         median(samples).as_secs_f64() * 1000.0
     );
-    Ok(())
+    Ok(count as u64)
 }

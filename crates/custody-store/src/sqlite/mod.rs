@@ -43,6 +43,8 @@ impl SqliteStore {
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.pragma_update(None, "cache_size", -262_144)?;
         connection.pragma_update(None, "temp_store", "MEMORY")?;
+        // Let the sorter that builds indexes after a bulk import use a second core.
+        connection.pragma_update(None, "threads", 2)?;
         connection.busy_timeout(std::time::Duration::from_secs(10))?;
         let mut store = SqliteStore { connection };
         store.migrate()?;

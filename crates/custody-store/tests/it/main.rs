@@ -1,0 +1,296 @@
+//! Tests of the SQLite store through the `Store` trait, on real database files.
+
+// Test code may panic: a panic is how a test fails.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use custody_core::{
+    CategoryKey, CategorySet, FeedWindow, IdentifierKind, Instant, PersonCategory, PersonSet, PersonStatus,
+    ShareKind, ShareMeta, SupplierRole, TimeZoneName, parse_day, parse_instant,
+};
+use custody_store::{
+    AuditDraft, AuditSigner, BoxError, Error, NewPerson, NewShare, NewSupplier, SqliteStore, Store,
+};
+
+struct TestSigner;
+
+impl AuditSigner for TestSigner {
+    fn chain_hash(&self, previous: &[u8], entry: &[u8]) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        for (index, byte) in previous.iter().chain(entry).enumerate() {
+            out[index % 32] = out[index % 32].wrapping_mul(31).wrapping_add(*byte);
+        }
+        out
+    }
+}
+
+fn at(text: &str) -> Instant {
+    parse_instant(text, &TimeZoneName::parse("Europe/London").unwrap()).unwrap()
+}
+
+fn draft(action: &str) -> AuditDraft {
+    AuditDraft {
+        actor: "test".into(),
+        action: action.into(),
+        subject: "x".into(),
+        at: at("2021-01-01"),
+        details: serde_json::json!({}),
+    }
+}
+
+fn person(reference: &str, category: PersonCategory, joined: Option<&str>, left: Option<&str>) -> NewPerson {
+    NewPerson {
+        line: 2,
+        reference: reference.into(),
+        category,
+        status: if left.is_some() {
+            PersonStatus::Former
+        } else {
+            PersonStatus::Current
+        },
+        joined_on: joined.map(|text| parse_day(text).unwrap()),
+        left_on: left.map(|text| parse_day(text).unwrap()),
+        country: Some("GB".into()),
+        contact: None,
+        identifiers: vec![(IdentifierKind::EmailStrict, [reference.len() as u8; 16])],
+    }
+}
+
+fn store() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("custody.db"), true).unwrap();
+    (dir, store)
+}
+
+fn import(store: &mut SqliteStore, people: Vec<NewPerson>) -> Result<custody_store::ImportCounts, Error> {
+    let mut rows = people.into_iter().map(Ok::<_, BoxError>);
+    store.import_people(&mut rows, draft("people.import"), &TestSigner)
+}
+
+fn supplier(store: &mut SqliteStore, name: &str) -> i64 {
+    let supplier = NewSupplier {
+        name: name.into(),
+        role: SupplierRole::Processor,
+        parent: None,
+        notice_hours: None,
+        contract: None,
+        contact: None,
+        created_at: at("2020-01-01"),
+    };
+    store
+        .add_supplier(supplier, draft("supplier.add"), &TestSigner)
+        .unwrap()
+}
+
+fn export(supplier_id: i64, shared_at: &str) -> NewShare {
+    NewShare {
+        meta: ShareMeta {
+            id: 0,
+            supplier_id,
+            kind: ShareKind::Export,
+            shared_at: at(shared_at),
+            ends_at: None,
+            categories: [CategoryKey::parse("user.contact.email").unwrap()]
+                .into_iter()
+                .collect::<CategorySet>(),
+            retention_days: Some(30),
+            deleted_at: None,
+            backups_until: None,
+        },
+        purpose: "test".into(),
+        audience: Vec::new(),
+        row_count: 0,
+        unmatched_count: 0,
+        unmatched_lines: Vec::new(),
+        file_name: None,
+        file_sha256: None,
+        columns: Vec::new(),
+        recorded_at: at(shared_at),
+    }
+}
+
+#[test]
+fn person_sets_survive_the_chunking_exactly() {
+    let (_dir, mut store) = store();
+    let id = supplier(&mut store, "A");
+    let ids: PersonSet = [1, 65_535, 65_536, 65_537, 200_000, 4_000_000, u32::MAX]
+        .into_iter()
+        .collect();
+    let mut dense = ids.clone();
+    dense.insert_range(1_000_000..1_300_000);
+    let first = store
+        .record_share(
+            export(id, "2021-01-01"),
+            &dense,
+            Vec::new(),
+            draft("share.record"),
+            &TestSigner,
+        )
+        .unwrap();
+    let second = store
+        .record_share(
+            export(id, "2021-02-01"),
+            &ids,
+            Vec::new(),
+            draft("share.record"),
+            &TestSigner,
+        )
+        .unwrap();
+    assert_eq!(store.share_people(first.id).unwrap(), dense);
+    assert_eq!(store.share_people(second.id).unwrap(), ids);
+    assert_eq!(store.export_shares_of(65_536).unwrap(), vec![first.id, second.id]);
+    assert_eq!(store.export_shares_of(1_100_000).unwrap(), vec![first.id]);
+    assert_eq!(store.export_shares_of(65_538).unwrap(), Vec::<i64>::new());
+    assert_eq!(store.share(first.id).unwrap().unwrap().people_count, dense.len());
+}
+
+#[test]
+fn a_failing_row_rolls_the_whole_import_back() {
+    let (_dir, mut store) = store();
+    let good = person("M1", PersonCategory::Member, None, None);
+    let mut rows = vec![Ok(good), Err::<NewPerson, BoxError>("bad row at line 3".into())].into_iter();
+    let error = store
+        .import_people(&mut rows, draft("people.import"), &TestSigner)
+        .unwrap_err();
+    assert!(matches!(error, Error::Aborted(_)), "{error}");
+    assert!(store.person_by_ref("M1").unwrap().is_none());
+    assert!(
+        store.audit_head().unwrap().is_none(),
+        "no audit entry for a change that did not happen"
+    );
+}
+
+#[test]
+fn duplicates_are_caught_in_a_fresh_and_in_a_later_import() {
+    let (_dir, mut store) = store();
+    let fresh = import(
+        &mut store,
+        vec![
+            person("M1", PersonCategory::Member, None, None),
+            person("M1", PersonCategory::Donor, None, None),
+        ],
+    );
+    assert!(
+        matches!(fresh, Err(Error::DuplicateReference { .. })),
+        "{fresh:?}"
+    );
+    import(&mut store, vec![person("M1", PersonCategory::Member, None, None)]).unwrap();
+    let later = import(
+        &mut store,
+        vec![
+            person("M1", PersonCategory::Member, None, None),
+            person("M1", PersonCategory::Donor, None, None),
+        ],
+    );
+    assert!(
+        matches!(later, Err(Error::DuplicateReference { .. })),
+        "{later:?}"
+    );
+    let counts = import(
+        &mut store,
+        vec![
+            person("M1", PersonCategory::Donor, None, None),
+            person("M2", PersonCategory::Member, None, None),
+        ],
+    )
+    .unwrap();
+    assert_eq!((counts.inserted, counts.updated), (1, 1));
+    assert_eq!(
+        store.person_by_ref("M1").unwrap().unwrap().category,
+        PersonCategory::Donor
+    );
+    assert_eq!(
+        store
+            .people_by_identifier(IdentifierKind::EmailStrict, &[2; 16])
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn a_different_key_is_refused() {
+    let (dir, mut store) = store();
+    store.check_key("aaaa").unwrap();
+    store.check_key("aaaa").unwrap();
+    drop(store);
+    let mut reopened = SqliteStore::open(&dir.path().join("custody.db"), false).unwrap();
+    assert!(matches!(reopened.check_key("bbbb"), Err(Error::Incompatible(_))));
+}
+
+#[test]
+fn feeds_select_by_category_and_dates() {
+    let (_dir, mut store) = store();
+    import(
+        &mut store,
+        vec![
+            person("A", PersonCategory::Member, Some("2010-01-01"), None),
+            person(
+                "B",
+                PersonCategory::Member,
+                Some("2010-01-01"),
+                Some("2015-01-01"),
+            ),
+            person("C", PersonCategory::Member, Some("2022-01-01"), None),
+            person("D", PersonCategory::Donor, None, None),
+            person(
+                "E",
+                PersonCategory::Member,
+                Some("2010-01-01"),
+                Some("2019-01-01"),
+            ),
+        ],
+    )
+    .unwrap();
+    let window = FeedWindow {
+        joined_by: parse_day("2021-10-29").unwrap(),
+        not_left_before: parse_day("2016-04-01").unwrap(),
+    };
+    let members = store.feed_people(&[PersonCategory::Member], window).unwrap();
+    let refs = store.references(&members).unwrap();
+    assert_eq!(refs, ["A", "E"]);
+    let both = store
+        .feed_people(&[PersonCategory::Member, PersonCategory::Donor], window)
+        .unwrap();
+    assert_eq!(store.references(&both).unwrap(), ["A", "D", "E"]);
+}
+
+#[test]
+fn audit_entries_chain_to_each_other() {
+    let (_dir, mut store) = store();
+    supplier(&mut store, "A");
+    supplier(&mut store, "B");
+    let mut entries = Vec::new();
+    store
+        .audit_entries(&mut |entry| {
+            entries.push(entry);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0].prev, "");
+    assert_eq!(entries[1].prev, entries[0].hash);
+    assert_eq!(entries[1].subject, "supplier:2");
+    let taken = store.add_supplier(
+        NewSupplier {
+            name: "a".into(),
+            role: SupplierRole::Processor,
+            parent: None,
+            notice_hours: None,
+            contract: None,
+            contact: None,
+            created_at: at("2020-01-01"),
+        },
+        draft("supplier.add"),
+        &TestSigner,
+    );
+    assert!(
+        matches!(taken, Err(Error::Conflict(_))),
+        "names are unique without regard to case"
+    );
+}
