@@ -78,7 +78,11 @@ struct Reader<'a> {
 impl Reader<'_> {
     /// Sends batches until the file ends, a row fails (sent as the batch's last item), or the
     /// writer stops listening. Returns the count and first lines of unusable phone numbers.
-    fn run(&self, table: &mut Table, sender: &std::sync::mpsc::SyncSender<Vec<Result<NewPerson>>>) -> (u64, Vec<u64>) {
+    fn run(
+        &self,
+        table: &mut Table,
+        sender: &std::sync::mpsc::SyncSender<Vec<Result<NewPerson>>>,
+    ) -> (u64, Vec<u64>) {
         let mut sealer = self.vault.sealer();
         let mut record = csv::StringRecord::new();
         let mut unusable = (0u64, Vec::new());
@@ -164,12 +168,33 @@ pub fn identifier_hashes(
     out
 }
 
-pub(crate) fn seal_contact(sealer: &mut Sealer<'_>, contact: &Contact) -> Result<Option<Vec<u8>>> {
+/// Domain tag of the contact digest (identifier kinds use 1 to 5).
+const CONTACT_DIGEST_TAG: u8 = 0x10;
+
+/// Sealed contact details and the keyed digest of what was sealed.
+pub(crate) struct SealedContact {
+    pub sealed: Option<Vec<u8>>,
+    pub digest: Option<[u8; 16]>,
+}
+
+/// Seals contact details, with a keyed digest of them that tells a re-import whether they changed.
+pub(crate) fn seal_contact(
+    vault: &Vault,
+    sealer: &mut Sealer<'_>,
+    contact: &Contact,
+) -> Result<SealedContact> {
     if *contact == Contact::default() {
-        return Ok(None);
+        return Ok(SealedContact {
+            sealed: None,
+            digest: None,
+        });
     }
-    let bytes = serde_json::to_vec(contact).map_err(|error| Error::Invalid(error.to_string()))?;
-    Ok(Some(sealer.seal(&bytes)?))
+    let text = serde_json::to_string(contact).map_err(|error| Error::Invalid(error.to_string()))?;
+    let digest = vault.identifier_hash(CONTACT_DIGEST_TAG, &text);
+    Ok(SealedContact {
+        sealed: Some(sealer.seal(text.as_bytes())?),
+        digest: Some(digest),
+    })
 }
 
 fn new_person(vault: &Vault, sealer: &mut Sealer<'_>, row: PersonRow) -> Result<NewPerson> {
@@ -188,6 +213,10 @@ fn new_person(vault: &Vault, sealer: &mut Sealer<'_>, row: PersonRow) -> Result<
         email: row.email,
         phone: row.phone,
     };
+    let SealedContact {
+        sealed: contact,
+        digest: contact_digest,
+    } = seal_contact(vault, sealer, &contact)?;
     Ok(NewPerson {
         line: row.line,
         reference: row.reference.as_str().to_owned(),
@@ -196,7 +225,8 @@ fn new_person(vault: &Vault, sealer: &mut Sealer<'_>, row: PersonRow) -> Result<
         joined_on: row.joined_on,
         left_on: row.left_on,
         country: row.country,
-        contact: seal_contact(sealer, &contact)?,
+        contact,
+        contact_digest,
         identifiers,
     })
 }
@@ -222,21 +252,32 @@ pub fn import_people(ledger: &mut Ledger, path: &Path, options: &ImportOptions) 
     let vault = &ledger.vault;
     let store = &mut ledger.store;
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Result<NewPerson>>>(BATCHES_IN_FLIGHT);
-    let reader = Reader { file: &file, headers: &headers, columns: &columns, options, region: &region, vault };
+    let reader = Reader {
+        file: &file,
+        headers: &headers,
+        columns: &columns,
+        options,
+        region: &region,
+        vault,
+    };
     let (counts, unusable) = std::thread::scope(|scope| {
         let worker = scope.spawn(move || reader.run(&mut table, &sender));
-        let mut rows = receiver.iter().flatten().map(|row| row.map_err(|error| Box::new(error) as BoxError));
+        let mut rows = receiver
+            .iter()
+            .flatten()
+            .map(|row| row.map_err(|error| Box::new(error) as BoxError));
         let counts = store.import_people(&mut rows, draft, &crate::dir::signer_for(vault));
         drop(rows);
         (counts, worker.join())
     });
-    let unusable = unusable.map_err(|_| Error::Invalid("the reading thread stopped unexpectedly".to_owned()))?;
+    let unusable =
+        unusable.map_err(|_| Error::Invalid("the reading thread stopped unexpectedly".to_owned()))?;
     let counts = counts.map_err(|error| match error {
-            custody_store::Error::DuplicateReference { reference, line } => {
-                duplicate(path, &file, &reference, line)
-            }
-            other => unbox(other),
-        })?;
+        custody_store::Error::DuplicateReference { reference, line } => {
+            duplicate(path, &file, &reference, line)
+        }
+        other => unbox(other),
+    })?;
     ledger.anchor_audit()?;
     report.inserted = counts.inserted;
     report.updated = counts.updated;

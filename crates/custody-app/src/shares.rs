@@ -303,6 +303,7 @@ fn canary_people(ledger: &Ledger, canaries: &[canary::Canary]) -> Result<Vec<New
                 email: Some(canary.email.clone()),
                 phone: Some(canary.phone.clone()),
             };
+            let sealed = seal_contact(&ledger.vault, &mut sealer, &contact)?;
             Ok(NewPerson {
                 line: 0,
                 reference: canary.reference.clone(),
@@ -311,7 +312,8 @@ fn canary_people(ledger: &Ledger, canaries: &[canary::Canary]) -> Result<Vec<New
                 joined_on: None,
                 left_on: None,
                 country: None,
-                contact: seal_contact(&mut sealer, &contact)?,
+                contact: sealed.sealed,
+                contact_digest: sealed.digest,
                 identifiers: identifier_hashes(
                     &ledger.vault,
                     Some(&canary.email),

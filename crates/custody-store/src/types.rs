@@ -24,8 +24,23 @@ pub struct NewPerson {
     pub country: Option<String>,
     /// Sealed contact details.
     pub contact: Option<Vec<u8>>,
+    /// A keyed hash of the contact details before sealing: equal digests mean unchanged details,
+    /// so a re-import need not rewrite them.
+    pub contact_digest: Option<[u8; 16]>,
     /// Keyed hashes of identifiers.
     pub identifiers: Vec<(IdentifierKind, [u8; 16])>,
+}
+
+impl NewPerson {
+    /// The identifier hashes packed as stored: kind tag then 16 bytes, per identifier.
+    pub fn packed_identifiers(&self) -> Vec<u8> {
+        let mut packed = Vec::with_capacity(self.identifiers.len() * 17);
+        for (kind, hash) in &self.identifiers {
+            packed.push(kind.tag());
+            packed.extend_from_slice(hash);
+        }
+        packed
+    }
 }
 
 /// A person as stored.

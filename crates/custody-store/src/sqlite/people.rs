@@ -1,7 +1,12 @@
 //! People in SQLite: the bulk upsert of an import, lookups by reference and by identifier hash,
 //! and the people a standing feed covers.
+//!
+//! An import into an empty table takes a fast path: rows are appended in id order, identifier
+//! pairs are collected, sorted in memory and appended to the `identifiers` B-tree in key order,
+//! and the people indexes are built by one sort each at the end. An import into a populated
+//! table updates in place and touches contacts and identifiers only where they changed.
 
-use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, Transaction, params};
 
 use custody_core::{
     Day, FeedWindow, IdentifierKind, PersonCategory, PersonId, PersonSet, PersonStatus, parse_day,
@@ -12,32 +17,132 @@ use crate::error::{Error, Result};
 use crate::types::{AuditDraft, ImportCounts, NewPerson, PersonRecord};
 use crate::{AuditSigner, PersonRows};
 
-const DROP_INDEXES: &str = "
-DROP INDEX IF EXISTS people_h_email;
-DROP INDEX IF EXISTS people_h_email_canonical;
-DROP INDEX IF EXISTS people_h_phone;
-DROP INDEX IF EXISTS people_h_name_postcode;
-DROP INDEX IF EXISTS people_h_name_dob;
-DROP INDEX IF EXISTS people_feed;
-DROP INDEX IF EXISTS people_canary;
-";
+const DROP_INDEXES: &str = "DROP INDEX IF EXISTS people_feed; DROP INDEX IF EXISTS people_canary;";
 
-fn identifier_column(kind: IdentifierKind) -> &'static str {
-    match kind {
-        IdentifierKind::EmailStrict => "h_email",
-        IdentifierKind::EmailCanonical => "h_email_canonical",
-        IdentifierKind::Phone => "h_phone",
-        IdentifierKind::NamePostcode => "h_name_postcode",
-        IdentifierKind::NameDateOfBirth => "h_name_dob",
-    }
+/// Bytes of one packed identifier: the kind tag and the 16-byte hash.
+const PACKED_BYTES: usize = 17;
+
+fn unpack(packed: &[u8]) -> impl Iterator<Item = &[u8]> {
+    packed
+        .chunks_exact(PACKED_BYTES)
+        .filter_map(|chunk| chunk.get(1..))
 }
 
-fn hash_of(person: &NewPerson, kind: IdentifierKind) -> Option<&[u8]> {
-    person
-        .identifiers
-        .iter()
-        .find(|(candidate, _)| *candidate == kind)
-        .map(|(_, hash)| hash.as_slice())
+fn person_id(rowid: i64) -> Result<PersonId> {
+    PersonId::try_from(rowid).map_err(|_| Error::Corrupt("person ids have run past 2^32".to_owned()))
+}
+
+/// Inserts one new person (and its contact and identifiers unless `pairs` collects them for a
+/// sorted bulk insert), returning its id. Shared by imports and canaries.
+pub(super) fn insert(
+    transaction: &Transaction<'_>,
+    person: &NewPerson,
+    batch: i64,
+    canary_share: Option<i64>,
+    pairs: Option<&mut Vec<([u8; 16], PersonId)>>,
+) -> Result<PersonId> {
+    let mut insert = transaction.prepare_cached(
+        "INSERT INTO people (ref, category, status, joined_on, left_on, country, canary_share, import_batch, \
+         identifiers, contact_digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    let inserted = insert.execute(params![
+        person.reference,
+        person.category.as_str(),
+        person.status.as_str(),
+        person.joined_on.map(Day::to_iso),
+        person.left_on.map(Day::to_iso),
+        person.country,
+        canary_share,
+        batch,
+        person.packed_identifiers(),
+        person.contact_digest.as_ref().map(|digest| digest.as_slice()),
+    ]);
+    match inserted {
+        Err(rusqlite::Error::SqliteFailure(failure, _))
+            if failure.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            return Err(Error::DuplicateReference {
+                reference: person.reference.clone(),
+                line: person.line,
+            });
+        }
+        other => {
+            other?;
+        }
+    }
+    let id = person_id(transaction.last_insert_rowid())?;
+    if let Some(sealed) = &person.contact {
+        let mut contact =
+            transaction.prepare_cached("INSERT INTO contacts (person, sealed) VALUES (?1, ?2)")?;
+        contact.execute(params![id, sealed])?;
+    }
+    match pairs {
+        Some(pairs) => pairs.extend(person.identifiers.iter().map(|(_, hash)| (*hash, id))),
+        None => {
+            let mut identifier = transaction
+                .prepare_cached("INSERT OR IGNORE INTO identifiers (hash, person) VALUES (?1, ?2)")?;
+            for (_, hash) in &person.identifiers {
+                identifier.execute(params![hash.as_slice(), id])?;
+            }
+        }
+    }
+    Ok(id)
+}
+
+/// Updates a known person in place; contacts and identifiers are rewritten only if changed.
+fn update(
+    transaction: &Transaction<'_>,
+    id: PersonId,
+    old: &Existing,
+    person: &NewPerson,
+    batch: i64,
+) -> Result<()> {
+    let packed = person.packed_identifiers();
+    let mut update = transaction.prepare_cached(
+        "UPDATE people SET category = ?2, status = ?3, joined_on = ?4, left_on = ?5, country = ?6, import_batch = ?7, \
+         identifiers = ?8, contact_digest = ?9 WHERE id = ?1",
+    )?;
+    update.execute(params![
+        id,
+        person.category.as_str(),
+        person.status.as_str(),
+        person.joined_on.map(Day::to_iso),
+        person.left_on.map(Day::to_iso),
+        person.country,
+        batch,
+        packed,
+        person.contact_digest.as_ref().map(|digest| digest.as_slice()),
+    ])?;
+    if old.contact_digest.as_deref() != person.contact_digest.as_ref().map(|digest| digest.as_slice()) {
+        transaction
+            .prepare_cached("DELETE FROM contacts WHERE person = ?1")?
+            .execute([id])?;
+        if let Some(sealed) = &person.contact {
+            transaction
+                .prepare_cached("INSERT INTO contacts (person, sealed) VALUES (?1, ?2)")?
+                .execute(params![id, sealed])?;
+        }
+    }
+    if old.identifiers != packed {
+        let mut delete =
+            transaction.prepare_cached("DELETE FROM identifiers WHERE hash = ?1 AND person = ?2")?;
+        for hash in unpack(&old.identifiers) {
+            delete.execute(params![hash, id])?;
+        }
+        let mut insert =
+            transaction.prepare_cached("INSERT OR IGNORE INTO identifiers (hash, person) VALUES (?1, ?2)")?;
+        for (_, hash) in &person.identifiers {
+            insert.execute(params![hash.as_slice(), id])?;
+        }
+    }
+    Ok(())
+}
+
+struct Existing {
+    id: PersonId,
+    batch: i64,
+    identifiers: Vec<u8>,
+    contact_digest: Option<Vec<u8>>,
 }
 
 /// Inserts or updates every person in one transaction; a failing row rolls everything back.
@@ -56,76 +161,53 @@ pub(super) fn import(
         transaction.execute_batch(DROP_INDEXES)?;
     }
     let mut counts = ImportCounts::default();
-    {
-        let mut select = transaction.prepare("SELECT id, import_batch FROM people WHERE ref = ?1")?;
-        let mut insert = transaction.prepare(
-            "INSERT INTO people (ref, category, status, joined_on, left_on, country, contact, import_batch, \
-             h_email, h_email_canonical, h_phone, h_name_postcode, h_name_dob) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        )?;
-        let mut update = transaction.prepare(
-            "UPDATE people SET category = ?2, status = ?3, joined_on = ?4, left_on = ?5, country = ?6, contact = ?7, \
-             import_batch = ?8, h_email = ?9, h_email_canonical = ?10, h_phone = ?11, h_name_postcode = ?12, \
-             h_name_dob = ?13 WHERE id = ?1",
-        )?;
-        for row in rows {
-            let person = row.map_err(Error::Aborted)?;
-            let existing: Option<(i64, i64)> = if empty {
-                None
-            } else {
-                select
-                    .query_row([&person.reference], |row| Ok((row.get(0)?, row.get(1)?)))
-                    .optional()?
-            };
-            let joined = person.joined_on.map(Day::to_iso);
-            let left = person.left_on.map(Day::to_iso);
-            let values: [&dyn ToSql; 12] = [
-                &person.category.as_str(),
-                &person.status.as_str(),
-                &joined,
-                &left,
-                &person.country,
-                &person.contact,
-                &batch,
-                &hash_of(&person, IdentifierKind::EmailStrict),
-                &hash_of(&person, IdentifierKind::EmailCanonical),
-                &hash_of(&person, IdentifierKind::Phone),
-                &hash_of(&person, IdentifierKind::NamePostcode),
-                &hash_of(&person, IdentifierKind::NameDateOfBirth),
-            ];
-            match existing {
-                Some((_, seen_in)) if seen_in == batch => {
-                    return Err(Error::DuplicateReference {
-                        reference: person.reference,
-                        line: person.line,
-                    });
-                }
-                Some((id, _)) => {
-                    let mut bound: Vec<&dyn ToSql> = vec![&id];
-                    bound.extend(values);
-                    update.execute(bound.as_slice())?;
-                    counts.updated += 1;
-                }
-                None => {
-                    let mut bound: Vec<&dyn ToSql> = vec![&person.reference];
-                    bound.extend(values);
-                    match insert.execute(bound.as_slice()) {
-                        Ok(_) => counts.inserted += 1,
-                        Err(rusqlite::Error::SqliteFailure(failure, _))
-                            if failure.code == rusqlite::ErrorCode::ConstraintViolation =>
-                        {
-                            return Err(Error::DuplicateReference {
-                                reference: person.reference,
-                                line: person.line,
-                            });
-                        }
-                        Err(error) => return Err(error.into()),
-                    }
-                }
+    let mut pairs: Vec<([u8; 16], PersonId)> = Vec::new();
+    for row in rows {
+        let person = row.map_err(Error::Aborted)?;
+        if empty {
+            insert(&transaction, &person, batch, None, Some(&mut pairs))?;
+            counts.inserted += 1;
+            continue;
+        }
+        let existing = transaction
+            .prepare_cached(
+                "SELECT id, import_batch, identifiers, contact_digest FROM people WHERE ref = ?1",
+            )?
+            .query_row([&person.reference], |row| {
+                Ok(Existing {
+                    id: row.get(0)?,
+                    batch: row.get(1)?,
+                    identifiers: row.get(2)?,
+                    contact_digest: row.get(3)?,
+                })
+            })
+            .optional()?;
+        match existing {
+            Some(old) if old.batch == batch => {
+                return Err(Error::DuplicateReference {
+                    reference: person.reference,
+                    line: person.line,
+                });
+            }
+            Some(old) => {
+                update(&transaction, old.id, &old, &person, batch)?;
+                counts.updated += 1;
+            }
+            None => {
+                insert(&transaction, &person, batch, None, None)?;
+                counts.inserted += 1;
             }
         }
     }
     if empty {
+        // Appending in key order keeps every B-tree page write sequential.
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut append = transaction.prepare("INSERT INTO identifiers (hash, person) VALUES (?1, ?2)")?;
+        for (hash, person) in &pairs {
+            append.execute(params![hash.as_slice(), person])?;
+        }
+        drop(append);
         transaction.execute_batch(INDEXES)?;
     }
     if let serde_json::Value::Object(details) = &mut draft.details {
@@ -137,8 +219,8 @@ pub(super) fn import(
     Ok(counts)
 }
 
-const PERSON_COLUMNS: &str =
-    "SELECT id, ref, category, status, joined_on, left_on, country, contact, canary_share FROM people";
+const PERSON_COLUMNS: &str = "SELECT p.id, p.ref, p.category, p.status, p.joined_on, p.left_on, p.country, c.sealed, \
+     p.canary_share FROM people p LEFT JOIN contacts c ON c.person = p.id";
 
 fn day(text: Option<String>) -> rusqlite::Result<Option<Day>> {
     text.map(|text| parse_day(&text).map_err(|error| corrupt(error.to_string())))
@@ -170,18 +252,19 @@ pub(super) fn by_column(
     column: &str,
     value: &dyn ToSql,
 ) -> Result<Option<PersonRecord>> {
-    let mut statement = connection.prepare_cached(&format!("{PERSON_COLUMNS} WHERE {column} = ?1"))?;
+    let mut statement = connection.prepare_cached(&format!("{PERSON_COLUMNS} WHERE p.{column} = ?1"))?;
     Ok(statement.query_row([value], person).optional()?)
 }
 
+/// People with this identifier hash. The kind is already inside the hash (domain separation),
+/// so one lookup serves every kind.
 pub(super) fn by_identifier(
     connection: &Connection,
-    kind: IdentifierKind,
+    _kind: IdentifierKind,
     hash: &[u8],
 ) -> Result<Vec<PersonId>> {
-    let column = identifier_column(kind);
     let mut statement =
-        connection.prepare_cached(&format!("SELECT id FROM people WHERE {column} = ?1 ORDER BY id"))?;
+        connection.prepare_cached("SELECT person FROM identifiers WHERE hash = ?1 ORDER BY person")?;
     let ids = statement.query_map([hash], |row| row.get(0))?;
     Ok(ids.collect::<rusqlite::Result<Vec<PersonId>>>()?)
 }

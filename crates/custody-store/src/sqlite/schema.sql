@@ -10,6 +10,10 @@ CREATE TABLE imports (
     at INTEGER NOT NULL
 );
 
+-- One narrow row per person: scans (feeds, index builds) stay cheap. `identifiers` packs the
+-- person's identifier hashes (kind byte + 16 bytes each) so an update can remove exactly the old
+-- entries; `contact_digest` is a keyed hash of the contact details, so a re-import that changes
+-- nothing rewrites nothing.
 CREATE TABLE people (
     id INTEGER PRIMARY KEY,
     ref TEXT NOT NULL UNIQUE,
@@ -18,15 +22,25 @@ CREATE TABLE people (
     joined_on TEXT,
     left_on TEXT,
     country TEXT,
-    contact BLOB,
     canary_share INTEGER,
     import_batch INTEGER NOT NULL,
-    h_email BLOB,
-    h_email_canonical BLOB,
-    h_phone BLOB,
-    h_name_postcode BLOB,
-    h_name_dob BLOB
+    identifiers BLOB NOT NULL,
+    contact_digest BLOB
 );
+
+-- Sealed contact details, apart from the narrow people rows.
+CREATE TABLE contacts (
+    person INTEGER PRIMARY KEY REFERENCES people(id),
+    sealed BLOB NOT NULL
+);
+
+-- Keyed identifier hashes (domain-separated by kind inside the hash) to people. A person may
+-- share an identifier with others (a household email), so the key is the pair.
+CREATE TABLE identifiers (
+    hash BLOB NOT NULL,
+    person INTEGER NOT NULL,
+    PRIMARY KEY (hash, person)
+) WITHOUT ROWID;
 
 CREATE TABLE suppliers (
     id INTEGER PRIMARY KEY,

@@ -138,37 +138,10 @@ pub(super) fn record(
     let id = transaction.last_insert_rowid();
     let mut set = people.clone();
     let mut canary_ids = Vec::with_capacity(canaries.len());
-    {
-        let mut insert = transaction.prepare(
-            "INSERT INTO people (ref, category, status, contact, canary_share, import_batch, h_email, \
-             h_email_canonical, h_phone, h_name_postcode, h_name_dob) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?9, ?10)",
-        )?;
-        for canary in &canaries {
-            let hash = |kind| {
-                canary
-                    .identifiers
-                    .iter()
-                    .find(|(k, _)| *k == kind)
-                    .map(|(_, h)| h.as_slice())
-            };
-            use custody_core::IdentifierKind as Kind;
-            insert.execute(params![
-                canary.reference,
-                canary.category.as_str(),
-                canary.status.as_str(),
-                canary.contact,
-                id,
-                hash(Kind::EmailStrict),
-                hash(Kind::EmailCanonical),
-                hash(Kind::Phone),
-                hash(Kind::NamePostcode),
-                hash(Kind::NameDateOfBirth),
-            ])?;
-            let canary_id = PersonId::try_from(transaction.last_insert_rowid())
-                .map_err(|_| Error::Corrupt("person ids have run past 2^32".to_owned()))?;
-            canary_ids.push(canary_id);
-            set.insert(canary_id);
-        }
+    for canary in &canaries {
+        let canary_id = super::people::insert(&transaction, canary, 0, Some(id), None)?;
+        canary_ids.push(canary_id);
+        set.insert(canary_id);
     }
     write_chunks(&transaction, id, &set)?;
     transaction.execute(

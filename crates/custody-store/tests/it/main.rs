@@ -57,6 +57,7 @@ fn person(reference: &str, category: PersonCategory, joined: Option<&str>, left:
         left_on: left.map(|text| parse_day(text).unwrap()),
         country: Some("GB".into()),
         contact: None,
+        contact_digest: None,
         identifiers: vec![(IdentifierKind::EmailStrict, [reference.len() as u8; 16])],
     }
 }
@@ -292,5 +293,61 @@ fn audit_entries_chain_to_each_other() {
     assert!(
         matches!(taken, Err(Error::Conflict(_))),
         "names are unique without regard to case"
+    );
+}
+
+#[test]
+fn an_update_replaces_identifiers_and_contact_only_when_they_change() {
+    let (_dir, mut store) = store();
+    let mut first = person("M1", PersonCategory::Member, None, None);
+    first.identifiers = vec![
+        (IdentifierKind::EmailStrict, [21; 16]),
+        (IdentifierKind::Phone, [22; 16]),
+    ];
+    first.contact = Some(vec![9; 40]);
+    first.contact_digest = Some([7; 16]);
+    import(&mut store, vec![first.clone()]).unwrap();
+    import(&mut store, vec![person("M2", PersonCategory::Member, None, None)]).unwrap();
+
+    // The same details again: the sealed contact stays as it was although a new one is offered.
+    let mut same = first.clone();
+    same.contact = Some(vec![8; 40]);
+    import(&mut store, vec![same]).unwrap();
+    assert_eq!(
+        store.person_by_ref("M1").unwrap().unwrap().contact,
+        Some(vec![9; 40])
+    );
+
+    // A new email: the old hash no longer finds the person, the new one does; the phone stays.
+    let mut moved = first.clone();
+    moved.identifiers = vec![
+        (IdentifierKind::EmailStrict, [23; 16]),
+        (IdentifierKind::Phone, [22; 16]),
+    ];
+    moved.contact = Some(vec![6; 40]);
+    moved.contact_digest = Some([5; 16]);
+    import(&mut store, vec![moved]).unwrap();
+    let id = store.person_id_by_ref("M1").unwrap().unwrap();
+    assert!(
+        store
+            .people_by_identifier(IdentifierKind::EmailStrict, &[21; 16])
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .people_by_identifier(IdentifierKind::EmailStrict, &[23; 16])
+            .unwrap(),
+        vec![id]
+    );
+    assert_eq!(
+        store
+            .people_by_identifier(IdentifierKind::Phone, &[22; 16])
+            .unwrap(),
+        vec![id]
+    );
+    assert_eq!(
+        store.person_by_ref("M1").unwrap().unwrap().contact,
+        Some(vec![6; 40])
     );
 }
