@@ -1,4 +1,3 @@
 -- Indexes on people that a bulk import into an empty table drops and rebuilds afterwards,
 -- because one sort is much faster than ten million scattered insertions.
-CREATE INDEX IF NOT EXISTS people_feed ON people(category, joined_on, left_on) WHERE canary_share IS NULL;
 CREATE INDEX IF NOT EXISTS people_canary ON people(canary_share) WHERE canary_share IS NOT NULL;

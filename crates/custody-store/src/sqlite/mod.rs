@@ -1,6 +1,7 @@
 //! The SQLite implementation of [`Store`]: one file in the data directory, in WAL mode.
 
 mod audit;
+mod feeds;
 mod people;
 mod shares;
 
@@ -212,7 +213,7 @@ impl Store for SqliteStore {
     }
 
     fn feed_people(&self, audience: &[PersonCategory], window: FeedWindow) -> Result<PersonSet> {
-        people::feed(&self.connection, audience, window)
+        feeds::people(&self.connection, audience, window)
     }
 
     fn export_shares_of(&self, person: PersonId) -> Result<Vec<i64>> {

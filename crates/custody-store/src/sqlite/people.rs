@@ -8,16 +8,14 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, Transaction, params};
 
-use custody_core::{
-    Day, FeedWindow, IdentifierKind, PersonCategory, PersonId, PersonSet, PersonStatus, parse_day,
-};
+use custody_core::{Day, IdentifierKind, PersonCategory, PersonId, PersonSet, PersonStatus, parse_day};
 
 use super::{INDEXES, audit};
 use crate::error::{Error, Result};
 use crate::types::{AuditDraft, ImportCounts, NewPerson, PersonRecord};
 use crate::{AuditSigner, PersonRows};
 
-const DROP_INDEXES: &str = "DROP INDEX IF EXISTS people_feed; DROP INDEX IF EXISTS people_canary;";
+const DROP_INDEXES: &str = "DROP INDEX IF EXISTS people_canary;";
 
 /// Bytes of one packed identifier: the kind tag and the 16-byte hash.
 const PACKED_BYTES: usize = 17;
@@ -210,6 +208,7 @@ pub(super) fn import(
         drop(append);
         transaction.execute_batch(INDEXES)?;
     }
+    super::feeds::rebuild(&transaction)?;
     if let serde_json::Value::Object(details) = &mut draft.details {
         details.insert("inserted".into(), counts.inserted.into());
         details.insert("updated".into(), counts.updated.into());
@@ -300,27 +299,4 @@ pub(super) fn counts(connection: &Connection) -> Result<Vec<(PersonCategory, Per
         out.push((category, status, count as u64));
     }
     Ok(out)
-}
-
-pub(super) fn feed(
-    connection: &Connection,
-    audience: &[PersonCategory],
-    window: FeedWindow,
-) -> Result<PersonSet> {
-    let mut statement = connection.prepare_cached(
-        "SELECT id FROM people WHERE canary_share IS NULL AND category = ?1 \
-         AND (joined_on IS NULL OR joined_on <= ?2) AND (left_on IS NULL OR left_on >= ?3)",
-    )?;
-    let mut set = PersonSet::new();
-    let joined_by = window.joined_by.to_iso();
-    let not_left_before = window.not_left_before.to_iso();
-    for category in audience {
-        let ids = statement.query_map(params![category.as_str(), joined_by, not_left_before], |row| {
-            row.get::<_, u32>(0)
-        })?;
-        for id in ids {
-            set.insert(id?);
-        }
-    }
-    Ok(set)
 }

@@ -42,6 +42,17 @@ CREATE TABLE identifiers (
     PRIMARY KEY (hash, person)
 ) WITHOUT ROWID;
 
+-- Per person category, the columns a standing feed needs, rebuilt at the end of every import:
+-- the ids (a serialised Roaring bitmap) and, in the same ascending id order, join and leaving
+-- days as little-endian u32 yyyymmdd (0: unknown join; 0xFFFFFFFF: never left). A feed's people
+-- are then one linear pass over a few arrays instead of millions of index lookups.
+CREATE TABLE feed_columns (
+    category TEXT PRIMARY KEY,
+    ids BLOB NOT NULL,
+    joined BLOB NOT NULL,
+    left_on BLOB NOT NULL
+);
+
 CREATE TABLE suppliers (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE COLLATE NOCASE,
