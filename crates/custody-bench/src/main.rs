@@ -14,7 +14,9 @@ use clap::Parser;
 
 use custody_app::clock::SystemClock;
 use custody_app::{Ledger, holdings, people, shares, suppliers};
-use custody_core::{CategoryKey, Instant, PersonSet, Settings, ShareKind, ShareMeta, SupplierRole};
+use custody_core::{
+    CategoryKey, Instant, PersonCategory, PersonSet, Settings, ShareKind, ShareMeta, SupplierRole,
+};
 use custody_store::{AuditDraft, AuditSigner, NewShare, Store};
 
 /// Benchmark options.
@@ -239,8 +241,32 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
 
+    // A standing feed of members and registered supporters (about half of everyone), as a
+    // hosted CRM or membership processor has.
     let name = all.first().map(|s| s.name.clone()).unwrap_or_default();
     let at = Instant::from_unix_seconds(1_700_000_000)?;
+    let feed = shares::declare_feed(
+        &mut ledger,
+        shares::FeedInput {
+            supplier: name.clone(),
+            categories: categories.clone(),
+            audience: vec![PersonCategory::Member, PersonCategory::RegisteredSupporter],
+            from: Instant::from_unix_seconds(1_420_000_000)?,
+            to: None,
+            purpose: "sync".to_owned(),
+            retention_days: None,
+        },
+    )?;
+    let window = custody_core::FeedWindow {
+        joined_by: at.local_day(&ledger.zone),
+        not_left_before: Instant::from_unix_seconds(1_420_000_000)?.local_day(&ledger.zone),
+    };
+    let feed_people = ledger.store.feed_people(
+        &[PersonCategory::Member, PersonCategory::RegisteredSupporter],
+        window,
+    )?;
+    println!("standing feed: {} people", feed_people.len());
+    measured_sets.push((feed, feed_people));
     let mut samples = Vec::new();
     let mut held = 0;
     for _ in 0..options.repeat {
