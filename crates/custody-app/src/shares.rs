@@ -84,27 +84,30 @@ pub fn record_export(ledger: &mut Ledger, input: RecordInput) -> Result<RecordRe
             "--purpose must say why the data was sent".to_owned(),
         ));
     }
+    if let Some((count, out)) = &input.canaries {
+        if *count == 0 || *count > CANARIES_MAX {
+            return Err(Error::Invalid(format!("--canaries takes 1 to {CANARIES_MAX}")));
+        }
+        if out.exists() {
+            return Err(Error::Invalid(format!(
+                "{} exists already; --canary-out must name a new file, so nothing is overwritten",
+                out.display()
+            )));
+        }
+    }
     let mut table = Table::open(&input.file, TableOptions::default())?;
     let file = table.file().to_owned();
     let headers = table.headers().to_vec();
+    let delimiter = table.delimiter();
     let columns = map_share_columns(&file, &headers, &input.maps)?;
-    let linked = link_rows(ledger, &mut table, &columns)?;
+    let mut linked = link_rows(ledger, &mut table, &columns)?;
+    linked.sha256 = table.finish()?;
     let at = input.at.unwrap_or_else(|| ledger.now());
     let mut rng = fastrand::Rng::new();
     let (canaries, sent_sha256) = match &input.canaries {
         Some((count, out)) => {
-            if *count == 0 || *count > CANARIES_MAX {
-                return Err(Error::Invalid(format!("--canaries takes 1 to {CANARIES_MAX}")));
-            }
             let canaries = make_canaries(ledger, &mut rng, &columns, &linked.sample, *count)?;
-            let digest = write_with_canaries(
-                &input.file,
-                out,
-                table.delimiter(),
-                &canaries,
-                linked.rows,
-                &mut rng,
-            )?;
+            let digest = write_with_canaries(&input.file, out, delimiter, &canaries, linked.rows, &mut rng)?;
             (canaries, digest)
         }
         None => (Vec::new(), linked.sha256),

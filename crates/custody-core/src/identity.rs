@@ -86,17 +86,21 @@ pub fn normalise_phone(text: &str, region: &str) -> Option<String> {
     if trimmed.len() < 5 || trimmed.len() > 32 {
         return None;
     }
-    let country = phonenumber::country::Id::from_str(region).ok();
-    let number = phonenumber::parse(country, trimmed).ok()?;
-    if !phonenumber::is_valid(&number) {
+    let region = rlibphonenumber::Region::from_str(region).ok();
+    let number = rlibphonenumber::PhoneNumber::parse(trimmed, region).ok()?;
+    if !number.is_valid() {
         return None;
     }
-    Some(number.format().mode(phonenumber::Mode::E164).to_string())
+    Some(
+        number
+            .format_as(rlibphonenumber::PhoneNumberFormat::E164)
+            .to_string(),
+    )
 }
 
 /// Whether `region` is a region the phone library knows (ISO 3166 alpha-2).
 pub fn is_phone_region(region: &str) -> bool {
-    phonenumber::country::Id::from_str(region).is_ok()
+    rlibphonenumber::Region::from_str(region).is_ok()
 }
 
 /// A postcode upper-cased without spaces (`SW1A 1AA` → `SW1A1AA`), or `None` when it is not

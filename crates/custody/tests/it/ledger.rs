@@ -65,6 +65,12 @@ fn holdings_follow_shares_sub_processors_and_deletions() {
     assert_eq!(recorded["people"], 2);
     assert_eq!(recorded["unmatched"], 1);
     assert_eq!(recorded["unmatched_lines"], serde_json::json!([4]));
+    let sent = std::fs::read(&export).unwrap();
+    assert_eq!(
+        recorded["sha256"].as_str().unwrap(),
+        sha2_check::digest_hex(&sent),
+        "the digest of the file sent"
+    );
     assert_eq!(
         recorded["categories"],
         serde_json::json!(["user.contact.email", "user.name.first", "user.unique_id"])
@@ -402,4 +408,75 @@ fn local_times_are_read_in_the_organisation_zone_and_ambiguity_is_refused() {
         .json();
     assert_eq!(after["people"], 1);
     assert_eq!(after["at_local"], "2021-10-31 01:30 GMT");
+}
+
+#[test]
+fn share_files_with_bad_rows_or_a_taken_canary_file_change_nothing() {
+    let env = with_people();
+    let ragged = env.write(
+        "ragged.csv",
+        "Member Number,Email\nM1,alex.smith@example.org\nM2\n",
+    );
+    let error = env.fails(
+        &[
+            "share",
+            "record",
+            "--supplier",
+            "Mailing House",
+            "--purpose",
+            "x",
+            Env::path_str(&ragged),
+        ],
+        1,
+    );
+    assert!(
+        error.contains("ragged.csv, line 3") && error.contains("expected 2"),
+        "{error}"
+    );
+    let long = env.write(
+        "long.csv",
+        format!(
+            "Member Number,Email\nM1,{}@example.org\n",
+            "a".repeat(2 * 1024 * 1024)
+        ),
+    );
+    let error = env.fails(
+        &[
+            "share",
+            "record",
+            "--supplier",
+            "Mailing House",
+            "--purpose",
+            "x",
+            Env::path_str(&long),
+        ],
+        1,
+    );
+    assert!(error.contains("longer than"), "{error}");
+    let good = env.write("good.csv", "Member Number\nM1\n");
+    let taken = env.write("taken.csv", "keep me");
+    let error = env.fails(
+        &[
+            "share",
+            "record",
+            "--supplier",
+            "Mailing House",
+            "--purpose",
+            "x",
+            "--canaries",
+            "2",
+            "--canary-out",
+            Env::path_str(&taken),
+            Env::path_str(&good),
+        ],
+        1,
+    );
+    assert!(error.contains("exists already"), "{error}");
+    assert_eq!(std::fs::read_to_string(&taken).unwrap(), "keep me");
+    assert_eq!(env.ok(&["share", "list", "--json"]).json(), serde_json::json!([]));
+    let verified = env.ok(&["audit", "verify", "--json"]).json();
+    assert_eq!(
+        verified["entries"], 4,
+        "no audit entry for changes that did not happen"
+    );
 }
