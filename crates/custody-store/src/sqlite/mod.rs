@@ -115,7 +115,29 @@ impl Store for SqliteStore {
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<ImportCounts> {
-        people::import(&mut self.connection, rows, audit, signer)
+        // A first import into an empty store writes every page once through a rollback journal
+        // (which holds nothing, the store being empty) instead of twice through the WAL. The
+        // switch needs this to be the only connection; if another is open, the WAL is kept.
+        // Synchronous FULL while in rollback mode: the journal is synced before any page of the
+        // database is overwritten, so a power cut cannot leave a half-written store.
+        let empty: bool =
+            self.connection
+                .query_row("SELECT NOT EXISTS (SELECT 1 FROM people)", [], |row| row.get(0))?;
+        let rollback_journal = empty
+            && self
+                .connection
+                .query_row("PRAGMA journal_mode = DELETE", [], |row| row.get::<_, String>(0))
+                .is_ok_and(|mode| mode.eq_ignore_ascii_case("delete"));
+        if rollback_journal {
+            self.connection.pragma_update(None, "synchronous", "FULL")?;
+        }
+        let result = people::import(&mut self.connection, rows, audit, signer);
+        if rollback_journal {
+            self.connection
+                .query_row("PRAGMA journal_mode = WAL", [], |row| row.get::<_, String>(0))?;
+            self.connection.pragma_update(None, "synchronous", "NORMAL")?;
+        }
+        result
     }
 
     fn person_by_ref(&self, reference: &str) -> Result<Option<PersonRecord>> {

@@ -172,3 +172,60 @@ fn the_database_holds_no_plain_contact_details() {
         );
     }
 }
+
+#[test]
+fn an_import_killed_midway_leaves_nothing_and_a_rerun_finishes() {
+    let env = Env::new();
+    let mut crm = String::from("id,first name,last name,email,category\n");
+    for index in 0..60_000 {
+        crm.push_str(&format!(
+            "K{index:06},Alex,Smith,alex.{index}@example.org,member\n"
+        ));
+    }
+    let file = env.write("big.csv", crm);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_custody"))
+        .arg("--dir")
+        .arg(env.dir())
+        .args(["people", "import", Env::path_str(&file)])
+        .env_remove("CUSTODY_KEY")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait (polling, with a deadline) until the import is writing, then kill it outright.
+    let journal = env.dir().join("custody.db-journal");
+    let wal = env.dir().join("custody.db-wal");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let size = |path: &std::path::Path| std::fs::metadata(path).map(|meta| meta.len()).unwrap_or(0);
+    let wal_at_start = size(&wal);
+    while std::time::Instant::now() < deadline
+        && child.try_wait().unwrap().is_none()
+        && size(&journal) == 0
+        && size(&wal) <= wal_at_start
+    {
+        std::thread::yield_now();
+    }
+    let killed = child.try_wait().unwrap().is_none();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    if killed {
+        let missing = env.fails(&["person", "show", "K000000"], 1);
+        assert!(
+            missing.contains("no person"),
+            "a killed import must leave nothing: {missing}"
+        );
+    }
+    env.ok(&["audit", "verify"]);
+    let rerun = env
+        .ok(&["people", "import", Env::path_str(&file), "--json"])
+        .json();
+    let total = rerun["inserted"].as_u64().unwrap() + rerun["updated"].as_u64().unwrap();
+    assert_eq!(total, 60_000);
+    if killed {
+        assert_eq!(rerun["inserted"], 60_000, "the killed import wrote nothing");
+    }
+    assert_eq!(
+        env.ok(&["person", "show", "K059999", "--json"]).json()["category"],
+        "member"
+    );
+}
