@@ -523,8 +523,9 @@ pub struct ShareView {
     pub categories: Vec<&'static str>,
     /// Feed audience.
     pub audience: Vec<&'static str>,
-    /// People in an export (canaries excluded).
-    pub people: u64,
+    /// People in an export (canaries excluded); `None` for a feed, whose people change over time
+    /// (ask `holdings` for a given instant).
+    pub people: Option<u64>,
     /// Canaries.
     pub canaries: u64,
     /// Rows.
@@ -558,7 +559,10 @@ impl From<&ShareRecord> for ShareView {
             ends_at: record.meta.ends_at.map(Instant::to_rfc3339),
             categories: record.meta.categories.iter().map(|key| key.as_str()).collect(),
             audience: record.audience.iter().map(|category| category.as_str()).collect(),
-            people: record.people_count.saturating_sub(record.canary_count),
+            people: match record.meta.kind {
+                ShareKind::Export => Some(record.people_count.saturating_sub(record.canary_count)),
+                ShareKind::Feed(_) => None,
+            },
             canaries: record.canary_count,
             rows: record.row_count,
             unmatched: record.unmatched_count,

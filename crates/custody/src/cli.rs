@@ -661,7 +661,8 @@ fn share(dir: Option<PathBuf>, command: ShareCommand) -> anyhow::Result<ExitCode
                             s.supplier.clone(),
                             s.kind.to_owned(),
                             s.shared_at.clone(),
-                            s.people.to_string(),
+                            s.people
+                                .map_or_else(|| "(feed)".to_owned(), |people| people.to_string()),
                             s.purpose.clone(),
                             s.deleted_at.clone().unwrap_or_default(),
                         ]

@@ -308,6 +308,14 @@ fn standing_feeds_cover_their_audience_over_time() {
         ])
         .json();
     assert!(declared["share"].as_i64().is_some());
+    let listed = env.ok(&["share", "list", "--json"]).json();
+    assert_eq!(listed[0]["kind"], "feed");
+    assert_eq!(
+        listed[0]["people"],
+        serde_json::Value::Null,
+        "a feed's people depend on the instant"
+    );
+    assert_eq!(listed[0]["audience"], serde_json::json!(["member", "donor"]));
     // Members M1 (joined 2010), M3 (joined 2012, left 2019, after the feed began) and donor M4
     // (joined 2018-01-01).
     let late_2021 = env
