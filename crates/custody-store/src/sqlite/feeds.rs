@@ -25,9 +25,49 @@ struct Columns {
     left: Vec<u8>,
 }
 
+/// Collects people in ascending id order, then writes every category's columns.
+#[derive(Default)]
+pub(super) struct Builder {
+    by_category: BTreeMap<&'static str, Columns>,
+}
+
+impl Builder {
+    /// Adds one person; ids must come in ascending order.
+    pub(super) fn push(
+        &mut self,
+        id: u32,
+        category: PersonCategory,
+        joined: Option<&str>,
+        left: Option<&str>,
+    ) {
+        let columns = self.by_category.entry(category.as_str()).or_default();
+        columns.ids.push(id);
+        let joined = joined.and_then(day_number).unwrap_or(UNKNOWN_JOIN);
+        let left = left.and_then(day_number).unwrap_or(NEVER_LEFT);
+        columns.joined.extend_from_slice(&joined.to_le_bytes());
+        columns.left.extend_from_slice(&left.to_le_bytes());
+    }
+
+    /// Replaces the stored columns with these.
+    pub(super) fn write(self, transaction: &Transaction<'_>) -> Result<()> {
+        transaction.execute("DELETE FROM feed_columns", [])?;
+        let mut insert = transaction
+            .prepare("INSERT INTO feed_columns (category, ids, joined, left_on) VALUES (?1, ?2, ?3, ?4)")?;
+        for (category, columns) in self.by_category {
+            let set = PersonSet::from_sorted_iter(columns.ids.iter().copied())
+                .map_err(|error| Error::Corrupt(format!("people ids out of order: {error}")))?;
+            let mut ids = Vec::with_capacity(set.serialized_size());
+            set.serialize_into(&mut ids)
+                .map_err(|error| Error::Corrupt(error.to_string()))?;
+            insert.execute(params![category, ids, columns.joined, columns.left])?;
+        }
+        Ok(())
+    }
+}
+
 /// Rebuilds every category's columns from the people table.
 pub(super) fn rebuild(transaction: &Transaction<'_>) -> Result<()> {
-    let mut by_category: BTreeMap<String, Columns> = BTreeMap::new();
+    let mut builder = Builder::default();
     {
         let mut statement = transaction.prepare(
             "SELECT id, category, joined_on, left_on FROM people WHERE canary_share IS NULL ORDER BY id",
@@ -35,28 +75,14 @@ pub(super) fn rebuild(transaction: &Transaction<'_>) -> Result<()> {
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
             let category: String = row.get(1)?;
+            let category =
+                PersonCategory::from_stable(&category).map_err(|error| Error::Corrupt(error.to_string()))?;
             let joined: Option<String> = row.get(2)?;
             let left: Option<String> = row.get(3)?;
-            let columns = by_category.entry(category).or_default();
-            columns.ids.push(row.get(0)?);
-            let joined = joined.as_deref().and_then(day_number).unwrap_or(UNKNOWN_JOIN);
-            let left = left.as_deref().and_then(day_number).unwrap_or(NEVER_LEFT);
-            columns.joined.extend_from_slice(&joined.to_le_bytes());
-            columns.left.extend_from_slice(&left.to_le_bytes());
+            builder.push(row.get(0)?, category, joined.as_deref(), left.as_deref());
         }
     }
-    transaction.execute("DELETE FROM feed_columns", [])?;
-    let mut insert = transaction
-        .prepare("INSERT INTO feed_columns (category, ids, joined, left_on) VALUES (?1, ?2, ?3, ?4)")?;
-    for (category, columns) in by_category {
-        let set = PersonSet::from_sorted_iter(columns.ids.iter().copied())
-            .map_err(|error| Error::Corrupt(format!("people ids out of order: {error}")))?;
-        let mut ids = Vec::with_capacity(set.serialized_size());
-        set.serialize_into(&mut ids)
-            .map_err(|error| Error::Corrupt(error.to_string()))?;
-        insert.execute(params![category, ids, columns.joined, columns.left])?;
-    }
-    Ok(())
+    builder.write(transaction)
 }
 
 /// The people of the audience categories that the feed window covers.

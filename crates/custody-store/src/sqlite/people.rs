@@ -10,12 +10,10 @@ use rusqlite::{Connection, OptionalExtension, Row, ToSql, Transaction, params};
 
 use custody_core::{Day, IdentifierKind, PersonCategory, PersonId, PersonSet, PersonStatus, parse_day};
 
-use super::{INDEXES, audit};
+use super::{audit, feeds};
 use crate::error::{Error, Result};
 use crate::types::{AuditDraft, ImportCounts, NewPerson, PersonRecord};
 use crate::{AuditSigner, PersonRows};
-
-const DROP_INDEXES: &str = "DROP INDEX IF EXISTS people_canary;";
 
 /// Bytes of one packed identifier: the kind tag and the 16-byte hash.
 const PACKED_BYTES: usize = 17;
@@ -155,15 +153,15 @@ pub(super) fn import(
     let batch = transaction.last_insert_rowid();
     let empty: bool =
         transaction.query_row("SELECT NOT EXISTS (SELECT 1 FROM people)", [], |row| row.get(0))?;
-    if empty {
-        transaction.execute_batch(DROP_INDEXES)?;
-    }
     let mut counts = ImportCounts::default();
     let mut pairs: Vec<([u8; 16], PersonId)> = Vec::new();
+    let mut feed_columns = feeds::Builder::default();
     for row in rows {
         let person = row.map_err(Error::Aborted)?;
         if empty {
-            insert(&transaction, &person, batch, None, Some(&mut pairs))?;
+            let id = insert(&transaction, &person, batch, None, Some(&mut pairs))?;
+            let (joined, left) = (person.joined_on.map(Day::to_iso), person.left_on.map(Day::to_iso));
+            feed_columns.push(id, person.category, joined.as_deref(), left.as_deref());
             counts.inserted += 1;
             continue;
         }
@@ -198,17 +196,11 @@ pub(super) fn import(
         }
     }
     if empty {
-        // Appending in key order keeps every B-tree page write sequential.
-        pairs.sort_unstable();
-        pairs.dedup();
-        let mut append = transaction.prepare("INSERT INTO identifiers (hash, person) VALUES (?1, ?2)")?;
-        for (hash, person) in &pairs {
-            append.execute(params![hash.as_slice(), person])?;
-        }
-        drop(append);
-        transaction.execute_batch(INDEXES)?;
+        append_identifiers(&transaction, pairs)?;
+        feed_columns.write(&transaction)?;
+    } else {
+        feeds::rebuild(&transaction)?;
     }
-    super::feeds::rebuild(&transaction)?;
     if let serde_json::Value::Object(details) = &mut draft.details {
         details.insert("inserted".into(), counts.inserted.into());
         details.insert("updated".into(), counts.updated.into());
@@ -216,6 +208,33 @@ pub(super) fn import(
     audit::append(&transaction, draft, signer)?;
     transaction.commit()?;
     Ok(counts)
+}
+
+/// Identifier pairs written per statement: one statement per row costs more than the row.
+const APPEND_ROWS: usize = 128;
+
+/// Appends identifier pairs in key order, which keeps every B-tree page write sequential.
+fn append_identifiers(transaction: &Transaction<'_>, mut pairs: Vec<([u8; 16], PersonId)>) -> Result<()> {
+    pairs.sort_unstable();
+    pairs.dedup();
+    let values = vec!["(?, ?)"; APPEND_ROWS].join(", ");
+    let mut full = transaction.prepare(&format!("INSERT INTO identifiers (hash, person) VALUES {values}"))?;
+    let mut single = transaction.prepare("INSERT INTO identifiers (hash, person) VALUES (?1, ?2)")?;
+    for chunk in pairs.chunks(APPEND_ROWS) {
+        if chunk.len() == APPEND_ROWS {
+            let mut bound: Vec<&dyn ToSql> = Vec::with_capacity(APPEND_ROWS * 2);
+            for (hash, person) in chunk {
+                bound.push(hash);
+                bound.push(person);
+            }
+            full.execute(bound.as_slice())?;
+        } else {
+            for (hash, person) in chunk {
+                single.execute(params![hash.as_slice(), person])?;
+            }
+        }
+    }
+    Ok(())
 }
 
 const PERSON_COLUMNS: &str = "SELECT p.id, p.ref, p.category, p.status, p.joined_on, p.left_on, p.country, c.sealed, \
