@@ -69,6 +69,13 @@ pub fn init(dir: &Path, settings: Settings, clock: &dyn Clock, actor: &str) -> R
         )));
     }
     fs::create_dir_all(dir).map_err(|source| Error::io(dir, source))?;
+    // The directory holds the database and perhaps the key: only its owner may enter it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .map_err(|source| Error::io(dir, source))?;
+    }
     let vault = Vault::create(dir)?;
     let settings_path = dir.join(SETTINGS_FILE_NAME);
     fs::write(&settings_path, settings_template(&settings)?)

@@ -37,6 +37,9 @@ struct Options {
     /// Repetitions of each query.
     #[arg(long, default_value_t = 21)]
     repeat: usize,
+    /// Keep the data directory here (for profiling) instead of a temporary one.
+    #[arg(long)]
+    keep: Option<std::path::PathBuf>,
 }
 
 struct Signer<'a>(&'a custody_vault::Vault);
@@ -102,10 +105,15 @@ fn write_people(path: &Path, count: u32) -> anyhow::Result<()> {
 
 fn main() -> anyhow::Result<()> {
     let options = Options::parse();
-    let root = std::env::temp_dir().join(format!("custody-bench-{}", std::process::id()));
-    let result = run(&options, &root);
-    let _ = std::fs::remove_dir_all(&root);
-    result
+    match &options.keep {
+        Some(root) => run(&options, root),
+        None => {
+            let root = std::env::temp_dir().join(format!("custody-bench-{}", std::process::id()));
+            let result = run(&options, &root);
+            let _ = std::fs::remove_dir_all(&root);
+            result
+        }
+    }
 }
 
 fn run(options: &Options, root: &Path) -> anyhow::Result<()> {

@@ -132,16 +132,22 @@ pub struct Holdings {
     pub categories: BTreeMap<CategoryKey, RoaringBitmap>,
 }
 
-/// Unites the person sets of held shares into holdings; canaries are counted apart.
+/// Unites the person sets of held shares into holdings; canaries are counted apart. Shares are
+/// first united per distinct category set (most shares of a supplier carry one of a few column
+/// layouts), so each category costs one union per layout rather than one per share.
 pub fn holdings_from_sets<'a>(
     shares: impl IntoIterator<Item = (&'a CategorySet, &'a RoaringBitmap)>,
     canaries: &RoaringBitmap,
 ) -> Holdings {
+    let mut by_layout: BTreeMap<&CategorySet, RoaringBitmap> = BTreeMap::new();
+    for (categories, set) in shares {
+        *by_layout.entry(categories).or_default() |= set;
+    }
     let mut everyone = RoaringBitmap::new();
     let mut by_category: BTreeMap<CategoryKey, RoaringBitmap> = BTreeMap::new();
-    for (categories, set) in shares {
+    for (categories, set) in &by_layout {
         everyone |= set;
-        for key in categories {
+        for key in *categories {
             *by_category.entry(*key).or_default() |= set;
         }
     }

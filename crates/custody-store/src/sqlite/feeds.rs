@@ -1,16 +1,16 @@
-//! The columns standing feeds are answered from (see `feed_columns` in the schema): rebuilt in
-//! the import's transaction, read by one linear pass per audience category.
+//! What standing feeds are answered from (see `feed_columns` in the schema): rewritten in the
+//! import's transaction, read with two binary searches and two short reads per category.
 
 use std::collections::BTreeMap;
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, MAIN_DB, OptionalExtension, Transaction, params};
 
 use custody_core::{FeedWindow, PersonCategory, PersonSet};
 
 use crate::error::{Error, Result};
 
-const UNKNOWN_JOIN: u32 = 0;
-const NEVER_LEFT: u32 = u32::MAX;
+/// Bytes of one entry of a date list: the day then the id, little-endian u32 each.
+const ENTRY_BYTES: usize = 8;
 
 /// `2021-10-29` → 20211029, an order-preserving number; `None` when the text is not a date.
 fn day_number(text: &str) -> Option<u32> {
@@ -21,8 +21,18 @@ fn day_number(text: &str) -> Option<u32> {
 #[derive(Default)]
 struct Columns {
     ids: Vec<u32>,
-    joined: Vec<u8>,
-    left: Vec<u8>,
+    joins: Vec<(u32, u32)>,
+    leaves: Vec<(u32, u32)>,
+}
+
+fn entries(mut list: Vec<(u32, u32)>) -> Vec<u8> {
+    list.sort_unstable();
+    let mut bytes = Vec::with_capacity(list.len() * ENTRY_BYTES);
+    for (day, id) in list {
+        bytes.extend_from_slice(&day.to_le_bytes());
+        bytes.extend_from_slice(&id.to_le_bytes());
+    }
+    bytes
 }
 
 /// Collects people in ascending id order, then writes every category's columns.
@@ -32,7 +42,8 @@ pub(super) struct Builder {
 }
 
 impl Builder {
-    /// Adds one person; ids must come in ascending order.
+    /// Adds one person; ids must come in ascending order. An unknown join date counts as joined
+    /// long ago, an unknown leaving date as never left.
     pub(super) fn push(
         &mut self,
         id: u32,
@@ -42,24 +53,31 @@ impl Builder {
     ) {
         let columns = self.by_category.entry(category.as_str()).or_default();
         columns.ids.push(id);
-        let joined = joined.and_then(day_number).unwrap_or(UNKNOWN_JOIN);
-        let left = left.and_then(day_number).unwrap_or(NEVER_LEFT);
-        columns.joined.extend_from_slice(&joined.to_le_bytes());
-        columns.left.extend_from_slice(&left.to_le_bytes());
+        if let Some(day) = joined.and_then(day_number) {
+            columns.joins.push((day, id));
+        }
+        if let Some(day) = left.and_then(day_number) {
+            columns.leaves.push((day, id));
+        }
     }
 
     /// Replaces the stored columns with these.
     pub(super) fn write(self, transaction: &Transaction<'_>) -> Result<()> {
         transaction.execute("DELETE FROM feed_columns", [])?;
         let mut insert = transaction
-            .prepare("INSERT INTO feed_columns (category, ids, joined, left_on) VALUES (?1, ?2, ?3, ?4)")?;
+            .prepare("INSERT INTO feed_columns (category, ids, by_join, by_leave) VALUES (?1, ?2, ?3, ?4)")?;
         for (category, columns) in self.by_category {
             let set = PersonSet::from_sorted_iter(columns.ids.iter().copied())
                 .map_err(|error| Error::Corrupt(format!("people ids out of order: {error}")))?;
             let mut ids = Vec::with_capacity(set.serialized_size());
             set.serialize_into(&mut ids)
                 .map_err(|error| Error::Corrupt(error.to_string()))?;
-            insert.execute(params![category, ids, columns.joined, columns.left])?;
+            insert.execute(params![
+                category,
+                ids,
+                entries(columns.joins),
+                entries(columns.leaves)
+            ])?;
         }
         Ok(())
     }
@@ -85,42 +103,86 @@ pub(super) fn rebuild(transaction: &Transaction<'_>) -> Result<()> {
     builder.write(transaction)
 }
 
-/// The people of the audience categories that the feed window covers.
+/// A sorted date list inside a blob.
+struct DateList<'connection> {
+    blob: rusqlite::blob::Blob<'connection>,
+    entries: usize,
+}
+
+impl DateList<'_> {
+    fn day(&self, index: usize) -> Result<u32> {
+        let mut bytes = [0u8; 4];
+        self.blob.read_at_exact(&mut bytes, index * ENTRY_BYTES)?;
+        Ok(u32::from_le_bytes(bytes))
+    }
+
+    /// The first index whose day is at least `day` (the list's length when none is).
+    fn first_at_least(&self, day: u32) -> Result<usize> {
+        let (mut low, mut high) = (0, self.entries);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            if self.day(middle)? < day {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        Ok(low)
+    }
+
+    /// The ids of entries `from..to`.
+    fn ids(&self, from: usize, to: usize) -> Result<PersonSet> {
+        let mut bytes = vec![0u8; to.saturating_sub(from) * ENTRY_BYTES];
+        self.blob.read_at_exact(&mut bytes, from * ENTRY_BYTES)?;
+        let ids = bytes
+            .chunks_exact(ENTRY_BYTES)
+            .filter_map(|entry| entry.get(4..8))
+            .filter_map(|id| {
+                let id: [u8; 4] = id.try_into().ok()?;
+                Some(u32::from_le_bytes(id))
+            });
+        Ok(ids.collect())
+    }
+}
+
+fn open_list<'connection>(
+    connection: &'connection Connection,
+    column: &str,
+    rowid: i64,
+) -> Result<DateList<'connection>> {
+    let blob = connection.blob_open(MAIN_DB, "feed_columns", column, rowid, true)?;
+    let entries = blob.len() / ENTRY_BYTES;
+    Ok(DateList { blob, entries })
+}
+
+/// The people of the audience categories that the feed window covers: everyone of the category,
+/// minus those who joined after `joined_by`, minus those who left before `not_left_before`.
 pub(super) fn people(
     connection: &Connection,
     audience: &[PersonCategory],
     window: FeedWindow,
 ) -> Result<PersonSet> {
-    let joined_by = day_number(&window.joined_by.to_iso()).unwrap_or(NEVER_LEFT);
-    let not_left_before = day_number(&window.not_left_before.to_iso()).unwrap_or(UNKNOWN_JOIN);
+    let joined_by = day_number(&window.joined_by.to_iso()).unwrap_or(u32::MAX);
+    let not_left_before = day_number(&window.not_left_before.to_iso()).unwrap_or(0);
     let mut statement =
-        connection.prepare_cached("SELECT ids, joined, left_on FROM feed_columns WHERE category = ?1")?;
+        connection.prepare_cached("SELECT rowid, ids FROM feed_columns WHERE category = ?1")?;
     let mut out = PersonSet::new();
     for category in audience {
-        let row: Option<(Vec<u8>, Vec<u8>, Vec<u8>)> = statement
-            .query_row([category.as_str()], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-            })
+        let row: Option<(i64, Vec<u8>)> = statement
+            .query_row([category.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
-        let Some((ids, joined, left)) = row else {
+        let Some((rowid, ids)) = row else {
             continue;
         };
-        let ids =
+        let mut covered =
             PersonSet::deserialize_from(ids.as_slice()).map_err(|error| Error::Corrupt(error.to_string()))?;
-        if joined.len() != ids.len() as usize * 4 || left.len() != joined.len() {
-            return Err(Error::Corrupt(format!(
-                "feed columns of {category} do not line up"
-            )));
-        }
-        let covered = ids
-            .iter()
-            .zip(joined.chunks_exact(4).zip(left.chunks_exact(4)))
-            .filter_map(|(id, (joined, left))| {
-                let joined = u32::from_le_bytes(joined.try_into().ok()?);
-                let left = u32::from_le_bytes(left.try_into().ok()?);
-                (joined <= joined_by && left >= not_left_before).then_some(id)
-            });
-        out |= PersonSet::from_sorted_iter(covered).map_err(|error| Error::Corrupt(error.to_string()))?;
+        let joins = open_list(connection, "by_join", rowid)?;
+        let joined_later = joins.first_at_least(joined_by.saturating_add(1))?;
+        covered -= joins.ids(joined_later, joins.entries)?;
+        let leaves = open_list(connection, "by_leave", rowid)?;
+        let left_before = leaves.first_at_least(not_left_before)?;
+        covered -= leaves.ids(0, left_before)?;
+        out |= covered;
     }
     Ok(out)
 }

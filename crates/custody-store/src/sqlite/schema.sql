@@ -42,15 +42,16 @@ CREATE TABLE identifiers (
     PRIMARY KEY (hash, person)
 ) WITHOUT ROWID;
 
--- Per person category, the columns a standing feed needs, rebuilt at the end of every import:
--- the ids (a serialised Roaring bitmap) and, in the same ascending id order, join and leaving
--- days as little-endian u32 yyyymmdd (0: unknown join; 0xFFFFFFFF: never left). A feed's people
--- are then one linear pass over a few arrays instead of millions of index lookups.
+-- Per person category, what a standing feed needs, rewritten at the end of every import: the ids
+-- (a serialised Roaring bitmap), and two lists of 8-byte entries (little-endian u32 yyyymmdd,
+-- then u32 id) sorted by date: the known join dates, and the known leaving dates. A feed's people
+-- at an instant are the ids minus a suffix of the first list (joined later) and a prefix of the
+-- second (left before the feed began), both found by binary search inside the blobs.
 CREATE TABLE feed_columns (
     category TEXT PRIMARY KEY,
     ids BLOB NOT NULL,
-    joined BLOB NOT NULL,
-    left_on BLOB NOT NULL
+    by_join BLOB NOT NULL,
+    by_leave BLOB NOT NULL
 );
 
 CREATE TABLE suppliers (
