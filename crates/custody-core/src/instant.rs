@@ -260,3 +260,9 @@ mod tests {
         assert_eq!(start.to_rfc3339(), "2021-06-30T23:00:00Z");
     }
 }
+
+impl serde::Serialize for Instant {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_rfc3339())
+    }
+}

@@ -7,6 +7,7 @@
 mod category;
 mod error;
 mod identity;
+mod incident;
 mod instant;
 mod ledger;
 mod person;
@@ -19,6 +20,7 @@ pub use identity::{
     IdentifierKind, canonical_email, full_name_key, is_phone_region, name_key, normalise_email,
     normalise_phone, normalise_postcode,
 };
+pub use incident::{Clock, ClockFacts, ClockState, Nature, REGULATOR_HOURS, clocks};
 pub use instant::{Day, Instant, TimeZoneName, parse_day, parse_instant};
 pub use ledger::{
     FeedAudience, FeedWindow, Holdings, ShareKind, ShareMeta, ShareState, holdings_from_sets, share_state_at,
