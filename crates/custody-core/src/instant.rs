@@ -75,6 +75,12 @@ impl fmt::Display for Instant {
     }
 }
 
+impl serde::Serialize for Instant {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_rfc3339())
+    }
+}
+
 /// A calendar date with no time of day (a join date, a date of birth).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Day(Date);
@@ -258,11 +264,5 @@ mod tests {
     fn a_date_alone_is_the_start_of_that_local_day() {
         let start = parse_instant("2021-07-01", &london()).unwrap();
         assert_eq!(start.to_rfc3339(), "2021-06-30T23:00:00Z");
-    }
-}
-
-impl serde::Serialize for Instant {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.to_rfc3339())
     }
 }

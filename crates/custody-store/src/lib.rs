@@ -98,6 +98,28 @@ pub trait Store {
     /// Every canary.
     fn canaries(&self) -> Result<PersonSet>;
 
+    /// Opens an incident.
+    fn open_incident(
+        &mut self,
+        incident: NewIncident,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64>;
+    /// Every incident, oldest first.
+    fn incidents(&self) -> Result<Vec<IncidentRecord>>;
+    /// One incident.
+    fn incident(&self, id: i64) -> Result<Option<IncidentRecord>>;
+    /// Appends an event to an incident's record (never updated, never deleted).
+    fn append_incident_event(
+        &mut self,
+        incident: i64,
+        event: NewIncidentEvent,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64>;
+    /// An incident's events, in recording order.
+    fn incident_events(&self, incident: i64) -> Result<Vec<IncidentEvent>>;
+
     /// Appends an entry for an action that changed nothing else in the store.
     fn append_audit(&mut self, audit: AuditDraft, signer: &dyn AuditSigner) -> Result<AuditEntry>;
     /// Every audit entry, oldest first, handed to `visit` one at a time.

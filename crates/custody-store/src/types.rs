@@ -229,3 +229,69 @@ impl AuditEntry {
         serde_json::to_vec(&(seq, at, actor, action, subject, details)).unwrap_or_default()
     }
 }
+
+/// An incident to open.
+#[derive(Debug, Clone)]
+pub struct NewIncident {
+    /// The supplier where it happened.
+    pub supplier_id: i64,
+    /// What happened, in a sentence or two.
+    pub summary: String,
+    /// Confidentiality, integrity, availability.
+    pub nature: Vec<custody_core::Nature>,
+    /// When the organisation became aware.
+    pub aware_at: Instant,
+    /// Start of the window of compromise.
+    pub occurred_from: Option<Instant>,
+    /// End of the window of compromise.
+    pub occurred_to: Option<Instant>,
+    /// When the supplier discovered it.
+    pub supplier_discovered_at: Option<Instant>,
+    /// When the supplier told the organisation.
+    pub supplier_notified_at: Option<Instant>,
+    /// When it was opened in custody.
+    pub opened_at: Instant,
+}
+
+/// An incident as stored.
+#[derive(Debug, Clone)]
+pub struct IncidentRecord {
+    /// Id.
+    pub id: i64,
+    /// The facts it was opened with.
+    pub facts: NewIncident,
+    /// The supplier's name.
+    pub supplier: String,
+}
+
+/// Something that happened to an incident, to append.
+#[derive(Debug, Clone)]
+pub struct NewIncidentEvent {
+    /// `note`, `decision`, `contact`, `update`, `act`, `statement`, `impact`, `assessment`.
+    pub kind: String,
+    /// When it happened.
+    pub at: Instant,
+    /// Who recorded it.
+    pub actor: String,
+    /// When it was recorded.
+    pub recorded_at: Instant,
+    /// Its content.
+    pub body: serde_json::Value,
+}
+
+/// An event of an incident's append-only record.
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentEvent {
+    /// Id, in recording order.
+    pub id: i64,
+    /// Kind.
+    pub kind: String,
+    /// When it happened.
+    pub at: Instant,
+    /// When it was recorded.
+    pub recorded_at: Instant,
+    /// Who recorded it.
+    pub actor: String,
+    /// Content.
+    pub body: serde_json::Value,
+}

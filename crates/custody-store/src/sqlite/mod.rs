@@ -2,6 +2,7 @@
 
 mod audit;
 mod feeds;
+mod incidents;
 mod people;
 mod shares;
 
@@ -15,9 +16,11 @@ use crate::error::{Error, Result};
 use crate::types::*;
 use crate::{AuditSigner, PersonRows, Store};
 
-const SCHEMA_VERSION: &str = "1";
-const SCHEMA: &str = include_str!("schema.sql");
-const INDEXES: &str = include_str!("indexes.sql");
+/// Schema migrations, in order; version N is the first N applied.
+const MIGRATIONS: [&str; 2] = [
+    concat!(include_str!("schema.sql"), include_str!("indexes.sql")),
+    include_str!("incidents.sql"),
+];
 
 /// Name of the database file inside a data directory.
 pub const DATABASE_FILE_NAME: &str = "custody.db";
@@ -52,35 +55,50 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// Brings the schema up to date, one numbered migration per transaction. A database from a
+    /// newer custody is refused rather than guessed at.
     fn migrate(&mut self) -> Result<()> {
         let has_meta: bool = self.connection.query_row(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
             [],
             |row| row.get::<_, i64>(0).map(|count| count > 0),
         )?;
-        if !has_meta {
+        let current: u32 = if has_meta {
+            let version: Option<String> = self
+                .connection
+                .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |row| {
+                    row.get(0)
+                })
+                .optional()?;
+            version
+                .as_deref()
+                .and_then(|text| text.parse().ok())
+                .ok_or_else(|| {
+                    Error::Incompatible(format!(
+                        "the database has no readable schema version ({version:?})"
+                    ))
+                })?
+        } else {
+            0
+        };
+        let latest = MIGRATIONS.len() as u32;
+        if current > latest {
+            return Err(Error::Incompatible(format!(
+                "the database has schema version {current}; this custody knows up to version {latest}"
+            )));
+        }
+        for (index, migration) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            let version = (index + 1).to_string();
             let transaction = self.connection.transaction()?;
-            transaction.execute_batch(SCHEMA)?;
-            transaction.execute_batch(INDEXES)?;
+            transaction.execute_batch(migration)?;
             transaction.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
-                [SCHEMA_VERSION],
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?1) \
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [&version],
             )?;
             transaction.commit()?;
-            return Ok(());
         }
-        let version: Option<String> = self
-            .connection
-            .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |row| {
-                row.get(0)
-            })
-            .optional()?;
-        match version.as_deref() {
-            Some(SCHEMA_VERSION) => Ok(()),
-            other => Err(Error::Incompatible(format!(
-                "the database has schema version {other:?}; this custody knows version {SCHEMA_VERSION}"
-            ))),
-        }
+        Ok(())
     }
 }
 
@@ -252,6 +270,37 @@ impl Store for SqliteStore {
             set.insert(id?);
         }
         Ok(set)
+    }
+
+    fn open_incident(
+        &mut self,
+        incident: NewIncident,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64> {
+        incidents::open(&mut self.connection, incident, audit, signer)
+    }
+
+    fn incidents(&self) -> Result<Vec<IncidentRecord>> {
+        incidents::list(&self.connection)
+    }
+
+    fn incident(&self, id: i64) -> Result<Option<IncidentRecord>> {
+        incidents::one(&self.connection, id)
+    }
+
+    fn append_incident_event(
+        &mut self,
+        incident: i64,
+        event: NewIncidentEvent,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64> {
+        incidents::append(&mut self.connection, incident, event, audit, signer)
+    }
+
+    fn incident_events(&self, incident: i64) -> Result<Vec<IncidentEvent>> {
+        incidents::events(&self.connection, incident)
     }
 
     fn append_audit(&mut self, draft: AuditDraft, signer: &dyn AuditSigner) -> Result<AuditEntry> {

@@ -351,3 +351,70 @@ fn an_update_replaces_identifiers_and_contact_only_when_they_change() {
         Some(vec![6; 40])
     );
 }
+
+#[test]
+fn incident_events_are_append_only() {
+    let (dir, mut store) = store();
+    let supplier_id = supplier(&mut store, "A");
+    let incident = custody_store::NewIncident {
+        supplier_id,
+        summary: "ransomware".into(),
+        nature: vec![custody_core::Nature::Availability],
+        aware_at: at("2021-10-29 18:30"),
+        occurred_from: None,
+        occurred_to: None,
+        supplier_discovered_at: None,
+        supplier_notified_at: None,
+        opened_at: at("2021-10-29 19:00"),
+    };
+    let id = store
+        .open_incident(incident, draft("incident.open"), &TestSigner)
+        .unwrap();
+    let event = custody_store::NewIncidentEvent {
+        kind: "note".into(),
+        at: at("2021-10-29 19:05"),
+        actor: "test".into(),
+        recorded_at: at("2021-10-29 19:05"),
+        body: serde_json::json!({ "text": "called the supplier" }),
+    };
+    store
+        .append_incident_event(id, event.clone(), draft("incident.timeline"), &TestSigner)
+        .unwrap();
+    let missing = store.append_incident_event(id + 1, event, draft("incident.timeline"), &TestSigner);
+    assert!(matches!(missing, Err(Error::NotFound(_))));
+    let events = store.incident_events(id).unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].body["text"], "called the supplier");
+    assert_eq!(store.incident(id).unwrap().unwrap().supplier, "A");
+    drop(store);
+    let raw = rusqlite::Connection::open(dir.path().join("custody.db")).unwrap();
+    assert!(raw.execute("UPDATE incident_events SET body = '{}'", []).is_err());
+    assert!(raw.execute("DELETE FROM incident_events", []).is_err());
+}
+
+#[test]
+fn a_version_1_database_is_migrated_and_a_newer_one_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("custody.db");
+    {
+        let raw = rusqlite::Connection::open(&path).unwrap();
+        raw.execute_batch(include_str!("../../src/sqlite/schema.sql"))
+            .unwrap();
+        raw.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '1')", [])
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path, false).unwrap();
+    assert!(
+        store.incidents().unwrap().is_empty(),
+        "version 2 added the incidents"
+    );
+    drop(store);
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'", [])
+        .unwrap();
+    assert!(matches!(
+        SqliteStore::open(&path, false),
+        Err(Error::Incompatible(_))
+    ));
+}

@@ -1,0 +1,144 @@
+//! Incidents and their append-only events in SQLite.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use custody_core::{Instant, Nature};
+
+use super::audit;
+use crate::AuditSigner;
+use crate::error::{Error, Result};
+use crate::types::{AuditDraft, IncidentEvent, IncidentRecord, NewIncident, NewIncidentEvent};
+
+fn conversion(message: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, message.into())
+}
+
+fn instant(seconds: i64) -> rusqlite::Result<Instant> {
+    Instant::from_unix_seconds(seconds).map_err(|error| conversion(error.to_string()))
+}
+
+fn optional(seconds: Option<i64>) -> rusqlite::Result<Option<Instant>> {
+    seconds.map(instant).transpose()
+}
+
+pub(super) fn open(
+    connection: &mut Connection,
+    incident: NewIncident,
+    mut draft: AuditDraft,
+    signer: &dyn AuditSigner,
+) -> Result<i64> {
+    let transaction = connection.transaction()?;
+    let nature: Vec<&str> = incident.nature.iter().map(|nature| nature.as_str()).collect();
+    transaction.execute(
+        "INSERT INTO incidents (supplier, summary, nature, aware_at, occurred_from, occurred_to, \
+         supplier_discovered_at, supplier_notified_at, opened_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            incident.supplier_id,
+            incident.summary,
+            serde_json::to_string(&nature).unwrap_or_default(),
+            incident.aware_at.unix_seconds(),
+            incident.occurred_from.map(Instant::unix_seconds),
+            incident.occurred_to.map(Instant::unix_seconds),
+            incident.supplier_discovered_at.map(Instant::unix_seconds),
+            incident.supplier_notified_at.map(Instant::unix_seconds),
+            incident.opened_at.unix_seconds(),
+        ],
+    )?;
+    let id = transaction.last_insert_rowid();
+    draft.subject = format!("incident:{id}");
+    audit::append(&transaction, draft, signer)?;
+    transaction.commit()?;
+    Ok(id)
+}
+
+fn record(row: &Row<'_>) -> rusqlite::Result<IncidentRecord> {
+    let nature: String = row.get(4)?;
+    let nature: Vec<String> = serde_json::from_str(&nature).map_err(|error| conversion(error.to_string()))?;
+    let nature = nature
+        .iter()
+        .map(|text| Nature::parse(text).map_err(|error| conversion(error.to_string())))
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(IncidentRecord {
+        id: row.get(0)?,
+        supplier: row.get(2)?,
+        facts: NewIncident {
+            supplier_id: row.get(1)?,
+            summary: row.get(3)?,
+            nature,
+            aware_at: instant(row.get(5)?)?,
+            occurred_from: optional(row.get(6)?)?,
+            occurred_to: optional(row.get(7)?)?,
+            supplier_discovered_at: optional(row.get(8)?)?,
+            supplier_notified_at: optional(row.get(9)?)?,
+            opened_at: instant(row.get(10)?)?,
+        },
+    })
+}
+
+const COLUMNS: &str = "SELECT i.id, i.supplier, s.name, i.summary, i.nature, i.aware_at, i.occurred_from, \
+     i.occurred_to, i.supplier_discovered_at, i.supplier_notified_at, i.opened_at \
+     FROM incidents i JOIN suppliers s ON s.id = i.supplier";
+
+pub(super) fn list(connection: &Connection) -> Result<Vec<IncidentRecord>> {
+    let mut statement = connection.prepare_cached(&format!("{COLUMNS} ORDER BY i.id"))?;
+    Ok(statement
+        .query_map([], record)?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(super) fn one(connection: &Connection, id: i64) -> Result<Option<IncidentRecord>> {
+    let mut statement = connection.prepare_cached(&format!("{COLUMNS} WHERE i.id = ?1"))?;
+    Ok(statement.query_row([id], record).optional()?)
+}
+
+pub(super) fn append(
+    connection: &mut Connection,
+    incident: i64,
+    event: NewIncidentEvent,
+    mut draft: AuditDraft,
+    signer: &dyn AuditSigner,
+) -> Result<i64> {
+    let transaction = connection.transaction()?;
+    let exists: bool = transaction.query_row(
+        "SELECT EXISTS (SELECT 1 FROM incidents WHERE id = ?1)",
+        [incident],
+        |row| row.get(0),
+    )?;
+    if !exists {
+        return Err(Error::NotFound(format!("there is no incident {incident}")));
+    }
+    transaction.execute(
+        "INSERT INTO incident_events (incident, kind, at, recorded_at, actor, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            incident,
+            event.kind,
+            event.at.unix_seconds(),
+            event.recorded_at.unix_seconds(),
+            event.actor,
+            event.body.to_string()
+        ],
+    )?;
+    let id = transaction.last_insert_rowid();
+    draft.subject = format!("incident:{incident}");
+    audit::append(&transaction, draft, signer)?;
+    transaction.commit()?;
+    Ok(id)
+}
+
+pub(super) fn events(connection: &Connection, incident: i64) -> Result<Vec<IncidentEvent>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT id, kind, at, recorded_at, actor, body FROM incident_events WHERE incident = ?1 ORDER BY id",
+    )?;
+    let rows = statement.query_map([incident], |row| {
+        let body: String = row.get(5)?;
+        Ok(IncidentEvent {
+            id: row.get(0)?,
+            kind: row.get(1)?,
+            at: instant(row.get(2)?)?,
+            recorded_at: instant(row.get(3)?)?,
+            actor: row.get(4)?,
+            body: serde_json::from_str(&body).map_err(|error| conversion(error.to_string()))?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
