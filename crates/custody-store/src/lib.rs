@@ -93,6 +93,17 @@ pub trait Store {
     fn share_people(&self, id: i64) -> Result<PersonSet>;
     /// The people a standing feed covered in a window (canaries never).
     fn feed_people(&self, audience: &[PersonCategory], window: FeedWindow) -> Result<PersonSet>;
+    /// Everyone of a person category (canaries never).
+    fn category_people(&self, category: PersonCategory) -> Result<PersonSet>;
+    /// Everyone whose status is former.
+    fn former_people(&self) -> Result<PersonSet>;
+    /// Everyone who left on a day from `from` (inclusive) until `until` (exclusive); `None` is
+    /// unbounded.
+    fn left_between(
+        &self,
+        from: Option<custody_core::Day>,
+        until: Option<custody_core::Day>,
+    ) -> Result<PersonSet>;
     /// The export shares whose person set contains `person`.
     fn export_shares_of(&self, person: PersonId) -> Result<Vec<i64>>;
     /// Every canary.

@@ -21,6 +21,7 @@ fn day_number(text: &str) -> Option<u32> {
 #[derive(Default)]
 struct Columns {
     ids: Vec<u32>,
+    former: Vec<u32>,
     joins: Vec<(u32, u32)>,
     leaves: Vec<(u32, u32)>,
 }
@@ -33,6 +34,19 @@ fn entries(mut list: Vec<(u32, u32)>) -> Vec<u8> {
         bytes.extend_from_slice(&id.to_le_bytes());
     }
     bytes
+}
+
+fn serialise(ids: &[u32]) -> Result<Vec<u8>> {
+    let set = PersonSet::from_sorted_iter(ids.iter().copied())
+        .map_err(|error| Error::Corrupt(format!("people ids out of order: {error}")))?;
+    let mut bytes = Vec::with_capacity(set.serialized_size());
+    set.serialize_into(&mut bytes)
+        .map_err(|error| Error::Corrupt(error.to_string()))?;
+    Ok(bytes)
+}
+
+fn deserialise(bytes: &[u8]) -> Result<PersonSet> {
+    PersonSet::deserialize_from(bytes).map_err(|error| Error::Corrupt(error.to_string()))
 }
 
 /// Collects people in ascending id order, then writes every category's columns.
@@ -48,11 +62,15 @@ impl Builder {
         &mut self,
         id: u32,
         category: PersonCategory,
+        former: bool,
         joined: Option<&str>,
         left: Option<&str>,
     ) {
         let columns = self.by_category.entry(category.as_str()).or_default();
         columns.ids.push(id);
+        if former {
+            columns.former.push(id);
+        }
         if let Some(day) = joined.and_then(day_number) {
             columns.joins.push((day, id));
         }
@@ -64,19 +82,18 @@ impl Builder {
     /// Replaces the stored columns with these.
     pub(super) fn write(self, transaction: &Transaction<'_>) -> Result<()> {
         transaction.execute("DELETE FROM feed_columns", [])?;
-        let mut insert = transaction
-            .prepare("INSERT INTO feed_columns (category, ids, by_join, by_leave) VALUES (?1, ?2, ?3, ?4)")?;
+        let mut insert = transaction.prepare(
+            "INSERT INTO feed_columns (category, ids, by_join, by_leave, former) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
         for (category, columns) in self.by_category {
-            let set = PersonSet::from_sorted_iter(columns.ids.iter().copied())
-                .map_err(|error| Error::Corrupt(format!("people ids out of order: {error}")))?;
-            let mut ids = Vec::with_capacity(set.serialized_size());
-            set.serialize_into(&mut ids)
-                .map_err(|error| Error::Corrupt(error.to_string()))?;
+            let ids = serialise(&columns.ids)?;
+            let former = serialise(&columns.former)?;
             insert.execute(params![
                 category,
                 ids,
                 entries(columns.joins),
-                entries(columns.leaves)
+                entries(columns.leaves),
+                former
             ])?;
         }
         Ok(())
@@ -88,16 +105,17 @@ pub(super) fn rebuild(transaction: &Transaction<'_>) -> Result<()> {
     let mut builder = Builder::default();
     {
         let mut statement = transaction.prepare(
-            "SELECT id, category, joined_on, left_on FROM people WHERE canary_share IS NULL ORDER BY id",
+            "SELECT id, category, status, joined_on, left_on FROM people WHERE canary_share IS NULL ORDER BY id",
         )?;
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
             let category: String = row.get(1)?;
             let category =
                 PersonCategory::from_stable(&category).map_err(|error| Error::Corrupt(error.to_string()))?;
-            let joined: Option<String> = row.get(2)?;
-            let left: Option<String> = row.get(3)?;
-            builder.push(row.get(0)?, category, joined.as_deref(), left.as_deref());
+            let former = row.get::<_, String>(2)? == "former";
+            let joined: Option<String> = row.get(3)?;
+            let left: Option<String> = row.get(4)?;
+            builder.push(row.get(0)?, category, former, joined.as_deref(), left.as_deref());
         }
     }
     builder.write(transaction)
@@ -174,8 +192,7 @@ pub(super) fn people(
         let Some((rowid, ids)) = row else {
             continue;
         };
-        let mut covered =
-            PersonSet::deserialize_from(ids.as_slice()).map_err(|error| Error::Corrupt(error.to_string()))?;
+        let mut covered = deserialise(&ids)?;
         let joins = open_list(connection, "by_join", rowid)?;
         let joined_later = joins.first_at_least(joined_by.saturating_add(1))?;
         covered -= joins.ids(joined_later, joins.entries)?;
@@ -183,6 +200,51 @@ pub(super) fn people(
         let left_before = leaves.first_at_least(not_left_before)?;
         covered -= leaves.ids(0, left_before)?;
         out |= covered;
+    }
+    Ok(out)
+}
+
+/// Everyone of a category (canaries never).
+pub(super) fn category(connection: &Connection, category: PersonCategory) -> Result<PersonSet> {
+    let mut statement = connection.prepare_cached("SELECT ids FROM feed_columns WHERE category = ?1")?;
+    let ids: Option<Vec<u8>> = statement
+        .query_row([category.as_str()], |row| row.get(0))
+        .optional()?;
+    ids.map_or_else(|| Ok(PersonSet::new()), |bytes| deserialise(&bytes))
+}
+
+/// Everyone whose status is former.
+pub(super) fn former(connection: &Connection) -> Result<PersonSet> {
+    let mut statement = connection.prepare_cached("SELECT former FROM feed_columns")?;
+    let mut rows = statement.query([])?;
+    let mut out = PersonSet::new();
+    while let Some(row) = rows.next()? {
+        let bytes = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
+        out |= deserialise(bytes)?;
+    }
+    Ok(out)
+}
+
+/// Everyone who left on a day in `from..until` (days as ISO dates; `None` is unbounded).
+pub(super) fn left_between(
+    connection: &Connection,
+    from: Option<&str>,
+    until: Option<&str>,
+) -> Result<PersonSet> {
+    let from = from.and_then(day_number).unwrap_or(0);
+    let until = until.and_then(day_number).unwrap_or(u32::MAX);
+    let rowids: Vec<i64> = {
+        let mut statement = connection.prepare_cached("SELECT rowid FROM feed_columns")?;
+        statement
+            .query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    let mut out = PersonSet::new();
+    for rowid in rowids {
+        let leaves = open_list(connection, "by_leave", rowid)?;
+        let start = leaves.first_at_least(from)?;
+        let end = leaves.first_at_least(until)?;
+        out |= leaves.ids(start, end.max(start))?;
     }
     Ok(out)
 }

@@ -30,3 +30,7 @@ CREATE TRIGGER incident_events_append_only_update BEFORE UPDATE ON incident_even
 BEGIN SELECT RAISE(ABORT, 'incident events are append-only'); END;
 CREATE TRIGGER incident_events_append_only_delete BEFORE DELETE ON incident_events
 BEGIN SELECT RAISE(ABORT, 'incident events are append-only'); END;
+
+-- Impact breakdowns need who is former per category; rebuilt by custody right after this
+-- migration, and at every import.
+ALTER TABLE feed_columns ADD COLUMN former BLOB NOT NULL DEFAULT x'';

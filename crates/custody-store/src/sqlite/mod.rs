@@ -91,6 +91,10 @@ impl SqliteStore {
             let version = (index + 1).to_string();
             let transaction = self.connection.transaction()?;
             transaction.execute_batch(migration)?;
+            if index == 1 {
+                // Version 2 added the former column: fill it from the people already stored.
+                feeds::rebuild(&transaction)?;
+            }
             transaction.execute(
                 "INSERT INTO meta (key, value) VALUES ('schema_version', ?1) \
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -254,6 +258,23 @@ impl Store for SqliteStore {
 
     fn feed_people(&self, audience: &[PersonCategory], window: FeedWindow) -> Result<PersonSet> {
         feeds::people(&self.connection, audience, window)
+    }
+
+    fn category_people(&self, category: PersonCategory) -> Result<PersonSet> {
+        feeds::category(&self.connection, category)
+    }
+
+    fn former_people(&self) -> Result<PersonSet> {
+        feeds::former(&self.connection)
+    }
+
+    fn left_between(
+        &self,
+        from: Option<custody_core::Day>,
+        until: Option<custody_core::Day>,
+    ) -> Result<PersonSet> {
+        let (from, until) = (from.map(|day| day.to_iso()), until.map(|day| day.to_iso()));
+        feeds::left_between(&self.connection, from.as_deref(), until.as_deref())
     }
 
     fn export_shares_of(&self, person: PersonId) -> Result<Vec<i64>> {

@@ -161,7 +161,8 @@ pub(super) fn import(
         if empty {
             let id = insert(&transaction, &person, batch, None, Some(&mut pairs))?;
             let (joined, left) = (person.joined_on.map(Day::to_iso), person.left_on.map(Day::to_iso));
-            feed_columns.push(id, person.category, joined.as_deref(), left.as_deref());
+            let former = person.status == PersonStatus::Former;
+            feed_columns.push(id, person.category, former, joined.as_deref(), left.as_deref());
             counts.inserted += 1;
             continue;
         }
