@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use custody_core::{
-    FeedWindow, Holdings, Instant, PersonSet, ShareKind, ShareState, holdings_from_sets, share_state_at,
+    FeedWindow, Holdings, Instant, PersonSet, ShareKind, ShareState, holdings_from_sets, share_held_during,
+    share_state_at,
 };
 use custody_store::{ShareRecord, Store};
 
@@ -52,12 +53,17 @@ pub struct HoldingsReport {
     pub refs: Option<Vec<String>>,
 }
 
+/// The holdings, the shares that counted, and the names of the sub-processors included.
+pub type Computed = (Holdings, Vec<HeldShare>, Vec<String>);
+
 /// Computes a supplier's holdings at `at`; the sets are returned for later questions.
-pub fn compute(
-    ledger: &Ledger,
-    supplier: &str,
-    at: Instant,
-) -> Result<(Holdings, Vec<HeldShare>, Vec<String>)> {
+pub fn compute(ledger: &Ledger, supplier: &str, at: Instant) -> Result<Computed> {
+    compute_window(ledger, supplier, at, at)
+}
+
+/// Computes what a supplier held at any moment from `from` to `at`: every share held at some
+/// moment of the window (a feed with everyone it had covered by `at`).
+pub fn compute_window(ledger: &Ledger, supplier: &str, from: Instant, at: Instant) -> Result<Computed> {
     let root = find(ledger, supplier)?;
     let all = ledger.store.suppliers()?;
     let tree = with_sub_processors(&all, root.id);
@@ -65,10 +71,10 @@ pub fn compute(
     let mut sets: Vec<(&ShareRecord, PersonSet)> = Vec::new();
     let mut held = Vec::new();
     for share in &shares {
-        let state = share_state_at(&share.meta, at);
-        if !state.is_held() {
+        if !share_held_during(&share.meta, from, at) {
             continue;
         }
+        let state = share_state_at(&share.meta, from.max(share.meta.shared_at).min(at));
         let people = match &share.meta.kind {
             ShareKind::Export => ledger.store.share_people(share.meta.id)?,
             ShareKind::Feed(audience) => match FeedWindow::of(&share.meta, at, &ledger.zone) {

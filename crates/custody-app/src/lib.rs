@@ -12,6 +12,8 @@ pub mod demo;
 mod dir;
 mod error;
 pub mod holdings;
+pub mod impact;
+pub mod incidents;
 pub mod people;
 pub mod person;
 pub mod shares;

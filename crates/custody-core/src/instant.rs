@@ -81,6 +81,15 @@ impl serde::Serialize for Instant {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Instant {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+        text.parse::<Timestamp>()
+            .map(Instant::from_timestamp)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// A calendar date with no time of day (a join date, a date of birth).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Day(Date);

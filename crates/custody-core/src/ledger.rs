@@ -89,6 +89,18 @@ pub fn share_state_at(share: &ShareMeta, at: Instant) -> ShareState {
     }
 }
 
+/// Whether the supplier held a share's data at any moment from `from` to `to` (inclusive): sent
+/// by `to`, and not deleted (nor out of its declared backups) before `from`.
+pub fn share_held_during(share: &ShareMeta, from: Instant, to: Instant) -> bool {
+    if share.shared_at > to {
+        return false;
+    }
+    match share.deleted_at {
+        Some(deleted) if deleted <= from => share.backups_until.is_some_and(|until| until > from),
+        _ => true,
+    }
+}
+
 /// The days that bound a standing feed's people at an instant: everyone of the audience who had
 /// joined by `joined_by` and had not left before `not_left_before` (the feed's start). People
 /// who left after the feed started stay held: a synced supplier keeps them until it deletes them,
@@ -200,6 +212,37 @@ mod tests {
             ShareState::BackupsOnly
         );
         assert_eq!(share_state_at(&backed_up, at("2021-04-02")), ShareState::Deleted);
+    }
+
+    #[test]
+    fn a_window_holds_what_was_held_at_any_moment_of_it() {
+        let at = |text: &str| parse_instant(text, &zone()).unwrap();
+        let deleted = share("2020-01-01", Some("2021-01-01"), Some("2021-03-01"));
+        assert!(
+            share_held_during(&deleted, at("2020-12-01"), at("2021-06-01")),
+            "held before deletion"
+        );
+        assert!(
+            share_held_during(&deleted, at("2021-02-01"), at("2021-06-01")),
+            "still in backups"
+        );
+        assert!(
+            !share_held_during(&deleted, at("2021-03-01"), at("2021-06-01")),
+            "gone before the window"
+        );
+        assert!(
+            !share_held_during(&deleted, at("2019-01-01"), at("2019-12-31")),
+            "not yet sent"
+        );
+        let same = |instant: &str| share_held_during(&deleted, at(instant), at(instant));
+        assert_eq!(
+            same("2020-06-01"),
+            share_state_at(&deleted, at("2020-06-01")).is_held()
+        );
+        assert_eq!(
+            same("2021-04-01"),
+            share_state_at(&deleted, at("2021-04-01")).is_held()
+        );
     }
 
     #[test]

@@ -23,7 +23,8 @@ pub use identity::{
 pub use incident::{Clock, ClockFacts, ClockState, Nature, REGULATOR_HOURS, clocks};
 pub use instant::{Day, Instant, TimeZoneName, parse_day, parse_instant};
 pub use ledger::{
-    FeedAudience, FeedWindow, Holdings, ShareKind, ShareMeta, ShareState, holdings_from_sets, share_state_at,
+    FeedAudience, FeedWindow, Holdings, ShareKind, ShareMeta, ShareState, holdings_from_sets,
+    share_held_during, share_state_at,
 };
 pub use person::{PersonCategory, PersonId, PersonRef, PersonStatus};
 pub use roaring::RoaringBitmap as PersonSet;

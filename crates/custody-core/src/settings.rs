@@ -36,6 +36,13 @@ pub struct Settings {
     pub canary_domain: String,
     /// The DPO's contact.
     pub dpo: DpoContact,
+    /// Hours after awareness by which the organisation aims to tell affected people (default 72).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub people_target_hours: Option<u32>,
+    /// Years after leaving past which a supplier should long since have deleted a former
+    /// person's data (default 2): such people are counted apart in an incident's impact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub former_retention_years: Option<u32>,
     /// Person categories whose very membership reveals a special category of data (Art. 9),
     /// e.g. `member = ["user.demographic.political_opinion"]` for a political party.
     #[serde(default)]
@@ -55,6 +62,8 @@ impl Settings {
                 name: "Data Protection Officer".to_owned(),
                 email: "dpo@example.org".to_owned(),
             },
+            people_target_hours: None,
+            former_retention_years: None,
             special_categories: BTreeMap::new(),
         }
     }

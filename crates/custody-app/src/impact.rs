@@ -1,0 +1,477 @@
+//! An incident's impact, from the ledger: who and which data the supplier (with its
+//! sub-processors) held at any moment of the window of compromise (at awareness when no window is
+//! known), with the breakdowns a DPO reports; and the risk assessment that follows from it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use custody_core::{Day, Instant, Nature, PersonCategory, PersonSet, ShareKind};
+use custody_store::{IncidentEvent, IncidentRecord, Store};
+
+use crate::dir::Ledger;
+use crate::error::{Error, Result};
+use crate::holdings::{HeldShare, compute_window};
+use crate::incidents::{append, find_incident};
+
+/// Years after leaving past which a supplier should have deleted a former person's data, unless
+/// settings say otherwise.
+pub const FORMER_RETENTION_YEARS_DEFAULT: u32 = 2;
+
+/// Current and former people, and how long ago the former left (at the end of the window).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusBreakdown {
+    /// Still with the organisation.
+    pub current: u64,
+    /// Former.
+    pub former: u64,
+    /// Former who left less than a year before.
+    pub left_within_1_year: u64,
+    /// Former who left one to three years before.
+    pub left_1_to_3_years: u64,
+    /// Former who left more than three years before.
+    pub left_over_3_years: u64,
+    /// Former with no leaving date.
+    pub left_unknown: u64,
+}
+
+/// The figures of an impact; equal figures mean nothing changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImpactFigures {
+    /// People held (canaries excluded).
+    pub people: u64,
+    /// People per data category.
+    pub categories: BTreeMap<String, u64>,
+    /// People per person category.
+    pub person_categories: BTreeMap<String, u64>,
+    /// Current and former.
+    pub status: StatusBreakdown,
+    /// People the supplier held past the retention its share allowed.
+    pub retention_expired: u64,
+    /// Former people who left longer ago than the organisation's retention after leaving.
+    pub left_long_ago: u64,
+    /// People whose membership reveals a special category, per special category key.
+    pub special_categories: BTreeMap<String, u64>,
+    /// Canaries among the data held.
+    pub canaries: u64,
+    /// Shares that counted.
+    pub shares: Vec<i64>,
+}
+
+/// An impact for output.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImpactView {
+    /// Incident.
+    pub incident: i64,
+    /// Supplier.
+    pub supplier: String,
+    /// Sub-processors included.
+    pub sub_processors: Vec<String>,
+    /// Window start.
+    pub window_from: Instant,
+    /// Window end.
+    pub window_to: Instant,
+    /// The figures.
+    #[serde(flatten)]
+    pub figures: ImpactFigures,
+    /// The shares that counted, with their state.
+    pub held_shares: Vec<HeldShare>,
+}
+
+/// The window an impact covers: the window of compromise, else the moment of awareness.
+pub fn window(incident: &IncidentRecord) -> (Instant, Instant) {
+    let facts = &incident.facts;
+    match (facts.occurred_from, facts.occurred_to) {
+        (Some(from), Some(to)) => (from, to),
+        (Some(from), None) => (from, facts.aware_at.max(from)),
+        (None, Some(to)) => (to, to),
+        (None, None) => (facts.aware_at, facts.aware_at),
+    }
+}
+
+fn years_before(day: Day, years: i16) -> Day {
+    let date = day.date();
+    let year = date.year().saturating_sub(years);
+    // 29 February becomes 28 February in a year that has none.
+    let earlier = jiff::civil::Date::new(year, date.month(), date.day())
+        .or_else(|_| jiff::civil::Date::new(year, date.month(), 28))
+        .unwrap_or(date);
+    Day::from_date(earlier)
+}
+
+/// Computes the impact of an incident from the ledger as it is now.
+pub fn compute(ledger: &Ledger, incident: &IncidentRecord) -> Result<ImpactView> {
+    let (from, to) = window(incident);
+    let (holdings, held_shares, sub_processors) = compute_window(ledger, &incident.supplier, from, to)?;
+    let people = &holdings.people;
+    let mut person_categories = BTreeMap::new();
+    let mut by_category = BTreeMap::new();
+    for category in PersonCategory::ALL {
+        let members = ledger.store.category_people(*category)? & people;
+        if !members.is_empty() {
+            person_categories.insert(category.as_str().to_owned(), members.len());
+        }
+        by_category.insert(*category, members);
+    }
+    let former = ledger.store.former_people()? & people;
+    let end = to.local_day(&ledger.zone);
+    let left = |from_day: Option<Day>, until: Option<Day>| -> Result<PersonSet> {
+        Ok(ledger.store.left_between(from_day, until)? & &former)
+    };
+    let one_year = years_before(end, 1);
+    let three_years = years_before(end, 3);
+    let within_1 = left(Some(one_year), None)?.len();
+    let between = left(Some(three_years), Some(one_year))?.len();
+    let over_3 = left(None, Some(three_years))?.len();
+    let retention_years = ledger
+        .settings
+        .former_retention_years
+        .unwrap_or(FORMER_RETENTION_YEARS_DEFAULT);
+    let long_ago = left(
+        None,
+        Some(years_before(
+            end,
+            i16::try_from(retention_years).unwrap_or(i16::MAX),
+        )),
+    )?
+    .len();
+    let status = StatusBreakdown {
+        current: people.len() - former.len(),
+        former: former.len(),
+        left_within_1_year: within_1,
+        left_1_to_3_years: between,
+        left_over_3_years: over_3,
+        left_unknown: former.len().saturating_sub(within_1 + between + over_3),
+    };
+    let mut special_categories: BTreeMap<String, u64> = BTreeMap::new();
+    for (category, keys) in ledger.settings.special_category_map()? {
+        let count = by_category.get(&category).map_or(0, PersonSet::len);
+        for key in keys {
+            *special_categories.entry(key.as_str().to_owned()).or_default() += count;
+        }
+    }
+    special_categories.retain(|_, count| *count > 0);
+    Ok(ImpactView {
+        incident: incident.id,
+        supplier: incident.supplier.clone(),
+        sub_processors,
+        window_from: from,
+        window_to: to,
+        figures: ImpactFigures {
+            people: people.len(),
+            categories: holdings
+                .categories
+                .iter()
+                .map(|(key, set)| (key.as_str().to_owned(), set.len()))
+                .collect(),
+            person_categories,
+            status,
+            retention_expired: retention_expired(ledger, &held_shares, people, to)?,
+            left_long_ago: long_ago,
+            special_categories,
+            canaries: holdings.canaries.len(),
+            shares: held_shares.iter().map(|share| share.share).collect(),
+        },
+        held_shares,
+    })
+}
+
+/// People held under export shares whose agreed retention had run out by `at`.
+fn retention_expired(ledger: &Ledger, held: &[HeldShare], people: &PersonSet, at: Instant) -> Result<u64> {
+    let mut expired = PersonSet::new();
+    for share in held {
+        let Some(record) = ledger.store.share(share.share)? else {
+            continue;
+        };
+        let Some(days) = record.meta.retention_days else {
+            continue;
+        };
+        if matches!(record.meta.kind, ShareKind::Export)
+            && record.meta.shared_at.plus_hours(i64::from(days) * 24) < at
+        {
+            expired |= ledger.store.share_people(share.share)?;
+        }
+    }
+    Ok((expired & people).len())
+}
+
+/// The figures of the latest impact recorded on the incident.
+pub fn latest_figures(events: &[IncidentEvent]) -> Option<ImpactFigures> {
+    events
+        .iter()
+        .rev()
+        .find(|event| event.kind == "impact")
+        .and_then(|event| {
+            event
+                .body
+                .get("figures")
+                .and_then(|figures| serde_json::from_value(figures.clone()).ok())
+        })
+}
+
+/// Recomputes the impact; when the figures differ from the last recorded ones (the ledger
+/// changed), records them on the timeline with what changed.
+pub fn refresh(ledger: &mut Ledger, id: i64) -> Result<ImpactView> {
+    let incident = find_incident(ledger, id)?;
+    let view = compute(ledger, &incident)?;
+    let events = ledger.store.incident_events(id)?;
+    let previous = latest_figures(&events);
+    if previous.as_ref() != Some(&view.figures) {
+        let changes = previous
+            .map(|before| describe_changes(&before, &view.figures))
+            .unwrap_or_else(|| {
+                vec![format!(
+                    "first computed from the ledger: {} people",
+                    view.figures.people
+                )]
+            });
+        let body = serde_json::json!({ "figures": view.figures, "changes": changes,
+            "window_from": view.window_from, "window_to": view.window_to });
+        let now = ledger.now();
+        append(ledger, id, "impact", now, body)?;
+    }
+    Ok(view)
+}
+
+fn describe_changes(before: &ImpactFigures, after: &ImpactFigures) -> Vec<String> {
+    let mut changes = Vec::new();
+    if before.people != after.people {
+        changes.push(format!("people: {} → {}", before.people, after.people));
+    }
+    let keys: std::collections::BTreeSet<&String> =
+        before.categories.keys().chain(after.categories.keys()).collect();
+    for key in keys {
+        let (old, new) = (
+            before.categories.get(key).copied().unwrap_or(0),
+            after.categories.get(key).copied().unwrap_or(0),
+        );
+        if old != new {
+            changes.push(format!("{key}: {old} → {new}"));
+        }
+    }
+    if before.shares != after.shares {
+        changes.push(format!(
+            "shares counted: {:?} → {:?}",
+            before.shares, after.shares
+        ));
+    }
+    if changes.is_empty() {
+        changes.push("breakdowns changed".to_owned());
+    }
+    changes
+}
+
+/// The risk rules (see `risk.toml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskRules {
+    /// Score from which the regulator must be told.
+    pub report_regulator_at: i32,
+    /// Score from which the risk is high and people must be told.
+    pub tell_people_at: i32,
+    /// Severity per data-category key (and `special_category`).
+    pub severity: BTreeMap<String, i32>,
+    /// Points by number of people.
+    pub scale: Vec<ScaleStep>,
+    /// Adjustments by nature.
+    pub nature: NatureRules,
+    /// Adjustments by mitigation.
+    pub mitigations: BTreeMap<String, i32>,
+}
+
+/// One step of the scale.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleStep {
+    /// From this many people.
+    pub people: u64,
+    /// These points.
+    pub points: i32,
+}
+
+/// Adjustments by nature.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatureRules {
+    /// When only availability was affected.
+    pub availability_only: i32,
+}
+
+/// The rules shipped with custody.
+pub const DEFAULT_RULES: &str = include_str!("risk.toml");
+
+/// The rules in force: the data directory's `risk.toml`, else the shipped default.
+pub fn rules(ledger: &Ledger) -> Result<RiskRules> {
+    let path = ledger.dir.join("risk.toml");
+    let (text, name) = match std::fs::read_to_string(&path) {
+        Ok(text) => (text, path.display().to_string()),
+        Err(_) => (DEFAULT_RULES.to_owned(), "the default risk rules".to_owned()),
+    };
+    toml::from_str(&text).map_err(|error| Error::Invalid(format!("{name}: {error}")))
+}
+
+/// A risk assessment, with its reasons written out.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Assessment {
+    /// The score.
+    pub score: i32,
+    /// Report to the regulator (Art. 33).
+    pub report_regulator: bool,
+    /// Tell the people (Art. 34: high risk).
+    pub tell_people: bool,
+    /// How the score was reached.
+    pub reasons: Vec<String>,
+    /// Mitigations taken into account.
+    pub mitigations: Vec<String>,
+    /// A user's override of either answer, with its reason.
+    pub override_reason: Option<String>,
+}
+
+/// Assesses the risk from the current impact, the nature and the mitigations.
+pub fn assess(
+    rules: &RiskRules,
+    incident: &IncidentRecord,
+    figures: &ImpactFigures,
+    mitigations: &[String],
+) -> Result<Assessment> {
+    let mut reasons = Vec::new();
+    let mut severity: Option<(i32, String)> = None;
+    for key in figures.categories.keys() {
+        for (prefix, points) in &rules.severity {
+            let matches = key == prefix || key.starts_with(&format!("{prefix}."));
+            if matches && severity.as_ref().is_none_or(|(best, _)| points > best) {
+                severity = Some((*points, format!("the supplier held {key} ({points})")));
+            }
+        }
+    }
+    if !figures.special_categories.is_empty() {
+        let points = rules.severity.get("special_category").copied().unwrap_or(0);
+        if severity.as_ref().is_none_or(|(best, _)| points > *best) {
+            let keys: Vec<&String> = figures.special_categories.keys().collect();
+            severity = Some((
+                points,
+                format!("membership itself reveals a special category: {keys:?} ({points})"),
+            ));
+        }
+    }
+    let mut score = 0;
+    match severity {
+        Some((points, reason)) => {
+            score += points;
+            reasons.push(format!("severity: {reason}"));
+        }
+        None => reasons.push("severity: no rated data category was held (0)".to_owned()),
+    }
+    let scale = rules
+        .scale
+        .iter()
+        .filter(|step| figures.people >= step.people)
+        .map(|step| step.points)
+        .next_back()
+        .unwrap_or(0);
+    score += scale;
+    reasons.push(format!("scale: {} people ({scale:+})", figures.people));
+    let nature = &incident.facts.nature;
+    if !nature.is_empty() && nature.iter().all(|n| *n == Nature::Availability) {
+        score += rules.nature.availability_only;
+        reasons.push(format!(
+            "nature: availability only, nothing disclosed or altered ({:+})",
+            rules.nature.availability_only
+        ));
+    } else {
+        let names: Vec<&str> = nature.iter().map(|n| n.as_str()).collect();
+        reasons.push(format!("nature: {} (0)", names.join(", ")));
+    }
+    for mitigation in mitigations {
+        let points = rules.mitigations.get(mitigation).copied().ok_or_else(|| {
+            let known: Vec<&String> = rules.mitigations.keys().collect();
+            Error::Invalid(format!(
+                "unknown mitigation {mitigation:?}; the rules know {known:?}"
+            ))
+        })?;
+        score += points;
+        reasons.push(format!("mitigation: {mitigation} ({points:+})"));
+    }
+    let report_regulator = score >= rules.report_regulator_at;
+    let tell_people = score >= rules.tell_people_at;
+    reasons.push(format!(
+        "score {score}: report to the regulator from {}, tell people from {}",
+        rules.report_regulator_at, rules.tell_people_at
+    ));
+    Ok(Assessment {
+        score,
+        report_regulator,
+        tell_people,
+        reasons,
+        mitigations: mitigations.to_vec(),
+        override_reason: None,
+    })
+}
+
+/// Assesses (refreshing the impact first), applies any override, and records the result.
+pub fn assess_and_record(
+    ledger: &mut Ledger,
+    id: i64,
+    mitigations: &[String],
+    override_answers: (Option<bool>, Option<bool>),
+    override_reason: Option<String>,
+) -> Result<Assessment> {
+    let view = refresh(ledger, id)?;
+    let incident = find_incident(ledger, id)?;
+    let mut assessment = assess(&rules(ledger)?, &incident, &view.figures, mitigations)?;
+    let (regulator, people) = override_answers;
+    if regulator.is_some() || people.is_some() {
+        let reason = override_reason
+            .filter(|reason| !reason.trim().is_empty())
+            .ok_or_else(|| {
+                Error::Invalid(
+                    "an override of the assessment must carry its reason: give it with --reason".to_owned(),
+                )
+            })?;
+        if let Some(answer) = regulator {
+            assessment
+                .reasons
+                .push(format!("overridden: report to the regulator = {answer}"));
+            assessment.report_regulator = answer;
+        }
+        if let Some(answer) = people {
+            assessment
+                .reasons
+                .push(format!("overridden: tell people = {answer}"));
+            assessment.tell_people = answer;
+        }
+        assessment.override_reason = Some(reason);
+    }
+    let body = serde_json::to_value(&assessment).map_err(|error| Error::Invalid(error.to_string()))?;
+    let now = ledger.now();
+    append(ledger, id, "assessment", now, body)?;
+    Ok(assessment)
+}
+
+/// The latest risk assessment recorded on an incident.
+pub fn latest_assessment(events: &[IncidentEvent]) -> Option<Assessment> {
+    events
+        .iter()
+        .rev()
+        .find(|event| event.kind == "assessment")
+        .and_then(|event| serde_json::from_value(event.body.clone()).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_rules_parse() {
+        let rules: RiskRules = toml::from_str(DEFAULT_RULES).unwrap();
+        assert!(rules.tell_people_at > rules.report_regulator_at);
+        assert_eq!(rules.severity.get("user.demographic.political_opinion"), Some(&4));
+    }
+
+    #[test]
+    fn years_before_handles_leap_days() {
+        let day = Day::from_date(jiff::civil::date(2024, 2, 29));
+        assert_eq!(years_before(day, 1).to_iso(), "2023-02-28");
+        assert_eq!(years_before(day, 4).to_iso(), "2020-02-29");
+    }
+}

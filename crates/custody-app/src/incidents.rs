@@ -1,0 +1,706 @@
+//! The breach desk: incidents at suppliers, their clocks, the supplier's statements, and an
+//! append-only timeline of acts, decisions and contacts (UK/EU GDPR Art. 33(5): document the
+//! breach, its effects and the remedial action taken). Nothing about an incident is updated or
+//! deleted; corrections are new entries.
+
+use serde::Serialize;
+
+use custody_core::{CategoryKey, Clock, ClockFacts, ClockState, Instant, Nature, clocks};
+use custody_store::{IncidentEvent, IncidentRecord, NewIncident, NewIncidentEvent, Store};
+
+use crate::dir::{Ledger, signer_for};
+use crate::error::{Error, Result};
+use crate::suppliers::find;
+
+/// Hours after awareness by which the organisation aims to tell people, unless settings say
+/// otherwise.
+pub const PEOPLE_TARGET_HOURS_DEFAULT: u32 = 72;
+
+/// An incident to open, as the user gave it.
+#[derive(Debug, Clone)]
+pub struct OpenInput {
+    /// The supplier's name.
+    pub supplier: String,
+    /// When the organisation became aware.
+    pub aware_at: Instant,
+    /// Confidentiality, integrity, availability.
+    pub nature: Vec<Nature>,
+    /// What happened.
+    pub summary: String,
+    /// Start of the window of compromise.
+    pub occurred_from: Option<Instant>,
+    /// End of the window of compromise.
+    pub occurred_to: Option<Instant>,
+    /// When the supplier discovered it.
+    pub supplier_discovered_at: Option<Instant>,
+    /// When the supplier told us.
+    pub supplier_notified_at: Option<Instant>,
+}
+
+/// Opens an incident and computes its first impact from the ledger.
+pub fn open(ledger: &mut Ledger, input: OpenInput) -> Result<i64> {
+    let supplier = find(ledger, &input.supplier)?;
+    if input.summary.trim().is_empty() {
+        return Err(Error::Invalid("--summary must say what happened".to_owned()));
+    }
+    if let (Some(from), Some(to)) = (input.occurred_from, input.occurred_to) {
+        if to < from {
+            return Err(Error::Invalid(format!(
+                "--occurred-to ({to}) is before --occurred-from ({from})"
+            )));
+        }
+    }
+    if let (Some(discovered), Some(notified)) = (input.supplier_discovered_at, input.supplier_notified_at) {
+        if notified < discovered {
+            return Err(Error::Invalid(format!(
+                "--supplier-notified-at ({notified}) is before --supplier-discovered-at ({discovered})"
+            )));
+        }
+    }
+    let incident = NewIncident {
+        supplier_id: supplier.id,
+        summary: input.summary.trim().to_owned(),
+        nature: input.nature.clone(),
+        aware_at: input.aware_at,
+        occurred_from: input.occurred_from,
+        occurred_to: input.occurred_to,
+        supplier_discovered_at: input.supplier_discovered_at,
+        supplier_notified_at: input.supplier_notified_at,
+        opened_at: ledger.now(),
+    };
+    let draft = ledger.draft(
+        "incident.open",
+        "incident",
+        serde_json::json!({ "supplier": supplier.name, "aware_at": input.aware_at,
+            "nature": input.nature.iter().map(|n| n.as_str()).collect::<Vec<_>>() }),
+    );
+    let id = ledger
+        .store
+        .open_incident(incident, draft, &signer_for(&ledger.vault))?;
+    ledger.anchor_audit()?;
+    crate::impact::refresh(ledger, id)?;
+    Ok(id)
+}
+
+/// An incident by id, or a clear error.
+pub fn find_incident(ledger: &Ledger, id: i64) -> Result<IncidentRecord> {
+    ledger.store.incident(id)?.ok_or_else(|| {
+        Error::NotFound(format!(
+            "there is no incident {id}; `custody incident list` shows them"
+        ))
+    })
+}
+
+/// Appends an event to an incident, audited.
+pub(crate) fn append(
+    ledger: &mut Ledger,
+    incident: i64,
+    kind: &str,
+    at: Instant,
+    body: serde_json::Value,
+) -> Result<i64> {
+    let event = NewIncidentEvent {
+        kind: kind.to_owned(),
+        at,
+        actor: ledger.actor.clone(),
+        recorded_at: ledger.now(),
+        body: body.clone(),
+    };
+    let draft = ledger.draft(
+        &format!("incident.{kind}"),
+        "incident",
+        serde_json::json!({ "at": at, "body": body }),
+    );
+    let id = ledger
+        .store
+        .append_incident_event(incident, event, draft, &signer_for(&ledger.vault))?;
+    ledger.anchor_audit()?;
+    Ok(id)
+}
+
+/// An act that stops a clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Act {
+    /// The report to the regulator was made (Art. 33(1)).
+    RegulatorNotified,
+    /// The affected people were told (Art. 34).
+    PeopleNotified,
+}
+
+impl Act {
+    fn as_str(self) -> &'static str {
+        match self {
+            Act::RegulatorNotified => "regulator_notified",
+            Act::PeopleNotified => "people_notified",
+        }
+    }
+}
+
+/// Records an act. A report to the regulator after the 72 hours must give the reasons for the
+/// delay (Art. 33(1): "it shall be accompanied by reasons for the delay").
+pub fn record_act(
+    ledger: &mut Ledger,
+    id: i64,
+    act: Act,
+    at: Instant,
+    reference: Option<String>,
+    delay_reason: Option<String>,
+) -> Result<()> {
+    let incident = find_incident(ledger, id)?;
+    if at < incident.facts.aware_at {
+        return Err(Error::Invalid(format!(
+            "--at ({at}) is before the organisation became aware ({})",
+            incident.facts.aware_at
+        )));
+    }
+    let due = incident.facts.aware_at.plus_hours(custody_core::REGULATOR_HOURS);
+    let delay_reason = delay_reason.filter(|reason| !reason.trim().is_empty());
+    if act == Act::RegulatorNotified && at > due && delay_reason.is_none() {
+        return Err(Error::Invalid(format!(
+            "the report to the regulator at {at} is after the deadline ({due}); UK/EU GDPR Art. 33(1) requires \
+             the reasons for the delay: give them with --delay-reason"
+        )));
+    }
+    let body =
+        serde_json::json!({ "act": act.as_str(), "reference": reference, "delay_reason": delay_reason });
+    append(ledger, id, "act", at, body)?;
+    Ok(())
+}
+
+/// Kinds of timeline entry a user adds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A note.
+    Note,
+    /// A decision, with its reasoning.
+    Decision,
+    /// A contact with another party.
+    Contact,
+    /// News about the incident.
+    Update,
+}
+
+impl EntryKind {
+    /// Parses `note`, `decision`, `contact` or `update`.
+    pub fn parse(text: &str) -> Result<Self> {
+        match text {
+            "note" => Ok(EntryKind::Note),
+            "decision" => Ok(EntryKind::Decision),
+            "contact" => Ok(EntryKind::Contact),
+            "update" => Ok(EntryKind::Update),
+            _ => Err(Error::Invalid(format!(
+                "--kind {text:?}: expected note, decision, contact or update"
+            ))),
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Note => "note",
+            EntryKind::Decision => "decision",
+            EntryKind::Contact => "contact",
+            EntryKind::Update => "update",
+        }
+    }
+}
+
+/// The parties a contact entry may name.
+pub const CONTACT_PARTIES: &[&str] = &[
+    "regulator",
+    "police",
+    "cyber-security-agency",
+    "forensics",
+    "supplier",
+    "insurer",
+    "other",
+];
+
+/// Adds a timeline entry. A decision needs its reasoning; a contact names the party.
+pub fn add_entry(
+    ledger: &mut Ledger,
+    id: i64,
+    kind: EntryKind,
+    text: &str,
+    at: Option<Instant>,
+    reason: Option<String>,
+    with: Option<String>,
+) -> Result<i64> {
+    find_incident(ledger, id)?;
+    if text.trim().is_empty() {
+        return Err(Error::Invalid("--text must not be empty".to_owned()));
+    }
+    let reason = reason.filter(|reason| !reason.trim().is_empty());
+    if kind == EntryKind::Decision && reason.is_none() {
+        return Err(Error::Invalid(
+            "a decision carries its reasoning: give it with --reason".to_owned(),
+        ));
+    }
+    if kind == EntryKind::Contact {
+        match &with {
+            Some(party) if CONTACT_PARTIES.contains(&party.as_str()) => {}
+            _ => {
+                return Err(Error::Invalid(format!(
+                    "a contact names the party with --with: one of {}",
+                    CONTACT_PARTIES.join(", ")
+                )));
+            }
+        }
+    }
+    let at = at.unwrap_or_else(|| ledger.now());
+    let body =
+        serde_json::json!({ "entry": kind.as_str(), "text": text.trim(), "reason": reason, "with": with });
+    append(ledger, id, "entry", at, body)
+}
+
+/// What a supplier said about exfiltration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exfiltration {
+    /// Data was taken.
+    Yes,
+    /// Data was not taken.
+    No,
+    /// Not known yet.
+    Unknown,
+}
+
+impl Exfiltration {
+    /// Parses `yes`, `no` or `unknown`.
+    pub fn parse(text: &str) -> Result<Self> {
+        match text {
+            "yes" => Ok(Exfiltration::Yes),
+            "no" => Ok(Exfiltration::No),
+            "unknown" => Ok(Exfiltration::Unknown),
+            _ => Err(Error::Invalid(format!(
+                "--claims-exfiltration {text:?}: expected yes, no or unknown"
+            ))),
+        }
+    }
+}
+
+/// A statement from the supplier, as the user recorded it.
+#[derive(Debug, Clone)]
+pub struct StatementInput {
+    /// When we received it.
+    pub received_at: Instant,
+    /// What it says.
+    pub text: String,
+    /// The data categories the supplier says were involved.
+    pub claims_categories: Option<Vec<CategoryKey>>,
+    /// How many records the supplier says were involved.
+    pub claims_records: Option<u64>,
+    /// Whether the supplier says data was taken.
+    pub claims_exfiltration: Option<Exfiltration>,
+}
+
+/// Records a supplier statement, versioned; differences from the previous claims are flagged as a
+/// correction.
+pub fn statement(ledger: &mut Ledger, id: i64, input: StatementInput) -> Result<StatementView> {
+    find_incident(ledger, id)?;
+    if input.text.trim().is_empty() {
+        return Err(Error::Invalid(
+            "--text must give what the supplier said".to_owned(),
+        ));
+    }
+    let previous = statements(&ledger.store.incident_events(id)?);
+    let claims = Claims {
+        categories: input
+            .claims_categories
+            .map(|keys| keys.iter().map(|key| key.as_str().to_owned()).collect()),
+        records: input.claims_records,
+        exfiltration: input.claims_exfiltration,
+    };
+    let changes = previous
+        .last()
+        .map(|last| last.claims.changes_to(&claims))
+        .unwrap_or_default();
+    let view = StatementView {
+        version: previous.len() as u64 + 1,
+        received_at: input.received_at,
+        text: input.text.trim().to_owned(),
+        correction: !changes.is_empty(),
+        changes,
+        claims,
+    };
+    let body = serde_json::to_value(&view).map_err(|error| Error::Invalid(error.to_string()))?;
+    append(ledger, id, "statement", input.received_at, body)?;
+    Ok(view)
+}
+
+/// What a supplier claims.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Claims {
+    /// Data categories.
+    pub categories: Option<Vec<String>>,
+    /// Records.
+    pub records: Option<u64>,
+    /// Exfiltration.
+    pub exfiltration: Option<Exfiltration>,
+}
+
+impl Claims {
+    /// What the newer claims change, in words; a claim not repeated is not a change.
+    fn changes_to(&self, newer: &Claims) -> Vec<String> {
+        let mut changes = Vec::new();
+        if let (Some(before), Some(after)) = (&self.categories, &newer.categories) {
+            if before != after {
+                changes.push(format!(
+                    "data categories: {} → {}",
+                    before.join(", "),
+                    after.join(", ")
+                ));
+            }
+        }
+        if let (Some(before), Some(after)) = (self.records, newer.records) {
+            if before != after {
+                changes.push(format!("records: {before} → {after}"));
+            }
+        }
+        if let (Some(before), Some(after)) = (self.exfiltration, newer.exfiltration) {
+            if before != after {
+                changes.push(format!("exfiltration: {before:?} → {after:?}").to_lowercase());
+            }
+        }
+        changes
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Exfiltration {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Exfiltration::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A supplier statement as recorded.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct StatementView {
+    /// 1 for the first statement, then 2, 3, …
+    pub version: u64,
+    /// When it was received.
+    pub received_at: Instant,
+    /// What it says.
+    pub text: String,
+    /// Whether it changes an earlier claim.
+    pub correction: bool,
+    /// The changes, in words.
+    pub changes: Vec<String>,
+    /// The claims.
+    pub claims: Claims,
+}
+
+/// The statements among an incident's events, in order.
+pub fn statements(events: &[IncidentEvent]) -> Vec<StatementView> {
+    events
+        .iter()
+        .filter(|event| event.kind == "statement")
+        .filter_map(|event| serde_json::from_value(event.body.clone()).ok())
+        .collect()
+}
+
+/// The clocks of an incident at `now`.
+pub fn incident_clocks(
+    ledger: &Ledger,
+    incident: &IncidentRecord,
+    events: &[IncidentEvent],
+    now: Instant,
+) -> Result<Vec<Clock>> {
+    let supplier = find(ledger, &incident.supplier)?;
+    let first_act = |name: &str| {
+        events
+            .iter()
+            .filter(|event| {
+                event.kind == "act" && event.body.get("act").and_then(|act| act.as_str()) == Some(name)
+            })
+            .map(|event| event.at)
+            .min()
+    };
+    let people_required = crate::impact::latest_assessment(events).map(|assessment| assessment.tell_people);
+    let facts = ClockFacts {
+        aware_at: Some(incident.facts.aware_at),
+        supplier_discovered_at: incident.facts.supplier_discovered_at,
+        supplier_notified_at: incident.facts.supplier_notified_at,
+        supplier_notice_hours: supplier.notice_hours,
+        regulator_notified_at: first_act("regulator_notified"),
+        people_notified_at: first_act("people_notified"),
+        people_required,
+        people_target_hours: ledger
+            .settings
+            .people_target_hours
+            .unwrap_or(PEOPLE_TARGET_HOURS_DEFAULT),
+    };
+    Ok(clocks(&facts, now))
+}
+
+/// A clock for output, with its due instant also in the organisation's time zone.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClockView {
+    /// `regulator`, `supplier_notice`, `people`.
+    pub name: &'static str,
+    /// Due (UTC).
+    pub due: Option<Instant>,
+    /// Due, local.
+    pub due_local: Option<String>,
+    /// Running, met, missed, not applicable.
+    pub state: ClockState,
+    /// When the act happened.
+    pub done_at: Option<Instant>,
+    /// Seconds left (or margin); negative when overdue (or late).
+    pub seconds_to_due: Option<i64>,
+    /// The same in words, e.g. "29 h 30 min left".
+    pub in_words: String,
+    /// Why it does not apply.
+    pub reason: Option<&'static str>,
+}
+
+/// Hours and minutes in words: "29 h 30 min".
+pub fn duration_words(seconds: i64) -> String {
+    let minutes = seconds.unsigned_abs() / 60;
+    let (days, hours, minutes) = (minutes / 1440, (minutes / 60) % 24, minutes % 60);
+    if days > 0 {
+        format!("{days} d {hours} h {minutes} min")
+    } else {
+        format!("{hours} h {minutes} min")
+    }
+}
+
+/// Clocks for output.
+pub fn clock_views(ledger: &Ledger, clocks: Vec<Clock>) -> Vec<ClockView> {
+    clocks
+        .into_iter()
+        .map(|clock| {
+            let in_words = match (clock.state, clock.seconds_to_due) {
+                (ClockState::Running, Some(seconds)) => format!("{} left", duration_words(seconds)),
+                (ClockState::Missed, Some(seconds)) if clock.done_at.is_none() => {
+                    format!("overdue by {}", duration_words(seconds))
+                }
+                (ClockState::Missed, Some(seconds)) => format!("done {} late", duration_words(seconds)),
+                (ClockState::Met, Some(seconds)) => format!("done {} early", duration_words(seconds)),
+                _ => clock.reason.unwrap_or("not applicable").to_owned(),
+            };
+            ClockView {
+                name: clock.name,
+                due_local: clock.due.map(|due| due.local(&ledger.zone)),
+                due: clock.due,
+                state: clock.state,
+                done_at: clock.done_at,
+                seconds_to_due: clock.seconds_to_due,
+                in_words,
+                reason: clock.reason,
+            }
+        })
+        .collect()
+}
+
+/// One entry of an incident's timeline for output.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineEntry {
+    /// Event id.
+    pub id: i64,
+    /// `entry` (note, decision, contact, update), `act`, `statement`, `impact`, `assessment`.
+    pub kind: String,
+    /// When it happened.
+    pub at: Instant,
+    /// When it was recorded.
+    pub recorded_at: Instant,
+    /// Who recorded it.
+    pub actor: String,
+    /// One line saying what it was.
+    pub summary: String,
+    /// Its content.
+    pub body: serde_json::Value,
+}
+
+fn text(body: &serde_json::Value, key: &str) -> String {
+    body.get(key)
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn summarise(event: &IncidentEvent) -> String {
+    let body = &event.body;
+    match event.kind.as_str() {
+        "entry" => {
+            let mut line = format!("{}: {}", text(body, "entry"), text(body, "text"));
+            if let Some(with) = body.get("with").and_then(serde_json::Value::as_str) {
+                line = format!("{line} (with {with})");
+            }
+            if let Some(reason) = body.get("reason").and_then(serde_json::Value::as_str) {
+                line = format!("{line} — because: {reason}");
+            }
+            line
+        }
+        "act" => {
+            let mut line = text(body, "act").replace('_', " ");
+            if let Some(reference) = body.get("reference").and_then(serde_json::Value::as_str) {
+                line = format!("{line} (ref {reference})");
+            }
+            if let Some(reason) = body.get("delay_reason").and_then(serde_json::Value::as_str) {
+                line = format!("{line}; reasons for the delay: {reason}");
+            }
+            line
+        }
+        "statement" => {
+            let version = body
+                .get("version")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0);
+            let correction = body
+                .get("correction")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false);
+            format!(
+                "supplier statement {version}{}: {}",
+                if correction { " (CORRECTION)" } else { "" },
+                text(body, "text")
+            )
+        }
+        "impact" => {
+            let changes: Vec<String> = body
+                .get("changes")
+                .and_then(serde_json::Value::as_array)
+                .map(|changes| {
+                    changes
+                        .iter()
+                        .filter_map(|change| change.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!("impact recomputed from the ledger: {}", changes.join("; "))
+        }
+        "assessment" => {
+            let yes = |key: &str| {
+                if body
+                    .get(key)
+                    .and_then(serde_json::Value::as_bool)
+                    .unwrap_or(false)
+                {
+                    "yes"
+                } else {
+                    "no"
+                }
+            };
+            format!(
+                "risk assessed: report to the regulator {}, tell people {}",
+                yes("report_regulator"),
+                yes("tell_people")
+            )
+        }
+        other => other.to_owned(),
+    }
+}
+
+/// The timeline of an incident.
+pub fn timeline(events: &[IncidentEvent]) -> Vec<TimelineEntry> {
+    events
+        .iter()
+        .map(|event| TimelineEntry {
+            id: event.id,
+            kind: event.kind.clone(),
+            at: event.at,
+            recorded_at: event.recorded_at,
+            actor: event.actor.clone(),
+            summary: summarise(event),
+            body: event.body.clone(),
+        })
+        .collect()
+}
+
+/// An incident for output.
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentView {
+    /// Id.
+    pub incident: i64,
+    /// Supplier.
+    pub supplier: String,
+    /// What happened.
+    pub summary: String,
+    /// Nature.
+    pub nature: Vec<Nature>,
+    /// When we became aware.
+    pub aware_at: Instant,
+    /// The same, local.
+    pub aware_at_local: String,
+    /// Window of compromise.
+    pub occurred_from: Option<Instant>,
+    /// Window of compromise.
+    pub occurred_to: Option<Instant>,
+    /// Supplier's discovery.
+    pub supplier_discovered_at: Option<Instant>,
+    /// Supplier's notice to us.
+    pub supplier_notified_at: Option<Instant>,
+    /// Clocks.
+    pub clocks: Vec<ClockView>,
+    /// The impact from the ledger (recomputed now).
+    pub impact: crate::impact::ImpactFigures,
+    /// The latest risk assessment.
+    pub assessment: Option<crate::impact::Assessment>,
+    /// Supplier statements, oldest first.
+    pub statements: Vec<StatementView>,
+    /// The timeline.
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// An incident with its clocks, impact (refreshed), statements and timeline.
+pub fn show(ledger: &mut Ledger, id: i64) -> Result<IncidentView> {
+    let impact = crate::impact::refresh(ledger, id)?;
+    let incident = find_incident(ledger, id)?;
+    let events = ledger.store.incident_events(id)?;
+    let now = ledger.now();
+    let clocks = clock_views(ledger, incident_clocks(ledger, &incident, &events, now)?);
+    let facts = incident.facts;
+    Ok(IncidentView {
+        incident: id,
+        supplier: incident.supplier,
+        summary: facts.summary,
+        nature: facts.nature,
+        aware_at_local: facts.aware_at.local(&ledger.zone),
+        aware_at: facts.aware_at,
+        occurred_from: facts.occurred_from,
+        occurred_to: facts.occurred_to,
+        supplier_discovered_at: facts.supplier_discovered_at,
+        supplier_notified_at: facts.supplier_notified_at,
+        clocks,
+        impact: impact.figures,
+        assessment: crate::impact::latest_assessment(&events),
+        statements: statements(&events),
+        timeline: timeline(&events),
+    })
+}
+
+/// An incident at a glance.
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentSummary {
+    /// Id.
+    pub incident: i64,
+    /// Supplier.
+    pub supplier: String,
+    /// What happened.
+    pub summary: String,
+    /// When we became aware.
+    pub aware_at: Instant,
+    /// People affected, as last computed.
+    pub people: Option<u64>,
+    /// Clocks.
+    pub clocks: Vec<ClockView>,
+}
+
+/// Every incident with its clocks, newest first.
+pub fn list(ledger: &Ledger) -> Result<Vec<IncidentSummary>> {
+    let now = ledger.now();
+    let mut out = Vec::new();
+    for incident in ledger.store.incidents()?.into_iter().rev() {
+        let events = ledger.store.incident_events(incident.id)?;
+        let clocks = clock_views(ledger, incident_clocks(ledger, &incident, &events, now)?);
+        out.push(IncidentSummary {
+            incident: incident.id,
+            supplier: incident.supplier.clone(),
+            summary: incident.facts.summary.clone(),
+            aware_at: incident.facts.aware_at,
+            people: crate::impact::latest_figures(&events).map(|figures| figures.people),
+            clocks,
+        });
+    }
+    Ok(out)
+}
