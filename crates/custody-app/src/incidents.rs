@@ -591,10 +591,12 @@ fn summarise(event: &IncidentEvent) -> String {
     }
 }
 
-/// The timeline of an incident.
+/// The timeline of an incident, in the order things happened (then the order recorded).
 pub fn timeline(events: &[IncidentEvent]) -> Vec<TimelineEntry> {
-    events
-        .iter()
+    let mut ordered: Vec<&IncidentEvent> = events.iter().collect();
+    ordered.sort_by_key(|event| (event.at, event.id));
+    ordered
+        .into_iter()
         .map(|event| TimelineEntry {
             id: event.id,
             kind: event.kind.clone(),
@@ -638,6 +640,8 @@ pub struct IncidentView {
     pub assessment: Option<crate::impact::Assessment>,
     /// Supplier statements, oldest first.
     pub statements: Vec<StatementView>,
+    /// The supplier's latest claims beside the ledger's own figures.
+    pub claims_vs_ledger: Option<ClaimsVsLedger>,
     /// The timeline.
     pub timeline: Vec<TimelineEntry>,
 }
@@ -650,6 +654,8 @@ pub fn show(ledger: &mut Ledger, id: i64) -> Result<IncidentView> {
     let now = ledger.now();
     let clocks = clock_views(ledger, incident_clocks(ledger, &incident, &events, now)?);
     let facts = incident.facts;
+    let statements = statements(&events);
+    let claims_vs_ledger = statements.last().map(|latest| compare(latest, &impact.figures));
     Ok(IncidentView {
         incident: id,
         supplier: incident.supplier,
@@ -664,9 +670,65 @@ pub fn show(ledger: &mut Ledger, id: i64) -> Result<IncidentView> {
         clocks,
         impact: impact.figures,
         assessment: crate::impact::latest_assessment(&events),
-        statements: statements(&events),
+        claims_vs_ledger,
+        statements,
         timeline: timeline(&events),
     })
+}
+
+/// The supplier's latest claims beside the ledger.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimsVsLedger {
+    /// The statement compared.
+    pub statement: u64,
+    /// Records the supplier claims.
+    pub supplier_records: Option<u64>,
+    /// People the ledger says it held.
+    pub ledger_people: u64,
+    /// Data categories the ledger shows held that the supplier does not mention.
+    pub categories_only_in_ledger: Vec<String>,
+    /// Data categories the supplier mentions that the ledger never sent it.
+    pub categories_only_claimed: Vec<String>,
+    /// What the supplier says about exfiltration.
+    pub supplier_exfiltration: Option<Exfiltration>,
+}
+
+fn compare(latest: &StatementView, figures: &crate::impact::ImpactFigures) -> ClaimsVsLedger {
+    let claimed = latest.claims.categories.clone().unwrap_or_default();
+    let covered = |ledger_key: &str| {
+        claimed
+            .iter()
+            .any(|claim| ledger_key == claim || ledger_key.starts_with(&format!("{claim}.")))
+    };
+    let only_in_ledger = if latest.claims.categories.is_some() {
+        figures
+            .categories
+            .keys()
+            .filter(|key| !covered(key))
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let only_claimed = claimed
+        .iter()
+        .filter(|claim| {
+            !figures.categories.keys().any(|key| {
+                key == *claim
+                    || key.starts_with(&format!("{claim}."))
+                    || claim.starts_with(&format!("{key}."))
+            })
+        })
+        .cloned()
+        .collect();
+    ClaimsVsLedger {
+        statement: latest.version,
+        supplier_records: latest.claims.records,
+        ledger_people: figures.people,
+        categories_only_in_ledger: only_in_ledger,
+        categories_only_claimed: only_claimed,
+        supplier_exfiltration: latest.claims.exfiltration,
+    }
 }
 
 /// An incident at a glance.
@@ -703,4 +765,10 @@ pub fn list(ledger: &Ledger) -> Result<Vec<IncidentSummary>> {
         });
     }
     Ok(out)
+}
+
+/// The timeline of an incident by id.
+pub fn timeline_of(ledger: &Ledger, id: i64) -> Result<Vec<TimelineEntry>> {
+    find_incident(ledger, id)?;
+    Ok(timeline(&ledger.store.incident_events(id)?))
 }

@@ -111,6 +111,18 @@ pub enum ClockState {
     NotApplicable,
 }
 
+impl ClockState {
+    /// Words for output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockState::Running => "running",
+            ClockState::Met => "met",
+            ClockState::Missed => "missed",
+            ClockState::NotApplicable => "not applicable",
+        }
+    }
+}
+
 /// One clock at an instant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Clock {

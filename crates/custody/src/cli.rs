@@ -74,6 +74,17 @@ enum Command {
     /// A person: what custody holds and who received their data.
     #[command(subcommand)]
     Person(PersonCommand),
+    /// Incidents at suppliers: open, list, show, record acts, timeline, statements, assess.
+    #[command(subcommand)]
+    Incident(crate::incident_cli::IncidentCommand),
+    /// The impact of an incident from the ledger, with breakdowns.
+    Impact {
+        /// Incident id.
+        id: i64,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// The audit log: verify the chain, export it.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -265,12 +276,12 @@ fn data_dir(dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     )
 }
 
-fn open(dir: Option<PathBuf>) -> anyhow::Result<Ledger> {
+pub(crate) fn open(dir: Option<PathBuf>) -> anyhow::Result<Ledger> {
     let dir = data_dir(dir)?;
     Ok(Ledger::open(&dir, Box::new(SystemClock), &actor())?)
 }
 
-fn instant(ledger: &Ledger, text: &str, flag: &str) -> anyhow::Result<Instant> {
+pub(crate) fn instant(ledger: &Ledger, text: &str, flag: &str) -> anyhow::Result<Instant> {
     parse_instant(text, &ledger.zone).with_context(|| flag.to_owned())
 }
 
@@ -365,6 +376,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Supplier(command) => return supplier(cli.dir, command),
+        Command::Incident(command) => return crate::incident_cli::run(cli.dir, command),
+        Command::Impact { id, json } => return crate::incident_cli::impact_command(cli.dir, id, json),
         Command::Share(command) => return share(cli.dir, command),
         Command::Holdings {
             supplier,

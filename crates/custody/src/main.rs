@@ -2,6 +2,7 @@
 //! crates; this file parses arguments, opens the data directory, calls a use case and prints.
 
 mod cli;
+mod incident_cli;
 mod output;
 
 use std::process::ExitCode;

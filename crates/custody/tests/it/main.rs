@@ -10,6 +10,7 @@
 )]
 
 mod audit;
+mod incidents;
 mod ledger;
 mod people;
 mod support;

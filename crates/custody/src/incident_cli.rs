@@ -1,0 +1,439 @@
+//! `custody incident …` and `custody impact`: the breach desk on the command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Subcommand;
+
+use custody_app::incidents::{self, Act, EntryKind, Exfiltration, OpenInput, StatementInput};
+use custody_app::{Ledger, impact};
+use custody_core::{CategoryKey, Nature};
+
+use crate::cli::{instant, open};
+use crate::output;
+
+/// Incident commands.
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// Open an incident at a supplier.
+    Open {
+        /// Supplier name.
+        #[arg(long)]
+        supplier: String,
+        /// When the organisation became aware (starts the regulator's 72 hours).
+        #[arg(long)]
+        aware_at: String,
+        /// What was affected: confidentiality, integrity, availability (comma-separated).
+        #[arg(long)]
+        nature: String,
+        /// What happened.
+        #[arg(long)]
+        summary: String,
+        /// Start of the window of compromise.
+        #[arg(long)]
+        occurred_from: Option<String>,
+        /// End of the window of compromise.
+        #[arg(long)]
+        occurred_to: Option<String>,
+        /// When the supplier discovered it.
+        #[arg(long)]
+        supplier_discovered_at: Option<String>,
+        /// When the supplier told us.
+        #[arg(long)]
+        supplier_notified_at: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every incident with its clocks.
+    List {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// An incident: clocks, impact, assessment, statements, timeline.
+    Show {
+        /// Incident id.
+        id: i64,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record an act that stops a clock: regulator-notified or people-notified.
+    Record {
+        /// Incident id.
+        id: i64,
+        /// The act.
+        #[arg(value_parser = ["regulator-notified", "people-notified"])]
+        act: String,
+        /// When it happened.
+        #[arg(long)]
+        at: String,
+        /// The reference the regulator gave, or of the notice.
+        #[arg(long = "ref")]
+        reference: Option<String>,
+        /// Reasons for a late report (required after the 72 hours, Art. 33(1)).
+        #[arg(long)]
+        delay_reason: Option<String>,
+    },
+    /// Read the timeline, or add an entry with `add`.
+    Timeline {
+        /// Incident id.
+        id: i64,
+        #[command(subcommand)]
+        add: Option<TimelineCommand>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record a statement from the supplier (versioned; changes are flagged as corrections).
+    Statement {
+        /// Incident id.
+        id: i64,
+        /// When we received it.
+        #[arg(long)]
+        received_at: String,
+        /// What the supplier said.
+        #[arg(long)]
+        text: String,
+        /// Data categories the supplier says were involved (comma-separated keys).
+        #[arg(long, value_delimiter = ',')]
+        claims_categories: Option<Vec<String>>,
+        /// Records the supplier says were involved.
+        #[arg(long)]
+        claims_records: Option<u64>,
+        /// Whether the supplier says data was taken.
+        #[arg(long, value_parser = ["yes", "no", "unknown"])]
+        claims_exfiltration: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Assess the risk from the impact (rules: risk.toml in the data directory, else the default).
+    Assess {
+        /// Incident id.
+        id: i64,
+        /// Mitigations in place (comma-separated): encrypted, recovered, contained.
+        #[arg(long, value_delimiter = ',')]
+        mitigations: Vec<String>,
+        /// Override: report to the regulator, yes or no.
+        #[arg(long, value_parser = ["yes", "no"])]
+        override_regulator: Option<String>,
+        /// Override: tell people, yes or no.
+        #[arg(long, value_parser = ["yes", "no"])]
+        override_people: Option<String>,
+        /// The reason for an override.
+        #[arg(long)]
+        reason: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Adding to a timeline.
+#[derive(Debug, Subcommand)]
+pub enum TimelineCommand {
+    /// Add an entry.
+    Add {
+        /// note, decision, contact or update.
+        #[arg(long)]
+        kind: String,
+        /// What happened or was decided.
+        #[arg(long)]
+        text: String,
+        /// When (default: now).
+        #[arg(long)]
+        at: Option<String>,
+        /// The reasoning of a decision.
+        #[arg(long)]
+        reason: Option<String>,
+        /// The party of a contact: regulator, police, cyber-security-agency, forensics, supplier,
+        /// insurer, other.
+        #[arg(long)]
+        with: Option<String>,
+    },
+}
+
+fn optional_instant(
+    ledger: &Ledger,
+    text: Option<String>,
+    flag: &str,
+) -> anyhow::Result<Option<custody_core::Instant>> {
+    text.map(|text| instant(ledger, &text, flag)).transpose()
+}
+
+fn yes(text: Option<String>) -> Option<bool> {
+    text.map(|text| text == "yes")
+}
+
+fn print_clocks(clocks: &[incidents::ClockView]) {
+    let rows: Vec<Vec<String>> = clocks
+        .iter()
+        .map(|clock| {
+            let state = clock.state.as_str().to_owned();
+            vec![
+                clock.name.to_owned(),
+                clock.due_local.clone().unwrap_or_default(),
+                state,
+                clock.in_words.clone(),
+            ]
+        })
+        .collect();
+    output::table(&["clock", "due", "state", ""], &rows);
+}
+
+/// Runs an incident command.
+pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<ExitCode> {
+    let mut ledger = open(dir)?;
+    match command {
+        IncidentCommand::Open {
+            supplier,
+            aware_at,
+            nature,
+            summary,
+            occurred_from,
+            occurred_to,
+            supplier_discovered_at,
+            supplier_notified_at,
+            json,
+        } => {
+            let input = OpenInput {
+                supplier,
+                aware_at: instant(&ledger, &aware_at, "--aware-at")?,
+                nature: Nature::parse_list(&nature).context("--nature")?,
+                summary,
+                occurred_from: optional_instant(&ledger, occurred_from, "--occurred-from")?,
+                occurred_to: optional_instant(&ledger, occurred_to, "--occurred-to")?,
+                supplier_discovered_at: optional_instant(
+                    &ledger,
+                    supplier_discovered_at,
+                    "--supplier-discovered-at",
+                )?,
+                supplier_notified_at: optional_instant(
+                    &ledger,
+                    supplier_notified_at,
+                    "--supplier-notified-at",
+                )?,
+            };
+            let id = incidents::open(&mut ledger, input)?;
+            if json {
+                output::json(&serde_json::json!({ "incident": id }))?;
+            } else {
+                println!("Opened incident {id}.");
+                print_clocks(&incidents::show(&mut ledger, id)?.clocks);
+            }
+        }
+        IncidentCommand::List { json } => {
+            let list = incidents::list(&ledger)?;
+            if json {
+                output::json(&list)?;
+            } else {
+                for incident in &list {
+                    let people = incident
+                        .people
+                        .map_or_else(|| "?".to_owned(), |people| people.to_string());
+                    println!(
+                        "#{} {} — {} (aware {}; {people} people)",
+                        incident.incident, incident.supplier, incident.summary, incident.aware_at
+                    );
+                    print_clocks(&incident.clocks);
+                }
+            }
+        }
+        IncidentCommand::Show { id, json } => {
+            let view = incidents::show(&mut ledger, id)?;
+            if json {
+                output::json(&view)?;
+            } else {
+                println!(
+                    "Incident {} at {}: {}",
+                    view.incident, view.supplier, view.summary
+                );
+                println!("Aware: {} ({})", view.aware_at_local, view.aware_at);
+                print_clocks(&view.clocks);
+                println!("People affected (ledger): {}", view.impact.people);
+                if let Some(claims) = view.statements.last() {
+                    let records = claims
+                        .claims
+                        .records
+                        .map_or_else(|| "not said".to_owned(), |records| records.to_string());
+                    println!(
+                        "The supplier's latest claim (statement {}): {records} records",
+                        claims.version
+                    );
+                }
+                if let Some(assessment) = &view.assessment {
+                    println!(
+                        "Risk: report to the regulator {}, tell people {}",
+                        assessment.report_regulator, assessment.tell_people
+                    );
+                }
+                println!("Timeline:");
+                for entry in &view.timeline {
+                    println!("  {}  {}  {}", entry.at, entry.actor, entry.summary);
+                }
+            }
+        }
+        IncidentCommand::Record {
+            id,
+            act,
+            at,
+            reference,
+            delay_reason,
+        } => {
+            let at = instant(&ledger, &at, "--at")?;
+            let act = if act == "regulator-notified" {
+                Act::RegulatorNotified
+            } else {
+                Act::PeopleNotified
+            };
+            incidents::record_act(&mut ledger, id, act, at, reference, delay_reason)?;
+            println!("Recorded.");
+            print_clocks(&incidents::show(&mut ledger, id)?.clocks);
+        }
+        IncidentCommand::Timeline { id, add, json } => match add {
+            Some(TimelineCommand::Add {
+                kind,
+                text,
+                at,
+                reason,
+                with,
+            }) => {
+                let at = optional_instant(&ledger, at, "--at")?;
+                let entry =
+                    incidents::add_entry(&mut ledger, id, EntryKind::parse(&kind)?, &text, at, reason, with)?;
+                if json {
+                    output::json(&serde_json::json!({ "entry": entry }))?;
+                } else {
+                    println!("Added entry {entry} to the timeline of incident {id}.");
+                }
+            }
+            None => {
+                let timeline = incidents::timeline_of(&ledger, id)?;
+                if json {
+                    output::json(&timeline)?;
+                } else {
+                    for entry in &timeline {
+                        println!("{}  {}  {}", entry.at, entry.actor, entry.summary);
+                    }
+                }
+            }
+        },
+        IncidentCommand::Statement {
+            id,
+            received_at,
+            text,
+            claims_categories,
+            claims_records,
+            claims_exfiltration,
+            json,
+        } => {
+            let input = StatementInput {
+                received_at: instant(&ledger, &received_at, "--received-at")?,
+                text,
+                claims_categories: claims_categories
+                    .map(|keys| {
+                        keys.iter()
+                            .map(|key| CategoryKey::parse(key))
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                    .transpose()?,
+                claims_records,
+                claims_exfiltration: claims_exfiltration
+                    .map(|text| Exfiltration::parse(&text))
+                    .transpose()?,
+            };
+            let view = incidents::statement(&mut ledger, id, input)?;
+            if json {
+                output::json(&view)?;
+            } else {
+                println!("Recorded statement {} from the supplier.", view.version);
+                if view.correction {
+                    println!("It CORRECTS earlier claims: {}", view.changes.join("; "));
+                }
+            }
+        }
+        IncidentCommand::Assess {
+            id,
+            mitigations,
+            override_regulator,
+            override_people,
+            reason,
+            json,
+        } => {
+            let overrides = (yes(override_regulator), yes(override_people));
+            let assessment = impact::assess_and_record(&mut ledger, id, &mitigations, overrides, reason)?;
+            if json {
+                output::json(&assessment)?;
+            } else {
+                println!(
+                    "Report to the regulator: {}. Tell people: {}.",
+                    if assessment.report_regulator { "yes" } else { "no" },
+                    if assessment.tell_people {
+                        "yes (high risk)"
+                    } else {
+                        "no"
+                    }
+                );
+                for reason in &assessment.reasons {
+                    println!("  {reason}");
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `custody impact ID`.
+pub fn impact_command(dir: Option<PathBuf>, id: i64, json: bool) -> anyhow::Result<ExitCode> {
+    let mut ledger = open(dir)?;
+    let view = impact::refresh(&mut ledger, id)?;
+    if json {
+        output::json(&view)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let figures = &view.figures;
+    println!(
+        "Incident {} at {}: {} people held between {} and {}.",
+        view.incident,
+        view.supplier,
+        figures.people,
+        view.window_from.local(&ledger.zone),
+        view.window_to.local(&ledger.zone)
+    );
+    if !view.sub_processors.is_empty() {
+        println!("Including sub-processors: {}", view.sub_processors.join(", "));
+    }
+    let status = &figures.status;
+    println!(
+        "Current {}, former {} (left within a year {}, 1–3 years {}, over 3 years {}, date unknown {})",
+        status.current,
+        status.former,
+        status.left_within_1_year,
+        status.left_1_to_3_years,
+        status.left_over_3_years,
+        status.left_unknown
+    );
+    println!(
+        "Held past the share's retention: {}; left long ago: {}; canaries: {}",
+        figures.retention_expired, figures.left_long_ago, figures.canaries
+    );
+    let rows: Vec<Vec<String>> = figures
+        .person_categories
+        .iter()
+        .map(|(key, count)| vec![key.clone(), count.to_string()])
+        .collect();
+    output::table(&["person category", "people"], &rows);
+    let rows: Vec<Vec<String>> = figures
+        .categories
+        .iter()
+        .map(|(key, count)| vec![key.clone(), count.to_string()])
+        .collect();
+    output::table(&["data category", "people"], &rows);
+    for (key, count) in &figures.special_categories {
+        println!("Special category {key}: {count} people (revealed by membership)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
