@@ -16,6 +16,7 @@ pub mod impact;
 pub mod incidents;
 pub mod people;
 pub mod person;
+pub mod report;
 pub mod shares;
 pub mod suppliers;
 

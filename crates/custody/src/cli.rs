@@ -85,6 +85,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The report to the regulator (Art. 33(3)), initial or follow-up.
+    Report {
+        /// Incident id.
+        id: i64,
+        /// initial or follow-up.
+        #[arg(long, default_value = "initial", value_parser = ["initial", "follow-up"])]
+        phase: String,
+        /// md, html or json.
+        #[arg(long, default_value = "md", value_parser = ["md", "html", "json"])]
+        format: String,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// The audit log: verify the chain, export it.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -378,6 +392,24 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Supplier(command) => return supplier(cli.dir, command),
         Command::Incident(command) => return crate::incident_cli::run(cli.dir, command),
         Command::Impact { id, json } => return crate::incident_cli::impact_command(cli.dir, id, json),
+        Command::Report {
+            id,
+            phase,
+            format,
+            out,
+        } => {
+            let mut ledger = open(cli.dir)?;
+            let phase = custody_app::report::Phase::parse(&phase)?;
+            let format = custody_app::report::Format::parse(&format)?;
+            let text = custody_app::report::generate(&mut ledger, id, phase, format)?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+                    println!("Wrote the report to {}.", path.display());
+                }
+                None => print!("{text}"),
+            }
+        }
         Command::Share(command) => return share(cli.dir, command),
         Command::Holdings {
             supplier,

@@ -8,7 +8,10 @@ fn desk() -> Env {
     let settings = env.dir().join("settings.toml");
     let text = std::fs::read_to_string(&settings).unwrap();
     assert!(text.contains("[special_categories]\n"), "{text}");
-    let text = text.replace("[special_categories]\n", "[special_categories]\nmember = [\"user.demographic.political_opinion\"]\n");
+    let text = text.replace(
+        "[special_categories]\n",
+        "[special_categories]\nmember = [\"user.demographic.political_opinion\"]\n",
+    );
     std::fs::write(&settings, text).unwrap();
     let crm = env.write("crm.csv", CRM);
     env.ok(&["people", "import", Env::path_str(&crm)]);
@@ -444,4 +447,121 @@ fn the_risk_assessment_gives_reasons_and_starts_the_people_clock() {
         .json();
     assert_eq!(overridden["tell_people"], true);
     assert_eq!(overridden["override_reason"], "members expect it");
+}
+
+#[test]
+fn the_regulator_report_says_what_is_recorded_and_what_is_not_known() {
+    let env = desk();
+    let opened = env
+        .ok(&[
+            "incident",
+            "open",
+            "--supplier",
+            "Mailing House",
+            "--aware-at",
+            "2021-10-29 18:30",
+            "--nature",
+            "confidentiality",
+            "--summary",
+            "Files copied <script>alert(1)</script>",
+            "--json",
+        ])
+        .json();
+    let id = opened["incident"].as_i64().unwrap().to_string();
+    let markdown = env
+        .ok(&["report", &id, "--phase", "initial", "--format", "md"])
+        .stdout;
+    for expected in [
+        "Personal data breach report — initial",
+        "Deadline for this report (72 hours from awareness): 2021-11-01 17:30 GMT",
+        "Approximate number of people: 3",
+        "Approximate number of records: not known",
+        "The supplier discovered it: not known",
+        "Not yet assessed.",
+        "user.demographic.political_opinion: 2 people",
+        "| email address (`user.contact.email`) | 3 |",
+        "No contact with police",
+    ] {
+        assert!(
+            markdown.contains(expected),
+            "missing {expected:?} in:\n{markdown}"
+        );
+    }
+    let html = env.ok(&["report", &id, "--format", "html"]).stdout;
+    assert!(
+        html.contains("Files copied &lt;script&gt;alert(1)&lt;"),
+        "escaped: {html}"
+    );
+    assert!(
+        !html.contains("<script>"),
+        "nothing the user typed runs in the report"
+    );
+    let json = env.ok(&["report", &id, "--format", "json"]).json();
+    assert_eq!(json["phase"], "initial");
+    assert_eq!(json["impact"]["people"], 3);
+
+    let early = env.fails(&["report", &id, "--phase", "follow-up"], 1);
+    assert!(
+        early.contains("follow-up report follows an initial one"),
+        "{early}"
+    );
+    env.ok(&[
+        "incident",
+        "record",
+        &id,
+        "regulator-notified",
+        "--at",
+        "2021-10-31 12:00",
+        "--ref",
+        "ICO-7",
+    ]);
+    env.ok(&[
+        "incident",
+        "statement",
+        &id,
+        "--received-at",
+        "2021-11-03 09:00",
+        "--text",
+        "Backups were copied too",
+        "--claims-records",
+        "9",
+    ]);
+    env.ok(&[
+        "incident",
+        "timeline",
+        &id,
+        "add",
+        "--kind",
+        "update",
+        "--text",
+        "Passwords reset at the supplier",
+        "--at",
+        "2021-11-04 09:00",
+    ]);
+    let follow_up = env.ok(&["report", &id, "--phase", "follow-up"]).stdout;
+    for expected in [
+        "Your reference: ICO-7",
+        "Since the initial report",
+        "Backups were copied too",
+        "Passwords reset at the supplier",
+        "Approximate number of records: 9",
+    ] {
+        assert!(
+            follow_up.contains(expected),
+            "missing {expected:?} in:\n{follow_up}"
+        );
+    }
+    let out = env.root.path().join("report.html");
+    env.ok(&["report", &id, "--format", "html", "--out", Env::path_str(&out)]);
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .starts_with("<!doctype html>")
+    );
+    let audit = env.ok(&["audit", "export"]).stdout;
+    assert_eq!(
+        audit.matches("report.generate").count(),
+        5,
+        "every report generated is on the audit log"
+    );
 }

@@ -1,0 +1,394 @@
+//! The report to the regulator (UK/EU GDPR Art. 33(3), and the questions of the UK regulator's
+//! breach report form), initial or follow-up (Art. 33(4)). Every statement in it comes from a
+//! recorded fact, the ledger or the risk assessment; what is not recorded is said to be not
+//! known. The JSON model is the source; Markdown and HTML are rendered from it by templates.
+
+use serde::Serialize;
+
+use custody_core::{Instant, Nature};
+use custody_store::{IncidentEvent, Store};
+
+use crate::dir::Ledger;
+use crate::error::{Error, Result};
+use crate::impact::{Assessment, ImpactFigures, latest_assessment, refresh};
+use crate::incidents::{ClaimsVsLedger, StatementView, find_incident, show};
+
+/// Initial or follow-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// The first report, within 72 hours.
+    Initial,
+    /// A later report with what has changed (Art. 33(4): information in phases).
+    FollowUp,
+}
+
+impl Phase {
+    /// Parses `initial` or `follow-up`.
+    pub fn parse(text: &str) -> Result<Self> {
+        match text {
+            "initial" => Ok(Phase::Initial),
+            "follow-up" => Ok(Phase::FollowUp),
+            _ => Err(Error::Invalid(format!(
+                "--phase {text:?}: expected initial or follow-up"
+            ))),
+        }
+    }
+}
+
+/// An entry quoted from the timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct Quoted {
+    /// When it happened (local).
+    pub at: String,
+    /// What was recorded.
+    pub text: String,
+}
+
+/// A supplier statement as the report quotes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportStatement {
+    /// Version.
+    pub version: u64,
+    /// When received (local).
+    pub received_at: String,
+    /// Whether it corrects earlier claims.
+    pub correction: bool,
+    /// The corrections.
+    pub changes: Vec<String>,
+    /// What it says.
+    pub text: String,
+}
+
+fn report_statement(ledger: &Ledger, statement: StatementView) -> ReportStatement {
+    ReportStatement {
+        version: statement.version,
+        received_at: local(ledger, statement.received_at),
+        correction: statement.correction,
+        changes: statement.changes,
+        text: statement.text,
+    }
+}
+
+/// What changed since the initial report.
+#[derive(Debug, Clone, Serialize)]
+pub struct SinceInitial {
+    /// When the initial report was made (local).
+    pub initial_at: String,
+    /// Impact changes recorded since, in words.
+    pub impact_changes: Vec<String>,
+    /// People then and now.
+    pub people_then: Option<u64>,
+    /// People now.
+    pub people_now: u64,
+    /// Supplier statements received since.
+    pub statements: Vec<Quoted>,
+    /// Timeline entries recorded since.
+    pub entries: Vec<Quoted>,
+}
+
+/// The report's content.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportModel {
+    /// Initial or follow-up.
+    pub phase: Phase,
+    /// Organisation.
+    pub organisation: String,
+    /// Regulator.
+    pub regulator: String,
+    /// The DPO's name and email.
+    pub dpo_name: String,
+    /// The DPO's email.
+    pub dpo_email: String,
+    /// When the report was prepared (local).
+    pub prepared_at: String,
+    /// custody's incident id.
+    pub incident: i64,
+    /// The regulator's reference, when one was recorded.
+    pub regulator_reference: Option<String>,
+    /// The supplier (processor) where it happened.
+    pub supplier: String,
+    /// Its sub-processors included in the figures.
+    pub sub_processors: Vec<String>,
+    /// What happened, as recorded.
+    pub summary: String,
+    /// Confidentiality / integrity / availability.
+    pub nature: Vec<&'static str>,
+    /// Whether confidentiality was affected.
+    pub confidentiality: bool,
+    /// Whether integrity was affected.
+    pub integrity: bool,
+    /// Whether availability was affected.
+    pub availability: bool,
+    /// When it started (local), or not known.
+    pub occurred_from: Option<String>,
+    /// When it ended (local), or not known.
+    pub occurred_to: Option<String>,
+    /// When the supplier discovered it.
+    pub supplier_discovered_at: Option<String>,
+    /// When the supplier told the organisation.
+    pub supplier_notified_at: Option<String>,
+    /// When the organisation became aware.
+    pub aware_at: String,
+    /// The regulator's deadline.
+    pub regulator_due: String,
+    /// Whether this report is late, and the reasons recorded.
+    pub delay_reason: Option<String>,
+    /// The impact from the ledger.
+    pub impact: ImpactFigures,
+    /// Data categories in plain words with their counts.
+    pub data_categories: Vec<(String, String, u64)>,
+    /// The supplier's latest statement and its comparison with the ledger.
+    pub supplier_claims: Option<ClaimsVsLedger>,
+    /// Every statement of the supplier.
+    pub statements: Vec<ReportStatement>,
+    /// The risk assessment (likely consequences and their likelihood, as assessed).
+    pub assessment: Option<Assessment>,
+    /// Decisions, with their reasoning.
+    pub decisions: Vec<Quoted>,
+    /// Measures taken or proposed (updates and notes).
+    pub measures: Vec<Quoted>,
+    /// Contacts with other parties (police, cyber-security agency, …).
+    pub contacts: Vec<Quoted>,
+    /// When people were told, if they were.
+    pub people_notified_at: Option<String>,
+    /// For a follow-up, what changed.
+    pub since_initial: Option<SinceInitial>,
+}
+
+fn local(ledger: &Ledger, instant: Instant) -> String {
+    instant.local(&ledger.zone)
+}
+
+fn body_text(event: &IncidentEvent, key: &str) -> Option<String> {
+    event
+        .body
+        .get(key)
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
+}
+
+fn quoted(ledger: &Ledger, events: &[IncidentEvent], entry: &str) -> Vec<Quoted> {
+    events
+        .iter()
+        .filter(|event| event.kind == "entry" && body_text(event, "entry").as_deref() == Some(entry))
+        .map(|event| {
+            let mut text = body_text(event, "text").unwrap_or_default();
+            if let Some(with) = body_text(event, "with") {
+                text = format!("{with}: {text}");
+            }
+            if let Some(reason) = body_text(event, "reason") {
+                text = format!("{text} (reasoning: {reason})");
+            }
+            Quoted {
+                at: local(ledger, event.at),
+                text,
+            }
+        })
+        .collect()
+}
+
+fn first_act<'a>(events: &'a [IncidentEvent], act: &str) -> Option<&'a IncidentEvent> {
+    events
+        .iter()
+        .filter(|event| event.kind == "act" && body_text(event, "act").as_deref() == Some(act))
+        .min_by_key(|event| event.at)
+}
+
+/// Builds the report's content from the recorded facts and the ledger.
+pub fn model(ledger: &mut Ledger, id: i64, phase: Phase) -> Result<ReportModel> {
+    let impact = refresh(ledger, id)?;
+    let view = show(ledger, id)?;
+    let incident = find_incident(ledger, id)?;
+    let events = ledger.store.incident_events(id)?;
+    let regulator_act = first_act(&events, "regulator_notified");
+    let since_initial = match phase {
+        Phase::Initial => None,
+        Phase::FollowUp => {
+            let initial = regulator_act.ok_or_else(|| {
+                Error::Invalid(
+                    "a follow-up report follows an initial one: record it first with \
+                     `custody incident record ID regulator-notified --at …`"
+                        .to_owned(),
+                )
+            })?;
+            Some(since(ledger, &events, initial, impact.figures.people))
+        }
+    };
+    let facts = &incident.facts;
+    let has = |nature: Nature| facts.nature.contains(&nature);
+    Ok(ReportModel {
+        phase,
+        organisation: ledger.settings.organisation.clone(),
+        regulator: ledger.settings.regulator.clone(),
+        dpo_name: ledger.settings.dpo.name.clone(),
+        dpo_email: ledger.settings.dpo.email.clone(),
+        prepared_at: local(ledger, ledger.now()),
+        incident: id,
+        regulator_reference: regulator_act.and_then(|event| body_text(event, "reference")),
+        supplier: incident.supplier.clone(),
+        sub_processors: impact.sub_processors.clone(),
+        summary: facts.summary.clone(),
+        nature: facts.nature.iter().map(|nature| nature.as_str()).collect(),
+        confidentiality: has(Nature::Confidentiality),
+        integrity: has(Nature::Integrity),
+        availability: has(Nature::Availability),
+        occurred_from: facts.occurred_from.map(|at| local(ledger, at)),
+        occurred_to: facts.occurred_to.map(|at| local(ledger, at)),
+        supplier_discovered_at: facts.supplier_discovered_at.map(|at| local(ledger, at)),
+        supplier_notified_at: facts.supplier_notified_at.map(|at| local(ledger, at)),
+        aware_at: local(ledger, facts.aware_at),
+        regulator_due: local(ledger, facts.aware_at.plus_hours(custody_core::REGULATOR_HOURS)),
+        delay_reason: regulator_act.and_then(|event| body_text(event, "delay_reason")),
+        data_categories: impact
+            .figures
+            .categories
+            .iter()
+            .map(|(key, count)| {
+                let plain = custody_core::CategoryKey::parse(key)
+                    .map_or_else(|_| key.clone(), |key| key.plain_label());
+                (key.clone(), plain.trim_start_matches("your ").to_owned(), *count)
+            })
+            .collect(),
+        impact: impact.figures,
+        supplier_claims: view.claims_vs_ledger,
+        statements: view
+            .statements
+            .into_iter()
+            .map(|statement| report_statement(ledger, statement))
+            .collect(),
+        assessment: latest_assessment(&events),
+        decisions: quoted(ledger, &events, "decision"),
+        measures: [quoted(ledger, &events, "update"), quoted(ledger, &events, "note")].concat(),
+        contacts: quoted(ledger, &events, "contact"),
+        people_notified_at: first_act(&events, "people_notified").map(|event| local(ledger, event.at)),
+        since_initial,
+    })
+}
+
+fn since(
+    ledger: &Ledger,
+    events: &[IncidentEvent],
+    initial: &IncidentEvent,
+    people_now: u64,
+) -> SinceInitial {
+    let cut = initial.recorded_at;
+    let people_then = events
+        .iter()
+        .filter(|event| event.kind == "impact" && event.recorded_at <= cut)
+        .filter_map(|event| {
+            event
+                .body
+                .get("figures")
+                .and_then(|figures| figures.get("people"))
+                .and_then(serde_json::Value::as_u64)
+        })
+        .next_back();
+    let later = |event: &&IncidentEvent| event.recorded_at > cut || event.at > initial.at;
+    SinceInitial {
+        initial_at: local(ledger, initial.at),
+        impact_changes: events
+            .iter()
+            .filter(|event| event.kind == "impact" && event.recorded_at > cut)
+            .flat_map(|event| {
+                event
+                    .body
+                    .get("changes")
+                    .and_then(serde_json::Value::as_array)
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .filter_map(|change| change.as_str().map(str::to_owned))
+            .collect(),
+        people_then,
+        people_now,
+        statements: events
+            .iter()
+            .filter(|event| event.kind == "statement")
+            .filter(later)
+            .map(|event| Quoted {
+                at: local(ledger, event.at),
+                text: body_text(event, "text").unwrap_or_default(),
+            })
+            .collect(),
+        entries: events
+            .iter()
+            .filter(|event| event.kind == "entry")
+            .filter(later)
+            .map(|event| Quoted {
+                at: local(ledger, event.at),
+                text: body_text(event, "text").unwrap_or_default(),
+            })
+            .collect(),
+    }
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Markdown.
+    Markdown,
+    /// HTML (escaped).
+    Html,
+    /// JSON (the model itself).
+    Json,
+}
+
+impl Format {
+    /// Parses `md`, `html` or `json`.
+    pub fn parse(text: &str) -> Result<Self> {
+        match text {
+            "md" => Ok(Format::Markdown),
+            "html" => Ok(Format::Html),
+            "json" => Ok(Format::Json),
+            _ => Err(Error::Invalid(format!(
+                "--format {text:?}: expected md, html or json"
+            ))),
+        }
+    }
+}
+
+const MARKDOWN: &str = include_str!("../templates/report.md");
+const HTML: &str = include_str!("../templates/report.html");
+
+/// Renders a report.
+pub fn render(model: &ReportModel, format: Format) -> Result<String> {
+    if format == Format::Json {
+        return serde_json::to_string_pretty(model).map_err(|error| Error::Invalid(error.to_string()));
+    }
+    let mut environment = minijinja::Environment::new();
+    environment.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    let (name, source) = if format == Format::Html {
+        ("report.html", HTML)
+    } else {
+        ("report.md", MARKDOWN)
+    };
+    environment
+        .add_template(name, source)
+        .map_err(|error| Error::Invalid(format!("report template: {error}")))?;
+    let template = environment
+        .get_template(name)
+        .map_err(|error| Error::Invalid(format!("report template: {error}")))?;
+    template
+        .render(minijinja::value::Serde(model))
+        .map_err(|error| Error::Invalid(format!("report template: {error:#}")))
+}
+
+/// Builds and renders a report, and audits its generation with the digest of the text.
+pub fn generate(ledger: &mut Ledger, id: i64, phase: Phase, format: Format) -> Result<String> {
+    use sha2::Digest;
+    let model = model(ledger, id, phase)?;
+    let text = render(&model, format)?;
+    let digest = custody_vault::hex(&sha2::Sha256::digest(text.as_bytes()));
+    let format_name = match format {
+        Format::Markdown => "md",
+        Format::Html => "html",
+        Format::Json => "json",
+    };
+    ledger.audit_only(
+        "report.generate",
+        &format!("incident:{id}"),
+        serde_json::json!({ "phase": model.phase, "format": format_name, "sha256": digest }),
+    )?;
+    Ok(text)
+}
