@@ -50,6 +50,8 @@ pub struct DemoSummary {
     pub shares: usize,
     /// What the membership-data processor held when the party became aware.
     pub incident_holdings: HoldingsReport,
+    /// The incident at the membership-data processor, through the breach desk.
+    pub incident: crate::demo_incident::DemoIncident,
     /// Seconds the demo took.
     pub seconds: f64,
 }
@@ -82,6 +84,7 @@ impl DemoSummary {
             "\nTry: custody --dir {} holdings --supplier \"{}\" --at \"{AWARE_AT}\"\n",
             self.dir, held.supplier
         ));
+        out.push_str(&crate::demo_incident::to_text(&self.incident, &self.dir));
         out
     }
 }
@@ -434,6 +437,8 @@ pub fn run(
     record_shares(&mut ledger, &people, &files, &mut rng, progress)?;
     let at = parse_instant(AWARE_AT, &ledger.zone)?;
     let incident_holdings = holdings(&ledger, INCIDENT_SUPPLIER, at, false)?;
+    progress("Opening the incident of 29 October 2021…");
+    let incident = crate::demo_incident::run(&mut ledger, INCIDENT_SUPPLIER, AWARE_AT)?;
     let counts = custody_store::Store::people_counts(&ledger.store)?;
     let people_summary = PersonCategory::ALL
         .iter()
@@ -458,6 +463,7 @@ pub fn run(
         suppliers: custody_store::Store::suppliers(&ledger.store)?.len(),
         shares: custody_store::Store::shares(&ledger.store, None)?.len(),
         incident_holdings,
+        incident,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

@@ -9,6 +9,7 @@ pub mod audit;
 mod canary;
 pub mod clock;
 pub mod demo;
+pub mod demo_incident;
 mod dir;
 mod error;
 pub mod holdings;

@@ -110,6 +110,23 @@ fn the_demo_builds_an_organisation_through_the_cli_paths() {
         held["sub_processors"],
         serde_json::json!(["Example Cloud Backup", "Example Mail Delivery"])
     );
+    // The incident of 29 October 2021 went through the breach desk.
+    let incident = &summary["incident"];
+    assert_eq!(incident["impact"]["people"], held["people"]);
+    let regulator = &incident["clocks_then"][0];
+    assert_eq!(
+        (regulator["name"].as_str(), regulator["state"].as_str()),
+        (Some("regulator"), Some("running"))
+    );
+    assert_eq!(regulator["due"], "2021-11-01T17:30:00Z");
+    assert_eq!(
+        incident["clocks_now"][0]["state"], "met",
+        "reported on 1 November at 15:20"
+    );
+    assert_eq!(incident["statements"][1]["correction"], true);
+    assert_eq!(incident["assessment"]["tell_people"], true);
+    let shown = env.ok(&["incident", "show", "1", "--json"]).json();
+    assert_eq!(shown["impact"]["people"], held["people"]);
     // The same data through the CLI: the demo left an ordinary data directory.
     let again = env
         .ok(&[
