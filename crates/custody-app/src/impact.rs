@@ -107,45 +107,52 @@ pub fn compute(ledger: &Ledger, incident: &IncidentRecord) -> Result<ImpactView>
     let mut person_categories = BTreeMap::new();
     let mut by_category = BTreeMap::new();
     for category in PersonCategory::ALL {
-        let members = ledger.store.category_people(*category)? & people;
-        if !members.is_empty() {
-            person_categories.insert(category.as_str().to_owned(), members.len());
+        let count = ledger.store.category_people(*category)?.intersection_len(people);
+        if count > 0 {
+            person_categories.insert(category.as_str().to_owned(), count);
         }
-        by_category.insert(*category, members);
+        by_category.insert(*category, count);
     }
-    let former = ledger.store.former_people()? & people;
+    let former = ledger.store.former_people()?.intersection_len(people);
     let end = to.local_day(&ledger.zone);
-    let left = |from_day: Option<Day>, until: Option<Day>| -> Result<PersonSet> {
-        Ok(ledger.store.left_between(from_day, until)? & &former)
-    };
-    let one_year = years_before(end, 1);
-    let three_years = years_before(end, 3);
-    let within_1 = left(Some(one_year), None)?.len();
-    let between = left(Some(three_years), Some(one_year))?.len();
-    let over_3 = left(None, Some(three_years))?.len();
     let retention_years = ledger
         .settings
         .former_retention_years
         .unwrap_or(FORMER_RETENTION_YEARS_DEFAULT);
-    let long_ago = left(
-        None,
-        Some(years_before(
-            end,
-            i16::try_from(retention_years).unwrap_or(i16::MAX),
-        )),
-    )?
-    .len();
+    let retention = years_before(end, i16::try_from(retention_years).unwrap_or(i16::MAX));
+    let (one_year, three_years) = (years_before(end, 1), years_before(end, 3));
+    let mut boundaries = vec![three_years, retention, one_year];
+    boundaries.sort_unstable();
+    boundaries.dedup();
+    let counts = ledger.store.left_counts(people, &boundaries)?;
+    // Sums the periods whose start lies in `from..until` (periods are cut at the boundaries).
+    let periods = |from: Option<Day>, until: Option<Day>| -> u64 {
+        (0..counts.len())
+            .filter(|index| {
+                let start = index
+                    .checked_sub(1)
+                    .and_then(|previous| boundaries.get(previous).copied());
+                from.is_none_or(|from| start.is_some_and(|start| start >= from))
+                    && until.is_none_or(|until| start.is_none_or(|start| start < until))
+            })
+            .filter_map(|index| counts.get(index))
+            .sum()
+    };
+    let within_1 = periods(Some(one_year), None);
+    let between = periods(Some(three_years), Some(one_year));
+    let over_3 = periods(None, Some(three_years));
+    let long_ago = periods(None, Some(retention));
     let status = StatusBreakdown {
-        current: people.len() - former.len(),
-        former: former.len(),
+        current: people.len() - former,
+        former,
         left_within_1_year: within_1,
         left_1_to_3_years: between,
         left_over_3_years: over_3,
-        left_unknown: former.len().saturating_sub(within_1 + between + over_3),
+        left_unknown: former.saturating_sub(within_1 + between + over_3),
     };
     let mut special_categories: BTreeMap<String, u64> = BTreeMap::new();
     for (category, keys) in ledger.settings.special_category_map()? {
-        let count = by_category.get(&category).map_or(0, PersonSet::len);
+        let count = by_category.get(&category).copied().unwrap_or(0);
         for key in keys {
             *special_categories.entry(key.as_str().to_owned()).or_default() += count;
         }

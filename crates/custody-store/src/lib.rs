@@ -104,6 +104,9 @@ pub trait Store {
         from: Option<custody_core::Day>,
         until: Option<custody_core::Day>,
     ) -> Result<PersonSet>;
+    /// How many of `people` left in each period cut by `boundaries` (ascending days): before the
+    /// first, between each pair, and from the last on.
+    fn left_counts(&self, people: &PersonSet, boundaries: &[custody_core::Day]) -> Result<Vec<u64>>;
     /// The export shares whose person set contains `person`.
     fn export_shares_of(&self, person: PersonId) -> Result<Vec<i64>>;
     /// Every canary.

@@ -248,3 +248,36 @@ pub(super) fn left_between(
     }
     Ok(out)
 }
+
+/// How many of `people` left in each period cut by `boundaries` (ascending days): before the first,
+/// between each pair, from the last on. One pass over the leaving lists; nothing is materialised.
+pub(super) fn left_counts(
+    connection: &Connection,
+    people: &PersonSet,
+    boundaries: &[&str],
+) -> Result<Vec<u64>> {
+    let cuts: Vec<u32> = boundaries.iter().filter_map(|day| day_number(day)).collect();
+    let mut counts = vec![0u64; cuts.len() + 1];
+    let mut statement = connection.prepare_cached("SELECT by_leave FROM feed_columns")?;
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        let bytes = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
+        for entry in bytes.chunks_exact(ENTRY_BYTES) {
+            let (Some(day), Some(id)) = (entry.get(0..4), entry.get(4..8)) else {
+                continue;
+            };
+            let (Ok(day), Ok(id)) = (<[u8; 4]>::try_from(day), <[u8; 4]>::try_from(id)) else {
+                continue;
+            };
+            if !people.contains(u32::from_le_bytes(id)) {
+                continue;
+            }
+            let day = u32::from_le_bytes(day);
+            let bucket = cuts.iter().take_while(|cut| day >= **cut).count();
+            if let Some(count) = counts.get_mut(bucket) {
+                *count += 1;
+            }
+        }
+    }
+    Ok(counts)
+}

@@ -277,6 +277,12 @@ impl Store for SqliteStore {
         feeds::left_between(&self.connection, from.as_deref(), until.as_deref())
     }
 
+    fn left_counts(&self, people: &PersonSet, boundaries: &[custody_core::Day]) -> Result<Vec<u64>> {
+        let days: Vec<String> = boundaries.iter().map(|day| day.to_iso()).collect();
+        let days: Vec<&str> = days.iter().map(String::as_str).collect();
+        feeds::left_counts(&self.connection, people, &days)
+    }
+
     fn export_shares_of(&self, person: PersonId) -> Result<Vec<i64>> {
         shares::containing(&self.connection, person)
     }
