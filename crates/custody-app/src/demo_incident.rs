@@ -50,6 +50,7 @@ pub fn run(ledger: &mut Ledger, supplier: &str, aware_at: &str) -> Result<DemoIn
         occurred_to: None,
         supplier_discovered_at: Some(at(ledger, "2021-10-28 23:10")?),
         supplier_notified_at: Some(at(ledger, "2021-10-29 17:45")?),
+        cyber: Some(true),
     };
     let id = open(ledger, input)?;
     let keys = |list: &[&str]| {

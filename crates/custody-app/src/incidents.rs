@@ -35,6 +35,8 @@ pub struct OpenInput {
     pub supplier_discovered_at: Option<Instant>,
     /// When the supplier told us.
     pub supplier_notified_at: Option<Instant>,
+    /// Whether it was a cyber incident, when known.
+    pub cyber: Option<bool>,
 }
 
 /// Opens an incident and computes its first impact from the ledger.
@@ -66,6 +68,7 @@ pub fn open(ledger: &mut Ledger, input: OpenInput) -> Result<i64> {
         occurred_to: input.occurred_to,
         supplier_discovered_at: input.supplier_discovered_at,
         supplier_notified_at: input.supplier_notified_at,
+        cyber: input.cyber,
         opened_at: ledger.now(),
     };
     let draft = ledger.draft(

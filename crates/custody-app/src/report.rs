@@ -114,6 +114,8 @@ pub struct ReportModel {
     pub summary: String,
     /// Confidentiality / integrity / availability.
     pub nature: Vec<&'static str>,
+    /// Whether it was a cyber incident: yes, no, or not known.
+    pub cyber: &'static str,
     /// Whether confidentiality was affected.
     pub confidentiality: bool,
     /// Whether integrity was affected.
@@ -230,6 +232,11 @@ pub fn model(ledger: &mut Ledger, id: i64, phase: Phase) -> Result<ReportModel> 
         sub_processors: impact.sub_processors.clone(),
         summary: facts.summary.clone(),
         nature: facts.nature.iter().map(|nature| nature.as_str()).collect(),
+        cyber: match facts.cyber {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "not known",
+        },
         confidentiality: has(Nature::Confidentiality),
         integrity: has(Nature::Integrity),
         availability: has(Nature::Availability),

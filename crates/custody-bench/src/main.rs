@@ -332,6 +332,7 @@ fn impact_figures(
             occurred_to: Some(aware_at),
             supplier_discovered_at: None,
             supplier_notified_at: None,
+            cyber: None,
         },
     )?;
     let incident = custody_app::incidents::find_incident(ledger, id)?;

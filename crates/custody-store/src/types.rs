@@ -249,6 +249,8 @@ pub struct NewIncident {
     pub supplier_discovered_at: Option<Instant>,
     /// When the supplier told the organisation.
     pub supplier_notified_at: Option<Instant>,
+    /// Whether it was a cyber incident (an attack on systems), when known.
+    pub cyber: Option<bool>,
     /// When it was opened in custody.
     pub opened_at: Instant,
 }

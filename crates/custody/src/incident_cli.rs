@@ -42,6 +42,9 @@ pub enum IncidentCommand {
         /// When the supplier told us.
         #[arg(long)]
         supplier_notified_at: Option<String>,
+        /// Whether it was a cyber incident (an attack on systems): yes, no or unknown.
+        #[arg(long, value_parser = ["yes", "no", "unknown"])]
+        cyber: Option<String>,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -197,6 +200,7 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
             occurred_to,
             supplier_discovered_at,
             supplier_notified_at,
+            cyber,
             json,
         } => {
             let input = OpenInput {
@@ -216,6 +220,11 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
                     supplier_notified_at,
                     "--supplier-notified-at",
                 )?,
+                cyber: cyber.and_then(|answer| match answer.as_str() {
+                    "yes" => Some(true),
+                    "no" => Some(false),
+                    _ => None,
+                }),
             };
             let id = incidents::open(&mut ledger, input)?;
             if json {

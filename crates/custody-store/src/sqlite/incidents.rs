@@ -31,7 +31,7 @@ pub(super) fn open(
     let nature: Vec<&str> = incident.nature.iter().map(|nature| nature.as_str()).collect();
     transaction.execute(
         "INSERT INTO incidents (supplier, summary, nature, aware_at, occurred_from, occurred_to, \
-         supplier_discovered_at, supplier_notified_at, opened_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         supplier_discovered_at, supplier_notified_at, cyber, opened_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             incident.supplier_id,
             incident.summary,
@@ -41,6 +41,7 @@ pub(super) fn open(
             incident.occurred_to.map(Instant::unix_seconds),
             incident.supplier_discovered_at.map(Instant::unix_seconds),
             incident.supplier_notified_at.map(Instant::unix_seconds),
+            incident.cyber,
             incident.opened_at.unix_seconds(),
         ],
     )?;
@@ -70,13 +71,14 @@ fn record(row: &Row<'_>) -> rusqlite::Result<IncidentRecord> {
             occurred_to: optional(row.get(7)?)?,
             supplier_discovered_at: optional(row.get(8)?)?,
             supplier_notified_at: optional(row.get(9)?)?,
+            cyber: row.get(11)?,
             opened_at: instant(row.get(10)?)?,
         },
     })
 }
 
 const COLUMNS: &str = "SELECT i.id, i.supplier, s.name, i.summary, i.nature, i.aware_at, i.occurred_from, \
-     i.occurred_to, i.supplier_discovered_at, i.supplier_notified_at, i.opened_at \
+     i.occurred_to, i.supplier_discovered_at, i.supplier_notified_at, i.opened_at, i.cyber \
      FROM incidents i JOIN suppliers s ON s.id = i.supplier";
 
 pub(super) fn list(connection: &Connection) -> Result<Vec<IncidentRecord>> {

@@ -9,6 +9,7 @@ CREATE TABLE incidents (
     occurred_to INTEGER,
     supplier_discovered_at INTEGER,
     supplier_notified_at INTEGER,
+    cyber INTEGER,
     opened_at INTEGER NOT NULL
 );
 

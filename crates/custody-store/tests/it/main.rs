@@ -365,6 +365,7 @@ fn incident_events_are_append_only() {
         occurred_to: None,
         supplier_discovered_at: None,
         supplier_notified_at: None,
+        cyber: Some(true),
         opened_at: at("2021-10-29 19:00"),
     };
     let id = store
@@ -385,7 +386,8 @@ fn incident_events_are_append_only() {
     let events = store.incident_events(id).unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].body["text"], "called the supplier");
-    assert_eq!(store.incident(id).unwrap().unwrap().supplier, "A");
+    let stored = store.incident(id).unwrap().unwrap();
+    assert_eq!((stored.supplier.as_str(), stored.facts.cyber), ("A", Some(true)));
     drop(store);
     let raw = rusqlite::Connection::open(dir.path().join("custody.db")).unwrap();
     assert!(raw.execute("UPDATE incident_events SET body = '{}'", []).is_err());

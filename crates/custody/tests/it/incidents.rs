@@ -130,6 +130,7 @@ fn clocks_count_real_hours_and_the_supplier_window() {
     let view = env.ok(&["incident", "show", &id, "--json"]).json();
     assert_eq!(clock(&view, "regulator")["done_at"], "2021-11-02T09:00:00Z");
     assert_eq!(clock(&view, "regulator")["state"], "missed");
+    assert_eq!(env.ok(&["report", &id, "--format", "json"]).json()["cyber"], "yes");
     let list = env.ok(&["incident", "list", "--json"]).json();
     assert_eq!(list[0]["incident"].as_i64().unwrap().to_string(), id);
 }
@@ -476,6 +477,7 @@ fn the_regulator_report_says_what_is_recorded_and_what_is_not_known() {
         "Deadline for this report (72 hours from awareness): 2021-11-01 17:30 GMT",
         "Approximate number of people: 3",
         "Approximate number of records: not known",
+        "Whether it was a cyber incident: not known.",
         "The supplier discovered it: not known",
         "Not yet assessed.",
         "user.demographic.political_opinion: 2 people",
