@@ -61,6 +61,8 @@ fn open_incident(env: &Env) -> String {
             "2021-10-28 09:00",
             "--supplier-notified-at",
             "2021-10-29 17:00",
+            "--cyber",
+            "yes",
             "--json",
         ])
         .json();
