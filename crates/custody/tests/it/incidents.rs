@@ -132,7 +132,10 @@ fn clocks_count_real_hours_and_the_supplier_window() {
     let view = env.ok(&["incident", "show", &id, "--json"]).json();
     assert_eq!(clock(&view, "regulator")["done_at"], "2021-11-02T09:00:00Z");
     assert_eq!(clock(&view, "regulator")["state"], "missed");
-    assert_eq!(env.ok(&["report", &id, "--format", "json"]).json()["cyber"], "yes");
+    assert_eq!(
+        env.ok(&["report", &id, "--format", "json"]).json()["cyber"],
+        "yes"
+    );
     let list = env.ok(&["incident", "list", "--json"]).json();
     assert_eq!(list[0]["incident"].as_i64().unwrap().to_string(), id);
 }
