@@ -113,15 +113,16 @@ pub fn compute(ledger: &Ledger, incident: &IncidentRecord) -> Result<ImpactView>
         }
         by_category.insert(*category, count);
     }
-    let former = ledger.store.former_people()?.intersection_len(people);
+    let former_now = ledger.store.former_people()?.intersection_len(people);
     let end = to.local_day(&ledger.zone);
+    let after_end = Day::from_date(end.date().tomorrow().unwrap_or(end.date()));
     let retention_years = ledger
         .settings
         .former_retention_years
         .unwrap_or(FORMER_RETENTION_YEARS_DEFAULT);
     let retention = years_before(end, i16::try_from(retention_years).unwrap_or(i16::MAX));
     let (one_year, three_years) = (years_before(end, 1), years_before(end, 3));
-    let mut boundaries = vec![three_years, retention, one_year];
+    let mut boundaries = vec![three_years, retention, one_year, after_end];
     boundaries.sort_unstable();
     boundaries.dedup();
     let counts = ledger.store.left_counts(people, &boundaries)?;
@@ -138,7 +139,10 @@ pub fn compute(ledger: &Ledger, incident: &IncidentRecord) -> Result<ImpactView>
             .filter_map(|index| counts.get(index))
             .sum()
     };
-    let within_1 = periods(Some(one_year), None);
+    // People who left after the window were still with the organisation during it.
+    let left_later = periods(Some(after_end), None);
+    let former = former_now.saturating_sub(left_later);
+    let within_1 = periods(Some(one_year), Some(after_end));
     let between = periods(Some(three_years), Some(one_year));
     let over_3 = periods(None, Some(three_years));
     let long_ago = periods(None, Some(retention));
@@ -190,12 +194,19 @@ fn retention_expired(ledger: &Ledger, held: &[HeldShare], people: &PersonSet, at
         let Some(record) = ledger.store.share(share.share)? else {
             continue;
         };
-        let Some(days) = record.meta.retention_days else {
+        let (Some(days), ShareKind::Export) = (record.meta.retention_days, &record.meta.kind) else {
             continue;
         };
-        if matches!(record.meta.kind, ShareKind::Export)
-            && record.meta.shared_at.plus_hours(i64::from(days) * 24) < at
-        {
+        // The last moment of the window the supplier still held the data (in backups too).
+        let last_held = match record.meta.deleted_at {
+            Some(deleted) => record
+                .meta
+                .backups_until
+                .map_or(deleted, |until| until.max(deleted))
+                .min(at),
+            None => at,
+        };
+        if record.meta.shared_at.plus_hours(i64::from(days) * 24) < last_held {
             expired |= ledger.store.share_people(share.share)?;
         }
     }

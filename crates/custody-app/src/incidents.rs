@@ -156,6 +156,11 @@ pub fn record_act(
             incident.facts.aware_at
         )));
     }
+    if at > ledger.now() {
+        return Err(Error::Invalid(format!(
+            "--at ({at}) is in the future; record an act once it has happened"
+        )));
+    }
     let due = incident.facts.aware_at.plus_hours(custody_core::REGULATOR_HOURS);
     let delay_reason = delay_reason.filter(|reason| !reason.trim().is_empty());
     if act == Act::RegulatorNotified && at > due && delay_reason.is_none() {
@@ -313,10 +318,9 @@ pub fn statement(ledger: &mut Ledger, id: i64, input: StatementInput) -> Result<
         records: input.claims_records,
         exfiltration: input.claims_exfiltration,
     };
-    let changes = previous
-        .last()
-        .map(|last| last.claims.changes_to(&claims))
-        .unwrap_or_default();
+    // Compare with everything the supplier has claimed so far, not only its last statement:
+    // a statement that leaves a figure out does not withdraw it.
+    let changes = combined_claims(&previous).changes_to(&claims);
     let view = StatementView {
         version: previous.len() as u64 + 1,
         received_at: input.received_at,
@@ -390,6 +394,20 @@ pub struct StatementView {
     pub changes: Vec<String>,
     /// The claims.
     pub claims: Claims,
+}
+
+/// Everything the supplier has claimed, each field from the latest statement that gave it.
+pub fn combined_claims(statements: &[StatementView]) -> Claims {
+    statements
+        .iter()
+        .fold(Claims::default(), |mut combined, statement| {
+            if statement.claims.categories.is_some() {
+                combined.categories.clone_from(&statement.claims.categories);
+            }
+            combined.records = statement.claims.records.or(combined.records);
+            combined.exfiltration = statement.claims.exfiltration.or(combined.exfiltration);
+            combined
+        })
 }
 
 /// The statements among an incident's events, in order.
@@ -658,7 +676,7 @@ pub fn show(ledger: &mut Ledger, id: i64) -> Result<IncidentView> {
     let clocks = clock_views(ledger, incident_clocks(ledger, &incident, &events, now)?);
     let facts = incident.facts;
     let statements = statements(&events);
-    let claims_vs_ledger = statements.last().map(|latest| compare(latest, &impact.figures));
+    let claims_vs_ledger = (!statements.is_empty()).then(|| compare(&statements, &impact.figures));
     Ok(IncidentView {
         incident: id,
         supplier: incident.supplier,
@@ -679,10 +697,10 @@ pub fn show(ledger: &mut Ledger, id: i64) -> Result<IncidentView> {
     })
 }
 
-/// The supplier's latest claims beside the ledger.
+/// The supplier's claims (each field from the latest statement that gave it) beside the ledger.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClaimsVsLedger {
-    /// The statement compared.
+    /// The latest statement.
     pub statement: u64,
     /// Records the supplier claims.
     pub supplier_records: Option<u64>,
@@ -696,14 +714,15 @@ pub struct ClaimsVsLedger {
     pub supplier_exfiltration: Option<Exfiltration>,
 }
 
-fn compare(latest: &StatementView, figures: &crate::impact::ImpactFigures) -> ClaimsVsLedger {
-    let claimed = latest.claims.categories.clone().unwrap_or_default();
+fn compare(statements: &[StatementView], figures: &crate::impact::ImpactFigures) -> ClaimsVsLedger {
+    let combined = combined_claims(statements);
+    let claimed = combined.categories.clone().unwrap_or_default();
     let covered = |ledger_key: &str| {
         claimed
             .iter()
             .any(|claim| ledger_key == claim || ledger_key.starts_with(&format!("{claim}.")))
     };
-    let only_in_ledger = if latest.claims.categories.is_some() {
+    let only_in_ledger = if combined.categories.is_some() {
         figures
             .categories
             .keys()
@@ -725,12 +744,12 @@ fn compare(latest: &StatementView, figures: &crate::impact::ImpactFigures) -> Cl
         .cloned()
         .collect();
     ClaimsVsLedger {
-        statement: latest.version,
-        supplier_records: latest.claims.records,
+        statement: statements.last().map_or(0, |latest| latest.version),
+        supplier_records: combined.records,
         ledger_people: figures.people,
         categories_only_in_ledger: only_in_ledger,
         categories_only_claimed: only_claimed,
-        supplier_exfiltration: latest.claims.exfiltration,
+        supplier_exfiltration: combined.exfiltration,
     }
 }
 

@@ -134,8 +134,12 @@ pub struct ReportModel {
     pub aware_at: String,
     /// The regulator's deadline.
     pub regulator_due: String,
-    /// Whether this report is late, and the reasons recorded.
+    /// Whether the report is (or was, when recorded) made after the deadline.
+    pub late: bool,
+    /// The reasons for the delay, as recorded with the report.
     pub delay_reason: Option<String>,
+    /// The moment or period the figures describe, in words.
+    pub figures_window: String,
     /// The impact from the ledger.
     pub impact: ImpactFigures,
     /// Data categories in plain words with their counts.
@@ -246,7 +250,18 @@ pub fn model(ledger: &mut Ledger, id: i64, phase: Phase) -> Result<ReportModel> 
         supplier_notified_at: facts.supplier_notified_at.map(|at| local(ledger, at)),
         aware_at: local(ledger, facts.aware_at),
         regulator_due: local(ledger, facts.aware_at.plus_hours(custody_core::REGULATOR_HOURS)),
+        late: regulator_act.map_or_else(|| ledger.now(), |event| event.at)
+            > facts.aware_at.plus_hours(custody_core::REGULATOR_HOURS),
         delay_reason: regulator_act.and_then(|event| body_text(event, "delay_reason")),
+        figures_window: if impact.window_from == impact.window_to {
+            format!("what the supplier held at {}", local(ledger, impact.window_to))
+        } else {
+            format!(
+                "what the supplier held at any moment from {} to {}",
+                local(ledger, impact.window_from),
+                local(ledger, impact.window_to)
+            )
+        },
         data_categories: impact
             .figures
             .categories
@@ -279,10 +294,12 @@ fn since(
     initial: &IncidentEvent,
     people_now: u64,
 ) -> SinceInitial {
-    let cut = initial.recorded_at;
+    // Impact events are dated when they were computed; compare them with when the initial report
+    // was made, not with when that act was recorded.
+    let cut = initial.at;
     let people_then = events
         .iter()
-        .filter(|event| event.kind == "impact" && event.recorded_at <= cut)
+        .filter(|event| event.kind == "impact" && event.at <= cut)
         .filter_map(|event| {
             event
                 .body
@@ -291,12 +308,12 @@ fn since(
                 .and_then(serde_json::Value::as_u64)
         })
         .next_back();
-    let later = |event: &&IncidentEvent| event.recorded_at > cut || event.at > initial.at;
+    let later = |event: &&IncidentEvent| event.at > cut || event.recorded_at > initial.recorded_at;
     SinceInitial {
         initial_at: local(ledger, initial.at),
         impact_changes: events
             .iter()
-            .filter(|event| event.kind == "impact" && event.recorded_at > cut)
+            .filter(|event| event.kind == "impact" && event.at > cut)
             .flat_map(|event| {
                 event
                     .body

@@ -184,11 +184,11 @@ pub fn clocks(facts: &ClockFacts, now: Instant) -> Vec<Clock> {
     };
     let supplier = match (facts.supplier_discovered_at, facts.supplier_notice_hours) {
         (Some(discovered), Some(hours)) => {
-            let notified = facts.supplier_notified_at.or(facts.aware_at);
+            // Only the supplier's own notice stops this clock: learning of it elsewhere does not.
             clock(
                 "supplier_notice",
                 discovered.plus_hours(i64::from(hours)),
-                notified,
+                facts.supplier_notified_at,
                 now,
             )
         }
@@ -269,6 +269,13 @@ mod tests {
         assert_eq!(
             clocks(&facts, at("2021-11-05 09:00"))[2].state,
             ClockState::NotApplicable
+        );
+        facts.supplier_notified_at = None;
+        let silent = clocks(&facts, at("2021-10-28 20:00"));
+        assert_eq!(
+            silent[1].state,
+            ClockState::Running,
+            "the supplier has not told us yet"
         );
         facts.supplier_notice_hours = None;
         assert_eq!(

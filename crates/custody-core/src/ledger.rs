@@ -119,7 +119,12 @@ impl FeedWindow {
         if share.shared_at > at {
             return None;
         }
-        let until = share.ends_at.map_or(at, |end| end.min(at));
+        // Nobody joins a feed after it stopped syncing or after the supplier deleted its data.
+        let until = [Some(at), share.ends_at, share.deleted_at]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(at);
         Some(FeedWindow {
             joined_by: until.local_day(zone),
             not_left_before: share.shared_at.local_day(zone),
@@ -265,6 +270,13 @@ mod tests {
             "joined after the instant"
         );
         assert!(window.includes(None, None), "unknown dates count as covered");
+        let deleted = share("2020-01-01", Some("2021-06-01"), Some("2022-06-01"));
+        let window = FeedWindow::of(&deleted, at, &zone()).unwrap();
+        assert!(
+            !window.includes(Some(day("2021-07-01")), None),
+            "joined after the feed's data was deleted"
+        );
+        assert!(window.includes(Some(day("2021-05-31")), None));
     }
 
     #[test]

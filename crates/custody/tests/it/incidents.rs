@@ -572,3 +572,99 @@ fn the_regulator_report_says_what_is_recorded_and_what_is_not_known() {
         "every report generated is on the audit log"
     );
 }
+
+#[test]
+fn a_statement_without_figures_withdraws_none() {
+    let env = desk();
+    let id = open_incident(&env);
+    let statement = |at: &str, extra: &[&str]| {
+        let mut args = vec![
+            "incident",
+            "statement",
+            &id,
+            "--received-at",
+            at,
+            "--text",
+            "update",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        env.ok(&args).json()
+    };
+    statement(
+        "2021-10-29 17:00",
+        &["--claims-records", "2", "--claims-exfiltration", "no"],
+    );
+    let silent = statement("2021-11-01 10:00", &[]);
+    assert_eq!(silent["correction"], false, "saying nothing changes nothing");
+    let third = statement("2021-11-02 10:00", &["--claims-records", "3"]);
+    assert_eq!(third["changes"], serde_json::json!(["records: 2 → 3"]));
+    let view = env.ok(&["incident", "show", &id, "--json"]).json();
+    assert_eq!(view["claims_vs_ledger"]["supplier_records"], 3);
+    assert_eq!(
+        view["claims_vs_ledger"]["supplier_exfiltration"], "no",
+        "kept from statement 1"
+    );
+}
+
+#[test]
+fn acts_cannot_be_recorded_in_the_future_or_before_awareness() {
+    let env = desk();
+    let id = open_incident(&env);
+    let future = env.fails(
+        &["incident", "record", &id, "people-notified", "--at", "2099-01-01"],
+        1,
+    );
+    assert!(future.contains("in the future"), "{future}");
+    let early = env.fails(
+        &["incident", "record", &id, "people-notified", "--at", "2021-10-01"],
+        1,
+    );
+    assert!(early.contains("before the organisation became aware"), "{early}");
+}
+
+#[test]
+fn people_who_left_after_the_incident_were_current_during_it() {
+    let env = desk();
+    let id = open_incident(&env);
+    // M2 lapses in 2022, after the incident of October 2021.
+    let lapsed = env.write(
+        "lapsed.csv",
+        "Member Number;Forename;Surname;E-mail;Category;Status;Left\nM2;Zoë;Jones;zoe.jones@example.org;registered supporter;Lapsed;01/02/2022\n",
+    );
+    env.ok(&["people", "import", Env::path_str(&lapsed)]);
+    let impact = env.ok(&["impact", &id, "--json"]).json();
+    assert_eq!(impact["status"]["current"], 2, "{impact}");
+    assert_eq!(impact["status"]["former"], 1, "only M3, who left in 2019");
+    assert_eq!(impact["status"]["left_within_1_year"], 0);
+}
+
+#[test]
+fn a_late_report_says_so_and_what_its_figures_describe() {
+    let env = desk();
+    let id = open_incident(&env);
+    let markdown = env.ok(&["report", &id]).stdout;
+    assert!(
+        markdown.contains("This report is made after the deadline. Reasons for the delay: not recorded"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("The figures below are what the supplier held at 2021-10-29 18:30 BST."),
+        "{markdown}"
+    );
+    env.ok(&[
+        "incident",
+        "record",
+        &id,
+        "regulator-notified",
+        "--at",
+        "2021-10-30 09:00",
+        "--delay-reason",
+        "not needed",
+    ]);
+    let on_time = env.ok(&["report", &id]).stdout;
+    assert!(
+        !on_time.contains("after the deadline"),
+        "a report in time is not called late:\n{on_time}"
+    );
+}
