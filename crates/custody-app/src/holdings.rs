@@ -64,6 +64,7 @@ pub fn compute(ledger: &Ledger, supplier: &str, at: Instant) -> Result<Computed>
 /// Computes what a supplier held at any moment from `from` to `at`: every share held at some
 /// moment of the window (a feed with everyone it had covered by `at`).
 pub fn compute_window(ledger: &Ledger, supplier: &str, from: Instant, at: Instant) -> Result<Computed> {
+    let _snapshot = ledger.store.read_snapshot()?;
     let root = find(ledger, supplier)?;
     let all = ledger.store.suppliers()?;
     let tree = with_sub_processors(&all, root.id);

@@ -101,6 +101,7 @@ fn years_before(day: Day, years: i16) -> Day {
 
 /// Computes the impact of an incident from the ledger as it is now.
 pub fn compute(ledger: &Ledger, incident: &IncidentRecord) -> Result<ImpactView> {
+    let _snapshot = ledger.store.read_snapshot()?;
     let (from, to) = window(incident);
     let (holdings, held_shares, sub_processors) = compute_window(ledger, &incident.supplier, from, to)?;
     let people = &holdings.people;

@@ -30,8 +30,35 @@ pub type PersonRows<'a> = &'a mut dyn Iterator<Item = std::result::Result<NewPer
 /// Any error from a caller's iterator.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// While alive, every read through the store sees the same state of the data, however many
+/// queries a computation makes; dropping it ends the snapshot. Snapshots nest.
+pub struct ReadSnapshot<'store> {
+    release: Option<Box<dyn FnOnce() + 'store>>,
+}
+
+impl<'store> ReadSnapshot<'store> {
+    /// A snapshot that runs `release` when dropped (for backends).
+    pub fn new(release: impl FnOnce() + 'store) -> Self {
+        ReadSnapshot {
+            release: Some(Box::new(release)),
+        }
+    }
+}
+
+impl Drop for ReadSnapshot<'_> {
+    fn drop(&mut self) {
+        if let Some(release) = self.release.take() {
+            release();
+        }
+    }
+}
+
 /// Where custody keeps its ledger.
 pub trait Store {
+    /// Starts a consistent read: answers built from several queries (holdings, impact) must not
+    /// mix states when another process writes meanwhile.
+    fn read_snapshot(&self) -> Result<ReadSnapshot<'_>>;
+
     /// Records the key check value on first use, and refuses a different key afterwards.
     fn check_key(&mut self, check_value: &str) -> Result<()>;
 

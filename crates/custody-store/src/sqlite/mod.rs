@@ -14,7 +14,7 @@ use custody_core::{FeedWindow, IdentifierKind, Instant, PersonCategory, PersonId
 
 use crate::error::{Error, Result};
 use crate::types::*;
-use crate::{AuditSigner, PersonRows, Store};
+use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 
 /// Schema migrations, in order; version N is the first N applied.
 const MIGRATIONS: [&str; 2] = [
@@ -107,6 +107,16 @@ impl SqliteStore {
 }
 
 impl Store for SqliteStore {
+    fn read_snapshot(&self) -> Result<ReadSnapshot<'_>> {
+        // A savepoint outside a transaction begins a deferred one; inside, it nests.
+        self.connection.execute_batch("SAVEPOINT custody_read")?;
+        Ok(ReadSnapshot::new(move || {
+            // Releasing a read-only savepoint cannot lose anything; a failure leaves the
+            // transaction to end with the connection.
+            let _ = self.connection.execute_batch("RELEASE custody_read");
+        }))
+    }
+
     fn check_key(&mut self, check_value: &str) -> Result<()> {
         let stored: Option<String> = self
             .connection

@@ -420,3 +420,28 @@ fn a_version_1_database_is_migrated_and_a_newer_one_refused() {
         Err(Error::Incompatible(_))
     ));
 }
+
+#[test]
+fn a_read_snapshot_does_not_see_a_write_made_meanwhile() {
+    let (dir, mut writer) = store();
+    import(&mut writer, vec![person("A", PersonCategory::Member, None, None)]).unwrap();
+    let reader = SqliteStore::open(&dir.path().join("custody.db"), false).unwrap();
+    {
+        let _snapshot = reader.read_snapshot().unwrap();
+        assert_eq!(reader.category_people(PersonCategory::Member).unwrap().len(), 1);
+        import(&mut writer, vec![person("B", PersonCategory::Member, None, None)]).unwrap();
+        assert_eq!(
+            reader.category_people(PersonCategory::Member).unwrap().len(),
+            1,
+            "same state throughout"
+        );
+        let nested = reader.read_snapshot().unwrap();
+        assert_eq!(reader.category_people(PersonCategory::Member).unwrap().len(), 1);
+        drop(nested);
+    }
+    assert_eq!(
+        reader.category_people(PersonCategory::Member).unwrap().len(),
+        2,
+        "the next read sees the write"
+    );
+}
