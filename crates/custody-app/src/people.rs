@@ -37,6 +37,8 @@ pub struct ImportOptions {
     pub maps: Vec<(String, String)>,
     /// Category for rows without one.
     pub default_category: Option<PersonCategory>,
+    /// Rows read so far, for a progress display; updated once per batch.
+    pub rows_read: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// What an import did.
@@ -102,6 +104,9 @@ impl Reader<'_> {
                         break;
                     }
                 }
+            }
+            if let Some(counter) = &self.options.rows_read {
+                counter.fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
             }
             if sender.send(batch).is_err() || finished {
                 return unusable;

@@ -361,11 +361,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let default_category = category
                 .map(|text| PersonCategory::parse_loose(&text))
                 .transpose()?;
+            let rows_read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
             let options = people::ImportOptions {
                 maps: pairs(&maps)?,
                 default_category,
+                rows_read: Some(rows_read.clone()),
             };
-            let report = people::import_people(&mut ledger, &file, &options)?;
+            let report = crate::output::with_progress(&rows_read, "rows read", || {
+                people::import_people(&mut ledger, &file, &options)
+            })?;
             if json {
                 output::json(&report)?;
             } else {

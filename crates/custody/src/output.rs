@@ -29,3 +29,39 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) {
         line(row.clone());
     }
 }
+
+/// Runs `work`, showing `counter` on standard error once a second while it runs, when standard
+/// error is a terminal (never in scripts or logs).
+pub fn with_progress<T>(counter: &std::sync::atomic::AtomicU64, what: &str, work: impl FnOnce() -> T) -> T {
+    use std::io::IsTerminal;
+    use std::sync::atomic::Ordering;
+    if !std::io::stderr().is_terminal() {
+        return work();
+    }
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let display = scope.spawn(|| {
+            let started = std::time::Instant::now();
+            let mut shown = false;
+            while !done.load(Ordering::Relaxed) {
+                std::thread::park_timeout(std::time::Duration::from_millis(250));
+                if started.elapsed().as_secs() >= 1 && !done.load(Ordering::Relaxed) {
+                    let count = counter.load(Ordering::Relaxed);
+                    let rate = count as f64 / started.elapsed().as_secs_f64();
+                    eprint!(
+                        "\r{count} {what} ({rate:.0}/s, {:.0} s)   ",
+                        started.elapsed().as_secs_f64()
+                    );
+                    shown = true;
+                }
+            }
+            if shown {
+                eprintln!();
+            }
+        });
+        let result = work();
+        done.store(true, Ordering::Relaxed);
+        display.thread().unpark();
+        result
+    })
+}
