@@ -311,9 +311,12 @@ fn since(
     let later = |event: &&IncidentEvent| event.at > cut || event.recorded_at > initial.recorded_at;
     SinceInitial {
         initial_at: local(ledger, initial.at),
+        // The first computation has nothing to change from; later ones say what changed.
         impact_changes: events
             .iter()
-            .filter(|event| event.kind == "impact" && event.at > cut)
+            .filter(|event| event.kind == "impact")
+            .skip(1)
+            .filter(|event| event.at > cut)
             .flat_map(|event| {
                 event
                     .body
@@ -375,6 +378,19 @@ impl Format {
 const MARKDOWN: &str = include_str!("../templates/report.md");
 const HTML: &str = include_str!("../templates/report.html");
 
+/// `1201484` → `1,201,484`: figures a reader takes in at a glance.
+pub fn thousands(number: u64) -> String {
+    let digits = number.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// Renders a report.
 pub fn render(model: &ReportModel, format: Format) -> Result<String> {
     if format == Format::Json {
@@ -382,6 +398,7 @@ pub fn render(model: &ReportModel, format: Format) -> Result<String> {
     }
     let mut environment = minijinja::Environment::new();
     environment.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    environment.add_filter("thousands", thousands);
     let (name, source) = if format == Format::Html {
         ("report.html", HTML)
     } else {
@@ -415,4 +432,17 @@ pub fn generate(ledger: &mut Ledger, id: i64, phase: Phase, format: Format) -> R
         serde_json::json!({ "phase": model.phase, "format": format_name, "sha256": digest }),
     )?;
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_201_484), "1,201,484");
+    }
 }
