@@ -66,6 +66,12 @@ const BATCH_ROWS: usize = 1024;
 /// Batches that may wait between the threads; bounds memory whatever the file's size.
 const BATCHES_IN_FLIGHT: usize = 8;
 
+/// Rows handed from the reading thread to the writing thread; `last` marks the end of the file.
+struct Batch {
+    rows: Vec<Result<NewPerson>>,
+    last: bool,
+}
+
 /// Reads, normalises, seals and hashes rows on a second thread while the store writes on this
 /// one: the two halves take about as long as each other, and the machine has two cores.
 struct Reader<'a> {
@@ -80,11 +86,7 @@ struct Reader<'a> {
 impl Reader<'_> {
     /// Sends batches until the file ends, a row fails (sent as the batch's last item), or the
     /// writer stops listening. Returns the count and first lines of unusable phone numbers.
-    fn run(
-        &self,
-        table: &mut Table,
-        sender: &std::sync::mpsc::SyncSender<Vec<Result<NewPerson>>>,
-    ) -> (u64, Vec<u64>) {
+    fn run(&self, table: &mut Table, sender: &std::sync::mpsc::SyncSender<Batch>) -> (u64, Vec<u64>) {
         let mut sealer = self.vault.sealer();
         let mut record = csv::StringRecord::new();
         let mut unusable = (0u64, Vec::new());
@@ -108,7 +110,14 @@ impl Reader<'_> {
             if let Some(counter) = &self.options.rows_read {
                 counter.fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
             }
-            if sender.send(batch).is_err() || finished {
+            if sender
+                .send(Batch {
+                    rows: batch,
+                    last: finished,
+                })
+                .is_err()
+                || finished
+            {
                 return unusable;
             }
         }
@@ -256,7 +265,7 @@ pub fn import_people(ledger: &mut Ledger, path: &Path, options: &ImportOptions) 
     );
     let vault = &ledger.vault;
     let store = &mut ledger.store;
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Result<NewPerson>>>(BATCHES_IN_FLIGHT);
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
     let reader = Reader {
         file: &file,
         headers: &headers,
@@ -267,11 +276,37 @@ pub fn import_people(ledger: &mut Ledger, path: &Path, options: &ImportOptions) 
     };
     let (counts, unusable) = std::thread::scope(|scope| {
         let worker = scope.spawn(move || reader.run(&mut table, &sender));
-        let mut rows = receiver
-            .iter()
-            .flatten()
-            .map(|row| row.map_err(|error| Box::new(error) as BoxError));
+        // The reader marks its last batch. A channel that closes without it means the reader
+        // died (a panic in a parser, say): the store must roll back, not commit what it has.
+        let mut pending: std::vec::IntoIter<Result<NewPerson>> = Vec::new().into_iter();
+        let (mut ended, mut failed) = (false, false);
+        let mut rows = std::iter::from_fn(move || {
+            loop {
+                if let Some(row) = pending.next() {
+                    return Some(row.map_err(|error| Box::new(error) as BoxError));
+                }
+                if ended || failed {
+                    return None;
+                }
+                match receiver.recv() {
+                    Ok(batch) => {
+                        ended = batch.last;
+                        pending = batch.rows.into_iter();
+                    }
+                    Err(_) => {
+                        failed = true;
+                        let error = Error::Invalid(
+                            "the reading thread stopped before the end of the file; nothing was written"
+                                .to_owned(),
+                        );
+                        return Some(Err(Box::new(error) as BoxError));
+                    }
+                }
+            }
+        });
         let counts = store.import_people(&mut rows, draft, &crate::dir::signer_for(vault));
+        // Dropping the receiver (inside `rows`) lets a reader blocked on a full channel finish
+        // when the store stopped early.
         drop(rows);
         (counts, worker.join())
     });

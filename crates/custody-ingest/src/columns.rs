@@ -85,6 +85,22 @@ pub fn category_for_header(header: &str) -> Option<CategoryKey> {
     CategoryKey::parse(key).ok()
 }
 
+/// The identifier a column of this data category can link a row to a person by.
+fn link_for_category(key: CategoryKey) -> Option<PersonField> {
+    let field = match key.as_str() {
+        "user.unique_id" => PersonField::Ref,
+        "user.contact.email" => PersonField::Email,
+        "user.contact.phone_number" => PersonField::Phone,
+        "user.name.first" => PersonField::FirstName,
+        "user.name.last" => PersonField::LastName,
+        "user.name" => PersonField::FullName,
+        "user.contact.address.postal_code" => PersonField::Postcode,
+        "user.demographic.date_of_birth" => PersonField::DateOfBirth,
+        _ => return None,
+    };
+    Some(field)
+}
+
 /// Places every column: `--map 'Header=key'` (or `Header=none` for a column with no personal
 /// data) first, then obvious headers; any other column is an error naming it.
 pub fn map_share_columns(file: &str, headers: &[String], maps: &[(String, String)]) -> Result<ShareColumns> {
@@ -118,19 +134,26 @@ pub fn map_share_columns(file: &str, headers: &[String], maps: &[(String, String
                 )
             })?),
         };
-        let link = PersonField::from_header(header).filter(|field| {
-            matches!(
-                field,
-                PersonField::Ref
-                    | PersonField::Email
-                    | PersonField::Phone
-                    | PersonField::FirstName
-                    | PersonField::LastName
-                    | PersonField::FullName
-                    | PersonField::Postcode
-                    | PersonField::DateOfBirth
-            )
-        });
+        // A column the user mapped links by what it was mapped to (and not at all when mapped to
+        // `none`); an obvious header links by its name.
+        let mapped = maps.iter().any(|(candidate, _)| candidate == header);
+        let link = if mapped {
+            category.and_then(link_for_category)
+        } else {
+            PersonField::from_header(header).filter(|field| {
+                matches!(
+                    field,
+                    PersonField::Ref
+                        | PersonField::Email
+                        | PersonField::Phone
+                        | PersonField::FirstName
+                        | PersonField::LastName
+                        | PersonField::FullName
+                        | PersonField::Postcode
+                        | PersonField::DateOfBirth
+                )
+            })
+        };
         columns.columns.push(ShareColumn {
             index,
             header: header.clone(),
@@ -191,6 +214,19 @@ mod tests {
         )
         .unwrap();
         assert_eq!(mapped.categories().len(), 1);
+        // A mapped column links by what it was mapped to, or not at all.
+        let names = headers(&["ID", "Key", "Email"]);
+        let maps = [
+            ("ID".to_owned(), "none".to_owned()),
+            ("Key".to_owned(), "user.unique_id".to_owned()),
+        ];
+        let columns = map_share_columns("out.csv", &names, &maps).unwrap();
+        assert_eq!(
+            columns.link(PersonField::Ref),
+            Some(1),
+            "the supplier's own row id is not our reference"
+        );
+        assert_eq!(columns.link(PersonField::Email), Some(2));
         let wrong = map_share_columns(
             "out.csv",
             &headers(&["id", "Segment"]),
