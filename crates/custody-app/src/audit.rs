@@ -77,13 +77,24 @@ pub fn verify(ledger: &Ledger) -> Result<Verification> {
 
 fn check_anchor(ledger: &Ledger, last: Option<&(i64, String)>) -> Result<Option<(i64, String)>> {
     let path = ledger.dir.join(AUDIT_HEAD_FILE_NAME);
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return Ok(None);
-    };
-    let mut parts = text.split_whitespace();
-    let seq: i64 = parts.next().and_then(|part| part.parse().ok()).unwrap_or(0);
-    let hash = parts.next().unwrap_or_default();
     let (last_seq, _) = last.cloned().unwrap_or((0, String::new()));
+    // `custody init` writes the first entry and the anchor, so a chain with entries and no
+    // readable anchor has lost it: removing entries from the end must not go unnoticed that way.
+    let anchor = std::fs::read_to_string(&path).ok().and_then(|text| {
+        let mut parts = text.split_whitespace();
+        let seq: i64 = parts.next()?.parse().ok()?;
+        let hash = parts.next()?.to_owned();
+        Some((seq, hash))
+    });
+    let Some((seq, hash)) = anchor else {
+        return Ok((last_seq > 0).then(|| {
+            (
+                last_seq,
+                format!("{AUDIT_HEAD_FILE_NAME} is missing or unreadable"),
+            )
+        }));
+    };
+    let hash = hash.as_str();
     if seq > last_seq {
         return Ok(Some((
             last_seq + 1,

@@ -184,8 +184,13 @@ impl Ledger {
         };
         let path = self.dir.join(AUDIT_HEAD_FILE_NAME);
         let temporary = self.dir.join(format!("{AUDIT_HEAD_FILE_NAME}.tmp"));
-        fs::write(&temporary, format!("{} {}\n", head.seq, head.hash))
-            .map_err(|source| Error::io(&temporary, source))?;
+        // Written whole, synced, then renamed over the old anchor: a crash leaves one or the other.
+        let write = || -> std::io::Result<()> {
+            let mut file = fs::File::create(&temporary)?;
+            std::io::Write::write_all(&mut file, format!("{} {}\n", head.seq, head.hash).as_bytes())?;
+            file.sync_all()
+        };
+        write().map_err(|source| Error::io(&temporary, source))?;
         fs::rename(&temporary, &path).map_err(|source| Error::io(&path, source))
     }
 }

@@ -39,11 +39,12 @@ impl SqliteStore {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
         let connection = Connection::open_with_flags(path, flags)?;
-        // WAL lets readers (the web desk) work while a writer imports; NORMAL synchronous is
-        // durable at each checkpoint and safe against corruption in WAL mode. A 256 MiB page
-        // cache keeps the lookup indexes of a large import in memory.
+        // WAL lets readers (the web desk) work while a writer imports. Synchronous FULL makes
+        // every commit durable before custody says it is done and moves the audit anchor, so a
+        // power cut cannot undo a change the user was told about. A 256 MiB page cache keeps
+        // the lookup indexes of a large import in memory.
         connection.pragma_update(None, "journal_mode", "WAL")?;
-        connection.pragma_update(None, "synchronous", "NORMAL")?;
+        connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.pragma_update(None, "cache_size", -262_144)?;
         connection.pragma_update(None, "temp_store", "MEMORY")?;
@@ -150,8 +151,8 @@ impl Store for SqliteStore {
         // A first import into an empty store writes every page once through a rollback journal
         // (which holds nothing, the store being empty) instead of twice through the WAL. The
         // switch needs this to be the only connection; if another is open, the WAL is kept.
-        // Synchronous FULL while in rollback mode: the journal is synced before any page of the
-        // database is overwritten, so a power cut cannot leave a half-written store.
+        // Synchronous is FULL throughout: the journal is synced before any page of the database
+        // is overwritten, so a power cut cannot leave a half-written store.
         let empty: bool =
             self.connection
                 .query_row("SELECT NOT EXISTS (SELECT 1 FROM people)", [], |row| row.get(0))?;
@@ -160,14 +161,13 @@ impl Store for SqliteStore {
                 .connection
                 .query_row("PRAGMA journal_mode = DELETE", [], |row| row.get::<_, String>(0))
                 .is_ok_and(|mode| mode.eq_ignore_ascii_case("delete"));
-        if rollback_journal {
-            self.connection.pragma_update(None, "synchronous", "FULL")?;
-        }
         let result = people::import(&mut self.connection, rows, audit, signer);
         if rollback_journal {
-            self.connection
-                .query_row("PRAGMA journal_mode = WAL", [], |row| row.get::<_, String>(0))?;
-            self.connection.pragma_update(None, "synchronous", "NORMAL")?;
+            // The import is committed (or rolled back) already; if WAL cannot be restored now,
+            // the next open restores it, so the import's own outcome is what is reported.
+            let _ = self
+                .connection
+                .query_row("PRAGMA journal_mode = WAL", [], |row| row.get::<_, String>(0));
         }
         result
     }

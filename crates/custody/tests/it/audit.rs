@@ -146,3 +146,22 @@ fn the_demo_builds_an_organisation_through_the_cli_paths() {
     let refused = foreign.fails(&["demo", "--people", "1000"], 1);
     assert!(refused.contains("was not made by the demo"), "{refused}");
 }
+
+#[test]
+fn a_missing_anchor_is_not_taken_for_an_intact_chain() {
+    let env = audited();
+    database(&env)
+        .execute("DELETE FROM audit WHERE seq = 4", [])
+        .unwrap();
+    std::fs::remove_file(env.dir().join("audit.head")).unwrap();
+    let run = env.run(&["audit", "verify", "--json"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.json()["problem"]
+            .as_str()
+            .unwrap()
+            .contains("audit.head is missing"),
+        "{}",
+        run.stdout
+    );
+}
