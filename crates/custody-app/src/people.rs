@@ -195,6 +195,7 @@ pub(crate) struct SealedContact {
 pub(crate) fn seal_contact(
     vault: &Vault,
     sealer: &mut Sealer<'_>,
+    reference: &str,
     contact: &Contact,
 ) -> Result<SealedContact> {
     if *contact == Contact::default() {
@@ -206,7 +207,7 @@ pub(crate) fn seal_contact(
     let text = serde_json::to_string(contact).map_err(|error| Error::Invalid(error.to_string()))?;
     let digest = vault.identifier_hash(CONTACT_DIGEST_TAG, &text);
     Ok(SealedContact {
-        sealed: Some(sealer.seal(text.as_bytes())?),
+        sealed: Some(sealer.seal(text.as_bytes(), reference.as_bytes())?),
         digest: Some(digest),
     })
 }
@@ -230,7 +231,7 @@ fn new_person(vault: &Vault, sealer: &mut Sealer<'_>, row: PersonRow) -> Result<
     let SealedContact {
         sealed: contact,
         digest: contact_digest,
-    } = seal_contact(vault, sealer, &contact)?;
+    } = seal_contact(vault, sealer, row.reference.as_str(), &contact)?;
     Ok(NewPerson {
         line: row.line,
         reference: row.reference.as_str().to_owned(),
@@ -371,4 +372,77 @@ pub(crate) fn file_name(path: &Path) -> String {
         || path.display().to_string(),
         |name| name.to_string_lossy().into_owned(),
     )
+}
+
+/// The contact details custody holds for a person, opened with the key; `None` when none are held.
+/// Details sealed for another person's reference do not open here.
+pub fn contact_of(ledger: &Ledger, reference: &str) -> Result<Option<Contact>> {
+    let person = ledger
+        .store
+        .person_by_ref(reference)?
+        .ok_or_else(|| Error::NotFound(format!("there is no person with the reference {reference:?}")))?;
+    let Some(sealed) = person.contact else {
+        return Ok(None);
+    };
+    let bytes = ledger.vault.open(&sealed, person.reference.as_bytes())?;
+    let contact = serde_json::from_slice(&bytes)
+        .map_err(|error| Error::Invalid(format!("sealed contact details: {error}")))?;
+    Ok(Some(contact))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+
+    #[test]
+    fn contacts_open_only_for_their_own_person() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let now = custody_core::Instant::from_unix_seconds(1_700_000_000).unwrap();
+        crate::init(
+            &data,
+            custody_core::Settings::new("Test"),
+            &FixedClock(now),
+            "test",
+        )
+        .unwrap();
+        let mut ledger = Ledger::open(&data, Box::new(FixedClock(now)), "test").unwrap();
+        let file = dir.path().join("crm.csv");
+        std::fs::write(
+            &file,
+            "id,first name,email\nA1,Alex,alex@example.org\nB2,Sam,sam@example.org\n",
+        )
+        .unwrap();
+        let options = ImportOptions {
+            default_category: Some(PersonCategory::Member),
+            ..ImportOptions::default()
+        };
+        import_people(&mut ledger, &file, &options).unwrap();
+        let alex = contact_of(&ledger, "A1").unwrap().unwrap();
+        assert_eq!(
+            (alex.first_name.as_deref(), alex.email.as_deref()),
+            (Some("Alex"), Some("alex@example.org"))
+        );
+        // Move A1's sealed details onto B2's row: they must not open as B2's.
+        let sealed = ledger
+            .store
+            .person_by_ref("A1")
+            .unwrap()
+            .unwrap()
+            .contact
+            .unwrap();
+        let b2 = ledger.store.person_by_ref("B2").unwrap().unwrap();
+        // Through a separate connection, as anyone with write access to the file could.
+        let raw = rusqlite::Connection::open(data.join("custody.db")).unwrap();
+        raw.execute(
+            "UPDATE contacts SET sealed = ?1 WHERE person = ?2",
+            rusqlite::params![sealed, b2.id],
+        )
+        .unwrap();
+        assert!(
+            contact_of(&ledger, "B2").is_err(),
+            "details sealed for A1 do not open for B2"
+        );
+    }
 }

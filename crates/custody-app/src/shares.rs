@@ -306,7 +306,7 @@ fn canary_people(ledger: &Ledger, canaries: &[canary::Canary]) -> Result<Vec<New
                 email: Some(canary.email.clone()),
                 phone: Some(canary.phone.clone()),
             };
-            let sealed = seal_contact(&ledger.vault, &mut sealer, &contact)?;
+            let sealed = seal_contact(&ledger.vault, &mut sealer, &canary.reference, &contact)?;
             Ok(NewPerson {
                 line: 0,
                 reference: canary.reference.clone(),

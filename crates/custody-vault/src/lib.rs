@@ -18,7 +18,7 @@ use std::io::Write;
 use std::path::Path;
 
 use chacha20poly1305::XChaCha20Poly1305;
-use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 
 /// Name of the key file inside a data directory.
 pub const KEY_FILE_NAME: &str = "custody.key";
@@ -162,15 +162,21 @@ impl Vault {
         }
     }
 
-    /// Opens data sealed by [`Sealer::seal`].
-    pub fn open(&self, sealed: &[u8]) -> Result<Vec<u8>> {
+    /// Opens data sealed by [`Sealer::seal`] for the same `owner`.
+    pub fn open(&self, sealed: &[u8], owner: &[u8]) -> Result<Vec<u8>> {
         if sealed.len() < NONCE_BYTES + TAG_BYTES {
             return Err(Error::Unseal);
         }
         let (nonce, ciphertext) = sealed.split_at(NONCE_BYTES);
         let nonce: [u8; NONCE_BYTES] = nonce.try_into().map_err(|_| Error::Unseal)?;
         self.cipher
-            .decrypt(&nonce.into(), ciphertext)
+            .decrypt(
+                &nonce.into(),
+                Payload {
+                    msg: ciphertext,
+                    aad: owner,
+                },
+            )
             .map_err(|_| Error::Unseal)
     }
 
@@ -204,8 +210,9 @@ pub struct Sealer<'vault> {
 }
 
 impl Sealer<'_> {
-    /// Seals `plaintext` as nonce ‖ ciphertext ‖ tag.
-    pub fn seal(&mut self, plaintext: &[u8]) -> Result<Vec<u8>> {
+    /// Seals `plaintext` as nonce ‖ ciphertext ‖ tag, bound to `owner` (the person's reference)
+    /// as associated data: sealed details moved to another person's row do not open.
+    pub fn seal(&mut self, plaintext: &[u8], owner: &[u8]) -> Result<Vec<u8>> {
         if self.used + NONCE_BYTES > NONCE_POOL_BYTES {
             getrandom::fill(&mut self.pool).map_err(|error| Error::Random(error.to_string()))?;
             self.used = 0;
@@ -218,7 +225,13 @@ impl Sealer<'_> {
         let ciphertext = self
             .vault
             .cipher
-            .encrypt(&nonce.into(), plaintext)
+            .encrypt(
+                &nonce.into(),
+                Payload {
+                    msg: plaintext,
+                    aad: owner,
+                },
+            )
             .map_err(|_| Error::Unseal)?;
         let mut sealed = Vec::with_capacity(NONCE_BYTES + ciphertext.len());
         sealed.extend_from_slice(&nonce);
@@ -283,15 +296,16 @@ mod tests {
     fn sealed_contacts_open_only_with_the_same_key() {
         let vault = Vault::from_master(&[7; 32]);
         let mut sealer = vault.sealer();
-        let first = sealer.seal(b"alex@example.org").unwrap();
-        let second = sealer.seal(b"alex@example.org").unwrap();
+        let first = sealer.seal(b"alex@example.org", b"M1").unwrap();
+        let second = sealer.seal(b"alex@example.org", b"M1").unwrap();
         assert_ne!(first, second, "each seal has its own nonce");
-        assert_eq!(vault.open(&first).unwrap(), b"alex@example.org");
+        assert_eq!(vault.open(&first, b"M1").unwrap(), b"alex@example.org");
+        assert!(vault.open(&first, b"M2").is_err(), "bound to its owner");
         let other = Vault::from_master(&[8; 32]);
-        assert!(other.open(&first).is_err());
+        assert!(other.open(&first, b"M1").is_err());
         let mut damaged = first.clone();
         damaged[30] ^= 1;
-        assert!(vault.open(&damaged).is_err());
+        assert!(vault.open(&damaged, b"M1").is_err());
     }
 
     #[test]
