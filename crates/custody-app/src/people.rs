@@ -81,12 +81,30 @@ struct Reader<'a> {
     options: &'a ImportOptions,
     region: &'a str,
     vault: &'a Vault,
+    /// The database, when it already holds people: their sealed contact details are read from
+    /// it so that a file without some contact columns keeps what custody held.
+    previous: Option<std::path::PathBuf>,
 }
 
 impl Reader<'_> {
     /// Sends batches until the file ends, a row fails (sent as the batch's last item), or the
     /// writer stops listening. Returns the count and first lines of unusable phone numbers.
     fn run(&self, table: &mut Table, sender: &std::sync::mpsc::SyncSender<Batch>) -> (u64, Vec<u64>) {
+        let previous = match self
+            .previous
+            .as_deref()
+            .map(|path| custody_store::SqliteStore::open(path, false))
+        {
+            Some(Ok(store)) => Some(store),
+            Some(Err(error)) => {
+                let _ = sender.send(Batch {
+                    rows: vec![Err(error.into())],
+                    last: true,
+                });
+                return (0, Vec::new());
+            }
+            None => None,
+        };
         let mut sealer = self.vault.sealer();
         let mut record = csv::StringRecord::new();
         let mut unusable = (0u64, Vec::new());
@@ -94,7 +112,7 @@ impl Reader<'_> {
             let mut batch = Vec::with_capacity(BATCH_ROWS);
             let mut finished = false;
             while batch.len() < BATCH_ROWS {
-                match self.next(table, &mut record, &mut sealer, &mut unusable) {
+                match self.next(table, &mut record, &mut sealer, &mut unusable, previous.as_ref()) {
                     Ok(Some(person)) => batch.push(Ok(person)),
                     Ok(None) => {
                         finished = true;
@@ -129,6 +147,7 @@ impl Reader<'_> {
         record: &mut csv::StringRecord,
         sealer: &mut Sealer<'_>,
         unusable: &mut (u64, Vec<u64>),
+        previous: Option<&custody_store::SqliteStore>,
     ) -> Result<Option<NewPerson>> {
         let Some(line) = table.next_row(record)? else {
             return Ok(None);
@@ -148,7 +167,14 @@ impl Reader<'_> {
                 unusable.1.push(line);
             }
         }
-        new_person(self.vault, sealer, row).map(Some)
+        let fields = self.columns.fields();
+        let old = match previous {
+            Some(store) if !(fields.names && fields.email && fields.phone) => {
+                old_contact(self.vault, store, row.reference.as_str())?
+            }
+            _ => None,
+        };
+        new_person(self.vault, sealer, row, fields, old).map(Some)
     }
 }
 
@@ -212,7 +238,31 @@ pub(crate) fn seal_contact(
     })
 }
 
-fn new_person(vault: &Vault, sealer: &mut Sealer<'_>, row: PersonRow) -> Result<NewPerson> {
+/// The contact details already held for a reference, if any.
+fn old_contact(
+    vault: &Vault,
+    store: &custody_store::SqliteStore,
+    reference: &str,
+) -> Result<Option<Contact>> {
+    let Some(person) = store.person_by_ref(reference)? else {
+        return Ok(None);
+    };
+    let Some(sealed) = person.contact else {
+        return Ok(None);
+    };
+    let bytes = vault.open(&sealed, reference.as_bytes())?;
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|error| Error::Invalid(format!("sealed contact details: {error}")))
+}
+
+fn new_person(
+    vault: &Vault,
+    sealer: &mut Sealer<'_>,
+    row: PersonRow,
+    fields: custody_core::PersonFields,
+    old: Option<Contact>,
+) -> Result<NewPerson> {
     let dob = row.date_of_birth.map(|day| day.to_iso());
     let identifiers = identifier_hashes(
         vault,
@@ -227,6 +277,24 @@ fn new_person(vault: &Vault, sealer: &mut Sealer<'_>, row: PersonRow) -> Result<
         last_name: row.last_name,
         email: row.email,
         phone: row.phone,
+    };
+    // Keep what custody held for the contact fields this file does not have.
+    let contact = match old {
+        Some(old) => Contact {
+            first_name: if fields.names {
+                contact.first_name
+            } else {
+                old.first_name
+            },
+            last_name: if fields.names {
+                contact.last_name
+            } else {
+                old.last_name
+            },
+            email: if fields.email { contact.email } else { old.email },
+            phone: if fields.phone { contact.phone } else { old.phone },
+        },
+        None => contact,
     };
     let SealedContact {
         sealed: contact,
@@ -243,6 +311,7 @@ fn new_person(vault: &Vault, sealer: &mut Sealer<'_>, row: PersonRow) -> Result<
         contact,
         contact_digest,
         identifiers,
+        fields,
     })
 }
 
@@ -264,6 +333,9 @@ pub fn import_people(ledger: &mut Ledger, path: &Path, options: &ImportOptions) 
         "people",
         serde_json::json!({ "file": file_name(path), "columns": headers.len(), "ignored_columns": columns.ignored }),
     );
+    // Person ids start at 1, so id 1 exists once anyone was ever imported.
+    let has_people = ledger.store.person(1)?.is_some();
+    let ledger_dir = ledger.dir.clone();
     let vault = &ledger.vault;
     let store = &mut ledger.store;
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
@@ -274,6 +346,7 @@ pub fn import_people(ledger: &mut Ledger, path: &Path, options: &ImportOptions) 
         options,
         region: &region,
         vault,
+        previous: has_people.then(|| ledger_dir.join(custody_store::sqlite::DATABASE_FILE_NAME)),
     };
     let (counts, unusable) = std::thread::scope(|scope| {
         let worker = scope.spawn(move || reader.run(&mut table, &sender));
@@ -423,6 +496,15 @@ mod tests {
         assert_eq!(
             (alex.first_name.as_deref(), alex.email.as_deref()),
             (Some("Alex"), Some("alex@example.org"))
+        );
+        // A file with emails only keeps the names custody held.
+        let emails = dir.path().join("emails.csv");
+        std::fs::write(&emails, "id,email\nA1,alex.new@example.org\n").unwrap();
+        import_people(&mut ledger, &emails, &options).unwrap();
+        let moved = contact_of(&ledger, "A1").unwrap().unwrap();
+        assert_eq!(
+            (moved.first_name.as_deref(), moved.email.as_deref()),
+            (Some("Alex"), Some("alex.new@example.org"))
         );
         // Move A1's sealed details onto B2's row: they must not open as B2's.
         let sealed = ledger

@@ -317,6 +317,7 @@ fn canary_people(ledger: &Ledger, canaries: &[canary::Canary]) -> Result<Vec<New
                 country: None,
                 contact: sealed.sealed,
                 contact_digest: sealed.digest,
+                fields: custody_core::PersonFields::ALL,
                 identifiers: identifier_hashes(
                     &ledger.vault,
                     Some(&canary.email),

@@ -43,6 +43,11 @@ impl IdentifierKind {
         }
     }
 
+    /// The kind of a tag.
+    pub fn from_tag(tag: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.tag() == tag)
+    }
+
     /// Stable name, for reports.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -51,6 +56,55 @@ impl IdentifierKind {
             IdentifierKind::Phone => "phone",
             IdentifierKind::NamePostcode => "name_postcode",
             IdentifierKind::NameDateOfBirth => "name_date_of_birth",
+        }
+    }
+}
+
+/// Which person fields a source (an import file) provides. A re-import updates these and keeps
+/// the others, so a file of status changes does not wipe contact details or identifiers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PersonFields {
+    /// First, last or full name.
+    pub names: bool,
+    /// Email.
+    pub email: bool,
+    /// Phone.
+    pub phone: bool,
+    /// Postcode.
+    pub postcode: bool,
+    /// Date of birth.
+    pub date_of_birth: bool,
+    /// Country.
+    pub country: bool,
+    /// Status (a status or a leaving-date column).
+    pub status: bool,
+    /// Join date.
+    pub joined_on: bool,
+    /// Leaving date.
+    pub left_on: bool,
+}
+
+impl PersonFields {
+    /// Every field.
+    pub const ALL: PersonFields = PersonFields {
+        names: true,
+        email: true,
+        phone: true,
+        postcode: true,
+        date_of_birth: true,
+        country: true,
+        status: true,
+        joined_on: true,
+        left_on: true,
+    };
+
+    /// Whether identifiers of this kind can be made from these fields.
+    pub fn provides(self, kind: IdentifierKind) -> bool {
+        match kind {
+            IdentifierKind::EmailStrict | IdentifierKind::EmailCanonical => self.email,
+            IdentifierKind::Phone => self.phone,
+            IdentifierKind::NamePostcode => self.names && self.postcode,
+            IdentifierKind::NameDateOfBirth => self.names && self.date_of_birth,
         }
     }
 }

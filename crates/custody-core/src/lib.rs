@@ -17,7 +17,7 @@ mod supplier;
 pub use category::{CategoryKey, CategorySet, taxonomy_keys};
 pub use error::{Error, Result};
 pub use identity::{
-    IdentifierKind, canonical_email, full_name_key, is_phone_region, name_key, normalise_email,
+    IdentifierKind, PersonFields, canonical_email, full_name_key, is_phone_region, name_key, normalise_email,
     normalise_phone, normalise_postcode,
 };
 pub use incident::{Clock, ClockFacts, ClockState, Nature, REGULATOR_HOURS, clocks};

@@ -2,8 +2,8 @@
 //! [`PersonRow`] with every value normalised or refused with its line and column.
 
 use custody_core::{
-    Day, PersonCategory, PersonRef, PersonStatus, full_name_key, name_key, normalise_email, normalise_phone,
-    normalise_postcode, parse_day,
+    Day, PersonCategory, PersonFields, PersonRef, PersonStatus, full_name_key, name_key, normalise_email,
+    normalise_phone, normalise_postcode, parse_day,
 };
 
 use crate::error::{Error, Result};
@@ -118,6 +118,22 @@ pub struct PeopleColumns {
 }
 
 impl PeopleColumns {
+    /// The person fields this file provides.
+    pub fn fields(&self) -> PersonFields {
+        let has = |field| self.index(field).is_some();
+        PersonFields {
+            names: has(PersonField::FirstName) || has(PersonField::LastName) || has(PersonField::FullName),
+            email: has(PersonField::Email),
+            phone: has(PersonField::Phone),
+            postcode: has(PersonField::Postcode),
+            date_of_birth: has(PersonField::DateOfBirth),
+            country: has(PersonField::Country),
+            status: has(PersonField::Status) || has(PersonField::LeftOn),
+            joined_on: has(PersonField::JoinedOn),
+            left_on: has(PersonField::LeftOn),
+        }
+    }
+
     fn index(&self, field: PersonField) -> Option<usize> {
         self.columns
             .iter()

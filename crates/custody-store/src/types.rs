@@ -29,6 +29,8 @@ pub struct NewPerson {
     pub contact_digest: Option<[u8; 16]>,
     /// Keyed hashes of identifiers.
     pub identifiers: Vec<(IdentifierKind, [u8; 16])>,
+    /// The fields the source provided: an update keeps the stored values of the others.
+    pub fields: custody_core::PersonFields,
 }
 
 impl NewPerson {

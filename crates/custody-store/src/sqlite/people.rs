@@ -93,7 +93,15 @@ fn update(
     person: &NewPerson,
     batch: i64,
 ) -> Result<()> {
-    let packed = person.packed_identifiers();
+    let fields = person.fields;
+    let packed = merged_identifiers(&old.identifiers, person);
+    let keep =
+        |present: bool, new: Option<String>, old: &Option<String>| if present { new } else { old.clone() };
+    let status = if fields.status {
+        person.status.as_str().to_owned()
+    } else {
+        old.status.clone()
+    };
     let mut update = transaction.prepare_cached(
         "UPDATE people SET category = ?2, status = ?3, joined_on = ?4, left_on = ?5, country = ?6, import_batch = ?7, \
          identifiers = ?8, contact_digest = ?9 WHERE id = ?1",
@@ -101,10 +109,14 @@ fn update(
     update.execute(params![
         id,
         person.category.as_str(),
-        person.status.as_str(),
-        person.joined_on.map(Day::to_iso),
-        person.left_on.map(Day::to_iso),
-        person.country,
+        status,
+        keep(
+            fields.joined_on,
+            person.joined_on.map(Day::to_iso),
+            &old.joined_on
+        ),
+        keep(fields.left_on, person.left_on.map(Day::to_iso), &old.left_on),
+        keep(fields.country, person.country.clone(), &old.country),
         batch,
         packed,
         person.contact_digest.as_ref().map(|digest| digest.as_slice()),
@@ -127,8 +139,8 @@ fn update(
         }
         let mut insert =
             transaction.prepare_cached("INSERT OR IGNORE INTO identifiers (hash, person) VALUES (?1, ?2)")?;
-        for (_, hash) in &person.identifiers {
-            insert.execute(params![hash.as_slice(), id])?;
+        for hash in unpack(&packed) {
+            insert.execute(params![hash, id])?;
         }
     }
     Ok(())
@@ -139,6 +151,22 @@ struct Existing {
     batch: i64,
     identifiers: Vec<u8>,
     contact_digest: Option<Vec<u8>>,
+    status: String,
+    joined_on: Option<String>,
+    left_on: Option<String>,
+    country: Option<String>,
+}
+
+/// The identifiers to keep: the new ones, and the old ones of kinds this source cannot make.
+fn merged_identifiers(old: &[u8], person: &NewPerson) -> Vec<u8> {
+    let mut packed = person.packed_identifiers();
+    for entry in old.chunks_exact(PACKED_BYTES) {
+        let kind = entry.first().copied().and_then(IdentifierKind::from_tag);
+        if kind.is_some_and(|kind| !person.fields.provides(kind)) {
+            packed.extend_from_slice(entry);
+        }
+    }
+    packed
 }
 
 /// Inserts or updates every person in one transaction; a failing row rolls everything back.
@@ -168,7 +196,8 @@ pub(super) fn import(
         }
         let existing = transaction
             .prepare_cached(
-                "SELECT id, import_batch, identifiers, contact_digest FROM people WHERE ref = ?1",
+                "SELECT id, import_batch, identifiers, contact_digest, status, joined_on, left_on, country \
+                 FROM people WHERE ref = ?1",
             )?
             .query_row([&person.reference], |row| {
                 Ok(Existing {
@@ -176,6 +205,10 @@ pub(super) fn import(
                     batch: row.get(1)?,
                     identifiers: row.get(2)?,
                     contact_digest: row.get(3)?,
+                    status: row.get(4)?,
+                    joined_on: row.get(5)?,
+                    left_on: row.get(6)?,
+                    country: row.get(7)?,
                 })
             })
             .optional()?;

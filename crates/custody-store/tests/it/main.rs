@@ -58,6 +58,7 @@ fn person(reference: &str, category: PersonCategory, joined: Option<&str>, left:
         country: Some("GB".into()),
         contact: None,
         contact_digest: None,
+        fields: custody_core::PersonFields::ALL,
         identifiers: vec![(IdentifierKind::EmailStrict, [reference.len() as u8; 16])],
     }
 }

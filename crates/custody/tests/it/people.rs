@@ -229,3 +229,86 @@ fn an_import_killed_midway_leaves_nothing_and_a_rerun_finishes() {
         "member"
     );
 }
+
+#[test]
+fn a_partial_reimport_keeps_what_its_file_does_not_have() {
+    let env = Env::new();
+    let crm = env.write("crm.csv", CRM);
+    env.ok(&["people", "import", Env::path_str(&crm)]);
+    // A file of status changes only: M2 lapsed.
+    let lapsed = env.write("lapsed.csv", "Member Number,Status,Left\nM2,Lapsed,01/09/2021\n");
+    let report = env
+        .ok(&[
+            "people",
+            "import",
+            Env::path_str(&lapsed),
+            "--category",
+            "registered supporter",
+            "--json",
+        ])
+        .json();
+    assert_eq!(report["updated"], 1);
+    let person = env.ok(&["person", "show", "M2", "--json"]).json();
+    assert_eq!(person["status"], "former");
+    assert_eq!(person["left_on"], "2021-09-01");
+    assert_eq!(
+        person["joined_on"], "2015-06-01",
+        "the join date was not in the file and is kept"
+    );
+    assert_eq!(
+        person["contact_held"], true,
+        "contact details were not in the file and are kept"
+    );
+    // The email hash is kept too: a file without references still links M2 by email.
+    env.ok(&["supplier", "add", "Mailing House", "--role", "processor"]);
+    let by_email = env.write("by-email.csv", "Email\nzoe.jones@example.org\n");
+    let recorded = env
+        .ok(&[
+            "share",
+            "record",
+            "--supplier",
+            "Mailing House",
+            "--purpose",
+            "x",
+            Env::path_str(&by_email),
+            "--json",
+        ])
+        .json();
+    assert_eq!(recorded["people"], 1, "{recorded}");
+    // A file with only emails keeps the names it does not carry, and takes the new email.
+    let moved = env.write("moved.csv", "Member Number,Email\nM2,zoe.new@example.org\n");
+    env.ok(&[
+        "people",
+        "import",
+        Env::path_str(&moved),
+        "--category",
+        "registered supporter",
+    ]);
+    let new_email = env.write("new-email.csv", "Email\nzoe.new@example.org\n");
+    let relinked = env
+        .ok(&[
+            "share",
+            "record",
+            "--supplier",
+            "Mailing House",
+            "--purpose",
+            "y",
+            Env::path_str(&new_email),
+            "--json",
+        ])
+        .json();
+    assert_eq!(relinked["people"], 1);
+    let old_email = env
+        .ok(&[
+            "share",
+            "record",
+            "--supplier",
+            "Mailing House",
+            "--purpose",
+            "z",
+            Env::path_str(&by_email),
+            "--json",
+        ])
+        .json();
+    assert_eq!(old_email["people"], 0, "the old email no longer links");
+}
