@@ -318,10 +318,12 @@ fn canary_people(ledger: &Ledger, canaries: &[canary::Canary]) -> Result<Vec<New
                 contact: sealed.sealed,
                 contact_digest: sealed.digest,
                 fields: custody_core::PersonFields::ALL,
+                // Hashed exactly as the matcher will hash what it finds: normalised, and a phone
+                // only when it is a valid number in the organisation's region.
                 identifiers: identifier_hashes(
                     &ledger.vault,
-                    Some(&canary.email),
-                    Some(&canary.phone),
+                    normalise_email(&canary.email).as_deref(),
+                    normalise_phone(&canary.phone, &ledger.settings.phone_region).as_deref(),
                     name.as_deref(),
                     Some(&canary.postcode),
                     Some(&dob),

@@ -66,7 +66,9 @@ impl Table {
                 "this is not a text file (it contains NUL bytes); expected CSV or TSV text",
             ));
         }
-        let windows_1252 = !looks_like_utf8(&prefix);
+        // The first block decides only when it is not UTF-8; otherwise the whole file is checked,
+        // because a Windows-1252 export can be plain ASCII for its first thousands of rows.
+        let windows_1252 = !looks_like_utf8(&prefix) || file_is_windows_1252(path).map_err(io_error)?;
         if prefix.starts_with(b"\xEF\xBB\xBF") {
             prefix.drain(..3);
         }
@@ -76,6 +78,8 @@ impl Table {
             run: 0,
             line: 1,
             limit: options.line_bytes_max,
+            delimiter,
+            state: FieldState::Start,
         };
         let decode = Decode {
             inner: source,
@@ -199,6 +203,37 @@ fn csv_error(file: &str, error: csv::Error) -> Error {
     }
 }
 
+/// Whether a file whose start is UTF-8 is really Windows-1252: bytes that are not UTF-8 and no
+/// UTF-8 character before them. A file with both is left as UTF-8, so that reading it stops at
+/// the first bad line with an error rather than turning its earlier accents into mojibake.
+fn file_is_windows_1252(path: &Path) -> io::Result<bool> {
+    let mut file = File::open(path)?;
+    let mut block = vec![0u8; 1024 * 1024];
+    let mut carried = 0usize;
+    let mut seen_utf8_characters = false;
+    loop {
+        let count = file.read(block.get_mut(carried..).unwrap_or_default())?;
+        let filled = carried + count;
+        let data = block.get(..filled).unwrap_or_default();
+        let (valid, rest_ok) = match std::str::from_utf8(data) {
+            Ok(_) => (filled, true),
+            Err(error) if count > 0 && error.error_len().is_none() && filled - error.valid_up_to() < 4 => {
+                (error.valid_up_to(), true)
+            }
+            Err(error) => (error.valid_up_to(), false),
+        };
+        seen_utf8_characters |= !data.get(..valid).unwrap_or_default().is_ascii();
+        if !rest_ok {
+            return Ok(!seen_utf8_characters);
+        }
+        if count == 0 {
+            return Ok(false);
+        }
+        block.copy_within(valid..filled, 0);
+        carried = filled - valid;
+    }
+}
+
 /// Whether a block is UTF-8, allowing a character cut at the end of the block.
 fn looks_like_utf8(block: &[u8]) -> bool {
     match std::str::from_utf8(block) {
@@ -255,11 +290,26 @@ impl<R: Read> Read for Hashing<R> {
 }
 
 /// Refuses a line longer than the limit before it is buffered.
+/// Refuses a record longer than the limit before it is buffered. A record ends at an unquoted
+/// line feed or carriage return; a quoted field's own line breaks do not reset the count, so one
+/// endless quoted field cannot exhaust memory.
 struct LineLimit<R> {
     inner: R,
     run: usize,
     line: u64,
     limit: usize,
+    delimiter: u8,
+    state: FieldState,
+}
+
+/// Where the limiter is in a CSV field: enough of the grammar to know which line breaks end a
+/// record (a quote opens a quoted field only at the start of a field, as the csv crate reads it).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FieldState {
+    Start,
+    Unquoted,
+    Quoted,
+    QuoteInQuoted,
 }
 
 impl<R: Read> Read for LineLimit<R> {
@@ -267,19 +317,30 @@ impl<R: Read> Read for LineLimit<R> {
         let count = self.inner.read(buffer)?;
         for byte in buffer.get(..count).unwrap_or_default() {
             if *byte == b'\n' {
-                self.run = 0;
                 self.line += 1;
-            } else {
-                self.run += 1;
-                if self.run > self.limit {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!(
-                            "line {} is longer than {} bytes, the longest line accepted",
-                            self.line, self.limit
-                        ),
-                    ));
-                }
+            }
+            let line_break = *byte == b'\n' || *byte == b'\r';
+            self.state = match (self.state, *byte) {
+                (FieldState::Quoted, b'"') => FieldState::QuoteInQuoted,
+                (FieldState::Quoted, _) => FieldState::Quoted,
+                (FieldState::QuoteInQuoted, b'"') => FieldState::Quoted,
+                (FieldState::Start, b'"') => FieldState::Quoted,
+                (_, byte) if byte == self.delimiter || line_break => FieldState::Start,
+                _ => FieldState::Unquoted,
+            };
+            if line_break && self.state == FieldState::Start {
+                self.run = 0;
+                continue;
+            }
+            self.run += 1;
+            if self.run > self.limit {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "the record ending near line {} is longer than {} bytes, the longest accepted",
+                        self.line, self.limit
+                    ),
+                ));
             }
         }
         Ok(count)
@@ -358,6 +419,75 @@ mod tests {
         let (mut table, _file) = table(b"id\tname\n1\tZo\xEB\n").unwrap();
         assert_eq!(table.encoding(), "windows-1252");
         assert_eq!(rows(&mut table), vec![vec!["1".to_owned(), "Zoë".to_owned()]]);
+    }
+
+    #[test]
+    fn windows_1252_after_a_long_ascii_start_is_recognised() {
+        let mut bytes = b"id,name\n".to_vec();
+        for index in 0..20_000 {
+            bytes.extend_from_slice(format!("{index},plain\n").as_bytes());
+        }
+        bytes.extend_from_slice(b"99999,Zo\xEB\n");
+        let (mut table, _file) = table(&bytes).unwrap();
+        assert_eq!(table.encoding(), "windows-1252");
+        let last = rows(&mut table).pop().unwrap();
+        assert_eq!(last, vec!["99999".to_owned(), "Zoë".to_owned()]);
+    }
+
+    #[test]
+    fn mixed_encodings_are_not_guessed() {
+        let mut bytes = "id,name\n1,Zoë\n".as_bytes().to_vec();
+        for index in 0..20_000 {
+            bytes.extend_from_slice(format!("{index},plain\n").as_bytes());
+        }
+        bytes.extend_from_slice(b"99999,Zo\xEB\n");
+        let (mut table, _file) = table(&bytes).unwrap();
+        assert_eq!(
+            table.encoding(),
+            "utf-8",
+            "accents already read as UTF-8 must not become mojibake"
+        );
+        let mut record = csv::StringRecord::new();
+        let error = loop {
+            match table.next_row(&mut record) {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("the bad line must be an error"),
+                Err(error) => break error.to_string(),
+            }
+        };
+        assert!(
+            error.contains("line 20003") && error.contains("not valid UTF-8"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn records_are_limited_not_physical_lines() {
+        // Carriage returns alone end records (old Mac exports): many short records pass.
+        let mut bytes = b"id,name\r".to_vec();
+        for index in 0..100 {
+            bytes.extend_from_slice(format!("{index},name\r").as_bytes());
+        }
+        let (mut mac, _mac_file) = table(&bytes).unwrap();
+        assert_eq!(rows(&mut mac).len(), 100);
+        // A quoted field's own line breaks count towards one record.
+        let endless = format!("id,note\n1,\"{}\"\n", "x\n".repeat(150));
+        let error = match table_result(endless.as_bytes()) {
+            Ok((mut table, _file)) => table
+                .next_row(&mut csv::StringRecord::new())
+                .unwrap_err()
+                .to_string(),
+            Err(error) => error.to_string(),
+        };
+        assert!(error.contains("longer than 200 bytes"), "{error}");
+        // A stray quote inside an unquoted field is a character, as the csv crate reads it.
+        let stray = format!("id,name\n1,O\"Brien\n{}", "2,Smith\n".repeat(100));
+        let (mut quoted, _quoted_file) = table(stray.as_bytes()).unwrap();
+        assert_eq!(rows(&mut quoted).len(), 101);
+    }
+
+    fn table_result(bytes: &[u8]) -> Result<(Table, tempfile::NamedTempFile)> {
+        table(bytes)
     }
 
     #[test]
