@@ -84,6 +84,8 @@ struct Reader<'a> {
     /// The database, when it already holds people: their sealed contact details are read from
     /// it so that a file without some contact columns keeps what custody held.
     previous: Option<std::path::PathBuf>,
+    /// The fields this file provides (the same for every row).
+    fields: custody_core::PersonFields,
 }
 
 impl Reader<'_> {
@@ -167,7 +169,7 @@ impl Reader<'_> {
                 unusable.1.push(line);
             }
         }
-        let fields = self.columns.fields();
+        let fields = self.fields;
         let old = match previous {
             Some(store) if !(fields.names && fields.email && fields.phone) => {
                 old_contact(self.vault, store, row.reference.as_str())?
@@ -347,6 +349,7 @@ pub fn import_people(ledger: &mut Ledger, path: &Path, options: &ImportOptions) 
         region: &region,
         vault,
         previous: has_people.then(|| ledger_dir.join(custody_store::sqlite::DATABASE_FILE_NAME)),
+        fields: columns.fields(),
     };
     let (counts, unusable) = std::thread::scope(|scope| {
         let worker = scope.spawn(move || reader.run(&mut table, &sender));
