@@ -263,15 +263,26 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
                 println!("Aware: {} ({})", view.aware_at_local, view.aware_at);
                 print_clocks(&view.clocks);
                 println!("People affected (ledger): {}", view.impact.people);
-                if let Some(claims) = view.statements.last() {
-                    let records = claims
-                        .claims
-                        .records
-                        .map_or_else(|| "not said".to_owned(), |records| records.to_string());
+                if let Some(comparison) = &view.claims_vs_ledger {
+                    let records = comparison
+                        .supplier_records
+                        .map_or_else(|| "not said".to_owned(), |n| n.to_string());
                     println!(
-                        "The supplier's latest claim (statement {}): {records} records",
-                        claims.version
+                        "The supplier says (statements 1 to {}): {records} records; the ledger: {} people held.",
+                        comparison.statement, comparison.ledger_people
                     );
+                    if !comparison.categories_only_in_ledger.is_empty() {
+                        println!(
+                            "  Held per the ledger but not in the supplier's claims: {}",
+                            comparison.categories_only_in_ledger.join(", ")
+                        );
+                    }
+                    if !comparison.categories_only_claimed.is_empty() {
+                        println!(
+                            "  Claimed by the supplier but never sent per the ledger: {}",
+                            comparison.categories_only_claimed.join(", ")
+                        );
+                    }
                 }
                 if let Some(assessment) = &view.assessment {
                     println!(

@@ -668,3 +668,33 @@ fn a_late_report_says_so_and_what_its_figures_describe() {
         "a report in time is not called late:\n{on_time}"
     );
 }
+
+#[test]
+fn the_incident_page_puts_the_supplier_claims_beside_the_ledger() {
+    let env = desk();
+    let id = open_incident(&env);
+    env.ok(&[
+        "incident",
+        "statement",
+        &id,
+        "--received-at",
+        "2021-10-29 17:00",
+        "--text",
+        "Names only",
+        "--claims-records",
+        "2",
+        "--claims-categories",
+        "user.name",
+    ]);
+    let text = env.ok(&["incident", "show", &id]).stdout;
+    assert!(
+        text.contains("The supplier says (statements 1 to 1): 2 records; the ledger: 3 people held."),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "Held per the ledger but not in the supplier's claims: user.contact.email, user.unique_id"
+        ),
+        "{text}"
+    );
+}
