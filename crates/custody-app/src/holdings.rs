@@ -69,6 +69,19 @@ pub fn compute_window(ledger: &Ledger, supplier: &str, from: Instant, at: Instan
     let all = ledger.store.suppliers()?;
     let tree = with_sub_processors(&all, root.id);
     let shares = ledger.store.shares(Some(&tree))?;
+    // People a supplier confirmed it erased one by one (Art. 17 and 19) before the window
+    // began are no longer held under any of its shares.
+    let mut erased: BTreeMap<i64, PersonSet> = BTreeMap::new();
+    for supplier in &tree {
+        let set = ledger
+            .store
+            .erasures_at_supplier(*supplier)?
+            .into_iter()
+            .filter(|erasure| erasure.deleted_at <= from)
+            .map(|erasure| erasure.person)
+            .collect();
+        erased.insert(*supplier, set);
+    }
     let mut sets: Vec<(&ShareRecord, PersonSet)> = Vec::new();
     let mut held = Vec::new();
     for share in &shares {
@@ -76,13 +89,16 @@ pub fn compute_window(ledger: &Ledger, supplier: &str, from: Instant, at: Instan
             continue;
         }
         let state = share_state_at(&share.meta, from.max(share.meta.shared_at).min(at));
-        let people = match &share.meta.kind {
+        let mut people = match &share.meta.kind {
             ShareKind::Export => ledger.store.share_people(share.meta.id)?,
             ShareKind::Feed(audience) => match FeedWindow::of(&share.meta, at, &ledger.zone) {
                 Some(window) => ledger.store.feed_people(&audience.categories, window)?,
                 None => PersonSet::new(),
             },
         };
+        if let Some(erased) = erased.get(&share.meta.supplier_id) {
+            people -= erased;
+        }
         held.push(HeldShare {
             share: share.meta.id,
             supplier: share.supplier.clone(),

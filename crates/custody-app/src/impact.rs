@@ -89,7 +89,7 @@ pub fn window(incident: &IncidentRecord) -> (Instant, Instant) {
     }
 }
 
-fn years_before(day: Day, years: i16) -> Day {
+pub(crate) fn years_before(day: Day, years: i16) -> Day {
     let date = day.date();
     let year = date.year().saturating_sub(years);
     // 29 February becomes 28 February in a year that has none.

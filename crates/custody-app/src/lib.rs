@@ -5,6 +5,7 @@
 //! **Architecture invariant**: the wall clock is read only by [`clock::SystemClock`]; every use
 //! case takes `now` from the ledger's injectable clock.
 
+pub mod access;
 pub mod audit;
 mod canary;
 pub mod clock;
@@ -18,6 +19,10 @@ pub mod incidents;
 pub mod people;
 pub mod person;
 pub mod report;
+pub mod request_import;
+mod request_views;
+pub mod requests;
+pub mod retention;
 pub mod shares;
 pub mod suppliers;
 

@@ -29,6 +29,8 @@ pub struct Recipient {
     pub deleted_at: Option<String>,
     /// Until when backups still hold it.
     pub backups_until: Option<String>,
+    /// Whether `deleted_at` is the supplier's confirmed erasure of this one person (a request).
+    pub erased_by_request: bool,
 }
 
 /// A person for output.
@@ -78,6 +80,7 @@ pub fn show(ledger: &Ledger, reference: &str) -> Result<PersonView> {
 /// The recipients of a person's data up to `now`.
 pub fn recipients(ledger: &Ledger, person: &PersonRecord, now: Instant) -> Result<Vec<Recipient>> {
     let exports = ledger.store.export_shares_of(person.id)?;
+    let erasures = ledger.store.erasures_of_person(person.id)?;
     let mut out = Vec::new();
     for share in ledger.store.shares(None)? {
         let received = match &share.meta.kind {
@@ -92,6 +95,15 @@ pub fn recipients(ledger: &Ledger, person: &PersonRecord, now: Instant) -> Resul
         if !received {
             continue;
         }
+        // A supplier's confirmed erasure of this person ends the share for them, if earlier.
+        let erased = erasures
+            .iter()
+            .find(|erasure| erasure.supplier_id == share.meta.supplier_id && erasure.deleted_at <= now)
+            .map(|erasure| erasure.deleted_at);
+        let deleted_at = match (share.meta.deleted_at, erased) {
+            (Some(share_deleted), Some(erased)) => Some(share_deleted.min(erased)),
+            (share_deleted, erased) => share_deleted.or(erased),
+        };
         out.push(Recipient {
             supplier: share.supplier.clone(),
             share: share.meta.id,
@@ -103,7 +115,8 @@ pub fn recipients(ledger: &Ledger, person: &PersonRecord, now: Instant) -> Resul
             shared_at: share.meta.shared_at.to_rfc3339(),
             categories: share.meta.categories.iter().map(|key| key.as_str()).collect(),
             purpose: share.purpose.clone(),
-            deleted_at: share.meta.deleted_at.map(Instant::to_rfc3339),
+            deleted_at: deleted_at.map(Instant::to_rfc3339),
+            erased_by_request: erased.is_some_and(|at| Some(at) == deleted_at),
             backups_until: share.meta.backups_until.map(Instant::to_rfc3339),
         });
     }

@@ -396,23 +396,28 @@ pub fn render(model: &ReportModel, format: Format) -> Result<String> {
     if format == Format::Json {
         return serde_json::to_string_pretty(model).map_err(|error| Error::Invalid(error.to_string()));
     }
-    let mut environment = minijinja::Environment::new();
-    environment.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    environment.add_filter("thousands", thousands);
     let (name, source) = if format == Format::Html {
         ("report.html", HTML)
     } else {
         ("report.md", MARKDOWN)
     };
+    render_template(name, source, model)
+}
+
+/// Renders a model with a template (strict about undefined values; HTML autoescaped by name).
+pub(crate) fn render_template(name: &str, source: &str, model: &impl Serialize) -> Result<String> {
+    let mut environment = minijinja::Environment::new();
+    environment.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    environment.add_filter("thousands", thousands);
     environment
         .add_template(name, source)
-        .map_err(|error| Error::Invalid(format!("report template: {error}")))?;
+        .map_err(|error| Error::Invalid(format!("{name} template: {error}")))?;
     let template = environment
         .get_template(name)
-        .map_err(|error| Error::Invalid(format!("report template: {error}")))?;
+        .map_err(|error| Error::Invalid(format!("{name} template: {error}")))?;
     template
         .render(minijinja::value::Serde(model))
-        .map_err(|error| Error::Invalid(format!("report template: {error:#}")))
+        .map_err(|error| Error::Invalid(format!("{name} template: {error:#}")))
 }
 
 /// Builds and renders a report, and audits its generation with the digest of the text.

@@ -11,6 +11,7 @@ mod incident;
 mod instant;
 mod ledger;
 mod person;
+mod rights;
 mod settings;
 mod supplier;
 
@@ -27,6 +28,9 @@ pub use ledger::{
     share_held_during, share_state_at,
 };
 pub use person::{PersonCategory, PersonId, PersonRef, PersonStatus};
+pub use rights::{
+    Channel, MAX_EXTENSION_MONTHS, RequestClockState, RequestKind, days_left, request_clock, request_due,
+};
 pub use roaring::RoaringBitmap as PersonSet;
 pub use settings::{DpoContact, Settings};
 pub use supplier::{SupplierName, SupplierRole};

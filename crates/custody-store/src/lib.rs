@@ -161,6 +161,36 @@ pub trait Store {
     /// An incident's events, in recording order.
     fn incident_events(&self, incident: i64) -> Result<Vec<IncidentEvent>>;
 
+    /// Records requests from people (each with its first events), all or nothing.
+    fn open_requests(
+        &mut self,
+        requests: Vec<NewRequest>,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<Vec<i64>>;
+    /// Every request, oldest first.
+    fn requests(&self) -> Result<Vec<RequestRecord>>;
+    /// One request.
+    fn request(&self, id: i64) -> Result<Option<RequestRecord>>;
+    /// Appends an event to a request (never updated, never deleted), with the per-person
+    /// erasure it confirms, if any, in the same transaction.
+    fn append_request_event(
+        &mut self,
+        request: i64,
+        event: NewRequestEvent,
+        erasure: Option<Erasure>,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64>;
+    /// A request's events, in recording order.
+    fn request_events(&self, request: i64) -> Result<Vec<RequestEvent>>;
+    /// The suppliers' confirmed erasures of one person.
+    fn erasures_of_person(&self, person: PersonId) -> Result<Vec<Erasure>>;
+    /// The people a supplier confirmed it erased.
+    fn erasures_at_supplier(&self, supplier: i64) -> Result<Vec<Erasure>>;
+    /// The kinds of identifier held (as keyed hashes) for a person.
+    fn identifier_kinds(&self, person: PersonId) -> Result<Vec<custody_core::IdentifierKind>>;
+
     /// Appends an entry for an action that changed nothing else in the store.
     fn append_audit(&mut self, audit: AuditDraft, signer: &dyn AuditSigner) -> Result<AuditEntry>;
     /// Every audit entry, oldest first, handed to `visit` one at a time.

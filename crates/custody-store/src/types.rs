@@ -299,3 +299,53 @@ pub struct IncidentEvent {
     /// Content.
     pub body: serde_json::Value,
 }
+
+/// Something that happened to a request: the same shape as an incident's events.
+pub type NewRequestEvent = NewIncidentEvent;
+/// A request's event as stored.
+pub type RequestEvent = IncidentEvent;
+
+/// A request from a person, to record.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    /// The person, when matched on receipt.
+    pub person: Option<PersonId>,
+    /// The requester's email address, sealed.
+    pub requester: Option<Vec<u8>>,
+    /// Keyed hash of the requester's normalised email address.
+    pub requester_hash: Option<[u8; 16]>,
+    /// What was asked for.
+    pub kind: custody_core::RequestKind,
+    /// How it arrived.
+    pub channel: Option<custody_core::Channel>,
+    /// When it was received (the clock starts).
+    pub received_at: Instant,
+    /// When it was recorded in custody.
+    pub opened_at: Instant,
+    /// Where it came from when imported.
+    pub source: Option<String>,
+    /// Events recorded with it (an erasure's instructions to suppliers).
+    pub events: Vec<NewRequestEvent>,
+}
+
+/// A request as stored (its events apart).
+#[derive(Debug, Clone)]
+pub struct RequestRecord {
+    /// Id.
+    pub id: i64,
+    /// What was recorded; `events` is empty here.
+    pub facts: NewRequest,
+}
+
+/// A supplier's confirmation that it erased one person's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Erasure {
+    /// The supplier.
+    pub supplier_id: i64,
+    /// The person.
+    pub person: PersonId,
+    /// When the supplier erased it.
+    pub deleted_at: Instant,
+    /// The request it answered.
+    pub request: Option<i64>,
+}

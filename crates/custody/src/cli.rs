@@ -99,6 +99,18 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Requests from people (access, erasure, rectification, objection) with their clocks.
+    #[command(subcommand)]
+    Request(crate::request_cli::RequestCommand),
+    /// What each supplier should have deleted by now: shares past retention, former people.
+    Retention {
+        /// List the references of the people to delete.
+        #[arg(long)]
+        people: bool,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// The audit log: verify the chain, export it.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -395,6 +407,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Supplier(command) => return supplier(cli.dir, command),
         Command::Incident(command) => return crate::incident_cli::run(cli.dir, command),
+        Command::Request(command) => return crate::request_cli::run(cli.dir, command),
+        Command::Retention { people, json } => {
+            return crate::request_cli::retention_command(cli.dir, people, json);
+        }
         Command::Impact { id, json } => return crate::incident_cli::impact_command(cli.dir, id, json),
         Command::Report {
             id,

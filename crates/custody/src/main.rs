@@ -4,6 +4,7 @@
 mod cli;
 mod incident_cli;
 mod output;
+mod request_cli;
 
 use std::process::ExitCode;
 

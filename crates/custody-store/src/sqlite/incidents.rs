@@ -9,15 +9,15 @@ use crate::AuditSigner;
 use crate::error::{Error, Result};
 use crate::types::{AuditDraft, IncidentEvent, IncidentRecord, NewIncident, NewIncidentEvent};
 
-fn conversion(message: String) -> rusqlite::Error {
+pub(super) fn conversion(message: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, message.into())
 }
 
-fn instant(seconds: i64) -> rusqlite::Result<Instant> {
+pub(super) fn instant(seconds: i64) -> rusqlite::Result<Instant> {
     Instant::from_unix_seconds(seconds).map_err(|error| conversion(error.to_string()))
 }
 
-fn optional(seconds: Option<i64>) -> rusqlite::Result<Option<Instant>> {
+pub(super) fn optional(seconds: Option<i64>) -> rusqlite::Result<Option<Instant>> {
     seconds.map(instant).transpose()
 }
 
@@ -109,18 +109,7 @@ pub(super) fn append(
     if !exists {
         return Err(Error::NotFound(format!("there is no incident {incident}")));
     }
-    transaction.execute(
-        "INSERT INTO incident_events (incident, kind, at, recorded_at, actor, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            incident,
-            event.kind,
-            event.at.unix_seconds(),
-            event.recorded_at.unix_seconds(),
-            event.actor,
-            event.body.to_string()
-        ],
-    )?;
-    let id = transaction.last_insert_rowid();
+    let id = insert_event(&transaction, "incident_events", incident, &event)?;
     draft.subject = format!("incident:{incident}");
     audit::append(&transaction, draft, signer)?;
     transaction.commit()?;
@@ -128,10 +117,17 @@ pub(super) fn append(
 }
 
 pub(super) fn events(connection: &Connection, incident: i64) -> Result<Vec<IncidentEvent>> {
-    let mut statement = connection.prepare_cached(
+    event_rows(
+        connection,
         "SELECT id, kind, at, recorded_at, actor, body FROM incident_events WHERE incident = ?1 ORDER BY id",
-    )?;
-    let rows = statement.query_map([incident], |row| {
+        incident,
+    )
+}
+
+/// The events a query selects (id, kind, at, recorded_at, actor, body) for one owner.
+pub(super) fn event_rows(connection: &Connection, sql: &str, owner: i64) -> Result<Vec<IncidentEvent>> {
+    let mut statement = connection.prepare_cached(sql)?;
+    let rows = statement.query_map([owner], |row| {
         let body: String = row.get(5)?;
         Ok(IncidentEvent {
             id: row.get(0)?,
@@ -143,4 +139,26 @@ pub(super) fn events(connection: &Connection, incident: i64) -> Result<Vec<Incid
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Appends one event row (the caller's transaction).
+pub(super) fn insert_event(
+    transaction: &rusqlite::Transaction<'_>,
+    table: &str,
+    owner: i64,
+    event: &NewIncidentEvent,
+) -> Result<i64> {
+    transaction
+        .prepare_cached(&format!(
+            "INSERT INTO {table} VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6)"
+        ))?
+        .execute(params![
+            owner,
+            event.kind,
+            event.at.unix_seconds(),
+            event.recorded_at.unix_seconds(),
+            event.actor,
+            event.body.to_string()
+        ])?;
+    Ok(transaction.last_insert_rowid())
 }

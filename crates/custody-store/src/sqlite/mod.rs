@@ -4,6 +4,7 @@ mod audit;
 mod feeds;
 mod incidents;
 mod people;
+mod requests;
 mod shares;
 
 use std::path::Path;
@@ -17,9 +18,10 @@ use crate::types::*;
 use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     concat!(include_str!("schema.sql"), include_str!("indexes.sql")),
     include_str!("incidents.sql"),
+    include_str!("requests.sql"),
 ];
 
 /// Name of the database file inside a data directory.
@@ -338,6 +340,50 @@ impl Store for SqliteStore {
 
     fn incident_events(&self, incident: i64) -> Result<Vec<IncidentEvent>> {
         incidents::events(&self.connection, incident)
+    }
+
+    fn open_requests(
+        &mut self,
+        requests: Vec<NewRequest>,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<Vec<i64>> {
+        requests::open(&mut self.connection, requests, audit, signer)
+    }
+
+    fn requests(&self) -> Result<Vec<RequestRecord>> {
+        requests::list(&self.connection)
+    }
+
+    fn request(&self, id: i64) -> Result<Option<RequestRecord>> {
+        requests::one(&self.connection, id)
+    }
+
+    fn append_request_event(
+        &mut self,
+        request: i64,
+        event: NewRequestEvent,
+        erasure: Option<Erasure>,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64> {
+        requests::append(&mut self.connection, request, event, erasure, audit, signer)
+    }
+
+    fn request_events(&self, request: i64) -> Result<Vec<RequestEvent>> {
+        requests::events(&self.connection, request)
+    }
+
+    fn erasures_of_person(&self, person: PersonId) -> Result<Vec<Erasure>> {
+        requests::erasures(&self.connection, "person", i64::from(person))
+    }
+
+    fn erasures_at_supplier(&self, supplier: i64) -> Result<Vec<Erasure>> {
+        requests::erasures(&self.connection, "supplier", supplier)
+    }
+
+    fn identifier_kinds(&self, person: PersonId) -> Result<Vec<IdentifierKind>> {
+        requests::identifier_kinds(&self.connection, person)
     }
 
     fn append_audit(&mut self, draft: AuditDraft, signer: &dyn AuditSigner) -> Result<AuditEntry> {

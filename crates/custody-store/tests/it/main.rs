@@ -396,6 +396,84 @@ fn incident_events_are_append_only() {
 }
 
 #[test]
+fn requests_events_and_erasures_are_append_only_and_erasures_unique() {
+    let (dir, mut store) = store();
+    let supplier_id = supplier(&mut store, "A");
+    import(
+        &mut store,
+        vec![person("P1", PersonCategory::Member, Some("2010-01-01"), None)],
+    )
+    .unwrap();
+    let person_id = store.person_id_by_ref("P1").unwrap().unwrap();
+    let event = |kind: &str| custody_store::NewRequestEvent {
+        kind: kind.into(),
+        at: at("2025-01-02 10:00"),
+        actor: "test".into(),
+        recorded_at: at("2025-01-02 10:00"),
+        body: serde_json::json!({ "supplier_id": supplier_id }),
+    };
+    let request = custody_store::NewRequest {
+        person: Some(person_id),
+        requester: None,
+        requester_hash: Some([7; 16]),
+        kind: custody_core::RequestKind::Erasure,
+        channel: Some(custody_core::Channel::Post),
+        received_at: at("2025-01-01 09:00"),
+        opened_at: at("2025-01-01 09:30"),
+        source: None,
+        events: vec![event("instruct")],
+    };
+    let ids = store
+        .open_requests(
+            vec![request.clone(), request],
+            draft("request.import"),
+            &TestSigner,
+        )
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    let stored = store.request(ids[0]).unwrap().unwrap();
+    assert_eq!(stored.facts.requester_hash, Some([7; 16]));
+    assert_eq!(stored.facts.channel, Some(custody_core::Channel::Post));
+    assert_eq!(store.request_events(ids[1]).unwrap().len(), 1);
+    let erasure = custody_store::Erasure {
+        supplier_id,
+        person: person_id,
+        deleted_at: at("2025-01-02 10:00"),
+        request: Some(ids[0]),
+    };
+    store
+        .append_request_event(
+            ids[0],
+            event("confirm"),
+            Some(erasure),
+            draft("request.confirm"),
+            &TestSigner,
+        )
+        .unwrap();
+    let twice = store.append_request_event(
+        ids[1],
+        event("confirm"),
+        Some(erasure),
+        draft("request.confirm"),
+        &TestSigner,
+    );
+    assert!(matches!(twice, Err(Error::Conflict(_))));
+    assert_eq!(
+        store.request_events(ids[1]).unwrap().len(),
+        1,
+        "the refused event was rolled back"
+    );
+    assert_eq!(store.erasures_at_supplier(supplier_id).unwrap(), vec![erasure]);
+    assert_eq!(store.erasures_of_person(person_id).unwrap(), vec![erasure]);
+    drop(store);
+    let raw = rusqlite::Connection::open(dir.path().join("custody.db")).unwrap();
+    assert!(raw.execute("UPDATE request_events SET body = '{}'", []).is_err());
+    assert!(raw.execute("DELETE FROM request_events", []).is_err());
+    assert!(raw.execute("UPDATE erasures SET deleted_at = 0", []).is_err());
+    assert!(raw.execute("DELETE FROM erasures", []).is_err());
+}
+
+#[test]
 fn a_version_1_database_is_migrated_and_a_newer_one_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("custody.db");
@@ -410,6 +488,10 @@ fn a_version_1_database_is_migrated_and_a_newer_one_refused() {
     assert!(
         store.incidents().unwrap().is_empty(),
         "version 2 added the incidents"
+    );
+    assert!(
+        store.requests().unwrap().is_empty(),
+        "version 3 added the requests"
     );
     drop(store);
     rusqlite::Connection::open(&path)

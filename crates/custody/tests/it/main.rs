@@ -13,4 +13,5 @@ mod audit;
 mod incidents;
 mod ledger;
 mod people;
+mod requests;
 mod support;

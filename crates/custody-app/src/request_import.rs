@@ -1,0 +1,240 @@
+//! Loading a backlog of requests (an export of a mailbox nobody watched): one row per request
+//! with when it was received, who sent it and what they asked for. Every bad row is reported
+//! with its line and column; nothing is recorded unless every row is good. A request already
+//! recorded (same requester, kind and receipt) is refused rather than doubled.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use custody_core::{Channel, RequestKind, parse_instant};
+use custody_ingest::{Table, TableOptions};
+use custody_store::{NewRequest, Store};
+
+use crate::dir::{Ledger, signer_for};
+use crate::error::{Error, Result};
+use crate::requests::{OpenInput, Requester, new_request};
+
+/// What an import recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportedRequests {
+    /// Requests recorded.
+    pub recorded: usize,
+    /// Of which matched to a person.
+    pub matched: usize,
+    /// Of which already overdue when imported.
+    pub overdue: usize,
+    /// Their ids.
+    pub requests: Vec<i64>,
+}
+
+#[derive(Clone, Copy)]
+enum Field {
+    Received,
+    Sender,
+    Reference,
+    Kind,
+    Channel,
+}
+
+fn field_of(header: &str) -> Option<Field> {
+    let key: String = header
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    match key.as_str() {
+        "receivedat" | "received" | "date" | "receivedon" | "timestamp" => Some(Field::Received),
+        "sender" | "from" | "email" | "emailaddress" | "requester" => Some(Field::Sender),
+        "ref" | "reference" | "personref" => Some(Field::Reference),
+        "kind" | "type" | "request" | "requesttype" => Some(Field::Kind),
+        "channel" | "via" => Some(Field::Channel),
+        _ => None,
+    }
+}
+
+/// The column index of each field this file has.
+struct Columns {
+    received: usize,
+    kind: usize,
+    sender: Option<usize>,
+    reference: Option<usize>,
+    channel: Option<usize>,
+}
+
+fn columns(file: &str, headers: &[String]) -> Result<Columns> {
+    let mut found: [Option<usize>; 5] = [None; 5];
+    for (index, header) in headers.iter().enumerate() {
+        if let Some(field) = field_of(header) {
+            if let Some(slot) = found.get_mut(field as usize) {
+                slot.get_or_insert(index);
+            }
+        }
+    }
+    let [received, sender, reference, kind, channel] = found;
+    let missing = |what: &str| {
+        Error::from(custody_ingest::Error::at(
+            file,
+            Some(1),
+            None,
+            format!("no {what} column; the header row needs received_at, sender (or ref) and kind"),
+        ))
+    };
+    if sender.is_none() && reference.is_none() {
+        return Err(missing("sender or ref"));
+    }
+    Ok(Columns {
+        received: received.ok_or_else(|| missing("received_at"))?,
+        kind: kind.ok_or_else(|| missing("kind"))?,
+        sender,
+        reference,
+        channel,
+    })
+}
+
+/// Reads one row into a request, or says what is wrong with it.
+fn row_input(
+    ledger: &Ledger,
+    columns: &Columns,
+    headers: &[String],
+    record: &csv::StringRecord,
+    at: &dyn Fn(usize, String) -> Error,
+) -> Result<OpenInput> {
+    let cell = |index: usize| record.get(index).unwrap_or_default().trim();
+    let name = |index: usize| headers.get(index).cloned().unwrap_or_default();
+    let received_at = parse_instant(cell(columns.received), &ledger.zone)
+        .map_err(|error| at(columns.received, error.to_string()))?;
+    let kind = RequestKind::parse(cell(columns.kind)).map_err(|error| at(columns.kind, error.to_string()))?;
+    let channel = match columns.channel.map(cell).filter(|text| !text.is_empty()) {
+        Some(text) => {
+            Some(Channel::parse(text).map_err(|error| at(columns.channel.unwrap_or(0), error.to_string()))?)
+        }
+        None => None,
+    };
+    let reference = columns.reference.map(cell).filter(|text| !text.is_empty());
+    let sender = columns.sender.map(cell).filter(|text| !text.is_empty());
+    let requester = match (reference, sender) {
+        (Some(reference), _) => Requester::Reference(reference.to_owned()),
+        (None, Some(sender)) => Requester::Email(sender.to_owned()),
+        (None, None) => {
+            let column = columns.sender.or(columns.reference).unwrap_or(0);
+            return Err(at(
+                column,
+                format!("empty; expected the requester's {}", name(column)),
+            ));
+        }
+    };
+    Ok(OpenInput {
+        requester,
+        kind,
+        received_at,
+        channel: channel.or(Some(Channel::Email)),
+        source: None,
+    })
+}
+
+/// What makes two requests the same one: person, requester, kind, receipt.
+type SameKey = (Option<u32>, Option<[u8; 16]>, &'static str, i64);
+
+/// The key that makes two requests the same one.
+fn same_key(request: &NewRequest) -> SameKey {
+    (
+        request.person,
+        request.requester_hash,
+        request.kind.as_str(),
+        request.received_at.unix_seconds(),
+    )
+}
+
+/// Imports a backlog of requests, all or nothing.
+pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportedRequests> {
+    let mut table = Table::open(path, TableOptions::default())?;
+    let file = table.file().to_owned();
+    let headers = table.headers().to_vec();
+    let columns = columns(&file, &headers)?;
+    // Only the file's name goes into the record: paths say things about the machine.
+    let name = crate::people::file_name(path);
+    let known: Vec<_> = ledger.store.requests()?;
+    let known_keys: Vec<_> = known
+        .iter()
+        .map(|record| (record.id, same_key(&record.facts)))
+        .collect();
+    let mut record = csv::StringRecord::new();
+    let mut requests: Vec<NewRequest> = Vec::new();
+    let mut seen: Vec<(u64, SameKey)> = Vec::new();
+    let mut problems: Vec<String> = Vec::new();
+    while let Some(line) = table.next_row(&mut record)? {
+        let at = |column: usize, message: String| {
+            let header = headers.get(column).cloned().unwrap_or_default();
+            Error::from(custody_ingest::Error::at(
+                &file,
+                Some(line),
+                Some(format!("{header} ({})", column + 1)),
+                message,
+            ))
+        };
+        let built = row_input(ledger, &columns, &headers, &record, &at).and_then(|mut input| {
+            input.source = Some(format!("{name} line {line}"));
+            new_request(ledger, &input).map_err(|error| match error {
+                Error::NotFound(message) | Error::Invalid(message) => {
+                    at(columns.reference.or(columns.sender).unwrap_or(0), message)
+                }
+                other => other,
+            })
+        });
+        match built {
+            Ok((request, _)) => {
+                let key = same_key(&request);
+                if let Some((id, _)) = known_keys.iter().find(|(_, other)| *other == key) {
+                    problems.push(format!("{file}, line {line}: already recorded as request {id}"));
+                } else if let Some((first, _)) = seen.iter().find(|(_, other)| *other == key) {
+                    problems.push(format!("{file}, line {line}: the same request as line {first}"));
+                } else {
+                    seen.push((line, key));
+                    requests.push(request);
+                }
+            }
+            Err(error) => problems.push(error.to_string()),
+        }
+    }
+    if !problems.is_empty() {
+        let count = problems.len();
+        let shown: Vec<String> = problems.into_iter().take(20).collect();
+        let more = if count > shown.len() {
+            format!("\n… and {} more", count - shown.len())
+        } else {
+            String::new()
+        };
+        return Err(Error::Invalid(format!(
+            "{count} bad row(s); nothing was recorded:\n{}{more}",
+            shown.join("\n")
+        )));
+    }
+    if requests.is_empty() {
+        return Err(Error::Invalid(format!("{file} has no requests")));
+    }
+    let today = ledger.now().local_day(&ledger.zone);
+    let matched = requests.iter().filter(|request| request.person.is_some()).count();
+    let mut overdue = 0;
+    for request in &requests {
+        if custody_core::request_due(request.received_at.local_day(&ledger.zone), 0)? < today {
+            overdue += 1;
+        }
+    }
+    let draft = ledger.draft(
+        "request.import",
+        "requests",
+        serde_json::json!({ "file": name, "requests": requests.len(), "matched": matched }),
+    );
+    let recorded = requests.len();
+    let ids = ledger
+        .store
+        .open_requests(requests, draft, &signer_for(&ledger.vault))?;
+    ledger.anchor_audit()?;
+    Ok(ImportedRequests {
+        recorded,
+        matched,
+        overdue,
+        requests: ids,
+    })
+}

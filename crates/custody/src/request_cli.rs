@@ -1,0 +1,325 @@
+//! `custody request …` and `custody retention`: the rights desk on the command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::bail;
+use clap::Subcommand;
+
+use custody_app::requests::{self, OpenInput, Outcome, Requester};
+use custody_app::{access, request_import, retention};
+use custody_core::{Channel, RequestKind};
+
+use crate::cli::{instant, open};
+use crate::output;
+
+/// Request commands.
+#[derive(Debug, Subcommand)]
+pub enum RequestCommand {
+    /// Record a request from a person; an erasure instructs every supplier holding their data.
+    Open {
+        /// The person's reference.
+        #[arg(long, conflicts_with = "email", required_unless_present = "email")]
+        person: Option<String>,
+        /// The requester's email address (matched through the keyed hash).
+        #[arg(long)]
+        email: Option<String>,
+        /// access, erasure, rectification or objection.
+        #[arg(long, value_parser = ["access", "erasure", "rectification", "objection"])]
+        kind: String,
+        /// When it was received (starts the one-month clock).
+        #[arg(long)]
+        received_at: String,
+        /// email, post, web or phone.
+        #[arg(long, value_parser = ["email", "post", "web", "phone"])]
+        channel: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The queue, overdue first.
+    List {
+        /// Only the overdue ones.
+        #[arg(long)]
+        overdue: bool,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One request: clock, instructions to suppliers, events.
+    Show {
+        /// Request id.
+        id: i64,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Link a request from an unknown requester to a person, once identity is checked.
+    Identify {
+        /// Request id.
+        id: i64,
+        /// The person's reference.
+        #[arg(long)]
+        person: String,
+    },
+    /// Extend the period by one or two months (Art. 12(3)), with the reason.
+    Extend {
+        /// Request id.
+        id: i64,
+        /// 1 or 2.
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+        months: u8,
+        /// Why (the requester must be told).
+        #[arg(long)]
+        reason: String,
+    },
+    /// What custody knows for an access request: data held, recipients, retention.
+    Answer {
+        /// Request id.
+        id: i64,
+        /// md or json.
+        #[arg(long, default_value = "md", value_parser = ["md", "json"])]
+        format: String,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Record a supplier's confirmation that it erased the person's data.
+    Confirm {
+        /// Request id.
+        id: i64,
+        /// Supplier name.
+        #[arg(long)]
+        supplier: String,
+        /// When the supplier erased it.
+        #[arg(long)]
+        at: String,
+    },
+    /// Close a request by hand: done (outside custody), refused or withdrawn.
+    Close {
+        /// Request id.
+        id: i64,
+        /// done, refused or withdrawn.
+        #[arg(long, value_parser = ["done", "refused", "withdrawn"])]
+        outcome: String,
+        /// What was done, or why it was refused.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Load a backlog of requests from CSV (received_at, sender or ref, kind[, channel]).
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs a request command.
+pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<ExitCode> {
+    let mut ledger = open(dir)?;
+    match command {
+        RequestCommand::Open {
+            person,
+            email,
+            kind,
+            received_at,
+            channel,
+            json,
+        } => {
+            let requester = match (person, email) {
+                (Some(reference), _) => Requester::Reference(reference),
+                (None, Some(address)) => Requester::Email(address),
+                (None, None) => bail!("give --person REF or --email ADDRESS"),
+            };
+            let input = OpenInput {
+                requester,
+                kind: RequestKind::parse(&kind)?,
+                received_at: instant(&ledger, &received_at, "--received-at")?,
+                channel: channel.as_deref().map(Channel::parse).transpose()?,
+                source: None,
+            };
+            let opened = requests::open(&mut ledger, input)?;
+            if json {
+                output::json(&opened)?;
+            } else {
+                println!(
+                    "Request {} recorded; due by the end of {}.",
+                    opened.request, opened.due
+                );
+                match (&opened.reference, &opened.unmatched) {
+                    (Some(reference), _) => println!("Person: {reference}."),
+                    (None, Some(reason)) => println!("No person matched: {reason}."),
+                    (None, None) => {}
+                }
+                if !opened.instructed.is_empty() {
+                    println!("Instructed to erase: {}.", opened.instructed.join(", "));
+                }
+            }
+        }
+        RequestCommand::List { overdue, json } => {
+            let list = requests::list(&ledger, overdue)?;
+            if json {
+                output::json(&list)?;
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|line| {
+                        vec![
+                            line.request.to_string(),
+                            line.kind.to_owned(),
+                            line.reference.clone().unwrap_or_else(|| "(unknown)".to_owned()),
+                            line.due.clone(),
+                            days(line.days_left, line.clock),
+                            line.state.clone(),
+                        ]
+                    })
+                    .collect();
+                output::table(&["id", "kind", "person", "due", "clock", "state"], &rows);
+            }
+        }
+        RequestCommand::Show { id, json } => {
+            let view = requests::show(&ledger, id)?;
+            if json {
+                output::json(&view)?;
+            } else {
+                print_view(&view);
+            }
+        }
+        RequestCommand::Identify { id, person } => {
+            let instructed = requests::identify(&mut ledger, id, &person)?;
+            println!("Request {id} linked to {person}.");
+            if !instructed.is_empty() {
+                println!("Instructed to erase: {}.", instructed.join(", "));
+            }
+        }
+        RequestCommand::Extend { id, months, reason } => {
+            let due = requests::extend(&mut ledger, id, months, &reason)?;
+            println!("Request {id} extended; now due by the end of {due}. Tell the requester why.");
+        }
+        RequestCommand::Answer { id, format, out } => {
+            let text = access::answer(&mut ledger, id, &format)?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text)
+                        .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
+                    println!("Wrote the answer to {}.", path.display());
+                }
+                None => print!("{text}"),
+            }
+        }
+        RequestCommand::Confirm { id, supplier, at } => {
+            let at = instant(&ledger, &at, "--at")?;
+            let complete = requests::confirm(&mut ledger, id, &supplier, at)?;
+            println!("Recorded {supplier}'s erasure for request {id}.");
+            if complete {
+                println!("Every instructed supplier has confirmed: the erasure is complete.");
+            }
+        }
+        RequestCommand::Close { id, outcome, reason } => {
+            requests::close(&mut ledger, id, Outcome::parse(&outcome)?, &reason)?;
+            println!("Request {id} closed as {outcome}.");
+        }
+        RequestCommand::Import { file, json } => {
+            let imported = request_import::import(&mut ledger, &file)?;
+            if json {
+                output::json(&imported)?;
+            } else {
+                println!(
+                    "Recorded {} requests ({} matched to a person, {} overdue already).",
+                    imported.recorded, imported.matched, imported.overdue
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn days(left: i64, clock: &str) -> String {
+    match clock {
+        "overdue" => format!("OVERDUE by {} d", -left),
+        "open" => format!("{left} d left"),
+        other => other.to_owned(),
+    }
+}
+
+fn print_view(view: &requests::RequestView) {
+    let summary = &view.summary;
+    println!(
+        "Request {}: {} ({})",
+        summary.request, summary.kind, summary.state
+    );
+    println!(
+        "Person: {}",
+        summary.reference.as_deref().unwrap_or("not identified yet")
+    );
+    if let Some(requester) = &view.requester {
+        println!("Requester: {requester}");
+    }
+    println!("Received: {} ({})", view.received_local, summary.received_at);
+    println!(
+        "Due: {} ({}){}",
+        summary.due,
+        days(summary.days_left, summary.clock),
+        if summary.extension_months > 0 {
+            format!(", extended by {} month(s)", summary.extension_months)
+        } else {
+            String::new()
+        }
+    );
+    if let Some(source) = &view.source {
+        println!("Imported from: {source}");
+    }
+    if !view.instructions.is_empty() {
+        let rows: Vec<Vec<String>> = view
+            .instructions
+            .iter()
+            .map(|i| {
+                vec![
+                    i.supplier.clone(),
+                    i.state.to_owned(),
+                    i.deleted_at.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        output::table(&["supplier", "state", "deleted_at"], &rows);
+    }
+    for event in &view.events {
+        println!("{}  {}  {}", event.at_local, event.actor, event.text);
+    }
+}
+
+/// `custody retention`.
+pub fn retention_command(dir: Option<PathBuf>, people: bool, json: bool) -> anyhow::Result<ExitCode> {
+    let ledger = open(dir)?;
+    let report = retention::report(&ledger, people)?;
+    if json {
+        output::json(&report)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "As at {}; former people are kept {} year(s) after leaving (left before {}: delete).",
+        report.at, report.former_retention_years, report.former_left_before
+    );
+    let mut asked = 0;
+    for supplier in &report.suppliers {
+        if supplier.ask.is_empty() {
+            continue;
+        }
+        asked += 1;
+        println!("\n{} (holds {} people):", supplier.supplier, supplier.people_held);
+        for ask in &supplier.ask {
+            println!("  - {ask}");
+        }
+        if let Some(refs) = &supplier.refs {
+            for reference in refs {
+                println!("    {reference}");
+            }
+        }
+    }
+    if asked == 0 {
+        println!("No supplier holds data past its retention.");
+    }
+    Ok(ExitCode::SUCCESS)
+}
