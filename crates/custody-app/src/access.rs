@@ -77,6 +77,8 @@ pub struct AccessAnswer {
     pub generated_local: String,
     /// The person.
     pub person: crate::person::PersonView,
+    /// Their category in words ("registered supporter").
+    pub category_words: String,
     /// The kinds of data held about the person.
     pub data_held: Vec<Labelled>,
     /// Special categories their membership reveals.
@@ -187,11 +189,11 @@ pub fn model(ledger: &Ledger, id: i64) -> Result<AccessAnswer> {
         special_categories,
         recipients,
         retention: format!(
-            "We keep your data while you are a {category}, and for {years} year(s) after you leave. \
+            "We keep your data while you are with us, and for {years} year(s) after you leave. \
              Each supplier keeps it only as long as its contract allows (shown above) and deletes it \
-             when the work is done.",
-            category = person.category.as_str()
+             when the work is done."
         ),
+        category_words: person.category.as_str().replace('_', " "),
         person: view,
     })
 }

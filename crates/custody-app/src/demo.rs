@@ -52,6 +52,8 @@ pub struct DemoSummary {
     pub incident_holdings: HoldingsReport,
     /// The incident at the membership-data processor, through the breach desk.
     pub incident: crate::demo_incident::DemoIncident,
+    /// The requests that followed, through the rights desk.
+    pub requests: crate::demo_requests::DemoRequests,
     /// Seconds the demo took.
     pub seconds: f64,
 }
@@ -85,6 +87,7 @@ impl DemoSummary {
             self.dir, held.supplier
         ));
         out.push_str(&crate::demo_incident::to_text(&self.incident, &self.dir));
+        out.push_str(&crate::demo_requests::to_text(&self.requests, &self.dir));
         out
     }
 }
@@ -439,6 +442,14 @@ pub fn run(
     let incident_holdings = holdings(&ledger, INCIDENT_SUPPLIER, at, false)?;
     progress("Opening the incident of 29 October 2021…");
     let incident = crate::demo_incident::run(&mut ledger, INCIDENT_SUPPLIER, AWARE_AT)?;
+    progress("Loading the requests that followed…");
+    let senders: Vec<String> = people
+        .iter()
+        .filter(|person| person.left.is_none())
+        .filter_map(|person| person.email.clone())
+        .take(50_000)
+        .collect();
+    let requests = crate::demo_requests::run(&mut ledger, &files, &senders, &mut rng)?;
     let counts = custody_store::Store::people_counts(&ledger.store)?;
     let people_summary = PersonCategory::ALL
         .iter()
@@ -464,6 +475,7 @@ pub fn run(
         shares: custody_store::Store::shares(&ledger.store, None)?.len(),
         incident_holdings,
         incident,
+        requests,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

@@ -139,6 +139,32 @@ fn the_demo_builds_an_organisation_through_the_cli_paths() {
         ])
         .json();
     assert_eq!(again["people"], held["people"]);
+    // The unwatched inbox of November 2021 went through the rights desk.
+    let requests = &summary["requests"];
+    assert_eq!(requests["imported"]["recorded"], 420);
+    assert!(
+        requests["imported"]["matched"].as_u64().unwrap() > 350,
+        "{requests}"
+    );
+    assert_eq!(requests["imported"]["overdue"], 420);
+    let answered = requests["answered"].as_i64().unwrap().to_string();
+    let shown = env.ok(&["request", "show", &answered, "--json"]).json();
+    assert_eq!(shown["state"], "answered");
+    let erasure = requests["erasure"].as_i64().unwrap().to_string();
+    let shown = env.ok(&["request", "show", &erasure, "--json"]).json();
+    assert_eq!(
+        shown["instructions"].as_array().unwrap().len(),
+        requests["erasure_suppliers"].as_array().unwrap().len()
+    );
+    assert_eq!(
+        env.ok(&["request", "list", "--overdue", "--json"])
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        419,
+        "all but the one answered"
+    );
     env.ok(&["audit", "verify"]);
     // A rerun replaces the demo directory; a foreign directory is refused.
     env.ok(&["demo", "--people", "1000", "--json"]);
