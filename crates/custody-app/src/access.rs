@@ -90,8 +90,12 @@ pub struct AccessAnswer {
 }
 
 /// The kinds of data custody knows the organisation holds for a person: from the identifiers
-/// it hashed and the contact details it sealed.
-fn data_held(ledger: &Ledger, person: &custody_store::PersonRecord) -> Result<Vec<Labelled>> {
+/// it hashed, the country it keeps, and every category the organisation sent to a supplier.
+fn data_held(
+    ledger: &Ledger,
+    person: &custody_store::PersonRecord,
+    recipients: &[crate::person::Recipient],
+) -> Result<Vec<Labelled>> {
     let mut keys = Vec::new();
     for kind in ledger.store.identifier_kinds(person.id)? {
         keys.extend(match kind {
@@ -101,13 +105,11 @@ fn data_held(ledger: &Ledger, person: &custody_store::PersonRecord) -> Result<Ve
             IdentifierKind::NameDateOfBirth => vec!["user.name", "user.demographic.date_of_birth"],
         });
     }
-    if let Some(contact) = crate::people::contact_of(ledger, &person.reference)? {
-        if contact.first_name.is_some() || contact.last_name.is_some() {
-            keys.push("user.name");
-        }
-    }
     if person.country.is_some() {
         keys.push("user.contact.address.country");
+    }
+    for recipient in recipients {
+        keys.extend(recipient.categories.iter().copied());
     }
     let mut parsed: Vec<CategoryKey> = keys
         .into_iter()
@@ -151,10 +153,13 @@ pub fn model(ledger: &Ledger, id: i64) -> Result<AccessAnswer> {
         .recipients
         .iter()
         .map(|recipient| {
-            let days = shares
-                .iter()
-                .find(|share| share.meta.id == recipient.share)
-                .and_then(|share| share.meta.retention_days);
+            let share = shares.iter().find(|share| share.meta.id == recipient.share);
+            let days = share.and_then(|share| share.meta.retention_days);
+            let from = if recipient.kind == "feed" {
+                "after the feed stops"
+            } else {
+                "from when it was sent"
+            };
             AnswerRecipient {
                 supplier: recipient.supplier.clone(),
                 share: recipient.share,
@@ -170,7 +175,7 @@ pub fn model(ledger: &Ledger, id: i64) -> Result<AccessAnswer> {
                 deleted_at: recipient.deleted_at.clone(),
                 erased_by_request: recipient.erased_by_request,
                 backups_until: recipient.backups_until.clone(),
-                retention: days.map(|days| format!("{days} days from when it was sent")),
+                retention: days.map(|days| format!("{days} days {from}")),
             }
         })
         .collect();
@@ -185,7 +190,7 @@ pub fn model(ledger: &Ledger, id: i64) -> Result<AccessAnswer> {
         dpo: ledger.settings.dpo.clone(),
         received_local: record.facts.received_at.local(&ledger.zone),
         generated_local: ledger.now().local(&ledger.zone),
-        data_held: data_held(ledger, &person)?,
+        data_held: data_held(ledger, &person, &view.recipients)?,
         special_categories,
         recipients,
         retention: format!(
@@ -198,9 +203,15 @@ pub fn model(ledger: &Ledger, id: i64) -> Result<AccessAnswer> {
     })
 }
 
-/// Produces the answer as `md` or `json`, and records on the request that it was produced (the
-/// access clock is met by it), with the SHA-256 of the text.
-pub fn answer(ledger: &mut Ledger, id: i64, format: &str) -> Result<String> {
+/// Produces the answer as `md` or `json` and hands it to `deliver` (print it, write a file);
+/// once delivered, records on the request that it was produced, with the SHA-256 of the text.
+/// The request stays open until the organisation sends its response and closes it.
+pub fn answer(
+    ledger: &mut Ledger,
+    id: i64,
+    format: &str,
+    deliver: impl FnOnce(&str) -> Result<()>,
+) -> Result<()> {
     use sha2::Digest;
     let model = model(ledger, id)?;
     let text = match format {
@@ -210,9 +221,9 @@ pub fn answer(ledger: &mut Ledger, id: i64, format: &str) -> Result<String> {
             return Err(Error::Invalid(format!("--format {other:?}: expected md or json")));
         }
     };
+    deliver(&text)?;
     let digest = custody_vault::hex(&sha2::Sha256::digest(text.as_bytes()));
-    crate::requests::record_answer(ledger, id, format, &digest)?;
-    Ok(text)
+    crate::request_acts::record_answer(ledger, id, format, &digest)
 }
 
 const ACCESS_MARKDOWN: &str = include_str!("../templates/access.md");

@@ -69,18 +69,11 @@ pub fn compute_window(ledger: &Ledger, supplier: &str, from: Instant, at: Instan
     let all = ledger.store.suppliers()?;
     let tree = with_sub_processors(&all, root.id);
     let shares = ledger.store.shares(Some(&tree))?;
-    // People a supplier confirmed it erased one by one (Art. 17 and 19) before the window
-    // began are no longer held under any of its shares.
-    let mut erased: BTreeMap<i64, PersonSet> = BTreeMap::new();
+    // People a supplier confirmed it erased one by one (Art. 17 and 19): gone from the shares it
+    // had received by then, once the erasure (and its backups) had run out before the window.
+    let mut erasures: BTreeMap<i64, Vec<custody_store::Erasure>> = BTreeMap::new();
     for supplier in &tree {
-        let set = ledger
-            .store
-            .erasures_at_supplier(*supplier)?
-            .into_iter()
-            .filter(|erasure| erasure.deleted_at <= from)
-            .map(|erasure| erasure.person)
-            .collect();
-        erased.insert(*supplier, set);
+        erasures.insert(*supplier, ledger.store.erasures_at_supplier(*supplier)?);
     }
     let mut sets: Vec<(&ShareRecord, PersonSet)> = Vec::new();
     let mut held = Vec::new();
@@ -96,8 +89,10 @@ pub fn compute_window(ledger: &Ledger, supplier: &str, from: Instant, at: Instan
                 None => PersonSet::new(),
             },
         };
-        if let Some(erased) = erased.get(&share.meta.supplier_id) {
-            people -= erased;
+        for erasure in erasures.get(&share.meta.supplier_id).into_iter().flatten() {
+            if erasure.removes(share.meta.shared_at, from) {
+                people.remove(erasure.person);
+            }
         }
         held.push(HeldShare {
             share: share.meta.id,

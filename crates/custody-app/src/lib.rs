@@ -20,6 +20,7 @@ pub mod incidents;
 pub mod people;
 pub mod person;
 pub mod report;
+mod request_acts;
 pub mod request_import;
 mod request_views;
 pub mod requests;

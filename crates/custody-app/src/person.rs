@@ -29,6 +29,8 @@ pub struct Recipient {
     pub deleted_at: Option<String>,
     /// Until when backups still hold it.
     pub backups_until: Option<String>,
+    /// Whether the supplier's backups still hold it now.
+    pub backups_held: bool,
     /// Whether `deleted_at` is the supplier's confirmed erasure of this one person (a request).
     pub erased_by_request: bool,
 }
@@ -95,14 +97,19 @@ pub fn recipients(ledger: &Ledger, person: &PersonRecord, now: Instant) -> Resul
         if !received {
             continue;
         }
-        // A supplier's confirmed erasure of this person ends the share for them, if earlier.
-        let erased = erasures
-            .iter()
-            .find(|erasure| erasure.supplier_id == share.meta.supplier_id && erasure.deleted_at <= now)
-            .map(|erasure| erasure.deleted_at);
-        let deleted_at = match (share.meta.deleted_at, erased) {
-            (Some(share_deleted), Some(erased)) => Some(share_deleted.min(erased)),
-            (share_deleted, erased) => share_deleted.or(erased),
+        // A supplier's confirmed erasure of this person ends the shares it had received by then.
+        let erasure = erasures.iter().find(|erasure| {
+            erasure.supplier_id == share.meta.supplier_id
+                && share.meta.shared_at <= erasure.deleted_at
+                && erasure.deleted_at <= now
+        });
+        let erased = erasure.map(|erasure| erasure.deleted_at);
+        let (deleted_at, backups_until) = match (share.meta.deleted_at, erasure) {
+            (Some(share_deleted), Some(erasure)) if share_deleted <= erasure.deleted_at => {
+                (Some(share_deleted), share.meta.backups_until)
+            }
+            (_, Some(erasure)) => (Some(erasure.deleted_at), erasure.backups_until),
+            (share_deleted, None) => (share_deleted, share.meta.backups_until),
         };
         out.push(Recipient {
             supplier: share.supplier.clone(),
@@ -117,7 +124,8 @@ pub fn recipients(ledger: &Ledger, person: &PersonRecord, now: Instant) -> Resul
             purpose: share.purpose.clone(),
             deleted_at: deleted_at.map(Instant::to_rfc3339),
             erased_by_request: erased.is_some_and(|at| Some(at) == deleted_at),
-            backups_until: share.meta.backups_until.map(Instant::to_rfc3339),
+            backups_until: backups_until.map(Instant::to_rfc3339),
+            backups_held: backups_until.is_some_and(|until| until > now),
         });
     }
     Ok(out)

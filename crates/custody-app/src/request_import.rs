@@ -13,7 +13,7 @@ use custody_store::{NewRequest, Store};
 
 use crate::dir::{Ledger, signer_for};
 use crate::error::{Error, Result};
-use crate::requests::{OpenInput, Requester, new_request};
+use crate::requests::{OpenInput, Requester, new_request, requester_email};
 
 /// What an import recorded.
 #[derive(Debug, Clone, Serialize)]
@@ -26,6 +26,8 @@ pub struct ImportedRequests {
     pub overdue: usize,
     /// Their ids.
     pub requests: Vec<i64>,
+    /// Erasures that instructed suppliers.
+    pub erasures_instructed: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -92,7 +94,7 @@ fn columns(file: &str, headers: &[String]) -> Result<Columns> {
     })
 }
 
-/// Reads one row into a request, or says what is wrong with it.
+/// Reads one row into a request, or says what is wrong with it (naming the column).
 fn row_input(
     ledger: &Ledger,
     columns: &Columns,
@@ -104,31 +106,47 @@ fn row_input(
     let name = |index: usize| headers.get(index).cloned().unwrap_or_default();
     let received_at = parse_instant(cell(columns.received), &ledger.zone)
         .map_err(|error| at(columns.received, error.to_string()))?;
+    if received_at > ledger.now() {
+        return Err(at(
+            columns.received,
+            "in the future; expected when the request arrived".to_owned(),
+        ));
+    }
     let kind = RequestKind::parse(cell(columns.kind)).map_err(|error| at(columns.kind, error.to_string()))?;
-    let channel = match columns.channel.map(cell).filter(|text| !text.is_empty()) {
-        Some(text) => {
-            Some(Channel::parse(text).map_err(|error| at(columns.channel.unwrap_or(0), error.to_string()))?)
+    let channel = match columns.channel.map(|index| (index, cell(index))) {
+        Some((index, text)) if !text.is_empty() => {
+            Some(Channel::parse(text).map_err(|error| at(index, error.to_string()))?)
         }
-        None => None,
+        _ => None,
     };
     let reference = columns.reference.map(cell).filter(|text| !text.is_empty());
-    let sender = columns.sender.map(cell).filter(|text| !text.is_empty());
-    let requester = match (reference, sender) {
-        (Some(reference), _) => Requester::Reference(reference.to_owned()),
-        (None, Some(sender)) => Requester::Email(sender.to_owned()),
-        (None, None) => {
-            let column = columns.sender.or(columns.reference).unwrap_or(0);
-            return Err(at(
-                column,
-                format!("empty; expected the requester's {}", name(column)),
-            ));
+    let email = match columns.sender.map(|index| (index, cell(index))) {
+        Some((index, text)) if !text.is_empty() => {
+            if requester_email(text).is_none() {
+                return Err(at(
+                    index,
+                    "not an email address; expected name@example.org".to_owned(),
+                ));
+            }
+            Some(text.to_owned())
         }
+        _ => None,
     };
+    if reference.is_none() && email.is_none() {
+        let column = columns.sender.or(columns.reference).unwrap_or(0);
+        return Err(at(
+            column,
+            format!("empty; expected the requester's {}", name(column)),
+        ));
+    }
     Ok(OpenInput {
-        requester,
+        requester: Requester {
+            reference: reference.map(str::to_owned),
+            email,
+        },
         kind,
         received_at,
-        channel: channel.or(Some(Channel::Email)),
+        channel,
         source: None,
     })
 }
@@ -136,10 +154,15 @@ fn row_input(
 /// What makes two requests the same one: person, requester, kind, receipt.
 type SameKey = (Option<u32>, Option<[u8; 16]>, &'static str, i64);
 
-/// The key that makes two requests the same one.
+/// The key that makes two requests the same one: by address when one was given (whether or not
+/// it matched a person then), else by person.
 fn same_key(request: &NewRequest) -> SameKey {
     (
-        request.person,
+        if request.requester_hash.is_some() {
+            None
+        } else {
+            request.person
+        },
         request.requester_hash,
         request.kind.as_str(),
         request.received_at.unix_seconds(),
@@ -163,6 +186,7 @@ pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportedRequests> {
     let mut requests: Vec<NewRequest> = Vec::new();
     let mut seen: Vec<(u64, SameKey)> = Vec::new();
     let mut problems: Vec<String> = Vec::new();
+    let mut instructed: Vec<serde_json::Value> = Vec::new();
     while let Some(line) = table.next_row(&mut record)? {
         let at = |column: usize, message: String| {
             let header = headers.get(column).cloned().unwrap_or_default();
@@ -175,15 +199,17 @@ pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportedRequests> {
         };
         let built = row_input(ledger, &columns, &headers, &record, &at).and_then(|mut input| {
             input.source = Some(format!("{name} line {line}"));
+            let column = match input.requester.reference {
+                Some(_) => columns.reference,
+                None => columns.sender,
+            };
             new_request(ledger, &input).map_err(|error| match error {
-                Error::NotFound(message) | Error::Invalid(message) => {
-                    at(columns.reference.or(columns.sender).unwrap_or(0), message)
-                }
+                Error::NotFound(message) | Error::Invalid(message) => at(column.unwrap_or(0), message),
                 other => other,
             })
         });
         match built {
-            Ok((request, _)) => {
+            Ok((request, opened)) => {
                 let key = same_key(&request);
                 if let Some((id, _)) = known_keys.iter().find(|(_, other)| *other == key) {
                     problems.push(format!("{file}, line {line}: already recorded as request {id}"));
@@ -191,6 +217,10 @@ pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportedRequests> {
                     problems.push(format!("{file}, line {line}: the same request as line {first}"));
                 } else {
                     seen.push((line, key));
+                    if !opened.instructed.is_empty() {
+                        instructed.push(serde_json::json!({ "line": line, "person": opened.reference,
+                            "suppliers": opened.instructed }));
+                    }
                     requests.push(request);
                 }
             }
@@ -224,9 +254,11 @@ pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportedRequests> {
     let draft = ledger.draft(
         "request.import",
         "requests",
-        serde_json::json!({ "file": name, "requests": requests.len(), "matched": matched }),
+        serde_json::json!({ "file": name, "requests": requests.len(), "matched": matched,
+            "instructed": instructed }),
     );
     let recorded = requests.len();
+    let erasures_instructed = instructed.len();
     let ids = ledger
         .store
         .open_requests(requests, draft, &signer_for(&ledger.vault))?;
@@ -236,5 +268,6 @@ pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportedRequests> {
         matched,
         overdue,
         requests: ids,
+        erasures_instructed,
     })
 }

@@ -7,7 +7,8 @@ use custody_store::{RequestEvent, RequestRecord, Store};
 
 use crate::dir::Ledger;
 use crate::error::Result;
-use crate::requests::{Derived, clock_of, find_request, requester_address};
+use crate::request_acts::{Derived, clock_of};
+use crate::requests::find_request;
 
 /// One line of the queue.
 #[derive(Debug, Clone, Serialize)]
@@ -27,8 +28,9 @@ pub struct RequestSummary {
     pub days_left: i64,
     /// `open`, `overdue`, `met` or `late`.
     pub clock: &'static str,
-    /// What is happening: `awaiting_identity`, `awaiting_suppliers`, `open`, `answered`,
-    /// `completed`, `done`, `refused`, `withdrawn`.
+    /// What is happening: `awaiting_identity`, `open`, `answer_produced` (custody's part of an
+    /// access answer; the clock runs until it is sent and the request closed),
+    /// `awaiting_suppliers`, `no_supplier_holds`, `completed`, `done`, `refused`, `withdrawn`.
     pub state: String,
     /// Months of extension.
     pub extension_months: u8,
@@ -70,8 +72,8 @@ pub struct RequestView {
     pub summary: RequestSummary,
     /// How it arrived.
     pub channel: Option<&'static str>,
-    /// The requester's address (opened from its seal), when given.
-    pub requester: Option<String>,
+    /// Whether an address to reply to is held (sealed; `--reveal-requester` opens it).
+    pub requester_held: bool,
     /// Received, local.
     pub received_local: String,
     /// Where it came from when imported.
@@ -90,8 +92,11 @@ fn state(record: &RequestRecord, derived: &Derived) -> String {
         return "awaiting_identity".to_owned();
     }
     match record.facts.kind {
-        custody_core::RequestKind::Access if derived.answered_at.is_some() => "answered".to_owned(),
+        custody_core::RequestKind::Access if derived.answered_at.is_some() => "answer_produced".to_owned(),
         custody_core::RequestKind::Erasure if derived.done_at(record).is_some() => "completed".to_owned(),
+        custody_core::RequestKind::Erasure if derived.instructions.is_empty() => {
+            "no_supplier_holds".to_owned()
+        }
         custody_core::RequestKind::Erasure => "awaiting_suppliers".to_owned(),
         _ => "open".to_owned(),
     }
@@ -156,6 +161,11 @@ fn words(event: &RequestEvent) -> String {
     };
     match event.kind.as_str() {
         "identify" => format!("identified as {}", text("person")),
+        "confirm" if event.body.get("backups_until").is_some_and(|v| !v.is_null()) => format!(
+            "{} confirmed erasure; backups kept until {}",
+            text("supplier"),
+            text("backups_until")
+        ),
         "extend" => format!("extended by {} month(s): {}", text("months"), text("reason")),
         "instruct" => format!(
             "{} instructed to erase (shares {})",
@@ -182,7 +192,7 @@ pub fn show(ledger: &Ledger, id: i64) -> Result<RequestView> {
     Ok(RequestView {
         summary: summary(ledger, &record, &events)?,
         channel: record.facts.channel.map(custody_core::Channel::as_str),
-        requester: requester_address(ledger, &record),
+        requester_held: record.facts.requester.is_some(),
         received_local: local(ledger, record.facts.received_at),
         source: record.facts.source.clone(),
         instructions: derived

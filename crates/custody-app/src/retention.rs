@@ -99,13 +99,7 @@ pub fn report(ledger: &Ledger, with_refs: bool) -> Result<RetentionReport> {
     let canaries = ledger.store.canaries()?;
     let mut suppliers = Vec::new();
     for supplier in ledger.store.suppliers()? {
-        let erased: PersonSet = ledger
-            .store
-            .erasures_at_supplier(supplier.id)?
-            .into_iter()
-            .filter(|erasure| erasure.deleted_at <= now)
-            .map(|erasure| erasure.person)
-            .collect();
+        let erasures = ledger.store.erasures_at_supplier(supplier.id)?;
         let mut held = PersonSet::new();
         let mut past_share = PersonSet::new();
         let mut expired = Vec::new();
@@ -113,7 +107,12 @@ pub fn report(ledger: &Ledger, with_refs: bool) -> Result<RetentionReport> {
             if share_state_at(&share.meta, now) != ShareState::Live {
                 continue;
             }
-            let people = (live_people(ledger, &share, now)? - &canaries) - &erased;
+            let mut people = live_people(ledger, &share, now)? - &canaries;
+            for erasure in &erasures {
+                if erasure.removes(share.meta.shared_at, now) {
+                    people.remove(erasure.person);
+                }
+            }
             if let Some(expired_at) = expiry(&share).filter(|expired_at| *expired_at < now) {
                 past_share |= &people;
                 expired.push(ExpiredShare {

@@ -172,16 +172,16 @@ pub trait Store {
     fn requests(&self) -> Result<Vec<RequestRecord>>;
     /// One request.
     fn request(&self, id: i64) -> Result<Option<RequestRecord>>;
-    /// Appends an event to a request (never updated, never deleted), with the per-person
-    /// erasure it confirms, if any, in the same transaction.
-    fn append_request_event(
+    /// Appends events to a request (never updated, never deleted), with the per-person erasure
+    /// they confirm, if any, all in one transaction.
+    fn append_request_events(
         &mut self,
         request: i64,
-        event: NewRequestEvent,
+        events: Vec<NewRequestEvent>,
         erasure: Option<Erasure>,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64>;
+    ) -> Result<Vec<i64>>;
     /// A request's events, in recording order.
     fn request_events(&self, request: i64) -> Result<Vec<RequestEvent>>;
     /// The suppliers' confirmed erasures of one person.

@@ -344,8 +344,20 @@ pub struct Erasure {
     pub supplier_id: i64,
     /// The person.
     pub person: PersonId,
+    /// The request it answered.
+    pub request: i64,
     /// When the supplier erased it.
     pub deleted_at: Instant,
-    /// The request it answered.
-    pub request: Option<i64>,
+    /// Until when the supplier's backups still hold it.
+    pub backups_until: Option<Instant>,
+}
+
+impl Erasure {
+    /// Whether the erasure takes the person out of a share sent at `shared_at`, as at `at`: the
+    /// share had reached the supplier before the erasure, and the erasure (and its backups) had
+    /// run out by `at`.
+    pub fn removes(&self, shared_at: Instant, at: Instant) -> bool {
+        shared_at <= self.deleted_at
+            && self.backups_until.unwrap_or(self.deleted_at).max(self.deleted_at) <= at
+    }
 }

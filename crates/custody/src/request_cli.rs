@@ -19,9 +19,10 @@ pub enum RequestCommand {
     /// Record a request from a person; an erasure instructs every supplier holding their data.
     Open {
         /// The person's reference.
-        #[arg(long, conflicts_with = "email", required_unless_present = "email")]
+        #[arg(long, required_unless_present = "email")]
         person: Option<String>,
-        /// The requester's email address (matched through the keyed hash).
+        /// The requester's email address: matched through the keyed hash when no --person is
+        /// given; kept sealed to reply to.
         #[arg(long)]
         email: Option<String>,
         /// access, erasure, rectification or objection.
@@ -50,6 +51,9 @@ pub enum RequestCommand {
     Show {
         /// Request id.
         id: i64,
+        /// Also show the requester's email address (opened from its seal; audited).
+        #[arg(long)]
+        reveal_requester: bool,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -61,6 +65,9 @@ pub enum RequestCommand {
         /// The person's reference.
         #[arg(long)]
         person: String,
+        /// When the information needed to confirm identity arrived (the clock runs from it).
+        #[arg(long)]
+        identity_confirmed_at: Option<String>,
     },
     /// Extend the period by one or two months (Art. 12(3)), with the reason.
     Extend {
@@ -94,6 +101,9 @@ pub enum RequestCommand {
         /// When the supplier erased it.
         #[arg(long)]
         at: String,
+        /// Until when the supplier's backups still hold it.
+        #[arg(long)]
+        backups_until: Option<String>,
     },
     /// Close a request by hand: done (outside custody), refused or withdrawn.
     Close {
@@ -128,10 +138,12 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
             channel,
             json,
         } => {
-            let requester = match (person, email) {
-                (Some(reference), _) => Requester::Reference(reference),
-                (None, Some(address)) => Requester::Email(address),
-                (None, None) => bail!("give --person REF or --email ADDRESS"),
+            if person.is_none() && email.is_none() {
+                bail!("give --person REF or --email ADDRESS");
+            }
+            let requester = Requester {
+                reference: person,
+                email,
             };
             let input = OpenInput {
                 requester,
@@ -179,16 +191,37 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
                 output::table(&["id", "kind", "person", "due", "clock", "state"], &rows);
             }
         }
-        RequestCommand::Show { id, json } => {
+        RequestCommand::Show {
+            id,
+            reveal_requester,
+            json,
+        } => {
             let view = requests::show(&ledger, id)?;
-            if json {
-                output::json(&view)?;
+            let requester = if reveal_requester {
+                requests::reveal_requester(&mut ledger, id)?
             } else {
-                print_view(&view);
+                None
+            };
+            if json {
+                let mut value = serde_json::to_value(&view)?;
+                if let (Some(address), Some(object)) = (requester, value.as_object_mut()) {
+                    object.insert("requester".to_owned(), serde_json::Value::String(address));
+                }
+                output::json(&value)?;
+            } else {
+                print_view(&view, requester.as_deref());
             }
         }
-        RequestCommand::Identify { id, person } => {
-            let instructed = requests::identify(&mut ledger, id, &person)?;
+        RequestCommand::Identify {
+            id,
+            person,
+            identity_confirmed_at,
+        } => {
+            let confirmed = match identity_confirmed_at {
+                Some(text) => Some(instant(&ledger, &text, "--identity-confirmed-at")?),
+                None => None,
+            };
+            let instructed = requests::identify(&mut ledger, id, &person, confirmed)?;
             println!("Request {id} linked to {person}.");
             if !instructed.is_empty() {
                 println!("Instructed to erase: {}.", instructed.join(", "));
@@ -199,19 +232,32 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
             println!("Request {id} extended; now due by the end of {due}. Tell the requester why.");
         }
         RequestCommand::Answer { id, format, out } => {
-            let text = access::answer(&mut ledger, id, &format)?;
-            match out {
-                Some(path) => {
-                    std::fs::write(&path, text)
-                        .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
-                    println!("Wrote the answer to {}.", path.display());
+            access::answer(&mut ledger, id, &format, |text| match &out {
+                Some(path) => std::fs::write(path, text).map_err(|source| custody_app::Error::Io {
+                    path: path.display().to_string(),
+                    source,
+                }),
+                None => {
+                    print!("{text}");
+                    Ok(())
                 }
-                None => print!("{text}"),
+            })?;
+            if let Some(path) = out {
+                println!("Wrote the answer to {}.", path.display());
             }
         }
-        RequestCommand::Confirm { id, supplier, at } => {
+        RequestCommand::Confirm {
+            id,
+            supplier,
+            at,
+            backups_until,
+        } => {
             let at = instant(&ledger, &at, "--at")?;
-            let complete = requests::confirm(&mut ledger, id, &supplier, at)?;
+            let backups_until = match backups_until {
+                Some(text) => Some(instant(&ledger, &text, "--backups-until")?),
+                None => None,
+            };
+            let complete = requests::confirm(&mut ledger, id, &supplier, at, backups_until)?;
             println!("Recorded {supplier}'s erasure for request {id}.");
             if complete {
                 println!("Every instructed supplier has confirmed: the erasure is complete.");
@@ -230,6 +276,12 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
                     "Recorded {} requests ({} matched to a person, {} overdue already).",
                     imported.recorded, imported.matched, imported.overdue
                 );
+                if imported.erasures_instructed > 0 {
+                    println!(
+                        "{} erasures instructed suppliers; `custody request list` shows them.",
+                        imported.erasures_instructed
+                    );
+                }
             }
         }
     }
@@ -244,7 +296,7 @@ fn days(left: i64, clock: &str) -> String {
     }
 }
 
-fn print_view(view: &requests::RequestView) {
+fn print_view(view: &requests::RequestView, requester: Option<&str>) {
     let summary = &view.summary;
     println!(
         "Request {}: {} ({})",
@@ -254,8 +306,10 @@ fn print_view(view: &requests::RequestView) {
         "Person: {}",
         summary.reference.as_deref().unwrap_or("not identified yet")
     );
-    if let Some(requester) = &view.requester {
-        println!("Requester: {requester}");
+    match requester {
+        Some(address) => println!("Requester: {address}"),
+        None if view.requester_held => println!("Requester: address held (--reveal-requester shows it)"),
+        None => {}
     }
     println!("Received: {} ({})", view.received_local, summary.received_at);
     println!(

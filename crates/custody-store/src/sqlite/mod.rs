@@ -359,15 +359,15 @@ impl Store for SqliteStore {
         requests::one(&self.connection, id)
     }
 
-    fn append_request_event(
+    fn append_request_events(
         &mut self,
         request: i64,
-        event: NewRequestEvent,
+        events: Vec<NewRequestEvent>,
         erasure: Option<Erasure>,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64> {
-        requests::append(&mut self.connection, request, event, erasure, audit, signer)
+    ) -> Result<Vec<i64>> {
+        requests::append(&mut self.connection, request, events, erasure, audit, signer)
     }
 
     fn request_events(&self, request: i64) -> Result<Vec<RequestEvent>> {

@@ -97,15 +97,15 @@ pub(super) fn events(connection: &Connection, request: i64) -> Result<Vec<Reques
     )
 }
 
-/// Appends an event to a request, with the erasure it confirms if any, in one transaction.
+/// Appends events to a request, with the erasure they confirm if any, in one transaction.
 pub(super) fn append(
     connection: &mut Connection,
     request: i64,
-    event: NewRequestEvent,
+    events: Vec<NewRequestEvent>,
     erasure: Option<Erasure>,
     mut draft: AuditDraft,
     signer: &dyn AuditSigner,
-) -> Result<i64> {
+) -> Result<Vec<i64>> {
     let transaction = connection.transaction()?;
     let exists: bool = transaction.query_row(
         "SELECT EXISTS (SELECT 1 FROM requests WHERE id = ?1)",
@@ -115,35 +115,41 @@ pub(super) fn append(
     if !exists {
         return Err(Error::NotFound(format!("there is no request {request}")));
     }
-    let id = insert_event(&transaction, "request_events", request, &event)?;
+    let mut ids = Vec::with_capacity(events.len());
+    for event in &events {
+        ids.push(insert_event(&transaction, "request_events", request, event)?);
+    }
     if let Some(erasure) = erasure {
         let inserted = transaction.execute(
-            "INSERT OR IGNORE INTO erasures (supplier, person, deleted_at, request) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT OR IGNORE INTO erasures (supplier, person, request, deleted_at, backups_until) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
                 erasure.supplier_id,
                 erasure.person,
+                erasure.request,
                 erasure.deleted_at.unix_seconds(),
-                erasure.request
+                erasure.backups_until.map(|at| at.unix_seconds()),
             ],
         )?;
         if inserted == 0 {
             return Err(Error::Conflict(
-                "that supplier's erasure of this person is recorded already".to_owned(),
+                "that supplier's erasure for this request is recorded already".to_owned(),
             ));
         }
     }
     draft.subject = format!("request:{request}");
     audit::append(&transaction, draft, signer)?;
     transaction.commit()?;
-    Ok(id)
+    Ok(ids)
 }
 
 fn erasure(row: &Row<'_>) -> rusqlite::Result<Erasure> {
     Ok(Erasure {
         supplier_id: row.get(0)?,
         person: row.get(1)?,
-        deleted_at: instant(row.get(2)?)?,
-        request: row.get(3)?,
+        request: row.get(2)?,
+        deleted_at: instant(row.get(3)?)?,
+        backups_until: super::incidents::optional(row.get(4)?)?,
     })
 }
 
@@ -151,7 +157,8 @@ fn erasure(row: &Row<'_>) -> rusqlite::Result<Erasure> {
 pub(super) fn erasures(connection: &Connection, column: &str, value: i64) -> Result<Vec<Erasure>> {
     let column = if column == "person" { "person" } else { "supplier" };
     let mut statement = connection.prepare_cached(&format!(
-        "SELECT supplier, person, deleted_at, request FROM erasures WHERE {column} = ?1 ORDER BY supplier, person"
+        "SELECT supplier, person, request, deleted_at, backups_until FROM erasures WHERE {column} = ?1 \
+         ORDER BY supplier, person, request"
     ))?;
     Ok(statement
         .query_map([value], erasure)?

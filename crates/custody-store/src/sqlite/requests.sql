@@ -34,14 +34,16 @@ BEGIN SELECT RAISE(ABORT, 'request events are append-only'); END;
 CREATE TRIGGER request_events_append_only_delete BEFORE DELETE ON request_events
 BEGIN SELECT RAISE(ABORT, 'request events are append-only'); END;
 
--- A supplier's confirmation that it erased one person's data (Art. 17 and 19): from then on
--- the supplier holds none of that person's data, whatever its shares say.
+-- A supplier's confirmation that it erased one person's data (Art. 17 and 19), for one
+-- request: from then on the supplier holds none of that person's data from the shares it had
+-- received by then (a later share sends it again), or, when backups keep it, from backups_until.
 CREATE TABLE erasures (
     supplier INTEGER NOT NULL REFERENCES suppliers(id),
     person INTEGER NOT NULL REFERENCES people(id),
+    request INTEGER NOT NULL REFERENCES requests(id),
     deleted_at INTEGER NOT NULL,
-    request INTEGER REFERENCES requests(id),
-    PRIMARY KEY (supplier, person)
+    backups_until INTEGER,
+    PRIMARY KEY (supplier, person, request)
 ) WITHOUT ROWID;
 CREATE INDEX erasures_by_person ON erasures(person);
 

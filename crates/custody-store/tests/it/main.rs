@@ -438,33 +438,49 @@ fn requests_events_and_erasures_are_append_only_and_erasures_unique() {
     let erasure = custody_store::Erasure {
         supplier_id,
         person: person_id,
+        request: ids[0],
         deleted_at: at("2025-01-02 10:00"),
-        request: Some(ids[0]),
+        backups_until: Some(at("2025-02-01 10:00")),
     };
-    store
-        .append_request_event(
-            ids[0],
-            event("confirm"),
+    let confirm = |store: &mut SqliteStore, erasure: custody_store::Erasure| {
+        store.append_request_events(
+            erasure.request,
+            vec![event("confirm")],
             Some(erasure),
             draft("request.confirm"),
             &TestSigner,
         )
-        .unwrap();
-    let twice = store.append_request_event(
-        ids[1],
-        event("confirm"),
-        Some(erasure),
-        draft("request.confirm"),
-        &TestSigner,
-    );
-    assert!(matches!(twice, Err(Error::Conflict(_))));
+    };
+    confirm(&mut store, erasure).unwrap();
+    assert!(matches!(confirm(&mut store, erasure), Err(Error::Conflict(_))));
     assert_eq!(
-        store.request_events(ids[1]).unwrap().len(),
-        1,
+        store.request_events(ids[0]).unwrap().len(),
+        2,
         "the refused event was rolled back"
     );
-    assert_eq!(store.erasures_at_supplier(supplier_id).unwrap(), vec![erasure]);
-    assert_eq!(store.erasures_of_person(person_id).unwrap(), vec![erasure]);
+    let second = custody_store::Erasure {
+        request: ids[1],
+        ..erasure
+    };
+    confirm(&mut store, second).unwrap();
+    assert_eq!(
+        store.erasures_at_supplier(supplier_id).unwrap(),
+        vec![erasure, second]
+    );
+    assert_eq!(
+        store.erasures_of_person(person_id).unwrap(),
+        vec![erasure, second]
+    );
+    // The erasure takes the person out of shares sent before it, once backups expire.
+    assert!(
+        !erasure.removes(at("2024-01-01 00:00"), at("2025-01-03 00:00")),
+        "backups still hold it"
+    );
+    assert!(erasure.removes(at("2024-01-01 00:00"), at("2025-02-02 00:00")));
+    assert!(
+        !erasure.removes(at("2025-01-05 00:00"), at("2025-03-01 00:00")),
+        "a later share"
+    );
     drop(store);
     let raw = rusqlite::Connection::open(dir.path().join("custody.db")).unwrap();
     assert!(raw.execute("UPDATE request_events SET body = '{}'", []).is_err());

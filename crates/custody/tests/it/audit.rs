@@ -149,7 +149,7 @@ fn the_demo_builds_an_organisation_through_the_cli_paths() {
     assert_eq!(requests["imported"]["overdue"], 420);
     let answered = requests["answered"].as_i64().unwrap().to_string();
     let shown = env.ok(&["request", "show", &answered, "--json"]).json();
-    assert_eq!(shown["state"], "answered");
+    assert_eq!(shown["state"], "done");
     let erasure = requests["erasure"].as_i64().unwrap().to_string();
     let shown = env.ok(&["request", "show", &erasure, "--json"]).json();
     assert_eq!(
@@ -163,7 +163,7 @@ fn the_demo_builds_an_organisation_through_the_cli_paths() {
             .unwrap()
             .len(),
         419,
-        "all but the one answered"
+        "all but the one answered and closed"
     );
     env.ok(&["audit", "verify"]);
     // A rerun replaces the demo directory; a foreign directory is refused.

@@ -95,7 +95,20 @@ fn an_access_request_is_matched_by_email_and_answered_from_the_ledger() {
     let shown = env.ok(&["request", "show", &id, "--json"]).json();
     assert_eq!(shown["clock"], "overdue");
     assert_eq!(shown["state"], "open");
-    assert_eq!(shown["requester"], "alex.smith@example.org");
+    assert!(
+        shown.get("requester").is_none(),
+        "the address stays sealed unless asked for"
+    );
+    assert_eq!(shown["requester_held"], true);
+    let revealed = env
+        .ok(&["request", "show", &id, "--reveal-requester", "--json"])
+        .json();
+    assert_eq!(revealed["requester"], "alex.smith@example.org");
+    let audit = env.ok(&["audit", "export"]).stdout;
+    assert!(
+        audit.contains("request.reveal_requester"),
+        "opening the address is audited"
+    );
 
     let answer = env.ok(&["request", "answer", &id, "--format", "json"]).json();
     let suppliers: Vec<&str> = answer["recipients"]
@@ -123,8 +136,33 @@ fn an_access_request_is_matched_by_email_and_answered_from_the_ledger() {
     assert!(markdown.contains("Your reference with us: **M1**"), "{markdown}");
 
     let shown = env.ok(&["request", "show", &id, "--json"]).json();
-    assert_eq!(shown["state"], "answered");
+    assert_eq!(shown["state"], "answer_produced");
+    assert_eq!(
+        shown["clock"], "overdue",
+        "producing custody's part does not answer the person"
+    );
+    let failed = env.fails(
+        &["request", "answer", &id, "--out", "/nonexistent-dir/answer.md"],
+        1,
+    );
+    assert!(failed.contains("answer.md"), "{failed}");
+    env.ok(&[
+        "request",
+        "close",
+        &id,
+        "--outcome",
+        "done",
+        "--reason",
+        "sent by email",
+    ]);
+    let shown = env.ok(&["request", "show", &id, "--json"]).json();
+    assert_eq!(shown["state"], "done");
     assert_eq!(shown["clock"], "late", "answered after its due day");
+    let twice = env.fails(
+        &["request", "close", &id, "--outcome", "done", "--reason", "again"],
+        1,
+    );
+    assert!(twice.contains("done already"), "{twice}");
     let verify = env.ok(&["audit", "verify", "--json"]).json();
     assert_eq!(verify["intact"], true);
     let erasure = env.fails(&["request", "answer", &id, "--format", "pdf"], 2);
@@ -436,7 +474,8 @@ fn an_unknown_requester_waits_for_identity_then_instructions_follow() {
     let shown = env.ok(&["request", "show", &id, "--json"]).json();
     assert_eq!(shown["ref"], "M3");
     assert_eq!(shown["instructions"][0]["supplier"], "Backup Co");
-    env.fails(&["request", "identify", &id, "--person", "M2"], 1);
+    let again = env.fails(&["request", "identify", &id, "--person", "M2"], 1);
+    assert!(again.contains("linked to a person already"), "{again}");
     // The plain address is not in the database file.
     let db = std::fs::read(env.dir().join("custody.db")).unwrap();
     assert!(!db.windows(20).any(|w| w == b"stranger@example.org"));
@@ -468,7 +507,7 @@ fn a_backlog_is_imported_whole_or_not_at_all() {
         "Received,From,Type,Channel\n\
          2025-11-02 08:15,alex.smith@example.org,access,email\n\
          2025-11-03 09:00,zoe.jones@example.org,erasure,\n\
-         2025-11-04 10:00,someone@example.com,objection,post\n",
+         2025-11-04 10:00,\"\"\"Some One\"\" <someone@example.com>\",objection,post\n",
     );
     let imported = env
         .ok(&["request", "import", Env::path_str(&good), "--json"])
@@ -541,4 +580,299 @@ fn retention_names_expired_shares_and_former_people_per_supplier() {
     assert_eq!(mailing["refs"], serde_json::json!(["M3"]));
     let text = env.ok(&["retention"]).stdout;
     assert!(text.contains("delete 1 former people who left before"), "{text}");
+}
+
+#[test]
+fn an_erasure_covers_the_shares_sent_before_it_and_a_second_request_completes_too() {
+    let env = with_shares();
+    let open_erasure = |person: &str| {
+        env.ok(&[
+            "request",
+            "open",
+            "--person",
+            person,
+            "--kind",
+            "erasure",
+            "--received-at",
+            &today_minus(5),
+            "--json",
+        ])
+        .json()["request"]
+            .as_i64()
+            .unwrap()
+            .to_string()
+    };
+    let first = open_erasure("M2");
+    let second = open_erasure("M2");
+    let at = format!("{} 09:00", today_minus(4));
+    env.ok(&[
+        "request",
+        "confirm",
+        &first,
+        "--supplier",
+        "Mailing House",
+        "--at",
+        &at,
+    ]);
+    let done = env.ok(&[
+        "request",
+        "confirm",
+        &second,
+        "--supplier",
+        "Mailing House",
+        "--at",
+        &at,
+    ]);
+    assert!(
+        done.stdout.contains("complete"),
+        "a repeated request completes: {}",
+        done.stdout
+    );
+
+    // A new export after the erasure sends M2 again: held again, and shown as not deleted.
+    let later = env.write("later.csv", "Member Number,Email\nM2,zoe.jones@example.org\n");
+    let sent = format!("{} 12:00", today_minus(2));
+    env.ok(&[
+        "share",
+        "record",
+        "--supplier",
+        "Mailing House",
+        "--purpose",
+        "ballot",
+        "--at",
+        &sent,
+        Env::path_str(&later),
+    ]);
+    let held = env
+        .ok(&[
+            "holdings",
+            "--supplier",
+            "Mailing House",
+            "--at",
+            &today_minus(0),
+            "--people",
+            "--json",
+        ])
+        .json();
+    assert!(
+        held["refs"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("M2")),
+        "{held}"
+    );
+    let person = env.ok(&["person", "show", "M2", "--json"]).json();
+    let deleted: Vec<bool> = person["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["deleted_at"].is_string())
+        .collect();
+    assert_eq!(
+        deleted,
+        [true, false],
+        "the old share erased, the new one held: {person}"
+    );
+    let third = env
+        .ok(&[
+            "request",
+            "open",
+            "--person",
+            "M2",
+            "--kind",
+            "erasure",
+            "--received-at",
+            &today_minus(0),
+            "--json",
+        ])
+        .json();
+    assert_eq!(third["instructed"], serde_json::json!(["Mailing House"]));
+}
+
+#[test]
+fn backups_keep_an_erased_person_held_until_they_expire() {
+    let env = with_shares();
+    let id = env
+        .ok(&[
+            "request",
+            "open",
+            "--person",
+            "M3",
+            "--kind",
+            "erasure",
+            "--received-at",
+            &today_minus(9),
+            "--json",
+        ])
+        .json()["request"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let at = format!("{} 09:00", today_minus(8));
+    let until = format!("{} 09:00", today_minus(2));
+    let bad = env.fails(
+        &[
+            "request",
+            "confirm",
+            &id,
+            "--supplier",
+            "Backup Co",
+            "--at",
+            &until,
+            "--backups-until",
+            &at,
+        ],
+        1,
+    );
+    assert!(bad.contains("--backups-until"), "{bad}");
+    env.ok(&[
+        "request",
+        "confirm",
+        &id,
+        "--supplier",
+        "Backup Co",
+        "--at",
+        &at,
+        "--backups-until",
+        &until,
+    ]);
+    let refs = |day: &str| {
+        env.ok(&[
+            "holdings",
+            "--supplier",
+            "Backup Co",
+            "--at",
+            day,
+            "--people",
+            "--json",
+        ])
+        .json()["refs"]
+            .clone()
+    };
+    assert_eq!(
+        refs(&today_minus(5)),
+        serde_json::json!(["M1", "M3"]),
+        "still in backups"
+    );
+    assert_eq!(
+        refs(&today_minus(1)),
+        serde_json::json!(["M1"]),
+        "backups expired"
+    );
+}
+
+#[test]
+fn an_erasure_nobody_holds_waits_for_the_organisation_and_a_closed_request_stays_closed() {
+    let env = with_shares();
+    let opened = env
+        .ok(&[
+            "request",
+            "open",
+            "--person",
+            "M5",
+            "--kind",
+            "erasure",
+            "--received-at",
+            &today_minus(1),
+            "--json",
+        ])
+        .json();
+    assert_eq!(opened["instructed"], serde_json::json!([]));
+    let id = opened["request"].as_i64().unwrap().to_string();
+    let shown = env.ok(&["request", "show", &id, "--json"]).json();
+    assert_eq!(shown["state"], "no_supplier_holds");
+    assert_eq!(
+        shown["clock"], "open",
+        "not done until the organisation has erased it too"
+    );
+    env.ok(&[
+        "request",
+        "close",
+        &id,
+        "--outcome",
+        "done",
+        "--reason",
+        "erased from the CRM",
+    ]);
+    assert_eq!(env.ok(&["request", "show", &id, "--json"]).json()["clock"], "met");
+
+    let unknown = env
+        .ok(&[
+            "request",
+            "open",
+            "--email",
+            "who@example.net",
+            "--kind",
+            "erasure",
+            "--received-at",
+            &today_minus(1),
+            "--json",
+        ])
+        .json()["request"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    env.ok(&[
+        "request",
+        "close",
+        &unknown,
+        "--outcome",
+        "withdrawn",
+        "--reason",
+        "asked to stop",
+    ]);
+    let refused = env.fails(&["request", "identify", &unknown, "--person", "M1"], 1);
+    assert!(refused.contains("closed"), "{refused}");
+    assert_eq!(
+        env.ok(&["request", "show", &unknown, "--json"]).json()["instructions"],
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn the_clock_can_wait_for_identity() {
+    let env = with_shares();
+    let id = env
+        .ok(&[
+            "request",
+            "open",
+            "--email",
+            "who@example.net",
+            "--kind",
+            "access",
+            "--received-at",
+            "2025-01-31 10:00",
+            "--json",
+        ])
+        .json()["request"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    env.fails(
+        &[
+            "request",
+            "identify",
+            &id,
+            "--person",
+            "M4",
+            "--identity-confirmed-at",
+            "2024-01-01",
+        ],
+        1,
+    );
+    env.ok(&[
+        "request",
+        "identify",
+        &id,
+        "--person",
+        "M4",
+        "--identity-confirmed-at",
+        "2025-03-31 16:00",
+    ]);
+    let shown = env.ok(&["request", "show", &id, "--json"]).json();
+    assert_eq!(
+        shown["due"], "2025-04-30",
+        "one month from the identity check, at a month end"
+    );
+    assert_eq!(shown["ref"], "M4");
 }

@@ -1,0 +1,397 @@
+//! What happens to a request after it is recorded, each an append-only event: the requester
+//! identified, the period extended, suppliers' erasures confirmed, custody's answer produced,
+//! the request closed. Its state and clock are derived from those events.
+
+use custody_core::{
+    Day, Instant, MAX_EXTENSION_MONTHS, PersonId, RequestClockState, RequestKind, days_left, request_clock,
+    request_due,
+};
+use custody_store::{Erasure, NewRequestEvent, RequestEvent, RequestRecord, Store};
+
+use crate::dir::{Ledger, signer_for};
+use crate::error::{Error, Result};
+use crate::requests::{Match, Requester, find_request, holders, instructions, match_requester};
+
+/// Associated data that binds a sealed requester address to its purpose.
+pub(crate) const REQUESTER_AAD: &[u8] = b"custody request requester";
+
+/// An event to append, by the current actor.
+fn event(ledger: &Ledger, kind: &str, at: Instant, body: serde_json::Value) -> NewRequestEvent {
+    NewRequestEvent {
+        kind: kind.to_owned(),
+        at,
+        actor: ledger.actor.clone(),
+        recorded_at: ledger.now(),
+        body,
+    }
+}
+
+/// Appends events to a request (with the erasure they confirm) in one transaction, audited.
+fn append(
+    ledger: &mut Ledger,
+    request: i64,
+    events: Vec<NewRequestEvent>,
+    erasure: Option<Erasure>,
+) -> Result<()> {
+    let action = events.first().map_or("event", |event| event.kind.as_str());
+    let bodies: Vec<_> = events
+        .iter()
+        .map(|event| serde_json::json!({ "kind": event.kind, "at": event.at, "body": event.body }))
+        .collect();
+    let draft = ledger.draft(
+        &format!("request.{action}"),
+        "request",
+        serde_json::json!({ "events": bodies }),
+    );
+    ledger
+        .store
+        .append_request_events(request, events, erasure, draft, &signer_for(&ledger.vault))?;
+    ledger.anchor_audit()
+}
+
+/// An instruction to a supplier to erase: (supplier id, name, instructed at, confirmed at).
+pub type Instruction = (i64, String, Instant, Option<Instant>);
+
+/// The state of a request, derived from its record and events.
+#[derive(Debug, Clone)]
+pub struct Derived {
+    /// The person, once known.
+    pub person: Option<PersonId>,
+    /// When the requester's identity was confirmed, if the clock waited for it.
+    pub identity_confirmed_at: Option<Instant>,
+    /// Months of extension recorded (two at most count).
+    pub extension: u8,
+    /// Suppliers instructed to erase.
+    pub instructions: Vec<Instruction>,
+    /// When custody's answer to an access request was first produced.
+    pub answered_at: Option<Instant>,
+    /// How it was closed by hand, and when.
+    pub closed: Option<(String, Instant)>,
+}
+
+impl Derived {
+    /// Works out a request's state from its events.
+    pub fn of(record: &RequestRecord, events: &[RequestEvent]) -> Self {
+        let mut derived = Derived {
+            person: record.facts.person,
+            identity_confirmed_at: None,
+            extension: 0,
+            instructions: Vec::new(),
+            answered_at: None,
+            closed: None,
+        };
+        for event in events {
+            let number = |key: &str| event.body.get(key).and_then(serde_json::Value::as_i64);
+            let text = |key: &str| {
+                event
+                    .body
+                    .get(key)
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned)
+            };
+            match event.kind.as_str() {
+                "identify" => {
+                    derived.person = number("person_id").and_then(|id| u32::try_from(id).ok());
+                    derived.identity_confirmed_at = number("identity_confirmed_at")
+                        .and_then(|seconds| Instant::from_unix_seconds(seconds).ok());
+                }
+                "extend" => {
+                    let months = number("months").and_then(|m| u8::try_from(m).ok()).unwrap_or(0);
+                    derived.extension = derived.extension.saturating_add(months).min(MAX_EXTENSION_MONTHS);
+                }
+                "instruct" => {
+                    if let Some(supplier) = number("supplier_id") {
+                        if !derived.instructions.iter().any(|i| i.0 == supplier) {
+                            let name = text("supplier").unwrap_or_default();
+                            derived.instructions.push((supplier, name, event.at, None));
+                        }
+                    }
+                }
+                "confirm" => {
+                    let supplier = number("supplier_id");
+                    if let Some(entry) = derived.instructions.iter_mut().find(|i| Some(i.0) == supplier) {
+                        entry.3 = Some(event.at);
+                    }
+                }
+                "answer" => {
+                    derived.answered_at.get_or_insert(event.at);
+                }
+                "close" => derived.closed = Some((text("outcome").unwrap_or_default(), event.at)),
+                _ => {}
+            }
+        }
+        derived
+    }
+
+    /// When the request was done with: closed by hand, or, for an erasure, confirmed by every
+    /// supplier instructed (the last confirmation). An access request is done when the answer
+    /// has been sent (`close --outcome done`), not when custody's part of it is produced; an
+    /// erasure no supplier held is done when the organisation says so.
+    pub fn done_at(&self, record: &RequestRecord) -> Option<Instant> {
+        if let Some((_, at)) = &self.closed {
+            return Some(*at);
+        }
+        if record.facts.kind != RequestKind::Erasure || self.person.is_none() || self.instructions.is_empty()
+        {
+            return None;
+        }
+        let mut last = record.facts.received_at;
+        for (_, _, _, confirmed) in &self.instructions {
+            last = last.max((*confirmed)?);
+        }
+        Some(last)
+    }
+
+    /// When the clock started: receipt, or the confirmation of identity it waited for.
+    pub fn clock_start(&self, record: &RequestRecord) -> Instant {
+        self.identity_confirmed_at
+            .map_or(record.facts.received_at, |at| at.max(record.facts.received_at))
+    }
+}
+
+/// The clock of a request on the organisation's today: due day, state and days left.
+pub(crate) fn clock_of(
+    ledger: &Ledger,
+    record: &RequestRecord,
+    derived: &Derived,
+) -> Result<(Day, RequestClockState, i64)> {
+    let start = derived.clock_start(record).local_day(&ledger.zone);
+    let due = request_due(start, derived.extension.min(MAX_EXTENSION_MONTHS))?;
+    let today = ledger.now().local_day(&ledger.zone);
+    let done = derived.done_at(record).map(|at| at.local_day(&ledger.zone));
+    Ok((due, request_clock(due, done, today), days_left(due, today)))
+}
+
+fn derived(ledger: &Ledger, id: i64) -> Result<(RequestRecord, Derived)> {
+    let record = find_request(ledger, id)?;
+    let derived = Derived::of(&record, &ledger.store.request_events(id)?);
+    Ok((record, derived))
+}
+
+/// Links a request from an unknown requester to a person once their identity is checked (the
+/// clock then runs from `identity_confirmed_at` when given, per the regulator's guidance); an
+/// erasure instructs the suppliers holding the person's data in the same transaction.
+pub fn identify(
+    ledger: &mut Ledger,
+    id: i64,
+    reference: &str,
+    identity_confirmed_at: Option<Instant>,
+) -> Result<Vec<String>> {
+    let (record, state) = derived(ledger, id)?;
+    if state.closed.is_some() {
+        return Err(Error::Invalid(format!("request {id} is closed")));
+    }
+    if state.person.is_some() {
+        return Err(Error::Invalid(format!(
+            "request {id} is linked to a person already"
+        )));
+    }
+    if let Some(at) = identity_confirmed_at {
+        if at > ledger.now() || at < record.facts.received_at {
+            return Err(Error::Invalid(
+                "--identity-confirmed-at must be between the request's receipt and now".to_owned(),
+            ));
+        }
+    }
+    let requester = Requester {
+        reference: Some(reference.to_owned()),
+        email: None,
+    };
+    let Match::Person(person) = match_requester(ledger, &requester)? else {
+        return Err(Error::NotFound(format!(
+            "there is no person with the reference {reference:?}"
+        )));
+    };
+    let mut events = vec![event(
+        ledger,
+        "identify",
+        ledger.now(),
+        serde_json::json!({ "person_id": person.id, "person": person.reference,
+            "identity_confirmed_at": identity_confirmed_at.map(Instant::unix_seconds) }),
+    )];
+    let mut names = Vec::new();
+    if record.facts.kind == RequestKind::Erasure {
+        let holders = holders(ledger, &person, ledger.now())?;
+        names = holders.iter().map(|holder| holder.supplier.clone()).collect();
+        events.extend(instructions(ledger, &holders, &person));
+    }
+    append(ledger, id, events, None)?;
+    Ok(names)
+}
+
+/// Extends the period by one or two months (two at most in all), with the reason given to the
+/// requester. Art. 12(3) requires the requester to be told within the first month, so an
+/// extension after the original due day is refused.
+pub fn extend(ledger: &mut Ledger, id: i64, months: u8, reason: &str) -> Result<String> {
+    let (record, state) = derived(ledger, id)?;
+    if reason.trim().is_empty() {
+        return Err(Error::Invalid(
+            "--reason must say why the request needs longer".to_owned(),
+        ));
+    }
+    if months == 0 || state.extension.saturating_add(months) > MAX_EXTENSION_MONTHS {
+        return Err(Error::Invalid(format!(
+            "request {id} may be extended by {} more month(s) at most (two in all, Art. 12(3))",
+            MAX_EXTENSION_MONTHS.saturating_sub(state.extension)
+        )));
+    }
+    if state.done_at(&record).is_some() {
+        return Err(Error::Invalid(format!(
+            "request {id} is done; there is nothing to extend"
+        )));
+    }
+    let start = state.clock_start(&record).local_day(&ledger.zone);
+    let first_due = request_due(start, 0)?;
+    if ledger.now().local_day(&ledger.zone) > first_due {
+        return Err(Error::Invalid(format!(
+            "request {id} was due on {first_due}; an extension must be decided and the requester told \
+             within the first month (Art. 12(3))"
+        )));
+    }
+    let body = serde_json::json!({ "months": months, "reason": reason.trim() });
+    append(
+        ledger,
+        id,
+        vec![event(ledger, "extend", ledger.now(), body)],
+        None,
+    )?;
+    Ok(request_due(start, state.extension.saturating_add(months))?.to_iso())
+}
+
+/// Records a supplier's confirmation that it erased the person's data at `at` (with backups
+/// kept until `backups_until`): from then on the person's recipients show that supplier's
+/// deletion, and its holdings no longer count the person under the shares it had by then.
+pub fn confirm(
+    ledger: &mut Ledger,
+    id: i64,
+    supplier: &str,
+    at: Instant,
+    backups_until: Option<Instant>,
+) -> Result<bool> {
+    let (record, state) = derived(ledger, id)?;
+    if record.facts.kind != RequestKind::Erasure {
+        return Err(Error::Invalid(format!(
+            "request {id} is a request for {}; only erasures are confirmed by suppliers",
+            record.facts.kind.as_str()
+        )));
+    }
+    let supplier = crate::suppliers::find(ledger, supplier)?;
+    let (Some(person), Some(instruction)) = (
+        state.person,
+        state.instructions.iter().find(|i| i.0 == supplier.id),
+    ) else {
+        return Err(Error::Invalid(format!(
+            "{} was not instructed to erase for request {id}; `custody request show {id}` lists who was",
+            supplier.name
+        )));
+    };
+    if instruction.3.is_some() {
+        return Err(Error::Invalid(format!(
+            "{} confirmed this erasure already",
+            supplier.name
+        )));
+    }
+    if at > ledger.now() || at < record.facts.received_at {
+        return Err(Error::Invalid(format!(
+            "--at {} must be between the request's receipt and now",
+            at.local(&ledger.zone)
+        )));
+    }
+    if backups_until.is_some_and(|until| until < at) {
+        return Err(Error::Invalid("--backups-until is before --at".to_owned()));
+    }
+    let erasure = Erasure {
+        supplier_id: supplier.id,
+        person,
+        request: id,
+        deleted_at: at,
+        backups_until,
+    };
+    let body = serde_json::json!({ "supplier_id": supplier.id, "supplier": supplier.name,
+        "backups_until": backups_until });
+    append(
+        ledger,
+        id,
+        vec![event(ledger, "confirm", at, body)],
+        Some(erasure),
+    )?;
+    let (record, state) = derived(ledger, id)?;
+    Ok(state.done_at(&record).is_some())
+}
+
+/// How a request was closed by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done: the answer sent, the correction made, processing stopped, erased in-house.
+    Done,
+    /// Refused, with the reason given to the requester (Art. 12(4)).
+    Refused,
+    /// Withdrawn by the requester.
+    Withdrawn,
+}
+
+impl Outcome {
+    /// Parses `done`, `refused` or `withdrawn`.
+    pub fn parse(text: &str) -> Result<Self> {
+        match text {
+            "done" => Ok(Outcome::Done),
+            "refused" => Ok(Outcome::Refused),
+            "withdrawn" => Ok(Outcome::Withdrawn),
+            _ => Err(Error::Invalid(format!(
+                "--outcome {text:?}: expected done, refused or withdrawn"
+            ))),
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Done => "done",
+            Outcome::Refused => "refused",
+            Outcome::Withdrawn => "withdrawn",
+        }
+    }
+}
+
+/// Closes a request by hand (an answer sent, a refusal with its reason, a withdrawal).
+pub fn close(ledger: &mut Ledger, id: i64, outcome: Outcome, reason: &str) -> Result<()> {
+    let (record, state) = derived(ledger, id)?;
+    if state.done_at(&record).is_some() {
+        return Err(Error::Invalid(format!("request {id} is done already")));
+    }
+    if reason.trim().is_empty() {
+        return Err(Error::Invalid(
+            "--reason must say what was done, or why the request was refused (the requester must be told, \
+             Art. 12(4))"
+                .to_owned(),
+        ));
+    }
+    let body = serde_json::json!({ "outcome": outcome.as_str(), "reason": reason.trim() });
+    append(ledger, id, vec![event(ledger, "close", ledger.now(), body)], None)
+}
+
+/// Records that custody's answer to an access request was produced (its format and digest).
+pub(crate) fn record_answer(ledger: &mut Ledger, id: i64, format: &str, sha256: &str) -> Result<()> {
+    let body = serde_json::json!({ "format": format, "sha256": sha256 });
+    append(
+        ledger,
+        id,
+        vec![event(ledger, "answer", ledger.now(), body)],
+        None,
+    )
+}
+
+/// The requester's email address, opened from its seal; audited, as it is personal data.
+pub fn reveal_requester(ledger: &mut Ledger, id: i64) -> Result<Option<String>> {
+    let record = find_request(ledger, id)?;
+    let Some(sealed) = record.facts.requester.as_ref() else {
+        return Ok(None);
+    };
+    let bytes = ledger.vault.open(sealed, REQUESTER_AAD)?;
+    let address = String::from_utf8(bytes).map_err(|error| Error::Invalid(error.to_string()))?;
+    ledger.audit_only(
+        "request.reveal_requester",
+        &format!("request:{id}"),
+        serde_json::json!({}),
+    )?;
+    Ok(Some(address))
+}
