@@ -32,5 +32,5 @@ pub use rights::{
     Channel, MAX_EXTENSION_MONTHS, RequestClockState, RequestKind, days_left, request_clock, request_due,
 };
 pub use roaring::RoaringBitmap as PersonSet;
-pub use settings::{DpoContact, Settings};
+pub use settings::{DpoContact, Settings, SmtpSettings};
 pub use supplier::{SupplierName, SupplierRole};

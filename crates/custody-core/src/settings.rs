@@ -43,10 +43,42 @@ pub struct Settings {
     /// person's data (default 2): such people are counted apart in an incident's impact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub former_retention_years: Option<u32>,
+    /// Whether notices to people name the supplier (default yes); when not, they say "a supplier
+    /// that processes data for us".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice_names_supplier: Option<bool>,
     /// Person categories whose very membership reveals a special category of data (Art. 9),
     /// e.g. `member = ["user.demographic.political_opinion"]` for a political party.
     #[serde(default)]
     pub special_categories: BTreeMap<String, Vec<String>>,
+    /// The mail server notices go through; `CUSTODY_SMTP_*` variables override each field, and
+    /// the password is only ever read from `CUSTODY_SMTP_PASSWORD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<SmtpSettings>,
+}
+
+/// The mail server, as kept in `settings.toml` (never its password).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    /// Host name or address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Port (default 587 with STARTTLS, 465 with TLS, 25 without).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// `none`, `starttls` (default) or `tls`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<String>,
+    /// User name for authentication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The sender, e.g. `Example Party <dpo@example.org>` (default: the DPO's address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// A PEM file of extra certificate authorities to trust (an internal mail server's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
 }
 
 impl Settings {
@@ -64,7 +96,9 @@ impl Settings {
             },
             people_target_hours: None,
             former_retention_years: None,
+            notice_names_supplier: None,
             special_categories: BTreeMap::new(),
+            smtp: None,
         }
     }
 
