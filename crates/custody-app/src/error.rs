@@ -12,6 +12,9 @@ pub enum Error {
     /// The store refused or failed.
     #[error(transparent)]
     Store(#[from] custody_store::Error),
+    /// A notice could not be rendered or sent.
+    #[error(transparent)]
+    Mail(#[from] custody_mail::Error),
     /// Keys could not be loaded or used.
     #[error(transparent)]
     Vault(#[from] custody_vault::Error),

@@ -608,6 +608,28 @@ fn summarise(event: &IncidentEvent) -> String {
                 yes("tell_people")
             )
         }
+        "notify" => {
+            let number = |key: &str| body.get(key).and_then(serde_json::Value::as_u64).unwrap_or(0);
+            if text(body, "phase") == "end" {
+                format!(
+                    "notification run {} ended: {} sent, {} failed, {} waiting",
+                    number("run"),
+                    number("sent"),
+                    number("failed"),
+                    number("waiting")
+                )
+            } else {
+                format!(
+                    "notification run started ({}): {} people, {} messages ({} newly queued), {} without an \
+                     email address for a letter",
+                    text(body, "audience"),
+                    number("people"),
+                    number("messages"),
+                    number("added"),
+                    number("letters")
+                )
+            }
+        }
         other => other.to_owned(),
     }
 }

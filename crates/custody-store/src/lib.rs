@@ -6,7 +6,9 @@
 //! one transaction), so a PostgreSQL backend can implement the same trait.
 //!
 //! **Architecture invariant**: every method that changes state takes an [`AuditDraft`] and
-//! appends it to the hash-chained audit log in the same transaction as the change.
+//! appends it to the hash-chained audit log in the same transaction as the change. The one
+//! exception is the outbox's per-message delivery state (claims and the server's answers),
+//! which is operational state recorded per person; the run that moves it is audited.
 
 mod error;
 pub mod sqlite;
@@ -79,6 +81,12 @@ pub trait Store {
     fn people_by_identifier(&self, kind: custody_core::IdentifierKind, hash: &[u8]) -> Result<Vec<PersonId>>;
     /// The references of a set of people, in id order.
     fn references(&self, people: &PersonSet) -> Result<Vec<String>>;
+    /// Every person of a set, in id order, with their sealed contact details.
+    fn each_person(
+        &self,
+        people: &PersonSet,
+        visit: &mut dyn FnMut(PersonRecord) -> Result<()>,
+    ) -> Result<()>;
     /// Counts of people per category and status (canaries excluded).
     fn people_counts(&self) -> Result<Vec<(PersonCategory, custody_core::PersonStatus, u64)>>;
 
@@ -190,6 +198,38 @@ pub trait Store {
     fn erasures_at_supplier(&self, supplier: i64) -> Result<Vec<Erasure>>;
     /// The kinds of identifier held (as keyed hashes) for a person.
     fn identifier_kinds(&self, person: PersonId) -> Result<Vec<custody_core::IdentifierKind>>;
+
+    /// Queues notices for an incident (an address already queued is left as it is); returns
+    /// (added, already queued). Audited as one entry.
+    fn enqueue_notices(
+        &mut self,
+        incident: i64,
+        messages: &mut dyn Iterator<Item = NewOutboxMessage>,
+        queued_at: Instant,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<(u64, u64)>;
+    /// Claims up to `limit` due notices for a run, marking them `sending` (committed before any
+    /// is handed to the mail server). Not audited one by one: the run is (see ARCHITECTURE.md).
+    fn claim_notices(
+        &mut self,
+        incident: i64,
+        run: i64,
+        now: Instant,
+        limit: usize,
+        include_failed: bool,
+    ) -> Result<Vec<OutboxMessage>>;
+    /// Records the mail server's answers for claimed notices, in one transaction.
+    fn record_deliveries(&mut self, updates: &[(i64, OutboxUpdate)]) -> Result<()>;
+    /// Notices per state.
+    fn outbox_counts(&self, incident: i64) -> Result<Vec<(OutboxState, u64)>>;
+    /// Notices in one state, oldest first.
+    fn outbox_in_state(&self, incident: i64, state: OutboxState, limit: usize) -> Result<Vec<OutboxMessage>>;
+    /// The earliest pending retry and the latest acceptance.
+    fn outbox_times(&self, incident: i64) -> Result<(Option<Instant>, Option<Instant>)>;
+    /// While relaxed, a commit survives the process being killed but perhaps not the machine
+    /// losing power (which can only make a notice go out twice, never lose one).
+    fn set_relaxed_durability(&mut self, relaxed: bool) -> Result<()>;
 
     /// Appends an entry for an action that changed nothing else in the store.
     fn append_audit(&mut self, audit: AuditDraft, signer: &dyn AuditSigner) -> Result<AuditEntry>;

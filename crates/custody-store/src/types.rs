@@ -361,3 +361,90 @@ impl Erasure {
             && self.backups_until.unwrap_or(self.deleted_at).max(self.deleted_at) <= at
     }
 }
+
+/// A notice to queue.
+#[derive(Debug, Clone)]
+pub struct NewOutboxMessage {
+    /// Keyed hash of the normalised address.
+    pub address_hash: [u8; 16],
+    /// The address, sealed.
+    pub recipient: Vec<u8>,
+    /// The people it covers.
+    pub people: Vec<PersonId>,
+    /// Its Message-ID, fixed now.
+    pub message_id: String,
+}
+
+/// Where a notice stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    /// Waiting to be sent.
+    Queued,
+    /// Claimed by a run and handed (or about to be handed) to the mail server.
+    Sending,
+    /// Accepted by the mail server.
+    Sent,
+    /// Refused for good, or given up on.
+    Failed,
+    /// To be tried again after a backoff.
+    Retry,
+}
+
+impl OutboxState {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Queued => "queued",
+            OutboxState::Sending => "sending",
+            OutboxState::Sent => "sent",
+            OutboxState::Failed => "failed",
+            OutboxState::Retry => "retry",
+        }
+    }
+
+    /// From the stable name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            OutboxState::Queued,
+            OutboxState::Sending,
+            OutboxState::Sent,
+            OutboxState::Failed,
+            OutboxState::Retry,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == text)
+    }
+}
+
+/// A notice in the outbox.
+#[derive(Debug, Clone)]
+pub struct OutboxMessage {
+    /// Id.
+    pub id: i64,
+    /// The address, sealed.
+    pub recipient: Vec<u8>,
+    /// The people it covers.
+    pub people: Vec<PersonId>,
+    /// Its Message-ID.
+    pub message_id: String,
+    /// State.
+    pub state: OutboxState,
+    /// Attempts so far (this claim included).
+    pub attempts: u32,
+    /// The mail server's last reply.
+    pub reply: Option<String>,
+    /// When it was accepted.
+    pub sent_at: Option<Instant>,
+}
+
+/// What became of a claimed notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboxUpdate {
+    /// Accepted at this instant, with the reply.
+    Sent(Instant, String),
+    /// To be tried again from this instant; the reply or error.
+    Retry(Instant, String),
+    /// Failed for good; the reply or error.
+    Failed(String),
+}

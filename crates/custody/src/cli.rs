@@ -99,6 +99,11 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Notices to people: preview one, the public statement.
+    #[command(subcommand)]
+    Notice(crate::notice_cli::NoticeCommand),
+    /// Queue and send the notices of an incident through the mail server; `notify status ID`.
+    Notify(crate::notice_cli::NotifyArgs),
     /// Requests from people (access, erasure, rectification, objection) with their clocks.
     #[command(subcommand)]
     Request(crate::request_cli::RequestCommand),
@@ -408,6 +413,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Supplier(command) => return supplier(cli.dir, command),
         Command::Incident(command) => return crate::incident_cli::run(cli.dir, command),
         Command::Request(command) => return crate::request_cli::run(cli.dir, command),
+        Command::Notice(command) => return crate::notice_cli::notice(cli.dir, command),
+        Command::Notify(args) => return crate::notice_cli::notify_command(cli.dir, args),
         Command::Retention { people, json } => {
             return crate::request_cli::retention_command(cli.dir, people, json);
         }

@@ -3,6 +3,7 @@
 mod audit;
 mod feeds;
 mod incidents;
+mod outbox;
 mod people;
 mod requests;
 mod shares;
@@ -18,10 +19,11 @@ use crate::types::*;
 use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     concat!(include_str!("schema.sql"), include_str!("indexes.sql")),
     include_str!("incidents.sql"),
     include_str!("requests.sql"),
+    include_str!("outbox.sql"),
 ];
 
 /// Name of the database file inside a data directory.
@@ -195,6 +197,10 @@ impl Store for SqliteStore {
 
     fn references(&self, set: &PersonSet) -> Result<Vec<String>> {
         people::references(&self.connection, set)
+    }
+
+    fn each_person(&self, set: &PersonSet, visit: &mut dyn FnMut(PersonRecord) -> Result<()>) -> Result<()> {
+        people::each_of(&self.connection, set, visit)
     }
 
     fn people_counts(&self) -> Result<Vec<(PersonCategory, PersonStatus, u64)>> {
@@ -384,6 +390,50 @@ impl Store for SqliteStore {
 
     fn identifier_kinds(&self, person: PersonId) -> Result<Vec<IdentifierKind>> {
         requests::identifier_kinds(&self.connection, person)
+    }
+
+    fn enqueue_notices(
+        &mut self,
+        incident: i64,
+        messages: &mut dyn Iterator<Item = NewOutboxMessage>,
+        queued_at: Instant,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<(u64, u64)> {
+        outbox::enqueue(&mut self.connection, incident, messages, queued_at, audit, signer)
+    }
+
+    fn claim_notices(
+        &mut self,
+        incident: i64,
+        run: i64,
+        now: Instant,
+        limit: usize,
+        include_failed: bool,
+    ) -> Result<Vec<OutboxMessage>> {
+        outbox::claim(&mut self.connection, incident, run, now, limit, include_failed)
+    }
+
+    fn record_deliveries(&mut self, updates: &[(i64, OutboxUpdate)]) -> Result<()> {
+        outbox::record(&mut self.connection, updates)
+    }
+
+    fn outbox_counts(&self, incident: i64) -> Result<Vec<(OutboxState, u64)>> {
+        outbox::counts(&self.connection, incident)
+    }
+
+    fn outbox_in_state(&self, incident: i64, state: OutboxState, limit: usize) -> Result<Vec<OutboxMessage>> {
+        outbox::in_state(&self.connection, incident, state, limit)
+    }
+
+    fn outbox_times(&self, incident: i64) -> Result<(Option<Instant>, Option<Instant>)> {
+        outbox::times(&self.connection, incident)
+    }
+
+    fn set_relaxed_durability(&mut self, relaxed: bool) -> Result<()> {
+        self.connection
+            .pragma_update(None, "synchronous", if relaxed { "NORMAL" } else { "FULL" })?;
+        Ok(())
     }
 
     fn append_audit(&mut self, draft: AuditDraft, signer: &dyn AuditSigner) -> Result<AuditEntry> {

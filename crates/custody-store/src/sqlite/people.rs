@@ -353,3 +353,26 @@ pub(super) fn counts(connection: &Connection) -> Result<Vec<(PersonCategory, Per
     }
     Ok(out)
 }
+
+/// Every person of `set`, in id order, with their sealed contact details, handed to `visit`:
+/// one range scan over the ids the set spans, the others skipped.
+pub(super) fn each_of(
+    connection: &Connection,
+    set: &PersonSet,
+    visit: &mut dyn FnMut(PersonRecord) -> Result<()>,
+) -> Result<()> {
+    let (Some(first), Some(last)) = (set.min(), set.max()) else {
+        return Ok(());
+    };
+    let mut statement = connection.prepare_cached(&format!(
+        "{PERSON_COLUMNS} WHERE p.id BETWEEN ?1 AND ?2 ORDER BY p.id"
+    ))?;
+    let mut rows = statement.query([first, last])?;
+    while let Some(row) = rows.next()? {
+        let id: PersonId = row.get(0)?;
+        if set.contains(id) {
+            visit(person(row)?)?;
+        }
+    }
+    Ok(())
+}

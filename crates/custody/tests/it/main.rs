@@ -12,6 +12,7 @@
 mod audit;
 mod incidents;
 mod ledger;
+mod notices;
 mod people;
 mod requests;
 mod support;

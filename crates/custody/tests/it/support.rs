@@ -95,3 +95,109 @@ M2;Zoë;Jones;zoe.jones@example.org;;LS1 4AB;1975-05-05;registered supporter;Act
 M3;Sam;Patel;sam.patel@example.com;0113 496 0002;M1 1AA;12/12/1990;member;Lapsed;2012-01-01;2019-03-01;\n\
 M4;Ruth;Evans;ruth@example.net;;EH1 1YZ;03/03/1960;Donor;Active;2018-01-01;;\n\
 M5;Omar;Khan;;0161 496 0003;B1 1AA;04/04/1985;affiliated-supporter;current;2020-07-01;;\n";
+
+/// A real SMTP server (aiosmtpd) on a free loopback port, recording what it accepts.
+pub struct SmtpServer {
+    child: std::process::Child,
+    pub port: u16,
+    pub out: PathBuf,
+}
+
+impl SmtpServer {
+    /// Starts the server; `delay_ms` slows each accepted message.
+    pub fn start(dir: &Path, delay_ms: u32) -> SmtpServer {
+        use std::io::BufRead;
+        let out = dir.join(format!("received-{}.jsonl", fastrand_suffix()));
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp/server.py");
+        let python = std::env::var("CUSTODY_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+        let mut child = Command::new(python)
+            .arg(script)
+            .arg("--out")
+            .arg(&out)
+            .arg("--delay-ms")
+            .arg(delay_ms.to_string())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 with aiosmtpd (pip install aiosmtpd) runs the test SMTP server");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line).unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .unwrap_or_else(|| panic!("the SMTP server did not start: {line:?}"))
+            .parse()
+            .unwrap();
+        SmtpServer { child, port, out }
+    }
+
+    /// Every message accepted so far, as recorded.
+    pub fn received(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.out)
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
+
+    /// The environment that points custody at this server.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("CUSTODY_SMTP_HOST", "127.0.0.1".to_owned()),
+            ("CUSTODY_SMTP_PORT", self.port.to_string()),
+            ("CUSTODY_SMTP_TLS", "none".to_owned()),
+            (
+                "CUSTODY_SMTP_FROM",
+                "Test Party <dpo@party.example.org>".to_owned(),
+            ),
+            ("CUSTODY_SMTP_RETRY_SECONDS", "1".to_owned()),
+        ]
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn fastrand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Env {
+    /// A command for the binary in this environment, with extra variables.
+    pub fn command(&self, args: &[&str], vars: &[(&'static str, String)]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_custody"));
+        command
+            .arg("--dir")
+            .arg(self.dir())
+            .args(args)
+            .env_remove("CUSTODY_KEY")
+            .env_remove("CUSTODY_DIR");
+        for (name, value) in vars {
+            command.env(name, value);
+        }
+        command
+    }
+
+    /// Runs with extra variables and asserts success.
+    pub fn ok_with(&self, args: &[&str], vars: &[(&'static str, String)]) -> Run {
+        let output = self.command(args, vars).output().unwrap();
+        let run = Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        };
+        assert_eq!(
+            run.code, 0,
+            "custody {args:?} failed:\n{}\n{}",
+            run.stdout, run.stderr
+        );
+        run
+    }
+}

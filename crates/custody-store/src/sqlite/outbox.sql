@@ -1,0 +1,27 @@
+-- Schema version 4: the outbox of notices to people. One row per message (people who share an
+-- address get one message); its state moves queued -> sending -> sent | failed | retry, and
+-- a message is claimed (sending) before it is handed to the mail server, so a process killed
+-- at any moment leaves every message not yet accepted to be sent by the next run.
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    incident INTEGER NOT NULL REFERENCES incidents(id),
+    -- Keyed hash of the normalised address: one message per address per incident.
+    address_hash BLOB NOT NULL,
+    -- The address, sealed (bound to the message id).
+    recipient BLOB NOT NULL,
+    -- The people the message covers: person ids, 4 bytes each, little-endian.
+    people BLOB NOT NULL,
+    message_id TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL DEFAULT 'queued'
+        CHECK (state IN ('queued', 'sending', 'sent', 'failed', 'retry')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    -- The notification run that last claimed it.
+    claimed_by INTEGER,
+    -- The mail server's last reply.
+    reply TEXT,
+    queued_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    UNIQUE (incident, address_hash)
+);
+CREATE INDEX outbox_by_state ON outbox(incident, state, id);

@@ -1,0 +1,265 @@
+//! `custody notice …` and `custody notify …`: telling people, on the command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+
+use custody_app::Ledger;
+use custody_app::notify::{self, Audience, NotifyOptions};
+use custody_app::notify_run::{Progress, RunOptions};
+use custody_mail::SmtpConfig;
+
+use crate::cli::open;
+use crate::output;
+
+/// Notice commands.
+#[derive(Debug, Subcommand)]
+pub enum NoticeCommand {
+    /// The notice exactly as a person will receive it: subject, text and HTML.
+    Preview {
+        /// Incident id.
+        id: i64,
+        /// The person (default: the first affected person with an email address).
+        #[arg(long)]
+        person: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The public statement for the website, from the same facts.
+    Public {
+        /// Incident id.
+        id: i64,
+        /// md or html.
+        #[arg(long, default_value = "md", value_parser = ["md", "html"])]
+        format: String,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// `custody notify ID …` or `custody notify status ID`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct NotifyArgs {
+    #[command(subcommand)]
+    command: Option<NotifyCommand>,
+    /// Incident id.
+    id: Option<i64>,
+    /// affected (default), all-current, or a CSV file with a ref column.
+    #[arg(long, default_value = "affected")]
+    audience: String,
+    /// Messages per second at most.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Connections to the mail server at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    concurrency: u16,
+    /// Count and check; queue and send nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Send again the notices that failed in earlier runs.
+    #[arg(long)]
+    retry_failed: bool,
+    /// JSON output.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `custody notify status`.
+#[derive(Debug, Subcommand)]
+enum NotifyCommand {
+    /// Counts per state, the failures, and who needs a letter.
+    Status {
+        /// Incident id.
+        id: i64,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The mail server from the settings and `CUSTODY_SMTP_*`, if one is named.
+pub fn smtp_config(ledger: &Ledger) -> anyhow::Result<Option<SmtpConfig>> {
+    let env = |name: &str| std::env::var(name).ok();
+    let named = env("CUSTODY_SMTP_HOST").is_some_and(|host| !host.is_empty())
+        || ledger
+            .settings
+            .smtp
+            .as_ref()
+            .is_some_and(|smtp| smtp.host.is_some());
+    if !named {
+        return Ok(None);
+    }
+    let default_from = format!("{} <{}>", ledger.settings.organisation, ledger.settings.dpo.email);
+    Ok(Some(SmtpConfig::resolve(
+        ledger.settings.smtp.as_ref(),
+        &env,
+        &default_from,
+    )?))
+}
+
+/// Retry pacing from `CUSTODY_SMTP_RETRY_SECONDS` (default 60) and `CUSTODY_SMTP_MAX_ATTEMPTS` (5).
+fn run_options(args: &NotifyArgs) -> anyhow::Result<RunOptions> {
+    let number = |name: &str, default: u64| -> anyhow::Result<u64> {
+        match std::env::var(name) {
+            Ok(text) => text
+                .trim()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{name} {text:?} is not a whole number")),
+            Err(_) => Ok(default),
+        }
+    };
+    if args.rate.is_some_and(|rate| rate <= 0.0 || !rate.is_finite()) {
+        anyhow::bail!("--rate must be a positive number of messages per second");
+    }
+    Ok(RunOptions {
+        concurrency: usize::from(args.concurrency),
+        rate: args.rate,
+        retry_failed: args.retry_failed,
+        retry_base: std::time::Duration::from_secs(number("CUSTODY_SMTP_RETRY_SECONDS", 60)?.clamp(1, 3600)),
+        max_attempts: u32::try_from(number("CUSTODY_SMTP_MAX_ATTEMPTS", 5)?.clamp(1, 20)).unwrap_or(5),
+    })
+}
+
+fn show_progress(progress: &Progress) {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return;
+    }
+    let left = progress
+        .eta_seconds
+        .map_or_else(|| "—".to_owned(), |seconds| format!("{seconds:.0} s left"));
+    eprint!(
+        "\rsent {} · failed {} · retrying {} · remaining {} · {:.0}/s · {left}      ",
+        progress.sent, progress.failed, progress.retrying, progress.remaining, progress.rate
+    );
+}
+
+/// Runs a notice command.
+pub fn notice(dir: Option<PathBuf>, command: NoticeCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        NoticeCommand::Preview { id, person, json } => {
+            let mut ledger = open(dir)?;
+            let (reference, text) = notify::preview(&mut ledger, id, person.as_deref())?;
+            if json {
+                output::json(&serde_json::json!({ "ref": reference, "subject": text.subject,
+                    "text": text.text, "html": text.html }))?;
+            } else {
+                println!(
+                    "To: {reference}\nSubject: {}\n\n{}\n--- HTML ---\n{}",
+                    text.subject, text.text, text.html
+                );
+            }
+        }
+        NoticeCommand::Public { id, format, out } => {
+            let ledger = open(dir)?;
+            let text = notify::public_statement(&ledger, id, format == "html")?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text)
+                        .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
+                    println!("Wrote the public statement to {}.", path.display());
+                }
+                None => print!("{text}"),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `custody notify`.
+pub fn notify_command(dir: Option<PathBuf>, args: NotifyArgs) -> anyhow::Result<ExitCode> {
+    if let Some(NotifyCommand::Status { id, json }) = args.command {
+        let ledger = open(dir)?;
+        let status = notify::status(&ledger, id)?;
+        if json {
+            output::json(&status)?;
+        } else {
+            let rows: Vec<Vec<String>> = status
+                .counts
+                .iter()
+                .map(|(state, count)| vec![(*state).to_owned(), count.to_string()])
+                .collect();
+            output::table(&["state", "messages"], &rows);
+            for failure in &status.failures {
+                println!(
+                    "failed: {} after {} attempt(s): {}",
+                    failure.refs.join(", "),
+                    failure.attempts,
+                    failure.reply.as_deref().unwrap_or("")
+                );
+            }
+            if !status.letters.is_empty() {
+                println!(
+                    "{} people have no email address and need a letter.",
+                    status.letters.len()
+                );
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(id) = args.id else {
+        anyhow::bail!("give the incident: custody notify ID (or custody notify status ID)");
+    };
+    let mut ledger = open(dir)?;
+    let options = NotifyOptions {
+        audience: Audience::parse(&args.audience),
+        dry_run: args.dry_run,
+        run: run_options(&args)?,
+    };
+    let config = if args.dry_run { None } else { smtp_config(&ledger)? };
+    let report = notify::notify(&mut ledger, id, &options, config, &mut show_progress)?;
+    if report.run.is_some() {
+        use std::io::IsTerminal;
+        if std::io::stderr().is_terminal() {
+            eprintln!();
+        }
+    }
+    if args.json {
+        output::json(&report)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let queued = &report.queued;
+    println!(
+        "Audience {}: {} people, {} messages ({} newly queued, {} queued before); {} share an address; {} \
+         canaries left out.",
+        queued.audience,
+        queued.people,
+        queued.messages,
+        queued.added,
+        queued.already_queued,
+        queued.sharing_an_address,
+        queued.canaries_left_out
+    );
+    if !queued.letters.is_empty() {
+        println!(
+            "{} people have no email address and need a letter (`custody notify status {id} --json` lists them).",
+            queued.letters.len()
+        );
+    }
+    if let Some(run) = &report.run {
+        let progress = &run.progress;
+        println!(
+            "Run {}: {} sent, {} failed in {:.1} s ({:.0}/s). Outbox: {}.",
+            run.run,
+            progress.sent,
+            progress.failed,
+            progress.elapsed,
+            progress.rate,
+            run.outbox
+                .iter()
+                .map(|(state, count)| format!("{state} {count}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if run.people_notified_recorded {
+            println!("Recorded \"people notified\" on incident {id}.");
+        }
+    } else {
+        println!("Dry run: nothing was queued or sent.");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,273 @@
+//! Telling people: notices through a real SMTP server, from the durable outbox.
+
+use std::collections::BTreeMap;
+
+use crate::support::{Env, SmtpServer};
+
+/// People for notices: M1 normal; M2 and M3 share an address; M4 has no address (a letter);
+/// M5 is tempfailed once; M6 is rejected; M7 is never sent to the supplier.
+const CRM: &str = "ref,first_name,last_name,email,postcode,category,status,joined_on\n\
+M1,Alex,Smith,alex@example.org,SW1A 1AA,member,current,2010-01-01\n\
+M2,Sam,Patel,household@example.org,M1 1AA,member,current,2011-01-01\n\
+M3,Priya,Patel,household@example.org,M1 1AA,member,current,2012-01-01\n\
+M4,Ruth,Evans,,EH1 1YZ,member,current,2013-01-01\n\
+M5,Omar,Khan,tempfail1-omar@example.org,B1 1AA,member,current,2014-01-01\n\
+M6,Zoë,Jones,reject-zoe@example.org,LS1 4AB,member,current,2015-01-01\n\
+M7,Ivy,Brown,ivy@example.org,CF10 1AA,donor,current,2016-01-01\n";
+
+fn with_incident(crm: &str, export: &str) -> Env {
+    let env = Env::new();
+    let file = env.write("crm.csv", crm);
+    env.ok(&["people", "import", Env::path_str(&file)]);
+    env.ok(&["supplier", "add", "Mailing House", "--role", "processor"]);
+    let sent = env.write("export.csv", export);
+    env.ok(&[
+        "share",
+        "record",
+        "--supplier",
+        "Mailing House",
+        "--purpose",
+        "newsletter",
+        "--at",
+        "2021-09-01 09:00",
+        "--canaries",
+        "2",
+        "--canary-out",
+        Env::path_str(&env.root.path().join("sent.csv")),
+        Env::path_str(&sent),
+    ]);
+    env.ok(&[
+        "incident",
+        "open",
+        "--supplier",
+        "Mailing House",
+        "--aware-at",
+        "2021-10-29 18:30",
+        "--nature",
+        "confidentiality",
+        "--summary",
+        "Ransomware at the mailing house; member data was copied out.",
+    ]);
+    env.ok(&[
+        "incident",
+        "timeline",
+        "1",
+        "add",
+        "--kind",
+        "contact",
+        "--text",
+        "Reported to the police",
+        "--with",
+        "police",
+    ]);
+    env
+}
+
+fn export_of(refs: &[&str]) -> String {
+    let mut out = String::from("Member Number,First Name,Email,Post Code\n");
+    for reference in refs {
+        out.push_str(&format!("{reference},Name,x@example.org,SW1A 1AA\n"));
+    }
+    out
+}
+
+#[test]
+fn every_affected_person_is_told_about_their_own_data_once() {
+    let env = with_incident(CRM, &export_of(&["M1", "M2", "M3", "M4", "M5", "M6"]));
+    let preview = env
+        .ok(&["notice", "preview", "1", "--person", "M1", "--json"])
+        .json();
+    assert_eq!(
+        preview["subject"],
+        "Test Party: a data incident at Mailing House that affects you"
+    );
+    let text = preview["text"].as_str().unwrap();
+    assert!(text.contains("Dear Alex,"), "{text}");
+    assert!(
+        text.contains("held your first name, email address, postcode and membership or supporter number"),
+        "{text}"
+    );
+    assert!(text.contains("We reported it to the police."), "{text}");
+    assert!(text.contains("report@phishing.gov.uk"), "{text}");
+
+    let dry = env.ok(&["notify", "1", "--dry-run", "--json"]).json();
+    assert_eq!(dry["queued"]["people"], 6);
+    assert_eq!(
+        dry["queued"]["messages"], 4,
+        "M2 and M3 share one; M4 has no address"
+    );
+    assert_eq!(dry["queued"]["letters"], serde_json::json!(["M4"]));
+    assert_eq!(dry["queued"]["canaries_left_out"], 2);
+    assert_eq!(dry["queued"]["added"], 0, "a dry run queues nothing");
+
+    let server = SmtpServer::start(env.root.path(), 0);
+    let report = env.ok_with(&["notify", "1", "--json"], &server.env()).json();
+    let outbox = &report["run"]["outbox"];
+    assert_eq!(
+        (outbox["sent"].as_u64(), outbox["failed"].as_u64()),
+        (Some(3), Some(1)),
+        "{report}"
+    );
+    assert_eq!(report["run"]["people_notified_recorded"], true);
+
+    let received = server.received();
+    let mut by_address: BTreeMap<String, Vec<&serde_json::Value>> = BTreeMap::new();
+    for message in &received {
+        by_address
+            .entry(message["to"][0].as_str().unwrap().to_owned())
+            .or_default()
+            .push(message);
+    }
+    let addresses: Vec<&str> = by_address.keys().map(String::as_str).collect();
+    assert_eq!(
+        addresses,
+        [
+            "alex@example.org",
+            "household@example.org",
+            "tempfail1-omar@example.org"
+        ]
+    );
+    assert!(
+        by_address.values().all(|messages| messages.len() == 1),
+        "each told once"
+    );
+    let household = by_address["household@example.org"][0]["message"]
+        .as_str()
+        .unwrap();
+    assert!(
+        household.contains("(M2)") && household.contains("(M3)"),
+        "{household}"
+    );
+    assert!(
+        !received
+            .iter()
+            .any(|m| m["message"].as_str().unwrap().contains("canary"))
+    );
+
+    let status = env.ok(&["notify", "status", "1", "--json"]).json();
+    assert_eq!(
+        (status["sent"].as_u64(), status["failed"].as_u64()),
+        (Some(3), Some(1))
+    );
+    assert_eq!(status["queued"], 0);
+    assert_eq!(status["retry"], 0);
+    assert_eq!(status["failures"][0]["refs"], serde_json::json!(["M6"]));
+    assert!(
+        status["failures"][0]["reply"].as_str().unwrap().contains("550"),
+        "{status}"
+    );
+    assert_eq!(status["letters"], serde_json::json!(["M4"]));
+
+    let shown = env.ok(&["incident", "show", "1", "--json"]).json();
+    let people_clock = shown["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|clock| clock["name"] == "people")
+        .unwrap()
+        .clone();
+    let last_sent = status_last_sent(&server);
+    assert!(
+        people_clock["done_at"].is_string(),
+        "the send stopped the people clock: {people_clock}"
+    );
+    assert!(!last_sent.is_empty());
+    let timeline = env.ok(&["incident", "timeline", "1"]).stdout;
+    assert!(timeline.contains("notification run started"), "{timeline}");
+    assert!(timeline.contains("people notified"), "{timeline}");
+
+    // A rerun sends only what was not accepted: nothing.
+    let again = env.ok_with(&["notify", "1", "--json"], &server.env()).json();
+    assert_eq!(again["run"]["progress"]["sent"], 0);
+    assert_eq!(server.received().len(), received.len());
+    let audit = env.ok(&["audit", "verify", "--json"]).json();
+    assert_eq!(audit["intact"], true);
+}
+
+/// The Date header of the last message the server accepted.
+fn status_last_sent(server: &SmtpServer) -> String {
+    server
+        .received()
+        .last()
+        .and_then(|m| m["message"].as_str().map(str::to_owned))
+        .and_then(|m| m.lines().find(|l| l.starts_with("Date:")).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+#[test]
+fn without_a_mail_server_nothing_is_queued_and_the_error_says_what_to_set() {
+    let env = with_incident(CRM, &export_of(&["M1"]));
+    let error = env.fails(&["notify", "1"], 1);
+    assert!(error.contains("CUSTODY_SMTP_HOST"), "{error}");
+    let unreachable = env
+        .command(
+            &["notify", "1"],
+            &[
+                ("CUSTODY_SMTP_HOST", "127.0.0.1".to_owned()),
+                ("CUSTODY_SMTP_PORT", "9".to_owned()),
+                ("CUSTODY_SMTP_TLS", "none".to_owned()),
+            ],
+        )
+        .output()
+        .unwrap();
+    assert_eq!(unreachable.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unreachable.stderr).contains("127.0.0.1:9"));
+    let status = env.ok(&["notify", "status", "1", "--json"]).json();
+    assert_eq!(status["queued"], 0);
+    let public = env.ok(&["notice", "public", "1"]).stdout;
+    assert!(public.contains("# A data incident at Mailing House"), "{public}");
+    assert!(
+        !public.contains("Alex"),
+        "no personal data in the public statement: {public}"
+    );
+}
+
+#[test]
+fn a_sender_killed_mid_run_loses_nothing_and_repeats_at_most_what_was_in_flight() {
+    let mut crm = String::from("ref,first_name,email,category,status,joined_on\n");
+    let mut refs = Vec::new();
+    for n in 0..240 {
+        crm.push_str(&format!(
+            "P{n:04},Name{n},person{n}@example.org,member,current,2015-01-01\n"
+        ));
+        refs.push(format!("P{n:04}"));
+    }
+    let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
+    let env = with_incident(&crm, &export_of(&refs));
+    let server = SmtpServer::start(env.root.path(), 15);
+    let concurrency = 4;
+    let mut child = env
+        .command(&["notify", "1", "--concurrency", "4"], &server.env())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while server.received().len() < 60 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let at_kill = server.received().len();
+    assert!((60..240).contains(&at_kill), "killed mid-run: {at_kill} received");
+
+    env.ok_with(&["notify", "1", "--concurrency", "4"], &server.env());
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for message in server.received() {
+        *counts
+            .entry(message["to"][0].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    let expected: Vec<String> = (0..240).map(|n| format!("person{n}@example.org")).collect();
+    let got: Vec<String> = counts.keys().cloned().collect();
+    let mut expected_sorted = expected.clone();
+    expected_sorted.sort();
+    assert_eq!(got, expected_sorted, "every notice arrived");
+    let duplicates: usize = counts.values().map(|n| n - 1).sum();
+    assert!(
+        duplicates <= concurrency,
+        "{duplicates} duplicates with {concurrency} in flight"
+    );
+    let status = env.ok(&["notify", "status", "1", "--json"]).json();
+    assert_eq!(status["sent"], 240);
+}
