@@ -45,19 +45,19 @@ pub fn open(ledger: &mut Ledger, input: OpenInput) -> Result<i64> {
     if input.summary.trim().is_empty() {
         return Err(Error::Invalid("--summary must say what happened".to_owned()));
     }
-    if let (Some(from), Some(to)) = (input.occurred_from, input.occurred_to) {
-        if to < from {
-            return Err(Error::Invalid(format!(
-                "--occurred-to ({to}) is before --occurred-from ({from})"
-            )));
-        }
+    if let (Some(from), Some(to)) = (input.occurred_from, input.occurred_to)
+        && to < from
+    {
+        return Err(Error::Invalid(format!(
+            "--occurred-to ({to}) is before --occurred-from ({from})"
+        )));
     }
-    if let (Some(discovered), Some(notified)) = (input.supplier_discovered_at, input.supplier_notified_at) {
-        if notified < discovered {
-            return Err(Error::Invalid(format!(
-                "--supplier-notified-at ({notified}) is before --supplier-discovered-at ({discovered})"
-            )));
-        }
+    if let (Some(discovered), Some(notified)) = (input.supplier_discovered_at, input.supplier_notified_at)
+        && notified < discovered
+    {
+        return Err(Error::Invalid(format!(
+            "--supplier-notified-at ({notified}) is before --supplier-discovered-at ({discovered})"
+        )));
     }
     let incident = NewIncident {
         supplier_id: supplier.id,
@@ -349,24 +349,24 @@ impl Claims {
     /// What the newer claims change, in words; a claim not repeated is not a change.
     fn changes_to(&self, newer: &Claims) -> Vec<String> {
         let mut changes = Vec::new();
-        if let (Some(before), Some(after)) = (&self.categories, &newer.categories) {
-            if before != after {
-                changes.push(format!(
-                    "data categories: {} → {}",
-                    before.join(", "),
-                    after.join(", ")
-                ));
-            }
+        if let (Some(before), Some(after)) = (&self.categories, &newer.categories)
+            && before != after
+        {
+            changes.push(format!(
+                "data categories: {} → {}",
+                before.join(", "),
+                after.join(", ")
+            ));
         }
-        if let (Some(before), Some(after)) = (self.records, newer.records) {
-            if before != after {
-                changes.push(format!("records: {before} → {after}"));
-            }
+        if let (Some(before), Some(after)) = (self.records, newer.records)
+            && before != after
+        {
+            changes.push(format!("records: {before} → {after}"));
         }
-        if let (Some(before), Some(after)) = (self.exfiltration, newer.exfiltration) {
-            if before != after {
-                changes.push(format!("exfiltration: {before:?} → {after:?}").to_lowercase());
-            }
+        if let (Some(before), Some(after)) = (self.exfiltration, newer.exfiltration)
+            && before != after
+        {
+            changes.push(format!("exfiltration: {before:?} → {after:?}").to_lowercase());
         }
         changes
     }

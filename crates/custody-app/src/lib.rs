@@ -19,6 +19,7 @@ pub mod impact;
 pub mod incidents;
 pub mod notice_model;
 pub mod notify;
+mod notify_loop;
 pub mod notify_run;
 pub mod people;
 pub mod person;

@@ -54,6 +54,8 @@ pub struct PersonPart {
     pub first_name: Option<String>,
     /// "your name, email address and postcode", or nothing when the supplier held none.
     pub held_words: Option<String>,
+    /// The same about someone else at the address: "their name, …".
+    pub their_words: Option<String>,
     /// What their being on the supplier's records reveals (Art. 9), in words.
     pub special: Option<String>,
     #[serde(skip)]
@@ -288,6 +290,7 @@ impl NoticeContext {
             reference: person.reference.clone(),
             first_name,
             held_words: plain_list(&keys),
+            their_words: plain_list(&keys).map(|words| words.replacen("your ", "their ", 1)),
             special,
             keys,
         }

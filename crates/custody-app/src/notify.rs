@@ -58,7 +58,9 @@ pub struct Queued {
     pub messages: u64,
     /// Messages newly queued.
     pub added: u64,
-    /// Messages queued by an earlier run, left as they were.
+    /// Unsent messages extended to people who joined their address.
+    pub extended: u64,
+    /// Messages queued by an earlier run that already covered everyone.
     pub already_queued: u64,
     /// People who share an address with someone else in the audience.
     pub sharing_an_address: u64,
@@ -154,6 +156,9 @@ fn message_id(incident: i64, domain: &str) -> Result<String> {
     ))
 }
 
+/// An address's keyed hash, the address, and the people who share it.
+type Group = ([u8; 16], (String, Vec<u32>));
+
 /// Groups the audience by address and queues one message per address (all in one transaction).
 pub fn queue(
     ledger: &mut Ledger,
@@ -164,6 +169,7 @@ pub fn queue(
     let (people, canaries_left_out) = audience_people(ledger, context, audience)?;
     let mut groups: BTreeMap<[u8; 16], (String, Vec<u32>)> = BTreeMap::new();
     let mut letters = Vec::new();
+    let mut letter_ids = Vec::new();
     ledger.store.each_person(&people, &mut |person| {
         let address = open_contact(ledger, &person)
             .map_err(|error| custody_store::Error::Aborted(Box::new(error)))?
@@ -180,7 +186,10 @@ pub fn queue(
                     .1
                     .push(person.id);
             }
-            None => letters.push(person.reference),
+            None => {
+                letter_ids.push(person.id);
+                letters.push(person.reference);
+            }
         }
         Ok(())
     })?;
@@ -206,6 +215,10 @@ pub fn queue(
         .email
         .rsplit_once('@')
         .map_or("custody.invalid".to_owned(), |(_, domain)| domain.to_owned());
+    // Queued in the order of their people, so the messages a run claims together have people
+    // close together in the ledger (read in one short range).
+    let mut groups: Vec<Group> = groups.into_iter().collect();
+    groups.sort_by_key(|(_, (_, ids))| ids.iter().min().copied());
     let mut messages = Vec::with_capacity(groups.len());
     let mut sealer = ledger.vault.sealer();
     for (hash, (address, ids)) in groups {
@@ -224,16 +237,18 @@ pub fn queue(
             "letters": queued.letters.len() }),
     );
     let now = ledger.now();
-    let (added, already) = ledger.store.enqueue_notices(
+    let counts = ledger.store.enqueue_notices(
         context.incident,
         &mut messages.into_iter(),
+        &letter_ids,
         now,
         draft,
         &signer_for(&ledger.vault),
     )?;
     ledger.anchor_audit()?;
-    queued.added = added;
-    queued.already_queued = already;
+    queued.added = counts.added;
+    queued.extended = counts.extended;
+    queued.already_queued = counts.unchanged;
     Ok(queued)
 }
 
@@ -279,6 +294,17 @@ pub fn notify(
                 .to_owned(),
         )
     })?;
+    // One run at a time: a second would take the first one's notices for stale ones.
+    let lock_path = ledger.dir.join("notify.lock");
+    let lock = std::fs::File::create(&lock_path).map_err(|source| Error::io(&lock_path, source))?;
+    if lock.try_lock().is_err() {
+        return Err(Error::Invalid(
+            "another notification run is in progress for this data directory; wait for it to finish"
+                .to_owned(),
+        ));
+    }
+    // A template that cannot render stops the run before anything is queued.
+    custody_mail::Templates::load(Some(&ledger.dir.join("templates")))?.notice(&context.model(Vec::new()))?;
     custody_mail::Sender::check(&config)?;
     let queued = queue(ledger, &context, &options.audience, false)?;
     let now = ledger.now();
@@ -288,8 +314,8 @@ pub fn notify(
         "notify",
         now,
         serde_json::json!({ "phase": "start", "audience": queued.audience, "people": queued.people,
-            "messages": queued.messages, "added": queued.added, "letters": queued.letters.len(),
-            "letter_refs": queued.letters }),
+            "messages": queued.messages, "added": queued.added, "extended": queued.extended,
+            "letters": queued.letters.len() }),
     )?;
     let progress = crate::notify_run::send(ledger, &context, run, config, &options.run, progress)?;
     let outbox = crate::notify_run::outbox_counts(ledger, id)?;
@@ -306,22 +332,40 @@ pub fn notify(
         serde_json::json!({ "phase": "end", "run": run, "sent": progress.sent, "failed": progress.failed,
             "waiting": waiting }),
     )?;
-    let mut people_notified_recorded = false;
+    let failed = outbox.get("failed").copied().unwrap_or(0);
     let (_, last_sent) = ledger.store.outbox_times(id)?;
     let events = ledger.store.incident_events(id)?;
     let already = events.iter().any(|event| {
         event.kind == "act" && event.body.get("act").and_then(|act| act.as_str()) == Some("people_notified")
     });
-    if let (0, Some(at), false) = (waiting, last_sent, already) {
+    // "People notified" is recorded only when this run's audience is everyone it should be and
+    // every notice was accepted; otherwise the reason is reported and the clock keeps running.
+    let not_recorded = if already {
+        Some("it was recorded before".to_owned())
+    } else if matches!(options.audience, Audience::File(_)) {
+        Some("the audience was a file, not everyone affected".to_owned())
+    } else if waiting > 0 {
+        Some(format!("{waiting} notices are still waiting to be sent"))
+    } else if failed > 0 {
+        Some(format!(
+            "{failed} notices failed; send them another way, then record it with `custody incident record {id} \
+             people-notified --at …`"
+        ))
+    } else if last_sent.is_none() {
+        Some("no notice was sent".to_owned())
+    } else {
+        None
+    };
+    let mut people_notified_recorded = false;
+    if let (None, Some(at)) = (&not_recorded, last_sent) {
         let sent = outbox.get("sent").copied().unwrap_or(0);
-        let failed = outbox.get("failed").copied().unwrap_or(0);
         crate::incidents::record_act(
             ledger,
             id,
             crate::incidents::Act::PeopleNotified,
             at,
             Some(format!(
-                "notification run {run}: {sent} messages accepted, {failed} failed, {} letters to send",
+                "notification run {run}: {sent} messages accepted, {} letters to send",
                 queued.letters.len()
             )),
             None,
@@ -335,6 +379,7 @@ pub fn notify(
             progress,
             outbox,
             people_notified_recorded,
+            people_notified_not_recorded: not_recorded.filter(|_| !people_notified_recorded),
         }),
     })
 }
@@ -382,15 +427,12 @@ pub fn status(ledger: &Ledger, id: i64) -> Result<Status> {
             reply: message.reply,
         });
     }
-    let letters = ledger
-        .store
-        .incident_events(id)?
-        .iter()
-        .rev()
-        .find(|event| event.kind == "notify" && event.body.get("letter_refs").is_some())
-        .and_then(|event| event.body.get("letter_refs"))
-        .and_then(|refs| serde_json::from_value(refs.clone()).ok())
-        .unwrap_or_default();
+    let mut letters = Vec::new();
+    for person in ledger.store.notice_letters(id)? {
+        if let Some(record) = ledger.store.person(person)? {
+            letters.push(record.reference);
+        }
+    }
     Ok(Status {
         counts: crate::notify_run::outbox_counts(ledger, id)?,
         failures,
@@ -415,11 +457,11 @@ pub fn preview(
             let mut found = None;
             let (people, _) = audience_people(ledger, &context, &Audience::Affected)?;
             for candidate in people.iter().take(10_000) {
-                if let Some(person) = ledger.store.person(candidate)? {
-                    if open_contact(ledger, &person)?.is_some_and(|contact| contact.email.is_some()) {
-                        found = Some(person);
-                        break;
-                    }
+                if let Some(person) = ledger.store.person(candidate)?
+                    && open_contact(ledger, &person)?.is_some_and(|contact| contact.email.is_some())
+                {
+                    found = Some(person);
+                    break;
                 }
             }
             found.ok_or_else(|| Error::NotFound("no affected person has an email address".to_owned()))?

@@ -100,11 +100,11 @@ impl Derived {
                     derived.extension = derived.extension.saturating_add(months).min(MAX_EXTENSION_MONTHS);
                 }
                 "instruct" => {
-                    if let Some(supplier) = number("supplier_id") {
-                        if !derived.instructions.iter().any(|i| i.0 == supplier) {
-                            let name = text("supplier").unwrap_or_default();
-                            derived.instructions.push((supplier, name, event.at, None));
-                        }
+                    if let Some(supplier) = number("supplier_id")
+                        && !derived.instructions.iter().any(|i| i.0 == supplier)
+                    {
+                        let name = text("supplier").unwrap_or_default();
+                        derived.instructions.push((supplier, name, event.at, None));
                     }
                 }
                 "confirm" => {
@@ -186,12 +186,12 @@ pub fn identify(
             "request {id} is linked to a person already"
         )));
     }
-    if let Some(at) = identity_confirmed_at {
-        if at > ledger.now() || at < record.facts.received_at {
-            return Err(Error::Invalid(
-                "--identity-confirmed-at must be between the request's receipt and now".to_owned(),
-            ));
-        }
+    if let Some(at) = identity_confirmed_at
+        && (at > ledger.now() || at < record.facts.received_at)
+    {
+        return Err(Error::Invalid(
+            "--identity-confirmed-at must be between the request's receipt and now".to_owned(),
+        ));
     }
     let requester = Requester {
         reference: Some(reference.to_owned()),

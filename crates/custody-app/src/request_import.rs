@@ -67,10 +67,10 @@ struct Columns {
 fn columns(file: &str, headers: &[String]) -> Result<Columns> {
     let mut found: [Option<usize>; 5] = [None; 5];
     for (index, header) in headers.iter().enumerate() {
-        if let Some(field) = field_of(header) {
-            if let Some(slot) = found.get_mut(field as usize) {
-                slot.get_or_insert(index);
-            }
+        if let Some(field) = field_of(header)
+            && let Some(slot) = found.get_mut(field as usize)
+        {
+            slot.get_or_insert(index);
         }
     }
     let [received, sender, reference, kind, channel] = found;

@@ -123,23 +123,23 @@ impl Settings {
             return Err(Error::invalid("dpo.email", &self.dpo.email, "an email address"));
         }
         self.special_category_map()?;
-        if let Some(years) = self.former_retention_years {
-            if !(1..=100).contains(&years) {
-                return Err(Error::invalid(
-                    "former_retention_years",
-                    &years.to_string(),
-                    "1 to 100 years",
-                ));
-            }
+        if let Some(years) = self.former_retention_years
+            && !(1..=100).contains(&years)
+        {
+            return Err(Error::invalid(
+                "former_retention_years",
+                &years.to_string(),
+                "1 to 100 years",
+            ));
         }
-        if let Some(hours) = self.people_target_hours {
-            if !(1..=8760).contains(&hours) {
-                return Err(Error::invalid(
-                    "people_target_hours",
-                    &hours.to_string(),
-                    "1 to 8760 hours",
-                ));
-            }
+        if let Some(hours) = self.people_target_hours
+            && !(1..=8760).contains(&hours)
+        {
+            return Err(Error::invalid(
+                "people_target_hours",
+                &hours.to_string(),
+                "1 to 8760 hours",
+            ));
         }
         Ok(())
     }

@@ -310,11 +310,11 @@ pub fn parse_person_row(
             "a leaving date is given but the status is current; expected a former status".into(),
         ));
     }
-    if let (Some(joined), Some(left)) = (joined_on, left_on) {
-        if left < joined {
-            let index = columns.index(PersonField::LeftOn).unwrap_or(0);
-            return Err(fail(index, format!("left on {left}, before joining on {joined}")));
-        }
+    if let (Some(joined), Some(left)) = (joined_on, left_on)
+        && left < joined
+    {
+        let index = columns.index(PersonField::LeftOn).unwrap_or(0);
+        return Err(fail(index, format!("left on {left}, before joining on {joined}")));
     }
     let email = value(PersonField::Email)
         .map(|(index, text)| {

@@ -256,10 +256,10 @@ fn sniff_delimiter(block: &[u8]) -> u8 {
             b'"' => quoted = !quoted,
             b'\n' if !quoted => break,
             _ if !quoted => {
-                if let Some(index) = candidates.iter().position(|candidate| candidate == byte) {
-                    if let Some(count) = counts.get_mut(index) {
-                        *count += 1;
-                    }
+                if let Some(index) = candidates.iter().position(|candidate| candidate == byte)
+                    && let Some(count) = counts.get_mut(index)
+                {
+                    *count += 1;
                 }
             }
             _ => {}

@@ -51,6 +51,8 @@ pub struct SmtpConfig {
     pub hello: String,
     /// How long to wait for the server at each step.
     pub timeout: Duration,
+    /// Set `TCP_NODELAY` on connections (always, except to measure what Nagle costs).
+    pub nodelay: bool,
 }
 
 impl std::fmt::Debug for SmtpConfig {
@@ -97,7 +99,7 @@ impl SmtpConfig {
         };
         let credentials = match (
             pick("CUSTODY_SMTP_USER", &file.user),
-            env("CUSTODY_SMTP_PASSWORD"),
+            env("CUSTODY_SMTP_PASSWORD").filter(|password| !password.is_empty()),
         ) {
             (Some(user), Some(password)) => Some((user, password)),
             (Some(_), None) => {
@@ -136,6 +138,7 @@ impl SmtpConfig {
             ca_pem,
             hello,
             timeout: Duration::from_secs(60),
+            nodelay: true,
         })
     }
 }

@@ -45,6 +45,8 @@ pub enum Delivery {
     Temporary(String),
     /// Will never be accepted as it is: a 5xx reply, or a message that cannot be sent.
     Permanent(String),
+    /// The message was not tried: the server could not be reached, greeted or logged in to.
+    Unavailable(String),
 }
 
 /// The outcome of one job.
@@ -59,6 +61,7 @@ pub struct Outcome {
 /// A running sender.
 pub struct Sender {
     jobs: Option<mpsc::Sender<Job>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
     results: std::sync::mpsc::Receiver<Outcome>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -80,6 +83,8 @@ impl Sender {
         let (results, outcomes) = std::sync::mpsc::channel();
         let receiver = Arc::new(Mutex::new(receiver));
         let config = Arc::new(config);
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop_flag = stop.clone();
         let thread = std::thread::Builder::new()
             .name("custody-smtp".to_owned())
             .spawn(move || {
@@ -90,6 +95,7 @@ impl Sender {
                             config.clone(),
                             receiver.clone(),
                             results.clone(),
+                            stop_flag.clone(),
                         )));
                     }
                     for handle in workers {
@@ -101,6 +107,7 @@ impl Sender {
             .map_err(|error| Error::Config(format!("cannot start the sender: {error}")))?;
         Ok(Sender {
             jobs: Some(jobs),
+            stop,
             results: outcomes,
             thread: Some(thread),
         })
@@ -115,9 +122,15 @@ impl Sender {
             .map_err(|_| Error::Config("the sender has stopped".to_owned()))
     }
 
-    /// The next outcome, waiting up to `timeout`.
-    pub fn next_outcome(&self, timeout: Duration) -> Option<Outcome> {
-        self.results.recv_timeout(timeout).ok()
+    /// The next outcome, waiting up to `timeout`; an error when every worker has stopped.
+    pub fn next_outcome(&self, timeout: Duration) -> Result<Option<Outcome>> {
+        match self.results.recv_timeout(timeout) {
+            Ok(outcome) => Ok(Some(outcome)),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Ok(None),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                Err(Error::Config("the sender stopped unexpectedly".to_owned()))
+            }
+        }
     }
 
     /// An outcome already waiting, if any.
@@ -125,8 +138,10 @@ impl Sender {
         self.results.try_recv().ok()
     }
 
-    /// Closes the connections politely and waits for the workers.
+    /// Stops taking jobs (those not yet started are dropped, untried), closes the connections
+    /// politely and waits for the workers.
     pub fn finish(mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
         self.jobs = None;
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -138,34 +153,56 @@ async fn worker(
     config: Arc<SmtpConfig>,
     jobs: Arc<Mutex<mpsc::Receiver<Job>>>,
     results: std::sync::mpsc::Sender<Outcome>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
 ) {
-    let mut connection: Option<AsyncSmtpConnection> = None;
+    let mut connection: Option<(AsyncSmtpConnection, tokio::time::Instant)> = None;
     loop {
         let job = jobs.lock().await.recv().await;
         let Some(job) = job else { break };
+        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+            // Stopping: a job not yet started stays untried (claimed, and sent by the next run).
+            continue;
+        }
         let delivery = deliver(&config, &mut connection, &job).await;
         if results.send(Outcome { id: job.id, delivery }).is_err() {
             break;
         }
     }
-    if let Some(mut connection) = connection {
-        let _ = connection.quit().await;
+    if let Some((mut connection, _)) = connection {
+        let _ = tokio::time::timeout(Duration::from_secs(5), connection.quit()).await;
     }
 }
 
-async fn deliver(config: &SmtpConfig, connection: &mut Option<AsyncSmtpConnection>, job: &Job) -> Delivery {
-    if connection.as_ref().is_none_or(AsyncSmtpConnection::has_broken) {
-        *connection = None;
-        match tokio::time::timeout(config.timeout, connect(config)).await {
-            Ok(Ok(fresh)) => *connection = Some(fresh),
-            Ok(Err(error)) => return error.delivery(),
-            Err(_) => return Delivery::Temporary("timed out connecting to the mail server".to_owned()),
+/// A connection idle this long is checked (NOOP) before use: servers drop idle clients.
+const IDLE_CHECK: Duration = Duration::from_secs(10);
+
+async fn deliver(
+    config: &SmtpConfig,
+    connection: &mut Option<(AsyncSmtpConnection, tokio::time::Instant)>,
+    job: &Job,
+) -> Delivery {
+    if let Some((open, last_used)) = connection.as_mut() {
+        let stale = last_used.elapsed() > IDLE_CHECK
+            && !tokio::time::timeout(Duration::from_secs(5), open.test_connected())
+                .await
+                .unwrap_or(false);
+        if open.has_broken() || stale {
+            *connection = None;
         }
     }
-    let Some(open) = connection.as_mut() else {
-        return Delivery::Temporary("no connection".to_owned());
+    if connection.is_none() {
+        match tokio::time::timeout(config.timeout, connect(config)).await {
+            Ok(Ok(fresh)) => *connection = Some((fresh, tokio::time::Instant::now())),
+            Ok(Err(error)) => return error.delivery(),
+            Err(_) => return Delivery::Unavailable("timed out connecting to the mail server".to_owned()),
+        }
+    }
+    let Some((open, last_used)) = connection.as_mut() else {
+        return Delivery::Unavailable("no connection".to_owned());
     };
-    match tokio::time::timeout(config.timeout, open.send(&job.envelope, &job.bytes)).await {
+    let sent = tokio::time::timeout(config.timeout, open.send(&job.envelope, &job.bytes)).await;
+    *last_used = tokio::time::Instant::now();
+    match sent {
         Ok(Ok(response)) => Delivery::Accepted(
             format!(
                 "{} {}",
@@ -188,9 +225,11 @@ async fn deliver(config: &SmtpConfig, connection: &mut Option<AsyncSmtpConnectio
     }
 }
 
+/// A 5xx reply, or a message this client can never send (an address the server's extensions
+/// cannot carry), is permanent; the rest is worth another try.
 fn classify(error: &lettre::transport::smtp::Error) -> Delivery {
     let text = error.to_string();
-    if error.is_permanent() {
+    if error.is_permanent() || error.is_client() {
         Delivery::Permanent(text)
     } else {
         Delivery::Temporary(text)
@@ -271,10 +310,11 @@ impl From<std::io::Error> for ConnectError {
 }
 
 impl ConnectError {
+    /// Whatever went wrong while connecting, the message was not tried.
     fn delivery(&self) -> Delivery {
         match self {
-            ConnectError::Smtp(error) => classify(error),
-            ConnectError::Io(error) => Delivery::Temporary(format!("mail server: {error}")),
+            ConnectError::Smtp(error) => Delivery::Unavailable(error.to_string()),
+            ConnectError::Io(error) => Delivery::Unavailable(format!("mail server: {error}")),
         }
     }
 }
@@ -282,7 +322,7 @@ impl ConnectError {
 /// Opens a connection: TCP with `TCP_NODELAY`, TLS as configured, EHLO, authentication.
 async fn connect(config: &SmtpConfig) -> std::result::Result<AsyncSmtpConnection, ConnectError> {
     let tcp = TcpStream::connect((config.host.as_str(), config.port)).await?;
-    tcp.set_nodelay(true)?;
+    tcp.set_nodelay(config.nodelay)?;
     let hello = ClientId::Domain(config.hello.clone());
     let mut connection = match config.tls {
         TlsMode::None => AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello).await?,
@@ -323,7 +363,7 @@ pub(crate) fn check(config: &SmtpConfig) -> Result<()> {
     runtime.block_on(async {
         match tokio::time::timeout(config.timeout, connect(config)).await {
             Ok(Ok(mut connection)) => {
-                let _ = connection.quit().await;
+                let _ = tokio::time::timeout(Duration::from_secs(5), connection.quit()).await;
                 Ok(())
             }
             Ok(Err(error)) => Err(Error::Config(format!(
@@ -331,7 +371,10 @@ pub(crate) fn check(config: &SmtpConfig) -> Result<()> {
                 config.host,
                 config.port,
                 match error.delivery() {
-                    Delivery::Accepted(text) | Delivery::Temporary(text) | Delivery::Permanent(text) => text,
+                    Delivery::Accepted(text)
+                    | Delivery::Temporary(text)
+                    | Delivery::Permanent(text)
+                    | Delivery::Unavailable(text) => text,
                 }
             ))),
             Err(_) => Err(Error::Config(format!(

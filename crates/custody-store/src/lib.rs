@@ -199,16 +199,19 @@ pub trait Store {
     /// The kinds of identifier held (as keyed hashes) for a person.
     fn identifier_kinds(&self, person: PersonId) -> Result<Vec<custody_core::IdentifierKind>>;
 
-    /// Queues notices for an incident (an address already queued is left as it is); returns
-    /// (added, already queued). Audited as one entry.
+    /// Queues notices for an incident (see `EnqueueCounts`) and the people who need a letter.
+    /// Audited as one entry.
     fn enqueue_notices(
         &mut self,
         incident: i64,
         messages: &mut dyn Iterator<Item = NewOutboxMessage>,
+        letters: &[PersonId],
         queued_at: Instant,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<(u64, u64)>;
+    ) -> Result<EnqueueCounts>;
+    /// The people of an incident who need a letter (no email address).
+    fn notice_letters(&self, incident: i64) -> Result<Vec<PersonId>>;
     /// Claims up to `limit` due notices for a run, marking them `sending` (committed before any
     /// is handed to the mail server). Not audited one by one: the run is (see ARCHITECTURE.md).
     fn claim_notices(
@@ -219,16 +222,21 @@ pub trait Store {
         limit: usize,
         include_failed: bool,
     ) -> Result<Vec<OutboxMessage>>;
-    /// Records the mail server's answers for claimed notices, in one transaction.
-    fn record_deliveries(&mut self, updates: &[(i64, OutboxUpdate)]) -> Result<()>;
+    /// Records the mail server's answers for notices `run` claimed. While durability is relaxed
+    /// they go to a delivery journal first (recorded once the call returns, even if the process
+    /// is killed next) and reach the outbox table in batches; `flush_deliveries` applies them.
+    fn record_deliveries(&mut self, run: i64, updates: &[(i64, OutboxUpdate)]) -> Result<()>;
+    /// Applies journalled answers to the outbox table now (before reading its counts or times).
+    fn flush_deliveries(&mut self) -> Result<()>;
     /// Notices per state.
     fn outbox_counts(&self, incident: i64) -> Result<Vec<(OutboxState, u64)>>;
     /// Notices in one state, oldest first.
     fn outbox_in_state(&self, incident: i64, state: OutboxState, limit: usize) -> Result<Vec<OutboxMessage>>;
     /// The earliest pending retry and the latest acceptance.
     fn outbox_times(&self, incident: i64) -> Result<(Option<Instant>, Option<Instant>)>;
-    /// While relaxed, a commit survives the process being killed but perhaps not the machine
-    /// losing power (which can only make a notice go out twice, never lose one).
+    /// While relaxed (a notification run), a commit or a journalled answer survives the process
+    /// being killed but perhaps not the machine losing power (which can only make a notice go out
+    /// twice, never lose one). Ending it applies the journal.
     fn set_relaxed_durability(&mut self, relaxed: bool) -> Result<()>;
 
     /// Appends an entry for an action that changed nothing else in the store.

@@ -441,10 +441,24 @@ pub struct OutboxMessage {
 /// What became of a claimed notice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutboxUpdate {
-    /// Accepted at this instant, with the reply.
+    /// Accepted at this instant, with the reply (an attempt).
     Sent(Instant, String),
-    /// To be tried again from this instant; the reply or error.
+    /// To be tried again from this instant; the reply or error (an attempt).
     Retry(Instant, String),
-    /// Failed for good; the reply or error.
+    /// Failed for good; the reply or error (an attempt).
     Failed(String),
+    /// Not tried after all (the server was unavailable, the run stopped): queued again, no
+    /// attempt counted.
+    Requeue,
+}
+
+/// What queueing did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct EnqueueCounts {
+    /// New messages.
+    pub added: u64,
+    /// Unsent messages that now cover more people (someone joined their address).
+    pub extended: u64,
+    /// Messages that already covered everyone they would cover.
+    pub unchanged: u64,
 }

@@ -83,7 +83,7 @@ enum NotifyCommand {
 
 /// The mail server from the settings and `CUSTODY_SMTP_*`, if one is named.
 pub fn smtp_config(ledger: &Ledger) -> anyhow::Result<Option<SmtpConfig>> {
-    let env = |name: &str| std::env::var(name).ok();
+    let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
     let named = env("CUSTODY_SMTP_HOST").is_some_and(|host| !host.is_empty())
         || ledger
             .settings
@@ -104,12 +104,12 @@ pub fn smtp_config(ledger: &Ledger) -> anyhow::Result<Option<SmtpConfig>> {
 /// Retry pacing from `CUSTODY_SMTP_RETRY_SECONDS` (default 60) and `CUSTODY_SMTP_MAX_ATTEMPTS` (5).
 fn run_options(args: &NotifyArgs) -> anyhow::Result<RunOptions> {
     let number = |name: &str, default: u64| -> anyhow::Result<u64> {
-        match std::env::var(name) {
-            Ok(text) => text
+        match std::env::var(name).ok().filter(|text| !text.trim().is_empty()) {
+            Some(text) => text
                 .trim()
                 .parse()
                 .map_err(|_| anyhow::anyhow!("{name} {text:?} is not a whole number")),
-            Err(_) => Ok(default),
+            None => Ok(default),
         }
     };
     if args.rate.is_some_and(|rate| rate <= 0.0 || !rate.is_finite()) {

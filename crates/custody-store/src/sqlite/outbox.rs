@@ -8,7 +8,7 @@ use super::audit;
 use super::incidents::{conversion, optional};
 use crate::AuditSigner;
 use crate::error::Result;
-use crate::types::{AuditDraft, NewOutboxMessage, OutboxMessage, OutboxState, OutboxUpdate};
+use crate::types::{AuditDraft, EnqueueCounts, NewOutboxMessage, OutboxMessage, OutboxState, OutboxUpdate};
 
 fn pack(people: &[PersonId]) -> Vec<u8> {
     people.iter().flat_map(|id| id.to_le_bytes()).collect()
@@ -21,46 +21,100 @@ fn unpack(bytes: &[u8]) -> Vec<PersonId> {
         .collect()
 }
 
-/// Queues messages (one per address; an address queued before is left as it is).
+/// Queues messages: a new address gets a message; people who join an address whose message is
+/// not sent yet are added to it; people who join an address whose message went out get a message
+/// of their own. People without an address are recorded for a letter.
 pub(super) fn enqueue(
     connection: &mut Connection,
     incident: i64,
     messages: &mut dyn Iterator<Item = NewOutboxMessage>,
+    letters: &[PersonId],
     queued_at: Instant,
     mut draft: AuditDraft,
     signer: &dyn AuditSigner,
-) -> Result<(u64, u64)> {
+) -> Result<EnqueueCounts> {
     let transaction = connection.transaction()?;
-    let (mut added, mut known) = (0_u64, 0_u64);
+    let mut counts = EnqueueCounts::default();
     {
+        let mut existing = transaction.prepare_cached(
+            "SELECT id, people, state FROM outbox WHERE incident = ?1 AND address_hash = ?2",
+        )?;
+        let mut extend = transaction.prepare_cached("UPDATE outbox SET people = ?2 WHERE id = ?1")?;
         let mut insert = transaction.prepare_cached(
-            "INSERT OR IGNORE INTO outbox (incident, address_hash, recipient, people, message_id, queued_at) \
+            "INSERT INTO outbox (incident, address_hash, recipient, people, message_id, queued_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
         for message in messages {
-            let changed = insert.execute(params![
-                incident,
-                message.address_hash.as_slice(),
-                message.recipient,
-                pack(&message.people),
-                message.message_id,
-                queued_at.unix_seconds(),
-            ])?;
-            if changed == 1 {
-                added += 1;
-            } else {
-                known += 1;
+            let rows = existing
+                .query_map(params![incident, message.address_hash.as_slice()], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        unpack(&row.get::<_, Vec<u8>>(1)?),
+                        row.get::<_, String>(2)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let covered: std::collections::BTreeSet<PersonId> = rows
+                .iter()
+                .flat_map(|(_, people, _)| people.iter().copied())
+                .collect();
+            let new: Vec<PersonId> = message
+                .people
+                .iter()
+                .copied()
+                .filter(|id| !covered.contains(id))
+                .collect();
+            if new.is_empty() {
+                counts.unchanged += 1;
+                continue;
             }
+            // Never change a message that may be on the wire or delivered.
+            match rows
+                .iter()
+                .find(|(_, _, state)| matches!(state.as_str(), "queued" | "retry" | "failed"))
+            {
+                Some((id, people, _)) => {
+                    let mut all = people.clone();
+                    all.extend(new);
+                    extend.execute(params![id, pack(&all)])?;
+                    counts.extended += 1;
+                }
+                None => {
+                    insert.execute(params![
+                        incident,
+                        message.address_hash.as_slice(),
+                        message.recipient,
+                        pack(&new),
+                        message.message_id,
+                        queued_at.unix_seconds(),
+                    ])?;
+                    counts.added += 1;
+                }
+            }
+        }
+        let mut letter = transaction
+            .prepare_cached("INSERT OR IGNORE INTO notice_letters (incident, person) VALUES (?1, ?2)")?;
+        for person in letters {
+            letter.execute(params![incident, person])?;
         }
     }
     draft.subject = format!("incident:{incident}");
     if let serde_json::Value::Object(details) = &mut draft.details {
-        details.insert("queued".to_owned(), added.into());
-        details.insert("queued_before".to_owned(), known.into());
+        details.insert("added".to_owned(), counts.added.into());
+        details.insert("extended".to_owned(), counts.extended.into());
+        details.insert("unchanged".to_owned(), counts.unchanged.into());
     }
     audit::append(&transaction, draft, signer)?;
     transaction.commit()?;
-    Ok((added, known))
+    Ok(counts)
+}
+
+/// The people of an incident who need a letter.
+pub(super) fn letters(connection: &Connection, incident: i64) -> Result<Vec<PersonId>> {
+    let mut statement =
+        connection.prepare_cached("SELECT person FROM notice_letters WHERE incident = ?1 ORDER BY person")?;
+    let rows = statement.query_map([incident], |row| row.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 fn message(row: &Row<'_>) -> rusqlite::Result<OutboxMessage> {
@@ -80,9 +134,10 @@ fn message(row: &Row<'_>) -> rusqlite::Result<OutboxMessage> {
 
 const RETURNING: &str = "id, recipient, people, message_id, state, attempts, reply, sent_at";
 
-/// Claims up to `limit` messages that are due for `run`: queued; to retry, from an earlier run or
-/// now due; left in `sending` by an earlier run that stopped (killed) before the server's answer
-/// was recorded; and, when asked, failed in an earlier run.
+/// Claims up to `limit` messages that are due for `run`, each kind found through the state
+/// index (never a scan of the sent ones): left in `sending` by an earlier run that stopped
+/// (killed) before the server's answer was recorded; to retry, from an earlier run or now due;
+/// queued; and, when asked, failed in an earlier run (its attempts start again).
 pub(super) fn claim(
     connection: &mut Connection,
     incident: i64,
@@ -92,43 +147,72 @@ pub(super) fn claim(
     include_failed: bool,
 ) -> Result<Vec<OutboxMessage>> {
     let transaction = connection.transaction()?;
-    let claimed = {
-        let mut statement = transaction.prepare_cached(&format!(
-            "UPDATE outbox SET state = 'sending', claimed_by = ?2, attempts = attempts + 1 \
-             WHERE id IN (SELECT id FROM outbox WHERE incident = ?1 AND ( \
-                 state = 'queued' \
-                 OR (state = 'retry' AND (claimed_by IS NOT ?2 OR next_attempt_at <= ?3)) \
-                 OR (state = 'sending' AND claimed_by IS NOT ?2) \
-                 OR (?5 AND state = 'failed' AND claimed_by IS NOT ?2)) \
-               ORDER BY id LIMIT ?4) \
-             RETURNING {RETURNING}"
-        ))?;
-        let rows = statement.query_map(
-            params![incident, run, now.unix_seconds(), limit as i64, include_failed],
-            message,
+    let mut ids: Vec<i64> = Vec::with_capacity(limit);
+    {
+        let find = |state: &str, extra: &str, ids: &mut Vec<i64>| -> Result<()> {
+            let left = limit.saturating_sub(ids.len());
+            if left == 0 {
+                return Ok(());
+            }
+            let mut statement = transaction.prepare_cached(&format!(
+                "SELECT id FROM outbox WHERE incident = ?1 AND state = '{state}' {extra} ORDER BY id LIMIT ?4"
+            ))?;
+            let rows = statement
+                .query_map(params![incident, run, now.unix_seconds(), left as i64], |row| {
+                    row.get(0)
+                })?;
+            for id in rows {
+                ids.push(id?);
+            }
+            Ok(())
+        };
+        find("sending", "AND claimed_by IS NOT ?2 AND ?3 = ?3", &mut ids)?;
+        find(
+            "retry",
+            "AND (claimed_by IS NOT ?2 OR next_attempt_at <= ?3)",
+            &mut ids,
         )?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()?
-    };
+        find("queued", "AND ?2 = ?2 AND ?3 = ?3", &mut ids)?;
+        if include_failed {
+            find("failed", "AND claimed_by IS NOT ?2 AND ?3 = ?3", &mut ids)?;
+        }
+    }
+    let mut claimed = Vec::with_capacity(ids.len());
+    {
+        let mut statement = transaction.prepare_cached(&format!(
+            "UPDATE outbox SET claimed_by = ?2, \
+                 attempts = CASE WHEN state = 'failed' THEN 0 ELSE attempts END, state = 'sending' \
+             WHERE id = ?1 RETURNING {RETURNING}"
+        ))?;
+        for id in ids {
+            claimed.push(statement.query_row(params![id, run], message)?);
+        }
+    }
     transaction.commit()?;
-    let mut claimed = claimed;
     claimed.sort_by_key(|message| message.id);
     Ok(claimed)
 }
 
-/// Records what the server said of claimed messages, all in one transaction.
-pub(super) fn record(connection: &mut Connection, updates: &[(i64, OutboxUpdate)]) -> Result<()> {
+/// Applies answers (run, id, update) in one transaction; a message some other run has claimed
+/// since, or that is no longer `sending`, is left alone (so applying twice changes nothing).
+pub(super) fn apply(connection: &mut Connection, updates: &[(i64, i64, OutboxUpdate)]) -> Result<()> {
+    if updates.is_empty() {
+        return Ok(());
+    }
     let transaction = connection.transaction()?;
     {
         let mut statement = transaction.prepare_cached(
-            "UPDATE outbox SET state = ?2, reply = ?3, sent_at = ?4, next_attempt_at = ?5 WHERE id = ?1",
+            "UPDATE outbox SET state = ?3, reply = coalesce(?4, reply), sent_at = ?5, next_attempt_at = ?6, \
+             attempts = attempts + ?7 WHERE id = ?1 AND state = 'sending' AND claimed_by = ?2",
         )?;
-        for (id, update) in updates {
-            let (state, reply, sent_at, next) = match update {
-                OutboxUpdate::Sent(at, reply) => ("sent", reply, Some(at.unix_seconds()), None),
-                OutboxUpdate::Retry(at, reply) => ("retry", reply, None, Some(at.unix_seconds())),
-                OutboxUpdate::Failed(reply) => ("failed", reply, None, None),
+        for (run, id, update) in updates {
+            let (state, reply, sent_at, next, attempt) = match update {
+                OutboxUpdate::Sent(at, reply) => ("sent", Some(reply), Some(at.unix_seconds()), None, 1),
+                OutboxUpdate::Retry(at, reply) => ("retry", Some(reply), None, Some(at.unix_seconds()), 1),
+                OutboxUpdate::Failed(reply) => ("failed", Some(reply), None, None, 1),
+                OutboxUpdate::Requeue => ("queued", None, None, None, 0),
             };
-            statement.execute(params![id, state, reply, sent_at, next])?;
+            statement.execute(params![id, run, state, reply, sent_at, next, attempt])?;
         }
     }
     transaction.commit()?;

@@ -21,7 +21,16 @@ CREATE TABLE outbox (
     -- The mail server's last reply.
     reply TEXT,
     queued_at INTEGER NOT NULL,
-    sent_at INTEGER,
-    UNIQUE (incident, address_hash)
+    sent_at INTEGER
 );
 CREATE INDEX outbox_by_state ON outbox(incident, state, id);
+-- An address normally has one message; a person who joins an address whose message went out
+-- already gets a message of their own.
+CREATE INDEX outbox_by_address ON outbox(incident, address_hash);
+
+-- People of an incident's audience who have no email address: they need a letter. Ids only.
+CREATE TABLE notice_letters (
+    incident INTEGER NOT NULL REFERENCES incidents(id),
+    person INTEGER NOT NULL REFERENCES people(id),
+    PRIMARY KEY (incident, person)
+) WITHOUT ROWID;

@@ -52,6 +52,7 @@ impl Env {
             .args(args)
             .env_remove("CUSTODY_KEY")
             .env_remove("CUSTODY_DIR")
+            .envs(SMTP_VARIABLES.iter().map(|name| (*name, "")))
             .output()
             .unwrap();
         Run {
@@ -95,6 +96,19 @@ M2;Zoë;Jones;zoe.jones@example.org;;LS1 4AB;1975-05-05;registered supporter;Act
 M3;Sam;Patel;sam.patel@example.com;0113 496 0002;M1 1AA;12/12/1990;member;Lapsed;2012-01-01;2019-03-01;\n\
 M4;Ruth;Evans;ruth@example.net;;EH1 1YZ;03/03/1960;Donor;Active;2018-01-01;;\n\
 M5;Omar;Khan;;0161 496 0003;B1 1AA;04/04/1985;affiliated-supporter;current;2020-07-01;;\n";
+
+/// Mail settings from the machine's environment never reach a test: emptied for every run.
+const SMTP_VARIABLES: [&str; 9] = [
+    "CUSTODY_SMTP_HOST",
+    "CUSTODY_SMTP_PORT",
+    "CUSTODY_SMTP_TLS",
+    "CUSTODY_SMTP_USER",
+    "CUSTODY_SMTP_PASSWORD",
+    "CUSTODY_SMTP_FROM",
+    "CUSTODY_SMTP_CA_FILE",
+    "CUSTODY_SMTP_RETRY_SECONDS",
+    "CUSTODY_SMTP_MAX_ATTEMPTS",
+];
 
 /// A real SMTP server (aiosmtpd) on a free loopback port, recording what it accepts.
 pub struct SmtpServer {
@@ -178,7 +192,8 @@ impl Env {
             .arg(self.dir())
             .args(args)
             .env_remove("CUSTODY_KEY")
-            .env_remove("CUSTODY_DIR");
+            .env_remove("CUSTODY_DIR")
+            .envs(SMTP_VARIABLES.iter().map(|name| (*name, "")));
         for (name, value) in vars {
             command.env(name, value);
         }

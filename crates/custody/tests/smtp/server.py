@@ -1,7 +1,7 @@
 """A real SMTP server for custody's tests (aiosmtpd, from PyPI or Debian's python3-aiosmtpd).
 
 Listens on a free loopback port, prints "PORT <n>" once it is ready, and appends one JSON line
-per accepted message to --out: the Message-ID, the recipients, the subject and the message.
+per accepted message to --out: the Message-ID, the recipients, the subject, the decoded plain-text part and the raw message.
 Recipients steer its answers, so tests can provoke them:
   tempfail<N>-...@  answers 451 to the first N attempts for that address, then accepts;
   reject-...@       answers 550 every time.
@@ -42,8 +42,10 @@ class Recorder:
         if self.delay:
             await asyncio.sleep(self.delay / 1000)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        plain = message.get_body(preferencelist=("plain",))
         record = {
             "message_id": message.get("Message-ID", ""),
+            "text": plain.get_content() if plain is not None else "",
             "to": envelope.rcpt_tos,
             "subject": str(message.get("Subject", "")),
             "message": envelope.content.decode("utf-8", "replace"),
