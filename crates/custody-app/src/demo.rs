@@ -29,12 +29,14 @@ pub const INCIDENT_SUPPLIER: &str = "Example Membership Services";
 pub const AWARE_AT: &str = "2021-10-29 18:30";
 
 /// Demo size and seed.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct DemoOptions {
     /// People to generate.
     pub people: u32,
     /// Seed.
     pub seed: u64,
+    /// A mail server to send the incident's notices to.
+    pub smtp: Option<custody_mail::SmtpConfig>,
 }
 
 /// What the demo built.
@@ -54,6 +56,8 @@ pub struct DemoSummary {
     pub incident: crate::demo_incident::DemoIncident,
     /// The requests that followed, through the rights desk.
     pub requests: crate::demo_requests::DemoRequests,
+    /// The notices to the people affected.
+    pub notices: crate::demo_notices::DemoNotices,
     /// Seconds the demo took.
     pub seconds: f64,
 }
@@ -87,6 +91,7 @@ impl DemoSummary {
             self.dir, held.supplier
         ));
         out.push_str(&crate::demo_incident::to_text(&self.incident, &self.dir));
+        out.push_str(&crate::demo_notices::to_text(&self.notices, &self.dir));
         out.push_str(&crate::demo_requests::to_text(&self.requests, &self.dir));
         out
     }
@@ -450,6 +455,13 @@ pub fn run(
         .take(50_000)
         .collect();
     let requests = crate::demo_requests::run(&mut ledger, &files, &senders, &mut rng)?;
+    progress(if options.smtp.is_some() {
+        "Sending the notices to the mail server…"
+    } else {
+        "Counting the notices…"
+    });
+    let incident_id = incident.incident;
+    let notices = crate::demo_notices::run(dir, actor, incident_id, options.smtp.clone())?;
     let counts = custody_store::Store::people_counts(&ledger.store)?;
     let people_summary = PersonCategory::ALL
         .iter()
@@ -476,6 +488,7 @@ pub fn run(
         incident_holdings,
         incident,
         requests,
+        notices,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

@@ -11,6 +11,7 @@ mod canary;
 pub mod clock;
 pub mod demo;
 pub mod demo_incident;
+pub mod demo_notices;
 pub mod demo_requests;
 mod dir;
 mod error;

@@ -353,7 +353,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let dir = cli.dir.unwrap_or_else(|| PathBuf::from("custody-demo"));
             let summary = demo::run(
                 &dir,
-                demo::DemoOptions { people, seed },
+                demo::DemoOptions {
+                    people,
+                    seed,
+                    smtp: crate::notice_cli::demo_smtp()?,
+                },
                 &SystemClock,
                 &actor(),
                 &mut |step| {

@@ -101,6 +101,19 @@ pub fn smtp_config(ledger: &Ledger) -> anyhow::Result<Option<SmtpConfig>> {
     )?))
 }
 
+/// The mail server for the demo's notices, from `CUSTODY_SMTP_*` alone (there are no settings yet).
+pub fn demo_smtp() -> anyhow::Result<Option<SmtpConfig>> {
+    let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    if env("CUSTODY_SMTP_HOST").is_none() {
+        return Ok(None);
+    }
+    Ok(Some(SmtpConfig::resolve(
+        None,
+        &env,
+        "Example Democratic Party <dpo@party.example.org>",
+    )?))
+}
+
 /// Retry pacing from `CUSTODY_SMTP_RETRY_SECONDS` (default 60) and `CUSTODY_SMTP_MAX_ATTEMPTS` (5).
 fn run_options(args: &NotifyArgs) -> anyhow::Result<RunOptions> {
     let number = |name: &str, default: u64| -> anyhow::Result<u64> {

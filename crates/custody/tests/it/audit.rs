@@ -139,6 +139,15 @@ fn the_demo_builds_an_organisation_through_the_cli_paths() {
         ])
         .json();
     assert_eq!(again["people"], held["people"]);
+    // Without a mail server the demo counts the notices and sends none.
+    let notices = &summary["notices"];
+    assert_eq!(notices["people"], held["people"]);
+    assert!(notices["messages"].as_u64().unwrap() <= notices["people"].as_u64().unwrap());
+    assert!(
+        notices["letters"].as_u64().unwrap() > 0,
+        "some have no email address"
+    );
+    assert!(notices["sent"].is_null());
     // The unwatched inbox of November 2021 went through the rights desk.
     let requests = &summary["requests"];
     assert_eq!(requests["imported"]["recorded"], 420);

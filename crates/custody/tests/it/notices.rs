@@ -348,3 +348,19 @@ fn a_server_that_goes_away_mid_run_stops_the_run_and_loses_nothing() {
     assert_eq!(all.len(), 120, "everyone was told");
     assert!(total - all.len() <= 2, "duplicates within the two in flight");
 }
+
+#[test]
+fn the_demo_sends_its_notices_to_a_configured_server() {
+    let env = Env::bare();
+    let server = SmtpServer::start(env.root.path(), 0);
+    let summary = env
+        .ok_with(&["demo", "--people", "1500", "--json"], &server.env())
+        .json();
+    let notices = &summary["notices"];
+    let messages = notices["messages"].as_u64().unwrap();
+    assert!(messages > 100, "{notices}");
+    assert_eq!(notices["sent"].as_u64(), Some(messages));
+    assert_eq!(server.received().len() as u64, messages);
+    let status = env.ok(&["notify", "status", "1", "--json"]).json();
+    assert_eq!(status["sent"].as_u64(), Some(messages));
+}
