@@ -105,6 +105,10 @@ fn reading_order(key: &CategoryKey) -> (u8, &'static str) {
 /// "your name, email address and postcode": the first label keeps "your".
 pub fn plain_list(keys: &[CategoryKey]) -> Option<String> {
     let mut keys = keys.to_vec();
+    // "your name" says it all; "your first name" beside it repeats it.
+    if keys.iter().any(|key| key.as_str() == "user.name") {
+        keys.retain(|key| !matches!(key.as_str(), "user.name.first" | "user.name.last"));
+    }
     keys.sort_by_key(reading_order);
     let labels: Vec<String> = keys
         .iter()

@@ -3,7 +3,7 @@
 //! people without an address listed for a letter; canaries never mailed. Sending is
 //! `notify_run`; what a notice says is `notice_model`.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -146,14 +146,12 @@ fn people_in_file(ledger: &Ledger, path: &Path) -> Result<PersonSet> {
     Ok(set)
 }
 
-/// A Message-ID that is the same whenever this notice is sent again.
-fn message_id(incident: i64, domain: &str) -> Result<String> {
+/// A random part for this queueing's Message-IDs: with the incident and a counter, each id is
+/// unique, says nothing about the person, and stays the same whenever the notice is sent again.
+fn message_id_prefix(incident: i64) -> Result<String> {
     let mut random = [0_u8; 12];
     getrandom::fill(&mut random).map_err(|error| Error::Invalid(format!("no randomness: {error}")))?;
-    Ok(format!(
-        "<notice.{incident}.{}@{domain}>",
-        custody_vault::hex(&random)
-    ))
+    Ok(format!("notice.{incident}.{}", custody_vault::hex(&random)))
 }
 
 /// An address's keyed hash, the address, and the people who share it.
@@ -167,7 +165,10 @@ pub fn queue(
     dry_run: bool,
 ) -> Result<Queued> {
     let (people, canaries_left_out) = audience_people(ledger, context, audience)?;
-    let mut groups: BTreeMap<[u8; 16], (String, Vec<u32>)> = BTreeMap::new();
+    // People come in id order; an address's group keeps the place of its first person, so the
+    // messages a run claims together have people close together in the ledger.
+    let mut index: HashMap<[u8; 16], usize> = HashMap::new();
+    let mut groups: Vec<Group> = Vec::new();
     let mut letters = Vec::new();
     let mut letter_ids = Vec::new();
     ledger.store.each_person(&people, &mut |person| {
@@ -180,11 +181,17 @@ pub fn queue(
                 let hash = ledger
                     .vault
                     .identifier_hash(IdentifierKind::EmailStrict.tag(), &address);
-                groups
-                    .entry(hash)
-                    .or_insert_with(|| (address, Vec::new()))
-                    .1
-                    .push(person.id);
+                match index.get(&hash) {
+                    Some(&at) => {
+                        if let Some((_, (_, ids))) = groups.get_mut(at) {
+                            ids.push(person.id);
+                        }
+                    }
+                    None => {
+                        index.insert(hash, groups.len());
+                        groups.push((hash, (address, vec![person.id])));
+                    }
+                }
             }
             None => {
                 letter_ids.push(person.id);
@@ -198,9 +205,9 @@ pub fn queue(
         people: people.len(),
         messages: groups.len() as u64,
         sharing_an_address: groups
-            .values()
-            .filter(|(_, ids)| ids.len() > 1)
-            .map(|(_, ids)| ids.len() as u64)
+            .iter()
+            .filter(|(_, (_, ids))| ids.len() > 1)
+            .map(|(_, (_, ids))| ids.len() as u64)
             .sum(),
         canaries_left_out,
         letters,
@@ -215,14 +222,12 @@ pub fn queue(
         .email
         .rsplit_once('@')
         .map_or("custody.invalid".to_owned(), |(_, domain)| domain.to_owned());
-    // Queued in the order of their people, so the messages a run claims together have people
-    // close together in the ledger (read in one short range).
-    let mut groups: Vec<Group> = groups.into_iter().collect();
-    groups.sort_by_key(|(_, (_, ids))| ids.iter().min().copied());
+    drop(index);
     let mut messages = Vec::with_capacity(groups.len());
     let mut sealer = ledger.vault.sealer();
-    for (hash, (address, ids)) in groups {
-        let message_id = message_id(context.incident, &domain)?;
+    let prefix = message_id_prefix(context.incident)?;
+    for (index, (hash, (address, ids))) in groups.into_iter().enumerate() {
+        let message_id = format!("<{prefix}.{index}@{domain}>");
         messages.push(NewOutboxMessage {
             address_hash: hash,
             recipient: sealer.seal(address.as_bytes(), message_id.as_bytes())?,

@@ -44,7 +44,29 @@ pub(super) fn enqueue(
             "INSERT INTO outbox (incident, address_hash, recipient, people, message_id, queued_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
+        // The first queueing of an incident has nothing to merge with: insert straight away, and
+        // build the address index once at the end (one sort) rather than entry by entry.
+        let first: bool = transaction.query_row(
+            "SELECT NOT EXISTS (SELECT 1 FROM outbox WHERE incident = ?1)",
+            [incident],
+            |row| row.get(0),
+        )?;
+        if first {
+            transaction.execute_batch("DROP INDEX outbox_by_address")?;
+        }
         for message in messages {
+            if first {
+                insert.execute(params![
+                    incident,
+                    message.address_hash.as_slice(),
+                    message.recipient,
+                    pack(&message.people),
+                    message.message_id,
+                    queued_at.unix_seconds(),
+                ])?;
+                counts.added += 1;
+                continue;
+            }
             let rows = existing
                 .query_map(params![incident, message.address_hash.as_slice()], |row| {
                     Ok((
@@ -91,6 +113,9 @@ pub(super) fn enqueue(
                     counts.added += 1;
                 }
             }
+        }
+        if first {
+            transaction.execute_batch("CREATE INDEX outbox_by_address ON outbox(incident, address_hash)")?;
         }
         let mut letter = transaction
             .prepare_cached("INSERT OR IGNORE INTO notice_letters (incident, person) VALUES (?1, ?2)")?;

@@ -11,7 +11,8 @@ CREATE TABLE outbox (
     recipient BLOB NOT NULL,
     -- The people the message covers: person ids, 4 bytes each, little-endian.
     people BLOB NOT NULL,
-    message_id TEXT NOT NULL UNIQUE,
+    -- Unique by construction (a random part per queueing and a counter).
+    message_id TEXT NOT NULL,
     state TEXT NOT NULL DEFAULT 'queued'
         CHECK (state IN ('queued', 'sending', 'sent', 'failed', 'retry')),
     attempts INTEGER NOT NULL DEFAULT 0,
