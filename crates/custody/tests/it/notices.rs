@@ -364,3 +364,25 @@ fn the_demo_sends_its_notices_to_a_configured_server() {
     let status = env.ok(&["notify", "status", "1", "--json"]).json();
     assert_eq!(status["sent"].as_u64(), Some(messages));
 }
+
+#[test]
+fn notices_go_through_starttls_and_implicit_tls_with_the_organisation_s_authority() {
+    for mode in ["starttls", "tls"] {
+        let env = with_incident(CRM, &export_of(&["M1", "M2", "M3"]));
+        let server = SmtpServer::start_with(env.root.path(), 0, mode);
+        let mut vars = server.env();
+        vars.retain(|(name, _)| *name != "CUSTODY_SMTP_TLS");
+        vars.push(("CUSTODY_SMTP_TLS", mode.to_owned()));
+        // Without the authority, the server's certificate is not trusted: nothing is queued.
+        let untrusted = env.command(&["notify", "1"], &vars).output().unwrap();
+        assert_eq!(untrusted.status.code(), Some(1), "{mode}");
+        assert_eq!(env.ok(&["notify", "status", "1", "--json"]).json()["queued"], 0);
+        vars.push((
+            "CUSTODY_SMTP_CA_FILE",
+            server.ca_file().to_str().unwrap().to_owned(),
+        ));
+        let report = env.ok_with(&["notify", "1", "--json"], &vars).json();
+        assert_eq!(report["run"]["outbox"]["sent"], 2, "{mode}: {report}");
+        assert_eq!(server.received().len(), 2, "{mode}");
+    }
+}

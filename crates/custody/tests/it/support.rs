@@ -115,13 +115,23 @@ pub struct SmtpServer {
     child: std::process::Child,
     pub port: u16,
     pub out: PathBuf,
+    certs: PathBuf,
 }
 
 impl SmtpServer {
     /// Starts the server; `delay_ms` slows each accepted message.
     pub fn start(dir: &Path, delay_ms: u32) -> SmtpServer {
+        SmtpServer::start_with(dir, delay_ms, "none")
+    }
+
+    /// Starts the server speaking `tls` (`none`, `starttls` or `tls`, with a certificate for
+    /// 127.0.0.1 from an authority written to `ca.pem` in the server's folder).
+    pub fn start_with(dir: &Path, delay_ms: u32, tls: &str) -> SmtpServer {
         use std::io::BufRead;
-        let out = dir.join(format!("received-{}.jsonl", fastrand_suffix()));
+        let suffix = fastrand_suffix();
+        let out = dir.join(format!("received-{suffix}.jsonl"));
+        let certs = dir.join(format!("certs-{suffix}"));
+        std::fs::create_dir_all(&certs).unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp/server.py");
         let python = std::env::var("CUSTODY_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
         let mut child = Command::new(python)
@@ -130,6 +140,10 @@ impl SmtpServer {
             .arg(&out)
             .arg("--delay-ms")
             .arg(delay_ms.to_string())
+            .arg("--tls")
+            .arg(tls)
+            .arg("--cert-dir")
+            .arg(&certs)
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("python3 with aiosmtpd (pip install aiosmtpd) runs the test SMTP server");
@@ -142,7 +156,17 @@ impl SmtpServer {
             .unwrap_or_else(|| panic!("the SMTP server did not start: {line:?}"))
             .parse()
             .unwrap();
-        SmtpServer { child, port, out }
+        SmtpServer {
+            child,
+            port,
+            out,
+            certs,
+        }
+    }
+
+    /// The authority that signed the server's certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self.certs.join("ca.pem")
     }
 
     /// Every message accepted so far, as recorded.

@@ -6,14 +6,40 @@ Recipients steer its answers, so tests can provoke them:
   tempfail<N>-...@  answers 451 to the first N attempts for that address, then accepts;
   reject-...@       answers 550 every time.
 --delay-ms slows each accepted message, so a test can kill a sender in the middle of a run.
+--tls starttls|tls makes a certificate authority and a certificate for 127.0.0.1 (with openssl)
+in --cert-dir, writes the authority to ca.pem there, and requires STARTTLS or speaks TLS from the
+first byte.
 """
+
+
+def make_certificates(directory):
+    """A throwaway authority and a server certificate for 127.0.0.1, signed by it."""
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=directory)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=custody test CA",
+        "-keyout", "ca.key", "-out", "ca.pem",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr")
+    with open(os.path.join(directory, "server.ext"), "w", encoding="utf-8") as ext:
+        ext.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+                  "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-days", "2", "-out", "server.pem", "-extfile", "server.ext")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(os.path.join(directory, "server.pem"), os.path.join(directory, "server.key"))
+    return context
+
 
 import argparse
 import asyncio
 import email
 import email.policy
 import json
+import os
 import re
+import ssl
+import subprocess
 import sys
 
 from aiosmtpd.smtp import SMTP
@@ -59,13 +85,20 @@ async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", required=True)
     parser.add_argument("--delay-ms", type=int, default=0)
+    parser.add_argument("--tls", choices=["none", "starttls", "tls"], default="none")
+    parser.add_argument("--cert-dir")
     args = parser.parse_args()
     handler = Recorder(args.out, args.delay_ms)
     loop = asyncio.get_running_loop()
+    context = make_certificates(args.cert_dir) if args.tls != "none" else None
+    options = {"hostname": "sink.test", "enable_SMTPUTF8": True, "data_size_limit": 10_000_000}
+    if args.tls == "starttls":
+        options.update(tls_context=context, require_starttls=True)
     server = await loop.create_server(
-        lambda: SMTP(handler, hostname="sink.test", enable_SMTPUTF8=True, data_size_limit=10_000_000),
+        lambda: SMTP(handler, **options),
         "127.0.0.1",
         0,
+        ssl=context if args.tls == "tls" else None,
     )
     port = server.sockets[0].getsockname()[1]
     print(f"PORT {port}", flush=True)
