@@ -610,7 +610,9 @@ fn summarise(event: &IncidentEvent) -> String {
         }
         "notify" => {
             let number = |key: &str| body.get(key).and_then(serde_json::Value::as_u64).unwrap_or(0);
-            if text(body, "phase") == "end" {
+            if let Some(error) = body.get("error").and_then(serde_json::Value::as_str) {
+                format!("notification run {} stopped: {error}", number("run"))
+            } else if text(body, "phase") == "end" {
                 format!(
                     "notification run {} ended: {} sent, {} failed, {} waiting",
                     number("run"),

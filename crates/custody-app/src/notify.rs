@@ -302,11 +302,15 @@ pub fn notify(
     // One run at a time: a second would take the first one's notices for stale ones.
     let lock_path = ledger.dir.join("notify.lock");
     let lock = std::fs::File::create(&lock_path).map_err(|source| Error::io(&lock_path, source))?;
-    if lock.try_lock().is_err() {
-        return Err(Error::Invalid(
-            "another notification run is in progress for this data directory; wait for it to finish"
-                .to_owned(),
-        ));
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            return Err(Error::Invalid(
+                "another notification run is in progress for this data directory; wait for it to finish"
+                    .to_owned(),
+            ));
+        }
+        Err(std::fs::TryLockError::Error(source)) => return Err(Error::io(&lock_path, source)),
     }
     // A template that cannot render stops the run before anything is queued.
     custody_mail::Templates::load(Some(&ledger.dir.join("templates")))?.notice(&context.model(Vec::new()))?;
@@ -322,7 +326,16 @@ pub fn notify(
             "messages": queued.messages, "added": queued.added, "extended": queued.extended,
             "letters": queued.letters.len() }),
     )?;
-    let progress = crate::notify_run::send(ledger, &context, run, config, &options.run, progress)?;
+    let progress = match crate::notify_run::send(ledger, &context, run, config, &options.run, progress) {
+        Ok(progress) => progress,
+        Err(error) => {
+            // The run is on the timeline with how it ended, then the error is reported.
+            let now = ledger.now();
+            let body = serde_json::json!({ "phase": "end", "run": run, "error": error.to_string() });
+            let _ = crate::incidents::append(ledger, id, "notify", now, body);
+            return Err(error);
+        }
+    };
     let outbox = crate::notify_run::outbox_counts(ledger, id)?;
     let waiting = ["queued", "sending", "retry"]
         .iter()
@@ -355,6 +368,12 @@ pub fn notify(
         Some(format!(
             "{failed} notices failed; send them another way, then record it with `custody incident record {id} \
              people-notified --at …`"
+        ))
+    } else if !queued.letters.is_empty() {
+        Some(format!(
+            "{} people have no email address; record it with `custody incident record {id} people-notified --at …` \
+             once their letters have gone",
+            queued.letters.len()
         ))
     } else if last_sent.is_none() {
         Some("no notice was sent".to_owned())

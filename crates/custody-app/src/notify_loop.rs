@@ -187,8 +187,8 @@ impl Loop<'_> {
         Ok(())
     }
 
-    /// A notice the sender never answered for (a connection stuck past every timeout) is
-    /// retried later; its slot is freed.
+    /// A notice the sender never answered for, long after every timeout of a delivery (about
+    /// 125 s at most; a worker that died), is retried later; its slot is freed.
     fn expire(&mut self, ledger: &mut Ledger) -> Result<()> {
         let deadline = Duration::from_secs(180);
         let late: Vec<(i64, OutboxUpdate)> = self
@@ -267,6 +267,8 @@ impl Loop<'_> {
         } else if !self.outstanding.is_empty() {
             self.collect(ledger, Some(Duration::from_millis(200)))?;
         }
+        // Answers that came are recorded before anything is given up on as unanswered.
+        self.collect(ledger, None)?;
         self.expire(ledger)?;
         report(&mut self.state, self.started, &mut self.shown, progress, false);
         Ok(true)
@@ -343,6 +345,16 @@ pub fn send(
         while state.step(ledger, progress)? {}
         Ok(())
     })();
+    if result.is_err() {
+        // Record the answers of the notices already on the wire (for up to 15 s), so that fewer
+        // go out again with the next run.
+        let until = std::time::Instant::now() + Duration::from_secs(15);
+        while !state.outstanding.is_empty() && std::time::Instant::now() < until {
+            if state.collect(ledger, Some(Duration::from_millis(200))).is_err() {
+                break;
+            }
+        }
+    }
     let Loop {
         sender,
         state: mut done,
@@ -352,8 +364,9 @@ pub fn send(
     // On an error, jobs not yet started are dropped untried; those on the wire stay `sending`
     // and go out with the next run (within the in-flight bound).
     sender.finish();
-    ledger.store.set_relaxed_durability(false)?;
+    let closed = ledger.store.set_relaxed_durability(false);
     result?;
+    closed?;
     done.retrying = 0;
     report(&mut done, started, &mut shown, progress, true);
     Ok(done)

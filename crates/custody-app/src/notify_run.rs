@@ -134,12 +134,16 @@ pub(crate) fn job(
         .vault
         .open(&message.recipient, message.message_id.as_bytes())?;
     let address = String::from_utf8(address).map_err(|error| Error::Invalid(error.to_string()))?;
-    let parts = message
-        .people
-        .iter()
-        .filter_map(|id| people.get(id))
-        .map(|(person, first_name)| context.person_part(person, first_name.clone()))
-        .collect();
+    let mut parts = Vec::with_capacity(message.people.len());
+    for id in &message.people {
+        let (person, first_name) = people.get(id).ok_or_else(|| {
+            Error::NotFound(format!(
+                "person {id} of notice {} is not in the ledger",
+                message.id
+            ))
+        })?;
+        parts.push(context.person_part(person, first_name.clone()));
+    }
     let text = templates.notice(&context.model(parts))?;
     let notice = Notice {
         message_id: message.message_id.clone(),

@@ -77,21 +77,59 @@ fn io(path: &Path, error: std::io::Error) -> Error {
     Error::Corrupt(format!("{}: {error}", path.display()))
 }
 
+/// Opens the journal for reading and appending (creating it when `create`).
+fn open_file(path: &Path, create: bool) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(create)
+        .open(path)
+}
+
+/// Takes the journal's lock: `Ok(false)` when another process holds it.
+fn try_lock(file: &File, path: &Path) -> Result<bool> {
+    match file.try_lock() {
+        Ok(()) => Ok(true),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
+        Err(std::fs::TryLockError::Error(error)) => Err(io(path, error)),
+    }
+}
+
+/// Applies whatever a journal holds (its lock held by the caller), then empties it. The file
+/// is never removed, so every process agrees on which file the journal is.
+fn apply_and_empty(connection: &mut Connection, file: &File, path: &Path) -> Result<()> {
+    let mut updates = Vec::new();
+    for text in std::io::BufReader::new(file).lines() {
+        let text = text.map_err(|error| io(path, error))?;
+        // A line cut short by a kill is the answer to a notice that stays `sending`.
+        let Ok(line) = serde_json::from_str::<Line>(&text) else {
+            continue;
+        };
+        if let Some(update) = update(&line) {
+            updates.push((line.run, line.id, update));
+        }
+    }
+    super::outbox::apply(connection, &updates)?;
+    file.set_len(0).map_err(|error| io(path, error))
+}
+
 impl Journal {
-    /// Opens the journal (applying one a killed run left first).
+    /// Opens the journal for a run, applying first what a killed run left in it. A process that
+    /// is only replaying holds the lock for a moment: wait for it (a live run is kept out by the
+    /// run lock before this).
     pub(super) fn open(connection: &mut Connection, path: PathBuf) -> Result<Journal> {
-        replay(connection, &path)?;
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|error| io(&path, error))?;
-        // Held while the run lives: another process opening the store leaves a live journal be.
-        file.try_lock().map_err(|_| {
-            Error::Conflict(
-                "another notification run is recording deliveries in this data directory".to_owned(),
-            )
-        })?;
+        let file = open_file(&path, true).map_err(|error| io(&path, error))?;
+        let mut waited = 0;
+        while !try_lock(&file, &path)? {
+            if waited >= 100 {
+                return Err(Error::Conflict(
+                    "another notification run is recording deliveries in this data directory".to_owned(),
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            waited += 1;
+        }
+        apply_and_empty(connection, &file, &path)?;
         Ok(Journal {
             path,
             file,
@@ -133,36 +171,24 @@ impl Journal {
         self.file.set_len(0).map_err(|error| io(&self.path, error))
     }
 
-    /// Flushes and removes the journal.
+    /// Applies everything and empties the journal (the file stays, empty); the lock goes with
+    /// the file handle.
     pub(super) fn close(mut self, connection: &mut Connection) -> Result<()> {
-        self.flush(connection)?;
-        std::fs::remove_file(&self.path).map_err(|error| io(&self.path, error))
+        self.flush(connection)
     }
 }
 
-/// Applies a journal a killed run left, then removes it; a journal a live run holds (locked) is
-/// left alone. A line cut short by the kill is the answer to a notice that stays `sending`: the
-/// next run sends it (within the in-flight bound). Applying twice changes nothing: only rows
+/// Applies a journal a killed run left, keeping the lock from the first read to emptying it; a
+/// journal a live run holds (locked) is left alone. Applying twice changes nothing: only rows
 /// still `sending` for that run are updated.
 pub(super) fn replay(connection: &mut Connection, path: &Path) -> Result<()> {
-    let file = match File::open(path) {
+    let file = match open_file(path, false) {
         Ok(file) => file,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(error) => return Err(io(path, error)),
     };
-    if file.try_lock().is_err() {
+    if file.metadata().map(|meta| meta.len()).unwrap_or(0) == 0 || !try_lock(&file, path)? {
         return Ok(());
     }
-    let mut updates = Vec::new();
-    for text in std::io::BufReader::new(file).lines() {
-        let Ok(text) = text else { break };
-        let Ok(line) = serde_json::from_str::<Line>(&text) else {
-            continue;
-        };
-        if let Some(update) = update(&line) {
-            updates.push((line.run, line.id, update));
-        }
-    }
-    super::outbox::apply(connection, &updates)?;
-    std::fs::remove_file(path).map_err(|error| io(path, error))
+    apply_and_empty(connection, &file, path)
 }

@@ -51,7 +51,12 @@ pub(super) fn enqueue(
             [incident],
             |row| row.get(0),
         )?;
-        if first {
+        // (Only when the whole outbox is empty: the index covers every incident.)
+        let rebuild = first
+            && transaction.query_row("SELECT NOT EXISTS (SELECT 1 FROM outbox)", [], |row| {
+                row.get::<_, bool>(0)
+            })?;
+        if rebuild {
             transaction.execute_batch("DROP INDEX outbox_by_address")?;
         }
         for message in messages {
@@ -90,10 +95,11 @@ pub(super) fn enqueue(
                 counts.unchanged += 1;
                 continue;
             }
-            // Never change a message that may be on the wire or delivered.
+            // Only a message the server never accepted may grow: not one on the wire, delivered,
+            // or to retry (a timeout after DATA may hide an acceptance of that Message-ID).
             match rows
                 .iter()
-                .find(|(_, _, state)| matches!(state.as_str(), "queued" | "retry" | "failed"))
+                .find(|(_, _, state)| matches!(state.as_str(), "queued" | "failed"))
             {
                 Some((id, people, _)) => {
                     let mut all = people.clone();
@@ -114,7 +120,7 @@ pub(super) fn enqueue(
                 }
             }
         }
-        if first {
+        if rebuild {
             transaction.execute_batch("CREATE INDEX outbox_by_address ON outbox(incident, address_hash)")?;
         }
         let mut letter = transaction

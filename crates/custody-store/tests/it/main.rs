@@ -490,6 +490,97 @@ fn requests_events_and_erasures_are_append_only_and_erasures_unique() {
 }
 
 #[test]
+fn delivery_answers_survive_a_killed_run_through_the_journal() {
+    let (dir, mut store) = store();
+    let supplier_id = supplier(&mut store, "A");
+    import(
+        &mut store,
+        vec![person("P1", PersonCategory::Member, Some("2010-01-01"), None)],
+    )
+    .unwrap();
+    let person_id = store.person_id_by_ref("P1").unwrap().unwrap();
+    let incident = store
+        .open_incident(
+            custody_store::NewIncident {
+                supplier_id,
+                summary: "x".into(),
+                nature: vec![custody_core::Nature::Confidentiality],
+                aware_at: at("2021-10-29 18:30"),
+                occurred_from: None,
+                occurred_to: None,
+                supplier_discovered_at: None,
+                supplier_notified_at: None,
+                cyber: None,
+                opened_at: at("2021-10-29 19:00"),
+            },
+            draft("incident.open"),
+            &TestSigner,
+        )
+        .unwrap();
+    let messages = (0..3_u8).map(|n| custody_store::NewOutboxMessage {
+        address_hash: [n; 16],
+        recipient: vec![n],
+        people: vec![person_id],
+        message_id: format!("<{n}@test>"),
+    });
+    let counts = store
+        .enqueue_notices(
+            incident,
+            &mut messages.collect::<Vec<_>>().into_iter(),
+            &[],
+            at("2021-10-30 09:00"),
+            draft("notice.queue"),
+            &TestSigner,
+        )
+        .unwrap();
+    assert_eq!(counts.added, 3);
+    store.set_relaxed_durability(true).unwrap();
+    let claimed = store
+        .claim_notices(incident, 1, at("2021-10-30 09:00"), 10, false)
+        .unwrap();
+    assert_eq!(claimed.len(), 3);
+    let sent = custody_store::OutboxUpdate::Sent(at("2021-10-30 09:01"), "250 ok".into());
+    store
+        .record_deliveries(1, &[(claimed[0].id, sent.clone())])
+        .unwrap();
+
+    // Another process opening the store meanwhile leaves the live journal alone.
+    let other = SqliteStore::open(&dir.path().join("custody.db"), false).unwrap();
+    let states: std::collections::BTreeMap<_, _> =
+        other.outbox_counts(incident).unwrap().into_iter().collect();
+    assert_eq!(
+        states.get(&custody_store::OutboxState::Sending),
+        Some(&3),
+        "not applied by the other: {states:?}"
+    );
+    drop(other);
+    store.record_deliveries(1, &[(claimed[1].id, sent)]).unwrap();
+    // Killed: the answers are in the journal only; the table still says sending.
+    drop(store); // no flush on drop: as after a kill, the lock goes with the file handle
+    let reopened = SqliteStore::open(&dir.path().join("custody.db"), false).unwrap();
+    let states: std::collections::BTreeMap<_, _> =
+        reopened.outbox_counts(incident).unwrap().into_iter().collect();
+    assert_eq!(
+        states.get(&custody_store::OutboxState::Sent),
+        Some(&2),
+        "{states:?}"
+    );
+    assert_eq!(
+        states.get(&custody_store::OutboxState::Sending),
+        Some(&1),
+        "{states:?}"
+    );
+    let again = SqliteStore::open(&dir.path().join("custody.db"), false).unwrap();
+    let states: std::collections::BTreeMap<_, _> =
+        again.outbox_counts(incident).unwrap().into_iter().collect();
+    assert_eq!(
+        states.get(&custody_store::OutboxState::Sent),
+        Some(&2),
+        "applying twice changes nothing"
+    );
+}
+
+#[test]
 fn a_version_1_database_is_migrated_and_a_newer_one_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("custody.db");
