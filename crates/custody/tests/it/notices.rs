@@ -386,3 +386,69 @@ fn notices_go_through_starttls_and_implicit_tls_with_the_organisation_s_authorit
         assert_eq!(server.received().len(), 2, "{mode}");
     }
 }
+
+#[test]
+fn a_chosen_audience_gets_its_notices_paced_and_unheld_people_are_told_so() {
+    let env = with_incident(CRM, &export_of(&["M1", "M2", "M3"]));
+    let server = SmtpServer::start(env.root.path(), 0);
+    let bad = env.write("audience.csv", "ref\nM1\nM99\n");
+    let error = env.fails(
+        &["notify", "1", "--audience", Env::path_str(&bad), "--dry-run"],
+        1,
+    );
+    assert!(error.contains("line 3") && error.contains("M99"), "{error}");
+
+    let file = env.write("first.csv", "ref\nM1\n");
+    let first = env
+        .ok_with(
+            &["notify", "1", "--audience", Env::path_str(&file), "--json"],
+            &server.env(),
+        )
+        .json();
+    assert_eq!(first["queued"]["people"], 1);
+    assert_eq!(
+        first["run"]["people_notified_recorded"], false,
+        "a file is not everyone affected"
+    );
+    let before = server.received().len();
+
+    // Everyone current: the people the supplier never held are told so, once each; at two a
+    // second, the messages reach the server at least about half a second apart.
+    let all = env
+        .ok_with(
+            &[
+                "notify",
+                "1",
+                "--audience",
+                "all-current",
+                "--rate",
+                "2",
+                "--json",
+            ],
+            &server.env(),
+        )
+        .json();
+    assert_eq!(all["queued"]["people"], 7);
+    let received = server.received();
+    let times: Vec<f64> = received[before..]
+        .iter()
+        .map(|m| m["at"].as_f64().unwrap())
+        .collect();
+    assert!(times.len() >= 3, "{received:?}");
+    assert!(
+        times.windows(2).all(|pair| pair[1] - pair[0] > 0.4),
+        "paced at two a second: {times:?}"
+    );
+    let to_ivy: Vec<&serde_json::Value> = received
+        .iter()
+        .filter(|m| m["to"][0] == "ivy@example.org")
+        .collect();
+    assert_eq!(to_ivy.len(), 1);
+    let text = to_ivy[0]["text"].as_str().unwrap();
+    assert!(text.contains("did not hold data about you"), "{text}");
+    let to_alex = received
+        .iter()
+        .filter(|m| m["to"][0] == "alex@example.org")
+        .count();
+    assert_eq!(to_alex, 1, "told once, though in both audiences");
+}

@@ -41,6 +41,7 @@ import re
 import ssl
 import subprocess
 import sys
+import time
 
 from aiosmtpd.smtp import SMTP
 
@@ -71,6 +72,7 @@ class Recorder:
         plain = message.get_body(preferencelist=("plain",))
         record = {
             "message_id": message.get("Message-ID", ""),
+            "at": time.time(),
             "text": plain.get_content() if plain is not None else "",
             "to": envelope.rcpt_tos,
             "subject": str(message.get("Subject", "")),
