@@ -413,7 +413,7 @@ fn a_chosen_audience_gets_its_notices_paced_and_unheld_people_are_told_so() {
     let before = server.received().len();
 
     // Everyone current: the people the supplier never held are told so, once each; at two a
-    // second, the messages reach the server at least about half a second apart.
+    // second, the messages reach the server about half a second apart (0.3 s at least, allowing for load).
     let all = env
         .ok_with(
             &[
@@ -436,7 +436,7 @@ fn a_chosen_audience_gets_its_notices_paced_and_unheld_people_are_told_so() {
         .collect();
     assert!(times.len() >= 3, "{received:?}");
     assert!(
-        times.windows(2).all(|pair| pair[1] - pair[0] > 0.4),
+        times.windows(2).all(|pair| pair[1] - pair[0] > 0.3),
         "paced at two a second: {times:?}"
     );
     let to_ivy: Vec<&serde_json::Value> = received
