@@ -204,16 +204,10 @@ pub fn outbox_counts(
     ledger: &Ledger,
     incident: i64,
 ) -> Result<std::collections::BTreeMap<&'static str, u64>> {
-    let mut counts: std::collections::BTreeMap<&'static str, u64> = [
-        OutboxState::Queued,
-        OutboxState::Sending,
-        OutboxState::Sent,
-        OutboxState::Failed,
-        OutboxState::Retry,
-    ]
-    .into_iter()
-    .map(|state| (state.as_str(), 0))
-    .collect();
+    let mut counts: std::collections::BTreeMap<&'static str, u64> = OutboxState::ALL
+        .into_iter()
+        .map(|state| (state.as_str(), 0))
+        .collect();
     for (state, count) in ledger.store.outbox_counts(incident)? {
         counts.insert(state.as_str(), count);
     }

@@ -114,11 +114,7 @@ pub fn recipients(ledger: &Ledger, person: &PersonRecord, now: Instant) -> Resul
         out.push(Recipient {
             supplier: share.supplier.clone(),
             share: share.meta.id,
-            kind: if matches!(share.meta.kind, ShareKind::Feed(_)) {
-                "feed"
-            } else {
-                "export"
-            },
+            kind: share.meta.kind.name(),
             shared_at: share.meta.shared_at.to_rfc3339(),
             categories: share.meta.categories.iter().map(|key| key.as_str()).collect(),
             purpose: share.purpose.clone(),

@@ -117,11 +117,7 @@ pub fn report(ledger: &Ledger, with_refs: bool) -> Result<RetentionReport> {
                 past_share |= &people;
                 expired.push(ExpiredShare {
                     share: share.meta.id,
-                    kind: if matches!(share.meta.kind, ShareKind::Feed(_)) {
-                        "feed"
-                    } else {
-                        "export"
-                    },
+                    kind: share.meta.kind.name(),
                     shared_at: share.meta.shared_at.to_rfc3339(),
                     retention_days: share.meta.retention_days.unwrap_or_default(),
                     expired_at: expired_at.to_rfc3339(),

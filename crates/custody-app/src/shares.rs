@@ -552,11 +552,7 @@ impl From<&ShareRecord> for ShareView {
         ShareView {
             share: record.meta.id,
             supplier: record.supplier.clone(),
-            kind: if matches!(record.meta.kind, ShareKind::Feed(_)) {
-                "feed"
-            } else {
-                "export"
-            },
+            kind: record.meta.kind.name(),
             purpose: record.purpose.clone(),
             shared_at: record.meta.shared_at.to_rfc3339(),
             ends_at: record.meta.ends_at.map(Instant::to_rfc3339),

@@ -22,6 +22,16 @@ pub enum ShareKind {
     Feed(FeedAudience),
 }
 
+impl ShareKind {
+    /// `export` or `feed`, as shown and stored.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ShareKind::Export => "export",
+            ShareKind::Feed(_) => "feed",
+        }
+    }
+}
+
 /// The people a standing feed delivers: every person of these categories.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedAudience {

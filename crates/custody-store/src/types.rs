@@ -403,17 +403,18 @@ impl OutboxState {
         }
     }
 
+    /// Every state.
+    pub const ALL: [OutboxState; 5] = [
+        OutboxState::Queued,
+        OutboxState::Sending,
+        OutboxState::Sent,
+        OutboxState::Failed,
+        OutboxState::Retry,
+    ];
+
     /// From the stable name.
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            OutboxState::Queued,
-            OutboxState::Sending,
-            OutboxState::Sent,
-            OutboxState::Failed,
-            OutboxState::Retry,
-        ]
-        .into_iter()
-        .find(|state| state.as_str() == text)
+        Self::ALL.into_iter().find(|state| state.as_str() == text)
     }
 }
 

@@ -186,21 +186,22 @@ fn thread_cpu() -> Vec<(String, f64)> {
     };
     for task in tasks.flatten() {
         let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
-        let Some((name, rest)) = stat.split_once(") ") else {
-            continue;
-        };
-        let name = name.split_once(" (").map_or("", |(_, name)| name).to_owned();
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks = |index: usize| {
-            fields
-                .get(index)
-                .and_then(|f| f.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
-        // utime and stime are fields 14 and 15 of stat; here 11 and 12 after the name.
-        out.push((name, (ticks(11) + ticks(12)) / 100.0));
+        let name = stat
+            .split_once(" (")
+            .and_then(|(_, rest)| rest.rsplit_once(") "))
+            .map_or("", |(name, _)| name)
+            .to_owned();
+        out.push((name, cpu_seconds(&stat).unwrap_or(0.0)));
     }
     out
+}
+
+/// User plus system CPU seconds from a `/proc/…/stat` line (fields 14 and 15; 100 ticks a second).
+fn cpu_seconds(stat: &str) -> Option<f64> {
+    let rest = stat.rsplit_once(") ")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |index: usize| fields.get(index).and_then(|field| field.parse::<f64>().ok());
+    Some((ticks(11)? + ticks(12)?) / 100.0)
 }
 
 /// Sends the notices of incident `id` to the audience in `file`; returns messages a second.
@@ -220,17 +221,10 @@ fn custody_run(
             ..RunOptions::default()
         },
     };
-    let process_cpu = || -> f64 {
+    let process_cpu = || {
         std::fs::read_to_string("/proc/self/stat")
             .ok()
-            .and_then(|stat| {
-                let rest = stat.rsplit_once(") ")?.1.to_owned();
-                let fields: Vec<f64> = rest
-                    .split_whitespace()
-                    .map(|f| f.parse().unwrap_or(0.0))
-                    .collect();
-                Some((fields.get(11)? + fields.get(12)?) / 100.0)
-            })
+            .and_then(|stat| cpu_seconds(&stat))
             .unwrap_or(0.0)
     };
     let sink_cpu = || -> f64 {
@@ -241,14 +235,7 @@ fn custody_run(
             .flatten()
             .filter_map(|entry| std::fs::read_to_string(entry.path().join("stat")).ok())
             .filter(|stat| stat.contains("(smtp-sink)"))
-            .filter_map(|stat| {
-                let rest = stat.rsplit_once(") ")?.1.to_owned();
-                let fields: Vec<f64> = rest
-                    .split_whitespace()
-                    .map(|f| f.parse().unwrap_or(0.0))
-                    .collect();
-                Some((fields.get(11)? + fields.get(12)?) / 100.0)
-            })
+            .filter_map(|stat| cpu_seconds(&stat))
             .sum()
     };
     let (all_before, sink_before) = (process_cpu(), sink_cpu());
