@@ -76,6 +76,8 @@ pub struct ImpactView {
     pub figures: ImpactFigures,
     /// The shares that counted, with their state.
     pub held_shares: Vec<HeldShare>,
+    /// What leak evidence confirms exposed, when any was recorded (`custody match --incident`).
+    pub confirmed: Option<crate::leak_evidence::Confirmed>,
 }
 
 /// The window an impact covers: the window of compromise, else the moment of awareness.
@@ -163,6 +165,8 @@ pub fn compute(ledger: &Ledger, incident: &IncidentRecord) -> Result<ImpactView>
         }
     }
     special_categories.retain(|_, count| *count > 0);
+    let events = ledger.store.incident_events(incident.id)?;
+    let confirmed = crate::leak_evidence::confirmed(ledger, incident.id, people, &events)?;
     Ok(ImpactView {
         incident: incident.id,
         supplier: incident.supplier.clone(),
@@ -185,6 +189,7 @@ pub fn compute(ledger: &Ledger, incident: &IncidentRecord) -> Result<ImpactView>
             shares: held_shares.iter().map(|share| share.share).collect(),
         },
         held_shares,
+        confirmed,
     })
 }
 

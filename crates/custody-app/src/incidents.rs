@@ -577,6 +577,22 @@ fn summarise(event: &IncidentEvent) -> String {
                 text(body, "text")
             )
         }
+        "evidence" => {
+            let number = |key: &str| body.get(key).and_then(serde_json::Value::as_u64).unwrap_or(0);
+            let canaries = body
+                .get("canaries")
+                .and_then(serde_json::Value::as_array)
+                .map_or(0, Vec::len);
+            format!(
+                "leak evidence: {} ({} rows) names {} people: {} held by the supplier, {} not; {} canaries",
+                text(body, "file"),
+                number("rows"),
+                number("matched"),
+                number("held_by_supplier"),
+                number("not_held_by_supplier"),
+                canaries
+            )
+        }
         "impact" => {
             let changes: Vec<String> = body
                 .get("changes")
@@ -689,6 +705,8 @@ pub struct IncidentView {
     pub claims_vs_ledger: Option<ClaimsVsLedger>,
     /// The timeline.
     pub timeline: Vec<TimelineEntry>,
+    /// What recorded leak evidence confirms exposed.
+    pub confirmed: Option<crate::leak_evidence::Confirmed>,
 }
 
 /// An incident with its clocks, impact (refreshed), statements and timeline.
@@ -718,6 +736,7 @@ pub fn show(ledger: &mut Ledger, id: i64) -> Result<IncidentView> {
         claims_vs_ledger,
         statements,
         timeline: timeline(&events),
+        confirmed: impact.confirmed,
     })
 }
 

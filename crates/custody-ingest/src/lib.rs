@@ -5,6 +5,7 @@
 
 mod columns;
 mod error;
+pub mod leak;
 mod people;
 mod table;
 

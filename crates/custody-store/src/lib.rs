@@ -168,6 +168,25 @@ pub trait Store {
     ) -> Result<i64>;
     /// An incident's events, in recording order.
     fn incident_events(&self, incident: i64) -> Result<Vec<IncidentEvent>>;
+    /// Appends an event recording leak evidence, with the people it confirms exposed, in one
+    /// transaction (never updated, never deleted).
+    fn append_evidence(
+        &mut self,
+        incident: i64,
+        event: NewIncidentEvent,
+        people: &PersonSet,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64>;
+    /// Everyone any recorded leak evidence of the incident confirms exposed.
+    fn evidence_people(&self, incident: i64) -> Result<PersonSet>;
+    /// Visits the identifier hashes of the kinds in `kinds` of every person (canaries
+    /// included), person by person.
+    fn each_identifier(
+        &self,
+        kinds: &[custody_core::IdentifierKind],
+        visit: &mut dyn FnMut(custody_core::IdentifierKind, &[u8], PersonId),
+    ) -> Result<()>;
 
     /// Records requests from people (each with its first events), all or nothing.
     fn open_requests(

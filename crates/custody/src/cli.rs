@@ -119,6 +119,8 @@ enum Command {
     /// The audit log: verify the chain, export it.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Match a leaked file against the ledger: whose data, which data, which supplier.
+    Match(crate::match_cli::MatchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -422,6 +424,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Retention { people, json } => {
             return crate::request_cli::retention_command(cli.dir, people, json);
         }
+        Command::Match(args) => return crate::match_cli::match_command(cli.dir, args),
         Command::Impact { id, json } => return crate::incident_cli::impact_command(cli.dir, id, json),
         Command::Report {
             id,

@@ -263,6 +263,9 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
                 println!("Aware: {} ({})", view.aware_at_local, view.aware_at);
                 print_clocks(&view.clocks);
                 println!("People affected (ledger): {}", view.impact.people);
+                if let Some(confirmed) = &view.confirmed {
+                    print_confirmed(confirmed);
+                }
                 if let Some(comparison) = &view.claims_vs_ledger {
                     let records = comparison
                         .supplier_records
@@ -455,5 +458,21 @@ pub fn impact_command(dir: Option<PathBuf>, id: i64, json: bool) -> anyhow::Resu
     for (key, count) in &figures.special_categories {
         println!("Special category {key}: {count} people (revealed by membership)");
     }
+    if let Some(confirmed) = &view.confirmed {
+        print_confirmed(confirmed);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_confirmed(confirmed: &custody_app::leak_evidence::Confirmed) {
+    println!(
+        "Confirmed exposed (leak evidence, {} file(s)): {} people, {} held by the supplier, {} not held by it",
+        confirmed.files, confirmed.people, confirmed.held_by_supplier, confirmed.not_held_by_supplier
+    );
+    if !confirmed.categories.is_empty() {
+        println!(
+            "Data categories in the leaked files: {}",
+            confirmed.categories.join(", ")
+        );
+    }
 }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod incident_cli;
+mod match_cli;
 mod notice_cli;
 mod output;
 mod request_cli;

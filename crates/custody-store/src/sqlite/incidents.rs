@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use custody_core::{Instant, Nature};
+use custody_core::{Instant, Nature, PersonSet};
 
 use super::audit;
 use crate::AuditSigner;
@@ -114,6 +114,51 @@ pub(super) fn append(
     audit::append(&transaction, draft, signer)?;
     transaction.commit()?;
     Ok(id)
+}
+
+pub(super) fn append_evidence(
+    connection: &mut Connection,
+    incident: i64,
+    event: NewIncidentEvent,
+    people: &PersonSet,
+    mut draft: AuditDraft,
+    signer: &dyn AuditSigner,
+) -> Result<i64> {
+    let transaction = connection.transaction()?;
+    let exists: bool = transaction.query_row(
+        "SELECT EXISTS (SELECT 1 FROM incidents WHERE id = ?1)",
+        [incident],
+        |row| row.get(0),
+    )?;
+    if !exists {
+        return Err(Error::NotFound(format!("there is no incident {incident}")));
+    }
+    let id = insert_event(&transaction, "incident_events", incident, &event)?;
+    let mut bytes = Vec::with_capacity(people.serialized_size());
+    people
+        .serialize_into(&mut bytes)
+        .map_err(|error| Error::Corrupt(format!("a person set: {error}")))?;
+    transaction.execute(
+        "INSERT INTO incident_evidence (event, incident, people) VALUES (?1, ?2, ?3)",
+        rusqlite::params![id, incident, bytes],
+    )?;
+    draft.subject = format!("incident:{incident}");
+    audit::append(&transaction, draft, signer)?;
+    transaction.commit()?;
+    Ok(id)
+}
+
+pub(super) fn evidence_people(connection: &Connection, incident: i64) -> Result<PersonSet> {
+    let mut statement = connection
+        .prepare_cached("SELECT people FROM incident_evidence WHERE incident = ?1 ORDER BY event")?;
+    let mut rows = statement.query([incident])?;
+    let mut people = PersonSet::new();
+    while let Some(row) = rows.next()? {
+        let bytes = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
+        people |= PersonSet::deserialize_from(bytes)
+            .map_err(|error| Error::Corrupt(format!("a person set: {error}")))?;
+    }
+    Ok(people)
 }
 
 pub(super) fn events(connection: &Connection, incident: i64) -> Result<Vec<IncidentEvent>> {

@@ -20,11 +20,12 @@ use crate::types::*;
 use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     concat!(include_str!("schema.sql"), include_str!("indexes.sql")),
     include_str!("incidents.sql"),
     include_str!("requests.sql"),
     include_str!("outbox.sql"),
+    include_str!("evidence.sql"),
 ];
 
 /// Name of the database file inside a data directory.
@@ -357,6 +358,29 @@ impl Store for SqliteStore {
 
     fn incident_events(&self, incident: i64) -> Result<Vec<IncidentEvent>> {
         incidents::events(&self.connection, incident)
+    }
+
+    fn append_evidence(
+        &mut self,
+        incident: i64,
+        event: NewIncidentEvent,
+        people: &PersonSet,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64> {
+        incidents::append_evidence(&mut self.connection, incident, event, people, audit, signer)
+    }
+
+    fn evidence_people(&self, incident: i64) -> Result<PersonSet> {
+        incidents::evidence_people(&self.connection, incident)
+    }
+
+    fn each_identifier(
+        &self,
+        kinds: &[IdentifierKind],
+        visit: &mut dyn FnMut(IdentifierKind, &[u8], PersonId),
+    ) -> Result<()> {
+        people::each_identifier(&self.connection, kinds, visit)
     }
 
     fn open_requests(

@@ -24,6 +24,30 @@ fn unpack(packed: &[u8]) -> impl Iterator<Item = &[u8]> {
         .filter_map(|chunk| chunk.get(1..))
 }
 
+/// Visits the identifier hashes of the kinds in `kinds` of every person.
+pub(super) fn each_identifier(
+    connection: &Connection,
+    kinds: &[IdentifierKind],
+    visit: &mut dyn FnMut(IdentifierKind, &[u8], PersonId),
+) -> Result<()> {
+    let tags: Vec<u8> = kinds.iter().map(|kind| kind.tag()).collect();
+    let mut statement = connection.prepare("SELECT id, identifiers FROM people")?;
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        let person = person_id(row.get(0)?)?;
+        let packed = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+        for chunk in packed.chunks_exact(PACKED_BYTES) {
+            if let (Some(tag), Some(hash)) = (chunk.first(), chunk.get(1..))
+                && tags.contains(tag)
+                && let Some(kind) = IdentifierKind::from_tag(*tag)
+            {
+                visit(kind, hash, person);
+            }
+        }
+    }
+    Ok(())
+}
+
 fn person_id(rowid: i64) -> Result<PersonId> {
     PersonId::try_from(rowid).map_err(|_| Error::Corrupt("person ids have run past 2^32".to_owned()))
 }

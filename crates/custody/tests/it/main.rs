@@ -11,6 +11,7 @@
 
 mod audit;
 mod incidents;
+mod leaks;
 mod ledger;
 mod notices;
 mod people;

@@ -1,0 +1,373 @@
+//! `custody match`: whose data is in a leaked file, which of their data, and which supplier it
+//! came from. The file streams through a reader thread in batches; worker threads normalise,
+//! hash and look up each record's identifiers in the in-memory identifier index (built while
+//! the reader starts); their tallies are merged at the end. Memory is the index's, not the file's.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
+
+use serde::Serialize;
+
+use custody_core::{CategoryKey, IdentifierKind, Instant};
+use custody_ingest::leak::{Batch, LeakReader, Role};
+pub use custody_ingest::leak::{DetectedFormat, LeakEncoding, LeakFormat, LeakOptions, Problems};
+use custody_store::Store;
+
+use crate::dir::Ledger;
+use crate::error::{Error, Result};
+use crate::leak_index::IdentifierIndex;
+use crate::leak_rank::{CanaryFound, SupplierFit, canaries, rank};
+use crate::leak_rows::{RowMatcher, Scratch, Tally};
+
+/// Batches waiting between the reader and the workers.
+const QUEUED_BATCHES: usize = 8;
+
+/// What to match.
+#[derive(Debug, Clone)]
+pub struct MatchOptions {
+    /// The leaked file.
+    pub path: PathBuf,
+    /// Format, encoding, line limit.
+    pub read: LeakOptions,
+    /// Record the result on this incident.
+    pub incident: Option<i64>,
+    /// List the references of the people matched.
+    pub people: bool,
+    /// Worker threads (at least one).
+    pub workers: usize,
+}
+
+/// Live figures for a progress display.
+#[derive(Debug, Default)]
+pub struct MatchProgress {
+    /// Bytes taken from the file (compressed, when it is).
+    pub bytes: Arc<AtomicU64>,
+    /// The file's size.
+    pub total: AtomicU64,
+    /// Records read.
+    pub rows: AtomicU64,
+    /// Records that matched someone.
+    pub matched_rows: AtomicU64,
+}
+
+/// A column of the file as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnView {
+    /// Name.
+    pub name: String,
+    /// The identifier it holds (`other` for none).
+    pub role: &'static str,
+    /// How the role was decided: `name` or `shape`.
+    pub decided_by: &'static str,
+    /// Its data category, if custody can tell.
+    pub category: Option<String>,
+}
+
+/// What matching found.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatchReport {
+    /// The file's name (without its directory).
+    pub file: String,
+    /// SHA-256 of the file as it is on disk.
+    pub sha256: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Gzip-compressed.
+    pub gzip: bool,
+    /// How it was read.
+    pub format: DetectedFormat,
+    /// Encoding found.
+    pub encoding: &'static str,
+    /// Lines read.
+    pub lines: u64,
+    /// Records read.
+    pub rows: u64,
+    /// Records with at least one identifier.
+    pub rows_with_identifiers: u64,
+    /// Records that matched at least one person.
+    pub rows_matched: u64,
+    /// People matched (canaries excluded).
+    pub matched: u64,
+    /// Their references, with `--people`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refs: Option<Vec<String>>,
+    /// People matched by each identifier.
+    pub by_identifier: BTreeMap<&'static str, u64>,
+    /// The data categories the file holds (from columns with values).
+    pub categories: Vec<String>,
+    /// The file's columns.
+    pub columns: Vec<ColumnView>,
+    /// Canaries found: definitive attribution.
+    pub canaries: Vec<CanaryFound>,
+    /// Suppliers whose holdings best explain the file, best first.
+    pub suppliers: Vec<SupplierFit>,
+    /// The window holdings were taken over.
+    pub window_from: Instant,
+    /// End of that window.
+    pub window_to: Instant,
+    /// What could not be read.
+    pub problems: Problems,
+    /// The incident event the result was recorded as, with `--incident`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<i64>,
+    /// Seconds the matching took.
+    pub seconds: f64,
+    /// Entries of the identifier index.
+    pub index_entries: usize,
+}
+
+/// Matches a leaked file against the ledger; see the module documentation.
+pub fn match_file(
+    ledger: &mut Ledger,
+    options: &MatchOptions,
+    progress: &MatchProgress,
+) -> Result<MatchReport> {
+    let started = std::time::Instant::now();
+    let incident = options
+        .incident
+        .map(|id| crate::incidents::find_incident(ledger, id))
+        .transpose()?;
+    let reader = LeakReader::open(&options.path, options.read, Arc::clone(&progress.bytes))?;
+    progress.total.store(reader.facts().size, Ordering::Relaxed);
+    let kinds = kinds_needed(&reader);
+    let (tally, reader, index_entries) = run(ledger, reader, &kinds, options.workers.max(1), progress)?;
+    let sha256 = hex(&reader.sha256()?);
+    let found = tally.matched();
+    let canary_set = ledger.store.canaries()?;
+    let canaries_found = canaries(ledger, &(&found & &canary_set))?;
+    let matched = &found - &canary_set;
+    let categories: BTreeSet<CategoryKey> = reader
+        .columns()
+        .iter()
+        .enumerate()
+        .filter(|(id, _)| tally.columns_seen.get(*id).copied().unwrap_or(false))
+        .filter_map(|(_, column)| column.category)
+        .collect();
+    let window = match &incident {
+        Some(incident) => crate::impact::window(incident),
+        None => (earliest_share(ledger)?, ledger.now()),
+    };
+    let suppliers = rank(ledger, &matched, &categories, &canaries_found, window)?;
+    let by_identifier = IdentifierKind::ALL
+        .iter()
+        .zip(&tally.by_kind)
+        .filter(|(kind, _)| kinds.contains(kind))
+        .map(|(kind, set)| (kind.as_str(), (set - &canary_set).len()))
+        .collect();
+    let mut report = MatchReport {
+        file: options.path.file_name().map_or_else(
+            || options.path.display().to_string(),
+            |name| name.to_string_lossy().into_owned(),
+        ),
+        sha256,
+        bytes: reader.facts().size,
+        gzip: reader.facts().gzip,
+        format: reader.format(),
+        encoding: reader.encoding(),
+        lines: reader.lines(),
+        rows: tally.rows,
+        rows_with_identifiers: tally.rows_with_identifiers,
+        rows_matched: tally.rows_matched,
+        matched: matched.len(),
+        refs: if options.people {
+            Some(ledger.store.references(&matched)?)
+        } else {
+            None
+        },
+        by_identifier,
+        categories: categories.iter().map(|key| key.as_str().to_owned()).collect(),
+        columns: column_views(&reader, &tally),
+        canaries: canaries_found,
+        suppliers,
+        window_from: window.0,
+        window_to: window.1,
+        problems: reader.problems().clone(),
+        recorded: None,
+        seconds: 0.0,
+        index_entries,
+    };
+    if let Some(incident) = incident {
+        report.recorded = Some(crate::leak_evidence::record(
+            ledger, &incident, &report, &matched,
+        )?);
+    }
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// The identifier kinds the file can give: emails always (they are found anywhere), the rest
+/// when a column holds them. JSON and SQL can bring new columns later, so they get every kind.
+fn kinds_needed(reader: &LeakReader) -> Vec<IdentifierKind> {
+    if matches!(
+        reader.format(),
+        DetectedFormat::Jsonl | DetectedFormat::Sql { .. }
+    ) {
+        return IdentifierKind::ALL.to_vec();
+    }
+    let has = |role: Role| reader.columns().iter().any(|column| column.role == role);
+    let names = has(Role::FullName) || (has(Role::FirstName) && has(Role::LastName));
+    IdentifierKind::ALL
+        .into_iter()
+        .filter(|kind| match kind {
+            IdentifierKind::EmailStrict | IdentifierKind::EmailCanonical => true,
+            IdentifierKind::Phone => has(Role::Phone),
+            IdentifierKind::NamePostcode => names && has(Role::Postcode),
+            IdentifierKind::NameDateOfBirth => names && has(Role::DateOfBirth),
+        })
+        .collect()
+}
+
+/// Reads the file on one thread and matches on `workers` others, while this one builds the
+/// index; returns the merged tally, the reader (for what it learned) and the index's size.
+fn run(
+    ledger: &Ledger,
+    mut reader: LeakReader,
+    kinds: &[IdentifierKind],
+    workers: usize,
+    progress: &MatchProgress,
+) -> Result<(Tally, LeakReader, usize)> {
+    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(QUEUED_BATCHES);
+    let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
+    let full_rx = Mutex::new(full_rx);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let stop = &stop;
+        let reading = scope.spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let mut batch = empty_rx.try_recv().unwrap_or_default();
+                if !reader.next_batch(&mut batch) {
+                    break;
+                }
+                if full_tx.send(batch).is_err() {
+                    break;
+                }
+            }
+            reader
+        });
+        let index = IdentifierIndex::load(&ledger.store, kinds);
+        let index = match index {
+            Ok(index) => index,
+            Err(error) => {
+                // Stops the reader, and takes what it queued until it has.
+                stop.store(true, Ordering::Relaxed);
+                while full_rx
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .recv()
+                    .is_ok()
+                {}
+                let _ = reading.join();
+                return Err(error);
+            }
+        };
+        let matcher = RowMatcher {
+            vault: &ledger.vault,
+            index: &index,
+            region: &ledger.settings.phone_region,
+        };
+        let (tally, failed) = std::thread::scope(|inner| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    let (full_rx, empty_tx, matcher) = (&full_rx, empty_tx.clone(), &matcher);
+                    inner.spawn(move || work(matcher, full_rx, &empty_tx, progress))
+                })
+                .collect();
+            drop(empty_tx);
+            let mut tally = Tally::default();
+            let mut failed = false;
+            for handle in handles {
+                match handle.join() {
+                    Ok(part) => tally.merge(part),
+                    Err(_) => failed = true,
+                }
+            }
+            (tally, failed)
+        });
+        if failed {
+            stop.store(true, Ordering::Relaxed);
+            while full_rx
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .recv()
+                .is_ok()
+            {}
+            let _ = reading.join();
+            return Err(Error::Invalid(
+                "a matching thread stopped unexpectedly; nothing was recorded".into(),
+            ));
+        }
+        let reader = reading
+            .join()
+            .map_err(|_| Error::Invalid("the file reader stopped unexpectedly".into()))?;
+        Ok((tally, reader, index.len()))
+    })
+}
+
+fn work(
+    matcher: &RowMatcher<'_>,
+    batches: &Mutex<mpsc::Receiver<Batch>>,
+    empty: &mpsc::Sender<Batch>,
+    progress: &MatchProgress,
+) -> Tally {
+    let mut tally = Tally::default();
+    let mut scratch = Scratch::default();
+    loop {
+        let next = batches.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(batch) = next else {
+            return tally;
+        };
+        let (rows, matched) = (tally.rows, tally.rows_matched);
+        for record in batch.records() {
+            matcher.record(&record, &mut tally, &mut scratch);
+        }
+        progress.rows.fetch_add(tally.rows - rows, Ordering::Relaxed);
+        progress
+            .matched_rows
+            .fetch_add(tally.rows_matched - matched, Ordering::Relaxed);
+        let _ = empty.send(batch);
+    }
+}
+
+fn column_views(reader: &LeakReader, tally: &Tally) -> Vec<ColumnView> {
+    reader
+        .columns()
+        .iter()
+        .enumerate()
+        .filter(|(id, _)| tally.columns_seen.get(*id).copied().unwrap_or(false))
+        .map(|(_, column)| ColumnView {
+            name: column.name.clone(),
+            role: role_name(column.role),
+            decided_by: if column.by_shape { "shape" } else { "name" },
+            category: column.category.map(|key| key.as_str().to_owned()),
+        })
+        .collect()
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Other => "other",
+        Role::Email => "email",
+        Role::Phone => "phone",
+        Role::FirstName => "first_name",
+        Role::LastName => "last_name",
+        Role::FullName => "full_name",
+        Role::Postcode => "postcode",
+        Role::DateOfBirth => "date_of_birth",
+    }
+}
+
+/// The first share's sending: holdings over everything ever shared start there.
+fn earliest_share(ledger: &Ledger) -> Result<Instant> {
+    let shares = ledger.store.shares(None)?;
+    Ok(shares
+        .iter()
+        .map(|share| share.meta.shared_at)
+        .min()
+        .unwrap_or_else(|| ledger.now()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}

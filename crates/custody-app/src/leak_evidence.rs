@@ -1,0 +1,113 @@
+//! Leak evidence on an incident: the people a leaked file was matched to (confirmed exposed) and
+//! the data categories it holds, recorded beside what the ledger says the supplier held. The
+//! event carries the figures and the file's SHA-256; the people are stored as a set with it.
+
+use serde::Serialize;
+
+use custody_core::PersonSet;
+use custody_store::{IncidentEvent, IncidentRecord, NewIncidentEvent, Store};
+
+use crate::dir::{Ledger, signer_for};
+use crate::error::Result;
+use crate::holdings::compute_window;
+use crate::leak::MatchReport;
+
+/// Suppliers named in the event, best first.
+const SUPPLIERS_RECORDED: usize = 5;
+
+/// Records `report` on `incident`; returns the event's id.
+pub(crate) fn record(
+    ledger: &mut Ledger,
+    incident: &IncidentRecord,
+    report: &MatchReport,
+    matched: &PersonSet,
+) -> Result<i64> {
+    let (from, to) = crate::impact::window(incident);
+    let (holdings, _, _) = compute_window(ledger, &incident.supplier, from, to)?;
+    let held = holdings.people.intersection_len(matched);
+    let categories_not_held: Vec<&String> = report
+        .categories
+        .iter()
+        .filter(|key| {
+            !holdings
+                .categories
+                .keys()
+                .any(|held| held.as_str() == key.as_str() || key.starts_with(&format!("{}.", held.as_str())))
+        })
+        .collect();
+    let body = serde_json::json!({
+        "file": report.file,
+        "sha256": report.sha256,
+        "bytes": report.bytes,
+        "format": report.format,
+        "rows": report.rows,
+        "rows_matched": report.rows_matched,
+        "matched": report.matched,
+        "held_by_supplier": held,
+        "not_held_by_supplier": report.matched - held,
+        "by_identifier": report.by_identifier,
+        "categories": report.categories,
+        "categories_not_held_by_supplier": categories_not_held,
+        "canaries": report.canaries,
+        "suppliers": report.suppliers.iter().take(SUPPLIERS_RECORDED).collect::<Vec<_>>(),
+    });
+    let now = ledger.now();
+    let event = NewIncidentEvent {
+        kind: "evidence".to_owned(),
+        at: now,
+        actor: ledger.actor.clone(),
+        recorded_at: now,
+        body: body.clone(),
+    };
+    let draft = ledger.draft("incident.evidence", "incident", body);
+    let id = ledger
+        .store
+        .append_evidence(incident.id, event, matched, draft, &signer_for(&ledger.vault))?;
+    ledger.anchor_audit()?;
+    Ok(id)
+}
+
+/// What recorded leak evidence confirms, beside the ledger's figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Confirmed {
+    /// Files recorded.
+    pub files: u64,
+    /// People found in them (canaries excluded).
+    pub people: u64,
+    /// Of those, held by the supplier during the window.
+    pub held_by_supplier: u64,
+    /// Of those, not held by the supplier (the ledger does not explain them).
+    pub not_held_by_supplier: u64,
+    /// Data categories the files hold.
+    pub categories: Vec<String>,
+}
+
+/// The confirmed exposure of an incident, when any evidence was recorded.
+pub fn confirmed(
+    ledger: &Ledger,
+    incident: i64,
+    held: &PersonSet,
+    events: &[IncidentEvent],
+) -> Result<Option<Confirmed>> {
+    let evidence: Vec<&IncidentEvent> = events.iter().filter(|event| event.kind == "evidence").collect();
+    if evidence.is_empty() {
+        return Ok(None);
+    }
+    let people = ledger.store.evidence_people(incident)?;
+    let mut categories: Vec<String> = evidence
+        .iter()
+        .filter_map(|event| event.body.get("categories").and_then(|value| value.as_array()))
+        .flatten()
+        .filter_map(|value| value.as_str().map(str::to_owned))
+        .collect();
+    categories.sort();
+    categories.dedup();
+    let held_by_supplier = people.intersection_len(held);
+    Ok(Some(Confirmed {
+        files: evidence.len() as u64,
+        people: people.len(),
+        held_by_supplier,
+        not_held_by_supplier: people.len() - held_by_supplier,
+        categories,
+    }))
+}

@@ -1,0 +1,227 @@
+//! Records of a leaked file handed out in batches: one text buffer with field spans, so a batch
+//! of thousands of rows costs a few allocations and can be reused.
+
+use std::collections::HashMap;
+
+use custody_core::CategoryKey;
+
+use super::problems::Problems;
+use super::roles::{Role, by_name, role_category};
+
+/// One field of a record.
+#[derive(Debug, Clone, Copy)]
+struct Field {
+    column: u32,
+    role: Role,
+    start: usize,
+    end: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    line: u64,
+    start: usize,
+    end: usize,
+}
+
+/// Records read from a leaked file.
+#[derive(Debug, Default)]
+pub struct Batch {
+    text: String,
+    fields: Vec<Field>,
+    records: Vec<Span>,
+    open: Option<(u64, usize)>,
+}
+
+/// One record of a batch.
+#[derive(Debug, Clone, Copy)]
+pub struct Record<'batch> {
+    /// The line the record starts on.
+    pub line: u64,
+    text: &'batch str,
+    fields: &'batch [Field],
+}
+
+impl<'batch> Record<'batch> {
+    /// The record's fields: the column's role and the value.
+    pub fn fields(&self) -> impl Iterator<Item = (Role, &'batch str)> + 'batch {
+        let text = self.text;
+        self.fields
+            .iter()
+            .map(move |field| (field.role, text.get(field.start..field.end).unwrap_or("")))
+    }
+
+    /// The record's fields with their column numbers (as in [`super::LeakReader::columns`]).
+    pub fn columns(&self) -> impl Iterator<Item = (u32, &'batch str)> + 'batch {
+        let text = self.text;
+        self.fields
+            .iter()
+            .map(move |field| (field.column, text.get(field.start..field.end).unwrap_or("")))
+    }
+}
+
+impl Batch {
+    /// Records in the batch.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether the batch has no records.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Bytes of text held.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// The records.
+    pub fn records(&self) -> impl Iterator<Item = Record<'_>> + '_ {
+        self.records.iter().map(|span| Record {
+            line: span.line,
+            text: &self.text,
+            fields: self.fields.get(span.start..span.end).unwrap_or_default(),
+        })
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.text.clear();
+        self.fields.clear();
+        self.records.clear();
+        self.open = None;
+    }
+
+    pub(crate) fn begin(&mut self, line: u64) {
+        self.open = Some((line, self.fields.len()));
+    }
+
+    pub(crate) fn push(&mut self, column: u32, role: Role, value: &str) {
+        let value = value.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+        if value.is_empty() || self.open.is_none() {
+            return;
+        }
+        let start = self.text.len();
+        self.text.push_str(value);
+        self.fields.push(Field {
+            column,
+            role,
+            start,
+            end: self.text.len(),
+        });
+    }
+
+    /// Ends the open record; a record without fields is dropped.
+    pub(crate) fn end(&mut self) {
+        if let Some((line, start)) = self.open.take()
+            && self.fields.len() > start
+        {
+            self.records.push(Span {
+                line,
+                start,
+                end: self.fields.len(),
+            });
+        }
+    }
+
+    /// Gives fields of `column` the role `role` (after the roles were decided by shape).
+    pub(crate) fn set_role(&mut self, column: u32, role: Role) {
+        for field in &mut self.fields {
+            if field.column == column {
+                field.role = role;
+            }
+        }
+    }
+
+    /// The first values of each column, for deciding roles by shape.
+    pub(crate) fn samples(&self, per_column: usize) -> HashMap<u32, Vec<String>> {
+        let mut samples: HashMap<u32, Vec<String>> = HashMap::new();
+        for field in &self.fields {
+            let values = samples.entry(field.column).or_default();
+            if values.len() < per_column {
+                values.push(self.text.get(field.start..field.end).unwrap_or("").to_owned());
+            }
+        }
+        samples
+    }
+}
+
+/// A column of a leaked file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// Its name (from the header, the JSON path, the SQL schema), or `column N`.
+    pub name: String,
+    /// The identifier it holds.
+    pub role: Role,
+    /// Its data category, when custody can tell.
+    pub category: Option<CategoryKey>,
+    /// Whether the role was decided from the values' shape rather than the name.
+    pub by_shape: bool,
+}
+
+/// The columns met so far, by number.
+#[derive(Debug, Default)]
+pub(crate) struct Columns {
+    pub(crate) list: Vec<Column>,
+    index: HashMap<String, u32>,
+}
+
+impl Columns {
+    /// The number of the column called `name`, adding it when new.
+    pub(crate) fn id(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.index.get(name) {
+            return *id;
+        }
+        let id = u32::try_from(self.list.len()).unwrap_or(u32::MAX);
+        let (role, category) = by_name(name);
+        self.list.push(Column {
+            name: name.to_owned(),
+            role,
+            category,
+            by_shape: false,
+        });
+        self.index.insert(name.to_owned(), id);
+        id
+    }
+
+    /// The number of the `index`th (0-based) column of a file without names.
+    pub(crate) fn positional(&mut self, index: usize) -> u32 {
+        self.id(&format!("column {}", index + 1))
+    }
+
+    pub(crate) fn role(&self, id: u32) -> Role {
+        self.list
+            .get(id as usize)
+            .map_or(Role::Other, |column| column.role)
+    }
+
+    /// Whether the name of a column says nothing about it.
+    pub(crate) fn unplaced(&self, id: u32) -> bool {
+        self.list
+            .get(id as usize)
+            .is_some_and(|column| column.role == Role::Other && column.category.is_none())
+    }
+
+    pub(crate) fn set_shape_role(&mut self, id: u32, role: Role) {
+        if let Some(column) = self.list.get_mut(id as usize) {
+            column.role = role;
+            column.category = role_category(role);
+            column.by_shape = true;
+        }
+    }
+}
+
+/// Where a parser puts what it reads.
+pub(crate) struct Out<'a> {
+    pub(crate) batch: &'a mut Batch,
+    pub(crate) columns: &'a mut Columns,
+    pub(crate) problems: &'a mut Problems,
+}
+
+impl Out<'_> {
+    /// Adds a field of column `column` to the open record.
+    pub(crate) fn field(&mut self, column: u32, value: &str) {
+        let role = self.columns.role(column);
+        self.batch.push(column, role, value);
+    }
+}

@@ -1,0 +1,229 @@
+//! `custody match LEAKFILE`: leak evidence on the command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+
+use anyhow::anyhow;
+use clap::Args;
+
+use custody_app::leak::{
+    self, LeakEncoding, LeakFormat, LeakOptions, MatchOptions, MatchProgress, MatchReport,
+};
+
+use crate::cli::open;
+use crate::output;
+
+/// Files smaller than this match too fast for a progress bar to help.
+const PROGRESS_BYTES_MIN: u64 = 4 * 1024 * 1024;
+
+/// Arguments of `custody match`.
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    /// The leaked file (CSV/TSV, JSON lines, SQL dump, combo list; gzip too).
+    pub file: PathBuf,
+    /// Record the result on this incident as leak evidence.
+    #[arg(long)]
+    pub incident: Option<i64>,
+    /// auto, csv, tsv, jsonl, sql or combo.
+    #[arg(long, default_value = "auto")]
+    pub format: String,
+    /// auto, utf-8, utf-16 or windows-1252.
+    #[arg(long, default_value = "auto")]
+    pub encoding: String,
+    /// List the references of the people matched.
+    #[arg(long)]
+    pub people: bool,
+    /// JSON output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `custody match`.
+pub fn match_command(dir: Option<PathBuf>, args: MatchArgs) -> anyhow::Result<ExitCode> {
+    let format = LeakFormat::parse(&args.format).ok_or_else(|| {
+        anyhow!(
+            "--format {:?}: expected auto, csv, tsv, jsonl, sql or combo",
+            args.format
+        )
+    })?;
+    let encoding = LeakEncoding::parse(&args.encoding).ok_or_else(|| {
+        anyhow!(
+            "--encoding {:?}: expected auto, utf-8, utf-16 or windows-1252",
+            args.encoding
+        )
+    })?;
+    let mut ledger = open(dir)?;
+    let options = MatchOptions {
+        path: args.file,
+        read: LeakOptions {
+            format,
+            encoding,
+            ..LeakOptions::default()
+        },
+        incident: args.incident,
+        people: args.people,
+        workers: std::thread::available_parallelism().map_or(2, |count| count.get().clamp(1, 8)),
+    };
+    let progress = MatchProgress::default();
+    let report = with_bar(&progress, || leak::match_file(&mut ledger, &options, &progress))?;
+    if args.json {
+        output::json(&report)?;
+    } else {
+        print_report(&report);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `work`, drawing a progress bar on standard error (a terminal only) for a large file.
+fn with_bar<T>(progress: &MatchProgress, work: impl FnOnce() -> T) -> T {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return work();
+    }
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let display = scope.spawn(|| {
+            let started = std::time::Instant::now();
+            let mut shown = false;
+            while !done.load(Ordering::Relaxed) {
+                std::thread::park_timeout(std::time::Duration::from_millis(200));
+                let total = progress.total.load(Ordering::Relaxed);
+                if total < PROGRESS_BYTES_MIN || done.load(Ordering::Relaxed) {
+                    continue;
+                }
+                let bytes = progress.bytes.load(Ordering::Relaxed);
+                let seconds = started.elapsed().as_secs_f64().max(0.001);
+                let rate = bytes as f64 / seconds;
+                let left = if rate > 0.0 {
+                    format!("{:.0} s left", total.saturating_sub(bytes) as f64 / rate)
+                } else {
+                    "—".into()
+                };
+                let width = 24usize;
+                let filled = ((bytes as f64 / total as f64) * width as f64).min(width as f64) as usize;
+                eprint!(
+                    "\r[{}{}] {} of {} · {} rows · {} matched · {}/s · {left}   ",
+                    "#".repeat(filled),
+                    "·".repeat(width - filled),
+                    size(bytes),
+                    size(total),
+                    progress.rows.load(Ordering::Relaxed),
+                    progress.matched_rows.load(Ordering::Relaxed),
+                    size(rate as u64),
+                );
+                shown = true;
+            }
+            if shown {
+                eprintln!();
+            }
+        });
+        let result = work();
+        done.store(true, Ordering::Relaxed);
+        display.thread().unpark();
+        result
+    })
+}
+
+fn size(bytes: u64) -> String {
+    match bytes {
+        0..1_000_000 => format!("{:.0} kB", bytes as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", bytes as f64 / 1e6),
+        _ => format!("{:.2} GB", bytes as f64 / 1e9),
+    }
+}
+
+fn print_report(report: &MatchReport) {
+    println!(
+        "{} ({}{}, {}, {}; SHA-256 {})",
+        report.file,
+        report.format.describe(),
+        if report.gzip { ", gzip" } else { "" },
+        report.encoding,
+        size(report.bytes),
+        report.sha256
+    );
+    println!(
+        "Rows read: {}; with identifiers: {}; matching someone: {}",
+        report.rows, report.rows_with_identifiers, report.rows_matched
+    );
+    println!("People matched: {}", report.matched);
+    for (kind, count) in &report.by_identifier {
+        println!("  by {kind}: {count}");
+    }
+    if let Some(refs) = &report.refs {
+        println!("References: {}", refs.join(", "));
+    }
+    let rows: Vec<Vec<String>> = report
+        .columns
+        .iter()
+        .map(|column| {
+            vec![
+                column.name.clone(),
+                column.role.to_owned(),
+                column.decided_by.to_owned(),
+                column.category.clone().unwrap_or_else(|| "—".into()),
+            ]
+        })
+        .collect();
+    output::table(&["column", "identifier", "decided by", "data category"], &rows);
+    if report.canaries.is_empty() {
+        println!("Canaries found: none");
+    }
+    for canary in &report.canaries {
+        println!(
+            "CANARY {} found: planted in share {} sent to {} on {} — the file came from that share.",
+            canary.canary, canary.share, canary.supplier, canary.shared_at
+        );
+    }
+    let rows: Vec<Vec<String>> = report
+        .suppliers
+        .iter()
+        .map(|fit| {
+            vec![
+                fit.supplier.clone(),
+                format!("{:.3}{}", fit.score, if fit.canary { " (canary)" } else { "" }),
+                format!("{} ({:.1} %)", fit.held, fit.coverage * 100.0),
+                format!("{:.1} %", fit.of_its_holdings * 100.0),
+                if fit.categories_missing.is_empty() {
+                    "all".into()
+                } else {
+                    format!("never received {}", fit.categories_missing.join(", "))
+                },
+            ]
+        })
+        .collect();
+    println!(
+        "Suppliers that held these people between {} and {}, best explanation first:",
+        report.window_from, report.window_to
+    );
+    output::table(
+        &[
+            "supplier",
+            "score",
+            "matched people held",
+            "of its holdings",
+            "the file's categories",
+        ],
+        &rows,
+    );
+    if report.problems.is_empty() {
+        println!("Everything in the file could be read.");
+    }
+    for (problem, count) in &report.problems.counts {
+        let lines: Vec<String> = count.lines.iter().map(u64::to_string).collect();
+        println!(
+            "Could not read: {} {} (first at lines {})",
+            count.count,
+            problem.describe(),
+            lines.join(", ")
+        );
+    }
+    if let Some((line, why)) = &report.problems.stopped {
+        println!("Reading stopped at line {line}: {why}");
+    }
+    if let Some(event) = report.recorded {
+        println!("Recorded on the incident as evidence (event {event}).");
+    }
+    println!("Matched in {:.2} s.", report.seconds);
+}
