@@ -58,6 +58,8 @@ pub struct DemoSummary {
     pub requests: crate::demo_requests::DemoRequests,
     /// The notices to the people affected.
     pub notices: crate::demo_notices::DemoNotices,
+    /// The leaked file that turned up, matched and recorded as evidence.
+    pub leak: crate::demo_leak::DemoLeak,
     /// Seconds the demo took.
     pub seconds: f64,
 }
@@ -91,6 +93,7 @@ impl DemoSummary {
             self.dir, held.supplier
         ));
         out.push_str(&crate::demo_incident::to_text(&self.incident, &self.dir));
+        out.push_str(&crate::demo_leak::to_text(&self.leak, &self.dir));
         out.push_str(&crate::demo_notices::to_text(&self.notices, &self.dir));
         out.push_str(&crate::demo_requests::to_text(&self.requests, &self.dir));
         out
@@ -461,6 +464,8 @@ pub fn run(
         "Counting the notices…"
     });
     let incident_id = incident.incident;
+    progress("Matching a leaked file against the ledger…");
+    let leak = crate::demo_leak::run(&mut ledger, &files, incident_id)?;
     let notices = crate::demo_notices::run(dir, actor, incident_id, options.smtp.clone())?;
     let counts = custody_store::Store::people_counts(&ledger.store)?;
     let people_summary = PersonCategory::ALL
@@ -489,6 +494,7 @@ pub fn run(
         incident,
         requests,
         notices,
+        leak,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

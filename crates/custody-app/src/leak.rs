@@ -5,24 +5,20 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, mpsc};
 
 use serde::Serialize;
 
 use custody_core::{CategoryKey, IdentifierKind, Instant};
-use custody_ingest::leak::{Batch, LeakReader, Role};
 pub use custody_ingest::leak::{DetectedFormat, LeakEncoding, LeakFormat, LeakOptions, Problems};
+use custody_ingest::leak::{LeakReader, Role};
 use custody_store::Store;
 
 use crate::dir::Ledger;
-use crate::error::{Error, Result};
-use crate::leak_index::IdentifierIndex;
+use crate::error::Result;
 use crate::leak_rank::{CanaryFound, SupplierFit, canaries, rank};
-use crate::leak_rows::{RowMatcher, Scratch, Tally};
-
-/// Batches waiting between the reader and the workers.
-const QUEUED_BATCHES: usize = 8;
+use crate::leak_rows::Tally;
 
 /// What to match.
 #[derive(Debug, Clone)]
@@ -116,6 +112,8 @@ pub struct MatchReport {
     pub seconds: f64,
     /// Entries of the identifier index.
     pub index_entries: usize,
+    /// Seconds loading the identifier index took (while the file was being read).
+    pub index_seconds: f64,
 }
 
 /// Matches a leaked file against the ledger; see the module documentation.
@@ -132,7 +130,8 @@ pub fn match_file(
     let reader = LeakReader::open(&options.path, options.read, Arc::clone(&progress.bytes))?;
     progress.total.store(reader.facts().size, Ordering::Relaxed);
     let kinds = kinds_needed(&reader);
-    let (tally, reader, index_entries) = run(ledger, reader, &kinds, options.workers.max(1), progress)?;
+    let (tally, reader, index_entries, index_seconds) =
+        crate::leak_run::run(ledger, reader, &kinds, options.workers.max(1), progress)?;
     let sha256 = hex(&reader.sha256()?);
     let found = tally.matched();
     let canary_set = ledger.store.canaries()?;
@@ -154,7 +153,7 @@ pub fn match_file(
         .iter()
         .zip(&tally.by_kind)
         .filter(|(kind, _)| kinds.contains(kind))
-        .map(|(kind, set)| (kind.as_str(), (set - &canary_set).len()))
+        .map(|(kind, bits)| (kind.as_str(), (bits.to_set() - &canary_set).len()))
         .collect();
     let mut report = MatchReport {
         file: options.path.file_name().map_or_else(
@@ -187,6 +186,7 @@ pub fn match_file(
         recorded: None,
         seconds: 0.0,
         index_entries,
+        index_seconds,
     };
     if let Some(incident) = incident {
         report.recorded = Some(crate::leak_evidence::record(
@@ -217,117 +217,6 @@ fn kinds_needed(reader: &LeakReader) -> Vec<IdentifierKind> {
             IdentifierKind::NameDateOfBirth => names && has(Role::DateOfBirth),
         })
         .collect()
-}
-
-/// Reads the file on one thread and matches on `workers` others, while this one builds the
-/// index; returns the merged tally, the reader (for what it learned) and the index's size.
-fn run(
-    ledger: &Ledger,
-    mut reader: LeakReader,
-    kinds: &[IdentifierKind],
-    workers: usize,
-    progress: &MatchProgress,
-) -> Result<(Tally, LeakReader, usize)> {
-    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(QUEUED_BATCHES);
-    let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
-    let full_rx = Mutex::new(full_rx);
-    let stop = std::sync::atomic::AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        let stop = &stop;
-        let reading = scope.spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                let mut batch = empty_rx.try_recv().unwrap_or_default();
-                if !reader.next_batch(&mut batch) {
-                    break;
-                }
-                if full_tx.send(batch).is_err() {
-                    break;
-                }
-            }
-            reader
-        });
-        let index = IdentifierIndex::load(&ledger.store, kinds);
-        let index = match index {
-            Ok(index) => index,
-            Err(error) => {
-                // Stops the reader, and takes what it queued until it has.
-                stop.store(true, Ordering::Relaxed);
-                while full_rx
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .recv()
-                    .is_ok()
-                {}
-                let _ = reading.join();
-                return Err(error);
-            }
-        };
-        let matcher = RowMatcher {
-            vault: &ledger.vault,
-            index: &index,
-            region: &ledger.settings.phone_region,
-        };
-        let (tally, failed) = std::thread::scope(|inner| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    let (full_rx, empty_tx, matcher) = (&full_rx, empty_tx.clone(), &matcher);
-                    inner.spawn(move || work(matcher, full_rx, &empty_tx, progress))
-                })
-                .collect();
-            drop(empty_tx);
-            let mut tally = Tally::default();
-            let mut failed = false;
-            for handle in handles {
-                match handle.join() {
-                    Ok(part) => tally.merge(part),
-                    Err(_) => failed = true,
-                }
-            }
-            (tally, failed)
-        });
-        if failed {
-            stop.store(true, Ordering::Relaxed);
-            while full_rx
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .recv()
-                .is_ok()
-            {}
-            let _ = reading.join();
-            return Err(Error::Invalid(
-                "a matching thread stopped unexpectedly; nothing was recorded".into(),
-            ));
-        }
-        let reader = reading
-            .join()
-            .map_err(|_| Error::Invalid("the file reader stopped unexpectedly".into()))?;
-        Ok((tally, reader, index.len()))
-    })
-}
-
-fn work(
-    matcher: &RowMatcher<'_>,
-    batches: &Mutex<mpsc::Receiver<Batch>>,
-    empty: &mpsc::Sender<Batch>,
-    progress: &MatchProgress,
-) -> Tally {
-    let mut tally = Tally::default();
-    let mut scratch = Scratch::default();
-    loop {
-        let next = batches.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        let Ok(batch) = next else {
-            return tally;
-        };
-        let (rows, matched) = (tally.rows, tally.rows_matched);
-        for record in batch.records() {
-            matcher.record(&record, &mut tally, &mut scratch);
-        }
-        progress.rows.fetch_add(tally.rows - rows, Ordering::Relaxed);
-        progress
-            .matched_rows
-            .fetch_add(tally.rows_matched - matched, Ordering::Relaxed);
-        let _ = empty.send(batch);
-    }
 }
 
 fn column_views(reader: &LeakReader, tally: &Tally) -> Vec<ColumnView> {

@@ -1,116 +1,137 @@
 //! The ledger's identifier hashes in memory, for matching a leaked file at millions of rows a
-//! second: one array of 16-byte entries (96 bits of the keyed hash and the person) grouped by
-//! the hash's leading bits, with a directory of where each group starts. The hashes are keyed
-//! BLAKE3, so they are spread evenly and a group holds one or two entries: a lookup reads the
-//! directory and one cache line. 96 bits keep a chance match below one in 10^20 per lookup.
+//! second: an open-addressing table of 16-byte slots (96 bits of the keyed hash and the person),
+//! placed by the hash's leading bits and probed linearly. The hashes are keyed BLAKE3, so they are
+//! spread evenly: at most seven slots in ten are used, and a lookup reads one or two neighbouring
+//! cache lines (a sorted array with a directory costs two random reads, and at ten million people
+//! those are cache and TLB misses). 96 bits keep a chance match below one in 10^20 per lookup.
+//!
+//! A slot is one `u128`: the key (64 bits), the check (32) and the person's id plus one (32), so
+//! an empty slot is zero and the table comes from the allocator already cleared.
 
 use custody_core::{IdentifierKind, PersonId};
 use custody_store::Store;
 
 use crate::error::Result;
 
-#[derive(Debug, Clone, Copy, Default)]
-struct Entry {
-    key: u64,
-    check: u32,
-    person: PersonId,
+/// Entries are gathered in this many parts by their leading bits before they are placed.
+const PART_BITS: u32 = 10;
+const PARTS: usize = 1 << PART_BITS;
+
+/// A slot: key, check and person (plus one; zero is empty).
+type Slot = u128;
+
+fn slot_of(hash: &[u8], person: PersonId) -> Option<Slot> {
+    let key = u64::from_be_bytes(hash.get(..8)?.try_into().ok()?);
+    let check = u32::from_be_bytes(hash.get(8..12)?.try_into().ok()?);
+    let tag = person.checked_add(1)?;
+    Some((u128::from(key) << 64) | (u128::from(check) << 32) | u128::from(tag))
 }
 
-impl Entry {
-    fn of(hash: &[u8], person: PersonId) -> Option<Self> {
-        let key = u64::from_be_bytes(hash.get(..8)?.try_into().ok()?);
-        let check = u32::from_be_bytes(hash.get(8..12)?.try_into().ok()?);
-        Some(Entry { key, check, person })
-    }
+fn key_of(slot: Slot) -> u64 {
+    (slot >> 64) as u64
+}
+
+/// The key and check of a slot, for comparing with a probe.
+fn hash_part(slot: Slot) -> u128 {
+    slot >> 32
+}
+
+fn person_of(slot: Slot) -> PersonId {
+    (slot as u32).wrapping_sub(1)
 }
 
 /// Identifier hashes to people; see the module documentation.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct IdentifierIndex {
-    entries: Vec<Entry>,
-    directory: Vec<u32>,
+    slots: Vec<Slot>,
     shift: u32,
+    mask: usize,
+    len: usize,
 }
 
 impl IdentifierIndex {
     /// Loads the hashes of `kinds` from the store.
     pub fn load(store: &dyn Store, kinds: &[IdentifierKind]) -> Result<Self> {
-        let mut entries = Vec::new();
+        let mut parts: Vec<Vec<Slot>> = (0..PARTS).map(|_| Vec::new()).collect();
         store.each_identifier(kinds, &mut |_, hash, person| {
-            if let Some(entry) = Entry::of(hash, person) {
-                entries.push(entry);
+            if let Some(slot) = slot_of(hash, person)
+                && let Some(part) = parts.get_mut((key_of(slot) >> (64 - PART_BITS)) as usize)
+            {
+                part.push(slot);
             }
         })?;
-        Ok(Self::build(entries))
+        Self::build(parts)
     }
 
-    /// Groups the entries by their leading bits (a counting sort: two passes, no comparisons).
-    fn build(entries: Vec<Entry>) -> Self {
-        let bits = entries.len().max(256).ilog2().min(30);
+    /// Places every entry at its home slot (the leading bits) or the next free one after it.
+    /// The entries come split by their leading bits, so each part fills its own stretch of the
+    /// table, which stays in cache while it does: placing tens of millions of entries at random
+    /// across a gigabyte would wait on memory for each one.
+    fn build(parts: Vec<Vec<Slot>>) -> Result<Self> {
+        let len: usize = parts.iter().map(Vec::len).sum();
+        let wanted = (len * 10 / 7).max(1 << PART_BITS);
+        let bits = wanted.next_power_of_two().ilog2();
+        let mask = (1usize << bits) - 1;
+        let mut slots: Vec<Slot> = vec![0; mask + 1];
         let shift = 64 - bits;
-        let groups = 1usize << bits;
-        let mut directory = vec![0u32; groups + 1];
-        for entry in &entries {
-            if let Some(count) = directory.get_mut((entry.key >> shift) as usize + 1) {
-                *count += 1;
-            }
-        }
-        for index in 1..directory.len() {
-            let previous = directory.get(index - 1).copied().unwrap_or(0);
-            if let Some(count) = directory.get_mut(index) {
-                *count += previous;
-            }
-        }
-        let mut cursor = directory.clone();
-        let mut grouped = vec![Entry::default(); entries.len()];
-        for entry in entries {
-            let group = (entry.key >> shift) as usize;
-            if let Some(next) = cursor.get_mut(group) {
-                if let Some(slot) = grouped.get_mut(*next as usize) {
-                    *slot = entry;
+        for part in parts {
+            for entry in part {
+                let mut at = (key_of(entry) >> shift) as usize;
+                while let Some(taken) = slots.get_mut(at) {
+                    if *taken == 0 {
+                        *taken = entry;
+                        break;
+                    }
+                    at = (at + 1) & mask;
                 }
-                *next += 1;
             }
         }
-        IdentifierIndex {
-            entries: grouped,
-            directory,
+        Ok(IdentifierIndex {
+            slots,
             shift,
-        }
+            mask,
+            len,
+        })
     }
 
     /// Entries held.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.len
     }
 
     /// Whether it holds nothing.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len == 0
     }
 
     /// Bytes of memory it takes.
     pub fn bytes(&self) -> usize {
-        self.entries.len() * std::mem::size_of::<Entry>() + self.directory.len() * 4
+        self.slots.len() * std::mem::size_of::<Slot>()
+    }
+
+    /// Reads the slot a hash starts at, and nothing else: called for a group of hashes before
+    /// their lookups, it brings their cache lines in together.
+    pub fn touch(&self, hash: &[u8; 16]) -> u32 {
+        let home = hash
+            .first_chunk::<8>()
+            .map_or(0, |bytes| u64::from_be_bytes(*bytes) >> self.shift);
+        self.slots.get(home as usize).map_or(0, |slot| *slot as u32)
     }
 
     /// Calls `found` for every person with this hash.
     pub fn lookup(&self, hash: &[u8; 16], found: &mut impl FnMut(PersonId)) {
-        let Some(probe) = Entry::of(hash, 0) else {
+        let Some(probe) = slot_of(hash, 0) else {
             return;
         };
-        let group = (probe.key >> self.shift) as usize;
-        let (Some(start), Some(end)) = (self.directory.get(group), self.directory.get(group + 1)) else {
-            return;
-        };
-        for entry in self
-            .entries
-            .get(*start as usize..*end as usize)
-            .unwrap_or_default()
-        {
-            if entry.key == probe.key && entry.check == probe.check {
-                found(entry.person);
+        let mut at = (key_of(probe) >> self.shift) as usize;
+        while let Some(&slot) = self.slots.get(at) {
+            if slot == 0 {
+                return;
             }
+            if hash_part(slot) == hash_part(probe) {
+                found(person_of(slot));
+            }
+            at = (at + 1) & self.mask;
         }
     }
 }
@@ -125,13 +146,21 @@ mod tests {
 
     #[test]
     fn finds_every_person_of_a_hash_and_nothing_else() {
-        let mut entries: Vec<Entry> = (0..10_000u32)
-            .map(|seed| Entry::of(&hash(seed), seed).unwrap())
+        let mut entries: Vec<Slot> = (0..10_000u32)
+            .map(|seed| slot_of(&hash(seed), seed).unwrap())
             .collect();
-        // A household address: two people with one hash.
-        entries.push(Entry::of(&hash(7), 99_999).unwrap());
-        let index = IdentifierIndex::build(entries);
-        assert_eq!(index.len(), 10_001);
+        // A household address: two people with one hash; and person 0.
+        entries.push(slot_of(&hash(7), 99_999).unwrap());
+        entries.push(slot_of(&hash(20_000), 0).unwrap());
+        let mut parts: Vec<Vec<Slot>> = (0..PARTS).map(|_| Vec::new()).collect();
+        for entry in entries {
+            parts[(key_of(entry) >> (64 - PART_BITS)) as usize].push(entry);
+        }
+        let index = IdentifierIndex::build(parts).unwrap();
+        assert_eq!(index.len(), 10_002);
+        let mut zero = Vec::new();
+        index.lookup(&hash(20_000), &mut |person| zero.push(person));
+        assert_eq!(zero, [0]);
         for seed in [0u32, 1, 5_000, 9_999] {
             let mut found = Vec::new();
             index.lookup(&hash(seed), &mut |person| found.push(person));
@@ -144,7 +173,7 @@ mod tests {
         let mut missing = Vec::new();
         index.lookup(&hash(10_000), &mut |person| missing.push(person));
         assert!(missing.is_empty());
-        let empty = IdentifierIndex::build(Vec::new());
+        let empty = IdentifierIndex::build(Vec::new()).unwrap();
         empty.lookup(&hash(1), &mut |person| missing.push(person));
         assert!(missing.is_empty());
     }

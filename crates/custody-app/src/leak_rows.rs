@@ -4,16 +4,52 @@
 //! it holds to match: only their keyed hashes.
 
 use custody_core::{
-    IdentifierKind, PersonSet, canonical_email, full_name_key, name_key, normalise_email, normalise_phone,
-    normalise_postcode,
+    IdentifierKind, PersonId, PersonSet, canonical_email, full_name_key, name_key, normalise_email,
+    normalise_postcode, phone_match_form,
 };
-use custody_ingest::leak::{Record, Role, leak_day};
+use custody_ingest::leak::{Batch, Record, Role, leak_day};
 use custody_vault::Vault;
 
 use crate::leak_index::IdentifierIndex;
 
 /// Emails read from one field at most.
 const EMAILS_PER_FIELD: usize = 8;
+
+/// A set of person ids as plain bits: setting one is a single write, where a Roaring bitmap
+/// searches its containers. Its size is bounded by the ledger's largest id, not by the file.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Bits(Vec<u64>);
+
+impl Bits {
+    fn insert(&mut self, person: PersonId) {
+        let word = (person / 64) as usize;
+        if word >= self.0.len() {
+            self.0.resize(word + 1, 0);
+        }
+        if let Some(bits) = self.0.get_mut(word) {
+            *bits |= 1 << (person % 64);
+        }
+    }
+
+    fn union(&mut self, other: &Bits) {
+        if self.0.len() < other.0.len() {
+            self.0.resize(other.0.len(), 0);
+        }
+        for (mine, theirs) in self.0.iter_mut().zip(&other.0) {
+            *mine |= theirs;
+        }
+    }
+
+    /// The ids as a person set.
+    pub(crate) fn to_set(&self) -> PersonSet {
+        let ids = self.0.iter().enumerate().flat_map(|(word, bits)| {
+            (0..64u32)
+                .filter(move |bit| bits & (1 << bit) != 0)
+                .map(move |bit| word as u32 * 64 + bit)
+        });
+        PersonSet::from_sorted_iter(ids).unwrap_or_default()
+    }
+}
 
 /// What the rows a worker read came to.
 #[derive(Debug, Default)]
@@ -22,7 +58,7 @@ pub(crate) struct Tally {
     pub rows_with_identifiers: u64,
     pub rows_matched: u64,
     /// People matched, per identifier kind (in `IdentifierKind::ALL` order).
-    pub by_kind: [PersonSet; 5],
+    pub by_kind: [Bits; 5],
     /// Columns that had a value in some row.
     pub columns_seen: Vec<bool>,
 }
@@ -32,8 +68,8 @@ impl Tally {
         self.rows += other.rows;
         self.rows_with_identifiers += other.rows_with_identifiers;
         self.rows_matched += other.rows_matched;
-        for (mine, theirs) in self.by_kind.iter_mut().zip(other.by_kind) {
-            *mine |= theirs;
+        for (mine, theirs) in self.by_kind.iter_mut().zip(&other.by_kind) {
+            mine.union(theirs);
         }
         if self.columns_seen.len() < other.columns_seen.len() {
             self.columns_seen.resize(other.columns_seen.len(), false);
@@ -45,7 +81,11 @@ impl Tally {
 
     /// Everyone matched by any identifier.
     pub(crate) fn matched(&self) -> PersonSet {
-        self.by_kind.iter().fold(PersonSet::new(), |all, set| all | set)
+        let mut all = Bits::default();
+        for bits in &self.by_kind {
+            all.union(bits);
+        }
+        all.to_set()
     }
 }
 
@@ -59,16 +99,74 @@ pub(crate) struct Scratch {
     key: String,
 }
 
-/// Matches records against the index.
+/// The hashes of a batch's identifiers: (record in the batch, kind slot, hash).
+pub(crate) type Hashes = Vec<(u32, u8, [u8; 16])>;
+
+/// Hashes looked up together: the first pass reads each one's slot, so the cache misses
+/// overlap instead of waiting one after another.
+const LOOKUP_GROUP: usize = 16;
+
+/// Finds records' identifiers and hashes them (no index needed yet).
 pub(crate) struct RowMatcher<'a> {
     pub vault: &'a Vault,
-    pub index: &'a IdentifierIndex,
     pub region: &'a str,
 }
 
+/// Looks up a batch's hashes and counts the people and rows matched.
+pub(crate) fn look_up(index: &IdentifierIndex, hashes: &Hashes, tally: &mut Tally) {
+    let mut matched_record = None;
+    for group in hashes.chunks(LOOKUP_GROUP) {
+        let touched = group
+            .iter()
+            .fold(0u32, |sum, (_, _, hash)| sum ^ index.touch(hash));
+        std::hint::black_box(touched);
+        for (record, slot, hash) in group {
+            let Some(bits) = tally.by_kind.get_mut(usize::from(*slot)) else {
+                continue;
+            };
+            let mut hit = false;
+            index.lookup(hash, &mut |person| {
+                bits.insert(person);
+                hit = true;
+            });
+            if hit && matched_record != Some(*record) {
+                matched_record = Some(*record);
+                tally.rows_matched += 1;
+            }
+        }
+    }
+}
+
 impl RowMatcher<'_> {
-    /// Reads one record into `tally`.
-    pub(crate) fn record(&self, record: &Record<'_>, tally: &mut Tally, scratch: &mut Scratch) {
+    /// Reads a batch's records into `tally` and their identifiers' hashes into `hashes`.
+    pub(crate) fn hash_batch(
+        &self,
+        batch: &Batch,
+        tally: &mut Tally,
+        scratch: &mut Scratch,
+        hashes: &mut Hashes,
+    ) {
+        hashes.clear();
+        for (number, record) in batch.records().enumerate() {
+            self.record(
+                u32::try_from(number).unwrap_or(u32::MAX),
+                &record,
+                tally,
+                scratch,
+                hashes,
+            );
+        }
+    }
+
+    /// Finds one record's identifiers and queues their hashes.
+    fn record(
+        &self,
+        number: u32,
+        record: &Record<'_>,
+        tally: &mut Tally,
+        scratch: &mut Scratch,
+        hashes: &mut Hashes,
+    ) {
         scratch.emails.clear();
         scratch.phones.clear();
         scratch.postcodes.clear();
@@ -93,7 +191,7 @@ impl RowMatcher<'_> {
                     }
                 }
                 Role::Phone => {
-                    if let Some(phone) = normalise_phone(value, self.region) {
+                    if let Some(phone) = phone_match_form(value, self.region) {
                         push_new(&mut scratch.phones, phone);
                     }
                 }
@@ -130,14 +228,17 @@ impl RowMatcher<'_> {
             return;
         }
         tally.rows_with_identifiers += 1;
-        let mut hit = false;
         for email in &scratch.emails {
-            hit |= self.look(IdentifierKind::EmailStrict, email, tally);
-            let canonical = canonical_email(email);
-            hit |= self.look(IdentifierKind::EmailCanonical, &canonical, tally);
+            self.hash(number, IdentifierKind::EmailStrict, email, hashes);
+            self.hash(
+                number,
+                IdentifierKind::EmailCanonical,
+                &canonical_email(email),
+                hashes,
+            );
         }
         for phone in &scratch.phones {
-            hit |= self.look(IdentifierKind::Phone, phone, tally);
+            self.hash(number, IdentifierKind::Phone, phone, hashes);
         }
         if let Some(name) = name {
             for (kind, values) in [
@@ -149,29 +250,18 @@ impl RowMatcher<'_> {
                     scratch.key.push_str(&name);
                     scratch.key.push('|');
                     scratch.key.push_str(value);
-                    hit |= self.look(kind, &scratch.key, tally);
+                    self.hash(number, kind, &scratch.key, hashes);
                 }
             }
         }
-        if hit {
-            tally.rows_matched += 1;
-        }
     }
 
-    fn look(&self, kind: IdentifierKind, value: &str, tally: &mut Tally) -> bool {
-        let hash = self.vault.identifier_hash(kind.tag(), value);
+    fn hash(&self, number: u32, kind: IdentifierKind, value: &str, hashes: &mut Hashes) {
         let slot = IdentifierKind::ALL
             .iter()
             .position(|candidate| *candidate == kind)
             .unwrap_or(0);
-        let mut hit = false;
-        if let Some(set) = tally.by_kind.get_mut(slot) {
-            self.index.lookup(&hash, &mut |person| {
-                set.insert(person);
-                hit = true;
-            });
-        }
-        hit
+        hashes.push((number, slot as u8, self.vault.identifier_hash(kind.tag(), value)));
     }
 }
 

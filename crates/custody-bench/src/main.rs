@@ -14,6 +14,7 @@ use clap::Parser;
 
 use custody_app::clock::SystemClock;
 use custody_app::{Ledger, holdings, people, shares, suppliers};
+use custody_bench::{peak_memory_mib, write_people};
 use custody_core::{
     CategoryKey, Instant, PersonCategory, PersonSet, Settings, ShareKind, ShareMeta, SupplierRole,
 };
@@ -50,63 +51,9 @@ impl AuditSigner for Signer<'_> {
     }
 }
 
-fn peak_memory_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
-
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort_unstable();
     samples.get(samples.len() / 2).copied().unwrap_or_default()
-}
-
-fn write_people(path: &Path, count: u32) -> anyhow::Result<()> {
-    let mut out = BufWriter::new(std::fs::File::create(path)?);
-    writeln!(
-        out,
-        "Member Number,Forename,Surname,Email,Mobile,Post Code,DOB,Category,Joined,Left"
-    )?;
-    // Six in ten people have a phone, from Ofcom's drama ranges (reserved for fiction, and valid
-    // numbers): repeated across people, which costs the parser the same as unique numbers.
-    let prefixes = ["020 7946 0", "0113 496 0", "0161 496 0", "0121 496 0"];
-    let mut rng = fastrand::Rng::with_seed(7);
-    for index in 1..=count {
-        let category = ["Member", "Registered Supporter", "Affiliated Supporter", "Donor"]
-            .get(rng.usize(..4))
-            .copied()
-            .unwrap_or("Member");
-        // About one in six has left, some time after joining.
-        let joined = rng.u16(2000..2021);
-        let left = if rng.u8(0..6) == 0 {
-            format!("{}-06-30", rng.u16(joined..2024))
-        } else {
-            String::new()
-        };
-        let phone = if rng.u8(0..10) < 6 {
-            let prefix = prefixes
-                .get(rng.usize(..prefixes.len()))
-                .copied()
-                .unwrap_or("020 7946 0");
-            format!("{prefix}{:03}", rng.u16(0..1000))
-        } else {
-            String::new()
-        };
-        writeln!(
-            out,
-            "P{index:08},Alex{},Smith{},alex.{index}@example.org,{phone},SW{} {}AA,{:02}/{:02}/{},{category},{joined}-01-01,{left}",
-            index % 97,
-            index % 89,
-            rng.u8(1..30),
-            rng.u8(0..10),
-            rng.u8(1..29),
-            rng.u8(1..13),
-            rng.u16(1940..2006),
-        )?;
-    }
-    out.flush()?;
-    Ok(())
 }
 
 fn main() -> anyhow::Result<()> {

@@ -19,7 +19,7 @@ pub use category::{CategoryKey, CategorySet, taxonomy_keys};
 pub use error::{Error, Result};
 pub use identity::{
     IdentifierKind, PersonFields, canonical_email, full_name_key, is_phone_region, name_key, normalise_email,
-    normalise_phone, normalise_postcode,
+    normalise_phone, normalise_postcode, phone_match_form,
 };
 pub use incident::{Clock, ClockFacts, ClockState, Nature, REGULATOR_HOURS, clocks};
 pub use instant::{Day, Instant, TimeZoneName, parse_day, parse_instant};

@@ -90,9 +90,13 @@ impl<R: Read> Read for Utf16ToUtf8<R> {
             let count = self.inner.read(&mut self.input)?;
             let last = count == 0;
             self.output.clear();
-            self.output.reserve(BUFFER_BYTES * 3 / 2 + 16);
             let input = self.input.get(..count).unwrap_or_default();
-            let mut text = String::with_capacity(count * 3 / 2 + 16);
+            // Room for the worst case, so the decoder always takes the whole block.
+            let room = self
+                .decoder
+                .max_utf8_buffer_length(count)
+                .unwrap_or(count * 3 + 16);
+            let mut text = String::with_capacity(room);
             let (_, _, _) = self.decoder.decode_to_string(input, &mut text, last);
             self.output.extend_from_slice(text.as_bytes());
             self.start = 0;
@@ -376,19 +380,24 @@ fn utf16_kind(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
     }
 }
 
-/// A line with a NUL byte, or with more than one control character in eight, is not text.
+/// A line with a NUL byte, with three control characters text never holds, or with more than
+/// one control character in eight, is not text.
 fn is_binary(line: &[u8]) -> bool {
     if memchr::memchr(0, line).is_some() {
         return true;
     }
-    if line.is_ascii() && line.iter().all(|byte| *byte >= 0x20 || *byte == b'\t') {
+    if line.iter().all(|byte| *byte >= 0x20 || *byte == b'\t') {
         return false;
     }
+    let never_in_text = line
+        .iter()
+        .filter(|byte| matches!(**byte, 0x01..=0x08 | 0x0e..=0x1a | 0x1c..=0x1f | 0x7f))
+        .count();
     let controls = line
         .iter()
         .filter(|byte| **byte < 0x20 && **byte != b'\t' && **byte != b'\r')
         .count();
-    controls * 8 > line.len()
+    never_in_text >= 3 || controls * 8 > line.len()
 }
 
 fn describe_stop(error: &io::Error) -> String {
