@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::leak::{LeakOptions, MatchOptions, MatchProgress, match_file};
 use crate::leak_rank::CanaryFound;
 
-/// The file the demo's leak is made from: the first share, sent with canaries.
+/// The file the demo's leak is made from: the first export file, as sent with its canaries.
 const SENT_FILE: &str = "share-01.sent.csv";
 /// The leaked file the demo writes.
 pub const LEAK_FILE: &str = "forum-dump.txt";

@@ -59,3 +59,21 @@ pub fn write_people(path: &Path, count: u32) -> anyhow::Result<()> {
 pub fn phone_of(index: u32) -> String {
     format!("0780{index:07}")
 }
+
+/// Runs `run` in `keep` when given (kept for reruns), else in a temporary directory named after
+/// `name` and this process, removed afterwards.
+pub fn in_root(
+    keep: Option<&Path>,
+    name: &str,
+    run: impl FnOnce(&Path) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    match keep {
+        Some(root) => run(root),
+        None => {
+            let root = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+            let result = run(&root);
+            let _ = std::fs::remove_dir_all(&root);
+            result
+        }
+    }
+}

@@ -58,15 +58,9 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 
 fn main() -> anyhow::Result<()> {
     let options = Options::parse();
-    match &options.keep {
-        Some(root) => run(&options, root),
-        None => {
-            let root = std::env::temp_dir().join(format!("custody-bench-{}", std::process::id()));
-            let result = run(&options, &root);
-            let _ = std::fs::remove_dir_all(&root);
-            result
-        }
-    }
+    custody_bench::in_root(options.keep.as_deref(), "custody-bench", |root| {
+        run(&options, root)
+    })
 }
 
 fn run(options: &Options, root: &Path) -> anyhow::Result<()> {

@@ -77,52 +77,34 @@ pub fn match_command(dir: Option<PathBuf>, args: MatchArgs) -> anyhow::Result<Ex
 
 /// Runs `work`, drawing a progress bar on standard error (a terminal only) for a large file.
 fn with_bar<T>(progress: &MatchProgress, work: impl FnOnce() -> T) -> T {
-    use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() {
-        return work();
+    output::with_status(|seconds| bar(progress, seconds), work)
+}
+
+/// The progress bar: bytes read of the file, rows, rows matched, rate, time left.
+fn bar(progress: &MatchProgress, seconds: f64) -> Option<String> {
+    let total = progress.total.load(Ordering::Relaxed);
+    if total < PROGRESS_BYTES_MIN {
+        return None;
     }
-    let done = std::sync::atomic::AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        let display = scope.spawn(|| {
-            let started = std::time::Instant::now();
-            let mut shown = false;
-            while !done.load(Ordering::Relaxed) {
-                std::thread::park_timeout(std::time::Duration::from_millis(200));
-                let total = progress.total.load(Ordering::Relaxed);
-                if total < PROGRESS_BYTES_MIN || done.load(Ordering::Relaxed) {
-                    continue;
-                }
-                let bytes = progress.bytes.load(Ordering::Relaxed);
-                let seconds = started.elapsed().as_secs_f64().max(0.001);
-                let rate = bytes as f64 / seconds;
-                let left = if rate > 0.0 {
-                    format!("{:.0} s left", total.saturating_sub(bytes) as f64 / rate)
-                } else {
-                    "—".into()
-                };
-                let width = 24usize;
-                let filled = ((bytes as f64 / total as f64) * width as f64).min(width as f64) as usize;
-                eprint!(
-                    "\r[{}{}] {} of {} · {} rows · {} matched · {}/s · {left}   ",
-                    "#".repeat(filled),
-                    "·".repeat(width - filled),
-                    size(bytes),
-                    size(total),
-                    progress.rows.load(Ordering::Relaxed),
-                    progress.matched_rows.load(Ordering::Relaxed),
-                    size(rate as u64),
-                );
-                shown = true;
-            }
-            if shown {
-                eprintln!();
-            }
-        });
-        let result = work();
-        done.store(true, Ordering::Relaxed);
-        display.thread().unpark();
-        result
-    })
+    let bytes = progress.bytes.load(Ordering::Relaxed);
+    let rate = bytes as f64 / seconds.max(0.001);
+    let left = if rate > 0.0 {
+        format!("{:.0} s left", total.saturating_sub(bytes) as f64 / rate)
+    } else {
+        "—".into()
+    };
+    let width = 24usize;
+    let filled = ((bytes as f64 / total as f64) * width as f64).min(width as f64) as usize;
+    Some(format!(
+        "[{}{}] {} of {} · {} rows · {} matched · {}/s · {left}",
+        "#".repeat(filled),
+        "·".repeat(width - filled),
+        size(bytes),
+        size(total),
+        progress.rows.load(Ordering::Relaxed),
+        progress.matched_rows.load(Ordering::Relaxed),
+        size(rate as u64),
+    ))
 }
 
 fn size(bytes: u64) -> String {

@@ -33,6 +33,20 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) {
 /// Runs `work`, showing `counter` on standard error once a second while it runs, when standard
 /// error is a terminal (never in scripts or logs).
 pub fn with_progress<T>(counter: &std::sync::atomic::AtomicU64, what: &str, work: impl FnOnce() -> T) -> T {
+    with_status(
+        |elapsed| {
+            (elapsed >= 1.0).then(|| {
+                let count = counter.load(std::sync::atomic::Ordering::Relaxed);
+                format!("{count} {what} ({:.0}/s, {elapsed:.0} s)", count as f64 / elapsed)
+            })
+        },
+        work,
+    )
+}
+
+/// Runs `work`, redrawing the line `status` gives (from the seconds elapsed) on standard error
+/// five times a second, when standard error is a terminal; `None` draws nothing.
+pub fn with_status<T>(status: impl Fn(f64) -> Option<String> + Sync, work: impl FnOnce() -> T) -> T {
     use std::io::IsTerminal;
     use std::sync::atomic::Ordering;
     if !std::io::stderr().is_terminal() {
@@ -44,14 +58,12 @@ pub fn with_progress<T>(counter: &std::sync::atomic::AtomicU64, what: &str, work
             let started = std::time::Instant::now();
             let mut shown = false;
             while !done.load(Ordering::Relaxed) {
-                std::thread::park_timeout(std::time::Duration::from_millis(250));
-                if started.elapsed().as_secs() >= 1 && !done.load(Ordering::Relaxed) {
-                    let count = counter.load(Ordering::Relaxed);
-                    let rate = count as f64 / started.elapsed().as_secs_f64();
-                    eprint!(
-                        "\r{count} {what} ({rate:.0}/s, {:.0} s)   ",
-                        started.elapsed().as_secs_f64()
-                    );
+                std::thread::park_timeout(std::time::Duration::from_millis(200));
+                if done.load(Ordering::Relaxed) {
+                    break;
+                }
+                if let Some(line) = status(started.elapsed().as_secs_f64()) {
+                    eprint!("\r{line}   ");
                     shown = true;
                 }
             }

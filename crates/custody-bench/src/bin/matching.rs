@@ -50,15 +50,9 @@ fn main() -> anyhow::Result<()> {
         };
         return match_only(dir, file);
     }
-    match &options.keep {
-        Some(root) => run(&options, root),
-        None => {
-            let root = std::env::temp_dir().join(format!("custody-bench-match-{}", std::process::id()));
-            let result = run(&options, &root);
-            let _ = std::fs::remove_dir_all(&root);
-            result
-        }
-    }
+    custody_bench::in_root(options.keep.as_deref(), "custody-bench-match", |root| {
+        run(&options, root)
+    })
 }
 
 fn run(options: &Options, root: &Path) -> anyhow::Result<()> {

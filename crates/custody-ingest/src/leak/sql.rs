@@ -93,16 +93,25 @@ impl Sql {
         }
     }
 
+    /// Follows quotes outside values: `true` when `byte` was inside (or closed) a quoted name or
+    /// string, which the caller then passes over.
+    fn in_quote(&mut self, byte: u8) -> bool {
+        let Some(quote) = self.quote else {
+            return false;
+        };
+        if self.escape {
+            self.escape = false;
+        } else if byte == b'\\' && self.mysql {
+            self.escape = true;
+        } else if byte == quote {
+            self.quote = None;
+        }
+        true
+    }
+
     fn statement_byte(&mut self, byte: u8, line: u64, out: &mut Out<'_>) {
-        if let Some(quote) = self.quote {
+        if self.in_quote(byte) {
             self.push_statement(byte);
-            if self.escape {
-                self.escape = false;
-            } else if byte == b'\\' && self.mysql {
-                self.escape = true;
-            } else if byte == quote {
-                self.quote = None;
-            }
             return;
         }
         match byte {
@@ -296,14 +305,7 @@ impl Sql {
     }
 
     fn skip_byte(&mut self, byte: u8) {
-        if let Some(quote) = self.quote {
-            if self.escape {
-                self.escape = false;
-            } else if byte == b'\\' && self.mysql {
-                self.escape = true;
-            } else if byte == quote {
-                self.quote = None;
-            }
+        if self.in_quote(byte) {
             return;
         }
         match byte {

@@ -93,10 +93,12 @@ pub(super) fn one(connection: &Connection, id: i64) -> Result<Option<IncidentRec
     Ok(statement.query_row([id], record).optional()?)
 }
 
+/// Appends an event, with the people it confirms exposed when it is leak evidence.
 pub(super) fn append(
     connection: &mut Connection,
     incident: i64,
     event: NewIncidentEvent,
+    evidence: Option<&PersonSet>,
     mut draft: AuditDraft,
     signer: &dyn AuditSigner,
 ) -> Result<i64> {
@@ -110,38 +112,16 @@ pub(super) fn append(
         return Err(Error::NotFound(format!("there is no incident {incident}")));
     }
     let id = insert_event(&transaction, "incident_events", incident, &event)?;
-    draft.subject = format!("incident:{incident}");
-    audit::append(&transaction, draft, signer)?;
-    transaction.commit()?;
-    Ok(id)
-}
-
-pub(super) fn append_evidence(
-    connection: &mut Connection,
-    incident: i64,
-    event: NewIncidentEvent,
-    people: &PersonSet,
-    mut draft: AuditDraft,
-    signer: &dyn AuditSigner,
-) -> Result<i64> {
-    let transaction = connection.transaction()?;
-    let exists: bool = transaction.query_row(
-        "SELECT EXISTS (SELECT 1 FROM incidents WHERE id = ?1)",
-        [incident],
-        |row| row.get(0),
-    )?;
-    if !exists {
-        return Err(Error::NotFound(format!("there is no incident {incident}")));
+    if let Some(people) = evidence {
+        let mut bytes = Vec::with_capacity(people.serialized_size());
+        people
+            .serialize_into(&mut bytes)
+            .map_err(|error| Error::Corrupt(format!("a person set: {error}")))?;
+        transaction.execute(
+            "INSERT INTO incident_evidence (event, incident, people) VALUES (?1, ?2, ?3)",
+            rusqlite::params![id, incident, bytes],
+        )?;
     }
-    let id = insert_event(&transaction, "incident_events", incident, &event)?;
-    let mut bytes = Vec::with_capacity(people.serialized_size());
-    people
-        .serialize_into(&mut bytes)
-        .map_err(|error| Error::Corrupt(format!("a person set: {error}")))?;
-    transaction.execute(
-        "INSERT INTO incident_evidence (event, incident, people) VALUES (?1, ?2, ?3)",
-        rusqlite::params![id, incident, bytes],
-    )?;
     draft.subject = format!("incident:{incident}");
     audit::append(&transaction, draft, signer)?;
     transaction.commit()?;

@@ -353,7 +353,7 @@ impl Store for SqliteStore {
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<i64> {
-        incidents::append(&mut self.connection, incident, event, audit, signer)
+        incidents::append(&mut self.connection, incident, event, None, audit, signer)
     }
 
     fn incident_events(&self, incident: i64) -> Result<Vec<IncidentEvent>> {
@@ -368,7 +368,7 @@ impl Store for SqliteStore {
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<i64> {
-        incidents::append_evidence(&mut self.connection, incident, event, people, audit, signer)
+        incidents::append(&mut self.connection, incident, event, Some(people), audit, signer)
     }
 
     fn evidence_people(&self, incident: i64) -> Result<PersonSet> {

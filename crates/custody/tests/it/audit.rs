@@ -127,6 +127,24 @@ fn the_demo_builds_an_organisation_through_the_cli_paths() {
     assert_eq!(incident["assessment"]["tell_people"], true);
     let shown = env.ok(&["incident", "show", "1", "--json"]).json();
     assert_eq!(shown["impact"]["people"], held["people"]);
+    // The leaked file: every canary planted in the share it came from is found, the people in it
+    // were all held by the supplier, and it is on the incident as evidence.
+    let leak = &summary["leak"];
+    let canaries = leak["canaries"].as_array().unwrap();
+    assert_eq!(canaries.len(), 5, "{leak}");
+    assert!(
+        canaries
+            .iter()
+            .all(|canary| canary["share"] == 4 && canary["supplier"] == "Example Membership Services")
+    );
+    assert_eq!(leak["best"], "Example Membership Services");
+    let matched = leak["matched"].as_u64().unwrap();
+    assert!(
+        matched > 100 && leak["rows"].as_u64().unwrap() >= matched,
+        "{leak}"
+    );
+    assert_eq!(shown["confirmed"]["people"], matched, "{shown}");
+    assert_eq!(shown["confirmed"]["not_held_by_supplier"], 0, "{shown}");
     // The same data through the CLI: the demo left an ordinary data directory.
     let again = env
         .ok(&[
