@@ -29,10 +29,13 @@ pub(crate) fn record(
         .categories
         .iter()
         .filter(|key| {
+            let Ok(key) = custody_core::CategoryKey::parse(key) else {
+                return true;
+            };
             !holdings
                 .categories
                 .keys()
-                .any(|held| held.as_str() == key.as_str() || key.starts_with(&format!("{}.", held.as_str())))
+                .any(|held| crate::leak_rank::covers(held, &key))
         })
         .collect();
     let body = serde_json::json!({

@@ -14,6 +14,8 @@ use crate::leak_index::IdentifierIndex;
 
 /// Emails read from one field at most.
 const EMAILS_PER_FIELD: usize = 8;
+/// Values of one kind (emails, phones, postcodes, dates) taken from one record at most.
+const VALUES_PER_KIND: usize = 32;
 
 /// A set of person ids as plain bits: setting one is a single write, where a Roaring bitmap
 /// searches its containers. Its size is bounded by the ledger's largest id, not by the file.
@@ -81,9 +83,16 @@ impl Tally {
 
     /// Everyone matched by any identifier.
     pub(crate) fn matched(&self) -> PersonSet {
+        self.matched_by(&IdentifierKind::ALL)
+    }
+
+    /// Everyone matched by one of `kinds`.
+    pub(crate) fn matched_by(&self, kinds: &[IdentifierKind]) -> PersonSet {
         let mut all = Bits::default();
-        for bits in &self.by_kind {
-            all.union(bits);
+        for (kind, bits) in IdentifierKind::ALL.iter().zip(&self.by_kind) {
+            if kinds.contains(kind) {
+                all.union(bits);
+            }
         }
         all.to_set()
     }
@@ -113,7 +122,8 @@ pub(crate) struct RowMatcher<'a> {
 }
 
 /// Looks up a batch's hashes and counts the people and rows matched.
-pub(crate) fn look_up(index: &IdentifierIndex, hashes: &Hashes, tally: &mut Tally) {
+/// A row counts as matched only for a person who is not a canary.
+pub(crate) fn look_up(index: &IdentifierIndex, canaries: &PersonSet, hashes: &Hashes, tally: &mut Tally) {
     let mut matched_record = None;
     for group in hashes.chunks(LOOKUP_GROUP) {
         let touched = group
@@ -127,7 +137,7 @@ pub(crate) fn look_up(index: &IdentifierIndex, hashes: &Hashes, tally: &mut Tall
             let mut hit = false;
             index.lookup(hash, &mut |person| {
                 bits.insert(person);
-                hit = true;
+                hit |= !canaries.contains(person);
             });
             if hit && matched_record != Some(*record) {
                 matched_record = Some(*record);
@@ -172,16 +182,6 @@ impl RowMatcher<'_> {
         scratch.postcodes.clear();
         scratch.days.clear();
         let (mut first, mut last, mut full) = (None, None, None);
-        for (column, _) in record.columns() {
-            if let Some(seen) = tally.columns_seen.get_mut(column as usize) {
-                *seen = true;
-            } else {
-                tally.columns_seen.resize(column as usize + 1, false);
-                if let Some(seen) = tally.columns_seen.get_mut(column as usize) {
-                    *seen = true;
-                }
-            }
-        }
         for (role, value) in record.fields() {
             match role {
                 Role::Email => {
@@ -219,7 +219,7 @@ impl RowMatcher<'_> {
             (Some(first), Some(last)) => name_key(first, last),
             _ => None,
         }
-        .or_else(|| full.and_then(full_name_key));
+        .or_else(|| full.and_then(full_name));
         tally.rows += 1;
         let any = !scratch.emails.is_empty()
             || !scratch.phones.is_empty()
@@ -228,6 +228,17 @@ impl RowMatcher<'_> {
             return;
         }
         tally.rows_with_identifiers += 1;
+        // The file's data categories come from the records that are about someone.
+        for (column, _) in record.columns() {
+            if let Some(seen) = tally.columns_seen.get_mut(column as usize) {
+                *seen = true;
+            } else {
+                tally.columns_seen.resize(column as usize + 1, false);
+                if let Some(seen) = tally.columns_seen.get_mut(column as usize) {
+                    *seen = true;
+                }
+            }
+        }
         for email in &scratch.emails {
             self.hash(number, IdentifierKind::EmailStrict, email, hashes);
             self.hash(
@@ -265,8 +276,10 @@ impl RowMatcher<'_> {
     }
 }
 
+/// Adds a value not there yet; a record gives at most `VALUES_PER_KIND` of a kind (a line of a
+/// million addresses is read, not matched a million times over).
 fn push_new(values: &mut Vec<String>, value: String) {
-    if !values.contains(&value) {
+    if values.len() < VALUES_PER_KIND && !values.contains(&value) {
         values.push(value);
     }
 }
@@ -298,12 +311,20 @@ pub(crate) fn emails_in(text: &str, emails: &mut Vec<String>) {
         let candidate = text
             .get(start..end)
             .unwrap_or("")
-            .trim_start_matches('.')
-            .trim_end_matches(['.', '-']);
+            .trim_start_matches(['.', '\''])
+            .trim_end_matches(['.', '-', '\'']);
         if let Some(email) = normalise_email(candidate) {
             push_new(emails, email);
             found += 1;
         }
+    }
+}
+
+/// The name key of a full name; `Smith, Alex` is family name first.
+fn full_name(full: &str) -> Option<String> {
+    match full.split_once(',') {
+        Some((last, first)) if !first.trim().is_empty() => name_key(first, last),
+        _ => full_name_key(full),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The threads of a match. A reader thread fills batches of records; worker threads find and
 //! hash each batch's identifiers and look them up; this thread loads the identifier index
-//! meanwhile. Until the index is there, workers keep the hashes of up to `PENDING_MAX` batches
+//! meanwhile. Until the index is there, workers keep up to `PENDING_MAX` hashes
 //! each (a fixed amount of memory, whatever the file's size) and then wait; the reader waits
 //! when its queue is full. Every thread stops when one of them fails.
 
@@ -9,8 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError, mpsc};
 use std::time::Duration;
 
-use custody_core::IdentifierKind;
+use custody_core::{IdentifierKind, PersonSet};
 use custody_ingest::leak::{Batch, LeakReader};
+use custody_store::Store;
 
 use crate::dir::Ledger;
 use crate::error::{Error, Result};
@@ -20,8 +21,8 @@ use crate::leak_rows::{Hashes, RowMatcher, Scratch, Tally, look_up};
 
 /// Batches waiting between the reader and the workers.
 const QUEUED_BATCHES: usize = 8;
-/// Hashed batches a worker keeps while the index loads (about half a megabyte each).
-const PENDING_MAX: usize = 256;
+/// Hashes a worker keeps while the index loads (24 bytes each: 96 MiB at most).
+const PENDING_MAX: usize = 4 << 20;
 /// How often a waiting worker looks for the index.
 const INDEX_POLL: Duration = Duration::from_millis(2);
 
@@ -31,6 +32,7 @@ struct Shared<'a> {
     index: OnceLock<IdentifierIndex>,
     failed: AtomicBool,
     matcher: RowMatcher<'a>,
+    canaries: PersonSet,
     progress: &'a MatchProgress,
 }
 
@@ -55,6 +57,7 @@ pub(crate) fn run(
             vault: &ledger.vault,
             region: &ledger.settings.phone_region,
         },
+        canaries: ledger.store.canaries()?,
         progress,
     };
     std::thread::scope(|scope| {
@@ -144,11 +147,11 @@ fn work(shared: &Shared<'_>, empty: &mpsc::Sender<Batch>) -> Option<Tally> {
         match shared.index.get() {
             Some(index) => {
                 while let Some(hashes) = pending.pop_front() {
-                    look_up(index, &hashes, &mut tally);
+                    look_up(index, &shared.canaries, &hashes, &mut tally);
                     spare.push(hashes);
                 }
             }
-            None if pending.len() >= PENDING_MAX => {
+            None if pending.iter().map(Vec::len).sum::<usize>() >= PENDING_MAX => {
                 std::thread::sleep(INDEX_POLL);
                 continue;
             }
@@ -169,7 +172,7 @@ fn work(shared: &Shared<'_>, empty: &mpsc::Sender<Batch>) -> Option<Tally> {
         let _ = empty.send(batch);
         match shared.index.get() {
             Some(index) => {
-                look_up(index, &hashes, &mut tally);
+                look_up(index, &shared.canaries, &hashes, &mut tally);
                 spare.push(hashes);
             }
             None => pending.push_back(hashes),
@@ -182,7 +185,7 @@ fn work(shared: &Shared<'_>, empty: &mpsc::Sender<Batch>) -> Option<Tally> {
         }
         if let Some(index) = shared.index.get() {
             for hashes in pending {
-                look_up(index, &hashes, &mut tally);
+                look_up(index, &shared.canaries, &hashes, &mut tally);
             }
             return Some(tally);
         }

@@ -185,16 +185,16 @@ pub fn phone_match_form(text: &str, region: &str) -> Option<String> {
         return None;
     }
     if trimmed.starts_with('+') {
-        // `+44 0113…` (a trunk zero kept after the calling code) needs the library.
-        let trunk_after_code = TRUNK_ZERO_REGIONS.iter().any(|(_, code)| {
-            digits
-                .strip_prefix(code)
-                .is_some_and(|rest| rest.starts_with('0'))
-        });
-        return if trunk_after_code {
-            normalise_phone(text, region)
-        } else {
+        // Only calling codes whose numbers have no trunk prefix after the code are rewritten
+        // directly (`+44 0113…`, a trunk zero kept, and other countries' forms need the library).
+        let known = TRUNK_ZERO_REGIONS
+            .iter()
+            .find_map(|(_, code)| digits.strip_prefix(code))
+            .is_some_and(|rest| !rest.starts_with('0'));
+        return if known {
             Some(format!("+{digits}"))
+        } else {
+            normalise_phone(text, region)
         };
     }
     match TRUNK_ZERO_REGIONS

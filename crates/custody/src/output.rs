@@ -71,9 +71,15 @@ pub fn with_status<T>(status: impl Fn(f64) -> Option<String> + Sync, work: impl 
                 eprintln!();
             }
         });
-        let result = work();
-        done.store(true, Ordering::Relaxed);
-        display.thread().unpark();
-        result
+        // Stops the display however `work` ends, so a failure cannot leave the process waiting.
+        struct Stop<'a>(&'a std::sync::atomic::AtomicBool, &'a std::thread::Thread);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
+                self.1.unpark();
+            }
+        }
+        let _stop = Stop(&done, display.thread());
+        work()
     })
 }

@@ -92,13 +92,21 @@ impl Batch {
         self.open = None;
     }
 
+    /// Whether a record has begun and not ended.
+    pub(crate) fn is_open(&self) -> bool {
+        self.open.is_some()
+    }
+
     pub(crate) fn begin(&mut self, line: u64) {
         self.open = Some((line, self.fields.len()));
     }
 
     pub(crate) fn push(&mut self, column: u32, role: Role, value: &str) {
         let value = value.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
-        if value.is_empty() || self.open.is_none() {
+        let Some((_, first)) = self.open else {
+            return;
+        };
+        if value.is_empty() || self.fields.len() - first >= FIELDS_MAX {
             return;
         }
         let start = self.text.len();
@@ -159,34 +167,72 @@ pub struct Column {
     pub by_shape: bool,
 }
 
+/// Distinct columns kept; any further ones share one column, named `(more columns)`.
+const COLUMNS_MAX: usize = 4096;
+/// Characters of a column name kept.
+const NAME_CHARS_MAX: usize = 160;
+/// Fields of one record kept.
+const FIELDS_MAX: usize = 4096;
+
 /// The columns met so far, by number.
 #[derive(Debug, Default)]
 pub(crate) struct Columns {
     pub(crate) list: Vec<Column>,
     index: HashMap<String, u32>,
+    positional: Vec<u32>,
 }
 
 impl Columns {
-    /// The number of the column called `name`, adding it when new.
+    /// The number of the column called `name`, adding it when new. Parts of a JSON path that
+    /// are keys rather than names (an id, an address: `users.u123.email`) become `*`, so a dump
+    /// keyed by user does not make a column per user; names are cut to a readable length.
     pub(crate) fn id(&mut self, name: &str) -> u32 {
         if let Some(id) = self.index.get(name) {
             return *id;
         }
+        let general = general_name(name);
+        if let Some(id) = self.index.get(&general) {
+            let id = *id;
+            if self.index.len() < COLUMNS_MAX * 4 {
+                self.index.insert(name.to_owned(), id);
+            }
+            return id;
+        }
+        let general = if self.list.len() >= COLUMNS_MAX {
+            "(more columns)".to_owned()
+        } else {
+            general
+        };
+        if let Some(id) = self.index.get(&general) {
+            return *id;
+        }
         let id = u32::try_from(self.list.len()).unwrap_or(u32::MAX);
-        let (role, category) = by_name(name);
+        let (role, category) = by_name(&general);
         self.list.push(Column {
-            name: name.to_owned(),
+            name: general.clone(),
             role,
             category,
             by_shape: false,
         });
-        self.index.insert(name.to_owned(), id);
+        self.index.insert(general, id);
         id
     }
 
     /// The number of the `index`th (0-based) column of a file without names.
     pub(crate) fn positional(&mut self, index: usize) -> u32 {
-        self.id(&format!("column {}", index + 1))
+        if let Some(id) = self.positional.get(index) {
+            return *id;
+        }
+        while self.positional.len() <= index && self.positional.len() < COLUMNS_MAX {
+            let name = format!("column {}", self.positional.len() + 1);
+            let id = self.id(&name);
+            self.positional.push(id);
+        }
+        self.positional
+            .get(index)
+            .or(self.positional.last())
+            .copied()
+            .unwrap_or(0)
     }
 
     pub(crate) fn role(&self, id: u32) -> Role {
@@ -224,4 +270,21 @@ impl Out<'_> {
         let role = self.columns.role(column);
         self.batch.push(column, role, value);
     }
+}
+
+/// A column name with the parts of a path that are keys made `*`, cut to a readable length.
+fn general_name(name: &str) -> String {
+    let general: Vec<&str> = name
+        .split('.')
+        .map(|part| {
+            let bare = part.trim_end_matches("[]");
+            let digits = bare.chars().filter(char::is_ascii_digit).count();
+            let key_like = bare.len() > 40
+                || bare.contains('@')
+                || (digits >= 3 && !bare.starts_with("column "))
+                || (digits > 0 && digits == bare.len());
+            if key_like && name.contains('.') { "*" } else { part }
+        })
+        .collect();
+    general.join(".").chars().take(NAME_CHARS_MAX).collect()
 }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::roles::{Role, by_name};
+use super::roles::{Role, by_name, leak_day, looks_like_phone, looks_like_uk_postcode};
 
 /// A format as the user can force it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,12 +97,15 @@ pub(crate) fn detect(lines: &[(u64, String)], forced: LeakFormat) -> DetectedFor
         .map(|(_, text)| text.trim())
         .filter(|text| !text.is_empty())
         .collect();
-    let mysql = texts.iter().any(|text| {
-        text.contains('`')
-            || text.contains("ENGINE=")
-            || text.contains("MySQL dump")
-            || text.contains("MariaDB dump")
-    });
+    // A dump's own header decides its dialect; otherwise MySQL's marks do.
+    let postgres = texts.iter().any(|text| text.contains("PostgreSQL database dump"));
+    let mysql = !postgres
+        && texts.iter().any(|text| {
+            text.contains('`')
+                || text.contains("ENGINE=")
+                || text.contains("MySQL dump")
+                || text.contains("MariaDB dump")
+        });
     let delimited = |delimiter: Option<u8>| {
         let delimiter = delimiter.unwrap_or_else(|| best_delimiter(&texts));
         DetectedFormat::Delimited {
@@ -229,6 +232,9 @@ fn is_header(text: &str, delimiter: u8) -> bool {
     let data_like = fields.iter().any(|field| {
         field.contains('@')
             || (field.chars().any(|c| c.is_ascii_digit()) && !field.chars().any(char::is_alphabetic))
+            || looks_like_uk_postcode(field)
+            || looks_like_phone(field)
+            || leak_day(field).is_some()
     });
     if data_like || fields.iter().all(String::is_empty) {
         return false;

@@ -117,6 +117,8 @@ impl LeakReader {
             sniffed.push((line, text.to_owned()));
         }
         let format = detect::detect(&sniffed, options.format);
+        // mysqldump writes binary columns' bytes raw: in a dump only NUL means binary.
+        source.set_nul_only(matches!(format, DetectedFormat::Sql { .. }));
         let mut parser = match format {
             DetectedFormat::Delimited { delimiter, header } => Parser::Delimited(delimited::Delimited::new(
                 u8::try_from(delimiter).unwrap_or(b','),
@@ -163,24 +165,29 @@ impl LeakReader {
         })
     }
 
-    /// Fills `batch` with the next records; `false` when the file is done.
+    /// Fills `batch` with the next records; `false` only when the file is done. A batch is cut
+    /// between records, never inside one (an SQL row may run over lines).
     pub fn next_batch(&mut self, batch: &mut Batch) -> bool {
         batch.clear();
         if let Some(first) = self.first.take() {
             *batch = first;
-            if !batch.is_empty() {
+            if !batch.is_empty() && !batch.is_open() {
                 return true;
             }
-        }
-        if self.finished {
-            return false;
         }
         let mut out = Out {
             batch,
             columns: &mut self.columns,
             problems: &mut self.problems,
         };
-        while out.batch.len() < BATCH_RECORDS && out.batch.text_len() < BATCH_TEXT_BYTES {
+        loop {
+            if self.finished {
+                return !out.batch.is_empty();
+            }
+            let full = out.batch.len() >= BATCH_RECORDS || out.batch.text_len() >= BATCH_TEXT_BYTES;
+            if full && !out.batch.is_open() {
+                return true;
+            }
             match self.source.next_line(out.problems) {
                 Some((line, text)) => {
                     self.lines = line;
@@ -188,12 +195,11 @@ impl LeakReader {
                 }
                 None => {
                     self.parser.finish(&mut out);
+                    out.batch.end();
                     self.finished = true;
-                    break;
                 }
             }
         }
-        !out.batch.is_empty()
     }
 
     /// The SHA-256 of the file as it is on disk (call when the reading is done).

@@ -102,9 +102,10 @@ fn known_category(folded: &str) -> Option<CategoryKey> {
     CategoryKey::parse(key).ok()
 }
 
-/// The role a column's sample values suggest, when its name says nothing. `names` allows name
-/// columns to be guessed (only for a file without a header: a headed file names its columns).
-pub(crate) fn by_shape(values: &[&str], names: bool) -> Role {
+/// The role a column's sample values suggest, when its name says nothing. `headerless` allows
+/// names and dates of birth to be guessed: a file with a header names its columns, and there a
+/// column of dates is more likely when an account was made than when its owner was born.
+pub(crate) fn by_shape(values: &[&str], headerless: bool) -> Role {
     let values: Vec<&str> = values
         .iter()
         .map(|value| value.trim())
@@ -125,10 +126,13 @@ pub(crate) fn by_shape(values: &[&str], names: bool) -> Role {
     if share(&looks_like_uk_postcode) {
         return Role::Postcode;
     }
+    if !headerless {
+        return Role::Other;
+    }
     if share(&|value| leak_day(value).is_some_and(|day| (1900..=2012).contains(&day.date().year()))) {
         return Role::DateOfBirth;
     }
-    if names {
+    {
         if share(&|value| is_name_word(value)) {
             return Role::FirstName;
         }
@@ -144,7 +148,7 @@ pub(crate) fn by_shape(values: &[&str], names: bool) -> Role {
 
 /// Assigns roles to columns by shape: `samples` maps a column to its first values. Two adjacent
 /// name-word columns are a given name then a family name.
-pub(crate) fn shape_roles(samples: &HashMap<u32, Vec<String>>, names: bool) -> HashMap<u32, Role> {
+pub(crate) fn shape_roles(samples: &HashMap<u32, Vec<String>>, headerless: bool) -> HashMap<u32, Role> {
     let mut ids: Vec<u32> = samples.keys().copied().collect();
     ids.sort_unstable();
     let mut roles = HashMap::new();
@@ -154,7 +158,7 @@ pub(crate) fn shape_roles(samples: &HashMap<u32, Vec<String>>, names: bool) -> H
             .get(&id)
             .map(|values| values.iter().map(String::as_str).collect())
             .unwrap_or_default();
-        let mut role = by_shape(&values, names);
+        let mut role = by_shape(&values, headerless);
         if role == Role::FirstName && previous_first.is_some_and(|first| first + 1 == id) {
             role = Role::LastName;
         }
@@ -189,10 +193,14 @@ fn is_name_word(value: &str) -> bool {
         && value.chars().all(|c| c.is_alphabetic() || c == '-' || c == '\'')
 }
 
-/// Digits, spaces and phone punctuation, with 9 to 15 digits.
-fn looks_like_phone(value: &str) -> bool {
+/// Digits, spaces and phone punctuation, with 9 to 15 digits, written as people write phone
+/// numbers: with a `+`, a leading `0`, or separators. A bare run of digits is more often an id
+/// or a timestamp (`1614556800` would read as a Manchester number).
+pub(crate) fn looks_like_phone(value: &str) -> bool {
     let digits = value.bytes().filter(u8::is_ascii_digit).count();
+    let written_as_phone = value.starts_with(['+', '0', '(']) || value.contains([' ', '-']);
     (9..=15).contains(&digits)
+        && written_as_phone
         && value
             .bytes()
             .all(|byte| byte.is_ascii_digit() || b" +-().".contains(&byte))
@@ -201,7 +209,7 @@ fn looks_like_phone(value: &str) -> bool {
 }
 
 /// A UK postcode: `A9 9AA`, `A99 9AA`, `AA9 9AA`, `AA99 9AA`, `A9A 9AA`, `AA9A 9AA`.
-fn looks_like_uk_postcode(value: &str) -> bool {
+pub(crate) fn looks_like_uk_postcode(value: &str) -> bool {
     let compact: Vec<u8> = value
         .bytes()
         .filter(|byte| *byte != b' ')
@@ -285,8 +293,16 @@ mod tests {
             Role::Postcode
         );
         assert_eq!(
-            by_shape(&["1980-02-03", "03/04/1975", "12.12.1990"], false),
+            by_shape(&["1980-02-03", "03/04/1975", "12.12.1990"], true),
             Role::DateOfBirth
+        );
+        assert_eq!(
+            by_shape(&["1980-02-03", "03/04/1975", "12.12.1990"], false),
+            Role::Other
+        );
+        assert_eq!(
+            by_shape(&["1614556800", "1614556801", "1614556802"], true),
+            Role::Other
         );
         assert_eq!(
             by_shape(&["2024-02-03", "2023-04-01", "2025-12-12"], false),

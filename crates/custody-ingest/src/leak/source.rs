@@ -133,6 +133,9 @@ pub(crate) struct LineSource {
     raw: Vec<u8>,
     text: String,
     ended: bool,
+    nul_only: bool,
+    /// Why the compressed stream could not even start, reported at the first line.
+    broken_start: Option<String>,
     path: std::path::PathBuf,
     read: Arc<AtomicU64>,
     hasher: Arc<Mutex<Sha256>>,
@@ -175,8 +178,12 @@ impl LineSource {
         } else {
             Box::new(counted)
         };
-        // A broken compressed stream shows here already: it is reported as a problem later.
-        let head = plain.fill_buf().map(<[u8]>::to_vec).unwrap_or_default();
+        // A broken compressed stream shows here already (a bad gzip header): the reading then
+        // ends at once, and says why.
+        let (head, broken_start) = match plain.fill_buf() {
+            Ok(head) => (head.to_vec(), None),
+            Err(error) => (Vec::new(), Some(describe_stop(&error))),
+        };
         let utf16 = match encoding {
             LeakEncoding::Utf16 => Some(utf16_kind(&head).unwrap_or(encoding_rs::UTF_16LE)),
             LeakEncoding::Auto => utf16_kind(&head),
@@ -208,7 +215,9 @@ impl LineSource {
             line: 0,
             raw: Vec::new(),
             text: String::new(),
-            ended: false,
+            ended: broken_start.is_some(),
+            nul_only: false,
+            broken_start,
             path: path.to_owned(),
             read,
             hasher,
@@ -245,6 +254,11 @@ impl LineSource {
         }
     }
 
+    /// Counts only lines with a NUL byte as binary (for SQL dumps).
+    pub(crate) fn set_nul_only(&mut self, nul_only: bool) {
+        self.nul_only = nul_only;
+    }
+
     /// The file as named in messages.
     pub(crate) fn file(&self) -> &str {
         &self.file
@@ -254,6 +268,9 @@ impl LineSource {
     /// cannot be read are counted in `problems` and skipped. `None` at the end of what could be
     /// read.
     pub(crate) fn next_line(&mut self, problems: &mut Problems) -> Option<(u64, &str)> {
+        if let Some(why) = self.broken_start.take() {
+            problems.stopped(1, why);
+        }
         loop {
             if self.ended {
                 return None;
@@ -278,7 +295,12 @@ impl LineSource {
             if self.line == 1 && self.raw.starts_with(b"\xEF\xBB\xBF") {
                 self.raw.drain(..3);
             }
-            if is_binary(&self.raw) {
+            let binary = if self.nul_only {
+                memchr::memchr(0, &self.raw).is_some()
+            } else {
+                is_binary(&self.raw)
+            };
+            if binary {
                 problems.add(Problem::Binary, self.line);
                 continue;
             }
@@ -300,6 +322,9 @@ impl LineSource {
                 }
                 Err(_) => self.windows_1252_lines += 1,
             }
+        }
+        if self.decoding == LineDecoding::Windows1252 && !self.raw.is_ascii() {
+            self.windows_1252_lines += 1;
         }
         let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&self.raw);
         self.text.push_str(&text);

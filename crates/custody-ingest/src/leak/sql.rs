@@ -13,6 +13,10 @@ use super::problems::Problem;
 const STATEMENT_BYTES_MAX: usize = 1024 * 1024;
 /// Longest value kept; the rest of a longer one is read past.
 const VALUE_BYTES_MAX: usize = 64 * 1024;
+/// Columns of one statement named; later values go to the last one.
+const COLUMNS_MAX: usize = 4096;
+/// Characters of a table or column name kept.
+const NAME_CHARS_MAX: usize = 128;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -33,6 +37,8 @@ pub(crate) struct Sql {
     statement: Vec<u8>,
     just_closed: bool,
     quote: Option<u8>,
+    /// The line the open quote began on.
+    quote_line: u64,
     escape: bool,
     tables: HashMap<String, Vec<String>>,
     /// Column numbers of the statement being read (INSERT or COPY).
@@ -53,6 +59,7 @@ impl Sql {
             mode: Mode::Statement,
             statement: Vec::new(),
             just_closed: false,
+            quote_line: 0,
             quote: None,
             escape: false,
             tables: HashMap::new(),
@@ -70,6 +77,15 @@ impl Sql {
         if self.mode == Mode::Copy {
             self.copy_line(line, text, out);
             return;
+        }
+        if self.quote.is_some() && starts_statement(text) {
+            // A quote left open (a dialect's escape read the other way, a comment custody does not
+            // know): what it swallowed is lost, the dump is read again from here.
+            out.problems.add(Problem::BadSql, line);
+            if self.mode == Mode::Values && self.depth > 0 {
+                out.batch.end();
+            }
+            self.reset();
         }
         if self.mode == Mode::Statement && self.statement.trim_ascii().is_empty() && self.quote.is_none() {
             let trimmed = text.trim_start();
@@ -91,6 +107,19 @@ impl Sql {
         if self.mode == Mode::Values && self.depth > 0 {
             out.batch.end();
         }
+        if self.quote.is_some() {
+            out.problems.add(Problem::BadSql, self.quote_line);
+        }
+    }
+
+    fn reset(&mut self) {
+        self.mode = Mode::Statement;
+        self.statement.clear();
+        self.quote = None;
+        self.escape = false;
+        self.just_closed = false;
+        self.columns.clear();
+        self.depth = 0;
     }
 
     /// Follows quotes outside values: `true` when `byte` was inside (or closed) a quoted name or
@@ -117,6 +146,7 @@ impl Sql {
         match byte {
             b'\'' | b'"' | b'`' => {
                 self.quote = Some(byte);
+                self.quote_line = line;
                 self.push_statement(byte);
             }
             b';' => {
@@ -136,6 +166,9 @@ impl Sql {
                     }
                 }
             }
+            // Blank lines and spaces between statements are not kept: a file of them would make
+            // every later check of the statement read them all again.
+            _ if self.statement.is_empty() && byte.is_ascii_whitespace() => {}
             _ => self.push_statement(byte),
         }
     }
@@ -191,12 +224,15 @@ impl Sql {
     }
 
     fn column(&mut self, out: &mut Out<'_>) -> u32 {
-        match self.columns.get(self.field) {
-            Some(id) => *id,
-            None => out
-                .columns
-                .id(&format!("{}.column {}", self.table, self.field + 1)),
+        while self.columns.len() <= self.field && self.columns.len() < COLUMNS_MAX {
+            let name = format!("{}.column {}", self.table, self.columns.len() + 1);
+            self.columns.push(out.columns.id(&name));
         }
+        self.columns
+            .get(self.field)
+            .or(self.columns.last())
+            .copied()
+            .unwrap_or(0)
     }
 
     fn open_tuple(&mut self, line: u64, out: &mut Out<'_>) {
@@ -262,6 +298,8 @@ impl Sql {
                     self.columns.clear();
                 }
                 b',' | b' ' | b'\t' | b'\n' | b'\r' => {}
+                // `ON DUPLICATE KEY UPDATE …`, `ON CONFLICT …`, `RETURNING …`: after the rows.
+                byte if byte.is_ascii_alphabetic() => self.mode = Mode::Skip,
                 _ => {
                     out.problems.add(Problem::BadSql, line);
                     self.mode = Mode::Skip;
@@ -282,8 +320,12 @@ impl Sql {
                     self.value.clear();
                 }
                 self.quote = Some(b'\'');
+                self.quote_line = line;
             }
-            b'"' if self.value.is_empty() && !self.quoted => self.quote = Some(b'"'),
+            b'"' if self.value.is_empty() && !self.quoted => {
+                self.quote = Some(b'"');
+                self.quote_line = line;
+            }
             b',' if self.depth == 1 => self.end_value(out),
             b'(' => {
                 self.depth += 1;
@@ -362,9 +404,11 @@ fn copy_unescape(raw: &str) -> String {
 /// A name without its quotes and schema (`"public"."users"` → `users`), lower-cased.
 fn bare_name(text: &str) -> String {
     let last = text.rsplit('.').next().unwrap_or(text);
-    last.trim()
+    let name = last
+        .trim()
         .trim_matches(|c| c == '`' || c == '"' || c == '[' || c == ']')
-        .to_lowercase()
+        .to_lowercase();
+    name.chars().take(NAME_CHARS_MAX).collect()
 }
 
 /// Column names in `( … )` at the top level, split at commas outside quotes and parentheses.
@@ -472,6 +516,14 @@ fn copy_head(statement: &str) -> Option<(String, Option<Vec<String>>)> {
         }
         None => Some((bare_name(head), None)),
     }
+}
+
+/// Whether a line begins a statement that a dump writes at the start of a line.
+fn starts_statement(text: &str) -> bool {
+    let head = text.get(..text.len().min(14)).unwrap_or("").to_ascii_uppercase();
+    ["INSERT INTO ", "COPY ", "CREATE TABLE "]
+        .iter()
+        .any(|start| head.starts_with(start))
 }
 
 #[cfg(test)]

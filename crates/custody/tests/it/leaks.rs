@@ -98,17 +98,20 @@ fn without_canaries_suppliers_are_ranked_by_what_they_held() {
             "{\"user\": {\"contact\": {\"email\": \"  Sam.Patel@Example.COM\"}}, \"pass\": \"x\"}\n",
             "{\"user\": {\"first_name\": \"Ruth\", \"last_name\": \"Evans\", \"zip\": \"eh1 1yz\"}}\n",
             "{\"user\": {\"contact\": {\"email\": \"nobody@example.org\"}}}\n",
+            "{\"member\": {\"full_name\": \"Khan, Omar\", \"postcode\": \"B1 1AA\"}}\n",
         ),
     );
     let result = matched(&env, &leak, &[]);
     assert_eq!(result["format"]["format"], "jsonl");
-    assert_eq!(refs(&result), ["M3", "M4"]);
+    // Omar Khan by his name written family name first, and his postcode.
+    assert_eq!(refs(&result), ["M3", "M4", "M5"]);
     assert_eq!(result["by_identifier"]["email"], 1);
-    assert_eq!(result["by_identifier"]["name_postcode"], 1);
+    assert_eq!(result["by_identifier"]["name_postcode"], 2);
     assert_eq!(result["canaries"], serde_json::json!([]));
     let best = &result["suppliers"][0];
     assert_eq!(best["supplier"], "Events Co", "{result}");
-    assert_eq!(best["coverage"], 1.0);
+    assert_eq!(best["held"], 2, "M5 was sent to no one: {best}");
+    assert_eq!(best["coverage"], 0.6667);
     // The file holds names and a password, which the events company never received.
     let missing: Vec<&str> = best["categories_missing"]
         .as_array()
