@@ -21,8 +21,8 @@ use crate::leak_rows::{Hashes, RowMatcher, Scratch, Tally, look_up};
 
 /// Batches waiting between the reader and the workers.
 const QUEUED_BATCHES: usize = 8;
-/// Hashes a worker keeps while the index loads (24 bytes each: 96 MiB at most).
-const PENDING_MAX: usize = 4 << 20;
+/// Hashes a worker keeps while the index loads (24 bytes each: 192 MiB at most).
+const PENDING_MAX: usize = 8 << 20;
 /// How often a waiting worker looks for the index.
 const INDEX_POLL: Duration = Duration::from_millis(2);
 

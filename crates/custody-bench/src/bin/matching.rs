@@ -266,6 +266,7 @@ import sys, time
 import duckdb
 leak, people = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 started = time.perf_counter()
 matched = con.execute(
     "SELECT count(DISTINCT p.ref) FROM read_csv(?, header = true, all_varchar = true) l "
