@@ -91,9 +91,9 @@ pub struct MatchReport {
     pub refs: Option<Vec<String>>,
     /// People matched by each identifier.
     pub by_identifier: BTreeMap<&'static str, u64>,
-    /// The data categories the file holds (from columns with values).
+    /// The data categories the file holds (from columns with values in rows with identifiers).
     pub categories: Vec<String>,
-    /// The file's columns.
+    /// The file's columns that had values.
     pub columns: Vec<ColumnView>,
     /// Canaries found: definitive attribution.
     pub canaries: Vec<CanaryFound>,
@@ -233,7 +233,7 @@ fn column_views(reader: &LeakReader, tally: &Tally) -> Vec<ColumnView> {
         .columns()
         .iter()
         .enumerate()
-        .filter(|(id, _)| tally.columns_seen.get(*id).copied().unwrap_or(false))
+        .filter(|(id, _)| tally.columns_with_values.get(*id).copied().unwrap_or(false))
         .map(|(_, column)| ColumnView {
             name: column.name.clone(),
             role: role_name(column.role),

@@ -32,10 +32,7 @@ pub(crate) fn record(
             let Ok(key) = custody_core::CategoryKey::parse(key) else {
                 return true;
             };
-            !holdings
-                .categories
-                .keys()
-                .any(|held| crate::leak_rank::covers(held, &key))
+            !crate::leak_rank::covered(holdings.categories.keys(), &key)
         })
         .collect();
     let body = serde_json::json!({

@@ -74,14 +74,22 @@ pub fn canaries(ledger: &Ledger, found: &PersonSet) -> Result<Vec<CanaryFound>> 
     Ok(out)
 }
 
-/// Whether a category received covers one the file holds: the same key, or a broader one
-/// (`user.name` covers `user.name.first`; `user.name.first` does not cover `user.name`).
-pub(crate) fn covers(received: &CategoryKey, file: &CategoryKey) -> bool {
-    let (received, file) = (received.as_str(), file.as_str());
-    received == file
-        || file
-            .strip_prefix(received)
-            .is_some_and(|rest| rest.starts_with('.'))
+/// Whether the categories received cover one the file holds: the same key or a broader one
+/// (`user.name` covers `user.name.first`), or two or more of its parts (`user.name.first` and
+/// `user.name.last` cover `user.name`; `user.name.first` alone does not).
+pub(crate) fn covered<'a>(received: impl IntoIterator<Item = &'a CategoryKey>, file: &CategoryKey) -> bool {
+    let file = file.as_str();
+    let mut parts = 0;
+    for key in received {
+        let key = key.as_str();
+        if key == file || file.strip_prefix(key).is_some_and(|rest| rest.starts_with('.')) {
+            return true;
+        }
+        if key.strip_prefix(file).is_some_and(|rest| rest.starts_with('.')) {
+            parts += 1;
+        }
+    }
+    parts >= 2
 }
 
 /// Ranks every supplier that held any matched person in `from..=to`, or that a canary names.
@@ -102,7 +110,7 @@ pub fn rank(
         }
         let (received, missing): (Vec<&CategoryKey>, Vec<&CategoryKey>) = categories
             .iter()
-            .partition(|file| holdings.categories.keys().any(|key| covers(key, file)));
+            .partition(|file| covered(holdings.categories.keys(), file));
         let coverage = ratio(held, matched.len());
         let category_fit = if categories.is_empty() {
             1.0
@@ -152,12 +160,20 @@ mod tests {
 
     #[test]
     fn broader_keys_cover_narrower_ones() {
-        let key = |text| CategoryKey::parse(text).unwrap();
-        assert!(covers(&key("user.name"), &key("user.name.first")));
-        assert!(!covers(&key("user.name.first"), &key("user.name")));
-        assert!(covers(&key("user.contact.email"), &key("user.contact.email")));
-        assert!(!covers(
-            &key("user.contact.email"),
+        let key = |text: &str| CategoryKey::parse(text).unwrap();
+        let received = |keys: &[&str]| keys.iter().map(|text| key(text)).collect::<Vec<_>>();
+        assert!(covered(&received(&["user.name"]), &key("user.name.first")));
+        assert!(!covered(&received(&["user.name.first"]), &key("user.name")));
+        assert!(covered(
+            &received(&["user.name.first", "user.name.last"]),
+            &key("user.name")
+        ));
+        assert!(covered(
+            &received(&["user.contact.email"]),
+            &key("user.contact.email")
+        ));
+        assert!(!covered(
+            &received(&["user.contact.email"]),
             &key("user.contact.phone_number")
         ));
     }

@@ -15,7 +15,7 @@ use crate::leak_index::IdentifierIndex;
 /// Emails read from one field at most.
 const EMAILS_PER_FIELD: usize = 8;
 /// Values of one kind (emails, phones, postcodes, dates) taken from one record at most.
-const VALUES_PER_KIND: usize = 32;
+const VALUES_PER_KIND: usize = 256;
 
 /// A set of person ids as plain bits: setting one is a single write, where a Roaring bitmap
 /// searches its containers. Its size is bounded by the ledger's largest id, not by the file.
@@ -61,8 +61,32 @@ pub(crate) struct Tally {
     pub rows_matched: u64,
     /// People matched, per identifier kind (in `IdentifierKind::ALL` order).
     pub by_kind: [Bits; 5],
-    /// Columns that had a value in some row.
+    /// Columns that had a value in some row about someone (one with identifiers): the file's
+    /// data categories come from these.
     pub columns_seen: Vec<bool>,
+    /// Columns that had a value in any row.
+    pub columns_with_values: Vec<bool>,
+}
+
+/// Marks `column` in `columns`.
+fn mark(columns: &mut Vec<bool>, column: u32) {
+    let at = column as usize;
+    if columns.len() <= at {
+        columns.resize(at + 1, false);
+    }
+    if let Some(seen) = columns.get_mut(at) {
+        *seen = true;
+    }
+}
+
+/// Unites two column marks.
+fn unite(mine: &mut Vec<bool>, theirs: &[bool]) {
+    if mine.len() < theirs.len() {
+        mine.resize(theirs.len(), false);
+    }
+    for (mine, theirs) in mine.iter_mut().zip(theirs) {
+        *mine |= theirs;
+    }
 }
 
 impl Tally {
@@ -73,12 +97,8 @@ impl Tally {
         for (mine, theirs) in self.by_kind.iter_mut().zip(&other.by_kind) {
             mine.union(theirs);
         }
-        if self.columns_seen.len() < other.columns_seen.len() {
-            self.columns_seen.resize(other.columns_seen.len(), false);
-        }
-        for (mine, theirs) in self.columns_seen.iter_mut().zip(other.columns_seen) {
-            *mine |= theirs;
-        }
+        unite(&mut self.columns_seen, &other.columns_seen);
+        unite(&mut self.columns_with_values, &other.columns_with_values);
     }
 
     /// Everyone matched by any identifier.
@@ -182,6 +202,9 @@ impl RowMatcher<'_> {
         scratch.postcodes.clear();
         scratch.days.clear();
         let (mut first, mut last, mut full) = (None, None, None);
+        for (column, _) in record.columns() {
+            mark(&mut tally.columns_with_values, column);
+        }
         for (role, value) in record.fields() {
             match role {
                 Role::Email => {
@@ -230,14 +253,7 @@ impl RowMatcher<'_> {
         tally.rows_with_identifiers += 1;
         // The file's data categories come from the records that are about someone.
         for (column, _) in record.columns() {
-            if let Some(seen) = tally.columns_seen.get_mut(column as usize) {
-                *seen = true;
-            } else {
-                tally.columns_seen.resize(column as usize + 1, false);
-                if let Some(seen) = tally.columns_seen.get_mut(column as usize) {
-                    *seen = true;
-                }
-            }
+            mark(&mut tally.columns_seen, column);
         }
         for email in &scratch.emails {
             self.hash(number, IdentifierKind::EmailStrict, email, hashes);

@@ -1,7 +1,7 @@
 //! The threads of a match. A reader thread fills batches of records; worker threads find and
 //! hash each batch's identifiers and look them up; this thread loads the identifier index
 //! meanwhile. Until the index is there, workers keep up to `PENDING_MAX` hashes
-//! each (a fixed amount of memory, whatever the file's size) and then wait; the reader waits
+//! between them (a fixed amount of memory, whatever the file's size) and then wait; the reader waits
 //! when its queue is full. Every thread stops when one of them fails.
 
 use std::collections::VecDeque;
@@ -21,8 +21,9 @@ use crate::leak_rows::{Hashes, RowMatcher, Scratch, Tally, look_up};
 
 /// Batches waiting between the reader and the workers.
 const QUEUED_BATCHES: usize = 8;
-/// Hashes a worker keeps while the index loads (24 bytes each: 192 MiB at most).
-const PENDING_MAX: usize = 8 << 20;
+/// Hashes the workers keep while the index loads, shared among them (24 bytes each: 384 MiB
+/// at most).
+const PENDING_MAX: usize = 16 << 20;
 /// How often a waiting worker looks for the index.
 const INDEX_POLL: Duration = Duration::from_millis(2);
 
@@ -65,19 +66,22 @@ pub(crate) fn run(
         let reading = scope.spawn(move || {
             while !shared.failed.load(Ordering::Relaxed) {
                 let mut batch = empty_rx.try_recv().unwrap_or_default();
-                if !reader.next_batch(&mut batch) || full_tx.send(batch).is_err() {
+                if !reader.next_batch(&mut batch) || !hand_over(shared, &full_tx, batch) {
                     break;
                 }
             }
             reader
         });
+        let budget = PENDING_MAX / workers.max(1);
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 let empty_tx = empty_tx.clone();
-                scope.spawn(move || work(shared, &empty_tx))
+                scope.spawn(move || work(shared, &empty_tx, budget))
             })
             .collect();
         drop(empty_tx);
+        // However this thread leaves (a panic too), the others stop instead of waiting for it.
+        let _failing = FailOnUnwind(&shared.failed);
         let loading = std::time::Instant::now();
         let loaded = IdentifierIndex::load(&ledger.store, kinds);
         let index_seconds = loading.elapsed().as_secs_f64();
@@ -126,7 +130,7 @@ pub(crate) fn run(
 
 /// One worker: hash batches as they come, look them up once the index is there. `None` when
 /// the match failed elsewhere.
-fn work(shared: &Shared<'_>, empty: &mpsc::Sender<Batch>) -> Option<Tally> {
+fn work(shared: &Shared<'_>, empty: &mpsc::Sender<Batch>, budget: usize) -> Option<Tally> {
     let mut tally = Tally::default();
     let mut scratch = Scratch::default();
     let mut pending: VecDeque<Hashes> = VecDeque::new();
@@ -151,7 +155,7 @@ fn work(shared: &Shared<'_>, empty: &mpsc::Sender<Batch>) -> Option<Tally> {
                     spare.push(hashes);
                 }
             }
-            None if pending.iter().map(Vec::len).sum::<usize>() >= PENDING_MAX => {
+            None if pending.iter().map(Vec::capacity).sum::<usize>() >= budget => {
                 std::thread::sleep(INDEX_POLL);
                 continue;
             }
@@ -190,5 +194,34 @@ fn work(shared: &Shared<'_>, empty: &mpsc::Sender<Batch>) -> Option<Tally> {
             return Some(tally);
         }
         std::thread::sleep(INDEX_POLL);
+    }
+}
+
+/// Hands a batch to the workers, waiting while their queue is full; `false` when the match
+/// failed (nobody will take it).
+fn hand_over(shared: &Shared<'_>, queue: &mpsc::SyncSender<Batch>, mut batch: Batch) -> bool {
+    loop {
+        match queue.try_send(batch) {
+            Ok(()) => return true,
+            Err(mpsc::TrySendError::Disconnected(_)) => return false,
+            Err(mpsc::TrySendError::Full(back)) => {
+                if shared.failed.load(Ordering::Relaxed) {
+                    return false;
+                }
+                batch = back;
+                std::thread::sleep(INDEX_POLL);
+            }
+        }
+    }
+}
+
+/// Marks the match failed when dropped during a panic.
+struct FailOnUnwind<'a>(&'a AtomicBool);
+
+impl Drop for FailOnUnwind<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::Relaxed);
+        }
     }
 }

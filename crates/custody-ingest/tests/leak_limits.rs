@@ -63,9 +63,27 @@ fn an_absurdly_wide_row_is_read_with_its_fields_capped() {
     let (records, reader) = read(text.as_bytes());
     assert_eq!(records.len(), 2);
     assert_eq!(records[0], 4096, "fields of one record are capped");
+    assert_eq!(
+        reader.problems().count(custody_ingest::leak::Problem::WideRecord),
+        1
+    );
     assert!(
         reader.columns().len() <= 4097,
         "{} columns",
         reader.columns().len()
     );
+}
+
+#[test]
+fn an_sql_row_left_open_is_given_up_at_the_next_statement() {
+    // A cut line leaves a parenthesis open: the next INSERT starts afresh, and the loss is
+    // counted rather than swallowing the rest of the dump into one row.
+    let mut dump = String::from("INSERT INTO t (email, note) VALUES ('a@example.org', (1, 2\n");
+    for _ in 0..1000 {
+        dump.push_str("more text of the cut row, 'quoted', (nested\n");
+    }
+    dump.push_str("INSERT INTO t (email, note) VALUES ('b@example.org', 'fine');\n");
+    let (records, reader) = read(dump.as_bytes());
+    assert_eq!(records.len(), 2, "the cut row and the next one");
+    assert_eq!(reader.problems().count(custody_ingest::leak::Problem::BadSql), 1);
 }

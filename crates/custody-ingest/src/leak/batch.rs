@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use custody_core::CategoryKey;
 
-use super::problems::Problems;
+use super::problems::{Problem, Problems};
 use super::roles::{Role, by_name, role_category};
 
 /// One field of a record.
@@ -31,6 +31,8 @@ pub struct Batch {
     fields: Vec<Field>,
     records: Vec<Span>,
     open: Option<(u64, usize)>,
+    /// The open record reached its limits (reported once).
+    capped: bool,
 }
 
 /// One record of a batch.
@@ -99,15 +101,27 @@ impl Batch {
 
     pub(crate) fn begin(&mut self, line: u64) {
         self.open = Some((line, self.fields.len()));
+        self.capped = false;
     }
 
-    pub(crate) fn push(&mut self, column: u32, role: Role, value: &str) {
+    /// Adds a field to the open record; `false` when the record is full (a record keeps
+    /// `FIELDS_MAX` fields and `RECORD_BYTES_MAX` bytes of text at most).
+    pub(crate) fn push(&mut self, column: u32, role: Role, value: &str) -> bool {
         let value = value.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
         let Some((_, first)) = self.open else {
-            return;
+            return true;
         };
-        if value.is_empty() || self.fields.len() - first >= FIELDS_MAX {
-            return;
+        if value.is_empty() {
+            return true;
+        }
+        let text_start = self
+            .fields
+            .get(first)
+            .map_or(self.text.len(), |field| field.start);
+        if self.fields.len() - first >= FIELDS_MAX
+            || self.text.len() - text_start + value.len() > RECORD_BYTES_MAX
+        {
+            return false;
         }
         let start = self.text.len();
         self.text.push_str(value);
@@ -117,6 +131,7 @@ impl Batch {
             start,
             end: self.text.len(),
         });
+        true
     }
 
     /// Ends the open record; a record without fields is dropped.
@@ -173,6 +188,10 @@ const COLUMNS_MAX: usize = 4096;
 const NAME_CHARS_MAX: usize = 160;
 /// Fields of one record kept.
 const FIELDS_MAX: usize = 4096;
+/// Bytes of text of one record kept.
+const RECORD_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// Longest name remembered as another spelling of a column.
+const ALIAS_BYTES_MAX: usize = 256;
 
 /// The columns met so far, by number.
 #[derive(Debug, Default)]
@@ -183,20 +202,31 @@ pub(crate) struct Columns {
 }
 
 impl Columns {
-    /// The number of the column called `name`, adding it when new. Parts of a JSON path that
+    /// The number of the column at JSON path `name`, adding it when new. Parts of the path that
     /// are keys rather than names (an id, an address: `users.u123.email`) become `*`, so a dump
-    /// keyed by user does not make a column per user; names are cut to a readable length.
-    pub(crate) fn id(&mut self, name: &str) -> u32 {
+    /// keyed by user does not make a column per user.
+    pub(crate) fn path_id(&mut self, name: &str) -> u32 {
         if let Some(id) = self.index.get(name) {
             return *id;
         }
         let general = general_name(name);
+        let id = self.id(&general);
+        if self.index.len() < COLUMNS_MAX * 4 && name.len() <= ALIAS_BYTES_MAX {
+            self.index.insert(name.to_owned(), id);
+        }
+        id
+    }
+
+    /// The number of the column called `name` (a header, an SQL column), adding it when new;
+    /// a name longer than readable keeps its end, which says what it is.
+    pub(crate) fn id(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.index.get(name) {
+            return *id;
+        }
+        let count = name.chars().count();
+        let general: String = name.chars().skip(count.saturating_sub(NAME_CHARS_MAX)).collect();
         if let Some(id) = self.index.get(&general) {
-            let id = *id;
-            if self.index.len() < COLUMNS_MAX * 4 {
-                self.index.insert(name.to_owned(), id);
-            }
-            return id;
+            return *id;
         }
         let general = if self.list.len() >= COLUMNS_MAX {
             "(more columns)".to_owned()
@@ -268,23 +298,38 @@ impl Out<'_> {
     /// Adds a field of column `column` to the open record.
     pub(crate) fn field(&mut self, column: u32, value: &str) {
         let role = self.columns.role(column);
-        self.batch.push(column, role, value);
+        if !self.batch.push(column, role, value) && !self.batch.capped {
+            self.batch.capped = true;
+            if let Some((line, _)) = self.batch.open {
+                self.problems.add(Problem::WideRecord, line);
+            }
+        }
     }
 }
 
-/// A column name with the parts of a path that are keys made `*`, cut to a readable length.
+/// A column name with the parts of a path that are keys made `*`.
 fn general_name(name: &str) -> String {
+    if !name.contains('.') {
+        return name.to_owned();
+    }
     let general: Vec<&str> = name
         .split('.')
         .map(|part| {
-            let bare = part.trim_end_matches("[]");
-            let digits = bare.chars().filter(char::is_ascii_digit).count();
-            let key_like = bare.len() > 40
-                || bare.contains('@')
-                || (digits >= 3 && !bare.starts_with("column "))
-                || (digits > 0 && digits == bare.len());
-            if key_like && name.contains('.') { "*" } else { part }
+            if is_key_like(part.trim_end_matches("[]")) {
+                "*"
+            } else {
+                part
+            }
         })
         .collect();
-    general.join(".").chars().take(NAME_CHARS_MAX).collect()
+    general.join(".")
+}
+
+/// Whether a JSON object key is a key (an id, an address) rather than a field name.
+pub(crate) fn is_key_like(key: &str) -> bool {
+    let digits = key.chars().filter(char::is_ascii_digit).count();
+    key.len() > 40
+        || key.contains('@')
+        || (digits >= 3 && !key.starts_with("column "))
+        || (digits > 0 && digits == key.len())
 }

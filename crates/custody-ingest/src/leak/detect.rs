@@ -124,7 +124,7 @@ pub(crate) fn detect(lines: &[(u64, String)], forced: LeakFormat) -> DetectedFor
     if texts.is_empty() {
         return delimited(Some(b','));
     }
-    let json = texts.iter().filter(|text| text.starts_with('{')).count();
+    let json = texts.iter().filter(|text| text.starts_with(['{', '['])).count();
     if json * 10 >= texts.len() * 6 {
         return DetectedFormat::Jsonl;
     }

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::batch::Out;
+use super::batch::{Out, is_key_like};
 use super::problems::Problem;
 
 /// Nesting followed into a value; deeper parts are not read.
@@ -23,14 +23,17 @@ pub(crate) fn line(line: u64, text: &str, out: &mut Out<'_>) {
         Ok(value) => {
             out.batch.begin(line);
             let mut path = String::new();
-            walk(&value, &mut path, 0, out);
+            walk(&value, &mut path, line, (0, true), out);
             out.batch.end();
         }
         Err(_) => out.problems.add(Problem::BadJson, line),
     }
 }
 
-fn walk(value: &Value, path: &mut String, depth: usize, out: &mut Out<'_>) {
+/// `sole` says the value is the whole line or the only entry of its object (`{"users": […]}`):
+/// an array of objects there is a collection, one record per object; elsewhere (a person's
+/// `contacts`) it belongs to its record.
+fn walk(value: &Value, path: &mut String, line: u64, (depth, sole): (usize, bool), out: &mut Out<'_>) {
     if depth > DEPTH_MAX {
         return;
     }
@@ -42,26 +45,48 @@ fn walk(value: &Value, path: &mut String, depth: usize, out: &mut Out<'_>) {
         Value::Array(items) => {
             let length = path.len();
             path.push_str("[]");
+            let rows = sole && items.len() > 1 && items.iter().all(Value::is_object);
             for item in items {
-                walk(item, path, depth + 1, out);
+                if rows {
+                    next_record(line, out);
+                }
+                walk(item, path, line, (depth + 1, false), out);
+            }
+            if rows {
+                next_record(line, out);
             }
             path.truncate(length);
         }
         Value::Object(map) => {
+            // An object keyed by id or address (`{"u123": {…}, "u124": {…}}`) holds one record
+            // per entry, as a one-line export of a whole collection does.
+            let rows = map.len() > 1 && map.iter().all(|(key, item)| item.is_object() && is_key_like(key));
             for (key, item) in map {
                 let length = path.len();
                 if !path.is_empty() {
                     path.push('.');
                 }
                 path.push_str(key);
-                walk(item, path, depth + 1, out);
+                if rows {
+                    next_record(line, out);
+                }
+                walk(item, path, line, (depth + 1, map.len() == 1), out);
                 path.truncate(length);
+            }
+            if rows {
+                next_record(line, out);
             }
         }
     }
 }
 
 fn scalar(path: &str, value: &str, out: &mut Out<'_>) {
-    let column = out.columns.id(if path.is_empty() { "value" } else { path });
+    let column = out.columns.path_id(if path.is_empty() { "value" } else { path });
     out.field(column, value);
+}
+
+/// Ends the open record and begins another on the same line.
+fn next_record(line: u64, out: &mut Out<'_>) {
+    out.batch.end();
+    out.batch.begin(line);
 }

@@ -108,6 +108,7 @@ impl LeakReader {
         let mut source = LineSource::open(path, options.encoding, options.line_bytes_max.max(1024), read)?;
         let mut problems = Problems::default();
         let mut sniffed: Vec<(u64, String)> = Vec::new();
+        source.set_sniffing(true);
         let mut bytes = 0;
         while sniffed.len() < SNIFF_LINES && bytes < SNIFF_BYTES {
             let Some((line, text)) = source.next_line(&mut problems) else {
@@ -116,9 +117,21 @@ impl LeakReader {
             bytes += text.len();
             sniffed.push((line, text.to_owned()));
         }
+        source.set_sniffing(false);
         let format = detect::detect(&sniffed, options.format);
-        // mysqldump writes binary columns' bytes raw: in a dump only NUL means binary.
-        source.set_nul_only(matches!(format, DetectedFormat::Sql { .. }));
+        // mysqldump writes binary columns' bytes raw: in a dump only NUL means binary. In any
+        // other file the lines read while detecting are held to the full test now.
+        let sql = matches!(format, DetectedFormat::Sql { .. });
+        source.set_nul_only(sql);
+        if !sql {
+            sniffed.retain(|(line, text)| {
+                let binary = source::is_binary(text.as_bytes());
+                if binary {
+                    problems.add(Problem::Binary, *line);
+                }
+                !binary
+            });
+        }
         let mut parser = match format {
             DetectedFormat::Delimited { delimiter, header } => Parser::Delimited(delimited::Delimited::new(
                 u8::try_from(delimiter).unwrap_or(b','),

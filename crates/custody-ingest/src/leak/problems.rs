@@ -24,6 +24,8 @@ pub enum Problem {
     BadSql,
     /// A line of a combo list without an identifier.
     NoSeparator,
+    /// A record with more fields or text than custody keeps of one record.
+    WideRecord,
 }
 
 impl Problem {
@@ -36,6 +38,9 @@ impl Problem {
             Problem::BadJson => "lines that are not JSON (skipped)",
             Problem::BadSql => "SQL that could not be read (skipped to the next statement)",
             Problem::NoSeparator => "combo lines with neither an address nor a separator (skipped)",
+            Problem::WideRecord => {
+                "records with over 4,096 fields or 4 MiB of text (the rest of each was read past)"
+            }
         }
     }
 }

@@ -134,6 +134,7 @@ pub(crate) struct LineSource {
     text: String,
     ended: bool,
     nul_only: bool,
+    sniffing: bool,
     /// Why the compressed stream could not even start, reported at the first line.
     broken_start: Option<String>,
     path: std::path::PathBuf,
@@ -217,6 +218,7 @@ impl LineSource {
             text: String::new(),
             ended: broken_start.is_some(),
             nul_only: false,
+            sniffing: false,
             broken_start,
             path: path.to_owned(),
             read,
@@ -254,9 +256,15 @@ impl LineSource {
         }
     }
 
-    /// Counts only lines with a NUL byte as binary (for SQL dumps).
+    /// Counts only lines with a NUL byte as binary, and reads a line that is not UTF-8 as UTF-8
+    /// with the bad bytes replaced (for SQL dumps, whose binary columns are written raw).
     pub(crate) fn set_nul_only(&mut self, nul_only: bool) {
         self.nul_only = nul_only;
+    }
+
+    /// Lets only lines with a NUL byte count as binary while the format is being detected.
+    pub(crate) fn set_sniffing(&mut self, sniffing: bool) {
+        self.sniffing = sniffing;
     }
 
     /// The file as named in messages.
@@ -295,7 +303,7 @@ impl LineSource {
             if self.line == 1 && self.raw.starts_with(b"\xEF\xBB\xBF") {
                 self.raw.drain(..3);
             }
-            let binary = if self.nul_only {
+            let binary = if self.nul_only || self.sniffing {
                 memchr::memchr(0, &self.raw).is_some()
             } else {
                 is_binary(&self.raw)
@@ -318,6 +326,11 @@ impl LineSource {
                         self.utf8_lines += 1;
                     }
                     self.text.push_str(text);
+                    return;
+                }
+                // A dump's line with raw binary bytes is still UTF-8 around them.
+                Err(_) if self.nul_only => {
+                    self.text.push_str(&String::from_utf8_lossy(&self.raw));
                     return;
                 }
                 Err(_) => self.windows_1252_lines += 1,
@@ -407,7 +420,7 @@ fn utf16_kind(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
 
 /// A line with a NUL byte, with three control characters text never holds, or with more than
 /// one control character in eight, is not text.
-fn is_binary(line: &[u8]) -> bool {
+pub(crate) fn is_binary(line: &[u8]) -> bool {
     if memchr::memchr(0, line).is_some() {
         return true;
     }

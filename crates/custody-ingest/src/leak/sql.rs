@@ -28,6 +28,8 @@ enum Mode {
     Copy,
     /// Skipping a statement that could not be read, to its `;`.
     Skip,
+    /// Reading the first word after an INSERT's rows.
+    Trailer,
 }
 
 /// The SQL dump parser.
@@ -78,9 +80,11 @@ impl Sql {
             self.copy_line(line, text, out);
             return;
         }
-        if self.quote.is_some() && starts_statement(text) {
-            // A quote left open (a dialect's escape read the other way, a comment custody does not
-            // know): what it swallowed is lost, the dump is read again from here.
+        let lost = self.quote.is_some() || self.mode != Mode::Statement;
+        if lost && starts_statement(text) {
+            // A quote or parenthesis left open (a dialect's escape read the other way, a comment
+            // custody does not know, a cut line) or a statement with no `;`: what it swallowed
+            // is lost, the dump is read again from here.
             out.problems.add(Problem::BadSql, line);
             if self.mode == Mode::Values && self.depth > 0 {
                 out.batch.end();
@@ -97,7 +101,8 @@ impl Sql {
             match self.mode {
                 Mode::Statement => self.statement_byte(byte, line, out),
                 Mode::Values => self.values_byte(byte, line, out),
-                Mode::Skip => self.skip_byte(byte),
+                Mode::Skip => self.skip_byte(byte, line),
+                Mode::Trailer => self.trailer_byte(byte, line, out),
                 Mode::Copy => {}
             }
         }
@@ -183,9 +188,16 @@ impl Sql {
     fn is_insert_head(&self) -> bool {
         let text = self.statement.trim_ascii();
         let head = text.get(..text.len().min(7)).unwrap_or_default();
-        (head.eq_ignore_ascii_case(b"INSERT ") || head.eq_ignore_ascii_case(b"REPLACE"))
+        let values_at = text.len().saturating_sub(6);
+        // `VALUES` as a word: `INSERT INTO field_values (…)` is not its end.
+        let word = values_at > 0
             && text
-                .get(text.len().saturating_sub(6)..)
+                .get(values_at - 1)
+                .is_some_and(|before| before.is_ascii_whitespace() || b")\"`'".contains(before));
+        (head.eq_ignore_ascii_case(b"INSERT ") || head.eq_ignore_ascii_case(b"REPLACE"))
+            && word
+            && text
+                .get(values_at..)
                 .is_some_and(|tail| tail.eq_ignore_ascii_case(b"VALUES"))
     }
 
@@ -298,8 +310,12 @@ impl Sql {
                     self.columns.clear();
                 }
                 b',' | b' ' | b'\t' | b'\n' | b'\r' => {}
-                // `ON DUPLICATE KEY UPDATE …`, `ON CONFLICT …`, `RETURNING …`: after the rows.
-                byte if byte.is_ascii_alphabetic() => self.mode = Mode::Skip,
+                // `ON DUPLICATE KEY UPDATE …`, `ON CONFLICT …`, `RETURNING …`, `AS new …`: clauses
+                // after the rows, passed over; any other word is counted.
+                byte if byte.is_ascii_alphabetic() => {
+                    self.statement.push(byte);
+                    self.mode = Mode::Trailer;
+                }
                 _ => {
                     out.problems.add(Problem::BadSql, line);
                     self.mode = Mode::Skip;
@@ -346,12 +362,31 @@ impl Sql {
         }
     }
 
-    fn skip_byte(&mut self, byte: u8) {
+    fn trailer_byte(&mut self, byte: u8, line: u64, out: &mut Out<'_>) {
+        if byte.is_ascii_alphabetic() && self.statement.len() < 16 {
+            self.statement.push(byte);
+            return;
+        }
+        let word = std::mem::take(&mut self.statement);
+        let known = [&b"ON"[..], b"RETURNING", b"AS"]
+            .iter()
+            .any(|known| word.eq_ignore_ascii_case(known));
+        if !known {
+            out.problems.add(Problem::BadSql, line);
+        }
+        self.mode = Mode::Skip;
+        self.skip_byte(byte, line);
+    }
+
+    fn skip_byte(&mut self, byte: u8, line: u64) {
         if self.in_quote(byte) {
             return;
         }
         match byte {
-            b'\'' | b'"' | b'`' => self.quote = Some(byte),
+            b'\'' | b'"' | b'`' => {
+                self.quote = Some(byte);
+                self.quote_line = line;
+            }
             b';' => {
                 self.mode = Mode::Statement;
                 self.statement.clear();
@@ -519,11 +554,16 @@ fn copy_head(statement: &str) -> Option<(String, Option<Vec<String>>)> {
 }
 
 /// Whether a line begins a statement that a dump writes at the start of a line.
+/// Whether a line begins a statement as dumps write them (in capitals, at the start of a line):
+/// an INSERT with its VALUES, a `COPY … FROM stdin;` or a `CREATE TABLE`. Strict, because a
+/// string in a dump may hold a line that begins "Insert into" or "Copy of".
 fn starts_statement(text: &str) -> bool {
-    let head = text.get(..text.len().min(14)).unwrap_or("").to_ascii_uppercase();
-    ["INSERT INTO ", "COPY ", "CREATE TABLE "]
+    let insert = ["INSERT INTO ", "INSERT IGNORE INTO ", "REPLACE INTO "]
         .iter()
-        .any(|start| head.starts_with(start))
+        .any(|start| text.as_bytes().starts_with(start.as_bytes()))
+        && text.contains(" VALUES");
+    let copy = text.starts_with("COPY ") && text.trim_end().ends_with("FROM stdin;");
+    insert || copy || text.starts_with("CREATE TABLE ")
 }
 
 #[cfg(test)]
