@@ -89,6 +89,9 @@ pub struct MatchReport {
     /// Their references, with `--people`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refs: Option<Vec<String>>,
+    /// With `--people`, the references matched through each identifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refs_by_identifier: Option<BTreeMap<&'static str, Vec<String>>>,
     /// People matched by each identifier.
     pub by_identifier: BTreeMap<&'static str, u64>,
     /// The data categories the file holds (from columns with values in rows with identifiers).
@@ -181,6 +184,16 @@ pub fn match_file(
         matched: matched.len(),
         refs: if options.people {
             Some(ledger.store.references(&matched)?)
+        } else {
+            None
+        },
+        refs_by_identifier: if options.people {
+            let mut by = BTreeMap::new();
+            for kind in IdentifierKind::ALL.iter().filter(|kind| kinds.contains(kind)) {
+                let people = &tally.matched_by(&[*kind]) - &canary_set;
+                by.insert(kind.as_str(), ledger.store.references(&people)?);
+            }
+            Some(by)
         } else {
             None
         },

@@ -136,6 +136,11 @@ fn print_report(report: &MatchReport) {
     if let Some(refs) = &report.refs {
         println!("References: {}", refs.join(", "));
     }
+    for (kind, refs) in report.refs_by_identifier.iter().flatten() {
+        if !refs.is_empty() {
+            println!("  matched by {kind}: {}", refs.join(", "));
+        }
+    }
     let rows: Vec<Vec<String>> = report
         .columns
         .iter()

@@ -107,6 +107,11 @@ fn without_canaries_suppliers_are_ranked_by_what_they_held() {
     assert_eq!(refs(&result), ["M3", "M4", "M5"]);
     assert_eq!(result["by_identifier"]["email"], 1);
     assert_eq!(result["by_identifier"]["name_postcode"], 2);
+    assert_eq!(result["refs_by_identifier"]["email"], serde_json::json!(["M3"]));
+    assert_eq!(
+        result["refs_by_identifier"]["name_postcode"],
+        serde_json::json!(["M4", "M5"])
+    );
     assert_eq!(result["canaries"], serde_json::json!([]));
     let best = &result["suppliers"][0];
     assert_eq!(best["supplier"], "Events Co", "{result}");
