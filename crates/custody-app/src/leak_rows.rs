@@ -207,12 +207,10 @@ impl RowMatcher<'_> {
         }
         for (role, value) in record.fields() {
             match role {
-                Role::Email => {
-                    match normalise_email(value).filter(|email| !email.contains([' ', '<', '>'])) {
-                        Some(email) => push_new(&mut scratch.emails, email),
-                        None => emails_in(value, &mut scratch.emails),
-                    }
-                }
+                Role::Email => match normalise_email(value) {
+                    Some(email) => push_new(&mut scratch.emails, email),
+                    None => emails_in(value, &mut scratch.emails),
+                },
                 Role::Phone => {
                     if let Some(phone) = phone_match_form(value, self.region) {
                         push_new(&mut scratch.phones, phone);

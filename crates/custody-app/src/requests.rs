@@ -23,11 +23,7 @@ pub struct Requester {
 
 /// The address inside a mailbox form such as `"Alex Smith" <alex@example.org>`, normalised.
 pub fn requester_email(text: &str) -> Option<String> {
-    let inner = match (text.rfind('<'), text.rfind('>')) {
-        (Some(open), Some(close)) if open < close => text.get(open + 1..close).unwrap_or(text),
-        _ => text,
-    };
-    normalise_email(inner)
+    normalise_email(text)
 }
 
 /// A request to record.

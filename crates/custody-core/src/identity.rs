@@ -111,7 +111,17 @@ impl PersonFields {
 
 /// An email address trimmed and lower-cased, or `None` when it is not an address.
 pub fn normalise_email(text: &str) -> Option<String> {
-    let lowered = text.trim().to_lowercase();
+    // A mailbox (`"Alex Smith" <alex@example.org>`) gives its address; anything else with
+    // spaces, quotes or brackets is not an address (the parser would accept a display name).
+    let inner = match (text.rfind('<'), text.rfind('>')) {
+        (Some(open), Some(close)) if open < close => text.get(open + 1..close).unwrap_or(text),
+        _ => text,
+    };
+    let trimmed = inner.trim();
+    if trimmed.contains(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | ',' | ';')) {
+        return None;
+    }
+    let lowered = trimmed.to_lowercase();
     let (local, domain) = lowered.rsplit_once('@')?;
     if local.is_empty() || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
         return None;
@@ -274,6 +284,12 @@ mod tests {
             Some("alex.smith+news@example.org".into())
         );
         assert_eq!(normalise_email("not an email"), None);
+        assert_eq!(
+            normalise_email("\"Alex Smith\" <Alex@Example.org>"),
+            Some("alex@example.org".into())
+        );
+        assert_eq!(normalise_email("Alex Smith alex@example.org"), None);
+        assert_eq!(normalise_email("a@example.org, b@example.org"), None);
         assert_eq!(normalise_email("a@b"), None);
         assert_eq!(
             canonical_email("alex.smith+news@example.org"),

@@ -312,3 +312,18 @@ fn a_partial_reimport_keeps_what_its_file_does_not_have() {
         .json();
     assert_eq!(old_email["people"], 0, "the old email no longer links");
 }
+
+#[test]
+fn a_mailbox_in_the_email_column_is_kept_as_its_address() {
+    let env = Env::new();
+    let crm = env.write(
+        "crm.csv",
+        "Member Number,First Name,Last Name,Email,Category\nM1,Alex,Smith,\"Alex Smith <Alex.Smith@Example.org>\",member\n",
+    );
+    env.ok(&["people", "import", Env::path_str(&crm)]);
+    let leak = env.write("leak.csv", "email\nalex.smith@example.org\n");
+    let result = env
+        .ok(&["match", Env::path_str(&leak), "--people", "--json"])
+        .json();
+    assert_eq!(result["refs"], serde_json::json!(["M1"]), "{result}");
+}
