@@ -6,6 +6,7 @@
 //! case takes `now` from the ledger's injectable clock.
 
 pub mod access;
+pub mod accounts;
 pub mod audit;
 mod canary;
 pub mod clock;

@@ -5,6 +5,7 @@
 //! function that depends on time takes the instant as an argument.
 
 mod category;
+mod desk;
 mod error;
 mod identity;
 mod incident;
@@ -16,6 +17,7 @@ mod settings;
 mod supplier;
 
 pub use category::{CategoryKey, CategorySet, taxonomy_keys};
+pub use desk::{DeskRole, check_desk_name};
 pub use error::{Error, Result};
 pub use identity::{
     IdentifierKind, PersonFields, canonical_email, full_name_key, is_phone_region, name_key, normalise_email,

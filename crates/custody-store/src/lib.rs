@@ -168,6 +168,36 @@ pub trait Store {
     ) -> Result<i64>;
     /// An incident's events, in recording order.
     fn incident_events(&self, incident: i64) -> Result<Vec<IncidentEvent>>;
+    /// Adds a desk account (audited); a name already taken is refused.
+    fn add_account(
+        &mut self,
+        account: NewAccount,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64>;
+    /// Every desk account, oldest first.
+    fn accounts(&self) -> Result<Vec<AccountRecord>>;
+    /// The account with this name.
+    fn account_named(&self, name: &str) -> Result<Option<AccountRecord>>;
+    /// Adds an API token (audited); a name already taken is refused.
+    fn add_api_token(
+        &mut self,
+        token: NewApiToken,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64>;
+    /// Every API token, oldest first.
+    fn api_tokens(&self) -> Result<Vec<ApiTokenRecord>>;
+    /// The API token with this keyed hash.
+    fn api_token_by_hash(&self, hash: &[u8]) -> Result<Option<ApiTokenRecord>>;
+    /// Revokes the API token with this name (audited).
+    fn revoke_api_token(
+        &mut self,
+        name: &str,
+        at: Instant,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()>;
     /// Appends an event recording leak evidence, with the people it confirms exposed, in one
     /// transaction (never updated, never deleted).
     fn append_evidence(

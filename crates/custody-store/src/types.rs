@@ -463,3 +463,63 @@ pub struct EnqueueCounts {
     /// Messages that already covered everyone they would cover.
     pub unchanged: u64,
 }
+
+/// A desk account to add.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    /// Sign-in name.
+    pub name: String,
+    /// Role.
+    pub role: custody_core::DeskRole,
+    /// Argon2id hash of the password (PHC string); never the password.
+    pub password_hash: String,
+    /// When it was made.
+    pub created_at: Instant,
+}
+
+/// A desk account as stored.
+#[derive(Debug, Clone)]
+pub struct AccountRecord {
+    /// Id.
+    pub id: i64,
+    /// Sign-in name.
+    pub name: String,
+    /// Role.
+    pub role: custody_core::DeskRole,
+    /// Argon2id hash of the password (PHC string).
+    pub password_hash: String,
+    /// The TOTP secret, sealed, once enrolled.
+    pub totp_sealed: Option<Vec<u8>>,
+    /// When it was made.
+    pub created_at: Instant,
+    /// When it was disabled.
+    pub disabled_at: Option<Instant>,
+}
+
+/// An API token to add.
+#[derive(Debug, Clone)]
+pub struct NewApiToken {
+    /// Its name (what it is for).
+    pub name: String,
+    /// Role.
+    pub role: custody_core::DeskRole,
+    /// Keyed hash of the token; never the token.
+    pub token_hash: Vec<u8>,
+    /// When it was made.
+    pub created_at: Instant,
+}
+
+/// An API token as stored (its hash is not read back).
+#[derive(Debug, Clone)]
+pub struct ApiTokenRecord {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: custody_core::DeskRole,
+    /// When it was made.
+    pub created_at: Instant,
+    /// When it was revoked.
+    pub revoked_at: Option<Instant>,
+}

@@ -121,6 +121,12 @@ enum Command {
     Audit(AuditCommand),
     /// Match a leaked file against the ledger: whose data, which data, which supplier.
     Match(crate::match_cli::MatchArgs),
+    /// The desk's accounts: add, list.
+    #[command(subcommand)]
+    User(crate::account_cli::UserCommand),
+    /// The desk's API tokens: add, list, revoke.
+    #[command(subcommand)]
+    Token(crate::account_cli::TokenCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -425,6 +431,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return crate::request_cli::retention_command(cli.dir, people, json);
         }
         Command::Match(args) => return crate::match_cli::match_command(cli.dir, args),
+        Command::User(command) => return crate::account_cli::user(cli.dir, command),
+        Command::Token(command) => return crate::account_cli::token(cli.dir, command),
         Command::Impact { id, json } => return crate::incident_cli::impact_command(cli.dir, id, json),
         Command::Report {
             id,

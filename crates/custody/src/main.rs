@@ -1,6 +1,7 @@
 //! The `custody` binary: command-line definitions and glue. Domain logic lives in the library
 //! crates; this file parses arguments, opens the data directory, calls a use case and prints.
 
+mod account_cli;
 mod cli;
 mod incident_cli;
 mod match_cli;

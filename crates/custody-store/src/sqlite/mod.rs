@@ -1,5 +1,6 @@
 //! The SQLite implementation of [`Store`]: one file in the data directory, in WAL mode.
 
+mod accounts;
 mod audit;
 mod feeds;
 mod incidents;
@@ -20,12 +21,13 @@ use crate::types::*;
 use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 5] = [
+const MIGRATIONS: [&str; 6] = [
     concat!(include_str!("schema.sql"), include_str!("indexes.sql")),
     include_str!("incidents.sql"),
     include_str!("requests.sql"),
     include_str!("outbox.sql"),
     include_str!("evidence.sql"),
+    include_str!("accounts.sql"),
 ];
 
 /// Name of the database file inside a data directory.
@@ -358,6 +360,50 @@ impl Store for SqliteStore {
 
     fn incident_events(&self, incident: i64) -> Result<Vec<IncidentEvent>> {
         incidents::events(&self.connection, incident)
+    }
+
+    fn add_account(
+        &mut self,
+        account: NewAccount,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64> {
+        accounts::add_account(&mut self.connection, account, audit, signer)
+    }
+
+    fn accounts(&self) -> Result<Vec<AccountRecord>> {
+        accounts::accounts(&self.connection)
+    }
+
+    fn account_named(&self, name: &str) -> Result<Option<AccountRecord>> {
+        accounts::account_named(&self.connection, name)
+    }
+
+    fn add_api_token(
+        &mut self,
+        token: NewApiToken,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64> {
+        accounts::add_token(&mut self.connection, token, audit, signer)
+    }
+
+    fn api_tokens(&self) -> Result<Vec<ApiTokenRecord>> {
+        accounts::tokens(&self.connection)
+    }
+
+    fn api_token_by_hash(&self, hash: &[u8]) -> Result<Option<ApiTokenRecord>> {
+        accounts::token_by_hash(&self.connection, hash)
+    }
+
+    fn revoke_api_token(
+        &mut self,
+        name: &str,
+        at: Instant,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()> {
+        accounts::revoke_token(&mut self.connection, name, at, audit, signer)
     }
 
     fn append_evidence(

@@ -9,6 +9,7 @@
     clippy::indexing_slicing
 )]
 
+mod accounts;
 mod audit;
 mod incidents;
 mod leaks;

@@ -1,0 +1,286 @@
+//! The desk's accounts and API tokens, made from the command line. A password is kept only as
+//! its Argon2id hash; a token is shown once and kept only as its keyed hash (BLAKE3 with the
+//! vault's key, so a copy of the database cannot test guesses without the key file). Every
+//! change is audited with the acting account.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use serde::Serialize;
+
+use custody_core::{DeskRole, Instant, check_desk_name};
+use custody_store::{AccountRecord, NewAccount, NewApiToken, Store};
+
+use crate::dir::{Ledger, signer_for};
+use crate::error::{Error, Result};
+
+/// Shortest password accepted.
+pub const PASSWORD_CHARS_MIN: usize = 12;
+/// Longest password accepted (hashing cost stays bounded).
+const PASSWORD_BYTES_MAX: usize = 1024;
+/// Domain tag of an API token's keyed hash (identifier kinds use 1 to 5, contact digests 0x10).
+const TOKEN_TAG: u8 = 0x20;
+/// What an API token begins with, so a leaked one is recognisable.
+const TOKEN_PREFIX: &str = "cst_";
+
+/// An account for output (never its hash).
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountView {
+    /// Sign-in name.
+    pub name: String,
+    /// Role.
+    pub role: &'static str,
+    /// Whether a second factor is enrolled.
+    pub totp: bool,
+    /// When it was made.
+    pub created_at: Instant,
+    /// When it was disabled.
+    pub disabled_at: Option<Instant>,
+}
+
+/// An API token for output (never the token or its hash).
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenView {
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: &'static str,
+    /// When it was made.
+    pub created_at: Instant,
+    /// When it was revoked.
+    pub revoked_at: Option<Instant>,
+}
+
+/// Adds an account with this password.
+pub fn add_user(ledger: &mut Ledger, name: &str, role: DeskRole, password: &str) -> Result<AccountView> {
+    let name = check_desk_name(name)?;
+    check_password(password)?;
+    let password_hash = hash_password(password)?;
+    let now = ledger.now();
+    let draft = ledger.draft(
+        "account.add",
+        "account",
+        serde_json::json!({ "name": name, "role": role.as_str() }),
+    );
+    let account = NewAccount {
+        name: name.to_owned(),
+        role,
+        password_hash,
+        created_at: now,
+    };
+    ledger
+        .store
+        .add_account(account, draft, &signer_for(&ledger.vault))?;
+    ledger.anchor_audit()?;
+    Ok(AccountView {
+        name: name.to_owned(),
+        role: role.as_str(),
+        totp: false,
+        created_at: now,
+        disabled_at: None,
+    })
+}
+
+/// Every account.
+pub fn users(ledger: &Ledger) -> Result<Vec<AccountView>> {
+    Ok(ledger.store.accounts()?.iter().map(view).collect())
+}
+
+fn view(account: &AccountRecord) -> AccountView {
+    AccountView {
+        name: account.name.clone(),
+        role: account.role.as_str(),
+        totp: account.totp_sealed.is_some(),
+        created_at: account.created_at,
+        disabled_at: account.disabled_at,
+    }
+}
+
+/// Whether `password` is the account's: `None` for no such account or a disabled one. The
+/// hash is checked even for a missing account, so timing does not tell which names exist.
+pub fn check_user_password(ledger: &Ledger, name: &str, password: &str) -> Result<Option<AccountRecord>> {
+    let account = ledger.store.account_named(name)?;
+    let stored = account.as_ref().map(|account| account.password_hash.clone());
+    let verified = match stored {
+        Some(phc) => verify_password(password, &phc)?,
+        None => {
+            let _ = verify_password(password, &hash_password("not a real password")?)?;
+            false
+        }
+    };
+    Ok(account.filter(|account| verified && account.disabled_at.is_none()))
+}
+
+fn check_password(password: &str) -> Result<()> {
+    if password.chars().count() < PASSWORD_CHARS_MIN {
+        return Err(Error::Invalid(format!(
+            "the password is too short; expected at least {PASSWORD_CHARS_MIN} characters (a few words make a good one)"
+        )));
+    }
+    if password.len() > PASSWORD_BYTES_MAX {
+        return Err(Error::Invalid(format!(
+            "the password is too long; expected at most {PASSWORD_BYTES_MAX} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// Argon2id (version 19, 19 MiB, 2 passes: the OWASP minimum) with a random salt.
+fn hash_password(password: &str) -> Result<String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt)
+        .map_err(|error| Error::Invalid(format!("no randomness for a salt: {error}")))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|error| Error::Invalid(error.to_string()))?;
+    let hash = Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|error| Error::Invalid(format!("the password could not be hashed: {error}")))?;
+    Ok(hash.to_string())
+}
+
+fn verify_password(password: &str, phc: &str) -> Result<bool> {
+    if password.len() > PASSWORD_BYTES_MAX {
+        return Ok(false);
+    }
+    let parsed =
+        PasswordHash::new(phc).map_err(|error| Error::Invalid(format!("a stored password hash: {error}")))?;
+    Ok(Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok())
+}
+
+/// Makes an API token; returns it (shown this once) with its record.
+pub fn add_token(ledger: &mut Ledger, name: &str, role: DeskRole) -> Result<(String, TokenView)> {
+    let name = check_desk_name(name)?;
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret)
+        .map_err(|error| Error::Invalid(format!("no randomness for a token: {error}")))?;
+    let token = format!(
+        "{TOKEN_PREFIX}{}",
+        secret
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect::<String>()
+    );
+    let now = ledger.now();
+    let draft = ledger.draft(
+        "token.add",
+        "token",
+        serde_json::json!({ "name": name, "role": role.as_str() }),
+    );
+    let record = NewApiToken {
+        name: name.to_owned(),
+        role,
+        token_hash: token_hash(ledger, &token).to_vec(),
+        created_at: now,
+    };
+    ledger
+        .store
+        .add_api_token(record, draft, &signer_for(&ledger.vault))?;
+    ledger.anchor_audit()?;
+    Ok((
+        token,
+        TokenView {
+            name: name.to_owned(),
+            role: role.as_str(),
+            created_at: now,
+            revoked_at: None,
+        },
+    ))
+}
+
+/// The keyed hash a token is kept and looked up by.
+fn token_hash(ledger: &Ledger, token: &str) -> [u8; 16] {
+    ledger.vault.identifier_hash(TOKEN_TAG, token)
+}
+
+/// The live (not revoked) token's name and role, if `token` is one.
+pub fn check_token(ledger: &Ledger, token: &str) -> Result<Option<(String, DeskRole)>> {
+    if !token.starts_with(TOKEN_PREFIX) {
+        return Ok(None);
+    }
+    Ok(ledger
+        .store
+        .api_token_by_hash(&token_hash(ledger, token))?
+        .filter(|record| record.revoked_at.is_none())
+        .map(|record| (record.name, record.role)))
+}
+
+/// Every API token.
+pub fn tokens(ledger: &Ledger) -> Result<Vec<TokenView>> {
+    Ok(ledger
+        .store
+        .api_tokens()?
+        .into_iter()
+        .map(|record| TokenView {
+            name: record.name,
+            role: record.role.as_str(),
+            created_at: record.created_at,
+            revoked_at: record.revoked_at,
+        })
+        .collect())
+}
+
+/// Revokes a token.
+pub fn revoke_token(ledger: &mut Ledger, name: &str) -> Result<()> {
+    let now = ledger.now();
+    let draft = ledger.draft("token.revoke", "token", serde_json::json!({ "name": name }));
+    ledger
+        .store
+        .revoke_api_token(name, now, draft, &signer_for(&ledger.vault))?;
+    ledger.anchor_audit()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::clock::{Clock, FixedClock};
+
+    fn ledger(dir: &std::path::Path) -> Ledger {
+        let clock = FixedClock(Instant::from_unix_seconds(1_700_000_000).unwrap());
+        crate::init(dir, custody_core::Settings::new("Test"), &clock, "test").unwrap();
+        Ledger::open(dir, Box::new(FixedClock(clock.now())), "test").unwrap()
+    }
+
+    #[test]
+    fn passwords_and_tokens_check_against_their_hashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = ledger(dir.path());
+        add_user(
+            &mut ledger,
+            "lead",
+            DeskRole::Responder,
+            "a long enough passphrase",
+        )
+        .unwrap();
+        let found = check_user_password(&ledger, "lead", "a long enough passphrase").unwrap();
+        assert_eq!(found.map(|account| account.role), Some(DeskRole::Responder));
+        assert!(
+            check_user_password(&ledger, "lead", "a long enough passphrasE")
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            check_user_password(&ledger, "nobody", "a long enough passphrase")
+                .unwrap()
+                .is_none()
+        );
+
+        let (token, _) = add_token(&mut ledger, "ci", DeskRole::Viewer).unwrap();
+        assert_eq!(
+            check_token(&ledger, &token).unwrap(),
+            Some(("ci".to_owned(), DeskRole::Viewer))
+        );
+        let mut forged = token.clone();
+        forged.pop();
+        forged.push(if token.ends_with('0') { '1' } else { '0' });
+        assert_eq!(check_token(&ledger, &forged).unwrap(), None);
+        assert_eq!(check_token(&ledger, "not a token").unwrap(), None);
+        revoke_token(&mut ledger, "ci").unwrap();
+        assert_eq!(
+            check_token(&ledger, &token).unwrap(),
+            None,
+            "a revoked token opens nothing"
+        );
+    }
+}

@@ -1,0 +1,172 @@
+//! The desk's accounts and API tokens.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use custody_core::{DeskRole, Instant};
+
+use super::audit;
+use crate::AuditSigner;
+use crate::error::{Error, Result};
+use crate::types::{AccountRecord, ApiTokenRecord, AuditDraft, NewAccount, NewApiToken};
+
+fn role(text: &str) -> rusqlite::Result<DeskRole> {
+    DeskRole::parse(text).map_err(|error| {
+        rusqlite::Error::InvalidColumnType(0, error.to_string(), rusqlite::types::Type::Text)
+    })
+}
+
+fn at(seconds: i64) -> rusqlite::Result<Instant> {
+    Instant::from_unix_seconds(seconds).map_err(|error| {
+        rusqlite::Error::InvalidColumnType(0, error.to_string(), rusqlite::types::Type::Integer)
+    })
+}
+
+fn instant(seconds: Option<i64>) -> rusqlite::Result<Option<Instant>> {
+    seconds.map(at).transpose()
+}
+
+fn account(row: &Row<'_>) -> rusqlite::Result<AccountRecord> {
+    Ok(AccountRecord {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        role: role(&row.get::<_, String>(2)?)?,
+        password_hash: row.get(3)?,
+        totp_sealed: row.get(4)?,
+        created_at: at(row.get(5)?)?,
+        disabled_at: instant(row.get(6)?)?,
+    })
+}
+
+fn token(row: &Row<'_>) -> rusqlite::Result<ApiTokenRecord> {
+    Ok(ApiTokenRecord {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        role: role(&row.get::<_, String>(2)?)?,
+        created_at: at(row.get(3)?)?,
+        revoked_at: instant(row.get(4)?)?,
+    })
+}
+
+const ACCOUNT_COLUMNS: &str =
+    "SELECT id, name, role, password_hash, totp_sealed, created_at, disabled_at FROM accounts";
+const TOKEN_COLUMNS: &str = "SELECT id, name, role, created_at, revoked_at FROM api_tokens";
+
+pub(super) fn add_account(
+    connection: &mut Connection,
+    new: NewAccount,
+    mut draft: AuditDraft,
+    signer: &dyn AuditSigner,
+) -> Result<i64> {
+    let transaction = connection.transaction()?;
+    let taken: bool = transaction.query_row(
+        "SELECT EXISTS (SELECT 1 FROM accounts WHERE name = ?1)",
+        [&new.name],
+        |row| row.get(0),
+    )?;
+    if taken {
+        return Err(Error::Conflict(format!(
+            "there is already an account named {}",
+            new.name
+        )));
+    }
+    transaction.execute(
+        "INSERT INTO accounts (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            new.name,
+            new.role.as_str(),
+            new.password_hash,
+            new.created_at.unix_seconds()
+        ],
+    )?;
+    let id = transaction.last_insert_rowid();
+    draft.subject = format!("account:{id}");
+    audit::append(&transaction, draft, signer)?;
+    transaction.commit()?;
+    Ok(id)
+}
+
+pub(super) fn accounts(connection: &Connection) -> Result<Vec<AccountRecord>> {
+    let mut statement = connection.prepare_cached(&format!("{ACCOUNT_COLUMNS} ORDER BY id"))?;
+    let rows = statement.query_map([], account)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(super) fn account_named(connection: &Connection, name: &str) -> Result<Option<AccountRecord>> {
+    let mut statement = connection.prepare_cached(&format!("{ACCOUNT_COLUMNS} WHERE name = ?1"))?;
+    Ok(statement.query_row([name], account).optional()?)
+}
+
+pub(super) fn add_token(
+    connection: &mut Connection,
+    new: NewApiToken,
+    mut draft: AuditDraft,
+    signer: &dyn AuditSigner,
+) -> Result<i64> {
+    let transaction = connection.transaction()?;
+    let taken: bool = transaction.query_row(
+        "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE name = ?1)",
+        [&new.name],
+        |row| row.get(0),
+    )?;
+    if taken {
+        return Err(Error::Conflict(format!(
+            "there is already a token named {}",
+            new.name
+        )));
+    }
+    transaction.execute(
+        "INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            new.name,
+            new.role.as_str(),
+            new.token_hash,
+            new.created_at.unix_seconds()
+        ],
+    )?;
+    let id = transaction.last_insert_rowid();
+    draft.subject = format!("token:{id}");
+    audit::append(&transaction, draft, signer)?;
+    transaction.commit()?;
+    Ok(id)
+}
+
+pub(super) fn tokens(connection: &Connection) -> Result<Vec<ApiTokenRecord>> {
+    let mut statement = connection.prepare_cached(&format!("{TOKEN_COLUMNS} ORDER BY id"))?;
+    let rows = statement.query_map([], token)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(super) fn token_by_hash(connection: &Connection, hash: &[u8]) -> Result<Option<ApiTokenRecord>> {
+    let mut statement = connection.prepare_cached(&format!("{TOKEN_COLUMNS} WHERE token_hash = ?1"))?;
+    Ok(statement.query_row([hash], token).optional()?)
+}
+
+pub(super) fn revoke_token(
+    connection: &mut Connection,
+    name: &str,
+    at: Instant,
+    mut draft: AuditDraft,
+    signer: &dyn AuditSigner,
+) -> Result<()> {
+    let transaction = connection.transaction()?;
+    let id: Option<(i64, Option<i64>)> = transaction
+        .query_row(
+            "SELECT id, revoked_at FROM api_tokens WHERE name = ?1",
+            [name],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let id = match id {
+        None => return Err(Error::NotFound(format!("there is no token named {name}"))),
+        Some((_, Some(_))) => return Err(Error::Conflict(format!("the token {name} is already revoked"))),
+        Some((id, None)) => id,
+    };
+    transaction.execute(
+        "UPDATE api_tokens SET revoked_at = ?1 WHERE id = ?2",
+        params![at.unix_seconds(), id],
+    )?;
+    draft.subject = format!("token:{id}");
+    audit::append(&transaction, draft, signer)?;
+    transaction.commit()?;
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! `custody user …` and `custody token …`: the desk's accounts and API tokens.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+
+use custody_app::accounts;
+use custody_core::DeskRole;
+
+use crate::cli::open;
+use crate::output;
+
+/// `custody user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add an account. The password is prompted for (twice) on a terminal, otherwise read from
+    /// the first line of standard input.
+    Add {
+        /// Sign-in name.
+        name: String,
+        /// admin, responder or viewer.
+        #[arg(long)]
+        role: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the accounts.
+    List {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `custody token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make an API token; it is shown this once and kept only as a keyed hash.
+    Add {
+        /// What it is for.
+        #[arg(long)]
+        name: String,
+        /// admin, responder or viewer.
+        #[arg(long)]
+        role: String,
+        /// JSON output: {"token": …}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the tokens (never the tokens themselves).
+    List {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token.
+    Revoke {
+        /// Its name.
+        name: String,
+    },
+}
+
+fn role(text: &str) -> anyhow::Result<DeskRole> {
+    DeskRole::parse(text).context("--role")
+}
+
+/// The new password: prompted twice on a terminal, else the first line of standard input.
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Again: ")?;
+        if first != again {
+            bail!("the two passwords differ; nothing was changed");
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// Runs a user command.
+pub fn user(dir: Option<PathBuf>, command: UserCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        UserCommand::Add {
+            name,
+            role: text,
+            json,
+        } => {
+            let role = role(&text)?;
+            let mut ledger = open(dir)?;
+            let password = read_password()?;
+            let added = accounts::add_user(&mut ledger, &name, role, &password)?;
+            if json {
+                output::json(&added)?;
+            } else {
+                println!("Added {} ({}).", added.name, added.role);
+            }
+        }
+        UserCommand::List { json } => {
+            let ledger = open(dir)?;
+            let users = accounts::users(&ledger)?;
+            if json {
+                output::json(&users)?;
+            } else {
+                let rows: Vec<Vec<String>> = users
+                    .iter()
+                    .map(|user| {
+                        vec![
+                            user.name.clone(),
+                            user.role.to_owned(),
+                            if user.totp { "yes" } else { "no" }.to_owned(),
+                            user.created_at.to_string(),
+                            user.disabled_at.map(|at| at.to_string()).unwrap_or_default(),
+                        ]
+                    })
+                    .collect();
+                output::table(&["name", "role", "second factor", "created", "disabled"], &rows);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs a token command.
+pub fn token(dir: Option<PathBuf>, command: TokenCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        TokenCommand::Add {
+            name,
+            role: text,
+            json,
+        } => {
+            let role = role(&text)?;
+            let mut ledger = open(dir)?;
+            let (token, view) = accounts::add_token(&mut ledger, &name, role)?;
+            if json {
+                output::json(&serde_json::json!({ "token": token, "name": view.name, "role": view.role }))?;
+            } else {
+                println!(
+                    "Token {} ({}); shown this once, keep it safe:\n{token}",
+                    view.name, view.role
+                );
+            }
+        }
+        TokenCommand::List { json } => {
+            let ledger = open(dir)?;
+            let tokens = accounts::tokens(&ledger)?;
+            if json {
+                output::json(&tokens)?;
+            } else {
+                let rows: Vec<Vec<String>> = tokens
+                    .iter()
+                    .map(|token| {
+                        vec![
+                            token.name.clone(),
+                            token.role.to_owned(),
+                            token.created_at.to_string(),
+                            token.revoked_at.map(|at| at.to_string()).unwrap_or_default(),
+                        ]
+                    })
+                    .collect();
+                output::table(&["name", "role", "created", "revoked"], &rows);
+            }
+        }
+        TokenCommand::Revoke { name } => {
+            let mut ledger = open(dir)?;
+            accounts::revoke_token(&mut ledger, &name)?;
+            println!("Revoked {name}.");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
