@@ -141,28 +141,52 @@ pub(crate) struct RowMatcher<'a> {
     pub region: &'a str,
 }
 
-/// Looks up a batch's hashes and counts the people and rows matched.
-/// A row counts as matched only for a person who is not a canary.
-pub(crate) fn look_up(index: &IdentifierIndex, canaries: &PersonSet, hashes: &Hashes, tally: &mut Tally) {
-    let mut matched_record = None;
+/// Hits of a batch: (record, kind slot, person).
+pub(crate) type Hits = Vec<(u32, u8, PersonId)>;
+
+/// Kind slots of the identifiers that name one person (an address, a phone number); a name with
+/// a postcode or a birthday can be two people's.
+const STRONG_SLOTS: [u8; 3] = [0, 1, 2];
+
+/// Looks up a batch's hashes and counts the people and rows matched. A row is about one person:
+/// when its address or phone number matched someone, a name-and-postcode or name-and-birthday
+/// match of somebody else in the same row is a namesake, not a second person found. A row
+/// counts as matched only for a person who is not a canary.
+pub(crate) fn look_up(
+    index: &IdentifierIndex,
+    canaries: &PersonSet,
+    hashes: &Hashes,
+    hits: &mut Hits,
+    tally: &mut Tally,
+) {
+    hits.clear();
     for group in hashes.chunks(LOOKUP_GROUP) {
         let touched = group
             .iter()
             .fold(0u32, |sum, (_, _, hash)| sum ^ index.touch(hash));
         std::hint::black_box(touched);
         for (record, slot, hash) in group {
-            let Some(bits) = tally.by_kind.get_mut(usize::from(*slot)) else {
+            index.lookup(hash, &mut |person| hits.push((*record, *slot, person)));
+        }
+    }
+    for row in hits.chunk_by(|a, b| a.0 == b.0) {
+        let strong: Vec<PersonId> = row
+            .iter()
+            .filter(|(_, slot, _)| STRONG_SLOTS.contains(slot))
+            .map(|(_, _, person)| *person)
+            .collect();
+        let mut matched = false;
+        for (_, slot, person) in row {
+            if !strong.is_empty() && !STRONG_SLOTS.contains(slot) && !strong.contains(person) {
                 continue;
-            };
-            let mut hit = false;
-            index.lookup(hash, &mut |person| {
-                bits.insert(person);
-                hit |= !canaries.contains(person);
-            });
-            if hit && matched_record != Some(*record) {
-                matched_record = Some(*record);
-                tally.rows_matched += 1;
             }
+            if let Some(bits) = tally.by_kind.get_mut(usize::from(*slot)) {
+                bits.insert(*person);
+                matched |= !canaries.contains(*person);
+            }
+        }
+        if matched {
+            tally.rows_matched += 1;
         }
     }
 }
@@ -344,7 +368,19 @@ fn full_name(full: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::indexing_slicing)]
+
     use super::*;
+
+    #[test]
+    fn strong_slots_are_the_address_and_phone_kinds() {
+        for slot in STRONG_SLOTS {
+            assert!(matches!(
+                IdentifierKind::ALL[usize::from(slot)],
+                IdentifierKind::EmailStrict | IdentifierKind::EmailCanonical | IdentifierKind::Phone
+            ));
+        }
+    }
 
     #[test]
     fn emails_anywhere() {

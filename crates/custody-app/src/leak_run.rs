@@ -17,7 +17,7 @@ use crate::dir::Ledger;
 use crate::error::{Error, Result};
 use crate::leak::MatchProgress;
 use crate::leak_index::IdentifierIndex;
-use crate::leak_rows::{Hashes, RowMatcher, Scratch, Tally, look_up};
+use crate::leak_rows::{Hashes, Hits, RowMatcher, Scratch, Tally, look_up};
 
 /// Batches waiting between the reader and the workers.
 const QUEUED_BATCHES: usize = 8;
@@ -135,6 +135,7 @@ fn work(shared: &Shared<'_>, empty: &mpsc::Sender<Batch>, budget: usize) -> Opti
     let mut scratch = Scratch::default();
     let mut pending: VecDeque<Hashes> = VecDeque::new();
     let mut spare: Vec<Hashes> = Vec::new();
+    let mut hits = Hits::new();
     let (mut rows_shown, mut matched_shown) = (0, 0);
     loop {
         let progress = shared.progress;
@@ -151,7 +152,7 @@ fn work(shared: &Shared<'_>, empty: &mpsc::Sender<Batch>, budget: usize) -> Opti
         match shared.index.get() {
             Some(index) => {
                 while let Some(hashes) = pending.pop_front() {
-                    look_up(index, &shared.canaries, &hashes, &mut tally);
+                    look_up(index, &shared.canaries, &hashes, &mut hits, &mut tally);
                     spare.push(hashes);
                 }
             }
@@ -176,7 +177,7 @@ fn work(shared: &Shared<'_>, empty: &mpsc::Sender<Batch>, budget: usize) -> Opti
         let _ = empty.send(batch);
         match shared.index.get() {
             Some(index) => {
-                look_up(index, &shared.canaries, &hashes, &mut tally);
+                look_up(index, &shared.canaries, &hashes, &mut hits, &mut tally);
                 spare.push(hashes);
             }
             None => pending.push_back(hashes),
@@ -189,7 +190,7 @@ fn work(shared: &Shared<'_>, empty: &mpsc::Sender<Batch>, budget: usize) -> Opti
         }
         if let Some(index) = shared.index.get() {
             for hashes in pending {
-                look_up(index, &shared.canaries, &hashes, &mut tally);
+                look_up(index, &shared.canaries, &hashes, &mut hits, &mut tally);
             }
             return Some(tally);
         }

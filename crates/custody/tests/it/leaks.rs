@@ -286,3 +286,24 @@ fn recorded_evidence_shows_beside_the_ledger_impact() {
     let unknown = env.fails(&["match", Env::path_str(&leak), "--incident", "9"], 1);
     assert!(unknown.contains("9"), "{unknown}");
 }
+
+#[test]
+fn a_namesake_in_a_row_already_matched_by_address_is_not_a_second_person() {
+    let (env, _) = ledger();
+    // Row 1 is Alex Smith by address, with Sam Patel's name and postcode beside it (a form filled
+    // in for someone else): Alex only. Row 2 has only Sam's name and postcode: Sam.
+    let leak = env.write(
+        "forms.csv",
+        "email,first_name,last_name,postcode\nalex.smith@example.org,Sam,Patel,M1 1AA\n,Sam,Patel,M1 1AA\n",
+    );
+    let first = env.write(
+        "first.csv",
+        "email,first_name,last_name,postcode\nalex.smith@example.org,Sam,Patel,M1 1AA\n",
+    );
+    let only_first = matched(&env, &first, &[]);
+    assert_eq!(refs(&only_first), ["M1"], "{only_first}");
+    assert_eq!(only_first["by_identifier"]["name_postcode"], 0, "{only_first}");
+    let both = matched(&env, &leak, &[]);
+    assert_eq!(refs(&both), ["M1", "M3"], "{both}");
+    assert_eq!(both["rows_matched"], 2);
+}
