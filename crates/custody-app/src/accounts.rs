@@ -21,6 +21,14 @@ const PASSWORD_BYTES_MAX: usize = 1024;
 const TOKEN_TAG: u8 = 0x20;
 /// What an API token begins with, so a leaked one is recognisable.
 const TOKEN_PREFIX: &str = "cst_";
+/// A password hash made once, offline, for no account: a sign-in with an unknown name is
+/// checked against it, so it takes as long as one with a known name.
+const DUMMY_PHC: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$IV4Y0oEYEwSML5eV3f+mbA$Y/H8dOXAYbvmHATzQQRaKQeqPjLKsOuLT74nQhkLTO8";
+/// The most memory (KiB) and passes a stored hash may ask for: a tampered database cannot make
+/// a sign-in cost the server a gigabyte.
+const STORED_MEMORY_MAX_KIB: u32 = 256 * 1024;
+const STORED_PASSES_MAX: u32 = 10;
 
 /// An account for output (never its hash).
 #[derive(Debug, Clone, Serialize)]
@@ -80,6 +88,16 @@ pub fn add_user(ledger: &mut Ledger, name: &str, role: DeskRole, password: &str)
     })
 }
 
+/// Disables an account: it can no longer sign in; it stays, with the moment.
+pub fn disable_user(ledger: &mut Ledger, name: &str) -> Result<()> {
+    let now = ledger.now();
+    let draft = ledger.draft("account.disable", "account", serde_json::json!({ "name": name }));
+    ledger
+        .store
+        .disable_account(name, now, draft, &signer_for(&ledger.vault))?;
+    ledger.anchor_audit()
+}
+
 /// Every account.
 pub fn users(ledger: &Ledger) -> Result<Vec<AccountView>> {
     Ok(ledger.store.accounts()?.iter().map(view).collect())
@@ -98,12 +116,14 @@ fn view(account: &AccountRecord) -> AccountView {
 /// Whether `password` is the account's: `None` for no such account or a disabled one. The
 /// hash is checked even for a missing account, so timing does not tell which names exist.
 pub fn check_user_password(ledger: &Ledger, name: &str, password: &str) -> Result<Option<AccountRecord>> {
+    if password.len() > PASSWORD_BYTES_MAX {
+        return Ok(None);
+    }
     let account = ledger.store.account_named(name)?;
-    let stored = account.as_ref().map(|account| account.password_hash.clone());
-    let verified = match stored {
-        Some(phc) => verify_password(password, &phc)?,
+    let verified = match &account {
+        Some(account) => verify_password(password, &account.password_hash)?,
         None => {
-            let _ = verify_password(password, &hash_password("not a real password")?)?;
+            let _ = verify_password(password, DUMMY_PHC)?;
             false
         }
     };
@@ -111,7 +131,7 @@ pub fn check_user_password(ledger: &Ledger, name: &str, password: &str) -> Resul
 }
 
 fn check_password(password: &str) -> Result<()> {
-    if password.chars().count() < PASSWORD_CHARS_MIN {
+    if password.trim().is_empty() || password.chars().count() < PASSWORD_CHARS_MIN {
         return Err(Error::Invalid(format!(
             "the password is too short; expected at least {PASSWORD_CHARS_MIN} characters (a few words make a good one)"
         )));
@@ -136,12 +156,17 @@ fn hash_password(password: &str) -> Result<String> {
     Ok(hash.to_string())
 }
 
+/// Whether `password` hashes to the stored PHC string, which must be Argon2id within bounds.
 fn verify_password(password: &str, phc: &str) -> Result<bool> {
-    if password.len() > PASSWORD_BYTES_MAX {
-        return Ok(false);
+    let corrupt = |what: String| Error::Invalid(format!("a stored password hash is not usable: {what}"));
+    let parsed = PasswordHash::new(phc).map_err(|error| corrupt(error.to_string()))?;
+    if parsed.algorithm != argon2::ARGON2ID_IDENT {
+        return Err(corrupt(format!("{} is not Argon2id", parsed.algorithm)));
     }
-    let parsed =
-        PasswordHash::new(phc).map_err(|error| Error::Invalid(format!("a stored password hash: {error}")))?;
+    let params = argon2::Params::try_from(&parsed).map_err(|error| corrupt(error.to_string()))?;
+    if params.m_cost() > STORED_MEMORY_MAX_KIB || params.t_cost() > STORED_PASSES_MAX {
+        return Err(corrupt("its cost is beyond what custody ever sets".into()));
+    }
     Ok(Argon2::default()
         .verify_password(password.as_bytes(), &parsed)
         .is_ok())
@@ -264,6 +289,18 @@ mod tests {
             check_user_password(&ledger, "nobody", "a long enough passphrase")
                 .unwrap()
                 .is_none()
+        );
+        assert!(
+            verify_password("a throwaway dummy password", DUMMY_PHC).unwrap(),
+            "the dummy is a real hash"
+        );
+        assert!(add_user(&mut ledger, "blank", DeskRole::Viewer, "              ").is_err());
+        disable_user(&mut ledger, "LEAD").unwrap();
+        assert!(
+            check_user_password(&ledger, "lead", "a long enough passphrase")
+                .unwrap()
+                .is_none(),
+            "a disabled account cannot sign in"
         );
 
         let (token, _) = add_token(&mut ledger, "ci", DeskRole::Viewer).unwrap();

@@ -179,6 +179,14 @@ pub trait Store {
     fn accounts(&self) -> Result<Vec<AccountRecord>>;
     /// The account with this name.
     fn account_named(&self, name: &str) -> Result<Option<AccountRecord>>;
+    /// Disables the account with this name (audited); names are compared without case.
+    fn disable_account(
+        &mut self,
+        name: &str,
+        at: Instant,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()>;
     /// Adds an API token (audited); a name already taken is refused.
     fn add_api_token(
         &mut self,

@@ -34,6 +34,11 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Disable an account: it can no longer sign in (it is kept, with the moment).
+    Disable {
+        /// Sign-in name.
+        name: String,
+    },
 }
 
 /// `custody token …`.
@@ -79,8 +84,14 @@ fn read_password() -> anyhow::Result<String> {
         return Ok(first);
     }
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    if std::io::stdin().lock().read_line(&mut line)? == 0 {
+        bail!("no password on standard input; expected it on the first line");
+    }
+    // Only the line break goes: spaces are part of a password.
+    Ok(line
+        .strip_suffix('\n')
+        .map_or(line.as_str(), |rest| rest.strip_suffix('\r').unwrap_or(rest))
+        .to_owned())
 }
 
 /// Runs a user command.
@@ -92,6 +103,7 @@ pub fn user(dir: Option<PathBuf>, command: UserCommand) -> anyhow::Result<ExitCo
             json,
         } => {
             let role = role(&text)?;
+            custody_core::check_desk_name(&name)?;
             let mut ledger = open(dir)?;
             let password = read_password()?;
             let added = accounts::add_user(&mut ledger, &name, role, &password)?;
@@ -100,6 +112,11 @@ pub fn user(dir: Option<PathBuf>, command: UserCommand) -> anyhow::Result<ExitCo
             } else {
                 println!("Added {} ({}).", added.name, added.role);
             }
+        }
+        UserCommand::Disable { name } => {
+            let mut ledger = open(dir)?;
+            accounts::disable_user(&mut ledger, &name)?;
+            println!("Disabled {name}.");
         }
         UserCommand::List { json } => {
             let ledger = open(dir)?;

@@ -59,7 +59,7 @@ pub(super) fn add_account(
 ) -> Result<i64> {
     let transaction = connection.transaction()?;
     let taken: bool = transaction.query_row(
-        "SELECT EXISTS (SELECT 1 FROM accounts WHERE name = ?1)",
+        "SELECT EXISTS (SELECT 1 FROM accounts WHERE name = ?1 COLLATE NOCASE)",
         [&new.name],
         |row| row.get(0),
     )?;
@@ -92,7 +92,8 @@ pub(super) fn accounts(connection: &Connection) -> Result<Vec<AccountRecord>> {
 }
 
 pub(super) fn account_named(connection: &Connection, name: &str) -> Result<Option<AccountRecord>> {
-    let mut statement = connection.prepare_cached(&format!("{ACCOUNT_COLUMNS} WHERE name = ?1"))?;
+    let mut statement =
+        connection.prepare_cached(&format!("{ACCOUNT_COLUMNS} WHERE name = ?1 COLLATE NOCASE"))?;
     Ok(statement.query_row([name], account).optional()?)
 }
 
@@ -166,6 +167,36 @@ pub(super) fn revoke_token(
         params![at.unix_seconds(), id],
     )?;
     draft.subject = format!("token:{id}");
+    audit::append(&transaction, draft, signer)?;
+    transaction.commit()?;
+    Ok(())
+}
+
+pub(super) fn disable_account(
+    connection: &mut Connection,
+    name: &str,
+    at: Instant,
+    mut draft: AuditDraft,
+    signer: &dyn AuditSigner,
+) -> Result<()> {
+    let transaction = connection.transaction()?;
+    let found: Option<(i64, Option<i64>)> = transaction
+        .query_row(
+            "SELECT id, disabled_at FROM accounts WHERE name = ?1 COLLATE NOCASE",
+            [name],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let id = match found {
+        None => return Err(Error::NotFound(format!("there is no account named {name}"))),
+        Some((_, Some(_))) => return Err(Error::Conflict(format!("the account {name} is already disabled"))),
+        Some((id, None)) => id,
+    };
+    transaction.execute(
+        "UPDATE accounts SET disabled_at = ?1 WHERE id = ?2",
+        params![at.unix_seconds(), id],
+    )?;
+    draft.subject = format!("account:{id}");
     audit::append(&transaction, draft, signer)?;
     transaction.commit()?;
     Ok(())

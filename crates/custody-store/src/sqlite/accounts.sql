@@ -3,7 +3,7 @@
 -- vault. Nothing is deleted: an account is disabled, a token revoked, with the moment.
 CREATE TABLE accounts (
     id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
     role TEXT NOT NULL CHECK (role IN ('admin', 'responder', 'viewer')),
     password_hash TEXT NOT NULL,
     totp_sealed BLOB,
@@ -15,7 +15,7 @@ CREATE TABLE api_tokens (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
     role TEXT NOT NULL CHECK (role IN ('admin', 'responder', 'viewer')),
-    token_hash BLOB NOT NULL UNIQUE,
+    token_hash BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 16),
     created_at INTEGER NOT NULL,
     revoked_at INTEGER
 );

@@ -379,6 +379,16 @@ impl Store for SqliteStore {
         accounts::account_named(&self.connection, name)
     }
 
+    fn disable_account(
+        &mut self,
+        name: &str,
+        at: Instant,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()> {
+        accounts::disable_account(&mut self.connection, name, at, audit, signer)
+    }
+
     fn add_api_token(
         &mut self,
         token: NewApiToken,

@@ -15,7 +15,10 @@ fn with_input(env: &Env, args: &[&str], input: &str) -> (i32, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    // A command refused before it reads its input closes the pipe: that is not a failure here.
+    if let Err(error) = child.stdin.take().unwrap().write_all(input.as_bytes()) {
+        assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe, "{error}");
+    }
     let output = child.wait_with_output().unwrap();
     (
         output.status.code().unwrap_or(-1),
@@ -85,7 +88,45 @@ fn accounts_keep_only_an_argon2id_hash_and_refuse_weak_or_repeated_ones() {
         )
         .unwrap();
     assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
-    assert!(!stored.contains(password));
+    assert!(verifies(&stored, password), "the hash is of the password typed");
+    assert!(
+        !verifies(&stored, &format!("{password}\n")),
+        "and not of its line break"
+    );
+
+    // A Windows line break is not part of the password; spaces are.
+    let (code, _, stderr) = with_input(
+        &env,
+        &["user", "add", "lead", "--role", "responder"],
+        "  spaced passphrase  \r\n",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let stored: String = db
+        .query_row(
+            "SELECT password_hash FROM accounts WHERE name = 'lead'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(verifies(&stored, "  spaced passphrase  "));
+    assert!(!verifies(&stored, "spaced passphrase"));
+    let (code, _, stderr) = with_input(
+        &env,
+        &["user", "add", "LEAD", "--role", "viewer"],
+        &format!("{password}\n"),
+    );
+    assert_eq!(code, 1, "names are the same whatever their case");
+    assert!(stderr.contains("already an account named LEAD"), "{stderr}");
+    let (code, _, stderr) = with_input(&env, &["user", "add", "empty", "--role", "viewer"], "");
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no password on standard input"), "{stderr}");
+    env.ok(&["user", "disable", "lead"]);
+    let listed = env.ok(&["user", "list", "--json"]).json();
+    assert!(listed[1]["disabled_at"].is_string(), "{listed}");
+    assert!(
+        env.fails(&["user", "disable", "lead"], 1)
+            .contains("already disabled")
+    );
     let audit = env.ok(&["audit", "export"]).stdout;
     assert!(audit.contains("account.add") && !audit.contains(password));
 }
@@ -127,11 +168,23 @@ fn a_token_is_shown_once_kept_hashed_and_can_be_revoked() {
         .unwrap();
     assert_eq!(hash.len(), 16);
     assert!(!String::from_utf8_lossy(&hash).contains(&token[4..12]));
-    // Nowhere in the database files, in any form custody writes.
-    for name in ["custody.db", "custody.db-wal"] {
-        let bytes = std::fs::read(env.dir().join(name)).unwrap_or_default();
-        let text = String::from_utf8_lossy(&bytes);
-        assert!(!text.contains(&token[4..]), "{name} holds the token");
+    // Nowhere in the data directory's files, as text or as its raw bytes.
+    let raw: Vec<u8> = (0..32)
+        .map(|index| u8::from_str_radix(&token[4 + index * 2..6 + index * 2], 16).unwrap())
+        .collect();
+    for entry in std::fs::read_dir(env.dir()).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(&token[4..]),
+            "{} holds the token",
+            path.display()
+        );
+        assert!(
+            !bytes.windows(raw.len()).any(|window| window == raw.as_slice()),
+            "{} holds its bytes",
+            path.display()
+        );
     }
 
     env.ok(&["token", "revoke", "reporting"]);
@@ -146,4 +199,14 @@ fn a_token_is_shown_once_kept_hashed_and_can_be_revoked() {
     assert!(audit.contains("token.add") && audit.contains("token.revoke"));
     assert!(!audit.contains(&token), "the audit log never holds the token");
     assert_eq!(env.ok(&["audit", "verify", "--json"]).json()["intact"], true);
+}
+
+/// Whether an Argon2 PHC string is the hash of `password` (checked here with the argon2 crate,
+/// not through custody).
+fn verifies(phc: &str, password: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    let parsed = PasswordHash::new(phc).unwrap();
+    argon2::Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok()
 }
