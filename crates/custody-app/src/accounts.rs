@@ -178,13 +178,7 @@ pub fn add_token(ledger: &mut Ledger, name: &str, role: DeskRole) -> Result<(Str
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret)
         .map_err(|error| Error::Invalid(format!("no randomness for a token: {error}")))?;
-    let token = format!(
-        "{TOKEN_PREFIX}{}",
-        secret
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect::<String>()
-    );
+    let token = format!("{TOKEN_PREFIX}{}", custody_vault::hex(&secret));
     let now = ledger.now();
     let draft = ledger.draft(
         "token.add",

@@ -135,7 +135,7 @@ pub fn match_file(
     let kinds = kinds_needed(&reader);
     let (tally, reader, index_entries, index_seconds) =
         crate::leak_run::run(ledger, reader, &kinds, options.workers.max(1), progress)?;
-    let sha256 = hex(&reader.sha256()?);
+    let sha256 = custody_vault::hex(&reader.sha256()?);
     let found = tally.matched();
     let canary_set = ledger.store.canaries()?;
     // A canary names its share only through what is its alone: its address (made with a token)
@@ -277,8 +277,4 @@ fn earliest_share(ledger: &Ledger) -> Result<Instant> {
         .map(|share| share.meta.shared_at)
         .min()
         .unwrap_or_else(|| ledger.now()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }

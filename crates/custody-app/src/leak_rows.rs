@@ -170,14 +170,16 @@ pub(crate) fn look_up(
         }
     }
     for row in hits.chunk_by(|a, b| a.0 == b.0) {
-        let strong: Vec<PersonId> = row
-            .iter()
-            .filter(|(_, slot, _)| STRONG_SLOTS.contains(slot))
-            .map(|(_, _, person)| *person)
-            .collect();
+        // A row's hits are few: asked of the slice itself, with nothing allocated per row.
+        let strong = |person: Option<PersonId>| {
+            row.iter().any(|(_, slot, found)| {
+                STRONG_SLOTS.contains(slot) && person.is_none_or(|person| *found == person)
+            })
+        };
+        let any_strong = strong(None);
         let mut matched = false;
         for (_, slot, person) in row {
-            if !strong.is_empty() && !STRONG_SLOTS.contains(slot) && !strong.contains(person) {
+            if any_strong && !STRONG_SLOTS.contains(slot) && !strong(Some(*person)) {
                 continue;
             }
             if let Some(bits) = tally.by_kind.get_mut(usize::from(*slot)) {

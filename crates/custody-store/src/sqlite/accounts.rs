@@ -51,40 +51,6 @@ const ACCOUNT_COLUMNS: &str =
     "SELECT id, name, role, password_hash, totp_sealed, created_at, disabled_at FROM accounts";
 const TOKEN_COLUMNS: &str = "SELECT id, name, role, created_at, revoked_at FROM api_tokens";
 
-pub(super) fn add_account(
-    connection: &mut Connection,
-    new: NewAccount,
-    mut draft: AuditDraft,
-    signer: &dyn AuditSigner,
-) -> Result<i64> {
-    let transaction = connection.transaction()?;
-    let taken: bool = transaction.query_row(
-        "SELECT EXISTS (SELECT 1 FROM accounts WHERE name = ?1 COLLATE NOCASE)",
-        [&new.name],
-        |row| row.get(0),
-    )?;
-    if taken {
-        return Err(Error::Conflict(format!(
-            "there is already an account named {}",
-            new.name
-        )));
-    }
-    transaction.execute(
-        "INSERT INTO accounts (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![
-            new.name,
-            new.role.as_str(),
-            new.password_hash,
-            new.created_at.unix_seconds()
-        ],
-    )?;
-    let id = transaction.last_insert_rowid();
-    draft.subject = format!("account:{id}");
-    audit::append(&transaction, draft, signer)?;
-    transaction.commit()?;
-    Ok(id)
-}
-
 pub(super) fn accounts(connection: &Connection) -> Result<Vec<AccountRecord>> {
     let mut statement = connection.prepare_cached(&format!("{ACCOUNT_COLUMNS} ORDER BY id"))?;
     let rows = statement.query_map([], account)?;
@@ -95,40 +61,6 @@ pub(super) fn account_named(connection: &Connection, name: &str) -> Result<Optio
     let mut statement =
         connection.prepare_cached(&format!("{ACCOUNT_COLUMNS} WHERE name = ?1 COLLATE NOCASE"))?;
     Ok(statement.query_row([name], account).optional()?)
-}
-
-pub(super) fn add_token(
-    connection: &mut Connection,
-    new: NewApiToken,
-    mut draft: AuditDraft,
-    signer: &dyn AuditSigner,
-) -> Result<i64> {
-    let transaction = connection.transaction()?;
-    let taken: bool = transaction.query_row(
-        "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE name = ?1)",
-        [&new.name],
-        |row| row.get(0),
-    )?;
-    if taken {
-        return Err(Error::Conflict(format!(
-            "there is already a token named {}",
-            new.name
-        )));
-    }
-    transaction.execute(
-        "INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![
-            new.name,
-            new.role.as_str(),
-            new.token_hash,
-            new.created_at.unix_seconds()
-        ],
-    )?;
-    let id = transaction.last_insert_rowid();
-    draft.subject = format!("token:{id}");
-    audit::append(&transaction, draft, signer)?;
-    transaction.commit()?;
-    Ok(id)
 }
 
 pub(super) fn tokens(connection: &Connection) -> Result<Vec<ApiTokenRecord>> {
@@ -142,38 +74,68 @@ pub(super) fn token_by_hash(connection: &Connection, hash: &[u8]) -> Result<Opti
     Ok(statement.query_row([hash], token).optional()?)
 }
 
-pub(super) fn revoke_token(
-    connection: &mut Connection,
-    name: &str,
-    at: Instant,
-    mut draft: AuditDraft,
-    signer: &dyn AuditSigner,
-) -> Result<()> {
-    let transaction = connection.transaction()?;
-    let id: Option<(i64, Option<i64>)> = transaction
-        .query_row(
-            "SELECT id, revoked_at FROM api_tokens WHERE name = ?1",
-            [name],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .optional()?;
-    let id = match id {
-        None => return Err(Error::NotFound(format!("there is no token named {name}"))),
-        Some((_, Some(_))) => return Err(Error::Conflict(format!("the token {name} is already revoked"))),
-        Some((id, None)) => id,
-    };
-    transaction.execute(
-        "UPDATE api_tokens SET revoked_at = ?1 WHERE id = ?2",
-        params![at.unix_seconds(), id],
-    )?;
-    draft.subject = format!("token:{id}");
-    audit::append(&transaction, draft, signer)?;
-    transaction.commit()?;
-    Ok(())
+/// What accounts and tokens share: a table, the column that ends one, and words for messages.
+struct Kind {
+    table: &'static str,
+    ended: &'static str,
+    noun: &'static str,
+    with_article: &'static str,
+    done: &'static str,
 }
 
-pub(super) fn disable_account(
+const ACCOUNTS: Kind = Kind {
+    table: "accounts",
+    ended: "disabled_at",
+    noun: "account",
+    with_article: "an account",
+    done: "disabled",
+};
+const TOKENS: Kind = Kind {
+    table: "api_tokens",
+    ended: "revoked_at",
+    noun: "token",
+    with_article: "a token",
+    done: "revoked",
+};
+
+/// Runs `insert` for a new named row of `kind` when the name (whatever its case) is free, with
+/// its audit entry, in one transaction.
+fn add_named(
     connection: &mut Connection,
+    kind: &Kind,
+    name: &str,
+    insert: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<usize>,
+    mut draft: AuditDraft,
+    signer: &dyn AuditSigner,
+) -> Result<i64> {
+    let transaction = connection.transaction()?;
+    let taken: bool = transaction.query_row(
+        &format!(
+            "SELECT EXISTS (SELECT 1 FROM {} WHERE name = ?1 COLLATE NOCASE)",
+            kind.table
+        ),
+        [name],
+        |row| row.get(0),
+    )?;
+    if taken {
+        return Err(Error::Conflict(format!(
+            "there is already {} named {name}",
+            kind.with_article
+        )));
+    }
+    insert(&transaction)?;
+    let id = transaction.last_insert_rowid();
+    draft.subject = format!("{}:{id}", kind.noun);
+    audit::append(&transaction, draft, signer)?;
+    transaction.commit()?;
+    Ok(id)
+}
+
+/// Ends the named row of `kind` (disables an account, revokes a token) at `at`, audited; a row
+/// already ended is refused.
+fn end_named(
+    connection: &mut Connection,
+    kind: &Kind,
     name: &str,
     at: Instant,
     mut draft: AuditDraft,
@@ -182,22 +144,90 @@ pub(super) fn disable_account(
     let transaction = connection.transaction()?;
     let found: Option<(i64, Option<i64>)> = transaction
         .query_row(
-            "SELECT id, disabled_at FROM accounts WHERE name = ?1 COLLATE NOCASE",
+            &format!(
+                "SELECT id, {} FROM {} WHERE name = ?1 COLLATE NOCASE",
+                kind.ended, kind.table
+            ),
             [name],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()?;
     let id = match found {
-        None => return Err(Error::NotFound(format!("there is no account named {name}"))),
-        Some((_, Some(_))) => return Err(Error::Conflict(format!("the account {name} is already disabled"))),
+        None => return Err(Error::NotFound(format!("there is no {} named {name}", kind.noun))),
+        Some((_, Some(_))) => {
+            return Err(Error::Conflict(format!(
+                "the {} {name} is already {}",
+                kind.noun, kind.done
+            )));
+        }
         Some((id, None)) => id,
     };
     transaction.execute(
-        "UPDATE accounts SET disabled_at = ?1 WHERE id = ?2",
+        &format!("UPDATE {} SET {} = ?1 WHERE id = ?2", kind.table, kind.ended),
         params![at.unix_seconds(), id],
     )?;
-    draft.subject = format!("account:{id}");
+    draft.subject = format!("{}:{id}", kind.noun);
     audit::append(&transaction, draft, signer)?;
     transaction.commit()?;
     Ok(())
+}
+
+pub(super) fn add_account(
+    connection: &mut Connection,
+    new: NewAccount,
+    draft: AuditDraft,
+    signer: &dyn AuditSigner,
+) -> Result<i64> {
+    let insert = |transaction: &rusqlite::Transaction<'_>| {
+        transaction.execute(
+            "INSERT INTO accounts (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                new.name,
+                new.role.as_str(),
+                new.password_hash,
+                new.created_at.unix_seconds()
+            ],
+        )
+    };
+    add_named(connection, &ACCOUNTS, &new.name, insert, draft, signer)
+}
+
+pub(super) fn add_token(
+    connection: &mut Connection,
+    new: NewApiToken,
+    draft: AuditDraft,
+    signer: &dyn AuditSigner,
+) -> Result<i64> {
+    let insert = |transaction: &rusqlite::Transaction<'_>| {
+        transaction.execute(
+            "INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                new.name,
+                new.role.as_str(),
+                new.token_hash,
+                new.created_at.unix_seconds()
+            ],
+        )
+    };
+    add_named(connection, &TOKENS, &new.name, insert, draft, signer)
+}
+
+pub(super) fn disable_account(
+    connection: &mut Connection,
+    name: &str,
+    at: Instant,
+    draft: AuditDraft,
+    signer: &dyn AuditSigner,
+) -> Result<()> {
+    end_named(connection, &ACCOUNTS, name, at, draft, signer)
+}
+
+pub(super) fn revoke_token(
+    connection: &mut Connection,
+    name: &str,
+    at: Instant,
+    draft: AuditDraft,
+    signer: &dyn AuditSigner,
+) -> Result<()> {
+    end_named(connection, &TOKENS, name, at, draft, signer)
 }
