@@ -248,6 +248,72 @@ pub fn revoke_token(ledger: &mut Ledger, name: &str) -> Result<()> {
     ledger.anchor_audit()
 }
 
+/// What a sealed TOTP secret is bound to: the account's id, so it opens for no other account.
+fn totp_owner(account: &AccountRecord) -> Vec<u8> {
+    format!("totp:{}", account.id).into_bytes()
+}
+
+/// Enrols a second factor: seals the account's TOTP secret (the desk checks a code made from
+/// it before calling this). From then on, signing in asks for a code.
+pub fn set_totp(ledger: &mut Ledger, name: &str, secret: &[u8]) -> Result<()> {
+    let account = ledger
+        .store
+        .account_named(name)?
+        .ok_or_else(|| Error::NotFound(format!("there is no account named {name}")))?;
+    let sealed = ledger.vault.sealer().seal(secret, &totp_owner(&account))?;
+    let draft = ledger.draft(
+        "account.totp_enrol",
+        "account",
+        serde_json::json!({ "name": account.name }),
+    );
+    ledger
+        .store
+        .set_account_totp(&account.name, Some(&sealed), draft, &signer_for(&ledger.vault))?;
+    ledger.anchor_audit()
+}
+
+/// Removes an account's second factor (a lost phone); it signs in with its password alone
+/// until it enrols again.
+pub fn clear_totp(ledger: &mut Ledger, name: &str) -> Result<()> {
+    let draft = ledger.draft(
+        "account.totp_reset",
+        "account",
+        serde_json::json!({ "name": name }),
+    );
+    ledger
+        .store
+        .set_account_totp(name, None, draft, &signer_for(&ledger.vault))?;
+    ledger.anchor_audit()
+}
+
+/// The account's TOTP secret, when it has enrolled one.
+pub fn totp_secret(ledger: &Ledger, account: &AccountRecord) -> Result<Option<Vec<u8>>> {
+    match &account.totp_sealed {
+        Some(sealed) => Ok(Some(ledger.vault.open(sealed, &totp_owner(account))?)),
+        None => Ok(None),
+    }
+}
+
+/// Records a sign-in or sign-out at the desk (the ledger's actor is the account).
+pub fn record_session(ledger: &mut Ledger, action: &str, second_factor: bool) -> Result<()> {
+    let details = serde_json::json!({ "second_factor": second_factor });
+    ledger.audit_only(action, "session", details)
+}
+
+/// A random password of five groups of five lower-case letters (about 117 bits), for an
+/// account made for someone, such as the demo's.
+pub fn random_password() -> Result<String> {
+    let mut bytes = [0u8; 25];
+    getrandom::fill(&mut bytes)
+        .map_err(|error| Error::Invalid(format!("no randomness for a password: {error}")))?;
+    let letters: Vec<char> = bytes.iter().map(|byte| char::from(b'a' + byte % 26)).collect();
+    Ok(letters
+        .chunks(5)
+        .map(|group| group.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-"))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -233,24 +233,45 @@ pub fn latest_figures(events: &[IncidentEvent]) -> Option<ImpactFigures> {
         })
 }
 
-/// Recomputes the impact; when the figures differ from the last recorded ones (the ledger
-/// changed), records them on the timeline with what changed.
+/// The latest impact recorded on the incident: its figures, what leak evidence confirmed then,
+/// and when it was computed.
+pub fn latest_recorded(
+    events: &[IncidentEvent],
+) -> Option<(ImpactFigures, Option<crate::leak_evidence::Confirmed>, Instant)> {
+    let event = events.iter().rev().find(|event| event.kind == "impact")?;
+    let figures = serde_json::from_value(event.body.get("figures")?.clone()).ok()?;
+    let confirmed = event
+        .body
+        .get("confirmed")
+        .and_then(|confirmed| serde_json::from_value(confirmed.clone()).ok());
+    Some((figures, confirmed, event.at))
+}
+
+/// Recomputes the impact; when the figures (or what leak evidence confirms) differ from the last
+/// recorded ones (the ledger changed), records them on the timeline with what changed.
 pub fn refresh(ledger: &mut Ledger, id: i64) -> Result<ImpactView> {
     let incident = find_incident(ledger, id)?;
     let view = compute(ledger, &incident)?;
     let events = ledger.store.incident_events(id)?;
-    let previous = latest_figures(&events);
-    if previous.as_ref() != Some(&view.figures) {
-        let changes = previous
-            .map(|before| describe_changes(&before, &view.figures))
-            .unwrap_or_else(|| {
-                vec![format!(
-                    "first computed from the ledger: {} people",
-                    view.figures.people
-                )]
-            });
+    let previous = latest_recorded(&events);
+    let unchanged = previous
+        .as_ref()
+        .is_some_and(|(figures, confirmed, _)| *figures == view.figures && *confirmed == view.confirmed);
+    if !unchanged {
+        let changes = match previous {
+            Some((before, _, _)) if before != view.figures => describe_changes(&before, &view.figures),
+            Some(_) => vec![format!(
+                "leak evidence confirms {} people exposed",
+                view.confirmed.as_ref().map_or(0, |confirmed| confirmed.people)
+            )],
+            None => vec![format!(
+                "first computed from the ledger: {} people",
+                view.figures.people
+            )],
+        };
         let body = serde_json::json!({ "figures": view.figures, "changes": changes,
-            "window_from": view.window_from, "window_to": view.window_to });
+            "window_from": view.window_from, "window_to": view.window_to,
+            "confirmed": view.confirmed });
         let now = ledger.now();
         append(ledger, id, "impact", now, body)?;
     }

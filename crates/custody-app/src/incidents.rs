@@ -707,6 +707,8 @@ pub struct IncidentView {
     pub timeline: Vec<TimelineEntry>,
     /// What recorded leak evidence confirms exposed.
     pub confirmed: Option<crate::leak_evidence::Confirmed>,
+    /// When the impact shown was computed (`None`: just now, not yet recorded).
+    pub impact_at: Option<Instant>,
 }
 
 /// An incident with its clocks, impact (refreshed), statements and timeline.
@@ -737,6 +739,47 @@ pub fn show(ledger: &mut Ledger, id: i64) -> Result<IncidentView> {
         statements,
         timeline: timeline(&events),
         confirmed: impact.confirmed,
+        impact_at: Some(now),
+    })
+}
+
+/// An incident as recorded, changing nothing: the impact is the latest one recorded on its
+/// timeline (computed, not recorded, when there is none yet), so that reading stays cheap
+/// whatever the size of the ledger. [`show`] refreshes the impact first.
+pub fn view(ledger: &Ledger, id: i64) -> Result<IncidentView> {
+    let incident = find_incident(ledger, id)?;
+    let events = ledger.store.incident_events(id)?;
+    let (figures, confirmed, impact_at) = match crate::impact::latest_recorded(&events) {
+        Some((figures, confirmed, at)) => (figures, confirmed, Some(at)),
+        None => {
+            let computed = crate::impact::compute(ledger, &incident)?;
+            (computed.figures, computed.confirmed, None)
+        }
+    };
+    let now = ledger.now();
+    let clocks = clock_views(ledger, incident_clocks(ledger, &incident, &events, now)?);
+    let facts = incident.facts;
+    let statements = statements(&events);
+    let claims_vs_ledger = (!statements.is_empty()).then(|| compare(&statements, &figures));
+    Ok(IncidentView {
+        incident: id,
+        supplier: incident.supplier,
+        summary: facts.summary,
+        nature: facts.nature,
+        aware_at_local: facts.aware_at.local(&ledger.zone),
+        aware_at: facts.aware_at,
+        occurred_from: facts.occurred_from,
+        occurred_to: facts.occurred_to,
+        supplier_discovered_at: facts.supplier_discovered_at,
+        supplier_notified_at: facts.supplier_notified_at,
+        clocks,
+        impact: figures,
+        assessment: crate::impact::latest_assessment(&events),
+        claims_vs_ledger,
+        statements,
+        timeline: timeline(&events),
+        confirmed,
+        impact_at,
     })
 }
 

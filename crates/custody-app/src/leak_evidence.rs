@@ -68,7 +68,7 @@ pub(crate) fn record(
 }
 
 /// What recorded leak evidence confirms, beside the ledger's figures.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Confirmed {
     /// Files recorded.
     pub files: u64,

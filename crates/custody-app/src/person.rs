@@ -79,6 +79,25 @@ pub fn show(ledger: &Ledger, reference: &str) -> Result<PersonView> {
     })
 }
 
+/// A person found by email address, through the address's keyed hash (the address itself is
+/// never stored in plain); canaries are never found.
+pub fn show_by_email(ledger: &Ledger, address: &str) -> Result<PersonView> {
+    let requester = crate::requests::Requester {
+        reference: None,
+        email: Some(address.to_owned()),
+    };
+    match crate::requests::match_requester(ledger, &requester)? {
+        crate::requests::Match::Person(person) => show(ledger, &person.reference),
+        crate::requests::Match::Unknown(reason) => Err(Error::NotFound(
+            reason
+                .split(';')
+                .next()
+                .unwrap_or("no person has this address")
+                .to_owned(),
+        )),
+    }
+}
+
 /// The recipients of a person's data up to `now`.
 pub fn recipients(ledger: &Ledger, person: &PersonRecord, now: Instant) -> Result<Vec<Recipient>> {
     let exports = ledger.store.export_shares_of(person.id)?;

@@ -54,6 +54,14 @@ impl Instant {
             .to_string()
     }
 
+    /// The instant in a time zone as a form's local date-time field takes it (`2021-10-29T18:30`).
+    pub fn local_input(self, zone: &TimeZoneName) -> String {
+        self.0
+            .to_zoned_datetime(zone.zone.clone())
+            .strftime("%Y-%m-%dT%H:%M")
+            .to_string()
+    }
+
     /// The calendar day of the instant in a time zone.
     pub fn local_day(self, zone: &TimeZoneName) -> Day {
         Day(self.0.to_zoned_datetime(zone.zone.clone()).date())

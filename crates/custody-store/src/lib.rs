@@ -179,6 +179,14 @@ pub trait Store {
     fn accounts(&self) -> Result<Vec<AccountRecord>>;
     /// The account with this name.
     fn account_named(&self, name: &str) -> Result<Option<AccountRecord>>;
+    /// Sets or clears the sealed TOTP secret of an active account (audited).
+    fn set_account_totp(
+        &mut self,
+        name: &str,
+        sealed: Option<&[u8]>,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()>;
     /// Disables the account with this name (audited); names are compared without case.
     fn disable_account(
         &mut self,

@@ -46,7 +46,15 @@ enum Command {
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
+        /// Then serve the desk on the demo, with an admin account made for it (printed).
+        #[arg(long)]
+        serve: bool,
+        /// Address to serve on with --serve.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
     },
+    /// The web desk and the JSON API (`/api/v1`), on loopback unless told otherwise.
+    Serve(crate::serve_cli::ServeArgs),
     /// People: import a CRM export.
     #[command(subcommand)]
     People(PeopleCommand),
@@ -302,7 +310,7 @@ enum AuditCommand {
     Export,
 }
 
-fn actor() -> String {
+pub(crate) fn actor() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "unknown".to_owned());
@@ -357,7 +365,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 dir.join("settings.toml").display()
             );
         }
-        Command::Demo { people, seed, json } => {
+        Command::Serve(args) => crate::serve_cli::serve(cli.dir, args)?,
+        Command::Demo {
+            people,
+            seed,
+            json,
+            serve,
+            addr,
+        } => {
             let dir = cli.dir.unwrap_or_else(|| PathBuf::from("custody-demo"));
             let summary = demo::run(
                 &dir,
@@ -378,6 +393,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 output::json(&summary)?;
             } else {
                 print!("{}", summary.to_text());
+            }
+            if serve {
+                crate::serve_cli::serve_demo(&dir, addr)?;
             }
         }
         Command::People(PeopleCommand::Import {

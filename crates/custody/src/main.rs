@@ -8,6 +8,7 @@ mod match_cli;
 mod notice_cli;
 mod output;
 mod request_cli;
+mod serve_cli;
 
 use std::process::ExitCode;
 

@@ -212,6 +212,33 @@ pub(super) fn add_token(
     add_named(connection, &TOKENS, &new.name, insert, draft, signer)
 }
 
+/// Sets (or, with `None`, clears) an account's sealed TOTP secret, audited.
+pub(super) fn set_account_totp(
+    connection: &mut Connection,
+    name: &str,
+    sealed: Option<&[u8]>,
+    mut draft: AuditDraft,
+    signer: &dyn AuditSigner,
+) -> Result<()> {
+    let transaction = connection.transaction()?;
+    let id: Option<i64> = transaction
+        .query_row(
+            "SELECT id FROM accounts WHERE name = ?1 COLLATE NOCASE AND disabled_at IS NULL",
+            [name],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let id = id.ok_or_else(|| Error::NotFound(format!("there is no active account named {name}")))?;
+    transaction.execute(
+        "UPDATE accounts SET totp_sealed = ?1 WHERE id = ?2",
+        params![sealed, id],
+    )?;
+    draft.subject = format!("account:{id}");
+    audit::append(&transaction, draft, signer)?;
+    transaction.commit()?;
+    Ok(())
+}
+
 pub(super) fn disable_account(
     connection: &mut Connection,
     name: &str,

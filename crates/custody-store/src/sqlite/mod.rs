@@ -379,6 +379,16 @@ impl Store for SqliteStore {
         accounts::account_named(&self.connection, name)
     }
 
+    fn set_account_totp(
+        &mut self,
+        name: &str,
+        sealed: Option<&[u8]>,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()> {
+        accounts::set_account_totp(&mut self.connection, name, sealed, audit, signer)
+    }
+
     fn disable_account(
         &mut self,
         name: &str,

@@ -1,0 +1,42 @@
+// custody desk: counts clocks down every second, and polls notification progress while
+// notices are queued or sending. No framework; nothing else runs.
+"use strict";
+(function () {
+  function words(seconds) {
+    var minutes = Math.floor(Math.abs(seconds) / 60);
+    var days = Math.floor(minutes / 1440), hours = Math.floor(minutes / 60) % 24, mins = minutes % 60;
+    var secs = Math.floor(Math.abs(seconds)) % 60;
+    var text = (days > 0 ? days + " d " : "") + hours + " h " + mins + " min";
+    return days > 0 ? text : text + " " + (secs < 10 ? "0" : "") + secs + " s";
+  }
+  var SOON = 6 * 3600;
+  function tick() {
+    var now = Date.now() / 1000;
+    document.querySelectorAll("[data-due]").forEach(function (el) {
+      var left = Number(el.getAttribute("data-due")) - now;
+      var target = el.querySelector(".left");
+      if (!target) { return; }
+      target.textContent = left >= 0 ? words(left) + " left" : "overdue by " + words(left);
+      el.classList.toggle("overdue", left < 0);
+      el.classList.toggle("soon", left >= 0 && left < SOON);
+    });
+  }
+  function poll(section) {
+    var url = section.getAttribute("data-progress");
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (counts) {
+        if (!counts) { return; }
+        section.querySelectorAll("[data-count]").forEach(function (el) {
+          el.textContent = String(counts[el.getAttribute("data-count")] || 0);
+        });
+        var busy = (counts.queued || 0) + (counts.sending || 0) + (counts.retry || 0) > 0;
+        setTimeout(function () { poll(section); }, busy ? 2000 : 15000);
+      })
+      .catch(function () { setTimeout(function () { poll(section); }, 15000); });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    if (document.querySelector("[data-due]")) { tick(); setInterval(tick, 1000); }
+    document.querySelectorAll("[data-progress]").forEach(function (section) { poll(section); });
+  });
+})();

@@ -1,0 +1,329 @@
+//! The JSON API under `/api/v1` (described by `openapi.json`): the same use cases as the pages,
+//! for a bearer token.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use custody_app::incidents::{self, EntryKind};
+use custody_app::{holdings, notify_run, person, shares, suppliers};
+use custody_core::parse_instant;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, DeskError};
+use crate::pages::{audit_view, find_share};
+use crate::pages_admin::{NewSupplier, supplier_input};
+use crate::pages_incident::{parse_act, report_file};
+use crate::state::Desk;
+
+type Answer = Result<Json<Value>, ApiError>;
+
+fn to_json<T: serde::Serialize>(value: T) -> Result<Value, DeskError> {
+    serde_json::to_value(value).map_err(|error| DeskError::Internal(error.to_string()))
+}
+
+fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, DeskError> {
+    payload.map(|Json(value)| value).map_err(|rejection| {
+        DeskError::BadRequest(format!(
+            "the body is not what this route takes: {}",
+            rejection.body_text()
+        ))
+    })
+}
+
+/// `GET /api/v1/incidents`.
+pub async fn incidents(State(desk): State<Arc<Desk>>, Extension(caller): Extension<Caller>) -> Answer {
+    let list = desk
+        .run(&caller.actor(), |ledger| Ok(incidents::list(ledger)?))
+        .await?;
+    Ok(Json(json!({ "incidents": to_json(list)? })))
+}
+
+/// `GET /api/v1/incidents/{id}`: clocks, impact (as last recorded), statements, timeline.
+pub async fn incident(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+) -> Answer {
+    let view = desk
+        .run(&caller.actor(), move |ledger| Ok(incidents::view(ledger, id)?))
+        .await?;
+    Ok(Json(to_json(view)?))
+}
+
+/// A timeline entry.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    kind: String,
+    text: String,
+    reason: Option<String>,
+    with: Option<String>,
+    at: Option<String>,
+}
+
+/// `POST /api/v1/incidents/{id}/timeline`.
+pub async fn add_entry(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+    payload: Result<Json<Entry>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let entry = body(payload)?;
+    let event = desk
+        .run(&caller.actor(), move |ledger| {
+            let kind = EntryKind::parse(&entry.kind)?;
+            let at = match entry.at.as_deref() {
+                Some(text) => Some(parse_instant(text, &ledger.zone).map_err(custody_app::Error::from)?),
+                None => None,
+            };
+            Ok(incidents::add_entry(
+                ledger,
+                id,
+                kind,
+                &entry.text,
+                at,
+                entry.reason,
+                entry.with,
+            )?)
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "incident": id, "event": event })),
+    )
+        .into_response())
+}
+
+/// An act.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActBody {
+    act: String,
+    at: Option<String>,
+    reference: Option<String>,
+    delay_reason: Option<String>,
+}
+
+/// `POST /api/v1/incidents/{id}/acts`.
+pub async fn record_act(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+    payload: Result<Json<ActBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let act = body(payload)?;
+    let clocks = desk
+        .run(&caller.actor(), move |ledger| {
+            let kind = parse_act(&act.act)?;
+            let at = match act.at.as_deref() {
+                Some(text) => parse_instant(text, &ledger.zone).map_err(custody_app::Error::from)?,
+                None => ledger.now(),
+            };
+            incidents::record_act(ledger, id, kind, at, act.reference, act.delay_reason)?;
+            Ok(incidents::view(ledger, id)?.clocks)
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "incident": id, "clocks": to_json(clocks)? })),
+    )
+        .into_response())
+}
+
+/// The report's format and phase.
+#[derive(Deserialize)]
+pub struct ReportQuery {
+    format: Option<String>,
+    phase: Option<String>,
+}
+
+/// `GET /api/v1/incidents/{id}/report?format=md|html|json&phase=initial|follow-up`.
+pub async fn report(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+    Query(query): Query<ReportQuery>,
+) -> Result<Response, ApiError> {
+    let (phase, phase_name) = match query.phase.as_deref().unwrap_or("initial") {
+        "initial" => (custody_app::report::Phase::Initial, "initial"),
+        "follow-up" => (custody_app::report::Phase::FollowUp, "follow-up"),
+        other => {
+            return Err(
+                DeskError::BadRequest(format!("phase {other:?}: expected initial or follow-up")).into(),
+            );
+        }
+    };
+    let format = query.format.unwrap_or_else(|| "json".to_owned());
+    Ok(report_file(&desk, &caller, id, &format, phase, phase_name).await?)
+}
+
+/// `GET /api/v1/incidents/{id}/notifications`: the outbox per state.
+pub async fn notifications(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+) -> Answer {
+    let counts = desk
+        .run(&caller.actor(), move |ledger| {
+            incidents::find_incident(ledger, id)?;
+            Ok(notify_run::outbox_counts(ledger, id)?)
+        })
+        .await?;
+    Ok(Json(json!({ "incident": id, "counts": to_json(counts)? })))
+}
+
+/// `GET /api/v1/suppliers`.
+pub async fn suppliers(State(desk): State<Arc<Desk>>, Extension(caller): Extension<Caller>) -> Answer {
+    let list = desk
+        .run(&caller.actor(), |ledger| Ok(suppliers::list(ledger)?))
+        .await?;
+    Ok(Json(json!({ "suppliers": to_json(list)? })))
+}
+
+/// A supplier to register.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupplierBody {
+    name: String,
+    role: Option<String>,
+    parent: Option<String>,
+    notice_hours: Option<u32>,
+    contract: Option<String>,
+    contact: Option<String>,
+}
+
+/// `POST /api/v1/suppliers`.
+pub async fn add_supplier(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    payload: Result<Json<SupplierBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let given = body(payload)?;
+    let form = NewSupplier {
+        name: given.name,
+        role: given.role.unwrap_or_else(|| "processor".to_owned()),
+        parent: given.parent,
+        notice_hours: given.notice_hours.map(|hours| hours.to_string()),
+        contract: given.contract,
+        contact: given.contact,
+    };
+    let view = desk
+        .run(&caller.actor(), move |ledger| {
+            let input = supplier_input(&form)?;
+            let name = input.name.trim().to_owned();
+            suppliers::add_supplier(ledger, input)?;
+            Ok(suppliers::show(ledger, &name)?)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(to_json(view)?)).into_response())
+}
+
+/// `GET /api/v1/suppliers/{name}` with its shares.
+pub async fn supplier(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Answer {
+    let (supplier, list) = desk
+        .run(&caller.actor(), move |ledger| {
+            let supplier = suppliers::show(ledger, &name)?;
+            let list = shares::list(ledger, Some(&supplier.name))?;
+            Ok((supplier, list))
+        })
+        .await?;
+    let mut value = to_json(supplier)?;
+    if let Some(object) = value.as_object_mut() {
+        object.insert("share_list".to_owned(), to_json(list)?);
+    }
+    Ok(Json(value))
+}
+
+/// The holdings question.
+#[derive(Deserialize)]
+pub struct At {
+    at: Option<String>,
+}
+
+/// `GET /api/v1/suppliers/{name}/holdings?at=…` (now when not given).
+pub async fn holdings(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+    Query(query): Query<At>,
+) -> Answer {
+    let report = desk
+        .run(&caller.actor(), move |ledger| {
+            let at = match query.at.as_deref() {
+                Some(text) => parse_instant(text, &ledger.zone).map_err(custody_app::Error::from)?,
+                None => ledger.now(),
+            };
+            Ok(holdings::holdings(ledger, &name, at, false)?)
+        })
+        .await?;
+    Ok(Json(to_json(report)?))
+}
+
+/// `GET /api/v1/shares/{id}`.
+pub async fn share(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+) -> Answer {
+    let share = desk
+        .run(&caller.actor(), move |ledger| find_share(ledger, id))
+        .await?;
+    Ok(Json(to_json(share)?))
+}
+
+/// `GET /api/v1/people/{ref}`: the person and the recipients of their data.
+pub async fn person(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(reference): Path<String>,
+) -> Answer {
+    let view = desk
+        .run(&caller.actor(), move |ledger| {
+            Ok(person::show(ledger, &reference)?)
+        })
+        .await?;
+    Ok(Json(to_json(view)?))
+}
+
+/// A lookup by email address (in the body, never the address).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailBody {
+    email: String,
+}
+
+/// `POST /api/v1/people/lookup` with `{"email": …}`.
+pub async fn person_by_email(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    payload: Result<Json<EmailBody>, JsonRejection>,
+) -> Answer {
+    let query = body(payload)?;
+    let view = desk
+        .run(&caller.actor(), move |ledger| {
+            Ok(person::show_by_email(ledger, &query.email)?)
+        })
+        .await?;
+    Ok(Json(to_json(view)?))
+}
+
+/// `GET /api/v1/audit`: the chain's verification and the newest 100 entries.
+pub async fn audit(State(desk): State<Arc<Desk>>, Extension(caller): Extension<Caller>) -> Answer {
+    let (verification, entries) = desk
+        .run(&caller.actor(), |ledger| audit_view(ledger, 100))
+        .await?;
+    Ok(Json(
+        json!({ "verification": to_json(verification)?, "entries": to_json(entries)? }),
+    ))
+}

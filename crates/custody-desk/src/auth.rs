@@ -1,0 +1,351 @@
+//! Who is asking: sessions (for pages) and bearer tokens (for the API), the guard every route
+//! passes through, CSRF checks on page forms, and the headers every answer carries.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use custody_core::DeskRole;
+
+use crate::error::{ApiError, DeskError, PageError};
+use crate::routes::Surface;
+use crate::state::Desk;
+
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "custody_session";
+/// The cookie that ties the sign-in form to the browser that loaded it.
+pub const SIGN_IN_COOKIE: &str = "custody_sign_in";
+/// A session ends after this long without a request.
+pub const IDLE_SECONDS: i64 = 30 * 60;
+/// A session ends this long after sign-in, whatever happens.
+pub const LIFETIME_SECONDS: i64 = 12 * 60 * 60;
+/// The largest form a page may post.
+const FORM_BYTES_MAX: usize = 1 << 20;
+
+/// A signed-in browser.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The account.
+    pub account: String,
+    /// The token every form of this session carries.
+    pub csrf: String,
+    created: i64,
+    seen: i64,
+    /// The password was right; the second factor is still to come.
+    pub needs_code: bool,
+    /// A TOTP secret shown for enrolment, until a code made from it confirms it.
+    pub enrolling: Option<Vec<u8>>,
+}
+
+/// Sessions by id, in memory: a restart signs everyone out.
+#[derive(Debug, Default)]
+pub struct Sessions {
+    by_id: Mutex<HashMap<String, Session>>,
+}
+
+/// 32 random bytes as hex.
+pub fn random_token() -> Result<String, DeskError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|error| DeskError::Internal(format!("no randomness: {error}")))?;
+    Ok(custody_vault::hex(&bytes))
+}
+
+impl Sessions {
+    /// Starts a session; returns its id.
+    pub fn start(&self, account: &str, needs_code: bool, now: i64) -> Result<String, DeskError> {
+        let id = random_token()?;
+        let session = Session {
+            account: account.to_owned(),
+            csrf: random_token()?,
+            created: now,
+            seen: now,
+            needs_code,
+            enrolling: None,
+        };
+        let mut sessions = self.by_id.lock().unwrap_or_else(PoisonError::into_inner);
+        sessions.retain(|_, session| live(session, now));
+        sessions.insert(id.clone(), session);
+        Ok(id)
+    }
+
+    /// The live session with this id, marked as seen now.
+    pub fn get(&self, id: &str, now: i64) -> Option<Session> {
+        let mut sessions = self.by_id.lock().unwrap_or_else(PoisonError::into_inner);
+        let session = sessions.get_mut(id)?;
+        if !live(session, now) {
+            sessions.remove(id);
+            return None;
+        }
+        session.seen = now;
+        Some(session.clone())
+    }
+
+    /// Changes a session.
+    pub fn update(&self, id: &str, change: impl FnOnce(&mut Session)) {
+        if let Some(session) = self
+            .by_id
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_mut(id)
+        {
+            change(session);
+        }
+    }
+
+    /// Ends a session.
+    pub fn end(&self, id: &str) {
+        self.by_id
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(id);
+    }
+}
+
+fn live(session: &Session, now: i64) -> bool {
+    now - session.seen < IDLE_SECONDS && now - session.created < LIFETIME_SECONDS
+}
+
+/// The caller of a route that passed the guard.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Account or token name.
+    pub name: String,
+    /// Its role.
+    pub role: DeskRole,
+    /// The session's CSRF token (empty for the API).
+    pub csrf: String,
+    /// The session id (pages only).
+    pub session: Option<String>,
+}
+
+impl Caller {
+    /// Who acted, for the audit log: `desk:NAME` for a person at the desk, `api:NAME` for a token.
+    pub fn actor(&self) -> String {
+        match self.session {
+            Some(_) => format!("desk:{}", self.name),
+            None => format!("api:{}", self.name),
+        }
+    }
+}
+
+/// A cookie's value.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, Secure behind HTTPS; `None` clears it.
+pub fn set_cookie(desk: &Desk, name: &str, value: Option<&str>) -> HeaderValue {
+    let secure = if desk.behind_https() { "; Secure" } else { "" };
+    let text = match value {
+        Some(value) => format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict{secure}"),
+        None => format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
+    };
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Equal strings, compared in time that does not depend on where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// What the guard of one route knows.
+#[derive(Clone)]
+pub struct Guard {
+    /// The desk.
+    pub desk: Arc<Desk>,
+    /// The least role the route needs.
+    pub need: DeskRole,
+    /// Page, API or public.
+    pub surface: Surface,
+    /// The route's path template, for the log (never the path asked, which may hold data).
+    pub path: &'static str,
+}
+
+/// Checks the caller of a route before its handler runs, and logs the answer.
+pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let response = match guard.surface {
+        Surface::Public => match same_site(request.headers(), &method) {
+            Ok(()) => next.run(request).await,
+            Err(error) => PageError(error).into_response(),
+        },
+        Surface::Page => match page_caller(&guard, request).await {
+            Ok(request) => next.run(request).await,
+            Err(response) => response,
+        },
+        Surface::Api => match api_caller(&guard, request.headers()).await {
+            Ok(caller) => {
+                let mut request = request;
+                request.extensions_mut().insert(caller);
+                next.run(request).await
+            }
+            Err(error) => ApiError(error).into_response(),
+        },
+    };
+    eprintln!(
+        "custody desk: {method} {} {}",
+        guard.path,
+        response.status().as_u16()
+    );
+    response
+}
+
+/// A form posted from another site is refused (browsers say where a request comes from).
+fn same_site(headers: &HeaderMap, method: &Method) -> Result<(), DeskError> {
+    if method == Method::GET || method == Method::HEAD {
+        return Ok(());
+    }
+    match headers
+        .get("sec-fetch-site")
+        .and_then(|value| value.to_str().ok())
+    {
+        None | Some("same-origin" | "none") => Ok(()),
+        Some(_) => Err(DeskError::StaleForm),
+    }
+}
+
+async fn page_caller(guard: &Guard, request: Request) -> Result<Request, Response> {
+    let desk = &guard.desk;
+    let now = desk.now().unix_seconds();
+    let to_sign_in = || Redirect::to("/sign-in").into_response();
+    let Some(id) = cookie(request.headers(), SESSION_COOKIE).map(str::to_owned) else {
+        return Err(to_sign_in());
+    };
+    let Some(session) = desk.sessions.get(&id, now) else {
+        return Err(to_sign_in());
+    };
+    if session.needs_code {
+        return Err(Redirect::to("/sign-in/code").into_response());
+    }
+    let name = session.account.clone();
+    let account = desk
+        .run("desk", move |ledger| {
+            Ok(
+                custody_store::Store::account_named(&ledger.store, &name)
+                    .map_err(custody_app::Error::from)?,
+            )
+        })
+        .await
+        .map_err(|error| PageError(error).into_response())?;
+    let role = match account {
+        Some(account) if account.disabled_at.is_none() => account.role,
+        _ => {
+            desk.sessions.end(&id);
+            return Err(to_sign_in());
+        }
+    };
+    if !role.allows(guard.need) {
+        return Err(PageError(DeskError::Forbidden).into_response());
+    }
+    let method = request.method().clone();
+    same_site(request.headers(), &method).map_err(|error| PageError(error).into_response())?;
+    let mut request = if method == Method::GET || method == Method::HEAD {
+        request
+    } else {
+        checked_form(request, &session.csrf)
+            .await
+            .map_err(|error| PageError(error).into_response())?
+    };
+    request.extensions_mut().insert(Caller {
+        name: session.account,
+        role,
+        csrf: session.csrf,
+        session: Some(id),
+    });
+    Ok(request)
+}
+
+/// Reads a posted form and checks its `csrf` field against the session's; the form is put back
+/// for the handler.
+async fn checked_form(request: Request, csrf: &str) -> Result<Request, DeskError> {
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, FORM_BYTES_MAX)
+        .await
+        .map_err(|_| DeskError::BadRequest("the form is too large".to_owned()))?;
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+    let given = fields
+        .iter()
+        .find(|(key, _)| key == "csrf")
+        .map(|(_, value)| value.as_str());
+    if !given.is_some_and(|given| same_secret(given, csrf)) {
+        return Err(DeskError::StaleForm);
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+async fn api_caller(guard: &Guard, headers: &HeaderMap) -> Result<Caller, DeskError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(|token| token.trim().to_owned())
+        .ok_or(DeskError::Unauthenticated)?;
+    let found = guard
+        .desk
+        .run("desk", move |ledger| {
+            Ok(custody_app::accounts::check_token(ledger, &token)?)
+        })
+        .await?;
+    let (name, role) = found.ok_or(DeskError::Unauthenticated)?;
+    if !role.allows(guard.need) {
+        return Err(DeskError::Forbidden);
+    }
+    Ok(Caller {
+        name,
+        role,
+        csrf: String::new(),
+        session: None,
+    })
+}
+
+/// The headers every answer carries: a strict Content-Security-Policy (scripts, styles and
+/// everything else from this server only; no framing), no MIME sniffing, no referrer, no caching
+/// of pages that hold personal data, and HSTS behind HTTPS.
+pub async fn security_headers(State(desk): State<Arc<Desk>>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let fixed = [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+    ];
+    for (name, value) in fixed {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if desk.behind_https() {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    response
+}
+
+/// The answer to a path no route has.
+pub async fn no_route() -> Response {
+    (StatusCode::NOT_FOUND, PageError(DeskError::NoRoute)).into_response()
+}

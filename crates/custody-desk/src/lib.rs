@@ -1,0 +1,60 @@
+//! custody's web desk: the breach response in a browser, and the JSON API under `/api/v1`.
+//!
+//! Pages are rendered on the server from the same use cases as the CLI (`custody-app`); a small
+//! vendored script only counts clocks down and polls notification progress. Every route is
+//! declared once in [`routes`] with the least role it needs; the guard in [`auth`] checks the
+//! caller (a session cookie for pages, a bearer token for the API) before any handler runs, and
+//! every page form carries the session's CSRF token.
+
+mod api;
+mod auth;
+mod error;
+mod openapi;
+mod pages;
+mod pages_admin;
+mod pages_incident;
+mod render;
+mod routes;
+mod sign_in;
+mod state;
+mod throttle;
+mod totp;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub use error::DeskError;
+pub use routes::{RouteSpec, Surface, route_table};
+pub use state::{Desk, DeskOptions};
+
+/// Serves the desk on `addr` until the process ends; `ready` gets the bound address (so that
+/// port 0 picks a free port and the caller can say which).
+pub fn serve(
+    options: DeskOptions,
+    addr: SocketAddr,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), DeskError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_io()
+        .enable_time()
+        .thread_name("custody-desk")
+        .build()
+        .map_err(|error| DeskError::Internal(format!("the server could not start: {error}")))?;
+    runtime.block_on(async move {
+        let desk = Arc::new(Desk::open(options)?);
+        let (router, _) = routes::build(desk);
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|error| DeskError::Internal(format!("cannot listen on {addr}: {error}")))?;
+        let bound = listener
+            .local_addr()
+            .map_err(|error| DeskError::Internal(error.to_string()))?;
+        ready(bound);
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .map_err(|error| DeskError::Internal(format!("the server stopped: {error}")))
+    })
+}

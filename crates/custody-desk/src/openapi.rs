@@ -1,0 +1,272 @@
+//! The API's OpenAPI 3 description, made from the route table so that it lists every API
+//! route and no other.
+
+use axum::Json;
+use serde_json::{Map, Value, json};
+
+use crate::routes::{Surface, route_table};
+
+/// What one API operation does, its parameters and its body.
+struct Operation {
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    query: &'static [(&'static str, &'static str)],
+    body: Option<Value>,
+}
+
+fn string() -> Value {
+    json!({ "type": "string" })
+}
+
+fn operations() -> Vec<Operation> {
+    let entry = json!({
+        "type": "object", "required": ["kind", "text"], "additionalProperties": false,
+        "properties": {
+            "kind": { "type": "string", "enum": ["note", "decision", "contact", "update"] },
+            "text": string(), "reason": string(),
+            "with": { "type": "string", "enum": custody_app::incidents::CONTACT_PARTIES },
+            "at": { "type": "string", "description": "RFC 3339, or local time in the organisation's zone; now when left out" }
+        }
+    });
+    let act = json!({
+        "type": "object", "required": ["act"], "additionalProperties": false,
+        "properties": {
+            "act": { "type": "string", "enum": ["regulator_notified", "people_notified"] },
+            "at": string(), "reference": string(),
+            "delay_reason": { "type": "string", "description": "required for a report to the regulator after 72 hours (Art. 33(1))" }
+        }
+    });
+    let supplier = json!({
+        "type": "object", "required": ["name"], "additionalProperties": false,
+        "properties": {
+            "name": string(), "role": { "type": "string", "enum": ["processor", "sub-processor"] },
+            "parent": string(), "notice_hours": { "type": "integer", "minimum": 0 },
+            "contract": string(), "contact": string()
+        }
+    });
+    let email = json!({
+        "type": "object", "required": ["email"], "additionalProperties": false,
+        "properties": { "email": string() }
+    });
+    let op = |method, path, summary, query, body| Operation {
+        method,
+        path,
+        summary,
+        query,
+        body,
+    };
+    vec![
+        op(
+            "GET",
+            "/api/v1/incidents",
+            "Every incident with its clocks, newest first.",
+            &[],
+            None,
+        ),
+        op(
+            "GET",
+            "/api/v1/incidents/{id}",
+            "An incident: facts, clocks, impact (as last recorded), risk, statements, timeline, leak evidence.",
+            &[],
+            None,
+        ),
+        op(
+            "POST",
+            "/api/v1/incidents/{id}/timeline",
+            "Adds a timeline entry (responder).",
+            &[],
+            Some(entry),
+        ),
+        op(
+            "POST",
+            "/api/v1/incidents/{id}/acts",
+            "Records that the regulator or the people were notified (responder).",
+            &[],
+            Some(act),
+        ),
+        op(
+            "GET",
+            "/api/v1/incidents/{id}/report",
+            "The report to the regulator.",
+            &[
+                ("format", "md, html or json (default)"),
+                ("phase", "initial (default) or follow-up"),
+            ],
+            None,
+        ),
+        op(
+            "GET",
+            "/api/v1/incidents/{id}/notifications",
+            "The incident's notices per state (queued, sending, sent, retry, failed).",
+            &[],
+            None,
+        ),
+        op("GET", "/api/v1/suppliers", "Every supplier.", &[], None),
+        op(
+            "POST",
+            "/api/v1/suppliers",
+            "Registers a supplier (admin).",
+            &[],
+            Some(supplier),
+        ),
+        op(
+            "GET",
+            "/api/v1/suppliers/{name}",
+            "A supplier with its shares.",
+            &[],
+            None,
+        ),
+        op(
+            "GET",
+            "/api/v1/suppliers/{name}/holdings",
+            "Who and which data the supplier (with its sub-processors) held at an instant.",
+            &[(
+                "at",
+                "RFC 3339, or local time in the organisation's zone; now when left out",
+            )],
+            None,
+        ),
+        op("GET", "/api/v1/shares/{id}", "A share.", &[], None),
+        op(
+            "GET",
+            "/api/v1/people/{ref}",
+            "A person by reference and the recipients of their data.",
+            &[],
+            None,
+        ),
+        op(
+            "POST",
+            "/api/v1/people/lookup",
+            "A person by email address (matched through its keyed hash) and the recipients of their data.",
+            &[],
+            Some(email),
+        ),
+        op(
+            "GET",
+            "/api/v1/audit",
+            "The audit chain's verification and its newest 100 entries.",
+            &[],
+            None,
+        ),
+    ]
+}
+
+fn operation_object(operation: &Operation, role: Option<&str>) -> Value {
+    let mut parameters: Vec<Value> = operation
+        .path
+        .split('/')
+        .filter_map(|part| part.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": string() }))
+        .collect();
+    parameters.extend(operation.query.iter().map(|(name, description)| {
+        json!({ "name": name, "in": "query", "required": false, "description": description, "schema": string() })
+    }));
+    let ok = if operation.method == "POST" { "201" } else { "200" };
+    let mut object = json!({
+        "summary": operation.summary,
+        "description": format!("Needs a token with the role {} or above.", role.unwrap_or("viewer")),
+        "parameters": parameters,
+        "responses": {
+            ok: { "description": "Done.", "content": { "application/json": { "schema": { "type": "object" } } } },
+            "400": { "$ref": "#/components/responses/Error" },
+            "401": { "$ref": "#/components/responses/Error" },
+            "403": { "$ref": "#/components/responses/Error" },
+            "404": { "$ref": "#/components/responses/Error" }
+        }
+    });
+    if let (Some(body), Some(map)) = (&operation.body, object.as_object_mut()) {
+        map.insert(
+            "requestBody".to_owned(),
+            json!({ "required": true, "content": { "application/json": { "schema": body } } }),
+        );
+    }
+    object
+}
+
+/// The document.
+pub fn spec() -> Value {
+    let documented = operations();
+    let mut paths: Map<String, Value> = Map::new();
+    for route in route_table()
+        .into_iter()
+        .filter(|route| route.surface == Surface::Api)
+    {
+        let Some(operation) = documented
+            .iter()
+            .find(|operation| operation.method == route.method && operation.path == route.path)
+        else {
+            continue;
+        };
+        let item = paths
+            .entry(route.path.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Some(item) = item.as_object_mut() {
+            item.insert(
+                route.method.to_lowercase(),
+                operation_object(operation, route.role),
+            );
+        }
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "custody",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The ledger of who received whose personal data, and the breach response. Tokens are made with `custody token add --name N --role viewer|responder|admin`."
+        },
+        "servers": [{ "url": "/" }],
+        "security": [{ "bearer": [] }],
+        "paths": paths,
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "responses": {
+                "Error": {
+                    "description": "What went wrong, in words.",
+                    "content": { "application/json": { "schema": {
+                        "type": "object", "required": ["error"], "properties": { "error": string() }
+                    } } }
+                }
+            }
+        }
+    })
+}
+
+/// `GET /api/v1/openapi.json`.
+pub async fn document() -> Json<Value> {
+    Json(spec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_api_route_is_documented_and_nothing_else() {
+        let documented = operations();
+        let api: Vec<_> = route_table()
+            .into_iter()
+            .filter(|route| route.surface == Surface::Api)
+            .collect();
+        for route in &api {
+            assert!(
+                documented
+                    .iter()
+                    .any(|op| op.method == route.method && op.path == route.path),
+                "{} {} is not in the OpenAPI document",
+                route.method,
+                route.path
+            );
+        }
+        assert_eq!(
+            documented.len(),
+            api.len(),
+            "the document describes a route that does not exist"
+        );
+        let spec = spec();
+        assert_eq!(
+            spec["paths"]["/api/v1/incidents/{id}/timeline"]["post"]["requestBody"]["required"],
+            true
+        );
+    }
+}

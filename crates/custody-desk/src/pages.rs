@@ -1,0 +1,330 @@
+//! The pages every role reads: suppliers, shares, holdings, people, the audit log, and one's
+//! own account (with the second factor's enrolment).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use axum::extract::{Extension, Form, Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use minijinja::context;
+use serde::Deserialize;
+
+use custody_app::{audit, holdings, person, shares, suppliers};
+use custody_core::parse_instant;
+use custody_store::Store;
+
+use crate::auth::Caller;
+use crate::error::{DeskError, PageError};
+use crate::render::{self, bars, s};
+use crate::state::Desk;
+
+type Page = Result<Html<String>, PageError>;
+
+/// The stylesheet.
+pub async fn stylesheet() -> Response {
+    static_file("text/css; charset=utf-8", include_str!("../assets/desk.css"))
+}
+
+/// The script (clock countdowns and notification progress).
+pub async fn script() -> Response {
+    static_file(
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/desk.js"),
+    )
+}
+
+fn static_file(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// `/` goes to the incidents.
+pub async fn home() -> Redirect {
+    Redirect::to("/incidents")
+}
+
+/// Every supplier, and for admins the form to register one.
+pub async fn suppliers(State(desk): State<Arc<Desk>>, Extension(caller): Extension<Caller>) -> Page {
+    let list = desk
+        .run(&caller.actor(), |ledger| Ok(suppliers::list(ledger)?))
+        .await?;
+    render::page(
+        &desk,
+        &caller,
+        "suppliers.html",
+        context! { suppliers => s(&list) },
+    )
+}
+
+/// A supplier with its shares and the holdings form.
+pub async fn supplier(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Page {
+    let (supplier, shares, now_local) = desk
+        .run(&caller.actor(), move |ledger| {
+            let supplier = suppliers::show(ledger, &name)?;
+            let shares = shares::list(ledger, Some(&supplier.name))?;
+            let now = ledger.now().local_input(&ledger.zone);
+            Ok((supplier, shares, now))
+        })
+        .await?;
+    render::page(
+        &desk,
+        &caller,
+        "supplier.html",
+        context! { s => s(&supplier), shares => s(&shares), now_local => now_local },
+    )
+}
+
+/// The holdings question's field.
+#[derive(Deserialize)]
+pub struct At {
+    at: String,
+}
+
+/// What a supplier (with its sub-processors) held at an instant.
+pub async fn holdings(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+    Query(query): Query<At>,
+) -> Page {
+    let report = desk
+        .run(&caller.actor(), move |ledger| {
+            let at = parse_instant(&query.at, &ledger.zone).map_err(custody_app::Error::from)?;
+            Ok(holdings::holdings(ledger, &name, at, false)?)
+        })
+        .await?;
+    let categories = bars(
+        report
+            .categories
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), *value)),
+    );
+    let people = custody_app::report::thousands(report.people);
+    render::page(
+        &desk,
+        &caller,
+        "holdings.html",
+        context! { h => s(&report), categories => s(&categories), people => people },
+    )
+}
+
+/// One share.
+pub async fn share(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+) -> Page {
+    let share = desk
+        .run(&caller.actor(), move |ledger| find_share(ledger, id))
+        .await?;
+    render::page(&desk, &caller, "share.html", context! { share => s(&share) })
+}
+
+/// A share by id.
+pub fn find_share(ledger: &custody_app::Ledger, id: i64) -> Result<shares::ShareView, DeskError> {
+    shares::list(ledger, None)?
+        .into_iter()
+        .find(|share| share.share == id)
+        .ok_or_else(|| custody_app::Error::NotFound(format!("there is no share {id}")).into())
+}
+
+/// The lookup form.
+pub async fn people_form(State(desk): State<Arc<Desk>>, Extension(caller): Extension<Caller>) -> Page {
+    render::page(&desk, &caller, "people.html", context! {})
+}
+
+/// The lookup's field: a reference or an email address (posted, so it stays out of addresses
+/// and logs).
+#[derive(Deserialize)]
+pub struct Lookup {
+    query: String,
+}
+
+/// A person by reference or email address, with the recipients of their data.
+pub async fn people_lookup(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Form(form): Form<Lookup>,
+) -> Page {
+    let found = desk
+        .run(&caller.actor(), move |ledger| {
+            Ok(find_person(ledger, &form.query)?)
+        })
+        .await;
+    match found {
+        Ok(view) => render::page(&desk, &caller, "people.html", context! { person => s(&view) }),
+        Err(DeskError::App(error @ (custody_app::Error::NotFound(_) | custody_app::Error::Invalid(_)))) => {
+            render::page(
+                &desk,
+                &caller,
+                "people.html",
+                context! { problem => error.to_string() },
+            )
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// A person by reference, or by email address when the text has an `@`.
+pub fn find_person(ledger: &custody_app::Ledger, query: &str) -> custody_app::Result<person::PersonView> {
+    let query = query.trim();
+    if query.is_empty() {
+        return Err(custody_app::Error::Invalid(
+            "give a reference or an email address".to_owned(),
+        ));
+    }
+    if query.contains('@') {
+        person::show_by_email(ledger, query)
+    } else {
+        person::show(ledger, query)
+    }
+}
+
+/// An audit entry for output.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EntryRow {
+    seq: i64,
+    at: String,
+    actor: String,
+    action: String,
+    subject: String,
+    details: String,
+}
+
+/// The newest audit entries (newest first) and the chain's verification.
+pub fn audit_view(
+    ledger: &custody_app::Ledger,
+    newest: usize,
+) -> Result<(audit::Verification, Vec<EntryRow>), DeskError> {
+    let verification = audit::verify(ledger)?;
+    let mut entries = VecDeque::with_capacity(newest);
+    ledger.store.audit_entries(&mut |entry| {
+        if entries.len() == newest {
+            entries.pop_front();
+        }
+        entries.push_back(entry);
+        Ok(())
+    })?;
+    let rows = entries
+        .into_iter()
+        .rev()
+        .map(|entry| EntryRow {
+            seq: entry.seq,
+            at: custody_core::Instant::from_unix_seconds(entry.at)
+                .map(|at| at.local(&ledger.zone))
+                .unwrap_or_default(),
+            actor: entry.actor,
+            action: entry.action,
+            subject: entry.subject,
+            details: entry.details,
+        })
+        .collect();
+    Ok((verification, rows))
+}
+
+/// The audit log, with the chain's state.
+pub async fn audit(State(desk): State<Arc<Desk>>, Extension(caller): Extension<Caller>) -> Page {
+    let (verification, entries) = desk
+        .run(&caller.actor(), |ledger| audit_view(ledger, 200))
+        .await?;
+    render::page(
+        &desk,
+        &caller,
+        "audit.html",
+        context! { v => s(&verification), entries => s(&entries) },
+    )
+}
+
+/// One's own account: the second factor.
+pub async fn account(State(desk): State<Arc<Desk>>, Extension(caller): Extension<Caller>) -> Page {
+    let name = caller.name.clone();
+    let enrolled = desk
+        .run(&caller.actor(), move |ledger| {
+            Ok(ledger
+                .store
+                .account_named(&name)?
+                .is_some_and(|account| account.totp_sealed.is_some()))
+        })
+        .await?;
+    let now = desk.now().unix_seconds();
+    let enrolling = caller
+        .session
+        .as_deref()
+        .and_then(|id| desk.sessions.get(id, now))
+        .and_then(|session| session.enrolling);
+    let values = match enrolling {
+        Some(secret) if !enrolled => context! {
+            enrolling => true,
+            secret => crate::totp::secret_text(&secret),
+            uri => crate::totp::otpauth_uri(&secret, &desk.organisation, &caller.name),
+        },
+        _ => context! { enrolled => enrolled },
+    };
+    render::page(&desk, &caller, "account.html", values)
+}
+
+/// Starts enrolling a second factor: a new secret is shown, kept in the session until a code
+/// made from it is typed.
+pub async fn totp_start(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Redirect, PageError> {
+    let secret = crate::totp::new_secret()?;
+    if let Some(id) = &caller.session {
+        desk.sessions
+            .update(id, |session| session.enrolling = Some(secret));
+    }
+    Ok(Redirect::to("/account"))
+}
+
+/// The code that confirms enrolment.
+#[derive(Deserialize)]
+pub struct Code {
+    code: String,
+}
+
+/// Confirms enrolment with a code made from the shown secret; the secret is sealed and kept.
+pub async fn totp_confirm(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Form(form): Form<Code>,
+) -> Result<Response, PageError> {
+    let now = desk.now().unix_seconds();
+    let session = caller
+        .session
+        .as_deref()
+        .and_then(|id| desk.sessions.get(id, now));
+    let Some(secret) = session.and_then(|session| session.enrolling) else {
+        return Ok(Redirect::to("/account").into_response());
+    };
+    let step = crate::totp::matching_step(&secret, &form.code, now.unsigned_abs());
+    if !step.is_some_and(|step| desk.used_steps.take(&caller.name, step)) {
+        let values = context! {
+            enrolling => true,
+            secret => crate::totp::secret_text(&secret),
+            uri => crate::totp::otpauth_uri(&secret, &desk.organisation, &caller.name),
+            problem => "That code does not match; check the device's clock and try the next code.",
+        };
+        return Ok(render::page(&desk, &caller, "account.html", values)?.into_response());
+    }
+    let name = caller.name.clone();
+    desk.run(&caller.actor(), move |ledger| {
+        Ok(custody_app::accounts::set_totp(ledger, &name, &secret)?)
+    })
+    .await?;
+    if let Some(id) = &caller.session {
+        desk.sessions.update(id, |session| session.enrolling = None);
+    }
+    Ok(Redirect::to("/account").into_response())
+}

@@ -1,0 +1,410 @@
+//! The incident pages: the list with every clock, an incident with its clocks, impact, risk,
+//! statements, notifications, report and timeline, and the forms responders use.
+
+use std::sync::Arc;
+
+use axum::extract::{Extension, Form, Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+
+use custody_app::incidents::{self, Act, EntryKind, IncidentView};
+use custody_app::report::{self, Format, Phase};
+use custody_app::{Ledger, impact, notify_run};
+
+use crate::auth::Caller;
+use crate::error::{DeskError, PageError};
+use crate::render::{self, Bar, ClockRow, bars, bars_of, clock_rows, given, s};
+use crate::state::Desk;
+
+/// An incident in the list.
+#[derive(Serialize)]
+struct ListRow {
+    id: i64,
+    supplier: String,
+    summary: String,
+    aware_local: String,
+    people: String,
+    clocks: Vec<ClockRow>,
+}
+
+/// Every incident with its clocks, newest first.
+pub async fn list(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Html<String>, PageError> {
+    let rows = desk
+        .run(&caller.actor(), |ledger| {
+            Ok(incidents::list(ledger)?
+                .into_iter()
+                .map(|incident| ListRow {
+                    id: incident.incident,
+                    supplier: incident.supplier,
+                    summary: incident.summary,
+                    aware_local: incident.aware_at.local(&ledger.zone),
+                    people: incident
+                        .people
+                        .map_or_else(|| "not computed".to_owned(), report::thousands),
+                    clocks: clock_rows(&incident.clocks, &ledger.zone),
+                })
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    render::page(
+        &desk,
+        &caller,
+        "incidents.html",
+        context! { incidents => s(&rows) },
+    )
+}
+
+/// A timeline entry as the page shows it.
+#[derive(Serialize)]
+struct TimelineRow {
+    at: String,
+    kind: String,
+    summary: String,
+    actor: String,
+}
+
+/// Everything the incident page shows, read in one go.
+struct IncidentPage {
+    view: IncidentView,
+    clocks: Vec<ClockRow>,
+    timeline: Vec<TimelineRow>,
+    outbox: std::collections::BTreeMap<&'static str, u64>,
+    impact_at: Option<String>,
+    window: String,
+}
+
+fn read_incident(ledger: &Ledger, id: i64) -> Result<IncidentPage, DeskError> {
+    let view = incidents::view(ledger, id)?;
+    let zone = &ledger.zone;
+    let local =
+        |at: Option<custody_core::Instant>| at.map_or_else(|| "not known".to_owned(), |at| at.local(zone));
+    let window = format!("{} to {}", local(view.occurred_from), local(view.occurred_to));
+    Ok(IncidentPage {
+        clocks: clock_rows(&view.clocks, zone),
+        timeline: view
+            .timeline
+            .iter()
+            .map(|entry| TimelineRow {
+                at: entry.at.local(zone),
+                kind: entry.kind.clone(),
+                summary: entry.summary.clone(),
+                actor: entry.actor.clone(),
+            })
+            .collect(),
+        outbox: notify_run::outbox_counts(ledger, id)?,
+        impact_at: view.impact_at.map(|at| at.local(zone)),
+        window,
+        view,
+    })
+}
+
+fn status_bars(figures: &impact::ImpactFigures) -> Vec<Bar> {
+    let status = &figures.status;
+    let mut rows = bars([
+        ("current".to_owned(), status.current),
+        ("former".to_owned(), status.former),
+    ]);
+    let mut left = bars([
+        ("former: left within a year".to_owned(), status.left_within_1_year),
+        (
+            "former: left 1 to 3 years before".to_owned(),
+            status.left_1_to_3_years,
+        ),
+        (
+            "former: left over 3 years before".to_owned(),
+            status.left_over_3_years,
+        ),
+        ("former: leaving date unknown".to_owned(), status.left_unknown),
+    ]);
+    let longest = status.current.max(status.former).max(1) as f64;
+    for bar in rows.iter_mut().chain(left.iter_mut()) {
+        if bar.label.starts_with("former") {
+            bar.class = Some("former");
+        }
+    }
+    for bar in &mut left {
+        let value: f64 = bar.text.replace(',', "").parse().unwrap_or(0.0);
+        bar.width = (value * 1000.0 / longest).round() / 10.0;
+    }
+    rows.extend(left);
+    rows
+}
+
+fn retention_bars(figures: &impact::ImpactFigures) -> Vec<Bar> {
+    let mut rows = bars([
+        (
+            "held past the share's retention".to_owned(),
+            figures.retention_expired,
+        ),
+        (
+            "former people who left long ago".to_owned(),
+            figures.left_long_ago,
+        ),
+    ]);
+    for bar in &mut rows {
+        bar.class = Some("expired");
+    }
+    rows
+}
+
+async fn incident_page(
+    desk: &Arc<Desk>,
+    caller: &Caller,
+    id: i64,
+    problem: Option<String>,
+) -> Result<Html<String>, PageError> {
+    let page = desk
+        .run(&caller.actor(), move |ledger| read_incident(ledger, id))
+        .await?;
+    let figures = &page.view.impact;
+    let nature: Vec<&str> = page.view.nature.iter().map(|nature| nature.as_str()).collect();
+    let values = context! {
+        i => s(&page.view),
+        nature => nature.join(", "),
+        window => page.window,
+        clocks => s(&page.clocks),
+        timeline => s(&page.timeline),
+        outbox => s(&page.outbox),
+        impact_at => page.impact_at,
+        people => report::thousands(figures.people),
+        person_categories => s(&bars_of(&figures.person_categories)),
+        data_categories => s(&bars_of(&figures.categories)),
+        status => s(&status_bars(figures)),
+        retention => s(&retention_bars(figures)),
+        special => s(&bars_of(&figures.special_categories)),
+        parties => s(&incidents::CONTACT_PARTIES),
+        acts => vec![
+            context! { value => "regulator_notified", label => "regulator notified" },
+            context! { value => "people_notified", label => "people notified" },
+        ],
+        problem => problem,
+    };
+    render::page(desk, caller, "incident.html", values)
+}
+
+/// An incident.
+pub async fn show(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, PageError> {
+    incident_page(&desk, &caller, id, None).await
+}
+
+/// The counts of the incident's notices per state, for the page to poll while they go.
+pub async fn progress(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let counts = desk
+        .run(&caller.actor(), move |ledger| {
+            incidents::find_incident(ledger, id)?;
+            Ok(notify_run::outbox_counts(ledger, id)?)
+        })
+        .await?;
+    Ok(axum::Json(counts).into_response())
+}
+
+/// The report's phase.
+#[derive(Deserialize)]
+pub struct PhaseQuery {
+    phase: Option<String>,
+}
+
+fn phase_of(query: &PhaseQuery) -> Result<(Phase, &'static str), DeskError> {
+    match query.phase.as_deref().unwrap_or("initial") {
+        "initial" => Ok((Phase::Initial, "initial")),
+        "follow-up" => Ok((Phase::FollowUp, "follow-up")),
+        other => Err(DeskError::BadRequest(format!(
+            "phase {other:?}: expected initial or follow-up"
+        ))),
+    }
+}
+
+/// The report to the regulator, previewed as text.
+pub async fn report_page(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+    Query(query): Query<PhaseQuery>,
+) -> Result<Html<String>, PageError> {
+    let (phase, phase_name) = phase_of(&query)?;
+    let text = desk
+        .run(&caller.actor(), move |ledger| {
+            Ok(report::generate(ledger, id, phase, Format::Markdown)?)
+        })
+        .await?;
+    render::page(
+        &desk,
+        &caller,
+        "report.html",
+        context! { id => id, phase => phase_name, text => text },
+    )
+}
+
+/// The report as a file: Markdown, HTML or JSON.
+pub async fn report_download(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path((id, format)): Path<(i64, String)>,
+    Query(query): Query<PhaseQuery>,
+) -> Result<Response, PageError> {
+    let (phase, phase_name) = phase_of(&query)?;
+    Ok(report_file(&desk, &caller, id, &format, phase, phase_name).await?)
+}
+
+/// The report as a file, for pages and the API.
+pub async fn report_file(
+    desk: &Arc<Desk>,
+    caller: &Caller,
+    id: i64,
+    format: &str,
+    phase: Phase,
+    phase_name: &str,
+) -> Result<Response, DeskError> {
+    let (parsed, content_type, extension) = match format {
+        "md" => (Format::Markdown, "text/markdown; charset=utf-8", "md"),
+        "html" => (Format::Html, "text/html; charset=utf-8", "html"),
+        "json" => (Format::Json, "application/json", "json"),
+        other => {
+            return Err(DeskError::BadRequest(format!(
+                "format {other:?}: expected md, html or json"
+            )));
+        }
+    };
+    let text = desk
+        .run(&caller.actor(), move |ledger| {
+            Ok(report::generate(ledger, id, phase, parsed)?)
+        })
+        .await?;
+    let disposition = format!("attachment; filename=\"incident-{id}-{phase_name}-report.{extension}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+/// A timeline entry's fields.
+#[derive(Deserialize)]
+pub struct Entry {
+    kind: String,
+    text: String,
+    reason: Option<String>,
+    with: Option<String>,
+}
+
+/// Adds a timeline entry.
+pub async fn add_entry(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+    Form(form): Form<Entry>,
+) -> Result<Response, PageError> {
+    let result = desk
+        .run(&caller.actor(), move |ledger| {
+            let kind = EntryKind::parse(&form.kind)?;
+            Ok(incidents::add_entry(
+                ledger,
+                id,
+                kind,
+                &form.text,
+                None,
+                given(&form.reason),
+                given(&form.with),
+            )?)
+        })
+        .await;
+    after_change(&desk, &caller, id, result.map(|_| ())).await
+}
+
+/// Back to the incident after a change, or the page again with what was wrong.
+async fn after_change(
+    desk: &Arc<Desk>,
+    caller: &Caller,
+    id: i64,
+    result: Result<(), DeskError>,
+) -> Result<Response, PageError> {
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/incidents/{id}")).into_response()),
+        Err(error) if error.status() == axum::http::StatusCode::BAD_REQUEST => {
+            let status = error.status();
+            let page = incident_page(desk, caller, id, Some(error.to_string())).await?;
+            Ok((status, page).into_response())
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// An act's fields.
+#[derive(Deserialize)]
+pub struct ActForm {
+    act: String,
+    at: Option<String>,
+    reference: Option<String>,
+    delay_reason: Option<String>,
+}
+
+/// Parses an act's name.
+pub fn parse_act(text: &str) -> Result<Act, DeskError> {
+    match text {
+        "regulator_notified" | "regulator-notified" => Ok(Act::RegulatorNotified),
+        "people_notified" | "people-notified" => Ok(Act::PeopleNotified),
+        other => Err(DeskError::BadRequest(format!(
+            "act {other:?}: expected regulator_notified or people_notified"
+        ))),
+    }
+}
+
+/// Records "regulator notified" or "people notified" (now, unless a time is given).
+pub async fn record_act(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+    Form(form): Form<ActForm>,
+) -> Result<Response, PageError> {
+    let result = desk
+        .run(&caller.actor(), move |ledger| {
+            let act = parse_act(&form.act)?;
+            let at = match given(&form.at) {
+                Some(text) => {
+                    custody_core::parse_instant(&text, &ledger.zone).map_err(custody_app::Error::from)?
+                }
+                None => ledger.now(),
+            };
+            Ok(incidents::record_act(
+                ledger,
+                id,
+                act,
+                at,
+                given(&form.reference),
+                given(&form.delay_reason),
+            )?)
+        })
+        .await;
+    after_change(&desk, &caller, id, result).await
+}
+
+/// Recomputes the impact from the ledger (recorded on the timeline when it changed).
+pub async fn recompute(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let result = desk
+        .run(&caller.actor(), move |ledger| {
+            impact::refresh(ledger, id)?;
+            Ok(())
+        })
+        .await;
+    after_change(&desk, &caller, id, result).await
+}

@@ -1,0 +1,252 @@
+//! Every route, declared once with the least role it needs. The same declaration builds the
+//! router and the access table (`custody serve --routes`), so a route cannot be served without
+//! being listed, and the tests check the table against their own.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::middleware;
+use axum::routing::{MethodRouter, get, post};
+use serde::Serialize;
+
+use custody_core::DeskRole::{self, Admin, Responder, Viewer};
+
+use crate::auth::{Guard, guard};
+use crate::state::Desk;
+use crate::{api, openapi, pages, pages_admin, pages_incident, sign_in};
+
+/// Who a route answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Surface {
+    /// Anyone (sign-in, static files, the API's description).
+    Public,
+    /// A signed-in browser; forms carry the session's CSRF token.
+    Page,
+    /// A bearer token.
+    Api,
+}
+
+/// One route and who may use it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RouteSpec {
+    /// HTTP method.
+    pub method: &'static str,
+    /// Path template.
+    pub path: &'static str,
+    /// Page, API or public.
+    pub surface: Surface,
+    /// The least role it needs (`None` for public routes).
+    pub role: Option<&'static str>,
+}
+
+struct Builder {
+    desk: Option<Arc<Desk>>,
+    router: Router<Arc<Desk>>,
+    specs: Vec<RouteSpec>,
+}
+
+impl Builder {
+    fn add(
+        mut self,
+        method: &'static str,
+        path: &'static str,
+        surface: Surface,
+        need: Option<DeskRole>,
+        handler: MethodRouter<Arc<Desk>>,
+    ) -> Self {
+        self.specs.push(RouteSpec {
+            method,
+            path,
+            surface,
+            role: need.map(DeskRole::as_str),
+        });
+        if let Some(desk) = &self.desk {
+            let state = Guard {
+                desk: Arc::clone(desk),
+                need: need.unwrap_or(Viewer),
+                surface,
+                path,
+            };
+            let guarded = handler.layer(middleware::from_fn_with_state(state, guard));
+            self.router = std::mem::take(&mut self.router).route(path, guarded);
+        }
+        self
+    }
+
+    fn public(self, method: &'static str, path: &'static str, handler: MethodRouter<Arc<Desk>>) -> Self {
+        self.add(method, path, Surface::Public, None, handler)
+    }
+
+    fn page(
+        self,
+        method: &'static str,
+        path: &'static str,
+        need: DeskRole,
+        handler: MethodRouter<Arc<Desk>>,
+    ) -> Self {
+        self.add(method, path, Surface::Page, Some(need), handler)
+    }
+
+    fn api(
+        self,
+        method: &'static str,
+        path: &'static str,
+        need: DeskRole,
+        handler: MethodRouter<Arc<Desk>>,
+    ) -> Self {
+        self.add(method, path, Surface::Api, Some(need), handler)
+    }
+}
+
+fn declare(builder: Builder) -> Builder {
+    builder
+        .public("GET", "/sign-in", get(sign_in::form))
+        .public("POST", "/sign-in", post(sign_in::submit))
+        .public("GET", "/sign-in/code", get(sign_in::code_form))
+        .public("POST", "/sign-in/code", post(sign_in::code_submit))
+        .public("GET", "/static/desk.css", get(pages::stylesheet))
+        .public("GET", "/static/desk.js", get(pages::script))
+        .public("GET", "/api/v1/openapi.json", get(openapi::document))
+        .page("POST", "/sign-out", Viewer, post(sign_in::sign_out))
+        .page("GET", "/", Viewer, get(pages::home))
+        .page("GET", "/incidents", Viewer, get(pages_incident::list))
+        .page("GET", "/incidents/{id}", Viewer, get(pages_incident::show))
+        .page(
+            "GET",
+            "/incidents/{id}/progress",
+            Viewer,
+            get(pages_incident::progress),
+        )
+        .page(
+            "GET",
+            "/incidents/{id}/report",
+            Viewer,
+            get(pages_incident::report_page),
+        )
+        .page(
+            "GET",
+            "/incidents/{id}/report/{format}",
+            Viewer,
+            get(pages_incident::report_download),
+        )
+        .page(
+            "POST",
+            "/incidents/{id}/timeline",
+            Responder,
+            post(pages_incident::add_entry),
+        )
+        .page(
+            "POST",
+            "/incidents/{id}/acts",
+            Responder,
+            post(pages_incident::record_act),
+        )
+        .page(
+            "POST",
+            "/incidents/{id}/impact",
+            Responder,
+            post(pages_incident::recompute),
+        )
+        .page("GET", "/suppliers", Viewer, get(pages::suppliers))
+        .page("POST", "/suppliers", Admin, post(pages_admin::add_supplier))
+        .page("GET", "/suppliers/{name}", Viewer, get(pages::supplier))
+        .page("GET", "/suppliers/{name}/holdings", Viewer, get(pages::holdings))
+        .page("GET", "/shares/{id}", Viewer, get(pages::share))
+        .page("GET", "/people", Viewer, get(pages::people_form))
+        .page("POST", "/people", Viewer, post(pages::people_lookup))
+        .page("GET", "/audit", Viewer, get(pages::audit))
+        .page("GET", "/account", Viewer, get(pages::account))
+        .page("POST", "/account/totp", Viewer, post(pages::totp_start))
+        .page("POST", "/account/totp/confirm", Viewer, post(pages::totp_confirm))
+        .page("GET", "/admin/users", Admin, get(pages_admin::users))
+        .page("POST", "/admin/users", Admin, post(pages_admin::add_user))
+        .page(
+            "POST",
+            "/admin/users/{name}/disable",
+            Admin,
+            post(pages_admin::disable_user),
+        )
+        .page(
+            "POST",
+            "/admin/users/{name}/reset-totp",
+            Admin,
+            post(pages_admin::reset_totp),
+        )
+        .page("GET", "/admin/tokens", Admin, get(pages_admin::tokens))
+        .page("POST", "/admin/tokens", Admin, post(pages_admin::add_token))
+        .page(
+            "POST",
+            "/admin/tokens/{name}/revoke",
+            Admin,
+            post(pages_admin::revoke_token),
+        )
+        .page("GET", "/admin/settings", Admin, get(pages_admin::settings))
+        .api("GET", "/api/v1/incidents", Viewer, get(api::incidents))
+        .api("GET", "/api/v1/incidents/{id}", Viewer, get(api::incident))
+        .api(
+            "POST",
+            "/api/v1/incidents/{id}/timeline",
+            Responder,
+            post(api::add_entry),
+        )
+        .api(
+            "POST",
+            "/api/v1/incidents/{id}/acts",
+            Responder,
+            post(api::record_act),
+        )
+        .api("GET", "/api/v1/incidents/{id}/report", Viewer, get(api::report))
+        .api(
+            "GET",
+            "/api/v1/incidents/{id}/notifications",
+            Viewer,
+            get(api::notifications),
+        )
+        .api("GET", "/api/v1/suppliers", Viewer, get(api::suppliers))
+        .api("POST", "/api/v1/suppliers", Admin, post(api::add_supplier))
+        .api("GET", "/api/v1/suppliers/{name}", Viewer, get(api::supplier))
+        .api(
+            "GET",
+            "/api/v1/suppliers/{name}/holdings",
+            Viewer,
+            get(api::holdings),
+        )
+        .api("GET", "/api/v1/shares/{id}", Viewer, get(api::share))
+        .api("GET", "/api/v1/people/{ref}", Viewer, get(api::person))
+        .api(
+            "POST",
+            "/api/v1/people/lookup",
+            Viewer,
+            post(api::person_by_email),
+        )
+        .api("GET", "/api/v1/audit", Viewer, get(api::audit))
+}
+
+/// The access table: every route with its surface and least role.
+pub fn route_table() -> Vec<RouteSpec> {
+    declare(Builder {
+        desk: None,
+        router: Router::new(),
+        specs: Vec::new(),
+    })
+    .specs
+}
+
+/// The router of a desk, with its access table.
+pub fn build(desk: Arc<Desk>) -> (Router, Vec<RouteSpec>) {
+    let built = declare(Builder {
+        desk: Some(Arc::clone(&desk)),
+        router: Router::new(),
+        specs: Vec::new(),
+    });
+    let router = built
+        .router
+        .fallback(crate::auth::no_route)
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&desk),
+            crate::auth::security_headers,
+        ))
+        .with_state(desk);
+    (router, built.specs)
+}

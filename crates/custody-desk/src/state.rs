@@ -1,0 +1,93 @@
+//! The desk's shared state: the data directory's ledgers (one per blocking worker, reused),
+//! sessions, the sign-in throttle and the templates.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use custody_app::Ledger;
+use custody_app::clock::{Clock, SystemClock};
+use custody_core::Instant;
+
+use crate::auth::Sessions;
+use crate::error::DeskError;
+use crate::throttle::Throttle;
+
+/// How the desk is run.
+#[derive(Debug, Clone)]
+pub struct DeskOptions {
+    /// The data directory.
+    pub dir: PathBuf,
+    /// The desk is reached through HTTPS (a TLS-terminating proxy): cookies are marked
+    /// `Secure` and browsers are told to keep to HTTPS.
+    pub behind_https: bool,
+}
+
+/// The desk's state, shared by every request.
+pub struct Desk {
+    options: DeskOptions,
+    ledgers: Mutex<Vec<Ledger>>,
+    pub(crate) sessions: Sessions,
+    pub(crate) throttle: Throttle,
+    pub(crate) used_steps: crate::totp::UsedSteps,
+    pub(crate) templates: minijinja::Environment<'static>,
+    pub(crate) organisation: String,
+    clock: Box<dyn Clock>,
+}
+
+impl Desk {
+    /// Opens the data directory (checking it as the CLI does) and prepares the templates.
+    pub fn open(options: DeskOptions) -> Result<Desk, DeskError> {
+        let ledger = Ledger::open(&options.dir, Box::new(SystemClock), "desk")?;
+        let organisation = ledger.settings.organisation.clone();
+        Ok(Desk {
+            options,
+            ledgers: Mutex::new(vec![ledger]),
+            sessions: Sessions::default(),
+            throttle: Throttle::default(),
+            used_steps: crate::totp::UsedSteps::default(),
+            templates: crate::render::templates()?,
+            organisation,
+            clock: Box::new(SystemClock),
+        })
+    }
+
+    /// Now, from the one wall clock.
+    pub(crate) fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
+    /// Whether cookies are marked `Secure`.
+    pub(crate) fn behind_https(&self) -> bool {
+        self.options.behind_https
+    }
+
+    /// Runs a use case on a blocking worker with a ledger acting as `actor` (for the audit log).
+    pub(crate) async fn run<T, F>(self: &Arc<Self>, actor: &str, work: F) -> Result<T, DeskError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Ledger) -> Result<T, DeskError> + Send + 'static,
+    {
+        let desk = Arc::clone(self);
+        let actor = actor.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let mut ledger = desk.take_ledger()?;
+            ledger.actor = actor;
+            let result = work(&mut ledger);
+            desk.ledgers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(ledger);
+            result
+        })
+        .await
+        .map_err(|_| DeskError::Internal("a request's worker failed".to_owned()))?
+    }
+
+    fn take_ledger(&self) -> Result<Ledger, DeskError> {
+        let pooled = self.ledgers.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        match pooled {
+            Some(ledger) => Ok(ledger),
+            None => Ok(Ledger::open(&self.options.dir, Box::new(SystemClock), "desk")?),
+        }
+    }
+}
