@@ -183,7 +183,13 @@ impl Ledger {
             return Ok(());
         };
         let path = self.dir.join(AUDIT_HEAD_FILE_NAME);
-        let temporary = self.dir.join(format!("{AUDIT_HEAD_FILE_NAME}.tmp"));
+        // A name of its own, so that two writers (the desk and a command) never share one.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let serial = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let temporary = self.dir.join(format!(
+            "{AUDIT_HEAD_FILE_NAME}.{}-{serial}.tmp",
+            std::process::id()
+        ));
         // Written whole, synced, then renamed over the old anchor: a crash leaves one or the other.
         let write = || -> std::io::Result<()> {
             let mut file = fs::File::create(&temporary)?;

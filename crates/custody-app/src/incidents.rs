@@ -800,7 +800,11 @@ pub struct ClaimsVsLedger {
     pub supplier_exfiltration: Option<Exfiltration>,
 }
 
-fn compare(statements: &[StatementView], figures: &crate::impact::ImpactFigures) -> ClaimsVsLedger {
+/// The supplier's latest claims beside the ledger's figures.
+pub(crate) fn compare(
+    statements: &[StatementView],
+    figures: &crate::impact::ImpactFigures,
+) -> ClaimsVsLedger {
     let combined = combined_claims(statements);
     let claimed = combined.categories.clone().unwrap_or_default();
     let covered = |ledger_key: &str| {

@@ -10,8 +10,8 @@ use custody_store::{IncidentEvent, Store};
 
 use crate::dir::Ledger;
 use crate::error::{Error, Result};
-use crate::impact::{Assessment, ImpactFigures, latest_assessment, refresh};
-use crate::incidents::{ClaimsVsLedger, StatementView, find_incident, show};
+use crate::impact::{Assessment, ImpactFigures, compute, latest_assessment};
+use crate::incidents::{ClaimsVsLedger, StatementView, compare, find_incident, statements};
 
 /// Initial or follow-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -201,12 +201,14 @@ fn first_act<'a>(events: &'a [IncidentEvent], act: &str) -> Option<&'a IncidentE
         .min_by_key(|event| event.at)
 }
 
-/// Builds the report's content from the recorded facts and the ledger.
-pub fn model(ledger: &mut Ledger, id: i64, phase: Phase) -> Result<ReportModel> {
-    let impact = refresh(ledger, id)?;
-    let view = show(ledger, id)?;
+/// Builds the report's content from the recorded facts and the ledger as it is now (the impact
+/// is computed afresh; nothing is recorded).
+pub fn model(ledger: &Ledger, id: i64, phase: Phase) -> Result<ReportModel> {
     let incident = find_incident(ledger, id)?;
+    let impact = compute(ledger, &incident)?;
     let events = ledger.store.incident_events(id)?;
+    let statements = statements(&events);
+    let claims_vs_ledger = (!statements.is_empty()).then(|| compare(&statements, &impact.figures));
     let regulator_act = first_act(&events, "regulator_notified");
     let since_initial = match phase {
         Phase::Initial => None,
@@ -273,9 +275,8 @@ pub fn model(ledger: &mut Ledger, id: i64, phase: Phase) -> Result<ReportModel> 
             })
             .collect(),
         impact: impact.figures,
-        supplier_claims: view.claims_vs_ledger,
-        statements: view
-            .statements
+        supplier_claims: claims_vs_ledger,
+        statements: statements
             .into_iter()
             .map(|statement| report_statement(ledger, statement))
             .collect(),

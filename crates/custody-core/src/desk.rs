@@ -45,6 +45,7 @@ impl DeskRole {
 /// URLs or logs beyond the audit log, which names who acted).
 pub fn check_desk_name(name: &str) -> Result<&str> {
     let valid = !name.is_empty()
+        && !name.chars().all(|c| c == '.')
         && name.len() <= 64
         && name
             .chars()

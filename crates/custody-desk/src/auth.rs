@@ -73,15 +73,18 @@ impl Sessions {
         Ok(id)
     }
 
-    /// The live session with this id, marked as seen now.
-    pub fn get(&self, id: &str, now: i64) -> Option<Session> {
+    /// The live session with this id; marked as seen now when `touch` (a page the person asked
+    /// for, not a background poll, which must not keep an unattended browser signed in).
+    pub fn get(&self, id: &str, now: i64, touch: bool) -> Option<Session> {
         let mut sessions = self.by_id.lock().unwrap_or_else(PoisonError::into_inner);
         let session = sessions.get_mut(id)?;
         if !live(session, now) {
             sessions.remove(id);
             return None;
         }
-        session.seen = now;
+        if touch {
+            session.seen = now;
+        }
         Some(session.clone())
     }
 
@@ -182,14 +185,14 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
             Err(error) => PageError(error).into_response(),
         },
         Surface::Page => match page_caller(&guard, request).await {
-            Ok(request) => next.run(request).await,
+            Ok(request) => changing(&guard.desk, &method, next.run(request)).await,
             Err(response) => response,
         },
         Surface::Api => match api_caller(&guard, request.headers()).await {
             Ok(caller) => {
                 let mut request = request;
                 request.extensions_mut().insert(caller);
-                next.run(request).await
+                changing(&guard.desk, &method, next.run(request)).await
             }
             Err(error) => ApiError(error).into_response(),
         },
@@ -200,6 +203,20 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
         response.status().as_u16()
     );
     response
+}
+
+/// Runs a request that may change something one at a time (reads run side by side), so that
+/// the audit chain's anchor moves in the order of the entries.
+async fn changing(
+    desk: &Desk,
+    method: &Method,
+    answer: impl std::future::Future<Output = Response>,
+) -> Response {
+    if method == Method::GET || method == Method::HEAD {
+        return answer.await;
+    }
+    let _one_at_a_time = desk.writes.lock().await;
+    answer.await
 }
 
 /// A form posted from another site is refused (browsers say where a request comes from).
@@ -223,7 +240,9 @@ async fn page_caller(guard: &Guard, request: Request) -> Result<Request, Respons
     let Some(id) = cookie(request.headers(), SESSION_COOKIE).map(str::to_owned) else {
         return Err(to_sign_in());
     };
-    let Some(session) = desk.sessions.get(&id, now) else {
+    // The incident page polls its notices' progress: that alone does not keep a session alive.
+    let touch = !guard.path.ends_with("/progress");
+    let Some(session) = desk.sessions.get(&id, now, touch) else {
         return Err(to_sign_in());
     };
     if session.needs_code {

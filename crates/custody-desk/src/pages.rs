@@ -261,7 +261,7 @@ pub async fn account(State(desk): State<Arc<Desk>>, Extension(caller): Extension
     let enrolling = caller
         .session
         .as_deref()
-        .and_then(|id| desk.sessions.get(id, now))
+        .and_then(|id| desk.sessions.get(id, now, true))
         .and_then(|session| session.enrolling);
     let values = match enrolling {
         Some(secret) if !enrolled => context! {
@@ -304,7 +304,7 @@ pub async fn totp_confirm(
     let session = caller
         .session
         .as_deref()
-        .and_then(|id| desk.sessions.get(id, now));
+        .and_then(|id| desk.sessions.get(id, now, true));
     let Some(secret) = session.and_then(|session| session.enrolling) else {
         return Ok(Redirect::to("/account").into_response());
     };

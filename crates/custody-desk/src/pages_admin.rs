@@ -218,12 +218,17 @@ pub async fn settings(
         .run(&caller.actor(), |ledger| Ok(ledger.settings.clone()))
         .await?;
     let settings = serde_json::to_value(settings).map_err(|error| DeskError::Internal(error.to_string()))?;
-    render::page(
-        &desk,
-        &caller,
-        "settings.html",
-        context! { settings => s(&settings) },
-    )
+    // Each setting with its value as TOML would write it (JSON for the nested ones).
+    let rows: Vec<(String, String)> = settings
+        .as_object()
+        .map(|object| {
+            object
+                .iter()
+                .map(|(key, value)| (key.clone(), value.to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    render::page(&desk, &caller, "settings.html", context! { settings => s(&rows) })
 }
 
 /// A supplier's fields.
@@ -290,7 +295,9 @@ pub async fn add_supplier(
         })
         .await;
     match result {
-        Ok(name) => Ok(Redirect::to(&format!("/suppliers/{}", path_segment(&name))).into_response()),
+        Ok(name) => {
+            Ok(Redirect::to(&format!("/suppliers/{}", crate::render::path_segment(&name))).into_response())
+        }
         Err(error) => {
             refused(&desk, &caller, error, async |extra| {
                 suppliers_page(&desk, &caller, extra).await
@@ -298,17 +305,4 @@ pub async fn add_supplier(
             .await
         }
     }
-}
-
-/// Percent-encodes a path segment.
-pub fn path_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }

@@ -83,7 +83,10 @@ fn read_incident(ledger: &Ledger, id: i64) -> Result<IncidentPage, DeskError> {
     let zone = &ledger.zone;
     let local =
         |at: Option<custody_core::Instant>| at.map_or_else(|| "not known".to_owned(), |at| at.local(zone));
-    let window = format!("{} to {}", local(view.occurred_from), local(view.occurred_to));
+    let window = match (view.occurred_from, view.occurred_to) {
+        (None, None) => "not known".to_owned(),
+        (from, to) => format!("{} to {}", local(from), local(to)),
+    };
     Ok(IncidentPage {
         clocks: clock_rows(&view.clocks, zone),
         timeline: view

@@ -38,6 +38,7 @@ const TEMPLATES: &[(&str, &str)] = &[
 /// The templates, parsed once.
 pub fn templates() -> Result<Environment<'static>, DeskError> {
     let mut environment = Environment::new();
+    environment.add_filter("segment", |text: String| path_segment(&text));
     for (name, source) in TEMPLATES {
         environment
             .add_template(name, source)
@@ -184,6 +185,19 @@ pub fn bars<I: IntoIterator<Item = (String, u64)>>(figures: I) -> Vec<Bar> {
 /// Bars for a map of figures.
 pub fn bars_of(map: &BTreeMap<String, u64>) -> Vec<Bar> {
     bars(map.iter().map(|(key, value)| (key.clone(), *value)))
+}
+
+/// Percent-encodes one segment of a path (a supplier's name may hold `/`).
+pub fn path_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// A value for a template.

@@ -1,7 +1,7 @@
 //! Signing in (password, then a code when the account has a second factor) and out. A new
 //! session is made at every sign-in; failures are throttled per account and per address.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Extension, Form, State};
@@ -19,7 +19,7 @@ use crate::throttle;
 /// The sign-in form, tied to this browser by a cookie (so another site cannot sign it in).
 pub async fn form(State(desk): State<Arc<Desk>>, headers: HeaderMap) -> Result<Response, PageError> {
     let now = desk.now().unix_seconds();
-    if let Some(session) = cookie(&headers, SESSION_COOKIE).and_then(|id| desk.sessions.get(id, now))
+    if let Some(session) = cookie(&headers, SESSION_COOKIE).and_then(|id| desk.sessions.get(id, now, true))
         && !session.needs_code
     {
         return Ok(Redirect::to("/incidents").into_response());
@@ -54,6 +54,24 @@ pub struct SignIn {
     password: String,
 }
 
+/// The address a sign-in comes from: the peer, or behind an HTTPS proxy on this machine the
+/// last address the proxy added to `X-Forwarded-For`.
+fn client_address(desk: &Desk, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    if desk.behind_https() && peer.ip().is_loopback() {
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .filter_map(|part| part.trim().parse::<IpAddr>().ok())
+            .next_back();
+        if let Some(address) = forwarded {
+            return address;
+        }
+    }
+    peer.ip()
+}
+
 /// Checks a password; starts a session (waiting for a code when the account has a second
 /// factor).
 pub async fn submit(
@@ -62,7 +80,8 @@ pub async fn submit(
     headers: HeaderMap,
     Form(form): Form<SignIn>,
 ) -> Result<Response, PageError> {
-    let tied = cookie(&headers, SIGN_IN_COOKIE).is_some_and(|token| same_secret(token, &form.csrf));
+    let tied = !form.csrf.is_empty()
+        && cookie(&headers, SIGN_IN_COOKIE).is_some_and(|token| same_secret(token, &form.csrf));
     if !tied {
         return sign_in_page(
             &desk,
@@ -72,8 +91,8 @@ pub async fn submit(
         );
     }
     let now = desk.now().unix_seconds();
-    let keys = throttle::keys(&form.name, peer.ip());
-    if let Some(minutes) = desk.throttle.refused(&keys, now) {
+    let keys = throttle::keys(&form.name, client_address(&desk, peer, &headers));
+    if let Err(minutes) = desk.throttle.attempt(&keys, now) {
         let problem = DeskError::Throttled(minutes).to_string();
         return sign_in_page(&desk, StatusCode::TOO_MANY_REQUESTS, Some(problem), &form.name);
     }
@@ -86,7 +105,6 @@ pub async fn submit(
         })
         .await?;
     let Some(account) = account else {
-        desk.throttle.fail(&keys, now);
         eprintln!("custody desk: a sign-in was refused (wrong name or password)");
         let problem = "The name or the password is wrong.".to_owned();
         return sign_in_page(&desk, StatusCode::UNAUTHORIZED, Some(problem), &form.name);
@@ -95,21 +113,17 @@ pub async fn submit(
     if let Some(old) = cookie(&headers, SESSION_COOKIE) {
         desk.sessions.end(old);
     }
-    let id = desk.sessions.start(&account.name, needs_code, now)?;
     if !needs_code {
-        desk.throttle.clear(&keys_account(&keys));
+        desk.throttle.succeeded(&keys);
         record(&desk, &account.name, "desk.sign_in", false).await?;
     }
+    let id = desk.sessions.start(&account.name, needs_code, now)?;
     let target = if needs_code { "/sign-in/code" } else { "/incidents" };
     let mut response = Redirect::to(target).into_response();
     let headers = response.headers_mut();
     headers.append(header::SET_COOKIE, set_cookie(&desk, SESSION_COOKIE, Some(&id)));
     headers.append(header::SET_COOKIE, set_cookie(&desk, SIGN_IN_COOKIE, None));
     Ok(response)
-}
-
-fn keys_account(keys: &[(String, u32)]) -> String {
-    keys.first().map(|(key, _)| key.clone()).unwrap_or_default()
 }
 
 async fn record(
@@ -132,7 +146,7 @@ async fn record(
 /// The session waiting for its code, if the browser has one.
 fn pending(desk: &Desk, headers: &HeaderMap) -> Option<(String, crate::auth::Session)> {
     let id = cookie(headers, SESSION_COOKIE)?;
-    let session = desk.sessions.get(id, desk.now().unix_seconds())?;
+    let session = desk.sessions.get(id, desk.now().unix_seconds(), true)?;
     session.needs_code.then(|| (id.to_owned(), session))
 }
 
@@ -151,7 +165,7 @@ pub struct Code {
     code: String,
 }
 
-/// Checks the code; the session becomes whole.
+/// Checks the code; a new session (a new id) replaces the half-made one.
 pub async fn code_submit(
     State(desk): State<Arc<Desk>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -165,16 +179,16 @@ pub async fn code_submit(
         return Err(DeskError::StaleForm.into());
     }
     let now = desk.now().unix_seconds();
-    let keys = throttle::keys(&session.account, peer.ip());
+    let keys = throttle::keys(&session.account, client_address(&desk, peer, &headers));
     let refuse = |status: StatusCode, problem: String| -> Result<Response, PageError> {
         let page = render::bare(
             &desk,
             "code.html",
-            context! { csrf => session.csrf, problem => problem },
+            context! { csrf => session.csrf.clone(), problem => problem },
         )?;
         Ok((status, page).into_response())
     };
-    if let Some(minutes) = desk.throttle.refused(&keys, now) {
+    if let Err(minutes) = desk.throttle.attempt(&keys, now) {
         return refuse(
             StatusCode::TOO_MANY_REQUESTS,
             DeskError::Throttled(minutes).to_string(),
@@ -185,26 +199,32 @@ pub async fn code_submit(
         .run("desk", move |ledger| {
             let account = custody_store::Store::account_named(&ledger.store, &name)?;
             match account {
-                Some(account) => Ok(custody_app::accounts::totp_secret(ledger, &account)?),
-                None => Ok(None),
+                Some(account) if account.disabled_at.is_none() => {
+                    Ok(custody_app::accounts::totp_secret(ledger, &account)?)
+                }
+                _ => Ok(None),
             }
         })
         .await?;
     let step = secret
         .as_deref()
         .and_then(|secret| crate::totp::matching_step(secret, &form.code, now.unsigned_abs()));
-    let fresh = step.is_some_and(|step| desk.used_steps.take(&session.account, step));
-    if !fresh {
-        desk.throttle.fail(&keys, now);
+    if !step.is_some_and(|step| desk.used_steps.take(&session.account, step)) {
         return refuse(
             StatusCode::UNAUTHORIZED,
             "That code is not right; try the next one.".to_owned(),
         );
     }
-    desk.sessions.update(&id, |session| session.needs_code = false);
-    desk.throttle.clear(&keys_account(&keys));
+    desk.throttle.succeeded(&keys);
     record(&desk, &session.account, "desk.sign_in", true).await?;
-    Ok(Redirect::to("/incidents").into_response())
+    desk.sessions.end(&id);
+    let fresh = desk.sessions.start(&session.account, false, now)?;
+    let mut response = Redirect::to("/incidents").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        set_cookie(&desk, SESSION_COOKIE, Some(&fresh)),
+    );
+    Ok(response)
 }
 
 /// Ends the session.

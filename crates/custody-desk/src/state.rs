@@ -31,8 +31,15 @@ pub struct Desk {
     pub(crate) used_steps: crate::totp::UsedSteps,
     pub(crate) templates: minijinja::Environment<'static>,
     pub(crate) organisation: String,
+    /// Held while a request that may change something runs.
+    pub(crate) writes: tokio::sync::Mutex<()>,
+    /// Bounds the ledgers (database connections) open at once.
+    permits: tokio::sync::Semaphore,
     clock: Box<dyn Clock>,
 }
+
+/// Ledgers open at once, at most: more requests wait for one.
+const LEDGERS_MAX: usize = 8;
 
 impl Desk {
     /// Opens the data directory (checking it as the CLI does) and prepares the templates.
@@ -47,6 +54,8 @@ impl Desk {
             used_steps: crate::totp::UsedSteps::default(),
             templates: crate::render::templates()?,
             organisation,
+            writes: tokio::sync::Mutex::new(()),
+            permits: tokio::sync::Semaphore::new(LEDGERS_MAX),
             clock: Box::new(SystemClock),
         })
     }
@@ -67,9 +76,14 @@ impl Desk {
         T: Send + 'static,
         F: FnOnce(&mut Ledger) -> Result<T, DeskError> + Send + 'static,
     {
+        let permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| DeskError::Internal("the desk is shutting down".to_owned()))?;
         let desk = Arc::clone(self);
         let actor = actor.to_owned();
-        tokio::task::spawn_blocking(move || {
+        let answer = tokio::task::spawn_blocking(move || {
             let mut ledger = desk.take_ledger()?;
             ledger.actor = actor;
             let result = work(&mut ledger);
@@ -80,7 +94,9 @@ impl Desk {
             result
         })
         .await
-        .map_err(|_| DeskError::Internal("a request's worker failed".to_owned()))?
+        .map_err(|_| DeskError::Internal("a request's worker failed".to_owned()))?;
+        drop(permit);
+        answer
     }
 
     fn take_ledger(&self) -> Result<Ledger, DeskError> {

@@ -1,6 +1,8 @@
 //! Sign-in throttling, per account and per address: after a number of failures within a
 //! window, further attempts are refused until the window has passed since the last failure.
-//! Kept in memory: a restart forgets it, as it forgets sessions.
+//! An attempt is counted before its password or code is checked (and taken back when it
+//! succeeds), so attempts sent all at once cannot slip past the count. Kept in memory: a
+//! restart forgets it, as it forgets sessions.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -27,22 +29,13 @@ pub struct Throttle {
 }
 
 impl Throttle {
-    /// Minutes left before `keys` may try again, if any of them is throttled.
-    pub fn refused(&self, keys: &[(String, u32)], now: i64) -> Option<u64> {
-        let strikes = self.strikes.lock().unwrap_or_else(PoisonError::into_inner);
-        keys.iter()
-            .filter_map(|(key, limit)| {
-                let entry = strikes.get(key)?;
-                let left = entry.last + WINDOW_SECONDS - now;
-                (entry.failures >= *limit && left > 0).then_some(left)
-            })
-            .max()
-            .map(|seconds| seconds.unsigned_abs().div_ceil(60))
-    }
-
-    /// Counts a failure against every key.
-    pub fn fail(&self, keys: &[(String, u32)], now: i64) {
+    /// Begins an attempt: refused (minutes to wait) when any key is throttled, else counted as
+    /// a failure at once, under one lock. [`Throttle::succeeded`] takes the count back.
+    pub fn attempt(&self, keys: &[(String, u32)], now: i64) -> Result<(), u64> {
         let mut strikes = self.strikes.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(minutes) = refused_in(&strikes, keys, now) {
+            return Err(minutes);
+        }
         if strikes.len() > KEYS_MAX {
             strikes.retain(|_, entry| entry.last + WINDOW_SECONDS > now);
         }
@@ -57,18 +50,35 @@ impl Throttle {
             entry.failures += 1;
             entry.last = now;
         }
+        Ok(())
     }
 
-    /// Forgets an account's failures after it signed in.
-    pub fn clear(&self, key: &str) {
-        self.strikes
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(key);
+    /// An attempt succeeded: the account's failures are forgotten, and the address's count of
+    /// this attempt is taken back.
+    pub fn succeeded(&self, keys: &[(String, u32)]) {
+        let mut strikes = self.strikes.lock().unwrap_or_else(PoisonError::into_inner);
+        for (index, (key, _)) in keys.iter().enumerate() {
+            if index == 0 {
+                strikes.remove(key);
+            } else if let Some(entry) = strikes.get_mut(key) {
+                entry.failures = entry.failures.saturating_sub(1);
+            }
+        }
     }
 }
 
-/// The throttle keys of a sign-in attempt.
+fn refused_in(strikes: &HashMap<String, Strikes>, keys: &[(String, u32)], now: i64) -> Option<u64> {
+    keys.iter()
+        .filter_map(|(key, limit)| {
+            let entry = strikes.get(key)?;
+            let left = entry.last + WINDOW_SECONDS - now;
+            (entry.failures >= *limit && left > 0).then_some(left)
+        })
+        .max()
+        .map(|seconds| seconds.unsigned_abs().div_ceil(60))
+}
+
+/// The throttle keys of a sign-in attempt: the account first, then the address.
 pub fn keys(name: &str, address: std::net::IpAddr) -> Vec<(String, u32)> {
     vec![
         (
@@ -88,16 +98,32 @@ mod tests {
         let throttle = Throttle::default();
         let keys = keys("Alice", "127.0.0.1".parse().unwrap());
         for attempt in 0..ACCOUNT_FAILURES {
-            assert_eq!(throttle.refused(&keys, 1000), None, "attempt {attempt}");
-            throttle.fail(&keys, 1000);
+            assert_eq!(throttle.attempt(&keys, 1000), Ok(()), "attempt {attempt}");
         }
-        assert_eq!(throttle.refused(&keys, 1000), Some(15));
-        assert_eq!(throttle.refused(&keys, 1000 + WINDOW_SECONDS - 60), Some(1));
-        assert_eq!(throttle.refused(&keys, 1000 + WINDOW_SECONDS), None);
-        // Another name from the same address is not refused yet.
-        let other = super::keys("bob", "127.0.0.1".parse().unwrap());
-        assert_eq!(throttle.refused(&other, 1000), None);
-        throttle.clear("account:alice");
-        assert_eq!(throttle.refused(&keys, 1000), None);
+        assert_eq!(throttle.attempt(&keys, 1000), Err(15));
+        assert_eq!(throttle.attempt(&keys, 1000 + WINDOW_SECONDS - 60), Err(1));
+        // Another name from the same address is not refused.
+        let bob = super::keys("bob", "127.0.0.1".parse().unwrap());
+        assert_eq!(throttle.attempt(&bob, 1000), Ok(()));
+        throttle.succeeded(&bob);
+        // Once the window has passed, the count starts again.
+        assert_eq!(throttle.attempt(&keys, 1000 + WINDOW_SECONDS), Ok(()));
+        throttle.succeeded(&keys);
+        assert_eq!(throttle.attempt(&keys, 1000 + WINDOW_SECONDS), Ok(()));
+    }
+
+    #[test]
+    fn an_address_is_refused_after_its_own_larger_count() {
+        let throttle = Throttle::default();
+        let address: std::net::IpAddr = "192.0.2.7".parse().unwrap();
+        for n in 0..ADDRESS_FAILURES {
+            assert_eq!(throttle.attempt(&keys(&format!("user{n}"), address), 50), Ok(()));
+        }
+        assert!(throttle.attempt(&keys("someone-else", address), 50).is_err());
+        assert!(
+            throttle
+                .attempt(&keys("someone-else", "192.0.2.8".parse().unwrap()), 50)
+                .is_ok()
+        );
     }
 }

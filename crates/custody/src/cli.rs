@@ -461,6 +461,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut ledger = open(cli.dir)?;
             let phase = custody_app::report::Phase::parse(&phase)?;
             let format = custody_app::report::Format::parse(&format)?;
+            // The impact is recorded on the timeline first when the ledger changed since.
+            custody_app::impact::refresh(&mut ledger, id)?;
             let text = custody_app::report::generate(&mut ledger, id, phase, format)?;
             match out {
                 Some(path) => {

@@ -21,6 +21,10 @@ pub struct ServeArgs {
     /// The desk is reached through HTTPS: cookies are marked Secure and browsers keep to HTTPS.
     #[arg(long)]
     behind_https: bool,
+    /// Serve plain HTTP on an address other than loopback (passwords and session cookies then
+    /// cross the network unencrypted; only for a network you trust entirely).
+    #[arg(long)]
+    allow_plain_http: bool,
     /// Print every route with who may use it (JSON), and exit.
     #[arg(long)]
     routes: bool,
@@ -30,6 +34,13 @@ pub struct ServeArgs {
 pub fn serve(dir: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<()> {
     if args.routes {
         return output::json(&route_table());
+    }
+    if !args.addr.ip().is_loopback() && !args.behind_https && !args.allow_plain_http {
+        anyhow::bail!(
+            "{} is not a loopback address: put the desk behind an HTTPS proxy and pass --behind-https \
+             (or, on a network you trust entirely, --allow-plain-http)",
+            args.addr
+        );
     }
     let ledger = crate::cli::open(dir)?;
     if accounts::users(&ledger)?

@@ -50,7 +50,7 @@ impl SqliteStore {
         if create {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
-        let connection = Connection::open_with_flags(path, flags)?;
+        let mut connection = Connection::open_with_flags(path, flags)?;
         // WAL lets readers (the web desk) work while a writer imports. Synchronous FULL makes
         // every commit durable before custody says it is done and moves the audit anchor, so a
         // power cut cannot undo a change the user was told about. A 256 MiB page cache keeps
@@ -63,6 +63,10 @@ impl SqliteStore {
         // Let the sorter that builds indexes after a bulk import use a second core.
         connection.pragma_update(None, "threads", 2)?;
         connection.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Every write transaction takes the write lock when it begins, so that a second writer
+        // (the desk's other requests, a command run beside it) waits for it under the busy
+        // timeout instead of failing when it upgrades from reading to writing.
+        connection.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         let mut store = SqliteStore {
             connection,
             journal_path: journal::path_for(path),

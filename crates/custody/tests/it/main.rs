@@ -11,6 +11,11 @@
 
 mod accounts;
 mod audit;
+mod desk;
+mod desk_api;
+mod desk_browser;
+mod desk_security;
+mod desk_support;
 mod incidents;
 mod leaks;
 mod ledger;

@@ -1,0 +1,190 @@
+//! The JSON API: what it answers matches the CLI, what it changes is audited with the token.
+
+use serde_json::json;
+
+use crate::desk_support::{DeskServer, demo_env, demo_person, encode};
+
+fn token<'a>(tokens: &'a [(String, String)], role: &str) -> &'a str {
+    &tokens.iter().find(|(name, _)| name == role).unwrap().1
+}
+
+#[test]
+fn the_api_answers_as_the_cli_does_and_audits_what_it_changes() {
+    let (env, tokens) = demo_env();
+    let server = DeskServer::start(&env);
+    let viewer = token(&tokens, "viewer");
+    let responder = token(&tokens, "responder");
+
+    // The incidents, and one with its clocks, impact and timeline.
+    let list = server.api("GET", "/api/v1/incidents", Some(viewer), None);
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert_eq!(list.json()["incidents"][0]["incident"], 1);
+    let cli = env.ok(&["incident", "show", "1", "--json"]).json();
+    let incident = server
+        .api("GET", "/api/v1/incidents/1", Some(viewer), None)
+        .json();
+    assert_eq!(incident["impact"]["people"], cli["impact"]["people"]);
+    assert!(incident["impact"]["people"].as_u64().unwrap() > 0);
+    assert_eq!(
+        incident["clocks"].as_array().unwrap().len(),
+        cli["clocks"].as_array().unwrap().len()
+    );
+    let entries_before = incident["timeline"].as_array().unwrap().len();
+
+    // A responder adds a timeline entry; a viewer may not; a bad kind is refused with a reason.
+    let entry = json!({ "kind": "contact", "text": "Spoke to the supplier's DPO", "with": "supplier" });
+    let refused = server.api(
+        "POST",
+        "/api/v1/incidents/1/timeline",
+        Some(viewer),
+        Some(entry.clone()),
+    );
+    assert_eq!(refused.status, 403);
+    let bad = server.api(
+        "POST",
+        "/api/v1/incidents/1/timeline",
+        Some(responder),
+        Some(json!({ "kind": "gossip", "text": "x" })),
+    );
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(
+        bad.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("expected note, decision, contact or update")
+    );
+    let unknown_field = server.api(
+        "POST",
+        "/api/v1/incidents/1/timeline",
+        Some(responder),
+        Some(json!({ "kind": "note", "text": "x", "colour": "red" })),
+    );
+    assert_eq!(unknown_field.status, 400, "{}", unknown_field.body);
+    let added = server.api(
+        "POST",
+        "/api/v1/incidents/1/timeline",
+        Some(responder),
+        Some(entry),
+    );
+    assert_eq!(added.status, 201, "{}", added.body);
+    let timeline = server
+        .api("GET", "/api/v1/incidents/1", Some(viewer), None)
+        .json()["timeline"]
+        .clone();
+    let timeline = timeline.as_array().unwrap();
+    assert_eq!(timeline.len(), entries_before + 1);
+    let last = timeline.last().unwrap();
+    assert!(
+        last["summary"]
+            .as_str()
+            .unwrap()
+            .contains("Spoke to the supplier's DPO"),
+        "{last}"
+    );
+    assert_eq!(last["actor"], "api:t-responder");
+    let audit = server.api("GET", "/api/v1/audit", Some(viewer), None).json();
+    assert_eq!(audit["verification"]["intact"], true);
+    assert!(
+        audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|entry| entry["actor"] == "api:t-responder"),
+        "the change is audited with the token's name"
+    );
+
+    // Holdings on a date and a person's recipients, as the CLI gives them.
+    let supplier = encode("Example Membership Services");
+    let at = "2021-10-29T18:30:00+01:00";
+    let holdings = server.api(
+        "GET",
+        &format!("/api/v1/suppliers/{supplier}/holdings?at={}", encode(at)),
+        Some(viewer),
+        None,
+    );
+    assert_eq!(holdings.status, 200, "{}", holdings.body);
+    let cli = env
+        .ok(&[
+            "holdings",
+            "--supplier",
+            "Example Membership Services",
+            "--at",
+            at,
+            "--json",
+        ])
+        .json();
+    assert_eq!(holdings.json()["people"], cli["people"]);
+    assert_eq!(holdings.json()["categories"], cli["categories"]);
+    let bad_date = server.api(
+        "GET",
+        &format!("/api/v1/suppliers/{supplier}/holdings?at=yesterday"),
+        Some(viewer),
+        None,
+    );
+    assert_eq!(bad_date.status, 400);
+    let (reference, email) = demo_person(&env);
+    let person = server.api("GET", &format!("/api/v1/people/{reference}"), Some(viewer), None);
+    assert_eq!(person.status, 200, "{}", person.body);
+    let cli = env.ok(&["person", "show", &reference, "--json"]).json();
+    assert_eq!(person.json()["recipients"], cli["recipients"]);
+    let by_email = server.api(
+        "POST",
+        "/api/v1/people/lookup",
+        Some(viewer),
+        Some(json!({ "email": email.to_uppercase() })),
+    );
+    assert_eq!(by_email.status, 200, "{}", by_email.body);
+    assert_eq!(by_email.json()["ref"], reference.as_str());
+    let nobody = server.api("GET", "/api/v1/people/NO-SUCH-REF", Some(viewer), None);
+    assert_eq!(nobody.status, 404);
+
+    // The report downloads in each format; the description lists the routes.
+    let report = server.api("GET", "/api/v1/incidents/1/report?format=md", Some(viewer), None);
+    assert_eq!(report.status, 200);
+    assert!(
+        report
+            .header("content-disposition")
+            .unwrap()
+            .contains("incident-1-initial-report.md")
+    );
+    assert!(report.body.contains("Example Membership Services"));
+    let spec = server.api("GET", "/api/v1/openapi.json", None, None).json();
+    assert_eq!(spec["openapi"], "3.0.3");
+    assert!(spec["paths"]["/api/v1/suppliers/{name}/holdings"]["get"].is_object());
+
+    // An admin registers a supplier; a responder may not.
+    let supplier = json!({ "name": "Example Survey Panel", "notice_hours": 24 });
+    assert_eq!(
+        server
+            .api(
+                "POST",
+                "/api/v1/suppliers",
+                Some(responder),
+                Some(supplier.clone())
+            )
+            .status,
+        403
+    );
+    let made = server.api(
+        "POST",
+        "/api/v1/suppliers",
+        Some(token(&tokens, "admin")),
+        Some(supplier.clone()),
+    );
+    assert_eq!(made.status, 201, "{}", made.body);
+    assert_eq!(made.json()["notice_hours"], 24);
+    let again = server.api(
+        "POST",
+        "/api/v1/suppliers",
+        Some(token(&tokens, "admin")),
+        Some(supplier),
+    );
+    assert_eq!(again.status, 409, "{}", again.body);
+
+    // A revoked token is refused at once.
+    env.ok(&["token", "revoke", "t-viewer"]);
+    assert_eq!(
+        server.api("GET", "/api/v1/incidents", Some(viewer), None).status,
+        401
+    );
+}

@@ -1,0 +1,265 @@
+//! The sign-in's defences: cookies, CSRF, cross-site posts, throttling, sign-out, disabled
+//! accounts, the second factor, security headers, and no personal data in the server's log.
+
+use crate::desk_support::{DeskServer, PASSWORD, add_user, demo_env, demo_person, form_body};
+
+#[test]
+fn sessions_are_guarded_by_cookies_tokens_and_throttling() {
+    let (env, _) = demo_env();
+    let server = DeskServer::start(&env);
+
+    // The session cookie is HttpOnly and SameSite=Strict; every answer carries the headers.
+    let signed = server.try_sign_in("responder", PASSWORD);
+    assert_eq!(signed.status, 303);
+    let cookie = signed
+        .set_cookies()
+        .into_iter()
+        .find(|value| value.starts_with("custody_session="))
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Secure"), "not behind HTTPS here");
+    let session = server.sign_in("responder", PASSWORD);
+    for path in [
+        "/incidents",
+        "/incidents/1",
+        "/sign-in",
+        "/api/v1/openapi.json",
+        "/nowhere",
+    ] {
+        let reply = session.get(&server, path);
+        let csp = reply.header("content-security-policy").unwrap_or_default();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+            "{path}: {csp}"
+        );
+        assert_eq!(reply.header("x-content-type-options"), Some("nosniff"), "{path}");
+        assert_eq!(reply.header("referrer-policy"), Some("no-referrer"), "{path}");
+    }
+    assert_eq!(session.get(&server, "/nowhere").status, 404);
+
+    // A form without the session's token, or posted from another site, changes nothing.
+    let timeline = |text: &str| session.get(&server, "/incidents/1").body.matches(text).count();
+    let forged = server.send(
+        "POST",
+        "/incidents/1/timeline",
+        &[
+            session.header(),
+            ("Content-Type", "application/x-www-form-urlencoded".to_owned()),
+        ],
+        form_body(&[("kind", "note"), ("text", "forged entry")]).as_bytes(),
+    );
+    assert_eq!(forged.status, 403);
+    let cross_site = server.send(
+        "POST",
+        "/incidents/1/timeline",
+        &[
+            session.header(),
+            ("Sec-Fetch-Site", "cross-site".to_owned()),
+            ("Content-Type", "application/x-www-form-urlencoded".to_owned()),
+        ],
+        form_body(&[
+            ("csrf", &session.csrf),
+            ("kind", "note"),
+            ("text", "forged entry"),
+        ])
+        .as_bytes(),
+    );
+    assert_eq!(cross_site.status, 403);
+    assert_eq!(timeline("forged entry"), 0);
+    // A decision without its reasoning is refused with the reason, and nothing is added.
+    let refused = session.post(
+        &server,
+        "/incidents/1/timeline",
+        &[("kind", "decision"), ("text", "no notice")],
+    );
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.body.contains("a decision carries its reasoning"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(timeline("no notice"), 0);
+    let added = session.post(
+        &server,
+        "/incidents/1/timeline",
+        &[("kind", "note"), ("text", "a real entry")],
+    );
+    assert_eq!(added.status, 303);
+    assert_eq!(timeline("a real entry"), 1);
+
+    // Wrong passwords are throttled per account: after five, even the right one waits.
+    for _ in 0..5 {
+        let wrong = server.try_sign_in("viewer", "not the password at all");
+        assert_eq!(wrong.status, 401);
+        assert!(wrong.body.contains("The name or the password is wrong"));
+    }
+    let throttled = server.try_sign_in("viewer", PASSWORD);
+    assert_eq!(throttled.status, 429, "{}", throttled.body);
+    assert!(throttled.body.contains("too many failed sign-ins"));
+    // Another account from the same address still signs in.
+    assert_eq!(server.try_sign_in("admin", PASSWORD).status, 303);
+
+    // Signing out ends the session on the server, not only in the browser.
+    let out = session.post(&server, "/sign-out", &[]);
+    assert_eq!(out.status, 303);
+    assert_eq!(
+        session.get(&server, "/incidents").header("location"),
+        Some("/sign-in")
+    );
+
+    // A disabled account's session ends at its next request.
+    let admin = server.sign_in("admin", PASSWORD);
+    add_user(&env, "temp", "viewer");
+    let temp = server.sign_in("temp", PASSWORD);
+    assert_eq!(temp.get(&server, "/incidents").status, 200);
+    assert_eq!(admin.post(&server, "/admin/users/temp/disable", &[]).status, 303);
+    assert_eq!(
+        temp.get(&server, "/incidents").header("location"),
+        Some("/sign-in")
+    );
+    assert_eq!(server.try_sign_in("temp", PASSWORD).status, 401);
+    let audit = env.ok(&["audit", "export"]).stdout;
+    assert!(
+        audit.contains("desk:admin") && audit.contains("account.disable"),
+        "audited with the acting account"
+    );
+    assert!(audit.contains("desk.sign_in") && audit.contains("desk.sign_out"));
+
+    // Looking people up by reference and email leaves neither in the log.
+    let (reference, email) = demo_person(&env);
+    let found = admin.post(&server, "/people", &[("query", &email)]);
+    assert_eq!(found.status, 200);
+    assert!(
+        found.body.contains(&reference),
+        "found by email through its keyed hash"
+    );
+    assert!(found.body.contains("Recipients"));
+    let by_ref = admin.post(&server, "/people", &[("query", &reference)]);
+    let cli = env.ok(&["person", "show", &reference, "--json"]).json();
+    for recipient in cli["recipients"].as_array().unwrap() {
+        let supplier = recipient["supplier"].as_str().unwrap();
+        assert!(by_ref.body.contains(supplier), "recipient {supplier} listed");
+    }
+    let log = server.log_text();
+    assert!(log.contains("POST /people 200"), "{log}");
+    assert!(
+        !log.contains(&reference) && !log.contains(&email),
+        "personal data in the log:\n{log}"
+    );
+}
+
+fn code_for(secret_base32: &str, unix_seconds: u64) -> String {
+    let secret = totp_rs::Secret::Encoded(secret_base32.to_owned())
+        .to_bytes()
+        .unwrap();
+    totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, secret).generate(unix_seconds)
+}
+
+#[allow(clippy::disallowed_methods)] // the authenticator app's clock, not custody's
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn a_second_factor_once_enrolled_is_required() {
+    let (env, _) = demo_env();
+    let server = DeskServer::start(&env);
+    let session = server.sign_in("viewer", PASSWORD);
+    assert!(
+        session
+            .get(&server, "/account")
+            .body
+            .contains("Off: signing in takes your password alone")
+    );
+    assert_eq!(session.post(&server, "/account/totp", &[]).status, 303);
+    let page = session.get(&server, "/account");
+    let marker = "<code id=\"totp-secret\">";
+    let start = page.body.find(marker).unwrap() + marker.len();
+    let secret = page.body[start..start + page.body[start..].find('<').unwrap()].to_owned();
+    let wrong = session.post(&server, "/account/totp/confirm", &[("code", "000000")]);
+    assert!(wrong.body.contains("That code does not match"), "{}", wrong.body);
+    let confirmed = session.post(
+        &server,
+        "/account/totp/confirm",
+        &[("code", &code_for(&secret, now()))],
+    );
+    assert_eq!(confirmed.status, 303);
+    assert!(
+        session
+            .get(&server, "/account")
+            .body
+            .contains("On: signing in asks for a code")
+    );
+
+    // The password alone now leads to the code, and nothing else opens.
+    let half = server.try_sign_in("viewer", PASSWORD);
+    assert_eq!(half.header("location"), Some("/sign-in/code"));
+    let cookie = (
+        "Cookie",
+        format!("custody_session={}", half.cookie("custody_session").unwrap()),
+    );
+    assert_eq!(
+        server
+            .get("/incidents", std::slice::from_ref(&cookie))
+            .header("location"),
+        Some("/sign-in/code")
+    );
+    let form = server.get("/sign-in/code", std::slice::from_ref(&cookie));
+    let csrf = form.field("csrf").unwrap();
+    let post = |code: &str| {
+        server.send(
+            "POST",
+            "/sign-in/code",
+            &[
+                cookie.clone(),
+                ("Content-Type", "application/x-www-form-urlencoded".to_owned()),
+            ],
+            form_body(&[("csrf", &csrf), ("code", code)]).as_bytes(),
+        )
+    };
+    assert_eq!(post("123456").status, 401);
+    // The code used to enrol cannot be used again; the next one works.
+    let next = code_for(&secret, now() + 30);
+    let done = post(&next);
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.header("location"), Some("/incidents"));
+    // The session gets a new id once whole; the half-made one is gone.
+    let whole = (
+        "Cookie",
+        format!("custody_session={}", done.cookie("custody_session").unwrap()),
+    );
+    assert_eq!(server.get("/incidents", &[whole]).status, 200);
+    assert_eq!(
+        server.get("/incidents", &[cookie]).header("location"),
+        Some("/sign-in")
+    );
+    // A replayed code does not open another session.
+    let again = server.try_sign_in("viewer", PASSWORD);
+    let cookie = (
+        "Cookie",
+        format!("custody_session={}", again.cookie("custody_session").unwrap()),
+    );
+    let csrf = server
+        .get("/sign-in/code", std::slice::from_ref(&cookie))
+        .field("csrf")
+        .unwrap();
+    let replay = server.send(
+        "POST",
+        "/sign-in/code",
+        &[
+            cookie,
+            ("Content-Type", "application/x-www-form-urlencoded".to_owned()),
+        ],
+        form_body(&[("csrf", &csrf), ("code", &next)]).as_bytes(),
+    );
+    assert_eq!(replay.status, 401);
+    let audit = env.ok(&["audit", "export"]).stdout;
+    assert!(audit.contains("account.totp_enrol"));
+}
