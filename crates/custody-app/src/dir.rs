@@ -101,6 +101,27 @@ pub fn init(dir: &Path, settings: Settings, clock: &dyn Clock, actor: &str) -> R
     Ok(())
 }
 
+/// The settings an admin may change while custody runs.
+#[derive(Debug, Clone)]
+pub struct SettingsChange {
+    /// The organisation's name.
+    pub organisation: String,
+    /// The supervisory authority.
+    pub regulator: String,
+    /// The canary domain.
+    pub canary_domain: String,
+    /// The DPO's name or role.
+    pub dpo_name: String,
+    /// The DPO's address.
+    pub dpo_email: String,
+    /// Hours to tell people.
+    pub people_target_hours: Option<u32>,
+    /// Years after leaving.
+    pub former_retention_years: Option<u32>,
+    /// Whether notices name the supplier.
+    pub notice_names_supplier: bool,
+}
+
 struct FixedNow(Instant);
 
 impl Clock for FixedNow {
@@ -175,6 +196,80 @@ impl Ledger {
         let (store, signer) = self.store_and_signer();
         store.append_audit(draft, &signer)?;
         self.anchor_audit()
+    }
+
+    /// Changes the settings an admin may change while custody runs, rewriting `settings.toml`
+    /// whole (written beside it, then renamed over it); returns the names of the fields changed
+    /// (audited). The time zone and phone region are not among them: changing either would
+    /// reread every local time and national phone number already held, so they are changed in
+    /// the file, with care, while nothing runs.
+    pub fn change_settings(&mut self, change: SettingsChange) -> Result<Vec<&'static str>> {
+        let mut next = self.settings.clone();
+        next.organisation = change.organisation.trim().to_owned();
+        next.regulator = change.regulator.trim().to_owned();
+        next.canary_domain = change.canary_domain.trim().to_owned();
+        next.dpo.name = change.dpo_name.trim().to_owned();
+        next.dpo.email = change.dpo_email.trim().to_owned();
+        next.people_target_hours = change.people_target_hours;
+        next.former_retention_years = change.former_retention_years;
+        next.notice_names_supplier = Some(change.notice_names_supplier);
+        for (name, value) in [
+            ("organisation", &next.organisation),
+            ("regulator", &next.regulator),
+            ("dpo.name", &next.dpo.name),
+        ] {
+            if value.is_empty() || value.chars().count() > 200 || value.chars().any(char::is_control) {
+                return Err(Error::Invalid(format!(
+                    "{name}: expected 1 to 200 printable characters"
+                )));
+            }
+        }
+        next.validate()?;
+        let old = &self.settings;
+        let changed: Vec<&'static str> = [
+            ("organisation", old.organisation != next.organisation),
+            ("regulator", old.regulator != next.regulator),
+            ("canary_domain", old.canary_domain != next.canary_domain),
+            ("dpo.name", old.dpo.name != next.dpo.name),
+            ("dpo.email", old.dpo.email != next.dpo.email),
+            (
+                "people_target_hours",
+                old.people_target_hours != next.people_target_hours,
+            ),
+            (
+                "former_retention_years",
+                old.former_retention_years != next.former_retention_years,
+            ),
+            (
+                "notice_names_supplier",
+                old.notice_names_supplier.unwrap_or(true) != change.notice_names_supplier,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, differs)| differs.then_some(name))
+        .collect();
+        if changed.is_empty() {
+            return Ok(changed);
+        }
+        let path = self.dir.join(SETTINGS_FILE_NAME);
+        let temporary = self
+            .dir
+            .join(format!("{SETTINGS_FILE_NAME}.{}.tmp", std::process::id()));
+        let text = settings_template(&next)?;
+        let write = || -> std::io::Result<()> {
+            let mut file = fs::File::create(&temporary)?;
+            std::io::Write::write_all(&mut file, text.as_bytes())?;
+            file.sync_all()
+        };
+        write().map_err(|source| Error::io(&temporary, source))?;
+        fs::rename(&temporary, &path).map_err(|source| Error::io(&path, source))?;
+        self.settings = next;
+        self.audit_only(
+            "settings.change",
+            "settings",
+            serde_json::json!({ "changed": changed }),
+        )?;
+        Ok(changed)
     }
 
     /// Writes the newest audit entry to `audit.head` (after every change).

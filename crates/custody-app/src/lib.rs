@@ -41,5 +41,5 @@ pub mod retention;
 pub mod shares;
 pub mod suppliers;
 
-pub use dir::{Ledger, init};
+pub use dir::{Ledger, SettingsChange, init};
 pub use error::{Error, Result};

@@ -267,7 +267,7 @@ pub async fn account(State(desk): State<Arc<Desk>>, Extension(caller): Extension
         Some(secret) if !enrolled => context! {
             enrolling => true,
             secret => crate::totp::secret_text(&secret),
-            uri => crate::totp::otpauth_uri(&secret, &desk.organisation, &caller.name),
+            uri => crate::totp::otpauth_uri(&secret, &desk.organisation(), &caller.name),
         },
         _ => context! { enrolled => enrolled },
     };
@@ -313,7 +313,7 @@ pub async fn totp_confirm(
         let values = context! {
             enrolling => true,
             secret => crate::totp::secret_text(&secret),
-            uri => crate::totp::otpauth_uri(&secret, &desk.organisation, &caller.name),
+            uri => crate::totp::otpauth_uri(&secret, &desk.organisation(), &caller.name),
             problem => "That code does not match; check the device's clock and try the next code.",
         };
         return Ok(render::page(&desk, &caller, "account.html", values)?.into_response());

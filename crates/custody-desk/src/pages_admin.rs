@@ -209,26 +209,91 @@ pub async fn revoke_token(
     }
 }
 
-/// The settings, as the data directory has them.
+async fn settings_page(desk: &Arc<Desk>, caller: &Caller, extra: Value) -> Result<Html<String>, PageError> {
+    let settings = desk
+        .run(&caller.actor(), |ledger| Ok(ledger.settings.clone()))
+        .await?;
+    let values = context! {
+        s => s(&settings),
+        names_supplier => settings.notice_names_supplier.unwrap_or(true),
+        ..extra
+    };
+    render::page(desk, caller, "settings.html", values)
+}
+
+/// The settings, with the form to change those that may change while custody runs.
 pub async fn settings(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Html<String>, PageError> {
-    let settings = desk
-        .run(&caller.actor(), |ledger| Ok(ledger.settings.clone()))
-        .await?;
-    let settings = serde_json::to_value(settings).map_err(|error| DeskError::Internal(error.to_string()))?;
-    // Each setting with its value as TOML would write it (JSON for the nested ones).
-    let rows: Vec<(String, String)> = settings
-        .as_object()
-        .map(|object| {
-            object
-                .iter()
-                .map(|(key, value)| (key.clone(), value.to_string()))
-                .collect()
+    settings_page(&desk, &caller, context! {}).await
+}
+
+/// The settings' fields.
+#[derive(Deserialize)]
+pub struct SettingsForm {
+    organisation: String,
+    regulator: String,
+    canary_domain: String,
+    dpo_name: String,
+    dpo_email: String,
+    people_target_hours: Option<String>,
+    former_retention_years: Option<String>,
+    notice_names_supplier: Option<String>,
+}
+
+fn whole(name: &str, text: &Option<String>) -> Result<Option<u32>, DeskError> {
+    given(text)
+        .map(|text| {
+            text.parse::<u32>()
+                .map_err(|_| DeskError::BadRequest(format!("{name} {text:?}: expected a whole number")))
         })
-        .unwrap_or_default();
-    render::page(&desk, &caller, "settings.html", context! { settings => s(&rows) })
+        .transpose()
+}
+
+/// Changes the settings (audited with what changed).
+pub async fn change_settings(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Form(form): Form<SettingsForm>,
+) -> Result<Response, PageError> {
+    let result = desk
+        .run(&caller.actor(), move |ledger| {
+            let change = custody_app::SettingsChange {
+                organisation: form.organisation,
+                regulator: form.regulator,
+                canary_domain: form.canary_domain,
+                dpo_name: form.dpo_name,
+                dpo_email: form.dpo_email,
+                people_target_hours: whole("hours to tell people", &form.people_target_hours)?,
+                former_retention_years: whole("years after leaving", &form.former_retention_years)?,
+                notice_names_supplier: form.notice_names_supplier.is_some(),
+            };
+            let changed = ledger.change_settings(change)?;
+            Ok((changed, ledger.settings.organisation.clone()))
+        })
+        .await;
+    match result {
+        Ok((changed, organisation)) => {
+            if !changed.is_empty() {
+                desk.settings_changed(organisation);
+            }
+            let notice = if changed.is_empty() {
+                "Nothing changed.".to_owned()
+            } else {
+                format!("Changed: {}.", changed.join(", "))
+            };
+            Ok(settings_page(&desk, &caller, context! { notice => notice })
+                .await?
+                .into_response())
+        }
+        Err(error) => {
+            refused(&desk, &caller, error, async |extra| {
+                settings_page(&desk, &caller, extra).await
+            })
+            .await
+        }
+    }
 }
 
 /// A supplier's fields.

@@ -56,7 +56,7 @@ pub fn page(desk: &Desk, caller: &Caller, name: &str, values: Value) -> Result<H
         responder => caller.role.allows(custody_core::DeskRole::Responder),
         admin => caller.role.allows(custody_core::DeskRole::Admin),
     };
-    let values = context! { me => me, organisation => desk.organisation.clone(), ..values };
+    let values = context! { me => me, organisation => desk.organisation(), ..values };
     bare(desk, name, values)
 }
 

@@ -182,6 +182,12 @@ fn declare(builder: Builder) -> Builder {
             post(pages_admin::revoke_token),
         )
         .page("GET", "/admin/settings", Admin, get(pages_admin::settings))
+        .page(
+            "POST",
+            "/admin/settings",
+            Admin,
+            post(pages_admin::change_settings),
+        )
         .api("GET", "/api/v1/incidents", Viewer, get(api::incidents))
         .api("GET", "/api/v1/incidents/{id}", Viewer, get(api::incident))
         .api(

@@ -25,12 +25,15 @@ pub struct DeskOptions {
 /// The desk's state, shared by every request.
 pub struct Desk {
     options: DeskOptions,
-    ledgers: Mutex<Vec<Ledger>>,
+    /// Open ledgers with the settings generation they were opened in.
+    ledgers: Mutex<Vec<(u64, Ledger)>>,
+    /// Moves on when the settings change, so ledgers opened before are dropped.
+    generation: std::sync::atomic::AtomicU64,
     pub(crate) sessions: Sessions,
     pub(crate) throttle: Throttle,
     pub(crate) used_steps: crate::totp::UsedSteps,
     pub(crate) templates: minijinja::Environment<'static>,
-    pub(crate) organisation: String,
+    organisation: std::sync::RwLock<String>,
     /// Held while a request that may change something runs.
     pub(crate) writes: tokio::sync::Mutex<()>,
     /// Bounds the ledgers (database connections) open at once.
@@ -48,12 +51,13 @@ impl Desk {
         let organisation = ledger.settings.organisation.clone();
         Ok(Desk {
             options,
-            ledgers: Mutex::new(vec![ledger]),
+            ledgers: Mutex::new(vec![(0, ledger)]),
+            generation: std::sync::atomic::AtomicU64::new(0),
             sessions: Sessions::default(),
             throttle: Throttle::default(),
             used_steps: crate::totp::UsedSteps::default(),
             templates: crate::render::templates()?,
-            organisation,
+            organisation: std::sync::RwLock::new(organisation),
             writes: tokio::sync::Mutex::new(()),
             permits: tokio::sync::Semaphore::new(LEDGERS_MAX),
             clock: Box::new(SystemClock),
@@ -63,6 +67,24 @@ impl Desk {
     /// Now, from the one wall clock.
     pub(crate) fn now(&self) -> Instant {
         self.clock.now()
+    }
+
+    /// The organisation's name, as the settings have it.
+    pub(crate) fn organisation(&self) -> String {
+        self.organisation
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The settings changed: ledgers opened before are not used again.
+    pub(crate) fn settings_changed(&self, organisation: String) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.ledgers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        *self.organisation.write().unwrap_or_else(PoisonError::into_inner) = organisation;
     }
 
     /// Whether cookies are marked `Secure`.
@@ -84,13 +106,15 @@ impl Desk {
         let desk = Arc::clone(self);
         let actor = actor.to_owned();
         let answer = tokio::task::spawn_blocking(move || {
-            let mut ledger = desk.take_ledger()?;
+            let (generation, mut ledger) = desk.take_ledger()?;
             ledger.actor = actor;
             let result = work(&mut ledger);
-            desk.ledgers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(ledger);
+            if generation == desk.generation.load(std::sync::atomic::Ordering::SeqCst) {
+                desk.ledgers
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push((generation, ledger));
+            }
             result
         })
         .await
@@ -99,11 +123,15 @@ impl Desk {
         answer
     }
 
-    fn take_ledger(&self) -> Result<Ledger, DeskError> {
+    fn take_ledger(&self) -> Result<(u64, Ledger), DeskError> {
         let pooled = self.ledgers.lock().unwrap_or_else(PoisonError::into_inner).pop();
         match pooled {
             Some(ledger) => Ok(ledger),
-            None => Ok(Ledger::open(&self.options.dir, Box::new(SystemClock), "desk")?),
+            None => {
+                let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
+                let ledger = Ledger::open(&self.options.dir, Box::new(SystemClock), "desk")?;
+                Ok((generation, ledger))
+            }
         }
     }
 }

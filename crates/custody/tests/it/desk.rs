@@ -43,6 +43,7 @@ const ROUTES: &[(&str, &str, &str, Option<&str>)] = &[
     ("POST", "/admin/tokens", "page", Some("admin")),
     ("POST", "/admin/tokens/{name}/revoke", "page", Some("admin")),
     ("GET", "/admin/settings", "page", Some("admin")),
+    ("POST", "/admin/settings", "page", Some("admin")),
     ("GET", "/api/v1/incidents", "api", Some("viewer")),
     ("GET", "/api/v1/incidents/{id}", "api", Some("viewer")),
     (

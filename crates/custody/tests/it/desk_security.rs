@@ -263,3 +263,124 @@ fn a_second_factor_once_enrolled_is_required() {
     let audit = env.ok(&["audit", "export"]).stdout;
     assert!(audit.contains("account.totp_enrol"));
 }
+
+#[test]
+fn admins_manage_users_tokens_suppliers_and_settings_at_the_desk() {
+    let (env, _) = demo_env();
+    let server = DeskServer::start(&env);
+    let admin = server.sign_in("admin", PASSWORD);
+
+    // A user made at the desk signs in; a short password is refused and nothing is made.
+    let short = admin.post(
+        &server,
+        "/admin/users",
+        &[("name", "casey"), ("role", "viewer"), ("password", "short")],
+    );
+    assert_eq!(short.status, 400);
+    assert!(short.body.contains("too short"), "{}", short.body);
+    assert_eq!(server.try_sign_in("casey", "short").status, 401);
+    let made = admin.post(
+        &server,
+        "/admin/users",
+        &[("name", "casey"), ("role", "viewer"), ("password", PASSWORD)],
+    );
+    assert_eq!(made.status, 303);
+    let casey = server.sign_in("casey", PASSWORD);
+    assert_eq!(casey.get(&server, "/admin/users").status, 403);
+
+    // A token made at the desk is shown once and works; revoked, it does not.
+    let page = admin.post(
+        &server,
+        "/admin/tokens",
+        &[("name", "reporting"), ("role", "viewer")],
+    );
+    let marker = "<code id=\"new-token\">";
+    let start = page.body.find(marker).unwrap() + marker.len();
+    let token = page.body[start..start + page.body[start..].find('<').unwrap()].to_owned();
+    assert!(token.starts_with("cst_"));
+    assert_eq!(
+        server.api("GET", "/api/v1/incidents", Some(&token), None).status,
+        200
+    );
+    assert!(
+        !admin.get(&server, "/admin/tokens").body.contains(&token),
+        "shown once only"
+    );
+    assert_eq!(
+        admin.post(&server, "/admin/tokens/reporting/revoke", &[]).status,
+        303
+    );
+    assert_eq!(
+        server.api("GET", "/api/v1/incidents", Some(&token), None).status,
+        401
+    );
+
+    // A supplier registered at the desk, then a bad one refused with the reason.
+    let supplier = admin.post(
+        &server,
+        "/suppliers",
+        &[
+            ("name", "Example Door Knockers"),
+            ("role", "processor"),
+            ("notice_hours", "48"),
+            ("parent", ""),
+        ],
+    );
+    assert_eq!(supplier.status, 303, "{}", supplier.body);
+    assert!(
+        admin
+            .get(&server, "/suppliers")
+            .body
+            .contains("Example Door Knockers")
+    );
+    let orphan = admin.post(
+        &server,
+        "/suppliers",
+        &[
+            ("name", "Sub Co"),
+            ("role", "sub-processor"),
+            ("notice_hours", "x"),
+        ],
+    );
+    assert_eq!(orphan.status, 400);
+
+    // Settings: a bad address changes nothing; a good change is written, shown and audited.
+    let before = std::fs::read_to_string(env.dir().join("settings.toml")).unwrap();
+    let fields = |email: &'static str| {
+        vec![
+            ("organisation", "Example Democratic Party (Wales)"),
+            ("regulator", "Information Commissioner's Office (ICO)"),
+            ("dpo_name", "Data Protection Officer"),
+            ("dpo_email", email),
+            ("canary_domain", "canary.party.example.org"),
+            ("people_target_hours", "48"),
+            ("former_retention_years", ""),
+            ("notice_names_supplier", "yes"),
+        ]
+    };
+    let bad = admin.post(&server, "/admin/settings", &fields("not an address"));
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert_eq!(
+        std::fs::read_to_string(env.dir().join("settings.toml")).unwrap(),
+        before
+    );
+    let good = admin.post(&server, "/admin/settings", &fields("dpo@party.example.org"));
+    assert_eq!(good.status, 200, "{}", good.body);
+    assert!(
+        good.body.contains("Changed: organisation, people_target_hours."),
+        "{}",
+        good.body
+    );
+    let after = std::fs::read_to_string(env.dir().join("settings.toml")).unwrap();
+    assert!(after.contains("Example Democratic Party (Wales)") && after.contains("people_target_hours = 48"));
+    assert!(
+        casey
+            .get(&server, "/incidents")
+            .body
+            .contains("Example Democratic Party (Wales)")
+    );
+    env.ok(&["audit", "verify"]);
+    assert!(env.ok(&["audit", "export"]).stdout.contains("settings.change"));
+    // The CLI reads the same file.
+    assert!(env.ok(&["incident", "show", "1", "--json"]).json()["clocks"].is_array());
+}
