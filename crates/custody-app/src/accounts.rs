@@ -286,6 +286,13 @@ pub fn clear_totp(ledger: &mut Ledger, name: &str) -> Result<()> {
     ledger.anchor_audit()
 }
 
+/// Takes the time step of a TOTP code an account used: false when that step (or a later one)
+/// was used before, so that an overheard code cannot be replayed, even after a restart.
+pub fn take_totp_step(ledger: &mut Ledger, name: &str, step: u64) -> Result<bool> {
+    let step = i64::try_from(step).map_err(|_| Error::Invalid("a time step out of range".to_owned()))?;
+    Ok(ledger.store.take_totp_step(name, step)?)
+}
+
 /// The account's TOTP secret, when it has enrolled one.
 pub fn totp_secret(ledger: &Ledger, account: &AccountRecord) -> Result<Option<Vec<u8>>> {
     match &account.totp_sealed {

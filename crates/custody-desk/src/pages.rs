@@ -308,8 +308,7 @@ pub async fn totp_confirm(
     let Some(secret) = session.and_then(|session| session.enrolling) else {
         return Ok(Redirect::to("/account").into_response());
     };
-    let step = crate::totp::matching_step(&secret, &form.code, now.unsigned_abs());
-    if !step.is_some_and(|step| desk.used_steps.take(&caller.name, step)) {
+    let Some(step) = crate::totp::matching_step(&secret, &form.code, now.unsigned_abs()) else {
         let values = context! {
             enrolling => true,
             secret => crate::totp::secret_text(&secret),
@@ -317,9 +316,11 @@ pub async fn totp_confirm(
             problem => "That code does not match; check the device's clock and try the next code.",
         };
         return Ok(render::page(&desk, &caller, "account.html", values)?.into_response());
-    }
+    };
     let name = caller.name.clone();
     desk.run(&caller.actor(), move |ledger| {
+        // The code that enrols cannot sign in afterwards.
+        custody_app::accounts::take_totp_step(ledger, &name, step)?;
         Ok(custody_app::accounts::set_totp(ledger, &name, &secret)?)
     })
     .await?;

@@ -194,22 +194,29 @@ pub async fn code_submit(
             DeskError::Throttled(minutes).to_string(),
         );
     }
-    let name = session.account.clone();
-    let secret = desk
+    let (name, code) = (session.account.clone(), form.code);
+    let accepted = desk
         .run("desk", move |ledger| {
-            let account = custody_store::Store::account_named(&ledger.store, &name)?;
-            match account {
-                Some(account) if account.disabled_at.is_none() => {
-                    Ok(custody_app::accounts::totp_secret(ledger, &account)?)
-                }
-                _ => Ok(None),
+            let Some(account) = custody_store::Store::account_named(&ledger.store, &name)?
+                .filter(|account| account.disabled_at.is_none())
+            else {
+                return Ok(false);
+            };
+            let secret = custody_app::accounts::totp_secret(ledger, &account)?;
+            let step = secret
+                .as_deref()
+                .and_then(|secret| crate::totp::matching_step(secret, &code, now.unsigned_abs()));
+            match step {
+                Some(step) => Ok(custody_app::accounts::take_totp_step(
+                    ledger,
+                    &account.name,
+                    step,
+                )?),
+                None => Ok(false),
             }
         })
         .await?;
-    let step = secret
-        .as_deref()
-        .and_then(|secret| crate::totp::matching_step(secret, &form.code, now.unsigned_abs()));
-    if !step.is_some_and(|step| desk.used_steps.take(&session.account, step)) {
+    if !accepted {
         return refuse(
             StatusCode::UNAUTHORIZED,
             "That code is not right; try the next one.".to_owned(),

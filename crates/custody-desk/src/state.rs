@@ -31,7 +31,6 @@ pub struct Desk {
     generation: std::sync::atomic::AtomicU64,
     pub(crate) sessions: Sessions,
     pub(crate) throttle: Throttle,
-    pub(crate) used_steps: crate::totp::UsedSteps,
     pub(crate) templates: minijinja::Environment<'static>,
     organisation: std::sync::RwLock<String>,
     /// Held while a request that may change something runs.
@@ -55,7 +54,6 @@ impl Desk {
             generation: std::sync::atomic::AtomicU64::new(0),
             sessions: Sessions::default(),
             throttle: Throttle::default(),
-            used_steps: crate::totp::UsedSteps::default(),
             templates: crate::render::templates()?,
             organisation: std::sync::RwLock::new(organisation),
             writes: tokio::sync::Mutex::new(()),

@@ -1,8 +1,6 @@
 //! The second factor: time-based one-time codes (RFC 6238: SHA-1, 6 digits, 30 s), as every
-//! authenticator app makes them. A code is accepted one step either side of now, and never twice.
-
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+//! authenticator app makes them. A code is accepted one step either side of now, and never
+//! twice (the last step used is kept on the account).
 
 use totp_rs::{Algorithm, TOTP};
 
@@ -57,25 +55,6 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The last step each account used, so that an overheard code cannot be replayed.
-#[derive(Debug, Default)]
-pub struct UsedSteps {
-    last: Mutex<HashMap<String, u64>>,
-}
-
-impl UsedSteps {
-    /// Takes `step` for `account`; false when it (or a later one) was used already.
-    pub fn take(&self, account: &str, step: u64) -> bool {
-        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = last.entry(account.to_lowercase()).or_insert(0);
-        if step <= *entry {
-            return false;
-        }
-        *entry = step;
-        true
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,9 +69,5 @@ mod tests {
         assert_eq!(matching_step(secret, "287082", 59 + 90), None);
         assert_eq!(matching_step(secret, "287083", 59), None);
         assert_eq!(matching_step(secret, "28708", 59), None);
-        let used = UsedSteps::default();
-        assert!(used.take("Alice", 1));
-        assert!(!used.take("alice", 1));
-        assert!(used.take("alice", 2));
     }
 }

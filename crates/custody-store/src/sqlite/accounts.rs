@@ -212,6 +212,15 @@ pub(super) fn add_token(
     add_named(connection, &TOKENS, &new.name, insert, draft, signer)
 }
 
+pub(super) fn take_totp_step(connection: &Connection, name: &str, step: i64) -> Result<bool> {
+    let changed = connection.execute(
+        "UPDATE accounts SET totp_last_step = ?2 WHERE name = ?1 COLLATE NOCASE \
+         AND (totp_last_step IS NULL OR totp_last_step < ?2)",
+        params![name, step],
+    )?;
+    Ok(changed == 1)
+}
+
 /// Sets (or, with `None`, clears) an account's sealed TOTP secret, audited.
 pub(super) fn set_account_totp(
     connection: &mut Connection,

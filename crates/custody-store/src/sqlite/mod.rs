@@ -21,13 +21,14 @@ use crate::types::*;
 use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 6] = [
+const MIGRATIONS: [&str; 7] = [
     concat!(include_str!("schema.sql"), include_str!("indexes.sql")),
     include_str!("incidents.sql"),
     include_str!("requests.sql"),
     include_str!("outbox.sql"),
     include_str!("evidence.sql"),
     include_str!("accounts.sql"),
+    include_str!("totp_steps.sql"),
 ];
 
 /// Name of the database file inside a data directory.
@@ -391,6 +392,10 @@ impl Store for SqliteStore {
         signer: &dyn AuditSigner,
     ) -> Result<()> {
         accounts::set_account_totp(&mut self.connection, name, sealed, audit, signer)
+    }
+
+    fn take_totp_step(&mut self, name: &str, step: i64) -> Result<bool> {
+        accounts::take_totp_step(&self.connection, name, step)
     }
 
     fn disable_account(

@@ -237,10 +237,15 @@ fn a_second_factor_once_enrolled_is_required() {
     );
     assert_eq!(server.get("/incidents", &[whole]).status, 200);
     assert_eq!(
-        server.get("/incidents", &[cookie]).header("location"),
+        server
+            .get("/incidents", std::slice::from_ref(&cookie))
+            .header("location"),
         Some("/sign-in")
     );
-    // A replayed code does not open another session.
+    // A replayed code does not open another session, even after the desk restarts (which ends
+    // every session).
+    drop(server);
+    let server = DeskServer::start(&env);
     let again = server.try_sign_in("viewer", PASSWORD);
     let cookie = (
         "Cookie",
