@@ -64,6 +64,8 @@ pub(crate) fn record(
         .store
         .append_evidence(incident.id, event, matched, draft, &signer_for(&ledger.vault))?;
     ledger.anchor_audit()?;
+    // The impact on record now says what the evidence confirms (the desk reads it from there).
+    crate::impact::refresh(ledger, incident.id)?;
     Ok(id)
 }
 

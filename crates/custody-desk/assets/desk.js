@@ -26,7 +26,7 @@
     fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (counts) {
-        if (!counts) { return; }
+        if (!counts) { setTimeout(function () { poll(section); }, 15000); return; }
         section.querySelectorAll("[data-count]").forEach(function (el) {
           el.textContent = String(counts[el.getAttribute("data-count")] || 0);
         });

@@ -174,6 +174,8 @@ pub struct Guard {
     pub surface: Surface,
     /// The route's path template, for the log (never the path asked, which may hold data).
     pub path: &'static str,
+    /// The route may change something (or append to the audit log): it runs one at a time.
+    pub writes: bool,
 }
 
 /// Checks the caller of a route before its handler runs, and logs the answer.
@@ -185,14 +187,14 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
             Err(error) => PageError(error).into_response(),
         },
         Surface::Page => match page_caller(&guard, request).await {
-            Ok(request) => changing(&guard.desk, &method, next.run(request)).await,
+            Ok(request) => changing(&guard, next.run(request)).await,
             Err(response) => response,
         },
         Surface::Api => match api_caller(&guard, request.headers()).await {
             Ok(caller) => {
                 let mut request = request;
                 request.extensions_mut().insert(caller);
-                changing(&guard.desk, &method, next.run(request)).await
+                changing(&guard, next.run(request)).await
             }
             Err(error) => ApiError(error).into_response(),
         },
@@ -207,15 +209,11 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
 
 /// Runs a request that may change something one at a time (reads run side by side), so that
 /// the audit chain's anchor moves in the order of the entries.
-async fn changing(
-    desk: &Desk,
-    method: &Method,
-    answer: impl std::future::Future<Output = Response>,
-) -> Response {
-    if method == Method::GET || method == Method::HEAD {
+async fn changing(guard: &Guard, answer: impl std::future::Future<Output = Response>) -> Response {
+    if !guard.writes {
         return answer.await;
     }
-    let _one_at_a_time = desk.writes.lock().await;
+    let _one_at_a_time = guard.desk.writes.lock().await;
     answer.await
 }
 
@@ -367,4 +365,34 @@ pub async fn security_headers(State(desk): State<Arc<Desk>>, request: Request, n
 /// The answer to a path no route has.
 pub async fn no_route() -> Response {
     (StatusCode::NOT_FOUND, PageError(DeskError::NoRoute)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_end_when_idle_or_old_and_polls_do_not_keep_them() {
+        let sessions = Sessions::default();
+        let id = sessions.start("alice", false, 1_000).unwrap();
+        // Seen within the idle time, the session lives on.
+        assert!(sessions.get(&id, 1_000 + IDLE_SECONDS - 1, true).is_some());
+        let seen = 1_000 + IDLE_SECONDS - 1;
+        // A background poll does not move `seen`: the session ends idle time after the last page.
+        assert!(sessions.get(&id, seen + IDLE_SECONDS - 1, false).is_some());
+        assert!(sessions.get(&id, seen + IDLE_SECONDS, false).is_none());
+        assert!(
+            sessions.get(&id, seen, true).is_none(),
+            "an ended session stays ended"
+        );
+        // However busy, a session ends at its lifetime.
+        let busy = sessions.start("bob", false, 0).unwrap();
+        let mut now = 0;
+        while now < LIFETIME_SECONDS - 60 {
+            now += 60;
+            assert!(sessions.get(&busy, now, true).is_some());
+        }
+        assert!(sessions.get(&busy, LIFETIME_SECONDS, true).is_none());
+        assert!(sessions.get("not-a-session", 0, true).is_none());
+    }
 }

@@ -280,12 +280,32 @@ pub async fn totp_start(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Redirect, PageError> {
+    refuse_if_enrolled(&desk, &caller).await?;
     let secret = crate::totp::new_secret()?;
     if let Some(id) = &caller.session {
         desk.sessions
             .update(id, |session| session.enrolling = Some(secret));
     }
     Ok(Redirect::to("/account"))
+}
+
+/// A second factor once enrolled is not replaced from a session alone: an admin resets it.
+async fn refuse_if_enrolled(desk: &Arc<Desk>, caller: &Caller) -> Result<(), DeskError> {
+    let name = caller.name.clone();
+    let enrolled = desk
+        .run(&caller.actor(), move |ledger| {
+            Ok(ledger
+                .store
+                .account_named(&name)?
+                .is_some_and(|account| account.totp_sealed.is_some()))
+        })
+        .await?;
+    if enrolled {
+        return Err(DeskError::BadRequest(
+            "this account has a second factor already; an admin can reset it (a lost device)".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// The code that confirms enrolment.
@@ -317,6 +337,7 @@ pub async fn totp_confirm(
         };
         return Ok(render::page(&desk, &caller, "account.html", values)?.into_response());
     };
+    refuse_if_enrolled(&desk, &caller).await?;
     let name = caller.name.clone();
     desk.run(&caller.actor(), move |ledger| {
         // The code that enrols cannot sign in afterwards.

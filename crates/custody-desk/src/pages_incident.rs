@@ -68,8 +68,19 @@ struct TimelineRow {
     actor: String,
 }
 
+/// A supplier statement as the page shows it.
+#[derive(Serialize)]
+struct StatementRow {
+    version: u64,
+    received_local: String,
+    text: String,
+    correction: bool,
+    changes: Vec<String>,
+}
+
 /// Everything the incident page shows, read in one go.
 struct IncidentPage {
+    statements: Vec<StatementRow>,
     view: IncidentView,
     clocks: Vec<ClockRow>,
     timeline: Vec<TimelineRow>,
@@ -88,6 +99,17 @@ fn read_incident(ledger: &Ledger, id: i64) -> Result<IncidentPage, DeskError> {
         (from, to) => format!("{} to {}", local(from), local(to)),
     };
     Ok(IncidentPage {
+        statements: view
+            .statements
+            .iter()
+            .map(|statement| StatementRow {
+                version: statement.version,
+                received_local: statement.received_at.local(zone),
+                text: statement.text.clone(),
+                correction: statement.correction,
+                changes: statement.changes.clone(),
+            })
+            .collect(),
         clocks: clock_rows(&view.clocks, zone),
         timeline: view
             .timeline
@@ -171,6 +193,7 @@ async fn incident_page(
         nature => nature.join(", "),
         window => page.window,
         clocks => s(&page.clocks),
+        statements => s(&page.statements),
         timeline => s(&page.timeline),
         outbox => s(&page.outbox),
         impact_at => page.impact_at,

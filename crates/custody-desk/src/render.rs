@@ -38,6 +38,8 @@ const TEMPLATES: &[(&str, &str)] = &[
 /// The templates, parsed once.
 pub fn templates() -> Result<Environment<'static>, DeskError> {
     let mut environment = Environment::new();
+    // A misspelt field is an error, not an empty space (tests render every page).
+    environment.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
     environment.add_filter("segment", |text: String| path_segment(&text));
     for (name, source) in TEMPLATES {
         environment

@@ -67,6 +67,8 @@ impl Builder {
                 need: need.unwrap_or(Viewer),
                 surface,
                 path,
+                // Posts change things; a report is audited as it is made.
+                writes: method != "GET" || path.contains("/report"),
             };
             let guarded = handler.layer(middleware::from_fn_with_state(state, guard));
             self.router = std::mem::take(&mut self.router).route(path, guarded);
@@ -99,6 +101,8 @@ impl Builder {
     }
 }
 
+/// Every route is added here and nowhere else (not in `build`), so the access table lists them
+/// all.
 fn declare(builder: Builder) -> Builder {
     builder
         .public("GET", "/sign-in", get(sign_in::form))

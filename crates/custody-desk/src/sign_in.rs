@@ -113,7 +113,9 @@ pub async fn submit(
     if let Some(old) = cookie(&headers, SESSION_COOKIE) {
         desk.sessions.end(old);
     }
-    if !needs_code {
+    if needs_code {
+        desk.throttle.password_right(&keys);
+    } else {
         desk.throttle.succeeded(&keys);
         record(&desk, &account.name, "desk.sign_in", false).await?;
     }

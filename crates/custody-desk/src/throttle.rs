@@ -67,6 +67,20 @@ impl Throttle {
     }
 }
 
+impl Throttle {
+    /// The password was right but a code is still to come: the address's count of this attempt
+    /// is taken back; the account's stays until the code is right, so codes cannot be guessed
+    /// on the strength of a known password.
+    pub fn password_right(&self, keys: &[(String, u32)]) {
+        let mut strikes = self.strikes.lock().unwrap_or_else(PoisonError::into_inner);
+        for (key, _) in keys.iter().skip(1) {
+            if let Some(entry) = strikes.get_mut(key) {
+                entry.failures = entry.failures.saturating_sub(1);
+            }
+        }
+    }
+}
+
 fn refused_in(strikes: &HashMap<String, Strikes>, keys: &[(String, u32)], now: i64) -> Option<u64> {
     keys.iter()
         .filter_map(|(key, limit)| {

@@ -373,6 +373,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve,
             addr,
         } => {
+            if serve && !addr.ip().is_loopback() {
+                bail!(
+                    "the demo is served on loopback only ({addr} is not); use `custody serve` behind HTTPS"
+                );
+            }
             let dir = cli.dir.unwrap_or_else(|| PathBuf::from("custody-demo"));
             let summary = demo::run(
                 &dir,

@@ -62,7 +62,8 @@ pub fn serve(dir: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Serves a freshly built demo, with an admin account made for it.
+/// Serves a freshly built demo, with an admin account made for it (the caller has checked that
+/// the address is loopback: the demo has no TLS in front of it).
 pub fn serve_demo(dir: &Path, addr: SocketAddr) -> anyhow::Result<()> {
     let mut ledger = custody_app::Ledger::open(
         dir,

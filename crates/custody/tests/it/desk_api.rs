@@ -25,10 +25,17 @@ fn the_api_answers_as_the_cli_does_and_audits_what_it_changes() {
         .json();
     assert_eq!(incident["impact"]["people"], cli["impact"]["people"]);
     assert!(incident["impact"]["people"].as_u64().unwrap() > 0);
-    assert_eq!(
-        incident["clocks"].as_array().unwrap().len(),
-        cli["clocks"].as_array().unwrap().len()
-    );
+    for (desk, cli) in incident["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(cli["clocks"].as_array().unwrap())
+    {
+        for field in ["name", "state", "due", "done_at"] {
+            assert_eq!(desk[field], cli[field], "clock {field}");
+        }
+    }
+    assert_eq!(incident["clocks"].as_array().unwrap().len(), 3);
     let entries_before = incident["timeline"].as_array().unwrap().len();
 
     // A responder adds a timeline entry; a viewer may not; a bad kind is refused with a reason.
@@ -138,7 +145,60 @@ fn the_api_answers_as_the_cli_does_and_audits_what_it_changes() {
     let nobody = server.api("GET", "/api/v1/people/NO-SUCH-REF", Some(viewer), None);
     assert_eq!(nobody.status, 404);
 
+    // Recording that the people were told stops their clock (late, in the demo); a viewer may not.
+    let act = json!({ "act": "people_notified", "reference": "notices sent by post" });
+    assert_eq!(
+        server
+            .api(
+                "POST",
+                "/api/v1/incidents/1/acts",
+                Some(viewer),
+                Some(act.clone())
+            )
+            .status,
+        403
+    );
+    let recorded = server.api("POST", "/api/v1/incidents/1/acts", Some(responder), Some(act));
+    assert_eq!(recorded.status, 201, "{}", recorded.body);
+    let people_clock = recorded.json()["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|clock| clock["name"] == "people")
+        .unwrap()
+        .clone();
+    assert!(people_clock["done_at"].is_string(), "{people_clock}");
+    assert_eq!(people_clock["state"], "missed");
+    let future = server.api(
+        "POST",
+        "/api/v1/incidents/1/acts",
+        Some(responder),
+        Some(json!({ "act": "people_notified", "at": "2099-01-01T00:00:00Z" })),
+    );
+    assert_eq!(future.status, 400, "{}", future.body);
+
     // The report downloads in each format; the description lists the routes.
+    for (format, kind) in [
+        ("md", "text/markdown"),
+        ("html", "text/html"),
+        ("json", "application/json"),
+    ] {
+        let report = server.api(
+            "GET",
+            &format!("/api/v1/incidents/1/report?format={format}&phase=follow-up"),
+            Some(viewer),
+            None,
+        );
+        assert_eq!(report.status, 200, "{format}: {}", report.body);
+        assert!(
+            report.header("content-type").unwrap().starts_with(kind),
+            "{format}"
+        );
+        assert!(report.body.contains("Example Membership Services"), "{format}");
+        if format == "json" {
+            assert_eq!(report.json()["incident"], 1);
+        }
+    }
     let report = server.api("GET", "/api/v1/incidents/1/report?format=md", Some(viewer), None);
     assert_eq!(report.status, 200);
     assert!(

@@ -124,6 +124,28 @@ impl Driver {
         }
     }
 
+    /// The text of an element, or `None` while the page is being replaced.
+    fn try_text(&self, css: &str) -> Option<String> {
+        let headers = [("Content-Type", "application/json".to_owned())];
+        let body = json!({ "using": "css selector", "value": css }).to_string();
+        let found = request(
+            &self.addr,
+            "POST",
+            &self.at("/element"),
+            &headers,
+            body.as_bytes(),
+        );
+        let element = found.json()["value"][ELEMENT].as_str()?.to_owned();
+        let text = request(
+            &self.addr,
+            "GET",
+            &self.at(&format!("/element/{element}/text")),
+            &[],
+            b"",
+        );
+        text.json()["value"].as_str().map(str::to_owned)
+    }
+
     fn text(&self, css: &str) -> String {
         let element = self.find(css);
         self.call("GET", &self.at(&format!("/element/{element}/text")), None)
@@ -235,8 +257,18 @@ fn a_responder_works_an_incident_in_the_browser() {
     // A timeline entry, added and then seen.
     browser.type_into("#entry-text", "Asked the supplier for its forensic report");
     browser.click("#add-entry");
-    browser.wait_for_path("/incidents/1");
-    let timeline = browser.text("#timeline-entries");
+    let started = Instant::now();
+    let timeline = loop {
+        let timeline = browser.try_text("#timeline-entries").unwrap_or_default();
+        if timeline.contains("Asked the supplier for its forensic report") {
+            break timeline;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the entry did not appear: {timeline}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
     assert!(
         timeline.contains("Asked the supplier for its forensic report"),
         "{timeline}"

@@ -1,7 +1,7 @@
 //! The sign-in's defences: cookies, CSRF, cross-site posts, throttling, sign-out, disabled
 //! accounts, the second factor, security headers, and no personal data in the server's log.
 
-use crate::desk_support::{DeskServer, PASSWORD, add_user, demo_env, demo_person, form_body};
+use crate::desk_support::{DeskServer, PASSWORD, Session, add_user, demo_env, demo_person, form_body};
 
 #[test]
 fn sessions_are_guarded_by_cookies_tokens_and_throttling() {
@@ -53,6 +53,16 @@ fn sessions_are_guarded_by_cookies_tokens_and_throttling() {
         form_body(&[("kind", "note"), ("text", "forged entry")]).as_bytes(),
     );
     assert_eq!(forged.status, 403);
+    let stale = Session {
+        csrf: "0".repeat(64),
+        ..session.clone()
+    };
+    let wrong_token = stale.post(
+        &server,
+        "/incidents/1/timeline",
+        &[("kind", "note"), ("text", "forged entry")],
+    );
+    assert_eq!(wrong_token.status, 403);
     let cross_site = server.send(
         "POST",
         "/incidents/1/timeline",
@@ -91,6 +101,31 @@ fn sessions_are_guarded_by_cookies_tokens_and_throttling() {
     assert_eq!(added.status, 303);
     assert_eq!(timeline("a real entry"), 1);
 
+    // The incident page shows the demo's evidence, the supplier's correction, the charts and the
+    // overdue clock; the list shows the clock in red too.
+    let page = session.get(&server, "/incidents/1").body;
+    for part in [
+        "id=\"evidence\"",
+        "class=\"flag\">correction",
+        "id=\"chart-data-categories\"",
+        "id=\"chart-status\"",
+        "clock-card overdue",
+        "id=\"act-people_notified\"",
+    ] {
+        assert!(page.contains(part), "the incident page lacks {part}");
+    }
+    assert!(
+        session
+            .get(&server, "/incidents")
+            .body
+            .contains("class=\"clock overdue\"")
+    );
+    let viewer = server.sign_in("viewer", PASSWORD);
+    let seen_by_viewer = viewer.get(&server, "/incidents/1").body;
+    assert!(
+        !seen_by_viewer.contains("id=\"timeline-form\"") && !seen_by_viewer.contains("act-people_notified")
+    );
+
     // Wrong passwords are throttled per account: after five, even the right one waits.
     for _ in 0..5 {
         let wrong = server.try_sign_in("viewer", "not the password at all");
@@ -122,12 +157,27 @@ fn sessions_are_guarded_by_cookies_tokens_and_throttling() {
         Some("/sign-in")
     );
     assert_eq!(server.try_sign_in("temp", PASSWORD).status, 401);
-    let audit = env.ok(&["audit", "export"]).stdout;
+    let audit: Vec<serde_json::Value> = env
+        .ok(&["audit", "export"])
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let by = |action: &str, actor: &str| {
+        audit
+            .iter()
+            .any(|entry| entry["action"] == action && entry["actor"] == actor)
+    };
     assert!(
-        audit.contains("desk:admin") && audit.contains("account.disable"),
+        by("account.disable", "desk:admin"),
         "audited with the acting account"
     );
-    assert!(audit.contains("desk.sign_in") && audit.contains("desk.sign_out"));
+    assert!(by("desk.sign_in", "desk:responder") && by("desk.sign_out", "desk:responder"));
+    assert!(
+        by("incident.entry", "desk:responder"),
+        "the timeline entry, by its author"
+    );
+    assert!(!by("incident.entry", "desk:admin"));
 
     // Looking people up by reference and email leaves neither in the log.
     let (reference, email) = demo_person(&env);
@@ -388,4 +438,27 @@ fn admins_manage_users_tokens_suppliers_and_settings_at_the_desk() {
     assert!(env.ok(&["audit", "export"]).stdout.contains("settings.change"));
     // The CLI reads the same file.
     assert!(env.ok(&["incident", "show", "1", "--json"]).json()["clocks"].is_array());
+}
+
+#[test]
+fn behind_https_cookies_are_secure_and_browsers_keep_to_https() {
+    let (env, _) = demo_env();
+    let refused = env.run(&["serve", "--addr", "0.0.0.0:0"]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("not a loopback address"),
+        "{}",
+        refused.stderr
+    );
+    let server = DeskServer::start_with(&env, &["--behind-https"]);
+    let signed = server.try_sign_in("viewer", PASSWORD);
+    assert_eq!(signed.status, 303);
+    let cookie = signed
+        .set_cookies()
+        .into_iter()
+        .find(|value| value.starts_with("custody_session="))
+        .unwrap()
+        .to_owned();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(signed.header("strict-transport-security").is_some());
 }

@@ -75,9 +75,16 @@ pub struct DeskServer {
 impl DeskServer {
     /// Starts the desk on a free loopback port and waits for its address.
     pub fn start(env: &Env) -> DeskServer {
+        DeskServer::start_with(env, &[])
+    }
+
+    /// Starts the desk with more arguments.
+    pub fn start_with(env: &Env, extra: &[&str]) -> DeskServer {
         let log = env.root.path().join(format!("desk-{}.log", fastrand_suffix()));
+        let mut args = vec!["serve", "--addr", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
         let mut child = env
-            .command(&["serve", "--addr", "127.0.0.1:0"], &[])
+            .command(&args, &[])
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
