@@ -711,36 +711,11 @@ pub struct IncidentView {
     pub impact_at: Option<Instant>,
 }
 
-/// An incident with its clocks, impact (refreshed), statements and timeline.
+/// An incident with its clocks, impact (refreshed: recorded first when the ledger changed),
+/// statements and timeline.
 pub fn show(ledger: &mut Ledger, id: i64) -> Result<IncidentView> {
-    let impact = crate::impact::refresh(ledger, id)?;
-    let incident = find_incident(ledger, id)?;
-    let events = ledger.store.incident_events(id)?;
-    let now = ledger.now();
-    let clocks = clock_views(ledger, incident_clocks(ledger, &incident, &events, now)?);
-    let facts = incident.facts;
-    let statements = statements(&events);
-    let claims_vs_ledger = (!statements.is_empty()).then(|| compare(&statements, &impact.figures));
-    Ok(IncidentView {
-        incident: id,
-        supplier: incident.supplier,
-        summary: facts.summary,
-        nature: facts.nature,
-        aware_at_local: facts.aware_at.local(&ledger.zone),
-        aware_at: facts.aware_at,
-        occurred_from: facts.occurred_from,
-        occurred_to: facts.occurred_to,
-        supplier_discovered_at: facts.supplier_discovered_at,
-        supplier_notified_at: facts.supplier_notified_at,
-        clocks,
-        impact: impact.figures,
-        assessment: crate::impact::latest_assessment(&events),
-        claims_vs_ledger,
-        statements,
-        timeline: timeline(&events),
-        confirmed: impact.confirmed,
-        impact_at: Some(now),
-    })
+    crate::impact::refresh(ledger, id)?;
+    view(ledger, id)
 }
 
 /// An incident as recorded, changing nothing: the impact is the latest one recorded on its

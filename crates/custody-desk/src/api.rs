@@ -19,7 +19,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, DeskError};
 use crate::pages::{audit_view, find_share};
 use crate::pages_admin::{NewSupplier, supplier_input};
-use crate::pages_incident::{parse_act, report_file};
+use crate::pages_incident::{parse_act, phase_of, report_file};
 use crate::state::Desk;
 
 type Answer = Result<Json<Value>, ApiError>;
@@ -151,15 +151,7 @@ pub async fn report(
     Path(id): Path<i64>,
     Query(query): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    let (phase, phase_name) = match query.phase.as_deref().unwrap_or("initial") {
-        "initial" => (custody_app::report::Phase::Initial, "initial"),
-        "follow-up" => (custody_app::report::Phase::FollowUp, "follow-up"),
-        other => {
-            return Err(
-                DeskError::BadRequest(format!("phase {other:?}: expected initial or follow-up")).into(),
-            );
-        }
-    };
+    let (phase, phase_name) = phase_of(query.phase.as_deref())?;
     let format = query.format.unwrap_or_else(|| "json".to_owned());
     Ok(report_file(&desk, &caller, id, &format, phase, phase_name).await?)
 }

@@ -13,6 +13,7 @@ mod openapi;
 mod pages;
 mod pages_admin;
 mod pages_incident;
+mod pages_respond;
 mod render;
 mod routes;
 mod sign_in;

@@ -17,8 +17,6 @@ use crate::state::Desk;
 
 /// A page again after a change that was refused for its input; other errors stay errors.
 async fn refused(
-    desk: &Arc<Desk>,
-    caller: &Caller,
     error: DeskError,
     again: impl AsyncFnOnce(Value) -> Result<Html<String>, PageError>,
 ) -> Result<Response, PageError> {
@@ -27,8 +25,19 @@ async fn refused(
         let page = again(context! { problem => error.to_string() }).await?;
         return Ok((status, page).into_response());
     }
-    let _ = (desk, caller);
     Err(error.into())
+}
+
+/// After a change: on to `target`, or the page again with what was wrong.
+async fn redirect_or_refused(
+    result: Result<(), DeskError>,
+    target: &str,
+    again: impl AsyncFnOnce(Value) -> Result<Html<String>, PageError>,
+) -> Result<Response, PageError> {
+    match result {
+        Ok(()) => Ok(Redirect::to(target).into_response()),
+        Err(error) => refused(error, again).await,
+    }
 }
 
 async fn users_page(desk: &Arc<Desk>, caller: &Caller, extra: Value) -> Result<Html<String>, PageError> {
@@ -72,15 +81,10 @@ pub async fn add_user(
             Ok(())
         })
         .await;
-    match result {
-        Ok(()) => Ok(Redirect::to("/admin/users").into_response()),
-        Err(error) => {
-            refused(&desk, &caller, error, async |extra| {
-                users_page(&desk, &caller, extra).await
-            })
-            .await
-        }
-    }
+    redirect_or_refused(result, "/admin/users", async |extra| {
+        users_page(&desk, &caller, extra).await
+    })
+    .await
 }
 
 /// Disables an account (its sessions end at their next request).
@@ -91,25 +95,17 @@ pub async fn disable_user(
 ) -> Result<Response, PageError> {
     if name.eq_ignore_ascii_case(&caller.name) {
         let error = DeskError::BadRequest("you cannot disable your own account".to_owned());
-        return refused(&desk, &caller, error, async |extra| {
-            users_page(&desk, &caller, extra).await
-        })
-        .await;
+        return refused(error, async |extra| users_page(&desk, &caller, extra).await).await;
     }
     let result = desk
         .run(&caller.actor(), move |ledger| {
             Ok(accounts::disable_user(ledger, &name)?)
         })
         .await;
-    match result {
-        Ok(()) => Ok(Redirect::to("/admin/users").into_response()),
-        Err(error) => {
-            refused(&desk, &caller, error, async |extra| {
-                users_page(&desk, &caller, extra).await
-            })
-            .await
-        }
-    }
+    redirect_or_refused(result, "/admin/users", async |extra| {
+        users_page(&desk, &caller, extra).await
+    })
+    .await
 }
 
 /// Removes an account's second factor (a lost device).
@@ -123,15 +119,10 @@ pub async fn reset_totp(
             Ok(accounts::clear_totp(ledger, &name)?)
         })
         .await;
-    match result {
-        Ok(()) => Ok(Redirect::to("/admin/users").into_response()),
-        Err(error) => {
-            refused(&desk, &caller, error, async |extra| {
-                users_page(&desk, &caller, extra).await
-            })
-            .await
-        }
-    }
+    redirect_or_refused(result, "/admin/users", async |extra| {
+        users_page(&desk, &caller, extra).await
+    })
+    .await
 }
 
 async fn tokens_page(desk: &Arc<Desk>, caller: &Caller, extra: Value) -> Result<Html<String>, PageError> {
@@ -178,12 +169,7 @@ pub async fn add_token(
             let extra = context! { new_token => token, new_name => view.name };
             Ok(tokens_page(&desk, &caller, extra).await?.into_response())
         }
-        Err(error) => {
-            refused(&desk, &caller, error, async |extra| {
-                tokens_page(&desk, &caller, extra).await
-            })
-            .await
-        }
+        Err(error) => refused(error, async |extra| tokens_page(&desk, &caller, extra).await).await,
     }
 }
 
@@ -198,15 +184,10 @@ pub async fn revoke_token(
             Ok(accounts::revoke_token(ledger, &name)?)
         })
         .await;
-    match result {
-        Ok(()) => Ok(Redirect::to("/admin/tokens").into_response()),
-        Err(error) => {
-            refused(&desk, &caller, error, async |extra| {
-                tokens_page(&desk, &caller, extra).await
-            })
-            .await
-        }
-    }
+    redirect_or_refused(result, "/admin/tokens", async |extra| {
+        tokens_page(&desk, &caller, extra).await
+    })
+    .await
 }
 
 async fn settings_page(desk: &Arc<Desk>, caller: &Caller, extra: Value) -> Result<Html<String>, PageError> {
@@ -287,12 +268,7 @@ pub async fn change_settings(
                 .await?
                 .into_response())
         }
-        Err(error) => {
-            refused(&desk, &caller, error, async |extra| {
-                settings_page(&desk, &caller, extra).await
-            })
-            .await
-        }
+        Err(error) => refused(error, async |extra| settings_page(&desk, &caller, extra).await).await,
     }
 }
 
@@ -363,11 +339,6 @@ pub async fn add_supplier(
         Ok(name) => {
             Ok(Redirect::to(&format!("/suppliers/{}", crate::render::path_segment(&name))).into_response())
         }
-        Err(error) => {
-            refused(&desk, &caller, error, async |extra| {
-                suppliers_page(&desk, &caller, extra).await
-            })
-            .await
-        }
+        Err(error) => refused(error, async |extra| suppliers_page(&desk, &caller, extra).await).await,
     }
 }

@@ -34,9 +34,18 @@ pub async fn list(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Html<String>, PageError> {
-    let rows = desk
+    list_page(&desk, &caller, None).await
+}
+
+/// The incidents page, with what was wrong with a form when one was refused.
+pub async fn list_page(
+    desk: &Arc<Desk>,
+    caller: &Caller,
+    problem: Option<String>,
+) -> Result<Html<String>, PageError> {
+    let (rows, suppliers, now) = desk
         .run(&caller.actor(), |ledger| {
-            Ok(incidents::list(ledger)?
+            let rows = incidents::list(ledger)?
                 .into_iter()
                 .map(|incident| ListRow {
                     id: incident.incident,
@@ -48,15 +57,21 @@ pub async fn list(
                         .map_or_else(|| "not computed".to_owned(), report::thousands),
                     clocks: clock_rows(&incident.clocks, &ledger.zone),
                 })
-                .collect::<Vec<_>>())
+                .collect::<Vec<_>>();
+            let suppliers: Vec<String> = custody_app::suppliers::list(ledger)?
+                .into_iter()
+                .map(|supplier| supplier.name)
+                .collect();
+            Ok((rows, suppliers, ledger.now().local_input(&ledger.zone)))
         })
         .await?;
-    render::page(
-        &desk,
-        &caller,
-        "incidents.html",
-        context! { incidents => s(&rows) },
-    )
+    let values = context! {
+        incidents => s(&rows),
+        suppliers => s(&suppliers),
+        now_local => now,
+        problem => problem,
+    };
+    render::page(desk, caller, "incidents.html", values)
 }
 
 /// A timeline entry as the page shows it.
@@ -243,8 +258,9 @@ pub struct PhaseQuery {
     phase: Option<String>,
 }
 
-fn phase_of(query: &PhaseQuery) -> Result<(Phase, &'static str), DeskError> {
-    match query.phase.as_deref().unwrap_or("initial") {
+/// The report's phase: `initial` (when not given) or `follow-up`.
+pub fn phase_of(text: Option<&str>) -> Result<(Phase, &'static str), DeskError> {
+    match text.unwrap_or("initial") {
         "initial" => Ok((Phase::Initial, "initial")),
         "follow-up" => Ok((Phase::FollowUp, "follow-up")),
         other => Err(DeskError::BadRequest(format!(
@@ -260,7 +276,7 @@ pub async fn report_page(
     Path(id): Path<i64>,
     Query(query): Query<PhaseQuery>,
 ) -> Result<Html<String>, PageError> {
-    let (phase, phase_name) = phase_of(&query)?;
+    let (phase, phase_name) = phase_of(query.phase.as_deref())?;
     let text = desk
         .run(&caller.actor(), move |ledger| {
             Ok(report::generate(ledger, id, phase, Format::Markdown)?)
@@ -281,7 +297,7 @@ pub async fn report_download(
     Path((id, format)): Path<(i64, String)>,
     Query(query): Query<PhaseQuery>,
 ) -> Result<Response, PageError> {
-    let (phase, phase_name) = phase_of(&query)?;
+    let (phase, phase_name) = phase_of(query.phase.as_deref())?;
     Ok(report_file(&desk, &caller, id, &format, phase, phase_name).await?)
 }
 
@@ -354,7 +370,7 @@ pub async fn add_entry(
 }
 
 /// Back to the incident after a change, or the page again with what was wrong.
-async fn after_change(
+pub async fn after_change(
     desk: &Arc<Desk>,
     caller: &Caller,
     id: i64,

@@ -13,7 +13,7 @@ use custody_core::DeskRole::{self, Admin, Responder, Viewer};
 
 use crate::auth::{Guard, guard};
 use crate::state::Desk;
-use crate::{api, openapi, pages, pages_admin, pages_incident, sign_in};
+use crate::{api, openapi, pages, pages_admin, pages_incident, pages_respond, sign_in};
 
 /// Who a route answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -115,7 +115,25 @@ fn declare(builder: Builder) -> Builder {
         .page("POST", "/sign-out", Viewer, post(sign_in::sign_out))
         .page("GET", "/", Viewer, get(pages::home))
         .page("GET", "/incidents", Viewer, get(pages_incident::list))
+        .page(
+            "POST",
+            "/incidents",
+            Responder,
+            post(pages_respond::open_incident),
+        )
         .page("GET", "/incidents/{id}", Viewer, get(pages_incident::show))
+        .page(
+            "POST",
+            "/incidents/{id}/statements",
+            Responder,
+            post(pages_respond::add_statement),
+        )
+        .page(
+            "POST",
+            "/incidents/{id}/assess",
+            Responder,
+            post(pages_respond::assess),
+        )
         .page(
             "GET",
             "/incidents/{id}/progress",

@@ -11,12 +11,7 @@ fn sessions_are_guarded_by_cookies_tokens_and_throttling() {
     // The session cookie is HttpOnly and SameSite=Strict; every answer carries the headers.
     let signed = server.try_sign_in("responder", PASSWORD);
     assert_eq!(signed.status, 303);
-    let cookie = signed
-        .set_cookies()
-        .into_iter()
-        .find(|value| value.starts_with("custody_session="))
-        .unwrap()
-        .to_owned();
+    let cookie = signed.set_cookie_line("custody_session");
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
         "{cookie}"
@@ -453,12 +448,7 @@ fn behind_https_cookies_are_secure_and_browsers_keep_to_https() {
     let server = DeskServer::start_with(&env, &["--behind-https"]);
     let signed = server.try_sign_in("viewer", PASSWORD);
     assert_eq!(signed.status, 303);
-    let cookie = signed
-        .set_cookies()
-        .into_iter()
-        .find(|value| value.starts_with("custody_session="))
-        .unwrap()
-        .to_owned();
+    let cookie = signed.set_cookie_line("custody_session");
     assert!(cookie.contains("; Secure"), "{cookie}");
     assert!(signed.header("strict-transport-security").is_some());
 }

@@ -261,6 +261,16 @@ impl Reply {
             .collect()
     }
 
+    /// The whole `Set-Cookie` value for a cookie, with its attributes.
+    pub fn set_cookie_line(&self, name: &str) -> String {
+        let prefix = format!("{name}=");
+        self.set_cookies()
+            .into_iter()
+            .find(|value| value.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no {name} cookie set"))
+            .to_owned()
+    }
+
     /// A cookie this answer sets (non-empty).
     pub fn cookie(&self, name: &str) -> Option<String> {
         self.set_cookies().into_iter().find_map(|value| {

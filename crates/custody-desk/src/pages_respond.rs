@@ -1,0 +1,195 @@
+//! What responders record at the desk besides the timeline: opening an incident, a supplier's
+//! statement, and the risk assessment.
+
+use std::sync::Arc;
+
+use axum::extract::{Extension, Form, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use custody_app::incidents::{self, Exfiltration, OpenInput, StatementInput};
+use custody_app::{Ledger, impact};
+use custody_core::{CategoryKey, Instant, Nature, parse_instant};
+
+use crate::auth::Caller;
+use crate::error::{DeskError, PageError};
+use crate::render::given;
+use crate::state::Desk;
+
+fn instant(ledger: &Ledger, field: &str, text: &Option<String>) -> Result<Option<Instant>, DeskError> {
+    given(text)
+        .map(|text| {
+            parse_instant(&text, &ledger.zone)
+                .map_err(|error| DeskError::BadRequest(format!("{field}: {error}")))
+        })
+        .transpose()
+}
+
+/// A new incident's fields.
+#[derive(Deserialize)]
+pub struct NewIncident {
+    supplier: String,
+    aware_at: String,
+    summary: String,
+    nature_confidentiality: Option<String>,
+    nature_integrity: Option<String>,
+    nature_availability: Option<String>,
+    occurred_from: Option<String>,
+    occurred_to: Option<String>,
+    supplier_discovered_at: Option<String>,
+    supplier_notified_at: Option<String>,
+    cyber: Option<String>,
+}
+
+/// Opens an incident (its clocks start; its impact is computed and recorded).
+pub async fn open_incident(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Form(form): Form<NewIncident>,
+) -> Result<Response, PageError> {
+    let result = desk
+        .run(&caller.actor(), move |ledger| {
+            let nature: Vec<Nature> = [
+                (Nature::Confidentiality, &form.nature_confidentiality),
+                (Nature::Integrity, &form.nature_integrity),
+                (Nature::Availability, &form.nature_availability),
+            ]
+            .into_iter()
+            .filter_map(|(nature, ticked)| ticked.is_some().then_some(nature))
+            .collect();
+            if nature.is_empty() {
+                return Err(DeskError::BadRequest(
+                    "tick what the incident affected: confidentiality, integrity or availability".to_owned(),
+                ));
+            }
+            let aware_at = instant(ledger, "aware since", &Some(form.aware_at.clone()))?
+                .ok_or_else(|| DeskError::BadRequest("give when you became aware".to_owned()))?;
+            let input = OpenInput {
+                supplier: form.supplier,
+                aware_at,
+                nature,
+                summary: form.summary,
+                occurred_from: instant(ledger, "occurred from", &form.occurred_from)?,
+                occurred_to: instant(ledger, "occurred to", &form.occurred_to)?,
+                supplier_discovered_at: instant(
+                    ledger,
+                    "the supplier discovered it",
+                    &form.supplier_discovered_at,
+                )?,
+                supplier_notified_at: instant(ledger, "the supplier told us", &form.supplier_notified_at)?,
+                cyber: match form.cyber.as_deref() {
+                    Some("yes") => Some(true),
+                    Some("no") => Some(false),
+                    _ => None,
+                },
+            };
+            Ok(incidents::open(ledger, input)?)
+        })
+        .await;
+    match result {
+        Ok(id) => Ok(Redirect::to(&format!("/incidents/{id}")).into_response()),
+        Err(error) if error.status().is_client_error() => {
+            let status = error.status();
+            let page = crate::pages_incident::list_page(&desk, &caller, Some(error.to_string())).await?;
+            Ok((status, page).into_response())
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// A supplier statement's fields.
+#[derive(Deserialize)]
+pub struct NewStatement {
+    received_at: Option<String>,
+    text: String,
+    claims_records: Option<String>,
+    claims_categories: Option<String>,
+    claims_exfiltration: Option<String>,
+}
+
+/// Records what the supplier said; a change to an earlier claim is flagged as a correction.
+pub async fn add_statement(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+    Form(form): Form<NewStatement>,
+) -> Result<Response, PageError> {
+    let result = desk
+        .run(&caller.actor(), move |ledger| {
+            let received_at = instant(ledger, "received", &form.received_at)?.unwrap_or_else(|| ledger.now());
+            let records = given(&form.claims_records)
+                .map(|text| {
+                    text.replace([',', ' '], "").parse::<u64>().map_err(|_| {
+                        DeskError::BadRequest(format!("records {text:?}: expected a whole number"))
+                    })
+                })
+                .transpose()?;
+            let categories = given(&form.claims_categories)
+                .map(|text| {
+                    text.split(',')
+                        .map(|key| CategoryKey::parse(key.trim()).map_err(custody_app::Error::from))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .transpose()?;
+            let exfiltration = given(&form.claims_exfiltration)
+                .map(|text| Exfiltration::parse(&text))
+                .transpose()?;
+            let input = StatementInput {
+                received_at,
+                text: form.text,
+                claims_categories: categories,
+                claims_records: records,
+                claims_exfiltration: exfiltration,
+            };
+            incidents::statement(ledger, id, input)?;
+            Ok(())
+        })
+        .await;
+    crate::pages_incident::after_change(&desk, &caller, id, result).await
+}
+
+/// The assessment's fields.
+#[derive(Deserialize)]
+pub struct Assess {
+    mitigation_encrypted: Option<String>,
+    mitigation_recovered: Option<String>,
+    mitigation_contained: Option<String>,
+    override_regulator: Option<String>,
+    override_people: Option<String>,
+    reason: Option<String>,
+}
+
+fn yes_no(text: &Option<String>) -> Option<bool> {
+    match text.as_deref() {
+        Some("yes") => Some(true),
+        Some("no") => Some(false),
+        _ => None,
+    }
+}
+
+/// Assesses the risk from the impact now and the documented rules, with any override and its
+/// reason.
+pub async fn assess(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+    Form(form): Form<Assess>,
+) -> Result<Response, PageError> {
+    let result = desk
+        .run(&caller.actor(), move |ledger| {
+            let mitigations: Vec<String> = [
+                ("encrypted", &form.mitigation_encrypted),
+                ("recovered", &form.mitigation_recovered),
+                ("contained", &form.mitigation_contained),
+            ]
+            .into_iter()
+            .filter(|(_, ticked)| ticked.is_some())
+            .map(|(name, _)| name.to_owned())
+            .collect();
+            let answers = (yes_no(&form.override_regulator), yes_no(&form.override_people));
+            impact::assess_and_record(ledger, id, &mitigations, answers, given(&form.reason))?;
+            Ok(())
+        })
+        .await;
+    crate::pages_incident::after_change(&desk, &caller, id, result).await
+}

@@ -1,0 +1,83 @@
+//! What responders record at the desk: incidents opened, supplier statements, assessments.
+
+use crate::desk_support::{DeskServer, PASSWORD, demo_env};
+
+#[test]
+fn responders_open_an_incident_record_a_statement_and_assess_it_at_the_desk() {
+    let (env, _) = demo_env();
+    let server = DeskServer::start(&env);
+    let lead = server.sign_in("responder", PASSWORD);
+    let fields = |nature: &'static str| {
+        vec![
+            ("supplier", "Example Print House"),
+            ("aware_at", "2024-03-01T09:00"),
+            ("summary", "The mailing house's file server was copied"),
+            (nature, "yes"),
+            ("occurred_from", ""),
+            ("occurred_to", ""),
+            ("supplier_discovered_at", ""),
+            ("supplier_notified_at", "2024-03-01T08:30"),
+            ("cyber", "yes"),
+        ]
+    };
+    // Nothing ticked as affected: refused with the reason, nothing opened.
+    let refused = lead.post(&server, "/incidents", &fields("nature_unknown"));
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body.contains("tick what the incident affected"));
+    let opened = lead.post(&server, "/incidents", &fields("nature_confidentiality"));
+    assert_eq!(opened.status, 303, "{}", opened.body);
+    let page = opened.header("location").unwrap().to_owned();
+    let id = page.rsplit('/').next().unwrap().to_owned();
+    let cli = env.ok(&["incident", "show", &id, "--json"]).json();
+    assert_eq!(cli["supplier"], "Example Print House");
+    assert_eq!(cli["nature"], serde_json::json!(["confidentiality"]));
+    assert_eq!(cli["aware_at"], "2024-03-01T09:00:00Z");
+
+    // Two statements: the second corrects the first, and is flagged.
+    for (text, records) in [("About 2,000 records", "2000"), ("In fact 9,500 records", "9500")] {
+        let recorded = lead.post(
+            &server,
+            &format!("{page}/statements"),
+            &[
+                ("text", text),
+                ("claims_records", records),
+                ("claims_categories", "user.contact.email"),
+                ("claims_exfiltration", "yes"),
+                ("received_at", ""),
+            ],
+        );
+        assert_eq!(recorded.status, 303, "{}", recorded.body);
+    }
+    let bad_key = lead.post(
+        &server,
+        &format!("{page}/statements"),
+        &[("text", "x"), ("claims_categories", "user.favourite_colour")],
+    );
+    assert_eq!(bad_key.status, 400);
+    let shown = lead.get(&server, &page).body;
+    assert!(
+        shown.contains("class=\"flag\">correction") && shown.contains("records: 2000 → 9500"),
+        "{shown}"
+    );
+    assert_eq!(
+        env.ok(&["incident", "show", &id, "--json"]).json()["statements"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // The assessment, then an override without its reason refused.
+    let assessed = lead.post(
+        &server,
+        &format!("{page}/assess"),
+        &[("mitigation_contained", "yes")],
+    );
+    assert_eq!(assessed.status, 303, "{}", assessed.body);
+    let assessment = env.ok(&["incident", "show", &id, "--json"]).json()["assessment"].clone();
+    assert_eq!(assessment["mitigations"], serde_json::json!(["contained"]));
+    let no_reason = lead.post(&server, &format!("{page}/assess"), &[("override_people", "no")]);
+    assert_eq!(no_reason.status, 400, "{}", no_reason.body);
+    let viewer = server.sign_in("viewer", PASSWORD);
+    assert_eq!(viewer.post(&server, &format!("{page}/assess"), &[]).status, 403);
+}
