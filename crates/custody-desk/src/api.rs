@@ -20,6 +20,7 @@ use crate::error::{ApiError, DeskError};
 use crate::pages::{audit_view, find_share};
 use crate::pages_admin::{NewSupplier, supplier_input};
 use crate::pages_incident::{parse_act, phase_of, report_file};
+use crate::pages_respond::{Said, Times, open_with, statement_with};
 use crate::state::Desk;
 
 type Answer = Result<Json<Value>, ApiError>;
@@ -318,4 +319,121 @@ pub async fn audit(State(desk): State<Arc<Desk>>, Extension(caller): Extension<C
     Ok(Json(
         json!({ "verification": to_json(verification)?, "entries": to_json(entries)? }),
     ))
+}
+
+/// An incident to open.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenBody {
+    supplier: String,
+    aware_at: String,
+    summary: String,
+    nature: Vec<String>,
+    occurred_from: Option<String>,
+    occurred_to: Option<String>,
+    supplier_discovered_at: Option<String>,
+    supplier_notified_at: Option<String>,
+    cyber: Option<bool>,
+}
+
+/// `POST /api/v1/incidents`: opens an incident (its clocks start; its impact is recorded).
+pub async fn open_incident(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    payload: Result<Json<OpenBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let given = body(payload)?;
+    let view = desk
+        .run(&caller.actor(), move |ledger| {
+            let nature = given
+                .nature
+                .iter()
+                .map(|text| custody_core::Nature::parse(text))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(custody_app::Error::from)?;
+            let times = Times {
+                aware_at: Some(given.aware_at),
+                occurred_from: given.occurred_from,
+                occurred_to: given.occurred_to,
+                supplier_discovered_at: given.supplier_discovered_at,
+                supplier_notified_at: given.supplier_notified_at,
+            };
+            let id = open_with(ledger, given.supplier, given.summary, nature, &times, given.cyber)?;
+            Ok(incidents::view(ledger, id)?)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(to_json(view)?)).into_response())
+}
+
+/// A supplier statement.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatementBody {
+    text: String,
+    received_at: Option<String>,
+    claims_records: Option<u64>,
+    claims_categories: Option<Vec<String>>,
+    claims_exfiltration: Option<String>,
+}
+
+/// `POST /api/v1/incidents/{id}/statements`: the statements after it, corrections flagged.
+pub async fn add_statement(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+    payload: Result<Json<StatementBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let given = body(payload)?;
+    let statements = desk
+        .run(&caller.actor(), move |ledger| {
+            let said = Said {
+                received_at: given.received_at,
+                text: given.text,
+                records: given.claims_records,
+                categories: given.claims_categories,
+                exfiltration: given.claims_exfiltration,
+            };
+            statement_with(ledger, id, said)?;
+            Ok(incidents::view(ledger, id)?.statements)
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "incident": id, "statements": to_json(statements)? })),
+    )
+        .into_response())
+}
+
+/// An assessment.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssessBody {
+    #[serde(default)]
+    mitigations: Vec<String>,
+    override_regulator: Option<bool>,
+    override_people: Option<bool>,
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/incidents/{id}/assess`: the risk from the impact now and the rules.
+pub async fn assess(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+    payload: Result<Json<AssessBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let given = body(payload)?;
+    let assessment = desk
+        .run(&caller.actor(), move |ledger| {
+            let answers = (given.override_regulator, given.override_people);
+            Ok(custody_app::impact::assess_and_record(
+                ledger,
+                id,
+                &given.mitigations,
+                answers,
+                given.reason,
+            )?)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(to_json(assessment)?)).into_response())
 }

@@ -49,6 +49,33 @@ fn operations() -> Vec<Operation> {
         "type": "object", "required": ["email"], "additionalProperties": false,
         "properties": { "email": string() }
     });
+    let open = json!({
+        "type": "object", "required": ["supplier", "aware_at", "summary", "nature"], "additionalProperties": false,
+        "properties": {
+            "supplier": string(), "aware_at": string(), "summary": string(),
+            "nature": { "type": "array", "items": { "type": "string", "enum": ["confidentiality", "integrity", "availability"] } },
+            "occurred_from": string(), "occurred_to": string(),
+            "supplier_discovered_at": string(), "supplier_notified_at": string(),
+            "cyber": { "type": "boolean" }
+        }
+    });
+    let statement = json!({
+        "type": "object", "required": ["text"], "additionalProperties": false,
+        "properties": {
+            "text": string(), "received_at": string(),
+            "claims_records": { "type": "integer", "minimum": 0 },
+            "claims_categories": { "type": "array", "items": string() },
+            "claims_exfiltration": { "type": "string", "enum": ["yes", "no", "unknown"] }
+        }
+    });
+    let assess = json!({
+        "type": "object", "additionalProperties": false,
+        "properties": {
+            "mitigations": { "type": "array", "items": { "type": "string", "enum": ["encrypted", "recovered", "contained"] } },
+            "override_regulator": { "type": "boolean" }, "override_people": { "type": "boolean" },
+            "reason": { "type": "string", "description": "required with an override" }
+        }
+    });
     let op = |method, path, summary, query, body| Operation {
         method,
         path,
@@ -63,6 +90,27 @@ fn operations() -> Vec<Operation> {
             "Every incident with its clocks, newest first.",
             &[],
             None,
+        ),
+        op(
+            "POST",
+            "/api/v1/incidents",
+            "Opens an incident at a supplier (responder): its clocks start, its impact is computed and recorded.",
+            &[],
+            Some(open),
+        ),
+        op(
+            "POST",
+            "/api/v1/incidents/{id}/statements",
+            "Records a supplier statement (responder); a change to an earlier claim is flagged as a correction.",
+            &[],
+            Some(statement),
+        ),
+        op(
+            "POST",
+            "/api/v1/incidents/{id}/assess",
+            "Assesses the risk from the impact now and the documented rules (responder), with any override and its reason.",
+            &[],
+            Some(assess),
         ),
         op(
             "GET",

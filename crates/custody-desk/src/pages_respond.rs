@@ -25,6 +25,54 @@ fn instant(ledger: &Ledger, field: &str, text: &Option<String>) -> Result<Option
         .transpose()
 }
 
+/// The moments of a new incident, as typed (RFC 3339 or local time).
+pub struct Times {
+    /// When the organisation became aware.
+    pub aware_at: Option<String>,
+    /// Window of compromise, from.
+    pub occurred_from: Option<String>,
+    /// Window of compromise, to.
+    pub occurred_to: Option<String>,
+    /// When the supplier discovered it.
+    pub supplier_discovered_at: Option<String>,
+    /// When the supplier told us.
+    pub supplier_notified_at: Option<String>,
+}
+
+/// Opens an incident from what a page or the API was given.
+pub fn open_with(
+    ledger: &mut Ledger,
+    supplier: String,
+    summary: String,
+    nature: Vec<Nature>,
+    times: &Times,
+    cyber: Option<bool>,
+) -> Result<i64, DeskError> {
+    if nature.is_empty() {
+        return Err(DeskError::BadRequest(
+            "tick what the incident affected: confidentiality, integrity or availability".to_owned(),
+        ));
+    }
+    let aware_at = instant(ledger, "aware since", &times.aware_at)?
+        .ok_or_else(|| DeskError::BadRequest("give when you became aware".to_owned()))?;
+    let input = OpenInput {
+        supplier,
+        aware_at,
+        nature,
+        summary,
+        occurred_from: instant(ledger, "occurred from", &times.occurred_from)?,
+        occurred_to: instant(ledger, "occurred to", &times.occurred_to)?,
+        supplier_discovered_at: instant(
+            ledger,
+            "the supplier discovered it",
+            &times.supplier_discovered_at,
+        )?,
+        supplier_notified_at: instant(ledger, "the supplier told us", &times.supplier_notified_at)?,
+        cyber,
+    };
+    Ok(incidents::open(ledger, input)?)
+}
+
 /// A new incident's fields.
 #[derive(Deserialize)]
 pub struct NewIncident {
@@ -57,33 +105,19 @@ pub async fn open_incident(
             .into_iter()
             .filter_map(|(nature, ticked)| ticked.is_some().then_some(nature))
             .collect();
-            if nature.is_empty() {
-                return Err(DeskError::BadRequest(
-                    "tick what the incident affected: confidentiality, integrity or availability".to_owned(),
-                ));
-            }
-            let aware_at = instant(ledger, "aware since", &Some(form.aware_at.clone()))?
-                .ok_or_else(|| DeskError::BadRequest("give when you became aware".to_owned()))?;
-            let input = OpenInput {
-                supplier: form.supplier,
-                aware_at,
-                nature,
-                summary: form.summary,
-                occurred_from: instant(ledger, "occurred from", &form.occurred_from)?,
-                occurred_to: instant(ledger, "occurred to", &form.occurred_to)?,
-                supplier_discovered_at: instant(
-                    ledger,
-                    "the supplier discovered it",
-                    &form.supplier_discovered_at,
-                )?,
-                supplier_notified_at: instant(ledger, "the supplier told us", &form.supplier_notified_at)?,
-                cyber: match form.cyber.as_deref() {
-                    Some("yes") => Some(true),
-                    Some("no") => Some(false),
-                    _ => None,
-                },
+            let times = Times {
+                aware_at: Some(form.aware_at),
+                occurred_from: form.occurred_from,
+                occurred_to: form.occurred_to,
+                supplier_discovered_at: form.supplier_discovered_at,
+                supplier_notified_at: form.supplier_notified_at,
             };
-            Ok(incidents::open(ledger, input)?)
+            let cyber = match form.cyber.as_deref() {
+                Some("yes") => Some(true),
+                Some("no") => Some(false),
+                _ => None,
+            };
+            open_with(ledger, form.supplier, form.summary, nature, &times, cyber)
         })
         .await;
     match result {
@@ -95,6 +129,47 @@ pub async fn open_incident(
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// What a supplier said, as a page or the API was given it.
+pub struct Said {
+    /// When it was received (now when not given).
+    pub received_at: Option<String>,
+    /// What it says.
+    pub text: String,
+    /// Records they say were involved.
+    pub records: Option<u64>,
+    /// Data category keys they name.
+    pub categories: Option<Vec<String>>,
+    /// `yes`, `no` or `unknown`.
+    pub exfiltration: Option<String>,
+}
+
+/// Records a supplier statement.
+pub fn statement_with(ledger: &mut Ledger, id: i64, said: Said) -> Result<(), DeskError> {
+    let received_at = instant(ledger, "received", &said.received_at)?.unwrap_or_else(|| ledger.now());
+    let categories = said
+        .categories
+        .map(|keys| {
+            keys.iter()
+                .map(|key| CategoryKey::parse(key.trim()).map_err(custody_app::Error::from))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
+    let exfiltration = said
+        .exfiltration
+        .as_deref()
+        .map(Exfiltration::parse)
+        .transpose()?;
+    let input = StatementInput {
+        received_at,
+        text: said.text,
+        claims_categories: categories,
+        claims_records: said.records,
+        claims_exfiltration: exfiltration,
+    };
+    incidents::statement(ledger, id, input)?;
+    Ok(())
 }
 
 /// A supplier statement's fields.
@@ -116,7 +191,6 @@ pub async fn add_statement(
 ) -> Result<Response, PageError> {
     let result = desk
         .run(&caller.actor(), move |ledger| {
-            let received_at = instant(ledger, "received", &form.received_at)?.unwrap_or_else(|| ledger.now());
             let records = given(&form.claims_records)
                 .map(|text| {
                     text.replace([',', ' '], "").parse::<u64>().map_err(|_| {
@@ -125,24 +199,15 @@ pub async fn add_statement(
                 })
                 .transpose()?;
             let categories = given(&form.claims_categories)
-                .map(|text| {
-                    text.split(',')
-                        .map(|key| CategoryKey::parse(key.trim()).map_err(custody_app::Error::from))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .transpose()?;
-            let exfiltration = given(&form.claims_exfiltration)
-                .map(|text| Exfiltration::parse(&text))
-                .transpose()?;
-            let input = StatementInput {
-                received_at,
+                .map(|text| text.split(',').map(|key| key.trim().to_owned()).collect());
+            let claims = Said {
+                received_at: form.received_at,
                 text: form.text,
-                claims_categories: categories,
-                claims_records: records,
-                claims_exfiltration: exfiltration,
+                records,
+                categories,
+                exfiltration: given(&form.claims_exfiltration),
             };
-            incidents::statement(ledger, id, input)?;
-            Ok(())
+            statement_with(ledger, id, claims)
         })
         .await;
     crate::pages_incident::after_change(&desk, &caller, id, result).await

@@ -211,7 +211,20 @@ fn declare(builder: Builder) -> Builder {
             post(pages_admin::change_settings),
         )
         .api("GET", "/api/v1/incidents", Viewer, get(api::incidents))
+        .api("POST", "/api/v1/incidents", Responder, post(api::open_incident))
         .api("GET", "/api/v1/incidents/{id}", Viewer, get(api::incident))
+        .api(
+            "POST",
+            "/api/v1/incidents/{id}/statements",
+            Responder,
+            post(api::add_statement),
+        )
+        .api(
+            "POST",
+            "/api/v1/incidents/{id}/assess",
+            Responder,
+            post(api::assess),
+        )
         .api(
             "POST",
             "/api/v1/incidents/{id}/timeline",

@@ -48,7 +48,15 @@ const ROUTES: &[(&str, &str, &str, Option<&str>)] = &[
     ("GET", "/admin/settings", "page", Some("admin")),
     ("POST", "/admin/settings", "page", Some("admin")),
     ("GET", "/api/v1/incidents", "api", Some("viewer")),
+    ("POST", "/api/v1/incidents", "api", Some("responder")),
     ("GET", "/api/v1/incidents/{id}", "api", Some("viewer")),
+    (
+        "POST",
+        "/api/v1/incidents/{id}/statements",
+        "api",
+        Some("responder"),
+    ),
+    ("POST", "/api/v1/incidents/{id}/assess", "api", Some("responder")),
     (
         "POST",
         "/api/v1/incidents/{id}/timeline",

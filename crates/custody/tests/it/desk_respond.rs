@@ -81,3 +81,62 @@ fn responders_open_an_incident_record_a_statement_and_assess_it_at_the_desk() {
     let viewer = server.sign_in("viewer", PASSWORD);
     assert_eq!(viewer.post(&server, &format!("{page}/assess"), &[]).status, 403);
 }
+
+#[test]
+fn the_api_opens_an_incident_records_statements_and_assesses() {
+    let (env, tokens) = demo_env();
+    let server = DeskServer::start(&env);
+    let token = |role: &str| tokens.iter().find(|(name, _)| name == role).unwrap().1.clone();
+    let responder = token("responder");
+    let open = serde_json::json!({
+        "supplier": "Example Survey Tool", "aware_at": "2024-05-02T10:00:00+01:00",
+        "summary": "Survey answers exposed by a misconfigured bucket", "nature": ["confidentiality"]
+    });
+    assert_eq!(
+        server
+            .api(
+                "POST",
+                "/api/v1/incidents",
+                Some(&token("viewer")),
+                Some(open.clone())
+            )
+            .status,
+        403
+    );
+    let bad = server.api("POST", "/api/v1/incidents", Some(&responder), Some(serde_json::json!({ "supplier": "Example Survey Tool", "aware_at": "soon", "summary": "x", "nature": ["confidentiality"] })));
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    let opened = server.api("POST", "/api/v1/incidents", Some(&responder), Some(open));
+    assert_eq!(opened.status, 201, "{}", opened.body);
+    let id = opened.json()["incident"].as_i64().unwrap();
+    assert_eq!(opened.json()["aware_at"], "2024-05-02T09:00:00Z");
+    let path = format!("/api/v1/incidents/{id}/statements");
+    let first = server.api(
+        "POST",
+        &path,
+        Some(&responder),
+        Some(serde_json::json!({ "text": "No data taken", "claims_exfiltration": "no" })),
+    );
+    assert_eq!(first.status, 201, "{}", first.body);
+    let second = server.api(
+        "POST",
+        &path,
+        Some(&responder),
+        Some(serde_json::json!({ "text": "Data was taken", "claims_exfiltration": "yes" })),
+    );
+    let statements = second.json()["statements"].clone();
+    assert_eq!(statements[1]["correction"], true, "{statements}");
+    let assessed = server.api(
+        "POST",
+        &format!("/api/v1/incidents/{id}/assess"),
+        Some(&responder),
+        Some(serde_json::json!({ "mitigations": ["contained"] })),
+    );
+    assert_eq!(assessed.status, 201, "{}", assessed.body);
+    assert!(
+        assessed.json()["reasons"]
+            .as_array()
+            .is_some_and(|reasons| !reasons.is_empty())
+    );
+    let cli = env.ok(&["incident", "show", &id.to_string(), "--json"]).json();
+    assert_eq!(cli["assessment"]["score"], assessed.json()["score"]);
+}
