@@ -88,6 +88,17 @@ pub fn add_user(ledger: &mut Ledger, name: &str, role: DeskRole, password: &str)
     })
 }
 
+/// Sets a new password for an active account.
+pub fn set_password(ledger: &mut Ledger, name: &str, password: &str) -> Result<()> {
+    check_password(password)?;
+    let password_hash = hash_password(password)?;
+    let draft = ledger.draft("account.password", "account", serde_json::json!({ "name": name }));
+    ledger
+        .store
+        .set_account_password(name, &password_hash, draft, &signer_for(&ledger.vault))?;
+    ledger.anchor_audit()
+}
+
 /// Disables an account: it can no longer sign in; it stays, with the moment.
 pub fn disable_user(ledger: &mut Ledger, name: &str) -> Result<()> {
     let now = ledger.now();

@@ -100,6 +100,14 @@ impl Sessions {
         }
     }
 
+    /// Ends every session of an account but one (after its password changed).
+    pub fn end_others(&self, account: &str, keep: &str) {
+        self.by_id
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|id, session| id == keep || !session.account.eq_ignore_ascii_case(account));
+    }
+
     /// Ends a session.
     pub fn end(&self, id: &str) {
         self.by_id

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use axum::extract::{Extension, Form, Path, Query, State};
+use axum::extract::{ConnectInfo, Extension, Form, Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::context;
@@ -246,8 +246,12 @@ pub async fn audit(State(desk): State<Arc<Desk>>, Extension(caller): Extension<C
     )
 }
 
-/// One's own account: the second factor.
+/// One's own account: the password and the second factor.
 pub async fn account(State(desk): State<Arc<Desk>>, Extension(caller): Extension<Caller>) -> Page {
+    account_page(&desk, &caller, context! {}).await
+}
+
+async fn account_page(desk: &Arc<Desk>, caller: &Caller, extra: minijinja::Value) -> Page {
     let name = caller.name.clone();
     let enrolled = desk
         .run(&caller.actor(), move |ledger| {
@@ -271,7 +275,76 @@ pub async fn account(State(desk): State<Arc<Desk>>, Extension(caller): Extension
         },
         _ => context! { enrolled => enrolled },
     };
-    render::page(&desk, &caller, "account.html", values)
+    render::page(desk, caller, "account.html", context! { ..values, ..extra })
+}
+
+/// A new password's fields.
+#[derive(Deserialize)]
+pub struct NewPassword {
+    current: String,
+    password: String,
+    again: String,
+}
+
+/// Changes one's own password (the current one is checked, and throttled like a sign-in); the
+/// account's other sessions end.
+pub async fn change_password(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Form(form): Form<NewPassword>,
+) -> Result<Response, PageError> {
+    let problem = |text: &str| context! { problem => text.to_owned() };
+    if form.password != form.again {
+        let page = account_page(&desk, &caller, problem("The two new passwords differ.")).await?;
+        return Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response());
+    }
+    let now = desk.now().unix_seconds();
+    let keys = crate::throttle::keys(&caller.name, peer.ip());
+    if let Err(minutes) = desk.throttle.attempt(&keys, now) {
+        let page = account_page(
+            &desk,
+            &caller,
+            problem(&DeskError::Throttled(minutes).to_string()),
+        )
+        .await?;
+        return Ok((axum::http::StatusCode::TOO_MANY_REQUESTS, page).into_response());
+    }
+    let name = caller.name.clone();
+    let result = desk
+        .run(&caller.actor(), move |ledger| {
+            if custody_app::accounts::check_user_password(ledger, &name, &form.current)?.is_none() {
+                return Ok(false);
+            }
+            custody_app::accounts::set_password(ledger, &name, &form.password)?;
+            Ok(true)
+        })
+        .await;
+    match result {
+        Ok(true) => {
+            desk.throttle.succeeded(&keys);
+            if let Some(id) = &caller.session {
+                desk.sessions.end_others(&caller.name, id);
+            }
+            Ok(account_page(
+                &desk,
+                &caller,
+                context! { notice => "Your password is changed; your other sessions have ended." },
+            )
+            .await?
+            .into_response())
+        }
+        Ok(false) => {
+            let page = account_page(&desk, &caller, problem("The current password is wrong.")).await?;
+            Ok((axum::http::StatusCode::UNAUTHORIZED, page).into_response())
+        }
+        Err(error) if error.status() == axum::http::StatusCode::BAD_REQUEST => {
+            desk.throttle.succeeded(&keys);
+            let page = account_page(&desk, &caller, problem(&error.to_string())).await?;
+            Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response())
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// Starts enrolling a second factor: a new secret is shown, kept in the session until a code

@@ -179,6 +179,7 @@ fn declare(builder: Builder) -> Builder {
         .page("POST", "/people", Viewer, post(pages::people_lookup))
         .page("GET", "/audit", Viewer, get(pages::audit))
         .page("GET", "/account", Viewer, get(pages::account))
+        .page("POST", "/account/password", Viewer, post(pages::change_password))
         .page("POST", "/account/totp", Viewer, post(pages::totp_start))
         .page("POST", "/account/totp/confirm", Viewer, post(pages::totp_confirm))
         .page("GET", "/admin/users", Admin, get(pages_admin::users))

@@ -179,6 +179,14 @@ pub trait Store {
     fn accounts(&self) -> Result<Vec<AccountRecord>>;
     /// The account with this name.
     fn account_named(&self, name: &str) -> Result<Option<AccountRecord>>;
+    /// Replaces the password hash of an active account (audited).
+    fn set_account_password(
+        &mut self,
+        name: &str,
+        password_hash: &str,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()>;
     /// Takes a TOTP time step for an account: false when it, or a later one, was taken before
     /// (a code is never accepted twice). Not audited: the sign-in it completes is.
     fn take_totp_step(&mut self, name: &str, step: i64) -> Result<bool>;

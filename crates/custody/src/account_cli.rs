@@ -34,6 +34,12 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Set a new password for an account (prompted twice on a terminal, otherwise read from
+    /// standard input).
+    Passwd {
+        /// The account's name.
+        name: String,
+    },
     /// Disable an account: it can no longer sign in (it is kept, with the moment).
     Disable {
         /// Sign-in name.
@@ -112,6 +118,12 @@ pub fn user(dir: Option<PathBuf>, command: UserCommand) -> anyhow::Result<ExitCo
             } else {
                 println!("Added {} ({}).", added.name, added.role);
             }
+        }
+        UserCommand::Passwd { name } => {
+            let mut ledger = open(dir)?;
+            let password = read_password()?;
+            accounts::set_password(&mut ledger, &name, &password)?;
+            println!("Set a new password for {name}.");
         }
         UserCommand::Disable { name } => {
             let mut ledger = open(dir)?;

@@ -226,6 +226,43 @@ pub(super) fn set_account_totp(
     connection: &mut Connection,
     name: &str,
     sealed: Option<&[u8]>,
+    draft: AuditDraft,
+    signer: &dyn AuditSigner,
+) -> Result<()> {
+    update_active(
+        connection,
+        name,
+        "totp_sealed",
+        rusqlite::types::Value::from(sealed.map(<[u8]>::to_vec)),
+        draft,
+        signer,
+    )
+}
+
+/// Replaces an account's password hash, audited.
+pub(super) fn set_account_password(
+    connection: &mut Connection,
+    name: &str,
+    password_hash: &str,
+    draft: AuditDraft,
+    signer: &dyn AuditSigner,
+) -> Result<()> {
+    update_active(
+        connection,
+        name,
+        "password_hash",
+        rusqlite::types::Value::from(password_hash.to_owned()),
+        draft,
+        signer,
+    )
+}
+
+/// Sets one column of an active account, audited in the same transaction.
+fn update_active(
+    connection: &mut Connection,
+    name: &str,
+    column: &'static str,
+    value: rusqlite::types::Value,
     mut draft: AuditDraft,
     signer: &dyn AuditSigner,
 ) -> Result<()> {
@@ -239,8 +276,8 @@ pub(super) fn set_account_totp(
         .optional()?;
     let id = id.ok_or_else(|| Error::NotFound(format!("there is no active account named {name}")))?;
     transaction.execute(
-        "UPDATE accounts SET totp_sealed = ?1 WHERE id = ?2",
-        params![sealed, id],
+        &format!("UPDATE accounts SET {column} = ?1 WHERE id = ?2"),
+        params![value, id],
     )?;
     draft.subject = format!("account:{id}");
     audit::append(&transaction, draft, signer)?;

@@ -394,6 +394,16 @@ impl Store for SqliteStore {
         accounts::set_account_totp(&mut self.connection, name, sealed, audit, signer)
     }
 
+    fn set_account_password(
+        &mut self,
+        name: &str,
+        password_hash: &str,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()> {
+        accounts::set_account_password(&mut self.connection, name, password_hash, audit, signer)
+    }
+
     fn take_totp_step(&mut self, name: &str, step: i64) -> Result<bool> {
         accounts::take_totp_step(&self.connection, name, step)
     }

@@ -36,6 +36,7 @@ const ROUTES: &[(&str, &str, &str, Option<&str>)] = &[
     ("POST", "/people", "page", Some("viewer")),
     ("GET", "/audit", "page", Some("viewer")),
     ("GET", "/account", "page", Some("viewer")),
+    ("POST", "/account/password", "page", Some("viewer")),
     ("POST", "/account/totp", "page", Some("viewer")),
     ("POST", "/account/totp/confirm", "page", Some("viewer")),
     ("GET", "/admin/users", "page", Some("admin")),

@@ -452,3 +452,70 @@ fn behind_https_cookies_are_secure_and_browsers_keep_to_https() {
     assert!(cookie.contains("; Secure"), "{cookie}");
     assert!(signed.header("strict-transport-security").is_some());
 }
+
+#[test]
+fn a_password_is_changed_with_the_current_one_and_other_sessions_end() {
+    let (env, _) = demo_env();
+    let server = DeskServer::start(&env);
+    let here = server.sign_in("viewer", PASSWORD);
+    let elsewhere = server.sign_in("viewer", PASSWORD);
+    let new = "a new and longer passphrase";
+    let differ = here.post(
+        &server,
+        "/account/password",
+        &[
+            ("current", PASSWORD),
+            ("password", new),
+            ("again", "something else entirely"),
+        ],
+    );
+    assert_eq!(differ.status, 400);
+    let wrong = here.post(
+        &server,
+        "/account/password",
+        &[("current", "not my password"), ("password", new), ("again", new)],
+    );
+    assert_eq!(wrong.status, 401);
+    let short = here.post(
+        &server,
+        "/account/password",
+        &[("current", PASSWORD), ("password", "short"), ("again", "short")],
+    );
+    assert_eq!(short.status, 400);
+    assert!(short.body.contains("too short"));
+    let changed = here.post(
+        &server,
+        "/account/password",
+        &[("current", PASSWORD), ("password", new), ("again", new)],
+    );
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert!(changed.body.contains("Your password is changed"));
+    assert_eq!(here.get(&server, "/incidents").status, 200);
+    assert_eq!(
+        elsewhere.get(&server, "/incidents").header("location"),
+        Some("/sign-in")
+    );
+    assert_eq!(server.try_sign_in("viewer", PASSWORD).status, 401);
+    assert_eq!(server.try_sign_in("viewer", new).status, 303);
+    // From the command line too (an admin's reset), read from standard input.
+    let mut child = env
+        .command(&["user", "passwd", "viewer"], &[])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        &mut child.stdin.take().unwrap(),
+        format!("{PASSWORD}\n").as_bytes(),
+    )
+    .unwrap();
+    assert!(child.wait_with_output().unwrap().status.success());
+    assert_eq!(server.try_sign_in("viewer", PASSWORD).status, 303);
+    let audit = env.ok(&["audit", "export"]).stdout;
+    assert_eq!(
+        audit.matches("\"account.password\"").count(),
+        2,
+        "each change audited"
+    );
+}
