@@ -101,6 +101,24 @@ pub fn init(dir: &Path, settings: Settings, clock: &dyn Clock, actor: &str) -> R
     Ok(())
 }
 
+/// The fields an admin may change, by name, with their values as JSON.
+fn settings_fields(settings: &Settings) -> [(&'static str, serde_json::Value); 8] {
+    use serde_json::json;
+    [
+        ("organisation", json!(settings.organisation)),
+        ("regulator", json!(settings.regulator)),
+        ("canary_domain", json!(settings.canary_domain)),
+        ("dpo.name", json!(settings.dpo.name)),
+        ("dpo.email", json!(settings.dpo.email)),
+        ("people_target_hours", json!(settings.people_target_hours)),
+        ("former_retention_years", json!(settings.former_retention_years)),
+        (
+            "notice_names_supplier",
+            json!(settings.notice_names_supplier.unwrap_or(true)),
+        ),
+    ]
+}
+
 /// The settings an admin may change while custody runs.
 #[derive(Debug, Clone)]
 pub struct SettingsChange {
@@ -199,12 +217,18 @@ impl Ledger {
     }
 
     /// Changes the settings an admin may change while custody runs, rewriting `settings.toml`
-    /// whole (written beside it, then renamed over it); returns the names of the fields changed
-    /// (audited). The time zone and phone region are not among them: changing either would
-    /// reread every local time and national phone number already held, so they are changed in
-    /// the file, with care, while nothing runs.
+    /// whole (written beside it, then renamed over it); returns the names of the fields changed,
+    /// audited with their old and new values. The file is read again first, so values edited
+    /// in it by hand since custody started (the mail server, special categories) are kept;
+    /// comments are not. The time zone and phone region are not among the fields: changing
+    /// either would reread every local time and national phone number already held, so they
+    /// are changed in the file, with care, while nothing runs.
     pub fn change_settings(&mut self, change: SettingsChange) -> Result<Vec<&'static str>> {
-        let mut next = self.settings.clone();
+        let path = self.dir.join(SETTINGS_FILE_NAME);
+        let text = fs::read_to_string(&path).map_err(|source| Error::io(&path, source))?;
+        let old: Settings = toml::from_str(&text)
+            .map_err(|error| Error::Directory(format!("{}: {error}", path.display())))?;
+        let mut next = old.clone();
         next.organisation = change.organisation.trim().to_owned();
         next.regulator = change.regulator.trim().to_owned();
         next.canary_domain = change.canary_domain.trim().to_owned();
@@ -225,50 +249,37 @@ impl Ledger {
             }
         }
         next.validate()?;
-        let old = &self.settings;
-        let changed: Vec<&'static str> = [
-            ("organisation", old.organisation != next.organisation),
-            ("regulator", old.regulator != next.regulator),
-            ("canary_domain", old.canary_domain != next.canary_domain),
-            ("dpo.name", old.dpo.name != next.dpo.name),
-            ("dpo.email", old.dpo.email != next.dpo.email),
-            (
-                "people_target_hours",
-                old.people_target_hours != next.people_target_hours,
-            ),
-            (
-                "former_retention_years",
-                old.former_retention_years != next.former_retention_years,
-            ),
-            (
-                "notice_names_supplier",
-                old.notice_names_supplier.unwrap_or(true) != change.notice_names_supplier,
-            ),
-        ]
-        .into_iter()
-        .filter_map(|(name, differs)| differs.then_some(name))
-        .collect();
+        let (before, after) = (settings_fields(&old), settings_fields(&next));
+        let mut changed = Vec::new();
+        let mut details = serde_json::Map::new();
+        for ((name, from), (_, to)) in before.into_iter().zip(after) {
+            if from != to {
+                changed.push(name);
+                details.insert(name.to_owned(), serde_json::json!({ "from": from, "to": to }));
+            }
+        }
         if changed.is_empty() {
             return Ok(changed);
         }
-        let path = self.dir.join(SETTINGS_FILE_NAME);
+        // Written beside the file first, audited, then put in place: a failure before the rename
+        // leaves the settings as they were.
         let temporary = self
             .dir
             .join(format!("{SETTINGS_FILE_NAME}.{}.tmp", std::process::id()));
-        let text = settings_template(&next)?;
+        let body = settings_template(&next)?;
         let write = || -> std::io::Result<()> {
             let mut file = fs::File::create(&temporary)?;
-            std::io::Write::write_all(&mut file, text.as_bytes())?;
+            std::io::Write::write_all(&mut file, body.as_bytes())?;
             file.sync_all()
         };
         write().map_err(|source| Error::io(&temporary, source))?;
+        if let Err(error) = self.audit_only("settings.change", "settings", serde_json::Value::Object(details))
+        {
+            let _ = fs::remove_file(&temporary);
+            return Err(error);
+        }
         fs::rename(&temporary, &path).map_err(|source| Error::io(&path, source))?;
         self.settings = next;
-        self.audit_only(
-            "settings.change",
-            "settings",
-            serde_json::json!({ "changed": changed }),
-        )?;
         Ok(changed)
     }
 

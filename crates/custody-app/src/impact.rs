@@ -461,10 +461,20 @@ pub fn assess_and_record(
     override_answers: (Option<bool>, Option<bool>),
     override_reason: Option<String>,
 ) -> Result<Assessment> {
+    let (regulator, people) = override_answers;
+    if (regulator.is_some() || people.is_some())
+        && override_reason
+            .as_ref()
+            .is_none_or(|reason| reason.trim().is_empty())
+    {
+        // Checked before anything is recorded: a refused assessment leaves no trace.
+        return Err(Error::Invalid(
+            "an override of the assessment must carry its reason (--reason, or the form's reason)".to_owned(),
+        ));
+    }
     let view = refresh(ledger, id)?;
     let incident = find_incident(ledger, id)?;
     let mut assessment = assess(&rules(ledger)?, &incident, &view.figures, mitigations)?;
-    let (regulator, people) = override_answers;
     if regulator.is_some() || people.is_some() {
         let reason = override_reason
             .filter(|reason| !reason.trim().is_empty())

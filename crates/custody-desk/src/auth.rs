@@ -191,7 +191,7 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
     let method = request.method().clone();
     let response = match guard.surface {
         Surface::Public => match same_site(request.headers(), &method) {
-            Ok(()) => next.run(request).await,
+            Ok(()) => changing(&guard, next.run(request)).await,
             Err(error) => PageError(error).into_response(),
         },
         Surface::Page => match page_caller(&guard, request).await {

@@ -198,8 +198,12 @@ pub async fn add_statement(
                     })
                 })
                 .transpose()?;
-            let categories = given(&form.claims_categories)
-                .map(|text| text.split(',').map(|key| key.trim().to_owned()).collect());
+            let categories = given(&form.claims_categories).map(|text| {
+                text.split(',')
+                    .map(|key| key.trim().to_owned())
+                    .filter(|key| !key.is_empty())
+                    .collect()
+            });
             let claims = Said {
                 received_at: form.received_at,
                 text: form.text,

@@ -2,6 +2,7 @@
 //! sessions, the sign-in throttle and the templates.
 
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use custody_app::Ledger;
@@ -36,7 +37,7 @@ pub struct Desk {
     /// Held while a request that may change something runs.
     pub(crate) writes: tokio::sync::Mutex<()>,
     /// Bounds the ledgers (database connections) open at once.
-    permits: tokio::sync::Semaphore,
+    permits: Arc<tokio::sync::Semaphore>,
     clock: Box<dyn Clock>,
 }
 
@@ -57,7 +58,7 @@ impl Desk {
             templates: crate::render::templates()?,
             organisation: std::sync::RwLock::new(organisation),
             writes: tokio::sync::Mutex::new(()),
-            permits: tokio::sync::Semaphore::new(LEDGERS_MAX),
+            permits: Arc::new(tokio::sync::Semaphore::new(LEDGERS_MAX)),
             clock: Box::new(SystemClock),
         })
     }
@@ -77,11 +78,11 @@ impl Desk {
 
     /// The settings changed: ledgers opened before are not used again.
     pub(crate) fn settings_changed(&self, organisation: String) {
-        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.ledgers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        {
+            let mut ledgers = self.ledgers.lock().unwrap_or_else(PoisonError::into_inner);
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            ledgers.clear();
+        }
         *self.organisation.write().unwrap_or_else(PoisonError::into_inner) = organisation;
     }
 
@@ -96,40 +97,39 @@ impl Desk {
         T: Send + 'static,
         F: FnOnce(&mut Ledger) -> Result<T, DeskError> + Send + 'static,
     {
-        let permit = self
-            .permits
-            .acquire()
+        // The permit moves into the worker: it is held until the work ends, even when the
+        // request that asked for it has gone away.
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
             .await
             .map_err(|_| DeskError::Internal("the desk is shutting down".to_owned()))?;
         let desk = Arc::clone(self);
         let actor = actor.to_owned();
-        let answer = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let (generation, mut ledger) = desk.take_ledger()?;
             ledger.actor = actor;
             let result = work(&mut ledger);
-            if generation == desk.generation.load(std::sync::atomic::Ordering::SeqCst) {
-                desk.ledgers
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push((generation, ledger));
+            let mut ledgers = desk.ledgers.lock().unwrap_or_else(PoisonError::into_inner);
+            if generation == desk.generation.load(Ordering::SeqCst) {
+                ledgers.push((generation, ledger));
             }
             result
         })
         .await
-        .map_err(|_| DeskError::Internal("a request's worker failed".to_owned()))?;
-        drop(permit);
-        answer
+        .map_err(|_| DeskError::Internal("a request's worker failed".to_owned()))?
     }
 
     fn take_ledger(&self) -> Result<(u64, Ledger), DeskError> {
-        let pooled = self.ledgers.lock().unwrap_or_else(PoisonError::into_inner).pop();
-        match pooled {
-            Some(ledger) => Ok(ledger),
-            None => {
-                let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
-                let ledger = Ledger::open(&self.options.dir, Box::new(SystemClock), "desk")?;
-                Ok((generation, ledger))
+        let mut ledgers = self.ledgers.lock().unwrap_or_else(PoisonError::into_inner);
+        let generation = self.generation.load(Ordering::SeqCst);
+        while let Some((opened, ledger)) = ledgers.pop() {
+            if opened == generation {
+                return Ok((opened, ledger));
             }
         }
+        drop(ledgers);
+        let ledger = Ledger::open(&self.options.dir, Box::new(SystemClock), "desk")?;
+        Ok((generation, ledger))
     }
 }

@@ -424,13 +424,26 @@ fn admins_manage_users_tokens_suppliers_and_settings_at_the_desk() {
     let after = std::fs::read_to_string(env.dir().join("settings.toml")).unwrap();
     assert!(after.contains("Example Democratic Party (Wales)") && after.contains("people_target_hours = 48"));
     assert!(
+        after.contains("user.demographic.political_opinion"),
+        "the special categories are kept:\n{after}"
+    );
+    assert!(
         casey
             .get(&server, "/incidents")
             .body
             .contains("Example Democratic Party (Wales)")
     );
     env.ok(&["audit", "verify"]);
-    assert!(env.ok(&["audit", "export"]).stdout.contains("settings.change"));
+    let audit = env.ok(&["audit", "export"]).stdout;
+    let entry: serde_json::Value = audit
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .find(|entry| entry["action"] == "settings.change")
+        .unwrap();
+    assert_eq!(entry["actor"], "desk:admin");
+    let details: serde_json::Value = serde_json::from_str(entry["details"].as_str().unwrap()).unwrap();
+    assert_eq!(details["people_target_hours"]["to"], 48);
+    assert_eq!(details["organisation"]["from"], "Example Democratic Party");
     // The CLI reads the same file.
     assert!(env.ok(&["incident", "show", "1", "--json"]).json()["clocks"].is_array());
 }
