@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use custody_app::incidents::{self, EntryKind};
-use custody_app::{holdings, notify_run, person, shares, suppliers};
+use custody_app::{notify_run, person, shares, suppliers};
 use custody_core::parse_instant;
 
 use crate::auth::Caller;
@@ -251,16 +251,17 @@ pub async fn holdings(
     Path(name): Path<String>,
     Query(query): Query<At>,
 ) -> Answer {
+    let cache = Arc::clone(&desk);
     let report = desk
         .run(&caller.actor(), move |ledger| {
             let at = match query.at.as_deref() {
                 Some(text) => parse_instant(text, &ledger.zone).map_err(custody_app::Error::from)?,
                 None => ledger.now(),
             };
-            Ok(holdings::holdings(ledger, &name, at, false)?)
+            cache.holdings.holdings(ledger, &name, at)
         })
         .await?;
-    Ok(Json(to_json(report)?))
+    Ok(Json(to_json(&*report)?))
 }
 
 /// `GET /api/v1/shares/{id}`.

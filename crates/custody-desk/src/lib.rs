@@ -8,6 +8,7 @@
 
 mod api;
 mod auth;
+mod cache;
 mod error;
 mod openapi;
 mod pages;

@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::context;
 use serde::Deserialize;
 
-use custody_app::{audit, holdings, person, shares, suppliers};
+use custody_app::{audit, person, shares, suppliers};
 use custody_core::parse_instant;
 use custody_store::Store;
 
@@ -98,10 +98,11 @@ pub async fn holdings(
     Path(name): Path<String>,
     Query(query): Query<At>,
 ) -> Page {
+    let cache = Arc::clone(&desk);
     let report = desk
         .run(&caller.actor(), move |ledger| {
             let at = parse_instant(&query.at, &ledger.zone).map_err(custody_app::Error::from)?;
-            Ok(holdings::holdings(ledger, &name, at, false)?)
+            cache.holdings.holdings(ledger, &name, at)
         })
         .await?;
     let categories = bars(
@@ -115,7 +116,7 @@ pub async fn holdings(
         &desk,
         &caller,
         "holdings.html",
-        context! { h => s(&report), categories => s(&categories), people => people },
+        context! { h => s(&*report), categories => s(&categories), people => people },
     )
 }
 

@@ -32,6 +32,7 @@ pub struct Desk {
     generation: std::sync::atomic::AtomicU64,
     pub(crate) sessions: Sessions,
     pub(crate) throttle: Throttle,
+    pub(crate) holdings: crate::cache::HoldingsCache,
     pub(crate) templates: minijinja::Environment<'static>,
     organisation: std::sync::RwLock<String>,
     /// Held while a request that may change something runs.
@@ -55,6 +56,7 @@ impl Desk {
             generation: std::sync::atomic::AtomicU64::new(0),
             sessions: Sessions::default(),
             throttle: Throttle::default(),
+            holdings: crate::cache::HoldingsCache::default(),
             templates: crate::render::templates()?,
             organisation: std::sync::RwLock::new(organisation),
             writes: tokio::sync::Mutex::new(()),

@@ -86,6 +86,15 @@ fn main() -> anyhow::Result<()> {
         ),
         ("page GET /incidents", "/incidents".to_owned(), &page),
         ("api  GET /api/v1/incidents", "/api/v1/incidents".to_owned(), &api),
+        (
+            "api  GET …/holdings?at=",
+            format!(
+                "/api/v1/suppliers/{}/holdings?at={}",
+                prepared.supplier,
+                prepared.aware_at.to_rfc3339()
+            ),
+            &api,
+        ),
     ];
     for (name, path, header) in routes {
         let figures = wrk(&options, &script, &format!("http://{addr}{path}"), header)?;
@@ -104,6 +113,10 @@ fn main() -> anyhow::Result<()> {
 
 struct Prepared {
     incident: i64,
+    /// The incident's supplier, percent-encoded for a path.
+    supplier: String,
+    /// When the organisation became aware.
+    aware_at: custody_core::Instant,
     account: String,
     password: String,
     token: String,
@@ -140,12 +153,26 @@ fn prepare(dir: &Path) -> anyhow::Result<Prepared> {
     let people = custody_app::impact::refresh(&mut ledger, incident)?
         .figures
         .people;
+    let record = incidents::find_incident(&ledger, incident)?;
+    let supplier = record
+        .supplier
+        .bytes()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() {
+                char::from(byte).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
+        })
+        .collect();
     let password = accounts::random_password()?;
     let account = format!("bench-{}", std::process::id());
     accounts::add_user(&mut ledger, &account, DeskRole::Admin, &password)?;
     let (token, _) = accounts::add_token(&mut ledger, &account, DeskRole::Viewer)?;
     Ok(Prepared {
         incident,
+        supplier,
+        aware_at: record.facts.aware_at,
         account,
         password,
         token,

@@ -239,6 +239,37 @@ fn the_api_answers_as_the_cli_does_and_audits_what_it_changes() {
         Some(token(&tokens, "admin")),
         Some(supplier),
     );
+
+    // Holdings answers are kept only while the ledger is unchanged: a share recorded from the
+    // command line shows at once.
+    let path = format!(
+        "/api/v1/suppliers/{}/holdings?at=2025-01-01T00:00:00Z",
+        encode("Example Survey Panel")
+    );
+    assert_eq!(server.api("GET", &path, Some(viewer), None).json()["people"], 0);
+    assert_eq!(server.api("GET", &path, Some(viewer), None).json()["people"], 0);
+    let crm = std::fs::read_to_string(env.dir().join("files").join("crm-export.csv")).unwrap();
+    let sent: String = crm
+        .lines()
+        .take(4)
+        .map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            format!("{},{}\n", fields[0], fields[3])
+        })
+        .collect();
+    let file = env.write("panel.csv", sent);
+    env.ok(&[
+        "share",
+        "record",
+        "--supplier",
+        "Example Survey Panel",
+        "--purpose",
+        "survey",
+        "--at",
+        "2024-01-01 00:00",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(server.api("GET", &path, Some(viewer), None).json()["people"], 3);
     assert_eq!(again.status, 409, "{}", again.body);
 
     // A revoked token is refused at once.
