@@ -35,9 +35,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("settings.html", include_str!("../templates/settings.html")),
 ];
 
-/// The templates, parsed once.
-pub fn templates() -> Result<Environment<'static>, DeskError> {
+/// The templates, parsed once; `|local` shows an RFC 3339 instant in the organisation's zone.
+pub fn templates(zone: custody_core::TimeZoneName) -> Result<Environment<'static>, DeskError> {
     let mut environment = Environment::new();
+    environment.add_filter("local", move |text: String| {
+        custody_core::parse_instant(&text, &zone).map_or(text, |at| at.local(&zone))
+    });
     // A misspelt field is an error, not an empty space (tests render every page).
     environment.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
     environment.add_filter("segment", |text: String| path_segment(&text));

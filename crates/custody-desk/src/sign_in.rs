@@ -99,9 +99,11 @@ pub async fn submit(
     let (name, password) = (form.name.trim().to_owned(), form.password);
     let account = desk
         .run("desk", move |ledger| {
-            Ok(custody_app::accounts::check_user_password(
-                ledger, &name, &password,
-            )?)
+            let account = custody_app::accounts::check_user_password(ledger, &name, &password)?;
+            if account.is_none() {
+                refused_in_audit(ledger, &name, false)?;
+            }
+            Ok(account)
         })
         .await?;
     let Some(account) = account else {
@@ -126,6 +128,17 @@ pub async fn submit(
     headers.append(header::SET_COOKIE, set_cookie(&desk, SESSION_COOKIE, Some(&id)));
     headers.append(header::SET_COOKIE, set_cookie(&desk, SIGN_IN_COOKIE, None));
     Ok(response)
+}
+
+/// A refused sign-in to an account that exists and is active goes into the audit log under the
+/// account's name (a name that is no account's is only counted: it may be a mistyped password).
+fn refused_in_audit(ledger: &mut custody_app::Ledger, name: &str, at_code: bool) -> Result<(), DeskError> {
+    let account = custody_store::Store::account_named(&ledger.store, name)?;
+    if let Some(account) = account.filter(|account| account.disabled_at.is_none()) {
+        ledger.actor = format!("desk:{}", account.name);
+        custody_app::accounts::record_session(ledger, "desk.sign_in_refused", at_code)?;
+    }
+    Ok(())
 }
 
 async fn record(
@@ -208,14 +221,14 @@ pub async fn code_submit(
             let step = secret
                 .as_deref()
                 .and_then(|secret| crate::totp::matching_step(secret, &code, now.unsigned_abs()));
-            match step {
-                Some(step) => Ok(custody_app::accounts::take_totp_step(
-                    ledger,
-                    &account.name,
-                    step,
-                )?),
-                None => Ok(false),
+            let taken = match step {
+                Some(step) => custody_app::accounts::take_totp_step(ledger, &account.name, step)?,
+                None => false,
+            };
+            if !taken {
+                refused_in_audit(ledger, &account.name, true)?;
             }
+            Ok(taken)
         })
         .await?;
     if !accepted {

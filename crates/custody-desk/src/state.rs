@@ -50,6 +50,7 @@ impl Desk {
     pub fn open(options: DeskOptions) -> Result<Desk, DeskError> {
         let ledger = Ledger::open(&options.dir, Box::new(SystemClock), "desk")?;
         let organisation = ledger.settings.organisation.clone();
+        let zone = ledger.zone.clone();
         Ok(Desk {
             options,
             ledgers: Mutex::new(vec![(0, ledger)]),
@@ -57,7 +58,7 @@ impl Desk {
             sessions: Sessions::default(),
             throttle: Throttle::default(),
             holdings: crate::cache::HoldingsCache::default(),
-            templates: crate::render::templates()?,
+            templates: crate::render::templates(zone)?,
             organisation: std::sync::RwLock::new(organisation),
             writes: tokio::sync::Mutex::new(()),
             permits: Arc::new(tokio::sync::Semaphore::new(LEDGERS_MAX)),

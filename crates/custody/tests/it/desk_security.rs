@@ -173,6 +173,10 @@ fn sessions_are_guarded_by_cookies_tokens_and_throttling() {
         "the timeline entry, by its author"
     );
     assert!(!by("incident.entry", "desk:admin"));
+    assert!(
+        by("desk.sign_in_refused", "desk:viewer"),
+        "refused sign-ins to an account are audited"
+    );
 
     // Looking people up by reference and email leaves neither in the log.
     let (reference, email) = demo_person(&env);
@@ -336,6 +340,11 @@ fn admins_manage_users_tokens_suppliers_and_settings_at_the_desk() {
     );
     assert_eq!(made.status, 303);
     let casey = server.sign_in("casey", PASSWORD);
+    let users = admin.get(&server, "/admin/users").body;
+    assert!(
+        users.contains(" GMT</td>") || users.contains(" BST</td>"),
+        "times in the organisation's zone: {users}"
+    );
     assert_eq!(casey.get(&server, "/admin/users").status, 403);
 
     // A token made at the desk is shown once and works; revoked, it does not.
