@@ -479,9 +479,7 @@ pub fn assess_and_record(
         let reason = override_reason
             .filter(|reason| !reason.trim().is_empty())
             .ok_or_else(|| {
-                Error::Invalid(
-                    "an override of the assessment must carry its reason: give it with --reason".to_owned(),
-                )
+                Error::Invalid("an override of the assessment must carry its reason (--reason)".to_owned())
             })?;
         if let Some(answer) = regulator {
             assessment

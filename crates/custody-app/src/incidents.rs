@@ -43,7 +43,9 @@ pub struct OpenInput {
 pub fn open(ledger: &mut Ledger, input: OpenInput) -> Result<i64> {
     let supplier = find(ledger, &input.supplier)?;
     if input.summary.trim().is_empty() {
-        return Err(Error::Invalid("--summary must say what happened".to_owned()));
+        return Err(Error::Invalid(
+            "the summary (--summary) must say what happened".to_owned(),
+        ));
     }
     if let (Some(from), Some(to)) = (input.occurred_from, input.occurred_to)
         && to < from
@@ -152,13 +154,13 @@ pub fn record_act(
     let incident = find_incident(ledger, id)?;
     if at < incident.facts.aware_at {
         return Err(Error::Invalid(format!(
-            "--at ({at}) is before the organisation became aware ({})",
+            "the time of the act (--at, {at}) is before the organisation became aware ({})",
             incident.facts.aware_at
         )));
     }
     if at > ledger.now() {
         return Err(Error::Invalid(format!(
-            "--at ({at}) is in the future; record an act once it has happened"
+            "the time of the act (--at, {at}) is in the future; record an act once it has happened"
         )));
     }
     let due = incident.facts.aware_at.plus_hours(custody_core::REGULATOR_HOURS);
@@ -197,7 +199,7 @@ impl EntryKind {
             "contact" => Ok(EntryKind::Contact),
             "update" => Ok(EntryKind::Update),
             _ => Err(Error::Invalid(format!(
-                "--kind {text:?}: expected note, decision, contact or update"
+                "the kind of entry (--kind) {text:?}: expected note, decision, contact or update"
             ))),
         }
     }
@@ -235,12 +237,14 @@ pub fn add_entry(
 ) -> Result<i64> {
     find_incident(ledger, id)?;
     if text.trim().is_empty() {
-        return Err(Error::Invalid("--text must not be empty".to_owned()));
+        return Err(Error::Invalid(
+            "the entry's text (--text) must not be empty".to_owned(),
+        ));
     }
     let reason = reason.filter(|reason| !reason.trim().is_empty());
     if kind == EntryKind::Decision && reason.is_none() {
         return Err(Error::Invalid(
-            "a decision carries its reasoning: give it with --reason".to_owned(),
+            "a decision carries its reasoning: give it (--reason)".to_owned(),
         ));
     }
     if kind == EntryKind::Contact {
@@ -248,7 +252,7 @@ pub fn add_entry(
             Some(party) if CONTACT_PARTIES.contains(&party.as_str()) => {}
             _ => {
                 return Err(Error::Invalid(format!(
-                    "a contact names the party with --with: one of {}",
+                    "a contact names the party (--with): one of {}",
                     CONTACT_PARTIES.join(", ")
                 )));
             }
@@ -280,7 +284,7 @@ impl Exfiltration {
             "no" => Ok(Exfiltration::No),
             "unknown" => Ok(Exfiltration::Unknown),
             _ => Err(Error::Invalid(format!(
-                "--claims-exfiltration {text:?}: expected yes, no or unknown"
+                "whether data was taken (--claims-exfiltration) {text:?}: expected yes, no or unknown"
             ))),
         }
     }
@@ -307,7 +311,7 @@ pub fn statement(ledger: &mut Ledger, id: i64, input: StatementInput) -> Result<
     find_incident(ledger, id)?;
     if input.text.trim().is_empty() {
         return Err(Error::Invalid(
-            "--text must give what the supplier said".to_owned(),
+            "the statement's text (--text) must give what the supplier said".to_owned(),
         ));
     }
     let previous = statements(&ledger.store.incident_events(id)?);
