@@ -265,12 +265,18 @@ fn totp_owner(account: &AccountRecord) -> Vec<u8> {
 }
 
 /// Enrols a second factor: seals the account's TOTP secret (the desk checks a code made from
-/// it before calling this). From then on, signing in asks for a code.
+/// it before calling this). From then on, signing in asks for a code. A second factor already
+/// enrolled is not replaced: an admin clears it first (`clear_totp`).
 pub fn set_totp(ledger: &mut Ledger, name: &str, secret: &[u8]) -> Result<()> {
     let account = ledger
         .store
         .account_named(name)?
         .ok_or_else(|| Error::NotFound(format!("there is no account named {name}")))?;
+    if account.totp_sealed.is_some() {
+        return Err(Error::Invalid(
+            "this account has a second factor already; an admin can reset it (a lost device)".to_owned(),
+        ));
+    }
     let sealed = ledger.vault.sealer().seal(secret, &totp_owner(&account))?;
     let draft = ledger.draft(
         "account.totp_enrol",
@@ -397,5 +403,35 @@ mod tests {
             None,
             "a revoked token opens nothing"
         );
+    }
+
+    #[test]
+    fn a_second_factor_is_sealed_replaced_only_after_a_reset_and_its_steps_used_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = ledger(dir.path());
+        add_user(&mut ledger, "dpo", DeskRole::Admin, "a long enough passphrase").unwrap();
+        set_totp(&mut ledger, "dpo", b"first secret, twenty").unwrap();
+        let account = ledger.store.account_named("dpo").unwrap().unwrap();
+        assert_ne!(
+            account.totp_sealed.as_deref(),
+            Some(&b"first secret, twenty"[..]),
+            "sealed"
+        );
+        assert_eq!(
+            totp_secret(&ledger, &account).unwrap().unwrap(),
+            b"first secret, twenty"
+        );
+        assert!(set_totp(&mut ledger, "dpo", b"an attacker's secret").is_err());
+        let account = ledger.store.account_named("dpo").unwrap().unwrap();
+        assert_eq!(
+            totp_secret(&ledger, &account).unwrap().unwrap(),
+            b"first secret, twenty"
+        );
+        clear_totp(&mut ledger, "dpo").unwrap();
+        set_totp(&mut ledger, "dpo", b"second secret, after").unwrap();
+        assert!(take_totp_step(&mut ledger, "dpo", 10).unwrap());
+        assert!(!take_totp_step(&mut ledger, "DPO", 10).unwrap());
+        assert!(!take_totp_step(&mut ledger, "dpo", 9).unwrap());
+        assert!(take_totp_step(&mut ledger, "dpo", 11).unwrap());
     }
 }

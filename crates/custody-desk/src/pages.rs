@@ -252,16 +252,20 @@ pub async fn account(State(desk): State<Arc<Desk>>, Extension(caller): Extension
     account_page(&desk, &caller, context! {}).await
 }
 
-async fn account_page(desk: &Arc<Desk>, caller: &Caller, extra: minijinja::Value) -> Page {
+/// Whether the caller's account has a second factor.
+async fn enrolled(desk: &Arc<Desk>, caller: &Caller) -> Result<bool, DeskError> {
     let name = caller.name.clone();
-    let enrolled = desk
-        .run(&caller.actor(), move |ledger| {
-            Ok(ledger
-                .store
-                .account_named(&name)?
-                .is_some_and(|account| account.totp_sealed.is_some()))
-        })
-        .await?;
+    desk.run(&caller.actor(), move |ledger| {
+        Ok(ledger
+            .store
+            .account_named(&name)?
+            .is_some_and(|account| account.totp_sealed.is_some()))
+    })
+    .await
+}
+
+async fn account_page(desk: &Arc<Desk>, caller: &Caller, extra: minijinja::Value) -> Page {
+    let enrolled = enrolled(desk, caller).await?;
     let now = desk.now().unix_seconds();
     let enrolling = caller
         .session
@@ -354,32 +358,19 @@ pub async fn totp_start(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Redirect, PageError> {
-    refuse_if_enrolled(&desk, &caller).await?;
+    // No new secret is shown to an account that has one (the use case refuses to replace it).
+    if enrolled(&desk, &caller).await? {
+        return Err(DeskError::BadRequest(
+            "this account has a second factor already; an admin can reset it (a lost device)".to_owned(),
+        )
+        .into());
+    }
     let secret = crate::totp::new_secret()?;
     if let Some(id) = &caller.session {
         desk.sessions
             .update(id, |session| session.enrolling = Some(secret));
     }
     Ok(Redirect::to("/account"))
-}
-
-/// A second factor once enrolled is not replaced from a session alone: an admin resets it.
-async fn refuse_if_enrolled(desk: &Arc<Desk>, caller: &Caller) -> Result<(), DeskError> {
-    let name = caller.name.clone();
-    let enrolled = desk
-        .run(&caller.actor(), move |ledger| {
-            Ok(ledger
-                .store
-                .account_named(&name)?
-                .is_some_and(|account| account.totp_sealed.is_some()))
-        })
-        .await?;
-    if enrolled {
-        return Err(DeskError::BadRequest(
-            "this account has a second factor already; an admin can reset it (a lost device)".to_owned(),
-        ));
-    }
-    Ok(())
 }
 
 /// The code that confirms enrolment.
@@ -411,12 +402,12 @@ pub async fn totp_confirm(
         };
         return Ok(render::page(&desk, &caller, "account.html", values)?.into_response());
     };
-    refuse_if_enrolled(&desk, &caller).await?;
     let name = caller.name.clone();
     desk.run(&caller.actor(), move |ledger| {
+        custody_app::accounts::set_totp(ledger, &name, &secret)?;
         // The code that enrols cannot sign in afterwards.
         custody_app::accounts::take_totp_step(ledger, &name, step)?;
-        Ok(custody_app::accounts::set_totp(ledger, &name, &secret)?)
+        Ok(())
     })
     .await?;
     if let Some(id) = &caller.session {
