@@ -43,8 +43,10 @@ pub async fn list_page(
     caller: &Caller,
     problem: Option<String>,
 ) -> Result<Html<String>, PageError> {
+    // Only responders see the form to open an incident, which lists the suppliers.
+    let opens = caller.role.allows(custody_core::DeskRole::Responder);
     let (rows, suppliers, now) = desk
-        .run(&caller.actor(), |ledger| {
+        .run(&caller.actor(), move |ledger| {
             let rows = incidents::list(ledger)?
                 .into_iter()
                 .map(|incident| ListRow {
@@ -58,10 +60,14 @@ pub async fn list_page(
                     clocks: clock_rows(&incident.clocks, &ledger.zone),
                 })
                 .collect::<Vec<_>>();
-            let suppliers: Vec<String> = custody_app::suppliers::list(ledger)?
-                .into_iter()
-                .map(|supplier| supplier.name)
-                .collect();
+            let suppliers: Vec<String> = if opens {
+                custody_app::suppliers::list(ledger)?
+                    .into_iter()
+                    .map(|supplier| supplier.name)
+                    .collect()
+            } else {
+                Vec::new()
+            };
             Ok((rows, suppliers, ledger.now().local_input(&ledger.zone)))
         })
         .await?;

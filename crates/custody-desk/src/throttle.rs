@@ -57,26 +57,25 @@ impl Throttle {
     /// this attempt is taken back.
     pub fn succeeded(&self, keys: &[(String, u32)]) {
         let mut strikes = self.strikes.lock().unwrap_or_else(PoisonError::into_inner);
-        for (index, (key, _)) in keys.iter().enumerate() {
-            if index == 0 {
-                strikes.remove(key);
-            } else if let Some(entry) = strikes.get_mut(key) {
-                entry.failures = entry.failures.saturating_sub(1);
-            }
+        if let Some((account, _)) = keys.first() {
+            strikes.remove(account);
         }
+        take_back_address(&mut strikes, keys);
     }
-}
 
-impl Throttle {
     /// The password was right but a code is still to come: the address's count of this attempt
     /// is taken back; the account's stays until the code is right, so codes cannot be guessed
     /// on the strength of a known password.
     pub fn password_right(&self, keys: &[(String, u32)]) {
         let mut strikes = self.strikes.lock().unwrap_or_else(PoisonError::into_inner);
-        for (key, _) in keys.iter().skip(1) {
-            if let Some(entry) = strikes.get_mut(key) {
-                entry.failures = entry.failures.saturating_sub(1);
-            }
+        take_back_address(&mut strikes, keys);
+    }
+}
+
+fn take_back_address(strikes: &mut HashMap<String, Strikes>, keys: &[(String, u32)]) {
+    for (key, _) in keys.iter().skip(1) {
+        if let Some(entry) = strikes.get_mut(key) {
+            entry.failures = entry.failures.saturating_sub(1);
         }
     }
 }
