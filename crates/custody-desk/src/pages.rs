@@ -132,12 +132,13 @@ pub async fn share(
     render::page(&desk, &caller, "share.html", context! { share => s(&share) })
 }
 
-/// A share by id.
+/// A share by id (one row, not the list of every share).
 pub fn find_share(ledger: &custody_app::Ledger, id: i64) -> Result<shares::ShareView, DeskError> {
-    shares::list(ledger, None)?
-        .into_iter()
-        .find(|share| share.share == id)
-        .ok_or_else(|| custody_app::Error::NotFound(format!("there is no share {id}")).into())
+    let record = ledger
+        .store
+        .share(id)?
+        .ok_or_else(|| custody_app::Error::NotFound(format!("there is no share {id}")))?;
+    Ok(shares::ShareView::from(&record))
 }
 
 /// The lookup form.

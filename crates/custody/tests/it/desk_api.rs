@@ -177,6 +177,26 @@ fn the_api_answers_as_the_cli_does_and_audits_what_it_changes() {
     );
     assert_eq!(future.status, 400, "{}", future.body);
 
+    // A share as the command line lists it.
+    let listed = env.ok(&["share", "list", "--json"]).json();
+    let first = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|share| share["share"] == 1)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        server.api("GET", "/api/v1/shares/1", Some(viewer), None).json(),
+        first
+    );
+    assert_eq!(
+        server
+            .api("GET", "/api/v1/shares/999999", Some(viewer), None)
+            .status,
+        404
+    );
+
     // The report downloads in each format; the description lists the routes.
     for (format, kind) in [
         ("md", "text/markdown"),
