@@ -77,7 +77,7 @@ pub fn add_user(ledger: &mut Ledger, name: &str, role: DeskRole, password: &str)
     };
     ledger
         .store
-        .add_account(account, draft, &signer_for(&ledger.vault))?;
+        .add_account(account, draft, &signer_for(&ledger.vault, &ledger.dir))?;
     ledger.anchor_audit()?;
     Ok(AccountView {
         name: name.to_owned(),
@@ -93,9 +93,12 @@ pub fn set_password(ledger: &mut Ledger, name: &str, password: &str) -> Result<(
     check_password(password)?;
     let password_hash = hash_password(password)?;
     let draft = ledger.draft("account.password", "account", serde_json::json!({ "name": name }));
-    ledger
-        .store
-        .set_account_password(name, &password_hash, draft, &signer_for(&ledger.vault))?;
+    ledger.store.set_account_password(
+        name,
+        &password_hash,
+        draft,
+        &signer_for(&ledger.vault, &ledger.dir),
+    )?;
     ledger.anchor_audit()
 }
 
@@ -105,7 +108,7 @@ pub fn disable_user(ledger: &mut Ledger, name: &str) -> Result<()> {
     let draft = ledger.draft("account.disable", "account", serde_json::json!({ "name": name }));
     ledger
         .store
-        .disable_account(name, now, draft, &signer_for(&ledger.vault))?;
+        .disable_account(name, now, draft, &signer_for(&ledger.vault, &ledger.dir))?;
     ledger.anchor_audit()
 }
 
@@ -204,7 +207,7 @@ pub fn add_token(ledger: &mut Ledger, name: &str, role: DeskRole) -> Result<(Str
     };
     ledger
         .store
-        .add_api_token(record, draft, &signer_for(&ledger.vault))?;
+        .add_api_token(record, draft, &signer_for(&ledger.vault, &ledger.dir))?;
     ledger.anchor_audit()?;
     Ok((
         token,
@@ -255,7 +258,7 @@ pub fn revoke_token(ledger: &mut Ledger, name: &str) -> Result<()> {
     let draft = ledger.draft("token.revoke", "token", serde_json::json!({ "name": name }));
     ledger
         .store
-        .revoke_api_token(name, now, draft, &signer_for(&ledger.vault))?;
+        .revoke_api_token(name, now, draft, &signer_for(&ledger.vault, &ledger.dir))?;
     ledger.anchor_audit()
 }
 
@@ -283,9 +286,12 @@ pub fn set_totp(ledger: &mut Ledger, name: &str, secret: &[u8]) -> Result<()> {
         "account",
         serde_json::json!({ "name": account.name }),
     );
-    ledger
-        .store
-        .set_account_totp(&account.name, Some(&sealed), draft, &signer_for(&ledger.vault))?;
+    ledger.store.set_account_totp(
+        &account.name,
+        Some(&sealed),
+        draft,
+        &signer_for(&ledger.vault, &ledger.dir),
+    )?;
     ledger.anchor_audit()
 }
 
@@ -299,7 +305,7 @@ pub fn clear_totp(ledger: &mut Ledger, name: &str) -> Result<()> {
     );
     ledger
         .store
-        .set_account_totp(name, None, draft, &signer_for(&ledger.vault))?;
+        .set_account_totp(name, None, draft, &signer_for(&ledger.vault, &ledger.dir))?;
     ledger.anchor_audit()
 }
 

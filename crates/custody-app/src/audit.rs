@@ -1,15 +1,18 @@
 //! Verifying and exporting the audit chain. An entry whose content was edited, an entry removed
 //! from the middle (a gap in the sequence or a broken link), or entries removed from the end
-//! (the chain is shorter than the anchor in `audit.head`) all make verification fail, naming the
-//! first bad entry.
+//! (the chain ends before the keyed record in `audit.head`) all make verification fail, naming
+//! the first bad entry. Checkpoints kept outside custody (`audit_anchor`) prove more: that the
+//! chain still holds every entry they name.
 
 use std::io::Write;
 
 use serde::Serialize;
 
-use custody_store::{AuditEntry, Store};
+use custody_store::{AuditEntry, ChainEnd, Store};
 
-use crate::dir::{AUDIT_HEAD_FILE_NAME, Ledger};
+pub use crate::audit_anchor::{Checkpoint, CheckpointCheck, anchor, check_checkpoints, reanchor};
+use crate::audit_head;
+use crate::dir::Ledger;
 use crate::error::{Error, Result};
 
 /// The outcome of a verification.
@@ -23,10 +26,57 @@ pub struct Verification {
     pub first_bad: Option<i64>,
     /// What is wrong with it.
     pub problem: Option<String>,
+    /// The checkpoints checked against the chain.
+    pub checkpoints: Vec<CheckpointCheck>,
 }
 
-/// Checks the whole chain and the anchor.
+/// Checks the chain as [`verify`] does, and every checkpoint file against it: the chain is
+/// intact only when it still holds every anchored entry.
+pub fn verify_against(ledger: &Ledger, checkpoints: &[std::path::PathBuf]) -> Result<Verification> {
+    let mut verification = verify(ledger)?;
+    verification.checkpoints = check_checkpoints(ledger, checkpoints)?;
+    if let Some(bad) = verification.checkpoints.iter().find(|check| !check.held)
+        && verification.intact
+    {
+        verification.intact = false;
+        verification.first_bad = bad.seq;
+        verification.problem = Some(format!(
+            "checkpoint {}: {}",
+            bad.file,
+            bad.problem.clone().unwrap_or_default()
+        ));
+    }
+    Ok(verification)
+}
+
+/// The chain as walked: entries, the first bad link or hash, and the newest entry.
+pub(crate) struct Walk {
+    pub(crate) entries: u64,
+    pub(crate) first_bad: Option<(i64, String)>,
+    pub(crate) last: Option<(i64, String)>,
+}
+
+/// Checks the whole chain and that it ends where `audit.head` says.
 pub fn verify(ledger: &Ledger) -> Result<Verification> {
+    let Walk {
+        entries,
+        mut first_bad,
+        last,
+    } = walk(ledger)?;
+    if first_bad.is_none() {
+        first_bad = check_head(ledger, last.as_ref());
+    }
+    Ok(Verification {
+        entries,
+        intact: first_bad.is_none(),
+        first_bad: first_bad.as_ref().map(|(seq, _)| *seq),
+        problem: first_bad.map(|(_, problem)| problem),
+        checkpoints: Vec::new(),
+    })
+}
+
+/// Walks the chain checking every sequence number, link and hash.
+pub(crate) fn walk(ledger: &Ledger) -> Result<Walk> {
     let mut previous_hash = String::new();
     let mut expected_seq = 1i64;
     let mut first_bad: Option<(i64, String)> = None;
@@ -43,7 +93,7 @@ pub fn verify(ledger: &Ledger) -> Result<Verification> {
                 &entry.subject,
                 &entry.details,
             );
-            let prev_bytes = unhex(&entry.prev);
+            let prev_bytes = audit_head::unhex(&entry.prev).unwrap_or_default();
             let expected = custody_vault::hex(&ledger.vault.audit_mac(&prev_bytes, &bytes));
             if entry.seq != expected_seq {
                 first_bad = Some((
@@ -64,58 +114,33 @@ pub fn verify(ledger: &Ledger) -> Result<Verification> {
         last = Some((entry.seq, entry.hash));
         Ok(())
     })?;
-    if first_bad.is_none() {
-        first_bad = check_anchor(ledger, last.as_ref())?;
-    }
-    Ok(Verification {
+    Ok(Walk {
         entries,
-        intact: first_bad.is_none(),
-        first_bad: first_bad.as_ref().map(|(seq, _)| *seq),
-        problem: first_bad.map(|(_, problem)| problem),
+        first_bad,
+        last,
     })
 }
 
-fn check_anchor(ledger: &Ledger, last: Option<&(i64, String)>) -> Result<Option<(i64, String)>> {
-    let path = ledger.dir.join(AUDIT_HEAD_FILE_NAME);
-    let (last_seq, _) = last.cloned().unwrap_or((0, String::new()));
-    // `custody init` writes the first entry and the anchor, so a chain with entries and no
-    // readable anchor has lost it: removing entries from the end must not go unnoticed that way.
-    let anchor = std::fs::read_to_string(&path).ok().and_then(|text| {
-        let mut parts = text.split_whitespace();
-        let seq: i64 = parts.next()?.parse().ok()?;
-        let hash = parts.next()?.to_owned();
-        Some((seq, hash))
+/// Whether the chain ends where `audit.head` says it does.
+fn check_head(ledger: &Ledger, last: Option<&(i64, String)>) -> Option<(i64, String)> {
+    let last_seq = last.map_or(0, |(seq, _)| *seq);
+    let hash = last
+        .and_then(|(_, hash)| audit_head::unhex(hash))
+        .unwrap_or_default();
+    let newest = last.map(|(seq, _)| ChainEnd {
+        seq: *seq,
+        hash: &hash,
     });
-    let Some((seq, hash)) = anchor else {
-        return Ok((last_seq > 0).then(|| {
-            (
-                last_seq,
-                format!("{AUDIT_HEAD_FILE_NAME} is missing or unreadable"),
-            )
-        }));
-    };
-    let hash = hash.as_str();
-    if seq > last_seq {
-        return Ok(Some((
-            last_seq + 1,
-            format!("entries {} to {seq} were removed from the end", last_seq + 1),
-        )));
+    match audit_head::read(&ledger.dir, &ledger.vault) {
+        Err(problem) => Some((last_seq, problem)),
+        Ok(head) => audit_head::refusal(head.as_ref(), newest).map(|problem| {
+            let first = match &head {
+                Some(head) if head.furthest() > last_seq => last_seq + 1,
+                _ => last_seq,
+            };
+            (first, problem)
+        }),
     }
-    let mut mismatch = None;
-    ledger.store.audit_entries(&mut |entry| {
-        if entry.seq == seq && entry.hash != hash {
-            mismatch = Some((seq, "it differs from the anchor in audit.head".to_owned()));
-        }
-        Ok(())
-    })?;
-    Ok(mismatch)
-}
-
-fn unhex(text: &str) -> Vec<u8> {
-    (0..text.len() / 2)
-        .filter_map(|index| text.get(index * 2..index * 2 + 2))
-        .filter_map(|pair| u8::from_str_radix(pair, 16).ok())
-        .collect()
 }
 
 /// Writes every entry as one JSON object per line.

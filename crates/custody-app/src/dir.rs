@@ -1,14 +1,15 @@
 //! The data directory: `settings.toml`, `custody.key` (unless `CUSTODY_KEY` is set),
-//! `custody.db` (SQLite, WAL) and `audit.head` (the newest audit entry, kept outside the
-//! database so that removing entries from the end of the chain is detected too).
+//! `custody.db` (SQLite, WAL) and `audit.head` (the keyed record of where the audit chain ends,
+//! kept outside the database so that removing entries from the end of the chain is refused).
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use custody_core::{Instant, Settings, TimeZoneName};
-use custody_store::{AuditDraft, AuditSigner, SqliteStore, Store, sqlite::DATABASE_FILE_NAME};
+use custody_store::{AuditDraft, SqliteStore, Store, sqlite::DATABASE_FILE_NAME};
 use custody_vault::Vault;
 
+use crate::audit_head::VaultSigner;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 
@@ -34,17 +35,9 @@ pub struct Ledger {
     clock: Box<dyn Clock>,
 }
 
-pub(crate) struct VaultSigner<'a>(&'a Vault);
-
-/// The audit signer of a vault.
-pub(crate) fn signer_for(vault: &Vault) -> VaultSigner<'_> {
-    VaultSigner(vault)
-}
-
-impl AuditSigner for VaultSigner<'_> {
-    fn chain_hash(&self, previous: &[u8], entry: &[u8]) -> [u8; 32] {
-        self.0.audit_mac(previous, entry)
-    }
+/// The audit signer of a vault, guarding the chain of the data directory `dir`.
+pub(crate) fn signer_for<'a>(vault: &'a Vault, dir: &'a Path) -> VaultSigner<'a> {
+    VaultSigner::new(vault, dir)
 }
 
 fn settings_template(settings: &Settings) -> Result<String> {
@@ -200,7 +193,7 @@ impl Ledger {
 
     /// Splits the ledger into the store and the signer for one mutating call.
     pub(crate) fn store_and_signer(&mut self) -> (&mut SqliteStore, VaultSigner<'_>) {
-        (&mut self.store, VaultSigner(&self.vault))
+        (&mut self.store, VaultSigner::new(&self.vault, &self.dir))
     }
 
     /// Appends an audit entry for an action that changed nothing else, and moves the anchor.
@@ -283,26 +276,11 @@ impl Ledger {
         Ok(changed)
     }
 
-    /// Writes the newest audit entry to `audit.head` (after every change).
-    pub(crate) fn anchor_audit(&self) -> Result<()> {
-        let Some(head) = self.store.audit_head()? else {
-            return Ok(());
-        };
-        let path = self.dir.join(AUDIT_HEAD_FILE_NAME);
-        // A name of its own, so that two writers (the desk and a command) never share one.
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let serial = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let temporary = self.dir.join(format!(
-            "{AUDIT_HEAD_FILE_NAME}.{}-{serial}.tmp",
-            std::process::id()
-        ));
-        // Written whole, synced, then renamed over the old anchor: a crash leaves one or the other.
-        let write = || -> std::io::Result<()> {
-            let mut file = fs::File::create(&temporary)?;
-            std::io::Write::write_all(&mut file, format!("{} {}\n", head.seq, head.hash).as_bytes())?;
-            file.sync_all()
-        };
-        write().map_err(|source| Error::io(&temporary, source))?;
-        fs::rename(&temporary, &path).map_err(|source| Error::io(&path, source))
+    /// After a change has committed, lets `audit.head` settle on the newest entry (under the
+    /// store's write lock, so it never moves behind another writer's entry).
+    pub(crate) fn anchor_audit(&mut self) -> Result<()> {
+        let (store, signer) = self.store_and_signer();
+        store.settle_audit(&signer)?;
+        Ok(())
     }
 }

@@ -81,7 +81,7 @@ pub fn open(ledger: &mut Ledger, input: OpenInput) -> Result<i64> {
     );
     let id = ledger
         .store
-        .open_incident(incident, draft, &signer_for(&ledger.vault))?;
+        .open_incident(incident, draft, &signer_for(&ledger.vault, &ledger.dir))?;
     ledger.anchor_audit()?;
     crate::impact::refresh(ledger, id)?;
     Ok(id)
@@ -116,9 +116,12 @@ pub(crate) fn append(
         "incident",
         serde_json::json!({ "at": at, "body": body }),
     );
-    let id = ledger
-        .store
-        .append_incident_event(incident, event, draft, &signer_for(&ledger.vault))?;
+    let id = ledger.store.append_incident_event(
+        incident,
+        event,
+        draft,
+        &signer_for(&ledger.vault, &ledger.dir),
+    )?;
     ledger.anchor_audit()?;
     Ok(id)
 }

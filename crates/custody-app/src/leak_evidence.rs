@@ -60,9 +60,13 @@ pub(crate) fn record(
         body: body.clone(),
     };
     let draft = ledger.draft("incident.evidence", "incident", body);
-    let id = ledger
-        .store
-        .append_evidence(incident.id, event, matched, draft, &signer_for(&ledger.vault))?;
+    let id = ledger.store.append_evidence(
+        incident.id,
+        event,
+        matched,
+        draft,
+        &signer_for(&ledger.vault, &ledger.dir),
+    )?;
     ledger.anchor_audit()?;
     // The impact on record now says what the evidence confirms (the desk reads it from there).
     crate::impact::refresh(ledger, incident.id)?;

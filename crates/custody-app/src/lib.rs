@@ -8,6 +8,8 @@
 pub mod access;
 pub mod accounts;
 pub mod audit;
+mod audit_anchor;
+pub mod audit_head;
 mod canary;
 pub mod clock;
 pub mod demo;
@@ -17,6 +19,7 @@ pub mod demo_notices;
 pub mod demo_requests;
 mod dir;
 mod error;
+mod files;
 pub mod holdings;
 pub mod impact;
 pub mod incidents;

@@ -248,7 +248,7 @@ pub fn queue(
         &letter_ids,
         now,
         draft,
-        &signer_for(&ledger.vault),
+        &signer_for(&ledger.vault, &ledger.dir),
     )?;
     ledger.anchor_audit()?;
     queued.added = counts.added;

@@ -381,7 +381,7 @@ pub fn import_people(ledger: &mut Ledger, path: &Path, options: &ImportOptions) 
                 }
             }
         });
-        let counts = store.import_people(&mut rows, draft, &crate::dir::signer_for(vault));
+        let counts = store.import_people(&mut rows, draft, &crate::dir::signer_for(vault, &ledger_dir));
         // Dropping the receiver (inside `rows`) lets a reader blocked on a full channel finish
         // when the store stopped early.
         drop(rows);

@@ -43,9 +43,13 @@ fn append(
         "request",
         serde_json::json!({ "events": bodies }),
     );
-    ledger
-        .store
-        .append_request_events(request, events, erasure, draft, &signer_for(&ledger.vault))?;
+    ledger.store.append_request_events(
+        request,
+        events,
+        erasure,
+        draft,
+        &signer_for(&ledger.vault, &ledger.dir),
+    )?;
     ledger.anchor_audit()
 }
 

@@ -261,7 +261,7 @@ pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportedRequests> {
     let erasures_instructed = instructed.len();
     let ids = ledger
         .store
-        .open_requests(requests, draft, &signer_for(&ledger.vault))?;
+        .open_requests(requests, draft, &signer_for(&ledger.vault, &ledger.dir))?;
     ledger.anchor_audit()?;
     Ok(ImportedRequests {
         recorded,

@@ -245,7 +245,7 @@ pub fn open(ledger: &mut Ledger, input: OpenInput) -> Result<Opened> {
     );
     let ids = ledger
         .store
-        .open_requests(vec![request], draft, &signer_for(&ledger.vault))?;
+        .open_requests(vec![request], draft, &signer_for(&ledger.vault, &ledger.dir))?;
     ledger.anchor_audit()?;
     opened.request = ids.first().copied().unwrap_or_default();
     Ok(opened)

@@ -155,7 +155,7 @@ pub fn record_export(ledger: &mut Ledger, input: RecordInput) -> Result<RecordRe
         &linked.people,
         new_canaries,
         draft,
-        &signer_for(&ledger.vault),
+        &signer_for(&ledger.vault, &ledger.dir),
     );
     let recorded = match recorded {
         Ok(recorded) => recorded,
@@ -468,7 +468,7 @@ pub fn declare_feed(ledger: &mut Ledger, input: FeedInput) -> Result<i64> {
         &PersonSet::new(),
         Vec::new(),
         draft,
-        &signer_for(&ledger.vault),
+        &signer_for(&ledger.vault, &ledger.dir),
     )?;
     ledger.anchor_audit()?;
     Ok(recorded.id)
@@ -501,9 +501,13 @@ pub fn confirm_deletion(
         &format!("share:{share}"),
         serde_json::json!({ "confirmed_at": at.to_rfc3339(), "backups_until": backups_until.map(Instant::to_rfc3339) }),
     );
-    ledger
-        .store
-        .confirm_deletion(share, at, backups_until, draft, &signer_for(&ledger.vault))?;
+    ledger.store.confirm_deletion(
+        share,
+        at,
+        backups_until,
+        draft,
+        &signer_for(&ledger.vault, &ledger.dir),
+    )?;
     ledger.anchor_audit()
 }
 

@@ -83,7 +83,7 @@ pub fn add_supplier(ledger: &mut Ledger, input: SupplierInput) -> Result<i64> {
     );
     let id = ledger
         .store
-        .add_supplier(supplier, draft, &signer_for(&ledger.vault))?;
+        .add_supplier(supplier, draft, &signer_for(&ledger.vault, &ledger.dir))?;
     ledger.anchor_audit()?;
     Ok(id)
 }

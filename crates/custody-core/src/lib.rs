@@ -6,6 +6,7 @@
 
 mod category;
 mod desk;
+mod desk_settings;
 mod error;
 mod identity;
 mod incident;
@@ -15,9 +16,11 @@ mod person;
 mod rights;
 mod settings;
 mod supplier;
+mod text;
 
 pub use category::{CategoryKey, CategorySet, taxonomy_keys};
 pub use desk::{DeskRole, check_desk_name};
+pub use desk_settings::DeskSettings;
 pub use error::{Error, Result};
 pub use identity::{
     IdentifierKind, PersonFields, canonical_email, full_name_key, is_phone_region, name_key, normalise_email,
@@ -36,3 +39,4 @@ pub use rights::{
 pub use roaring::RoaringBitmap as PersonSet;
 pub use settings::{DpoContact, Settings, SmtpSettings};
 pub use supplier::{SupplierName, SupplierRole};
+pub use text::{LONG_TEXT_CHARS_MAX, SHORT_TEXT_CHARS_MAX, check_text};

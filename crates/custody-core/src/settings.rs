@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::category::CategoryKey;
+use crate::desk_settings::DeskSettings;
 use crate::error::{Error, Result};
 use crate::identity::{is_phone_region, normalise_email};
 use crate::instant::TimeZoneName;
@@ -55,6 +56,9 @@ pub struct Settings {
     /// the password is only ever read from `CUSTODY_SMTP_PASSWORD`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smtp: Option<SmtpSettings>,
+    /// The web desk's limits (`[desk]`); defaults when left out.
+    #[serde(default, skip_serializing_if = "DeskSettings::is_default")]
+    pub desk: DeskSettings,
 }
 
 /// The mail server, as kept in `settings.toml` (never its password).
@@ -99,6 +103,7 @@ impl Settings {
             notice_names_supplier: None,
             special_categories: BTreeMap::new(),
             smtp: None,
+            desk: DeskSettings::default(),
         }
     }
 
@@ -123,6 +128,7 @@ impl Settings {
             return Err(Error::invalid("dpo.email", &self.dpo.email, "an email address"));
         }
         self.special_category_map()?;
+        self.desk.validate()?;
         if let Some(years) = self.former_retention_years
             && !(1..=100).contains(&years)
         {

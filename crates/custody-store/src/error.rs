@@ -26,6 +26,9 @@ pub enum Error {
     /// The caller's rows failed part-way; nothing was written.
     #[error("{0}")]
     Aborted(crate::BoxError),
+    /// The audit chain does not end where the signer's record says: nothing was written.
+    #[error("the audit chain was cut: {0}; nothing was written (see `custody audit verify`)")]
+    AuditChain(String),
     /// Stored data could not be read back.
     #[error("stored data is damaged: {0}")]
     Corrupt(String),

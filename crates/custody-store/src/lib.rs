@@ -20,10 +20,31 @@ pub use types::*;
 
 use custody_core::{FeedWindow, Instant, PersonCategory, PersonId, PersonSet};
 
-/// Signs audit entries: the chain hash of an entry given the previous entry's hash.
+/// The newest entry of the audit chain, as its sequence number and hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainEnd<'a> {
+    /// Position in the chain, from 1.
+    pub seq: i64,
+    /// The entry's chain hash.
+    pub hash: &'a [u8],
+}
+
+/// Signs audit entries and guards the chain's end.
+///
+/// **Architecture invariant**: a write transaction appends at most one audit entry, and calls
+/// [`AuditSigner::check_end`] before it and [`AuditSigner::stage`] after it, both while the
+/// store's write lock is held, so the guard's record of the chain's end moves in step with the
+/// store whatever the number of writers.
 pub trait AuditSigner {
     /// MAC(previous hash ‖ canonical entry bytes).
     fn chain_hash(&self, previous: &[u8], entry: &[u8]) -> [u8; 32];
+    /// Refuses (with what it found) when the store's newest entry is not where the signer's
+    /// record of the chain says the chain ends: entries removed from the end.
+    fn check_end(&self, newest: Option<ChainEnd<'_>>) -> std::result::Result<(), String>;
+    /// Records that `entry` is about to be committed after `newest`.
+    fn stage(&self, newest: Option<ChainEnd<'_>>, entry: ChainEnd<'_>) -> std::result::Result<(), String>;
+    /// After a commit: the store's newest entry is `newest`; the record may settle on it.
+    fn settle(&self, newest: Option<ChainEnd<'_>>) -> std::result::Result<(), String>;
 }
 
 /// A source of new people that may fail part-way (a bad row): the store then rolls back.
@@ -321,4 +342,7 @@ pub trait Store {
     fn audit_entries(&self, visit: &mut dyn FnMut(AuditEntry) -> Result<()>) -> Result<()>;
     /// The newest audit entry.
     fn audit_head(&self) -> Result<Option<AuditEntry>>;
+    /// Under the write lock and changing nothing, lets the signer settle its record of the
+    /// chain's end on the store's newest entry (after a commit).
+    fn settle_audit(&mut self, signer: &dyn AuditSigner) -> Result<()>;
 }

@@ -7,7 +7,9 @@
 //! - identifiers (email, phone, name and postcode, name and date of birth) are hashed with keyed
 //!   BLAKE3 under the identifier key, so a stolen database allows no dictionary attack;
 //! - audit entries are chained with keyed BLAKE3 under the audit key, so an edit cannot be
-//!   covered up by recomputing the chain without the key.
+//!   covered up by recomputing the chain without the key;
+//! - the record of where the chain ends (`audit.head`) and the checkpoints kept outside custody
+//!   carry a keyed BLAKE3 MAC under the checkpoint key, so neither can be rewritten without it.
 //!
 //! **Architecture invariant**: no key, and nothing from which a key can be derived, is ever
 //! written to the database. Only a key check value (a derived hash) is stored there, to refuse a
@@ -72,6 +74,7 @@ pub struct Vault {
     cipher: XChaCha20Poly1305,
     identifier_key: [u8; 32],
     audit_key: [u8; 32],
+    checkpoint_key: [u8; 32],
     check_value: String,
 }
 
@@ -90,11 +93,13 @@ impl Vault {
         let contact_key = blake3::derive_key("custody 2026-11 contact sealing v1", master);
         let identifier_key = blake3::derive_key("custody 2026-11 identifier hashing v1", master);
         let audit_key = blake3::derive_key("custody 2026-11 audit chain v1", master);
+        let checkpoint_key = blake3::derive_key("custody 2026-12 audit checkpoint v1", master);
         let check = blake3::derive_key("custody 2026-11 key check v1", master);
         Vault {
             cipher: XChaCha20Poly1305::new(&contact_key.into()),
             identifier_key,
             audit_key,
+            checkpoint_key,
             check_value: hex(check.get(..8).unwrap_or(&check)),
         }
     }
@@ -196,6 +201,17 @@ impl Vault {
         hasher.update(&(previous.len() as u64).to_le_bytes());
         hasher.update(previous);
         hasher.update(entry);
+        *hasher.finalize().as_bytes()
+    }
+}
+
+impl Vault {
+    /// The keyed MAC of an audit checkpoint or head record, domain-separated by `purpose`.
+    pub fn checkpoint_mac(&self, purpose: &str, body: &[u8]) -> [u8; 32] {
+        let mut hasher = blake3::Hasher::new_keyed(&self.checkpoint_key);
+        hasher.update(&(purpose.len() as u64).to_le_bytes());
+        hasher.update(purpose.as_bytes());
+        hasher.update(body);
         *hasher.finalize().as_bytes()
     }
 }

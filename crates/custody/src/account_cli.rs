@@ -116,19 +116,19 @@ pub fn user(dir: Option<PathBuf>, command: UserCommand) -> anyhow::Result<ExitCo
             if json {
                 output::json(&added)?;
             } else {
-                println!("Added {} ({}).", added.name, added.role);
+                crate::say!("Added {} ({}).", added.name, added.role);
             }
         }
         UserCommand::Passwd { name } => {
             let mut ledger = open(dir)?;
             let password = read_password()?;
             accounts::set_password(&mut ledger, &name, &password)?;
-            println!("Set a new password for {name}.");
+            crate::say!("Set a new password for {name}.");
         }
         UserCommand::Disable { name } => {
             let mut ledger = open(dir)?;
             accounts::disable_user(&mut ledger, &name)?;
-            println!("Disabled {name}.");
+            crate::say!("Disabled {name}.");
         }
         UserCommand::List { json } => {
             let ledger = open(dir)?;
@@ -169,9 +169,10 @@ pub fn token(dir: Option<PathBuf>, command: TokenCommand) -> anyhow::Result<Exit
             if json {
                 output::json(&serde_json::json!({ "token": token, "name": view.name, "role": view.role }))?;
             } else {
-                println!(
+                crate::say!(
                     "Token {} ({}); shown this once, keep it safe:\n{token}",
-                    view.name, view.role
+                    view.name,
+                    view.role
                 );
             }
         }
@@ -198,7 +199,7 @@ pub fn token(dir: Option<PathBuf>, command: TokenCommand) -> anyhow::Result<Exit
         TokenCommand::Revoke { name } => {
             let mut ledger = open(dir)?;
             accounts::revoke_token(&mut ledger, &name)?;
-            println!("Revoked {name}.");
+            crate::say!("Revoked {name}.");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use custody_app::clock::SystemClock;
-use custody_app::{Ledger, audit, demo, holdings, people, person, shares, suppliers};
+use custody_app::{Ledger, demo, holdings, people, person, shares, suppliers};
 use custody_core::{CategoryKey, Instant, PersonCategory, Settings, SupplierRole, parse_instant};
 
 use crate::output;
@@ -126,7 +126,7 @@ enum Command {
     },
     /// The audit log: verify the chain, export it.
     #[command(subcommand)]
-    Audit(AuditCommand),
+    Audit(crate::audit_cli::AuditCommand),
     /// Match a leaked file against the ledger: whose data, which data, which supplier.
     Match(crate::match_cli::MatchArgs),
     /// The desk's accounts: add, list.
@@ -298,18 +298,6 @@ enum PersonCommand {
     },
 }
 
-#[derive(Debug, Subcommand)]
-enum AuditCommand {
-    /// Check the hash chain; exit 1 naming the first bad entry.
-    Verify {
-        /// JSON output.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Write every entry as JSON lines to standard output.
-    Export,
-}
-
 pub(crate) fn actor() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("USERNAME"))
@@ -353,14 +341,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut settings = Settings::new(&organisation);
             settings.time_zone = time_zone;
             custody_app::init(&dir, settings, &SystemClock, &actor())?;
-            println!("Created the custody data directory {}.", dir.display());
+            crate::say!("Created the custody data directory {}.", dir.display());
             if std::env::var(custody_vault_key_env()).is_err() {
-                println!(
+                crate::say!(
                     "The key is in {}: back it up somewhere safe, apart from the database.",
                     dir.join("custody.key").display()
                 );
             }
-            println!(
+            crate::say!(
                 "Review {} (time zone, DPO contact, special categories).",
                 dir.join("settings.toml").display()
             );
@@ -397,7 +385,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if json {
                 output::json(&summary)?;
             } else {
-                print!("{}", summary.to_text());
+                crate::say_raw!("{}", summary.to_text());
             }
             if serve {
                 crate::serve_cli::serve_demo(&dir, addr)?;
@@ -425,22 +413,23 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if json {
                 output::json(&report)?;
             } else {
-                println!(
+                crate::say!(
                     "Imported {}: {} new, {} updated.",
                     file.display(),
                     report.inserted,
                     report.updated
                 );
                 if !report.ignored_columns.is_empty() {
-                    println!(
+                    crate::say!(
                         "Not kept (custody keeps only what it needs): {}",
                         report.ignored_columns.join(", ")
                     );
                 }
                 if report.phones_unusable > 0 {
-                    println!(
+                    crate::say!(
                         "{} phone numbers were not valid and were not kept (lines {:?}…)",
-                        report.phones_unusable, report.phones_unusable_lines
+                        report.phones_unusable,
+                        report.phones_unusable_lines
                     );
                 }
             }
@@ -472,9 +461,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             match out {
                 Some(path) => {
                     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-                    println!("Wrote the report to {}.", path.display());
+                    crate::say!("Wrote the report to {}.", path.display());
                 }
-                None => print!("{text}"),
+                None => crate::say_raw!("{text}"),
             }
         }
         Command::Share(command) => return share(cli.dir, command),
@@ -490,15 +479,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if json {
                 output::json(&report)?;
             } else {
-                println!(
+                crate::say!(
                     "{} held data of {} people at {} ({}).",
-                    report.supplier, report.people, report.at_local, report.at
+                    report.supplier,
+                    report.people,
+                    report.at_local,
+                    report.at
                 );
                 if !report.sub_processors.is_empty() {
-                    println!("Including sub-processors: {}", report.sub_processors.join(", "));
+                    crate::say!("Including sub-processors: {}", report.sub_processors.join(", "));
                 }
                 if report.canaries > 0 {
-                    println!("Canaries held: {}", report.canaries);
+                    crate::say!("Canaries held: {}", report.canaries);
                 }
                 let rows: Vec<Vec<String>> = report
                     .categories
@@ -508,7 +500,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 output::table(&["data category", "people"], &rows);
                 if let Some(refs) = report.refs {
                     for reference in refs {
-                        println!("{reference}");
+                        crate::say!("{reference}");
                     }
                 }
             }
@@ -523,11 +515,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if json {
                 output::json(&view)?;
             } else {
-                println!("{} — {} ({})", view.reference, view.category, view.status);
+                crate::say!("{} — {} ({})", view.reference, view.category, view.status);
                 if let Some(left) = &view.left_on {
-                    println!("Left on {left}");
+                    crate::say!("Left on {left}");
                 }
-                println!("Recipients of their data:");
+                crate::say!("Recipients of their data:");
                 let rows: Vec<Vec<String>> = view
                     .recipients
                     .iter()
@@ -547,30 +539,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        Command::Audit(AuditCommand::Verify { json }) => {
-            let ledger = open(cli.dir)?;
-            let verification = audit::verify(&ledger)?;
-            if json {
-                output::json(&verification)?;
-            } else if verification.intact {
-                println!("The audit chain is intact: {} entries.", verification.entries);
-            } else {
-                println!(
-                    "The audit chain is BROKEN at entry {}: {}.",
-                    verification.first_bad.unwrap_or_default(),
-                    verification.problem.clone().unwrap_or_default()
-                );
-            }
-            return Ok(if verification.intact {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            });
-        }
-        Command::Audit(AuditCommand::Export) => {
-            let ledger = open(cli.dir)?;
-            audit::export(&ledger, &mut std::io::stdout().lock())?;
-        }
+        Command::Audit(command) => return crate::audit_cli::run(cli.dir, command),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -609,7 +578,7 @@ fn supplier(dir: Option<PathBuf>, command: SupplierCommand) -> anyhow::Result<Ex
             if json {
                 output::json(&serde_json::json!({ "supplier": id, "name": name.trim() }))?;
             } else {
-                println!("Registered supplier {} ({id}).", name.trim());
+                crate::say!("Registered supplier {} ({id}).", name.trim());
             }
         }
         SupplierCommand::List { json } => {
@@ -639,21 +608,21 @@ fn supplier(dir: Option<PathBuf>, command: SupplierCommand) -> anyhow::Result<Ex
             if json {
                 output::json(&view)?;
             } else {
-                println!("{} ({}), registered {}", view.name, view.role, view.created_at);
+                crate::say!("{} ({}), registered {}", view.name, view.role, view.created_at);
                 if let Some(parent) = &view.parent {
-                    println!("Sub-processor of {parent}");
+                    crate::say!("Sub-processor of {parent}");
                 }
                 if !view.sub_processors.is_empty() {
-                    println!("Sub-processors: {}", view.sub_processors.join(", "));
+                    crate::say!("Sub-processors: {}", view.sub_processors.join(", "));
                 }
-                println!(
+                crate::say!(
                     "Breach notice: {}",
                     view.notice_hours
                         .map_or("not agreed".to_owned(), |h| format!("{h} hours"))
                 );
-                println!("Contract: {}", view.contract.as_deref().unwrap_or("-"));
-                println!("Contact: {}", view.contact.as_deref().unwrap_or("-"));
-                println!("Shares: {}", view.shares);
+                crate::say!("Contract: {}", view.contract.as_deref().unwrap_or("-"));
+                crate::say!("Contact: {}", view.contact.as_deref().unwrap_or("-"));
+                crate::say!("Shares: {}", view.shares);
             }
         }
     }
@@ -693,19 +662,23 @@ fn share(dir: Option<PathBuf>, command: ShareCommand) -> anyhow::Result<ExitCode
             if json {
                 output::json(&report)?;
             } else {
-                println!(
+                crate::say!(
                     "Recorded share {}: {} people from {} rows, {} unmatched.",
-                    report.share, report.people, report.rows, report.unmatched
+                    report.share,
+                    report.people,
+                    report.rows,
+                    report.unmatched
                 );
-                println!("Categories: {}", report.categories.join(", "));
+                crate::say!("Categories: {}", report.categories.join(", "));
                 if report.canaries > 0 {
-                    println!(
+                    crate::say!(
                         "Planted {} canaries; send the canary file (SHA-256 {}).",
-                        report.canaries, report.sha256
+                        report.canaries,
+                        report.sha256
                     );
                 }
                 if report.unmatched > 0 {
-                    println!(
+                    crate::say!(
                         "Unmatched lines (first {}): {:?}",
                         report.unmatched_lines.len().min(20),
                         &report.unmatched_lines.iter().take(20).collect::<Vec<_>>()
@@ -743,7 +716,7 @@ fn share(dir: Option<PathBuf>, command: ShareCommand) -> anyhow::Result<ExitCode
             if json {
                 output::json(&serde_json::json!({ "share": id }))?;
             } else {
-                println!("Declared standing feed as share {id}.");
+                crate::say!("Declared standing feed as share {id}.");
             }
         }
         ShareCommand::Delete {
@@ -757,7 +730,7 @@ fn share(dir: Option<PathBuf>, command: ShareCommand) -> anyhow::Result<ExitCode
                 .map(|text| instant(&ledger, &text, "--backups-until"))
                 .transpose()?;
             shares::confirm_deletion(&mut ledger, share, at, backups)?;
-            println!("Recorded the deletion of share {share}.");
+            crate::say!("Recorded the deletion of share {share}.");
         }
         ShareCommand::List { supplier, json } => {
             let ledger = open(dir)?;

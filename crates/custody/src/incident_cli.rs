@@ -230,7 +230,7 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
             if json {
                 output::json(&serde_json::json!({ "incident": id }))?;
             } else {
-                println!("Opened incident {id}.");
+                crate::say!("Opened incident {id}.");
                 print_clocks(&incidents::show(&mut ledger, id)?.clocks);
             }
         }
@@ -243,9 +243,12 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
                     let people = incident
                         .people
                         .map_or_else(|| "?".to_owned(), |people| people.to_string());
-                    println!(
+                    crate::say!(
                         "#{} {} — {} (aware {}; {people} people)",
-                        incident.incident, incident.supplier, incident.summary, incident.aware_at
+                        incident.incident,
+                        incident.supplier,
+                        incident.summary,
+                        incident.aware_at
                     );
                     print_clocks(&incident.clocks);
                 }
@@ -256,13 +259,15 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
             if json {
                 output::json(&view)?;
             } else {
-                println!(
+                crate::say!(
                     "Incident {} at {}: {}",
-                    view.incident, view.supplier, view.summary
+                    view.incident,
+                    view.supplier,
+                    view.summary
                 );
-                println!("Aware: {} ({})", view.aware_at_local, view.aware_at);
+                crate::say!("Aware: {} ({})", view.aware_at_local, view.aware_at);
                 print_clocks(&view.clocks);
-                println!("People affected (ledger): {}", view.impact.people);
+                crate::say!("People affected (ledger): {}", view.impact.people);
                 if let Some(confirmed) = &view.confirmed {
                     print_confirmed(confirmed);
                 }
@@ -270,32 +275,34 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
                     let records = comparison
                         .supplier_records
                         .map_or_else(|| "not said".to_owned(), |n| n.to_string());
-                    println!(
+                    crate::say!(
                         "The supplier says (statements 1 to {}): {records} records; the ledger: {} people held.",
-                        comparison.statement, comparison.ledger_people
+                        comparison.statement,
+                        comparison.ledger_people
                     );
                     if !comparison.categories_only_in_ledger.is_empty() {
-                        println!(
+                        crate::say!(
                             "  Held per the ledger but not in the supplier's claims: {}",
                             comparison.categories_only_in_ledger.join(", ")
                         );
                     }
                     if !comparison.categories_only_claimed.is_empty() {
-                        println!(
+                        crate::say!(
                             "  Claimed by the supplier but never sent per the ledger: {}",
                             comparison.categories_only_claimed.join(", ")
                         );
                     }
                 }
                 if let Some(assessment) = &view.assessment {
-                    println!(
+                    crate::say!(
                         "Risk: report to the regulator {}, tell people {}",
-                        assessment.report_regulator, assessment.tell_people
+                        assessment.report_regulator,
+                        assessment.tell_people
                     );
                 }
-                println!("Timeline:");
+                crate::say!("Timeline:");
                 for entry in &view.timeline {
-                    println!("  {}  {}  {}", entry.at, entry.actor, entry.summary);
+                    crate::say!("  {}  {}  {}", entry.at, entry.actor, entry.summary);
                 }
             }
         }
@@ -313,7 +320,7 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
                 Act::PeopleNotified
             };
             incidents::record_act(&mut ledger, id, act, at, reference, delay_reason)?;
-            println!("Recorded.");
+            crate::say!("Recorded.");
             print_clocks(&incidents::show(&mut ledger, id)?.clocks);
         }
         IncidentCommand::Timeline { id, add, json } => match add {
@@ -330,7 +337,7 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
                 if json {
                     output::json(&serde_json::json!({ "entry": entry }))?;
                 } else {
-                    println!("Added entry {entry} to the timeline of incident {id}.");
+                    crate::say!("Added entry {entry} to the timeline of incident {id}.");
                 }
             }
             None => {
@@ -339,7 +346,7 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
                     output::json(&timeline)?;
                 } else {
                     for entry in &timeline {
-                        println!("{}  {}  {}", entry.at, entry.actor, entry.summary);
+                        crate::say!("{}  {}  {}", entry.at, entry.actor, entry.summary);
                     }
                 }
             }
@@ -372,9 +379,9 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
             if json {
                 output::json(&view)?;
             } else {
-                println!("Recorded statement {} from the supplier.", view.version);
+                crate::say!("Recorded statement {} from the supplier.", view.version);
                 if view.correction {
-                    println!("It CORRECTS earlier claims: {}", view.changes.join("; "));
+                    crate::say!("It CORRECTS earlier claims: {}", view.changes.join("; "));
                 }
             }
         }
@@ -391,7 +398,7 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
             if json {
                 output::json(&assessment)?;
             } else {
-                println!(
+                crate::say!(
                     "Report to the regulator: {}. Tell people: {}.",
                     if assessment.report_regulator { "yes" } else { "no" },
                     if assessment.tell_people {
@@ -401,7 +408,7 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
                     }
                 );
                 for reason in &assessment.reasons {
-                    println!("  {reason}");
+                    crate::say!("  {reason}");
                 }
             }
         }
@@ -418,7 +425,7 @@ pub fn impact_command(dir: Option<PathBuf>, id: i64, json: bool) -> anyhow::Resu
         return Ok(ExitCode::SUCCESS);
     }
     let figures = &view.figures;
-    println!(
+    crate::say!(
         "Incident {} at {}: {} people held between {} and {}.",
         view.incident,
         view.supplier,
@@ -427,10 +434,10 @@ pub fn impact_command(dir: Option<PathBuf>, id: i64, json: bool) -> anyhow::Resu
         view.window_to.local(&ledger.zone)
     );
     if !view.sub_processors.is_empty() {
-        println!("Including sub-processors: {}", view.sub_processors.join(", "));
+        crate::say!("Including sub-processors: {}", view.sub_processors.join(", "));
     }
     let status = &figures.status;
-    println!(
+    crate::say!(
         "Current {}, former {} (left within a year {}, 1–3 years {}, over 3 years {}, date unknown {})",
         status.current,
         status.former,
@@ -439,9 +446,11 @@ pub fn impact_command(dir: Option<PathBuf>, id: i64, json: bool) -> anyhow::Resu
         status.left_over_3_years,
         status.left_unknown
     );
-    println!(
+    crate::say!(
         "Held past the share's retention: {}; left long ago: {}; canaries: {}",
-        figures.retention_expired, figures.left_long_ago, figures.canaries
+        figures.retention_expired,
+        figures.left_long_ago,
+        figures.canaries
     );
     let rows: Vec<Vec<String>> = figures
         .person_categories
@@ -456,7 +465,7 @@ pub fn impact_command(dir: Option<PathBuf>, id: i64, json: bool) -> anyhow::Resu
         .collect();
     output::table(&["data category", "people"], &rows);
     for (key, count) in &figures.special_categories {
-        println!("Special category {key}: {count} people (revealed by membership)");
+        crate::say!("Special category {key}: {count} people (revealed by membership)");
     }
     if let Some(confirmed) = &view.confirmed {
         print_confirmed(confirmed);
@@ -465,12 +474,15 @@ pub fn impact_command(dir: Option<PathBuf>, id: i64, json: bool) -> anyhow::Resu
 }
 
 fn print_confirmed(confirmed: &custody_app::leak_evidence::Confirmed) {
-    println!(
+    crate::say!(
         "Confirmed exposed (leak evidence, {} file(s)): {} people, {} held by the supplier, {} not held by it",
-        confirmed.files, confirmed.people, confirmed.held_by_supplier, confirmed.not_held_by_supplier
+        confirmed.files,
+        confirmed.people,
+        confirmed.held_by_supplier,
+        confirmed.not_held_by_supplier
     );
     if !confirmed.categories.is_empty() {
-        println!(
+        crate::say!(
             "Data categories in the leaked files: {}",
             confirmed.categories.join(", ")
         );

@@ -2,6 +2,7 @@
 //! crates; this file parses arguments, opens the data directory, calls a use case and prints.
 
 mod account_cli;
+mod audit_cli;
 mod cli;
 mod incident_cli;
 mod match_cli;
@@ -19,7 +20,7 @@ fn main() -> ExitCode {
     match cli::run(arguments) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("custody: {error:#}");
+            eprintln!("custody: {}", output::terminal_safe(&format!("{error:#}")));
             ExitCode::from(1)
         }
     }

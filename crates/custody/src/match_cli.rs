@@ -116,7 +116,7 @@ fn size(bytes: u64) -> String {
 }
 
 fn print_report(report: &MatchReport) {
-    println!(
+    crate::say!(
         "{} ({}{}, {}, {}; SHA-256 {})",
         report.file,
         report.format.describe(),
@@ -125,20 +125,22 @@ fn print_report(report: &MatchReport) {
         size(report.bytes),
         report.sha256
     );
-    println!(
+    crate::say!(
         "Rows read: {}; with identifiers: {}; matching someone: {}",
-        report.rows, report.rows_with_identifiers, report.rows_matched
+        report.rows,
+        report.rows_with_identifiers,
+        report.rows_matched
     );
-    println!("People matched: {}", report.matched);
+    crate::say!("People matched: {}", report.matched);
     for (kind, count) in &report.by_identifier {
-        println!("  by {kind}: {count}");
+        crate::say!("  by {kind}: {count}");
     }
     if let Some(refs) = &report.refs {
-        println!("References: {}", refs.join(", "));
+        crate::say!("References: {}", refs.join(", "));
     }
     for (kind, refs) in report.refs_by_identifier.iter().flatten() {
         if !refs.is_empty() {
-            println!("  matched by {kind}: {}", refs.join(", "));
+            crate::say!("  matched by {kind}: {}", refs.join(", "));
         }
     }
     let rows: Vec<Vec<String>> = report
@@ -155,12 +157,15 @@ fn print_report(report: &MatchReport) {
         .collect();
     output::table(&["column", "identifier", "decided by", "data category"], &rows);
     if report.canaries.is_empty() {
-        println!("Canaries found: none");
+        crate::say!("Canaries found: none");
     }
     for canary in &report.canaries {
-        println!(
+        crate::say!(
             "CANARY {} found: planted in share {} sent to {} on {} — the file came from that share.",
-            canary.canary, canary.share, canary.supplier, canary.shared_at
+            canary.canary,
+            canary.share,
+            canary.supplier,
+            canary.shared_at
         );
     }
     let rows: Vec<Vec<String>> = report
@@ -180,9 +185,10 @@ fn print_report(report: &MatchReport) {
             ]
         })
         .collect();
-    println!(
+    crate::say!(
         "Suppliers that held these people between {} and {}, best explanation first:",
-        report.window_from, report.window_to
+        report.window_from,
+        report.window_to
     );
     output::table(
         &[
@@ -195,11 +201,11 @@ fn print_report(report: &MatchReport) {
         &rows,
     );
     if report.problems.is_empty() {
-        println!("Everything in the file could be read.");
+        crate::say!("Everything in the file could be read.");
     }
     for (problem, count) in &report.problems.counts {
         let lines: Vec<String> = count.lines.iter().map(u64::to_string).collect();
-        println!(
+        crate::say!(
             "Could not read: {} {} (first at lines {})",
             count.count,
             problem.describe(),
@@ -207,10 +213,10 @@ fn print_report(report: &MatchReport) {
         );
     }
     if let Some((line, why)) = &report.problems.stopped {
-        println!("Reading stopped at line {line}: {why}");
+        crate::say!("Reading stopped at line {line}: {why}");
     }
     if let Some(event) = report.recorded {
-        println!("Recorded on the incident as evidence (event {event}).");
+        crate::say!("Recorded on the incident as evidence (event {event}).");
     }
-    println!("Matched in {:.2} s.", report.seconds);
+    crate::say!("Matched in {:.2} s.", report.seconds);
 }

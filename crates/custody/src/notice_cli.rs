@@ -161,9 +161,11 @@ pub fn notice(dir: Option<PathBuf>, command: NoticeCommand) -> anyhow::Result<Ex
                 output::json(&serde_json::json!({ "ref": reference, "subject": text.subject,
                     "text": text.text, "html": text.html }))?;
             } else {
-                println!(
+                crate::say!(
                     "To: {reference}\nSubject: {}\n\n{}\n--- HTML ---\n{}",
-                    text.subject, text.text, text.html
+                    text.subject,
+                    text.text,
+                    text.html
                 );
             }
         }
@@ -174,9 +176,9 @@ pub fn notice(dir: Option<PathBuf>, command: NoticeCommand) -> anyhow::Result<Ex
                 Some(path) => {
                     std::fs::write(&path, text)
                         .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
-                    println!("Wrote the public statement to {}.", path.display());
+                    crate::say!("Wrote the public statement to {}.", path.display());
                 }
-                None => print!("{text}"),
+                None => crate::say_raw!("{text}"),
             }
         }
     }
@@ -198,7 +200,7 @@ pub fn notify_command(dir: Option<PathBuf>, args: NotifyArgs) -> anyhow::Result<
                 .collect();
             output::table(&["state", "messages"], &rows);
             for failure in &status.failures {
-                println!(
+                crate::say!(
                     "failed: {} after {} attempt(s): {}",
                     failure.refs.join(", "),
                     failure.attempts,
@@ -206,7 +208,7 @@ pub fn notify_command(dir: Option<PathBuf>, args: NotifyArgs) -> anyhow::Result<
                 );
             }
             if !status.letters.is_empty() {
-                println!(
+                crate::say!(
                     "{} people have no email address and need a letter.",
                     status.letters.len()
                 );
@@ -236,7 +238,7 @@ pub fn notify_command(dir: Option<PathBuf>, args: NotifyArgs) -> anyhow::Result<
         return Ok(ExitCode::SUCCESS);
     }
     let queued = &report.queued;
-    println!(
+    crate::say!(
         "Audience {}: {} people, {} messages ({} newly queued, {} queued before); {} share an address; {} \
          canaries left out.",
         queued.audience,
@@ -248,14 +250,14 @@ pub fn notify_command(dir: Option<PathBuf>, args: NotifyArgs) -> anyhow::Result<
         queued.canaries_left_out
     );
     if !queued.letters.is_empty() {
-        println!(
+        crate::say!(
             "{} people have no email address and need a letter (`custody notify status {id} --json` lists them).",
             queued.letters.len()
         );
     }
     if let Some(run) = &report.run {
         let progress = &run.progress;
-        println!(
+        crate::say!(
             "Run {}: {} sent, {} failed in {:.1} s ({:.0}/s). Outbox: {}.",
             run.run,
             progress.sent,
@@ -269,10 +271,10 @@ pub fn notify_command(dir: Option<PathBuf>, args: NotifyArgs) -> anyhow::Result<
                 .join(", ")
         );
         if run.people_notified_recorded {
-            println!("Recorded \"people notified\" on incident {id}.");
+            crate::say!("Recorded \"people notified\" on incident {id}.");
         }
     } else {
-        println!("Dry run: nothing was queued or sent.");
+        crate::say!("Dry run: nothing was queued or sent.");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -156,17 +156,18 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
             if json {
                 output::json(&opened)?;
             } else {
-                println!(
+                crate::say!(
                     "Request {} recorded; due by the end of {}.",
-                    opened.request, opened.due
+                    opened.request,
+                    opened.due
                 );
                 match (&opened.reference, &opened.unmatched) {
-                    (Some(reference), _) => println!("Person: {reference}."),
-                    (None, Some(reason)) => println!("No person matched: {reason}."),
+                    (Some(reference), _) => crate::say!("Person: {reference}."),
+                    (None, Some(reason)) => crate::say!("No person matched: {reason}."),
                     (None, None) => {}
                 }
                 if !opened.instructed.is_empty() {
-                    println!("Instructed to erase: {}.", opened.instructed.join(", "));
+                    crate::say!("Instructed to erase: {}.", opened.instructed.join(", "));
                 }
             }
         }
@@ -222,14 +223,14 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
                 None => None,
             };
             let instructed = requests::identify(&mut ledger, id, &person, confirmed)?;
-            println!("Request {id} linked to {person}.");
+            crate::say!("Request {id} linked to {person}.");
             if !instructed.is_empty() {
-                println!("Instructed to erase: {}.", instructed.join(", "));
+                crate::say!("Instructed to erase: {}.", instructed.join(", "));
             }
         }
         RequestCommand::Extend { id, months, reason } => {
             let due = requests::extend(&mut ledger, id, months, &reason)?;
-            println!("Request {id} extended; now due by the end of {due}. Tell the requester why.");
+            crate::say!("Request {id} extended; now due by the end of {due}. Tell the requester why.");
         }
         RequestCommand::Answer { id, format, out } => {
             access::answer(&mut ledger, id, &format, |text| match &out {
@@ -238,12 +239,12 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
                     source,
                 }),
                 None => {
-                    print!("{text}");
+                    crate::say_raw!("{text}");
                     Ok(())
                 }
             })?;
             if let Some(path) = out {
-                println!("Wrote the answer to {}.", path.display());
+                crate::say!("Wrote the answer to {}.", path.display());
             }
         }
         RequestCommand::Confirm {
@@ -258,26 +259,28 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
                 None => None,
             };
             let complete = requests::confirm(&mut ledger, id, &supplier, at, backups_until)?;
-            println!("Recorded {supplier}'s erasure for request {id}.");
+            crate::say!("Recorded {supplier}'s erasure for request {id}.");
             if complete {
-                println!("Every instructed supplier has confirmed: the erasure is complete.");
+                crate::say!("Every instructed supplier has confirmed: the erasure is complete.");
             }
         }
         RequestCommand::Close { id, outcome, reason } => {
             requests::close(&mut ledger, id, Outcome::parse(&outcome)?, &reason)?;
-            println!("Request {id} closed as {outcome}.");
+            crate::say!("Request {id} closed as {outcome}.");
         }
         RequestCommand::Import { file, json } => {
             let imported = request_import::import(&mut ledger, &file)?;
             if json {
                 output::json(&imported)?;
             } else {
-                println!(
+                crate::say!(
                     "Recorded {} requests ({} matched to a person, {} overdue already).",
-                    imported.recorded, imported.matched, imported.overdue
+                    imported.recorded,
+                    imported.matched,
+                    imported.overdue
                 );
                 if imported.erasures_instructed > 0 {
-                    println!(
+                    crate::say!(
                         "{} erasures instructed suppliers; `custody request list` shows them.",
                         imported.erasures_instructed
                     );
@@ -298,21 +301,23 @@ fn days(left: i64, clock: &str) -> String {
 
 fn print_view(view: &requests::RequestView, requester: Option<&str>) {
     let summary = &view.summary;
-    println!(
+    crate::say!(
         "Request {}: {} ({})",
-        summary.request, summary.kind, summary.state
+        summary.request,
+        summary.kind,
+        summary.state
     );
-    println!(
+    crate::say!(
         "Person: {}",
         summary.reference.as_deref().unwrap_or("not identified yet")
     );
     match requester {
-        Some(address) => println!("Requester: {address}"),
-        None if view.requester_held => println!("Requester: address held (--reveal-requester shows it)"),
+        Some(address) => crate::say!("Requester: {address}"),
+        None if view.requester_held => crate::say!("Requester: address held (--reveal-requester shows it)"),
         None => {}
     }
-    println!("Received: {} ({})", view.received_local, summary.received_at);
-    println!(
+    crate::say!("Received: {} ({})", view.received_local, summary.received_at);
+    crate::say!(
         "Due: {} ({}){}",
         summary.due,
         days(summary.days_left, summary.clock),
@@ -323,7 +328,7 @@ fn print_view(view: &requests::RequestView, requester: Option<&str>) {
         }
     );
     if let Some(source) = &view.source {
-        println!("Imported from: {source}");
+        crate::say!("Imported from: {source}");
     }
     if !view.instructions.is_empty() {
         let rows: Vec<Vec<String>> = view
@@ -340,7 +345,7 @@ fn print_view(view: &requests::RequestView, requester: Option<&str>) {
         output::table(&["supplier", "state", "deleted_at"], &rows);
     }
     for event in &view.events {
-        println!("{}  {}  {}", event.at_local, event.actor, event.text);
+        crate::say!("{}  {}  {}", event.at_local, event.actor, event.text);
     }
 }
 
@@ -352,9 +357,11 @@ pub fn retention_command(dir: Option<PathBuf>, people: bool, json: bool) -> anyh
         output::json(&report)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    crate::say!(
         "As at {}; former people are kept {} year(s) after leaving (left before {}: delete).",
-        report.at, report.former_retention_years, report.former_left_before
+        report.at,
+        report.former_retention_years,
+        report.former_left_before
     );
     let mut asked = 0;
     for supplier in &report.suppliers {
@@ -362,18 +369,18 @@ pub fn retention_command(dir: Option<PathBuf>, people: bool, json: bool) -> anyh
             continue;
         }
         asked += 1;
-        println!("\n{} (holds {} people):", supplier.supplier, supplier.people_held);
+        crate::say!("\n{} (holds {} people):", supplier.supplier, supplier.people_held);
         for ask in &supplier.ask {
-            println!("  - {ask}");
+            crate::say!("  - {ask}");
         }
         if let Some(refs) = &supplier.refs {
             for reference in refs {
-                println!("    {reference}");
+                crate::say!("    {reference}");
             }
         }
     }
     if asked == 0 {
-        println!("No supplier holds data past its retention.");
+        crate::say!("No supplier holds data past its retention.");
     }
     Ok(ExitCode::SUCCESS)
 }

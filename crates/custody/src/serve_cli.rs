@@ -57,7 +57,7 @@ pub fn serve(dir: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<()> {
     };
     drop(ledger);
     custody_desk::serve(options, args.addr, |bound| {
-        println!("custody desk: http://{bound}/");
+        crate::say!("custody desk: http://{bound}/");
     })?;
     Ok(())
 }
@@ -78,8 +78,8 @@ pub fn serve_demo(dir: &Path, addr: SocketAddr) -> anyhow::Result<()> {
         behind_https: false,
     };
     custody_desk::serve(options, addr, |bound| {
-        println!("\ncustody desk: http://{bound}/");
-        println!("sign in as demo with the password {password}");
+        crate::say!("\ncustody desk: http://{bound}/");
+        crate::say!("sign in as demo with the password {password}");
     })?;
     Ok(())
 }

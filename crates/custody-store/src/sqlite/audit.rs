@@ -3,9 +3,9 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::AuditSigner;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::types::{AuditDraft, AuditEntry};
+use crate::{AuditSigner, ChainEnd};
 
 /// Appends an entry inside the caller's transaction.
 pub(super) fn append(
@@ -20,6 +20,8 @@ pub(super) fn append(
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()?;
+    let newest = previous.as_ref().map(|(seq, hash)| ChainEnd { seq: *seq, hash });
+    signer.check_end(newest).map_err(Error::AuditChain)?;
     let (seq, prev) = match previous {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, Vec::new()),
@@ -32,6 +34,13 @@ pub(super) fn append(
         "INSERT INTO audit (seq, at, actor, action, subject, details, prev, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![seq, at, draft.actor, draft.action, draft.subject, details, prev, hash.as_slice()],
     )?;
+    let newest = (seq > 1).then(|| ChainEnd {
+        seq: seq - 1,
+        hash: prev.as_slice(),
+    });
+    signer
+        .stage(newest, ChainEnd { seq, hash: &hash })
+        .map_err(Error::AuditChain)?;
     Ok(AuditEntry {
         seq,
         at,
@@ -66,6 +75,19 @@ pub(super) fn each(connection: &Connection, visit: &mut dyn FnMut(AuditEntry) ->
         visit(entry(row)?)?;
     }
     Ok(())
+}
+
+/// Lets the signer settle on the newest entry, under the write lock.
+pub(super) fn settle(connection: &Connection, signer: &dyn AuditSigner) -> Result<()> {
+    let newest: Option<(i64, Vec<u8>)> = connection
+        .query_row(
+            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let newest = newest.as_ref().map(|(seq, hash)| ChainEnd { seq: *seq, hash });
+    signer.settle(newest).map_err(Error::AuditChain)
 }
 
 pub(super) fn head(connection: &Connection) -> Result<Option<AuditEntry>> {

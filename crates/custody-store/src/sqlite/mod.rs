@@ -613,4 +613,11 @@ impl Store for SqliteStore {
     fn audit_head(&self) -> Result<Option<AuditEntry>> {
         audit::head(&self.connection)
     }
+
+    fn settle_audit(&mut self, signer: &dyn AuditSigner) -> Result<()> {
+        let transaction = self.connection.transaction()?;
+        audit::settle(&transaction, signer)?;
+        transaction.commit()?;
+        Ok(())
+    }
 }

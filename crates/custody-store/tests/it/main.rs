@@ -14,10 +14,23 @@ use custody_core::{
     ShareKind, ShareMeta, SupplierRole, TimeZoneName, parse_day, parse_instant,
 };
 use custody_store::{
-    AuditDraft, AuditSigner, BoxError, Error, NewPerson, NewShare, NewSupplier, SqliteStore, Store,
+    AuditDraft, AuditSigner, BoxError, ChainEnd, Error, NewPerson, NewShare, NewSupplier, SqliteStore, Store,
 };
 
+/// A signer that keeps its record of the chain's end in memory, as `audit.head` does on disk:
+/// the newest committed entry and the one a write under way is about to commit. Each test runs
+/// on a thread of its own with one store, so the record is the thread's.
 struct TestSigner;
+
+type EndRecord = (Option<(i64, Vec<u8>)>, Option<(i64, Vec<u8>)>);
+
+thread_local! {
+    static END: std::cell::RefCell<EndRecord> = const { std::cell::RefCell::new((None, None)) };
+}
+
+fn owned(end: Option<ChainEnd<'_>>) -> Option<(i64, Vec<u8>)> {
+    end.map(|end| (end.seq, end.hash.to_vec()))
+}
 
 impl AuditSigner for TestSigner {
     fn chain_hash(&self, previous: &[u8], entry: &[u8]) -> [u8; 32] {
@@ -26,6 +39,35 @@ impl AuditSigner for TestSigner {
             out[index % 32] = out[index % 32].wrapping_mul(31).wrapping_add(*byte);
         }
         out
+    }
+
+    fn check_end(&self, newest: Option<ChainEnd<'_>>) -> Result<(), String> {
+        END.with_borrow(|(committed, pending)| {
+            let newest = owned(newest);
+            if newest == *committed || (pending.is_some() && newest == *pending) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the store ends at {:?}, not {:?}",
+                    newest.map(|end| end.0),
+                    committed.as_ref().map(|end| end.0)
+                ))
+            }
+        })
+    }
+
+    fn stage(&self, newest: Option<ChainEnd<'_>>, entry: ChainEnd<'_>) -> Result<(), String> {
+        END.set((owned(newest), owned(Some(entry))));
+        Ok(())
+    }
+
+    fn settle(&self, newest: Option<ChainEnd<'_>>) -> Result<(), String> {
+        END.with_borrow_mut(|end| {
+            if end.1.is_some() && owned(newest) == end.1 {
+                *end = (owned(newest), None);
+            }
+        });
+        Ok(())
     }
 }
 
@@ -633,5 +675,40 @@ fn a_read_snapshot_does_not_see_a_write_made_meanwhile() {
         reader.category_people(PersonCategory::Member).unwrap().len(),
         2,
         "the next read sees the write"
+    );
+}
+
+#[test]
+fn an_append_after_the_newest_entries_were_deleted_is_refused_and_writes_nothing() {
+    let (dir, mut store) = store();
+    for name in ["A", "B", "C"] {
+        supplier(&mut store, name);
+        store.settle_audit(&TestSigner).unwrap();
+    }
+    // An insider deletes the newest two entries with a tool of their own.
+    let raw = rusqlite::Connection::open(dir.path().join("custody.db")).unwrap();
+    assert_eq!(raw.execute("DELETE FROM audit WHERE seq >= 2", []).unwrap(), 2);
+    let refused = store.add_supplier(
+        NewSupplier {
+            name: "D".into(),
+            role: SupplierRole::Processor,
+            parent: None,
+            notice_hours: None,
+            contract: None,
+            contact: None,
+            created_at: at("2020-01-01"),
+        },
+        draft("supplier.add"),
+        &TestSigner,
+    );
+    assert!(matches!(refused, Err(Error::AuditChain(_))), "{refused:?}");
+    assert!(
+        store.supplier_by_name("D").unwrap().is_none(),
+        "the change rolled back"
+    );
+    assert_eq!(
+        store.audit_head().unwrap().unwrap().seq,
+        1,
+        "the short chain was not extended"
     );
 }

@@ -218,3 +218,202 @@ fn a_missing_anchor_is_not_taken_for_an_intact_chain() {
         run.stdout
     );
 }
+
+fn newest_seq(env: &Env) -> i64 {
+    database(env)
+        .query_row("SELECT max(seq) FROM audit", [], |row| row.get(0))
+        .unwrap()
+}
+
+#[test]
+fn a_write_after_the_tail_was_deleted_is_refused_and_the_cut_stays_visible() {
+    let env = audited();
+    env.ok(&["token", "add", "--name", "scripts", "--role", "admin"]);
+    let before = newest_seq(&env);
+    // The attack: delete the newest entry (the token being made), then make any change so that
+    // the chain grows past the cut.
+    database(&env)
+        .execute("DELETE FROM audit WHERE seq = ?1", [before])
+        .unwrap();
+    let refused = env.fails(&["supplier", "add", "Telephony", "--role", "processor"], 1);
+    assert!(
+        refused.contains("audit chain was cut")
+            && refused.contains(&format!("entries {before} to {before} were removed")),
+        "{refused}"
+    );
+    assert_eq!(newest_seq(&env), before - 1, "nothing was written");
+    let listed = env.ok(&["supplier", "list", "--json"]).stdout;
+    assert!(!listed.contains("Telephony"), "the change was not made");
+    let run = env.run(&["audit", "verify", "--json"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.json()["first_bad"], before);
+}
+
+#[test]
+fn a_head_rewritten_by_hand_to_the_shortened_chain_is_refused() {
+    let env = audited();
+    let before = newest_seq(&env);
+    let (seq, hash): (i64, Vec<u8>) = database(&env)
+        .query_row(
+            "SELECT seq, hash FROM audit WHERE seq = ?1",
+            [before - 1],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    database(&env)
+        .execute("DELETE FROM audit WHERE seq = ?1", [before])
+        .unwrap();
+    let hex: String = hash.iter().map(|byte| format!("{byte:02x}")).collect();
+    // As the old custody wrote it, and in the new layout with a MAC made up without the key.
+    for forged in [
+        format!("{seq} {hex}\n"),
+        format!(
+            "custody-audit-head v2\ncommitted {seq} {hex}\npending none\nmac {}\n",
+            "0".repeat(64)
+        ),
+    ] {
+        std::fs::write(env.dir().join("audit.head"), &forged).unwrap();
+        let refused = env.fails(&["supplier", "add", "Telephony", "--role", "processor"], 1);
+        assert!(refused.contains("audit chain was cut"), "{refused}");
+        let run = env.run(&["audit", "verify", "--json"]);
+        assert_eq!(run.code, 1, "{}", run.stdout);
+    }
+}
+
+#[test]
+fn a_checkpoint_kept_outside_catches_a_cut_covered_by_an_older_head() {
+    let env = audited();
+    // The insider keeps a genuine audit.head from now, lets work go on, takes a checkpoint
+    // (as the DPO does each week) ... then cuts the chain back and puts the old head back.
+    let old_head = std::fs::read(env.dir().join("audit.head")).unwrap();
+    let kept_at = newest_seq(&env);
+    env.ok(&["supplier", "add", "Telephony", "--role", "processor"]);
+    let checkpoint = env.dir().join("checkpoint.json");
+    env.ok(&["audit", "anchor", "--out", Env::path_str(&checkpoint)]);
+    let anchored: serde_json::Value = serde_json::from_slice(&std::fs::read(&checkpoint).unwrap()).unwrap();
+    assert_eq!(anchored["seq"], kept_at + 1);
+    let export = env.ok(&["audit", "export"]).stdout;
+    assert!(
+        export.lines().last().unwrap().contains("\"audit.anchor\""),
+        "taking it is recorded"
+    );
+    database(&env)
+        .execute("DELETE FROM audit WHERE seq > ?1", [kept_at])
+        .unwrap();
+    std::fs::write(env.dir().join("audit.head"), old_head).unwrap();
+    // Locally the chain looks whole: only the checkpoint can tell.
+    assert_eq!(env.run(&["audit", "verify", "--json"]).code, 0);
+    let run = env.run(&[
+        "audit",
+        "verify",
+        "--anchor",
+        Env::path_str(&checkpoint),
+        "--json",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let checks = run.json()["checkpoints"].clone();
+    assert_eq!(checks[0]["held"], false, "{checks}");
+    assert!(
+        checks[0]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("no longer holds entry"),
+        "{checks}"
+    );
+}
+
+#[test]
+fn a_checkpoint_altered_or_from_another_directory_is_not_trusted() {
+    let env = audited();
+    let checkpoint = env.dir().join("checkpoint.json");
+    env.ok(&["audit", "anchor", "--out", Env::path_str(&checkpoint)]);
+    let run = env.run(&[
+        "audit",
+        "verify",
+        "--anchor",
+        Env::path_str(&checkpoint),
+        "--json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.json()["checkpoints"][0]["held"], true);
+    let text = std::fs::read_to_string(&checkpoint).unwrap();
+    let altered = text.replace("\"seq\": ", "\"seq\": 1");
+    std::fs::write(&checkpoint, altered).unwrap();
+    let run = env.run(&[
+        "audit",
+        "verify",
+        "--anchor",
+        Env::path_str(&checkpoint),
+        "--json",
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.json()["checkpoints"][0]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("MAC does not match"),
+        "{}",
+        run.stdout
+    );
+    let other = audited();
+    let foreign = other.dir().join("theirs.json");
+    other.ok(&["audit", "anchor", "--out", Env::path_str(&foreign)]);
+    let run = env.run(&["audit", "verify", "--anchor", Env::path_str(&foreign), "--json"]);
+    assert_eq!(run.code, 1, "another directory's key");
+}
+
+#[test]
+fn reanchoring_accepts_a_whole_chain_and_records_what_the_head_said() {
+    let env = audited();
+    // A data directory from the previous custody: an unkeyed head.
+    let (seq, hash): (i64, Vec<u8>) = database(&env)
+        .query_row(
+            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    let hex: String = hash.iter().map(|byte| format!("{byte:02x}")).collect();
+    std::fs::write(env.dir().join("audit.head"), format!("{seq} {hex}\n")).unwrap();
+    let refused = env.fails(&["supplier", "add", "Telephony", "--role", "processor"], 1);
+    assert!(refused.contains("reanchor"), "{refused}");
+    let said = env.ok(&["audit", "reanchor"]).stdout;
+    assert!(said.contains(&format!("now names entry {seq}")), "{said}");
+    env.ok(&["supplier", "add", "Telephony", "--role", "processor"]);
+    env.ok(&["audit", "verify"]);
+    let export = env.ok(&["audit", "export"]).stdout;
+    let reanchor = export
+        .lines()
+        .find(|line| line.contains("audit.reanchor"))
+        .unwrap();
+    assert!(reanchor.contains("not a keyed record"), "{reanchor}");
+    // A chain with an edited entry is not mended by reanchoring.
+    database(&env)
+        .execute("UPDATE audit SET actor = 'someone else' WHERE seq = 2", [])
+        .unwrap();
+    let refused = env.fails(&["audit", "reanchor"], 1);
+    assert!(refused.contains("broken at entry 2"), "{refused}");
+}
+
+#[test]
+fn the_head_file_is_private_and_keyed() {
+    let env = audited();
+    let text = std::fs::read_to_string(env.dir().join("audit.head")).unwrap();
+    assert!(
+        text.starts_with("custody-audit-head v2\n") && text.contains("\nmac "),
+        "{text}"
+    );
+    assert!(
+        text.contains("pending none"),
+        "settled after the last change: {text}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(env.dir().join("audit.head"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "{mode:o}");
+    }
+}

@@ -1,0 +1,262 @@
+//! `audit.head`: the keyed record, kept outside the database, of where the audit chain ends.
+//!
+//! It names the newest committed entry and, while a write transaction is under way, the entry
+//! that transaction is about to commit (`pending`). Every append first checks that the store's
+//! newest entry is one of the two, then stages its own entry as pending; after the commit the
+//! record settles on it. All three steps run under the store's write lock, so the record moves in
+//! step with the store however many processes write. A crash between the commit and the settling
+//! leaves the store ending at `pending`, one before it at `committed`: both are accepted. Anything
+//! else, such as entries deleted from the end, is refused before a byte is written.
+//!
+//! The record carries a keyed MAC (the vault's checkpoint key), so it cannot be rewritten to a
+//! shortened chain without the key. Replacing it with an older genuine record is the one thing
+//! a local record cannot see; the checkpoints of `custody audit anchor`, kept outside custody,
+//! catch that.
+
+use std::fs;
+use std::path::Path;
+
+use custody_store::ChainEnd;
+use custody_vault::Vault;
+
+use crate::dir::AUDIT_HEAD_FILE_NAME;
+
+const FORMAT_LINE: &str = "custody-audit-head v2";
+const MAC_PURPOSE: &str = "audit.head";
+/// Bytes of `audit.head` read at most: the record is four short lines.
+const HEAD_BYTES_MAX: u64 = 4_096;
+
+/// One end of the chain: an entry's position and hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct End {
+    /// Position in the chain.
+    pub seq: i64,
+    /// Chain hash.
+    pub hash: Vec<u8>,
+}
+
+impl End {
+    fn of(end: ChainEnd<'_>) -> Self {
+        End {
+            seq: end.seq,
+            hash: end.hash.to_vec(),
+        }
+    }
+
+    fn matches(this: Option<&End>, newest: Option<ChainEnd<'_>>) -> bool {
+        match (this, newest) {
+            (None, None) => true,
+            (Some(end), Some(newest)) => end.seq == newest.seq && end.hash == newest.hash,
+            _ => false,
+        }
+    }
+}
+
+/// The record in `audit.head`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// The newest committed entry (none before the first).
+    pub committed: Option<End>,
+    /// The entry a write under way is about to commit.
+    pub pending: Option<End>,
+}
+
+impl Head {
+    /// The newest position the record names.
+    pub fn furthest(&self) -> i64 {
+        let seq = |end: &Option<End>| end.as_ref().map_or(0, |end| end.seq);
+        seq(&self.committed).max(seq(&self.pending))
+    }
+
+    /// Whether the store may end at `newest`.
+    pub fn accepts(&self, newest: Option<ChainEnd<'_>>) -> bool {
+        End::matches(self.committed.as_ref(), newest)
+            || (self.pending.is_some() && End::matches(self.pending.as_ref(), newest))
+    }
+
+    fn body(&self) -> String {
+        let line = |name: &str, end: &Option<End>| match end {
+            Some(end) => format!("{name} {} {}\n", end.seq, custody_vault::hex(&end.hash)),
+            None => format!("{name} none\n"),
+        };
+        format!(
+            "{FORMAT_LINE}\n{}{}",
+            line("committed", &self.committed),
+            line("pending", &self.pending)
+        )
+    }
+}
+
+/// Reads and authenticates the record: `Ok(None)` when there is no file.
+pub fn read(dir: &Path, vault: &Vault) -> Result<Option<Head>, String> {
+    let path = dir.join(AUDIT_HEAD_FILE_NAME);
+    let text = match fs::File::open(&path) {
+        Ok(file) => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::Read::take(file, HEAD_BYTES_MAX), &mut text)
+                .map_err(|error| format!("{AUDIT_HEAD_FILE_NAME} cannot be read: {error}"))?;
+            text
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(format!("{AUDIT_HEAD_FILE_NAME} cannot be read: {error}")),
+    };
+    parse(&text, vault).map(Some)
+}
+
+fn parse(text: &str, vault: &Vault) -> Result<Head, String> {
+    let mut lines = text.lines();
+    if lines.next() != Some(FORMAT_LINE) {
+        return Err(format!(
+            "{AUDIT_HEAD_FILE_NAME} is not a keyed record (an older custody wrote it, or it was replaced); \
+             if the chain is yours, accept its end with `custody audit reanchor`"
+        ));
+    }
+    let committed = parse_end(lines.next(), "committed")?;
+    let pending = parse_end(lines.next(), "pending")?;
+    let head = Head { committed, pending };
+    let mac = lines
+        .next()
+        .and_then(|line| line.strip_prefix("mac "))
+        .ok_or_else(|| format!("{AUDIT_HEAD_FILE_NAME} has no MAC line"))?;
+    let expected = custody_vault::hex(&vault.checkpoint_mac(MAC_PURPOSE, head.body().as_bytes()));
+    if !constant_time_equal(mac.as_bytes(), expected.as_bytes()) {
+        return Err(format!(
+            "{AUDIT_HEAD_FILE_NAME} was not written with this data directory's key (its MAC does not match)"
+        ));
+    }
+    Ok(head)
+}
+
+fn parse_end(line: Option<&str>, name: &str) -> Result<Option<End>, String> {
+    let bad = || format!("{AUDIT_HEAD_FILE_NAME}: expected a line `{name} SEQ HASH` or `{name} none`");
+    let rest = line.and_then(|line| line.strip_prefix(name)).ok_or_else(bad)?;
+    let mut words = rest.split_whitespace();
+    match (words.next(), words.next(), words.next()) {
+        (Some("none"), None, None) => Ok(None),
+        (Some(seq), Some(hash), None) => {
+            let seq: i64 = seq.parse().map_err(|_| bad())?;
+            let hash = unhex(hash).ok_or_else(bad)?;
+            Ok(Some(End { seq, hash }))
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// Writes the record whole beside the old one, synced, then renamed over it (mode 0600).
+pub fn write(dir: &Path, vault: &Vault, head: &Head) -> Result<(), String> {
+    let body = head.body();
+    let mac = custody_vault::hex(&vault.checkpoint_mac(MAC_PURPOSE, body.as_bytes()));
+    let text = format!("{body}mac {mac}\n");
+    let path = dir.join(AUDIT_HEAD_FILE_NAME);
+    // A name of its own, so that two writers (the desk and a command) never share one.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let serial = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temporary = dir.join(format!(
+        "{AUDIT_HEAD_FILE_NAME}.{}-{serial}.tmp",
+        std::process::id()
+    ));
+    crate::files::write_private(&temporary, text.as_bytes())
+        .and_then(|()| fs::rename(&temporary, &path))
+        .map_err(|error| {
+            let _ = fs::remove_file(&temporary);
+            format!("{AUDIT_HEAD_FILE_NAME} cannot be written: {error}")
+        })
+}
+
+/// Why the store may not end at `newest`, in words, given the record (or its absence).
+pub fn refusal(head: Option<&Head>, newest: Option<ChainEnd<'_>>) -> Option<String> {
+    let newest_seq = newest.map_or(0, |end| end.seq);
+    let Some(head) = head else {
+        return (newest_seq > 0).then(|| {
+            format!("{AUDIT_HEAD_FILE_NAME} is missing while the store holds {newest_seq} audit entries")
+        });
+    };
+    if head.accepts(newest) {
+        return None;
+    }
+    let named = head.furthest();
+    let committed = head.committed.as_ref().map_or(0, |end| end.seq);
+    Some(if newest_seq < committed {
+        format!(
+            "the store's newest audit entry is {newest_seq} but {AUDIT_HEAD_FILE_NAME} names entry {committed}: \
+             entries {} to {committed} were removed from the end",
+            newest_seq + 1
+        )
+    } else {
+        format!(
+            "the store's newest audit entry is {newest_seq} but {AUDIT_HEAD_FILE_NAME} names entry {named} \
+             with another hash: the end of the chain was replaced"
+        )
+    })
+}
+
+fn constant_time_equal(left: &[u8], right: &[u8]) -> bool {
+    left.len() == right.len() && left.iter().zip(right).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+/// Hex digits to bytes; `None` for anything else.
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len() / 2)
+        .map(|index| {
+            text.get(index * 2..index * 2 + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+        })
+        .collect()
+}
+
+/// Records of the chain's end for the store's write transactions: the vault's audit MAC chains
+/// entries, and `audit.head` in `dir` guards the end.
+pub struct VaultSigner<'a> {
+    vault: &'a Vault,
+    dir: &'a Path,
+}
+
+impl<'a> VaultSigner<'a> {
+    /// The signer of a vault guarding the chain of the data directory `dir`.
+    pub fn new(vault: &'a Vault, dir: &'a Path) -> Self {
+        VaultSigner { vault, dir }
+    }
+}
+
+impl custody_store::AuditSigner for VaultSigner<'_> {
+    fn chain_hash(&self, previous: &[u8], entry: &[u8]) -> [u8; 32] {
+        self.vault.audit_mac(previous, entry)
+    }
+
+    fn check_end(&self, newest: Option<ChainEnd<'_>>) -> Result<(), String> {
+        let head = read(self.dir, self.vault)?;
+        match refusal(head.as_ref(), newest) {
+            Some(problem) => Err(problem),
+            None => Ok(()),
+        }
+    }
+
+    fn stage(&self, newest: Option<ChainEnd<'_>>, entry: ChainEnd<'_>) -> Result<(), String> {
+        // `check_end` accepted `newest` under the same lock, and a transaction appends one entry,
+        // so `newest` is committed now whichever of the two it matched.
+        let head = Head {
+            committed: newest.map(End::of),
+            pending: Some(End::of(entry)),
+        };
+        write(self.dir, self.vault, &head)
+    }
+
+    fn settle(&self, newest: Option<ChainEnd<'_>>) -> Result<(), String> {
+        let Some(head) = read(self.dir, self.vault)? else {
+            return Ok(());
+        };
+        // Only a record that already accepts the store's end settles; anything else is left for
+        // the next append and `audit verify` to report.
+        if head.pending.is_some() && head.accepts(newest) {
+            let settled = Head {
+                committed: newest.map(End::of),
+                pending: None,
+            };
+            return write(self.dir, self.vault, &settled);
+        }
+        Ok(())
+    }
+}
