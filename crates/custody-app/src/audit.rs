@@ -143,6 +143,15 @@ fn check_head(ledger: &Ledger, last: Option<&(i64, String)>) -> Option<(i64, Str
     }
 }
 
+/// Records that an account was refused for going past a rate limit (`lookup`, `download`).
+pub fn rate_limited(ledger: &mut Ledger, limit: &str, retry_seconds: u64) -> Result<()> {
+    ledger.audit_only(
+        "desk.rate_limited",
+        "desk",
+        serde_json::json!({ "limit": limit, "retry_seconds": retry_seconds }),
+    )
+}
+
 /// Writes every entry as one JSON object per line.
 pub fn export(ledger: &Ledger, out: &mut dyn Write) -> Result<u64> {
     let mut count = 0u64;

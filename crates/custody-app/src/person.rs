@@ -59,7 +59,68 @@ pub struct PersonView {
     pub recipients: Vec<Recipient>,
 }
 
-/// A person by reference, with recipients as of `now`.
+/// How someone asked for a person.
+#[derive(Debug, Clone, Copy)]
+pub enum Query<'a> {
+    /// By the organisation's reference.
+    Reference(&'a str),
+    /// By email address (matched through its keyed hash).
+    Email(&'a str),
+    /// A reference, or an email address when the text has an `@` (the desk's search box).
+    Either(&'a str),
+}
+
+/// Looks a person up for someone and records the look as `person.view`: who asked, how, and
+/// what was found. Every look at a person is accounted for (UK/EU GDPR Art. 5(2) and 32), and
+/// the record itself holds no new personal data: a reference the organisation gave, or the
+/// email address's keyed hash, never the address. A look that finds nobody is recorded too.
+pub fn look_up(ledger: &mut Ledger, query: Query<'_>) -> Result<PersonView> {
+    let query = match query {
+        Query::Either(text) if text.contains('@') => Query::Email(text),
+        Query::Either(text) => Query::Reference(text),
+        other => other,
+    };
+    let (by, asked, found) = match query {
+        Query::Email(address) => {
+            let asked = match crate::requests::requester_email(address) {
+                Some(normalised) => format!(
+                    "email-hash:{}",
+                    custody_vault::hex(
+                        &ledger
+                            .vault
+                            .identifier_hash(custody_core::IdentifierKind::EmailStrict.tag(), &normalised)
+                    )
+                ),
+                None => "an address that does not parse".to_owned(),
+            };
+            ("email", asked, show_by_email(ledger, address))
+        }
+        Query::Reference(reference) | Query::Either(reference) => {
+            let reference = reference.trim();
+            if reference.is_empty() {
+                return Err(Error::Invalid("give a reference or an email address".to_owned()));
+            }
+            let asked: String = reference
+                .chars()
+                .take(custody_core::SHORT_TEXT_CHARS_MAX)
+                .collect();
+            ("reference", asked, show(ledger, reference))
+        }
+    };
+    let subject = match &found {
+        Ok(view) => format!("person:{}", view.reference),
+        Err(_) => "people".to_owned(),
+    };
+    ledger.audit_only(
+        "person.view",
+        &subject,
+        serde_json::json!({ "by": by, "asked": asked, "found": found.is_ok() }),
+    )?;
+    found
+}
+
+/// A person by reference, with recipients as of `now` (not audited: for use cases that audit
+/// what they do with it, and for [`look_up`]).
 pub fn show(ledger: &Ledger, reference: &str) -> Result<PersonView> {
     let person = ledger
         .store

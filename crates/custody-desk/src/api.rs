@@ -284,7 +284,7 @@ pub async fn person(
 ) -> Answer {
     let view = desk
         .run(&caller.actor(), move |ledger| {
-            Ok(person::show(ledger, &reference)?)
+            Ok(person::look_up(ledger, person::Query::Reference(&reference))?)
         })
         .await?;
     Ok(Json(to_json(view)?))
@@ -306,7 +306,7 @@ pub async fn person_by_email(
     let query = body(payload)?;
     let view = desk
         .run(&caller.actor(), move |ledger| {
-            Ok(person::show_by_email(ledger, &query.email)?)
+            Ok(person::look_up(ledger, person::Query::Email(&query.email))?)
         })
         .await?;
     Ok(Json(to_json(view)?))

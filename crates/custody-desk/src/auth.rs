@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use custody_core::DeskRole;
 
 use crate::error::{ApiError, DeskError, PageError};
+use crate::rate::{Limit, Verdict};
 use crate::routes::Surface;
 use crate::state::Desk;
 
@@ -184,6 +185,8 @@ pub struct Guard {
     pub path: &'static str,
     /// The route may change something (or append to the audit log): it runs one at a time.
     pub writes: bool,
+    /// The per-account rate limit the route counts against.
+    pub limit: Option<Limit>,
 }
 
 /// Checks the caller of a route before its handler runs, and logs the answer.
@@ -195,14 +198,20 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
             Err(error) => PageError(error).into_response(),
         },
         Surface::Page => match page_caller(&guard, request).await {
-            Ok(request) => changing(&guard, next.run(request)).await,
+            Ok(request) => match limited(&guard, actor_of(&request)).await {
+                Ok(()) => changing(&guard, next.run(request)).await,
+                Err(error) => PageError(error).into_response(),
+            },
             Err(response) => response,
         },
         Surface::Api => match api_caller(&guard, request.headers()).await {
             Ok(caller) => {
                 let mut request = request;
                 request.extensions_mut().insert(caller);
-                changing(&guard, next.run(request)).await
+                match limited(&guard, actor_of(&request)).await {
+                    Ok(()) => changing(&guard, next.run(request)).await,
+                    Err(error) => ApiError(error).into_response(),
+                }
             }
             Err(error) => ApiError(error).into_response(),
         },
@@ -213,6 +222,38 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
         response.status().as_u16()
     );
     response
+}
+
+/// Counts the request against its route's rate limit for the caller; the first refusal of a run
+/// is audited (under the write lock, as any audit entry).
+async fn limited(guard: &Guard, actor: Option<String>) -> Result<(), DeskError> {
+    let (Some(limit), Some(actor)) = (guard.limit, actor) else {
+        return Ok(());
+    };
+    let now = guard.desk.now().timestamp().as_millisecond();
+    match guard.desk.limits.take(limit, &actor, now) {
+        Verdict::Allowed => Ok(()),
+        Verdict::Refused { retry_seconds, first } => {
+            if first {
+                let _one_at_a_time = guard.desk.writes.lock().await;
+                guard
+                    .desk
+                    .run(&actor, move |ledger| {
+                        Ok(custody_app::audit::rate_limited(
+                            ledger,
+                            limit.as_str(),
+                            retry_seconds,
+                        )?)
+                    })
+                    .await?;
+            }
+            Err(DeskError::RateLimited(retry_seconds))
+        }
+    }
+}
+
+fn actor_of(request: &Request) -> Option<String> {
+    request.extensions().get::<Caller>().map(Caller::actor)
 }
 
 /// Runs a request that may change something one at a time (reads run side by side), so that

@@ -24,6 +24,9 @@ pub enum DeskError {
     /// Too many failed sign-ins.
     #[error("too many failed sign-ins; try again in {0} minutes")]
     Throttled(u64),
+    /// Too many lookups or downloads: try again after this many seconds.
+    #[error("too many requests of this kind from your account; try again in {0} seconds")]
+    RateLimited(u64),
     /// Nothing here.
     #[error("there is nothing at this address")]
     NoRoute,
@@ -47,7 +50,7 @@ impl DeskError {
             DeskError::App(_) | DeskError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             DeskError::Unauthenticated => StatusCode::UNAUTHORIZED,
             DeskError::Forbidden | DeskError::StaleForm => StatusCode::FORBIDDEN,
-            DeskError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            DeskError::Throttled(_) | DeskError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -59,6 +62,15 @@ impl DeskError {
             "the server could not answer; the error is in its log".to_owned()
         } else {
             self.to_string()
+        }
+    }
+
+    /// Seconds the client should wait, for `Retry-After`.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            DeskError::RateLimited(seconds) => Some(*seconds),
+            DeskError::Throttled(minutes) => Some(minutes * 60),
+            _ => None,
         }
     }
 
@@ -94,7 +106,13 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.0.status();
         let body = axum::Json(serde_json::json!({ "error": self.0.public_message() }));
+        let retry = self.0.retry_after();
         let mut response = (status, body).into_response();
+        if let Some(seconds) = retry {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
@@ -118,6 +136,13 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let status = self.0.status();
         let page = crate::render::error_page(status, &self.0.public_message());
-        (status, axum::response::Html(page)).into_response()
+        let retry = self.0.retry_after();
+        let mut response = (status, axum::response::Html(page)).into_response();
+        if let Some(seconds) = retry {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

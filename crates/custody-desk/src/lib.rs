@@ -15,6 +15,7 @@ mod pages;
 mod pages_admin;
 mod pages_incident;
 mod pages_respond;
+mod rate;
 mod render;
 mod routes;
 mod sign_in;

@@ -161,7 +161,7 @@ pub async fn people_lookup(
 ) -> Page {
     let found = desk
         .run(&caller.actor(), move |ledger| {
-            Ok(find_person(ledger, &form.query)?)
+            Ok(person::look_up(ledger, person::Query::Either(&form.query))?)
         })
         .await;
     match found {
@@ -175,21 +175,6 @@ pub async fn people_lookup(
             )
         }
         Err(error) => Err(error.into()),
-    }
-}
-
-/// A person by reference, or by email address when the text has an `@`.
-pub fn find_person(ledger: &custody_app::Ledger, query: &str) -> custody_app::Result<person::PersonView> {
-    let query = query.trim();
-    if query.is_empty() {
-        return Err(custody_app::Error::Invalid(
-            "give a reference or an email address".to_owned(),
-        ));
-    }
-    if query.contains('@') {
-        person::show_by_email(ledger, query)
-    } else {
-        person::show(ledger, query)
     }
 }
 

@@ -12,6 +12,7 @@ use serde::Serialize;
 use custody_core::DeskRole::{self, Admin, Responder, Viewer};
 
 use crate::auth::{Guard, guard};
+use crate::rate::Limit;
 use crate::state::Desk;
 use crate::{api, openapi, pages, pages_admin, pages_incident, pages_respond, sign_in};
 
@@ -38,6 +39,20 @@ pub struct RouteSpec {
     pub surface: Surface,
     /// The least role it needs (`None` for public routes).
     pub role: Option<&'static str>,
+    /// The per-account rate limit it counts against, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<Limit>,
+}
+
+/// The rate limit a route counts against: looking people up, and making audited reports.
+fn limit_of(path: &str) -> Option<Limit> {
+    if path == "/people" || path.starts_with("/api/v1/people/") {
+        Some(Limit::Lookup)
+    } else if path.contains("/report") {
+        Some(Limit::Download)
+    } else {
+        None
+    }
 }
 
 struct Builder {
@@ -55,11 +70,15 @@ impl Builder {
         need: Option<DeskRole>,
         handler: MethodRouter<Arc<Desk>>,
     ) -> Self {
+        // The lookup form itself (GET /people) reads nobody.
+        let limit =
+            limit_of(path).filter(|_| !(surface == Surface::Page && method == "GET" && path == "/people"));
         self.specs.push(RouteSpec {
             method,
             path,
             surface,
             role: need.map(DeskRole::as_str),
+            limit,
         });
         if let Some(desk) = &self.desk {
             let state = Guard {
@@ -67,8 +86,9 @@ impl Builder {
                 need: need.unwrap_or(Viewer),
                 surface,
                 path,
-                // Posts change things; a report is audited as it is made.
-                writes: method != "GET" || path.contains("/report"),
+                // Posts change things; a report and a look at a person are audited as they are made.
+                writes: method != "GET" || limit.is_some(),
+                limit,
             };
             let guarded = handler.layer(middleware::from_fn_with_state(state, guard));
             self.router = std::mem::take(&mut self.router).route(path, guarded);
@@ -175,8 +195,11 @@ fn declare(builder: Builder) -> Builder {
         .page("GET", "/suppliers/{name}", Viewer, get(pages::supplier))
         .page("GET", "/suppliers/{name}/holdings", Viewer, get(pages::holdings))
         .page("GET", "/shares/{id}", Viewer, get(pages::share))
-        .page("GET", "/people", Viewer, get(pages::people_form))
-        .page("POST", "/people", Viewer, post(pages::people_lookup))
+        .page("GET", "/people", Responder, get(pages::people_form))
+        // Looking people up is for those who answer them (responders); a viewer sees incidents
+        // and suppliers in aggregate, never a person: for a party, a person's category alone
+        // reveals a political opinion (Art. 9).
+        .page("POST", "/people", Responder, post(pages::people_lookup))
         .page("GET", "/audit", Viewer, get(pages::audit))
         .page("GET", "/account", Viewer, get(pages::account))
         .page("POST", "/account/password", Viewer, post(pages::change_password))
@@ -255,11 +278,11 @@ fn declare(builder: Builder) -> Builder {
             get(api::holdings),
         )
         .api("GET", "/api/v1/shares/{id}", Viewer, get(api::share))
-        .api("GET", "/api/v1/people/{ref}", Viewer, get(api::person))
+        .api("GET", "/api/v1/people/{ref}", Responder, get(api::person))
         .api(
             "POST",
             "/api/v1/people/lookup",
-            Viewer,
+            Responder,
             post(api::person_by_email),
         )
         .api("GET", "/api/v1/audit", Viewer, get(api::audit))

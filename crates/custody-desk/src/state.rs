@@ -32,6 +32,7 @@ pub struct Desk {
     generation: std::sync::atomic::AtomicU64,
     pub(crate) sessions: Sessions,
     pub(crate) throttle: Throttle,
+    pub(crate) limits: crate::rate::RateLimits,
     pub(crate) holdings: crate::cache::HoldingsCache,
     pub(crate) templates: minijinja::Environment<'static>,
     organisation: std::sync::RwLock<String>,
@@ -50,6 +51,7 @@ impl Desk {
     pub fn open(options: DeskOptions) -> Result<Desk, DeskError> {
         let ledger = Ledger::open(&options.dir, Box::new(SystemClock), "desk")?;
         let organisation = ledger.settings.organisation.clone();
+        let limits = crate::rate::RateLimits::new(&ledger.settings.desk);
         let zone = ledger.zone.clone();
         Ok(Desk {
             options,
@@ -57,6 +59,7 @@ impl Desk {
             generation: std::sync::atomic::AtomicU64::new(0),
             sessions: Sessions::default(),
             throttle: Throttle::default(),
+            limits,
             holdings: crate::cache::HoldingsCache::default(),
             templates: crate::render::templates(zone)?,
             organisation: std::sync::RwLock::new(organisation),

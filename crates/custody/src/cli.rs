@@ -510,8 +510,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             recipients: _,
             json,
         }) => {
-            let ledger = open(cli.dir)?;
-            let view = person::show(&ledger, &reference)?;
+            let mut ledger = open(cli.dir)?;
+            let view = person::look_up(&mut ledger, person::Query::Reference(&reference))?;
             if json {
                 output::json(&view)?;
             } else {

@@ -32,8 +32,8 @@ const ROUTES: &[(&str, &str, &str, Option<&str>)] = &[
     ("GET", "/suppliers/{name}", "page", Some("viewer")),
     ("GET", "/suppliers/{name}/holdings", "page", Some("viewer")),
     ("GET", "/shares/{id}", "page", Some("viewer")),
-    ("GET", "/people", "page", Some("viewer")),
-    ("POST", "/people", "page", Some("viewer")),
+    ("GET", "/people", "page", Some("responder")),
+    ("POST", "/people", "page", Some("responder")),
     ("GET", "/audit", "page", Some("viewer")),
     ("GET", "/account", "page", Some("viewer")),
     ("POST", "/account/password", "page", Some("viewer")),
@@ -77,8 +77,8 @@ const ROUTES: &[(&str, &str, &str, Option<&str>)] = &[
     ("GET", "/api/v1/suppliers/{name}", "api", Some("viewer")),
     ("GET", "/api/v1/suppliers/{name}/holdings", "api", Some("viewer")),
     ("GET", "/api/v1/shares/{id}", "api", Some("viewer")),
-    ("GET", "/api/v1/people/{ref}", "api", Some("viewer")),
-    ("POST", "/api/v1/people/lookup", "api", Some("viewer")),
+    ("GET", "/api/v1/people/{ref}", "api", Some("responder")),
+    ("POST", "/api/v1/people/lookup", "api", Some("responder")),
     ("GET", "/api/v1/audit", "api", Some("viewer")),
 ];
 

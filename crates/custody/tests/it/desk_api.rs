@@ -130,19 +130,26 @@ fn the_api_answers_as_the_cli_does_and_audits_what_it_changes() {
     );
     assert_eq!(bad_date.status, 400);
     let (reference, email) = demo_person(&env);
-    let person = server.api("GET", &format!("/api/v1/people/{reference}"), Some(viewer), None);
+    let refused = server.api("GET", &format!("/api/v1/people/{reference}"), Some(viewer), None);
+    assert_eq!(refused.status, 403, "a viewer sees no person");
+    let person = server.api(
+        "GET",
+        &format!("/api/v1/people/{reference}"),
+        Some(responder),
+        None,
+    );
     assert_eq!(person.status, 200, "{}", person.body);
     let cli = env.ok(&["person", "show", &reference, "--json"]).json();
     assert_eq!(person.json()["recipients"], cli["recipients"]);
     let by_email = server.api(
         "POST",
         "/api/v1/people/lookup",
-        Some(viewer),
+        Some(responder),
         Some(json!({ "email": email.to_uppercase() })),
     );
     assert_eq!(by_email.status, 200, "{}", by_email.body);
     assert_eq!(by_email.json()["ref"], reference.as_str());
-    let nobody = server.api("GET", "/api/v1/people/NO-SUCH-REF", Some(viewer), None);
+    let nobody = server.api("GET", "/api/v1/people/NO-SUCH-REF", Some(responder), None);
     assert_eq!(nobody.status, 404);
 
     // Recording that the people were told stops their clock (late, in the demo); a viewer may not.

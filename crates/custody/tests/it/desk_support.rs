@@ -141,7 +141,7 @@ impl DeskServer {
         let reply = self.try_sign_in(name, password);
         assert_eq!(reply.status, 303, "sign-in of {name} failed: {}", reply.body);
         let cookie = reply.cookie("custody_session").expect("a session cookie");
-        let page = self.get("/people", &[("Cookie", format!("custody_session={cookie}"))]);
+        let page = self.get("/account", &[("Cookie", format!("custody_session={cookie}"))]);
         assert_eq!(page.status, 200, "{}", page.body);
         Session {
             cookie,

@@ -14,6 +14,7 @@ mod audit;
 mod desk;
 mod desk_api;
 mod desk_browser;
+mod desk_limits;
 mod desk_respond;
 mod desk_security;
 mod desk_support;

@@ -1,0 +1,150 @@
+//! The desk's small doors, tried as the attacks they stop: a viewer harvesting people's
+//! categories, a script pulling reports, oversized bodies and texts.
+
+use serde_json::json;
+
+use crate::desk_support::{DeskServer, demo_env, demo_person};
+use crate::support::Env;
+
+fn token<'a>(tokens: &'a [(String, String)], role: &str) -> &'a str {
+    &tokens.iter().find(|(name, _)| name == role).unwrap().1
+}
+
+fn audit_lines(env: &Env) -> Vec<serde_json::Value> {
+    env.ok(&["audit", "export"])
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+/// Appends a `[desk]` table to the data directory's settings.
+fn desk_settings(env: &Env, table: &str) {
+    let path = env.dir().join("settings.toml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(&format!("\n[desk]\n{table}\n"));
+    std::fs::write(&path, text).unwrap();
+}
+
+#[test]
+fn harvesting_people_by_email_is_audited_and_stopped_after_a_burst() {
+    let (env, tokens) = demo_env();
+    desk_settings(&env, "lookup_burst = 3\nlookups_per_minute = 1");
+    let server = DeskServer::start(&env);
+    let (reference, email) = demo_person(&env);
+    // A viewer may not look people up at all: for a party, a person's category is an opinion.
+    let viewer = server.api(
+        "POST",
+        "/api/v1/people/lookup",
+        Some(token(&tokens, "viewer")),
+        Some(json!({ "email": email })),
+    );
+    assert_eq!(viewer.status, 403);
+    let responder = token(&tokens, "responder");
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let reply = server.api(
+            "POST",
+            "/api/v1/people/lookup",
+            Some(responder),
+            Some(json!({ "email": email })),
+        );
+        if reply.status == 429 {
+            let retry: u64 = reply.header("retry-after").unwrap().parse().unwrap();
+            assert!((1..=60).contains(&retry), "{retry}");
+        }
+        statuses.push(reply.status);
+    }
+    assert_eq!(statuses, [200, 200, 200, 429, 429, 429]);
+    let by_ref = server.api(
+        "GET",
+        &format!("/api/v1/people/{reference}"),
+        Some(responder),
+        None,
+    );
+    assert_eq!(by_ref.status, 429, "one budget for every way of looking");
+    let audit = audit_lines(&env);
+    let views: Vec<&serde_json::Value> = audit
+        .iter()
+        .filter(|entry| entry["action"] == "person.view")
+        .collect();
+    assert_eq!(views.len(), 3, "each look that was answered is an entry");
+    for view in &views {
+        assert_eq!(view["actor"], "api:t-responder");
+        assert_eq!(view["subject"], format!("person:{reference}"));
+        let details: serde_json::Value = serde_json::from_str(view["details"].as_str().unwrap()).unwrap();
+        assert_eq!(details["by"], "email");
+        assert!(
+            details["asked"].as_str().unwrap().starts_with("email-hash:"),
+            "{details}"
+        );
+    }
+    let refusals: Vec<&serde_json::Value> = audit
+        .iter()
+        .filter(|entry| entry["action"] == "desk.rate_limited")
+        .collect();
+    assert_eq!(
+        refusals.len(),
+        1,
+        "the first refusal of a run is audited, not every one"
+    );
+    assert_eq!(refusals[0]["actor"], "api:t-responder");
+    let whole = env.ok(&["audit", "export"]).stdout;
+    assert!(
+        !whole.contains(&email) && !whole.contains(&email.to_lowercase()),
+        "no address in the audit log"
+    );
+    // Another account keeps its own budget.
+    let admin = server.api(
+        "GET",
+        &format!("/api/v1/people/{reference}"),
+        Some(token(&tokens, "admin")),
+        None,
+    );
+    assert_eq!(admin.status, 200);
+}
+
+#[test]
+fn a_look_from_the_cli_and_a_miss_are_audited_too() {
+    let (env, _tokens) = demo_env();
+    let (reference, _) = demo_person(&env);
+    env.ok(&["person", "show", &reference]);
+    env.fails(&["person", "show", "NO-SUCH-REF"], 1);
+    let audit = audit_lines(&env);
+    let views: Vec<&serde_json::Value> = audit
+        .iter()
+        .filter(|entry| entry["action"] == "person.view")
+        .collect();
+    assert_eq!(views.len(), 2);
+    assert!(views[0]["actor"].as_str().unwrap().starts_with("cli:"));
+    assert_eq!(views[0]["subject"], format!("person:{reference}"));
+    assert_eq!(views[1]["subject"], "people");
+    assert!(views[1]["details"].as_str().unwrap().contains("\"found\":false"));
+}
+
+#[test]
+fn pulling_reports_in_a_loop_is_limited_per_account() {
+    let (env, tokens) = demo_env();
+    desk_settings(&env, "download_burst = 2\ndownloads_per_minute = 1");
+    let server = DeskServer::start(&env);
+    let viewer = token(&tokens, "viewer");
+    let statuses: Vec<u16> = (0..4)
+        .map(|_| {
+            server
+                .api(
+                    "GET",
+                    "/api/v1/incidents/1/report?format=json",
+                    Some(viewer),
+                    None,
+                )
+                .status
+        })
+        .collect();
+    assert_eq!(statuses, [200, 200, 429, 429]);
+    let audit = audit_lines(&env);
+    let reports = audit
+        .iter()
+        .filter(|entry| entry["action"] == "report.generate")
+        .count();
+    assert_eq!(reports, 2, "refused downloads add no report entry");
+}
