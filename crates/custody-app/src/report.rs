@@ -405,10 +405,12 @@ pub fn render(model: &ReportModel, format: Format) -> Result<String> {
     render_template(name, source, model)
 }
 
-/// Renders a model with a template (strict about undefined values; HTML autoescaped by name).
+/// Renders a model with a template (strict about undefined values; HTML autoescaped by name,
+/// free text in Markdown escaped).
 pub(crate) fn render_template(name: &str, source: &str, model: &impl Serialize) -> Result<String> {
     let mut environment = minijinja::Environment::new();
     environment.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    custody_mail::markdown::configure(&mut environment);
     environment.add_filter("thousands", thousands);
     environment
         .add_template(name, source)

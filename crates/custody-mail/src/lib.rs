@@ -7,6 +7,7 @@
 
 mod config;
 mod error;
+pub mod markdown;
 mod message;
 mod render;
 mod sender;

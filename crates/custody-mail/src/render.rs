@@ -1,5 +1,6 @@
 //! Notice and public-statement templates: shipped defaults, each replaced by a file of the same
-//! name in the data directory's `templates/` folder. HTML templates are autoescaped.
+//! name in the data directory's `templates/` folder. HTML templates are autoescaped, and
+//! Markdown ones escape free text (`markdown`).
 
 use std::path::Path;
 
@@ -49,6 +50,7 @@ impl Templates {
     pub fn load(dir: Option<&Path>) -> Result<Self> {
         let mut environment = minijinja::Environment::new();
         environment.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        crate::markdown::configure(&mut environment);
         let mut overridden = Vec::new();
         for (name, shipped) in DEFAULTS {
             let path = dir.map(|dir| dir.join(name));

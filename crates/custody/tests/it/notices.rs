@@ -452,3 +452,26 @@ fn a_chosen_audience_gets_its_notices_paced_and_unheld_people_are_told_so() {
         .count();
     assert_eq!(to_alex, 1, "told once, though in both audiences");
 }
+
+#[test]
+fn markup_typed_into_a_summary_reaches_the_markdown_statement_as_words() {
+    let env = with_incident(CRM, &export_of(&["M1"]));
+    env.ok(&[
+        "incident",
+        "open",
+        "--supplier",
+        "Mailing House",
+        "--aware-at",
+        "2021-11-02 09:00",
+        "--nature",
+        "confidentiality",
+        "--summary",
+        "Copied <img src=x onerror=alert(1)> see [our page](https://evil.example)\n# Pay here",
+    ]);
+    let public = env.ok(&["notice", "public", "2", "--format", "md"]).stdout;
+    assert!(
+        public.contains("Copied &lt;img src=x onerror=alert(1)&gt; see \\[our page\\](https://evil.example)\\\n\\# Pay here"),
+        "{public}"
+    );
+    assert!(!public.contains("<img"), "{public}");
+}
