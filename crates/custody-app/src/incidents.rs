@@ -47,6 +47,7 @@ pub fn open(ledger: &mut Ledger, input: OpenInput) -> Result<i64> {
             "the summary (--summary) must say what happened".to_owned(),
         ));
     }
+    crate::limits::long_text("summary", &input.summary)?;
     if let (Some(from), Some(to)) = (input.occurred_from, input.occurred_to)
         && to < from
     {
@@ -104,6 +105,7 @@ pub(crate) fn append(
     at: Instant,
     body: serde_json::Value,
 ) -> Result<i64> {
+    crate::limits::event_body(kind, &body)?;
     let event = NewIncidentEvent {
         kind: kind.to_owned(),
         at,

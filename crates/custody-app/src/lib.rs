@@ -29,6 +29,7 @@ pub mod leak_index;
 pub mod leak_rank;
 mod leak_rows;
 mod leak_run;
+pub mod limits;
 pub mod notice_model;
 pub mod notify;
 mod notify_loop;

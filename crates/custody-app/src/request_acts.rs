@@ -33,6 +33,9 @@ fn append(
     events: Vec<NewRequestEvent>,
     erasure: Option<Erasure>,
 ) -> Result<()> {
+    for event in &events {
+        crate::limits::event_body(&event.kind, &event.body)?;
+    }
     let action = events.first().map_or("event", |event| event.kind.as_str());
     let bodies: Vec<_> = events
         .iter()

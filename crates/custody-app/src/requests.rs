@@ -220,6 +220,9 @@ pub(crate) fn new_request(ledger: &Ledger, input: &OpenInput) -> Result<(NewRequ
         unmatched,
         instructed,
     };
+    if let Some(source) = &input.source {
+        crate::limits::short_text("source", source)?;
+    }
     let request = NewRequest {
         person: person.map(|person| person.id),
         requester,

@@ -84,6 +84,7 @@ pub fn record_export(ledger: &mut Ledger, input: RecordInput) -> Result<RecordRe
             "--purpose must say why the data was sent".to_owned(),
         ));
     }
+    crate::limits::short_text("purpose", &input.purpose)?;
     if let Some((count, out)) = &input.canaries {
         if *count == 0 || *count > CANARIES_MAX {
             return Err(Error::Invalid(format!("--canaries takes 1 to {CANARIES_MAX}")));
@@ -445,7 +446,10 @@ pub fn declare_feed(ledger: &mut Ledger, input: FeedInput) -> Result<i64> {
             deleted_at: None,
             backups_until: None,
         },
-        purpose: input.purpose,
+        purpose: {
+            crate::limits::short_text("purpose", &input.purpose)?;
+            input.purpose
+        },
         audience: input.audience.clone(),
         row_count: 0,
         unmatched_count: 0,

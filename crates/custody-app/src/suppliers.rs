@@ -62,7 +62,11 @@ pub fn add_supplier(ledger: &mut Ledger, input: SupplierInput) -> Result<i64> {
         }
         (None, SupplierRole::Processor) => None,
     };
+    if let Some(contract) = &input.contract {
+        crate::limits::short_text("contract", contract)?;
+    }
     if let Some(contact) = &input.contact {
+        crate::limits::short_text("contact", contact)?;
         normalise_email(contact)
             .ok_or_else(|| Error::Invalid(format!("--contact {contact:?} is not an email address")))?;
     }

@@ -31,6 +31,9 @@ fn to_json<T: serde::Serialize>(value: T) -> Result<Value, DeskError> {
 
 fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, DeskError> {
     payload.map(|Json(value)| value).map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            return DeskError::TooLarge;
+        }
         DeskError::BadRequest(format!(
             "the body is not what this route takes: {}",
             rejection.body_text()

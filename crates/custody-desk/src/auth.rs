@@ -25,8 +25,11 @@ pub const SIGN_IN_COOKIE: &str = "custody_sign_in";
 pub const IDLE_SECONDS: i64 = 30 * 60;
 /// A session ends this long after sign-in, whatever happens.
 pub const LIFETIME_SECONDS: i64 = 12 * 60 * 60;
-/// The largest form a page may post.
-const FORM_BYTES_MAX: usize = 1 << 20;
+/// The largest form a page may post, and the largest body any route reads: the longest free
+/// text custody keeps (`LONG_TEXT_CHARS_MAX` characters, up to four bytes each) with room for
+/// the other fields.
+pub const BODY_BYTES_MAX: usize = 128 * 1024;
+const FORM_BYTES_MAX: usize = BODY_BYTES_MAX;
 
 /// A signed-in browser.
 #[derive(Debug, Clone)]
@@ -339,7 +342,7 @@ async fn checked_form(request: Request, csrf: &str) -> Result<Request, DeskError
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, FORM_BYTES_MAX)
         .await
-        .map_err(|_| DeskError::BadRequest("the form is too large".to_owned()))?;
+        .map_err(|_| DeskError::TooLarge)?;
     let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
     let given = fields
         .iter()

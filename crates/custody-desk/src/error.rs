@@ -27,6 +27,9 @@ pub enum DeskError {
     /// Too many lookups or downloads: try again after this many seconds.
     #[error("too many requests of this kind from your account; try again in {0} seconds")]
     RateLimited(u64),
+    /// A body larger than any route reads.
+    #[error("the request is too large (at most {} KiB)", crate::auth::BODY_BYTES_MAX / 1024)]
+    TooLarge,
     /// Nothing here.
     #[error("there is nothing at this address")]
     NoRoute,
@@ -51,6 +54,7 @@ impl DeskError {
             DeskError::Unauthenticated => StatusCode::UNAUTHORIZED,
             DeskError::Forbidden | DeskError::StaleForm => StatusCode::FORBIDDEN,
             DeskError::Throttled(_) | DeskError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            DeskError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 

@@ -308,6 +308,7 @@ pub fn build(desk: Arc<Desk>) -> (Router, Vec<RouteSpec>) {
     let router = built
         .router
         .fallback(crate::auth::no_route)
+        .layer(axum::extract::DefaultBodyLimit::max(crate::auth::BODY_BYTES_MAX))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&desk),
             crate::auth::security_headers,

@@ -148,3 +148,41 @@ fn pulling_reports_in_a_loop_is_limited_per_account() {
         .count();
     assert_eq!(reports, 2, "refused downloads add no report entry");
 }
+
+#[test]
+fn an_oversized_body_or_text_is_refused_before_it_reaches_the_incident() {
+    let (env, tokens) = demo_env();
+    let server = DeskServer::start(&env);
+    let responder = token(&tokens, "responder");
+    let before = audit_lines(&env).len();
+    let huge = json!({ "kind": "note", "text": "x".repeat(1_900_000) });
+    let reply = server.api(
+        "POST",
+        "/api/v1/incidents/1/timeline",
+        Some(responder),
+        Some(huge),
+    );
+    assert_eq!(reply.status, 413, "{}", reply.body);
+    let long = json!({ "kind": "note", "text": "x".repeat(custody_core::LONG_TEXT_CHARS_MAX + 1) });
+    let reply = server.api(
+        "POST",
+        "/api/v1/incidents/1/timeline",
+        Some(responder),
+        Some(long),
+    );
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(
+        reply.json()["error"].as_str().unwrap().contains("at most"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(audit_lines(&env).len(), before, "nothing written");
+    let fine = json!({ "kind": "note", "text": "Called the supplier's incident line." });
+    let reply = server.api(
+        "POST",
+        "/api/v1/incidents/1/timeline",
+        Some(responder),
+        Some(fine),
+    );
+    assert!(reply.status < 300, "{} {}", reply.status, reply.body);
+}

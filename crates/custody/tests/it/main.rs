@@ -18,6 +18,7 @@ mod desk_limits;
 mod desk_respond;
 mod desk_security;
 mod desk_support;
+mod hardening;
 mod incidents;
 mod leaks;
 mod ledger;
