@@ -330,6 +330,13 @@ pub fn record_session(ledger: &mut Ledger, action: &str, second_factor: bool) ->
     ledger.audit_only(action, "session", details)
 }
 
+/// Records an alert on the ledger's actor (an account): failed sign-ins to it from everywhere
+/// reached `failures` within the throttle's window, perhaps someone guessing its password.
+pub fn record_alert(ledger: &mut Ledger, failures: u32) -> Result<()> {
+    let details = serde_json::json!({ "failures": failures, "window_minutes": 15 });
+    ledger.audit_only("desk.sign_in_alert", "session", details)
+}
+
 /// A random password of five groups of five lower-case letters (about 117 bits), for an
 /// account made for someone, such as the demo's.
 pub fn random_password() -> Result<String> {

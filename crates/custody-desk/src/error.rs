@@ -21,8 +21,8 @@ pub enum DeskError {
     /// A form whose CSRF token is missing or stale.
     #[error("this form has expired; reload the page and try again")]
     StaleForm,
-    /// Too many failed sign-ins.
-    #[error("too many failed sign-ins; try again in {0} minutes")]
+    /// Too many failed sign-ins from here: seconds to wait.
+    #[error("too many failed sign-ins from here; try again in {}", in_words(*.0))]
     Throttled(u64),
     /// Too many lookups or downloads: try again after this many seconds.
     #[error("too many requests of this kind from your account; try again in {0} seconds")]
@@ -73,7 +73,7 @@ impl DeskError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             DeskError::RateLimited(seconds) => Some(*seconds),
-            DeskError::Throttled(minutes) => Some(minutes * 60),
+            DeskError::Throttled(seconds) => Some(*seconds),
             _ => None,
         }
     }
@@ -88,6 +88,15 @@ impl DeskError {
             DeskError::App(_) => "use case",
             _ => "server",
         }
+    }
+}
+
+/// A wait in words: seconds under two minutes, else whole minutes (rounded up).
+fn in_words(seconds: u64) -> String {
+    match seconds {
+        1 => "1 second".to_owned(),
+        0..120 => format!("{seconds} seconds"),
+        _ => format!("{} minutes", seconds.div_ceil(60)),
     }
 }
 

@@ -291,12 +291,12 @@ pub async fn change_password(
         return Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response());
     }
     let now = desk.now().unix_seconds();
-    let keys = crate::throttle::keys(&caller.name, peer.ip());
-    if let Err(minutes) = desk.throttle.attempt(&keys, now) {
+    let address = peer.ip();
+    if let Err(seconds) = desk.throttle.attempt(&caller.name, address, now) {
         let page = account_page(
             &desk,
             &caller,
-            problem(&DeskError::Throttled(minutes).to_string()),
+            problem(&DeskError::Throttled(seconds).to_string()),
         )
         .await?;
         return Ok((axum::http::StatusCode::TOO_MANY_REQUESTS, page).into_response());
@@ -313,7 +313,7 @@ pub async fn change_password(
         .await;
     match result {
         Ok(true) => {
-            desk.throttle.succeeded(&keys);
+            desk.throttle.succeeded(&caller.name, address);
             if let Some(id) = &caller.session {
                 desk.sessions.end_others(&caller.name, id);
             }
@@ -330,7 +330,7 @@ pub async fn change_password(
             Ok((axum::http::StatusCode::UNAUTHORIZED, page).into_response())
         }
         Err(error) if error.status() == axum::http::StatusCode::BAD_REQUEST => {
-            desk.throttle.succeeded(&keys);
+            desk.throttle.succeeded(&caller.name, address);
             let page = account_page(&desk, &caller, problem(&error.to_string())).await?;
             Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response())
         }

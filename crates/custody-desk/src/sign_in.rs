@@ -1,5 +1,6 @@
 //! Signing in (password, then a code when the account has a second factor) and out. A new
-//! session is made at every sign-in; failures are throttled per account and per address.
+//! session is made at every sign-in; failures are throttled per pair of account and address
+//! (`throttle`).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -14,7 +15,6 @@ use crate::auth::{Caller, SESSION_COOKIE, SIGN_IN_COOKIE, cookie, random_token, 
 use crate::error::{DeskError, PageError};
 use crate::render;
 use crate::state::Desk;
-use crate::throttle;
 
 /// The sign-in form, tied to this browser by a cookie (so another site cannot sign it in).
 pub async fn form(State(desk): State<Arc<Desk>>, headers: HeaderMap) -> Result<Response, PageError> {
@@ -91,23 +91,29 @@ pub async fn submit(
         );
     }
     let now = desk.now().unix_seconds();
-    let keys = throttle::keys(&form.name, client_address(&desk, peer, &headers));
-    if let Err(minutes) = desk.throttle.attempt(&keys, now) {
-        let problem = DeskError::Throttled(minutes).to_string();
-        return sign_in_page(&desk, StatusCode::TOO_MANY_REQUESTS, Some(problem), &form.name);
-    }
+    let address = client_address(&desk, peer, &headers);
+    let admitted = match desk.throttle.attempt(&form.name, address, now) {
+        Ok(admitted) => admitted,
+        Err(seconds) => {
+            let problem = DeskError::Throttled(seconds).to_string();
+            let mut page = sign_in_page(&desk, StatusCode::TOO_MANY_REQUESTS, Some(problem), &form.name)?;
+            page.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+            return Ok(page);
+        }
+    };
     let (name, password) = (form.name.trim().to_owned(), form.password);
-    let account = desk
+    // Known and unknown names do the same work before the answer (one Argon2id verification,
+    // one look-up of the name); what is audited about a refusal is written after it.
+    let (account, known) = desk
         .run("desk", move |ledger| {
             let account = custody_app::accounts::check_user_password(ledger, &name, &password)?;
-            if account.is_none() {
-                refused_in_audit(ledger, &name, false)?;
-            }
-            Ok(account)
+            let known = active_account(ledger, &name)?;
+            Ok((account, known))
         })
         .await?;
     let Some(account) = account else {
         eprintln!("custody desk: a sign-in was refused (wrong name or password)");
+        audit_refusal_later(&desk, known, false, admitted.alert);
         let problem = "The name or the password is wrong.".to_owned();
         return sign_in_page(&desk, StatusCode::UNAUTHORIZED, Some(problem), &form.name);
     };
@@ -116,9 +122,9 @@ pub async fn submit(
         desk.sessions.end(old);
     }
     if needs_code {
-        desk.throttle.password_right(&keys);
+        desk.throttle.password_right(address);
     } else {
-        desk.throttle.succeeded(&keys);
+        desk.throttle.succeeded(&account.name, address);
         record(&desk, &account.name, "desk.sign_in", false).await?;
     }
     let id = desk.sessions.start(&account.name, needs_code, now)?;
@@ -130,15 +136,39 @@ pub async fn submit(
     Ok(response)
 }
 
-/// A refused sign-in to an account that exists and is active goes into the audit log under the
-/// account's name (a name that is no account's is only counted: it may be a mistyped password).
-fn refused_in_audit(ledger: &mut custody_app::Ledger, name: &str, at_code: bool) -> Result<(), DeskError> {
+/// The name of the active account called `name`, if there is one.
+fn active_account(ledger: &custody_app::Ledger, name: &str) -> Result<Option<String>, DeskError> {
     let account = custody_store::Store::account_named(&ledger.store, name)?;
-    if let Some(account) = account.filter(|account| account.disabled_at.is_none()) {
-        ledger.actor = format!("desk:{}", account.name);
-        custody_app::accounts::record_session(ledger, "desk.sign_in_refused", at_code)?;
-    }
-    Ok(())
+    Ok(account
+        .filter(|account| account.disabled_at.is_none())
+        .map(|account| account.name))
+}
+
+/// After the answer has gone: a refused sign-in to an account that exists and is active goes
+/// into the audit log under the account's name, with an alert when failures to it from
+/// everywhere reached the alert level (a name that is no account's is only counted: it may be a
+/// mistyped password). Written off the request path, so the answer takes as long whether the
+/// name exists or not.
+fn audit_refusal_later(desk: &Arc<Desk>, known: Option<String>, at_code: bool, alert: bool) {
+    let Some(name) = known else {
+        return;
+    };
+    let desk = Arc::clone(desk);
+    tokio::spawn(async move {
+        let _one_at_a_time = desk.writes.lock().await;
+        let written = desk
+            .run(&format!("desk:{name}"), move |ledger| {
+                custody_app::accounts::record_session(ledger, "desk.sign_in_refused", at_code)?;
+                if alert {
+                    custody_app::accounts::record_alert(ledger, crate::throttle::ACCOUNT_ALERT_FAILURES)?;
+                }
+                Ok(())
+            })
+            .await;
+        if written.is_err() {
+            eprintln!("custody desk: a refused sign-in could not be audited");
+        }
+    });
 }
 
 async fn record(
@@ -194,7 +224,7 @@ pub async fn code_submit(
         return Err(DeskError::StaleForm.into());
     }
     let now = desk.now().unix_seconds();
-    let keys = throttle::keys(&session.account, client_address(&desk, peer, &headers));
+    let address = client_address(&desk, peer, &headers);
     let refuse = |status: StatusCode, problem: String| -> Result<Response, PageError> {
         let page = render::bare(
             &desk,
@@ -203,19 +233,24 @@ pub async fn code_submit(
         )?;
         Ok((status, page).into_response())
     };
-    if let Err(minutes) = desk.throttle.attempt(&keys, now) {
-        return refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            DeskError::Throttled(minutes).to_string(),
-        );
-    }
+    let admitted = match desk.throttle.attempt(&session.account, address, now) {
+        Ok(admitted) => admitted,
+        Err(seconds) => {
+            let mut page = refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                DeskError::Throttled(seconds).to_string(),
+            )?;
+            page.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+            return Ok(page);
+        }
+    };
     let (name, code) = (session.account.clone(), form.code);
     let accepted = desk
         .run("desk", move |ledger| {
             let Some(account) = custody_store::Store::account_named(&ledger.store, &name)?
                 .filter(|account| account.disabled_at.is_none())
             else {
-                return Ok(false);
+                return Ok(None);
             };
             let secret = custody_app::accounts::totp_secret(ledger, &account)?;
             let step = secret
@@ -225,19 +260,24 @@ pub async fn code_submit(
                 Some(step) => custody_app::accounts::take_totp_step(ledger, &account.name, step)?,
                 None => false,
             };
-            if !taken {
-                refused_in_audit(ledger, &account.name, true)?;
-            }
-            Ok(taken)
+            Ok(Some((taken, account.name)))
         })
         .await?;
+    let accepted = match accepted {
+        Some((true, _)) => true,
+        Some((false, name)) => {
+            audit_refusal_later(&desk, Some(name), true, admitted.alert);
+            false
+        }
+        None => false,
+    };
     if !accepted {
         return refuse(
             StatusCode::UNAUTHORIZED,
             "That code is not right; try the next one.".to_owned(),
         );
     }
-    desk.throttle.succeeded(&keys);
+    desk.throttle.succeeded(&session.account, address);
     record(&desk, &session.account, "desk.sign_in", true).await?;
     desk.sessions.end(&id);
     let fresh = desk.sessions.start(&session.account, false, now)?;

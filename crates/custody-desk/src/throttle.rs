@@ -1,17 +1,28 @@
-//! Sign-in throttling, per account and per address: after a number of failures within a
-//! window, further attempts are refused until the window has passed since the last failure.
+//! Sign-in throttling that cannot be turned against an account's owner.
+//!
+//! Failures are counted per pair of account and address, with an exponential back-off: a few
+//! tries are free, then each further try from that address to that account waits twice as long
+//! as the one before, up to the window. An address is also capped across every name it tries.
+//! Failures to one account from everywhere are not a lock (five wrong passwords from a stranger
+//! would otherwise keep the owner out): they raise an alert, audited on the account, once per
+//! window. The owner, from their own address, signs in as usual throughout.
+//!
 //! An attempt is counted before its password or code is checked (and taken back when it
-//! succeeds), so attempts sent all at once cannot slip past the count. Kept in memory: a
-//! restart forgets it, as it forgets sessions.
+//! succeeds), so attempts sent all at once cannot slip past the count. Kept in memory: a restart
+//! forgets it, as it forgets sessions.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
 
-/// Failures an account may have within the window.
-pub const ACCOUNT_FAILURES: u32 = 5;
-/// Failures an address may have within the window (several people may share one).
+/// Failures a pair of account and address may have before the back-off starts.
+pub const PAIR_FREE_FAILURES: u32 = 3;
+/// Failures an address may have within the window, over every name (several people may share
+/// one address).
 pub const ADDRESS_FAILURES: u32 = 20;
-/// The window, and how long a throttled key stays refused after its last failure.
+/// Failures to one account, from anywhere, within the window that raise an alert.
+pub const ACCOUNT_ALERT_FAILURES: u32 = 10;
+/// The window, and the longest back-off.
 pub const WINDOW_SECONDS: i64 = 15 * 60;
 /// Keys kept before old ones are swept.
 const KEYS_MAX: usize = 10_000;
@@ -22,121 +33,193 @@ struct Strikes {
     last: i64,
 }
 
-/// Failure counts by key (`account:NAME` in lower case, `address:IP`).
+impl Strikes {
+    /// Counts one more failure at `now`; the count starts again once it is a window old.
+    fn strike(&mut self, now: i64) -> u32 {
+        if self.last + WINDOW_SECONDS <= now {
+            self.failures = 0;
+        }
+        self.failures += 1;
+        self.last = now;
+        self.failures
+    }
+
+    fn take_back(&mut self) {
+        self.failures = self.failures.saturating_sub(1);
+    }
+}
+
+/// Seconds a pair must wait after its last failure, given its failures.
+fn back_off_seconds(failures: u32) -> i64 {
+    if failures < PAIR_FREE_FAILURES {
+        return 0;
+    }
+    let doublings = (failures - PAIR_FREE_FAILURES).min(20);
+    (1i64 << doublings).min(WINDOW_SECONDS)
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    pairs: HashMap<(String, IpAddr), Strikes>,
+    addresses: HashMap<IpAddr, Strikes>,
+    accounts: HashMap<String, Strikes>,
+}
+
+/// What an admitted attempt means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admitted {
+    /// This attempt brings the account's failures from everywhere to the alert level (once per
+    /// window): audit an alert on the account if it is one.
+    pub alert: bool,
+}
+
+/// The sign-in counts.
 #[derive(Debug, Default)]
 pub struct Throttle {
-    strikes: Mutex<HashMap<String, Strikes>>,
+    counts: Mutex<Counts>,
+}
+
+fn account_key(name: &str) -> String {
+    name.trim().to_lowercase()
 }
 
 impl Throttle {
-    /// Begins an attempt: refused (minutes to wait) when any key is throttled, else counted as
-    /// a failure at once, under one lock. [`Throttle::succeeded`] takes the count back.
-    pub fn attempt(&self, keys: &[(String, u32)], now: i64) -> Result<(), u64> {
-        let mut strikes = self.strikes.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(minutes) = refused_in(&strikes, keys, now) {
-            return Err(minutes);
-        }
-        if strikes.len() > KEYS_MAX {
-            strikes.retain(|_, entry| entry.last + WINDOW_SECONDS > now);
-        }
-        for (key, _) in keys {
-            let entry = strikes.entry(key.clone()).or_insert(Strikes {
-                failures: 0,
-                last: now,
+    /// Begins an attempt: refused (seconds to wait) when the address is over its cap or the pair
+    /// is backing off, else counted as a failure at once, under one lock. [`Throttle::succeeded`]
+    /// takes the count back.
+    pub fn attempt(&self, name: &str, address: IpAddr, now: i64) -> Result<Admitted, u64> {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        let account = account_key(name);
+        let pair = (account.clone(), address);
+        let address_wait = counts
+            .addresses
+            .get(&address)
+            .filter(|strikes| strikes.failures >= ADDRESS_FAILURES)
+            .map_or(0, |strikes| strikes.last + WINDOW_SECONDS - now);
+        let pair_wait = counts
+            .pairs
+            .get(&pair)
+            .filter(|strikes| strikes.last + WINDOW_SECONDS > now)
+            .map_or(0, |strikes| {
+                strikes.last + back_off_seconds(strikes.failures) - now
             });
-            if entry.last + WINDOW_SECONDS <= now {
-                entry.failures = 0;
-            }
-            entry.failures += 1;
-            entry.last = now;
+        let wait = address_wait.max(pair_wait);
+        if wait > 0 {
+            return Err(wait.unsigned_abs());
         }
-        Ok(())
+        if counts.pairs.len() + counts.addresses.len() + counts.accounts.len() > KEYS_MAX {
+            sweep(&mut counts, now);
+        }
+        let fresh = Strikes {
+            failures: 0,
+            last: now,
+        };
+        counts.pairs.entry(pair).or_insert(fresh).strike(now);
+        counts.addresses.entry(address).or_insert(fresh).strike(now);
+        let account_failures = counts.accounts.entry(account).or_insert(fresh).strike(now);
+        Ok(Admitted {
+            alert: account_failures == ACCOUNT_ALERT_FAILURES,
+        })
     }
 
-    /// An attempt succeeded: the account's failures are forgotten, and the address's count of
-    /// this attempt is taken back.
-    pub fn succeeded(&self, keys: &[(String, u32)]) {
-        let mut strikes = self.strikes.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((account, _)) = keys.first() {
-            strikes.remove(account);
+    /// An attempt succeeded: the pair's failures are forgotten, and this attempt's count is
+    /// taken back from the address and the account.
+    pub fn succeeded(&self, name: &str, address: IpAddr) {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        let account = account_key(name);
+        counts.pairs.remove(&(account.clone(), address));
+        if let Some(strikes) = counts.accounts.get_mut(&account) {
+            strikes.take_back();
         }
-        take_back_address(&mut strikes, keys);
+        if let Some(strikes) = counts.addresses.get_mut(&address) {
+            strikes.take_back();
+        }
     }
 
     /// The password was right but a code is still to come: the address's count of this attempt
-    /// is taken back; the account's stays until the code is right, so codes cannot be guessed
-    /// on the strength of a known password.
-    pub fn password_right(&self, keys: &[(String, u32)]) {
-        let mut strikes = self.strikes.lock().unwrap_or_else(PoisonError::into_inner);
-        take_back_address(&mut strikes, keys);
-    }
-}
-
-fn take_back_address(strikes: &mut HashMap<String, Strikes>, keys: &[(String, u32)]) {
-    for (key, _) in keys.iter().skip(1) {
-        if let Some(entry) = strikes.get_mut(key) {
-            entry.failures = entry.failures.saturating_sub(1);
+    /// is taken back; the pair's stays until the code is right, so codes cannot be guessed on the
+    /// strength of a known password.
+    pub fn password_right(&self, address: IpAddr) {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(strikes) = counts.addresses.get_mut(&address) {
+            strikes.take_back();
         }
     }
 }
 
-fn refused_in(strikes: &HashMap<String, Strikes>, keys: &[(String, u32)], now: i64) -> Option<u64> {
-    keys.iter()
-        .filter_map(|(key, limit)| {
-            let entry = strikes.get(key)?;
-            let left = entry.last + WINDOW_SECONDS - now;
-            (entry.failures >= *limit && left > 0).then_some(left)
-        })
-        .max()
-        .map(|seconds| seconds.unsigned_abs().div_ceil(60))
-}
-
-/// The throttle keys of a sign-in attempt: the account first, then the address.
-pub fn keys(name: &str, address: std::net::IpAddr) -> Vec<(String, u32)> {
-    vec![
-        (
-            format!("account:{}", name.trim().to_lowercase()),
-            ACCOUNT_FAILURES,
-        ),
-        (format!("address:{address}"), ADDRESS_FAILURES),
-    ]
+fn sweep(counts: &mut Counts, now: i64) {
+    let live = |strikes: &mut Strikes| strikes.last + WINDOW_SECONDS > now;
+    counts.pairs.retain(|_, strikes| live(strikes));
+    counts.addresses.retain(|_, strikes| live(strikes));
+    counts.accounts.retain(|_, strikes| live(strikes));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn an_account_is_refused_after_its_failures_until_the_window_passes() {
-        let throttle = Throttle::default();
-        let keys = keys("Alice", "127.0.0.1".parse().unwrap());
-        for attempt in 0..ACCOUNT_FAILURES {
-            assert_eq!(throttle.attempt(&keys, 1000), Ok(()), "attempt {attempt}");
-        }
-        assert_eq!(throttle.attempt(&keys, 1000), Err(15));
-        assert_eq!(throttle.attempt(&keys, 1000 + WINDOW_SECONDS - 60), Err(1));
-        // Another name from the same address is not refused.
-        let bob = super::keys("bob", "127.0.0.1".parse().unwrap());
-        assert_eq!(throttle.attempt(&bob, 1000), Ok(()));
-        throttle.succeeded(&bob);
-        // Once the window has passed, the count starts again.
-        assert_eq!(throttle.attempt(&keys, 1000 + WINDOW_SECONDS), Ok(()));
-        throttle.succeeded(&keys);
-        assert_eq!(throttle.attempt(&keys, 1000 + WINDOW_SECONDS), Ok(()));
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
     }
 
     #[test]
-    fn an_address_is_refused_after_its_own_larger_count() {
+    fn a_flood_from_one_address_backs_off_that_address_but_never_the_owner_elsewhere() {
         let throttle = Throttle::default();
-        let address: std::net::IpAddr = "192.0.2.7".parse().unwrap();
-        for n in 0..ADDRESS_FAILURES {
-            assert_eq!(throttle.attempt(&keys(&format!("user{n}"), address), 50), Ok(()));
+        let attacker = ip("198.51.100.9");
+        let mut now = 1_000;
+        let mut admitted = 0;
+        // The attacker tries as fast as the back-off lets them for a whole window.
+        while now < 1_000 + WINDOW_SECONDS {
+            match throttle.attempt("Alice", attacker, now) {
+                Ok(_) => admitted += 1,
+                Err(wait) => assert!(wait as i64 <= WINDOW_SECONDS),
+            }
+            now += 1;
         }
-        assert!(throttle.attempt(&keys("someone-else", address), 50).is_err());
-        assert!(
-            throttle
-                .attempt(&keys("someone-else", "192.0.2.8".parse().unwrap()), 50)
-                .is_ok()
-        );
+        assert!(admitted <= 14, "{admitted} tries in a window");
+        // The owner, from home, is let in at once.
+        let home = ip("203.0.113.5");
+        assert!(throttle.attempt("alice", home, now).is_ok());
+        throttle.succeeded("alice", home);
+    }
+
+    #[test]
+    fn the_back_off_doubles_after_the_free_tries() {
+        let throttle = Throttle::default();
+        let address = ip("192.0.2.7");
+        for _ in 0..PAIR_FREE_FAILURES {
+            assert!(throttle.attempt("bob", address, 100).is_ok());
+        }
+        assert_eq!(throttle.attempt("bob", address, 100), Err(1));
+        assert!(throttle.attempt("bob", address, 101).is_ok());
+        assert_eq!(throttle.attempt("bob", address, 101), Err(2));
+        assert!(throttle.attempt("bob", address, 103).is_ok());
+        assert_eq!(throttle.attempt("bob", address, 103), Err(4));
+        // A success forgets the pair.
+        assert!(throttle.attempt("bob", address, 107).is_ok());
+        throttle.succeeded("bob", address);
+        assert!(throttle.attempt("bob", address, 107).is_ok());
+    }
+
+    #[test]
+    fn an_address_is_capped_across_names_and_an_account_raises_one_alert() {
+        let throttle = Throttle::default();
+        let address = ip("192.0.2.8");
+        for n in 0..ADDRESS_FAILURES {
+            assert!(throttle.attempt(&format!("user{n}"), address, 50).is_ok());
+        }
+        assert!(throttle.attempt("someone-else", address, 50).is_err());
+        assert!(throttle.attempt("someone-else", ip("192.0.2.9"), 50).is_ok());
+        // Ten failures to one account from ten addresses: one alert, at the tenth.
+        let alerts: Vec<bool> = (0..12)
+            .map(|n| {
+                throttle
+                    .attempt("carol", ip(&format!("192.0.2.{}", n + 20)), 60)
+                    .unwrap()
+                    .alert
+            })
+            .collect();
+        assert_eq!(alerts.iter().filter(|alert| **alert).count(), 1);
+        assert!(alerts[ACCOUNT_ALERT_FAILURES as usize - 1]);
     }
 }

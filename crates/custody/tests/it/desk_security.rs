@@ -121,15 +121,25 @@ fn sessions_are_guarded_by_cookies_tokens_and_throttling() {
         !seen_by_viewer.contains("id=\"timeline-form\"") && !seen_by_viewer.contains("act-people_notified")
     );
 
-    // Wrong passwords are throttled per account: after five, even the right one waits.
-    for _ in 0..5 {
-        let wrong = server.try_sign_in("viewer", "not the password at all");
+    // Wrong passwords from one address back off that address for that account: a few are free,
+    // then each try waits twice as long as the one before.
+    let replies: Vec<_> = (0..8)
+        .map(|_| server.try_sign_in("viewer", "not the password at all"))
+        .collect();
+    for wrong in &replies[..3] {
         assert_eq!(wrong.status, 401);
         assert!(wrong.body.contains("The name or the password is wrong"));
     }
-    let throttled = server.try_sign_in("viewer", PASSWORD);
-    assert_eq!(throttled.status, 429, "{}", throttled.body);
-    assert!(throttled.body.contains("too many failed sign-ins"));
+    let throttled = replies
+        .iter()
+        .find(|reply| reply.status == 429)
+        .expect("a back-off");
+    assert!(
+        throttled.body.contains("too many failed sign-ins"),
+        "{}",
+        throttled.body
+    );
+    assert!(throttled.header("retry-after").is_some());
     // Another account from the same address still signs in.
     assert_eq!(server.try_sign_in("admin", PASSWORD).status, 303);
 
@@ -539,5 +549,100 @@ fn a_password_is_changed_with_the_current_one_and_other_sessions_end() {
         audit.matches("\"account.password\"").count(),
         2,
         "each change audited"
+    );
+}
+
+/// A sign-in as a browser behind the HTTPS proxy on this machine would send it, from `address`
+/// (the proxy's `X-Forwarded-For`; no traffic goes anywhere but loopback).
+fn sign_in_from(
+    server: &DeskServer,
+    name: &str,
+    password: &str,
+    address: &str,
+) -> crate::desk_support::Reply {
+    let forwarded = ("X-Forwarded-For", address.to_owned());
+    let form = server.get("/sign-in", &[forwarded.clone()]);
+    let tie = form.cookie("custody_sign_in").unwrap();
+    let csrf = form.field("csrf").unwrap();
+    server.send(
+        "POST",
+        "/sign-in",
+        &[
+            forwarded,
+            ("Cookie", format!("custody_sign_in={tie}")),
+            ("Content-Type", "application/x-www-form-urlencoded".to_owned()),
+        ],
+        crate::desk_support::form_body(&[("csrf", &csrf), ("name", name), ("password", password)]).as_bytes(),
+    )
+}
+
+#[test]
+fn a_wrong_password_flood_cannot_lock_the_owner_out_and_raises_one_alert() {
+    let (env, _) = demo_env();
+    let server = DeskServer::start_with(&env, &["--behind-https"]);
+    // A stranger floods the account from one address until they are held back.
+    let statuses: Vec<u16> = (0..12)
+        .map(|_| sign_in_from(&server, "viewer", "guess", "198.51.100.9").status)
+        .collect();
+    assert!(statuses.contains(&429), "{statuses:?}");
+    // The owner, at home, signs in at once.
+    assert_eq!(
+        sign_in_from(&server, "viewer", PASSWORD, "203.0.113.5").status,
+        303
+    );
+    // Guesses spread over many addresses are not a lock either, but they raise an alert on the
+    // account, once.
+    for n in 0..12 {
+        let reply = sign_in_from(&server, "viewer", "guess", &format!("192.0.2.{}", 10 + n));
+        assert_eq!(reply.status, 401);
+    }
+    assert_eq!(
+        sign_in_from(&server, "viewer", PASSWORD, "203.0.113.5").status,
+        303
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let alerts = loop {
+        let audit = env.ok(&["audit", "export"]).stdout;
+        let alerts = audit
+            .lines()
+            .filter(|line| line.contains("\"desk.sign_in_alert\"") && line.contains("\"desk:viewer\""))
+            .count();
+        if alerts > 0 || std::time::Instant::now() > deadline {
+            break alerts;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(alerts, 1);
+}
+
+#[test]
+fn known_and_unknown_names_take_the_same_time_to_refuse() {
+    let (env, _) = demo_env();
+    let server = DeskServer::start_with(&env, &["--behind-https"]);
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    // Interleaved, each from an address of its own so no back-off starts.
+    for n in 0..16u32 {
+        for (name, times) in [("viewer", &mut known), ("nobody-here", &mut unknown)] {
+            let address = format!("198.51.100.{}", n * 2 + u32::from(name == "viewer"));
+            let started = std::time::Instant::now();
+            assert_eq!(
+                sign_in_from(&server, name, "wrong password", &address).status,
+                401
+            );
+            times.push(started.elapsed().as_secs_f64());
+        }
+    }
+    let median = |times: &mut Vec<f64>| {
+        times.sort_by(f64::total_cmp);
+        times[times.len() / 2]
+    };
+    let (known, unknown) = (median(&mut known), median(&mut unknown));
+    let gap = (known - unknown).abs();
+    assert!(
+        gap < 0.004_f64.max(0.2 * known.min(unknown)),
+        "known {:.1} ms, unknown {:.1} ms",
+        known * 1000.0,
+        unknown * 1000.0
     );
 }
