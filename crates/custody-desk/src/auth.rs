@@ -379,6 +379,25 @@ async fn api_caller(guard: &Guard, headers: &HeaderMap) -> Result<Caller, DeskEr
     })
 }
 
+/// Refuses a request whose `Host` is not one the desk answers to (421): a page on another site
+/// that rebinds its own name to this machine's address cannot reach the desk under that name.
+pub async fn known_host(State(hosts): State<Arc<Vec<String>>>, request: Request, next: Next) -> Response {
+    // RFC 9112 section 3.2: a request with no Host, or more than one, is answered 400.
+    let mut given = request.headers().get_all(header::HOST).iter();
+    let (Some(first), None) = (given.next(), given.next()) else {
+        return (axum::http::StatusCode::BAD_REQUEST, "one Host header is needed\n").into_response();
+    };
+    if crate::server::host_allowed(&hosts, first.to_str().unwrap_or_default()) {
+        return next.run(request).await;
+    }
+    eprintln!("custody desk: a request for another host name was refused");
+    (
+        axum::http::StatusCode::MISDIRECTED_REQUEST,
+        "this desk does not answer to that host name (settings: [desk] allowed_hosts)\n",
+    )
+        .into_response()
+}
+
 /// The headers every answer carries: a strict Content-Security-Policy (scripts, styles and
 /// everything else from this server only; no framing), no MIME sniffing, no referrer, no caching
 /// of pages that hold personal data, and HSTS behind HTTPS.

@@ -18,6 +18,7 @@ mod pages_respond;
 mod rate;
 mod render;
 mod routes;
+mod server;
 mod sign_in;
 mod state;
 mod throttle;
@@ -45,19 +46,16 @@ pub fn serve(
         .map_err(|error| DeskError::Internal(format!("the server could not start: {error}")))?;
     runtime.block_on(async move {
         let desk = Arc::new(Desk::open(options)?);
-        let (router, _) = routes::build(desk);
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|error| DeskError::Internal(format!("cannot listen on {addr}: {error}")))?;
         let bound = listener
             .local_addr()
             .map_err(|error| DeskError::Internal(error.to_string()))?;
+        let settings = desk.desk_settings();
+        let hosts = server::allowed_hosts(&settings, bound);
+        let (router, _) = routes::build(desk, hosts);
         ready(bound);
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .map_err(|error| DeskError::Internal(format!("the server stopped: {error}")))
+        server::run(listener, router, settings).await
     })
 }

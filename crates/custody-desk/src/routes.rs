@@ -298,8 +298,8 @@ pub fn route_table() -> Vec<RouteSpec> {
     .specs
 }
 
-/// The router of a desk, with its access table.
-pub fn build(desk: Arc<Desk>) -> (Router, Vec<RouteSpec>) {
+/// The router of a desk answering to `hosts` (`Host` values), with its access table.
+pub fn build(desk: Arc<Desk>, hosts: Vec<String>) -> (Router, Vec<RouteSpec>) {
     let built = declare(Builder {
         desk: Some(Arc::clone(&desk)),
         router: Router::new(),
@@ -312,6 +312,10 @@ pub fn build(desk: Arc<Desk>) -> (Router, Vec<RouteSpec>) {
         .layer(middleware::from_fn_with_state(
             Arc::clone(&desk),
             crate::auth::security_headers,
+        ))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(hosts),
+            crate::auth::known_host,
         ))
         .with_state(desk);
     (router, built.specs)

@@ -33,6 +33,7 @@ pub struct Desk {
     pub(crate) sessions: Sessions,
     pub(crate) throttle: Throttle,
     pub(crate) limits: crate::rate::RateLimits,
+    desk_settings: custody_core::DeskSettings,
     pub(crate) holdings: crate::cache::HoldingsCache,
     pub(crate) templates: minijinja::Environment<'static>,
     organisation: std::sync::RwLock<String>,
@@ -52,6 +53,7 @@ impl Desk {
         let ledger = Ledger::open(&options.dir, Box::new(SystemClock), "desk")?;
         let organisation = ledger.settings.organisation.clone();
         let limits = crate::rate::RateLimits::new(&ledger.settings.desk);
+        let desk_settings = ledger.settings.desk.clone();
         let zone = ledger.zone.clone();
         Ok(Desk {
             options,
@@ -60,6 +62,7 @@ impl Desk {
             sessions: Sessions::default(),
             throttle: Throttle::default(),
             limits,
+            desk_settings,
             holdings: crate::cache::HoldingsCache::default(),
             templates: crate::render::templates(zone)?,
             organisation: std::sync::RwLock::new(organisation),
@@ -90,6 +93,11 @@ impl Desk {
             ledgers.clear();
         }
         *self.organisation.write().unwrap_or_else(PoisonError::into_inner) = organisation;
+    }
+
+    /// The desk's limits as the settings had them when it started.
+    pub(crate) fn desk_settings(&self) -> custody_core::DeskSettings {
+        self.desk_settings.clone()
     }
 
     /// Whether cookies are marked `Secure`.

@@ -186,3 +186,81 @@ fn an_oversized_body_or_text_is_refused_before_it_reaches_the_incident() {
     );
     assert!(reply.status < 300, "{} {}", reply.status, reply.body);
 }
+
+/// Reads from `stream` until it closes or `deadline`; what was read, and whether it closed.
+fn read_until_closed(stream: &mut std::net::TcpStream, deadline: std::time::Instant) -> (String, bool) {
+    use std::io::Read;
+    let mut got = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return (String::from_utf8_lossy(&got).into_owned(), false);
+        }
+        stream.set_read_timeout(Some(left)).unwrap();
+        match stream.read(&mut buffer) {
+            Ok(0) => return (String::from_utf8_lossy(&got).into_owned(), true),
+            Ok(read) => got.extend_from_slice(&buffer[..read]),
+            Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => {
+                return (String::from_utf8_lossy(&got).into_owned(), true);
+            }
+            Err(_) => return (String::from_utf8_lossy(&got).into_owned(), false),
+        }
+    }
+}
+
+#[test]
+fn half_sent_requests_are_cut_off_and_the_desk_keeps_answering() {
+    use std::io::Write;
+    let (env, tokens) = demo_env();
+    desk_settings(
+        &env,
+        "header_read_seconds = 1\nrequest_seconds = 2\nconnections_max = 8",
+    );
+    let server = DeskServer::start(&env);
+    // Fifty clients send half a request each and then nothing (slow loris), far more than the
+    // desk serves at once.
+    let mut loris: Vec<std::net::TcpStream> = (0..50)
+        .map(|_| {
+            let mut stream = std::net::TcpStream::connect(&server.addr).unwrap();
+            let _ = stream.write_all(b"GET /sign-in HTTP/1.1\r\nHost: ");
+            stream
+        })
+        .collect();
+    // The desk still answers a real request, once the held connections are cut off.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut first = loris.remove(0);
+    let (_, closed) = read_until_closed(&mut first, deadline);
+    assert!(closed, "a client that never finishes its headers is cut off");
+    let answered = server.get("/sign-in", &[]);
+    assert_eq!(answered.status, 200);
+    // A body trickled in is stopped with 408.
+    let mut slow = std::net::TcpStream::connect(&server.addr).unwrap();
+    let head = format!(
+        "POST /api/v1/people/lookup HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"email\"",
+        server.addr,
+        token(&tokens, "responder")
+    );
+    slow.write_all(head.as_bytes()).unwrap();
+    let (reply, _) = read_until_closed(
+        &mut slow,
+        std::time::Instant::now() + std::time::Duration::from_secs(30),
+    );
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+}
+
+#[test]
+fn a_request_for_another_host_name_is_refused() {
+    let (env, _) = demo_env();
+    let server = DeskServer::start(&env);
+    let rebound = server.send("GET", "/sign-in", &[("Host", "attacker.example".to_owned())], b"");
+    // The client sends its own Host first; a second one makes the request ambiguous either way.
+    assert_eq!(rebound.status, 400, "two Host headers");
+    let port = server.addr.rsplit(':').next().unwrap();
+    let by_name =
+        crate::desk_support::request_with_host(&server.addr, &format!("localhost:{port}"), "/sign-in");
+    assert_eq!(by_name.status, 200);
+    let other = crate::desk_support::request_with_host(&server.addr, "attacker.example", "/sign-in");
+    assert_eq!(other.status, 421, "{}", other.body);
+    assert!(server.log_text().contains("another host name"));
+}

@@ -310,6 +310,14 @@ pub fn request(addr: &str, method: &str, path: &str, headers: &[(&str, String)],
     read_reply(&mut stream)
 }
 
+/// A GET naming `host` in its `Host` header, sent to `addr`.
+pub fn request_with_host(addr: &str, host: &str, path: &str) -> Reply {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let head = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    read_reply(&mut stream)
+}
+
 /// Reads one answer: the head, then as many bytes as it says (a server may keep the
 /// connection open whatever the request asked).
 fn read_reply(stream: &mut TcpStream) -> Reply {
