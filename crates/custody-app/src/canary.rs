@@ -55,6 +55,20 @@ fn mimic(rng: &mut fastrand::Rng, sample: &str, keep_letters: bool) -> String {
         .collect()
 }
 
+/// A reference copied from a sample's shape never begins with a character a spreadsheet reads
+/// as the start of a formula (`=`, `+`, `-`, `@`, a tab or a carriage return): that character
+/// becomes `C`.
+fn inert(reference: String) -> String {
+    match reference.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => {
+            let mut characters = reference.chars();
+            characters.next();
+            format!("C{}", characters.as_str())
+        }
+        _ => reference,
+    }
+}
+
 fn token(rng: &mut fastrand::Rng) -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
     (0..8)
@@ -99,7 +113,7 @@ pub(crate) fn make(
             let sample_value = sample.get(column.index).map_or("", String::as_str);
             match column.category.map(CategoryKey::as_str) {
                 Some("user.unique_id") => {
-                    let value = mimic(
+                    let value = inert(mimic(
                         rng,
                         if sample_value.is_empty() {
                             "C0000000"
@@ -107,7 +121,7 @@ pub(crate) fn make(
                             sample_value
                         },
                         true,
-                    );
+                    ));
                     file_reference = Some(value.clone());
                     value
                 }
@@ -135,5 +149,20 @@ pub(crate) fn make(
         postcode: postcode.replace(' ', ""),
         date_of_birth,
         row,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::inert;
+
+    #[test]
+    fn a_reference_never_starts_a_formula() {
+        assert_eq!(inert("=1234".to_owned()), "C1234");
+        assert_eq!(inert("-1001".to_owned()), "C1001");
+        assert_eq!(inert("@ab".to_owned()), "Cab");
+        assert_eq!(inert("M1234".to_owned()), "M1234");
+        assert_eq!(inert(String::new()), "");
     }
 }

@@ -32,6 +32,8 @@ pub struct Ledger {
     pub store: SqliteStore,
     /// Who is acting, for the audit log.
     pub actor: String,
+    /// What the user should know about the directory (permissions looser than `init` sets).
+    pub warnings: Vec<String>,
     clock: Box<dyn Clock>,
 }
 
@@ -71,7 +73,7 @@ pub fn init(dir: &Path, settings: Settings, clock: &dyn Clock, actor: &str) -> R
     }
     let vault = Vault::create(dir)?;
     let settings_path = dir.join(SETTINGS_FILE_NAME);
-    fs::write(&settings_path, settings_template(&settings)?)
+    crate::files::write_private(&settings_path, settings_template(&settings)?.as_bytes())
         .map_err(|source| Error::io(&settings_path, source))?;
     let mut store = SqliteStore::open(&dir.join(DATABASE_FILE_NAME), true)?;
     store.check_key(vault.check_value())?;
@@ -83,6 +85,7 @@ pub fn init(dir: &Path, settings: Settings, clock: &dyn Clock, actor: &str) -> R
         vault,
         store,
         actor: actor.to_owned(),
+        warnings: Vec::new(),
         clock: Box::new(FixedNow(clock.now())),
     };
     let organisation = ledger.settings.organisation.clone();
@@ -171,6 +174,7 @@ impl Ledger {
             vault,
             store,
             actor: actor.to_owned(),
+            warnings: crate::files::loose_permissions(dir).into_iter().collect(),
             clock,
         })
     }
@@ -260,12 +264,8 @@ impl Ledger {
             .dir
             .join(format!("{SETTINGS_FILE_NAME}.{}.tmp", std::process::id()));
         let body = settings_template(&next)?;
-        let write = || -> std::io::Result<()> {
-            let mut file = fs::File::create(&temporary)?;
-            std::io::Write::write_all(&mut file, body.as_bytes())?;
-            file.sync_all()
-        };
-        write().map_err(|source| Error::io(&temporary, source))?;
+        crate::files::write_private(&temporary, body.as_bytes())
+            .map_err(|source| Error::io(&temporary, source))?;
         if let Err(error) = self.audit_only("settings.change", "settings", serde_json::Value::Object(details))
         {
             let _ = fs::remove_file(&temporary);

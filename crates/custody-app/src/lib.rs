@@ -19,7 +19,7 @@ pub mod demo_notices;
 pub mod demo_requests;
 mod dir;
 mod error;
-mod files;
+pub mod files;
 pub mod holdings;
 pub mod impact;
 pub mod incidents;

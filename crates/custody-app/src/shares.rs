@@ -1,7 +1,6 @@
 //! Recording what left for a supplier: exports read from the file actually sent (with optional
 //! canaries), standing feeds, and the supplier's deletion confirmations.
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -105,13 +104,13 @@ pub fn record_export(ledger: &mut Ledger, input: RecordInput) -> Result<RecordRe
     linked.sha256 = table.finish()?;
     let at = input.at.unwrap_or_else(|| ledger.now());
     let mut rng = fastrand::Rng::new();
-    let (canaries, sent_sha256) = match &input.canaries {
+    let (canaries, sent_sha256, written) = match &input.canaries {
         Some((count, out)) => {
             let canaries = make_canaries(ledger, &mut rng, &columns, &linked.sample, *count)?;
-            let digest = write_with_canaries(&input.file, out, delimiter, &canaries, linked.rows, &mut rng)?;
-            (canaries, digest)
+            let written = write_with_canaries(&input.file, out, delimiter, &canaries, linked.rows, &mut rng)?;
+            (canaries, written.sha256, Some(written))
         }
-        None => (Vec::new(), linked.sha256),
+        None => (Vec::new(), linked.sha256, None),
     };
     let categories = columns.categories();
     let share = NewShare {
@@ -140,7 +139,13 @@ pub fn record_export(ledger: &mut Ledger, input: RecordInput) -> Result<RecordRe
             .collect(),
         recorded_at: ledger.now(),
     };
-    let new_canaries = canary_people(ledger, &canaries)?;
+    let new_canaries = match canary_people(ledger, &canaries) {
+        Ok(people) => people,
+        Err(error) => {
+            discard(written.as_ref());
+            return Err(error);
+        }
+    };
     let draft = ledger.draft(
         "share.record",
         "share",
@@ -162,12 +167,15 @@ pub fn record_export(ledger: &mut Ledger, input: RecordInput) -> Result<RecordRe
         Ok(recorded) => recorded,
         Err(error) => {
             // The canary file must not be sent if its canaries were not recorded.
-            if let Some((_, out)) = &input.canaries {
-                let _ = std::fs::remove_file(out);
-            }
+            discard(written.as_ref());
             return Err(error.into());
         }
     };
+    // Only now, with its canaries committed, does the file take the name the user gave: a run
+    // killed before this leaves no file by that name, only a hidden partial one.
+    if let (Some(written), Some((_, out))) = (&written, &input.canaries) {
+        put_in_place(written, out)?;
+    }
     ledger.anchor_audit()?;
     Ok(RecordReport {
         share: recorded.id,
@@ -334,8 +342,45 @@ fn canary_people(ledger: &Ledger, canaries: &[canary::Canary]) -> Result<Vec<New
         .collect()
 }
 
-/// Writes the source rows with the canaries spread among them, returning the SHA-256 of what
-/// was written. The file is written beside its final name and renamed when complete.
+/// A file with canaries, written under a hidden temporary name beside the name it will take.
+struct Written {
+    temporary: std::path::PathBuf,
+    sha256: [u8; 32],
+}
+
+/// Removes a written file that must not be sent.
+fn discard(written: Option<&Written>) {
+    if let Some(written) = written {
+        let _ = std::fs::remove_file(&written.temporary);
+    }
+}
+
+/// Gives the written file its name, never replacing a file that appeared there meanwhile.
+fn put_in_place(written: &Written, out: &Path) -> Result<()> {
+    std::fs::hard_link(&written.temporary, out).map_err(|source| {
+        Error::Invalid(format!(
+            "the share is recorded, but its file could not be named {}: {source}; it is at {}",
+            out.display(),
+            written.temporary.display()
+        ))
+    })?;
+    let _ = std::fs::remove_file(&written.temporary);
+    Ok(())
+}
+
+/// `.NAME.PID.partial` beside `out`.
+fn partial_name(out: &Path) -> std::path::PathBuf {
+    let name = out
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    out.with_file_name(format!(".{name}.{}.partial", std::process::id()))
+}
+
+/// Writes the source rows with the canaries spread among them under a temporary name (mode
+/// 0600, synced), returning it with the SHA-256 of what was written. Every cell a spreadsheet
+/// would run as a formula is neutralised (`spreadsheet_safe`), in the source rows as in the
+/// canaries'.
 fn write_with_canaries(
     source: &Path,
     out: &Path,
@@ -343,11 +388,28 @@ fn write_with_canaries(
     canaries: &[canary::Canary],
     rows: u64,
     rng: &mut fastrand::Rng,
-) -> Result<[u8; 32]> {
+) -> Result<Written> {
     let mut positions: Vec<u64> = canaries.iter().map(|_| rng.u64(0..=rows)).collect();
     positions.sort_unstable();
-    let temporary = out.with_extension("partial");
-    let file = File::create(&temporary).map_err(|source| Error::io(&temporary, source))?;
+    let temporary = partial_name(out);
+    let written = write_rows(source, &temporary, delimiter, canaries, &positions);
+    match written {
+        Ok(sha256) => Ok(Written { temporary, sha256 }),
+        Err(error) => {
+            let _ = std::fs::remove_file(&temporary);
+            Err(error)
+        }
+    }
+}
+
+fn write_rows(
+    source: &Path,
+    temporary: &Path,
+    delimiter: char,
+    canaries: &[canary::Canary],
+    positions: &[u64],
+) -> Result<[u8; 32]> {
+    let file = crate::files::create_private(temporary).map_err(|source| Error::io(temporary, source))?;
     let mut writer = csv::WriterBuilder::new()
         .delimiter(u8::try_from(delimiter).unwrap_or(b','))
         .from_writer(HashingWriter {
@@ -356,22 +418,35 @@ fn write_with_canaries(
         });
     let mut table = Table::open(source, TableOptions::default())?;
     let write_error = |error: csv::Error| Error::Invalid(format!("{}: {error}", temporary.display()));
-    writer.write_record(table.headers()).map_err(write_error)?;
+    let safe = |cells: &mut dyn Iterator<Item = &str>| -> Vec<String> {
+        cells
+            .map(|cell| custody_core::spreadsheet_safe(cell).into_owned())
+            .collect()
+    };
+    writer
+        .write_record(safe(&mut table.headers().iter().map(String::as_str)))
+        .map_err(write_error)?;
     let mut record = csv::StringRecord::new();
     let mut index = 0u64;
     let mut next_canary = canaries.iter().zip(positions.iter()).peekable();
     loop {
         while let Some((canary, _)) = next_canary.next_if(|(_, position)| **position <= index) {
-            writer.write_record(&canary.row).map_err(write_error)?;
+            writer
+                .write_record(safe(&mut canary.row.iter().map(String::as_str)))
+                .map_err(write_error)?;
         }
         if table.next_row(&mut record)?.is_none() {
             break;
         }
-        writer.write_record(&record).map_err(write_error)?;
+        writer
+            .write_record(safe(&mut record.iter()))
+            .map_err(write_error)?;
         index += 1;
     }
     for (canary, _) in next_canary {
-        writer.write_record(&canary.row).map_err(write_error)?;
+        writer
+            .write_record(safe(&mut canary.row.iter().map(String::as_str)))
+            .map_err(write_error)?;
     }
     let mut hashing = writer
         .into_inner()
@@ -379,10 +454,13 @@ fn write_with_canaries(
     hashing
         .inner
         .flush()
-        .map_err(|source| Error::io(&temporary, source))?;
-    let digest = hashing.hasher.finalize().into();
-    std::fs::rename(&temporary, out).map_err(|source| Error::io(out, source))?;
-    Ok(digest)
+        .map_err(|source| Error::io(temporary, source))?;
+    hashing
+        .inner
+        .get_ref()
+        .sync_all()
+        .map_err(|source| Error::io(temporary, source))?;
+    Ok(hashing.hasher.finalize().into())
 }
 
 struct HashingWriter<W> {

@@ -39,4 +39,4 @@ pub use rights::{
 pub use roaring::RoaringBitmap as PersonSet;
 pub use settings::{DpoContact, Settings, SmtpSettings};
 pub use supplier::{SupplierName, SupplierRole};
-pub use text::{LONG_TEXT_CHARS_MAX, SHORT_TEXT_CHARS_MAX, check_text};
+pub use text::{LONG_TEXT_CHARS_MAX, SHORT_TEXT_CHARS_MAX, check_text, spreadsheet_safe};

@@ -37,9 +37,51 @@ pub fn check_text(field: &'static str, text: &str, chars_max: usize) -> Result<(
     Ok(())
 }
 
+/// A cell as a spreadsheet must not run it: a cell that Excel, LibreOffice or Google Sheets
+/// would read as a formula (beginning with `=`, `@`, a tab or a carriage return, or with `+` or
+/// `-` followed by more than a number) gets a leading `'`, which spreadsheets show as text. A
+/// phone number such as `+44 113 496 0000` or a negative amount stays as it is. (OWASP, "CSV
+/// Injection".)
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let mut characters = cell.chars();
+    let risky = match characters.next() {
+        Some('=' | '@' | '\t' | '\r') => true,
+        Some('+' | '-') => !characters.all(|character| {
+            character.is_ascii_digit() || matches!(character, ' ' | '.' | ',' | '(' | ')' | '-' | '/')
+        }),
+        _ => false,
+    };
+    if risky {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formulas_are_neutralised_and_numbers_left_alone() {
+        for (cell, expected) in [
+            (
+                "=HYPERLINK(\"http://evil.example\",\"x\")",
+                "'=HYPERLINK(\"http://evil.example\",\"x\")",
+            ),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("\tx", "'\tx"),
+            ("+44 113 496 0000", "+44 113 496 0000"),
+            ("+1-202-555-0100", "+1-202-555-0100"),
+            ("-12.50", "-12.50"),
+            ("Alex", "Alex"),
+            ("", ""),
+        ] {
+            assert_eq!(spreadsheet_safe(cell), expected, "{cell:?}");
+        }
+    }
 
     #[test]
     fn long_and_control_texts_are_refused_and_plain_ones_pass() {

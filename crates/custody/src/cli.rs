@@ -313,7 +313,11 @@ fn data_dir(dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 
 pub(crate) fn open(dir: Option<PathBuf>) -> anyhow::Result<Ledger> {
     let dir = data_dir(dir)?;
-    Ok(Ledger::open(&dir, Box::new(SystemClock), &actor())?)
+    let ledger = Ledger::open(&dir, Box::new(SystemClock), &actor())?;
+    for warning in &ledger.warnings {
+        eprintln!("custody: warning: {}", crate::output::terminal_safe(warning));
+    }
+    Ok(ledger)
 }
 
 pub(crate) fn instant(ledger: &Ledger, text: &str, flag: &str) -> anyhow::Result<Instant> {

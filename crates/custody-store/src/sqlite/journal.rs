@@ -79,11 +79,15 @@ fn io(path: &Path, error: std::io::Error) -> Error {
 
 /// Opens the journal for reading and appending (creating it when `create`).
 fn open_file(path: &Path, create: bool) -> std::io::Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(create)
-        .open(path)
+    let mut options = OpenOptions::new();
+    options.read(true).append(true).create(create);
+    // It names people (by id) and what their mail server answered: its owner's only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
 }
 
 /// Takes the journal's lock: `Ok(false)` when another process holds it.

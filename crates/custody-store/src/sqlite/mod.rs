@@ -43,6 +43,22 @@ pub struct SqliteStore {
     journal: Option<journal::Journal>,
 }
 
+/// Creates an empty database file with mode 0600, unless one exists.
+fn create_private(path: &Path) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(Error::Corrupt(format!("{}: {error}", path.display()))),
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating when `create`) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path, create: bool) -> Result<Self> {
@@ -50,6 +66,9 @@ impl SqliteStore {
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         if create {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
+            // Made readable by its owner only before SQLite opens it: SQLite gives the WAL, the
+            // shared-memory index and rollback journals the database file's permissions.
+            create_private(path)?;
         }
         let mut connection = Connection::open_with_flags(path, flags)?;
         // WAL lets readers (the web desk) work while a writer imports. Synchronous FULL makes

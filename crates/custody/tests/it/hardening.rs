@@ -88,3 +88,132 @@ fn free_text_is_bounded_and_hostile_text_is_refused_with_nothing_written() {
     );
     assert!(refused.contains("contract"), "{refused}");
 }
+
+fn record_with_canaries(env: &Env, export: &std::path::Path, out: &std::path::Path) -> crate::support::Run {
+    env.run(&[
+        "share",
+        "record",
+        "--supplier",
+        "Mailing House",
+        "--purpose",
+        "mailing",
+        "--at",
+        "2021-06-01",
+        "--canaries",
+        "2",
+        "--canary-out",
+        Env::path_str(out),
+        Env::path_str(export),
+    ])
+}
+
+fn files_beside(path: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn a_canary_file_appears_only_once_its_share_is_committed() {
+    let env = with_supplier();
+    let export = env.write(
+        "mailing.csv",
+        "Member Number,First Name,Email\nM1,Alex,alex.smith@example.org\nM2,Zoë,zoe.jones@example.org\n",
+    );
+    let out = env.root.path().join("to-send.csv");
+    // The commit fails (the audit chain was cut): no file by that name, nothing half-written.
+    let newest: i64 = rusqlite::Connection::open(env.dir().join("custody.db"))
+        .unwrap()
+        .query_row("SELECT max(seq) FROM audit", [], |row| row.get(0))
+        .unwrap();
+    rusqlite::Connection::open(env.dir().join("custody.db"))
+        .unwrap()
+        .execute("DELETE FROM audit WHERE seq = ?1", [newest])
+        .unwrap();
+    let refused = record_with_canaries(&env, &export, &out);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(!out.exists(), "a file whose canaries name nothing must not exist");
+    let stray: Vec<String> = files_beside(&out)
+        .into_iter()
+        .filter(|name| name.contains("partial"))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+    // Once the chain is accepted again, a rerun works and leaves the file.
+    env.ok(&["audit", "reanchor"]);
+    let recorded = record_with_canaries(&env, &export, &out);
+    assert_eq!(recorded.code, 0, "{}", recorded.stderr);
+    assert!(out.exists());
+    assert!(files_beside(&out).iter().all(|name| !name.contains("partial")));
+}
+
+#[test]
+fn cells_a_spreadsheet_would_run_are_neutralised_in_the_file_custody_writes() {
+    let env = with_supplier();
+    let export = env.write(
+        "mailing.csv",
+        "Member Number,First Name,Email,Mobile\n\
+         M1,=HYPERLINK(\"http://evil.example\"),alex.smith@example.org,+44 20 7946 0001\n\
+         M2,@SUM(A1),zoe.jones@example.org,-\n",
+    );
+    let out = env.root.path().join("to-send.csv");
+    let recorded = record_with_canaries(&env, &export, &out);
+    assert_eq!(recorded.code, 0, "{}", recorded.stderr);
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(written.contains("'=HYPERLINK"), "{written}");
+    assert!(written.contains("'@SUM(A1)"), "{written}");
+    assert!(
+        written.contains(",+44 20 7946 0001"),
+        "a phone number stays: {written}"
+    );
+    for line in written.lines() {
+        for cell in line.split(',') {
+            let cell = cell.trim_start_matches('"');
+            assert!(
+                !cell.starts_with('=') && !cell.starts_with('@'),
+                "{cell:?} in {written}"
+            );
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{mode:o}");
+    }
+}
+
+#[test]
+fn a_data_directory_opened_to_others_is_warned_about() {
+    let env = with_supplier();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = env.dir();
+        assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o077, 0);
+        for name in [
+            "custody.key",
+            "custody.db",
+            "custody.db-wal",
+            "settings.toml",
+            "audit.head",
+        ] {
+            let path = dir.join(name);
+            if path.exists() {
+                let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+                assert_eq!(mode & 0o077, 0, "{name} is {mode:o}");
+            }
+        }
+        let quiet = env.ok(&["supplier", "list"]);
+        assert!(!quiet.stderr.contains("warning"), "{}", quiet.stderr);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(dir.join("settings.toml"), std::fs::Permissions::from_mode(0o644)).unwrap();
+        let warned = env.ok(&["supplier", "list"]);
+        assert!(
+            warned.stderr.contains("warning: other users may read")
+                && warned.stderr.contains("settings.toml"),
+            "{}",
+            warned.stderr
+        );
+    }
+}
