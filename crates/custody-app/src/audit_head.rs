@@ -196,7 +196,7 @@ fn constant_time_equal(left: &[u8], right: &[u8]) -> bool {
 
 /// Hex digits to bytes; `None` for anything else.
 pub fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len() / 2)

@@ -67,7 +67,7 @@ impl DeskSettings {
                 return Err(Error::invalid(
                     name,
                     &value.to_string(),
-                    &format!("{low} to {high}"),
+                    format!("{low} to {high}"),
                 ));
             }
         }

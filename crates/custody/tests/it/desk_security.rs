@@ -561,7 +561,7 @@ fn sign_in_from(
     address: &str,
 ) -> crate::desk_support::Reply {
     let forwarded = ("X-Forwarded-For", address.to_owned());
-    let form = server.get("/sign-in", &[forwarded.clone()]);
+    let form = server.get("/sign-in", std::slice::from_ref(&forwarded));
     let tie = form.cookie("custody_sign_in").unwrap();
     let csrf = form.field("csrf").unwrap();
     server.send(
