@@ -317,12 +317,14 @@ pub async fn person_by_email(
 
 /// `GET /api/v1/audit`: the chain's verification and the newest 100 entries.
 pub async fn audit(State(desk): State<Arc<Desk>>, Extension(caller): Extension<Caller>) -> Answer {
-    let (verification, entries) = desk
+    let (verification, entries, anchor) = desk
         .run(&caller.actor(), |ledger| audit_view(ledger, 100))
         .await?;
-    Ok(Json(
-        json!({ "verification": to_json(verification)?, "entries": to_json(entries)? }),
-    ))
+    Ok(Json(json!({
+        "verification": to_json(verification)?,
+        "entries": to_json(entries)?,
+        "latest_anchor": to_json(anchor)?,
+    })))
 }
 
 /// An incident to open.

@@ -193,7 +193,7 @@ fn operations() -> Vec<Operation> {
         op(
             "GET",
             "/api/v1/audit",
-            "The audit chain's verification and its newest 100 entries.",
+            "The audit chain's verification, its newest 100 entries and the latest checkpoint taken outside custody.",
             &[],
             None,
         ),

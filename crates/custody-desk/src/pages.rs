@@ -193,10 +193,14 @@ pub struct EntryRow {
 pub fn audit_view(
     ledger: &custody_app::Ledger,
     newest: usize,
-) -> Result<(audit::Verification, Vec<EntryRow>), DeskError> {
+) -> Result<(audit::Verification, Vec<EntryRow>, Option<AnchorRow>), DeskError> {
     let verification = audit::verify(ledger)?;
     let mut entries = VecDeque::with_capacity(newest);
+    let mut anchor = None;
     ledger.store.audit_entries(&mut |entry| {
+        if entry.action == "audit.anchor" {
+            anchor = Some(AnchorRow::of(&entry, &ledger.zone));
+        }
         if entries.len() == newest {
             entries.pop_front();
         }
@@ -217,19 +221,48 @@ pub fn audit_view(
             details: entry.details,
         })
         .collect();
-    Ok((verification, rows))
+    Ok((verification, rows, anchor))
+}
+
+/// The latest checkpoint taken with `custody audit anchor`, from its audit entry.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AnchorRow {
+    /// The anchored entry.
+    seq: Option<i64>,
+    /// When it was taken, local time.
+    at: String,
+    /// Who took it.
+    actor: String,
+}
+
+impl AnchorRow {
+    fn of(entry: &custody_store::AuditEntry, zone: &custody_core::TimeZoneName) -> Self {
+        #[derive(serde::Deserialize)]
+        struct Details {
+            seq: i64,
+        }
+        AnchorRow {
+            seq: serde_json::from_str::<Details>(&entry.details)
+                .ok()
+                .map(|details| details.seq),
+            at: custody_core::Instant::from_unix_seconds(entry.at)
+                .map(|at| at.local(zone))
+                .unwrap_or_default(),
+            actor: entry.actor.clone(),
+        }
+    }
 }
 
 /// The audit log, with the chain's state.
 pub async fn audit(State(desk): State<Arc<Desk>>, Extension(caller): Extension<Caller>) -> Page {
-    let (verification, entries) = desk
+    let (verification, entries, anchor) = desk
         .run(&caller.actor(), |ledger| audit_view(ledger, 200))
         .await?;
     render::page(
         &desk,
         &caller,
         "audit.html",
-        context! { v => s(&verification), entries => s(&entries) },
+        context! { v => s(&verification), entries => s(&entries), anchor => s(&anchor) },
     )
 }
 

@@ -264,3 +264,25 @@ fn a_request_for_another_host_name_is_refused() {
     assert_eq!(other.status, 421, "{}", other.body);
     assert!(server.log_text().contains("another host name"));
 }
+
+#[test]
+fn the_audit_page_shows_the_latest_checkpoint_and_viewers_see_no_people_link() {
+    let (env, tokens) = demo_env();
+    let server = DeskServer::start(&env);
+    let viewer = server.sign_in("viewer", crate::desk_support::PASSWORD);
+    let page = viewer.get(&server, "/audit").body;
+    assert!(page.contains("No checkpoint has been taken"), "{page}");
+    assert!(
+        !page.contains("href=\"/people\""),
+        "a viewer is not offered people"
+    );
+    let checkpoint = env.root.path().join("checkpoint.json");
+    env.ok(&["audit", "anchor", "--out", Env::path_str(&checkpoint)]);
+    let anchored: serde_json::Value = serde_json::from_slice(&std::fs::read(&checkpoint).unwrap()).unwrap();
+    let page = viewer.get(&server, "/audit").body;
+    assert!(page.contains(&format!("at entry {}", anchored["seq"])), "{page}");
+    let api = server
+        .api("GET", "/api/v1/audit", Some(token(&tokens, "viewer")), None)
+        .json();
+    assert_eq!(api["latest_anchor"]["seq"], anchored["seq"]);
+}
