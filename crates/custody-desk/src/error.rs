@@ -50,6 +50,10 @@ impl DeskError {
                 StatusCode::BAD_REQUEST
             }
             DeskError::App(App::Store(custody_store::Error::Conflict(_))) => StatusCode::CONFLICT,
+            // Nothing can be written until someone looks at the audit log: say so plainly.
+            DeskError::App(App::Store(custody_store::Error::AuditChain(_))) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             DeskError::App(_) | DeskError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             DeskError::Unauthenticated => StatusCode::UNAUTHORIZED,
             DeskError::Forbidden | DeskError::StaleForm => StatusCode::FORBIDDEN,

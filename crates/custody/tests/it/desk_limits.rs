@@ -286,3 +286,36 @@ fn the_audit_page_shows_the_latest_checkpoint_and_viewers_see_no_people_link() {
         .json();
     assert_eq!(api["latest_anchor"]["seq"], anchored["seq"]);
 }
+
+#[test]
+fn a_cut_audit_chain_stops_every_change_at_the_desk_and_says_why() {
+    let (env, tokens) = demo_env();
+    let server = DeskServer::start(&env);
+    let database = rusqlite::Connection::open(env.dir().join("custody.db")).unwrap();
+    let newest: i64 = database
+        .query_row("SELECT max(seq) FROM audit", [], |row| row.get(0))
+        .unwrap();
+    database
+        .execute("DELETE FROM audit WHERE seq = ?1", [newest])
+        .unwrap();
+    let entry = json!({ "kind": "note", "text": "Called the supplier." });
+    let reply = server.api(
+        "POST",
+        "/api/v1/incidents/1/timeline",
+        Some(token(&tokens, "responder")),
+        Some(entry),
+    );
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert!(
+        reply.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("audit chain was cut"),
+        "{}",
+        reply.body
+    );
+    let count: i64 = database
+        .query_row("SELECT count(*) FROM audit", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(count, newest - 1, "nothing written");
+}
