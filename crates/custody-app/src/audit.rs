@@ -58,14 +58,26 @@ pub(crate) struct Walk {
 
 /// Checks the whole chain and that it ends where `audit.head` says.
 pub fn verify(ledger: &Ledger) -> Result<Verification> {
-    let Walk {
-        entries,
-        mut first_bad,
-        last,
-    } = walk(ledger)?;
-    if first_bad.is_none() {
-        first_bad = check_head(ledger, last.as_ref());
-    }
+    // A change committed between walking the chain and reading `audit.head` makes the two
+    // disagree for a moment: when the store has moved on meanwhile, look again.
+    const ATTEMPTS_MAX: usize = 5;
+    let mut attempt = 0;
+    let (entries, first_bad) = loop {
+        attempt += 1;
+        let Walk {
+            entries,
+            mut first_bad,
+            last,
+        } = walk(ledger)?;
+        if first_bad.is_none() {
+            first_bad = check_head(ledger, last.as_ref());
+        }
+        let moved =
+            first_bad.is_some() && ledger.store.audit_head()?.map(|entry| (entry.seq, entry.hash)) != last;
+        if !moved || attempt >= ATTEMPTS_MAX {
+            break (entries, first_bad);
+        }
+    };
     Ok(Verification {
         entries,
         intact: first_bad.is_none(),

@@ -91,13 +91,8 @@ pub fn anchor(ledger: &mut Ledger, out: Option<&Path>) -> Result<Checkpoint> {
     if let Some(path) = out {
         let text =
             serde_json::to_string_pretty(&checkpoint).map_err(|error| Error::Invalid(error.to_string()))?;
-        let temporary = temporary_beside(path);
-        crate::files::write_private(&temporary, format!("{text}\n").as_bytes())
-            .and_then(|()| std::fs::rename(&temporary, path))
-            .map_err(|source| {
-                let _ = std::fs::remove_file(&temporary);
-                Error::io(path, source)
-            })?;
+        crate::files::replace_private(path, format!("{text}\n").as_bytes())
+            .map_err(|source| Error::io(path, source))?;
     }
     ledger.audit_only(
         "audit.anchor",
@@ -105,15 +100,6 @@ pub fn anchor(ledger: &mut Ledger, out: Option<&Path>) -> Result<Checkpoint> {
         serde_json::json!({ "seq": checkpoint.seq, "hash": checkpoint.hash, "at": checkpoint.at }),
     )?;
     Ok(checkpoint)
-}
-
-fn temporary_beside(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|name| name.to_os_string())
-        .unwrap_or_default();
-    name.push(format!(".{}.tmp", std::process::id()));
-    path.with_file_name(name)
 }
 
 /// Checks each checkpoint file against the chain.
@@ -217,17 +203,24 @@ pub fn reanchor(ledger: &mut Ledger) -> Result<Reanchored> {
         Ok(None) => "was missing".to_owned(),
         Err(problem) => problem,
     };
-    let newest = ledger.store.audit_head()?;
-    let committed = newest.as_ref().map(|entry| End {
-        seq: entry.seq,
-        hash: audit_head::unhex(&entry.hash).unwrap_or_default(),
-    });
-    let seq = committed.as_ref().map_or(0, |end| end.seq);
-    let head = Head {
-        committed,
-        pending: None,
+    // Written under the store's write lock, so no entry can land between reading the end and
+    // recording it.
+    let mut seq = 0;
+    let (dir, vault) = (ledger.dir.clone(), &ledger.vault);
+    let mut work = |newest: Option<custody_store::ChainEnd<'_>>| -> std::result::Result<(), String> {
+        seq = newest.map_or(0, |end| end.seq);
+        let head = Head {
+            committed: newest.map(|end| End {
+                seq: end.seq,
+                hash: end.hash.to_vec(),
+            }),
+            pending: None,
+        };
+        audit_head::write(&dir, vault, &head)
     };
-    audit_head::write(&ledger.dir, &ledger.vault, &head).map_err(Error::Invalid)?;
+    ledger
+        .store
+        .settle_audit(&audit_head::UnderLock::new(vault, &mut work))?;
     ledger.audit_only(
         "audit.reanchor",
         "audit",

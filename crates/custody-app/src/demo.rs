@@ -401,7 +401,15 @@ fn prepare_dir(dir: &Path) -> Result<()> {
             dir.display()
         )));
     }
-    fs::create_dir_all(dir.join("files")).map_err(|source| Error::io(dir, source))?;
+    let files = dir.join("files");
+    fs::create_dir_all(&files).map_err(|source| Error::io(dir, source))?;
+    // The generated exports look like people's data: kept like the data directory.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&files, fs::Permissions::from_mode(0o700))
+            .map_err(|source| Error::io(&files, source))?;
+    }
     fs::write(
         dir.join(MARKER),
         "made by custody demo; a rerun replaces this directory\n",

@@ -73,7 +73,7 @@ pub fn init(dir: &Path, settings: Settings, clock: &dyn Clock, actor: &str) -> R
     }
     let vault = Vault::create(dir)?;
     let settings_path = dir.join(SETTINGS_FILE_NAME);
-    crate::files::write_private(&settings_path, settings_template(&settings)?.as_bytes())
+    crate::files::replace_private(&settings_path, settings_template(&settings)?.as_bytes())
         .map_err(|source| Error::io(&settings_path, source))?;
     let mut store = SqliteStore::open(&dir.join(DATABASE_FILE_NAME), true)?;
     store.check_key(vault.check_value())?;
@@ -89,10 +89,12 @@ pub fn init(dir: &Path, settings: Settings, clock: &dyn Clock, actor: &str) -> R
         clock: Box::new(FixedNow(clock.now())),
     };
     let organisation = ledger.settings.organisation.clone();
+    // `audit_head` says this chain was guarded by a keyed head from its first entry, so a
+    // head in the previous custody's unkeyed form is never taken over for it.
     ledger.audit_only(
         "directory.init",
         "directory",
-        serde_json::json!({ "organisation": organisation }),
+        serde_json::json!({ "organisation": organisation, "audit_head": crate::audit_head::KEYED_FROM_INIT }),
     )?;
     Ok(())
 }
@@ -167,7 +169,8 @@ impl Ledger {
         let vault = Vault::load(dir)?;
         let mut store = SqliteStore::open(&database, false)?;
         store.check_key(vault.check_value())?;
-        Ok(Ledger {
+        let upgraded = crate::audit_head::upgrade_legacy(dir, &vault, &mut store)?;
+        let mut ledger = Ledger {
             dir: dir.to_owned(),
             settings,
             zone,
@@ -176,7 +179,15 @@ impl Ledger {
             actor: actor.to_owned(),
             warnings: crate::files::loose_permissions(dir).into_iter().collect(),
             clock,
-        })
+        };
+        if let Some(seq) = upgraded {
+            ledger.audit_only(
+                crate::audit_head::UPGRADED_ACTION,
+                "audit",
+                serde_json::json!({ "seq": seq }),
+            )?;
+        }
+        Ok(ledger)
     }
 
     /// The current instant from the injected clock.
@@ -260,18 +271,24 @@ impl Ledger {
         }
         // Written beside the file first, audited, then put in place: a failure before the rename
         // leaves the settings as they were.
-        let temporary = self
-            .dir
-            .join(format!("{SETTINGS_FILE_NAME}.{}.tmp", std::process::id()));
+        let temporary = crate::files::temporary_beside(&path).map_err(|source| Error::io(&path, source))?;
         let body = settings_template(&next)?;
-        crate::files::write_private(&temporary, body.as_bytes())
-            .map_err(|source| Error::io(&temporary, source))?;
+        let write = || -> std::io::Result<()> {
+            let mut file = crate::files::create_new_private(&temporary)?;
+            std::io::Write::write_all(&mut file, body.as_bytes())?;
+            file.sync_all()
+        };
+        if let Err(source) = write() {
+            let _ = fs::remove_file(&temporary);
+            return Err(Error::io(&temporary, source));
+        }
         if let Err(error) = self.audit_only("settings.change", "settings", serde_json::Value::Object(details))
         {
             let _ = fs::remove_file(&temporary);
             return Err(error);
         }
         fs::rename(&temporary, &path).map_err(|source| Error::io(&path, source))?;
+        crate::files::sync_parent(&path).map_err(|source| Error::io(&path, source))?;
         self.settings = next;
         Ok(changed)
     }

@@ -3,12 +3,14 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// Opens `path` for writing, created (or truncated) with mode 0600.
-pub fn create_private(path: &Path) -> std::io::Result<fs::File> {
+/// Creates `path` for writing with mode 0600, failing if anything (a file, a symbolic link) is
+/// there already: `O_CREAT | O_EXCL` never follows a link, so a file or link planted at the name
+/// by someone else cannot be written through.
+pub fn create_new_private(path: &Path) -> std::io::Result<fs::File> {
     let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -17,11 +19,69 @@ pub fn create_private(path: &Path) -> std::io::Result<fs::File> {
     options.open(path)
 }
 
-/// Writes `bytes` whole to `path` (mode 0600) and syncs it.
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = create_private(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+/// A hidden name beside `path` that no one can guess: `.NAME.RANDOM.tmp`.
+pub fn temporary_beside(path: &Path) -> std::io::Result<PathBuf> {
+    let mut random = [0u8; 12];
+    getrandom::fill(&mut random).map_err(|error| std::io::Error::other(error.to_string()))?;
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(path.with_file_name(format!(".{name}.{}.tmp", custody_vault::hex(&random))))
+}
+
+/// Syncs the directory holding `path`, so that a rename or link into it survives a power cut.
+pub fn sync_parent(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let parent = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        fs::File::open(parent)?.sync_all()?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// Replaces `path` with `bytes` whole (mode 0600): written under a temporary name of its own,
+/// synced, renamed over `path`, and the directory synced. A crash leaves the old file or the new.
+pub fn replace_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let temporary = temporary_beside(path)?;
+    let written = (|| {
+        let mut file = create_new_private(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&temporary, path)?;
+        sync_parent(path)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    written
+}
+
+/// Gives a complete file written at `temporary` the name `path`, never replacing what is there:
+/// a hard link (which fails if the name is taken), or where the file system has none, a rename
+/// after checking the name is free. The directory is synced.
+pub fn place_new(temporary: &Path, path: &Path) -> std::io::Result<()> {
+    match fs::hard_link(temporary, path) {
+        Ok(()) => {
+            let _ = fs::remove_file(temporary);
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => return Err(error),
+        Err(_) => {
+            if fs::symlink_metadata(path).is_ok() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    format!("{} exists already", path.display()),
+                ));
+            }
+            fs::rename(temporary, path)?;
+        }
+    }
+    sync_parent(path)
 }
 
 /// The files of a data directory that must be its owner's only.
@@ -65,4 +125,35 @@ pub fn loose_permissions(dir: &Path) -> Option<String> {
     #[cfg(not(unix))]
     let _ = dir;
     None
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_planted_file_or_link_is_never_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("victim");
+        fs::write(&target, "keep me").unwrap();
+        let planted = dir.path().join("planted");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&target, &planted).unwrap();
+        #[cfg(not(unix))]
+        fs::write(&planted, "x").unwrap();
+        assert!(create_new_private(&planted).is_err());
+        assert_eq!(fs::read_to_string(&target).unwrap(), "keep me");
+        // Two temporary names are never the same.
+        let out = dir.path().join("out.csv");
+        assert_ne!(temporary_beside(&out).unwrap(), temporary_beside(&out).unwrap());
+        // Placing never replaces what is there.
+        let written = dir.path().join("written");
+        fs::write(&written, "new").unwrap();
+        assert!(place_new(&written, &target).is_err());
+        assert_eq!(fs::read_to_string(&target).unwrap(), "keep me");
+        place_new(&written, &out).unwrap();
+        assert_eq!(fs::read_to_string(&out).unwrap(), "new");
+        assert!(!written.exists());
+    }
 }

@@ -36,7 +36,7 @@ pub(crate) fn record(
         })
         .collect();
     let body = serde_json::json!({
-        "file": report.file,
+        "file": crate::limits::cleaned_name(&report.file),
         "sha256": report.sha256,
         "bytes": report.bytes,
         "format": report.format,

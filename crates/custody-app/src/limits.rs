@@ -20,6 +20,15 @@ pub fn short_text(field: &'static str, text: &str) -> Result<()> {
     Ok(check_text(field, text, SHORT_TEXT_CHARS_MAX)?)
 }
 
+/// A name custody did not choose (a leaked file's), kept as a short text: control characters
+/// dropped, cut to `SHORT_TEXT_CHARS_MAX` characters.
+pub fn cleaned_name(name: &str) -> String {
+    name.chars()
+        .filter(|character| !character.is_control())
+        .take(SHORT_TEXT_CHARS_MAX)
+        .collect()
+}
+
 /// Every string in an event's body is a long text at most, and the body as a whole is bounded.
 pub fn event_body(kind: &str, body: &serde_json::Value) -> Result<()> {
     let bytes = body.to_string().len();

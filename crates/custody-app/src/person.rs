@@ -75,8 +75,10 @@ pub enum Query<'a> {
 /// the record itself holds no new personal data: a reference the organisation gave, or the
 /// email address's keyed hash, never the address. A look that finds nobody is recorded too.
 pub fn look_up(ledger: &mut Ledger, query: Query<'_>) -> Result<PersonView> {
+    // Anything with an `@` is treated as the address it probably is: it is looked up, and
+    // recorded, through its keyed hash, never written to the log as typed.
     let query = match query {
-        Query::Either(text) if text.contains('@') => Query::Email(text),
+        Query::Either(text) | Query::Reference(text) if text.contains('@') => Query::Email(text),
         Query::Either(text) => Query::Reference(text),
         other => other,
     };
@@ -117,6 +119,16 @@ pub fn look_up(ledger: &mut Ledger, query: Query<'_>) -> Result<PersonView> {
         serde_json::json!({ "by": by, "asked": asked, "found": found.is_ok() }),
     )?;
     found
+}
+
+/// Records that a list of people's references was shown (`holdings --people`, `retention
+/// --people`, `match --people`): what listed them and how many, as `people.list`.
+pub fn record_listing(ledger: &mut Ledger, what: &str, count: usize) -> Result<()> {
+    ledger.audit_only(
+        "people.list",
+        "people",
+        serde_json::json!({ "by": what, "references": count }),
+    )
 }
 
 /// A person by reference, with recipients as of `now` (not audited: for use cases that audit

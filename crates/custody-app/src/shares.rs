@@ -342,7 +342,8 @@ fn canary_people(ledger: &Ledger, canaries: &[canary::Canary]) -> Result<Vec<New
         .collect()
 }
 
-/// A file with canaries, written under a hidden temporary name beside the name it will take.
+/// A file with canaries, written under a hidden, unguessable temporary name beside the name it
+/// will take (created anew: nothing planted there is written through).
 struct Written {
     temporary: std::path::PathBuf,
     sha256: [u8; 32],
@@ -357,24 +358,13 @@ fn discard(written: Option<&Written>) {
 
 /// Gives the written file its name, never replacing a file that appeared there meanwhile.
 fn put_in_place(written: &Written, out: &Path) -> Result<()> {
-    std::fs::hard_link(&written.temporary, out).map_err(|source| {
+    crate::files::place_new(&written.temporary, out).map_err(|source| {
         Error::Invalid(format!(
             "the share is recorded, but its file could not be named {}: {source}; it is at {}",
             out.display(),
             written.temporary.display()
         ))
-    })?;
-    let _ = std::fs::remove_file(&written.temporary);
-    Ok(())
-}
-
-/// `.NAME.PID.partial` beside `out`.
-fn partial_name(out: &Path) -> std::path::PathBuf {
-    let name = out
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    out.with_file_name(format!(".{name}.{}.partial", std::process::id()))
+    })
 }
 
 /// Writes the source rows with the canaries spread among them under a temporary name (mode
@@ -391,7 +381,7 @@ fn write_with_canaries(
 ) -> Result<Written> {
     let mut positions: Vec<u64> = canaries.iter().map(|_| rng.u64(0..=rows)).collect();
     positions.sort_unstable();
-    let temporary = partial_name(out);
+    let temporary = crate::files::temporary_beside(out).map_err(|source| Error::io(out, source))?;
     let written = write_rows(source, &temporary, delimiter, canaries, &positions);
     match written {
         Ok(sha256) => Ok(Written { temporary, sha256 }),
@@ -409,7 +399,7 @@ fn write_rows(
     canaries: &[canary::Canary],
     positions: &[u64],
 ) -> Result<[u8; 32]> {
-    let file = crate::files::create_private(temporary).map_err(|source| Error::io(temporary, source))?;
+    let file = crate::files::create_new_private(temporary).map_err(|source| Error::io(temporary, source))?;
     let mut writer = csv::WriterBuilder::new()
         .delimiter(u8::try_from(delimiter).unwrap_or(b','))
         .from_writer(HashingWriter {

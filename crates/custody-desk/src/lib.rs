@@ -46,6 +46,9 @@ pub fn serve(
         .map_err(|error| DeskError::Internal(format!("the server could not start: {error}")))?;
     runtime.block_on(async move {
         let desk = Arc::new(Desk::open(options)?);
+        if let Some(queue) = desk.take_refusals() {
+            tokio::spawn(sign_in::write_refusals(Arc::clone(&desk), queue));
+        }
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|error| DeskError::Internal(format!("cannot listen on {addr}: {error}")))?;
@@ -54,6 +57,12 @@ pub fn serve(
             .map_err(|error| DeskError::Internal(error.to_string()))?;
         let settings = desk.desk_settings();
         let hosts = server::allowed_hosts(&settings, bound);
+        if !bound.ip().is_loopback() && settings.allowed_hosts.is_empty() {
+            eprintln!(
+                "custody desk: browsers reaching {bound} by a name or another address are refused \
+                 until [desk] allowed_hosts names it in settings.toml"
+            );
+        }
         let (router, _) = routes::build(desk, hosts);
         ready(bound);
         server::run(listener, router, settings).await

@@ -316,6 +316,7 @@ pub async fn change_password(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
     Form(form): Form<NewPassword>,
 ) -> Result<Response, PageError> {
     let problem = |text: &str| context! { problem => text.to_owned() };
@@ -324,7 +325,7 @@ pub async fn change_password(
         return Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response());
     }
     let now = desk.now().unix_seconds();
-    let address = peer.ip();
+    let address = crate::sign_in::client_address(&desk, peer, &headers);
     if let Err(seconds) = desk.throttle.attempt(&caller.name, address, now) {
         let page = account_page(
             &desk,

@@ -20,18 +20,17 @@ use custody_core::DeskSettings;
 
 use crate::error::DeskError;
 
-/// The `Host` values the desk answers to: the settings' list, or else the address it serves
-/// and, on loopback, `localhost` at the same port.
+/// The `Host` values the desk answers to: the address it serves (a proxy's default `Host`) and,
+/// on loopback, `localhost` at the same port, with the settings' names. Answering to its own
+/// address is no help to a DNS-rebinding page, whose requests carry the page's own name.
 pub fn allowed_hosts(settings: &DeskSettings, bound: SocketAddr) -> Vec<String> {
-    if !settings.allowed_hosts.is_empty() {
-        return settings
-            .allowed_hosts
-            .iter()
-            .map(|host| host.to_ascii_lowercase())
-            .collect();
-    }
     let port = bound.port();
-    let mut hosts = vec![bound.to_string()];
+    let mut hosts: Vec<String> = settings
+        .allowed_hosts
+        .iter()
+        .map(|host| host.to_ascii_lowercase())
+        .collect();
+    hosts.push(bound.to_string());
     if bound.ip().is_loopback() {
         hosts.push(format!("localhost:{port}"));
     }
@@ -132,9 +131,7 @@ mod tests {
         let hosts = allowed_hosts(&settings, bound);
         assert!(host_allowed(&hosts, "desk.example.org"));
         assert!(host_allowed(&hosts, "desk.example.org:443"));
-        assert!(
-            !host_allowed(&hosts, "127.0.0.1:8080"),
-            "behind a proxy, only its name"
-        );
+        assert!(host_allowed(&hosts, "127.0.0.1:8080"), "a proxy's default Host");
+        assert!(!host_allowed(&hosts, "evil.example"));
     }
 }

@@ -56,7 +56,7 @@ pub struct SignIn {
 
 /// The address a sign-in comes from: the peer, or behind an HTTPS proxy on this machine the
 /// last address the proxy added to `X-Forwarded-For`.
-fn client_address(desk: &Desk, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+pub(crate) fn client_address(desk: &Desk, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
     if desk.behind_https() && peer.ip().is_loopback() {
         let forwarded = headers
             .get_all("x-forwarded-for")
@@ -68,6 +68,15 @@ fn client_address(desk: &Desk, peer: SocketAddr, headers: &HeaderMap) -> IpAddr 
         if let Some(address) = forwarded {
             return address;
         }
+        // Every client would share the proxy's address and one another's back-off: the proxy
+        // must add the client's address to X-Forwarded-For (nginx: `$proxy_add_x_forwarded_for`).
+        static TOLD: std::sync::Once = std::sync::Once::new();
+        TOLD.call_once(|| {
+            eprintln!(
+                "custody desk: a sign-in came through the proxy without X-Forwarded-For; \
+                 set the proxy to add the client's address, or all its clients share one throttle"
+            );
+        });
     }
     peer.ip()
 }
@@ -144,31 +153,65 @@ fn active_account(ledger: &custody_app::Ledger, name: &str) -> Result<Option<Str
         .map(|account| account.name))
 }
 
-/// After the answer has gone: a refused sign-in to an account that exists and is active goes
-/// into the audit log under the account's name, with an alert when failures to it from
-/// everywhere reached the alert level (a name that is no account's is only counted: it may be a
-/// mistyped password). Written off the request path, so the answer takes as long whether the
-/// name exists or not.
+/// A refused sign-in to record in the audit log.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    account: String,
+    at_code: bool,
+    alert: bool,
+}
+
+/// Refusals waiting to be written, at most; more are only logged.
+pub(crate) const REFUSALS_QUEUED_MAX: usize = 1_024;
+/// How often the queue of refusals is written.
+const REFUSALS_FLUSH_MILLISECONDS: u64 = 1_000;
+
+/// Queues a refused sign-in to an account that exists and is active, to go into the audit log
+/// under the account's name, with an alert when failures to it from everywhere reached the alert
+/// level (a name that is no account's is only counted: it may be a mistyped password). The queue
+/// is written on a timer of its own, never on a request's path or right after one, so an answer
+/// takes as long, and the next answer too, whether the name exists or not.
 fn audit_refusal_later(desk: &Arc<Desk>, known: Option<String>, at_code: bool, alert: bool) {
-    let Some(name) = known else {
+    let Some(account) = known else {
         return;
     };
-    let desk = Arc::clone(desk);
-    tokio::spawn(async move {
-        let _one_at_a_time = desk.writes.lock().await;
-        let written = desk
-            .run(&format!("desk:{name}"), move |ledger| {
-                custody_app::accounts::record_session(ledger, "desk.sign_in_refused", at_code)?;
-                if alert {
-                    custody_app::accounts::record_alert(ledger, crate::throttle::ACCOUNT_ALERT_FAILURES)?;
-                }
-                Ok(())
-            })
-            .await;
-        if written.is_err() {
-            eprintln!("custody desk: a refused sign-in could not be audited");
-        }
+    let queued = desk.refusals.try_send(Refusal {
+        account,
+        at_code,
+        alert,
     });
+    if queued.is_err() {
+        eprintln!("custody desk: too many refused sign-ins at once; one was not audited");
+    }
+}
+
+/// Writes queued refusals to the audit log once a second, for as long as the desk runs.
+pub(crate) async fn write_refusals(desk: Arc<Desk>, mut queue: tokio::sync::mpsc::Receiver<Refusal>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(REFUSALS_FLUSH_MILLISECONDS));
+    loop {
+        tick.tick().await;
+        let mut batch = Vec::new();
+        while let Ok(refusal) = queue.try_recv() {
+            batch.push(refusal);
+        }
+        if queue.is_closed() && batch.is_empty() {
+            return;
+        }
+        for refusal in batch {
+            let written = desk
+                .run(&format!("desk:{}", refusal.account), move |ledger| {
+                    custody_app::accounts::record_session(ledger, "desk.sign_in_refused", refusal.at_code)?;
+                    if refusal.alert {
+                        custody_app::accounts::record_alert(ledger, crate::throttle::ACCOUNT_ALERT_FAILURES)?;
+                    }
+                    Ok(())
+                })
+                .await;
+            if written.is_err() {
+                eprintln!("custody desk: a refused sign-in could not be audited");
+            }
+        }
+    }
 }
 
 async fn record(

@@ -39,6 +39,9 @@ pub struct Desk {
     organisation: std::sync::RwLock<String>,
     /// Held while a request that may change something runs.
     pub(crate) writes: tokio::sync::Mutex<()>,
+    /// Refused sign-ins waiting to be audited (`sign_in::write_refusals` drains it).
+    pub(crate) refusals: tokio::sync::mpsc::Sender<crate::sign_in::Refusal>,
+    refusals_queue: Mutex<Option<tokio::sync::mpsc::Receiver<crate::sign_in::Refusal>>>,
     /// Bounds the ledgers (database connections) open at once.
     permits: Arc<tokio::sync::Semaphore>,
     clock: Box<dyn Clock>,
@@ -53,6 +56,7 @@ impl Desk {
         let ledger = Ledger::open(&options.dir, Box::new(SystemClock), "desk")?;
         let organisation = ledger.settings.organisation.clone();
         let limits = crate::rate::RateLimits::new(&ledger.settings.desk);
+        let (refusals, refusals_queue) = tokio::sync::mpsc::channel(crate::sign_in::REFUSALS_QUEUED_MAX);
         let desk_settings = ledger.settings.desk.clone();
         let zone = ledger.zone.clone();
         Ok(Desk {
@@ -67,9 +71,19 @@ impl Desk {
             templates: crate::render::templates(zone)?,
             organisation: std::sync::RwLock::new(organisation),
             writes: tokio::sync::Mutex::new(()),
+            refusals,
+            refusals_queue: Mutex::new(Some(refusals_queue)),
             permits: Arc::new(tokio::sync::Semaphore::new(LEDGERS_MAX)),
             clock: Box::new(SystemClock),
         })
+    }
+
+    /// The queue of refused sign-ins, for the one task that writes it (once).
+    pub(crate) fn take_refusals(&self) -> Option<tokio::sync::mpsc::Receiver<crate::sign_in::Refusal>> {
+        self.refusals_queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 
     /// Now, from the one wall clock.

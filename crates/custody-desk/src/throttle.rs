@@ -79,8 +79,28 @@ pub struct Throttle {
     counts: Mutex<Counts>,
 }
 
+/// Characters of a name kept as a key: longer names are cut (no account name is longer), so a
+/// flood of long names cannot grow the counts' memory.
+const NAME_KEY_CHARS_MAX: usize = 64;
+
 fn account_key(name: &str) -> String {
-    name.trim().to_lowercase()
+    name.trim()
+        .chars()
+        .take(NAME_KEY_CHARS_MAX)
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// The address as counted: IPv4 whole, IPv6 by its /64 (one subscriber's network holds
+/// billions of addresses).
+fn address_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => {
+            let [first, second, third, fourth, ..] = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(first, second, third, fourth, 0, 0, 0, 0))
+        }
+    }
 }
 
 impl Throttle {
@@ -88,6 +108,7 @@ impl Throttle {
     /// is backing off, else counted as a failure at once, under one lock. [`Throttle::succeeded`]
     /// takes the count back.
     pub fn attempt(&self, name: &str, address: IpAddr, now: i64) -> Result<Admitted, u64> {
+        let address = address_key(address);
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         let account = account_key(name);
         let pair = (account.clone(), address);
@@ -125,6 +146,7 @@ impl Throttle {
     /// An attempt succeeded: the pair's failures are forgotten, and this attempt's count is
     /// taken back from the address and the account.
     pub fn succeeded(&self, name: &str, address: IpAddr) {
+        let address = address_key(address);
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         let account = account_key(name);
         counts.pairs.remove(&(account.clone(), address));
@@ -140,6 +162,7 @@ impl Throttle {
     /// is taken back; the pair's stays until the code is right, so codes cannot be guessed on the
     /// strength of a known password.
     pub fn password_right(&self, address: IpAddr) {
+        let address = address_key(address);
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(strikes) = counts.addresses.get_mut(&address) {
             strikes.take_back();
@@ -181,6 +204,21 @@ mod tests {
         let home = ip("203.0.113.5");
         assert!(throttle.attempt("alice", home, now).is_ok());
         throttle.succeeded("alice", home);
+    }
+
+    #[test]
+    fn an_ipv6_network_counts_as_one_address() {
+        let throttle = Throttle::default();
+        for n in 0..ADDRESS_FAILURES {
+            let address = ip(&format!("2001:db8:1:2::{:x}", n + 1));
+            assert!(throttle.attempt(&format!("user{n}"), address, 10).is_ok());
+        }
+        assert!(
+            throttle
+                .attempt("another", ip("2001:db8:1:2:ffff::1"), 10)
+                .is_err()
+        );
+        assert!(throttle.attempt("another", ip("2001:db8:1:3::1"), 10).is_ok());
     }
 
     #[test]

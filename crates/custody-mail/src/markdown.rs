@@ -22,11 +22,12 @@ const ACTIVE_ANYWHERE: &[char] = &['\\', '`', '*', '_', '[', ']', '#', '|', '!',
 /// value). Line breaks stay, as hard breaks.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
+    // CommonMark ends a line at LF, CR LF or a lone CR: all three split here.
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
     for (index, line) in text.split('\n').enumerate() {
         if index > 0 {
             out.push_str("\\\n");
         }
-        let line = line.trim_end_matches('\r');
         // A continuation line's indentation would make a code block: dropped.
         let line = if index > 0 { line.trim_start() } else { line };
         escape_line(line, &mut out);
@@ -36,8 +37,13 @@ pub fn escape(text: &str) -> String {
 
 fn escape_line(line: &str, out: &mut String) {
     let leading_digits = line.chars().take_while(char::is_ascii_digit).count();
-    for (position, character) in line.chars().enumerate() {
+    let characters: Vec<char> = line.chars().collect();
+    for (position, &character) in characters.iter().enumerate() {
+        let rest = characters.get(position + 1..).unwrap_or_default();
         match character {
+            // GitHub's autolinks: `scheme://…` and `www.…` become links without any markup.
+            ':' if rest.starts_with(&['/', '/']) => out.push_str("\\:"),
+            '.' if starts_www(&characters, position) => out.push_str("\\."),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
@@ -57,6 +63,19 @@ fn escape_line(line: &str, out: &mut String) {
             character => out.push(character),
         }
     }
+}
+
+/// Whether the `.` at `position` ends a word `www` (GitHub links `www.…` by itself).
+fn starts_www(characters: &[char], position: usize) -> bool {
+    let Some(start) = position.checked_sub(3) else {
+        return false;
+    };
+    let word = characters.get(start..position).unwrap_or_default();
+    let alone = start == 0
+        || !characters
+            .get(start - 1)
+            .is_some_and(|letter| letter.is_alphanumeric());
+    alone && word.len() == 3 && word.iter().all(|letter| letter.eq_ignore_ascii_case(&'w'))
 }
 
 /// Makes `environment` escape `.md` templates with [`escape`] (HTML templates keep HTML
@@ -112,11 +131,11 @@ mod tests {
             ),
             (
                 "[click](https://evil.example)",
-                "\\[click\\](https://evil.example)",
+                "\\[click\\](https\\://evil.example)",
             ),
             (
                 "![x](https://evil.example/x.png)",
-                "\\!\\[x\\](https://evil.example/x.png)",
+                "\\!\\[x\\](https\\://evil.example/x.png)",
             ),
             (
                 "*bold* _it_ `code` ~~s~~",
@@ -130,6 +149,11 @@ mod tests {
             ),
             ("2021-10-29 18:30", "2021-10-29 18:30"),
             ("R&D > 3", "R&amp;D &gt; 3"),
+            ("a\r1. item\rHeading\r===", "a\\\n1\\. item\\\nHeading\\\n\\==="),
+            (
+                "see https://evil.example or www.evil.example",
+                "see https\\://evil.example or www\\.evil.example",
+            ),
         ];
         for (input, expected) in cases {
             assert_eq!(escape(input), expected, "{input:?}");

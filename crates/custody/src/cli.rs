@@ -464,7 +464,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let text = custody_app::report::generate(&mut ledger, id, phase, format)?;
             match out {
                 Some(path) => {
-                    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+                    custody_app::files::replace_private(&path, text.as_bytes())
+                        .with_context(|| format!("writing {}", path.display()))?;
                     crate::say!("Wrote the report to {}.", path.display());
                 }
                 None => crate::say_raw!("{text}"),
@@ -477,9 +478,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             people,
             json,
         } => {
-            let ledger = open(cli.dir)?;
+            let mut ledger = open(cli.dir)?;
             let at = instant(&ledger, &at, "--at")?;
             let report = holdings::holdings(&ledger, &supplier, at, people)?;
+            if let Some(refs) = &report.refs {
+                person::record_listing(&mut ledger, "holdings", refs.len())?;
+            }
             if json {
                 output::json(&report)?;
             } else {

@@ -67,6 +67,9 @@ pub fn match_command(dir: Option<PathBuf>, args: MatchArgs) -> anyhow::Result<Ex
     };
     let progress = MatchProgress::default();
     let report = with_bar(&progress, || leak::match_file(&mut ledger, &options, &progress))?;
+    if let Some(refs) = &report.refs {
+        custody_app::person::record_listing(&mut ledger, "match", refs.len())?;
+    }
     if args.json {
         output::json(&report)?;
     } else {

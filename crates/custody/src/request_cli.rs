@@ -234,9 +234,11 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
         }
         RequestCommand::Answer { id, format, out } => {
             access::answer(&mut ledger, id, &format, |text| match &out {
-                Some(path) => std::fs::write(path, text).map_err(|source| custody_app::Error::Io {
-                    path: path.display().to_string(),
-                    source,
+                Some(path) => custody_app::files::replace_private(path, text.as_bytes()).map_err(|source| {
+                    custody_app::Error::Io {
+                        path: path.display().to_string(),
+                        source,
+                    }
                 }),
                 None => {
                     crate::say_raw!("{text}");
@@ -351,8 +353,17 @@ fn print_view(view: &requests::RequestView, requester: Option<&str>) {
 
 /// `custody retention`.
 pub fn retention_command(dir: Option<PathBuf>, people: bool, json: bool) -> anyhow::Result<ExitCode> {
-    let ledger = open(dir)?;
+    let mut ledger = open(dir)?;
     let report = retention::report(&ledger, people)?;
+    let listed: usize = report
+        .suppliers
+        .iter()
+        .filter_map(|supplier| supplier.refs.as_ref())
+        .map(Vec::len)
+        .sum();
+    if people {
+        custody_app::person::record_listing(&mut ledger, "retention", listed)?;
+    }
     if json {
         output::json(&report)?;
         return Ok(ExitCode::SUCCESS);

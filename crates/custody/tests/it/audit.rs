@@ -417,3 +417,35 @@ fn the_head_file_is_private_and_keyed() {
         assert_eq!(mode & 0o077, 0, "{mode:o}");
     }
 }
+
+#[test]
+fn verifying_while_others_write_raises_no_false_alarm() {
+    let env = audited();
+    let dir = env.dir();
+    let writer = std::thread::spawn(move || {
+        for _ in 0..40 {
+            let output = std::process::Command::new(env!("CARGO_BIN_EXE_custody"))
+                .arg("--dir")
+                .arg(&dir)
+                .args(["person", "show", "M1"])
+                .env_remove("CUSTODY_KEY")
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    });
+    let mut alarms = Vec::new();
+    while !writer.is_finished() {
+        let run = env.run(&["audit", "verify", "--json"]);
+        if run.code != 0 {
+            alarms.push(run.stdout);
+        }
+    }
+    writer.join().unwrap();
+    assert!(alarms.is_empty(), "{alarms:#?}");
+    assert_eq!(env.run(&["audit", "verify"]).code, 0);
+}

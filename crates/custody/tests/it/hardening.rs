@@ -136,7 +136,7 @@ fn a_canary_file_appears_only_once_its_share_is_committed() {
     assert!(!out.exists(), "a file whose canaries name nothing must not exist");
     let stray: Vec<String> = files_beside(&out)
         .into_iter()
-        .filter(|name| name.contains("partial"))
+        .filter(|name| name.ends_with(".tmp"))
         .collect();
     assert!(stray.is_empty(), "{stray:?}");
     // Once the chain is accepted again, a rerun works and leaves the file.
@@ -144,7 +144,7 @@ fn a_canary_file_appears_only_once_its_share_is_committed() {
     let recorded = record_with_canaries(&env, &export, &out);
     assert_eq!(recorded.code, 0, "{}", recorded.stderr);
     assert!(out.exists());
-    assert!(files_beside(&out).iter().all(|name| !name.contains("partial")));
+    assert!(files_beside(&out).iter().all(|name| !name.ends_with(".tmp")));
 }
 
 #[test]
@@ -204,6 +204,23 @@ fn a_data_directory_opened_to_others_is_warned_about() {
                 assert_eq!(mode & 0o077, 0, "{name} is {mode:o}");
             }
         }
+        // What custody writes for the user is private too.
+        env.ok(&[
+            "incident",
+            "open",
+            "--supplier",
+            "Mailing House",
+            "--aware-at",
+            "2021-10-29 18:30",
+            "--nature",
+            "confidentiality",
+            "--summary",
+            "Ransomware at the mailing house.",
+        ]);
+        let report = env.root.path().join("report.md");
+        env.ok(&["report", "1", "--out", Env::path_str(&report)]);
+        let mode = std::fs::metadata(&report).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "report is {mode:o}");
         let quiet = env.ok(&["supplier", "list"]);
         assert!(!quiet.stderr.contains("warning"), "{}", quiet.stderr);
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();

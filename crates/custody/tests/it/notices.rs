@@ -470,7 +470,7 @@ fn markup_typed_into_a_summary_reaches_the_markdown_statement_as_words() {
     ]);
     let public = env.ok(&["notice", "public", "2", "--format", "md"]).stdout;
     assert!(
-        public.contains("Copied &lt;img src=x onerror=alert(1)&gt; see \\[our page\\](https://evil.example)\\\n\\# Pay here"),
+        public.contains("Copied &lt;img src=x onerror=alert(1)&gt; see \\[our page\\](https\\://evil.example)\\\n\\# Pay here"),
         "{public}"
     );
     assert!(!public.contains("<img"), "{public}");
