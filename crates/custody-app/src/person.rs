@@ -113,7 +113,7 @@ pub fn look_up(ledger: &mut Ledger, query: Query<'_>) -> Result<PersonView> {
         Ok(view) => format!("person:{}", view.reference),
         Err(_) => "people".to_owned(),
     };
-    ledger.audit_only(
+    ledger.audit_look(
         "person.view",
         &subject,
         serde_json::json!({ "by": by, "asked": asked, "found": found.is_ok() }),
@@ -124,7 +124,7 @@ pub fn look_up(ledger: &mut Ledger, query: Query<'_>) -> Result<PersonView> {
 /// Records that a list of people's references was shown (`holdings --people`, `retention
 /// --people`, `match --people`): what listed them and how many, as `people.list`.
 pub fn record_listing(ledger: &mut Ledger, what: &str, count: usize) -> Result<()> {
-    ledger.audit_only(
+    ledger.audit_look(
         "people.list",
         "people",
         serde_json::json!({ "by": what, "references": count }),

@@ -183,7 +183,16 @@ fn local(ledger: &Ledger, at: Instant) -> String {
     at.local(&ledger.zone)
 }
 
-/// One request with its instructions and events.
+/// A request as the rights desk shows it, the look audited as `request.view` (a request is about
+/// one person: looking at it is looking at them).
+pub fn look(ledger: &mut Ledger, id: i64) -> Result<RequestView> {
+    let view = show(ledger, id)?;
+    ledger.audit_look("request.view", &format!("request:{id}"), serde_json::json!({}))?;
+    Ok(view)
+}
+
+/// One request with its instructions and events (not audited: for use cases that audit what
+/// they do with it, and for [`look`]).
 pub fn show(ledger: &Ledger, id: i64) -> Result<RequestView> {
     let _snapshot = ledger.store.read_snapshot()?;
     let record = find_request(ledger, id)?;

@@ -264,4 +264,4 @@ pub fn find_request(ledger: &Ledger, id: i64) -> Result<RequestRecord> {
 }
 
 pub use crate::request_acts::{Derived, Outcome, close, confirm, extend, identify, reveal_requester};
-pub use crate::request_views::{RequestSummary, RequestView, list, show};
+pub use crate::request_views::{RequestSummary, RequestView, list, look, show};

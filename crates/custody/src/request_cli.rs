@@ -197,7 +197,7 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
             reveal_requester,
             json,
         } => {
-            let view = requests::show(&ledger, id)?;
+            let view = requests::look(&mut ledger, id)?;
             let requester = if reveal_requester {
                 requests::reveal_requester(&mut ledger, id)?
             } else {

@@ -43,6 +43,9 @@ pub struct SqliteStore {
     journal: Option<journal::Journal>,
 }
 
+/// How long a write waits for another's lock before failing, usually.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Creates an empty database file with mode 0600, unless one exists.
 fn create_private(path: &Path) -> Result<()> {
     let mut options = std::fs::OpenOptions::new();
@@ -60,6 +63,11 @@ fn create_private(path: &Path) -> Result<()> {
 }
 
 impl SqliteStore {
+    /// Sets how long the next writes wait for another writer's lock.
+    pub fn set_lock_wait(&mut self, wait: std::time::Duration) -> Result<()> {
+        Ok(self.connection.busy_timeout(wait)?)
+    }
+
     /// Opens (creating when `create`) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path, create: bool) -> Result<Self> {
         use rusqlite::OpenFlags;
@@ -82,7 +90,7 @@ impl SqliteStore {
         connection.pragma_update(None, "temp_store", "MEMORY")?;
         // Let the sorter that builds indexes after a bulk import use a second core.
         connection.pragma_update(None, "threads", 2)?;
-        connection.busy_timeout(std::time::Duration::from_secs(10))?;
+        connection.busy_timeout(LOCK_WAIT)?;
         // Every write transaction takes the write lock when it begins, so that a second writer
         // (the desk's other requests, a command run beside it) waits for it under the busy
         // timeout instead of failing when it upgrades from reading to writing.
