@@ -330,6 +330,25 @@ pub fn record_session(ledger: &mut Ledger, action: &str, second_factor: bool) ->
     ledger.audit_only(action, "session", details)
 }
 
+/// Records refused sign-ins to the ledger's actor (an account) in one entry: how many wrong
+/// passwords and wrong codes, and when the first and last were refused (the entry itself is
+/// written a moment later, off the sign-in's path).
+pub fn record_refusals(
+    ledger: &mut Ledger,
+    passwords: u32,
+    codes: u32,
+    first: custody_core::Instant,
+    last: custody_core::Instant,
+) -> Result<()> {
+    let details = serde_json::json!({
+        "wrong_passwords": passwords,
+        "wrong_codes": codes,
+        "first_at": first.to_rfc3339(),
+        "last_at": last.to_rfc3339(),
+    });
+    ledger.audit_only("desk.sign_in_refused", "session", details)
+}
+
 /// Records an alert on the ledger's actor (an account): failed sign-ins to it from everywhere
 /// reached `failures` within the throttle's window, perhaps someone guessing its password.
 pub fn record_alert(ledger: &mut Ledger, failures: u32) -> Result<()> {

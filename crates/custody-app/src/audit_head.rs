@@ -289,134 +289,31 @@ impl custody_store::AuditSigner for UnderLock<'_> {
     }
 }
 
-/// The action recorded when an `audit.head` from an older custody was taken over.
-pub const UPGRADED_ACTION: &str = "audit.head_upgraded";
 /// What `directory.init` records of a chain kept with a keyed head from its start.
 pub const KEYED_FROM_INIT: &str = "keyed";
-
-/// A head as the previous custody wrote it (`SEQ HASH`, no MAC), if that is what `text` is.
-fn legacy(text: &str) -> Option<End> {
-    let mut words = text.split_whitespace();
-    let seq: i64 = words.next()?.parse().ok()?;
-    let hash = unhex(words.next()?)?;
-    words.next().is_none().then_some(End { seq, hash })
-}
-
-/// Takes over an `audit.head` written by the previous custody (no MAC) once, when it names
-/// exactly the store's newest entry and the chain records no earlier take-over: the keyed record
-/// replaces it, under the write lock. Returns the entry it named, for the caller to audit; `None`
-/// when there was nothing to take over. A legacy head that does not match, or a second one, is
-/// left for `check_end` to refuse (a forged legacy head cannot be used to hide a cut).
-pub fn upgrade_legacy(
-    dir: &Path,
-    vault: &Vault,
-    store: &mut custody_store::SqliteStore,
-) -> Result<Option<i64>, crate::error::Error> {
-    use custody_store::Store;
-    let path = dir.join(AUDIT_HEAD_FILE_NAME);
-    let Ok(text) = fs::read_to_string(&path) else {
-        return Ok(None);
-    };
-    if legacy(&text).is_none() {
-        return Ok(None);
-    }
-    // Taken over at most once, and never for a chain this custody began: then an unkeyed head
-    // can only be a forgery covering a cut.
-    #[derive(serde::Deserialize)]
-    struct InitDetails {
-        audit_head: Option<String>,
-    }
-    let mut keyed_before = false;
-    store.audit_entries(&mut |entry| {
-        let keyed_init = entry.action == "directory.init"
-            && serde_json::from_str::<InitDetails>(&entry.details)
-                .is_ok_and(|details| details.audit_head.as_deref() == Some(KEYED_FROM_INIT));
-        keyed_before |= entry.action == UPGRADED_ACTION || keyed_init;
-        Ok(())
-    })?;
-    if keyed_before {
-        return Ok(None);
-    }
-    let mut taken = None;
-    let mut work = |newest: Option<ChainEnd<'_>>| -> Result<(), String> {
-        // Read again under the lock: another process may have taken it over meanwhile.
-        let Ok(text) = fs::read_to_string(&path) else {
-            return Ok(());
-        };
-        let (Some(named), Some(newest)) = (legacy(&text), newest) else {
-            return Ok(());
-        };
-        if named.seq == newest.seq && named.hash == newest.hash {
-            let head = Head {
-                committed: Some(End::of(newest)),
-                pending: None,
-            };
-            write(dir, vault, &head)?;
-            taken = Some(newest.seq);
-        }
-        Ok(())
-    };
-    store.settle_audit(&UnderLock::new(vault, &mut work))?;
-    Ok(taken)
-}
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use custody_store::{AuditDraft, Store};
 
-    fn chain(init_details: serde_json::Value) -> (tempfile::TempDir, Vault, custody_store::SqliteStore) {
+    #[test]
+    fn a_head_in_the_older_unkeyed_form_is_refused_never_taken_over() {
         let dir = tempfile::tempdir().unwrap();
         let vault = Vault::from_master(&[7u8; 32]);
-        let mut store = custody_store::SqliteStore::open(&dir.path().join("custody.db"), true).unwrap();
-        let at = custody_core::Instant::from_unix_seconds(1_600_000_000).unwrap();
-        for (action, details) in [
-            ("directory.init", init_details),
-            ("supplier.add", serde_json::json!({})),
-        ] {
-            let draft = AuditDraft {
-                actor: "cli:test".into(),
-                action: action.into(),
-                subject: "x".into(),
-                at,
-                details,
-            };
-            store
-                .append_audit(draft, &VaultSigner::new(&vault, dir.path()))
-                .unwrap();
-        }
-        (dir, vault, store)
-    }
-
-    fn write_legacy(dir: &Path, store: &custody_store::SqliteStore) {
-        let newest = store.audit_head().unwrap().unwrap();
-        fs::write(
-            dir.join(AUDIT_HEAD_FILE_NAME),
-            format!("{} {}\n", newest.seq, newest.hash),
-        )
-        .unwrap();
-    }
-
-    #[test]
-    fn an_older_custody_s_head_is_taken_over_once_when_it_names_the_end() {
-        // A chain begun by the previous custody: its init entry says nothing of a keyed head.
-        let (dir, vault, mut store) = chain(serde_json::json!({ "organisation": "Keyed Party" }));
-        write_legacy(dir.path(), &store);
-        assert_eq!(upgrade_legacy(dir.path(), &vault, &mut store).unwrap(), Some(2));
-        let head = read(dir.path(), &vault).unwrap().unwrap();
-        assert_eq!(head.committed.map(|end| end.seq), Some(2));
-    }
-
-    #[test]
-    fn an_unkeyed_head_is_never_taken_over_for_a_chain_begun_keyed_or_naming_another_end() {
-        let (dir, vault, mut store) =
-            chain(serde_json::json!({ "organisation": "T", "audit_head": KEYED_FROM_INIT }));
-        write_legacy(dir.path(), &store);
-        assert_eq!(upgrade_legacy(dir.path(), &vault, &mut store).unwrap(), None);
-        assert!(read(dir.path(), &vault).is_err(), "left for check_end to refuse");
-        let (dir, vault, mut store) = chain(serde_json::json!({ "organisation": "T" }));
-        fs::write(dir.path().join(AUDIT_HEAD_FILE_NAME), "1 00\n").unwrap();
-        assert_eq!(upgrade_legacy(dir.path(), &vault, &mut store).unwrap(), None);
+        fs::write(dir.path().join(AUDIT_HEAD_FILE_NAME), "2 00ff\n").unwrap();
+        let problem = read(dir.path(), &vault).unwrap_err();
+        assert!(problem.contains("reanchor"), "{problem}");
+        let head = Head {
+            committed: Some(End {
+                seq: 2,
+                hash: vec![1, 2],
+            }),
+            pending: None,
+        };
+        write(dir.path(), &vault, &head).unwrap();
+        assert_eq!(read(dir.path(), &vault).unwrap(), Some(head));
+        let other = Vault::from_master(&[8u8; 32]);
+        assert!(read(dir.path(), &other).unwrap_err().contains("MAC"));
     }
 }

@@ -172,8 +172,7 @@ impl Ledger {
         let vault = Vault::load(dir)?;
         let mut store = SqliteStore::open(&database, false)?;
         store.check_key(vault.check_value())?;
-        let upgraded = crate::audit_head::upgrade_legacy(dir, &vault, &mut store)?;
-        let mut ledger = Ledger {
+        let ledger = Ledger {
             dir: dir.to_owned(),
             settings,
             zone,
@@ -183,13 +182,6 @@ impl Ledger {
             warnings: crate::files::loose_permissions(dir).into_iter().collect(),
             clock,
         };
-        if let Some(seq) = upgraded {
-            ledger.audit_only(
-                crate::audit_head::UPGRADED_ACTION,
-                "audit",
-                serde_json::json!({ "seq": seq }),
-            )?;
-        }
         Ok(ledger)
     }
 

@@ -63,25 +63,35 @@ pub fn replace_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Gives a complete file written at `temporary` the name `path`, never replacing what is there:
-/// a hard link (which fails if the name is taken), or where the file system has none, a rename
-/// after checking the name is free. The directory is synced.
+/// a hard link (which fails if the name is taken), or where the file system has none, a new
+/// file made with `O_EXCL` and the bytes copied in. The directory is synced.
 pub fn place_new(temporary: &Path, path: &Path) -> std::io::Result<()> {
     match fs::hard_link(temporary, path) {
-        Ok(()) => {
-            let _ = fs::remove_file(temporary);
-        }
+        Ok(()) => {}
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => return Err(error),
         Err(_) => {
-            if fs::symlink_metadata(path).is_ok() {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::AlreadyExists,
-                    format!("{} exists already", path.display()),
-                ));
-            }
-            fs::rename(temporary, path)?;
+            let mut placed = create_new_private(path)?;
+            std::io::copy(&mut fs::File::open(temporary)?, &mut placed)?;
+            placed.sync_all()?;
         }
     }
+    let _ = fs::remove_file(temporary);
     sync_parent(path)
+}
+
+/// Writes a file the user asked for with `--out`: a new or regular file is replaced whole and
+/// made private ([`replace_private`]); anything else the name already stands for (a pipe, a
+/// device such as `/dev/stdout`, a link to one of those or to a file elsewhere) is written
+/// through as the user pointed it, never replaced.
+pub fn write_output(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(metadata) if !metadata.file_type().is_file() => {
+            let mut file = fs::OpenOptions::new().write(true).open(path)?;
+            file.write_all(bytes)?;
+            file.flush()
+        }
+        _ => replace_private(path, bytes),
+    }
 }
 
 /// The files of a data directory that must be its owner's only.

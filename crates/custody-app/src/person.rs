@@ -75,28 +75,22 @@ pub enum Query<'a> {
 /// the record itself holds no new personal data: a reference the organisation gave, or the
 /// email address's keyed hash, never the address. A look that finds nobody is recorded too.
 pub fn look_up(ledger: &mut Ledger, query: Query<'_>) -> Result<PersonView> {
-    // Anything with an `@` is treated as the address it probably is: it is looked up, and
-    // recorded, through its keyed hash, never written to the log as typed.
+    // Anything with an `@` is recorded as the address it probably is, through its keyed hash,
+    // never as typed; given as a reference, it is still tried as one first.
     let query = match query {
-        Query::Either(text) | Query::Reference(text) if text.contains('@') => Query::Email(text),
+        Query::Reference(text) if text.contains('@') => {
+            return look_up_address_as_reference(ledger, text);
+        }
+        Query::Either(text) if text.contains('@') => Query::Email(text),
         Query::Either(text) => Query::Reference(text),
         other => other,
     };
     let (by, asked, found) = match query {
-        Query::Email(address) => {
-            let asked = match crate::requests::requester_email(address) {
-                Some(normalised) => format!(
-                    "email-hash:{}",
-                    custody_vault::hex(
-                        &ledger
-                            .vault
-                            .identifier_hash(custody_core::IdentifierKind::EmailStrict.tag(), &normalised)
-                    )
-                ),
-                None => "an address that does not parse".to_owned(),
-            };
-            ("email", asked, show_by_email(ledger, address))
-        }
+        Query::Email(address) => (
+            "email",
+            email_hash(ledger, address),
+            show_by_email(ledger, address),
+        ),
         Query::Reference(reference) | Query::Either(reference) => {
             let reference = reference.trim();
             if reference.is_empty() {
@@ -109,7 +103,38 @@ pub fn look_up(ledger: &mut Ledger, query: Query<'_>) -> Result<PersonView> {
             ("reference", asked, show(ledger, reference))
         }
     };
-    let subject = match &found {
+    record_look(ledger, by, asked, &found)?;
+    found
+}
+
+/// A reference with an `@` in it: found as a reference if there is one, else as an email
+/// address; audited by the address's keyed hash either way.
+fn look_up_address_as_reference(ledger: &mut Ledger, text: &str) -> Result<PersonView> {
+    let asked = email_hash(ledger, text);
+    let found = match show(ledger, text) {
+        Err(Error::NotFound(_)) => show_by_email(ledger, text),
+        other => other,
+    };
+    record_look(ledger, "reference", asked, &found)?;
+    found
+}
+
+fn email_hash(ledger: &Ledger, address: &str) -> String {
+    match crate::requests::requester_email(address) {
+        Some(normalised) => format!(
+            "email-hash:{}",
+            custody_vault::hex(
+                &ledger
+                    .vault
+                    .identifier_hash(custody_core::IdentifierKind::EmailStrict.tag(), &normalised)
+            )
+        ),
+        None => "an address that does not parse".to_owned(),
+    }
+}
+
+fn record_look(ledger: &mut Ledger, by: &str, asked: String, found: &Result<PersonView>) -> Result<()> {
+    let subject = match found {
         Ok(view) => format!("person:{}", view.reference),
         Err(_) => "people".to_owned(),
     };
@@ -117,8 +142,7 @@ pub fn look_up(ledger: &mut Ledger, query: Query<'_>) -> Result<PersonView> {
         "person.view",
         &subject,
         serde_json::json!({ "by": by, "asked": asked, "found": found.is_ok() }),
-    )?;
-    found
+    )
 }
 
 /// Records that a list of people's references was shown (`holdings --people`, `retention

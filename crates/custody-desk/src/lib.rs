@@ -46,9 +46,7 @@ pub fn serve(
         .map_err(|error| DeskError::Internal(format!("the server could not start: {error}")))?;
     runtime.block_on(async move {
         let desk = Arc::new(Desk::open(options)?);
-        if let Some(queue) = desk.take_refusals() {
-            tokio::spawn(sign_in::write_refusals(Arc::clone(&desk), queue));
-        }
+        let refusals = tokio::spawn(sign_in::write_refusals(Arc::clone(&desk)));
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|error| DeskError::Internal(format!("cannot listen on {addr}: {error}")))?;
@@ -63,8 +61,16 @@ pub fn serve(
                  until [desk] allowed_hosts names it in settings.toml"
             );
         }
-        let (router, _) = routes::build(desk, hosts);
+        let (router, _) = routes::build(Arc::clone(&desk), hosts);
         ready(bound);
-        server::run(listener, router, settings).await
+        // Stopped by Ctrl-C or SIGTERM: what is pending for the audit log is written first.
+        tokio::select! {
+            served = server::run(listener, router, settings) => served,
+            () = server::stop_signal() => {
+                desk.stopping.notify_one();
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(30), refusals).await;
+                Ok(())
+            }
+        }
     })
 }

@@ -100,6 +100,29 @@ pub async fn run(
     }
 }
 
+/// Resolves when the process is asked to stop (Ctrl-C, or SIGTERM on Unix).
+pub async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = terminate => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 fn timed_out() -> Response {
     let mut response = (
         StatusCode::REQUEST_TIMEOUT,

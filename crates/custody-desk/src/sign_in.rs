@@ -153,63 +153,99 @@ fn active_account(ledger: &custody_app::Ledger, name: &str) -> Result<Option<Str
         .map(|account| account.name))
 }
 
-/// A refused sign-in to record in the audit log.
-#[derive(Debug)]
-pub(crate) struct Refusal {
-    account: String,
-    at_code: bool,
+/// Refused sign-ins to existing accounts waiting to be audited, by account: a count of wrong
+/// passwords and wrong codes, the first and last refusal, and whether an alert is due. Bounded by
+/// the number of accounts (names that are no account's are never kept).
+#[derive(Debug, Default)]
+pub(crate) struct Refusals {
+    pending: std::sync::Mutex<std::collections::BTreeMap<String, Pending>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    passwords: u32,
+    codes: u32,
+    first: custody_core::Instant,
+    last: custody_core::Instant,
     alert: bool,
 }
 
-/// Refusals waiting to be written, at most; more are only logged.
-pub(crate) const REFUSALS_QUEUED_MAX: usize = 1_024;
-/// How often the queue of refusals is written.
-const REFUSALS_FLUSH_MILLISECONDS: u64 = 1_000;
+impl Refusals {
+    fn add(&self, account: String, at_code: bool, alert: bool, now: custody_core::Instant) {
+        let mut pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = pending.entry(account).or_insert(Pending {
+            passwords: 0,
+            codes: 0,
+            first: now,
+            last: now,
+            alert: false,
+        });
+        if at_code {
+            entry.codes += 1;
+        } else {
+            entry.passwords += 1;
+        }
+        entry.last = now;
+        entry.alert |= alert;
+    }
 
-/// Queues a refused sign-in to an account that exists and is active, to go into the audit log
-/// under the account's name, with an alert when failures to it from everywhere reached the alert
-/// level (a name that is no account's is only counted: it may be a mistyped password). The queue
-/// is written on a timer of its own, never on a request's path or right after one, so an answer
-/// takes as long, and the next answer too, whether the name exists or not.
-fn audit_refusal_later(desk: &Arc<Desk>, known: Option<String>, at_code: bool, alert: bool) {
-    let Some(account) = known else {
-        return;
-    };
-    let queued = desk.refusals.try_send(Refusal {
-        account,
-        at_code,
-        alert,
-    });
-    if queued.is_err() {
-        eprintln!("custody desk: too many refused sign-ins at once; one was not audited");
+    fn take(&self) -> std::collections::BTreeMap<String, Pending> {
+        std::mem::take(
+            &mut *self
+                .pending
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 }
 
-/// Writes queued refusals to the audit log once a second, for as long as the desk runs.
-pub(crate) async fn write_refusals(desk: Arc<Desk>, mut queue: tokio::sync::mpsc::Receiver<Refusal>) {
+/// How often pending refusals are written.
+const REFUSALS_FLUSH_MILLISECONDS: u64 = 1_000;
+
+/// Keeps a refused sign-in to an account that exists and is active, to go into the audit log
+/// under the account's name with when it happened, and an alert when failures to it from
+/// everywhere reached the alert level (a name that is no account's is only counted: it may be a
+/// mistyped password). Written on a timer of its own, never on a request's path or right after
+/// one, so an answer takes as long, and the next answer too, whether the name exists or not.
+fn audit_refusal_later(desk: &Arc<Desk>, known: Option<String>, at_code: bool, alert: bool) {
+    if let Some(account) = known {
+        desk.refusals.add(account, at_code, alert, desk.now());
+    }
+}
+
+/// Writes pending refusals once a second, and a last time when the desk stops.
+pub(crate) async fn write_refusals(desk: Arc<Desk>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(REFUSALS_FLUSH_MILLISECONDS));
     loop {
-        tick.tick().await;
-        let mut batch = Vec::new();
-        while let Ok(refusal) = queue.try_recv() {
-            batch.push(refusal);
-        }
-        if queue.is_closed() && batch.is_empty() {
-            return;
-        }
-        for refusal in batch {
+        let stopping = tokio::select! {
+            _ = tick.tick() => false,
+            () = desk.stopping.notified() => true,
+        };
+        for (account, pending) in desk.refusals.take() {
             let written = desk
-                .run(&format!("desk:{}", refusal.account), move |ledger| {
-                    custody_app::accounts::record_session(ledger, "desk.sign_in_refused", refusal.at_code)?;
-                    if refusal.alert {
+                .run(&format!("desk:{account}"), move |ledger| {
+                    custody_app::accounts::record_refusals(
+                        ledger,
+                        pending.passwords,
+                        pending.codes,
+                        pending.first,
+                        pending.last,
+                    )?;
+                    if pending.alert {
                         custody_app::accounts::record_alert(ledger, crate::throttle::ACCOUNT_ALERT_FAILURES)?;
                     }
                     Ok(())
                 })
                 .await;
             if written.is_err() {
-                eprintln!("custody desk: a refused sign-in could not be audited");
+                eprintln!("custody desk: refused sign-ins could not be audited");
             }
+        }
+        if stopping {
+            return;
         }
     }
 }

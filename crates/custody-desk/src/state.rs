@@ -39,9 +39,10 @@ pub struct Desk {
     organisation: std::sync::RwLock<String>,
     /// Held while a request that may change something runs.
     pub(crate) writes: tokio::sync::Mutex<()>,
-    /// Refused sign-ins waiting to be audited (`sign_in::write_refusals` drains it).
-    pub(crate) refusals: tokio::sync::mpsc::Sender<crate::sign_in::Refusal>,
-    refusals_queue: Mutex<Option<tokio::sync::mpsc::Receiver<crate::sign_in::Refusal>>>,
+    /// Refused sign-ins waiting to be audited (`sign_in::write_refusals` writes them).
+    pub(crate) refusals: crate::sign_in::Refusals,
+    /// Told when the desk is stopping, so pending refusals are written first.
+    pub(crate) stopping: tokio::sync::Notify,
     /// Bounds the ledgers (database connections) open at once.
     permits: Arc<tokio::sync::Semaphore>,
     clock: Box<dyn Clock>,
@@ -56,7 +57,6 @@ impl Desk {
         let ledger = Ledger::open(&options.dir, Box::new(SystemClock), "desk")?;
         let organisation = ledger.settings.organisation.clone();
         let limits = crate::rate::RateLimits::new(&ledger.settings.desk);
-        let (refusals, refusals_queue) = tokio::sync::mpsc::channel(crate::sign_in::REFUSALS_QUEUED_MAX);
         let desk_settings = ledger.settings.desk.clone();
         let zone = ledger.zone.clone();
         Ok(Desk {
@@ -71,19 +71,11 @@ impl Desk {
             templates: crate::render::templates(zone)?,
             organisation: std::sync::RwLock::new(organisation),
             writes: tokio::sync::Mutex::new(()),
-            refusals,
-            refusals_queue: Mutex::new(Some(refusals_queue)),
+            refusals: crate::sign_in::Refusals::default(),
+            stopping: tokio::sync::Notify::new(),
             permits: Arc::new(tokio::sync::Semaphore::new(LEDGERS_MAX)),
             clock: Box::new(SystemClock),
         })
-    }
-
-    /// The queue of refused sign-ins, for the one task that writes it (once).
-    pub(crate) fn take_refusals(&self) -> Option<tokio::sync::mpsc::Receiver<crate::sign_in::Refusal>> {
-        self.refusals_queue
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
     }
 
     /// Now, from the one wall clock.

@@ -94,8 +94,9 @@ fn account_key(name: &str) -> String {
 /// The address as counted: IPv4 whole, IPv6 by its /64 (one subscriber's network holds
 /// billions of addresses).
 fn address_key(address: IpAddr) -> IpAddr {
-    match address {
-        IpAddr::V4(_) => address,
+    // An IPv4 client of a listener on `[::]` arrives as `::ffff:a.b.c.d`: counted as itself.
+    match address.to_canonical() {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
         IpAddr::V6(v6) => {
             let [first, second, third, fourth, ..] = v6.segments();
             IpAddr::V6(std::net::Ipv6Addr::new(first, second, third, fourth, 0, 0, 0, 0))
@@ -219,6 +220,15 @@ mod tests {
                 .is_err()
         );
         assert!(throttle.attempt("another", ip("2001:db8:1:3::1"), 10).is_ok());
+        // IPv4 clients of an IPv6 listener are told apart.
+        for n in 0..ADDRESS_FAILURES {
+            assert!(
+                throttle
+                    .attempt(&format!("x{n}"), ip(&format!("::ffff:192.0.2.{}", n + 1)), 10)
+                    .is_ok()
+            );
+        }
+        assert!(throttle.attempt("someone", ip("::ffff:198.51.100.1"), 10).is_ok());
     }
 
     #[test]

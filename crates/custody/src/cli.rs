@@ -464,7 +464,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let text = custody_app::report::generate(&mut ledger, id, phase, format)?;
             match out {
                 Some(path) => {
-                    custody_app::files::replace_private(&path, text.as_bytes())
+                    custody_app::files::write_output(&path, text.as_bytes())
                         .with_context(|| format!("writing {}", path.display()))?;
                     crate::say!("Wrote the report to {}.", path.display());
                 }

@@ -174,7 +174,7 @@ pub fn notice(dir: Option<PathBuf>, command: NoticeCommand) -> anyhow::Result<Ex
             let text = notify::public_statement(&ledger, id, format == "html")?;
             match out {
                 Some(path) => {
-                    custody_app::files::replace_private(&path, text.as_bytes())
+                    custody_app::files::write_output(&path, text.as_bytes())
                         .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
                     crate::say!("Wrote the public statement to {}.", path.display());
                 }

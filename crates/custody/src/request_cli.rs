@@ -234,7 +234,7 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
         }
         RequestCommand::Answer { id, format, out } => {
             access::answer(&mut ledger, id, &format, |text| match &out {
-                Some(path) => custody_app::files::replace_private(path, text.as_bytes()).map_err(|source| {
+                Some(path) => custody_app::files::write_output(path, text.as_bytes()).map_err(|source| {
                     custody_app::Error::Io {
                         path: path.display().to_string(),
                         source,

@@ -668,3 +668,21 @@ fn known_and_unknown_names_take_the_same_time_to_refuse() {
         typical * 1000.0
     );
 }
+
+#[test]
+fn a_refused_sign_in_is_audited_with_its_time_even_when_the_desk_stops_at_once() {
+    let (env, _) = demo_env();
+    let server = DeskServer::start(&env);
+    assert_eq!(server.try_sign_in("viewer", "not the password").status, 401);
+    let status = server.terminate();
+    assert!(status.success(), "{status:?}");
+    let audit = env.ok(&["audit", "export"]).stdout;
+    let refused = audit
+        .lines()
+        .find(|line| line.contains("\"desk.sign_in_refused\"") && line.contains("\"desk:viewer\""))
+        .expect("written before the desk stopped");
+    assert!(
+        refused.contains("wrong_passwords") && refused.contains("first_at"),
+        "{refused}"
+    );
+}

@@ -234,3 +234,34 @@ fn a_data_directory_opened_to_others_is_warned_about() {
         );
     }
 }
+
+#[test]
+fn an_out_file_that_is_a_link_is_written_through_not_replaced() {
+    let env = with_supplier();
+    env.ok(&[
+        "incident",
+        "open",
+        "--supplier",
+        "Mailing House",
+        "--aware-at",
+        "2021-10-29 18:30",
+        "--nature",
+        "confidentiality",
+        "--summary",
+        "Ransomware at the mailing house.",
+    ]);
+    #[cfg(unix)]
+    {
+        let target = env.root.path().join("kept-elsewhere.md");
+        std::fs::write(&target, "").unwrap();
+        let link = env.root.path().join("report-link.md");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        env.ok(&["report", "1", "--out", Env::path_str(&link)]);
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            std::fs::read_to_string(&target)
+                .unwrap()
+                .contains("Personal data breach report")
+        );
+    }
+}
