@@ -130,7 +130,7 @@ pub fn model(ledger: &Ledger, id: i64) -> Result<AccessAnswer> {
             record.facts.kind.as_str()
         )));
     }
-    let derived = Derived::of(&record, &ledger.store.request_events(id)?);
+    let derived = Derived::of(&record, &ledger.store.request_events(id)?)?;
     let Some(person) = derived
         .person
         .map(|id| ledger.store.person(id))

@@ -72,7 +72,7 @@ pub fn run(ledger: &mut Ledger, supplier: &str, aware_at: &str) -> Result<DemoIn
     )?;
     let assessment = assess_and_record(ledger, id, &[], (None, None), None)?;
     let incident = find_incident(ledger, id)?;
-    let events = custody_store::Store::incident_events(&ledger.store, id)?;
+    let events = crate::incident_events::log(ledger, id)?;
     let clocks_then = clock_views(
         ledger,
         incident_clocks(ledger, &incident, &events, at(ledger, CLOCKS_SHOWN_AT)?)?,

@@ -7,11 +7,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use custody_core::{Day, Instant, Nature, PersonCategory, PersonSet, ShareKind};
-use custody_store::{IncidentEvent, IncidentRecord, Store};
+use custody_store::{IncidentRecord, Store};
 
 use crate::dir::Ledger;
 use crate::error::{Error, Result};
 use crate::holdings::{HeldShare, compute_window};
+use crate::incident_events::{ImpactRecorded, IncidentEventBody, Recorded};
 use crate::incidents::{append, find_incident};
 
 /// Years after leaving past which a supplier should have deleted a former person's data, unless
@@ -165,7 +166,7 @@ pub fn compute(ledger: &Ledger, incident: &IncidentRecord) -> Result<ImpactView>
         }
     }
     special_categories.retain(|_, count| *count > 0);
-    let events = ledger.store.incident_events(incident.id)?;
+    let events = crate::incident_events::log(ledger, incident.id)?;
     let confirmed = crate::leak_evidence::confirmed(ledger, incident.id, people, &events)?;
     Ok(ImpactView {
         incident: incident.id,
@@ -220,31 +221,23 @@ fn retention_expired(ledger: &Ledger, held: &[HeldShare], people: &PersonSet, at
 }
 
 /// The figures of the latest impact recorded on the incident.
-pub fn latest_figures(events: &[IncidentEvent]) -> Option<ImpactFigures> {
-    events
-        .iter()
-        .rev()
-        .find(|event| event.kind == "impact")
-        .and_then(|event| {
-            event
-                .body
-                .get("figures")
-                .and_then(|figures| serde_json::from_value(figures.clone()).ok())
-        })
+pub fn latest_figures(events: &[Recorded]) -> Option<ImpactFigures> {
+    latest_recorded(events).map(|(figures, _, _)| figures)
 }
 
 /// The latest impact recorded on the incident: its figures, what leak evidence confirmed then,
 /// and when it was computed.
 pub fn latest_recorded(
-    events: &[IncidentEvent],
+    events: &[Recorded],
 ) -> Option<(ImpactFigures, Option<crate::leak_evidence::Confirmed>, Instant)> {
-    let event = events.iter().rev().find(|event| event.kind == "impact")?;
-    let figures = serde_json::from_value(event.body.get("figures")?.clone()).ok()?;
-    let confirmed = event
-        .body
-        .get("confirmed")
-        .and_then(|confirmed| serde_json::from_value(confirmed.clone()).ok());
-    Some((figures, confirmed, event.at))
+    events.iter().rev().find_map(|recorded| match &recorded.body {
+        IncidentEventBody::Impact(impact) => Some((
+            impact.figures.clone(),
+            impact.confirmed.clone(),
+            recorded.event.at,
+        )),
+        _ => None,
+    })
 }
 
 /// Recomputes the impact; when the figures (or what leak evidence confirms) differ from the last
@@ -252,7 +245,7 @@ pub fn latest_recorded(
 pub fn refresh(ledger: &mut Ledger, id: i64) -> Result<ImpactView> {
     let incident = find_incident(ledger, id)?;
     let view = compute(ledger, &incident)?;
-    let events = ledger.store.incident_events(id)?;
+    let events = crate::incident_events::log(ledger, id)?;
     let previous = latest_recorded(&events);
     let unchanged = previous
         .as_ref()
@@ -269,11 +262,15 @@ pub fn refresh(ledger: &mut Ledger, id: i64) -> Result<ImpactView> {
                 view.figures.people
             )],
         };
-        let body = serde_json::json!({ "figures": view.figures, "changes": changes,
-            "window_from": view.window_from, "window_to": view.window_to,
-            "confirmed": view.confirmed });
+        let recorded = ImpactRecorded {
+            figures: view.figures.clone(),
+            changes,
+            window_from: view.window_from,
+            window_to: view.window_to,
+            confirmed: view.confirmed.clone(),
+        };
         let now = ledger.now();
-        append(ledger, id, "impact", now, body)?;
+        append(ledger, id, now, &IncidentEventBody::Impact(recorded))?;
     }
     Ok(view)
 }
@@ -495,19 +492,22 @@ pub fn assess_and_record(
         }
         assessment.override_reason = Some(reason);
     }
-    let body = serde_json::to_value(&assessment).map_err(|error| Error::Invalid(error.to_string()))?;
     let now = ledger.now();
-    append(ledger, id, "assessment", now, body)?;
+    append(
+        ledger,
+        id,
+        now,
+        &IncidentEventBody::Assessment(assessment.clone()),
+    )?;
     Ok(assessment)
 }
 
 /// The latest risk assessment recorded on an incident.
-pub fn latest_assessment(events: &[IncidentEvent]) -> Option<Assessment> {
-    events
-        .iter()
-        .rev()
-        .find(|event| event.kind == "assessment")
-        .and_then(|event| serde_json::from_value(event.body.clone()).ok())
+pub fn latest_assessment(events: &[Recorded]) -> Option<Assessment> {
+    events.iter().rev().find_map(|recorded| match &recorded.body {
+        IncidentEventBody::Assessment(assessment) => Some(assessment.clone()),
+        _ => None,
+    })
 }
 
 #[cfg(test)]

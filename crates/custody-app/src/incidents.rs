@@ -6,7 +6,9 @@
 use serde::Serialize;
 
 use custody_core::{CategoryKey, Clock, ClockFacts, ClockState, Instant, Nature, clocks};
-use custody_store::{IncidentEvent, IncidentRecord, NewIncident, NewIncidentEvent, Store};
+use custody_store::{IncidentRecord, NewIncident, NewIncidentEvent, Store};
+
+use crate::incident_events::{ActDone, Entry, IncidentEventBody, NotifyRun, Recorded};
 
 use crate::dir::{Ledger, signer_for};
 use crate::error::{Error, Result};
@@ -101,10 +103,10 @@ pub fn find_incident(ledger: &Ledger, id: i64) -> Result<IncidentRecord> {
 pub(crate) fn append(
     ledger: &mut Ledger,
     incident: i64,
-    kind: &str,
     at: Instant,
-    body: serde_json::Value,
+    typed: &IncidentEventBody,
 ) -> Result<i64> {
+    let (kind, body) = crate::incident_events::encode(typed)?;
     crate::limits::event_body(kind, &body)?;
     let event = NewIncidentEvent {
         kind: kind.to_owned(),
@@ -129,7 +131,8 @@ pub(crate) fn append(
 }
 
 /// An act that stops a clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Act {
     /// The report to the regulator was made (Art. 33(1)).
     RegulatorNotified,
@@ -138,7 +141,8 @@ pub enum Act {
 }
 
 impl Act {
-    fn as_str(self) -> &'static str {
+    /// `regulator_notified` or `people_notified`.
+    pub fn as_str(self) -> &'static str {
         match self {
             Act::RegulatorNotified => "regulator_notified",
             Act::PeopleNotified => "people_notified",
@@ -176,14 +180,18 @@ pub fn record_act(
              the reasons for the delay: give them with --delay-reason"
         )));
     }
-    let body =
-        serde_json::json!({ "act": act.as_str(), "reference": reference, "delay_reason": delay_reason });
-    append(ledger, id, "act", at, body)?;
+    let done = ActDone {
+        act,
+        reference,
+        delay_reason,
+    };
+    append(ledger, id, at, &IncidentEventBody::Act(done))?;
     Ok(())
 }
 
 /// Kinds of timeline entry a user adds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum EntryKind {
     /// A note.
     Note,
@@ -209,7 +217,8 @@ impl EntryKind {
         }
     }
 
-    fn as_str(self) -> &'static str {
+    /// `note`, `decision`, `contact` or `update`.
+    pub fn as_str(self) -> &'static str {
         match self {
             EntryKind::Note => "note",
             EntryKind::Decision => "decision",
@@ -264,9 +273,13 @@ pub fn add_entry(
         }
     }
     let at = at.unwrap_or_else(|| ledger.now());
-    let body =
-        serde_json::json!({ "entry": kind.as_str(), "text": text.trim(), "reason": reason, "with": with });
-    append(ledger, id, "entry", at, body)
+    let entry = Entry {
+        entry: kind,
+        text: text.trim().to_owned(),
+        reason,
+        with,
+    };
+    append(ledger, id, at, &IncidentEventBody::Entry(entry))
 }
 
 /// What a supplier said about exfiltration.
@@ -319,7 +332,7 @@ pub fn statement(ledger: &mut Ledger, id: i64, input: StatementInput) -> Result<
             "the statement's text (--text) must give what the supplier said".to_owned(),
         ));
     }
-    let previous = statements(&ledger.store.incident_events(id)?);
+    let previous = statements(&crate::incident_events::log(ledger, id)?);
     let claims = Claims {
         categories: input
             .claims_categories
@@ -338,8 +351,12 @@ pub fn statement(ledger: &mut Ledger, id: i64, input: StatementInput) -> Result<
         changes,
         claims,
     };
-    let body = serde_json::to_value(&view).map_err(|error| Error::Invalid(error.to_string()))?;
-    append(ledger, id, "statement", input.received_at, body)?;
+    append(
+        ledger,
+        id,
+        input.received_at,
+        &IncidentEventBody::Statement(view.clone()),
+    )?;
     Ok(view)
 }
 
@@ -420,39 +437,41 @@ pub fn combined_claims(statements: &[StatementView]) -> Claims {
 }
 
 /// The statements among an incident's events, in order.
-pub fn statements(events: &[IncidentEvent]) -> Vec<StatementView> {
+pub fn statements(events: &[Recorded]) -> Vec<StatementView> {
     events
         .iter()
-        .filter(|event| event.kind == "statement")
-        .filter_map(|event| serde_json::from_value(event.body.clone()).ok())
+        .filter_map(|recorded| match &recorded.body {
+            IncidentEventBody::Statement(statement) => Some(statement.clone()),
+            _ => None,
+        })
         .collect()
+}
+
+/// When an act was first recorded.
+pub fn first_act(events: &[Recorded], wanted: Act) -> Option<Instant> {
+    events
+        .iter()
+        .filter(|recorded| matches!(&recorded.body, IncidentEventBody::Act(done) if done.act == wanted))
+        .map(|recorded| recorded.event.at)
+        .min()
 }
 
 /// The clocks of an incident at `now`.
 pub fn incident_clocks(
     ledger: &Ledger,
     incident: &IncidentRecord,
-    events: &[IncidentEvent],
+    events: &[Recorded],
     now: Instant,
 ) -> Result<Vec<Clock>> {
     let supplier = find(ledger, &incident.supplier)?;
-    let first_act = |name: &str| {
-        events
-            .iter()
-            .filter(|event| {
-                event.kind == "act" && event.body.get("act").and_then(|act| act.as_str()) == Some(name)
-            })
-            .map(|event| event.at)
-            .min()
-    };
     let people_required = crate::impact::latest_assessment(events).map(|assessment| assessment.tell_people);
     let facts = ClockFacts {
         aware_at: Some(incident.facts.aware_at),
         supplier_discovered_at: incident.facts.supplier_discovered_at,
         supplier_notified_at: incident.facts.supplier_notified_at,
         supplier_notice_hours: supplier.notice_hours,
-        regulator_notified_at: first_act("regulator_notified"),
-        people_notified_at: first_act("people_notified"),
+        regulator_notified_at: first_act(events, Act::RegulatorNotified),
+        people_notified_at: first_act(events, Act::PeopleNotified),
         people_required,
         people_target_hours: ledger
             .settings
@@ -541,140 +560,105 @@ pub struct TimelineEntry {
     pub body: serde_json::Value,
 }
 
-fn text(body: &serde_json::Value, key: &str) -> String {
-    body.get(key)
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
-
-fn summarise(event: &IncidentEvent) -> String {
-    let body = &event.body;
-    match event.kind.as_str() {
-        "entry" => {
-            let mut line = format!("{}: {}", text(body, "entry"), text(body, "text"));
-            if let Some(with) = body.get("with").and_then(serde_json::Value::as_str) {
+fn summarise(body: &IncidentEventBody) -> String {
+    match body {
+        IncidentEventBody::Entry(entry) => {
+            let mut line = format!("{}: {}", entry.entry.as_str(), entry.text);
+            if let Some(with) = &entry.with {
                 line = format!("{line} (with {with})");
             }
-            if let Some(reason) = body.get("reason").and_then(serde_json::Value::as_str) {
+            if let Some(reason) = &entry.reason {
                 line = format!("{line} — because: {reason}");
             }
             line
         }
-        "act" => {
-            let mut line = text(body, "act").replace('_', " ");
-            if let Some(reference) = body.get("reference").and_then(serde_json::Value::as_str) {
+        IncidentEventBody::Act(done) => {
+            let mut line = done.act.as_str().replace('_', " ");
+            if let Some(reference) = &done.reference {
                 line = format!("{line} (ref {reference})");
             }
-            if let Some(reason) = body.get("delay_reason").and_then(serde_json::Value::as_str) {
+            if let Some(reason) = &done.delay_reason {
                 line = format!("{line}; reasons for the delay: {reason}");
             }
             line
         }
-        "statement" => {
-            let version = body
-                .get("version")
-                .and_then(serde_json::Value::as_u64)
-                .unwrap_or(0);
-            let correction = body
-                .get("correction")
-                .and_then(serde_json::Value::as_bool)
-                .unwrap_or(false);
-            format!(
-                "supplier statement {version}{}: {}",
-                if correction { " (CORRECTION)" } else { "" },
-                text(body, "text")
-            )
+        IncidentEventBody::Statement(statement) => format!(
+            "supplier statement {}{}: {}",
+            statement.version,
+            if statement.correction { " (CORRECTION)" } else { "" },
+            statement.text
+        ),
+        IncidentEventBody::Evidence(evidence) => format!(
+            "leak evidence: {} ({} rows) names {} people: {} held by the supplier, {} not; {} canaries",
+            evidence.file,
+            evidence.rows,
+            evidence.matched,
+            evidence.held_by_supplier,
+            evidence.not_held_by_supplier,
+            evidence.canaries.len()
+        ),
+        IncidentEventBody::Impact(impact) => {
+            format!("impact recomputed from the ledger: {}", impact.changes.join("; "))
         }
-        "evidence" => {
-            let number = |key: &str| body.get(key).and_then(serde_json::Value::as_u64).unwrap_or(0);
-            let canaries = body
-                .get("canaries")
-                .and_then(serde_json::Value::as_array)
-                .map_or(0, Vec::len);
-            format!(
-                "leak evidence: {} ({} rows) names {} people: {} held by the supplier, {} not; {} canaries",
-                text(body, "file"),
-                number("rows"),
-                number("matched"),
-                number("held_by_supplier"),
-                number("not_held_by_supplier"),
-                canaries
-            )
-        }
-        "impact" => {
-            let changes: Vec<String> = body
-                .get("changes")
-                .and_then(serde_json::Value::as_array)
-                .map(|changes| {
-                    changes
-                        .iter()
-                        .filter_map(|change| change.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
-            format!("impact recomputed from the ledger: {}", changes.join("; "))
-        }
-        "assessment" => {
-            let yes = |key: &str| {
-                if body
-                    .get(key)
-                    .and_then(serde_json::Value::as_bool)
-                    .unwrap_or(false)
-                {
-                    "yes"
-                } else {
-                    "no"
-                }
-            };
+        IncidentEventBody::Assessment(assessment) => {
+            let yes = |value: bool| if value { "yes" } else { "no" };
             format!(
                 "risk assessed: report to the regulator {}, tell people {}",
-                yes("report_regulator"),
-                yes("tell_people")
+                yes(assessment.report_regulator),
+                yes(assessment.tell_people)
             )
         }
-        "notify" => {
-            let number = |key: &str| body.get(key).and_then(serde_json::Value::as_u64).unwrap_or(0);
-            if let Some(error) = body.get("error").and_then(serde_json::Value::as_str) {
-                format!("notification run {} stopped: {error}", number("run"))
-            } else if text(body, "phase") == "end" {
-                format!(
-                    "notification run {} ended: {} sent, {} failed, {} waiting",
-                    number("run"),
-                    number("sent"),
-                    number("failed"),
-                    number("waiting")
-                )
-            } else {
-                format!(
-                    "notification run started ({}): {} people, {} messages ({} newly queued), {} without an \
-                     email address for a letter",
-                    text(body, "audience"),
-                    number("people"),
-                    number("messages"),
-                    number("added"),
-                    number("letters")
-                )
-            }
-        }
-        other => other.to_owned(),
+        IncidentEventBody::Notify(run) => summarise_run(run),
+    }
+}
+
+fn summarise_run(run: &NotifyRun) -> String {
+    match run {
+        NotifyRun::End {
+            run,
+            error: Some(error),
+            ..
+        } => format!("notification run {run} stopped: {error}"),
+        NotifyRun::End {
+            run,
+            sent,
+            failed,
+            waiting,
+            error: None,
+        } => format!(
+            "notification run {run} ended: {} sent, {} failed, {} waiting",
+            sent.unwrap_or(0),
+            failed.unwrap_or(0),
+            waiting.unwrap_or(0)
+        ),
+        NotifyRun::Start {
+            audience,
+            people,
+            messages,
+            added,
+            letters,
+            ..
+        } => format!(
+            "notification run started ({audience}): {people} people, {messages} messages ({added} newly queued), \
+             {letters} without an email address for a letter"
+        ),
     }
 }
 
 /// The timeline of an incident, in the order things happened (then the order recorded).
-pub fn timeline(events: &[IncidentEvent]) -> Vec<TimelineEntry> {
-    let mut ordered: Vec<&IncidentEvent> = events.iter().collect();
-    ordered.sort_by_key(|event| (event.at, event.id));
+pub fn timeline(events: &[Recorded]) -> Vec<TimelineEntry> {
+    let mut ordered: Vec<&Recorded> = events.iter().collect();
+    ordered.sort_by_key(|recorded| (recorded.event.at, recorded.event.id));
     ordered
         .into_iter()
-        .map(|event| TimelineEntry {
-            id: event.id,
-            kind: event.kind.clone(),
-            at: event.at,
-            recorded_at: event.recorded_at,
-            actor: event.actor.clone(),
-            summary: summarise(event),
-            body: event.body.clone(),
+        .map(|recorded| TimelineEntry {
+            id: recorded.event.id,
+            kind: recorded.event.kind.clone(),
+            at: recorded.event.at,
+            recorded_at: recorded.event.recorded_at,
+            actor: recorded.event.actor.clone(),
+            summary: summarise(&recorded.body),
+            body: recorded.event.body.clone(),
         })
         .collect()
 }
@@ -732,7 +716,7 @@ pub fn show(ledger: &mut Ledger, id: i64) -> Result<IncidentView> {
 /// whatever the size of the ledger. [`show`] refreshes the impact first.
 pub fn view(ledger: &Ledger, id: i64) -> Result<IncidentView> {
     let incident = find_incident(ledger, id)?;
-    let events = ledger.store.incident_events(id)?;
+    let events = crate::incident_events::log(ledger, id)?;
     let (figures, confirmed, impact_at) = match crate::impact::latest_recorded(&events) {
         Some((figures, confirmed, at)) => (figures, confirmed, Some(at)),
         None => {
@@ -849,7 +833,7 @@ pub fn list(ledger: &Ledger) -> Result<Vec<IncidentSummary>> {
     let now = ledger.now();
     let mut out = Vec::new();
     for incident in ledger.store.incidents()?.into_iter().rev() {
-        let events = ledger.store.incident_events(incident.id)?;
+        let events = crate::incident_events::log(ledger, incident.id)?;
         let clocks = clock_views(ledger, incident_clocks(ledger, &incident, &events, now)?);
         out.push(IncidentSummary {
             incident: incident.id,
@@ -866,5 +850,5 @@ pub fn list(ledger: &Ledger) -> Result<Vec<IncidentSummary>> {
 /// The timeline of an incident by id.
 pub fn timeline_of(ledger: &Ledger, id: i64) -> Result<Vec<TimelineEntry>> {
     find_incident(ledger, id)?;
-    Ok(timeline(&ledger.store.incident_events(id)?))
+    Ok(timeline(&crate::incident_events::log(ledger, id)?))
 }

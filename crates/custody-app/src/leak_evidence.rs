@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use custody_core::PersonSet;
-use custody_store::{IncidentEvent, IncidentRecord, NewIncidentEvent, Store};
+use custody_store::{IncidentRecord, NewIncidentEvent, Store};
 
 use crate::dir::{Ledger, signer_for};
 use crate::error::Result;
@@ -35,25 +35,38 @@ pub(crate) fn record(
             !crate::leak_rank::covered(holdings.categories.keys(), &key)
         })
         .collect();
-    let body = serde_json::json!({
-        "file": crate::limits::cleaned_name(&report.file),
-        "sha256": report.sha256,
-        "bytes": report.bytes,
-        "format": report.format,
-        "rows": report.rows,
-        "rows_matched": report.rows_matched,
-        "matched": report.matched,
-        "held_by_supplier": held,
-        "not_held_by_supplier": report.matched - held,
-        "by_identifier": report.by_identifier,
-        "categories": report.categories,
-        "categories_not_held_by_supplier": categories_not_held,
-        "canaries": report.canaries,
-        "suppliers": report.suppliers.iter().take(SUPPLIERS_RECORDED).collect::<Vec<_>>(),
-    });
+    let evidence = crate::incident_events::Evidence {
+        file: crate::limits::cleaned_name(&report.file),
+        sha256: report.sha256.clone(),
+        bytes: report.bytes,
+        format: report.format,
+        rows: report.rows,
+        rows_matched: report.rows_matched,
+        matched: report.matched,
+        held_by_supplier: held,
+        not_held_by_supplier: report.matched - held,
+        by_identifier: report
+            .by_identifier
+            .iter()
+            .map(|(kind, count)| ((*kind).to_owned(), *count))
+            .collect(),
+        categories: report.categories.clone(),
+        categories_not_held_by_supplier: categories_not_held.into_iter().cloned().collect(),
+        canaries: report.canaries.clone(),
+        suppliers: report
+            .suppliers
+            .iter()
+            .take(SUPPLIERS_RECORDED)
+            .cloned()
+            .collect(),
+    };
+    let (kind, body) = crate::incident_events::encode(&crate::incident_events::IncidentEventBody::Evidence(
+        Box::new(evidence),
+    ))?;
+    crate::limits::event_body(kind, &body)?;
     let now = ledger.now();
     let event = NewIncidentEvent {
-        kind: "evidence".to_owned(),
+        kind: kind.to_owned(),
         at: now,
         actor: ledger.actor.clone(),
         recorded_at: now,
@@ -93,18 +106,22 @@ pub fn confirmed(
     ledger: &Ledger,
     incident: i64,
     held: &PersonSet,
-    events: &[IncidentEvent],
+    events: &[crate::incident_events::Recorded],
 ) -> Result<Option<Confirmed>> {
-    let evidence: Vec<&IncidentEvent> = events.iter().filter(|event| event.kind == "evidence").collect();
+    let evidence: Vec<&crate::incident_events::Evidence> = events
+        .iter()
+        .filter_map(|recorded| match &recorded.body {
+            crate::incident_events::IncidentEventBody::Evidence(evidence) => Some(&**evidence),
+            _ => None,
+        })
+        .collect();
     if evidence.is_empty() {
         return Ok(None);
     }
     let people = ledger.store.evidence_people(incident)?;
     let mut categories: Vec<String> = evidence
         .iter()
-        .filter_map(|event| event.body.get("categories").and_then(|value| value.as_array()))
-        .flatten()
-        .filter_map(|value| value.as_str().map(str::to_owned))
+        .flat_map(|evidence| evidence.categories.iter().cloned())
         .collect();
     categories.sort();
     categories.dedup();

@@ -17,7 +17,8 @@ use crate::error::Result;
 use crate::holdings::compute_window;
 
 /// A canary found in the file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CanaryFound {
     /// The share it was planted in.
     pub share: i64,
@@ -30,7 +31,8 @@ pub struct CanaryFound {
 }
 
 /// How well one supplier's holdings explain the file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SupplierFit {
     /// Supplier.
     pub supplier: String,

@@ -8,10 +8,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use custody_core::{CategoryKey, PersonCategory, PersonSet};
-use custody_store::{IncidentEvent, IncidentRecord, PersonRecord, Store};
+use custody_store::{IncidentRecord, PersonRecord, Store};
 
 use crate::dir::Ledger;
 use crate::error::Result;
+use crate::incident_events::{IncidentEventBody, Recorded};
 use crate::incidents::find_incident;
 
 /// The incident as notices tell it.
@@ -129,23 +130,10 @@ pub fn plain_list(keys: &[CategoryKey]) -> Option<String> {
     }
 }
 
-fn first_act(events: &[IncidentEvent], act: &str) -> Option<custody_core::Instant> {
-    events
-        .iter()
-        .filter(|event| event.kind == "act" && event.body.get("act").and_then(|a| a.as_str()) == Some(act))
-        .map(|event| event.at)
-        .min()
-}
-
 /// What the organisation has done, from the incident's record.
-fn measures(
-    ledger: &Ledger,
-    incident: &IncidentRecord,
-    events: &[IncidentEvent],
-    supplier: &str,
-) -> Vec<String> {
+fn measures(ledger: &Ledger, incident: &IncidentRecord, events: &[Recorded], supplier: &str) -> Vec<String> {
     let mut out = Vec::new();
-    if let Some(at) = first_act(events, "regulator_notified") {
+    if let Some(at) = crate::incidents::first_act(events, crate::incidents::Act::RegulatorNotified) {
         out.push(format!(
             "We reported the incident to the {} on {}.",
             ledger.settings.regulator,
@@ -153,8 +141,8 @@ fn measures(
         ));
     }
     let contacted = |party: &str| {
-        events.iter().any(|event| {
-            event.kind == "entry" && event.body.get("with").and_then(|w| w.as_str()) == Some(party)
+        events.iter().any(|recorded| {
+            matches!(&recorded.body, IncidentEventBody::Entry(entry) if entry.with.as_deref() == Some(party))
         })
     };
     if contacted("police") {
@@ -247,7 +235,7 @@ impl NoticeContext {
     /// incident's window), and the measures recorded.
     pub fn build(ledger: &Ledger, id: i64) -> Result<Self> {
         let incident = find_incident(ledger, id)?;
-        let events = ledger.store.incident_events(id)?;
+        let events = crate::incident_events::log(ledger, id)?;
         let (from, to) = crate::impact::window(&incident);
         let (holdings, _, _) = crate::holdings::compute_window(ledger, &incident.supplier, from, to)?;
         let names_supplier = ledger.settings.notice_names_supplier.unwrap_or(true);

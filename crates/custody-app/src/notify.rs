@@ -14,6 +14,7 @@ use custody_store::{NewOutboxMessage, PersonRecord, Store};
 
 use crate::dir::{Ledger, signer_for};
 use crate::error::{Error, Result};
+use crate::incident_events::{IncidentEventBody, NotifyRun};
 use crate::notice_model::NoticeContext;
 use crate::people::Contact;
 
@@ -317,22 +318,28 @@ pub fn notify(
     custody_mail::Sender::check(&config)?;
     let queued = queue(ledger, &context, &options.audience, false)?;
     let now = ledger.now();
-    let run = crate::incidents::append(
-        ledger,
-        id,
-        "notify",
-        now,
-        serde_json::json!({ "phase": "start", "audience": queued.audience, "people": queued.people,
-            "messages": queued.messages, "added": queued.added, "extended": queued.extended,
-            "letters": queued.letters.len() }),
-    )?;
+    let start = NotifyRun::Start {
+        audience: queued.audience.clone(),
+        people: queued.people,
+        messages: queued.messages,
+        added: queued.added,
+        extended: queued.extended,
+        letters: queued.letters.len() as u64,
+    };
+    let run = crate::incidents::append(ledger, id, now, &IncidentEventBody::Notify(start))?;
     let progress = match crate::notify_run::send(ledger, &context, run, config, &options.run, progress) {
         Ok(progress) => progress,
         Err(error) => {
             // The run is on the timeline with how it ended, then the error is reported.
             let now = ledger.now();
-            let body = serde_json::json!({ "phase": "end", "run": run, "error": error.to_string() });
-            let _ = crate::incidents::append(ledger, id, "notify", now, body);
+            let stopped = NotifyRun::End {
+                run,
+                sent: None,
+                failed: None,
+                waiting: None,
+                error: Some(error.to_string()),
+            };
+            let _ = crate::incidents::append(ledger, id, now, &IncidentEventBody::Notify(stopped));
             return Err(error);
         }
     };
@@ -342,20 +349,18 @@ pub fn notify(
         .map(|state| outbox.get(state).copied().unwrap_or(0))
         .sum::<u64>();
     let now = ledger.now();
-    crate::incidents::append(
-        ledger,
-        id,
-        "notify",
-        now,
-        serde_json::json!({ "phase": "end", "run": run, "sent": progress.sent, "failed": progress.failed,
-            "waiting": waiting }),
-    )?;
+    let ended = NotifyRun::End {
+        run,
+        sent: Some(progress.sent),
+        failed: Some(progress.failed),
+        waiting: Some(waiting),
+        error: None,
+    };
+    crate::incidents::append(ledger, id, now, &IncidentEventBody::Notify(ended))?;
     let failed = outbox.get("failed").copied().unwrap_or(0);
     let (_, last_sent) = ledger.store.outbox_times(id)?;
-    let events = ledger.store.incident_events(id)?;
-    let already = events.iter().any(|event| {
-        event.kind == "act" && event.body.get("act").and_then(|act| act.as_str()) == Some("people_notified")
-    });
+    let events = crate::incident_events::log(ledger, id)?;
+    let already = crate::incidents::first_act(&events, crate::incidents::Act::PeopleNotified).is_some();
     // "People notified" is recorded only when this run's audience is everyone it should be and
     // every notice was accepted; otherwise the reason is reported and the clock keeps running.
     let not_recorded = if already {

@@ -5,8 +5,9 @@
 
 use serde::Serialize;
 
+use crate::incident_events::{ActDone, ImpactRecorded, IncidentEventBody, Recorded};
+use crate::incidents::{Act, EntryKind};
 use custody_core::{Instant, Nature};
-use custody_store::{IncidentEvent, Store};
 
 use crate::dir::Ledger;
 use crate::error::{Error, Result};
@@ -166,39 +167,38 @@ fn local(ledger: &Ledger, instant: Instant) -> String {
     instant.local(&ledger.zone)
 }
 
-fn body_text(event: &IncidentEvent, key: &str) -> Option<String> {
-    event
-        .body
-        .get(key)
-        .and_then(serde_json::Value::as_str)
-        .map(str::to_owned)
-}
-
-fn quoted(ledger: &Ledger, events: &[IncidentEvent], entry: &str) -> Vec<Quoted> {
+fn quoted(ledger: &Ledger, events: &[Recorded], wanted: EntryKind) -> Vec<Quoted> {
     events
         .iter()
-        .filter(|event| event.kind == "entry" && body_text(event, "entry").as_deref() == Some(entry))
-        .map(|event| {
-            let mut text = body_text(event, "text").unwrap_or_default();
-            if let Some(with) = body_text(event, "with") {
+        .filter_map(|recorded| match &recorded.body {
+            IncidentEventBody::Entry(entry) if entry.entry == wanted => Some((recorded, entry)),
+            _ => None,
+        })
+        .map(|(recorded, entry)| {
+            let mut text = entry.text.clone();
+            if let Some(with) = &entry.with {
                 text = format!("{with}: {text}");
             }
-            if let Some(reason) = body_text(event, "reason") {
+            if let Some(reason) = &entry.reason {
                 text = format!("{text} (reasoning: {reason})");
             }
             Quoted {
-                at: local(ledger, event.at),
+                at: local(ledger, recorded.event.at),
                 text,
             }
         })
         .collect()
 }
 
-fn first_act<'a>(events: &'a [IncidentEvent], act: &str) -> Option<&'a IncidentEvent> {
+/// The first record of an act, with what it said.
+fn first_act(events: &[Recorded], wanted: Act) -> Option<(&Recorded, &ActDone)> {
     events
         .iter()
-        .filter(|event| event.kind == "act" && body_text(event, "act").as_deref() == Some(act))
-        .min_by_key(|event| event.at)
+        .filter_map(|recorded| match &recorded.body {
+            IncidentEventBody::Act(done) if done.act == wanted => Some((recorded, done)),
+            _ => None,
+        })
+        .min_by_key(|(recorded, _)| recorded.event.at)
 }
 
 /// Builds the report's content from the recorded facts and the ledger as it is now (the impact
@@ -206,10 +206,10 @@ fn first_act<'a>(events: &'a [IncidentEvent], act: &str) -> Option<&'a IncidentE
 pub fn model(ledger: &Ledger, id: i64, phase: Phase) -> Result<ReportModel> {
     let incident = find_incident(ledger, id)?;
     let impact = compute(ledger, &incident)?;
-    let events = ledger.store.incident_events(id)?;
+    let events = crate::incident_events::log(ledger, id)?;
     let statements = statements(&events);
     let claims_vs_ledger = (!statements.is_empty()).then(|| compare(&statements, &impact.figures));
-    let regulator_act = first_act(&events, "regulator_notified");
+    let regulator_act = first_act(&events, Act::RegulatorNotified);
     let since_initial = match phase {
         Phase::Initial => None,
         Phase::FollowUp => {
@@ -220,7 +220,7 @@ pub fn model(ledger: &Ledger, id: i64, phase: Phase) -> Result<ReportModel> {
                         .to_owned(),
                 )
             })?;
-            Some(since(ledger, &events, initial, impact.figures.people))
+            Some(since(ledger, &events, initial.0, impact.figures.people))
         }
     };
     let facts = &incident.facts;
@@ -233,7 +233,7 @@ pub fn model(ledger: &Ledger, id: i64, phase: Phase) -> Result<ReportModel> {
         dpo_email: ledger.settings.dpo.email.clone(),
         prepared_at: local(ledger, ledger.now()),
         incident: id,
-        regulator_reference: regulator_act.and_then(|event| body_text(event, "reference")),
+        regulator_reference: regulator_act.and_then(|(_, done)| done.reference.clone()),
         supplier: incident.supplier.clone(),
         sub_processors: impact.sub_processors.clone(),
         summary: facts.summary.clone(),
@@ -252,9 +252,9 @@ pub fn model(ledger: &Ledger, id: i64, phase: Phase) -> Result<ReportModel> {
         supplier_notified_at: facts.supplier_notified_at.map(|at| local(ledger, at)),
         aware_at: local(ledger, facts.aware_at),
         regulator_due: local(ledger, facts.aware_at.plus_hours(custody_core::REGULATOR_HOURS)),
-        late: regulator_act.map_or_else(|| ledger.now(), |event| event.at)
+        late: regulator_act.map_or_else(|| ledger.now(), |(recorded, _)| recorded.event.at)
             > facts.aware_at.plus_hours(custody_core::REGULATOR_HOURS),
-        delay_reason: regulator_act.and_then(|event| body_text(event, "delay_reason")),
+        delay_reason: regulator_act.and_then(|(_, done)| done.delay_reason.clone()),
         figures_window: if impact.window_from == impact.window_to {
             format!("what the supplier held at {}", local(ledger, impact.window_to))
         } else {
@@ -281,71 +281,69 @@ pub fn model(ledger: &Ledger, id: i64, phase: Phase) -> Result<ReportModel> {
             .map(|statement| report_statement(ledger, statement))
             .collect(),
         assessment: latest_assessment(&events),
-        decisions: quoted(ledger, &events, "decision"),
-        measures: [quoted(ledger, &events, "update"), quoted(ledger, &events, "note")].concat(),
-        contacts: quoted(ledger, &events, "contact"),
-        people_notified_at: first_act(&events, "people_notified").map(|event| local(ledger, event.at)),
+        decisions: quoted(ledger, &events, EntryKind::Decision),
+        measures: [
+            quoted(ledger, &events, EntryKind::Update),
+            quoted(ledger, &events, EntryKind::Note),
+        ]
+        .concat(),
+        contacts: quoted(ledger, &events, EntryKind::Contact),
+        people_notified_at: first_act(&events, Act::PeopleNotified)
+            .map(|(recorded, _)| local(ledger, recorded.event.at)),
         since_initial,
     })
 }
 
-fn since(
-    ledger: &Ledger,
-    events: &[IncidentEvent],
-    initial: &IncidentEvent,
-    people_now: u64,
-) -> SinceInitial {
+fn since(ledger: &Ledger, events: &[Recorded], initial: &Recorded, people_now: u64) -> SinceInitial {
     // Impact events are dated when they were computed; compare them with when the initial report
     // was made, not with when that act was recorded.
-    let cut = initial.at;
-    let people_then = events
+    let cut = initial.event.at;
+    let impacts: Vec<(&Recorded, &ImpactRecorded)> = events
         .iter()
-        .filter(|event| event.kind == "impact" && event.at <= cut)
-        .filter_map(|event| {
-            event
-                .body
-                .get("figures")
-                .and_then(|figures| figures.get("people"))
-                .and_then(serde_json::Value::as_u64)
+        .filter_map(|recorded| match &recorded.body {
+            IncidentEventBody::Impact(impact) => Some((recorded, impact)),
+            _ => None,
         })
+        .collect();
+    let people_then = impacts
+        .iter()
+        .filter(|(recorded, _)| recorded.event.at <= cut)
+        .map(|(_, impact)| impact.figures.people)
         .next_back();
-    let later = |event: &&IncidentEvent| event.at > cut || event.recorded_at > initial.recorded_at;
+    let later = |recorded: &Recorded| {
+        recorded.event.at > cut || recorded.event.recorded_at > initial.event.recorded_at
+    };
     SinceInitial {
-        initial_at: local(ledger, initial.at),
+        initial_at: local(ledger, cut),
         // The first computation has nothing to change from; later ones say what changed.
-        impact_changes: events
+        impact_changes: impacts
             .iter()
-            .filter(|event| event.kind == "impact")
             .skip(1)
-            .filter(|event| event.at > cut)
-            .flat_map(|event| {
-                event
-                    .body
-                    .get("changes")
-                    .and_then(serde_json::Value::as_array)
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .filter_map(|change| change.as_str().map(str::to_owned))
+            .filter(|(recorded, _)| recorded.event.at > cut)
+            .flat_map(|(_, impact)| impact.changes.iter().cloned())
             .collect(),
         people_then,
         people_now,
         statements: events
             .iter()
-            .filter(|event| event.kind == "statement")
-            .filter(later)
-            .map(|event| Quoted {
-                at: local(ledger, event.at),
-                text: body_text(event, "text").unwrap_or_default(),
+            .filter(|recorded| later(recorded))
+            .filter_map(|recorded| match &recorded.body {
+                IncidentEventBody::Statement(statement) => Some(Quoted {
+                    at: local(ledger, recorded.event.at),
+                    text: statement.text.clone(),
+                }),
+                _ => None,
             })
             .collect(),
         entries: events
             .iter()
-            .filter(|event| event.kind == "entry")
-            .filter(later)
-            .map(|event| Quoted {
-                at: local(ledger, event.at),
-                text: body_text(event, "text").unwrap_or_default(),
+            .filter(|recorded| later(recorded))
+            .filter_map(|recorded| match &recorded.body {
+                IncidentEventBody::Entry(entry) => Some(Quoted {
+                    at: local(ledger, recorded.event.at),
+                    text: entry.text.clone(),
+                }),
+                _ => None,
             })
             .collect(),
     }

@@ -10,20 +10,22 @@ use custody_store::{Erasure, NewRequestEvent, RequestEvent, RequestRecord, Store
 
 use crate::dir::{Ledger, signer_for};
 use crate::error::{Error, Result};
+use crate::request_events::{Answer, Close, Confirm, Extend, Identify, RequestEventBody};
 use crate::requests::{Match, Requester, find_request, holders, instructions, match_requester};
 
 /// Associated data that binds a sealed requester address to its purpose.
 pub(crate) const REQUESTER_AAD: &[u8] = b"custody request requester";
 
 /// An event to append, by the current actor.
-fn event(ledger: &Ledger, kind: &str, at: Instant, body: serde_json::Value) -> NewRequestEvent {
-    NewRequestEvent {
+pub(crate) fn event(ledger: &Ledger, at: Instant, typed: &RequestEventBody) -> Result<NewRequestEvent> {
+    let (kind, body) = crate::request_events::encode(typed)?;
+    Ok(NewRequestEvent {
         kind: kind.to_owned(),
         at,
         actor: ledger.actor.clone(),
         recorded_at: ledger.now(),
         body,
-    }
+    })
 }
 
 /// Appends events to a request (with the erasure they confirm) in one transaction, audited.
@@ -78,7 +80,7 @@ pub struct Derived {
 
 impl Derived {
     /// Works out a request's state from its events.
-    pub fn of(record: &RequestRecord, events: &[RequestEvent]) -> Self {
+    pub fn of(record: &RequestRecord, events: &[RequestEvent]) -> Result<Self> {
         let mut derived = Derived {
             person: record.facts.person,
             identity_confirmed_at: None,
@@ -87,47 +89,46 @@ impl Derived {
             answered_at: None,
             closed: None,
         };
-        for event in events {
-            let number = |key: &str| event.body.get(key).and_then(serde_json::Value::as_i64);
-            let text = |key: &str| {
-                event
-                    .body
-                    .get(key)
-                    .and_then(serde_json::Value::as_str)
-                    .map(str::to_owned)
-            };
-            match event.kind.as_str() {
-                "identify" => {
-                    derived.person = number("person_id").and_then(|id| u32::try_from(id).ok());
-                    derived.identity_confirmed_at = number("identity_confirmed_at")
-                        .and_then(|seconds| Instant::from_unix_seconds(seconds).ok());
+        for (event, body) in crate::request_events::decode_all(events)? {
+            match body {
+                RequestEventBody::Identify(identify) => {
+                    derived.person = Some(identify.person_id);
+                    derived.identity_confirmed_at = identify
+                        .identity_confirmed_at
+                        .map(Instant::from_unix_seconds)
+                        .transpose()?;
                 }
-                "extend" => {
-                    let months = number("months").and_then(|m| u8::try_from(m).ok()).unwrap_or(0);
-                    derived.extension = derived.extension.saturating_add(months).min(MAX_EXTENSION_MONTHS);
+                RequestEventBody::Extend(extend) => {
+                    derived.extension = derived
+                        .extension
+                        .saturating_add(extend.months)
+                        .min(MAX_EXTENSION_MONTHS);
                 }
-                "instruct" => {
-                    if let Some(supplier) = number("supplier_id")
-                        && !derived.instructions.iter().any(|i| i.0 == supplier)
-                    {
-                        let name = text("supplier").unwrap_or_default();
-                        derived.instructions.push((supplier, name, event.at, None));
+                RequestEventBody::Instruct(instruct) => {
+                    if !derived.instructions.iter().any(|i| i.0 == instruct.supplier_id) {
+                        derived
+                            .instructions
+                            .push((instruct.supplier_id, instruct.supplier, event.at, None));
                     }
                 }
-                "confirm" => {
-                    let supplier = number("supplier_id");
-                    if let Some(entry) = derived.instructions.iter_mut().find(|i| Some(i.0) == supplier) {
+                RequestEventBody::Confirm(confirm) => {
+                    if let Some(entry) = derived
+                        .instructions
+                        .iter_mut()
+                        .find(|i| i.0 == confirm.supplier_id)
+                    {
                         entry.3 = Some(event.at);
                     }
                 }
-                "answer" => {
+                RequestEventBody::Answer(_) => {
                     derived.answered_at.get_or_insert(event.at);
                 }
-                "close" => derived.closed = Some((text("outcome").unwrap_or_default(), event.at)),
-                _ => {}
+                RequestEventBody::Close(close) => {
+                    derived.closed = Some((close.outcome.as_str().to_owned(), event.at));
+                }
             }
         }
-        derived
+        Ok(derived)
     }
 
     /// When the request was done with: closed by hand, or, for an erasure, confirmed by every
@@ -171,7 +172,7 @@ pub(crate) fn clock_of(
 
 fn derived(ledger: &Ledger, id: i64) -> Result<(RequestRecord, Derived)> {
     let record = find_request(ledger, id)?;
-    let derived = Derived::of(&record, &ledger.store.request_events(id)?);
+    let derived = Derived::of(&record, &ledger.store.request_events(id)?)?;
     Ok((record, derived))
 }
 
@@ -209,18 +210,17 @@ pub fn identify(
             "there is no person with the reference {reference:?}"
         )));
     };
-    let mut events = vec![event(
-        ledger,
-        "identify",
-        ledger.now(),
-        serde_json::json!({ "person_id": person.id, "person": person.reference,
-            "identity_confirmed_at": identity_confirmed_at.map(Instant::unix_seconds) }),
-    )];
+    let identify = RequestEventBody::Identify(Identify {
+        person_id: person.id,
+        person: person.reference.clone(),
+        identity_confirmed_at: identity_confirmed_at.map(Instant::unix_seconds),
+    });
+    let mut events = vec![event(ledger, ledger.now(), &identify)?];
     let mut names = Vec::new();
     if record.facts.kind == RequestKind::Erasure {
         let holders = holders(ledger, &person, ledger.now())?;
         names = holders.iter().map(|holder| holder.supplier.clone()).collect();
-        events.extend(instructions(ledger, &holders, &person));
+        events.extend(instructions(ledger, &holders, &person)?);
     }
     append(ledger, id, events, None)?;
     Ok(names)
@@ -255,13 +255,11 @@ pub fn extend(ledger: &mut Ledger, id: i64, months: u8, reason: &str) -> Result<
              within the first month (Art. 12(3))"
         )));
     }
-    let body = serde_json::json!({ "months": months, "reason": reason.trim() });
-    append(
-        ledger,
-        id,
-        vec![event(ledger, "extend", ledger.now(), body)],
-        None,
-    )?;
+    let body = RequestEventBody::Extend(Extend {
+        months,
+        reason: reason.trim().to_owned(),
+    });
+    append(ledger, id, vec![event(ledger, ledger.now(), &body)?], None)?;
     Ok(request_due(start, state.extension.saturating_add(months))?.to_iso())
 }
 
@@ -314,20 +312,19 @@ pub fn confirm(
         deleted_at: at,
         backups_until,
     };
-    let body = serde_json::json!({ "supplier_id": supplier.id, "supplier": supplier.name,
-        "backups_until": backups_until });
-    append(
-        ledger,
-        id,
-        vec![event(ledger, "confirm", at, body)],
-        Some(erasure),
-    )?;
+    let body = RequestEventBody::Confirm(Confirm {
+        supplier_id: supplier.id,
+        supplier: supplier.name.clone(),
+        backups_until,
+    });
+    append(ledger, id, vec![event(ledger, at, &body)?], Some(erasure))?;
     let (record, state) = derived(ledger, id)?;
     Ok(state.done_at(&record).is_some())
 }
 
 /// How a request was closed by hand.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Done: the answer sent, the correction made, processing stopped, erased in-house.
     Done,
@@ -350,7 +347,8 @@ impl Outcome {
         }
     }
 
-    fn as_str(self) -> &'static str {
+    /// `done`, `refused` or `withdrawn`.
+    pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Done => "done",
             Outcome::Refused => "refused",
@@ -372,19 +370,20 @@ pub fn close(ledger: &mut Ledger, id: i64, outcome: Outcome, reason: &str) -> Re
                 .to_owned(),
         ));
     }
-    let body = serde_json::json!({ "outcome": outcome.as_str(), "reason": reason.trim() });
-    append(ledger, id, vec![event(ledger, "close", ledger.now(), body)], None)
+    let body = RequestEventBody::Close(Close {
+        outcome,
+        reason: reason.trim().to_owned(),
+    });
+    append(ledger, id, vec![event(ledger, ledger.now(), &body)?], None)
 }
 
 /// Records that custody's answer to an access request was produced (its format and digest).
 pub(crate) fn record_answer(ledger: &mut Ledger, id: i64, format: &str, sha256: &str) -> Result<()> {
-    let body = serde_json::json!({ "format": format, "sha256": sha256 });
-    append(
-        ledger,
-        id,
-        vec![event(ledger, "answer", ledger.now(), body)],
-        None,
-    )
+    let body = RequestEventBody::Answer(Answer {
+        format: format.to_owned(),
+        sha256: sha256.to_owned(),
+    });
+    append(ledger, id, vec![event(ledger, ledger.now(), &body)?], None)
 }
 
 /// The requester's email address, opened from its seal; audited, as it is personal data.

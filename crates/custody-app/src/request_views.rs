@@ -8,6 +8,7 @@ use custody_store::{RequestEvent, RequestRecord, Store};
 use crate::dir::Ledger;
 use crate::error::Result;
 use crate::request_acts::{Derived, clock_of};
+use crate::request_events::{Confirm, RequestEventBody};
 use crate::requests::find_request;
 
 /// One line of the queue.
@@ -103,7 +104,7 @@ fn state(record: &RequestRecord, derived: &Derived) -> String {
 }
 
 fn summary(ledger: &Ledger, record: &RequestRecord, events: &[RequestEvent]) -> Result<RequestSummary> {
-    let derived = Derived::of(record, events);
+    let derived = Derived::of(record, events)?;
     let (due, clock, days_left) = clock_of(ledger, record, &derived)?;
     let reference = match derived.person {
         Some(id) => ledger.store.person(id)?.map(|person| person.reference),
@@ -148,34 +149,31 @@ pub fn list(ledger: &Ledger, overdue_only: bool) -> Result<Vec<RequestSummary>> 
     Ok(out)
 }
 
-fn words(event: &RequestEvent) -> String {
-    let text = |key: &str| {
-        event
-            .body
-            .get(key)
-            .map(|value| match value {
-                serde_json::Value::String(text) => text.clone(),
-                other => other.to_string(),
-            })
-            .unwrap_or_default()
-    };
-    match event.kind.as_str() {
-        "identify" => format!("identified as {}", text("person")),
-        "confirm" if event.body.get("backups_until").is_some_and(|v| !v.is_null()) => format!(
-            "{} confirmed erasure; backups kept until {}",
-            text("supplier"),
-            text("backups_until")
+fn words(body: &RequestEventBody) -> String {
+    match body {
+        RequestEventBody::Identify(identify) => format!("identified as {}", identify.person),
+        RequestEventBody::Confirm(Confirm {
+            supplier,
+            backups_until: Some(until),
+            ..
+        }) => format!(
+            "{supplier} confirmed erasure; backups kept until {}",
+            until.to_rfc3339()
         ),
-        "extend" => format!("extended by {} month(s): {}", text("months"), text("reason")),
-        "instruct" => format!(
-            "{} instructed to erase (shares {})",
-            text("supplier"),
-            text("shares")
+        RequestEventBody::Confirm(confirm) => format!("{} confirmed erasure", confirm.supplier),
+        RequestEventBody::Extend(extend) => {
+            format!("extended by {} month(s): {}", extend.months, extend.reason)
+        }
+        RequestEventBody::Instruct(instruct) => format!(
+            "{} instructed to erase (shares {:?})",
+            instruct.supplier, instruct.shares
         ),
-        "confirm" => format!("{} confirmed erasure", text("supplier")),
-        "answer" => format!("answer produced ({}, SHA-256 {})", text("format"), text("sha256")),
-        "close" => format!("closed as {}: {}", text("outcome"), text("reason")),
-        other => other.to_owned(),
+        RequestEventBody::Answer(answer) => {
+            format!("answer produced ({}, SHA-256 {})", answer.format, answer.sha256)
+        }
+        RequestEventBody::Close(close) => {
+            format!("closed as {}: {}", close.outcome.as_str(), close.reason)
+        }
     }
 }
 
@@ -197,7 +195,7 @@ pub fn show(ledger: &Ledger, id: i64) -> Result<RequestView> {
     let _snapshot = ledger.store.read_snapshot()?;
     let record = find_request(ledger, id)?;
     let events = ledger.store.request_events(id)?;
-    let derived = Derived::of(&record, &events);
+    let derived = Derived::of(&record, &events)?;
     Ok(RequestView {
         summary: summary(ledger, &record, &events)?,
         channel: record.facts.channel.map(custody_core::Channel::as_str),
@@ -218,14 +216,14 @@ pub fn show(ledger: &Ledger, id: i64) -> Result<RequestView> {
                 deleted_at: confirmed.map(Instant::to_rfc3339),
             })
             .collect(),
-        events: events
-            .iter()
-            .map(|event| RequestEntry {
+        events: crate::request_events::decode_all(&events)?
+            .into_iter()
+            .map(|(event, body)| RequestEntry {
                 at: event.at.to_rfc3339(),
                 at_local: local(ledger, event.at),
                 kind: event.kind.clone(),
                 actor: event.actor.clone(),
-                text: words(event),
+                text: words(&body),
             })
             .collect(),
     })

@@ -160,16 +160,18 @@ pub(crate) fn instructions(
     ledger: &Ledger,
     holders: &[Holder],
     person: &PersonRecord,
-) -> Vec<NewRequestEvent> {
+) -> Result<Vec<NewRequestEvent>> {
     holders
         .iter()
-        .map(|holder| NewRequestEvent {
-            kind: "instruct".to_owned(),
-            at: ledger.now(),
-            actor: ledger.actor.clone(),
-            recorded_at: ledger.now(),
-            body: serde_json::json!({ "supplier_id": holder.supplier_id, "supplier": holder.supplier,
-                "shares": holder.shares, "person": person.reference }),
+        .map(|holder| {
+            let instruct =
+                crate::request_events::RequestEventBody::Instruct(crate::request_events::Instruct {
+                    supplier_id: holder.supplier_id,
+                    supplier: holder.supplier.clone(),
+                    shares: holder.shares.clone(),
+                    person: person.reference.clone(),
+                });
+            crate::request_acts::event(ledger, ledger.now(), &instruct)
         })
         .collect()
 }
@@ -204,7 +206,7 @@ pub(crate) fn new_request(ledger: &Ledger, input: &OpenInput) -> Result<(NewRequ
             let (events, instructed) = if input.kind == RequestKind::Erasure {
                 let holders = holders(ledger, &person, now)?;
                 let names = holders.iter().map(|holder| holder.supplier.clone()).collect();
-                (instructions(ledger, &holders, &person), names)
+                (instructions(ledger, &holders, &person)?, names)
             } else {
                 (Vec::new(), Vec::new())
             };

@@ -38,7 +38,7 @@ impl LeakFormat {
 }
 
 /// The format a file was read as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "format", rename_all = "snake_case")]
 pub enum DetectedFormat {
     /// Delimited text.

@@ -22,6 +22,7 @@ mod hardening;
 mod incidents;
 mod leaks;
 mod ledger;
+mod migration;
 mod notices;
 mod people;
 mod requests;

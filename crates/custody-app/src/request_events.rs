@@ -1,0 +1,204 @@
+//! A request's record, typed, as for incidents (`incident_events`): each event body is one of
+//! these, written by [`encode`] and read by [`decode`] strictly, so a request's state is never
+//! derived from a misspelt field read as zero.
+
+use serde::{Deserialize, Serialize};
+
+use custody_core::Instant;
+use custody_store::RequestEvent;
+
+use crate::error::{Error, Result};
+use crate::incident_events::EVENT_VERSION;
+use crate::request_acts::Outcome;
+
+/// The requester was identified as a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identify {
+    /// The person's internal id.
+    pub person_id: u32,
+    /// Their reference.
+    pub person: String,
+    /// When their identity was confirmed, if the clock waited for it (Unix seconds).
+    pub identity_confirmed_at: Option<i64>,
+}
+
+/// The deadline was extended (Art. 12(3)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Extend {
+    /// Months added.
+    pub months: u8,
+    /// Why (told to the requester).
+    pub reason: String,
+}
+
+/// A supplier holding the person's data was told to erase it (Art. 19).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Instruct {
+    /// The supplier's id.
+    pub supplier_id: i64,
+    /// Its name.
+    pub supplier: String,
+    /// The shares that gave it the data.
+    pub shares: Vec<i64>,
+    /// The person's reference.
+    pub person: String,
+}
+
+/// A supplier confirmed the erasure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Confirm {
+    /// The supplier's id.
+    pub supplier_id: i64,
+    /// Its name.
+    pub supplier: String,
+    /// Until when its backups still hold the data.
+    pub backups_until: Option<Instant>,
+}
+
+/// custody's answer to an access request was produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    /// `md` or `json`.
+    pub format: String,
+    /// SHA-256 of the answer.
+    pub sha256: String,
+}
+
+/// The request was closed by hand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Close {
+    /// Done, refused or withdrawn.
+    pub outcome: Outcome,
+    /// Why.
+    pub reason: String,
+}
+
+/// Every kind of request event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestEventBody {
+    /// `identify`.
+    Identify(Identify),
+    /// `extend`.
+    Extend(Extend),
+    /// `instruct`.
+    Instruct(Instruct),
+    /// `confirm`.
+    Confirm(Confirm),
+    /// `answer`.
+    Answer(Answer),
+    /// `close`.
+    Close(Close),
+}
+
+impl RequestEventBody {
+    /// The kind it is stored under.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RequestEventBody::Identify(_) => "identify",
+            RequestEventBody::Extend(_) => "extend",
+            RequestEventBody::Instruct(_) => "instruct",
+            RequestEventBody::Confirm(_) => "confirm",
+            RequestEventBody::Answer(_) => "answer",
+            RequestEventBody::Close(_) => "close",
+        }
+    }
+}
+
+/// The stored form of a body: its kind and its JSON, with the version.
+pub fn encode(body: &RequestEventBody) -> Result<(&'static str, serde_json::Value)> {
+    let value = match body {
+        RequestEventBody::Identify(identify) => serde_json::to_value(identify),
+        RequestEventBody::Extend(extend) => serde_json::to_value(extend),
+        RequestEventBody::Instruct(instruct) => serde_json::to_value(instruct),
+        RequestEventBody::Confirm(confirm) => serde_json::to_value(confirm),
+        RequestEventBody::Answer(answer) => serde_json::to_value(answer),
+        RequestEventBody::Close(close) => serde_json::to_value(close),
+    };
+    let mut value = value
+        .map_err(|error| Error::Invalid(format!("a {} event could not be written: {error}", body.kind())))?;
+    if let serde_json::Value::Object(fields) = &mut value {
+        fields.insert("v".to_owned(), serde_json::Value::from(EVENT_VERSION));
+    }
+    Ok((body.kind(), value))
+}
+
+/// Reads a request event's body strictly.
+pub fn decode(event: &RequestEvent) -> Result<RequestEventBody> {
+    let bad = |problem: String| {
+        Error::Store(custody_store::Error::Corrupt(format!(
+            "request event {} ({}): {problem}",
+            event.id, event.kind
+        )))
+    };
+    let mut body = event.body.clone();
+    if let serde_json::Value::Object(fields) = &mut body {
+        match fields.remove("v") {
+            None => {}
+            Some(version) if version.as_u64() == Some(EVENT_VERSION) => {}
+            Some(version) => {
+                return Err(bad(format!(
+                    "version {version} was written by a newer custody; this one reads version {EVENT_VERSION}"
+                )));
+            }
+        }
+    }
+    fn read<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> std::result::Result<T, String> {
+        serde_json::from_value(body).map_err(|error| error.to_string())
+    }
+    let decoded = match event.kind.as_str() {
+        "identify" => read(body).map(RequestEventBody::Identify),
+        "extend" => read(body).map(RequestEventBody::Extend),
+        "instruct" => read(body).map(RequestEventBody::Instruct),
+        "confirm" => read(body).map(RequestEventBody::Confirm),
+        "answer" => read(body).map(RequestEventBody::Answer),
+        "close" => read(body).map(RequestEventBody::Close),
+        other => Err(format!(
+            "{other:?} is not a kind of request event this custody knows"
+        )),
+    };
+    decoded.map_err(bad)
+}
+
+/// Every event of a request with its body read strictly.
+pub fn decode_all(events: &[RequestEvent]) -> Result<Vec<(&RequestEvent, RequestEventBody)>> {
+    events
+        .iter()
+        .map(|event| decode(event).map(|body| (event, body)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn request_events_read_strictly() {
+        let at = Instant::from_unix_seconds(1_635_528_600).unwrap();
+        let event = |kind: &str, body: serde_json::Value| RequestEvent {
+            id: 3,
+            kind: kind.to_owned(),
+            at,
+            recorded_at: at,
+            actor: "cli:dpo".to_owned(),
+            body,
+        };
+        let close = RequestEventBody::Close(Close {
+            outcome: Outcome::Refused,
+            reason: "No grounds".into(),
+        });
+        let (kind, body) = encode(&close).unwrap();
+        assert_eq!(decode(&event(kind, body)).unwrap(), close);
+        // The old bug this replaces: a misspelt month count read as zero months.
+        let error = decode(&event("extend", serde_json::json!({ "monts": 1, "reason": "x" })))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("request event 3 (extend)"), "{error}");
+    }
+}
