@@ -155,6 +155,8 @@ pub enum IncidentEventBody {
     Evidence(Box<Evidence>),
     /// `notify`.
     Notify(NotifyRun),
+    /// `amend`: facts corrected as they were learned.
+    Amend(crate::incident_facts::Amended),
 }
 
 impl IncidentEventBody {
@@ -168,6 +170,7 @@ impl IncidentEventBody {
             IncidentEventBody::Assessment(_) => "assessment",
             IncidentEventBody::Evidence(_) => "evidence",
             IncidentEventBody::Notify(_) => "notify",
+            IncidentEventBody::Amend(_) => "amend",
         }
     }
 }
@@ -182,6 +185,7 @@ pub fn encode(body: &IncidentEventBody) -> Result<(&'static str, serde_json::Val
         IncidentEventBody::Assessment(assessment) => serde_json::to_value(assessment),
         IncidentEventBody::Evidence(evidence) => serde_json::to_value(evidence),
         IncidentEventBody::Notify(run) => serde_json::to_value(run),
+        IncidentEventBody::Amend(amended) => serde_json::to_value(amended),
     }
     .map_err(|error| Error::Invalid(format!("a {} event could not be written: {error}", body.kind())))?;
     let mut value = value;
@@ -222,6 +226,7 @@ pub fn decode(event: &IncidentEvent) -> Result<IncidentEventBody> {
         "assessment" => read(body).map(IncidentEventBody::Assessment),
         "evidence" => read(body).map(|evidence| IncidentEventBody::Evidence(Box::new(evidence))),
         "notify" => read(body).map(IncidentEventBody::Notify),
+        "amend" => read(body).map(IncidentEventBody::Amend),
         other => Err(format!(
             "{other:?} is not a kind of incident event this custody knows"
         )),

@@ -90,13 +90,15 @@ pub fn open(ledger: &mut Ledger, input: OpenInput) -> Result<i64> {
     Ok(id)
 }
 
-/// An incident by id, or a clear error.
+/// An incident by id with its facts as they stand (every amendment applied), or a clear error.
 pub fn find_incident(ledger: &Ledger, id: i64) -> Result<IncidentRecord> {
-    ledger.store.incident(id)?.ok_or_else(|| {
+    let record = ledger.store.incident(id)?.ok_or_else(|| {
         Error::NotFound(format!(
             "there is no incident {id}; `custody incident list` shows them"
         ))
-    })
+    })?;
+    let events = crate::incident_events::log(ledger, id)?;
+    Ok(crate::incident_facts::as_they_stand(record, &events))
 }
 
 /// Appends an event to an incident, audited.
@@ -609,6 +611,7 @@ fn summarise(body: &IncidentEventBody) -> String {
             )
         }
         IncidentEventBody::Notify(run) => summarise_run(run),
+        IncidentEventBody::Amend(amended) => crate::incident_facts::summarise(amended),
     }
 }
 
@@ -700,6 +703,10 @@ pub struct IncidentView {
     pub timeline: Vec<TimelineEntry>,
     /// What recorded leak evidence confirms exposed.
     pub confirmed: Option<crate::leak_evidence::Confirmed>,
+    /// The facts as they stand now.
+    pub facts: FactsView,
+    /// Every change to the facts: field, old, new, who, when, why.
+    pub facts_history: Vec<crate::incident_facts::FactHistory>,
     /// When the impact shown was computed (`None`: just now, not yet recorded).
     pub impact_at: Option<Instant>,
 }
@@ -729,7 +736,19 @@ pub fn view(ledger: &Ledger, id: i64) -> Result<IncidentView> {
     let facts = incident.facts;
     let statements = statements(&events);
     let claims_vs_ledger = (!statements.is_empty()).then(|| compare(&statements, &figures));
+    let facts_view = FactsView {
+        summary: facts.summary.clone(),
+        nature: facts.nature.clone(),
+        aware_at: facts.aware_at,
+        occurred_from: facts.occurred_from,
+        occurred_to: facts.occurred_to,
+        supplier_discovered_at: facts.supplier_discovered_at,
+        supplier_notified_at: facts.supplier_notified_at,
+        cyber: facts.cyber,
+    };
     Ok(IncidentView {
+        facts: facts_view,
+        facts_history: crate::incident_facts::history(&events),
         incident: id,
         supplier: incident.supplier,
         summary: facts.summary,
@@ -749,6 +768,27 @@ pub fn view(ledger: &Ledger, id: i64) -> Result<IncidentView> {
         confirmed,
         impact_at,
     })
+}
+
+/// An incident's facts as they stand.
+#[derive(Debug, Clone, Serialize)]
+pub struct FactsView {
+    /// What happened.
+    pub summary: String,
+    /// Confidentiality, integrity, availability.
+    pub nature: Vec<Nature>,
+    /// When the organisation became aware.
+    pub aware_at: Instant,
+    /// Window of compromise.
+    pub occurred_from: Option<Instant>,
+    /// Window of compromise.
+    pub occurred_to: Option<Instant>,
+    /// The supplier's discovery.
+    pub supplier_discovered_at: Option<Instant>,
+    /// The supplier's notice to us.
+    pub supplier_notified_at: Option<Instant>,
+    /// Whether it was a cyber incident (`null`: not known).
+    pub cyber: Option<bool>,
 }
 
 /// The supplier's claims (each field from the latest statement that gave it) beside the ledger.

@@ -23,6 +23,7 @@ pub mod files;
 pub mod holdings;
 pub mod impact;
 pub mod incident_events;
+pub mod incident_facts;
 pub mod incidents;
 pub mod leak;
 pub mod leak_evidence;

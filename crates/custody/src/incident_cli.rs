@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Subcommand;
 
+use custody_app::incident_facts::{self, Amendment};
 use custody_app::incidents::{self, Act, EntryKind, Exfiltration, OpenInput, StatementInput};
 use custody_app::{Ledger, impact};
 use custody_core::{CategoryKey, Nature};
@@ -45,6 +46,43 @@ pub enum IncidentCommand {
         /// Whether it was a cyber incident (an attack on systems): yes, no or unknown.
         #[arg(long, value_parser = ["yes", "no", "unknown"])]
         cyber: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Amend facts learned since opening: each change is kept with its reason, old and new values
+    /// (`incident show --json` gives facts and facts_history); moving --aware-at moves the
+    /// regulator's clock.
+    Amend {
+        /// Incident id.
+        id: i64,
+        /// What was affected now that more is known: confidentiality, integrity, availability.
+        #[arg(long)]
+        nature: Option<String>,
+        /// Start of the window of compromise.
+        #[arg(long)]
+        occurred_from: Option<String>,
+        /// End of the window of compromise.
+        #[arg(long)]
+        occurred_to: Option<String>,
+        /// Whether it was a cyber incident: yes, no or unknown.
+        #[arg(long, value_parser = ["yes", "no", "unknown"])]
+        cyber: Option<String>,
+        /// What happened, as now understood.
+        #[arg(long)]
+        summary: Option<String>,
+        /// When the organisation became aware.
+        #[arg(long)]
+        aware_at: Option<String>,
+        /// When the supplier discovered it.
+        #[arg(long)]
+        supplier_discovered_at: Option<String>,
+        /// When the supplier told us.
+        #[arg(long)]
+        supplier_notified_at: Option<String>,
+        /// Why: what was learned, and from whom (required).
+        #[arg(long)]
+        reason: String,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -191,6 +229,63 @@ fn print_clocks(clocks: &[incidents::ClockView]) {
 pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<ExitCode> {
     let mut ledger = open(dir)?;
     match command {
+        IncidentCommand::Amend {
+            id,
+            nature,
+            occurred_from,
+            occurred_to,
+            cyber,
+            summary,
+            aware_at,
+            supplier_discovered_at,
+            supplier_notified_at,
+            reason,
+            json,
+        } => {
+            let amendment = Amendment {
+                summary,
+                nature: nature
+                    .map(|list| Nature::parse_list(&list))
+                    .transpose()
+                    .context("--nature")?,
+                aware_at: optional_instant(&ledger, aware_at, "--aware-at")?,
+                occurred_from: optional_instant(&ledger, occurred_from, "--occurred-from")?,
+                occurred_to: optional_instant(&ledger, occurred_to, "--occurred-to")?,
+                supplier_discovered_at: optional_instant(
+                    &ledger,
+                    supplier_discovered_at,
+                    "--supplier-discovered-at",
+                )?,
+                supplier_notified_at: optional_instant(
+                    &ledger,
+                    supplier_notified_at,
+                    "--supplier-notified-at",
+                )?,
+                cyber: cyber.map(|answer| match answer.as_str() {
+                    "yes" => Some(true),
+                    "no" => Some(false),
+                    _ => None,
+                }),
+                reason,
+            };
+            let changes = incident_facts::amend(&mut ledger, id, amendment)?;
+            if json {
+                let changes: Vec<serde_json::Value> = changes
+                    .iter()
+                    .map(|change| {
+                        let (old, new) = change.words();
+                        serde_json::json!({ "field": change.field(), "old": old, "new": new })
+                    })
+                    .collect();
+                output::json(&serde_json::json!({ "incident": id, "changes": changes }))?;
+            } else {
+                for change in &changes {
+                    let (old, new) = change.words();
+                    crate::say!("{}: {old} → {new}", change.field());
+                }
+                print_clocks(&incidents::show(&mut ledger, id)?.clocks);
+            }
+        }
         IncidentCommand::Open {
             supplier,
             aware_at,

@@ -10,6 +10,7 @@
 )]
 
 mod accounts;
+mod amend;
 mod audit;
 mod desk;
 mod desk_api;

@@ -1,0 +1,385 @@
+//! An incident's facts as they are learned: opened with what was known, then amended, each
+//! amendment an append-only event with its actor, instant and reason. The facts as they stand
+//! are the opening facts with every amendment applied in order; everything derived (clocks,
+//! impact window, risk, report, notice) reads those, through `incidents::find_incident`.
+
+use serde::{Deserialize, Serialize};
+
+use custody_core::{Instant, Nature};
+use custody_store::{IncidentRecord, NewIncident};
+
+use crate::dir::Ledger;
+use crate::error::{Error, Result};
+use crate::incident_events::{IncidentEventBody, Recorded};
+
+/// One fact changed, with its value before and after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "field", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FactChange {
+    /// What happened.
+    Summary {
+        /// Before.
+        from: String,
+        /// After.
+        to: String,
+    },
+    /// Confidentiality, integrity, availability.
+    Nature {
+        /// Before.
+        from: Vec<Nature>,
+        /// After.
+        to: Vec<Nature>,
+    },
+    /// When the organisation became aware (the regulator's clock starts here).
+    AwareAt {
+        /// Before.
+        from: Instant,
+        /// After.
+        to: Instant,
+    },
+    /// Start of the window of compromise.
+    OccurredFrom {
+        /// Before.
+        from: Option<Instant>,
+        /// After.
+        to: Option<Instant>,
+    },
+    /// End of the window of compromise.
+    OccurredTo {
+        /// Before.
+        from: Option<Instant>,
+        /// After.
+        to: Option<Instant>,
+    },
+    /// When the supplier discovered it.
+    SupplierDiscoveredAt {
+        /// Before.
+        from: Option<Instant>,
+        /// After.
+        to: Option<Instant>,
+    },
+    /// When the supplier told the organisation.
+    SupplierNotifiedAt {
+        /// Before.
+        from: Option<Instant>,
+        /// After.
+        to: Option<Instant>,
+    },
+    /// Whether it was a cyber incident (`None`: not known).
+    Cyber {
+        /// Before.
+        from: Option<bool>,
+        /// After.
+        to: Option<bool>,
+    },
+}
+
+/// An amendment as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Amended {
+    /// What changed.
+    pub changes: Vec<FactChange>,
+    /// Why.
+    pub reason: String,
+}
+
+/// What a user asks to change; `None` leaves a fact as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Amendment {
+    /// What happened.
+    pub summary: Option<String>,
+    /// Confidentiality, integrity, availability.
+    pub nature: Option<Vec<Nature>>,
+    /// When the organisation became aware.
+    pub aware_at: Option<Instant>,
+    /// Start of the window of compromise.
+    pub occurred_from: Option<Instant>,
+    /// End of the window of compromise.
+    pub occurred_to: Option<Instant>,
+    /// When the supplier discovered it.
+    pub supplier_discovered_at: Option<Instant>,
+    /// When the supplier told the organisation.
+    pub supplier_notified_at: Option<Instant>,
+    /// Whether it was a cyber incident: `Some(None)` for "not known".
+    pub cyber: Option<Option<bool>>,
+    /// Why (required).
+    pub reason: String,
+}
+
+impl FactChange {
+    /// The field's name, as in `incident show --json`.
+    pub fn field(&self) -> &'static str {
+        match self {
+            FactChange::Summary { .. } => "summary",
+            FactChange::Nature { .. } => "nature",
+            FactChange::AwareAt { .. } => "aware_at",
+            FactChange::OccurredFrom { .. } => "occurred_from",
+            FactChange::OccurredTo { .. } => "occurred_to",
+            FactChange::SupplierDiscoveredAt { .. } => "supplier_discovered_at",
+            FactChange::SupplierNotifiedAt { .. } => "supplier_notified_at",
+            FactChange::Cyber { .. } => "cyber",
+        }
+    }
+
+    /// The value before and after, in words.
+    pub fn words(&self) -> (String, String) {
+        let instant =
+            |value: &Option<Instant>| value.map_or_else(|| "not known".to_owned(), Instant::to_rfc3339);
+        let natures = |value: &[Nature]| {
+            value
+                .iter()
+                .map(|nature| nature.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let cyber = |value: &Option<bool>| match value {
+            Some(true) => "yes".to_owned(),
+            Some(false) => "no".to_owned(),
+            None => "not known".to_owned(),
+        };
+        match self {
+            FactChange::Summary { from, to } => (from.clone(), to.clone()),
+            FactChange::Nature { from, to } => (natures(from), natures(to)),
+            FactChange::AwareAt { from, to } => (from.to_rfc3339(), to.to_rfc3339()),
+            FactChange::OccurredFrom { from, to }
+            | FactChange::OccurredTo { from, to }
+            | FactChange::SupplierDiscoveredAt { from, to }
+            | FactChange::SupplierNotifiedAt { from, to } => (instant(from), instant(to)),
+            FactChange::Cyber { from, to } => (cyber(from), cyber(to)),
+        }
+    }
+
+    /// Applies the change to `facts`.
+    pub fn apply(&self, facts: &mut NewIncident) {
+        match self.clone() {
+            FactChange::Summary { to, .. } => facts.summary = to,
+            FactChange::Nature { to, .. } => facts.nature = to,
+            FactChange::AwareAt { to, .. } => facts.aware_at = to,
+            FactChange::OccurredFrom { to, .. } => facts.occurred_from = to,
+            FactChange::OccurredTo { to, .. } => facts.occurred_to = to,
+            FactChange::SupplierDiscoveredAt { to, .. } => facts.supplier_discovered_at = to,
+            FactChange::SupplierNotifiedAt { to, .. } => facts.supplier_notified_at = to,
+            FactChange::Cyber { to, .. } => facts.cyber = to,
+        }
+    }
+}
+
+/// `record`'s facts with every amendment in `events` applied, in order.
+pub fn as_they_stand(mut record: IncidentRecord, events: &[Recorded]) -> IncidentRecord {
+    for recorded in events {
+        if let IncidentEventBody::Amend(amended) = &recorded.body {
+            for change in &amended.changes {
+                change.apply(&mut record.facts);
+            }
+        }
+    }
+    record
+}
+
+/// The changes an amendment makes to `facts` (only the fields that differ).
+fn changes(facts: &NewIncident, amendment: &Amendment) -> Vec<FactChange> {
+    let mut changes = Vec::new();
+    if let Some(to) = amendment.summary.as_ref().map(|text| text.trim().to_owned())
+        && to != facts.summary
+    {
+        changes.push(FactChange::Summary {
+            from: facts.summary.clone(),
+            to,
+        });
+    }
+    if let Some(to) = amendment.nature.clone()
+        && to != facts.nature
+    {
+        changes.push(FactChange::Nature {
+            from: facts.nature.clone(),
+            to,
+        });
+    }
+    if let Some(to) = amendment.aware_at
+        && to != facts.aware_at
+    {
+        changes.push(FactChange::AwareAt {
+            from: facts.aware_at,
+            to,
+        });
+    }
+    let instants = [
+        (amendment.occurred_from, facts.occurred_from, 0),
+        (amendment.occurred_to, facts.occurred_to, 1),
+        (amendment.supplier_discovered_at, facts.supplier_discovered_at, 2),
+        (amendment.supplier_notified_at, facts.supplier_notified_at, 3),
+    ];
+    for (asked, from, which) in instants {
+        if let Some(to) = asked
+            && Some(to) != from
+        {
+            let to = Some(to);
+            changes.push(match which {
+                0 => FactChange::OccurredFrom { from, to },
+                1 => FactChange::OccurredTo { from, to },
+                2 => FactChange::SupplierDiscoveredAt { from, to },
+                _ => FactChange::SupplierNotifiedAt { from, to },
+            });
+        }
+    }
+    if let Some(to) = amendment.cyber
+        && to != facts.cyber
+    {
+        changes.push(FactChange::Cyber {
+            from: facts.cyber,
+            to,
+        });
+    }
+    changes
+}
+
+/// Checks facts as they would stand after an amendment.
+fn check(facts: &NewIncident, now: Instant, earliest_act: Option<Instant>) -> Result<()> {
+    if facts.summary.trim().is_empty() {
+        return Err(Error::Invalid(
+            "the summary (--summary) must say what happened".to_owned(),
+        ));
+    }
+    crate::limits::long_text("summary", &facts.summary)?;
+    if facts.nature.is_empty() {
+        return Err(Error::Invalid(
+            "the nature (--nature) names at least one of confidentiality, integrity, availability".to_owned(),
+        ));
+    }
+    if facts.aware_at > now {
+        return Err(Error::Invalid(format!(
+            "the organisation cannot become aware in the future (--aware-at {})",
+            facts.aware_at
+        )));
+    }
+    if let Some(act) = earliest_act
+        && act < facts.aware_at
+    {
+        return Err(Error::Invalid(format!(
+            "an act was recorded at {act}, before the awareness this would set ({}); awareness comes first",
+            facts.aware_at
+        )));
+    }
+    if let (Some(from), Some(to)) = (facts.occurred_from, facts.occurred_to)
+        && to < from
+    {
+        return Err(Error::Invalid(format!(
+            "the window would end ({to}) before it starts ({from}); give --occurred-from and --occurred-to in order"
+        )));
+    }
+    if let (Some(discovered), Some(notified)) = (facts.supplier_discovered_at, facts.supplier_notified_at)
+        && notified < discovered
+    {
+        return Err(Error::Invalid(format!(
+            "the supplier would have told us ({notified}) before it discovered the breach ({discovered})"
+        )));
+    }
+    Ok(())
+}
+
+/// Amends an incident's facts: an append-only event with the actor, the instant, what changed
+/// (old and new) and the reason, shown on the timeline. Nothing is written when the amendment
+/// changes nothing, has no reason, or would leave the facts inconsistent.
+pub fn amend(ledger: &mut Ledger, id: i64, amendment: Amendment) -> Result<Vec<FactChange>> {
+    let reason = amendment.reason.trim().to_owned();
+    if reason.is_empty() {
+        return Err(Error::Invalid(
+            "an amendment carries its reason (--reason): what was learned, and from whom".to_owned(),
+        ));
+    }
+    crate::limits::long_text("reason", &reason)?;
+    let incident = crate::incidents::find_incident(ledger, id)?;
+    let changes = changes(&incident.facts, &amendment);
+    if changes.is_empty() {
+        return Err(Error::Invalid(format!(
+            "the amendment changes nothing: incident {id}'s facts are already as given"
+        )));
+    }
+    let mut after = incident.facts.clone();
+    for change in &changes {
+        change.apply(&mut after);
+    }
+    let events = crate::incident_events::log(ledger, id)?;
+    let earliest_act = events
+        .iter()
+        .filter(|recorded| matches!(recorded.body, IncidentEventBody::Act(_)))
+        .map(|recorded| recorded.event.at)
+        .min();
+    check(&after, ledger.now(), earliest_act)?;
+    let now = ledger.now();
+    let amended = Amended {
+        changes: changes.clone(),
+        reason,
+    };
+    crate::incidents::append(ledger, id, now, &IncidentEventBody::Amend(amended))?;
+    crate::impact::refresh(ledger, id)?;
+    Ok(changes)
+}
+
+/// One change to the facts, for output.
+#[derive(Debug, Clone, Serialize)]
+pub struct FactHistory {
+    /// The field.
+    pub field: &'static str,
+    /// Before, in words.
+    pub old: String,
+    /// After, in words.
+    pub new: String,
+    /// Who amended it.
+    pub actor: String,
+    /// When.
+    pub at: Instant,
+    /// Why.
+    pub reason: String,
+}
+
+/// Every change to an incident's facts, oldest first.
+pub fn history(events: &[Recorded]) -> Vec<FactHistory> {
+    events
+        .iter()
+        .filter_map(|recorded| match &recorded.body {
+            IncidentEventBody::Amend(amended) => Some((recorded, amended)),
+            _ => None,
+        })
+        .flat_map(|(recorded, amended)| {
+            amended.changes.iter().map(move |change| {
+                let (old, new) = change.words();
+                FactHistory {
+                    field: change.field(),
+                    old,
+                    new,
+                    actor: recorded.event.actor.clone(),
+                    at: recorded.event.at,
+                    reason: amended.reason.clone(),
+                }
+            })
+        })
+        .collect()
+}
+
+/// An amendment on the timeline, in words; a moved awareness says where the regulator's
+/// deadline moves.
+pub fn summarise(amended: &Amended) -> String {
+    let parts: Vec<String> = amended
+        .changes
+        .iter()
+        .map(|change| {
+            let (old, new) = change.words();
+            let mut part = format!("{}: {old} → {new}", change.field().replace('_', " "));
+            if let FactChange::AwareAt { from, to } = change {
+                part = format!(
+                    "{part} (the regulator's 72 hours now end {} instead of {})",
+                    to.plus_hours(custody_core::REGULATOR_HOURS).to_rfc3339(),
+                    from.plus_hours(custody_core::REGULATOR_HOURS).to_rfc3339()
+                );
+            }
+            part
+        })
+        .collect();
+    format!(
+        "facts amended: {} — because: {}",
+        parts.join("; "),
+        amended.reason
+    )
+}

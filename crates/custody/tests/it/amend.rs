@@ -1,0 +1,186 @@
+//! An incident learned over weeks: facts amended with reasons, kept as history, and followed by
+//! the clocks and the report.
+
+use crate::support::{CRM, Env};
+
+fn incident_opened_as_availability() -> Env {
+    let env = Env::new();
+    let crm = env.write("crm.csv", CRM);
+    env.ok(&["people", "import", Env::path_str(&crm)]);
+    env.ok(&["supplier", "add", "Mailing House", "--role", "processor"]);
+    let export = env.write(
+        "export.csv",
+        "Member Number,First Name,Email\nM1,Alex,alex.smith@example.org\nM2,Zoë,zoe.jones@example.org\n",
+    );
+    env.ok(&[
+        "share",
+        "record",
+        "--supplier",
+        "Mailing House",
+        "--purpose",
+        "mailing",
+        "--at",
+        "2021-06-01",
+        Env::path_str(&export),
+    ]);
+    env.ok(&[
+        "incident",
+        "open",
+        "--supplier",
+        "Mailing House",
+        "--aware-at",
+        "2021-10-29 18:30",
+        "--nature",
+        "availability",
+        "--summary",
+        "Party data rendered inaccessible",
+    ]);
+    env
+}
+
+fn audit_count(env: &Env) -> usize {
+    env.ok(&["audit", "export"]).stdout.lines().count()
+}
+
+#[test]
+fn a_corrected_fact_is_kept_with_its_history_and_followed_by_what_is_derived() {
+    let env = incident_opened_as_availability();
+    let report = env.ok(&["report", "1", "--format", "md"]).stdout;
+    assert!(report.contains("- Confidentiality: not affected"), "{report}");
+    let amended = env
+        .ok(&[
+            "incident",
+            "amend",
+            "1",
+            "--nature",
+            "confidentiality,availability",
+            "--summary",
+            "Party data copied out and encrypted",
+            "--reason",
+            "The supplier's statement of 12 November: data was copied out",
+            "--json",
+        ])
+        .json();
+    assert_eq!(amended["changes"].as_array().unwrap().len(), 2, "{amended}");
+    let shown = env.ok(&["incident", "show", "1", "--json"]).json();
+    assert_eq!(
+        shown["facts"]["nature"],
+        serde_json::json!(["confidentiality", "availability"])
+    );
+    assert_eq!(shown["facts"]["summary"], "Party data copied out and encrypted");
+    let history = shown["facts_history"].as_array().unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0]["field"], "summary");
+    assert_eq!(history[1]["field"], "nature");
+    assert_eq!(history[1]["old"], "availability");
+    assert_eq!(history[1]["new"], "confidentiality, availability");
+    assert!(history[1]["actor"].as_str().unwrap().starts_with("cli:"));
+    assert!(history[1]["reason"].as_str().unwrap().contains("12 November"));
+    let timeline = shown["timeline"].as_array().unwrap();
+    assert!(
+        timeline
+            .iter()
+            .any(|entry| entry["summary"].as_str().unwrap().starts_with("facts amended: ")),
+        "the amendment is on the timeline"
+    );
+    // The report follows the facts as they stand.
+    let report = env.ok(&["report", "1", "--format", "md"]).stdout;
+    assert!(report.contains("- Confidentiality: affected"), "{report}");
+    assert!(report.contains("Party data copied out and encrypted"), "{report}");
+    let audit = env.ok(&["audit", "export"]).stdout;
+    assert!(
+        audit.lines().any(|line| line.contains("\"incident.amend\"")),
+        "audited"
+    );
+}
+
+#[test]
+fn moving_awareness_moves_the_regulator_clock_and_says_so() {
+    let env = incident_opened_as_availability();
+    let before = env.ok(&["incident", "show", "1", "--json"]).json();
+    let due = |view: &serde_json::Value| {
+        view["clocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|clock| clock["name"] == "regulator")
+            .unwrap()["due"]
+            .clone()
+    };
+    assert_eq!(due(&before), "2021-11-01T17:30:00Z");
+    env.ok(&[
+        "incident",
+        "amend",
+        "1",
+        "--aware-at",
+        "2021-10-29 09:00",
+        "--reason",
+        "The supplier's email reached the membership team that morning",
+    ]);
+    let after = env.ok(&["incident", "show", "1", "--json"]).json();
+    assert_eq!(
+        due(&after),
+        "2021-11-01T08:00:00Z",
+        "72 real hours from 09:00 BST"
+    );
+    let said = after["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|entry| {
+            entry["summary"]
+                .as_str()
+                .filter(|text| text.starts_with("facts amended"))
+        })
+        .unwrap()
+        .to_owned();
+    assert!(
+        said.contains(
+            "the regulator's 72 hours now end 2021-11-01T08:00:00Z instead of 2021-11-01T17:30:00Z"
+        ),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_bad_amendment_is_refused_and_writes_nothing() {
+    let env = incident_opened_as_availability();
+    let before = audit_count(&env);
+    for (args, expected) in [
+        (
+            vec!["--nature", "availability", "--reason", "checked again"],
+            "changes nothing",
+        ),
+        (
+            vec!["--nature", "confidentiality", "--reason", "  "],
+            "carries its reason",
+        ),
+        (
+            vec![
+                "--occurred-from",
+                "2021-10-20",
+                "--occurred-to",
+                "2021-10-10",
+                "--reason",
+                "logs",
+            ],
+            "before it starts",
+        ),
+        (
+            vec!["--aware-at", "2099-01-01", "--reason", "typo"],
+            "in the future",
+        ),
+        (vec!["--nature", "secrecy", "--reason", "x"], "nature"),
+    ] {
+        let mut all = vec!["incident", "amend", "1"];
+        all.extend(args);
+        let refused = env.fails(&all, 1);
+        assert!(refused.contains(expected), "{all:?}: {refused}");
+    }
+    let unknown = env.fails(
+        &["incident", "amend", "9", "--nature", "integrity", "--reason", "x"],
+        1,
+    );
+    assert!(unknown.contains("no incident 9"), "{unknown}");
+    assert_eq!(audit_count(&env), before, "nothing written");
+}
