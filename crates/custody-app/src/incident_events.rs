@@ -157,6 +157,8 @@ pub enum IncidentEventBody {
     Notify(NotifyRun),
     /// `amend`: facts corrected as they were learned.
     Amend(crate::incident_facts::Amended),
+    /// `dismiss`: a flag dismissed with a reason.
+    Dismiss(crate::incident_facts::Dismissed),
 }
 
 impl IncidentEventBody {
@@ -171,6 +173,7 @@ impl IncidentEventBody {
             IncidentEventBody::Evidence(_) => "evidence",
             IncidentEventBody::Notify(_) => "notify",
             IncidentEventBody::Amend(_) => "amend",
+            IncidentEventBody::Dismiss(_) => "dismiss",
         }
     }
 }
@@ -186,6 +189,7 @@ pub fn encode(body: &IncidentEventBody) -> Result<(&'static str, serde_json::Val
         IncidentEventBody::Evidence(evidence) => serde_json::to_value(evidence),
         IncidentEventBody::Notify(run) => serde_json::to_value(run),
         IncidentEventBody::Amend(amended) => serde_json::to_value(amended),
+        IncidentEventBody::Dismiss(dismissed) => serde_json::to_value(dismissed),
     }
     .map_err(|error| Error::Invalid(format!("a {} event could not be written: {error}", body.kind())))?;
     let mut value = value;
@@ -227,6 +231,7 @@ pub fn decode(event: &IncidentEvent) -> Result<IncidentEventBody> {
         "evidence" => read(body).map(|evidence| IncidentEventBody::Evidence(Box::new(evidence))),
         "notify" => read(body).map(IncidentEventBody::Notify),
         "amend" => read(body).map(IncidentEventBody::Amend),
+        "dismiss" => read(body).map(IncidentEventBody::Dismiss),
         other => Err(format!(
             "{other:?} is not a kind of incident event this custody knows"
         )),

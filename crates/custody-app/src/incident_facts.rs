@@ -314,6 +314,11 @@ pub fn amend(ledger: &mut Ledger, id: i64, amendment: Amendment) -> Result<Vec<F
     };
     crate::incidents::append(ledger, id, now, &IncidentEventBody::Amend(amended))?;
     crate::impact::refresh(ledger, id)?;
+    // A risk already assessed is assessed again from the facts as they now stand, with the
+    // mitigations it had; an override was a judgment of the old facts and is not carried over.
+    if let Some(previous) = crate::impact::latest_assessment(&events) {
+        crate::impact::assess_and_record(ledger, id, &previous.mitigations, (None, None), None)?;
+    }
     Ok(changes)
 }
 
@@ -382,4 +387,86 @@ pub fn summarise(amended: &Amended) -> String {
         parts.join("; "),
         amended.reason
     )
+}
+
+/// Why the evidence is ahead of the facts, when it is: the supplier says data was taken, or a
+/// leaked file names people, while the facts still say confidentiality is not affected, and
+/// nobody has dismissed that since with a reason.
+pub fn evidence_ahead(facts: &NewIncident, events: &[Recorded]) -> Option<String> {
+    if facts.nature.contains(&Nature::Confidentiality) {
+        return None;
+    }
+    let mut signs: Vec<String> = Vec::new();
+    let mut latest_sign = None;
+    for recorded in events {
+        let sign = match &recorded.body {
+            IncidentEventBody::Statement(statement)
+                if statement.claims.exfiltration == Some(crate::incidents::Exfiltration::Yes) =>
+            {
+                Some(format!(
+                    "the supplier says data was taken (statement {})",
+                    statement.version
+                ))
+            }
+            IncidentEventBody::Evidence(evidence)
+                if evidence.matched > 0 || !evidence.canaries.is_empty() =>
+            {
+                Some(format!(
+                    "a leaked file ({}) names {} of our people",
+                    evidence.file, evidence.matched
+                ))
+            }
+            _ => None,
+        };
+        if let Some(sign) = sign {
+            signs.push(sign);
+            latest_sign = Some(recorded.event.id);
+        }
+    }
+    let latest_sign = latest_sign?;
+    let dismissed_since = events.iter().any(|recorded| {
+        matches!(recorded.body, IncidentEventBody::Dismiss(_)) && recorded.event.id > latest_sign
+    });
+    (!dismissed_since).then(|| {
+        format!(
+            "the evidence is ahead of the facts: {}, but the facts say confidentiality is not affected; \
+             amend them (custody incident amend ID --nature …) or dismiss this with a reason",
+            signs.join("; ")
+        )
+    })
+}
+
+/// A flag dismissed, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dismissed {
+    /// Which flag: `evidence_ahead`.
+    pub flag: String,
+    /// Why the facts stand as they are.
+    pub reason: String,
+}
+
+/// Dismisses the "evidence ahead of the facts" flag with a reason (until new evidence comes).
+pub fn dismiss_evidence_flag(ledger: &mut Ledger, id: i64, reason: &str) -> Result<()> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Error::Invalid(
+            "a dismissal carries its reason (--reason): why the facts stand as they are".to_owned(),
+        ));
+    }
+    crate::limits::long_text("reason", reason)?;
+    let incident = crate::incidents::find_incident(ledger, id)?;
+    let events = crate::incident_events::log(ledger, id)?;
+    if evidence_ahead(&incident.facts, &events).is_none() {
+        return Err(Error::Invalid(format!(
+            "incident {id} has no flag to dismiss: the evidence is not ahead of its facts"
+        )));
+    }
+    let now = ledger.now();
+    let dismissed = Dismissed {
+        flag: "evidence_ahead".to_owned(),
+        reason: reason.to_owned(),
+    };
+    crate::incidents::append(ledger, id, now, &IncidentEventBody::Dismiss(dismissed))?;
+    Ok(())
 }

@@ -612,6 +612,13 @@ fn summarise(body: &IncidentEventBody) -> String {
         }
         IncidentEventBody::Notify(run) => summarise_run(run),
         IncidentEventBody::Amend(amended) => crate::incident_facts::summarise(amended),
+        IncidentEventBody::Dismiss(dismissed) => {
+            format!(
+                "flag dismissed ({}): {}",
+                dismissed.flag.replace('_', " "),
+                dismissed.reason
+            )
+        }
     }
 }
 
@@ -707,6 +714,9 @@ pub struct IncidentView {
     pub facts: FactsView,
     /// Every change to the facts: field, old, new, who, when, why.
     pub facts_history: Vec<crate::incident_facts::FactHistory>,
+    /// Set when the supplier's statements or leak evidence say data was taken while the facts
+    /// say confidentiality is not affected.
+    pub evidence_ahead: Option<String>,
     /// When the impact shown was computed (`None`: just now, not yet recorded).
     pub impact_at: Option<Instant>,
 }
@@ -747,6 +757,7 @@ pub fn view(ledger: &Ledger, id: i64) -> Result<IncidentView> {
         cyber: facts.cyber,
     };
     Ok(IncidentView {
+        evidence_ahead: crate::incident_facts::evidence_ahead(&facts, &events),
         facts: facts_view,
         facts_history: crate::incident_facts::history(&events),
         incident: id,

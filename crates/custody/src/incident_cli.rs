@@ -87,6 +87,15 @@ pub enum IncidentCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Dismiss the flag that the evidence is ahead of the facts, with the reason the facts stand
+    /// (it returns with the next statement or leak evidence that says data was taken).
+    Dismiss {
+        /// Incident id.
+        id: i64,
+        /// Why the facts stand as they are (required).
+        #[arg(long)]
+        reason: String,
+    },
     /// Every incident with its clocks.
     List {
         /// JSON output.
@@ -229,6 +238,10 @@ fn print_clocks(clocks: &[incidents::ClockView]) {
 pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<ExitCode> {
     let mut ledger = open(dir)?;
     match command {
+        IncidentCommand::Dismiss { id, reason } => {
+            incident_facts::dismiss_evidence_flag(&mut ledger, id, &reason)?;
+            crate::say!("Dismissed; the reason is on incident {id}'s timeline.");
+        }
         IncidentCommand::Amend {
             id,
             nature,
@@ -361,6 +374,9 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
                     view.summary
                 );
                 crate::say!("Aware: {} ({})", view.aware_at_local, view.aware_at);
+                if let Some(flag) = &view.evidence_ahead {
+                    crate::say!("FLAG: {flag}");
+                }
                 print_clocks(&view.clocks);
                 crate::say!("People affected (ledger): {}", view.impact.people);
                 if let Some(confirmed) = &view.confirmed {

@@ -184,3 +184,63 @@ fn a_bad_amendment_is_refused_and_writes_nothing() {
     assert!(unknown.contains("no incident 9"), "{unknown}");
     assert_eq!(audit_count(&env), before, "nothing written");
 }
+
+#[test]
+fn evidence_ahead_of_the_facts_is_flagged_until_amended_or_dismissed_and_the_risk_follows() {
+    let env = incident_opened_as_availability();
+    env.ok(&["incident", "assess", "1", "--mitigations", "contained"]);
+    let first = env.ok(&["incident", "show", "1", "--json"]).json();
+    assert!(first["evidence_ahead"].is_null());
+    assert_eq!(first["assessment"]["tell_people"], false, "availability only");
+    env.ok(&[
+        "incident",
+        "statement",
+        "1",
+        "--received-at",
+        "2021-11-12 10:00",
+        "--text",
+        "Correction: data was copied out",
+        "--claims-exfiltration",
+        "yes",
+    ]);
+    let flagged = env.ok(&["incident", "show", "1", "--json"]).json();
+    let flag = flagged["evidence_ahead"].as_str().unwrap();
+    assert!(
+        flag.contains("the supplier says data was taken (statement 1)"),
+        "{flag}"
+    );
+    assert!(
+        env.ok(&["incident", "show", "1"])
+            .stdout
+            .contains("FLAG: the evidence is ahead of the facts")
+    );
+    // Dismissed with a reason, it goes; a dismissal without one, or with nothing to dismiss, is refused.
+    env.fails(&["incident", "dismiss", "1", "--reason", " "], 1);
+    env.ok(&[
+        "incident",
+        "dismiss",
+        "1",
+        "--reason",
+        "The copy was of test data only, per forensics",
+    ]);
+    assert!(env.ok(&["incident", "show", "1", "--json"]).json()["evidence_ahead"].is_null());
+    let nothing = env.fails(&["incident", "dismiss", "1", "--reason", "again"], 1);
+    assert!(nothing.contains("no flag to dismiss"), "{nothing}");
+    // Amending the facts re-assesses the risk from them, keeping the mitigations.
+    env.ok(&[
+        "incident",
+        "amend",
+        "1",
+        "--nature",
+        "confidentiality,availability",
+        "--reason",
+        "Forensics changed its view",
+    ]);
+    let amended = env.ok(&["incident", "show", "1", "--json"]).json();
+    assert_eq!(
+        amended["assessment"]["mitigations"],
+        serde_json::json!(["contained"])
+    );
+    let reasons = amended["assessment"]["reasons"].to_string();
+    assert!(!reasons.contains("availability only"), "{reasons}");
+}
