@@ -140,6 +140,8 @@ pub enum Act {
     RegulatorNotified,
     /// The affected people were told (Art. 34).
     PeopleNotified,
+    /// A follow-up report was made to the regulator (Art. 33(4): information in phases).
+    RegulatorUpdated,
 }
 
 impl Act {
@@ -148,6 +150,7 @@ impl Act {
         match self {
             Act::RegulatorNotified => "regulator_notified",
             Act::PeopleNotified => "people_notified",
+            Act::RegulatorUpdated => "regulator_updated",
         }
     }
 }
@@ -187,8 +190,11 @@ pub fn record_act(
         reference,
         delay_reason,
     };
-    append(ledger, id, at, &IncidentEventBody::Act(done))?;
-    Ok(())
+    match act {
+        Act::RegulatorNotified => crate::filed::file(ledger, id, at, done, crate::report::Phase::Initial),
+        Act::RegulatorUpdated => crate::filed::file(ledger, id, at, done, crate::report::Phase::FollowUp),
+        Act::PeopleNotified => append(ledger, id, at, &IncidentEventBody::Act(done)).map(|_| ()),
+    }
 }
 
 /// Kinds of timeline entry a user adds.
@@ -717,6 +723,8 @@ pub struct IncidentView {
     /// Set when the supplier's statements or leak evidence say data was taken while the facts
     /// say confidentiality is not affected.
     pub evidence_ahead: Option<String>,
+    /// The reports filed with the regulator, with their digests as filed.
+    pub filed_reports: Vec<crate::filed::FiledView>,
     /// When the impact shown was computed (`None`: just now, not yet recorded).
     pub impact_at: Option<Instant>,
 }
@@ -757,6 +765,7 @@ pub fn view(ledger: &Ledger, id: i64) -> Result<IncidentView> {
         cyber: facts.cyber,
     };
     Ok(IncidentView {
+        filed_reports: crate::filed::filed(ledger, id)?,
         evidence_ahead: crate::incident_facts::evidence_ahead(&facts, &events),
         facts: facts_view,
         facts_history: crate::incident_facts::history(&events),

@@ -19,6 +19,7 @@ pub mod demo_notices;
 pub mod demo_requests;
 mod dir;
 mod error;
+pub mod filed;
 pub mod files;
 pub mod holdings;
 pub mod impact;

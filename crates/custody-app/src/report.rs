@@ -86,6 +86,10 @@ pub struct SinceInitial {
     pub statements: Vec<Quoted>,
     /// Timeline entries recorded since.
     pub entries: Vec<Quoted>,
+    /// Facts amended since, each `field: old → new (reason)`.
+    pub facts_changed: Vec<String>,
+    /// Leak evidence recorded since, in words.
+    pub evidence: Vec<String>,
 }
 
 /// The report's content.
@@ -213,14 +217,22 @@ pub fn model(ledger: &Ledger, id: i64, phase: Phase) -> Result<ReportModel> {
     let since_initial = match phase {
         Phase::Initial => None,
         Phase::FollowUp => {
-            let initial = regulator_act.ok_or_else(|| {
+            regulator_act.ok_or_else(|| {
                 Error::Invalid(
                     "a follow-up report follows an initial one: record it first with \
                      `custody incident record ID regulator-notified --at …`"
                         .to_owned(),
                 )
             })?;
-            Some(since(ledger, &events, initial.0, impact.figures.people))
+            // What changed is told since the last report filed, initial or follow-up.
+            let last = events
+                .iter()
+                .filter(|recorded| {
+                    matches!(&recorded.body, IncidentEventBody::Act(done)
+                        if matches!(done.act, Act::RegulatorNotified | Act::RegulatorUpdated))
+                })
+                .max_by_key(|recorded| (recorded.event.at, recorded.event.id));
+            last.map(|last| since(ledger, &events, last, impact.figures.people))
         }
     };
     let facts = &incident.facts;
@@ -343,6 +355,35 @@ fn since(ledger: &Ledger, events: &[Recorded], initial: &Recorded, people_now: u
                     at: local(ledger, recorded.event.at),
                     text: entry.text.clone(),
                 }),
+                _ => None,
+            })
+            .collect(),
+        facts_changed: events
+            .iter()
+            .filter(|recorded| later(recorded))
+            .filter_map(|recorded| match &recorded.body {
+                IncidentEventBody::Amend(amended) => Some(amended),
+                _ => None,
+            })
+            .flat_map(|amended| {
+                amended.changes.iter().map(move |change| {
+                    let (old, new) = change.words();
+                    format!("{}: {old} → {new} ({})", change.field().replace('_', " "), amended.reason)
+                })
+            })
+            .collect(),
+        evidence: events
+            .iter()
+            .filter(|recorded| later(recorded))
+            .filter_map(|recorded| match &recorded.body {
+                IncidentEventBody::Evidence(evidence) => Some(format!(
+                    "{}: a leaked file ({}, SHA-256 {}) names {} of our people, {} of them held by the supplier",
+                    local(ledger, recorded.event.at),
+                    evidence.file,
+                    evidence.sha256,
+                    evidence.matched,
+                    evidence.held_by_supplier
+                )),
                 _ => None,
             })
             .collect(),

@@ -32,7 +32,7 @@ fn operations() -> Vec<Operation> {
     let act = json!({
         "type": "object", "required": ["act"], "additionalProperties": false,
         "properties": {
-            "act": { "type": "string", "enum": ["regulator_notified", "people_notified"] },
+            "act": { "type": "string", "enum": ["regulator_notified", "regulator_updated", "people_notified"] },
             "at": string(), "reference": string(),
             "delay_reason": { "type": "string", "description": "required for a report to the regulator after 72 hours (Art. 33(1))" }
         }

@@ -227,6 +227,7 @@ async fn incident_page(
         parties => s(&incidents::CONTACT_PARTIES),
         acts => vec![
             context! { value => "regulator_notified", label => "regulator notified" },
+            context! { value => "regulator_updated", label => "follow-up report filed" },
             context! { value => "people_notified", label => "people notified" },
         ],
         problem => problem,
@@ -407,6 +408,7 @@ pub fn parse_act(text: &str) -> Result<Act, DeskError> {
     match text {
         "regulator_notified" | "regulator-notified" => Ok(Act::RegulatorNotified),
         "people_notified" | "people-notified" => Ok(Act::PeopleNotified),
+        "regulator_updated" | "regulator-updated" => Ok(Act::RegulatorUpdated),
         other => Err(DeskError::BadRequest(format!(
             "act {other:?}: expected regulator_notified or people_notified"
         ))),

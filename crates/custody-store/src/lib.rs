@@ -258,6 +258,18 @@ pub trait Store {
     ) -> Result<i64>;
     /// Everyone any recorded leak evidence of the incident confirms exposed.
     fn evidence_people(&self, incident: i64) -> Result<PersonSet>;
+    /// Appends the act that filed a report with the regulator and the report as filed, in one
+    /// transaction (never updated, never deleted).
+    fn file_report(
+        &mut self,
+        incident: i64,
+        event: NewIncidentEvent,
+        report: NewFiledReport,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64>;
+    /// The reports filed for an incident, in the order filed.
+    fn filed_reports(&self, incident: i64) -> Result<Vec<FiledReport>>;
     /// Visits the identifier hashes of the kinds in `kinds` of every person (canaries
     /// included), person by person.
     fn each_identifier(

@@ -523,3 +523,29 @@ pub struct ApiTokenRecord {
     /// When it was revoked.
     pub revoked_at: Option<Instant>,
 }
+
+/// A report as filed with the regulator, to keep byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFiledReport {
+    /// `initial` or `follow-up`.
+    pub phase: String,
+    /// The report's JSON model.
+    pub model: Vec<u8>,
+    /// The rendered Markdown.
+    pub markdown: Vec<u8>,
+    /// The rendered HTML.
+    pub html: Vec<u8>,
+    /// SHA-256 (hex) of `model`, `markdown` and `html`, as filed.
+    pub sha256: [String; 3],
+}
+
+/// A filed report as stored, with the act that filed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FiledReport {
+    /// The incident event (the act) that filed it.
+    pub event: i64,
+    /// The incident.
+    pub incident: i64,
+    /// What was filed.
+    pub report: NewFiledReport,
+}

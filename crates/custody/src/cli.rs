@@ -106,6 +106,10 @@ enum Command {
         /// Write to this file instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The report exactly as it was filed with the regulator (the latest of the phase),
+        /// checked against its digests, instead of as it would read now.
+        #[arg(long)]
+        as_filed: bool,
     },
     /// Notices to people: preview one, the public statement.
     #[command(subcommand)]
@@ -455,13 +459,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             phase,
             format,
             out,
+            as_filed,
         } => {
             let mut ledger = open(cli.dir)?;
             let phase = custody_app::report::Phase::parse(&phase)?;
             let format = custody_app::report::Format::parse(&format)?;
-            // The impact is recorded on the timeline first when the ledger changed since.
-            custody_app::impact::refresh(&mut ledger, id)?;
-            let text = custody_app::report::generate(&mut ledger, id, phase, format)?;
+            let text = if as_filed {
+                custody_app::filed::as_filed(&mut ledger, id, phase, format)?
+            } else {
+                // The impact is recorded on the timeline first when the ledger changed since.
+                custody_app::impact::refresh(&mut ledger, id)?;
+                custody_app::report::generate(&mut ledger, id, phase, format)?
+            };
             match out {
                 Some(path) => {
                     custody_app::files::write_output(&path, text.as_bytes())

@@ -110,12 +110,13 @@ pub enum IncidentCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Record an act that stops a clock: regulator-notified or people-notified.
+    /// Record an act: regulator-notified (files the initial report as it stands: kept byte for
+    /// byte), regulator-updated (files a follow-up the same way) or people-notified.
     Record {
         /// Incident id.
         id: i64,
         /// The act.
-        #[arg(value_parser = ["regulator-notified", "people-notified"])]
+        #[arg(value_parser = ["regulator-notified", "regulator-updated", "people-notified"])]
         act: String,
         /// When it happened.
         #[arg(long)]
@@ -425,10 +426,10 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
             delay_reason,
         } => {
             let at = instant(&ledger, &at, "--at")?;
-            let act = if act == "regulator-notified" {
-                Act::RegulatorNotified
-            } else {
-                Act::PeopleNotified
+            let act = match act.as_str() {
+                "regulator-notified" => Act::RegulatorNotified,
+                "regulator-updated" => Act::RegulatorUpdated,
+                _ => Act::PeopleNotified,
             };
             incidents::record_act(&mut ledger, id, act, at, reference, delay_reason)?;
             crate::say!("Recorded.");

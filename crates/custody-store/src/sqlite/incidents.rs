@@ -7,7 +7,9 @@ use custody_core::{Instant, Nature, PersonSet};
 use super::audit;
 use crate::AuditSigner;
 use crate::error::{Error, Result};
-use crate::types::{AuditDraft, IncidentEvent, IncidentRecord, NewIncident, NewIncidentEvent};
+use crate::types::{
+    AuditDraft, FiledReport, IncidentEvent, IncidentRecord, NewFiledReport, NewIncident, NewIncidentEvent,
+};
 
 pub(super) fn conversion(message: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, message.into())
@@ -93,12 +95,45 @@ pub(super) fn one(connection: &Connection, id: i64) -> Result<Option<IncidentRec
     Ok(statement.query_row([id], record).optional()?)
 }
 
-/// Appends an event, with the people it confirms exposed when it is leak evidence.
+/// What an appended event carries besides its body.
+pub(super) enum With<'a> {
+    /// Nothing.
+    Nothing,
+    /// Leak evidence: the people it confirms exposed.
+    Evidence(&'a PersonSet),
+    /// A filing: the report as filed.
+    Report(&'a NewFiledReport),
+}
+
+/// The reports filed for an incident, in the order filed.
+pub(super) fn filed_reports(connection: &Connection, incident: i64) -> Result<Vec<FiledReport>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT event, phase, model, markdown, html, model_sha256, markdown_sha256, html_sha256 \
+         FROM filed_reports WHERE incident = ?1 ORDER BY event",
+    )?;
+    let rows = statement.query_map([incident], |row| {
+        Ok(FiledReport {
+            event: row.get(0)?,
+            incident,
+            report: NewFiledReport {
+                phase: row.get(1)?,
+                model: row.get(2)?,
+                markdown: row.get(3)?,
+                html: row.get(4)?,
+                sha256: [row.get(5)?, row.get(6)?, row.get(7)?],
+            },
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Appends an event, with the people it confirms exposed when it is leak evidence, or the report
+/// it filed.
 pub(super) fn append(
     connection: &mut Connection,
     incident: i64,
     event: NewIncidentEvent,
-    evidence: Option<&PersonSet>,
+    with: With<'_>,
     mut draft: AuditDraft,
     signer: &dyn AuditSigner,
 ) -> Result<i64> {
@@ -112,7 +147,24 @@ pub(super) fn append(
         return Err(Error::NotFound(format!("there is no incident {incident}")));
     }
     let id = insert_event(&transaction, "incident_events", incident, &event)?;
-    if let Some(people) = evidence {
+    if let With::Report(report) = with {
+        transaction.execute(
+            "INSERT INTO filed_reports (event, incident, phase, model, markdown, html, model_sha256, \
+             markdown_sha256, html_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            rusqlite::params![
+                id,
+                incident,
+                report.phase,
+                report.model,
+                report.markdown,
+                report.html,
+                report.sha256[0],
+                report.sha256[1],
+                report.sha256[2]
+            ],
+        )?;
+    }
+    if let With::Evidence(people) = with {
         let mut bytes = Vec::with_capacity(people.serialized_size());
         people
             .serialize_into(&mut bytes)

@@ -21,7 +21,7 @@ use crate::types::*;
 use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 7] = [
+const MIGRATIONS: [&str; 8] = [
     concat!(include_str!("schema.sql"), include_str!("indexes.sql")),
     include_str!("incidents.sql"),
     include_str!("requests.sql"),
@@ -29,6 +29,7 @@ const MIGRATIONS: [&str; 7] = [
     include_str!("evidence.sql"),
     include_str!("accounts.sql"),
     include_str!("totp_steps.sql"),
+    include_str!("filed_reports.sql"),
 ];
 
 /// Name of the database file inside a data directory.
@@ -387,7 +388,14 @@ impl Store for SqliteStore {
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<i64> {
-        incidents::append(&mut self.connection, incident, event, None, audit, signer)
+        incidents::append(
+            &mut self.connection,
+            incident,
+            event,
+            incidents::With::Nothing,
+            audit,
+            signer,
+        )
     }
 
     fn incident_events(&self, incident: i64) -> Result<Vec<IncidentEvent>> {
@@ -480,11 +488,40 @@ impl Store for SqliteStore {
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<i64> {
-        incidents::append(&mut self.connection, incident, event, Some(people), audit, signer)
+        incidents::append(
+            &mut self.connection,
+            incident,
+            event,
+            incidents::With::Evidence(people),
+            audit,
+            signer,
+        )
     }
 
     fn evidence_people(&self, incident: i64) -> Result<PersonSet> {
         incidents::evidence_people(&self.connection, incident)
+    }
+
+    fn file_report(
+        &mut self,
+        incident: i64,
+        event: NewIncidentEvent,
+        report: NewFiledReport,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64> {
+        incidents::append(
+            &mut self.connection,
+            incident,
+            event,
+            incidents::With::Report(&report),
+            audit,
+            signer,
+        )
+    }
+
+    fn filed_reports(&self, incident: i64) -> Result<Vec<FiledReport>> {
+        incidents::filed_reports(&self.connection, incident)
     }
 
     fn each_identifier(

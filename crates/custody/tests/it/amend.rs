@@ -244,3 +244,113 @@ fn evidence_ahead_of_the_facts_is_flagged_until_amended_or_dismissed_and_the_ris
     let reasons = amended["assessment"]["reasons"].to_string();
     assert!(!reasons.contains("availability only"), "{reasons}");
 }
+
+#[test]
+fn a_report_filed_with_the_regulator_is_kept_byte_for_byte_and_a_follow_up_says_what_changed() {
+    let env = incident_opened_as_availability();
+    env.ok(&[
+        "incident",
+        "record",
+        "1",
+        "regulator-notified",
+        "--at",
+        "2021-11-01 15:20",
+        "--ref",
+        "ICO-123",
+    ]);
+    let filed = env
+        .ok(&["report", "1", "--phase", "initial", "--as-filed"])
+        .stdout;
+    assert!(
+        filed.contains("Your reference: ICO-123") && filed.contains("- Confidentiality: not affected"),
+        "{filed}"
+    );
+    // The facts move on; the report as filed does not.
+    env.ok(&[
+        "incident",
+        "amend",
+        "1",
+        "--nature",
+        "confidentiality,availability",
+        "--reason",
+        "Data copied out",
+    ]);
+    assert_eq!(
+        env.ok(&["report", "1", "--phase", "initial", "--as-filed"])
+            .stdout,
+        filed
+    );
+    let now = env.ok(&["report", "1", "--phase", "initial"]).stdout;
+    assert!(now.contains("- Confidentiality: affected"), "{now}");
+    let json = env
+        .ok(&[
+            "report",
+            "1",
+            "--phase",
+            "initial",
+            "--as-filed",
+            "--format",
+            "json",
+        ])
+        .json();
+    assert_eq!(json["regulator_reference"], "ICO-123");
+    // A second initial filing is refused; a follow-up is filed and says what changed.
+    let twice = env.fails(
+        &[
+            "incident",
+            "record",
+            "1",
+            "regulator-notified",
+            "--at",
+            "2021-11-01 16:00",
+        ],
+        1,
+    );
+    assert!(twice.contains("regulator-updated"), "{twice}");
+    env.ok(&[
+        "incident",
+        "record",
+        "1",
+        "regulator-updated",
+        "--at",
+        "2026-11-30 10:00",
+    ]);
+    let follow_up = env
+        .ok(&["report", "1", "--phase", "follow-up", "--as-filed"])
+        .stdout;
+    assert!(follow_up.contains("Since the last report"), "{follow_up}");
+    assert!(
+        follow_up.contains("- Facts: nature: availability → confidentiality, availability (Data copied out)"),
+        "{follow_up}"
+    );
+    // A stored report cannot be changed, and one altered behind the store's back fails loudly.
+    let database = rusqlite::Connection::open(env.dir().join("custody.db")).unwrap();
+    let refused = database.execute("UPDATE filed_reports SET markdown = x'00'", []);
+    assert!(refused.is_err(), "the store refuses");
+    database
+        .execute_batch("DROP TRIGGER filed_reports_append_only_update;")
+        .unwrap();
+    database
+        .execute(
+            "UPDATE filed_reports SET markdown = CAST('forged' AS BLOB) WHERE phase = 'initial'",
+            [],
+        )
+        .unwrap();
+    let altered = env.fails(&["report", "1", "--phase", "initial", "--as-filed"], 1);
+    assert!(altered.contains("has been altered"), "{altered}");
+    let html = env
+        .ok(&[
+            "report",
+            "1",
+            "--phase",
+            "follow-up",
+            "--as-filed",
+            "--format",
+            "html",
+        ])
+        .stdout;
+    assert!(
+        html.contains("<h2>12. Since the last report"),
+        "the follow-up is untouched"
+    );
+}

@@ -550,7 +550,7 @@ fn the_regulator_report_says_what_is_recorded_and_what_is_not_known() {
     let follow_up = env.ok(&["report", &id, "--phase", "follow-up"]).stdout;
     for expected in [
         "Your reference: ICO-7",
-        "Since the initial report",
+        "Since the last report",
         "Backups were copied too",
         "Passwords reset at the supplier",
         "Approximate number of records: 9",
