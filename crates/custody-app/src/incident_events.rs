@@ -48,6 +48,12 @@ pub struct ActDone {
     pub reference: Option<String>,
     /// The reasons a report was late (Art. 33(1)).
     pub delay_reason: Option<String>,
+    /// For a decision not to tell people: the Art. 34(3) ground.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ground: Option<crate::incidents::Ground>,
+    /// For a decision not to notify: why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The impact computed from the ledger, recorded when it changed.

@@ -142,6 +142,50 @@ pub enum Act {
     PeopleNotified,
     /// A follow-up report was made to the regulator (Art. 33(4): information in phases).
     RegulatorUpdated,
+    /// Decided, with reasons, not to report: the breach is unlikely to result in a risk
+    /// (Art. 33(1)); kept in the register (Art. 33(5)).
+    RegulatorNotRequired,
+    /// Decided not to tell people individually, on an Art. 34(3) ground.
+    PeopleNotRequired,
+}
+
+/// The grounds on which people need not be told individually (UK/EU GDPR Art. 34(3)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Ground {
+    /// (a) The data was made unintelligible to anyone not authorised (encryption).
+    Encrypted,
+    /// (b) Measures taken since mean the high risk is no longer likely to materialise.
+    MeasuresTaken,
+    /// (c) It would involve disproportionate effort: a public communication instead.
+    DisproportionateEffort,
+}
+
+impl Ground {
+    /// Parses `encrypted`, `measures-taken` or `disproportionate-effort`.
+    pub fn parse(text: &str) -> Result<Self> {
+        match text {
+            "encrypted" => Ok(Ground::Encrypted),
+            "measures-taken" => Ok(Ground::MeasuresTaken),
+            "disproportionate-effort" => Ok(Ground::DisproportionateEffort),
+            _ => Err(Error::Invalid(format!(
+                "--ground {text:?}: expected encrypted, measures-taken or disproportionate-effort (Art. 34(3)(a)-(c))"
+            ))),
+        }
+    }
+
+    /// In words, with the article.
+    pub fn words(self) -> &'static str {
+        match self {
+            Ground::Encrypted => "the data was unintelligible to anyone not authorised (Art. 34(3)(a))",
+            Ground::MeasuresTaken => {
+                "measures taken since mean the high risk is no longer likely (Art. 34(3)(b))"
+            }
+            Ground::DisproportionateEffort => {
+                "telling each person would involve disproportionate effort: a public communication instead (Art. 34(3)(c))"
+            }
+        }
+    }
 }
 
 impl Act {
@@ -151,6 +195,8 @@ impl Act {
             Act::RegulatorNotified => "regulator_notified",
             Act::PeopleNotified => "people_notified",
             Act::RegulatorUpdated => "regulator_updated",
+            Act::RegulatorNotRequired => "regulator_not_required",
+            Act::PeopleNotRequired => "people_not_required",
         }
     }
 }
@@ -189,12 +235,70 @@ pub fn record_act(
         act,
         reference,
         delay_reason,
+        ground: None,
+        reason: None,
     };
     match act {
         Act::RegulatorNotified => crate::filed::file(ledger, id, at, done, crate::report::Phase::Initial),
         Act::RegulatorUpdated => crate::filed::file(ledger, id, at, done, crate::report::Phase::FollowUp),
         Act::PeopleNotified => append(ledger, id, at, &IncidentEventBody::Act(done)).map(|_| ()),
+        Act::RegulatorNotRequired | Act::PeopleNotRequired => Err(Error::Invalid(
+            "a decision not to notify is recorded with its reason (record_decision)".to_owned(),
+        )),
     }
+}
+
+/// Records a decision not to notify, with its reason (and for people, its Art. 34(3) ground): the
+/// clock it concerns stops as `not_required`, never `missed`, and the register keeps it.
+pub fn record_decision(
+    ledger: &mut Ledger,
+    id: i64,
+    act: Act,
+    ground: Option<Ground>,
+    reason: &str,
+) -> Result<()> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Error::Invalid(
+            "a decision not to notify carries its reasons (--reason): Art. 33(5) requires them".to_owned(),
+        ));
+    }
+    crate::limits::long_text("reason", reason)?;
+    find_incident(ledger, id)?;
+    let events = crate::incident_events::log(ledger, id)?;
+    let (done_already, ground) = match act {
+        Act::RegulatorNotRequired => (first_act(&events, Act::RegulatorNotified), None),
+        Act::PeopleNotRequired => (
+            first_act(&events, Act::PeopleNotified),
+            Some(ground.ok_or_else(|| {
+                Error::Invalid(
+                    "a decision not to tell people names its ground (--ground encrypted, measures-taken or \
+                     disproportionate-effort; Art. 34(3))"
+                        .to_owned(),
+                )
+            })?),
+        ),
+        _ => {
+            return Err(Error::Invalid(
+                "only regulator-not-required and people-not-required are decisions not to notify".to_owned(),
+            ));
+        }
+    };
+    if let Some(at) = done_already {
+        return Err(Error::Invalid(format!(
+            "that notification was already made ({at}); a decision not to make it would contradict the record"
+        )));
+    }
+    let now = ledger.now();
+    let done = ActDone {
+        act,
+        reference: None,
+        delay_reason: None,
+        ground,
+        reason: Some(reason.to_owned()),
+    };
+    append(ledger, id, now, &IncidentEventBody::Act(done))?;
+    Ok(())
 }
 
 /// Kinds of timeline entry a user adds.
@@ -480,6 +584,8 @@ pub fn incident_clocks(
         supplier_notice_hours: supplier.notice_hours,
         regulator_notified_at: first_act(events, Act::RegulatorNotified),
         people_notified_at: first_act(events, Act::PeopleNotified),
+        regulator_not_required_at: first_act(events, Act::RegulatorNotRequired),
+        people_not_required_at: first_act(events, Act::PeopleNotRequired),
         people_required,
         people_target_hours: ledger
             .settings
@@ -587,6 +693,12 @@ fn summarise(body: &IncidentEventBody) -> String {
             }
             if let Some(reason) = &done.delay_reason {
                 line = format!("{line}; reasons for the delay: {reason}");
+            }
+            if let Some(ground) = done.ground {
+                line = format!("{line}, because {}", ground.words());
+            }
+            if let Some(reason) = &done.reason {
+                line = format!("{line}: {reason}");
             }
             line
         }

@@ -40,6 +40,9 @@ pub struct NoticeContext {
     pub canaries_held: u64,
     /// What the organisation has done.
     pub measures: Vec<String>,
+    /// Whether it was decided not to write to each person because that would involve
+    /// disproportionate effort (Art. 34(3)(c)): the public statement is then the communication.
+    pub public_is_the_notice: bool,
     special: BTreeMap<PersonCategory, Vec<CategoryKey>>,
     organisation: String,
     dpo: custody_core::DpoContact,
@@ -255,6 +258,11 @@ impl NoticeContext {
             held: holdings.categories.into_iter().collect(),
             canaries_held: holdings.canaries.len(),
             affected: holdings.people,
+            public_is_the_notice: events.iter().any(|recorded| {
+                matches!(&recorded.body, IncidentEventBody::Act(done)
+                    if done.act == crate::incidents::Act::PeopleNotRequired
+                        && done.ground == Some(crate::incidents::Ground::DisproportionateEffort))
+            }),
             special: ledger.settings.special_category_map()?,
             organisation: ledger.settings.organisation.clone(),
             dpo: ledger.settings.dpo.clone(),
@@ -341,6 +349,7 @@ impl NoticeContext {
             "categories": categories,
             "special": plain_list(&special).map(|words| words.replace("your ", "people's ")),
             "measures": self.measures,
+            "public_is_the_notice": self.public_is_the_notice,
         }))
     }
 }

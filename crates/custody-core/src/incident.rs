@@ -89,6 +89,11 @@ pub struct ClockFacts {
     pub supplier_notice_hours: Option<u32>,
     /// When the regulator was notified.
     pub regulator_notified_at: Option<Instant>,
+    /// When it was decided, with reasons, that the regulator need not be told (Art. 33(1):
+    /// the breach is unlikely to result in a risk).
+    pub regulator_not_required_at: Option<Instant>,
+    /// When it was decided, on an Art. 34(3) ground, that people need not be told.
+    pub people_not_required_at: Option<Instant>,
     /// When the affected people were told.
     pub people_notified_at: Option<Instant>,
     /// Whether people must be told (from the risk assessment); `None` until assessed.
@@ -109,6 +114,8 @@ pub enum ClockState {
     Missed,
     /// Does not apply (or lacks the facts to apply).
     NotApplicable,
+    /// Decided, with reasons, that the act is not required: stopped, never missed.
+    NotRequired,
 }
 
 impl ClockState {
@@ -119,6 +126,7 @@ impl ClockState {
             ClockState::Met => "met",
             ClockState::Missed => "missed",
             ClockState::NotApplicable => "not applicable",
+            ClockState::NotRequired => "not required",
         }
     }
 }
@@ -171,9 +179,29 @@ fn not_applicable(name: &'static str, reason: &'static str) -> Clock {
     }
 }
 
+fn not_required(name: &'static str, due: Instant, decided: Instant, reason: &'static str) -> Clock {
+    Clock {
+        name,
+        due: Some(due),
+        state: ClockState::NotRequired,
+        done_at: Some(decided),
+        seconds_to_due: None,
+        reason: Some(reason),
+    }
+}
+
 /// The three clocks of an incident at `now`.
 pub fn clocks(facts: &ClockFacts, now: Instant) -> Vec<Clock> {
     let regulator = match facts.aware_at {
+        // A decision not to report stops the clock unless the report was made after all.
+        Some(aware) if facts.regulator_notified_at.is_none() && facts.regulator_not_required_at.is_some() => {
+            not_required(
+                "regulator",
+                aware.plus_hours(REGULATOR_HOURS),
+                facts.regulator_not_required_at.unwrap_or(aware),
+                "decided, with reasons, that the breach is unlikely to result in a risk (Art. 33(1))",
+            )
+        }
         Some(aware) => clock(
             "regulator",
             aware.plus_hours(REGULATOR_HOURS),
@@ -196,6 +224,12 @@ pub fn clocks(facts: &ClockFacts, now: Instant) -> Vec<Clock> {
         (_, None) => not_applicable("supplier_notice", "the contract sets no notice window"),
     };
     let people = match (facts.aware_at, facts.people_required, facts.people_notified_at) {
+        (Some(aware), _, None) if facts.people_not_required_at.is_some() => not_required(
+            "people",
+            aware.plus_hours(i64::from(facts.people_target_hours)),
+            facts.people_not_required_at.unwrap_or(aware),
+            "decided, on an Art. 34(3) ground, that people need not be told individually",
+        ),
         (Some(aware), _, Some(done)) => clock(
             "people",
             aware.plus_hours(i64::from(facts.people_target_hours)),
@@ -234,6 +268,26 @@ mod tests {
             people_target_hours: 72,
             ..ClockFacts::default()
         }
+    }
+
+    #[test]
+    fn a_decision_not_to_notify_stops_a_clock_and_is_never_missed() {
+        let facts = ClockFacts {
+            regulator_not_required_at: Some(at("2021-10-30 10:00")),
+            people_not_required_at: Some(at("2021-10-30 11:00")),
+            people_required: Some(true),
+            ..facts()
+        };
+        let years_later = at("2026-01-01 00:00");
+        let all = clocks(&facts, years_later);
+        assert_eq!(all[0].state, ClockState::NotRequired);
+        assert_eq!(all[2].state, ClockState::NotRequired);
+        // A report made after all is what counts.
+        let reported = ClockFacts {
+            regulator_notified_at: Some(at("2021-11-05 10:00")),
+            ..facts
+        };
+        assert_eq!(clocks(&reported, years_later)[0].state, ClockState::Missed);
     }
 
     #[test]

@@ -139,6 +139,7 @@ pub fn clock_rows(clocks: &[ClockView], zone: &custody_core::TimeZoneName) -> Ve
                 (ClockState::Missed, _) => "late",
                 (ClockState::Met, _) => "met",
                 (ClockState::NotApplicable, _) => "na",
+                (ClockState::NotRequired, _) => "met",
             };
             ClockRow {
                 label: match clock.name {

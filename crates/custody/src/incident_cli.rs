@@ -111,16 +111,27 @@ pub enum IncidentCommand {
         json: bool,
     },
     /// Record an act: regulator-notified (files the initial report as it stands: kept byte for
-    /// byte), regulator-updated (files a follow-up the same way) or people-notified.
+    /// byte), regulator-updated (files a follow-up the same way), people-notified; or a decision
+    /// not to notify, with its reasons: regulator-not-required, people-not-required --ground.
     Record {
         /// Incident id.
         id: i64,
-        /// The act.
-        #[arg(value_parser = ["regulator-notified", "regulator-updated", "people-notified"])]
+        /// The act or decision.
+        #[arg(value_parser = [
+            "regulator-notified", "regulator-updated", "people-notified",
+            "regulator-not-required", "people-not-required",
+        ])]
         act: String,
-        /// When it happened.
+        /// When it happened (acts; a decision is recorded as of now).
         #[arg(long)]
-        at: String,
+        at: Option<String>,
+        /// For people-not-required: encrypted, measures-taken or disproportionate-effort
+        /// (Art. 34(3)(a)-(c)).
+        #[arg(long)]
+        ground: Option<String>,
+        /// For a decision not to notify: the reasons (Art. 33(5)).
+        #[arg(long)]
+        reason: Option<String>,
         /// The reference the regulator gave, or of the notice.
         #[arg(long = "ref")]
         reference: Option<String>,
@@ -424,14 +435,30 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
             at,
             reference,
             delay_reason,
+            ground,
+            reason,
         } => {
-            let at = instant(&ledger, &at, "--at")?;
             let act = match act.as_str() {
                 "regulator-notified" => Act::RegulatorNotified,
                 "regulator-updated" => Act::RegulatorUpdated,
+                "regulator-not-required" => Act::RegulatorNotRequired,
+                "people-not-required" => Act::PeopleNotRequired,
                 _ => Act::PeopleNotified,
             };
-            incidents::record_act(&mut ledger, id, act, at, reference, delay_reason)?;
+            if matches!(act, Act::RegulatorNotRequired | Act::PeopleNotRequired) {
+                let ground = ground.as_deref().map(incidents::Ground::parse).transpose()?;
+                incidents::record_decision(
+                    &mut ledger,
+                    id,
+                    act,
+                    ground,
+                    reason.as_deref().unwrap_or_default(),
+                )?;
+            } else {
+                let at = at.ok_or_else(|| anyhow::anyhow!("--at: when it happened is needed for an act"))?;
+                let at = instant(&ledger, &at, "--at")?;
+                incidents::record_act(&mut ledger, id, act, at, reference, delay_reason)?;
+            }
             crate::say!("Recorded.");
             print_clocks(&incidents::show(&mut ledger, id)?.clocks);
         }

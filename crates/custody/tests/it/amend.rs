@@ -354,3 +354,75 @@ fn a_report_filed_with_the_regulator_is_kept_byte_for_byte_and_a_follow_up_says_
         "the follow-up is untouched"
     );
 }
+
+fn clock_state(env: &Env, name: &str) -> String {
+    env.ok(&["incident", "show", "1", "--json"]).json()["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|clock| clock["name"] == name)
+        .unwrap()["state"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn decisions_not_to_notify_stop_their_clocks_with_reasons_and_grounds() {
+    let env = incident_opened_as_availability();
+    assert_eq!(
+        clock_state(&env, "regulator"),
+        "missed",
+        "years after 2021, no report"
+    );
+    let bare = env.fails(&["incident", "record", "1", "regulator-not-required"], 1);
+    assert!(bare.contains("reasons"), "{bare}");
+    env.ok(&[
+        "incident",
+        "record",
+        "1",
+        "regulator-not-required",
+        "--reason",
+        "Availability only, restored from backup within hours: unlikely to result in a risk",
+    ]);
+    assert_eq!(clock_state(&env, "regulator"), "not_required");
+    env.ok(&[
+        "incident",
+        "assess",
+        "1",
+        "--override-people",
+        "yes",
+        "--reason",
+        "Members are at risk of phishing",
+    ]);
+    let no_ground = env.fails(
+        &[
+            "incident",
+            "record",
+            "1",
+            "people-not-required",
+            "--reason",
+            "too many",
+        ],
+        1,
+    );
+    assert!(no_ground.contains("ground"), "{no_ground}");
+    env.ok(&[
+        "incident",
+        "record",
+        "1",
+        "people-not-required",
+        "--ground",
+        "disproportionate-effort",
+        "--reason",
+        "No contact details for most of those affected",
+    ]);
+    assert_eq!(clock_state(&env, "people"), "not_required");
+    let statement = env.ok(&["notice", "public", "1"]).stdout;
+    assert!(
+        statement.contains("disproportionate effort, so this statement is our communication"),
+        "{statement}"
+    );
+    let timeline = env.ok(&["incident", "show", "1", "--json"]).json()["timeline"].to_string();
+    assert!(timeline.contains("disproportionate effort"), "{timeline}");
+}
