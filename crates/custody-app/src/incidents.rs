@@ -1006,6 +1006,7 @@ pub fn list(ledger: &Ledger) -> Result<Vec<IncidentSummary>> {
     let mut out = Vec::new();
     for incident in ledger.store.incidents()?.into_iter().rev() {
         let events = crate::incident_events::log(ledger, incident.id)?;
+        let incident = crate::incident_facts::as_they_stand(incident, &events);
         let clocks = clock_views(ledger, incident_clocks(ledger, &incident, &events, now)?);
         out.push(IncidentSummary {
             incident: incident.id,

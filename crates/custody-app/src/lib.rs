@@ -39,6 +39,7 @@ mod notify_loop;
 pub mod notify_run;
 pub mod people;
 pub mod person;
+pub mod register;
 pub mod report;
 mod request_acts;
 pub mod request_events;

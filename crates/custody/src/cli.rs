@@ -111,6 +111,19 @@ enum Command {
         #[arg(long)]
         as_filed: bool,
     },
+    /// The breach register (Art. 33(5)): every incident, reported or not, with its facts,
+    /// effects, decisions and their reasons, remedial action and the reports filed.
+    Register {
+        /// md, csv or json.
+        #[arg(long, default_value = "md", value_parser = ["md", "csv", "json"])]
+        format: String,
+        /// JSON output (the same as --format json).
+        #[arg(long)]
+        json: bool,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Notices to people: preview one, the public statement.
     #[command(subcommand)]
     Notice(crate::notice_cli::NoticeCommand),
@@ -476,6 +489,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     custody_app::files::write_output(&path, text.as_bytes())
                         .with_context(|| format!("writing {}", path.display()))?;
                     crate::say!("Wrote the report to {}.", path.display());
+                }
+                None => crate::say_raw!("{text}"),
+            }
+        }
+        Command::Register { format, json, out } => {
+            let mut ledger = open(cli.dir)?;
+            let format = if json { "json".to_owned() } else { format };
+            let text = custody_app::register::render(&mut ledger, &format)?;
+            match out {
+                Some(path) => {
+                    custody_app::files::write_output(&path, text.as_bytes())
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    crate::say!("Wrote the register to {}.", path.display());
                 }
                 None => crate::say_raw!("{text}"),
             }

@@ -426,3 +426,73 @@ fn decisions_not_to_notify_stop_their_clocks_with_reasons_and_grounds() {
     let timeline = env.ok(&["incident", "show", "1", "--json"]).json()["timeline"].to_string();
     assert!(timeline.contains("disproportionate effort"), "{timeline}");
 }
+
+#[test]
+fn the_register_lists_every_incident_with_its_decisions_reasons_and_filings() {
+    let env = incident_opened_as_availability();
+    env.ok(&[
+        "incident",
+        "open",
+        "--supplier",
+        "Mailing House",
+        "--aware-at",
+        "2021-12-01 10:00",
+        "--nature",
+        "confidentiality",
+        "--summary",
+        "=HYPERLINK(\"http://evil.example\") a misdirected email",
+    ]);
+    env.ok(&[
+        "incident",
+        "record",
+        "1",
+        "regulator-notified",
+        "--at",
+        "2021-11-01 15:20",
+        "--ref",
+        "ICO-123",
+    ]);
+    env.ok(&[
+        "incident",
+        "timeline",
+        "1",
+        "add",
+        "--kind",
+        "update",
+        "--text",
+        "Backups restored",
+    ]);
+    env.ok(&[
+        "incident",
+        "record",
+        "2",
+        "regulator-not-required",
+        "--reason",
+        "Sent to a colleague, deleted unread",
+    ]);
+    let register = env.ok(&["register", "--json"]).json();
+    let entries = register.as_array().unwrap();
+    assert_eq!(entries.len(), 2, "reported or not");
+    assert!(
+        entries[0]["regulator"]
+            .as_str()
+            .unwrap()
+            .starts_with("yes, 2021-11-01")
+    );
+    assert_eq!(entries[0]["filed_reports"].as_array().unwrap().len(), 1);
+    assert!(
+        entries[0]["remedial_action"]
+            .to_string()
+            .contains("Backups restored")
+    );
+    assert!(
+        entries[1]["regulator"]
+            .as_str()
+            .unwrap()
+            .contains("Sent to a colleague, deleted unread")
+    );
+    let markdown = env.ok(&["register"]).stdout;
+    assert!(markdown.contains("## Incident 2 at Mailing House"), "{markdown}");
+    let csv = env.ok(&["register", "--format", "csv"]).stdout;
+    assert!(csv.contains("'=HYPERLINK"), "spreadsheet-safe: {csv}");
+}
