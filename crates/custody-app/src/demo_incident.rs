@@ -70,7 +70,14 @@ pub fn run(ledger: &mut Ledger, supplier: &str, aware_at: &str) -> Result<DemoIn
             claims_exfiltration: Some(Exfiltration::No),
         },
     )?;
-    let assessment = assess_and_record(ledger, id, &[], (None, None), None)?;
+    let assessment = assess_and_record(
+        ledger,
+        id,
+        &[],
+        &crate::impact::Factors::default(),
+        (None, None),
+        None,
+    )?;
     let incident = find_incident(ledger, id)?;
     let events = crate::incident_events::log(ledger, id)?;
     let clocks_then = clock_views(

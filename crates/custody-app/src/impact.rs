@@ -319,6 +319,33 @@ pub struct RiskRules {
     pub nature: NatureRules,
     /// Adjustments by mitigation.
     pub mitigations: BTreeMap<String, i32>,
+    /// Adjustments by ease of identification (ENISA 2013, EI).
+    pub identification: BTreeMap<String, i32>,
+    /// Adjustment for malicious intent (ENISA 2013, circumstances of the breach).
+    pub intent: IntentRules,
+}
+
+/// Adjustments by intent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntentRules {
+    /// When the breach was malicious.
+    pub malicious: i32,
+}
+
+/// What the assessor is asked beyond the ledger: `None` keeps the previous answer, or the
+/// default when there is none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Factors {
+    /// Whether the key was taken with encrypted data (`encrypted` counts only when it was not).
+    #[serde(default)]
+    pub key_taken: Option<bool>,
+    /// Ease of identification: negligible, limited, significant or maximum.
+    #[serde(default)]
+    pub identification: Option<String>,
+    /// Whether the breach was malicious.
+    #[serde(default)]
+    pub malicious: Option<bool>,
 }
 
 /// One step of the scale.
@@ -342,14 +369,17 @@ pub struct NatureRules {
 /// The rules shipped with custody.
 pub const DEFAULT_RULES: &str = include_str!("risk.toml");
 
-/// The rules in force: the data directory's `risk.toml`, else the shipped default.
-pub fn rules(ledger: &Ledger) -> Result<RiskRules> {
+/// The rules in force: the data directory's `risk.toml`, else the shipped default; with the
+/// SHA-256 of their text, recorded with every assessment.
+pub fn rules(ledger: &Ledger) -> Result<(RiskRules, String)> {
+    use sha2::Digest;
     let path = ledger.dir.join("risk.toml");
     let (text, name) = match std::fs::read_to_string(&path) {
         Ok(text) => (text, path.display().to_string()),
         Err(_) => (DEFAULT_RULES.to_owned(), "the default risk rules".to_owned()),
     };
-    toml::from_str(&text).map_err(|error| Error::Invalid(format!("{name}: {error}")))
+    let rules = toml::from_str(&text).map_err(|error| Error::Invalid(format!("{name}: {error}")))?;
+    Ok((rules, custody_vault::hex(&sha2::Sha256::digest(text.as_bytes()))))
 }
 
 /// A risk assessment, with its reasons written out.
@@ -367,6 +397,12 @@ pub struct Assessment {
     pub mitigations: Vec<String>,
     /// A user's override of either answer, with its reason.
     pub override_reason: Option<String>,
+    /// The answers given beyond the ledger.
+    #[serde(default)]
+    pub factors: Factors,
+    /// SHA-256 of the risk rules used (absent in assessments made before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules_sha256: Option<String>,
 }
 
 /// Assesses the risk from the current impact, the nature and the mitigations.
@@ -375,6 +411,7 @@ pub fn assess(
     incident: &IncidentRecord,
     figures: &ImpactFigures,
     mitigations: &[String],
+    factors: &Factors,
 ) -> Result<Assessment> {
     let mut reasons = Vec::new();
     let mut severity: Option<(i32, String)> = None;
@@ -424,6 +461,7 @@ pub fn assess(
         let names: Vec<&str> = nature.iter().map(|n| n.as_str()).collect();
         reasons.push(format!("nature: {} (0)", names.join(", ")));
     }
+    score += enisa_factors(rules, incident, figures, factors, &mut reasons)?;
     for mitigation in mitigations {
         let points = rules.mitigations.get(mitigation).copied().ok_or_else(|| {
             let known: Vec<&String> = rules.mitigations.keys().collect();
@@ -431,6 +469,21 @@ pub fn assess(
                 "unknown mitigation {mitigation:?}; the rules know {known:?}"
             ))
         })?;
+        if mitigation == "encrypted" {
+            let why_not = if !nature.contains(&Nature::Confidentiality) {
+                Some("it lowers only the risk of disclosure, and confidentiality is not affected")
+            } else {
+                match factors.key_taken {
+                    Some(false) => None,
+                    Some(true) => Some("the key was taken too"),
+                    None => Some("it is not known whether the key was taken too (--key-taken)"),
+                }
+            };
+            if let Some(why_not) = why_not {
+                reasons.push(format!("mitigation: encrypted (0): {why_not}"));
+                continue;
+            }
+        }
         score += points;
         reasons.push(format!("mitigation: {mitigation} ({points:+})"));
     }
@@ -447,7 +500,75 @@ pub fn assess(
         reasons,
         mitigations: mitigations.to_vec(),
         override_reason: None,
+        factors: factors.clone(),
+        rules_sha256: None,
     })
+}
+
+/// ENISA's ease of identification and malicious intent, as points with their reasons.
+fn enisa_factors(
+    rules: &RiskRules,
+    incident: &IncidentRecord,
+    figures: &ImpactFigures,
+    factors: &Factors,
+    reasons: &mut Vec<String>,
+) -> Result<i32> {
+    let direct = figures
+        .categories
+        .keys()
+        .any(|key| key.starts_with("user.name") || key.starts_with("user.contact"));
+    let (level, how) = match &factors.identification {
+        Some(level) => (level.as_str(), "as assessed"),
+        None if direct => ("maximum", "names or contact details were held"),
+        None => ("limited", "no names or contact details were held"),
+    };
+    let identification = rules.identification.get(level).copied().ok_or_else(|| {
+        let known: Vec<&String> = rules.identification.keys().collect();
+        Error::Invalid(format!(
+            "ease of identification {level:?}: expected one of {known:?}"
+        ))
+    })?;
+    reasons.push(format!(
+        "ease of identification: {level}, {how} ({identification:+})"
+    ));
+    let (malicious, how) = match factors.malicious {
+        Some(answer) => (answer, "as assessed"),
+        None => (
+            incident.facts.cyber == Some(true),
+            "from whether it was a cyber incident",
+        ),
+    };
+    let intent = if malicious { rules.intent.malicious } else { 0 };
+    reasons.push(format!(
+        "intent: {}, {how} ({intent:+})",
+        if malicious {
+            "malicious"
+        } else {
+            "not known to be malicious"
+        }
+    ));
+    Ok(identification + intent)
+}
+
+/// The mitigations after adding `add` to those of the latest assessment and removing `remove`:
+/// a mitigation stays on the incident until it is removed explicitly.
+pub fn mitigations_after(ledger: &Ledger, id: i64, add: &[String], remove: &[String]) -> Result<Vec<String>> {
+    let events = crate::incident_events::log(ledger, id)?;
+    let mut mitigations = latest_assessment(&events)
+        .map(|assessment| assessment.mitigations)
+        .unwrap_or_default();
+    for mitigation in add {
+        if !mitigations.contains(mitigation) {
+            mitigations.push(mitigation.clone());
+        }
+    }
+    if let Some(unknown) = remove.iter().find(|mitigation| !mitigations.contains(mitigation)) {
+        return Err(Error::Invalid(format!(
+            "--remove-mitigations {unknown:?}: it is not among the incident's mitigations {mitigations:?}"
+        )));
+    }
+    mitigations.retain(|mitigation| !remove.contains(mitigation));
+    Ok(mitigations)
 }
 
 /// Assesses (refreshing the impact first), applies any override, and records the result.
@@ -455,6 +576,7 @@ pub fn assess_and_record(
     ledger: &mut Ledger,
     id: i64,
     mitigations: &[String],
+    factors: &Factors,
     override_answers: (Option<bool>, Option<bool>),
     override_reason: Option<String>,
 ) -> Result<Assessment> {
@@ -471,7 +593,24 @@ pub fn assess_and_record(
     }
     let view = refresh(ledger, id)?;
     let incident = find_incident(ledger, id)?;
-    let mut assessment = assess(&rules(ledger)?, &incident, &view.figures, mitigations)?;
+    // An answer not given now is the one given before.
+    let previous =
+        latest_assessment(&crate::incident_events::log(ledger, id)?).map(|assessment| assessment.factors);
+    let factors = Factors {
+        key_taken: factors
+            .key_taken
+            .or(previous.as_ref().and_then(|before| before.key_taken)),
+        identification: factors
+            .identification
+            .clone()
+            .or(previous.as_ref().and_then(|before| before.identification.clone())),
+        malicious: factors
+            .malicious
+            .or(previous.as_ref().and_then(|before| before.malicious)),
+    };
+    let (rules, rules_sha256) = rules(ledger)?;
+    let mut assessment = assess(&rules, &incident, &view.figures, mitigations, &factors)?;
+    assessment.rules_sha256 = Some(rules_sha256);
     if regulator.is_some() || people.is_some() {
         let reason = override_reason
             .filter(|reason| !reason.trim().is_empty())

@@ -317,7 +317,14 @@ pub fn amend(ledger: &mut Ledger, id: i64, amendment: Amendment) -> Result<Vec<F
     // A risk already assessed is assessed again from the facts as they now stand, with the
     // mitigations it had; an override was a judgment of the old facts and is not carried over.
     if let Some(previous) = crate::impact::latest_assessment(&events) {
-        crate::impact::assess_and_record(ledger, id, &previous.mitigations, (None, None), None)?;
+        crate::impact::assess_and_record(
+            ledger,
+            id,
+            &previous.mitigations,
+            &crate::impact::Factors::default(),
+            (None, None),
+            None,
+        )?;
     }
     Ok(changes)
 }

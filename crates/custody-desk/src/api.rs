@@ -419,6 +419,12 @@ pub struct AssessBody {
     override_regulator: Option<bool>,
     override_people: Option<bool>,
     reason: Option<String>,
+    #[serde(default)]
+    key_taken: Option<bool>,
+    #[serde(default)]
+    identification: Option<String>,
+    #[serde(default)]
+    malicious: Option<bool>,
 }
 
 /// `POST /api/v1/incidents/{id}/assess`: the risk from the impact now and the rules.
@@ -432,10 +438,16 @@ pub async fn assess(
     let assessment = desk
         .run(&caller.actor(), move |ledger| {
             let answers = (given.override_regulator, given.override_people);
+            let factors = custody_app::impact::Factors {
+                key_taken: given.key_taken,
+                identification: given.identification,
+                malicious: given.malicious,
+            };
             Ok(custody_app::impact::assess_and_record(
                 ledger,
                 id,
                 &given.mitigations,
+                &factors,
                 answers,
                 given.reason,
             )?)

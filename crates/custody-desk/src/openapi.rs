@@ -73,7 +73,10 @@ fn operations() -> Vec<Operation> {
         "properties": {
             "mitigations": { "type": "array", "items": { "type": "string", "enum": ["encrypted", "recovered", "contained"] } },
             "override_regulator": { "type": "boolean" }, "override_people": { "type": "boolean" },
-            "reason": { "type": "string", "description": "required with an override" }
+            "reason": { "type": "string", "description": "required with an override" },
+            "key_taken": { "type": "boolean", "description": "whether the key was taken with encrypted data (`encrypted` counts only when it was not); absent keeps the previous answer" },
+            "identification": { "type": "string", "enum": ["negligible", "limited", "significant", "maximum"], "description": "ease of identification (ENISA 2013)" },
+            "malicious": { "type": "boolean", "description": "whether the breach was malicious" }
         }
     });
     let op = |method, path, summary, query, body| Operation {

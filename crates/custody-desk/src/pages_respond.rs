@@ -256,7 +256,8 @@ pub async fn assess(
             .map(|(name, _)| name.to_owned())
             .collect();
             let answers = (yes_no(&form.override_regulator), yes_no(&form.override_people));
-            impact::assess_and_record(ledger, id, &mitigations, answers, given(&form.reason))?;
+            let factors = impact::Factors::default();
+            impact::assess_and_record(ledger, id, &mitigations, &factors, answers, given(&form.reason))?;
             Ok(())
         })
         .await;

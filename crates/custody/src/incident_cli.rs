@@ -176,9 +176,24 @@ pub enum IncidentCommand {
     Assess {
         /// Incident id.
         id: i64,
-        /// Mitigations in place (comma-separated): encrypted, recovered, contained.
+        /// Mitigations to add (comma-separated): encrypted, recovered, contained. Those recorded
+        /// before stay until removed.
         #[arg(long, value_delimiter = ',')]
         mitigations: Vec<String>,
+        /// Mitigations to remove (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        remove_mitigations: Vec<String>,
+        /// Whether the key was taken with encrypted data: yes, no or unknown ("encrypted" counts
+        /// only when it was not).
+        #[arg(long, value_parser = ["yes", "no", "unknown"])]
+        key_taken: Option<String>,
+        /// How easily the people can be identified from the data (ENISA 2013): negligible,
+        /// limited, significant or maximum.
+        #[arg(long, value_parser = ["negligible", "limited", "significant", "maximum"])]
+        identification: Option<String>,
+        /// Whether the breach was malicious: yes, no or unknown.
+        #[arg(long, value_parser = ["yes", "no", "unknown"])]
+        malicious: Option<String>,
         /// Override: report to the regulator, yes or no.
         #[arg(long, value_parser = ["yes", "no"])]
         override_regulator: Option<String>,
@@ -228,6 +243,15 @@ fn optional_instant(
 
 fn yes(text: Option<String>) -> Option<bool> {
     text.map(|text| text == "yes")
+}
+
+/// yes, no, or not known (`unknown`, or not given).
+fn answer(text: Option<String>) -> Option<bool> {
+    match text.as_deref() {
+        Some("yes") => Some(true),
+        Some("no") => Some(false),
+        _ => None,
+    }
 }
 
 fn print_clocks(clocks: &[incidents::ClockView]) {
@@ -527,13 +551,24 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
         IncidentCommand::Assess {
             id,
             mitigations,
+            remove_mitigations,
+            key_taken,
+            identification,
+            malicious,
             override_regulator,
             override_people,
             reason,
             json,
         } => {
             let overrides = (yes(override_regulator), yes(override_people));
-            let assessment = impact::assess_and_record(&mut ledger, id, &mitigations, overrides, reason)?;
+            let mitigations = impact::mitigations_after(&ledger, id, &mitigations, &remove_mitigations)?;
+            let factors = impact::Factors {
+                key_taken: answer(key_taken),
+                identification,
+                malicious: answer(malicious),
+            };
+            let assessment =
+                impact::assess_and_record(&mut ledger, id, &mitigations, &factors, overrides, reason)?;
             if json {
                 output::json(&assessment)?;
             } else {

@@ -422,7 +422,8 @@ fn the_risk_assessment_gives_reasons_and_starts_the_people_clock() {
     );
     let view = env.ok(&["incident", "show", &id, "--json"]).json();
     assert_eq!(clock(&view, "people")["due"], "2021-11-01T17:30:00Z");
-    let mitigated = env
+    // "encrypted" counts only once it is known the key was not taken too.
+    let unasked = env
         .ok(&[
             "incident",
             "assess",
@@ -432,7 +433,41 @@ fn the_risk_assessment_gives_reasons_and_starts_the_people_clock() {
             "--json",
         ])
         .json();
+    assert_eq!(unasked["tell_people"], true, "{unasked}");
+    assert!(
+        unasked["reasons"].to_string().contains("--key-taken"),
+        "{unasked}"
+    );
+    assert_eq!(
+        unasked["rules_sha256"].as_str().unwrap().len(),
+        64,
+        "the rules used are recorded"
+    );
+    // Mitigations stay without being repeated; the key answer is kept too.
+    let mitigated = env
+        .ok(&["incident", "assess", &id, "--key-taken", "no", "--json"])
+        .json();
+    assert_eq!(
+        mitigated["mitigations"],
+        serde_json::json!(["encrypted", "contained"])
+    );
     assert_eq!(mitigated["tell_people"], false, "{mitigated}");
+    let removed = env
+        .ok(&[
+            "incident",
+            "assess",
+            &id,
+            "--remove-mitigations",
+            "encrypted",
+            "--json",
+        ])
+        .json();
+    assert_eq!(removed["mitigations"], serde_json::json!(["contained"]));
+    assert_eq!(removed["factors"]["key_taken"], false, "kept from before");
+    let again = env
+        .ok(&["incident", "assess", &id, "--mitigations", "encrypted", "--json"])
+        .json();
+    assert_eq!(again["tell_people"], false);
     let unknown = env.fails(&["incident", "assess", &id, "--mitigations", "prayed"], 1);
     assert!(unknown.contains("unknown mitigation"), "{unknown}");
     let no_reason = env.fails(&["incident", "assess", &id, "--override-people", "yes"], 1);
