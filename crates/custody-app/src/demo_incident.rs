@@ -1,8 +1,11 @@
-//! The demo's incident: on Friday 29 October 2021, in the evening, the membership-data processor
-//! tells the party that ransomware has made party data inaccessible. The demo opens the incident,
-//! records the supplier's first statement, assesses the risk, shows the clocks as they stood on
-//! the Sunday, then records the report to the regulator, contacts with the police and the
-//! cyber-security agency, and the supplier's later correction — all through the same use cases.
+//! The demo's incident, learned over weeks: on Friday 29 October 2021, in the evening, the
+//! membership-data processor tells the party that ransomware has made party data inaccessible.
+//! The demo opens the incident as the processor first described it (availability only), records
+//! its first statement, assesses the risk, shows the clocks as they stood on the Sunday, files
+//! the initial report with the regulator (kept as filed), records contacts with the police and
+//! the cyber-security agency; then the supplier's correction arrives (data was copied out), the
+//! facts are amended with that reason, the risk is assessed again, and a follow-up report is
+//! filed saying what changed — all through the same use cases.
 
 use serde::Serialize;
 
@@ -32,8 +35,10 @@ pub struct DemoIncident {
     pub clocks_now: Vec<ClockView>,
     /// The supplier's statements (the second corrects the first).
     pub statements: Vec<StatementView>,
-    /// The risk assessment.
+    /// The risk assessment as it stands.
     pub assessment: Assessment,
+    /// The reports filed with the regulator, by phase.
+    pub filed: String,
 }
 
 /// Runs the incident through the breach desk.
@@ -42,7 +47,7 @@ pub fn run(ledger: &mut Ledger, supplier: &str, aware_at: &str) -> Result<DemoIn
     let input = OpenInput {
         supplier: supplier.to_owned(),
         aware_at: at(ledger, aware_at)?,
-        nature: vec![Nature::Availability, Nature::Confidentiality],
+        nature: vec![Nature::Availability],
         summary: "An incident at the membership-data processor, most likely ransomware, made a significant quantity \
                   of party data inaccessible on its systems. The party's own systems were not affected."
             .to_owned(),
@@ -134,12 +139,43 @@ pub fn run(ledger: &mut Ledger, supplier: &str, aware_at: &str) -> Result<DemoIn
             claims_exfiltration: Some(Exfiltration::Yes),
         },
     )?;
+    crate::incident_facts::amend(
+        ledger,
+        id,
+        crate::incident_facts::Amendment {
+            nature: Some(vec![Nature::Confidentiality, Nature::Availability]),
+            summary: Some(
+                "Ransomware at the membership-data processor: party data was copied out, then encrypted on its \
+                 systems. The party's own systems were not affected."
+                    .to_owned(),
+            ),
+            reason: "The supplier's statement of 12 November 2021: forensic analysis shows data was copied out"
+                .to_owned(),
+            ..crate::incident_facts::Amendment::default()
+        },
+    )?;
+    record_act(
+        ledger,
+        id,
+        Act::RegulatorUpdated,
+        at(ledger, "2021-11-15 11:00")?,
+        Some("IC-0000-DEMO".to_owned()),
+        None,
+    )?;
+    let assessment =
+        crate::impact::latest_assessment(&crate::incident_events::log(ledger, id)?).unwrap_or(assessment);
     let view = show(ledger, id)?;
     Ok(DemoIncident {
         incident: id,
         impact: view.impact,
         clocks_then,
         clocks_now: view.clocks,
+        filed: view
+            .filed_reports
+            .iter()
+            .map(|filed| filed.phase.clone())
+            .collect::<Vec<_>>()
+            .join(" and "),
         statements: view.statements,
         assessment,
     })
@@ -165,6 +201,11 @@ pub fn to_text(incident: &DemoIncident, dir: &str) -> String {
             clock.in_words
         ));
     }
+    out.push_str(&format!(
+        "Opened as the supplier first described it (availability only); amended when it corrected itself; \
+         reports filed: {}.\n",
+        incident.filed
+    ));
     for statement in &incident.statements {
         let correction = if statement.correction {
             format!(" — CORRECTION: {}", statement.changes.join("; "))

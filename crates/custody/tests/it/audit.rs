@@ -127,6 +127,22 @@ fn the_demo_builds_an_organisation_through_the_cli_paths() {
     assert_eq!(incident["assessment"]["tell_people"], true);
     let shown = env.ok(&["incident", "show", "1", "--json"]).json();
     assert_eq!(shown["impact"]["people"], held["people"]);
+    // Learned over weeks: opened as availability, amended when the supplier corrected itself,
+    // an initial and a follow-up report filed.
+    assert_eq!(incident["filed"], "initial and follow-up");
+    assert_eq!(shown["facts_history"][0]["field"], "summary");
+    assert_eq!(shown["facts_history"][1]["old"], "availability");
+    assert_eq!(
+        shown["facts"]["nature"],
+        serde_json::json!(["confidentiality", "availability"])
+    );
+    let follow_up = env
+        .ok(&["report", "1", "--phase", "follow-up", "--as-filed"])
+        .stdout;
+    assert!(
+        follow_up.contains("- Facts: nature: availability → confidentiality, availability"),
+        "{follow_up}"
+    );
     // The leaked file: every canary planted in the share it came from is found, the people in it
     // were all held by the supplier, and it is on the incident as evidence.
     let leak = &summary["leak"];
