@@ -25,11 +25,11 @@ use crate::state::Desk;
 
 type Answer = Result<Json<Value>, ApiError>;
 
-fn to_json<T: serde::Serialize>(value: T) -> Result<Value, DeskError> {
+pub(crate) fn to_json<T: serde::Serialize>(value: T) -> Result<Value, DeskError> {
     serde_json::to_value(value).map_err(|error| DeskError::Internal(error.to_string()))
 }
 
-fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, DeskError> {
+pub(crate) fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, DeskError> {
     payload.map(|Json(value)| value).map_err(|rejection| {
         if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             return DeskError::TooLarge;
@@ -146,9 +146,10 @@ pub async fn record_act(
 pub struct ReportQuery {
     format: Option<String>,
     phase: Option<String>,
+    as_filed: Option<bool>,
 }
 
-/// `GET /api/v1/incidents/{id}/report?format=md|html|json&phase=initial|follow-up`.
+/// `GET /api/v1/incidents/{id}/report?format=md|html|json&phase=initial|follow-up&as_filed=true`.
 pub async fn report(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
@@ -157,7 +158,8 @@ pub async fn report(
 ) -> Result<Response, ApiError> {
     let (phase, phase_name) = phase_of(query.phase.as_deref())?;
     let format = query.format.unwrap_or_else(|| "json".to_owned());
-    Ok(report_file(&desk, &caller, id, &format, phase, phase_name).await?)
+    let as_filed = query.as_filed.unwrap_or(false);
+    Ok(report_file(&desk, &caller, id, &format, (phase, phase_name), as_filed).await?)
 }
 
 /// `GET /api/v1/incidents/{id}/notifications`: the outbox per state.

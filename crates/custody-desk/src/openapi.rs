@@ -79,6 +79,25 @@ fn operations() -> Vec<Operation> {
             "malicious": { "type": "boolean", "description": "whether the breach was malicious" }
         }
     });
+    let amend = json!({
+        "type": "object", "required": ["reason"], "additionalProperties": false,
+        "properties": {
+            "summary": string(),
+            "nature": { "type": "array", "items": { "type": "string", "enum": ["confidentiality", "integrity", "availability"] } },
+            "aware_at": string(), "occurred_from": string(), "occurred_to": string(),
+            "supplier_discovered_at": string(), "supplier_notified_at": string(),
+            "cyber": { "type": "string", "enum": ["yes", "no", "unknown"] },
+            "reason": { "type": "string", "description": "what was learned, and from whom" }
+        }
+    });
+    let decision = json!({
+        "type": "object", "required": ["decision", "reason"], "additionalProperties": false,
+        "properties": {
+            "decision": { "type": "string", "enum": ["regulator_not_required", "people_not_required"] },
+            "ground": { "type": "string", "enum": ["encrypted", "measures-taken", "disproportionate-effort"], "description": "required for people_not_required (Art. 34(3))" },
+            "reason": string()
+        }
+    });
     let op = |method, path, summary, query, body| Operation {
         method,
         path,
@@ -139,10 +158,14 @@ fn operations() -> Vec<Operation> {
         op(
             "GET",
             "/api/v1/incidents/{id}/report",
-            "The report to the regulator.",
+            "The report to the regulator: as it reads now, or exactly as filed.",
             &[
                 ("format", "md, html or json (default)"),
                 ("phase", "initial (default) or follow-up"),
+                (
+                    "as_filed",
+                    "true: the latest report of the phase exactly as filed, checked against its digests",
+                ),
             ],
             None,
         ),
@@ -192,6 +215,27 @@ fn operations() -> Vec<Operation> {
             "A person by email address (matched through its keyed hash) and the recipients of their data.",
             &[],
             Some(email),
+        ),
+        op(
+            "POST",
+            "/api/v1/incidents/{id}/amend",
+            "Amends facts learned since opening (responder), each change kept with its reason; what is derived follows.",
+            &[],
+            Some(amend),
+        ),
+        op(
+            "POST",
+            "/api/v1/incidents/{id}/decisions",
+            "Records a decision not to notify the regulator or the people, with its reasons (responder).",
+            &[],
+            Some(decision),
+        ),
+        op(
+            "GET",
+            "/api/v1/register",
+            "The breach register (Art. 33(5)): every incident, reported or not, with decisions and filed reports.",
+            &[],
+            None,
         ),
         op(
             "GET",

@@ -263,6 +263,8 @@ pub async fn progress(
 #[derive(Deserialize)]
 pub struct PhaseQuery {
     phase: Option<String>,
+    /// `true`: the report exactly as filed with the regulator.
+    as_filed: Option<bool>,
 }
 
 /// The report's phase: `initial` (when not given) or `follow-up`.
@@ -305,7 +307,8 @@ pub async fn report_download(
     Query(query): Query<PhaseQuery>,
 ) -> Result<Response, PageError> {
     let (phase, phase_name) = phase_of(query.phase.as_deref())?;
-    Ok(report_file(&desk, &caller, id, &format, phase, phase_name).await?)
+    let as_filed = query.as_filed.unwrap_or(false);
+    Ok(report_file(&desk, &caller, id, &format, (phase, phase_name), as_filed).await?)
 }
 
 /// The report as a file, for pages and the API.
@@ -314,8 +317,8 @@ pub async fn report_file(
     caller: &Caller,
     id: i64,
     format: &str,
-    phase: Phase,
-    phase_name: &str,
+    (phase, phase_name): (Phase, &str),
+    as_filed: bool,
 ) -> Result<Response, DeskError> {
     let (parsed, content_type, extension) = match format {
         "md" => (Format::Markdown, "text/markdown; charset=utf-8", "md"),
@@ -329,10 +332,15 @@ pub async fn report_file(
     };
     let text = desk
         .run(&caller.actor(), move |ledger| {
+            if as_filed {
+                return Ok(custody_app::filed::as_filed(ledger, id, phase, parsed)?);
+            }
             Ok(report::generate(ledger, id, phase, parsed)?)
         })
         .await?;
-    let disposition = format!("attachment; filename=\"incident-{id}-{phase_name}-report.{extension}\"");
+    let filed = if as_filed { "-as-filed" } else { "" };
+    let disposition =
+        format!("attachment; filename=\"incident-{id}-{phase_name}-report{filed}.{extension}\"");
     Ok((
         [
             (header::CONTENT_TYPE, content_type.to_owned()),

@@ -29,6 +29,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("share.html", include_str!("../templates/share.html")),
     ("people.html", include_str!("../templates/people.html")),
     ("audit.html", include_str!("../templates/audit.html")),
+    ("register.html", include_str!("../templates/register.html")),
     ("account.html", include_str!("../templates/account.html")),
     ("users.html", include_str!("../templates/users.html")),
     ("tokens.html", include_str!("../templates/tokens.html")),

@@ -14,7 +14,7 @@ use custody_core::DeskRole::{self, Admin, Responder, Viewer};
 use crate::auth::{Guard, guard};
 use crate::rate::Limit;
 use crate::state::Desk;
-use crate::{api, openapi, pages, pages_admin, pages_incident, pages_respond, sign_in};
+use crate::{api, openapi, pages, pages_admin, pages_incident, pages_learn, pages_respond, sign_in};
 
 /// Who a route answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -192,6 +192,19 @@ fn declare(builder: Builder) -> Builder {
             Responder,
             post(pages_incident::recompute),
         )
+        .page(
+            "POST",
+            "/incidents/{id}/amend",
+            Responder,
+            post(pages_learn::amend),
+        )
+        .page(
+            "POST",
+            "/incidents/{id}/decisions",
+            Responder,
+            post(pages_learn::decide),
+        )
+        .page("GET", "/register", Viewer, get(pages_learn::register))
         .page("GET", "/suppliers", Viewer, get(pages::suppliers))
         .page("POST", "/suppliers", Admin, post(pages_admin::add_supplier))
         .page("GET", "/suppliers/{name}", Viewer, get(pages::supplier))
@@ -264,6 +277,19 @@ fn declare(builder: Builder) -> Builder {
             post(api::record_act),
         )
         .api("GET", "/api/v1/incidents/{id}/report", Viewer, get(api::report))
+        .api(
+            "POST",
+            "/api/v1/incidents/{id}/amend",
+            Responder,
+            post(pages_learn::api_amend),
+        )
+        .api(
+            "POST",
+            "/api/v1/incidents/{id}/decisions",
+            Responder,
+            post(pages_learn::api_decide),
+        )
+        .api("GET", "/api/v1/register", Viewer, get(pages_learn::api_register))
         .api(
             "GET",
             "/api/v1/incidents/{id}/notifications",

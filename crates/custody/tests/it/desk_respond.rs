@@ -140,3 +140,74 @@ fn the_api_opens_an_incident_records_statements_and_assesses() {
     let cli = env.ok(&["incident", "show", &id.to_string(), "--json"]).json();
     assert_eq!(cli["assessment"]["score"], assessed.json()["score"]);
 }
+
+#[test]
+fn the_api_amends_facts_records_decisions_and_gives_the_register_and_reports_as_filed() {
+    let (env, tokens) = demo_env();
+    let server = DeskServer::start(&env);
+    let token = |role: &str| tokens.iter().find(|(name, _)| name == role).unwrap().1.clone();
+    let (responder, viewer) = (token("responder"), token("viewer"));
+    let refused = server.api(
+        "POST",
+        "/api/v1/incidents/1/amend",
+        Some(&viewer),
+        Some(serde_json::json!({ "cyber": "no", "reason": "x" })),
+    );
+    assert_eq!(refused.status, 403);
+    let amended = server.api(
+        "POST",
+        "/api/v1/incidents/1/amend",
+        Some(&responder),
+        Some(serde_json::json!({ "occurred_from": "2021-10-27T22:00:00Z", "reason": "Forensics: first access on the 27th" })),
+    );
+    assert_eq!(amended.status, 201, "{}", amended.body);
+    assert_eq!(amended.json()["changes"][0]["field"], "occurred_from");
+    let nothing = server.api(
+        "POST",
+        "/api/v1/incidents/1/amend",
+        Some(&responder),
+        Some(serde_json::json!({ "occurred_from": "2021-10-27T22:00:00Z", "reason": "again" })),
+    );
+    assert_eq!(nothing.status, 400, "{}", nothing.body);
+    let shown = server
+        .api("GET", "/api/v1/incidents/1", Some(&viewer), None)
+        .json();
+    let history = shown["facts_history"].as_array().unwrap();
+    assert!(
+        history
+            .iter()
+            .any(|change| change["field"] == "occurred_from" && change["actor"] == "api:t-responder")
+    );
+    let decided = server.api(
+        "POST",
+        "/api/v1/incidents/1/decisions",
+        Some(&responder),
+        Some(serde_json::json!({ "decision": "people_not_required", "reason": "no ground" })),
+    );
+    assert_eq!(decided.status, 400, "a ground is needed: {}", decided.body);
+    let register = server.api("GET", "/api/v1/register", Some(&viewer), None);
+    assert_eq!(register.status, 200);
+    assert_eq!(
+        register.json()["incidents"][0]["filed_reports"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let filed = server.api(
+        "GET",
+        "/api/v1/incidents/1/report?format=md&phase=initial&as_filed=true",
+        Some(&viewer),
+        None,
+    );
+    assert_eq!(filed.status, 200);
+    assert!(
+        filed.body.contains("Personal data breach report — initial"),
+        "{}",
+        filed.body
+    );
+    let cli = env
+        .ok(&["report", "1", "--phase", "initial", "--as-filed"])
+        .stdout;
+    assert_eq!(filed.body, cli, "the same bytes as filed");
+}
