@@ -419,17 +419,20 @@ pub fn assess(
         for (prefix, points) in &rules.severity {
             let matches = key == prefix || key.starts_with(&format!("{prefix}."));
             if matches && severity.as_ref().is_none_or(|(best, _)| points > best) {
-                severity = Some((*points, format!("the supplier held {key} ({points})")));
+                severity = Some((*points, format!("the supplier held {} ({points})", plain(key))));
             }
         }
     }
     if !figures.special_categories.is_empty() {
         let points = rules.severity.get("special_category").copied().unwrap_or(0);
         if severity.as_ref().is_none_or(|(best, _)| points > *best) {
-            let keys: Vec<&String> = figures.special_categories.keys().collect();
+            let names: Vec<String> = figures.special_categories.keys().map(|key| plain(key)).collect();
             severity = Some((
                 points,
-                format!("membership itself reveals a special category: {keys:?} ({points})"),
+                format!(
+                    "membership itself reveals a special category: {} ({points})",
+                    names.join(", ")
+                ),
             ));
         }
     }
@@ -503,6 +506,14 @@ pub fn assess(
         factors: factors.clone(),
         rules_sha256: None,
     })
+}
+
+/// A data-category key in plain words ("email address"), for sentences; the key where unknown.
+fn plain(key: &str) -> String {
+    custody_core::CategoryKey::parse(key).map_or_else(
+        |_| key.to_owned(),
+        |key| key.plain_label().trim_start_matches("your ").to_owned(),
+    )
 }
 
 /// ENISA's ease of identification and malicious intent, as points with their reasons.

@@ -202,6 +202,38 @@ fn day_words(ledger: &Ledger, at: custody_core::Instant) -> String {
     format!("{} {month} {}", day.day(), day.year())
 }
 
+/// The same consequences said of the people affected, for the regulator's report.
+pub fn consequences_for_them(keys: &[CategoryKey], special: bool) -> Vec<String> {
+    consequences(keys, special)
+        .into_iter()
+        .map(|line| {
+            line.replace("You may receive", "The people affected may receive")
+                .replace("your details", "their details")
+                .replace(
+                    "try to get passwords, money or more information from you",
+                    "try to get passwords, money or more information from them",
+                )
+                .replace(
+                    "use your payment or bank details; watch your statements",
+                    "use their payment or bank details",
+                )
+                .replace(
+                    "sign in to your accounts with your details",
+                    "sign in to their accounts with their details",
+                )
+                .replace("pass themselves off as you", "pass themselves off as them")
+                .replace(
+                    "Others could learn something sensitive about you that you may not have made public",
+                    "Others could learn something sensitive about them that they may not have made public",
+                )
+                .replace(
+                    "We judge the risk to you to be low, but we want you to know.",
+                    "We judge the risk to them to be low.",
+                )
+        })
+        .collect()
+}
+
 /// Likely consequences, in custody's words, for the kinds of data held.
 pub fn consequences(keys: &[CategoryKey], special: bool) -> Vec<String> {
     let any = |prefix: &str| keys.iter().any(|key| key.as_str().starts_with(prefix));

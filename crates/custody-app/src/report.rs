@@ -105,6 +105,16 @@ pub struct ReportModel {
     pub dpo_name: String,
     /// The DPO's email.
     pub dpo_email: String,
+    /// The DPO's phone, when the settings give one.
+    pub dpo_phone: Option<String>,
+    /// The organisation's registration number with the regulator, when the settings give one.
+    pub registration_number: Option<String>,
+    /// The contract (data processing agreement) with the supplier, when recorded.
+    pub supplier_contract: Option<String>,
+    /// Likely consequences for the people, in the words the notice uses.
+    pub consequences: Vec<String>,
+    /// Mitigations recorded with the assessment, in words.
+    pub mitigations: Vec<String>,
     /// When the report was prepared (local).
     pub prepared_at: String,
     /// custody's incident id.
@@ -121,12 +131,12 @@ pub struct ReportModel {
     pub nature: Vec<&'static str>,
     /// Whether it was a cyber incident: yes, no, or not known.
     pub cyber: &'static str,
-    /// Whether confidentiality was affected.
-    pub confidentiality: bool,
-    /// Whether integrity was affected.
-    pub integrity: bool,
-    /// Whether availability was affected.
-    pub availability: bool,
+    /// Confidentiality: `affected`, `not affected` or `not known`.
+    pub confidentiality: &'static str,
+    /// Integrity: `affected` or `not affected`.
+    pub integrity: &'static str,
+    /// Availability: `affected` or `not affected`.
+    pub availability: &'static str,
     /// When it started (local), or not known.
     pub occurred_from: Option<String>,
     /// When it ended (local), or not known.
@@ -194,6 +204,16 @@ fn quoted(ledger: &Ledger, events: &[Recorded], wanted: EntryKind) -> Vec<Quoted
         .collect()
 }
 
+/// A recorded mitigation in words.
+fn mitigation_words(name: &str) -> String {
+    match name {
+        "encrypted" => "the data was encrypted, and the key was not taken".to_owned(),
+        "recovered" => "the data has been recovered".to_owned(),
+        "contained" => "the incident has been contained".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
 /// The first record of an act, with what it said.
 fn first_act(events: &[Recorded], wanted: Act) -> Option<(&Recorded, &ActDone)> {
     events
@@ -236,8 +256,48 @@ pub fn model(ledger: &Ledger, id: i64, phase: Phase) -> Result<ReportModel> {
         }
     };
     let facts = &incident.facts;
-    let has = |nature: Nature| facts.nature.contains(&nature);
+    let has = |nature: Nature| {
+        if facts.nature.contains(&nature) {
+            "affected"
+        } else {
+            "not affected"
+        }
+    };
+    // Confidentiality is "not known" while the evidence is ahead of the facts, or the supplier
+    // says it does not know whether data was taken.
+    let unsure = crate::incident_facts::evidence_ahead(facts, &events).is_some()
+        || crate::incidents::combined_claims(&crate::incidents::statements(&events)).exfiltration
+            == Some(crate::incidents::Exfiltration::Unknown);
+    let confidentiality = match has(Nature::Confidentiality) {
+        "not affected" if unsure => "not known",
+        other => other,
+    };
+    let keys: Vec<custody_core::CategoryKey> = impact
+        .figures
+        .categories
+        .keys()
+        .filter_map(|key| custody_core::CategoryKey::parse(key).ok())
+        .collect();
+    let consequences =
+        crate::notice_model::consequences_for_them(&keys, !impact.figures.special_categories.is_empty());
+    let assessment = latest_assessment(&events);
+    let mitigations = assessment
+        .as_ref()
+        .map(|assessment| {
+            assessment
+                .mitigations
+                .iter()
+                .map(|name| mitigation_words(name))
+                .collect()
+        })
+        .unwrap_or_default();
+    let supplier_contract = crate::suppliers::find(ledger, &incident.supplier)?.contract;
     Ok(ReportModel {
+        dpo_phone: ledger.settings.dpo.phone.clone(),
+        registration_number: ledger.settings.registration_number.clone(),
+        supplier_contract,
+        consequences,
+        mitigations,
         phase,
         organisation: ledger.settings.organisation.clone(),
         regulator: ledger.settings.regulator.clone(),
@@ -255,7 +315,7 @@ pub fn model(ledger: &Ledger, id: i64, phase: Phase) -> Result<ReportModel> {
             Some(false) => "no",
             None => "not known",
         },
-        confidentiality: has(Nature::Confidentiality),
+        confidentiality,
         integrity: has(Nature::Integrity),
         availability: has(Nature::Availability),
         occurred_from: facts.occurred_from.map(|at| local(ledger, at)),
@@ -292,7 +352,7 @@ pub fn model(ledger: &Ledger, id: i64, phase: Phase) -> Result<ReportModel> {
             .into_iter()
             .map(|statement| report_statement(ledger, statement))
             .collect(),
-        assessment: latest_assessment(&events),
+        assessment,
         decisions: quoted(ledger, &events, EntryKind::Decision),
         measures: [
             quoted(ledger, &events, EntryKind::Update),
@@ -451,6 +511,12 @@ pub(crate) fn render_template(name: &str, source: &str, model: &impl Serialize) 
     environment.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     custody_mail::markdown::configure(&mut environment);
     environment.add_filter("thousands", thousands);
+    // A data-category key by the taxonomy's plain name; the key itself only where a machine reads.
+    environment.add_filter("plain", |key: String| {
+        custody_core::CategoryKey::parse(&key).map_or(key, |key| {
+            key.plain_label().trim_start_matches("your ").to_owned()
+        })
+    });
     environment
         .add_template(name, source)
         .map_err(|error| Error::Invalid(format!("{name} template: {error}")))?;

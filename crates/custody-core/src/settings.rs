@@ -19,6 +19,9 @@ pub struct DpoContact {
     pub name: String,
     /// Email address people may write to.
     pub email: String,
+    /// A phone number the regulator may call (the ICO's form asks for one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
 }
 
 /// The organisation's settings.
@@ -37,6 +40,10 @@ pub struct Settings {
     pub canary_domain: String,
     /// The DPO's contact.
     pub dpo: DpoContact,
+    /// The organisation's registration number with the regulator (in the UK, the ICO's register
+    /// of data protection fee payers), given in reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_number: Option<String>,
     /// Hours after awareness by which the organisation aims to tell affected people (default 72).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub people_target_hours: Option<u32>,
@@ -97,7 +104,9 @@ impl Settings {
             dpo: DpoContact {
                 name: "Data Protection Officer".to_owned(),
                 email: "dpo@example.org".to_owned(),
+                phone: None,
             },
+            registration_number: None,
             people_target_hours: None,
             former_retention_years: None,
             notice_names_supplier: None,

@@ -520,8 +520,10 @@ fn the_regulator_report_says_what_is_recorded_and_what_is_not_known() {
         "Whether it was a cyber incident: not known.",
         "The supplier discovered it: not known",
         "Not yet assessed.",
-        "`user.demographic.political_opinion`: 2 people",
-        "| email address (`user.contact.email`) | 3 |",
+        "political opinions or party membership: 2 people",
+        "| email address | 3 |",
+        "- Confidentiality: affected",
+        "The people affected may receive emails, calls or texts",
         // Free text is escaped in Markdown as it is in HTML.
         "Files copied &lt;script&gt;alert(1)&lt;/script&gt;",
         "No contact with police",

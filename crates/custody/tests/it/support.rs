@@ -169,10 +169,12 @@ impl SmtpServer {
         self.certs.join("ca.pem")
     }
 
-    /// Every message accepted so far, as recorded.
+    /// Every message accepted so far, as recorded: complete lines only, since the server may be
+    /// writing the next one while this reads.
     pub fn received(&self) -> Vec<serde_json::Value> {
-        std::fs::read_to_string(&self.out)
-            .unwrap_or_default()
+        let text = std::fs::read_to_string(&self.out).unwrap_or_default();
+        let complete = text.rfind('\n').map_or("", |end| &text[..end]);
+        complete
             .lines()
             .filter(|line| !line.trim().is_empty())
             .map(|line| serde_json::from_str(line).unwrap())

@@ -1,0 +1,12 @@
+//! custody-app's use cases tested in process with a fixed clock (the middle boundary): the
+//! demo's incident and the documents it produces.
+
+// Test code may panic: a panic is how a test fails.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod golden;
