@@ -165,6 +165,8 @@ pub enum IncidentEventBody {
     Amend(crate::incident_facts::Amended),
     /// `dismiss`: a flag dismissed with a reason.
     Dismiss(crate::incident_facts::Dismissed),
+    /// `answers`: what the regulator's form asks that the ledger cannot know.
+    Answers(crate::incident_facts::ReportAnswers),
 }
 
 impl IncidentEventBody {
@@ -180,6 +182,7 @@ impl IncidentEventBody {
             IncidentEventBody::Notify(_) => "notify",
             IncidentEventBody::Amend(_) => "amend",
             IncidentEventBody::Dismiss(_) => "dismiss",
+            IncidentEventBody::Answers(_) => "answers",
         }
     }
 }
@@ -196,6 +199,7 @@ pub fn encode(body: &IncidentEventBody) -> Result<(&'static str, serde_json::Val
         IncidentEventBody::Notify(run) => serde_json::to_value(run),
         IncidentEventBody::Amend(amended) => serde_json::to_value(amended),
         IncidentEventBody::Dismiss(dismissed) => serde_json::to_value(dismissed),
+        IncidentEventBody::Answers(answers) => serde_json::to_value(answers),
     }
     .map_err(|error| Error::Invalid(format!("a {} event could not be written: {error}", body.kind())))?;
     let mut value = value;
@@ -238,6 +242,7 @@ pub fn decode(event: &IncidentEvent) -> Result<IncidentEventBody> {
         "notify" => read(body).map(IncidentEventBody::Notify),
         "amend" => read(body).map(IncidentEventBody::Amend),
         "dismiss" => read(body).map(IncidentEventBody::Dismiss),
+        "answers" => read(body).map(IncidentEventBody::Answers),
         other => Err(format!(
             "{other:?} is not a kind of incident event this custody knows"
         )),

@@ -477,3 +477,123 @@ pub fn dismiss_evidence_flag(ledger: &mut Ledger, id: i64, reason: &str) -> Resu
     crate::incidents::append(ledger, id, now, &IncidentEventBody::Dismiss(dismissed))?;
     Ok(())
 }
+
+/// What the regulator's form asks that the ledger cannot know, as the user answered it. Each
+/// answer stands until answered again; the report says "not recorded" for one never given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportAnswers {
+    /// Security measures in place before the breach.
+    #[serde(default)]
+    pub measures_before: Option<String>,
+    /// Staff training, where relevant (e.g. a human error).
+    #[serde(default)]
+    pub training: Option<String>,
+    /// The impact on the organisation.
+    #[serde(default)]
+    pub organisation_impact: Option<String>,
+    /// Recovery: whether and how the data was recovered.
+    #[serde(default)]
+    pub recovery: Option<String>,
+    /// Other regulators or bodies told (e.g. another EU authority, a sector regulator).
+    #[serde(default)]
+    pub other_regulators: Option<String>,
+    /// Whether people in other countries are affected, and where.
+    #[serde(default)]
+    pub other_countries: Option<String>,
+}
+
+impl ReportAnswers {
+    fn fields(&self) -> [(&'static str, &Option<String>); 6] {
+        [
+            ("measures_before", &self.measures_before),
+            ("training", &self.training),
+            ("organisation_impact", &self.organisation_impact),
+            ("recovery", &self.recovery),
+            ("other_regulators", &self.other_regulators),
+            ("other_countries", &self.other_countries),
+        ]
+    }
+
+    /// These answers laid over `earlier`: a field given now replaces the earlier one.
+    fn over(self, earlier: ReportAnswers) -> ReportAnswers {
+        ReportAnswers {
+            measures_before: self.measures_before.or(earlier.measures_before),
+            training: self.training.or(earlier.training),
+            organisation_impact: self.organisation_impact.or(earlier.organisation_impact),
+            recovery: self.recovery.or(earlier.recovery),
+            other_regulators: self.other_regulators.or(earlier.other_regulators),
+            other_countries: self.other_countries.or(earlier.other_countries),
+        }
+    }
+}
+
+/// Every answer given so far, the latest for each field.
+pub fn report_answers(events: &[Recorded]) -> ReportAnswers {
+    events.iter().fold(ReportAnswers::default(), |answers, recorded| {
+        match &recorded.body {
+            IncidentEventBody::Answers(given) => given.clone().over(answers),
+            _ => answers,
+        }
+    })
+}
+
+/// Records answers to the regulator's form (audited, on the timeline).
+pub fn answer(ledger: &mut Ledger, id: i64, answers: ReportAnswers) -> Result<()> {
+    crate::incidents::find_incident(ledger, id)?;
+    let answers = ReportAnswers {
+        measures_before: answers
+            .measures_before
+            .map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty()),
+        training: answers
+            .training
+            .map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty()),
+        organisation_impact: answers
+            .organisation_impact
+            .map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty()),
+        recovery: answers
+            .recovery
+            .map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty()),
+        other_regulators: answers
+            .other_regulators
+            .map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty()),
+        other_countries: answers
+            .other_countries
+            .map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty()),
+    };
+    if answers.fields().iter().all(|(_, value)| value.is_none()) {
+        return Err(Error::Invalid(
+            "give at least one answer (--measures-before, --training, --organisation-impact, --recovery, \
+             --other-regulators, --other-countries)"
+                .to_owned(),
+        ));
+    }
+    for (_, value) in answers.fields() {
+        if let Some(text) = value {
+            crate::limits::long_text("answer", text)?;
+        }
+    }
+    let now = ledger.now();
+    crate::incidents::append(ledger, id, now, &IncidentEventBody::Answers(answers))?;
+    Ok(())
+}
+
+/// The answers on the timeline, in words.
+pub fn summarise_answers(answers: &ReportAnswers) -> String {
+    let given: Vec<String> = answers
+        .fields()
+        .iter()
+        .filter_map(|(name, value)| {
+            value
+                .as_ref()
+                .map(|text| format!("{}: {text}", name.replace('_', " ")))
+        })
+        .collect();
+    format!("answers for the regulator's report — {}", given.join("; "))
+}

@@ -730,6 +730,7 @@ fn summarise(body: &IncidentEventBody) -> String {
         }
         IncidentEventBody::Notify(run) => summarise_run(run),
         IncidentEventBody::Amend(amended) => crate::incident_facts::summarise(amended),
+        IncidentEventBody::Answers(answers) => crate::incident_facts::summarise_answers(answers),
         IncidentEventBody::Dismiss(dismissed) => {
             format!(
                 "flag dismissed ({}): {}",

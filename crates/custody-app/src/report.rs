@@ -115,6 +115,8 @@ pub struct ReportModel {
     pub consequences: Vec<String>,
     /// Mitigations recorded with the assessment, in words.
     pub mitigations: Vec<String>,
+    /// What the form asks that the ledger cannot know, as answered.
+    pub answers: crate::incident_facts::ReportAnswers,
     /// When the report was prepared (local).
     pub prepared_at: String,
     /// custody's incident id.
@@ -298,6 +300,7 @@ pub fn model(ledger: &Ledger, id: i64, phase: Phase) -> Result<ReportModel> {
         supplier_contract,
         consequences,
         mitigations,
+        answers: crate::incident_facts::report_answers(&events),
         phase,
         organisation: ledger.settings.organisation.clone(),
         regulator: ledger.settings.regulator.clone(),

@@ -96,6 +96,30 @@ pub enum IncidentCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Answer what the regulator's form asks that the ledger cannot know (each answer stands
+    /// until answered again).
+    Answer {
+        /// Incident id.
+        id: i64,
+        /// Security measures in place before the breach.
+        #[arg(long)]
+        measures_before: Option<String>,
+        /// Staff training, where relevant.
+        #[arg(long)]
+        training: Option<String>,
+        /// The impact on the organisation.
+        #[arg(long)]
+        organisation_impact: Option<String>,
+        /// Whether and how the data was recovered.
+        #[arg(long)]
+        recovery: Option<String>,
+        /// Other regulators or bodies told.
+        #[arg(long)]
+        other_regulators: Option<String>,
+        /// Whether people in other countries are affected, and where.
+        #[arg(long)]
+        other_countries: Option<String>,
+    },
     /// Every incident with its clocks.
     List {
         /// JSON output.
@@ -274,6 +298,26 @@ fn print_clocks(clocks: &[incidents::ClockView]) {
 pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<ExitCode> {
     let mut ledger = open(dir)?;
     match command {
+        IncidentCommand::Answer {
+            id,
+            measures_before,
+            training,
+            organisation_impact,
+            recovery,
+            other_regulators,
+            other_countries,
+        } => {
+            let answers = incident_facts::ReportAnswers {
+                measures_before,
+                training,
+                organisation_impact,
+                recovery,
+                other_regulators,
+                other_countries,
+            };
+            incident_facts::answer(&mut ledger, id, answers)?;
+            crate::say!("Recorded; the report gives these answers from now on.");
+        }
         IncidentCommand::Dismiss { id, reason } => {
             incident_facts::dismiss_evidence_flag(&mut ledger, id, &reason)?;
             crate::say!("Dismissed; the reason is on incident {id}'s timeline.");

@@ -496,3 +496,45 @@ fn the_register_lists_every_incident_with_its_decisions_reasons_and_filings() {
     let csv = env.ok(&["register", "--format", "csv"]).stdout;
     assert!(csv.contains("'=HYPERLINK"), "spreadsheet-safe: {csv}");
 }
+
+#[test]
+fn what_the_form_asks_beyond_the_ledger_is_answered_once_and_reported() {
+    let env = incident_opened_as_availability();
+    let before = env.ok(&["report", "1"]).stdout;
+    assert!(
+        before.contains("- Security measures in place before the breach: not recorded"),
+        "{before}"
+    );
+    env.fails(&["incident", "answer", "1"], 1);
+    env.ok(&[
+        "incident",
+        "answer",
+        "1",
+        "--measures-before",
+        "Encrypted backups; access by named staff only",
+        "--other-countries",
+        "Yes: about 40 members live in Ireland",
+    ]);
+    env.ok(&[
+        "incident",
+        "answer",
+        "1",
+        "--recovery",
+        "Restored from backups on 2 November",
+    ]);
+    let after = env.ok(&["report", "1"]).stdout;
+    assert!(
+        after.contains(
+            "- Security measures in place before the breach: Encrypted backups; access by named staff only"
+        ),
+        "{after}"
+    );
+    assert!(
+        after.contains("- Recovery: Restored from backups on 2 November"),
+        "{after}"
+    );
+    assert!(
+        after.contains("People in other countries affected: Yes: about 40 members live in Ireland"),
+        "{after}"
+    );
+}
