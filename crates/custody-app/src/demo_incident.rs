@@ -45,7 +45,7 @@ pub struct DemoIncident {
 pub fn run(ledger: &mut Ledger, supplier: &str, aware_at: &str) -> Result<DemoIncident> {
     let at = |ledger: &Ledger, text: &str| parse_instant(text, &ledger.zone);
     let input = OpenInput {
-        supplier: supplier.to_owned(),
+        supplier: Some(supplier.to_owned()),
         aware_at: at(ledger, aware_at)?,
         nature: vec![Nature::Availability],
         summary: "An incident at the membership-data processor, most likely ransomware, made a significant quantity \

@@ -106,7 +106,17 @@ pub(crate) fn years_before(day: Day, years: i16) -> Day {
 pub fn compute(ledger: &Ledger, incident: &IncidentRecord) -> Result<ImpactView> {
     let _snapshot = ledger.store.read_snapshot()?;
     let (from, to) = window(incident);
-    let (holdings, held_shares, sub_processors) = compute_window(ledger, &incident.supplier, from, to)?;
+    let events = crate::incident_events::log(ledger, incident.id)?;
+    let (holdings, held_shares, sub_processors, counted) = match &incident.supplier {
+        Some(supplier) => {
+            let (holdings, held_shares, sub_processors) = compute_window(ledger, supplier, from, to)?;
+            (holdings, held_shares, sub_processors, (0, Vec::new()))
+        }
+        None => {
+            let (holdings, count, categories) = crate::in_house::holdings(ledger, incident, &events)?;
+            (holdings, Vec::new(), Vec::new(), (count, categories))
+        }
+    };
     let people = &holdings.people;
     let mut person_categories = BTreeMap::new();
     let mut by_category = BTreeMap::new();
@@ -166,21 +176,28 @@ pub fn compute(ledger: &Ledger, incident: &IncidentRecord) -> Result<ImpactView>
         }
     }
     special_categories.retain(|_, count| *count > 0);
-    let events = crate::incident_events::log(ledger, incident.id)?;
     let confirmed = crate::leak_evidence::confirmed(ledger, incident.id, people, &events)?;
     Ok(ImpactView {
         incident: incident.id,
-        supplier: incident.supplier.clone(),
+        supplier: crate::in_house::where_(incident),
         sub_processors,
         window_from: from,
         window_to: to,
         figures: ImpactFigures {
-            people: people.len(),
-            categories: holdings
-                .categories
-                .iter()
-                .map(|(key, set)| (key.as_str().to_owned(), set.len()))
-                .collect(),
+            // People only counted (an incident at the organisation known by numbers) add to
+            // those matched, in total and in each data category named.
+            people: people.len() + counted.0,
+            categories: {
+                let mut categories: BTreeMap<String, u64> = holdings
+                    .categories
+                    .iter()
+                    .map(|(key, set)| (key.as_str().to_owned(), set.len()))
+                    .collect();
+                for key in &counted.1 {
+                    *categories.entry(key.clone()).or_default() += counted.0;
+                }
+                categories
+            },
             person_categories,
             status,
             retention_expired: retention_expired(ledger, &held_shares, people, to)?,

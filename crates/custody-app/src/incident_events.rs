@@ -167,6 +167,8 @@ pub enum IncidentEventBody {
     Dismiss(crate::incident_facts::Dismissed),
     /// `answers`: what the regulator's form asks that the ledger cannot know.
     Answers(crate::incident_facts::ReportAnswers),
+    /// `people`: people an incident at the organisation itself affected.
+    People(crate::in_house::PeopleAffected),
 }
 
 impl IncidentEventBody {
@@ -183,6 +185,7 @@ impl IncidentEventBody {
             IncidentEventBody::Amend(_) => "amend",
             IncidentEventBody::Dismiss(_) => "dismiss",
             IncidentEventBody::Answers(_) => "answers",
+            IncidentEventBody::People(_) => "people",
         }
     }
 }
@@ -200,6 +203,7 @@ pub fn encode(body: &IncidentEventBody) -> Result<(&'static str, serde_json::Val
         IncidentEventBody::Amend(amended) => serde_json::to_value(amended),
         IncidentEventBody::Dismiss(dismissed) => serde_json::to_value(dismissed),
         IncidentEventBody::Answers(answers) => serde_json::to_value(answers),
+        IncidentEventBody::People(affected) => serde_json::to_value(affected),
     }
     .map_err(|error| Error::Invalid(format!("a {} event could not be written: {error}", body.kind())))?;
     let mut value = value;
@@ -243,6 +247,7 @@ pub fn decode(event: &IncidentEvent) -> Result<IncidentEventBody> {
         "amend" => read(body).map(IncidentEventBody::Amend),
         "dismiss" => read(body).map(IncidentEventBody::Dismiss),
         "answers" => read(body).map(IncidentEventBody::Answers),
+        "people" => read(body).map(IncidentEventBody::People),
         other => Err(format!(
             "{other:?} is not a kind of incident event this custody knows"
         )),

@@ -21,8 +21,8 @@ pub const PEOPLE_TARGET_HOURS_DEFAULT: u32 = 72;
 /// An incident to open, as the user gave it.
 #[derive(Debug, Clone)]
 pub struct OpenInput {
-    /// The supplier's name.
-    pub supplier: String,
+    /// The supplier's name; `None` for an incident at the organisation itself.
+    pub supplier: Option<String>,
     /// When the organisation became aware.
     pub aware_at: Instant,
     /// Confidentiality, integrity, availability.
@@ -43,7 +43,19 @@ pub struct OpenInput {
 
 /// Opens an incident and computes its first impact from the ledger.
 pub fn open(ledger: &mut Ledger, input: OpenInput) -> Result<i64> {
-    let supplier = find(ledger, &input.supplier)?;
+    let supplier = input
+        .supplier
+        .as_deref()
+        .map(|name| find(ledger, name))
+        .transpose()?;
+    if supplier.is_none() && (input.supplier_discovered_at.is_some() || input.supplier_notified_at.is_some())
+    {
+        return Err(Error::Invalid(
+            "an incident at the organisation itself has no supplier to discover or report it: \
+             leave out --supplier-discovered-at and --supplier-notified-at, or name the --supplier"
+                .to_owned(),
+        ));
+    }
     if input.summary.trim().is_empty() {
         return Err(Error::Invalid(
             "the summary (--summary) must say what happened".to_owned(),
@@ -65,7 +77,7 @@ pub fn open(ledger: &mut Ledger, input: OpenInput) -> Result<i64> {
         )));
     }
     let incident = NewIncident {
-        supplier_id: supplier.id,
+        supplier_id: supplier.as_ref().map(|supplier| supplier.id),
         summary: input.summary.trim().to_owned(),
         nature: input.nature.clone(),
         aware_at: input.aware_at,
@@ -79,7 +91,7 @@ pub fn open(ledger: &mut Ledger, input: OpenInput) -> Result<i64> {
     let draft = ledger.draft(
         "incident.open",
         "incident",
-        serde_json::json!({ "supplier": supplier.name, "aware_at": input.aware_at,
+        serde_json::json!({ "supplier": supplier.as_ref().map(|supplier| supplier.name.clone()), "aware_at": input.aware_at,
             "nature": input.nature.iter().map(|n| n.as_str()).collect::<Vec<_>>() }),
     );
     let id = ledger
@@ -575,13 +587,16 @@ pub fn incident_clocks(
     events: &[Recorded],
     now: Instant,
 ) -> Result<Vec<Clock>> {
-    let supplier = find(ledger, &incident.supplier)?;
+    let notice_hours = match &incident.supplier {
+        Some(name) => find(ledger, name)?.notice_hours,
+        None => None,
+    };
     let people_required = crate::impact::latest_assessment(events).map(|assessment| assessment.tell_people);
     let facts = ClockFacts {
         aware_at: Some(incident.facts.aware_at),
         supplier_discovered_at: incident.facts.supplier_discovered_at,
         supplier_notified_at: incident.facts.supplier_notified_at,
-        supplier_notice_hours: supplier.notice_hours,
+        supplier_notice_hours: notice_hours,
         regulator_notified_at: first_act(events, Act::RegulatorNotified),
         people_notified_at: first_act(events, Act::PeopleNotified),
         regulator_not_required_at: first_act(events, Act::RegulatorNotRequired),
@@ -731,6 +746,20 @@ fn summarise(body: &IncidentEventBody) -> String {
         IncidentEventBody::Notify(run) => summarise_run(run),
         IncidentEventBody::Amend(amended) => crate::incident_facts::summarise(amended),
         IncidentEventBody::Answers(answers) => crate::incident_facts::summarise_answers(answers),
+        IncidentEventBody::People(affected) => match &affected.file {
+            Some(file) => format!(
+                "people affected: {} matched from {file} ({} rows, {} unmatched); data: {}",
+                affected.people,
+                affected.rows,
+                affected.unmatched,
+                affected.categories.join(", ")
+            ),
+            None => format!(
+                "people affected: {} (a count); data: {}",
+                affected.people,
+                affected.categories.join(", ")
+            ),
+        },
         IncidentEventBody::Dismiss(dismissed) => {
             format!(
                 "flag dismissed ({}): {}",
@@ -864,6 +893,7 @@ pub fn view(ledger: &Ledger, id: i64) -> Result<IncidentView> {
     };
     let now = ledger.now();
     let clocks = clock_views(ledger, incident_clocks(ledger, &incident, &events, now)?);
+    let place = crate::in_house::where_(&incident);
     let facts = incident.facts;
     let statements = statements(&events);
     let claims_vs_ledger = (!statements.is_empty()).then(|| compare(&statements, &figures));
@@ -883,7 +913,7 @@ pub fn view(ledger: &Ledger, id: i64) -> Result<IncidentView> {
         facts: facts_view,
         facts_history: crate::incident_facts::history(&events),
         incident: id,
-        supplier: incident.supplier,
+        supplier: place,
         summary: facts.summary,
         nature: facts.nature,
         aware_at_local: facts.aware_at.local(&ledger.zone),
@@ -1011,7 +1041,7 @@ pub fn list(ledger: &Ledger) -> Result<Vec<IncidentSummary>> {
         let clocks = clock_views(ledger, incident_clocks(ledger, &incident, &events, now)?);
         out.push(IncidentSummary {
             incident: incident.id,
-            supplier: incident.supplier.clone(),
+            supplier: crate::in_house::where_(&incident),
             summary: incident.facts.summary.clone(),
             aware_at: incident.facts.aware_at,
             people: crate::impact::latest_figures(&events).map(|figures| figures.people),

@@ -9,7 +9,6 @@ use custody_store::{IncidentRecord, NewIncidentEvent, Store};
 
 use crate::dir::{Ledger, signer_for};
 use crate::error::Result;
-use crate::holdings::compute_window;
 use crate::leak::MatchReport;
 
 /// Suppliers named in the event, best first.
@@ -22,8 +21,7 @@ pub(crate) fn record(
     report: &MatchReport,
     matched: &PersonSet,
 ) -> Result<i64> {
-    let (from, to) = crate::impact::window(incident);
-    let (holdings, _, _) = compute_window(ledger, &incident.supplier, from, to)?;
+    let holdings = crate::in_house::held(ledger, incident)?;
     let held = holdings.people.intersection_len(matched);
     let categories_not_held: Vec<&String> = report
         .categories

@@ -23,6 +23,7 @@ pub mod filed;
 pub mod files;
 pub mod holdings;
 pub mod impact;
+pub mod in_house;
 pub mod incident_events;
 pub mod incident_facts;
 pub mod incidents;

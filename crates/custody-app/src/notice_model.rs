@@ -24,6 +24,8 @@ pub struct IncidentWords {
     pub summary: String,
     /// The day the organisation became aware ("29 October 2021").
     pub aware_day: String,
+    /// Whether it happened at the organisation itself (then `supplier_words` is its name).
+    pub in_house: bool,
 }
 
 /// Everything a run's notices share, computed once.
@@ -271,13 +273,12 @@ impl NoticeContext {
     pub fn build(ledger: &Ledger, id: i64) -> Result<Self> {
         let incident = find_incident(ledger, id)?;
         let events = crate::incident_events::log(ledger, id)?;
-        let (from, to) = crate::impact::window(&incident);
-        let (holdings, _, _) = crate::holdings::compute_window(ledger, &incident.supplier, from, to)?;
+        let holdings = crate::in_house::held(ledger, &incident)?;
         let names_supplier = ledger.settings.notice_names_supplier.unwrap_or(true);
-        let supplier_words = if names_supplier {
-            incident.supplier.clone()
-        } else {
-            "a supplier that processes data for us".to_owned()
+        let supplier_words = match &incident.supplier {
+            None => ledger.settings.organisation.clone(),
+            Some(supplier) if names_supplier => supplier.clone(),
+            Some(_) => "a supplier that processes data for us".to_owned(),
         };
         Ok(NoticeContext {
             incident: id,
@@ -286,6 +287,7 @@ impl NoticeContext {
                 supplier_words,
                 summary: incident.facts.summary.clone(),
                 aware_day: day_words(ledger, incident.facts.aware_at),
+                in_house: incident.supplier.is_none(),
             },
             held: holdings.categories.into_iter().collect(),
             canaries_held: holdings.canaries.len(),

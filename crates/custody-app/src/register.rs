@@ -158,7 +158,7 @@ pub fn entries(ledger: &Ledger) -> Result<Vec<RegisterEntry>> {
             .collect();
         out.push(RegisterEntry {
             incident: incident.id,
-            supplier: incident.supplier.clone(),
+            supplier: crate::in_house::where_(&incident),
             summary: incident.facts.summary.clone(),
             nature: incident.facts.nature.clone(),
             aware_at: incident.facts.aware_at,

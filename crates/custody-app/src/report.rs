@@ -123,8 +123,10 @@ pub struct ReportModel {
     pub incident: i64,
     /// The regulator's reference, when one was recorded.
     pub regulator_reference: Option<String>,
-    /// The supplier (processor) where it happened.
+    /// The supplier (processor) where it happened, or our own organisation.
     pub supplier: String,
+    /// Whether it happened at the organisation itself.
+    pub in_house: bool,
     /// Its sub-processors included in the figures.
     pub sub_processors: Vec<String>,
     /// What happened, as recorded.
@@ -293,7 +295,10 @@ pub fn model(ledger: &Ledger, id: i64, phase: Phase) -> Result<ReportModel> {
                 .collect()
         })
         .unwrap_or_default();
-    let supplier_contract = crate::suppliers::find(ledger, &incident.supplier)?.contract;
+    let supplier_contract = match &incident.supplier {
+        Some(name) => crate::suppliers::find(ledger, name)?.contract,
+        None => None,
+    };
     Ok(ReportModel {
         dpo_phone: ledger.settings.dpo.phone.clone(),
         registration_number: ledger.settings.registration_number.clone(),
@@ -309,7 +314,8 @@ pub fn model(ledger: &Ledger, id: i64, phase: Phase) -> Result<ReportModel> {
         prepared_at: local(ledger, ledger.now()),
         incident: id,
         regulator_reference: regulator_act.and_then(|(_, done)| done.reference.clone()),
-        supplier: incident.supplier.clone(),
+        supplier: crate::in_house::where_(&incident),
+        in_house: incident.supplier.is_none(),
         sub_processors: impact.sub_processors.clone(),
         summary: facts.summary.clone(),
         nature: facts.nature.iter().map(|nature| nature.as_str()).collect(),

@@ -66,13 +66,13 @@ pub struct RecordReport {
     pub sha256: String,
 }
 
-struct Linked {
-    people: PersonSet,
-    rows: u64,
-    unmatched: u64,
-    unmatched_lines: Vec<u64>,
+pub(crate) struct Linked {
+    pub(crate) people: PersonSet,
+    pub(crate) rows: u64,
+    pub(crate) unmatched: u64,
+    pub(crate) unmatched_lines: Vec<u64>,
     sample: Vec<String>,
-    sha256: [u8; 32],
+    pub(crate) sha256: [u8; 32],
 }
 
 /// Records an export actually sent, all at once or not at all.
@@ -193,7 +193,7 @@ pub fn record_export(ledger: &mut Ledger, input: RecordInput) -> Result<RecordRe
 /// name and postcode, name and date of birth, strongest first). A row whose identifier is
 /// shared by several people links to all of them: for a breach, "may have held" must err
 /// towards telling.
-fn link_rows(ledger: &Ledger, table: &mut Table, columns: &ShareColumns) -> Result<Linked> {
+pub(crate) fn link_rows(ledger: &Ledger, table: &mut Table, columns: &ShareColumns) -> Result<Linked> {
     let region = ledger.settings.phone_region.as_str();
     let mut linked = Linked {
         people: PersonSet::new(),

@@ -283,7 +283,7 @@ fn impact_figures(
     let id = custody_app::incidents::open(
         ledger,
         custody_app::incidents::OpenInput {
-            supplier: supplier.to_owned(),
+            supplier: Some(supplier.to_owned()),
             aware_at,
             nature: vec![custody_core::Nature::Confidentiality],
             summary: "bench".to_owned(),

@@ -56,7 +56,8 @@ pub fn open_with(
     let aware_at = instant(ledger, "aware since", &times.aware_at)?
         .ok_or_else(|| DeskError::BadRequest("give when you became aware".to_owned()))?;
     let input = OpenInput {
-        supplier,
+        // No supplier: an incident at the organisation itself.
+        supplier: Some(supplier).filter(|name| !name.trim().is_empty()),
         aware_at,
         nature,
         summary,

@@ -270,6 +270,18 @@ pub trait Store {
     ) -> Result<i64>;
     /// The reports filed for an incident, in the order filed.
     fn filed_reports(&self, incident: i64) -> Result<Vec<FiledReport>>;
+    /// Appends an event recording people an incident at the organisation itself affected, with
+    /// their set, in one transaction (never updated, never deleted).
+    fn record_incident_people(
+        &mut self,
+        incident: i64,
+        event: NewIncidentEvent,
+        people: &PersonSet,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64>;
+    /// Everyone recorded as affected by an incident at the organisation itself.
+    fn incident_people(&self, incident: i64) -> Result<PersonSet>;
     /// Visits the identifier hashes of the kinds in `kinds` of every person (canaries
     /// included), person by person.
     fn each_identifier(

@@ -235,8 +235,8 @@ impl AuditEntry {
 /// An incident to open.
 #[derive(Debug, Clone)]
 pub struct NewIncident {
-    /// The supplier where it happened.
-    pub supplier_id: i64,
+    /// The supplier where it happened; `None` for an incident at the organisation itself.
+    pub supplier_id: Option<i64>,
     /// What happened, in a sentence or two.
     pub summary: String,
     /// Confidentiality, integrity, availability.
@@ -264,8 +264,8 @@ pub struct IncidentRecord {
     pub id: i64,
     /// The facts it was opened with.
     pub facts: NewIncident,
-    /// The supplier's name.
-    pub supplier: String,
+    /// The supplier's name; `None` for an incident at the organisation itself.
+    pub supplier: Option<String>,
 }
 
 /// Something that happened to an incident, to append.

@@ -341,7 +341,7 @@ pub(crate) fn instant(ledger: &Ledger, text: &str, flag: &str) -> anyhow::Result
     parse_instant(text, &ledger.zone).with_context(|| flag.to_owned())
 }
 
-fn pairs(maps: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+pub(crate) fn pairs(maps: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     maps.iter()
         .map(|map| {
             map.rsplit_once('=')

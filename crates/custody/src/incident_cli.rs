@@ -19,9 +19,16 @@ use crate::output;
 pub enum IncidentCommand {
     /// Open an incident at a supplier.
     Open {
-        /// Supplier name.
+        /// Supplier name; leave out for an incident at the organisation itself (then say who was
+        /// affected with `incident people`, or --people and --categories here).
         #[arg(long)]
-        supplier: String,
+        supplier: Option<String>,
+        /// For an incident at the organisation itself known only by numbers: how many people.
+        #[arg(long, requires = "categories")]
+        people: Option<u64>,
+        /// With --people: the data categories involved (comma-separated keys).
+        #[arg(long)]
+        categories: Option<String>,
         /// When the organisation became aware (starts the regulator's 72 hours).
         #[arg(long)]
         aware_at: String,
@@ -95,6 +102,26 @@ pub enum IncidentCommand {
         /// Why the facts stand as they are (required).
         #[arg(long)]
         reason: String,
+    },
+    /// Who an incident at the organisation itself affected: the people of a file (matched to
+    /// the ledger as a share's rows are), or a count with the data categories involved.
+    People {
+        /// Incident id.
+        id: i64,
+        /// A CSV of the people affected (e.g. a misdirected email's recipients).
+        file: Option<PathBuf>,
+        /// How many people, when only a number is known.
+        #[arg(long, conflicts_with = "file", requires = "categories")]
+        count: Option<u64>,
+        /// With --count: the data categories involved (comma-separated keys).
+        #[arg(long)]
+        categories: Option<String>,
+        /// Map a column to a field or category, as for `share record` (repeatable).
+        #[arg(long = "map")]
+        maps: Vec<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
     },
     /// Answer what the regulator's form asks that the ledger cannot know (each answer stands
     /// until answered again).
@@ -265,6 +292,15 @@ fn optional_instant(
     text.map(|text| instant(ledger, &text, flag)).transpose()
 }
 
+/// Comma-separated category keys.
+fn category_keys(text: &str) -> anyhow::Result<Vec<CategoryKey>> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|key| !key.is_empty())
+        .map(|key| CategoryKey::parse(key).with_context(|| "--categories".to_owned()))
+        .collect()
+}
+
 fn yes(text: Option<String>) -> Option<bool> {
     text.map(|text| text == "yes")
 }
@@ -379,8 +415,38 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
                 print_clocks(&incidents::show(&mut ledger, id)?.clocks);
             }
         }
+        IncidentCommand::People {
+            id,
+            file,
+            count,
+            categories,
+            maps,
+            json,
+        } => {
+            let affected = match (file, count) {
+                (Some(file), None) => {
+                    custody_app::in_house::record_file(&mut ledger, id, &file, &crate::cli::pairs(&maps)?)?
+                }
+                (None, Some(count)) => {
+                    let keys = category_keys(categories.as_deref().unwrap_or_default())?;
+                    custody_app::in_house::record_count(&mut ledger, id, count, &keys)?
+                }
+                _ => anyhow::bail!("give a FILE of the people affected, or --count N with --categories"),
+            };
+            if json {
+                output::json(&affected)?;
+            } else {
+                crate::say!(
+                    "Recorded {} people affected (data: {}).",
+                    affected.people,
+                    affected.categories.join(", ")
+                );
+            }
+        }
         IncidentCommand::Open {
             supplier,
+            people,
+            categories,
             aware_at,
             nature,
             summary,
@@ -414,7 +480,16 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
                     _ => None,
                 }),
             };
+            if input.supplier.is_some() && people.is_some() {
+                anyhow::bail!(
+                    "--people is for an incident at the organisation itself; a supplier's comes from the ledger"
+                );
+            }
             let id = incidents::open(&mut ledger, input)?;
+            if let Some(count) = people {
+                let keys = category_keys(categories.as_deref().unwrap_or_default())?;
+                custody_app::in_house::record_count(&mut ledger, id, count, &keys)?;
+            }
             if json {
                 output::json(&serde_json::json!({ "incident": id }))?;
             } else {

@@ -137,7 +137,7 @@ fn prepare(dir: &Path) -> anyhow::Result<Prepared> {
             incidents::open(
                 &mut ledger,
                 incidents::OpenInput {
-                    supplier: supplier.name,
+                    supplier: Some(supplier.name),
                     aware_at: SystemClock.now().plus_hours(-20),
                     nature: vec![Nature::Confidentiality],
                     summary: "A benchmark incident: the supplier's database was copied.".to_owned(),
@@ -156,6 +156,7 @@ fn prepare(dir: &Path) -> anyhow::Result<Prepared> {
     let record = incidents::find_incident(&ledger, incident)?;
     let supplier = record
         .supplier
+        .context("the benchmark needs an incident at a supplier")?
         .bytes()
         .map(|byte| {
             if byte.is_ascii_alphanumeric() {

@@ -150,7 +150,7 @@ fn ledger_with_incidents(root: &Path, count: u32, incidents: usize) -> anyhow::R
         incidents::open(
             &mut ledger,
             OpenInput {
-                supplier: "Mailing House".to_owned(),
+                supplier: Some("Mailing House".to_owned()),
                 aware_at,
                 nature: vec![Nature::Confidentiality],
                 summary: "Ransomware at the mailing house; member data was copied out.".to_owned(),

@@ -81,7 +81,7 @@ fn record(row: &Row<'_>) -> rusqlite::Result<IncidentRecord> {
 
 const COLUMNS: &str = "SELECT i.id, i.supplier, s.name, i.summary, i.nature, i.aware_at, i.occurred_from, \
      i.occurred_to, i.supplier_discovered_at, i.supplier_notified_at, i.opened_at, i.cyber \
-     FROM incidents i JOIN suppliers s ON s.id = i.supplier";
+     FROM incidents i LEFT JOIN suppliers s ON s.id = i.supplier";
 
 pub(super) fn list(connection: &Connection) -> Result<Vec<IncidentRecord>> {
     let mut statement = connection.prepare_cached(&format!("{COLUMNS} ORDER BY i.id"))?;
@@ -103,6 +103,8 @@ pub(super) enum With<'a> {
     Evidence(&'a PersonSet),
     /// A filing: the report as filed.
     Report(&'a NewFiledReport),
+    /// The people an incident at the organisation itself affected.
+    People(&'a PersonSet),
 }
 
 /// The reports filed for an incident, in the order filed.
@@ -164,6 +166,16 @@ pub(super) fn append(
             ],
         )?;
     }
+    if let With::People(people) = with {
+        let mut bytes = Vec::with_capacity(people.serialized_size());
+        people
+            .serialize_into(&mut bytes)
+            .map_err(|error| Error::Corrupt(format!("a person set: {error}")))?;
+        transaction.execute(
+            "INSERT INTO incident_people (event, incident, people) VALUES (?1, ?2, ?3)",
+            rusqlite::params![id, incident, bytes],
+        )?;
+    }
     if let With::Evidence(people) = with {
         let mut bytes = Vec::with_capacity(people.serialized_size());
         people
@@ -181,8 +193,23 @@ pub(super) fn append(
 }
 
 pub(super) fn evidence_people(connection: &Connection, incident: i64) -> Result<PersonSet> {
-    let mut statement = connection
-        .prepare_cached("SELECT people FROM incident_evidence WHERE incident = ?1 ORDER BY event")?;
+    union_of(
+        connection,
+        "SELECT people FROM incident_evidence WHERE incident = ?1 ORDER BY event",
+        incident,
+    )
+}
+
+pub(super) fn in_house_people(connection: &Connection, incident: i64) -> Result<PersonSet> {
+    union_of(
+        connection,
+        "SELECT people FROM incident_people WHERE incident = ?1 ORDER BY event",
+        incident,
+    )
+}
+
+fn union_of(connection: &Connection, sql: &str, incident: i64) -> Result<PersonSet> {
+    let mut statement = connection.prepare_cached(sql)?;
     let mut rows = statement.query([incident])?;
     let mut people = PersonSet::new();
     while let Some(row) = rows.next()? {

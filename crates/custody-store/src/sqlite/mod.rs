@@ -21,7 +21,7 @@ use crate::types::*;
 use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 8] = [
+const MIGRATIONS: [&str; 9] = [
     concat!(include_str!("schema.sql"), include_str!("indexes.sql")),
     include_str!("incidents.sql"),
     include_str!("requests.sql"),
@@ -30,6 +30,7 @@ const MIGRATIONS: [&str; 8] = [
     include_str!("accounts.sql"),
     include_str!("totp_steps.sql"),
     include_str!("filed_reports.sql"),
+    include_str!("in_house.sql"),
 ];
 
 /// Name of the database file inside a data directory.
@@ -139,6 +140,19 @@ impl SqliteStore {
                 "the database has schema version {current}; this custody knows up to version {latest}"
             )));
         }
+        if current == latest {
+            return Ok(());
+        }
+        // A migration may rebuild a table others refer to (SQLite's way to change a column):
+        // foreign keys are off while migrations run, and checked whole before they are on again.
+        // The pragma has no effect inside a transaction, so it is set outside.
+        self.connection.pragma_update(None, "foreign_keys", "OFF")?;
+        let migrated = self.run_migrations(current);
+        self.connection.pragma_update(None, "foreign_keys", "ON")?;
+        migrated
+    }
+
+    fn run_migrations(&mut self, current: u32) -> Result<()> {
         for (index, migration) in MIGRATIONS.iter().enumerate().skip(current as usize) {
             let version = (index + 1).to_string();
             let transaction = self.connection.transaction()?;
@@ -152,6 +166,18 @@ impl SqliteStore {
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 [&version],
             )?;
+            let broken: Option<String> = transaction
+                .query_row(
+                    "SELECT \"table\" FROM pragma_foreign_key_check LIMIT 1",
+                    [],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            if let Some(table) = broken {
+                return Err(Error::Corrupt(format!(
+                    "schema version {version} would leave rows of {table} referring to nothing; nothing was changed"
+                )));
+            }
             transaction.commit()?;
         }
         Ok(())
@@ -522,6 +548,28 @@ impl Store for SqliteStore {
 
     fn filed_reports(&self, incident: i64) -> Result<Vec<FiledReport>> {
         incidents::filed_reports(&self.connection, incident)
+    }
+
+    fn record_incident_people(
+        &mut self,
+        incident: i64,
+        event: NewIncidentEvent,
+        people: &PersonSet,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64> {
+        incidents::append(
+            &mut self.connection,
+            incident,
+            event,
+            incidents::With::People(people),
+            audit,
+            signer,
+        )
+    }
+
+    fn incident_people(&self, incident: i64) -> Result<PersonSet> {
+        incidents::in_house_people(&self.connection, incident)
     }
 
     fn each_identifier(

@@ -400,7 +400,7 @@ fn incident_events_are_append_only() {
     let (dir, mut store) = store();
     let supplier_id = supplier(&mut store, "A");
     let incident = custody_store::NewIncident {
-        supplier_id,
+        supplier_id: Some(supplier_id),
         summary: "ransomware".into(),
         nature: vec![custody_core::Nature::Availability],
         aware_at: at("2021-10-29 18:30"),
@@ -430,7 +430,10 @@ fn incident_events_are_append_only() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].body["text"], "called the supplier");
     let stored = store.incident(id).unwrap().unwrap();
-    assert_eq!((stored.supplier.as_str(), stored.facts.cyber), ("A", Some(true)));
+    assert_eq!(
+        (stored.supplier.as_deref(), stored.facts.cyber),
+        (Some("A"), Some(true))
+    );
     drop(store);
     let raw = rusqlite::Connection::open(dir.path().join("custody.db")).unwrap();
     assert!(raw.execute("UPDATE incident_events SET body = '{}'", []).is_err());
@@ -544,7 +547,7 @@ fn delivery_answers_survive_a_killed_run_through_the_journal() {
     let incident = store
         .open_incident(
             custody_store::NewIncident {
-                supplier_id,
+                supplier_id: Some(supplier_id),
                 summary: "x".into(),
                 nature: vec![custody_core::Nature::Confidentiality],
                 aware_at: at("2021-10-29 18:30"),

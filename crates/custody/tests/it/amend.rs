@@ -538,3 +538,89 @@ fn what_the_form_asks_beyond_the_ledger_is_answered_once_and_reported() {
         "{after}"
     );
 }
+
+#[test]
+fn an_incident_at_the_organisation_itself_takes_its_people_from_a_file_or_a_count() {
+    let env = incident_opened_as_availability();
+    let refused = env.fails(
+        &[
+            "incident",
+            "open",
+            "--aware-at",
+            "2021-12-01 10:00",
+            "--nature",
+            "confidentiality",
+            "--summary",
+            "An email to the wrong list",
+            "--supplier-notified-at",
+            "2021-12-01 09:00",
+        ],
+        1,
+    );
+    assert!(refused.contains("no supplier"), "{refused}");
+    env.ok(&[
+        "incident",
+        "open",
+        "--aware-at",
+        "2021-12-01 10:00",
+        "--nature",
+        "confidentiality",
+        "--summary",
+        "Members' list sent to the wrong mailing list",
+    ]);
+    let recipients = env.write(
+        "recipients.csv",
+        "Member Number,Email\nM1,alex.smith@example.org\nM2,zoe.jones@example.org\nX9,nobody@example.org\n",
+    );
+    let affected = env
+        .ok(&["incident", "people", "2", Env::path_str(&recipients), "--json"])
+        .json();
+    assert_eq!(
+        (affected["people"].as_u64(), affected["unmatched"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let shown = env.ok(&["incident", "show", "2", "--json"]).json();
+    assert_eq!(shown["supplier"], "our own organisation");
+    assert_eq!(shown["impact"]["people"], 2);
+    assert_eq!(shown["impact"]["categories"]["user.contact.email"], 2);
+    let report = env.ok(&["report", "2"]).stdout;
+    assert!(
+        report.contains("The breach happened at our own organisation"),
+        "{report}"
+    );
+    let statement = env.ok(&["notice", "public", "2"]).stdout;
+    assert!(statement.contains("at Test Party itself"), "{statement}");
+    // Counts only, when that is all that is known; never on an incident at a supplier.
+    env.ok(&[
+        "incident",
+        "open",
+        "--aware-at",
+        "2021-12-02 10:00",
+        "--nature",
+        "confidentiality",
+        "--summary",
+        "A laptop with an export was stolen",
+        "--people",
+        "40",
+        "--categories",
+        "user.name,user.contact.email",
+    ]);
+    let counted = env.ok(&["incident", "show", "3", "--json"]).json();
+    assert_eq!(counted["impact"]["people"], 40);
+    assert_eq!(counted["impact"]["categories"]["user.name"], 40);
+    let at_supplier = env.fails(
+        &[
+            "incident",
+            "people",
+            "1",
+            "--count",
+            "5",
+            "--categories",
+            "user.name",
+        ],
+        1,
+    );
+    assert!(at_supplier.contains("is at Mailing House"), "{at_supplier}");
+    let register = env.ok(&["register", "--json"]).json();
+    assert_eq!(register[2]["supplier"], "our own organisation");
+}
