@@ -79,7 +79,7 @@ pub fn run(ledger: &mut Ledger, supplier: &str, aware_at: &str) -> Result<DemoIn
         ledger,
         id,
         &[],
-        &crate::impact::Factors::default(),
+        &crate::impact::FactorsGiven::default(),
         (None, None),
         None,
     )?;

@@ -29,22 +29,20 @@ fn phase_name(phase: Phase) -> &'static str {
 
 /// Records the act that filed a report and the report as it stands, in one transaction.
 pub(crate) fn file(ledger: &mut Ledger, id: i64, at: Instant, done: ActDone, phase: Phase) -> Result<()> {
-    let filed = ledger.store.filed_reports(id)?;
-    let initial = filed.iter().find(|report| report.report.phase == "initial");
-    match (phase, initial) {
-        (Phase::Initial, Some(_)) => {
+    // The regulator is told once; what changes after is a follow-up. A directory from before
+    // reports were kept has the act without a filed copy: that counts as told too.
+    let notified = crate::incidents::first_act(
+        &crate::incident_events::log(ledger, id)?,
+        crate::incidents::Act::RegulatorNotified,
+    );
+    match (phase, notified) {
+        (Phase::Initial, Some(at)) => {
             return Err(Error::Invalid(format!(
-                "incident {id}'s initial report was filed already; file what has changed since with \
-                 `custody incident record {id} regulator-updated --at …`"
+                "incident {id}'s regulator was told on {at} (the initial report); file what has changed \
+                 since with `custody incident record {id} regulator-updated --at …`"
             )));
         }
-        (Phase::FollowUp, None)
-            if crate::incidents::first_act(
-                &crate::incident_events::log(ledger, id)?,
-                crate::incidents::Act::RegulatorNotified,
-            )
-            .is_none() =>
-        {
+        (Phase::FollowUp, None) => {
             return Err(Error::Invalid(format!(
                 "a follow-up report follows an initial one: record it first with \
                  `custody incident record {id} regulator-notified --at …`"
@@ -97,8 +95,44 @@ pub(crate) fn file(ledger: &mut Ledger, id: i64, at: Instant, done: ActDone, pha
     Ok(())
 }
 
-/// A filed report, checked against its digests.
-fn checked(report: &FiledReport) -> Result<()> {
+/// The digests recorded in the keyed audit chain when the report was filed: the row's own
+/// digests could be rewritten with the bytes, the audit entry cannot without the key.
+fn audited_digests(ledger: &Ledger, report: &FiledReport) -> Result<Option<[String; 3]>> {
+    #[derive(serde::Deserialize)]
+    struct Filed {
+        json_sha256: String,
+        md_sha256: String,
+        html_sha256: String,
+        phase: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Details {
+        filed: Option<Filed>,
+    }
+    let subject = format!("incident:{}", report.incident);
+    let mut found = Vec::new();
+    ledger.store.audit_entries(&mut |entry| {
+        if entry.subject == subject
+            && entry.action == "incident.act"
+            && let Ok(Details { filed: Some(filed) }) = serde_json::from_str::<Details>(&entry.details)
+            && filed.phase == report.report.phase
+        {
+            found.push([filed.json_sha256, filed.md_sha256, filed.html_sha256]);
+        }
+        Ok(())
+    })?;
+    Ok(found.into_iter().find(|digests| *digests == report.report.sha256))
+}
+
+/// A filed report, checked against its digests and against the audit entry of its filing.
+fn checked(ledger: &Ledger, report: &FiledReport) -> Result<()> {
+    if audited_digests(ledger, report)?.is_none() {
+        return Err(Error::Store(custody_store::Error::Corrupt(format!(
+            "the {} report of incident {} as filed does not match the digests its filing recorded in the audit \
+             log: it has been altered (`custody audit verify` shows whether the log is whole)",
+            report.report.phase, report.incident
+        ))));
+    }
     let parts = [
         ("JSON", &report.report.model, &report.report.sha256[0]),
         ("Markdown", &report.report.markdown, &report.report.sha256[1]),
@@ -132,7 +166,7 @@ pub fn as_filed(ledger: &mut Ledger, id: i64, phase: Phase, format: Format) -> R
                 phase_name(phase)
             ))
         })?;
-    checked(report)?;
+    checked(ledger, report)?;
     let bytes = match format {
         Format::Json => &report.report.model,
         Format::Markdown => &report.report.markdown,
@@ -169,7 +203,7 @@ pub fn filed(ledger: &Ledger, id: i64) -> Result<Vec<FiledView>> {
         .filed_reports(id)?
         .into_iter()
         .map(|report| {
-            checked(&report)?;
+            checked(ledger, &report)?;
             let filed_at = events
                 .iter()
                 .find(|event| event.id == report.event)

@@ -21,6 +21,7 @@ pub const FORMER_RETENTION_YEARS_DEFAULT: u32 = 2;
 
 /// Current and former people, and how long ago the former left (at the end of the window).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StatusBreakdown {
     /// Still with the organisation.
     pub current: u64,
@@ -38,6 +39,7 @@ pub struct StatusBreakdown {
 
 /// The figures of an impact; equal figures mean nothing changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ImpactFigures {
     /// People held (canaries excluded).
     pub people: u64,
@@ -336,10 +338,25 @@ pub struct RiskRules {
     pub nature: NatureRules,
     /// Adjustments by mitigation.
     pub mitigations: BTreeMap<String, i32>,
-    /// Adjustments by ease of identification (ENISA 2013, EI).
+    /// Adjustments by ease of identification (ENISA 2013, EI); rules written before these
+    /// factors get the shipped values.
+    #[serde(default = "default_identification")]
     pub identification: BTreeMap<String, i32>,
     /// Adjustment for malicious intent (ENISA 2013, circumstances of the breach).
+    #[serde(default)]
     pub intent: IntentRules,
+}
+
+fn default_identification() -> BTreeMap<String, i32> {
+    [
+        ("negligible", -2),
+        ("limited", -1),
+        ("significant", 0),
+        ("maximum", 0),
+    ]
+    .into_iter()
+    .map(|(name, points)| (name.to_owned(), points))
+    .collect()
 }
 
 /// Adjustments by intent.
@@ -350,9 +367,16 @@ pub struct IntentRules {
     pub malicious: i32,
 }
 
+impl Default for IntentRules {
+    fn default() -> Self {
+        IntentRules { malicious: 1 }
+    }
+}
+
 /// What the assessor is asked beyond the ledger: `None` keeps the previous answer, or the
 /// default when there is none.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Factors {
     /// Whether the key was taken with encrypted data (`encrypted` counts only when it was not).
     #[serde(default)]
@@ -401,6 +425,7 @@ pub fn rules(ledger: &Ledger) -> Result<(RiskRules, String)> {
 
 /// A risk assessment, with its reasons written out.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Assessment {
     /// The score.
     pub score: i32,
@@ -599,12 +624,24 @@ pub fn mitigations_after(ledger: &Ledger, id: i64, add: &[String], remove: &[Str
     Ok(mitigations)
 }
 
+/// Answers given now to the assessor's questions: `None` keeps the previous answer (or the
+/// default); `Some(None)` says "not known".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FactorsGiven {
+    /// Whether the key was taken with encrypted data.
+    pub key_taken: Option<Option<bool>>,
+    /// Ease of identification.
+    pub identification: Option<String>,
+    /// Whether the breach was malicious.
+    pub malicious: Option<Option<bool>>,
+}
+
 /// Assesses (refreshing the impact first), applies any override, and records the result.
 pub fn assess_and_record(
     ledger: &mut Ledger,
     id: i64,
     mitigations: &[String],
-    factors: &Factors,
+    factors: &FactorsGiven,
     override_answers: (Option<bool>, Option<bool>),
     override_reason: Option<String>,
 ) -> Result<Assessment> {
@@ -627,14 +664,14 @@ pub fn assess_and_record(
     let factors = Factors {
         key_taken: factors
             .key_taken
-            .or(previous.as_ref().and_then(|before| before.key_taken)),
+            .unwrap_or_else(|| previous.as_ref().and_then(|before| before.key_taken)),
         identification: factors
             .identification
             .clone()
             .or(previous.as_ref().and_then(|before| before.identification.clone())),
         malicious: factors
             .malicious
-            .or(previous.as_ref().and_then(|before| before.malicious)),
+            .unwrap_or_else(|| previous.as_ref().and_then(|before| before.malicious)),
     };
     let (rules, rules_sha256) = rules(ledger)?;
     let mut assessment = assess(&rules, &incident, &view.figures, mitigations, &factors)?;

@@ -188,8 +188,14 @@ fn changes(facts: &NewIncident, amendment: &Amendment) -> Vec<FactChange> {
             to,
         });
     }
+    let sorted = |natures: &[Nature]| {
+        let mut natures = natures.to_vec();
+        natures.sort_unstable();
+        natures.dedup();
+        natures
+    };
     if let Some(to) = amendment.nature.clone()
-        && to != facts.nature
+        && sorted(&to) != sorted(&facts.nature)
     {
         changes.push(FactChange::Nature {
             from: facts.nature.clone(),
@@ -234,8 +240,25 @@ fn changes(facts: &NewIncident, amendment: &Amendment) -> Vec<FactChange> {
     changes
 }
 
-/// Checks facts as they would stand after an amendment.
-fn check(facts: &NewIncident, now: Instant, earliest_act: Option<Instant>) -> Result<()> {
+/// Checks facts as they would stand after an amendment; `report` is the report to the regulator
+/// already recorded, with whether it gave reasons for a delay.
+fn check(
+    facts: &NewIncident,
+    now: Instant,
+    earliest_act: Option<Instant>,
+    report: Option<(Instant, bool)>,
+) -> Result<()> {
+    if let Some((reported, with_reasons)) = report
+        && reported > facts.aware_at.plus_hours(custody_core::REGULATOR_HOURS)
+        && !with_reasons
+    {
+        return Err(Error::Invalid(format!(
+            "with awareness at {}, the report to the regulator recorded at {reported} would be after the 72 hours \
+             without the reasons for the delay Art. 33(1) requires; if awareness really was then, record those \
+             reasons on the timeline and amend with a reason that says so",
+            facts.aware_at
+        )));
+    }
     if facts.summary.trim().is_empty() {
         return Err(Error::Invalid(
             "the summary (--summary) must say what happened".to_owned(),
@@ -306,7 +329,18 @@ pub fn amend(ledger: &mut Ledger, id: i64, amendment: Amendment) -> Result<Vec<F
         .filter(|recorded| matches!(recorded.body, IncidentEventBody::Act(_)))
         .map(|recorded| recorded.event.at)
         .min();
-    check(&after, ledger.now(), earliest_act)?;
+    let report = events.iter().find_map(|recorded| match &recorded.body {
+        IncidentEventBody::Act(done) if done.act == crate::incidents::Act::RegulatorNotified => {
+            Some((recorded.event.at, done.delay_reason.is_some()))
+        }
+        _ => None,
+    });
+    check(&after, ledger.now(), earliest_act, report)?;
+    // The rules are read before anything is written, so a re-assessment cannot fail half way.
+    let previous = crate::impact::latest_assessment(&events);
+    if previous.is_some() {
+        crate::impact::rules(ledger)?;
+    }
     let now = ledger.now();
     let amended = Amended {
         changes: changes.clone(),
@@ -316,12 +350,12 @@ pub fn amend(ledger: &mut Ledger, id: i64, amendment: Amendment) -> Result<Vec<F
     crate::impact::refresh(ledger, id)?;
     // A risk already assessed is assessed again from the facts as they now stand, with the
     // mitigations it had; an override was a judgment of the old facts and is not carried over.
-    if let Some(previous) = crate::impact::latest_assessment(&events) {
+    if let Some(previous) = previous {
         crate::impact::assess_and_record(
             ledger,
             id,
             &previous.mitigations,
-            &crate::impact::Factors::default(),
+            &crate::impact::FactorsGiven::default(),
             (None, None),
             None,
         )?;

@@ -301,6 +301,16 @@ pub fn record_decision(
             "that notification was already made ({at}); a decision not to make it would contradict the record"
         )));
     }
+    // Deciding the regulator need not be told contradicts an assessment that says it must:
+    // the assessment is overridden first, with its reason, so the record says why.
+    if act == Act::RegulatorNotRequired
+        && crate::impact::latest_assessment(&events).is_some_and(|assessment| assessment.report_regulator)
+    {
+        return Err(Error::Invalid(format!(
+            "the latest risk assessment says the regulator must be told; if it need not be, override the \
+             assessment first (`custody incident assess {id} --override-regulator no --reason …`)"
+        )));
+    }
     let now = ledger.now();
     let done = ActDone {
         act,
@@ -486,6 +496,7 @@ pub fn statement(ledger: &mut Ledger, id: i64, input: StatementInput) -> Result<
 
 /// What a supplier claims.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Claims {
     /// Data categories.
     pub categories: Option<Vec<String>>,
@@ -531,6 +542,7 @@ impl<'de> serde::Deserialize<'de> for Exfiltration {
 
 /// A supplier statement as recorded.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StatementView {
     /// 1 for the first statement, then 2, 3, …
     pub version: u64,

@@ -86,6 +86,7 @@ pub(crate) fn record(
 
 /// What recorded leak evidence confirms, beside the ledger's figures.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Confirmed {
     /// Files recorded.
     pub files: u64,

@@ -201,6 +201,17 @@ pub fn entries(ledger: &Ledger) -> Result<Vec<RegisterEntry>> {
     Ok(out)
 }
 
+/// Every incident for the desk and the API, the look audited as `register.view`.
+pub fn look(ledger: &mut Ledger) -> Result<Vec<RegisterEntry>> {
+    let entries = entries(ledger)?;
+    ledger.audit_only(
+        "register.view",
+        "register",
+        serde_json::json!({ "incidents": entries.len() }),
+    )?;
+    Ok(entries)
+}
+
 /// The register rendered as `json`, `md` or `csv`, audited as `register.generate`.
 pub fn render(ledger: &mut Ledger, format: &str) -> Result<String> {
     let entries = entries(ledger)?;

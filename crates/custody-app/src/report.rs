@@ -117,6 +117,10 @@ pub struct ReportModel {
     pub mitigations: Vec<String>,
     /// What the form asks that the ledger cannot know, as answered.
     pub answers: crate::incident_facts::ReportAnswers,
+    /// A decision not to tell the regulator, with its reasons.
+    pub regulator_decision: Option<String>,
+    /// A decision not to tell people individually: its Art. 34(3) ground and reasons.
+    pub people_decision: Option<String>,
     /// When the report was prepared (local).
     pub prepared_at: String,
     /// custody's incident id.
@@ -208,13 +212,39 @@ fn quoted(ledger: &Ledger, events: &[Recorded], wanted: EntryKind) -> Vec<Quoted
         .collect()
 }
 
+/// How many people the report filed with the act `event` gave.
+fn filed_people(ledger: &Ledger, id: i64, event: i64) -> Result<Option<u64>> {
+    #[derive(serde::Deserialize)]
+    struct Model {
+        impact: Figures,
+    }
+    #[derive(serde::Deserialize)]
+    struct Figures {
+        people: u64,
+    }
+    use custody_store::Store;
+    Ok(ledger
+        .store
+        .filed_reports(id)?
+        .into_iter()
+        .find(|report| report.event == event)
+        .and_then(|report| serde_json::from_slice::<Model>(&report.report.model).ok())
+        .map(|model| model.impact.people))
+}
+
 /// A recorded mitigation in words.
-fn mitigation_words(name: &str) -> String {
-    match name {
-        "encrypted" => "the data was encrypted, and the key was not taken".to_owned(),
-        "recovered" => "the data has been recovered".to_owned(),
-        "contained" => "the incident has been contained".to_owned(),
-        other => other.to_owned(),
+fn mitigation_words(name: &str, key_taken: Option<bool>) -> String {
+    match (name, key_taken) {
+        ("encrypted", Some(false)) => "the data was encrypted, and the key was not taken".to_owned(),
+        ("encrypted", Some(true)) => "the data was encrypted, but the key was taken too".to_owned(),
+        ("encrypted", None) => {
+            "the data was encrypted; whether the key was taken too is not known".to_owned()
+        }
+        (other, _) => match other {
+            "recovered" => "the data has been recovered".to_owned(),
+            "contained" => "the incident has been contained".to_owned(),
+            other => other.to_owned(),
+        },
     }
 }
 
@@ -256,7 +286,17 @@ pub fn model(ledger: &Ledger, id: i64, phase: Phase) -> Result<ReportModel> {
                         if matches!(done.act, Act::RegulatorNotified | Act::RegulatorUpdated))
                 })
                 .max_by_key(|recorded| (recorded.event.at, recorded.event.id));
-            last.map(|last| since(ledger, &events, last, impact.figures.people))
+            match last {
+                Some(last) => {
+                    let mut since_last = since(ledger, &events, last, impact.figures.people);
+                    // The figure the last report gave, as filed, when a copy was kept.
+                    if let Some(people) = filed_people(ledger, id, last.event.id)? {
+                        since_last.people_then = Some(people);
+                    }
+                    Some(since_last)
+                }
+                None => None,
+            }
         }
     };
     let facts = &incident.facts;
@@ -291,7 +331,7 @@ pub fn model(ledger: &Ledger, id: i64, phase: Phase) -> Result<ReportModel> {
             assessment
                 .mitigations
                 .iter()
-                .map(|name| mitigation_words(name))
+                .map(|name| mitigation_words(name, assessment.factors.key_taken))
                 .collect()
         })
         .unwrap_or_default();
@@ -306,6 +346,21 @@ pub fn model(ledger: &Ledger, id: i64, phase: Phase) -> Result<ReportModel> {
         consequences,
         mitigations,
         answers: crate::incident_facts::report_answers(&events),
+        regulator_decision: first_act(&events, Act::RegulatorNotRequired).map(|(recorded, done)| {
+            format!(
+                "decided on {}: {}",
+                local(ledger, recorded.event.at),
+                done.reason.as_deref().unwrap_or_default()
+            )
+        }),
+        people_decision: first_act(&events, Act::PeopleNotRequired).map(|(recorded, done)| {
+            format!(
+                "decided on {}, because {}: {}",
+                local(ledger, recorded.event.at),
+                done.ground.map_or("no ground recorded", |ground| ground.words()),
+                done.reason.as_deref().unwrap_or_default()
+            )
+        }),
         phase,
         organisation: ledger.settings.organisation.clone(),
         regulator: ledger.settings.regulator.clone(),

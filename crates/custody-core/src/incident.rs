@@ -195,11 +195,18 @@ pub fn clocks(facts: &ClockFacts, now: Instant) -> Vec<Clock> {
     let regulator = match facts.aware_at {
         // A decision not to report stops the clock unless the report was made after all.
         Some(aware) if facts.regulator_notified_at.is_none() && facts.regulator_not_required_at.is_some() => {
+            let due = aware.plus_hours(REGULATOR_HOURS);
+            let decided = facts.regulator_not_required_at.unwrap_or(aware);
             not_required(
                 "regulator",
-                aware.plus_hours(REGULATOR_HOURS),
-                facts.regulator_not_required_at.unwrap_or(aware),
-                "decided, with reasons, that the breach is unlikely to result in a risk (Art. 33(1))",
+                due,
+                decided,
+                if decided > due {
+                    "decided, with reasons, after the 72 hours had run out, that the breach is unlikely to result \
+                     in a risk (Art. 33(1))"
+                } else {
+                    "decided, with reasons, that the breach is unlikely to result in a risk (Art. 33(1))"
+                },
             )
         }
         Some(aware) => clock(

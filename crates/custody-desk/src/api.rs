@@ -422,11 +422,26 @@ pub struct AssessBody {
     override_people: Option<bool>,
     reason: Option<String>,
     #[serde(default)]
-    key_taken: Option<bool>,
+    remove_mitigations: Vec<String>,
+    #[serde(default)]
+    key_taken: Option<String>,
     #[serde(default)]
     identification: Option<String>,
     #[serde(default)]
-    malicious: Option<bool>,
+    malicious: Option<String>,
+}
+
+/// `yes`, `no` or `unknown` as the assessor's answer.
+fn answer(text: Option<String>) -> Result<Option<Option<bool>>, DeskError> {
+    match text.as_deref() {
+        None => Ok(None),
+        Some("yes") => Ok(Some(Some(true))),
+        Some("no") => Ok(Some(Some(false))),
+        Some("unknown") => Ok(Some(None)),
+        Some(other) => Err(DeskError::BadRequest(format!(
+            "{other:?}: expected yes, no or unknown"
+        ))),
+    }
 }
 
 /// `POST /api/v1/incidents/{id}/assess`: the risk from the impact now and the rules.
@@ -440,15 +455,22 @@ pub async fn assess(
     let assessment = desk
         .run(&caller.actor(), move |ledger| {
             let answers = (given.override_regulator, given.override_people);
-            let factors = custody_app::impact::Factors {
-                key_taken: given.key_taken,
+            let factors = custody_app::impact::FactorsGiven {
+                key_taken: answer(given.key_taken)?,
                 identification: given.identification,
-                malicious: given.malicious,
+                malicious: answer(given.malicious)?,
             };
-            Ok(custody_app::impact::assess_and_record(
+            // Mitigations recorded before stay until removed.
+            let mitigations = custody_app::impact::mitigations_after(
                 ledger,
                 id,
                 &given.mitigations,
+                &given.remove_mitigations,
+            )?;
+            Ok(custody_app::impact::assess_and_record(
+                ledger,
+                id,
+                &mitigations,
                 &factors,
                 answers,
                 given.reason,

@@ -71,12 +71,13 @@ fn operations() -> Vec<Operation> {
     let assess = json!({
         "type": "object", "additionalProperties": false,
         "properties": {
-            "mitigations": { "type": "array", "items": { "type": "string", "enum": ["encrypted", "recovered", "contained"] } },
+            "mitigations": { "type": "array", "description": "mitigations to add; those recorded before stay", "items": { "type": "string", "enum": ["encrypted", "recovered", "contained"] } },
+            "remove_mitigations": { "type": "array", "items": { "type": "string" } },
             "override_regulator": { "type": "boolean" }, "override_people": { "type": "boolean" },
             "reason": { "type": "string", "description": "required with an override" },
-            "key_taken": { "type": "boolean", "description": "whether the key was taken with encrypted data (`encrypted` counts only when it was not); absent keeps the previous answer" },
+            "key_taken": { "type": "string", "enum": ["yes", "no", "unknown"], "description": "whether the key was taken with encrypted data (`encrypted` counts only when it was not); absent keeps the previous answer" },
             "identification": { "type": "string", "enum": ["negligible", "limited", "significant", "maximum"], "description": "ease of identification (ENISA 2013)" },
-            "malicious": { "type": "boolean", "description": "whether the breach was malicious" }
+            "malicious": { "type": "string", "enum": ["yes", "no", "unknown"], "description": "whether the breach was malicious" }
         }
     });
     let amend = json!({

@@ -257,7 +257,7 @@ pub async fn assess(
             .map(|(name, _)| name.to_owned())
             .collect();
             let answers = (yes_no(&form.override_regulator), yes_no(&form.override_people));
-            let factors = impact::Factors::default();
+            let factors = impact::FactorsGiven::default();
             impact::assess_and_record(ledger, id, &mitigations, &factors, answers, given(&form.reason))?;
             Ok(())
         })

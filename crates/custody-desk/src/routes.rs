@@ -48,7 +48,7 @@ pub struct RouteSpec {
 fn limit_of(path: &str) -> Option<Limit> {
     if path == "/people" || path.starts_with("/api/v1/people/") {
         Some(Limit::Lookup)
-    } else if path.contains("/report") {
+    } else if path.contains("/report") || path.ends_with("/register") {
         Some(Limit::Download)
     } else {
         None

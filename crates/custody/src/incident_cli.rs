@@ -588,7 +588,16 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
                 "people-not-required" => Act::PeopleNotRequired,
                 _ => Act::PeopleNotified,
             };
-            if matches!(act, Act::RegulatorNotRequired | Act::PeopleNotRequired) {
+            let decision = matches!(act, Act::RegulatorNotRequired | Act::PeopleNotRequired);
+            if decision && (at.is_some() || reference.is_some() || delay_reason.is_some()) {
+                anyhow::bail!(
+                    "a decision not to notify takes --reason (and --ground), not --at, --ref or --delay-reason"
+                );
+            }
+            if !decision && (ground.is_some() || reason.is_some()) {
+                anyhow::bail!("--reason and --ground go with regulator-not-required and people-not-required");
+            }
+            if decision {
                 let ground = ground.as_deref().map(incidents::Ground::parse).transpose()?;
                 incidents::record_decision(
                     &mut ledger,
@@ -681,10 +690,10 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
         } => {
             let overrides = (yes(override_regulator), yes(override_people));
             let mitigations = impact::mitigations_after(&ledger, id, &mitigations, &remove_mitigations)?;
-            let factors = impact::Factors {
-                key_taken: answer(key_taken),
+            let factors = impact::FactorsGiven {
+                key_taken: key_taken.map(|text| answer(Some(text))),
                 identification,
-                malicious: answer(malicious),
+                malicious: malicious.map(|text| answer(Some(text))),
             };
             let assessment =
                 impact::assess_and_record(&mut ledger, id, &mitigations, &factors, overrides, reason)?;

@@ -13,6 +13,8 @@ CREATE TABLE filed_reports (
     html_sha256 TEXT NOT NULL
 );
 CREATE INDEX filed_reports_by_incident ON filed_reports(incident, event);
+-- One initial report an incident: two filings at the same moment cannot both succeed.
+CREATE UNIQUE INDEX filed_reports_one_initial ON filed_reports(incident) WHERE phase = 'initial';
 
 CREATE TRIGGER filed_reports_append_only_update BEFORE UPDATE ON filed_reports
 BEGIN SELECT RAISE(ABORT, 'a filed report cannot be changed'); END;

@@ -624,3 +624,112 @@ fn an_incident_at_the_organisation_itself_takes_its_people_from_a_file_or_a_coun
     let register = env.ok(&["register", "--json"]).json();
     assert_eq!(register[2]["supplier"], "our own organisation");
 }
+
+#[test]
+fn review_findings_stay_fixed() {
+    let env = incident_opened_as_availability();
+    env.ok(&[
+        "incident",
+        "record",
+        "1",
+        "regulator-notified",
+        "--at",
+        "2021-11-01 15:20",
+    ]);
+    // Moving awareness so far back that the report becomes late, with no reasons, is refused.
+    let late = env.fails(
+        &[
+            "incident",
+            "amend",
+            "1",
+            "--aware-at",
+            "2021-10-20 09:00",
+            "--reason",
+            "typo",
+        ],
+        1,
+    );
+    assert!(late.contains("reasons for the delay"), "{late}");
+    // A decision that the regulator need not be told contradicts an assessment that says it must.
+    env.ok(&[
+        "incident",
+        "open",
+        "--supplier",
+        "Mailing House",
+        "--aware-at",
+        "2021-12-01 10:00",
+        "--nature",
+        "confidentiality",
+        "--summary",
+        "Copied out",
+    ]);
+    env.ok(&["incident", "assess", "2"]);
+    let contradicts = env.fails(
+        &[
+            "incident",
+            "record",
+            "2",
+            "regulator-not-required",
+            "--reason",
+            "small",
+        ],
+        1,
+    );
+    assert!(
+        contradicts.contains("override the assessment first"),
+        "{contradicts}"
+    );
+    let flags = env.fails(
+        &[
+            "incident",
+            "record",
+            "2",
+            "people-notified",
+            "--at",
+            "2021-12-02 10:00",
+            "--reason",
+            "x",
+        ],
+        1,
+    );
+    assert!(flags.contains("--reason and --ground go with"), "{flags}");
+    // "unknown" undoes an earlier answer.
+    env.ok(&[
+        "incident",
+        "assess",
+        "2",
+        "--mitigations",
+        "encrypted",
+        "--key-taken",
+        "no",
+    ]);
+    let reset = env
+        .ok(&["incident", "assess", "2", "--key-taken", "unknown", "--json"])
+        .json();
+    assert!(reset["factors"]["key_taken"].is_null(), "{reset}");
+    // A people decision is in the report.
+    env.ok(&[
+        "incident",
+        "record",
+        "2",
+        "people-not-required",
+        "--ground",
+        "encrypted",
+        "--reason",
+        "AES-256, key kept apart",
+    ]);
+    let report = env.ok(&["report", "2"]).stdout;
+    assert!(
+        report.contains("We decided not to tell the people affected individually"),
+        "{report}"
+    );
+    // Rules written before ENISA's factors still load.
+    let rules = custody_app::impact::DEFAULT_RULES
+        .split("[identification]")
+        .next()
+        .unwrap()
+        .to_owned()
+        + "[mitigations]\nencrypted = -3\nrecovered = -1\ncontained = -1\n";
+    std::fs::write(env.dir().join("risk.toml"), rules).unwrap();
+    env.ok(&["incident", "assess", "2"]);
+}

@@ -83,6 +83,23 @@ fn a_directory_from_the_release_before_reads_in_full() {
             "{request}"
         );
     }
+    // Its regulator was told before copies were kept: that was the initial report.
+    let output = env
+        .command(
+            &[
+                "incident",
+                "record",
+                "1",
+                "regulator-notified",
+                "--at",
+                "2021-11-01 15:20",
+            ],
+            &[("CUSTODY_KEY", FIXTURE_KEY.to_owned())],
+        )
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("regulator-updated"));
     // And it takes new changes.
     ok(
         &env,
