@@ -45,6 +45,7 @@ pub fn templates(zone: custody_core::TimeZoneName) -> Result<Environment<'static
     // A misspelt field is an error, not an empty space (tests render every page).
     environment.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
     environment.add_filter("segment", |text: String| path_segment(&text));
+    environment.add_filter("plain", |text: String| plain(&text));
     for (name, source) in TEMPLATES {
         environment
             .add_template(name, source)
@@ -191,7 +192,15 @@ pub fn bars<I: IntoIterator<Item = (String, u64)>>(figures: I) -> Vec<Bar> {
 
 /// Bars for a map of figures.
 pub fn bars_of(map: &BTreeMap<String, u64>) -> Vec<Bar> {
-    bars(map.iter().map(|(key, value)| (key.clone(), *value)))
+    bars(map.iter().map(|(key, value)| (plain(key), *value)))
+}
+
+/// A data-category key by its plain name ("email address"); other labels as they are.
+pub fn plain(key: &str) -> String {
+    custody_core::CategoryKey::parse(key).map_or_else(
+        |_| key.to_owned(),
+        |key| key.plain_label().trim_start_matches("your ").to_owned(),
+    )
 }
 
 /// Percent-encodes one segment of a path (a supplier's name may hold `/`).
