@@ -206,11 +206,37 @@ pub fn encode(body: &IncidentEventBody) -> Result<(&'static str, serde_json::Val
         IncidentEventBody::People(affected) => serde_json::to_value(affected),
     }
     .map_err(|error| Error::Invalid(format!("a {} event could not be written: {error}", body.kind())))?;
-    let mut value = value;
+    Ok((body.kind(), versioned(value)))
+}
+
+/// A body with the version this custody writes.
+pub(crate) fn versioned(mut value: serde_json::Value) -> serde_json::Value {
     if let serde_json::Value::Object(fields) = &mut value {
         fields.insert("v".to_owned(), serde_json::Value::from(EVENT_VERSION));
     }
-    Ok((body.kind(), value))
+    value
+}
+
+/// A stored body without its version, or why it cannot be read: a version other than this
+/// custody's was written by a newer one (absent is version 1, as the release before wrote).
+pub(crate) fn unversioned(body: &serde_json::Value) -> std::result::Result<serde_json::Value, String> {
+    let mut body = body.clone();
+    if let serde_json::Value::Object(fields) = &mut body
+        && let Some(version) = fields.remove("v")
+        && version.as_u64() != Some(EVENT_VERSION)
+    {
+        return Err(format!(
+            "version {version} was written by a newer custody; this one reads version {EVENT_VERSION}"
+        ));
+    }
+    Ok(body)
+}
+
+/// Reads a typed body, the error in words.
+pub(crate) fn read<T: serde::de::DeserializeOwned>(
+    body: serde_json::Value,
+) -> std::result::Result<T, String> {
+    serde_json::from_value(body).map_err(|error| error.to_string())
 }
 
 /// Reads an event's body strictly.
@@ -221,21 +247,7 @@ pub fn decode(event: &IncidentEvent) -> Result<IncidentEventBody> {
             event.id, event.kind
         )))
     };
-    let mut body = event.body.clone();
-    if let serde_json::Value::Object(fields) = &mut body {
-        match fields.remove("v") {
-            None => {}
-            Some(version) if version.as_u64() == Some(EVENT_VERSION) => {}
-            Some(version) => {
-                return Err(bad(format!(
-                    "version {version} was written by a newer custody; this one reads version {EVENT_VERSION}"
-                )));
-            }
-        }
-    }
-    fn read<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> std::result::Result<T, String> {
-        serde_json::from_value(body).map_err(|error| error.to_string())
-    }
+    let body = unversioned(&event.body).map_err(bad)?;
     let decoded = match event.kind.as_str() {
         "entry" => read(body).map(IncidentEventBody::Entry),
         "act" => read(body).map(IncidentEventBody::Act),

@@ -8,7 +8,7 @@ use custody_core::Instant;
 use custody_store::RequestEvent;
 
 use crate::error::{Error, Result};
-use crate::incident_events::EVENT_VERSION;
+use crate::incident_events::{read, unversioned, versioned};
 use crate::request_acts::Outcome;
 
 /// The requester was identified as a person.
@@ -120,12 +120,9 @@ pub fn encode(body: &RequestEventBody) -> Result<(&'static str, serde_json::Valu
         RequestEventBody::Answer(answer) => serde_json::to_value(answer),
         RequestEventBody::Close(close) => serde_json::to_value(close),
     };
-    let mut value = value
+    let value = value
         .map_err(|error| Error::Invalid(format!("a {} event could not be written: {error}", body.kind())))?;
-    if let serde_json::Value::Object(fields) = &mut value {
-        fields.insert("v".to_owned(), serde_json::Value::from(EVENT_VERSION));
-    }
-    Ok((body.kind(), value))
+    Ok((body.kind(), versioned(value)))
 }
 
 /// Reads a request event's body strictly.
@@ -136,21 +133,7 @@ pub fn decode(event: &RequestEvent) -> Result<RequestEventBody> {
             event.id, event.kind
         )))
     };
-    let mut body = event.body.clone();
-    if let serde_json::Value::Object(fields) = &mut body {
-        match fields.remove("v") {
-            None => {}
-            Some(version) if version.as_u64() == Some(EVENT_VERSION) => {}
-            Some(version) => {
-                return Err(bad(format!(
-                    "version {version} was written by a newer custody; this one reads version {EVENT_VERSION}"
-                )));
-            }
-        }
-    }
-    fn read<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> std::result::Result<T, String> {
-        serde_json::from_value(body).map_err(|error| error.to_string())
-    }
+    let body = unversioned(&event.body).map_err(bad)?;
     let decoded = match event.kind.as_str() {
         "identify" => read(body).map(RequestEventBody::Identify),
         "extend" => read(body).map(RequestEventBody::Extend),
