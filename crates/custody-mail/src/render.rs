@@ -106,7 +106,7 @@ mod tests {
             "dpo": { "name": "DPO", "email": "dpo@example.org" },
             "regulator": "Information Commissioner's Office (ICO)",
             "greeting_name": "Zoë",
-            "incident": { "supplier_words": "Mailing House", "summary": summary, "aware_day": "29 October 2021" },
+            "incident": { "supplier_words": "Mailing House", "summary": summary, "aware_day": "29 October 2021", "in_house": false },
             "people": [{ "reference": "M2", "first_name": "Zoë", "held_words": "your name and email address", "special": null }],
             "consequences": ["emails that pretend to come from us"],
             "measures": ["we reported it to the ICO"],
