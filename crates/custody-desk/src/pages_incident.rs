@@ -418,7 +418,7 @@ pub fn parse_act(text: &str) -> Result<Act, DeskError> {
         "people_notified" | "people-notified" => Ok(Act::PeopleNotified),
         "regulator_updated" | "regulator-updated" => Ok(Act::RegulatorUpdated),
         other => Err(DeskError::BadRequest(format!(
-            "act {other:?}: expected regulator_notified or people_notified"
+            "act {other:?}: expected regulator_notified, regulator_updated or people_notified"
         ))),
     }
 }
