@@ -9,7 +9,7 @@ use serde::Serialize;
 use sha2::Digest;
 
 use custody_core::Instant;
-use custody_store::{FiledReport, NewFiledReport, NewIncidentEvent, Store};
+use custody_store::{FiledReport, NewFiledReport, Store};
 
 use crate::dir::{Ledger, signer_for};
 use crate::error::{Error, Result};
@@ -73,21 +73,10 @@ pub(crate) fn file(ledger: &mut Ledger, id: i64, at: Instant, done: ActDone, pha
         markdown: markdown.into_bytes(),
         html: html.into_bytes(),
     };
-    let (kind, body) = crate::incident_events::encode(&IncidentEventBody::Act(done))?;
-    crate::limits::event_body(kind, &body)?;
-    let event = NewIncidentEvent {
-        kind: kind.to_owned(),
-        at,
-        actor: ledger.actor.clone(),
-        recorded_at: ledger.now(),
-        body: body.clone(),
-    };
-    let draft = ledger.draft(
-        &format!("incident.{kind}"),
-        "incident",
-        serde_json::json!({ "at": at, "body": body, "filed": { "phase": report.phase,
-            "json_sha256": report.sha256[0], "md_sha256": report.sha256[1], "html_sha256": report.sha256[2] } }),
-    );
+    let filed = serde_json::json!({ "phase": report.phase, "json_sha256": report.sha256[0],
+        "md_sha256": report.sha256[1], "html_sha256": report.sha256[2] });
+    let (event, draft) =
+        crate::incidents::prepare(ledger, at, &IncidentEventBody::Act(done), Some(("filed", filed)))?;
     ledger
         .store
         .file_report(id, event, report, draft, &signer_for(&ledger.vault, &ledger.dir))?;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use custody_core::{CategoryKey, Holdings, PersonSet};
 use custody_ingest::{Table, TableOptions, map_share_columns};
-use custody_store::{IncidentRecord, NewIncidentEvent, Store};
+use custody_store::{IncidentRecord, Store};
 
 use crate::dir::{Ledger, signer_for};
 use crate::error::{Error, Result};
@@ -160,17 +160,9 @@ pub fn record_count(
 }
 
 fn store(ledger: &mut Ledger, id: i64, affected: &PeopleAffected, people: &PersonSet) -> Result<()> {
-    let (kind, body) = crate::incident_events::encode(&IncidentEventBody::People(affected.clone()))?;
-    crate::limits::event_body(kind, &body)?;
     let now = ledger.now();
-    let event = NewIncidentEvent {
-        kind: kind.to_owned(),
-        at: now,
-        actor: ledger.actor.clone(),
-        recorded_at: now,
-        body: body.clone(),
-    };
-    let draft = ledger.draft("incident.people", "incident", body);
+    let (event, draft) =
+        crate::incidents::prepare(ledger, now, &IncidentEventBody::People(affected.clone()), None)?;
     ledger
         .store
         .record_incident_people(id, event, people, draft, &signer_for(&ledger.vault, &ledger.dir))?;

@@ -120,20 +120,7 @@ pub(crate) fn append(
     at: Instant,
     typed: &IncidentEventBody,
 ) -> Result<i64> {
-    let (kind, body) = crate::incident_events::encode(typed)?;
-    crate::limits::event_body(kind, &body)?;
-    let event = NewIncidentEvent {
-        kind: kind.to_owned(),
-        at,
-        actor: ledger.actor.clone(),
-        recorded_at: ledger.now(),
-        body: body.clone(),
-    };
-    let draft = ledger.draft(
-        &format!("incident.{kind}"),
-        "incident",
-        serde_json::json!({ "at": at, "body": body }),
-    );
+    let (event, draft) = prepare(ledger, at, typed, None)?;
     let id = ledger.store.append_incident_event(
         incident,
         event,
@@ -142,6 +129,31 @@ pub(crate) fn append(
     )?;
     ledger.anchor_audit()?;
     Ok(id)
+}
+
+/// An event to append, and its audit draft: the body written (and bounded), by the current
+/// actor, the draft saying what and when (with `extra` fields beside, e.g. a filing's digests).
+pub(crate) fn prepare(
+    ledger: &Ledger,
+    at: Instant,
+    typed: &IncidentEventBody,
+    extra: Option<(&str, serde_json::Value)>,
+) -> Result<(NewIncidentEvent, custody_store::AuditDraft)> {
+    let (kind, body) = crate::incident_events::encode(typed)?;
+    crate::limits::event_body(kind, &body)?;
+    let mut details = serde_json::json!({ "at": at, "body": body });
+    if let (Some((name, value)), serde_json::Value::Object(fields)) = (extra, &mut details) {
+        fields.insert(name.to_owned(), value);
+    }
+    let draft = ledger.draft(&format!("incident.{kind}"), "incident", details);
+    let event = NewIncidentEvent {
+        kind: kind.to_owned(),
+        at,
+        actor: ledger.actor.clone(),
+        recorded_at: ledger.now(),
+        body,
+    };
+    Ok((event, draft))
 }
 
 /// An act that stops a clock.

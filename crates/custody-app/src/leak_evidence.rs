@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use custody_core::PersonSet;
-use custody_store::{IncidentRecord, NewIncidentEvent, Store};
+use custody_store::{IncidentRecord, Store};
 
 use crate::dir::{Ledger, signer_for};
 use crate::error::Result;
@@ -58,19 +58,9 @@ pub(crate) fn record(
             .cloned()
             .collect(),
     };
-    let (kind, body) = crate::incident_events::encode(&crate::incident_events::IncidentEventBody::Evidence(
-        Box::new(evidence),
-    ))?;
-    crate::limits::event_body(kind, &body)?;
     let now = ledger.now();
-    let event = NewIncidentEvent {
-        kind: kind.to_owned(),
-        at: now,
-        actor: ledger.actor.clone(),
-        recorded_at: now,
-        body: body.clone(),
-    };
-    let draft = ledger.draft("incident.evidence", "incident", body);
+    let typed = crate::incident_events::IncidentEventBody::Evidence(Box::new(evidence));
+    let (event, draft) = crate::incidents::prepare(ledger, now, &typed, None)?;
     let id = ledger.store.append_evidence(
         incident.id,
         event,

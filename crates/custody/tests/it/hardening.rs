@@ -7,6 +7,22 @@ fn audit_count(env: &Env) -> usize {
     env.ok(&["audit", "export"]).stdout.lines().count()
 }
 
+/// Incident 1, at the mailing house.
+fn open_incident(env: &Env) {
+    env.ok(&[
+        "incident",
+        "open",
+        "--supplier",
+        "Mailing House",
+        "--aware-at",
+        "2021-10-29 18:30",
+        "--nature",
+        "confidentiality",
+        "--summary",
+        "Ransomware at the mailing house.",
+    ]);
+}
+
 fn with_supplier() -> Env {
     let env = Env::new();
     let crm = env.write("crm.csv", CRM);
@@ -55,18 +71,7 @@ fn free_text_is_bounded_and_hostile_text_is_refused_with_nothing_written() {
         assert!(refused.contains("summary"), "{refused}");
     }
     assert_eq!(audit_count(&env), before, "nothing written");
-    env.ok(&[
-        "incident",
-        "open",
-        "--supplier",
-        "Mailing House",
-        "--aware-at",
-        "2021-10-29 18:30",
-        "--nature",
-        "confidentiality",
-        "--summary",
-        "Ransomware at the mailing house.",
-    ]);
+    open_incident(&env);
     let refused = env.fails(
         &[
             "incident", "timeline", "1", "add", "--kind", "note", "--text", &long,
@@ -205,18 +210,7 @@ fn a_data_directory_opened_to_others_is_warned_about() {
             }
         }
         // What custody writes for the user is private too.
-        env.ok(&[
-            "incident",
-            "open",
-            "--supplier",
-            "Mailing House",
-            "--aware-at",
-            "2021-10-29 18:30",
-            "--nature",
-            "confidentiality",
-            "--summary",
-            "Ransomware at the mailing house.",
-        ]);
+        open_incident(&env);
         let report = env.root.path().join("report.md");
         env.ok(&["report", "1", "--out", Env::path_str(&report)]);
         let mode = std::fs::metadata(&report).unwrap().permissions().mode();
@@ -238,18 +232,7 @@ fn a_data_directory_opened_to_others_is_warned_about() {
 #[test]
 fn an_out_file_that_is_a_link_is_written_through_not_replaced() {
     let env = with_supplier();
-    env.ok(&[
-        "incident",
-        "open",
-        "--supplier",
-        "Mailing House",
-        "--aware-at",
-        "2021-10-29 18:30",
-        "--nature",
-        "confidentiality",
-        "--summary",
-        "Ransomware at the mailing house.",
-    ]);
+    open_incident(&env);
     #[cfg(unix)]
     {
         let target = env.root.path().join("kept-elsewhere.md");
