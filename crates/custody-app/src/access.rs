@@ -1,7 +1,10 @@
-//! The answer custody gives to a subject access request (UK/EU GDPR Art. 15): the kinds of data
-//! held about the person, every recipient (which supplier, which data, when, under which share,
-//! deleted or not) and how long data is kept. The rest of the response (the data itself, from
-//! the organisation's own systems) is the organisation's to attach.
+//! The answer custody gives to a subject access request, covering every part of UK GDPR
+//! Art. 15: the purposes (the organisation's own, from settings `[access_answer]`, and each
+//! share's), the kinds of data by their plain names, every recipient (which supplier, which
+//! data, when, deleted or not), retention, the rights (with how to complain to the regulator),
+//! the source, automated decision-making, transfers outside the UK and EEA with their
+//! safeguards (15(2)), and a statement that a copy of the data is attached (15(3)) — the copy
+//! itself comes from the organisation's own systems. Times are in the organisation's zone.
 
 use serde::Serialize;
 
@@ -58,6 +61,21 @@ pub struct AnswerRecipient {
     pub backups_until: Option<String>,
     /// The retention the contract allows, in words.
     pub retention: Option<String>,
+    /// Whether the supplier still holds it past that retention (a warning to the DPO, never
+    /// part of the answer).
+    #[serde(skip)]
+    pub past_retention: bool,
+}
+
+/// A transfer outside the UK and EEA (Art. 15(1)(c), 15(2)).
+#[derive(Debug, Clone, Serialize)]
+pub struct Transfer {
+    /// Supplier.
+    pub supplier: String,
+    /// Country (ISO 3166 alpha-2).
+    pub country: String,
+    /// The safeguard, or a statement that none is recorded.
+    pub safeguard: String,
 }
 
 /// The answer's model; Markdown is rendered from it, JSON is it.
@@ -87,6 +105,34 @@ pub struct AccessAnswer {
     pub recipients: Vec<AnswerRecipient>,
     /// How long data is kept, in words.
     pub retention: String,
+    /// The organisation's own purposes (Art. 15(1)(a)).
+    pub purposes: Vec<String>,
+    /// Where the data came from (Art. 15(1)(g)).
+    pub source: String,
+    /// Automated decision-making (Art. 15(1)(h)).
+    pub automated_decisions: String,
+    /// Transfers outside the UK and EEA (Art. 15(2)).
+    pub transfers: Vec<Transfer>,
+    /// The copy of the data attached, and where it comes from (Art. 15(3)).
+    pub copy_statement: String,
+    /// How to complain to the regulator (Art. 15(1)(f)).
+    pub regulator_contact: String,
+}
+
+/// An RFC 3339 instant as the organisation's local time (the person reads local times).
+fn local(ledger: &Ledger, text: &str) -> String {
+    text.parse::<jiff::Timestamp>()
+        .map(|at| custody_core::Instant::from_timestamp(at).local(&ledger.zone))
+        .unwrap_or_else(|_| text.to_owned())
+}
+
+/// The kinds of data held about a person, with their plain names.
+pub(crate) fn labelled_held(
+    ledger: &Ledger,
+    person: &custody_store::PersonRecord,
+    recipients: &[crate::person::Recipient],
+) -> Result<Vec<Labelled>> {
+    data_held(ledger, person, recipients)
 }
 
 /// The kinds of data custody knows the organisation holds for a person: from the identifiers
@@ -149,12 +195,19 @@ pub fn model(ledger: &Ledger, id: i64) -> Result<AccessAnswer> {
         .map(|keys| keys.iter().copied().map(labelled).collect())
         .unwrap_or_default();
     let shares = ledger.store.shares(None)?;
-    let recipients = view
+    let now = ledger.now();
+    let recipients: Vec<AnswerRecipient> = view
         .recipients
         .iter()
         .map(|recipient| {
             let share = shares.iter().find(|share| share.meta.id == recipient.share);
             let days = share.and_then(|share| share.meta.retention_days);
+            let past_retention = share.is_some_and(|share| {
+                let ends = share.meta.ends_at.unwrap_or(share.meta.shared_at);
+                recipient.deleted_at.is_none()
+                    && (share.meta.ends_at.is_some() || recipient.kind == "export")
+                    && days.is_some_and(|days| ends.plus_hours(i64::from(days) * 24) < now)
+            });
             let from = if recipient.kind == "feed" {
                 "after the feed stops"
             } else {
@@ -164,7 +217,7 @@ pub fn model(ledger: &Ledger, id: i64) -> Result<AccessAnswer> {
                 supplier: recipient.supplier.clone(),
                 share: recipient.share,
                 kind: recipient.kind,
-                shared_at: recipient.shared_at.clone(),
+                shared_at: local(ledger, &recipient.shared_at),
                 purpose: recipient.purpose.clone(),
                 categories: recipient
                     .categories
@@ -172,13 +225,16 @@ pub fn model(ledger: &Ledger, id: i64) -> Result<AccessAnswer> {
                     .filter_map(|key| CategoryKey::parse(key).ok())
                     .map(labelled)
                     .collect(),
-                deleted_at: recipient.deleted_at.clone(),
+                deleted_at: recipient.deleted_at.as_deref().map(|at| local(ledger, at)),
                 erased_by_request: recipient.erased_by_request,
-                backups_until: recipient.backups_until.clone(),
+                backups_until: recipient.backups_until.as_deref().map(|at| local(ledger, at)),
                 retention: days.map(|days| format!("{days} days {from}")),
+                past_retention,
             }
         })
         .collect();
+    let transfers = transfers(ledger, &recipients)?;
+    let words = &ledger.settings.access_answer;
     let years = ledger
         .settings
         .former_retention_years
@@ -200,30 +256,79 @@ pub fn model(ledger: &Ledger, id: i64) -> Result<AccessAnswer> {
         ),
         category_words: person.category.as_str().replace('_', " "),
         person: view,
+        purposes: words.purposes_or_default(),
+        source: words.source.clone().unwrap_or_else(|| custody_core::DEFAULT_SOURCE.to_owned()),
+        automated_decisions: words
+            .automated_decisions
+            .clone()
+            .unwrap_or_else(|| custody_core::DEFAULT_AUTOMATED.to_owned()),
+        transfers,
+        copy_statement: format!(
+            "A copy of the personal data we hold about you is attached: {}.",
+            words.copy_from.as_deref().unwrap_or(custody_core::DEFAULT_COPY_FROM)
+        ),
+        regulator_contact: words
+            .regulator_contact
+            .clone()
+            .unwrap_or_else(|| custody_core::DEFAULT_REGULATOR_CONTACT.to_owned()),
     })
 }
 
-/// Produces the answer as `md` or `json` and hands it to `deliver` (print it, write a file);
+/// The recipients whose supplier keeps data outside the UK and EEA, with the safeguard.
+fn transfers(ledger: &Ledger, recipients: &[AnswerRecipient]) -> Result<Vec<Transfer>> {
+    let suppliers = ledger.store.suppliers()?;
+    let mut out: Vec<Transfer> = Vec::new();
+    for recipient in recipients {
+        let Some(supplier) = suppliers.iter().find(|s| s.name == recipient.supplier) else {
+            continue;
+        };
+        let Some(country) = supplier.country.as_deref().filter(|c| !custody_core::is_uk_or_eea(c)) else {
+            continue;
+        };
+        if out.iter().any(|transfer| transfer.supplier == supplier.name) {
+            continue;
+        }
+        out.push(Transfer {
+            supplier: supplier.name.clone(),
+            country: country.to_owned(),
+            safeguard: supplier.transfer_safeguard.clone().unwrap_or_else(|| {
+                "no safeguard is recorded; ask our data protection officer".to_owned()
+            }),
+        });
+    }
+    Ok(out)
+}
+
+/// Warnings for the DPO about what an answer reveals (never part of the answer): shares still
+/// held past their retention.
+pub fn warnings(model: &AccessAnswer) -> Vec<String> {
+    model
+        .recipients
+        .iter()
+        .filter(|recipient| recipient.past_retention)
+        .map(|recipient| {
+            format!(
+                "this answer shows that {} still holds share {} past its retention ({}); ask for its \
+                 deletion (`custody retention`)",
+                recipient.supplier,
+                recipient.share,
+                recipient.retention.as_deref().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+/// Produces the answer to a request of any kind as `md` or `json` and hands it to `deliver`;
 /// once delivered, records on the request that it was produced, with the SHA-256 of the text.
-/// The request stays open until the organisation sends its response and closes it.
+/// Returns warnings for the DPO (never part of the answer). See [`crate::request_answer`].
 pub fn answer(
     ledger: &mut Ledger,
     id: i64,
     format: &str,
     deliver: impl FnOnce(&str) -> Result<()>,
-) -> Result<()> {
-    use sha2::Digest;
-    let model = model(ledger, id)?;
-    let text = match format {
-        "json" => serde_json::to_string_pretty(&model).map_err(|error| Error::Invalid(error.to_string()))?,
-        "md" => crate::report::render_template("access.md", ACCESS_MARKDOWN, &model)?,
-        other => {
-            return Err(Error::Invalid(format!("--format {other:?}: expected md or json")));
-        }
-    };
-    deliver(&text)?;
-    let digest = custody_vault::hex(&sha2::Sha256::digest(text.as_bytes()));
-    crate::request_acts::record_answer(ledger, id, format, &digest)
+) -> Result<Vec<String>> {
+    crate::request_answer::answer(ledger, id, format, deliver)
 }
 
-const ACCESS_MARKDOWN: &str = include_str!("../templates/access.md");
+/// The Markdown template of the access answer.
+pub(crate) const ACCESS_MARKDOWN: &str = include_str!("../templates/access.md");

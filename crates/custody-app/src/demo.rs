@@ -515,6 +515,8 @@ fn register_suppliers(ledger: &mut Ledger) -> Result<()> {
         notice_hours: Some(hours),
         contract: Some(format!("DPA-{}", name.len() * 37)),
         contact: Some("privacy@supplier.example.com".to_owned()),
+        country: None,
+        transfer_safeguard: None,
     };
     for (name, hours) in [
         (INCIDENT_SUPPLIER, 24),
@@ -536,6 +538,11 @@ fn register_suppliers(ledger: &mut Ledger) -> Result<()> {
             SupplierInput {
                 role: SupplierRole::SubProcessor,
                 parent: Some(INCIDENT_SUPPLIER.to_owned()),
+                // The mail sub-processor keeps data in the US under the UK's transfer agreement
+                // (access answers name it, Art. 15(2)).
+                country: (name == "Example Mail Delivery").then(|| "US".to_owned()),
+                transfer_safeguard: (name == "Example Mail Delivery")
+                    .then(|| "the UK International Data Transfer Agreement (IDTA)".to_owned()),
                 ..processor(name, 24)
             },
         )?;
@@ -629,6 +636,7 @@ fn record_shares(
                 from,
                 to,
                 purpose: "standing sync".to_owned(),
+                marketing: false,
                 retention_days: None,
             },
         )?;
@@ -768,6 +776,7 @@ fn record_shares(
             RecordInput {
                 supplier: export.supplier.to_owned(),
                 purpose: export.purpose.to_owned(),
+                marketing: false,
                 at: Some(when),
                 retention_days: export.retention_days,
                 maps: Vec::new(),

@@ -87,6 +87,19 @@ pub fn run(
         )?;
     }
     let erasure = first("erasure");
+    if let Some(id) = erasure
+        && requests::show(ledger, id)?.summary.state == "awaiting_decision"
+    {
+        // A responder reviews the erasure (settings erasure_review): the member left and
+        // withdrew consent, and nothing the law makes the party keep is held at a supplier.
+        requests::decide(
+            ledger,
+            id,
+            requests::Decision::Erase {
+                basis: Some("consent-withdrawn".to_owned()),
+            },
+        )?;
+    }
     let erasure_suppliers = match erasure {
         Some(id) => requests::show(ledger, id)?
             .instructions

@@ -2,16 +2,14 @@
 //! identified, the period extended, suppliers' erasures confirmed, custody's answer produced,
 //! the request closed. Its state and clock are derived from those events.
 
-use custody_core::{
-    Day, Instant, MAX_EXTENSION_MONTHS, PersonId, RequestClockState, RequestKind, days_left, request_clock,
-    request_due,
-};
-use custody_store::{Erasure, NewRequestEvent, RequestEvent, RequestRecord, Store};
+use custody_core::{Instant, MAX_EXTENSION_MONTHS, request_deadline};
+use custody_store::{Erasure, NewRequestEvent, RequestRecord, Store};
 
 use crate::dir::{Ledger, signer_for};
 use crate::error::{Error, Result};
-use crate::request_events::{Answer, Close, Confirm, Extend, Identify, RequestEventBody};
-use crate::requests::{Match, Requester, find_request, holders, instructions, match_requester};
+use crate::request_events::{Action, Answer, Close, Confirm, Extend, Identify, RequestEventBody};
+pub use crate::request_state::Derived;
+use crate::requests::{Match, Requester, find_request, instructions_on_open, match_requester};
 
 /// Associated data that binds a sealed requester address to its purpose.
 pub(crate) const REQUESTER_AAD: &[u8] = b"custody request requester";
@@ -29,7 +27,7 @@ pub(crate) fn event(ledger: &Ledger, at: Instant, typed: &RequestEventBody) -> R
 }
 
 /// Appends events to a request (with the erasure they confirm) in one transaction, audited.
-fn append(
+pub(crate) fn append(
     ledger: &mut Ledger,
     request: i64,
     events: Vec<NewRequestEvent>,
@@ -58,127 +56,16 @@ fn append(
     ledger.anchor_audit()
 }
 
-/// An instruction to a supplier to erase: (supplier id, name, instructed at, confirmed at).
-pub type Instruction = (i64, String, Instant, Option<Instant>);
-
-/// The state of a request, derived from its record and events.
-#[derive(Debug, Clone)]
-pub struct Derived {
-    /// The person, once known.
-    pub person: Option<PersonId>,
-    /// When the requester's identity was confirmed, if the clock waited for it.
-    pub identity_confirmed_at: Option<Instant>,
-    /// Months of extension recorded (two at most count).
-    pub extension: u8,
-    /// Suppliers instructed to erase.
-    pub instructions: Vec<Instruction>,
-    /// When custody's answer to an access request was first produced.
-    pub answered_at: Option<Instant>,
-    /// How it was closed by hand, and when.
-    pub closed: Option<(String, Instant)>,
-}
-
-impl Derived {
-    /// Works out a request's state from its events.
-    pub fn of(record: &RequestRecord, events: &[RequestEvent]) -> Result<Self> {
-        let mut derived = Derived {
-            person: record.facts.person,
-            identity_confirmed_at: None,
-            extension: 0,
-            instructions: Vec::new(),
-            answered_at: None,
-            closed: None,
-        };
-        for (event, body) in crate::request_events::decode_all(events)? {
-            match body {
-                RequestEventBody::Identify(identify) => {
-                    derived.person = Some(identify.person_id);
-                    derived.identity_confirmed_at = identify
-                        .identity_confirmed_at
-                        .map(Instant::from_unix_seconds)
-                        .transpose()?;
-                }
-                RequestEventBody::Extend(extend) => {
-                    derived.extension = derived
-                        .extension
-                        .saturating_add(extend.months)
-                        .min(MAX_EXTENSION_MONTHS);
-                }
-                RequestEventBody::Instruct(instruct) => {
-                    if !derived.instructions.iter().any(|i| i.0 == instruct.supplier_id) {
-                        derived
-                            .instructions
-                            .push((instruct.supplier_id, instruct.supplier, event.at, None));
-                    }
-                }
-                RequestEventBody::Confirm(confirm) => {
-                    if let Some(entry) = derived
-                        .instructions
-                        .iter_mut()
-                        .find(|i| i.0 == confirm.supplier_id)
-                    {
-                        entry.3 = Some(event.at);
-                    }
-                }
-                RequestEventBody::Answer(_) => {
-                    derived.answered_at.get_or_insert(event.at);
-                }
-                RequestEventBody::Close(close) => {
-                    derived.closed = Some((close.outcome.as_str().to_owned(), event.at));
-                }
-            }
-        }
-        Ok(derived)
-    }
-
-    /// When the request was done with: closed by hand, or, for an erasure, confirmed by every
-    /// supplier instructed (the last confirmation). An access request is done when the answer
-    /// has been sent (`close --outcome done`), not when custody's part of it is produced; an
-    /// erasure no supplier held is done when the organisation says so.
-    pub fn done_at(&self, record: &RequestRecord) -> Option<Instant> {
-        if let Some((_, at)) = &self.closed {
-            return Some(*at);
-        }
-        if record.facts.kind != RequestKind::Erasure || self.person.is_none() || self.instructions.is_empty()
-        {
-            return None;
-        }
-        let mut last = record.facts.received_at;
-        for (_, _, _, confirmed) in &self.instructions {
-            last = last.max((*confirmed)?);
-        }
-        Some(last)
-    }
-
-    /// When the clock started: receipt, or the confirmation of identity it waited for.
-    pub fn clock_start(&self, record: &RequestRecord) -> Instant {
-        self.identity_confirmed_at
-            .map_or(record.facts.received_at, |at| at.max(record.facts.received_at))
-    }
-}
-
-/// The clock of a request on the organisation's today: due day, state and days left.
-pub(crate) fn clock_of(
-    ledger: &Ledger,
-    record: &RequestRecord,
-    derived: &Derived,
-) -> Result<(Day, RequestClockState, i64)> {
-    let start = derived.clock_start(record).local_day(&ledger.zone);
-    let due = request_due(start, derived.extension.min(MAX_EXTENSION_MONTHS))?;
-    let today = ledger.now().local_day(&ledger.zone);
-    let done = derived.done_at(record).map(|at| at.local_day(&ledger.zone));
-    Ok((due, request_clock(due, done, today), days_left(due, today)))
-}
-
-fn derived(ledger: &Ledger, id: i64) -> Result<(RequestRecord, Derived)> {
+pub(crate) fn derived(ledger: &Ledger, id: i64) -> Result<(RequestRecord, Derived)> {
     let record = find_request(ledger, id)?;
     let derived = Derived::of(&record, &ledger.store.request_events(id)?)?;
     Ok((record, derived))
 }
 
 /// Links a request from an unknown requester to a person once their identity is checked (the
-/// clock then runs from `identity_confirmed_at` when given, per the regulator's guidance); an
-/// erasure instructs the suppliers holding the person's data in the same transaction.
+/// clock then runs from `identity_confirmed_at` when given, UK GDPR Art. 12A); the suppliers
+/// the request reaches are instructed in the same transaction (an erasure under review waits
+/// for the decision).
 pub fn identify(
     ledger: &mut Ledger,
     id: i64,
@@ -216,12 +103,8 @@ pub fn identify(
         identity_confirmed_at: identity_confirmed_at.map(Instant::unix_seconds),
     });
     let mut events = vec![event(ledger, ledger.now(), &identify)?];
-    let mut names = Vec::new();
-    if record.facts.kind == RequestKind::Erasure {
-        let holders = holders(ledger, &person, ledger.now())?;
-        names = holders.iter().map(|holder| holder.supplier.clone()).collect();
-        events.extend(instructions(ledger, &holders, &person)?);
-    }
+    let (instructed, names) = instructions_on_open(ledger, record.facts.kind, &person)?;
+    events.extend(instructed);
     append(ledger, id, events, None)?;
     Ok(names)
 }
@@ -247,8 +130,10 @@ pub fn extend(ledger: &mut Ledger, id: i64, months: u8, reason: &str) -> Result<
             "request {id} is done; there is nothing to extend"
         )));
     }
+    let holidays = crate::holidays::for_ledger(ledger)?;
+    let clock = crate::request_state::clock_of(ledger, &record, &state, &holidays)?;
     let start = state.clock_start(&record).local_day(&ledger.zone);
-    let first_due = request_due(start, 0)?;
+    let first_due = request_deadline(start, 0, clock.paused_days, &holidays.days)?;
     if ledger.now().local_day(&ledger.zone) > first_due {
         return Err(Error::Invalid(format!(
             "request {id} was due on {first_due}; an extension must be decided and the requester told \
@@ -260,12 +145,12 @@ pub fn extend(ledger: &mut Ledger, id: i64, months: u8, reason: &str) -> Result<
         reason: reason.trim().to_owned(),
     });
     append(ledger, id, vec![event(ledger, ledger.now(), &body)?], None)?;
-    Ok(request_due(start, state.extension.saturating_add(months))?.to_iso())
+    Ok(request_deadline(start, state.extension.saturating_add(months), clock.paused_days, &holidays.days)?.to_iso())
 }
 
-/// Records a supplier's confirmation that it erased the person's data at `at` (with backups
-/// kept until `backups_until`): from then on the person's recipients show that supplier's
-/// deletion, and its holdings no longer count the person under the shares it had by then.
+/// Records a supplier's confirmation that it did what it was told at `at`. For an erasure (with
+/// backups kept until `backups_until`) the person's recipients show that supplier's deletion
+/// from then on, and its holdings no longer count the person under the shares it had by then.
 pub fn confirm(
     ledger: &mut Ledger,
     id: i64,
@@ -274,27 +159,29 @@ pub fn confirm(
     backups_until: Option<Instant>,
 ) -> Result<bool> {
     let (record, state) = derived(ledger, id)?;
-    if record.facts.kind != RequestKind::Erasure {
-        return Err(Error::Invalid(format!(
-            "request {id} is a request for {}; only erasures are confirmed by suppliers",
-            record.facts.kind.as_str()
-        )));
+    if state.closed.is_some() {
+        return Err(Error::Invalid(format!("request {id} is closed")));
     }
     let supplier = crate::suppliers::find(ledger, supplier)?;
     let (Some(person), Some(instruction)) = (
         state.person,
-        state.instructions.iter().find(|i| i.0 == supplier.id),
+        state.instructions.iter().find(|i| i.supplier_id == supplier.id),
     ) else {
         return Err(Error::Invalid(format!(
-            "{} was not instructed to erase for request {id}; `custody request show {id}` lists who was",
+            "{} was not instructed for request {id}; `custody request show {id}` lists who was",
             supplier.name
         )));
     };
-    if instruction.3.is_some() {
+    if instruction.confirmed_at.is_some() {
         return Err(Error::Invalid(format!(
-            "{} confirmed this erasure already",
+            "{} confirmed this instruction already",
             supplier.name
         )));
+    }
+    if backups_until.is_some() && instruction.action != Action::Erase {
+        return Err(Error::Invalid(
+            "--backups-until is for erasures only".to_owned(),
+        ));
     }
     if at > ledger.now() || at < record.facts.received_at {
         return Err(Error::Invalid(format!(
@@ -305,19 +192,19 @@ pub fn confirm(
     if backups_until.is_some_and(|until| until < at) {
         return Err(Error::Invalid("--backups-until is before --at".to_owned()));
     }
-    let erasure = Erasure {
+    let erasure = (instruction.action == Action::Erase).then_some(Erasure {
         supplier_id: supplier.id,
         person,
         request: id,
         deleted_at: at,
         backups_until,
-    };
+    });
     let body = RequestEventBody::Confirm(Confirm {
         supplier_id: supplier.id,
         supplier: supplier.name.clone(),
         backups_until,
     });
-    append(ledger, id, vec![event(ledger, at, &body)?], Some(erasure))?;
+    append(ledger, id, vec![event(ledger, at, &body)?], erasure)?;
     let (record, state) = derived(ledger, id)?;
     Ok(state.done_at(&record).is_some())
 }

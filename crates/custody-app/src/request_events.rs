@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use custody_core::Instant;
+use custody_core::{Instant, PauseReason};
 use custody_store::RequestEvent;
 
 use crate::error::{Error, Result};
@@ -33,7 +33,92 @@ pub struct Extend {
     pub reason: String,
 }
 
-/// A supplier holding the person's data was told to erase it (Art. 19).
+/// What a supplier is told to do with the person's data (UK GDPR Art. 19, 21(3)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Erase it (Art. 17).
+    #[default]
+    Erase,
+    /// Correct it (Art. 16).
+    Rectify,
+    /// Restrict its processing (Art. 18).
+    Restrict,
+    /// Stop using it for direct marketing (Art. 21(3)).
+    StopMarketing,
+}
+
+impl Action {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Erase => "erase",
+            Action::Rectify => "rectify",
+            Action::Restrict => "restrict",
+            Action::StopMarketing => "stop_marketing",
+        }
+    }
+
+    /// In words, after "instructed to".
+    pub fn words(self) -> &'static str {
+        match self {
+            Action::Erase => "erase the data",
+            Action::Rectify => "correct the data",
+            Action::Restrict => "restrict processing",
+            Action::StopMarketing => "stop direct marketing",
+        }
+    }
+}
+
+/// The clock was paused, waiting for the requester (UK GDPR Art. 12A).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pause {
+    /// Clarification, fee or identity.
+    pub reason: PauseReason,
+    /// What was asked, in the responder's words.
+    pub note: Option<String>,
+}
+
+/// The requester answered: the clarification, the fee or the identity information arrived.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resume {
+    /// What arrived, in the responder's words.
+    pub note: Option<String>,
+}
+
+/// A supplier kept out of an erasure, with the Art. 17(3) ground.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Kept {
+    /// The supplier's id.
+    pub supplier_id: i64,
+    /// Its name.
+    pub supplier: String,
+    /// The ground's stable name.
+    pub ground: String,
+    /// Why, for the requester.
+    pub reason: String,
+}
+
+/// A responder's decision on an erasure request after review (Art. 17(1) and 17(3)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Decide {
+    /// `erase`, `partial` or `refuse`.
+    pub decision: String,
+    /// For a refusal: the ground's stable name.
+    pub ground: Option<String>,
+    /// For a refusal: why, for the requester.
+    pub reason: Option<String>,
+    /// The Art. 17(1) ground the erasure rests on, when given.
+    pub basis: Option<String>,
+    /// Suppliers kept out, each with its ground.
+    pub kept: Vec<Kept>,
+}
+
+/// A supplier holding the person's data was told what to do with it (Art. 19).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Instruct {
@@ -45,9 +130,12 @@ pub struct Instruct {
     pub shares: Vec<i64>,
     /// The person's reference.
     pub person: String,
+    /// What it was told to do (erase when absent: the first rights desk only erased).
+    #[serde(default)]
+    pub action: Action,
 }
 
-/// A supplier confirmed the erasure.
+/// A supplier confirmed it did what it was told.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Confirm {
@@ -94,6 +182,12 @@ pub enum RequestEventBody {
     Answer(Answer),
     /// `close`.
     Close(Close),
+    /// `pause`.
+    Pause(Pause),
+    /// `resume`.
+    Resume(Resume),
+    /// `decide`.
+    Decide(Decide),
 }
 
 impl RequestEventBody {
@@ -106,6 +200,9 @@ impl RequestEventBody {
             RequestEventBody::Confirm(_) => "confirm",
             RequestEventBody::Answer(_) => "answer",
             RequestEventBody::Close(_) => "close",
+            RequestEventBody::Pause(_) => "pause",
+            RequestEventBody::Resume(_) => "resume",
+            RequestEventBody::Decide(_) => "decide",
         }
     }
 }
@@ -119,6 +216,9 @@ pub fn encode(body: &RequestEventBody) -> Result<(&'static str, serde_json::Valu
         RequestEventBody::Confirm(confirm) => serde_json::to_value(confirm),
         RequestEventBody::Answer(answer) => serde_json::to_value(answer),
         RequestEventBody::Close(close) => serde_json::to_value(close),
+        RequestEventBody::Pause(pause) => serde_json::to_value(pause),
+        RequestEventBody::Resume(resume) => serde_json::to_value(resume),
+        RequestEventBody::Decide(decide) => serde_json::to_value(decide),
     };
     let value = value
         .map_err(|error| Error::Invalid(format!("a {} event could not be written: {error}", body.kind())))?;
@@ -141,6 +241,9 @@ pub fn decode(event: &RequestEvent) -> Result<RequestEventBody> {
         "confirm" => read(body).map(RequestEventBody::Confirm),
         "answer" => read(body).map(RequestEventBody::Answer),
         "close" => read(body).map(RequestEventBody::Close),
+        "pause" => read(body).map(RequestEventBody::Pause),
+        "resume" => read(body).map(RequestEventBody::Resume),
+        "decide" => read(body).map(RequestEventBody::Decide),
         other => Err(format!(
             "{other:?} is not a kind of request event this custody knows"
         )),

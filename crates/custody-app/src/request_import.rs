@@ -246,8 +246,10 @@ pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportedRequests> {
     let today = ledger.now().local_day(&ledger.zone);
     let matched = requests.iter().filter(|request| request.person.is_some()).count();
     let mut overdue = 0;
+    let holidays = crate::holidays::for_ledger(ledger)?;
     for request in &requests {
-        if custody_core::request_due(request.received_at.local_day(&ledger.zone), 0)? < today {
+        let received = request.received_at.local_day(&ledger.zone);
+        if custody_core::request_deadline(received, 0, 0, &holidays.days)? < today {
             overdue += 1;
         }
     }

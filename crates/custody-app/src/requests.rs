@@ -1,15 +1,17 @@
-//! The rights desk: requests from people (access, erasure, rectification, objection) with their
-//! clock of one calendar month (UK/EU GDPR Art. 12(3)), and for an erasure an instruction to
-//! every supplier that holds the person's data, tracked until each confirms (Art. 17 and 19).
+//! The rights desk: requests from people (UK GDPR Art. 15 to 21) with their legal clock (see
+//! [`crate::request_state`]), and the instructions each right sends to the suppliers that hold
+//! the person's data (Art. 19; Art. 21(3) for direct marketing), tracked until each confirms. An
+//! erasure waits for a responder's review of its grounds first (`erasure_review`, default on).
 //! A request's record is append-only: its state is derived from its events.
 
 use serde::Serialize;
 
-use custody_core::{Channel, IdentifierKind, Instant, RequestKind, normalise_email, request_due};
+use custody_core::{Channel, IdentifierKind, Instant, RequestKind, normalise_email, request_deadline};
 use custody_store::{NewRequest, NewRequestEvent, PersonRecord, RequestRecord, Store};
 
 use crate::dir::{Ledger, signer_for};
 use crate::error::{Error, Result};
+use crate::request_events::Action;
 
 /// Who made a request, as the user gave it: a reference, an email address, or both (the
 /// reference then identifies the person and the address is kept, sealed, to reply to).
@@ -53,8 +55,12 @@ pub struct Opened {
     pub reference: Option<String>,
     /// Why no person was matched.
     pub unmatched: Option<String>,
-    /// Suppliers instructed to erase.
+    /// Suppliers instructed (to erase, correct, restrict or stop marketing).
     pub instructed: Vec<String>,
+    /// For an erasure under review: the suppliers a decision to erase would instruct.
+    pub would_instruct: Vec<String>,
+    /// Whether the request waits for a responder's decision (`custody request decide`).
+    pub awaiting_decision: bool,
 }
 
 /// The person a requester matched, or why none did.
@@ -155,11 +161,12 @@ pub(crate) fn holders(ledger: &Ledger, person: &PersonRecord, now: Instant) -> R
     Ok(out)
 }
 
-/// The events that instruct each holder to erase the person's data.
+/// The events that instruct each holder to act on the person's data.
 pub(crate) fn instructions(
     ledger: &Ledger,
     holders: &[Holder],
     person: &PersonRecord,
+    action: Action,
 ) -> Result<Vec<NewRequestEvent>> {
     holders
         .iter()
@@ -170,10 +177,61 @@ pub(crate) fn instructions(
                     supplier: holder.supplier.clone(),
                     shares: holder.shares.clone(),
                     person: person.reference.clone(),
+                    action,
                 });
             crate::request_acts::event(ledger, ledger.now(), &instruct)
         })
         .collect()
+}
+
+/// The holders an objection to direct marketing reaches: those holding the person under a
+/// share marked as marketing, with only those shares.
+fn marketing_holders(ledger: &Ledger, holders: Vec<Holder>) -> Result<Vec<Holder>> {
+    let marketing: std::collections::BTreeSet<i64> = ledger
+        .store
+        .shares(None)?
+        .into_iter()
+        .filter(|share| share.marketing)
+        .map(|share| share.meta.id)
+        .collect();
+    Ok(holders
+        .into_iter()
+        .filter_map(|mut holder| {
+            holder.shares.retain(|share| marketing.contains(share));
+            (!holder.shares.is_empty()).then_some(holder)
+        })
+        .collect())
+}
+
+/// Whether erasures wait for a responder's decision (settings `erasure_review`, default true).
+pub(crate) fn erasure_review(ledger: &Ledger) -> bool {
+    ledger.settings.erasure_review.unwrap_or(true)
+}
+
+/// What a request of this kind sends to the suppliers holding the person once it is linked to
+/// them: erasure (unless under review), rectification and restriction to every holder (Art. 19),
+/// an objection to the holders of marketing shares (Art. 21(3)); access and portability none.
+/// Returns the events and the names of the suppliers instructed.
+pub(crate) fn instructions_on_open(
+    ledger: &Ledger,
+    kind: RequestKind,
+    person: &PersonRecord,
+) -> Result<(Vec<NewRequestEvent>, Vec<String>)> {
+    let action = match kind {
+        RequestKind::Erasure if !erasure_review(ledger) => Action::Erase,
+        RequestKind::Rectification => Action::Rectify,
+        RequestKind::Restriction => Action::Restrict,
+        RequestKind::Objection => Action::StopMarketing,
+        RequestKind::Erasure | RequestKind::Access | RequestKind::Portability => {
+            return Ok((Vec::new(), Vec::new()));
+        }
+    };
+    let mut holders = holders(ledger, person, ledger.now())?;
+    if action == Action::StopMarketing {
+        holders = marketing_holders(ledger, holders)?;
+    }
+    let names = holders.iter().map(|holder| holder.supplier.clone()).collect();
+    Ok((instructions(ledger, &holders, person, action)?, names))
 }
 
 /// Builds the stored form of a request (sealing and hashing an email requester).
@@ -201,26 +259,30 @@ pub(crate) fn new_request(ledger: &Ledger, input: &OpenInput) -> Result<(NewRequ
         None => (None, None),
     };
     let found = match_requester(ledger, &input.requester)?;
+    let mut would_instruct = Vec::new();
     let (person, unmatched, events, instructed) = match found {
         Match::Person(person) => {
-            let (events, instructed) = if input.kind == RequestKind::Erasure {
-                let holders = holders(ledger, &person, now)?;
-                let names = holders.iter().map(|holder| holder.supplier.clone()).collect();
-                (instructions(ledger, &holders, &person)?, names)
-            } else {
-                (Vec::new(), Vec::new())
-            };
+            let (events, instructed) = instructions_on_open(ledger, input.kind, &person)?;
+            if input.kind == RequestKind::Erasure && erasure_review(ledger) {
+                would_instruct = holders(ledger, &person, now)?
+                    .into_iter()
+                    .map(|holder| holder.supplier)
+                    .collect();
+            }
             (Some(person), None, events, instructed)
         }
         Match::Unknown(reason) => (None, Some(reason), Vec::new(), Vec::new()),
     };
-    let due = request_due(input.received_at.local_day(&ledger.zone), 0)?;
+    let holidays = crate::holidays::for_ledger(ledger)?;
+    let due = request_deadline(input.received_at.local_day(&ledger.zone), 0, 0, &holidays.days)?;
     let opened = Opened {
         request: 0,
         due: due.to_iso(),
+        awaiting_decision: person.is_some() && input.kind == RequestKind::Erasure && erasure_review(ledger),
         reference: person.as_ref().map(|person| person.reference.clone()),
         unmatched,
         instructed,
+        would_instruct,
     };
     if let Some(source) = &input.source {
         crate::limits::short_text("source", source)?;
@@ -239,14 +301,15 @@ pub(crate) fn new_request(ledger: &Ledger, input: &OpenInput) -> Result<(NewRequ
     Ok((request, opened))
 }
 
-/// Records a request; an erasure instructs every supplier holding the person's data.
+/// Records a request and instructs the suppliers it reaches (an erasure under review waits).
 pub fn open(ledger: &mut Ledger, input: OpenInput) -> Result<Opened> {
     let (request, mut opened) = new_request(ledger, &input)?;
     let draft = ledger.draft(
         "request.open",
         "request",
         serde_json::json!({ "kind": input.kind.as_str(), "received_at": input.received_at,
-            "person": opened.reference, "instructed": opened.instructed }),
+            "person": opened.reference, "instructed": opened.instructed,
+            "awaiting_decision": opened.awaiting_decision }),
     );
     let ids = ledger
         .store
@@ -266,4 +329,6 @@ pub fn find_request(ledger: &Ledger, id: i64) -> Result<RequestRecord> {
 }
 
 pub use crate::request_acts::{Derived, Outcome, close, confirm, extend, identify, reveal_requester};
+pub use crate::request_decide::{Decision, decide};
+pub use crate::request_pause::{pause, resume};
 pub use crate::request_views::{RequestSummary, RequestView, list, look, show};

@@ -33,6 +33,9 @@ pub struct RecordInput {
     pub supplier: String,
     /// Why the data was sent.
     pub purpose: String,
+    /// Whether the supplier uses it for direct marketing (an objection under Art. 21(3) then
+    /// reaches it).
+    pub marketing: bool,
     /// When it was sent (default: now).
     pub at: Option<Instant>,
     /// Days the supplier may keep it.
@@ -126,6 +129,7 @@ pub fn record_export(ledger: &mut Ledger, input: RecordInput) -> Result<RecordRe
             backups_until: None,
         },
         purpose: input.purpose.trim().to_owned(),
+        marketing: input.marketing,
         audience: Vec::new(),
         row_count: linked.rows,
         unmatched_count: linked.unmatched,
@@ -484,6 +488,8 @@ pub struct FeedInput {
     pub to: Option<Instant>,
     /// Why.
     pub purpose: String,
+    /// Whether the supplier uses it for direct marketing.
+    pub marketing: bool,
     /// Days the supplier may keep the data.
     pub retention_days: Option<u32>,
 }
@@ -518,6 +524,7 @@ pub fn declare_feed(ledger: &mut Ledger, input: FeedInput) -> Result<i64> {
             crate::limits::short_text("purpose", &input.purpose)?;
             input.purpose
         },
+        marketing: input.marketing,
         audience: input.audience.clone(),
         row_count: 0,
         unmatched_count: 0,
@@ -583,6 +590,23 @@ pub fn confirm_deletion(
     ledger.anchor_audit()
 }
 
+/// Marks a share as used for direct marketing, or not (audited): an objection to direct
+/// marketing (UK GDPR Art. 21(3)) instructs the holders of marketing shares.
+pub fn set_marketing(ledger: &mut Ledger, id: i64, marketing: bool) -> Result<()> {
+    if ledger.store.share(id)?.is_none() {
+        return Err(Error::NotFound(format!("there is no share {id}; `custody share list` shows them")));
+    }
+    let draft = ledger.draft(
+        "share.marketing",
+        &format!("share:{id}"),
+        serde_json::json!({ "marketing": marketing }),
+    );
+    ledger
+        .store
+        .set_share_marketing(id, marketing, draft, &signer_for(&ledger.vault, &ledger.dir))?;
+    ledger.anchor_audit()
+}
+
 /// A share for output.
 #[derive(Debug, Clone, Serialize)]
 pub struct ShareView {
@@ -594,6 +618,8 @@ pub struct ShareView {
     pub kind: &'static str,
     /// Purpose.
     pub purpose: String,
+    /// Used for direct marketing.
+    pub marketing: bool,
     /// Sent at.
     pub shared_at: String,
     /// Feed end.
@@ -630,6 +656,7 @@ impl From<&ShareRecord> for ShareView {
             supplier: record.supplier.clone(),
             kind: record.meta.kind.name(),
             purpose: record.purpose.clone(),
+            marketing: record.marketing,
             shared_at: record.meta.shared_at.to_rfc3339(),
             ends_at: record.meta.ends_at.map(Instant::to_rfc3339),
             categories: record.meta.categories.iter().map(|key| key.as_str()).collect(),

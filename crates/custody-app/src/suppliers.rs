@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use custody_core::{SupplierName, SupplierRole, normalise_email};
+use custody_core::{SupplierName, SupplierRole, country_code, is_uk_or_eea, normalise_email};
 use custody_store::{NewSupplier, Store, Supplier};
 
 use crate::dir::{Ledger, signer_for};
@@ -23,6 +23,11 @@ pub struct SupplierInput {
     pub contract: Option<String>,
     /// Contact email.
     pub contact: Option<String>,
+    /// Where it keeps the data (ISO 3166 alpha-2).
+    pub country: Option<String>,
+    /// The safeguard of a transfer outside the UK and EEA (e.g. "International Data Transfer
+    /// Agreement", "UK adequacy regulations").
+    pub transfer_safeguard: Option<String>,
 }
 
 /// A supplier for output.
@@ -42,6 +47,12 @@ pub struct SupplierView {
     pub contract: Option<String>,
     /// Contact.
     pub contact: Option<String>,
+    /// Where it keeps the data.
+    pub country: Option<String>,
+    /// The safeguard of a transfer outside the UK and EEA.
+    pub transfer_safeguard: Option<String>,
+    /// Whether the data goes outside the UK and EEA.
+    pub outside_uk_eea: bool,
     /// Registered at (RFC 3339).
     pub created_at: String,
     /// Names of its sub-processors.
@@ -78,18 +89,55 @@ pub fn add_supplier(ledger: &mut Ledger, input: SupplierInput) -> Result<i64> {
         contract: input.contract,
         contact: input.contact,
         created_at: ledger.now(),
+        country: input.country.as_deref().map(country_code).transpose()?,
+        transfer_safeguard: checked_safeguard(input.transfer_safeguard)?,
     };
     let draft = ledger.draft(
         "supplier.add",
         "supplier",
         serde_json::json!({ "name": supplier.name, "role": supplier.role.as_str(), "parent": parent,
-            "notice_hours": supplier.notice_hours, "contract": supplier.contract }),
+            "notice_hours": supplier.notice_hours, "contract": supplier.contract,
+            "country": supplier.country, "transfer_safeguard": supplier.transfer_safeguard }),
     );
     let id = ledger
         .store
         .add_supplier(supplier, draft, &signer_for(&ledger.vault, &ledger.dir))?;
     ledger.anchor_audit()?;
     Ok(id)
+}
+
+fn checked_safeguard(safeguard: Option<String>) -> Result<Option<String>> {
+    let safeguard = safeguard.map(|text| text.trim().to_owned()).filter(|text| !text.is_empty());
+    if let Some(text) = &safeguard {
+        crate::limits::short_text("safeguard", text)?;
+    }
+    Ok(safeguard)
+}
+
+/// Sets where a supplier keeps the data and the safeguard of a transfer outside the UK and EEA.
+pub fn set_transfer(
+    ledger: &mut Ledger,
+    name: &str,
+    country: Option<&str>,
+    safeguard: Option<String>,
+) -> Result<SupplierView> {
+    let supplier = find(ledger, name)?;
+    let country = country.map(country_code).transpose()?;
+    let safeguard = checked_safeguard(safeguard)?;
+    let draft = ledger.draft(
+        "supplier.transfer",
+        &format!("supplier:{}", supplier.id),
+        serde_json::json!({ "country": country, "transfer_safeguard": safeguard }),
+    );
+    ledger.store.set_supplier_transfer(
+        supplier.id,
+        country.as_deref(),
+        safeguard.as_deref(),
+        draft,
+        &signer_for(&ledger.vault, &ledger.dir),
+    )?;
+    ledger.anchor_audit()?;
+    show(ledger, &supplier.name)
 }
 
 /// A supplier by name, or a clear error.
@@ -145,6 +193,9 @@ fn view(supplier: &Supplier, all: &[Supplier], shares: &[custody_store::ShareRec
         notice_hours: supplier.notice_hours,
         contract: supplier.contract.clone(),
         contact: supplier.contact.clone(),
+        country: supplier.country.clone(),
+        transfer_safeguard: supplier.transfer_safeguard.clone(),
+        outside_uk_eea: supplier.country.as_deref().is_some_and(|code| !is_uk_or_eea(code)),
         created_at: supplier.created_at.to_rfc3339(),
         sub_processors: all
             .iter()

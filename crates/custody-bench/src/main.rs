@@ -114,6 +114,8 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
             notice_hours: Some(72),
             contract: None,
             contact: None,
+            country: None,
+            transfer_safeguard: None,
         };
         suppliers::add_supplier(&mut ledger, input)?;
     }
@@ -137,6 +139,7 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
         shares::RecordInput {
             supplier: "Supplier 000".to_owned(),
             purpose: "bench".to_owned(),
+            marketing: false,
             at: Some(Instant::from_unix_seconds(1_600_000_000)?),
             retention_days: None,
             maps: Vec::new(),
@@ -195,6 +198,7 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
                 backups_until: None,
             },
             purpose: "bench".to_owned(),
+            marketing: false,
             audience: Vec::new(),
             row_count: set.len(),
             unmatched_count: 0,
@@ -239,6 +243,7 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
             from: Instant::from_unix_seconds(1_420_000_000)?,
             to: None,
             purpose: "sync".to_owned(),
+            marketing: false,
             retention_days: None,
         },
     )?;

@@ -4,6 +4,7 @@
 //! **Architecture invariant**: this crate does no IO and never reads the wall clock; every
 //! function that depends on time takes the instant as an argument.
 
+mod answer_settings;
 mod category;
 mod desk;
 mod desk_settings;
@@ -18,6 +19,9 @@ mod settings;
 mod supplier;
 mod text;
 
+pub use answer_settings::{
+    AnswerSettings, DEFAULT_AUTOMATED, DEFAULT_COPY_FROM, DEFAULT_PURPOSES, DEFAULT_REGULATOR_CONTACT, DEFAULT_SOURCE,
+};
 pub use category::{CategoryKey, CategorySet, taxonomy_keys};
 pub use desk::{DeskRole, check_desk_name};
 pub use desk_settings::DeskSettings;
@@ -34,9 +38,10 @@ pub use ledger::{
 };
 pub use person::{PersonCategory, PersonId, PersonRef, PersonStatus};
 pub use rights::{
-    Channel, MAX_EXTENSION_MONTHS, RequestClockState, RequestKind, days_left, request_clock, request_due,
+    Channel, MAX_EXTENSION_MONTHS, PauseReason, RequestClockState, RequestKind, days_left, is_working_day,
+    next_working_day, request_clock, request_deadline, request_due, request_target,
 };
 pub use roaring::RoaringBitmap as PersonSet;
 pub use settings::{DpoContact, Settings, SmtpSettings};
-pub use supplier::{SupplierName, SupplierRole};
+pub use supplier::{SupplierName, SupplierRole, country_code, is_uk_or_eea};
 pub use text::{LONG_TEXT_CHARS_MAX, SHORT_TEXT_CHARS_MAX, check_text, spreadsheet_safe};

@@ -1,8 +1,13 @@
 //! Requests from the people whose data the organisation holds (UK/EU GDPR Art. 15 to 21) and
-//! their clock: one calendar month from receipt (Art. 12(3)), extendable by up to two further
-//! months. Pure: the caller gives every instant.
+//! their clock: one month from the relevant time (UK GDPR Art. 12(3) and Art. 12A, inserted by
+//! the Data (Use and Access) Act 2025), extendable by up to two further months, counted as the
+//! UK regulator counts it (see [`request_deadline`]). Pure: the caller gives every instant and
+//! the bank holidays.
+
+use std::collections::BTreeSet;
 
 use jiff::ToSpan;
+use jiff::civil::Weekday;
 
 use crate::error::{Error, Result};
 use crate::instant::Day;
@@ -17,23 +22,52 @@ pub enum RequestKind {
     Erasure,
     /// Correction (Art. 16, 19).
     Rectification,
-    /// Objection to processing (Art. 21).
+    /// Objection to processing (Art. 21); to direct marketing it is absolute (Art. 21(3)).
     Objection,
+    /// Restriction of processing (Art. 18, told to every recipient under Art. 19).
+    Restriction,
+    /// Portability: the data in a machine-readable form (Art. 20).
+    Portability,
 }
 
 impl RequestKind {
-    /// Parses `access`, `erasure`, `rectification` or `objection` (any case).
+    /// Every kind, in the order of the articles.
+    pub const ALL: [RequestKind; 6] = [
+        RequestKind::Access,
+        RequestKind::Rectification,
+        RequestKind::Erasure,
+        RequestKind::Restriction,
+        RequestKind::Portability,
+        RequestKind::Objection,
+    ];
+
+    /// Parses `access`, `erasure`, `rectification`, `objection`, `restriction` or `portability`
+    /// (any case, with a few common other names).
     pub fn parse(text: &str) -> Result<Self> {
         match text.trim().to_ascii_lowercase().as_str() {
             "access" | "sar" | "subject access" => Ok(RequestKind::Access),
             "erasure" | "deletion" | "delete" => Ok(RequestKind::Erasure),
             "rectification" | "correction" => Ok(RequestKind::Rectification),
             "objection" | "object" => Ok(RequestKind::Objection),
+            "restriction" | "restrict" => Ok(RequestKind::Restriction),
+            "portability" | "port" => Ok(RequestKind::Portability),
             _ => Err(Error::invalid(
                 "request kind",
                 text,
-                "access, erasure, rectification or objection",
+                "access, erasure, rectification, objection, restriction or portability",
             )),
+        }
+    }
+
+    /// The article of UK GDPR that gives the right.
+    pub fn article(self) -> &'static str {
+        match self {
+            RequestKind::Access => "Art. 15",
+            RequestKind::Rectification => "Art. 16",
+            RequestKind::Erasure => "Art. 17",
+            RequestKind::Restriction => "Art. 18",
+            RequestKind::Portability => "Art. 20",
+            RequestKind::Objection => "Art. 21",
         }
     }
 
@@ -44,6 +78,8 @@ impl RequestKind {
             RequestKind::Erasure => "erasure",
             RequestKind::Rectification => "rectification",
             RequestKind::Objection => "objection",
+            RequestKind::Restriction => "restriction",
+            RequestKind::Portability => "portability",
         }
     }
 }
@@ -114,6 +150,126 @@ pub fn request_due(received: Day, extension: u8) -> Result<Day> {
         })
 }
 
+/// Whether a day is a working day: Monday to Friday and not a bank holiday.
+pub fn is_working_day(day: Day, bank_holidays: &BTreeSet<Day>) -> bool {
+    !matches!(day.date().weekday(), Weekday::Saturday | Weekday::Sunday) && !bank_holidays.contains(&day)
+}
+
+/// The day itself when it is a working day, else the next one.
+pub fn next_working_day(day: Day, bank_holidays: &BTreeSet<Day>) -> Day {
+    let mut date = day.date();
+    // A run of non-working days is never longer than a few days; 31 bounds a bad holiday file.
+    for _ in 0..31 {
+        if is_working_day(Day::from_date(date), bank_holidays) {
+            break;
+        }
+        match date.tomorrow() {
+            Ok(next) => date = next,
+            Err(_) => break,
+        }
+    }
+    Day::from_date(date)
+}
+
+/// The day itself when it is a working day, else the working day before it.
+pub fn previous_working_day(day: Day, bank_holidays: &BTreeSet<Day>) -> Day {
+    let mut date = day.date();
+    for _ in 0..31 {
+        if is_working_day(Day::from_date(date), bank_holidays) {
+            break;
+        }
+        match date.yesterday() {
+            Ok(before) => date = before,
+            Err(_) => break,
+        }
+    }
+    Day::from_date(date)
+}
+
+/// The legal deadline of a request whose clock started on `start` (the relevant time, UK GDPR
+/// Art. 12A: receipt, or the later receipt of the identity information or fee asked for), with
+/// `extension` further months and `paused_days` days that do not count (Art. 12A: asking the
+/// requester to clarify an access request stops the clock from the day asked to the day answered).
+///
+/// The UK regulator's rule (ICO, "Right of access: how long do we have to comply?"): count from
+/// the day of receipt to the corresponding calendar date of the next month, or the last day of
+/// that month when it has no such date; when that day is a weekend or a bank holiday, the
+/// deadline is the next working day. Received 31 Jan 2026 gives Mon 2 Mar 2026; received
+/// 25 Nov 2025 gives Mon 29 Dec 2025.
+pub fn request_deadline(
+    start: Day,
+    extension: u8,
+    paused_days: i64,
+    bank_holidays: &BTreeSet<Day>,
+) -> Result<Day> {
+    let calendar = request_due(start, extension)?;
+    let moved = calendar
+        .date()
+        .checked_add(paused_days.max(0).days())
+        .map_err(|_| Error::invalid("paused days", &paused_days.to_string(), "fewer days"))?;
+    Ok(next_working_day(Day::from_date(moved), bank_holidays))
+}
+
+/// The internal target: `days_before` calendar days before the deadline, moved back to a
+/// working day.
+pub fn request_target(deadline: Day, days_before: u32, bank_holidays: &BTreeSet<Day>) -> Day {
+    let day = deadline
+        .date()
+        .checked_sub(i64::from(days_before).days())
+        .map(Day::from_date)
+        .unwrap_or(deadline);
+    previous_working_day(day, bank_holidays)
+}
+
+/// Why a request's clock is paused (UK GDPR Art. 12A, inserted by the Data (Use and Access) Act
+/// 2025).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PauseReason {
+    /// Asked the requester to clarify an access request, where the organisation processes a
+    /// large amount of information about them: the days until the answer do not count.
+    Clarification,
+    /// Asked for a fee (Art. 12(5), 15(3)): the clock starts again when it is paid.
+    Fee,
+    /// Asked for information to confirm identity (Art. 12(6)): the clock starts again when it
+    /// arrives.
+    Identity,
+}
+
+impl PauseReason {
+    /// Parses `clarification`, `fee` or `identity`.
+    pub fn parse(text: &str) -> Result<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "clarification" | "clarify" => Ok(PauseReason::Clarification),
+            "fee" => Ok(PauseReason::Fee),
+            "identity" | "id" => Ok(PauseReason::Identity),
+            _ => Err(Error::invalid("pause reason", text, "clarification, fee or identity")),
+        }
+    }
+
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PauseReason::Clarification => "clarification",
+            PauseReason::Fee => "fee",
+            PauseReason::Identity => "identity",
+        }
+    }
+
+    /// What the pause does to the clock, in words.
+    pub fn effect(self) -> &'static str {
+        match self {
+            PauseReason::Clarification => {
+                "the days from asking to the answer do not count (UK GDPR Art. 12A)"
+            }
+            PauseReason::Fee => "the month starts again when the fee is paid (UK GDPR Art. 12A)",
+            PauseReason::Identity => {
+                "the month starts again when the identity information arrives (UK GDPR Art. 12A)"
+            }
+        }
+    }
+}
+
 /// Where a request stands against its clock on a day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -126,6 +282,8 @@ pub enum RequestClockState {
     Met,
     /// Done after the due day.
     Late,
+    /// Waiting for the requester (clarification, fee or identity): the clock does not run.
+    Paused,
 }
 
 impl RequestClockState {
@@ -136,6 +294,7 @@ impl RequestClockState {
             RequestClockState::Overdue => "overdue",
             RequestClockState::Met => "met",
             RequestClockState::Late => "late",
+            RequestClockState::Paused => "paused",
         }
     }
 }
@@ -218,10 +377,58 @@ mod tests {
         assert_eq!(days_left(due, day("2026-03-02")), -2);
     }
 
+    fn holidays(days: &[&str]) -> BTreeSet<Day> {
+        days.iter().map(|day| parse_day(day).unwrap()).collect()
+    }
+
+    fn deadline(received: &str, extension: u8, paused: i64, bank: &BTreeSet<Day>) -> String {
+        request_deadline(parse_day(received).unwrap(), extension, paused, bank)
+            .unwrap()
+            .to_iso()
+    }
+
+    #[test]
+    fn deadlines_move_to_the_next_working_day() {
+        // England and Wales, 2025 to 2026 (GOV.UK bank holidays).
+        let bank = holidays(&["2025-12-25", "2025-12-26", "2026-01-01", "2026-04-03", "2026-04-06"]);
+        // The two cases: the calendar date is a Saturday, then Christmas Day.
+        assert_eq!(deadline("2026-01-31", 0, 0, &bank), "2026-03-02");
+        assert_eq!(deadline("2025-11-25", 0, 0, &bank), "2025-12-29");
+        // Good Friday then Easter Monday: the next working day is the Tuesday.
+        assert_eq!(deadline("2026-03-03", 0, 0, &bank), "2026-04-07");
+        // A working day stays.
+        assert_eq!(deadline("2026-03-02", 0, 0, &bank), "2026-04-02");
+        // Extensions count from the same rule: 31 Jan + 3 months is Thu 30 Apr 2026.
+        assert_eq!(deadline("2026-01-31", 2, 0, &bank), "2026-04-30");
+        // Paused days move the calendar date before it is moved off a weekend.
+        assert_eq!(deadline("2026-03-03", 0, 2, &bank), "2026-04-07");
+        assert_eq!(deadline("2026-03-10", 0, 5, &bank), "2026-04-15");
+        // Without the holidays, Christmas Day 2025 (a Thursday) would be the deadline.
+        assert_eq!(deadline("2025-11-25", 0, 0, &BTreeSet::new()), "2025-12-25");
+    }
+
+    #[test]
+    fn targets_fall_back_to_a_working_day() {
+        let bank = holidays(&["2026-04-03", "2026-04-06"]);
+        let due = parse_day("2026-04-07").unwrap();
+        // Five days before is Thu 2 April; four before is Good Friday, so Thu 2 April again.
+        assert_eq!(request_target(due, 5, &bank).to_iso(), "2026-04-02");
+        assert_eq!(request_target(due, 4, &bank).to_iso(), "2026-04-02");
+        assert_eq!(request_target(due, 0, &bank).to_iso(), "2026-04-07");
+    }
+
+    #[test]
+    fn pause_reasons_parse() {
+        assert_eq!(PauseReason::parse("Fee").unwrap(), PauseReason::Fee);
+        assert!(PauseReason::parse("holiday").is_err());
+        assert_eq!(RequestKind::parse("portability").unwrap(), RequestKind::Portability);
+        assert_eq!(RequestKind::parse("restriction").unwrap().article(), "Art. 18");
+    }
+
     #[test]
     fn kinds_and_channels_parse() {
         assert_eq!(RequestKind::parse("Erasure").unwrap(), RequestKind::Erasure);
-        assert!(RequestKind::parse("portability").is_err());
+        assert!(RequestKind::parse("forgetting").is_err());
         assert_eq!(Channel::parse("POST").unwrap(), Channel::Post);
         assert!(Channel::parse("pigeon").is_err());
     }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::answer_settings::AnswerSettings;
 use crate::category::CategoryKey;
 use crate::desk_settings::DeskSettings;
 use crate::error::{Error, Result};
@@ -66,6 +67,20 @@ pub struct Settings {
     /// The web desk's limits (`[desk]`); defaults when left out.
     #[serde(default, skip_serializing_if = "DeskSettings::is_default")]
     pub desk: DeskSettings,
+    /// Whose bank holidays move a request's deadline: `england-and-wales` (default), `scotland`
+    /// or `northern-ireland` (or any division of an imported list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank_holidays: Option<String>,
+    /// An internal target for answering requests, this many days before the legal deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_target_days: Option<u32>,
+    /// Whether an erasure request waits for a responder's decision before any supplier is
+    /// instructed (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erasure_review: Option<bool>,
+    /// The organisation's own words in access answers (`[access_answer]`).
+    #[serde(default, skip_serializing_if = "AnswerSettings::is_default")]
+    pub access_answer: AnswerSettings,
 }
 
 /// The mail server, as kept in `settings.toml` (never its password).
@@ -113,6 +128,10 @@ impl Settings {
             special_categories: BTreeMap::new(),
             smtp: None,
             desk: DeskSettings::default(),
+            bank_holidays: None,
+            request_target_days: None,
+            erasure_review: None,
+            access_answer: AnswerSettings::default(),
         }
     }
 
@@ -138,6 +157,26 @@ impl Settings {
         }
         self.special_category_map()?;
         self.desk.validate()?;
+        self.access_answer.validate()?;
+        if let Some(division) = &self.bank_holidays
+            && (division.is_empty()
+                || !division.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+        {
+            return Err(Error::invalid(
+                "bank_holidays",
+                division,
+                "a division such as england-and-wales, scotland or northern-ireland",
+            ));
+        }
+        if let Some(days) = self.request_target_days
+            && days > 27
+        {
+            return Err(Error::invalid(
+                "request_target_days",
+                &days.to_string(),
+                "0 to 27 days before the deadline",
+            ));
+        }
         if let Some(years) = self.former_retention_years
             && !(1..=100).contains(&years)
         {

@@ -74,3 +74,31 @@ impl SupplierRole {
         }
     }
 }
+
+/// The UK and the states of the European Economic Area (the EU's 27 with Iceland, Liechtenstein
+/// and Norway), ISO 3166 alpha-2: a transfer to anywhere else needs a safeguard (UK GDPR
+/// Chapter V; the answer to an access request names it, Art. 15(2)).
+const UK_AND_EEA: [&str; 31] = [
+    "GB", "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT",
+    "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
+];
+
+/// A country code as ISO 3166 alpha-2 in capitals, or an error (`UK` is read as `GB`).
+pub fn country_code(text: &str) -> crate::Result<String> {
+    let code = text.trim().to_ascii_uppercase();
+    let code = if code == "UK" { "GB".to_owned() } else { code };
+    if code.len() == 2 && code.chars().all(|c| c.is_ascii_uppercase()) {
+        Ok(code)
+    } else {
+        Err(crate::Error::invalid(
+            "country",
+            text,
+            "an ISO 3166 alpha-2 code such as GB, IE or US",
+        ))
+    }
+}
+
+/// Whether a country (ISO 3166 alpha-2) is the UK or in the EEA.
+pub fn is_uk_or_eea(code: &str) -> bool {
+    UK_AND_EEA.contains(&code)
+}

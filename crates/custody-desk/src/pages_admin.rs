@@ -306,6 +306,8 @@ pub fn supplier_input(form: &NewSupplier) -> Result<suppliers::SupplierInput, De
         notice_hours,
         contract: given(&form.contract),
         contact: given(&form.contact),
+        country: None,
+        transfer_safeguard: None,
     })
 }
 

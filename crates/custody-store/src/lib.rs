@@ -118,6 +118,23 @@ pub trait Store {
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<i64>;
+    /// Sets where a supplier keeps the data and the safeguard of a transfer (audited).
+    fn set_supplier_transfer(
+        &mut self,
+        id: i64,
+        country: Option<&str>,
+        safeguard: Option<&str>,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()>;
+    /// Marks a share as used for direct marketing, or not (audited).
+    fn set_share_marketing(
+        &mut self,
+        id: i64,
+        marketing: bool,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()>;
     /// Every supplier, by name.
     fn suppliers(&self) -> Result<Vec<Supplier>>;
     /// A supplier by name (any case).

@@ -94,6 +94,10 @@ pub struct NewSupplier {
     pub contact: Option<String>,
     /// When it was registered.
     pub created_at: Instant,
+    /// Where it keeps the data (ISO 3166 alpha-2), when known.
+    pub country: Option<String>,
+    /// The safeguard of a transfer outside the UK and EEA (UK GDPR Art. 46), in words.
+    pub transfer_safeguard: Option<String>,
 }
 
 /// A registered supplier.
@@ -115,6 +119,10 @@ pub struct Supplier {
     pub contact: Option<String>,
     /// Registered at.
     pub created_at: Instant,
+    /// Where it keeps the data (ISO 3166 alpha-2), when known.
+    pub country: Option<String>,
+    /// The safeguard of a transfer outside the UK and EEA, in words.
+    pub transfer_safeguard: Option<String>,
 }
 
 /// A share to record.
@@ -124,6 +132,8 @@ pub struct NewShare {
     pub meta: ShareMeta,
     /// Why the data was sent.
     pub purpose: String,
+    /// Whether the supplier uses it for direct marketing.
+    pub marketing: bool,
     /// For a feed, the person categories it covers.
     pub audience: Vec<PersonCategory>,
     /// Data rows in the file.
@@ -151,6 +161,8 @@ pub struct ShareRecord {
     pub supplier: String,
     /// Purpose.
     pub purpose: String,
+    /// Used for direct marketing.
+    pub marketing: bool,
     /// Feed audience.
     pub audience: Vec<PersonCategory>,
     /// People in the set (exports; canaries included).

@@ -129,9 +129,12 @@ enum Command {
     Notice(crate::notice_cli::NoticeCommand),
     /// Queue and send the notices of an incident through the mail server; `notify status ID`.
     Notify(crate::notice_cli::NotifyArgs),
-    /// Requests from people (access, erasure, rectification, objection) with their clocks.
+    /// Requests from people (every right of UK GDPR Art. 15 to 21) with their legal clocks.
     #[command(subcommand)]
     Request(crate::request_cli::RequestCommand),
+    /// The bank holidays request deadlines are counted with: show them, or import GOV.UK's list.
+    #[command(subcommand)]
+    Holidays(crate::holidays_cli::HolidaysCommand),
     /// What each supplier should have deleted by now: shares past retention, former people.
     Retention {
         /// List the references of the people to delete.
@@ -200,9 +203,27 @@ enum SupplierCommand {
         /// The supplier's data-protection contact (email).
         #[arg(long)]
         contact: Option<String>,
+        /// Where it keeps the data (ISO 3166 alpha-2, e.g. GB, IE, US).
+        #[arg(long)]
+        country: Option<String>,
+        /// The safeguard of a transfer outside the UK and EEA (e.g. "UK International Data
+        /// Transfer Agreement"); named in access answers (Art. 15(2)).
+        #[arg(long)]
+        safeguard: Option<String>,
         /// JSON output.
         #[arg(long)]
         json: bool,
+    },
+    /// Set where a supplier keeps the data and the safeguard of a transfer (audited).
+    Transfer {
+        /// Name.
+        name: String,
+        /// ISO 3166 alpha-2 country.
+        #[arg(long)]
+        country: Option<String>,
+        /// The safeguard, in words.
+        #[arg(long)]
+        safeguard: Option<String>,
     },
     /// List suppliers.
     List {
@@ -245,6 +266,9 @@ enum ShareCommand {
         /// Where to write the file with canaries (send this one).
         #[arg(long, requires = "canaries")]
         canary_out: Option<PathBuf>,
+        /// The supplier uses it for direct marketing (an objection then reaches it, Art. 21(3)).
+        #[arg(long)]
+        marketing: bool,
         /// The file sent.
         file: PathBuf,
         /// JSON output.
@@ -271,12 +295,26 @@ enum ShareCommand {
         /// Why.
         #[arg(long, default_value = "standing feed")]
         purpose: String,
+        /// The supplier uses it for direct marketing.
+        #[arg(long)]
+        marketing: bool,
         /// Days the supplier may keep the data.
         #[arg(long)]
         retention_days: Option<u32>,
         /// JSON output.
         #[arg(long)]
         json: bool,
+    },
+    /// Mark a share as used for direct marketing (--on) or not (--off), audited.
+    Marketing {
+        /// Share id.
+        share: i64,
+        /// Used for direct marketing.
+        #[arg(long, conflicts_with = "off", required_unless_present = "off")]
+        on: bool,
+        /// Not used for direct marketing.
+        #[arg(long)]
+        off: bool,
     },
     /// Record a supplier's confirmation that it deleted a share's data.
     Delete {
@@ -458,6 +496,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Supplier(command) => return supplier(cli.dir, command),
         Command::Incident(command) => return crate::incident_cli::run(cli.dir, command),
         Command::Request(command) => return crate::request_cli::run(cli.dir, command),
+        Command::Holidays(command) => return crate::holidays_cli::run(cli.dir, command),
         Command::Notice(command) => return crate::notice_cli::notice(cli.dir, command),
         Command::Notify(args) => return crate::notice_cli::notify_command(cli.dir, args),
         Command::Retention { people, json } => {
@@ -600,6 +639,8 @@ fn supplier(dir: Option<PathBuf>, command: SupplierCommand) -> anyhow::Result<Ex
             notice_hours,
             contract,
             contact,
+            country,
+            safeguard,
             json,
         } => {
             let mut ledger = open(dir)?;
@@ -616,6 +657,8 @@ fn supplier(dir: Option<PathBuf>, command: SupplierCommand) -> anyhow::Result<Ex
                     notice_hours,
                     contract,
                     contact,
+                    country,
+                    transfer_safeguard: safeguard,
                 },
             )?;
             if json {
@@ -623,6 +666,23 @@ fn supplier(dir: Option<PathBuf>, command: SupplierCommand) -> anyhow::Result<Ex
             } else {
                 crate::say!("Registered supplier {} ({id}).", name.trim());
             }
+        }
+        SupplierCommand::Transfer {
+            name,
+            country,
+            safeguard,
+        } => {
+            let mut ledger = open(dir)?;
+            let view = suppliers::set_transfer(&mut ledger, &name, country.as_deref(), safeguard)?;
+            crate::say!(
+                "{}: data kept in {}{}.",
+                view.name,
+                view.country.as_deref().unwrap_or("(not known)"),
+                view.transfer_safeguard
+                    .as_ref()
+                    .map(|text| format!(", safeguard: {text}"))
+                    .unwrap_or_default()
+            );
         }
         SupplierCommand::List { json } => {
             let ledger = open(dir)?;
@@ -665,6 +725,15 @@ fn supplier(dir: Option<PathBuf>, command: SupplierCommand) -> anyhow::Result<Ex
                 );
                 crate::say!("Contract: {}", view.contract.as_deref().unwrap_or("-"));
                 crate::say!("Contact: {}", view.contact.as_deref().unwrap_or("-"));
+                crate::say!(
+                    "Data kept in: {}{}",
+                    view.country.as_deref().unwrap_or("-"),
+                    match (&view.transfer_safeguard, view.outside_uk_eea) {
+                        (Some(safeguard), _) => format!(" (safeguard: {safeguard})"),
+                        (None, true) => " (outside the UK and EEA, and no safeguard recorded)".to_owned(),
+                        (None, false) => String::new(),
+                    }
+                );
                 crate::say!("Shares: {}", view.shares);
             }
         }
@@ -682,6 +751,7 @@ fn share(dir: Option<PathBuf>, command: ShareCommand) -> anyhow::Result<ExitCode
             maps,
             canaries,
             canary_out,
+            marketing,
             file,
             json,
         } => {
@@ -695,6 +765,7 @@ fn share(dir: Option<PathBuf>, command: ShareCommand) -> anyhow::Result<ExitCode
             let input = shares::RecordInput {
                 supplier,
                 purpose,
+                marketing,
                 at,
                 retention_days,
                 maps: pairs(&maps)?,
@@ -736,6 +807,7 @@ fn share(dir: Option<PathBuf>, command: ShareCommand) -> anyhow::Result<ExitCode
             from,
             to,
             purpose,
+            marketing,
             retention_days,
             json,
         } => {
@@ -753,6 +825,7 @@ fn share(dir: Option<PathBuf>, command: ShareCommand) -> anyhow::Result<ExitCode
                 from: instant(&ledger, &from, "--from")?,
                 to: to.map(|text| instant(&ledger, &text, "--to")).transpose()?,
                 purpose,
+                marketing,
                 retention_days,
             };
             let id = shares::declare_feed(&mut ledger, input)?;
@@ -761,6 +834,14 @@ fn share(dir: Option<PathBuf>, command: ShareCommand) -> anyhow::Result<ExitCode
             } else {
                 crate::say!("Declared standing feed as share {id}.");
             }
+        }
+        ShareCommand::Marketing { share, on, off: _ } => {
+            let mut ledger = open(dir)?;
+            shares::set_marketing(&mut ledger, share, on)?;
+            crate::say!(
+                "Share {share} is {} for direct marketing.",
+                if on { "now marked as used" } else { "no longer marked as used" }
+            );
         }
         ShareCommand::Delete {
             share,

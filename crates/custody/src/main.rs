@@ -4,11 +4,13 @@
 mod account_cli;
 mod audit_cli;
 mod cli;
+mod holidays_cli;
 mod incident_cli;
 mod match_cli;
 mod notice_cli;
 mod output;
 mod request_cli;
+mod request_review_cli;
 mod serve_cli;
 
 use std::process::ExitCode;

@@ -16,7 +16,8 @@ use crate::output;
 /// Request commands.
 #[derive(Debug, Subcommand)]
 pub enum RequestCommand {
-    /// Record a request from a person; an erasure instructs every supplier holding their data.
+    /// Record a request from a person; rectification, restriction and objection instruct the
+    /// suppliers holding their data; an erasure waits for `request decide` (erasure_review).
     Open {
         /// The person's reference.
         #[arg(long, required_unless_present = "email")]
@@ -25,8 +26,8 @@ pub enum RequestCommand {
         /// given; kept sealed to reply to.
         #[arg(long)]
         email: Option<String>,
-        /// access, erasure, rectification or objection.
-        #[arg(long, value_parser = ["access", "erasure", "rectification", "objection"])]
+        /// access, erasure, rectification, objection, restriction or portability.
+        #[arg(long, value_parser = ["access", "erasure", "rectification", "objection", "restriction", "portability"])]
         kind: String,
         /// When it was received (starts the one-month clock).
         #[arg(long)]
@@ -80,7 +81,9 @@ pub enum RequestCommand {
         #[arg(long)]
         reason: String,
     },
-    /// What custody knows for an access request: data held, recipients, retention.
+    /// The answer to the requester: for access, everything Art. 15 requires; for an erasure
+    /// or another right, what was done where and what was kept and why; for portability, a
+    /// machine-readable file.
     Answer {
         /// Request id.
         id: i64,
@@ -91,7 +94,8 @@ pub enum RequestCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Record a supplier's confirmation that it erased the person's data.
+    /// Record a supplier's confirmation that it did what it was told (erased, corrected,
+    /// restricted, stopped marketing).
     Confirm {
         /// Request id.
         id: i64,
@@ -123,6 +127,57 @@ pub enum RequestCommand {
         /// JSON output.
         #[arg(long)]
         json: bool,
+    },
+    /// Pause the clock while waiting for the requester (UK GDPR Art. 12A).
+    Pause {
+        /// Request id.
+        id: i64,
+        /// When the requester was asked.
+        #[arg(long)]
+        at: String,
+        /// clarification (access requests only), fee or identity.
+        #[arg(long, value_parser = ["clarification", "fee", "identity"])]
+        reason: String,
+        /// What was asked.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Resume the clock when the clarification, fee or identity information arrived.
+    Resume {
+        /// Request id.
+        id: i64,
+        /// When it arrived.
+        #[arg(long)]
+        at: String,
+        /// What arrived.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Decide an erasure under review: --erase, --refuse, or --keep-supplier for a partial one.
+    Decide {
+        /// Request id.
+        id: i64,
+        /// Erase at every supplier that holds the person's data.
+        #[arg(long, conflicts_with_all = ["refuse", "keep_supplier"])]
+        erase: bool,
+        /// Refuse the erasure (with --ground and --reason).
+        #[arg(long, conflicts_with = "keep_supplier")]
+        refuse: bool,
+        /// Erase everywhere but at this supplier (repeat for more), with --ground and --reason.
+        #[arg(long)]
+        keep_supplier: Vec<String>,
+        /// The ground: freedom-of-expression, legal-obligation, public-task, public-health,
+        /// archiving-research, legal-claims (Art. 17(3)); for a refusal also no-ground-applies,
+        /// manifestly-unfounded, manifestly-excessive.
+        #[arg(long)]
+        ground: Option<String>,
+        /// Why, in words the requester will be given.
+        #[arg(long)]
+        reason: Option<String>,
+        /// The Art. 17(1) ground for erasing: no-longer-necessary, consent-withdrawn, objection,
+        /// unlawful, legal-obligation, child.
+        #[arg(long)]
+        basis: Option<String>,
     },
 }
 
@@ -167,7 +222,19 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
                     (None, None) => {}
                 }
                 if !opened.instructed.is_empty() {
-                    crate::say!("Instructed to erase: {}.", opened.instructed.join(", "));
+                    crate::say!("Instructed: {}.", opened.instructed.join(", "));
+                }
+                if opened.awaiting_decision {
+                    crate::say!(
+                        "Nobody is instructed yet: review the grounds, then `custody request decide {} --erase` \
+                         (or --refuse / --keep-supplier). Erasing would instruct: {}.",
+                        opened.request,
+                        if opened.would_instruct.is_empty() {
+                            "no supplier".to_owned()
+                        } else {
+                            opened.would_instruct.join(", ")
+                        }
+                    );
                 }
             }
         }
@@ -225,7 +292,7 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
             let instructed = requests::identify(&mut ledger, id, &person, confirmed)?;
             crate::say!("Request {id} linked to {person}.");
             if !instructed.is_empty() {
-                crate::say!("Instructed to erase: {}.", instructed.join(", "));
+                crate::say!("Instructed: {}.", instructed.join(", "));
             }
         }
         RequestCommand::Extend { id, months, reason } => {
@@ -233,7 +300,7 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
             crate::say!("Request {id} extended; now due by the end of {due}. Tell the requester why.");
         }
         RequestCommand::Answer { id, format, out } => {
-            access::answer(&mut ledger, id, &format, |text| match &out {
+            let warnings = access::answer(&mut ledger, id, &format, |text| match &out {
                 Some(path) => custody_app::files::write_output(path, text.as_bytes()).map_err(|source| {
                     custody_app::Error::Io {
                         path: path.display().to_string(),
@@ -241,12 +308,16 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
                     }
                 }),
                 None => {
-                    crate::say_raw!("{text}");
+                    let end = if text.ends_with('\n') { "" } else { "\n" };
+                    crate::say_raw!("{text}{end}");
                     Ok(())
                 }
             })?;
             if let Some(path) = out {
                 crate::say!("Wrote the answer to {}.", path.display());
+            }
+            for warning in warnings {
+                eprintln!("custody: warning for the DPO: {}", crate::output::terminal_safe(&warning));
             }
         }
         RequestCommand::Confirm {
@@ -261,7 +332,7 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
                 None => None,
             };
             let complete = requests::confirm(&mut ledger, id, &supplier, at, backups_until)?;
-            crate::say!("Recorded {supplier}'s erasure for request {id}.");
+            crate::say!("Recorded {supplier}'s confirmation for request {id}.");
             if complete {
                 crate::say!("Every instructed supplier has confirmed: the erasure is complete.");
             }
@@ -269,6 +340,9 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
         RequestCommand::Close { id, outcome, reason } => {
             requests::close(&mut ledger, id, Outcome::parse(&outcome)?, &reason)?;
             crate::say!("Request {id} closed as {outcome}.");
+        }
+        RequestCommand::Pause { .. } | RequestCommand::Resume { .. } | RequestCommand::Decide { .. } => {
+            return crate::request_review_cli::run(&mut ledger, command);
         }
         RequestCommand::Import { file, json } => {
             let imported = request_import::import(&mut ledger, &file)?;
@@ -297,6 +371,7 @@ fn days(left: i64, clock: &str) -> String {
     match clock {
         "overdue" => format!("OVERDUE by {} d", -left),
         "open" => format!("{left} d left"),
+        "paused" => "paused".to_owned(),
         other => other.to_owned(),
     }
 }
@@ -329,8 +404,30 @@ fn print_view(view: &requests::RequestView, requester: Option<&str>) {
             String::new()
         }
     );
+    if let Some(target) = &summary.target {
+        crate::say!("Internal target: {target}");
+    }
+    if let Some(note) = &summary.due_note {
+        crate::say!("Caution: {note}");
+    }
+    for pause in &view.pauses {
+        crate::say!(
+            "Paused for {} from {} to {}: {}{}",
+            pause.reason,
+            pause.from,
+            pause.to.as_deref().unwrap_or("(waiting)"),
+            pause.effect,
+            pause.note.as_ref().map(|note| format!(" — {note}")).unwrap_or_default()
+        );
+    }
     if let Some(source) = &view.source {
         crate::say!("Imported from: {source}");
+    }
+    if !view.would_instruct.is_empty() {
+        crate::say!(
+            "Awaiting decision; erasing would instruct: {}",
+            view.would_instruct.join(", ")
+        );
     }
     if !view.instructions.is_empty() {
         let rows: Vec<Vec<String>> = view
@@ -339,12 +436,13 @@ fn print_view(view: &requests::RequestView, requester: Option<&str>) {
             .map(|i| {
                 vec![
                     i.supplier.clone(),
+                    i.action.to_owned(),
                     i.state.to_owned(),
                     i.deleted_at.clone().unwrap_or_default(),
                 ]
             })
             .collect();
-        output::table(&["supplier", "state", "deleted_at"], &rows);
+        output::table(&["supplier", "action", "state", "confirmed_at"], &rows);
     }
     for event in &view.events {
         crate::say!("{}  {}  {}", event.at_local, event.actor, event.text);

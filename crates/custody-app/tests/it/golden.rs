@@ -76,3 +76,31 @@ fn the_demo_incident_reports_read_as_their_golden_files() {
         }
     }
 }
+
+#[test]
+fn the_demo_answers_to_requesters_read_as_their_golden_files() {
+    let zone = TimeZoneName::parse("Europe/London").unwrap();
+    let clock = FixedClock(parse_instant("2022-01-10 12:00", &zone).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let options = demo::DemoOptions {
+        people: 2_000,
+        seed: 7,
+        smtp: None,
+    };
+    let summary = demo::run(&data, options, &clock, "cli:golden", &mut |_| {}).unwrap();
+    let mut ledger = Ledger::open(&data, Box::new(FixedClock(clock.now())), "cli:golden").unwrap();
+    let answered = summary.requests.answered.unwrap();
+    let erasure = summary.requests.erasure.unwrap();
+    for (id, name) in [(answered, "demo-access-answer"), (erasure, "demo-erasure-answer")] {
+        for format in ["md", "json"] {
+            let mut text = String::new();
+            custody_app::access::answer(&mut ledger, id, format, |answer| {
+                text = answer.to_owned();
+                Ok(())
+            })
+            .unwrap();
+            check(&format!("{name}.{format}"), &text);
+        }
+    }
+}

@@ -119,6 +119,8 @@ fn build_ledger(dir: &Path, root: &Path, count: u32) -> anyhow::Result<()> {
                 notice_hours: Some(72),
                 contract: None,
                 contact: None,
+                country: None,
+                transfer_safeguard: None,
             },
         )?;
     }
@@ -136,6 +138,7 @@ fn build_ledger(dir: &Path, root: &Path, count: u32) -> anyhow::Result<()> {
             shares::RecordInput {
                 supplier: supplier.into(),
                 purpose: "bench".into(),
+                marketing: false,
                 at: Some(Instant::from_unix_seconds(1_600_000_000)?),
                 retention_days: None,
                 maps: Vec::new(),

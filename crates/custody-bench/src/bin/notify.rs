@@ -129,6 +129,8 @@ fn ledger_with_incidents(root: &Path, count: u32, incidents: usize) -> anyhow::R
             notice_hours: None,
             contract: None,
             contact: None,
+            country: None,
+            transfer_safeguard: None,
         },
     )?;
     shares::record_export(
@@ -136,6 +138,7 @@ fn ledger_with_incidents(root: &Path, count: u32, incidents: usize) -> anyhow::R
         shares::RecordInput {
             supplier: "Mailing House".to_owned(),
             purpose: "newsletter".to_owned(),
+            marketing: false,
             at: Some(shared_at),
             retention_days: None,
             maps: ["category", "status", "joined_on"]

@@ -21,7 +21,7 @@ use crate::types::*;
 use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 9] = [
+const MIGRATIONS: [&str; 10] = [
     concat!(include_str!("schema.sql"), include_str!("indexes.sql")),
     include_str!("incidents.sql"),
     include_str!("requests.sql"),
@@ -31,6 +31,7 @@ const MIGRATIONS: [&str; 9] = [
     include_str!("totp_steps.sql"),
     include_str!("filed_reports.sql"),
     include_str!("in_house.sql"),
+    include_str!("rights.sql"),
 ];
 
 /// Name of the database file inside a data directory.
@@ -287,6 +288,27 @@ impl Store for SqliteStore {
         signer: &dyn AuditSigner,
     ) -> Result<i64> {
         shares::add_supplier(&mut self.connection, supplier, audit, signer)
+    }
+
+    fn set_supplier_transfer(
+        &mut self,
+        id: i64,
+        country: Option<&str>,
+        safeguard: Option<&str>,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()> {
+        shares::set_supplier_transfer(&mut self.connection, id, country, safeguard, audit, signer)
+    }
+
+    fn set_share_marketing(
+        &mut self,
+        id: i64,
+        marketing: bool,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()> {
+        shares::set_share_marketing(&mut self.connection, id, marketing, audit, signer)
     }
 
     fn suppliers(&self) -> Result<Vec<Supplier>> {

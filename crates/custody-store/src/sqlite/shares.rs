@@ -32,8 +32,8 @@ pub(super) fn add_supplier(
         )));
     }
     transaction.execute(
-        "INSERT INTO suppliers (name, role, parent, notice_hours, contract, contact, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO suppliers (name, role, parent, notice_hours, contract, contact, created_at, country, \
+         transfer_safeguard) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             supplier.name,
             supplier.role.as_str(),
@@ -41,7 +41,9 @@ pub(super) fn add_supplier(
             supplier.notice_hours,
             supplier.contract,
             supplier.contact,
-            supplier.created_at.unix_seconds()
+            supplier.created_at.unix_seconds(),
+            supplier.country,
+            supplier.transfer_safeguard
         ],
     )?;
     let id = transaction.last_insert_rowid();
@@ -62,7 +64,50 @@ fn supplier(row: &Row<'_>) -> rusqlite::Result<Supplier> {
         contract: row.get(5)?,
         contact: row.get(6)?,
         created_at: instant(row.get(7)?)?,
+        country: row.get(8)?,
+        transfer_safeguard: row.get(9)?,
     })
+}
+
+/// Runs one update of one row by id with its audit entry, in one transaction.
+fn update_one(
+    connection: &mut Connection,
+    what: &str,
+    sql: &str,
+    values: &[&dyn rusqlite::ToSql],
+    draft: AuditDraft,
+    signer: &dyn AuditSigner,
+) -> Result<()> {
+    let transaction = connection.transaction()?;
+    if transaction.execute(sql, values)? != 1 {
+        return Err(Error::NotFound(format!("there is no {what} with that id")));
+    }
+    audit::append(&transaction, draft, signer)?;
+    transaction.commit()?;
+    Ok(())
+}
+
+pub(super) fn set_supplier_transfer(
+    connection: &mut Connection,
+    id: i64,
+    country: Option<&str>,
+    safeguard: Option<&str>,
+    draft: AuditDraft,
+    signer: &dyn AuditSigner,
+) -> Result<()> {
+    let sql = "UPDATE suppliers SET country = ?1, transfer_safeguard = ?2 WHERE id = ?3";
+    update_one(connection, "supplier", sql, params![country, safeguard, id], draft, signer)
+}
+
+pub(super) fn set_share_marketing(
+    connection: &mut Connection,
+    id: i64,
+    marketing: bool,
+    draft: AuditDraft,
+    signer: &dyn AuditSigner,
+) -> Result<()> {
+    let sql = "UPDATE shares SET marketing = ?1 WHERE id = ?2";
+    update_one(connection, "share", sql, params![marketing, id], draft, signer)
 }
 
 fn conversion(message: String) -> rusqlite::Error {
@@ -74,7 +119,8 @@ fn instant(seconds: i64) -> rusqlite::Result<Instant> {
 }
 
 pub(super) fn suppliers(connection: &Connection, name: Option<&str>) -> Result<Vec<Supplier>> {
-    let base = "SELECT id, name, role, parent, notice_hours, contract, contact, created_at FROM suppliers";
+    let base = "SELECT id, name, role, parent, notice_hours, contract, contact, created_at, country, \
+                transfer_safeguard FROM suppliers";
     let mut statement = match name {
         Some(_) => connection.prepare_cached(&format!("{base} WHERE name = ?1"))?,
         None => connection.prepare_cached(&format!("{base} ORDER BY name"))?,
@@ -115,7 +161,7 @@ pub(super) fn record(
     transaction.execute(
         "INSERT INTO shares (supplier, kind, purpose, shared_at, ends_at, retention_days, categories, audience, \
          people_count, row_count, unmatched_count, unmatched_lines, file_name, file_sha256, columns, canary_count, \
-         recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+         recorded_at, marketing) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         params![
             meta.supplier_id,
             kind,
@@ -133,6 +179,7 @@ pub(super) fn record(
             json(&share.columns),
             canaries.len() as i64,
             share.recorded_at.unix_seconds(),
+            share.marketing,
         ],
     )?;
     let id = transaction.last_insert_rowid();
@@ -254,6 +301,7 @@ fn share(row: &Row<'_>) -> rusqlite::Result<ShareRecord> {
         },
         supplier: row.get(2)?,
         purpose: row.get(4)?,
+        marketing: row.get(21)?,
         audience,
         people_count: row.get::<_, i64>(10)? as u64,
         row_count: row.get::<_, i64>(11)? as u64,
@@ -274,7 +322,7 @@ pub(super) fn list(
 ) -> Result<Vec<ShareRecord>> {
     let base = "SELECT s.id, s.supplier, p.name, s.kind, s.purpose, s.shared_at, s.ends_at, s.retention_days, \
                 s.categories, s.audience, s.people_count, s.row_count, s.unmatched_count, s.unmatched_lines, \
-                s.file_name, s.file_sha256, s.columns, s.deleted_at, s.backups_until, s.canary_count, s.recorded_at \
+                s.file_name, s.file_sha256, s.columns, s.deleted_at, s.backups_until, s.canary_count, s.recorded_at, s.marketing \
                 FROM shares s JOIN suppliers p ON p.id = s.supplier";
     let mut out = Vec::new();
     match (suppliers, id) {

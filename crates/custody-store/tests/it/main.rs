@@ -125,6 +125,8 @@ fn supplier(store: &mut SqliteStore, name: &str) -> i64 {
         contract: None,
         contact: None,
         created_at: at("2020-01-01"),
+        country: None,
+        transfer_safeguard: None,
     };
     store
         .add_supplier(supplier, draft("supplier.add"), &TestSigner)
@@ -147,6 +149,7 @@ fn export(supplier_id: i64, shared_at: &str) -> NewShare {
             backups_until: None,
         },
         purpose: "test".into(),
+        marketing: false,
         audience: Vec::new(),
         row_count: 0,
         unmatched_count: 0,
@@ -329,6 +332,8 @@ fn audit_entries_chain_to_each_other() {
             contract: None,
             contact: None,
             created_at: at("2020-01-01"),
+            country: None,
+            transfer_safeguard: None,
         },
         draft("supplier.add"),
         &TestSigner,
@@ -700,6 +705,8 @@ fn an_append_after_the_newest_entries_were_deleted_is_refused_and_writes_nothing
             contract: None,
             contact: None,
             created_at: at("2020-01-01"),
+            country: None,
+            transfer_safeguard: None,
         },
         draft("supplier.add"),
         &TestSigner,

@@ -27,4 +27,5 @@ mod migration;
 mod notices;
 mod people;
 mod requests;
+mod rights;
 mod support;

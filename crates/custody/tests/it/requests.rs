@@ -7,7 +7,7 @@ use crate::support::{CRM, Env};
 
 /// A directory with the five CRM people; M1 and M2 sent to Mailing House, M1 and M3 to its
 /// sub-processor Backup Co, with a retention of 30 days.
-fn with_shares() -> Env {
+pub(crate) fn with_shares() -> Env {
     let env = Env::new();
     let crm = env.write("crm.csv", CRM);
     env.ok(&["people", "import", Env::path_str(&crm)]);
@@ -54,7 +54,7 @@ fn with_shares() -> Env {
 }
 
 /// Today in the organisation's zone, and a day `days` before it, as yyyy-mm-dd.
-fn today_minus(days: i64) -> String {
+pub(crate) fn today_minus(days: i64) -> String {
     let today = SystemClock
         .now()
         .timestamp()
@@ -190,7 +190,8 @@ fn month_ends_and_leap_years_set_the_due_day_and_the_queue_puts_overdue_first() 
     assert_eq!(open("2023-01-31")["due"], "2023-02-28");
     assert_eq!(open("2024-01-30")["due"], "2024-02-29");
     assert_eq!(open("2025-03-31")["due"], "2025-04-30");
-    assert_eq!(open("2025-12-31 23:30")["due"], "2026-01-31");
+    // Saturday 31 January 2026 moves to Monday 2 February (the ICO's next working day).
+    assert_eq!(open("2025-12-31 23:30")["due"], "2026-02-02");
 
     let list = env.ok(&["request", "list", "--json"]).json();
     let clocks: Vec<&str> = list
@@ -254,12 +255,14 @@ fn extensions_add_at_most_two_months_from_receipt_and_only_within_the_first_mont
         ])
         .json();
     let id = opened["request"].as_i64().unwrap().to_string();
-    let received_day: jiff::civil::Date = received.parse().unwrap();
+    let received_day = custody_core::parse_day(&received).unwrap();
+    let holidays = custody_app::holidays::parse(custody_app::holidays::SHIPPED, "shipped").unwrap();
+    let bank = holidays.get("england-and-wales").unwrap();
     let expect = |months: i64| {
-        received_day
-            .checked_add(jiff::Span::new().months(months))
+        let extension = u8::try_from(months - 1).unwrap();
+        custody_core::request_deadline(received_day, extension, 0, bank)
             .unwrap()
-            .to_string()
+            .to_iso()
     };
     assert_eq!(opened["due"], expect(1));
     let no_reason = env.fails(&["request", "extend", &id, "--months", "1", "--reason", " "], 1);
@@ -333,11 +336,20 @@ fn an_erasure_instructs_every_holder_and_confirmations_show_in_recipients_and_ho
             "--json",
         ])
         .json();
+    // Nobody is told until a responder has reviewed the grounds (erasure_review, the default).
+    assert_eq!(opened["instructed"], serde_json::json!([]));
+    assert_eq!(opened["awaiting_decision"], true);
     assert_eq!(
-        opened["instructed"],
+        opened["would_instruct"],
         serde_json::json!(["Mailing House", "Backup Co"])
     );
     let id = opened["request"].as_i64().unwrap().to_string();
+    assert_eq!(
+        env.ok(&["request", "show", &id, "--json"]).json()["state"],
+        "awaiting_decision"
+    );
+    let decided = env.ok(&["request", "decide", &id, "--erase", "--basis", "consent-withdrawn"]);
+    assert!(decided.stdout.contains("Mailing House, Backup Co"), "{}", decided.stdout);
     let shown = env.ok(&["request", "show", &id, "--json"]).json();
     assert_eq!(shown["state"], "awaiting_suppliers");
     let states: Vec<(&str, &str)> = shown["instructions"]
@@ -470,7 +482,11 @@ fn an_unknown_requester_waits_for_identity_then_instructions_follow() {
     );
     assert!(not_yet.contains("not instructed"), "{not_yet}");
     let linked = env.ok(&["request", "identify", &id, "--person", "M3"]);
-    assert!(linked.stdout.contains("Backup Co"), "{}", linked.stdout);
+    assert!(!linked.stdout.contains("Backup Co"), "{}", linked.stdout);
+    let shown = env.ok(&["request", "show", &id, "--json"]).json();
+    assert_eq!(shown["state"], "awaiting_decision");
+    assert_eq!(shown["would_instruct"], serde_json::json!(["Backup Co"]));
+    env.ok(&["request", "decide", &id, "--erase"]);
     let shown = env.ok(&["request", "show", &id, "--json"]).json();
     assert_eq!(shown["ref"], "M3");
     assert_eq!(shown["instructions"][0]["supplier"], "Backup Co");
@@ -489,7 +505,7 @@ fn a_backlog_is_imported_whole_or_not_at_all() {
         "Received,From,Type\n\
          2025-11-02 08:15,alex.smith@example.org,access\n\
          2025-11-03 25:00,zoe.jones@example.org,erasure\n\
-         2025-11-04 10:00,ruth@example.net,portability\n\
+         2025-11-04 10:00,ruth@example.net,forgetting\n\
          2025-11-05 10:00,not-an-address,access\n",
     );
     let error = env.fails(&["request", "import", Env::path_str(&bad)], 1);
@@ -523,6 +539,7 @@ fn a_backlog_is_imported_whole_or_not_at_all() {
         .iter()
         .find(|line| line["kind"] == "erasure")
         .unwrap();
+    env.ok(&["request", "decide", &erasure["request"].to_string(), "--erase"]);
     let shown = env
         .ok(&["request", "show", &erasure["request"].to_string(), "--json"])
         .json();
@@ -601,6 +618,11 @@ fn an_erasure_covers_the_shares_sent_before_it_and_a_second_request_completes_to
             .as_i64()
             .unwrap()
             .to_string()
+    };
+    let open_erasure = |person: &str| {
+        let id = open_erasure(person);
+        env.ok(&["request", "decide", &id, "--erase"]);
+        id
     };
     let first = open_erasure("M2");
     let second = open_erasure("M2");
@@ -686,7 +708,7 @@ fn an_erasure_covers_the_shares_sent_before_it_and_a_second_request_completes_to
             "--json",
         ])
         .json();
-    assert_eq!(third["instructed"], serde_json::json!(["Mailing House"]));
+    assert_eq!(third["would_instruct"], serde_json::json!(["Mailing House"]));
 }
 
 #[test]
@@ -708,6 +730,7 @@ fn backups_keep_an_erased_person_held_until_they_expire() {
         .as_i64()
         .unwrap()
         .to_string();
+    env.ok(&["request", "decide", &id, "--erase"]);
     let at = format!("{} 09:00", today_minus(8));
     let until = format!("{} 09:00", today_minus(2));
     let bad = env.fails(
@@ -779,6 +802,11 @@ fn an_erasure_nobody_holds_waits_for_the_organisation_and_a_closed_request_stays
         .json();
     assert_eq!(opened["instructed"], serde_json::json!([]));
     let id = opened["request"].as_i64().unwrap().to_string();
+    assert_eq!(
+        env.ok(&["request", "show", &id, "--json"]).json()["state"],
+        "awaiting_decision"
+    );
+    env.ok(&["request", "decide", &id, "--erase"]);
     let shown = env.ok(&["request", "show", &id, "--json"]).json();
     assert_eq!(shown["state"], "no_supplier_holds");
     assert_eq!(
