@@ -273,3 +273,42 @@ pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportedRequests> {
         erasures_instructed,
     })
 }
+
+/// Imports a backlog uploaded at the desk: the bytes are written to a private file in a fresh
+/// folder of the data directory under the upload's (cleaned) name, imported exactly as a file
+/// given on the command line, and removed whatever the outcome.
+pub fn import_upload(ledger: &mut Ledger, name: &str, bytes: &[u8]) -> Result<ImportedRequests> {
+    let cleaned: String = name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' '))
+        .take(80)
+        .collect();
+    let cleaned = match cleaned.trim().trim_start_matches('.') {
+        "" => "upload.csv".to_owned(),
+        name => name.to_owned(),
+    };
+    let folder = crate::files::temporary_beside(&ledger.dir.join("upload"))
+        .map_err(|error| Error::io(&ledger.dir, error))?;
+    std::fs::create_dir(&folder).map_err(|error| Error::io(&folder, error))?;
+    let path = folder.join(&cleaned);
+    let written = crate::files::create_new_private(&path).and_then(|mut file| {
+        use std::io::Write;
+        file.write_all(bytes)?;
+        file.sync_all()
+    });
+    let result = written
+        .map_err(|error| Error::io(&path, error))
+        .and_then(|()| import(ledger, &path));
+    let _removed = std::fs::remove_dir_all(&folder);
+    // The person at the desk knows the file by its name, not by where it was put.
+    let place = format!("{}{}", folder.display(), std::path::MAIN_SEPARATOR);
+    result.map_err(|error| match error {
+        Error::NotFound(_) | Error::Invalid(_) | Error::Ingest(_) | Error::Io { .. } => {
+            Error::Invalid(error.to_string().replace(&place, ""))
+        }
+        other => other,
+    })
+}

@@ -1,5 +1,6 @@
-// custody desk: counts clocks down every second, and polls notification progress while
-// notices are queued or sending. No framework; nothing else runs.
+// custody desk: counts clocks down every second, polls notification progress while notices
+// are queued or sending, and reads a chosen backlog file into its form. No framework; nothing
+// else runs.
 "use strict";
 (function () {
   function words(seconds) {
@@ -35,7 +36,22 @@
       })
       .catch(function () { setTimeout(function () { poll(section); }, 15000); });
   }
+  // A file input with data-text reads the chosen file into that textarea (and its name into
+  // data-name), so the form posts it like any other; nothing is sent until the form is.
+  function readInto(input) {
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      if (!file) { return; }
+      var reader = new FileReader();
+      reader.onload = function () {
+        document.getElementById(input.getAttribute("data-text")).value = String(reader.result);
+        document.getElementById(input.getAttribute("data-name")).value = file.name;
+      };
+      reader.readAsText(file);
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("input[type=file][data-text]").forEach(readInto);
     if (document.querySelector("[data-due]")) { tick(); setInterval(tick, 1000); }
     document.querySelectorAll("[data-progress]").forEach(function (section) { poll(section); });
   });

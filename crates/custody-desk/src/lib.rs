@@ -7,6 +7,7 @@
 //! every page form carries the session's CSRF token.
 
 mod api;
+mod api_rights;
 mod auth;
 mod cache;
 mod error;
@@ -16,6 +17,7 @@ mod pages_admin;
 mod pages_incident;
 mod pages_learn;
 mod pages_respond;
+mod pages_rights;
 mod rate;
 mod render;
 mod routes;

@@ -19,6 +19,46 @@ fn string() -> Value {
     json!({ "type": "string" })
 }
 
+/// The bodies of the rights desk's routes: logging a request, a backlog, an action.
+fn request_bodies() -> (Value, Value, Value) {
+    let kinds = ["access", "erasure", "rectification", "objection", "restriction", "portability"];
+    let log = json!({
+        "type": "object", "required": ["kind", "received_at"],
+        "properties": {
+            "person": { "type": "string", "description": "the person's reference; or give email" },
+            "email": { "type": "string", "description": "the requester's address (matched by its keyed hash, kept sealed)" },
+            "kind": { "type": "string", "enum": kinds },
+            "received_at": { "type": "string", "description": "RFC 3339, or local time in the organisation's zone" },
+            "channel": { "type": "string", "enum": ["email", "post", "web", "phone"] }
+        }
+    });
+    let upload = json!({
+        "type": "object", "required": ["csv"],
+        "properties": { "file_name": string(), "csv": { "type": "string", "description": "received, sender or ref, kind[, channel]" } }
+    });
+    let grounds: Vec<&str> = custody_app::request_decide::GROUNDS.iter().map(|(name, _, _)| *name).collect();
+    let act = json!({
+        "type": "object", "required": ["action"],
+        "properties": {
+            "action": { "type": "string", "enum": ["identify", "pause", "resume", "extend", "decide", "confirm", "close"] },
+            "person": { "type": "string", "description": "identify" },
+            "identity_confirmed_at": { "type": "string", "description": "identify" },
+            "at": { "type": "string", "description": "pause, resume, confirm" },
+            "reason": { "type": "string", "description": "pause: clarification, fee or identity; extend, decide, close: why" },
+            "note": { "type": "string", "description": "pause, resume" },
+            "months": { "type": "string", "enum": ["1", "2"], "description": "extend" },
+            "decision": { "type": "string", "enum": ["erase", "partial", "refuse"], "description": "decide" },
+            "ground": { "type": "string", "enum": grounds, "description": "decide: Art. 17(3), or for a refusal Art. 17(1)/12(5)" },
+            "basis": { "type": "string", "enum": ["no-longer-necessary", "consent-withdrawn", "objection", "unlawful", "legal-obligation", "child"] },
+            "keep_supplier": { "type": "string", "description": "decide (partial): suppliers kept, comma-separated" },
+            "supplier": { "type": "string", "description": "confirm" },
+            "backups_until": { "type": "string", "description": "confirm (erasure)" },
+            "outcome": { "type": "string", "enum": ["done", "refused", "withdrawn"], "description": "close" }
+        }
+    });
+    (log, upload, act)
+}
+
 fn operations() -> Vec<Operation> {
     let entry = json!({
         "type": "object", "required": ["kind", "text"], "additionalProperties": false,
@@ -99,6 +139,7 @@ fn operations() -> Vec<Operation> {
             "reason": string()
         }
     });
+    let (log_request, upload, request_act) = request_bodies();
     let op = |method, path, summary, query, body| Operation {
         method,
         path,
@@ -242,6 +283,55 @@ fn operations() -> Vec<Operation> {
             "GET",
             "/api/v1/audit",
             "The audit chain's verification, its newest 100 entries and the latest checkpoint taken outside custody.",
+            &[],
+            None,
+        ),
+        op(
+            "GET",
+            "/api/v1/requests",
+            "Every request from a person with its legal deadline and clock, overdue first.",
+            &[],
+            None,
+        ),
+        op(
+            "POST",
+            "/api/v1/requests",
+            "Logs a request (responder); rectification, restriction and objection instruct the suppliers holding the person, an erasure waits for a decision when erasure_review is on.",
+            &[],
+            Some(log_request),
+        ),
+        op(
+            "POST",
+            "/api/v1/requests/import",
+            "Imports a backlog of requests from CSV text (responder): every row, or none.",
+            &[],
+            Some(upload),
+        ),
+        op(
+            "GET",
+            "/api/v1/requests/{id}",
+            "One request: deadline, target, pauses, decision, instructions to suppliers, events (the look is audited).",
+            &[],
+            None,
+        ),
+        op(
+            "POST",
+            "/api/v1/requests/{id}/act",
+            "Acts on a request (responder): identify, pause, resume, extend, decide, confirm or close.",
+            &[],
+            Some(request_act),
+        ),
+        op(
+            "GET",
+            "/api/v1/requests/{id}/answer",
+            "The answer to the requester (responder; producing it is recorded on the request).",
+            &[("format", "md or json (default); a portability answer is json only")],
+            None,
+        ),
+        op(
+            "GET",
+            "/api/v1/retention",
+            "What each supplier should have deleted by now, in aggregate.",
             &[],
             None,
         ),

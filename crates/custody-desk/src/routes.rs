@@ -14,7 +14,9 @@ use custody_core::DeskRole::{self, Admin, Responder, Viewer};
 use crate::auth::{Guard, guard};
 use crate::rate::Limit;
 use crate::state::Desk;
-use crate::{api, openapi, pages, pages_admin, pages_incident, pages_learn, pages_respond, sign_in};
+use crate::{
+    api, api_rights, openapi, pages, pages_admin, pages_incident, pages_learn, pages_respond, pages_rights, sign_in,
+};
 
 /// Who a route answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -48,7 +50,7 @@ pub struct RouteSpec {
 fn limit_of(path: &str) -> Option<Limit> {
     if path == "/people" || path.starts_with("/api/v1/people/") {
         Some(Limit::Lookup)
-    } else if path.contains("/report") || path.ends_with("/register") {
+    } else if path.contains("/report") || path.contains("/answer") || path.ends_with("/register") {
         Some(Limit::Download)
     } else {
         None
@@ -205,6 +207,21 @@ fn declare(builder: Builder) -> Builder {
             post(pages_learn::decide),
         )
         .page("GET", "/register", Viewer, get(pages_learn::register))
+        // The rights desk: viewers read the queue and requests (references only, each look
+        // audited); responders log, act and produce answers.
+        .page("GET", "/requests", Viewer, get(pages_rights::list_page))
+        .page("POST", "/requests", Responder, post(pages_rights::log))
+        .page("POST", "/requests/import", Responder, post(pages_rights::import))
+        .page("GET", "/requests/{id}", Viewer, get(pages_rights::show))
+        .page("POST", "/requests/{id}/act", Responder, post(pages_rights::act))
+        .page("POST", "/requests/{id}/requester", Responder, post(pages_rights::reveal))
+        .page(
+            "GET",
+            "/requests/{id}/answer/{format}",
+            Responder,
+            get(pages_rights::answer_download),
+        )
+        .page("GET", "/retention", Viewer, get(pages_rights::retention_page))
         .page("GET", "/suppliers", Viewer, get(pages::suppliers))
         .page("POST", "/suppliers", Admin, post(pages_admin::add_supplier))
         .page("GET", "/suppliers/{name}", Viewer, get(pages::supplier))
@@ -314,6 +331,13 @@ fn declare(builder: Builder) -> Builder {
             post(api::person_by_email),
         )
         .api("GET", "/api/v1/audit", Viewer, get(api::audit))
+        .api("GET", "/api/v1/requests", Viewer, get(api_rights::list))
+        .api("POST", "/api/v1/requests", Responder, post(api_rights::log))
+        .api("POST", "/api/v1/requests/import", Responder, post(api_rights::import))
+        .api("GET", "/api/v1/requests/{id}", Viewer, get(api_rights::show))
+        .api("POST", "/api/v1/requests/{id}/act", Responder, post(api_rights::act))
+        .api("GET", "/api/v1/requests/{id}/answer", Responder, get(api_rights::answer))
+        .api("GET", "/api/v1/retention", Viewer, get(api_rights::retention))
 }
 
 /// The access table: every route with its surface and least role.

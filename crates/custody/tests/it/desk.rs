@@ -35,6 +35,14 @@ const ROUTES: &[(&str, &str, &str, Option<&str>)] = &[
     ("POST", "/incidents/{id}/amend", "page", Some("responder")),
     ("POST", "/incidents/{id}/decisions", "page", Some("responder")),
     ("GET", "/register", "page", Some("viewer")),
+    ("GET", "/requests", "page", Some("viewer")),
+    ("POST", "/requests", "page", Some("responder")),
+    ("POST", "/requests/import", "page", Some("responder")),
+    ("GET", "/requests/{id}", "page", Some("viewer")),
+    ("POST", "/requests/{id}/act", "page", Some("responder")),
+    ("POST", "/requests/{id}/requester", "page", Some("responder")),
+    ("GET", "/requests/{id}/answer/{format}", "page", Some("responder")),
+    ("GET", "/retention", "page", Some("viewer")),
     ("GET", "/people", "page", Some("responder")),
     ("POST", "/people", "page", Some("responder")),
     ("GET", "/audit", "page", Some("viewer")),
@@ -91,6 +99,13 @@ const ROUTES: &[(&str, &str, &str, Option<&str>)] = &[
     ("GET", "/api/v1/people/{ref}", "api", Some("responder")),
     ("POST", "/api/v1/people/lookup", "api", Some("responder")),
     ("GET", "/api/v1/audit", "api", Some("viewer")),
+    ("GET", "/api/v1/requests", "api", Some("viewer")),
+    ("POST", "/api/v1/requests", "api", Some("responder")),
+    ("POST", "/api/v1/requests/import", "api", Some("responder")),
+    ("GET", "/api/v1/requests/{id}", "api", Some("viewer")),
+    ("POST", "/api/v1/requests/{id}/act", "api", Some("responder")),
+    ("GET", "/api/v1/requests/{id}/answer", "api", Some("responder")),
+    ("GET", "/api/v1/retention", "api", Some("viewer")),
 ];
 
 fn rank(role: &str) -> u8 {

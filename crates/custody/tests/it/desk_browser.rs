@@ -286,3 +286,54 @@ fn a_responder_works_an_incident_in_the_browser() {
     browser.go(&format!("{base}/incidents"));
     browser.wait_for_path("/sign-in");
 }
+
+#[test]
+fn a_responder_logs_a_request_and_answers_it_in_the_browser() {
+    let (env, _) = demo_env();
+    add_user(&env, "answerer", "responder");
+    let (reference, _) = crate::desk_support::demo_person(&env);
+    let server = DeskServer::start(&env);
+    let base = format!("http://{}", server.addr);
+    let profile = env.root.path().join("chromium-profile");
+    let downloads = env.root.path().join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let browser = Driver::start(&profile, &downloads);
+    browser.go(&format!("{base}/requests"));
+    browser.wait_for_path("/sign-in");
+    browser.type_into("#name", "answerer");
+    browser.type_into("#password", PASSWORD);
+    browser.click("#sign-in");
+    browser.wait_for_path("/incidents");
+    browser.click("nav a[href=\"/requests\"]");
+    browser.wait_for_path("/requests");
+
+    // Log an access request for a member, received now (the form's default).
+    browser.type_into("#log-form input[name=person]", &reference);
+    browser.click("#log-request");
+    let started = Instant::now();
+    while !browser.url().contains("/requests/") {
+        assert!(started.elapsed() < Duration::from_secs(10), "not logged: {}", browser.url());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let id = browser.url().rsplit('/').next().unwrap().to_owned();
+    assert_eq!(browser.text("#person"), reference);
+    assert_eq!(browser.text("#state"), "open");
+    assert!(browser.text("#clock").contains("d left"), "{}", browser.text("#clock"));
+
+    // The answer, downloaded; then the request closed as done.
+    browser.click("#answer-md");
+    let answer = std::fs::read_to_string(wait_for_file(&downloads, &format!("request-{id}-answer.md"))).unwrap();
+    assert!(answer.contains("Why we use your data"), "{answer}");
+    assert!(answer.contains(&reference), "{answer}");
+    browser.go(&format!("{base}/requests/{id}"));
+    browser.type_into("#close-reason", "Answer sent by email with the CRM export attached");
+    browser.click("#close-request");
+    let started = Instant::now();
+    while browser.try_text("#state").unwrap_or_default() != "done" {
+        assert!(started.elapsed() < Duration::from_secs(10), "not closed");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(browser.text("#clock"), "met");
+    let events = browser.text("#events");
+    assert!(events.contains("answer produced") && events.contains("desk:answerer"), "{events}");
+}
