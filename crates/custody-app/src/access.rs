@@ -257,7 +257,10 @@ pub fn model(ledger: &Ledger, id: i64) -> Result<AccessAnswer> {
         category_words: person.category.as_str().replace('_', " "),
         person: view,
         purposes: words.purposes_or_default(),
-        source: words.source.clone().unwrap_or_else(|| custody_core::DEFAULT_SOURCE.to_owned()),
+        source: words
+            .source
+            .clone()
+            .unwrap_or_else(|| custody_core::DEFAULT_SOURCE.to_owned()),
         automated_decisions: words
             .automated_decisions
             .clone()
@@ -265,7 +268,10 @@ pub fn model(ledger: &Ledger, id: i64) -> Result<AccessAnswer> {
         transfers,
         copy_statement: format!(
             "A copy of the personal data we hold about you is attached: {}.",
-            words.copy_from.as_deref().unwrap_or(custody_core::DEFAULT_COPY_FROM)
+            words
+                .copy_from
+                .as_deref()
+                .unwrap_or(custody_core::DEFAULT_COPY_FROM)
         ),
         regulator_contact: words
             .regulator_contact
@@ -282,7 +288,11 @@ fn transfers(ledger: &Ledger, recipients: &[AnswerRecipient]) -> Result<Vec<Tran
         let Some(supplier) = suppliers.iter().find(|s| s.name == recipient.supplier) else {
             continue;
         };
-        let Some(country) = supplier.country.as_deref().filter(|c| !custody_core::is_uk_or_eea(c)) else {
+        let Some(country) = supplier
+            .country
+            .as_deref()
+            .filter(|c| !custody_core::is_uk_or_eea(c))
+        else {
             continue;
         };
         if out.iter().any(|transfer| transfer.supplier == supplier.name) {
@@ -291,9 +301,10 @@ fn transfers(ledger: &Ledger, recipients: &[AnswerRecipient]) -> Result<Vec<Tran
         out.push(Transfer {
             supplier: supplier.name.clone(),
             country: country.to_owned(),
-            safeguard: supplier.transfer_safeguard.clone().unwrap_or_else(|| {
-                "no safeguard is recorded; ask our data protection officer".to_owned()
-            }),
+            safeguard: supplier
+                .transfer_safeguard
+                .clone()
+                .unwrap_or_else(|| "no safeguard is recorded; ask our data protection officer".to_owned()),
         });
     }
     Ok(out)

@@ -23,7 +23,8 @@ use crate::error::{Error, Result};
 /// The list shipped with custody.
 pub const SHIPPED: &str = include_str!("../data/bank-holidays.json");
 /// Where the shipped list comes from.
-pub const SHIPPED_SOURCE: &str = "GOV.UK bank holidays (https://www.gov.uk/bank-holidays.json), taken 2026-08-21";
+pub const SHIPPED_SOURCE: &str =
+    "GOV.UK bank holidays (https://www.gov.uk/bank-holidays.json), taken 2026-08-21";
 /// The file in the data directory that replaces the shipped list.
 pub const FILE_NAME: &str = "bank-holidays.json";
 /// The division used when settings name none.
@@ -46,13 +47,16 @@ fn day<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result
     let text = String::deserialize(deserializer)?;
     // GOV.UK's feed writes ISO 8601 dates; nothing else is read as one (16/11/2026 is refused,
     // not guessed).
-    let strict = text.len() == 10 && text.as_bytes().get(4) == Some(&b'-') && text.as_bytes().get(7) == Some(&b'-');
+    let strict =
+        text.len() == 10 && text.as_bytes().get(4) == Some(&b'-') && text.as_bytes().get(7) == Some(&b'-');
     text.parse::<jiff::civil::Date>()
         .ok()
         .filter(|_| strict)
         .map(Day::from_date)
         .ok_or_else(|| {
-            serde::de::Error::custom(format!("{text:?} is not a date; expected one such as \"2026-12-25\""))
+            serde::de::Error::custom(format!(
+                "{text:?} is not a date; expected one such as \"2026-12-25\""
+            ))
         })
 }
 
@@ -97,18 +101,16 @@ pub fn parse(text: &str, origin: &str) -> Result<BTreeMap<String, BTreeSet<Day>>
             )));
         }
         if division.events.is_empty() {
-            return Err(Error::Invalid(format!("{origin}: the division {name:?} has no events")));
+            return Err(Error::Invalid(format!(
+                "{origin}: the division {name:?} has no events"
+            )));
         }
         out.insert(name, division.events.iter().map(|event| event.date).collect());
     }
     Ok(out)
 }
 
-fn pick(
-    divisions: BTreeMap<String, BTreeSet<Day>>,
-    division: &str,
-    source: String,
-) -> Result<BankHolidays> {
+fn pick(divisions: BTreeMap<String, BTreeSet<Day>>, division: &str, source: String) -> Result<BankHolidays> {
     let known: Vec<String> = divisions.keys().cloned().collect();
     let Some(days) = divisions.get(division).cloned() else {
         return Err(Error::Invalid(format!(
@@ -140,9 +142,11 @@ pub fn for_ledger(ledger: &Ledger) -> Result<BankHolidays> {
             let origin = format!("{FILE_NAME} in the data directory (imported)");
             pick(parse(&text, &origin)?, &division, origin)
         }
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            pick(parse(SHIPPED, "the shipped list")?, &division, SHIPPED_SOURCE.to_owned())
-        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => pick(
+            parse(SHIPPED, "the shipped list")?,
+            &division,
+            SHIPPED_SOURCE.to_owned(),
+        ),
         Err(error) => Err(Error::io(&path, error)),
     }
 }
@@ -202,7 +206,10 @@ mod tests {
         let divisions = parse(SHIPPED, "shipped").unwrap();
         for name in ["england-and-wales", "scotland", "northern-ireland"] {
             let days = divisions.get(name).unwrap();
-            assert!(days.contains(&custody_core::parse_day("2025-12-25").unwrap()), "{name}");
+            assert!(
+                days.contains(&custody_core::parse_day("2025-12-25").unwrap()),
+                "{name}"
+            );
             assert!(days.last().unwrap().date().year() >= 2028, "{name}");
         }
         // St Andrew's Day is Scotland's, not England's.
@@ -213,9 +220,12 @@ mod tests {
 
     #[test]
     fn bad_files_say_where() {
-        let error = parse("{\"scotland\": {\"events\": [{\"date\": \"2026-13-01\"}]}}", "f.json")
-            .unwrap_err()
-            .to_string();
+        let error = parse(
+            "{\"scotland\": {\"events\": [{\"date\": \"2026-13-01\"}]}}",
+            "f.json",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(error.contains("f.json: line 1, column"), "{error}");
         assert!(error.contains("2026-13-01"), "{error}");
         let error = parse("[]", "f.json").unwrap_err().to_string();

@@ -145,7 +145,13 @@ pub fn extend(ledger: &mut Ledger, id: i64, months: u8, reason: &str) -> Result<
         reason: reason.trim().to_owned(),
     });
     append(ledger, id, vec![event(ledger, ledger.now(), &body)?], None)?;
-    Ok(request_deadline(start, state.extension.saturating_add(months), clock.paused_days, &holidays.days)?.to_iso())
+    Ok(request_deadline(
+        start,
+        state.extension.saturating_add(months),
+        clock.paused_days,
+        &holidays.days,
+    )?
+    .to_iso())
 }
 
 /// Records a supplier's confirmation that it did what it was told at `at`. For an erasure (with
@@ -179,9 +185,7 @@ pub fn confirm(
         )));
     }
     if backups_until.is_some() && instruction.action != Action::Erase {
-        return Err(Error::Invalid(
-            "--backups-until is for erasures only".to_owned(),
-        ));
+        return Err(Error::Invalid("--backups-until is for erasures only".to_owned()));
     }
     if at > ledger.now() || at < record.facts.received_at {
         return Err(Error::Invalid(format!(

@@ -152,7 +152,11 @@ pub fn response(ledger: &Ledger, id: i64) -> Result<Response> {
             .map(|instruction| SupplierOutcome {
                 supplier: instruction.supplier.clone(),
                 action: instruction.action.words().to_owned(),
-                state: if instruction.confirmed_at.is_some() { "done" } else { "pending" },
+                state: if instruction.confirmed_at.is_some() {
+                    "done"
+                } else {
+                    "pending"
+                },
                 confirmed: instruction.confirmed_at.map(|at| at.local(&ledger.zone)),
             })
             .collect(),
@@ -216,7 +220,9 @@ pub fn answer(
 ) -> Result<Vec<String>> {
     use sha2::Digest;
     if !matches!(format, "md" | "json") {
-        return Err(Error::Invalid(format!("--format {format:?}: expected md or json")));
+        return Err(Error::Invalid(format!(
+            "--format {format:?}: expected md or json"
+        )));
     }
     let record = crate::requests::find_request(ledger, id)?;
     let (text, warnings) = match (record.facts.kind, format) {
@@ -238,7 +244,10 @@ pub fn answer(
         (_, "json") => (pretty(&response(ledger, id)?)?, Vec::new()),
         (_, _) => {
             let model = response(ledger, id)?;
-            (crate::report::render_template("response.md", RESPONSE_MARKDOWN, &model)?, Vec::new())
+            (
+                crate::report::render_template("response.md", RESPONSE_MARKDOWN, &model)?,
+                Vec::new(),
+            )
         }
     };
     deliver(&text)?;

@@ -76,7 +76,11 @@ pub const BASES: &[(&str, &str)] = &[
 
 /// A ground's article and words, or a clear error listing the grounds.
 pub fn ground(name: &str, for_refusal: bool) -> Result<(&'static str, &'static str)> {
-    let refusal_only = ["no-ground-applies", "manifestly-unfounded", "manifestly-excessive"];
+    let refusal_only = [
+        "no-ground-applies",
+        "manifestly-unfounded",
+        "manifestly-excessive",
+    ];
     GROUNDS
         .iter()
         .find(|(key, _, _)| *key == name.trim() && (for_refusal || !refusal_only.contains(key)))
@@ -165,7 +169,9 @@ pub fn decide(ledger: &mut Ledger, id: i64, decision: Decision) -> Result<Decide
         )));
     }
     if state.closed.is_some() || state.done_at(&record).is_some() {
-        return Err(Error::Invalid(format!("request {id} is closed or done; it cannot be decided")));
+        return Err(Error::Invalid(format!(
+            "request {id} is closed or done; it cannot be decided"
+        )));
     }
     if state.decision.is_some() {
         return Err(Error::Invalid(format!("request {id} was decided already")));
@@ -207,7 +213,12 @@ pub fn decide(ledger: &mut Ledger, id: i64, decision: Decision) -> Result<Decide
             };
             (decide, Vec::new())
         }
-        Decision::Partial { keep, ground: name, reason, basis } => {
+        Decision::Partial {
+            keep,
+            ground: name,
+            reason,
+            basis,
+        } => {
             ground(&name, false)?;
             let reason = reason_given(&reason)?;
             if keep.is_empty() {
@@ -220,7 +231,10 @@ pub fn decide(ledger: &mut Ledger, id: i64, decision: Decision) -> Result<Decide
                     return Err(Error::Invalid(format!(
                         "{} does not hold this person's data; the suppliers that do are: {}",
                         found.name,
-                        all.iter().map(|h| h.supplier.as_str()).collect::<Vec<_>>().join(", ")
+                        all.iter()
+                            .map(|h| h.supplier.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )));
                 }
                 kept.push(Kept {

@@ -31,10 +31,18 @@ fn checked_at(ledger: &Ledger, at: Instant, not_before: Instant, what: &str) -> 
 /// Pauses the clock from `at`, when the requester was asked for a clarification, a fee or
 /// identity information; the reason is required and a clarification is for access requests
 /// only (Art. 12A speaks of a request under Art. 15).
-pub fn pause(ledger: &mut Ledger, id: i64, at: Instant, reason: PauseReason, note: Option<&str>) -> Result<()> {
+pub fn pause(
+    ledger: &mut Ledger,
+    id: i64,
+    at: Instant,
+    reason: PauseReason,
+    note: Option<&str>,
+) -> Result<()> {
     let (record, state) = derived(ledger, id)?;
     if state.done_at(&record).is_some() {
-        return Err(Error::Invalid(format!("request {id} is done; its clock cannot be paused")));
+        return Err(Error::Invalid(format!(
+            "request {id} is done; its clock cannot be paused"
+        )));
     }
     if let Some(open) = state.open_pause() {
         return Err(Error::Invalid(format!(
@@ -52,8 +60,16 @@ pub fn pause(ledger: &mut Ledger, id: i64, at: Instant, reason: PauseReason, not
     }
     let last_resume = state.pauses.last().and_then(|pause| pause.to);
     let not_before = last_resume.map_or(record.facts.received_at, |to| to.max(record.facts.received_at));
-    checked_at(ledger, at, not_before, "the request's receipt or its last resumption")?;
-    let note = note.map(str::trim).filter(|text| !text.is_empty()).map(str::to_owned);
+    checked_at(
+        ledger,
+        at,
+        not_before,
+        "the request's receipt or its last resumption",
+    )?;
+    let note = note
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+        .map(str::to_owned);
     if let Some(text) = &note {
         crate::limits::long_text("note", text)?;
     }
@@ -74,7 +90,10 @@ pub fn resume(ledger: &mut Ledger, id: i64, at: Instant, note: Option<&str>) -> 
         return Err(Error::Invalid(format!("request {id} is closed")));
     }
     checked_at(ledger, at, open.from, "the pause")?;
-    let note = note.map(str::trim).filter(|text| !text.is_empty()).map(str::to_owned);
+    let note = note
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+        .map(str::to_owned);
     if let Some(text) = &note {
         crate::limits::long_text("note", text)?;
     }
@@ -82,5 +101,9 @@ pub fn resume(ledger: &mut Ledger, id: i64, at: Instant, note: Option<&str>) -> 
     append(ledger, id, vec![event(ledger, at, &body)?], None)?;
     let (record, state) = derived(ledger, record.id)?;
     let holidays = crate::holidays::for_ledger(ledger)?;
-    Ok(crate::request_state::clock_of(ledger, &record, &state, &holidays)?.due.to_iso())
+    Ok(
+        crate::request_state::clock_of(ledger, &record, &state, &holidays)?
+            .due
+            .to_iso(),
+    )
 }

@@ -102,10 +102,17 @@ impl Derived {
                     .transpose()?;
             }
             RequestEventBody::Extend(extend) => {
-                self.extension = self.extension.saturating_add(extend.months).min(MAX_EXTENSION_MONTHS);
+                self.extension = self
+                    .extension
+                    .saturating_add(extend.months)
+                    .min(MAX_EXTENSION_MONTHS);
             }
             RequestEventBody::Instruct(instruct) => {
-                if !self.instructions.iter().any(|i| i.supplier_id == instruct.supplier_id) {
+                if !self
+                    .instructions
+                    .iter()
+                    .any(|i| i.supplier_id == instruct.supplier_id)
+                {
                     self.instructions.push(Instruction {
                         supplier_id: instruct.supplier_id,
                         supplier: instruct.supplier,
@@ -116,7 +123,11 @@ impl Derived {
                 }
             }
             RequestEventBody::Confirm(confirm) => {
-                if let Some(entry) = self.instructions.iter_mut().find(|i| i.supplier_id == confirm.supplier_id) {
+                if let Some(entry) = self
+                    .instructions
+                    .iter_mut()
+                    .find(|i| i.supplier_id == confirm.supplier_id)
+                {
                     entry.confirmed_at = Some(event.at);
                 }
             }
@@ -243,14 +254,23 @@ pub fn clock_of(
     }
     let until = done.map_or(today, |at| at.local_day(zone));
     let mut paused_days = 0;
-    for pause in derived.pauses.iter().filter(|p| p.reason == PauseReason::Clarification) {
+    for pause in derived
+        .pauses
+        .iter()
+        .filter(|p| p.reason == PauseReason::Clarification)
+    {
         let from = pause.from.local_day(zone).max(start);
         let to = pause.to.map_or(until, |at| at.local_day(zone));
         if to >= from {
             paused_days += days_between(from, to) + 1;
         }
     }
-    let due = request_deadline(start, derived.extension.min(MAX_EXTENSION_MONTHS), paused_days, &holidays.days)?;
+    let due = request_deadline(
+        start,
+        derived.extension.min(MAX_EXTENSION_MONTHS),
+        paused_days,
+        &holidays.days,
+    )?;
     let state = match open {
         Some(_) => RequestClockState::Paused,
         None => request_clock(due, done.map(|at| at.local_day(zone)), today),

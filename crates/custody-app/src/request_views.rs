@@ -160,7 +160,9 @@ fn state(record: &RequestRecord, derived: &Derived) -> String {
         custody_core::RequestKind::Erasure if refused => "refused_on_review".to_owned(),
         custody_core::RequestKind::Erasure if derived.done_at(record).is_some() => "completed".to_owned(),
         _ if derived.answered_at.is_some() => "answer_produced".to_owned(),
-        custody_core::RequestKind::Erasure if derived.instructions.is_empty() => "no_supplier_holds".to_owned(),
+        custody_core::RequestKind::Erasure if derived.instructions.is_empty() => {
+            "no_supplier_holds".to_owned()
+        }
         _ if !derived.instructions.is_empty() && !all_confirmed => "awaiting_suppliers".to_owned(),
         _ if !derived.instructions.is_empty() => "suppliers_confirmed".to_owned(),
         _ => "open".to_owned(),
@@ -231,10 +233,7 @@ fn words(body: &RequestEventBody) -> String {
             supplier,
             backups_until: Some(until),
             ..
-        }) => format!(
-            "{supplier} confirmed; backups kept until {}",
-            until.to_rfc3339()
-        ),
+        }) => format!("{supplier} confirmed; backups kept until {}", until.to_rfc3339()),
         RequestEventBody::Confirm(confirm) => format!("{} confirmed", confirm.supplier),
         RequestEventBody::Extend(extend) => {
             format!("extended by {} month(s): {}", extend.months, extend.reason)
@@ -248,11 +247,19 @@ fn words(body: &RequestEventBody) -> String {
         RequestEventBody::Pause(pause) => format!(
             "clock paused for {}{}",
             pause.reason.as_str(),
-            pause.note.as_ref().map(|note| format!(": {note}")).unwrap_or_default()
+            pause
+                .note
+                .as_ref()
+                .map(|note| format!(": {note}"))
+                .unwrap_or_default()
         ),
         RequestEventBody::Resume(resume) => format!(
             "clock resumed{}",
-            resume.note.as_ref().map(|note| format!(": {note}")).unwrap_or_default()
+            resume
+                .note
+                .as_ref()
+                .map(|note| format!(": {note}"))
+                .unwrap_or_default()
         ),
         RequestEventBody::Decide(decide) => match decide.decision.as_str() {
             "refuse" => format!(
@@ -262,7 +269,12 @@ fn words(body: &RequestEventBody) -> String {
             ),
             "partial" => format!(
                 "erasure decided, keeping {}",
-                decide.kept.iter().map(|k| format!("{} ({})", k.supplier, k.ground)).collect::<Vec<_>>().join(", ")
+                decide
+                    .kept
+                    .iter()
+                    .map(|k| format!("{} ({})", k.supplier, k.ground))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             _ => "erasure decided at every holder".to_owned(),
         },

@@ -594,7 +594,9 @@ pub fn confirm_deletion(
 /// marketing (UK GDPR Art. 21(3)) instructs the holders of marketing shares.
 pub fn set_marketing(ledger: &mut Ledger, id: i64, marketing: bool) -> Result<()> {
     if ledger.store.share(id)?.is_none() {
-        return Err(Error::NotFound(format!("there is no share {id}; `custody share list` shows them")));
+        return Err(Error::NotFound(format!(
+            "there is no share {id}; `custody share list` shows them"
+        )));
     }
     let draft = ledger.draft(
         "share.marketing",

@@ -107,7 +107,9 @@ pub fn add_supplier(ledger: &mut Ledger, input: SupplierInput) -> Result<i64> {
 }
 
 fn checked_safeguard(safeguard: Option<String>) -> Result<Option<String>> {
-    let safeguard = safeguard.map(|text| text.trim().to_owned()).filter(|text| !text.is_empty());
+    let safeguard = safeguard
+        .map(|text| text.trim().to_owned())
+        .filter(|text| !text.is_empty());
     if let Some(text) = &safeguard {
         crate::limits::short_text("safeguard", text)?;
     }
@@ -195,7 +197,10 @@ fn view(supplier: &Supplier, all: &[Supplier], shares: &[custody_store::ShareRec
         contact: supplier.contact.clone(),
         country: supplier.country.clone(),
         transfer_safeguard: supplier.transfer_safeguard.clone(),
-        outside_uk_eea: supplier.country.as_deref().is_some_and(|code| !is_uk_or_eea(code)),
+        outside_uk_eea: supplier
+            .country
+            .as_deref()
+            .is_some_and(|code| !is_uk_or_eea(code)),
         created_at: supplier.created_at.to_rfc3339(),
         sub_processors: all
             .iter()

@@ -36,15 +36,14 @@ pub const DEFAULT_PURPOSES: &[&str] = &[
     "to meet our legal obligations, such as keeping records the law requires",
 ];
 /// The source when settings give none.
-pub const DEFAULT_SOURCE: &str = "from you, when you joined or gave us your details, and from your later dealings with us";
+pub const DEFAULT_SOURCE: &str =
+    "from you, when you joined or gave us your details, and from your later dealings with us";
 /// Automated decisions when settings give none.
-pub const DEFAULT_AUTOMATED: &str =
-    "We do not make decisions about you by automated means alone, and we do not profile you in a way that has legal or similarly significant effects on you.";
+pub const DEFAULT_AUTOMATED: &str = "We do not make decisions about you by automated means alone, and we do not profile you in a way that has legal or similarly significant effects on you.";
 /// The copy's source when settings give none.
 pub const DEFAULT_COPY_FROM: &str = "an export of your record from our membership system";
 /// The UK regulator's contact when settings give none (ICO, "Make a complaint", and its helpline).
-pub const DEFAULT_REGULATOR_CONTACT: &str =
-    "https://ico.org.uk/make-a-complaint/ or telephone 0303 123 1113";
+pub const DEFAULT_REGULATOR_CONTACT: &str = "https://ico.org.uk/make-a-complaint/ or telephone 0303 123 1113";
 
 impl AnswerSettings {
     /// Checks every text.
@@ -52,7 +51,11 @@ impl AnswerSettings {
         for purpose in &self.purposes {
             check_text("access_answer.purposes", purpose, LONG_TEXT_CHARS_MAX)?;
             if purpose.trim().is_empty() {
-                return Err(Error::invalid("access_answer.purposes", purpose, "a purpose in words"));
+                return Err(Error::invalid(
+                    "access_answer.purposes",
+                    purpose,
+                    "a purpose in words",
+                ));
             }
         }
         for (what, text) in [

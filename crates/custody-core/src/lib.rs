@@ -20,7 +20,8 @@ mod supplier;
 mod text;
 
 pub use answer_settings::{
-    AnswerSettings, DEFAULT_AUTOMATED, DEFAULT_COPY_FROM, DEFAULT_PURPOSES, DEFAULT_REGULATOR_CONTACT, DEFAULT_SOURCE,
+    AnswerSettings, DEFAULT_AUTOMATED, DEFAULT_COPY_FROM, DEFAULT_PURPOSES, DEFAULT_REGULATOR_CONTACT,
+    DEFAULT_SOURCE,
 };
 pub use category::{CategoryKey, CategorySet, taxonomy_keys};
 pub use desk::{DeskRole, check_desk_name};

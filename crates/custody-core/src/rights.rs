@@ -243,7 +243,11 @@ impl PauseReason {
             "clarification" | "clarify" => Ok(PauseReason::Clarification),
             "fee" => Ok(PauseReason::Fee),
             "identity" | "id" => Ok(PauseReason::Identity),
-            _ => Err(Error::invalid("pause reason", text, "clarification, fee or identity")),
+            _ => Err(Error::invalid(
+                "pause reason",
+                text,
+                "clarification, fee or identity",
+            )),
         }
     }
 
@@ -390,7 +394,13 @@ mod tests {
     #[test]
     fn deadlines_move_to_the_next_working_day() {
         // England and Wales, 2025 to 2026 (GOV.UK bank holidays).
-        let bank = holidays(&["2025-12-25", "2025-12-26", "2026-01-01", "2026-04-03", "2026-04-06"]);
+        let bank = holidays(&[
+            "2025-12-25",
+            "2025-12-26",
+            "2026-01-01",
+            "2026-04-03",
+            "2026-04-06",
+        ]);
         // The two cases: the calendar date is a Saturday, then Christmas Day.
         assert_eq!(deadline("2026-01-31", 0, 0, &bank), "2026-03-02");
         assert_eq!(deadline("2025-11-25", 0, 0, &bank), "2025-12-29");
@@ -421,7 +431,10 @@ mod tests {
     fn pause_reasons_parse() {
         assert_eq!(PauseReason::parse("Fee").unwrap(), PauseReason::Fee);
         assert!(PauseReason::parse("holiday").is_err());
-        assert_eq!(RequestKind::parse("portability").unwrap(), RequestKind::Portability);
+        assert_eq!(
+            RequestKind::parse("portability").unwrap(),
+            RequestKind::Portability
+        );
         assert_eq!(RequestKind::parse("restriction").unwrap().article(), "Art. 18");
     }
 

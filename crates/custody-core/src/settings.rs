@@ -159,8 +159,7 @@ impl Settings {
         self.desk.validate()?;
         self.access_answer.validate()?;
         if let Some(division) = &self.bank_holidays
-            && (division.is_empty()
-                || !division.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+            && (division.is_empty() || !division.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
         {
             return Err(Error::invalid(
                 "bank_holidays",

@@ -79,8 +79,8 @@ impl SupplierRole {
 /// and Norway), ISO 3166 alpha-2: a transfer to anywhere else needs a safeguard (UK GDPR
 /// Chapter V; the answer to an access request names it, Art. 15(2)).
 const UK_AND_EEA: [&str; 31] = [
-    "GB", "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT",
-    "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
+    "GB", "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV",
+    "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
 ];
 
 /// A country code as ISO 3166 alpha-2 in capitals, or an error (`UK` is read as `GB`).

@@ -19,7 +19,10 @@ use crate::pages_rights::{ActForm, LogForm, UploadForm, act_with, answer_file, i
 use crate::state::Desk;
 
 /// `GET /api/v1/requests`: the queue, overdue first.
-pub async fn list(State(desk): State<Arc<Desk>>, Extension(caller): Extension<Caller>) -> Result<Response, ApiError> {
+pub async fn list(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Response, ApiError> {
     let queue = desk
         .run(&caller.actor(), |ledger| Ok(requests::list(ledger, false)?))
         .await?;
@@ -33,7 +36,9 @@ pub async fn log(
     payload: Result<Json<LogForm>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let form = body(payload)?;
-    let opened = desk.run(&caller.actor(), move |ledger| log_with(ledger, form)).await?;
+    let opened = desk
+        .run(&caller.actor(), move |ledger| log_with(ledger, form))
+        .await?;
     Ok((StatusCode::CREATED, Json(to_json(opened)?)).into_response())
 }
 
@@ -44,7 +49,9 @@ pub async fn import(
     payload: Result<Json<UploadForm>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let form = body(payload)?;
-    let imported = desk.run(&caller.actor(), move |ledger| import_with(ledger, form)).await?;
+    let imported = desk
+        .run(&caller.actor(), move |ledger| import_with(ledger, form))
+        .await?;
     Ok((StatusCode::CREATED, Json(to_json(imported)?)).into_response())
 }
 
@@ -68,11 +75,17 @@ pub async fn act(
     payload: Result<Json<ActForm>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let form = body(payload)?;
-    let said = desk.run(&caller.actor(), move |ledger| act_with(ledger, id, form)).await?;
+    let said = desk
+        .run(&caller.actor(), move |ledger| act_with(ledger, id, form))
+        .await?;
     let view = desk
         .run(&caller.actor(), move |ledger| Ok(requests::show(ledger, id)?))
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "request": id, "done": said, "now": to_json(view)? }))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "request": id, "done": said, "now": to_json(view)? })),
+    )
+        .into_response())
 }
 
 /// The answer's format.

@@ -21,7 +21,14 @@ fn string() -> Value {
 
 /// The bodies of the rights desk's routes: logging a request, a backlog, an action.
 fn request_bodies() -> (Value, Value, Value) {
-    let kinds = ["access", "erasure", "rectification", "objection", "restriction", "portability"];
+    let kinds = [
+        "access",
+        "erasure",
+        "rectification",
+        "objection",
+        "restriction",
+        "portability",
+    ];
     let log = json!({
         "type": "object", "required": ["kind", "received_at"],
         "properties": {
@@ -36,7 +43,10 @@ fn request_bodies() -> (Value, Value, Value) {
         "type": "object", "required": ["csv"],
         "properties": { "file_name": string(), "csv": { "type": "string", "description": "received, sender or ref, kind[, channel]" } }
     });
-    let grounds: Vec<&str> = custody_app::request_decide::GROUNDS.iter().map(|(name, _, _)| *name).collect();
+    let grounds: Vec<&str> = custody_app::request_decide::GROUNDS
+        .iter()
+        .map(|(name, _, _)| *name)
+        .collect();
     let act = json!({
         "type": "object", "required": ["action"],
         "properties": {
@@ -325,7 +335,10 @@ fn operations() -> Vec<Operation> {
             "GET",
             "/api/v1/requests/{id}/answer",
             "The answer to the requester (responder; producing it is recorded on the request).",
-            &[("format", "md or json (default); a portability answer is json only")],
+            &[(
+                "format",
+                "md or json (default); a portability answer is json only",
+            )],
             None,
         ),
         op(

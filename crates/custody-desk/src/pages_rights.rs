@@ -141,7 +141,11 @@ pub fn act_with(ledger: &mut Ledger, id: i64, form: ActForm) -> Result<String, D
         }
         "decide" => {
             let decided = requests::decide(ledger, id, decision(&form)?)?;
-            format!("decided: {}; instructed: {}", decided.decision, list(&decided.instructed))
+            format!(
+                "decided: {}; instructed: {}",
+                decided.decision,
+                list(&decided.instructed)
+            )
         }
         "confirm" => {
             let supplier = required("supplier", &form.supplier)?;
@@ -216,7 +220,10 @@ async fn queue_page(
 ) -> Result<Response, PageError> {
     let (queue, now_local) = desk
         .run(&caller.actor(), |ledger| {
-            Ok((requests::list(ledger, false)?, ledger.now().local_input(&ledger.zone)))
+            Ok((
+                requests::list(ledger, false)?,
+                ledger.now().local_input(&ledger.zone),
+            ))
         })
         .await?;
     let kinds: Vec<&str> = RequestKind::ALL.iter().map(|kind| kind.as_str()).collect();
@@ -235,10 +242,14 @@ pub async fn log(
     Extension(caller): Extension<Caller>,
     Form(form): Form<LogForm>,
 ) -> Result<Response, PageError> {
-    let result = desk.run(&caller.actor(), move |ledger| log_with(ledger, form)).await;
+    let result = desk
+        .run(&caller.actor(), move |ledger| log_with(ledger, form))
+        .await;
     match result {
         Ok(opened) => Ok(Redirect::to(&format!("/requests/{}", opened.request)).into_response()),
-        Err(error) if error.status() == StatusCode::BAD_REQUEST || error.status() == StatusCode::NOT_FOUND => {
+        Err(error)
+            if error.status() == StatusCode::BAD_REQUEST || error.status() == StatusCode::NOT_FOUND =>
+        {
             queue_page(&desk, &caller, Some(error.to_string()), StatusCode::BAD_REQUEST).await
         }
         Err(error) => Err(error.into()),
@@ -256,7 +267,10 @@ pub struct UploadForm {
 }
 
 /// Imports an uploaded backlog, all rows or none.
-pub fn import_with(ledger: &mut Ledger, form: UploadForm) -> Result<request_import::ImportedRequests, DeskError> {
+pub fn import_with(
+    ledger: &mut Ledger,
+    form: UploadForm,
+) -> Result<request_import::ImportedRequests, DeskError> {
     let text = required("csv", &form.csv)?;
     let name = given(&form.file_name).unwrap_or_else(|| "upload.csv".to_owned());
     Ok(request_import::import_upload(ledger, &name, text.as_bytes())?)
@@ -268,7 +282,9 @@ pub async fn import(
     Extension(caller): Extension<Caller>,
     Form(form): Form<UploadForm>,
 ) -> Result<Response, PageError> {
-    let result = desk.run(&caller.actor(), move |ledger| import_with(ledger, form)).await;
+    let result = desk
+        .run(&caller.actor(), move |ledger| import_with(ledger, form))
+        .await;
     match result {
         Ok(imported) => {
             let message = format!(
@@ -277,7 +293,9 @@ pub async fn import(
             );
             queue_page(&desk, &caller, Some(message), StatusCode::OK).await
         }
-        Err(error) if error.status() == StatusCode::BAD_REQUEST || error.status() == StatusCode::NOT_FOUND => {
+        Err(error)
+            if error.status() == StatusCode::BAD_REQUEST || error.status() == StatusCode::NOT_FOUND =>
+        {
             queue_page(&desk, &caller, Some(error.to_string()), StatusCode::BAD_REQUEST).await
         }
         Err(error) => Err(error.into()),
@@ -324,11 +342,21 @@ pub async fn act(
     Path(id): Path<i64>,
     Form(form): Form<ActForm>,
 ) -> Result<Response, PageError> {
-    let result = desk.run(&caller.actor(), move |ledger| act_with(ledger, id, form)).await;
+    let result = desk
+        .run(&caller.actor(), move |ledger| act_with(ledger, id, form))
+        .await;
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/requests/{id}")).into_response()),
         Err(error) if error.status() == StatusCode::BAD_REQUEST => {
-            request_page(&desk, &caller, id, Some(error.to_string()), None, StatusCode::BAD_REQUEST).await
+            request_page(
+                &desk,
+                &caller,
+                id,
+                Some(error.to_string()),
+                None,
+                StatusCode::BAD_REQUEST,
+            )
+            .await
         }
         Err(error) => Err(error.into()),
     }
@@ -341,19 +369,28 @@ pub async fn reveal(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let address = desk
-        .run(&caller.actor(), move |ledger| Ok(requests::reveal_requester(ledger, id)?))
+        .run(&caller.actor(), move |ledger| {
+            Ok(requests::reveal_requester(ledger, id)?)
+        })
         .await?;
     let shown = address.unwrap_or_else(|| "no address is held for this request".to_owned());
     request_page(&desk, &caller, id, None, Some(shown), StatusCode::OK).await
 }
 
 /// The answer to a requester as a file, for pages and the API; records that it was produced.
-pub async fn answer_file(desk: &Arc<Desk>, caller: &Caller, id: i64, format: &str) -> Result<Response, DeskError> {
+pub async fn answer_file(
+    desk: &Arc<Desk>,
+    caller: &Caller,
+    id: i64,
+    format: &str,
+) -> Result<Response, DeskError> {
     let content_type = match format {
         "md" => "text/markdown; charset=utf-8",
         "json" => "application/json",
         other => {
-            return Err(DeskError::BadRequest(format!("format {other:?}: expected md or json")));
+            return Err(DeskError::BadRequest(format!(
+                "format {other:?}: expected md or json"
+            )));
         }
     };
     let format = format.to_owned();
@@ -370,7 +407,10 @@ pub async fn answer_file(desk: &Arc<Desk>, caller: &Caller, id: i64, format: &st
         .await?;
     let disposition = format!("attachment; filename=\"request-{id}-answer.{extension}\"");
     Ok((
-        [(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
         text,
     )
         .into_response())
@@ -393,5 +433,11 @@ pub async fn retention_page(
     let report = desk
         .run(&caller.actor(), |ledger| Ok(retention::report(ledger, false)?))
         .await?;
-    Ok(render::page(&desk, &caller, "retention.html", context! { report => s(&report) })?.into_response())
+    Ok(render::page(
+        &desk,
+        &caller,
+        "retention.html",
+        context! { report => s(&report) },
+    )?
+    .into_response())
 }

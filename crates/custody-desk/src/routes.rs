@@ -15,7 +15,8 @@ use crate::auth::{Guard, guard};
 use crate::rate::Limit;
 use crate::state::Desk;
 use crate::{
-    api, api_rights, openapi, pages, pages_admin, pages_incident, pages_learn, pages_respond, pages_rights, sign_in,
+    api, api_rights, openapi, pages, pages_admin, pages_incident, pages_learn, pages_respond, pages_rights,
+    sign_in,
 };
 
 /// Who a route answers.
@@ -214,7 +215,12 @@ fn declare(builder: Builder) -> Builder {
         .page("POST", "/requests/import", Responder, post(pages_rights::import))
         .page("GET", "/requests/{id}", Viewer, get(pages_rights::show))
         .page("POST", "/requests/{id}/act", Responder, post(pages_rights::act))
-        .page("POST", "/requests/{id}/requester", Responder, post(pages_rights::reveal))
+        .page(
+            "POST",
+            "/requests/{id}/requester",
+            Responder,
+            post(pages_rights::reveal),
+        )
         .page(
             "GET",
             "/requests/{id}/answer/{format}",
@@ -333,10 +339,25 @@ fn declare(builder: Builder) -> Builder {
         .api("GET", "/api/v1/audit", Viewer, get(api::audit))
         .api("GET", "/api/v1/requests", Viewer, get(api_rights::list))
         .api("POST", "/api/v1/requests", Responder, post(api_rights::log))
-        .api("POST", "/api/v1/requests/import", Responder, post(api_rights::import))
+        .api(
+            "POST",
+            "/api/v1/requests/import",
+            Responder,
+            post(api_rights::import),
+        )
         .api("GET", "/api/v1/requests/{id}", Viewer, get(api_rights::show))
-        .api("POST", "/api/v1/requests/{id}/act", Responder, post(api_rights::act))
-        .api("GET", "/api/v1/requests/{id}/answer", Responder, get(api_rights::answer))
+        .api(
+            "POST",
+            "/api/v1/requests/{id}/act",
+            Responder,
+            post(api_rights::act),
+        )
+        .api(
+            "GET",
+            "/api/v1/requests/{id}/answer",
+            Responder,
+            get(api_rights::answer),
+        )
         .api("GET", "/api/v1/retention", Viewer, get(api_rights::retention))
 }
 

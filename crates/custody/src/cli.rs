@@ -840,7 +840,11 @@ fn share(dir: Option<PathBuf>, command: ShareCommand) -> anyhow::Result<ExitCode
             shares::set_marketing(&mut ledger, share, on)?;
             crate::say!(
                 "Share {share} is {} for direct marketing.",
-                if on { "now marked as used" } else { "no longer marked as used" }
+                if on {
+                    "now marked as used"
+                } else {
+                    "no longer marked as used"
+                }
             );
         }
         ShareCommand::Delete {

@@ -41,12 +41,26 @@ pub fn run(dir: Option<PathBuf>, command: HolidaysCommand) -> anyhow::Result<Exi
                 .map(|day| day.to_iso())
                 .collect();
             if json {
-                output::json(&serde_json::json!({ "division": list.division, "source": list.source,
-                    "first_year": list.first_year, "last_year": list.last_year, "coming": coming }))?;
+                output::json(
+                    &serde_json::json!({ "division": list.division, "source": list.source,
+                    "first_year": list.first_year, "last_year": list.last_year, "coming": coming }),
+                )?;
             } else {
-                crate::say!("{} bank holidays, {} to {}", list.division, list.first_year, list.last_year);
+                crate::say!(
+                    "{} bank holidays, {} to {}",
+                    list.division,
+                    list.first_year,
+                    list.last_year
+                );
                 crate::say!("Source: {}", list.source);
-                crate::say!("Coming: {}", if coming.is_empty() { "none listed".to_owned() } else { coming.join(", ") });
+                crate::say!(
+                    "Coming: {}",
+                    if coming.is_empty() {
+                        "none listed".to_owned()
+                    } else {
+                        coming.join(", ")
+                    }
+                );
             }
         }
         HolidaysCommand::Import { file } => {

@@ -317,7 +317,10 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
                 crate::say!("Wrote the answer to {}.", path.display());
             }
             for warning in warnings {
-                eprintln!("custody: warning for the DPO: {}", crate::output::terminal_safe(&warning));
+                eprintln!(
+                    "custody: warning for the DPO: {}",
+                    crate::output::terminal_safe(&warning)
+                );
             }
         }
         RequestCommand::Confirm {
@@ -417,7 +420,11 @@ fn print_view(view: &requests::RequestView, requester: Option<&str>) {
             pause.from,
             pause.to.as_deref().unwrap_or("(waiting)"),
             pause.effect,
-            pause.note.as_ref().map(|note| format!(" — {note}")).unwrap_or_default()
+            pause
+                .note
+                .as_ref()
+                .map(|note| format!(" — {note}"))
+                .unwrap_or_default()
         );
     }
     if let Some(source) = &view.source {

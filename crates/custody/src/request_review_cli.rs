@@ -19,7 +19,11 @@ pub fn run(ledger: &mut Ledger, command: RequestCommand) -> anyhow::Result<ExitC
             let at = instant(ledger, &at, "--at")?;
             let reason = PauseReason::parse(&reason)?;
             requests::pause(ledger, id, at, reason, note.as_deref())?;
-            crate::say!("Request {id} paused for {}: {}.", reason.as_str(), reason.effect());
+            crate::say!(
+                "Request {id} paused for {}: {}.",
+                reason.as_str(),
+                reason.effect()
+            );
         }
         RequestCommand::Resume { id, at, note } => {
             let at = instant(ledger, &at, "--at")?;
@@ -51,7 +55,9 @@ pub fn run(ledger: &mut Ledger, command: RequestCommand) -> anyhow::Result<ExitC
             };
             let decided = requests::decide(ledger, id, decision)?;
             match decided.decision {
-                "refuse" => crate::say!("Request {id}: erasure refused. Tell the requester why (Art. 12(4))."),
+                "refuse" => {
+                    crate::say!("Request {id}: erasure refused. Tell the requester why (Art. 12(4)).")
+                }
                 _ => crate::say!(
                     "Request {id}: erasure decided. Instructed: {}.{}",
                     if decided.instructed.is_empty() {

@@ -96,7 +96,14 @@ pub(super) fn set_supplier_transfer(
     signer: &dyn AuditSigner,
 ) -> Result<()> {
     let sql = "UPDATE suppliers SET country = ?1, transfer_safeguard = ?2 WHERE id = ?3";
-    update_one(connection, "supplier", sql, params![country, safeguard, id], draft, signer)
+    update_one(
+        connection,
+        "supplier",
+        sql,
+        params![country, safeguard, id],
+        draft,
+        signer,
+    )
 }
 
 pub(super) fn set_share_marketing(

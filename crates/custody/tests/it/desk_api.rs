@@ -321,7 +321,12 @@ fn the_rights_desk_in_the_api_reads_for_viewers_and_acts_for_responders() {
     assert_eq!(queue.json()["requests"][0]["clock"], "overdue", "overdue first");
 
     let log = json!({ "person": reference, "kind": "erasure", "received_at": "2021-12-31 23:00" });
-    assert_eq!(server.api("POST", "/api/v1/requests", Some(viewer), Some(log.clone())).status, 403);
+    assert_eq!(
+        server
+            .api("POST", "/api/v1/requests", Some(viewer), Some(log.clone()))
+            .status,
+        403
+    );
     let bad = server.api(
         "POST",
         "/api/v1/requests",
@@ -344,24 +349,45 @@ fn the_rights_desk_in_the_api_reads_for_viewers_and_acts_for_responders() {
         Some(json!({ "action": "decide", "decision": "refuse", "ground": "because", "reason": "x" })),
     );
     assert_eq!(refused.status, 400, "{}", refused.body);
-    assert!(refused.json()["error"].as_str().unwrap().contains("legal-claims"), "{}", refused.body);
+    assert!(
+        refused.json()["error"].as_str().unwrap().contains("legal-claims"),
+        "{}",
+        refused.body
+    );
     let decided = server.api(
         "POST",
         &path,
         Some(responder),
-        Some(json!({ "action": "decide", "decision": "refuse", "ground": "legal-claims",
-            "reason": "A claim about this membership is before the county court." })),
+        Some(
+            json!({ "action": "decide", "decision": "refuse", "ground": "legal-claims",
+            "reason": "A claim about this membership is before the county court." }),
+        ),
     );
     assert_eq!(decided.status, 201, "{}", decided.body);
     assert_eq!(decided.json()["now"]["state"], "refused_on_review");
     let shown = server.api("GET", &format!("/api/v1/requests/{id}"), Some(viewer), None);
     assert_eq!(shown.json()["decision"]["ground"], "legal-claims");
-    let answer = server.api("GET", &format!("/api/v1/requests/{id}/answer?format=md"), Some(responder), None);
+    let answer = server.api(
+        "GET",
+        &format!("/api/v1/requests/{id}/answer?format=md"),
+        Some(responder),
+        None,
+    );
     assert_eq!(answer.status, 200, "{}", answer.body);
-    assert!(answer.body.contains("We have decided not to erase your data"), "{}", answer.body);
+    assert!(
+        answer.body.contains("We have decided not to erase your data"),
+        "{}",
+        answer.body
+    );
     let audit = env.ok(&["audit", "export"]).stdout;
-    assert!(audit.contains("api:t-responder") && audit.contains("request.decide"), "audited with the token");
-    assert_eq!(server.api("GET", "/api/v1/retention", Some(viewer), None).status, 200);
+    assert!(
+        audit.contains("api:t-responder") && audit.contains("request.decide"),
+        "audited with the token"
+    );
+    assert_eq!(
+        server.api("GET", "/api/v1/retention", Some(viewer), None).status,
+        200
+    );
 }
 
 #[test]
@@ -371,26 +397,57 @@ fn the_rights_pages_log_upload_and_act_and_bad_input_changes_nothing() {
     let server = DeskServer::start(&env);
     let responder = server.sign_in("responder", crate::desk_support::PASSWORD);
     let viewer = server.sign_in("viewer", crate::desk_support::PASSWORD);
-    let count = || env.ok(&["request", "list", "--json"]).json().as_array().unwrap().len();
+    let count = || {
+        env.ok(&["request", "list", "--json"])
+            .json()
+            .as_array()
+            .unwrap()
+            .len()
+    };
     let before = count();
 
     // A backlog with a bad row: the error names the file and line, and nothing is recorded.
-    let bad = "Received,From,Type\n2021-12-01 10:00,a@example.org,access\n2021-12-02 25:00,b@example.org,access\n";
-    let reply = responder.post(&server, "/requests/import", &[("file_name", "inbox.csv"), ("csv", bad)]);
+    let bad =
+        "Received,From,Type\n2021-12-01 10:00,a@example.org,access\n2021-12-02 25:00,b@example.org,access\n";
+    let reply = responder.post(
+        &server,
+        "/requests/import",
+        &[("file_name", "inbox.csv"), ("csv", bad)],
+    );
     assert_eq!(reply.status, 400, "{}", reply.body);
     assert!(reply.body.contains("inbox.csv, line 3"), "{}", reply.body);
-    assert!(!reply.body.contains(".tmp"), "the upload's place is not shown: {}", reply.body);
+    assert!(
+        !reply.body.contains(".tmp"),
+        "the upload's place is not shown: {}",
+        reply.body
+    );
     assert_eq!(count(), before);
     let good = "Received,From,Type\n2021-12-01 10:00,a@example.org,access\n";
-    let reply = responder.post(&server, "/requests/import", &[("file_name", "inbox.csv"), ("csv", good)]);
+    let reply = responder.post(
+        &server,
+        "/requests/import",
+        &[("file_name", "inbox.csv"), ("csv", good)],
+    );
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert!(reply.body.contains("Recorded 1 requests"), "{}", reply.body);
     assert_eq!(count(), before + 1);
 
     // Logging: a viewer may not; a responder may; a bad date is a clear error.
-    let fields = [("person", reference.as_str()), ("kind", "access"), ("received_at", "2021-12-20T10:00")];
+    let fields = [
+        ("person", reference.as_str()),
+        ("kind", "access"),
+        ("received_at", "2021-12-20T10:00"),
+    ];
     assert_eq!(viewer.post(&server, "/requests", &fields).status, 403);
-    let reply = responder.post(&server, "/requests", &[("person", &reference), ("kind", "access"), ("received_at", "yesterday")]);
+    let reply = responder.post(
+        &server,
+        "/requests",
+        &[
+            ("person", &reference),
+            ("kind", "access"),
+            ("received_at", "yesterday"),
+        ],
+    );
     assert_eq!(reply.status, 400, "{}", reply.body);
     assert!(reply.body.contains("received at"), "{}", reply.body);
     let reply = responder.post(&server, "/requests", &fields);
@@ -406,7 +463,12 @@ fn the_rights_pages_log_upload_and_act_and_bad_input_changes_nothing() {
     let reply = responder.post(
         &server,
         &act,
-        &[("action", "pause"), ("at", "2021-12-21T10:00"), ("reason", "clarification"), ("note", "Which branch?")],
+        &[
+            ("action", "pause"),
+            ("at", "2021-12-21T10:00"),
+            ("reason", "clarification"),
+            ("note", "Which branch?"),
+        ],
     );
     assert_eq!(reply.status, 303, "{}", reply.body);
     let page = viewer.get(&server, &location);

@@ -312,21 +312,33 @@ fn a_responder_logs_a_request_and_answers_it_in_the_browser() {
     browser.click("#log-request");
     let started = Instant::now();
     while !browser.url().contains("/requests/") {
-        assert!(started.elapsed() < Duration::from_secs(10), "not logged: {}", browser.url());
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "not logged: {}",
+            browser.url()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let id = browser.url().rsplit('/').next().unwrap().to_owned();
     assert_eq!(browser.text("#person"), reference);
     assert_eq!(browser.text("#state"), "open");
-    assert!(browser.text("#clock").contains("d left"), "{}", browser.text("#clock"));
+    assert!(
+        browser.text("#clock").contains("d left"),
+        "{}",
+        browser.text("#clock")
+    );
 
     // The answer, downloaded; then the request closed as done.
     browser.click("#answer-md");
-    let answer = std::fs::read_to_string(wait_for_file(&downloads, &format!("request-{id}-answer.md"))).unwrap();
+    let answer =
+        std::fs::read_to_string(wait_for_file(&downloads, &format!("request-{id}-answer.md"))).unwrap();
     assert!(answer.contains("Why we use your data"), "{answer}");
     assert!(answer.contains(&reference), "{answer}");
     browser.go(&format!("{base}/requests/{id}"));
-    browser.type_into("#close-reason", "Answer sent by email with the CRM export attached");
+    browser.type_into(
+        "#close-reason",
+        "Answer sent by email with the CRM export attached",
+    );
     browser.click("#close-request");
     let started = Instant::now();
     while browser.try_text("#state").unwrap_or_default() != "done" {
@@ -335,5 +347,8 @@ fn a_responder_logs_a_request_and_answers_it_in_the_browser() {
     }
     assert_eq!(browser.text("#clock"), "met");
     let events = browser.text("#events");
-    assert!(events.contains("answer produced") && events.contains("desk:answerer"), "{events}");
+    assert!(
+        events.contains("answer produced") && events.contains("desk:answerer"),
+        "{events}"
+    );
 }

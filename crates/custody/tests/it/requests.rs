@@ -348,8 +348,19 @@ fn an_erasure_instructs_every_holder_and_confirmations_show_in_recipients_and_ho
         env.ok(&["request", "show", &id, "--json"]).json()["state"],
         "awaiting_decision"
     );
-    let decided = env.ok(&["request", "decide", &id, "--erase", "--basis", "consent-withdrawn"]);
-    assert!(decided.stdout.contains("Mailing House, Backup Co"), "{}", decided.stdout);
+    let decided = env.ok(&[
+        "request",
+        "decide",
+        &id,
+        "--erase",
+        "--basis",
+        "consent-withdrawn",
+    ]);
+    assert!(
+        decided.stdout.contains("Mailing House, Backup Co"),
+        "{}",
+        decided.stdout
+    );
     let shown = env.ok(&["request", "show", &id, "--json"]).json();
     assert_eq!(shown["state"], "awaiting_suppliers");
     let states: Vec<(&str, &str)> = shown["instructions"]

@@ -46,12 +46,20 @@ fn shipped_deadline(received: &str, extension: u8, paused: i64) -> String {
 fn deadlines_move_off_weekends_and_bank_holidays_of_the_chosen_nation() {
     let env = with_shares();
     // The cases: Saturday 28 February, then Christmas Day.
-    assert_eq!(open(&env, "M1", "access", "2026-01-31 10:00")["due"], "2026-03-02");
+    assert_eq!(
+        open(&env, "M1", "access", "2026-01-31 10:00")["due"],
+        "2026-03-02"
+    );
     let christmas = open(&env, "M2", "access", "2025-11-25 10:00");
     assert_eq!(christmas["due"], "2025-12-29");
     let shown = show(&env, &id_of(&christmas));
     assert_eq!(shown["due"], "2025-12-29");
-    assert!(shown["bank_holidays"].as_str().unwrap().contains("england-and-wales"));
+    assert!(
+        shown["bank_holidays"]
+            .as_str()
+            .unwrap()
+            .contains("england-and-wales")
+    );
     assert!(shown["target"].is_null(), "no target unless settings set one");
     // St Andrew's Day (Mon 30 November 2026) is a bank holiday in Scotland only.
     let andrew = open(&env, "M3", "access", "2026-10-30 10:00");
@@ -59,20 +67,32 @@ fn deadlines_move_off_weekends_and_bank_holidays_of_the_chosen_nation() {
     settings_prepend(&env, "bank_holidays = \"scotland\"\nrequest_target_days = 5");
     let shown = show(&env, &id_of(&andrew));
     assert_eq!(shown["due"], "2026-12-01");
-    assert_eq!(shown["target"], "2026-11-26", "five days before, on a working day");
+    assert_eq!(
+        shown["target"], "2026-11-26",
+        "five days before, on a working day"
+    );
     // A division the list lacks is a clear error, not a silent English calendar.
     let path = env.dir().join("settings.toml");
-    let text = std::fs::read_to_string(&path).unwrap().replace("\"scotland\"", "\"wales\"");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("\"scotland\"", "\"wales\"");
     std::fs::write(&path, text).unwrap();
     let error = env.fails(&["request", "show", &id_of(&andrew), "--json"], 1);
-    assert!(error.contains("\"wales\"") && error.contains("scotland"), "{error}");
+    assert!(
+        error.contains("\"wales\"") && error.contains("scotland"),
+        "{error}"
+    );
 }
 
 #[test]
 fn an_organisation_replaces_the_bank_holidays_with_a_checked_file() {
     let env = with_shares();
     let id = id_of(&open(&env, "M1", "access", "2026-10-14 10:00"));
-    assert_eq!(show(&env, &id)["due"], "2026-11-16", "14 November 2026 is a Saturday");
+    assert_eq!(
+        show(&env, &id)["due"],
+        "2026-11-16",
+        "14 November 2026 is a Saturday"
+    );
     let bad = env.write(
         "bad.json",
         "{\"england-and-wales\": {\"division\": \"england-and-wales\",\n \"events\": [{\"date\": \"16/11/2026\"}]}}",
@@ -115,21 +135,39 @@ fn a_clarification_stops_the_clock_and_identity_or_a_fee_restarts_it() {
     assert!(error.contains("not paused"), "{error}");
     let erasure = id_of(&open(&env, "M2", "erasure", &received));
     let error = env.fails(
-        &["request", "pause", &erasure, "--at", &asked, "--reason", "clarification"],
+        &[
+            "request",
+            "pause",
+            &erasure,
+            "--at",
+            &asked,
+            "--reason",
+            "clarification",
+        ],
         1,
     );
     assert!(error.contains("Art. 12A"), "{error}");
     assert_eq!(show(&env, &access)["events"], serde_json::json!([]));
 
     env.ok(&[
-        "request", "pause", &access, "--at", &asked, "--reason", "clarification", "--note",
+        "request",
+        "pause",
+        &access,
+        "--at",
+        &asked,
+        "--reason",
+        "clarification",
+        "--note",
         "Which years of records?",
     ]);
     let paused = show(&env, &access);
     assert_eq!(paused["clock"], "paused");
     assert_eq!(paused["state"], "paused");
     assert_eq!(paused["paused"], "clarification");
-    let again = env.fails(&["request", "pause", &access, "--at", &asked, "--reason", "fee"], 1);
+    let again = env.fails(
+        &["request", "pause", &access, "--at", &asked, "--reason", "fee"],
+        1,
+    );
     assert!(again.contains("paused already"), "{again}");
     let early = env.fails(&["request", "resume", &access, "--at", &today_minus(19)], 1);
     assert!(early.contains("before the pause"), "{early}");
@@ -143,7 +181,9 @@ fn a_clarification_stops_the_clock_and_identity_or_a_fee_restarts_it() {
 
     // Identity: the month starts again on the day the information arrives.
     let rectify = id_of(&open(&env, "M3", "rectification", &received));
-    env.ok(&["request", "pause", &rectify, "--at", &asked, "--reason", "identity"]);
+    env.ok(&[
+        "request", "pause", &rectify, "--at", &asked, "--reason", "identity",
+    ]);
     env.ok(&["request", "resume", &rectify, "--at", &answered]);
     assert_eq!(show(&env, &rectify)["due"], shipped_deadline(&answered, 0, 0));
     let audit = env.ok(&["audit", "export"]).stdout;
@@ -157,25 +197,58 @@ fn an_erasure_waits_for_a_decision_and_grounds_are_offered_by_name() {
     let id = id_of(&opened);
     let before = env.ok(&["audit", "export"]).stdout.lines().count();
     let unknown = env.fails(
-        &["request", "decide", &id, "--refuse", "--ground", "we-like-it", "--reason", "x"],
+        &[
+            "request",
+            "decide",
+            &id,
+            "--refuse",
+            "--ground",
+            "we-like-it",
+            "--reason",
+            "x",
+        ],
         1,
     );
-    assert!(unknown.contains("legal-obligation") && unknown.contains("legal-claims"), "{unknown}");
-    let no_reason = env.fails(&["request", "decide", &id, "--refuse", "--ground", "legal-claims"], 1);
+    assert!(
+        unknown.contains("legal-obligation") && unknown.contains("legal-claims"),
+        "{unknown}"
+    );
+    let no_reason = env.fails(
+        &["request", "decide", &id, "--refuse", "--ground", "legal-claims"],
+        1,
+    );
     assert!(no_reason.contains("--reason"), "{no_reason}");
     let stranger = env.fails(
         &[
-            "request", "decide", &id, "--keep-supplier", "Nobody Ltd", "--ground", "legal-obligation",
-            "--reason", "x",
+            "request",
+            "decide",
+            &id,
+            "--keep-supplier",
+            "Nobody Ltd",
+            "--ground",
+            "legal-obligation",
+            "--reason",
+            "x",
         ],
         1,
     );
     assert!(stranger.contains("Nobody Ltd"), "{stranger}");
-    assert_eq!(env.ok(&["audit", "export"]).stdout.lines().count(), before, "nothing written");
+    assert_eq!(
+        env.ok(&["audit", "export"]).stdout.lines().count(),
+        before,
+        "nothing written"
+    );
 
     // Keep the backup copy (donation records the law makes the party keep), erase the rest.
     let decided = env.ok(&[
-        "request", "decide", &id, "--keep-supplier", "Backup Co", "--ground", "legal-obligation", "--reason",
+        "request",
+        "decide",
+        &id,
+        "--keep-supplier",
+        "Backup Co",
+        "--ground",
+        "legal-obligation",
+        "--reason",
         "Donation records must be kept for three years under electoral law.",
     ]);
     assert!(decided.stdout.contains("Kept: Backup Co"), "{}", decided.stdout);
@@ -190,16 +263,36 @@ fn an_erasure_waits_for_a_decision_and_grounds_are_offered_by_name() {
     assert_eq!(shown["decision"]["decision"], "partial");
     let twice = env.fails(&["request", "decide", &id, "--erase"], 1);
     assert!(twice.contains("decided already"), "{twice}");
-    env.ok(&["request", "confirm", &id, "--supplier", "Mailing House", "--at", &today_minus(1)]);
+    env.ok(&[
+        "request",
+        "confirm",
+        &id,
+        "--supplier",
+        "Mailing House",
+        "--at",
+        &today_minus(1),
+    ]);
     let answer = env.ok(&["request", "answer", &id]).stdout;
-    assert!(answer.contains("**Mailing House** was told to erase the data, and confirmed"), "{answer}");
-    assert!(answer.contains("**Backup Co** keeps your data because the law requires us to keep it"), "{answer}");
+    assert!(
+        answer.contains("**Mailing House** was told to erase the data, and confirmed"),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("**Backup Co** keeps your data because the law requires us to keep it"),
+        "{answer}"
+    );
     assert!(answer.contains("Donation records must be kept"), "{answer}");
 
     // A refusal ends the request; a closed request cannot be decided.
     let refused = id_of(&open(&env, "M2", "erasure", &today_minus(2)));
     env.ok(&[
-        "request", "decide", &refused, "--refuse", "--ground", "manifestly-excessive", "--reason",
+        "request",
+        "decide",
+        &refused,
+        "--refuse",
+        "--ground",
+        "manifestly-excessive",
+        "--reason",
         "This is the twelfth identical request this month.",
     ]);
     let shown = show(&env, &refused);
@@ -207,7 +300,15 @@ fn an_erasure_waits_for_a_decision_and_grounds_are_offered_by_name() {
     assert_eq!(shown["clock"], "met");
     assert!(shown["instructions"].as_array().unwrap().is_empty());
     let closed = id_of(&open(&env, "M3", "erasure", &today_minus(2)));
-    env.ok(&["request", "close", &closed, "--outcome", "withdrawn", "--reason", "asked to stop"]);
+    env.ok(&[
+        "request",
+        "close",
+        &closed,
+        "--outcome",
+        "withdrawn",
+        "--reason",
+        "asked to stop",
+    ]);
     let error = env.fails(&["request", "decide", &closed, "--erase"], 1);
     assert!(error.contains("closed"), "{error}");
 }
@@ -217,7 +318,10 @@ fn without_review_an_erasure_instructs_at_once() {
     let env = with_shares();
     settings_prepend(&env, "erasure_review = false");
     let opened = open(&env, "M1", "erasure", &today_minus(2));
-    assert_eq!(opened["instructed"], serde_json::json!(["Mailing House", "Backup Co"]));
+    assert_eq!(
+        opened["instructed"],
+        serde_json::json!(["Mailing House", "Backup Co"])
+    );
     assert_eq!(opened["awaiting_decision"], false);
     let error = env.fails(&["request", "decide", &id_of(&opened), "--erase"], 1);
     assert!(error.contains("erasure_review = false"), "{error}");
@@ -227,12 +331,18 @@ fn without_review_an_erasure_instructs_at_once() {
 fn every_right_reaches_the_suppliers_that_hold_the_person() {
     let env = with_shares();
     let rectify = open(&env, "M1", "rectification", &today_minus(2));
-    assert_eq!(rectify["instructed"], serde_json::json!(["Mailing House", "Backup Co"]));
+    assert_eq!(
+        rectify["instructed"],
+        serde_json::json!(["Mailing House", "Backup Co"])
+    );
     let shown = show(&env, &id_of(&rectify));
     assert_eq!(shown["instructions"][0]["action"], "rectify");
     assert_eq!(shown["state"], "awaiting_suppliers");
     let restrict = open(&env, "M1", "restriction", &today_minus(2));
-    assert_eq!(show(&env, &id_of(&restrict))["instructions"][1]["action"], "restrict");
+    assert_eq!(
+        show(&env, &id_of(&restrict))["instructions"][1]["action"],
+        "restrict"
+    );
     // An objection to direct marketing reaches only the holders of marketing shares.
     let none = open(&env, "M1", "objection", &today_minus(2));
     assert_eq!(none["instructed"], serde_json::json!([]));
@@ -243,17 +353,38 @@ fn every_right_reaches_the_suppliers_that_hold_the_person() {
     assert_eq!(show(&env, &id)["instructions"][0]["action"], "stop_marketing");
     let backups = env.fails(
         &[
-            "request", "confirm", &id, "--supplier", "Mailing House", "--at", &today_minus(0),
-            "--backups-until", &today_minus(0),
+            "request",
+            "confirm",
+            &id,
+            "--supplier",
+            "Mailing House",
+            "--at",
+            &today_minus(0),
+            "--backups-until",
+            &today_minus(0),
         ],
         1,
     );
     assert!(backups.contains("erasures only"), "{backups}");
-    env.ok(&["request", "confirm", &id, "--supplier", "Mailing House", "--at", &today_minus(0)]);
+    env.ok(&[
+        "request",
+        "confirm",
+        &id,
+        "--supplier",
+        "Mailing House",
+        "--at",
+        &today_minus(0),
+    ]);
     assert_eq!(show(&env, &id)["state"], "suppliers_confirmed");
     // Rectification confirmed by a supplier does not erase anything.
     let person = env.ok(&["person", "show", "M1", "--json"]).json();
-    assert!(person["recipients"].as_array().unwrap().iter().all(|r| r["deleted_at"].is_null()));
+    assert!(
+        person["recipients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["deleted_at"].is_null())
+    );
     let answer = env.ok(&["request", "answer", &id]).stdout;
     assert!(answer.contains("stop direct marketing"), "{answer}");
 
@@ -264,14 +395,24 @@ fn every_right_reaches_the_suppliers_that_hold_the_person() {
     let file = env.ok(&["request", "answer", &port, "--format", "json"]).json();
     assert_eq!(file["format"], "custody-portability/1");
     assert_eq!(file["person"]["ref"], "M2");
-    assert!(file["crm_must_add"].as_str().unwrap().contains("membership system"));
+    assert!(
+        file["crm_must_add"]
+            .as_str()
+            .unwrap()
+            .contains("membership system")
+    );
 }
 
 #[test]
 fn the_access_answer_covers_every_part_of_article_15_in_plain_words() {
     let env = with_shares();
     env.ok(&[
-        "supplier", "transfer", "Backup Co", "--country", "US", "--safeguard",
+        "supplier",
+        "transfer",
+        "Backup Co",
+        "--country",
+        "US",
+        "--safeguard",
         "the UK International Data Transfer Agreement",
     ]);
     let id = id_of(&open(&env, "M1", "access", &today_minus(1)));
@@ -291,12 +432,23 @@ fn the_access_answer_covers_every_part_of_article_15_in_plain_words() {
     ] {
         assert!(answer.contains(part), "missing {part:?}:\n{answer}");
     }
-    assert!(!answer.contains("user.contact"), "no category keys for the person:\n{answer}");
-    assert!(!answer.contains("T09:00:00Z") && !answer.contains("+00:00"), "local times:\n{answer}");
+    assert!(
+        !answer.contains("user.contact"),
+        "no category keys for the person:\n{answer}"
+    );
+    assert!(
+        !answer.contains("T09:00:00Z") && !answer.contains("+00:00"),
+        "local times:\n{answer}"
+    );
     // Backup Co's 30 days ran out long ago: the DPO is warned, the person is not told so.
-    assert!(run.stderr.contains("Backup Co still holds share 2 past its retention"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("Backup Co still holds share 2 past its retention"),
+        "{}",
+        run.stderr
+    );
     assert!(!answer.contains("past its retention"));
     let json = env.ok(&["request", "answer", &id, "--format", "json"]).json();
     assert_eq!(json["transfers"][0]["country"], "US");
-    assert_eq!(json["data_held"][0]["key"].as_str().unwrap().starts_with("user."), true);
+    assert!(json["data_held"][0]["key"].as_str().unwrap().starts_with("user."));
 }
