@@ -329,17 +329,5 @@ pub fn warnings(model: &AccessAnswer) -> Vec<String> {
         .collect()
 }
 
-/// Produces the answer to a request of any kind as `md` or `json` and hands it to `deliver`;
-/// once delivered, records on the request that it was produced, with the SHA-256 of the text.
-/// Returns warnings for the DPO (never part of the answer). See [`crate::request_answer`].
-pub fn answer(
-    ledger: &mut Ledger,
-    id: i64,
-    format: &str,
-    deliver: impl FnOnce(&str) -> Result<()>,
-) -> Result<Vec<String>> {
-    crate::request_answer::answer(ledger, id, format, deliver)
-}
-
 /// The Markdown template of the access answer.
 pub(crate) const ACCESS_MARKDOWN: &str = include_str!("../templates/access.md");

@@ -78,7 +78,7 @@ pub fn run(
     };
     let answered = first("access");
     if let Some(id) = answered {
-        crate::access::answer(ledger, id, "json", |_| Ok(()))?;
+        crate::request_answer::answer(ledger, id, "json", |_| Ok(()))?;
         requests::close(
             ledger,
             id,

@@ -85,11 +85,13 @@ fn right(kind: RequestKind) -> &'static str {
     }
 }
 
-/// The response model for a request that is not access or portability.
-pub fn response(ledger: &Ledger, id: i64) -> Result<Response> {
-    let _snapshot = ledger.store.read_snapshot()?;
-    let (record, state) = derived(ledger, id)?;
-    let person = state
+/// The person a request is linked to, or a clear error.
+fn linked_person(
+    ledger: &Ledger,
+    id: i64,
+    state: &crate::request_state::Derived,
+) -> Result<custody_store::PersonRecord> {
+    state
         .person
         .map(|person| ledger.store.person(person))
         .transpose()?
@@ -98,7 +100,14 @@ pub fn response(ledger: &Ledger, id: i64) -> Result<Response> {
             Error::Invalid(format!(
                 "request {id} is not linked to a person yet; run `custody request identify {id} --person REF`"
             ))
-        })?;
+        })
+}
+
+/// The response model for a request that is not access or portability.
+pub fn response(ledger: &Ledger, id: i64) -> Result<Response> {
+    let _snapshot = ledger.store.read_snapshot()?;
+    let (record, state) = derived(ledger, id)?;
+    let person = linked_person(ledger, id, &state)?;
     if state.awaiting_decision(&record) {
         return Err(Error::Invalid(format!(
             "request {id} awaits a decision; run `custody request decide {id}` first"
@@ -185,16 +194,7 @@ pub struct Portable {
 
 fn portable(ledger: &Ledger, id: i64) -> Result<Portable> {
     let (_, state) = derived(ledger, id)?;
-    let person = state
-        .person
-        .map(|person| ledger.store.person(person))
-        .transpose()?
-        .flatten()
-        .ok_or_else(|| {
-            Error::Invalid(format!(
-                "request {id} is not linked to a person yet; run `custody request identify {id} --person REF`"
-            ))
-        })?;
+    let person = linked_person(ledger, id, &state)?;
     let view = crate::person::show(ledger, &person.reference)?;
     let data_held = crate::access::labelled_held(ledger, &person, &view.recipients)?;
     Ok(Portable {
@@ -211,7 +211,9 @@ fn portable(ledger: &Ledger, id: i64) -> Result<Portable> {
     })
 }
 
-/// Produces the answer of any kind; see [`crate::access::answer`].
+/// Produces the answer to a request of any kind as `md` or `json` and hands it to `deliver`;
+/// once delivered, records on the request that it was produced, with the SHA-256 of the text.
+/// Returns warnings for the DPO (never part of the answer).
 pub fn answer(
     ledger: &mut Ledger,
     id: i64,

@@ -28,6 +28,18 @@ fn checked_at(ledger: &Ledger, at: Instant, not_before: Instant, what: &str) -> 
     Ok(())
 }
 
+/// A note as given: trimmed, empty as none, within the long-text limit.
+fn note_of(note: Option<&str>) -> Result<Option<String>> {
+    let note = note
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+        .map(str::to_owned);
+    if let Some(text) = &note {
+        crate::limits::long_text("note", text)?;
+    }
+    Ok(note)
+}
+
 /// Pauses the clock from `at`, when the requester was asked for a clarification, a fee or
 /// identity information; the reason is required and a clarification is for access requests
 /// only (Art. 12A speaks of a request under Art. 15).
@@ -66,13 +78,7 @@ pub fn pause(
         not_before,
         "the request's receipt or its last resumption",
     )?;
-    let note = note
-        .map(str::trim)
-        .filter(|text| !text.is_empty())
-        .map(str::to_owned);
-    if let Some(text) = &note {
-        crate::limits::long_text("note", text)?;
-    }
+    let note = note_of(note)?;
     let body = RequestEventBody::Pause(Pause { reason, note });
     append(ledger, id, vec![event(ledger, at, &body)?], None)
 }
@@ -90,13 +96,7 @@ pub fn resume(ledger: &mut Ledger, id: i64, at: Instant, note: Option<&str>) -> 
         return Err(Error::Invalid(format!("request {id} is closed")));
     }
     checked_at(ledger, at, open.from, "the pause")?;
-    let note = note
-        .map(str::trim)
-        .filter(|text| !text.is_empty())
-        .map(str::to_owned);
-    if let Some(text) = &note {
-        crate::limits::long_text("note", text)?;
-    }
+    let note = note_of(note)?;
     let body = RequestEventBody::Resume(Resume { note });
     append(ledger, id, vec![event(ledger, at, &body)?], None)?;
     let (record, state) = derived(ledger, record.id)?;

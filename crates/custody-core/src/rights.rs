@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use jiff::ToSpan;
-use jiff::civil::Weekday;
+use jiff::civil::{Date, Weekday};
 
 use crate::error::{Error, Result};
 use crate::instant::Day;
@@ -157,29 +157,27 @@ pub fn is_working_day(day: Day, bank_holidays: &BTreeSet<Day>) -> bool {
 
 /// The day itself when it is a working day, else the next one.
 pub fn next_working_day(day: Day, bank_holidays: &BTreeSet<Day>) -> Day {
+    step_to_working_day(day, bank_holidays, Date::tomorrow)
+}
+
+/// The day itself when it is a working day, else the working day before it.
+pub fn previous_working_day(day: Day, bank_holidays: &BTreeSet<Day>) -> Day {
+    step_to_working_day(day, bank_holidays, Date::yesterday)
+}
+
+fn step_to_working_day(
+    day: Day,
+    bank_holidays: &BTreeSet<Day>,
+    step: fn(Date) -> Result<Date, jiff::Error>,
+) -> Day {
     let mut date = day.date();
     // A run of non-working days is never longer than a few days; 31 bounds a bad holiday file.
     for _ in 0..31 {
         if is_working_day(Day::from_date(date), bank_holidays) {
             break;
         }
-        match date.tomorrow() {
+        match step(date) {
             Ok(next) => date = next,
-            Err(_) => break,
-        }
-    }
-    Day::from_date(date)
-}
-
-/// The day itself when it is a working day, else the working day before it.
-pub fn previous_working_day(day: Day, bank_holidays: &BTreeSet<Day>) -> Day {
-    let mut date = day.date();
-    for _ in 0..31 {
-        if is_working_day(Day::from_date(date), bank_holidays) {
-            break;
-        }
-        match date.yesterday() {
-            Ok(before) => date = before,
             Err(_) => break,
         }
     }

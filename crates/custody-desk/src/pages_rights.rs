@@ -12,7 +12,7 @@ use minijinja::context;
 use serde::Deserialize;
 
 use custody_app::requests::{self, Decision, OpenInput, Outcome, Requester};
-use custody_app::{Ledger, access, request_import, retention};
+use custody_app::{Ledger, request_answer, request_import, retention};
 use custody_core::{Channel, PauseReason, RequestKind, parse_instant};
 
 use crate::auth::Caller;
@@ -398,7 +398,7 @@ pub async fn answer_file(
     let text = desk
         .run(&caller.actor(), move |ledger| {
             let mut text = String::new();
-            access::answer(ledger, id, &format, |answer| {
+            request_answer::answer(ledger, id, &format, |answer| {
                 text = answer.to_owned();
                 Ok(())
             })?;

@@ -7,7 +7,7 @@ use anyhow::bail;
 use clap::Subcommand;
 
 use custody_app::requests::{self, OpenInput, Outcome, Requester};
-use custody_app::{access, request_import, retention};
+use custody_app::{request_answer, request_import, retention};
 use custody_core::{Channel, RequestKind};
 
 use crate::cli::{instant, open};
@@ -300,7 +300,7 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
             crate::say!("Request {id} extended; now due by the end of {due}. Tell the requester why.");
         }
         RequestCommand::Answer { id, format, out } => {
-            let warnings = access::answer(&mut ledger, id, &format, |text| match &out {
+            let warnings = request_answer::answer(&mut ledger, id, &format, |text| match &out {
                 Some(path) => custody_app::files::write_output(path, text.as_bytes()).map_err(|source| {
                     custody_app::Error::Io {
                         path: path.display().to_string(),

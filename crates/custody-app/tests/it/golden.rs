@@ -95,7 +95,7 @@ fn the_demo_answers_to_requesters_read_as_their_golden_files() {
     for (id, name) in [(answered, "demo-access-answer"), (erasure, "demo-erasure-answer")] {
         for format in ["md", "json"] {
             let mut text = String::new();
-            custody_app::access::answer(&mut ledger, id, format, |answer| {
+            custody_app::request_answer::answer(&mut ledger, id, format, |answer| {
                 text = answer.to_owned();
                 Ok(())
             })

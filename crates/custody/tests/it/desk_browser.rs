@@ -172,6 +172,16 @@ impl Driver {
         );
     }
 
+    /// Goes to `url`, is sent to sign in, signs in as `name` and lands on the incidents.
+    fn sign_in_at(&self, url: &str, name: &str) {
+        self.go(url);
+        self.wait_for_path("/sign-in");
+        self.type_into("#name", name);
+        self.type_into("#password", PASSWORD);
+        self.click("#sign-in");
+        self.wait_for_path("/incidents");
+    }
+
     /// Waits until the browser's address ends with `suffix`.
     fn wait_for_path(&self, suffix: &str) {
         let started = Instant::now();
@@ -230,12 +240,7 @@ fn a_responder_works_an_incident_in_the_browser() {
     let browser = Driver::start(&profile, &downloads);
 
     // Not signed in: the desk sends the browser to sign in.
-    browser.go(&format!("{base}/incidents/1"));
-    browser.wait_for_path("/sign-in");
-    browser.type_into("#name", "lead");
-    browser.type_into("#password", PASSWORD);
-    browser.click("#sign-in");
-    browser.wait_for_path("/incidents");
+    browser.sign_in_at(&format!("{base}/incidents/1"), "lead");
     assert_eq!(browser.text("#me"), "lead");
 
     // The demo incident, with the ledger's figure and its clocks.
@@ -298,12 +303,7 @@ fn a_responder_logs_a_request_and_answers_it_in_the_browser() {
     let downloads = env.root.path().join("downloads");
     std::fs::create_dir_all(&downloads).unwrap();
     let browser = Driver::start(&profile, &downloads);
-    browser.go(&format!("{base}/requests"));
-    browser.wait_for_path("/sign-in");
-    browser.type_into("#name", "answerer");
-    browser.type_into("#password", PASSWORD);
-    browser.click("#sign-in");
-    browser.wait_for_path("/incidents");
+    browser.sign_in_at(&format!("{base}/requests"), "answerer");
     browser.click("nav a[href=\"/requests\"]");
     browser.wait_for_path("/requests");
 
