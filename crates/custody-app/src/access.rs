@@ -67,6 +67,36 @@ pub struct AnswerRecipient {
     pub past_retention: bool,
 }
 
+/// The person as their answer shows them: what the organisation records, nothing of custody's own
+/// bookkeeping.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnswerPerson {
+    /// Their reference.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// Current or former.
+    pub status: &'static str,
+    /// Joined.
+    pub joined_on: Option<String>,
+    /// Left.
+    pub left_on: Option<String>,
+    /// Country (ISO 3166 alpha-2).
+    pub country: Option<String>,
+}
+
+impl AnswerPerson {
+    /// From the ledger's view of a person.
+    pub fn of(view: &crate::person::PersonView) -> Self {
+        AnswerPerson {
+            reference: view.reference.clone(),
+            status: view.status,
+            joined_on: view.joined_on.clone(),
+            left_on: view.left_on.clone(),
+            country: view.country.clone(),
+        }
+    }
+}
+
 /// A transfer outside the UK and EEA (Art. 15(1)(c), 15(2)).
 #[derive(Debug, Clone, Serialize)]
 pub struct Transfer {
@@ -94,7 +124,7 @@ pub struct AccessAnswer {
     /// Generated, local.
     pub generated_local: String,
     /// The person.
-    pub person: crate::person::PersonView,
+    pub person: AnswerPerson,
     /// Their category in words ("registered supporter").
     pub category_words: String,
     /// The kinds of data held about the person.
@@ -113,6 +143,8 @@ pub struct AccessAnswer {
     pub automated_decisions: String,
     /// Transfers outside the UK and EEA (Art. 15(2)).
     pub transfers: Vec<Transfer>,
+    /// Recipients whose country is not recorded (the answer says so rather than guess).
+    pub country_unknown: Vec<String>,
     /// The copy of the data attached, and where it comes from (Art. 15(3)).
     pub copy_statement: String,
     /// How to complain to the regulator (Art. 15(1)(f)).
@@ -233,7 +265,7 @@ pub fn model(ledger: &Ledger, id: i64) -> Result<AccessAnswer> {
             }
         })
         .collect();
-    let transfers = transfers(ledger, &recipients)?;
+    let (transfers, country_unknown) = transfers(ledger, &recipients)?;
     let words = &ledger.settings.access_answer;
     let years = ledger
         .settings
@@ -250,12 +282,13 @@ pub fn model(ledger: &Ledger, id: i64) -> Result<AccessAnswer> {
         special_categories,
         recipients,
         retention: format!(
-            "We keep your data while you are with us, and for {years} year(s) after you leave. \
+            "We keep your data while you are with us, and for {years} {} after you leave. \
              Each supplier keeps it only as long as its contract allows (shown above) and deletes it \
-             when the work is done."
+             when the work is done.",
+            if years == 1 { "year" } else { "years" }
         ),
         category_words: person.category.as_str().replace('_', " "),
-        person: view,
+        person: AnswerPerson::of(&view),
         purposes: words.purposes_or_default(),
         source: words
             .source
@@ -266,6 +299,7 @@ pub fn model(ledger: &Ledger, id: i64) -> Result<AccessAnswer> {
             .clone()
             .unwrap_or_else(|| custody_core::DEFAULT_AUTOMATED.to_owned()),
         transfers,
+        country_unknown,
         copy_statement: format!(
             "A copy of the personal data we hold about you is attached: {}.",
             words
@@ -280,34 +314,40 @@ pub fn model(ledger: &Ledger, id: i64) -> Result<AccessAnswer> {
     })
 }
 
-/// The recipients whose supplier keeps data outside the UK and EEA, with the safeguard.
-fn transfers(ledger: &Ledger, recipients: &[AnswerRecipient]) -> Result<Vec<Transfer>> {
+/// The recipients whose supplier keeps data outside the UK and EEA, with the safeguard (UK
+/// adequacy regulations where they apply), and those whose country is not recorded.
+fn transfers(ledger: &Ledger, recipients: &[AnswerRecipient]) -> Result<(Vec<Transfer>, Vec<String>)> {
     let suppliers = ledger.store.suppliers()?;
     let mut out: Vec<Transfer> = Vec::new();
+    let mut unknown: Vec<String> = Vec::new();
     for recipient in recipients {
         let Some(supplier) = suppliers.iter().find(|s| s.name == recipient.supplier) else {
             continue;
         };
-        let Some(country) = supplier
-            .country
-            .as_deref()
-            .filter(|c| !custody_core::is_uk_or_eea(c))
-        else {
-            continue;
-        };
-        if out.iter().any(|transfer| transfer.supplier == supplier.name) {
+        if out.iter().any(|t| t.supplier == supplier.name) || unknown.contains(&supplier.name) {
             continue;
         }
+        let Some(country) = supplier.country.as_deref() else {
+            unknown.push(supplier.name.clone());
+            continue;
+        };
+        if custody_core::is_uk_or_eea(country) {
+            continue;
+        }
+        let safeguard = match &supplier.transfer_safeguard {
+            Some(text) => text.clone(),
+            None if custody_core::is_uk_adequate(country) => {
+                "UK adequacy regulations: the UK has found the protection there adequate".to_owned()
+            }
+            None => "no safeguard is recorded; ask our data protection officer".to_owned(),
+        };
         out.push(Transfer {
             supplier: supplier.name.clone(),
             country: country.to_owned(),
-            safeguard: supplier
-                .transfer_safeguard
-                .clone()
-                .unwrap_or_else(|| "no safeguard is recorded; ask our data protection officer".to_owned()),
+            safeguard,
         });
     }
-    Ok(out)
+    Ok((out, unknown))
 }
 
 /// Warnings for the DPO about what an answer reveals (never part of the answer): shares still

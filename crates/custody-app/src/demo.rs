@@ -515,7 +515,7 @@ fn register_suppliers(ledger: &mut Ledger) -> Result<()> {
         notice_hours: Some(hours),
         contract: Some(format!("DPA-{}", name.len() * 37)),
         contact: Some("privacy@supplier.example.com".to_owned()),
-        country: None,
+        country: Some("GB".to_owned()),
         transfer_safeguard: None,
     };
     for (name, hours) in [

@@ -103,6 +103,17 @@ pub fn identify(
         identity_confirmed_at: identity_confirmed_at.map(Instant::unix_seconds),
     });
     let mut events = vec![event(ledger, ledger.now(), &identify)?];
+    // Identity information asked for with a pause has arrived: the pause ends there.
+    if state
+        .open_pause()
+        .is_some_and(|pause| pause.reason == custody_core::PauseReason::Identity)
+    {
+        let at = identity_confirmed_at.unwrap_or_else(|| ledger.now());
+        let resume = RequestEventBody::Resume(crate::request_events::Resume {
+            note: Some("identity confirmed".to_owned()),
+        });
+        events.push(event(ledger, at, &resume)?);
+    }
     let (instructed, names) = instructions_on_open(ledger, record.facts.kind, &person)?;
     events.extend(instructed);
     append(ledger, id, events, None)?;
@@ -128,6 +139,12 @@ pub fn extend(ledger: &mut Ledger, id: i64, months: u8, reason: &str) -> Result<
     if state.done_at(&record).is_some() {
         return Err(Error::Invalid(format!(
             "request {id} is done; there is nothing to extend"
+        )));
+    }
+    if let Some(pause) = state.open_pause() {
+        return Err(Error::Invalid(format!(
+            "request {id} is paused (waiting for {}); resume it first",
+            pause.reason.as_str()
         )));
     }
     let holidays = crate::holidays::for_ledger(ledger)?;
@@ -182,6 +199,11 @@ pub fn confirm(
         return Err(Error::Invalid(format!(
             "{} confirmed this instruction already",
             supplier.name
+        )));
+    }
+    if state.open_pause().is_some() {
+        return Err(Error::Invalid(format!(
+            "request {id} is paused, waiting for the requester; resume it first"
         )));
     }
     if backups_until.is_some() && instruction.action != Action::Erase {

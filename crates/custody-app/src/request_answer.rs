@@ -70,8 +70,10 @@ pub struct Response {
     pub suppliers: Vec<SupplierOutcome>,
     /// Copies kept, with their grounds.
     pub kept: Vec<KeptCopy>,
-    /// A refusal: (article, ground in words, reason).
+    /// A refusal on review: article, ground in words, reason.
     pub refused: Option<KeptCopy>,
+    /// How the request was closed by hand (`done`, `refused`, `withdrawn`), with the reason.
+    pub closed: Option<(String, String)>,
 }
 
 fn right(kind: RequestKind) -> &'static str {
@@ -171,6 +173,10 @@ pub fn response(ledger: &Ledger, id: i64) -> Result<Response> {
             .collect(),
         kept,
         refused,
+        closed: state
+            .closed
+            .as_ref()
+            .map(|(outcome, _)| (outcome.clone(), state.closed_reason.clone().unwrap_or_default())),
     })
 }
 
@@ -184,13 +190,18 @@ pub struct Portable {
     pub organisation: String,
     /// Generated (RFC 3339).
     pub generated_at: String,
-    /// The person as custody's ledger knows them.
-    pub person: crate::person::PersonView,
+    /// The person as the organisation records them.
+    pub person: crate::access::AnswerPerson,
     /// The kinds of data held, keys and plain names.
     pub data_held: Vec<crate::access::Labelled>,
-    /// What the organisation must add from its own systems.
-    pub crm_must_add: String,
 }
+
+/// What the organisation must add to a portability file before sending it (told to the DPO).
+pub const CRM_MUST_ADD: &str = "this file holds what custody records: the person's reference, status and the \
+     kinds of data held. custody keeps only keyed fingerprints of contact details, never the details \
+     themselves: add the person's own record from the membership system (CRM) — name, contact details and \
+     every field they provided — in this or another machine-readable format (CSV or JSON) before sending it \
+     (Art. 20)";
 
 fn portable(ledger: &Ledger, id: i64) -> Result<Portable> {
     let (_, state) = derived(ledger, id)?;
@@ -201,13 +212,8 @@ fn portable(ledger: &Ledger, id: i64) -> Result<Portable> {
         format: "custody-portability/1",
         organisation: ledger.settings.organisation.clone(),
         generated_at: ledger.now().to_rfc3339(),
-        person: view,
+        person: crate::access::AnswerPerson::of(&view),
         data_held,
-        crm_must_add: "custody keeps only keyed fingerprints of contact details, never the details \
-                       themselves. Add the person's own record from the membership system (CRM): the \
-                       name, contact details and every field they provided, in this or another \
-                       machine-readable format (CSV or JSON), before sending the file."
-            .to_owned(),
     })
 }
 
@@ -237,7 +243,9 @@ pub fn answer(
             let text = crate::report::render_template("access.md", crate::access::ACCESS_MARKDOWN, &model)?;
             (text, crate::access::warnings(&model))
         }
-        (RequestKind::Portability, "json") => (pretty(&portable(ledger, id)?)?, Vec::new()),
+        (RequestKind::Portability, "json") => {
+            (pretty(&portable(ledger, id)?)?, vec![CRM_MUST_ADD.to_owned()])
+        }
         (RequestKind::Portability, _) => {
             return Err(Error::Invalid(
                 "a portability answer is a machine-readable file: use --format json".to_owned(),

@@ -176,6 +176,12 @@ pub fn decide(ledger: &mut Ledger, id: i64, decision: Decision) -> Result<Decide
     if state.decision.is_some() {
         return Err(Error::Invalid(format!("request {id} was decided already")));
     }
+    if let Some(pause) = state.open_pause() {
+        return Err(Error::Invalid(format!(
+            "request {id} is paused, waiting for {}; resume it before deciding",
+            pause.reason.as_str()
+        )));
+    }
     let Some(person_id) = state.person else {
         return Err(Error::Invalid(format!(
             "request {id} is not linked to a person yet; run `custody request identify {id} --person REF` first"
@@ -237,6 +243,9 @@ pub fn decide(ledger: &mut Ledger, id: i64, decision: Decision) -> Result<Decide
                             .join(", ")
                     )));
                 }
+                if kept.iter().any(|k: &Kept| k.supplier_id == found.id) {
+                    continue;
+                }
                 kept.push(Kept {
                     supplier_id: found.id,
                     supplier: found.name,
@@ -244,10 +253,16 @@ pub fn decide(ledger: &mut Ledger, id: i64, decision: Decision) -> Result<Decide
                     reason: reason.clone(),
                 });
             }
-            let erase_at = all
+            let erase_at: Vec<_> = all
                 .into_iter()
                 .filter(|holder| !kept.iter().any(|k| k.supplier_id == holder.supplier_id))
                 .collect();
+            if erase_at.is_empty() {
+                return Err(Error::Invalid(
+                    "that keeps the data at every supplier holding it: record it as a refusal (--refuse)"
+                        .to_owned(),
+                ));
+            }
             let decide = Decide {
                 decision: "partial".to_owned(),
                 ground: None,

@@ -70,6 +70,15 @@ pub fn pause(
             record.facts.kind.as_str()
         )));
     }
+    // A pause cannot hide a deadline already missed.
+    let holidays = crate::holidays::for_ledger(ledger)?;
+    let clock = crate::request_state::clock_of(ledger, &record, &state, &holidays)?;
+    if at.local_day(&ledger.zone) > clock.due {
+        return Err(Error::Invalid(format!(
+            "request {id} was due on {}; a pause cannot start after the deadline",
+            clock.due
+        )));
+    }
     let last_resume = state.pauses.last().and_then(|pause| pause.to);
     let not_before = last_resume.map_or(record.facts.received_at, |to| to.max(record.facts.received_at));
     checked_at(
@@ -92,8 +101,8 @@ pub fn resume(ledger: &mut Ledger, id: i64, at: Instant, note: Option<&str>) -> 
             "request {id} is not paused; `custody request pause` pauses it"
         )));
     };
-    if state.closed.is_some() {
-        return Err(Error::Invalid(format!("request {id} is closed")));
+    if state.done_at(&record).is_some() {
+        return Err(Error::Invalid(format!("request {id} is done")));
     }
     checked_at(ledger, at, open.from, "the pause")?;
     let note = note_of(note)?;

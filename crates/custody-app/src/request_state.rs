@@ -71,6 +71,8 @@ pub struct Derived {
     pub answered_at: Option<Instant>,
     /// How it was closed by hand, and when.
     pub closed: Option<(String, Instant)>,
+    /// Why it was closed, as recorded.
+    pub closed_reason: Option<String>,
 }
 
 impl Derived {
@@ -85,6 +87,7 @@ impl Derived {
             decision: None,
             answered_at: None,
             closed: None,
+            closed_reason: None,
         };
         for (event, body) in crate::request_events::decode_all(events)? {
             derived.apply(event, body)?;
@@ -136,6 +139,7 @@ impl Derived {
             }
             RequestEventBody::Close(close) => {
                 self.closed = Some((close.outcome.as_str().to_owned(), event.at));
+                self.closed_reason = Some(close.reason);
             }
             RequestEventBody::Pause(pause) => self.pauses.push(PauseSpan {
                 reason: pause.reason,
@@ -188,7 +192,9 @@ impl Derived {
         }
         let mut last = record.facts.received_at;
         for instruction in &self.instructions {
-            last = last.max(instruction.confirmed_at?);
+            // A confirmation recorded as made before the instruction was recorded counts from
+            // the instruction: the request cannot be done before custody knew it was decided.
+            last = last.max(instruction.confirmed_at?.max(instruction.instructed_at));
         }
         Some(last)
     }
@@ -227,11 +233,47 @@ pub struct ClockView {
     pub holidays_note: Option<String>,
 }
 
-fn days_between(from: Day, to: Day) -> i64 {
-    from.date()
-        .until(to.date())
-        .map(|span| i64::from(span.get_days()))
-        .unwrap_or(0)
+/// The day the month runs from (Art. 12A's relevant time): receipt, the identity confirmed, the
+/// end of the last fee or identity pause. While such a pause is open the month has not started:
+/// it will start when the requester answers, today at the earliest; a request done while
+/// waiting never started its month, so it is measured from the day it was done.
+pub fn relevant_start(ledger: &Ledger, record: &RequestRecord, derived: &Derived, today: Day) -> Day {
+    let zone = &ledger.zone;
+    let start = derived.clock_start(record).local_day(zone);
+    match derived.open_pause() {
+        Some(pause) if pause.reason != PauseReason::Clarification => {
+            let waiting_until = derived.done_at(record).map_or(today, |at| at.local_day(zone));
+            start.max(waiting_until)
+        }
+        _ => start,
+    }
+}
+
+/// The distinct days that do not count: from each clarification asked to its answer, both
+/// included (Art. 12A), from the relevant start on; days covered twice count once.
+pub fn clarification_days(ledger: &Ledger, derived: &Derived, start: Day, until: Day) -> i64 {
+    let zone = &ledger.zone;
+    let mut days = std::collections::BTreeSet::new();
+    for pause in derived
+        .pauses
+        .iter()
+        .filter(|p| p.reason == PauseReason::Clarification)
+    {
+        let mut day = pause.from.local_day(zone).max(start).date();
+        let to = pause.to.map_or(until, |at| at.local_day(zone)).date();
+        // A pause is bounded by the request's life; 800 days bounds a corrupt record.
+        for _ in 0..800 {
+            if day > to {
+                break;
+            }
+            days.insert(day);
+            match day.tomorrow() {
+                Ok(next) => day = next,
+                Err(_) => break,
+            }
+        }
+    }
+    i64::try_from(days.len()).unwrap_or(i64::MAX)
 }
 
 /// The clock of a request on the organisation's today.
@@ -245,26 +287,9 @@ pub fn clock_of(
     let today = ledger.now().local_day(zone);
     let done = derived.done_at(record);
     let open = derived.open_pause().filter(|_| done.is_none());
-    let mut start = derived.clock_start(record).local_day(zone);
-    if let Some(pause) = open
-        && pause.reason != PauseReason::Clarification
-    {
-        // Waiting for a fee or identity: the month will start when it arrives, today at the earliest.
-        start = start.max(today);
-    }
+    let start = relevant_start(ledger, record, derived, today);
     let until = done.map_or(today, |at| at.local_day(zone));
-    let mut paused_days = 0;
-    for pause in derived
-        .pauses
-        .iter()
-        .filter(|p| p.reason == PauseReason::Clarification)
-    {
-        let from = pause.from.local_day(zone).max(start);
-        let to = pause.to.map_or(until, |at| at.local_day(zone));
-        if to >= from {
-            paused_days += days_between(from, to) + 1;
-        }
-    }
+    let paused_days = clarification_days(ledger, derived, start, until);
     let due = request_deadline(
         start,
         derived.extension.min(MAX_EXTENSION_MONTHS),

@@ -61,6 +61,8 @@ pub struct Opened {
     pub would_instruct: Vec<String>,
     /// Whether the request waits for a responder's decision (`custody request decide`).
     pub awaiting_decision: bool,
+    /// Something the responder should check (an objection when no share is marked marketing).
+    pub caution: Option<String>,
 }
 
 /// The person a requester matched, or why none did.
@@ -273,6 +275,17 @@ pub(crate) fn new_request(ledger: &Ledger, input: &OpenInput) -> Result<(NewRequ
         }
         Match::Unknown(reason) => (None, Some(reason), Vec::new(), Vec::new()),
     };
+    let caution = if input.kind == RequestKind::Objection
+        && !ledger.store.shares(None)?.iter().any(|share| share.marketing)
+    {
+        Some(
+            "no share is marked as used for direct marketing, so this objection reached no supplier; \
+             mark those that are with `custody share marketing ID --on`"
+                .to_owned(),
+        )
+    } else {
+        None
+    };
     let holidays = crate::holidays::for_ledger(ledger)?;
     let due = request_deadline(input.received_at.local_day(&ledger.zone), 0, 0, &holidays.days)?;
     let opened = Opened {
@@ -283,6 +296,7 @@ pub(crate) fn new_request(ledger: &Ledger, input: &OpenInput) -> Result<(NewRequ
         unmatched,
         instructed,
         would_instruct,
+        caution,
     };
     if let Some(source) = &input.source {
         crate::limits::short_text("source", source)?;

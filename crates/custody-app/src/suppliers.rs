@@ -116,7 +116,8 @@ fn checked_safeguard(safeguard: Option<String>) -> Result<Option<String>> {
     Ok(safeguard)
 }
 
-/// Sets where a supplier keeps the data and the safeguard of a transfer outside the UK and EEA.
+/// Sets where a supplier keeps the data and the safeguard of a transfer outside the UK and EEA;
+/// what is not given stays as it is (an empty safeguard removes it).
 pub fn set_transfer(
     ledger: &mut Ledger,
     name: &str,
@@ -124,8 +125,19 @@ pub fn set_transfer(
     safeguard: Option<String>,
 ) -> Result<SupplierView> {
     let supplier = find(ledger, name)?;
-    let country = country.map(country_code).transpose()?;
-    let safeguard = checked_safeguard(safeguard)?;
+    if country.is_none() && safeguard.is_none() {
+        return Err(Error::Invalid(
+            "give --country, --safeguard or both; what is not given stays as it is".to_owned(),
+        ));
+    }
+    let country = match country {
+        Some(text) => Some(country_code(text)?),
+        None => supplier.country.clone(),
+    };
+    let safeguard = match safeguard {
+        Some(text) => checked_safeguard(Some(text))?,
+        None => supplier.transfer_safeguard.clone(),
+    };
     let draft = ledger.draft(
         "supplier.transfer",
         &format!("supplier:{}", supplier.id),

@@ -43,7 +43,7 @@ pub const DEFAULT_AUTOMATED: &str = "We do not make decisions about you by autom
 /// The copy's source when settings give none.
 pub const DEFAULT_COPY_FROM: &str = "an export of your record from our membership system";
 /// The UK regulator's contact when settings give none (ICO, "Make a complaint", and its helpline).
-pub const DEFAULT_REGULATOR_CONTACT: &str = "https://ico.org.uk/make-a-complaint/ or telephone 0303 123 1113";
+pub const DEFAULT_REGULATOR_CONTACT: &str = "ico.org.uk/make-a-complaint or telephone 0303 123 1113";
 
 impl AnswerSettings {
     /// Checks every text.

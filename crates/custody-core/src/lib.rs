@@ -44,5 +44,5 @@ pub use rights::{
 };
 pub use roaring::RoaringBitmap as PersonSet;
 pub use settings::{DpoContact, Settings, SmtpSettings};
-pub use supplier::{SupplierName, SupplierRole, country_code, is_uk_or_eea};
+pub use supplier::{SupplierName, SupplierRole, country_code, is_uk_adequate, is_uk_or_eea};
 pub use text::{LONG_TEXT_CHARS_MAX, SHORT_TEXT_CHARS_MAX, check_text, spreadsheet_safe};

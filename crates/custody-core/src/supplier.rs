@@ -102,3 +102,16 @@ pub fn country_code(text: &str) -> crate::Result<String> {
 pub fn is_uk_or_eea(code: &str) -> bool {
     UK_AND_EEA.contains(&code)
 }
+
+/// Countries covered by UK adequacy regulations (Data Protection Act 2018, Schedule 21
+/// paragraphs 4 and 5, and the regulations made since, such as the Republic of Korea in 2022):
+/// a transfer there needs no further safeguard. The United States is not listed: its bridge
+/// covers only certified organisations, so a US supplier's safeguard must be recorded.
+const UK_ADEQUATE: [&str; 14] = [
+    "AD", "AR", "CA", "CH", "FO", "GG", "GI", "IL", "IM", "JE", "JP", "KR", "NZ", "UY",
+];
+
+/// Whether a country is covered by UK adequacy regulations.
+pub fn is_uk_adequate(code: &str) -> bool {
+    UK_ADEQUATE.contains(&code)
+}

@@ -416,12 +416,21 @@ pub async fn answer_file(
         .into_response())
 }
 
-/// `GET /requests/{id}/answer/{format}`.
+/// The answer's format, as a form field.
+#[derive(Debug, Deserialize)]
+pub struct AnswerForm {
+    /// `md` or `json`.
+    pub format: Option<String>,
+}
+
+/// `POST /requests/{id}/answer`: the answer as a file.
 pub async fn answer_download(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path((id, format)): Path<(i64, String)>,
+    Path(id): Path<i64>,
+    Form(form): Form<AnswerForm>,
 ) -> Result<Response, PageError> {
+    let format = given(&form.format).unwrap_or_else(|| "md".to_owned());
     Ok(answer_file(&desk, &caller, id, &format).await?)
 }
 

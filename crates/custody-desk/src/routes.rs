@@ -221,11 +221,12 @@ fn declare(builder: Builder) -> Builder {
             Responder,
             post(pages_rights::reveal),
         )
+        // Producing an answer is recorded on the request: a POST with the form's CSRF token.
         .page(
-            "GET",
-            "/requests/{id}/answer/{format}",
+            "POST",
+            "/requests/{id}/answer",
             Responder,
-            get(pages_rights::answer_download),
+            post(pages_rights::answer_download),
         )
         .page("GET", "/retention", Viewer, get(pages_rights::retention_page))
         .page("GET", "/suppliers", Viewer, get(pages::suppliers))

@@ -224,6 +224,9 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
                 if !opened.instructed.is_empty() {
                     crate::say!("Instructed: {}.", opened.instructed.join(", "));
                 }
+                if let Some(caution) = &opened.caution {
+                    crate::say!("Check: {caution}.");
+                }
                 if opened.awaiting_decision {
                     crate::say!(
                         "Nobody is instructed yet: review the grounds, then `custody request decide {} --erase` \

@@ -41,7 +41,7 @@ const ROUTES: &[(&str, &str, &str, Option<&str>)] = &[
     ("GET", "/requests/{id}", "page", Some("viewer")),
     ("POST", "/requests/{id}/act", "page", Some("responder")),
     ("POST", "/requests/{id}/requester", "page", Some("responder")),
-    ("GET", "/requests/{id}/answer/{format}", "page", Some("responder")),
+    ("POST", "/requests/{id}/answer", "page", Some("responder")),
     ("GET", "/retention", "page", Some("viewer")),
     ("GET", "/people", "page", Some("responder")),
     ("POST", "/people", "page", Some("responder")),

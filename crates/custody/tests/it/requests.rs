@@ -132,7 +132,7 @@ fn an_access_request_is_matched_by_email_and_answered_from_the_ledger() {
     );
 
     let markdown = env.ok(&["request", "answer", &id]).stdout;
-    assert!(markdown.contains("**Mailing House**, share"), "{markdown}");
+    assert!(markdown.contains("**Mailing House**, sent on"), "{markdown}");
     assert!(markdown.contains("Your reference with us: **M1**"), "{markdown}");
 
     let shown = env.ok(&["request", "show", &id, "--json"]).json();

@@ -346,6 +346,10 @@ fn every_right_reaches_the_suppliers_that_hold_the_person() {
     // An objection to direct marketing reaches only the holders of marketing shares.
     let none = open(&env, "M1", "objection", &today_minus(2));
     assert_eq!(none["instructed"], serde_json::json!([]));
+    assert!(
+        none["caution"].as_str().unwrap().contains("share marketing"),
+        "{none}"
+    );
     env.ok(&["share", "marketing", "1", "--on"]);
     let object = open(&env, "M1", "objection", &today_minus(1));
     assert_eq!(object["instructed"], serde_json::json!(["Mailing House"]));
@@ -392,15 +396,17 @@ fn every_right_reaches_the_suppliers_that_hold_the_person() {
     let port = id_of(&open(&env, "M2", "portability", &today_minus(1)));
     let error = env.fails(&["request", "answer", &port, "--format", "md"], 1);
     assert!(error.contains("--format json"), "{error}");
-    let file = env.ok(&["request", "answer", &port, "--format", "json"]).json();
+    let run = env.ok(&["request", "answer", &port, "--format", "json"]);
+    let file = run.json();
     assert_eq!(file["format"], "custody-portability/1");
     assert_eq!(file["person"]["ref"], "M2");
     assert!(
-        file["crm_must_add"]
-            .as_str()
-            .unwrap()
-            .contains("membership system")
+        file["person"].get("contact_held").is_none(),
+        "no bookkeeping: {file}"
     );
+    // What the CRM must add is for the DPO, not in the file given to the person.
+    assert!(run.stderr.contains("membership system"), "{}", run.stderr);
+    assert!(!run.stdout.contains("membership system"));
 }
 
 #[test]
@@ -451,4 +457,151 @@ fn the_access_answer_covers_every_part_of_article_15_in_plain_words() {
     let json = env.ok(&["request", "answer", &id, "--format", "json"]).json();
     assert_eq!(json["transfers"][0]["country"], "US");
     assert!(json["data_held"][0]["key"].as_str().unwrap().starts_with("user."));
+}
+
+#[test]
+fn the_clock_cannot_be_gamed_and_refusals_write_nothing() {
+    let env = with_shares();
+    // A pause cannot start after the deadline has passed.
+    let late = id_of(&open(&env, "M1", "access", "2026-01-05 10:00"));
+    let error = env.fails(
+        &[
+            "request",
+            "pause",
+            &late,
+            "--at",
+            &today_minus(0),
+            "--reason",
+            "fee",
+        ],
+        1,
+    );
+    assert!(error.contains("after the deadline"), "{error}");
+    assert_eq!(show(&env, &late)["clock"], "overdue");
+
+    // Identity information arriving through `identify` ends the identity pause.
+    let stranger = env
+        .ok(&[
+            "request",
+            "open",
+            "--email",
+            "who@example.net",
+            "--kind",
+            "erasure",
+            "--received-at",
+            &today_minus(10),
+            "--json",
+        ])
+        .json();
+    let id = id_of(&stranger);
+    env.ok(&[
+        "request",
+        "pause",
+        &id,
+        "--at",
+        &today_minus(9),
+        "--reason",
+        "identity",
+    ]);
+    let error = env.fails(&["request", "decide", &id, "--erase"], 1);
+    assert!(
+        error.contains("not linked") || error.contains("paused"),
+        "{error}"
+    );
+    env.ok(&[
+        "request",
+        "identify",
+        &id,
+        "--person",
+        "M1",
+        "--identity-confirmed-at",
+        &today_minus(6),
+    ]);
+    let shown = show(&env, &id);
+    assert_eq!(shown["clock"], "open", "{shown}");
+    assert_eq!(shown["due"], shipped_deadline(&today_minus(6), 0, 0));
+
+    // Decisions and extensions wait while the clock is paused for the requester.
+    let other = id_of(&open(&env, "M2", "erasure", &today_minus(5)));
+    env.ok(&[
+        "request",
+        "pause",
+        &other,
+        "--at",
+        &today_minus(4),
+        "--reason",
+        "fee",
+    ]);
+    let error = env.fails(&["request", "decide", &other, "--erase"], 1);
+    assert!(error.contains("paused"), "{error}");
+    let error = env.fails(
+        &["request", "extend", &other, "--months", "1", "--reason", "busy"],
+        1,
+    );
+    assert!(error.contains("paused"), "{error}");
+    env.ok(&["request", "resume", &other, "--at", &today_minus(3)]);
+    env.ok(&["request", "decide", &other, "--erase"]);
+    // A confirmation dated before the decision was recorded counts from the decision: the
+    // request is not done before custody knew of it.
+    env.ok(&[
+        "request",
+        "confirm",
+        &other,
+        "--supplier",
+        "Mailing House",
+        "--at",
+        &today_minus(4),
+    ]);
+    let shown = show(&env, &other);
+    assert_eq!(shown["state"], "completed", "{shown}");
+    assert_eq!(shown["clock"], "met");
+
+    // Keeping every holder is a refusal, not a partial erasure.
+    let all = id_of(&open(&env, "M3", "erasure", &today_minus(1)));
+    let error = env.fails(
+        &[
+            "request",
+            "decide",
+            &all,
+            "--keep-supplier",
+            "Backup Co",
+            "--ground",
+            "legal-claims",
+            "--reason",
+            "x",
+        ],
+        1,
+    );
+    assert!(error.contains("--refuse"), "{error}");
+
+    // Setting a safeguard keeps the country recorded before.
+    env.ok(&["supplier", "transfer", "Backup Co", "--country", "US"]);
+    env.ok(&["supplier", "transfer", "Backup Co", "--safeguard", "the UK IDTA"]);
+    let supplier = env.ok(&["supplier", "show", "Backup Co", "--json"]).json();
+    assert_eq!(supplier["country"], "US");
+    assert_eq!(supplier["transfer_safeguard"], "the UK IDTA");
+    let error = env.fails(&["supplier", "transfer", "Backup Co"], 1);
+    assert!(error.contains("--country"), "{error}");
+}
+
+#[test]
+fn a_refused_rectification_says_so_in_its_answer() {
+    let env = with_shares();
+    let id = id_of(&open(&env, "M1", "rectification", &today_minus(2)));
+    env.ok(&[
+        "request",
+        "close",
+        &id,
+        "--outcome",
+        "refused",
+        "--reason",
+        "The date of birth we hold matches the certificate you sent.",
+    ]);
+    let answer = env.ok(&["request", "answer", &id]).stdout;
+    assert!(
+        answer.contains("We have decided not to act on your request"),
+        "{answer}"
+    );
+    assert!(answer.contains("matches the certificate"), "{answer}");
+    assert!(!answer.contains("was told to"), "{answer}");
 }
