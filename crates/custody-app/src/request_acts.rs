@@ -104,11 +104,14 @@ pub fn identify(
     });
     let mut events = vec![event(ledger, ledger.now(), &identify)?];
     // Identity information asked for with a pause has arrived: the pause ends there.
-    if state
+    if let Some(pause) = state
         .open_pause()
-        .is_some_and(|pause| pause.reason == custody_core::PauseReason::Identity)
+        .filter(|pause| pause.reason == custody_core::PauseReason::Identity)
     {
-        let at = identity_confirmed_at.unwrap_or_else(|| ledger.now());
+        // Never before the pause began: a pause does not run backwards.
+        let at = identity_confirmed_at
+            .unwrap_or_else(|| ledger.now())
+            .max(pause.from);
         let resume = RequestEventBody::Resume(crate::request_events::Resume {
             note: Some("identity confirmed".to_owned()),
         });
@@ -201,11 +204,7 @@ pub fn confirm(
             supplier.name
         )));
     }
-    if state.open_pause().is_some() {
-        return Err(Error::Invalid(format!(
-            "request {id} is paused, waiting for the requester; resume it first"
-        )));
-    }
+
     if backups_until.is_some() && instruction.action != Action::Erase {
         return Err(Error::Invalid("--backups-until is for erasures only".to_owned()));
     }

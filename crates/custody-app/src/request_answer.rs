@@ -199,9 +199,9 @@ pub struct Portable {
 /// What the organisation must add to a portability file before sending it (told to the DPO).
 pub const CRM_MUST_ADD: &str = "this file holds what custody records: the person's reference, status and the \
      kinds of data held. custody keeps only keyed fingerprints of contact details, never the details \
-     themselves: add the person's own record from the membership system (CRM) — name, contact details and \
-     every field they provided — in this or another machine-readable format (CSV or JSON) before sending it \
-     (Art. 20)";
+     themselves: add the person's own record from the membership system (CRM), with their name, contact \
+     details and every field they provided, in this or another machine-readable format (CSV or JSON) \
+     before sending it (Art. 20)";
 
 fn portable(ledger: &Ledger, id: i64) -> Result<Portable> {
     let (_, state) = derived(ledger, id)?;
@@ -233,6 +233,17 @@ pub fn answer(
         )));
     }
     let record = crate::requests::find_request(ledger, id)?;
+    if record.facts.kind == RequestKind::Access {
+        let (_, state) = derived(ledger, id)?;
+        if let Some((outcome @ ("refused" | "withdrawn"), _)) =
+            state.closed.as_ref().map(|(o, at)| (o.as_str(), at))
+        {
+            return Err(Error::Invalid(format!(
+                "request {id} was closed as {outcome}: there is no access answer to give; the requester \
+                 is told the refusal or the withdrawal with its reason"
+            )));
+        }
+    }
     let (text, warnings) = match (record.facts.kind, format) {
         (RequestKind::Access, "json") => {
             let model = crate::access::model(ledger, id)?;

@@ -108,6 +108,8 @@ pub struct RequestEntry {
     pub actor: String,
     /// In words.
     pub text: String,
+    /// When it was recorded, local, when that was another day than `at` (a backdated entry).
+    pub recorded_later: Option<String>,
 }
 
 /// One request in full.
@@ -371,6 +373,9 @@ pub fn show(ledger: &Ledger, id: i64) -> Result<RequestView> {
                 kind: event.kind.clone(),
                 actor: event.actor.clone(),
                 text: words(&body),
+                recorded_later: (event.recorded_at.local_day(&ledger.zone)
+                    != event.at.local_day(&ledger.zone))
+                .then(|| local(ledger, event.recorded_at)),
             })
             .collect(),
     })

@@ -330,7 +330,13 @@ async fn request_page(
         desk,
         caller,
         "request.html",
-        context! { r => s(&view), message => message, requester => requester, grounds => grounds },
+        context! {
+            r => s(&view),
+            message => message,
+            requester => requester,
+            grounds => grounds,
+            crm_note => request_answer::CRM_MUST_ADD,
+        },
     )?;
     Ok((status, page).into_response())
 }
@@ -395,25 +401,38 @@ pub async fn answer_file(
     };
     let format = format.to_owned();
     let extension = format.clone();
-    let text = desk
+    let (text, warnings) = desk
         .run(&caller.actor(), move |ledger| {
             let mut text = String::new();
-            request_answer::answer(ledger, id, &format, |answer| {
+            let warnings = request_answer::answer(ledger, id, &format, |answer| {
                 text = answer.to_owned();
                 Ok(())
             })?;
-            Ok(text)
+            Ok((text, warnings))
         })
         .await?;
     let disposition = format!("attachment; filename=\"request-{id}-answer.{extension}\"");
-    Ok((
+    // Warnings for the DPO (a share past its retention; what the CRM must add to a portability
+    // file) travel beside the file, never in it.
+    let warning: String = warnings
+        .join("; ")
+        .chars()
+        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .collect();
+    let mut response = (
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
             (header::CONTENT_DISPOSITION, disposition),
         ],
         text,
     )
-        .into_response())
+        .into_response();
+    if let Ok(value) = header::HeaderValue::from_str(&warning)
+        && !warning.is_empty()
+    {
+        response.headers_mut().insert("custody-warning", value);
+    }
+    Ok(response)
 }
 
 /// The answer's format, as a form field.

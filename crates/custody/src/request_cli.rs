@@ -455,7 +455,15 @@ fn print_view(view: &requests::RequestView, requester: Option<&str>) {
         output::table(&["supplier", "action", "state", "confirmed_at"], &rows);
     }
     for event in &view.events {
-        crate::say!("{}  {}  {}", event.at_local, event.actor, event.text);
+        match &event.recorded_later {
+            Some(recorded) => crate::say!(
+                "{}  {}  {} (recorded {recorded})",
+                event.at_local,
+                event.actor,
+                event.text
+            ),
+            None => crate::say!("{}  {}  {}", event.at_local, event.actor, event.text),
+        }
     }
 }
 

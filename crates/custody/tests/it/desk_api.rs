@@ -388,6 +388,26 @@ fn the_rights_desk_in_the_api_reads_for_viewers_and_acts_for_responders() {
         server.api("GET", "/api/v1/retention", Some(viewer), None).status,
         200
     );
+    // A portability file carries only what custody holds; the DPO's note travels beside it.
+    let port = json!({ "person": reference, "kind": "portability", "received_at": "2021-12-31 23:00" });
+    let port = server.api("POST", "/api/v1/requests", Some(responder), Some(port));
+    let port = port.json()["request"].as_i64().unwrap();
+    let file = server.api(
+        "GET",
+        &format!("/api/v1/requests/{port}/answer"),
+        Some(responder),
+        None,
+    );
+    assert_eq!(file.status, 200, "{}", file.body);
+    assert_eq!(file.json()["format"], "custody-portability/1");
+    assert!(!file.body.contains("membership system"));
+    assert!(
+        file.header("custody-warning")
+            .unwrap_or("")
+            .contains("membership system"),
+        "{:?}",
+        file.header("custody-warning")
+    );
 }
 
 #[test]

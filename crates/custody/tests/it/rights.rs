@@ -603,5 +603,22 @@ fn a_refused_rectification_says_so_in_its_answer() {
         "{answer}"
     );
     assert!(answer.contains("matches the certificate"), "{answer}");
-    assert!(!answer.contains("was told to"), "{answer}");
+    // The suppliers already told to correct it are still named (Art. 19).
+    assert!(
+        answer.contains("**Mailing House** was told to correct the data"),
+        "{answer}"
+    );
+    // An access request closed as refused has no access answer to give.
+    let access = id_of(&open(&env, "M2", "access", &today_minus(1)));
+    env.ok(&[
+        "request",
+        "close",
+        &access,
+        "--outcome",
+        "refused",
+        "--reason",
+        "Manifestly excessive.",
+    ]);
+    let error = env.fails(&["request", "answer", &access], 1);
+    assert!(error.contains("closed as refused"), "{error}");
 }
