@@ -74,8 +74,33 @@ pub const BASES: &[(&str, &str)] = &[
     ("child", "Art. 17(1)(f)"),
 ];
 
+/// A ground's stable name from what a responder typed: any case, spaces or underscores for
+/// hyphens, or the point of Art. 17(3) (`17(3)(b)` is a legal obligation).
+pub fn ground_name(text: &str) -> String {
+    let typed: String = text
+        .trim()
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c == ' ' || c == '_' { '-' } else { c })
+        .collect();
+    let point = typed
+        .trim_start_matches("art.")
+        .trim_start_matches("article")
+        .trim_start_matches('-');
+    match point {
+        "17(3)(a)" => "freedom-of-expression",
+        "17(3)(b)" => "legal-obligation",
+        "17(3)(c)" => "public-health",
+        "17(3)(d)" => "archiving-research",
+        "17(3)(e)" => "legal-claims",
+        _ => typed.as_str(),
+    }
+    .to_owned()
+}
+
 /// A ground's article and words, or a clear error listing the grounds.
 pub fn ground(name: &str, for_refusal: bool) -> Result<(&'static str, &'static str)> {
+    let name = ground_name(name);
     let refusal_only = [
         "no-ground-applies",
         "manifestly-unfounded",
@@ -83,7 +108,7 @@ pub fn ground(name: &str, for_refusal: bool) -> Result<(&'static str, &'static s
     ];
     GROUNDS
         .iter()
-        .find(|(key, _, _)| *key == name.trim() && (for_refusal || !refusal_only.contains(key)))
+        .find(|(key, _, _)| *key == name && (for_refusal || !refusal_only.contains(key)))
         .map(|(_, article, words)| (*article, *words))
         .ok_or_else(|| {
             let offered: Vec<&str> = GROUNDS
@@ -212,7 +237,7 @@ pub fn decide(ledger: &mut Ledger, id: i64, decision: Decision) -> Result<Decide
             ground(&name, true)?;
             let decide = Decide {
                 decision: "refuse".to_owned(),
-                ground: Some(name.trim().to_owned()),
+                ground: Some(ground_name(&name)),
                 reason: Some(reason_given(&reason)?),
                 basis: None,
                 kept: Vec::new(),
@@ -249,7 +274,7 @@ pub fn decide(ledger: &mut Ledger, id: i64, decision: Decision) -> Result<Decide
                 kept.push(Kept {
                     supplier_id: found.id,
                     supplier: found.name,
-                    ground: name.trim().to_owned(),
+                    ground: ground_name(&name),
                     reason: reason.clone(),
                 });
             }
@@ -286,4 +311,25 @@ pub fn decide(ledger: &mut Ledger, id: i64, decision: Decision) -> Result<Decide
     events.extend(instructions(ledger, &erase_at, &person, Action::Erase)?);
     append(ledger, id, events, None)?;
     Ok(decided)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn grounds_are_read_as_people_type_them() {
+        assert_eq!(ground_name("Legal obligation"), "legal-obligation");
+        assert_eq!(ground_name("legal_claims"), "legal-claims");
+        assert_eq!(ground_name("Art. 17(3)(e)"), "legal-claims");
+        assert_eq!(ground_name("17(3)(a)"), "freedom-of-expression");
+        assert!(ground("Manifestly excessive", true).is_ok());
+        assert!(
+            ground("manifestly-excessive", false).is_err(),
+            "a refusal ground cannot keep a copy"
+        );
+        let error = ground("because", true).unwrap_err().to_string();
+        assert!(error.contains("legal-claims"), "{error}");
+    }
 }
