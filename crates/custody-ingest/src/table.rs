@@ -38,6 +38,9 @@ pub struct Table {
     headers: Vec<String>,
     encoding: &'static str,
     delimiter: u8,
+    /// Lines end in CR LF: the CSV reader names a record by the line it was on when the
+    /// previous record's CR ended it, one before the record's own (its LF is counted after).
+    crlf: bool,
 }
 
 impl Table {
@@ -73,6 +76,10 @@ impl Table {
             prefix.drain(..3);
         }
         let delimiter = sniff_delimiter(&prefix);
+        let crlf = prefix
+            .iter()
+            .position(|byte| *byte == b'\n')
+            .is_some_and(|position| position > 0 && prefix.get(position - 1) == Some(&b'\r'));
         let source = LineLimit {
             inner: Cursor::new(prefix).chain(hashing),
             run: 0,
@@ -114,6 +121,7 @@ impl Table {
             headers,
             encoding,
             delimiter,
+            crlf,
         })
     }
 
@@ -148,7 +156,7 @@ impl Table {
             {
                 return Ok(None);
             }
-            let line = record.position().map_or(0, csv::Position::line);
+            let line = record.position().map_or(0, csv::Position::line) + u64::from(self.crlf);
             if record.len() == 1 && record.get(0).is_some_and(|field| field.trim().is_empty()) {
                 continue;
             }
@@ -459,6 +467,26 @@ mod tests {
             error.contains("line 20003") && error.contains("not valid UTF-8"),
             "{error}"
         );
+    }
+
+    fn lines(table: &mut Table) -> Vec<u64> {
+        let mut record = csv::StringRecord::new();
+        let mut out = Vec::new();
+        while let Some(line) = table.next_row(&mut record).unwrap() {
+            out.push(line);
+        }
+        out
+    }
+
+    #[test]
+    fn lines_are_named_as_an_editor_numbers_them() {
+        for ending in ["\n", "\r\n"] {
+            let text = format!(
+                "id,note{ending}1,a{ending}2,\"two{ending}lines\"{ending}3,c{ending}4,d{ending}"
+            );
+            let (mut table, _file) = table(text.as_bytes()).unwrap();
+            assert_eq!(lines(&mut table), [2, 3, 5, 6], "{ending:?}");
+        }
     }
 
     #[test]
