@@ -142,7 +142,8 @@ impl PeopleColumns {
     }
 }
 
-/// Maps headers to fields: `--map 'Header=field'` first, then obvious headers. A field named
+/// Maps headers to fields: `--map 'Header=field'` first (`Header=none` leaves a column out),
+/// then obvious headers. A field named
 /// by two columns, a map naming a missing header or an unknown field, or no `ref` column, is an
 /// error naming the file.
 pub fn map_people_columns(
@@ -152,11 +153,15 @@ pub fn map_people_columns(
 ) -> Result<PeopleColumns> {
     let mut columns = PeopleColumns::default();
     let mut mapped = vec![None; headers.len()];
+    let mut skipped = vec![false; headers.len()];
     for (header, field_name) in maps {
-        let field = PersonField::parse(field_name).ok_or_else(|| {
+        let none = field_name.trim() == "none";
+        let field = PersonField::parse(field_name).or(none.then_some(PersonField::Ref));
+        let field = field.ok_or_else(|| {
             Error::at(file, None, None, format!(
                 "--map {header}={field_name}: unknown field {field_name:?}; expected one of ref, first_name, last_name, \
-                 full_name, email, phone, postcode, date_of_birth, country, category, status, joined_on, left_on"
+                 full_name, email, phone, postcode, date_of_birth, country, category, status, joined_on, left_on, \
+                 or none to leave the column out"
             ))
         })?;
         let index = headers
@@ -170,11 +175,19 @@ pub fn map_people_columns(
                     format!("--map names the column {header:?}, which the header row does not have"),
                 )
             })?;
-        if let Some(slot) = mapped.get_mut(index) {
+        if none {
+            if let Some(slot) = skipped.get_mut(index) {
+                *slot = true;
+            }
+        } else if let Some(slot) = mapped.get_mut(index) {
             *slot = Some(field);
         }
     }
     for (index, header) in headers.iter().enumerate() {
+        if skipped.get(index).copied().unwrap_or(false) {
+            columns.ignored.push(header.clone());
+            continue;
+        }
         let field = match mapped.get(index).copied().flatten() {
             Some(field) => Some(field),
             None => PersonField::from_header(header),
@@ -393,6 +406,21 @@ mod tests {
         assert_eq!(columns.index(PersonField::Email), Some(3));
         assert_eq!(columns.index(PersonField::DateOfBirth), Some(6));
         assert_eq!(columns.ignored, vec!["Branch".to_owned()]);
+    }
+
+    #[test]
+    fn a_second_phone_column_can_be_left_out() {
+        let headers = headers(&["Contact ID", "Mobile", "Home Phone", "Telephone"]);
+        let error = map_people_columns("crm.csv", &headers, &[]).unwrap_err().to_string();
+        assert!(error.contains("a second column for phone"), "{error}");
+        let maps = [("Telephone".to_owned(), "none".to_owned())];
+        let columns = map_people_columns("crm.csv", &headers, &maps).unwrap();
+        assert_eq!(columns.index(PersonField::Phone), Some(1));
+        assert_eq!(columns.ignored, vec!["Home Phone".to_owned(), "Telephone".to_owned()]);
+        let error = map_people_columns("crm.csv", &headers, &[("Mobile".into(), "fax".into())])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("or none to leave the column out"), "{error}");
     }
 
     #[test]
