@@ -39,6 +39,8 @@ pub struct ImportOptions {
     pub default_category: Option<PersonCategory>,
     /// Rows read so far, for a progress display; updated once per batch.
     pub rows_read: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    /// The order of day and month in the file's dates, when the file cannot prove it.
+    pub date_order: Option<custody_core::DateOrder>,
 }
 
 /// What an import did.
@@ -46,6 +48,11 @@ pub struct ImportOptions {
 pub struct ImportReport {
     /// People new to custody.
     pub inserted: u64,
+    /// The order day and month were read in (`dmy`, `mdy`; none when every date was
+    /// unambiguous or the file has none).
+    pub date_order: Option<&'static str>,
+    /// What the user should check (an order of day and month assumed, not proved).
+    pub warnings: Vec<String>,
     /// People updated in place.
     pub updated: u64,
     /// Columns read past and not kept.
@@ -322,9 +329,13 @@ pub fn import_people(ledger: &mut Ledger, path: &Path, options: &ImportOptions) 
     let mut table = Table::open(path, TableOptions::default())?;
     let file = table.file().to_owned();
     let headers = table.headers().to_vec();
-    let columns = map_people_columns(&file, &headers, &options.maps)?;
+    let mut columns = map_people_columns(&file, &headers, &options.maps)?;
+    let decided = custody_ingest::decide_date_order(path, &columns, options.date_order)?;
+    columns.date_order = decided.order;
     let mut report = ImportReport {
         ignored_columns: columns.ignored.clone(),
+        date_order: columns.date_order.map(|order| order.as_str()),
+        warnings: decided.assumed.into_iter().collect(),
         encoding: table.encoding().to_owned(),
         delimiter: table.delimiter().to_string(),
         ..ImportReport::default()

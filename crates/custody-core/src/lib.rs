@@ -6,6 +6,7 @@
 
 mod answer_settings;
 mod category;
+mod dates;
 mod desk;
 mod desk_settings;
 mod error;
@@ -24,6 +25,7 @@ pub use answer_settings::{
     DEFAULT_SOURCE,
 };
 pub use category::{CategoryKey, CategorySet, taxonomy_keys};
+pub use dates::{DateEvidence, DateOrder, date_evidence, parse_day_in};
 pub use desk::{DeskRole, check_desk_name};
 pub use desk_settings::DeskSettings;
 pub use error::{Error, Result};

@@ -4,12 +4,14 @@
 //! categories. Memory never grows with the file: rows are handed out one at a time.
 
 mod columns;
+mod dates;
 mod error;
 pub mod leak;
 mod people;
 mod table;
 
 pub use columns::{ShareColumn, ShareColumns, category_for_header, map_share_columns};
+pub use dates::{DecidedOrder, decide_date_order};
 pub use error::{Error, Result};
 pub use people::{PeopleColumns, PersonField, PersonRow, map_people_columns, parse_person_row};
 pub use table::{Table, TableOptions};

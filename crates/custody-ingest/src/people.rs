@@ -2,8 +2,8 @@
 //! [`PersonRow`] with every value normalised or refused with its line and column.
 
 use custody_core::{
-    Day, PersonCategory, PersonFields, PersonRef, PersonStatus, full_name_key, name_key, normalise_email,
-    normalise_phone, normalise_postcode, parse_day,
+    DateOrder, Day, PersonCategory, PersonFields, PersonRef, PersonStatus, full_name_key, name_key,
+    normalise_email, normalise_phone, normalise_postcode, parse_day_in,
 };
 
 use crate::error::{Error, Result};
@@ -115,6 +115,9 @@ pub struct PeopleColumns {
     columns: Vec<(PersonField, usize)>,
     /// Headers custody does not keep (minimal data: they are read past, never stored).
     pub ignored: Vec<String>,
+    /// The order of day and month in the file's dates, once given or proved
+    /// ([`crate::decide_date_order`]); `None` refuses a date that could be either.
+    pub date_order: Option<DateOrder>,
 }
 
 impl PeopleColumns {
@@ -132,6 +135,20 @@ impl PeopleColumns {
             joined_on: has(PersonField::JoinedOn),
             left_on: has(PersonField::LeftOn),
         }
+    }
+
+    /// The columns holding dates: (index, field).
+    pub fn date_columns(&self) -> Vec<(usize, PersonField)> {
+        self.columns
+            .iter()
+            .filter(|(field, _)| {
+                matches!(
+                    field,
+                    PersonField::DateOfBirth | PersonField::JoinedOn | PersonField::LeftOn
+                )
+            })
+            .map(|(field, index)| (*index, *field))
+            .collect()
     }
 
     fn index(&self, field: PersonField) -> Option<usize> {
@@ -303,7 +320,9 @@ pub fn parse_person_row(
     };
     let day = |field: PersonField| -> Result<Option<Day>> {
         value(field)
-            .map(|(index, text)| parse_day(text).map_err(|error| fail(index, error.to_string())))
+            .map(|(index, text)| {
+                parse_day_in(text, columns.date_order).map_err(|error| fail(index, error.to_string()))
+            })
             .transpose()
     };
     let joined_on = day(PersonField::JoinedOn)?;
@@ -411,12 +430,17 @@ mod tests {
     #[test]
     fn a_second_phone_column_can_be_left_out() {
         let headers = headers(&["Contact ID", "Mobile", "Home Phone", "Telephone"]);
-        let error = map_people_columns("crm.csv", &headers, &[]).unwrap_err().to_string();
+        let error = map_people_columns("crm.csv", &headers, &[])
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("a second column for phone"), "{error}");
         let maps = [("Telephone".to_owned(), "none".to_owned())];
         let columns = map_people_columns("crm.csv", &headers, &maps).unwrap();
         assert_eq!(columns.index(PersonField::Phone), Some(1));
-        assert_eq!(columns.ignored, vec!["Home Phone".to_owned(), "Telephone".to_owned()]);
+        assert_eq!(
+            columns.ignored,
+            vec!["Home Phone".to_owned(), "Telephone".to_owned()]
+        );
         let error = map_people_columns("crm.csv", &headers, &[("Mobile".into(), "fax".into())])
             .unwrap_err()
             .to_string();

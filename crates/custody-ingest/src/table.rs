@@ -481,9 +481,8 @@ mod tests {
     #[test]
     fn lines_are_named_as_an_editor_numbers_them() {
         for ending in ["\n", "\r\n"] {
-            let text = format!(
-                "id,note{ending}1,a{ending}2,\"two{ending}lines\"{ending}3,c{ending}4,d{ending}"
-            );
+            let text =
+                format!("id,note{ending}1,a{ending}2,\"two{ending}lines\"{ending}3,c{ending}4,d{ending}");
             let (mut table, _file) = table(text.as_bytes()).unwrap();
             assert_eq!(lines(&mut table), [2, 3, 5, 6], "{ending:?}");
         }

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use custody_app::clock::SystemClock;
 use custody_app::{Ledger, demo, holdings, people, person, shares, suppliers};
-use custody_core::{CategoryKey, Instant, PersonCategory, Settings, SupplierRole, parse_instant};
+use custody_core::{CategoryKey, DateOrder, Instant, PersonCategory, Settings, SupplierRole, parse_instant};
 
 use crate::output;
 
@@ -164,12 +164,17 @@ enum PeopleCommand {
         /// The export file.
         file: PathBuf,
         /// Map a header to a field: 'Header=field' (ref, first_name, last_name, full_name, email,
-        /// phone, postcode, date_of_birth, country, category, status, joined_on, left_on).
+        /// phone, postcode, date_of_birth, country, category, status, joined_on, left_on), or
+        /// 'Header=none' to leave a column out.
         #[arg(long = "map", value_name = "HEADER=FIELD")]
         maps: Vec<String>,
         /// Category of people without a category column.
         #[arg(long)]
         category: Option<String>,
+        /// The order of day and month in the file's dates, when no date in it proves the order
+        /// (every day 12 or less): dmy or mdy (ymd for year first).
+        #[arg(long, value_parser = ["dmy", "mdy", "ymd"])]
+        date_order: Option<String>,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -454,6 +459,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             file,
             maps,
             category,
+            date_order,
             json,
         }) => {
             let mut ledger = open(cli.dir)?;
@@ -465,10 +471,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 maps: pairs(&maps)?,
                 default_category,
                 rows_read: Some(rows_read.clone()),
+                date_order: date_order.as_deref().map(DateOrder::parse).transpose()?,
             };
             let report = crate::output::with_progress(&rows_read, "rows read", || {
                 people::import_people(&mut ledger, &file, &options)
             })?;
+            for warning in &report.warnings {
+                eprintln!("custody: warning: {}", crate::output::terminal_safe(warning));
+            }
             if json {
                 output::json(&report)?;
             } else {

@@ -327,3 +327,104 @@ fn a_mailbox_in_the_email_column_is_kept_as_its_address() {
         .json();
     assert_eq!(result["refs"], serde_json::json!(["M1"]), "{result}");
 }
+
+#[test]
+fn dates_are_read_in_the_order_the_file_proves_and_never_guessed() {
+    let env = Env::new();
+    // Every day is 12 or less: month first and day first give different dates. Read day first,
+    // as custody always has, and said loudly with the first such value.
+    let us = env.write(
+        "us.csv",
+        "Contact ID,Email,Join Date\nU1,u1@example.org,03/04/2019\nU2,u2@example.org,11/12/2020\n",
+    );
+    let run = env.ok(&[
+        "people",
+        "import",
+        Env::path_str(&us),
+        "--category",
+        "member",
+        "--json",
+    ]);
+    assert!(run.stderr.contains("us.csv, line 2, column 3"), "{}", run.stderr);
+    assert!(run.stderr.contains("--date-order mdy"), "{}", run.stderr);
+    assert_eq!(run.json()["warnings"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        env.ok(&["person", "show", "U1", "--json"]).json()["joined_on"],
+        "2019-04-03"
+    );
+    // Told the order, the same file reads month first, without a warning.
+    let run = env.ok(&[
+        "people",
+        "import",
+        Env::path_str(&us),
+        "--category",
+        "member",
+        "--date-order",
+        "mdy",
+    ]);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    assert_eq!(
+        env.ok(&["person", "show", "U1", "--json"]).json()["joined_on"],
+        "2019-03-04"
+    );
+
+    // One value proves the order for the whole file, wherever it is.
+    let uk = env.write(
+        "uk.csv",
+        "Contact ID,Email,Join Date\nK1,k1@example.org,03/04/2019\nK2,k2@example.org,25/12/2020\n",
+    );
+    let report = env
+        .ok(&[
+            "people",
+            "import",
+            Env::path_str(&uk),
+            "--category",
+            "member",
+            "--json",
+        ])
+        .json();
+    assert_eq!(report["date_order"], "dmy");
+    assert_eq!(
+        env.ok(&["person", "show", "K1", "--json"]).json()["joined_on"],
+        "2019-04-03"
+    );
+
+    // A value that contradicts the proved order stops the import at its line.
+    let mixed = env.write(
+        "mixed.csv",
+        "Contact ID,Email,Join Date\r\nX1,x1@example.org,25/12/2020\r\nX2,x2@example.org,12/25/2020\r\n",
+    );
+    let error = env.fails(
+        &["people", "import", Env::path_str(&mixed), "--category", "member"],
+        1,
+    );
+    assert!(
+        error.contains("mixed.csv, line 3, column 3"),
+        "CRLF lines count right: {error}"
+    );
+    assert!(error.contains("can only be mdy"), "{error}");
+    assert!(
+        env.fails(&["person", "show", "X1"], 1).contains("X1"),
+        "nothing was written"
+    );
+
+    // A second phone column is left out with --map 'Header=none'.
+    let phones = env.write(
+        "phones.csv",
+        "Contact ID,Mobile,Telephone\nP1,07700 900123,020 7946 0000\n",
+    );
+    let error = env.fails(
+        &["people", "import", Env::path_str(&phones), "--category", "member"],
+        1,
+    );
+    assert!(error.contains("a second column for phone"), "{error}");
+    env.ok(&[
+        "people",
+        "import",
+        Env::path_str(&phones),
+        "--category",
+        "member",
+        "--map",
+        "Telephone=none",
+    ]);
+}

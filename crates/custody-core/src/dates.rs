@@ -1,0 +1,179 @@
+//! Dates as CRM exports write them: ISO (`1980-04-03`), compact (`19800403`), year first
+//! (`1980/04/03`), and day and month in either order (`03/04/1980`, `04/03/1980`, with `/`, `.`
+//! or `-`). Day-first and month-first cannot be told apart value by value when both parts are 12
+//! or less: the order is decided for a whole file from the values that prove it, or given by the
+//! user, and never guessed.
+
+use jiff::civil::Date;
+
+use crate::error::{Error, Result};
+use crate::instant::Day;
+
+/// The order of day and month (and year) in a file's dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateOrder {
+    /// Day, month, year (UK and most of the world).
+    Dmy,
+    /// Month, day, year (US exports).
+    Mdy,
+    /// Year, month, day.
+    Ymd,
+}
+
+impl DateOrder {
+    /// Parses `dmy`, `mdy` or `ymd`.
+    pub fn parse(text: &str) -> Result<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "dmy" => Ok(DateOrder::Dmy),
+            "mdy" => Ok(DateOrder::Mdy),
+            "ymd" => Ok(DateOrder::Ymd),
+            _ => Err(Error::invalid("date order", text, "dmy, mdy or ymd")),
+        }
+    }
+
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DateOrder::Dmy => "dmy",
+            DateOrder::Mdy => "mdy",
+            DateOrder::Ymd => "ymd",
+        }
+    }
+}
+
+/// What one written date says about its file's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateEvidence {
+    /// Its order is fixed by its form (ISO, compact, year first) or both readings agree.
+    Unordered,
+    /// It can only be read in this order (`25/03/1980` is day first).
+    Proves(DateOrder),
+    /// Both parts are 12 or less and differ: day first and month first give different dates.
+    Ambiguous,
+}
+
+/// The three numeric parts of a separated date, with whether the year comes first.
+fn parts(text: &str) -> Option<(u32, u32, u32, bool)> {
+    let separator = text.chars().find(|c| matches!(c, '/' | '.' | '-'))?;
+    let mut pieces = text.split(separator);
+    let (a, b, c) = (pieces.next()?, pieces.next()?, pieces.next()?);
+    if pieces.next().is_some() {
+        return None;
+    }
+    let digits = |part: &str, max: usize| {
+        (!part.is_empty() && part.len() <= max && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse::<u32>().ok())
+            .flatten()
+    };
+    if a.len() == 4 {
+        return Some((digits(a, 4)?, digits(b, 2)?, digits(c, 2)?, true));
+    }
+    Some((digits(a, 2)?, digits(b, 2)?, digits(c, 4)?, false))
+}
+
+/// What a written date says about the order of its file.
+pub fn date_evidence(text: &str) -> DateEvidence {
+    match parts(text.trim()) {
+        Some((a, b, _, false)) if a != b && a <= 12 && b <= 12 => DateEvidence::Ambiguous,
+        Some((a, b, _, false)) if a > 12 && (1..=12).contains(&b) => DateEvidence::Proves(DateOrder::Dmy),
+        Some((a, b, _, false)) if b > 12 && (1..=12).contains(&a) => DateEvidence::Proves(DateOrder::Mdy),
+        _ => DateEvidence::Unordered,
+    }
+}
+
+/// Reads a date in a file whose order is `order` (`None`: not known, so a date that could be
+/// either is refused rather than guessed).
+pub fn parse_day_in(text: &str, order: Option<DateOrder>) -> Result<Day> {
+    let trimmed = text.trim();
+    let expected = "a date such as 1980-04-03, 03/04/1980 or 19800403";
+    let make = |year: u32, month: u32, day: u32| -> Result<Day> {
+        if !(1000..=9999).contains(&year) {
+            return Err(Error::invalid("date", text, "a four-digit year"));
+        }
+        let (year, month, day) = (
+            i16::try_from(year).map_err(|_| Error::invalid("date", text, expected))?,
+            i8::try_from(month).map_err(|_| Error::invalid("date", text, expected))?,
+            i8::try_from(day).map_err(|_| Error::invalid("date", text, expected))?,
+        );
+        Date::new(year, month, day)
+            .map(Day::from_date)
+            .map_err(|_| Error::invalid("date", text, "a day that exists in the calendar"))
+    };
+    if trimmed.len() == 8 && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        let number =
+            |range: std::ops::Range<usize>| trimmed.get(range).and_then(|part| part.parse::<u32>().ok());
+        return match (number(0..4), number(4..6), number(6..8)) {
+            (Some(year), Some(month), Some(day)) => make(year, month, day),
+            _ => Err(Error::invalid("date", text, expected)),
+        };
+    }
+    let Some((a, b, c, year_first)) = parts(trimmed) else {
+        return Err(Error::invalid("date", text, expected));
+    };
+    if year_first {
+        return make(a, b, c);
+    }
+    let order = match (date_evidence(trimmed), order) {
+        (DateEvidence::Proves(proved), Some(given)) if given != proved => {
+            return Err(Error::invalid(
+                "date",
+                text,
+                format!(
+                    "a date in the file's order ({}); this one can only be {}",
+                    given.as_str(),
+                    proved.as_str()
+                ),
+            ));
+        }
+        (DateEvidence::Proves(proved), _) => proved,
+        (_, Some(given)) => given,
+        (DateEvidence::Unordered, None) => DateOrder::Dmy,
+        (DateEvidence::Ambiguous, None) => {
+            return Err(Error::invalid(
+                "date",
+                text,
+                "a date whose order is known: it could be day/month or month/day; pass --date-order dmy or mdy",
+            ));
+        }
+    };
+    match order {
+        DateOrder::Mdy => make(c, a, b),
+        DateOrder::Dmy | DateOrder::Ymd => make(c, b, a),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn read(text: &str, order: Option<DateOrder>) -> String {
+        parse_day_in(text, order).map_or_else(|error| format!("error: {error}"), |day| day.to_iso())
+    }
+
+    #[test]
+    fn evidence_proves_an_order_or_says_it_cannot() {
+        assert_eq!(date_evidence("25/03/1980"), DateEvidence::Proves(DateOrder::Dmy));
+        assert_eq!(date_evidence("03/25/1980"), DateEvidence::Proves(DateOrder::Mdy));
+        assert_eq!(date_evidence("03/04/1980"), DateEvidence::Ambiguous);
+        assert_eq!(date_evidence("04/04/1980"), DateEvidence::Unordered);
+        assert_eq!(date_evidence("1980-04-03"), DateEvidence::Unordered);
+        assert_eq!(date_evidence("19800403"), DateEvidence::Unordered);
+    }
+
+    #[test]
+    fn dates_read_in_the_files_order_and_never_by_guess() {
+        assert_eq!(read("1980-04-03", None), "1980-04-03");
+        assert_eq!(read("19151111", None), "1915-11-11");
+        assert_eq!(read("1980/4/3", None), "1980-04-03");
+        assert_eq!(read("25.03.1980", None), "1980-03-25");
+        assert_eq!(read("03/25/1980", None), "1980-03-25");
+        assert_eq!(read("03/04/1980", Some(DateOrder::Mdy)), "1980-03-04");
+        assert_eq!(read("03/04/1980", Some(DateOrder::Dmy)), "1980-04-03");
+        assert!(read("03/04/1980", None).contains("--date-order"));
+        assert!(read("03/25/1980", Some(DateOrder::Dmy)).contains("can only be mdy"));
+        assert!(read("31/02/1980", None).contains("exists"));
+        assert!(read("3/4/80", Some(DateOrder::Dmy)).starts_with("error"));
+        assert!(read("yesterday", None).starts_with("error"));
+    }
+}
