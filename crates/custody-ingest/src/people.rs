@@ -483,7 +483,9 @@ mod tests {
             "left on",
             "category",
         ]);
-        let columns = map_people_columns("crm.csv", &headers, &[]).unwrap();
+        let mut columns = map_people_columns("crm.csv", &headers, &[]).unwrap();
+        // As `decide_date_order` settles it for a day-first file.
+        columns.date_order = Some(DateOrder::Dmy);
         let record = csv::StringRecord::from(vec![
             "M1",
             "Zoë",
