@@ -6,6 +6,7 @@
 
 mod answer_settings;
 mod category;
+mod countries;
 mod dates;
 mod desk;
 mod desk_settings;
@@ -25,6 +26,7 @@ pub use answer_settings::{
     DEFAULT_SOURCE,
 };
 pub use category::{CategoryKey, CategorySet, taxonomy_keys};
+pub use countries::country_alpha2;
 pub use dates::{DateEvidence, DateOrder, date_evidence, parse_day_in};
 pub use desk::{DeskRole, check_desk_name};
 pub use desk_settings::DeskSettings;

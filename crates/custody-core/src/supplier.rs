@@ -83,19 +83,18 @@ const UK_AND_EEA: [&str; 31] = [
     "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
 ];
 
-/// A country code as ISO 3166 alpha-2 in capitals, or an error (`UK` is read as `GB`).
+/// A country as ISO 3166 alpha-2 in capitals, from a code (`GB`, `GBR`, `UK`) or a name
+/// ("United Kingdom", "France"), or an error.
 pub fn country_code(text: &str) -> crate::Result<String> {
-    let code = text.trim().to_ascii_uppercase();
-    let code = if code == "UK" { "GB".to_owned() } else { code };
-    if code.len() == 2 && code.chars().all(|c| c.is_ascii_uppercase()) {
-        Ok(code)
-    } else {
-        Err(crate::Error::invalid(
-            "country",
-            text,
-            "an ISO 3166 alpha-2 code such as GB, IE or US",
-        ))
-    }
+    crate::countries::country_alpha2(text)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            crate::Error::invalid(
+                "country",
+                text,
+                "an ISO 3166 code such as GB, IE or US, or a country's name such as United Kingdom",
+            )
+        })
 }
 
 /// Whether a country (ISO 3166 alpha-2) is the UK or in the EEA.

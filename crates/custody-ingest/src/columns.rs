@@ -46,8 +46,7 @@ impl ShareColumns {
 /// The data category an obvious header names.
 pub fn category_for_header(header: &str) -> Option<CategoryKey> {
     let key = match fold_header(header).as_str() {
-        "ref" | "reference" | "id" | "memberid" | "membernumber" | "membershipnumber" | "memberno"
-        | "contactid" | "supporterid" | "donorid" | "personid" | "urn" => "user.unique_id",
+        folded if crate::people::REFERENCE_HEADERS.contains(&folded) => "user.unique_id",
         "firstname" | "forename" | "givenname" | "first" => "user.name.first",
         "lastname" | "surname" | "familyname" | "last" => "user.name.last",
         "name" | "fullname" | "title" | "salutation" => "user.name",

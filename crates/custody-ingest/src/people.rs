@@ -76,8 +76,7 @@ impl PersonField {
     pub fn from_header(header: &str) -> Option<Self> {
         let folded = fold_header(header);
         let field = match folded.as_str() {
-            "ref" | "reference" | "id" | "memberid" | "membernumber" | "membershipnumber" | "memberno"
-            | "contactid" | "supporterid" | "donorid" | "personid" | "urn" => PersonField::Ref,
+            folded if REFERENCE_HEADERS.contains(&folded) => PersonField::Ref,
             "firstname" | "forename" | "givenname" | "first" => PersonField::FirstName,
             "lastname" | "surname" | "familyname" | "last" => PersonField::LastName,
             "name" | "fullname" => PersonField::FullName,
@@ -99,6 +98,37 @@ impl PersonField {
         Some(field)
     }
 }
+
+/// Headers (folded) that hold the organisation's reference for a person, as CRMs name them:
+/// generic names, CiviCRM's and Salesforce's `Contact ID`, Mailchimp's `LEID`, NationBuilder's
+/// `nationbuilder_id`, Action Network's `uuid`, Raiser's Edge's `CnBio_ID` and `Constituent ID`,
+/// EveryAction's `VANID`, HubSpot's `Record ID`, Salsa's `supporter_KEY`, Beacon's `Beacon ID`,
+/// and `MemberRef`. The per-CRM research and fixtures of issue 16 will extend it.
+pub(crate) const REFERENCE_HEADERS: &[&str] = &[
+    "ref",
+    "reference",
+    "id",
+    "memberid",
+    "membernumber",
+    "membershipnumber",
+    "memberno",
+    "memberref",
+    "membershipref",
+    "contactid",
+    "supporterid",
+    "supporterkey",
+    "donorid",
+    "personid",
+    "urn",
+    "leid",
+    "nationbuilderid",
+    "uuid",
+    "cnbioid",
+    "constituentid",
+    "vanid",
+    "recordid",
+    "beaconid",
+];
 
 /// A header lower-cased with everything but letters and digits removed ("E-mail" → "email").
 pub(crate) fn fold_header(header: &str) -> String {
@@ -355,12 +385,7 @@ pub fn parse_person_row(
         })
         .transpose()?;
     let country = value(PersonField::Country)
-        .map(|(index, text)| {
-            let upper = text.to_ascii_uppercase();
-            (upper.len() == 2 && upper.bytes().all(|byte| byte.is_ascii_uppercase()))
-                .then_some(upper)
-                .ok_or_else(|| fail(index, "expected a two-letter country code such as GB".into()))
-        })
+        .map(|(index, text)| custody_core::country_code(text).map_err(|error| fail(index, error.to_string())))
         .transpose()?;
     let phone_text = value(PersonField::Phone).map(|(_, text)| text);
     let phone = phone_text.and_then(|text| normalise_phone(text, phone_region));
@@ -425,6 +450,28 @@ mod tests {
         assert_eq!(columns.index(PersonField::Email), Some(3));
         assert_eq!(columns.index(PersonField::DateOfBirth), Some(6));
         assert_eq!(columns.ignored, vec!["Branch".to_owned()]);
+    }
+
+    #[test]
+    fn crms_names_for_the_reference_are_known() {
+        for name in [
+            "LEID",
+            "uuid",
+            "CnBio_ID",
+            "nationbuilder_id",
+            "MemberRef",
+            "VANID",
+            "Record ID",
+        ] {
+            let headers = headers(&[name, "Email Address"]);
+            let columns = map_people_columns("crm.csv", &headers, &[]).unwrap();
+            assert_eq!(columns.index(PersonField::Ref), Some(0), "{name}");
+            assert_eq!(
+                crate::category_for_header(name).map(|key| key.as_str()),
+                Some("user.unique_id"),
+                "{name}"
+            );
+        }
     }
 
     #[test]

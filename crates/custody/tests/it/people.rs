@@ -428,3 +428,24 @@ fn dates_are_read_in_the_order_the_file_proves_and_never_guessed() {
         "Telephone=none",
     ]);
 }
+
+#[test]
+fn countries_are_read_by_name_or_code() {
+    let env = Env::new();
+    let file = env.write(
+        "countries.csv",
+        "uuid,email,country\nA1,a1@example.org,United Kingdom\nA2,a2@example.org,FRA\nA3,a3@example.org,USA\n",
+    );
+    env.ok(&["people", "import", Env::path_str(&file), "--category", "member"]);
+    for (reference, code) in [("A1", "GB"), ("A2", "FR"), ("A3", "US")] {
+        let person = env.ok(&["person", "show", reference, "--json"]).json();
+        assert_eq!(person["country"], code, "{reference}");
+    }
+    let bad = env.write("narnia.csv", "uuid,email,country\nB1,b1@example.org,Narnia\n");
+    let error = env.fails(
+        &["people", "import", Env::path_str(&bad), "--category", "member"],
+        1,
+    );
+    assert!(error.contains("narnia.csv, line 2, column 3"), "{error}");
+    assert!(error.contains("United Kingdom"), "{error}");
+}
