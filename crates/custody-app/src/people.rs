@@ -542,3 +542,21 @@ mod tests {
         );
     }
 }
+
+pub use custody_ingest::{ColumnCheck, PeopleCheck};
+
+/// What `import_people` would do with a file, column by column; reads it whole, writes nothing
+/// (see [`custody_ingest::check_people`]).
+pub fn check_import(
+    ledger: &Ledger,
+    path: &Path,
+    options: &ImportOptions,
+) -> Result<custody_ingest::PeopleCheck> {
+    Ok(custody_ingest::check_people(
+        path,
+        &options.maps,
+        options.default_category,
+        options.date_order,
+        &ledger.settings.phone_region,
+    )?)
+}

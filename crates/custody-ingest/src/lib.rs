@@ -3,6 +3,7 @@
 //! length, hash the file as it streams, and map columns to custody's fields or to data
 //! categories. Memory never grows with the file: rows are handed out one at a time.
 
+mod check;
 mod columns;
 mod dates;
 mod error;
@@ -10,6 +11,7 @@ pub mod leak;
 mod people;
 mod table;
 
+pub use check::{ColumnCheck, PeopleCheck, check_people};
 pub use columns::{ShareColumn, ShareColumns, category_for_header, map_share_columns};
 pub use dates::{DecidedOrder, decide_date_order};
 pub use error::{Error, Result};

@@ -167,6 +167,14 @@ impl PeopleColumns {
         }
     }
 
+    /// The field a column fills, if any.
+    pub fn field_of(&self, index: usize) -> Option<PersonField> {
+        self.columns
+            .iter()
+            .find(|(_, candidate)| *candidate == index)
+            .map(|(field, _)| *field)
+    }
+
     /// The columns holding dates: (index, field).
     pub fn date_columns(&self) -> Vec<(usize, PersonField)> {
         self.columns

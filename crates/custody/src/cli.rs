@@ -175,6 +175,9 @@ enum PeopleCommand {
         /// (every day 12 or less): dmy or mdy (ymd for year first).
         #[arg(long, value_parser = ["dmy", "mdy", "ymd"])]
         date_order: Option<String>,
+        /// Say what the import would do with each column, and with every row, and change nothing.
+        #[arg(long)]
+        check: bool,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -460,6 +463,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             maps,
             category,
             date_order,
+            check,
             json,
         }) => {
             let mut ledger = open(cli.dir)?;
@@ -473,6 +477,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 rows_read: Some(rows_read.clone()),
                 date_order: date_order.as_deref().map(DateOrder::parse).transpose()?,
             };
+            if check {
+                let report = people::check_import(&ledger, &file, &options)?;
+                return crate::people_check_cli::print(&report, json);
+            }
             let report = crate::output::with_progress(&rows_read, "rows read", || {
                 people::import_people(&mut ledger, &file, &options)
             })?;

@@ -9,6 +9,7 @@ mod incident_cli;
 mod match_cli;
 mod notice_cli;
 mod output;
+mod people_check_cli;
 mod request_cli;
 mod request_review_cli;
 mod serve_cli;

@@ -449,3 +449,73 @@ fn countries_are_read_by_name_or_code() {
     assert!(error.contains("narnia.csv, line 2, column 3"), "{error}");
     assert!(error.contains("United Kingdom"), "{error}");
 }
+
+#[test]
+fn check_says_what_an_import_would_do_with_every_column_and_changes_nothing() {
+    let env = Env::new();
+    // Raiser's Edge keeps an email address in a "phone" column.
+    let file = env.write(
+        "re.csv",
+        "CnBio_ID,First Name,Last Name,Phone 1,Phone 2,DOB\r\n\
+         101,Ann,Lee,ann@example.org,07911 123456,25/12/1980\r\n\
+         102,Bob,Ray,,,\r\n",
+    );
+    let run = env.ok(&[
+        "people",
+        "import",
+        Env::path_str(&file),
+        "--category",
+        "member",
+        "--check",
+        "--json",
+    ]);
+    let check = run.json();
+    assert_eq!(check["rows"], 2);
+    let column = |n: usize| &check["columns"][n];
+    assert_eq!(column(0)["field"], "ref");
+    assert_eq!(column(5)["field"], "date_of_birth");
+    assert_eq!(column(5)["valid"], 1);
+    assert_eq!(column(3)["field"], "ignored");
+    assert!(
+        column(3)["note"]
+            .as_str()
+            .unwrap()
+            .contains("look like email addresses"),
+        "{check}"
+    );
+    assert!(
+        column(4)["note"]
+            .as_str()
+            .unwrap()
+            .contains("--map 'Phone 2=phone'"),
+        "{check}"
+    );
+    assert_eq!(check["without_identifier"], 1);
+    assert_eq!(check["without_identifier_lines"], serde_json::json!([3]));
+    assert!(
+        env.fails(&["person", "show", "101"], 1).contains("101"),
+        "nothing was written"
+    );
+
+    // A file the import would refuse: the check says where, and exits 1.
+    let bad = env.write("bad.csv", "uuid,email\nZ1,not-an-email\n");
+    let run = env.run(&[
+        "people",
+        "import",
+        Env::path_str(&bad),
+        "--category",
+        "member",
+        "--check",
+        "--json",
+    ]);
+    assert_eq!(run.code, 1);
+    let check = run.json();
+    assert_eq!(check["columns"][1]["invalid"], 1);
+    assert!(
+        check["first_refusal"]
+            .as_str()
+            .unwrap()
+            .contains("bad.csv, line 2, column 2"),
+        "{check}"
+    );
+}

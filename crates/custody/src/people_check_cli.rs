@@ -1,0 +1,76 @@
+//! `custody people import FILE --check`: the preview, printed.
+
+use std::process::ExitCode;
+
+use custody_app::people::PeopleCheck;
+
+use crate::output;
+
+/// Prints the preview; exits 1 when the import would be refused.
+pub fn print(report: &PeopleCheck, json: bool) -> anyhow::Result<ExitCode> {
+    if json {
+        output::json(report)?;
+    } else {
+        let rows: Vec<Vec<String>> = report
+            .columns
+            .iter()
+            .map(|c| {
+                vec![
+                    c.column.to_string(),
+                    c.header.clone(),
+                    c.field.clone(),
+                    c.filled.to_string(),
+                    c.valid.to_string(),
+                    c.invalid.to_string(),
+                    c.first_invalid_line
+                        .map(|line| line.to_string())
+                        .unwrap_or_default(),
+                ]
+            })
+            .collect();
+        output::table(
+            &[
+                "#",
+                "column",
+                "used as",
+                "filled",
+                "valid",
+                "invalid",
+                "first invalid line",
+            ],
+            &rows,
+        );
+        for column in &report.columns {
+            if let Some(note) = &column.note {
+                crate::say!("Column {} ({:?}): {note}.", column.column, column.header);
+            }
+        }
+        crate::say!("{} rows.", report.rows);
+        if let Some(order) = report.date_order {
+            crate::say!("Dates read with day and month in the order {order}.");
+        }
+        for warning in &report.warnings {
+            crate::say!("Warning: {warning}.");
+        }
+        if report.without_identifier > 0 {
+            crate::say!(
+                "{} people would have nothing to match them by (no email, phone, or name with postcode or \
+                 date of birth); first lines: {:?}.",
+                report.without_identifier,
+                report.without_identifier_lines
+            );
+        }
+        match &report.first_refusal {
+            Some(first) => crate::say!(
+                "The import would be refused ({} rows cannot be read), first: {first}",
+                report.rows_refused
+            ),
+            None => crate::say!("The import would record every row. Nothing was changed."),
+        }
+    }
+    Ok(if report.rows_refused > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
