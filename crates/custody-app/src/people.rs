@@ -477,6 +477,24 @@ pub fn contact_of(ledger: &Ledger, reference: &str) -> Result<Option<Contact>> {
     Ok(Some(contact))
 }
 
+pub use custody_ingest::{ColumnCheck, PeopleCheck};
+
+/// What `import_people` would do with a file, column by column; reads it whole, writes nothing
+/// (see [`custody_ingest::check_people`]).
+pub fn check_import(
+    ledger: &Ledger,
+    path: &Path,
+    options: &ImportOptions,
+) -> Result<custody_ingest::PeopleCheck> {
+    Ok(custody_ingest::check_people(
+        path,
+        &options.maps,
+        options.default_category,
+        options.date_order,
+        &ledger.settings.phone_region,
+    )?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -541,22 +559,4 @@ mod tests {
             "details sealed for A1 do not open for B2"
         );
     }
-}
-
-pub use custody_ingest::{ColumnCheck, PeopleCheck};
-
-/// What `import_people` would do with a file, column by column; reads it whole, writes nothing
-/// (see [`custody_ingest::check_people`]).
-pub fn check_import(
-    ledger: &Ledger,
-    path: &Path,
-    options: &ImportOptions,
-) -> Result<custody_ingest::PeopleCheck> {
-    Ok(custody_ingest::check_people(
-        path,
-        &options.maps,
-        options.default_category,
-        options.date_order,
-        &ledger.settings.phone_region,
-    )?)
 }
