@@ -182,6 +182,8 @@ pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportedRequests> {
         .iter()
         .map(|record| (record.id, same_key(&record.facts)))
         .collect();
+    // Read once: every row's deadline counts with the same bank holidays.
+    let holidays = crate::holidays::for_ledger(ledger)?;
     let mut record = csv::StringRecord::new();
     let mut requests: Vec<NewRequest> = Vec::new();
     let mut seen: Vec<(u64, SameKey)> = Vec::new();
@@ -203,7 +205,7 @@ pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportedRequests> {
                 Some(_) => columns.reference,
                 None => columns.sender,
             };
-            new_request(ledger, &input).map_err(|error| match error {
+            new_request(ledger, &input, &holidays).map_err(|error| match error {
                 Error::NotFound(message) | Error::Invalid(message) => at(column.unwrap_or(0), message),
                 other => other,
             })
@@ -246,7 +248,6 @@ pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportedRequests> {
     let today = ledger.now().local_day(&ledger.zone);
     let matched = requests.iter().filter(|request| request.person.is_some()).count();
     let mut overdue = 0;
-    let holidays = crate::holidays::for_ledger(ledger)?;
     for request in &requests {
         let received = request.received_at.local_day(&ledger.zone);
         if custody_core::request_deadline(received, 0, 0, &holidays.days)? < today {

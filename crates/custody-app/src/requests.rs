@@ -237,7 +237,11 @@ pub(crate) fn instructions_on_open(
 }
 
 /// Builds the stored form of a request (sealing and hashing an email requester).
-pub(crate) fn new_request(ledger: &Ledger, input: &OpenInput) -> Result<(NewRequest, Opened)> {
+pub(crate) fn new_request(
+    ledger: &Ledger,
+    input: &OpenInput,
+    holidays: &crate::holidays::BankHolidays,
+) -> Result<(NewRequest, Opened)> {
     let now = ledger.now();
     if input.received_at > now {
         return Err(Error::Invalid(format!(
@@ -286,7 +290,6 @@ pub(crate) fn new_request(ledger: &Ledger, input: &OpenInput) -> Result<(NewRequ
     } else {
         None
     };
-    let holidays = crate::holidays::for_ledger(ledger)?;
     let due = request_deadline(input.received_at.local_day(&ledger.zone), 0, 0, &holidays.days)?;
     let opened = Opened {
         request: 0,
@@ -317,7 +320,8 @@ pub(crate) fn new_request(ledger: &Ledger, input: &OpenInput) -> Result<(NewRequ
 
 /// Records a request and instructs the suppliers it reaches (an erasure under review waits).
 pub fn open(ledger: &mut Ledger, input: OpenInput) -> Result<Opened> {
-    let (request, mut opened) = new_request(ledger, &input)?;
+    let holidays = crate::holidays::for_ledger(ledger)?;
+    let (request, mut opened) = new_request(ledger, &input, &holidays)?;
     let draft = ledger.draft(
         "request.open",
         "request",
