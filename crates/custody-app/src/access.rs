@@ -180,7 +180,11 @@ fn data_held(
             IdentifierKind::EmailStrict | IdentifierKind::EmailCanonical => vec!["user.contact.email"],
             IdentifierKind::Phone => vec!["user.contact.phone_number"],
             IdentifierKind::NamePostcode => vec!["user.name", "user.contact.address.postal_code"],
-            IdentifierKind::NameDateOfBirth => vec!["user.name", "user.demographic.date_of_birth"],
+            IdentifierKind::NameDateOfBirth | IdentifierKind::NameBirthday => {
+                vec!["user.name", "user.demographic.date_of_birth"]
+            }
+            IdentifierKind::NameAddress => vec!["user.name", "user.contact.address.street"],
+            IdentifierKind::NationalId => vec!["user.government_id.national_identification_number"],
         });
     }
     if person.country.is_some() {

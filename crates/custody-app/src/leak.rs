@@ -237,6 +237,8 @@ fn kinds_needed(reader: &LeakReader) -> Vec<IdentifierKind> {
             IdentifierKind::Phone => has(Role::Phone),
             IdentifierKind::NamePostcode => names && has(Role::Postcode),
             IdentifierKind::NameDateOfBirth => names && has(Role::DateOfBirth),
+            // Kept by imports for the linkage to come; no leaked column is matched by them yet.
+            IdentifierKind::NameAddress | IdentifierKind::NationalId | IdentifierKind::NameBirthday => false,
         })
         .collect()
 }

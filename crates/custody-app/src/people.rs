@@ -28,6 +28,12 @@ pub struct Contact {
     /// Phone in E.164.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// The person's other email addresses, after the one notices go to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_emails: Vec<String>,
+    /// The person's other phone numbers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_phones: Vec<String>,
 }
 
 /// Choices for an import.
@@ -57,14 +63,51 @@ pub struct ImportReport {
     pub updated: u64,
     /// Columns read past and not kept.
     pub ignored_columns: Vec<String>,
-    /// Rows whose phone was not a valid number (kept without a phone).
+    /// The same columns with why each was not read.
+    pub columns_not_read: Vec<custody_ingest::IgnoredColumn>,
+    /// Columns read because their values showed what they hold (a column of email addresses
+    /// under a header custody does not know).
+    pub columns_read_by_value: Vec<String>,
+    /// Phone values that were not a valid number (the person was kept without it).
     pub phones_unusable: u64,
     /// Their first lines.
     pub phones_unusable_lines: Vec<u64>,
+    /// Every column with values that could not be used (phones, postcodes of the wrong form
+    /// for their country, national identifiers), with counts and first lines.
+    pub unusable: Vec<UnusableValues>,
+    /// People imported with nothing to match them by in a leaked file (no email, phone or
+    /// national identifier, and no name with an address, postcode or date of birth).
+    pub without_identifier: u64,
+    /// The first of them, by reference.
+    pub without_identifier_refs: Vec<String>,
     /// Detected encoding.
     pub encoding: String,
     /// Detected delimiter.
     pub delimiter: String,
+}
+
+/// A column whose values could not all be used.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct UnusableValues {
+    /// 1-based position.
+    pub column: usize,
+    /// Its header.
+    pub header: String,
+    /// The field it fills.
+    pub field: String,
+    /// Values not used.
+    pub count: u64,
+    /// Their first lines.
+    pub lines: Vec<u64>,
+}
+
+/// What the reading thread counted on its way through the file.
+#[derive(Debug, Default)]
+struct Tally {
+    /// Per column index: values not used and their first lines.
+    unusable: std::collections::BTreeMap<usize, (u64, Vec<u64>)>,
+    without_identifier: u64,
+    without_identifier_refs: Vec<String>,
 }
 
 const LINES_REPORTED_MAX: usize = 20;
@@ -97,8 +140,9 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     /// Sends batches until the file ends, a row fails (sent as the batch's last item), or the
-    /// writer stops listening. Returns the count and first lines of unusable phone numbers.
-    fn run(&self, table: &mut Table, sender: &std::sync::mpsc::SyncSender<Batch>) -> (u64, Vec<u64>) {
+    /// writer stops listening. Returns what it counted of values not used and people without
+    /// an identifier.
+    fn run(&self, table: &mut Table, sender: &std::sync::mpsc::SyncSender<Batch>) -> Tally {
         let previous = match self
             .previous
             .as_deref()
@@ -110,13 +154,13 @@ impl Reader<'_> {
                     rows: vec![Err(error.into())],
                     last: true,
                 });
-                return (0, Vec::new());
+                return Tally::default();
             }
             None => None,
         };
         let mut sealer = self.vault.sealer();
         let mut record = csv::StringRecord::new();
-        let mut unusable = (0u64, Vec::new());
+        let mut unusable = Tally::default();
         loop {
             let mut batch = Vec::with_capacity(BATCH_ROWS);
             let mut finished = false;
@@ -155,13 +199,13 @@ impl Reader<'_> {
         table: &mut Table,
         record: &mut csv::StringRecord,
         sealer: &mut Sealer<'_>,
-        unusable: &mut (u64, Vec<u64>),
+        tally: &mut Tally,
         previous: Option<&custody_store::SqliteStore>,
     ) -> Result<Option<NewPerson>> {
         let Some(line) = table.next_row(record)? else {
             return Ok(None);
         };
-        let row = parse_person_row(
+        let mut row = parse_person_row(
             self.file,
             self.headers,
             self.columns,
@@ -170,10 +214,22 @@ impl Reader<'_> {
             self.options.default_category,
             self.region,
         )?;
-        if row.phone_unusable {
-            unusable.0 += 1;
-            if unusable.1.len() < LINES_REPORTED_MAX {
-                unusable.1.push(line);
+        if let Some(source) = &row.derived_reference {
+            row.reference = derived_reference(self.vault, source)?;
+        }
+        for index in &row.unusable {
+            let entry = tally.unusable.entry(*index).or_default();
+            entry.0 += 1;
+            if entry.1.len() < LINES_REPORTED_MAX && entry.1.last() != Some(&line) {
+                entry.1.push(line);
+            }
+        }
+        if !row.has_identifier() {
+            tally.without_identifier += 1;
+            if tally.without_identifier_refs.len() < LINES_REPORTED_MAX {
+                tally
+                    .without_identifier_refs
+                    .push(row.reference.as_str().to_owned());
             }
         }
         let fields = self.fields;
@@ -217,8 +273,21 @@ pub fn identifier_hashes(
     out
 }
 
-/// Domain tag of the contact digest (identifier kinds use 1 to 5).
+/// Domain tag of the contact digest (identifier kinds use 1 to 8).
 const CONTACT_DIGEST_TAG: u8 = 0x10;
+
+/// Domain tag of a reference derived from a contact detail.
+const DERIVED_REFERENCE_TAG: u8 = 0x11;
+
+/// The reference of a person in a file without references (an address book): `c-` and 16 hex
+/// digits of a keyed digest of their first email address (else phone number). It is the same
+/// on every import of the same address, names no one without the key, and changes when the
+/// address does (the person is then a new one; the import report says how many were new).
+fn derived_reference(vault: &Vault, source: &str) -> Result<custody_core::PersonRef> {
+    let digest = vault.identifier_hash(DERIVED_REFERENCE_TAG, source);
+    let hex: String = digest.iter().take(8).map(|byte| format!("{byte:02x}")).collect();
+    custody_core::PersonRef::parse(&format!("c-{hex}")).map_err(Error::from)
+}
 
 /// Sealed contact details and the keyed digest of what was sealed.
 pub(crate) struct SealedContact {
@@ -265,6 +334,52 @@ fn old_contact(
         .map_err(|error| Error::Invalid(format!("sealed contact details: {error}")))
 }
 
+/// The keyed hashes of every identifier of a row: each email (strict and canonical), each
+/// phone, each national identifier, and with the name key each address's postcode and street,
+/// the date of birth or the birthday without a year.
+fn row_identifier_hashes(vault: &Vault, row: &PersonRow) -> Vec<(IdentifierKind, [u8; 16])> {
+    let mut out: Vec<(IdentifierKind, [u8; 16])> = Vec::with_capacity(5);
+    let mut add = |kind: IdentifierKind, value: &str| {
+        let entry = (kind, vault.identifier_hash(kind.tag(), value));
+        if !out.contains(&entry) {
+            out.push(entry);
+        }
+    };
+    for email in &row.emails {
+        add(IdentifierKind::EmailStrict, email);
+        add(IdentifierKind::EmailCanonical, &canonical_email(email));
+    }
+    for phone in &row.phones {
+        add(IdentifierKind::Phone, phone);
+    }
+    for id in &row.national_ids {
+        add(IdentifierKind::NationalId, id);
+    }
+    if let Some(name) = &row.name_key {
+        for address in &row.addresses {
+            if let Some(postcode) = &address.postcode {
+                add(IdentifierKind::NamePostcode, &format!("{name}|{postcode}"));
+            }
+            if let Some(street) = &address.street {
+                add(IdentifierKind::NameAddress, &format!("{name}|{street}"));
+            }
+        }
+        if let Some(day) = row.date_of_birth {
+            add(
+                IdentifierKind::NameDateOfBirth,
+                &format!("{name}|{}", day.to_iso()),
+            );
+        }
+        if let Some(birthday) = row.birthday {
+            add(
+                IdentifierKind::NameBirthday,
+                &format!("{name}|{}", birthday.to_iso()),
+            );
+        }
+    }
+    out
+}
+
 fn new_person(
     vault: &Vault,
     sealer: &mut Sealer<'_>,
@@ -272,37 +387,44 @@ fn new_person(
     fields: custody_core::PersonFields,
     old: Option<Contact>,
 ) -> Result<NewPerson> {
-    let dob = row.date_of_birth.map(|day| day.to_iso());
-    let identifiers = identifier_hashes(
-        vault,
-        row.email.as_deref(),
-        row.phone.as_deref(),
-        row.name_key.as_deref(),
-        row.postcode.as_deref(),
-        dob.as_deref(),
-    );
+    let identifiers = row_identifier_hashes(vault, &row);
+    let mut emails = row.emails.into_iter();
+    let mut phones = row.phones.into_iter();
     let contact = Contact {
         first_name: row.first_name,
         last_name: row.last_name,
-        email: row.email,
-        phone: row.phone,
+        email: emails.next(),
+        phone: phones.next(),
+        more_emails: emails.collect(),
+        more_phones: phones.collect(),
     };
     // Keep what custody held for the contact fields this file does not have.
     let contact = match old {
-        Some(old) => Contact {
-            first_name: if fields.names {
-                contact.first_name
+        Some(old) => {
+            let (email, more_emails) = if fields.email {
+                (contact.email, contact.more_emails)
             } else {
-                old.first_name
-            },
-            last_name: if fields.names {
-                contact.last_name
+                (old.email, old.more_emails)
+            };
+            let (phone, more_phones) = if fields.phone {
+                (contact.phone, contact.more_phones)
             } else {
-                old.last_name
-            },
-            email: if fields.email { contact.email } else { old.email },
-            phone: if fields.phone { contact.phone } else { old.phone },
-        },
+                (old.phone, old.more_phones)
+            };
+            let (first_name, last_name) = if fields.names {
+                (contact.first_name, contact.last_name)
+            } else {
+                (old.first_name, old.last_name)
+            };
+            Contact {
+                first_name,
+                last_name,
+                email,
+                phone,
+                more_emails,
+                more_phones,
+            }
+        }
         None => contact,
     };
     let SealedContact {
@@ -330,21 +452,35 @@ pub fn import_people(ledger: &mut Ledger, path: &Path, options: &ImportOptions) 
     let file = table.file().to_owned();
     let headers = table.headers().to_vec();
     let mut columns = map_people_columns(&file, &headers, &options.maps)?;
+    let region = ledger.settings.phone_region.clone();
+    let mut warnings = custody_ingest::sniff_columns(path, &mut columns, &region)?;
     let decided = custody_ingest::decide_date_order(path, &columns, options.date_order)?;
+    if let Some(unproven) = decided.unproven {
+        return Err(Error::Invalid(unproven));
+    }
     columns.date_order = decided.order;
+    if columns.reference_from_contact {
+        warnings_for_derived(&file, &mut warnings);
+    }
     let mut report = ImportReport {
-        ignored_columns: columns.ignored.clone(),
+        ignored_columns: columns.ignored_headers(),
+        columns_not_read: columns.ignored.clone(),
+        columns_read_by_value: columns
+            .placed
+            .iter()
+            .filter(|column| column.because == "values")
+            .filter_map(|column| headers.get(column.index).cloned())
+            .collect(),
         date_order: columns.date_order.map(|order| order.as_str()),
-        warnings: decided.assumed.into_iter().collect(),
+        warnings,
         encoding: table.encoding().to_owned(),
         delimiter: table.delimiter().to_string(),
         ..ImportReport::default()
     };
-    let region = ledger.settings.phone_region.clone();
     let draft = ledger.draft(
         "people.import",
         "people",
-        serde_json::json!({ "file": file_name(path), "columns": headers.len(), "ignored_columns": columns.ignored }),
+        serde_json::json!({ "file": file_name(path), "columns": headers.len(), "ignored_columns": report.ignored_columns }),
     );
     // Person ids start at 1, so id 1 exists once anyone was ever imported.
     let has_people = ledger.store.person(1)?.is_some();
@@ -362,8 +498,9 @@ pub fn import_people(ledger: &mut Ledger, path: &Path, options: &ImportOptions) 
         previous: has_people.then(|| ledger_dir.join(custody_store::sqlite::DATABASE_FILE_NAME)),
         fields: columns.fields(),
     };
-    let (counts, unusable) = std::thread::scope(|scope| {
-        let worker = scope.spawn(move || reader.run(&mut table, &sender));
+    let table_in_thread = &mut table;
+    let (counts, tally) = std::thread::scope(|scope| {
+        let worker = scope.spawn(move || reader.run(table_in_thread, &sender));
         // The reader marks its last batch. A channel that closes without it means the reader
         // died (a panic in a parser, say): the store must roll back, not commit what it has.
         let mut pending: std::vec::IntoIter<Result<NewPerson>> = Vec::new().into_iter();
@@ -398,8 +535,7 @@ pub fn import_people(ledger: &mut Ledger, path: &Path, options: &ImportOptions) 
         drop(rows);
         (counts, worker.join())
     });
-    let unusable =
-        unusable.map_err(|_| Error::Invalid("the reading thread stopped unexpectedly".to_owned()))?;
+    let tally = tally.map_err(|_| Error::Invalid("the reading thread stopped unexpectedly".to_owned()))?;
     let counts = counts.map_err(|error| match error {
         custody_store::Error::DuplicateReference { reference, line } => {
             duplicate(path, &file, &reference, line)
@@ -409,9 +545,47 @@ pub fn import_people(ledger: &mut Ledger, path: &Path, options: &ImportOptions) 
     ledger.anchor_audit()?;
     report.inserted = counts.inserted;
     report.updated = counts.updated;
-    report.phones_unusable = unusable.0;
-    report.phones_unusable_lines = unusable.1;
+    if let Some(line) = table.footer() {
+        report.warnings.push(footer_warning(&file, line));
+    }
+    report.without_identifier = tally.without_identifier;
+    report.without_identifier_refs = tally.without_identifier_refs;
+    for (index, (count, lines)) in tally.unusable {
+        let field = columns
+            .field_of(index)
+            .map_or("?", custody_ingest::PersonField::as_str);
+        if field == "phone" {
+            report.phones_unusable += count;
+            report.phones_unusable_lines.extend(&lines);
+        }
+        report.unusable.push(UnusableValues {
+            column: index + 1,
+            header: headers.get(index).cloned().unwrap_or_default(),
+            field: field.to_owned(),
+            count,
+            lines,
+        });
+    }
+    report.phones_unusable_lines.sort_unstable();
+    report.phones_unusable_lines.truncate(LINES_REPORTED_MAX);
     Ok(report)
+}
+
+/// What the import says when people are referred to by a digest of their contact details.
+fn warnings_for_derived(file: &str, warnings: &mut Vec<String>) {
+    warnings.push(format!(
+        "{file}: no column holds a reference (as in Outlook and Google Contacts exports); each person is \
+         referred to by a keyed digest of their first email address, else phone number (`c-` and 16 hex \
+         digits). A person whose address changes comes back as a new person: use a CRM's ids where you have them"
+    ));
+}
+
+/// What the import says of a footer it read past.
+fn footer_warning(file: &str, line: u64) -> String {
+    format!(
+        "{file}, line {line}: the file ends with lines of one field (a report's footer, such as Salesforce's \
+         \"Confidential Information - Do Not Distribute\"); they were not read as people"
+    )
 }
 
 /// Turns an aborted store call back into the error that aborted it.
@@ -444,12 +618,18 @@ fn duplicate(path: &Path, file: &str, reference: &str, line: u64) -> Error {
             None
         });
     let earlier = first.map_or_else(|| "an earlier line".to_owned(), |at| format!("line {at}"));
+    let derived = if reference.starts_with("c-") && first.is_none() {
+        " (the file has no reference column, and this row has the same first email address or phone \
+         number as an earlier one)"
+    } else {
+        ""
+    };
     Error::Ingest(custody_ingest::Error::at(
         file,
         Some(line),
         None,
         format!(
-            "the reference {reference:?} appears again (first at {earlier}); expected each person once per file"
+            "the reference {reference:?} appears again (first at {earlier}){derived}; expected each person once per file"
         ),
     ))
 }

@@ -318,6 +318,7 @@ fn canary_people(ledger: &Ledger, canaries: &[canary::Canary]) -> Result<Vec<New
                 last_name: Some(canary.last_name.clone()),
                 email: Some(canary.email.clone()),
                 phone: Some(canary.phone.clone()),
+                ..Contact::default()
             };
             let sealed = seal_contact(&ledger.vault, &mut sealer, &canary.reference, &contact)?;
             Ok(NewPerson {

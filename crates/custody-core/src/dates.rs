@@ -71,20 +71,134 @@ fn parts(text: &str) -> Option<(u32, u32, u32, bool)> {
     Some((digits(a, 2)?, digits(b, 2)?, digits(c, 4)?, false))
 }
 
+/// The date of a value that may carry a time after it (`2024-03-01 12:00:00`,
+/// `2024-03-01T12:00:00Z`, `3/1/2024 12:00 PM`, as CRMs export timestamps).
+fn date_part(text: &str) -> &str {
+    let trimmed = text.trim();
+    let cut = trimmed
+        .find(char::is_whitespace)
+        .or_else(|| trimmed.find('T').filter(|at| *at >= 8));
+    cut.and_then(|at| trimmed.get(..at)).unwrap_or(trimmed)
+}
+
+/// Whether a date cell means "no date": every digit zero (`0/0/00`, `00/00/0000`, as Outlook
+/// and some CRMs write an empty date).
+pub fn is_blank_date(text: &str) -> bool {
+    let text = date_part(text);
+    text.bytes().any(|b| b.is_ascii_digit())
+        && text.bytes().all(|b| b == b'0' || matches!(b, b'/' | b'-' | b'.'))
+}
+
+/// The two parts of a day-and-month value without a year (`25/03`, `03-25`).
+fn month_day_parts(text: &str) -> Option<(u32, u32)> {
+    let separator = text.chars().find(|c| matches!(c, '/' | '.' | '-'))?;
+    let (a, b) = text.split_once(separator)?;
+    let number = |part: &str| {
+        (!part.is_empty() && part.len() <= 2 && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse::<u32>().ok())
+            .flatten()
+    };
+    Some((number(a)?, number(b)?))
+}
+
 /// What a written date says about the order of its file.
 pub fn date_evidence(text: &str) -> DateEvidence {
-    match parts(text.trim()) {
-        Some((a, b, _, false)) if a != b && a <= 12 && b <= 12 => DateEvidence::Ambiguous,
-        Some((a, b, _, false)) if a > 12 && (1..=12).contains(&b) => DateEvidence::Proves(DateOrder::Dmy),
-        Some((a, b, _, false)) if b > 12 && (1..=12).contains(&a) => DateEvidence::Proves(DateOrder::Mdy),
+    let text = date_part(text);
+    let (a, b) = match (parts(text), month_day_parts(text)) {
+        (Some((a, b, _, false)), _) | (None, Some((a, b))) => (a, b),
+        _ => return DateEvidence::Unordered,
+    };
+    match (a, b) {
+        (a, b) if a != b && a <= 12 && b <= 12 => DateEvidence::Ambiguous,
+        (a, b) if a > 12 && (1..=12).contains(&b) => DateEvidence::Proves(DateOrder::Dmy),
+        (a, b) if b > 12 && (1..=12).contains(&a) => DateEvidence::Proves(DateOrder::Mdy),
         _ => DateEvidence::Unordered,
     }
+}
+
+/// A birthday without a year: month and day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MonthDay {
+    month: u8,
+    day: u8,
+}
+
+impl MonthDay {
+    /// The ISO 8601 form without a year, `--MM-DD`.
+    pub fn to_iso(self) -> String {
+        format!("--{:02}-{:02}", self.month, self.day)
+    }
+}
+
+/// Reads a birthday without a year: `--03-25` or `--0325` (vCard and ISO 8601), or two parts in
+/// the file's order (`03/25` month first, `25/03` day first). 29 February is a birthday.
+pub fn parse_month_day_in(text: &str, order: Option<DateOrder>) -> Result<MonthDay> {
+    let trimmed = date_part(text);
+    let expected = "a birthday such as --03-25, 25/03 or 03/25";
+    let (month, day) = if let Some(rest) = trimmed.strip_prefix("--") {
+        let digits: String = rest.chars().filter(|c| *c != '-').collect();
+        match (digits.len(), digits.get(..2), digits.get(2..)) {
+            (4, Some(month), Some(day)) => (
+                month
+                    .parse::<u32>()
+                    .map_err(|_| Error::invalid("birthday", text, expected))?,
+                day.parse::<u32>()
+                    .map_err(|_| Error::invalid("birthday", text, expected))?,
+            ),
+            _ => return Err(Error::invalid("birthday", text, expected)),
+        }
+    } else {
+        let (a, b) = month_day_parts(trimmed).ok_or_else(|| Error::invalid("birthday", text, expected))?;
+        let order = match (date_evidence(trimmed), order) {
+            (DateEvidence::Proves(proved), Some(given)) if given != proved && given != DateOrder::Ymd => {
+                return Err(Error::invalid(
+                    "birthday",
+                    text,
+                    format!(
+                        "a birthday in the file's order ({}); this one can only be {}",
+                        given.as_str(),
+                        proved.as_str()
+                    ),
+                ));
+            }
+            (DateEvidence::Proves(proved), _) => proved,
+            (DateEvidence::Unordered, _) => DateOrder::Dmy,
+            (DateEvidence::Ambiguous, Some(given)) => given,
+            (DateEvidence::Ambiguous, None) => {
+                return Err(Error::invalid(
+                    "birthday",
+                    text,
+                    "a birthday whose order is known: it could be day/month or month/day; pass --date-order dmy or mdy",
+                ));
+            }
+        };
+        match order {
+            DateOrder::Mdy => (a, b),
+            DateOrder::Dmy | DateOrder::Ymd => (b, a),
+        }
+    };
+    let days = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let fits = month
+        .checked_sub(1)
+        .and_then(|index| days.get(index as usize))
+        .is_some_and(|last| (1..=*last).contains(&day));
+    if !fits {
+        return Err(Error::invalid(
+            "birthday",
+            text,
+            "a day that exists in the calendar",
+        ));
+    }
+    Ok(MonthDay {
+        month: u8::try_from(month).map_err(|_| Error::invalid("birthday", text, expected))?,
+        day: u8::try_from(day).map_err(|_| Error::invalid("birthday", text, expected))?,
+    })
 }
 
 /// Reads a date in a file whose order is `order` (`None`: not known, so a date that could be
 /// either is refused rather than guessed).
 pub fn parse_day_in(text: &str, order: Option<DateOrder>) -> Result<Day> {
-    let trimmed = text.trim();
+    let trimmed = date_part(text);
     let expected = "a date such as 1980-04-03, 03/04/1980 or 19800403";
     let make = |year: u32, month: u32, day: u32| -> Result<Day> {
         if !(1000..=9999).contains(&year) {
@@ -175,5 +289,27 @@ mod tests {
         assert!(read("31/02/1980", None).contains("exists"));
         assert!(read("3/4/80", Some(DateOrder::Dmy)).starts_with("error"));
         assert!(read("yesterday", None).starts_with("error"));
+        assert_eq!(read("2024-03-01 12:00:00", None), "2024-03-01");
+        assert_eq!(read("2024-03-01T12:00:00Z", None), "2024-03-01");
+        assert_eq!(read("3/25/2024 12:00 PM", None), "2024-03-25");
+    }
+
+    #[test]
+    fn blank_dates_and_birthdays_without_a_year() {
+        assert!(is_blank_date("0/0/00") && is_blank_date("00/00/0000"));
+        assert!(!is_blank_date("2000-01-01") && !is_blank_date("none"));
+        let birthday = |text, order| {
+            parse_month_day_in(text, order).map_or_else(|error| format!("error: {error}"), MonthDay::to_iso)
+        };
+        assert_eq!(birthday("--03-25", None), "--03-25");
+        assert_eq!(birthday("--0229", None), "--02-29");
+        assert_eq!(birthday("03/25", None), "--03-25");
+        assert_eq!(birthday("25/03", None), "--03-25");
+        assert_eq!(birthday("03/04", Some(DateOrder::Mdy)), "--03-04");
+        assert_eq!(birthday("03/04", Some(DateOrder::Dmy)), "--04-03");
+        assert!(birthday("03/04", None).contains("--date-order"));
+        assert!(birthday("02/30", Some(DateOrder::Mdy)).contains("exists"));
+        assert_eq!(date_evidence("03/25"), DateEvidence::Proves(DateOrder::Mdy));
+        assert_eq!(date_evidence("03/04"), DateEvidence::Ambiguous);
     }
 }

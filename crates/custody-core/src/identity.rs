@@ -20,16 +20,35 @@ pub enum IdentifierKind {
     NamePostcode,
     /// Name key and date of birth.
     NameDateOfBirth,
+    /// Name key and street address (see [`address_key`]).
+    NameAddress,
+    /// A national identifier (a social security or national insurance number).
+    NationalId,
+    /// Name key and a birthday without a year (`--03-25`), when that is all a CRM holds.
+    NameBirthday,
 }
 
 impl IdentifierKind {
-    /// Every kind, in matching order (strongest first).
+    /// The kinds a leaked file is matched by today, in matching order (strongest first).
     pub const ALL: [IdentifierKind; 5] = [
         IdentifierKind::EmailStrict,
         IdentifierKind::EmailCanonical,
         IdentifierKind::Phone,
         IdentifierKind::NamePostcode,
         IdentifierKind::NameDateOfBirth,
+    ];
+
+    /// Every kind custody keeps: those of [`Self::ALL`], then the kinds an import records for
+    /// linkage to come (addresses, national identifiers, birthdays without a year).
+    pub const EVERY: [IdentifierKind; 8] = [
+        IdentifierKind::EmailStrict,
+        IdentifierKind::EmailCanonical,
+        IdentifierKind::Phone,
+        IdentifierKind::NamePostcode,
+        IdentifierKind::NameDateOfBirth,
+        IdentifierKind::NameAddress,
+        IdentifierKind::NationalId,
+        IdentifierKind::NameBirthday,
     ];
 
     /// The domain-separation tag mixed into the keyed hash.
@@ -40,12 +59,15 @@ impl IdentifierKind {
             IdentifierKind::Phone => 3,
             IdentifierKind::NamePostcode => 4,
             IdentifierKind::NameDateOfBirth => 5,
+            IdentifierKind::NameAddress => 6,
+            IdentifierKind::NationalId => 7,
+            IdentifierKind::NameBirthday => 8,
         }
     }
 
     /// The kind of a tag.
     pub fn from_tag(tag: u8) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.tag() == tag)
+        Self::EVERY.into_iter().find(|kind| kind.tag() == tag)
     }
 
     /// Stable name, for reports.
@@ -56,6 +78,9 @@ impl IdentifierKind {
             IdentifierKind::Phone => "phone",
             IdentifierKind::NamePostcode => "name_postcode",
             IdentifierKind::NameDateOfBirth => "name_date_of_birth",
+            IdentifierKind::NameAddress => "name_address",
+            IdentifierKind::NationalId => "national_id",
+            IdentifierKind::NameBirthday => "name_birthday",
         }
     }
 }
@@ -72,8 +97,12 @@ pub struct PersonFields {
     pub phone: bool,
     /// Postcode.
     pub postcode: bool,
-    /// Date of birth.
+    /// Date of birth (or a birthday without a year).
     pub date_of_birth: bool,
+    /// Street address.
+    pub address: bool,
+    /// National identifier.
+    pub national_id: bool,
     /// Country.
     pub country: bool,
     /// Status (a status or a leaving-date column).
@@ -92,6 +121,8 @@ impl PersonFields {
         phone: true,
         postcode: true,
         date_of_birth: true,
+        address: true,
+        national_id: true,
         country: true,
         status: true,
         joined_on: true,
@@ -104,7 +135,11 @@ impl PersonFields {
             IdentifierKind::EmailStrict | IdentifierKind::EmailCanonical => self.email,
             IdentifierKind::Phone => self.phone,
             IdentifierKind::NamePostcode => self.names && self.postcode,
-            IdentifierKind::NameDateOfBirth => self.names && self.date_of_birth,
+            IdentifierKind::NameDateOfBirth | IdentifierKind::NameBirthday => {
+                self.names && self.date_of_birth
+            }
+            IdentifierKind::NameAddress => self.names && self.address,
+            IdentifierKind::NationalId => self.national_id,
         }
     }
 }
@@ -223,15 +258,81 @@ pub fn is_phone_region(region: &str) -> bool {
     rlibphonenumber::Region::from_str(region).is_ok()
 }
 
-/// A postcode upper-cased without spaces (`SW1A 1AA` → `SW1A1AA`), or `None` when it is not
-/// 2 to 10 letters and digits.
+/// A postcode upper-cased without spaces or hyphens (`SW1A 1AA` → `SW1A1AA`, `00-950` →
+/// `00950`), a US ZIP+4 cut to its five-digit ZIP (`12345-6789` → `12345`, the form most files
+/// hold); `None` when it is not 2 to 10 letters and digits.
 pub fn normalise_postcode(text: &str) -> Option<String> {
-    let folded: String = text
+    let trimmed = text.trim();
+    let zip_plus_four = trimmed.len() == 10
+        && trimmed.bytes().enumerate().all(|(index, byte)| {
+            if index == 5 {
+                byte == b'-'
+            } else {
+                byte.is_ascii_digit()
+            }
+        });
+    if zip_plus_four {
+        return trimmed.get(..5).map(str::to_owned);
+    }
+    let folded: String = trimmed
         .chars()
-        .filter(|c| !c.is_whitespace())
+        .filter(|c| !c.is_whitespace() && *c != '-')
         .collect::<String>()
         .to_uppercase();
     let valid = (2..=10).contains(&folded.len()) && folded.chars().all(|c| c.is_ascii_alphanumeric());
+    valid.then_some(folded)
+}
+
+/// Whether a normalised postcode has the form of its country's postcodes, for the countries
+/// whose form is simple to state (the patterns of the Universal Postal Union's addressing
+/// pages, as Google's libaddressinput data restates them); any other country's pass.
+pub fn postcode_fits(normalised: &str, country: &str) -> bool {
+    let shape: String = normalised
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '9' } else { 'A' })
+        .collect();
+    let digits = |count: usize| shape.len() == count && shape.bytes().all(|b| b == b'9');
+    match country {
+        // Outward code (A9, A99, AA9, AA99, A9A, AA9A), then inward code 9AA.
+        "GB" | "GG" | "JE" | "IM" => {
+            let (outward, inward) = shape.split_at(shape.len().saturating_sub(3));
+            inward == "9AA" && matches!(outward, "A9" | "A99" | "AA9" | "AA99" | "A9A" | "AA9A")
+        }
+        "US" | "DE" | "FR" | "ES" | "IT" | "FI" | "MX" | "MY" => digits(5),
+        "AU" | "AT" | "BE" | "CH" | "DK" | "NO" | "NZ" | "ZA" | "HU" | "LU" => digits(4),
+        "NL" => shape == "9999AA",
+        "CA" => shape == "A9A9A9",
+        "IE" => shape.len() == 7 && shape.starts_with('A'),
+        "SE" | "PL" | "CZ" | "SK" | "GR" => digits(5),
+        "PT" => digits(7) || digits(4),
+        "JP" => digits(7),
+        "IN" => digits(6),
+        "BR" => digits(8),
+        _ => true,
+    }
+}
+
+/// The street part of an address key: the street lines, transliterated, lower-cased and split
+/// into words (`10, High St.` → `10 high st`); `None` when there are no words.
+pub fn address_key(street_lines: &[&str]) -> Option<String> {
+    let words: Vec<String> = street_lines.iter().flat_map(|line| fold_words(line)).collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// A national identifier (`QQ 12 34 56 C`, `123-45-6789`) as letters and digits, upper-cased;
+/// `None` unless it is 6 to 20 of them with at least four digits.
+pub fn normalise_national_id(text: &str) -> Option<String> {
+    let folded: String = text
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let has_other = text
+        .chars()
+        .any(|c| !c.is_ascii_alphanumeric() && !matches!(c, ' ' | '-' | '.' | '/'));
+    let valid = (6..=20).contains(&folded.len())
+        && folded.bytes().filter(u8::is_ascii_digit).count() >= 4
+        && !has_other;
     valid.then_some(folded)
 }
 
@@ -276,6 +377,31 @@ fn fold_words(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postcodes_addresses_and_national_ids() {
+        assert_eq!(normalise_postcode(" sw1a 1aa "), Some("SW1A1AA".into()));
+        assert_eq!(normalise_postcode("12345-6789"), Some("12345".into()));
+        assert_eq!(normalise_postcode("00-950"), Some("00950".into()));
+        assert_eq!(normalise_postcode("K1A 0B1"), Some("K1A0B1".into()));
+        assert_eq!(normalise_postcode("n/a"), None);
+        assert!(postcode_fits("SW1A1AA", "GB") && postcode_fits("M11AE", "GB"));
+        assert!(!postcode_fits("12345", "GB") && postcode_fits("12345", "US"));
+        assert!(postcode_fits("1012AB", "NL") && !postcode_fits("1012", "NL"));
+        assert!(postcode_fits("D02X285", "IE") && postcode_fits("ANYTHING", "ZZ"));
+        assert_eq!(
+            address_key(&["Flat 2,", "10 High St."]),
+            Some("flat 2 10 high st".into())
+        );
+        assert_eq!(address_key(&["  ", ""]), None);
+        assert_eq!(normalise_national_id("QQ 12 34 56 C"), Some("QQ123456C".into()));
+        assert_eq!(normalise_national_id("123-45-6789"), Some("123456789".into()));
+        assert_eq!(normalise_national_id("n/a"), None);
+        assert_eq!(normalise_national_id("12@45#6789"), None);
+        for kind in IdentifierKind::EVERY {
+            assert_eq!(IdentifierKind::from_tag(kind.tag()), Some(kind));
+        }
+    }
 
     #[test]
     fn emails() {

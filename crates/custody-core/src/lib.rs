@@ -27,13 +27,16 @@ pub use answer_settings::{
 };
 pub use category::{CategoryKey, CategorySet, taxonomy_keys};
 pub use countries::country_alpha2;
-pub use dates::{DateEvidence, DateOrder, date_evidence, parse_day_in};
+pub use dates::{
+    DateEvidence, DateOrder, MonthDay, date_evidence, is_blank_date, parse_day_in, parse_month_day_in,
+};
 pub use desk::{DeskRole, check_desk_name};
 pub use desk_settings::DeskSettings;
 pub use error::{Error, Result};
 pub use identity::{
-    IdentifierKind, PersonFields, canonical_email, full_name_key, is_phone_region, name_key, normalise_email,
-    normalise_phone, normalise_postcode, phone_match_form,
+    IdentifierKind, PersonFields, address_key, canonical_email, full_name_key, is_phone_region, name_key,
+    normalise_email, normalise_national_id, normalise_phone, normalise_postcode, phone_match_form,
+    postcode_fits,
 };
 pub use incident::{Clock, ClockFacts, ClockState, Nature, REGULATOR_HOURS, clocks};
 pub use instant::{Day, Instant, TimeZoneName, parse_day, parse_instant};

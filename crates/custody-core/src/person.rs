@@ -153,13 +153,12 @@ impl PersonStatus {
     pub fn parse_loose(text: &str) -> Result<Self> {
         match text.trim().to_lowercase().as_str() {
             "current" | "active" | "in good standing" | "good standing" => Ok(PersonStatus::Current),
-            "former" | "lapsed" | "resigned" | "expired" | "cancelled" | "canceled" | "deceased" | "left" => {
-                Ok(PersonStatus::Former)
-            }
+            "former" | "lapsed" | "resigned" | "expired" | "cancelled" | "canceled" | "deceased" | "left"
+            | "inactive" => Ok(PersonStatus::Former),
             _ => Err(Error::invalid(
                 "status",
                 text,
-                "current, active, in good standing, or former, lapsed, resigned, expired, cancelled, deceased",
+                "current, active, in good standing, or former, lapsed, resigned, expired, cancelled, deceased, inactive",
             )),
         }
     }

@@ -8,13 +8,15 @@ use std::path::Path;
 use serde::Serialize;
 
 use custody_core::{
-    DateOrder, PersonCategory, PersonRef, PersonStatus, country_code, normalise_email, normalise_phone,
-    normalise_postcode, parse_day_in,
+    DateOrder, PersonCategory, PersonRef, PersonStatus, country_code, is_blank_date, normalise_email,
+    normalise_national_id, normalise_phone, normalise_postcode, parse_day_in, parse_month_day_in,
 };
 
 use crate::dates::decide_date_order;
 use crate::error::Result;
-use crate::people::{PeopleColumns, PersonField, map_people_columns, parse_person_row};
+use crate::people::{PeopleColumns, PersonField, map_people_columns};
+use crate::person_row::parse_person_row;
+use crate::sniff::{LookAlike, look_alike_note, sniff_columns};
 use crate::table::{Table, TableOptions};
 
 /// Lines listed for each kind of finding.
@@ -27,7 +29,7 @@ pub struct ColumnCheck {
     pub column: usize,
     /// Its header.
     pub header: String,
-    /// The field it fills (`email`, `date_of_birth`, …), or `ignored`.
+    /// The field it fills (`email`, `postcode of address "home"`, …), or `ignored`.
     pub field: String,
     /// Rows with a value.
     pub filled: u64,
@@ -37,8 +39,8 @@ pub struct ColumnCheck {
     pub invalid: u64,
     /// The first line with a value it cannot read.
     pub first_invalid_line: Option<u64>,
-    /// What the user should know: an ignored column that looks like identifiers, and the `--map`
-    /// that would use it or leave it out.
+    /// What the user should know of a column not read: why, or that its values look like
+    /// identifiers, with the `--map` that would use it or leave it out.
     pub note: Option<String>,
 }
 
@@ -57,68 +59,56 @@ pub struct PeopleCheck {
     pub rows_refused: u64,
     /// The first refusal, with its line and column.
     pub first_refusal: Option<String>,
-    /// People who would have no identifier to match them by (no valid email or phone, no name
-    /// with a postcode or a date of birth).
+    /// People who would have no identifier to match them by (no valid email, phone or national
+    /// identifier, no name with an address, a postcode or a date of birth).
     pub without_identifier: u64,
     /// Their first lines.
     pub without_identifier_lines: Vec<u64>,
-}
-
-/// What a column custody does not read seems to hold.
-#[derive(Default)]
-struct LookAlike {
-    email: u64,
-    phone: u64,
-    date: u64,
 }
 
 fn valid(field: PersonField, text: &str, region: &str, order: Option<DateOrder>) -> bool {
     match field {
         PersonField::Ref => PersonRef::parse(text).is_ok(),
         PersonField::Email => normalise_email(text).is_some(),
-        PersonField::Phone => normalise_phone(text, region).is_some(),
+        PersonField::Phone => normalise_phone(text, region).is_some() || normalise_email(text).is_some(),
         PersonField::Postcode => normalise_postcode(text).is_some(),
-        PersonField::DateOfBirth | PersonField::JoinedOn | PersonField::LeftOn => {
-            parse_day_in(text, order).is_ok()
+        PersonField::DateOfBirth => {
+            is_blank_date(text)
+                || parse_day_in(text, order).is_ok()
+                || parse_month_day_in(text, order).is_ok()
+        }
+        PersonField::JoinedOn | PersonField::LeftOn => {
+            is_blank_date(text) || parse_day_in(text, order).is_ok()
         }
         PersonField::Country => country_code(text).is_ok(),
         PersonField::Category => PersonCategory::parse_loose(text).is_ok(),
         PersonField::Status => PersonStatus::parse_loose(text).is_ok(),
-        PersonField::FirstName | PersonField::LastName | PersonField::FullName => true,
+        PersonField::NationalId => normalise_national_id(text).is_some(),
+        PersonField::Deceased => true,
+        PersonField::FirstName
+        | PersonField::LastName
+        | PersonField::FullName
+        | PersonField::Street
+        | PersonField::Town
+        | PersonField::Region => true,
     }
 }
 
-fn look_alike(text: &str, region: &str, seen: &mut LookAlike) {
-    if normalise_email(text).is_some() {
-        seen.email += 1;
-    } else if text.bytes().filter(u8::is_ascii_digit).count() >= 7
-        && !text.bytes().any(|b| b.is_ascii_alphabetic())
-        && parse_day_in(text, Some(DateOrder::Dmy)).is_err()
-        && normalise_phone(text, region).is_some()
-    {
-        seen.phone += 1;
-    } else if parse_day_in(text, Some(DateOrder::Dmy)).is_ok()
-        || parse_day_in(text, Some(DateOrder::Mdy)).is_ok()
-    {
-        seen.date += 1;
+/// What a column is used for, as the preview prints it (`email`, `postcode of address "home"`).
+fn use_of(columns: &PeopleColumns, index: usize) -> String {
+    let Some(column) = columns.placed.iter().find(|column| column.index == index) else {
+        return "ignored".to_owned();
+    };
+    let name = column.field.as_str();
+    let address = column
+        .address
+        .and_then(|at| columns.addresses.get(at))
+        .filter(|_| columns.addresses.len() > 1);
+    match (address, column.because) {
+        (Some(address), _) => format!("{name} of address {address:?}"),
+        (None, "values") => format!("{name} (its values are addresses)"),
+        (None, _) => name.to_owned(),
     }
-}
-
-fn look_alike_note(header: &str, filled: u64, seen: &LookAlike) -> Option<String> {
-    let (count, what, field) = [
-        (seen.email, "email addresses", "email"),
-        (seen.phone, "phone numbers", "phone"),
-        (seen.date, "dates", "date_of_birth"),
-    ]
-    .into_iter()
-    .max_by_key(|(count, _, _)| *count)?;
-    (count > 0 && count * 2 >= filled).then(|| {
-        format!(
-            "custody does not read this column, but {count} of its {filled} values look like {what}: \
-             use it with --map '{header}={field}' (if that field has no other column) or leave it out \
-             with --map '{header}=none'"
-        )
-    })
 }
 
 /// Reads the whole file as `people import` would and says what it would do; writes nothing.
@@ -133,6 +123,7 @@ pub fn check_people(
     let file = table.file().to_owned();
     let headers = table.headers().to_vec();
     let mut columns: PeopleColumns = map_people_columns(&file, &headers, maps)?;
+    let mut warnings = sniff_columns(path, &mut columns, phone_region)?;
     let decided = decide_date_order(path, &columns, date_order)?;
     columns.date_order = decided.order;
     let fields: Vec<Option<PersonField>> = (0..headers.len()).map(|index| columns.field_of(index)).collect();
@@ -142,11 +133,7 @@ pub fn check_people(
         .map(|(index, header)| ColumnCheck {
             column: index + 1,
             header: header.clone(),
-            field: fields
-                .get(index)
-                .copied()
-                .flatten()
-                .map_or("ignored".to_owned(), |field| field.as_str().to_owned()),
+            field: use_of(&columns, index),
             filled: 0,
             valid: 0,
             invalid: 0,
@@ -155,13 +142,14 @@ pub fn check_people(
         })
         .collect();
     let mut looks: Vec<LookAlike> = headers.iter().map(|_| LookAlike::default()).collect();
+    warnings.extend(decided.unproven.clone());
     let mut report = PeopleCheck {
         rows: 0,
         columns: Vec::new(),
         date_order: columns.date_order.map(DateOrder::as_str),
-        warnings: decided.assumed.into_iter().collect(),
+        warnings,
         rows_refused: 0,
-        first_refusal: None,
+        first_refusal: decided.unproven,
         without_identifier: 0,
         without_identifier_lines: Vec::new(),
     };
@@ -169,7 +157,7 @@ pub fn check_people(
     while let Some(line) = table.next_row(&mut record)? {
         report.rows += 1;
         for (index, text) in record.iter().enumerate() {
-            let text = text.trim();
+            let text = crate::person_row::cell(text);
             let (Some(check), Some(field)) = (checks.get_mut(index), fields.get(index)) else {
                 continue;
             };
@@ -185,7 +173,7 @@ pub fn check_people(
                 }
                 None => {
                     if let Some(seen) = looks.get_mut(index) {
-                        look_alike(text, phone_region, seen);
+                        seen.see(text, phone_region);
                     }
                 }
             }
@@ -200,11 +188,7 @@ pub fn check_people(
             phone_region,
         ) {
             Ok(row) => {
-                let named = row.name_key.is_some();
-                let usable = row.email.is_some()
-                    || row.phone.is_some()
-                    || (named && (row.postcode.is_some() || row.date_of_birth.is_some()));
-                if !usable {
+                if !row.has_identifier() {
                     report.without_identifier += 1;
                     if report.without_identifier_lines.len() < LINES_MAX {
                         report.without_identifier_lines.push(line);
@@ -217,9 +201,17 @@ pub fn check_people(
             }
         }
     }
-    for (check, seen) in checks.iter_mut().zip(&looks) {
+    if let Some(line) = table.footer() {
+        report.warnings.push(format!(
+            "{file}, line {line}: the file ends with lines of one field (a report's footer); they would not be \
+             read as people"
+        ));
+    }
+    for ((check, seen), index) in checks.iter_mut().zip(&looks).zip(0..) {
         if check.field == "ignored" {
-            check.note = look_alike_note(&check.header, check.filled, seen);
+            let why = columns.ignored.iter().find(|column| column.column == index + 1);
+            check.note =
+                look_alike_note(&check.header, seen).or_else(|| why.map(|column| column.why.clone()));
         }
     }
     report.columns = checks;

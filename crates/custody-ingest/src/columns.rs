@@ -6,7 +6,8 @@
 use custody_core::{CategoryKey, CategorySet};
 
 use crate::error::{Error, Result};
-use crate::people::{PersonField, column_name, fold_header};
+use crate::headers::fold_header;
+use crate::people::{PersonField, column_name};
 
 /// One column of a share file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,10 +44,46 @@ impl ShareColumns {
     }
 }
 
+/// The data category of a person field, for the fields a share file's header can name the way
+/// a CRM export's does ([`crate::classify_header`]).
+fn category_for_field(field: PersonField) -> Option<&'static str> {
+    let key = match field {
+        PersonField::Ref => "user.unique_id",
+        PersonField::FirstName => "user.name.first",
+        PersonField::LastName => "user.name.last",
+        PersonField::FullName => "user.name",
+        PersonField::Email => "user.contact.email",
+        PersonField::Phone => "user.contact.phone_number",
+        PersonField::Street => "user.contact.address.street",
+        PersonField::Town => "user.contact.address.city",
+        PersonField::Region => "user.contact.address.state",
+        PersonField::Postcode => "user.contact.address.postal_code",
+        PersonField::Country => "user.contact.address.country",
+        PersonField::DateOfBirth => "user.demographic.date_of_birth",
+        PersonField::NationalId => "user.government_id.national_identification_number",
+        PersonField::Category
+        | PersonField::Status
+        | PersonField::JoinedOn
+        | PersonField::LeftOn
+        | PersonField::Deceased => return None,
+    };
+    Some(key)
+}
+
 /// The data category an obvious header names.
 pub fn category_for_header(header: &str) -> Option<CategoryKey> {
+    // In a file sent to a supplier, an account number is a bank account's (eTapestry's
+    // `Account Number` is a reference only in a people import), and `Account Name` is
+    // Salesforce's household or organisation name.
+    match fold_header(header).as_str() {
+        "accountnumber" => return CategoryKey::parse("user.financial.bank_account").ok(),
+        "accountname" => return CategoryKey::parse("user.name").ok(),
+        _ => {}
+    }
+    if let Some(key) = crate::classify_header(header).and_then(|found| category_for_field(found.field)) {
+        return CategoryKey::parse(key).ok();
+    }
     let key = match fold_header(header).as_str() {
-        folded if crate::people::REFERENCE_HEADERS.contains(&folded) => "user.unique_id",
         "firstname" | "forename" | "givenname" | "first" => "user.name.first",
         "lastname" | "surname" | "familyname" | "last" => "user.name.last",
         "name" | "fullname" | "title" | "salutation" => "user.name",
@@ -65,7 +102,7 @@ pub fn category_for_header(header: &str) -> Option<CategoryKey> {
         "age" | "agerange" | "ageband" => "user.demographic.age_range",
         "gender" | "sex" => "user.demographic.gender",
         "language" => "user.demographic.language",
-        "bankaccount" | "accountnumber" | "sortcode" | "iban" | "bic" | "accountname" => {
+        "bankaccount" | "sortcode" | "iban" | "bic" | "bankaccountname" | "bankaccountnumber" => {
             "user.financial.bank_account"
         }
         "cardnumber" | "card" | "pan" | "cardexpiry" => "user.financial.credit_card",
@@ -139,19 +176,11 @@ pub fn map_share_columns(file: &str, headers: &[String], maps: &[(String, String
         let link = if mapped {
             category.and_then(link_for_category)
         } else {
-            PersonField::from_header(header).filter(|field| {
-                matches!(
-                    field,
-                    PersonField::Ref
-                        | PersonField::Email
-                        | PersonField::Phone
-                        | PersonField::FirstName
-                        | PersonField::LastName
-                        | PersonField::FullName
-                        | PersonField::Postcode
-                        | PersonField::DateOfBirth
-                )
-            })
+            // An obvious header links by its name, when its category says the same (a share
+            // file's `Account Number` is a bank account's, not a reference to link by).
+            category
+                .and_then(link_for_category)
+                .filter(|field| PersonField::from_header(header) == Some(*field))
         };
         columns.columns.push(ShareColumn {
             index,

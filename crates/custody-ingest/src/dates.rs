@@ -1,9 +1,8 @@
 //! The order of day and month in a CRM export's dates, decided from the file itself: the first
 //! value that can only be read one way (`25/03/1980`, `03/25/1980`) proves it, and a value that
 //! contradicts the proved order fails the import at its line. A file whose day-or-month dates
-//! never prove their order is read day first, as custody always has, and the import says so
-//! with the first such value, so that a month-first export is caught and re-imported with
-//! `--date-order mdy` (refusing such files outright is left to the CRM-import work, issue 16).
+//! never prove their order is not guessed at: the import stops, naming the first such value,
+//! and asks for `--date-order dmy|mdy|ymd`.
 
 use std::path::Path;
 
@@ -23,12 +22,13 @@ pub struct DecidedOrder {
     /// The order (`None`: no date in the first rows depends on it; a later date that could be
     /// either is then refused at its line).
     pub order: Option<DateOrder>,
-    /// Set when the order was assumed, not given or proved: what to tell the user.
-    pub assumed: Option<String>,
+    /// Set when the file has dates that could be read either way and none that tells which:
+    /// the error to stop the import with.
+    pub unproven: Option<String>,
 }
 
-/// The order to read the file's dates in: the one given, else the one its dates prove, else day
-/// first with a warning naming the first value that could be read either way.
+/// The order to read the file's dates in: the one given, else the one its dates prove, else
+/// none, with the error naming the first value that could be read either way.
 pub fn decide_date_order(
     path: &Path,
     columns: &PeopleColumns,
@@ -38,7 +38,7 @@ pub fn decide_date_order(
     if given.is_some() || dated.is_empty() {
         return Ok(DecidedOrder {
             order: given,
-            assumed: None,
+            unproven: None,
         });
     }
     let mut table = Table::open(path, TableOptions::default())?;
@@ -50,14 +50,18 @@ pub fn decide_date_order(
     while let Some(line) = table.next_row(&mut record)? {
         rows += 1;
         for (index, _) in &dated {
-            let Some(text) = record.get(*index).map(str::trim).filter(|text| !text.is_empty()) else {
+            let Some(text) = record
+                .get(*index)
+                .map(crate::person_row::cell)
+                .filter(|text| !text.is_empty())
+            else {
                 continue;
             };
             match date_evidence(text) {
                 DateEvidence::Proves(order) => {
                     return Ok(DecidedOrder {
                         order: Some(order),
-                        assumed: None,
+                        unproven: None,
                     });
                 }
                 DateEvidence::Ambiguous if first_ambiguous.is_none() => {
@@ -69,7 +73,7 @@ pub fn decide_date_order(
         if first_ambiguous.is_none() && rows >= ISO_ROWS {
             return Ok(DecidedOrder {
                 order: None,
-                assumed: None,
+                unproven: None,
             });
         }
     }
@@ -77,18 +81,18 @@ pub fn decide_date_order(
         Some((line, index, text)) => {
             let header = headers.get(index).map_or("", String::as_str);
             DecidedOrder {
-                order: Some(DateOrder::Dmy),
-                assumed: Some(format!(
+                order: None,
+                unproven: Some(format!(
                     "{file}, line {line}, column {}: {text:?} could be day/month or month/day, and no date in \
-                     the file tells which; dates were read day first (dmy). If the export writes the month \
-                     first, import it again with --date-order mdy",
+                     the file tells which; custody does not guess: expected --date-order dmy (day first, as UK \
+                     exports write dates) or --date-order mdy (month first, as US exports do)",
                     column_name(index, header)
                 )),
             }
         }
         None => DecidedOrder {
             order: None,
-            assumed: None,
+            unproven: None,
         },
     })
 }

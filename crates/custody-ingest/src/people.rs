@@ -1,12 +1,11 @@
-//! People in a CRM export: which column holds which field, and one row read into a
-//! [`PersonRow`] with every value normalised or refused with its line and column.
+//! People in a CRM export: which columns hold which fields (told by [`crate::classify_header`]
+//! or given with `--map`), with several columns allowed for emails, phones, addresses and
+//! national identifiers. Reading a row is [`crate::parse_person_row`].
 
-use custody_core::{
-    DateOrder, Day, PersonCategory, PersonFields, PersonRef, PersonStatus, full_name_key, name_key,
-    normalise_email, normalise_phone, normalise_postcode, parse_day_in,
-};
+use custody_core::{DateOrder, PersonFields};
 
 use crate::error::{Error, Result};
+use crate::headers::classify_header;
 
 /// A field custody reads from a CRM export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -19,15 +18,15 @@ pub enum PersonField {
     LastName,
     /// Whole name, when not split.
     FullName,
-    /// Email address.
+    /// Email address (several columns allowed).
     Email,
-    /// Phone number.
+    /// Phone number (several columns allowed).
     Phone,
-    /// Postcode.
+    /// Postcode of an address.
     Postcode,
-    /// Date of birth.
+    /// Date of birth, or a birthday without a year.
     DateOfBirth,
-    /// Country (ISO 3166 alpha-2).
+    /// Country of an address (ISO 3166 code or English name).
     Country,
     /// Person category.
     Category,
@@ -37,10 +36,20 @@ pub enum PersonField {
     JoinedOn,
     /// Leaving date.
     LeftOn,
+    /// A street line of an address.
+    Street,
+    /// Town or city of an address.
+    Town,
+    /// Region, state or county of an address.
+    Region,
+    /// A national identifier (social security or national insurance number).
+    NationalId,
+    /// Whether the person has died (yes/no, or a date of death): a deceased person is former.
+    Deceased,
 }
 
 impl PersonField {
-    const ALL: [(PersonField, &'static str); 13] = [
+    const ALL: [(PersonField, &'static str); 18] = [
         (PersonField::Ref, "ref"),
         (PersonField::FirstName, "first_name"),
         (PersonField::LastName, "last_name"),
@@ -54,7 +63,19 @@ impl PersonField {
         (PersonField::Status, "status"),
         (PersonField::JoinedOn, "joined_on"),
         (PersonField::LeftOn, "left_on"),
+        (PersonField::Street, "street"),
+        (PersonField::Town, "town"),
+        (PersonField::Region, "region"),
+        (PersonField::NationalId, "national_id"),
+        (PersonField::Deceased, "deceased"),
     ];
+
+    /// The names `--map` accepts, for its error messages.
+    pub fn names() -> String {
+        let mut names: Vec<&str> = Self::ALL.iter().map(|(_, name)| *name).collect();
+        names.push("none");
+        names.join(", ")
+    }
 
     /// Parses a field name as given to `--map`.
     pub fn parse(text: &str) -> Option<Self> {
@@ -74,80 +95,86 @@ impl PersonField {
 
     /// The field an obvious header names, if any.
     pub fn from_header(header: &str) -> Option<Self> {
-        let folded = fold_header(header);
-        let field = match folded.as_str() {
-            folded if REFERENCE_HEADERS.contains(&folded) => PersonField::Ref,
-            "firstname" | "forename" | "givenname" | "first" => PersonField::FirstName,
-            "lastname" | "surname" | "familyname" | "last" => PersonField::LastName,
-            "name" | "fullname" => PersonField::FullName,
-            "email" | "emailaddress" | "mail" => PersonField::Email,
-            "phone" | "phonenumber" | "mobile" | "mobilenumber" | "telephone" | "tel" | "mobilephone" => {
-                PersonField::Phone
-            }
-            "postcode" | "zip" | "zipcode" | "postalcode" => PersonField::Postcode,
-            "dob" | "dateofbirth" | "birthdate" | "birthday" => PersonField::DateOfBirth,
-            "country" | "countrycode" => PersonField::Country,
-            "category" | "type" | "persontype" | "membershiptype" | "supportertype" => PersonField::Category,
-            "status" | "membershipstatus" => PersonField::Status,
-            "joined" | "joinedon" | "joindate" | "datejoined" | "startdate" => PersonField::JoinedOn,
-            "left" | "lefton" | "leftdate" | "dateleft" | "enddate" | "lapsedon" | "lapsedate" => {
-                PersonField::LeftOn
-            }
-            _ => return None,
-        };
-        Some(field)
+        classify_header(header).map(|found| found.field)
+    }
+
+    /// Whether a file may hold this field in several columns.
+    pub fn repeats(self) -> bool {
+        matches!(
+            self,
+            PersonField::Email
+                | PersonField::Phone
+                | PersonField::NationalId
+                | PersonField::Deceased
+                | PersonField::Street
+                | PersonField::Town
+                | PersonField::Region
+                | PersonField::Postcode
+                | PersonField::Country
+        )
+    }
+
+    /// Whether this field is a part of an address.
+    pub fn is_address_part(self) -> bool {
+        matches!(
+            self,
+            PersonField::Street
+                | PersonField::Town
+                | PersonField::Region
+                | PersonField::Postcode
+                | PersonField::Country
+        )
+    }
+
+    /// Whether this field holds a date.
+    pub fn is_date(self) -> bool {
+        matches!(
+            self,
+            PersonField::DateOfBirth | PersonField::JoinedOn | PersonField::LeftOn
+        )
     }
 }
 
-/// Headers (folded) that hold the organisation's reference for a person, as CRMs name them:
-/// generic names, CiviCRM's and Salesforce's `Contact ID`, Mailchimp's `LEID`, NationBuilder's
-/// `nationbuilder_id`, Action Network's `uuid`, Raiser's Edge's `CnBio_ID` and `Constituent ID`,
-/// EveryAction's `VANID`, HubSpot's `Record ID`, Salsa's `supporter_KEY`, Beacon's `Beacon ID`,
-/// and `MemberRef`. The per-CRM research and fixtures of issue 16 will extend it.
-pub(crate) const REFERENCE_HEADERS: &[&str] = &[
-    "ref",
-    "reference",
-    "id",
-    "memberid",
-    "membernumber",
-    "membershipnumber",
-    "memberno",
-    "memberref",
-    "membershipref",
-    "contactid",
-    "supporterid",
-    "supporterkey",
-    "donorid",
-    "personid",
-    "urn",
-    "leid",
-    "nationbuilderid",
-    "uuid",
-    "cnbioid",
-    "constituentid",
-    "vanid",
-    "recordid",
-    "beaconid",
-];
+/// One column custody reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacedColumn {
+    /// Position in the row.
+    pub index: usize,
+    /// The field it fills.
+    pub field: PersonField,
+    /// For an address part, which of the person's addresses (an index into
+    /// [`PeopleColumns::addresses`]).
+    pub address: Option<usize>,
+    /// Why custody reads it (`header`, `--map`, or what its values showed).
+    pub because: &'static str,
+}
 
-/// A header lower-cased with everything but letters and digits removed ("E-mail" → "email").
-pub(crate) fn fold_header(header: &str) -> String {
-    header
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+/// A column custody does not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IgnoredColumn {
+    /// 1-based position.
+    pub column: usize,
+    /// Its header.
+    pub header: String,
+    /// Why it is not read.
+    pub why: String,
 }
 
 /// Which column holds each field.
 #[derive(Debug, Clone, Default)]
 pub struct PeopleColumns {
-    columns: Vec<(PersonField, usize)>,
+    /// The columns read, in file order.
+    pub placed: Vec<PlacedColumn>,
+    /// The names of the person's addresses (`home`, `address1`, empty for the only one).
+    pub addresses: Vec<String>,
     /// Headers custody does not keep (minimal data: they are read past, never stored).
-    pub ignored: Vec<String>,
+    pub ignored: Vec<IgnoredColumn>,
     /// The order of day and month in the file's dates, once given or proved
     /// ([`crate::decide_date_order`]); `None` refuses a date that could be either.
     pub date_order: Option<DateOrder>,
+    /// The file has no reference column (an address book: Outlook, Google Contacts): each
+    /// person is referred to by a keyed digest of their first email address, else phone.
+    pub reference_from_contact: bool,
 }
 
 impl PeopleColumns {
@@ -160,8 +187,10 @@ impl PeopleColumns {
             phone: has(PersonField::Phone),
             postcode: has(PersonField::Postcode),
             date_of_birth: has(PersonField::DateOfBirth),
+            address: has(PersonField::Street),
+            national_id: has(PersonField::NationalId),
             country: has(PersonField::Country),
-            status: has(PersonField::Status) || has(PersonField::LeftOn),
+            status: has(PersonField::Status) || has(PersonField::LeftOn) || has(PersonField::Deceased),
             joined_on: has(PersonField::JoinedOn),
             left_on: has(PersonField::LeftOn),
         }
@@ -169,56 +198,91 @@ impl PeopleColumns {
 
     /// The field a column fills, if any.
     pub fn field_of(&self, index: usize) -> Option<PersonField> {
-        self.columns
+        self.placed
             .iter()
-            .find(|(_, candidate)| *candidate == index)
-            .map(|(field, _)| *field)
+            .find(|column| column.index == index)
+            .map(|column| column.field)
     }
 
     /// The columns holding dates: (index, field).
     pub fn date_columns(&self) -> Vec<(usize, PersonField)> {
-        self.columns
+        self.placed
             .iter()
-            .filter(|(field, _)| {
-                matches!(
-                    field,
-                    PersonField::DateOfBirth | PersonField::JoinedOn | PersonField::LeftOn
-                )
-            })
-            .map(|(field, index)| (*index, *field))
+            .filter(|column| column.field.is_date())
+            .map(|column| (column.index, column.field))
             .collect()
     }
 
-    fn index(&self, field: PersonField) -> Option<usize> {
-        self.columns
+    /// The first column of a field.
+    pub fn index(&self, field: PersonField) -> Option<usize> {
+        self.placed
             .iter()
-            .find(|(candidate, _)| *candidate == field)
-            .map(|(_, index)| *index)
+            .find(|column| column.field == field)
+            .map(|column| column.index)
+    }
+
+    /// Every column of a field, in file order.
+    pub fn indexes(&self, field: PersonField) -> impl Iterator<Item = usize> + '_ {
+        self.placed
+            .iter()
+            .filter(move |column| column.field == field)
+            .map(|column| column.index)
+    }
+
+    /// Reads a column custody had left out as `field` (its values showed what it holds).
+    pub fn adopt(&mut self, index: usize, field: PersonField, because: &'static str) {
+        self.ignored.retain(|column| column.column != index + 1);
+        self.placed.push(PlacedColumn {
+            index,
+            field,
+            address: None,
+            because,
+        });
+        self.placed.sort_by_key(|column| column.index);
+    }
+
+    /// Leaves a column out after all (its values are not what its header says).
+    pub fn drop_column(&mut self, index: usize, header: &str, why: String) {
+        self.placed.retain(|column| column.index != index);
+        self.ignored.push(IgnoredColumn {
+            column: index + 1,
+            header: header.to_owned(),
+            why,
+        });
+        self.ignored.sort_by_key(|column| column.column);
+    }
+
+    /// The headers of the columns left out.
+    pub fn ignored_headers(&self) -> Vec<String> {
+        self.ignored.iter().map(|column| column.header.clone()).collect()
     }
 }
 
-/// Maps headers to fields: `--map 'Header=field'` first (`Header=none` leaves a column out),
-/// then obvious headers. A field named
-/// by two columns, a map naming a missing header or an unknown field, or no `ref` column, is an
-/// error naming the file.
-pub fn map_people_columns(
-    file: &str,
-    headers: &[String],
-    maps: &[(String, String)],
-) -> Result<PeopleColumns> {
-    let mut columns = PeopleColumns::default();
-    let mut mapped = vec![None; headers.len()];
-    let mut skipped = vec![false; headers.len()];
+/// How `--map` placed a column: a field, or left out.
+enum Mapped {
+    Field(PersonField),
+    Left,
+}
+
+fn parse_maps(file: &str, headers: &[String], maps: &[(String, String)]) -> Result<Vec<Option<Mapped>>> {
+    let mut mapped: Vec<Option<Mapped>> = headers.iter().map(|_| None).collect();
     for (header, field_name) in maps {
-        let none = field_name.trim() == "none";
-        let field = PersonField::parse(field_name).or(none.then_some(PersonField::Ref));
-        let field = field.ok_or_else(|| {
-            Error::at(file, None, None, format!(
-                "--map {header}={field_name}: unknown field {field_name:?}; expected one of ref, first_name, last_name, \
-                 full_name, email, phone, postcode, date_of_birth, country, category, status, joined_on, left_on, \
-                 or none to leave the column out"
-            ))
-        })?;
+        let value = if field_name.trim() == "none" {
+            Mapped::Left
+        } else {
+            Mapped::Field(PersonField::parse(field_name).ok_or_else(|| {
+                Error::at(
+                    file,
+                    None,
+                    None,
+                    format!(
+                        "--map {header}={field_name}: unknown field {field_name:?}; expected one of {} \
+                         (none leaves the column out)",
+                        PersonField::names()
+                    ),
+                )
+            })?)
+        };
         let index = headers
             .iter()
             .position(|candidate| candidate == header)
@@ -230,215 +294,135 @@ pub fn map_people_columns(
                     format!("--map names the column {header:?}, which the header row does not have"),
                 )
             })?;
-        if none {
-            if let Some(slot) = skipped.get_mut(index) {
-                *slot = true;
-            }
-        } else if let Some(slot) = mapped.get_mut(index) {
-            *slot = Some(field);
+        if let Some(slot) = mapped.get_mut(index) {
+            *slot = Some(value);
         }
     }
+    Ok(mapped)
+}
+
+/// Maps headers to fields: `--map 'Header=field'` first (`Header=none` leaves a column out),
+/// then headers custody knows. Emails, phones, national identifiers and address parts may fill
+/// several columns (address parts are grouped into addresses by their headers); any other field
+/// named by two columns, a map naming a missing header or an unknown field, or no `ref` column,
+/// is an error naming the file and the `--map` that settles it.
+pub fn map_people_columns(
+    file: &str,
+    headers: &[String],
+    maps: &[(String, String)],
+) -> Result<PeopleColumns> {
+    let mapped = parse_maps(file, headers, maps)?;
+    let mut columns = PeopleColumns::default();
     for (index, header) in headers.iter().enumerate() {
-        if skipped.get(index).copied().unwrap_or(false) {
-            columns.ignored.push(header.clone());
-            continue;
-        }
-        let field = match mapped.get(index).copied().flatten() {
-            Some(field) => Some(field),
-            None => PersonField::from_header(header),
-        };
-        match field {
-            Some(field) if columns.index(field).is_some() => {
-                return Err(Error::at(
-                    file,
-                    Some(1),
-                    Some(column_name(index, header)),
-                    format!(
-                        "a second column for {}; map one of them to another field with --map",
-                        field.as_str()
-                    ),
-                ));
+        let (field, address, because) = match mapped.get(index) {
+            Some(Some(Mapped::Left)) => {
+                columns.ignored.push(IgnoredColumn {
+                    column: index + 1,
+                    header: header.clone(),
+                    why: "left out with --map".to_owned(),
+                });
+                continue;
             }
-            Some(field) => columns.columns.push((field, index)),
-            None => columns.ignored.push(header.clone()),
+            Some(Some(Mapped::Field(field))) => (*field, field.is_address_part().then(String::new), "--map"),
+            _ => match classify_header(header) {
+                Some(found) => (found.field, found.address, "header"),
+                None => {
+                    columns.ignored.push(IgnoredColumn {
+                        column: index + 1,
+                        header: header.clone(),
+                        why: "not a field custody keeps".to_owned(),
+                    });
+                    continue;
+                }
+            },
+        };
+        let address = address.map(|name| address_slot(&mut columns.addresses, name));
+        if let Some(earlier) = clash(&columns, headers, field) {
+            if field == PersonField::Ref && because == "header" {
+                columns.ignored.push(IgnoredColumn {
+                    column: index + 1,
+                    header: header.clone(),
+                    why: format!(
+                        "another column ({earlier:?}) is the reference; --map '{header}=ref' and \
+                         --map '{earlier}=none' to use this one"
+                    ),
+                });
+                continue;
+            }
+            return Err(Error::at(
+                file,
+                Some(1),
+                Some(column_name(index, header)),
+                format!(
+                    "a second column for {} (the first is {earlier:?}); expected one: leave one out with \
+                     --map '{header}=none' or map it to another field (one of {})",
+                    field.as_str(),
+                    PersonField::names()
+                ),
+            ));
         }
+        columns.placed.push(PlacedColumn {
+            index,
+            field,
+            address,
+            because,
+        });
     }
-    if columns.index(PersonField::Ref).is_none() {
+    let has_contact =
+        columns.index(PersonField::Email).is_some() || columns.index(PersonField::Phone).is_some();
+    if columns.index(PersonField::Ref).is_none() && has_contact {
+        columns.reference_from_contact = true;
+    } else if columns.index(PersonField::Ref).is_none() {
         return Err(Error::at(
             file,
             Some(1),
             None,
-            "no column holds the person's reference; expected a header such as \
-             `id`, `member number` or `contact id`, or --map 'Header=ref'",
+            "no column holds the person's reference; expected a header such as `id`, `member number` \
+             or `contact id`, or --map 'Header=ref' naming the column of your CRM's ids for each person",
         ));
     }
     Ok(columns)
+}
+
+fn address_slot(addresses: &mut Vec<String>, name: String) -> usize {
+    match addresses.iter().position(|known| *known == name) {
+        Some(at) => at,
+        None => {
+            addresses.push(name);
+            addresses.len() - 1
+        }
+    }
+}
+
+/// The earlier column a field may not share a file with: any column of a field that does not
+/// repeat. (Address parts repeat even within one address, as exports write them: NationBuilder
+/// gives `primary_country_code` and `primary_country`, CiviCRM `County` and `State`; the first
+/// value given is the one read.)
+fn clash(columns: &PeopleColumns, headers: &[String], field: PersonField) -> Option<String> {
+    let same = |column: &&PlacedColumn| column.field == field && !field.repeats();
+    columns
+        .placed
+        .iter()
+        .find(same)
+        .map(|column| headers.get(column.index).cloned().unwrap_or_default())
 }
 
 pub(crate) fn column_name(index: usize, header: &str) -> String {
     format!("{} ({header:?})", index + 1)
 }
 
-/// One person as read from a row, every value normalised.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PersonRow {
-    /// Line in the file.
-    pub line: u64,
-    /// The organisation's reference.
-    pub reference: PersonRef,
-    /// Category.
-    pub category: PersonCategory,
-    /// Status.
-    pub status: PersonStatus,
-    /// Join date.
-    pub joined_on: Option<Day>,
-    /// Leaving date.
-    pub left_on: Option<Day>,
-    /// Country, ISO 3166 alpha-2, upper case.
-    pub country: Option<String>,
-    /// Given name as written (kept sealed, to address the notice).
-    pub first_name: Option<String>,
-    /// Family name as written (kept sealed).
-    pub last_name: Option<String>,
-    /// Email, normalised.
-    pub email: Option<String>,
-    /// Phone in E.164.
-    pub phone: Option<String>,
-    /// A phone value that was given but is not a valid number (reported, not kept).
-    pub phone_unusable: bool,
-    /// Name key (first word of given name, last word of family name).
-    pub name_key: Option<String>,
-    /// Postcode, normalised (used for a hash only).
-    pub postcode: Option<String>,
-    /// Date of birth (used for a hash only).
-    pub date_of_birth: Option<Day>,
-}
-
-/// Reads one row. `default_category` applies when no column gives one.
-pub fn parse_person_row(
-    file: &str,
-    headers: &[String],
-    columns: &PeopleColumns,
-    record: &csv::StringRecord,
-    line: u64,
-    default_category: Option<PersonCategory>,
-    phone_region: &str,
-) -> Result<PersonRow> {
-    let value = |field: PersonField| -> Option<(usize, &str)> {
-        let index = columns.index(field)?;
-        let text = record.get(index)?.trim();
-        (!text.is_empty()).then_some((index, text))
-    };
-    let fail = |index: usize, message: String| {
-        let header = headers.get(index).map_or("", String::as_str);
-        Error::at(file, Some(line), Some(column_name(index, header)), message)
-    };
-    let reference = match value(PersonField::Ref) {
-        Some((index, text)) => PersonRef::parse(text).map_err(|error| fail(index, error.to_string()))?,
-        None => {
-            let index = columns.index(PersonField::Ref).unwrap_or(0);
-            return Err(fail(
-                index,
-                "the reference is empty; every person needs one".to_owned(),
-            ));
-        }
-    };
-    let category = match value(PersonField::Category) {
-        Some((index, text)) => {
-            PersonCategory::parse_loose(text).map_err(|error| fail(index, error.to_string()))?
-        }
-        None => default_category.ok_or_else(|| {
-            Error::at(
-                file,
-                Some(line),
-                None,
-                "no category for this person; add a category column or pass --category",
-            )
-        })?,
-    };
-    let day = |field: PersonField| -> Result<Option<Day>> {
-        value(field)
-            .map(|(index, text)| {
-                parse_day_in(text, columns.date_order).map_err(|error| fail(index, error.to_string()))
-            })
-            .transpose()
-    };
-    let joined_on = day(PersonField::JoinedOn)?;
-    let left_on = day(PersonField::LeftOn)?;
-    let date_of_birth = day(PersonField::DateOfBirth)?;
-    let status = match value(PersonField::Status) {
-        Some((index, text)) => {
-            PersonStatus::parse_loose(text).map_err(|error| fail(index, error.to_string()))?
-        }
-        None if left_on.is_some() => PersonStatus::Former,
-        None => PersonStatus::Current,
-    };
-    if let (PersonStatus::Current, Some(_)) = (status, left_on) {
-        let index = columns.index(PersonField::LeftOn).unwrap_or(0);
-        return Err(fail(
-            index,
-            "a leaving date is given but the status is current; expected a former status".into(),
-        ));
-    }
-    if let (Some(joined), Some(left)) = (joined_on, left_on)
-        && left < joined
-    {
-        let index = columns.index(PersonField::LeftOn).unwrap_or(0);
-        return Err(fail(index, format!("left on {left}, before joining on {joined}")));
-    }
-    let email = value(PersonField::Email)
-        .map(|(index, text)| {
-            normalise_email(text)
-                .ok_or_else(|| fail(index, "expected an email address such as name@example.org".into()))
-        })
-        .transpose()?;
-    let country = value(PersonField::Country)
-        .map(|(index, text)| custody_core::country_code(text).map_err(|error| fail(index, error.to_string())))
-        .transpose()?;
-    let phone_text = value(PersonField::Phone).map(|(_, text)| text);
-    let phone = phone_text.and_then(|text| normalise_phone(text, phone_region));
-    let first_name = value(PersonField::FirstName).map(|(_, text)| text.to_owned());
-    let last_name = value(PersonField::LastName).map(|(_, text)| text.to_owned());
-    let name_key = match (&first_name, &last_name) {
-        (Some(first), Some(last)) => name_key(first, last),
-        _ => value(PersonField::FullName).and_then(|(_, text)| full_name_key(text)),
-    };
-    let (first_name, last_name) = match (first_name, last_name, value(PersonField::FullName)) {
-        (None, None, Some((_, full))) => split_full_name(full),
-        (first, last, _) => (first, last),
-    };
-    Ok(PersonRow {
-        line,
-        reference,
-        category,
-        status,
-        joined_on,
-        left_on,
-        country,
-        first_name,
-        last_name,
-        email,
-        phone_unusable: phone_text.is_some() && phone.is_none(),
-        phone,
-        name_key,
-        postcode: value(PersonField::Postcode).and_then(|(_, text)| normalise_postcode(text)),
-        date_of_birth,
-    })
-}
-
-fn split_full_name(full: &str) -> (Option<String>, Option<String>) {
-    match full.trim().rsplit_once(' ') {
-        Some((first, last)) => (Some(first.trim().to_owned()), Some(last.trim().to_owned())),
-        None => (Some(full.trim().to_owned()), None),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse_person_row;
+    use custody_core::{Day, PersonStatus};
 
     fn headers(names: &[&str]) -> Vec<String> {
         names.iter().map(|name| (*name).to_owned()).collect()
+    }
+
+    fn ignored(columns: &PeopleColumns) -> Vec<String> {
+        columns.ignored_headers()
     }
 
     #[test]
@@ -457,7 +441,7 @@ mod tests {
         assert_eq!(columns.index(PersonField::Ref), Some(0));
         assert_eq!(columns.index(PersonField::Email), Some(3));
         assert_eq!(columns.index(PersonField::DateOfBirth), Some(6));
-        assert_eq!(columns.ignored, vec!["Branch".to_owned()]);
+        assert_eq!(ignored(&columns), vec!["Branch".to_owned()]);
     }
 
     #[test]
@@ -480,26 +464,111 @@ mod tests {
                 "{name}"
             );
         }
+        // A second column that names a reference is left out, saying which --map would use it.
+        let columns = map_people_columns("crm.csv", &headers(&["CnBio_ID", "CnBio_System_ID"]), &[]).unwrap();
+        assert_eq!(columns.index(PersonField::Ref), Some(0));
+        assert!(columns.ignored[0].why.contains("--map 'CnBio_System_ID=ref'"));
     }
 
     #[test]
-    fn a_second_phone_column_can_be_left_out() {
-        let headers = headers(&["Contact ID", "Mobile", "Home Phone", "Telephone"]);
-        let error = map_people_columns("crm.csv", &headers, &[])
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("a second column for phone"), "{error}");
-        let maps = [("Telephone".to_owned(), "none".to_owned())];
-        let columns = map_people_columns("crm.csv", &headers, &maps).unwrap();
-        assert_eq!(columns.index(PersonField::Phone), Some(1));
+    fn several_phones_and_emails_are_all_read() {
+        let names = headers(&[
+            "Contact ID",
+            "Mobile",
+            "Home Phone",
+            "Email",
+            "Email 2",
+            "Country",
+        ]);
+        let columns = map_people_columns("crm.csv", &names, &[]).unwrap();
+        assert_eq!(columns.indexes(PersonField::Phone).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(columns.indexes(PersonField::Email).collect::<Vec<_>>(), [3, 4]);
+        let record = csv::StringRecord::from(vec![
+            "C1",
+            "07912 345678",
+            "alex@example.net",
+            "Alex@Example.org",
+            "alex@example.org",
+            "United Kingdom",
+        ]);
+        let row = parse_person_row(
+            "crm.csv",
+            &names,
+            &columns,
+            &record,
+            2,
+            Some(custody_core::PersonCategory::Member),
+            "US",
+        )
+        .unwrap();
         assert_eq!(
-            columns.ignored,
-            vec!["Home Phone".to_owned(), "Telephone".to_owned()]
+            row.phones,
+            ["+447912345678"],
+            "read as a UK number: the person's country"
         );
-        let error = map_people_columns("crm.csv", &headers, &[("Mobile".into(), "fax".into())])
+        assert_eq!(row.emails, ["alex@example.org", "alex@example.net"]);
+        assert_eq!(row.email(), Some("alex@example.org"));
+        let maps = [("Home Phone".to_owned(), "none".to_owned())];
+        let columns = map_people_columns("crm.csv", &names, &maps).unwrap();
+        assert_eq!(columns.indexes(PersonField::Phone).collect::<Vec<_>>(), [1]);
+        let error = map_people_columns("crm.csv", &names, &[("Mobile".into(), "fax".into())])
             .unwrap_err()
             .to_string();
-        assert!(error.contains("or none to leave the column out"), "{error}");
+        assert!(error.contains("national_id, deceased, none"), "{error}");
+        let error = map_people_columns("crm.csv", &headers(&["id", "DOB", "Birthday"]), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("a second column for date_of_birth") && error.contains("--map 'Birthday=none'"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn addresses_are_grouped_and_read_by_their_country() {
+        let names = headers(&[
+            "id",
+            "First Name",
+            "Last Name",
+            "Home Street",
+            "Home Postal Code",
+            "Home Country/Region",
+            "Business Street",
+            "Business Postal Code",
+        ]);
+        let columns = map_people_columns("crm.csv", &names, &[]).unwrap();
+        assert_eq!(columns.addresses, ["home", "business"]);
+        let record = csv::StringRecord::from(vec![
+            "P1",
+            "Ana",
+            "Silva",
+            "10 Main St",
+            "12345-6789",
+            "USA",
+            "1 Work Rd",
+            "SW1A1AA-wrong",
+        ]);
+        let row = parse_person_row(
+            "crm.csv",
+            &names,
+            &columns,
+            &record,
+            2,
+            Some(custody_core::PersonCategory::Member),
+            "GB",
+        )
+        .unwrap();
+        assert_eq!(row.country.as_deref(), Some("US"));
+        assert_eq!(row.addresses.len(), 2);
+        assert_eq!(row.addresses[0].street.as_deref(), Some("10 main st"));
+        assert_eq!(row.addresses[0].postcode.as_deref(), Some("12345"));
+        assert_eq!(row.addresses[1].postcode, None);
+        assert_eq!(
+            row.unusable,
+            [7],
+            "a postcode of the wrong form for the country is reported"
+        );
+        assert!(row.has_identifier());
     }
 
     #[test]
@@ -512,7 +581,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(columns.index(PersonField::Email), Some(1));
-        let missing = map_people_columns("crm.csv", &headers, &[])
+        let missing = map_people_columns("crm.csv", &headers, &[("Addr".into(), "street".into())])
             .unwrap_err()
             .to_string();
         assert!(
@@ -537,6 +606,7 @@ mod tests {
             "status",
             "left on",
             "category",
+            "Phone",
         ]);
         let mut columns = map_people_columns("crm.csv", &headers, &[]).unwrap();
         // As `decide_date_order` settles it for a day-first file.
@@ -549,9 +619,14 @@ mod tests {
             "Lapsed",
             "01/02/2020",
             "Member",
+            "zoe.home@example.org",
         ]);
         let row = parse_person_row("crm.csv", &headers, &columns, &record, 7, None, "GB").unwrap();
-        assert_eq!(row.email.as_deref(), Some("zoe@example.org"));
+        assert_eq!(
+            row.emails,
+            ["zoe@example.org", "zoe.home@example.org"],
+            "an email kept as a phone is an email"
+        );
         assert_eq!(row.status, PersonStatus::Former);
         assert_eq!(row.left_on.map(Day::to_iso).as_deref(), Some("2020-02-01"));
         assert_eq!(row.name_key.as_deref(), Some("zoe|smith"));
@@ -563,6 +638,7 @@ mod tests {
             "current",
             "31/02/2020",
             "member",
+            "",
         ]);
         let error = parse_person_row("crm.csv", &headers, &columns, &bad, 8, None, "GB")
             .unwrap_err()
@@ -571,5 +647,29 @@ mod tests {
             error.starts_with("crm.csv, line 8, column 6 (\"left on\")"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_birthday_without_a_year_is_kept_as_one() {
+        let names = headers(&["LEID", "First Name", "Last Name", "Birthday"]);
+        let mut columns = map_people_columns("crm.csv", &names, &[]).unwrap();
+        columns.date_order = Some(DateOrder::Mdy);
+        let record = csv::StringRecord::from(vec!["1", "Ana", "Silva", "03/25"]);
+        let row = parse_person_row(
+            "crm.csv",
+            &names,
+            &columns,
+            &record,
+            2,
+            Some(custody_core::PersonCategory::Member),
+            "GB",
+        )
+        .unwrap();
+        assert_eq!(
+            row.birthday.map(custody_core::MonthDay::to_iso).as_deref(),
+            Some("--03-25")
+        );
+        assert_eq!(row.date_of_birth, None);
+        assert!(row.has_identifier());
     }
 }

@@ -41,6 +41,9 @@ pub struct Table {
     /// Lines end in CR LF: the CSV reader names a record by the line it was on when the
     /// previous record's CR ended it, one before the record's own (its LF is counted after).
     crlf: bool,
+    /// The line where a footer began (Salesforce reports end with a blank line, then
+    /// "Confidential Information - Do Not Distribute" and a copyright line).
+    footer: Option<u64>,
 }
 
 impl Table {
@@ -122,7 +125,32 @@ impl Table {
             encoding,
             delimiter,
             crlf,
+            footer: None,
         })
+    }
+
+    /// The line where a report's footer began, once the file has been read to its end.
+    pub fn footer(&self) -> Option<u64> {
+        self.footer
+    }
+
+    /// Whether the rest of the file, from a single-field line, is a footer (only single-field
+    /// lines to the end): then it is read past, not taken for rows, and [`Table::footer`] says
+    /// where it began so that the import can say so.
+    fn rest_is_footer(&mut self, record: &mut csv::StringRecord) -> Result<bool> {
+        if self.headers.len() < 2 {
+            return Ok(false);
+        }
+        while self
+            .reader
+            .read_record(record)
+            .map_err(|error| csv_error(&self.file, error))?
+        {
+            if record.len() != 1 {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// The file as named in messages.
@@ -159,6 +187,21 @@ impl Table {
             let line = record.position().map_or(0, csv::Position::line) + u64::from(self.crlf);
             if record.len() == 1 && record.get(0).is_some_and(|field| field.trim().is_empty()) {
                 continue;
+            }
+            if record.len() == 1 && self.headers.len() > 1 {
+                if self.rest_is_footer(record)? {
+                    self.footer = Some(line);
+                    return Ok(None);
+                }
+                return Err(Error::at(
+                    &self.file,
+                    Some(line),
+                    None,
+                    format!(
+                        "found 1 field; expected {} as in the header row",
+                        self.headers.len()
+                    ),
+                ));
             }
             if record.len() != self.headers.len() {
                 return Err(Error::at(

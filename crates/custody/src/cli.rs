@@ -496,19 +496,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     report.inserted,
                     report.updated
                 );
-                if !report.ignored_columns.is_empty() {
-                    crate::say!(
-                        "Not kept (custody keeps only what it needs): {}",
-                        report.ignored_columns.join(", ")
-                    );
-                }
-                if report.phones_unusable > 0 {
-                    crate::say!(
-                        "{} phone numbers were not valid and were not kept (lines {:?}…)",
-                        report.phones_unusable,
-                        report.phones_unusable_lines
-                    );
-                }
+                crate::people_check_cli::print_import(&report);
             }
         }
         Command::Supplier(command) => return supplier(cli.dir, command),

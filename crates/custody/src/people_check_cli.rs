@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use custody_app::people::PeopleCheck;
+use custody_app::people::{ImportReport, PeopleCheck};
 
 use crate::output;
 
@@ -54,8 +54,8 @@ pub fn print(report: &PeopleCheck, json: bool) -> anyhow::Result<ExitCode> {
         }
         if report.without_identifier > 0 {
             crate::say!(
-                "{} people would have nothing to match them by (no email, phone, or name with postcode or \
-                 date of birth); first lines: {:?}.",
+                "{} people would have nothing to match them by (no email, phone or national id, and no name \
+                 with an address, postcode or date of birth); first lines: {:?}.",
                 report.without_identifier,
                 report.without_identifier_lines
             );
@@ -68,9 +68,46 @@ pub fn print(report: &PeopleCheck, json: bool) -> anyhow::Result<ExitCode> {
             None => crate::say!("The import would record every row. Nothing was changed."),
         }
     }
-    Ok(if report.rows_refused > 0 {
+    Ok(if report.rows_refused > 0 || report.first_refusal.is_some() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Prints what an import did beyond its counts: every column not read and why, values not
+/// used, and the people left with nothing to match them by, by reference.
+pub fn print_import(report: &ImportReport) {
+    for column in &report.columns_not_read {
+        crate::say!(
+            "Not kept: column {} ({:?}): {}.",
+            column.column,
+            output::terminal_safe(&column.header),
+            column.why
+        );
+    }
+    for header in &report.columns_read_by_value {
+        crate::say!(
+            "Read as email addresses (its values are addresses): {:?}.",
+            output::terminal_safe(header)
+        );
+    }
+    for column in &report.unusable {
+        crate::say!(
+            "{} values of column {} ({:?}, {}) could not be used and were not kept (lines {:?}).",
+            column.count,
+            column.column,
+            output::terminal_safe(&column.header),
+            column.field,
+            column.lines
+        );
+    }
+    if report.without_identifier > 0 {
+        crate::say!(
+            "{} people have nothing to match them by in a leaked file (no email, phone or national id, and \
+             no name with an address, postcode or date of birth); first: {}.",
+            report.without_identifier,
+            output::terminal_safe(&report.without_identifier_refs.join(", "))
+        );
+    }
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use custody_core::{CategoryKey, normalise_email, parse_day};
 
 use crate::columns::category_for_header;
-use crate::people::fold_header;
+use crate::headers::fold_header;
 
 /// The identifier a column holds, if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1,0 +1,417 @@
+//! One row of a CRM export read into a [`PersonRow`]: every value normalised, or refused with
+//! its line and column. Emails, phones, addresses and national identifiers may come from
+//! several columns; a phone or postcode that cannot be read is counted (reported by the import)
+//! rather than refusing the person, and an email address kept in a phone column (as Raiser's
+//! Edge keeps them) is read as an email.
+
+use custody_core::{
+    Day, MonthDay, PersonCategory, PersonRef, PersonStatus, address_key, country_code, full_name_key,
+    is_blank_date, is_phone_region, name_key, normalise_email, normalise_national_id, normalise_phone,
+    normalise_postcode, parse_day_in, parse_month_day_in, postcode_fits,
+};
+
+use crate::error::{Error, Result};
+use crate::people::{PeopleColumns, PersonField, column_name};
+
+/// One of a person's addresses, as far as custody keys it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AddressRow {
+    /// The street lines' words ([`custody_core::address_key`]).
+    pub street: Option<String>,
+    /// The postcode, normalised.
+    pub postcode: Option<String>,
+}
+
+/// One person as read from a row, every value normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRow {
+    /// Line in the file.
+    pub line: u64,
+    /// The organisation's reference (a placeholder when `derived_reference` is set).
+    pub reference: PersonRef,
+    /// For a file without references, what the reference is to be derived from
+    /// (`email:…` or `phone:…`): the import replaces `reference` with a keyed digest of it.
+    pub derived_reference: Option<String>,
+    /// Category.
+    pub category: PersonCategory,
+    /// Status.
+    pub status: PersonStatus,
+    /// Join date.
+    pub joined_on: Option<Day>,
+    /// Leaving date.
+    pub left_on: Option<Day>,
+    /// Country, ISO 3166 alpha-2: the first address's that has one.
+    pub country: Option<String>,
+    /// Given name as written (kept sealed, to address the notice).
+    pub first_name: Option<String>,
+    /// Family name as written (kept sealed).
+    pub last_name: Option<String>,
+    /// Email addresses, normalised, the primary first, each once.
+    pub emails: Vec<String>,
+    /// Phone numbers in E.164, the primary first, each once.
+    pub phones: Vec<String>,
+    /// Name key (first word of given name, last word of family name).
+    pub name_key: Option<String>,
+    /// Addresses with a street or a postcode (used for hashes only).
+    pub addresses: Vec<AddressRow>,
+    /// Date of birth (used for a hash only).
+    pub date_of_birth: Option<Day>,
+    /// A birthday without a year, when that is all the file gives.
+    pub birthday: Option<MonthDay>,
+    /// National identifiers, normalised (used for hashes only).
+    pub national_ids: Vec<String>,
+    /// Columns whose value in this row was given but could not be used (a phone that is not a
+    /// number, a postcode of the wrong form for its country): reported, not kept.
+    pub unusable: Vec<usize>,
+}
+
+impl PersonRow {
+    /// The address a notice goes to.
+    pub fn email(&self) -> Option<&str> {
+        self.emails.first().map(String::as_str)
+    }
+
+    /// The number a notice goes to.
+    pub fn phone(&self) -> Option<&str> {
+        self.phones.first().map(String::as_str)
+    }
+
+    /// Whether anything can match this person in a leaked file: an email, a phone, a national
+    /// identifier, or a name with a postcode, an address, or a date of birth.
+    pub fn has_identifier(&self) -> bool {
+        let named = self.name_key.is_some()
+            && (self.date_of_birth.is_some()
+                || self.birthday.is_some()
+                || self
+                    .addresses
+                    .iter()
+                    .any(|address| address.street.is_some() || address.postcode.is_some()));
+        !self.emails.is_empty() || !self.phones.is_empty() || !self.national_ids.is_empty() || named
+    }
+}
+
+/// A cell's value: trimmed, without the leading apostrophe spreadsheets and NationBuilder put
+/// before numbers to keep them as text (`'+447912345678`, `'07030`).
+pub(crate) fn cell(text: &str) -> &str {
+    let trimmed = text.trim();
+    trimmed.strip_prefix('\'').map_or(trimmed, str::trim)
+}
+
+/// The non-empty values of a field's columns, in file order: (column, text). Google Contacts
+/// writes several values in one cell joined by ` ::: `; each is a value.
+fn values<'r>(
+    columns: &'r PeopleColumns,
+    record: &'r csv::StringRecord,
+    field: PersonField,
+) -> impl Iterator<Item = (usize, &'r str)> + 'r {
+    columns.indexes(field).flat_map(move |index| {
+        record
+            .get(index)
+            .unwrap_or("")
+            .split(" ::: ")
+            .map(cell)
+            .filter(|text| !text.is_empty())
+            .map(move |text| (index, text))
+    })
+}
+
+fn push_once(list: &mut Vec<String>, value: String) {
+    if !list.contains(&value) {
+        list.push(value);
+    }
+}
+
+/// Reads one row. `default_category` applies when no column gives one; `phone_region` reads
+/// national phone numbers of people whose country is not given.
+pub fn parse_person_row(
+    file: &str,
+    headers: &[String],
+    columns: &PeopleColumns,
+    record: &csv::StringRecord,
+    line: u64,
+    default_category: Option<PersonCategory>,
+    phone_region: &str,
+) -> Result<PersonRow> {
+    let value = |field: PersonField| -> Option<(usize, &str)> { values(columns, record, field).next() };
+    let fail = |index: usize, message: String| {
+        let header = headers.get(index).map_or("", String::as_str);
+        Error::at(file, Some(line), Some(column_name(index, header)), message)
+    };
+    let reference = match value(PersonField::Ref) {
+        Some((index, text)) => PersonRef::parse(text).map_err(|error| fail(index, error.to_string()))?,
+        None if columns.reference_from_contact => {
+            PersonRef::parse("derived").map_err(|error| fail(0, error.to_string()))?
+        }
+        None => {
+            let index = columns.index(PersonField::Ref).unwrap_or(0);
+            return Err(fail(
+                index,
+                "the reference is empty; every person needs one".to_owned(),
+            ));
+        }
+    };
+    let category = match value(PersonField::Category) {
+        Some((index, text)) => {
+            PersonCategory::parse_loose(text).map_err(|error| fail(index, error.to_string()))?
+        }
+        None => default_category.ok_or_else(|| {
+            Error::at(
+                file,
+                Some(line),
+                None,
+                "no category for this person; add a category column or pass --category",
+            )
+        })?,
+    };
+    let day = |field: PersonField| -> Result<Option<Day>> {
+        value(field)
+            .filter(|(_, text)| !is_blank_date(text))
+            .map(|(index, text)| {
+                parse_day_in(text, columns.date_order).map_err(|error| fail(index, error.to_string()))
+            })
+            .transpose()
+    };
+    let joined_on = day(PersonField::JoinedOn)?;
+    let left_on = day(PersonField::LeftOn)?;
+    let mut unusable = Vec::new();
+    let (date_of_birth, birthday) = birth(columns, &value, &fail, &mut unusable)?;
+    let status = match value(PersonField::Status) {
+        Some((index, text)) => {
+            PersonStatus::parse_loose(text).map_err(|error| fail(index, error.to_string()))?
+        }
+        None if left_on.is_some() => PersonStatus::Former,
+        None => PersonStatus::Current,
+    };
+    let mut status = status;
+    for (index, text) in values(columns, record, PersonField::Deceased) {
+        if deceased(text).map_err(|message| fail(index, message))? {
+            status = PersonStatus::Former;
+        }
+    }
+    if let (PersonStatus::Current, Some(_)) = (status, left_on) {
+        let index = columns.index(PersonField::LeftOn).unwrap_or(0);
+        return Err(fail(
+            index,
+            "a leaving date is given but the status is current; expected a former status".into(),
+        ));
+    }
+    if let (Some(joined), Some(left)) = (joined_on, left_on)
+        && left < joined
+    {
+        let index = columns.index(PersonField::LeftOn).unwrap_or(0);
+        return Err(fail(index, format!("left on {left}, before joining on {joined}")));
+    }
+    let mut emails = Vec::new();
+    for (index, text) in values(columns, record, PersonField::Email) {
+        let email = normalise_email(text)
+            .ok_or_else(|| fail(index, "expected an email address such as name@example.org".into()))?;
+        push_once(&mut emails, email);
+    }
+    let countries = address_countries(columns, record, &fail)?;
+    let country = countries.iter().flatten().next().cloned();
+    let region = country
+        .as_deref()
+        .filter(|code| is_phone_region(code))
+        .unwrap_or(phone_region);
+    let mut phones = Vec::new();
+    for (index, text) in values(columns, record, PersonField::Phone) {
+        if let Some(phone) = normalise_phone(text, region) {
+            push_once(&mut phones, phone);
+        } else if let Some(email) = normalise_email(text) {
+            push_once(&mut emails, email);
+        } else {
+            unusable.push(index);
+        }
+    }
+    let mut national_ids = Vec::new();
+    for (index, text) in values(columns, record, PersonField::NationalId) {
+        match normalise_national_id(text) {
+            Some(id) => push_once(&mut national_ids, id),
+            None => unusable.push(index),
+        }
+    }
+    let addresses = addresses(columns, record, &countries, country.as_deref(), &mut unusable);
+    let derived_reference = if columns.reference_from_contact {
+        let source = match (emails.first(), phones.first()) {
+            (Some(email), _) => format!("email:{email}"),
+            (None, Some(phone)) => format!("phone:{phone}"),
+            (None, None) => {
+                return Err(Error::at(
+                    file,
+                    Some(line),
+                    None,
+                    "this file has no reference column, so each person is known by their email address or \
+                     phone number, and this row has neither; expected one, or a reference column (--map 'Header=ref')",
+                ));
+            }
+        };
+        Some(source)
+    } else {
+        None
+    };
+    let first_name = value(PersonField::FirstName).map(|(_, text)| text.to_owned());
+    let last_name = value(PersonField::LastName).map(|(_, text)| text.to_owned());
+    let name_key = match (&first_name, &last_name) {
+        (Some(first), Some(last)) => name_key(first, last),
+        _ => value(PersonField::FullName).and_then(|(_, text)| full_name_key(text)),
+    };
+    let (first_name, last_name) = match (first_name, last_name, value(PersonField::FullName)) {
+        (None, None, Some((_, full))) => split_full_name(full),
+        (first, last, _) => (first, last),
+    };
+    Ok(PersonRow {
+        line,
+        reference,
+        derived_reference,
+        category,
+        status,
+        joined_on,
+        left_on,
+        country,
+        first_name,
+        last_name,
+        emails,
+        phones,
+        name_key,
+        addresses,
+        date_of_birth,
+        birthday,
+        national_ids,
+        unusable,
+    })
+}
+
+/// Whether a deceased column says the person has died: yes/true/1/y, or a date of death.
+fn deceased(text: &str) -> std::result::Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "yes" | "y" | "true" | "1" | "deceased" => Ok(true),
+        "no" | "n" | "false" | "0" => Ok(false),
+        _ if is_blank_date(text) => Ok(false),
+        _ if text.bytes().filter(u8::is_ascii_digit).count() >= 4 => Ok(true),
+        _ => Err(format!(
+            "deceased: {text:?} is not valid; expected yes or no, or a date of death"
+        )),
+    }
+}
+
+/// Whether a date of birth is a year alone or a month and year (`1969`, `12/1958`), as Raiser's
+/// Edge keeps "fuzzy" dates: real, but not a date custody can match by.
+fn year_only(text: &str) -> bool {
+    let parts: Vec<&str> = text.trim().split(['/', '-', '.']).collect();
+    let year = |part: &&str| part.len() == 4 && part.bytes().all(|b| b.is_ascii_digit());
+    let month = |part: &&str| (1..=2).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit());
+    match parts.as_slice() {
+        [only] => year(only),
+        [a, b] => (month(a) && year(b)) || (year(a) && month(b)),
+        _ => false,
+    }
+}
+
+/// The date of birth, or a birthday without a year when that is what the column holds; a year
+/// alone, or a month and year, is counted as unusable.
+fn birth<'r>(
+    columns: &PeopleColumns,
+    value: &dyn Fn(PersonField) -> Option<(usize, &'r str)>,
+    fail: &dyn Fn(usize, String) -> Error,
+    unusable: &mut Vec<usize>,
+) -> Result<(Option<Day>, Option<MonthDay>)> {
+    let Some((index, text)) = value(PersonField::DateOfBirth).filter(|(_, text)| !is_blank_date(text)) else {
+        return Ok((None, None));
+    };
+    if year_only(text) {
+        unusable.push(index);
+        return Ok((None, None));
+    }
+    match parse_day_in(text, columns.date_order) {
+        Ok(day) => Ok((Some(day), None)),
+        Err(error) => {
+            let no_year = text.starts_with("--") || text.matches(['/', '.', '-']).count() == 1;
+            if !no_year {
+                return Err(fail(index, error.to_string()));
+            }
+            parse_month_day_in(text, columns.date_order)
+                .map(|birthday| (None, Some(birthday)))
+                .map_err(|error| fail(index, error.to_string()))
+        }
+    }
+}
+
+/// Each address's country, read from its country column.
+fn address_countries(
+    columns: &PeopleColumns,
+    record: &csv::StringRecord,
+    fail: &dyn Fn(usize, String) -> Error,
+) -> Result<Vec<Option<String>>> {
+    let mut countries = vec![None; columns.addresses.len()];
+    for column in columns
+        .placed
+        .iter()
+        .filter(|column| column.field == PersonField::Country)
+    {
+        let Some(text) = record.get(column.index).map(cell).filter(|text| !text.is_empty()) else {
+            continue;
+        };
+        let code = country_code(text).map_err(|error| fail(column.index, error.to_string()))?;
+        if let Some(slot) = column.address.and_then(|at| countries.get_mut(at)) {
+            *slot = Some(code);
+        }
+    }
+    Ok(countries)
+}
+
+/// The person's addresses: street lines keyed, postcodes read by the address's country (else
+/// the person's), one [`AddressRow`] per address that has either.
+fn addresses(
+    columns: &PeopleColumns,
+    record: &csv::StringRecord,
+    countries: &[Option<String>],
+    country: Option<&str>,
+    unusable: &mut Vec<usize>,
+) -> Vec<AddressRow> {
+    let mut out = Vec::new();
+    for (slot, own_country) in countries.iter().enumerate() {
+        let parts = columns
+            .placed
+            .iter()
+            .filter(|column| column.address == Some(slot))
+            .filter_map(|column| {
+                let text = record
+                    .get(column.index)
+                    .map(cell)
+                    .filter(|text| !text.is_empty())?;
+                Some((column, text))
+            });
+        let mut lines = Vec::new();
+        let mut postcode = None;
+        for (column, text) in parts {
+            match column.field {
+                PersonField::Street => lines.push(text),
+                PersonField::Postcode if postcode.is_none() => {
+                    let known = own_country.as_deref().or(country);
+                    match normalise_postcode(text)
+                        .filter(|code| known.is_none_or(|country| postcode_fits(code, country)))
+                    {
+                        Some(code) => postcode = Some(code),
+                        None => unusable.push(column.index),
+                    }
+                }
+                _ => {}
+            }
+        }
+        let address = AddressRow {
+            street: address_key(&lines),
+            postcode,
+        };
+        if address != AddressRow::default() {
+            out.push(address);
+        }
+    }
+    out
+}
+
+fn split_full_name(full: &str) -> (Option<String>, Option<String>) {
+    match full.trim().rsplit_once(' ') {
+        Some((first, last)) => (Some(first.trim().to_owned()), Some(last.trim().to_owned())),
+        None => (Some(full.trim().to_owned()), None),
+    }
+}

@@ -1,0 +1,159 @@
+//! What a people file's columns hold, told from their values, before the import reads it: a
+//! column custody does not know by its header but whose values are email addresses is read as
+//! emails; an email or phone column whose values are none of them (a label, a yes/no flag) is
+//! left out, saying so; and a column left out whose values look like phone numbers, dates or
+//! postcodes is named in a warning with the `--map` to use it or leave it out. Nothing that
+//! looks like an identifier is dropped in silence.
+
+use std::path::Path;
+
+use custody_core::{DateOrder, normalise_email, normalise_phone, normalise_postcode, parse_day_in};
+
+use crate::error::Result;
+use crate::people::{PeopleColumns, PersonField, column_name};
+use crate::table::{Table, TableOptions};
+
+/// Rows looked at: enough to see what a column holds, few enough to cost nothing.
+const SNIFF_ROWS: u64 = 2_000;
+
+/// What a column's values seem to be.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct LookAlike {
+    pub filled: u64,
+    pub email: u64,
+    pub phone: u64,
+    pub date: u64,
+    pub postcode: u64,
+    /// Values with seven digits or more: numbers, even if not valid ones.
+    pub numeric: u64,
+}
+
+impl LookAlike {
+    /// Counts one value.
+    pub(crate) fn see(&mut self, text: &str, region: &str) {
+        self.filled += 1;
+        let digits = text.bytes().filter(u8::is_ascii_digit).count();
+        if digits >= 7 {
+            self.numeric += 1;
+        }
+        let letters = text.bytes().any(|b| b.is_ascii_alphabetic());
+        if normalise_email(text).is_some() {
+            self.email += 1;
+        } else if digits >= 7
+            && !letters
+            && !text.contains(['.', ','])
+            && parse_day_in(text, Some(DateOrder::Dmy)).is_err()
+            && normalise_phone(text, region).is_some()
+        {
+            self.phone += 1;
+        } else if parse_day_in(text, Some(DateOrder::Dmy)).is_ok()
+            || parse_day_in(text, Some(DateOrder::Mdy)).is_ok()
+        {
+            self.date += 1;
+        } else if looks_like_uk_postcode(text) {
+            self.postcode += 1;
+        }
+    }
+
+    /// The field most of the values look like, with how many do.
+    pub(crate) fn most(&self) -> Option<(u64, &'static str, &'static str)> {
+        [
+            (self.email, "email addresses", "email"),
+            (self.phone, "phone numbers", "phone"),
+            (self.date, "dates", "date_of_birth"),
+            (self.postcode, "postcodes", "postcode"),
+        ]
+        .into_iter()
+        .max_by_key(|(count, _, _)| *count)
+        .filter(|(count, _, _)| *count > 0 && *count * 2 >= self.filled)
+    }
+}
+
+/// A postcode with letters and digits in the UK's outward-inward form (`SW1A 1AA`): numbers
+/// alone are too often something else to be named as postcodes.
+fn looks_like_uk_postcode(text: &str) -> bool {
+    let Some(code) = normalise_postcode(text) else {
+        return false;
+    };
+    text.trim().contains(' ') && custody_core::postcode_fits(&code, "GB")
+}
+
+/// Words in the header of a column of dates that are a record's history, not a birth date
+/// (`Create Date`, `OPTIN_TIME`, `created_at`, `Deceased Date`): not named as look-alikes.
+const RECORD_DATES: &[&str] = &[
+    "date", "time", "created", "modified", "changed", "added", "updated", "deceased", "death", "expir",
+    "renew", "last",
+];
+
+/// The warning for a column left out whose values look like an identifier.
+pub(crate) fn look_alike_note(header: &str, seen: &LookAlike) -> Option<String> {
+    let (count, what, field) = seen.most()?;
+    let folded = crate::headers::fold_header(header);
+    let record_date = RECORD_DATES.iter().any(|word| folded.contains(word)) || folded.ends_with("at");
+    if field == "date_of_birth" && record_date {
+        return None;
+    }
+    Some(format!(
+        "custody does not read this column, but {count} of its {} values looked at look like {what}: use it \
+         with --map '{header}={field}' or leave it out with --map '{header}=none'",
+        seen.filled
+    ))
+}
+
+/// Looks at the first rows and settles the columns their values show; returns the warnings
+/// for columns left out that look like identifiers.
+pub fn sniff_columns(path: &Path, columns: &mut PeopleColumns, region: &str) -> Result<Vec<String>> {
+    let mut table = Table::open(path, TableOptions::default())?;
+    let file = table.file().to_owned();
+    let headers = table.headers().to_vec();
+    let mut seen: Vec<LookAlike> = headers.iter().map(|_| LookAlike::default()).collect();
+    let mut record = csv::StringRecord::new();
+    let mut rows = 0u64;
+    while rows < SNIFF_ROWS && table.next_row(&mut record)?.is_some() {
+        rows += 1;
+        for (index, text) in record.iter().enumerate() {
+            let text = crate::person_row::cell(text);
+            if let (false, Some(look)) = (text.is_empty(), seen.get_mut(index)) {
+                look.see(text, region);
+            }
+        }
+    }
+    let mut warnings = Vec::new();
+    for (index, header) in headers.iter().enumerate() {
+        let Some(look) = seen.get(index).filter(|look| look.filled > 0) else {
+            continue;
+        };
+        let placed = columns.placed.iter().find(|column| column.index == index);
+        match placed.map(|column| (column.field, column.because)) {
+            Some((PersonField::Email | PersonField::Phone, "header")) if look.email + look.numeric == 0 => {
+                columns.drop_column(
+                    index,
+                    header,
+                    format!(
+                        "its header names an email or a phone, but none of its {} values looked at is an \
+                         address or a number",
+                        look.filled
+                    ),
+                );
+            }
+            None if look.email * 10 >= look.filled * 8 && left_out_by_custody(columns, index) => {
+                columns.adopt(index, PersonField::Email, "values");
+            }
+            None if left_out_by_custody(columns, index) => {
+                if let Some(note) = look_alike_note(header, look) {
+                    warnings.push(format!("{file}, column {}: {note}", column_name(index, header)));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(warnings)
+}
+
+/// Whether custody left the column out itself (not the user, with `--map 'Header=none'`).
+fn left_out_by_custody(columns: &PeopleColumns, index: usize) -> bool {
+    columns
+        .ignored
+        .iter()
+        .any(|column| column.column == index + 1 && column.why != "left out with --map")
+}
