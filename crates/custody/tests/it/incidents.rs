@@ -671,7 +671,7 @@ fn people_who_left_after_the_incident_were_current_during_it() {
         "lapsed.csv",
         "Member Number;Forename;Surname;E-mail;Category;Status;Left\nM2;Zoë;Jones;zoe.jones@example.org;registered supporter;Lapsed;01/02/2022\n",
     );
-    env.ok(&["people", "import", Env::path_str(&lapsed)]);
+    env.ok(&["people", "import", Env::path_str(&lapsed), "--date-order", "dmy"]);
     let impact = env.ok(&["impact", &id, "--json"]).json();
     assert_eq!(impact["status"]["current"], 2, "{impact}");
     assert_eq!(impact["status"]["former"], 1, "only M3, who left in 2019");

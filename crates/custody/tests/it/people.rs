@@ -97,7 +97,7 @@ fn windows_1252_tab_separated_exports_are_read() {
 #[test]
 fn a_bad_row_names_line_and_column_and_writes_nothing() {
     let env = Env::new();
-    let bad = CRM.replace("03/03/1960", "31/02/1960");
+    let bad = CRM.replace("23/03/1960", "31/02/1960");
     let file = env.write("bad.csv", bad);
     let error = env.fails(&["people", "import", Env::path_str(&file)], 1);
     assert!(error.contains("bad.csv, line 5, column 7 (\"DOB\")"), "{error}");
@@ -244,6 +244,8 @@ fn a_partial_reimport_keeps_what_its_file_does_not_have() {
             Env::path_str(&lapsed),
             "--category",
             "registered supporter",
+            "--date-order",
+            "dmy",
             "--json",
         ])
         .json();
@@ -331,26 +333,33 @@ fn a_mailbox_in_the_email_column_is_kept_as_its_address() {
 #[test]
 fn dates_are_read_in_the_order_the_file_proves_and_never_guessed() {
     let env = Env::new();
-    // Every day is 12 or less: month first and day first give different dates. Read day first,
-    // as custody always has, and said loudly with the first such value.
+    // Every day is 12 or less: month first and day first give different dates. custody does not
+    // guess: the import stops, naming the first such value, and writes nothing.
     let us = env.write(
         "us.csv",
         "Contact ID,Email,Join Date\nU1,u1@example.org,03/04/2019\nU2,u2@example.org,11/12/2020\n",
     );
-    let run = env.ok(&[
+    let stderr = env.fails(
+        &["people", "import", Env::path_str(&us), "--category", "member"],
+        1,
+    );
+    assert!(stderr.contains("us.csv, line 2, column 3"), "{stderr}");
+    assert!(stderr.contains("--date-order mdy"), "{stderr}");
+    assert_ne!(env.run(&["person", "show", "U1"]).code, 0, "nothing was written");
+    // The preview says the same, and exits 1.
+    let check = env.run(&[
         "people",
         "import",
         Env::path_str(&us),
         "--category",
         "member",
-        "--json",
+        "--check",
     ]);
-    assert!(run.stderr.contains("us.csv, line 2, column 3"), "{}", run.stderr);
-    assert!(run.stderr.contains("--date-order mdy"), "{}", run.stderr);
-    assert_eq!(run.json()["warnings"].as_array().unwrap().len(), 1);
-    assert_eq!(
-        env.ok(&["person", "show", "U1", "--json"]).json()["joined_on"],
-        "2019-04-03"
+    assert_eq!(check.code, 1, "{}", check.stdout);
+    assert!(
+        check.stdout.contains("could be day/month or month/day"),
+        "{}",
+        check.stdout
     );
     // Told the order, the same file reads month first, without a warning.
     let run = env.ok(&[
@@ -408,16 +417,23 @@ fn dates_are_read_in_the_order_the_file_proves_and_never_guessed() {
         "nothing was written"
     );
 
-    // A second phone column is left out with --map 'Header=none'.
+    // Every phone column is read; one can still be left out with --map 'Header=none'.
     let phones = env.write(
         "phones.csv",
-        "Contact ID,Mobile,Telephone\nP1,07700 900123,020 7946 0000\n",
+        "Contact ID,Mobile,Telephone\nP1,07912 345678,020 7946 0000\n",
     );
-    let error = env.fails(
-        &["people", "import", Env::path_str(&phones), "--category", "member"],
-        1,
-    );
-    assert!(error.contains("a second column for phone"), "{error}");
+    let report = env
+        .ok(&[
+            "people",
+            "import",
+            Env::path_str(&phones),
+            "--category",
+            "member",
+            "--json",
+        ])
+        .json();
+    assert_eq!(report["ignored_columns"], serde_json::json!([]));
+    assert_eq!(report["without_identifier"], 0);
     env.ok(&[
         "people",
         "import",
@@ -475,21 +491,11 @@ fn check_says_what_an_import_would_do_with_every_column_and_changes_nothing() {
     assert_eq!(column(0)["field"], "ref");
     assert_eq!(column(5)["field"], "date_of_birth");
     assert_eq!(column(5)["valid"], 1);
-    assert_eq!(column(3)["field"], "ignored");
-    assert!(
-        column(3)["note"]
-            .as_str()
-            .unwrap()
-            .contains("look like email addresses"),
-        "{check}"
-    );
-    assert!(
-        column(4)["note"]
-            .as_str()
-            .unwrap()
-            .contains("--map 'Phone 2=phone'"),
-        "{check}"
-    );
+    // Both phone columns are read; an address in one is read as an email.
+    assert_eq!(column(3)["field"], "phone");
+    assert_eq!(column(3)["valid"], 1);
+    assert_eq!(column(4)["field"], "phone");
+    assert_eq!(column(4)["valid"], 1);
     assert_eq!(check["without_identifier"], 1);
     assert_eq!(check["without_identifier_lines"], serde_json::json!([3]));
     assert!(
@@ -518,4 +524,54 @@ fn check_says_what_an_import_would_do_with_every_column_and_changes_nothing() {
             .contains("bad.csv, line 2, column 2"),
         "{check}"
     );
+}
+
+#[test]
+fn columns_whose_values_are_identifiers_are_read_or_named_never_dropped() {
+    let env = Env::new();
+    // `Alt` holds email addresses under a header custody does not know: read as emails.
+    // `Other No` holds phone numbers: custody cannot tell, so the import names it loudly.
+    // `Email Type` is a label, and `Phone` holds only words: both left out, saying why.
+    let file = env.write(
+        "crm.csv",
+        "id,First Name,Last Name,Alt,Other No,Email Type,Phone\n\
+         A1,Ann,Lee,ann@example.org,07912 345678,home,none\n\
+         A2,Bob,Ray,bob@example.org,07912 345679,work,unknown\n\
+         A3,Cat,Day,,,,\n",
+    );
+    let run = env.ok(&[
+        "people",
+        "import",
+        Env::path_str(&file),
+        "--category",
+        "member",
+        "--json",
+    ]);
+    let report = run.json();
+    assert_eq!(report["columns_read_by_value"], serde_json::json!(["Alt"]));
+    assert_eq!(
+        report["ignored_columns"],
+        serde_json::json!(["Other No", "Email Type", "Phone"])
+    );
+    let warning = report["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.contains("column 5 (\"Other No\")") && warning.contains("--map 'Other No=phone'"),
+        "{warning}"
+    );
+    assert!(
+        run.stderr.contains("Other No"),
+        "warned on stderr too: {}",
+        run.stderr
+    );
+    let phone = &report["columns_not_read"][2];
+    assert!(
+        phone["why"].as_str().unwrap().contains("none of its 2 values"),
+        "{report}"
+    );
+    // A3 has a name and nothing else: counted, and named by reference.
+    assert_eq!(report["without_identifier"], 1);
+    assert_eq!(report["without_identifier_refs"], serde_json::json!(["A3"]));
+    // The email read from `Alt` is a real identifier: the contact holds it.
+    let person = env.ok(&["person", "show", "A1", "--json"]).json();
+    assert_eq!(person["contact"]["email"], "ann@example.org", "{person}");
 }

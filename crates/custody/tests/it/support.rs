@@ -94,7 +94,7 @@ pub const CRM: &str = "\u{feff}Member Number;Forename;Surname;E-mail;Mobile;Post
 M1;Alex;Smith;Alex.Smith@Example.org;020 7946 0001;SW1A 1AA;01/02/1980;Member;Active;01/01/2010;;likes cats\n\
 M2;Zoë;Jones;zoe.jones@example.org;;LS1 4AB;1975-05-05;registered supporter;Active;2015-06-01;;\n\
 M3;Sam;Patel;sam.patel@example.com;0113 496 0002;M1 1AA;12/12/1990;member;Lapsed;2012-01-01;2019-03-01;\n\
-M4;Ruth;Evans;ruth@example.net;;EH1 1YZ;03/03/1960;Donor;Active;2018-01-01;;\n\
+M4;Ruth;Evans;ruth@example.net;;EH1 1YZ;23/03/1960;Donor;Active;2018-01-01;;\n\
 M5;Omar;Khan;;0161 496 0003;B1 1AA;04/04/1985;affiliated-supporter;current;2020-07-01;;\n";
 
 /// Mail settings from the machine's environment never reach a test: emptied for every run.
