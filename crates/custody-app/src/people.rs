@@ -460,7 +460,7 @@ pub fn import_people(ledger: &mut Ledger, path: &Path, options: &ImportOptions) 
     }
     columns.date_order = decided.order;
     if columns.reference_from_contact {
-        warnings_for_derived(&file, &mut warnings);
+        warnings.push(custody_ingest::derived_reference_warning(&file));
     }
     let mut report = ImportReport {
         ignored_columns: columns.ignored_headers(),
@@ -569,15 +569,6 @@ pub fn import_people(ledger: &mut Ledger, path: &Path, options: &ImportOptions) 
     report.phones_unusable_lines.sort_unstable();
     report.phones_unusable_lines.truncate(LINES_REPORTED_MAX);
     Ok(report)
-}
-
-/// What the import says when people are referred to by a digest of their contact details.
-fn warnings_for_derived(file: &str, warnings: &mut Vec<String>) {
-    warnings.push(format!(
-        "{file}: no column holds a reference (as in Outlook and Google Contacts exports); each person is \
-         referred to by a keyed digest of their first email address, else phone number (`c-` and 16 hex \
-         digits). A person whose address changes comes back as a new person: use a CRM's ids where you have them"
-    ));
 }
 
 /// What the import says of a footer it read past.

@@ -142,6 +142,9 @@ pub fn check_people(
         })
         .collect();
     let mut looks: Vec<LookAlike> = headers.iter().map(|_| LookAlike::default()).collect();
+    if columns.reference_from_contact {
+        warnings.push(crate::people::derived_reference_warning(&file));
+    }
     warnings.extend(decided.unproven.clone());
     let mut report = PeopleCheck {
         rows: 0,
@@ -165,8 +168,13 @@ pub fn check_people(
                 continue;
             }
             check.filled += 1;
+            let all_valid = |field: PersonField| {
+                text.split(" ::: ")
+                    .map(str::trim)
+                    .all(|part| valid(field, part, phone_region, columns.date_order))
+            };
             match field {
-                Some(field) if valid(*field, text, phone_region, columns.date_order) => check.valid += 1,
+                Some(field) if all_valid(*field) => check.valid += 1,
                 Some(_) => {
                     check.invalid += 1;
                     check.first_invalid_line.get_or_insert(line);

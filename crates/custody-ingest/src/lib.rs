@@ -19,7 +19,9 @@ pub use columns::{ShareColumn, ShareColumns, category_for_header, map_share_colu
 pub use dates::{DecidedOrder, decide_date_order};
 pub use error::{Error, Result};
 pub use headers::{HeaderField, classify_header};
-pub use people::{IgnoredColumn, PeopleColumns, PersonField, PlacedColumn, map_people_columns};
+pub use people::{
+    IgnoredColumn, PeopleColumns, PersonField, PlacedColumn, derived_reference_warning, map_people_columns,
+};
 pub use person_row::{AddressRow, PersonRow, parse_person_row};
 pub use sniff::sniff_columns;
 pub use table::{Table, TableOptions};

@@ -384,6 +384,15 @@ pub fn map_people_columns(
     Ok(columns)
 }
 
+/// What an import says when people are referred to by a digest of their contact details.
+pub fn derived_reference_warning(file: &str) -> String {
+    format!(
+        "{file}: no column holds a reference (as in Outlook and Google Contacts exports); each person is \
+         referred to by a keyed digest of their first email address, else phone number (`c-` and 16 hex \
+         digits). A person whose address changes comes back as a new person: use a CRM's ids where you have them"
+    )
+}
+
 fn address_slot(addresses: &mut Vec<String>, name: String) -> usize {
     match addresses.iter().position(|known| *known == name) {
         Some(at) => at,

@@ -26,7 +26,13 @@ pub(crate) struct LookAlike {
     pub postcode: u64,
     /// Values with seven digits or more: numbers, even if not valid ones.
     pub numeric: u64,
+    /// The distinct values seen, up to [`DISTINCT_MAX`] + 1: a column of few values repeated is
+    /// a label or a flag.
+    pub distinct: Vec<String>,
 }
+
+/// Distinct values a label or flag column has at most.
+const DISTINCT_MAX: usize = 10;
 
 impl LookAlike {
     /// Counts one value.
@@ -35,6 +41,9 @@ impl LookAlike {
         let digits = text.bytes().filter(u8::is_ascii_digit).count();
         if digits >= 7 {
             self.numeric += 1;
+        }
+        if self.distinct.len() <= DISTINCT_MAX && !self.distinct.iter().any(|seen| seen == text) {
+            self.distinct.push(text.to_owned());
         }
         let letters = text.bytes().any(|b| b.is_ascii_alphabetic());
         if normalise_email(text).is_some() {
@@ -53,6 +62,13 @@ impl LookAlike {
         } else if looks_like_uk_postcode(text) {
             self.postcode += 1;
         }
+    }
+
+    /// Whether the values are a label or a flag: no address or number among them, and a few
+    /// values, each seen at least twice on average (`Mobile`, `true`, `home`).
+    pub(crate) fn is_label(&self) -> bool {
+        let distinct = self.distinct.len() as u64;
+        self.email + self.numeric == 0 && distinct <= DISTINCT_MAX as u64 && self.filled >= 2 * distinct
     }
 
     /// The field most of the values look like, with how many do.
@@ -125,13 +141,13 @@ pub fn sniff_columns(path: &Path, columns: &mut PeopleColumns, region: &str) -> 
         };
         let placed = columns.placed.iter().find(|column| column.index == index);
         match placed.map(|column| (column.field, column.because)) {
-            Some((PersonField::Email | PersonField::Phone, "header")) if look.email + look.numeric == 0 => {
+            Some((PersonField::Email | PersonField::Phone, "header")) if look.is_label() => {
                 columns.drop_column(
                     index,
                     header,
                     format!(
-                        "its header names an email or a phone, but none of its {} values looked at is an \
-                         address or a number",
+                        "its header names an email or a phone, but its {} values looked at are a label or a \
+                         flag (no address or number among them)",
                         look.filled
                     ),
                 );
