@@ -202,7 +202,10 @@ impl Ledger {
     }
 
     /// Splits the ledger into the store and the signer for one mutating call.
-    pub(crate) fn store_and_signer(&mut self) -> (&mut SqliteStore, VaultSigner<'_>) {
+    /// The store with the signer that chains and anchors its audit entries: for code that
+    /// writes through the store directly (the benchmark's set-up), which then calls
+    /// [`Ledger::anchor_audit`].
+    pub fn store_and_signer(&mut self) -> (&mut SqliteStore, VaultSigner<'_>) {
         (&mut self.store, VaultSigner::new(&self.vault, &self.dir))
     }
 
@@ -304,8 +307,9 @@ impl Ledger {
     }
 
     /// After a change has committed, lets `audit.head` settle on the newest entry (under the
-    /// store's write lock, so it never moves behind another writer's entry).
-    pub(crate) fn anchor_audit(&mut self) -> Result<()> {
+    /// store's write lock, so it never moves behind another writer's entry). Code that writes
+    /// through `store` directly (the benchmark's set-up) calls it when it is done.
+    pub fn anchor_audit(&mut self) -> Result<()> {
         let (store, signer) = self.store_and_signer();
         store.settle_audit(&signer)?;
         Ok(())

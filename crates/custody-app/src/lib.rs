@@ -40,6 +40,7 @@ pub mod notify;
 mod notify_loop;
 pub mod notify_run;
 pub mod people;
+mod people_vcard;
 pub mod person;
 pub mod register;
 pub mod report;

@@ -448,6 +448,20 @@ fn new_person(
 
 /// Imports or updates people from a CRM export; nothing is written unless every row is good.
 pub fn import_people(ledger: &mut Ledger, path: &Path, options: &ImportOptions) -> Result<ImportReport> {
+    let dir = ledger.dir.clone();
+    crate::people_vcard::as_table(
+        &dir,
+        path,
+        |table| import_table(ledger, table, options),
+        |mut report, fix| {
+            report.warnings = report.warnings.iter().map(|warning| fix(warning)).collect();
+            report
+        },
+    )
+}
+
+/// Imports a table of people (a CRM export, or an address book's cards).
+fn import_table(ledger: &mut Ledger, path: &Path, options: &ImportOptions) -> Result<ImportReport> {
     let mut table = Table::open(path, TableOptions::default())?;
     let file = table.file().to_owned();
     let headers = table.headers().to_vec();
@@ -657,13 +671,24 @@ pub fn check_import(
     path: &Path,
     options: &ImportOptions,
 ) -> Result<custody_ingest::PeopleCheck> {
-    Ok(custody_ingest::check_people(
+    crate::people_vcard::as_table(
+        &ledger.dir,
         path,
-        &options.maps,
-        options.default_category,
-        options.date_order,
-        &ledger.settings.phone_region,
-    )?)
+        |table| {
+            Ok(custody_ingest::check_people(
+                table,
+                &options.maps,
+                options.default_category,
+                options.date_order,
+                &ledger.settings.phone_region,
+            )?)
+        },
+        |mut check, fix| {
+            check.warnings = check.warnings.iter().map(|warning| fix(warning)).collect();
+            check.first_refusal = check.first_refusal.map(|refusal| fix(&refusal));
+            check
+        },
+    )
 }
 
 #[cfg(test)]

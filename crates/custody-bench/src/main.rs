@@ -18,7 +18,7 @@ use custody_bench::{peak_memory_mib, write_people};
 use custody_core::{
     CategoryKey, Instant, PersonCategory, PersonSet, Settings, ShareKind, ShareMeta, SupplierRole,
 };
-use custody_store::{AuditDraft, AuditSigner, NewShare, Store};
+use custody_store::{AuditDraft, NewShare, Store};
 
 /// Benchmark options.
 #[derive(Debug, Parser)]
@@ -41,32 +41,6 @@ struct Options {
     /// Keep the data directory here (for profiling) instead of a temporary one.
     #[arg(long)]
     keep: Option<std::path::PathBuf>,
-}
-
-struct Signer<'a>(&'a custody_vault::Vault);
-
-impl AuditSigner for Signer<'_> {
-    fn chain_hash(&self, previous: &[u8], entry: &[u8]) -> [u8; 32] {
-        self.0.audit_mac(previous, entry)
-    }
-
-    // The benchmark's store lives in a temporary directory with no `audit.head`: its end is not
-    // guarded, which costs nothing the figures should include.
-    fn check_end(&self, _newest: Option<custody_store::ChainEnd<'_>>) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn stage(
-        &self,
-        _newest: Option<custody_store::ChainEnd<'_>>,
-        _entry: custody_store::ChainEnd<'_>,
-    ) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn settle(&self, _newest: Option<custody_store::ChainEnd<'_>>) -> Result<(), String> {
-        Ok(())
-    }
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -215,15 +189,16 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
             at,
             details: serde_json::json!({}),
         };
-        let vault = &ledger.vault;
-        let id = ledger
-            .store
-            .record_share(share, &set, Vec::new(), draft, &Signer(vault))?
-            .id;
+        // Through the ledger's own signer, so that the audit head follows the entries.
+        let (store, signer) = ledger.store_and_signer();
+        let id = store.record_share(share, &set, Vec::new(), draft, &signer)?.id;
         if supplier == measured {
             measured_sets.push((id, set));
         }
     }
+    // The shares were written through the store, past the ledger's own commands: settle the
+    // audit head on their entries, as every ledger change does.
+    ledger.anchor_audit()?;
     println!(
         "set-up: {} shares stored in {:.0} s",
         options.shares,

@@ -13,6 +13,7 @@ mod people;
 mod person_row;
 mod sniff;
 mod table;
+pub mod vcard;
 
 pub use check::{ColumnCheck, PeopleCheck, check_people};
 pub use columns::{ShareColumn, ShareColumns, category_for_header, map_share_columns};

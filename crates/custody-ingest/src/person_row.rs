@@ -105,10 +105,16 @@ fn values<'r>(
     field: PersonField,
 ) -> impl Iterator<Item = (usize, &'r str)> + 'r {
     columns.indexes(field).flat_map(move |index| {
-        record
-            .get(index)
-            .unwrap_or("")
-            .split(" ::: ")
+        let text = record.get(index).unwrap_or("");
+        // Most cells hold one value: only one with a colon can hold several.
+        let several = text.as_bytes().contains(&b':');
+        let (one, many) = if several {
+            (None, Some(text.split(" ::: ")))
+        } else {
+            (Some(text), None)
+        };
+        one.into_iter()
+            .chain(many.into_iter().flatten())
             .map(cell)
             .filter(|text| !text.is_empty())
             .map(move |text| (index, text))
@@ -318,12 +324,12 @@ fn birth<'r>(
     let Some((index, text)) = value(PersonField::DateOfBirth).filter(|(_, text)| !is_blank_date(text)) else {
         return Ok((None, None));
     };
-    if year_only(text) {
-        unusable.push(index);
-        return Ok((None, None));
-    }
     match parse_day_in(text, columns.date_order) {
         Ok(day) => Ok((Some(day), None)),
+        Err(_) if year_only(text) => {
+            unusable.push(index);
+            Ok((None, None))
+        }
         Err(error) => {
             let no_year = text.starts_with("--") || text.matches(['/', '.', '-']).count() == 1;
             if !no_year {
@@ -352,8 +358,11 @@ fn address_countries(
             continue;
         };
         let code = country_code(text).map_err(|error| fail(column.index, error.to_string()))?;
+        if countries.is_empty() {
+            countries.resize(columns.addresses.len(), None);
+        }
         if let Some(slot) = column.address.and_then(|at| countries.get_mut(at)) {
-            *slot = Some(code);
+            slot.get_or_insert(code);
         }
     }
     Ok(countries)
@@ -369,7 +378,8 @@ fn addresses(
     unusable: &mut Vec<usize>,
 ) -> Vec<AddressRow> {
     let mut out = Vec::new();
-    for (slot, own_country) in countries.iter().enumerate() {
+    for slot in 0..columns.addresses.len() {
+        let own_country = countries.get(slot).and_then(Option::as_ref);
         let parts = columns
             .placed
             .iter()
@@ -387,7 +397,7 @@ fn addresses(
             match column.field {
                 PersonField::Street => lines.push(text),
                 PersonField::Postcode if postcode.is_none() => {
-                    let known = own_country.as_deref().or(country);
+                    let known = own_country.map(String::as_str).or(country);
                     match normalise_postcode(text)
                         .filter(|code| known.is_none_or(|country| postcode_fits(code, country)))
                     {

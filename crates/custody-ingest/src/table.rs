@@ -64,6 +64,16 @@ impl Table {
             .take(SNIFF_BYTES as u64)
             .read_to_end(&mut prefix)
             .map_err(io_error)?;
+        if utf16(&prefix) {
+            return Err(Error::at(
+                &shown,
+                Some(1),
+                None,
+                "this is UTF-16 text (as EveryAction's report downloads and old Google Contacts exports are); \
+                 custody reads UTF-8 or Windows-1252: save it as \"CSV UTF-8\" from a spreadsheet, or convert \
+                 it with `iconv -f UTF-16 -t UTF-8`",
+            ));
+        }
         if let Some(position) = prefix.iter().position(|byte| *byte == 0) {
             return Err(Error::at(
                 &shown,
@@ -436,6 +446,22 @@ impl<R: Read> Read for Decode<R> {
         self.start += count;
         Ok(count)
     }
+}
+
+/// Whether a file's first block is UTF-16: a byte order mark, or a zero in every other byte of
+/// a text of ASCII letters.
+fn utf16(prefix: &[u8]) -> bool {
+    if prefix.starts_with(&[0xFF, 0xFE]) || prefix.starts_with(&[0xFE, 0xFF]) {
+        return true;
+    }
+    let sample = prefix.get(..prefix.len().min(512) & !1).unwrap_or_default();
+    sample.len() >= 16
+        && (sample
+            .chunks(2)
+            .all(|pair| pair.get(1) == Some(&0) && pair.first() != Some(&0))
+            || sample
+                .chunks(2)
+                .all(|pair| pair.first() == Some(&0) && pair.get(1) != Some(&0)))
 }
 
 #[cfg(test)]

@@ -253,3 +253,56 @@ fn an_address_book_without_references_keys_people_by_a_digest_of_their_address()
         .json();
     assert_eq!(second["refs"][0], reference.as_str());
 }
+
+#[test]
+fn a_vcard_address_book_imports_and_its_errors_name_the_vcard_line() {
+    let env = Env::new();
+    let path = fixture("contacts.vcf");
+    let report = env
+        .ok(&[
+            "people",
+            "import",
+            Env::path_str(&path),
+            "--category",
+            "member",
+            "--json",
+        ])
+        .json();
+    assert_eq!(report["inserted"], 5, "{report}");
+    assert_eq!(report["without_identifier"], 0, "{report}");
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("contacts.vcf") && !warnings.contains("cards.csv"),
+        "the vCard file is named, not the table made of it: {warnings}"
+    );
+    // A second email of a card, and a birthday without a year, are read.
+    let leak = env.write(
+        "leak.csv",
+        "email\na.hartley@example.com\nsiobhan.oconnell@example.org\n",
+    );
+    let matched = env.ok(&["match", Env::path_str(&leak), "--json"]).json();
+    assert_eq!(matched["matched"], 2, "{matched}");
+
+    // A card with a bad country names the vCard file and the card's BEGIN line.
+    let broken = env.write(
+        "book.vcf",
+        "BEGIN:VCARD\nVERSION:3.0\nFN:A B\nEMAIL:a@example.org\nEND:VCARD\n\
+         BEGIN:VCARD\nVERSION:3.0\nFN:C D\nEMAIL:c@example.org\nADR:;;1 Road;Town;;;Narnia\nEND:VCARD\n",
+    );
+    let error = env.fails(
+        &["people", "import", Env::path_str(&broken), "--category", "member"],
+        1,
+    );
+    assert!(error.contains("book.vcf, line 6"), "{error}");
+    assert!(
+        !error.contains("cards.csv") && !error.contains(".vcard."),
+        "{error}"
+    );
+    // Nothing is left behind in the data directory.
+    let left: Vec<String> = std::fs::read_dir(env.dir())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".vcard."))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
