@@ -1,4 +1,5 @@
-//! Any text as an INSTANT, a day, a person category, an email or a phone number.
+//! Any text as an INSTANT, a day, a birthday, a person category, an email, a phone number, a
+//! postcode, a national identifier or a street.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -15,5 +16,11 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = custody_core::normalise_phone(text, "GB");
     let _ = custody_core::full_name_key(text);
-    let _ = custody_core::normalise_postcode(text);
+    if let Some(postcode) = custody_core::normalise_postcode(text) {
+        let _ = custody_core::postcode_fits(&postcode, "GB");
+    }
+    let _ = custody_core::parse_month_day_in(text, None);
+    let _ = custody_core::is_blank_date(text);
+    let _ = custody_core::normalise_national_id(text);
+    let _ = custody_core::address_key(&[text]);
 });

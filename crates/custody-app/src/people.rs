@@ -61,6 +61,9 @@ pub struct ImportReport {
     pub warnings: Vec<String>,
     /// People updated in place.
     pub updated: u64,
+    /// Every column and what custody did with it (`email`, `phone`, `street of address
+    /// "home"`, `ignored`).
+    pub columns: Vec<ColumnUse>,
     /// Columns read past and not kept.
     pub ignored_columns: Vec<String>,
     /// The same columns with why each was not read.
@@ -84,6 +87,17 @@ pub struct ImportReport {
     pub encoding: String,
     /// Detected delimiter.
     pub delimiter: String,
+}
+
+/// One column of an imported file and its use.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ColumnUse {
+    /// 1-based position.
+    pub column: usize,
+    /// Its header.
+    pub header: String,
+    /// What custody did with it.
+    pub used_as: String,
 }
 
 /// A column whose values could not all be used.
@@ -477,6 +491,15 @@ fn import_table(ledger: &mut Ledger, path: &Path, options: &ImportOptions) -> Re
         warnings.push(custody_ingest::derived_reference_warning(&file));
     }
     let mut report = ImportReport {
+        columns: headers
+            .iter()
+            .enumerate()
+            .map(|(index, header)| ColumnUse {
+                column: index + 1,
+                header: header.clone(),
+                used_as: custody_ingest::use_of(&columns, index),
+            })
+            .collect(),
         ignored_columns: columns.ignored_headers(),
         columns_not_read: columns.ignored.clone(),
         columns_read_by_value: columns

@@ -284,8 +284,9 @@ pub fn normalise_postcode(text: &str) -> Option<String> {
 }
 
 /// Whether a normalised postcode has the form of its country's postcodes, for the countries
-/// whose form is simple to state (the patterns of the Universal Postal Union's addressing
-/// pages, as Google's libaddressinput data restates them); any other country's pass.
+/// whose form is simple to state; any other country's pass. The forms are those of Google's
+/// address data (libaddressinput) as public validators restate them, e.g. the UK's `@@## #@@`,
+/// `@#@ #@@`, `@@# #@@`, `@@#@ #@@`, `@## #@@`, `@# #@@`.
 pub fn postcode_fits(normalised: &str, country: &str) -> bool {
     let shape: String = normalised
         .chars()
@@ -299,7 +300,9 @@ pub fn postcode_fits(normalised: &str, country: &str) -> bool {
             inward == "9AA" && matches!(outward, "A9" | "A99" | "AA9" | "AA99" | "A9A" | "AA9A")
         }
         "US" | "DE" | "FR" | "ES" | "IT" | "FI" | "MX" | "MY" => digits(5),
-        "AU" | "AT" | "BE" | "CH" | "DK" | "NO" | "NZ" | "ZA" | "HU" | "LU" => digits(4),
+        "AU" | "AT" | "BE" | "CH" | "DK" | "NO" | "NZ" | "ZA" | "HU" => digits(4),
+        // `L-1234` is written too.
+        "LU" => digits(4) || (shape == "A9999" && normalised.starts_with('L')),
         "NL" => shape == "9999AA",
         "CA" => shape == "A9A9A9",
         "IE" => shape.len() == 7 && shape.starts_with('A'),

@@ -94,8 +94,9 @@ fn valid(field: PersonField, text: &str, region: &str, order: Option<DateOrder>)
     }
 }
 
-/// What a column is used for, as the preview prints it (`email`, `postcode of address "home"`).
-fn use_of(columns: &PeopleColumns, index: usize) -> String {
+/// What a column is used for, as the preview and the import report print it (`email`,
+/// `postcode of address "home"`, `ignored`).
+pub fn use_of(columns: &PeopleColumns, index: usize) -> String {
     let Some(column) = columns.placed.iter().find(|column| column.index == index) else {
         return "ignored".to_owned();
     };

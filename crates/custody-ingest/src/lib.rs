@@ -15,7 +15,7 @@ mod sniff;
 mod table;
 pub mod vcard;
 
-pub use check::{ColumnCheck, PeopleCheck, check_people};
+pub use check::{ColumnCheck, PeopleCheck, check_people, use_of};
 pub use columns::{ShareColumn, ShareColumns, category_for_header, map_share_columns};
 pub use dates::{DecidedOrder, decide_date_order};
 pub use error::{Error, Result};

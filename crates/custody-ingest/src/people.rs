@@ -70,6 +70,14 @@ impl PersonField {
         (PersonField::Deceased, "deceased"),
     ];
 
+    /// The field's position in the list of fields, for tables indexed by field.
+    fn ordinal(self) -> usize {
+        Self::ALL
+            .iter()
+            .position(|(field, _)| *field == self)
+            .unwrap_or(0)
+    }
+
     /// The names `--map` accepts, for its error messages.
     pub fn names() -> String {
         let mut names: Vec<&str> = Self::ALL.iter().map(|(_, name)| *name).collect();
@@ -147,6 +155,8 @@ pub struct PlacedColumn {
     pub address: Option<usize>,
     /// Why custody reads it (`header`, `--map`, or what its values showed).
     pub because: &'static str,
+    /// Its header says it is the primary or preferred one (`Primary Email`, `PreferredEmail`).
+    pub primary: bool,
 }
 
 /// A column custody does not read, and why.
@@ -175,6 +185,10 @@ pub struct PeopleColumns {
     /// The file has no reference column (an address book: Outlook, Google Contacts): each
     /// person is referred to by a keyed digest of their first email address, else phone.
     pub reference_from_contact: bool,
+    /// Per field (by ordinal), its columns in reading order: primary first, then file order.
+    by_field: Vec<Vec<usize>>,
+    /// Per address, its parts' columns: (index, field), in file order.
+    by_address: Vec<Vec<(usize, PersonField)>>,
 }
 
 impl PeopleColumns {
@@ -221,12 +235,34 @@ impl PeopleColumns {
             .map(|column| column.index)
     }
 
-    /// Every column of a field, in file order.
+    /// Every column of a field: those whose header says primary or preferred first, then the
+    /// others in file order (the first valid email and phone are the ones notices go to).
     pub fn indexes(&self, field: PersonField) -> impl Iterator<Item = usize> + '_ {
-        self.placed
-            .iter()
-            .filter(move |column| column.field == field)
-            .map(|column| column.index)
+        self.by_field.get(field.ordinal()).into_iter().flatten().copied()
+    }
+
+    /// The parts of each address: (index, field) per address, in file order.
+    pub fn address_parts(&self) -> &[Vec<(usize, PersonField)>] {
+        &self.by_address
+    }
+
+    /// Rebuilds the tables rows are read by, after the columns changed.
+    fn reindex(&mut self) {
+        self.placed.sort_by_key(|column| column.index);
+        self.by_field = vec![Vec::new(); PersonField::ALL.len()];
+        for primary in [true, false] {
+            for column in self.placed.iter().filter(|column| column.primary == primary) {
+                if let Some(list) = self.by_field.get_mut(column.field.ordinal()) {
+                    list.push(column.index);
+                }
+            }
+        }
+        self.by_address = vec![Vec::new(); self.addresses.len()];
+        for column in &self.placed {
+            if let Some(list) = column.address.and_then(|at| self.by_address.get_mut(at)) {
+                list.push((column.index, column.field));
+            }
+        }
     }
 
     /// Reads a column custody had left out as `field` (its values showed what it holds).
@@ -237,8 +273,9 @@ impl PeopleColumns {
             field,
             address: None,
             because,
+            primary: false,
         });
-        self.placed.sort_by_key(|column| column.index);
+        self.reindex();
     }
 
     /// Leaves a column out after all (its values are not what its header says).
@@ -250,6 +287,7 @@ impl PeopleColumns {
             why,
         });
         self.ignored.sort_by_key(|column| column.column);
+        self.reindex();
     }
 
     /// The headers of the columns left out.
@@ -361,13 +399,18 @@ pub fn map_people_columns(
                 ),
             ));
         }
+        let folded = crate::headers::fold_header(header);
         columns.placed.push(PlacedColumn {
             index,
             field,
             address,
             because,
+            primary: ["primary", "preferred", "pref", "main"]
+                .iter()
+                .any(|word| folded.starts_with(word)),
         });
     }
+    columns.reindex();
     let has_contact =
         columns.index(PersonField::Email).is_some() || columns.index(PersonField::Phone).is_some();
     if columns.index(PersonField::Ref).is_none() && has_contact {
@@ -531,6 +574,24 @@ mod tests {
             error.contains("a second column for date_of_birth") && error.contains("--map 'Birthday=none'"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn the_primary_email_comes_first_whatever_its_column() {
+        let names = headers(&["VANID", "OtherEmail", "PreferredEmail"]);
+        let columns = map_people_columns("crm.csv", &names, &[]).unwrap();
+        let record = csv::StringRecord::from(vec!["1", "other@example.org", "main@example.org"]);
+        let row = parse_person_row(
+            "crm.csv",
+            &names,
+            &columns,
+            &record,
+            2,
+            Some(custody_core::PersonCategory::Member),
+            "GB",
+        )
+        .unwrap();
+        assert_eq!(row.emails, ["main@example.org", "other@example.org"]);
     }
 
     #[test]

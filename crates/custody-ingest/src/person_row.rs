@@ -207,11 +207,14 @@ pub fn parse_person_row(
         let index = columns.index(PersonField::LeftOn).unwrap_or(0);
         return Err(fail(index, format!("left on {left}, before joining on {joined}")));
     }
+    // An address that is not one (`n/a`, `jo@gmail`) is reported by column and line, not
+    // kept, as real exports hold a few: it does not stop the import.
     let mut emails = Vec::new();
     for (index, text) in values(columns, record, PersonField::Email) {
-        let email = normalise_email(text)
-            .ok_or_else(|| fail(index, "expected an email address such as name@example.org".into()))?;
-        push_once(&mut emails, email);
+        match normalise_email(text) {
+            Some(email) => push_once(&mut emails, email),
+            None => unusable.push(index),
+        }
     }
     let countries = address_countries(columns, record, &fail)?;
     let country = countries.iter().flatten().next().cloned();
@@ -342,27 +345,26 @@ fn birth<'r>(
     }
 }
 
-/// Each address's country, read from its country column.
+/// Each address's country, read from its country column (the first given, when an address has
+/// a code and a name); empty when the file has no country column.
 fn address_countries(
     columns: &PeopleColumns,
     record: &csv::StringRecord,
     fail: &dyn Fn(usize, String) -> Error,
 ) -> Result<Vec<Option<String>>> {
-    let mut countries = vec![None; columns.addresses.len()];
-    for column in columns
-        .placed
-        .iter()
-        .filter(|column| column.field == PersonField::Country)
-    {
-        let Some(text) = record.get(column.index).map(cell).filter(|text| !text.is_empty()) else {
-            continue;
-        };
-        let code = country_code(text).map_err(|error| fail(column.index, error.to_string()))?;
-        if countries.is_empty() {
-            countries.resize(columns.addresses.len(), None);
-        }
-        if let Some(slot) = column.address.and_then(|at| countries.get_mut(at)) {
-            slot.get_or_insert(code);
+    let mut countries = Vec::new();
+    for (slot, parts) in columns.address_parts().iter().enumerate() {
+        for (index, _) in parts.iter().filter(|(_, field)| *field == PersonField::Country) {
+            let Some(text) = record.get(*index).map(cell).filter(|text| !text.is_empty()) else {
+                continue;
+            };
+            let code = country_code(text).map_err(|error| fail(*index, error.to_string()))?;
+            if countries.is_empty() {
+                countries.resize(columns.addresses.len(), None);
+            }
+            if let Some(own) = countries.get_mut(slot) {
+                own.get_or_insert(code);
+            }
         }
     }
     Ok(countries)
@@ -378,23 +380,15 @@ fn addresses(
     unusable: &mut Vec<usize>,
 ) -> Vec<AddressRow> {
     let mut out = Vec::new();
-    for slot in 0..columns.addresses.len() {
+    for (slot, parts) in columns.address_parts().iter().enumerate() {
         let own_country = countries.get(slot).and_then(Option::as_ref);
-        let parts = columns
-            .placed
-            .iter()
-            .filter(|column| column.address == Some(slot))
-            .filter_map(|column| {
-                let text = record
-                    .get(column.index)
-                    .map(cell)
-                    .filter(|text| !text.is_empty())?;
-                Some((column, text))
-            });
         let mut lines = Vec::new();
         let mut postcode = None;
-        for (column, text) in parts {
-            match column.field {
+        for (index, field) in parts {
+            let Some(text) = record.get(*index).map(cell).filter(|text| !text.is_empty()) else {
+                continue;
+            };
+            match field {
                 PersonField::Street => lines.push(text),
                 PersonField::Postcode if postcode.is_none() => {
                     let known = own_country.map(String::as_str).or(country);
@@ -402,7 +396,7 @@ fn addresses(
                         .filter(|code| known.is_none_or(|country| postcode_fits(code, country)))
                     {
                         Some(code) => postcode = Some(code),
-                        None => unusable.push(column.index),
+                        None => unusable.push(*index),
                     }
                 }
                 _ => {}

@@ -1,5 +1,5 @@
-//! A delimited text file read row by row: encoding (UTF-8 with or without BOM, or
-//! Windows-1252) and delimiter (comma, semicolon, tab, pipe) are detected from the first block,
+//! A delimited text file read row by row: encoding (UTF-8 with or without BOM, Windows-1252,
+//! or UTF-16 by its byte order mark or shape) and delimiter (comma, semicolon, tab, pipe) are detected from the first block,
 //! every line is held to a length limit, and the file's SHA-256 is computed as it streams.
 
 use std::fs::File;
@@ -29,7 +29,7 @@ impl Default for TableOptions {
 }
 
 /// The layered byte source: sniffed prefix then the rest, hashed, length-limited, decoded.
-type Source = Decode<LineLimit<Chain<Cursor<Vec<u8>>, Hashing<File>>>>;
+type Source = Decode<LineLimit<Decode<Chain<Cursor<Vec<u8>>, Hashing<File>>>>>;
 
 /// A table being read; see the module documentation.
 pub struct Table {
@@ -64,17 +64,12 @@ impl Table {
             .take(SNIFF_BYTES as u64)
             .read_to_end(&mut prefix)
             .map_err(io_error)?;
-        if utf16(&prefix) {
-            return Err(Error::at(
-                &shown,
-                Some(1),
-                None,
-                "this is UTF-16 text (as EveryAction's report downloads and old Google Contacts exports are); \
-                 custody reads UTF-8 or Windows-1252: save it as \"CSV UTF-8\" from a spreadsheet, or convert \
-                 it with `iconv -f UTF-16 -t UTF-8`",
-            ));
-        }
-        if let Some(position) = prefix.iter().position(|byte| *byte == 0) {
+        let utf16 = utf16_kind(&prefix);
+        if let Some(position) = prefix
+            .iter()
+            .position(|byte| *byte == 0)
+            .filter(|_| utf16.is_none())
+        {
             return Err(Error::at(
                 &shown,
                 Some(line_of(&prefix, position)),
@@ -82,19 +77,33 @@ impl Table {
                 "this is not a text file (it contains NUL bytes); expected CSV or TSV text",
             ));
         }
+        // UTF-16 (EveryAction's report downloads, old Google Contacts exports) is decoded
+        // before anything else reads it; the sniffing below looks at the decoded start.
+        let sniffed: Vec<u8> = match utf16 {
+            Some(encoding) => encoding.decode(&prefix).0.into_owned().into_bytes(),
+            None => prefix.clone(),
+        };
         // The first block decides only when it is not UTF-8; otherwise the whole file is checked,
         // because a Windows-1252 export can be plain ASCII for its first thousands of rows.
-        let windows_1252 = !looks_like_utf8(&prefix) || file_is_windows_1252(path).map_err(io_error)?;
-        if prefix.starts_with(b"\xEF\xBB\xBF") {
+        let windows_1252 =
+            utf16.is_none() && (!looks_like_utf8(&prefix) || file_is_windows_1252(path).map_err(io_error)?);
+        if utf16.is_none() && prefix.starts_with(b"\xEF\xBB\xBF") {
             prefix.drain(..3);
         }
-        let delimiter = sniff_delimiter(&prefix);
-        let crlf = prefix
+        let sniffed = sniffed.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&sniffed);
+        let delimiter = sniff_delimiter(sniffed);
+        let crlf = sniffed
             .iter()
             .position(|byte| *byte == b'\n')
-            .is_some_and(|position| position > 0 && prefix.get(position - 1) == Some(&b'\r'));
+            .is_some_and(|position| position > 0 && sniffed.get(position - 1) == Some(&b'\r'));
         let source = LineLimit {
-            inner: Cursor::new(prefix).chain(hashing),
+            inner: Decode {
+                inner: Cursor::new(prefix).chain(hashing),
+                decoder: utf16.map(encoding_rs::Encoding::new_decoder),
+                pending: Vec::new(),
+                start: 0,
+                done: false,
+            },
             run: 0,
             line: 1,
             limit: options.line_bytes_max,
@@ -127,7 +136,12 @@ impl Table {
                 "the file is empty; expected a header row naming its columns",
             ));
         }
-        let encoding = if windows_1252 { "windows-1252" } else { "utf-8" };
+        let encoding = match utf16 {
+            Some(encoding) if encoding == encoding_rs::UTF_16BE => "utf-16be",
+            Some(_) => "utf-16le",
+            None if windows_1252 => "windows-1252",
+            None => "utf-8",
+        };
         Ok(Table {
             file: shown,
             reader,
@@ -237,7 +251,7 @@ impl Table {
             file: file.clone(),
             source,
         })?;
-        let (_, hashing) = decode.inner.inner.into_inner();
+        let (_, hashing) = decode.inner.inner.inner.into_inner();
         let mut hashing = hashing;
         io::copy(&mut hashing, &mut io::sink()).map_err(|source| Error::Io { file, source })?;
         Ok(hashing.hasher.finalize().into())
@@ -448,20 +462,29 @@ impl<R: Read> Read for Decode<R> {
     }
 }
 
-/// Whether a file's first block is UTF-16: a byte order mark, or a zero in every other byte of
-/// a text of ASCII letters.
-fn utf16(prefix: &[u8]) -> bool {
-    if prefix.starts_with(&[0xFF, 0xFE]) || prefix.starts_with(&[0xFE, 0xFF]) {
-        return true;
+/// The UTF-16 a file's first block is in: by byte order mark, or by a zero in every other
+/// byte of a text of ASCII characters.
+fn utf16_kind(prefix: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    if prefix.starts_with(&[0xFF, 0xFE]) {
+        return Some(encoding_rs::UTF_16LE);
+    }
+    if prefix.starts_with(&[0xFE, 0xFF]) {
+        return Some(encoding_rs::UTF_16BE);
     }
     let sample = prefix.get(..prefix.len().min(512) & !1).unwrap_or_default();
-    sample.len() >= 16
-        && (sample
-            .chunks(2)
-            .all(|pair| pair.get(1) == Some(&0) && pair.first() != Some(&0))
-            || sample
-                .chunks(2)
-                .all(|pair| pair.first() == Some(&0) && pair.get(1) != Some(&0)))
+    if sample.len() < 16 {
+        return None;
+    }
+    if sample
+        .chunks(2)
+        .all(|pair| pair.get(1) == Some(&0) && pair.first() != Some(&0))
+    {
+        return Some(encoding_rs::UTF_16LE);
+    }
+    sample
+        .chunks(2)
+        .all(|pair| pair.first() == Some(&0) && pair.get(1) != Some(&0))
+        .then_some(encoding_rs::UTF_16BE)
 }
 
 #[cfg(test)]
@@ -496,6 +519,38 @@ mod tests {
         let (mut table, _file) = table(b"id\tname\n1\tZo\xEB\n").unwrap();
         assert_eq!(table.encoding(), "windows-1252");
         assert_eq!(rows(&mut table), vec![vec!["1".to_owned(), "Zoë".to_owned()]]);
+    }
+
+    #[test]
+    fn reads_utf16_as_everyaction_writes_its_downloads() {
+        let text = "VANID\tLast\tFirst\r\n101\tO'Connell\tSiobhán\r\n102\tWebb\tMarcus\r\n";
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let (mut read, file) = table(&bytes).unwrap();
+        assert_eq!(read.encoding(), "utf-16le");
+        assert_eq!(read.headers(), ["VANID", "Last", "First"]);
+        assert_eq!(read.delimiter(), '\t');
+        let mut record = csv::StringRecord::new();
+        assert_eq!(read.next_row(&mut record).unwrap(), Some(2));
+        assert_eq!(record.get(2), Some("Siobhán"));
+        assert_eq!(
+            read.next_row(&mut record).unwrap(),
+            Some(3),
+            "CRLF lines counted right"
+        );
+        assert_eq!(read.next_row(&mut record).unwrap(), None);
+        // The digest is of the file's own bytes.
+        let digest = read.finish().unwrap();
+        let expected: [u8; 32] = Sha256::digest(std::fs::read(file.path()).unwrap()).into();
+        assert_eq!(digest, expected);
+        // Big-endian without a byte order mark is recognised by its shape.
+        let bytes: Vec<u8> = "id,name\n1,Zoë\n"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        let (mut read, _file) = table(&bytes).unwrap();
+        assert_eq!(read.encoding(), "utf-16be");
+        assert_eq!(rows(&mut read), vec![vec!["1".to_owned(), "Zoë".to_owned()]]);
     }
 
     #[test]

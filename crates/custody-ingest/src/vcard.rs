@@ -387,7 +387,10 @@ mod tests {
         assert_eq!(second.phones, ["+1-555-0134"]);
         assert_eq!(second.birthday.as_deref(), Some("1980-04-03"));
         let table = table_of(&cards);
-        assert_eq!(table.headers[0], "First Name", "not every card has a UID: none is the reference");
+        assert_eq!(
+            table.headers[0], "First Name",
+            "not every card has a UID: none is the reference"
+        );
         assert!(table.headers.contains(&"Address 1 Postal Code".to_owned()));
         assert_eq!(table.rows[1].0, 13);
     }

@@ -78,6 +78,13 @@ pub fn print(report: &PeopleCheck, json: bool) -> anyhow::Result<ExitCode> {
 /// Prints what an import did beyond its counts: every column not read and why, values not
 /// used, and the people left with nothing to match them by, by reference.
 pub fn print_import(report: &ImportReport) {
+    let read: Vec<String> = report
+        .columns
+        .iter()
+        .filter(|column| column.used_as != "ignored")
+        .map(|column| format!("{} ({})", output::terminal_safe(&column.header), column.used_as))
+        .collect();
+    crate::say!("Read: {}.", read.join(", "));
     for column in &report.columns_not_read {
         crate::say!(
             "Not kept: column {} ({:?}): {}.",

@@ -503,8 +503,12 @@ fn check_says_what_an_import_would_do_with_every_column_and_changes_nothing() {
         "nothing was written"
     );
 
-    // A file the import would refuse: the check says where, and exits 1.
-    let bad = env.write("bad.csv", "uuid,email\nZ1,not-an-email\n");
+    // A file the import would refuse: the check says where, and exits 1. (An address that is
+    // not one is reported, not refused: `not-an-email` is counted invalid.)
+    let bad = env.write(
+        "bad.csv",
+        "uuid,email,DOB\nZ1,not-an-email,25/12/1980\nZ2,z2@example.org,31/02/1980\n",
+    );
     let run = env.run(&[
         "people",
         "import",
@@ -517,11 +521,12 @@ fn check_says_what_an_import_would_do_with_every_column_and_changes_nothing() {
     assert_eq!(run.code, 1);
     let check = run.json();
     assert_eq!(check["columns"][1]["invalid"], 1);
+    assert_eq!(check["rows_refused"], 1);
     assert!(
         check["first_refusal"]
             .as_str()
             .unwrap()
-            .contains("bad.csv, line 2, column 2"),
+            .contains("bad.csv, line 3, column 3"),
         "{check}"
     );
 }
