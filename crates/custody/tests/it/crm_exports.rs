@@ -172,7 +172,16 @@ fn every_known_crm_export_imports_as_exported_and_every_email_matches() {
         }
         // Every address in the export, in whichever column the CRM keeps it (a second email
         // column, a Raiser's Edge phone slot, a Google cell of several), finds its person.
-        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        let bytes = std::fs::read(&path).unwrap();
+        let text = match bytes.strip_prefix(&[0xFF, 0xFE]) {
+            Some(utf16) => String::from_utf16_lossy(
+                &utf16
+                    .chunks(2)
+                    .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+                    .collect::<Vec<u16>>(),
+            ),
+            None => String::from_utf8_lossy(&bytes).into_owned(),
+        };
         let emails = emails_in(&text);
         assert!(emails.len() >= 5, "{file}: {emails:?}");
         let leak = env.write("leak.csv", format!("email\n{}\n", emails.join("\n")));
