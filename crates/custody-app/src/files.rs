@@ -30,6 +30,31 @@ pub fn temporary_beside(path: &Path) -> std::io::Result<PathBuf> {
     Ok(path.with_file_name(format!(".{name}.{}.tmp", custody_vault::hex(&random))))
 }
 
+/// A fresh folder in `dir` that only its owner can enter (mode 0700), named
+/// `.KIND.RANDOM.tmp`, for files that exist while one command runs (an upload, an address
+/// book's table). Folders of the same kind a crash left behind are removed first: commands that
+/// use them run one at a time.
+pub fn private_folder(dir: &Path, kind: &str) -> std::io::Result<PathBuf> {
+    if let Ok(entries) = fs::read_dir(dir) {
+        let prefix = format!(".{kind}.");
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(&prefix) && name.ends_with(".tmp") && entry.path().is_dir() {
+                let _removed = fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    let folder = temporary_beside(&dir.join(kind))?;
+    let mut builder = fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(&folder)?;
+    Ok(folder)
+}
+
 /// Syncs the directory holding `path`, so that a rename or link into it survives a power cut.
 pub fn sync_parent(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]

@@ -10,19 +10,6 @@ use custody_ingest::vcard::{VcardTable, is_vcard, read_vcards};
 
 use crate::error::{Error, Result};
 
-/// Folders left by an import that was killed are removed by the next one.
-fn sweep(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(".vcard.") && name.ends_with(".tmp") && entry.path().is_dir() {
-            let _removed = std::fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
 fn write_csv(table: &VcardTable, path: &Path) -> Result<()> {
     let file = crate::files::create_new_private(path).map_err(|error| Error::io(path, error))?;
     let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(file));
@@ -46,18 +33,9 @@ pub(crate) fn as_table<T>(
         return work(path);
     }
     let table = read_vcards(path)?;
-    sweep(data_dir);
-    let folder = crate::files::temporary_beside(&data_dir.join("vcard"))
-        .map_err(|error| Error::io(data_dir, error))?;
-    let mut builder = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(&folder)
-        .map_err(|error| Error::io(&folder, error))?;
+    // Folders a killed import left behind are removed first.
+    let folder =
+        crate::files::private_folder(data_dir, "vcard").map_err(|error| Error::io(data_dir, error))?;
     let csv: PathBuf = folder.join("cards.csv");
     let result = write_csv(&table, &csv).and_then(|()| work(&csv));
     let _removed = std::fs::remove_dir_all(&folder);

@@ -275,20 +275,6 @@ pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportedRequests> {
     })
 }
 
-/// Removes upload folders a crash left behind (they hold requesters' addresses). Uploads are
-/// imported one at a time (the desk runs writes in turn), so none is in use here.
-fn sweep_uploads(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(".upload.") && name.ends_with(".tmp") && entry.path().is_dir() {
-            let _removed = std::fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
 /// Imports a backlog uploaded at the desk: the bytes are written to a private file in a fresh
 /// folder of the data directory under the upload's (cleaned) name, imported exactly as a file
 /// given on the command line, and removed whatever the outcome.
@@ -305,18 +291,9 @@ pub fn import_upload(ledger: &mut Ledger, name: &str, bytes: &[u8]) -> Result<Im
         "" => "upload.csv".to_owned(),
         name => name.to_owned(),
     };
-    sweep_uploads(&ledger.dir);
-    let folder = crate::files::temporary_beside(&ledger.dir.join("upload"))
-        .map_err(|error| Error::io(&ledger.dir, error))?;
-    let mut builder = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(&folder)
-        .map_err(|error| Error::io(&folder, error))?;
+    // Upload folders a crash left behind hold requesters' addresses: removed first.
+    let folder =
+        crate::files::private_folder(&ledger.dir, "upload").map_err(|error| Error::io(&ledger.dir, error))?;
     let path = folder.join(&cleaned);
     let written = crate::files::create_new_private(&path).and_then(|mut file| {
         use std::io::Write;
