@@ -32,14 +32,20 @@ pub fn temporary_beside(path: &Path) -> std::io::Result<PathBuf> {
 
 /// A fresh folder in `dir` that only its owner can enter (mode 0700), named
 /// `.KIND.RANDOM.tmp`, for files that exist while one command runs (an upload, an address
-/// book's table). Folders of the same kind a crash left behind are removed first: commands that
-/// use them run one at a time.
+/// book's table). Folders of the same kind a crash left behind are removed first, once they
+/// are an hour old (a folder in use by another command running now is younger).
 pub fn private_folder(dir: &Path, kind: &str) -> std::io::Result<PathBuf> {
     if let Ok(entries) = fs::read_dir(dir) {
         let prefix = format!(".{kind}.");
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with(&prefix) && name.ends_with(".tmp") && entry.path().is_dir() {
+            let stale = entry
+                .metadata()
+                .and_then(|meta| meta.modified())
+                .ok()
+                .and_then(|modified| modified.elapsed().ok())
+                .is_some_and(|age| age.as_secs() > 3600);
+            if name.starts_with(&prefix) && name.ends_with(".tmp") && entry.path().is_dir() && stale {
                 let _removed = fs::remove_dir_all(entry.path());
             }
         }

@@ -246,7 +246,9 @@ impl Reader<'_> {
                     .push(row.reference.as_str().to_owned());
             }
         }
-        let fields = self.fields;
+        let mut fields = self.fields;
+        // A person the file says has died is former, though the file has no status column.
+        fields.status |= row.deceased;
         let old = match previous {
             Some(store) if !(fields.names && fields.email && fields.phone) => {
                 old_contact(self.vault, store, row.reference.as_str())?
@@ -466,16 +468,34 @@ pub fn import_people(ledger: &mut Ledger, path: &Path, options: &ImportOptions) 
     crate::people_vcard::as_table(
         &dir,
         path,
-        |table| import_table(ledger, table, options),
-        |mut report, fix| {
-            report.warnings = report.warnings.iter().map(|warning| fix(warning)).collect();
+        |table| import_table(ledger, table, path, options),
+        |mut report, renamer| {
+            report.warnings = report
+                .warnings
+                .iter()
+                .map(|warning| renamer.text(warning))
+                .collect();
+            for column in &mut report.unusable {
+                column.lines = column.lines.iter().map(|line| renamer.line(*line)).collect();
+            }
+            report.phones_unusable_lines = report
+                .phones_unusable_lines
+                .iter()
+                .map(|line| renamer.line(*line))
+                .collect();
             report
         },
     )
 }
 
-/// Imports a table of people (a CRM export, or an address book's cards).
-fn import_table(ledger: &mut Ledger, path: &Path, options: &ImportOptions) -> Result<ImportReport> {
+/// Imports a table of people (a CRM export, or an address book's cards, `source` being the
+/// file the user gave, as the audit names it).
+fn import_table(
+    ledger: &mut Ledger,
+    path: &Path,
+    source: &Path,
+    options: &ImportOptions,
+) -> Result<ImportReport> {
     let mut table = Table::open(path, TableOptions::default())?;
     let file = table.file().to_owned();
     let headers = table.headers().to_vec();
@@ -517,7 +537,7 @@ fn import_table(ledger: &mut Ledger, path: &Path, options: &ImportOptions) -> Re
     let draft = ledger.draft(
         "people.import",
         "people",
-        serde_json::json!({ "file": file_name(path), "columns": headers.len(), "ignored_columns": report.ignored_columns }),
+        serde_json::json!({ "file": file_name(source), "columns": headers.len(), "ignored_columns": report.ignored_columns }),
     );
     // Person ids start at 1, so id 1 exists once anyone was ever imported.
     let has_people = ledger.store.person(1)?.is_some();
@@ -706,9 +726,21 @@ pub fn check_import(
                 &ledger.settings.phone_region,
             )?)
         },
-        |mut check, fix| {
-            check.warnings = check.warnings.iter().map(|warning| fix(warning)).collect();
-            check.first_refusal = check.first_refusal.map(|refusal| fix(&refusal));
+        |mut check, renamer| {
+            check.warnings = check
+                .warnings
+                .iter()
+                .map(|warning| renamer.text(warning))
+                .collect();
+            check.first_refusal = check.first_refusal.map(|refusal| renamer.text(&refusal));
+            for column in &mut check.columns {
+                column.first_invalid_line = column.first_invalid_line.map(|line| renamer.line(line));
+            }
+            check.without_identifier_lines = check
+                .without_identifier_lines
+                .iter()
+                .map(|line| renamer.line(*line))
+                .collect();
             check
         },
     )

@@ -21,13 +21,52 @@ fn write_csv(table: &VcardTable, path: &Path) -> Result<()> {
     writer.flush().map_err(|error| Error::io(path, error))
 }
 
+/// Turns the table's name and lines back into the vCard file's in what the import says.
+pub(crate) struct Renamer<'a> {
+    csv: String,
+    vcf: String,
+    table: &'a VcardTable,
+}
+
+impl Renamer<'_> {
+    /// The vCard line of a table line: its card's `BEGIN:VCARD` (line 1 is the header row).
+    pub(crate) fn line(&self, line: u64) -> u64 {
+        line.checked_sub(2)
+            .and_then(|row| self.table.rows.get(usize::try_from(row).ok()?))
+            .map_or(line, |(line, _)| *line)
+    }
+
+    /// A message with `TABLE, line N` turned into `VCARD, line M`, and the table's name into the
+    /// vCard file's wherever it stands.
+    pub(crate) fn text(&self, text: &str) -> String {
+        let marker = format!("{}, line ", self.csv);
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(at) = rest.find(&marker) {
+            out.push_str(rest.get(..at).unwrap_or(""));
+            let after = rest.get(at + marker.len()..).unwrap_or("");
+            let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+            let line = after.get(..digits).and_then(|number| number.parse::<u64>().ok());
+            out.push_str(&self.vcf);
+            if let Some(line) = line {
+                out.push_str(&format!(", line {}", self.line(line)));
+            } else {
+                out.push_str(", line ");
+            }
+            rest = after.get(digits..).unwrap_or("");
+        }
+        out.push_str(rest);
+        out.replace(&self.csv, &self.vcf)
+    }
+}
+
 /// Runs `work` on the file, or on its cards as a table when it is a vCard file; `rename`
-/// turns the table's name back into the vCard file's in what `work` returns.
+/// turns the table's name and lines back into the vCard file's in what `work` returns.
 pub(crate) fn as_table<T>(
     data_dir: &Path,
     path: &Path,
     work: impl FnOnce(&Path) -> Result<T>,
-    rename: impl FnOnce(T, &dyn Fn(&str) -> String) -> T,
+    rename: impl FnOnce(T, &Renamer<'_>) -> T,
 ) -> Result<T> {
     if !is_vcard(path) {
         return work(path);
@@ -39,29 +78,26 @@ pub(crate) fn as_table<T>(
     let csv: PathBuf = folder.join("cards.csv");
     let result = write_csv(&table, &csv).and_then(|()| work(&csv));
     let _removed = std::fs::remove_dir_all(&folder);
-    let shown_csv = csv.display().to_string();
-    let shown = path.display().to_string();
-    let fix = |text: &str| text.replace(&shown_csv, &shown);
+    let renamer = Renamer {
+        csv: csv.display().to_string(),
+        vcf: path.display().to_string(),
+        table: &table,
+    };
     match result {
-        Ok(value) => Ok(rename(value, &fix)),
+        Ok(value) => Ok(rename(value, &renamer)),
         Err(Error::Ingest(custody_ingest::Error::Content {
             mut location,
             message,
         })) => {
-            // Row N of the table is data line N - 1: its card began on the line kept for it.
-            if location.file == shown_csv {
-                location.file.clone_from(&shown);
-                location.line = location
-                    .line
-                    .and_then(|line| line.checked_sub(2))
-                    .and_then(|row| table.rows.get(usize::try_from(row).ok()?))
-                    .map(|(line, _)| *line);
+            if location.file == renamer.csv {
+                location.file.clone_from(&renamer.vcf);
+                location.line = location.line.map(|line| renamer.line(line));
             }
             Err(Error::Ingest(custody_ingest::Error::Content {
                 location,
-                message: fix(&message),
+                message: renamer.text(&message),
             }))
         }
-        Err(other) => Err(Error::Invalid(fix(&other.to_string()))),
+        Err(other) => Err(Error::Invalid(renamer.text(&other.to_string()))),
     }
 }

@@ -163,8 +163,8 @@ pub fn parse_month_day_in(text: &str, order: Option<DateOrder>) -> Result<MonthD
             }
             (DateEvidence::Proves(proved), _) => proved,
             (DateEvidence::Unordered, _) => DateOrder::Dmy,
-            (DateEvidence::Ambiguous, Some(given)) => given,
-            (DateEvidence::Ambiguous, None) => {
+            (DateEvidence::Ambiguous, Some(given)) if given != DateOrder::Ymd => given,
+            (DateEvidence::Ambiguous, _) => {
                 return Err(Error::invalid(
                     "birthday",
                     text,
@@ -240,6 +240,14 @@ pub fn parse_day_in(text: &str, order: Option<DateOrder>) -> Result<Day> {
             ));
         }
         (DateEvidence::Proves(proved), _) => proved,
+        (DateEvidence::Ambiguous, Some(DateOrder::Ymd)) => {
+            return Err(Error::invalid(
+                "date",
+                text,
+                "a date in the file's order (ymd): this one has the year last and could be day/month or \
+                 month/day; pass --date-order dmy or mdy",
+            ));
+        }
         (_, Some(given)) => given,
         (DateEvidence::Unordered, None) => DateOrder::Dmy,
         (DateEvidence::Ambiguous, None) => {
@@ -285,6 +293,7 @@ mod tests {
         assert_eq!(read("03/04/1980", Some(DateOrder::Mdy)), "1980-03-04");
         assert_eq!(read("03/04/1980", Some(DateOrder::Dmy)), "1980-04-03");
         assert!(read("03/04/1980", None).contains("--date-order"));
+        assert!(read("03/04/1980", Some(DateOrder::Ymd)).contains("dmy or mdy"));
         assert!(read("03/25/1980", Some(DateOrder::Dmy)).contains("can only be mdy"));
         assert!(read("31/02/1980", None).contains("exists"));
         assert!(read("3/4/80", Some(DateOrder::Dmy)).starts_with("error"));

@@ -94,6 +94,20 @@ fn valid(field: PersonField, text: &str, region: &str, order: Option<DateOrder>)
     }
 }
 
+/// Fields whose values the preview counts as the import reads them, from the row: emails,
+/// phones (read by the person's country), postcodes (checked against it), national ids and
+/// countries, each value either used or listed as unusable.
+fn by_row(field: PersonField) -> bool {
+    matches!(
+        field,
+        PersonField::Email
+            | PersonField::Phone
+            | PersonField::Postcode
+            | PersonField::NationalId
+            | PersonField::Country
+    )
+}
+
 /// What a column is used for, as the preview and the import report print it (`email`,
 /// `postcode of address "home"`, `ignored`).
 pub fn use_of(columns: &PeopleColumns, index: usize) -> String {
@@ -175,6 +189,8 @@ pub fn check_people(
                     .all(|part| valid(field, part, phone_region, columns.date_order))
             };
             match field {
+                // Read as the import reads them, with the person's country: counted from the row.
+                Some(field) if by_row(*field) => {}
                 Some(field) if all_valid(*field) => check.valid += 1,
                 Some(_) => {
                     check.invalid += 1;
@@ -197,6 +213,23 @@ pub fn check_people(
             phone_region,
         ) {
             Ok(row) => {
+                for index in &row.unusable {
+                    if let Some(check) = checks.get_mut(*index) {
+                        check.invalid += 1;
+                        check.first_invalid_line.get_or_insert(line);
+                    }
+                }
+                for (index, text) in record.iter().enumerate() {
+                    let counted = fields.get(index).copied().flatten().is_some_and(by_row)
+                        && !row.unusable.contains(&index);
+                    if let (true, false, Some(check)) = (
+                        counted,
+                        crate::person_row::cell(text).is_empty(),
+                        checks.get_mut(index),
+                    ) {
+                        check.valid += 1;
+                    }
+                }
                 if !row.has_identifier() {
                     report.without_identifier += 1;
                     if report.without_identifier_lines.len() < LINES_MAX {

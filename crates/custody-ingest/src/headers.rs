@@ -221,7 +221,82 @@ const NATIONAL_ID_HEADERS: &[&str] = &[
     "bsn",
     "ppsn",
     "ppsnumber",
+    "governmentid",
+    "governmentidnumber",
 ];
+
+/// Words that make a column about someone else than the person of the row: a parent, a partner,
+/// an emergency contact, the CRM user who owns the record, a referrer, an employer, a branch.
+/// Their emails, phones and addresses are never read as the person's own.
+const SOMEONE_ELSE: &[&str] = &[
+    "parent",
+    "mother",
+    "father",
+    "guardian",
+    "spouse",
+    "partner",
+    "husband",
+    "wife",
+    "child",
+    "sibling",
+    "emergency",
+    "nextofkin",
+    "nok",
+    "carer",
+    "assistant",
+    "manager",
+    "owner",
+    "referrer",
+    "referredby",
+    "recruiter",
+    "employer",
+    "company",
+    "organisation",
+    "organization",
+    "branch",
+    "doctor",
+    "salesrep",
+    "secretary",
+    "polling",
+    "billing",
+];
+
+/// Whether a folded header names someone other than the row's person.
+pub(crate) fn names_someone_else(folded: &str) -> bool {
+    SOMEONE_ELSE.iter().any(|word| folded.contains(word))
+}
+
+/// The positions in the folded header where a word of the header begins: after a space or
+/// punctuation, at a change from lower to upper case (`MailingCity`), or between letters and
+/// digits. `None` when the header is in one case with no separators (`MAILINGCITY`), which
+/// tells nothing of its words.
+fn word_starts(header: &str) -> Option<Vec<usize>> {
+    let mut starts = Vec::new();
+    let mut previous: Option<char> = None;
+    let mut at = 0usize;
+    let mut told = false;
+    for c in header.chars() {
+        if !c.is_ascii_alphanumeric() {
+            previous = None;
+            told |= at > 0;
+            continue;
+        }
+        let begins = match previous {
+            None => true,
+            Some(before) => {
+                let case = before.is_ascii_lowercase() && c.is_ascii_uppercase();
+                told |= case;
+                case || before.is_ascii_digit() != c.is_ascii_digit()
+            }
+        };
+        if begins {
+            starts.push(at);
+        }
+        previous = Some(c);
+        at += 1;
+    }
+    told.then_some(starts)
+}
 
 /// Beginnings CRMs put before a field's usual name (`CnBio_First_Name`, `Contact First Name`,
 /// `Primary Email`): taken off when the header is not known as it is.
@@ -256,12 +331,37 @@ impl HeaderField {
 
 /// The field a header names, if custody can tell it from the header alone.
 pub fn classify_header(header: &str) -> Option<HeaderField> {
+    // Salesforce names its custom fields `Date_of_Birth__c`.
+    let header = header
+        .strip_suffix("__c")
+        .or_else(|| header.strip_suffix("__C"))
+        .unwrap_or(header);
     let folded = fold_header(header);
     if folded.is_empty() {
         return None;
     }
     if let Some(field) = exact_field(&folded) {
         return Some(HeaderField::plain(field));
+    }
+    // `Date of Birth (DD/MM/YYYY)`: the field, then how it is written.
+    if ["dateofbirth", "birthdate", "dob"]
+        .iter()
+        .any(|name| folded.starts_with(name))
+    {
+        return Some(HeaderField::plain(PersonField::DateOfBirth));
+    }
+    // `IsHomePhoneACellExchange`, `has_email`: a flag about the value, not the value.
+    let flag = word_starts(header).is_some_and(|starts| {
+        starts.get(1).is_some_and(|second| {
+            ["is", "has", "can", "do", "does"].contains(&folded.get(..*second).unwrap_or(""))
+                && folded
+                    .as_bytes()
+                    .get(*second)
+                    .is_some_and(u8::is_ascii_alphabetic)
+        })
+    });
+    if flag || names_someone_else(&folded) {
+        return None;
     }
     // Only names, dates of birth and references are known by their prefixed names: a prefixed
     // `type` or `status` (CiviCRM's `Contact Type`) is something else.
@@ -292,7 +392,7 @@ pub fn classify_header(header: &str) -> Option<HeaderField> {
     if is_phone_header(&folded) {
         return value_column(&folded).then(|| HeaderField::plain(PersonField::Phone));
     }
-    address_part(&folded)
+    address_part(header, &folded)
 }
 
 /// Fields whose headers are known whole.
@@ -333,13 +433,49 @@ fn value_column(folded: &str) -> bool {
     !NOT_THE_VALUE.iter().any(|word| folded.contains(word))
 }
 
-/// An address part: the longest known ending, and what comes before it as the address's name.
-fn address_part(folded: &str) -> Option<HeaderField> {
+/// Names of addresses that headers in one case (`MAILINGCITY`) may begin with.
+const ADDRESS_NAMES: &[&str] = &[
+    "",
+    "home",
+    "mailing",
+    "postal",
+    "other",
+    "business",
+    "work",
+    "shipping",
+    "primary",
+    "preferred",
+    "alternate",
+    "alt",
+    "main",
+    "current",
+    "previous",
+    "address",
+    "address1",
+    "address2",
+    "address3",
+    "cnadrprf",
+    "contact",
+    "person",
+    "member",
+];
+
+/// An address part: the longest known ending that begins a word of the header (`Ethnicity` does
+/// not end in a city), and what comes before it as the address's name.
+fn address_part(header: &str, folded: &str) -> Option<HeaderField> {
     if NOT_AN_ADDRESS.iter().any(|word| folded.contains(word)) || folded.starts_with("ip") {
         return None;
     }
+    let starts = word_starts(header);
     ADDRESS_PARTS.iter().find_map(|(ending, field)| {
         let address = folded.strip_suffix(ending)?;
+        let begins_a_word = match &starts {
+            Some(starts) => starts.contains(&address.len()),
+            None => ADDRESS_NAMES.contains(&address),
+        };
+        if !begins_a_word {
+            return None;
+        }
         // `Address (line 1)` and `Address (postal code)` are one address, as are `Home Street`
         // and `Home Address Postal Code`.
         let address = address
@@ -432,6 +568,26 @@ mod tests {
         assert_eq!(field("Address (postal code)"), part(PersonField::Postcode, ""));
         assert_eq!(field("Address (line 1)"), part(PersonField::Street, ""));
         assert_eq!(field("PollingAddress"), None);
+        assert_eq!(field("Ethnicity"), None, "not a city");
+        assert_eq!(field("Real Estate"), None);
+        assert_eq!(field("MAILINGCITY"), part(PersonField::Town, "mailing"));
+        assert_eq!(field("MailingStreet"), part(PersonField::Street, "mailing"));
+        assert_eq!(field("zip_code"), part(PersonField::Postcode, ""));
+        for header in [
+            "Spouse Address",
+            "Emergency Contact Postcode",
+            "Branch Address",
+            "Parent Email",
+            "Referrer Email",
+            "Owner Email",
+            "Father Phone",
+            "NOK Mobile",
+            "Employer Email",
+            "IsHomePhoneACellExchange",
+            "is_mobile_bad",
+        ] {
+            assert_eq!(field(header), None, "{header}");
+        }
         assert_eq!(field("IP Address"), None);
         assert_eq!(field("Zip"), part(PersonField::Postcode, ""));
         assert_eq!(field("Shipping Zip"), part(PersonField::Postcode, "shipping"));

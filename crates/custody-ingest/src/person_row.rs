@@ -40,7 +40,7 @@ pub struct PersonRow {
     pub joined_on: Option<Day>,
     /// Leaving date.
     pub left_on: Option<Day>,
-    /// Country, ISO 3166 alpha-2: the first address's that has one.
+    /// Country, ISO 3166 alpha-2: the home address's, else the first address's that has one.
     pub country: Option<String>,
     /// Given name as written (kept sealed, to address the notice).
     pub first_name: Option<String>,
@@ -60,6 +60,9 @@ pub struct PersonRow {
     pub birthday: Option<MonthDay>,
     /// National identifiers, normalised (used for hashes only).
     pub national_ids: Vec<String>,
+    /// A deceased column says the person has died (their status is then former, whatever the
+    /// file's other columns say).
+    pub deceased: bool,
     /// Columns whose value in this row was given but could not be used (a phone that is not a
     /// number, a postcode of the wrong form for its country): reported, not kept.
     pub unusable: Vec<usize>,
@@ -76,17 +79,14 @@ impl PersonRow {
         self.phones.first().map(String::as_str)
     }
 
-    /// Whether anything can match this person in a leaked file: an email, a phone, a national
-    /// identifier, or a name with a postcode, an address, or a date of birth.
+    /// Whether a leaked file can match this person today: an email, a phone, or a name with a
+    /// postcode or a date of birth. (Streets, national identifiers and birthdays without a year
+    /// are kept as identifiers too, for the linkage to come, but nothing matches by them yet.)
     pub fn has_identifier(&self) -> bool {
         let named = self.name_key.is_some()
             && (self.date_of_birth.is_some()
-                || self.birthday.is_some()
-                || self
-                    .addresses
-                    .iter()
-                    .any(|address| address.street.is_some() || address.postcode.is_some()));
-        !self.emails.is_empty() || !self.phones.is_empty() || !self.national_ids.is_empty() || named
+                || self.addresses.iter().any(|address| address.postcode.is_some()));
+        !self.emails.is_empty() || !self.phones.is_empty() || named
     }
 }
 
@@ -94,7 +94,12 @@ impl PersonRow {
 /// before numbers to keep them as text (`'+447912345678`, `'07030`).
 pub(crate) fn cell(text: &str) -> &str {
     let trimmed = text.trim();
-    trimmed.strip_prefix('\'').map_or(trimmed, str::trim)
+    let value = trimmed.strip_prefix('\'').map_or(trimmed, str::trim);
+    // What exports write for "nothing here".
+    if matches!(value, "n/a" | "N/A" | "#N/A" | "-" | "--") {
+        return "";
+    }
+    value
 }
 
 /// The non-empty values of a field's columns, in file order: (column, text). Google Contacts
@@ -189,9 +194,11 @@ pub fn parse_person_row(
         None => PersonStatus::Current,
     };
     let mut status = status;
+    let mut has_died = false;
     for (index, text) in values(columns, record, PersonField::Deceased) {
         if deceased(text).map_err(|message| fail(index, message))? {
             status = PersonStatus::Former;
+            has_died = true;
         }
     }
     if let (PersonStatus::Current, Some(_)) = (status, left_on) {
@@ -216,8 +223,8 @@ pub fn parse_person_row(
             None => unusable.push(index),
         }
     }
-    let countries = address_countries(columns, record, &fail)?;
-    let country = countries.iter().flatten().next().cloned();
+    let countries = address_countries(columns, record, &mut unusable);
+    let country = person_country(columns, &countries);
     let region = country
         .as_deref()
         .filter(|code| is_phone_region(code))
@@ -286,6 +293,7 @@ pub fn parse_person_row(
         date_of_birth,
         birthday,
         national_ids,
+        deceased: has_died,
         unusable,
     })
 }
@@ -346,19 +354,23 @@ fn birth<'r>(
 }
 
 /// Each address's country, read from its country column (the first given, when an address has
-/// a code and a name); empty when the file has no country column.
+/// a code and a name); empty when the file has no country column. A country custody cannot read
+/// is counted as unusable: it is a hint for reading phones and postcodes, not worth a refusal.
 fn address_countries(
     columns: &PeopleColumns,
     record: &csv::StringRecord,
-    fail: &dyn Fn(usize, String) -> Error,
-) -> Result<Vec<Option<String>>> {
+    unusable: &mut Vec<usize>,
+) -> Vec<Option<String>> {
     let mut countries = Vec::new();
     for (slot, parts) in columns.address_parts().iter().enumerate() {
         for (index, _) in parts.iter().filter(|(_, field)| *field == PersonField::Country) {
             let Some(text) = record.get(*index).map(cell).filter(|text| !text.is_empty()) else {
                 continue;
             };
-            let code = country_code(text).map_err(|error| fail(*index, error.to_string()))?;
+            let Ok(code) = country_code(text) else {
+                unusable.push(*index);
+                continue;
+            };
             if countries.is_empty() {
                 countries.resize(columns.addresses.len(), None);
             }
@@ -367,7 +379,27 @@ fn address_countries(
             }
         }
     }
-    Ok(countries)
+    countries
+}
+
+/// The person's country: that of their home address when the file names one (an address named
+/// home, mailing, primary, or the file's only address), else the first address's that has one
+/// (Outlook lists its Business address before its Home one).
+fn person_country(columns: &PeopleColumns, countries: &[Option<String>]) -> Option<String> {
+    let home = |name: &str| {
+        name.is_empty()
+            || ["home", "mailing", "primary", "preferred", "postal", "main"]
+                .iter()
+                .any(|word| name.starts_with(word))
+    };
+    let first = |wanted: bool| {
+        countries
+            .iter()
+            .zip(&columns.addresses)
+            .filter(|(_, name)| home(name) == wanted)
+            .find_map(|(country, _)| country.clone())
+    };
+    first(true).or_else(|| first(false))
 }
 
 /// The person's addresses: street lines keyed, postcodes read by the address's country (else

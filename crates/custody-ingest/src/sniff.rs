@@ -1,9 +1,10 @@
 //! What a people file's columns hold, told from their values, before the import reads it: a
 //! column custody does not know by its header but whose values are email addresses is read as
-//! emails; an email or phone column whose values are none of them (a label, a yes/no flag) is
-//! left out, saying so; and a column left out whose values look like phone numbers, dates or
-//! postcodes is named in a warning with the `--map` to use it or leave it out. Nothing that
-//! looks like an identifier is dropped in silence.
+//! emails (unless its header names someone else: a parent, an emergency contact); a phone
+//! column holding email addresses is noted, so that the file counts as giving emails; and a
+//! column left out whose values look like emails, phone numbers, birth dates or postcodes is
+//! named in a warning with the `--map` to use it or leave it out. Nothing that looks like an
+//! identifier is dropped in silence.
 
 use std::path::Path;
 
@@ -26,13 +27,7 @@ pub(crate) struct LookAlike {
     pub postcode: u64,
     /// Values with seven digits or more: numbers, even if not valid ones.
     pub numeric: u64,
-    /// The distinct values seen, up to [`DISTINCT_MAX`] + 1: a column of few values repeated is
-    /// a label or a flag.
-    pub distinct: Vec<String>,
 }
-
-/// Distinct values a label or flag column has at most.
-const DISTINCT_MAX: usize = 10;
 
 impl LookAlike {
     /// Counts one value.
@@ -41,9 +36,6 @@ impl LookAlike {
         let digits = text.bytes().filter(u8::is_ascii_digit).count();
         if digits >= 7 {
             self.numeric += 1;
-        }
-        if self.distinct.len() <= DISTINCT_MAX && !self.distinct.iter().any(|seen| seen == text) {
-            self.distinct.push(text.to_owned());
         }
         let letters = text.bytes().any(|b| b.is_ascii_alphabetic());
         if normalise_email(text).is_some() {
@@ -62,13 +54,6 @@ impl LookAlike {
         } else if looks_like_uk_postcode(text) {
             self.postcode += 1;
         }
-    }
-
-    /// Whether the values are a label or a flag: no address or number among them, and a few
-    /// values, each seen at least twice on average (`Mobile`, `true`, `home`).
-    pub(crate) fn is_label(&self) -> bool {
-        let distinct = self.distinct.len() as u64;
-        self.email + self.numeric == 0 && distinct <= DISTINCT_MAX as u64 && self.filled >= 2 * distinct
     }
 
     /// The field most of the values look like, with how many do.
@@ -105,7 +90,11 @@ const RECORD_DATES: &[&str] = &[
 pub(crate) fn look_alike_note(header: &str, seen: &LookAlike) -> Option<String> {
     let (count, what, field) = seen.most()?;
     let folded = crate::headers::fold_header(header);
-    let record_date = RECORD_DATES.iter().any(|word| folded.contains(word)) || folded.ends_with("at");
+    let birth = ["birth", "dob", "born", "bday"]
+        .iter()
+        .any(|word| folded.contains(word));
+    let record_date =
+        !birth && (RECORD_DATES.iter().any(|word| folded.contains(word)) || folded.ends_with("at"));
     if field == "date_of_birth" && record_date {
         return None;
     }
@@ -140,23 +129,31 @@ pub fn sniff_columns(path: &Path, columns: &mut PeopleColumns, region: &str) -> 
             continue;
         };
         let placed = columns.placed.iter().find(|column| column.index == index);
-        match placed.map(|column| (column.field, column.because)) {
-            Some((PersonField::Email | PersonField::Phone, "header")) if look.is_label() => {
-                columns.drop_column(
-                    index,
-                    header,
-                    format!(
-                        "its header names an email or a phone, but its {} values looked at are a label or a \
-                         flag (no address or number among them)",
-                        look.filled
-                    ),
-                );
-            }
-            None if look.email * 10 >= look.filled * 8 && left_out_by_custody(columns, index) => {
+        let someone_else = crate::headers::names_someone_else(&crate::headers::fold_header(header));
+        match placed.map(|column| column.field) {
+            // A phone column that holds addresses (Raiser's Edge keeps emails as phones): the
+            // file gives emails, so a re-import replaces the ones custody held.
+            Some(PersonField::Phone) if look.email > 0 => columns.holds_emails = true,
+            None if look.email * 10 >= look.filled * 8
+                && !someone_else
+                && left_out_by_custody(columns, index) =>
+            {
                 columns.adopt(index, PersonField::Email, "values");
             }
             None if left_out_by_custody(columns, index) => {
-                if let Some(note) = look_alike_note(header, look) {
+                let note = if someone_else {
+                    look.most().map(|(count, what, field)| {
+                        format!(
+                            "custody does not read this column: its header names someone else, though {count} \
+                             of its {} values looked at are {what}; if they are the person's own, use it with \
+                             --map '{header}={field}'",
+                            look.filled
+                        )
+                    })
+                } else {
+                    look_alike_note(header, look)
+                };
+                if let Some(note) = note {
                     warnings.push(format!("{file}, column {}: {note}", column_name(index, header)));
                 }
             }

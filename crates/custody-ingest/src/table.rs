@@ -158,11 +158,18 @@ impl Table {
         self.footer
     }
 
-    /// Whether the rest of the file, from a single-field line, is a footer (only single-field
-    /// lines to the end): then it is read past, not taken for rows, and [`Table::footer`] says
-    /// where it began so that the import can say so.
+    /// Whether the rest of the file, from a single-field line, is a report's footer: a first line
+    /// such as Salesforce writes ("Confidential Information - Do Not Distribute", "Copyright (c)
+    /// … All rights reserved."), then only single-field lines to the end. It is then read past,
+    /// not taken for rows, and [`Table::footer`] says where it began so that the import can say
+    /// so. Any other short line is an error, as it always was.
     fn rest_is_footer(&mut self, record: &mut csv::StringRecord) -> Result<bool> {
-        if self.headers.len() < 2 {
+        let first = record.get(0).unwrap_or("").trim().to_lowercase();
+        let footer_like = first.starts_with("confidential information")
+            || first.starts_with("copyright")
+            || first.starts_with('©')
+            || first.contains("all rights reserved");
+        if self.headers.len() < 2 || !footer_like {
             return Ok(false);
         }
         while self

@@ -96,33 +96,46 @@ pub fn read_vcards(path: &Path) -> Result<VcardTable> {
     Ok(table_of(&cards))
 }
 
-/// Unfolded content lines with the line each began on.
+/// Unfolded content lines with the line each began on. Linear in the file: whether a line is
+/// a quoted-printable value is decided once, when it begins.
 fn unfold(text: &str) -> Vec<(u64, String)> {
     let mut lines: Vec<(u64, String)> = Vec::new();
-    let mut quoted_printable_open = false;
+    let mut quoted_printable = false;
     for (index, raw) in text.split('\n').enumerate() {
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
         let number = index as u64 + 1;
+        // Version 2.1: a quoted-printable value whose line ends in `=` goes on.
+        let soft_break = quoted_printable && lines.last().is_some_and(|(_, last)| last.ends_with('='));
         match lines.last_mut() {
-            Some((_, last)) if quoted_printable_open => {
+            Some((_, last)) if soft_break => {
                 last.pop();
                 last.push_str(raw);
             }
             Some((_, last)) if raw.starts_with([' ', '\t']) => last.push_str(raw.get(1..).unwrap_or("")),
             _ if raw.trim().is_empty() => {}
-            _ => lines.push((number, raw.to_owned())),
+            _ => {
+                let head = raw.split(':').next().unwrap_or("");
+                quoted_printable = head.to_ascii_uppercase().contains("QUOTED-PRINTABLE");
+                lines.push((number, raw.to_owned()));
+            }
         }
-        // Version 2.1: a quoted-printable value whose line ends in `=` goes on.
-        quoted_printable_open = lines.last().is_some_and(|(_, last)| {
-            last.to_ascii_uppercase().contains("QUOTED-PRINTABLE") && last.ends_with('=')
-        });
     }
     lines
 }
 
-/// A content line's name (without group), parameters (upper-cased) and value.
+/// A content line's name (without group), parameters (upper-cased) and value: the value begins
+/// after the first colon outside a quoted parameter value (`GEO="geo:12.3,45.6"`).
 fn split_line(line: &str) -> Option<(String, Vec<String>, String)> {
-    let (head, value) = line.split_once(':')?;
+    let mut quoted = false;
+    let colon = line.char_indices().find_map(|(at, c)| match c {
+        '"' => {
+            quoted = !quoted;
+            None
+        }
+        ':' if !quoted => Some(at),
+        _ => None,
+    })?;
+    let (head, value) = (line.get(..colon)?, line.get(colon + 1..)?);
     let mut parts = head.split(';');
     let name = parts.next()?;
     let name = name
@@ -157,6 +170,16 @@ fn parse_cards(file: &str, text: &str) -> Result<Vec<Card>> {
             }
             ("END", Some(_)) if value.trim().eq_ignore_ascii_case("VCARD") => {
                 cards.extend(current.take());
+            }
+            ("BEGIN", Some(card)) if value.trim().eq_ignore_ascii_case("VCARD") => {
+                return Err(Error::at(
+                    file,
+                    Some(card.line),
+                    None,
+                    format!(
+                        "this card has no END:VCARD before the next BEGIN:VCARD (line {line}); expected every card to end"
+                    ),
+                ));
             }
             (_, Some(card)) => read_property(card, &name, &parameters, &value),
             _ => {
@@ -408,5 +431,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.starts_with("book.vcf, line 2"), "{error}");
+        // Two people never become one.
+        let error = parse_cards("book.vcf", "BEGIN:VCARD\nFN:A\nBEGIN:VCARD\nFN:B\nEND:VCARD\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("book.vcf, line 1") && error.contains("line 3"),
+            "{error}"
+        );
+        // A colon inside a quoted parameter does not start the value.
+        let cards = parse_cards(
+            "book.vcf",
+            "BEGIN:VCARD\nADR;GEO=\"geo:12.3,45.6\":;;1 Road;Town;;AB1 2CD;UK\nEMAIL:a@example.org\nEND:VCARD\n",
+        )
+        .unwrap();
+        assert_eq!(cards[0].addresses[0][3], "AB1 2CD");
+        // A long folded value (a photo) is read in one pass.
+        let photo = format!(
+            "BEGIN:VCARD\nPHOTO;ENCODING=b:{}\nEMAIL:a@example.org\nEND:VCARD\n",
+            "\n AAAA".repeat(200_000)
+        );
+        assert_eq!(
+            parse_cards("book.vcf", &photo).unwrap()[0].emails,
+            ["a@example.org"]
+        );
     }
 }

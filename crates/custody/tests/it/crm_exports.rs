@@ -292,11 +292,28 @@ fn a_vcard_address_book_imports_and_its_errors_name_the_vcard_line() {
     let matched = env.ok(&["match", Env::path_str(&leak), "--json"]).json();
     assert_eq!(matched["matched"], 2, "{matched}");
 
-    // A card with a bad country names the vCard file and the card's BEGIN line.
-    let broken = env.write(
-        "book.vcf",
+    // A country custody cannot read is reported at its card's BEGIN line, in the vCard file.
+    let odd = env.write(
+        "odd.vcf",
         "BEGIN:VCARD\nVERSION:3.0\nFN:A B\nEMAIL:a@example.org\nEND:VCARD\n\
          BEGIN:VCARD\nVERSION:3.0\nFN:C D\nEMAIL:c@example.org\nADR:;;1 Road;Town;;;Narnia\nEND:VCARD\n",
+    );
+    let report = env
+        .ok(&[
+            "people",
+            "import",
+            Env::path_str(&odd),
+            "--category",
+            "member",
+            "--json",
+        ])
+        .json();
+    assert_eq!(report["unusable"][0]["lines"], serde_json::json!([6]), "{report}");
+    // A birthday that does not exist stops the import, naming the vCard file and the card.
+    let broken = env.write(
+        "book.vcf",
+        "BEGIN:VCARD\nVERSION:3.0\nFN:A B\nEMAIL:e@example.org\nEND:VCARD\n\
+         BEGIN:VCARD\nVERSION:3.0\nFN:C D\nEMAIL:f@example.org\nBDAY:1980-02-31\nEND:VCARD\n",
     );
     let error = env.fails(
         &["people", "import", Env::path_str(&broken), "--category", "member"],
@@ -306,6 +323,12 @@ fn a_vcard_address_book_imports_and_its_errors_name_the_vcard_line() {
     assert!(
         !error.contains("cards.csv") && !error.contains(".vcard."),
         "{error}"
+    );
+    let leak = env.write("leak.csv", "email\ne@example.org\n");
+    let matched = env.ok(&["match", Env::path_str(&leak), "--json"]).json();
+    assert_eq!(
+        matched["matched"], 0,
+        "nothing of the refused file was written: {matched}"
     );
     // Nothing is left behind in the data directory.
     let left: Vec<String> = std::fs::read_dir(env.dir())

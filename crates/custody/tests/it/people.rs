@@ -457,13 +457,28 @@ fn countries_are_read_by_name_or_code() {
         let person = env.ok(&["person", "show", reference, "--json"]).json();
         assert_eq!(person["country"], code, "{reference}");
     }
-    let bad = env.write("narnia.csv", "uuid,email,country\nB1,b1@example.org,Narnia\n");
-    let error = env.fails(
-        &["people", "import", Env::path_str(&bad), "--category", "member"],
-        1,
+    // A country custody cannot read is a hint lost, reported with its line, not a refusal; a
+    // home address's country is the person's, though a business address comes first.
+    let bad = env.write(
+        "narnia.csv",
+        "uuid,email,Business Country,Home Country\nB1,b1@example.org,Narnia,France\n",
     );
-    assert!(error.contains("narnia.csv, line 2, column 3"), "{error}");
-    assert!(error.contains("United Kingdom"), "{error}");
+    let report = env
+        .ok(&[
+            "people",
+            "import",
+            Env::path_str(&bad),
+            "--category",
+            "member",
+            "--json",
+        ])
+        .json();
+    assert_eq!(report["unusable"][0]["header"], "Business Country", "{report}");
+    assert_eq!(report["unusable"][0]["lines"], serde_json::json!([2]), "{report}");
+    assert_eq!(
+        env.ok(&["person", "show", "B1", "--json"]).json()["country"],
+        "FR"
+    );
 }
 
 #[test]
@@ -536,7 +551,7 @@ fn columns_whose_values_are_identifiers_are_read_or_named_never_dropped() {
     let env = Env::new();
     // `Alt` holds email addresses under a header custody does not know: read as emails.
     // `Other No` holds phone numbers: custody cannot tell, so the import names it loudly.
-    // `Email Type` is a label, and `Phone` holds only words: both left out, saying why.
+    // `Email Type` is a label: left out. `Phone` holds words: read, its values reported unusable.
     let file = env.write(
         "crm.csv",
         "id,First Name,Last Name,Alt,Other No,Email Type,Phone\n\
@@ -556,7 +571,7 @@ fn columns_whose_values_are_identifiers_are_read_or_named_never_dropped() {
     assert_eq!(report["columns_read_by_value"], serde_json::json!(["Alt"]));
     assert_eq!(
         report["ignored_columns"],
-        serde_json::json!(["Other No", "Email Type", "Phone"])
+        serde_json::json!(["Other No", "Email Type"])
     );
     let warning = report["warnings"][0].as_str().unwrap();
     assert!(
@@ -568,9 +583,10 @@ fn columns_whose_values_are_identifiers_are_read_or_named_never_dropped() {
         "warned on stderr too: {}",
         run.stderr
     );
-    let phone = &report["columns_not_read"][2];
-    assert!(
-        phone["why"].as_str().unwrap().contains("a label or a flag"),
+    let phone = &report["unusable"][0];
+    assert_eq!(
+        (phone["header"].as_str(), phone["count"].as_u64()),
+        (Some("Phone"), Some(2)),
         "{report}"
     );
     // A3 has a name and nothing else: counted, and named by reference.
@@ -582,4 +598,56 @@ fn columns_whose_values_are_identifiers_are_read_or_named_never_dropped() {
         .ok(&["match", Env::path_str(&leak), "--people", "--json"])
         .json();
     assert_eq!(matched["refs"], serde_json::json!(["A1"]), "{matched}");
+}
+
+#[test]
+fn other_peoples_details_are_never_read_as_the_persons_own() {
+    let env = Env::new();
+    // A parent's email under a header custody does not place: named, not adopted. An emergency
+    // contact's phone and a spouse's address: not read. An account number beside a sort code is
+    // not taken for the reference.
+    let file = env.write(
+        "crm.csv",
+        "Account Number,Member Number,Sort Code,Email,Parent Email,Emergency Contact Phone,Spouse Address\n\
+         12345678,M1,00-00-00,ann@example.org,mum@example.org,07912 345678,1 Other Road\n\
+         23456789,M2,00-00-00,bob@example.org,dad@example.org,07912 345679,2 Other Road\n",
+    );
+    let report = env
+        .ok(&[
+            "people",
+            "import",
+            Env::path_str(&file),
+            "--category",
+            "member",
+            "--json",
+        ])
+        .json();
+    let uses: Vec<(String, String)> = report["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|column| {
+            (
+                column["header"].as_str().unwrap().to_owned(),
+                column["used_as"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let used = |header: &str| uses.iter().find(|(name, _)| name == header).unwrap().1.clone();
+    assert_eq!(used("Member Number"), "ref");
+    assert_eq!(used("Account Number"), "ignored");
+    assert_eq!(used("Email"), "email");
+    for other in ["Parent Email", "Emergency Contact Phone", "Spouse Address"] {
+        assert_eq!(used(other), "ignored", "{other}");
+    }
+    assert!(
+        report["warnings"].to_string().contains("names someone else"),
+        "{report}"
+    );
+    let leak = env.write("leak.csv", "email\nmum@example.org\n");
+    let matched = env.ok(&["match", Env::path_str(&leak), "--json"]).json();
+    assert_eq!(
+        matched["matched"], 0,
+        "a parent's address finds no member: {matched}"
+    );
 }
