@@ -501,7 +501,7 @@ fn import_table(
     let headers = table.headers().to_vec();
     let mut columns = map_people_columns(&file, &headers, &options.maps)?;
     let region = ledger.settings.phone_region.clone();
-    let mut warnings = custody_ingest::sniff_columns(path, &mut columns, &region)?;
+    let mut warnings = custody_ingest::sniff_columns(path, &mut columns)?;
     let decided = custody_ingest::decide_date_order(path, &columns, options.date_order)?;
     if let Some(unproven) = decided.unproven {
         return Err(Error::Invalid(unproven));

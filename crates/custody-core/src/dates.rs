@@ -75,6 +75,10 @@ fn parts(text: &str) -> Option<(u32, u32, u32, bool)> {
 /// `2024-03-01T12:00:00Z`, `3/1/2024 12:00 PM`, as CRMs export timestamps).
 fn date_part(text: &str) -> &str {
     let trimmed = text.trim();
+    // No date with a time after it is this short (`2024-03-01`, `03/25/2024` are 10).
+    if trimmed.len() <= 10 {
+        return trimmed;
+    }
     let cut = trimmed
         .find(char::is_whitespace)
         .or_else(|| trimmed.find('T').filter(|at| *at >= 8));
@@ -84,6 +88,10 @@ fn date_part(text: &str) -> &str {
 /// Whether a date cell means "no date": every digit zero (`0/0/00`, `00/00/0000`, as Outlook
 /// and some CRMs write an empty date).
 pub fn is_blank_date(text: &str) -> bool {
+    // Most dates have a digit other than zero: no need to look further.
+    if text.bytes().any(|b| matches!(b, b'1'..=b'9')) {
+        return false;
+    }
     let text = date_part(text);
     text.bytes().any(|b| b.is_ascii_digit())
         && text.bytes().all(|b| b == b'0' || matches!(b, b'/' | b'-' | b'.'))

@@ -138,7 +138,7 @@ pub fn check_people(
     let file = table.file().to_owned();
     let headers = table.headers().to_vec();
     let mut columns: PeopleColumns = map_people_columns(&file, &headers, maps)?;
-    let mut warnings = sniff_columns(path, &mut columns, phone_region)?;
+    let mut warnings = sniff_columns(path, &mut columns)?;
     let decided = decide_date_order(path, &columns, date_order)?;
     columns.date_order = decided.order;
     let fields: Vec<Option<PersonField>> = (0..headers.len()).map(|index| columns.field_of(index)).collect();
@@ -198,7 +198,7 @@ pub fn check_people(
                 }
                 None => {
                     if let Some(seen) = looks.get_mut(index) {
-                        seen.see(text, phone_region);
+                        seen.see(text);
                     }
                 }
             }

@@ -126,6 +126,29 @@ fn values<'r>(
     })
 }
 
+/// The first non-empty value of a field's columns: what [`values`] gives first, without its
+/// iterator (most fields are read this way, once per row).
+fn first_value<'r>(
+    columns: &PeopleColumns,
+    record: &'r csv::StringRecord,
+    field: PersonField,
+) -> Option<(usize, &'r str)> {
+    for index in columns.indexes(field) {
+        let text = record.get(index).unwrap_or("");
+        if text.as_bytes().contains(&b':') {
+            if let Some(first) = text.split(" ::: ").map(cell).find(|text| !text.is_empty()) {
+                return Some((index, first));
+            }
+            continue;
+        }
+        let text = cell(text);
+        if !text.is_empty() {
+            return Some((index, text));
+        }
+    }
+    None
+}
+
 fn push_once(list: &mut Vec<String>, value: String) {
     if !list.contains(&value) {
         list.push(value);
@@ -143,7 +166,7 @@ pub fn parse_person_row(
     default_category: Option<PersonCategory>,
     phone_region: &str,
 ) -> Result<PersonRow> {
-    let value = |field: PersonField| -> Option<(usize, &str)> { values(columns, record, field).next() };
+    let value = |field: PersonField| -> Option<(usize, &str)> { first_value(columns, record, field) };
     let fail = |index: usize, message: String| {
         let header = headers.get(index).map_or("", String::as_str);
         Error::at(file, Some(line), Some(column_name(index, header)), message)

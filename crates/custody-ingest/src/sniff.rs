@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use custody_core::{DateOrder, normalise_email, normalise_phone, normalise_postcode, parse_day_in};
+use custody_core::{DateOrder, normalise_email, normalise_postcode, parse_day_in};
 
 use crate::error::Result;
 use crate::people::{PeopleColumns, PersonField, column_name};
@@ -30,22 +30,24 @@ pub(crate) struct LookAlike {
 }
 
 impl LookAlike {
-    /// Counts one value.
-    pub(crate) fn see(&mut self, text: &str, region: &str) {
+    /// Counts one value. Phone numbers are told by their shape, not by the phone library: the
+    /// library's regular expressions run fastest on the one thread that uses them first, and
+    /// that must be the import's reading thread, not this look ahead.
+    pub(crate) fn see(&mut self, text: &str) {
         self.filled += 1;
         let digits = text.bytes().filter(u8::is_ascii_digit).count();
         if digits >= 7 {
             self.numeric += 1;
         }
-        let letters = text.bytes().any(|b| b.is_ascii_alphabetic());
+        let phone_shape = (7..=15).contains(&digits)
+            && text.bytes().enumerate().all(|(at, byte)| {
+                byte.is_ascii_digit()
+                    || matches!(byte, b' ' | b'-' | b'(' | b')' | b'.')
+                    || (at == 0 && byte == b'+')
+            });
         if normalise_email(text).is_some() {
             self.email += 1;
-        } else if digits >= 7
-            && !letters
-            && !text.contains(['.', ','])
-            && parse_day_in(text, Some(DateOrder::Dmy)).is_err()
-            && normalise_phone(text, region).is_some()
-        {
+        } else if phone_shape && parse_day_in(text, Some(DateOrder::Dmy)).is_err() {
             self.phone += 1;
         } else if parse_day_in(text, Some(DateOrder::Dmy)).is_ok()
             || parse_day_in(text, Some(DateOrder::Mdy)).is_ok()
@@ -107,7 +109,7 @@ pub(crate) fn look_alike_note(header: &str, seen: &LookAlike) -> Option<String> 
 
 /// Looks at the first rows and settles the columns their values show; returns the warnings
 /// for columns left out that look like identifiers.
-pub fn sniff_columns(path: &Path, columns: &mut PeopleColumns, region: &str) -> Result<Vec<String>> {
+pub fn sniff_columns(path: &Path, columns: &mut PeopleColumns) -> Result<Vec<String>> {
     let mut table = Table::open(path, TableOptions::default())?;
     let file = table.file().to_owned();
     let headers = table.headers().to_vec();
@@ -119,7 +121,7 @@ pub fn sniff_columns(path: &Path, columns: &mut PeopleColumns, region: &str) -> 
         for (index, text) in record.iter().enumerate() {
             let text = crate::person_row::cell(text);
             if let (false, Some(look)) = (text.is_empty(), seen.get_mut(index)) {
-                look.see(text, region);
+                look.see(text);
             }
         }
     }
