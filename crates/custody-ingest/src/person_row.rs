@@ -102,32 +102,34 @@ pub(crate) fn cell(text: &str) -> &str {
     value
 }
 
-/// The non-empty values of a field's columns, in file order: (column, text). Google Contacts
-/// writes several values in one cell joined by ` ::: `; each is a value.
-fn values<'r>(
-    columns: &'r PeopleColumns,
+/// Visits the non-empty values of a field's columns, in reading order: (column, text). Google
+/// Contacts writes several values in one cell joined by ` ::: `; each is a value. (A plain loop
+/// rather than an iterator chain: it runs for several fields of every row.)
+fn each_value<'r>(
+    columns: &PeopleColumns,
     record: &'r csv::StringRecord,
     field: PersonField,
-) -> impl Iterator<Item = (usize, &'r str)> + 'r {
-    columns.indexes(field).flat_map(move |index| {
+    mut visit: impl FnMut(usize, &'r str) -> Result<()>,
+) -> Result<()> {
+    for index in columns.indexes(field) {
         let text = record.get(index).unwrap_or("");
         // Most cells hold one value: only one with a colon can hold several.
-        let several = text.as_bytes().contains(&b':');
-        let (one, many) = if several {
-            (None, Some(text.split(" ::: ")))
+        if text.as_bytes().contains(&b':') {
+            for part in text.split(" ::: ").map(cell).filter(|part| !part.is_empty()) {
+                visit(index, part)?;
+            }
         } else {
-            (Some(text), None)
-        };
-        one.into_iter()
-            .chain(many.into_iter().flatten())
-            .map(cell)
-            .filter(|text| !text.is_empty())
-            .map(move |text| (index, text))
-    })
+            let text = cell(text);
+            if !text.is_empty() {
+                visit(index, text)?;
+            }
+        }
+    }
+    Ok(())
 }
 
-/// The first non-empty value of a field's columns: what [`values`] gives first, without its
-/// iterator (most fields are read this way, once per row).
+/// The first non-empty value of a field's columns: what [`each_value`] visits first (most
+/// fields are read this way, once per row).
 fn first_value<'r>(
     columns: &PeopleColumns,
     record: &'r csv::StringRecord,
@@ -218,12 +220,13 @@ pub fn parse_person_row(
     };
     let mut status = status;
     let mut has_died = false;
-    for (index, text) in values(columns, record, PersonField::Deceased) {
+    each_value(columns, record, PersonField::Deceased, |index, text| {
         if deceased(text).map_err(|message| fail(index, message))? {
             status = PersonStatus::Former;
             has_died = true;
         }
-    }
+        Ok(())
+    })?;
     if let (PersonStatus::Current, Some(_)) = (status, left_on) {
         let index = columns.index(PersonField::LeftOn).unwrap_or(0);
         return Err(fail(
@@ -240,12 +243,13 @@ pub fn parse_person_row(
     // An address that is not one (`n/a`, `jo@gmail`) is reported by column and line, not
     // kept, as real exports hold a few: it does not stop the import.
     let mut emails = Vec::new();
-    for (index, text) in values(columns, record, PersonField::Email) {
+    each_value(columns, record, PersonField::Email, |index, text| {
         match normalise_email(text) {
             Some(email) => push_once(&mut emails, email),
             None => unusable.push(index),
         }
-    }
+        Ok(())
+    })?;
     let countries = address_countries(columns, record, &mut unusable);
     let country = person_country(columns, &countries);
     let region = country
@@ -253,7 +257,7 @@ pub fn parse_person_row(
         .filter(|code| is_phone_region(code))
         .unwrap_or(phone_region);
     let mut phones = Vec::new();
-    for (index, text) in values(columns, record, PersonField::Phone) {
+    each_value(columns, record, PersonField::Phone, |index, text| {
         if let Some(phone) = normalise_phone(text, region) {
             push_once(&mut phones, phone);
         } else if let Some(email) = normalise_email(text) {
@@ -261,14 +265,16 @@ pub fn parse_person_row(
         } else {
             unusable.push(index);
         }
-    }
+        Ok(())
+    })?;
     let mut national_ids = Vec::new();
-    for (index, text) in values(columns, record, PersonField::NationalId) {
+    each_value(columns, record, PersonField::NationalId, |index, text| {
         match normalise_national_id(text) {
             Some(id) => push_once(&mut national_ids, id),
             None => unusable.push(index),
         }
-    }
+        Ok(())
+    })?;
     let addresses = addresses(columns, record, &countries, country.as_deref(), &mut unusable);
     let derived_reference = if columns.reference_from_contact {
         let source = match (emails.first(), phones.first()) {
