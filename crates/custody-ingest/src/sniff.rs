@@ -42,7 +42,7 @@ impl LookAlike {
         let phone_shape = (7..=15).contains(&digits)
             && text.bytes().enumerate().all(|(at, byte)| {
                 byte.is_ascii_digit()
-                    || matches!(byte, b' ' | b'-' | b'(' | b')' | b'.')
+                    || matches!(byte, b' ' | b'-' | b'(' | b')')
                     || (at == 0 && byte == b'+')
             });
         if normalise_email(text).is_some() {
