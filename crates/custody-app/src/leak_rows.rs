@@ -308,10 +308,14 @@ impl RowMatcher<'_> {
     }
 
     fn hash(&self, number: u32, kind: IdentifierKind, value: &str, hashes: &mut Hashes) {
-        let slot = IdentifierKind::ALL
+        // Only the kinds leak matching counts have a slot; any other is not matched (never
+        // counted under another kind's slot).
+        let Some(slot) = IdentifierKind::ALL
             .iter()
             .position(|candidate| *candidate == kind)
-            .unwrap_or(0);
+        else {
+            return;
+        };
         hashes.push((number, slot as u8, self.vault.identifier_hash(kind.tag(), value)));
     }
 }
