@@ -501,8 +501,11 @@ fn import_table(
     let headers = table.headers().to_vec();
     let mut columns = map_people_columns(&file, &headers, &options.maps)?;
     let region = ledger.settings.phone_region.clone();
-    let mut warnings = custody_ingest::sniff_columns(path, &mut columns)?;
-    let decided = custody_ingest::decide_date_order(path, &columns, options.date_order)?;
+    // One look ahead: what the first rows' values show of the columns, and the dates' order.
+    let custody_ingest::Prescan {
+        mut warnings,
+        order: decided,
+    } = custody_ingest::prescan(path, &mut columns, options.date_order)?;
     if let Some(unproven) = decided.unproven {
         return Err(Error::Invalid(unproven));
     }

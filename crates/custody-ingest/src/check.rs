@@ -12,11 +12,10 @@ use custody_core::{
     normalise_national_id, normalise_phone, normalise_postcode, parse_day_in, parse_month_day_in,
 };
 
-use crate::dates::decide_date_order;
 use crate::error::Result;
 use crate::people::{PeopleColumns, PersonField, map_people_columns};
 use crate::person_row::parse_person_row;
-use crate::sniff::{LookAlike, look_alike_note, sniff_columns};
+use crate::sniff::{LookAlike, Prescan, look_alike_note, prescan};
 use crate::table::{Table, TableOptions};
 
 /// Lines listed for each kind of finding.
@@ -138,8 +137,10 @@ pub fn check_people(
     let file = table.file().to_owned();
     let headers = table.headers().to_vec();
     let mut columns: PeopleColumns = map_people_columns(&file, &headers, maps)?;
-    let mut warnings = sniff_columns(path, &mut columns)?;
-    let decided = decide_date_order(path, &columns, date_order)?;
+    let Prescan {
+        mut warnings,
+        order: decided,
+    } = prescan(path, &mut columns, date_order)?;
     columns.date_order = decided.order;
     let fields: Vec<Option<PersonField>> = (0..headers.len()).map(|index| columns.field_of(index)).collect();
     let mut checks: Vec<ColumnCheck> = headers

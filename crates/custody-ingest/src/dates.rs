@@ -4,13 +4,9 @@
 //! never prove their order is not guessed at: the import stops, naming the first such value,
 //! and asks for `--date-order dmy|mdy|ymd`.
 
-use std::path::Path;
-
 use custody_core::{DateEvidence, DateOrder, date_evidence};
 
-use crate::error::Result;
 use crate::people::{PeopleColumns, column_name};
-use crate::table::{Table, TableOptions};
 
 /// Rows read without meeting a day-or-month date before the file is taken as ISO-dated. The
 /// import itself still refuses, at its line, any later date that could be either.
@@ -27,29 +23,43 @@ pub struct DecidedOrder {
     pub unproven: Option<String>,
 }
 
-/// The order to read the file's dates in: the one given, else the one its dates prove, else
-/// none, with the error naming the first value that could be read either way.
-pub fn decide_date_order(
-    path: &Path,
-    columns: &PeopleColumns,
-    given: Option<DateOrder>,
-) -> Result<DecidedOrder> {
-    let dated = columns.date_columns();
-    if given.is_some() || dated.is_empty() {
-        return Ok(DecidedOrder {
-            order: given,
-            unproven: None,
-        });
+/// The order of a file's dates, decided as its rows go by (see [`crate::prescan`], which reads
+/// the file once for this and for what its columns hold).
+pub(crate) struct OrderScan {
+    /// The columns holding dates.
+    dated: Vec<usize>,
+    /// The order once settled: given, proved, or none needed.
+    decided: Option<Option<DateOrder>>,
+    /// The first value that could be read either way: (line, column, text).
+    first_ambiguous: Option<(u64, usize, String)>,
+    rows: u64,
+}
+
+impl OrderScan {
+    /// A scan of the date columns of `columns`, settled at once when the order is given or the
+    /// file has no dates.
+    pub(crate) fn new(columns: &PeopleColumns, given: Option<DateOrder>) -> Self {
+        let dated: Vec<usize> = columns
+            .date_columns()
+            .into_iter()
+            .map(|(index, _)| index)
+            .collect();
+        let decided = (given.is_some() || dated.is_empty()).then_some(given);
+        OrderScan {
+            dated,
+            decided,
+            first_ambiguous: None,
+            rows: 0,
+        }
     }
-    let mut table = Table::open(path, TableOptions::default())?;
-    let file = table.file().to_owned();
-    let headers = table.headers().to_vec();
-    let mut record = csv::StringRecord::new();
-    let mut first_ambiguous: Option<(u64, usize, String)> = None;
-    let mut rows = 0u64;
-    while let Some(line) = table.next_row(&mut record)? {
-        rows += 1;
-        for (index, _) in &dated {
+
+    /// Looks at one row; true once the order is settled and no more rows are needed.
+    pub(crate) fn see(&mut self, line: u64, record: &csv::StringRecord) -> bool {
+        if self.decided.is_some() {
+            return true;
+        }
+        self.rows += 1;
+        for index in &self.dated {
             let Some(text) = record
                 .get(*index)
                 .map(crate::person_row::cell)
@@ -59,40 +69,42 @@ pub fn decide_date_order(
             };
             match date_evidence(text) {
                 DateEvidence::Proves(order) => {
-                    return Ok(DecidedOrder {
-                        order: Some(order),
-                        unproven: None,
-                    });
+                    self.decided = Some(Some(order));
+                    return true;
                 }
-                DateEvidence::Ambiguous if first_ambiguous.is_none() => {
-                    first_ambiguous = Some((line, *index, text.to_owned()));
+                DateEvidence::Ambiguous if self.first_ambiguous.is_none() => {
+                    self.first_ambiguous = Some((line, *index, text.to_owned()));
                 }
                 _ => {}
             }
         }
-        if first_ambiguous.is_none() && rows >= ISO_ROWS {
-            return Ok(DecidedOrder {
-                order: None,
-                unproven: None,
-            });
+        if self.first_ambiguous.is_none() && self.rows >= ISO_ROWS {
+            self.decided = Some(None);
+            return true;
         }
+        false
     }
-    Ok(match first_ambiguous {
-        Some((line, index, text)) => {
-            let header = headers.get(index).map_or("", String::as_str);
-            DecidedOrder {
-                order: None,
-                unproven: Some(format!(
+
+    /// The order to read the file's dates in: the one given, else the one its dates prove,
+    /// else none, with the error naming the first value that could be read either way.
+    pub(crate) fn finish(self, file: &str, headers: &[String]) -> DecidedOrder {
+        if let Some(order) = self.decided {
+            return DecidedOrder {
+                order,
+                unproven: None,
+            };
+        }
+        DecidedOrder {
+            order: None,
+            unproven: self.first_ambiguous.map(|(line, index, text)| {
+                let header = headers.get(index).map_or("", String::as_str);
+                format!(
                     "{file}, line {line}, column {}: {text:?} could be day/month or month/day, and no date in \
                      the file tells which; custody does not guess: expected --date-order dmy (day first, as UK \
                      exports write dates) or --date-order mdy (month first, as US exports do)",
                     column_name(index, header)
-                )),
-            }
+                )
+            }),
         }
-        None => DecidedOrder {
-            order: None,
-            unproven: None,
-        },
-    })
+    }
 }

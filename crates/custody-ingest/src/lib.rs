@@ -17,12 +17,12 @@ pub mod vcard;
 
 pub use check::{ColumnCheck, PeopleCheck, check_people, use_of};
 pub use columns::{ShareColumn, ShareColumns, category_for_header, map_share_columns};
-pub use dates::{DecidedOrder, decide_date_order};
+pub use dates::DecidedOrder;
 pub use error::{Error, Result};
 pub use headers::{HeaderField, classify_header};
 pub use people::{
     IgnoredColumn, PeopleColumns, PersonField, PlacedColumn, derived_reference_warning, map_people_columns,
 };
 pub use person_row::{AddressRow, PersonRow, parse_person_row};
-pub use sniff::sniff_columns;
+pub use sniff::{Prescan, prescan};
 pub use table::{Table, TableOptions};

@@ -180,7 +180,7 @@ pub struct PeopleColumns {
     /// Headers custody does not keep (minimal data: they are read past, never stored).
     pub ignored: Vec<IgnoredColumn>,
     /// The order of day and month in the file's dates, once given or proved
-    /// ([`crate::decide_date_order`]); `None` refuses a date that could be either.
+    /// ([`crate::prescan`]); `None` refuses a date that could be either.
     pub date_order: Option<DateOrder>,
     /// The file has no reference column (an address book: Outlook, Google Contacts): each
     /// person is referred to by a keyed digest of their first email address, else phone.
@@ -533,6 +533,26 @@ mod tests {
         names.iter().map(|name| (*name).to_owned()).collect()
     }
 
+    /// A row read as a member's, with the organisation's phone region `region`.
+    fn member_row(
+        names: &[String],
+        columns: &PeopleColumns,
+        record: &csv::StringRecord,
+        line: u64,
+        region: &str,
+    ) -> crate::PersonRow {
+        parse_person_row(
+            "crm.csv",
+            names,
+            columns,
+            record,
+            line,
+            Some(custody_core::PersonCategory::Member),
+            region,
+        )
+        .unwrap()
+    }
+
     fn ignored(columns: &PeopleColumns) -> Vec<String> {
         columns.ignored_headers()
     }
@@ -625,16 +645,7 @@ mod tests {
             "alex@example.org",
             "United Kingdom",
         ]);
-        let row = parse_person_row(
-            "crm.csv",
-            &names,
-            &columns,
-            &record,
-            2,
-            Some(custody_core::PersonCategory::Member),
-            "US",
-        )
-        .unwrap();
+        let row = member_row(&names, &columns, &record, 2, "US");
         assert_eq!(
             row.phones,
             ["+447912345678"],
@@ -663,16 +674,7 @@ mod tests {
         let names = headers(&["VANID", "OtherEmail", "PreferredEmail"]);
         let columns = map_people_columns("crm.csv", &names, &[]).unwrap();
         let record = csv::StringRecord::from(vec!["1", "other@example.org", "main@example.org"]);
-        let row = parse_person_row(
-            "crm.csv",
-            &names,
-            &columns,
-            &record,
-            2,
-            Some(custody_core::PersonCategory::Member),
-            "GB",
-        )
-        .unwrap();
+        let row = member_row(&names, &columns, &record, 2, "GB");
         assert_eq!(row.emails, ["main@example.org", "other@example.org"]);
     }
 
@@ -700,16 +702,7 @@ mod tests {
             "1 Work Rd",
             "SW1A1AA-wrong",
         ]);
-        let row = parse_person_row(
-            "crm.csv",
-            &names,
-            &columns,
-            &record,
-            2,
-            Some(custody_core::PersonCategory::Member),
-            "GB",
-        )
-        .unwrap();
+        let row = member_row(&names, &columns, &record, 2, "GB");
         assert_eq!(row.country.as_deref(), Some("US"));
         assert_eq!(row.addresses.len(), 2);
         assert_eq!(row.addresses[0].street.as_deref(), Some("10 main st"));
@@ -761,7 +754,7 @@ mod tests {
             "Phone",
         ]);
         let mut columns = map_people_columns("crm.csv", &headers, &[]).unwrap();
-        // As `decide_date_order` settles it for a day-first file.
+        // As `prescan` settles it for a day-first file.
         columns.date_order = Some(DateOrder::Dmy);
         let record = csv::StringRecord::from(vec![
             "M1",
@@ -807,16 +800,7 @@ mod tests {
         let mut columns = map_people_columns("crm.csv", &names, &[]).unwrap();
         columns.date_order = Some(DateOrder::Mdy);
         let record = csv::StringRecord::from(vec!["1", "Ana", "Silva", "03/25"]);
-        let row = parse_person_row(
-            "crm.csv",
-            &names,
-            &columns,
-            &record,
-            2,
-            Some(custody_core::PersonCategory::Member),
-            "GB",
-        )
-        .unwrap();
+        let row = member_row(&names, &columns, &record, 2, "GB");
         assert_eq!(
             row.birthday.map(custody_core::MonthDay::to_iso).as_deref(),
             Some("--03-25")

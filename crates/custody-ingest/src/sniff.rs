@@ -10,6 +10,7 @@ use std::path::Path;
 
 use custody_core::{DateOrder, normalise_email, normalise_postcode, parse_day_in};
 
+use crate::dates::OrderScan;
 use crate::error::Result;
 use crate::people::{PeopleColumns, PersonField, column_name};
 use crate::table::{Table, TableOptions};
@@ -107,24 +108,50 @@ pub(crate) fn look_alike_note(header: &str, seen: &LookAlike) -> Option<String> 
     ))
 }
 
-/// Looks at the first rows and settles the columns their values show; returns the warnings
-/// for columns left out that look like identifiers.
-pub fn sniff_columns(path: &Path, columns: &mut PeopleColumns) -> Result<Vec<String>> {
+/// What a look ahead at a people file found: warnings for columns left out that look like
+/// identifiers, and the order of its dates.
+#[derive(Debug, Clone)]
+pub struct Prescan {
+    /// Columns left out whose values look like identifiers, with the `--map` to use them.
+    pub warnings: Vec<String>,
+    /// The order of day and month its dates are to be read in.
+    pub order: crate::DecidedOrder,
+}
+
+/// Reads the start of the file once (the whole file only while its dates have not proved their
+/// order): settles the columns the first rows' values show, and decides the order of its dates.
+pub fn prescan(path: &Path, columns: &mut PeopleColumns, given: Option<DateOrder>) -> Result<Prescan> {
     let mut table = Table::open(path, TableOptions::default())?;
     let file = table.file().to_owned();
     let headers = table.headers().to_vec();
     let mut seen: Vec<LookAlike> = headers.iter().map(|_| LookAlike::default()).collect();
+    let mut dates = OrderScan::new(columns, given);
     let mut record = csv::StringRecord::new();
     let mut rows = 0u64;
-    while rows < SNIFF_ROWS && table.next_row(&mut record)?.is_some() {
+    while let Some(line) = table.next_row(&mut record)? {
         rows += 1;
-        for (index, text) in record.iter().enumerate() {
-            let text = crate::person_row::cell(text);
-            if let (false, Some(look)) = (text.is_empty(), seen.get_mut(index)) {
-                look.see(text);
+        if rows <= SNIFF_ROWS {
+            for (index, text) in record.iter().enumerate() {
+                let text = crate::person_row::cell(text);
+                if let (false, Some(look)) = (text.is_empty(), seen.get_mut(index)) {
+                    look.see(text);
+                }
             }
         }
+        if dates.see(line, &record) && rows >= SNIFF_ROWS {
+            break;
+        }
     }
+    let warnings = settle(&file, &headers, &seen, columns);
+    Ok(Prescan {
+        warnings,
+        order: dates.finish(&file, &headers),
+    })
+}
+
+/// Settles the columns their values show; returns the warnings for columns left out that look
+/// like identifiers.
+fn settle(file: &str, headers: &[String], seen: &[LookAlike], columns: &mut PeopleColumns) -> Vec<String> {
     let mut warnings = Vec::new();
     for (index, header) in headers.iter().enumerate() {
         let Some(look) = seen.get(index).filter(|look| look.filled > 0) else {
@@ -162,7 +189,7 @@ pub fn sniff_columns(path: &Path, columns: &mut PeopleColumns) -> Result<Vec<Str
             _ => {}
         }
     }
-    Ok(warnings)
+    warnings
 }
 
 /// Whether custody left the column out itself (not the user, with `--map 'Header=none'`).
