@@ -34,6 +34,13 @@ pub struct Contact {
     /// The person's other phone numbers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub more_phones: Vec<String>,
+    /// The first address's postcode, normalised: with the date of birth, what fuzzy linkage
+    /// compares a leaked row with (never shown, never sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postcode: Option<String>,
+    /// The date of birth (ISO 8601), for the same linkage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub born: Option<String>,
 }
 
 /// Choices for an import.
@@ -413,6 +420,8 @@ fn new_person(
         phone: phones.next(),
         more_emails: emails.collect(),
         more_phones: phones.collect(),
+        postcode: row.addresses.iter().find_map(|address| address.postcode.clone()),
+        born: row.date_of_birth.map(custody_core::Day::to_iso),
     };
     // Keep what custody held for the contact fields this file does not have.
     let contact = match old {
@@ -439,6 +448,8 @@ fn new_person(
                 phone,
                 more_emails,
                 more_phones,
+                postcode: if fields.postcode { contact.postcode } else { old.postcode },
+                born: if fields.date_of_birth { contact.born } else { old.born },
             }
         }
         None => contact,

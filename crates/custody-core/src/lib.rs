@@ -15,6 +15,7 @@ mod identity;
 mod incident;
 mod instant;
 mod ledger;
+mod linkage;
 mod person;
 mod rights;
 mod settings;
@@ -43,6 +44,10 @@ pub use instant::{Day, Instant, TimeZoneName, parse_day, parse_instant};
 pub use ledger::{
     FeedAudience, FeedWindow, Holdings, ShareKind, ShareMeta, ShareState, holdings_from_sets,
     share_held_during, share_state_at,
+};
+pub use linkage::{
+    LEVELS, LINK_FIELDS, Level, Levels, LinkRecord, MISSING, are_nicknames, compare, fold_name_words,
+    name_key_spellings, soundex, vowel_fold,
 };
 pub use person::{PersonCategory, PersonId, PersonRef, PersonStatus};
 pub use rights::{

@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use super::roles::{Role, by_name, leak_day, looks_like_phone, looks_like_uk_postcode};
+use super::roles::{Role, by_name, looks_like_phone, looks_like_uk_postcode};
+use super::values::leak_day;
 
 /// A format as the user can force it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -57,6 +57,12 @@ fn walk(value: &Value, path: &mut String, line: u64, (depth, sole): (usize, bool
             }
             path.truncate(length);
         }
+        Value::Object(map) if map.len() == 1 && map.keys().all(|key| key.starts_with('$')) => {
+            // MongoDB extended JSON: the value under its type, read at the field's own path.
+            if let Some(text) = extended(map) {
+                scalar(path, &text, out);
+            }
+        }
         Value::Object(map) => {
             // An object keyed by id or address (`{"u123": {…}, "u124": {…}}`) holds one record
             // per entry, as a one-line export of a whole collection does.
@@ -77,6 +83,32 @@ fn walk(value: &Value, path: &mut String, line: u64, (depth, sole): (usize, bool
                 next_record(line, out);
             }
         }
+    }
+}
+
+/// The value of a one-key extended JSON object (`{"$date": …}`, `{"$numberLong": "…"}`,
+/// `{"$oid": "…"}`), as MongoDB's `mongoexport` writes it in relaxed and canonical mode; a date
+/// given as milliseconds since 1970 (canonical, and any date before 1970) becomes ISO 8601.
+fn extended(map: &serde_json::Map<String, Value>) -> Option<String> {
+    let (key, value) = map.iter().next()?;
+    let number = |value: &Value| match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Object(inner) => extended(inner),
+        _ => None,
+    };
+    match key.as_str() {
+        "$date" => {
+            let text = number(value)?;
+            match text.parse::<i64>() {
+                Ok(millis) => jiff::Timestamp::from_millisecond(millis).ok().map(|at| at.to_string()),
+                Err(_) => Some(text),
+            }
+        }
+        "$numberLong" | "$numberInt" | "$numberDouble" | "$numberDecimal" | "$oid" | "$uuid" | "$symbol" => {
+            number(value)
+        }
+        _ => None,
     }
 }
 

@@ -9,22 +9,25 @@ mod combo;
 mod delimited;
 mod detect;
 mod jsonl;
+mod names;
 mod problems;
 mod roles;
 mod source;
 mod sql;
+mod values;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use custody_core::CategoryKey;
+use custody_core::{CategoryKey, DateOrder};
 
 pub use batch::{Batch, Column, Record};
 pub use detect::{DetectedFormat, LeakFormat};
 pub use problems::{Problem, ProblemCount, Problems};
-pub use roles::{Role, leak_day};
+pub use roles::Role;
+pub use values::{OrderVotes, Readings, leak_day, leak_days};
 pub use source::{LeakEncoding, SourceFacts};
 
 use batch::{Columns, Out};
@@ -99,6 +102,20 @@ pub struct LeakReader {
     first: Option<Batch>,
     finished: bool,
     lines: u64,
+    date_order: Option<DateOrder>,
+}
+
+/// The order the dates of birth in the first records prove.
+fn date_order(first: &Batch) -> Option<DateOrder> {
+    let mut votes = OrderVotes::default();
+    for record in first.records() {
+        for (role, value) in record.fields() {
+            if role == Role::DateOfBirth {
+                votes.add(value);
+            }
+        }
+    }
+    votes.decided()
 }
 
 impl LeakReader {
@@ -166,6 +183,7 @@ impl LeakReader {
             columns.set_shape_role(id, role);
             first.set_role(id, role);
         }
+        let date_order = date_order(&first);
         Ok(LeakReader {
             source,
             parser,
@@ -175,7 +193,31 @@ impl LeakReader {
             first: Some(first),
             finished: false,
             lines,
+            date_order,
         })
+    }
+
+    /// The order of day and month the dates of birth in the file's first lines proved; `None`
+    /// when they proved none (or both): a date that reads both ways is then matched both ways.
+    pub fn date_order(&self) -> Option<DateOrder> {
+        self.date_order
+    }
+
+    /// The first values of each column read so far (at most `per_column`), by column number.
+    pub fn samples(&self, per_column: usize) -> std::collections::HashMap<u32, Vec<String>> {
+        self.first
+            .as_ref()
+            .map(|first| first.samples(per_column))
+            .unwrap_or_default()
+    }
+
+    /// Gives a column a role its values proved (against the ledger): the records read ahead
+    /// and every later one carry it.
+    pub fn prove_role(&mut self, column: u32, role: Role) {
+        self.columns.set_shape_role(column, role);
+        if let Some(first) = self.first.as_mut() {
+            first.set_role(column, role);
+        }
     }
 
     /// Fills `batch` with the next records; `false` only when the file is done. A batch is cut

@@ -3,10 +3,11 @@
 
 use std::collections::HashMap;
 
-use custody_core::{CategoryKey, normalise_email, parse_day};
+use custody_core::{CategoryKey, normalise_email};
 
 use crate::columns::category_for_header;
-use crate::headers::fold_header;
+use super::names;
+use super::values::leak_day;
 
 /// The identifier a column holds, if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -52,13 +53,20 @@ const PREFIXES: [&str; 8] = [
 
 /// The role and category a column name says, if it says one.
 pub(crate) fn by_name(name: &str) -> (Role, Option<CategoryKey>) {
-    // A JSON path or an SQL name: the last part names the field.
-    let last = name
-        .rsplit(['.', '/'])
-        .next()
-        .unwrap_or(name)
-        .trim_end_matches("[]");
-    let folded = fold_header(last);
+    // A JSON path or an SQL name: the last part names the field, unless it is an extended JSON
+    // type (`dob.$date`, `born.$date.$numberLong`) or too general alone (`name.given`).
+    let parts: Vec<&str> = name
+        .split(['.', '/'])
+        .map(|part| part.trim_end_matches("[]"))
+        .filter(|part| !part.is_empty() && !part.starts_with('$'))
+        .collect();
+    let last = parts.last().copied().unwrap_or(name);
+    if let [.., parent, last] = parts.as_slice()
+        && let Some(role) = names::in_context(parent, last)
+    {
+        return (role, role_category(role));
+    }
+    let folded = names::fold(last);
     let mut candidates = vec![folded.clone()];
     for prefix in PREFIXES {
         if let Some(rest) = folded.strip_prefix(prefix).filter(|rest| rest.len() >= 2) {
@@ -74,18 +82,10 @@ pub(crate) fn by_name(name: &str) -> (Role, Option<CategoryKey>) {
 }
 
 fn known(folded: &str) -> Option<(Role, Option<CategoryKey>)> {
-    let role = match folded {
-        "email" | "emailaddress" | "mail" | "emails" | "emailaddr" | "useremail" | "eml" => Role::Email,
-        "phone" | "phonenumber" | "mobile" | "mobilenumber" | "telephone" | "tel" | "mobilephone"
-        | "cell" | "cellphone" | "msisdn" | "phones" | "landline" | "phoneno" => Role::Phone,
-        "firstname" | "forename" | "givenname" | "first" | "fname" | "firstnames" => Role::FirstName,
-        "lastname" | "surname" | "familyname" | "last" | "lname" => Role::LastName,
-        "name" | "fullname" | "displayname" | "realname" => Role::FullName,
-        "postcode" | "zip" | "zipcode" | "postalcode" | "postcodes" => Role::Postcode,
-        "dob" | "dateofbirth" | "birthdate" | "birthday" | "bday" => Role::DateOfBirth,
-        _ => return known_category(folded).map(|key| (Role::Other, Some(key))),
-    };
-    Some((role, role.category().and_then(|key| CategoryKey::parse(key).ok())))
+    match names::role_of(folded) {
+        Some(role) => Some((role, role_category(role))),
+        None => known_category(folded).map(|key| (Role::Other, Some(key))),
+    }
 }
 
 fn known_category(folded: &str) -> Option<CategoryKey> {
@@ -129,7 +129,9 @@ pub(crate) fn by_shape(values: &[&str], headerless: bool) -> Role {
     if !headerless {
         return Role::Other;
     }
-    if share(&|value| leak_day(value).is_some_and(|day| (1900..=2012).contains(&day.date().year()))) {
+    // Numbers alone are ids more often than dates since 1970: only a date column's name says so.
+    let written_date = |value: &str| !value.trim_start_matches('-').bytes().all(|byte| byte.is_ascii_digit());
+    if share(&|value| written_date(value) && leak_day(value).is_some_and(|day| (1900..=2012).contains(&day.date().year()))) {
         return Role::DateOfBirth;
     }
     {
@@ -199,6 +201,10 @@ fn is_name_word(value: &str) -> bool {
 pub(crate) fn looks_like_phone(value: &str) -> bool {
     let digits = value.bytes().filter(u8::is_ascii_digit).count();
     let written_as_phone = value.starts_with(['+', '0', '(']) || value.contains([' ', '-']);
+    // A minus sign first is a negative number: a date before 1970 in milliseconds.
+    if value.starts_with('-') {
+        return false;
+    }
     (9..=15).contains(&digits)
         && written_as_phone
         && value
@@ -224,38 +230,6 @@ pub(crate) fn looks_like_uk_postcode(value: &str) -> bool {
         && outward.iter().any(u8::is_ascii_digit)
         && outward.iter().all(u8::is_ascii_alphanumeric);
     inward_ok && outward_ok
-}
-
-/// A date as leaked files write dates of birth: `yyyy-mm-dd` (also with a time after it),
-/// `dd/mm/yyyy`, `dd.mm.yyyy` or `dd-mm-yyyy`.
-pub fn leak_day(text: &str) -> Option<custody_core::Day> {
-    let trimmed = text.trim();
-    let bytes = trimmed.as_bytes();
-    let iso_prefix = bytes.len() >= 10
-        && bytes.get(4) == Some(&b'-')
-        && bytes.get(7) == Some(&b'-')
-        && bytes
-            .get(..4)
-            .is_some_and(|year| year.iter().all(u8::is_ascii_digit));
-    if iso_prefix {
-        let rest = trimmed.get(10..).unwrap_or("");
-        if rest.is_empty() || rest.starts_with(['T', ' ']) {
-            return parse_day(trimmed.get(..10)?).ok();
-        }
-        return None;
-    }
-    if bytes.len() > 10
-        || !bytes
-            .iter()
-            .all(|byte| byte.is_ascii_digit() || b"/.-".contains(byte))
-    {
-        return None;
-    }
-    let slashed = trimmed.replace(['.', '-'], "/");
-    if slashed.matches('/').count() != 2 {
-        return None;
-    }
-    parse_day(&slashed).ok()
 }
 
 #[cfg(test)]
@@ -311,23 +285,5 @@ mod tests {
         assert_eq!(by_shape(&["Alex", "Sam", "Jo"], false), Role::Other);
         assert_eq!(by_shape(&["Alex", "Sam", "Jo"], true), Role::FirstName);
         assert_eq!(by_shape(&["12", "13", "14"], true), Role::Other);
-    }
-
-    #[test]
-    fn leaked_dates() {
-        assert_eq!(
-            leak_day("1980-02-03T00:00:00Z").map(|day| day.to_iso()),
-            Some("1980-02-03".into())
-        );
-        assert_eq!(
-            leak_day("03.02.1980").map(|day| day.to_iso()),
-            Some("1980-02-03".into())
-        );
-        assert_eq!(
-            leak_day("03-02-1980").map(|day| day.to_iso()),
-            Some("1980-02-03".into())
-        );
-        assert_eq!(leak_day("1980-02-30"), None);
-        assert_eq!(leak_day("+44 20 7946"), None);
     }
 }

@@ -1,0 +1,446 @@
+//! Linkage as a person would do it: names folded the way people write them, and how close two
+//! records' fields are, field by field, in the levels a Fellegi–Sunter model weighs (exact,
+//! close, far, different, missing), as Splink's comparisons do.
+//!
+//! Names are compared folded: transliterated (`Müller` → `muller`), lower-cased, letters only
+//! (`O'Brien` → `obrien`, `Smith-Jones` → `smithjones`). German and Nordic spellings without
+//! the letter (`Mueller`, `Soerensen`, `Haakon`) are the same name: the second fold turns `ae`,
+//! `oe`, `ue` and `aa` into `a`, `o`, `u`, `a` on both sides. Given names that are one another's
+//! nicknames (`Bob`, `Robert`) are close, not exact.
+
+use crate::instant::Day;
+
+/// One record as linkage sees it: every part optional, every part already folded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkRecord {
+    /// Given name, folded (its first word).
+    pub first: String,
+    /// Family name, folded (its last word).
+    pub last: String,
+    /// Date of birth.
+    pub born: Option<Day>,
+    /// Postcode, normalised (upper case, one space).
+    pub postcode: Option<String>,
+    /// Email address, lower-cased.
+    pub email: Option<String>,
+    /// Phone number (E.164).
+    pub phone: Option<String>,
+}
+
+/// The fields compared, in the order of [`Levels`].
+pub const LINK_FIELDS: [&str; 6] = ["first_name", "last_name", "date_of_birth", "postcode", "email", "phone"];
+
+/// How far apart two values of one field are: 0 exact, 1 close, 2 far, 3 different; `MISSING`
+/// when either side has no value (it then counts neither way).
+pub type Level = u8;
+/// Either side had no value.
+pub const MISSING: Level = 255;
+/// The number of levels a field can have (besides missing).
+pub const LEVELS: usize = 4;
+
+/// The levels of the six fields of [`LINK_FIELDS`].
+pub type Levels = [Level; 6];
+
+/// Folds a name as linkage compares it: the words transliterated, lower-cased, letters only.
+pub fn fold_name_words(text: &str) -> Vec<String> {
+    let ascii = if text.is_ascii() {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(deunicode::deunicode(text))
+    };
+    ascii
+        .to_lowercase()
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .map(|word| word.chars().filter(char::is_ascii_alphabetic).collect::<String>())
+        .filter(|word| !word.is_empty())
+        .collect()
+}
+
+/// The second fold: `ae`, `oe`, `ue` and `aa` as one vowel, `ss` as `s`, so `Mueller` and
+/// `Müller` (folded `muller`), `Soerensen` and `Sørensen` (`sorensen`) are the same name.
+pub fn vowel_fold(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    let bytes = word.as_bytes();
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        let next = bytes.get(at + 1).copied();
+        let pair = matches!((byte, next), (b'a' | b'o' | b'u', Some(b'e')) | (b'a', Some(b'a')) | (b's', Some(b's')));
+        out.push(char::from(byte));
+        at += if pair { 2 } else { 1 };
+    }
+    out
+}
+
+/// The other spellings of a name key (`first|last`) under which the ledger may hold the same
+/// person: with German and Nordic letters written out (`Müller` as `mueller`, `Ø` as `oe`) or
+/// folded back (`Mueller` as `muller`). Empty when there is none.
+pub fn name_key_spellings(first: &str, last: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let written_out = |text: &str| -> Option<String> {
+        let replaced: String = text
+            .chars()
+            .map(|c| match c {
+                'ä' | 'Ä' | 'æ' | 'Æ' => "ae".to_owned(),
+                'ö' | 'Ö' | 'ø' | 'Ø' | 'œ' | 'Œ' => "oe".to_owned(),
+                'ü' | 'Ü' => "ue".to_owned(),
+                'å' | 'Å' => "aa".to_owned(),
+                other => other.to_string(),
+            })
+            .collect();
+        (replaced != text).then_some(replaced)
+    };
+    let key = |first: &str, last: &str| crate::name_key(first, last);
+    let original = key(first, last);
+    let mut add = |candidate: Option<String>| {
+        if let Some(candidate) = candidate
+            && Some(&candidate) != original.as_ref()
+            && !out.contains(&candidate)
+        {
+            out.push(candidate);
+        }
+    };
+    let (first_out, last_out) = (written_out(first), written_out(last));
+    if first_out.is_some() || last_out.is_some() {
+        add(key(
+            first_out.as_deref().unwrap_or(first),
+            last_out.as_deref().unwrap_or(last),
+        ));
+    }
+    if let Some(original) = &original
+        && let Some((f, l)) = original.split_once('|')
+    {
+        let (vf, vl) = (vowel_fold_soft(f), vowel_fold_soft(l));
+        if vf != f || vl != l {
+            add(Some(format!("{vf}|{vl}")));
+        }
+    }
+    out
+}
+
+/// `ae`, `oe`, `ue` as `a`, `o`, `u` only (what `deunicode` makes of `ä`, `ö`, `ü`).
+fn vowel_fold_soft(word: &str) -> String {
+    word.replace("ae", "a").replace("oe", "o").replace("ue", "u")
+}
+
+/// Whether two folded given names are one person's (`bob` and `robert`), from the common
+/// English diminutives and the forms of the same names in German, French, Spanish, Italian,
+/// Dutch, Polish and Welsh.
+pub fn are_nicknames(a: &str, b: &str) -> bool {
+    NICKNAMES
+        .iter()
+        .any(|group| group.contains(&a) && group.contains(&b))
+}
+
+/// Groups of given names one person goes by.
+const NICKNAMES: &[&[&str]] = &[
+    &["robert", "bob", "rob", "bobby", "robbie", "bert", "roberto", "rupert"],
+    &["william", "bill", "will", "billy", "willie", "liam", "wilhelm", "willem", "guillaume", "guillermo"],
+    &["elizabeth", "liz", "beth", "lizzie", "betty", "eliza", "elisabeth", "libby", "bess", "isabel"],
+    &["margaret", "maggie", "meg", "peggy", "marge", "margot", "greta", "margarete", "marguerite"],
+    &["katherine", "kate", "kathy", "katie", "catherine", "kathryn", "cathy", "kat", "katharina", "katrin", "caterina", "catalina"],
+    &["richard", "rich", "rick", "dick", "ricky", "riccardo", "ricardo"],
+    &["james", "jim", "jimmy", "jamie", "jaime", "giacomo", "jacques"],
+    &["john", "jack", "johnny", "jon", "johannes", "hans", "jan", "jean", "juan", "giovanni", "joao"],
+    &["michael", "mike", "mick", "mikey", "michel", "miguel", "michele", "micha"],
+    &["thomas", "tom", "tommy", "tomas", "tommaso"],
+    &["joseph", "joe", "joey", "jose", "giuseppe", "josef", "jozef"],
+    &["charles", "charlie", "chuck", "carl", "karl", "carlos", "carlo"],
+    &["edward", "ed", "eddie", "ted", "ned", "eduard", "eduardo", "edoardo"],
+    &["anthony", "tony", "antonio", "anton", "antoine", "antonius"],
+    &["christopher", "chris", "kit", "christoph", "cristobal", "cristoforo"],
+    &["daniel", "dan", "danny", "dani"],
+    &["matthew", "matt", "matthias", "mathieu", "mateo", "matteo", "mattheus"],
+    &["andrew", "andy", "drew", "andreas", "andre", "andres", "andrea", "andrzej"],
+    &["alexander", "alex", "sandy", "alexandre", "alejandro", "alessandro", "aleksander", "sasha"],
+    &["alexandra", "alex", "lexi", "sandra", "alessandra", "alejandra"],
+    &["benjamin", "ben", "benny", "benji"],
+    &["samuel", "sam", "sammy"],
+    &["samantha", "sam", "sammie"],
+    &["nicholas", "nick", "nicky", "nicolas", "nikolaus", "klaus", "niccolo", "mikolaj"],
+    &["jonathan", "jon", "jonny", "nathan"],
+    &["stephen", "steve", "steven", "stefan", "stephan", "esteban", "stefano", "etienne"],
+    &["david", "dave", "davy", "dai", "dafydd"],
+    &["peter", "pete", "pierre", "pedro", "pietro", "piotr", "pieter"],
+    &["patrick", "pat", "paddy", "patricio", "patrizio"],
+    &["patricia", "pat", "patty", "tricia", "trish"],
+    &["susan", "sue", "susie", "suzanne", "susanne", "susanna"],
+    &["jennifer", "jen", "jenny", "jenna"],
+    &["rebecca", "becky", "becca"],
+    &["deborah", "debbie", "deb", "debra"],
+    &["victoria", "vicky", "tori", "vikki"],
+    &["christine", "chris", "christina", "kristina", "tina", "kirsten"],
+    &["jessica", "jess", "jessie"],
+    &["joanne", "jo", "joanna", "johanna", "jana"],
+    &["mary", "molly", "polly", "maria", "marie", "mia", "mari"],
+    &["ann", "anne", "anna", "annie", "hannah", "anja", "ania"],
+    &["helen", "helena", "ellen", "nell", "lena", "elena", "helene"],
+    &["frances", "fran", "frankie", "francesca", "francoise", "francisca"],
+    &["francis", "frank", "frankie", "franz", "francois", "francisco", "francesco", "franciszek"],
+    &["henry", "harry", "hank", "heinrich", "henri", "enrique", "enrico", "henryk", "hendrik"],
+    &["gerald", "gerry", "jerry", "gerard"],
+    &["lawrence", "larry", "laurence", "lorenzo", "laurent"],
+    &["timothy", "tim", "timmy"],
+    &["kenneth", "ken", "kenny"],
+    &["ronald", "ron", "ronnie"],
+    &["donald", "don", "donnie"],
+    &["gregory", "greg", "gregor", "gregorio", "gregoire"],
+    &["jacob", "jake", "jakob", "jacobo", "jakub"],
+    &["joshua", "josh"],
+    &["zachary", "zach", "zack"],
+    &["philip", "phil", "phillip", "philipp", "philippe", "felipe", "filippo"],
+    &["theodore", "theo", "ted", "teddy"],
+    &["abigail", "abby", "abbie", "gail"],
+    &["dorothy", "dot", "dottie", "dora"],
+    &["emily", "em", "emmy", "emilie", "emilia"],
+    &["caroline", "carol", "carrie", "carolina", "karolina"],
+    &["sarah", "sally", "sara", "sadie"],
+    &["louise", "lou", "lulu", "louisa", "luisa"],
+    &["gwendolyn", "gwen", "gwyneth"],
+    &["llewellyn", "llew", "lew"],
+    &["owen", "owain"],
+    &["evan", "ieuan", "iwan"],
+];
+
+/// A phonetic code of a folded word (American Soundex, as the US National Archives define it:
+/// the first letter, then up to three digits for the consonant groups, `h` and `w` not
+/// separating equal codes). Words that sound alike (`smith`, `smyth`) share it.
+pub fn soundex(word: &str) -> String {
+    let code = |c: u8| match c {
+        b'b' | b'f' | b'p' | b'v' => b'1',
+        b'c' | b'g' | b'j' | b'k' | b'q' | b's' | b'x' | b'z' => b'2',
+        b'd' | b't' => b'3',
+        b'l' => b'4',
+        b'm' | b'n' => b'5',
+        b'r' => b'6',
+        b'h' | b'w' => b'h',
+        _ => b'0',
+    };
+    let bytes = word.as_bytes();
+    let Some(&first) = bytes.first() else {
+        return String::new();
+    };
+    let mut out = vec![first.to_ascii_uppercase()];
+    let mut last = code(first);
+    for &byte in bytes.iter().skip(1) {
+        let digit = code(byte);
+        if digit == b'h' {
+            continue;
+        }
+        if digit != b'0' && digit != last {
+            out.push(digit);
+            if out.len() == 4 {
+                break;
+            }
+        }
+        last = digit;
+    }
+    while out.len() < 4 {
+        out.push(b'0');
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// How close two folded given names are.
+pub fn compare_first(ours: &str, theirs: &str) -> Level {
+    if ours.is_empty() || theirs.is_empty() {
+        return MISSING;
+    }
+    if ours == theirs || vowel_fold(ours) == vowel_fold(theirs) {
+        return 0;
+    }
+    if are_nicknames(ours, theirs) {
+        return 1;
+    }
+    // An initial for a name.
+    if (ours.len() == 1 || theirs.len() == 1) && ours.get(..1) == theirs.get(..1) {
+        return 2;
+    }
+    by_similarity(ours, theirs)
+}
+
+/// How close two folded family names are (a double-barrelled name holds its parts).
+pub fn compare_last(ours: &str, theirs: &str) -> Level {
+    if ours.is_empty() || theirs.is_empty() {
+        return MISSING;
+    }
+    if ours == theirs || vowel_fold(ours) == vowel_fold(theirs) {
+        return 0;
+    }
+    if (ours.len() >= 4 && theirs.len() >= 4) && (ours.contains(theirs) || theirs.contains(ours)) {
+        return 1;
+    }
+    by_similarity(ours, theirs)
+}
+
+/// Jaro–Winkler at 0.92 and above is close, at 0.80 far; else different.
+fn by_similarity(a: &str, b: &str) -> Level {
+    let similarity = strsim::jaro_winkler(a, b);
+    if similarity >= 0.92 || (strsim::damerau_levenshtein(a, b) <= 1 && a.len().min(b.len()) >= 4) {
+        1
+    } else if similarity >= 0.80 {
+        2
+    } else {
+        3
+    }
+}
+
+/// How close two dates of birth are: close when one figure was mistyped or day and month
+/// swapped, far when only the year agrees.
+pub fn compare_born(ours: Option<Day>, theirs: Option<Day>) -> Level {
+    let (Some(ours), Some(theirs)) = (ours, theirs) else {
+        return MISSING;
+    };
+    if ours == theirs {
+        return 0;
+    }
+    let (a, b) = (ours.date(), theirs.date());
+    let swapped = a.year() == b.year() && a.month() == b.day() && a.day() == b.month();
+    let (x, y) = (ours.to_iso(), theirs.to_iso());
+    if swapped || strsim::hamming(&x, &y).is_ok_and(|distance| distance <= 1) {
+        return 1;
+    }
+    if a.year() == b.year() || (a.month() == b.month() && a.day() == b.day()) {
+        return 2;
+    }
+    3
+}
+
+/// How close two postcodes are: close one character off (or two swapped), far in the same
+/// district (the outward code).
+pub fn compare_postcode(ours: Option<&str>, theirs: Option<&str>) -> Level {
+    let (Some(ours), Some(theirs)) = (ours, theirs) else {
+        return MISSING;
+    };
+    if ours == theirs {
+        return 0;
+    }
+    let compact = |text: &str| text.replace(' ', "");
+    let (a, b) = (compact(ours), compact(theirs));
+    if a == b || strsim::damerau_levenshtein(&a, &b) <= 1 {
+        return 1;
+    }
+    let outward = |text: &str| text.split(' ').next().map(str::to_owned);
+    if ours.contains(' ') && outward(ours) == outward(theirs) {
+        return 2;
+    }
+    3
+}
+
+/// How close two email addresses are: close with the same domain and the local part one or two
+/// keystrokes off, or the same local part at another domain.
+pub fn compare_email(ours: Option<&str>, theirs: Option<&str>) -> Level {
+    let (Some(ours), Some(theirs)) = (ours, theirs) else {
+        return MISSING;
+    };
+    if ours == theirs {
+        return 0;
+    }
+    let split = |text: &str| text.rsplit_once('@').map(|(local, domain)| (local.to_owned(), domain.to_owned()));
+    match (split(ours), split(theirs)) {
+        (Some((la, da)), Some((lb, db))) if da == db && strsim::damerau_levenshtein(&la, &lb) <= 2 => 1,
+        (Some((la, _)), Some((lb, _))) if la == lb && la.len() >= 6 => 1,
+        (Some((la, _)), Some((lb, _))) if strsim::jaro_winkler(&la, &lb) >= 0.88 => 2,
+        _ => 3,
+    }
+}
+
+/// How close two phone numbers are: close one digit off or two swapped.
+pub fn compare_phone(ours: Option<&str>, theirs: Option<&str>) -> Level {
+    let (Some(ours), Some(theirs)) = (ours, theirs) else {
+        return MISSING;
+    };
+    if ours == theirs {
+        return 0;
+    }
+    if strsim::damerau_levenshtein(ours, theirs) <= 1 {
+        return 1;
+    }
+    3
+}
+
+/// Compares two records field by field; names are also tried the other way round (a family
+/// name in the given-name column), and the better reading is kept with whether it was swapped.
+pub fn compare(ours: &LinkRecord, theirs: &LinkRecord) -> (Levels, bool) {
+    let rest = [
+        compare_born(ours.born, theirs.born),
+        compare_postcode(ours.postcode.as_deref(), theirs.postcode.as_deref()),
+        compare_email(ours.email.as_deref(), theirs.email.as_deref()),
+        compare_phone(ours.phone.as_deref(), theirs.phone.as_deref()),
+    ];
+    let straight = (compare_first(&ours.first, &theirs.first), compare_last(&ours.last, &theirs.last));
+    let swapped = (compare_first(&ours.first, &theirs.last), compare_last(&ours.last, &theirs.first));
+    let closeness = |(a, b): (Level, Level)| u16::from(a.min(4)) + u16::from(b.min(4));
+    let (names, was_swapped) = if closeness(swapped) + 1 < closeness(straight) {
+        (swapped, true)
+    } else {
+        (straight, false)
+    };
+    let [born, postcode, email, phone] = rest;
+    ([names.0, names.1, born, postcode, email, phone], was_swapped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse_day;
+
+    fn day(text: &str) -> Option<Day> {
+        parse_day(text).ok()
+    }
+
+    #[test]
+    fn names_as_people_write_them() {
+        assert_eq!(fold_name_words("O'Brien-Smith"), ["obriensmith"]);
+        assert_eq!(fold_name_words("Müller"), ["muller"]);
+        assert_eq!(compare_last("muller", "mueller"), 0);
+        assert_eq!(compare_last("sorensen", "soerensen"), 0);
+        assert_eq!(compare_first("robert", "bob"), 1);
+        assert_eq!(compare_first("bob", "robert"), 1);
+        assert_eq!(compare_last("smith", "smyth"), 1);
+        assert_eq!(compare_last("johnson", "jonhson"), 1);
+        assert_eq!(compare_last("smith", "patel"), 3);
+        assert_eq!(compare_first("", "alex"), MISSING);
+        assert_eq!(soundex("robert"), "R163");
+        assert_eq!(soundex("rupert"), "R163");
+        assert_eq!(soundex("ashcraft"), "A261");
+        assert_eq!(soundex("tymczak"), "T522");
+    }
+
+    #[test]
+    fn spellings_of_a_name_key() {
+        assert_eq!(name_key_spellings("Jürgen", "Müller"), ["juergen|mueller"]);
+        assert_eq!(name_key_spellings("Juergen", "Mueller"), ["jurgen|muller"]);
+        assert_eq!(name_key_spellings("Ørjan", "Sørensen"), ["oerjan|soerensen"]);
+        assert!(name_key_spellings("Alex", "Smith").is_empty());
+    }
+
+    #[test]
+    fn dates_postcodes_and_addresses() {
+        assert_eq!(compare_born(day("1980-04-03"), day("1980-03-04")), 1);
+        assert_eq!(compare_born(day("1980-04-03"), day("1980-04-08")), 1);
+        assert_eq!(compare_born(day("1980-04-03"), day("1980-11-20")), 2);
+        assert_eq!(compare_born(day("1980-04-03"), day("1972-11-20")), 3);
+        assert_eq!(compare_postcode(Some("LS1 4AP"), Some("LS1 4AB")), 1);
+        assert_eq!(compare_postcode(Some("LS1 4AP"), Some("LS1 9ZZ")), 2);
+        assert_eq!(compare_postcode(Some("LS1 4AP"), Some("M1 1AE")), 3);
+        assert_eq!(compare_email(Some("alex.smith@example.org"), Some("alex.smiht@example.org")), 1);
+        assert_eq!(compare_phone(Some("+447700900123"), Some("+447700900132")), 1);
+    }
+
+    #[test]
+    fn swapped_names_are_read_the_right_way_round() {
+        let ours = LinkRecord {
+            first: "alex".into(),
+            last: "smith".into(),
+            ..LinkRecord::default()
+        };
+        let theirs = LinkRecord {
+            first: "smith".into(),
+            last: "alex".into(),
+            ..LinkRecord::default()
+        };
+        let (levels, swapped) = compare(&ours, &theirs);
+        assert!(swapped);
+        assert_eq!(&levels[..2], &[0, 0]);
+    }
+}
