@@ -38,6 +38,7 @@ pub fn run(ledger: &mut Ledger, files: &Path, id: i64) -> Result<DemoLeak> {
     let leak = files.join(LEAK_FILE);
     write_leak(&files.join(SENT_FILE), &leak)?;
     let options = MatchOptions {
+        rows: None,
         path: leak,
         read: LeakOptions::default(),
         incident: Some(id),

@@ -104,6 +104,36 @@ pub struct Evidence {
     pub canaries: Vec<CanaryFound>,
     /// The suppliers whose holdings explain it best.
     pub suppliers: Vec<SupplierFit>,
+    /// People fuzzy linkage found only probably: not part of the evidence until a responder
+    /// confirms them (`confirm` events).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probable: Vec<ProbableLink>,
+}
+
+/// A person a leaked file probably holds, waiting for a responder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbableLink {
+    /// Our reference.
+    pub reference: String,
+    /// The match probability.
+    pub probability: f64,
+    /// The fields that agreed (`first_name+last_name+postcode`).
+    pub agreed: String,
+    /// The line of the file.
+    pub line: u64,
+}
+
+/// Probable links a responder confirmed as the same people: they join the evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinksConfirmed {
+    /// The evidence event whose probable links these are.
+    pub evidence: i64,
+    /// The references confirmed.
+    pub references: Vec<String>,
+    /// Why (what the responder checked).
+    pub reason: String,
 }
 
 /// A notification run's start or end.
@@ -169,6 +199,8 @@ pub enum IncidentEventBody {
     Answers(crate::incident_facts::ReportAnswers),
     /// `people`: people an incident at the organisation itself affected.
     People(crate::in_house::PeopleAffected),
+    /// `confirm`: probable links of leak evidence confirmed by a responder.
+    Confirm(LinksConfirmed),
 }
 
 impl IncidentEventBody {
@@ -186,6 +218,7 @@ impl IncidentEventBody {
             IncidentEventBody::Dismiss(_) => "dismiss",
             IncidentEventBody::Answers(_) => "answers",
             IncidentEventBody::People(_) => "people",
+            IncidentEventBody::Confirm(_) => "confirm",
         }
     }
 }
@@ -204,6 +237,7 @@ pub fn encode(body: &IncidentEventBody) -> Result<(&'static str, serde_json::Val
         IncidentEventBody::Dismiss(dismissed) => serde_json::to_value(dismissed),
         IncidentEventBody::Answers(answers) => serde_json::to_value(answers),
         IncidentEventBody::People(affected) => serde_json::to_value(affected),
+        IncidentEventBody::Confirm(confirmed) => serde_json::to_value(confirmed),
     }
     .map_err(|error| Error::Invalid(format!("a {} event could not be written: {error}", body.kind())))?;
     Ok((body.kind(), versioned(value)))
@@ -260,6 +294,7 @@ pub fn decode(event: &IncidentEvent) -> Result<IncidentEventBody> {
         "dismiss" => read(body).map(IncidentEventBody::Dismiss),
         "answers" => read(body).map(IncidentEventBody::Answers),
         "people" => read(body).map(IncidentEventBody::People),
+        "confirm" => read(body).map(IncidentEventBody::Confirm),
         other => Err(format!(
             "{other:?} is not a kind of incident event this custody knows"
         )),

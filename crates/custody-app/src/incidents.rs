@@ -747,14 +747,29 @@ fn summarise(body: &IncidentEventBody) -> String {
             if statement.correction { " (CORRECTION)" } else { "" },
             statement.text
         ),
-        IncidentEventBody::Evidence(evidence) => format!(
-            "leak evidence: {} ({} rows) names {} people: {} held by the supplier, {} not; {} canaries",
-            evidence.file,
-            evidence.rows,
-            evidence.matched,
-            evidence.held_by_supplier,
-            evidence.not_held_by_supplier,
-            evidence.canaries.len()
+        IncidentEventBody::Evidence(evidence) => {
+            let mut line = format!(
+                "leak evidence: {} ({} rows) names {} people: {} held by the supplier, {} not; {} canaries",
+                evidence.file,
+                evidence.rows,
+                evidence.matched,
+                evidence.held_by_supplier,
+                evidence.not_held_by_supplier,
+                evidence.canaries.len()
+            );
+            if !evidence.probable.is_empty() {
+                line = format!(
+                    "{line}; {} more probable, waiting for a responder to confirm",
+                    evidence.probable.len()
+                );
+            }
+            line
+        }
+        IncidentEventBody::Confirm(confirmed) => format!(
+            "probable links of evidence {} confirmed: {} people ({})",
+            confirmed.evidence,
+            confirmed.references.len(),
+            confirmed.reason
         ),
         IncidentEventBody::Impact(impact) => {
             format!("impact recomputed from the ledger: {}", impact.changes.join("; "))

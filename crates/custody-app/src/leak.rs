@@ -17,6 +17,7 @@ use custody_store::Store;
 
 use crate::dir::Ledger;
 use crate::error::Result;
+use crate::leak_links::{LinkageView, PersonLink};
 use crate::leak_rank::{CanaryFound, SupplierFit, canaries, rank};
 use crate::leak_rows::Tally;
 
@@ -33,6 +34,8 @@ pub struct MatchOptions {
     pub people: bool,
     /// Worker threads (at least one).
     pub workers: usize,
+    /// Write the linkage file here: each linked row, the person, the score and what agreed.
+    pub rows: Option<PathBuf>,
 }
 
 /// Live figures for a progress display.
@@ -86,9 +89,27 @@ pub struct MatchReport {
     pub rows_matched: u64,
     /// People matched (canaries excluded).
     pub matched: u64,
+    /// People linked only probably (the review band): never told, never recorded as evidence
+    /// unless a responder confirms them.
+    pub probable: u64,
+    /// Rows in the review band, by the fields that agreed.
+    pub probable_by: BTreeMap<String, u64>,
+    /// Rows linked for certain by fuzzy linkage, by the fields that agreed.
+    pub fuzzy_by: BTreeMap<String, u64>,
+    /// How fuzzy linkage ran.
+    pub linkage: LinkageView,
+    /// The order of day and month the file's dates of birth proved (`dmy`, `mdy`), or
+    /// `undecided` (a date that reads both ways was matched both ways).
+    pub date_order: &'static str,
     /// Their references, with `--people`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refs: Option<Vec<String>>,
+    /// With `--people`, each person linked (certain and probable): how, the score, what agreed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub people: Option<Vec<PersonLink>>,
+    /// With `--rows`, the rows written to the linkage file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows_written: Option<u64>,
     /// With `--people`, the references matched through each identifier.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refs_by_identifier: Option<BTreeMap<&'static str, Vec<String>>>,
@@ -133,11 +154,20 @@ pub fn match_file(
     let reader = LeakReader::open(&options.path, options.read, Arc::clone(&progress.bytes))?;
     progress.total.store(reader.facts().size, Ordering::Relaxed);
     let kinds = kinds_needed(&reader);
-    let (tally, reader, index_entries, index_seconds) =
-        crate::leak_run::run(ledger, reader, &kinds, options.workers.max(1), progress)?;
+    let (mut tally, reader, index_entries, index_seconds) = crate::leak_run::run(
+        ledger,
+        reader,
+        &kinds,
+        (options.workers.max(1), options.people || options.rows.is_some()),
+        progress,
+    )?;
     let sha256 = custody_vault::hex(&reader.sha256()?);
     let found = tally.matched();
     let canary_set = ledger.store.canaries()?;
+    let linking = std::time::Instant::now();
+    let residue = std::mem::take(&mut tally.residue);
+    let linked = crate::linkage::link(ledger, &residue, ledger.settings.linkage)?;
+    let fuzzy_certain = &crate::leak_links::people_of(&linked.certain) - &canary_set;
     // A canary names its share only through what is its alone: its address (made with a token)
     // or its name with its made-up postcode. Its phone number comes from a small range reserved
     // for fiction that other canaries and test data share, and a common name with a birthday can
@@ -148,7 +178,20 @@ pub fn match_file(
         IdentifierKind::NamePostcode,
     ]);
     let canaries_found = canaries(ledger, &(&unique & &canary_set))?;
-    let matched = &found - &canary_set;
+    let matched = &(&found - &canary_set) | &fuzzy_certain;
+    let probable = &(&crate::leak_links::people_of(&linked.probable) - &canary_set) - &matched;
+    let linkage = LinkageView {
+        rows_tried: residue.len() as u64,
+        people_read: linked.people_read,
+        pairs: linked.pairs,
+        rows_certain: linked.certain.len() as u64,
+        rows_probable: linked.probable.len() as u64,
+        certain_line: ledger.settings.linkage.certain,
+        review_line: ledger.settings.linkage.review,
+        prior: linked.model.prior,
+        seconds: linking.elapsed().as_secs_f64(),
+        model: linked.model.clone(),
+    };
     let categories: BTreeSet<CategoryKey> = reader
         .columns()
         .iter()
@@ -161,12 +204,18 @@ pub fn match_file(
         None => (earliest_share(ledger)?, ledger.now()),
     };
     let suppliers = rank(ledger, &matched, &categories, &canaries_found, window)?;
-    let by_identifier = IdentifierKind::ALL
+    let mut by_identifier: BTreeMap<&'static str, u64> = IdentifierKind::ALL
         .iter()
         .zip(&tally.by_kind)
         .filter(|(kind, _)| kinds.contains(kind))
         .map(|(kind, bits)| (kind.as_str(), (bits.to_set() - &canary_set).len()))
         .collect();
+    by_identifier.insert("fuzzy", fuzzy_certain.len());
+    let rows_written = options
+        .rows
+        .as_deref()
+        .map(|path| crate::leak_links::write_rows(ledger, path, &tally.links, &linked, &canary_set))
+        .transpose()?;
     let mut report = MatchReport {
         file: options.path.file_name().map_or_else(
             || options.path.display().to_string(),
@@ -180,8 +229,24 @@ pub fn match_file(
         lines: reader.lines(),
         rows: tally.rows,
         rows_with_identifiers: tally.rows_with_identifiers,
-        rows_matched: tally.rows_matched,
+        rows_matched: tally.rows_matched + linked.certain.len() as u64,
         matched: matched.len(),
+        probable: probable.len(),
+        probable_by: crate::leak_links::counts_by_how(&linked.probable),
+        fuzzy_by: crate::leak_links::counts_by_how(&linked.certain),
+        linkage,
+        date_order: reader.date_order().map_or("undecided", |order| order.as_str()),
+        people: if options.people {
+            Some(crate::leak_links::person_links(
+                ledger,
+                &tally.links,
+                &linked,
+                &canary_set,
+            )?)
+        } else {
+            None
+        },
+        rows_written,
         refs: if options.people {
             Some(ledger.store.references(&matched)?)
         } else {
@@ -211,12 +276,49 @@ pub fn match_file(
         index_seconds,
     };
     if let Some(incident) = incident {
+        let waiting = probable_links(ledger, &linked, &probable)?;
         report.recorded = Some(crate::leak_evidence::record(
-            ledger, &incident, &report, &matched,
+            ledger,
+            &incident,
+            &report,
+            (&matched, waiting),
         )?);
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// The probable links of people not matched for certain, best first per person, for the
+/// evidence event (a responder confirms them there).
+fn probable_links(
+    ledger: &Ledger,
+    linked: &crate::linkage::Linked,
+    probable: &custody_core::PersonSet,
+) -> Result<Vec<crate::incident_events::ProbableLink>> {
+    let references: std::collections::HashMap<custody_core::PersonId, String> =
+        probable.iter().zip(ledger.store.references(probable)?).collect();
+    let mut best: BTreeMap<custody_core::PersonId, &crate::linkage::FuzzyLink> = BTreeMap::new();
+    for link in linked
+        .probable
+        .iter()
+        .filter(|link| probable.contains(link.person))
+    {
+        let entry = best.entry(link.person).or_insert(link);
+        if link.probability > entry.probability {
+            *entry = link;
+        }
+    }
+    Ok(best
+        .into_iter()
+        .filter_map(|(person, link)| {
+            Some(crate::incident_events::ProbableLink {
+                reference: references.get(&person)?.clone(),
+                probability: link.probability,
+                agreed: crate::leak_links::how(link),
+                line: link.line,
+            })
+        })
+        .collect())
 }
 
 /// The identifier kinds the file can give: emails always (they are found anywhere), the rest

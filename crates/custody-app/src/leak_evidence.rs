@@ -8,7 +8,8 @@ use custody_core::PersonSet;
 use custody_store::{IncidentRecord, Store};
 
 use crate::dir::{Ledger, signer_for};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::incident_events::{IncidentEventBody, LinksConfirmed, ProbableLink};
 use crate::leak::MatchReport;
 
 /// Suppliers named in the event, best first.
@@ -19,7 +20,7 @@ pub(crate) fn record(
     ledger: &mut Ledger,
     incident: &IncidentRecord,
     report: &MatchReport,
-    matched: &PersonSet,
+    (matched, probable): (&PersonSet, Vec<ProbableLink>),
 ) -> Result<i64> {
     let holdings = crate::in_house::held(ledger, incident)?;
     let held = holdings.people.intersection_len(matched);
@@ -57,6 +58,7 @@ pub(crate) fn record(
             .take(SUPPLIERS_RECORDED)
             .cloned()
             .collect(),
+        probable,
     };
     let now = ledger.now();
     let typed = crate::incident_events::IncidentEventBody::Evidence(Box::new(evidence));
@@ -72,6 +74,119 @@ pub(crate) fn record(
     // The impact on record now says what the evidence confirms (the desk reads it from there).
     crate::impact::refresh(ledger, incident.id)?;
     Ok(id)
+}
+
+/// Confirms probable links of an evidence event as the same people: they join the incident's
+/// evidence (and so the people told). `references` empty confirms every link still waiting.
+/// Returns the event's id and the people it added.
+pub fn confirm(
+    ledger: &mut Ledger,
+    incident: i64,
+    evidence_event: i64,
+    references: &[String],
+    reason: &str,
+) -> Result<(i64, u64)> {
+    let incident_record = crate::incidents::find_incident(ledger, incident)?;
+    crate::limits::long_text("reason", reason)?;
+    let reason = reason.trim().to_owned();
+    if reason.is_empty() {
+        return Err(Error::Invalid(
+            "a reason is needed: what was checked to confirm these people".into(),
+        ));
+    }
+    let waiting_links = waiting(ledger, incident)?;
+    if !crate::incident_events::log(ledger, incident)?
+        .iter()
+        .any(|recorded| {
+            recorded.event.id == evidence_event && matches!(recorded.body, IncidentEventBody::Evidence(_))
+        })
+    {
+        return Err(Error::NotFound(format!(
+            "incident {incident} has no leak evidence event {evidence_event}"
+        )));
+    }
+    let waiting: Vec<&String> = waiting_links
+        .iter()
+        .filter(|(event, _)| *event == evidence_event)
+        .map(|(_, link)| &link.reference)
+        .collect();
+    let chosen: Vec<String> = if references.is_empty() {
+        waiting.iter().map(|reference| (*reference).clone()).collect()
+    } else {
+        for reference in references {
+            if !waiting.contains(&reference) {
+                return Err(Error::Invalid(format!(
+                    "{reference:?} is not a probable link of evidence {evidence_event} waiting to be confirmed \
+                     (waiting: {})",
+                    if waiting.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        waiting.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+                    }
+                )));
+            }
+        }
+        references.to_vec()
+    };
+    if chosen.is_empty() {
+        return Err(Error::Invalid(format!(
+            "evidence {evidence_event} has no probable links waiting to be confirmed"
+        )));
+    }
+    let mut people = PersonSet::new();
+    for reference in &chosen {
+        let id = ledger
+            .store
+            .person_id_by_ref(reference)?
+            .ok_or_else(|| Error::NotFound(format!("no person {reference:?}")))?;
+        people.insert(id);
+    }
+    let body = IncidentEventBody::Confirm(LinksConfirmed {
+        evidence: evidence_event,
+        references: chosen,
+        reason,
+    });
+    let now = ledger.now();
+    let (event, draft) = crate::incidents::prepare(ledger, now, &body, None)?;
+    let id = ledger.store.append_evidence(
+        incident_record.id,
+        event,
+        &people,
+        draft,
+        &signer_for(&ledger.vault, &ledger.dir),
+    )?;
+    ledger.anchor_audit()?;
+    crate::impact::refresh(ledger, incident_record.id)?;
+    Ok((id, people.len()))
+}
+
+/// The probable links of an incident's evidence still waiting for a responder: (evidence
+/// event, link).
+pub fn waiting(ledger: &Ledger, incident: i64) -> Result<Vec<(i64, ProbableLink)>> {
+    let events = crate::incident_events::log(ledger, incident)?;
+    let done: std::collections::BTreeSet<(i64, &String)> = events
+        .iter()
+        .filter_map(|recorded| match &recorded.body {
+            IncidentEventBody::Confirm(confirmed) => Some(
+                confirmed
+                    .references
+                    .iter()
+                    .map(move |reference| (confirmed.evidence, reference)),
+            ),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    Ok(events
+        .iter()
+        .filter_map(|recorded| match &recorded.body {
+            IncidentEventBody::Evidence(evidence) => Some((recorded.event.id, &evidence.probable)),
+            _ => None,
+        })
+        .flat_map(|(event, links)| links.iter().map(move |link| (event, link)))
+        .filter(|(event, link)| !done.contains(&(*event, &link.reference)))
+        .map(|(event, link)| (event, link.clone()))
+        .collect())
 }
 
 /// What recorded leak evidence confirms, beside the ledger's figures.

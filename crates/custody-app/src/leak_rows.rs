@@ -4,10 +4,10 @@
 //! it holds to match: only their keyed hashes.
 
 use custody_core::{
-    IdentifierKind, PersonId, PersonSet, canonical_email, full_name_key, name_key, normalise_email,
-    normalise_postcode, phone_match_form,
+    DateOrder, Day, IdentifierKind, LinkRecord, PersonId, PersonSet, canonical_email, fold_name_words,
+    name_key, name_key_spellings, normalise_email, normalise_postcode, phone_match_form,
 };
-use custody_ingest::leak::{Batch, Record, Role, leak_day};
+use custody_ingest::leak::{Batch, Record, Role, leak_days};
 use custody_vault::Vault;
 
 use crate::leak_index::IdentifierIndex;
@@ -66,6 +66,10 @@ pub(crate) struct Tally {
     pub columns_seen: Vec<bool>,
     /// Columns that had a value in any row.
     pub columns_with_values: Vec<bool>,
+    /// Rows no identifier matched that linkage can still try: (line, what the row holds).
+    pub residue: Vec<(u64, LinkRecord)>,
+    /// With links kept: each row's matches (line, person, kind slot).
+    pub links: Vec<(u64, PersonId, u8)>,
 }
 
 /// Marks `column` in `columns`.
@@ -99,6 +103,8 @@ impl Tally {
         }
         unite(&mut self.columns_seen, &other.columns_seen);
         unite(&mut self.columns_with_values, &other.columns_with_values);
+        self.residue.extend(other.residue);
+        self.links.extend(other.links);
     }
 
     /// Everyone matched by any identifier.
@@ -125,11 +131,37 @@ pub(crate) struct Scratch {
     phones: Vec<String>,
     postcodes: Vec<String>,
     days: Vec<String>,
+    names: Vec<String>,
     key: String,
 }
 
-/// The hashes of a batch's identifiers: (record in the batch, kind slot, hash).
-pub(crate) type Hashes = Vec<(u32, u8, [u8; 16])>;
+/// What a worker keeps of a row until its identifiers are looked up.
+#[derive(Debug)]
+pub(crate) struct RowInfo {
+    record: u32,
+    line: u64,
+    link: Option<LinkRecord>,
+}
+
+/// The hashes of a batch's identifiers, (record in the batch, kind slot, hash), and what is
+/// kept of its rows for linkage and the linkage file.
+#[derive(Debug, Default)]
+pub(crate) struct Hashes {
+    pub hashes: Vec<(u32, u8, [u8; 16])>,
+    rows: Vec<RowInfo>,
+}
+
+impl Hashes {
+    fn clear(&mut self) {
+        self.hashes.clear();
+        self.rows.clear();
+    }
+
+    /// Memory held, for the workers' budget while the index loads.
+    pub(crate) fn capacity(&self) -> usize {
+        self.hashes.capacity() + self.rows.capacity() * 4
+    }
+}
 
 /// Hashes looked up together: the first pass reads each one's slot, so the cache misses
 /// overlap instead of waiting one after another.
@@ -139,6 +171,10 @@ const LOOKUP_GROUP: usize = 16;
 pub(crate) struct RowMatcher<'a> {
     pub vault: &'a Vault,
     pub region: &'a str,
+    /// The order of day and month the file's dates proved (`None`: both readings tried).
+    pub date_order: Option<DateOrder>,
+    /// Whether to keep each row's matches (for the linkage file and per-person detail).
+    pub keep_links: bool,
 }
 
 /// Hits of a batch: (record, kind slot, person).
@@ -160,7 +196,7 @@ pub(crate) fn look_up(
     tally: &mut Tally,
 ) {
     hits.clear();
-    for group in hashes.chunks(LOOKUP_GROUP) {
+    for group in hashes.hashes.chunks(LOOKUP_GROUP) {
         let touched = group
             .iter()
             .fold(0u32, |sum, (_, _, hash)| sum ^ index.touch(hash));
@@ -169,7 +205,14 @@ pub(crate) fn look_up(
             index.lookup(hash, &mut |person| hits.push((*record, *slot, person)));
         }
     }
+    let mut rows = hashes.rows.iter().peekable();
     for row in hits.chunk_by(|a, b| a.0 == b.0) {
+        let record = row.first().map_or(0, |hit| hit.0);
+        // Rows before this one matched nothing: linkage may still find them.
+        while let Some(info) = rows.next_if(|info| info.record < record) {
+            keep_residue(info, tally);
+        }
+        let line = rows.next_if(|info| info.record == record).map(|info| info.line);
         // A row's hits are few: asked of the slice itself, with nothing allocated per row.
         let strong = |person: Option<PersonId>| {
             row.iter().any(|(_, slot, found)| {
@@ -185,11 +228,23 @@ pub(crate) fn look_up(
             if let Some(bits) = tally.by_kind.get_mut(usize::from(*slot)) {
                 bits.insert(*person);
                 matched |= !canaries.contains(*person);
+                if let Some(line) = line {
+                    tally.links.push((line, *person, *slot));
+                }
             }
         }
         if matched {
             tally.rows_matched += 1;
         }
+    }
+    for info in rows {
+        keep_residue(info, tally);
+    }
+}
+
+fn keep_residue(info: &RowInfo, tally: &mut Tally) {
+    if let Some(link) = &info.link {
+        tally.residue.push((info.line, link.clone()));
     }
 }
 
@@ -228,6 +283,7 @@ impl RowMatcher<'_> {
         scratch.postcodes.clear();
         scratch.days.clear();
         let (mut first, mut last, mut full) = (None, None, None);
+        let mut born: Option<Day> = None;
         for (column, _) in record.columns() {
             mark(&mut tally.columns_with_values, column);
         }
@@ -251,7 +307,8 @@ impl RowMatcher<'_> {
                     }
                 }
                 Role::DateOfBirth => {
-                    if let Some(day) = leak_day(value) {
+                    for day in leak_days(value, self.date_order).each() {
+                        born = born.or(Some(day));
                         push_new(&mut scratch.days, day.to_iso());
                     }
                 }
@@ -262,15 +319,33 @@ impl RowMatcher<'_> {
                 }
             }
         }
-        let name = match (first, last) {
-            (Some(first), Some(last)) => name_key(first, last),
-            _ => None,
+        let (first, last) = match (first, last, full) {
+            (Some(first), Some(last), _) => (Some(first), Some(last)),
+            (_, _, Some(full)) => split_full_name(full),
+            _ => (None, None),
+        };
+        scratch.names.clear();
+        if let (Some(first), Some(last)) = (first, last) {
+            scratch.names.extend(name_key(first, last));
+            if !scratch.names.is_empty() {
+                scratch.names.extend(name_key_spellings(first, last));
+            }
         }
-        .or_else(|| full.and_then(full_name));
         tally.rows += 1;
-        let any = !scratch.emails.is_empty()
-            || !scratch.phones.is_empty()
-            || (name.is_some() && !(scratch.postcodes.is_empty() && scratch.days.is_empty()));
+        let contact = !scratch.emails.is_empty() || !scratch.phones.is_empty();
+        let any = contact
+            || (!scratch.names.is_empty() && !(scratch.postcodes.is_empty() && scratch.days.is_empty()));
+        let link = match (first, last) {
+            (Some(first), Some(last)) if any => link_record(first, last, born, scratch),
+            _ => None,
+        };
+        if link.is_some() || (self.keep_links && any) {
+            hashes.rows.push(RowInfo {
+                record: number,
+                line: record.line,
+                link,
+            });
+        }
         if !any {
             return;
         }
@@ -291,14 +366,14 @@ impl RowMatcher<'_> {
         for phone in &scratch.phones {
             self.hash(number, IdentifierKind::Phone, phone, hashes);
         }
-        if let Some(name) = name {
+        for name in &scratch.names {
             for (kind, values) in [
                 (IdentifierKind::NamePostcode, &scratch.postcodes),
                 (IdentifierKind::NameDateOfBirth, &scratch.days),
             ] {
                 for value in values {
                     scratch.key.clear();
-                    scratch.key.push_str(&name);
+                    scratch.key.push_str(name);
                     scratch.key.push('|');
                     scratch.key.push_str(value);
                     self.hash(number, kind, &scratch.key, hashes);
@@ -316,7 +391,9 @@ impl RowMatcher<'_> {
         else {
             return;
         };
-        hashes.push((number, slot as u8, self.vault.identifier_hash(kind.tag(), value)));
+        hashes
+            .hashes
+            .push((number, slot as u8, self.vault.identifier_hash(kind.tag(), value)));
     }
 }
 
@@ -364,12 +441,35 @@ pub(crate) fn emails_in(text: &str, emails: &mut Vec<String>) {
     }
 }
 
-/// The name key of a full name; `Smith, Alex` is family name first.
-fn full_name(full: &str) -> Option<String> {
-    match full.split_once(',') {
-        Some((last, first)) if !first.trim().is_empty() => name_key(first, last),
-        _ => full_name_key(full),
+/// A full name's given and family names: `Smith, Alex` is family name first; otherwise the
+/// first word and the last (a lone word is no name to link by).
+fn split_full_name(full: &str) -> (Option<&str>, Option<&str>) {
+    if let Some((last, first)) = full.split_once(',')
+        && !first.trim().is_empty()
+        && !last.trim().is_empty()
+    {
+        return (Some(first), Some(last));
     }
+    let mut words = full.split_whitespace();
+    match (words.next(), words.next_back()) {
+        (Some(first), Some(last)) => (Some(first), Some(last)),
+        _ => (None, None),
+    }
+}
+
+/// What linkage compares of a row: its names folded, its first date of birth, postcode,
+/// email and phone.
+fn link_record(first: &str, last: &str, born: Option<Day>, scratch: &Scratch) -> Option<LinkRecord> {
+    let first = fold_name_words(first).into_iter().next()?;
+    let last = fold_name_words(last).into_iter().last()?;
+    Some(LinkRecord {
+        first,
+        last,
+        born,
+        postcode: scratch.postcodes.first().cloned(),
+        email: scratch.emails.first().cloned(),
+        phone: scratch.phones.first().cloned(),
+    })
 }
 
 #[cfg(test)]

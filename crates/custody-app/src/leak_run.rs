@@ -45,7 +45,7 @@ pub(crate) fn run(
     ledger: &Ledger,
     mut reader: LeakReader,
     kinds: &[IdentifierKind],
-    workers: usize,
+    (workers, keep_links): (usize, bool),
     progress: &MatchProgress,
 ) -> Result<Ran> {
     let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(QUEUED_BATCHES);
@@ -57,6 +57,8 @@ pub(crate) fn run(
         matcher: RowMatcher {
             vault: &ledger.vault,
             region: &ledger.settings.phone_region,
+            date_order: reader.date_order(),
+            keep_links,
         },
         canaries: ledger.store.canaries()?,
         progress,
@@ -156,7 +158,7 @@ fn work(shared: &Shared<'_>, empty: &mpsc::Sender<Batch>, budget: usize) -> Opti
                     spare.push(hashes);
                 }
             }
-            None if pending.iter().map(Vec::capacity).sum::<usize>() >= budget => {
+            None if pending.iter().map(Hashes::capacity).sum::<usize>() >= budget => {
                 std::thread::sleep(INDEX_POLL);
                 continue;
             }

@@ -448,8 +448,16 @@ fn new_person(
                 phone,
                 more_emails,
                 more_phones,
-                postcode: if fields.postcode { contact.postcode } else { old.postcode },
-                born: if fields.date_of_birth { contact.born } else { old.born },
+                postcode: if fields.postcode {
+                    contact.postcode
+                } else {
+                    old.postcode
+                },
+                born: if fields.date_of_birth {
+                    contact.born
+                } else {
+                    old.born
+                },
             }
         }
         None => contact,

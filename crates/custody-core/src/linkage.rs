@@ -28,7 +28,14 @@ pub struct LinkRecord {
 }
 
 /// The fields compared, in the order of [`Levels`].
-pub const LINK_FIELDS: [&str; 6] = ["first_name", "last_name", "date_of_birth", "postcode", "email", "phone"];
+pub const LINK_FIELDS: [&str; 6] = [
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "postcode",
+    "email",
+    "phone",
+];
 
 /// How far apart two values of one field are: 0 exact, 1 close, 2 far, 3 different; `MISSING`
 /// when either side has no value (it then counts neither way).
@@ -64,7 +71,10 @@ pub fn vowel_fold(word: &str) -> String {
     let mut at = 0;
     while let Some(&byte) = bytes.get(at) {
         let next = bytes.get(at + 1).copied();
-        let pair = matches!((byte, next), (b'a' | b'o' | b'u', Some(b'e')) | (b'a', Some(b'a')) | (b's', Some(b's')));
+        let pair = matches!(
+            (byte, next),
+            (b'a' | b'o' | b'u', Some(b'e')) | (b'a', Some(b'a')) | (b's', Some(b's'))
+        );
         out.push(char::from(byte));
         at += if pair { 2 } else { 1 };
     }
@@ -133,32 +143,109 @@ pub fn are_nicknames(a: &str, b: &str) -> bool {
 
 /// Groups of given names one person goes by.
 const NICKNAMES: &[&[&str]] = &[
-    &["robert", "bob", "rob", "bobby", "robbie", "bert", "roberto", "rupert"],
-    &["william", "bill", "will", "billy", "willie", "liam", "wilhelm", "willem", "guillaume", "guillermo"],
-    &["elizabeth", "liz", "beth", "lizzie", "betty", "eliza", "elisabeth", "libby", "bess", "isabel"],
-    &["margaret", "maggie", "meg", "peggy", "marge", "margot", "greta", "margarete", "marguerite"],
-    &["katherine", "kate", "kathy", "katie", "catherine", "kathryn", "cathy", "kat", "katharina", "katrin", "caterina", "catalina"],
+    &[
+        "robert", "bob", "rob", "bobby", "robbie", "bert", "roberto", "rupert",
+    ],
+    &[
+        "william",
+        "bill",
+        "will",
+        "billy",
+        "willie",
+        "liam",
+        "wilhelm",
+        "willem",
+        "guillaume",
+        "guillermo",
+    ],
+    &[
+        "elizabeth",
+        "liz",
+        "beth",
+        "lizzie",
+        "betty",
+        "eliza",
+        "elisabeth",
+        "libby",
+        "bess",
+        "isabel",
+    ],
+    &[
+        "margaret",
+        "maggie",
+        "meg",
+        "peggy",
+        "marge",
+        "margot",
+        "greta",
+        "margarete",
+        "marguerite",
+    ],
+    &[
+        "katherine",
+        "kate",
+        "kathy",
+        "katie",
+        "catherine",
+        "kathryn",
+        "cathy",
+        "kat",
+        "katharina",
+        "katrin",
+        "caterina",
+        "catalina",
+    ],
     &["richard", "rich", "rick", "dick", "ricky", "riccardo", "ricardo"],
     &["james", "jim", "jimmy", "jamie", "jaime", "giacomo", "jacques"],
-    &["john", "jack", "johnny", "jon", "johannes", "hans", "jan", "jean", "juan", "giovanni", "joao"],
-    &["michael", "mike", "mick", "mikey", "michel", "miguel", "michele", "micha"],
+    &[
+        "john", "jack", "johnny", "jon", "johannes", "hans", "jan", "jean", "juan", "giovanni", "joao",
+    ],
+    &[
+        "michael", "mike", "mick", "mikey", "michel", "miguel", "michele", "micha",
+    ],
     &["thomas", "tom", "tommy", "tomas", "tommaso"],
     &["joseph", "joe", "joey", "jose", "giuseppe", "josef", "jozef"],
     &["charles", "charlie", "chuck", "carl", "karl", "carlos", "carlo"],
-    &["edward", "ed", "eddie", "ted", "ned", "eduard", "eduardo", "edoardo"],
+    &[
+        "edward", "ed", "eddie", "ted", "ned", "eduard", "eduardo", "edoardo",
+    ],
     &["anthony", "tony", "antonio", "anton", "antoine", "antonius"],
-    &["christopher", "chris", "kit", "christoph", "cristobal", "cristoforo"],
+    &[
+        "christopher",
+        "chris",
+        "kit",
+        "christoph",
+        "cristobal",
+        "cristoforo",
+    ],
     &["daniel", "dan", "danny", "dani"],
-    &["matthew", "matt", "matthias", "mathieu", "mateo", "matteo", "mattheus"],
-    &["andrew", "andy", "drew", "andreas", "andre", "andres", "andrea", "andrzej"],
-    &["alexander", "alex", "sandy", "alexandre", "alejandro", "alessandro", "aleksander", "sasha"],
+    &[
+        "matthew", "matt", "matthias", "mathieu", "mateo", "matteo", "mattheus",
+    ],
+    &[
+        "andrew", "andy", "drew", "andreas", "andre", "andres", "andrea", "andrzej",
+    ],
+    &[
+        "alexander",
+        "alex",
+        "sandy",
+        "alexandre",
+        "alejandro",
+        "alessandro",
+        "aleksander",
+        "sasha",
+    ],
     &["alexandra", "alex", "lexi", "sandra", "alessandra", "alejandra"],
     &["benjamin", "ben", "benny", "benji"],
     &["samuel", "sam", "sammy"],
     &["samantha", "sam", "sammie"],
-    &["nicholas", "nick", "nicky", "nicolas", "nikolaus", "klaus", "niccolo", "mikolaj"],
+    &[
+        "nicholas", "nick", "nicky", "nicolas", "nikolaus", "klaus", "niccolo", "mikolaj",
+    ],
     &["jonathan", "jon", "jonny", "nathan"],
-    &["stephen", "steve", "steven", "stefan", "stephan", "esteban", "stefano", "etienne"],
+    &[
+        "stephen", "steve", "steven", "stefan", "stephan", "esteban", "stefano", "etienne",
+    ],
     &["david", "dave", "davy", "dai", "dafydd"],
     &["peter", "pete", "pierre", "pedro", "pietro", "piotr", "pieter"],
     &["patrick", "pat", "paddy", "patricio", "patrizio"],
@@ -174,9 +261,27 @@ const NICKNAMES: &[&[&str]] = &[
     &["mary", "molly", "polly", "maria", "marie", "mia", "mari"],
     &["ann", "anne", "anna", "annie", "hannah", "anja", "ania"],
     &["helen", "helena", "ellen", "nell", "lena", "elena", "helene"],
-    &["frances", "fran", "frankie", "francesca", "francoise", "francisca"],
-    &["francis", "frank", "frankie", "franz", "francois", "francisco", "francesco", "franciszek"],
-    &["henry", "harry", "hank", "heinrich", "henri", "enrique", "enrico", "henryk", "hendrik"],
+    &[
+        "frances",
+        "fran",
+        "frankie",
+        "francesca",
+        "francoise",
+        "francisca",
+    ],
+    &[
+        "francis",
+        "frank",
+        "frankie",
+        "franz",
+        "francois",
+        "francisco",
+        "francesco",
+        "franciszek",
+    ],
+    &[
+        "henry", "harry", "hank", "heinrich", "henri", "enrique", "enrico", "henryk", "hendrik",
+    ],
     &["gerald", "gerry", "jerry", "gerard"],
     &["lawrence", "larry", "laurence", "lorenzo", "laurent"],
     &["timothy", "tim", "timmy"],
@@ -187,7 +292,9 @@ const NICKNAMES: &[&[&str]] = &[
     &["jacob", "jake", "jakob", "jacobo", "jakub"],
     &["joshua", "josh"],
     &["zachary", "zach", "zack"],
-    &["philip", "phil", "phillip", "philipp", "philippe", "felipe", "filippo"],
+    &[
+        "philip", "phil", "phillip", "philipp", "philippe", "felipe", "filippo",
+    ],
     &["theodore", "theo", "ted", "teddy"],
     &["abigail", "abby", "abbie", "gail"],
     &["dorothy", "dot", "dottie", "dora"],
@@ -335,7 +442,10 @@ pub fn compare_email(ours: Option<&str>, theirs: Option<&str>) -> Level {
     if ours == theirs {
         return 0;
     }
-    let split = |text: &str| text.rsplit_once('@').map(|(local, domain)| (local.to_owned(), domain.to_owned()));
+    let split = |text: &str| {
+        text.rsplit_once('@')
+            .map(|(local, domain)| (local.to_owned(), domain.to_owned()))
+    };
     match (split(ours), split(theirs)) {
         (Some((la, da)), Some((lb, db))) if da == db && strsim::damerau_levenshtein(&la, &lb) <= 2 => 1,
         (Some((la, _)), Some((lb, _))) if la == lb && la.len() >= 6 => 1,
@@ -367,8 +477,14 @@ pub fn compare(ours: &LinkRecord, theirs: &LinkRecord) -> (Levels, bool) {
         compare_email(ours.email.as_deref(), theirs.email.as_deref()),
         compare_phone(ours.phone.as_deref(), theirs.phone.as_deref()),
     ];
-    let straight = (compare_first(&ours.first, &theirs.first), compare_last(&ours.last, &theirs.last));
-    let swapped = (compare_first(&ours.first, &theirs.last), compare_last(&ours.last, &theirs.first));
+    let straight = (
+        compare_first(&ours.first, &theirs.first),
+        compare_last(&ours.last, &theirs.last),
+    );
+    let swapped = (
+        compare_first(&ours.first, &theirs.last),
+        compare_last(&ours.last, &theirs.first),
+    );
     let closeness = |(a, b): (Level, Level)| u16::from(a.min(4)) + u16::from(b.min(4));
     let (names, was_swapped) = if closeness(swapped) + 1 < closeness(straight) {
         (swapped, true)
@@ -423,7 +539,10 @@ mod tests {
         assert_eq!(compare_postcode(Some("LS1 4AP"), Some("LS1 4AB")), 1);
         assert_eq!(compare_postcode(Some("LS1 4AP"), Some("LS1 9ZZ")), 2);
         assert_eq!(compare_postcode(Some("LS1 4AP"), Some("M1 1AE")), 3);
-        assert_eq!(compare_email(Some("alex.smith@example.org"), Some("alex.smiht@example.org")), 1);
+        assert_eq!(
+            compare_email(Some("alex.smith@example.org"), Some("alex.smiht@example.org")),
+            1
+        );
         assert_eq!(compare_phone(Some("+447700900123"), Some("+447700900132")), 1);
     }
 

@@ -81,6 +81,62 @@ pub struct Settings {
     /// The organisation's own words in access answers (`[access_answer]`).
     #[serde(default, skip_serializing_if = "AnswerSettings::is_default")]
     pub access_answer: AnswerSettings,
+    /// Where fuzzy linkage draws its lines (`[linkage]`); defaults when left out.
+    #[serde(default, skip_serializing_if = "LinkageSettings::is_default")]
+    pub linkage: LinkageSettings,
+}
+
+/// The two lines of fuzzy linkage: a leaked row linked to a person with at least `certain`
+/// probability is matched; from `review` up to it, it is probable, shown for a responder to
+/// confirm and never told on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkageSettings {
+    /// Probability from which a link is certain (default 0.999).
+    #[serde(default = "LinkageSettings::default_certain")]
+    pub certain: f64,
+    /// Probability from which a link is shown for review (default 0.5).
+    #[serde(default = "LinkageSettings::default_review")]
+    pub review: f64,
+}
+
+// Settings compare whole; the lines are never NaN (`validate` refuses it).
+impl Eq for LinkageSettings {}
+
+impl Default for LinkageSettings {
+    fn default() -> Self {
+        LinkageSettings {
+            certain: Self::default_certain(),
+            review: Self::default_review(),
+        }
+    }
+}
+
+impl LinkageSettings {
+    fn default_certain() -> f64 {
+        0.999
+    }
+
+    fn default_review() -> f64 {
+        0.5
+    }
+
+    /// Whether these are the defaults (left out of `settings.toml`).
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Both lines are probabilities, the review line below the certain one.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.review > 0.0 && self.review < self.certain && self.certain < 1.0) {
+            return Err(Error::invalid(
+                "linkage",
+                &format!("review = {}, certain = {}", self.review, self.certain),
+                "0 < review < certain < 1, such as review = 0.5 and certain = 0.999",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The mail server, as kept in `settings.toml` (never its password).
@@ -132,6 +188,7 @@ impl Settings {
             request_target_days: None,
             erasure_review: None,
             access_answer: AnswerSettings::default(),
+            linkage: LinkageSettings::default(),
         }
     }
 
@@ -158,6 +215,7 @@ impl Settings {
         self.special_category_map()?;
         self.desk.validate()?;
         self.access_answer.validate()?;
+        self.linkage.validate()?;
         if let Some(division) = &self.bank_holidays
             && (division.is_empty() || !division.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
         {

@@ -108,6 +108,9 @@ pub trait Store {
         people: &PersonSet,
         visit: &mut dyn FnMut(PersonRecord) -> Result<()>,
     ) -> Result<()>;
+    /// Every person's sealed contact details with their reference, canaries left out, in id
+    /// order (for linkage, which opens them in memory).
+    fn each_contact(&self, visit: &mut dyn FnMut(PersonId, &str, &[u8]) -> Result<()>) -> Result<()>;
     /// Counts of people per category and status (canaries excluded).
     fn people_counts(&self) -> Result<Vec<(PersonCategory, custody_core::PersonStatus, u64)>>;
 

@@ -103,6 +103,15 @@ pub enum IncidentCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Leak evidence's probable links: list those waiting, or confirm them as the same people
+    /// (only then are they part of the evidence, and told).
+    Evidence {
+        /// Incident id.
+        id: i64,
+        /// What to do.
+        #[command(subcommand)]
+        action: EvidenceAction,
+    },
     /// Who an incident at the organisation itself affected: the people of a file (matched to
     /// the ledger as a share's rows are), or a count with the data categories involved.
     People {
@@ -330,6 +339,72 @@ fn print_clocks(clocks: &[incidents::ClockView]) {
     output::table(&["clock", "due", "state", ""], &rows);
 }
 
+/// What to do with leak evidence's probable links.
+#[derive(Debug, Subcommand)]
+pub enum EvidenceAction {
+    /// List the probable links waiting for a responder.
+    Waiting {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Confirm probable links of an evidence event as the same people.
+    Confirm {
+        /// The evidence event (its id, from `incident show` or `evidence waiting`).
+        event: i64,
+        /// A reference to confirm (repeat it); leave out with --all.
+        #[arg(long = "ref", value_name = "REFERENCE", required_unless_present = "all")]
+        refs: Vec<String>,
+        /// Confirm every link of the event still waiting.
+        #[arg(long, conflicts_with = "refs")]
+        all: bool,
+        /// What was checked to confirm them (required).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+fn evidence(ledger: &mut Ledger, id: i64, action: EvidenceAction) -> anyhow::Result<()> {
+    match action {
+        EvidenceAction::Waiting { json } => {
+            let waiting = custody_app::leak_evidence::waiting(ledger, id)?;
+            if json {
+                let list: Vec<serde_json::Value> = waiting
+                    .iter()
+                    .map(|(event, link)| serde_json::json!({"event": event, "link": link}))
+                    .collect();
+                output::json(&list)?;
+            } else if waiting.is_empty() {
+                crate::say!("No probable links are waiting.");
+            } else {
+                let rows: Vec<Vec<String>> = waiting
+                    .iter()
+                    .map(|(event, link)| {
+                        vec![
+                            event.to_string(),
+                            link.reference.clone(),
+                            format!("{:.4}", link.probability),
+                            link.agreed.clone(),
+                            link.line.to_string(),
+                        ]
+                    })
+                    .collect();
+                output::table(&["evidence", "reference", "probability", "agreed", "line"], &rows);
+            }
+        }
+        EvidenceAction::Confirm {
+            event,
+            refs,
+            all: _,
+            reason,
+        } => {
+            let (recorded, added) = custody_app::leak_evidence::confirm(ledger, id, event, &refs, &reason)?;
+            crate::say!("Confirmed {added} people as found in the leak (event {recorded}).");
+        }
+    }
+    Ok(())
+}
+
 /// Runs an incident command.
 pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<ExitCode> {
     let mut ledger = open(dir)?;
@@ -354,6 +429,7 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
             incident_facts::answer(&mut ledger, id, answers)?;
             crate::say!("Recorded; the report gives these answers from now on.");
         }
+        IncidentCommand::Evidence { id, action } => evidence(&mut ledger, id, action)?,
         IncidentCommand::Dismiss { id, reason } => {
             incident_facts::dismiss_evidence_flag(&mut ledger, id, &reason)?;
             crate::say!("Dismissed; the reason is on incident {id}'s timeline.");

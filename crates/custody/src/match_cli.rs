@@ -31,9 +31,13 @@ pub struct MatchArgs {
     /// auto, utf-8, utf-16 or windows-1252.
     #[arg(long, default_value = "auto")]
     pub encoding: String,
-    /// List the references of the people matched.
+    /// List the people matched and probably matched: how, the score, what agreed.
     #[arg(long)]
     pub people: bool,
+    /// Write the linkage file here: a CSV of every linked row (line, reference, certain or
+    /// probable, how, probability, what agreed), for a person to check any decision.
+    #[arg(long, value_name = "FILE")]
+    pub rows: Option<PathBuf>,
     /// JSON output.
     #[arg(long)]
     pub json: bool,
@@ -63,6 +67,7 @@ pub fn match_command(dir: Option<PathBuf>, args: MatchArgs) -> anyhow::Result<Ex
         },
         incident: args.incident,
         people: args.people,
+        rows: args.rows,
         workers: std::thread::available_parallelism().map_or(2, |count| count.get().clamp(1, 8)),
     };
     let progress = MatchProgress::default();
@@ -134,17 +139,51 @@ fn print_report(report: &MatchReport) {
         report.rows_with_identifiers,
         report.rows_matched
     );
-    crate::say!("People matched: {}", report.matched);
+    crate::say!("People matched (certain): {}", report.matched);
     for (kind, count) in &report.by_identifier {
         crate::say!("  by {kind}: {count}");
     }
-    if let Some(refs) = &report.refs {
-        crate::say!("References: {}", refs.join(", "));
+    for (how, count) in &report.fuzzy_by {
+        crate::say!("  fuzzy rows by {how}: {count}");
     }
-    for (kind, refs) in report.refs_by_identifier.iter().flatten() {
-        if !refs.is_empty() {
-            crate::say!("  matched by {kind}: {}", refs.join(", "));
-        }
+    crate::say!(
+        "People probably matched (review band {:.3} to {:.3}; never told unless confirmed): {}",
+        report.linkage.review_line,
+        report.linkage.certain_line,
+        report.probable
+    );
+    for (how, count) in &report.probable_by {
+        crate::say!("  probable rows by {how}: {count}");
+    }
+    crate::say!(
+        "Fuzzy linkage: {} rows tried against {} people, {} pairs compared, {:.2} s; dates read as {}",
+        report.linkage.rows_tried,
+        report.linkage.people_read,
+        report.linkage.pairs,
+        report.linkage.seconds,
+        report.date_order
+    );
+    if let Some(people) = &report.people {
+        let rows: Vec<Vec<String>> = people
+            .iter()
+            .map(|link| {
+                vec![
+                    link.reference.clone(),
+                    link.link.to_owned(),
+                    link.how.to_owned(),
+                    format!("{:.4}", link.probability),
+                    link.agreed.join("+"),
+                    link.line.to_string(),
+                ]
+            })
+            .collect();
+        output::table(
+            &["reference", "link", "how", "probability", "agreed", "line"],
+            &rows,
+        );
+    }
+    if let Some(written) = report.rows_written {
+        crate::say!("Linkage file written: {written} linked rows.");
     }
     let rows: Vec<Vec<String>> = report
         .columns

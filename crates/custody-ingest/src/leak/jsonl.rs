@@ -101,7 +101,9 @@ fn extended(map: &serde_json::Map<String, Value>) -> Option<String> {
         "$date" => {
             let text = number(value)?;
             match text.parse::<i64>() {
-                Ok(millis) => jiff::Timestamp::from_millisecond(millis).ok().map(|at| at.to_string()),
+                Ok(millis) => jiff::Timestamp::from_millisecond(millis)
+                    .ok()
+                    .map(|at| at.to_string()),
                 Err(_) => Some(text),
             }
         }

@@ -27,8 +27,8 @@ pub use batch::{Batch, Column, Record};
 pub use detect::{DetectedFormat, LeakFormat};
 pub use problems::{Problem, ProblemCount, Problems};
 pub use roles::Role;
-pub use values::{OrderVotes, Readings, leak_day, leak_days};
 pub use source::{LeakEncoding, SourceFacts};
+pub use values::{OrderVotes, Readings, leak_day, leak_days};
 
 use batch::{Columns, Out};
 use source::LineSource;

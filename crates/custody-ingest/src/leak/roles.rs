@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use custody_core::{CategoryKey, normalise_email};
 
-use crate::columns::category_for_header;
 use super::names;
 use super::values::leak_day;
+use crate::columns::category_for_header;
 
 /// The identifier a column holds, if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -130,8 +130,15 @@ pub(crate) fn by_shape(values: &[&str], headerless: bool) -> Role {
         return Role::Other;
     }
     // Numbers alone are ids more often than dates since 1970: only a date column's name says so.
-    let written_date = |value: &str| !value.trim_start_matches('-').bytes().all(|byte| byte.is_ascii_digit());
-    if share(&|value| written_date(value) && leak_day(value).is_some_and(|day| (1900..=2012).contains(&day.date().year()))) {
+    let written_date = |value: &str| {
+        !value
+            .trim_start_matches('-')
+            .bytes()
+            .all(|byte| byte.is_ascii_digit())
+    };
+    if share(&|value| {
+        written_date(value) && leak_day(value).is_some_and(|day| (1900..=2012).contains(&day.date().year()))
+    }) {
         return Role::DateOfBirth;
     }
     {

@@ -100,14 +100,16 @@ fn epoch(text: &str) -> Option<Day> {
         return None;
     }
     let number: i64 = text.parse().ok()?;
-    let seconds = if digits.len() >= 12 { number.div_euclid(1000) } else { number };
+    let seconds = if digits.len() >= 12 {
+        number.div_euclid(1000)
+    } else {
+        number
+    };
     let days = seconds.div_euclid(86_400);
     let date = jiff::civil::Date::constant(1970, 1, 1)
         .checked_add(jiff::Span::new().try_days(days).ok()?)
         .ok()?;
-    (1850..=2100)
-        .contains(&date.year())
-        .then(|| Day::from_date(date))
+    (1850..=2100).contains(&date.year()).then(|| Day::from_date(date))
 }
 
 const MONTHS: [&str; 12] = [
@@ -169,7 +171,11 @@ mod tests {
             "323568000",
             "323568000000",
         ] {
-            assert_eq!(iso(leak_days(text, Some(DateOrder::Dmy))), ["1980-04-03"], "{text}");
+            assert_eq!(
+                iso(leak_days(text, Some(DateOrder::Dmy))),
+                ["1980-04-03"],
+                "{text}"
+            );
         }
         assert_eq!(iso(leak_days("04/03/1980", Some(DateOrder::Mdy))), ["1980-04-03"]);
         assert_eq!(iso(leak_days("-863481600000", None)), ["1942-08-22"]);
@@ -196,7 +202,14 @@ mod tests {
 
     #[test]
     fn not_dates() {
-        for text in ["", "hello", "+44 20 7946", "1980-02-30", "12345", "Mayfair 12 Road"] {
+        for text in [
+            "",
+            "hello",
+            "+44 20 7946",
+            "1980-02-30",
+            "12345",
+            "Mayfair 12 Road",
+        ] {
             assert_eq!(leak_days(text, None), Readings::default(), "{text}");
         }
     }

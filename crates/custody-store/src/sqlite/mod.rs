@@ -277,6 +277,10 @@ impl Store for SqliteStore {
         people::each_of(&self.connection, set, visit)
     }
 
+    fn each_contact(&self, visit: &mut dyn FnMut(PersonId, &str, &[u8]) -> Result<()>) -> Result<()> {
+        people::each_contact(&self.connection, visit)
+    }
+
     fn people_counts(&self) -> Result<Vec<(PersonCategory, PersonStatus, u64)>> {
         people::counts(&self.connection)
     }

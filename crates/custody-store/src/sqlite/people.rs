@@ -380,6 +380,25 @@ pub(super) fn counts(connection: &Connection) -> Result<Vec<(PersonCategory, Per
 
 /// Every person of `set`, in id order, with their sealed contact details, handed to `visit`:
 /// one range scan over the ids the set spans, the others skipped.
+/// Every person's sealed contact details with their reference (canaries left out), in id order.
+pub(super) fn each_contact(
+    connection: &Connection,
+    visit: &mut dyn FnMut(PersonId, &str, &[u8]) -> Result<()>,
+) -> Result<()> {
+    let mut statement = connection.prepare_cached(
+        "SELECT p.id, p.ref, c.sealed FROM contacts c JOIN people p ON p.id = c.person \
+         WHERE p.canary_share IS NULL ORDER BY c.person",
+    )?;
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        let id: PersonId = row.get(0)?;
+        let reference = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+        let sealed = row.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?;
+        visit(id, reference, sealed)?;
+    }
+    Ok(())
+}
+
 pub(super) fn each_of(
     connection: &Connection,
     set: &PersonSet,

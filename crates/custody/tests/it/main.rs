@@ -24,6 +24,7 @@ mod hardening;
 mod incidents;
 mod leaks;
 mod ledger;
+mod linkage;
 mod migration;
 mod notices;
 mod people;

@@ -1,0 +1,244 @@
+//! The Fellegi–Sunter model fuzzy linkage scores with, as Splink builds it: for each field and
+//! level of agreement, `m` (how often a true match agrees so) and `u` (how often two different
+//! people do). `u` is estimated from pairs drawn at random (nearly all of them two different
+//! people), `m` by expectation–maximisation over the candidate pairs with `u` held fixed; a
+//! pair's weight is the sum of `log2(m / u)` over the fields both sides have, and its match
+//! probability follows from the weight and the share of candidate pairs that match.
+
+use serde::Serialize;
+
+use custody_core::{LEVELS, LINK_FIELDS, Level, Levels, MISSING};
+
+/// Fields compared.
+const FIELDS: usize = LINK_FIELDS.len();
+/// Rounds of expectation–maximisation.
+const ROUNDS: usize = 10;
+/// The weight of the starting `m`, in pairs.
+const PSEUDO_PAIRS: f64 = 200.0;
+/// No probability is taken as lower than this (a level never seen in a sample).
+const FLOOR: f64 = 1e-6;
+
+/// Per field, per level: a probability.
+type Table = [[f64; LEVELS]; FIELDS];
+
+/// The model's parameters.
+#[derive(Debug, Clone, Serialize)]
+pub struct Model {
+    /// P(level | match), per field.
+    pub m: Table,
+    /// P(level | non-match), per field.
+    pub u: Table,
+    /// The share of candidate pairs that are matches.
+    pub prior: f64,
+    /// Random pairs `u` was estimated from.
+    pub u_pairs: u64,
+    /// Candidate pairs `m` was estimated from.
+    pub m_pairs: u64,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        // Starting points before the data is read: a true match mostly agrees exactly, two
+        // different people mostly disagree.
+        let m = [0.85, 0.10, 0.03, 0.02];
+        let u = [0.01, 0.01, 0.08, 0.90];
+        Model {
+            m: [m; FIELDS],
+            u: [u; FIELDS],
+            prior: 0.1,
+            u_pairs: 0,
+            m_pairs: 0,
+        }
+    }
+}
+
+/// Counts of levels per field.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LevelCounts {
+    counts: [[u64; LEVELS]; FIELDS],
+    pairs: u64,
+}
+
+impl LevelCounts {
+    /// Pairs counted.
+    pub(crate) fn pairs(&self) -> u64 {
+        self.pairs
+    }
+
+    pub(crate) fn add(&mut self, levels: &Levels) {
+        self.pairs += 1;
+        for (field, level) in levels.iter().enumerate() {
+            if let Some(count) = self
+                .counts
+                .get_mut(field)
+                .and_then(|row| row.get_mut(usize::from(*level)))
+            {
+                *count += 1;
+            }
+        }
+    }
+}
+
+impl Model {
+    /// Sets `u` from random pairs.
+    pub(crate) fn estimate_u(&mut self, random: &LevelCounts) {
+        self.u_pairs = random.pairs;
+        for (field, counts) in random.counts.iter().enumerate() {
+            let total: u64 = counts.iter().sum();
+            if total == 0 {
+                continue;
+            }
+            if let Some(row) = self.u.get_mut(field) {
+                for (level, count) in counts.iter().enumerate() {
+                    if let Some(cell) = row.get_mut(level) {
+                        *cell = ((*count as f64 + 0.5) / (total as f64 + 2.0)).max(FLOOR);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Estimates `m` and the prior from candidate pairs by expectation–maximisation. Each
+    /// record has at most one true match among its candidates, so the prior is at most
+    /// `records / pairs`; the starting `m` counts as `PSEUDO_PAIRS` pairs already seen, so a
+    /// small file cannot talk the model into calling every pair a match.
+    pub(crate) fn estimate_m(&mut self, pairs: &[Levels], records: usize) {
+        self.m_pairs = pairs.len() as u64;
+        if pairs.is_empty() {
+            return;
+        }
+        let start = self.m;
+        let prior_max = (records as f64 / pairs.len() as f64).clamp(FLOOR, 1.0 - FLOOR);
+        self.prior = self.prior.min(prior_max);
+        for _ in 0..ROUNDS {
+            let mut sums: Table = start.map(|row| row.map(|cell| cell * PSEUDO_PAIRS));
+            let mut weights = [PSEUDO_PAIRS; FIELDS];
+            let mut matched = 0.0;
+            for levels in pairs {
+                let p = self.probability(levels);
+                matched += p;
+                for (field, level) in levels.iter().enumerate() {
+                    if let (Some(row), Some(weight)) = (sums.get_mut(field), weights.get_mut(field))
+                        && let Some(cell) = row.get_mut(usize::from(*level))
+                    {
+                        *cell += p;
+                        *weight += p;
+                    }
+                }
+            }
+            self.prior = (matched / pairs.len() as f64).clamp(FLOOR, prior_max);
+            for ((row, sum), weight) in self.m.iter_mut().zip(&sums).zip(weights) {
+                if weight > 0.0 {
+                    for (cell, value) in row.iter_mut().zip(sum) {
+                        *cell = (value / weight).max(FLOOR);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The pair's weight: the sum of `log2(m / u)` over the fields both sides have.
+    pub fn weight(&self, levels: &Levels) -> f64 {
+        levels
+            .iter()
+            .enumerate()
+            .filter(|(_, level)| **level != MISSING)
+            .map(|(field, level)| {
+                let at = |table: &Table| {
+                    table
+                        .get(field)
+                        .and_then(|row| row.get(usize::from(*level)))
+                        .copied()
+                        .unwrap_or(1.0)
+                };
+                (at(&self.m) / at(&self.u)).log2()
+            })
+            .sum()
+    }
+
+    /// The probability that the pair is one person.
+    pub fn probability(&self, levels: &Levels) -> f64 {
+        let odds = self.weight(levels) + (self.prior / (1.0 - self.prior)).log2();
+        1.0 / (1.0 + (-odds).exp2())
+    }
+}
+
+/// Whether a pair can be a link at all, whatever the weights: both names agree (one exactly or
+/// closely, the other at least roughly) and something besides the name agrees exactly or
+/// closely. A namesake with nothing else in common is never linked.
+pub fn can_link(levels: &Levels) -> bool {
+    let [first, last, born, postcode, email, phone] = *levels;
+    let close = |level: Level| level <= 1;
+    let rough = |level: Level| level <= 2;
+    let names = (close(first) && rough(last)) || (rough(first) && close(last));
+    let other = [born, postcode, email, phone].into_iter().any(close);
+    // Two dates of birth that differ outright are two people, whatever else agrees.
+    names && other && born != 3
+}
+
+/// Whether a link that scores above the certain line is corroborated enough to be certain: a
+/// field besides the name agrees exactly and none disagrees outright, or two agree at least
+/// closely. A namesake whose date of birth is one figure off and who lives elsewhere is
+/// probable at most: in a large ledger a common name has many holders.
+pub fn corroborated(levels: &Levels) -> bool {
+    let [_, _, born, postcode, email, phone] = *levels;
+    let others = [born, postcode, email, phone];
+    let exact = others.iter().filter(|level| **level == 0).count();
+    let close = others.iter().filter(|level| **level <= 1).count();
+    let against = others.iter().filter(|level| **level == 3).count();
+    (exact >= 1 && against == 0) || close >= 2
+}
+
+/// The names of the fields that agreed (exactly or closely), for the linkage file.
+pub fn agreed(levels: &Levels) -> Vec<&'static str> {
+    LINK_FIELDS
+        .iter()
+        .zip(levels)
+        .filter(|(_, level)| **level <= 1)
+        .map(|(name, _)| *name)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_follow_the_estimates() {
+        let mut model = Model::default();
+        let mut random = LevelCounts::default();
+        for _ in 0..1000 {
+            random.add(&[3, 3, 3, 3, MISSING, MISSING]);
+        }
+        random.add(&[0, 0, 0, 0, MISSING, MISSING]);
+        model.estimate_u(&random);
+        let pairs: Vec<Levels> = (0..100)
+            .map(|n| {
+                if n % 2 == 0 {
+                    [0, 0, 0, 1, MISSING, MISSING]
+                } else {
+                    [3, 3, 3, 3, MISSING, MISSING]
+                }
+            })
+            .collect();
+        model.estimate_m(&pairs, 100);
+        assert!((model.prior - 0.5).abs() < 0.05, "{}", model.prior);
+        assert!(model.probability(&[0, 0, 0, 1, MISSING, MISSING]) > 0.999);
+        assert!(model.probability(&[3, 3, 3, 3, MISSING, MISSING]) < 0.001);
+    }
+
+    #[test]
+    fn a_namesake_alone_is_no_link() {
+        assert!(!can_link(&[0, 0, MISSING, 3, MISSING, MISSING]));
+        assert!(!can_link(&[0, 0, 3, 0, MISSING, MISSING]));
+        assert!(can_link(&[0, 1, 1, MISSING, MISSING, MISSING]));
+        assert!(!can_link(&[3, 0, 0, MISSING, MISSING, MISSING]));
+        assert!(!corroborated(&[0, 0, 1, 3, MISSING, MISSING]));
+        assert!(corroborated(&[0, 0, 0, MISSING, MISSING, MISSING]));
+        assert!(corroborated(&[1, 0, 1, 1, MISSING, MISSING]));
+        assert_eq!(
+            agreed(&[0, 2, 1, MISSING, 3, MISSING]),
+            ["first_name", "date_of_birth"]
+        );
+    }
+}
