@@ -334,7 +334,7 @@ impl RowMatcher<'_> {
         tally.rows += 1;
         let contact = !scratch.emails.is_empty() || !scratch.phones.is_empty();
         let any = contact
-            || (!scratch.names.is_empty() && !(scratch.postcodes.is_empty() && scratch.days.is_empty()));
+            || (!scratch.names.is_empty() && (!scratch.postcodes.is_empty() || !scratch.days.is_empty()));
         let link = match (first, last) {
             (Some(first), Some(last)) if any => link_record(first, last, born, scratch),
             _ => None,

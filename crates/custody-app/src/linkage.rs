@@ -100,11 +100,9 @@ fn block_keys(record: &LinkRecord, query: bool, out: &mut Vec<u64>) {
         let iso = born.to_iso();
         out.push(key(&["b", &iso, &last]));
         out.push(key(&["b", &iso, &first]));
-        if query {
-            if let Some(swapped) = swapped_day(born) {
-                out.push(key(&["b", &swapped.to_iso(), &last]));
-                out.push(key(&["b", &swapped.to_iso(), &first]));
-            }
+        if query && let Some(swapped) = swapped_day(born) {
+            out.push(key(&["b", &swapped.to_iso(), &last]));
+            out.push(key(&["b", &swapped.to_iso(), &first]));
         }
     }
     if let Some(postcode) = &record.postcode {

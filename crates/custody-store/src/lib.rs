@@ -76,6 +76,9 @@ impl Drop for ReadSnapshot<'_> {
     }
 }
 
+/// Visits one person's id, reference and sealed contact details.
+pub type ContactVisitor<'a> = dyn FnMut(PersonId, &str, &[u8]) -> Result<()> + 'a;
+
 /// Where custody keeps its ledger.
 pub trait Store {
     /// Starts a consistent read: answers built from several queries (holdings, impact) must not
@@ -110,7 +113,7 @@ pub trait Store {
     ) -> Result<()>;
     /// Every person's sealed contact details with their reference, canaries left out, in id
     /// order (for linkage, which opens them in memory).
-    fn each_contact(&self, visit: &mut dyn FnMut(PersonId, &str, &[u8]) -> Result<()>) -> Result<()>;
+    fn each_contact(&self, visit: &mut ContactVisitor<'_>) -> Result<()>;
     /// Counts of people per category and status (canaries excluded).
     fn people_counts(&self) -> Result<Vec<(PersonCategory, custody_core::PersonStatus, u64)>>;
 

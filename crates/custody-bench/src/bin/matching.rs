@@ -235,6 +235,7 @@ fn match_only(dir: &Path, file: &Path) -> anyhow::Result<()> {
         read: Default::default(),
         incident: None,
         people: false,
+        rows: None,
         workers: std::thread::available_parallelism().map_or(2, |count| count.get()),
     };
     let started = Clock::now();

@@ -277,7 +277,7 @@ impl Store for SqliteStore {
         people::each_of(&self.connection, set, visit)
     }
 
-    fn each_contact(&self, visit: &mut dyn FnMut(PersonId, &str, &[u8]) -> Result<()>) -> Result<()> {
+    fn each_contact(&self, visit: &mut crate::ContactVisitor<'_>) -> Result<()> {
         people::each_contact(&self.connection, visit)
     }
 

@@ -378,13 +378,8 @@ pub(super) fn counts(connection: &Connection) -> Result<Vec<(PersonCategory, Per
     Ok(out)
 }
 
-/// Every person of `set`, in id order, with their sealed contact details, handed to `visit`:
-/// one range scan over the ids the set spans, the others skipped.
 /// Every person's sealed contact details with their reference (canaries left out), in id order.
-pub(super) fn each_contact(
-    connection: &Connection,
-    visit: &mut dyn FnMut(PersonId, &str, &[u8]) -> Result<()>,
-) -> Result<()> {
+pub(super) fn each_contact(connection: &Connection, visit: &mut crate::ContactVisitor<'_>) -> Result<()> {
     let mut statement = connection.prepare_cached(
         "SELECT p.id, p.ref, c.sealed FROM contacts c JOIN people p ON p.id = c.person \
          WHERE p.canary_share IS NULL ORDER BY c.person",
@@ -399,6 +394,8 @@ pub(super) fn each_contact(
     Ok(())
 }
 
+/// Every person of `set`, in id order, with their sealed contact details, handed to `visit`:
+/// one range scan over the ids the set spans, the others skipped.
 pub(super) fn each_of(
     connection: &Connection,
     set: &PersonSet,
