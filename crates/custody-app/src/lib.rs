@@ -38,6 +38,7 @@ mod leak_run;
 pub mod limits;
 pub mod linkage;
 pub mod linkage_model;
+mod linkage_scan;
 pub mod notice_model;
 pub mod notify;
 mod notify_loop;

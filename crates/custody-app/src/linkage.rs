@@ -14,21 +14,18 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
-use custody_core::{Day, Levels, LinkRecord, LinkageSettings, PersonId, compare, fold_name_words, soundex};
-use custody_store::Store;
+use custody_core::{Day, Levels, LinkRecord, LinkageSettings, PersonId, fold_name_words, soundex};
 
 use crate::dir::Ledger;
 use crate::error::Result;
-use crate::linkage_model::{LevelCounts, Model, can_link, corroborated};
+use crate::linkage_model::{Model, corroborated};
 use crate::people::Contact;
 
-/// Random pairs drawn for `u` at most.
-const U_PAIRS_MAX: u64 = 2_000_000;
-/// Candidate pairs kept for estimating `m` at most (the rest are scored, not kept).
-const M_PAIRS_MAX: usize = 4_000_000;
-/// A block this large says nothing (a common date with a common initial in a huge ledger):
-/// its records are compared through their other keys only.
-const BLOCK_MAX: usize = 5_000;
+/// A block holding more of the file's records than this says too little to compare every
+/// person who shares it with each of them (a common name's Soundex codes, a date and an
+/// initial in a file of the same few names): those records are compared through their other
+/// keys only.
+pub(crate) const BLOCK_MAX: usize = 64;
 /// A row's best link counts as ambiguous when the next person is this close (in bits).
 const AMBIGUOUS_BITS: f64 = 2.0;
 
@@ -66,7 +63,7 @@ pub struct Linked {
 
 /// A hasher for keys that are already hashes.
 #[derive(Default)]
-struct Passthrough(u64);
+pub(crate) struct Passthrough(u64);
 
 impl Hasher for Passthrough {
     fn finish(&self) -> u64 {
@@ -82,7 +79,8 @@ impl Hasher for Passthrough {
     }
 }
 
-type Blocks = HashMap<u64, Vec<u32>, BuildHasherDefault<Passthrough>>;
+/// The file's records by blocking key.
+pub(crate) type Blocks = HashMap<u64, Vec<u32>, BuildHasherDefault<Passthrough>>;
 
 fn key(parts: &[&str]) -> u64 {
     let mut hasher = std::hash::DefaultHasher::new();
@@ -92,7 +90,7 @@ fn key(parts: &[&str]) -> u64 {
 
 /// The blocking keys of a record; `query` adds the readings a record of the file may need (day
 /// and month swapped, names the other way round).
-fn block_keys(record: &LinkRecord, query: bool, out: &mut Vec<u64>) {
+pub(crate) fn block_keys(record: &LinkRecord, query: bool, out: &mut Vec<u64>) {
     out.clear();
     let initial = |word: &str| word.get(..1).unwrap_or("").to_owned();
     let (first, last) = (initial(&record.first), initial(&record.last));
@@ -197,54 +195,9 @@ pub(crate) fn link(ledger: &Ledger, records: &[(u64, LinkRecord)], lines: Linkag
                 .push(u32::try_from(at).unwrap_or(u32::MAX));
         }
     }
-    let mut random = LevelCounts::default();
-    let mut pairs: Vec<(u32, PersonId, Levels, bool)> = Vec::new();
-    let mut sample: Vec<Levels> = Vec::new();
-    let mut people_read = 0u64;
-    let mut compared = 0u64;
-    let mut rng = fastrand::Rng::with_seed(0x5eed);
-    let mut candidates: Vec<u32> = Vec::new();
-    ledger.store.each_contact(&mut |person, reference, sealed| {
-        let opened = ledger
-            .vault
-            .open(sealed, reference.as_bytes())
-            .map_err(|error| custody_store::Error::Aborted(error.to_string().into()))?;
-        let contact: Contact = serde_json::from_slice(&opened).map_err(|error| {
-            custody_store::Error::Aborted(format!("sealed contact details: {error}").into())
-        })?;
-        let Some(ours) = person_record(&contact) else {
-            return Ok(());
-        };
-        people_read += 1;
-        if random.pairs() < U_PAIRS_MAX
-            && let Some((_, theirs)) = records.get(rng.usize(..records.len()))
-        {
-            random.add(&compare(&ours, theirs).0);
-        }
-        block_keys(&ours, false, &mut keys);
-        candidates.clear();
-        for key in &keys {
-            if let Some(rows) = blocks.get(key).filter(|rows| rows.len() <= BLOCK_MAX) {
-                candidates.extend_from_slice(rows);
-            }
-        }
-        candidates.sort_unstable();
-        candidates.dedup();
-        for row in &candidates {
-            let Some((_, theirs)) = records.get(*row as usize) else {
-                continue;
-            };
-            compared += 1;
-            let (levels, swapped) = compare(&ours, theirs);
-            if sample.len() < M_PAIRS_MAX {
-                sample.push(levels);
-            }
-            if can_link(&levels) {
-                pairs.push((*row, person, levels, swapped));
-            }
-        }
-        Ok(())
-    })?;
+    let scanned = crate::linkage_scan::scan(ledger, records, &blocks)?;
+    let (random, sample, pairs) = (scanned.random, scanned.sample, scanned.pairs);
+    let (people_read, compared) = (scanned.people_read, scanned.compared);
     let mut model = Model::default();
     model.estimate_u(&random);
     model.estimate_m(&sample, records.len());

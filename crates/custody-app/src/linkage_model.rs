@@ -65,6 +65,16 @@ impl LevelCounts {
         self.pairs
     }
 
+    /// Adds another's counts.
+    pub(crate) fn merge(&mut self, other: &LevelCounts) {
+        self.pairs += other.pairs;
+        for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
+            for (mine, theirs) in mine.iter_mut().zip(theirs) {
+                *mine += theirs;
+            }
+        }
+    }
+
     pub(crate) fn add(&mut self, levels: &Levels) {
         self.pairs += 1;
         for (field, level) in levels.iter().enumerate() {

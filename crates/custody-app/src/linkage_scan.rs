@@ -1,0 +1,162 @@
+//! The one reading of the ledger fuzzy linkage makes: this thread reads the people's sealed
+//! contact details in batches; worker threads open each in memory, compute its blocking keys,
+//! compare the person with the file's records that share one, and draw the random pairs `u` is
+//! estimated from. Nothing opened outlives its batch.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError, mpsc};
+
+use custody_core::{Levels, LinkRecord, PersonId, compare};
+use custody_store::Store;
+
+use crate::dir::Ledger;
+use crate::error::{Error, Result};
+use crate::linkage::{BLOCK_MAX, Blocks, block_keys, person_record};
+use crate::linkage_model::{LevelCounts, can_link};
+use crate::people::Contact;
+
+/// People in a batch handed to a worker.
+const BATCH: usize = 2048;
+/// Random pairs drawn for `u` at most (over all workers).
+const U_PAIRS_MAX: u64 = 2_000_000;
+/// Candidate pairs kept for estimating `m` at most (over all workers).
+const M_PAIRS_MAX: usize = 4_000_000;
+
+/// A pair that can be a link: (record, person, levels, names swapped).
+pub(crate) type Pair = (u32, PersonId, Levels, bool);
+
+/// What the reading found.
+#[derive(Debug, Default)]
+pub(crate) struct Scanned {
+    pub random: LevelCounts,
+    pub sample: Vec<Levels>,
+    pub pairs: Vec<Pair>,
+    pub people_read: u64,
+    pub compared: u64,
+}
+
+impl Scanned {
+    fn merge(&mut self, other: Scanned) {
+        self.random.merge(&other.random);
+        self.sample.extend(other.sample);
+        self.pairs.extend(other.pairs);
+        self.people_read += other.people_read;
+        self.compared += other.compared;
+    }
+}
+
+type Batch = Vec<(PersonId, String, Vec<u8>)>;
+
+/// Reads the ledger once; see the module documentation.
+pub(crate) fn scan(ledger: &Ledger, records: &[(u64, LinkRecord)], blocks: &Blocks) -> Result<Scanned> {
+    let workers = std::thread::available_parallelism().map_or(2, |count| count.get().clamp(1, 8));
+    let (sender, receiver) = mpsc::sync_channel::<Batch>(workers * 2);
+    let receiver = Mutex::new(receiver);
+    let failed = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|worker| {
+                let (receiver, failed, vault) = (&receiver, &failed, &ledger.vault);
+                scope.spawn(move || {
+                    let outcome = work(vault, records, blocks, receiver, (worker, workers));
+                    if outcome.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    outcome
+                })
+            })
+            .collect();
+        let mut batch: Batch = Vec::with_capacity(BATCH);
+        let read = ledger.store.each_contact(&mut |person, reference, sealed| {
+            if failed.load(Ordering::Relaxed) {
+                return Err(custody_store::Error::Aborted("a linkage worker failed".into()));
+            }
+            batch.push((person, reference.to_owned(), sealed.to_vec()));
+            if batch.len() >= BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                sender
+                    .send(full)
+                    .map_err(|_| custody_store::Error::Aborted("the linkage workers stopped".into()))?;
+            }
+            Ok(())
+        });
+        if read.is_ok() && !batch.is_empty() {
+            let _ = sender.send(batch);
+        }
+        drop(sender);
+        let mut scanned = Scanned::default();
+        let mut failure = None;
+        for handle in handles {
+            match handle.join() {
+                Ok(Ok(part)) => scanned.merge(part),
+                Ok(Err(error)) => failure = failure.or(Some(error)),
+                Err(_) => {
+                    failure = failure.or(Some(Error::Invalid(
+                        "a linkage thread stopped unexpectedly; nothing was recorded".into(),
+                    )));
+                }
+            }
+        }
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        read?;
+        Ok(scanned)
+    })
+}
+
+/// One worker: batches of people until the reader is done.
+fn work(
+    vault: &custody_vault::Vault,
+    records: &[(u64, LinkRecord)],
+    blocks: &Blocks,
+    receiver: &Mutex<mpsc::Receiver<Batch>>,
+    (worker, workers): (usize, usize),
+) -> Result<Scanned> {
+    let mut scanned = Scanned::default();
+    let mut rng = fastrand::Rng::with_seed(0x5eed + worker as u64);
+    let (u_max, m_max) = (U_PAIRS_MAX / workers as u64, M_PAIRS_MAX / workers);
+    let (mut keys, mut candidates) = (Vec::new(), Vec::new());
+    loop {
+        let next = receiver.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(batch) = next else {
+            return Ok(scanned);
+        };
+        for (person, reference, sealed) in batch {
+            let opened = vault.open(&sealed, reference.as_bytes())?;
+            let contact: Contact = serde_json::from_slice(&opened)
+                .map_err(|error| Error::Invalid(format!("sealed contact details of {reference}: {error}")))?;
+            let Some(ours) = person_record(&contact) else {
+                continue;
+            };
+            scanned.people_read += 1;
+            if scanned.random.pairs() < u_max
+                && let Some((_, theirs)) = records.get(rng.usize(..records.len()))
+            {
+                scanned.random.add(&compare(&ours, theirs).0);
+            }
+            block_keys(&ours, false, &mut keys);
+            candidates.clear();
+            for key in &keys {
+                if let Some(rows) = blocks.get(key).filter(|rows| rows.len() <= BLOCK_MAX) {
+                    candidates.extend_from_slice(rows);
+                }
+            }
+            candidates.sort_unstable();
+            candidates.dedup();
+            for row in &candidates {
+                let Some((_, theirs)) = records.get(*row as usize) else {
+                    continue;
+                };
+                scanned.compared += 1;
+                let (levels, swapped) = compare(&ours, theirs);
+                if scanned.sample.len() < m_max {
+                    scanned.sample.push(levels);
+                }
+                if can_link(&levels) {
+                    scanned.pairs.push((*row, person, levels, swapped));
+                }
+            }
+        }
+    }
+}
