@@ -53,6 +53,7 @@ pub mod request_answer;
 pub mod request_decide;
 pub mod request_events;
 pub mod request_import;
+pub mod request_linkage;
 pub mod request_pause;
 pub mod request_state;
 mod request_views;

@@ -182,6 +182,7 @@ pub fn show_by_email(ledger: &Ledger, address: &str) -> Result<PersonView> {
     let requester = crate::requests::Requester {
         reference: None,
         email: Some(address.to_owned()),
+        described: Default::default(),
     };
     match crate::requests::match_requester(ledger, &requester)? {
         crate::requests::Match::Person(person) => show(ledger, &person.reference),

@@ -91,6 +91,7 @@ pub fn identify(
     let requester = Requester {
         reference: Some(reference.to_owned()),
         email: None,
+        described: Default::default(),
     };
     let Match::Person(person) = match_requester(ledger, &requester)? else {
         return Err(Error::NotFound(format!(

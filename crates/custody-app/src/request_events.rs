@@ -168,7 +168,7 @@ pub struct Close {
 }
 
 /// Every kind of request event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum RequestEventBody {
     /// `identify`.
     Identify(Identify),
@@ -188,6 +188,17 @@ pub enum RequestEventBody {
     Resume(Resume),
     /// `decide`.
     Decide(Decide),
+    /// `suggest`: people the request probably came from, offered when its address matched
+    /// nobody (never linked until a responder identifies one).
+    Suggest(Suggestions),
+}
+
+/// People a request probably came from, by name with postcode or date of birth.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Suggestions {
+    /// Best first.
+    pub people: Vec<crate::request_linkage::Suggested>,
 }
 
 impl RequestEventBody {
@@ -203,6 +214,7 @@ impl RequestEventBody {
             RequestEventBody::Pause(_) => "pause",
             RequestEventBody::Resume(_) => "resume",
             RequestEventBody::Decide(_) => "decide",
+            RequestEventBody::Suggest(_) => "suggest",
         }
     }
 }
@@ -219,6 +231,7 @@ pub fn encode(body: &RequestEventBody) -> Result<(&'static str, serde_json::Valu
         RequestEventBody::Pause(pause) => serde_json::to_value(pause),
         RequestEventBody::Resume(resume) => serde_json::to_value(resume),
         RequestEventBody::Decide(decide) => serde_json::to_value(decide),
+        RequestEventBody::Suggest(suggestions) => serde_json::to_value(suggestions),
     };
     let value = value
         .map_err(|error| Error::Invalid(format!("a {} event could not be written: {error}", body.kind())))?;
@@ -244,6 +257,7 @@ pub fn decode(event: &RequestEvent) -> Result<RequestEventBody> {
         "pause" => read(body).map(RequestEventBody::Pause),
         "resume" => read(body).map(RequestEventBody::Resume),
         "decide" => read(body).map(RequestEventBody::Decide),
+        "suggest" => read(body).map(RequestEventBody::Suggest),
         other => Err(format!(
             "{other:?} is not a kind of request event this custody knows"
         )),

@@ -143,6 +143,7 @@ fn row_input(
         requester: Requester {
             reference: reference.map(str::to_owned),
             email,
+            described: Default::default(),
         },
         kind,
         received_at,

@@ -153,6 +153,7 @@ impl Derived {
                 }
             }
             RequestEventBody::Decide(decide) => self.decision = Some((decide, event.at)),
+            RequestEventBody::Suggest(_) => {}
         }
         Ok(())
     }

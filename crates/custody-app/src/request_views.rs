@@ -280,6 +280,15 @@ fn words(body: &RequestEventBody) -> String {
             ),
             _ => "erasure decided at every holder".to_owned(),
         },
+        RequestEventBody::Suggest(suggestions) => format!(
+            "no person has the address; probably {} (confirm with `request identify --person`)",
+            suggestions
+                .people
+                .iter()
+                .map(|found| format!("{} ({:.3}: {})", found.reference, found.probability, found.agreed))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         RequestEventBody::Answer(answer) => {
             format!("answer produced ({}, SHA-256 {})", answer.format, answer.sha256)
         }

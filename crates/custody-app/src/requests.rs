@@ -21,6 +21,9 @@ pub struct Requester {
     pub reference: Option<String>,
     /// The address the request came from ("Name <address>" is accepted).
     pub email: Option<String>,
+    /// Their name, postcode or date of birth, as the request gave them: when the address
+    /// matches nobody, the people it probably came from are offered.
+    pub described: crate::request_linkage::Described,
 }
 
 /// The address inside a mailbox form such as `"Alex Smith" <alex@example.org>`, normalised.
@@ -63,6 +66,10 @@ pub struct Opened {
     pub awaiting_decision: bool,
     /// Something the responder should check (an objection when no share is marked marketing).
     pub caution: Option<String>,
+    /// When the address matched nobody: the people the request probably came from, by name
+    /// with postcode or date of birth (never linked until a responder identifies one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suggested: Vec<crate::request_linkage::Suggested>,
 }
 
 /// The person a requester matched, or why none did.
@@ -266,6 +273,7 @@ pub(crate) fn new_request(
     };
     let found = match_requester(ledger, &input.requester)?;
     let mut would_instruct = Vec::new();
+    let mut suggested = Vec::new();
     let (person, unmatched, events, instructed) = match found {
         Match::Person(person) => {
             let (events, instructed) = instructions_on_open(ledger, input.kind, &person)?;
@@ -277,7 +285,31 @@ pub(crate) fn new_request(
             }
             (Some(person), None, events, instructed)
         }
-        Match::Unknown(reason) => (None, Some(reason), Vec::new(), Vec::new()),
+        Match::Unknown(reason) => {
+            let mut events = Vec::new();
+            let people = crate::request_linkage::suggest(ledger, &input.requester.described)?;
+            let reason = if people.is_empty() {
+                reason
+            } else {
+                let names: Vec<String> = people
+                    .iter()
+                    .map(|found| format!("{} ({})", found.reference, found.agreed))
+                    .collect();
+                events.push(crate::request_acts::event(
+                    ledger,
+                    now,
+                    &crate::request_events::RequestEventBody::Suggest(crate::request_events::Suggestions {
+                        people: people.clone(),
+                    }),
+                )?);
+                format!(
+                    "{reason}; by name it is probably {}: confirm with `custody request identify ID --person REF`",
+                    names.join(" or ")
+                )
+            };
+            suggested = people;
+            (None, Some(reason), events, Vec::new())
+        }
     };
     let caution = if input.kind == RequestKind::Objection
         && !ledger.store.shares(None)?.iter().any(|share| share.marketing)
@@ -300,6 +332,7 @@ pub(crate) fn new_request(
         instructed,
         would_instruct,
         caution,
+        suggested,
     };
     if let Some(source) = &input.source {
         crate::limits::short_text("source", source)?;

@@ -40,6 +40,7 @@ pub fn log_with(ledger: &mut Ledger, form: LogForm) -> Result<requests::Opened, 
     let requester = Requester {
         reference: given(&form.person),
         email: given(&form.email),
+        described: Default::default(),
     };
     if requester.reference.is_none() && requester.email.is_none() {
         return Err(DeskError::BadRequest(

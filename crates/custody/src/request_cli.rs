@@ -26,6 +26,16 @@ pub enum RequestCommand {
         /// given; kept sealed to reply to.
         #[arg(long)]
         email: Option<String>,
+        /// The requester's name as the request gives it: with --postcode or --born, the people
+        /// it probably came from are offered when the address matches nobody.
+        #[arg(long)]
+        name: Option<String>,
+        /// The requester's postcode, as the request gives it.
+        #[arg(long)]
+        postcode: Option<String>,
+        /// The requester's date of birth (1980-04-03), as the request gives it.
+        #[arg(long)]
+        born: Option<String>,
         /// access, erasure, rectification, objection, restriction or portability.
         #[arg(long, value_parser = ["access", "erasure", "rectification", "objection", "restriction", "portability"])]
         kind: String,
@@ -188,6 +198,9 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
         RequestCommand::Open {
             person,
             email,
+            name,
+            postcode,
+            born,
             kind,
             received_at,
             channel,
@@ -199,6 +212,7 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
             let requester = Requester {
                 reference: person,
                 email,
+                described: custody_app::request_linkage::Described { name, postcode, born },
             };
             let input = OpenInput {
                 requester,

@@ -236,3 +236,70 @@ fn probable_links_wait_for_a_responder() {
         .json();
     assert_eq!(waiting.as_array().map(Vec::len), Some(0));
 }
+
+#[test]
+fn a_request_from_an_unknown_address_is_offered_the_people_it_probably_is() {
+    let env = Env::new();
+    let crm = env.write("crm.csv", people(400));
+    env.ok(&["people", "import", Env::path_str(&crm)]);
+    let open = |name: &str, extra: &[&str]| {
+        let mut args = vec![
+            "request",
+            "open",
+            "--email",
+            "someone.new@example.net",
+            "--kind",
+            "access",
+            "--received-at",
+            "2024-03-01 09:00",
+            "--name",
+            name,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        env.ok(&args).json()
+    };
+    // R0023: Omar Evans, LS24 3AB, 1963-12-22.
+    let exact = open("Omar Evans", &["--postcode", "ls24 3ab"]);
+    assert_eq!(
+        exact["ref"],
+        serde_json::Value::Null,
+        "never linked on its own: {exact}"
+    );
+    assert_eq!(exact["suggested"][0]["reference"], "R0023", "{exact}");
+    assert_eq!(exact["suggested"][0]["agreed"], "name+postcode");
+    let fuzzy = open("Evens, Omar", &["--postcode", "LS24 3AB", "--born", "1963-12-22"]);
+    assert_eq!(fuzzy["suggested"][0]["reference"], "R0023", "{fuzzy}");
+    assert!(
+        fuzzy["unmatched"]
+            .as_str()
+            .unwrap_or("")
+            .contains("probably R0023"),
+        "{fuzzy}"
+    );
+    let shown = env.ok(&["request", "show", "2", "--json"]).json();
+    assert!(shown.to_string().contains("probably R0023"), "{shown}");
+    // A name alone offers nobody; a postcode that is not one is refused, and nothing recorded.
+    let alone = open("Omar Evans", &[]);
+    assert!(alone.get("suggested").is_none(), "{alone}");
+    let refused = env.fails(
+        &[
+            "request",
+            "open",
+            "--email",
+            "x@example.net",
+            "--kind",
+            "access",
+            "--received-at",
+            "2024-03-01 09:00",
+            "--name",
+            "Omar Evans",
+            "--postcode",
+            "not a postcode",
+        ],
+        1,
+    );
+    assert!(refused.contains("postcode"), "{refused}");
+    let listed = env.ok(&["request", "list", "--json"]).json();
+    assert_eq!(listed.as_array().map(Vec::len), Some(3), "{listed}");
+}
