@@ -14,6 +14,7 @@ mod error;
 mod openapi;
 mod pages;
 mod pages_admin;
+mod pages_evidence;
 mod pages_incident;
 mod pages_learn;
 mod pages_respond;

@@ -149,6 +149,14 @@ fn operations() -> Vec<Operation> {
             "reason": string()
         }
     });
+    let confirm = json!({
+        "type": "object", "required": ["event", "reason"], "additionalProperties": false,
+        "properties": {
+            "event": { "type": "integer", "description": "the evidence event whose probable links these are" },
+            "references": { "type": "array", "items": string(), "description": "the people checked; none: every link still waiting" },
+            "reason": string()
+        }
+    });
     let (log_request, upload, request_act) = request_bodies();
     let op = |method, path, summary, query, body| Operation {
         method,
@@ -281,6 +289,13 @@ fn operations() -> Vec<Operation> {
             "Records a decision not to notify the regulator or the people, with its reasons (responder).",
             &[],
             Some(decision),
+        ),
+        op(
+            "POST",
+            "/api/v1/incidents/{id}/evidence/confirm",
+            "Confirms probable links of leak evidence as the same people (responder): they join the evidence, with the reason.",
+            &[],
+            Some(confirm),
         ),
         op(
             "GET",

@@ -108,6 +108,7 @@ struct IncidentPage {
     outbox: std::collections::BTreeMap<&'static str, u64>,
     impact_at: Option<String>,
     window: String,
+    waiting: Vec<crate::pages_evidence::WaitingRow>,
 }
 
 fn read_incident(ledger: &Ledger, id: i64) -> Result<IncidentPage, DeskError> {
@@ -119,7 +120,9 @@ fn read_incident(ledger: &Ledger, id: i64) -> Result<IncidentPage, DeskError> {
         (None, None) => "not known".to_owned(),
         (from, to) => format!("{} to {}", local(from), local(to)),
     };
+    let waiting = crate::pages_evidence::waiting_rows(ledger, id)?;
     Ok(IncidentPage {
+        waiting,
         statements: view
             .statements
             .iter()
@@ -231,6 +234,7 @@ async fn incident_page(
             context! { value => "people_notified", label => "people notified" },
         ],
         problem => problem,
+        waiting => s(&page.waiting),
     };
     render::page(desk, caller, "incident.html", values)
 }

@@ -15,8 +15,8 @@ use crate::auth::{Guard, guard};
 use crate::rate::Limit;
 use crate::state::Desk;
 use crate::{
-    api, api_rights, openapi, pages, pages_admin, pages_incident, pages_learn, pages_respond, pages_rights,
-    sign_in,
+    api, api_rights, openapi, pages, pages_admin, pages_evidence, pages_incident, pages_learn, pages_respond,
+    pages_rights, sign_in,
 };
 
 /// Who a route answers.
@@ -207,6 +207,12 @@ fn declare(builder: Builder) -> Builder {
             Responder,
             post(pages_learn::decide),
         )
+        .page(
+            "POST",
+            "/incidents/{id}/evidence/confirm",
+            Responder,
+            post(pages_evidence::confirm),
+        )
         .page("GET", "/register", Viewer, get(pages_learn::register))
         // The rights desk: viewers read the queue and requests (references only, each look
         // audited); responders log, act and produce answers.
@@ -312,6 +318,12 @@ fn declare(builder: Builder) -> Builder {
             "/api/v1/incidents/{id}/decisions",
             Responder,
             post(pages_learn::api_decide),
+        )
+        .api(
+            "POST",
+            "/api/v1/incidents/{id}/evidence/confirm",
+            Responder,
+            post(pages_evidence::api_confirm),
         )
         .api("GET", "/api/v1/register", Viewer, get(pages_learn::api_register))
         .api(

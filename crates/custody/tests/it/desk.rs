@@ -34,6 +34,12 @@ const ROUTES: &[(&str, &str, &str, Option<&str>)] = &[
     ("GET", "/shares/{id}", "page", Some("viewer")),
     ("POST", "/incidents/{id}/amend", "page", Some("responder")),
     ("POST", "/incidents/{id}/decisions", "page", Some("responder")),
+    (
+        "POST",
+        "/incidents/{id}/evidence/confirm",
+        "page",
+        Some("responder"),
+    ),
     ("GET", "/register", "page", Some("viewer")),
     ("GET", "/requests", "page", Some("viewer")),
     ("POST", "/requests", "page", Some("responder")),
@@ -92,6 +98,12 @@ const ROUTES: &[(&str, &str, &str, Option<&str>)] = &[
     (
         "POST",
         "/api/v1/incidents/{id}/decisions",
+        "api",
+        Some("responder"),
+    ),
+    (
+        "POST",
+        "/api/v1/incidents/{id}/evidence/confirm",
         "api",
         Some("responder"),
     ),

@@ -1,0 +1,113 @@
+//! Leak evidence's probable links at the desk: a responder confirms the people they have
+//! checked, with the reason, and only then are they part of the evidence (and told).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Extension, Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use custody_app::Ledger;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, DeskError, PageError};
+use crate::render::given;
+use crate::state::Desk;
+
+/// A probable link waiting, as the incident page lists it.
+#[derive(Debug, Serialize)]
+pub(crate) struct WaitingRow {
+    event: i64,
+    reference: String,
+    probability: String,
+    agreed: String,
+    line: u64,
+}
+
+/// The probable links of an incident's evidence still waiting.
+pub(crate) fn waiting_rows(ledger: &Ledger, id: i64) -> Result<Vec<WaitingRow>, DeskError> {
+    Ok(custody_app::leak_evidence::waiting(ledger, id)?
+        .into_iter()
+        .map(|(event, link)| WaitingRow {
+            event,
+            reference: link.reference,
+            probability: format!("{:.4}", link.probability),
+            agreed: link.agreed.replace('+', ", ").replace('_', " "),
+            line: link.line,
+        })
+        .collect())
+}
+
+/// The form confirming one probable link (or, without a reference, every link of the event).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmForm {
+    event: Option<String>,
+    reference: Option<String>,
+    reason: Option<String>,
+    /// The page's CSRF field (checked by the guard).
+    #[serde(default)]
+    csrf: Option<String>,
+}
+
+fn confirm_with(ledger: &mut Ledger, id: i64, form: ConfirmForm) -> Result<(), DeskError> {
+    let _ = form.csrf;
+    let event = given(&form.event)
+        .and_then(|text| text.trim().parse::<i64>().ok())
+        .ok_or_else(|| DeskError::BadRequest("event: expected the evidence event's number".into()))?;
+    let references: Vec<String> = given(&form.reference).into_iter().collect();
+    custody_app::leak_evidence::confirm(ledger, id, event, &references, &form.reason.unwrap_or_default())?;
+    Ok(())
+}
+
+/// `POST /incidents/{id}/evidence/confirm`.
+pub async fn confirm(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+    Form(form): Form<ConfirmForm>,
+) -> Result<Response, PageError> {
+    let result = desk
+        .run(&caller.actor(), move |ledger| confirm_with(ledger, id, form))
+        .await;
+    crate::pages_incident::after_change(&desk, &caller, id, result).await
+}
+
+/// The API's body: the evidence event, the references (none: every link waiting), the reason.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmBody {
+    event: i64,
+    #[serde(default)]
+    references: Vec<String>,
+    reason: String,
+}
+
+/// `POST /api/v1/incidents/{id}/evidence/confirm`.
+pub async fn api_confirm(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+    payload: Result<Json<ConfirmBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let body = crate::api::body(payload)?;
+    let (event, people) = desk
+        .run(&caller.actor(), move |ledger| {
+            Ok(custody_app::leak_evidence::confirm(
+                ledger,
+                id,
+                body.event,
+                &body.references,
+                &body.reason,
+            )?)
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "incident": id, "event": event, "confirmed": people })),
+    )
+        .into_response())
+}
