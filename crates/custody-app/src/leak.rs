@@ -58,7 +58,8 @@ pub struct ColumnView {
     pub name: String,
     /// The identifier it holds (`other` for none).
     pub role: &'static str,
-    /// How the role was decided: `name` or `shape`.
+    /// How the role was decided: `name`, `shape` (the values' form) or `ledger` (the values,
+    /// with another column's, made keyed identifiers of people custody holds).
     pub decided_by: &'static str,
     /// Its data category, if custody can tell.
     pub category: Option<String>,
@@ -151,7 +152,8 @@ pub fn match_file(
         .incident
         .map(|id| crate::incidents::find_incident(ledger, id))
         .transpose()?;
-    let reader = LeakReader::open(&options.path, options.read, Arc::clone(&progress.bytes))?;
+    let mut reader = LeakReader::open(&options.path, options.read, Arc::clone(&progress.bytes))?;
+    crate::leak_columns::prove_names(ledger, &mut reader)?;
     progress.total.store(reader.facts().size, Ordering::Relaxed);
     let kinds = kinds_needed(&reader);
     let (mut tally, reader, index_entries, index_seconds) = crate::leak_run::run(
@@ -354,7 +356,13 @@ fn column_views(reader: &LeakReader, tally: &Tally) -> Vec<ColumnView> {
         .map(|(_, column)| ColumnView {
             name: column.name.clone(),
             role: role_name(column.role),
-            decided_by: if column.by_shape { "shape" } else { "name" },
+            decided_by: if column.by_ledger {
+                "ledger"
+            } else if column.by_shape {
+                "shape"
+            } else {
+                "name"
+            },
             category: column.category.map(|key| key.as_str().to_owned()),
         })
         .collect()

@@ -29,6 +29,7 @@ pub mod incident_events;
 pub mod incident_facts;
 pub mod incidents;
 pub mod leak;
+mod leak_columns;
 pub mod leak_evidence;
 pub mod leak_index;
 mod leak_links;

@@ -21,6 +21,10 @@ const BATCH: usize = 2048;
 const U_PAIRS_MAX: u64 = 2_000_000;
 /// Candidate pairs kept for estimating `m` at most (over all workers).
 const M_PAIRS_MAX: usize = 4_000_000;
+/// Pairs that can be a link kept per record and worker: the closest ones (the best and the
+/// runners-up that say whether it is ambiguous), so memory stays bounded when a record's
+/// blocks are crowded.
+const KEEP: usize = 3;
 
 /// A pair that can be a link: (record, person, levels, names swapped).
 pub(crate) type Pair = (u32, PersonId, Levels, bool);
@@ -31,6 +35,8 @@ pub(crate) struct Scanned {
     pub random: LevelCounts,
     pub sample: Vec<Levels>,
     pub pairs: Vec<Pair>,
+    /// Per record: its closest pairs so far (closeness, pair), lowest first.
+    kept: Vec<Vec<(u16, Pair)>>,
     pub people_read: u64,
     pub compared: u64,
 }
@@ -40,6 +46,8 @@ impl Scanned {
         self.random.merge(&other.random);
         self.sample.extend(other.sample);
         self.pairs.extend(other.pairs);
+        self.pairs
+            .extend(other.kept.into_iter().flatten().map(|(_, pair)| pair));
         self.people_read += other.people_read;
         self.compared += other.compared;
     }
@@ -105,6 +113,38 @@ pub(crate) fn scan(ledger: &Ledger, records: &[(u64, LinkRecord)], blocks: &Bloc
     })
 }
 
+/// How far apart a pair is, for keeping the closest: the sum of its levels, a missing field
+/// counting as far.
+fn closeness(levels: &Levels) -> u16 {
+    levels
+        .iter()
+        .map(|level| {
+            u16::from(if *level == custody_core::MISSING {
+                2
+            } else {
+                *level
+            })
+        })
+        .sum()
+}
+
+/// Keeps `pair` among its record's `KEEP` closest.
+fn keep(kept: &mut Vec<Vec<(u16, Pair)>>, pair: Pair, records: usize) {
+    if kept.len() < records {
+        kept.resize_with(records, Vec::new);
+    }
+    let Some(list) = kept.get_mut(pair.0 as usize) else {
+        return;
+    };
+    let distance = closeness(&pair.2);
+    if list.len() >= KEEP && list.last().is_some_and(|(worst, _)| *worst <= distance) {
+        return;
+    }
+    let at = list.partition_point(|(other, _)| *other <= distance);
+    list.insert(at, (distance, pair));
+    list.truncate(KEEP);
+}
+
 /// One worker: batches of people until the reader is done.
 fn work(
     vault: &custody_vault::Vault,
@@ -120,6 +160,10 @@ fn work(
     loop {
         let next = receiver.lock().unwrap_or_else(PoisonError::into_inner).recv();
         let Ok(batch) = next else {
+            let kept = std::mem::take(&mut scanned.kept);
+            scanned
+                .pairs
+                .extend(kept.into_iter().flatten().map(|(_, pair)| pair));
             return Ok(scanned);
         };
         for (person, reference, sealed) in batch {
@@ -154,7 +198,7 @@ fn work(
                     scanned.sample.push(levels);
                 }
                 if can_link(&levels) {
-                    scanned.pairs.push((*row, person, levels, swapped));
+                    keep(&mut scanned.kept, (*row, person, levels, swapped), records.len());
                 }
             }
         }

@@ -136,9 +136,29 @@ fn vowel_fold_soft(word: &str) -> String {
 /// English diminutives and the forms of the same names in German, French, Spanish, Italian,
 /// Dutch, Polish and Welsh.
 pub fn are_nicknames(a: &str, b: &str) -> bool {
-    NICKNAMES
-        .iter()
-        .any(|group| group.contains(&a) && group.contains(&b))
+    let groups = nickname_groups();
+    match (groups.get(a), groups.get(b)) {
+        (Some(mine), Some(theirs)) => mine.iter().any(|group| theirs.contains(group)),
+        _ => false,
+    }
+}
+
+/// The groups each name is in, built once.
+fn nickname_groups() -> &'static std::collections::HashMap<&'static str, Vec<u16>> {
+    static GROUPS: std::sync::OnceLock<std::collections::HashMap<&'static str, Vec<u16>>> =
+        std::sync::OnceLock::new();
+    GROUPS.get_or_init(|| {
+        let mut groups: std::collections::HashMap<&'static str, Vec<u16>> = std::collections::HashMap::new();
+        for (number, group) in NICKNAMES.iter().enumerate() {
+            for name in *group {
+                groups
+                    .entry(name)
+                    .or_default()
+                    .push(u16::try_from(number).unwrap_or(u16::MAX));
+            }
+        }
+        groups
+    })
 }
 
 /// Groups of given names one person goes by.
@@ -379,10 +399,14 @@ pub fn compare_last(ours: &str, theirs: &str) -> Level {
     by_similarity(ours, theirs)
 }
 
-/// Jaro–Winkler at 0.92 and above is close, at 0.80 far; else different.
+/// Jaro–Winkler at 0.92 and above is close, at 0.80 far; else different. One edit apart
+/// (Damerau–Levenshtein) in names of four letters or more is close too.
 fn by_similarity(a: &str, b: &str) -> Level {
     let similarity = strsim::jaro_winkler(a, b);
-    if similarity >= 0.92 || (strsim::damerau_levenshtein(a, b) <= 1 && a.len().min(b.len()) >= 4) {
+    let one_edit = || {
+        a.len().min(b.len()) >= 4 && a.len().abs_diff(b.len()) <= 1 && strsim::damerau_levenshtein(a, b) <= 1
+    };
+    if similarity >= 0.92 || one_edit() {
         1
     } else if similarity >= 0.80 {
         2
@@ -421,20 +445,31 @@ pub fn compare_postcode(ours: Option<&str>, theirs: Option<&str>) -> Level {
     if ours == theirs {
         return 0;
     }
-    let compact = |text: &str| text.replace(' ', "");
-    let (a, b) = (compact(ours), compact(theirs));
-    if a == b || strsim::damerau_levenshtein(&a, &b) <= 1 {
+    let compact = |text: &str| -> ([u8; 16], usize) {
+        let mut out = [0u8; 16];
+        let mut length = 0;
+        for byte in text.bytes().filter(|byte| *byte != b' ') {
+            if let Some(slot) = out.get_mut(length) {
+                *slot = byte;
+                length += 1;
+            }
+        }
+        (out, length)
+    };
+    let ((a, la), (b, lb)) = (compact(ours), compact(theirs));
+    let (a, b) = (a.get(..la).unwrap_or(&[]), b.get(..lb).unwrap_or(&[]));
+    if a == b || (la.abs_diff(lb) <= 1 && strsim::generic_damerau_levenshtein(a, b) <= 1) {
         return 1;
     }
-    let outward = |text: &str| text.split(' ').next().map(str::to_owned);
-    if ours.contains(' ') && outward(ours) == outward(theirs) {
+    if ours.contains(' ') && ours.split(' ').next() == theirs.split(' ').next() {
         return 2;
     }
     3
 }
 
 /// How close two email addresses are: close with the same domain and the local part one or two
-/// keystrokes off, or the same local part at another domain.
+/// keystrokes off, or the same local part at another domain; far when the local parts are
+/// alike (Jaro–Winkler 0.88) at another domain.
 pub fn compare_email(ours: Option<&str>, theirs: Option<&str>) -> Level {
     let (Some(ours), Some(theirs)) = (ours, theirs) else {
         return MISSING;
@@ -442,16 +477,23 @@ pub fn compare_email(ours: Option<&str>, theirs: Option<&str>) -> Level {
     if ours == theirs {
         return 0;
     }
-    let split = |text: &str| {
-        text.rsplit_once('@')
-            .map(|(local, domain)| (local.to_owned(), domain.to_owned()))
+    let (Some((la, da)), Some((lb, db))) = (ours.rsplit_once('@'), theirs.rsplit_once('@')) else {
+        return 3;
     };
-    match (split(ours), split(theirs)) {
-        (Some((la, da)), Some((lb, db))) if da == db && strsim::damerau_levenshtein(&la, &lb) <= 2 => 1,
-        (Some((la, _)), Some((lb, _))) if la == lb && la.len() >= 6 => 1,
-        (Some((la, _)), Some((lb, _))) if strsim::jaro_winkler(&la, &lb) >= 0.88 => 2,
-        _ => 3,
+    if da == db {
+        return if la.len().abs_diff(lb.len()) <= 2 && strsim::damerau_levenshtein(la, lb) <= 2 {
+            1
+        } else {
+            3
+        };
     }
+    if la == lb && la.len() >= 6 {
+        return 1;
+    }
+    if la.get(..1) == lb.get(..1) && strsim::jaro_winkler(la, lb) >= 0.88 {
+        return 2;
+    }
+    3
 }
 
 /// How close two phone numbers are: close one digit off or two swapped.
@@ -462,7 +504,7 @@ pub fn compare_phone(ours: Option<&str>, theirs: Option<&str>) -> Level {
     if ours == theirs {
         return 0;
     }
-    if strsim::damerau_levenshtein(ours, theirs) <= 1 {
+    if ours.len().abs_diff(theirs.len()) <= 1 && strsim::damerau_levenshtein(ours, theirs) <= 1 {
         return 1;
     }
     3
@@ -481,11 +523,16 @@ pub fn compare(ours: &LinkRecord, theirs: &LinkRecord) -> (Levels, bool) {
         compare_first(&ours.first, &theirs.first),
         compare_last(&ours.last, &theirs.last),
     );
+    let closeness = |(a, b): (Level, Level)| u16::from(a.min(4)) + u16::from(b.min(4));
+    // Names that agree as they stand need no second reading.
+    if closeness(straight) <= 1 {
+        let [born, postcode, email, phone] = rest;
+        return ([straight.0, straight.1, born, postcode, email, phone], false);
+    }
     let swapped = (
         compare_first(&ours.first, &theirs.last),
         compare_last(&ours.last, &theirs.first),
     );
-    let closeness = |(a, b): (Level, Level)| u16::from(a.min(4)) + u16::from(b.min(4));
     let (names, was_swapped) = if closeness(swapped) + 1 < closeness(straight) {
         (swapped, true)
     } else {

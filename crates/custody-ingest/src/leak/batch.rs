@@ -180,6 +180,9 @@ pub struct Column {
     pub category: Option<CategoryKey>,
     /// Whether the role was decided from the values' shape rather than the name.
     pub by_shape: bool,
+    /// Whether the role was proved against the ledger (its values, with another column's,
+    /// made the keyed identifiers of people custody holds).
+    pub by_ledger: bool,
 }
 
 /// Distinct columns kept; any further ones share one column, named `(more columns)`.
@@ -243,6 +246,7 @@ impl Columns {
             role,
             category,
             by_shape: false,
+            by_ledger: false,
         });
         self.index.insert(general, id);
         id

@@ -203,21 +203,32 @@ impl LeakReader {
         self.date_order
     }
 
-    /// The first values of each column read so far (at most `per_column`), by column number.
-    pub fn samples(&self, per_column: usize) -> std::collections::HashMap<u32, Vec<String>> {
-        self.first
-            .as_ref()
-            .map(|first| first.samples(per_column))
-            .unwrap_or_default()
-    }
-
-    /// Gives a column a role its values proved (against the ledger): the records read ahead
+    /// Gives a column a role its values proved against the ledger: the records read ahead
     /// and every later one carry it.
     pub fn prove_role(&mut self, column: u32, role: Role) {
         self.columns.set_shape_role(column, role);
+        if let Some(column) = self.columns.list.get_mut(column as usize) {
+            column.by_shape = false;
+            column.by_ledger = true;
+        }
         if let Some(first) = self.first.as_mut() {
             first.set_role(column, role);
         }
+    }
+
+    /// The records read ahead, each as (column, value) pairs, at most `rows` of them.
+    pub fn sample_rows(&self, rows: usize) -> Vec<Vec<(u32, String)>> {
+        self.first
+            .iter()
+            .flat_map(|first| first.records())
+            .take(rows)
+            .map(|record| {
+                record
+                    .columns()
+                    .map(|(column, value)| (column, value.to_owned()))
+                    .collect()
+            })
+            .collect()
     }
 
     /// Fills `batch` with the next records; `false` only when the file is done. A batch is cut

@@ -361,3 +361,43 @@ fn the_desk_lists_probable_links_and_a_responder_confirms_them() {
         "nothing waits any more"
     );
 }
+
+#[test]
+fn columns_whose_names_say_nothing_are_proved_against_the_ledger() {
+    let env = Env::new();
+    let crm = env.write("crm.csv", CRM);
+    env.ok(&["people", "import", Env::path_str(&crm)]);
+    let leak = env.write(
+        "dump.csv",
+        "f1;f2;f3;f4\nRuth;Evans;EH1 1YZ;x\nSam;Patel;M1 1AA;y\nAlex;Smith;SW1A 1AA;z\nZoe;Jones;LS1 4AB;w\n",
+    );
+    let report = env
+        .ok(&["match", Env::path_str(&leak), "--json", "--people"])
+        .json();
+    assert_eq!(refs_of(&report, "certain"), ["M1", "M2", "M3", "M4"], "{report}");
+    let decided: Vec<(String, String)> = report["columns"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|column| {
+            (
+                column["role"].as_str().unwrap_or("").to_owned(),
+                column["decided_by"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        decided[0],
+        ("first_name".to_owned(), "ledger".to_owned()),
+        "{report}"
+    );
+    assert_eq!(decided[1], ("last_name".to_owned(), "ledger".to_owned()));
+    // The same columns with names that are nobody's stay unread.
+    let strangers = env.write(
+        "strangers.csv",
+        "f1;f2;f3\nAnna;Berg;EH1 1YZ\nBo;Lind;M1 1AA\nCai;Holm;SW1A 1AA\nDag;Moe;LS1 4AB\n",
+    );
+    let report = env.ok(&["match", Env::path_str(&strangers), "--json"]).json();
+    assert_eq!(report["matched"], 0, "{report}");
+    assert_eq!(report["columns"][0]["role"], "other", "{report}");
+}
