@@ -169,6 +169,15 @@ pub fn match_file(
     let linking = std::time::Instant::now();
     let residue = std::mem::take(&mut tally.residue);
     let linked = crate::linkage::link(ledger, &residue, ledger.settings.linkage)?;
+    if linked.people_read > 0 {
+        // The people's sealed details were opened (in memory) to compare them: on the record.
+        ledger.audit_look(
+            "linkage.read",
+            "people",
+            serde_json::json!({ "file": crate::limits::cleaned_name(&options.path.display().to_string()),
+                "people_read": linked.people_read, "rows_tried": residue.len() }),
+        )?;
+    }
     let fuzzy_certain = &crate::leak_links::people_of(&linked.certain) - &canary_set;
     // A canary names its share only through what is its alone: its address (made with a token)
     // or its name with its made-up postcode. Its phone number comes from a small range reserved
@@ -184,6 +193,7 @@ pub fn match_file(
     let probable = &(&crate::leak_links::people_of(&linked.probable) - &canary_set) - &matched;
     let linkage = LinkageView {
         rows_tried: residue.len() as u64,
+        rows_not_tried: tally.residue_not_kept,
         people_read: linked.people_read,
         pairs: linked.pairs,
         rows_certain: linked.certain.len() as u64,
@@ -290,6 +300,9 @@ pub fn match_file(
     Ok(report)
 }
 
+/// Probable links an evidence event keeps at most (its body stays under the event size limit).
+const PROBABLE_RECORDED: usize = 400;
+
 /// The probable links of people not matched for certain, best first per person, for the
 /// evidence event (a responder confirms them there).
 fn probable_links(
@@ -310,7 +323,11 @@ fn probable_links(
             *entry = link;
         }
     }
-    Ok(best
+    let mut links: Vec<(custody_core::PersonId, &crate::linkage::FuzzyLink)> = best.into_iter().collect();
+    // The event keeps the likeliest; the linkage file (`--rows`) has them all.
+    links.sort_by(|a, b| b.1.probability.total_cmp(&a.1.probability));
+    links.truncate(PROBABLE_RECORDED);
+    Ok(links
         .into_iter()
         .filter_map(|(person, link)| {
             Some(crate::incident_events::ProbableLink {

@@ -126,7 +126,10 @@ pub fn confirm(
                 )));
             }
         }
-        references.to_vec()
+        let mut chosen = references.to_vec();
+        chosen.sort();
+        chosen.dedup();
+        chosen
     };
     if chosen.is_empty() {
         return Err(Error::Invalid(format!(

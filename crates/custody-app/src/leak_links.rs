@@ -38,6 +38,8 @@ pub struct PersonLink {
 pub struct LinkageView {
     /// Rows no identifier matched exactly that had a name and something else to link by.
     pub rows_tried: u64,
+    /// Such rows beyond what fuzzy linkage keeps in memory (2 million a worker): not tried.
+    pub rows_not_tried: u64,
     /// People read from the ledger (their sealed details opened in memory).
     pub people_read: u64,
     /// Pairs compared after blocking.
@@ -81,10 +83,15 @@ pub(crate) fn counts_by_how(links: &[FuzzyLink]) -> BTreeMap<String, u64> {
     counts
 }
 
-/// References by person, for the people in `set`.
-fn references(ledger: &Ledger, set: &PersonSet) -> Result<HashMap<PersonId, String>> {
-    let references = ledger.store.references(set)?;
-    Ok(set.iter().zip(references).collect())
+/// References by person, for the people in `set` (each read with its own id: a person gone
+/// meanwhile is left out, never named by another's reference).
+pub(crate) fn references(ledger: &Ledger, set: &PersonSet) -> Result<HashMap<PersonId, String>> {
+    let mut out = HashMap::with_capacity(set.len() as usize);
+    ledger.store.each_person(set, &mut |person| {
+        out.insert(person.id, person.reference);
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// Every person linked, certain first, each once at their best link.
@@ -125,9 +132,12 @@ pub(crate) fn person_links(
             let Some(reference) = names.get(&link.person) else {
                 continue;
             };
-            let better = out
-                .get(&link.person)
-                .is_none_or(|known| known.how == "fuzzy" && known.probability < link.probability);
+            // Certain links come first: a probable one never takes a certain one's place.
+            let better = out.get(&link.person).is_none_or(|known| {
+                known.how == "fuzzy"
+                    && known.link == if certain { "certain" } else { "probable" }
+                    && known.probability < link.probability
+            });
             if better {
                 out.insert(
                     link.person,

@@ -1,7 +1,8 @@
 //! One leaked record against the ledger: its identifiers found (by the column's role, and any
 //! email anywhere in any field), normalised exactly as the ledger normalises them, hashed with
-//! the ledger's key and looked up in the identifier index. custody never needs the plain values
-//! it holds to match: only their keyed hashes.
+//! the ledger's key and looked up in the identifier index. This exact stage needs only keyed
+//! hashes of what custody holds; a row it does not match, with a name and something else, is
+//! kept (folded, in memory) for fuzzy linkage (`linkage`), which opens the sealed details.
 
 use custody_core::{
     DateOrder, Day, IdentifierKind, LinkRecord, PersonId, PersonSet, canonical_email, fold_name_words,
@@ -14,6 +15,9 @@ use crate::leak_index::IdentifierIndex;
 
 /// Emails read from one field at most.
 const EMAILS_PER_FIELD: usize = 8;
+/// Rows one worker keeps for fuzzy linkage at most (about 100 bytes each): memory stays
+/// bounded however large the file; rows beyond are counted, not tried.
+const RESIDUE_MAX: usize = 2_000_000;
 /// Values of one kind (emails, phones, postcodes, dates) taken from one record at most.
 const VALUES_PER_KIND: usize = 256;
 
@@ -68,6 +72,8 @@ pub(crate) struct Tally {
     pub columns_with_values: Vec<bool>,
     /// Rows no identifier matched that linkage can still try: (line, what the row holds).
     pub residue: Vec<(u64, LinkRecord)>,
+    /// Such rows beyond what memory allows, not tried.
+    pub residue_not_kept: u64,
     /// With links kept: each row's matches (line, person, kind slot).
     pub links: Vec<(u64, PersonId, u8)>,
 }
@@ -104,6 +110,7 @@ impl Tally {
         unite(&mut self.columns_seen, &other.columns_seen);
         unite(&mut self.columns_with_values, &other.columns_with_values);
         self.residue.extend(other.residue);
+        self.residue_not_kept += other.residue_not_kept;
         self.links.extend(other.links);
     }
 
@@ -159,7 +166,8 @@ impl Hashes {
 
     /// Memory held, for the workers' budget while the index loads.
     pub(crate) fn capacity(&self) -> usize {
-        self.hashes.capacity() + self.rows.capacity() * 4
+        // A row kept is its record, line and folded fields: about five hashes' worth.
+        self.hashes.capacity() + self.rows.capacity() * 5
     }
 }
 
@@ -244,7 +252,11 @@ pub(crate) fn look_up(
 
 fn keep_residue(info: &RowInfo, tally: &mut Tally) {
     if let Some(link) = &info.link {
-        tally.residue.push((info.line, link.clone()));
+        if tally.residue.len() < RESIDUE_MAX {
+            tally.residue.push((info.line, link.clone()));
+        } else {
+            tally.residue_not_kept += 1;
+        }
     }
 }
 

@@ -201,10 +201,11 @@ pub(crate) fn link(ledger: &Ledger, records: &[(u64, LinkRecord)], lines: Linkag
     let mut model = Model::default();
     model.estimate_u(&random);
     model.estimate_m(&sample, records.len());
+    let weights = model.weights();
     let mut best = vec![Best::default(); records.len()];
     for (row, person, levels, swapped) in &pairs {
         if let Some(slot) = best.get_mut(*row as usize) {
-            slot.offer(model.weight(levels), *person, *levels, *swapped);
+            slot.offer(weights.weight(levels), *person, *levels, *swapped);
         }
     }
     let mut linked = Linked {
@@ -216,7 +217,7 @@ pub(crate) fn link(ledger: &Ledger, records: &[(u64, LinkRecord)], lines: Linkag
         let Some((weight, person, levels, swapped)) = found.first else {
             continue;
         };
-        let probability = model.probability(&levels);
+        let probability = weights.probability(&levels);
         let ambiguous = found
             .second
             .is_some_and(|second| weight - second < AMBIGUOUS_BITS);

@@ -52,6 +52,31 @@ impl Default for Model {
     }
 }
 
+/// A model's weights, worked out once for scoring many pairs.
+#[derive(Debug, Clone, Copy)]
+pub struct Weights {
+    table: Table,
+    prior: f64,
+}
+
+impl Weights {
+    /// The pair's weight.
+    pub fn weight(&self, levels: &Levels) -> f64 {
+        levels
+            .iter()
+            .zip(&self.table)
+            .filter(|(level, _)| **level != MISSING)
+            .map(|(level, row)| row.get(usize::from(*level)).copied().unwrap_or(0.0))
+            .sum()
+    }
+
+    /// The probability that the pair is one person.
+    pub fn probability(&self, levels: &Levels) -> f64 {
+        let odds = self.weight(levels) + self.prior;
+        1.0 / (1.0 + (-odds).exp2())
+    }
+}
+
 /// Counts of levels per field.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LevelCounts {
@@ -124,8 +149,9 @@ impl Model {
             let mut sums: Table = start.map(|row| row.map(|cell| cell * PSEUDO_PAIRS));
             let mut weights = [PSEUDO_PAIRS; FIELDS];
             let mut matched = 0.0;
+            let scoring = self.weights();
             for levels in pairs {
-                let p = self.probability(levels);
+                let p = scoring.probability(levels);
                 matched += p;
                 for (field, level) in levels.iter().enumerate() {
                     if let (Some(row), Some(weight)) = (sums.get_mut(field), weights.get_mut(field))
@@ -147,29 +173,28 @@ impl Model {
         }
     }
 
+    /// Each field's and level's weight, `log2(m / u)`.
+    pub fn weights(&self) -> Weights {
+        let mut table = [[0.0; LEVELS]; FIELDS];
+        for ((row, m), u) in table.iter_mut().zip(&self.m).zip(&self.u) {
+            for ((cell, m), u) in row.iter_mut().zip(m).zip(u) {
+                *cell = (m / u).log2();
+            }
+        }
+        Weights {
+            table,
+            prior: (self.prior / (1.0 - self.prior)).log2(),
+        }
+    }
+
     /// The pair's weight: the sum of `log2(m / u)` over the fields both sides have.
     pub fn weight(&self, levels: &Levels) -> f64 {
-        levels
-            .iter()
-            .enumerate()
-            .filter(|(_, level)| **level != MISSING)
-            .map(|(field, level)| {
-                let at = |table: &Table| {
-                    table
-                        .get(field)
-                        .and_then(|row| row.get(usize::from(*level)))
-                        .copied()
-                        .unwrap_or(1.0)
-                };
-                (at(&self.m) / at(&self.u)).log2()
-            })
-            .sum()
+        self.weights().weight(levels)
     }
 
     /// The probability that the pair is one person.
     pub fn probability(&self, levels: &Levels) -> f64 {
-        let odds = self.weight(levels) + (self.prior / (1.0 - self.prior)).log2();
-        1.0 / (1.0 + (-odds).exp2())
+        self.weights().probability(levels)
     }
 }
 
@@ -186,12 +211,20 @@ pub fn can_link(levels: &Levels) -> bool {
     names && other && born != 3
 }
 
-/// Whether a link that scores above the certain line is corroborated enough to be certain: a
-/// field besides the name agrees exactly and none disagrees outright, or two agree at least
-/// closely. A namesake whose date of birth is one figure off and who lives elsewhere is
-/// probable at most: in a large ledger a common name has many holders.
+/// Whether a link that scores above the certain line is corroborated enough to be certain:
+/// - both names agree exactly or closely (an initial, or a name merely alike, is not enough);
+/// - a given name that is only close (`Danielle` for `Daniel`, `Alexandra` for `Alexander`)
+///   needs the date of birth to agree: a relative at the same address has the same family
+///   name and postcode;
+/// - a field besides the name agrees exactly and none disagrees outright, or two agree closely.
+///
+/// A namesake whose date of birth is one figure off and who lives elsewhere is probable at
+/// most: in a large ledger a common name has many holders.
 pub fn corroborated(levels: &Levels) -> bool {
-    let [_, _, born, postcode, email, phone] = *levels;
+    let [first, last, born, postcode, email, phone] = *levels;
+    if first > 1 || last > 1 || (first == 1 && born > 1) {
+        return false;
+    }
     let others = [born, postcode, email, phone];
     let exact = others.iter().filter(|level| **level == 0).count();
     let close = others.iter().filter(|level| **level <= 1).count();
@@ -246,6 +279,9 @@ mod tests {
         assert!(!corroborated(&[0, 0, 1, 3, MISSING, MISSING]));
         assert!(corroborated(&[0, 0, 0, MISSING, MISSING, MISSING]));
         assert!(corroborated(&[1, 0, 1, 1, MISSING, MISSING]));
+        // A relative at the member's address: a close given name, the postcode, no birth date.
+        assert!(!corroborated(&[1, 0, MISSING, 0, MISSING, MISSING]));
+        assert!(!corroborated(&[2, 0, 0, 0, MISSING, MISSING]));
         assert_eq!(
             agreed(&[0, 2, 1, MISSING, 3, MISSING]),
             ["first_name", "date_of_birth"]

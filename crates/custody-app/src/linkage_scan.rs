@@ -82,14 +82,12 @@ pub(crate) fn scan(ledger: &Ledger, records: &[(u64, LinkRecord)], blocks: &Bloc
             batch.push((person, reference.to_owned(), sealed.to_vec()));
             if batch.len() >= BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                sender
-                    .send(full)
-                    .map_err(|_| custody_store::Error::Aborted("the linkage workers stopped".into()))?;
+                hand_over(&sender, full, &failed)?;
             }
             Ok(())
         });
         if read.is_ok() && !batch.is_empty() {
-            let _ = sender.send(batch);
+            let _ = hand_over(&sender, batch, &failed);
         }
         drop(sender);
         let mut scanned = Scanned::default();
@@ -111,6 +109,32 @@ pub(crate) fn scan(ledger: &Ledger, records: &[(u64, LinkRecord)], blocks: &Bloc
         read?;
         Ok(scanned)
     })
+}
+
+/// Hands a batch to the workers, waiting while their queue is full, and giving up when they
+/// failed (none would take it: a blocking send would wait for ever).
+fn hand_over(
+    sender: &mpsc::SyncSender<Batch>,
+    mut batch: Batch,
+    failed: &AtomicBool,
+) -> custody_store::Result<()> {
+    loop {
+        if failed.load(Ordering::Relaxed) {
+            return Err(custody_store::Error::Aborted("a linkage worker failed".into()));
+        }
+        match sender.try_send(batch) {
+            Ok(()) => return Ok(()),
+            Err(mpsc::TrySendError::Full(back)) => {
+                batch = back;
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            Err(mpsc::TrySendError::Disconnected(_)) => {
+                return Err(custody_store::Error::Aborted(
+                    "the linkage workers stopped".into(),
+                ));
+            }
+        }
+    }
 }
 
 /// How far apart a pair is, for keeping the closest: the sum of its levels, a missing field

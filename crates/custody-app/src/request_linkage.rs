@@ -79,10 +79,10 @@ pub fn suggest(ledger: &Ledger, described: &Described) -> Result<Vec<Suggested>>
     }
     exact -= &ledger.store.canaries()?;
     if !exact.is_empty() {
-        let references = ledger.store.references(&exact)?;
+        let references = crate::leak_links::references(ledger, &exact)?;
         return Ok(exact
             .iter()
-            .zip(references)
+            .filter_map(|person| Some((person, references.get(&person)?.clone())))
             .take(5)
             .map(|(person, reference)| Suggested {
                 reference,
@@ -99,8 +99,7 @@ pub fn suggest(ledger: &Ledger, described: &Described) -> Result<Vec<Suggested>>
     let linked = crate::linkage::link(ledger, &[(0, record)], ledger.settings.linkage)?;
     let links: Vec<_> = linked.certain.iter().chain(&linked.probable).collect();
     let people: PersonSet = links.iter().map(|link| link.person).collect();
-    let references: std::collections::HashMap<_, _> =
-        people.iter().zip(ledger.store.references(&people)?).collect();
+    let references = crate::leak_links::references(ledger, &people)?;
     Ok(links
         .into_iter()
         .take(5)

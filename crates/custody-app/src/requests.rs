@@ -360,6 +360,7 @@ pub fn open(ledger: &mut Ledger, input: OpenInput) -> Result<Opened> {
         "request",
         serde_json::json!({ "kind": input.kind.as_str(), "received_at": input.received_at,
             "person": opened.reference, "instructed": opened.instructed,
+            "suggested": opened.suggested.len(),
             "awaiting_decision": opened.awaiting_decision }),
     );
     let ids = ledger

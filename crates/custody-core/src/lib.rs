@@ -47,7 +47,7 @@ pub use ledger::{
 };
 pub use linkage::{
     LEVELS, LINK_FIELDS, Level, Levels, LinkRecord, MISSING, are_nicknames, compare, fold_name_words,
-    name_key_spellings, soundex, vowel_fold,
+    name_key_spellings, one_edit_apart, soundex, vowel_fold,
 };
 pub use person::{PersonCategory, PersonId, PersonRef, PersonStatus};
 pub use rights::{

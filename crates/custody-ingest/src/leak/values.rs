@@ -71,8 +71,10 @@ pub fn leak_days(text: &str, order: Option<DateOrder>) -> Readings {
     if let Some(day) = epoch(trimmed) {
         return Readings::one(Some(day));
     }
-    if trimmed.bytes().any(|byte| byte.is_ascii_alphabetic()) && !trimmed.contains('T') {
-        return Readings::one(named_month(trimmed));
+    if trimmed.bytes().any(|byte| byte.is_ascii_alphabetic())
+        && let Some(day) = named_month(trimmed)
+    {
+        return Readings::one(Some(day));
     }
     match (date_evidence(trimmed), order) {
         (DateEvidence::Ambiguous, None) => Readings {
@@ -80,7 +82,8 @@ pub fn leak_days(text: &str, order: Option<DateOrder>) -> Readings {
             second: parse_day_in(trimmed, Some(DateOrder::Mdy)).ok(),
         },
         (DateEvidence::Ambiguous, Some(order)) => Readings::one(parse_day_in(trimmed, Some(order)).ok()),
-        _ => Readings::one(parse_day_in(trimmed, Some(DateOrder::Dmy)).ok()),
+        // A value that proves its own order (`04/25/1980`) is read in it, whatever the file's.
+        _ => Readings::one(parse_day_in(trimmed, None).ok()),
     }
 }
 
@@ -89,14 +92,15 @@ pub fn leak_day(text: &str) -> Option<Day> {
     leak_days(text, Some(DateOrder::Dmy)).first
 }
 
-/// Seconds (6 to 11 digits) or milliseconds (12 or 13) since 1970, with a sign for dates
-/// before it; eight digits that make a date are the compact form instead.
+/// Seconds (9 to 11 digits) or milliseconds (12 or 13) since 1970, with a sign for dates
+/// before it; eight digits that make a date are the compact form instead. Shorter numbers
+/// (`030480`, a day-month-year without separators) are not taken for seconds.
 fn epoch(text: &str) -> Option<Day> {
     let digits = text.strip_prefix('-').unwrap_or(text);
-    if !digits.bytes().all(|byte| byte.is_ascii_digit()) || !(6..=13).contains(&digits.len()) {
+    if !digits.bytes().all(|byte| byte.is_ascii_digit()) || !(8..=13).contains(&digits.len()) {
         return None;
     }
-    if digits.len() == 8 && !text.starts_with('-') && parse_day_in(text, None).is_ok() {
+    if digits.len() == 8 && !text.starts_with('-') {
         return None;
     }
     let number: i64 = text.parse().ok()?;
@@ -123,7 +127,15 @@ fn named_month(text: &str) -> Option<Day> {
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | '-' | '/' | '.'))
         .filter(|word| !word.is_empty())
         .collect();
-    let [a, b, c] = words.as_slice() else {
+    // A time after the date (`03-APR-1980 00:00:00`, `… 12:00 PM UTC`) is not part of it.
+    let time = |word: &&str| word.contains(':') || matches!(*word, "am" | "pm" | "utc" | "gmt" | "z");
+    let date_words = words.iter().position(|word| time(&word)).unwrap_or(words.len());
+    let (Some([a, b, c]), true) = (
+        words
+            .get(..3)
+            .and_then(|first| <&[&str; 3]>::try_from(first).ok()),
+        date_words == 3 || words.len() == 3,
+    ) else {
         return None;
     };
     let month = |word: &str| {
@@ -168,6 +180,8 @@ mod tests {
             "03-APR-1980",
             "April 3, 1980",
             "3rd April 1980",
+            "03-APR-1980 00:00:00",
+            "3 APRIL 1980",
             "323568000",
             "323568000000",
         ] {
@@ -178,6 +192,12 @@ mod tests {
             );
         }
         assert_eq!(iso(leak_days("04/03/1980", Some(DateOrder::Mdy))), ["1980-04-03"]);
+        for order in [None, Some(DateOrder::Dmy), Some(DateOrder::Mdy)] {
+            assert_eq!(iso(leak_days("04/25/1980", order)), ["1980-04-25"], "{order:?}");
+            assert_eq!(iso(leak_days("25/04/1980", order)), ["1980-04-25"], "{order:?}");
+        }
+        assert_eq!(iso(leak_days("03-OCT-1980", None)), ["1980-10-03"]);
+        assert_eq!(iso(leak_days("1 SEPT 1980", None)), ["1980-09-01"]);
         assert_eq!(iso(leak_days("-863481600000", None)), ["1942-08-22"]);
         assert_eq!(iso(leak_days("-863481600", None)), ["1942-08-22"]);
     }
