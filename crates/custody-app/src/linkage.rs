@@ -12,14 +12,15 @@
 //! pairs and whose `m` is estimated from the candidate pairs themselves.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
 
-use custody_core::{Day, Levels, LinkRecord, LinkageSettings, PersonId, fold_name_words, soundex};
+use custody_core::{
+    Day, Levels, LinkRecord, LinkageSettings, PersonId, fold_first_word, fold_last_word, soundex_code,
+};
 
 use crate::dir::Ledger;
 use crate::error::Result;
 use crate::linkage_model::{Model, corroborated};
-use crate::people::Contact;
 
 /// A block holding more of the file's records than this says too little to compare every
 /// person who shares it with each of them (a common name's Soundex codes, a date and an
@@ -79,46 +80,110 @@ impl Hasher for Passthrough {
     }
 }
 
-/// The file's records by blocking key.
-pub(crate) type Blocks = HashMap<u64, Vec<u32>, BuildHasherDefault<Passthrough>>;
+/// Pairs one blocking key may bring at most (its records times the people met with it): a
+/// key shared by many people and several records (a date of birth in a file whose names are
+/// all alike) says too little to compare them all; its records are compared through their
+/// other keys, and the people beyond are counted.
+pub(crate) const PAIRS_PER_KEY: u32 = 400;
 
-fn key(parts: &[&str]) -> u64 {
-    let mut hasher = std::hash::DefaultHasher::new();
-    parts.hash(&mut hasher);
-    hasher.finish()
+/// The file's records by blocking key, with how many people each key has met so far.
+#[derive(Debug, Default)]
+pub(crate) struct Blocks {
+    index: HashMap<u64, u32, BuildHasherDefault<Passthrough>>,
+    rows: Vec<Vec<u32>>,
+    met: Vec<std::sync::atomic::AtomicU32>,
+}
+
+impl Blocks {
+    fn add(&mut self, key: u64, row: u32) {
+        let next = u32::try_from(self.rows.len()).unwrap_or(u32::MAX);
+        let at = *self.index.entry(key).or_insert(next);
+        if at == next {
+            self.rows.push(Vec::new());
+            self.met.push(std::sync::atomic::AtomicU32::new(0));
+        }
+        if let Some(rows) = self.rows.get_mut(at as usize) {
+            rows.push(row);
+        }
+    }
+
+    /// The records a person with this key is to be compared with: none when the key holds
+    /// too many records, or has met too many people for its records.
+    pub(crate) fn rows_for(&self, key: u64) -> &[u32] {
+        let Some(at) = self.index.get(&key).map(|at| *at as usize) else {
+            return &[];
+        };
+        let (Some(rows), Some(met)) = (self.rows.get(at), self.met.get(at)) else {
+            return &[];
+        };
+        if rows.len() > BLOCK_MAX {
+            return &[];
+        }
+        let people = met.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let length = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+        if people.saturating_mul(length) > PAIRS_PER_KEY.max(length) {
+            return &[];
+        }
+        rows
+    }
+}
+
+/// A blocking key: FNV-1a over a tag and the parts (in memory only, never stored).
+fn key(tag: u8, parts: &[&[u8]]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |byte: u8| {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    };
+    eat(tag);
+    for part in parts {
+        for byte in *part {
+            eat(*byte);
+        }
+        eat(0xff);
+    }
+    hash
+}
+
+/// A day as four bytes.
+fn day_bytes(day: Day) -> [u8; 4] {
+    let date = day.date();
+    let [high, low] = date.year().to_be_bytes();
+    [high, low, date.month().unsigned_abs(), date.day().unsigned_abs()]
 }
 
 /// The blocking keys of a record; `query` adds the readings a record of the file may need (day
 /// and month swapped, names the other way round).
 pub(crate) fn block_keys(record: &LinkRecord, query: bool, out: &mut Vec<u64>) {
     out.clear();
-    let initial = |word: &str| word.get(..1).unwrap_or("").to_owned();
-    let (first, last) = (initial(&record.first), initial(&record.last));
+    let first = record.first.as_bytes().get(..1).unwrap_or(&[]);
+    let last = record.last.as_bytes().get(..1).unwrap_or(&[]);
     if let Some(born) = record.born {
-        let iso = born.to_iso();
-        out.push(key(&["b", &iso, &last]));
-        out.push(key(&["b", &iso, &first]));
+        let day = day_bytes(born);
+        out.push(key(b'b', &[&day, last]));
+        out.push(key(b'b', &[&day, first]));
         if query && let Some(swapped) = swapped_day(born) {
-            out.push(key(&["b", &swapped.to_iso(), &last]));
-            out.push(key(&["b", &swapped.to_iso(), &first]));
+            let day = day_bytes(swapped);
+            out.push(key(b'b', &[&day, last]));
+            out.push(key(b'b', &[&day, first]));
         }
     }
     if let Some(postcode) = &record.postcode {
-        out.push(key(&["p", postcode]));
+        out.push(key(b'p', &[postcode.as_bytes()]));
     }
     if !record.first.is_empty() && !record.last.is_empty() {
-        let (a, b) = (soundex(&record.first), soundex(&record.last));
-        out.push(key(&["s", &a, &b]));
+        let (a, b) = (soundex_code(&record.first), soundex_code(&record.last));
+        out.push(key(b's', &[&a, &b]));
         if query {
-            out.push(key(&["s", &b, &a]));
+            out.push(key(b's', &[&b, &a]));
         }
     }
     if let Some((local, _)) = record.email.as_deref().and_then(|email| email.rsplit_once('@')) {
-        out.push(key(&["e", local]));
+        out.push(key(b'e', &[local.as_bytes()]));
     }
     if let Some(phone) = &record.phone {
         let tail = phone.get(phone.len().saturating_sub(8)..).unwrap_or(phone);
-        out.push(key(&["t", tail]));
+        out.push(key(b't', &[tail.as_bytes()]));
     }
     out.sort_unstable();
     out.dedup();
@@ -132,25 +197,41 @@ fn swapped_day(day: Day) -> Option<Day> {
         .map(Day::from_date)
 }
 
-/// What a person's sealed contact details give linkage.
-pub(crate) fn person_record(contact: &Contact) -> Option<LinkRecord> {
-    let first = fold_name_words(contact.first_name.as_deref()?)
-        .into_iter()
-        .next()?;
-    let last = fold_name_words(contact.last_name.as_deref()?)
-        .into_iter()
-        .last()?;
-    Some(LinkRecord {
+/// The fields of sealed contact details linkage reads, borrowed from the opened bytes (the
+/// others are skipped unread).
+#[derive(serde::Deserialize)]
+struct ContactView<'a> {
+    #[serde(borrow, default)]
+    first_name: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    last_name: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    email: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    phone: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    postcode: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    born: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// What a person's opened contact details give linkage; `Err` when they are not readable.
+pub(crate) fn person_record(opened: &[u8]) -> std::result::Result<Option<LinkRecord>, serde_json::Error> {
+    let contact: ContactView<'_> = serde_json::from_slice(opened)?;
+    let (Some(first), Some(last)) = (contact.first_name, contact.last_name) else {
+        return Ok(None);
+    };
+    let (Some(first), Some(last)) = (fold_first_word(&first), fold_last_word(&last)) else {
+        return Ok(None);
+    };
+    Ok(Some(LinkRecord {
         first,
         last,
-        born: contact
-            .born
-            .as_deref()
-            .and_then(|text| custody_core::parse_day(text).ok()),
-        postcode: contact.postcode.clone(),
-        email: contact.email.clone(),
-        phone: contact.phone.clone(),
-    })
+        born: contact.born.and_then(|text| custody_core::parse_day(&text).ok()),
+        postcode: contact.postcode.map(std::borrow::Cow::into_owned),
+        email: contact.email.map(std::borrow::Cow::into_owned),
+        phone: contact.phone.map(std::borrow::Cow::into_owned),
+    }))
 }
 
 /// The best and second-best person for one record.
@@ -189,10 +270,7 @@ pub(crate) fn link(ledger: &Ledger, records: &[(u64, LinkRecord)], lines: Linkag
     for (at, (_, record)) in records.iter().enumerate() {
         block_keys(record, true, &mut keys);
         for key in &keys {
-            blocks
-                .entry(*key)
-                .or_default()
-                .push(u32::try_from(at).unwrap_or(u32::MAX));
+            blocks.add(*key, u32::try_from(at).unwrap_or(u32::MAX));
         }
     }
     let scanned = crate::linkage_scan::scan(ledger, records, &blocks)?;

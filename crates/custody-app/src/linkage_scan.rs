@@ -11,9 +11,8 @@ use custody_store::Store;
 
 use crate::dir::Ledger;
 use crate::error::{Error, Result};
-use crate::linkage::{BLOCK_MAX, Blocks, block_keys, person_record};
+use crate::linkage::{Blocks, block_keys, person_record};
 use crate::linkage_model::{LevelCounts, can_link};
-use crate::people::Contact;
 
 /// People in a batch handed to a worker.
 const BATCH: usize = 2048;
@@ -53,7 +52,43 @@ impl Scanned {
     }
 }
 
-type Batch = Vec<(PersonId, String, Vec<u8>)>;
+/// People handed to a worker: ids, and their references and sealed details laid end to end
+/// (one allocation a batch, not two a person).
+#[derive(Debug, Default)]
+struct Batch {
+    people: Vec<(PersonId, usize, usize)>,
+    bytes: Vec<u8>,
+}
+
+impl Batch {
+    fn len(&self) -> usize {
+        self.people.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.people.is_empty()
+    }
+
+    fn push(&mut self, person: PersonId, reference: &str, sealed: &[u8]) {
+        self.bytes.extend_from_slice(reference.as_bytes());
+        self.bytes.extend_from_slice(sealed);
+        self.people.push((person, reference.len(), sealed.len()));
+    }
+
+    /// Each person with their reference and sealed details.
+    fn each(&self) -> impl Iterator<Item = (PersonId, &[u8], &[u8])> + '_ {
+        let mut at = 0;
+        self.people.iter().map(move |(person, reference, sealed)| {
+            let reference_bytes = self.bytes.get(at..at + reference).unwrap_or(&[]);
+            let sealed_bytes = self
+                .bytes
+                .get(at + reference..at + reference + sealed)
+                .unwrap_or(&[]);
+            at += reference + sealed;
+            (*person, reference_bytes, sealed_bytes)
+        })
+    }
+}
 
 /// Reads the ledger once; see the module documentation.
 pub(crate) fn scan(ledger: &Ledger, records: &[(u64, LinkRecord)], blocks: &Blocks) -> Result<Scanned> {
@@ -74,14 +109,14 @@ pub(crate) fn scan(ledger: &Ledger, records: &[(u64, LinkRecord)], blocks: &Bloc
                 })
             })
             .collect();
-        let mut batch: Batch = Vec::with_capacity(BATCH);
+        let mut batch = Batch::default();
         let read = ledger.store.each_contact(&mut |person, reference, sealed| {
             if failed.load(Ordering::Relaxed) {
                 return Err(custody_store::Error::Aborted("a linkage worker failed".into()));
             }
-            batch.push((person, reference.to_owned(), sealed.to_vec()));
+            batch.push(person, reference, sealed);
             if batch.len() >= BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                let full = std::mem::take(&mut batch);
                 hand_over(&sender, full, &failed)?;
             }
             Ok(())
@@ -190,11 +225,15 @@ fn work(
                 .extend(kept.into_iter().flatten().map(|(_, pair)| pair));
             return Ok(scanned);
         };
-        for (person, reference, sealed) in batch {
-            let opened = vault.open(&sealed, reference.as_bytes())?;
-            let contact: Contact = serde_json::from_slice(&opened)
-                .map_err(|error| Error::Invalid(format!("sealed contact details of {reference}: {error}")))?;
-            let Some(ours) = person_record(&contact) else {
+        for (person, reference, sealed) in batch.each() {
+            let opened = vault.open(sealed, reference)?;
+            let Some(ours) = person_record(&opened).map_err(|error| {
+                Error::Invalid(format!(
+                    "sealed contact details of {}: {error}",
+                    String::from_utf8_lossy(reference)
+                ))
+            })?
+            else {
                 continue;
             };
             scanned.people_read += 1;
@@ -206,9 +245,7 @@ fn work(
             block_keys(&ours, false, &mut keys);
             candidates.clear();
             for key in &keys {
-                if let Some(rows) = blocks.get(key).filter(|rows| rows.len() <= BLOCK_MAX) {
-                    candidates.extend_from_slice(rows);
-                }
+                candidates.extend_from_slice(blocks.rows_for(*key));
             }
             candidates.sort_unstable();
             candidates.dedup();

@@ -46,8 +46,8 @@ pub use ledger::{
     share_held_during, share_state_at,
 };
 pub use linkage::{
-    LEVELS, LINK_FIELDS, Level, Levels, LinkRecord, MISSING, are_nicknames, compare, fold_name_words,
-    name_key_spellings, one_edit_apart, soundex, vowel_fold,
+    LEVELS, LINK_FIELDS, Level, Levels, LinkRecord, MISSING, are_nicknames, compare, fold_first_word,
+    fold_last_word, fold_name_words, name_key_spellings, one_edit_apart, soundex, soundex_code, vowel_fold,
 };
 pub use person::{PersonCategory, PersonId, PersonRef, PersonStatus};
 pub use rights::{

@@ -332,6 +332,11 @@ const NICKNAMES: &[&[&str]] = &[
 /// the first letter, then up to three digits for the consonant groups, `h` and `w` not
 /// separating equal codes). Words that sound alike (`smith`, `smyth`) share it.
 pub fn soundex(word: &str) -> String {
+    String::from_utf8(soundex_code(word).to_vec()).unwrap_or_default()
+}
+
+/// [`soundex`] as four bytes, without allocating (zeros for an empty word).
+pub fn soundex_code(word: &str) -> [u8; 4] {
     let code = |c: u8| match c {
         b'b' | b'f' | b'p' | b'v' => b'1',
         b'c' | b'g' | b'j' | b'k' | b'q' | b's' | b'x' | b'z' => b'2',
@@ -344,9 +349,10 @@ pub fn soundex(word: &str) -> String {
     };
     let bytes = word.as_bytes();
     let Some(&first) = bytes.first() else {
-        return String::new();
+        return [0; 4];
     };
-    let mut out = vec![first.to_ascii_uppercase()];
+    let mut out = [first.to_ascii_uppercase(), b'0', b'0', b'0'];
+    let mut filled = 1;
     let mut last = code(first);
     for &byte in bytes.iter().skip(1) {
         let digit = code(byte);
@@ -354,17 +360,48 @@ pub fn soundex(word: &str) -> String {
             continue;
         }
         if digit != b'0' && digit != last {
-            out.push(digit);
-            if out.len() == 4 {
+            if let Some(slot) = out.get_mut(filled) {
+                *slot = digit;
+            }
+            filled += 1;
+            if filled == 4 {
                 break;
             }
         }
         last = digit;
     }
-    while out.len() < 4 {
-        out.push(b'0');
+    out
+}
+
+/// The first word of a name, folded as [`fold_name_words`] folds it, without the vector.
+pub fn fold_first_word(text: &str) -> Option<String> {
+    fold_word(text, false)
+}
+
+/// The last word of a name, folded.
+pub fn fold_last_word(text: &str) -> Option<String> {
+    fold_word(text, true)
+}
+
+fn fold_word(text: &str, last: bool) -> Option<String> {
+    if !text.is_ascii() {
+        let words = fold_name_words(text);
+        return if last {
+            words.into_iter().last()
+        } else {
+            words.into_iter().next()
+        };
     }
-    String::from_utf8(out).unwrap_or_default()
+    let mut words = text
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|word| word.bytes().any(|byte| byte.is_ascii_alphabetic()));
+    let word = if last { words.next_back() } else { words.next() }?;
+    Some(
+        word.bytes()
+            .filter(u8::is_ascii_alphabetic)
+            .map(|byte| char::from(byte.to_ascii_lowercase()))
+            .collect(),
+    )
 }
 
 /// How close two folded given names are.
@@ -618,6 +655,24 @@ mod tests {
         assert_eq!(soundex("rupert"), "R163");
         assert_eq!(soundex("ashcraft"), "A261");
         assert_eq!(soundex("tymczak"), "T522");
+        for name in [
+            "O'Brien-Smith",
+            "  Mary Ann  Smith ",
+            "Müller Lüdenscheid",
+            "x",
+            "1 2",
+        ] {
+            assert_eq!(
+                fold_first_word(name),
+                fold_name_words(name).into_iter().next(),
+                "{name}"
+            );
+            assert_eq!(
+                fold_last_word(name),
+                fold_name_words(name).into_iter().last(),
+                "{name}"
+            );
+        }
     }
 
     #[test]
