@@ -133,43 +133,44 @@ impl Model {
         }
     }
 
-    /// Estimates `m` and the prior from candidate pairs by expectation–maximisation. Each
-    /// record has at most one true match among its candidates, so the prior is at most
-    /// `records / pairs`; the starting `m` counts as `PSEUDO_PAIRS` pairs already seen, so a
-    /// small file cannot talk the model into calling every pair a match.
+    /// Estimates `m` from the candidate pairs and then the prior by expectation–maximisation
+    /// with `m` and `u` held. A field's `m` is counted over the pairs the *other* fields show to
+    /// be one person (anchors: for a name, two other fields agreeing exactly; for any other
+    /// field, both names close and another field exact), so a crowd of namesakes (a common
+    /// name's block) cannot teach the model that a disagreeing date of birth is a match's;
+    /// the starting `m` counts as `PSEUDO_PAIRS` anchors already seen. Each record has at most
+    /// one true match among its candidates, so the prior is at most `records / pairs`.
     pub(crate) fn estimate_m(&mut self, pairs: &[Levels], records: usize) {
         self.m_pairs = pairs.len() as u64;
         if pairs.is_empty() {
             return;
         }
-        let start = self.m;
+        let mut sums: Table = self.m.map(|row| row.map(|cell| cell * PSEUDO_PAIRS));
+        let mut totals = [PSEUDO_PAIRS; FIELDS];
+        for levels in pairs {
+            for (field, level) in levels.iter().enumerate() {
+                if *level == MISSING || !anchors(levels, field) {
+                    continue;
+                }
+                if let (Some(row), Some(total)) = (sums.get_mut(field), totals.get_mut(field))
+                    && let Some(cell) = row.get_mut(usize::from(*level))
+                {
+                    *cell += 1.0;
+                    *total += 1.0;
+                }
+            }
+        }
+        for ((row, sum), total) in self.m.iter_mut().zip(&sums).zip(totals) {
+            for (cell, value) in row.iter_mut().zip(sum) {
+                *cell = (value / total).max(FLOOR);
+            }
+        }
         let prior_max = (records as f64 / pairs.len() as f64).clamp(FLOOR, 1.0 - FLOOR);
         self.prior = self.prior.min(prior_max);
         for _ in 0..ROUNDS {
-            let mut sums: Table = start.map(|row| row.map(|cell| cell * PSEUDO_PAIRS));
-            let mut weights = [PSEUDO_PAIRS; FIELDS];
-            let mut matched = 0.0;
             let scoring = self.weights();
-            for levels in pairs {
-                let p = scoring.probability(levels);
-                matched += p;
-                for (field, level) in levels.iter().enumerate() {
-                    if let (Some(row), Some(weight)) = (sums.get_mut(field), weights.get_mut(field))
-                        && let Some(cell) = row.get_mut(usize::from(*level))
-                    {
-                        *cell += p;
-                        *weight += p;
-                    }
-                }
-            }
+            let matched: f64 = pairs.iter().map(|levels| scoring.probability(levels)).sum();
             self.prior = (matched / pairs.len() as f64).clamp(FLOOR, prior_max);
-            for ((row, sum), weight) in self.m.iter_mut().zip(&sums).zip(weights) {
-                if weight > 0.0 {
-                    for (cell, value) in row.iter_mut().zip(sum) {
-                        *cell = (value / weight).max(FLOOR);
-                    }
-                }
-            }
         }
     }
 
@@ -198,17 +199,40 @@ impl Model {
     }
 }
 
+/// Whether the fields other than `field` show a pair to be one person (see `estimate_m`).
+fn anchors(levels: &Levels, field: usize) -> bool {
+    let [first, last, ..] = *levels;
+    let exact_others = levels
+        .iter()
+        .enumerate()
+        .skip(2)
+        .filter(|(other, level)| *other != field && **level == 0)
+        .count();
+    if field < 2 {
+        exact_others >= 2
+    } else {
+        first <= 1 && last <= 1 && exact_others >= 1
+    }
+}
+
 /// Whether a pair can be a link at all, whatever the weights: both names agree (one exactly or
 /// closely, the other at least roughly) and something besides the name agrees exactly or
-/// closely. A namesake with nothing else in common is never linked.
+/// closely, or one name agrees and two other fields do. A namesake with nothing else in
+/// common is never linked.
 pub fn can_link(levels: &Levels) -> bool {
     let [first, last, born, postcode, email, phone] = *levels;
     let close = |level: Level| level <= 1;
     let rough = |level: Level| level <= 2;
     let names = (close(first) && rough(last)) || (rough(first) && close(last));
-    let other = [born, postcode, email, phone].into_iter().any(close);
+    let others = [born, postcode, email, phone]
+        .into_iter()
+        .filter(|level| close(*level))
+        .count();
+    // A name garbled past recognition (`Smkrh` for `Smith`) beside the other name, the date
+    // of birth and the postcode: still the person, for a responder to confirm.
+    let one_name = close(first) || close(last);
     // Two dates of birth that differ outright are two people, whatever else agrees.
-    names && other && born != 3
+    born != 3 && ((names && others >= 1) || (one_name && others >= 2))
 }
 
 /// Whether a link that scores above the certain line is corroborated enough to be certain:
@@ -276,6 +300,7 @@ mod tests {
         assert!(!can_link(&[0, 0, 3, 0, MISSING, MISSING]));
         assert!(can_link(&[0, 1, 1, MISSING, MISSING, MISSING]));
         assert!(!can_link(&[3, 0, 0, MISSING, MISSING, MISSING]));
+        assert!(can_link(&[0, 3, 0, 0, 1, MISSING]));
         assert!(!corroborated(&[0, 0, 1, 3, MISSING, MISSING]));
         assert!(corroborated(&[0, 0, 0, MISSING, MISSING, MISSING]));
         assert!(corroborated(&[1, 0, 1, 1, MISSING, MISSING]));

@@ -144,7 +144,7 @@ def person(rng, number):
     first = zipf_choice(FIRST, rng)
     last = zipf_choice(LAST, rng)
     born = datetime.date(1940, 1, 1) + datetime.timedelta(days=rng.randrange(0, 65 * 365))
-    email = f"{first}.{last}{rng.randrange(1, 999)}@{rng.choice(DOMAINS)}"
+    email = f"{first}.{last}{number}@{rng.choice(DOMAINS)}"
     return {"ref": f"P{number:08d}", "first": first, "last": last, "born": born,
             "postcode": postcode(rng), "email": email}
 

@@ -58,9 +58,27 @@ pub fn fold_name_words(text: &str) -> Vec<String> {
     ascii
         .to_lowercase()
         .split(|c: char| c.is_whitespace() || c == ',')
-        .map(|word| word.chars().filter(char::is_ascii_alphabetic).collect::<String>())
+        .map(|word| {
+            word.bytes()
+                .filter_map(name_letter)
+                .map(char::from)
+                .collect::<String>()
+        })
         .filter(|word| !word.is_empty())
         .collect()
+}
+
+/// A byte of a name as linkage keeps it: letters lower-cased, and the figures scanners and
+/// typists put for letters read as those letters (`0` o, `1` l, `5` s: `R0Y`, `Gi1l`).
+fn name_letter(byte: u8) -> Option<u8> {
+    match byte {
+        b'a'..=b'z' => Some(byte),
+        b'A'..=b'Z' => Some(byte.to_ascii_lowercase()),
+        b'0' => Some(b'o'),
+        b'1' => Some(b'l'),
+        b'5' => Some(b's'),
+        _ => None,
+    }
 }
 
 /// The second fold: `ae`, `oe`, `ue` and `aa` as one vowel, `ss` as `s`, so `Mueller` and
@@ -394,14 +412,9 @@ fn fold_word(text: &str, last: bool) -> Option<String> {
     }
     let mut words = text
         .split(|c: char| c.is_whitespace() || c == ',')
-        .filter(|word| word.bytes().any(|byte| byte.is_ascii_alphabetic()));
+        .filter(|word| word.bytes().any(|byte| name_letter(byte).is_some()));
     let word = if last { words.next_back() } else { words.next() }?;
-    Some(
-        word.bytes()
-            .filter(u8::is_ascii_alphabetic)
-            .map(|byte| char::from(byte.to_ascii_lowercase()))
-            .collect(),
-    )
+    Some(word.bytes().filter_map(name_letter).map(char::from).collect())
 }
 
 /// How close two folded given names are.
@@ -446,6 +459,10 @@ pub fn compare_last(ours: &str, theirs: &str) -> Level {
 /// Jaro–Winkler at 0.92 and above is close, at 0.80 far; else different. One edit apart
 /// (Damerau–Levenshtein) in names of four letters or more is close too.
 fn by_similarity(a: &str, b: &str) -> Level {
+    // `rn` read for `m`, as scanners read it (`Srnith`).
+    if (a.contains("rn") || b.contains("rn")) && a.replace("rn", "m") == b.replace("rn", "m") {
+        return 1;
+    }
     let similarity = strsim::jaro_winkler(a, b);
     let one_edit = || {
         a.len().min(b.len()) >= 4 && a.len().abs_diff(b.len()) <= 1 && strsim::damerau_levenshtein(a, b) <= 1
