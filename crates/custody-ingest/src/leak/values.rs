@@ -129,7 +129,7 @@ fn named_month(text: &str) -> Option<Day> {
         .collect();
     // A time after the date (`03-APR-1980 00:00:00`, `… 12:00 PM UTC`) is not part of it.
     let time = |word: &&str| word.contains(':') || matches!(*word, "am" | "pm" | "utc" | "gmt" | "z");
-    let date_words = words.iter().position(|word| time(&word)).unwrap_or(words.len());
+    let date_words = words.iter().position(time).unwrap_or(words.len());
     let (Some([a, b, c]), true) = (
         words
             .get(..3)
