@@ -37,6 +37,9 @@ enum Field {
     Reference,
     Kind,
     Channel,
+    Name,
+    Postcode,
+    Born,
 }
 
 fn field_of(header: &str) -> Option<Field> {
@@ -51,6 +54,9 @@ fn field_of(header: &str) -> Option<Field> {
         "ref" | "reference" | "personref" => Some(Field::Reference),
         "kind" | "type" | "request" | "requesttype" => Some(Field::Kind),
         "channel" | "via" => Some(Field::Channel),
+        "name" | "fullname" | "sendername" | "requestername" => Some(Field::Name),
+        "postcode" | "zip" | "zipcode" | "postalcode" => Some(Field::Postcode),
+        "dob" | "dateofbirth" | "birthdate" | "born" => Some(Field::Born),
         _ => None,
     }
 }
@@ -62,10 +68,12 @@ struct Columns {
     sender: Option<usize>,
     reference: Option<usize>,
     channel: Option<usize>,
+    /// What requesters said of themselves (name, postcode, date of birth), for suggestions.
+    described: [Option<usize>; 3],
 }
 
 fn columns(file: &str, headers: &[String]) -> Result<Columns> {
-    let mut found: [Option<usize>; 5] = [None; 5];
+    let mut found: [Option<usize>; 8] = [None; 8];
     for (index, header) in headers.iter().enumerate() {
         if let Some(field) = field_of(header)
             && let Some(slot) = found.get_mut(field as usize)
@@ -73,7 +81,7 @@ fn columns(file: &str, headers: &[String]) -> Result<Columns> {
             slot.get_or_insert(index);
         }
     }
-    let [received, sender, reference, kind, channel] = found;
+    let [received, sender, reference, kind, channel, name, postcode, born] = found;
     let missing = |what: &str| {
         Error::from(custody_ingest::Error::at(
             file,
@@ -91,6 +99,7 @@ fn columns(file: &str, headers: &[String]) -> Result<Columns> {
         sender,
         reference,
         channel,
+        described: [name, postcode, born],
     })
 }
 
@@ -139,11 +148,38 @@ fn row_input(
             format!("empty; expected the requester's {}", name(column)),
         ));
     }
+    let said = |slot: Option<usize>| slot.map(cell).filter(|text| !text.is_empty()).map(str::to_owned);
+    let [name_column, postcode, born] = columns.described;
+    // A backlog is suggested people by keyed identifiers only: one reading of the ledger per
+    // request would make a large backlog take hours.
+    let described = crate::request_linkage::Described {
+        name: said(name_column),
+        postcode: said(postcode),
+        born: said(born),
+        keyed_only: true,
+    };
+    // A postcode or date that cannot be read names its cell, like any other bad value.
+    if let (Some(index), Some(text)) = (postcode, &described.postcode)
+        && custody_core::normalise_postcode(text).is_none()
+    {
+        return Err(at(
+            index,
+            "not a postcode; expected one such as LS1 4AP".to_owned(),
+        ));
+    }
+    if let (Some(index), Some(text)) = (born, &described.born)
+        && custody_core::parse_day(text).is_err()
+    {
+        return Err(at(
+            index,
+            "not a date; expected one such as 1980-04-03".to_owned(),
+        ));
+    }
     Ok(OpenInput {
         requester: Requester {
             reference: reference.map(str::to_owned),
             email,
-            described: Default::default(),
+            described,
         },
         kind,
         received_at,

@@ -24,6 +24,9 @@ pub struct Described {
     pub postcode: Option<String>,
     /// Their date of birth (`1980-04-03`).
     pub born: Option<String>,
+    /// Suggest by keyed identifiers only, never reading the ledger for fuzzy linkage (a
+    /// backlog import, where one reading per request would take hours).
+    pub keyed_only: bool,
 }
 
 /// A person a request probably came from.
@@ -95,6 +98,9 @@ pub fn suggest(ledger: &Ledger, described: &Described) -> Result<Vec<Suggested>>
                     .join("+"),
             })
             .collect());
+    }
+    if described.keyed_only {
+        return Ok(Vec::new());
     }
     let linked = crate::linkage::link(ledger, &[(0, record)], ledger.settings.linkage)?;
     let links: Vec<_> = linked.certain.iter().chain(&linked.probable).collect();

@@ -36,7 +36,10 @@ fn request_bodies() -> (Value, Value, Value) {
             "email": { "type": "string", "description": "the requester's address (matched by its keyed hash, kept sealed)" },
             "kind": { "type": "string", "enum": kinds },
             "received_at": { "type": "string", "description": "RFC 3339, or local time in the organisation's zone" },
-            "channel": { "type": "string", "enum": ["email", "post", "web", "phone"] }
+            "channel": { "type": "string", "enum": ["email", "post", "web", "phone"] },
+            "name": { "type": "string", "description": "the requester's name as the request gives it" },
+            "postcode": { "type": "string", "description": "with name: offers the people the request probably came from" },
+            "born": { "type": "string", "format": "date", "description": "with name: offers the people the request probably came from" }
         }
     });
     let upload = json!({

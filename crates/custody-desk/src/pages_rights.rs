@@ -33,6 +33,12 @@ pub struct LogForm {
     pub received_at: Option<String>,
     /// email, post, web or phone.
     pub channel: Option<String>,
+    /// The requester's name, as the request gives it.
+    pub name: Option<String>,
+    /// Their postcode.
+    pub postcode: Option<String>,
+    /// Their date of birth.
+    pub born: Option<String>,
 }
 
 /// Logs a request; returns what opening it did.
@@ -40,7 +46,14 @@ pub fn log_with(ledger: &mut Ledger, form: LogForm) -> Result<requests::Opened, 
     let requester = Requester {
         reference: given(&form.person),
         email: given(&form.email),
-        described: Default::default(),
+        // At the desk, suggestions come from keyed identifiers (at once); `custody request
+        // open` also reads the ledger for fuzzy linkage.
+        described: custody_app::request_linkage::Described {
+            name: given(&form.name),
+            postcode: given(&form.postcode),
+            born: given(&form.born),
+            keyed_only: true,
+        },
     };
     if requester.reference.is_none() && requester.email.is_none() {
         return Err(DeskError::BadRequest(

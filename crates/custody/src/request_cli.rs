@@ -212,7 +212,12 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
             let requester = Requester {
                 reference: person,
                 email,
-                described: custody_app::request_linkage::Described { name, postcode, born },
+                described: custody_app::request_linkage::Described {
+                    name,
+                    postcode,
+                    born,
+                    keyed_only: false,
+                },
             };
             let input = OpenInput {
                 requester,

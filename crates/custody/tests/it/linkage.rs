@@ -401,3 +401,53 @@ fn columns_whose_names_say_nothing_are_proved_against_the_ledger() {
     assert_eq!(report["matched"], 0, "{report}");
     assert_eq!(report["columns"][0]["role"], "other", "{report}");
 }
+
+#[test]
+fn a_backlog_and_the_desk_offer_people_by_name_with_postcode_or_birth_date() {
+    let env = Env::new();
+    let crm = env.write("crm.csv", people(400));
+    env.ok(&["people", "import", Env::path_str(&crm)]);
+    // R0023: Omar Evans, LS24 3AB, 1963-12-22; R0001: Sam Smith, LS2 1AB, 1941-02-08.
+    let backlog = env.write(
+        "inbox.csv",
+        "received_at,sender,kind,name,postcode,dob\n\
+         2024-03-01 09:00,new.one@example.net,access,Omar Evans,LS24 3AB,\n\
+         2024-03-02 09:00,new.two@example.net,erasure,Sam Smith,,1941-02-08\n\
+         2024-03-03 09:00,new.three@example.net,access,Nobody Known,M1 1AA,\n",
+    );
+    env.ok(&["request", "import", Env::path_str(&backlog)]);
+    for (id, reference) in [("1", Some("R0023")), ("2", Some("R0001")), ("3", None)] {
+        let shown = env.ok(&["request", "show", id, "--json"]).json().to_string();
+        match reference {
+            Some(reference) => assert!(shown.contains(&format!("probably {reference}")), "{shown}"),
+            None => assert!(!shown.contains("probably"), "{shown}"),
+        }
+    }
+    // A postcode that is not one names its cell, and nothing is recorded.
+    let bad = env.write(
+        "bad.csv",
+        "received_at,sender,kind,name,postcode\n2024-03-04 09:00,x@example.net,access,Omar Evans,#12!\n",
+    );
+    let refused = env.fails(&["request", "import", Env::path_str(&bad)], 1);
+    assert!(
+        refused.contains("line 2") && refused.contains("postcode"),
+        "{refused}"
+    );
+    add_user(&env, "lead", "responder");
+    let server = DeskServer::start(&env);
+    let lead = server.sign_in("lead", PASSWORD);
+    let logged = lead.post(
+        &server,
+        "/requests",
+        &[
+            ("email", "new.four@example.net"),
+            ("kind", "access"),
+            ("received_at", "2024-03-05T09:00"),
+            ("name", "Omar Evans"),
+            ("postcode", "LS24 3AB"),
+        ],
+    );
+    assert_eq!(logged.status, 303, "{}", logged.body);
+    let page = lead.get(&server, logged.header("location").unwrap_or("/requests"));
+    assert!(page.body.contains("probably R0023"), "{}", page.body);
+}
