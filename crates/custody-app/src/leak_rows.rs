@@ -5,8 +5,8 @@
 //! kept (folded, in memory) for fuzzy linkage (`linkage`), which opens the sealed details.
 
 use custody_core::{
-    DateOrder, Day, IdentifierKind, LinkRecord, PersonId, PersonSet, canonical_email, fold_name_words,
-    name_key, name_key_spellings, normalise_email, normalise_postcode, phone_match_form,
+    DateOrder, Day, IdentifierKind, LinkRecord, PersonId, PersonSet, canonical_email, fold_first_word,
+    fold_last_word, name_key, name_key_spellings, normalise_email, normalise_postcode, phone_match_form,
 };
 use custody_ingest::leak::{Batch, Record, Role, leak_days};
 use custody_vault::Vault;
@@ -338,9 +338,10 @@ impl RowMatcher<'_> {
         };
         scratch.names.clear();
         if let (Some(first), Some(last)) = (first, last) {
-            scratch.names.extend(name_key(first, last));
-            if !scratch.names.is_empty() {
-                scratch.names.extend(name_key_spellings(first, last));
+            if let Some(key) = name_key(first, last) {
+                let spellings = name_key_spellings(first, last, &key);
+                scratch.names.push(key);
+                scratch.names.extend(spellings);
             }
         }
         tally.rows += 1;
@@ -472,8 +473,8 @@ fn split_full_name(full: &str) -> (Option<&str>, Option<&str>) {
 /// What linkage compares of a row: its names folded, its first date of birth, postcode,
 /// email and phone.
 fn link_record(first: &str, last: &str, born: Option<Day>, scratch: &Scratch) -> Option<LinkRecord> {
-    let first = fold_name_words(first).into_iter().next()?;
-    let last = fold_name_words(last).into_iter().last()?;
+    let first = fold_first_word(first)?;
+    let last = fold_last_word(last)?;
     Some(LinkRecord {
         first,
         last,

@@ -6,8 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use custody_core::{
-    IdentifierKind, LinkRecord, PersonSet, fold_name_words, name_key, name_key_spellings, normalise_postcode,
-    parse_day,
+    IdentifierKind, LinkRecord, PersonSet, fold_first_word, fold_last_word, name_key, name_key_spellings,
+    normalise_postcode, parse_day,
 };
 use custody_store::Store;
 
@@ -51,7 +51,10 @@ pub fn suggest(ledger: &Ledger, described: &Described) -> Result<Vec<Suggested>>
     };
     let (first, last) = split_name(described.name.as_deref().unwrap_or(""));
     let mut keys: Vec<String> = name_key(first, last).into_iter().collect();
-    keys.extend(name_key_spellings(first, last));
+    if let Some(key) = keys.first() {
+        let spellings = name_key_spellings(first, last, key);
+        keys.extend(spellings);
+    }
     let mut exact = PersonSet::new();
     let mut how = Vec::new();
     for key in &keys {
@@ -149,8 +152,8 @@ fn record_of(described: &Described) -> Result<Option<LinkRecord>> {
     };
     crate::limits::short_text("name", name)?;
     let (first, last) = split_name(name);
-    let first = fold_name_words(first).into_iter().next();
-    let last = fold_name_words(last).into_iter().last();
+    let first = fold_first_word(first);
+    let last = fold_last_word(last);
     match (first, last) {
         (Some(first), Some(last)) if postcode.is_some() || born.is_some() => Ok(Some(LinkRecord {
             first,

@@ -106,17 +106,10 @@ def typo(word, rng):
     return word
 
 
-def phonetic(word, rng):
-    options = [(a, b) for a, b in PHONETIC if a in word[1:]]
-    if not options:
-        return typo(word, rng)
-    a, b = rng.choice(options)
-    at = word.find(a, 1)
-    return word[:at] + b + word[at + len(a):]
-
-
-def ocr(word, rng):
-    options = [(a, b) for a, b in OCR if a in word[1:]]
+def confuse(word, rng, table):
+    """One of `table`'s confusions (a spelling for a sound, a scanner's misreading) applied
+    after the first letter, or a typo when none applies."""
+    options = [(a, b) for a, b in table if a in word[1:]]
     if not options:
         return typo(word, rng)
     a, b = rng.choice(options)
@@ -161,9 +154,9 @@ def corrupt(row, rng, corruptions):
             elif kind < 0.55:
                 row[field] = typo(row[field], rng)
             elif kind < 0.85:
-                row[field] = phonetic(row[field], rng)
+                row[field] = confuse(row[field], rng, PHONETIC)
             else:
-                row[field] = ocr(row[field], rng)
+                row[field] = confuse(row[field], rng, OCR)
         elif field == "born" and row["born"]:
             born = row["born"]
             kind = rng.random()

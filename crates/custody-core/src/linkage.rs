@@ -99,29 +99,35 @@ pub fn vowel_fold(word: &str) -> String {
     out
 }
 
-/// The other spellings of a name key (`first|last`) under which the ledger may hold the same
+/// The other spellings of a name key (`original`, the `name_key` of `first` and `last`) under which the ledger may hold the same
 /// person: with German and Nordic letters written out (`Müller` as `mueller`, `Ø` as `oe`) or
 /// folded back (`Mueller` as `muller`). Empty when there is none.
-pub fn name_key_spellings(first: &str, last: &str) -> Vec<String> {
+pub fn name_key_spellings(first: &str, last: &str, original: &str) -> Vec<String> {
     let mut out = Vec::new();
+    // Most names have neither a letter to write out nor one written out: nothing to make.
+    let written = |key: &str| key.contains("ae") || key.contains("oe") || key.contains("ue");
+    if first.is_ascii() && last.is_ascii() && !written(original) {
+        return out;
+    }
     let written_out = |text: &str| -> Option<String> {
-        let replaced: String = text
-            .chars()
-            .map(|c| match c {
-                'ä' | 'Ä' | 'æ' | 'Æ' => "ae".to_owned(),
-                'ö' | 'Ö' | 'ø' | 'Ø' | 'œ' | 'Œ' => "oe".to_owned(),
-                'ü' | 'Ü' => "ue".to_owned(),
-                'å' | 'Å' => "aa".to_owned(),
-                other => other.to_string(),
-            })
-            .collect();
+        if text.is_ascii() {
+            return None;
+        }
+        let mut replaced = String::with_capacity(text.len() + 4);
+        for c in text.chars() {
+            match c {
+                'ä' | 'Ä' | 'æ' | 'Æ' => replaced.push_str("ae"),
+                'ö' | 'Ö' | 'ø' | 'Ø' | 'œ' | 'Œ' => replaced.push_str("oe"),
+                'ü' | 'Ü' => replaced.push_str("ue"),
+                'å' | 'Å' => replaced.push_str("aa"),
+                other => replaced.push(other),
+            }
+        }
         (replaced != text).then_some(replaced)
     };
-    let key = |first: &str, last: &str| crate::name_key(first, last);
-    let original = key(first, last);
     let mut add = |candidate: Option<String>| {
         if let Some(candidate) = candidate
-            && Some(&candidate) != original.as_ref()
+            && candidate != original
             && !out.contains(&candidate)
         {
             out.push(candidate);
@@ -129,18 +135,15 @@ pub fn name_key_spellings(first: &str, last: &str) -> Vec<String> {
     };
     let (first_out, last_out) = (written_out(first), written_out(last));
     if first_out.is_some() || last_out.is_some() {
-        add(key(
+        add(crate::name_key(
             first_out.as_deref().unwrap_or(first),
             last_out.as_deref().unwrap_or(last),
         ));
     }
-    if let Some(original) = &original
+    if written(original)
         && let Some((f, l)) = original.split_once('|')
     {
-        let (vf, vl) = (vowel_fold_soft(f), vowel_fold_soft(l));
-        if vf != f || vl != l {
-            add(Some(format!("{vf}|{vl}")));
-        }
+        add(Some(format!("{}|{}", vowel_fold_soft(f), vowel_fold_soft(l))));
     }
     out
 }
@@ -505,12 +508,10 @@ pub fn one_edit_apart(a: &[u8], b: &[u8]) -> bool {
 /// How close two dates of birth are: close when one figure was mistyped or day and month
 /// swapped, far when only the year agrees.
 pub fn compare_born(ours: Option<Day>, theirs: Option<Day>) -> Level {
-    let (Some(ours), Some(theirs)) = (ours, theirs) else {
-        return MISSING;
+    let (ours, theirs) = match both(ours, theirs) {
+        Ok(pair) => pair,
+        Err(level) => return level,
     };
-    if ours == theirs {
-        return 0;
-    }
     let (a, b) = (ours.date(), theirs.date());
     let swapped = a.year() == b.year() && a.month() == b.day() && a.day() == b.month();
     let (x, y) = (ours.to_iso(), theirs.to_iso());
@@ -523,15 +524,22 @@ pub fn compare_born(ours: Option<Day>, theirs: Option<Day>) -> Level {
     3
 }
 
+/// Both values, or the level when one is missing (`MISSING`) or they are equal (exact).
+fn both<T: PartialEq>(ours: Option<T>, theirs: Option<T>) -> Result<(T, T), Level> {
+    match (ours, theirs) {
+        (Some(ours), Some(theirs)) if ours == theirs => Err(0),
+        (Some(ours), Some(theirs)) => Ok((ours, theirs)),
+        _ => Err(MISSING),
+    }
+}
+
 /// How close two postcodes are: close one character off (or two swapped), far in the same
 /// district (the outward code).
 pub fn compare_postcode(ours: Option<&str>, theirs: Option<&str>) -> Level {
-    let (Some(ours), Some(theirs)) = (ours, theirs) else {
-        return MISSING;
+    let (ours, theirs) = match both(ours, theirs) {
+        Ok(pair) => pair,
+        Err(level) => return level,
     };
-    if ours == theirs {
-        return 0;
-    }
     let compact = |text: &str| -> ([u8; 16], usize) {
         let mut out = [0u8; 16];
         let mut length = 0;
@@ -577,12 +585,10 @@ fn same_district(a: &[u8], b: &[u8]) -> bool {
 /// keystrokes off, or the same local part at another domain; far when the local parts are
 /// alike (Jaro–Winkler 0.88) at another domain.
 pub fn compare_email(ours: Option<&str>, theirs: Option<&str>) -> Level {
-    let (Some(ours), Some(theirs)) = (ours, theirs) else {
-        return MISSING;
+    let (ours, theirs) = match both(ours, theirs) {
+        Ok(pair) => pair,
+        Err(level) => return level,
     };
-    if ours == theirs {
-        return 0;
-    }
     let (Some((la, da)), Some((lb, db))) = (ours.rsplit_once('@'), theirs.rsplit_once('@')) else {
         return 3;
     };
@@ -602,12 +608,10 @@ pub fn compare_email(ours: Option<&str>, theirs: Option<&str>) -> Level {
 
 /// How close two phone numbers are: close one digit off or two swapped.
 pub fn compare_phone(ours: Option<&str>, theirs: Option<&str>) -> Level {
-    let (Some(ours), Some(theirs)) = (ours, theirs) else {
-        return MISSING;
+    let (ours, theirs) = match both(ours, theirs) {
+        Ok(pair) => pair,
+        Err(level) => return level,
     };
-    if ours == theirs {
-        return 0;
-    }
     if one_edit_apart(ours.as_bytes(), theirs.as_bytes()) {
         return 1;
     }
@@ -694,10 +698,13 @@ mod tests {
 
     #[test]
     fn spellings_of_a_name_key() {
-        assert_eq!(name_key_spellings("Jürgen", "Müller"), ["juergen|mueller"]);
-        assert_eq!(name_key_spellings("Juergen", "Mueller"), ["jurgen|muller"]);
-        assert_eq!(name_key_spellings("Ørjan", "Sørensen"), ["oerjan|soerensen"]);
-        assert!(name_key_spellings("Alex", "Smith").is_empty());
+        let spellings = |first: &str, last: &str| {
+            name_key_spellings(first, last, &crate::name_key(first, last).unwrap_or_default())
+        };
+        assert_eq!(spellings("Jürgen", "Müller"), ["juergen|mueller"]);
+        assert_eq!(spellings("Juergen", "Mueller"), ["jurgen|muller"]);
+        assert_eq!(spellings("Ørjan", "Sørensen"), ["oerjan|soerensen"]);
+        assert!(spellings("Alex", "Smith").is_empty());
     }
 
     #[test]
