@@ -337,12 +337,12 @@ impl RowMatcher<'_> {
             _ => (None, None),
         };
         scratch.names.clear();
-        if let (Some(first), Some(last)) = (first, last) {
-            if let Some(key) = name_key(first, last) {
-                let spellings = name_key_spellings(first, last, &key);
-                scratch.names.push(key);
-                scratch.names.extend(spellings);
-            }
+        if let (Some(first), Some(last)) = (first, last)
+            && let Some(key) = name_key(first, last)
+        {
+            let spellings = name_key_spellings(first, last, &key);
+            scratch.names.push(key);
+            scratch.names.extend(spellings);
         }
         tally.rows += 1;
         let contact = !scratch.emails.is_empty() || !scratch.phones.is_empty();
