@@ -174,7 +174,10 @@ pub fn match_file(
         ledger.audit_look(
             "linkage.read",
             "people",
-            serde_json::json!({ "file": crate::limits::cleaned_name(&options.path.display().to_string()),
+            serde_json::json!({ "file": crate::limits::cleaned_name(&options.path.file_name().map_or_else(
+                    || options.path.display().to_string(),
+                    |name| name.to_string_lossy().into_owned(),
+                )),
                 "people_read": linked.people_read, "rows_tried": residue.len() }),
         )?;
     }

@@ -232,7 +232,9 @@ pub fn can_link(levels: &Levels) -> bool {
     // of birth and the postcode: still the person, for a responder to confirm.
     let one_name = close(first) || close(last);
     // Two dates of birth that differ outright are two people, whatever else agrees.
-    born != 3 && ((names && others >= 1) || (one_name && others >= 2))
+    // That second reading needs the date of birth among them: a spouse at the member's address
+    // shares the family name, the postcode and often the email's domain, never the birthday.
+    born != 3 && ((names && others >= 1) || (one_name && others >= 2 && born <= 1))
 }
 
 /// Whether a link that scores above the certain line is corroborated enough to be certain:
@@ -301,6 +303,8 @@ mod tests {
         assert!(can_link(&[0, 1, 1, MISSING, MISSING, MISSING]));
         assert!(!can_link(&[3, 0, 0, MISSING, MISSING, MISSING]));
         assert!(can_link(&[0, 3, 0, 0, 1, MISSING]));
+        // A spouse: another given name, the address and the email's domain, no birthday.
+        assert!(!can_link(&[3, 0, MISSING, 0, 1, MISSING]));
         assert!(!corroborated(&[0, 0, 1, 3, MISSING, MISSING]));
         assert!(corroborated(&[0, 0, 0, MISSING, MISSING, MISSING]));
         assert!(corroborated(&[1, 0, 1, 1, MISSING, MISSING]));

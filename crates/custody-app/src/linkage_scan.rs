@@ -101,6 +101,8 @@ pub(crate) fn scan(ledger: &Ledger, records: &[(u64, LinkRecord)], blocks: &Bloc
             .map(|worker| {
                 let (receiver, failed, vault) = (&receiver, &failed, &ledger.vault);
                 scope.spawn(move || {
+                    // A panic in a worker must stop the reader too, not leave it waiting.
+                    let _failing = FailOnUnwind(failed);
                     let outcome = work(vault, records, blocks, receiver, (worker, workers));
                     if outcome.is_err() {
                         failed.store(true, Ordering::Relaxed);
@@ -144,6 +146,17 @@ pub(crate) fn scan(ledger: &Ledger, records: &[(u64, LinkRecord)], blocks: &Bloc
         read?;
         Ok(scanned)
     })
+}
+
+/// Marks the scan failed when dropped during a panic.
+struct FailOnUnwind<'a>(&'a AtomicBool);
+
+impl Drop for FailOnUnwind<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Hands a batch to the workers, waiting while their queue is full, and giving up when they

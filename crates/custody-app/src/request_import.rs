@@ -158,22 +158,26 @@ fn row_input(
         born: said(born),
         keyed_only: true,
     };
-    // A postcode or date that cannot be read names its cell, like any other bad value.
-    if let (Some(index), Some(text)) = (postcode, &described.postcode)
-        && custody_core::normalise_postcode(text).is_none()
-    {
-        return Err(at(
-            index,
-            "not a postcode; expected one such as LS1 4AP".to_owned(),
-        ));
-    }
-    if let (Some(index), Some(text)) = (born, &described.born)
-        && custody_core::parse_day(text).is_err()
-    {
-        return Err(at(
-            index,
-            "not a date; expected one such as 1980-04-03".to_owned(),
-        ));
+    // These serve only to suggest people when the address matches nobody: a row with no name
+    // is not held to them. With a name, a value that cannot be read names its cell.
+    if let (Some(index), Some(name)) = (name_column, &described.name) {
+        crate::limits::short_text("name", name).map_err(|error| at(index, error.to_string()))?;
+        if let (Some(index), Some(text)) = (postcode, &described.postcode)
+            && custody_core::normalise_postcode(text).is_none()
+        {
+            return Err(at(
+                index,
+                "not a postcode; expected one such as LS1 4AP".to_owned(),
+            ));
+        }
+        if let (Some(index), Some(text)) = (born, &described.born)
+            && custody_core::parse_day(text).is_err()
+        {
+            return Err(at(
+                index,
+                "not a date; expected one such as 1980-04-03".to_owned(),
+            ));
+        }
     }
     Ok(OpenInput {
         requester: Requester {

@@ -125,6 +125,14 @@ pub fn suggest(ledger: &Ledger, described: &Described) -> Result<Vec<Suggested>>
 /// What linkage compares of a described requester, or `None` without a name and a postcode or
 /// date of birth; a postcode or date that cannot be read is an error naming it.
 fn record_of(described: &Described) -> Result<Option<LinkRecord>> {
+    // Without a name there is nothing to suggest by, and the rest is not read.
+    if described
+        .name
+        .as_deref()
+        .is_none_or(|name| name.trim().is_empty())
+    {
+        return Ok(None);
+    }
     let postcode = described
         .postcode
         .as_deref()

@@ -58,6 +58,8 @@ pub fn fold_name_words(text: &str) -> Vec<String> {
     ascii
         .to_lowercase()
         .split(|c: char| c.is_whitespace() || c == ',')
+        // A word of figures alone (`Customer 15`) is no name; figures inside a word are letters.
+        .filter(|word| word.bytes().any(|byte| byte.is_ascii_alphabetic()))
         .map(|word| {
             word.bytes()
                 .filter_map(name_letter)
@@ -415,7 +417,7 @@ fn fold_word(text: &str, last: bool) -> Option<String> {
     }
     let mut words = text
         .split(|c: char| c.is_whitespace() || c == ',')
-        .filter(|word| word.bytes().any(|byte| name_letter(byte).is_some()));
+        .filter(|word| word.bytes().any(|byte| byte.is_ascii_alphabetic()));
     let word = if last { words.next_back() } else { words.next() }?;
     Some(word.bytes().filter_map(name_letter).map(char::from).collect())
 }
@@ -661,6 +663,10 @@ mod tests {
 
     #[test]
     fn names_as_people_write_them() {
+        assert_eq!(fold_name_words("R0Y Gi1L"), ["roy", "gill"]);
+        assert_eq!(fold_name_words("Customer 15"), ["customer"]);
+        assert_eq!(fold_first_word("R0Y"), Some("roy".to_owned()));
+        assert_eq!(compare_last("smith", "srnith"), 1);
         assert_eq!(fold_name_words("O'Brien-Smith"), ["obriensmith"]);
         assert_eq!(fold_name_words("Müller"), ["muller"]);
         assert_eq!(compare_last("muller", "mueller"), 1);
