@@ -9,7 +9,6 @@
 use serde::Serialize;
 
 use custody_core::{CategoryKey, IdentifierKind, RequestKind};
-use custody_store::Store;
 
 use crate::dir::Ledger;
 use crate::error::{Error, Result};

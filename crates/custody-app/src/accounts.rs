@@ -8,7 +8,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use serde::Serialize;
 
 use custody_core::{DeskRole, Instant, check_desk_name};
-use custody_store::{AccountRecord, NewAccount, NewApiToken, Store};
+use custody_store::{AccountRecord, NewAccount, NewApiToken};
 
 use crate::dir::{Ledger, signer_for};
 use crate::error::{Error, Result};
@@ -128,6 +128,11 @@ fn view(account: &AccountRecord) -> AccountView {
 }
 
 /// Whether `password` is the account's: `None` for no such account or a disabled one. The
+/// The account with this name (any case), active or not.
+pub fn account_named(ledger: &Ledger, name: &str) -> Result<Option<AccountRecord>> {
+    Ok(ledger.store.account_named(name)?)
+}
+
 /// hash is checked even for a missing account, so timing does not tell which names exist.
 pub fn check_user_password(ledger: &Ledger, name: &str, password: &str) -> Result<Option<AccountRecord>> {
     if password.len() > PASSWORD_BYTES_MAX {

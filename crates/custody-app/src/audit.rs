@@ -8,7 +8,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use custody_store::{AuditEntry, ChainEnd, Store};
+use custody_store::{AuditEntry, ChainEnd};
 
 pub use crate::audit_anchor::{Checkpoint, CheckpointCheck, anchor, check_checkpoints, reanchor};
 use crate::audit_head;
@@ -143,9 +143,11 @@ fn check_head(ledger: &Ledger, last: Option<&(i64, String)>) -> Option<(i64, Str
         seq: *seq,
         hash: &hash,
     });
-    match audit_head::read(&ledger.dir, &ledger.vault) {
+    let keeps = ledger.store.keeps_audit_head();
+    let head = audit_head::read_for(ledger);
+    match head {
         Err(problem) => Some((last_seq, problem)),
-        Ok(head) => audit_head::refusal(head.as_ref(), newest).map(|problem| {
+        Ok(head) => audit_head::refusal(head.as_ref(), newest, audit_head::place(keeps)).map(|problem| {
             let first = match &head {
                 Some(head) if head.furthest() > last_seq => last_seq + 1,
                 _ => last_seq,
@@ -178,4 +180,26 @@ pub fn export(ledger: &Ledger, out: &mut dyn Write) -> Result<u64> {
         source,
     })?;
     Ok(count)
+}
+
+/// Where the audit chain ends (0 before any entry): moves on with every change to the store,
+/// whichever process made it, so caches keyed by it never outlive a change.
+pub fn version(ledger: &Ledger) -> Result<i64> {
+    Ok(ledger.store.audit_head()?.map_or(0, |head| head.seq))
+}
+
+/// Every audit entry, oldest first, handed to `visit` one at a time.
+pub fn each_entry(ledger: &Ledger, visit: &mut dyn FnMut(AuditEntry) -> Result<()>) -> Result<()> {
+    let mut failed = None;
+    ledger.store.audit_entries(&mut |entry| {
+        visit(entry).map_err(|error| {
+            let message = error.to_string();
+            failed = Some(error);
+            custody_store::Error::Corrupt(message)
+        })
+    })?;
+    match failed {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
 }

@@ -14,8 +14,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use custody_store::Store;
-
 use crate::audit_head::{self, End, Head};
 use crate::dir::Ledger;
 use crate::error::{Error, Result};
@@ -198,11 +196,25 @@ pub fn reanchor(ledger: &mut Ledger) -> Result<Reanchored> {
             "the chain itself is broken at entry {seq}: {problem}; reanchoring would not mend it"
         )));
     }
-    let before = match audit_head::read(&ledger.dir, &ledger.vault) {
+    let keeps = ledger.store.keeps_audit_head();
+    let head = audit_head::read_for(ledger);
+    let before = match head {
         Ok(Some(head)) => format!("named entry {}", head.furthest()),
         Ok(None) => "was missing".to_owned(),
         Err(problem) => problem,
     };
+    if keeps {
+        let seq = {
+            let (store, signer) = ledger.store_and_signer();
+            store.rekeep_audit_head(&signer)?
+        };
+        ledger.audit_only(
+            "audit.reanchor",
+            "audit",
+            serde_json::json!({ "seq": seq, "head_before": before }),
+        )?;
+        return Ok(Reanchored { seq, before });
+    }
     // Written under the store's write lock, so no entry can land between reading the end and
     // recording it.
     let mut seq = 0;

@@ -103,7 +103,8 @@ pub fn read(dir: &Path, vault: &Vault) -> Result<Option<Head>, String> {
     parse(&text, vault).map(Some)
 }
 
-fn parse(text: &str, vault: &Vault) -> Result<Head, String> {
+/// Reads and authenticates a record's text.
+pub fn parse(text: &str, vault: &Vault) -> Result<Head, String> {
     let mut lines = text.lines();
     if lines.next() != Some(FORMAT_LINE) {
         return Err(format!(
@@ -142,6 +143,31 @@ fn parse_end(line: Option<&str>, name: &str) -> Result<Option<End>, String> {
     }
 }
 
+/// The record of the ledger's chain end, wherever it is kept: in the store, when the store keeps
+/// it (PostgreSQL), else in `audit.head`.
+pub fn read_for(ledger: &crate::dir::Ledger) -> Result<Option<Head>, String> {
+    if ledger.store.keeps_audit_head() {
+        let kept = ledger
+            .store
+            .kept_audit_head()
+            .map_err(|error| error.to_string())?;
+        kept.map(|text| parse(&text, &ledger.vault)).transpose()
+    } else {
+        read(&ledger.dir, &ledger.vault)
+    }
+}
+
+/// The sealed text of a record naming `end` as committed, nothing pending.
+pub fn seal(vault: &Vault, end: Option<ChainEnd<'_>>) -> String {
+    let head = Head {
+        committed: end.map(End::of),
+        pending: None,
+    };
+    let body = head.body();
+    let mac = custody_vault::hex(&vault.checkpoint_mac(MAC_PURPOSE, body.as_bytes()));
+    format!("{body}mac {mac}\n")
+}
+
 /// Writes the record whole beside the old one, synced, then renamed over it (mode 0600).
 pub fn write(dir: &Path, vault: &Vault, head: &Head) -> Result<(), String> {
     let body = head.body();
@@ -152,13 +178,23 @@ pub fn write(dir: &Path, vault: &Vault, head: &Head) -> Result<(), String> {
         .map_err(|error| format!("{AUDIT_HEAD_FILE_NAME} cannot be written: {error}"))
 }
 
-/// Why the store may not end at `newest`, in words, given the record (or its absence).
-pub fn refusal(head: Option<&Head>, newest: Option<ChainEnd<'_>>) -> Option<String> {
+/// Where the record is kept, for messages: `audit.head`, or the database for a store that
+/// keeps it itself.
+pub fn place(store_keeps: bool) -> &'static str {
+    if store_keeps {
+        "the database's audit head"
+    } else {
+        AUDIT_HEAD_FILE_NAME
+    }
+}
+
+/// Why the store may not end at `newest`, in words, given the record (or its absence) kept in
+/// `place`.
+pub fn refusal(head: Option<&Head>, newest: Option<ChainEnd<'_>>, place: &str) -> Option<String> {
     let newest_seq = newest.map_or(0, |end| end.seq);
     let Some(head) = head else {
-        return (newest_seq > 0).then(|| {
-            format!("{AUDIT_HEAD_FILE_NAME} is missing while the store holds {newest_seq} audit entries")
-        });
+        return (newest_seq > 0)
+            .then(|| format!("{place} is missing while the store holds {newest_seq} audit entries"));
     };
     if head.accepts(newest) {
         return None;
@@ -167,13 +203,13 @@ pub fn refusal(head: Option<&Head>, newest: Option<ChainEnd<'_>>) -> Option<Stri
     let committed = head.committed.as_ref().map_or(0, |end| end.seq);
     Some(if newest_seq < committed {
         format!(
-            "the store's newest audit entry is {newest_seq} but {AUDIT_HEAD_FILE_NAME} names entry {committed}: \
+            "the store's newest audit entry is {newest_seq} but {place} names entry {committed}: \
              entries {} to {committed} were removed from the end",
             newest_seq + 1
         )
     } else {
         format!(
-            "the store's newest audit entry is {newest_seq} but {AUDIT_HEAD_FILE_NAME} names entry {named} \
+            "the store's newest audit entry is {newest_seq} but {place} names entry {named} \
              with another hash: the end of the chain was replaced"
         )
     })
@@ -217,7 +253,7 @@ impl custody_store::AuditSigner for VaultSigner<'_> {
 
     fn check_end(&self, newest: Option<ChainEnd<'_>>) -> Result<(), String> {
         let head = read(self.dir, self.vault)?;
-        match refusal(head.as_ref(), newest) {
+        match refusal(head.as_ref(), newest, AUDIT_HEAD_FILE_NAME) {
             Some(problem) => Err(problem),
             None => Ok(()),
         }
@@ -247,6 +283,18 @@ impl custody_store::AuditSigner for VaultSigner<'_> {
             return write(self.dir, self.vault, &settled);
         }
         Ok(())
+    }
+
+    fn check_kept(&self, kept: Option<&str>, newest: Option<ChainEnd<'_>>) -> Result<(), String> {
+        let head = kept.map(|text| parse(text, self.vault)).transpose()?;
+        match refusal(head.as_ref(), newest, place(true)) {
+            Some(problem) => Err(problem),
+            None => Ok(()),
+        }
+    }
+
+    fn seal_end(&self, end: Option<ChainEnd<'_>>) -> Result<String, String> {
+        Ok(seal(self.vault, end))
     }
 }
 
@@ -286,6 +334,14 @@ impl custody_store::AuditSigner for UnderLock<'_> {
 
     fn settle(&self, newest: Option<ChainEnd<'_>>) -> Result<(), String> {
         (self.work.borrow_mut())(newest)
+    }
+
+    fn check_kept(&self, _kept: Option<&str>, _newest: Option<ChainEnd<'_>>) -> Result<(), String> {
+        Err("no entry is appended under this signer".to_owned())
+    }
+
+    fn seal_end(&self, end: Option<ChainEnd<'_>>) -> Result<String, String> {
+        Ok(seal(self.vault, end))
     }
 }
 

@@ -475,7 +475,7 @@ pub fn run(
     progress("Matching a leaked file against the ledger…");
     let leak = crate::demo_leak::run(&mut ledger, &files, incident_id)?;
     let notices = crate::demo_notices::run(dir, actor, incident_id, options.smtp.clone())?;
-    let counts = custody_store::Store::people_counts(&ledger.store)?;
+    let counts = custody_store::Store::people_counts(ledger.store.as_ref())?;
     let people_summary = PersonCategory::ALL
         .iter()
         .map(|category| {
@@ -496,8 +496,8 @@ pub fn run(
     Ok(DemoSummary {
         dir: dir.display().to_string(),
         people: people_summary,
-        suppliers: custody_store::Store::suppliers(&ledger.store)?.len(),
-        shares: custody_store::Store::shares(&ledger.store, None)?.len(),
+        suppliers: custody_store::Store::suppliers(ledger.store.as_ref())?.len(),
+        shares: custody_store::Store::shares(ledger.store.as_ref(), None)?.len(),
         incident_holdings,
         incident,
         requests,

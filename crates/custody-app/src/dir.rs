@@ -1,12 +1,13 @@
-//! The data directory: `settings.toml`, `custody.key` (unless `CUSTODY_KEY` is set),
-//! `custody.db` (SQLite, WAL) and `audit.head` (the keyed record of where the audit chain ends,
-//! kept outside the database so that removing entries from the end of the chain is refused).
+//! The data directory: `settings.toml`, `custody.key` (unless `CUSTODY_KEY` is set), the store
+//! (`custody.db`, SQLite in WAL mode, unless the settings name a PostgreSQL database) and
+//! `audit.head` (the keyed record of where the audit chain ends, kept outside the database so
+//! that removing entries from the end of the chain is refused).
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use custody_core::{Instant, Settings, TimeZoneName};
-use custody_store::{AuditDraft, SqliteStore, Store, sqlite::DATABASE_FILE_NAME};
+use custody_store::{AuditDraft, PostgresStore, SqliteStore, Store, sqlite::DATABASE_FILE_NAME};
 use custody_vault::Vault;
 
 use crate::audit_head::VaultSigner;
@@ -31,13 +32,22 @@ pub struct Ledger {
     pub zone: TimeZoneName,
     /// Keys.
     pub vault: Vault,
-    /// The store.
-    pub store: SqliteStore,
+    /// The store: SQLite or PostgreSQL, behind one trait object (see ARCHITECTURE.md).
+    pub store: Box<dyn Store + Send>,
     /// Who is acting, for the audit log.
     pub actor: String,
     /// What the user should know about the directory (permissions looser than `init` sets).
     pub warnings: Vec<String>,
     clock: Box<dyn Clock>,
+}
+
+/// Opens the store the settings name: `custody.db` in `dir` (created when `create`), or the
+/// PostgreSQL database of `database` (its schema made or brought up to date).
+pub fn open_store(dir: &Path, settings: &Settings, create: bool) -> Result<Box<dyn Store + Send>> {
+    Ok(match &settings.database {
+        Some(url) => Box::new(PostgresStore::open(url)?),
+        None => Box::new(SqliteStore::open(&dir.join(DATABASE_FILE_NAME), create)?),
+    })
 }
 
 /// The audit signer of a vault, guarding the chain of the data directory `dir`.
@@ -66,6 +76,20 @@ pub fn init(dir: &Path, settings: Settings, clock: &dyn Clock, actor: &str) -> R
             dir.display()
         )));
     }
+    // A PostgreSQL database is reached, and found empty, before anything is written here.
+    let postgres = match &settings.database {
+        Some(url) => {
+            let store = PostgresStore::open(url)?;
+            if store.audit_head()?.is_some() || store.has_people()? {
+                return Err(Error::Directory(format!(
+                    "{url} holds a custody ledger already; give `custody init` an empty database \
+                     (or restore a backup into it with `custody restore`)"
+                )));
+            }
+            Some(store)
+        }
+        None => None,
+    };
     fs::create_dir_all(dir).map_err(|source| Error::io(dir, source))?;
     // The directory holds the database and perhaps the key: only its owner may enter it.
     #[cfg(unix)]
@@ -78,7 +102,10 @@ pub fn init(dir: &Path, settings: Settings, clock: &dyn Clock, actor: &str) -> R
     let settings_path = dir.join(SETTINGS_FILE_NAME);
     crate::files::replace_private(&settings_path, settings_template(&settings)?.as_bytes())
         .map_err(|source| Error::io(&settings_path, source))?;
-    let mut store = SqliteStore::open(&dir.join(DATABASE_FILE_NAME), true)?;
+    let mut store: Box<dyn Store + Send> = match postgres {
+        Some(store) => Box::new(store),
+        None => open_store(dir, &settings, true)?,
+    };
     store.check_key(vault.check_value())?;
     let zone = settings.zone()?;
     let mut ledger = Ledger {
@@ -154,7 +181,7 @@ impl Ledger {
     pub fn open(dir: &Path, clock: Box<dyn Clock>, actor: &str) -> Result<Self> {
         let settings_path = dir.join(SETTINGS_FILE_NAME);
         let database = dir.join(DATABASE_FILE_NAME);
-        if !settings_path.exists() || !database.exists() {
+        if !settings_path.exists() {
             return Err(Error::Directory(format!(
                 "{} is not a custody data directory (no {SETTINGS_FILE_NAME} or {DATABASE_FILE_NAME}); \
                  run `custody init --dir {}` first",
@@ -170,7 +197,13 @@ impl Ledger {
             .map_err(|error| Error::Directory(format!("{}: {error}", settings_path.display())))?;
         let zone = settings.zone()?;
         let vault = Vault::load(dir)?;
-        let mut store = SqliteStore::open(&database, false)?;
+        if settings.database.is_none() && !database.exists() {
+            return Err(Error::Directory(format!(
+                "{} has no {DATABASE_FILE_NAME} and its settings name no other database",
+                dir.display()
+            )));
+        }
+        let mut store = open_store(dir, &settings, false)?;
         store.check_key(vault.check_value())?;
         let ledger = Ledger {
             dir: dir.to_owned(),
@@ -205,8 +238,8 @@ impl Ledger {
     /// The store with the signer that chains and anchors its audit entries: for code that
     /// writes through the store directly (the benchmark's set-up), which then calls
     /// [`Ledger::anchor_audit`].
-    pub fn store_and_signer(&mut self) -> (&mut SqliteStore, VaultSigner<'_>) {
-        (&mut self.store, VaultSigner::new(&self.vault, &self.dir))
+    pub fn store_and_signer(&mut self) -> (&mut dyn Store, VaultSigner<'_>) {
+        (self.store.as_mut(), VaultSigner::new(&self.vault, &self.dir))
     }
 
     /// Appends an audit entry for an action that changed nothing else, and moves the anchor.

@@ -9,7 +9,7 @@ use serde::Serialize;
 use sha2::Digest;
 
 use custody_core::Instant;
-use custody_store::{FiledReport, NewFiledReport, Store};
+use custody_store::{FiledReport, NewFiledReport};
 
 use crate::dir::{Ledger, signer_for};
 use crate::error::{Error, Result};

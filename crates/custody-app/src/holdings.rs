@@ -10,7 +10,7 @@ use custody_core::{
     FeedWindow, Holdings, Instant, PersonSet, ShareKind, ShareState, holdings_from_sets, share_held_during,
     share_state_at,
 };
-use custody_store::{ShareRecord, Store};
+use custody_store::ShareRecord;
 
 use crate::dir::Ledger;
 use crate::error::Result;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use custody_core::{Day, Instant, Nature, PersonCategory, PersonSet, ShareKind};
-use custody_store::{IncidentRecord, Store};
+use custody_store::IncidentRecord;
 
 use crate::dir::Ledger;
 use crate::error::{Error, Result};

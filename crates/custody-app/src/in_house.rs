@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use custody_core::{CategoryKey, Holdings, PersonSet};
 use custody_ingest::{Table, TableOptions, map_share_columns};
-use custody_store::{IncidentRecord, Store};
+use custody_store::IncidentRecord;
 
 use crate::dir::{Ledger, signer_for};
 use crate::error::{Error, Result};

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use custody_core::Instant;
-use custody_store::{IncidentEvent, Store};
+use custody_store::IncidentEvent;
 
 use crate::dir::Ledger;
 use crate::error::{Error, Result};

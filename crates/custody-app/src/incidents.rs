@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use custody_core::{CategoryKey, Clock, ClockFacts, ClockState, Instant, Nature, clocks};
-use custody_store::{IncidentRecord, NewIncident, NewIncidentEvent, Store};
+use custody_store::{IncidentRecord, NewIncident, NewIncidentEvent};
 
 use crate::incident_events::{ActDone, Entry, IncidentEventBody, NotifyRun, Recorded};
 

@@ -13,7 +13,6 @@ use serde::Serialize;
 use custody_core::{CategoryKey, IdentifierKind, Instant};
 pub use custody_ingest::leak::{DetectedFormat, LeakEncoding, LeakFormat, LeakOptions, Problems};
 use custody_ingest::leak::{LeakReader, Role};
-use custody_store::Store;
 
 use crate::dir::Ledger;
 use crate::error::Result;

@@ -5,7 +5,6 @@
 
 use custody_core::{IdentifierKind, normalise_postcode};
 use custody_ingest::leak::{LeakReader, Role, leak_days};
-use custody_store::Store;
 
 use crate::dir::Ledger;
 use crate::error::Result;

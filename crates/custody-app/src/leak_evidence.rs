@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use custody_core::PersonSet;
-use custody_store::{IncidentRecord, Store};
+use custody_store::IncidentRecord;
 
 use crate::dir::{Ledger, signer_for};
 use crate::error::{Error, Result};

@@ -9,7 +9,6 @@ use std::path::Path;
 use serde::Serialize;
 
 use custody_core::{IdentifierKind, PersonId, PersonSet};
-use custody_store::Store;
 
 use crate::dir::Ledger;
 use crate::error::{Error, Result};

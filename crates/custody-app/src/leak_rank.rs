@@ -10,7 +10,6 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use custody_core::{CategoryKey, Instant, PersonSet};
-use custody_store::Store;
 
 use crate::dir::Ledger;
 use crate::error::Result;

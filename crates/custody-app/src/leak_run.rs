@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use custody_core::{IdentifierKind, PersonSet};
 use custody_ingest::leak::{Batch, LeakReader};
-use custody_store::Store;
 
 use crate::dir::Ledger;
 use crate::error::{Error, Result};
@@ -85,7 +84,7 @@ pub(crate) fn run(
         // However this thread leaves (a panic too), the others stop instead of waiting for it.
         let _failing = FailOnUnwind(&shared.failed);
         let loading = std::time::Instant::now();
-        let loaded = IdentifierIndex::load(&ledger.store, kinds);
+        let loaded = IdentifierIndex::load(ledger.store.as_ref(), kinds);
         let index_seconds = loading.elapsed().as_secs_f64();
         let mut failure = None;
         match loaded {

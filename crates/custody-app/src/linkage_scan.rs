@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError, mpsc};
 
 use custody_core::{Levels, LinkRecord, PersonId, compare};
-use custody_store::Store;
 
 use crate::dir::Ledger;
 use crate::error::{Error, Result};

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use custody_core::{CategoryKey, PersonCategory, PersonSet};
-use custody_store::{IncidentRecord, PersonRecord, Store};
+use custody_store::{IncidentRecord, PersonRecord};
 
 use crate::dir::Ledger;
 use crate::error::Result;

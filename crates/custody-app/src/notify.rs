@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use custody_core::{IdentifierKind, PersonSet, normalise_email};
 use custody_ingest::{Table, TableOptions};
-use custody_store::{NewOutboxMessage, PersonRecord, Store};
+use custody_store::{NewOutboxMessage, PersonRecord};
 
 use crate::dir::{Ledger, signer_for};
 use crate::error::{Error, Result};
@@ -300,19 +300,13 @@ pub fn notify(
                 .to_owned(),
         )
     })?;
-    // One run at a time: a second would take the first one's notices for stale ones.
-    let lock_path = ledger.dir.join("notify.lock");
-    let lock = std::fs::File::create(&lock_path).map_err(|source| Error::io(&lock_path, source))?;
-    match lock.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            return Err(Error::Invalid(
-                "another notification run is in progress for this data directory; wait for it to finish"
-                    .to_owned(),
-            ));
-        }
-        Err(std::fs::TryLockError::Error(source)) => return Err(Error::io(&lock_path, source)),
-    }
+    // One run at a time, unless the store keeps runs apart: a second would take the first one's
+    // notices for stale ones.
+    let _lock = if ledger.store.runs_may_overlap() {
+        None
+    } else {
+        Some(one_run_at_a_time(ledger)?)
+    };
     // A template that cannot render stops the run before anything is queued.
     custody_mail::Templates::load(Some(&ledger.dir.join("templates")))?.notice(&context.model(Vec::new()))?;
     custody_mail::Sender::check(&config)?;
@@ -513,4 +507,18 @@ pub fn public_statement(ledger: &Ledger, id: i64, html: bool) -> Result<String> 
     let context = NoticeContext::build(ledger, id)?;
     let templates = custody_mail::Templates::load(Some(&ledger.dir.join("templates")))?;
     Ok(templates.public(&context.public_model(ledger)?, html)?)
+}
+
+/// Holds the data directory's notification lock, or says that another run holds it.
+fn one_run_at_a_time(ledger: &Ledger) -> Result<std::fs::File> {
+    let lock_path = ledger.dir.join("notify.lock");
+    let lock = std::fs::File::create(&lock_path).map_err(|source| Error::io(&lock_path, source))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Invalid(
+            "another notification run is in progress for this data directory; wait for it to finish"
+                .to_owned(),
+        )),
+        Err(std::fs::TryLockError::Error(source)) => Err(Error::io(&lock_path, source)),
+    }
 }

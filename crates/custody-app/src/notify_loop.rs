@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use custody_core::PersonId;
 use custody_mail::{Job, Sender, SmtpConfig, Templates};
-use custody_store::{OutboxMessage, OutboxUpdate, PersonRecord, Store};
+use custody_store::{OutboxMessage, OutboxUpdate, PersonRecord};
 
 use crate::dir::Ledger;
 use crate::error::{Error, Result};

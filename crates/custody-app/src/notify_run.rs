@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use custody_core::{Instant, PersonId};
 use custody_mail::{Delivery, Job, Notice, Templates};
-use custody_store::{OutboxMessage, OutboxState, OutboxUpdate, PersonRecord, Store};
+use custody_store::{OutboxMessage, OutboxState, OutboxUpdate, PersonRecord};
 
 use crate::dir::Ledger;
 use crate::error::{Error, Result};

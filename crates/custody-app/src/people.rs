@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use custody_core::{IdentifierKind, PersonCategory, canonical_email};
 use custody_ingest::{PersonRow, Table, TableOptions, map_people_columns, parse_person_row};
-use custody_store::{BoxError, NewPerson, Store};
+use custody_store::{BoxError, NewPerson};
 use custody_vault::{Sealer, Vault};
 
 use crate::dir::Ledger;
@@ -152,9 +152,9 @@ struct Reader<'a> {
     options: &'a ImportOptions,
     region: &'a str,
     vault: &'a Vault,
-    /// The database, when it already holds people: their sealed contact details are read from
-    /// it so that a file without some contact columns keeps what custody held.
-    previous: Option<std::path::PathBuf>,
+    /// The store, when it already holds people: their sealed contact details are read through a
+    /// connection of its own so that a file without some contact columns keeps what custody held.
+    previous: Option<Box<dyn custody_store::Store + Send>>,
     /// The fields this file provides (the same for every row).
     fields: custody_core::PersonFields,
 }
@@ -164,19 +164,8 @@ impl Reader<'_> {
     /// writer stops listening. Returns what it counted of values not used and people without
     /// an identifier.
     fn run(&self, table: &mut Table, sender: &std::sync::mpsc::SyncSender<Batch>) -> Tally {
-        let previous = match self
-            .previous
-            .as_deref()
-            .map(|path| custody_store::SqliteStore::open(path, false))
-        {
-            Some(Ok(store)) => Some(store),
-            Some(Err(error)) => {
-                let _ = sender.send(Batch {
-                    rows: vec![Err(error.into())],
-                    last: true,
-                });
-                return Tally::default();
-            }
+        let previous: Option<&dyn custody_store::Store> = match &self.previous {
+            Some(store) => Some(store.as_ref()),
             None => None,
         };
         let mut sealer = self.vault.sealer();
@@ -186,7 +175,7 @@ impl Reader<'_> {
             let mut batch = Vec::with_capacity(BATCH_ROWS);
             let mut finished = false;
             while batch.len() < BATCH_ROWS {
-                match self.next(table, &mut record, &mut sealer, &mut unusable, previous.as_ref()) {
+                match self.next(table, &mut record, &mut sealer, &mut unusable, previous) {
                     Ok(Some(person)) => batch.push(Ok(person)),
                     Ok(None) => {
                         finished = true;
@@ -221,7 +210,7 @@ impl Reader<'_> {
         record: &mut csv::StringRecord,
         sealer: &mut Sealer<'_>,
         tally: &mut Tally,
-        previous: Option<&custody_store::SqliteStore>,
+        previous: Option<&dyn custody_store::Store>,
     ) -> Result<Option<NewPerson>> {
         let Some(line) = table.next_row(record)? else {
             return Ok(None);
@@ -340,11 +329,7 @@ pub(crate) fn seal_contact(
 }
 
 /// The contact details already held for a reference, if any.
-fn old_contact(
-    vault: &Vault,
-    store: &custody_store::SqliteStore,
-    reference: &str,
-) -> Result<Option<Contact>> {
+fn old_contact(vault: &Vault, store: &dyn custody_store::Store, reference: &str) -> Result<Option<Contact>> {
     let Some(person) = store.person_by_ref(reference)? else {
         return Ok(None);
     };
@@ -561,9 +546,12 @@ fn import_table(
         "people",
         serde_json::json!({ "file": file_name(source), "columns": headers.len(), "ignored_columns": report.ignored_columns }),
     );
-    // Person ids start at 1, so id 1 exists once anyone was ever imported.
-    let has_people = ledger.store.person(1)?.is_some();
     let ledger_dir = ledger.dir.clone();
+    let previous = if ledger.store.has_people()? {
+        Some(ledger.store.reopen()?)
+    } else {
+        None
+    };
     let vault = &ledger.vault;
     let store = &mut ledger.store;
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
@@ -574,7 +562,7 @@ fn import_table(
         options,
         region: &region,
         vault,
-        previous: has_people.then(|| ledger_dir.join(custody_store::sqlite::DATABASE_FILE_NAME)),
+        previous,
         fields: columns.fields(),
     };
     let table_in_thread = &mut table;

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use custody_core::{FeedWindow, Instant, ShareKind};
-use custody_store::{PersonRecord, Store};
+use custody_store::PersonRecord;
 
 use crate::dir::Ledger;
 use crate::error::{Error, Result};

@@ -222,7 +222,6 @@ fn filed_people(ledger: &Ledger, id: i64, event: i64) -> Result<Option<u64>> {
     struct Figures {
         people: u64,
     }
-    use custody_store::Store;
     Ok(ledger
         .store
         .filed_reports(id)?

@@ -3,7 +3,7 @@
 //! the request closed. Its state and clock are derived from those events.
 
 use custody_core::{Instant, MAX_EXTENSION_MONTHS, request_deadline};
-use custody_store::{Erasure, NewRequestEvent, RequestRecord, Store};
+use custody_store::{Erasure, NewRequestEvent, RequestRecord};
 
 use crate::dir::{Ledger, signer_for};
 use crate::error::{Error, Result};

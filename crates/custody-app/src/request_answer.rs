@@ -7,7 +7,6 @@
 use serde::Serialize;
 
 use custody_core::RequestKind;
-use custody_store::Store;
 
 use crate::dir::Ledger;
 use crate::error::{Error, Result};

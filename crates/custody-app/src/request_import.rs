@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use custody_core::{Channel, RequestKind, parse_instant};
 use custody_ingest::{Table, TableOptions};
-use custody_store::{NewRequest, Store};
+use custody_store::NewRequest;
 
 use crate::dir::{Ledger, signer_for};
 use crate::error::{Error, Result};

@@ -9,7 +9,6 @@ use custody_core::{
     IdentifierKind, LinkRecord, PersonSet, fold_first_word, fold_last_word, name_key, name_key_spellings,
     normalise_postcode, parse_day,
 };
-use custody_store::Store;
 
 use crate::dir::Ledger;
 use crate::error::{Error, Result};

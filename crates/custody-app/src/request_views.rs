@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use custody_core::{Instant, RequestClockState};
-use custody_store::{RequestEvent, RequestRecord, Store};
+use custody_store::{RequestEvent, RequestRecord};
 
 use crate::dir::Ledger;
 use crate::error::Result;

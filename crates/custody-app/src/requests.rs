@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use custody_core::{Channel, IdentifierKind, Instant, RequestKind, normalise_email, request_deadline};
-use custody_store::{NewRequest, NewRequestEvent, PersonRecord, RequestRecord, Store};
+use custody_store::{NewRequest, NewRequestEvent, PersonRecord, RequestRecord};
 
 use crate::dir::{Ledger, signer_for};
 use crate::error::{Error, Result};

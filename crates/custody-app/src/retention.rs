@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use custody_core::{FeedWindow, Instant, PersonSet, ShareKind, ShareState, share_state_at};
-use custody_store::{ShareRecord, Store};
+use custody_store::ShareRecord;
 
 use crate::dir::Ledger;
 use crate::error::Result;

@@ -13,7 +13,7 @@ use custody_core::{
     normalise_postcode, parse_day,
 };
 use custody_ingest::{PersonField, ShareColumns, Table, TableOptions, map_share_columns};
-use custody_store::{NewPerson, NewShare, ShareRecord, Store};
+use custody_store::{NewPerson, NewShare, ShareRecord};
 
 use crate::canary;
 use crate::dir::{Ledger, signer_for};

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use custody_core::{SupplierName, SupplierRole, country_code, is_uk_or_eea, normalise_email};
-use custody_store::{NewSupplier, Store, Supplier};
+use custody_store::{NewSupplier, Supplier};
 
 use crate::dir::{Ledger, signer_for};
 use crate::error::{Error, Result};

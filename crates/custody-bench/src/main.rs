@@ -18,7 +18,7 @@ use custody_bench::{peak_memory_mib, write_people};
 use custody_core::{
     CategoryKey, Instant, PersonCategory, PersonSet, Settings, ShareKind, ShareMeta, SupplierRole,
 };
-use custody_store::{AuditDraft, NewShare, Store};
+use custody_store::{AuditDraft, NewShare};
 
 /// Benchmark options.
 #[derive(Debug, Parser)]

@@ -41,6 +41,11 @@ pub struct Settings {
     pub canary_domain: String,
     /// The DPO's contact.
     pub dpo: DpoContact,
+    /// Where the ledger is kept: left out, `custody.db` (SQLite) in the data directory; or a
+    /// PostgreSQL URL, `postgresql://user@host[:port]/database`, never with its password (which
+    /// comes from `CUSTODY_DATABASE_PASSWORD`, `PGPASSWORD` or `~/.pgpass`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
     /// The organisation's registration number with the regulator (in the UK, the ICO's register
     /// of data protection fee payers), given in reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -177,6 +182,7 @@ impl Settings {
                 email: "dpo@example.org".to_owned(),
                 phone: None,
             },
+            database: None,
             registration_number: None,
             people_target_hours: None,
             former_retention_years: None,
@@ -195,6 +201,19 @@ impl Settings {
     /// Checks every field; the first bad one is named.
     pub fn validate(&self) -> Result<()> {
         self.zone()?;
+        if let Some(url) = &self.database {
+            let rest = url
+                .strip_prefix("postgresql://")
+                .or_else(|| url.strip_prefix("postgres://"));
+            let user_info = rest.and_then(|rest| rest.split_once('@')).map(|(user, _)| user);
+            if rest.is_none() || user_info.is_none_or(|user| user.is_empty() || user.contains(':')) {
+                return Err(Error::invalid(
+                    "database",
+                    url.split_once(':').map_or(url.as_str(), |(scheme, _)| scheme),
+                    "a PostgreSQL URL with a user and no password, such as postgresql://custody@127.0.0.1:5432/custody",
+                ));
+            }
+        }
         if !is_phone_region(&self.phone_region) {
             return Err(Error::invalid(
                 "phone_region",

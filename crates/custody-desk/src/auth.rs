@@ -301,10 +301,7 @@ async fn page_caller(guard: &Guard, request: Request) -> Result<Request, Respons
     let name = session.account.clone();
     let account = desk
         .run("desk", move |ledger| {
-            Ok(
-                custody_store::Store::account_named(&ledger.store, &name)
-                    .map_err(custody_app::Error::from)?,
-            )
+            Ok(custody_app::accounts::account_named(ledger, &name)?)
         })
         .await
         .map_err(|error| PageError(error).into_response())?;

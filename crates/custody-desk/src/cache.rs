@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use custody_app::Ledger;
 use custody_app::holdings::{self, HoldingsReport};
 use custody_core::Instant;
-use custody_store::Store;
 
 use crate::error::DeskError;
 
@@ -36,7 +35,7 @@ impl HoldingsCache {
         supplier: &str,
         at: Instant,
     ) -> Result<Arc<HoldingsReport>, DeskError> {
-        let version = ledger.store.audit_head()?.map_or(0, |head| head.seq);
+        let version = custody_app::audit::version(ledger)?;
         let key = (supplier.to_owned(), at.unix_seconds());
         if let Some((kept_at, report)) = self
             .entries

@@ -48,8 +48,22 @@ pub fn serve(
         .thread_name("custody-desk")
         .build()
         .map_err(|error| DeskError::Internal(format!("the server could not start: {error}")))?;
-    runtime.block_on(async move {
-        let desk = Arc::new(Desk::open(options)?);
+    // Opened, and dropped last, outside the runtime: a PostgreSQL store's connections block on
+    // a runtime of their own when they open and close, which a thread driving this runtime's
+    // tasks may not do (the requests' ledgers are opened on blocking workers).
+    let desk = Arc::new(Desk::open(options)?);
+    let served = runtime.block_on(serve_desk(Arc::clone(&desk), addr, ready));
+    drop(runtime);
+    drop(desk);
+    served
+}
+
+async fn serve_desk(
+    desk: Arc<Desk>,
+    addr: SocketAddr,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), DeskError> {
+    {
         let refusals = tokio::spawn(sign_in::write_refusals(Arc::clone(&desk)));
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -76,5 +90,5 @@ pub fn serve(
                 Ok(())
             }
         }
-    })
+    }
 }

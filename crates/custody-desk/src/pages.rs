@@ -12,7 +12,6 @@ use serde::Deserialize;
 
 use custody_app::{audit, person, shares, suppliers};
 use custody_core::parse_instant;
-use custody_store::Store;
 
 use crate::auth::Caller;
 use crate::error::{DeskError, PageError};
@@ -197,7 +196,7 @@ pub fn audit_view(
     let verification = audit::verify(ledger)?;
     let mut entries = VecDeque::with_capacity(newest);
     let mut anchor = None;
-    ledger.store.audit_entries(&mut |entry| {
+    audit::each_entry(ledger, &mut |entry| {
         if entry.action == "audit.anchor" {
             anchor = Some(AnchorRow::of(&entry, &ledger.zone));
         }

@@ -147,7 +147,7 @@ pub async fn submit(
 
 /// The name of the active account called `name`, if there is one.
 fn active_account(ledger: &custody_app::Ledger, name: &str) -> Result<Option<String>, DeskError> {
-    let account = custody_store::Store::account_named(&ledger.store, name)?;
+    let account = custody_app::accounts::account_named(ledger, name)?;
     Ok(account
         .filter(|account| account.disabled_at.is_none())
         .map(|account| account.name))
@@ -326,7 +326,7 @@ pub async fn code_submit(
     let (name, code) = (session.account.clone(), form.code);
     let accepted = desk
         .run("desk", move |ledger| {
-            let Some(account) = custody_store::Store::account_named(&ledger.store, &name)?
+            let Some(account) = custody_app::accounts::account_named(ledger, &name)?
                 .filter(|account| account.disabled_at.is_none())
             else {
                 return Ok(None);

@@ -93,11 +93,14 @@ impl Desk {
 
     /// The settings changed: ledgers opened before are not used again.
     pub(crate) fn settings_changed(&self, organisation: String) {
-        {
+        let old = {
             let mut ledgers = self.ledgers.lock().unwrap_or_else(PoisonError::into_inner);
             self.generation.fetch_add(1, Ordering::SeqCst);
-            ledgers.clear();
-        }
+            std::mem::take(&mut *ledgers)
+        };
+        // Closing a PostgreSQL connection blocks on its own small runtime, which a thread that
+        // drives the desk's tasks may not do: the old ledgers are closed on a thread of their own.
+        std::thread::spawn(move || drop(old));
         *self.organisation.write().unwrap_or_else(PoisonError::into_inner) = organisation;
     }
 

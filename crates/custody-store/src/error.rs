@@ -3,9 +3,16 @@
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The database refused an operation.
+    /// The database refused an operation (or could not be reached): what it said, whichever
+    /// backend it is.
     #[error("database: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(BackendError),
+    /// Another writer held a lock longer than this command would wait.
+    #[error("the database is busy (another command or desk is writing); try again: {0}")]
+    Busy(BackendError),
+    /// The database cannot be reached, or its address cannot be used.
+    #[error("{0}")]
+    Connect(String),
     /// The database is from another version of custody or another key.
     #[error("{0}")]
     Incompatible(String),
@@ -36,3 +43,52 @@ pub enum Error {
 
 /// Result with the store error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A backend's own error, kept as its cause without naming the backend's types.
+#[derive(Debug)]
+pub struct BackendError(Box<dyn std::error::Error + Send + Sync>);
+
+impl std::fmt::Display for BackendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for BackendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Self {
+        let busy = matches!(
+            error.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        );
+        let error = BackendError(Box::new(error));
+        if busy {
+            Error::Busy(error)
+        } else {
+            Error::Database(error)
+        }
+    }
+}
+
+impl From<postgres::Error> for Error {
+    fn from(error: postgres::Error) -> Self {
+        use postgres::error::SqlState;
+        let busy = error.code().is_some_and(|code| {
+            *code == SqlState::LOCK_NOT_AVAILABLE
+                || *code == SqlState::QUERY_CANCELED
+                || *code == SqlState::T_R_SERIALIZATION_FAILURE
+                || *code == SqlState::T_R_DEADLOCK_DETECTED
+        });
+        let error = BackendError(Box::new(error));
+        if busy {
+            Error::Busy(error)
+        } else {
+            Error::Database(error)
+        }
+    }
+}

@@ -10,11 +10,14 @@
 //! exception is the outbox's per-message delivery state (claims and the server's answers),
 //! which is operational state recorded per person; the run that moves it is audited.
 
+mod encoding;
 mod error;
+pub mod postgres;
 pub mod sqlite;
 mod types;
 
 pub use error::{Error, Result};
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use types::*;
 
@@ -45,6 +48,15 @@ pub trait AuditSigner {
     fn stage(&self, newest: Option<ChainEnd<'_>>, entry: ChainEnd<'_>) -> std::result::Result<(), String>;
     /// After a commit: the store's newest entry is `newest`; the record may settle on it.
     fn settle(&self, newest: Option<ChainEnd<'_>>) -> std::result::Result<(), String>;
+
+    /// For a store that keeps the record of the chain's end itself, in the transaction that
+    /// appends (PostgreSQL, whose writers may share no data directory): refuses (with what it
+    /// found) when `kept` (none before the first entry) is not a genuine record naming `newest`.
+    /// Such a store calls this and [`AuditSigner::seal_end`] instead of the three above.
+    fn check_kept(&self, kept: Option<&str>, newest: Option<ChainEnd<'_>>)
+    -> std::result::Result<(), String>;
+    /// The sealed record naming `end` as the chain's end, for such a store to keep.
+    fn seal_end(&self, end: Option<ChainEnd<'_>>) -> std::result::Result<String, String>;
 }
 
 /// A source of new people that may fail part-way (a bad row): the store then rolls back.
@@ -81,6 +93,17 @@ pub type ContactVisitor<'a> = dyn FnMut(PersonId, &str, &[u8]) -> Result<()> + '
 
 /// Where custody keeps its ledger.
 pub trait Store {
+    /// The backend's name, for messages and `custody store` (`sqlite`, `postgresql`).
+    fn backend(&self) -> &'static str;
+    /// Another connection to the same store (a reader thread's own, for an import).
+    fn reopen(&self) -> Result<Box<dyn Store + Send>>;
+    /// Whether several notification runs may claim from one outbox at once, each keeping to its
+    /// own messages (PostgreSQL); when not, runs take one another's unanswered messages for
+    /// abandoned, and custody runs one at a time.
+    fn runs_may_overlap(&self) -> bool;
+    /// How long the next writes wait for another writer's lock before failing as busy.
+    fn set_lock_wait(&mut self, wait: std::time::Duration) -> Result<()>;
+
     /// Starts a consistent read: answers built from several queries (holdings, impact) must not
     /// mix states when another process writes meanwhile.
     fn read_snapshot(&self) -> Result<ReadSnapshot<'_>>;
@@ -95,6 +118,8 @@ pub trait Store {
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<ImportCounts>;
+    /// Whether anyone (a canary included) was ever stored.
+    fn has_people(&self) -> Result<bool>;
     /// A person by the organisation's reference.
     fn person_by_ref(&self, reference: &str) -> Result<Option<PersonRecord>>;
     /// A person by internal id.
@@ -392,4 +417,12 @@ pub trait Store {
     /// Under the write lock and changing nothing, lets the signer settle its record of the
     /// chain's end on the store's newest entry (after a commit).
     fn settle_audit(&mut self, signer: &dyn AuditSigner) -> Result<()>;
+    /// Whether the store keeps the record of its chain's end itself (see
+    /// [`AuditSigner::check_kept`]); when not, the signer keeps it (`audit.head`).
+    fn keeps_audit_head(&self) -> bool;
+    /// The record of the chain's end the store keeps (none yet, or none kept).
+    fn kept_audit_head(&self) -> Result<Option<String>>;
+    /// Under the write lock, replaces the kept record with one naming the newest entry, as it
+    /// is (accepting the chain's end after a person has looked at it); returns its position.
+    fn rekeep_audit_head(&mut self, signer: &dyn AuditSigner) -> Result<i64>;
 }

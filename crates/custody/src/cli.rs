@@ -34,6 +34,11 @@ enum Command {
         /// IANA time zone.
         #[arg(long, default_value = "Europe/London")]
         time_zone: String,
+        /// Keep the ledger in this PostgreSQL database (`postgresql://user@host[:port]/database`,
+        /// empty, no password in it: that comes from CUSTODY_DATABASE_PASSWORD, PGPASSWORD or
+        /// ~/.pgpass) instead of the SQLite file custody.db in the data directory.
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
     },
     /// Build a realistic demo organisation end to end, through the same code paths as a user.
     Demo {
@@ -403,12 +408,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Init {
             organisation,
             time_zone,
+            database,
         } => {
             let dir = data_dir(cli.dir)?;
             let mut settings = Settings::new(&organisation);
             settings.time_zone = time_zone;
+            settings.database = database;
+            let postgres = settings.database.clone();
             custody_app::init(&dir, settings, &SystemClock, &actor())?;
             crate::say!("Created the custody data directory {}.", dir.display());
+            if let Some(url) = postgres {
+                crate::say!("The ledger is in {url}; the key and settings stay in the directory.");
+            }
             if std::env::var(custody_vault_key_env()).is_err() {
                 crate::say!(
                     "The key is in {}: back it up somewhere safe, apart from the database.",

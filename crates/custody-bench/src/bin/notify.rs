@@ -345,7 +345,6 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
     );
 
     if std::env::var_os("CUSTODY_BENCH_CPU").is_some() {
-        use custody_store::Store;
         let context = NoticeContext::build(&ledger, 1)?;
         let templates = custody_mail::Templates::load(None)?;
         let first = refs.first().context("people")?;

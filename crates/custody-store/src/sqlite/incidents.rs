@@ -167,20 +167,14 @@ pub(super) fn append(
         )?;
     }
     if let With::People(people) = with {
-        let mut bytes = Vec::with_capacity(people.serialized_size());
-        people
-            .serialize_into(&mut bytes)
-            .map_err(|error| Error::Corrupt(format!("a person set: {error}")))?;
+        let bytes = crate::encoding::set_bytes(people)?;
         transaction.execute(
             "INSERT INTO incident_people (event, incident, people) VALUES (?1, ?2, ?3)",
             rusqlite::params![id, incident, bytes],
         )?;
     }
     if let With::Evidence(people) = with {
-        let mut bytes = Vec::with_capacity(people.serialized_size());
-        people
-            .serialize_into(&mut bytes)
-            .map_err(|error| Error::Corrupt(format!("a person set: {error}")))?;
+        let bytes = crate::encoding::set_bytes(people)?;
         transaction.execute(
             "INSERT INTO incident_evidence (event, incident, people) VALUES (?1, ?2, ?3)",
             rusqlite::params![id, incident, bytes],
@@ -214,8 +208,7 @@ fn union_of(connection: &Connection, sql: &str, incident: i64) -> Result<PersonS
     let mut people = PersonSet::new();
     while let Some(row) = rows.next()? {
         let bytes = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
-        people |= PersonSet::deserialize_from(bytes)
-            .map_err(|error| Error::Corrupt(format!("a person set: {error}")))?;
+        people |= crate::encoding::read_set(bytes)?;
     }
     Ok(people)
 }

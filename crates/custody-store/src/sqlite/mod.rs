@@ -66,11 +66,6 @@ fn create_private(path: &Path) -> Result<()> {
 }
 
 impl SqliteStore {
-    /// Sets how long the next writes wait for another writer's lock.
-    pub fn set_lock_wait(&mut self, wait: std::time::Duration) -> Result<()> {
-        Ok(self.connection.busy_timeout(wait)?)
-    }
-
     /// Opens (creating when `create`) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path, create: bool) -> Result<Self> {
         use rusqlite::OpenFlags;
@@ -186,6 +181,26 @@ impl SqliteStore {
 }
 
 impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn reopen(&self) -> Result<Box<dyn Store + Send>> {
+        let path = self
+            .connection
+            .path()
+            .ok_or_else(|| Error::Corrupt("the database has no file to open again".to_owned()))?;
+        Ok(Box::new(SqliteStore::open(Path::new(path), false)?))
+    }
+
+    fn runs_may_overlap(&self) -> bool {
+        false
+    }
+
+    fn set_lock_wait(&mut self, wait: std::time::Duration) -> Result<()> {
+        Ok(self.connection.busy_timeout(wait)?)
+    }
+
     fn read_snapshot(&self) -> Result<ReadSnapshot<'_>> {
         // A savepoint outside a transaction begins a deferred one; inside, it nests.
         self.connection.execute_batch("SAVEPOINT custody_read")?;
@@ -248,6 +263,12 @@ impl Store for SqliteStore {
                 .query_row("PRAGMA journal_mode = WAL", [], |row| row.get::<_, String>(0));
         }
         result
+    }
+
+    fn has_people(&self) -> Result<bool> {
+        Ok(self
+            .connection
+            .query_row("SELECT EXISTS (SELECT 1 FROM people)", [], |row| row.get(0))?)
     }
 
     fn person_by_ref(&self, reference: &str) -> Result<Option<PersonRecord>> {
@@ -750,6 +771,20 @@ impl Store for SqliteStore {
 
     fn audit_head(&self) -> Result<Option<AuditEntry>> {
         audit::head(&self.connection)
+    }
+
+    fn keeps_audit_head(&self) -> bool {
+        false
+    }
+
+    fn kept_audit_head(&self) -> Result<Option<String>> {
+        Ok(None)
+    }
+
+    fn rekeep_audit_head(&mut self, _signer: &dyn AuditSigner) -> Result<i64> {
+        Err(Error::Incompatible(
+            "the SQLite store keeps no record of its chain's end: audit.head does".to_owned(),
+        ))
     }
 
     fn settle_audit(&mut self, signer: &dyn AuditSigner) -> Result<()> {

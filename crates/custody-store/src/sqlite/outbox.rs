@@ -7,19 +7,9 @@ use custody_core::{Instant, PersonId};
 use super::audit;
 use super::incidents::{conversion, optional};
 use crate::AuditSigner;
+use crate::encoding::{pack_people, unpack_people};
 use crate::error::Result;
 use crate::types::{AuditDraft, EnqueueCounts, NewOutboxMessage, OutboxMessage, OutboxState, OutboxUpdate};
-
-fn pack(people: &[PersonId]) -> Vec<u8> {
-    people.iter().flat_map(|id| id.to_le_bytes()).collect()
-}
-
-fn unpack(bytes: &[u8]) -> Vec<PersonId> {
-    bytes
-        .chunks_exact(4)
-        .filter_map(|chunk| <[u8; 4]>::try_from(chunk).ok().map(u32::from_le_bytes))
-        .collect()
-}
 
 /// Queues messages: a new address gets a message; people who join an address whose message is
 /// not sent yet are added to it; people who join an address whose message went out get a message
@@ -65,7 +55,7 @@ pub(super) fn enqueue(
                     incident,
                     message.address_hash.as_slice(),
                     message.recipient,
-                    pack(&message.people),
+                    pack_people(&message.people),
                     message.message_id,
                     queued_at.unix_seconds(),
                 ])?;
@@ -76,7 +66,7 @@ pub(super) fn enqueue(
                 .query_map(params![incident, message.address_hash.as_slice()], |row| {
                     Ok((
                         row.get::<_, i64>(0)?,
-                        unpack(&row.get::<_, Vec<u8>>(1)?),
+                        unpack_people(&row.get::<_, Vec<u8>>(1)?),
                         row.get::<_, String>(2)?,
                     ))
                 })?
@@ -104,7 +94,7 @@ pub(super) fn enqueue(
                 Some((id, people, _)) => {
                     let mut all = people.clone();
                     all.extend(new);
-                    extend.execute(params![id, pack(&all)])?;
+                    extend.execute(params![id, pack_people(&all)])?;
                     counts.extended += 1;
                 }
                 None => {
@@ -112,7 +102,7 @@ pub(super) fn enqueue(
                         incident,
                         message.address_hash.as_slice(),
                         message.recipient,
-                        pack(&new),
+                        pack_people(&new),
                         message.message_id,
                         queued_at.unix_seconds(),
                     ])?;
@@ -154,7 +144,7 @@ fn message(row: &Row<'_>) -> rusqlite::Result<OutboxMessage> {
     Ok(OutboxMessage {
         id: row.get(0)?,
         recipient: row.get(1)?,
-        people: unpack(&people),
+        people: unpack_people(&people),
         message_id: row.get(3)?,
         state: OutboxState::parse(&state).ok_or_else(|| conversion(format!("outbox state {state:?}")))?,
         attempts: row.get(5)?,

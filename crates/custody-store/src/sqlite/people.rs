@@ -11,18 +11,10 @@ use rusqlite::{Connection, OptionalExtension, Row, ToSql, Transaction, params};
 use custody_core::{Day, IdentifierKind, PersonCategory, PersonId, PersonSet, PersonStatus, parse_day};
 
 use super::{audit, feeds};
+use crate::encoding::{FeedBuilder, identifiers_of_kinds, merged_identifiers, person_id, unpack_identifiers};
 use crate::error::{Error, Result};
 use crate::types::{AuditDraft, ImportCounts, NewPerson, PersonRecord};
 use crate::{AuditSigner, PersonRows};
-
-/// Bytes of one packed identifier: the kind tag and the 16-byte hash.
-const PACKED_BYTES: usize = 17;
-
-fn unpack(packed: &[u8]) -> impl Iterator<Item = &[u8]> {
-    packed
-        .chunks_exact(PACKED_BYTES)
-        .filter_map(|chunk| chunk.get(1..))
-}
 
 /// Visits the identifier hashes of the kinds in `kinds` of every person.
 pub(super) fn each_identifier(
@@ -36,20 +28,11 @@ pub(super) fn each_identifier(
     while let Some(row) = rows.next()? {
         let person = person_id(row.get(0)?)?;
         let packed = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
-        for chunk in packed.chunks_exact(PACKED_BYTES) {
-            if let (Some(tag), Some(hash)) = (chunk.first(), chunk.get(1..))
-                && tags.contains(tag)
-                && let Some(kind) = IdentifierKind::from_tag(*tag)
-            {
-                visit(kind, hash, person);
-            }
+        for (kind, hash) in identifiers_of_kinds(packed, &tags) {
+            visit(kind, hash, person);
         }
     }
     Ok(())
-}
-
-fn person_id(rowid: i64) -> Result<PersonId> {
-    PersonId::try_from(rowid).map_err(|_| Error::Corrupt("person ids have run past 2^32".to_owned()))
 }
 
 /// Inserts one new person (and its contact and identifiers unless `pairs` collects them for a
@@ -158,12 +141,12 @@ fn update(
     if old.identifiers != packed {
         let mut delete =
             transaction.prepare_cached("DELETE FROM identifiers WHERE hash = ?1 AND person = ?2")?;
-        for hash in unpack(&old.identifiers) {
+        for hash in unpack_identifiers(&old.identifiers) {
             delete.execute(params![hash, id])?;
         }
         let mut insert =
             transaction.prepare_cached("INSERT OR IGNORE INTO identifiers (hash, person) VALUES (?1, ?2)")?;
-        for hash in unpack(&packed) {
+        for hash in unpack_identifiers(&packed) {
             insert.execute(params![hash, id])?;
         }
     }
@@ -181,18 +164,6 @@ struct Existing {
     country: Option<String>,
 }
 
-/// The identifiers to keep: the new ones, and the old ones of kinds this source cannot make.
-fn merged_identifiers(old: &[u8], person: &NewPerson) -> Vec<u8> {
-    let mut packed = person.packed_identifiers();
-    for entry in old.chunks_exact(PACKED_BYTES) {
-        let kind = entry.first().copied().and_then(IdentifierKind::from_tag);
-        if kind.is_some_and(|kind| !person.fields.provides(kind)) {
-            packed.extend_from_slice(entry);
-        }
-    }
-    packed
-}
-
 /// Inserts or updates every person in one transaction; a failing row rolls everything back.
 pub(super) fn import(
     connection: &mut Connection,
@@ -207,7 +178,7 @@ pub(super) fn import(
         transaction.query_row("SELECT NOT EXISTS (SELECT 1 FROM people)", [], |row| row.get(0))?;
     let mut counts = ImportCounts::default();
     let mut pairs: Vec<([u8; 16], PersonId)> = Vec::new();
-    let mut feed_columns = feeds::Builder::default();
+    let mut feed_columns = FeedBuilder::default();
     for row in rows {
         let person = row.map_err(Error::Aborted)?;
         if empty {
@@ -255,7 +226,7 @@ pub(super) fn import(
     }
     if empty {
         append_identifiers(&transaction, pairs)?;
-        feed_columns.write(&transaction)?;
+        feeds::write(feed_columns, &transaction)?;
     } else {
         feeds::rebuild(&transaction)?;
     }

@@ -171,11 +171,5 @@ pub(super) fn identifier_kinds(connection: &Connection, person: PersonId) -> Res
         .prepare_cached("SELECT identifiers FROM people WHERE id = ?1")?
         .query_row([person], |row| row.get(0))
         .optional()?;
-    let mut kinds: Vec<IdentifierKind> = packed
-        .unwrap_or_default()
-        .chunks(17)
-        .filter_map(|chunk| chunk.first().copied().and_then(IdentifierKind::from_tag))
-        .collect();
-    kinds.dedup();
-    Ok(kinds)
+    Ok(crate::encoding::identifier_kinds(&packed.unwrap_or_default()))
 }

@@ -10,6 +10,7 @@ use custody_core::{
 
 use super::audit;
 use crate::AuditSigner;
+use crate::encoding::{CHUNK_BITS, read_set, share_chunks};
 use crate::error::{Error, Result};
 use crate::types::{AuditDraft, NewPerson, NewShare, NewSupplier, RecordedShare, ShareRecord, Supplier};
 
@@ -215,32 +216,13 @@ pub(super) fn record(
     })
 }
 
-const CHUNK_BITS: u32 = 16;
-
 fn write_chunks(connection: &Connection, share: i64, set: &PersonSet) -> Result<()> {
-    let (Some(min), Some(max)) = (set.min(), set.max()) else {
-        return Ok(());
-    };
     let mut insert =
         connection.prepare("INSERT INTO share_chunks (share, chunk, bits) VALUES (?1, ?2, ?3)")?;
-    for chunk in (min >> CHUNK_BITS)..=(max >> CHUNK_BITS) {
-        let low = chunk << CHUNK_BITS;
-        let mut mask = PersonSet::new();
-        mask.insert_range(low..=low | 0xFFFF);
-        let part = set & &mask;
-        if part.is_empty() {
-            continue;
-        }
-        let mut bytes = Vec::with_capacity(part.serialized_size());
-        part.serialize_into(&mut bytes)
-            .map_err(|error| Error::Corrupt(error.to_string()))?;
+    for (chunk, bytes) in share_chunks(set)? {
         insert.execute(params![share, chunk, bytes])?;
     }
     Ok(())
-}
-
-fn read_chunk(bytes: &[u8]) -> Result<PersonSet> {
-    PersonSet::deserialize_from(bytes).map_err(|error| Error::Corrupt(format!("a person set: {error}")))
 }
 
 pub(super) fn people(connection: &Connection, share: i64) -> Result<PersonSet> {
@@ -250,7 +232,7 @@ pub(super) fn people(connection: &Connection, share: i64) -> Result<PersonSet> {
     let mut set = PersonSet::new();
     while let Some(row) = rows.next()? {
         let bytes = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
-        set |= read_chunk(bytes)?;
+        set |= read_set(bytes)?;
     }
     Ok(set)
 }
@@ -262,7 +244,7 @@ pub(super) fn containing(connection: &Connection, person: PersonId) -> Result<Ve
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
         let bytes = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
-        if read_chunk(bytes)?.contains(person) {
+        if read_set(bytes)?.contains(person) {
             out.push(row.get(0)?);
         }
     }

@@ -1,4 +1,8 @@
-//! Tests of the SQLite store through the `Store` trait, on real database files.
+//! The store's contract, run against every backend: a real SQLite file and a real PostgreSQL
+//! server (started by `custody-testdb`). Each contract test is written once, for any `Store`,
+//! and run once per backend (`sqlite::…` and `postgres::…`); a few tests check what only one
+//! backend has (SQLite's delivery journal and file migrations, PostgreSQL's claims across
+//! connections).
 
 // Test code may panic: a panic is how a test fails.
 #![allow(
@@ -14,8 +18,90 @@ use custody_core::{
     ShareKind, ShareMeta, SupplierRole, TimeZoneName, parse_day, parse_instant,
 };
 use custody_store::{
-    AuditDraft, AuditSigner, BoxError, ChainEnd, Error, NewPerson, NewShare, NewSupplier, SqliteStore, Store,
+    AuditDraft, AuditSigner, BoxError, ChainEnd, Error, NewPerson, NewShare, NewSupplier, PostgresStore,
+    SqliteStore, Store,
 };
+
+/// A store behind the trait, as custody holds it.
+type Boxed = Box<dyn Store + Send>;
+
+/// Which backend a contract test runs on.
+#[derive(Clone, Copy)]
+enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+/// Where one test's store lives: a temporary directory, or a database of its own on the test
+/// server.
+enum Fixture {
+    Sqlite(tempfile::TempDir),
+    Postgres { name: String, url: String },
+}
+
+impl Fixture {
+    fn new(kind: Kind) -> Self {
+        match kind {
+            Kind::Sqlite => Fixture::Sqlite(tempfile::tempdir().unwrap()),
+            Kind::Postgres => {
+                let server = custody_testdb::server();
+                let url = server.database("store");
+                let name = url.rsplit('/').next().unwrap().to_owned();
+                Fixture::Postgres { name, url }
+            }
+        }
+    }
+
+    /// A new connection to the store (created on first use).
+    fn open(&self) -> Boxed {
+        match self {
+            Fixture::Sqlite(dir) => {
+                Box::new(SqliteStore::open(&dir.path().join("custody.db"), true).unwrap())
+            }
+            Fixture::Postgres { url, .. } => Box::new(PostgresStore::open(url).unwrap()),
+        }
+    }
+
+    /// Runs SQL with a tool of the test's own, as an insider with the database's file or its
+    /// owner's password would.
+    fn raw(&self, sql: &str) -> Result<(), String> {
+        match self {
+            Fixture::Sqlite(dir) => rusqlite::Connection::open(dir.path().join("custody.db"))
+                .unwrap()
+                .execute_batch(sql)
+                .map_err(|error| error.to_string()),
+            Fixture::Postgres { name, .. } => custody_testdb::server().execute(name, sql),
+        }
+    }
+}
+
+/// Generates one test per backend for each contract test named.
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $name() { super::$name(super::Kind::Sqlite) } )*
+        }
+        mod postgres {
+            $( #[test] fn $name() { super::$name(super::Kind::Postgres) } )*
+        }
+    };
+}
+
+conformance!(
+    person_sets_survive_the_chunking_exactly,
+    a_failing_row_rolls_the_whole_import_back,
+    duplicates_are_caught_in_a_fresh_and_in_a_later_import,
+    a_different_key_is_refused,
+    feeds_select_by_category_and_dates,
+    audit_entries_chain_to_each_other,
+    an_update_replaces_identifiers_and_contact_only_when_they_change,
+    incident_events_are_append_only,
+    requests_events_and_erasures_are_append_only_and_erasures_unique,
+    a_read_snapshot_does_not_see_a_write_made_meanwhile,
+    an_append_after_the_newest_entries_were_deleted_is_refused_and_writes_nothing,
+    concurrent_writers_keep_one_chain,
+    notices_are_queued_claimed_and_answered,
+);
 
 /// A signer that keeps its record of the chain's end in memory, as `audit.head` does on disk:
 /// the newest committed entry and the one a write under way is about to commit. Each test runs
@@ -69,6 +155,26 @@ impl AuditSigner for TestSigner {
         });
         Ok(())
     }
+
+    fn check_kept(&self, kept: Option<&str>, newest: Option<ChainEnd<'_>>) -> Result<(), String> {
+        let expected = newest.map(|end| record(Some(end)));
+        if kept.map(str::to_owned) == expected {
+            Ok(())
+        } else {
+            Err(format!(
+                "the store ends at {expected:?}, its record says {kept:?}"
+            ))
+        }
+    }
+
+    fn seal_end(&self, end: Option<ChainEnd<'_>>) -> Result<String, String> {
+        Ok(record(end))
+    }
+}
+
+/// The test's record of a chain end (unkeyed: the store only keeps and hands it back).
+fn record(end: Option<ChainEnd<'_>>) -> String {
+    end.map_or_else(String::new, |end| format!("{} {:?}", end.seq, end.hash))
 }
 
 fn at(text: &str) -> Instant {
@@ -105,18 +211,18 @@ fn person(reference: &str, category: PersonCategory, joined: Option<&str>, left:
     }
 }
 
-fn store() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("custody.db"), true).unwrap();
-    (dir, store)
+fn store(kind: Kind) -> (Fixture, Boxed) {
+    let fixture = Fixture::new(kind);
+    let store = fixture.open();
+    (fixture, store)
 }
 
-fn import(store: &mut SqliteStore, people: Vec<NewPerson>) -> Result<custody_store::ImportCounts, Error> {
+fn import(store: &mut Boxed, people: Vec<NewPerson>) -> Result<custody_store::ImportCounts, Error> {
     let mut rows = people.into_iter().map(Ok::<_, BoxError>);
     store.import_people(&mut rows, draft("people.import"), &TestSigner)
 }
 
-fn supplier(store: &mut SqliteStore, name: &str) -> i64 {
+fn supplier(store: &mut Boxed, name: &str) -> i64 {
     let supplier = NewSupplier {
         name: name.into(),
         role: SupplierRole::Processor,
@@ -161,9 +267,8 @@ fn export(supplier_id: i64, shared_at: &str) -> NewShare {
     }
 }
 
-#[test]
-fn person_sets_survive_the_chunking_exactly() {
-    let (_dir, mut store) = store();
+fn person_sets_survive_the_chunking_exactly(kind: Kind) {
+    let (_fixture, mut store) = store(kind);
     let id = supplier(&mut store, "A");
     let ids: PersonSet = [1, 65_535, 65_536, 65_537, 200_000, 4_000_000, u32::MAX]
         .into_iter()
@@ -196,9 +301,8 @@ fn person_sets_survive_the_chunking_exactly() {
     assert_eq!(store.share(first.id).unwrap().unwrap().people_count, dense.len());
 }
 
-#[test]
-fn a_failing_row_rolls_the_whole_import_back() {
-    let (_dir, mut store) = store();
+fn a_failing_row_rolls_the_whole_import_back(kind: Kind) {
+    let (_fixture, mut store) = store(kind);
     let good = person("M1", PersonCategory::Member, None, None);
     let mut rows = vec![Ok(good), Err::<NewPerson, BoxError>("bad row at line 3".into())].into_iter();
     let error = store
@@ -212,9 +316,8 @@ fn a_failing_row_rolls_the_whole_import_back() {
     );
 }
 
-#[test]
-fn duplicates_are_caught_in_a_fresh_and_in_a_later_import() {
-    let (_dir, mut store) = store();
+fn duplicates_are_caught_in_a_fresh_and_in_a_later_import(kind: Kind) {
+    let (_fixture, mut store) = store(kind);
     let fresh = import(
         &mut store,
         vec![
@@ -260,19 +363,17 @@ fn duplicates_are_caught_in_a_fresh_and_in_a_later_import() {
     );
 }
 
-#[test]
-fn a_different_key_is_refused() {
-    let (dir, mut store) = store();
+fn a_different_key_is_refused(kind: Kind) {
+    let (fixture, mut store) = store(kind);
     store.check_key("aaaa").unwrap();
     store.check_key("aaaa").unwrap();
     drop(store);
-    let mut reopened = SqliteStore::open(&dir.path().join("custody.db"), false).unwrap();
+    let mut reopened = fixture.open();
     assert!(matches!(reopened.check_key("bbbb"), Err(Error::Incompatible(_))));
 }
 
-#[test]
-fn feeds_select_by_category_and_dates() {
-    let (_dir, mut store) = store();
+fn feeds_select_by_category_and_dates(kind: Kind) {
+    let (_fixture, mut store) = store(kind);
     import(
         &mut store,
         vec![
@@ -307,9 +408,8 @@ fn feeds_select_by_category_and_dates() {
     assert_eq!(store.references(&both).unwrap(), ["A", "D", "E"]);
 }
 
-#[test]
-fn audit_entries_chain_to_each_other() {
-    let (_dir, mut store) = store();
+fn audit_entries_chain_to_each_other(kind: Kind) {
+    let (_fixture, mut store) = store(kind);
     supplier(&mut store, "A");
     supplier(&mut store, "B");
     let mut entries = Vec::new();
@@ -344,9 +444,8 @@ fn audit_entries_chain_to_each_other() {
     );
 }
 
-#[test]
-fn an_update_replaces_identifiers_and_contact_only_when_they_change() {
-    let (_dir, mut store) = store();
+fn an_update_replaces_identifiers_and_contact_only_when_they_change(kind: Kind) {
+    let (_fixture, mut store) = store(kind);
     let mut first = person("M1", PersonCategory::Member, None, None);
     first.identifiers = vec![
         (IdentifierKind::EmailStrict, [21; 16]),
@@ -400,9 +499,8 @@ fn an_update_replaces_identifiers_and_contact_only_when_they_change() {
     );
 }
 
-#[test]
-fn incident_events_are_append_only() {
-    let (dir, mut store) = store();
+fn incident_events_are_append_only(kind: Kind) {
+    let (fixture, mut store) = store(kind);
     let supplier_id = supplier(&mut store, "A");
     let incident = custody_store::NewIncident {
         supplier_id: Some(supplier_id),
@@ -440,14 +538,12 @@ fn incident_events_are_append_only() {
         (Some("A"), Some(true))
     );
     drop(store);
-    let raw = rusqlite::Connection::open(dir.path().join("custody.db")).unwrap();
-    assert!(raw.execute("UPDATE incident_events SET body = '{}'", []).is_err());
-    assert!(raw.execute("DELETE FROM incident_events", []).is_err());
+    assert!(fixture.raw("UPDATE incident_events SET body = '{}'").is_err());
+    assert!(fixture.raw("DELETE FROM incident_events").is_err());
 }
 
-#[test]
-fn requests_events_and_erasures_are_append_only_and_erasures_unique() {
-    let (dir, mut store) = store();
+fn requests_events_and_erasures_are_append_only_and_erasures_unique(kind: Kind) {
+    let (fixture, mut store) = store(kind);
     let supplier_id = supplier(&mut store, "A");
     import(
         &mut store,
@@ -492,7 +588,7 @@ fn requests_events_and_erasures_are_append_only_and_erasures_unique() {
         deleted_at: at("2025-01-02 10:00"),
         backups_until: Some(at("2025-02-01 10:00")),
     };
-    let confirm = |store: &mut SqliteStore, erasure: custody_store::Erasure| {
+    let confirm = |store: &mut Boxed, erasure: custody_store::Erasure| {
         store.append_request_events(
             erasure.request,
             vec![event("confirm")],
@@ -532,16 +628,16 @@ fn requests_events_and_erasures_are_append_only_and_erasures_unique() {
         "a later share"
     );
     drop(store);
-    let raw = rusqlite::Connection::open(dir.path().join("custody.db")).unwrap();
-    assert!(raw.execute("UPDATE request_events SET body = '{}'", []).is_err());
-    assert!(raw.execute("DELETE FROM request_events", []).is_err());
-    assert!(raw.execute("UPDATE erasures SET deleted_at = 0", []).is_err());
-    assert!(raw.execute("DELETE FROM erasures", []).is_err());
+    assert!(fixture.raw("UPDATE request_events SET body = '{}'").is_err());
+    assert!(fixture.raw("DELETE FROM request_events").is_err());
+    assert!(fixture.raw("UPDATE erasures SET deleted_at = 0").is_err());
+    assert!(fixture.raw("DELETE FROM erasures").is_err());
 }
 
 #[test]
 fn delivery_answers_survive_a_killed_run_through_the_journal() {
-    let (dir, mut store) = store();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store: Boxed = Box::new(SqliteStore::open(&dir.path().join("custody.db"), true).unwrap());
     let supplier_id = supplier(&mut store, "A");
     import(
         &mut store,
@@ -661,11 +757,10 @@ fn a_version_1_database_is_migrated_and_a_newer_one_refused() {
     ));
 }
 
-#[test]
-fn a_read_snapshot_does_not_see_a_write_made_meanwhile() {
-    let (dir, mut writer) = store();
+fn a_read_snapshot_does_not_see_a_write_made_meanwhile(kind: Kind) {
+    let (fixture, mut writer) = store(kind);
     import(&mut writer, vec![person("A", PersonCategory::Member, None, None)]).unwrap();
-    let reader = SqliteStore::open(&dir.path().join("custody.db"), false).unwrap();
+    let reader = fixture.open();
     {
         let _snapshot = reader.read_snapshot().unwrap();
         assert_eq!(reader.category_people(PersonCategory::Member).unwrap().len(), 1);
@@ -686,16 +781,22 @@ fn a_read_snapshot_does_not_see_a_write_made_meanwhile() {
     );
 }
 
-#[test]
-fn an_append_after_the_newest_entries_were_deleted_is_refused_and_writes_nothing() {
-    let (dir, mut store) = store();
+fn an_append_after_the_newest_entries_were_deleted_is_refused_and_writes_nothing(kind: Kind) {
+    let (fixture, mut store) = store(kind);
     for name in ["A", "B", "C"] {
         supplier(&mut store, name);
         store.settle_audit(&TestSigner).unwrap();
     }
-    // An insider deletes the newest two entries with a tool of their own.
-    let raw = rusqlite::Connection::open(dir.path().join("custody.db")).unwrap();
-    assert_eq!(raw.execute("DELETE FROM audit WHERE seq >= 2", []).unwrap(), 2);
+    // An insider deletes the newest two entries with a tool of their own: on PostgreSQL the
+    // table refuses it, so they turn its triggers off first, as its owner can.
+    if matches!(kind, Kind::Postgres) {
+        assert!(fixture.raw("DELETE FROM audit WHERE seq >= 2").is_err());
+        fixture
+            .raw("SET session_replication_role = replica; DELETE FROM audit WHERE seq >= 2")
+            .unwrap();
+    } else {
+        fixture.raw("DELETE FROM audit WHERE seq >= 2").unwrap();
+    }
     let refused = store.add_supplier(
         NewSupplier {
             name: "D".into(),
@@ -721,4 +822,303 @@ fn an_append_after_the_newest_entries_were_deleted_is_refused_and_writes_nothing
         1,
         "the short chain was not extended"
     );
+}
+
+/// A signer whose record of the chain's end is shared by every thread, as `audit.head` is shared
+/// by every process of a data directory.
+#[derive(Default)]
+struct SharedSigner {
+    end: std::sync::Mutex<EndRecord>,
+}
+
+impl AuditSigner for SharedSigner {
+    fn chain_hash(&self, previous: &[u8], entry: &[u8]) -> [u8; 32] {
+        TestSigner.chain_hash(previous, entry)
+    }
+
+    fn check_end(&self, newest: Option<ChainEnd<'_>>) -> Result<(), String> {
+        let (committed, pending) = &*self.end.lock().unwrap();
+        let newest = owned(newest);
+        if newest == *committed || (pending.is_some() && newest == *pending) {
+            Ok(())
+        } else {
+            Err(format!("the store ends at {newest:?}"))
+        }
+    }
+
+    fn stage(&self, newest: Option<ChainEnd<'_>>, entry: ChainEnd<'_>) -> Result<(), String> {
+        *self.end.lock().unwrap() = (owned(newest), owned(Some(entry)));
+        Ok(())
+    }
+
+    fn settle(&self, newest: Option<ChainEnd<'_>>) -> Result<(), String> {
+        let mut end = self.end.lock().unwrap();
+        if end.1.is_some() && owned(newest) == end.1 {
+            *end = (owned(newest), None);
+        }
+        Ok(())
+    }
+
+    fn check_kept(&self, kept: Option<&str>, newest: Option<ChainEnd<'_>>) -> Result<(), String> {
+        TestSigner.check_kept(kept, newest)
+    }
+
+    fn seal_end(&self, end: Option<ChainEnd<'_>>) -> Result<String, String> {
+        TestSigner.seal_end(end)
+    }
+}
+
+/// Two writers on two connections append at once: every append succeeds, in one unbroken chain.
+fn concurrent_writers_keep_one_chain(kind: Kind) {
+    let fixture = Fixture::new(kind);
+    drop(fixture.open());
+    let signer = SharedSigner::default();
+    const EACH: usize = 40;
+    std::thread::scope(|scope| {
+        for writer in 0..2 {
+            let (fixture, signer) = (&fixture, &signer);
+            scope.spawn(move || {
+                let mut store = fixture.open();
+                for n in 0..EACH {
+                    let mut entry = draft("test.write");
+                    entry.details = serde_json::json!({ "writer": writer, "n": n });
+                    store.append_audit(entry, signer).unwrap();
+                    store.settle_audit(signer).unwrap();
+                }
+            });
+        }
+    });
+    let store = fixture.open();
+    let mut entries = Vec::new();
+    store
+        .audit_entries(&mut |entry| {
+            entries.push(entry);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(entries.len(), 2 * EACH, "every append landed");
+    let mut previous = String::new();
+    for (index, entry) in entries.iter().enumerate() {
+        assert_eq!(entry.seq, index as i64 + 1, "no gap and no fork");
+        assert_eq!(
+            entry.prev, previous,
+            "entry {} links to the one before",
+            entry.seq
+        );
+        let bytes = custody_store::AuditEntry::canonical_bytes(
+            entry.seq,
+            entry.at,
+            &entry.actor,
+            &entry.action,
+            &entry.subject,
+            &entry.details,
+        );
+        let prev: Vec<u8> = (0..previous.len() / 2)
+            .map(|i| u8::from_str_radix(&previous[i * 2..i * 2 + 2], 16).unwrap())
+            .collect();
+        let hash: String = TestSigner
+            .chain_hash(&prev, &bytes)
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        assert_eq!(
+            entry.hash, hash,
+            "entry {} is signed over its predecessor",
+            entry.seq
+        );
+        previous = entry.hash.clone();
+    }
+}
+
+/// Queues three notices and records answers through the contract, run by run.
+fn notices_are_queued_claimed_and_answered(kind: Kind) {
+    let (_fixture, mut store) = store(kind);
+    let incident = incident_with_notices(&mut store, 3);
+    let claimed = store
+        .claim_notices(incident, 1, at("2021-10-30 09:00"), 2, false)
+        .unwrap();
+    assert_eq!(claimed.len(), 2);
+    let sent = custody_store::OutboxUpdate::Sent(at("2021-10-30 09:01"), "250 ok".into());
+    let failed = custody_store::OutboxUpdate::Failed("550 no such user".into());
+    store
+        .record_deliveries(1, &[(claimed[0].id, sent), (claimed[1].id, failed)])
+        .unwrap();
+    store.flush_deliveries().unwrap();
+    let rest = store
+        .claim_notices(incident, 1, at("2021-10-30 09:02"), 10, false)
+        .unwrap();
+    assert_eq!(
+        rest.len(),
+        1,
+        "the queued one; the failed one waits to be asked for"
+    );
+    let again = store
+        .claim_notices(incident, 2, at("2021-10-30 10:00"), 10, true)
+        .unwrap();
+    assert_eq!(
+        again.iter().map(|message| message.id).collect::<Vec<_>>(),
+        vec![claimed[1].id, rest[0].id],
+        "a new run retries the failed one and takes over the one left sending"
+    );
+    let states: std::collections::BTreeMap<_, _> =
+        store.outbox_counts(incident).unwrap().into_iter().collect();
+    assert_eq!(states.get(&custody_store::OutboxState::Sent), Some(&1));
+    assert_eq!(states.get(&custody_store::OutboxState::Sending), Some(&2));
+    let (_, last_sent) = store.outbox_times(incident).unwrap();
+    assert_eq!(last_sent, Some(at("2021-10-30 09:01")));
+}
+
+/// An incident with `count` queued notices, one person each.
+fn incident_with_notices(store: &mut Boxed, count: u8) -> i64 {
+    let supplier_id = supplier(store, "A");
+    let people: Vec<NewPerson> = (0..count)
+        .map(|n| person(&format!("P{n}"), PersonCategory::Member, None, None))
+        .collect();
+    import(store, people).unwrap();
+    let incident = store
+        .open_incident(
+            custody_store::NewIncident {
+                supplier_id: Some(supplier_id),
+                summary: "x".into(),
+                nature: vec![custody_core::Nature::Confidentiality],
+                aware_at: at("2021-10-29 18:30"),
+                occurred_from: None,
+                occurred_to: None,
+                supplier_discovered_at: None,
+                supplier_notified_at: None,
+                cyber: None,
+                opened_at: at("2021-10-29 19:00"),
+            },
+            draft("incident.open"),
+            &TestSigner,
+        )
+        .unwrap();
+    let mut messages = (0..count).map(|n| custody_store::NewOutboxMessage {
+        address_hash: [n; 16],
+        recipient: vec![n],
+        people: vec![u32::from(n) + 1],
+        message_id: format!("<{n}@test>"),
+    });
+    let counts = store
+        .enqueue_notices(
+            incident,
+            &mut messages,
+            &[],
+            at("2021-10-30 09:00"),
+            draft("notice.queue"),
+            &TestSigner,
+        )
+        .unwrap();
+    assert_eq!(counts.added, u64::from(count));
+    incident
+}
+
+/// Two workers on two connections claim from one outbox: no message goes to both, and a run
+/// whose connection has gone leaves its messages to the other.
+#[test]
+fn postgres_workers_never_claim_the_same_notice() {
+    let fixture = Fixture::new(Kind::Postgres);
+    let mut first = fixture.open();
+    let incident = incident_with_notices(&mut first, 30);
+    let mut second = fixture.open();
+    let now = at("2021-10-30 09:00");
+    let mine = first.claim_notices(incident, 101, now, 10, false).unwrap();
+    let theirs = second.claim_notices(incident, 102, now, 100, false).unwrap();
+    assert_eq!(
+        (mine.len(), theirs.len()),
+        (10, 20),
+        "a live run's messages stay its own"
+    );
+    let mine_ids: std::collections::BTreeSet<i64> = mine.iter().map(|message| message.id).collect();
+    assert!(theirs.iter().all(|message| !mine_ids.contains(&message.id)));
+    // Both claim at once, many times: still no message twice.
+    let mut third = fixture.open();
+    let fourth_incident = incident_with_more(&mut third, incident, 200);
+    let claims: Vec<Vec<i64>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = [201_i64, 202]
+            .into_iter()
+            .map(|run| {
+                let fixture = &fixture;
+                scope.spawn(move || {
+                    let mut store = fixture.open();
+                    let mut ids = Vec::new();
+                    loop {
+                        let batch = store.claim_notices(fourth_incident, run, now, 7, false).unwrap();
+                        if batch.is_empty() {
+                            return ids;
+                        }
+                        ids.extend(batch.iter().map(|message| message.id));
+                        // As a run does: each claimed message gets the server's answer.
+                        let sent = custody_store::OutboxUpdate::Sent(now, "250 ok".into());
+                        let answers: Vec<_> =
+                            batch.iter().map(|message| (message.id, sent.clone())).collect();
+                        store.record_deliveries(run, &answers).unwrap();
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|handle| handle.join().unwrap()).collect()
+    });
+    let all: Vec<i64> = claims.concat();
+    let distinct: std::collections::BTreeSet<i64> = all.iter().copied().collect();
+    assert_eq!(all.len(), distinct.len(), "a message was claimed twice");
+    assert_eq!(distinct.len(), 200, "every message was claimed");
+    // The first run's process ends: its ten messages left `sending` go to the next claim.
+    drop(first);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let taken = second.claim_notices(incident, 102, now, 100, false).unwrap();
+        if !taken.is_empty() {
+            let ids: std::collections::BTreeSet<i64> = taken.iter().map(|message| message.id).collect();
+            assert_eq!(ids, mine_ids);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the ended run's messages were never taken over"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Another incident on the same people, with `count` notices.
+fn incident_with_more(store: &mut Boxed, like: i64, count: u16) -> i64 {
+    let facts = store.incident(like).unwrap().unwrap().facts;
+    let incident = store
+        .open_incident(facts, draft("incident.open"), &TestSigner)
+        .unwrap();
+    let mut messages = (0..count).map(|n| custody_store::NewOutboxMessage {
+        address_hash: [
+            (n % 251) as u8,
+            (n / 251) as u8,
+            1,
+            2,
+            3,
+            4,
+            5,
+            6,
+            7,
+            8,
+            9,
+            10,
+            11,
+            12,
+            13,
+            14,
+        ],
+        recipient: vec![1],
+        people: vec![1],
+        message_id: format!("<more-{n}@test>"),
+    });
+    store
+        .enqueue_notices(
+            incident,
+            &mut messages,
+            &[],
+            at("2021-10-30 09:00"),
+            draft("notice.queue"),
+            &TestSigner,
+        )
+        .unwrap();
+    incident
 }

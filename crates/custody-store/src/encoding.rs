@@ -1,0 +1,281 @@
+//! How custody lays out the values it keeps, whichever database keeps them: packed identifier
+//! hashes, person sets cut into chunks, the standing feeds' date lists and the outbox's people.
+//! Backends store these bytes as they are; only the reading and writing is theirs.
+
+use std::collections::BTreeMap;
+
+use custody_core::{IdentifierKind, PersonCategory, PersonId, PersonSet};
+
+use crate::error::{Error, Result};
+use crate::types::NewPerson;
+
+/// Bytes of one packed identifier: the kind tag and the 16-byte hash.
+pub(crate) const PACKED_BYTES: usize = 17;
+
+/// The hashes of a packed identifier list.
+pub(crate) fn unpack_identifiers(packed: &[u8]) -> impl Iterator<Item = &[u8]> {
+    packed
+        .chunks_exact(PACKED_BYTES)
+        .filter_map(|chunk| chunk.get(1..))
+}
+
+/// The identifiers of a packed list whose kinds are among `tags`.
+pub(crate) fn identifiers_of_kinds<'a>(
+    packed: &'a [u8],
+    tags: &'a [u8],
+) -> impl Iterator<Item = (IdentifierKind, &'a [u8])> + 'a {
+    packed.chunks_exact(PACKED_BYTES).filter_map(move |chunk| {
+        let (tag, hash) = (chunk.first()?, chunk.get(1..)?);
+        if !tags.contains(tag) {
+            return None;
+        }
+        Some((IdentifierKind::from_tag(*tag)?, hash))
+    })
+}
+
+/// The kinds in a packed list, without repeats next to each other.
+pub(crate) fn identifier_kinds(packed: &[u8]) -> Vec<IdentifierKind> {
+    let mut kinds: Vec<IdentifierKind> = packed
+        .chunks(PACKED_BYTES)
+        .filter_map(|chunk| chunk.first().copied().and_then(IdentifierKind::from_tag))
+        .collect();
+    kinds.dedup();
+    kinds
+}
+
+/// The identifiers to keep on an update: the new ones, and the old ones of kinds this source
+/// cannot make.
+pub(crate) fn merged_identifiers(old: &[u8], person: &NewPerson) -> Vec<u8> {
+    let mut packed = person.packed_identifiers();
+    for entry in old.chunks_exact(PACKED_BYTES) {
+        let kind = entry.first().copied().and_then(IdentifierKind::from_tag);
+        if kind.is_some_and(|kind| !person.fields.provides(kind)) {
+            packed.extend_from_slice(entry);
+        }
+    }
+    packed
+}
+
+/// A stored row id as a person id.
+pub(crate) fn person_id(rowid: i64) -> Result<PersonId> {
+    PersonId::try_from(rowid).map_err(|_| Error::Corrupt("person ids have run past 2^32".to_owned()))
+}
+
+/// A person set as stored: Roaring's portable serialisation.
+pub(crate) fn set_bytes(set: &PersonSet) -> Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(set.serialized_size());
+    set.serialize_into(&mut bytes)
+        .map_err(|error| Error::Corrupt(format!("a person set: {error}")))?;
+    Ok(bytes)
+}
+
+/// A stored person set.
+pub(crate) fn read_set(bytes: &[u8]) -> Result<PersonSet> {
+    PersonSet::deserialize_from(bytes).map_err(|error| Error::Corrupt(format!("a person set: {error}")))
+}
+
+/// Person ids per share chunk: the high 16 bits.
+pub(crate) const CHUNK_BITS: u32 = 16;
+
+/// A share's set cut into chunks of 65,536 ids, each serialised: (chunk, bytes).
+pub(crate) fn share_chunks(set: &PersonSet) -> Result<Vec<(u32, Vec<u8>)>> {
+    let (Some(min), Some(max)) = (set.min(), set.max()) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for chunk in (min >> CHUNK_BITS)..=(max >> CHUNK_BITS) {
+        let low = chunk << CHUNK_BITS;
+        let mut mask = PersonSet::new();
+        mask.insert_range(low..=low | 0xFFFF);
+        let part = set & &mask;
+        if !part.is_empty() {
+            out.push((chunk, set_bytes(&part)?));
+        }
+    }
+    Ok(out)
+}
+
+/// The outbox's people of one message: ids, 4 bytes each, little-endian.
+pub(crate) fn pack_people(people: &[PersonId]) -> Vec<u8> {
+    people.iter().flat_map(|id| id.to_le_bytes()).collect()
+}
+
+/// The people of one outbox message.
+pub(crate) fn unpack_people(bytes: &[u8]) -> Vec<PersonId> {
+    bytes
+        .chunks_exact(4)
+        .filter_map(|chunk| <[u8; 4]>::try_from(chunk).ok().map(u32::from_le_bytes))
+        .collect()
+}
+
+/// Bytes of one entry of a date list: the day then the id, little-endian u32 each.
+pub(crate) const ENTRY_BYTES: usize = 8;
+
+/// `2021-10-29` → 20211029, an order-preserving number; `None` when the text is not a date.
+pub(crate) fn day_number(text: &str) -> Option<u32> {
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    (digits.len() == 8).then(|| digits.parse().ok()).flatten()
+}
+
+#[derive(Default)]
+struct Columns {
+    ids: Vec<u32>,
+    former: Vec<u32>,
+    joins: Vec<(u32, u32)>,
+    leaves: Vec<(u32, u32)>,
+}
+
+fn entries(mut list: Vec<(u32, u32)>) -> Vec<u8> {
+    list.sort_unstable();
+    let mut bytes = Vec::with_capacity(list.len() * ENTRY_BYTES);
+    for (day, id) in list {
+        bytes.extend_from_slice(&day.to_le_bytes());
+        bytes.extend_from_slice(&id.to_le_bytes());
+    }
+    bytes
+}
+
+fn serialise(ids: &[u32]) -> Result<Vec<u8>> {
+    let set = PersonSet::from_sorted_iter(ids.iter().copied())
+        .map_err(|error| Error::Corrupt(format!("people ids out of order: {error}")))?;
+    set_bytes(&set)
+}
+
+/// One category's feed columns, ready to store.
+pub(crate) struct FeedColumns {
+    pub(crate) category: &'static str,
+    pub(crate) ids: Vec<u8>,
+    pub(crate) by_join: Vec<u8>,
+    pub(crate) by_leave: Vec<u8>,
+    pub(crate) former: Vec<u8>,
+}
+
+/// Collects people in ascending id order, then makes every category's columns.
+#[derive(Default)]
+pub(crate) struct FeedBuilder {
+    by_category: BTreeMap<&'static str, Columns>,
+}
+
+impl FeedBuilder {
+    /// Adds one person; ids must come in ascending order. An unknown join date counts as joined
+    /// long ago, an unknown leaving date as never left.
+    pub(crate) fn push(
+        &mut self,
+        id: u32,
+        category: PersonCategory,
+        former: bool,
+        joined: Option<&str>,
+        left: Option<&str>,
+    ) {
+        let columns = self.by_category.entry(category.as_str()).or_default();
+        columns.ids.push(id);
+        if former {
+            columns.former.push(id);
+        }
+        if let Some(day) = joined.and_then(day_number) {
+            columns.joins.push((day, id));
+        }
+        if let Some(day) = left.and_then(day_number) {
+            columns.leaves.push((day, id));
+        }
+    }
+
+    /// Every category's columns.
+    pub(crate) fn finish(self) -> Result<Vec<FeedColumns>> {
+        self.by_category
+            .into_iter()
+            .map(|(category, columns)| {
+                Ok(FeedColumns {
+                    category,
+                    ids: serialise(&columns.ids)?,
+                    former: serialise(&columns.former)?,
+                    by_join: entries(columns.joins),
+                    by_leave: entries(columns.leaves),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Reads a stored list in pieces: fills `buffer` from byte `offset`.
+pub(crate) trait ReadAt {
+    fn read_at(&mut self, offset: usize, buffer: &mut [u8]) -> Result<()>;
+}
+
+impl<F: FnMut(usize, &mut [u8]) -> Result<()>> ReadAt for F {
+    fn read_at(&mut self, offset: usize, buffer: &mut [u8]) -> Result<()> {
+        self(offset, buffer)
+    }
+}
+
+/// A sorted date list read in pieces.
+pub(crate) struct DateList<R> {
+    read: R,
+    pub(crate) entries: usize,
+}
+
+impl<R: ReadAt> DateList<R> {
+    /// A list of `bytes` bytes.
+    pub(crate) fn new(bytes: usize, read: R) -> Self {
+        DateList {
+            read,
+            entries: bytes / ENTRY_BYTES,
+        }
+    }
+
+    fn day(&mut self, index: usize) -> Result<u32> {
+        let mut bytes = [0u8; 4];
+        self.read.read_at(index * ENTRY_BYTES, &mut bytes)?;
+        Ok(u32::from_le_bytes(bytes))
+    }
+
+    /// The first index whose day is at least `day` (the list's length when none is).
+    pub(crate) fn first_at_least(&mut self, day: u32) -> Result<usize> {
+        let (mut low, mut high) = (0, self.entries);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            if self.day(middle)? < day {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        Ok(low)
+    }
+
+    /// The ids of entries `from..to`.
+    pub(crate) fn ids(&mut self, from: usize, to: usize) -> Result<PersonSet> {
+        let mut bytes = vec![0u8; to.saturating_sub(from) * ENTRY_BYTES];
+        if !bytes.is_empty() {
+            self.read.read_at(from * ENTRY_BYTES, &mut bytes)?;
+        }
+        let ids = bytes
+            .chunks_exact(ENTRY_BYTES)
+            .filter_map(|entry| entry.get(4..8))
+            .filter_map(|id| {
+                let id: [u8; 4] = id.try_into().ok()?;
+                Some(u32::from_le_bytes(id))
+            });
+        Ok(ids.collect())
+    }
+}
+
+/// Adds to `counts` how many of `people` in one leaving list left in each period cut by `cuts`.
+pub(crate) fn count_leavers(by_leave: &[u8], people: &PersonSet, cuts: &[u32], counts: &mut [u64]) {
+    for entry in by_leave.chunks_exact(ENTRY_BYTES) {
+        let (Some(day), Some(id)) = (entry.get(0..4), entry.get(4..8)) else {
+            continue;
+        };
+        let (Ok(day), Ok(id)) = (<[u8; 4]>::try_from(day), <[u8; 4]>::try_from(id)) else {
+            continue;
+        };
+        if !people.contains(u32::from_le_bytes(id)) {
+            continue;
+        }
+        let day = u32::from_le_bytes(day);
+        let bucket = cuts.iter().take_while(|cut| day >= **cut).count();
+        if let Some(count) = counts.get_mut(bucket) {
+            *count += 1;
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The hash-chained audit log in PostgreSQL: appended only under the write lock (see the
+//! module's invariant), so the newest entry read here is the chain's end for every writer.
+
+use postgres::{Client, GenericClient, Row, Transaction};
+
+use crate::error::{Error, Result};
+use crate::types::{AuditDraft, AuditEntry};
+use crate::{AuditSigner, ChainEnd};
+
+fn newest(client: &mut impl GenericClient) -> Result<Option<(i64, Vec<u8>)>> {
+    let row = client.query_opt("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &[])?;
+    row.map(|row| -> Result<(i64, Vec<u8>)> { Ok((row.try_get(0)?, row.try_get(1)?)) })
+        .transpose()
+}
+
+/// Appends an entry inside the caller's transaction, which holds the write lock.
+pub(super) fn append(
+    client: &mut Transaction<'_>,
+    draft: AuditDraft,
+    signer: &dyn AuditSigner,
+) -> Result<AuditEntry> {
+    let previous = newest(client)?;
+    let end = previous.as_ref().map(|(seq, hash)| ChainEnd { seq: *seq, hash });
+    let kept = kept(client)?;
+    signer
+        .check_kept(kept.as_deref(), end)
+        .map_err(Error::AuditChain)?;
+    let (seq, prev) = match previous {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, Vec::new()),
+    };
+    let details = draft.details.to_string();
+    let at = draft.at.unix_seconds();
+    let bytes = AuditEntry::canonical_bytes(seq, at, &draft.actor, &draft.action, &draft.subject, &details);
+    let hash = signer.chain_hash(&prev, &bytes);
+    client.execute(
+        "INSERT INTO audit (seq, at, actor, action, subject, details, prev, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            &seq,
+            &at,
+            &draft.actor,
+            &draft.action,
+            &draft.subject,
+            &details,
+            &prev,
+            &hash.as_slice(),
+        ],
+    )?;
+    let record = signer
+        .seal_end(Some(ChainEnd { seq, hash: &hash }))
+        .map_err(Error::AuditChain)?;
+    keep(client, &record)?;
+    Ok(AuditEntry {
+        seq,
+        at,
+        actor: draft.actor,
+        action: draft.action,
+        subject: draft.subject,
+        details,
+        prev: hex(&prev),
+        hash: hex(&hash),
+    })
+}
+
+fn entry(row: &Row) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: row.try_get(0)?,
+        at: row.try_get(1)?,
+        actor: row.try_get(2)?,
+        action: row.try_get(3)?,
+        subject: row.try_get(4)?,
+        details: row.try_get(5)?,
+        prev: hex(row.try_get::<_, &[u8]>(6)?),
+        hash: hex(row.try_get::<_, &[u8]>(7)?),
+    })
+}
+
+const COLUMNS: &str = "SELECT seq, at, actor, action, subject, details, prev, hash FROM audit";
+
+/// Entries read per query: the chain may be long, and the visitor may take its time.
+const PAGE: i64 = 10_000;
+
+pub(super) fn each(client: &mut Client, visit: &mut dyn FnMut(AuditEntry) -> Result<()>) -> Result<()> {
+    let mut after = 0i64;
+    loop {
+        let rows = client.query(
+            &format!("{COLUMNS} WHERE seq > $1 ORDER BY seq LIMIT $2"),
+            &[&after, &PAGE],
+        )?;
+        let count = rows.len();
+        for row in rows {
+            let entry = entry(&row)?;
+            after = entry.seq;
+            visit(entry)?;
+        }
+        if (count as i64) < PAGE {
+            return Ok(());
+        }
+    }
+}
+
+/// The record of the chain's end kept with it.
+pub(super) fn kept(client: &mut impl GenericClient) -> Result<Option<String>> {
+    let row = client.query_opt("SELECT record FROM audit_head", &[])?;
+    Ok(row.map(|row| row.try_get(0)).transpose()?)
+}
+
+fn keep(client: &mut Transaction<'_>, record: &str) -> Result<()> {
+    client.execute(
+        "INSERT INTO audit_head (one, record) VALUES (TRUE, $1) \
+         ON CONFLICT (one) DO UPDATE SET record = excluded.record",
+        &[&record],
+    )?;
+    Ok(())
+}
+
+/// Replaces the kept record with one naming the newest entry, under the write lock.
+pub(super) fn rekeep(client: &mut Transaction<'_>, signer: &dyn AuditSigner) -> Result<i64> {
+    let newest = newest(client)?;
+    let end = newest.as_ref().map(|(seq, hash)| ChainEnd { seq: *seq, hash });
+    let record = signer.seal_end(end).map_err(Error::AuditChain)?;
+    keep(client, &record)?;
+    Ok(newest.map_or(0, |(seq, _)| seq))
+}
+
+pub(super) fn head(client: &mut Client) -> Result<Option<AuditEntry>> {
+    client
+        .query_opt(&format!("{COLUMNS} ORDER BY seq DESC LIMIT 1"), &[])?
+        .map(|row| entry(&row))
+        .transpose()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}

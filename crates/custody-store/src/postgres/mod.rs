@@ -1,0 +1,775 @@
+//! The PostgreSQL implementation of [`Store`], for teams that run custody as a service: several
+//! desk processes and commands on one database.
+//!
+//! **Architecture invariant (one audit writer)**: every audited write begins by taking one
+//! transaction-scoped advisory lock ([`WRITE_LOCK`]), so writes that append to the audit chain
+//! follow one another as SQLite's single writer does, and the chain never forks however many
+//! processes write. Reads take no lock; a [`ReadSnapshot`] is a repeatable-read transaction.
+//! Delivery claims of the notices outbox are not audited one by one and use `FOR UPDATE SKIP
+//! LOCKED` instead, with a session lock per notification run so that a live run's messages are
+//! never taken over by another.
+
+mod audit;
+mod connect;
+mod desk;
+mod events;
+mod outbox;
+mod people;
+mod records;
+
+use std::cell::{Cell, RefCell, RefMut};
+
+use postgres::{Client, Transaction};
+
+use custody_core::{FeedWindow, IdentifierKind, Instant, PersonCategory, PersonId, PersonSet, PersonStatus};
+
+use crate::error::{Error, Result};
+use crate::types::*;
+use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
+
+pub use connect::{is_postgres_url, parse_url};
+
+/// Schema migrations, in order; version N is the first N applied.
+const MIGRATIONS: [&str; 1] = [include_str!("schema.sql")];
+
+/// Taken at the start of every audited write (see the module's invariant).
+const WRITE_LOCK: &str = "SELECT pg_advisory_xact_lock(7306, 1)";
+/// Taken while the schema is brought up to date.
+const MIGRATION_LOCK: &str = "SELECT pg_advisory_xact_lock(7306, 2)";
+
+/// The PostgreSQL store: one connection.
+pub struct PostgresStore {
+    client: RefCell<Client>,
+    url: String,
+    /// Nesting of read snapshots: the outermost begins and ends the transaction.
+    snapshots: Cell<u32>,
+    lock_wait: std::time::Duration,
+}
+
+fn corrupt(message: impl std::fmt::Display) -> Error {
+    Error::Corrupt(message.to_string())
+}
+
+/// A stored instant.
+pub(super) fn instant(seconds: i64) -> Result<Instant> {
+    Instant::from_unix_seconds(seconds).map_err(corrupt)
+}
+
+/// A stored optional instant.
+pub(super) fn optional(seconds: Option<i64>) -> Result<Option<Instant>> {
+    seconds.map(instant).transpose()
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` and brings its schema up to date (creating it in an
+    /// empty database).
+    pub fn open(url: &str) -> Result<Self> {
+        let client = connect::connect(url)?;
+        let mut store = PostgresStore {
+            client: RefCell::new(client),
+            url: url.to_owned(),
+            snapshots: Cell::new(0),
+            lock_wait: crate::sqlite::LOCK_WAIT,
+        };
+        store.apply_lock_wait()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Whether the database holds no custody tables (a target for `store migrate`).
+    pub fn is_empty(&self) -> Result<bool> {
+        let mut client = self.client()?;
+        let row = client.query_one("SELECT count(*) FROM people", &[])?;
+        let people: i64 = row.try_get(0)?;
+        let row = client.query_one("SELECT count(*) FROM audit", &[])?;
+        let audit: i64 = row.try_get(0)?;
+        Ok(people == 0 && audit == 0)
+    }
+
+    fn apply_lock_wait(&mut self) -> Result<()> {
+        let millis = self.lock_wait.as_millis();
+        self.client
+            .get_mut()
+            .batch_execute(&format!("SET lock_timeout = {millis}"))?;
+        Ok(())
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let mut transaction = self.client.get_mut().transaction()?;
+        transaction.batch_execute(MIGRATION_LOCK)?;
+        let has_meta: bool = transaction
+            .query_one("SELECT to_regclass('meta') IS NOT NULL", &[])?
+            .try_get(0)?;
+        let current: u32 = if has_meta {
+            let version: Option<String> = transaction
+                .query_opt("SELECT value FROM meta WHERE key = 'schema_version'", &[])?
+                .map(|row| row.try_get(0))
+                .transpose()?;
+            version
+                .as_deref()
+                .and_then(|text| text.parse().ok())
+                .ok_or_else(|| {
+                    Error::Incompatible(format!(
+                        "the database has no readable schema version ({version:?})"
+                    ))
+                })?
+        } else {
+            0
+        };
+        let latest = MIGRATIONS.len() as u32;
+        if current > latest {
+            return Err(Error::Incompatible(format!(
+                "the database has schema version {current}; this custody knows up to version {latest}"
+            )));
+        }
+        for (index, migration) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            transaction.batch_execute(migration)?;
+            let version = (index + 1).to_string();
+            transaction.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', $1) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                &[&version],
+            )?;
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// The connection, for a read. A visitor that calls back into the store while a read streams
+    /// is an error, not a panic.
+    fn client(&self) -> Result<RefMut<'_, Client>> {
+        self.client.try_borrow_mut().map_err(|_| {
+            Error::Corrupt("the store was used again from inside one of its own reads".to_owned())
+        })
+    }
+
+    /// Runs `work` in a transaction under the write lock, then appends its audit entry, and
+    /// commits: all or nothing.
+    fn audited<T>(
+        &mut self,
+        mut draft: AuditDraft,
+        signer: &dyn AuditSigner,
+        work: impl FnOnce(&mut Transaction<'_>, &mut AuditDraft) -> Result<T>,
+    ) -> Result<T> {
+        if self.snapshots.get() > 0 {
+            return Err(Error::Corrupt(
+                "a write was tried inside a read snapshot".to_owned(),
+            ));
+        }
+        let mut transaction = self.client.get_mut().transaction()?;
+        transaction.batch_execute(WRITE_LOCK)?;
+        let out = work(&mut transaction, &mut draft)?;
+        audit::append(&mut transaction, draft, signer)?;
+        transaction.commit()?;
+        Ok(out)
+    }
+}
+
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgresql"
+    }
+
+    fn reopen(&self) -> Result<Box<dyn Store + Send>> {
+        let mut store = PostgresStore::open(&self.url)?;
+        store.lock_wait = self.lock_wait;
+        store.apply_lock_wait()?;
+        Ok(Box::new(store))
+    }
+
+    fn runs_may_overlap(&self) -> bool {
+        true
+    }
+
+    fn set_lock_wait(&mut self, wait: std::time::Duration) -> Result<()> {
+        self.lock_wait = wait;
+        self.apply_lock_wait()
+    }
+
+    fn read_snapshot(&self) -> Result<ReadSnapshot<'_>> {
+        let depth = self.snapshots.get();
+        if depth == 0 {
+            self.client()?
+                .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+        }
+        self.snapshots.set(depth + 1);
+        Ok(ReadSnapshot::new(move || {
+            let depth = self.snapshots.get().saturating_sub(1);
+            self.snapshots.set(depth);
+            if depth == 0
+                && let Ok(mut client) = self.client.try_borrow_mut()
+            {
+                // A read-only transaction: ending it cannot lose anything.
+                let _ = client.batch_execute("COMMIT");
+            }
+        }))
+    }
+
+    fn check_key(&mut self, check_value: &str) -> Result<()> {
+        let client = self.client.get_mut();
+        let stored: Option<String> = client
+            .query_opt("SELECT value FROM meta WHERE key = 'key_check'", &[])?
+            .map(|row| row.try_get(0))
+            .transpose()?;
+        match stored {
+            Some(value) if value == check_value => Ok(()),
+            Some(_) => Err(Error::Incompatible(
+                "this key does not belong to this database (its key check differs); \
+                 use the key file made by `custody init` for this directory"
+                    .to_owned(),
+            )),
+            None => {
+                client.execute(
+                    "INSERT INTO meta (key, value) VALUES ('key_check', $1) ON CONFLICT (key) DO NOTHING",
+                    &[&check_value],
+                )?;
+                Ok(())
+            }
+        }
+    }
+
+    fn import_people(
+        &mut self,
+        rows: PersonRows<'_>,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<ImportCounts> {
+        self.audited(audit, signer, |transaction, draft| {
+            people::import(transaction, rows, draft)
+        })
+    }
+
+    fn has_people(&self) -> Result<bool> {
+        Ok(self
+            .client()?
+            .query_one("SELECT EXISTS (SELECT 1 FROM people)", &[])?
+            .try_get(0)?)
+    }
+
+    fn person_by_ref(&self, reference: &str) -> Result<Option<PersonRecord>> {
+        people::by_reference(&mut *self.client()?, reference)
+    }
+
+    fn person(&self, id: PersonId) -> Result<Option<PersonRecord>> {
+        people::by_id(&mut *self.client()?, id)
+    }
+
+    fn person_id_by_ref(&self, reference: &str) -> Result<Option<PersonId>> {
+        people::id_by_reference(&mut *self.client()?, reference)
+    }
+
+    fn people_by_identifier(&self, _kind: IdentifierKind, hash: &[u8]) -> Result<Vec<PersonId>> {
+        people::by_identifier(&mut *self.client()?, hash)
+    }
+
+    fn references(&self, set: &PersonSet) -> Result<Vec<String>> {
+        people::references(&mut *self.client()?, set)
+    }
+
+    fn each_person(&self, set: &PersonSet, visit: &mut dyn FnMut(PersonRecord) -> Result<()>) -> Result<()> {
+        people::each_of(&mut *self.client()?, set, visit)
+    }
+
+    fn each_contact(&self, visit: &mut crate::ContactVisitor<'_>) -> Result<()> {
+        people::each_contact(&mut *self.client()?, visit)
+    }
+
+    fn people_counts(&self) -> Result<Vec<(PersonCategory, PersonStatus, u64)>> {
+        people::counts(&mut *self.client()?)
+    }
+
+    fn add_supplier(
+        &mut self,
+        supplier: NewSupplier,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64> {
+        self.audited(audit, signer, |transaction, draft| {
+            records::add_supplier(transaction, supplier, draft)
+        })
+    }
+
+    fn set_supplier_transfer(
+        &mut self,
+        id: i64,
+        country: Option<&str>,
+        safeguard: Option<&str>,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()> {
+        self.audited(audit, signer, |transaction, _| {
+            let changed = transaction.execute(
+                "UPDATE suppliers SET country = $1, transfer_safeguard = $2 WHERE id = $3",
+                &[&country, &safeguard, &id],
+            )?;
+            records::one_changed(changed, "supplier")
+        })
+    }
+
+    fn set_share_marketing(
+        &mut self,
+        id: i64,
+        marketing: bool,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()> {
+        self.audited(audit, signer, |transaction, _| {
+            let changed = transaction.execute(
+                "UPDATE shares SET marketing = $1 WHERE id = $2",
+                &[&marketing, &id],
+            )?;
+            records::one_changed(changed, "share")
+        })
+    }
+
+    fn suppliers(&self) -> Result<Vec<Supplier>> {
+        records::suppliers(&mut *self.client()?, None)
+    }
+
+    fn supplier_by_name(&self, name: &str) -> Result<Option<Supplier>> {
+        Ok(records::suppliers(&mut *self.client()?, Some(name))?
+            .into_iter()
+            .next())
+    }
+
+    fn record_share(
+        &mut self,
+        share: NewShare,
+        set: &PersonSet,
+        canaries: Vec<NewPerson>,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<RecordedShare> {
+        self.audited(audit, signer, |transaction, draft| {
+            records::record_share(transaction, share, set, canaries, draft)
+        })
+    }
+
+    fn confirm_deletion(
+        &mut self,
+        share: i64,
+        confirmed_at: Instant,
+        backups_until: Option<Instant>,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()> {
+        self.audited(audit, signer, |transaction, _| {
+            let changed = transaction.execute(
+                "UPDATE shares SET deleted_at = $2, backups_until = $3 WHERE id = $1",
+                &[
+                    &share,
+                    &confirmed_at.unix_seconds(),
+                    &backups_until.map(Instant::unix_seconds),
+                ],
+            )?;
+            if changed == 0 {
+                return Err(Error::NotFound(format!("there is no share {share}")));
+            }
+            Ok(())
+        })
+    }
+
+    fn shares(&self, suppliers: Option<&[i64]>) -> Result<Vec<ShareRecord>> {
+        records::shares(&mut *self.client()?, suppliers, None)
+    }
+
+    fn share(&self, id: i64) -> Result<Option<ShareRecord>> {
+        Ok(records::shares(&mut *self.client()?, None, Some(id))?
+            .into_iter()
+            .next())
+    }
+
+    fn share_people(&self, id: i64) -> Result<PersonSet> {
+        records::share_people(&mut *self.client()?, id)
+    }
+
+    fn feed_people(&self, audience: &[PersonCategory], window: FeedWindow) -> Result<PersonSet> {
+        records::feed_people(&mut *self.client()?, audience, window)
+    }
+
+    fn category_people(&self, category: PersonCategory) -> Result<PersonSet> {
+        records::category_people(&mut *self.client()?, category)
+    }
+
+    fn former_people(&self) -> Result<PersonSet> {
+        records::former_people(&mut *self.client()?)
+    }
+
+    fn left_between(
+        &self,
+        from: Option<custody_core::Day>,
+        until: Option<custody_core::Day>,
+    ) -> Result<PersonSet> {
+        records::left_between(&mut *self.client()?, from, until)
+    }
+
+    fn left_counts(&self, people: &PersonSet, boundaries: &[custody_core::Day]) -> Result<Vec<u64>> {
+        records::left_counts(&mut *self.client()?, people, boundaries)
+    }
+
+    fn export_shares_of(&self, person: PersonId) -> Result<Vec<i64>> {
+        records::shares_containing(&mut *self.client()?, person)
+    }
+
+    fn canaries(&self) -> Result<PersonSet> {
+        people::canaries(&mut *self.client()?)
+    }
+
+    fn open_incident(
+        &mut self,
+        incident: NewIncident,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64> {
+        self.audited(audit, signer, |transaction, draft| {
+            events::open_incident(transaction, incident, draft)
+        })
+    }
+
+    fn incidents(&self) -> Result<Vec<IncidentRecord>> {
+        events::incidents(&mut *self.client()?, None)
+    }
+
+    fn incident(&self, id: i64) -> Result<Option<IncidentRecord>> {
+        Ok(events::incidents(&mut *self.client()?, Some(id))?
+            .into_iter()
+            .next())
+    }
+
+    fn append_incident_event(
+        &mut self,
+        incident: i64,
+        event: NewIncidentEvent,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64> {
+        self.audited(audit, signer, |transaction, draft| {
+            events::append(transaction, incident, &event, events::With::Nothing, draft)
+        })
+    }
+
+    fn incident_events(&self, incident: i64) -> Result<Vec<IncidentEvent>> {
+        events::events(&mut *self.client()?, "incident_events", "incident", incident)
+    }
+
+    fn add_account(
+        &mut self,
+        account: NewAccount,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64> {
+        self.audited(audit, signer, |transaction, draft| {
+            desk::add_account(transaction, account, draft)
+        })
+    }
+
+    fn accounts(&self) -> Result<Vec<AccountRecord>> {
+        desk::accounts(&mut *self.client()?, None)
+    }
+
+    fn account_named(&self, name: &str) -> Result<Option<AccountRecord>> {
+        Ok(desk::accounts(&mut *self.client()?, Some(name))?
+            .into_iter()
+            .next())
+    }
+
+    fn set_account_password(
+        &mut self,
+        name: &str,
+        password_hash: &str,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()> {
+        self.audited(audit, signer, |transaction, draft| {
+            desk::set_password(transaction, name, password_hash, draft)
+        })
+    }
+
+    fn take_totp_step(&mut self, name: &str, step: i64) -> Result<bool> {
+        let changed = self.client.get_mut().execute(
+            "UPDATE accounts SET totp_last_step = $2 WHERE lower(name) = lower($1) \
+             AND (totp_last_step IS NULL OR totp_last_step < $2)",
+            &[&name, &step],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn set_account_totp(
+        &mut self,
+        name: &str,
+        sealed: Option<&[u8]>,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()> {
+        self.audited(audit, signer, |transaction, draft| {
+            desk::set_totp(transaction, name, sealed, draft)
+        })
+    }
+
+    fn disable_account(
+        &mut self,
+        name: &str,
+        at: Instant,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()> {
+        self.audited(audit, signer, |transaction, draft| {
+            desk::end_named(transaction, &desk::ACCOUNTS, name, at, draft)
+        })
+    }
+
+    fn add_api_token(
+        &mut self,
+        token: NewApiToken,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64> {
+        self.audited(audit, signer, |transaction, draft| {
+            desk::add_token(transaction, token, draft)
+        })
+    }
+
+    fn api_tokens(&self) -> Result<Vec<ApiTokenRecord>> {
+        desk::tokens(&mut *self.client()?, None)
+    }
+
+    fn api_token_by_hash(&self, hash: &[u8]) -> Result<Option<ApiTokenRecord>> {
+        Ok(desk::tokens(&mut *self.client()?, Some(hash))?.into_iter().next())
+    }
+
+    fn revoke_api_token(
+        &mut self,
+        name: &str,
+        at: Instant,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()> {
+        self.audited(audit, signer, |transaction, draft| {
+            desk::end_named(transaction, &desk::TOKENS, name, at, draft)
+        })
+    }
+
+    fn append_evidence(
+        &mut self,
+        incident: i64,
+        event: NewIncidentEvent,
+        people: &PersonSet,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64> {
+        self.audited(audit, signer, |transaction, draft| {
+            events::append(
+                transaction,
+                incident,
+                &event,
+                events::With::Evidence(people),
+                draft,
+            )
+        })
+    }
+
+    fn evidence_people(&self, incident: i64) -> Result<PersonSet> {
+        events::union_of(&mut *self.client()?, "incident_evidence", incident)
+    }
+
+    fn file_report(
+        &mut self,
+        incident: i64,
+        event: NewIncidentEvent,
+        report: NewFiledReport,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64> {
+        self.audited(audit, signer, |transaction, draft| {
+            events::append(
+                transaction,
+                incident,
+                &event,
+                events::With::Report(&report),
+                draft,
+            )
+        })
+    }
+
+    fn filed_reports(&self, incident: i64) -> Result<Vec<FiledReport>> {
+        events::filed_reports(&mut *self.client()?, incident)
+    }
+
+    fn record_incident_people(
+        &mut self,
+        incident: i64,
+        event: NewIncidentEvent,
+        people: &PersonSet,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<i64> {
+        self.audited(audit, signer, |transaction, draft| {
+            events::append(transaction, incident, &event, events::With::People(people), draft)
+        })
+    }
+
+    fn incident_people(&self, incident: i64) -> Result<PersonSet> {
+        events::union_of(&mut *self.client()?, "incident_people", incident)
+    }
+
+    fn each_identifier(
+        &self,
+        kinds: &[IdentifierKind],
+        visit: &mut dyn FnMut(IdentifierKind, &[u8], PersonId),
+    ) -> Result<()> {
+        people::each_identifier(&mut *self.client()?, kinds, visit)
+    }
+
+    fn open_requests(
+        &mut self,
+        requests: Vec<NewRequest>,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<Vec<i64>> {
+        self.audited(audit, signer, |transaction, draft| {
+            events::open_requests(transaction, requests, draft)
+        })
+    }
+
+    fn requests(&self) -> Result<Vec<RequestRecord>> {
+        events::requests(&mut *self.client()?, None)
+    }
+
+    fn request(&self, id: i64) -> Result<Option<RequestRecord>> {
+        Ok(events::requests(&mut *self.client()?, Some(id))?
+            .into_iter()
+            .next())
+    }
+
+    fn append_request_events(
+        &mut self,
+        request: i64,
+        new: Vec<NewRequestEvent>,
+        erasure: Option<Erasure>,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<Vec<i64>> {
+        self.audited(audit, signer, |transaction, draft| {
+            events::append_request(transaction, request, &new, erasure, draft)
+        })
+    }
+
+    fn request_events(&self, request: i64) -> Result<Vec<RequestEvent>> {
+        events::events(&mut *self.client()?, "request_events", "request", request)
+    }
+
+    fn erasures_of_person(&self, person: PersonId) -> Result<Vec<Erasure>> {
+        events::erasures(&mut *self.client()?, "person", i64::from(person))
+    }
+
+    fn erasures_at_supplier(&self, supplier: i64) -> Result<Vec<Erasure>> {
+        events::erasures(&mut *self.client()?, "supplier", supplier)
+    }
+
+    fn identifier_kinds(&self, person: PersonId) -> Result<Vec<IdentifierKind>> {
+        people::identifier_kinds(&mut *self.client()?, person)
+    }
+
+    fn enqueue_notices(
+        &mut self,
+        incident: i64,
+        messages: &mut dyn Iterator<Item = NewOutboxMessage>,
+        letters: &[PersonId],
+        queued_at: Instant,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<EnqueueCounts> {
+        self.audited(audit, signer, |transaction, draft| {
+            outbox::enqueue(transaction, incident, messages, letters, queued_at, draft)
+        })
+    }
+
+    fn notice_letters(&self, incident: i64) -> Result<Vec<PersonId>> {
+        outbox::letters(&mut *self.client()?, incident)
+    }
+
+    fn claim_notices(
+        &mut self,
+        incident: i64,
+        run: i64,
+        now: Instant,
+        limit: usize,
+        include_failed: bool,
+    ) -> Result<Vec<OutboxMessage>> {
+        outbox::claim(self.client.get_mut(), incident, run, now, limit, include_failed)
+    }
+
+    fn record_deliveries(&mut self, run: i64, updates: &[(i64, OutboxUpdate)]) -> Result<()> {
+        outbox::apply(self.client.get_mut(), run, updates)
+    }
+
+    fn flush_deliveries(&mut self) -> Result<()> {
+        // Answers are written as they come: there is no journal to apply.
+        Ok(())
+    }
+
+    fn outbox_counts(&self, incident: i64) -> Result<Vec<(OutboxState, u64)>> {
+        outbox::counts(&mut *self.client()?, incident)
+    }
+
+    fn outbox_in_state(&self, incident: i64, state: OutboxState, limit: usize) -> Result<Vec<OutboxMessage>> {
+        outbox::in_state(&mut *self.client()?, incident, state, limit)
+    }
+
+    fn outbox_times(&self, incident: i64) -> Result<(Option<Instant>, Option<Instant>)> {
+        outbox::times(&mut *self.client()?, incident)
+    }
+
+    fn set_relaxed_durability(&mut self, relaxed: bool) -> Result<()> {
+        // Asynchronous commit: a server crash may lose the last answers recorded (a notice may
+        // then go out twice, never be lost); it never corrupts anything.
+        let setting = if relaxed { "off" } else { "on" };
+        self.client
+            .get_mut()
+            .batch_execute(&format!("SET synchronous_commit = {setting}"))?;
+        Ok(())
+    }
+
+    fn append_audit(&mut self, draft: AuditDraft, signer: &dyn AuditSigner) -> Result<AuditEntry> {
+        if self.snapshots.get() > 0 {
+            return Err(Error::Corrupt(
+                "a write was tried inside a read snapshot".to_owned(),
+            ));
+        }
+        let mut transaction = self.client.get_mut().transaction()?;
+        transaction.batch_execute(WRITE_LOCK)?;
+        let entry = audit::append(&mut transaction, draft, signer)?;
+        transaction.commit()?;
+        Ok(entry)
+    }
+
+    fn audit_entries(&self, visit: &mut dyn FnMut(AuditEntry) -> Result<()>) -> Result<()> {
+        audit::each(&mut *self.client()?, visit)
+    }
+
+    fn audit_head(&self) -> Result<Option<AuditEntry>> {
+        audit::head(&mut *self.client()?)
+    }
+
+    fn settle_audit(&mut self, _signer: &dyn AuditSigner) -> Result<()> {
+        // The record of the chain's end is kept in the transaction that appends: nothing is
+        // left to settle after a commit.
+        Ok(())
+    }
+
+    fn keeps_audit_head(&self) -> bool {
+        true
+    }
+
+    fn kept_audit_head(&self) -> Result<Option<String>> {
+        audit::kept(&mut *self.client()?)
+    }
+
+    fn rekeep_audit_head(&mut self, signer: &dyn AuditSigner) -> Result<i64> {
+        let mut transaction = self.client.get_mut().transaction()?;
+        transaction.batch_execute(WRITE_LOCK)?;
+        let seq = audit::rekeep(&mut transaction, signer)?;
+        transaction.commit()?;
+        Ok(seq)
+    }
+}

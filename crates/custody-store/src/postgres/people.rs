@@ -1,0 +1,522 @@
+//! People in PostgreSQL. An import into an empty table streams rows through binary `COPY` in
+//! batches (people and their sealed contacts), then the identifier pairs sorted by key, and
+//! builds the feed columns on the way; an import into a populated table updates in place,
+//! touching contacts and identifiers only where they changed.
+
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::types::{ToSql, Type};
+use postgres::{Client, Row, Transaction};
+
+use custody_core::{Day, IdentifierKind, PersonCategory, PersonId, PersonSet, PersonStatus, parse_day};
+
+use super::records;
+use crate::PersonRows;
+use crate::encoding::{
+    FeedBuilder, identifier_kinds as kinds_of, identifiers_of_kinds, merged_identifiers, person_id,
+    unpack_identifiers,
+};
+use crate::error::{Error, Result};
+use crate::types::{AuditDraft, ImportCounts, NewPerson, PersonRecord};
+
+/// Rows per `COPY` batch of an import into an empty store.
+const COPY_ROWS: usize = 50_000;
+
+fn corrupt(message: impl std::fmt::Display) -> Error {
+    Error::Corrupt(message.to_string())
+}
+
+fn days(person: &NewPerson) -> (Option<String>, Option<String>) {
+    (person.joined_on.map(Day::to_iso), person.left_on.map(Day::to_iso))
+}
+
+/// Inserts one person (and its contact and identifiers), returning its id: canaries, and the
+/// new people of an import into a populated store.
+pub(super) fn insert(
+    transaction: &mut Transaction<'_>,
+    person: &NewPerson,
+    batch: i64,
+    canary_share: Option<i64>,
+) -> Result<PersonId> {
+    let (joined, left) = days(person);
+    let inserted = transaction.query_one(
+        "INSERT INTO people (ref, category, status, joined_on, left_on, country, canary_share, import_batch, \
+         identifiers, contact_digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (ref) DO NOTHING RETURNING id",
+        &[
+            &person.reference,
+            &person.category.as_str(),
+            &person.status.as_str(),
+            &joined,
+            &left,
+            &person.country,
+            &canary_share,
+            &batch,
+            &person.packed_identifiers(),
+            &person.contact_digest.as_ref().map(|digest| digest.as_slice()),
+        ],
+    );
+    let row = match inserted {
+        Ok(row) => row,
+        // No row came back: the reference was taken.
+        Err(error) if error.code().is_none() && error.as_db_error().is_none() => {
+            return Err(Error::DuplicateReference {
+                reference: person.reference.clone(),
+                line: person.line,
+            });
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let id = person_id(row.try_get(0)?)?;
+    let id64 = i64::from(id);
+    if let Some(sealed) = &person.contact {
+        transaction.execute(
+            "INSERT INTO contacts (person, sealed) VALUES ($1, $2)",
+            &[&id64, sealed],
+        )?;
+    }
+    for (_, hash) in &person.identifiers {
+        transaction.execute(
+            "INSERT INTO identifiers (hash, person) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[&hash.as_slice(), &id64],
+        )?;
+    }
+    Ok(id)
+}
+
+struct Existing {
+    id: PersonId,
+    batch: i64,
+    identifiers: Vec<u8>,
+    contact_digest: Option<Vec<u8>>,
+    status: String,
+    joined_on: Option<String>,
+    left_on: Option<String>,
+    country: Option<String>,
+}
+
+/// Updates a known person in place; contacts and identifiers are rewritten only if changed.
+fn update(transaction: &mut Transaction<'_>, old: &Existing, person: &NewPerson, batch: i64) -> Result<()> {
+    let fields = person.fields;
+    let packed = merged_identifiers(&old.identifiers, person);
+    let keep =
+        |present: bool, new: Option<String>, old: &Option<String>| if present { new } else { old.clone() };
+    let status = if fields.status {
+        person.status.as_str().to_owned()
+    } else {
+        old.status.clone()
+    };
+    let (joined, left) = days(person);
+    let id = i64::from(old.id);
+    transaction.execute(
+        "UPDATE people SET category = $2, status = $3, joined_on = $4, left_on = $5, country = $6, \
+         import_batch = $7, identifiers = $8, contact_digest = $9 WHERE id = $1",
+        &[
+            &id,
+            &person.category.as_str(),
+            &status,
+            &keep(fields.joined_on, joined, &old.joined_on),
+            &keep(fields.left_on, left, &old.left_on),
+            &keep(fields.country, person.country.clone(), &old.country),
+            &batch,
+            &packed,
+            &person.contact_digest.as_ref().map(|digest| digest.as_slice()),
+        ],
+    )?;
+    if old.contact_digest.as_deref() != person.contact_digest.as_ref().map(|digest| digest.as_slice()) {
+        transaction.execute("DELETE FROM contacts WHERE person = $1", &[&id])?;
+        if let Some(sealed) = &person.contact {
+            transaction.execute(
+                "INSERT INTO contacts (person, sealed) VALUES ($1, $2)",
+                &[&id, sealed],
+            )?;
+        }
+    }
+    if old.identifiers != packed {
+        for hash in unpack_identifiers(&old.identifiers) {
+            transaction.execute(
+                "DELETE FROM identifiers WHERE hash = $1 AND person = $2",
+                &[&hash, &id],
+            )?;
+        }
+        for hash in unpack_identifiers(&packed) {
+            transaction.execute(
+                "INSERT INTO identifiers (hash, person) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&hash, &id],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn existing(transaction: &mut Transaction<'_>, reference: &str) -> Result<Option<Existing>> {
+    let row = transaction.query_opt(
+        "SELECT id, import_batch, identifiers, contact_digest, status, joined_on, left_on, country \
+         FROM people WHERE ref = $1",
+        &[&reference],
+    )?;
+    row.map(|row| -> Result<Existing> {
+        Ok(Existing {
+            id: person_id(row.try_get(0)?)?,
+            batch: row.try_get(1)?,
+            identifiers: row.try_get(2)?,
+            contact_digest: row.try_get(3)?,
+            status: row.try_get(4)?,
+            joined_on: row.try_get(5)?,
+            left_on: row.try_get(6)?,
+            country: row.try_get(7)?,
+        })
+    })
+    .transpose()
+}
+
+/// Inserts or updates every person, in the caller's transaction (which holds the write lock).
+pub(super) fn import(
+    transaction: &mut Transaction<'_>,
+    rows: PersonRows<'_>,
+    draft: &mut AuditDraft,
+) -> Result<ImportCounts> {
+    let batch: i64 = transaction
+        .query_one(
+            "INSERT INTO imports (at) VALUES ($1) RETURNING id",
+            &[&draft.at.unix_seconds()],
+        )?
+        .try_get(0)?;
+    let empty: bool = transaction
+        .query_one("SELECT NOT EXISTS (SELECT 1 FROM people)", &[])?
+        .try_get(0)?;
+    let counts = if empty {
+        copy_into_empty(transaction, rows, batch)?
+    } else {
+        let mut counts = ImportCounts::default();
+        for row in rows {
+            let person = row.map_err(Error::Aborted)?;
+            match existing(transaction, &person.reference)? {
+                Some(old) if old.batch == batch => {
+                    return Err(Error::DuplicateReference {
+                        reference: person.reference,
+                        line: person.line,
+                    });
+                }
+                Some(old) => {
+                    update(transaction, &old, &person, batch)?;
+                    counts.updated += 1;
+                }
+                None => {
+                    insert(transaction, &person, batch, None)?;
+                    counts.inserted += 1;
+                }
+            }
+        }
+        records::rebuild_feeds(transaction)?;
+        counts
+    };
+    if let serde_json::Value::Object(details) = &mut draft.details {
+        details.insert("inserted".into(), counts.inserted.into());
+        details.insert("updated".into(), counts.updated.into());
+    }
+    Ok(counts)
+}
+
+/// The people of an import into an empty store, in batches through binary `COPY`; ids are
+/// given here, from 1, and the identity moved past them at the end.
+fn copy_into_empty(
+    transaction: &mut Transaction<'_>,
+    rows: PersonRows<'_>,
+    batch: i64,
+) -> Result<ImportCounts> {
+    let mut counts = ImportCounts::default();
+    let mut pairs: Vec<([u8; 16], PersonId)> = Vec::new();
+    let mut feed = FeedBuilder::default();
+    let mut next: PersonId = 1;
+    let mut pending: Vec<NewPerson> = Vec::with_capacity(COPY_ROWS);
+    let mut rows = rows.peekable();
+    while let Some(row) = rows.next() {
+        let person = row.map_err(Error::Aborted)?;
+        let (joined, left) = days(&person);
+        feed.push(
+            next,
+            person.category,
+            person.status == PersonStatus::Former,
+            joined.as_deref(),
+            left.as_deref(),
+        );
+        pairs.extend(person.identifiers.iter().map(|(_, hash)| (*hash, next)));
+        next = next
+            .checked_add(1)
+            .ok_or_else(|| corrupt("person ids have run past 2^32"))?;
+        pending.push(person);
+        if pending.len() == COPY_ROWS || rows.peek().is_none() {
+            let first = next - pending.len() as u32;
+            copy_people(transaction, &pending, first, batch)?;
+            counts.inserted += pending.len() as u64;
+            pending.clear();
+        }
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    let writer = transaction.copy_in("COPY identifiers (hash, person) FROM STDIN (FORMAT binary)")?;
+    let mut writer = BinaryCopyInWriter::new(writer, &[Type::BYTEA, Type::INT8]);
+    for (hash, person) in &pairs {
+        writer.write(&[&hash.as_slice(), &i64::from(*person)])?;
+    }
+    writer.finish()?;
+    drop(pairs);
+    transaction.execute(
+        "SELECT setval(pg_get_serial_sequence('people', 'id'), GREATEST((SELECT max(id) FROM people), 1))",
+        &[],
+    )?;
+    records::write_feeds(transaction, feed)?;
+    Ok(counts)
+}
+
+/// One batch of new people and their contacts; a reference given twice names its line.
+fn copy_people(
+    transaction: &mut Transaction<'_>,
+    people: &[NewPerson],
+    first: PersonId,
+    batch: i64,
+) -> Result<()> {
+    let copied = (|| -> std::result::Result<(), postgres::Error> {
+        let writer = transaction.copy_in(
+            "COPY people (id, ref, category, status, joined_on, left_on, country, import_batch, identifiers, \
+             contact_digest) FROM STDIN (FORMAT binary)",
+        )?;
+        let types = [
+            Type::INT8,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::INT8,
+            Type::BYTEA,
+            Type::BYTEA,
+        ];
+        let mut writer = BinaryCopyInWriter::new(writer, &types);
+        for (offset, person) in people.iter().enumerate() {
+            let (joined, left) = days(person);
+            let id = i64::from(first) + offset as i64;
+            let digest = person.contact_digest.as_ref().map(|digest| digest.as_slice());
+            let values: [&(dyn ToSql + Sync); 10] = [
+                &id,
+                &person.reference,
+                &person.category.as_str(),
+                &person.status.as_str(),
+                &joined,
+                &left,
+                &person.country,
+                &batch,
+                &person.packed_identifiers(),
+                &digest,
+            ];
+            writer.write(&values)?;
+        }
+        writer.finish()?;
+        Ok(())
+    })();
+    if let Err(error) = copied {
+        return Err(duplicate_in_copy(&error, people).unwrap_or_else(|| error.into()));
+    }
+    let writer = transaction.copy_in("COPY contacts (person, sealed) FROM STDIN (FORMAT binary)")?;
+    let mut writer = BinaryCopyInWriter::new(writer, &[Type::INT8, Type::BYTEA]);
+    for (offset, person) in people.iter().enumerate() {
+        if let Some(sealed) = &person.contact {
+            let id = i64::from(first) + offset as i64;
+            writer.write(&[&id, sealed])?;
+        }
+    }
+    writer.finish()?;
+    Ok(())
+}
+
+/// A unique violation during `COPY people` as the reference repeated, with its line in the file.
+fn duplicate_in_copy(error: &postgres::Error, people: &[NewPerson]) -> Option<Error> {
+    let db = error.as_db_error()?;
+    if *db.code() != postgres::error::SqlState::UNIQUE_VIOLATION {
+        return None;
+    }
+    // The context reads "COPY people, line N": the Nth row of this batch.
+    let line: usize = db
+        .where_()?
+        .rsplit("line ")
+        .next()?
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()?;
+    let person = people.get(line.checked_sub(1)?)?;
+    Some(Error::DuplicateReference {
+        reference: person.reference.clone(),
+        line: person.line,
+    })
+}
+
+const PERSON_COLUMNS: &str = "SELECT p.id, p.ref, p.category, p.status, p.joined_on, p.left_on, p.country, \
+     c.sealed, p.canary_share FROM people p LEFT JOIN contacts c ON c.person = p.id";
+
+fn day(text: Option<String>) -> Result<Option<Day>> {
+    text.map(|text| parse_day(&text).map_err(corrupt)).transpose()
+}
+
+fn person(row: &Row) -> Result<PersonRecord> {
+    let category: &str = row.try_get(2)?;
+    let status: &str = row.try_get(3)?;
+    Ok(PersonRecord {
+        id: person_id(row.try_get(0)?)?,
+        reference: row.try_get(1)?,
+        category: PersonCategory::from_stable(category).map_err(corrupt)?,
+        status: PersonStatus::from_stable(status).map_err(corrupt)?,
+        joined_on: day(row.try_get(4)?)?,
+        left_on: day(row.try_get(5)?)?,
+        country: row.try_get(6)?,
+        contact: row.try_get(7)?,
+        canary_share: row.try_get(8)?,
+    })
+}
+
+pub(super) fn by_reference(client: &mut Client, reference: &str) -> Result<Option<PersonRecord>> {
+    let row = client.query_opt(&format!("{PERSON_COLUMNS} WHERE p.ref = $1"), &[&reference])?;
+    row.as_ref().map(person).transpose()
+}
+
+pub(super) fn by_id(client: &mut Client, id: PersonId) -> Result<Option<PersonRecord>> {
+    let row = client.query_opt(&format!("{PERSON_COLUMNS} WHERE p.id = $1"), &[&i64::from(id)])?;
+    row.as_ref().map(person).transpose()
+}
+
+pub(super) fn id_by_reference(client: &mut Client, reference: &str) -> Result<Option<PersonId>> {
+    let row = client.query_opt("SELECT id FROM people WHERE ref = $1", &[&reference])?;
+    row.map(|row| person_id(row.try_get(0)?)).transpose()
+}
+
+/// People with this identifier hash (the kind is inside the hash).
+pub(super) fn by_identifier(client: &mut Client, hash: &[u8]) -> Result<Vec<PersonId>> {
+    let rows = client.query(
+        "SELECT person FROM identifiers WHERE hash = $1 ORDER BY person",
+        &[&hash],
+    )?;
+    rows.iter().map(|row| person_id(row.try_get(0)?)).collect()
+}
+
+/// Ids sent per query when a set is read: `id = ANY($1)`.
+const IDS_PER_QUERY: usize = 10_000;
+
+fn id_batches(set: &PersonSet) -> impl Iterator<Item = Vec<i64>> + '_ {
+    let mut ids = set.iter().map(i64::from).peekable();
+    std::iter::from_fn(move || {
+        ids.peek()?;
+        Some(ids.by_ref().take(IDS_PER_QUERY).collect())
+    })
+}
+
+pub(super) fn references(client: &mut Client, set: &PersonSet) -> Result<Vec<String>> {
+    let mut out = Vec::with_capacity(set.len() as usize);
+    for ids in id_batches(set) {
+        for row in client.query("SELECT ref FROM people WHERE id = ANY($1) ORDER BY id", &[&ids])? {
+            out.push(row.try_get(0)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Every person of `set`, in id order, a batch of ids per query; the store is free while
+/// `visit` runs.
+pub(super) fn each_of(
+    client: &mut Client,
+    set: &PersonSet,
+    visit: &mut dyn FnMut(PersonRecord) -> Result<()>,
+) -> Result<()> {
+    for ids in id_batches(set) {
+        let rows = client.query(
+            &format!("{PERSON_COLUMNS} WHERE p.id = ANY($1) ORDER BY p.id"),
+            &[&ids],
+        )?;
+        for row in &rows {
+            visit(person(row)?)?;
+        }
+    }
+    Ok(())
+}
+
+/// Rows read per page when the whole people table is visited.
+const PAGE: i64 = 50_000;
+
+/// Every person's sealed contact details with their reference (canaries left out), in id order,
+/// a page at a time.
+pub(super) fn each_contact(client: &mut Client, visit: &mut crate::ContactVisitor<'_>) -> Result<()> {
+    let mut after = 0i64;
+    loop {
+        let rows = client.query(
+            "SELECT p.id, p.ref, c.sealed FROM contacts c JOIN people p ON p.id = c.person \
+             WHERE p.canary_share IS NULL AND c.person > $1 ORDER BY c.person LIMIT $2",
+            &[&after, &PAGE],
+        )?;
+        for row in &rows {
+            after = row.try_get(0)?;
+            visit(person_id(after)?, row.try_get(1)?, row.try_get(2)?)?;
+        }
+        if (rows.len() as i64) < PAGE {
+            return Ok(());
+        }
+    }
+}
+
+/// Visits the identifier hashes of the kinds in `kinds` of every person, a page at a time.
+pub(super) fn each_identifier(
+    client: &mut Client,
+    kinds: &[IdentifierKind],
+    visit: &mut dyn FnMut(IdentifierKind, &[u8], PersonId),
+) -> Result<()> {
+    let tags: Vec<u8> = kinds.iter().map(|kind| kind.tag()).collect();
+    let mut after = 0i64;
+    loop {
+        let rows = client.query(
+            "SELECT id, identifiers FROM people WHERE id > $1 ORDER BY id LIMIT $2",
+            &[&after, &PAGE],
+        )?;
+        for row in &rows {
+            after = row.try_get(0)?;
+            let person = person_id(after)?;
+            for (kind, hash) in identifiers_of_kinds(row.try_get(1)?, &tags) {
+                visit(kind, hash, person);
+            }
+        }
+        if (rows.len() as i64) < PAGE {
+            return Ok(());
+        }
+    }
+}
+
+pub(super) fn counts(client: &mut Client) -> Result<Vec<(PersonCategory, PersonStatus, u64)>> {
+    let rows = client.query(
+        "SELECT category, status, count(*) FROM people WHERE canary_share IS NULL GROUP BY category, status",
+        &[],
+    )?;
+    rows.iter()
+        .map(|row| {
+            let category = PersonCategory::from_stable(row.try_get(0)?).map_err(corrupt)?;
+            let status = PersonStatus::from_stable(row.try_get(1)?).map_err(corrupt)?;
+            Ok((category, status, row.try_get::<_, i64>(2)?.unsigned_abs()))
+        })
+        .collect()
+}
+
+pub(super) fn canaries(client: &mut Client) -> Result<PersonSet> {
+    let rows = client.query("SELECT id FROM people WHERE canary_share IS NOT NULL", &[])?;
+    let mut set = PersonSet::new();
+    for row in rows {
+        set.insert(person_id(row.try_get(0)?)?);
+    }
+    Ok(set)
+}
+
+/// The kinds of identifier custody holds (hashed) for a person.
+pub(super) fn identifier_kinds(client: &mut Client, person: PersonId) -> Result<Vec<IdentifierKind>> {
+    let row = client.query_opt(
+        "SELECT identifiers FROM people WHERE id = $1",
+        &[&i64::from(person)],
+    )?;
+    let packed: Vec<u8> = row.map(|row| row.try_get(0)).transpose()?.unwrap_or_default();
+    Ok(kinds_of(&packed))
+}
