@@ -17,6 +17,7 @@ pub mod demo_incident;
 pub mod demo_leak;
 pub mod demo_notices;
 pub mod demo_requests;
+pub mod desk_state;
 mod dir;
 mod error;
 pub mod filed;

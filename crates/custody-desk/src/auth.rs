@@ -46,10 +46,12 @@ pub struct Session {
     pub enrolling: Option<Vec<u8>>,
 }
 
-/// Sessions by id, in memory: a restart signs everyone out.
-#[derive(Debug, Default)]
+/// Sessions by id: in memory for a desk alone on its store (a restart signs everyone out), or
+/// in the store for desks on several processes (`custody_app::desk_state`: keyed by a keyed
+/// hash of the id, the form token derived from it, an enrolment secret sealed).
 pub struct Sessions {
     by_id: Mutex<HashMap<String, Session>>,
+    shared: Option<Arc<crate::state::Ledgers>>,
 }
 
 /// 32 random bytes as hex.
@@ -59,10 +61,63 @@ pub fn random_token() -> Result<String, DeskError> {
     Ok(custody_vault::hex(&bytes))
 }
 
+impl From<custody_app::desk_state::SharedSession> for Session {
+    fn from(shared: custody_app::desk_state::SharedSession) -> Self {
+        Session {
+            account: shared.account,
+            csrf: shared.csrf,
+            created: shared.created,
+            seen: shared.seen,
+            needs_code: shared.needs_code,
+            enrolling: shared.enrolling,
+        }
+    }
+}
+
+impl From<Session> for custody_app::desk_state::SharedSession {
+    fn from(session: Session) -> Self {
+        custody_app::desk_state::SharedSession {
+            account: session.account,
+            csrf: session.csrf,
+            created: session.created,
+            seen: session.seen,
+            needs_code: session.needs_code,
+            enrolling: session.enrolling,
+        }
+    }
+}
+
 impl Sessions {
+    /// Sessions kept in memory.
+    pub fn in_memory() -> Self {
+        Sessions {
+            by_id: Mutex::new(HashMap::new()),
+            shared: None,
+        }
+    }
+
+    /// Sessions kept in the store, known to every desk on it.
+    pub fn shared(ledgers: Arc<crate::state::Ledgers>) -> Self {
+        Sessions {
+            by_id: Mutex::new(HashMap::new()),
+            shared: Some(ledgers),
+        }
+    }
+
     /// Starts a session; returns its id.
-    pub fn start(&self, account: &str, needs_code: bool, now: i64) -> Result<String, DeskError> {
+    pub async fn start(&self, account: &str, needs_code: bool, now: i64) -> Result<String, DeskError> {
         let id = random_token()?;
+        if let Some(ledgers) = &self.shared {
+            let (kept, account) = (id.clone(), account.to_owned());
+            ledgers
+                .run("desk", move |ledger| {
+                    let stale = now - LIFETIME_SECONDS;
+                    custody_app::desk_state::start_session(ledger, &kept, &account, needs_code, now, stale)?;
+                    Ok(())
+                })
+                .await?;
+            return Ok(id);
+        }
         let session = Session {
             account: account.to_owned(),
             csrf: random_token()?,
@@ -77,23 +132,68 @@ impl Sessions {
         Ok(id)
     }
 
+    /// Runs `change` on the stored session `id`: it sees the session (or none) and says what
+    /// it becomes (none ends it).
+    async fn change_shared(
+        ledgers: &Arc<crate::state::Ledgers>,
+        id: &str,
+        change: impl FnOnce(Option<Session>) -> Option<Session> + Send + 'static,
+    ) -> Result<Option<Session>, DeskError> {
+        let id = id.to_owned();
+        ledgers
+            .run("desk", move |ledger| {
+                let mut change = Some(change);
+                let became = custody_app::desk_state::change_session(ledger, &id, &mut |current| {
+                    let change = change.take()?;
+                    change(current.map(Session::from)).map(Into::into)
+                })?;
+                Ok(became.map(Session::from))
+            })
+            .await
+    }
+
     /// The live session with this id; marked as seen now when `touch` (a page the person asked
     /// for, not a background poll, which must not keep an unattended browser signed in).
-    pub fn get(&self, id: &str, now: i64, touch: bool) -> Option<Session> {
+    pub async fn get(&self, id: &str, now: i64, touch: bool) -> Result<Option<Session>, DeskError> {
+        if let Some(ledgers) = &self.shared {
+            return Self::change_shared(ledgers, id, move |session| {
+                let mut session = session.filter(|session| live(session, now))?;
+                if touch {
+                    session.seen = now;
+                }
+                Some(session)
+            })
+            .await;
+        }
         let mut sessions = self.by_id.lock().unwrap_or_else(PoisonError::into_inner);
-        let session = sessions.get_mut(id)?;
+        let Some(session) = sessions.get_mut(id) else {
+            return Ok(None);
+        };
         if !live(session, now) {
             sessions.remove(id);
-            return None;
+            return Ok(None);
         }
         if touch {
             session.seen = now;
         }
-        Some(session.clone())
+        Ok(Some(session.clone()))
     }
 
     /// Changes a session.
-    pub fn update(&self, id: &str, change: impl FnOnce(&mut Session)) {
+    pub async fn update(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut Session) + Send + 'static,
+    ) -> Result<(), DeskError> {
+        if let Some(ledgers) = &self.shared {
+            Self::change_shared(ledgers, id, move |session| {
+                let mut session = session?;
+                change(&mut session);
+                Some(session)
+            })
+            .await?;
+            return Ok(());
+        }
         if let Some(session) = self
             .by_id
             .lock()
@@ -102,22 +202,41 @@ impl Sessions {
         {
             change(session);
         }
+        Ok(())
     }
 
     /// Ends every session of an account but one (after its password changed).
-    pub fn end_others(&self, account: &str, keep: &str) {
+    pub async fn end_others(&self, account: &str, keep: &str) -> Result<(), DeskError> {
+        if let Some(ledgers) = &self.shared {
+            let (account, keep) = (account.to_owned(), keep.to_owned());
+            return ledgers
+                .run("desk", move |ledger| {
+                    Ok(custody_app::desk_state::end_other_sessions(
+                        ledger,
+                        &account,
+                        Some(&keep),
+                    )?)
+                })
+                .await;
+        }
         self.by_id
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|id, session| id == keep || !session.account.eq_ignore_ascii_case(account));
+        Ok(())
     }
 
     /// Ends a session.
-    pub fn end(&self, id: &str) {
+    pub async fn end(&self, id: &str) -> Result<(), DeskError> {
+        if let Some(ledgers) = &self.shared {
+            Self::change_shared(ledgers, id, |_| None).await?;
+            return Ok(());
+        }
         self.by_id
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(id);
+        Ok(())
     }
 }
 
@@ -292,7 +411,12 @@ async fn page_caller(guard: &Guard, request: Request) -> Result<Request, Respons
     };
     // The incident page polls its notices' progress: that alone does not keep a session alive.
     let touch = !guard.path.ends_with("/progress");
-    let Some(session) = desk.sessions.get(&id, now, touch) else {
+    let found = desk
+        .sessions
+        .get(&id, now, touch)
+        .await
+        .map_err(|error| PageError(error).into_response())?;
+    let Some(session) = found else {
         return Err(to_sign_in());
     };
     if session.needs_code {
@@ -308,7 +432,10 @@ async fn page_caller(guard: &Guard, request: Request) -> Result<Request, Respons
     let role = match account {
         Some(account) if account.disabled_at.is_none() => account.role,
         _ => {
-            desk.sessions.end(&id);
+            desk.sessions
+                .end(&id)
+                .await
+                .map_err(|error| PageError(error).into_response())?;
             return Err(to_sign_in());
         }
     };
@@ -439,28 +566,32 @@ pub async fn no_route() -> Response {
 mod tests {
     use super::*;
 
-    #[test]
-    fn sessions_end_when_idle_or_old_and_polls_do_not_keep_them() {
-        let sessions = Sessions::default();
-        let id = sessions.start("alice", false, 1_000).unwrap();
+    #[tokio::test]
+    async fn sessions_end_when_idle_or_old_and_polls_do_not_keep_them() {
+        let sessions = Sessions::in_memory();
+        let live = |id: String, now: i64, touch: bool| {
+            let sessions = &sessions;
+            async move { sessions.get(&id, now, touch).await.unwrap().is_some() }
+        };
+        let id = sessions.start("alice", false, 1_000).await.unwrap();
         // Seen within the idle time, the session lives on.
-        assert!(sessions.get(&id, 1_000 + IDLE_SECONDS - 1, true).is_some());
+        assert!(live(id.clone(), 1_000 + IDLE_SECONDS - 1, true).await);
         let seen = 1_000 + IDLE_SECONDS - 1;
         // A background poll does not move `seen`: the session ends idle time after the last page.
-        assert!(sessions.get(&id, seen + IDLE_SECONDS - 1, false).is_some());
-        assert!(sessions.get(&id, seen + IDLE_SECONDS, false).is_none());
+        assert!(live(id.clone(), seen + IDLE_SECONDS - 1, false).await);
+        assert!(!live(id.clone(), seen + IDLE_SECONDS, false).await);
         assert!(
-            sessions.get(&id, seen, true).is_none(),
+            !live(id.clone(), seen, true).await,
             "an ended session stays ended"
         );
         // However busy, a session ends at its lifetime.
-        let busy = sessions.start("bob", false, 0).unwrap();
+        let busy = sessions.start("bob", false, 0).await.unwrap();
         let mut now = 0;
         while now < LIFETIME_SECONDS - 60 {
             now += 60;
-            assert!(sessions.get(&busy, now, true).is_some());
+            assert!(live(busy.clone(), now, true).await);
         }
-        assert!(sessions.get(&busy, LIFETIME_SECONDS, true).is_none());
-        assert!(sessions.get("not-a-session", 0, true).is_none());
+        assert!(!live(busy, LIFETIME_SECONDS, true).await);
+        assert!(!live("not-a-session".to_owned(), 0, true).await);
     }
 }

@@ -285,11 +285,14 @@ async fn enrolled(desk: &Arc<Desk>, caller: &Caller) -> Result<bool, DeskError> 
 async fn account_page(desk: &Arc<Desk>, caller: &Caller, extra: minijinja::Value) -> Page {
     let enrolled = enrolled(desk, caller).await?;
     let now = desk.now().unix_seconds();
-    let enrolling = caller
-        .session
-        .as_deref()
-        .and_then(|id| desk.sessions.get(id, now, true))
-        .and_then(|session| session.enrolling);
+    let enrolling = match caller.session.as_deref() {
+        Some(id) => desk
+            .sessions
+            .get(id, now, true)
+            .await?
+            .and_then(|session| session.enrolling),
+        None => None,
+    };
     let values = match enrolling {
         Some(secret) if !enrolled => context! {
             enrolling => true,
@@ -325,7 +328,7 @@ pub async fn change_password(
     }
     let now = desk.now().unix_seconds();
     let address = crate::sign_in::client_address(&desk, peer, &headers);
-    if let Err(seconds) = desk.throttle.attempt(&caller.name, address, now) {
+    if let Err(seconds) = desk.throttle.attempt(&caller.name, address, now).await? {
         let page = account_page(
             &desk,
             &caller,
@@ -346,9 +349,9 @@ pub async fn change_password(
         .await;
     match result {
         Ok(true) => {
-            desk.throttle.succeeded(&caller.name, address);
+            desk.throttle.succeeded(&caller.name, address, now).await?;
             if let Some(id) = &caller.session {
-                desk.sessions.end_others(&caller.name, id);
+                desk.sessions.end_others(&caller.name, id).await?;
             }
             Ok(account_page(
                 &desk,
@@ -363,7 +366,7 @@ pub async fn change_password(
             Ok((axum::http::StatusCode::UNAUTHORIZED, page).into_response())
         }
         Err(error) if error.status() == axum::http::StatusCode::BAD_REQUEST => {
-            desk.throttle.succeeded(&caller.name, address);
+            desk.throttle.succeeded(&caller.name, address, now).await?;
             let page = account_page(&desk, &caller, problem(&error.to_string())).await?;
             Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response())
         }
@@ -387,7 +390,8 @@ pub async fn totp_start(
     let secret = crate::totp::new_secret()?;
     if let Some(id) = &caller.session {
         desk.sessions
-            .update(id, |session| session.enrolling = Some(secret));
+            .update(id, move |session| session.enrolling = Some(secret))
+            .await?;
     }
     Ok(Redirect::to("/account"))
 }
@@ -405,10 +409,10 @@ pub async fn totp_confirm(
     Form(form): Form<Code>,
 ) -> Result<Response, PageError> {
     let now = desk.now().unix_seconds();
-    let session = caller
-        .session
-        .as_deref()
-        .and_then(|id| desk.sessions.get(id, now, true));
+    let session = match caller.session.as_deref() {
+        Some(id) => desk.sessions.get(id, now, true).await?,
+        None => None,
+    };
     let Some(secret) = session.and_then(|session| session.enrolling) else {
         return Ok(Redirect::to("/account").into_response());
     };
@@ -430,7 +434,9 @@ pub async fn totp_confirm(
     })
     .await?;
     if let Some(id) = &caller.session {
-        desk.sessions.update(id, |session| session.enrolling = None);
+        desk.sessions
+            .update(id, |session| session.enrolling = None)
+            .await?;
     }
     Ok(Redirect::to("/account").into_response())
 }

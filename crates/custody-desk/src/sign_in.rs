@@ -19,7 +19,11 @@ use crate::state::Desk;
 /// The sign-in form, tied to this browser by a cookie (so another site cannot sign it in).
 pub async fn form(State(desk): State<Arc<Desk>>, headers: HeaderMap) -> Result<Response, PageError> {
     let now = desk.now().unix_seconds();
-    if let Some(session) = cookie(&headers, SESSION_COOKIE).and_then(|id| desk.sessions.get(id, now, true))
+    let session = match cookie(&headers, SESSION_COOKIE) {
+        Some(id) => desk.sessions.get(id, now, true).await?,
+        None => None,
+    };
+    if let Some(session) = session
         && !session.needs_code
     {
         return Ok(Redirect::to("/incidents").into_response());
@@ -101,7 +105,7 @@ pub async fn submit(
     }
     let now = desk.now().unix_seconds();
     let address = client_address(&desk, peer, &headers);
-    let admitted = match desk.throttle.attempt(&form.name, address, now) {
+    let admitted = match desk.throttle.attempt(&form.name, address, now).await? {
         Ok(admitted) => admitted,
         Err(seconds) => {
             let problem = DeskError::Throttled(seconds).to_string();
@@ -128,15 +132,15 @@ pub async fn submit(
     };
     let needs_code = account.totp_sealed.is_some();
     if let Some(old) = cookie(&headers, SESSION_COOKIE) {
-        desk.sessions.end(old);
+        desk.sessions.end(old).await?;
     }
     if needs_code {
-        desk.throttle.password_right(address);
+        desk.throttle.password_right(&account.name, address, now).await?;
     } else {
-        desk.throttle.succeeded(&account.name, address);
+        desk.throttle.succeeded(&account.name, address, now).await?;
         record(&desk, &account.name, "desk.sign_in", false).await?;
     }
-    let id = desk.sessions.start(&account.name, needs_code, now)?;
+    let id = desk.sessions.start(&account.name, needs_code, now).await?;
     let target = if needs_code { "/sign-in/code" } else { "/incidents" };
     let mut response = Redirect::to(target).into_response();
     let headers = response.headers_mut();
@@ -268,15 +272,22 @@ async fn record(
 }
 
 /// The session waiting for its code, if the browser has one.
-fn pending(desk: &Desk, headers: &HeaderMap) -> Option<(String, crate::auth::Session)> {
-    let id = cookie(headers, SESSION_COOKIE)?;
-    let session = desk.sessions.get(id, desk.now().unix_seconds(), true)?;
-    session.needs_code.then(|| (id.to_owned(), session))
+async fn pending(
+    desk: &Desk,
+    headers: &HeaderMap,
+) -> Result<Option<(String, crate::auth::Session)>, DeskError> {
+    let Some(id) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let session = desk.sessions.get(id, desk.now().unix_seconds(), true).await?;
+    Ok(session
+        .filter(|session| session.needs_code)
+        .map(|session| (id.to_owned(), session)))
 }
 
 /// The form for the second factor's code.
 pub async fn code_form(State(desk): State<Arc<Desk>>, headers: HeaderMap) -> Result<Response, PageError> {
-    let Some((_, session)) = pending(&desk, &headers) else {
+    let Some((_, session)) = pending(&desk, &headers).await? else {
         return Ok(Redirect::to("/sign-in").into_response());
     };
     Ok(render::bare(&desk, "code.html", context! { csrf => session.csrf })?.into_response())
@@ -296,7 +307,7 @@ pub async fn code_submit(
     headers: HeaderMap,
     Form(form): Form<Code>,
 ) -> Result<Response, PageError> {
-    let Some((id, session)) = pending(&desk, &headers) else {
+    let Some((id, session)) = pending(&desk, &headers).await? else {
         return Ok(Redirect::to("/sign-in").into_response());
     };
     if !same_secret(&form.csrf, &session.csrf) {
@@ -312,7 +323,7 @@ pub async fn code_submit(
         )?;
         Ok((status, page).into_response())
     };
-    let admitted = match desk.throttle.attempt(&session.account, address, now) {
+    let admitted = match desk.throttle.attempt(&session.account, address, now).await? {
         Ok(admitted) => admitted,
         Err(seconds) => {
             let mut page = refuse(
@@ -356,10 +367,10 @@ pub async fn code_submit(
             "That code is not right; try the next one.".to_owned(),
         );
     }
-    desk.throttle.succeeded(&session.account, address);
+    desk.throttle.succeeded(&session.account, address, now).await?;
     record(&desk, &session.account, "desk.sign_in", true).await?;
-    desk.sessions.end(&id);
-    let fresh = desk.sessions.start(&session.account, false, now)?;
+    desk.sessions.end(&id).await?;
+    let fresh = desk.sessions.start(&session.account, false, now).await?;
     let mut response = Redirect::to("/incidents").into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
@@ -374,7 +385,7 @@ pub async fn sign_out(
     Extension(caller): Extension<Caller>,
 ) -> Result<Response, PageError> {
     if let Some(id) = &caller.session {
-        desk.sessions.end(id);
+        desk.sessions.end(id).await?;
     }
     record(&desk, &caller.name, "desk.sign_out", false).await?;
     let mut response = Redirect::to("/sign-in").into_response();

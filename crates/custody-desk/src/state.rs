@@ -23,13 +23,21 @@ pub struct DeskOptions {
     pub behind_https: bool,
 }
 
+/// The open ledgers (database connections) requests run on, one per blocking worker, reused.
+pub struct Ledgers {
+    dir: PathBuf,
+    /// Open ledgers with the settings generation they were opened in.
+    open: Mutex<Vec<(u64, Ledger)>>,
+    /// Moves on when the settings change, so ledgers opened before are dropped.
+    generation: std::sync::atomic::AtomicU64,
+    /// Bounds the ledgers open at once.
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
 /// The desk's state, shared by every request.
 pub struct Desk {
     options: DeskOptions,
-    /// Open ledgers with the settings generation they were opened in.
-    ledgers: Mutex<Vec<(u64, Ledger)>>,
-    /// Moves on when the settings change, so ledgers opened before are dropped.
-    generation: std::sync::atomic::AtomicU64,
+    ledgers: Arc<Ledgers>,
     pub(crate) sessions: Sessions,
     pub(crate) throttle: Throttle,
     pub(crate) limits: crate::rate::RateLimits,
@@ -43,8 +51,6 @@ pub struct Desk {
     pub(crate) refusals: crate::sign_in::Refusals,
     /// Told when the desk is stopping, so pending refusals are written first.
     pub(crate) stopping: tokio::sync::Notify,
-    /// Bounds the ledgers (database connections) open at once.
-    permits: Arc<tokio::sync::Semaphore>,
     clock: Box<dyn Clock>,
 }
 
@@ -59,12 +65,28 @@ impl Desk {
         let limits = crate::rate::RateLimits::new(&ledger.settings.desk);
         let desk_settings = ledger.settings.desk.clone();
         let zone = ledger.zone.clone();
+        // Desks that may run beside others on one database keep sessions and sign-in counts in
+        // it; a desk alone on its SQLite file keeps them in memory.
+        let shared = ledger.store.runs_may_overlap();
+        let ledgers = Arc::new(Ledgers {
+            dir: options.dir.clone(),
+            open: Mutex::new(vec![(0, ledger)]),
+            generation: std::sync::atomic::AtomicU64::new(0),
+            permits: Arc::new(tokio::sync::Semaphore::new(LEDGERS_MAX)),
+        });
+        let (sessions, throttle) = if shared {
+            (
+                Sessions::shared(Arc::clone(&ledgers)),
+                Throttle::shared(Arc::clone(&ledgers)),
+            )
+        } else {
+            (Sessions::in_memory(), Throttle::in_memory())
+        };
         Ok(Desk {
             options,
-            ledgers: Mutex::new(vec![(0, ledger)]),
-            generation: std::sync::atomic::AtomicU64::new(0),
-            sessions: Sessions::default(),
-            throttle: Throttle::default(),
+            ledgers,
+            sessions,
+            throttle,
             limits,
             desk_settings,
             holdings: crate::cache::HoldingsCache::default(),
@@ -73,7 +95,6 @@ impl Desk {
             writes: tokio::sync::Mutex::new(()),
             refusals: crate::sign_in::Refusals::default(),
             stopping: tokio::sync::Notify::new(),
-            permits: Arc::new(tokio::sync::Semaphore::new(LEDGERS_MAX)),
             clock: Box::new(SystemClock),
         })
     }
@@ -94,8 +115,8 @@ impl Desk {
     /// The settings changed: ledgers opened before are not used again.
     pub(crate) fn settings_changed(&self, organisation: String) {
         let old = {
-            let mut ledgers = self.ledgers.lock().unwrap_or_else(PoisonError::into_inner);
-            self.generation.fetch_add(1, Ordering::SeqCst);
+            let mut ledgers = self.ledgers.open.lock().unwrap_or_else(PoisonError::into_inner);
+            self.ledgers.generation.fetch_add(1, Ordering::SeqCst);
             std::mem::take(&mut *ledgers)
         };
         // Closing a PostgreSQL connection blocks on its own small runtime, which a thread that
@@ -120,22 +141,33 @@ impl Desk {
         T: Send + 'static,
         F: FnOnce(&mut Ledger) -> Result<T, DeskError> + Send + 'static,
     {
+        self.ledgers.run(actor, work).await
+    }
+}
+
+impl Ledgers {
+    /// Runs a use case on a blocking worker with a ledger acting as `actor` (for the audit log).
+    pub(crate) async fn run<T, F>(self: &Arc<Self>, actor: &str, work: F) -> Result<T, DeskError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Ledger) -> Result<T, DeskError> + Send + 'static,
+    {
         // The permit moves into the worker: it is held until the work ends, even when the
         // request that asked for it has gone away.
         let permit = Arc::clone(&self.permits)
             .acquire_owned()
             .await
             .map_err(|_| DeskError::Internal("the desk is shutting down".to_owned()))?;
-        let desk = Arc::clone(self);
+        let ledgers = Arc::clone(self);
         let actor = actor.to_owned();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let (generation, mut ledger) = desk.take_ledger()?;
+            let (generation, mut ledger) = ledgers.take_ledger()?;
             ledger.actor = actor;
             let result = work(&mut ledger);
-            let mut ledgers = desk.ledgers.lock().unwrap_or_else(PoisonError::into_inner);
-            if generation == desk.generation.load(Ordering::SeqCst) {
-                ledgers.push((generation, ledger));
+            let mut open = ledgers.open.lock().unwrap_or_else(PoisonError::into_inner);
+            if generation == ledgers.generation.load(Ordering::SeqCst) {
+                open.push((generation, ledger));
             }
             result
         })
@@ -144,15 +176,15 @@ impl Desk {
     }
 
     fn take_ledger(&self) -> Result<(u64, Ledger), DeskError> {
-        let mut ledgers = self.ledgers.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         let generation = self.generation.load(Ordering::SeqCst);
-        while let Some((opened, ledger)) = ledgers.pop() {
+        while let Some((opened, ledger)) = open.pop() {
             if opened == generation {
                 return Ok((opened, ledger));
             }
         }
-        drop(ledgers);
-        let ledger = Ledger::open(&self.options.dir, Box::new(SystemClock), "desk")?;
+        drop(open);
+        let ledger = Ledger::open(&self.dir, Box::new(SystemClock), "desk")?;
         Ok((generation, ledger))
     }
 }

@@ -8,12 +8,17 @@
 //! window. The owner, from their own address, signs in as usual throughout.
 //!
 //! An attempt is counted before its password or code is checked (and taken back when it
-//! succeeds), so attempts sent all at once cannot slip past the count. Kept in memory: a restart
-//! forgets it, as it forgets sessions.
+//! succeeds), so attempts sent all at once cannot slip past the count. Kept in memory by a desk
+//! alone on its store (a restart forgets it, as it forgets sessions); kept in the store, under
+//! keyed names, when desks on several processes share it (`custody_app::desk_state`), so an
+//! attacker gains nothing by spreading tries over them.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::error::DeskError;
+use crate::state::Ledgers;
 
 /// Failures a pair of account and address may have before the back-off starts.
 pub const PAIR_FREE_FAILURES: u32 = 3;
@@ -73,10 +78,175 @@ pub struct Admitted {
     pub alert: bool,
 }
 
-/// The sign-in counts.
+/// The sign-in counts of a desk alone on its store.
 #[derive(Debug, Default)]
-pub struct Throttle {
+pub struct Counter {
     counts: Mutex<Counts>,
+}
+
+/// The sign-in counts: in memory, or in the store shared with other desks.
+pub struct Throttle {
+    here: Counter,
+    shared: Option<Arc<Ledgers>>,
+}
+
+/// Whether an attempt may go ahead: refused (seconds to wait) when the address is over its cap
+/// or the pair is backing off; else counted as a failure at once.
+fn admit(
+    pair: &mut Option<Strikes>,
+    address: &mut Option<Strikes>,
+    account: &mut Option<Strikes>,
+    now: i64,
+) -> Result<Admitted, u64> {
+    let address_wait = address
+        .filter(|strikes| strikes.failures >= ADDRESS_FAILURES)
+        .map_or(0, |strikes| strikes.last + WINDOW_SECONDS - now);
+    let pair_wait = pair
+        .filter(|strikes| strikes.last + WINDOW_SECONDS > now)
+        .map_or(0, |strikes| {
+            strikes.last + back_off_seconds(strikes.failures) - now
+        });
+    let wait = address_wait.max(pair_wait);
+    if wait > 0 {
+        return Err(wait.unsigned_abs());
+    }
+    let fresh = Strikes {
+        failures: 0,
+        last: now,
+    };
+    pair.get_or_insert(fresh).strike(now);
+    address.get_or_insert(fresh).strike(now);
+    let account_failures = account.get_or_insert(fresh).strike(now);
+    Ok(Admitted {
+        alert: account_failures == ACCOUNT_ALERT_FAILURES,
+    })
+}
+
+/// The names the store keeps a pair's, an address's and an account's counts under.
+fn shared_names(name: &str, address: IpAddr) -> Vec<String> {
+    let (account, address) = (account_key(name), address_key(address));
+    vec![
+        format!("pair {account} {address}"),
+        format!("address {address}"),
+        format!("account {account}"),
+    ]
+}
+
+fn from_shared(counted: Option<(u32, i64)>) -> Option<Strikes> {
+    counted.map(|(failures, last)| Strikes { failures, last })
+}
+
+fn to_shared(strikes: Option<Strikes>) -> Option<(u32, i64)> {
+    strikes.map(|strikes| (strikes.failures, strikes.last))
+}
+
+impl Throttle {
+    /// Counts kept in memory.
+    pub fn in_memory() -> Self {
+        Throttle {
+            here: Counter::default(),
+            shared: None,
+        }
+    }
+
+    /// Counts kept in the store, shared with the other desks on it.
+    pub fn shared(ledgers: Arc<Ledgers>) -> Self {
+        Throttle {
+            here: Counter::default(),
+            shared: Some(ledgers),
+        }
+    }
+
+    /// Runs `change` on the stored counts of a pair, its address and its account.
+    async fn change_shared<T: Send + 'static>(
+        ledgers: &Arc<Ledgers>,
+        name: &str,
+        address: IpAddr,
+        now: i64,
+        change: impl FnOnce(&mut [Option<Strikes>; 3]) -> T + Send + 'static,
+    ) -> Result<T, DeskError> {
+        let names = shared_names(name, address);
+        ledgers
+            .run("desk", move |ledger| {
+                let mut change = Some(change);
+                let mut out = None;
+                custody_app::desk_state::update_strikes(
+                    ledger,
+                    &names,
+                    now,
+                    WINDOW_SECONDS,
+                    &mut |counted| {
+                        let mut strikes = [None, None, None];
+                        for (slot, value) in strikes.iter_mut().zip(counted.iter()) {
+                            *slot = from_shared(*value);
+                        }
+                        if let Some(change) = change.take() {
+                            out = Some(change(&mut strikes));
+                        }
+                        for (value, slot) in counted.iter_mut().zip(strikes) {
+                            *value = to_shared(slot);
+                        }
+                    },
+                )?;
+                out.ok_or_else(|| DeskError::Internal("the sign-in counts were not read".to_owned()))
+            })
+            .await
+    }
+
+    /// Begins an attempt (see [`Counter::attempt`]).
+    pub async fn attempt(
+        &self,
+        name: &str,
+        address: IpAddr,
+        now: i64,
+    ) -> Result<Result<Admitted, u64>, DeskError> {
+        match &self.shared {
+            None => Ok(self.here.attempt(name, address, now)),
+            Some(ledgers) => {
+                Self::change_shared(ledgers, name, address, now, move |[pair, address, account]| {
+                    admit(pair, address, account, now)
+                })
+                .await
+            }
+        }
+    }
+
+    /// An attempt succeeded (see [`Counter::succeeded`]).
+    pub async fn succeeded(&self, name: &str, address: IpAddr, now: i64) -> Result<(), DeskError> {
+        match &self.shared {
+            None => {
+                self.here.succeeded(name, address);
+                Ok(())
+            }
+            Some(ledgers) => {
+                Self::change_shared(ledgers, name, address, now, |[pair, address, account]| {
+                    *pair = None;
+                    for strikes in [address, account].into_iter().flatten() {
+                        strikes.take_back();
+                    }
+                })
+                .await
+            }
+        }
+    }
+
+    /// The password was right but a code is still to come (see [`Counter::password_right`]).
+    pub async fn password_right(&self, name: &str, address: IpAddr, now: i64) -> Result<(), DeskError> {
+        match &self.shared {
+            None => {
+                self.here.password_right(address);
+                Ok(())
+            }
+            Some(ledgers) => {
+                Self::change_shared(ledgers, name, address, now, |[_, address, _]| {
+                    if let Some(strikes) = address {
+                        strikes.take_back();
+                    }
+                })
+                .await
+            }
+        }
+    }
 }
 
 /// Characters of a name kept as a key: longer names are cut (no account name is longer), so a
@@ -104,44 +274,30 @@ fn address_key(address: IpAddr) -> IpAddr {
     }
 }
 
-impl Throttle {
+impl Counter {
     /// Begins an attempt: refused (seconds to wait) when the address is over its cap or the pair
     /// is backing off, else counted as a failure at once, under one lock. [`Throttle::succeeded`]
     /// takes the count back.
     pub fn attempt(&self, name: &str, address: IpAddr, now: i64) -> Result<Admitted, u64> {
         let address = address_key(address);
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
-        let account = account_key(name);
-        let pair = (account.clone(), address);
-        let address_wait = counts
-            .addresses
-            .get(&address)
-            .filter(|strikes| strikes.failures >= ADDRESS_FAILURES)
-            .map_or(0, |strikes| strikes.last + WINDOW_SECONDS - now);
-        let pair_wait = counts
-            .pairs
-            .get(&pair)
-            .filter(|strikes| strikes.last + WINDOW_SECONDS > now)
-            .map_or(0, |strikes| {
-                strikes.last + back_off_seconds(strikes.failures) - now
-            });
-        let wait = address_wait.max(pair_wait);
-        if wait > 0 {
-            return Err(wait.unsigned_abs());
-        }
         if counts.pairs.len() + counts.addresses.len() + counts.accounts.len() > KEYS_MAX {
             sweep(&mut counts, now);
         }
-        let fresh = Strikes {
-            failures: 0,
-            last: now,
-        };
-        counts.pairs.entry(pair).or_insert(fresh).strike(now);
-        counts.addresses.entry(address).or_insert(fresh).strike(now);
-        let account_failures = counts.accounts.entry(account).or_insert(fresh).strike(now);
-        Ok(Admitted {
-            alert: account_failures == ACCOUNT_ALERT_FAILURES,
-        })
+        let account = account_key(name);
+        let pair = (account.clone(), address);
+        let mut pair_strikes = counts.pairs.get(&pair).copied();
+        let mut address_strikes = counts.addresses.get(&address).copied();
+        let mut account_strikes = counts.accounts.get(&account).copied();
+        let verdict = admit(&mut pair_strikes, &mut address_strikes, &mut account_strikes, now);
+        if let (Some(pair_strikes), Some(address_strikes), Some(account_strikes)) =
+            (pair_strikes, address_strikes, account_strikes)
+        {
+            counts.pairs.insert(pair, pair_strikes);
+            counts.addresses.insert(address, address_strikes);
+            counts.accounts.insert(account, account_strikes);
+        }
+        verdict
     }
 
     /// An attempt succeeded: the pair's failures are forgotten, and this attempt's count is
@@ -188,7 +344,7 @@ mod tests {
 
     #[test]
     fn a_flood_from_one_address_backs_off_that_address_but_never_the_owner_elsewhere() {
-        let throttle = Throttle::default();
+        let throttle = Counter::default();
         let attacker = ip("198.51.100.9");
         let mut now = 1_000;
         let mut admitted = 0;
@@ -209,7 +365,7 @@ mod tests {
 
     #[test]
     fn an_ipv6_network_counts_as_one_address() {
-        let throttle = Throttle::default();
+        let throttle = Counter::default();
         for n in 0..ADDRESS_FAILURES {
             let address = ip(&format!("2001:db8:1:2::{:x}", n + 1));
             assert!(throttle.attempt(&format!("user{n}"), address, 10).is_ok());
@@ -233,7 +389,7 @@ mod tests {
 
     #[test]
     fn the_back_off_doubles_after_the_free_tries() {
-        let throttle = Throttle::default();
+        let throttle = Counter::default();
         let address = ip("192.0.2.7");
         for _ in 0..PAIR_FREE_FAILURES {
             assert!(throttle.attempt("bob", address, 100).is_ok());
@@ -251,7 +407,7 @@ mod tests {
 
     #[test]
     fn an_address_is_capped_across_names_and_an_account_raises_one_alert() {
-        let throttle = Throttle::default();
+        let throttle = Counter::default();
         let address = ip("192.0.2.8");
         for n in 0..ADDRESS_FAILURES {
             assert!(throttle.attempt(&format!("user{n}"), address, 50).is_ok());

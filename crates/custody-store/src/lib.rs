@@ -408,6 +408,26 @@ pub trait Store {
     /// twice, never lose one). Ending it applies the journal.
     fn set_relaxed_durability(&mut self, relaxed: bool) -> Result<()>;
 
+    /// Loads the desk-state records of `kind` named by `keys` (in that order; `None` where there
+    /// is none), lets `update` change them (`None` removes one), and writes them back, in one
+    /// transaction that no other desk's update of desk state overlaps. Not audited: the
+    /// sign-ins and sign-outs these records serve are.
+    fn update_desk_state(
+        &mut self,
+        kind: &str,
+        keys: &[Vec<u8>],
+        update: &mut dyn FnMut(&mut [Option<DeskStateRecord>]) -> Result<()>,
+    ) -> Result<()>;
+    /// Removes the desk-state records of `kind` owned by `owner` (but the one keyed `keep`), and
+    /// any of `kind` last written before `stale_before`; returns how many went.
+    fn remove_desk_state(
+        &mut self,
+        kind: &str,
+        owner: Option<&str>,
+        keep: Option<&[u8]>,
+        stale_before: i64,
+    ) -> Result<u64>;
+
     /// Appends an entry for an action that changed nothing else in the store.
     fn append_audit(&mut self, audit: AuditDraft, signer: &dyn AuditSigner) -> Result<AuditEntry>;
     /// Every audit entry, oldest first, handed to `visit` one at a time.

@@ -561,3 +561,18 @@ pub struct FiledReport {
     /// What was filed.
     pub report: NewFiledReport,
 }
+
+/// A record of the desk's shared state (a session, a sign-in count), kept in the store when
+/// desks on several processes share it. The key is a keyed hash (never a session id or an
+/// address); the value is the desk's own encoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeskStateRecord {
+    /// The keyed hash that names it.
+    pub key: Vec<u8>,
+    /// The account it belongs to, folded to lower case (empty for none).
+    pub owner: String,
+    /// What the desk keeps.
+    pub value: Vec<u8>,
+    /// When it was last written (Unix seconds), for sweeping old ones.
+    pub updated: i64,
+}

@@ -228,21 +228,37 @@ impl Server {
         format!("postgresql://{USER}@127.0.0.1:{}/{name}", self.port)
     }
 
-    /// Runs SQL as the superuser in database `name` (for tests that play a hostile insider).
-    pub fn execute(&self, name: &str, sql: &str) -> Result<(), String> {
-        let mut client = postgres::Config::new()
+    fn connect_to(&self, name: &str) -> Result<postgres::Client, String> {
+        postgres::Config::new()
             .host_path(&self.socket_dir)
             .port(self.port)
             .user(USER)
             .dbname(name)
             .connect(postgres::NoTls)
-            .map_err(|error| error.to_string())?;
-        client.batch_execute(sql).map_err(|error| {
-            error
-                .as_db_error()
-                .map_or_else(|| error.to_string(), |db| db.message().to_owned())
-        })
+            .map_err(|error| error.to_string())
     }
+
+    /// Runs SQL as the superuser in database `name` (for tests that play a hostile insider).
+    pub fn execute(&self, name: &str, sql: &str) -> Result<(), String> {
+        self.connect_to(name)?
+            .batch_execute(sql)
+            .map_err(|error| message(&error))
+    }
+
+    /// One number (`bigint`, or anything cast to it) from a query in database `name`.
+    pub fn query_number(&self, name: &str, sql: &str) -> Result<i64, String> {
+        let row = self
+            .connect_to(name)?
+            .query_one(&format!("SELECT ({sql})::bigint"), &[])
+            .map_err(|error| message(&error))?;
+        row.try_get(0).map_err(|error| message(&error))
+    }
+}
+
+fn message(error: &postgres::Error) -> String {
+    error
+        .as_db_error()
+        .map_or_else(|| error.to_string(), |db| db.message().to_owned())
 }
 
 impl Drop for Server {

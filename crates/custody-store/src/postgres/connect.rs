@@ -47,9 +47,21 @@ pub(super) fn connect(url: &str) -> Result<Client> {
     if let Some(password) = password_for(&config) {
         config.password(password);
     }
-    config
-        .connect(NoTls)
-        .map_err(|error| Error::Connect(format!("cannot reach {url}: {error}")))
+    let password_given = config.get_password().is_some();
+    config.connect(NoTls).map_err(|error| {
+        let mut said = error.to_string();
+        let mut cause = std::error::Error::source(&error);
+        while let Some(inner) = cause {
+            said.push_str(&format!(": {inner}"));
+            cause = inner.source();
+        }
+        if !password_given && said.contains("password") {
+            said.push_str(
+                " (no password was found in CUSTODY_DATABASE_PASSWORD, PGPASSWORD or the password file)",
+            );
+        }
+        Error::Connect(format!("cannot reach {url}: {said}"))
+    })
 }
 
 fn password_for(config: &Config) -> Option<String> {

@@ -12,6 +12,7 @@
 mod audit;
 mod connect;
 mod desk;
+mod desk_state;
 mod events;
 mod outbox;
 mod people;
@@ -728,6 +729,25 @@ impl Store for PostgresStore {
             .get_mut()
             .batch_execute(&format!("SET synchronous_commit = {setting}"))?;
         Ok(())
+    }
+
+    fn update_desk_state(
+        &mut self,
+        kind: &str,
+        keys: &[Vec<u8>],
+        update: &mut dyn FnMut(&mut [Option<DeskStateRecord>]) -> Result<()>,
+    ) -> Result<()> {
+        desk_state::update(self.client.get_mut(), kind, keys, update)
+    }
+
+    fn remove_desk_state(
+        &mut self,
+        kind: &str,
+        owner: Option<&str>,
+        keep: Option<&[u8]>,
+        stale_before: i64,
+    ) -> Result<u64> {
+        desk_state::remove(self.client.get_mut(), kind, owner, keep, stale_before)
     }
 
     fn append_audit(&mut self, draft: AuditDraft, signer: &dyn AuditSigner) -> Result<AuditEntry> {

@@ -250,6 +250,19 @@ CREATE TABLE api_tokens (
 );
 CREATE UNIQUE INDEX api_tokens_name ON api_tokens(lower(name));
 
+-- The desk's shared state (sessions, sign-in counts) for desks on several processes; keys are
+-- keyed hashes, values the desk's own encoding.
+CREATE TABLE desk_state (
+    kind TEXT NOT NULL,
+    key BYTEA NOT NULL,
+    owner TEXT NOT NULL,
+    value BYTEA NOT NULL,
+    updated BIGINT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+CREATE INDEX desk_state_by_owner ON desk_state(kind, owner);
+CREATE INDEX desk_state_by_age ON desk_state(kind, updated);
+
 -- What is appended is never changed or removed, whoever connects: rows and whole tables.
 CREATE FUNCTION custody_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod audit;
+mod desk_state;
 mod feeds;
 mod incidents;
 mod journal;
@@ -21,7 +22,7 @@ use crate::types::*;
 use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 10] = [
+const MIGRATIONS: [&str; 11] = [
     concat!(include_str!("schema.sql"), include_str!("indexes.sql")),
     include_str!("incidents.sql"),
     include_str!("requests.sql"),
@@ -32,6 +33,7 @@ const MIGRATIONS: [&str; 10] = [
     include_str!("filed_reports.sql"),
     include_str!("in_house.sql"),
     include_str!("rights.sql"),
+    include_str!("desk_state.sql"),
 ];
 
 /// Name of the database file inside a data directory.
@@ -756,6 +758,25 @@ impl Store for SqliteStore {
         self.connection
             .pragma_update(None, "wal_autocheckpoint", if relaxed { 16_384 } else { 1_000 })?;
         Ok(())
+    }
+
+    fn update_desk_state(
+        &mut self,
+        kind: &str,
+        keys: &[Vec<u8>],
+        update: &mut dyn FnMut(&mut [Option<DeskStateRecord>]) -> Result<()>,
+    ) -> Result<()> {
+        desk_state::update(&mut self.connection, kind, keys, update)
+    }
+
+    fn remove_desk_state(
+        &mut self,
+        kind: &str,
+        owner: Option<&str>,
+        keep: Option<&[u8]>,
+        stale_before: i64,
+    ) -> Result<u64> {
+        desk_state::remove(&self.connection, kind, owner, keep, stale_before)
     }
 
     fn append_audit(&mut self, draft: AuditDraft, signer: &dyn AuditSigner) -> Result<AuditEntry> {

@@ -324,6 +324,9 @@ fn a_report_filed_with_the_regulator_is_kept_byte_for_byte_and_a_follow_up_says_
         "{follow_up}"
     );
     // A stored report cannot be changed, and one altered behind the store's back fails loudly.
+    if !env.on_sqlite() {
+        return; // what follows reads the SQLite file itself
+    }
     let database = rusqlite::Connection::open(env.dir().join("custody.db")).unwrap();
     let refused = database.execute("UPDATE filed_reports SET markdown = x'00'", []);
     assert!(refused.is_err(), "the store refuses");

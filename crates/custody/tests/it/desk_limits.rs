@@ -291,13 +291,8 @@ fn the_audit_page_shows_the_latest_checkpoint_and_viewers_see_no_people_link() {
 fn a_cut_audit_chain_stops_every_change_at_the_desk_and_says_why() {
     let (env, tokens) = demo_env();
     let server = DeskServer::start(&env);
-    let database = rusqlite::Connection::open(env.dir().join("custody.db")).unwrap();
-    let newest: i64 = database
-        .query_row("SELECT max(seq) FROM audit", [], |row| row.get(0))
-        .unwrap();
-    database
-        .execute("DELETE FROM audit WHERE seq = ?1", [newest])
-        .unwrap();
+    let newest = env.query_number("SELECT max(seq) FROM audit");
+    env.tamper(&format!("DELETE FROM audit WHERE seq = {newest}"));
     let entry = json!({ "kind": "note", "text": "Called the supplier." });
     let reply = server.api(
         "POST",
@@ -314,8 +309,6 @@ fn a_cut_audit_chain_stops_every_change_at_the_desk_and_says_why() {
         "{}",
         reply.body
     );
-    let count: i64 = database
-        .query_row("SELECT count(*) FROM audit", [], |row| row.get(0))
-        .unwrap();
+    let count = env.query_number("SELECT count(*) FROM audit");
     assert_eq!(count, newest - 1, "nothing written");
 }

@@ -128,14 +128,8 @@ fn a_canary_file_appears_only_once_its_share_is_committed() {
     );
     let out = env.root.path().join("to-send.csv");
     // The commit fails (the audit chain was cut): no file by that name, nothing half-written.
-    let newest: i64 = rusqlite::Connection::open(env.dir().join("custody.db"))
-        .unwrap()
-        .query_row("SELECT max(seq) FROM audit", [], |row| row.get(0))
-        .unwrap();
-    rusqlite::Connection::open(env.dir().join("custody.db"))
-        .unwrap()
-        .execute("DELETE FROM audit WHERE seq = ?1", [newest])
-        .unwrap();
+    let newest = env.query_number("SELECT max(seq) FROM audit");
+    env.tamper(&format!("DELETE FROM audit WHERE seq = {newest}"));
     let refused = record_with_canaries(&env, &export, &out);
     assert_eq!(refused.code, 1, "{}", refused.stderr);
     assert!(!out.exists(), "a file whose canaries name nothing must not exist");

@@ -28,6 +28,7 @@ mod linkage;
 mod migration;
 mod notices;
 mod people;
+mod postgres;
 mod requests;
 mod rights;
 mod support;

@@ -16,7 +16,11 @@ M6,Zoë,Jones,reject-zoe@example.org,LS1 4AB,member,current,2015-01-01\n\
 M7,Ivy,Brown,ivy@example.org,CF10 1AA,donor,current,2016-01-01\n";
 
 fn with_incident(crm: &str, export: &str) -> Env {
-    let env = Env::new();
+    incident_in(Env::new(), crm, export)
+}
+
+/// An incident at a mailing house that received `export` of the people in `crm`, in `env`.
+pub(crate) fn incident_in(env: Env, crm: &str, export: &str) -> Env {
     let file = env.write("crm.csv", crm);
     env.ok(&["people", "import", Env::path_str(&file)]);
     env.ok(&["supplier", "add", "Mailing House", "--role", "processor"]);
@@ -63,7 +67,7 @@ fn with_incident(crm: &str, export: &str) -> Env {
     env
 }
 
-fn export_of(refs: &[&str]) -> String {
+pub(crate) fn export_of(refs: &[&str]) -> String {
     let mut out = String::from("Member Number,First Name,Email,Post Code\n");
     for reference in refs {
         out.push_str(&format!("{reference},Name,x@example.org,SW1A 1AA\n"));
@@ -314,11 +318,14 @@ fn a_server_that_goes_away_mid_run_stops_the_run_and_loses_nothing() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // A second run while the first one runs is refused.
+    // A second run while the first one runs is refused (on SQLite; on PostgreSQL runs keep to
+    // their own messages, tested in tests/it/postgres.rs).
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let second = env.command(&["notify", "1"], &first.env()).output().unwrap();
-    assert_eq!(second.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&second.stderr).contains("another notification run"));
+    if env.on_sqlite() {
+        let second = env.command(&["notify", "1"], &first.env()).output().unwrap();
+        assert_eq!(second.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&second.stderr).contains("another notification run"));
+    }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while first.received().len() < 20 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(20));

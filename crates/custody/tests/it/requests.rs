@@ -504,6 +504,9 @@ fn an_unknown_requester_waits_for_identity_then_instructions_follow() {
     let again = env.fails(&["request", "identify", &id, "--person", "M2"], 1);
     assert!(again.contains("linked to a person already"), "{again}");
     // The plain address is not in the database file.
+    if !env.on_sqlite() {
+        return; // what follows reads the SQLite file itself
+    }
     let db = std::fs::read(env.dir().join("custody.db")).unwrap();
     assert!(!db.windows(20).any(|w| w == b"stranger@example.org"));
 }

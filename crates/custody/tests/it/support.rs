@@ -5,6 +5,8 @@ use std::process::{Command, Output};
 
 pub struct Env {
     pub root: tempfile::TempDir,
+    /// The name of the test server's database holding the ledger, when on PostgreSQL.
+    pub database: Option<String>,
 }
 
 pub struct Run {
@@ -21,17 +23,68 @@ impl Run {
 }
 
 impl Env {
-    /// A new, initialised data directory.
+    /// A new, initialised data directory, its ledger on the backend the run asks for
+    /// (`CUSTODY_TEST_BACKEND=postgresql`: a database of its own on the test server).
     pub fn new() -> Env {
-        let env = Env::bare();
-        env.ok(&["init", "--organisation", "Test Party"]);
+        let mut env = Env::bare();
+        match postgres_url("env") {
+            Some(url) => {
+                env.ok(&["init", "--organisation", "Test Party", "--database", &url]);
+                env.database = url.rsplit('/').next().map(str::to_owned);
+            }
+            None => {
+                env.ok(&["init", "--organisation", "Test Party"]);
+            }
+        };
         env
+    }
+
+    /// A new data directory whose ledger is in a database of its own on the test server,
+    /// whatever backend the run asks for.
+    pub fn new_postgres() -> Env {
+        let mut env = Env::bare();
+        let url = custody_testdb::server().tcp_database("pg");
+        env.ok(&["init", "--organisation", "Test Party", "--database", &url]);
+        env.database = url.rsplit('/').next().map(str::to_owned);
+        env
+    }
+
+    /// Runs SQL on the ledger's database with a tool of the test's own, as an insider would (on
+    /// PostgreSQL, with the append-only triggers turned off first, as the database's owner can).
+    pub fn tamper(&self, sql: &str) {
+        match &self.database {
+            Some(name) => custody_testdb::server()
+                .execute(name, &format!("SET session_replication_role = replica; {sql}"))
+                .unwrap(),
+            None => rusqlite::Connection::open(self.dir().join("custody.db"))
+                .unwrap()
+                .execute_batch(sql)
+                .unwrap(),
+        }
+    }
+
+    /// One number from the ledger's database.
+    pub fn query_number(&self, sql: &str) -> i64 {
+        match &self.database {
+            Some(name) => custody_testdb::server().query_number(name, sql).unwrap(),
+            None => rusqlite::Connection::open(self.dir().join("custody.db"))
+                .unwrap()
+                .query_row(sql, [], |row| row.get(0))
+                .unwrap(),
+        }
+    }
+
+    /// Whether this ledger is a SQLite file (tests of the file itself, and of `audit.head`,
+    /// need one).
+    pub fn on_sqlite(&self) -> bool {
+        self.database.is_none()
     }
 
     /// A temporary root with no data directory made yet.
     pub fn bare() -> Env {
         Env {
             root: tempfile::tempdir().unwrap(),
+            database: None,
         }
     }
 
@@ -51,6 +104,7 @@ impl Env {
             .arg(self.dir())
             .args(args)
             .env_remove("CUSTODY_KEY")
+            .env("CUSTODY_DATABASE_PASSWORD", custody_testdb::PASSWORD)
             .env_remove("CUSTODY_DIR")
             .envs(SMTP_VARIABLES.iter().map(|name| (*name, "")))
             .output()
@@ -87,6 +141,16 @@ impl Env {
     pub fn path_str(path: &Path) -> &str {
         path.to_str().unwrap()
     }
+}
+
+/// Whether the tests run with their ledgers in PostgreSQL (`CUSTODY_TEST_BACKEND=postgresql`).
+pub fn on_postgres() -> bool {
+    std::env::var("CUSTODY_TEST_BACKEND").is_ok_and(|backend| backend == "postgresql")
+}
+
+/// A new empty database on the test server over loopback, when the run is on PostgreSQL.
+pub fn postgres_url(label: &str) -> Option<String> {
+    on_postgres().then(|| custody_testdb::server().tcp_database(label))
 }
 
 /// A small CRM export: five people, semicolons, BOM, UK dates.
@@ -218,6 +282,7 @@ impl Env {
             .arg(self.dir())
             .args(args)
             .env_remove("CUSTODY_KEY")
+            .env("CUSTODY_DATABASE_PASSWORD", custody_testdb::PASSWORD)
             .env_remove("CUSTODY_DIR")
             .envs(SMTP_VARIABLES.iter().map(|name| (*name, "")));
         for (name, value) in vars {

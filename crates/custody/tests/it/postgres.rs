@@ -1,0 +1,156 @@
+//! custody on PostgreSQL as a team runs it: the ledger in a database on the test server, several
+//! processes on it at once (two desks, two notification workers), the record of the audit
+//! chain's end kept in the database, and `init` refusing what it must.
+
+use crate::desk_support::{DeskServer, PASSWORD, add_user};
+use crate::notices::{export_of, incident_in};
+use crate::support::{Env, SmtpServer};
+
+#[test]
+fn two_desks_on_one_database_share_sessions_and_sign_in_counts() {
+    let env = Env::new_postgres();
+    add_user(&env, "dpo", "admin");
+    let first = DeskServer::start(&env);
+    let second = DeskServer::start(&env);
+    // Signed in on one desk, the browser is signed in on the other (a load balancer may send
+    // any request to either).
+    let session = first.sign_in("dpo", PASSWORD);
+    let page = session.get(&second, "/account");
+    assert_eq!(page.status, 200, "{}", page.body);
+    // A form from one desk is accepted by the other: the token is the session's, not the
+    // process's.
+    let posted = session.post(
+        &second,
+        "/suppliers",
+        &[("name", "Mailing House"), ("role", "processor")],
+    );
+    assert!(posted.status < 400, "{} {}", posted.status, posted.body);
+    assert!(env.ok(&["supplier", "list"]).stdout.contains("Mailing House"));
+    // Signed out on the second, the session is gone on the first too.
+    let out = session.post(&second, "/sign-out", &[]);
+    assert_eq!(out.status, 303, "{}", out.body);
+    assert_eq!(session.get(&first, "/account").status, 303);
+    // Wrong passwords spread over both desks are counted together: the pair backs off after
+    // the free tries, whichever desk the next try reaches.
+    for desk in [&first, &second, &first] {
+        assert_eq!(desk.try_sign_in("dpo", "wrong password").status, 401);
+    }
+    assert_eq!(second.try_sign_in("dpo", "wrong password").status, 429);
+    assert_eq!(
+        first.try_sign_in("dpo", PASSWORD).status,
+        429,
+        "backing off on both"
+    );
+}
+
+#[test]
+fn two_notification_workers_never_send_one_notice_twice() {
+    let mut crm = String::from("ref,first_name,email,category,status,joined_on\n");
+    let mut refs = Vec::new();
+    for n in 0..60 {
+        crm.push_str(&format!(
+            "P{n:04},Name{n},person{n}@example.org,member,current,2015-01-01\n"
+        ));
+        refs.push(format!("P{n:04}"));
+    }
+    let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
+    let env = incident_in(Env::new_postgres(), &crm, &export_of(&refs));
+    let smtp = SmtpServer::start(env.root.path(), 5);
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            env.command(&["notify", "1", "--concurrency", "2"], &smtp.env())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for worker in workers {
+        let output = worker.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let mut told = std::collections::BTreeMap::<String, u32>::new();
+    for message in smtp.received() {
+        *told
+            .entry(message["to"][0].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    // Every member affected, once (canaries are never told).
+    assert_eq!(told.len(), 60, "{told:?}");
+    assert!(
+        told.values().all(|count| *count == 1),
+        "a notice went out twice: {told:?}"
+    );
+    let progress = env.ok(&["notify", "status", "1", "--json"]).json();
+    assert_eq!(progress["sent"], 60, "{progress}");
+    env.ok(&["audit", "verify"]);
+}
+
+#[test]
+fn the_chain_s_end_is_kept_in_the_database_and_a_cut_is_refused() {
+    let env = Env::new_postgres();
+    env.ok(&["supplier", "add", "Mailing House", "--role", "processor"]);
+    env.ok(&["supplier", "add", "Printer", "--role", "processor"]);
+    assert!(
+        !env.dir().join("audit.head").exists(),
+        "several machines share the database, not a directory"
+    );
+    // The table refuses a plain deletion.
+    let refused = custody_testdb::server().execute(
+        env.database.as_deref().unwrap(),
+        "DELETE FROM audit WHERE seq = 3",
+    );
+    assert!(refused.is_err(), "{refused:?}");
+    // The database's owner turns the triggers off and cuts the tail.
+    env.tamper("DELETE FROM audit WHERE seq = 3");
+    let blocked = env.fails(&["supplier", "add", "Telephony", "--role", "processor"], 1);
+    assert!(blocked.contains("audit chain was cut"), "{blocked}");
+    assert!(blocked.contains("the database's audit head"), "{blocked}");
+    let verified = env.run(&["audit", "verify", "--json"]);
+    assert_eq!(verified.code, 1, "{}", verified.stdout);
+    assert_eq!(verified.json()["first_bad"], 3);
+    // A record forged without the key is refused too.
+    env.tamper("UPDATE audit_head SET record = replace(record, 'mac ', 'mac 0')");
+    assert_eq!(env.run(&["audit", "verify"]).code, 1);
+}
+
+#[test]
+fn init_refuses_a_password_in_the_url_a_ledger_already_there_and_a_database_it_cannot_reach() {
+    let server = custody_testdb::server();
+    let bare = Env::bare();
+    let url = server.tcp_database("refusals");
+    let with_password = url.replace("custody@", &format!("custody:{}@", custody_testdb::PASSWORD));
+    let said = bare.fails(&["init", "--database", &with_password], 1);
+    assert!(said.contains("password"), "{said}");
+    assert!(
+        !said.contains(custody_testdb::PASSWORD),
+        "the password is never repeated: {said}"
+    );
+    assert!(!bare.dir().exists(), "nothing was written");
+    // A ledger there already.
+    bare.ok(&["init", "--database", &url]);
+    let again = Env::bare();
+    let said = again.fails(&["init", "--database", &url], 1);
+    assert!(said.contains("holds a custody ledger already"), "{said}");
+    assert!(!again.dir().exists(), "nothing was written");
+    // Nothing listening.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let said = again.fails(
+        &[
+            "init",
+            "--database",
+            &format!("postgresql://custody@127.0.0.1:{closed}/none"),
+        ],
+        1,
+    );
+    assert!(said.contains("cannot reach"), "{said}");
+    assert!(!again.dir().exists(), "nothing was written");
+}
