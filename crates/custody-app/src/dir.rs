@@ -55,7 +55,7 @@ pub(crate) fn signer_for<'a>(vault: &'a Vault, dir: &'a Path) -> VaultSigner<'a>
     VaultSigner::new(vault, dir)
 }
 
-fn settings_template(settings: &Settings) -> Result<String> {
+pub(crate) fn settings_template(settings: &Settings) -> Result<String> {
     let body = toml::to_string(settings).map_err(|error| Error::Directory(error.to_string()))?;
     Ok(format!(
         "# custody settings. Edit with care; custody checks every value when it starts.\n\
@@ -168,7 +168,7 @@ pub struct SettingsChange {
     pub notice_names_supplier: bool,
 }
 
-struct FixedNow(Instant);
+pub(crate) struct FixedNow(pub(crate) Instant);
 
 impl Clock for FixedNow {
     fn now(&self) -> Instant {

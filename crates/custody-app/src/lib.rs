@@ -62,6 +62,7 @@ mod request_views;
 pub mod requests;
 pub mod retention;
 pub mod shares;
+pub mod store_admin;
 pub mod suppliers;
 
 pub use dir::{Ledger, SettingsChange, init};

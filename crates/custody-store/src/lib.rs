@@ -14,6 +14,7 @@ mod encoding;
 mod error;
 pub mod postgres;
 pub mod sqlite;
+pub mod transfer;
 mod types;
 
 pub use error::{Error, Result};
@@ -427,6 +428,15 @@ pub trait Store {
         keep: Option<&[u8]>,
         stale_before: i64,
     ) -> Result<u64>;
+
+    /// Writes a consistent copy of the whole ledger into a new SQLite file at `path` (a backup:
+    /// SQLite's file is the interchange format).
+    fn copy_into_sqlite_file(&mut self, path: &std::path::Path) -> Result<transfer::Copied>;
+    /// Fills this store, which must hold no ledger yet, with the ledger in the SQLite file at
+    /// `path` (a backup being restored, a SQLite store being migrated), ids as they are.
+    fn fill_from_sqlite_file(&mut self, path: &std::path::Path) -> Result<transfer::Copied>;
+    /// Rows per table of the ledger, for checking a copy.
+    fn table_counts(&mut self) -> Result<transfer::Copied>;
 
     /// Appends an entry for an action that changed nothing else in the store.
     fn append_audit(&mut self, audit: AuditDraft, signer: &dyn AuditSigner) -> Result<AuditEntry>;

@@ -50,6 +50,9 @@ pub enum Error {
     /// A key file exists already.
     #[error("{0} exists already; custody never overwrites a key")]
     KeyExists(String),
+    /// Two keys that should be one differ.
+    #[error("{0}")]
+    Key(String),
     /// Reading or writing the key file failed.
     #[error("{path}: {source}")]
     Io {
@@ -150,6 +153,60 @@ impl Vault {
             .and_then(|()| file.sync_all())
             .map_err(|source| Error::Io { path: shown, source })?;
         Ok(Vault::from_master(&master))
+    }
+
+    /// Reads the key in `key_file` (a copy kept apart), writing nothing.
+    pub fn from_key_file(key_file: &Path) -> Result<Self> {
+        let shown = key_file.display().to_string();
+        check_permissions(key_file)?;
+        let text = fs::read_to_string(key_file).map_err(|source| Error::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        Ok(Vault::from_master(&parse_key(&text, &shown)?))
+    }
+
+    /// Takes the key in `key_file` (a copy kept apart, for a restore) as the key of the data
+    /// directory `dir`: written there as its key file (mode 0600, never over one), or, when
+    /// `CUSTODY_KEY` is set, only checked to be that key.
+    pub fn adopt(dir: &Path, key_file: &Path) -> Result<Self> {
+        let shown = key_file.display().to_string();
+        check_permissions(key_file)?;
+        let text = fs::read_to_string(key_file).map_err(|source| Error::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        let master = parse_key(&text, &shown)?;
+        let vault = Vault::from_master(&master);
+        if let Ok(text) = std::env::var(KEY_ENV) {
+            let set = Vault::from_master(&parse_key(&text, KEY_ENV)?);
+            if set.check_value != vault.check_value {
+                return Err(Error::Key(format!(
+                    "{KEY_ENV} holds another key than {shown}; unset it or give its key"
+                )));
+            }
+            return Ok(vault);
+        }
+        let path = dir.join(KEY_FILE_NAME);
+        let target = path.display().to_string();
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::AlreadyExists => Error::KeyExists(target.clone()),
+            _ => Error::Io {
+                path: target.clone(),
+                source,
+            },
+        })?;
+        writeln!(file, "{}", hex(&master))
+            .and_then(|()| file.sync_all())
+            .map_err(|source| Error::Io { path: target, source })?;
+        Ok(vault)
     }
 
     /// A short derived value that identifies the key without revealing it; the store keeps it

@@ -152,6 +152,13 @@ enum Command {
     /// The audit log: verify the chain, export it.
     #[command(subcommand)]
     Audit(crate::audit_cli::AuditCommand),
+    /// The store: move a SQLite ledger into PostgreSQL.
+    #[command(subcommand)]
+    Store(crate::store_cli::StoreCommand),
+    /// Write a backup of the ledger and its settings to a file (never the key).
+    Backup(crate::store_cli::BackupArgs),
+    /// Restore a backup into a new data directory (--dir), with the key kept apart from it.
+    Restore(crate::store_cli::RestoreArgs),
     /// Match a leaked file against the ledger: whose data, which data, which supplier.
     Match(crate::match_cli::MatchArgs),
     /// The desk's accounts: add, list.
@@ -639,6 +646,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Audit(command) => return crate::audit_cli::run(cli.dir, command),
+        Command::Store(command) => return crate::store_cli::store(cli.dir, command),
+        Command::Backup(args) => return crate::store_cli::backup(cli.dir, args),
+        Command::Restore(args) => return crate::store_cli::restore(data_dir(cli.dir)?, args),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -13,6 +13,7 @@ mod people_check_cli;
 mod request_cli;
 mod request_review_cli;
 mod serve_cli;
+mod store_cli;
 
 use std::process::ExitCode;
 

@@ -750,6 +750,29 @@ impl Store for PostgresStore {
         desk_state::remove(self.client.get_mut(), kind, owner, keep, stale_before)
     }
 
+    fn copy_into_sqlite_file(&mut self, path: &std::path::Path) -> Result<crate::transfer::Copied> {
+        crate::transfer::postgres_into_sqlite(self.client.get_mut(), path)
+    }
+
+    fn fill_from_sqlite_file(&mut self, path: &std::path::Path) -> Result<crate::transfer::Copied> {
+        if !self.is_empty()? {
+            return Err(Error::Conflict(format!(
+                "{} holds a ledger already; give an empty database",
+                self.url
+            )));
+        }
+        // The schema made by `open` has a key check of its own only if `check_key` ran: the
+        // copied one replaces it.
+        self.client
+            .get_mut()
+            .execute("DELETE FROM meta WHERE key = 'key_check'", &[])?;
+        crate::transfer::sqlite_into_postgres(path, self.client.get_mut())
+    }
+
+    fn table_counts(&mut self) -> Result<crate::transfer::Copied> {
+        crate::transfer::postgres_counts(self.client.get_mut())
+    }
+
     fn append_audit(&mut self, draft: AuditDraft, signer: &dyn AuditSigner) -> Result<AuditEntry> {
         if self.snapshots.get() > 0 {
             return Err(Error::Corrupt(

@@ -68,6 +68,14 @@ fn create_private(path: &Path) -> Result<()> {
 }
 
 impl SqliteStore {
+    /// The database file.
+    fn file(&self) -> Result<std::path::PathBuf> {
+        self.connection
+            .path()
+            .map(std::path::PathBuf::from)
+            .ok_or_else(|| Error::Corrupt("the database has no file".to_owned()))
+    }
+
     /// Opens (creating when `create`) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path, create: bool) -> Result<Self> {
         use rusqlite::OpenFlags;
@@ -777,6 +785,45 @@ impl Store for SqliteStore {
         stale_before: i64,
     ) -> Result<u64> {
         desk_state::remove(&self.connection, kind, owner, keep, stale_before)
+    }
+
+    fn copy_into_sqlite_file(&mut self, path: &Path) -> Result<crate::transfer::Copied> {
+        self.flush_deliveries()?;
+        let from = self.file()?;
+        crate::transfer::sqlite_into_sqlite(&from, path)?;
+        crate::transfer::sqlite_counts(path)
+    }
+
+    fn fill_from_sqlite_file(&mut self, path: &Path) -> Result<crate::transfer::Copied> {
+        if self.has_people()? || self.audit_head()?.is_some() {
+            return Err(Error::Conflict("this store holds a ledger already".to_owned()));
+        }
+        let target = self.file()?;
+        let transaction = self.connection.transaction()?;
+        transaction.execute("ATTACH DATABASE ?1 AS source", [path.to_string_lossy()])?;
+        let copied = (|| -> Result<()> {
+            for table in crate::transfer::TABLES {
+                let filter = if table == "meta" {
+                    " WHERE key = 'key_check'"
+                } else {
+                    ""
+                };
+                transaction.execute(&format!("DELETE FROM main.{table}{filter}"), [])?;
+                transaction.execute(
+                    &format!("INSERT INTO main.{table} SELECT * FROM source.{table}{filter}"),
+                    [],
+                )?;
+            }
+            Ok(())
+        })();
+        transaction.commit()?;
+        self.connection.execute("DETACH DATABASE source", [])?;
+        copied?;
+        crate::transfer::sqlite_counts(&target)
+    }
+
+    fn table_counts(&mut self) -> Result<crate::transfer::Copied> {
+        crate::transfer::sqlite_counts(&self.file()?)
     }
 
     fn append_audit(&mut self, draft: AuditDraft, signer: &dyn AuditSigner) -> Result<AuditEntry> {

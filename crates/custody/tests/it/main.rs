@@ -12,6 +12,7 @@
 mod accounts;
 mod amend;
 mod audit;
+mod backup;
 mod crm_exports;
 mod desk;
 mod desk_api;

@@ -39,6 +39,13 @@ impl Env {
         env
     }
 
+    /// A new data directory whose ledger is a SQLite file, whatever backend the run asks for.
+    pub fn bare_sqlite() -> Env {
+        let env = Env::bare();
+        env.ok(&["init", "--organisation", "Test Party"]);
+        env
+    }
+
     /// A new data directory whose ledger is in a database of its own on the test server,
     /// whatever backend the run asks for.
     pub fn new_postgres() -> Env {

@@ -1,0 +1,332 @@
+//! Moving a ledger between stores and keeping it safe: `custody store migrate --to` (a SQLite
+//! directory into an empty PostgreSQL database), `custody backup` and `custody restore`.
+//!
+//! A backup is one SQLite file (the interchange format, whichever backend the ledger is on):
+//! every table of the ledger copied in one consistent snapshot, with notes beside it (the
+//! settings, the key's check value, where the chain ended, when and from what it was made). It
+//! never holds the key: the key is kept apart (`custody.key`, or `CUSTODY_KEY`), and a restore
+//! refuses to go on without it, or with another. A restore checks every link of the copied
+//! audit chain with the key before it seals a new record of the chain's end.
+
+use std::fs;
+use std::path::Path;
+
+use serde::Serialize;
+
+use custody_core::Settings;
+use custody_store::transfer::Copied;
+use custody_store::{PostgresStore, SqliteStore, Store};
+
+use crate::clock::Clock;
+use crate::dir::{Ledger, SETTINGS_FILE_NAME};
+use crate::error::{Error, Result};
+
+/// What a migration, backup or restore did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Transferred {
+    /// Rows per table.
+    pub copied: Copied,
+    /// Audit entries in the chain, checked with the key.
+    pub audit_entries: u64,
+    /// Where the ledger now is (restore, migrate) or the file written (backup).
+    pub to: String,
+    /// What the user should do next.
+    pub notes: Vec<String>,
+}
+
+/// The URL as shown and audited: without a password, which custody never keeps anyway.
+fn shown_url(url: &str) -> String {
+    custody_store::postgres::parse_url(url).map_or_else(|_| "(unreadable URL)".to_owned(), |_| url.to_owned())
+}
+
+/// Refuses unless the chain walks intact with the ledger's key.
+fn intact_chain(ledger: &Ledger) -> Result<u64> {
+    let walk = crate::audit::walk(ledger)?;
+    if let Some((seq, problem)) = walk.first_bad {
+        return Err(Error::Invalid(format!(
+            "the audit chain is broken at entry {seq}: {problem}; nothing was changed (see `custody audit verify`)"
+        )));
+    }
+    Ok(walk.entries)
+}
+
+/// Copies a SQLite directory's ledger into the empty PostgreSQL database at `url`, checks every
+/// table's count and the chain, and points the directory's settings at it. The SQLite file is
+/// kept as `custody.db.migrated` until the user removes it.
+pub fn migrate_to(ledger: &mut Ledger, url: &str, clock: &dyn Clock) -> Result<Transferred> {
+    if ledger.settings.database.is_some() {
+        return Err(Error::Invalid(
+            "this directory's ledger is in PostgreSQL already; `store migrate` moves a SQLite ledger"
+                .to_owned(),
+        ));
+    }
+    custody_store::postgres::parse_url(url)?;
+    intact_chain(ledger)?;
+    let before = ledger.store.audit_head()?.map(|entry| (entry.seq, entry.hash));
+    let snapshot = ledger.dir.join(".custody.db.migrating");
+    let _ = fs::remove_file(&snapshot);
+    let source_counts = ledger.store.copy_into_sqlite_file(&snapshot)?;
+    let mut target = PostgresStore::open(url)?;
+    let copied = target.fill_from_sqlite_file(&snapshot);
+    let _ = fs::remove_file(&snapshot);
+    let copied = copied?;
+    if copied != source_counts {
+        return Err(Error::Invalid(format!(
+            "the copy does not hold what the SQLite file held ({copied:?} against {source_counts:?}); \
+             the settings still name the SQLite file; empty the PostgreSQL database before trying again"
+        )));
+    }
+    let after = ledger.store.audit_head()?.map(|entry| (entry.seq, entry.hash));
+    if after != before {
+        return Err(Error::Invalid(
+            "something wrote to the ledger while it was copied (stop the desk and every other command first); \
+             the settings still name the SQLite file; empty the PostgreSQL database before trying again"
+                .to_owned(),
+        ));
+    }
+    target.check_key(ledger.vault.check_value())?;
+    drop(target);
+    let mut settings = ledger.settings.clone();
+    settings.database = Some(url.to_owned());
+    write_settings(&ledger.dir, &settings)?;
+    let dir = ledger.dir.clone();
+    for name in [
+        custody_store::sqlite::DATABASE_FILE_NAME,
+        crate::dir::AUDIT_HEAD_FILE_NAME,
+    ] {
+        let path = dir.join(name);
+        if path.exists() {
+            fs::rename(&path, dir.join(format!("{name}.migrated")))
+                .map_err(|source| Error::io(&path, source))?;
+        }
+    }
+    let mut moved = Ledger::open(&dir, Box::new(crate::dir::FixedNow(clock.now())), &ledger.actor)?;
+    let entries = intact_chain(&moved)?;
+    crate::audit::reanchor(&mut moved)?;
+    moved.audit_only(
+        "store.migrate",
+        "store",
+        serde_json::json!({ "from": "sqlite", "to": shown_url(url), "tables": copied.tables }),
+    )?;
+    Ok(Transferred {
+        copied,
+        audit_entries: entries,
+        to: shown_url(url),
+        notes: vec![format!(
+            "The SQLite file is kept as {}: remove it (and audit.head.migrated) once you have checked the ledger in PostgreSQL.",
+            dir.join("custody.db.migrated").display()
+        )],
+    })
+}
+
+/// Writes a backup of the ledger (any backend) and its settings to `out`, a new file (mode 0600).
+pub fn backup(ledger: &mut Ledger, out: &Path) -> Result<Transferred> {
+    if out.exists() {
+        return Err(Error::Invalid(format!(
+            "{} exists already; custody never overwrites a backup",
+            out.display()
+        )));
+    }
+    let partial = crate::files::temporary_beside(out).map_err(|source| Error::io(out, source))?;
+    crate::files::create_new_private(&partial).map_err(|source| Error::io(&partial, source))?;
+    let made = (|| -> Result<(Copied, u64)> {
+        let copied = ledger.store.copy_into_sqlite_file(&partial)?;
+        let settings = fs::read_to_string(ledger.dir.join(SETTINGS_FILE_NAME))
+            .map_err(|source| Error::io(&ledger.dir.join(SETTINGS_FILE_NAME), source))?;
+        let head = {
+            let copy = SqliteStore::open(&partial, false)?;
+            copy.audit_head()?
+        };
+        let (seq, hash) = head.map_or((0, String::new()), |entry| (entry.seq, entry.hash));
+        let made_at = ledger.now().to_rfc3339();
+        let seq_text = seq.to_string();
+        custody_store::transfer::write_notes(
+            &partial,
+            &[
+                ("format", "custody backup 1"),
+                ("settings", &settings),
+                ("key_check", ledger.vault.check_value()),
+                ("audit_seq", &seq_text),
+                ("audit_hash", &hash),
+                ("made_at", &made_at),
+                ("made_from", ledger.store.backend()),
+                ("custody", env!("CARGO_PKG_VERSION")),
+            ],
+        )?;
+        Ok((copied, seq.unsigned_abs()))
+    })();
+    let (copied, entries) = match made {
+        Ok(made) => made,
+        Err(error) => {
+            let _ = fs::remove_file(&partial);
+            return Err(error);
+        }
+    };
+    fs::rename(&partial, out).map_err(|source| Error::io(out, source))?;
+    crate::files::sync_parent(out).map_err(|source| Error::io(out, source))?;
+    let name = out
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    ledger.audit_only(
+        "store.backup",
+        "store",
+        serde_json::json!({ "file": name, "audit_seq": entries, "tables": copied.tables }),
+    )?;
+    Ok(Transferred {
+        copied,
+        audit_entries: entries,
+        to: out.display().to_string(),
+        notes: vec![
+            "The backup holds no key: keep the data directory's key (custody.key or CUSTODY_KEY) apart from it; \
+             without the key it cannot be restored or read."
+                .to_owned(),
+        ],
+    })
+}
+
+/// Restores the backup `file` into the new data directory `dir`, with the key in `key_file`, its
+/// ledger in SQLite (`custody.db`) or, with `database`, in that empty PostgreSQL database.
+pub fn restore(
+    file: &Path,
+    dir: &Path,
+    key_file: &Path,
+    database: Option<&str>,
+    clock: &dyn Clock,
+    actor: &str,
+) -> Result<Transferred> {
+    if dir.join(SETTINGS_FILE_NAME).exists() {
+        return Err(Error::Directory(format!(
+            "{} is a custody data directory already; restore into a new one",
+            dir.display()
+        )));
+    }
+    let notes = custody_store::transfer::read_notes(file)?;
+    let note = |key: &str| {
+        notes
+            .iter()
+            .find(|(name, _)| name == key)
+            .map(|(_, value)| value.clone())
+    };
+    if note("format").as_deref() != Some("custody backup 1") {
+        return Err(Error::Invalid(format!(
+            "{} is not a custody backup this custody can read",
+            file.display()
+        )));
+    }
+    let key_check = note("key_check").unwrap_or_default();
+    let settings_text = note("settings").unwrap_or_default();
+    let mut settings: Settings = toml::from_str(&settings_text)
+        .map_err(|error| Error::Invalid(format!("the backup's settings cannot be read: {error}")))?;
+    settings.database = database.map(str::to_owned);
+    settings.validate()?;
+    let target = match database {
+        Some(url) => {
+            let store = PostgresStore::open(url)?;
+            if !store.is_empty()? {
+                return Err(Error::Directory(format!(
+                    "{} holds a ledger already; restore into an empty database",
+                    shown_url(url)
+                )));
+            }
+            Some(store)
+        }
+        None => None,
+    };
+    // The key is checked before anything is written.
+    let probe = custody_vault::Vault::from_key_file(key_file)?;
+    if probe.check_value() != key_check {
+        return Err(Error::Invalid(format!(
+            "{} is not the key this backup was made with (its key check differs); nothing was restored",
+            key_file.display()
+        )));
+    }
+    let existed = dir.exists();
+    let restored = restore_into(file, dir, key_file, &settings, target, clock, actor);
+    if restored.is_err() && !existed {
+        let _ = fs::remove_dir_all(dir);
+    }
+    let (copied, entries) = restored?;
+    let to = database.map_or_else(|| dir.join("custody.db").display().to_string(), shown_url);
+    let made = [note("made_at"), note("made_from")];
+    let mut ledger = Ledger::open(dir, Box::new(crate::dir::FixedNow(clock.now())), actor)?;
+    let name = file
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    ledger.audit_only(
+        "store.restore",
+        "store",
+        serde_json::json!({
+            "file": name,
+            "made_at": made[0],
+            "made_from": made[1],
+            "audit_seq": note("audit_seq"),
+            "tables": copied.tables,
+        }),
+    )?;
+    Ok(Transferred {
+        copied,
+        audit_entries: entries,
+        to,
+        notes: vec![
+            "Take an audit checkpoint now (`custody audit anchor --out FILE`) and keep it apart.".to_owned(),
+        ],
+    })
+}
+
+/// Writes the restored directory: its key, its ledger and its settings, then checks the chain
+/// and seals its end.
+fn restore_into(
+    file: &Path,
+    dir: &Path,
+    key_file: &Path,
+    settings: &Settings,
+    target: Option<PostgresStore>,
+    clock: &dyn Clock,
+    actor: &str,
+) -> Result<(Copied, u64)> {
+    fs::create_dir_all(dir).map_err(|source| Error::io(dir, source))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .map_err(|source| Error::io(dir, source))?;
+    }
+    custody_vault::Vault::adopt(dir, key_file)?;
+    let copy = dir.join(".custody.db.restoring");
+    let _ = fs::remove_file(&copy);
+    fs::copy(file, &copy).map_err(|source| Error::io(&copy, source))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&copy, fs::Permissions::from_mode(0o600))
+            .map_err(|source| Error::io(&copy, source))?;
+    }
+    custody_store::transfer::remove_notes(&copy)?;
+    // Brought up to this custody's schema before it is used.
+    drop(SqliteStore::open(&copy, false)?);
+    let copied = match target {
+        Some(mut store) => {
+            let copied = store.fill_from_sqlite_file(&copy);
+            let _ = fs::remove_file(&copy);
+            copied?
+        }
+        None => {
+            let database = dir.join(custody_store::sqlite::DATABASE_FILE_NAME);
+            fs::rename(&copy, &database).map_err(|source| Error::io(&database, source))?;
+            custody_store::transfer::sqlite_counts(&database)?
+        }
+    };
+    write_settings(dir, settings)?;
+    let mut ledger = Ledger::open(dir, Box::new(crate::dir::FixedNow(clock.now())), actor)?;
+    let entries = intact_chain(&ledger)?;
+    crate::audit::reanchor(&mut ledger)?;
+    Ok((copied, entries))
+}
+
+fn write_settings(dir: &Path, settings: &Settings) -> Result<()> {
+    let path = dir.join(SETTINGS_FILE_NAME);
+    crate::files::replace_private(&path, crate::dir::settings_template(settings)?.as_bytes())
+        .map_err(|source| Error::io(&path, source))
+}

@@ -1,0 +1,221 @@
+//! Backups, restores and the move from SQLite to PostgreSQL: every figure and the whole audit
+//! chain come back, with the key and only with it.
+
+use crate::notices::{export_of, incident_in};
+use crate::support::{CRM, Env};
+
+/// An incident whose impact and notices depend on every kind of table.
+fn ledger(env: Env) -> Env {
+    incident_in(env, CRM, &export_of(&["M1", "M2", "M3", "M4"]))
+}
+
+/// What must survive: the impact (people, categories, status), the people per category, and
+/// every audit entry as it was.
+fn figures(env: &Env) -> (serde_json::Value, serde_json::Value, Vec<String>) {
+    let impact = env.ok(&["impact", "1", "--json"]).json();
+    let holdings = env
+        .ok(&[
+            "holdings",
+            "--supplier",
+            "Mailing House",
+            "--at",
+            "2021-10-29 18:30",
+            "--json",
+        ])
+        .json();
+    let audit: Vec<String> = env
+        .ok(&["audit", "export"])
+        .stdout
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let figures = serde_json::json!({
+        "people": impact["people"],
+        "categories": impact["categories"],
+        "status": impact["status"],
+        "person_categories": impact["person_categories"],
+    });
+    (figures, holdings["people"].clone(), audit)
+}
+
+fn key_of(env: &Env) -> std::path::PathBuf {
+    let kept = env.root.path().join("kept.key");
+    std::fs::copy(env.dir().join("custody.key"), &kept).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    kept
+}
+
+type Figures = (serde_json::Value, serde_json::Value, Vec<String>);
+
+/// Restores `backup` into a fresh directory (on `database`, if given) and checks it against the
+/// original's figures as they were when the backup was made.
+fn restored_matches(
+    before: &Figures,
+    backup: &std::path::Path,
+    key: &std::path::Path,
+    database: Option<String>,
+) {
+    let (figures, held, audit) = before;
+    let mut target = Env::bare();
+    let mut args = vec![
+        "restore",
+        Env::path_str(backup),
+        "--key",
+        Env::path_str(key),
+        "--json",
+    ];
+    if let Some(url) = &database {
+        args.extend(["--database", url.as_str()]);
+    }
+    let done = target.ok(&args).json();
+    assert_eq!(
+        done["audit_entries"].as_u64().unwrap(),
+        audit.len() as u64,
+        "{done}"
+    );
+    target.database = database
+        .as_deref()
+        .and_then(|url| url.rsplit('/').next())
+        .map(str::to_owned);
+    let verified = target.ok(&["audit", "verify", "--json"]).json();
+    assert_eq!(verified["intact"], true, "{verified}");
+    let (after, held_after, audit_after) = self::figures(&target);
+    assert_eq!(&after, figures);
+    assert_eq!(&held_after, held);
+    assert_eq!(&audit_after[..audit.len()], &audit[..], "every entry as it was");
+    let actions: Vec<&str> = audit_after[audit.len()..]
+        .iter()
+        .map(|line| {
+            if line.contains("audit.reanchor") {
+                "reanchor"
+            } else if line.contains("store.restore") {
+                "restore"
+            } else {
+                "other"
+            }
+        })
+        .collect();
+    assert_eq!(&actions[..2], ["reanchor", "restore"], "{audit_after:?}");
+    // The restored directory works: a change is recorded and verifies.
+    target.ok(&["supplier", "add", "Printer", "--role", "processor"]);
+    target.ok(&["audit", "verify"]);
+}
+
+#[test]
+fn a_backup_restores_every_figure_and_the_whole_chain_with_the_key_only() {
+    let env = ledger(Env::new());
+    let before = figures(&env);
+    let backup = env.root.path().join("ledger.backup");
+    let made = env
+        .ok(&["backup", "--out", Env::path_str(&backup), "--json"])
+        .json();
+    assert!(made["audit_entries"].as_u64().unwrap() > 5, "{made}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let key_text = std::fs::read_to_string(env.dir().join("custody.key")).unwrap();
+    let bytes = std::fs::read(&backup).unwrap();
+    assert!(
+        !bytes
+            .windows(32)
+            .any(|window| window == &key_text.trim().as_bytes()[..32]),
+        "the backup holds no key"
+    );
+    assert!(
+        !bytes.windows(19).any(|w| w == b"alex.smith@example"),
+        "contacts stay sealed"
+    );
+    let again = env.fails(&["backup", "--out", Env::path_str(&backup)], 1);
+    assert!(again.contains("exists already"), "{again}");
+    let key = key_of(&env);
+    restored_matches(&before, &backup, &key, None);
+
+    // Without the key, or with another, nothing is restored.
+    let stranger = Env::new();
+    let wrong = key_of(&stranger);
+    let target = Env::bare();
+    let refused = target.fails(
+        &["restore", Env::path_str(&backup), "--key", Env::path_str(&wrong)],
+        1,
+    );
+    assert!(
+        refused.contains("not the key this backup was made with"),
+        "{refused}"
+    );
+    assert!(!target.dir().exists(), "nothing was written");
+    let missing = target.fails(&["restore", Env::path_str(&backup)], 2);
+    assert!(missing.contains("--key"), "{missing}");
+    // Never over a data directory.
+    let refused = env.fails(
+        &["restore", Env::path_str(&backup), "--key", Env::path_str(&key)],
+        1,
+    );
+    assert!(refused.contains("data directory already"), "{refused}");
+    // A file that is not a backup.
+    let crm = env.write("crm.csv", CRM);
+    let refused = target.fails(&["restore", Env::path_str(&crm), "--key", Env::path_str(&key)], 1);
+    assert!(!target.dir().exists(), "{refused}");
+}
+
+#[test]
+fn a_postgresql_ledger_backs_up_and_restores_into_either_backend() {
+    let env = ledger(Env::new_postgres());
+    let before = figures(&env);
+    let backup = env.root.path().join("team.backup");
+    env.ok(&["backup", "--out", Env::path_str(&backup)]);
+    let key = key_of(&env);
+    restored_matches(&before, &backup, &key, None);
+    let database = custody_testdb::server().tcp_database("restore");
+    restored_matches(&before, &backup, &key, Some(database.clone()));
+    // Into a database that holds a ledger: refused, nothing written.
+    let target = Env::bare();
+    let refused = target.fails(
+        &[
+            "restore",
+            Env::path_str(&backup),
+            "--key",
+            Env::path_str(&key),
+            "--database",
+            &database,
+        ],
+        1,
+    );
+    assert!(refused.contains("holds a ledger already"), "{refused}");
+    assert!(!target.dir().exists());
+}
+
+#[test]
+fn a_sqlite_directory_moves_into_postgresql_with_every_figure_and_its_chain() {
+    let mut env = ledger(Env::bare_sqlite());
+    let (figures, held, audit) = figures(&env);
+    let url = custody_testdb::server().tcp_database("migrate");
+    let done = env.ok(&["store", "migrate", "--to", &url, "--json"]).json();
+    assert_eq!(done["audit_entries"].as_u64().unwrap(), audit.len() as u64);
+    assert!(env.dir().join("custody.db.migrated").exists());
+    assert!(!env.dir().join("custody.db").exists());
+    let settings = std::fs::read_to_string(env.dir().join("settings.toml")).unwrap();
+    assert!(settings.contains(&url), "{settings}");
+    env.database = url.rsplit('/').next().map(str::to_owned);
+    let (after, held_after, audit_after) = self::figures(&env);
+    assert_eq!(after, figures);
+    assert_eq!(held_after, held);
+    assert_eq!(&audit_after[..audit.len()], &audit[..]);
+    assert!(audit_after.last().unwrap().contains("store.migrate"));
+    env.ok(&["supplier", "add", "Printer", "--role", "processor"]);
+    env.ok(&["audit", "verify"]);
+    // Again, from another SQLite directory, into the same database: refused.
+    let other = Env::bare_sqlite();
+    let refused = other.fails(&["store", "migrate", "--to", &url], 1);
+    assert!(refused.contains("holds a ledger already"), "{refused}");
+    assert!(
+        other.dir().join("custody.db").exists(),
+        "the other directory is as it was"
+    );
+}
