@@ -28,6 +28,20 @@ pub struct DeskSettings {
     /// and, on loopback, `localhost` at the same port. A request naming another host is refused
     /// (DNS rebinding).
     pub allowed_hosts: Vec<String>,
+    /// How the desk writes its log on standard error: `text` (default) or `json` (one object a
+    /// line, for a log collector).
+    pub log_format: LogFormat,
+}
+
+/// The desk's log lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Readable lines.
+    #[default]
+    Text,
+    /// One JSON object a line.
+    Json,
 }
 
 impl Default for DeskSettings {
@@ -41,6 +55,7 @@ impl Default for DeskSettings {
             request_seconds: 120,
             connections_max: 256,
             allowed_hosts: Vec::new(),
+            log_format: LogFormat::Text,
         }
     }
 }

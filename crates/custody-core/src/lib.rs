@@ -32,7 +32,7 @@ pub use dates::{
     DateEvidence, DateOrder, MonthDay, date_evidence, is_blank_date, parse_day_in, parse_month_day_in,
 };
 pub use desk::{DeskRole, check_desk_name};
-pub use desk_settings::DeskSettings;
+pub use desk_settings::{DeskSettings, LogFormat};
 pub use error::{Error, Result};
 pub use identity::{
     IdentifierKind, PersonFields, address_key, canonical_email, full_name_key, is_phone_region, name_key,

@@ -338,11 +338,8 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
             Err(error) => ApiError(error).into_response(),
         },
     };
-    eprintln!(
-        "custody desk: {method} {} {}",
-        guard.path,
-        response.status().as_u16()
-    );
+    let status = response.status().as_u16();
+    tracing::info!(method = %method, route = guard.path, status, "{method} {} {status}", guard.path);
     response
 }
 
@@ -514,7 +511,7 @@ pub async fn known_host(State(hosts): State<Arc<Vec<String>>>, request: Request,
     if crate::server::host_allowed(&hosts, first.to_str().unwrap_or_default()) {
         return next.run(request).await;
     }
-    eprintln!("custody desk: a request for another host name was refused");
+    tracing::warn!("a request for another host name was refused");
     (
         axum::http::StatusCode::MISDIRECTED_REQUEST,
         "this desk does not answer to that host name (settings: [desk] allowed_hosts)\n",

@@ -66,8 +66,9 @@ impl DeskError {
     /// general words, as its cause may name files or data.
     pub fn public_message(&self) -> String {
         if self.status() == StatusCode::INTERNAL_SERVER_ERROR {
-            eprintln!("custody desk: internal error: {}", self.kind());
-            "the server could not answer; the error is in its log".to_owned()
+            let id = crate::log::request_id().unwrap_or_default();
+            tracing::error!(kind = self.kind(), cause = %crate::log::causes(self), "the server could not answer");
+            format!("the server could not answer; the error is in its log under request {id}")
         } else {
             self.to_string()
         }

@@ -11,6 +11,7 @@ mod api_rights;
 mod auth;
 mod cache;
 mod error;
+pub mod log;
 mod openapi;
 mod pages;
 mod pages_admin;
@@ -52,6 +53,7 @@ pub fn serve(
     // a runtime of their own when they open and close, which a thread driving this runtime's
     // tasks may not do (the requests' ledgers are opened on blocking workers).
     let desk = Arc::new(Desk::open(options)?);
+    log::start(desk.desk_settings().log_format);
     let served = runtime.block_on(serve_desk(Arc::clone(&desk), addr, ready));
     drop(runtime);
     drop(desk);
@@ -74,9 +76,10 @@ async fn serve_desk(
         let settings = desk.desk_settings();
         let hosts = server::allowed_hosts(&settings, bound);
         if !bound.ip().is_loopback() && settings.allowed_hosts.is_empty() {
-            eprintln!(
-                "custody desk: browsers reaching {bound} by a name or another address are refused \
-                 until [desk] allowed_hosts names it in settings.toml"
+            tracing::warn!(
+                %bound,
+                "browsers reaching {bound} by a name or another address are refused until [desk] \
+                 allowed_hosts names it in settings.toml"
             );
         }
         let (router, _) = routes::build(Arc::clone(&desk), hosts);

@@ -403,6 +403,7 @@ pub fn build(desk: Arc<Desk>, hosts: Vec<String>) -> (Router, Vec<RouteSpec>) {
             Arc::new(hosts),
             crate::auth::known_host,
         ))
+        .layer(middleware::from_fn(crate::log::with_request_id))
         .with_state(desk);
     (router, built.specs)
 }

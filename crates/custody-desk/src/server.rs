@@ -70,7 +70,7 @@ pub async fn run(
             Ok(accepted) => accepted,
             Err(error) => {
                 // Out of file descriptors and the like: wait a moment rather than spin.
-                eprintln!("custody desk: a connection could not be accepted: {error}");
+                tracing::warn!(%error, "a connection could not be accepted");
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }

@@ -76,9 +76,9 @@ pub(crate) fn client_address(desk: &Desk, peer: SocketAddr, headers: &HeaderMap)
         // must add the client's address to X-Forwarded-For (nginx: `$proxy_add_x_forwarded_for`).
         static TOLD: std::sync::Once = std::sync::Once::new();
         TOLD.call_once(|| {
-            eprintln!(
-                "custody desk: a sign-in came through the proxy without X-Forwarded-For; \
-                 set the proxy to add the client's address, or all its clients share one throttle"
+            tracing::warn!(
+                "a sign-in came through the proxy without X-Forwarded-For; set the proxy to add the \
+                 client's address, or all its clients share one throttle"
             );
         });
     }
@@ -125,7 +125,7 @@ pub async fn submit(
         })
         .await?;
     let Some(account) = account else {
-        eprintln!("custody desk: a sign-in was refused (wrong name or password)");
+        tracing::info!("a sign-in was refused (wrong name or password)");
         audit_refusal_later(&desk, known, false, admitted.alert);
         let problem = "The name or the password is wrong.".to_owned();
         return sign_in_page(&desk, StatusCode::UNAUTHORIZED, Some(problem), &form.name);
@@ -245,7 +245,7 @@ pub(crate) async fn write_refusals(desk: Arc<Desk>) {
                 })
                 .await;
             if written.is_err() {
-                eprintln!("custody desk: refused sign-ins could not be audited");
+                tracing::error!("refused sign-ins could not be audited");
             }
         }
         if stopping {

@@ -165,8 +165,16 @@ impl Ledgers {
             let (generation, mut ledger) = ledgers.take_ledger()?;
             ledger.actor = actor;
             let result = work(&mut ledger);
+            // A ledger whose database failed under it (a dropped connection, a restarted
+            // server) is not used again: the next request opens a fresh one.
+            let broken = matches!(
+                &result,
+                Err(DeskError::App(custody_app::Error::Store(
+                    custody_store::Error::Database(_) | custody_store::Error::Connect(_)
+                )))
+            );
             let mut open = ledgers.open.lock().unwrap_or_else(PoisonError::into_inner);
-            if generation == ledgers.generation.load(Ordering::SeqCst) {
+            if generation == ledgers.generation.load(Ordering::SeqCst) && !broken {
                 open.push((generation, ledger));
             }
             result

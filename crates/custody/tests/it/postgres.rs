@@ -154,3 +154,53 @@ fn init_refuses_a_password_in_the_url_a_ledger_already_there_and_a_database_it_c
     assert!(said.contains("cannot reach"), "{said}");
     assert!(!again.dir().exists(), "nothing was written");
 }
+
+#[test]
+fn a_failure_is_logged_with_its_cause_under_the_id_the_page_shows() {
+    let env = Env::new_postgres();
+    add_user(&env, "dpo", "admin");
+    let settings = env.dir().join("settings.toml");
+    let mut text = std::fs::read_to_string(&settings).unwrap();
+    text.push_str("\n[desk]\nlog_format = \"json\"\n");
+    std::fs::write(&settings, text).unwrap();
+    let server = DeskServer::start(&env);
+    let session = server.sign_in("dpo", PASSWORD);
+    let fine = session.get(&server, "/incidents");
+    assert_eq!(fine.status, 200);
+    assert_eq!(fine.header("x-request-id").map(str::len), Some(16));
+    // The database drops the desk's connections (a restart, a failover).
+    custody_testdb::server()
+        .execute(
+            "postgres",
+            &format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}' \
+                 AND pid <> pg_backend_pid()",
+                env.database.as_deref().unwrap()
+            ),
+        )
+        .unwrap();
+    let failed = session.get(&server, "/incidents");
+    assert_eq!(failed.status, 500, "{}", failed.body);
+    let id = failed.header("x-request-id").unwrap().to_owned();
+    assert!(failed.body.contains(&format!("request {id}")), "{}", failed.body);
+    // The log says what failed, as JSON, under that id; no session or token in it.
+    let log = server.log_text();
+    let line = log
+        .lines()
+        .filter(|line| line.contains(&id))
+        .find(|line| line.contains("could not answer"))
+        .unwrap_or_else(|| panic!("no line for request {id}:\n{log}"));
+    let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(entry["level"], "ERROR", "{entry}");
+    assert!(
+        entry["fields"]["cause"].as_str().unwrap().contains("connection"),
+        "{entry}"
+    );
+    assert!(
+        !log.contains(&session.cookie),
+        "the session id never reaches the log"
+    );
+    // The broken connection is not used again: the next request is answered.
+    let again = session.get(&server, "/incidents");
+    assert_eq!(again.status, 200, "{}", again.body);
+}
