@@ -3,7 +3,10 @@
 //! `cargo run --release -p custody-bench -- --people 10000000` builds a reference organisation in a
 //! temporary directory and measures: importing the people from CSV (time and peak memory),
 //! recording a one-million-row share, and the holdings question at 5,000 shares, beside the same
-//! question asked of a plain SQLite table of (share, person) rows with an index.
+//! question asked of a plain SQLite table of (share, person) rows with an index. With
+//! `--backend both` it runs the same organisation on SQLite and on PostgreSQL (a server of its
+//! own with PostgreSQL's default durability, started from Debian's binaries, or `--database`)
+//! and prints each figure's ratio.
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -41,6 +44,21 @@ struct Options {
     /// Keep the data directory here (for profiling) instead of a temporary one.
     #[arg(long)]
     keep: Option<std::path::PathBuf>,
+    /// Where the ledger is kept: `sqlite`, `postgresql`, or `both` (one after the other).
+    #[arg(long, default_value = "sqlite")]
+    backend: String,
+    /// An empty PostgreSQL database to use (else a server of its own is started).
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+}
+
+/// One backend's figures.
+#[derive(Debug, Clone, Copy, Default)]
+struct Figures {
+    import: f64,
+    share: f64,
+    holdings_ms: f64,
+    impact_ms: f64,
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -50,18 +68,66 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 
 fn main() -> anyhow::Result<()> {
     let options = Options::parse();
+    let backends: Vec<&str> = match options.backend.as_str() {
+        "both" => vec!["sqlite", "postgresql"],
+        "sqlite" => vec!["sqlite"],
+        "postgresql" => vec!["postgresql"],
+        other => anyhow::bail!("--backend {other}: expected sqlite, postgresql or both"),
+    };
     custody_bench::in_root(options.keep.as_deref(), "custody-bench", |root| {
-        run(&options, root)
+        let mut server = None;
+        let mut figures = Vec::new();
+        for backend in &backends {
+            let database = if *backend == "postgresql" {
+                Some(match &options.database {
+                    Some(url) => url.clone(),
+                    None => {
+                        let started = server.get_or_insert_with(custody_testdb::durable_server);
+                        started.database("bench")
+                    }
+                })
+            } else {
+                None
+            };
+            let root = root.join(backend);
+            let first = backends.first() == Some(backend);
+            figures.push((*backend, run(&options, &root, database, first)?));
+        }
+        if let [(_, sqlite), (_, postgres)] = figures.as_slice() {
+            println!("PostgreSQL against SQLite (target ≤ 2×):");
+            for (what, left, right) in [
+                ("import people", postgres.import, sqlite.import),
+                ("record share", postgres.share, sqlite.share),
+                ("holdings", postgres.holdings_ms, sqlite.holdings_ms),
+                ("impact", postgres.impact_ms, sqlite.impact_ms),
+            ] {
+                println!("  {what}: {left:.2} against {right:.2} = {:.2}×", left / right);
+            }
+        }
+        Ok(())
     })
 }
 
-fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
+fn run(
+    options: &Options,
+    root: &Path,
+    database: Option<String>,
+    with_baseline: bool,
+) -> anyhow::Result<Figures> {
     std::fs::create_dir_all(root)?;
     let dir = root.join("data");
-    custody_app::init(&dir, Settings::new("Bench"), &SystemClock, "bench")?;
+    let mut settings = Settings::new("Bench");
+    settings.database = database;
+    let backend = if settings.database.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    custody_app::init(&dir, settings, &SystemClock, "bench")?;
     let mut ledger = Ledger::open(&dir, Box::new(SystemClock), "bench")?;
+    let mut figures = Figures::default();
     println!(
-        "custody benchmark: {} people, {} suppliers, {} shares",
+        "custody benchmark on {backend}: {} people, {} suppliers, {} shares",
         options.people, options.suppliers, options.shares
     );
 
@@ -71,6 +137,7 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
     let started = Clock::now();
     let report = people::import_people(&mut ledger, &crm, &people::ImportOptions::default())?;
     let import = started.elapsed();
+    figures.import = import.as_secs_f64();
     println!(
         "import people: {} rows ({size_mib:.0} MiB) in {:.1} s ({:.0} rows/s); peak memory {:.0} MiB  [target ≤ 60 s, ≤ 2048 MiB at 10M]",
         report.inserted,
@@ -121,11 +188,10 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
             file: share_file.clone(),
         },
     )?;
+    figures.share = started.elapsed().as_secs_f64();
     println!(
         "record share: {} rows, {} people in {:.2} s  [target ≤ 5 s for 1M rows]",
-        recorded.rows,
-        recorded.people,
-        started.elapsed().as_secs_f64()
+        recorded.rows, recorded.people, figures.share
     );
 
     let all = ledger.store.suppliers()?;
@@ -240,17 +306,20 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
         samples.push(started.elapsed());
         held = report.people;
     }
+    figures.holdings_ms = median(samples).as_secs_f64() * 1000.0;
     println!(
         "holdings (custody, Roaring sets): {} shares of one supplier, {held} people, median {:.1} ms  [target ≤ 100 ms]",
         measured_sets.len(),
-        median(samples).as_secs_f64() * 1000.0
+        figures.holdings_ms
     );
-    impact_figures(&mut ledger, &name, at, options.repeat)?;
-    let baseline_people = baseline(root, &measured_sets, options.repeat)?;
-    if baseline_people != held {
-        anyhow::bail!("custody and the baseline disagree: {held} people against {baseline_people}");
+    figures.impact_ms = impact_figures(&mut ledger, &name, at, options.repeat)?;
+    if with_baseline {
+        let baseline_people = baseline(root, &measured_sets, options.repeat)?;
+        if baseline_people != held {
+            anyhow::bail!("custody and the baseline disagree: {held} people against {baseline_people}");
+        }
     }
-    Ok(())
+    Ok(figures)
 }
 
 /// The impact of an incident at the measured supplier: holdings plus every breakdown.
@@ -259,7 +328,7 @@ fn impact_figures(
     supplier: &str,
     aware_at: Instant,
     repeat: usize,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<f64> {
     let id = custody_app::incidents::open(
         ledger,
         custody_app::incidents::OpenInput {
@@ -283,11 +352,11 @@ fn impact_figures(
         samples.push(started.elapsed());
         people = view.figures.people;
     }
+    let impact_ms = median(samples).as_secs_f64() * 1000.0;
     println!(
-        "impact (window of 30 days, every breakdown): {people} people, median {:.1} ms  [target ≤ 100 ms]",
-        median(samples).as_secs_f64() * 1000.0
+        "impact (window of 30 days, every breakdown): {people} people, median {impact_ms:.1} ms  [target ≤ 100 ms]"
     );
-    Ok(())
+    Ok(impact_ms)
 }
 
 fn random_set(rng: &mut fastrand::Rng, people: u32) -> PersonSet {

@@ -56,7 +56,8 @@ pub fn causes(error: &dyn std::error::Error) -> String {
     while let Some(error) = next {
         let text = error.to_string();
         let first = text.lines().next().unwrap_or_default().to_owned();
-        if said.last() != Some(&first) && !first.is_empty() {
+        let repeated = said.last().is_some_and(|last: &String| last.ends_with(&first));
+        if !repeated && !first.is_empty() {
             said.push(first);
         }
         next = error.source();

@@ -6,10 +6,10 @@ pub enum Error {
     /// The database refused an operation (or could not be reached): what it said, whichever
     /// backend it is.
     #[error("database: {0}")]
-    Database(BackendError),
+    Database(#[source] BackendError),
     /// Another writer held a lock longer than this command would wait.
     #[error("the database is busy (another command or desk is writing); try again: {0}")]
-    Busy(BackendError),
+    Busy(#[source] BackendError),
     /// The database cannot be reached, or its address cannot be used.
     #[error("{0}")]
     Connect(String),

@@ -38,9 +38,15 @@ pub struct Server {
 static SERVER: OnceLock<Server> = OnceLock::new();
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
-/// The test process's server, started on first use.
+/// The test process's server, started on first use (durability off: tests need speed).
 pub fn server() -> &'static Server {
-    SERVER.get_or_init(start)
+    SERVER.get_or_init(|| start(false))
+}
+
+/// A server of its own with PostgreSQL's default durability (fsync, synchronous commit), for a
+/// benchmark that compares it with SQLite's synchronous commits fairly.
+pub fn durable_server() -> Server {
+    start(true)
 }
 
 fn bin_dir() -> PathBuf {
@@ -89,7 +95,7 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-fn start() -> Server {
+fn start(durable: bool) -> Server {
     let bin = bin_dir();
     let root = is_root();
     let dir = tempfile::Builder::new()
@@ -135,9 +141,14 @@ fn start() -> Server {
     // The keeper shell starts the server, then waits for its standard input to close (this
     // process ended) and stops it.
     let script = format!(
-        "{postgres} -D {data} -p {port} -k {socket} -c listen_addresses=127.0.0.1 -c fsync=off \
-         -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 \
-         > {log} 2>&1 & pid=$!; cat > /dev/null; kill -INT $pid; wait $pid; rm -rf {dir}",
+        "{postgres} -D {data} -p {port} -k {socket} -c listen_addresses=127.0.0.1 {durability} \
+         -c max_connections=200 > {log} 2>&1 & pid=$!; cat > /dev/null; kill -INT $pid; wait $pid; \
+         rm -rf {dir}",
+        durability = if durable {
+            ""
+        } else {
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        },
         postgres = bin.join("postgres").display(),
         data = data.display(),
         socket = dir.path().display(),
