@@ -212,58 +212,100 @@ pub(crate) fn link_rows(ledger: &Ledger, table: &mut Table, columns: &ShareColum
         (!value.is_empty()).then(|| value.to_owned())
     };
     let mut record = csv::StringRecord::new();
+    let mut batch: Vec<PendingRow> = Vec::with_capacity(LINK_BATCH);
     while let Some(line) = table.next_row(&mut record)? {
         linked.rows += 1;
         if linked.sample.is_empty() {
             linked.sample = record.iter().map(str::to_owned).collect();
         }
-        let mut found: Vec<PersonId> = Vec::new();
-        if let Some(reference) = field(&record, PersonField::Ref) {
-            found.extend(ledger.store.person_id_by_ref(&reference)?);
+        let email = field(&record, PersonField::Email).and_then(|text| normalise_email(&text));
+        let phone = field(&record, PersonField::Phone).and_then(|text| normalise_phone(&text, region));
+        let name = match (
+            field(&record, PersonField::FirstName),
+            field(&record, PersonField::LastName),
+        ) {
+            (Some(first), Some(last)) => name_key(&first, &last),
+            _ => field(&record, PersonField::FullName).and_then(|full| full_name_key(&full)),
+        };
+        let postcode = field(&record, PersonField::Postcode).and_then(|text| normalise_postcode(&text));
+        let dob = field(&record, PersonField::DateOfBirth)
+            .and_then(|text| parse_day(&text).ok())
+            .map(|d| d.to_iso());
+        let hashes = identifier_hashes(
+            &ledger.vault,
+            email.as_deref(),
+            phone.as_deref(),
+            name.as_deref(),
+            postcode.as_deref(),
+            dob.as_deref(),
+        )
+        .into_iter()
+        .filter(|(kind, _)| *kind != IdentifierKind::EmailCanonical)
+        .map(|(_, hash)| hash)
+        .collect();
+        batch.push(PendingRow {
+            line,
+            reference: field(&record, PersonField::Ref),
+            hashes,
+        });
+        if batch.len() == LINK_BATCH {
+            link_batch(ledger, &mut batch, &mut linked)?;
         }
-        if found.is_empty() {
-            let email = field(&record, PersonField::Email).and_then(|text| normalise_email(&text));
-            let phone = field(&record, PersonField::Phone).and_then(|text| normalise_phone(&text, region));
-            let name = match (
-                field(&record, PersonField::FirstName),
-                field(&record, PersonField::LastName),
-            ) {
-                (Some(first), Some(last)) => name_key(&first, &last),
-                _ => field(&record, PersonField::FullName).and_then(|full| full_name_key(&full)),
-            };
-            let postcode = field(&record, PersonField::Postcode).and_then(|text| normalise_postcode(&text));
-            let dob = field(&record, PersonField::DateOfBirth)
-                .and_then(|text| parse_day(&text).ok())
-                .map(|d| d.to_iso());
-            let hashes = identifier_hashes(
-                &ledger.vault,
-                email.as_deref(),
-                phone.as_deref(),
-                name.as_deref(),
-                postcode.as_deref(),
-                dob.as_deref(),
-            );
-            for (kind, hash) in hashes
-                .iter()
-                .filter(|(kind, _)| *kind != IdentifierKind::EmailCanonical)
-            {
-                found = ledger.store.people_by_identifier(*kind, hash)?;
-                if !found.is_empty() {
-                    break;
-                }
+    }
+    link_batch(ledger, &mut batch, &mut linked)?;
+    let canaries = ledger.store.canaries()?;
+    linked.people -= &canaries;
+    Ok(linked)
+}
+
+/// Rows of a share linked at once: the store is asked once per batch.
+const LINK_BATCH: usize = 4_096;
+
+/// A share row waiting to be linked: its reference, and its identifier hashes strongest first.
+struct PendingRow {
+    line: u64,
+    reference: Option<String>,
+    hashes: Vec<[u8; 16]>,
+}
+
+/// Links a batch of rows (emptying it): by reference, else by the first identifier that finds
+/// anyone. A row whose identifier is shared by several people links to all of them.
+fn link_batch(ledger: &Ledger, batch: &mut Vec<PendingRow>, linked: &mut Linked) -> Result<()> {
+    let references: Vec<String> = batch.iter().filter_map(|row| row.reference.clone()).collect();
+    let mut by_reference = ledger.store.person_ids_by_refs(&references)?.into_iter();
+    let mut unresolved: Vec<&PendingRow> = Vec::new();
+    for row in batch.iter() {
+        let found = match &row.reference {
+            Some(_) => by_reference.next().flatten(),
+            None => None,
+        };
+        match found {
+            Some(id) => {
+                linked.people.insert(id);
+            }
+            None => unresolved.push(row),
+        }
+    }
+    let hashes: Vec<[u8; 16]> = unresolved.iter().flat_map(|row| row.hashes.iter().copied()).collect();
+    let mut people = ledger.store.people_by_identifiers(&hashes)?.into_iter();
+    for row in unresolved {
+        let mut found: Vec<PersonId> = Vec::new();
+        for _ in &row.hashes {
+            let these = people.next().unwrap_or_default();
+            if found.is_empty() {
+                found = these;
             }
         }
         if found.is_empty() {
             linked.unmatched += 1;
             if linked.unmatched_lines.len() < UNMATCHED_LINES_MAX {
-                linked.unmatched_lines.push(line);
+                linked.unmatched_lines.push(row.line);
             }
         }
         linked.people.extend(found);
     }
-    let canaries = ledger.store.canaries()?;
-    linked.people -= &canaries;
-    Ok(linked)
+    batch.clear();
+    Ok(())
 }
 
 fn make_canaries(

@@ -127,6 +127,11 @@ pub trait Store {
     fn person(&self, id: PersonId) -> Result<Option<PersonRecord>>;
     /// The internal id of a reference (for linking share rows; cached statement).
     fn person_id_by_ref(&self, reference: &str) -> Result<Option<PersonId>>;
+    /// The internal ids of many references at once, in their order (`None` for an unknown one):
+    /// one round trip for a batch of a share's rows rather than one per row.
+    fn person_ids_by_refs(&self, references: &[String]) -> Result<Vec<Option<PersonId>>>;
+    /// The people of many identifier hashes at once, in their order.
+    fn people_by_identifiers(&self, hashes: &[[u8; 16]]) -> Result<Vec<Vec<PersonId>>>;
     /// People whose identifier of `kind` has this keyed hash.
     fn people_by_identifier(&self, kind: custody_core::IdentifierKind, hash: &[u8]) -> Result<Vec<PersonId>>;
     /// The references of a set of people, in id order.

@@ -1,8 +1,9 @@
 //! The hash-chained audit log in PostgreSQL: appended only under the write lock (see the
 //! module's invariant), so the newest entry read here is the chain's end for every writer.
 
-use postgres::{Client, GenericClient, Row, Transaction};
+use postgres::{GenericClient, Row, Transaction};
 
+use super::Db;
 use crate::error::{Error, Result};
 use crate::types::{AuditDraft, AuditEntry};
 use crate::{AuditSigner, ChainEnd};
@@ -81,7 +82,7 @@ const COLUMNS: &str = "SELECT seq, at, actor, action, subject, details, prev, ha
 /// Entries read per query: the chain may be long, and the visitor may take its time.
 const PAGE: i64 = 10_000;
 
-pub(super) fn each(client: &mut Client, visit: &mut dyn FnMut(AuditEntry) -> Result<()>) -> Result<()> {
+pub(super) fn each(client: &mut Db<'_>, visit: &mut dyn FnMut(AuditEntry) -> Result<()>) -> Result<()> {
     let mut after = 0i64;
     loop {
         let rows = client.query(
@@ -124,7 +125,7 @@ pub(super) fn rekeep(client: &mut Transaction<'_>, signer: &dyn AuditSigner) -> 
     Ok(newest.map_or(0, |(seq, _)| seq))
 }
 
-pub(super) fn head(client: &mut Client) -> Result<Option<AuditEntry>> {
+pub(super) fn head(client: &mut Db<'_>) -> Result<Option<AuditEntry>> {
     client
         .query_opt(&format!("{COLUMNS} ORDER BY seq DESC LIMIT 1"), &[])?
         .map(|row| entry(&row))

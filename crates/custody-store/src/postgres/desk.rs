@@ -1,11 +1,12 @@
 //! The desk's accounts and API tokens in PostgreSQL; names are unique whatever their case.
 
 use postgres::types::ToSql;
-use postgres::{Client, Row, Transaction};
+use postgres::{Row, Transaction};
 
 use custody_core::{DeskRole, Instant};
 
 use super::{instant, optional};
+use super::Db;
 use crate::error::{Error, Result};
 use crate::types::{AccountRecord, ApiTokenRecord, AuditDraft, NewAccount, NewApiToken};
 
@@ -40,7 +41,7 @@ const ACCOUNT_COLUMNS: &str =
 const TOKEN_COLUMNS: &str = "SELECT id, name, role, created_at, revoked_at FROM api_tokens";
 
 /// Every account, or the one named (any case).
-pub(super) fn accounts(client: &mut Client, name: Option<&str>) -> Result<Vec<AccountRecord>> {
+pub(super) fn accounts(client: &mut Db<'_>, name: Option<&str>) -> Result<Vec<AccountRecord>> {
     let rows = match name {
         Some(name) => client.query(
             &format!("{ACCOUNT_COLUMNS} WHERE lower(name) = lower($1)"),
@@ -52,7 +53,7 @@ pub(super) fn accounts(client: &mut Client, name: Option<&str>) -> Result<Vec<Ac
 }
 
 /// Every token, or the one with this keyed hash.
-pub(super) fn tokens(client: &mut Client, hash: Option<&[u8]>) -> Result<Vec<ApiTokenRecord>> {
+pub(super) fn tokens(client: &mut Db<'_>, hash: Option<&[u8]>) -> Result<Vec<ApiTokenRecord>> {
     let rows = match hash {
         Some(hash) => client.query(&format!("{TOKEN_COLUMNS} WHERE token_hash = $1"), &[&hash])?,
         None => client.query(&format!("{TOKEN_COLUMNS} ORDER BY id"), &[])?,

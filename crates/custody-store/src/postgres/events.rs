@@ -1,12 +1,13 @@
 //! Incidents, requests and their append-only events in PostgreSQL, with what some events carry
 //! (leak evidence, people, a filed report) and the erasures suppliers confirmed.
 
-use postgres::{Client, Row, Transaction};
+use postgres::{Row, Transaction};
 
 use custody_core::{Channel, Instant, Nature, PersonSet, RequestKind};
 
 use super::{instant, optional};
 use crate::encoding::{person_id, read_set, set_bytes};
+use super::Db;
 use crate::error::{Error, Result};
 use crate::types::{
     AuditDraft, Erasure, FiledReport, IncidentEvent, IncidentRecord, NewFiledReport, NewIncident,
@@ -70,7 +71,7 @@ fn incident(row: &Row) -> Result<IncidentRecord> {
     })
 }
 
-pub(super) fn incidents(client: &mut Client, id: Option<i64>) -> Result<Vec<IncidentRecord>> {
+pub(super) fn incidents(client: &mut Db<'_>, id: Option<i64>) -> Result<Vec<IncidentRecord>> {
     let base = "SELECT i.id, i.supplier, s.name, i.summary, i.nature, i.aware_at, i.occurred_from, \
          i.occurred_to, i.supplier_discovered_at, i.supplier_notified_at, i.opened_at, i.cyber \
          FROM incidents i LEFT JOIN suppliers s ON s.id = i.supplier";
@@ -176,7 +177,7 @@ pub(super) fn append(
 }
 
 /// The reports filed for an incident, in the order filed.
-pub(super) fn filed_reports(client: &mut Client, incident: i64) -> Result<Vec<FiledReport>> {
+pub(super) fn filed_reports(client: &mut Db<'_>, incident: i64) -> Result<Vec<FiledReport>> {
     let rows = client.query(
         "SELECT event, phase, model, markdown, html, model_sha256, markdown_sha256, html_sha256 \
          FROM filed_reports WHERE incident = $1 ORDER BY event",
@@ -200,7 +201,7 @@ pub(super) fn filed_reports(client: &mut Client, incident: i64) -> Result<Vec<Fi
 }
 
 /// The union of the person sets an incident's events recorded in `table`.
-pub(super) fn union_of(client: &mut Client, table: &'static str, incident: i64) -> Result<PersonSet> {
+pub(super) fn union_of(client: &mut Db<'_>, table: &'static str, incident: i64) -> Result<PersonSet> {
     let rows = client.query(
         &format!("SELECT people FROM {table} WHERE incident = $1 ORDER BY event"),
         &[&incident],
@@ -214,7 +215,7 @@ pub(super) fn union_of(client: &mut Client, table: &'static str, incident: i64) 
 
 /// The events of one incident or request, in recording order.
 pub(super) fn events(
-    client: &mut Client,
+    client: &mut Db<'_>,
     table: &'static str,
     owner: &'static str,
     id: i64,
@@ -294,7 +295,7 @@ fn request(row: &Row) -> Result<RequestRecord> {
     })
 }
 
-pub(super) fn requests(client: &mut Client, id: Option<i64>) -> Result<Vec<RequestRecord>> {
+pub(super) fn requests(client: &mut Db<'_>, id: Option<i64>) -> Result<Vec<RequestRecord>> {
     let base = "SELECT id, person, requester, requester_hash, kind, channel, received_at, opened_at, source \
                 FROM requests";
     let rows = match id {
@@ -348,7 +349,7 @@ pub(super) fn append_request(
 }
 
 /// The erasures of one person, or at one supplier.
-pub(super) fn erasures(client: &mut Client, column: &str, value: i64) -> Result<Vec<Erasure>> {
+pub(super) fn erasures(client: &mut Db<'_>, column: &str, value: i64) -> Result<Vec<Erasure>> {
     let column = if column == "person" { "person" } else { "supplier" };
     let rows = client.query(
         &format!(

@@ -19,8 +19,10 @@ mod people;
 mod records;
 
 use std::cell::{Cell, RefCell, RefMut};
+use std::collections::HashMap;
 
-use postgres::{Client, Transaction};
+use postgres::types::ToSql;
+use postgres::{Client, Row, Statement, Transaction};
 
 use custody_core::{FeedWindow, IdentifierKind, Instant, PersonCategory, PersonId, PersonSet, PersonStatus};
 
@@ -38,9 +40,43 @@ const WRITE_LOCK: &str = "SELECT pg_advisory_xact_lock(7306, 1)";
 /// Taken while the schema is brought up to date.
 const MIGRATION_LOCK: &str = "SELECT pg_advisory_xact_lock(7306, 2)";
 
+/// The connection for a read, with the store's prepared statements: a statement is prepared
+/// once per connection (one round trip saved on every later query).
+pub(super) struct Db<'a> {
+    client: RefMut<'a, Client>,
+    cache: &'a RefCell<HashMap<String, Statement>>,
+}
+
+impl Db<'_> {
+    fn statement(&mut self, sql: &str) -> Result<Statement> {
+        if let Some(statement) = self.cache.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        self.cache.borrow_mut().insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    pub(super) fn query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+        let statement = self.statement(sql)?;
+        Ok(self.client.query(&statement, params)?)
+    }
+
+    pub(super) fn query_opt(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>> {
+        let statement = self.statement(sql)?;
+        Ok(self.client.query_opt(&statement, params)?)
+    }
+
+    pub(super) fn query_one(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row> {
+        let statement = self.statement(sql)?;
+        Ok(self.client.query_one(&statement, params)?)
+    }
+}
+
 /// The PostgreSQL store: one connection.
 pub struct PostgresStore {
     client: RefCell<Client>,
+    statements: RefCell<HashMap<String, Statement>>,
     url: String,
     /// Nesting of read snapshots: the outermost begins and ends the transaction.
     snapshots: Cell<u32>,
@@ -68,6 +104,7 @@ impl PostgresStore {
         let client = connect::connect(url)?;
         let mut store = PostgresStore {
             client: RefCell::new(client),
+            statements: RefCell::new(HashMap::new()),
             url: url.to_owned(),
             snapshots: Cell::new(0),
             lock_wait: crate::sqlite::LOCK_WAIT,
@@ -141,6 +178,14 @@ impl PostgresStore {
     fn client(&self) -> Result<RefMut<'_, Client>> {
         self.client.try_borrow_mut().map_err(|_| {
             Error::Corrupt("the store was used again from inside one of its own reads".to_owned())
+        })
+    }
+
+    /// The connection and its prepared statements, for a read.
+    fn db(&self) -> Result<Db<'_>> {
+        Ok(Db {
+            client: self.client()?,
+            cache: &self.statements,
         })
     }
 
@@ -248,35 +293,43 @@ impl Store for PostgresStore {
     }
 
     fn person_by_ref(&self, reference: &str) -> Result<Option<PersonRecord>> {
-        people::by_reference(&mut *self.client()?, reference)
+        people::by_reference(&mut self.db()?, reference)
     }
 
     fn person(&self, id: PersonId) -> Result<Option<PersonRecord>> {
-        people::by_id(&mut *self.client()?, id)
+        people::by_id(&mut self.db()?, id)
     }
 
     fn person_id_by_ref(&self, reference: &str) -> Result<Option<PersonId>> {
-        people::id_by_reference(&mut *self.client()?, reference)
+        people::id_by_reference(&mut self.db()?, reference)
+    }
+
+    fn person_ids_by_refs(&self, references: &[String]) -> Result<Vec<Option<PersonId>>> {
+        people::ids_by_references(&mut self.db()?, references)
+    }
+
+    fn people_by_identifiers(&self, hashes: &[[u8; 16]]) -> Result<Vec<Vec<PersonId>>> {
+        people::by_identifiers(&mut self.db()?, hashes)
     }
 
     fn people_by_identifier(&self, _kind: IdentifierKind, hash: &[u8]) -> Result<Vec<PersonId>> {
-        people::by_identifier(&mut *self.client()?, hash)
+        people::by_identifier(&mut self.db()?, hash)
     }
 
     fn references(&self, set: &PersonSet) -> Result<Vec<String>> {
-        people::references(&mut *self.client()?, set)
+        people::references(&mut self.db()?, set)
     }
 
     fn each_person(&self, set: &PersonSet, visit: &mut dyn FnMut(PersonRecord) -> Result<()>) -> Result<()> {
-        people::each_of(&mut *self.client()?, set, visit)
+        people::each_of(&mut self.db()?, set, visit)
     }
 
     fn each_contact(&self, visit: &mut crate::ContactVisitor<'_>) -> Result<()> {
-        people::each_contact(&mut *self.client()?, visit)
+        people::each_contact(&mut self.db()?, visit)
     }
 
     fn people_counts(&self) -> Result<Vec<(PersonCategory, PersonStatus, u64)>> {
-        people::counts(&mut *self.client()?)
+        people::counts(&mut self.db()?)
     }
 
     fn add_supplier(
@@ -324,11 +377,11 @@ impl Store for PostgresStore {
     }
 
     fn suppliers(&self) -> Result<Vec<Supplier>> {
-        records::suppliers(&mut *self.client()?, None)
+        records::suppliers(&mut self.db()?, None)
     }
 
     fn supplier_by_name(&self, name: &str) -> Result<Option<Supplier>> {
-        Ok(records::suppliers(&mut *self.client()?, Some(name))?
+        Ok(records::suppliers(&mut self.db()?, Some(name))?
             .into_iter()
             .next())
     }
@@ -371,29 +424,29 @@ impl Store for PostgresStore {
     }
 
     fn shares(&self, suppliers: Option<&[i64]>) -> Result<Vec<ShareRecord>> {
-        records::shares(&mut *self.client()?, suppliers, None)
+        records::shares(&mut self.db()?, suppliers, None)
     }
 
     fn share(&self, id: i64) -> Result<Option<ShareRecord>> {
-        Ok(records::shares(&mut *self.client()?, None, Some(id))?
+        Ok(records::shares(&mut self.db()?, None, Some(id))?
             .into_iter()
             .next())
     }
 
     fn share_people(&self, id: i64) -> Result<PersonSet> {
-        records::share_people(&mut *self.client()?, id)
+        records::share_people(&mut self.db()?, id)
     }
 
     fn feed_people(&self, audience: &[PersonCategory], window: FeedWindow) -> Result<PersonSet> {
-        records::feed_people(&mut *self.client()?, audience, window)
+        records::feed_people(&mut self.db()?, audience, window)
     }
 
     fn category_people(&self, category: PersonCategory) -> Result<PersonSet> {
-        records::category_people(&mut *self.client()?, category)
+        records::category_people(&mut self.db()?, category)
     }
 
     fn former_people(&self) -> Result<PersonSet> {
-        records::former_people(&mut *self.client()?)
+        records::former_people(&mut self.db()?)
     }
 
     fn left_between(
@@ -401,19 +454,19 @@ impl Store for PostgresStore {
         from: Option<custody_core::Day>,
         until: Option<custody_core::Day>,
     ) -> Result<PersonSet> {
-        records::left_between(&mut *self.client()?, from, until)
+        records::left_between(&mut self.db()?, from, until)
     }
 
     fn left_counts(&self, people: &PersonSet, boundaries: &[custody_core::Day]) -> Result<Vec<u64>> {
-        records::left_counts(&mut *self.client()?, people, boundaries)
+        records::left_counts(&mut self.db()?, people, boundaries)
     }
 
     fn export_shares_of(&self, person: PersonId) -> Result<Vec<i64>> {
-        records::shares_containing(&mut *self.client()?, person)
+        records::shares_containing(&mut self.db()?, person)
     }
 
     fn canaries(&self) -> Result<PersonSet> {
-        people::canaries(&mut *self.client()?)
+        people::canaries(&mut self.db()?)
     }
 
     fn open_incident(
@@ -428,11 +481,11 @@ impl Store for PostgresStore {
     }
 
     fn incidents(&self) -> Result<Vec<IncidentRecord>> {
-        events::incidents(&mut *self.client()?, None)
+        events::incidents(&mut self.db()?, None)
     }
 
     fn incident(&self, id: i64) -> Result<Option<IncidentRecord>> {
-        Ok(events::incidents(&mut *self.client()?, Some(id))?
+        Ok(events::incidents(&mut self.db()?, Some(id))?
             .into_iter()
             .next())
     }
@@ -450,7 +503,7 @@ impl Store for PostgresStore {
     }
 
     fn incident_events(&self, incident: i64) -> Result<Vec<IncidentEvent>> {
-        events::events(&mut *self.client()?, "incident_events", "incident", incident)
+        events::events(&mut self.db()?, "incident_events", "incident", incident)
     }
 
     fn add_account(
@@ -465,11 +518,11 @@ impl Store for PostgresStore {
     }
 
     fn accounts(&self) -> Result<Vec<AccountRecord>> {
-        desk::accounts(&mut *self.client()?, None)
+        desk::accounts(&mut self.db()?, None)
     }
 
     fn account_named(&self, name: &str) -> Result<Option<AccountRecord>> {
-        Ok(desk::accounts(&mut *self.client()?, Some(name))?
+        Ok(desk::accounts(&mut self.db()?, Some(name))?
             .into_iter()
             .next())
     }
@@ -531,11 +584,11 @@ impl Store for PostgresStore {
     }
 
     fn api_tokens(&self) -> Result<Vec<ApiTokenRecord>> {
-        desk::tokens(&mut *self.client()?, None)
+        desk::tokens(&mut self.db()?, None)
     }
 
     fn api_token_by_hash(&self, hash: &[u8]) -> Result<Option<ApiTokenRecord>> {
-        Ok(desk::tokens(&mut *self.client()?, Some(hash))?.into_iter().next())
+        Ok(desk::tokens(&mut self.db()?, Some(hash))?.into_iter().next())
     }
 
     fn revoke_api_token(
@@ -570,7 +623,7 @@ impl Store for PostgresStore {
     }
 
     fn evidence_people(&self, incident: i64) -> Result<PersonSet> {
-        events::union_of(&mut *self.client()?, "incident_evidence", incident)
+        events::union_of(&mut self.db()?, "incident_evidence", incident)
     }
 
     fn file_report(
@@ -593,7 +646,7 @@ impl Store for PostgresStore {
     }
 
     fn filed_reports(&self, incident: i64) -> Result<Vec<FiledReport>> {
-        events::filed_reports(&mut *self.client()?, incident)
+        events::filed_reports(&mut self.db()?, incident)
     }
 
     fn record_incident_people(
@@ -610,7 +663,7 @@ impl Store for PostgresStore {
     }
 
     fn incident_people(&self, incident: i64) -> Result<PersonSet> {
-        events::union_of(&mut *self.client()?, "incident_people", incident)
+        events::union_of(&mut self.db()?, "incident_people", incident)
     }
 
     fn each_identifier(
@@ -618,7 +671,7 @@ impl Store for PostgresStore {
         kinds: &[IdentifierKind],
         visit: &mut dyn FnMut(IdentifierKind, &[u8], PersonId),
     ) -> Result<()> {
-        people::each_identifier(&mut *self.client()?, kinds, visit)
+        people::each_identifier(&mut self.db()?, kinds, visit)
     }
 
     fn open_requests(
@@ -633,11 +686,11 @@ impl Store for PostgresStore {
     }
 
     fn requests(&self) -> Result<Vec<RequestRecord>> {
-        events::requests(&mut *self.client()?, None)
+        events::requests(&mut self.db()?, None)
     }
 
     fn request(&self, id: i64) -> Result<Option<RequestRecord>> {
-        Ok(events::requests(&mut *self.client()?, Some(id))?
+        Ok(events::requests(&mut self.db()?, Some(id))?
             .into_iter()
             .next())
     }
@@ -656,19 +709,19 @@ impl Store for PostgresStore {
     }
 
     fn request_events(&self, request: i64) -> Result<Vec<RequestEvent>> {
-        events::events(&mut *self.client()?, "request_events", "request", request)
+        events::events(&mut self.db()?, "request_events", "request", request)
     }
 
     fn erasures_of_person(&self, person: PersonId) -> Result<Vec<Erasure>> {
-        events::erasures(&mut *self.client()?, "person", i64::from(person))
+        events::erasures(&mut self.db()?, "person", i64::from(person))
     }
 
     fn erasures_at_supplier(&self, supplier: i64) -> Result<Vec<Erasure>> {
-        events::erasures(&mut *self.client()?, "supplier", supplier)
+        events::erasures(&mut self.db()?, "supplier", supplier)
     }
 
     fn identifier_kinds(&self, person: PersonId) -> Result<Vec<IdentifierKind>> {
-        people::identifier_kinds(&mut *self.client()?, person)
+        people::identifier_kinds(&mut self.db()?, person)
     }
 
     fn enqueue_notices(
@@ -686,7 +739,7 @@ impl Store for PostgresStore {
     }
 
     fn notice_letters(&self, incident: i64) -> Result<Vec<PersonId>> {
-        outbox::letters(&mut *self.client()?, incident)
+        outbox::letters(&mut self.db()?, incident)
     }
 
     fn claim_notices(
@@ -710,15 +763,15 @@ impl Store for PostgresStore {
     }
 
     fn outbox_counts(&self, incident: i64) -> Result<Vec<(OutboxState, u64)>> {
-        outbox::counts(&mut *self.client()?, incident)
+        outbox::counts(&mut self.db()?, incident)
     }
 
     fn outbox_in_state(&self, incident: i64, state: OutboxState, limit: usize) -> Result<Vec<OutboxMessage>> {
-        outbox::in_state(&mut *self.client()?, incident, state, limit)
+        outbox::in_state(&mut self.db()?, incident, state, limit)
     }
 
     fn outbox_times(&self, incident: i64) -> Result<(Option<Instant>, Option<Instant>)> {
-        outbox::times(&mut *self.client()?, incident)
+        outbox::times(&mut self.db()?, incident)
     }
 
     fn set_relaxed_durability(&mut self, relaxed: bool) -> Result<()> {
@@ -787,11 +840,11 @@ impl Store for PostgresStore {
     }
 
     fn audit_entries(&self, visit: &mut dyn FnMut(AuditEntry) -> Result<()>) -> Result<()> {
-        audit::each(&mut *self.client()?, visit)
+        audit::each(&mut self.db()?, visit)
     }
 
     fn audit_head(&self) -> Result<Option<AuditEntry>> {
-        audit::head(&mut *self.client()?)
+        audit::head(&mut self.db()?)
     }
 
     fn settle_audit(&mut self, _signer: &dyn AuditSigner) -> Result<()> {

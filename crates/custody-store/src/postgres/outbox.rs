@@ -12,6 +12,7 @@ use custody_core::{Instant, PersonId};
 
 use super::optional;
 use crate::encoding::{pack_people, person_id, unpack_people};
+use super::Db;
 use crate::error::{Error, Result};
 use crate::types::{AuditDraft, EnqueueCounts, NewOutboxMessage, OutboxMessage, OutboxState, OutboxUpdate};
 
@@ -99,7 +100,7 @@ pub(super) fn enqueue(
     Ok(counts)
 }
 
-pub(super) fn letters(client: &mut Client, incident: i64) -> Result<Vec<PersonId>> {
+pub(super) fn letters(client: &mut Db<'_>, incident: i64) -> Result<Vec<PersonId>> {
     let rows = client.query(
         "SELECT person FROM notice_letters WHERE incident = $1 ORDER BY person",
         &[&incident],
@@ -211,7 +212,7 @@ pub(super) fn apply(client: &mut Client, run: i64, updates: &[(i64, OutboxUpdate
     Ok(())
 }
 
-pub(super) fn counts(client: &mut Client, incident: i64) -> Result<Vec<(OutboxState, u64)>> {
+pub(super) fn counts(client: &mut Db<'_>, incident: i64) -> Result<Vec<(OutboxState, u64)>> {
     let rows = client.query(
         "SELECT state, count(*) FROM outbox WHERE incident = $1 GROUP BY state",
         &[&incident],
@@ -228,7 +229,7 @@ pub(super) fn counts(client: &mut Client, incident: i64) -> Result<Vec<(OutboxSt
 }
 
 pub(super) fn in_state(
-    client: &mut Client,
+    client: &mut Db<'_>,
     incident: i64,
     state: OutboxState,
     limit: usize,
@@ -240,7 +241,7 @@ pub(super) fn in_state(
     rows.iter().map(message).collect()
 }
 
-pub(super) fn times(client: &mut Client, incident: i64) -> Result<(Option<Instant>, Option<Instant>)> {
+pub(super) fn times(client: &mut Db<'_>, incident: i64) -> Result<(Option<Instant>, Option<Instant>)> {
     let row = client.query_one(
         "SELECT (SELECT min(next_attempt_at) FROM outbox WHERE incident = $1 AND state = 'retry'), \
                 (SELECT max(sent_at) FROM outbox WHERE incident = $1 AND state = 'sent')",

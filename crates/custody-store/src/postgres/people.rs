@@ -5,7 +5,7 @@
 
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
-use postgres::{Client, Row, Transaction};
+use postgres::{Row, Transaction};
 
 use custody_core::{Day, IdentifierKind, PersonCategory, PersonId, PersonSet, PersonStatus, parse_day};
 
@@ -15,6 +15,7 @@ use crate::encoding::{
     FeedBuilder, identifier_kinds as kinds_of, identifiers_of_kinds, merged_identifiers, person_id,
     unpack_identifiers,
 };
+use super::Db;
 use crate::error::{Error, Result};
 use crate::types::{AuditDraft, ImportCounts, NewPerson, PersonRecord};
 
@@ -375,28 +376,60 @@ fn person(row: &Row) -> Result<PersonRecord> {
     })
 }
 
-pub(super) fn by_reference(client: &mut Client, reference: &str) -> Result<Option<PersonRecord>> {
+pub(super) fn by_reference(client: &mut Db<'_>, reference: &str) -> Result<Option<PersonRecord>> {
     let row = client.query_opt(&format!("{PERSON_COLUMNS} WHERE p.ref = $1"), &[&reference])?;
     row.as_ref().map(person).transpose()
 }
 
-pub(super) fn by_id(client: &mut Client, id: PersonId) -> Result<Option<PersonRecord>> {
+pub(super) fn by_id(client: &mut Db<'_>, id: PersonId) -> Result<Option<PersonRecord>> {
     let row = client.query_opt(&format!("{PERSON_COLUMNS} WHERE p.id = $1"), &[&i64::from(id)])?;
     row.as_ref().map(person).transpose()
 }
 
-pub(super) fn id_by_reference(client: &mut Client, reference: &str) -> Result<Option<PersonId>> {
+pub(super) fn id_by_reference(client: &mut Db<'_>, reference: &str) -> Result<Option<PersonId>> {
     let row = client.query_opt("SELECT id FROM people WHERE ref = $1", &[&reference])?;
     row.map(|row| person_id(row.try_get(0)?)).transpose()
 }
 
 /// People with this identifier hash (the kind is inside the hash).
-pub(super) fn by_identifier(client: &mut Client, hash: &[u8]) -> Result<Vec<PersonId>> {
+pub(super) fn by_identifier(client: &mut Db<'_>, hash: &[u8]) -> Result<Vec<PersonId>> {
     let rows = client.query(
         "SELECT person FROM identifiers WHERE hash = $1 ORDER BY person",
         &[&hash],
     )?;
     rows.iter().map(|row| person_id(row.try_get(0)?)).collect()
+}
+
+/// The ids of many references, in their order, one query per batch.
+pub(super) fn ids_by_references(client: &mut Db<'_>, references: &[String]) -> Result<Vec<Option<PersonId>>> {
+    let mut found = std::collections::HashMap::with_capacity(references.len());
+    for batch in references.chunks(IDS_PER_QUERY) {
+        for row in client.query("SELECT ref, id FROM people WHERE ref = ANY($1)", &[&batch])? {
+            let reference: String = row.try_get(0)?;
+            found.insert(reference, person_id(row.try_get(1)?)?);
+        }
+    }
+    Ok(references.iter().map(|reference| found.get(reference).copied()).collect())
+}
+
+/// The people of many identifier hashes, in their order, one query per batch.
+pub(super) fn by_identifiers(client: &mut Db<'_>, hashes: &[[u8; 16]]) -> Result<Vec<Vec<PersonId>>> {
+    let mut found: std::collections::HashMap<[u8; 16], Vec<PersonId>> = std::collections::HashMap::new();
+    for batch in hashes.chunks(IDS_PER_QUERY) {
+        let values: Vec<&[u8]> = batch.iter().map(<[u8; 16]>::as_slice).collect();
+        for row in client.query(
+            "SELECT hash, person FROM identifiers WHERE hash = ANY($1) ORDER BY person",
+            &[&values],
+        )? {
+            let hash: &[u8] = row.try_get(0)?;
+            let hash: [u8; 16] = hash.try_into().map_err(|_| corrupt("an identifier hash of another length"))?;
+            found.entry(hash).or_default().push(person_id(row.try_get(1)?)?);
+        }
+    }
+    Ok(hashes
+        .iter()
+        .map(|hash| found.get(hash).cloned().unwrap_or_default())
+        .collect())
 }
 
 /// Ids sent per query when a set is read: `id = ANY($1)`.
@@ -410,7 +443,7 @@ fn id_batches(set: &PersonSet) -> impl Iterator<Item = Vec<i64>> + '_ {
     })
 }
 
-pub(super) fn references(client: &mut Client, set: &PersonSet) -> Result<Vec<String>> {
+pub(super) fn references(client: &mut Db<'_>, set: &PersonSet) -> Result<Vec<String>> {
     let mut out = Vec::with_capacity(set.len() as usize);
     for ids in id_batches(set) {
         for row in client.query("SELECT ref FROM people WHERE id = ANY($1) ORDER BY id", &[&ids])? {
@@ -423,7 +456,7 @@ pub(super) fn references(client: &mut Client, set: &PersonSet) -> Result<Vec<Str
 /// Every person of `set`, in id order, a batch of ids per query; the store is free while
 /// `visit` runs.
 pub(super) fn each_of(
-    client: &mut Client,
+    client: &mut Db<'_>,
     set: &PersonSet,
     visit: &mut dyn FnMut(PersonRecord) -> Result<()>,
 ) -> Result<()> {
@@ -444,7 +477,7 @@ const PAGE: i64 = 50_000;
 
 /// Every person's sealed contact details with their reference (canaries left out), in id order,
 /// a page at a time.
-pub(super) fn each_contact(client: &mut Client, visit: &mut crate::ContactVisitor<'_>) -> Result<()> {
+pub(super) fn each_contact(client: &mut Db<'_>, visit: &mut crate::ContactVisitor<'_>) -> Result<()> {
     let mut after = 0i64;
     loop {
         let rows = client.query(
@@ -464,7 +497,7 @@ pub(super) fn each_contact(client: &mut Client, visit: &mut crate::ContactVisito
 
 /// Visits the identifier hashes of the kinds in `kinds` of every person, a page at a time.
 pub(super) fn each_identifier(
-    client: &mut Client,
+    client: &mut Db<'_>,
     kinds: &[IdentifierKind],
     visit: &mut dyn FnMut(IdentifierKind, &[u8], PersonId),
 ) -> Result<()> {
@@ -488,7 +521,7 @@ pub(super) fn each_identifier(
     }
 }
 
-pub(super) fn counts(client: &mut Client) -> Result<Vec<(PersonCategory, PersonStatus, u64)>> {
+pub(super) fn counts(client: &mut Db<'_>) -> Result<Vec<(PersonCategory, PersonStatus, u64)>> {
     let rows = client.query(
         "SELECT category, status, count(*) FROM people WHERE canary_share IS NULL GROUP BY category, status",
         &[],
@@ -502,7 +535,7 @@ pub(super) fn counts(client: &mut Client) -> Result<Vec<(PersonCategory, PersonS
         .collect()
 }
 
-pub(super) fn canaries(client: &mut Client) -> Result<PersonSet> {
+pub(super) fn canaries(client: &mut Db<'_>) -> Result<PersonSet> {
     let rows = client.query("SELECT id FROM people WHERE canary_share IS NOT NULL", &[])?;
     let mut set = PersonSet::new();
     for row in rows {
@@ -512,7 +545,7 @@ pub(super) fn canaries(client: &mut Client) -> Result<PersonSet> {
 }
 
 /// The kinds of identifier custody holds (hashed) for a person.
-pub(super) fn identifier_kinds(client: &mut Client, person: PersonId) -> Result<Vec<IdentifierKind>> {
+pub(super) fn identifier_kinds(client: &mut Db<'_>, person: PersonId) -> Result<Vec<IdentifierKind>> {
     let row = client.query_opt(
         "SELECT identifiers FROM people WHERE id = $1",
         &[&i64::from(person)],

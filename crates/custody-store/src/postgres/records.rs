@@ -1,7 +1,7 @@
 //! Suppliers, shares and standing feeds in PostgreSQL: the same layouts as SQLite's (see
 //! `crate::encoding`), the feeds' date lists searched in place with `substring`.
 
-use postgres::{Client, Row, Transaction};
+use postgres::{Row, Transaction};
 
 use custody_core::{
     CategoryKey, CategorySet, Day, FeedAudience, FeedWindow, Instant, PersonCategory, PersonId, PersonSet,
@@ -10,8 +10,9 @@ use custody_core::{
 
 use super::{instant, optional, people};
 use crate::encoding::{
-    CHUNK_BITS, DateList, FeedBuilder, ReadAt, count_leavers, day_number, read_set, share_chunks,
+    CHUNK_BITS, DateList, ENTRY_BYTES, FeedBuilder, count_leavers, day_number, read_set, share_chunks,
 };
+use super::Db;
 use crate::error::{Error, Result};
 use crate::types::{AuditDraft, NewPerson, NewShare, NewSupplier, RecordedShare, ShareRecord, Supplier};
 
@@ -84,7 +85,7 @@ fn supplier(row: &Row) -> Result<Supplier> {
     })
 }
 
-pub(super) fn suppliers(client: &mut Client, name: Option<&str>) -> Result<Vec<Supplier>> {
+pub(super) fn suppliers(client: &mut Db<'_>, name: Option<&str>) -> Result<Vec<Supplier>> {
     let base = "SELECT id, name, role, parent, notice_hours, contract, contact, created_at, country, \
                 transfer_safeguard FROM suppliers";
     let rows = match name {
@@ -169,7 +170,7 @@ pub(super) fn record_share(
     })
 }
 
-pub(super) fn share_people(client: &mut Client, share: i64) -> Result<PersonSet> {
+pub(super) fn share_people(client: &mut Db<'_>, share: i64) -> Result<PersonSet> {
     let rows = client.query(
         "SELECT bits FROM share_chunks WHERE share = $1 ORDER BY chunk",
         &[&share],
@@ -181,7 +182,7 @@ pub(super) fn share_people(client: &mut Client, share: i64) -> Result<PersonSet>
     Ok(set)
 }
 
-pub(super) fn shares_containing(client: &mut Client, person: PersonId) -> Result<Vec<i64>> {
+pub(super) fn shares_containing(client: &mut Db<'_>, person: PersonId) -> Result<Vec<i64>> {
     let rows = client.query(
         "SELECT share, bits FROM share_chunks WHERE chunk = $1 ORDER BY share",
         &[&i64::from(person >> CHUNK_BITS)],
@@ -250,7 +251,7 @@ fn share(row: &Row) -> Result<ShareRecord> {
 }
 
 pub(super) fn shares(
-    client: &mut Client,
+    client: &mut Db<'_>,
     suppliers: Option<&[i64]>,
     id: Option<i64>,
 ) -> Result<Vec<ShareRecord>> {
@@ -303,68 +304,84 @@ pub(super) fn rebuild_feeds(transaction: &mut Transaction<'_>) -> Result<()> {
     write_feeds(transaction, builder)
 }
 
-/// A date list of one category, read in place.
-fn date_list<'a>(
-    client: &'a mut Client,
-    category: &'a str,
-    column: &'static str,
-) -> Result<DateList<impl ReadAt + 'a>> {
-    let bytes: i32 = client
-        .query_one(
-            &format!("SELECT octet_length({column}) FROM feed_columns WHERE category = $1"),
-            &[&category],
-        )?
-        .try_get(0)?;
-    let sql = format!("SELECT substring({column} FROM $2 FOR $3) FROM feed_columns WHERE category = $1");
-    Ok(DateList::new(
-        usize::try_from(bytes).unwrap_or(0),
-        move |offset, buffer: &mut [u8]| {
-            let from = i32::try_from(offset + 1).map_err(corrupt)?;
-            let length = i32::try_from(buffer.len()).map_err(corrupt)?;
-            let row = client.query_one(&sql, &[&category, &from, &length])?;
-            let part: &[u8] = row.try_get(0)?;
-            if part.len() != buffer.len() {
-                return Err(corrupt("a feed's date list is shorter than it says"));
-            }
-            buffer.copy_from_slice(part);
-            Ok(())
-        },
+/// The first index of a category's date list (`by_join` or `by_leave`) whose day is at least
+/// `day`, and the list's length: a binary search run by the server (one round trip), each probe
+/// reading four bytes of the uncompressed list in place.
+fn first_at_least(client: &mut Db<'_>, category: &str, column: &'static str, day: u32) -> Result<(usize, usize)> {
+    let sql = format!(
+        "WITH RECURSIVE search(low, high) AS ( \
+             SELECT 0::bigint, (octet_length({column}) / 8)::bigint FROM feed_columns WHERE category = $1 \
+           UNION ALL \
+             SELECT CASE WHEN probe.day < $2 THEN (low + high) / 2 + 1 ELSE low END, \
+                    CASE WHEN probe.day < $2 THEN high ELSE (low + high) / 2 END \
+             FROM search CROSS JOIN LATERAL ( \
+                 SELECT get_byte(piece, 0)::bigint + get_byte(piece, 1)::bigint * 256 \
+                        + get_byte(piece, 2)::bigint * 65536 + get_byte(piece, 3)::bigint * 16777216 AS day \
+                 FROM (SELECT substring({column} FROM (((low + high) / 2) * 8 + 1)::int FOR 4) AS piece \
+                       FROM feed_columns WHERE category = $1) probe_bytes \
+             ) probe \
+             WHERE low < high \
+         ) \
+         SELECT low, (SELECT (octet_length({column}) / 8)::bigint FROM feed_columns WHERE category = $1) \
+         FROM search WHERE low >= high"
+    );
+    let row = client.query_opt(&sql, &[&category, &i64::from(day)])?;
+    let Some(row) = row else {
+        return Ok((0, 0));
+    };
+    let index: i64 = row.try_get(0)?;
+    let entries: i64 = row.try_get(1)?;
+    Ok((
+        usize::try_from(index).map_err(corrupt)?,
+        usize::try_from(entries).map_err(corrupt)?,
     ))
 }
 
+/// The ids of entries `from..to` of a category's date list, read in place.
+fn ids_between(client: &mut Db<'_>, category: &str, column: &'static str, from: usize, to: usize) -> Result<PersonSet> {
+    if to <= from {
+        return Ok(PersonSet::new());
+    }
+    let start = i32::try_from(from * ENTRY_BYTES + 1).map_err(corrupt)?;
+    let length = i32::try_from((to - from) * ENTRY_BYTES).map_err(corrupt)?;
+    let row = client.query_one(
+        &format!("SELECT substring({column} FROM $2 FOR $3) FROM feed_columns WHERE category = $1"),
+        &[&category, &start, &length],
+    )?;
+    let bytes: &[u8] = row.try_get(0)?;
+    let mut list = DateList::new(bytes.len(), |offset: usize, buffer: &mut [u8]| {
+        let piece = bytes
+            .get(offset..offset + buffer.len())
+            .ok_or_else(|| corrupt("a feed's date list is shorter than it says"))?;
+        buffer.copy_from_slice(piece);
+        Ok(())
+    });
+    let entries = list.entries;
+    list.ids(0, entries)
+}
+
 /// The people of the audience categories that the feed window covers.
-pub(super) fn feed_people(
-    client: &mut Client,
-    audience: &[PersonCategory],
-    window: FeedWindow,
-) -> Result<PersonSet> {
+pub(super) fn feed_people(client: &mut Db<'_>, audience: &[PersonCategory], window: FeedWindow) -> Result<PersonSet> {
     let joined_by = day_number(&window.joined_by.to_iso()).unwrap_or(u32::MAX);
     let not_left_before = day_number(&window.not_left_before.to_iso()).unwrap_or(0);
     let mut out = PersonSet::new();
     for category in audience {
-        let row = client.query_opt(
-            "SELECT ids FROM feed_columns WHERE category = $1",
-            &[&category.as_str()],
-        )?;
+        let category = category.as_str();
+        let row = client.query_opt("SELECT ids FROM feed_columns WHERE category = $1", &[&category])?;
         let Some(row) = row else {
             continue;
         };
         let mut covered = read_set(row.try_get(0)?)?;
-        {
-            let mut joins = date_list(client, category.as_str(), "by_join")?;
-            let joined_later = joins.first_at_least(joined_by.saturating_add(1))?;
-            let entries = joins.entries;
-            covered -= joins.ids(joined_later, entries)?;
-        }
-        let mut leaves = date_list(client, category.as_str(), "by_leave")?;
-        let left_before = leaves.first_at_least(not_left_before)?;
-        covered -= leaves.ids(0, left_before)?;
+        let (joined_later, joins) = first_at_least(client, category, "by_join", joined_by.saturating_add(1))?;
+        covered -= ids_between(client, category, "by_join", joined_later, joins)?;
+        let (left_before, _) = first_at_least(client, category, "by_leave", not_left_before)?;
+        covered -= ids_between(client, category, "by_leave", 0, left_before)?;
         out |= covered;
     }
     Ok(out)
 }
 
-pub(super) fn category_people(client: &mut Client, category: PersonCategory) -> Result<PersonSet> {
+pub(super) fn category_people(client: &mut Db<'_>, category: PersonCategory) -> Result<PersonSet> {
     let row = client.query_opt(
         "SELECT ids FROM feed_columns WHERE category = $1",
         &[&category.as_str()],
@@ -375,7 +392,7 @@ pub(super) fn category_people(client: &mut Client, category: PersonCategory) -> 
     }
 }
 
-pub(super) fn former_people(client: &mut Client) -> Result<PersonSet> {
+pub(super) fn former_people(client: &mut Db<'_>) -> Result<PersonSet> {
     let mut out = PersonSet::new();
     for row in client.query("SELECT former FROM feed_columns", &[])? {
         out |= read_set(row.try_get(0)?)?;
@@ -383,7 +400,7 @@ pub(super) fn former_people(client: &mut Client) -> Result<PersonSet> {
     Ok(out)
 }
 
-pub(super) fn left_between(client: &mut Client, from: Option<Day>, until: Option<Day>) -> Result<PersonSet> {
+pub(super) fn left_between(client: &mut Db<'_>, from: Option<Day>, until: Option<Day>) -> Result<PersonSet> {
     let from = from.and_then(|day| day_number(&day.to_iso())).unwrap_or(0);
     let until = until
         .and_then(|day| day_number(&day.to_iso()))
@@ -395,15 +412,14 @@ pub(super) fn left_between(client: &mut Client, from: Option<Day>, until: Option
         .collect::<std::result::Result<_, _>>()?;
     let mut out = PersonSet::new();
     for category in &categories {
-        let mut leaves = date_list(client, category, "by_leave")?;
-        let start = leaves.first_at_least(from)?;
-        let end = leaves.first_at_least(until)?;
-        out |= leaves.ids(start, end.max(start))?;
+        let (start, _) = first_at_least(client, category, "by_leave", from)?;
+        let (end, _) = first_at_least(client, category, "by_leave", until)?;
+        out |= ids_between(client, category, "by_leave", start, end.max(start))?;
     }
     Ok(out)
 }
 
-pub(super) fn left_counts(client: &mut Client, people: &PersonSet, boundaries: &[Day]) -> Result<Vec<u64>> {
+pub(super) fn left_counts(client: &mut Db<'_>, people: &PersonSet, boundaries: &[Day]) -> Result<Vec<u64>> {
     let cuts: Vec<u32> = boundaries
         .iter()
         .filter_map(|day| day_number(&day.to_iso()))

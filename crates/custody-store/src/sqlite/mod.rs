@@ -296,6 +296,20 @@ impl Store for SqliteStore {
         Ok(statement.query_row([reference], |row| row.get(0)).optional()?)
     }
 
+    fn person_ids_by_refs(&self, references: &[String]) -> Result<Vec<Option<PersonId>>> {
+        references
+            .iter()
+            .map(|reference| self.person_id_by_ref(reference))
+            .collect()
+    }
+
+    fn people_by_identifiers(&self, hashes: &[[u8; 16]]) -> Result<Vec<Vec<PersonId>>> {
+        hashes
+            .iter()
+            .map(|hash| people::by_identifier(&self.connection, IdentifierKind::EmailStrict, hash))
+            .collect()
+    }
+
     fn people_by_identifier(&self, kind: IdentifierKind, hash: &[u8]) -> Result<Vec<PersonId>> {
         people::by_identifier(&self.connection, kind, hash)
     }
