@@ -286,7 +286,10 @@ fn link_batch(ledger: &Ledger, batch: &mut Vec<PendingRow>, linked: &mut Linked)
             None => unresolved.push(row),
         }
     }
-    let hashes: Vec<[u8; 16]> = unresolved.iter().flat_map(|row| row.hashes.iter().copied()).collect();
+    let hashes: Vec<[u8; 16]> = unresolved
+        .iter()
+        .flat_map(|row| row.hashes.iter().copied())
+        .collect();
     let mut people = ledger.store.people_by_identifiers(&hashes)?.into_iter();
     for row in unresolved {
         let mut found: Vec<PersonId> = Vec::new();

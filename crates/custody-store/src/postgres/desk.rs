@@ -5,8 +5,8 @@ use postgres::{Row, Transaction};
 
 use custody_core::{DeskRole, Instant};
 
-use super::{instant, optional};
 use super::Db;
+use super::{instant, optional};
 use crate::error::{Error, Result};
 use crate::types::{AccountRecord, ApiTokenRecord, AuditDraft, NewAccount, NewApiToken};
 

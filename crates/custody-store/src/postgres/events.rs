@@ -5,9 +5,9 @@ use postgres::{Row, Transaction};
 
 use custody_core::{Channel, Instant, Nature, PersonSet, RequestKind};
 
+use super::Db;
 use super::{instant, optional};
 use crate::encoding::{person_id, read_set, set_bytes};
-use super::Db;
 use crate::error::{Error, Result};
 use crate::types::{
     AuditDraft, Erasure, FiledReport, IncidentEvent, IncidentRecord, NewFiledReport, NewIncident,

@@ -73,10 +73,24 @@ impl Db<'_> {
     }
 }
 
+/// Person sets this connection read before and may answer from again: a share's set never
+/// changes once recorded (append-only), and a category's people change only with an import
+/// (their generation is the newest import's id, read each time).
+#[derive(Default)]
+struct Kept {
+    shares: HashMap<i64, PersonSet>,
+    bytes: usize,
+    categories: Option<(i64, HashMap<PersonCategory, PersonSet>)>,
+}
+
+/// Bytes of share sets (serialised) one connection keeps at most.
+const KEPT_BYTES_MAX: usize = 128 << 20;
+
 /// The PostgreSQL store: one connection.
 pub struct PostgresStore {
     client: RefCell<Client>,
     statements: RefCell<HashMap<String, Statement>>,
+    kept: RefCell<Kept>,
     url: String,
     /// Nesting of read snapshots: the outermost begins and ends the transaction.
     snapshots: Cell<u32>,
@@ -105,6 +119,7 @@ impl PostgresStore {
         let mut store = PostgresStore {
             client: RefCell::new(client),
             statements: RefCell::new(HashMap::new()),
+            kept: RefCell::new(Kept::default()),
             url: url.to_owned(),
             snapshots: Cell::new(0),
             lock_wait: crate::sqlite::LOCK_WAIT,
@@ -434,7 +449,24 @@ impl Store for PostgresStore {
     }
 
     fn share_people(&self, id: i64) -> Result<PersonSet> {
-        records::share_people(&mut self.db()?, id)
+        if let Some(set) = self.kept.borrow().shares.get(&id) {
+            return Ok(set.clone());
+        }
+        let set = records::share_people(&mut self.db()?, id)?;
+        // Only a committed share is kept: inside a write, or for a share not there, ask again.
+        if !set.is_empty() {
+            let mut kept = self.kept.borrow_mut();
+            let size = set.serialized_size();
+            if kept.bytes + size > KEPT_BYTES_MAX {
+                kept.shares.clear();
+                kept.bytes = 0;
+            }
+            if size <= KEPT_BYTES_MAX {
+                kept.bytes += size;
+                kept.shares.insert(id, set.clone());
+            }
+        }
+        Ok(set)
     }
 
     fn feed_people(&self, audience: &[PersonCategory], window: FeedWindow) -> Result<PersonSet> {
@@ -442,7 +474,26 @@ impl Store for PostgresStore {
     }
 
     fn category_people(&self, category: PersonCategory) -> Result<PersonSet> {
-        records::category_people(&mut self.db()?, category)
+        let generation = records::feed_generation(&mut self.db()?)?;
+        if let Some((kept_generation, sets)) = &self.kept.borrow().categories
+            && *kept_generation == generation
+            && let Some(set) = sets.get(&category)
+        {
+            return Ok(set.clone());
+        }
+        let set = records::category_people(&mut self.db()?, category)?;
+        let mut kept = self.kept.borrow_mut();
+        if kept
+            .categories
+            .as_ref()
+            .is_none_or(|(kept_generation, _)| *kept_generation != generation)
+        {
+            kept.categories = Some((generation, HashMap::new()));
+        }
+        if let Some((_, sets)) = kept.categories.as_mut() {
+            sets.insert(category, set.clone());
+        }
+        Ok(set)
     }
 
     fn former_people(&self) -> Result<PersonSet> {
@@ -485,9 +536,7 @@ impl Store for PostgresStore {
     }
 
     fn incident(&self, id: i64) -> Result<Option<IncidentRecord>> {
-        Ok(events::incidents(&mut self.db()?, Some(id))?
-            .into_iter()
-            .next())
+        Ok(events::incidents(&mut self.db()?, Some(id))?.into_iter().next())
     }
 
     fn append_incident_event(
@@ -522,9 +571,7 @@ impl Store for PostgresStore {
     }
 
     fn account_named(&self, name: &str) -> Result<Option<AccountRecord>> {
-        Ok(desk::accounts(&mut self.db()?, Some(name))?
-            .into_iter()
-            .next())
+        Ok(desk::accounts(&mut self.db()?, Some(name))?.into_iter().next())
     }
 
     fn set_account_password(
@@ -690,9 +737,7 @@ impl Store for PostgresStore {
     }
 
     fn request(&self, id: i64) -> Result<Option<RequestRecord>> {
-        Ok(events::requests(&mut self.db()?, Some(id))?
-            .into_iter()
-            .next())
+        Ok(events::requests(&mut self.db()?, Some(id))?.into_iter().next())
     }
 
     fn append_request_events(

@@ -10,9 +10,9 @@ use postgres::{Client, Row, Transaction};
 
 use custody_core::{Instant, PersonId};
 
+use super::Db;
 use super::optional;
 use crate::encoding::{pack_people, person_id, unpack_people};
-use super::Db;
 use crate::error::{Error, Result};
 use crate::types::{AuditDraft, EnqueueCounts, NewOutboxMessage, OutboxMessage, OutboxState, OutboxUpdate};
 

@@ -8,11 +8,11 @@ use custody_core::{
     ShareKind, ShareMeta, SupplierRole,
 };
 
+use super::Db;
 use super::{instant, optional, people};
 use crate::encoding::{
     CHUNK_BITS, DateList, ENTRY_BYTES, FeedBuilder, count_leavers, day_number, read_set, share_chunks,
 };
-use super::Db;
 use crate::error::{Error, Result};
 use crate::types::{AuditDraft, NewPerson, NewShare, NewSupplier, RecordedShare, ShareRecord, Supplier};
 
@@ -307,7 +307,12 @@ pub(super) fn rebuild_feeds(transaction: &mut Transaction<'_>) -> Result<()> {
 /// The first index of a category's date list (`by_join` or `by_leave`) whose day is at least
 /// `day`, and the list's length: a binary search run by the server (one round trip), each probe
 /// reading four bytes of the uncompressed list in place.
-fn first_at_least(client: &mut Db<'_>, category: &str, column: &'static str, day: u32) -> Result<(usize, usize)> {
+fn first_at_least(
+    client: &mut Db<'_>,
+    category: &str,
+    column: &'static str,
+    day: u32,
+) -> Result<(usize, usize)> {
     let sql = format!(
         "WITH RECURSIVE search(low, high) AS ( \
              SELECT 0::bigint, (octet_length({column}) / 8)::bigint FROM feed_columns WHERE category = $1 \
@@ -338,7 +343,13 @@ fn first_at_least(client: &mut Db<'_>, category: &str, column: &'static str, day
 }
 
 /// The ids of entries `from..to` of a category's date list, read in place.
-fn ids_between(client: &mut Db<'_>, category: &str, column: &'static str, from: usize, to: usize) -> Result<PersonSet> {
+fn ids_between(
+    client: &mut Db<'_>,
+    category: &str,
+    column: &'static str,
+    from: usize,
+    to: usize,
+) -> Result<PersonSet> {
     if to <= from {
         return Ok(PersonSet::new());
     }
@@ -361,7 +372,11 @@ fn ids_between(client: &mut Db<'_>, category: &str, column: &'static str, from: 
 }
 
 /// The people of the audience categories that the feed window covers.
-pub(super) fn feed_people(client: &mut Db<'_>, audience: &[PersonCategory], window: FeedWindow) -> Result<PersonSet> {
+pub(super) fn feed_people(
+    client: &mut Db<'_>,
+    audience: &[PersonCategory],
+    window: FeedWindow,
+) -> Result<PersonSet> {
     let joined_by = day_number(&window.joined_by.to_iso()).unwrap_or(u32::MAX);
     let not_left_before = day_number(&window.not_left_before.to_iso()).unwrap_or(0);
     let mut out = PersonSet::new();
@@ -379,6 +394,14 @@ pub(super) fn feed_people(client: &mut Db<'_>, audience: &[PersonCategory], wind
         out |= covered;
     }
     Ok(out)
+}
+
+/// The generation of the feed columns: the newest import's id (they are rewritten by every
+/// import and by nothing else).
+pub(super) fn feed_generation(client: &mut Db<'_>) -> Result<i64> {
+    Ok(client
+        .query_one("SELECT coalesce(max(id), 0) FROM imports", &[])?
+        .try_get(0)?)
 }
 
 pub(super) fn category_people(client: &mut Db<'_>, category: PersonCategory) -> Result<PersonSet> {
