@@ -10,7 +10,7 @@ use custody_core::{Instant, Settings, TimeZoneName};
 use custody_store::{AuditDraft, PostgresStore, SqliteStore, Store, sqlite::DATABASE_FILE_NAME};
 use custody_vault::Vault;
 
-use crate::audit_head::VaultSigner;
+use crate::audit::head::VaultSigner;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 
@@ -124,7 +124,7 @@ pub fn init(dir: &Path, settings: Settings, clock: &dyn Clock, actor: &str) -> R
     ledger.audit_only(
         "directory.init",
         "directory",
-        serde_json::json!({ "organisation": organisation, "audit_head": crate::audit_head::KEYED_FROM_INIT }),
+        serde_json::json!({ "organisation": organisation, "audit_head": crate::audit::head::KEYED_FROM_INIT }),
     )?;
     Ok(())
 }

@@ -16,7 +16,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use custody_app::clock::SystemClock;
-use custody_app::{Ledger, holdings, people, shares, suppliers};
+use custody_app::{Ledger, ledger::holdings, ledger::people, ledger::shares, ledger::suppliers};
 use custody_bench::{peak_memory_mib, write_people};
 use custody_core::{
     CategoryKey, Instant, PersonCategory, PersonSet, Settings, ShareKind, ShareMeta, SupplierRole,
@@ -329,9 +329,9 @@ fn impact_figures(
     aware_at: Instant,
     repeat: usize,
 ) -> anyhow::Result<f64> {
-    let id = custody_app::incidents::open(
+    let id = custody_app::breach::incidents::open(
         ledger,
-        custody_app::incidents::OpenInput {
+        custody_app::breach::incidents::OpenInput {
             supplier: Some(supplier.to_owned()),
             aware_at,
             nature: vec![custody_core::Nature::Confidentiality],
@@ -343,12 +343,12 @@ fn impact_figures(
             cyber: None,
         },
     )?;
-    let incident = custody_app::incidents::find_incident(ledger, id)?;
+    let incident = custody_app::breach::incidents::find_incident(ledger, id)?;
     let mut samples = Vec::new();
     let mut people = 0;
     for _ in 0..repeat {
         let started = Clock::now();
-        let view = custody_app::impact::compute(ledger, &incident)?;
+        let view = custody_app::breach::impact::compute(ledger, &incident)?;
         samples.push(started.elapsed());
         people = view.figures.people;
     }

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use custody_app::incidents::{self, EntryKind};
-use custody_app::{notify_run, person, shares, suppliers};
+use custody_app::breach::incidents::{self, EntryKind};
+use custody_app::{ledger::person, ledger::shares, ledger::suppliers, notices::notify_run};
 use custody_core::parse_instant;
 
 use crate::auth::Caller;
@@ -455,19 +455,19 @@ pub async fn assess(
     let assessment = desk
         .run(&caller.actor(), move |ledger| {
             let answers = (given.override_regulator, given.override_people);
-            let factors = custody_app::impact::FactorsGiven {
+            let factors = custody_app::breach::impact::FactorsGiven {
                 key_taken: answer(given.key_taken)?,
                 identification: given.identification,
                 malicious: answer(given.malicious)?,
             };
             // Mitigations recorded before stay until removed.
-            let mitigations = custody_app::impact::mitigations_after(
+            let mitigations = custody_app::breach::impact::mitigations_after(
                 ledger,
                 id,
                 &given.mitigations,
                 &given.remove_mitigations,
             )?;
-            Ok(custody_app::impact::assess_and_record(
+            Ok(custody_app::breach::impact::assess_and_record(
                 ledger,
                 id,
                 &mitigations,

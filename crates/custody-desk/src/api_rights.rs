@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use custody_app::{requests, retention};
+use custody_app::{ledger::retention, rights::requests};
 
 use crate::api::{body, to_json};
 use crate::auth::Caller;

@@ -47,7 +47,7 @@ pub struct Session {
 }
 
 /// Sessions by id: in memory for a desk alone on its store (a restart signs everyone out), or
-/// in the store for desks on several processes (`custody_app::desk_state`: keyed by a keyed
+/// in the store for desks on several processes (`custody_app::desk::desk_state`: keyed by a keyed
 /// hash of the id, the form token derived from it, an enrolment secret sealed).
 pub struct Sessions {
     by_id: Mutex<HashMap<String, Session>>,
@@ -61,8 +61,8 @@ pub fn random_token() -> Result<String, DeskError> {
     Ok(custody_vault::hex(&bytes))
 }
 
-impl From<custody_app::desk_state::SharedSession> for Session {
-    fn from(shared: custody_app::desk_state::SharedSession) -> Self {
+impl From<custody_app::desk::desk_state::SharedSession> for Session {
+    fn from(shared: custody_app::desk::desk_state::SharedSession) -> Self {
         Session {
             account: shared.account,
             csrf: shared.csrf,
@@ -74,9 +74,9 @@ impl From<custody_app::desk_state::SharedSession> for Session {
     }
 }
 
-impl From<Session> for custody_app::desk_state::SharedSession {
+impl From<Session> for custody_app::desk::desk_state::SharedSession {
     fn from(session: Session) -> Self {
-        custody_app::desk_state::SharedSession {
+        custody_app::desk::desk_state::SharedSession {
             account: session.account,
             csrf: session.csrf,
             created: session.created,
@@ -112,7 +112,9 @@ impl Sessions {
             ledgers
                 .run("desk", move |ledger| {
                     let stale = now - LIFETIME_SECONDS;
-                    custody_app::desk_state::start_session(ledger, &kept, &account, needs_code, now, stale)?;
+                    custody_app::desk::desk_state::start_session(
+                        ledger, &kept, &account, needs_code, now, stale,
+                    )?;
                     Ok(())
                 })
                 .await?;
@@ -143,7 +145,7 @@ impl Sessions {
         ledgers
             .run("desk", move |ledger| {
                 let mut change = Some(change);
-                let became = custody_app::desk_state::change_session(ledger, &id, &mut |current| {
+                let became = custody_app::desk::desk_state::change_session(ledger, &id, &mut |current| {
                     let change = change.take()?;
                     change(current.map(Session::from)).map(Into::into)
                 })?;
@@ -211,7 +213,7 @@ impl Sessions {
             let (account, keep) = (account.to_owned(), keep.to_owned());
             return ledgers
                 .run("desk", move |ledger| {
-                    Ok(custody_app::desk_state::end_other_sessions(
+                    Ok(custody_app::desk::desk_state::end_other_sessions(
                         ledger,
                         &account,
                         Some(&keep),
@@ -422,7 +424,7 @@ async fn page_caller(guard: &Guard, request: Request) -> Result<Request, Respons
     let name = session.account.clone();
     let account = desk
         .run("desk", move |ledger| {
-            Ok(custody_app::accounts::account_named(ledger, &name)?)
+            Ok(custody_app::desk::accounts::account_named(ledger, &name)?)
         })
         .await
         .map_err(|error| PageError(error).into_response())?;
@@ -485,7 +487,7 @@ async fn api_caller(guard: &Guard, headers: &HeaderMap) -> Result<Caller, DeskEr
     let found = guard
         .desk
         .run("desk", move |ledger| {
-            Ok(custody_app::accounts::check_token(ledger, &token)?)
+            Ok(custody_app::desk::accounts::check_token(ledger, &token)?)
         })
         .await?;
     let (name, role) = found.ok_or(DeskError::Unauthenticated)?;

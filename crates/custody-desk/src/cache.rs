@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use custody_app::Ledger;
-use custody_app::holdings::{self, HoldingsReport};
+use custody_app::ledger::holdings::{self, HoldingsReport};
 use custody_core::Instant;
 
 use crate::error::DeskError;

@@ -46,7 +46,7 @@ fn request_bodies() -> (Value, Value, Value) {
         "type": "object", "required": ["csv"],
         "properties": { "file_name": string(), "csv": { "type": "string", "description": "received, sender or ref, kind[, channel]" } }
     });
-    let grounds: Vec<&str> = custody_app::request_decide::GROUNDS
+    let grounds: Vec<&str> = custody_app::rights::request_decide::GROUNDS
         .iter()
         .map(|(name, _, _)| *name)
         .collect();
@@ -78,7 +78,7 @@ fn operations() -> Vec<Operation> {
         "properties": {
             "kind": { "type": "string", "enum": ["note", "decision", "contact", "update"] },
             "text": string(), "reason": string(),
-            "with": { "type": "string", "enum": custody_app::incidents::CONTACT_PARTIES },
+            "with": { "type": "string", "enum": custody_app::breach::incidents::CONTACT_PARTIES },
             "at": { "type": "string", "description": "RFC 3339, or local time in the organisation's zone; now when left out" }
         }
     });

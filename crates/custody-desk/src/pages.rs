@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::context;
 use serde::Deserialize;
 
-use custody_app::{audit, person, shares, suppliers};
+use custody_app::{audit, ledger::person, ledger::shares, ledger::suppliers};
 use custody_core::parse_instant;
 
 use crate::auth::Caller;
@@ -110,7 +110,7 @@ pub async fn holdings(
             .iter()
             .map(|(key, value)| ((*key).to_owned(), *value)),
     );
-    let people = custody_app::report::thousands(report.people);
+    let people = custody_app::breach::report::thousands(report.people);
     render::page(
         &desk,
         &caller,
@@ -340,10 +340,10 @@ pub async fn change_password(
     let name = caller.name.clone();
     let result = desk
         .run(&caller.actor(), move |ledger| {
-            if custody_app::accounts::check_user_password(ledger, &name, &form.current)?.is_none() {
+            if custody_app::desk::accounts::check_user_password(ledger, &name, &form.current)?.is_none() {
                 return Ok(false);
             }
-            custody_app::accounts::set_password(ledger, &name, &form.password)?;
+            custody_app::desk::accounts::set_password(ledger, &name, &form.password)?;
             Ok(true)
         })
         .await;
@@ -427,9 +427,9 @@ pub async fn totp_confirm(
     };
     let name = caller.name.clone();
     desk.run(&caller.actor(), move |ledger| {
-        custody_app::accounts::set_totp(ledger, &name, &secret)?;
+        custody_app::desk::accounts::set_totp(ledger, &name, &secret)?;
         // The code that enrols cannot sign in afterwards.
-        custody_app::accounts::take_totp_step(ledger, &name, step)?;
+        custody_app::desk::accounts::take_totp_step(ledger, &name, step)?;
         Ok(())
     })
     .await?;

@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use custody_app::{accounts, suppliers};
+use custody_app::{desk::accounts, ledger::suppliers};
 use custody_core::{DeskRole, SupplierRole};
 
 use crate::auth::Caller;

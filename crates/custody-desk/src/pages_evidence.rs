@@ -29,7 +29,7 @@ pub(crate) struct WaitingRow {
 
 /// The probable links of an incident's evidence still waiting.
 pub(crate) fn waiting_rows(ledger: &Ledger, id: i64) -> Result<Vec<WaitingRow>, DeskError> {
-    Ok(custody_app::leak_evidence::waiting(ledger, id)?
+    Ok(custody_app::leaks::leak_evidence::waiting(ledger, id)?
         .into_iter()
         .map(|(event, link)| WaitingRow {
             event,
@@ -59,7 +59,13 @@ fn confirm_with(ledger: &mut Ledger, id: i64, form: ConfirmForm) -> Result<(), D
         .and_then(|text| text.trim().parse::<i64>().ok())
         .ok_or_else(|| DeskError::BadRequest("event: expected the evidence event's number".into()))?;
     let references: Vec<String> = given(&form.reference).into_iter().collect();
-    custody_app::leak_evidence::confirm(ledger, id, event, &references, &form.reason.unwrap_or_default())?;
+    custody_app::leaks::leak_evidence::confirm(
+        ledger,
+        id,
+        event,
+        &references,
+        &form.reason.unwrap_or_default(),
+    )?;
     Ok(())
 }
 
@@ -96,7 +102,7 @@ pub async fn api_confirm(
     let body = crate::api::body(payload)?;
     let (event, people) = desk
         .run(&caller.actor(), move |ledger| {
-            Ok(custody_app::leak_evidence::confirm(
+            Ok(custody_app::leaks::leak_evidence::confirm(
                 ledger,
                 id,
                 body.event,

@@ -9,9 +9,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use custody_app::incidents::{self, Act, EntryKind, IncidentView};
-use custody_app::report::{self, Format, Phase};
-use custody_app::{Ledger, impact, notify_run};
+use custody_app::breach::incidents::{self, Act, EntryKind, IncidentView};
+use custody_app::breach::report::{self, Format, Phase};
+use custody_app::{Ledger, breach::impact, notices::notify_run};
 
 use crate::auth::Caller;
 use crate::error::{DeskError, PageError};
@@ -61,7 +61,7 @@ pub async fn list_page(
                 })
                 .collect::<Vec<_>>();
             let suppliers: Vec<String> = if opens {
-                custody_app::suppliers::list(ledger)?
+                custody_app::ledger::suppliers::list(ledger)?
                     .into_iter()
                     .map(|supplier| supplier.name)
                     .collect()
@@ -337,7 +337,7 @@ pub async fn report_file(
     let text = desk
         .run(&caller.actor(), move |ledger| {
             if as_filed {
-                return Ok(custody_app::filed::as_filed(ledger, id, phase, parsed)?);
+                return Ok(custody_app::breach::filed::as_filed(ledger, id, phase, parsed)?);
             }
             Ok(report::generate(ledger, id, phase, parsed)?)
         })

@@ -13,8 +13,8 @@ use minijinja::context;
 use serde::Deserialize;
 
 use custody_app::Ledger;
-use custody_app::incident_facts::{self, Amendment};
-use custody_app::incidents::{self, Act, Ground};
+use custody_app::breach::incident_facts::{self, Amendment};
+use custody_app::breach::incidents::{self, Act, Ground};
 use custody_core::{Nature, parse_instant};
 
 use crate::auth::Caller;
@@ -226,7 +226,7 @@ pub async fn register(
 ) -> Result<Response, PageError> {
     let entries = desk
         .run(&caller.actor(), |ledger| {
-            Ok(custody_app::register::entries(ledger)?)
+            Ok(custody_app::breach::register::entries(ledger)?)
         })
         .await?;
     Ok(render::page(
@@ -245,7 +245,7 @@ pub async fn api_register(
 ) -> Result<Response, ApiError> {
     let entries = desk
         .run(&caller.actor(), |ledger| {
-            Ok(custody_app::register::entries(ledger)?)
+            Ok(custody_app::breach::register::entries(ledger)?)
         })
         .await?;
     Ok(Json(serde_json::json!({ "incidents": crate::api::to_json(entries)? })).into_response())

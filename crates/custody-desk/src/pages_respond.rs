@@ -7,8 +7,8 @@ use axum::extract::{Extension, Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use custody_app::incidents::{self, Exfiltration, OpenInput, StatementInput};
-use custody_app::{Ledger, impact};
+use custody_app::breach::incidents::{self, Exfiltration, OpenInput, StatementInput};
+use custody_app::{Ledger, breach::impact};
 use custody_core::{CategoryKey, Instant, Nature, parse_instant};
 
 use crate::auth::Caller;

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use serde::Deserialize;
 
-use custody_app::requests::{self, Decision, OpenInput, Outcome, Requester};
-use custody_app::{Ledger, request_answer, request_import, retention};
+use custody_app::rights::requests::{self, Decision, OpenInput, Outcome, Requester};
+use custody_app::{Ledger, ledger::retention, rights::request_answer, rights::request_import};
 use custody_core::{Channel, PauseReason, RequestKind, parse_instant};
 
 use crate::auth::Caller;
@@ -48,7 +48,7 @@ pub fn log_with(ledger: &mut Ledger, form: LogForm) -> Result<requests::Opened, 
         email: given(&form.email),
         // At the desk, suggestions come from keyed identifiers (at once); `custody request
         // open` also reads the ledger for fuzzy linkage.
-        described: custody_app::request_linkage::Described {
+        described: custody_app::rights::request_linkage::Described {
             name: given(&form.name),
             postcode: given(&form.postcode),
             born: given(&form.born),
@@ -336,7 +336,7 @@ async fn request_page(
     let view = desk
         .run(&caller.actor(), move |ledger| Ok(requests::look(ledger, id)?))
         .await?;
-    let grounds: Vec<(&str, &str)> = custody_app::request_decide::GROUNDS
+    let grounds: Vec<(&str, &str)> = custody_app::rights::request_decide::GROUNDS
         .iter()
         .map(|(name, article, _)| (*name, *article))
         .collect();

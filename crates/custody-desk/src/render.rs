@@ -7,7 +7,7 @@ use axum::response::Html;
 use minijinja::{Environment, Value, context};
 use serde::Serialize;
 
-use custody_app::incidents::ClockView;
+use custody_app::breach::incidents::ClockView;
 use custody_core::{ClockState, Instant};
 
 use crate::auth::Caller;
@@ -185,7 +185,7 @@ pub fn bars<I: IntoIterator<Item = (String, u64)>>(figures: I) -> Vec<Bar> {
     figures
         .into_iter()
         .map(|(label, value)| Bar {
-            text: custody_app::report::thousands(value),
+            text: custody_app::breach::report::thousands(value),
             width: (value as f64 * 100.0 / longest as f64 * 10.0).round() / 10.0,
             label,
             class: None,

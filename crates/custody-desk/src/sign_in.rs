@@ -119,7 +119,7 @@ pub async fn submit(
     // one look-up of the name); what is audited about a refusal is written after it.
     let (account, known) = desk
         .run("desk", move |ledger| {
-            let account = custody_app::accounts::check_user_password(ledger, &name, &password)?;
+            let account = custody_app::desk::accounts::check_user_password(ledger, &name, &password)?;
             let known = active_account(ledger, &name)?;
             Ok((account, known))
         })
@@ -151,7 +151,7 @@ pub async fn submit(
 
 /// The name of the active account called `name`, if there is one.
 fn active_account(ledger: &custody_app::Ledger, name: &str) -> Result<Option<String>, DeskError> {
-    let account = custody_app::accounts::account_named(ledger, name)?;
+    let account = custody_app::desk::accounts::account_named(ledger, name)?;
     Ok(account
         .filter(|account| account.disabled_at.is_none())
         .map(|account| account.name))
@@ -231,7 +231,7 @@ pub(crate) async fn write_refusals(desk: Arc<Desk>) {
         for (account, pending) in desk.refusals.take() {
             let written = desk
                 .run(&format!("desk:{account}"), move |ledger| {
-                    custody_app::accounts::record_refusals(
+                    custody_app::desk::accounts::record_refusals(
                         ledger,
                         pending.passwords,
                         pending.codes,
@@ -239,7 +239,10 @@ pub(crate) async fn write_refusals(desk: Arc<Desk>) {
                         pending.last,
                     )?;
                     if pending.alert {
-                        custody_app::accounts::record_alert(ledger, crate::throttle::ACCOUNT_ALERT_FAILURES)?;
+                        custody_app::desk::accounts::record_alert(
+                            ledger,
+                            crate::throttle::ACCOUNT_ALERT_FAILURES,
+                        )?;
                     }
                     Ok(())
                 })
@@ -262,7 +265,7 @@ async fn record(
 ) -> Result<(), DeskError> {
     let actor = format!("desk:{name}");
     desk.run(&actor, move |ledger| {
-        Ok(custody_app::accounts::record_session(
+        Ok(custody_app::desk::accounts::record_session(
             ledger,
             action,
             second_factor,
@@ -337,17 +340,17 @@ pub async fn code_submit(
     let (name, code) = (session.account.clone(), form.code);
     let accepted = desk
         .run("desk", move |ledger| {
-            let Some(account) = custody_app::accounts::account_named(ledger, &name)?
+            let Some(account) = custody_app::desk::accounts::account_named(ledger, &name)?
                 .filter(|account| account.disabled_at.is_none())
             else {
                 return Ok(None);
             };
-            let secret = custody_app::accounts::totp_secret(ledger, &account)?;
+            let secret = custody_app::desk::accounts::totp_secret(ledger, &account)?;
             let step = secret
                 .as_deref()
                 .and_then(|secret| crate::totp::matching_step(secret, &code, now.unsigned_abs()));
             let taken = match step {
-                Some(step) => custody_app::accounts::take_totp_step(ledger, &account.name, step)?,
+                Some(step) => custody_app::desk::accounts::take_totp_step(ledger, &account.name, step)?,
                 None => false,
             };
             Ok(Some((taken, account.name)))

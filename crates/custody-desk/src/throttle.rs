@@ -10,7 +10,7 @@
 //! An attempt is counted before its password or code is checked (and taken back when it
 //! succeeds), so attempts sent all at once cannot slip past the count. Kept in memory by a desk
 //! alone on its store (a restart forgets it, as it forgets sessions); kept in the store, under
-//! keyed names, when desks on several processes share it (`custody_app::desk_state`), so an
+//! keyed names, when desks on several processes share it (`custody_app::desk::desk_state`), so an
 //! attacker gains nothing by spreading tries over them.
 
 use std::collections::HashMap;
@@ -170,7 +170,7 @@ impl Throttle {
             .run("desk", move |ledger| {
                 let mut change = Some(change);
                 let mut out = None;
-                custody_app::desk_state::update_strikes(
+                custody_app::desk::desk_state::update_strikes(
                     ledger,
                     &names,
                     now,

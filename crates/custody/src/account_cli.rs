@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Subcommand;
 
-use custody_app::accounts;
+use custody_app::desk::accounts;
 use custody_core::DeskRole;
 
 use crate::cli::open;

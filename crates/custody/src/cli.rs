@@ -8,7 +8,9 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use custody_app::clock::SystemClock;
-use custody_app::{Ledger, demo, holdings, people, person, shares, suppliers};
+use custody_app::{
+    Ledger, ledger::holdings, ledger::people, ledger::person, ledger::shares, ledger::suppliers,
+};
 use custody_core::{CategoryKey, DateOrder, Instant, PersonCategory, Settings, SupplierRole, parse_instant};
 
 use crate::output;
@@ -452,9 +454,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             let dir = cli.dir.unwrap_or_else(|| PathBuf::from("custody-demo"));
-            let summary = demo::run(
+            let summary = custody_demo::run(
                 &dir,
-                demo::DemoOptions {
+                custody_demo::DemoOptions {
                     people,
                     seed,
                     smtp: crate::notice_cli::demo_smtp()?,
@@ -538,14 +540,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             as_filed,
         } => {
             let mut ledger = open(cli.dir)?;
-            let phase = custody_app::report::Phase::parse(&phase)?;
-            let format = custody_app::report::Format::parse(&format)?;
+            let phase = custody_app::breach::report::Phase::parse(&phase)?;
+            let format = custody_app::breach::report::Format::parse(&format)?;
             let text = if as_filed {
-                custody_app::filed::as_filed(&mut ledger, id, phase, format)?
+                custody_app::breach::filed::as_filed(&mut ledger, id, phase, format)?
             } else {
                 // The impact is recorded on the timeline first when the ledger changed since.
-                custody_app::impact::refresh(&mut ledger, id)?;
-                custody_app::report::generate(&mut ledger, id, phase, format)?
+                custody_app::breach::impact::refresh(&mut ledger, id)?;
+                custody_app::breach::report::generate(&mut ledger, id, phase, format)?
             };
             match out {
                 Some(path) => {
@@ -559,7 +561,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Register { format, json, out } => {
             let mut ledger = open(cli.dir)?;
             let format = if json { "json".to_owned() } else { format };
-            let text = custody_app::register::render(&mut ledger, &format)?;
+            let text = custody_app::breach::register::render(&mut ledger, &format)?;
             match out {
                 Some(path) => {
                     custody_app::files::write_output(&path, text.as_bytes())

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
-use custody_app::holidays;
+use custody_app::rights::holidays;
 
 use crate::cli::open;
 use crate::output;

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Subcommand;
 
-use custody_app::incident_facts::{self, Amendment};
-use custody_app::incidents::{self, Act, EntryKind, Exfiltration, OpenInput, StatementInput};
-use custody_app::{Ledger, impact};
+use custody_app::breach::incident_facts::{self, Amendment};
+use custody_app::breach::incidents::{self, Act, EntryKind, Exfiltration, OpenInput, StatementInput};
+use custody_app::{Ledger, breach::impact};
 use custody_core::{CategoryKey, Nature};
 
 use crate::cli::{instant, open};
@@ -367,7 +367,7 @@ pub enum EvidenceAction {
 fn evidence(ledger: &mut Ledger, id: i64, action: EvidenceAction) -> anyhow::Result<()> {
     match action {
         EvidenceAction::Waiting { json } => {
-            let waiting = custody_app::leak_evidence::waiting(ledger, id)?;
+            let waiting = custody_app::leaks::leak_evidence::waiting(ledger, id)?;
             if json {
                 let list: Vec<serde_json::Value> = waiting
                     .iter()
@@ -398,7 +398,8 @@ fn evidence(ledger: &mut Ledger, id: i64, action: EvidenceAction) -> anyhow::Res
             all: _,
             reason,
         } => {
-            let (recorded, added) = custody_app::leak_evidence::confirm(ledger, id, event, &refs, &reason)?;
+            let (recorded, added) =
+                custody_app::leaks::leak_evidence::confirm(ledger, id, event, &refs, &reason)?;
             crate::say!("Confirmed {added} people as found in the leak (event {recorded}).");
         }
     }
@@ -500,12 +501,15 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
             json,
         } => {
             let affected = match (file, count) {
-                (Some(file), None) => {
-                    custody_app::in_house::record_file(&mut ledger, id, &file, &crate::cli::pairs(&maps)?)?
-                }
+                (Some(file), None) => custody_app::breach::in_house::record_file(
+                    &mut ledger,
+                    id,
+                    &file,
+                    &crate::cli::pairs(&maps)?,
+                )?,
                 (None, Some(count)) => {
                     let keys = category_keys(categories.as_deref().unwrap_or_default())?;
-                    custody_app::in_house::record_count(&mut ledger, id, count, &keys)?
+                    custody_app::breach::in_house::record_count(&mut ledger, id, count, &keys)?
                 }
                 _ => anyhow::bail!("give a FILE of the people affected, or --count N with --categories"),
             };
@@ -564,7 +568,7 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
             let id = incidents::open(&mut ledger, input)?;
             if let Some(count) = people {
                 let keys = category_keys(categories.as_deref().unwrap_or_default())?;
-                custody_app::in_house::record_count(&mut ledger, id, count, &keys)?;
+                custody_app::breach::in_house::record_count(&mut ledger, id, count, &keys)?;
             }
             if json {
                 output::json(&serde_json::json!({ "incident": id }))?;
@@ -851,7 +855,7 @@ pub fn impact_command(dir: Option<PathBuf>, id: i64, json: bool) -> anyhow::Resu
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_confirmed(confirmed: &custody_app::leak_evidence::Confirmed) {
+fn print_confirmed(confirmed: &custody_app::leaks::leak_evidence::Confirmed) {
     crate::say!(
         "Confirmed exposed (leak evidence, {} file(s)): {} people, {} held by the supplier, {} not held by it",
         confirmed.files,

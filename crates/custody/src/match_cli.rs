@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use anyhow::anyhow;
 use clap::Args;
 
-use custody_app::leak::{
+use custody_app::leaks::leak::{
     self, LeakEncoding, LeakFormat, LeakOptions, MatchOptions, MatchProgress, MatchReport,
 };
 
@@ -73,7 +73,7 @@ pub fn match_command(dir: Option<PathBuf>, args: MatchArgs) -> anyhow::Result<Ex
     let progress = MatchProgress::default();
     let report = with_bar(&progress, || leak::match_file(&mut ledger, &options, &progress))?;
     if let Some(refs) = &report.refs {
-        custody_app::person::record_listing(&mut ledger, "match", refs.len())?;
+        custody_app::ledger::person::record_listing(&mut ledger, "match", refs.len())?;
     }
     if args.json {
         output::json(&report)?;

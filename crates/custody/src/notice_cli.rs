@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 
 use custody_app::Ledger;
-use custody_app::notify::{self, Audience, NotifyOptions};
-use custody_app::notify_run::{Progress, RunOptions};
+use custody_app::notices::notify::{self, Audience, NotifyOptions};
+use custody_app::notices::notify_run::{Progress, RunOptions};
 use custody_mail::SmtpConfig;
 
 use crate::cli::open;

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use custody_app::people::{ImportReport, PeopleCheck};
+use custody_app::ledger::people::{ImportReport, PeopleCheck};
 
 use crate::output;
 

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::Subcommand;
 
-use custody_app::requests::{self, OpenInput, Outcome, Requester};
-use custody_app::{request_answer, request_import, retention};
+use custody_app::rights::requests::{self, OpenInput, Outcome, Requester};
+use custody_app::{ledger::retention, rights::request_answer, rights::request_import};
 use custody_core::{Channel, RequestKind};
 
 use crate::cli::{instant, open};
@@ -212,7 +212,7 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
             let requester = Requester {
                 reference: person,
                 email,
-                described: custody_app::request_linkage::Described {
+                described: custody_app::rights::request_linkage::Described {
                     name,
                     postcode,
                     born,
@@ -497,7 +497,7 @@ pub fn retention_command(dir: Option<PathBuf>, people: bool, json: bool) -> anyh
         .map(Vec::len)
         .sum();
     if people {
-        custody_app::person::record_listing(&mut ledger, "retention", listed)?;
+        custody_app::ledger::person::record_listing(&mut ledger, "retention", listed)?;
     }
     if json {
         output::json(&report)?;

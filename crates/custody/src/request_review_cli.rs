@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 
 use custody_app::Ledger;
-use custody_app::requests::{self, Decision};
+use custody_app::rights::requests::{self, Decision};
 use custody_core::PauseReason;
 
 use crate::cli::instant;

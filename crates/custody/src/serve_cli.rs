@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use custody_app::accounts;
+use custody_app::desk::accounts;
 use custody_core::DeskRole;
 use custody_desk::{DeskOptions, route_table};
 

@@ -15,7 +15,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 
 use custody_app::clock::{Clock, SystemClock};
-use custody_app::{Ledger, accounts, incidents, suppliers};
+use custody_app::{Ledger, breach::incidents, desk::accounts, ledger::suppliers};
 use custody_core::{DeskRole, Nature};
 
 #[derive(Debug, Parser)]
@@ -150,7 +150,7 @@ fn prepare(dir: &Path) -> anyhow::Result<Prepared> {
             )?
         }
     };
-    let people = custody_app::impact::refresh(&mut ledger, incident)?
+    let people = custody_app::breach::impact::refresh(&mut ledger, incident)?
         .figures
         .people;
     let record = incidents::find_incident(&ledger, incident)?;

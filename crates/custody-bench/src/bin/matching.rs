@@ -17,8 +17,8 @@ use anyhow::{Context, bail};
 use clap::Parser;
 
 use custody_app::clock::SystemClock;
-use custody_app::leak::{MatchOptions, MatchProgress, match_file};
-use custody_app::{Ledger, people, shares, suppliers};
+use custody_app::leaks::leak::{MatchOptions, MatchProgress, match_file};
+use custody_app::{Ledger, ledger::people, ledger::shares, ledger::suppliers};
 use custody_bench::{peak_memory_mib, phone_of, write_people};
 use custody_core::{Instant, Settings, SupplierRole};
 

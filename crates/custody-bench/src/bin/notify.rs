@@ -15,12 +15,12 @@ use std::time::{Duration, Instant as Clock};
 use anyhow::{Context, bail};
 use clap::Parser;
 
+use custody_app::breach::incidents::{self, OpenInput};
 use custody_app::clock::SystemClock;
-use custody_app::incidents::{self, OpenInput};
-use custody_app::notice_model::NoticeContext;
-use custody_app::notify::{self, Audience, NotifyOptions};
-use custody_app::notify_run::RunOptions;
-use custody_app::{Ledger, people, shares, suppliers};
+use custody_app::notices::notice_model::NoticeContext;
+use custody_app::notices::notify::{self, Audience, NotifyOptions};
+use custody_app::notices::notify_run::RunOptions;
+use custody_app::{Ledger, ledger::people, ledger::shares, ledger::suppliers};
 use custody_core::{Nature, Settings, SupplierRole, parse_instant};
 use custody_mail::{SmtpConfig, TlsMode};
 

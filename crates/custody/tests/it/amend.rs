@@ -727,7 +727,7 @@ fn review_findings_stay_fixed() {
         "{report}"
     );
     // Rules written before ENISA's factors still load.
-    let rules = custody_app::impact::DEFAULT_RULES
+    let rules = custody_app::breach::impact::DEFAULT_RULES
         .split("[identification]")
         .next()
         .unwrap()

@@ -256,7 +256,8 @@ fn extensions_add_at_most_two_months_from_receipt_and_only_within_the_first_mont
         .json();
     let id = opened["request"].as_i64().unwrap().to_string();
     let received_day = custody_core::parse_day(&received).unwrap();
-    let holidays = custody_app::holidays::parse(custody_app::holidays::SHIPPED, "shipped").unwrap();
+    let holidays =
+        custody_app::rights::holidays::parse(custody_app::rights::holidays::SHIPPED, "shipped").unwrap();
     let bank = holidays.get("england-and-wales").unwrap();
     let expect = |months: i64| {
         let extension = u8::try_from(months - 1).unwrap();

@@ -35,7 +35,8 @@ fn show(env: &Env, id: &str) -> serde_json::Value {
 }
 
 fn shipped_deadline(received: &str, extension: u8, paused: i64) -> String {
-    let holidays = custody_app::holidays::parse(custody_app::holidays::SHIPPED, "shipped").unwrap();
+    let holidays =
+        custody_app::rights::holidays::parse(custody_app::rights::holidays::SHIPPED, "shipped").unwrap();
     let day = custody_core::parse_day(received).unwrap();
     custody_core::request_deadline(day, extension, paused, holidays.get("england-and-wales").unwrap())
         .unwrap()

@@ -1,0 +1,10 @@
+//! The breach desk: incidents, their events and facts, impact, risk, the register and the regulator's reports.
+
+pub mod filed;
+pub mod impact;
+pub mod in_house;
+pub mod incident_events;
+pub mod incident_facts;
+pub mod incidents;
+pub mod register;
+pub mod report;

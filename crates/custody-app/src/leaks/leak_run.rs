@@ -1,0 +1,229 @@
+//! The threads of a match. A reader thread fills batches of records; worker threads find and
+//! hash each batch's identifiers and look them up; this thread loads the identifier index
+//! meanwhile. Until the index is there, workers keep up to `PENDING_MAX` hashes
+//! between them (a fixed amount of memory, whatever the file's size) and then wait; the reader waits
+//! when its queue is full. Every thread stops when one of them fails.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError, mpsc};
+use std::time::Duration;
+
+use custody_core::{IdentifierKind, PersonSet};
+use custody_ingest::leak::{Batch, LeakReader};
+
+use crate::dir::Ledger;
+use crate::error::{Error, Result};
+use crate::leaks::leak::MatchProgress;
+use crate::leaks::leak_index::IdentifierIndex;
+use crate::leaks::leak_rows::{Hashes, Hits, RowMatcher, Scratch, Tally, look_up};
+
+/// Batches waiting between the reader and the workers.
+const QUEUED_BATCHES: usize = 8;
+/// Hashes the workers keep while the index loads, shared among them (24 bytes each: 384 MiB
+/// at most).
+const PENDING_MAX: usize = 16 << 20;
+/// How often a waiting worker looks for the index.
+const INDEX_POLL: Duration = Duration::from_millis(2);
+
+/// What the threads share.
+struct Shared<'a> {
+    batches: Mutex<mpsc::Receiver<Batch>>,
+    index: OnceLock<IdentifierIndex>,
+    failed: AtomicBool,
+    matcher: RowMatcher<'a>,
+    canaries: PersonSet,
+    progress: &'a MatchProgress,
+}
+
+/// The merged tally, the reader (for what it learned), the index's size and its load time.
+pub(crate) type Ran = (Tally, LeakReader, usize, f64);
+
+/// Reads and matches; see the module documentation.
+pub(crate) fn run(
+    ledger: &Ledger,
+    mut reader: LeakReader,
+    kinds: &[IdentifierKind],
+    (workers, keep_links): (usize, bool),
+    progress: &MatchProgress,
+) -> Result<Ran> {
+    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(QUEUED_BATCHES);
+    let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
+    let shared = Shared {
+        batches: Mutex::new(full_rx),
+        index: OnceLock::new(),
+        failed: AtomicBool::new(false),
+        matcher: RowMatcher {
+            vault: &ledger.vault,
+            region: &ledger.settings.phone_region,
+            date_order: reader.date_order(),
+            keep_links,
+        },
+        canaries: ledger.store.canaries()?,
+        progress,
+    };
+    std::thread::scope(|scope| {
+        let shared = &shared;
+        let reading = scope.spawn(move || {
+            while !shared.failed.load(Ordering::Relaxed) {
+                let mut batch = empty_rx.try_recv().unwrap_or_default();
+                if !reader.next_batch(&mut batch) || !hand_over(shared, &full_tx, batch) {
+                    break;
+                }
+            }
+            reader
+        });
+        let budget = PENDING_MAX / workers.max(1);
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let empty_tx = empty_tx.clone();
+                scope.spawn(move || work(shared, &empty_tx, budget))
+            })
+            .collect();
+        drop(empty_tx);
+        // However this thread leaves (a panic too), the others stop instead of waiting for it.
+        let _failing = FailOnUnwind(&shared.failed);
+        let loading = std::time::Instant::now();
+        let loaded = IdentifierIndex::load(ledger.store.as_ref(), kinds);
+        let index_seconds = loading.elapsed().as_secs_f64();
+        let mut failure = None;
+        match loaded {
+            Ok(index) => {
+                let _ = shared.index.set(index);
+            }
+            Err(error) => {
+                shared.failed.store(true, Ordering::Relaxed);
+                failure = Some(error);
+            }
+        }
+        let mut tally = Tally::default();
+        for handle in handles {
+            match handle.join() {
+                Ok(Some(part)) => tally.merge(part),
+                Ok(None) | Err(_) => shared.failed.store(true, Ordering::Relaxed),
+            }
+        }
+        if shared.failed.load(Ordering::Relaxed) {
+            // Takes what the reader queued until it sees the failure and stops.
+            while shared
+                .batches
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .recv()
+                .is_ok()
+            {}
+        }
+        let reader = reading
+            .join()
+            .map_err(|_| Error::Invalid("the file reader stopped unexpectedly".into()))?;
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        if shared.failed.load(Ordering::Relaxed) {
+            return Err(Error::Invalid(
+                "a matching thread stopped unexpectedly; nothing was recorded".into(),
+            ));
+        }
+        let entries = shared.index.get().map_or(0, IdentifierIndex::len);
+        Ok((tally, reader, entries, index_seconds))
+    })
+}
+
+/// One worker: hash batches as they come, look them up once the index is there. `None` when
+/// the match failed elsewhere.
+fn work(shared: &Shared<'_>, empty: &mpsc::Sender<Batch>, budget: usize) -> Option<Tally> {
+    let mut tally = Tally::default();
+    let mut scratch = Scratch::default();
+    let mut pending: VecDeque<Hashes> = VecDeque::new();
+    let mut spare: Vec<Hashes> = Vec::new();
+    let mut hits = Hits::new();
+    let (mut rows_shown, mut matched_shown) = (0, 0);
+    loop {
+        let progress = shared.progress;
+        progress
+            .rows
+            .fetch_add(tally.rows - rows_shown, Ordering::Relaxed);
+        progress
+            .matched_rows
+            .fetch_add(tally.rows_matched - matched_shown, Ordering::Relaxed);
+        (rows_shown, matched_shown) = (tally.rows, tally.rows_matched);
+        if shared.failed.load(Ordering::Relaxed) {
+            return None;
+        }
+        match shared.index.get() {
+            Some(index) => {
+                while let Some(hashes) = pending.pop_front() {
+                    look_up(index, &shared.canaries, &hashes, &mut hits, &mut tally);
+                    spare.push(hashes);
+                }
+            }
+            None if pending.iter().map(Hashes::capacity).sum::<usize>() >= budget => {
+                std::thread::sleep(INDEX_POLL);
+                continue;
+            }
+            None => {}
+        }
+        let next = shared
+            .batches
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .recv();
+        let Ok(batch) = next else {
+            break;
+        };
+        let mut hashes = spare.pop().unwrap_or_default();
+        shared
+            .matcher
+            .hash_batch(&batch, &mut tally, &mut scratch, &mut hashes);
+        let _ = empty.send(batch);
+        match shared.index.get() {
+            Some(index) => {
+                look_up(index, &shared.canaries, &hashes, &mut hits, &mut tally);
+                spare.push(hashes);
+            }
+            None => pending.push_back(hashes),
+        }
+    }
+    // The file is read: wait for the index, then finish what is pending.
+    loop {
+        if shared.failed.load(Ordering::Relaxed) {
+            return None;
+        }
+        if let Some(index) = shared.index.get() {
+            for hashes in pending {
+                look_up(index, &shared.canaries, &hashes, &mut hits, &mut tally);
+            }
+            return Some(tally);
+        }
+        std::thread::sleep(INDEX_POLL);
+    }
+}
+
+/// Hands a batch to the workers, waiting while their queue is full; `false` when the match
+/// failed (nobody will take it).
+fn hand_over(shared: &Shared<'_>, queue: &mpsc::SyncSender<Batch>, mut batch: Batch) -> bool {
+    loop {
+        match queue.try_send(batch) {
+            Ok(()) => return true,
+            Err(mpsc::TrySendError::Disconnected(_)) => return false,
+            Err(mpsc::TrySendError::Full(back)) => {
+                if shared.failed.load(Ordering::Relaxed) {
+                    return false;
+                }
+                batch = back;
+                std::thread::sleep(INDEX_POLL);
+            }
+        }
+    }
+}
+
+/// Marks the match failed when dropped during a panic.
+struct FailOnUnwind<'a>(&'a AtomicBool);
+
+impl Drop for FailOnUnwind<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+}

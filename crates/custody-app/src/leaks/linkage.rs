@@ -1,0 +1,327 @@
+//! Fuzzy linkage: records that no identifier matched exactly (leaked rows, a request from an
+//! address custody does not hold) against the people in the ledger, by names, date of birth,
+//! postcode, email and phone with typos, other spellings and swapped fields.
+//!
+//! custody keeps no plain personal data at rest and no similarity encoding of it either: the
+//! people's sealed contact details are opened in memory, one at a time, while the ledger is read
+//! once; nothing opened is written anywhere. Blocking keeps the comparisons few: a person is
+//! compared only with the records that share a blocking key with them (date of birth and an
+//! initial, postcode, the Soundex codes of both names, email's local part, a phone's last
+//! digits), computed in memory for the records first, then for each person as they are read.
+//! Pairs are scored by a Fellegi–Sunter model (`linkage_model`) whose `u` comes from random
+//! pairs and whose `m` is estimated from the candidate pairs themselves.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use custody_core::{
+    Day, Levels, LinkRecord, LinkageSettings, PersonId, fold_first_word, fold_last_word, soundex_code,
+};
+
+use crate::dir::Ledger;
+use crate::error::Result;
+use crate::leaks::linkage_model::{Model, corroborated};
+
+/// A block holding more of the file's records than this says too little to compare every
+/// person who shares it with each of them (a common name's Soundex codes, a date and an
+/// initial in a file of the same few names): those records are compared through their other
+/// keys only.
+pub(crate) const BLOCK_MAX: usize = 64;
+/// A row's best link counts as ambiguous when the next person is this close (in bits).
+const AMBIGUOUS_BITS: f64 = 2.0;
+
+/// One record linked to a person.
+#[derive(Debug, Clone)]
+pub struct FuzzyLink {
+    /// The record's line (a leaked file's) or number.
+    pub line: u64,
+    /// The person.
+    pub person: PersonId,
+    /// The match probability.
+    pub probability: f64,
+    /// The field levels (see `custody_core::LINK_FIELDS`).
+    pub levels: Levels,
+    /// Given and family names were the other way round.
+    pub swapped: bool,
+    /// Another person scored nearly as well: never certain.
+    pub ambiguous: bool,
+}
+
+/// What linkage found.
+#[derive(Debug, Clone, Default)]
+pub struct Linked {
+    /// Links at or above the certain line.
+    pub certain: Vec<FuzzyLink>,
+    /// Links in the review band.
+    pub probable: Vec<FuzzyLink>,
+    /// People read from the ledger.
+    pub people_read: u64,
+    /// Candidate pairs compared.
+    pub pairs: u64,
+    /// The model as estimated.
+    pub model: Model,
+}
+
+/// A hasher for keys that are already hashes.
+#[derive(Default)]
+pub(crate) struct Passthrough(u64);
+
+impl Hasher for Passthrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+}
+
+/// Pairs one blocking key may bring at most (its records times the people met with it): a
+/// key shared by many people and several records (a date of birth in a file whose names are
+/// all alike) says too little to compare them all; its records are compared through their
+/// other keys. Which people a crowded key still brings depends on the order the workers read
+/// them in; a key this crowded is rare outside such files (a date of birth with an initial
+/// holds about 30 people of 10 million).
+pub(crate) const PAIRS_PER_KEY: u32 = 400;
+
+/// The file's records by blocking key, with how many people each key has met so far.
+#[derive(Debug, Default)]
+pub(crate) struct Blocks {
+    index: HashMap<u64, u32, BuildHasherDefault<Passthrough>>,
+    rows: Vec<Vec<u32>>,
+    met: Vec<std::sync::atomic::AtomicU32>,
+}
+
+impl Blocks {
+    fn add(&mut self, key: u64, row: u32) {
+        let next = u32::try_from(self.rows.len()).unwrap_or(u32::MAX);
+        let at = *self.index.entry(key).or_insert(next);
+        if at == next {
+            self.rows.push(Vec::new());
+            self.met.push(std::sync::atomic::AtomicU32::new(0));
+        }
+        if let Some(rows) = self.rows.get_mut(at as usize) {
+            rows.push(row);
+        }
+    }
+
+    /// The records a person with this key is to be compared with: none when the key holds
+    /// too many records, or has met too many people for its records.
+    pub(crate) fn rows_for(&self, key: u64) -> &[u32] {
+        let Some(at) = self.index.get(&key).map(|at| *at as usize) else {
+            return &[];
+        };
+        let (Some(rows), Some(met)) = (self.rows.get(at), self.met.get(at)) else {
+            return &[];
+        };
+        if rows.len() > BLOCK_MAX {
+            return &[];
+        }
+        let people = met.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let length = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+        if people.saturating_mul(length) > PAIRS_PER_KEY {
+            return &[];
+        }
+        rows
+    }
+}
+
+/// A blocking key: FNV-1a over a tag and the parts (in memory only, never stored).
+fn key(tag: u8, parts: &[&[u8]]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |byte: u8| {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    };
+    eat(tag);
+    for part in parts {
+        for byte in *part {
+            eat(*byte);
+        }
+        eat(0xff);
+    }
+    hash
+}
+
+/// A day as four bytes.
+fn day_bytes(day: Day) -> [u8; 4] {
+    let date = day.date();
+    let [high, low] = date.year().to_be_bytes();
+    [high, low, date.month().unsigned_abs(), date.day().unsigned_abs()]
+}
+
+/// The blocking keys of a record; `query` adds the readings a record of the file may need (day
+/// and month swapped, names the other way round).
+pub(crate) fn block_keys(record: &LinkRecord, query: bool, out: &mut Vec<u64>) {
+    out.clear();
+    let first = record.first.as_bytes().get(..1).unwrap_or(&[]);
+    let last = record.last.as_bytes().get(..1).unwrap_or(&[]);
+    if let Some(born) = record.born {
+        let day = day_bytes(born);
+        out.push(key(b'b', &[&day, last]));
+        out.push(key(b'b', &[&day, first]));
+        if query && let Some(swapped) = swapped_day(born) {
+            let day = day_bytes(swapped);
+            out.push(key(b'b', &[&day, last]));
+            out.push(key(b'b', &[&day, first]));
+        }
+    }
+    if let Some(postcode) = &record.postcode {
+        out.push(key(b'p', &[postcode.as_bytes()]));
+    }
+    if !record.first.is_empty() && !record.last.is_empty() {
+        let (a, b) = (soundex_code(&record.first), soundex_code(&record.last));
+        let two = |word: &str| word.as_bytes().get(..2).unwrap_or(word.as_bytes()).to_vec();
+        let (first_two, last_two) = (two(&record.first), two(&record.last));
+        out.push(key(b's', &[&a, &b]));
+        // One name mistyped: the other's sound with the first letters of the mistyped one.
+        out.push(key(b'f', &[&a, &last_two]));
+        out.push(key(b'l', &[&b, &first_two]));
+        if query {
+            out.push(key(b's', &[&b, &a]));
+            out.push(key(b'f', &[&b, &first_two]));
+            out.push(key(b'l', &[&a, &last_two]));
+        }
+    }
+    if let Some((local, _)) = record.email.as_deref().and_then(|email| email.rsplit_once('@')) {
+        out.push(key(b'e', &[local.as_bytes()]));
+    }
+    if let Some(phone) = &record.phone {
+        let tail = phone.get(phone.len().saturating_sub(8)..).unwrap_or(phone);
+        out.push(key(b't', &[tail.as_bytes()]));
+    }
+    out.sort_unstable();
+    out.dedup();
+}
+
+fn swapped_day(day: Day) -> Option<Day> {
+    let date = day.date();
+    jiff::civil::Date::new(date.year(), date.day(), date.month())
+        .ok()
+        .filter(|swapped| *swapped != date)
+        .map(Day::from_date)
+}
+
+/// The fields of sealed contact details linkage reads, borrowed from the opened bytes (the
+/// others are skipped unread).
+#[derive(serde::Deserialize)]
+struct ContactView<'a> {
+    #[serde(borrow, default)]
+    first_name: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    last_name: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    email: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    phone: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    postcode: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    born: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// What a person's opened contact details give linkage; `Err` when they are not readable.
+pub(crate) fn person_record(opened: &[u8]) -> std::result::Result<Option<LinkRecord>, serde_json::Error> {
+    let contact: ContactView<'_> = serde_json::from_slice(opened)?;
+    let (Some(first), Some(last)) = (contact.first_name, contact.last_name) else {
+        return Ok(None);
+    };
+    let (Some(first), Some(last)) = (fold_first_word(&first), fold_last_word(&last)) else {
+        return Ok(None);
+    };
+    Ok(Some(LinkRecord {
+        first,
+        last,
+        born: contact.born.and_then(|text| custody_core::parse_day(&text).ok()),
+        postcode: contact.postcode.map(std::borrow::Cow::into_owned),
+        email: contact.email.map(std::borrow::Cow::into_owned),
+        phone: contact.phone.map(std::borrow::Cow::into_owned),
+    }))
+}
+
+/// The best and second-best person for one record.
+#[derive(Debug, Clone, Copy, Default)]
+struct Best {
+    first: Option<(f64, PersonId, Levels, bool)>,
+    second: Option<f64>,
+}
+
+impl Best {
+    fn offer(&mut self, weight: f64, person: PersonId, levels: Levels, swapped: bool) {
+        match self.first {
+            Some((best, holder, ..)) if weight <= best => {
+                if holder != person && self.second.is_none_or(|second| weight > second) {
+                    self.second = Some(weight);
+                }
+            }
+            Some((best, holder, ..)) => {
+                if holder != person {
+                    self.second = Some(self.second.map_or(best, |second| second.max(best)));
+                }
+                self.first = Some((weight, person, levels, swapped));
+            }
+            None => self.first = Some((weight, person, levels, swapped)),
+        }
+    }
+}
+
+/// Links `records` (line, record) to the ledger's people; see the module documentation.
+pub(crate) fn link(ledger: &Ledger, records: &[(u64, LinkRecord)], lines: LinkageSettings) -> Result<Linked> {
+    if records.is_empty() {
+        return Ok(Linked::default());
+    }
+    let mut blocks = Blocks::default();
+    let mut keys = Vec::new();
+    for (at, (_, record)) in records.iter().enumerate() {
+        block_keys(record, true, &mut keys);
+        for key in &keys {
+            blocks.add(*key, u32::try_from(at).unwrap_or(u32::MAX));
+        }
+    }
+    let scanned = crate::leaks::linkage_scan::scan(ledger, records, &blocks)?;
+    let (random, sample, pairs) = (scanned.random, scanned.sample, scanned.pairs);
+    let (people_read, compared) = (scanned.people_read, scanned.compared);
+    let mut model = Model::default();
+    model.estimate_u(&random);
+    model.estimate_m(&sample, records.len());
+    let weights = model.weights();
+    let mut best = vec![Best::default(); records.len()];
+    for (row, person, levels, swapped) in &pairs {
+        if let Some(slot) = best.get_mut(*row as usize) {
+            slot.offer(weights.weight(levels), *person, *levels, *swapped);
+        }
+    }
+    let mut linked = Linked {
+        people_read,
+        pairs: compared,
+        ..Linked::default()
+    };
+    for ((line, _), found) in records.iter().zip(&best) {
+        let Some((weight, person, levels, swapped)) = found.first else {
+            continue;
+        };
+        let probability = weights.probability(&levels);
+        let ambiguous = found
+            .second
+            .is_some_and(|second| weight - second < AMBIGUOUS_BITS);
+        let link = FuzzyLink {
+            line: *line,
+            person,
+            probability,
+            levels,
+            swapped,
+            ambiguous,
+        };
+        if probability >= lines.certain && !ambiguous && corroborated(&levels) {
+            linked.certain.push(link);
+        } else if probability >= lines.review {
+            linked.probable.push(link);
+        }
+    }
+    linked.model = model;
+    Ok(linked)
+}

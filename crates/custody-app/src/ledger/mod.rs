@@ -1,0 +1,10 @@
+//! The ledger: people and their imports, suppliers, shares and feeds, who held whom when, canaries.
+
+pub(crate) mod canary;
+pub mod holdings;
+pub mod people;
+pub(crate) mod people_vcard;
+pub mod person;
+pub mod retention;
+pub mod shares;
+pub mod suppliers;

@@ -1,0 +1,6 @@
+//! Notices to people: who is told, the outbox, the sending run.
+
+pub mod notice_model;
+pub mod notify;
+pub(crate) mod notify_loop;
+pub mod notify_run;
