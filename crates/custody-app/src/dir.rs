@@ -86,6 +86,12 @@ pub fn init(dir: &Path, settings: Settings, clock: &dyn Clock, actor: &str) -> R
                      (or restore a backup into it with `custody restore`)"
                 )));
             }
+            if !store.is_empty()? || store.keeps_key_check()? {
+                return Err(Error::Directory(format!(
+                    "{url} is not empty (an earlier `custody init` may have stopped half-way); drop and \
+                     create the database again, then run `custody init`"
+                )));
+            }
             Some(store)
         }
         None => None,

@@ -39,6 +39,30 @@ fn shown_url(url: &str) -> String {
     custody_store::postgres::parse_url(url).map_or_else(|_| "(unreadable URL)".to_owned(), |_| url.to_owned())
 }
 
+/// Refuses unless the whole chain verifies, its end included (`audit verify`).
+fn refuse_unless_intact(ledger: &Ledger, done: &str) -> Result<()> {
+    let verification = crate::audit::verify(ledger)?;
+    if verification.intact {
+        return Ok(());
+    }
+    Err(Error::Invalid(format!(
+        "the audit chain does not verify ({}); a ledger is not {done} while it does not, since the \
+         new store would seal the chain's end as it is; see `custody audit verify`",
+        verification.problem.unwrap_or_default()
+    )))
+}
+
+/// The MAC that seals a backup's notes with the data directory's key.
+fn notes_mac(vault: &custody_vault::Vault, notes: &[(String, String)]) -> String {
+    let mut body = String::new();
+    let mut sorted: Vec<&(String, String)> = notes.iter().filter(|(key, _)| key != "mac").collect();
+    sorted.sort();
+    for (key, value) in sorted {
+        body.push_str(&format!("{key}={}\n", value.escape_default()));
+    }
+    custody_vault::hex(&vault.checkpoint_mac("backup.notes", body.as_bytes()))
+}
+
 /// Refuses unless the chain walks intact with the ledger's key.
 fn intact_chain(ledger: &Ledger) -> Result<u64> {
     let walk = crate::audit::walk(ledger)?;
@@ -61,7 +85,11 @@ pub fn migrate_to(ledger: &mut Ledger, url: &str, clock: &dyn Clock) -> Result<T
         ));
     }
     custody_store::postgres::parse_url(url)?;
-    intact_chain(ledger)?;
+    // The whole chain, its end included: a cut must not be carried into the new store, where
+    // sealing its end would hide it.
+    refuse_unless_intact(ledger, "moved")?;
+    // No notification run records answers meanwhile (they would stay in the SQLite file).
+    let _runs = crate::notices::notify::one_run_at_a_time(ledger)?;
     let before = ledger.store.audit_head()?.map(|entry| (entry.seq, entry.hash));
     let snapshot = ledger.dir.join(".custody.db.migrating");
     let _ = fs::remove_file(&snapshot);
@@ -69,7 +97,8 @@ pub fn migrate_to(ledger: &mut Ledger, url: &str, clock: &dyn Clock) -> Result<T
     let mut target = PostgresStore::open(url)?;
     let copied = target.fill_from_sqlite_file(&snapshot);
     let _ = fs::remove_file(&snapshot);
-    let copied = copied?;
+    copied?;
+    let copied = target.table_counts()?;
     if copied != source_counts {
         return Err(Error::Invalid(format!(
             "the copy does not hold what the SQLite file held ({copied:?} against {source_counts:?}); \
@@ -138,21 +167,35 @@ pub fn backup(ledger: &mut Ledger, out: &Path) -> Result<Transferred> {
             copy.audit_head()?
         };
         let (seq, hash) = head.map_or((0, String::new()), |entry| (entry.seq, entry.hash));
-        let made_at = ledger.now().to_rfc3339();
-        let seq_text = seq.to_string();
-        custody_store::transfer::write_notes(
-            &partial,
-            &[
-                ("format", "custody backup 1"),
-                ("settings", &settings),
-                ("key_check", ledger.vault.check_value()),
-                ("audit_seq", &seq_text),
-                ("audit_hash", &hash),
-                ("made_at", &made_at),
-                ("made_from", ledger.store.backend()),
-                ("custody", env!("CARGO_PKG_VERSION")),
-            ],
-        )?;
+        // A backup is made even of a ledger whose chain does not verify (it may be all there is),
+        // and says so: a restore refuses it rather than seal the cut away.
+        let verification = crate::audit::verify(ledger)?;
+        let intact = if verification.intact {
+            "yes".to_owned()
+        } else {
+            format!("no: {}", verification.problem.unwrap_or_default())
+        };
+        let notes: Vec<(String, String)> = [
+            ("format", "custody backup 1".to_owned()),
+            ("settings", settings),
+            ("key_check", ledger.vault.check_value().to_owned()),
+            ("audit_seq", seq.to_string()),
+            ("audit_hash", hash),
+            ("audit_intact", intact),
+            ("made_at", ledger.now().to_rfc3339()),
+            ("made_from", ledger.store.backend().to_owned()),
+            ("custody", env!("CARGO_PKG_VERSION").to_owned()),
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value))
+        .collect();
+        let mac = notes_mac(&ledger.vault, &notes);
+        let mut written: Vec<(&str, &str)> = notes
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str()))
+            .collect();
+        written.push(("mac", &mac));
+        custody_store::transfer::write_notes(&partial, &written)?;
         Ok((copied, seq.unsigned_abs()))
     })();
     let (copied, entries) = match made {
@@ -168,20 +211,31 @@ pub fn backup(ledger: &mut Ledger, out: &Path) -> Result<Transferred> {
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
-    ledger.audit_only(
+    let recorded = ledger.audit_only(
         "store.backup",
         "store",
         serde_json::json!({ "file": name, "audit_seq": entries, "tables": copied.tables }),
-    )?;
+    );
+    let mut notes = vec![
+        "The backup holds no key: keep the data directory's key (custody.key or CUSTODY_KEY) apart from it; \
+         without the key it cannot be restored or read."
+            .to_owned(),
+    ];
+    match recorded {
+        Ok(()) => {}
+        // A ledger whose chain was cut accepts no entry until someone looks; its backup is still
+        // made (it may be the evidence), and says why it is not in the log.
+        Err(Error::Store(custody_store::Error::AuditChain(problem))) => notes.push(format!(
+            "The backup is not in the audit log ({problem}); it is marked as made of a chain that does not \
+             verify, and a restore refuses it."
+        )),
+        Err(error) => return Err(error),
+    }
     Ok(Transferred {
         copied,
         audit_entries: entries,
         to: out.display().to_string(),
-        notes: vec![
-            "The backup holds no key: keep the data directory's key (custody.key or CUSTODY_KEY) apart from it; \
-             without the key it cannot be restored or read."
-                .to_owned(),
-        ],
+        notes,
     })
 }
 
@@ -233,7 +287,7 @@ pub fn restore(
         }
         None => None,
     };
-    // The key is checked before anything is written.
+    // The key is checked before anything is written, then the notes it sealed.
     let probe = custody_vault::Vault::from_key_file(key_file)?;
     if probe.check_value() != key_check {
         return Err(Error::Invalid(format!(
@@ -241,8 +295,35 @@ pub fn restore(
             key_file.display()
         )));
     }
+    if note("mac").as_deref() != Some(notes_mac(&probe, &notes).as_str()) {
+        return Err(Error::Invalid(
+            "this backup's notes were altered (their MAC does not match); nothing was restored".to_owned(),
+        ));
+    }
+    if note("audit_intact").as_deref() != Some("yes") {
+        return Err(Error::Invalid(format!(
+            "the audit chain did not verify when this backup was made ({}); restoring it would seal that \
+             away; restore an earlier backup; nothing was restored",
+            note("audit_intact").unwrap_or_default()
+        )));
+    }
+    let noted_end = (
+        note("audit_seq")
+            .and_then(|seq| seq.parse::<u64>().ok())
+            .unwrap_or(0),
+        note("audit_hash").unwrap_or_default(),
+    );
     let existed = dir.exists();
-    let restored = restore_into(file, dir, key_file, &settings, target, clock, actor);
+    let restoring = Restoring {
+        file,
+        dir,
+        key_file,
+        settings: &settings,
+        noted_end,
+        clock,
+        actor,
+    };
+    let restored = restore_into(&restoring, target);
     if restored.is_err() && !existed {
         let _ = fs::remove_dir_all(dir);
     }
@@ -277,15 +358,29 @@ pub fn restore(
 
 /// Writes the restored directory: its key, its ledger and its settings, then checks the chain
 /// and seals its end.
-fn restore_into(
-    file: &Path,
-    dir: &Path,
-    key_file: &Path,
-    settings: &Settings,
-    target: Option<PostgresStore>,
-    clock: &dyn Clock,
-    actor: &str,
-) -> Result<(Copied, u64)> {
+/// What a restore writes, and where.
+struct Restoring<'a> {
+    file: &'a Path,
+    dir: &'a Path,
+    key_file: &'a Path,
+    settings: &'a Settings,
+    /// The chain's end the backup's notes sealed: (position, hash).
+    noted_end: (u64, String),
+    clock: &'a dyn Clock,
+    actor: &'a str,
+}
+
+fn restore_into(restoring: &Restoring<'_>, target: Option<PostgresStore>) -> Result<(Copied, u64)> {
+    let Restoring {
+        file,
+        dir,
+        key_file,
+        settings,
+        noted_end,
+        clock,
+        actor,
+    } = restoring;
+    let (file, dir, key_file, clock, actor) = (*file, *dir, *key_file, *clock, *actor);
     fs::create_dir_all(dir).map_err(|source| Error::io(dir, source))?;
     #[cfg(unix)]
     {
@@ -294,33 +389,53 @@ fn restore_into(
             .map_err(|source| Error::io(dir, source))?;
     }
     custody_vault::Vault::adopt(dir, key_file)?;
-    let copy = dir.join(".custody.db.restoring");
-    let _ = fs::remove_file(&copy);
-    fs::copy(file, &copy).map_err(|source| Error::io(&copy, source))?;
+    // Restored as a SQLite directory first, and checked there: the chain with the key, to the
+    // end the notes sealed. Only then is a PostgreSQL database filled.
+    let database = dir.join(custody_store::sqlite::DATABASE_FILE_NAME);
+    fs::copy(file, &database).map_err(|source| Error::io(&database, source))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&copy, fs::Permissions::from_mode(0o600))
-            .map_err(|source| Error::io(&copy, source))?;
+        fs::set_permissions(&database, fs::Permissions::from_mode(0o600))
+            .map_err(|source| Error::io(&database, source))?;
     }
-    custody_store::transfer::remove_notes(&copy)?;
-    // Brought up to this custody's schema before it is used.
-    drop(SqliteStore::open(&copy, false)?);
+    custody_store::transfer::remove_notes(&database)?;
+    let mut local: Settings = (*settings).clone();
+    local.database = None;
+    write_settings(dir, &local)?;
+    let entries = {
+        let ledger = Ledger::open(dir, Box::new(crate::dir::FixedNow(clock.now())), actor)?;
+        let entries = intact_chain(&ledger)?;
+        let end = ledger
+            .store
+            .audit_head()?
+            .map(|entry| (entry.seq.unsigned_abs(), entry.hash));
+        let expected = (noted_end.0 > 0).then(|| noted_end.clone());
+        if end != expected {
+            return Err(Error::Invalid(format!(
+                "the backup's chain ends at entry {} but its notes say {}: entries were cut from it; nothing was restored",
+                end.map_or(0, |(seq, _)| seq),
+                noted_end.0
+            )));
+        }
+        entries
+    };
     let copied = match target {
         Some(mut store) => {
-            let copied = store.fill_from_sqlite_file(&copy);
-            let _ = fs::remove_file(&copy);
-            copied?
+            let copied = store.fill_from_sqlite_file(&database)?;
+            let counted = store.table_counts()?;
+            if counted != copied {
+                return Err(Error::Invalid(format!(
+                    "the database does not hold what the backup held ({counted:?} against {copied:?})"
+                )));
+            }
+            fs::remove_file(&database).map_err(|source| Error::io(&database, source))?;
+            write_settings(dir, settings)?;
+            copied
         }
-        None => {
-            let database = dir.join(custody_store::sqlite::DATABASE_FILE_NAME);
-            fs::rename(&copy, &database).map_err(|source| Error::io(&database, source))?;
-            custody_store::transfer::sqlite_counts(&database)?
-        }
+        None => custody_store::transfer::sqlite_counts(&database)?,
     };
-    write_settings(dir, settings)?;
     let mut ledger = Ledger::open(dir, Box::new(crate::dir::FixedNow(clock.now())), actor)?;
-    let entries = intact_chain(&ledger)?;
     crate::audit::reanchor(&mut ledger)?;
     Ok((copied, entries))
 }

@@ -127,6 +127,9 @@ pub(crate) fn sqlite_into_postgres(from: &Path, to: &mut Client) -> Result<Copie
     let source_transaction = source.unchecked_transaction()?;
     let mut transaction = to.transaction()?;
     transaction.batch_execute("SELECT pg_advisory_xact_lock(7306, 1)")?;
+    // A key check the empty database had (an `open` that ran `check_key`) gives way to the
+    // copied one, in the same transaction.
+    transaction.execute("DELETE FROM meta WHERE key = 'key_check'", &[])?;
     let mut copied = Vec::with_capacity(TABLES.len());
     for table in TABLES {
         let columns = postgres_columns(&mut transaction, table)?;

@@ -80,6 +80,14 @@ pub fn verify(ledger: &Ledger) -> Result<Verification> {
             break (entries, first_bad);
         }
     };
+    // An empty log beside a ledger that holds data was emptied, record and all.
+    let first_bad = match first_bad {
+        None if entries == 0 && holds_a_ledger(ledger)? => Some((
+            1,
+            "the audit log is empty while the ledger holds data: it was emptied".to_owned(),
+        )),
+        other => other,
+    };
     Ok(Verification {
         entries,
         intact: first_bad.is_none(),
@@ -202,4 +210,12 @@ pub fn each_entry(ledger: &Ledger, visit: &mut dyn FnMut(AuditEntry) -> Result<(
         Some(error) => Err(error),
         None => Ok(()),
     }
+}
+
+/// Whether the ledger holds anything its first audited change would have logged.
+fn holds_a_ledger(ledger: &Ledger) -> Result<bool> {
+    Ok(ledger.store.has_people()?
+        || !ledger.store.suppliers()?.is_empty()
+        || !ledger.store.accounts()?.is_empty()
+        || !ledger.store.incidents()?.is_empty())
 }

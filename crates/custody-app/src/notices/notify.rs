@@ -513,7 +513,7 @@ pub fn public_statement(ledger: &Ledger, id: i64, html: bool) -> Result<String> 
 }
 
 /// Holds the data directory's notification lock, or says that another run holds it.
-fn one_run_at_a_time(ledger: &Ledger) -> Result<std::fs::File> {
+pub(crate) fn one_run_at_a_time(ledger: &Ledger) -> Result<std::fs::File> {
     let lock_path = ledger.dir.join("notify.lock");
     let lock = std::fs::File::create(&lock_path).map_err(|source| Error::io(&lock_path, source))?;
     match lock.try_lock() {

@@ -135,3 +135,27 @@ pub(super) fn head(client: &mut Db<'_>) -> Result<Option<AuditEntry>> {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
+
+/// Refuses, before a write changes anything, when both the log and the record of its end are
+/// gone while the ledger holds data: someone emptied the log (its owner can turn the triggers
+/// off), and the next entry would start a new chain that verifies.
+pub(super) fn refuse_if_emptied(client: &mut Transaction<'_>) -> Result<()> {
+    if newest(client)?.is_none() && kept(client)?.is_none() && holds_a_ledger(client)? {
+        return Err(Error::AuditChain(
+            "the audit log and the record of its end are empty while the ledger holds data".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether anything a ledger's first audited change would have logged is there.
+fn holds_a_ledger(client: &mut impl GenericClient) -> Result<bool> {
+    Ok(client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM people) OR EXISTS (SELECT 1 FROM suppliers) \
+             OR EXISTS (SELECT 1 FROM accounts) OR EXISTS (SELECT 1 FROM incidents) \
+             OR EXISTS (SELECT 1 FROM requests) OR EXISTS (SELECT 1 FROM api_tokens)",
+            &[],
+        )?
+        .try_get(0)?)
+}

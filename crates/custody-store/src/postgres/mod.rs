@@ -129,6 +129,14 @@ impl PostgresStore {
         Ok(store)
     }
 
+    /// Whether the database holds a key check already (a directory was made for it).
+    pub fn keeps_key_check(&self) -> Result<bool> {
+        Ok(self
+            .client()?
+            .query_one("SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'key_check')", &[])?
+            .try_get(0)?)
+    }
+
     /// Whether the database holds no custody tables (a target for `store migrate`).
     pub fn is_empty(&self) -> Result<bool> {
         let mut client = self.client()?;
@@ -219,6 +227,7 @@ impl PostgresStore {
         }
         let mut transaction = self.client.get_mut().transaction()?;
         transaction.batch_execute(WRITE_LOCK)?;
+        audit::refuse_if_emptied(&mut transaction)?;
         let out = work(&mut transaction, &mut draft)?;
         audit::append(&mut transaction, draft, signer)?;
         transaction.commit()?;
@@ -267,8 +276,9 @@ impl Store for PostgresStore {
     }
 
     fn check_key(&mut self, check_value: &str) -> Result<()> {
-        let client = self.client.get_mut();
-        let stored: Option<String> = client
+        let stored: Option<String> = self
+            .client
+            .get_mut()
             .query_opt("SELECT value FROM meta WHERE key = 'key_check'", &[])?
             .map(|row| row.try_get(0))
             .transpose()?;
@@ -280,7 +290,7 @@ impl Store for PostgresStore {
                     .to_owned(),
             )),
             None => {
-                client.execute(
+                self.client.get_mut().execute(
                     "INSERT INTO meta (key, value) VALUES ('key_check', $1) ON CONFLICT (key) DO NOTHING",
                     &[&check_value],
                 )?;
@@ -859,11 +869,6 @@ impl Store for PostgresStore {
                 self.url
             )));
         }
-        // The schema made by `open` has a key check of its own only if `check_key` ran: the
-        // copied one replaces it.
-        self.client
-            .get_mut()
-            .execute("DELETE FROM meta WHERE key = 'key_check'", &[])?;
         crate::transfer::sqlite_into_postgres(path, self.client.get_mut())
     }
 
@@ -879,6 +884,7 @@ impl Store for PostgresStore {
         }
         let mut transaction = self.client.get_mut().transaction()?;
         transaction.batch_execute(WRITE_LOCK)?;
+        audit::refuse_if_emptied(&mut transaction)?;
         let entry = audit::append(&mut transaction, draft, signer)?;
         transaction.commit()?;
         Ok(entry)

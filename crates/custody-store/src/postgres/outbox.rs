@@ -31,8 +31,11 @@ pub(super) fn enqueue(
         "INSERT INTO outbox (incident, address_hash, recipient, people, message_id, queued_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )?;
-    let existing = transaction
-        .prepare("SELECT id, people, state FROM outbox WHERE incident = $1 AND address_hash = $2")?;
+    // Locked for the rest of this transaction: a run claiming one of them meanwhile waits, so a
+    // message is never grown after a run took it for sending.
+    let existing = transaction.prepare(
+        "SELECT id, people, state FROM outbox WHERE incident = $1 AND address_hash = $2 ORDER BY id FOR UPDATE",
+    )?;
     for message in messages {
         let rows = transaction.query(&existing, &[&incident, &message.address_hash.as_slice()])?;
         let mut found = Vec::with_capacity(rows.len());

@@ -39,7 +39,7 @@ pub(super) fn insert(
     canary_share: Option<i64>,
 ) -> Result<PersonId> {
     let (joined, left) = days(person);
-    let inserted = transaction.query_one(
+    let inserted = transaction.query_opt(
         "INSERT INTO people (ref, category, status, joined_on, left_on, country, canary_share, import_batch, \
          identifiers, contact_digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (ref) DO NOTHING RETURNING id",
@@ -55,17 +55,13 @@ pub(super) fn insert(
             &person.packed_identifiers(),
             &person.contact_digest.as_ref().map(|digest| digest.as_slice()),
         ],
-    );
-    let row = match inserted {
-        Ok(row) => row,
-        // No row came back: the reference was taken.
-        Err(error) if error.code().is_none() && error.as_db_error().is_none() => {
-            return Err(Error::DuplicateReference {
-                reference: person.reference.clone(),
-                line: person.line,
-            });
-        }
-        Err(error) => return Err(error.into()),
+    )?;
+    // No row came back: the reference was taken.
+    let Some(row) = inserted else {
+        return Err(Error::DuplicateReference {
+            reference: person.reference.clone(),
+            line: person.line,
+        });
     };
     let id = person_id(row.try_get(0)?)?;
     let id64 = i64::from(id);
@@ -306,8 +302,8 @@ fn build_after(transaction: &mut Transaction<'_>, lines: &[u64]) -> Result<()> {
             Err(error) if error.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) => {
                 attempt.rollback()?;
                 let row = transaction.query_one(
-                    "SELECT ref, (array_agg(id ORDER BY id))[2] FROM people GROUP BY ref \
-                     HAVING count(*) > 1 ORDER BY min(id) LIMIT 1",
+                    "SELECT ref, (array_agg(id ORDER BY id))[2] AS second FROM people GROUP BY ref \
+                     HAVING count(*) > 1 ORDER BY second LIMIT 1",
                     &[],
                 )?;
                 let id: i64 = row.try_get(1)?;
@@ -557,7 +553,8 @@ pub(super) fn each_identifier(
 
 pub(super) fn counts(client: &mut Db<'_>) -> Result<Vec<(PersonCategory, PersonStatus, u64)>> {
     let rows = client.query(
-        "SELECT category, status, count(*) FROM people WHERE canary_share IS NULL GROUP BY category, status",
+        "SELECT category, status, count(*) FROM people WHERE canary_share IS NULL GROUP BY category, status \
+         ORDER BY category, status",
         &[],
     )?;
     rows.iter()

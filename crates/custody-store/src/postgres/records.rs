@@ -90,7 +90,8 @@ pub(super) fn suppliers(client: &mut Db<'_>, name: Option<&str>) -> Result<Vec<S
                 transfer_safeguard FROM suppliers";
     let rows = match name {
         Some(name) => client.query(&format!("{base} WHERE lower(name) = lower($1)"), &[&name])?,
-        None => client.query(&format!("{base} ORDER BY name"), &[])?,
+        // As SQLite's NOCASE column orders them.
+        None => client.query(&format!("{base} ORDER BY lower(name), id"), &[])?,
     };
     rows.iter().map(supplier).collect()
 }

@@ -830,9 +830,16 @@ impl Store for SqliteStore {
             }
             Ok(())
         })();
-        transaction.commit()?;
+        // A table that could not be copied leaves nothing copied.
+        match copied {
+            Ok(()) => transaction.commit()?,
+            Err(error) => {
+                drop(transaction);
+                let _ = self.connection.execute("DETACH DATABASE source", []);
+                return Err(error);
+            }
+        }
         self.connection.execute("DETACH DATABASE source", [])?;
-        copied?;
         crate::transfer::sqlite_counts(&target)
     }
 

@@ -329,7 +329,8 @@ pub(super) fn references(connection: &Connection, set: &PersonSet) -> Result<Vec
 
 pub(super) fn counts(connection: &Connection) -> Result<Vec<(PersonCategory, PersonStatus, u64)>> {
     let mut statement = connection.prepare(
-        "SELECT category, status, count(*) FROM people WHERE canary_share IS NULL GROUP BY category, status",
+        "SELECT category, status, count(*) FROM people WHERE canary_share IS NULL GROUP BY category, status \
+         ORDER BY category, status",
     )?;
     let rows = statement.query_map([], |row| {
         Ok((

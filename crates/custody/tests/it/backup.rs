@@ -219,3 +219,46 @@ fn a_sqlite_directory_moves_into_postgresql_with_every_figure_and_its_chain() {
         "the other directory is as it was"
     );
 }
+
+#[test]
+fn a_cut_chain_is_never_sealed_by_a_backup_a_restore_or_a_migration() {
+    let env = ledger(Env::bare_sqlite());
+    let newest = env.query_number("SELECT max(seq) FROM audit");
+    env.tamper(&format!("DELETE FROM audit WHERE seq = {newest}"));
+    // The backup is made (it may be all there is), but says the chain did not verify.
+    let backup = env.root.path().join("cut.backup");
+    env.ok(&["backup", "--out", Env::path_str(&backup)]);
+    let key = key_of(&env);
+    let target = Env::bare();
+    let refused = target.fails(
+        &["restore", Env::path_str(&backup), "--key", Env::path_str(&key)],
+        1,
+    );
+    assert!(
+        refused.contains("did not verify when this backup was made"),
+        "{refused}"
+    );
+    assert!(!target.dir().exists(), "nothing was written");
+    // Migrating it is refused, the settings unchanged.
+    let url = custody_testdb::server().tcp_database("cut");
+    let refused = env.fails(&["store", "migrate", "--to", &url], 1);
+    assert!(refused.contains("does not verify"), "{refused}");
+    assert!(env.dir().join("custody.db").exists());
+
+    // A backup whose notes were changed (to claim a shorter chain) is refused.
+    let whole = ledger(Env::bare_sqlite());
+    let backup = whole.root.path().join("whole.backup");
+    whole.ok(&["backup", "--out", Env::path_str(&backup)]);
+    rusqlite::Connection::open(&backup)
+        .unwrap()
+        .execute("UPDATE backup_notes SET value = '3' WHERE key = 'audit_seq'", [])
+        .unwrap();
+    let key = key_of(&whole);
+    let target = Env::bare();
+    let refused = target.fails(
+        &["restore", Env::path_str(&backup), "--key", Env::path_str(&key)],
+        1,
+    );
+    assert!(refused.contains("notes were altered"), "{refused}");
+    assert!(!target.dir().exists());
+}

@@ -113,9 +113,25 @@ fn the_chain_s_end_is_kept_in_the_database_and_a_cut_is_refused() {
     let verified = env.run(&["audit", "verify", "--json"]);
     assert_eq!(verified.code, 1, "{}", verified.stdout);
     assert_eq!(verified.json()["first_bad"], 3);
-    // A record forged without the key is refused too.
-    env.tamper("UPDATE audit_head SET record = replace(record, 'mac ', 'mac 0')");
-    assert_eq!(env.run(&["audit", "verify"]).code, 1);
+    // On an intact ledger, a record forged without the key is refused too.
+    let fresh = Env::new_postgres();
+    fresh.ok(&["supplier", "add", "Mailing House", "--role", "processor"]);
+    fresh.ok(&["audit", "verify"]);
+    fresh.tamper("UPDATE audit_head SET record = replace(record, 'mac ', 'mac 0')");
+    let refused = fresh.fails(&["supplier", "add", "Printer", "--role", "processor"], 1);
+    assert!(refused.contains("MAC does not match"), "{refused}");
+    assert_eq!(fresh.run(&["audit", "verify"]).code, 1);
+    // The log and its record emptied together, by the database's owner: still found.
+    let emptied = Env::new_postgres();
+    emptied.ok(&["supplier", "add", "Mailing House", "--role", "processor"]);
+    emptied.tamper("DELETE FROM audit; DELETE FROM audit_head;");
+    let refused = emptied.fails(&["supplier", "add", "Printer", "--role", "processor"], 1);
+    assert!(
+        refused.contains("audit log and the record of its end are empty"),
+        "{refused}"
+    );
+    let verified = emptied.run(&["audit", "verify", "--json"]);
+    assert_eq!(verified.code, 1, "{}", verified.stdout);
 }
 
 #[test]
