@@ -33,7 +33,10 @@ use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 pub use connect::{is_postgres_url, parse_url};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 1] = [include_str!("schema.sql")];
+const MIGRATIONS: [&str; 2] = [
+    include_str!("schema.sql"),
+    include_str!("share_chunks_append_only.sql"),
+];
 
 /// Taken at the start of every audited write (see the module's invariant).
 const WRITE_LOCK: &str = "SELECT pg_advisory_xact_lock(7306, 1)";
