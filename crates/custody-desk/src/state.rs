@@ -187,7 +187,8 @@ impl Ledgers {
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         let generation = self.generation.load(Ordering::SeqCst);
         while let Some((opened, ledger)) = open.pop() {
-            if opened == generation {
+            // A connection the server closed (a restart, a failover) is dropped, not handed out.
+            if opened == generation && ledger.store.is_usable() {
                 return Ok((opened, ledger));
             }
         }

@@ -96,6 +96,11 @@ pub type ContactVisitor<'a> = dyn FnMut(PersonId, &str, &[u8]) -> Result<()> + '
 pub trait Store {
     /// The backend's name, for messages and `custody store` (`sqlite`, `postgresql`).
     fn backend(&self) -> &'static str;
+    /// Whether the connection is still there (a pooled one whose server went away is not
+    /// handed out again).
+    fn is_usable(&self) -> bool {
+        true
+    }
     /// Another connection to the same store (a reader thread's own, for an import).
     fn reopen(&self) -> Result<Box<dyn Store + Send>>;
     /// Whether several notification runs may claim from one outbox at once, each keeping to its

@@ -243,6 +243,10 @@ impl Store for PostgresStore {
         "postgresql"
     }
 
+    fn is_usable(&self) -> bool {
+        self.client.try_borrow().is_ok_and(|client| !client.is_closed())
+    }
+
     fn reopen(&self) -> Result<Box<dyn Store + Send>> {
         let mut store = PostgresStore::open(&self.url)?;
         store.lock_wait = self.lock_wait;
