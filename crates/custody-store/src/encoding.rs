@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use custody_core::{IdentifierKind, PersonCategory, PersonId, PersonSet};
 
 use crate::error::{Error, Result};
-use crate::types::NewPerson;
+use crate::types::{AuditDraft, AuditEntry, NewPerson};
 
 /// Bytes of one packed identifier: the kind tag and the 16-byte hash.
 pub(crate) const PACKED_BYTES: usize = 17;
@@ -277,5 +277,97 @@ pub(crate) fn count_leavers(by_leave: &[u8], people: &PersonSet, cuts: &[u32], c
         if let Some(count) = counts.get_mut(bucket) {
             *count += 1;
         }
+    }
+}
+
+/// The next audit entry after `previous` (the chain's newest: position and hash), chained by the
+/// signer; each backend writes its fields and returns [`NextEntry::entry`].
+pub(crate) struct NextEntry {
+    pub(crate) seq: i64,
+    pub(crate) at: i64,
+    pub(crate) details: String,
+    pub(crate) prev: Vec<u8>,
+    pub(crate) hash: [u8; 32],
+    pub(crate) draft: AuditDraft,
+}
+
+impl NextEntry {
+    pub(crate) fn after(
+        previous: Option<(i64, Vec<u8>)>,
+        draft: AuditDraft,
+        signer: &dyn crate::AuditSigner,
+    ) -> Self {
+        let (seq, prev) = match previous {
+            Some((seq, hash)) => (seq + 1, hash),
+            None => (1, Vec::new()),
+        };
+        let details = draft.details.to_string();
+        let at = draft.at.unix_seconds();
+        let bytes =
+            AuditEntry::canonical_bytes(seq, at, &draft.actor, &draft.action, &draft.subject, &details);
+        let hash = signer.chain_hash(&prev, &bytes);
+        NextEntry {
+            seq,
+            at,
+            details,
+            prev,
+            hash,
+            draft,
+        }
+    }
+
+    pub(crate) fn entry(self) -> AuditEntry {
+        AuditEntry {
+            seq: self.seq,
+            at: self.at,
+            actor: self.draft.actor,
+            action: self.draft.action,
+            subject: self.draft.subject,
+            details: self.details,
+            prev: hex(&self.prev),
+            hash: hex(&self.hash),
+        }
+    }
+}
+
+/// Bytes as lower-case hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// What queueing a notice for some people does, given the messages already queued to their
+/// address: nothing (they are all covered), grow a message the server never accepted (queued or
+/// failed; not one on the wire, delivered, or to retry, since a timeout after DATA may hide an
+/// acceptance of that Message-ID), or add a message of their own.
+pub(crate) enum Queueing {
+    Unchanged,
+    Extend { id: i64, people: Vec<PersonId> },
+    Add(Vec<PersonId>),
+}
+
+/// Decides [`Queueing`] from the address's messages (id, people, state) and the people wanted.
+pub(crate) fn queueing(existing: &[(i64, Vec<PersonId>, String)], wanted: &[PersonId]) -> Queueing {
+    let covered: std::collections::BTreeSet<PersonId> = existing
+        .iter()
+        .flat_map(|(_, people, _)| people.iter().copied())
+        .collect();
+    let new: Vec<PersonId> = wanted
+        .iter()
+        .copied()
+        .filter(|id| !covered.contains(id))
+        .collect();
+    if new.is_empty() {
+        return Queueing::Unchanged;
+    }
+    match existing
+        .iter()
+        .find(|(_, _, state)| matches!(state.as_str(), "queued" | "failed"))
+    {
+        Some((id, people, _)) => {
+            let mut all = people.clone();
+            all.extend(new);
+            Queueing::Extend { id: *id, people: all }
+        }
+        None => Queueing::Add(new),
     }
 }

@@ -4,6 +4,7 @@
 use postgres::{GenericClient, Row, Transaction};
 
 use super::Db;
+use crate::encoding::{NextEntry, hex};
 use crate::error::{Error, Result};
 use crate::types::{AuditDraft, AuditEntry};
 use crate::{AuditSigner, ChainEnd};
@@ -26,42 +27,30 @@ pub(super) fn append(
     signer
         .check_kept(kept.as_deref(), end)
         .map_err(Error::AuditChain)?;
-    let (seq, prev) = match previous {
-        Some((seq, hash)) => (seq + 1, hash),
-        None => (1, Vec::new()),
-    };
-    let details = draft.details.to_string();
-    let at = draft.at.unix_seconds();
-    let bytes = AuditEntry::canonical_bytes(seq, at, &draft.actor, &draft.action, &draft.subject, &details);
-    let hash = signer.chain_hash(&prev, &bytes);
+    let next = NextEntry::after(previous, draft, signer);
+    let draft = &next.draft;
     client.execute(
         "INSERT INTO audit (seq, at, actor, action, subject, details, prev, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         &[
-            &seq,
-            &at,
+            &next.seq,
+            &next.at,
             &draft.actor,
             &draft.action,
             &draft.subject,
-            &details,
-            &prev,
-            &hash.as_slice(),
+            &next.details,
+            &next.prev,
+            &next.hash.as_slice(),
         ],
     )?;
     let record = signer
-        .seal_end(Some(ChainEnd { seq, hash: &hash }))
+        .seal_end(Some(ChainEnd {
+            seq: next.seq,
+            hash: &next.hash,
+        }))
         .map_err(Error::AuditChain)?;
     keep(client, &record)?;
-    Ok(AuditEntry {
-        seq,
-        at,
-        actor: draft.actor,
-        action: draft.action,
-        subject: draft.subject,
-        details,
-        prev: hex(&prev),
-        hash: hex(&hash),
-    })
+    Ok(next.entry())
 }
 
 fn entry(row: &Row) -> Result<AuditEntry> {
@@ -130,10 +119,6 @@ pub(super) fn head(client: &mut Db<'_>) -> Result<Option<AuditEntry>> {
         .query_opt(&format!("{COLUMNS} ORDER BY seq DESC LIMIT 1"), &[])?
         .map(|row| entry(&row))
         .transpose()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Refuses, before a write changes anything, when both the log and the record of its end are

@@ -4,15 +4,13 @@
 //! taken over only when the run that claimed it no longer holds its lock (its process ended
 //! before the server's answer was recorded), never from a run still at work.
 
-use std::collections::BTreeSet;
-
 use postgres::{Client, Row, Transaction};
 
 use custody_core::{Instant, PersonId};
 
 use super::Db;
 use super::optional;
-use crate::encoding::{pack_people, person_id, unpack_people};
+use crate::encoding::{Queueing, pack_people, person_id, queueing, unpack_people};
 use crate::error::{Error, Result};
 use crate::types::{AuditDraft, EnqueueCounts, NewOutboxMessage, OutboxMessage, OutboxState, OutboxUpdate};
 
@@ -44,35 +42,16 @@ pub(super) fn enqueue(
             let state: String = row.try_get(2)?;
             found.push((id, unpack_people(row.try_get(1)?), state));
         }
-        let covered: BTreeSet<PersonId> = found
-            .iter()
-            .flat_map(|(_, people, _)| people.iter().copied())
-            .collect();
-        let new: Vec<PersonId> = message
-            .people
-            .iter()
-            .copied()
-            .filter(|id| !covered.contains(id))
-            .collect();
-        if new.is_empty() {
-            counts.unchanged += 1;
-            continue;
-        }
-        // Only a message the server never accepted may grow (see the SQLite store).
-        match found
-            .iter()
-            .find(|(_, _, state)| matches!(state.as_str(), "queued" | "failed"))
-        {
-            Some((id, people, _)) => {
-                let mut all = people.clone();
-                all.extend(new);
+        match queueing(&found, &message.people) {
+            Queueing::Unchanged => counts.unchanged += 1,
+            Queueing::Extend { id, people } => {
                 transaction.execute(
                     "UPDATE outbox SET people = $2 WHERE id = $1",
-                    &[id, &pack_people(&all)],
+                    &[&id, &pack_people(&people)],
                 )?;
                 counts.extended += 1;
             }
-            None => {
+            Queueing::Add(new) => {
                 transaction.execute(
                     &insert,
                     &[

@@ -3,6 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use crate::encoding::{NextEntry, hex};
 use crate::error::{Error, Result};
 use crate::types::{AuditDraft, AuditEntry};
 use crate::{AuditSigner, ChainEnd};
@@ -22,35 +23,26 @@ pub(super) fn append(
         .optional()?;
     let newest = previous.as_ref().map(|(seq, hash)| ChainEnd { seq: *seq, hash });
     signer.check_end(newest).map_err(Error::AuditChain)?;
-    let (seq, prev) = match previous {
-        Some((seq, hash)) => (seq + 1, hash),
-        None => (1, Vec::new()),
-    };
-    let details = draft.details.to_string();
-    let at = draft.at.unix_seconds();
-    let bytes = AuditEntry::canonical_bytes(seq, at, &draft.actor, &draft.action, &draft.subject, &details);
-    let hash = signer.chain_hash(&prev, &bytes);
+    let next = NextEntry::after(previous, draft, signer);
+    let draft = &next.draft;
     connection.execute(
         "INSERT INTO audit (seq, at, actor, action, subject, details, prev, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![seq, at, draft.actor, draft.action, draft.subject, details, prev, hash.as_slice()],
+        params![next.seq, next.at, draft.actor, draft.action, draft.subject, next.details, next.prev, next.hash.as_slice()],
     )?;
-    let newest = (seq > 1).then(|| ChainEnd {
-        seq: seq - 1,
-        hash: prev.as_slice(),
+    let newest = (next.seq > 1).then(|| ChainEnd {
+        seq: next.seq - 1,
+        hash: next.prev.as_slice(),
     });
     signer
-        .stage(newest, ChainEnd { seq, hash: &hash })
+        .stage(
+            newest,
+            ChainEnd {
+                seq: next.seq,
+                hash: &next.hash,
+            },
+        )
         .map_err(Error::AuditChain)?;
-    Ok(AuditEntry {
-        seq,
-        at,
-        actor: draft.actor,
-        action: draft.action,
-        subject: draft.subject,
-        details,
-        prev: hex(&prev),
-        hash: hex(&hash),
-    })
+    Ok(next.entry())
 }
 
 fn entry(row: &Row<'_>) -> rusqlite::Result<AuditEntry> {
@@ -94,8 +86,4 @@ pub(super) fn head(connection: &Connection) -> Result<Option<AuditEntry>> {
     Ok(connection
         .query_row(&format!("{COLUMNS} ORDER BY seq DESC LIMIT 1"), [], entry)
         .optional()?)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }

@@ -7,7 +7,7 @@ use custody_core::{Instant, PersonId};
 use super::audit;
 use super::incidents::{conversion, optional};
 use crate::AuditSigner;
-use crate::encoding::{pack_people, unpack_people};
+use crate::encoding::{Queueing, pack_people, queueing, unpack_people};
 use crate::error::Result;
 use crate::types::{AuditDraft, EnqueueCounts, NewOutboxMessage, OutboxMessage, OutboxState, OutboxUpdate};
 
@@ -71,33 +71,13 @@ pub(super) fn enqueue(
                     ))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            let covered: std::collections::BTreeSet<PersonId> = rows
-                .iter()
-                .flat_map(|(_, people, _)| people.iter().copied())
-                .collect();
-            let new: Vec<PersonId> = message
-                .people
-                .iter()
-                .copied()
-                .filter(|id| !covered.contains(id))
-                .collect();
-            if new.is_empty() {
-                counts.unchanged += 1;
-                continue;
-            }
-            // Only a message the server never accepted may grow: not one on the wire, delivered,
-            // or to retry (a timeout after DATA may hide an acceptance of that Message-ID).
-            match rows
-                .iter()
-                .find(|(_, _, state)| matches!(state.as_str(), "queued" | "failed"))
-            {
-                Some((id, people, _)) => {
-                    let mut all = people.clone();
-                    all.extend(new);
-                    extend.execute(params![id, pack_people(&all)])?;
+            match queueing(&rows, &message.people) {
+                Queueing::Unchanged => counts.unchanged += 1,
+                Queueing::Extend { id, people } => {
+                    extend.execute(params![id, pack_people(&people)])?;
                     counts.extended += 1;
                 }
-                None => {
+                Queueing::Add(new) => {
                     insert.execute(params![
                         incident,
                         message.address_hash.as_slice(),
