@@ -8,6 +8,7 @@
 //! own with PostgreSQL's default durability, started from Debian's binaries, or `--database`)
 //! and prints each figure's ratio.
 
+use custody_core::ShareId;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::time::{Duration, Instant as Clock};
@@ -207,7 +208,7 @@ fn run(
     .map(|key| CategoryKey::parse(key))
     .collect::<Result<Vec<_>, _>>()?;
     // The recorded share went to the measured supplier too.
-    let mut measured_sets: Vec<(i64, PersonSet)> =
+    let mut measured_sets: Vec<(ShareId, PersonSet)> =
         vec![(recorded.share, ledger.store.share_people(recorded.share)?)];
     let started = Clock::now();
     for index in 1..options.shares {
@@ -223,7 +224,7 @@ fn run(
         let at = Instant::from_unix_seconds(1_400_000_000 + i64::from(index) * 40_000)?;
         let share = NewShare {
             meta: ShareMeta {
-                id: 0,
+                id: ShareId::new(0),
                 supplier_id: supplier,
                 kind: ShareKind::Export,
                 shared_at: at,
@@ -377,7 +378,7 @@ fn random_set(rng: &mut fastrand::Rng, people: u32) -> PersonSet {
 
 /// The same question of a plain SQLite table of (share, person) rows with an index. Only the
 /// measured supplier's shares are loaded, which favours the baseline (a smaller table).
-fn baseline(root: &Path, sets: &[(i64, PersonSet)], repeat: usize) -> anyhow::Result<u64> {
+fn baseline(root: &Path, sets: &[(ShareId, PersonSet)], repeat: usize) -> anyhow::Result<u64> {
     let path = root.join("baseline.db");
     let mut connection = rusqlite::Connection::open(&path)?;
     connection.execute_batch(
@@ -390,7 +391,7 @@ fn baseline(root: &Path, sets: &[(i64, PersonSet)], repeat: usize) -> anyhow::Re
         let mut insert = transaction.prepare("INSERT INTO share_people (share, person) VALUES (?1, ?2)")?;
         for (share, set) in sets {
             for person in set {
-                insert.execute(rusqlite::params![share, person])?;
+                insert.execute(rusqlite::params![share.get(), person])?;
                 rows += 1;
             }
         }

@@ -10,6 +10,7 @@ use roaring::RoaringBitmap;
 use serde::Serialize;
 
 use crate::category::{CategoryKey, CategorySet};
+use crate::ids::{ShareId, SupplierId};
 use crate::instant::{Day, Instant, TimeZoneName};
 use crate::person::PersonCategory;
 
@@ -43,9 +44,9 @@ pub struct FeedAudience {
 #[derive(Debug, Clone)]
 pub struct ShareMeta {
     /// Store id.
-    pub id: i64,
+    pub id: ShareId,
     /// The receiving supplier's store id.
-    pub supplier_id: i64,
+    pub supplier_id: SupplierId,
     /// Export or standing feed.
     pub kind: ShareKind,
     /// When the data left (for a feed, when syncing began).
@@ -202,8 +203,8 @@ mod tests {
     fn share(shared: &str, deleted: Option<&str>, backups: Option<&str>) -> ShareMeta {
         let at = |text: &str| parse_instant(text, &zone()).unwrap();
         ShareMeta {
-            id: 1,
-            supplier_id: 1,
+            id: ShareId::new(1),
+            supplier_id: SupplierId::new(1),
             kind: ShareKind::Export,
             shared_at: at(shared),
             ends_at: None,

@@ -12,6 +12,7 @@ mod desk;
 mod desk_settings;
 mod error;
 mod identity;
+mod ids;
 mod incident;
 mod instant;
 mod ledger;
@@ -39,6 +40,7 @@ pub use identity::{
     normalise_email, normalise_national_id, normalise_phone, normalise_postcode, phone_match_form,
     postcode_fits,
 };
+pub use ids::{AccountId, EventId, IncidentId, MessageId, RequestId, ShareId, SupplierId, TokenId};
 pub use incident::{Clock, ClockFacts, ClockState, Nature, REGULATOR_HOURS, clocks};
 pub use instant::{Day, Instant, TimeZoneName, parse_day, parse_instant};
 pub use ledger::{

@@ -7,6 +7,7 @@
 //! facts are amended with that reason, the risk is assessed again, and a follow-up report is
 //! filed saying what changed — all through the same use cases.
 
+use custody_core::IncidentId;
 use serde::Serialize;
 
 use custody_core::{CategoryKey, Nature, parse_instant};
@@ -26,7 +27,7 @@ pub const CLOCKS_SHOWN_AT: &str = "2021-10-31 12:00";
 #[derive(Debug, Clone, Serialize)]
 pub struct DemoIncident {
     /// Incident id.
-    pub incident: i64,
+    pub incident: IncidentId,
     /// The impact from the ledger.
     pub impact: ImpactFigures,
     /// The clocks as they stood at [`CLOCKS_SHOWN_AT`].

@@ -3,6 +3,7 @@
 //! included), reshaped as leaks are (no header row, semicolons, addresses in capitals), matches it
 //! against the ledger and records it on the incident as evidence.
 
+use custody_core::IncidentId;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
@@ -34,7 +35,7 @@ pub struct DemoLeak {
 }
 
 /// Writes the leaked file and matches it, recording it on incident `id`.
-pub fn run(ledger: &mut Ledger, files: &Path, id: i64) -> Result<DemoLeak> {
+pub fn run(ledger: &mut Ledger, files: &Path, id: IncidentId) -> Result<DemoLeak> {
     let leak = files.join(LEAK_FILE);
     write_leak(&files.join(SENT_FILE), &leak)?;
     let options = MatchOptions {

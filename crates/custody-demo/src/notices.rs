@@ -2,6 +2,7 @@
 //! and who needs a letter; and, when a mail server is configured (`CUSTODY_SMTP_HOST` and the
 //! other `CUSTODY_SMTP_*` variables), the notices sent to it through the outbox.
 
+use custody_core::IncidentId;
 use std::path::Path;
 
 use serde::Serialize;
@@ -32,7 +33,7 @@ pub struct DemoNotices {
 }
 
 /// Counts the notices of incident `id`, and sends them when `smtp` is given.
-pub fn run(dir: &Path, actor: &str, id: i64, smtp: Option<SmtpConfig>) -> Result<DemoNotices> {
+pub fn run(dir: &Path, actor: &str, id: IncidentId, smtp: Option<SmtpConfig>) -> Result<DemoNotices> {
     // Sending waits for real time to pass (retries): a ledger on the system clock.
     let mut ledger = Ledger::open(dir, Box::new(SystemClock), actor)?;
     let options = NotifyOptions {

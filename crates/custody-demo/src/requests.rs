@@ -3,6 +3,7 @@
 //! writes that inbox as a CSV export, loads it with `request import`, answers one access request
 //! and follows one erasure through the suppliers, all through the same use cases as a user.
 
+use custody_core::RequestId;
 use std::io::Write;
 use std::path::Path;
 
@@ -19,9 +20,9 @@ pub struct DemoRequests {
     /// What the backlog import recorded.
     pub imported: ImportedRequests,
     /// The access request answered as an example.
-    pub answered: Option<i64>,
+    pub answered: Option<RequestId>,
     /// The erasure request shown with its instructions.
-    pub erasure: Option<i64>,
+    pub erasure: Option<RequestId>,
     /// The suppliers instructed for it.
     pub erasure_suppliers: Vec<String>,
     /// The queue's most overdue line.

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1` (described by `openapi.json`): the same use cases as the pages,
 //! for a bearer token.
 
+use custody_core::{IncidentId, ShareId};
 use std::sync::Arc;
 
 use axum::Json;
@@ -53,7 +54,7 @@ pub async fn incidents(State(desk): State<Arc<Desk>>, Extension(caller): Extensi
 pub async fn incident(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
 ) -> Answer {
     let view = desk
         .run(&caller.actor(), move |ledger| Ok(incidents::view(ledger, id)?))
@@ -76,7 +77,7 @@ pub struct Entry {
 pub async fn add_entry(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     payload: Result<Json<Entry>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let entry = body(payload)?;
@@ -119,7 +120,7 @@ pub struct ActBody {
 pub async fn record_act(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     payload: Result<Json<ActBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let act = body(payload)?;
@@ -153,7 +154,7 @@ pub struct ReportQuery {
 pub async fn report(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     Query(query): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
     let (phase, phase_name) = phase_of(query.phase.as_deref())?;
@@ -166,7 +167,7 @@ pub async fn report(
 pub async fn notifications(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
 ) -> Answer {
     let counts = desk
         .run(&caller.actor(), move |ledger| {
@@ -273,7 +274,7 @@ pub async fn holdings(
 pub async fn share(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<ShareId>,
 ) -> Answer {
     let share = desk
         .run(&caller.actor(), move |ledger| find_share(ledger, id))
@@ -388,7 +389,7 @@ pub struct StatementBody {
 pub async fn add_statement(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     payload: Result<Json<StatementBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let given = body(payload)?;
@@ -448,7 +449,7 @@ fn answer(text: Option<String>) -> Result<Option<Option<bool>>, DeskError> {
 pub async fn assess(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     payload: Result<Json<AssessBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let given = body(payload)?;

@@ -1,5 +1,6 @@
 //! The rights desk in the API: the same functions as the pages ([`crate::pages_rights`]).
 
+use custody_core::RequestId;
 use std::sync::Arc;
 
 use axum::Json;
@@ -59,7 +60,7 @@ pub async fn import(
 pub async fn show(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<RequestId>,
 ) -> Result<Response, ApiError> {
     let view = desk
         .run(&caller.actor(), move |ledger| Ok(requests::look(ledger, id)?))
@@ -71,7 +72,7 @@ pub async fn show(
 pub async fn act(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<RequestId>,
     payload: Result<Json<ActForm>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let form = body(payload)?;
@@ -99,7 +100,7 @@ pub struct FormatQuery {
 pub async fn answer(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<RequestId>,
     Query(query): Query<FormatQuery>,
 ) -> Result<Response, ApiError> {
     let format = query.format.unwrap_or_else(|| "json".to_owned());

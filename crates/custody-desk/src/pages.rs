@@ -1,6 +1,7 @@
 //! The pages every role reads: suppliers, shares, holdings, people, the audit log, and one's
 //! own account (with the second factor's enrolment).
 
+use custody_core::ShareId;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -123,7 +124,7 @@ pub async fn holdings(
 pub async fn share(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<ShareId>,
 ) -> Page {
     let share = desk
         .run(&caller.actor(), move |ledger| find_share(ledger, id))
@@ -132,7 +133,7 @@ pub async fn share(
 }
 
 /// A share by id (one row, not the list of every share).
-pub fn find_share(ledger: &custody_app::Ledger, id: i64) -> Result<shares::ShareView, DeskError> {
+pub fn find_share(ledger: &custody_app::Ledger, id: ShareId) -> Result<shares::ShareView, DeskError> {
     let record = ledger
         .store
         .share(id)?

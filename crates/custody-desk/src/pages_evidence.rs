@@ -1,6 +1,7 @@
 //! Leak evidence's probable links at the desk: a responder confirms the people they have
 //! checked, with the reason, and only then are they part of the evidence (and told).
 
+use custody_core::{EventId, IncidentId};
 use std::sync::Arc;
 
 use axum::Json;
@@ -20,7 +21,7 @@ use crate::state::Desk;
 /// A probable link waiting, as the incident page lists it.
 #[derive(Debug, Serialize)]
 pub(crate) struct WaitingRow {
-    event: i64,
+    event: EventId,
     reference: String,
     probability: String,
     agreed: String,
@@ -28,7 +29,7 @@ pub(crate) struct WaitingRow {
 }
 
 /// The probable links of an incident's evidence still waiting.
-pub(crate) fn waiting_rows(ledger: &Ledger, id: i64) -> Result<Vec<WaitingRow>, DeskError> {
+pub(crate) fn waiting_rows(ledger: &Ledger, id: IncidentId) -> Result<Vec<WaitingRow>, DeskError> {
     Ok(custody_app::leaks::leak_evidence::waiting(ledger, id)?
         .into_iter()
         .map(|(event, link)| WaitingRow {
@@ -53,10 +54,10 @@ pub struct ConfirmForm {
     csrf: Option<String>,
 }
 
-fn confirm_with(ledger: &mut Ledger, id: i64, form: ConfirmForm) -> Result<(), DeskError> {
+fn confirm_with(ledger: &mut Ledger, id: IncidentId, form: ConfirmForm) -> Result<(), DeskError> {
     let _ = form.csrf;
     let event = given(&form.event)
-        .and_then(|text| text.trim().parse::<i64>().ok())
+        .and_then(|text| text.trim().parse::<EventId>().ok())
         .ok_or_else(|| DeskError::BadRequest("event: expected the evidence event's number".into()))?;
     let references: Vec<String> = given(&form.reference).into_iter().collect();
     custody_app::leaks::leak_evidence::confirm(
@@ -73,7 +74,7 @@ fn confirm_with(ledger: &mut Ledger, id: i64, form: ConfirmForm) -> Result<(), D
 pub async fn confirm(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     Form(form): Form<ConfirmForm>,
 ) -> Result<Response, PageError> {
     let result = desk
@@ -86,7 +87,7 @@ pub async fn confirm(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmBody {
-    event: i64,
+    event: EventId,
     #[serde(default)]
     references: Vec<String>,
     reason: String,
@@ -96,7 +97,7 @@ pub struct ConfirmBody {
 pub async fn api_confirm(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     payload: Result<Json<ConfirmBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let body = crate::api::body(payload)?;

@@ -1,6 +1,7 @@
 //! The incident pages: the list with every clock, an incident with its clocks, impact, risk,
 //! statements, notifications, report and timeline, and the forms responders use.
 
+use custody_core::IncidentId;
 use std::sync::Arc;
 
 use axum::extract::{Extension, Form, Path, Query, State};
@@ -21,7 +22,7 @@ use crate::state::Desk;
 /// An incident in the list.
 #[derive(Serialize)]
 struct ListRow {
-    id: i64,
+    id: IncidentId,
     supplier: String,
     summary: String,
     aware_local: String,
@@ -111,7 +112,7 @@ struct IncidentPage {
     waiting: Vec<crate::pages_evidence::WaitingRow>,
 }
 
-fn read_incident(ledger: &Ledger, id: i64) -> Result<IncidentPage, DeskError> {
+fn read_incident(ledger: &Ledger, id: IncidentId) -> Result<IncidentPage, DeskError> {
     let view = incidents::view(ledger, id)?;
     let zone = &ledger.zone;
     let local =
@@ -204,7 +205,7 @@ fn retention_bars(figures: &impact::ImpactFigures) -> Vec<Bar> {
 async fn incident_page(
     desk: &Arc<Desk>,
     caller: &Caller,
-    id: i64,
+    id: IncidentId,
     problem: Option<String>,
 ) -> Result<Html<String>, PageError> {
     let page = desk
@@ -243,7 +244,7 @@ async fn incident_page(
 pub async fn show(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
 ) -> Result<Html<String>, PageError> {
     incident_page(&desk, &caller, id, None).await
 }
@@ -252,7 +253,7 @@ pub async fn show(
 pub async fn progress(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
 ) -> Result<Response, PageError> {
     let counts = desk
         .run(&caller.actor(), move |ledger| {
@@ -286,7 +287,7 @@ pub fn phase_of(text: Option<&str>) -> Result<(Phase, &'static str), DeskError> 
 pub async fn report_page(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     Query(query): Query<PhaseQuery>,
 ) -> Result<Html<String>, PageError> {
     let (phase, phase_name) = phase_of(query.phase.as_deref())?;
@@ -299,7 +300,7 @@ pub async fn report_page(
         &desk,
         &caller,
         "report.html",
-        context! { id => id, phase => phase_name, text => text },
+        context! { id => id.get(), phase => phase_name, text => text },
     )
 }
 
@@ -307,7 +308,7 @@ pub async fn report_page(
 pub async fn report_download(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path((id, format)): Path<(i64, String)>,
+    Path((id, format)): Path<(IncidentId, String)>,
     Query(query): Query<PhaseQuery>,
 ) -> Result<Response, PageError> {
     let (phase, phase_name) = phase_of(query.phase.as_deref())?;
@@ -319,7 +320,7 @@ pub async fn report_download(
 pub async fn report_file(
     desk: &Arc<Desk>,
     caller: &Caller,
-    id: i64,
+    id: IncidentId,
     format: &str,
     (phase, phase_name): (Phase, &str),
     as_filed: bool,
@@ -368,7 +369,7 @@ pub struct Entry {
 pub async fn add_entry(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     Form(form): Form<Entry>,
 ) -> Result<Response, PageError> {
     let result = desk
@@ -392,7 +393,7 @@ pub async fn add_entry(
 pub async fn after_change(
     desk: &Arc<Desk>,
     caller: &Caller,
-    id: i64,
+    id: IncidentId,
     result: Result<(), DeskError>,
 ) -> Result<Response, PageError> {
     match result {
@@ -431,7 +432,7 @@ pub fn parse_act(text: &str) -> Result<Act, DeskError> {
 pub async fn record_act(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     Form(form): Form<ActForm>,
 ) -> Result<Response, PageError> {
     let result = desk
@@ -460,7 +461,7 @@ pub async fn record_act(
 pub async fn recompute(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
 ) -> Result<Response, PageError> {
     let result = desk
         .run(&caller.actor(), move |ledger| {

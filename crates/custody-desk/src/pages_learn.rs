@@ -2,6 +2,7 @@
 //! reason, recording a decision not to notify, and the breach register. Pages and the API share
 //! the same functions over the same use cases as the CLI.
 
+use custody_core::IncidentId;
 use std::sync::Arc;
 
 use axum::Json;
@@ -41,7 +42,7 @@ pub struct Changes {
 
 fn amend_with(
     ledger: &mut Ledger,
-    id: i64,
+    id: IncidentId,
     changes: Changes,
 ) -> Result<Vec<incident_facts::FactChange>, DeskError> {
     let instant = |field: &str, text: &Option<String>| {
@@ -106,7 +107,7 @@ pub struct AmendForm {
 pub async fn amend(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     Form(form): Form<AmendForm>,
 ) -> Result<Response, PageError> {
     let nature: Vec<String> = [
@@ -141,7 +142,7 @@ pub async fn amend(
 pub async fn api_amend(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     payload: Result<Json<Changes>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let changes = crate::api::body(payload)?;
@@ -176,7 +177,7 @@ pub struct DecisionForm {
     csrf: Option<String>,
 }
 
-fn decide_with(ledger: &mut Ledger, id: i64, form: DecisionForm) -> Result<(), DeskError> {
+fn decide_with(ledger: &mut Ledger, id: IncidentId, form: DecisionForm) -> Result<(), DeskError> {
     let _ = form.csrf;
     let act = match given(&form.decision).as_deref() {
         Some("regulator_not_required" | "regulator-not-required") => Act::RegulatorNotRequired,
@@ -197,7 +198,7 @@ fn decide_with(ledger: &mut Ledger, id: i64, form: DecisionForm) -> Result<(), D
 pub async fn decide(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     Form(form): Form<DecisionForm>,
 ) -> Result<Response, PageError> {
     let result = desk
@@ -210,7 +211,7 @@ pub async fn decide(
 pub async fn api_decide(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     payload: Result<Json<DecisionForm>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let form = crate::api::body(payload)?;

@@ -1,6 +1,7 @@
 //! What responders record at the desk besides the timeline: opening an incident, a supplier's
 //! statement, and the risk assessment.
 
+use custody_core::IncidentId;
 use std::sync::Arc;
 
 use axum::extract::{Extension, Form, Path, State};
@@ -47,7 +48,7 @@ pub fn open_with(
     nature: Vec<Nature>,
     times: &Times,
     cyber: Option<bool>,
-) -> Result<i64, DeskError> {
+) -> Result<IncidentId, DeskError> {
     if nature.is_empty() {
         return Err(DeskError::BadRequest(
             "tick what the incident affected: confidentiality, integrity or availability".to_owned(),
@@ -147,7 +148,7 @@ pub struct Said {
 }
 
 /// Records a supplier statement.
-pub fn statement_with(ledger: &mut Ledger, id: i64, said: Said) -> Result<(), DeskError> {
+pub fn statement_with(ledger: &mut Ledger, id: IncidentId, said: Said) -> Result<(), DeskError> {
     let received_at = instant(ledger, "received", &said.received_at)?.unwrap_or_else(|| ledger.now());
     let categories = said
         .categories
@@ -187,7 +188,7 @@ pub struct NewStatement {
 pub async fn add_statement(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     Form(form): Form<NewStatement>,
 ) -> Result<Response, PageError> {
     let result = desk
@@ -242,7 +243,7 @@ fn yes_no(text: &Option<String>) -> Option<bool> {
 pub async fn assess(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     Form(form): Form<Assess>,
 ) -> Result<Response, PageError> {
     let result = desk

@@ -3,6 +3,7 @@
 //! and the retention page. Viewers read; responders act. Every action goes through the same use
 //! cases as `custody request …`, and the API ([`crate::api_rights`]) shares the functions here.
 
+use custody_core::RequestId;
 use std::sync::Arc;
 
 use axum::extract::{Extension, Form, Path, State};
@@ -123,7 +124,7 @@ fn when(ledger: &Ledger, field: &str, value: &Option<String>) -> Result<custody_
 }
 
 /// Takes an action on a request; returns what it did, in words.
-pub fn act_with(ledger: &mut Ledger, id: i64, form: ActForm) -> Result<String, DeskError> {
+pub fn act_with(ledger: &mut Ledger, id: RequestId, form: ActForm) -> Result<String, DeskError> {
     let action = required("action", &form.action)?;
     let said = match action.as_str() {
         "identify" => {
@@ -320,7 +321,7 @@ pub async fn import(
 pub async fn show(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<RequestId>,
 ) -> Result<Response, PageError> {
     request_page(&desk, &caller, id, None, None, StatusCode::OK).await
 }
@@ -328,7 +329,7 @@ pub async fn show(
 async fn request_page(
     desk: &Arc<Desk>,
     caller: &Caller,
-    id: i64,
+    id: RequestId,
     message: Option<String>,
     requester: Option<String>,
     status: StatusCode,
@@ -359,7 +360,7 @@ async fn request_page(
 pub async fn act(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<RequestId>,
     Form(form): Form<ActForm>,
 ) -> Result<Response, PageError> {
     let result = desk
@@ -386,7 +387,7 @@ pub async fn act(
 pub async fn reveal(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<RequestId>,
 ) -> Result<Response, PageError> {
     let address = desk
         .run(&caller.actor(), move |ledger| {
@@ -401,7 +402,7 @@ pub async fn reveal(
 pub async fn answer_file(
     desk: &Arc<Desk>,
     caller: &Caller,
-    id: i64,
+    id: RequestId,
     format: &str,
 ) -> Result<Response, DeskError> {
     let content_type = match format {
@@ -460,7 +461,7 @@ pub struct AnswerForm {
 pub async fn answer_download(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    Path(id): Path<RequestId>,
     Form(form): Form<AnswerForm>,
 ) -> Result<Response, PageError> {
     let format = given(&form.format).unwrap_or_else(|| "md".to_owned());

@@ -371,3 +371,8 @@ pub(crate) fn queueing(existing: &[(i64, Vec<PersonId>, String)], wanted: &[Pers
         None => Queueing::Add(new),
     }
 }
+
+/// Suppliers' ids as the tables keep them.
+pub(crate) fn raw_ids(ids: Option<&[custody_core::SupplierId]>) -> Option<Vec<i64>> {
+    ids.map(|ids| ids.iter().map(|id| id.get()).collect())
+}

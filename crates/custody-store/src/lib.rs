@@ -22,7 +22,10 @@ pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use types::*;
 
-use custody_core::{FeedWindow, Instant, PersonCategory, PersonId, PersonSet};
+use custody_core::{
+    AccountId, EventId, FeedWindow, IncidentId, Instant, MessageId, PersonCategory, PersonId, PersonSet,
+    RequestId, ShareId, SupplierId, TokenId,
+};
 
 /// The newest entry of the audit chain, as its sequence number and hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,11 +162,11 @@ pub trait Store {
         supplier: NewSupplier,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64>;
+    ) -> Result<SupplierId>;
     /// Sets where a supplier keeps the data and the safeguard of a transfer (audited).
     fn set_supplier_transfer(
         &mut self,
-        id: i64,
+        id: SupplierId,
         country: Option<&str>,
         safeguard: Option<&str>,
         audit: AuditDraft,
@@ -172,7 +175,7 @@ pub trait Store {
     /// Marks a share as used for direct marketing, or not (audited).
     fn set_share_marketing(
         &mut self,
-        id: i64,
+        id: ShareId,
         marketing: bool,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
@@ -194,18 +197,18 @@ pub trait Store {
     /// Records a supplier's deletion confirmation for a share.
     fn confirm_deletion(
         &mut self,
-        share: i64,
+        share: ShareId,
         confirmed_at: Instant,
         backups_until: Option<Instant>,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<()>;
     /// Shares, optionally of some suppliers only, in id order.
-    fn shares(&self, suppliers: Option<&[i64]>) -> Result<Vec<ShareRecord>>;
+    fn shares(&self, suppliers: Option<&[SupplierId]>) -> Result<Vec<ShareRecord>>;
     /// One share.
-    fn share(&self, id: i64) -> Result<Option<ShareRecord>>;
+    fn share(&self, id: ShareId) -> Result<Option<ShareRecord>>;
     /// The exact people of an export share (canaries included).
-    fn share_people(&self, id: i64) -> Result<PersonSet>;
+    fn share_people(&self, id: ShareId) -> Result<PersonSet>;
     /// The people a standing feed covered in a window (canaries never).
     fn feed_people(&self, audience: &[PersonCategory], window: FeedWindow) -> Result<PersonSet>;
     /// Everyone of a person category (canaries never).
@@ -223,7 +226,7 @@ pub trait Store {
     /// first, between each pair, and from the last on.
     fn left_counts(&self, people: &PersonSet, boundaries: &[custody_core::Day]) -> Result<Vec<u64>>;
     /// The export shares whose person set contains `person`.
-    fn export_shares_of(&self, person: PersonId) -> Result<Vec<i64>>;
+    fn export_shares_of(&self, person: PersonId) -> Result<Vec<ShareId>>;
     /// Every canary.
     fn canaries(&self) -> Result<PersonSet>;
 
@@ -233,28 +236,28 @@ pub trait Store {
         incident: NewIncident,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64>;
+    ) -> Result<IncidentId>;
     /// Every incident, oldest first.
     fn incidents(&self) -> Result<Vec<IncidentRecord>>;
     /// One incident.
-    fn incident(&self, id: i64) -> Result<Option<IncidentRecord>>;
+    fn incident(&self, id: IncidentId) -> Result<Option<IncidentRecord>>;
     /// Appends an event to an incident's record (never updated, never deleted).
     fn append_incident_event(
         &mut self,
-        incident: i64,
+        incident: IncidentId,
         event: NewIncidentEvent,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64>;
+    ) -> Result<EventId>;
     /// An incident's events, in recording order.
-    fn incident_events(&self, incident: i64) -> Result<Vec<IncidentEvent>>;
+    fn incident_events(&self, incident: IncidentId) -> Result<Vec<IncidentEvent>>;
     /// Adds a desk account (audited); a name already taken is refused.
     fn add_account(
         &mut self,
         account: NewAccount,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64>;
+    ) -> Result<AccountId>;
     /// Every desk account, oldest first.
     fn accounts(&self) -> Result<Vec<AccountRecord>>;
     /// The account with this name.
@@ -292,7 +295,7 @@ pub trait Store {
         token: NewApiToken,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64>;
+    ) -> Result<TokenId>;
     /// Every API token, oldest first.
     fn api_tokens(&self) -> Result<Vec<ApiTokenRecord>>;
     /// The API token with this keyed hash.
@@ -309,38 +312,38 @@ pub trait Store {
     /// transaction (never updated, never deleted).
     fn append_evidence(
         &mut self,
-        incident: i64,
+        incident: IncidentId,
         event: NewIncidentEvent,
         people: &PersonSet,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64>;
+    ) -> Result<EventId>;
     /// Everyone any recorded leak evidence of the incident confirms exposed.
-    fn evidence_people(&self, incident: i64) -> Result<PersonSet>;
+    fn evidence_people(&self, incident: IncidentId) -> Result<PersonSet>;
     /// Appends the act that filed a report with the regulator and the report as filed, in one
     /// transaction (never updated, never deleted).
     fn file_report(
         &mut self,
-        incident: i64,
+        incident: IncidentId,
         event: NewIncidentEvent,
         report: NewFiledReport,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64>;
+    ) -> Result<EventId>;
     /// The reports filed for an incident, in the order filed.
-    fn filed_reports(&self, incident: i64) -> Result<Vec<FiledReport>>;
+    fn filed_reports(&self, incident: IncidentId) -> Result<Vec<FiledReport>>;
     /// Appends an event recording people an incident at the organisation itself affected, with
     /// their set, in one transaction (never updated, never deleted).
     fn record_incident_people(
         &mut self,
-        incident: i64,
+        incident: IncidentId,
         event: NewIncidentEvent,
         people: &PersonSet,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64>;
+    ) -> Result<EventId>;
     /// Everyone recorded as affected by an incident at the organisation itself.
-    fn incident_people(&self, incident: i64) -> Result<PersonSet>;
+    fn incident_people(&self, incident: IncidentId) -> Result<PersonSet>;
     /// Visits the identifier hashes of the kinds in `kinds` of every person (canaries
     /// included), person by person.
     fn each_identifier(
@@ -355,27 +358,27 @@ pub trait Store {
         requests: Vec<NewRequest>,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<Vec<i64>>;
+    ) -> Result<Vec<RequestId>>;
     /// Every request, oldest first.
     fn requests(&self) -> Result<Vec<RequestRecord>>;
     /// One request.
-    fn request(&self, id: i64) -> Result<Option<RequestRecord>>;
+    fn request(&self, id: RequestId) -> Result<Option<RequestRecord>>;
     /// Appends events to a request (never updated, never deleted), with the per-person erasure
     /// they confirm, if any, all in one transaction.
     fn append_request_events(
         &mut self,
-        request: i64,
+        request: RequestId,
         events: Vec<NewRequestEvent>,
         erasure: Option<Erasure>,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<Vec<i64>>;
+    ) -> Result<Vec<EventId>>;
     /// A request's events, in recording order.
-    fn request_events(&self, request: i64) -> Result<Vec<RequestEvent>>;
+    fn request_events(&self, request: RequestId) -> Result<Vec<RequestEvent>>;
     /// The suppliers' confirmed erasures of one person.
     fn erasures_of_person(&self, person: PersonId) -> Result<Vec<Erasure>>;
     /// The people a supplier confirmed it erased.
-    fn erasures_at_supplier(&self, supplier: i64) -> Result<Vec<Erasure>>;
+    fn erasures_at_supplier(&self, supplier: SupplierId) -> Result<Vec<Erasure>>;
     /// The kinds of identifier held (as keyed hashes) for a person.
     fn identifier_kinds(&self, person: PersonId) -> Result<Vec<custody_core::IdentifierKind>>;
 
@@ -383,7 +386,7 @@ pub trait Store {
     /// Audited as one entry.
     fn enqueue_notices(
         &mut self,
-        incident: i64,
+        incident: IncidentId,
         messages: &mut dyn Iterator<Item = NewOutboxMessage>,
         letters: &[PersonId],
         queued_at: Instant,
@@ -391,13 +394,13 @@ pub trait Store {
         signer: &dyn AuditSigner,
     ) -> Result<EnqueueCounts>;
     /// The people of an incident who need a letter (no email address).
-    fn notice_letters(&self, incident: i64) -> Result<Vec<PersonId>>;
+    fn notice_letters(&self, incident: IncidentId) -> Result<Vec<PersonId>>;
     /// Claims up to `limit` due notices for a run, marking them `sending` (committed before any
     /// is handed to the mail server). Not audited one by one: the run is (see ARCHITECTURE.md).
     fn claim_notices(
         &mut self,
-        incident: i64,
-        run: i64,
+        incident: IncidentId,
+        run: EventId,
         now: Instant,
         limit: usize,
         include_failed: bool,
@@ -405,15 +408,20 @@ pub trait Store {
     /// Records the mail server's answers for notices `run` claimed. While durability is relaxed
     /// they go to a delivery journal first (recorded once the call returns, even if the process
     /// is killed next) and reach the outbox table in batches; `flush_deliveries` applies them.
-    fn record_deliveries(&mut self, run: i64, updates: &[(i64, OutboxUpdate)]) -> Result<()>;
+    fn record_deliveries(&mut self, run: EventId, updates: &[(MessageId, OutboxUpdate)]) -> Result<()>;
     /// Applies journalled answers to the outbox table now (before reading its counts or times).
     fn flush_deliveries(&mut self) -> Result<()>;
     /// Notices per state.
-    fn outbox_counts(&self, incident: i64) -> Result<Vec<(OutboxState, u64)>>;
+    fn outbox_counts(&self, incident: IncidentId) -> Result<Vec<(OutboxState, u64)>>;
     /// Notices in one state, oldest first.
-    fn outbox_in_state(&self, incident: i64, state: OutboxState, limit: usize) -> Result<Vec<OutboxMessage>>;
+    fn outbox_in_state(
+        &self,
+        incident: IncidentId,
+        state: OutboxState,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>>;
     /// The earliest pending retry and the latest acceptance.
-    fn outbox_times(&self, incident: i64) -> Result<(Option<Instant>, Option<Instant>)>;
+    fn outbox_times(&self, incident: IncidentId) -> Result<(Option<Instant>, Option<Instant>)>;
     /// While relaxed (a notification run), a commit or a journalled answer survives the process
     /// being killed but perhaps not the machine losing power (which can only make a notice go out
     /// twice, never lose one). Ending it applies the journal.

@@ -1,7 +1,8 @@
 //! Values that go into and come out of the store.
 
 use custody_core::{
-    Day, IdentifierKind, Instant, PersonCategory, PersonId, PersonStatus, ShareMeta, SupplierRole,
+    AccountId, Day, EventId, IdentifierKind, IncidentId, Instant, MessageId, PersonCategory, PersonId,
+    PersonStatus, RequestId, ShareId, ShareMeta, SupplierId, SupplierRole, TokenId,
 };
 use serde::Serialize;
 
@@ -65,7 +66,7 @@ pub struct PersonRecord {
     /// Sealed contact details.
     pub contact: Option<Vec<u8>>,
     /// For a canary, the share it was planted in.
-    pub canary_share: Option<i64>,
+    pub canary_share: Option<ShareId>,
 }
 
 /// What an import did.
@@ -85,7 +86,7 @@ pub struct NewSupplier {
     /// Processor or sub-processor.
     pub role: SupplierRole,
     /// For a sub-processor, the processor that engaged it.
-    pub parent: Option<i64>,
+    pub parent: Option<SupplierId>,
     /// Hours the contract gives the supplier to tell us of a breach.
     pub notice_hours: Option<u32>,
     /// Contract reference.
@@ -104,13 +105,13 @@ pub struct NewSupplier {
 #[derive(Debug, Clone)]
 pub struct Supplier {
     /// Store id.
-    pub id: i64,
+    pub id: SupplierId,
     /// Name.
     pub name: String,
     /// Role.
     pub role: SupplierRole,
     /// Parent processor.
-    pub parent: Option<i64>,
+    pub parent: Option<SupplierId>,
     /// Contractual breach-notice window, hours.
     pub notice_hours: Option<u32>,
     /// Contract reference.
@@ -189,7 +190,7 @@ pub struct ShareRecord {
 #[derive(Debug, Clone)]
 pub struct RecordedShare {
     /// The new share's id.
-    pub id: i64,
+    pub id: ShareId,
     /// Ids given to its canaries.
     pub canaries: Vec<PersonId>,
 }
@@ -248,7 +249,7 @@ impl AuditEntry {
 #[derive(Debug, Clone)]
 pub struct NewIncident {
     /// The supplier where it happened; `None` for an incident at the organisation itself.
-    pub supplier_id: Option<i64>,
+    pub supplier_id: Option<SupplierId>,
     /// What happened, in a sentence or two.
     pub summary: String,
     /// Confidentiality, integrity, availability.
@@ -273,7 +274,7 @@ pub struct NewIncident {
 #[derive(Debug, Clone)]
 pub struct IncidentRecord {
     /// Id.
-    pub id: i64,
+    pub id: IncidentId,
     /// The facts it was opened with.
     pub facts: NewIncident,
     /// The supplier's name; `None` for an incident at the organisation itself.
@@ -299,7 +300,7 @@ pub struct NewIncidentEvent {
 #[derive(Debug, Clone, Serialize)]
 pub struct IncidentEvent {
     /// Id, in recording order.
-    pub id: i64,
+    pub id: EventId,
     /// Kind.
     pub kind: String,
     /// When it happened.
@@ -344,7 +345,7 @@ pub struct NewRequest {
 #[derive(Debug, Clone)]
 pub struct RequestRecord {
     /// Id.
-    pub id: i64,
+    pub id: RequestId,
     /// What was recorded; `events` is empty here.
     pub facts: NewRequest,
 }
@@ -353,11 +354,11 @@ pub struct RequestRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Erasure {
     /// The supplier.
-    pub supplier_id: i64,
+    pub supplier_id: SupplierId,
     /// The person.
     pub person: PersonId,
     /// The request it answered.
-    pub request: i64,
+    pub request: RequestId,
     /// When the supplier erased it.
     pub deleted_at: Instant,
     /// Until when the supplier's backups still hold it.
@@ -434,7 +435,7 @@ impl OutboxState {
 #[derive(Debug, Clone)]
 pub struct OutboxMessage {
     /// Id.
-    pub id: i64,
+    pub id: MessageId,
     /// The address, sealed.
     pub recipient: Vec<u8>,
     /// The people it covers.
@@ -493,7 +494,7 @@ pub struct NewAccount {
 #[derive(Debug, Clone)]
 pub struct AccountRecord {
     /// Id.
-    pub id: i64,
+    pub id: AccountId,
     /// Sign-in name.
     pub name: String,
     /// Role.
@@ -525,7 +526,7 @@ pub struct NewApiToken {
 #[derive(Debug, Clone)]
 pub struct ApiTokenRecord {
     /// Id.
-    pub id: i64,
+    pub id: TokenId,
     /// Name.
     pub name: String,
     /// Role.
@@ -555,9 +556,9 @@ pub struct NewFiledReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FiledReport {
     /// The incident event (the act) that filed it.
-    pub event: i64,
+    pub event: EventId,
     /// The incident.
-    pub incident: i64,
+    pub incident: IncidentId,
     /// What was filed.
     pub report: NewFiledReport,
 }

@@ -1,6 +1,7 @@
 //! The command line: `custody --help` lists every command; each has `--help` of its own.
 //! Exit codes: 0 success, 1 failure (printed with its cause), 2 usage error (from clap).
 
+use custody_core::{IncidentId, ShareId};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -95,7 +96,7 @@ enum Command {
     /// The impact of an incident from the ledger, with breakdowns.
     Impact {
         /// Incident id.
-        id: i64,
+        id: IncidentId,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -103,7 +104,7 @@ enum Command {
     /// The report to the regulator (Art. 33(3)), initial or follow-up.
     Report {
         /// Incident id.
-        id: i64,
+        id: IncidentId,
         /// initial or follow-up.
         #[arg(long, default_value = "initial", value_parser = ["initial", "follow-up"])]
         phase: String,
@@ -330,7 +331,7 @@ enum ShareCommand {
     /// Mark a share as used for direct marketing (--on) or not (--off), audited.
     Marketing {
         /// Share id.
-        share: i64,
+        share: ShareId,
         /// Used for direct marketing.
         #[arg(long, conflicts_with = "off", required_unless_present = "off")]
         on: bool,
@@ -341,7 +342,7 @@ enum ShareCommand {
     /// Record a supplier's confirmation that it deleted a share's data.
     Delete {
         /// Share id.
-        share: i64,
+        share: ShareId,
         /// When the supplier confirmed deletion.
         #[arg(long)]
         confirmed_at: String,

@@ -1,5 +1,6 @@
 //! `custody incident …` and `custody impact`: the breach desk on the command line.
 
+use custody_core::{EventId, IncidentId};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -62,7 +63,7 @@ pub enum IncidentCommand {
     /// regulator's clock.
     Amend {
         /// Incident id.
-        id: i64,
+        id: IncidentId,
         /// What was affected now that more is known: confidentiality, integrity, availability.
         #[arg(long)]
         nature: Option<String>,
@@ -98,7 +99,7 @@ pub enum IncidentCommand {
     /// (it returns with the next statement or leak evidence that says data was taken).
     Dismiss {
         /// Incident id.
-        id: i64,
+        id: IncidentId,
         /// Why the facts stand as they are (required).
         #[arg(long)]
         reason: String,
@@ -107,7 +108,7 @@ pub enum IncidentCommand {
     /// (only then are they part of the evidence, and told).
     Evidence {
         /// Incident id.
-        id: i64,
+        id: IncidentId,
         /// What to do.
         #[command(subcommand)]
         action: EvidenceAction,
@@ -116,7 +117,7 @@ pub enum IncidentCommand {
     /// the ledger as a share's rows are), or a count with the data categories involved.
     People {
         /// Incident id.
-        id: i64,
+        id: IncidentId,
         /// A CSV of the people affected (e.g. a misdirected email's recipients).
         file: Option<PathBuf>,
         /// How many people, when only a number is known.
@@ -136,7 +137,7 @@ pub enum IncidentCommand {
     /// until answered again).
     Answer {
         /// Incident id.
-        id: i64,
+        id: IncidentId,
         /// Security measures in place before the breach.
         #[arg(long)]
         measures_before: Option<String>,
@@ -165,7 +166,7 @@ pub enum IncidentCommand {
     /// An incident: clocks, impact, assessment, statements, timeline.
     Show {
         /// Incident id.
-        id: i64,
+        id: IncidentId,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -175,7 +176,7 @@ pub enum IncidentCommand {
     /// not to notify, with its reasons: regulator-not-required, people-not-required --ground.
     Record {
         /// Incident id.
-        id: i64,
+        id: IncidentId,
         /// The act or decision.
         #[arg(value_parser = [
             "regulator-notified", "regulator-updated", "people-notified",
@@ -202,7 +203,7 @@ pub enum IncidentCommand {
     /// Read the timeline, or add an entry with `add`.
     Timeline {
         /// Incident id.
-        id: i64,
+        id: IncidentId,
         #[command(subcommand)]
         add: Option<TimelineCommand>,
         /// JSON output.
@@ -212,7 +213,7 @@ pub enum IncidentCommand {
     /// Record a statement from the supplier (versioned; changes are flagged as corrections).
     Statement {
         /// Incident id.
-        id: i64,
+        id: IncidentId,
         /// When we received it.
         #[arg(long)]
         received_at: String,
@@ -235,7 +236,7 @@ pub enum IncidentCommand {
     /// Assess the risk from the impact (rules: risk.toml in the data directory, else the default).
     Assess {
         /// Incident id.
-        id: i64,
+        id: IncidentId,
         /// Mitigations to add (comma-separated): encrypted, recovered, contained. Those recorded
         /// before stay until removed.
         #[arg(long, value_delimiter = ',')]
@@ -351,7 +352,7 @@ pub enum EvidenceAction {
     /// Confirm probable links of an evidence event as the same people.
     Confirm {
         /// The evidence event (its id, from `incident show` or `evidence waiting`).
-        event: i64,
+        event: EventId,
         /// A reference to confirm (repeat it); leave out with --all.
         #[arg(long = "ref", value_name = "REFERENCE", required_unless_present = "all")]
         refs: Vec<String>,
@@ -364,7 +365,7 @@ pub enum EvidenceAction {
     },
 }
 
-fn evidence(ledger: &mut Ledger, id: i64, action: EvidenceAction) -> anyhow::Result<()> {
+fn evidence(ledger: &mut Ledger, id: IncidentId, action: EvidenceAction) -> anyhow::Result<()> {
     match action {
         EvidenceAction::Waiting { json } => {
             let waiting = custody_app::leaks::leak_evidence::waiting(ledger, id)?;
@@ -799,7 +800,7 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
 }
 
 /// `custody impact ID`.
-pub fn impact_command(dir: Option<PathBuf>, id: i64, json: bool) -> anyhow::Result<ExitCode> {
+pub fn impact_command(dir: Option<PathBuf>, id: IncidentId, json: bool) -> anyhow::Result<ExitCode> {
     let mut ledger = open(dir)?;
     let view = impact::refresh(&mut ledger, id)?;
     if json {

@@ -1,5 +1,6 @@
 //! `custody match LEAKFILE`: leak evidence on the command line.
 
+use custody_core::IncidentId;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
@@ -24,7 +25,7 @@ pub struct MatchArgs {
     pub file: PathBuf,
     /// Record the result on this incident as leak evidence.
     #[arg(long)]
-    pub incident: Option<i64>,
+    pub incident: Option<IncidentId>,
     /// auto, csv, tsv, jsonl, sql or combo.
     #[arg(long, default_value = "auto")]
     pub format: String,

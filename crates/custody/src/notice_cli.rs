@@ -1,5 +1,6 @@
 //! `custody notice …` and `custody notify …`: telling people, on the command line.
 
+use custody_core::IncidentId;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -19,7 +20,7 @@ pub enum NoticeCommand {
     /// The notice exactly as a person will receive it: subject, text and HTML.
     Preview {
         /// Incident id.
-        id: i64,
+        id: IncidentId,
         /// The person (default: the first affected person with an email address).
         #[arg(long)]
         person: Option<String>,
@@ -30,7 +31,7 @@ pub enum NoticeCommand {
     /// The public statement for the website, from the same facts.
     Public {
         /// Incident id.
-        id: i64,
+        id: IncidentId,
         /// md or html.
         #[arg(long, default_value = "md", value_parser = ["md", "html"])]
         format: String,
@@ -47,7 +48,7 @@ pub struct NotifyArgs {
     #[command(subcommand)]
     command: Option<NotifyCommand>,
     /// Incident id.
-    id: Option<i64>,
+    id: Option<IncidentId>,
     /// affected (default), all-current, or a CSV file with a ref column.
     #[arg(long, default_value = "affected")]
     audience: String,
@@ -74,7 +75,7 @@ enum NotifyCommand {
     /// Counts per state, the failures, and who needs a letter.
     Status {
         /// Incident id.
-        id: i64,
+        id: IncidentId,
         /// JSON output.
         #[arg(long)]
         json: bool,

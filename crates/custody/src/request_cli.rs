@@ -1,5 +1,6 @@
 //! `custody request …` and `custody retention`: the rights desk on the command line.
 
+use custody_core::RequestId;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -61,7 +62,7 @@ pub enum RequestCommand {
     /// One request: clock, instructions to suppliers, events.
     Show {
         /// Request id.
-        id: i64,
+        id: RequestId,
         /// Also show the requester's email address (opened from its seal; audited).
         #[arg(long)]
         reveal_requester: bool,
@@ -72,7 +73,7 @@ pub enum RequestCommand {
     /// Link a request from an unknown requester to a person, once identity is checked.
     Identify {
         /// Request id.
-        id: i64,
+        id: RequestId,
         /// The person's reference.
         #[arg(long)]
         person: String,
@@ -83,7 +84,7 @@ pub enum RequestCommand {
     /// Extend the period by one or two months (Art. 12(3)), with the reason.
     Extend {
         /// Request id.
-        id: i64,
+        id: RequestId,
         /// 1 or 2.
         #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
         months: u8,
@@ -96,7 +97,7 @@ pub enum RequestCommand {
     /// machine-readable file.
     Answer {
         /// Request id.
-        id: i64,
+        id: RequestId,
         /// md or json.
         #[arg(long, default_value = "md", value_parser = ["md", "json"])]
         format: String,
@@ -108,7 +109,7 @@ pub enum RequestCommand {
     /// restricted, stopped marketing).
     Confirm {
         /// Request id.
-        id: i64,
+        id: RequestId,
         /// Supplier name.
         #[arg(long)]
         supplier: String,
@@ -122,7 +123,7 @@ pub enum RequestCommand {
     /// Close a request by hand: done (outside custody), refused or withdrawn.
     Close {
         /// Request id.
-        id: i64,
+        id: RequestId,
         /// done, refused or withdrawn.
         #[arg(long, value_parser = ["done", "refused", "withdrawn"])]
         outcome: String,
@@ -141,7 +142,7 @@ pub enum RequestCommand {
     /// Pause the clock while waiting for the requester (UK GDPR Art. 12A).
     Pause {
         /// Request id.
-        id: i64,
+        id: RequestId,
         /// When the requester was asked.
         #[arg(long)]
         at: String,
@@ -155,7 +156,7 @@ pub enum RequestCommand {
     /// Resume the clock when the clarification, fee or identity information arrived.
     Resume {
         /// Request id.
-        id: i64,
+        id: RequestId,
         /// When it arrived.
         #[arg(long)]
         at: String,
@@ -166,7 +167,7 @@ pub enum RequestCommand {
     /// Decide an erasure under review: --erase, --refuse, or --keep-supplier for a partial one.
     Decide {
         /// Request id.
-        id: i64,
+        id: RequestId,
         /// Erase at every supplier that holds the person's data.
         #[arg(long, conflicts_with_all = ["refuse", "keep_supplier"])]
         erase: bool,

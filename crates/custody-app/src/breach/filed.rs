@@ -5,6 +5,7 @@
 //! returns those bytes, after checking them against their digests: a report found altered fails
 //! loudly rather than being shown.
 
+use custody_core::{EventId, IncidentId};
 use serde::Serialize;
 use sha2::Digest;
 
@@ -28,7 +29,13 @@ fn phase_name(phase: Phase) -> &'static str {
 }
 
 /// Records the act that filed a report and the report as it stands, in one transaction.
-pub(crate) fn file(ledger: &mut Ledger, id: i64, at: Instant, done: ActDone, phase: Phase) -> Result<()> {
+pub(crate) fn file(
+    ledger: &mut Ledger,
+    id: IncidentId,
+    at: Instant,
+    done: ActDone,
+    phase: Phase,
+) -> Result<()> {
     // The regulator is told once; what changes after is a follow-up. A directory from before
     // reports were kept has the act without a filed copy: that counts as told too.
     let notified = crate::breach::incidents::first_act(
@@ -147,7 +154,7 @@ fn checked(report: &FiledReport) -> Result<()> {
 }
 
 /// The latest report of `phase` as it was filed, byte for byte (audited as `report.as_filed`).
-pub fn as_filed(ledger: &mut Ledger, id: i64, phase: Phase, format: Format) -> Result<String> {
+pub fn as_filed(ledger: &mut Ledger, id: IncidentId, phase: Phase, format: Format) -> Result<String> {
     crate::breach::incidents::find_incident(ledger, id)?;
     let filed = ledger.store.filed_reports(id)?;
     let report = filed
@@ -181,7 +188,7 @@ pub fn as_filed(ledger: &mut Ledger, id: i64, phase: Phase, format: Format) -> R
 #[derive(Debug, Clone, Serialize)]
 pub struct FiledView {
     /// The act that filed it.
-    pub event: i64,
+    pub event: EventId,
     /// `initial` or `follow-up`.
     pub phase: String,
     /// When it was filed.
@@ -191,7 +198,7 @@ pub struct FiledView {
 }
 
 /// The reports filed for an incident, each checked against its digests.
-pub fn filed(ledger: &Ledger, id: i64) -> Result<Vec<FiledView>> {
+pub fn filed(ledger: &Ledger, id: IncidentId) -> Result<Vec<FiledView>> {
     let events = ledger.store.incident_events(id)?;
     ledger
         .store

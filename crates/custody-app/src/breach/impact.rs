@@ -2,6 +2,7 @@
 //! sub-processors) held at any moment of the window of compromise (at awareness when no window is
 //! known), with the breakdowns a DPO reports; and the risk assessment that follows from it.
 
+use custody_core::{IncidentId, ShareId};
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -58,14 +59,14 @@ pub struct ImpactFigures {
     /// Canaries among the data held.
     pub canaries: u64,
     /// Shares that counted.
-    pub shares: Vec<i64>,
+    pub shares: Vec<ShareId>,
 }
 
 /// An impact for output.
 #[derive(Debug, Clone, Serialize)]
 pub struct ImpactView {
     /// Incident.
-    pub incident: i64,
+    pub incident: IncidentId,
     /// Supplier.
     pub supplier: String,
     /// Sub-processors included.
@@ -265,7 +266,7 @@ pub fn latest_recorded(
 
 /// Recomputes the impact; when the figures (or what leak evidence confirms) differ from the last
 /// recorded ones (the ledger changed), records them on the timeline with what changed.
-pub fn refresh(ledger: &mut Ledger, id: i64) -> Result<ImpactView> {
+pub fn refresh(ledger: &mut Ledger, id: IncidentId) -> Result<ImpactView> {
     let incident = find_incident(ledger, id)?;
     let view = compute(ledger, &incident)?;
     let events = crate::breach::incident_events::log(ledger, id)?;
@@ -609,7 +610,12 @@ fn enisa_factors(
 
 /// The mitigations after adding `add` to those of the latest assessment and removing `remove`:
 /// a mitigation stays on the incident until it is removed explicitly.
-pub fn mitigations_after(ledger: &Ledger, id: i64, add: &[String], remove: &[String]) -> Result<Vec<String>> {
+pub fn mitigations_after(
+    ledger: &Ledger,
+    id: IncidentId,
+    add: &[String],
+    remove: &[String],
+) -> Result<Vec<String>> {
     let events = crate::breach::incident_events::log(ledger, id)?;
     let mut mitigations = latest_assessment(&events)
         .map(|assessment| assessment.mitigations)
@@ -643,7 +649,7 @@ pub struct FactorsGiven {
 /// Assesses (refreshing the impact first), applies any override, and records the result.
 pub fn assess_and_record(
     ledger: &mut Ledger,
-    id: i64,
+    id: IncidentId,
     mitigations: &[String],
     factors: &FactorsGiven,
     override_answers: (Option<bool>, Option<bool>),

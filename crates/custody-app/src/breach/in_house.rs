@@ -3,6 +3,7 @@
 //! the ledger as a share's rows are, the set kept with the event that recorded it) or, when only
 //! counts are known, from a number and the data categories involved.
 
+use custody_core::IncidentId;
 use serde::{Deserialize, Serialize};
 
 use custody_core::{CategoryKey, Holdings, PersonSet};
@@ -88,7 +89,7 @@ pub fn held(ledger: &Ledger, incident: &IncidentRecord) -> Result<Holdings> {
     }
 }
 
-fn in_house(ledger: &Ledger, id: i64) -> Result<()> {
+fn in_house(ledger: &Ledger, id: IncidentId) -> Result<()> {
     let incident = crate::breach::incidents::find_incident(ledger, id)?;
     if let Some(supplier) = incident.supplier {
         return Err(Error::Invalid(format!(
@@ -102,7 +103,7 @@ fn in_house(ledger: &Ledger, id: i64) -> Result<()> {
 /// as affected by an incident at the organisation itself; the file's columns name the data.
 pub fn record_file(
     ledger: &mut Ledger,
-    id: i64,
+    id: IncidentId,
     path: &std::path::Path,
     maps: &[(String, String)],
 ) -> Result<PeopleAffected> {
@@ -134,7 +135,7 @@ pub fn record_file(
 /// Records a count of people affected, when only the number and the kinds of data are known.
 pub fn record_count(
     ledger: &mut Ledger,
-    id: i64,
+    id: IncidentId,
     people: u64,
     categories: &[CategoryKey],
 ) -> Result<PeopleAffected> {
@@ -161,7 +162,7 @@ pub fn record_count(
     Ok(affected)
 }
 
-fn store(ledger: &mut Ledger, id: i64, affected: &PeopleAffected, people: &PersonSet) -> Result<()> {
+fn store(ledger: &mut Ledger, id: IncidentId, affected: &PeopleAffected, people: &PersonSet) -> Result<()> {
     let now = ledger.now();
     let (event, draft) =
         crate::breach::incidents::prepare(ledger, now, &IncidentEventBody::People(affected.clone()), None)?;

@@ -7,6 +7,7 @@
 //! A body is stored as JSON with its kind beside it; `v` in the body is its version (absent in
 //! what the release before typed events wrote, which is version 1 too).
 
+use custody_core::{EventId, IncidentId};
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -129,7 +130,7 @@ pub struct ProbableLink {
 #[serde(deny_unknown_fields)]
 pub struct LinksConfirmed {
     /// The evidence event whose probable links these are.
-    pub evidence: i64,
+    pub evidence: EventId,
     /// The references confirmed.
     pub references: Vec<String>,
     /// Why (what the responder checked).
@@ -158,7 +159,7 @@ pub enum NotifyRun {
     /// Ended, with its counts, or stopped by an error.
     End {
         /// The run (the id of its start event).
-        run: i64,
+        run: EventId,
         /// Accepted by the mail server.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         sent: Option<u64>,
@@ -313,7 +314,7 @@ pub struct Recorded {
 
 /// Every event of an incident in recording order, each read strictly: one that does not read
 /// fails the whole, naming it.
-pub fn log(ledger: &Ledger, id: i64) -> Result<Vec<Recorded>> {
+pub fn log(ledger: &Ledger, id: IncidentId) -> Result<Vec<Recorded>> {
     ledger
         .store
         .incident_events(id)?
@@ -330,7 +331,7 @@ mod tests {
     fn event(id: i64, kind: &str, body: serde_json::Value) -> IncidentEvent {
         let at = Instant::from_unix_seconds(1_635_528_600).unwrap();
         IncidentEvent {
-            id,
+            id: EventId::new(id),
             kind: kind.to_owned(),
             at,
             recorded_at: at,
@@ -354,7 +355,7 @@ mod tests {
         };
         assert_eq!(read.with.as_deref(), Some("police"));
         let run = IncidentEventBody::Notify(NotifyRun::End {
-            run: 4,
+            run: EventId::new(4),
             sent: Some(3),
             failed: Some(0),
             waiting: Some(0),

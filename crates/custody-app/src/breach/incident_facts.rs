@@ -3,6 +3,7 @@
 //! are the opening facts with every amendment applied in order; everything derived (clocks,
 //! impact window, risk, report, notice) reads those, through `incidents::find_incident`.
 
+use custody_core::IncidentId;
 use serde::{Deserialize, Serialize};
 
 use custody_core::{Instant, Nature};
@@ -304,7 +305,7 @@ fn check(
 /// Amends an incident's facts: an append-only event with the actor, the instant, what changed
 /// (old and new) and the reason, shown on the timeline. Nothing is written when the amendment
 /// changes nothing, has no reason, or would leave the facts inconsistent.
-pub fn amend(ledger: &mut Ledger, id: i64, amendment: Amendment) -> Result<Vec<FactChange>> {
+pub fn amend(ledger: &mut Ledger, id: IncidentId, amendment: Amendment) -> Result<Vec<FactChange>> {
     let reason = amendment.reason.trim().to_owned();
     if reason.is_empty() {
         return Err(Error::Invalid(
@@ -488,7 +489,7 @@ pub struct Dismissed {
 }
 
 /// Dismisses the "evidence ahead of the facts" flag with a reason (until new evidence comes).
-pub fn dismiss_evidence_flag(ledger: &mut Ledger, id: i64, reason: &str) -> Result<()> {
+pub fn dismiss_evidence_flag(ledger: &mut Ledger, id: IncidentId, reason: &str) -> Result<()> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(Error::Invalid(
@@ -573,7 +574,7 @@ pub fn report_answers(events: &[Recorded]) -> ReportAnswers {
 }
 
 /// Records answers to the regulator's form (audited, on the timeline).
-pub fn answer(ledger: &mut Ledger, id: i64, answers: ReportAnswers) -> Result<()> {
+pub fn answer(ledger: &mut Ledger, id: IncidentId, answers: ReportAnswers) -> Result<()> {
     crate::breach::incidents::find_incident(ledger, id)?;
     let answers = ReportAnswers {
         measures_before: answers

@@ -3,6 +3,7 @@
 //! breach, its effects and the remedial action taken). Nothing about an incident is updated or
 //! deleted; corrections are new entries.
 
+use custody_core::{EventId, IncidentId};
 use serde::Serialize;
 
 use custody_core::{CategoryKey, Clock, ClockFacts, ClockState, Instant, Nature, clocks};
@@ -42,7 +43,7 @@ pub struct OpenInput {
 }
 
 /// Opens an incident and computes its first impact from the ledger.
-pub fn open(ledger: &mut Ledger, input: OpenInput) -> Result<i64> {
+pub fn open(ledger: &mut Ledger, input: OpenInput) -> Result<IncidentId> {
     let supplier = input
         .supplier
         .as_deref()
@@ -103,7 +104,7 @@ pub fn open(ledger: &mut Ledger, input: OpenInput) -> Result<i64> {
 }
 
 /// An incident by id with its facts as they stand (every amendment applied), or a clear error.
-pub fn find_incident(ledger: &Ledger, id: i64) -> Result<IncidentRecord> {
+pub fn find_incident(ledger: &Ledger, id: IncidentId) -> Result<IncidentRecord> {
     let record = ledger.store.incident(id)?.ok_or_else(|| {
         Error::NotFound(format!(
             "there is no incident {id}; `custody incident list` shows them"
@@ -116,10 +117,10 @@ pub fn find_incident(ledger: &Ledger, id: i64) -> Result<IncidentRecord> {
 /// Appends an event to an incident, audited.
 pub(crate) fn append(
     ledger: &mut Ledger,
-    incident: i64,
+    incident: IncidentId,
     at: Instant,
     typed: &IncidentEventBody,
-) -> Result<i64> {
+) -> Result<EventId> {
     let (event, draft) = prepare(ledger, at, typed, None)?;
     let id = ledger.store.append_incident_event(
         incident,
@@ -229,7 +230,7 @@ impl Act {
 /// delay (Art. 33(1): "it shall be accompanied by reasons for the delay").
 pub fn record_act(
     ledger: &mut Ledger,
-    id: i64,
+    id: IncidentId,
     act: Act,
     at: Instant,
     reference: Option<String>,
@@ -280,7 +281,7 @@ pub fn record_act(
 /// clock it concerns stops as `not_required`, never `missed`, and the register keeps it.
 pub fn record_decision(
     ledger: &mut Ledger,
-    id: i64,
+    id: IncidentId,
     act: Act,
     ground: Option<Ground>,
     reason: &str,
@@ -393,13 +394,13 @@ pub const CONTACT_PARTIES: &[&str] = &[
 /// Adds a timeline entry. A decision needs its reasoning; a contact names the party.
 pub fn add_entry(
     ledger: &mut Ledger,
-    id: i64,
+    id: IncidentId,
     kind: EntryKind,
     text: &str,
     at: Option<Instant>,
     reason: Option<String>,
     with: Option<String>,
-) -> Result<i64> {
+) -> Result<EventId> {
     find_incident(ledger, id)?;
     if text.trim().is_empty() {
         return Err(Error::Invalid(
@@ -476,7 +477,7 @@ pub struct StatementInput {
 
 /// Records a supplier statement, versioned; differences from the previous claims are flagged as a
 /// correction.
-pub fn statement(ledger: &mut Ledger, id: i64, input: StatementInput) -> Result<StatementView> {
+pub fn statement(ledger: &mut Ledger, id: IncidentId, input: StatementInput) -> Result<StatementView> {
     find_incident(ledger, id)?;
     if input.text.trim().is_empty() {
         return Err(Error::Invalid(
@@ -704,7 +705,7 @@ pub fn clock_views(ledger: &Ledger, clocks: Vec<Clock>) -> Vec<ClockView> {
 #[derive(Debug, Clone, Serialize)]
 pub struct TimelineEntry {
     /// Event id.
-    pub id: i64,
+    pub id: EventId,
     /// `entry` (note, decision, contact, update), `act`, `statement`, `impact`, `assessment`.
     pub kind: String,
     /// When it happened.
@@ -870,7 +871,7 @@ pub fn timeline(events: &[Recorded]) -> Vec<TimelineEntry> {
 #[derive(Debug, Clone, Serialize)]
 pub struct IncidentView {
     /// Id.
-    pub incident: i64,
+    pub incident: IncidentId,
     /// Supplier.
     pub supplier: String,
     /// What happened.
@@ -918,7 +919,7 @@ pub struct IncidentView {
 
 /// An incident with its clocks, impact (refreshed: recorded first when the ledger changed),
 /// statements and timeline.
-pub fn show(ledger: &mut Ledger, id: i64) -> Result<IncidentView> {
+pub fn show(ledger: &mut Ledger, id: IncidentId) -> Result<IncidentView> {
     crate::breach::impact::refresh(ledger, id)?;
     view(ledger, id)
 }
@@ -926,7 +927,7 @@ pub fn show(ledger: &mut Ledger, id: i64) -> Result<IncidentView> {
 /// An incident as recorded, changing nothing: the impact is the latest one recorded on its
 /// timeline (computed, not recorded, when there is none yet), so that reading stays cheap
 /// whatever the size of the ledger. [`show`] refreshes the impact first.
-pub fn view(ledger: &Ledger, id: i64) -> Result<IncidentView> {
+pub fn view(ledger: &Ledger, id: IncidentId) -> Result<IncidentView> {
     let incident = find_incident(ledger, id)?;
     let events = crate::breach::incident_events::log(ledger, id)?;
     let (figures, confirmed, impact_at) = match crate::breach::impact::latest_recorded(&events) {
@@ -1063,7 +1064,7 @@ pub(crate) fn compare(
 #[derive(Debug, Clone, Serialize)]
 pub struct IncidentSummary {
     /// Id.
-    pub incident: i64,
+    pub incident: IncidentId,
     /// Supplier.
     pub supplier: String,
     /// What happened.
@@ -1097,7 +1098,7 @@ pub fn list(ledger: &Ledger) -> Result<Vec<IncidentSummary>> {
 }
 
 /// The timeline of an incident by id.
-pub fn timeline_of(ledger: &Ledger, id: i64) -> Result<Vec<TimelineEntry>> {
+pub fn timeline_of(ledger: &Ledger, id: IncidentId) -> Result<Vec<TimelineEntry>> {
     find_incident(ledger, id)?;
     Ok(timeline(&crate::breach::incident_events::log(ledger, id)?))
 }

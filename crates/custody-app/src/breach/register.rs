@@ -4,6 +4,7 @@
 //! effects, every decision with its reasons, the remedial action, and the reports filed with
 //! their digests. As JSON, Markdown or CSV (cells made safe for spreadsheets).
 
+use custody_core::IncidentId;
 use serde::Serialize;
 
 use custody_core::{Instant, Nature};
@@ -28,7 +29,7 @@ pub struct Decision {
 #[derive(Debug, Clone, Serialize)]
 pub struct RegisterEntry {
     /// Id.
-    pub incident: i64,
+    pub incident: IncidentId,
     /// Where it happened.
     pub supplier: String,
     /// What happened (as the facts now stand).

@@ -3,6 +3,7 @@
 //! recorded fact, the ledger or the risk assessment; what is not recorded is said to be not
 //! known. The JSON model is the source; Markdown and HTML are rendered from it by templates.
 
+use custody_core::{EventId, IncidentId};
 use serde::Serialize;
 
 use crate::breach::incident_events::{ActDone, ImpactRecorded, IncidentEventBody, Recorded};
@@ -124,7 +125,7 @@ pub struct ReportModel {
     /// When the report was prepared (local).
     pub prepared_at: String,
     /// custody's incident id.
-    pub incident: i64,
+    pub incident: IncidentId,
     /// The regulator's reference, when one was recorded.
     pub regulator_reference: Option<String>,
     /// The supplier (processor) where it happened, or our own organisation.
@@ -213,7 +214,7 @@ fn quoted(ledger: &Ledger, events: &[Recorded], wanted: EntryKind) -> Vec<Quoted
 }
 
 /// How many people the report filed with the act `event` gave.
-fn filed_people(ledger: &Ledger, id: i64, event: i64) -> Result<Option<u64>> {
+fn filed_people(ledger: &Ledger, id: IncidentId, event: EventId) -> Result<Option<u64>> {
     #[derive(serde::Deserialize)]
     struct Model {
         impact: Figures,
@@ -260,7 +261,7 @@ fn first_act(events: &[Recorded], wanted: Act) -> Option<(&Recorded, &ActDone)> 
 
 /// Builds the report's content from the recorded facts and the ledger as it is now (the impact
 /// is computed afresh; nothing is recorded).
-pub fn model(ledger: &Ledger, id: i64, phase: Phase) -> Result<ReportModel> {
+pub fn model(ledger: &Ledger, id: IncidentId, phase: Phase) -> Result<ReportModel> {
     let incident = find_incident(ledger, id)?;
     let impact = compute(ledger, &incident)?;
     let events = crate::breach::incident_events::log(ledger, id)?;
@@ -595,7 +596,7 @@ pub(crate) fn render_template(name: &str, source: &str, model: &impl Serialize) 
 }
 
 /// Builds and renders a report, and audits its generation with the digest of the text.
-pub fn generate(ledger: &mut Ledger, id: i64, phase: Phase, format: Format) -> Result<String> {
+pub fn generate(ledger: &mut Ledger, id: IncidentId, phase: Phase, format: Format) -> Result<String> {
     use sha2::Digest;
     let model = model(ledger, id, phase)?;
     let text = render(&model, format)?;

@@ -3,6 +3,7 @@
 //! hash and look up each record's identifiers in the in-memory identifier index (built while
 //! the reader starts); their tallies are merged at the end. Memory is the index's, not the file's.
 
+use custody_core::{EventId, IncidentId};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,7 +29,7 @@ pub struct MatchOptions {
     /// Format, encoding, line limit.
     pub read: LeakOptions,
     /// Record the result on this incident.
-    pub incident: Option<i64>,
+    pub incident: Option<IncidentId>,
     /// List the references of the people matched.
     pub people: bool,
     /// Worker threads (at least one).
@@ -131,7 +132,7 @@ pub struct MatchReport {
     pub problems: Problems,
     /// The incident event the result was recorded as, with `--incident`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub recorded: Option<i64>,
+    pub recorded: Option<EventId>,
     /// Seconds the matching took.
     pub seconds: f64,
     /// Entries of the identifier index.

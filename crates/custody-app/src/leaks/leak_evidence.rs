@@ -2,6 +2,7 @@
 //! the data categories it holds, recorded beside what the ledger says the supplier held. The
 //! event carries the figures and the file's SHA-256; the people are stored as a set with it.
 
+use custody_core::{EventId, IncidentId};
 use serde::Serialize;
 
 use custody_core::PersonSet;
@@ -21,7 +22,7 @@ pub(crate) fn record(
     incident: &IncidentRecord,
     report: &MatchReport,
     (matched, probable): (&PersonSet, Vec<ProbableLink>),
-) -> Result<i64> {
+) -> Result<EventId> {
     let holdings = crate::breach::in_house::held(ledger, incident)?;
     let held = holdings.people.intersection_len(matched);
     let categories_not_held: Vec<&String> = report
@@ -81,11 +82,11 @@ pub(crate) fn record(
 /// Returns the event's id and the people it added.
 pub fn confirm(
     ledger: &mut Ledger,
-    incident: i64,
-    evidence_event: i64,
+    incident: IncidentId,
+    evidence_event: EventId,
     references: &[String],
     reason: &str,
-) -> Result<(i64, u64)> {
+) -> Result<(EventId, u64)> {
     let incident_record = crate::breach::incidents::find_incident(ledger, incident)?;
     crate::limits::long_text("reason", reason)?;
     let reason = reason.trim().to_owned();
@@ -165,9 +166,9 @@ pub fn confirm(
 
 /// The probable links of an incident's evidence still waiting for a responder: (evidence
 /// event, link).
-pub fn waiting(ledger: &Ledger, incident: i64) -> Result<Vec<(i64, ProbableLink)>> {
+pub fn waiting(ledger: &Ledger, incident: IncidentId) -> Result<Vec<(EventId, ProbableLink)>> {
     let events = crate::breach::incident_events::log(ledger, incident)?;
-    let done: std::collections::BTreeSet<(i64, &String)> = events
+    let done: std::collections::BTreeSet<(EventId, &String)> = events
         .iter()
         .filter_map(|recorded| match &recorded.body {
             IncidentEventBody::Confirm(confirmed) => Some(
@@ -211,7 +212,7 @@ pub struct Confirmed {
 /// The confirmed exposure of an incident, when any evidence was recorded.
 pub fn confirmed(
     ledger: &Ledger,
-    incident: i64,
+    incident: IncidentId,
     held: &PersonSet,
     events: &[crate::breach::incident_events::Recorded],
 ) -> Result<Option<Confirmed>> {

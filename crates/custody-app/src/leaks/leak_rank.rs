@@ -5,6 +5,7 @@
 //! held the file is (a supplier that held exactly these people explains the file better than one
 //! that held everyone).
 
+use custody_core::ShareId;
 use std::collections::BTreeSet;
 
 use serde::Serialize;
@@ -20,7 +21,7 @@ use crate::ledger::holdings::compute_window;
 #[serde(deny_unknown_fields)]
 pub struct CanaryFound {
     /// The share it was planted in.
-    pub share: i64,
+    pub share: ShareId,
     /// The supplier that share was sent to.
     pub supplier: String,
     /// When the share was sent.

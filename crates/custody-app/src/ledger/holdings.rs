@@ -2,6 +2,8 @@
 //! shares (and its sub-processors' shares) held at the instant, minus confirmed deletions, with
 //! per-category counts. Every later question (impact, recipients, retention) builds on this.
 
+use custody_core::ShareId;
+use custody_core::SupplierId;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -20,7 +22,7 @@ use crate::ledger::suppliers::{find, with_sub_processors};
 #[derive(Debug, Clone, Serialize)]
 pub struct HeldShare {
     /// Share id.
-    pub share: i64,
+    pub share: ShareId,
     /// Supplier that received it.
     pub supplier: String,
     /// Live, or in backups only.
@@ -71,7 +73,7 @@ pub fn compute_window(ledger: &Ledger, supplier: &str, from: Instant, at: Instan
     let shares = ledger.store.shares(Some(&tree))?;
     // People a supplier confirmed it erased one by one (Art. 17 and 19): gone from the shares it
     // had received by then, once the erasure (and its backups) had run out before the window.
-    let mut erasures: BTreeMap<i64, Vec<custody_store::Erasure>> = BTreeMap::new();
+    let mut erasures: BTreeMap<SupplierId, Vec<custody_store::Erasure>> = BTreeMap::new();
     for supplier in &tree {
         erasures.insert(*supplier, ledger.store.erasures_at_supplier(*supplier)?);
     }

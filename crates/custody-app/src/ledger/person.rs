@@ -2,6 +2,7 @@
 //! data, which categories, when, under which share, and whether it confirmed deletion
 //! (UK/EU GDPR Art. 15(1)(c)).
 
+use custody_core::ShareId;
 use serde::Serialize;
 
 use custody_core::{FeedWindow, Instant, ShareKind};
@@ -16,7 +17,7 @@ pub struct Recipient {
     /// Supplier name.
     pub supplier: String,
     /// Share id.
-    pub share: i64,
+    pub share: ShareId,
     /// `export` or `feed`.
     pub kind: &'static str,
     /// When the data was sent (a feed: when syncing began).
@@ -54,7 +55,7 @@ pub struct PersonView {
     /// Whether custody holds contact details (sealed) for a notice.
     pub contact_held: bool,
     /// For a canary, the share it was planted in.
-    pub canary_share: Option<i64>,
+    pub canary_share: Option<ShareId>,
     /// Every recipient, oldest first.
     pub recipients: Vec<Recipient>,
 }

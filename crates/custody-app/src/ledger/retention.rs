@@ -2,6 +2,7 @@
 //! supplier, the people it still holds under a share whose agreed retention has run out, and the
 //! former people it still holds longer after they left than the organisation keeps data.
 
+use custody_core::ShareId;
 use serde::Serialize;
 
 use custody_core::{FeedWindow, Instant, PersonSet, ShareKind, ShareState, share_state_at};
@@ -15,7 +16,7 @@ use crate::error::Result;
 #[derive(Debug, Clone, Serialize)]
 pub struct ExpiredShare {
     /// Share id.
-    pub share: i64,
+    pub share: ShareId,
     /// `export` or `feed`.
     pub kind: &'static str,
     /// When it was sent (a feed: when syncing began).

@@ -1,6 +1,7 @@
 //! Recording what left for a supplier: exports read from the file actually sent (with optional
 //! canaries), standing feeds, and the supplier's deletion confirmations.
 
+use custody_core::ShareId;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -52,7 +53,7 @@ pub struct RecordInput {
 #[derive(Debug, Clone, Serialize)]
 pub struct RecordReport {
     /// The new share's id.
-    pub share: i64,
+    pub share: ShareId,
     /// People linked (canaries excluded).
     pub people: u64,
     /// Data rows read.
@@ -118,7 +119,8 @@ pub fn record_export(ledger: &mut Ledger, input: RecordInput) -> Result<RecordRe
     let categories = columns.categories();
     let share = NewShare {
         meta: ShareMeta {
-            id: 0,
+            // The store gives the id.
+            id: ShareId::new(0),
             supplier_id: supplier.id,
             kind: ShareKind::Export,
             shared_at: at,
@@ -541,7 +543,7 @@ pub struct FeedInput {
 }
 
 /// Declares a standing feed.
-pub fn declare_feed(ledger: &mut Ledger, input: FeedInput) -> Result<i64> {
+pub fn declare_feed(ledger: &mut Ledger, input: FeedInput) -> Result<ShareId> {
     let supplier = find(ledger, &input.supplier)?;
     if input.categories.is_empty() || input.audience.is_empty() {
         return Err(Error::Invalid(
@@ -554,7 +556,8 @@ pub fn declare_feed(ledger: &mut Ledger, input: FeedInput) -> Result<i64> {
     let categories: CategorySet = input.categories.iter().copied().collect();
     let share = NewShare {
         meta: ShareMeta {
-            id: 0,
+            // The store gives the id.
+            id: ShareId::new(0),
             supplier_id: supplier.id,
             kind: ShareKind::Feed(FeedAudience {
                 categories: input.audience.clone(),
@@ -602,7 +605,7 @@ pub fn declare_feed(ledger: &mut Ledger, input: FeedInput) -> Result<i64> {
 /// Records a supplier's confirmation that it deleted a share's data.
 pub fn confirm_deletion(
     ledger: &mut Ledger,
-    share: i64,
+    share: ShareId,
     at: Instant,
     backups_until: Option<Instant>,
 ) -> Result<()> {
@@ -638,7 +641,7 @@ pub fn confirm_deletion(
 
 /// Marks a share as used for direct marketing, or not (audited): an objection to direct
 /// marketing (UK GDPR Art. 21(3)) instructs the holders of marketing shares.
-pub fn set_marketing(ledger: &mut Ledger, id: i64, marketing: bool) -> Result<()> {
+pub fn set_marketing(ledger: &mut Ledger, id: ShareId, marketing: bool) -> Result<()> {
     if ledger.store.share(id)?.is_none() {
         return Err(Error::NotFound(format!(
             "there is no share {id}; `custody share list` shows them"
@@ -659,7 +662,7 @@ pub fn set_marketing(ledger: &mut Ledger, id: i64, marketing: bool) -> Result<()
 #[derive(Debug, Clone, Serialize)]
 pub struct ShareView {
     /// Id.
-    pub share: i64,
+    pub share: ShareId,
     /// Supplier.
     pub supplier: String,
     /// `export` or `feed`.

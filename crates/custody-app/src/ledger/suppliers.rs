@@ -1,5 +1,6 @@
 //! Registering suppliers and walking the processor / sub-processor tree.
 
+use custody_core::SupplierId;
 use serde::Serialize;
 
 use custody_core::{SupplierName, SupplierRole, country_code, is_uk_or_eea, normalise_email};
@@ -34,7 +35,7 @@ pub struct SupplierInput {
 #[derive(Debug, Clone, Serialize)]
 pub struct SupplierView {
     /// Store id.
-    pub id: i64,
+    pub id: SupplierId,
     /// Name.
     pub name: String,
     /// Role.
@@ -62,7 +63,7 @@ pub struct SupplierView {
 }
 
 /// Registers a supplier.
-pub fn add_supplier(ledger: &mut Ledger, input: SupplierInput) -> Result<i64> {
+pub fn add_supplier(ledger: &mut Ledger, input: SupplierInput) -> Result<SupplierId> {
     let name = SupplierName::parse(&input.name)?;
     let parent = match (&input.parent, input.role) {
         (Some(parent), _) => Some(find(ledger, parent)?.id),
@@ -164,7 +165,7 @@ pub fn find(ledger: &Ledger, name: &str) -> Result<Supplier> {
 }
 
 /// The supplier and every sub-processor below it, ids in tree order.
-pub fn with_sub_processors(all: &[Supplier], root: i64) -> Vec<i64> {
+pub fn with_sub_processors(all: &[Supplier], root: SupplierId) -> Vec<SupplierId> {
     let mut out = vec![root];
     let mut index = 0;
     while let Some(current) = out.get(index).copied() {
@@ -194,7 +195,7 @@ pub fn show(ledger: &Ledger, name: &str) -> Result<SupplierView> {
 }
 
 fn view(supplier: &Supplier, all: &[Supplier], shares: &[custody_store::ShareRecord]) -> SupplierView {
-    let name_of = |id: i64| {
+    let name_of = |id: SupplierId| {
         all.iter()
             .find(|candidate| candidate.id == id)
             .map(|found| found.name.clone())

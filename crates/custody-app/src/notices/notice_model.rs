@@ -3,6 +3,7 @@
 //! data the supplier held (from the ledger), likely consequences by kind of data, and what the
 //! organisation has done (from the acts, contacts and mitigations recorded on the incident).
 
+use custody_core::IncidentId;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -31,7 +32,7 @@ pub struct IncidentWords {
 /// Everything a run's notices share, computed once.
 pub struct NoticeContext {
     /// Incident id.
-    pub incident: i64,
+    pub incident: IncidentId,
     /// The incident in words.
     pub words: IncidentWords,
     /// Who the supplier held, by data category (over the incident's window).
@@ -272,7 +273,7 @@ pub fn consequences(keys: &[CategoryKey], special: bool) -> Vec<String> {
 impl NoticeContext {
     /// Computes what an incident's notices share: its words, what the supplier held (over the
     /// incident's window), and the measures recorded.
-    pub fn build(ledger: &Ledger, id: i64) -> Result<Self> {
+    pub fn build(ledger: &Ledger, id: IncidentId) -> Result<Self> {
         let incident = find_incident(ledger, id)?;
         let events = crate::breach::incident_events::log(ledger, id)?;
         let holdings = crate::breach::in_house::held(ledger, &incident)?;

@@ -3,6 +3,7 @@
 //! people without an address listed for a letter; canaries never mailed. Sending is
 //! `notify_run`; what a notice says is `notice_model`.
 
+use custody_core::IncidentId;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -149,7 +150,7 @@ fn people_in_file(ledger: &Ledger, path: &Path) -> Result<PersonSet> {
 
 /// A random part for this queueing's Message-IDs: with the incident and a counter, each id is
 /// unique, says nothing about the person, and stays the same whenever the notice is sent again.
-fn message_id_prefix(incident: i64) -> Result<String> {
+fn message_id_prefix(incident: IncidentId) -> Result<String> {
     let mut random = [0_u8; 12];
     getrandom::fill(&mut random).map_err(|error| Error::Invalid(format!("no randomness: {error}")))?;
     Ok(format!("notice.{incident}.{}", custody_vault::hex(&random)))
@@ -283,7 +284,7 @@ pub struct NotifyReport {
 /// recorded at the last acceptance (the incident's people clock).
 pub fn notify(
     ledger: &mut Ledger,
-    id: i64,
+    id: IncidentId,
     options: &NotifyOptions,
     config: Option<custody_mail::SmtpConfig>,
     progress: &mut dyn FnMut(&crate::notices::notify_run::Progress),
@@ -434,7 +435,7 @@ pub struct Status {
 }
 
 /// The status of an incident's notices.
-pub fn status(ledger: &Ledger, id: i64) -> Result<Status> {
+pub fn status(ledger: &Ledger, id: IncidentId) -> Result<Status> {
     crate::breach::incidents::find_incident(ledger, id)?;
     let mut failures = Vec::new();
     for message in ledger
@@ -470,7 +471,7 @@ pub fn status(ledger: &Ledger, id: i64) -> Result<Status> {
 /// would receive: subject, text and HTML. Audited, as it shows a person's details.
 pub fn preview(
     ledger: &mut Ledger,
-    id: i64,
+    id: IncidentId,
     reference: Option<&str>,
 ) -> Result<(String, custody_mail::NoticeText)> {
     let context = NoticeContext::build(ledger, id)?;
@@ -506,7 +507,7 @@ pub fn preview(
 }
 
 /// The public statement for the website, from the same facts (no personal data).
-pub fn public_statement(ledger: &Ledger, id: i64, html: bool) -> Result<String> {
+pub fn public_statement(ledger: &Ledger, id: IncidentId, html: bool) -> Result<String> {
     let context = NoticeContext::build(ledger, id)?;
     let templates = custody_mail::Templates::load(Some(&ledger.dir.join("templates")))?;
     Ok(templates.public(&context.public_model(ledger)?, html)?)

@@ -7,6 +7,8 @@
 //! leaves at most `concurrency` notices accepted but unrecorded: the only ones a rerun may send
 //! twice. One run at a time (a lock file in the data directory).
 
+use custody_core::EventId;
+use custody_core::MessageId;
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
@@ -54,14 +56,14 @@ struct Loop<'a> {
     templates: Templates,
     from: String,
     options: &'a RunOptions,
-    run: i64,
+    run: EventId,
     concurrency: usize,
     sender: Sender,
     pending: VecDeque<OutboxMessage>,
     people: HashMap<PersonId, (PersonRecord, Option<String>)>,
     ready: VecDeque<(Job, u32)>,
     /// Handed to the sender, answer not yet recorded: (attempt, when handed over).
-    outstanding: HashMap<i64, (u32, std::time::Instant)>,
+    outstanding: HashMap<MessageId, (u32, std::time::Instant)>,
     pace: Pace,
     state: Progress,
     unavailable: usize,
@@ -102,7 +104,7 @@ impl Loop<'_> {
             };
             self.pace.wait();
             self.outstanding
-                .insert(job.id, (attempt, std::time::Instant::now()));
+                .insert(MessageId::new(job.id), (attempt, std::time::Instant::now()));
             self.sender.submit(job)?;
         }
         Ok(())
@@ -121,12 +123,12 @@ impl Loop<'_> {
                 outcomes.push(outcome);
             }
         }
-        let records: Vec<(i64, OutboxUpdate)> = outcomes
+        let records: Vec<(MessageId, OutboxUpdate)> = outcomes
             .into_iter()
             .filter_map(|outcome| {
-                let (attempt, _) = self.outstanding.get(&outcome.id).copied()?;
+                let (attempt, _) = self.outstanding.get(&MessageId::new(outcome.id)).copied()?;
                 Some((
-                    outcome.id,
+                    MessageId::new(outcome.id),
                     update(ledger, self.options, attempt, outcome.delivery),
                 ))
             })
@@ -135,7 +137,7 @@ impl Loop<'_> {
     }
 
     /// Records updates, then frees their slots (the order the in-flight bound rests on).
-    fn record(&mut self, ledger: &mut Ledger, records: Vec<(i64, OutboxUpdate)>) -> Result<()> {
+    fn record(&mut self, ledger: &mut Ledger, records: Vec<(MessageId, OutboxUpdate)>) -> Result<()> {
         if records.is_empty() {
             return Ok(());
         }
@@ -191,7 +193,7 @@ impl Loop<'_> {
     /// 125 s at most; a worker that died), is retried later; its slot is freed.
     fn expire(&mut self, ledger: &mut Ledger) -> Result<()> {
         let deadline = Duration::from_secs(180);
-        let late: Vec<(i64, OutboxUpdate)> = self
+        let late: Vec<(MessageId, OutboxUpdate)> = self
             .outstanding
             .iter()
             .filter(|(_, (_, since))| since.elapsed() > deadline)
@@ -300,7 +302,7 @@ fn report(
 pub fn send(
     ledger: &mut Ledger,
     context: &NoticeContext,
-    run: i64,
+    run: EventId,
     config: SmtpConfig,
     options: &RunOptions,
     progress: &mut dyn FnMut(&Progress),

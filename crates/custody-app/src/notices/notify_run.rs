@@ -2,6 +2,7 @@
 //! turning the mail server's answer into the outbox's next state. The loop itself is
 //! `notify_loop`.
 
+use custody_core::{EventId, IncidentId};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -68,7 +69,7 @@ pub struct Progress {
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
     /// The run's id (its timeline entry).
-    pub run: i64,
+    pub run: EventId,
     /// The final progress.
     pub progress: Progress,
     /// Counts per state in the outbox after the run.
@@ -154,7 +155,7 @@ pub(crate) fn job(
     };
     match custody_mail::build(from, &notice, ledger.now().unix_seconds()) {
         Ok((envelope, bytes)) => Ok(Ok(Job {
-            id: message.id,
+            id: message.id.get(),
             envelope,
             bytes,
         })),
@@ -202,7 +203,7 @@ pub(crate) fn update(
 /// Counts per state.
 pub fn outbox_counts(
     ledger: &Ledger,
-    incident: i64,
+    incident: IncidentId,
 ) -> Result<std::collections::BTreeMap<&'static str, u64>> {
     let mut counts: std::collections::BTreeMap<&'static str, u64> = OutboxState::ALL
         .into_iter()

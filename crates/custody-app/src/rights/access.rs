@@ -6,6 +6,7 @@
 //! safeguards (15(2)), and a statement that a copy of the data is attached (15(3)) — the copy
 //! itself comes from the organisation's own systems. Times are in the organisation's zone.
 
+use custody_core::{RequestId, ShareId};
 use serde::Serialize;
 
 use custody_core::{CategoryKey, IdentifierKind, RequestKind};
@@ -43,7 +44,7 @@ pub struct AnswerRecipient {
     /// Supplier.
     pub supplier: String,
     /// Share id.
-    pub share: i64,
+    pub share: ShareId,
     /// `export` or `feed`.
     pub kind: &'static str,
     /// When sent.
@@ -111,7 +112,7 @@ pub struct Transfer {
 #[derive(Debug, Clone, Serialize)]
 pub struct AccessAnswer {
     /// Request id.
-    pub request: i64,
+    pub request: RequestId,
     /// Organisation.
     pub organisation: String,
     /// Regulator.
@@ -202,7 +203,7 @@ fn data_held(
 }
 
 /// Builds the answer to an access request.
-pub fn model(ledger: &Ledger, id: i64) -> Result<AccessAnswer> {
+pub fn model(ledger: &Ledger, id: RequestId) -> Result<AccessAnswer> {
     let _snapshot = ledger.store.read_snapshot()?;
     let record = find_request(ledger, id)?;
     if record.facts.kind != RequestKind::Access {

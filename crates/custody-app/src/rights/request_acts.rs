@@ -2,6 +2,7 @@
 //! identified, the period extended, suppliers' erasures confirmed, custody's answer produced,
 //! the request closed. Its state and clock are derived from those events.
 
+use custody_core::RequestId;
 use custody_core::{Instant, MAX_EXTENSION_MONTHS, request_deadline};
 use custody_store::{Erasure, NewRequestEvent, RequestRecord};
 
@@ -29,7 +30,7 @@ pub(crate) fn event(ledger: &Ledger, at: Instant, typed: &RequestEventBody) -> R
 /// Appends events to a request (with the erasure they confirm) in one transaction, audited.
 pub(crate) fn append(
     ledger: &mut Ledger,
-    request: i64,
+    request: RequestId,
     events: Vec<NewRequestEvent>,
     erasure: Option<Erasure>,
 ) -> Result<()> {
@@ -56,7 +57,7 @@ pub(crate) fn append(
     ledger.anchor_audit()
 }
 
-pub(crate) fn derived(ledger: &Ledger, id: i64) -> Result<(RequestRecord, Derived)> {
+pub(crate) fn derived(ledger: &Ledger, id: RequestId) -> Result<(RequestRecord, Derived)> {
     let record = find_request(ledger, id)?;
     let derived = Derived::of(&record, &ledger.store.request_events(id)?)?;
     Ok((record, derived))
@@ -68,7 +69,7 @@ pub(crate) fn derived(ledger: &Ledger, id: i64) -> Result<(RequestRecord, Derive
 /// for the decision).
 pub fn identify(
     ledger: &mut Ledger,
-    id: i64,
+    id: RequestId,
     reference: &str,
     identity_confirmed_at: Option<Instant>,
 ) -> Result<Vec<String>> {
@@ -127,7 +128,7 @@ pub fn identify(
 /// Extends the period by one or two months (two at most in all), with the reason given to the
 /// requester. Art. 12(3) requires the requester to be told within the first month, so an
 /// extension after the original due day is refused.
-pub fn extend(ledger: &mut Ledger, id: i64, months: u8, reason: &str) -> Result<String> {
+pub fn extend(ledger: &mut Ledger, id: RequestId, months: u8, reason: &str) -> Result<String> {
     let (record, state) = derived(ledger, id)?;
     if reason.trim().is_empty() {
         return Err(Error::Invalid(
@@ -180,7 +181,7 @@ pub fn extend(ledger: &mut Ledger, id: i64, months: u8, reason: &str) -> Result<
 /// from then on, and its holdings no longer count the person under the shares it had by then.
 pub fn confirm(
     ledger: &mut Ledger,
-    id: i64,
+    id: RequestId,
     supplier: &str,
     at: Instant,
     backups_until: Option<Instant>,
@@ -271,7 +272,7 @@ impl Outcome {
 }
 
 /// Closes a request by hand (an answer sent, a refusal with its reason, a withdrawal).
-pub fn close(ledger: &mut Ledger, id: i64, outcome: Outcome, reason: &str) -> Result<()> {
+pub fn close(ledger: &mut Ledger, id: RequestId, outcome: Outcome, reason: &str) -> Result<()> {
     let (record, state) = derived(ledger, id)?;
     if state.done_at(&record).is_some() {
         return Err(Error::Invalid(format!("request {id} is done already")));
@@ -291,7 +292,7 @@ pub fn close(ledger: &mut Ledger, id: i64, outcome: Outcome, reason: &str) -> Re
 }
 
 /// Records that custody's answer to an access request was produced (its format and digest).
-pub(crate) fn record_answer(ledger: &mut Ledger, id: i64, format: &str, sha256: &str) -> Result<()> {
+pub(crate) fn record_answer(ledger: &mut Ledger, id: RequestId, format: &str, sha256: &str) -> Result<()> {
     let body = RequestEventBody::Answer(Answer {
         format: format.to_owned(),
         sha256: sha256.to_owned(),
@@ -300,7 +301,7 @@ pub(crate) fn record_answer(ledger: &mut Ledger, id: i64, format: &str, sha256: 
 }
 
 /// The requester's email address, opened from its seal; audited, as it is personal data.
-pub fn reveal_requester(ledger: &mut Ledger, id: i64) -> Result<Option<String>> {
+pub fn reveal_requester(ledger: &mut Ledger, id: RequestId) -> Result<Option<String>> {
     let record = find_request(ledger, id)?;
     let Some(sealed) = record.facts.requester.as_ref() else {
         return Ok(None);

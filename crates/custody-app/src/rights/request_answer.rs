@@ -4,6 +4,7 @@
 //! restriction and objection, what was done at which supplier and what was kept and why
 //! (Art. 12(3), 12(4), 19).
 
+use custody_core::RequestId;
 use serde::Serialize;
 
 use custody_core::RequestKind;
@@ -43,7 +44,7 @@ pub struct KeptCopy {
 #[derive(Debug, Clone, Serialize)]
 pub struct Response {
     /// Request id.
-    pub request: i64,
+    pub request: RequestId,
     /// Kind.
     pub kind: &'static str,
     /// The right, in words.
@@ -89,7 +90,7 @@ fn right(kind: RequestKind) -> &'static str {
 /// The person a request is linked to, or a clear error.
 fn linked_person(
     ledger: &Ledger,
-    id: i64,
+    id: RequestId,
     state: &crate::rights::request_state::Derived,
 ) -> Result<custody_store::PersonRecord> {
     state
@@ -105,7 +106,7 @@ fn linked_person(
 }
 
 /// The response model for a request that is not access or portability.
-pub fn response(ledger: &Ledger, id: i64) -> Result<Response> {
+pub fn response(ledger: &Ledger, id: RequestId) -> Result<Response> {
     let _snapshot = ledger.store.read_snapshot()?;
     let (record, state) = derived(ledger, id)?;
     let person = linked_person(ledger, id, &state)?;
@@ -202,7 +203,7 @@ pub const CRM_MUST_ADD: &str = "this file holds what custody records: the person
      details and every field they provided, in this or another machine-readable format (CSV or JSON) \
      before sending it (Art. 20)";
 
-fn portable(ledger: &Ledger, id: i64) -> Result<Portable> {
+fn portable(ledger: &Ledger, id: RequestId) -> Result<Portable> {
     let (_, state) = derived(ledger, id)?;
     let person = linked_person(ledger, id, &state)?;
     let view = crate::ledger::person::show(ledger, &person.reference)?;
@@ -221,7 +222,7 @@ fn portable(ledger: &Ledger, id: i64) -> Result<Portable> {
 /// Returns warnings for the DPO (never part of the answer).
 pub fn answer(
     ledger: &mut Ledger,
-    id: i64,
+    id: RequestId,
     format: &str,
     deliver: impl FnOnce(&str) -> Result<()>,
 ) -> Result<Vec<String>> {

@@ -2,6 +2,7 @@
 //! erase everywhere, erase but keep some suppliers' copies on an Art. 17(3) ground, or refuse
 //! with the ground. Grounds are offered by name, each with the words the requester is given.
 
+use custody_core::RequestId;
 use serde::Serialize;
 
 use custody_core::RequestKind;
@@ -184,7 +185,7 @@ fn basis_given(basis: Option<String>) -> Result<Option<String>> {
 }
 
 /// Decides an erasure under review; instructs the suppliers it erases at in the same transaction.
-pub fn decide(ledger: &mut Ledger, id: i64, decision: Decision) -> Result<Decided> {
+pub fn decide(ledger: &mut Ledger, id: RequestId, decision: Decision) -> Result<Decided> {
     let (record, state) = derived(ledger, id)?;
     if record.facts.kind != RequestKind::Erasure {
         return Err(Error::Invalid(format!(

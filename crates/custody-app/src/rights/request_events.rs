@@ -2,6 +2,7 @@
 //! these, written by [`encode`] and read by [`decode`] strictly, so a request's state is never
 //! derived from a misspelt field read as zero.
 
+use custody_core::{ShareId, SupplierId};
 use serde::{Deserialize, Serialize};
 
 use custody_core::{Instant, PauseReason};
@@ -93,7 +94,7 @@ pub struct Resume {
 #[serde(deny_unknown_fields)]
 pub struct Kept {
     /// The supplier's id.
-    pub supplier_id: i64,
+    pub supplier_id: SupplierId,
     /// Its name.
     pub supplier: String,
     /// The ground's stable name.
@@ -123,11 +124,11 @@ pub struct Decide {
 #[serde(deny_unknown_fields)]
 pub struct Instruct {
     /// The supplier's id.
-    pub supplier_id: i64,
+    pub supplier_id: SupplierId,
     /// Its name.
     pub supplier: String,
     /// The shares that gave it the data.
-    pub shares: Vec<i64>,
+    pub shares: Vec<ShareId>,
     /// The person's reference.
     pub person: String,
     /// What it was told to do (erase when absent: the first rights desk only erased).
@@ -140,7 +141,7 @@ pub struct Instruct {
 #[serde(deny_unknown_fields)]
 pub struct Confirm {
     /// The supplier's id.
-    pub supplier_id: i64,
+    pub supplier_id: SupplierId,
     /// Its name.
     pub supplier: String,
     /// Until when its backups still hold the data.
@@ -282,7 +283,7 @@ mod tests {
     fn request_events_read_strictly() {
         let at = Instant::from_unix_seconds(1_635_528_600).unwrap();
         let event = |kind: &str, body: serde_json::Value| RequestEvent {
-            id: 3,
+            id: custody_core::EventId::new(3),
             kind: kind.to_owned(),
             at,
             recorded_at: at,

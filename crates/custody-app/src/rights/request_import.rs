@@ -3,6 +3,7 @@
 //! with its line and column; nothing is recorded unless every row is good. A request already
 //! recorded (same requester, kind and receipt) is refused rather than doubled.
 
+use custody_core::RequestId;
 use std::path::Path;
 
 use serde::Serialize;
@@ -25,7 +26,7 @@ pub struct ImportedRequests {
     /// Of which already overdue when imported.
     pub overdue: usize,
     /// Their ids.
-    pub requests: Vec<i64>,
+    pub requests: Vec<RequestId>,
     /// Erasures that instructed suppliers.
     pub erasures_instructed: usize,
 }

@@ -4,6 +4,7 @@
 //! (Art. 12(5), 15(3)) or information to confirm identity (Art. 12(6)), after which the month
 //! starts again. How each moves the deadline is in [`crate::rights::request_state`].
 
+use custody_core::RequestId;
 use custody_core::{Instant, PauseReason, RequestKind};
 
 use crate::dir::Ledger;
@@ -45,7 +46,7 @@ fn note_of(note: Option<&str>) -> Result<Option<String>> {
 /// only (Art. 12A speaks of a request under Art. 15).
 pub fn pause(
     ledger: &mut Ledger,
-    id: i64,
+    id: RequestId,
     at: Instant,
     reason: PauseReason,
     note: Option<&str>,
@@ -94,7 +95,7 @@ pub fn pause(
 
 /// Resumes the clock at `at`, when the clarification, fee or identity information arrived;
 /// returns the new deadline.
-pub fn resume(ledger: &mut Ledger, id: i64, at: Instant, note: Option<&str>) -> Result<String> {
+pub fn resume(ledger: &mut Ledger, id: RequestId, at: Instant, note: Option<&str>) -> Result<String> {
     let (record, state) = derived(ledger, id)?;
     let Some(open) = state.open_pause() else {
         return Err(Error::Invalid(format!(

@@ -13,6 +13,7 @@
 //! - the deadline is counted as the ICO counts it: to the corresponding calendar date, moved to
 //!   the next working day when that is a weekend or bank holiday ([`custody_core::request_deadline`]).
 
+use custody_core::SupplierId;
 use custody_core::{
     Day, Instant, MAX_EXTENSION_MONTHS, PauseReason, PersonId, RequestClockState, RequestKind, days_left,
     request_clock, request_deadline, request_target,
@@ -28,7 +29,7 @@ use crate::rights::request_events::{Action, Decide, RequestEventBody};
 #[derive(Debug, Clone)]
 pub struct Instruction {
     /// Supplier id.
-    pub supplier_id: i64,
+    pub supplier_id: SupplierId,
     /// Supplier name.
     pub supplier: String,
     /// What it was told to do.

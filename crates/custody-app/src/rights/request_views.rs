@@ -1,5 +1,6 @@
 //! Requests for output: the queue (overdue first) and one request in full.
 
+use custody_core::RequestId;
 use serde::Serialize;
 
 use custody_core::{Instant, RequestClockState};
@@ -16,7 +17,7 @@ use crate::rights::requests::find_request;
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestSummary {
     /// Id.
-    pub request: i64,
+    pub request: RequestId,
     /// Kind.
     pub kind: &'static str,
     /// The person's reference, once known.
@@ -304,7 +305,7 @@ fn local(ledger: &Ledger, at: Instant) -> String {
 
 /// A request as the rights desk shows it, the look audited as `request.view` (a request is about
 /// one person: looking at it is looking at them).
-pub fn look(ledger: &mut Ledger, id: i64) -> Result<RequestView> {
+pub fn look(ledger: &mut Ledger, id: RequestId) -> Result<RequestView> {
     let view = show(ledger, id)?;
     ledger.audit_look("request.view", &format!("request:{id}"), serde_json::json!({}))?;
     Ok(view)
@@ -312,7 +313,7 @@ pub fn look(ledger: &mut Ledger, id: i64) -> Result<RequestView> {
 
 /// One request with its instructions and events (not audited: for use cases that audit what
 /// they do with it, and for [`look`]).
-pub fn show(ledger: &Ledger, id: i64) -> Result<RequestView> {
+pub fn show(ledger: &Ledger, id: RequestId) -> Result<RequestView> {
     let _snapshot = ledger.store.read_snapshot()?;
     let record = find_request(ledger, id)?;
     let events = ledger.store.request_events(id)?;

@@ -4,6 +4,7 @@
 //! erasure waits for a responder's review of its grounds first (`erasure_review`, default on).
 //! A request's record is append-only: its state is derived from its events.
 
+use custody_core::{RequestId, ShareId, SupplierId};
 use serde::Serialize;
 
 use custody_core::{Channel, IdentifierKind, Instant, RequestKind, normalise_email, request_deadline};
@@ -50,7 +51,7 @@ pub struct OpenInput {
 #[derive(Debug, Clone, Serialize)]
 pub struct Opened {
     /// The request's id.
-    pub request: i64,
+    pub request: RequestId,
     /// The last day to answer, in the organisation's time zone.
     pub due: String,
     /// The person it was matched to, if any.
@@ -139,11 +140,11 @@ pub(crate) fn match_requester(ledger: &Ledger, requester: &Requester) -> Result<
 #[derive(Debug, Clone, Serialize)]
 pub struct Holder {
     /// Supplier id.
-    pub supplier_id: i64,
+    pub supplier_id: SupplierId,
     /// Supplier name.
     pub supplier: String,
     /// Shares.
-    pub shares: Vec<i64>,
+    pub shares: Vec<ShareId>,
 }
 
 /// Every supplier that holds a person's data at `now`: under a share not deleted and not erased
@@ -197,7 +198,7 @@ pub(crate) fn instructions(
 /// The holders an objection to direct marketing reaches: those holding the person under a
 /// share marked as marketing, with only those shares.
 fn marketing_holders(ledger: &Ledger, holders: Vec<Holder>) -> Result<Vec<Holder>> {
-    let marketing: std::collections::BTreeSet<i64> = ledger
+    let marketing: std::collections::BTreeSet<ShareId> = ledger
         .store
         .shares(None)?
         .into_iter()
@@ -327,7 +328,8 @@ pub(crate) fn new_request(
     };
     let due = request_deadline(input.received_at.local_day(&ledger.zone), 0, 0, &holidays.days)?;
     let opened = Opened {
-        request: 0,
+        // The store gives the id when it records the request.
+        request: RequestId::new(0),
         due: due.to_iso(),
         awaiting_decision: person.is_some() && input.kind == RequestKind::Erasure && erasure_review(ledger),
         reference: person.as_ref().map(|person| person.reference.clone()),
@@ -370,12 +372,15 @@ pub fn open(ledger: &mut Ledger, input: OpenInput) -> Result<Opened> {
         .store
         .open_requests(vec![request], draft, &signer_for(&ledger.vault, &ledger.dir))?;
     ledger.anchor_audit()?;
-    opened.request = ids.first().copied().unwrap_or_default();
+    opened.request = ids
+        .first()
+        .copied()
+        .ok_or_else(|| Error::Invalid("the store recorded no request".into()))?;
     Ok(opened)
 }
 
 /// A request by id, or a clear error.
-pub fn find_request(ledger: &Ledger, id: i64) -> Result<RequestRecord> {
+pub fn find_request(ledger: &Ledger, id: RequestId) -> Result<RequestRecord> {
     ledger.store.request(id)?.ok_or_else(|| {
         Error::NotFound(format!(
             "there is no request {id}; `custody request list` shows them"

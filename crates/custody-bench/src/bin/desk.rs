@@ -112,7 +112,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 struct Prepared {
-    incident: i64,
+    incident: custody_core::IncidentId,
     /// The incident's supplier, percent-encoded for a path.
     supplier: String,
     /// When the organisation became aware.

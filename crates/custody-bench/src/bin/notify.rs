@@ -6,6 +6,7 @@
 //! `cargo run --release -p custody-bench --bin notify -- --messages 20000 --concurrency 4
 //! [--queue-people 2000000]` (needs `smtp-sink` and `smtp-source`: Debian's `postfix`).
 
+use custody_core::IncidentId;
 use std::io::{BufWriter, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -210,7 +211,7 @@ fn cpu_seconds(stat: &str) -> Option<f64> {
 /// Sends the notices of incident `id` to the audience in `file`; returns messages a second.
 fn custody_run(
     ledger: &mut Ledger,
-    id: i64,
+    id: IncidentId,
     file: &Path,
     port: u16,
     concurrency: usize,
@@ -327,7 +328,7 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
     let sample = audience_file(root, "sample.csv", refs.get(..nagle as usize).unwrap_or(&refs))?;
 
     // The message smtp-source sends: custody's own notice for the first person, byte for byte.
-    let (_, text) = notify::preview(&mut ledger, 1, refs.first().map(String::as_str))?;
+    let (_, text) = notify::preview(&mut ledger, IncidentId::new(1), refs.first().map(String::as_str))?;
     let notice = custody_mail::Notice {
         message_id: "<bench@party.example.org>".to_owned(),
         to: "alex.smith.0@example.org".to_owned(),
@@ -345,7 +346,7 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
     );
 
     if std::env::var_os("CUSTODY_BENCH_CPU").is_some() {
-        let context = NoticeContext::build(&ledger, 1)?;
+        let context = NoticeContext::build(&ledger, IncidentId::new(1))?;
         let templates = custody_mail::Templates::load(None)?;
         let first = refs.first().context("people")?;
         let person = ledger.store.person_by_ref(first)?.context("person")?;
@@ -377,10 +378,22 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
         println!("    per message: render {render:.1} µs, build {build:.1} µs, person lookup {lookup:.1} µs");
     }
     let reference_first = smtp_source(&message, sink.port, count, options.concurrency)?;
-    let (sent_first, custody_first) =
-        custody_run(&mut ledger, 1, &all, sink.port, options.concurrency, true)?;
-    let (sent_second, custody_second) =
-        custody_run(&mut ledger, 2, &all, sink.port, options.concurrency, true)?;
+    let (sent_first, custody_first) = custody_run(
+        &mut ledger,
+        IncidentId::new(1),
+        &all,
+        sink.port,
+        options.concurrency,
+        true,
+    )?;
+    let (sent_second, custody_second) = custody_run(
+        &mut ledger,
+        IncidentId::new(2),
+        &all,
+        sink.port,
+        options.concurrency,
+        true,
+    )?;
     let reference_second = smtp_source(&message, sink.port, count, options.concurrency)?;
     if sent_first != u64::from(count) || sent_second != u64::from(count) {
         bail!("custody sent {sent_first} and {sent_second} of {count}");
@@ -393,7 +406,14 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
         "  custody / reference (best of two each): {:.0} %  [target ≥ 80 %]",
         100.0 * custody / reference
     );
-    let (_, with_nagle) = custody_run(&mut ledger, 3, &sample, sink.port, options.concurrency, false)?;
+    let (_, with_nagle) = custody_run(
+        &mut ledger,
+        IncidentId::new(3),
+        &sample,
+        sink.port,
+        options.concurrency,
+        false,
+    )?;
     println!(
         "  with Nagle's algorithm on (lettre's default), {nagle} messages: {with_nagle:.0} msg/s \
          ({:.1} ms a message per session)",
@@ -411,7 +431,7 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
             started.elapsed().as_secs_f64()
         );
         let started = Clock::now();
-        let context = NoticeContext::build(&ledger, 1)?;
+        let context = NoticeContext::build(&ledger, IncidentId::new(1))?;
         let queued = notify::queue(&mut ledger, &context, &Audience::Affected, false)?;
         let elapsed = started.elapsed().as_secs_f64();
         println!(

@@ -2,6 +2,7 @@
 //! and as filed, at each phase, in Markdown and JSON. A change to their wording is a reviewed
 //! diff of `tests/golden/`, not a fragment check. Run with `UPDATE_GOLDEN=1` to rewrite them.
 
+use custody_core::IncidentId;
 use std::path::{Path, PathBuf};
 
 use custody_app::breach::report::{Format, Phase};
@@ -60,7 +61,7 @@ fn the_demo_incident_reports_read_as_their_golden_files() {
     let mut ledger = Ledger::open(&data, Box::new(FixedClock(clock.now())), "cli:golden").unwrap();
     // The initial report as it reads now, and both reports as filed. (A follow-up as it would
     // read now lists the forum dump, whose sampled rows and canaries differ from run to run.)
-    let model = report::model(&ledger, 1, Phase::Initial).unwrap();
+    let model = report::model(&ledger, IncidentId::new(1), Phase::Initial).unwrap();
     check(
         "demo-initial-report.md",
         &report::render(&model, Format::Markdown).unwrap(),
@@ -71,7 +72,7 @@ fn the_demo_incident_reports_read_as_their_golden_files() {
     );
     for (phase, name) in [(Phase::Initial, "initial"), (Phase::FollowUp, "follow-up")] {
         for (format, extension) in [(Format::Markdown, "md"), (Format::Json, "json")] {
-            let as_filed = filed::as_filed(&mut ledger, 1, phase, format).unwrap();
+            let as_filed = filed::as_filed(&mut ledger, IncidentId::new(1), phase, format).unwrap();
             check(&format!("demo-{name}-report-as-filed.{extension}"), &as_filed);
         }
     }

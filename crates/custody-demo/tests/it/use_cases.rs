@@ -4,6 +4,7 @@
 use custody_app::notices::notice_model::NoticeContext;
 use custody_app::notices::notify::{Audience, queue};
 use custody_app::{breach::impact, breach::incidents, ledger::holdings, ledger::people};
+use custody_core::IncidentId;
 
 use crate::fixture::{BOTH, Backend, now, restored};
 
@@ -11,7 +12,7 @@ use crate::fixture::{BOTH, Backend, now, restored};
 fn answers(backend: Backend) -> serde_json::Value {
     let fixture = restored(backend);
     let ledger = &fixture.ledger;
-    let incident = incidents::find_incident(ledger, 1).unwrap();
+    let incident = incidents::find_incident(ledger, IncidentId::new(1)).unwrap();
     let view = impact::compute(ledger, &incident).unwrap();
     let held = holdings::holdings(ledger, &fixture.supplier, now(), false).unwrap();
     let counts = ledger.store.people_counts().unwrap();
@@ -33,7 +34,7 @@ fn the_demo_incident_is_answered_alike_on_both_backends() {
 fn notices_are_grouped_by_address_alike_on_both_backends() {
     let counts = BOTH.map(|backend| {
         let mut fixture = restored(backend);
-        let context = NoticeContext::build(&fixture.ledger, 1).unwrap();
+        let context = NoticeContext::build(&fixture.ledger, IncidentId::new(1)).unwrap();
         let dry = queue(&mut fixture.ledger, &context, &Audience::Affected, true).unwrap();
         let queued = queue(&mut fixture.ledger, &context, &Audience::Affected, false).unwrap();
         assert_eq!((dry.people, dry.messages), (queued.people, queued.messages));

@@ -1,5 +1,6 @@
 //! The desk's accounts and API tokens in PostgreSQL; names are unique whatever their case.
 
+use custody_core::{AccountId, TokenId};
 use postgres::types::ToSql;
 use postgres::{Row, Transaction};
 
@@ -16,7 +17,7 @@ fn role(text: &str) -> Result<DeskRole> {
 
 fn account(row: &Row) -> Result<AccountRecord> {
     Ok(AccountRecord {
-        id: row.try_get(0)?,
+        id: row.try_get(0).map(AccountId::new)?,
         name: row.try_get(1)?,
         role: role(row.try_get(2)?)?,
         password_hash: row.try_get(3)?,
@@ -28,7 +29,7 @@ fn account(row: &Row) -> Result<AccountRecord> {
 
 fn token(row: &Row) -> Result<ApiTokenRecord> {
     Ok(ApiTokenRecord {
-        id: row.try_get(0)?,
+        id: row.try_get(0).map(TokenId::new)?,
         name: row.try_get(1)?,
         role: role(row.try_get(2)?)?,
         created_at: instant(row.try_get(3)?)?,

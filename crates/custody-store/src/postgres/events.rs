@@ -1,6 +1,7 @@
 //! Incidents, requests and their append-only events in PostgreSQL, with what some events carry
 //! (leak evidence, people, a filed report) and the erasures suppliers confirmed.
 
+use custody_core::{EventId, IncidentId, RequestId, SupplierId};
 use postgres::{Row, Transaction};
 
 use custody_core::{Channel, Instant, Nature, PersonSet, RequestKind};
@@ -30,7 +31,7 @@ pub(super) fn open_incident(
              supplier_discovered_at, supplier_notified_at, cyber, opened_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
             &[
-                &incident.supplier_id,
+                &incident.supplier_id.map(SupplierId::get),
                 &incident.summary,
                 &serde_json::to_string(&nature).unwrap_or_default(),
                 &incident.aware_at.unix_seconds(),
@@ -54,10 +55,10 @@ fn incident(row: &Row) -> Result<IncidentRecord> {
         .map(|text| Nature::parse(text).map_err(corrupt))
         .collect::<Result<Vec<_>>>()?;
     Ok(IncidentRecord {
-        id: row.try_get(0)?,
+        id: row.try_get(0).map(IncidentId::new)?,
         supplier: row.try_get(2)?,
         facts: NewIncident {
-            supplier_id: row.try_get(1)?,
+            supplier_id: row.try_get(1).map(|id: Option<i64>| id.map(SupplierId::new))?,
             summary: row.try_get(3)?,
             nature,
             aware_at: instant(row.try_get(5)?)?,
@@ -186,8 +187,8 @@ pub(super) fn filed_reports(client: &mut Db<'_>, incident: i64) -> Result<Vec<Fi
     rows.iter()
         .map(|row| {
             Ok(FiledReport {
-                event: row.try_get(0)?,
-                incident,
+                event: row.try_get(0).map(EventId::new)?,
+                incident: IncidentId::new(incident),
                 report: NewFiledReport {
                     phase: row.try_get(1)?,
                     model: row.try_get(2)?,
@@ -227,7 +228,7 @@ pub(super) fn events(
     rows.iter()
         .map(|row| {
             Ok(IncidentEvent {
-                id: row.try_get(0)?,
+                id: row.try_get(0).map(EventId::new)?,
                 kind: row.try_get(1)?,
                 at: instant(row.try_get(2)?)?,
                 recorded_at: instant(row.try_get(3)?)?,
@@ -280,7 +281,7 @@ fn request(row: &Row) -> Result<RequestRecord> {
     let hash: Option<Vec<u8>> = row.try_get(3)?;
     let channel: Option<&str> = row.try_get(5)?;
     Ok(RequestRecord {
-        id: row.try_get(0)?,
+        id: row.try_get(0).map(RequestId::new)?,
         facts: NewRequest {
             person: person.map(person_id).transpose()?,
             requester: row.try_get(2)?,
@@ -331,9 +332,9 @@ pub(super) fn append_request(
             "INSERT INTO erasures (supplier, person, request, deleted_at, backups_until) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             &[
-                &erasure.supplier_id,
+                &erasure.supplier_id.get(),
                 &i64::from(erasure.person),
-                &erasure.request,
+                &erasure.request.get(),
                 &erasure.deleted_at.unix_seconds(),
                 &erasure.backups_until.map(|at| at.unix_seconds()),
             ],
@@ -361,9 +362,9 @@ pub(super) fn erasures(client: &mut Db<'_>, column: &str, value: i64) -> Result<
     rows.iter()
         .map(|row| {
             Ok(Erasure {
-                supplier_id: row.try_get(0)?,
+                supplier_id: row.try_get(0).map(SupplierId::new)?,
                 person: person_id(row.try_get(1)?)?,
-                request: row.try_get(2)?,
+                request: row.try_get(2).map(RequestId::new)?,
                 deleted_at: instant(row.try_get(3)?)?,
                 backups_until: optional(row.try_get(4)?)?,
             })

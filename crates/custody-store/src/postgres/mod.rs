@@ -24,7 +24,10 @@ use std::collections::HashMap;
 use postgres::types::ToSql;
 use postgres::{Client, Row, Statement, Transaction};
 
-use custody_core::{FeedWindow, IdentifierKind, Instant, PersonCategory, PersonId, PersonSet, PersonStatus};
+use custody_core::{
+    AccountId, EventId, FeedWindow, IdentifierKind, IncidentId, Instant, MessageId, PersonCategory, PersonId,
+    PersonSet, PersonStatus, RequestId, ShareId, SupplierId, TokenId,
+};
 
 use crate::error::{Error, Result};
 use crate::types::*;
@@ -369,15 +372,16 @@ impl Store for PostgresStore {
         supplier: NewSupplier,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64> {
+    ) -> Result<SupplierId> {
         self.audited(audit, signer, |transaction, draft| {
             records::add_supplier(transaction, supplier, draft)
         })
+        .map(SupplierId::new)
     }
 
     fn set_supplier_transfer(
         &mut self,
-        id: i64,
+        id: SupplierId,
         country: Option<&str>,
         safeguard: Option<&str>,
         audit: AuditDraft,
@@ -386,7 +390,7 @@ impl Store for PostgresStore {
         self.audited(audit, signer, |transaction, _| {
             let changed = transaction.execute(
                 "UPDATE suppliers SET country = $1, transfer_safeguard = $2 WHERE id = $3",
-                &[&country, &safeguard, &id],
+                &[&country, &safeguard, &id.get()],
             )?;
             records::one_changed(changed, "supplier")
         })
@@ -394,7 +398,7 @@ impl Store for PostgresStore {
 
     fn set_share_marketing(
         &mut self,
-        id: i64,
+        id: ShareId,
         marketing: bool,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
@@ -402,7 +406,7 @@ impl Store for PostgresStore {
         self.audited(audit, signer, |transaction, _| {
             let changed = transaction.execute(
                 "UPDATE shares SET marketing = $1 WHERE id = $2",
-                &[&marketing, &id],
+                &[&marketing, &id.get()],
             )?;
             records::one_changed(changed, "share")
         })
@@ -433,7 +437,7 @@ impl Store for PostgresStore {
 
     fn confirm_deletion(
         &mut self,
-        share: i64,
+        share: ShareId,
         confirmed_at: Instant,
         backups_until: Option<Instant>,
         audit: AuditDraft,
@@ -443,7 +447,7 @@ impl Store for PostgresStore {
             let changed = transaction.execute(
                 "UPDATE shares SET deleted_at = $2, backups_until = $3 WHERE id = $1",
                 &[
-                    &share,
+                    &share.get(),
                     &confirmed_at.unix_seconds(),
                     &backups_until.map(Instant::unix_seconds),
                 ],
@@ -455,21 +459,25 @@ impl Store for PostgresStore {
         })
     }
 
-    fn shares(&self, suppliers: Option<&[i64]>) -> Result<Vec<ShareRecord>> {
-        records::shares(&mut self.db()?, suppliers, None)
+    fn shares(&self, suppliers: Option<&[SupplierId]>) -> Result<Vec<ShareRecord>> {
+        records::shares(
+            &mut self.db()?,
+            crate::encoding::raw_ids(suppliers).as_deref(),
+            None,
+        )
     }
 
-    fn share(&self, id: i64) -> Result<Option<ShareRecord>> {
-        Ok(records::shares(&mut self.db()?, None, Some(id))?
+    fn share(&self, id: ShareId) -> Result<Option<ShareRecord>> {
+        Ok(records::shares(&mut self.db()?, None, Some(id.get()))?
             .into_iter()
             .next())
     }
 
-    fn share_people(&self, id: i64) -> Result<PersonSet> {
-        if let Some(set) = self.kept.borrow().shares.get(&id) {
+    fn share_people(&self, id: ShareId) -> Result<PersonSet> {
+        if let Some(set) = self.kept.borrow().shares.get(&id.get()) {
             return Ok(set.clone());
         }
-        let set = records::share_people(&mut self.db()?, id)?;
+        let set = records::share_people(&mut self.db()?, id.get())?;
         // Only a committed share is kept: inside a write, or for a share not there, ask again.
         if !set.is_empty() {
             let mut kept = self.kept.borrow_mut();
@@ -480,7 +488,7 @@ impl Store for PostgresStore {
             }
             if size <= KEPT_BYTES_MAX {
                 kept.bytes += size;
-                kept.shares.insert(id, set.clone());
+                kept.shares.insert(id.get(), set.clone());
             }
         }
         Ok(set)
@@ -529,8 +537,9 @@ impl Store for PostgresStore {
         records::left_counts(&mut self.db()?, people, boundaries)
     }
 
-    fn export_shares_of(&self, person: PersonId) -> Result<Vec<i64>> {
+    fn export_shares_of(&self, person: PersonId) -> Result<Vec<ShareId>> {
         records::shares_containing(&mut self.db()?, person)
+            .map(|ids| ids.into_iter().map(ShareId::new).collect())
     }
 
     fn canaries(&self) -> Result<PersonSet> {
@@ -542,34 +551,38 @@ impl Store for PostgresStore {
         incident: NewIncident,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64> {
+    ) -> Result<IncidentId> {
         self.audited(audit, signer, |transaction, draft| {
             events::open_incident(transaction, incident, draft)
         })
+        .map(IncidentId::new)
     }
 
     fn incidents(&self) -> Result<Vec<IncidentRecord>> {
         events::incidents(&mut self.db()?, None)
     }
 
-    fn incident(&self, id: i64) -> Result<Option<IncidentRecord>> {
-        Ok(events::incidents(&mut self.db()?, Some(id))?.into_iter().next())
+    fn incident(&self, id: IncidentId) -> Result<Option<IncidentRecord>> {
+        Ok(events::incidents(&mut self.db()?, Some(id.get()))?
+            .into_iter()
+            .next())
     }
 
     fn append_incident_event(
         &mut self,
-        incident: i64,
+        incident: IncidentId,
         event: NewIncidentEvent,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64> {
+    ) -> Result<EventId> {
         self.audited(audit, signer, |transaction, draft| {
-            events::append(transaction, incident, &event, events::With::Nothing, draft)
+            events::append(transaction, incident.get(), &event, events::With::Nothing, draft)
         })
+        .map(EventId::new)
     }
 
-    fn incident_events(&self, incident: i64) -> Result<Vec<IncidentEvent>> {
-        events::events(&mut self.db()?, "incident_events", "incident", incident)
+    fn incident_events(&self, incident: IncidentId) -> Result<Vec<IncidentEvent>> {
+        events::events(&mut self.db()?, "incident_events", "incident", incident.get())
     }
 
     fn add_account(
@@ -577,10 +590,11 @@ impl Store for PostgresStore {
         account: NewAccount,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64> {
+    ) -> Result<AccountId> {
         self.audited(audit, signer, |transaction, draft| {
             desk::add_account(transaction, account, draft)
         })
+        .map(AccountId::new)
     }
 
     fn accounts(&self) -> Result<Vec<AccountRecord>> {
@@ -641,10 +655,11 @@ impl Store for PostgresStore {
         token: NewApiToken,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64> {
+    ) -> Result<TokenId> {
         self.audited(audit, signer, |transaction, draft| {
             desk::add_token(transaction, token, draft)
         })
+        .map(TokenId::new)
     }
 
     fn api_tokens(&self) -> Result<Vec<ApiTokenRecord>> {
@@ -669,65 +684,74 @@ impl Store for PostgresStore {
 
     fn append_evidence(
         &mut self,
-        incident: i64,
+        incident: IncidentId,
         event: NewIncidentEvent,
         people: &PersonSet,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64> {
+    ) -> Result<EventId> {
         self.audited(audit, signer, |transaction, draft| {
             events::append(
                 transaction,
-                incident,
+                incident.get(),
                 &event,
                 events::With::Evidence(people),
                 draft,
             )
         })
+        .map(EventId::new)
     }
 
-    fn evidence_people(&self, incident: i64) -> Result<PersonSet> {
-        events::union_of(&mut self.db()?, "incident_evidence", incident)
+    fn evidence_people(&self, incident: IncidentId) -> Result<PersonSet> {
+        events::union_of(&mut self.db()?, "incident_evidence", incident.get())
     }
 
     fn file_report(
         &mut self,
-        incident: i64,
+        incident: IncidentId,
         event: NewIncidentEvent,
         report: NewFiledReport,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64> {
+    ) -> Result<EventId> {
         self.audited(audit, signer, |transaction, draft| {
             events::append(
                 transaction,
-                incident,
+                incident.get(),
                 &event,
                 events::With::Report(&report),
                 draft,
             )
         })
+        .map(EventId::new)
     }
 
-    fn filed_reports(&self, incident: i64) -> Result<Vec<FiledReport>> {
-        events::filed_reports(&mut self.db()?, incident)
+    fn filed_reports(&self, incident: IncidentId) -> Result<Vec<FiledReport>> {
+        events::filed_reports(&mut self.db()?, incident.get())
     }
 
     fn record_incident_people(
         &mut self,
-        incident: i64,
+        incident: IncidentId,
         event: NewIncidentEvent,
         people: &PersonSet,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64> {
+    ) -> Result<EventId> {
         self.audited(audit, signer, |transaction, draft| {
-            events::append(transaction, incident, &event, events::With::People(people), draft)
+            events::append(
+                transaction,
+                incident.get(),
+                &event,
+                events::With::People(people),
+                draft,
+            )
         })
+        .map(EventId::new)
     }
 
-    fn incident_people(&self, incident: i64) -> Result<PersonSet> {
-        events::union_of(&mut self.db()?, "incident_people", incident)
+    fn incident_people(&self, incident: IncidentId) -> Result<PersonSet> {
+        events::union_of(&mut self.db()?, "incident_people", incident.get())
     }
 
     fn each_identifier(
@@ -743,43 +767,47 @@ impl Store for PostgresStore {
         requests: Vec<NewRequest>,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<Vec<i64>> {
+    ) -> Result<Vec<RequestId>> {
         self.audited(audit, signer, |transaction, draft| {
             events::open_requests(transaction, requests, draft)
         })
+        .map(|ids| ids.into_iter().map(RequestId::new).collect())
     }
 
     fn requests(&self) -> Result<Vec<RequestRecord>> {
         events::requests(&mut self.db()?, None)
     }
 
-    fn request(&self, id: i64) -> Result<Option<RequestRecord>> {
-        Ok(events::requests(&mut self.db()?, Some(id))?.into_iter().next())
+    fn request(&self, id: RequestId) -> Result<Option<RequestRecord>> {
+        Ok(events::requests(&mut self.db()?, Some(id.get()))?
+            .into_iter()
+            .next())
     }
 
     fn append_request_events(
         &mut self,
-        request: i64,
+        request: RequestId,
         new: Vec<NewRequestEvent>,
         erasure: Option<Erasure>,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<Vec<i64>> {
+    ) -> Result<Vec<EventId>> {
         self.audited(audit, signer, |transaction, draft| {
-            events::append_request(transaction, request, &new, erasure, draft)
+            events::append_request(transaction, request.get(), &new, erasure, draft)
         })
+        .map(|ids| ids.into_iter().map(EventId::new).collect())
     }
 
-    fn request_events(&self, request: i64) -> Result<Vec<RequestEvent>> {
-        events::events(&mut self.db()?, "request_events", "request", request)
+    fn request_events(&self, request: RequestId) -> Result<Vec<RequestEvent>> {
+        events::events(&mut self.db()?, "request_events", "request", request.get())
     }
 
     fn erasures_of_person(&self, person: PersonId) -> Result<Vec<Erasure>> {
         events::erasures(&mut self.db()?, "person", i64::from(person))
     }
 
-    fn erasures_at_supplier(&self, supplier: i64) -> Result<Vec<Erasure>> {
-        events::erasures(&mut self.db()?, "supplier", supplier)
+    fn erasures_at_supplier(&self, supplier: SupplierId) -> Result<Vec<Erasure>> {
+        events::erasures(&mut self.db()?, "supplier", supplier.get())
     }
 
     fn identifier_kinds(&self, person: PersonId) -> Result<Vec<IdentifierKind>> {
@@ -788,7 +816,7 @@ impl Store for PostgresStore {
 
     fn enqueue_notices(
         &mut self,
-        incident: i64,
+        incident: IncidentId,
         messages: &mut dyn Iterator<Item = NewOutboxMessage>,
         letters: &[PersonId],
         queued_at: Instant,
@@ -796,27 +824,38 @@ impl Store for PostgresStore {
         signer: &dyn AuditSigner,
     ) -> Result<EnqueueCounts> {
         self.audited(audit, signer, |transaction, draft| {
-            outbox::enqueue(transaction, incident, messages, letters, queued_at, draft)
+            outbox::enqueue(transaction, incident.get(), messages, letters, queued_at, draft)
         })
     }
 
-    fn notice_letters(&self, incident: i64) -> Result<Vec<PersonId>> {
-        outbox::letters(&mut self.db()?, incident)
+    fn notice_letters(&self, incident: IncidentId) -> Result<Vec<PersonId>> {
+        outbox::letters(&mut self.db()?, incident.get())
     }
 
     fn claim_notices(
         &mut self,
-        incident: i64,
-        run: i64,
+        incident: IncidentId,
+        run: EventId,
         now: Instant,
         limit: usize,
         include_failed: bool,
     ) -> Result<Vec<OutboxMessage>> {
-        outbox::claim(self.client.get_mut(), incident, run, now, limit, include_failed)
+        outbox::claim(
+            self.client.get_mut(),
+            incident.get(),
+            run.get(),
+            now,
+            limit,
+            include_failed,
+        )
     }
 
-    fn record_deliveries(&mut self, run: i64, updates: &[(i64, OutboxUpdate)]) -> Result<()> {
-        outbox::apply(self.client.get_mut(), run, updates)
+    fn record_deliveries(&mut self, run: EventId, updates: &[(MessageId, OutboxUpdate)]) -> Result<()> {
+        let updates: Vec<(i64, OutboxUpdate)> = updates
+            .iter()
+            .map(|(id, update)| (id.get(), update.clone()))
+            .collect();
+        outbox::apply(self.client.get_mut(), run.get(), &updates)
     }
 
     fn flush_deliveries(&mut self) -> Result<()> {
@@ -824,16 +863,21 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    fn outbox_counts(&self, incident: i64) -> Result<Vec<(OutboxState, u64)>> {
-        outbox::counts(&mut self.db()?, incident)
+    fn outbox_counts(&self, incident: IncidentId) -> Result<Vec<(OutboxState, u64)>> {
+        outbox::counts(&mut self.db()?, incident.get())
     }
 
-    fn outbox_in_state(&self, incident: i64, state: OutboxState, limit: usize) -> Result<Vec<OutboxMessage>> {
-        outbox::in_state(&mut self.db()?, incident, state, limit)
+    fn outbox_in_state(
+        &self,
+        incident: IncidentId,
+        state: OutboxState,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>> {
+        outbox::in_state(&mut self.db()?, incident.get(), state, limit)
     }
 
-    fn outbox_times(&self, incident: i64) -> Result<(Option<Instant>, Option<Instant>)> {
-        outbox::times(&mut self.db()?, incident)
+    fn outbox_times(&self, incident: IncidentId) -> Result<(Option<Instant>, Option<Instant>)> {
+        outbox::times(&mut self.db()?, incident.get())
     }
 
     fn set_relaxed_durability(&mut self, relaxed: bool) -> Result<()> {

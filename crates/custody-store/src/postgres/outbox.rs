@@ -4,6 +4,7 @@
 //! taken over only when the run that claimed it no longer holds its lock (its process ended
 //! before the server's answer was recorded), never from a run still at work.
 
+use custody_core::MessageId;
 use postgres::{Client, Row, Transaction};
 
 use custody_core::{Instant, PersonId};
@@ -94,7 +95,7 @@ fn message(row: &Row) -> Result<OutboxMessage> {
     let state: &str = row.try_get(4)?;
     let attempts: i64 = row.try_get(5)?;
     Ok(OutboxMessage {
-        id: row.try_get(0)?,
+        id: row.try_get(0).map(MessageId::new)?,
         recipient: row.try_get(1)?,
         people: unpack_people(row.try_get(2)?),
         message_id: row.try_get(3)?,

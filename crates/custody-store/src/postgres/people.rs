@@ -3,6 +3,7 @@
 //! builds the feed columns on the way; an import into a populated table updates in place,
 //! touching contacts and identifiers only where they changed.
 
+use custody_core::ShareId;
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
 use postgres::{Row, Transaction};
@@ -397,7 +398,7 @@ fn person(row: &Row) -> Result<PersonRecord> {
         left_on: day(row.try_get(5)?)?,
         country: row.try_get(6)?,
         contact: row.try_get(7)?,
-        canary_share: row.try_get(8)?,
+        canary_share: row.try_get(8).map(|id: Option<i64>| id.map(ShareId::new))?,
     })
 }
 

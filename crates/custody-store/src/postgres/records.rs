@@ -1,6 +1,7 @@
 //! Suppliers, shares and standing feeds in PostgreSQL: the same layouts as SQLite's (see
 //! `crate::encoding`), the feeds' date lists searched in place with `substring`.
 
+use custody_core::{ShareId, SupplierId};
 use postgres::{Row, Transaction};
 
 use custody_core::{
@@ -53,7 +54,7 @@ pub(super) fn add_supplier(
             &[
                 &supplier.name,
                 &supplier.role.as_str(),
-                &supplier.parent,
+                &supplier.parent.map(SupplierId::get),
                 &supplier.notice_hours.map(i64::from),
                 &supplier.contract,
                 &supplier.contact,
@@ -70,10 +71,10 @@ pub(super) fn add_supplier(
 fn supplier(row: &Row) -> Result<Supplier> {
     let notice_hours: Option<i64> = row.try_get(4)?;
     Ok(Supplier {
-        id: row.try_get(0)?,
+        id: row.try_get(0).map(SupplierId::new)?,
         name: row.try_get(1)?,
         role: SupplierRole::parse(row.try_get(2)?).map_err(corrupt)?,
-        parent: row.try_get(3)?,
+        parent: row.try_get(3).map(|id: Option<i64>| id.map(SupplierId::new))?,
         notice_hours: notice_hours
             .map(|hours| u32::try_from(hours).map_err(corrupt))
             .transpose()?,
@@ -123,7 +124,7 @@ pub(super) fn record_share(
              columns, canary_count, recorded_at, marketing) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, \
              $11, $12, $13, $14, $15, $16, $17) RETURNING id",
             &[
-                &meta.supplier_id,
+                &meta.supplier_id.get(),
                 &kind,
                 &share.purpose,
                 &meta.shared_at.unix_seconds(),
@@ -166,7 +167,7 @@ pub(super) fn record_share(
         details.insert("canaries".into(), canary_ids.len().into());
     }
     Ok(RecordedShare {
-        id,
+        id: ShareId::new(id),
         canaries: canary_ids,
     })
 }
@@ -217,8 +218,8 @@ fn share(row: &Row) -> Result<ShareRecord> {
     let count = |index: usize| -> Result<u64> { Ok(row.try_get::<_, i64>(index)?.unsigned_abs()) };
     Ok(ShareRecord {
         meta: ShareMeta {
-            id: row.try_get(0)?,
-            supplier_id: row.try_get(1)?,
+            id: row.try_get(0).map(ShareId::new)?,
+            supplier_id: row.try_get(1).map(SupplierId::new)?,
             kind: if kind == "feed" {
                 ShareKind::Feed(FeedAudience {
                     categories: audience.clone(),

@@ -1,5 +1,6 @@
 //! The desk's accounts and API tokens.
 
+use custody_core::{AccountId, TokenId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use custody_core::{DeskRole, Instant};
@@ -27,7 +28,7 @@ fn instant(seconds: Option<i64>) -> rusqlite::Result<Option<Instant>> {
 
 fn account(row: &Row<'_>) -> rusqlite::Result<AccountRecord> {
     Ok(AccountRecord {
-        id: row.get(0)?,
+        id: row.get(0).map(AccountId::new)?,
         name: row.get(1)?,
         role: role(&row.get::<_, String>(2)?)?,
         password_hash: row.get(3)?,
@@ -39,7 +40,7 @@ fn account(row: &Row<'_>) -> rusqlite::Result<AccountRecord> {
 
 fn token(row: &Row<'_>) -> rusqlite::Result<ApiTokenRecord> {
     Ok(ApiTokenRecord {
-        id: row.get(0)?,
+        id: row.get(0).map(TokenId::new)?,
         name: row.get(1)?,
         role: role(&row.get::<_, String>(2)?)?,
         created_at: at(row.get(3)?)?,

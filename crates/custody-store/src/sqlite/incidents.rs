@@ -1,5 +1,6 @@
 //! Incidents and their append-only events in SQLite.
 
+use custody_core::{EventId, IncidentId, SupplierId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use custody_core::{Instant, Nature, PersonSet};
@@ -35,7 +36,7 @@ pub(super) fn open(
         "INSERT INTO incidents (supplier, summary, nature, aware_at, occurred_from, occurred_to, \
          supplier_discovered_at, supplier_notified_at, cyber, opened_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
-            incident.supplier_id,
+            incident.supplier_id.map(SupplierId::get),
             incident.summary,
             serde_json::to_string(&nature).unwrap_or_default(),
             incident.aware_at.unix_seconds(),
@@ -62,10 +63,10 @@ fn record(row: &Row<'_>) -> rusqlite::Result<IncidentRecord> {
         .map(|text| Nature::parse(text).map_err(|error| conversion(error.to_string())))
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(IncidentRecord {
-        id: row.get(0)?,
+        id: row.get(0).map(IncidentId::new)?,
         supplier: row.get(2)?,
         facts: NewIncident {
-            supplier_id: row.get(1)?,
+            supplier_id: row.get(1).map(|id: Option<i64>| id.map(SupplierId::new))?,
             summary: row.get(3)?,
             nature,
             aware_at: instant(row.get(5)?)?,
@@ -115,8 +116,8 @@ pub(super) fn filed_reports(connection: &Connection, incident: i64) -> Result<Ve
     )?;
     let rows = statement.query_map([incident], |row| {
         Ok(FiledReport {
-            event: row.get(0)?,
-            incident,
+            event: row.get(0).map(EventId::new)?,
+            incident: IncidentId::new(incident),
             report: NewFiledReport {
                 phase: row.get(1)?,
                 model: row.get(2)?,
@@ -227,7 +228,7 @@ pub(super) fn event_rows(connection: &Connection, sql: &str, owner: i64) -> Resu
     let rows = statement.query_map([owner], |row| {
         let body: String = row.get(5)?;
         Ok(IncidentEvent {
-            id: row.get(0)?,
+            id: row.get(0).map(EventId::new)?,
             kind: row.get(1)?,
             at: instant(row.get(2)?)?,
             recorded_at: instant(row.get(3)?)?,

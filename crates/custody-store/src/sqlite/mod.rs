@@ -15,7 +15,10 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use custody_core::{FeedWindow, IdentifierKind, Instant, PersonCategory, PersonId, PersonSet, PersonStatus};
+use custody_core::{
+    AccountId, EventId, FeedWindow, IdentifierKind, IncidentId, Instant, MessageId, PersonCategory, PersonId,
+    PersonSet, PersonStatus, RequestId, ShareId, SupplierId, TokenId,
+};
 
 use crate::error::{Error, Result};
 use crate::types::*;
@@ -335,29 +338,29 @@ impl Store for SqliteStore {
         supplier: NewSupplier,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64> {
-        shares::add_supplier(&mut self.connection, supplier, audit, signer)
+    ) -> Result<SupplierId> {
+        shares::add_supplier(&mut self.connection, supplier, audit, signer).map(SupplierId::new)
     }
 
     fn set_supplier_transfer(
         &mut self,
-        id: i64,
+        id: SupplierId,
         country: Option<&str>,
         safeguard: Option<&str>,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<()> {
-        shares::set_supplier_transfer(&mut self.connection, id, country, safeguard, audit, signer)
+        shares::set_supplier_transfer(&mut self.connection, id.get(), country, safeguard, audit, signer)
     }
 
     fn set_share_marketing(
         &mut self,
-        id: i64,
+        id: ShareId,
         marketing: bool,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<()> {
-        shares::set_share_marketing(&mut self.connection, id, marketing, audit, signer)
+        shares::set_share_marketing(&mut self.connection, id.get(), marketing, audit, signer)
     }
 
     fn suppliers(&self) -> Result<Vec<Supplier>> {
@@ -383,7 +386,7 @@ impl Store for SqliteStore {
 
     fn confirm_deletion(
         &mut self,
-        share: i64,
+        share: ShareId,
         confirmed_at: Instant,
         backups_until: Option<Instant>,
         audit: AuditDraft,
@@ -393,7 +396,7 @@ impl Store for SqliteStore {
         let changed = transaction.execute(
             "UPDATE shares SET deleted_at = ?2, backups_until = ?3 WHERE id = ?1",
             params![
-                share,
+                share.get(),
                 confirmed_at.unix_seconds(),
                 backups_until.map(Instant::unix_seconds)
             ],
@@ -406,16 +409,22 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn shares(&self, suppliers: Option<&[i64]>) -> Result<Vec<ShareRecord>> {
-        shares::list(&self.connection, suppliers, None)
+    fn shares(&self, suppliers: Option<&[SupplierId]>) -> Result<Vec<ShareRecord>> {
+        shares::list(
+            &self.connection,
+            crate::encoding::raw_ids(suppliers).as_deref(),
+            None,
+        )
     }
 
-    fn share(&self, id: i64) -> Result<Option<ShareRecord>> {
-        Ok(shares::list(&self.connection, None, Some(id))?.into_iter().next())
+    fn share(&self, id: ShareId) -> Result<Option<ShareRecord>> {
+        Ok(shares::list(&self.connection, None, Some(id.get()))?
+            .into_iter()
+            .next())
     }
 
-    fn share_people(&self, id: i64) -> Result<PersonSet> {
-        shares::people(&self.connection, id)
+    fn share_people(&self, id: ShareId) -> Result<PersonSet> {
+        shares::people(&self.connection, id.get())
     }
 
     fn feed_people(&self, audience: &[PersonCategory], window: FeedWindow) -> Result<PersonSet> {
@@ -445,8 +454,8 @@ impl Store for SqliteStore {
         feeds::left_counts(&self.connection, people, &days)
     }
 
-    fn export_shares_of(&self, person: PersonId) -> Result<Vec<i64>> {
-        shares::containing(&self.connection, person)
+    fn export_shares_of(&self, person: PersonId) -> Result<Vec<ShareId>> {
+        shares::containing(&self.connection, person).map(|ids| ids.into_iter().map(ShareId::new).collect())
     }
 
     fn canaries(&self) -> Result<PersonSet> {
@@ -466,37 +475,38 @@ impl Store for SqliteStore {
         incident: NewIncident,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64> {
-        incidents::open(&mut self.connection, incident, audit, signer)
+    ) -> Result<IncidentId> {
+        incidents::open(&mut self.connection, incident, audit, signer).map(IncidentId::new)
     }
 
     fn incidents(&self) -> Result<Vec<IncidentRecord>> {
         incidents::list(&self.connection)
     }
 
-    fn incident(&self, id: i64) -> Result<Option<IncidentRecord>> {
-        incidents::one(&self.connection, id)
+    fn incident(&self, id: IncidentId) -> Result<Option<IncidentRecord>> {
+        incidents::one(&self.connection, id.get())
     }
 
     fn append_incident_event(
         &mut self,
-        incident: i64,
+        incident: IncidentId,
         event: NewIncidentEvent,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64> {
+    ) -> Result<EventId> {
         incidents::append(
             &mut self.connection,
-            incident,
+            incident.get(),
             event,
             incidents::With::Nothing,
             audit,
             signer,
         )
+        .map(EventId::new)
     }
 
-    fn incident_events(&self, incident: i64) -> Result<Vec<IncidentEvent>> {
-        incidents::events(&self.connection, incident)
+    fn incident_events(&self, incident: IncidentId) -> Result<Vec<IncidentEvent>> {
+        incidents::events(&self.connection, incident.get())
     }
 
     fn add_account(
@@ -504,8 +514,8 @@ impl Store for SqliteStore {
         account: NewAccount,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64> {
-        accounts::add_account(&mut self.connection, account, audit, signer)
+    ) -> Result<AccountId> {
+        accounts::add_account(&mut self.connection, account, audit, signer).map(AccountId::new)
     }
 
     fn accounts(&self) -> Result<Vec<AccountRecord>> {
@@ -555,8 +565,8 @@ impl Store for SqliteStore {
         token: NewApiToken,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64> {
-        accounts::add_token(&mut self.connection, token, audit, signer)
+    ) -> Result<TokenId> {
+        accounts::add_token(&mut self.connection, token, audit, signer).map(TokenId::new)
     }
 
     fn api_tokens(&self) -> Result<Vec<ApiTokenRecord>> {
@@ -579,68 +589,71 @@ impl Store for SqliteStore {
 
     fn append_evidence(
         &mut self,
-        incident: i64,
+        incident: IncidentId,
         event: NewIncidentEvent,
         people: &PersonSet,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64> {
+    ) -> Result<EventId> {
         incidents::append(
             &mut self.connection,
-            incident,
+            incident.get(),
             event,
             incidents::With::Evidence(people),
             audit,
             signer,
         )
+        .map(EventId::new)
     }
 
-    fn evidence_people(&self, incident: i64) -> Result<PersonSet> {
-        incidents::evidence_people(&self.connection, incident)
+    fn evidence_people(&self, incident: IncidentId) -> Result<PersonSet> {
+        incidents::evidence_people(&self.connection, incident.get())
     }
 
     fn file_report(
         &mut self,
-        incident: i64,
+        incident: IncidentId,
         event: NewIncidentEvent,
         report: NewFiledReport,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64> {
+    ) -> Result<EventId> {
         incidents::append(
             &mut self.connection,
-            incident,
+            incident.get(),
             event,
             incidents::With::Report(&report),
             audit,
             signer,
         )
+        .map(EventId::new)
     }
 
-    fn filed_reports(&self, incident: i64) -> Result<Vec<FiledReport>> {
-        incidents::filed_reports(&self.connection, incident)
+    fn filed_reports(&self, incident: IncidentId) -> Result<Vec<FiledReport>> {
+        incidents::filed_reports(&self.connection, incident.get())
     }
 
     fn record_incident_people(
         &mut self,
-        incident: i64,
+        incident: IncidentId,
         event: NewIncidentEvent,
         people: &PersonSet,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<i64> {
+    ) -> Result<EventId> {
         incidents::append(
             &mut self.connection,
-            incident,
+            incident.get(),
             event,
             incidents::With::People(people),
             audit,
             signer,
         )
+        .map(EventId::new)
     }
 
-    fn incident_people(&self, incident: i64) -> Result<PersonSet> {
-        incidents::in_house_people(&self.connection, incident)
+    fn incident_people(&self, incident: IncidentId) -> Result<PersonSet> {
+        incidents::in_house_people(&self.connection, incident.get())
     }
 
     fn each_identifier(
@@ -656,39 +669,48 @@ impl Store for SqliteStore {
         requests: Vec<NewRequest>,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<Vec<i64>> {
+    ) -> Result<Vec<RequestId>> {
         requests::open(&mut self.connection, requests, audit, signer)
+            .map(|ids| ids.into_iter().map(RequestId::new).collect())
     }
 
     fn requests(&self) -> Result<Vec<RequestRecord>> {
         requests::list(&self.connection)
     }
 
-    fn request(&self, id: i64) -> Result<Option<RequestRecord>> {
-        requests::one(&self.connection, id)
+    fn request(&self, id: RequestId) -> Result<Option<RequestRecord>> {
+        requests::one(&self.connection, id.get())
     }
 
     fn append_request_events(
         &mut self,
-        request: i64,
+        request: RequestId,
         events: Vec<NewRequestEvent>,
         erasure: Option<Erasure>,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
-    ) -> Result<Vec<i64>> {
-        requests::append(&mut self.connection, request, events, erasure, audit, signer)
+    ) -> Result<Vec<EventId>> {
+        requests::append(
+            &mut self.connection,
+            request.get(),
+            events,
+            erasure,
+            audit,
+            signer,
+        )
+        .map(|ids| ids.into_iter().map(EventId::new).collect())
     }
 
-    fn request_events(&self, request: i64) -> Result<Vec<RequestEvent>> {
-        requests::events(&self.connection, request)
+    fn request_events(&self, request: RequestId) -> Result<Vec<RequestEvent>> {
+        requests::events(&self.connection, request.get())
     }
 
     fn erasures_of_person(&self, person: PersonId) -> Result<Vec<Erasure>> {
         requests::erasures(&self.connection, "person", i64::from(person))
     }
 
-    fn erasures_at_supplier(&self, supplier: i64) -> Result<Vec<Erasure>> {
-        requests::erasures(&self.connection, "supplier", supplier)
+    fn erasures_at_supplier(&self, supplier: SupplierId) -> Result<Vec<Erasure>> {
+        requests::erasures(&self.connection, "supplier", supplier.get())
     }
 
     fn identifier_kinds(&self, person: PersonId) -> Result<Vec<IdentifierKind>> {
@@ -697,7 +719,7 @@ impl Store for SqliteStore {
 
     fn enqueue_notices(
         &mut self,
-        incident: i64,
+        incident: IncidentId,
         messages: &mut dyn Iterator<Item = NewOutboxMessage>,
         letters: &[PersonId],
         queued_at: Instant,
@@ -706,7 +728,7 @@ impl Store for SqliteStore {
     ) -> Result<EnqueueCounts> {
         outbox::enqueue(
             &mut self.connection,
-            incident,
+            incident.get(),
             messages,
             letters,
             queued_at,
@@ -715,28 +737,42 @@ impl Store for SqliteStore {
         )
     }
 
-    fn notice_letters(&self, incident: i64) -> Result<Vec<PersonId>> {
-        outbox::letters(&self.connection, incident)
+    fn notice_letters(&self, incident: IncidentId) -> Result<Vec<PersonId>> {
+        outbox::letters(&self.connection, incident.get())
     }
 
     fn claim_notices(
         &mut self,
-        incident: i64,
-        run: i64,
+        incident: IncidentId,
+        run: EventId,
         now: Instant,
         limit: usize,
         include_failed: bool,
     ) -> Result<Vec<OutboxMessage>> {
-        outbox::claim(&mut self.connection, incident, run, now, limit, include_failed)
+        outbox::claim(
+            &mut self.connection,
+            incident.get(),
+            run.get(),
+            now,
+            limit,
+            include_failed,
+        )
     }
 
-    fn record_deliveries(&mut self, run: i64, updates: &[(i64, OutboxUpdate)]) -> Result<()> {
+    fn record_deliveries(&mut self, run: EventId, updates: &[(MessageId, OutboxUpdate)]) -> Result<()> {
+        let run = run.get();
         match &mut self.journal {
-            Some(journal) => journal.record(&mut self.connection, run, updates),
+            Some(journal) => {
+                let updates: Vec<(i64, OutboxUpdate)> = updates
+                    .iter()
+                    .map(|(id, update)| (id.get(), update.clone()))
+                    .collect();
+                journal.record(&mut self.connection, run, &updates)
+            }
             None => {
                 let updates: Vec<(i64, i64, OutboxUpdate)> = updates
                     .iter()
-                    .map(|(id, update)| (run, *id, update.clone()))
+                    .map(|(id, update)| (run, id.get(), update.clone()))
                     .collect();
                 outbox::apply(&mut self.connection, &updates)
             }
@@ -750,16 +786,21 @@ impl Store for SqliteStore {
         }
     }
 
-    fn outbox_counts(&self, incident: i64) -> Result<Vec<(OutboxState, u64)>> {
-        outbox::counts(&self.connection, incident)
+    fn outbox_counts(&self, incident: IncidentId) -> Result<Vec<(OutboxState, u64)>> {
+        outbox::counts(&self.connection, incident.get())
     }
 
-    fn outbox_in_state(&self, incident: i64, state: OutboxState, limit: usize) -> Result<Vec<OutboxMessage>> {
-        outbox::in_state(&self.connection, incident, state, limit)
+    fn outbox_in_state(
+        &self,
+        incident: IncidentId,
+        state: OutboxState,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>> {
+        outbox::in_state(&self.connection, incident.get(), state, limit)
     }
 
-    fn outbox_times(&self, incident: i64) -> Result<(Option<Instant>, Option<Instant>)> {
-        outbox::times(&self.connection, incident)
+    fn outbox_times(&self, incident: IncidentId) -> Result<(Option<Instant>, Option<Instant>)> {
+        outbox::times(&self.connection, incident.get())
     }
 
     fn set_relaxed_durability(&mut self, relaxed: bool) -> Result<()> {

@@ -1,5 +1,6 @@
 //! The outbox of notices in SQLite: queueing, claiming, recording what the server said.
 
+use custody_core::MessageId;
 use rusqlite::{Connection, Row, params};
 
 use custody_core::{Instant, PersonId};
@@ -122,7 +123,7 @@ fn message(row: &Row<'_>) -> rusqlite::Result<OutboxMessage> {
     let state: String = row.get(4)?;
     let people: Vec<u8> = row.get(2)?;
     Ok(OutboxMessage {
-        id: row.get(0)?,
+        id: row.get(0).map(MessageId::new)?,
         recipient: row.get(1)?,
         people: unpack_people(&people),
         message_id: row.get(3)?,

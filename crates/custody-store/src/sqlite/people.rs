@@ -6,6 +6,7 @@
 //! and the people indexes are built by one sort each at the end. An import into a populated
 //! table updates in place and touches contacts and identifiers only where they changed.
 
+use custody_core::ShareId;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, Transaction, params};
 
 use custody_core::{Day, IdentifierKind, PersonCategory, PersonId, PersonSet, PersonStatus, parse_day};
@@ -290,7 +291,7 @@ fn person(row: &Row<'_>) -> rusqlite::Result<PersonRecord> {
         left_on: day(row.get(5)?)?,
         country: row.get(6)?,
         contact: row.get(7)?,
-        canary_share: row.get(8)?,
+        canary_share: row.get(8).map(|id: Option<i64>| id.map(ShareId::new))?,
     })
 }
 

@@ -1,5 +1,6 @@
 //! Requests from people, their append-only events, and per-person erasures in SQLite.
 
+use custody_core::{RequestId, SupplierId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use custody_core::{Channel, IdentifierKind, PersonId, RequestKind};
@@ -56,7 +57,7 @@ fn record(row: &Row<'_>) -> rusqlite::Result<RequestRecord> {
     let channel: Option<String> = row.get(5)?;
     let hash: Option<Vec<u8>> = row.get(3)?;
     Ok(RequestRecord {
-        id: row.get(0)?,
+        id: row.get(0).map(RequestId::new)?,
         facts: NewRequest {
             person: row.get(1)?,
             requester: row.get(2)?,
@@ -124,9 +125,9 @@ pub(super) fn append(
             "INSERT OR IGNORE INTO erasures (supplier, person, request, deleted_at, backups_until) \
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
-                erasure.supplier_id,
+                erasure.supplier_id.get(),
                 erasure.person,
-                erasure.request,
+                erasure.request.get(),
                 erasure.deleted_at.unix_seconds(),
                 erasure.backups_until.map(|at| at.unix_seconds()),
             ],
@@ -145,9 +146,9 @@ pub(super) fn append(
 
 fn erasure(row: &Row<'_>) -> rusqlite::Result<Erasure> {
     Ok(Erasure {
-        supplier_id: row.get(0)?,
+        supplier_id: row.get(0).map(SupplierId::new)?,
         person: row.get(1)?,
-        request: row.get(2)?,
+        request: row.get(2).map(RequestId::new)?,
         deleted_at: instant(row.get(3)?)?,
         backups_until: super::incidents::optional(row.get(4)?)?,
     })

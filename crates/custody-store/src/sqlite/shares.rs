@@ -1,6 +1,7 @@
 //! Suppliers and shares in SQLite. A share's person set is stored in chunks of 65,536 ids
 //! (`share_chunks`), so that holdings read whole sets and recipients read one chunk per share.
 
+use custody_core::{ShareId, SupplierId};
 use rusqlite::{Connection, Row, params};
 
 use custody_core::{
@@ -38,7 +39,7 @@ pub(super) fn add_supplier(
         params![
             supplier.name,
             supplier.role.as_str(),
-            supplier.parent,
+            supplier.parent.map(SupplierId::get),
             supplier.notice_hours,
             supplier.contract,
             supplier.contact,
@@ -57,10 +58,10 @@ pub(super) fn add_supplier(
 fn supplier(row: &Row<'_>) -> rusqlite::Result<Supplier> {
     let role: String = row.get(2)?;
     Ok(Supplier {
-        id: row.get(0)?,
+        id: row.get(0).map(SupplierId::new)?,
         name: row.get(1)?,
         role: SupplierRole::parse(&role).map_err(|error| conversion(error.to_string()))?,
-        parent: row.get(3)?,
+        parent: row.get(3).map(|id: Option<i64>| id.map(SupplierId::new))?,
         notice_hours: row.get(4)?,
         contract: row.get(5)?,
         contact: row.get(6)?,
@@ -171,7 +172,7 @@ pub(super) fn record(
          people_count, row_count, unmatched_count, unmatched_lines, file_name, file_sha256, columns, canary_count, \
          recorded_at, marketing) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         params![
-            meta.supplier_id,
+            meta.supplier_id.get(),
             kind,
             share.purpose,
             meta.shared_at.unix_seconds(),
@@ -211,7 +212,7 @@ pub(super) fn record(
     audit::append(&transaction, draft, signer)?;
     transaction.commit()?;
     Ok(RecordedShare {
-        id,
+        id: ShareId::new(id),
         canaries: canary_ids,
     })
 }
@@ -272,8 +273,8 @@ fn share(row: &Row<'_>) -> rusqlite::Result<ShareRecord> {
     };
     Ok(ShareRecord {
         meta: ShareMeta {
-            id: row.get(0)?,
-            supplier_id: row.get(1)?,
+            id: row.get(0).map(ShareId::new)?,
+            supplier_id: row.get(1).map(SupplierId::new)?,
             kind: if kind == "feed" {
                 ShareKind::Feed(FeedAudience {
                     categories: audience.clone(),

@@ -14,8 +14,9 @@
 )]
 
 use custody_core::{
-    CategoryKey, CategorySet, FeedWindow, IdentifierKind, Instant, PersonCategory, PersonSet, PersonStatus,
-    ShareKind, ShareMeta, SupplierRole, TimeZoneName, parse_day, parse_instant,
+    CategoryKey, CategorySet, EventId, FeedWindow, IdentifierKind, IncidentId, Instant, MessageId,
+    PersonCategory, PersonSet, PersonStatus, ShareId, ShareKind, ShareMeta, SupplierId, SupplierRole,
+    TimeZoneName, parse_day, parse_instant,
 };
 use custody_store::{
     AuditDraft, AuditSigner, BoxError, ChainEnd, Error, NewPerson, NewShare, NewSupplier, PostgresStore,
@@ -222,7 +223,7 @@ fn import(store: &mut Boxed, people: Vec<NewPerson>) -> Result<custody_store::Im
     store.import_people(&mut rows, draft("people.import"), &TestSigner)
 }
 
-fn supplier(store: &mut Boxed, name: &str) -> i64 {
+fn supplier(store: &mut Boxed, name: &str) -> SupplierId {
     let supplier = NewSupplier {
         name: name.into(),
         role: SupplierRole::Processor,
@@ -239,10 +240,10 @@ fn supplier(store: &mut Boxed, name: &str) -> i64 {
         .unwrap()
 }
 
-fn export(supplier_id: i64, shared_at: &str) -> NewShare {
+fn export(supplier_id: SupplierId, shared_at: &str) -> NewShare {
     NewShare {
         meta: ShareMeta {
-            id: 0,
+            id: ShareId::new(0),
             supplier_id,
             kind: ShareKind::Export,
             shared_at: at(shared_at),
@@ -297,7 +298,7 @@ fn person_sets_survive_the_chunking_exactly(kind: Kind) {
     assert_eq!(store.share_people(second.id).unwrap(), ids);
     assert_eq!(store.export_shares_of(65_536).unwrap(), vec![first.id, second.id]);
     assert_eq!(store.export_shares_of(1_100_000).unwrap(), vec![first.id]);
-    assert_eq!(store.export_shares_of(65_538).unwrap(), Vec::<i64>::new());
+    assert_eq!(store.export_shares_of(65_538).unwrap(), Vec::<ShareId>::new());
     assert_eq!(store.share(first.id).unwrap().unwrap().people_count, dense.len());
 }
 
@@ -530,7 +531,12 @@ fn incident_events_are_append_only(kind: Kind) {
     store
         .append_incident_event(id, event.clone(), draft("incident.timeline"), &TestSigner)
         .unwrap();
-    let missing = store.append_incident_event(id + 1, event, draft("incident.timeline"), &TestSigner);
+    let missing = store.append_incident_event(
+        IncidentId::new(id.get() + 1),
+        event,
+        draft("incident.timeline"),
+        &TestSigner,
+    );
     assert!(matches!(missing, Err(Error::NotFound(_))));
     let events = store.incident_events(id).unwrap();
     assert_eq!(events.len(), 1);
@@ -685,12 +691,12 @@ fn delivery_answers_survive_a_killed_run_through_the_journal() {
     assert_eq!(counts.added, 3);
     store.set_relaxed_durability(true).unwrap();
     let claimed = store
-        .claim_notices(incident, 1, at("2021-10-30 09:00"), 10, false)
+        .claim_notices(incident, EventId::new(1), at("2021-10-30 09:00"), 10, false)
         .unwrap();
     assert_eq!(claimed.len(), 3);
     let sent = custody_store::OutboxUpdate::Sent(at("2021-10-30 09:01"), "250 ok".into());
     store
-        .record_deliveries(1, &[(claimed[0].id, sent.clone())])
+        .record_deliveries(EventId::new(1), &[(claimed[0].id, sent.clone())])
         .unwrap();
 
     // Another process opening the store meanwhile leaves the live journal alone.
@@ -703,7 +709,9 @@ fn delivery_answers_survive_a_killed_run_through_the_journal() {
         "not applied by the other: {states:?}"
     );
     drop(other);
-    store.record_deliveries(1, &[(claimed[1].id, sent)]).unwrap();
+    store
+        .record_deliveries(EventId::new(1), &[(claimed[1].id, sent)])
+        .unwrap();
     // Killed: the answers are in the journal only; the table still says sending.
     drop(store); // no flush on drop: as after a kill, the lock goes with the file handle
     let reopened = SqliteStore::open(&dir.path().join("custody.db"), false).unwrap();
@@ -938,17 +946,17 @@ fn notices_are_queued_claimed_and_answered(kind: Kind) {
     let (_fixture, mut store) = store(kind);
     let incident = incident_with_notices(&mut store, 3);
     let claimed = store
-        .claim_notices(incident, 1, at("2021-10-30 09:00"), 2, false)
+        .claim_notices(incident, EventId::new(1), at("2021-10-30 09:00"), 2, false)
         .unwrap();
     assert_eq!(claimed.len(), 2);
     let sent = custody_store::OutboxUpdate::Sent(at("2021-10-30 09:01"), "250 ok".into());
     let failed = custody_store::OutboxUpdate::Failed("550 no such user".into());
     store
-        .record_deliveries(1, &[(claimed[0].id, sent), (claimed[1].id, failed)])
+        .record_deliveries(EventId::new(1), &[(claimed[0].id, sent), (claimed[1].id, failed)])
         .unwrap();
     store.flush_deliveries().unwrap();
     let rest = store
-        .claim_notices(incident, 1, at("2021-10-30 09:02"), 10, false)
+        .claim_notices(incident, EventId::new(1), at("2021-10-30 09:02"), 10, false)
         .unwrap();
     assert_eq!(
         rest.len(),
@@ -956,7 +964,7 @@ fn notices_are_queued_claimed_and_answered(kind: Kind) {
         "the queued one; the failed one waits to be asked for"
     );
     let again = store
-        .claim_notices(incident, 2, at("2021-10-30 10:00"), 10, true)
+        .claim_notices(incident, EventId::new(2), at("2021-10-30 10:00"), 10, true)
         .unwrap();
     assert_eq!(
         again.iter().map(|message| message.id).collect::<Vec<_>>(),
@@ -972,7 +980,7 @@ fn notices_are_queued_claimed_and_answered(kind: Kind) {
 }
 
 /// An incident with `count` queued notices, one person each.
-fn incident_with_notices(store: &mut Boxed, count: u8) -> i64 {
+fn incident_with_notices(store: &mut Boxed, count: u8) -> IncidentId {
     let supplier_id = supplier(store, "A");
     let people: Vec<NewPerson> = (0..count)
         .map(|n| person(&format!("P{n}"), PersonCategory::Member, None, None))
@@ -1025,20 +1033,24 @@ fn postgres_workers_never_claim_the_same_notice() {
     let incident = incident_with_notices(&mut first, 30);
     let mut second = fixture.open();
     let now = at("2021-10-30 09:00");
-    let mine = first.claim_notices(incident, 101, now, 10, false).unwrap();
-    let theirs = second.claim_notices(incident, 102, now, 100, false).unwrap();
+    let mine = first
+        .claim_notices(incident, EventId::new(101), now, 10, false)
+        .unwrap();
+    let theirs = second
+        .claim_notices(incident, EventId::new(102), now, 100, false)
+        .unwrap();
     assert_eq!(
         (mine.len(), theirs.len()),
         (10, 20),
         "a live run's messages stay its own"
     );
-    let mine_ids: std::collections::BTreeSet<i64> = mine.iter().map(|message| message.id).collect();
+    let mine_ids: std::collections::BTreeSet<MessageId> = mine.iter().map(|message| message.id).collect();
     assert!(theirs.iter().all(|message| !mine_ids.contains(&message.id)));
     // Both claim at once, many times: still no message twice.
     let mut third = fixture.open();
     let fourth_incident = incident_with_more(&mut third, incident, 200);
-    let claims: Vec<Vec<i64>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = [201_i64, 202]
+    let claims: Vec<Vec<MessageId>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = [EventId::new(201), EventId::new(202)]
             .into_iter()
             .map(|run| {
                 let fixture = &fixture;
@@ -1062,17 +1074,19 @@ fn postgres_workers_never_claim_the_same_notice() {
             .collect();
         handles.into_iter().map(|handle| handle.join().unwrap()).collect()
     });
-    let all: Vec<i64> = claims.concat();
-    let distinct: std::collections::BTreeSet<i64> = all.iter().copied().collect();
+    let all: Vec<MessageId> = claims.concat();
+    let distinct: std::collections::BTreeSet<MessageId> = all.iter().copied().collect();
     assert_eq!(all.len(), distinct.len(), "a message was claimed twice");
     assert_eq!(distinct.len(), 200, "every message was claimed");
     // The first run's process ends: its ten messages left `sending` go to the next claim.
     drop(first);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        let taken = second.claim_notices(incident, 102, now, 100, false).unwrap();
+        let taken = second
+            .claim_notices(incident, EventId::new(102), now, 100, false)
+            .unwrap();
         if !taken.is_empty() {
-            let ids: std::collections::BTreeSet<i64> = taken.iter().map(|message| message.id).collect();
+            let ids: std::collections::BTreeSet<MessageId> = taken.iter().map(|message| message.id).collect();
             assert_eq!(ids, mine_ids);
             break;
         }
@@ -1085,7 +1099,7 @@ fn postgres_workers_never_claim_the_same_notice() {
 }
 
 /// Another incident on the same people, with `count` notices.
-fn incident_with_more(store: &mut Boxed, like: i64, count: u16) -> i64 {
+fn incident_with_more(store: &mut Boxed, like: IncidentId, count: u16) -> IncidentId {
     let facts = store.incident(like).unwrap().unwrap().facts;
     let incident = store
         .open_incident(facts, draft("incident.open"), &TestSigner)
