@@ -14,6 +14,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, missing_docs)]
 
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -40,13 +41,114 @@ static NEXT: AtomicU32 = AtomicU32::new(0);
 
 /// The test process's server, started on first use (durability off: tests need speed).
 pub fn server() -> &'static Server {
-    SERVER.get_or_init(|| start(false))
+    SERVER.get_or_init(|| start(false, None))
 }
 
 /// A server of its own with PostgreSQL's default durability (fsync, synchronous commit), for a
 /// benchmark that compares it with SQLite's synchronous commits fairly.
 pub fn durable_server() -> Server {
-    start(true)
+    start(true, None)
+}
+
+/// A server that speaks only TLS over TCP (`hostssl`, trusted; plain connections are refused),
+/// with a certificate for 127.0.0.1 only, signed by a throwaway authority made with openssl.
+pub struct TlsServer {
+    /// The server.
+    pub server: Server,
+    /// The authority that signed the server's certificate (PEM).
+    pub authority: PathBuf,
+    /// Another authority, which signed nothing the server shows (PEM).
+    pub stranger: PathBuf,
+    _certificates: tempfile::TempDir,
+}
+
+/// Starts a [`TlsServer`].
+pub fn tls_server() -> TlsServer {
+    let certificates = tempfile::Builder::new()
+        .prefix("custody-pg-tls-")
+        .tempdir()
+        .expect("a temporary directory");
+    make_certificates(certificates.path());
+    let server = start(false, Some(certificates.path()));
+    TlsServer {
+        server,
+        authority: certificates.path().join("ca.pem"),
+        stranger: certificates.path().join("stranger.pem"),
+        _certificates: certificates,
+    }
+}
+
+fn make_certificates(dir: &Path) {
+    let openssl = |args: &[&str]| {
+        let output = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs (the test command installs it)");
+        assert!(
+            output.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    for (name, subject) in [("ca", "/CN=custody test CA"), ("stranger", "/CN=another CA")] {
+        let key = format!("{name}.key");
+        let pem = format!("{name}.pem");
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            subject,
+            "-keyout",
+            &key,
+            "-out",
+            &pem,
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ]);
+    }
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n\
+         extendedKeyUsage=serverAuth\n",
+    )
+    .expect("the extensions file");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-out",
+        "server.pem",
+        "-extfile",
+        "server.ext",
+    ]);
 }
 
 fn bin_dir() -> PathBuf {
@@ -95,7 +197,7 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-fn start(durable: bool) -> Server {
+fn start(durable: bool, tls: Option<&Path>) -> Server {
     let bin = bin_dir();
     let root = is_root();
     let dir = tempfile::Builder::new()
@@ -105,6 +207,22 @@ fn start(durable: bool) -> Server {
     let data = dir.path().join("data");
     let password_file = dir.path().join("password");
     std::fs::write(&password_file, PASSWORD).expect("the password file");
+    let mut tls_options = String::new();
+    if let Some(certificates) = tls {
+        // The server refuses a key others can read: its own copy, mode 0600.
+        for file in ["server.pem", "server.key"] {
+            std::fs::copy(certificates.join(file), dir.path().join(file)).expect("the server's certificate");
+        }
+        std::fs::set_permissions(
+            dir.path().join("server.key"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .expect("the key's mode");
+        tls_options = format!(
+            "-c ssl=on -c ssl_cert_file={dir}/server.pem -c ssl_key_file={dir}/server.key",
+            dir = dir.path().display()
+        );
+    }
     if root {
         let status = Command::new("chown")
             .args(["-R", "postgres:postgres"])
@@ -137,13 +255,21 @@ fn start(durable: bool) -> Server {
         "initdb failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+    if tls.is_some() {
+        // TCP only over TLS, trusted (no password); the socket stays trusted for the harness.
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n",
+        )
+        .expect("pg_hba.conf");
+    }
     let port = free_port();
     // The keeper shell starts the server, then waits for its standard input to close (this
     // process ended) and stops it.
     let script = format!(
         "{postgres} -D {data} -p {port} -k {socket} -c listen_addresses=127.0.0.1 {durability} \
-         -c max_connections=200 > {log} 2>&1 & pid=$!; cat > /dev/null; kill -INT $pid; wait $pid; \
-         rm -rf {dir}",
+         {tls_options} -c max_connections=200 > {log} 2>&1 & pid=$!; cat > /dev/null; kill -INT $pid; \
+         wait $pid; rm -rf {dir}",
         durability = if durable {
             ""
         } else {

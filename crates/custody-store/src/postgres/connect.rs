@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use postgres::config::Host;
 use postgres::{Client, Config, NoTls};
 
+use super::tls;
 use crate::error::{Error, Result};
 
 /// Whether `url` names a PostgreSQL database (`postgresql://…` or `postgres://…`).
@@ -15,13 +16,19 @@ pub fn is_postgres_url(url: &str) -> bool {
 
 /// Parses a database URL as custody keeps it: a password in it is refused, because the URL is
 /// kept in `settings.toml`, beside which it would be read by anyone who reads the settings.
+/// `sslmode` and `sslrootcert` are read as libpq reads them (see `tls`).
 pub fn parse_url(url: &str) -> Result<Config> {
+    parse(url).map(|(config, _)| config)
+}
+
+fn parse(url: &str) -> Result<(Config, tls::Options)> {
     if !is_postgres_url(url) {
         return Err(Error::Connect(format!(
             "{url:?} is not a PostgreSQL URL: expected postgresql://user@host[:port]/database"
         )));
     }
-    let config: Config = url
+    let (rest, options) = tls::split(url)?;
+    let config: Config = rest
         .parse()
         .map_err(|error| Error::Connect(format!("the database URL cannot be read: {error}")))?;
     if config.get_password().is_some() {
@@ -36,19 +43,25 @@ pub fn parse_url(url: &str) -> Result<Config> {
             "the database URL names no user: expected postgresql://user@host[:port]/database".to_owned(),
         ));
     }
-    Ok(config)
+    Ok((config, options))
 }
 
 /// Connects to the database at `url`, with the password from `CUSTODY_DATABASE_PASSWORD`,
 /// `PGPASSWORD` or the password file (`PGPASSFILE`, else `~/.pgpass`), in that order.
 pub(super) fn connect(url: &str) -> Result<Client> {
-    let mut config = parse_url(url)?;
+    let (mut config, options) = parse(url)?;
     config.application_name("custody");
     if let Some(password) = password_for(&config) {
         config.password(password);
     }
     let password_given = config.get_password().is_some();
-    config.connect(NoTls).map_err(|error| {
+    let (ssl_mode, tls) = tls::client(&options)?;
+    config.ssl_mode(ssl_mode);
+    let connected = match tls {
+        None => config.connect(NoTls),
+        Some(client) => config.connect(tokio_postgres_rustls::MakeRustlsConnect::new(client)),
+    };
+    connected.map_err(|error| {
         let mut said = error.to_string();
         let mut cause = std::error::Error::source(&error);
         while let Some(inner) = cause {

@@ -17,6 +17,7 @@ mod events;
 mod outbox;
 mod people;
 mod records;
+mod tls;
 
 use std::cell::{Cell, RefCell, RefMut};
 use std::collections::HashMap;

@@ -1139,3 +1139,71 @@ fn incident_with_more(store: &mut Boxed, like: IncidentId, count: u16) -> Incide
         .unwrap();
     incident
 }
+
+/// TLS to PostgreSQL as libpq's `sslmode` says: the server here refuses plain TCP, so every
+/// connection that succeeds is encrypted; `verify-full` checks the authority and the name,
+/// `verify-ca` the authority only, and `require` without an authority neither.
+#[test]
+fn postgres_connections_are_encrypted_and_checked_as_sslmode_says() {
+    let tls = custody_testdb::tls_server();
+    let name = tls.server.create_database("tls");
+    let port = tls.server.port;
+    let url = |host: &str, query: String| {
+        format!(
+            "postgresql://{}@{host}:{port}/{name}?{query}",
+            custody_testdb::USER
+        )
+    };
+    let authority = tls.authority.display().to_string();
+    let stranger = tls.stranger.display().to_string();
+    let open = |url: String| {
+        custody_store::PostgresStore::open(&url)
+            .map(|_| ())
+            .map_err(|error| error.to_string())
+    };
+
+    open(url(
+        "127.0.0.1",
+        format!("sslmode=verify-full&sslrootcert={authority}"),
+    ))
+    .unwrap();
+    open(url(
+        "127.0.0.1",
+        format!("sslmode=verify-ca&sslrootcert={authority}"),
+    ))
+    .unwrap();
+    open(url("127.0.0.1", "sslmode=require".into())).unwrap();
+    open(url("127.0.0.1", String::new())).unwrap();
+    // The certificate names 127.0.0.1 only: by another name, only verify-ca accepts it.
+    open(url(
+        "localhost",
+        format!("sslmode=verify-ca&sslrootcert={authority}"),
+    ))
+    .unwrap();
+    let wrong_name = open(url(
+        "localhost",
+        format!("sslmode=verify-full&sslrootcert={authority}"),
+    ))
+    .unwrap_err();
+    assert!(wrong_name.contains("certificate"), "{wrong_name}");
+    // Signed by an authority the URL does not trust: refused, with require too.
+    for mode in ["verify-full", "verify-ca", "require"] {
+        let refused = open(url("127.0.0.1", format!("sslmode={mode}&sslrootcert={stranger}"))).unwrap_err();
+        assert!(refused.contains("certificate"), "{mode}: {refused}");
+    }
+    // The public authorities did not sign a test certificate either.
+    let public = open(url("127.0.0.1", "sslmode=verify-full".into())).unwrap_err();
+    assert!(public.contains("certificate"), "{public}");
+    // In the clear, the server refuses.
+    let plain = open(url("127.0.0.1", "sslmode=disable".into())).unwrap_err();
+    assert!(
+        plain.contains("no encryption") || plain.contains("pg_hba"),
+        "{plain}"
+    );
+    let missing = open(url(
+        "127.0.0.1",
+        "sslmode=verify-full&sslrootcert=/nonexistent/ca.pem".into(),
+    ))
+    .unwrap_err();
+    assert!(missing.contains("/nonexistent/ca.pem"), "{missing}");
+}
