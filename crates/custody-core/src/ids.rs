@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 macro_rules! record_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(i64);
 
@@ -24,6 +24,14 @@ macro_rules! record_id {
             /// The number as the store keeps it.
             pub const fn get(self) -> i64 {
                 self.0
+            }
+        }
+
+        /// The bare number, as in JSON: texts written before ids had types (some kept in
+        /// append-only records) read the same.
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
             }
         }
 
@@ -90,5 +98,6 @@ mod tests {
         assert_eq!("42".parse::<IncidentId>(), Ok(id));
         assert!("forty".parse::<IncidentId>().is_err());
         assert_eq!(id.to_string(), "42");
+        assert_eq!(format!("{:?}", [ShareId::new(3), ShareId::new(7)]), "[3, 7]");
     }
 }

@@ -56,6 +56,63 @@ pub(crate) fn merged_identifiers(old: &[u8], person: &NewPerson) -> Vec<u8> {
     packed
 }
 
+/// A known person's row as the store has it, read before an import updates it.
+pub(crate) struct KnownPerson {
+    pub id: PersonId,
+    pub batch: i64,
+    pub identifiers: Vec<u8>,
+    pub contact_digest: Option<Vec<u8>>,
+    pub status: String,
+    pub joined_on: Option<String>,
+    pub left_on: Option<String>,
+    pub country: Option<String>,
+}
+
+/// What an import writes over a known person: the fields its file had columns for replace the
+/// stored ones, the rest are kept; contacts and identifiers are rewritten only when they changed.
+pub(crate) struct MergedPerson {
+    pub status: String,
+    pub joined_on: Option<String>,
+    pub left_on: Option<String>,
+    pub country: Option<String>,
+    pub identifiers: Vec<u8>,
+    pub contact_changed: bool,
+    pub identifiers_changed: bool,
+}
+
+impl KnownPerson {
+    /// The row after `person` is imported over it.
+    pub(crate) fn merged(&self, person: &NewPerson) -> MergedPerson {
+        let fields = person.fields;
+        let keep = |present: bool, new: Option<String>, old: &Option<String>| {
+            if present { new } else { old.clone() }
+        };
+        let identifiers = merged_identifiers(&self.identifiers, person);
+        MergedPerson {
+            status: if fields.status {
+                person.status.as_str().to_owned()
+            } else {
+                self.status.clone()
+            },
+            joined_on: keep(
+                fields.joined_on,
+                person.joined_on.map(custody_core::Day::to_iso),
+                &self.joined_on,
+            ),
+            left_on: keep(
+                fields.left_on,
+                person.left_on.map(custody_core::Day::to_iso),
+                &self.left_on,
+            ),
+            country: keep(fields.country, person.country.clone(), &self.country),
+            contact_changed: self.contact_digest.as_deref()
+                != person.contact_digest.as_ref().map(|digest| digest.as_slice()),
+            identifiers_changed: self.identifiers != identifiers,
+            identifiers,
+        }
+    }
+}
+
 /// A stored row id as a person id.
 pub(crate) fn person_id(rowid: i64) -> Result<PersonId> {
     PersonId::try_from(rowid).map_err(|_| Error::Corrupt("person ids have run past 2^32".to_owned()))

@@ -338,7 +338,11 @@ impl Server {
         );
         let mut admin = self.admin().expect("the test server answers");
         admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
+            // A UTF-8 locale, as a real server has, so case and order rules that depend on the
+            // locale are tried (the cluster itself is made with the C locale).
+            .batch_execute(&format!(
+                "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8'"
+            ))
             .expect("a test database");
         name
     }

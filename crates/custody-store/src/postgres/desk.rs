@@ -45,7 +45,7 @@ const TOKEN_COLUMNS: &str = "SELECT id, name, role, created_at, revoked_at FROM 
 pub(super) fn accounts(client: &mut Db<'_>, name: Option<&str>) -> Result<Vec<AccountRecord>> {
     let rows = match name {
         Some(name) => client.query(
-            &format!("{ACCOUNT_COLUMNS} WHERE lower(name) = lower($1)"),
+            &format!("{ACCOUNT_COLUMNS} WHERE lower(name COLLATE \"C\") = lower($1::text COLLATE \"C\")"),
             &[&name],
         )?,
         None => client.query(&format!("{ACCOUNT_COLUMNS} ORDER BY id"), &[])?,
@@ -98,7 +98,7 @@ fn add_named(
     let taken: bool = transaction
         .query_one(
             &format!(
-                "SELECT EXISTS (SELECT 1 FROM {} WHERE lower(name) = lower($1))",
+                "SELECT EXISTS (SELECT 1 FROM {} WHERE lower(name COLLATE \"C\") = lower($1::text COLLATE \"C\"))",
                 kind.table
             ),
             &[&name],
@@ -165,7 +165,7 @@ pub(super) fn end_named(
 ) -> Result<()> {
     let found = transaction.query_opt(
         &format!(
-            "SELECT id, {} FROM {} WHERE lower(name) = lower($1) FOR UPDATE",
+            "SELECT id, {} FROM {} WHERE lower(name COLLATE \"C\") = lower($1::text COLLATE \"C\") FOR UPDATE",
             kind.ended, kind.table
         ),
         &[&name],
@@ -190,7 +190,7 @@ pub(super) fn end_named(
 
 fn active_account(transaction: &mut Transaction<'_>, name: &str, draft: &mut AuditDraft) -> Result<i64> {
     let row = transaction.query_opt(
-        "SELECT id FROM accounts WHERE lower(name) = lower($1) AND disabled_at IS NULL FOR UPDATE",
+        "SELECT id FROM accounts WHERE lower(name COLLATE \"C\") = lower($1::text COLLATE \"C\") AND disabled_at IS NULL FOR UPDATE",
         &[&name],
     )?;
     let id: i64 = row

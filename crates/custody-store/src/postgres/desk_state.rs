@@ -58,7 +58,8 @@ pub(super) fn update(
     Ok(())
 }
 
-/// Removes an owner's records (but one) and the stale ones of a kind.
+/// Removes an owner's records (but one) and the stale ones of a kind, under the same lock as
+/// updates: a session ended here cannot be written back by another desk that read it before.
 pub(super) fn remove(
     client: &mut Client,
     kind: &str,
@@ -66,8 +67,12 @@ pub(super) fn remove(
     keep: Option<&[u8]>,
     stale_before: i64,
 ) -> Result<u64> {
-    Ok(client.execute(
+    let mut transaction = client.transaction()?;
+    transaction.batch_execute(DESK_STATE_LOCK)?;
+    let removed = transaction.execute(
         "DELETE FROM desk_state WHERE kind = $1 AND (updated < $2 OR (owner = $3 AND key IS DISTINCT FROM $4))",
         &[&kind, &stale_before, &owner, &keep],
-    )?)
+    )?;
+    transaction.commit()?;
+    Ok(removed)
 }

@@ -37,9 +37,10 @@ use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 pub use connect::{is_postgres_url, parse_url};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     include_str!("schema.sql"),
     include_str!("share_chunks_append_only.sql"),
+    include_str!("names_fold_ascii.sql"),
 ];
 
 /// Taken at the start of every audited write (see the module's invariant).
@@ -620,7 +621,7 @@ impl Store for PostgresStore {
 
     fn take_totp_step(&mut self, name: &str, step: i64) -> Result<bool> {
         let changed = self.client.get_mut().execute(
-            "UPDATE accounts SET totp_last_step = $2 WHERE lower(name) = lower($1) \
+            "UPDATE accounts SET totp_last_step = $2 WHERE lower(name COLLATE \"C\") = lower($1::text COLLATE \"C\") \
              AND (totp_last_step IS NULL OR totp_last_step < $2)",
             &[&name, &step],
         )?;

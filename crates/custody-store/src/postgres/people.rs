@@ -14,7 +14,7 @@ use super::Db;
 use super::records;
 use crate::PersonRows;
 use crate::encoding::{
-    FeedBuilder, identifier_kinds as kinds_of, identifiers_of_kinds, merged_identifiers, person_id,
+    FeedBuilder, KnownPerson, identifier_kinds as kinds_of, identifiers_of_kinds, person_id,
     unpack_identifiers,
 };
 use crate::error::{Error, Result};
@@ -81,46 +81,31 @@ pub(super) fn insert(
     Ok(id)
 }
 
-struct Existing {
-    id: PersonId,
-    batch: i64,
-    identifiers: Vec<u8>,
-    contact_digest: Option<Vec<u8>>,
-    status: String,
-    joined_on: Option<String>,
-    left_on: Option<String>,
-    country: Option<String>,
-}
-
 /// Updates a known person in place; contacts and identifiers are rewritten only if changed.
-fn update(transaction: &mut Transaction<'_>, old: &Existing, person: &NewPerson, batch: i64) -> Result<()> {
-    let fields = person.fields;
-    let packed = merged_identifiers(&old.identifiers, person);
-    let keep =
-        |present: bool, new: Option<String>, old: &Option<String>| if present { new } else { old.clone() };
-    let status = if fields.status {
-        person.status.as_str().to_owned()
-    } else {
-        old.status.clone()
-    };
-    let (joined, left) = days(person);
+fn update(
+    transaction: &mut Transaction<'_>,
+    old: &KnownPerson,
+    person: &NewPerson,
+    batch: i64,
+) -> Result<()> {
     let id = i64::from(old.id);
+    let merged = old.merged(person);
     transaction.execute(
         "UPDATE people SET category = $2, status = $3, joined_on = $4, left_on = $5, country = $6, \
          import_batch = $7, identifiers = $8, contact_digest = $9 WHERE id = $1",
         &[
             &id,
             &person.category.as_str(),
-            &status,
-            &keep(fields.joined_on, joined, &old.joined_on),
-            &keep(fields.left_on, left, &old.left_on),
-            &keep(fields.country, person.country.clone(), &old.country),
+            &merged.status,
+            &merged.joined_on,
+            &merged.left_on,
+            &merged.country,
             &batch,
-            &packed,
+            &merged.identifiers,
             &person.contact_digest.as_ref().map(|digest| digest.as_slice()),
         ],
     )?;
-    if old.contact_digest.as_deref() != person.contact_digest.as_ref().map(|digest| digest.as_slice()) {
+    if merged.contact_changed {
         transaction.execute("DELETE FROM contacts WHERE person = $1", &[&id])?;
         if let Some(sealed) = &person.contact {
             transaction.execute(
@@ -129,14 +114,14 @@ fn update(transaction: &mut Transaction<'_>, old: &Existing, person: &NewPerson,
             )?;
         }
     }
-    if old.identifiers != packed {
+    if merged.identifiers_changed {
         for hash in unpack_identifiers(&old.identifiers) {
             transaction.execute(
                 "DELETE FROM identifiers WHERE hash = $1 AND person = $2",
                 &[&hash, &id],
             )?;
         }
-        for hash in unpack_identifiers(&packed) {
+        for hash in unpack_identifiers(&merged.identifiers) {
             transaction.execute(
                 "INSERT INTO identifiers (hash, person) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                 &[&hash, &id],
@@ -146,14 +131,14 @@ fn update(transaction: &mut Transaction<'_>, old: &Existing, person: &NewPerson,
     Ok(())
 }
 
-fn existing(transaction: &mut Transaction<'_>, reference: &str) -> Result<Option<Existing>> {
+fn existing(transaction: &mut Transaction<'_>, reference: &str) -> Result<Option<KnownPerson>> {
     let row = transaction.query_opt(
         "SELECT id, import_batch, identifiers, contact_digest, status, joined_on, left_on, country \
          FROM people WHERE ref = $1",
         &[&reference],
     )?;
-    row.map(|row| -> Result<Existing> {
-        Ok(Existing {
+    row.map(|row| -> Result<KnownPerson> {
+        Ok(KnownPerson {
             id: person_id(row.try_get(0)?)?,
             batch: row.try_get(1)?,
             identifiers: row.try_get(2)?,

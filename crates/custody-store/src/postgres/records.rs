@@ -37,7 +37,7 @@ pub(super) fn add_supplier(
 ) -> Result<i64> {
     let taken: bool = transaction
         .query_one(
-            "SELECT EXISTS (SELECT 1 FROM suppliers WHERE lower(name) = lower($1))",
+            "SELECT EXISTS (SELECT 1 FROM suppliers WHERE lower(name COLLATE \"C\") = lower($1::text COLLATE \"C\"))",
             &[&supplier.name],
         )?
         .try_get(0)?;
@@ -90,9 +90,12 @@ pub(super) fn suppliers(client: &mut Db<'_>, name: Option<&str>) -> Result<Vec<S
     let base = "SELECT id, name, role, parent, notice_hours, contract, contact, created_at, country, \
                 transfer_safeguard FROM suppliers";
     let rows = match name {
-        Some(name) => client.query(&format!("{base} WHERE lower(name) = lower($1)"), &[&name])?,
+        Some(name) => client.query(
+            &format!("{base} WHERE lower(name COLLATE \"C\") = lower($1::text COLLATE \"C\")"),
+            &[&name],
+        )?,
         // As SQLite's NOCASE column orders them.
-        None => client.query(&format!("{base} ORDER BY lower(name), id"), &[])?,
+        None => client.query(&format!("{base} ORDER BY lower(name COLLATE \"C\"), id"), &[])?,
     };
     rows.iter().map(supplier).collect()
 }

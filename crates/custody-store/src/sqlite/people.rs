@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, Row, ToSql, Transaction, params};
 use custody_core::{Day, IdentifierKind, PersonCategory, PersonId, PersonSet, PersonStatus, parse_day};
 
 use super::{audit, feeds};
-use crate::encoding::{FeedBuilder, identifiers_of_kinds, merged_identifiers, person_id, unpack_identifiers};
+use crate::encoding::{FeedBuilder, KnownPerson, identifiers_of_kinds, person_id, unpack_identifiers};
 use crate::error::{Error, Result};
 use crate::types::{AuditDraft, ImportCounts, NewPerson, PersonRecord};
 use crate::{AuditSigner, PersonRows};
@@ -94,22 +94,9 @@ pub(super) fn insert(
 }
 
 /// Updates a known person in place; contacts and identifiers are rewritten only if changed.
-fn update(
-    transaction: &Transaction<'_>,
-    id: PersonId,
-    old: &Existing,
-    person: &NewPerson,
-    batch: i64,
-) -> Result<()> {
-    let fields = person.fields;
-    let packed = merged_identifiers(&old.identifiers, person);
-    let keep =
-        |present: bool, new: Option<String>, old: &Option<String>| if present { new } else { old.clone() };
-    let status = if fields.status {
-        person.status.as_str().to_owned()
-    } else {
-        old.status.clone()
-    };
+fn update(transaction: &Transaction<'_>, old: &KnownPerson, person: &NewPerson, batch: i64) -> Result<()> {
+    let id = old.id;
+    let merged = old.merged(person);
     let mut update = transaction.prepare_cached(
         "UPDATE people SET category = ?2, status = ?3, joined_on = ?4, left_on = ?5, country = ?6, import_batch = ?7, \
          identifiers = ?8, contact_digest = ?9 WHERE id = ?1",
@@ -117,19 +104,15 @@ fn update(
     update.execute(params![
         id,
         person.category.as_str(),
-        status,
-        keep(
-            fields.joined_on,
-            person.joined_on.map(Day::to_iso),
-            &old.joined_on
-        ),
-        keep(fields.left_on, person.left_on.map(Day::to_iso), &old.left_on),
-        keep(fields.country, person.country.clone(), &old.country),
+        merged.status,
+        merged.joined_on,
+        merged.left_on,
+        merged.country,
         batch,
-        packed,
+        merged.identifiers,
         person.contact_digest.as_ref().map(|digest| digest.as_slice()),
     ])?;
-    if old.contact_digest.as_deref() != person.contact_digest.as_ref().map(|digest| digest.as_slice()) {
+    if merged.contact_changed {
         transaction
             .prepare_cached("DELETE FROM contacts WHERE person = ?1")?
             .execute([id])?;
@@ -139,7 +122,7 @@ fn update(
                 .execute(params![id, sealed])?;
         }
     }
-    if old.identifiers != packed {
+    if merged.identifiers_changed {
         let mut delete =
             transaction.prepare_cached("DELETE FROM identifiers WHERE hash = ?1 AND person = ?2")?;
         for hash in unpack_identifiers(&old.identifiers) {
@@ -147,22 +130,11 @@ fn update(
         }
         let mut insert =
             transaction.prepare_cached("INSERT OR IGNORE INTO identifiers (hash, person) VALUES (?1, ?2)")?;
-        for hash in unpack_identifiers(&packed) {
+        for hash in unpack_identifiers(&merged.identifiers) {
             insert.execute(params![hash, id])?;
         }
     }
     Ok(())
-}
-
-struct Existing {
-    id: PersonId,
-    batch: i64,
-    identifiers: Vec<u8>,
-    contact_digest: Option<Vec<u8>>,
-    status: String,
-    joined_on: Option<String>,
-    left_on: Option<String>,
-    country: Option<String>,
 }
 
 /// Inserts or updates every person in one transaction; a failing row rolls everything back.
@@ -196,7 +168,7 @@ pub(super) fn import(
                  FROM people WHERE ref = ?1",
             )?
             .query_row([&person.reference], |row| {
-                Ok(Existing {
+                Ok(KnownPerson {
                     id: row.get(0)?,
                     batch: row.get(1)?,
                     identifiers: row.get(2)?,
@@ -216,7 +188,7 @@ pub(super) fn import(
                 });
             }
             Some(old) => {
-                update(&transaction, old.id, &old, &person, batch)?;
+                update(&transaction, &old, &person, batch)?;
                 counts.updated += 1;
             }
             None => {

@@ -95,6 +95,7 @@ conformance!(
     a_different_key_is_refused,
     feeds_select_by_category_and_dates,
     audit_entries_chain_to_each_other,
+    names_fold_ascii_case_only_and_sort_alike,
     an_update_replaces_identifiers_and_contact_only_when_they_change,
     incident_events_are_append_only,
     requests_events_and_erasures_are_append_only_and_erasures_unique,
@@ -446,6 +447,29 @@ fn audit_entries_chain_to_each_other(kind: Kind) {
         matches!(taken, Err(Error::Conflict(_))),
         "names are unique without regard to case"
     );
+}
+
+/// Names fold the case of ASCII letters only, and sort alike, on every backend (PostgreSQL's
+/// own folding follows the database's locale, which would make "Öresund" and "öresund" one).
+fn names_fold_ascii_case_only_and_sort_alike(kind: Kind) {
+    let (_fixture, mut store) = store(kind);
+    for name in ["zeta", "Öresund AB", "B", "öresund ab", "a"] {
+        supplier(&mut store, name);
+    }
+    let names: Vec<String> = store
+        .suppliers()
+        .unwrap()
+        .into_iter()
+        .map(|supplier| supplier.name)
+        .collect();
+    assert_eq!(names, ["a", "B", "zeta", "Öresund AB", "öresund ab"]);
+    let found = store
+        .supplier_by_name("öRESUND AB")
+        .unwrap()
+        .map(|supplier| supplier.name);
+    assert_eq!(found.as_deref(), Some("öresund ab"));
+    assert!(store.supplier_by_name("ÖRESUND AB").unwrap().is_some());
+    assert!(store.supplier_by_name("oresund ab").unwrap().is_none());
 }
 
 fn an_update_replaces_identifiers_and_contact_only_when_they_change(kind: Kind) {
