@@ -353,4 +353,22 @@ impl Ledger {
         store.settle_audit(&signer)?;
         Ok(())
     }
+
+    /// Runs `work` holding the audit writer's lock across its reads and writes, so that what a
+    /// use case checks before it writes (a request not yet closed, the next statement's version)
+    /// still holds when it writes, whatever other processes on the same database do meanwhile
+    /// (see `Store::hold_writes`; a desk runs every request that may change something so).
+    pub fn holding_writes<T, E: From<Error>>(
+        &mut self,
+        work: impl FnOnce(&mut Ledger) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        self.store.hold_writes().map_err(Error::from)?;
+        let result = work(self);
+        let released = self.store.release_writes().map_err(Error::from);
+        match (result, released) {
+            (Err(error), _) => Err(error),
+            (Ok(_), Err(error)) => Err(error.into()),
+            (Ok(value), Ok(())) => Ok(value),
+        }
+    }
 }

@@ -105,28 +105,41 @@ pub fn migrate_to(ledger: &mut Ledger, url: &str, clock: &dyn Clock) -> Result<T
              the settings still name the SQLite file; empty the PostgreSQL database before trying again"
         )));
     }
-    let after = ledger.store.audit_head()?.map(|entry| (entry.seq, entry.hash));
-    if after != before {
-        return Err(Error::Invalid(
-            "something wrote to the ledger while it was copied (stop the desk and every other command first); \
-             the settings still name the SQLite file; empty the PostgreSQL database before trying again"
-                .to_owned(),
-        ));
-    }
     target.check_key(ledger.vault.check_value())?;
     drop(target);
+    // Under the SQLite file's write lock: nothing was written since the copy, the settings name
+    // PostgreSQL, and the file refuses every later write (a desk or command that opened it
+    // before would otherwise write where no one looks).
     let mut settings = ledger.settings.clone();
     settings.database = Some(url.to_owned());
-    write_settings(&ledger.dir, &settings)?;
     let dir = ledger.dir.clone();
+    let mut source = SqliteStore::open(&dir.join(custody_store::sqlite::DATABASE_FILE_NAME), false)?;
+    let mut switch = || -> custody_store::Result<()> {
+        write_settings(&dir, &settings).map_err(|error| custody_store::Error::Conflict(error.to_string()))
+    };
+    let settled = source
+        .retire(&shown_url(url), before, &mut switch)
+        .map_err(|error| match error {
+            custody_store::Error::Conflict(problem) => Error::Invalid(format!(
+                "{problem}; the settings still name the SQLite file; empty the PostgreSQL database before trying again"
+            )),
+            other => other.into(),
+        })?;
+    drop(source);
+    // The file is renamed only once it holds the mark itself; else it stays where it is, its
+    // log beside it, and refuses writes as well.
+    let mut kept_as = custody_store::sqlite::DATABASE_FILE_NAME.to_owned();
     for name in [
         custody_store::sqlite::DATABASE_FILE_NAME,
         crate::dir::AUDIT_HEAD_FILE_NAME,
     ] {
         let path = dir.join(name);
-        if path.exists() {
+        if path.exists() && (settled || name != custody_store::sqlite::DATABASE_FILE_NAME) {
             fs::rename(&path, dir.join(format!("{name}.migrated")))
                 .map_err(|source| Error::io(&path, source))?;
+            if name == custody_store::sqlite::DATABASE_FILE_NAME {
+                kept_as = format!("{name}.migrated");
+            }
         }
     }
     let mut moved = Ledger::open(&dir, Box::new(crate::dir::FixedNow(clock.now())), &ledger.actor)?;
@@ -143,7 +156,7 @@ pub fn migrate_to(ledger: &mut Ledger, url: &str, clock: &dyn Clock) -> Result<T
         to: shown_url(url),
         notes: vec![format!(
             "The SQLite file is kept as {}: remove it (and audit.head.migrated) once you have checked the ledger in PostgreSQL.",
-            dir.join("custody.db.migrated").display()
+            dir.join(&kept_as).display()
         )],
     })
 }
@@ -175,8 +188,10 @@ pub fn backup(ledger: &mut Ledger, out: &Path) -> Result<Transferred> {
         } else {
             format!("no: {}", verification.problem.unwrap_or_default())
         };
+        let tables = table_digests(&partial)?;
         let notes: Vec<(String, String)> = [
-            ("format", "custody backup 1".to_owned()),
+            ("format", BACKUP_FORMAT.to_owned()),
+            ("tables", tables),
             ("settings", settings),
             ("key_check", ledger.vault.check_value().to_owned()),
             ("audit_seq", seq.to_string()),
@@ -262,7 +277,7 @@ pub fn restore(
             .find(|(name, _)| name == key)
             .map(|(_, value)| value.clone())
     };
-    if note("format").as_deref() != Some("custody backup 1") {
+    if note("format").as_deref() != Some(BACKUP_FORMAT) {
         return Err(Error::Invalid(format!(
             "{} is not a custody backup this custody can read",
             file.display()
@@ -274,19 +289,6 @@ pub fn restore(
         .map_err(|error| Error::Invalid(format!("the backup's settings cannot be read: {error}")))?;
     settings.database = database.map(str::to_owned);
     settings.validate()?;
-    let target = match database {
-        Some(url) => {
-            let store = PostgresStore::open(url)?;
-            if !store.is_empty()? {
-                return Err(Error::Directory(format!(
-                    "{} holds a ledger already; restore into an empty database",
-                    shown_url(url)
-                )));
-            }
-            Some(store)
-        }
-        None => None,
-    };
     // The key is checked before anything is written, then the notes it sealed.
     let probe = custody_vault::Vault::from_key_file(key_file)?;
     if probe.check_value() != key_check {
@@ -298,6 +300,15 @@ pub fn restore(
     if note("mac").as_deref() != Some(notes_mac(&probe, &notes).as_str()) {
         return Err(Error::Invalid(
             "this backup's notes were altered (their MAC does not match); nothing was restored".to_owned(),
+        ));
+    }
+    // Every table as the backup was made: rows cut from, added to or changed in the file since
+    // (share sets, events, erasures, which the chain does not cover) stop the restore here.
+    if note("tables").as_deref() != Some(table_digests(file)?.as_str()) {
+        return Err(Error::Invalid(
+            "this backup's tables differ from what its notes say was backed up (rows were removed, added or \
+             changed); nothing was restored"
+                .to_owned(),
         ));
     }
     if note("audit_intact").as_deref() != Some("yes") {
@@ -313,6 +324,19 @@ pub fn restore(
             .unwrap_or(0),
         note("audit_hash").unwrap_or_default(),
     );
+    let target = match database {
+        Some(url) => {
+            let store = PostgresStore::open(url)?;
+            if !store.is_empty()? {
+                return Err(Error::Directory(format!(
+                    "{} holds a ledger already; restore into an empty database",
+                    shown_url(url)
+                )));
+            }
+            Some(store)
+        }
+        None => None,
+    };
     let existed = dir.exists();
     let restoring = Restoring {
         file,
@@ -438,6 +462,17 @@ fn restore_into(restoring: &Restoring<'_>, target: Option<PostgresStore>) -> Res
     let mut ledger = Ledger::open(dir, Box::new(crate::dir::FixedNow(clock.now())), actor)?;
     crate::audit::reanchor(&mut ledger)?;
     Ok((copied, entries))
+}
+
+/// What a backup file says it is (version 2: with every table's digest).
+const BACKUP_FORMAT: &str = "custody backup 2";
+
+/// Every table's rows and SHA-256, one table a line, as a backup's notes keep them.
+fn table_digests(file: &Path) -> Result<String> {
+    Ok(custody_store::digest::sqlite_table_digests(file)?
+        .into_iter()
+        .map(|digest| format!("{} {} {}\n", digest.table, digest.rows, digest.sha256))
+        .collect())
 }
 
 fn write_settings(dir: &Path, settings: &Settings) -> Result<()> {

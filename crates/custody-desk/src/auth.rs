@@ -357,16 +357,14 @@ async fn limited(guard: &Guard, actor: Option<String>) -> Result<(), DeskError> 
         Verdict::Refused { retry_seconds, first } => {
             if first {
                 let _one_at_a_time = guard.desk.writes.lock().await;
-                guard
-                    .desk
-                    .run(&actor, move |ledger| {
-                        Ok(custody_app::audit::rate_limited(
-                            ledger,
-                            limit.as_str(),
-                            retry_seconds,
-                        )?)
-                    })
-                    .await?;
+                let audited = guard.desk.run(&actor, move |ledger| {
+                    Ok(custody_app::audit::rate_limited(
+                        ledger,
+                        limit.as_str(),
+                        retry_seconds,
+                    )?)
+                });
+                crate::state::WRITING.scope(true, audited).await?;
             }
             Err(DeskError::RateLimited(retry_seconds))
         }
@@ -384,7 +382,7 @@ async fn changing(guard: &Guard, answer: impl std::future::Future<Output = Respo
         return answer.await;
     }
     let _one_at_a_time = guard.desk.writes.lock().await;
-    answer.await
+    crate::state::WRITING.scope(true, answer).await
 }
 
 /// A form posted from another site is refused (browsers say where a request comes from).

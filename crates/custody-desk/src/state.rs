@@ -13,6 +13,13 @@ use crate::auth::Sessions;
 use crate::error::DeskError;
 use crate::throttle::Throttle;
 
+tokio::task_local! {
+    /// Set for a request that may change something: its use cases run holding the audit
+    /// writer's lock, so desks in other processes on the same database cannot change what a use
+    /// case checked before it writes.
+    pub(crate) static WRITING: bool;
+}
+
 /// How the desk is run.
 #[derive(Debug, Clone)]
 pub struct DeskOptions {
@@ -160,11 +167,16 @@ impl Ledgers {
             .map_err(|_| DeskError::Internal("the desk is shutting down".to_owned()))?;
         let ledgers = Arc::clone(self);
         let actor = actor.to_owned();
+        let writing = WRITING.try_with(|writing| *writing).unwrap_or(false);
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             let (generation, mut ledger) = ledgers.take_ledger()?;
             ledger.actor = actor;
-            let result = work(&mut ledger);
+            let result = if writing {
+                ledger.holding_writes(work)
+            } else {
+                work(&mut ledger)
+            };
             // A ledger whose database failed under it (a dropped connection, a restarted
             // server) is not used again: the next request opens a fresh one.
             let broken = matches!(

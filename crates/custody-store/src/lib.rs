@@ -10,6 +10,7 @@
 //! exception is the outbox's per-message delivery state (claims and the server's answers),
 //! which is operational state recorded per person; the run that moves it is audited.
 
+pub mod digest;
 mod encoding;
 mod error;
 pub mod postgres;
@@ -110,6 +111,13 @@ pub trait Store {
     /// own messages (PostgreSQL); when not, runs take one another's unanswered messages for
     /// abandoned, and custody runs one at a time.
     fn runs_may_overlap(&self) -> bool;
+    /// Holds the audit writer's lock on this connection until `release_writes`, so that a use
+    /// case that checks, then writes, sees no other process's audited write in between (the
+    /// writes it makes itself take the lock again, as they would anyway). Where only one process
+    /// serves (SQLite: one desk), this does nothing.
+    fn hold_writes(&mut self) -> Result<()>;
+    /// Lets the lock `hold_writes` took go.
+    fn release_writes(&mut self) -> Result<()>;
     /// How long the next writes wait for another writer's lock before failing as busy.
     fn set_lock_wait(&mut self, wait: std::time::Duration) -> Result<()>;
 

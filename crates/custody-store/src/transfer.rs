@@ -85,7 +85,7 @@ enum Value {
     Blob(Vec<u8>),
 }
 
-fn where_clause(table: &str) -> &'static str {
+pub(crate) fn where_clause(table: &str) -> &'static str {
     if table == "meta" {
         " WHERE key = 'key_check'"
     } else {

@@ -263,6 +263,22 @@ impl Store for PostgresStore {
         true
     }
 
+    fn hold_writes(&mut self) -> Result<()> {
+        // The session's hold on the key the audited writes take per transaction: they take it
+        // again at once on this connection, and wait on every other.
+        self.client
+            .get_mut()
+            .batch_execute("SELECT pg_advisory_lock(7306, 1)")?;
+        Ok(())
+    }
+
+    fn release_writes(&mut self) -> Result<()> {
+        self.client
+            .get_mut()
+            .batch_execute("SELECT pg_advisory_unlock(7306, 1)")?;
+        Ok(())
+    }
+
     fn set_lock_wait(&mut self, wait: std::time::Duration) -> Result<()> {
         self.lock_wait = wait;
         self.apply_lock_wait()

@@ -14,6 +14,17 @@ pub(super) fn append(
     draft: AuditDraft,
     signer: &dyn AuditSigner,
 ) -> Result<AuditEntry> {
+    let moved: Option<String> = connection
+        .query_row("SELECT value FROM meta WHERE key = 'moved_to'", [], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    if let Some(to) = moved {
+        return Err(Error::Conflict(format!(
+            "this ledger was moved to {to} by `store migrate`; nothing was written here (open the data \
+             directory again: its settings name the new store)"
+        )));
+    }
     let previous: Option<(i64, Vec<u8>)> = connection
         .query_row(
             "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",

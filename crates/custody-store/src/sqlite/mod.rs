@@ -79,6 +79,46 @@ impl SqliteStore {
             .ok_or_else(|| Error::Corrupt("the database has no file".to_owned()))
     }
 
+    /// Marks this ledger as moved to `to` (a PostgreSQL database it was copied into), under the
+    /// write lock and only if its chain still ends at `end` (nothing was written since the copy);
+    /// `switch` (pointing the settings at the new store) runs inside, and the mark is kept only if
+    /// it succeeds. From then on every audited write here is refused, so a process that opened
+    /// the file before cannot write where no one will look. Returns whether the file holds the
+    /// mark itself (its write-ahead log emptied), so it may be renamed.
+    pub fn retire(
+        &mut self,
+        to: &str,
+        end: Option<(i64, String)>,
+        switch: &mut dyn FnMut() -> Result<()>,
+    ) -> Result<bool> {
+        let transaction = self.connection.transaction()?;
+        let now: Option<(i64, Vec<u8>)> = transaction
+            .query_row(
+                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        if now.map(|(seq, hash)| (seq, crate::encoding::hex(&hash))) != end {
+            return Err(Error::Conflict(
+                "something wrote to the ledger while it was copied (stop the desk and every other command first)"
+                    .to_owned(),
+            ));
+        }
+        transaction.execute(
+            "INSERT INTO meta (key, value) VALUES ('moved_to', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [to],
+        )?;
+        switch()?;
+        transaction.commit()?;
+        // Into the file itself, so it may be renamed (a write-ahead log left beside the old name
+        // would not follow it): false when a reader elsewhere kept the log from being emptied.
+        let busy: i64 = self
+            .connection
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
+        Ok(busy == 0)
+    }
+
     /// Opens (creating when `create`) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path, create: bool) -> Result<Self> {
         use rusqlite::OpenFlags;
@@ -208,6 +248,15 @@ impl Store for SqliteStore {
 
     fn runs_may_overlap(&self) -> bool {
         false
+    }
+
+    fn hold_writes(&mut self) -> Result<()> {
+        // One desk process serves a SQLite ledger, and holds its writes one at a time itself.
+        Ok(())
+    }
+
+    fn release_writes(&mut self) -> Result<()> {
+        Ok(())
     }
 
     fn set_lock_wait(&mut self, wait: std::time::Duration) -> Result<()> {

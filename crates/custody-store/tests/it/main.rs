@@ -1048,6 +1048,42 @@ fn incident_with_notices(store: &mut Boxed, count: u8) -> IncidentId {
     incident
 }
 
+/// A use case holding the writer's lock (a desk checking a request is open before it closes
+/// it) keeps another process's audited write out until it lets go, and writes itself meanwhile.
+#[test]
+fn postgres_held_writes_keep_other_writers_out_until_released() {
+    let fixture = Fixture::new(Kind::Postgres);
+    let mut holder = fixture.open();
+    let signer = SharedSigner::default();
+    holder.hold_writes().unwrap();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        let (fixture, signer) = (&fixture, &signer);
+        scope.spawn(move || {
+            let mut other = fixture.open();
+            other.append_audit(draft("other.write"), signer).unwrap();
+            done_tx.send(()).unwrap();
+        });
+        assert!(
+            done_rx
+                .recv_timeout(std::time::Duration::from_millis(500))
+                .is_err(),
+            "the other process wrote while the lock was held"
+        );
+        holder.append_audit(draft("holder.write"), signer).unwrap();
+        holder.release_writes().unwrap();
+        done_rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+    });
+    let mut actions = Vec::new();
+    holder
+        .audit_entries(&mut |entry| {
+            actions.push(entry.action);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(actions, ["holder.write", "other.write"]);
+}
+
 /// Two workers on two connections claim from one outbox: no message goes to both, and a run
 /// whose connection has gone leaves its messages to the other.
 #[test]

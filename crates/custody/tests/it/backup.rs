@@ -150,6 +150,27 @@ fn a_backup_restores_every_figure_and_the_whole_chain_with_the_key_only() {
         "{refused}"
     );
     assert!(!target.dir().exists(), "nothing was written");
+    // A row taken out of the file since (an incident's event, which the chain does not hold),
+    // or a share's people changed, is found by the tables' digests the notes sealed.
+    for sql in [
+        "DROP TRIGGER incident_events_append_only_delete; \
+         DELETE FROM incident_events WHERE id = (SELECT max(id) FROM incident_events)",
+        "UPDATE share_chunks SET bits = zeroblob(length(bits)) WHERE share = (SELECT min(share) FROM share_chunks)",
+    ] {
+        let altered = env.root.path().join("altered.backup");
+        std::fs::copy(&backup, &altered).unwrap();
+        rusqlite::Connection::open(&altered)
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap();
+        let refused = target.fails(
+            &["restore", Env::path_str(&altered), "--key", Env::path_str(&key)],
+            1,
+        );
+        assert!(refused.contains("tables differ"), "{sql}: {refused}");
+        assert!(!target.dir().exists(), "nothing was written");
+        std::fs::remove_file(&altered).unwrap();
+    }
     let missing = target.fails(&["restore", Env::path_str(&backup)], 2);
     assert!(missing.contains("--key"), "{missing}");
     // Never over a data directory.
@@ -196,6 +217,12 @@ fn a_sqlite_directory_moves_into_postgresql_with_every_figure_and_its_chain() {
     let mut env = ledger(Env::bare_sqlite());
     let (figures, held, audit) = figures(&env);
     let url = custody_testdb::server().tcp_database("migrate");
+    // A process that read the directory before the move still has the SQLite settings.
+    let stale = Env::bare();
+    std::fs::create_dir_all(stale.dir()).unwrap();
+    for name in ["settings.toml", "custody.key"] {
+        std::fs::copy(env.dir().join(name), stale.dir().join(name)).unwrap();
+    }
     let done = env.ok(&["store", "migrate", "--to", &url, "--json"]).json();
     assert_eq!(done["audit_entries"].as_u64().unwrap(), audit.len() as u64);
     assert!(env.dir().join("custody.db.migrated").exists());
@@ -210,6 +237,19 @@ fn a_sqlite_directory_moves_into_postgresql_with_every_figure_and_its_chain() {
     assert!(audit_after.last().unwrap().contains("store.migrate"));
     env.ok(&["supplier", "add", "Printer", "--role", "processor"]);
     env.ok(&["audit", "verify"]);
+    // The SQLite file left behind refuses every write: nothing can land where no one looks.
+    std::fs::copy(
+        env.dir().join("custody.db.migrated"),
+        stale.dir().join("custody.db"),
+    )
+    .unwrap();
+    std::fs::copy(
+        env.dir().join("audit.head.migrated"),
+        stale.dir().join("audit.head"),
+    )
+    .unwrap();
+    let refused = stale.fails(&["supplier", "add", "Binder", "--role", "processor"], 1);
+    assert!(refused.contains("moved to"), "{refused}");
     // Again, from another SQLite directory, into the same database: refused.
     let other = Env::bare_sqlite();
     let refused = other.fails(&["store", "migrate", "--to", &url], 1);
