@@ -354,6 +354,17 @@ impl Ledger {
         Ok(())
     }
 
+    /// Whether other processes may serve this ledger at once (its store is a shared database),
+    /// so a desk keeps its sessions and sign-in counts in the store.
+    pub fn is_shared(&self) -> bool {
+        self.store.runs_may_overlap()
+    }
+
+    /// Whether the store's connection can still be used (a database server may have closed it).
+    pub fn is_usable(&self) -> bool {
+        self.store.is_usable()
+    }
+
     /// Runs `work` holding the audit writer's lock across its reads and writes, so that what a
     /// use case checks before it writes (a request not yet closed, the next statement's version)
     /// still holds when it writes, whatever other processes on the same database do meanwhile

@@ -134,11 +134,7 @@ pub async fn share(
 
 /// A share by id (one row, not the list of every share).
 pub fn find_share(ledger: &custody_app::Ledger, id: ShareId) -> Result<shares::ShareView, DeskError> {
-    let record = ledger
-        .store
-        .share(id)?
-        .ok_or_else(|| custody_app::Error::NotFound(format!("there is no share {id}")))?;
-    Ok(shares::ShareView::from(&record))
+    Ok(shares::share_view(ledger, id)?)
 }
 
 /// The lookup form.
@@ -275,10 +271,7 @@ pub async fn account(State(desk): State<Arc<Desk>>, Extension(caller): Extension
 async fn enrolled(desk: &Arc<Desk>, caller: &Caller) -> Result<bool, DeskError> {
     let name = caller.name.clone();
     desk.run(&caller.actor(), move |ledger| {
-        Ok(ledger
-            .store
-            .account_named(&name)?
-            .is_some_and(|account| account.totp_sealed.is_some()))
+        Ok(custody_app::desk::accounts::has_second_factor(ledger, &name)?)
     })
     .await
 }

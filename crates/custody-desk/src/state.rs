@@ -74,7 +74,7 @@ impl Desk {
         let zone = ledger.zone.clone();
         // Desks that may run beside others on one database keep sessions and sign-in counts in
         // it; a desk alone on its SQLite file keeps them in memory.
-        let shared = ledger.store.runs_may_overlap();
+        let shared = ledger.is_shared();
         let ledgers = Arc::new(Ledgers {
             dir: options.dir.clone(),
             open: Mutex::new(vec![(0, ledger)]),
@@ -200,7 +200,7 @@ impl Ledgers {
         let generation = self.generation.load(Ordering::SeqCst);
         while let Some((opened, ledger)) = open.pop() {
             // A connection the server closed (a restart, a failover) is dropped, not handed out.
-            if opened == generation && ledger.store.is_usable() {
+            if opened == generation && ledger.is_usable() {
                 return Ok((opened, ledger));
             }
         }

@@ -127,12 +127,20 @@ fn view(account: &AccountRecord) -> AccountView {
     }
 }
 
-/// Whether `password` is the account's: `None` for no such account or a disabled one. The
 /// The account with this name (any case), active or not.
 pub fn account_named(ledger: &Ledger, name: &str) -> Result<Option<AccountRecord>> {
     Ok(ledger.store.account_named(name)?)
 }
 
+/// Whether the account with this name has a second factor.
+pub fn has_second_factor(ledger: &Ledger, name: &str) -> Result<bool> {
+    Ok(ledger
+        .store
+        .account_named(name)?
+        .is_some_and(|account| account.totp_sealed.is_some()))
+}
+
+/// Whether `password` is the account's: `None` for no such account or a disabled one. The
 /// hash is checked even for a missing account, so timing does not tell which names exist.
 pub fn check_user_password(ledger: &Ledger, name: &str, password: &str) -> Result<Option<AccountRecord>> {
     if password.len() > PASSWORD_BYTES_MAX {

@@ -602,6 +602,15 @@ pub fn declare_feed(ledger: &mut Ledger, input: FeedInput) -> Result<ShareId> {
     Ok(recorded.id)
 }
 
+/// One share by id (one row, not the list of every share).
+pub fn share_view(ledger: &Ledger, id: ShareId) -> Result<ShareView> {
+    let record = ledger
+        .store
+        .share(id)?
+        .ok_or_else(|| Error::NotFound(format!("there is no share {id}")))?;
+    Ok(ShareView::from(&record))
+}
+
 /// Records a supplier's confirmation that it deleted a share's data.
 pub fn confirm_deletion(
     ledger: &mut Ledger,
