@@ -375,11 +375,17 @@ impl Ledger {
     ) -> std::result::Result<T, E> {
         self.store.hold_writes().map_err(Error::from)?;
         let result = work(self);
-        let released = self.store.release_writes().map_err(Error::from);
-        match (result, released) {
-            (Err(error), _) => Err(error),
-            (Ok(_), Err(error)) => Err(error.into()),
-            (Ok(value), Ok(())) => Ok(value),
+        if self.store.release_writes().is_err() {
+            // A connection that may still hold the lock is never kept: a fresh one replaces it
+            // (the old one closes, and the server lets its locks go), or the ledger is reported
+            // broken, so a desk drops it instead of pooling it.
+            let fresh = self.store.reopen().map_err(|error| {
+                Error::Store(custody_store::Error::Connect(format!(
+                    "the writer's lock could not be let go, and a new connection failed: {error}"
+                )))
+            })?;
+            self.store = fresh;
         }
+        result
     }
 }

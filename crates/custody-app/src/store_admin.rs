@@ -114,18 +114,32 @@ pub fn migrate_to(ledger: &mut Ledger, url: &str, clock: &dyn Clock) -> Result<T
     settings.database = Some(url.to_owned());
     let dir = ledger.dir.clone();
     let mut source = SqliteStore::open(&dir.join(custody_store::sqlite::DATABASE_FILE_NAME), false)?;
+    let mut unswitched = None;
     let mut switch = || -> custody_store::Result<()> {
-        write_settings(&dir, &settings).map_err(|error| custody_store::Error::Conflict(error.to_string()))
+        write_settings(&dir, &settings).map_err(|error| {
+            let said = error.to_string();
+            unswitched = Some(error);
+            custody_store::Error::Corrupt(said)
+        })
     };
-    let settled = source
-        .retire(&shown_url(url), before, &mut switch)
-        .map_err(|error| match error {
-            custody_store::Error::Conflict(problem) => Error::Invalid(format!(
-                "{problem}; the settings still name the SQLite file; empty the PostgreSQL database before trying again"
-            )),
-            other => other.into(),
-        })?;
+    let retired = source.retire(&shown_url(url), before, &mut switch);
     drop(source);
+    let settled = match retired {
+        Ok(settled) => settled,
+        Err(error) => {
+            // The mark was not kept: the settings name the SQLite file again, whatever
+            // happened to them on the way.
+            write_settings(&dir, &ledger.settings)?;
+            let problem = match (unswitched, error) {
+                (Some(error), _) => error.to_string(),
+                (None, custody_store::Error::Conflict(problem)) => problem,
+                (None, other) => other.to_string(),
+            };
+            return Err(Error::Invalid(format!(
+                "{problem}; the settings still name the SQLite file; empty the PostgreSQL database before trying again"
+            )));
+        }
+    };
     // The file is renamed only once it holds the mark itself; else it stays where it is, its
     // log beside it, and refuses writes as well.
     let mut kept_as = custody_store::sqlite::DATABASE_FILE_NAME.to_owned();
@@ -305,11 +319,7 @@ pub fn restore(
     // Every table as the backup was made: rows cut from, added to or changed in the file since
     // (share sets, events, erasures, which the chain does not cover) stop the restore here.
     if note("tables").as_deref() != Some(table_digests(file)?.as_str()) {
-        return Err(Error::Invalid(
-            "this backup's tables differ from what its notes say was backed up (rows were removed, added or \
-             changed); nothing was restored"
-                .to_owned(),
-        ));
+        return Err(altered_tables());
     }
     if note("audit_intact").as_deref() != Some("yes") {
         return Err(Error::Invalid(format!(
@@ -344,6 +354,7 @@ pub fn restore(
         key_file,
         settings: &settings,
         noted_end,
+        noted_tables: note("tables").unwrap_or_default(),
         clock,
         actor,
     };
@@ -390,6 +401,8 @@ struct Restoring<'a> {
     settings: &'a Settings,
     /// The chain's end the backup's notes sealed: (position, hash).
     noted_end: (u64, String),
+    /// Every table's rows and digest, as the notes sealed them.
+    noted_tables: String,
     clock: &'a dyn Clock,
     actor: &'a str,
 }
@@ -401,6 +414,7 @@ fn restore_into(restoring: &Restoring<'_>, target: Option<PostgresStore>) -> Res
         key_file,
         settings,
         noted_end,
+        noted_tables,
         clock,
         actor,
     } = restoring;
@@ -417,6 +431,10 @@ fn restore_into(restoring: &Restoring<'_>, target: Option<PostgresStore>) -> Res
     // end the notes sealed. Only then is a PostgreSQL database filled.
     let database = dir.join(custody_store::sqlite::DATABASE_FILE_NAME);
     fs::copy(file, &database).map_err(|source| Error::io(&database, source))?;
+    // Checked again on the copy itself: the file may have changed since it was first read.
+    if table_digests(&database)? != *noted_tables {
+        return Err(altered_tables());
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -462,6 +480,14 @@ fn restore_into(restoring: &Restoring<'_>, target: Option<PostgresStore>) -> Res
     let mut ledger = Ledger::open(dir, Box::new(crate::dir::FixedNow(clock.now())), actor)?;
     crate::audit::reanchor(&mut ledger)?;
     Ok((copied, entries))
+}
+
+fn altered_tables() -> Error {
+    Error::Invalid(
+        "this backup's tables differ from what its notes say was backed up (rows or the schema were \
+         removed, added or changed); nothing was restored"
+            .to_owned(),
+    )
 }
 
 /// What a backup file says it is (version 2: with every table's digest).

@@ -10,7 +10,7 @@ use rusqlite::types::ValueRef;
 use sha2::{Digest, Sha256};
 
 use crate::error::Result;
-use crate::transfer::{TABLES, where_clause};
+use crate::transfer::TABLES;
 
 /// One table's rows and the SHA-256 of their contents (hex).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,13 +23,22 @@ pub struct TableDigest {
     pub sha256: String,
 }
 
-/// The digests of every ledger table in the SQLite file at `path`, in [`TABLES`]' order.
+/// The digests of the schema (`sqlite_master`: every table's columns, index, trigger and view,
+/// so a column swapped, a trigger added or a table turned into a view shows) and then of every
+/// ledger table in the SQLite file at `path`, in [`TABLES`]' order. A backup's own notes are
+/// left out.
 pub fn sqlite_table_digests(path: &Path) -> Result<Vec<TableDigest>> {
     let connection = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    TABLES
-        .iter()
-        .map(|table| table_digest(&connection, table))
-        .collect()
+    let mut digests = vec![rows_digest(
+        &connection,
+        "sqlite_master",
+        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE tbl_name <> 'backup_notes' \
+         ORDER BY type, name",
+    )?];
+    for table in TABLES {
+        digests.push(table_digest(&connection, table)?);
+    }
+    Ok(digests)
 }
 
 fn table_digest(connection: &Connection, table: &str) -> Result<TableDigest> {
@@ -48,10 +57,17 @@ fn table_digest(connection: &Connection, table: &str) -> Result<TableDigest> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let mut statement = connection.prepare(&format!(
-        "SELECT * FROM {table}{} ORDER BY {order}",
-        where_clause(table)
-    ))?;
+    // Every row, `meta` included whole (its schema version as much as its key check).
+    rows_digest(
+        connection,
+        table,
+        &format!("SELECT * FROM {table} ORDER BY {order}"),
+    )
+}
+
+fn rows_digest(connection: &Connection, table: &str, sql: &str) -> Result<TableDigest> {
+    let mut statement = connection.prepare(sql)?;
+    let columns = statement.column_count();
     let mut rows = statement.query([])?;
     let mut hasher = Sha256::new();
     let mut count = 0u64;

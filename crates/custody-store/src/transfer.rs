@@ -85,7 +85,7 @@ enum Value {
     Blob(Vec<u8>),
 }
 
-pub(crate) fn where_clause(table: &str) -> &'static str {
+fn where_clause(table: &str) -> &'static str {
     if table == "meta" {
         " WHERE key = 'key_check'"
     } else {

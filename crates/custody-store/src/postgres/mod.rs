@@ -119,6 +119,33 @@ pub(super) fn optional(seconds: Option<i64>) -> Result<Option<Instant>> {
     seconds.map(instant).transpose()
 }
 
+/// Before schema version 3: names that were apart under the database's own case folding but
+/// fold together under ASCII's (a Turkish locale's dotless ı) are named, for someone to rename,
+/// rather than failing the new unique index with the database's own words.
+fn names_fold_apart(transaction: &mut postgres::Transaction<'_>) -> Result<()> {
+    let mut clashes = Vec::new();
+    for table in ["suppliers", "accounts", "api_tokens"] {
+        for row in transaction.query(
+            &format!(
+                "SELECT string_agg(name, ', ' ORDER BY name) FROM {table} \
+                 GROUP BY lower(name COLLATE \"C\") HAVING count(*) > 1"
+            ),
+            &[],
+        )? {
+            let names: String = row.try_get(0)?;
+            clashes.push(format!("{table}: {names}"));
+        }
+    }
+    if clashes.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Incompatible(format!(
+        "this custody compares names without regard to the case of ASCII letters only, and these names \
+         differ only so: {}; rename all but one of each with the previous custody, then open it again",
+        clashes.join("; ")
+    )))
+}
+
 impl PostgresStore {
     /// Connects to the database at `url` and brings its schema up to date (creating it in an
     /// empty database).
@@ -192,6 +219,9 @@ impl PostgresStore {
             )));
         }
         for (index, migration) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            if index == 2 {
+                names_fold_apart(&mut transaction)?;
+            }
             transaction.batch_execute(migration)?;
             let version = (index + 1).to_string();
             transaction.execute(

@@ -1,9 +1,11 @@
 //! TLS to PostgreSQL, with libpq's `sslmode` and `sslrootcert` read from the database URL
 //! (PostgreSQL manual, "SSL Support" in libpq): `disable` sends in the clear; `prefer` (the
 //! default) encrypts when the server offers it; `require` always encrypts; neither checks the
-//! server's certificate unless `sslrootcert` names an authority, when `require` checks the chain
-//! as `verify-ca` does; `verify-ca` checks the chain, and `verify-full` the chain and the host
-//! name. The authorities are those in `sslrootcert`, else the public ones (webpki roots).
+//! server's certificate unless an authority file is given, when `require` checks the chain as
+//! `verify-ca` does; `verify-ca` checks the chain, and `verify-full` the chain and the host name.
+//! The authorities are those in `sslrootcert`, else in `~/.postgresql/root.crt` as libpq reads
+//! it; `sslrootcert=system` takes the public authorities (webpki roots), with `verify-full` only,
+//! since any public certificate would pass a check of the chain alone.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -32,7 +34,15 @@ pub(super) enum Mode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Options {
     pub mode: Mode,
-    pub root: Option<PathBuf>,
+    pub root: Option<Root>,
+}
+
+/// Where the authorities come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Root {
+    File(PathBuf),
+    /// `sslrootcert=system`: the public authorities.
+    System,
 }
 
 /// Splits `sslmode` and `sslrootcert` off `url` (the `postgres` crate knows neither `verify-*`
@@ -50,13 +60,27 @@ pub(super) fn split(url: &str) -> Result<(String, Options)> {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         match key {
             "sslmode" => options.mode = mode(value)?,
-            "sslrootcert" => options.root = Some(PathBuf::from(percent_decoded(value)?)),
+            "sslrootcert" => {
+                let decoded = percent_decoded(value)?;
+                options.root = Some(if decoded == "system" {
+                    Root::System
+                } else {
+                    Root::File(PathBuf::from(decoded))
+                });
+            }
             _ => kept.push(pair),
         }
     }
     if options.root.is_some() && options.mode == Mode::Disable {
         return Err(Error::Connect(
             "the database URL names an sslrootcert but sslmode=disable".to_owned(),
+        ));
+    }
+    if options.root == Some(Root::System) && options.mode != Mode::VerifyFull {
+        return Err(Error::Connect(
+            "sslrootcert=system takes the public authorities, which vouch for anyone's certificate: \
+             it needs sslmode=verify-full, which checks the host name too"
+                .to_owned(),
         ));
     }
     let rest = if kept.is_empty() {
@@ -88,6 +112,7 @@ fn percent_decoded(value: &str) -> Result<String> {
         if byte == b'%' {
             let hex = bytes
                 .get(index + 1..index + 3)
+                .filter(|pair| pair.iter().all(u8::is_ascii_hexdigit))
                 .and_then(|pair| std::str::from_utf8(pair).ok())
                 .and_then(|pair| u8::from_str_radix(pair, 16).ok())
                 .ok_or_else(|| {
@@ -108,13 +133,18 @@ fn percent_decoded(value: &str) -> Result<String> {
 /// What the `postgres` crate is told, and the TLS client to use (none for `disable`).
 pub(super) fn client(options: &Options) -> Result<(SslMode, Option<ClientConfig>)> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    // libpq's default authority file, when the URL names none.
+    let root = options.root.clone().or_else(|| {
+        let file = PathBuf::from(std::env::var_os("HOME")?).join(".postgresql/root.crt");
+        file.exists().then_some(Root::File(file))
+    });
     let checks_chain = matches!(options.mode, Mode::VerifyCa | Mode::VerifyFull)
-        || (options.mode == Mode::Require && options.root.is_some());
+        || (options.mode == Mode::Require && root.is_some());
     let verifier: Arc<dyn ServerCertVerifier> = match options.mode {
         Mode::Disable => return Ok((SslMode::Disable, None)),
         _ if !checks_chain => Arc::new(EncryptOnly(provider.clone())),
         mode => {
-            let roots = Arc::new(roots(options.root.as_deref())?);
+            let roots = Arc::new(roots(root.as_ref(), mode)?);
             let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
                 .build()
                 .map_err(|error| Error::Connect(format!("the TLS authorities cannot be used: {error}")))?;
@@ -139,11 +169,26 @@ pub(super) fn client(options: &Options) -> Result<(SslMode, Option<ClientConfig>
     Ok((ssl_mode, Some(config)))
 }
 
-fn roots(file: Option<&Path>) -> Result<RootCertStore> {
+fn roots(root: Option<&Root>, mode: Mode) -> Result<RootCertStore> {
     let mut store = RootCertStore::empty();
-    let Some(file) = file else {
-        store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        return Ok(store);
+    let file: &Path = match root {
+        Some(Root::File(file)) => file,
+        Some(Root::System) => {
+            store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            return Ok(store);
+        }
+        None => {
+            return Err(Error::Connect(format!(
+                "sslmode={} checks the server's certificate, but no authority was given: add \
+                 sslrootcert=FILE (the authority that signed the server's certificate), or \
+                 sslrootcert=system for a certificate from a public authority",
+                if mode == Mode::VerifyCa {
+                    "verify-ca"
+                } else {
+                    "verify-full"
+                }
+            )));
+        }
     };
     let unreadable =
         |error: &dyn std::fmt::Display| Error::Connect(format!("sslrootcert {}: {error}", file.display()));
@@ -256,7 +301,7 @@ mod tests {
                 .unwrap_or_else(|error| panic!("{error}"));
         assert_eq!(rest, "postgresql://dpo@db.example/custody?application_name=x");
         assert_eq!(options.mode, Mode::VerifyFull);
-        assert_eq!(options.root, Some(PathBuf::from("/etc/ca.pem")));
+        assert_eq!(options.root, Some(Root::File(PathBuf::from("/etc/ca.pem"))));
         let (rest, options) =
             split("postgresql://dpo@db.example/custody").unwrap_or_else(|error| panic!("{error}"));
         assert_eq!(rest, "postgresql://dpo@db.example/custody");
@@ -264,5 +309,11 @@ mod tests {
         assert!(split("postgresql://dpo@h/d?sslmode=verify").is_err());
         assert!(split("postgresql://dpo@h/d?sslmode=disable&sslrootcert=/ca.pem").is_err());
         assert!(split("postgresql://dpo@h/d?sslrootcert=%2").is_err());
+        assert!(split("postgresql://dpo@h/d?sslrootcert=%+A").is_err());
+        let (_, system) = split("postgresql://dpo@h/d?sslmode=verify-full&sslrootcert=system")
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(system.root, Some(Root::System));
+        assert!(split("postgresql://dpo@h/d?sslmode=verify-ca&sslrootcert=system").is_err());
+        assert!(split("postgresql://dpo@h/d?sslmode=require&sslrootcert=system").is_err());
     }
 }

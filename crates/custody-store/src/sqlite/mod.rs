@@ -113,10 +113,10 @@ impl SqliteStore {
         transaction.commit()?;
         // Into the file itself, so it may be renamed (a write-ahead log left beside the old name
         // would not follow it): false when a reader elsewhere kept the log from being emptied.
-        let busy: i64 = self
-            .connection
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
-        Ok(busy == 0)
+        let busy: rusqlite::Result<i64> =
+            self.connection
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0));
+        Ok(matches!(busy, Ok(0)))
     }
 
     /// Opens (creating when `create`) the database at `path` and brings its schema up to date.

@@ -1048,6 +1048,33 @@ fn incident_with_notices(store: &mut Boxed, count: u8) -> IncidentId {
     incident
 }
 
+/// Names a database's own case folding kept apart but ASCII's folds together (as a Turkish
+/// locale's dotless ı can) stop the move to schema version 3 with the names, not an index error.
+#[test]
+fn postgres_names_that_would_clash_are_named_before_schema_version_3() {
+    let fixture = Fixture::new(Kind::Postgres);
+    drop(fixture.open());
+    fixture
+        .raw(
+            "DROP INDEX suppliers_name; \
+             INSERT INTO suppliers (name, role, created_at) VALUES ('Info Ltd', 'processor', 0), ('INFO LTD', 'processor', 0); \
+             UPDATE meta SET value = '2' WHERE key = 'schema_version'",
+        )
+        .unwrap();
+    let Fixture::Postgres { url, .. } = &fixture else {
+        unreachable!()
+    };
+    let refused = PostgresStore::open(url)
+        .err()
+        .map(|error| error.to_string())
+        .unwrap_or_default();
+    assert!(refused.contains("suppliers: INFO LTD, Info Ltd"), "{refused}");
+    fixture
+        .raw("DELETE FROM suppliers WHERE name = 'INFO LTD'; CREATE UNIQUE INDEX suppliers_name ON suppliers(lower(name))")
+        .unwrap();
+    PostgresStore::open(url).unwrap();
+}
+
 /// A use case holding the writer's lock (a desk checking a request is open before it closes
 /// it) keeps another process's audited write out until it lets go, and writes itself meanwhile.
 #[test]
@@ -1251,9 +1278,14 @@ fn postgres_connections_are_encrypted_and_checked_as_sslmode_says() {
         let refused = open(url("127.0.0.1", format!("sslmode={mode}&sslrootcert={stranger}"))).unwrap_err();
         assert!(refused.contains("certificate"), "{mode}: {refused}");
     }
-    // The public authorities did not sign a test certificate either.
-    let public = open(url("127.0.0.1", "sslmode=verify-full".into())).unwrap_err();
+    // The public authorities did not sign a test certificate either; and a check with no
+    // authority named is refused before connecting, as libpq refuses it.
+    let public = open(url("127.0.0.1", "sslmode=verify-full&sslrootcert=system".into())).unwrap_err();
     assert!(public.contains("certificate"), "{public}");
+    for mode in ["verify-full", "verify-ca"] {
+        let unnamed = open(url("127.0.0.1", format!("sslmode={mode}"))).unwrap_err();
+        assert!(unnamed.contains("no authority was given"), "{mode}: {unnamed}");
+    }
     // In the clear, the server refuses.
     let plain = open(url("127.0.0.1", "sslmode=disable".into())).unwrap_err();
     assert!(

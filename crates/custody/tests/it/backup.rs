@@ -156,6 +156,7 @@ fn a_backup_restores_every_figure_and_the_whole_chain_with_the_key_only() {
         "DROP TRIGGER incident_events_append_only_delete; \
          DELETE FROM incident_events WHERE id = (SELECT max(id) FROM incident_events)",
         "UPDATE share_chunks SET bits = zeroblob(length(bits)) WHERE share = (SELECT min(share) FROM share_chunks)",
+        "CREATE TRIGGER quiet AFTER INSERT ON audit BEGIN DELETE FROM erasures; END",
     ] {
         let altered = env.root.path().join("altered.backup");
         std::fs::copy(&backup, &altered).unwrap();
