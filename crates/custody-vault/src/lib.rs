@@ -131,39 +131,15 @@ impl Vault {
         if let Ok(text) = std::env::var(KEY_ENV) {
             return Ok(Vault::from_master(&parse_key(&text, KEY_ENV)?));
         }
-        let path = dir.join(KEY_FILE_NAME);
-        let shown = path.display().to_string();
         let mut master = [0u8; 32];
         getrandom::fill(&mut master).map_err(|error| Error::Random(error.to_string()))?;
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&path).map_err(|source| match source.kind() {
-            std::io::ErrorKind::AlreadyExists => Error::KeyExists(shown.clone()),
-            _ => Error::Io {
-                path: shown.clone(),
-                source,
-            },
-        })?;
-        writeln!(file, "{}", hex(&master))
-            .and_then(|()| file.sync_all())
-            .map_err(|source| Error::Io { path: shown, source })?;
+        write_key_file(&dir.join(KEY_FILE_NAME), &master)?;
         Ok(Vault::from_master(&master))
     }
 
     /// Reads the key in `key_file` (a copy kept apart), writing nothing.
     pub fn from_key_file(key_file: &Path) -> Result<Self> {
-        let shown = key_file.display().to_string();
-        check_permissions(key_file)?;
-        let text = fs::read_to_string(key_file).map_err(|source| Error::Io {
-            path: shown.clone(),
-            source,
-        })?;
-        Ok(Vault::from_master(&parse_key(&text, &shown)?))
+        Ok(Vault::from_master(&read_key_file(key_file)?))
     }
 
     /// Takes the key in `key_file` (a copy kept apart, for a restore) as the key of the data
@@ -171,12 +147,7 @@ impl Vault {
     /// `CUSTODY_KEY` is set, only checked to be that key.
     pub fn adopt(dir: &Path, key_file: &Path) -> Result<Self> {
         let shown = key_file.display().to_string();
-        check_permissions(key_file)?;
-        let text = fs::read_to_string(key_file).map_err(|source| Error::Io {
-            path: shown.clone(),
-            source,
-        })?;
-        let master = parse_key(&text, &shown)?;
+        let master = read_key_file(key_file)?;
         let vault = Vault::from_master(&master);
         if let Ok(text) = std::env::var(KEY_ENV) {
             let set = Vault::from_master(&parse_key(&text, KEY_ENV)?);
@@ -187,25 +158,7 @@ impl Vault {
             }
             return Ok(vault);
         }
-        let path = dir.join(KEY_FILE_NAME);
-        let target = path.display().to_string();
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&path).map_err(|source| match source.kind() {
-            std::io::ErrorKind::AlreadyExists => Error::KeyExists(target.clone()),
-            _ => Error::Io {
-                path: target.clone(),
-                source,
-            },
-        })?;
-        writeln!(file, "{}", hex(&master))
-            .and_then(|()| file.sync_all())
-            .map_err(|source| Error::Io { path: target, source })?;
+        write_key_file(&dir.join(KEY_FILE_NAME), &master)?;
         Ok(vault)
     }
 
@@ -311,6 +264,39 @@ impl Sealer<'_> {
         sealed.extend_from_slice(&ciphertext);
         Ok(sealed)
     }
+}
+
+/// Reads a key file (its permissions checked first).
+fn read_key_file(key_file: &Path) -> Result<[u8; 32]> {
+    let shown = key_file.display().to_string();
+    check_permissions(key_file)?;
+    let text = fs::read_to_string(key_file).map_err(|source| Error::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    parse_key(&text, &shown)
+}
+
+/// Writes a new key file (mode 0600; never over one), synced before it is relied on.
+fn write_key_file(path: &Path, master: &[u8; 32]) -> Result<()> {
+    let shown = path.display().to_string();
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::AlreadyExists => Error::KeyExists(shown.clone()),
+        _ => Error::Io {
+            path: shown.clone(),
+            source,
+        },
+    })?;
+    writeln!(file, "{}", hex(master))
+        .and_then(|()| file.sync_all())
+        .map_err(|source| Error::Io { path: shown, source })
 }
 
 fn parse_key(text: &str, source: &str) -> Result<[u8; 32]> {

@@ -241,6 +241,22 @@ fn supplier(store: &mut Boxed, name: &str) -> SupplierId {
         .unwrap()
 }
 
+/// A breach of confidentiality at a supplier, learned on 29 October 2021.
+fn confidentiality_incident(supplier_id: SupplierId) -> custody_store::NewIncident {
+    custody_store::NewIncident {
+        supplier_id: Some(supplier_id),
+        summary: "x".into(),
+        nature: vec![custody_core::Nature::Confidentiality],
+        aware_at: at("2021-10-29 18:30"),
+        occurred_from: None,
+        occurred_to: None,
+        supplier_discovered_at: None,
+        supplier_notified_at: None,
+        cyber: None,
+        opened_at: at("2021-10-29 19:00"),
+    }
+}
+
 fn export(supplier_id: SupplierId, shared_at: &str) -> NewShare {
     NewShare {
         meta: ShareMeta {
@@ -680,18 +696,7 @@ fn delivery_answers_survive_a_killed_run_through_the_journal() {
     let person_id = store.person_id_by_ref("P1").unwrap().unwrap();
     let incident = store
         .open_incident(
-            custody_store::NewIncident {
-                supplier_id: Some(supplier_id),
-                summary: "x".into(),
-                nature: vec![custody_core::Nature::Confidentiality],
-                aware_at: at("2021-10-29 18:30"),
-                occurred_from: None,
-                occurred_to: None,
-                supplier_discovered_at: None,
-                supplier_notified_at: None,
-                cyber: None,
-                opened_at: at("2021-10-29 19:00"),
-            },
+            confidentiality_incident(supplier_id),
             draft("incident.open"),
             &TestSigner,
         )
@@ -1012,18 +1017,7 @@ fn incident_with_notices(store: &mut Boxed, count: u8) -> IncidentId {
     import(store, people).unwrap();
     let incident = store
         .open_incident(
-            custody_store::NewIncident {
-                supplier_id: Some(supplier_id),
-                summary: "x".into(),
-                nature: vec![custody_core::Nature::Confidentiality],
-                aware_at: at("2021-10-29 18:30"),
-                occurred_from: None,
-                occurred_to: None,
-                supplier_discovered_at: None,
-                supplier_notified_at: None,
-                cyber: None,
-                opened_at: at("2021-10-29 19:00"),
-            },
+            confidentiality_incident(supplier_id),
             draft("incident.open"),
             &TestSigner,
         )
