@@ -58,5 +58,5 @@ pub use rights::{
 };
 pub use roaring::RoaringBitmap as PersonSet;
 pub use settings::{DpoContact, LinkageSettings, Settings, SmtpSettings};
-pub use supplier::{SupplierName, SupplierRole, country_code, is_uk_adequate, is_uk_or_eea};
+pub use supplier::{ContactRole, SupplierName, SupplierRole, country_code, is_uk_adequate, is_uk_or_eea};
 pub use text::{LONG_TEXT_CHARS_MAX, SHORT_TEXT_CHARS_MAX, check_text, spreadsheet_safe};

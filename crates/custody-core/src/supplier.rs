@@ -42,6 +42,40 @@ impl fmt::Display for SupplierName {
     }
 }
 
+/// What a person at a supplier is the contact for: security incidents, data protection, or the
+/// account (the contract and its instructions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ContactRole {
+    /// Security incidents.
+    Security,
+    /// The supplier's data protection officer.
+    Dpo,
+    /// The account: the contract, and instructions under it.
+    Account,
+}
+
+impl ContactRole {
+    /// Stable text form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactRole::Security => "security",
+            ContactRole::Dpo => "dpo",
+            ContactRole::Account => "account",
+        }
+    }
+
+    /// Parses the stable text form.
+    pub fn parse(text: &str) -> Result<Self> {
+        match text.trim() {
+            "security" => Ok(ContactRole::Security),
+            "dpo" => Ok(ContactRole::Dpo),
+            "account" => Ok(ContactRole::Account),
+            _ => Err(Error::invalid("contact role", text, "security, dpo or account")),
+        }
+    }
+}
+
 /// What a supplier is to the organisation (UK/EU GDPR Art. 28).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -188,6 +188,24 @@ pub trait Store {
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<()>;
+    /// Adds a contact at a supplier (audited); an address the supplier has already (in any
+    /// case) is refused.
+    fn add_supplier_contact(
+        &mut self,
+        contact: SupplierContact,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()>;
+    /// Removes a supplier's contact by address, in any case (audited); none is `NotFound`.
+    fn remove_supplier_contact(
+        &mut self,
+        supplier: SupplierId,
+        email: &str,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()>;
+    /// A supplier's contacts, in the order they were added.
+    fn supplier_contacts(&self, supplier: SupplierId) -> Result<Vec<SupplierContact>>;
     /// Every supplier, by name.
     fn suppliers(&self) -> Result<Vec<Supplier>>;
     /// A supplier by name (any case).

@@ -18,7 +18,7 @@ use rusqlite::Connection;
 use crate::error::{Error, Result};
 
 /// The ledger's tables, parents before the tables that refer to them.
-pub const TABLES: [&str; 22] = [
+pub const TABLES: [&str; 23] = [
     "meta",
     "imports",
     "people",
@@ -26,6 +26,7 @@ pub const TABLES: [&str; 22] = [
     "identifiers",
     "feed_columns",
     "suppliers",
+    "supplier_contacts",
     "shares",
     "share_chunks",
     "audit",
@@ -44,10 +45,11 @@ pub const TABLES: [&str; 22] = [
 ];
 
 /// Tables whose `id` is given by the database: after a copy its counter moves past the ids copied.
-const WITH_IDS: [&str; 12] = [
+const WITH_IDS: [&str; 13] = [
     "imports",
     "people",
     "suppliers",
+    "supplier_contacts",
     "shares",
     "incidents",
     "incident_events",

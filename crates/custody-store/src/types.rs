@@ -1,8 +1,8 @@
 //! Values that go into and come out of the store.
 
 use custody_core::{
-    AccountId, Day, EventId, IdentifierKind, IncidentId, Instant, MessageId, PersonCategory, PersonId,
-    PersonStatus, RequestId, ShareId, ShareMeta, SupplierId, SupplierRole, TokenId,
+    AccountId, ContactRole, Day, EventId, IdentifierKind, IncidentId, Instant, MessageId, PersonCategory,
+    PersonId, PersonStatus, RequestId, ShareId, ShareMeta, SupplierId, SupplierRole, TokenId,
 };
 use serde::Serialize;
 
@@ -124,6 +124,21 @@ pub struct Supplier {
     pub country: Option<String>,
     /// The safeguard of a transfer outside the UK and EEA, in words.
     pub transfer_safeguard: Option<String>,
+}
+
+/// A person at a supplier whom custody writes to (questions, instructions).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SupplierContact {
+    /// The supplier.
+    pub supplier: SupplierId,
+    /// Their name.
+    pub name: String,
+    /// Their work address (trimmed, lower-cased).
+    pub email: String,
+    /// What they are the contact for.
+    pub role: ContactRole,
+    /// When they were added.
+    pub added_at: Instant,
 }
 
 /// A share to record.

@@ -262,6 +262,9 @@ enum SupplierCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The people at a supplier whom custody writes to: add, remove, list.
+    #[command(subcommand)]
+    Contact(crate::contact_cli::ContactCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -662,6 +665,7 @@ fn custody_vault_key_env() -> &'static str {
 
 fn supplier(dir: Option<PathBuf>, command: SupplierCommand) -> anyhow::Result<ExitCode> {
     match command {
+        SupplierCommand::Contact(command) => return crate::contact_cli::contact(dir, command),
         SupplierCommand::Add {
             name,
             role,
@@ -765,6 +769,14 @@ fn supplier(dir: Option<PathBuf>, command: SupplierCommand) -> anyhow::Result<Ex
                     }
                 );
                 crate::say!("Shares: {}", view.shares);
+                for contact in view.contacts.iter().flatten() {
+                    crate::say!(
+                        "Contact ({}): {} <{}>",
+                        contact.role.as_str(),
+                        contact.name,
+                        contact.email
+                    );
+                }
             }
         }
     }

@@ -4,6 +4,7 @@
 mod account_cli;
 mod audit_cli;
 mod cli;
+mod contact_cli;
 mod holidays_cli;
 mod incident_cli;
 mod match_cli;

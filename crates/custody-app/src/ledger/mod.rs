@@ -1,6 +1,7 @@
 //! The ledger: people and their imports, suppliers, shares and feeds, who held whom when, canaries.
 
 pub(crate) mod canary;
+pub mod contacts;
 pub mod holdings;
 pub mod people;
 pub(crate) mod people_vcard;

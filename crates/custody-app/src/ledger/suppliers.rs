@@ -60,6 +60,9 @@ pub struct SupplierView {
     pub sub_processors: Vec<String>,
     /// Shares recorded.
     pub shares: usize,
+    /// The people there whom custody writes to (shown for one supplier, not in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contacts: Option<Vec<custody_store::SupplierContact>>,
 }
 
 /// Registers a supplier.
@@ -191,7 +194,9 @@ pub fn show(ledger: &Ledger, name: &str) -> Result<SupplierView> {
     let supplier = find(ledger, name)?;
     let all = ledger.store.suppliers()?;
     let shares = ledger.store.shares(Some(&[supplier.id]))?;
-    Ok(view(&supplier, &all, &shares))
+    let mut shown = view(&supplier, &all, &shares);
+    shown.contacts = Some(ledger.store.supplier_contacts(supplier.id)?);
+    Ok(shown)
 }
 
 fn view(supplier: &Supplier, all: &[Supplier], shares: &[custody_store::ShareRecord]) -> SupplierView {
@@ -224,5 +229,6 @@ fn view(supplier: &Supplier, all: &[Supplier], shares: &[custody_store::ShareRec
             .iter()
             .filter(|share| share.meta.supplier_id == supplier.id)
             .count(),
+        contacts: None,
     }
 }

@@ -11,6 +11,7 @@
 
 mod audit;
 mod connect;
+mod contacts;
 mod desk;
 mod desk_state;
 mod events;
@@ -37,10 +38,11 @@ use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 pub use connect::{is_postgres_url, parse_url};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     include_str!("schema.sql"),
     include_str!("share_chunks_append_only.sql"),
     include_str!("names_fold_ascii.sql"),
+    include_str!("supplier_contacts.sql"),
 ];
 
 /// Taken at the start of every audited write (see the module's invariant).
@@ -458,6 +460,33 @@ impl Store for PostgresStore {
             )?;
             records::one_changed(changed, "share")
         })
+    }
+
+    fn add_supplier_contact(
+        &mut self,
+        contact: SupplierContact,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()> {
+        self.audited(audit, signer, |transaction, _| {
+            contacts::add(transaction, contact)
+        })
+    }
+
+    fn remove_supplier_contact(
+        &mut self,
+        supplier: SupplierId,
+        email: &str,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()> {
+        self.audited(audit, signer, |transaction, _| {
+            contacts::remove(transaction, supplier, email)
+        })
+    }
+
+    fn supplier_contacts(&self, supplier: SupplierId) -> Result<Vec<SupplierContact>> {
+        contacts::list(&mut self.db()?, supplier)
     }
 
     fn suppliers(&self) -> Result<Vec<Supplier>> {

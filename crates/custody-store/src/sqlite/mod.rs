@@ -2,6 +2,7 @@
 
 mod accounts;
 mod audit;
+mod contacts;
 mod desk_state;
 mod feeds;
 mod incidents;
@@ -25,7 +26,7 @@ use crate::types::*;
 use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 11] = [
+const MIGRATIONS: [&str; 12] = [
     concat!(include_str!("schema.sql"), include_str!("indexes.sql")),
     include_str!("incidents.sql"),
     include_str!("requests.sql"),
@@ -37,6 +38,7 @@ const MIGRATIONS: [&str; 11] = [
     include_str!("in_house.sql"),
     include_str!("rights.sql"),
     include_str!("desk_state.sql"),
+    include_str!("supplier_contacts.sql"),
 ];
 
 /// Name of the database file inside a data directory.
@@ -410,6 +412,29 @@ impl Store for SqliteStore {
         signer: &dyn AuditSigner,
     ) -> Result<()> {
         shares::set_share_marketing(&mut self.connection, id.get(), marketing, audit, signer)
+    }
+
+    fn add_supplier_contact(
+        &mut self,
+        contact: SupplierContact,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()> {
+        contacts::add(&mut self.connection, contact, audit, signer)
+    }
+
+    fn remove_supplier_contact(
+        &mut self,
+        supplier: SupplierId,
+        email: &str,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()> {
+        contacts::remove(&mut self.connection, supplier, email, audit, signer)
+    }
+
+    fn supplier_contacts(&self, supplier: SupplierId) -> Result<Vec<SupplierContact>> {
+        contacts::list(&self.connection, supplier)
     }
 
     fn suppliers(&self) -> Result<Vec<Supplier>> {

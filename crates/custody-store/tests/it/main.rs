@@ -14,9 +14,9 @@
 )]
 
 use custody_core::{
-    CategoryKey, CategorySet, EventId, FeedWindow, IdentifierKind, IncidentId, Instant, MessageId,
-    PersonCategory, PersonSet, PersonStatus, ShareId, ShareKind, ShareMeta, SupplierId, SupplierRole,
-    TimeZoneName, parse_day, parse_instant,
+    CategoryKey, CategorySet, ContactRole, EventId, FeedWindow, IdentifierKind, IncidentId, Instant,
+    MessageId, PersonCategory, PersonSet, PersonStatus, ShareId, ShareKind, ShareMeta, SupplierId,
+    SupplierRole, TimeZoneName, parse_day, parse_instant,
 };
 use custody_store::{
     AuditDraft, AuditSigner, BoxError, ChainEnd, Error, NewPerson, NewShare, NewSupplier, PostgresStore,
@@ -96,6 +96,7 @@ conformance!(
     feeds_select_by_category_and_dates,
     audit_entries_chain_to_each_other,
     names_fold_ascii_case_only_and_sort_alike,
+    supplier_contacts_are_kept_per_supplier,
     an_update_replaces_identifiers_and_contact_only_when_they_change,
     incident_events_are_append_only,
     requests_events_and_erasures_are_append_only_and_erasures_unique,
@@ -462,6 +463,99 @@ fn audit_entries_chain_to_each_other(kind: Kind) {
     assert!(
         matches!(taken, Err(Error::Conflict(_))),
         "names are unique without regard to case"
+    );
+}
+
+/// A supplier's contacts: kept in the order added, one per address whatever its case, removed
+/// by address; another supplier's are its own.
+fn supplier_contacts_are_kept_per_supplier(kind: Kind) {
+    let (_fixture, mut store) = store(kind);
+    let first = supplier(&mut store, "A");
+    let second = supplier(&mut store, "B");
+    let contact = |supplier, email: &str, role| custody_store::SupplierContact {
+        supplier,
+        name: "Sam Lee".into(),
+        email: email.into(),
+        role,
+        added_at: at("2021-01-01"),
+    };
+    let add = |store: &mut Boxed, contact| {
+        store.add_supplier_contact(contact, draft("supplier.contact.add"), &TestSigner)
+    };
+    add(
+        &mut store,
+        contact(first, "security@a.example", ContactRole::Security),
+    )
+    .unwrap();
+    add(&mut store, contact(first, "dpo@a.example", ContactRole::Dpo)).unwrap();
+    add(
+        &mut store,
+        contact(second, "security@a.example", ContactRole::Account),
+    )
+    .unwrap();
+    let again = add(
+        &mut store,
+        contact(first, "SECURITY@a.example", ContactRole::Account),
+    );
+    assert!(matches!(again, Err(Error::Conflict(_))), "{again:?}");
+    let nowhere = add(
+        &mut store,
+        contact(SupplierId::new(99), "x@a.example", ContactRole::Dpo),
+    );
+    assert!(matches!(nowhere, Err(Error::NotFound(_))), "{nowhere:?}");
+    let emails = |store: &Boxed, supplier| -> Vec<(String, ContactRole)> {
+        store
+            .supplier_contacts(supplier)
+            .unwrap()
+            .into_iter()
+            .map(|contact| (contact.email, contact.role))
+            .collect()
+    };
+    assert_eq!(
+        emails(&store, first),
+        [
+            ("security@a.example".to_owned(), ContactRole::Security),
+            ("dpo@a.example".to_owned(), ContactRole::Dpo)
+        ]
+    );
+    store
+        .remove_supplier_contact(
+            first,
+            "Security@A.example",
+            draft("supplier.contact.remove"),
+            &TestSigner,
+        )
+        .unwrap();
+    assert_eq!(
+        emails(&store, first),
+        [("dpo@a.example".to_owned(), ContactRole::Dpo)]
+    );
+    assert_eq!(
+        emails(&store, second).len(),
+        1,
+        "the other supplier's contact stays"
+    );
+    let gone = store.remove_supplier_contact(
+        first,
+        "security@a.example",
+        draft("supplier.contact.remove"),
+        &TestSigner,
+    );
+    assert!(matches!(gone, Err(Error::NotFound(_))), "{gone:?}");
+    let mut actions = Vec::new();
+    store
+        .audit_entries(&mut |entry| {
+            actions.push(entry.action);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|action| action.starts_with("supplier.contact"))
+            .count(),
+        4,
+        "each change audited, refusals not: {actions:?}"
     );
 }
 

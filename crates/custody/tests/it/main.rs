@@ -13,6 +13,7 @@ mod accounts;
 mod amend;
 mod audit;
 mod backup;
+mod contacts;
 mod crm_exports;
 mod desk;
 mod desk_api;
