@@ -18,6 +18,7 @@ pub mod limits;
 pub mod notices;
 pub mod rights;
 pub mod store_admin;
+pub mod supplier_side;
 
 pub use dir::{Ledger, SettingsChange, init};
 pub use error::{Error, Result};

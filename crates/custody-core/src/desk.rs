@@ -1,12 +1,16 @@
-//! Who may do what at the desk (the web desk and its API): three roles, each allowed what the
-//! one below it is and more. Viewers read; responders also edit incidents and timelines;
-//! admins also manage users, tokens, suppliers and settings.
+//! Who may do what at the desk (the web desk and its API): four roles, each allowed what the
+//! one below it is and more. A supplier's account sees only its own supplier's side (and its own
+//! account); viewers read the organisation's ledger; responders also work incidents; admins also
+//! manage users, tokens, suppliers and settings.
 
 use crate::error::{Error, Result};
 
 /// An account's or API token's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DeskRole {
+    /// A supplier's account, bound to one supplier: its questions, instructions and its own
+    /// shares' metadata, never the organisation's people, other suppliers, the log or settings.
+    Supplier,
     /// Reads everything.
     Viewer,
     /// Reads, and works incidents: timeline entries, acts, statements, notices.
@@ -19,6 +23,7 @@ impl DeskRole {
     /// Stable text form.
     pub fn as_str(self) -> &'static str {
         match self {
+            DeskRole::Supplier => "supplier",
             DeskRole::Viewer => "viewer",
             DeskRole::Responder => "responder",
             DeskRole::Admin => "admin",
@@ -28,10 +33,15 @@ impl DeskRole {
     /// Parses the stable text form.
     pub fn parse(text: &str) -> Result<Self> {
         match text.trim() {
+            "supplier" => Ok(DeskRole::Supplier),
             "viewer" => Ok(DeskRole::Viewer),
             "responder" => Ok(DeskRole::Responder),
             "admin" => Ok(DeskRole::Admin),
-            _ => Err(Error::invalid("role", text, "admin, responder or viewer")),
+            _ => Err(Error::invalid(
+                "role",
+                text,
+                "admin, responder, viewer or supplier",
+            )),
         }
     }
 
@@ -71,7 +81,14 @@ mod tests {
         assert!(DeskRole::Responder.allows(DeskRole::Viewer));
         assert!(!DeskRole::Viewer.allows(DeskRole::Responder));
         assert!(!DeskRole::Responder.allows(DeskRole::Admin));
-        for role in [DeskRole::Viewer, DeskRole::Responder, DeskRole::Admin] {
+        assert!(DeskRole::Viewer.allows(DeskRole::Supplier));
+        assert!(!DeskRole::Supplier.allows(DeskRole::Viewer));
+        for role in [
+            DeskRole::Supplier,
+            DeskRole::Viewer,
+            DeskRole::Responder,
+            DeskRole::Admin,
+        ] {
             assert_eq!(DeskRole::parse(role.as_str()), Ok(role));
         }
         assert!(DeskRole::parse("root").is_err());

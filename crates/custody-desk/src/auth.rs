@@ -257,6 +257,8 @@ pub struct Caller {
     pub csrf: String,
     /// The session id (pages only).
     pub session: Option<String>,
+    /// For a supplier's account or token, its supplier (all it may see).
+    pub supplier: Option<custody_core::SupplierId>,
 }
 
 impl Caller {
@@ -426,8 +428,8 @@ async fn page_caller(guard: &Guard, request: Request) -> Result<Request, Respons
         })
         .await
         .map_err(|error| PageError(error).into_response())?;
-    let role = match account {
-        Some(account) if account.disabled_at.is_none() => account.role,
+    let (role, supplier) = match account {
+        Some(account) if account.disabled_at.is_none() => (account.role, account.supplier),
         _ => {
             desk.sessions
                 .end(&id)
@@ -453,6 +455,7 @@ async fn page_caller(guard: &Guard, request: Request) -> Result<Request, Respons
         role,
         csrf: session.csrf,
         session: Some(id),
+        supplier,
     });
     Ok(request)
 }
@@ -488,15 +491,16 @@ async fn api_caller(guard: &Guard, headers: &HeaderMap) -> Result<Caller, DeskEr
             Ok(custody_app::desk::accounts::check_token(ledger, &token)?)
         })
         .await?;
-    let (name, role) = found.ok_or(DeskError::Unauthenticated)?;
-    if !role.allows(guard.need) {
+    let holder = found.ok_or(DeskError::Unauthenticated)?;
+    if !holder.role.allows(guard.need) {
         return Err(DeskError::Forbidden);
     }
     Ok(Caller {
-        name,
-        role,
+        name: holder.name,
+        role: holder.role,
         csrf: String::new(),
         session: None,
+        supplier: holder.supplier,
     })
 }
 

@@ -20,6 +20,7 @@ mod pages_incident;
 mod pages_learn;
 mod pages_respond;
 mod pages_rights;
+mod pages_supplier;
 mod rate;
 mod render;
 mod routes;

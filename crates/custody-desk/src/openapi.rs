@@ -239,6 +239,13 @@ fn operations() -> Vec<Operation> {
             &[],
             None,
         ),
+        op(
+            "GET",
+            "/api/v1/supplier",
+            "A supplier's token: its own side (its incidents, and its shares' metadata; never people).",
+            &[],
+            None,
+        ),
         op("GET", "/api/v1/suppliers", "Every supplier.", &[], None),
         op(
             "POST",

@@ -46,8 +46,12 @@ fn static_file(content_type: &'static str, body: &'static str) -> Response {
 }
 
 /// `/` goes to the incidents.
-pub async fn home() -> Redirect {
-    Redirect::to("/incidents")
+pub async fn home(Extension(caller): Extension<Caller>) -> Redirect {
+    if caller.supplier.is_some() {
+        Redirect::to("/supplier")
+    } else {
+        Redirect::to("/incidents")
+    }
 }
 
 /// Every supplier, and for admins the form to register one.

@@ -66,6 +66,7 @@ pub struct NewUser {
     name: String,
     role: String,
     password: String,
+    supplier: Option<String>,
 }
 
 /// Adds an account.
@@ -77,7 +78,12 @@ pub async fn add_user(
     let result = desk
         .run(&caller.actor(), move |ledger| {
             let role = DeskRole::parse(&form.role).map_err(custody_app::Error::from)?;
-            accounts::add_user(ledger, form.name.trim(), role, &form.password)?;
+            let supplier = form
+                .supplier
+                .as_deref()
+                .map(str::trim)
+                .filter(|name| !name.is_empty());
+            accounts::add_user(ledger, form.name.trim(), role, supplier, &form.password)?;
             Ok(())
         })
         .await;
@@ -150,6 +156,7 @@ pub async fn tokens(
 pub struct NewToken {
     name: String,
     role: String,
+    supplier: Option<String>,
 }
 
 /// Makes a token and shows it once (the answer is not cached).
@@ -161,7 +168,12 @@ pub async fn add_token(
     let result = desk
         .run(&caller.actor(), move |ledger| {
             let role = DeskRole::parse(&form.role).map_err(custody_app::Error::from)?;
-            Ok(accounts::add_token(ledger, form.name.trim(), role)?)
+            let supplier = form
+                .supplier
+                .as_deref()
+                .map(str::trim)
+                .filter(|name| !name.is_empty());
+            Ok(accounts::add_token(ledger, form.name.trim(), role, supplier)?)
         })
         .await;
     match result {

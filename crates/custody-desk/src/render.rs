@@ -25,6 +25,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("report.html", include_str!("../templates/report.html")),
     ("suppliers.html", include_str!("../templates/suppliers.html")),
     ("supplier.html", include_str!("../templates/supplier.html")),
+    (
+        "supplier_side.html",
+        include_str!("../templates/supplier_side.html"),
+    ),
     ("holdings.html", include_str!("../templates/holdings.html")),
     ("share.html", include_str!("../templates/share.html")),
     ("people.html", include_str!("../templates/people.html")),
@@ -63,6 +67,7 @@ pub fn page(desk: &Desk, caller: &Caller, name: &str, values: Value) -> Result<H
         name => caller.name.clone(),
         role => caller.role.as_str(),
         csrf => caller.csrf.clone(),
+        staff => caller.role.allows(custody_core::DeskRole::Viewer),
         responder => caller.role.allows(custody_core::DeskRole::Responder),
         admin => caller.role.allows(custody_core::DeskRole::Admin),
     };

@@ -9,14 +9,14 @@ use axum::middleware;
 use axum::routing::{MethodRouter, get, post};
 use serde::Serialize;
 
-use custody_core::DeskRole::{self, Admin, Responder, Viewer};
+use custody_core::DeskRole::{self, Admin, Responder, Supplier, Viewer};
 
 use crate::auth::{Guard, guard};
 use crate::rate::Limit;
 use crate::state::Desk;
 use crate::{
     api, api_rights, openapi, pages, pages_admin, pages_evidence, pages_incident, pages_learn, pages_respond,
-    pages_rights, sign_in,
+    pages_rights, pages_supplier, sign_in,
 };
 
 /// Who a route answers.
@@ -137,8 +137,10 @@ fn declare(builder: Builder) -> Builder {
         .public("GET", "/static/desk.css", get(pages::stylesheet))
         .public("GET", "/static/desk.js", get(pages::script))
         .public("GET", "/api/v1/openapi.json", get(openapi::document))
-        .page("POST", "/sign-out", Viewer, post(sign_in::sign_out))
-        .page("GET", "/", Viewer, get(pages::home))
+        .page("POST", "/sign-out", Supplier, post(sign_in::sign_out))
+        .page("GET", "/", Supplier, get(pages::home))
+        .page("GET", "/supplier", Supplier, get(pages_supplier::page))
+        .api("GET", "/api/v1/supplier", Supplier, get(pages_supplier::api))
         .page("GET", "/incidents", Viewer, get(pages_incident::list))
         .page(
             "POST",
@@ -246,10 +248,20 @@ fn declare(builder: Builder) -> Builder {
         // reveals a political opinion (Art. 9).
         .page("POST", "/people", Responder, post(pages::people_lookup))
         .page("GET", "/audit", Viewer, get(pages::audit))
-        .page("GET", "/account", Viewer, get(pages::account))
-        .page("POST", "/account/password", Viewer, post(pages::change_password))
-        .page("POST", "/account/totp", Viewer, post(pages::totp_start))
-        .page("POST", "/account/totp/confirm", Viewer, post(pages::totp_confirm))
+        .page("GET", "/account", Supplier, get(pages::account))
+        .page(
+            "POST",
+            "/account/password",
+            Supplier,
+            post(pages::change_password),
+        )
+        .page("POST", "/account/totp", Supplier, post(pages::totp_start))
+        .page(
+            "POST",
+            "/account/totp/confirm",
+            Supplier,
+            post(pages::totp_confirm),
+        )
         .page("GET", "/admin/users", Admin, get(pages_admin::users))
         .page("POST", "/admin/users", Admin, post(pages_admin::add_user))
         .page(

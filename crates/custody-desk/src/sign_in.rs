@@ -26,7 +26,7 @@ pub async fn form(State(desk): State<Arc<Desk>>, headers: HeaderMap) -> Result<R
     if let Some(session) = session
         && !session.needs_code
     {
-        return Ok(Redirect::to("/incidents").into_response());
+        return Ok(Redirect::to("/").into_response());
     }
     sign_in_page(&desk, StatusCode::OK, None, "")
 }
@@ -374,7 +374,7 @@ pub async fn code_submit(
     record(&desk, &session.account, "desk.sign_in", true).await?;
     desk.sessions.end(&id).await?;
     let fresh = desk.sessions.start(&session.account, false, now).await?;
-    let mut response = Redirect::to("/incidents").into_response();
+    let mut response = Redirect::to("/").into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         set_cookie(&desk, SESSION_COOKIE, Some(&fresh)),

@@ -501,6 +501,8 @@ pub struct NewAccount {
     pub role: custody_core::DeskRole,
     /// Argon2id hash of the password (PHC string); never the password.
     pub password_hash: String,
+    /// For a supplier's account, the supplier it is bound to.
+    pub supplier: Option<SupplierId>,
     /// When it was made.
     pub created_at: Instant,
 }
@@ -518,6 +520,8 @@ pub struct AccountRecord {
     pub password_hash: String,
     /// The TOTP secret, sealed, once enrolled.
     pub totp_sealed: Option<Vec<u8>>,
+    /// For a supplier's account, the supplier it is bound to.
+    pub supplier: Option<SupplierId>,
     /// When it was made.
     pub created_at: Instant,
     /// When it was disabled.
@@ -533,6 +537,8 @@ pub struct NewApiToken {
     pub role: custody_core::DeskRole,
     /// Keyed hash of the token; never the token.
     pub token_hash: Vec<u8>,
+    /// For a supplier's token, the supplier it is bound to.
+    pub supplier: Option<SupplierId>,
     /// When it was made.
     pub created_at: Instant,
 }
@@ -546,6 +552,8 @@ pub struct ApiTokenRecord {
     pub name: String,
     /// Role.
     pub role: custody_core::DeskRole,
+    /// For a supplier's token, the supplier it is bound to.
+    pub supplier: Option<SupplierId>,
     /// When it was made.
     pub created_at: Instant,
     /// When it was revoked.

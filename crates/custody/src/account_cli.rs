@@ -21,9 +21,12 @@ pub enum UserCommand {
     Add {
         /// Sign-in name.
         name: String,
-        /// admin, responder or viewer.
+        /// admin, responder, viewer, or supplier (a supplier's account: its side only).
         #[arg(long)]
         role: String,
+        /// For --role supplier: the supplier the account is bound to.
+        #[arg(long)]
+        supplier: Option<String>,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -55,9 +58,12 @@ pub enum TokenCommand {
         /// What it is for.
         #[arg(long)]
         name: String,
-        /// admin, responder or viewer.
+        /// admin, responder, viewer, or supplier (a supplier's token: its side only).
         #[arg(long)]
         role: String,
+        /// For --role supplier: the supplier the token is bound to.
+        #[arg(long)]
+        supplier: Option<String>,
         /// JSON output: {"token": …}.
         #[arg(long)]
         json: bool,
@@ -106,17 +112,23 @@ pub fn user(dir: Option<PathBuf>, command: UserCommand) -> anyhow::Result<ExitCo
         UserCommand::Add {
             name,
             role: text,
+            supplier,
             json,
         } => {
             let role = role(&text)?;
             custody_core::check_desk_name(&name)?;
             let mut ledger = open(dir)?;
+            // The binding is checked before the password is asked for.
+            accounts::supplier_binding(&ledger, role, supplier.as_deref())?;
             let password = read_password()?;
-            let added = accounts::add_user(&mut ledger, &name, role, &password)?;
+            let added = accounts::add_user(&mut ledger, &name, role, supplier.as_deref(), &password)?;
             if json {
                 output::json(&added)?;
             } else {
-                crate::say!("Added {} ({}).", added.name, added.role);
+                match &added.supplier {
+                    Some(supplier) => crate::say!("Added {} ({} of {supplier}).", added.name, added.role),
+                    None => crate::say!("Added {} ({}).", added.name, added.role),
+                }
             }
         }
         UserCommand::Passwd { name } => {
@@ -141,7 +153,10 @@ pub fn user(dir: Option<PathBuf>, command: UserCommand) -> anyhow::Result<ExitCo
                     .map(|user| {
                         vec![
                             user.name.clone(),
-                            user.role.to_owned(),
+                            match &user.supplier {
+                                Some(supplier) => format!("{} of {supplier}", user.role),
+                                None => user.role.to_owned(),
+                            },
                             if user.totp { "yes" } else { "no" }.to_owned(),
                             user.created_at.to_string(),
                             user.disabled_at.map(|at| at.to_string()).unwrap_or_default(),
@@ -161,11 +176,12 @@ pub fn token(dir: Option<PathBuf>, command: TokenCommand) -> anyhow::Result<Exit
         TokenCommand::Add {
             name,
             role: text,
+            supplier,
             json,
         } => {
             let role = role(&text)?;
             let mut ledger = open(dir)?;
-            let (token, view) = accounts::add_token(&mut ledger, &name, role)?;
+            let (token, view) = accounts::add_token(&mut ledger, &name, role, supplier.as_deref())?;
             if json {
                 output::json(&serde_json::json!({ "token": token, "name": view.name, "role": view.role }))?;
             } else {

@@ -71,7 +71,7 @@ pub fn serve_demo(dir: &Path, addr: SocketAddr) -> anyhow::Result<()> {
         &crate::cli::actor(),
     )?;
     let password = accounts::random_password()?;
-    accounts::add_user(&mut ledger, "demo", DeskRole::Admin, &password)?;
+    accounts::add_user(&mut ledger, "demo", DeskRole::Admin, None, &password)?;
     drop(ledger);
     let options = DeskOptions {
         dir: dir.to_owned(),

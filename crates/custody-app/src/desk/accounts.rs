@@ -7,7 +7,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use serde::Serialize;
 
-use custody_core::{DeskRole, Instant, check_desk_name};
+use custody_core::{DeskRole, Instant, SupplierId, check_desk_name};
 use custody_store::{AccountRecord, NewAccount, NewApiToken};
 
 use crate::dir::{Ledger, signer_for};
@@ -39,6 +39,8 @@ pub struct AccountView {
     pub role: &'static str,
     /// Whether a second factor is enrolled.
     pub totp: bool,
+    /// For a supplier's account, the supplier's name.
+    pub supplier: Option<String>,
     /// When it was made.
     pub created_at: Instant,
     /// When it was disabled.
@@ -52,27 +54,82 @@ pub struct TokenView {
     pub name: String,
     /// Role.
     pub role: &'static str,
+    /// For a supplier's token, the supplier's name.
+    pub supplier: Option<String>,
     /// When it was made.
     pub created_at: Instant,
     /// When it was revoked.
     pub revoked_at: Option<Instant>,
 }
 
+/// Who holds a live API token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenHolder {
+    /// The token's name.
+    pub name: String,
+    /// Its role.
+    pub role: DeskRole,
+    /// For a supplier's token, the supplier it is bound to.
+    pub supplier: Option<SupplierId>,
+}
+
+/// The supplier an account or token of `role` is bound to: a supplier's must name one (by its
+/// name), and no other role may.
+pub fn supplier_binding(
+    ledger: &Ledger,
+    role: DeskRole,
+    supplier: Option<&str>,
+) -> Result<Option<(SupplierId, String)>> {
+    match (role, supplier) {
+        (DeskRole::Supplier, Some(name)) => {
+            let found = crate::ledger::suppliers::find(ledger, name)?;
+            Ok(Some((found.id, found.name)))
+        }
+        (DeskRole::Supplier, None) => Err(Error::Invalid(
+            "a supplier's account or token is bound to its supplier: give --supplier NAME".to_owned(),
+        )),
+        (_, Some(_)) => Err(Error::Invalid(
+            "--supplier binds a supplier's account or token: it goes with --role supplier only".to_owned(),
+        )),
+        (_, None) => Ok(None),
+    }
+}
+
+/// Suppliers' names by id, for views.
+fn supplier_names(ledger: &Ledger) -> Result<std::collections::HashMap<SupplierId, String>> {
+    Ok(ledger
+        .store
+        .suppliers()?
+        .into_iter()
+        .map(|supplier| (supplier.id, supplier.name))
+        .collect())
+}
+
 /// Adds an account with this password.
-pub fn add_user(ledger: &mut Ledger, name: &str, role: DeskRole, password: &str) -> Result<AccountView> {
+/// A supplier's account (`role` supplier) is bound to the supplier named `supplier`.
+pub fn add_user(
+    ledger: &mut Ledger,
+    name: &str,
+    role: DeskRole,
+    supplier: Option<&str>,
+    password: &str,
+) -> Result<AccountView> {
     let name = check_desk_name(name)?;
+    let bound = supplier_binding(ledger, role, supplier)?;
     check_password(password)?;
     let password_hash = hash_password(password)?;
     let now = ledger.now();
     let draft = ledger.draft(
         "account.add",
         "account",
-        serde_json::json!({ "name": name, "role": role.as_str() }),
+        serde_json::json!({ "name": name, "role": role.as_str(),
+            "supplier": bound.as_ref().map(|(_, name)| name) }),
     );
     let account = NewAccount {
         name: name.to_owned(),
         role,
         password_hash,
+        supplier: bound.as_ref().map(|(id, _)| *id),
         created_at: now,
     };
     ledger
@@ -83,6 +140,7 @@ pub fn add_user(ledger: &mut Ledger, name: &str, role: DeskRole, password: &str)
         name: name.to_owned(),
         role: role.as_str(),
         totp: false,
+        supplier: bound.map(|(_, name)| name),
         created_at: now,
         disabled_at: None,
     })
@@ -114,14 +172,21 @@ pub fn disable_user(ledger: &mut Ledger, name: &str) -> Result<()> {
 
 /// Every account.
 pub fn users(ledger: &Ledger) -> Result<Vec<AccountView>> {
-    Ok(ledger.store.accounts()?.iter().map(view).collect())
+    let names = supplier_names(ledger)?;
+    Ok(ledger
+        .store
+        .accounts()?
+        .iter()
+        .map(|account| view(account, &names))
+        .collect())
 }
 
-fn view(account: &AccountRecord) -> AccountView {
+fn view(account: &AccountRecord, names: &std::collections::HashMap<SupplierId, String>) -> AccountView {
     AccountView {
         name: account.name.clone(),
         role: account.role.as_str(),
         totp: account.totp_sealed.is_some(),
+        supplier: account.supplier.and_then(|id| names.get(&id).cloned()),
         created_at: account.created_at,
         disabled_at: account.disabled_at,
     }
@@ -200,8 +265,15 @@ fn verify_password(password: &str, phc: &str) -> Result<bool> {
 }
 
 /// Makes an API token; returns it (shown this once) with its record.
-pub fn add_token(ledger: &mut Ledger, name: &str, role: DeskRole) -> Result<(String, TokenView)> {
+/// A supplier's token (`role` supplier) is bound to the supplier named `supplier`.
+pub fn add_token(
+    ledger: &mut Ledger,
+    name: &str,
+    role: DeskRole,
+    supplier: Option<&str>,
+) -> Result<(String, TokenView)> {
     let name = check_desk_name(name)?;
+    let bound = supplier_binding(ledger, role, supplier)?;
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret)
         .map_err(|error| Error::Invalid(format!("no randomness for a token: {error}")))?;
@@ -210,12 +282,14 @@ pub fn add_token(ledger: &mut Ledger, name: &str, role: DeskRole) -> Result<(Str
     let draft = ledger.draft(
         "token.add",
         "token",
-        serde_json::json!({ "name": name, "role": role.as_str() }),
+        serde_json::json!({ "name": name, "role": role.as_str(),
+            "supplier": bound.as_ref().map(|(_, name)| name) }),
     );
     let record = NewApiToken {
         name: name.to_owned(),
         role,
         token_hash: token_hash(ledger, &token).to_vec(),
+        supplier: bound.as_ref().map(|(id, _)| *id),
         created_at: now,
     };
     ledger
@@ -227,6 +301,7 @@ pub fn add_token(ledger: &mut Ledger, name: &str, role: DeskRole) -> Result<(Str
         TokenView {
             name: name.to_owned(),
             role: role.as_str(),
+            supplier: bound.map(|(_, name)| name),
             created_at: now,
             revoked_at: None,
         },
@@ -238,8 +313,8 @@ fn token_hash(ledger: &Ledger, token: &str) -> [u8; 16] {
     ledger.vault.identifier_hash(TOKEN_TAG, token)
 }
 
-/// The live (not revoked) token's name and role, if `token` is one.
-pub fn check_token(ledger: &Ledger, token: &str) -> Result<Option<(String, DeskRole)>> {
+/// Who holds `token`, if it is a live (not revoked) one.
+pub fn check_token(ledger: &Ledger, token: &str) -> Result<Option<TokenHolder>> {
     if !token.starts_with(TOKEN_PREFIX) {
         return Ok(None);
     }
@@ -247,11 +322,16 @@ pub fn check_token(ledger: &Ledger, token: &str) -> Result<Option<(String, DeskR
         .store
         .api_token_by_hash(&token_hash(ledger, token))?
         .filter(|record| record.revoked_at.is_none())
-        .map(|record| (record.name, record.role)))
+        .map(|record| TokenHolder {
+            name: record.name,
+            role: record.role,
+            supplier: record.supplier,
+        }))
 }
 
 /// Every API token.
 pub fn tokens(ledger: &Ledger) -> Result<Vec<TokenView>> {
+    let names = supplier_names(ledger)?;
     Ok(ledger
         .store
         .api_tokens()?
@@ -259,6 +339,7 @@ pub fn tokens(ledger: &Ledger) -> Result<Vec<TokenView>> {
         .map(|record| TokenView {
             name: record.name,
             role: record.role.as_str(),
+            supplier: record.supplier.and_then(|id| names.get(&id).cloned()),
             created_at: record.created_at,
             revoked_at: record.revoked_at,
         })
@@ -404,6 +485,7 @@ mod tests {
             &mut ledger,
             "lead",
             DeskRole::Responder,
+            None,
             "a long enough passphrase",
         )
         .unwrap();
@@ -423,7 +505,7 @@ mod tests {
             verify_password("a throwaway dummy password", DUMMY_PHC).unwrap(),
             "the dummy is a real hash"
         );
-        assert!(add_user(&mut ledger, "blank", DeskRole::Viewer, "              ").is_err());
+        assert!(add_user(&mut ledger, "blank", DeskRole::Viewer, None, "              ").is_err());
         disable_user(&mut ledger, "LEAD").unwrap();
         assert!(
             check_user_password(&ledger, "lead", "a long enough passphrase")
@@ -432,10 +514,14 @@ mod tests {
             "a disabled account cannot sign in"
         );
 
-        let (token, _) = add_token(&mut ledger, "ci", DeskRole::Viewer).unwrap();
+        let (token, _) = add_token(&mut ledger, "ci", DeskRole::Viewer, None).unwrap();
         assert_eq!(
             check_token(&ledger, &token).unwrap(),
-            Some(("ci".to_owned(), DeskRole::Viewer))
+            Some(TokenHolder {
+                name: "ci".to_owned(),
+                role: DeskRole::Viewer,
+                supplier: None
+            })
         );
         let mut forged = token.clone();
         forged.pop();
@@ -454,7 +540,14 @@ mod tests {
     fn a_second_factor_is_sealed_replaced_only_after_a_reset_and_its_steps_used_once() {
         let dir = tempfile::tempdir().unwrap();
         let mut ledger = ledger(dir.path());
-        add_user(&mut ledger, "dpo", DeskRole::Admin, "a long enough passphrase").unwrap();
+        add_user(
+            &mut ledger,
+            "dpo",
+            DeskRole::Admin,
+            None,
+            "a long enough passphrase",
+        )
+        .unwrap();
         set_totp(&mut ledger, "dpo", b"first secret, twenty").unwrap();
         let account = ledger.store.account_named("dpo").unwrap().unwrap();
         assert_ne!(

@@ -168,8 +168,8 @@ fn prepare(dir: &Path) -> anyhow::Result<Prepared> {
         .collect();
     let password = accounts::random_password()?;
     let account = format!("bench-{}", std::process::id());
-    accounts::add_user(&mut ledger, &account, DeskRole::Admin, &password)?;
-    let (token, _) = accounts::add_token(&mut ledger, &account, DeskRole::Viewer)?;
+    accounts::add_user(&mut ledger, &account, DeskRole::Admin, None, &password)?;
+    let (token, _) = accounts::add_token(&mut ledger, &account, DeskRole::Viewer, None)?;
     Ok(Prepared {
         incident,
         supplier,

@@ -1,6 +1,6 @@
 //! The desk's accounts and API tokens in PostgreSQL; names are unique whatever their case.
 
-use custody_core::{AccountId, TokenId};
+use custody_core::{AccountId, SupplierId, TokenId};
 use postgres::types::ToSql;
 use postgres::{Row, Transaction};
 
@@ -22,6 +22,7 @@ fn account(row: &Row) -> Result<AccountRecord> {
         role: role(row.try_get(2)?)?,
         password_hash: row.try_get(3)?,
         totp_sealed: row.try_get(4)?,
+        supplier: row.try_get(7).map(|id: Option<i64>| id.map(SupplierId::new))?,
         created_at: instant(row.try_get(5)?)?,
         disabled_at: optional(row.try_get(6)?)?,
     })
@@ -32,14 +33,15 @@ fn token(row: &Row) -> Result<ApiTokenRecord> {
         id: row.try_get(0).map(TokenId::new)?,
         name: row.try_get(1)?,
         role: role(row.try_get(2)?)?,
+        supplier: row.try_get(5).map(|id: Option<i64>| id.map(SupplierId::new))?,
         created_at: instant(row.try_get(3)?)?,
         revoked_at: optional(row.try_get(4)?)?,
     })
 }
 
 const ACCOUNT_COLUMNS: &str =
-    "SELECT id, name, role, password_hash, totp_sealed, created_at, disabled_at FROM accounts";
-const TOKEN_COLUMNS: &str = "SELECT id, name, role, created_at, revoked_at FROM api_tokens";
+    "SELECT id, name, role, password_hash, totp_sealed, created_at, disabled_at, supplier FROM accounts";
+const TOKEN_COLUMNS: &str = "SELECT id, name, role, created_at, revoked_at, supplier FROM api_tokens";
 
 /// Every account, or the one named (any case).
 pub(super) fn accounts(client: &mut Db<'_>, name: Option<&str>) -> Result<Vec<AccountRecord>> {
@@ -124,12 +126,14 @@ pub(super) fn add_account(
         transaction,
         &ACCOUNTS,
         &new.name,
-        "INSERT INTO accounts (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO accounts (name, role, password_hash, created_at, supplier) VALUES ($1, $2, $3, $4, $5) \
+         RETURNING id",
         &[
             &new.name,
             &new.role.as_str(),
             &new.password_hash,
             &new.created_at.unix_seconds(),
+            &new.supplier.map(SupplierId::get),
         ],
         draft,
     )
@@ -144,12 +148,14 @@ pub(super) fn add_token(
         transaction,
         &TOKENS,
         &new.name,
-        "INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO api_tokens (name, role, token_hash, created_at, supplier) VALUES ($1, $2, $3, $4, $5) \
+         RETURNING id",
         &[
             &new.name,
             &new.role.as_str(),
             &new.token_hash,
             &new.created_at.unix_seconds(),
+            &new.supplier.map(SupplierId::get),
         ],
         draft,
     )

@@ -38,11 +38,12 @@ use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 pub use connect::{is_postgres_url, parse_url};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     include_str!("schema.sql"),
     include_str!("share_chunks_append_only.sql"),
     include_str!("names_fold_ascii.sql"),
     include_str!("supplier_contacts.sql"),
+    include_str!("supplier_accounts.sql"),
 ];
 
 /// Taken at the start of every audited write (see the module's invariant).

@@ -1,6 +1,6 @@
 //! The desk's accounts and API tokens.
 
-use custody_core::{AccountId, TokenId};
+use custody_core::{AccountId, SupplierId, TokenId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use custody_core::{DeskRole, Instant};
@@ -33,6 +33,7 @@ fn account(row: &Row<'_>) -> rusqlite::Result<AccountRecord> {
         role: role(&row.get::<_, String>(2)?)?,
         password_hash: row.get(3)?,
         totp_sealed: row.get(4)?,
+        supplier: row.get(7).map(|id: Option<i64>| id.map(SupplierId::new))?,
         created_at: at(row.get(5)?)?,
         disabled_at: instant(row.get(6)?)?,
     })
@@ -43,14 +44,15 @@ fn token(row: &Row<'_>) -> rusqlite::Result<ApiTokenRecord> {
         id: row.get(0).map(TokenId::new)?,
         name: row.get(1)?,
         role: role(&row.get::<_, String>(2)?)?,
+        supplier: row.get(5).map(|id: Option<i64>| id.map(SupplierId::new))?,
         created_at: at(row.get(3)?)?,
         revoked_at: instant(row.get(4)?)?,
     })
 }
 
 const ACCOUNT_COLUMNS: &str =
-    "SELECT id, name, role, password_hash, totp_sealed, created_at, disabled_at FROM accounts";
-const TOKEN_COLUMNS: &str = "SELECT id, name, role, created_at, revoked_at FROM api_tokens";
+    "SELECT id, name, role, password_hash, totp_sealed, created_at, disabled_at, supplier FROM accounts";
+const TOKEN_COLUMNS: &str = "SELECT id, name, role, created_at, revoked_at, supplier FROM api_tokens";
 
 pub(super) fn accounts(connection: &Connection) -> Result<Vec<AccountRecord>> {
     let mut statement = connection.prepare_cached(&format!("{ACCOUNT_COLUMNS} ORDER BY id"))?;
@@ -181,12 +183,13 @@ pub(super) fn add_account(
 ) -> Result<i64> {
     let insert = |transaction: &rusqlite::Transaction<'_>| {
         transaction.execute(
-            "INSERT INTO accounts (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO accounts (name, role, password_hash, created_at, supplier) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
                 new.name,
                 new.role.as_str(),
                 new.password_hash,
-                new.created_at.unix_seconds()
+                new.created_at.unix_seconds(),
+                new.supplier.map(SupplierId::get)
             ],
         )
     };
@@ -201,12 +204,13 @@ pub(super) fn add_token(
 ) -> Result<i64> {
     let insert = |transaction: &rusqlite::Transaction<'_>| {
         transaction.execute(
-            "INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO api_tokens (name, role, token_hash, created_at, supplier) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
                 new.name,
                 new.role.as_str(),
                 new.token_hash,
-                new.created_at.unix_seconds()
+                new.created_at.unix_seconds(),
+                new.supplier.map(SupplierId::get)
             ],
         )
     };

@@ -26,7 +26,7 @@ use crate::types::*;
 use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 12] = [
+const MIGRATIONS: [&str; 13] = [
     concat!(include_str!("schema.sql"), include_str!("indexes.sql")),
     include_str!("incidents.sql"),
     include_str!("requests.sql"),
@@ -39,6 +39,7 @@ const MIGRATIONS: [&str; 12] = [
     include_str!("rights.sql"),
     include_str!("desk_state.sql"),
     include_str!("supplier_contacts.sql"),
+    include_str!("supplier_accounts.sql"),
 ];
 
 /// Name of the database file inside a data directory.

@@ -14,8 +14,10 @@ const ROUTES: &[(&str, &str, &str, Option<&str>)] = &[
     ("GET", "/static/desk.css", "public", None),
     ("GET", "/static/desk.js", "public", None),
     ("GET", "/api/v1/openapi.json", "public", None),
-    ("POST", "/sign-out", "page", Some("viewer")),
-    ("GET", "/", "page", Some("viewer")),
+    ("POST", "/sign-out", "page", Some("supplier")),
+    ("GET", "/", "page", Some("supplier")),
+    ("GET", "/supplier", "page", Some("supplier")),
+    ("GET", "/api/v1/supplier", "api", Some("supplier")),
     ("GET", "/incidents", "page", Some("viewer")),
     ("POST", "/incidents", "page", Some("responder")),
     ("GET", "/incidents/{id}", "page", Some("viewer")),
@@ -52,10 +54,10 @@ const ROUTES: &[(&str, &str, &str, Option<&str>)] = &[
     ("GET", "/people", "page", Some("responder")),
     ("POST", "/people", "page", Some("responder")),
     ("GET", "/audit", "page", Some("viewer")),
-    ("GET", "/account", "page", Some("viewer")),
-    ("POST", "/account/password", "page", Some("viewer")),
-    ("POST", "/account/totp", "page", Some("viewer")),
-    ("POST", "/account/totp/confirm", "page", Some("viewer")),
+    ("GET", "/account", "page", Some("supplier")),
+    ("POST", "/account/password", "page", Some("supplier")),
+    ("POST", "/account/totp", "page", Some("supplier")),
+    ("POST", "/account/totp/confirm", "page", Some("supplier")),
     ("GET", "/admin/users", "page", Some("admin")),
     ("POST", "/admin/users", "page", Some("admin")),
     ("POST", "/admin/users/{name}/disable", "page", Some("admin")),
@@ -122,6 +124,7 @@ const ROUTES: &[(&str, &str, &str, Option<&str>)] = &[
 
 fn rank(role: &str) -> u8 {
     match role {
+        "supplier" => 0,
         "viewer" => 1,
         "responder" => 2,
         "admin" => 3,
@@ -186,7 +189,7 @@ fn every_route_checks_who_is_asking_for_every_role() {
     let (env, tokens) = demo_env();
     let (reference, _) = demo_person(&env);
     let server = DeskServer::start(&env);
-    let roles = ["viewer", "responder", "admin"];
+    let roles = ["supplier", "viewer", "responder", "admin"];
     let sessions: Vec<(&str, Session)> = roles
         .iter()
         .map(|role| (*role, server.sign_in(role, PASSWORD)))
@@ -274,8 +277,16 @@ fn check(route: &str, role: &str, allowed: bool, reply: &crate::desk_support::Re
         reply.body
     );
     if allowed && route.starts_with("GET ") {
-        // Every page and answer renders in full for those allowed ("/" sends on to the incidents).
-        let expected = if route == "GET /" { 303 } else { 200 };
+        // Every page and answer renders in full for those allowed ("/" sends on to the incidents,
+        // or a supplier to its side; staff asking for a supplier's side are sent to the
+        // suppliers, or told the token is not a supplier's).
+        let staff = role != "supplier";
+        let expected = match route {
+            "GET /" => 303,
+            "GET /supplier" if staff => 303,
+            "GET /api/v1/supplier" if staff => 404,
+            _ => 200,
+        };
         assert_eq!(reply.status, expected, "{route} as {role}: {}", reply.body);
     }
     if allowed {

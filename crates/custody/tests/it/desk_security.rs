@@ -298,7 +298,11 @@ fn a_second_factor_once_enrolled_is_required() {
     let next = code_for(&secret, now() + 30);
     let done = post(&next);
     assert_eq!(done.status, 303, "{}", done.body);
-    assert_eq!(done.header("location"), Some("/incidents"));
+    assert_eq!(
+        done.header("location"),
+        Some("/"),
+        "on to the caller's first page"
+    );
     // The session gets a new id once whole; the half-made one is gone.
     let whole = (
         "Cookie",

@@ -10,23 +10,28 @@ use crate::support::Env;
 /// The password every test account has.
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// The supplier the demo's `supplier` account and token are bound to (the processor of the
+/// demo's incident).
+pub const DEMO_SUPPLIER: &str = "Example Membership Services";
+
 /// A demo data directory with an account and a token of each role (`admin`, `responder`,
-/// `viewer`; tokens `t-admin`, …), the tokens' secrets returned by role.
+/// `viewer`, and `supplier`, bound to [`DEMO_SUPPLIER`]; tokens `t-admin`, …), the tokens'
+/// secrets returned by role.
 pub fn demo_env() -> (Env, Vec<(String, String)>) {
     let env = Env::bare();
     env.ok(&["demo", "--people", "2000"]);
     let mut tokens = Vec::new();
-    for role in ["admin", "responder", "viewer"] {
-        add_user(&env, role, role);
-        let made = env.ok(&[
-            "token",
-            "add",
-            "--name",
-            &format!("t-{role}"),
-            "--role",
-            role,
-            "--json",
-        ]);
+    for role in ["admin", "responder", "viewer", "supplier"] {
+        let bound: &[&str] = if role == "supplier" {
+            &["--supplier", DEMO_SUPPLIER]
+        } else {
+            &[]
+        };
+        add_user_with(&env, role, role, bound);
+        let name = format!("t-{role}");
+        let mut args = vec!["token", "add", "--name", &name, "--role", role, "--json"];
+        args.extend_from_slice(bound);
+        let made = env.ok(&args);
         tokens.push((role.to_owned(), made.json()["token"].as_str().unwrap().to_owned()));
     }
     (env, tokens)
@@ -34,8 +39,15 @@ pub fn demo_env() -> (Env, Vec<(String, String)>) {
 
 /// Adds an account with [`PASSWORD`], given on standard input.
 pub fn add_user(env: &Env, name: &str, role: &str) {
+    add_user_with(env, name, role, &[]);
+}
+
+/// Adds an account with [`PASSWORD`] and the further arguments `more` (`--supplier S`).
+pub fn add_user_with(env: &Env, name: &str, role: &str, more: &[&str]) {
+    let mut args = vec!["user", "add", name, "--role", role];
+    args.extend_from_slice(more);
     let mut child = env
-        .command(&["user", "add", name, "--role", role], &[])
+        .command(&args, &[])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

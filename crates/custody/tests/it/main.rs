@@ -21,6 +21,7 @@ mod desk_browser;
 mod desk_limits;
 mod desk_respond;
 mod desk_security;
+mod desk_supplier;
 mod desk_support;
 mod hardening;
 mod incidents;

@@ -1,0 +1,106 @@
+//! The supplier's side of the desk: a supplier's account and token see their own supplier's
+//! incidents and shares' metadata, never a person, another supplier, the log or settings.
+
+use crate::desk_support::{DEMO_SUPPLIER, DeskServer, PASSWORD, demo_env, demo_person};
+
+#[test]
+fn a_supplier_sees_its_own_side_and_nothing_of_the_organisations_people() {
+    let (env, tokens) = demo_env();
+    let (reference, email) = demo_person(&env);
+    let server = DeskServer::start(&env);
+
+    let session = server.sign_in("supplier", PASSWORD);
+    let home = session.get(&server, "/");
+    assert_eq!(home.status, 303);
+    assert_eq!(home.header("location"), Some("/supplier"));
+    let page = session.get(&server, "/supplier");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(DEMO_SUPPLIER), "{}", page.body);
+    assert!(page.body.contains("id=\"side-incidents\""));
+    for secret in [reference.as_str(), email.as_str()] {
+        assert!(!page.body.contains(secret), "a person on the supplier's page");
+    }
+    assert!(
+        !page.body.contains("href=\"/people\"") && !page.body.contains("href=\"/audit\""),
+        "no staff links: {}",
+        page.body
+    );
+    for path in [
+        "/incidents",
+        "/incidents/1",
+        "/people",
+        "/audit",
+        "/admin/settings",
+        "/suppliers",
+        "/requests",
+    ] {
+        assert_eq!(session.get(&server, path).status, 403, "{path}");
+    }
+    // Its own account page works: a supplier changes its own password.
+    assert_eq!(session.get(&server, "/account").status, 200);
+
+    // The token answers the same side, for its supplier and sub-processors only.
+    let token = &tokens.iter().find(|(role, _)| role == "supplier").unwrap().1;
+    let side = server.api("GET", "/api/v1/supplier", Some(token), None).json();
+    assert_eq!(side["supplier"], DEMO_SUPPLIER);
+    let mine: Vec<String> = std::iter::once(DEMO_SUPPLIER.to_owned())
+        .chain(
+            side["sub_processors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|name| name.as_str().unwrap().to_owned()),
+        )
+        .collect();
+    let incidents = side["incidents"].as_array().unwrap();
+    assert!(!incidents.is_empty(), "the demo's incident is at {DEMO_SUPPLIER}");
+    let shares = side["shares"].as_array().unwrap();
+    assert!(!shares.is_empty());
+    for item in incidents.iter().chain(shares) {
+        assert!(
+            mine.contains(&item["supplier"].as_str().unwrap().to_owned()),
+            "{item}"
+        );
+    }
+    for share in shares {
+        assert!(share.get("people").is_none(), "a share's people: {share}");
+    }
+    let all = env.ok(&["share", "list", "--json"]).json();
+    let others = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|share| !mine.contains(&share["supplier"].as_str().unwrap().to_owned()))
+        .count();
+    assert!(
+        others > 0,
+        "the demo has other suppliers' shares, which stay hidden"
+    );
+    assert_eq!(
+        server.api("GET", "/api/v1/incidents/1", Some(token), None).status,
+        403
+    );
+
+    // Binding is required for a supplier, and refused for staff.
+    let unbound = env.fails(&["token", "add", "--name", "x", "--role", "supplier"], 1);
+    assert!(unbound.contains("--supplier"), "{unbound}");
+    let staff = env.fails(
+        &[
+            "token",
+            "add",
+            "--name",
+            "y",
+            "--role",
+            "viewer",
+            "--supplier",
+            DEMO_SUPPLIER,
+        ],
+        1,
+    );
+    assert!(staff.contains("--role supplier only"), "{staff}");
+    let listed = env.ok(&["user", "list"]).stdout;
+    assert!(
+        listed.contains(&format!("supplier of {DEMO_SUPPLIER}")),
+        "{listed}"
+    );
+}
