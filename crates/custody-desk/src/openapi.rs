@@ -246,6 +246,13 @@ fn operations() -> Vec<Operation> {
             &[],
             None,
         ),
+        op(
+            "POST",
+            "/api/v1/supplier/incidents/{id}/answer",
+            "A supplier's token: its answer to the question on one of its incidents, recorded as its statement.",
+            &[],
+            None,
+        ),
         op("GET", "/api/v1/suppliers", "Every supplier.", &[], None),
         op(
             "POST",

@@ -149,6 +149,13 @@ pub struct Said {
 
 /// Records a supplier statement.
 pub fn statement_with(ledger: &mut Ledger, id: IncidentId, said: Said) -> Result<(), DeskError> {
+    let input = statement_input(ledger, said)?;
+    incidents::statement(ledger, id, input)?;
+    Ok(())
+}
+
+/// A statement's fields as the use case takes them.
+pub(crate) fn statement_input(ledger: &Ledger, said: Said) -> Result<StatementInput, DeskError> {
     let received_at = instant(ledger, "received", &said.received_at)?.unwrap_or_else(|| ledger.now());
     let categories = said
         .categories
@@ -163,15 +170,13 @@ pub fn statement_with(ledger: &mut Ledger, id: IncidentId, said: Said) -> Result
         .as_deref()
         .map(Exfiltration::parse)
         .transpose()?;
-    let input = StatementInput {
+    Ok(StatementInput {
         received_at,
         text: said.text,
         claims_categories: categories,
         claims_records: said.records,
         claims_exfiltration: exfiltration,
-    };
-    incidents::statement(ledger, id, input)?;
-    Ok(())
+    })
 }
 
 /// A supplier statement's fields.
@@ -193,30 +198,34 @@ pub async fn add_statement(
 ) -> Result<Response, PageError> {
     let result = desk
         .run(&caller.actor(), move |ledger| {
-            let records = given(&form.claims_records)
-                .map(|text| {
-                    text.replace([',', ' '], "").parse::<u64>().map_err(|_| {
-                        DeskError::BadRequest(format!("records {text:?}: expected a whole number"))
-                    })
-                })
-                .transpose()?;
-            let categories = given(&form.claims_categories).map(|text| {
-                text.split(',')
-                    .map(|key| key.trim().to_owned())
-                    .filter(|key| !key.is_empty())
-                    .collect()
-            });
-            let claims = Said {
-                received_at: form.received_at,
-                text: form.text,
-                records,
-                categories,
-                exfiltration: given(&form.claims_exfiltration),
-            };
-            statement_with(ledger, id, claims)
+            statement_with(ledger, id, said(form)?)
         })
         .await;
     crate::pages_incident::after_change(&desk, &caller, id, result).await
+}
+
+/// What a statement form says, read.
+pub(crate) fn said(form: NewStatement) -> Result<Said, DeskError> {
+    let records = given(&form.claims_records)
+        .map(|text| {
+            text.replace([',', ' '], "")
+                .parse::<u64>()
+                .map_err(|_| DeskError::BadRequest(format!("records {text:?}: expected a whole number")))
+        })
+        .transpose()?;
+    let categories = given(&form.claims_categories).map(|text| {
+        text.split(',')
+            .map(|key| key.trim().to_owned())
+            .filter(|key| !key.is_empty())
+            .collect()
+    });
+    Ok(Said {
+        received_at: form.received_at,
+        text: form.text,
+        records,
+        categories,
+        exfiltration: given(&form.claims_exfiltration),
+    })
 }
 
 /// The assessment's fields.

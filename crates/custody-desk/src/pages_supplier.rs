@@ -5,15 +5,20 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Extension, State};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Extension, Form, Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
+use serde::Deserialize;
 use serde_json::Value;
 
 use custody_app::supplier_side;
+use custody_core::{IncidentId, SupplierId};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, DeskError, PageError};
+use crate::pages_respond::{NewStatement, Said, said, statement_input};
 use crate::render::{self, s};
 use crate::state::Desk;
 
@@ -57,4 +62,109 @@ pub async fn api(
     Ok(Json(serde_json::to_value(side).map_err(|error| {
         ApiError(DeskError::Internal(error.to_string()))
     })?))
+}
+
+/// `GET /supplier/incidents/{id}`: one of its incidents: what it is asked, by when, and a form
+/// to answer.
+pub async fn incident(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<IncidentId>,
+) -> Result<Response, PageError> {
+    let Some(supplier) = caller.supplier else {
+        return Ok(Redirect::to(&format!("/incidents/{id}")).into_response());
+    };
+    incident_page(&desk, &caller, supplier, id, None).await
+}
+
+async fn incident_page(
+    desk: &Arc<Desk>,
+    caller: &Caller,
+    supplier: SupplierId,
+    id: IncidentId,
+    problem: Option<String>,
+) -> Result<Response, PageError> {
+    let detail = desk
+        .run(&caller.actor(), move |ledger| {
+            Ok(supplier_side::incident(ledger, supplier, id)?)
+        })
+        .await?;
+    Ok(render::page(
+        desk,
+        caller,
+        "supplier_incident.html",
+        context! { d => s(&detail), problem => problem },
+    )?
+    .into_response())
+}
+
+/// `POST /supplier/incidents/{id}/answer`: the supplier's answer, recorded as its statement.
+pub async fn answer(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<IncidentId>,
+    Form(form): Form<NewStatement>,
+) -> Result<Response, PageError> {
+    let Some(supplier) = caller.supplier else {
+        return Err(PageError(DeskError::App(custody_app::Error::NotFound(
+            "this is a supplier's form: the account is not a supplier's".to_owned(),
+        ))));
+    };
+    let result = desk
+        .run(&caller.actor(), move |ledger| {
+            let mut given = said(form)?;
+            given.received_at = None;
+            let input = statement_input(ledger, given)?;
+            supplier_side::answer(ledger, supplier, id, input)?;
+            Ok(())
+        })
+        .await;
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/supplier/incidents/{id}")).into_response()),
+        Err(DeskError::App(error)) if !matches!(error, custody_app::Error::NotFound(_)) => {
+            incident_page(&desk, &caller, supplier, id, Some(error.to_string())).await
+        }
+        Err(error) => Err(PageError(error)),
+    }
+}
+
+/// A supplier's answer through the API.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerBody {
+    text: String,
+    claims_records: Option<u64>,
+    claims_categories: Option<Vec<String>>,
+    claims_exfiltration: Option<String>,
+}
+
+/// `POST /api/v1/supplier/incidents/{id}/answer`: the same, for a supplier's token.
+pub async fn api_answer(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<IncidentId>,
+    payload: Result<Json<AnswerBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Some(supplier) = caller.supplier else {
+        return Err(ApiError(DeskError::App(custody_app::Error::NotFound(
+            "this is a supplier's form: the account is not a supplier's".to_owned(),
+        ))));
+    };
+    let given = crate::api::body(payload)?;
+    let statement = desk
+        .run(&caller.actor(), move |ledger| {
+            let said = Said {
+                received_at: None,
+                text: given.text,
+                records: given.claims_records,
+                categories: given.claims_categories,
+                exfiltration: given.claims_exfiltration,
+            };
+            let input = statement_input(ledger, said)?;
+            Ok(supplier_side::answer(ledger, supplier, id, input)?)
+        })
+        .await?;
+    let value =
+        serde_json::to_value(statement).map_err(|error| ApiError(DeskError::Internal(error.to_string())))?;
+    Ok((StatusCode::CREATED, Json(value)).into_response())
 }

@@ -29,6 +29,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "supplier_side.html",
         include_str!("../templates/supplier_side.html"),
     ),
+    (
+        "supplier_incident.html",
+        include_str!("../templates/supplier_incident.html"),
+    ),
     ("holdings.html", include_str!("../templates/holdings.html")),
     ("share.html", include_str!("../templates/share.html")),
     ("people.html", include_str!("../templates/people.html")),

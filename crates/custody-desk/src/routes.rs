@@ -141,6 +141,24 @@ fn declare(builder: Builder) -> Builder {
         .page("GET", "/", Supplier, get(pages::home))
         .page("GET", "/supplier", Supplier, get(pages_supplier::page))
         .api("GET", "/api/v1/supplier", Supplier, get(pages_supplier::api))
+        .page(
+            "GET",
+            "/supplier/incidents/{id}",
+            Supplier,
+            get(pages_supplier::incident),
+        )
+        .page(
+            "POST",
+            "/supplier/incidents/{id}/answer",
+            Supplier,
+            post(pages_supplier::answer),
+        )
+        .api(
+            "POST",
+            "/api/v1/supplier/incidents/{id}/answer",
+            Supplier,
+            post(pages_supplier::api_answer),
+        )
         .page("GET", "/incidents", Viewer, get(pages_incident::list))
         .page(
             "POST",

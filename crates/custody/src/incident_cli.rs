@@ -233,6 +233,21 @@ pub enum IncidentCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Ask the incident's supplier questions, due at an instant (by default the contract's
+    /// breach-notice hours from now); its answer, at the desk, is recorded as its statement.
+    Ask {
+        /// Incident id.
+        id: IncidentId,
+        /// When the answer is due (default: the contract's breach-notice hours from now).
+        #[arg(long)]
+        due: Option<String>,
+        /// A question (give once for each; default: the standard set).
+        #[arg(long = "question")]
+        questions: Vec<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Assess the risk from the impact (rules: risk.toml in the data directory, else the default).
     Assess {
         /// Incident id.
@@ -411,6 +426,35 @@ fn evidence(ledger: &mut Ledger, id: IncidentId, action: EvidenceAction) -> anyh
 pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<ExitCode> {
     let mut ledger = open(dir)?;
     match command {
+        IncidentCommand::Ask {
+            id,
+            due,
+            questions,
+            json,
+        } => {
+            let due = due
+                .map(|text| custody_core::parse_instant(&text, &ledger.zone))
+                .transpose()
+                .context("--due")?;
+            let questions = (!questions.is_empty()).then_some(questions);
+            let asked = custody_app::breach::questions::ask(&mut ledger, id, due, questions)?;
+            if json {
+                output::json(&asked)?;
+            } else {
+                crate::say!(
+                    "Asked {} {} question(s) on incident {id}; the answer is due {}.",
+                    asked.supplier,
+                    asked.questions.len(),
+                    asked.due_at.local(&ledger.zone)
+                );
+                if asked.contacts.is_empty() {
+                    crate::say!(
+                        "{} has no contacts on record (custody supplier contact add); its account answers at the desk.",
+                        asked.supplier
+                    );
+                }
+            }
+        }
         IncidentCommand::Answer {
             id,
             measures_before,
@@ -639,6 +683,15 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
                             comparison.categories_only_claimed.join(", ")
                         );
                     }
+                }
+                if let Some(question) = &view.question {
+                    crate::say!(
+                        "Question to {} asked {}: answer due {}, {}.",
+                        question.asked.supplier,
+                        question.asked_at,
+                        question.asked.due_at,
+                        question.state
+                    );
                 }
                 if let Some(assessment) = &view.assessment {
                     crate::say!(

@@ -202,6 +202,8 @@ pub enum IncidentEventBody {
     People(crate::breach::in_house::PeopleAffected),
     /// `confirm`: probable links of leak evidence confirmed by a responder.
     Confirm(LinksConfirmed),
+    /// `question`: questions sent to the supplier, with a due instant.
+    Question(crate::breach::questions::QuestionAsked),
 }
 
 impl IncidentEventBody {
@@ -220,6 +222,7 @@ impl IncidentEventBody {
             IncidentEventBody::Answers(_) => "answers",
             IncidentEventBody::People(_) => "people",
             IncidentEventBody::Confirm(_) => "confirm",
+            IncidentEventBody::Question(_) => "question",
         }
     }
 }
@@ -239,6 +242,7 @@ pub fn encode(body: &IncidentEventBody) -> Result<(&'static str, serde_json::Val
         IncidentEventBody::Answers(answers) => serde_json::to_value(answers),
         IncidentEventBody::People(affected) => serde_json::to_value(affected),
         IncidentEventBody::Confirm(confirmed) => serde_json::to_value(confirmed),
+        IncidentEventBody::Question(asked) => serde_json::to_value(asked),
     }
     .map_err(|error| Error::Invalid(format!("a {} event could not be written: {error}", body.kind())))?;
     Ok((body.kind(), versioned(value)))
@@ -296,6 +300,7 @@ pub fn decode(event: &IncidentEvent) -> Result<IncidentEventBody> {
         "answers" => read(body).map(IncidentEventBody::Answers),
         "people" => read(body).map(IncidentEventBody::People),
         "confirm" => read(body).map(IncidentEventBody::Confirm),
+        "question" => read(body).map(IncidentEventBody::Question),
         other => Err(format!(
             "{other:?} is not a kind of incident event this custody knows"
         )),

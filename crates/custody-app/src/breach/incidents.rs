@@ -772,6 +772,17 @@ fn summarise(body: &IncidentEventBody) -> String {
             }
             line
         }
+        IncidentEventBody::Question(asked) => format!(
+            "{} asked {} question(s), due {}{}",
+            asked.supplier,
+            asked.questions.len(),
+            asked.due_at,
+            if asked.contacts.is_empty() {
+                " (no contacts on record)".to_owned()
+            } else {
+                format!(" (contacts: {})", asked.contacts.join(", "))
+            }
+        ),
         IncidentEventBody::Confirm(confirmed) => format!(
             "probable links of evidence {} confirmed: {} people ({})",
             confirmed.evidence,
@@ -898,6 +909,8 @@ pub struct IncidentView {
     pub assessment: Option<crate::breach::impact::Assessment>,
     /// Supplier statements, oldest first.
     pub statements: Vec<StatementView>,
+    /// The newest question to the supplier, and whether it has answered.
+    pub question: Option<crate::breach::questions::QuestionState>,
     /// The supplier's latest claims beside the ledger's own figures.
     pub claims_vs_ledger: Option<ClaimsVsLedger>,
     /// The timeline.
@@ -973,6 +986,7 @@ pub fn view(ledger: &Ledger, id: IncidentId) -> Result<IncidentView> {
         assessment: crate::breach::impact::latest_assessment(&events),
         claims_vs_ledger,
         statements,
+        question: crate::breach::questions::state(&events, ledger.now()),
         timeline: timeline(&events),
         confirmed,
         impact_at,

@@ -6,5 +6,6 @@ pub mod in_house;
 pub mod incident_events;
 pub mod incident_facts;
 pub mod incidents;
+pub mod questions;
 pub mod register;
 pub mod report;

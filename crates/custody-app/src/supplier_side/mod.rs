@@ -60,6 +60,67 @@ pub struct SideShare {
     pub deleted_at: Option<Instant>,
 }
 
+/// One of the supplier's incidents as it sees it: what it is asked, by when, and what it has
+/// said so far.
+#[derive(Debug, Clone, Serialize)]
+pub struct SideIncidentDetail {
+    /// The incident.
+    pub incident: SideIncident,
+    /// The newest question to it, and whether it has answered.
+    pub question: Option<crate::breach::questions::QuestionState>,
+    /// Its statements, oldest first.
+    pub statements: Vec<crate::breach::incidents::StatementView>,
+}
+
+/// Incident `id`, if it happened at the supplier `supplier` or one of its sub-processors (else
+/// not found, as if it did not exist: another supplier's incident is none of its business).
+pub fn incident(ledger: &Ledger, supplier: SupplierId, id: IncidentId) -> Result<SideIncidentDetail> {
+    let all = ledger.store.suppliers()?;
+    let tree = with_sub_processors(&all, supplier);
+    let record = ledger
+        .store
+        .incident(id)?
+        .filter(|record| record.facts.supplier_id.is_some_and(|at| tree.contains(&at)))
+        .ok_or_else(|| Error::NotFound(format!("there is no incident {id} at your side")))?;
+    let events = crate::breach::incident_events::log(ledger, id)?;
+    let at = record.facts.supplier_id.unwrap_or(supplier);
+    Ok(SideIncidentDetail {
+        incident: SideIncident {
+            incident: record.id,
+            supplier: all
+                .iter()
+                .find(|candidate| candidate.id == at)
+                .map(|found| found.name.clone())
+                .unwrap_or_default(),
+            summary: record.facts.summary,
+            aware_at: record.facts.aware_at,
+            opened_at: record.facts.opened_at,
+        },
+        question: crate::breach::questions::state(&events, ledger.now()),
+        statements: crate::breach::incidents::statements(&events),
+    })
+}
+
+/// The supplier's answer to the question on incident `id`: recorded as its statement, versioned,
+/// a change from what it claimed before flagged as a correction, with the supplier's account as
+/// the actor (audited). Refused before it has been asked.
+pub fn answer(
+    ledger: &mut Ledger,
+    supplier: SupplierId,
+    id: IncidentId,
+    mut input: crate::breach::incidents::StatementInput,
+) -> Result<crate::breach::incidents::StatementView> {
+    let seen = incident(ledger, supplier, id)?;
+    if seen.question.is_none() {
+        return Err(Error::Invalid(format!(
+            "you have not been asked about incident {id} yet"
+        )));
+    }
+    // Received when it was given: a supplier does not date its own answer.
+    input.received_at = ledger.now();
+    crate::breach::incidents::statement(ledger, id, input)
+}
+
 /// The first page of the supplier `supplier` (the one the caller is bound to).
 pub fn overview(ledger: &Ledger, supplier: SupplierId) -> Result<SupplierSide> {
     let all = ledger.store.suppliers()?;

@@ -59,7 +59,10 @@ fn accounts_keep_only_an_argon2id_hash_and_refuse_weak_or_repeated_ones() {
         &format!("{password}\n"),
     );
     assert_eq!(code, 1);
-    assert!(stderr.contains("admin, responder, viewer or supplier"), "{stderr}");
+    assert!(
+        stderr.contains("admin, responder, viewer or supplier"),
+        "{stderr}"
+    );
     let (code, _, stderr) = with_input(
         &env,
         &["user", "add", "a b", "--role", "viewer"],

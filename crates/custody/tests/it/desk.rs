@@ -18,6 +18,19 @@ const ROUTES: &[(&str, &str, &str, Option<&str>)] = &[
     ("GET", "/", "page", Some("supplier")),
     ("GET", "/supplier", "page", Some("supplier")),
     ("GET", "/api/v1/supplier", "api", Some("supplier")),
+    ("GET", "/supplier/incidents/{id}", "page", Some("supplier")),
+    (
+        "POST",
+        "/supplier/incidents/{id}/answer",
+        "page",
+        Some("supplier"),
+    ),
+    (
+        "POST",
+        "/api/v1/supplier/incidents/{id}/answer",
+        "api",
+        Some("supplier"),
+    ),
     ("GET", "/incidents", "page", Some("viewer")),
     ("POST", "/incidents", "page", Some("responder")),
     ("GET", "/incidents/{id}", "page", Some("viewer")),
@@ -283,7 +296,7 @@ fn check(route: &str, role: &str, allowed: bool, reply: &crate::desk_support::Re
         let staff = role != "supplier";
         let expected = match route {
             "GET /" => 303,
-            "GET /supplier" if staff => 303,
+            "GET /supplier" | "GET /supplier/incidents/{id}" if staff => 303,
             "GET /api/v1/supplier" if staff => 404,
             _ => 200,
         };

@@ -104,3 +104,95 @@ fn a_supplier_sees_its_own_side_and_nothing_of_the_organisations_people() {
         "{listed}"
     );
 }
+
+#[test]
+fn a_supplier_answers_the_question_at_the_desk_and_its_answer_is_its_statement() {
+    let (env, tokens) = demo_env();
+    // Asked with the standard questions, due in two days.
+    let asked = env
+        .ok(&["incident", "ask", "1", "--due", "2099-01-01 12:00", "--json"])
+        .json();
+    assert_eq!(asked["supplier"], DEMO_SUPPLIER);
+    assert_eq!(asked["questions"].as_array().unwrap().len(), 9);
+    let passed = env.fails(&["incident", "ask", "1", "--due", "2001-01-01 12:00"], 1);
+    assert!(passed.contains("has passed"), "{passed}");
+    let before = env.ok(&["incident", "show", "1", "--json"]).json();
+    assert_eq!(before["question"]["state"], "waiting");
+    let statements_before = before["statements"].as_array().unwrap().len();
+
+    let server = DeskServer::start(&env);
+    let session = server.sign_in("supplier", PASSWORD);
+    let page = session.get(&server, "/supplier/incidents/1");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("Which systems were affected?"),
+        "{}",
+        page.body
+    );
+    let answered = session.post(
+        &server,
+        "/supplier/incidents/1/answer",
+        &[
+            ("text", "Ransomware; a copy of the member table was taken."),
+            ("claims_records", "1,100,000"),
+            ("claims_categories", "user.name, user.contact.email"),
+            ("claims_exfiltration", "yes"),
+        ],
+    );
+    assert_eq!(answered.status, 303, "{}", answered.body);
+    let after = env.ok(&["incident", "show", "1", "--json"]).json();
+    assert_eq!(after["question"]["state"], "answered");
+    let statements = after["statements"].as_array().unwrap();
+    assert_eq!(statements.len(), statements_before + 1);
+    let newest = statements.last().unwrap();
+    assert_eq!(newest["claims"]["records"], 1_100_000);
+    let audit = env.ok(&["audit", "export"]).stdout;
+    assert!(
+        audit
+            .lines()
+            .any(|line| line.contains("incident.statement") && line.contains("desk:supplier")),
+        "the answer is audited with the supplier's account"
+    );
+    // A bad field changes nothing and says what was wrong.
+    let bad = session.post(
+        &server,
+        "/supplier/incidents/1/answer",
+        &[("text", "more"), ("claims_records", "many")],
+    );
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    let unchanged = env.ok(&["incident", "show", "1", "--json"]).json();
+    assert_eq!(
+        unchanged["statements"].as_array().unwrap().len(),
+        statements.len()
+    );
+
+    // Another supplier's incident does not exist for it, at the desk or through its token.
+    env.ok(&[
+        "incident",
+        "open",
+        "--supplier",
+        "Example Hosted CRM",
+        "--aware-at",
+        "2021-11-01 10:00",
+        "--nature",
+        "confidentiality",
+        "--summary",
+        "A leaked backup",
+    ]);
+    assert_eq!(session.get(&server, "/supplier/incidents/2").status, 404);
+    let token = &tokens.iter().find(|(role, _)| role == "supplier").unwrap().1;
+    let refused = server.api(
+        "POST",
+        "/api/v1/supplier/incidents/2/answer",
+        Some(token),
+        Some(serde_json::json!({ "text": "not ours" })),
+    );
+    assert_eq!(refused.status, 404, "{}", refused.body);
+    let through_api = server.api(
+        "POST",
+        "/api/v1/supplier/incidents/1/answer",
+        Some(token),
+        Some(serde_json::json!({ "text": "Contained on 2 November.", "claims_exfiltration": "yes" })),
+    );
+    assert_eq!(through_api.status, 201, "{}", through_api.body);
+}
