@@ -121,6 +121,15 @@ fn operations() -> Vec<Operation> {
             "claims_exfiltration": { "type": "string", "enum": ["yes", "no", "unknown"] }
         }
     });
+    let answer = json!({
+        "type": "object", "required": ["text"], "additionalProperties": false,
+        "properties": {
+            "text": string(),
+            "claims_records": { "type": "integer", "minimum": 0 },
+            "claims_categories": { "type": "array", "items": string() },
+            "claims_exfiltration": { "type": "string", "enum": ["yes", "no", "unknown"] }
+        }
+    });
     let assess = json!({
         "type": "object", "additionalProperties": false,
         "properties": {
@@ -247,11 +256,18 @@ fn operations() -> Vec<Operation> {
             None,
         ),
         op(
-            "POST",
-            "/api/v1/supplier/incidents/{id}/answer",
-            "A supplier's token: its answer to the question on one of its incidents, recorded as its statement.",
+            "GET",
+            "/api/v1/supplier/incidents/{id}",
+            "A supplier's token: one of its incidents (or its sub-processors'), the question it is asked and by when, and its statements.",
             &[],
             None,
+        ),
+        op(
+            "POST",
+            "/api/v1/supplier/incidents/{id}/answer",
+            "A supplier's token: its answer to the question on an incident at its own supplier, recorded as its statement (dated when received).",
+            &[],
+            Some(answer),
         ),
         op("GET", "/api/v1/suppliers", "Every supplier.", &[], None),
         op(

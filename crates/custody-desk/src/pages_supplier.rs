@@ -49,11 +49,7 @@ pub async fn api(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<Value>, ApiError> {
-    let Some(supplier) = caller.supplier else {
-        return Err(ApiError(DeskError::App(custody_app::Error::NotFound(
-            "this is a supplier's side: the token is not a supplier's (see /api/v1/suppliers)".to_owned(),
-        ))));
-    };
+    let supplier = token_supplier(&caller)?;
     let side = desk
         .run(&caller.actor(), move |ledger| {
             Ok(supplier_side::overview(ledger, supplier)?)
@@ -62,6 +58,33 @@ pub async fn api(
     Ok(Json(serde_json::to_value(side).map_err(|error| {
         ApiError(DeskError::Internal(error.to_string()))
     })?))
+}
+
+/// `GET /api/v1/supplier/incidents/{id}`: one of its incidents, for a supplier's token: what it
+/// is asked, by when, and what it has said.
+pub async fn api_incident(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<IncidentId>,
+) -> Result<Json<Value>, ApiError> {
+    let supplier = token_supplier(&caller)?;
+    let detail = desk
+        .run(&caller.actor(), move |ledger| {
+            Ok(supplier_side::incident(ledger, supplier, id)?)
+        })
+        .await?;
+    Ok(Json(serde_json::to_value(detail).map_err(|error| {
+        ApiError(DeskError::Internal(error.to_string()))
+    })?))
+}
+
+/// The supplier a token is bound to, or not found: staff tokens have no supplier's side.
+fn token_supplier(caller: &Caller) -> Result<SupplierId, ApiError> {
+    caller.supplier.ok_or_else(|| {
+        ApiError(DeskError::App(custody_app::Error::NotFound(
+            "this is a supplier's side: the token is not a supplier's (see /api/v1/suppliers)".to_owned(),
+        )))
+    })
 }
 
 /// `GET /supplier/incidents/{id}`: one of its incidents: what it is asked, by when, and a form
@@ -145,11 +168,7 @@ pub async fn api_answer(
     Path(id): Path<IncidentId>,
     payload: Result<Json<AnswerBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Some(supplier) = caller.supplier else {
-        return Err(ApiError(DeskError::App(custody_app::Error::NotFound(
-            "this is a supplier's form: the account is not a supplier's".to_owned(),
-        ))));
-    };
+    let supplier = token_supplier(&caller)?;
     let given = crate::api::body(payload)?;
     let statement = desk
         .run(&caller.actor(), move |ledger| {

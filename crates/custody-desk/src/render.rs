@@ -97,7 +97,7 @@ pub fn error_page(status: axum::http::StatusCode, message: &str) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} · custody</title>\
          <link rel=\"stylesheet\" href=\"/static/desk.css\"></head><body class=\"bare\"><main class=\"narrow\">\
-         <h1>{title}</h1><p class=\"problem\" role=\"alert\">{}</p><p><a href=\"/incidents\">Incidents</a></p>\
+         <h1>{title}</h1><p class=\"problem\" role=\"alert\">{}</p><p><a href=\"/\">Back to the desk</a></p>\
          </main></body></html>",
         escape(message)
     )

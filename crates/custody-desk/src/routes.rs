@@ -141,6 +141,12 @@ fn declare(builder: Builder) -> Builder {
         .page("GET", "/", Supplier, get(pages::home))
         .page("GET", "/supplier", Supplier, get(pages_supplier::page))
         .api("GET", "/api/v1/supplier", Supplier, get(pages_supplier::api))
+        .api(
+            "GET",
+            "/api/v1/supplier/incidents/{id}",
+            Supplier,
+            get(pages_supplier::api_incident),
+        )
         .page(
             "GET",
             "/supplier/incidents/{id}",

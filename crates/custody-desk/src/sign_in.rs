@@ -141,7 +141,7 @@ pub async fn submit(
         record(&desk, &account.name, "desk.sign_in", false).await?;
     }
     let id = desk.sessions.start(&account.name, needs_code, now).await?;
-    let target = if needs_code { "/sign-in/code" } else { "/incidents" };
+    let target = if needs_code { "/sign-in/code" } else { "/" };
     let mut response = Redirect::to(target).into_response();
     let headers = response.headers_mut();
     headers.append(header::SET_COOKIE, set_cookie(&desk, SESSION_COOKIE, Some(&id)));

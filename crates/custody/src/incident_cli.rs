@@ -447,7 +447,7 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
                     asked.questions.len(),
                     asked.due_at.local(&ledger.zone)
                 );
-                if asked.contacts.is_empty() {
+                if asked.contacts == 0 {
                     crate::say!(
                         "{} has no contacts on record (custody supplier contact add); its account answers at the desk.",
                         asked.supplier

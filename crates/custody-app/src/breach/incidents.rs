@@ -777,10 +777,10 @@ fn summarise(body: &IncidentEventBody) -> String {
             asked.supplier,
             asked.questions.len(),
             asked.due_at,
-            if asked.contacts.is_empty() {
+            if asked.contacts == 0 {
                 " (no contacts on record)".to_owned()
             } else {
-                format!(" (contacts: {})", asked.contacts.join(", "))
+                format!(" ({} contact(s) on record)", asked.contacts)
             }
         ),
         IncidentEventBody::Confirm(confirmed) => format!(

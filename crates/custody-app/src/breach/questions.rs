@@ -24,6 +24,9 @@ pub const DEFAULT_QUESTIONS: [&str; 9] = [
     "What was the root cause, and what will stop it happening again?",
 ];
 
+/// The furthest a question may be due: a year.
+const DUE_SECONDS_MAX: i64 = 366 * 24 * 3600;
+
 /// Questions the longest list may hold.
 const QUESTIONS_MAX: usize = 30;
 
@@ -37,8 +40,9 @@ pub struct QuestionAsked {
     pub questions: Vec<String>,
     /// By when it must answer.
     pub due_at: Instant,
-    /// The supplier's contacts when it was asked (their addresses).
-    pub contacts: Vec<String>,
+    /// How many contacts the supplier had when it was asked (who they are stays in the
+    /// contacts, which can be removed; this record cannot).
+    pub contacts: u32,
 }
 
 /// Where the newest question of an incident stands.
@@ -77,8 +81,10 @@ pub fn ask(
     let now = ledger.now();
     let due_at = match (due, supplier.notice_hours) {
         (Some(due), _) => due,
-        (None, Some(hours)) => Instant::from_unix_seconds(now.unix_seconds() + i64::from(hours) * 3600)?,
-        (None, None) => {
+        (None, Some(hours)) if hours > 0 => {
+            Instant::from_unix_seconds(now.unix_seconds() + i64::from(hours) * 3600)?
+        }
+        (None, _) => {
             return Err(Error::Invalid(format!(
                 "{}'s contract gives no breach-notice hours to answer in: give --due",
                 supplier.name
@@ -90,13 +96,13 @@ pub fn ask(
             "--due {due_at} has passed: a question needs time to answer"
         )));
     }
+    if due_at.unix_seconds() - now.unix_seconds() > DUE_SECONDS_MAX {
+        return Err(Error::Invalid(format!(
+            "--due {due_at} is more than a year away: a breach question is answered in days"
+        )));
+    }
     let questions = checked(questions)?;
-    let contacts = ledger
-        .store
-        .supplier_contacts(supplier_id)?
-        .into_iter()
-        .map(|contact| contact.email)
-        .collect();
+    let contacts = u32::try_from(ledger.store.supplier_contacts(supplier_id)?.len()).unwrap_or(u32::MAX);
     let asked = QuestionAsked {
         supplier: supplier.name,
         questions,
@@ -190,7 +196,7 @@ mod tests {
             supplier: "S".to_owned(),
             questions: vec!["What happened?".to_owned()],
             due_at: Instant::from_unix_seconds(due).unwrap(),
-            contacts: Vec::new(),
+            contacts: 0,
         })
     }
 

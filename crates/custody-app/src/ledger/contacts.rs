@@ -8,6 +8,9 @@ use crate::dir::{Ledger, signer_for};
 use crate::error::{Error, Result};
 use crate::ledger::suppliers::find;
 
+/// Contacts one supplier may have.
+pub const CONTACTS_MAX: usize = 20;
+
 /// A contact to add, as the user gave it.
 #[derive(Debug, Clone)]
 pub struct ContactInput {
@@ -40,10 +43,17 @@ pub fn add(ledger: &mut Ledger, supplier: &str, input: ContactInput) -> Result<S
         role: input.role,
         added_at: ledger.now(),
     };
+    if ledger.store.supplier_contacts(supplier.id)?.len() >= CONTACTS_MAX {
+        return Err(Error::Invalid(format!(
+            "{} has {CONTACTS_MAX} contacts already: remove one first",
+            supplier.name
+        )));
+    }
+    // The log keeps what was done, not the person's address: a removed contact is gone.
     let draft = ledger.draft(
         "supplier.contact.add",
         &format!("supplier:{}", supplier.id),
-        serde_json::json!({ "name": contact.name, "email": contact.email, "role": contact.role.as_str() }),
+        serde_json::json!({ "role": contact.role.as_str() }),
     );
     ledger
         .store
@@ -71,7 +81,7 @@ pub fn remove(ledger: &mut Ledger, supplier: &str, email: &str) -> Result<Suppli
     let draft = ledger.draft(
         "supplier.contact.remove",
         &format!("supplier:{}", supplier.id),
-        serde_json::json!({ "name": contact.name, "email": contact.email, "role": contact.role.as_str() }),
+        serde_json::json!({ "role": contact.role.as_str() }),
     );
     ledger.store.remove_supplier_contact(
         supplier.id,

@@ -4,12 +4,58 @@
 //! asked and when, never the people), their shares' metadata (when, purpose, data categories, row
 //! counts; never who), and who they are.
 
-use custody_core::{IncidentId, Instant, ShareId, SupplierId};
+use custody_core::{IncidentId, Instant, ShareId, SupplierId, SupplierRole};
+use custody_store::{IncidentRecord, Supplier};
 use serde::Serialize;
 
+use crate::breach::incident_events::log;
+use crate::breach::incident_facts::as_they_stand;
 use crate::dir::Ledger;
 use crate::error::{Error, Result};
-use crate::ledger::suppliers::with_sub_processors;
+
+/// The supplier `root` and the sub-processors it engaged, and theirs: a processor registered
+/// under another (a group's company, say) is not the other's to see.
+fn side_of(all: &[Supplier], root: SupplierId) -> Vec<SupplierId> {
+    let mut out = vec![root];
+    let mut index = 0;
+    while let Some(current) = out.get(index).copied() {
+        for child in all.iter().filter(|supplier| {
+            supplier.parent == Some(current) && supplier.role == SupplierRole::SubProcessor
+        }) {
+            if !out.contains(&child.id) {
+                out.push(child.id);
+            }
+        }
+        index += 1;
+    }
+    out
+}
+
+/// The name of supplier `id` among `all`.
+fn name_of(all: &[Supplier], id: SupplierId) -> String {
+    all.iter()
+        .find(|candidate| candidate.id == id)
+        .map(|found| found.name.clone())
+        .unwrap_or_default()
+}
+
+/// `record` as its supplier sees it, with every amendment applied (a corrected summary or
+/// awareness instant is what it reads, not the first word).
+fn seen(ledger: &Ledger, all: &[Supplier], record: IncidentRecord) -> Result<SideIncident> {
+    let events = log(ledger, record.id)?;
+    let record = as_they_stand(record, &events);
+    Ok(SideIncident {
+        incident: record.id,
+        supplier: record
+            .facts
+            .supplier_id
+            .map(|at| name_of(all, at))
+            .unwrap_or_default(),
+        summary: record.facts.summary,
+        aware_at: record.facts.aware_at,
+        opened_at: record.facts.opened_at,
+    })
+}
 
 /// What a supplier's account sees on its first page.
 #[derive(Debug, Clone, Serialize)]
@@ -70,34 +116,28 @@ pub struct SideIncidentDetail {
     pub question: Option<crate::breach::questions::QuestionState>,
     /// Its statements, oldest first.
     pub statements: Vec<crate::breach::incidents::StatementView>,
+    /// Whether this account answers it: the incident is at its own supplier (a sub-processor's
+    /// incident is answered by the sub-processor's account, to which the question went).
+    pub answers: bool,
 }
 
 /// Incident `id`, if it happened at the supplier `supplier` or one of its sub-processors (else
 /// not found, as if it did not exist: another supplier's incident is none of its business).
 pub fn incident(ledger: &Ledger, supplier: SupplierId, id: IncidentId) -> Result<SideIncidentDetail> {
     let all = ledger.store.suppliers()?;
-    let tree = with_sub_processors(&all, supplier);
+    let tree = side_of(&all, supplier);
     let record = ledger
         .store
         .incident(id)?
         .filter(|record| record.facts.supplier_id.is_some_and(|at| tree.contains(&at)))
         .ok_or_else(|| Error::NotFound(format!("there is no incident {id} at your side")))?;
-    let events = crate::breach::incident_events::log(ledger, id)?;
-    let at = record.facts.supplier_id.unwrap_or(supplier);
+    let own = record.facts.supplier_id == Some(supplier);
+    let events = log(ledger, id)?;
     Ok(SideIncidentDetail {
-        incident: SideIncident {
-            incident: record.id,
-            supplier: all
-                .iter()
-                .find(|candidate| candidate.id == at)
-                .map(|found| found.name.clone())
-                .unwrap_or_default(),
-            summary: record.facts.summary,
-            aware_at: record.facts.aware_at,
-            opened_at: record.facts.opened_at,
-        },
+        incident: seen(ledger, &all, record)?,
         question: crate::breach::questions::state(&events, ledger.now()),
         statements: crate::breach::incidents::statements(&events),
+        answers: own,
     })
 }
 
@@ -111,6 +151,12 @@ pub fn answer(
     mut input: crate::breach::incidents::StatementInput,
 ) -> Result<crate::breach::incidents::StatementView> {
     let seen = incident(ledger, supplier, id)?;
+    if !seen.answers {
+        return Err(Error::Invalid(format!(
+            "incident {id} happened at {}: the question went to it, and its own account answers",
+            seen.incident.supplier
+        )));
+    }
     if seen.question.is_none() {
         return Err(Error::Invalid(format!(
             "you have not been asked about incident {id} yet"
@@ -130,28 +176,14 @@ pub fn overview(ledger: &Ledger, supplier: SupplierId) -> Result<SupplierSide> {
         .ok_or_else(|| {
             Error::NotFound("the supplier this account is bound to is no longer registered".to_owned())
         })?;
-    let tree = with_sub_processors(&all, supplier);
-    let name_of = |id: SupplierId| {
-        all.iter()
-            .find(|candidate| candidate.id == id)
-            .map(|found| found.name.clone())
-            .unwrap_or_default()
-    };
-    let mut incidents: Vec<SideIncident> = ledger
+    let tree = side_of(&all, supplier);
+    let mut incidents = ledger
         .store
         .incidents()?
         .into_iter()
-        .filter_map(|incident| {
-            let at = incident.facts.supplier_id.filter(|id| tree.contains(id))?;
-            Some(SideIncident {
-                incident: incident.id,
-                supplier: name_of(at),
-                summary: incident.facts.summary,
-                aware_at: incident.facts.aware_at,
-                opened_at: incident.facts.opened_at,
-            })
-        })
-        .collect();
+        .filter(|incident| incident.facts.supplier_id.is_some_and(|at| tree.contains(&at)))
+        .map(|incident| seen(ledger, &all, incident))
+        .collect::<Result<Vec<SideIncident>>>()?;
     incidents.reverse();
     let mut shares: Vec<SideShare> = ledger
         .store
@@ -179,7 +211,7 @@ pub fn overview(ledger: &Ledger, supplier: SupplierId) -> Result<SupplierSide> {
     shares.reverse();
     Ok(SupplierSide {
         supplier: own.name.clone(),
-        sub_processors: tree.iter().skip(1).map(|id| name_of(*id)).collect(),
+        sub_processors: tree.iter().skip(1).map(|id| name_of(&all, *id)).collect(),
         incidents,
         shares,
     })

@@ -18,6 +18,7 @@ const ROUTES: &[(&str, &str, &str, Option<&str>)] = &[
     ("GET", "/", "page", Some("supplier")),
     ("GET", "/supplier", "page", Some("supplier")),
     ("GET", "/api/v1/supplier", "api", Some("supplier")),
+    ("GET", "/api/v1/supplier/incidents/{id}", "api", Some("supplier")),
     ("GET", "/supplier/incidents/{id}", "page", Some("supplier")),
     (
         "POST",
@@ -297,7 +298,7 @@ fn check(route: &str, role: &str, allowed: bool, reply: &crate::desk_support::Re
         let expected = match route {
             "GET /" => 303,
             "GET /supplier" | "GET /supplier/incidents/{id}" if staff => 303,
-            "GET /api/v1/supplier" if staff => 404,
+            "GET /api/v1/supplier" | "GET /api/v1/supplier/incidents/{id}" if staff => 404,
             _ => 200,
         };
         assert_eq!(reply.status, expected, "{route} as {role}: {}", reply.body);

@@ -2,6 +2,7 @@
 //! incidents and shares' metadata, never a person, another supplier, the log or settings.
 
 use crate::desk_support::{DEMO_SUPPLIER, DeskServer, PASSWORD, demo_env, demo_person};
+use crate::support::days_ahead;
 
 #[test]
 fn a_supplier_sees_its_own_side_and_nothing_of_the_organisations_people() {
@@ -110,7 +111,7 @@ fn a_supplier_answers_the_question_at_the_desk_and_its_answer_is_its_statement()
     let (env, tokens) = demo_env();
     // Asked with the standard questions, due in two days.
     let asked = env
-        .ok(&["incident", "ask", "1", "--due", "2099-01-01 12:00", "--json"])
+        .ok(&["incident", "ask", "1", "--due", &days_ahead(10), "--json"])
         .json();
     assert_eq!(asked["supplier"], DEMO_SUPPLIER);
     assert_eq!(asked["questions"].as_array().unwrap().len(), 9);
@@ -195,4 +196,108 @@ fn a_supplier_answers_the_question_at_the_desk_and_its_answer_is_its_statement()
         Some(serde_json::json!({ "text": "Contained on 2 November.", "claims_exfiltration": "yes" })),
     );
     assert_eq!(through_api.status, 201, "{}", through_api.body);
+}
+
+#[test]
+fn a_supplier_reads_incidents_as_they_stand_and_answers_only_its_own() {
+    let (env, tokens) = demo_env();
+    let token = &tokens.iter().find(|(role, _)| role == "supplier").unwrap().1;
+    env.ok(&[
+        "incident",
+        "amend",
+        "1",
+        "--summary",
+        "Member table copied out by ransomware",
+        "--reason",
+        "The supplier's statement of 12 November",
+    ]);
+    // A sub-processor it engaged, and a processor merely filed under it.
+    env.ok(&[
+        "supplier",
+        "add",
+        "Example Mail Relay",
+        "--role",
+        "sub-processor",
+        "--parent",
+        DEMO_SUPPLIER,
+    ]);
+    env.ok(&[
+        "supplier",
+        "add",
+        "Example Group Company",
+        "--role",
+        "processor",
+        "--parent",
+        DEMO_SUPPLIER,
+    ]);
+    for (supplier, summary) in [
+        ("Example Mail Relay", "Relay logs exposed"),
+        ("Example Group Company", "A lost laptop"),
+    ] {
+        env.ok(&[
+            "incident",
+            "open",
+            "--supplier",
+            supplier,
+            "--aware-at",
+            "2021-11-02 10:00",
+            "--nature",
+            "confidentiality",
+            "--summary",
+            summary,
+        ]);
+    }
+    env.ok(&["incident", "ask", "2", "--due", &days_ahead(10)]);
+    let server = DeskServer::start(&env);
+
+    let one = server.api("GET", "/api/v1/supplier/incidents/1", Some(token), None);
+    assert_eq!(one.status, 200, "{}", one.body);
+    let one = one.json();
+    assert_eq!(
+        one["incident"]["summary"],
+        "Member table copied out by ransomware"
+    );
+    assert_eq!(one["answers"], true);
+
+    // The sub-processor's incident is on its side, to read; the question went to the
+    // sub-processor, which answers it, not the processor.
+    let side = server.api("GET", "/api/v1/supplier", Some(token), None).json();
+    let at: Vec<&str> = side["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|incident| incident["supplier"].as_str().unwrap())
+        .collect();
+    assert!(at.contains(&"Example Mail Relay"), "{side}");
+    assert!(!at.contains(&"Example Group Company"), "{side}");
+    let relay = server
+        .api("GET", "/api/v1/supplier/incidents/2", Some(token), None)
+        .json();
+    assert_eq!(relay["answers"], false, "{relay}");
+    assert_eq!(relay["question"]["state"], "waiting", "{relay}");
+    let refused = server.api(
+        "POST",
+        "/api/v1/supplier/incidents/2/answer",
+        Some(token),
+        Some(serde_json::json!({ "text": "for the relay" })),
+    );
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("its own account answers"),
+        "{}",
+        refused.body
+    );
+    let shown = env.ok(&["incident", "show", "2", "--json"]).json();
+    assert_eq!(shown["question"]["state"], "waiting");
+    assert_eq!(
+        server
+            .api("GET", "/api/v1/supplier/incidents/3", Some(token), None)
+            .status,
+        404
+    );
+    let session = server.sign_in("supplier", PASSWORD);
+    let page = session.get(&server, "/supplier/incidents/2");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("id=\"answered-by\""), "{}", page.body);
+    assert!(!page.body.contains("id=\"answer\""), "{}", page.body);
 }

@@ -314,3 +314,9 @@ impl Env {
         run
     }
 }
+
+/// An instant `days` from now, as the command line takes it (the organisation's local time).
+pub fn days_ahead(days: i64) -> String {
+    let at = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(days * 24);
+    at.strftime("%Y-%m-%d %H:%M").to_string()
+}
