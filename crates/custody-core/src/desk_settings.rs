@@ -31,6 +31,10 @@ pub struct DeskSettings {
     /// How the desk writes its log on standard error: `text` (default) or `json` (one object a
     /// line, for a log collector).
     pub log_format: LogFormat,
+    /// The address the desk is reached at from outside (`https://desk.example.org`): links in
+    /// mail to suppliers point there. Left out, such mail names the page to open instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
 }
 
 /// The desk's log lines.
@@ -56,6 +60,7 @@ impl Default for DeskSettings {
             connections_max: 256,
             allowed_hosts: Vec::new(),
             log_format: LogFormat::Text,
+            public_url: None,
         }
     }
 }
@@ -100,6 +105,32 @@ impl DeskSettings {
                 ));
             }
         }
+        if let Some(url) = &self.public_url {
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"));
+            let valid = url.len() <= 200
+                && rest.is_some_and(|rest| {
+                    !rest.is_empty()
+                        && rest.chars().all(|character| {
+                            character.is_ascii_alphanumeric() || ".-:[]/_~".contains(character)
+                        })
+                });
+            if !valid {
+                return Err(Error::invalid(
+                    "desk.public_url",
+                    url,
+                    "an address such as https://desk.example.org (no query, no credentials)",
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// The desk's address for a path such as `/supplier/incidents/3`, when it is known.
+    pub fn link(&self, path: &str) -> Option<String> {
+        self.public_url
+            .as_ref()
+            .map(|base| format!("{}{path}", base.trim_end_matches('/')))
     }
 }

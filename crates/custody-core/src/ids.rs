@@ -77,6 +77,10 @@ record_id!(
     MessageId
 );
 record_id!(
+    /// A message to a supplier's contact (a question, an instruction).
+    MailId
+);
+record_id!(
     /// A desk account.
     AccountId
 );

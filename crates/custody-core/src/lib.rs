@@ -40,7 +40,7 @@ pub use identity::{
     normalise_email, normalise_national_id, normalise_phone, normalise_postcode, phone_match_form,
     postcode_fits,
 };
-pub use ids::{AccountId, EventId, IncidentId, MessageId, RequestId, ShareId, SupplierId, TokenId};
+pub use ids::{AccountId, EventId, IncidentId, MailId, MessageId, RequestId, ShareId, SupplierId, TokenId};
 pub use incident::{Clock, ClockFacts, ClockState, Nature, REGULATOR_HOURS, clocks};
 pub use instant::{Day, Instant, TimeZoneName, parse_day, parse_instant};
 pub use ledger::{

@@ -73,19 +73,21 @@ pub async fn supplier(
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
 ) -> Page {
-    let (supplier, shares, now_local) = desk
+    let (supplier, shares, mail, now_local) = desk
         .run(&caller.actor(), move |ledger| {
             let supplier = suppliers::show(ledger, &name)?;
             let shares = shares::list(ledger, Some(&supplier.name))?;
+            let id = suppliers::find(ledger, &supplier.name)?.id;
+            let mail = custody_app::notices::supplier_mail::list(ledger, Some(id))?;
             let now = ledger.now().local_input(&ledger.zone);
-            Ok((supplier, shares, now))
+            Ok((supplier, shares, mail, now))
         })
         .await?;
     render::page(
         &desk,
         &caller,
         "supplier.html",
-        context! { s => s(&supplier), shares => s(&shares), now_local => now_local },
+        context! { s => s(&supplier), shares => s(&shares), mail => s(&mail), now_local => now_local },
     )
 }
 

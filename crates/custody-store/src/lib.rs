@@ -13,6 +13,7 @@
 pub mod digest;
 mod encoding;
 mod error;
+mod mail_rows;
 pub mod postgres;
 pub mod sqlite;
 pub mod transfer;
@@ -24,8 +25,8 @@ pub use sqlite::SqliteStore;
 pub use types::*;
 
 use custody_core::{
-    AccountId, EventId, FeedWindow, IncidentId, Instant, MessageId, PersonCategory, PersonId, PersonSet,
-    RequestId, ShareId, SupplierId, TokenId,
+    AccountId, EventId, FeedWindow, IncidentId, Instant, MailId, MessageId, PersonCategory, PersonId,
+    PersonSet, RequestId, ShareId, SupplierId, TokenId,
 };
 
 /// The newest entry of the audit chain, as its sequence number and hash.
@@ -206,6 +207,22 @@ pub trait Store {
     ) -> Result<()>;
     /// A supplier's contacts, in the order they were added.
     fn supplier_contacts(&self, supplier: SupplierId) -> Result<Vec<SupplierContact>>;
+    /// Queues messages to suppliers' contacts, audited as one entry; returns their ids.
+    fn queue_supplier_mail(
+        &mut self,
+        mail: &[SupplierMailText],
+        queued_at: Instant,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<Vec<MailId>>;
+    /// Claims up to `limit` messages to suppliers that are due at `now` (queued, a retry whose
+    /// time has come, or one left `sending` for ten minutes by a run that ended), marking them
+    /// `sending`. Not audited one by one: the sending is.
+    fn claim_supplier_mail(&mut self, now: Instant, limit: usize) -> Result<Vec<SupplierMail>>;
+    /// Records what became of a claimed message (one still `sending`; any other is left alone).
+    fn record_supplier_mail(&mut self, id: MailId, update: &OutboxUpdate) -> Result<()>;
+    /// Messages to one supplier (or every supplier), newest first.
+    fn supplier_mail(&self, supplier: Option<SupplierId>) -> Result<Vec<SupplierMail>>;
     /// Every supplier, by name.
     fn suppliers(&self) -> Result<Vec<Supplier>>;
     /// A supplier by name (any case).

@@ -18,7 +18,7 @@ use rusqlite::Connection;
 use crate::error::{Error, Result};
 
 /// The ledger's tables, parents before the tables that refer to them.
-pub const TABLES: [&str; 23] = [
+pub const TABLES: [&str; 24] = [
     "meta",
     "imports",
     "people",
@@ -40,12 +40,13 @@ pub const TABLES: [&str; 23] = [
     "erasures",
     "outbox",
     "notice_letters",
+    "supplier_mail",
     "accounts",
     "api_tokens",
 ];
 
 /// Tables whose `id` is given by the database: after a copy its counter moves past the ids copied.
-const WITH_IDS: [&str; 13] = [
+const WITH_IDS: [&str; 14] = [
     "imports",
     "people",
     "suppliers",
@@ -56,6 +57,7 @@ const WITH_IDS: [&str; 13] = [
     "requests",
     "request_events",
     "outbox",
+    "supplier_mail",
     "accounts",
     "api_tokens",
     "filed_reports",

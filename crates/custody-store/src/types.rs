@@ -1,8 +1,8 @@
 //! Values that go into and come out of the store.
 
 use custody_core::{
-    AccountId, ContactRole, Day, EventId, IdentifierKind, IncidentId, Instant, MessageId, PersonCategory,
-    PersonId, PersonStatus, RequestId, ShareId, ShareMeta, SupplierId, SupplierRole, TokenId,
+    AccountId, ContactRole, Day, EventId, IdentifierKind, IncidentId, Instant, MailId, MessageId,
+    PersonCategory, PersonId, PersonStatus, RequestId, ShareId, ShareMeta, SupplierId, SupplierRole, TokenId,
 };
 use serde::Serialize;
 
@@ -139,6 +139,74 @@ pub struct SupplierContact {
     pub role: ContactRole,
     /// When they were added.
     pub added_at: Instant,
+}
+
+/// What a message to a supplier is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailAbout {
+    /// Questions about one of its incidents.
+    Question,
+    /// Something the organisation instructs it to do (erase, delete a share).
+    Instruction,
+}
+
+impl MailAbout {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailAbout::Question => "question",
+            MailAbout::Instruction => "instruction",
+        }
+    }
+
+    /// Reads the stable name.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "question" => Some(MailAbout::Question),
+            "instruction" => Some(MailAbout::Instruction),
+            _ => None,
+        }
+    }
+}
+
+/// A message to a supplier's contact, and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SupplierMail {
+    /// Id.
+    pub id: MailId,
+    /// What was queued.
+    #[serde(flatten)]
+    pub mail: SupplierMailText,
+    /// State.
+    pub state: OutboxState,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// The mail server's last reply.
+    pub reply: Option<String>,
+    /// When it was queued.
+    pub queued_at: Instant,
+    /// When the mail server accepted it.
+    pub sent_at: Option<Instant>,
+}
+
+/// What a message to a supplier's contact says, and to whom: kept as it was queued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SupplierMailText {
+    /// The supplier.
+    pub supplier: SupplierId,
+    /// The incident it is about, if any.
+    pub incident: Option<IncidentId>,
+    /// What it is about.
+    pub about: MailAbout,
+    /// The contact's work address.
+    pub recipient: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+    /// Its Message-ID.
+    pub message_id: String,
 }
 
 /// A share to record.

@@ -265,6 +265,9 @@ enum SupplierCommand {
     /// The people at a supplier whom custody writes to: add, remove, list.
     #[command(subcommand)]
     Contact(crate::contact_cli::ContactCommand),
+    /// Mail to suppliers' contacts (questions, instructions): list, send what is due.
+    #[command(subcommand)]
+    Mail(crate::supplier_mail_cli::MailCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -666,6 +669,7 @@ fn custody_vault_key_env() -> &'static str {
 fn supplier(dir: Option<PathBuf>, command: SupplierCommand) -> anyhow::Result<ExitCode> {
     match command {
         SupplierCommand::Contact(command) => return crate::contact_cli::contact(dir, command),
+        SupplierCommand::Mail(command) => return crate::supplier_mail_cli::mail(dir, command),
         SupplierCommand::Add {
             name,
             role,

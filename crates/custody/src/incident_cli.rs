@@ -438,8 +438,15 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
                 .context("--due")?;
             let questions = (!questions.is_empty()).then_some(questions);
             let asked = custody_app::breach::questions::ask(&mut ledger, id, due, questions)?;
+            let sent = (asked.contacts > 0)
+                .then(|| crate::supplier_mail_cli::send_if_configured(&mut ledger))
+                .flatten();
             if json {
-                output::json(&asked)?;
+                let mut value = serde_json::to_value(&asked)?;
+                if let Some(object) = value.as_object_mut() {
+                    object.insert("mail".to_owned(), serde_json::to_value(&sent)?);
+                }
+                output::json(&value)?;
             } else {
                 crate::say!(
                     "Asked {} {} question(s) on incident {id}; the answer is due {}.",
@@ -449,9 +456,12 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
                 );
                 if asked.contacts == 0 {
                     crate::say!(
-                        "{} has no contacts on record (custody supplier contact add); its account answers at the desk.",
+                        "{} has no contacts on record (custody supplier contact add): nobody was emailed; its account answers at the desk.",
                         asked.supplier
                     );
+                }
+                if let Some(sent) = &sent {
+                    crate::supplier_mail_cli::say_sent(sent);
                 }
             }
         }

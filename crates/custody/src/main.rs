@@ -15,6 +15,7 @@ mod request_cli;
 mod request_review_cli;
 mod serve_cli;
 mod store_cli;
+mod supplier_mail_cli;
 
 use std::process::ExitCode;
 

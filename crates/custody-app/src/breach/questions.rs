@@ -9,6 +9,7 @@ use crate::breach::incident_events::{IncidentEventBody, Recorded};
 use crate::breach::incidents::{append, find_incident};
 use crate::dir::Ledger;
 use crate::error::{Error, Result};
+use crate::notices::supplier_mail::{question_recipients, queue_question};
 
 /// What a supplier is asked by default (the facts a controller needs for its own report, UK
 /// GDPR Art. 33(3), and to tell people, Art. 34).
@@ -40,8 +41,8 @@ pub struct QuestionAsked {
     pub questions: Vec<String>,
     /// By when it must answer.
     pub due_at: Instant,
-    /// How many contacts the supplier had when it was asked (who they are stays in the
-    /// contacts, which can be removed; this record cannot).
+    /// How many of the supplier's contacts it was sent to (who they are stays in the contacts
+    /// and the mail sent, not in this record).
     pub contacts: u32,
 }
 
@@ -102,7 +103,8 @@ pub fn ask(
         )));
     }
     let questions = checked(questions)?;
-    let contacts = u32::try_from(ledger.store.supplier_contacts(supplier_id)?.len()).unwrap_or(u32::MAX);
+    let on_record = ledger.store.supplier_contacts(supplier_id)?;
+    let contacts = u32::try_from(question_recipients(&on_record).len()).unwrap_or(u32::MAX);
     let asked = QuestionAsked {
         supplier: supplier.name,
         questions,
@@ -110,6 +112,9 @@ pub fn ask(
         contacts,
     };
     append(ledger, id, now, &IncidentEventBody::Question(asked.clone()))?;
+    // Queued for the contacts it names; sent by the next sending (custody supplier mail send,
+    // or at once by the command that asked, when a mail server is set).
+    queue_question(ledger, id, supplier_id, &asked)?;
     Ok(asked)
 }
 

@@ -4,3 +4,4 @@ pub mod notice_model;
 pub mod notify;
 pub(crate) mod notify_loop;
 pub mod notify_run;
+pub mod supplier_mail;

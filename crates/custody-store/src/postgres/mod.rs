@@ -15,6 +15,7 @@ mod contacts;
 mod desk;
 mod desk_state;
 mod events;
+mod mail;
 mod outbox;
 mod people;
 mod records;
@@ -27,8 +28,8 @@ use postgres::types::ToSql;
 use postgres::{Client, Row, Statement, Transaction};
 
 use custody_core::{
-    AccountId, EventId, FeedWindow, IdentifierKind, IncidentId, Instant, MessageId, PersonCategory, PersonId,
-    PersonSet, PersonStatus, RequestId, ShareId, SupplierId, TokenId,
+    AccountId, EventId, FeedWindow, IdentifierKind, IncidentId, Instant, MailId, MessageId, PersonCategory,
+    PersonId, PersonSet, PersonStatus, RequestId, ShareId, SupplierId, TokenId,
 };
 
 use crate::error::{Error, Result};
@@ -38,12 +39,13 @@ use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 pub use connect::{is_postgres_url, parse_url};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 5] = [
+const MIGRATIONS: [&str; 6] = [
     include_str!("schema.sql"),
     include_str!("share_chunks_append_only.sql"),
     include_str!("names_fold_ascii.sql"),
     include_str!("supplier_contacts.sql"),
     include_str!("supplier_accounts.sql"),
+    include_str!("supplier_mail.sql"),
 ];
 
 /// Taken at the start of every audited write (see the module's invariant).
@@ -488,6 +490,30 @@ impl Store for PostgresStore {
 
     fn supplier_contacts(&self, supplier: SupplierId) -> Result<Vec<SupplierContact>> {
         contacts::list(&mut self.db()?, supplier)
+    }
+
+    fn queue_supplier_mail(
+        &mut self,
+        mail: &[SupplierMailText],
+        queued_at: Instant,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<Vec<MailId>> {
+        self.audited(audit, signer, |transaction, _| {
+            mail::queue(transaction, mail, queued_at)
+        })
+    }
+
+    fn claim_supplier_mail(&mut self, now: Instant, limit: usize) -> Result<Vec<SupplierMail>> {
+        mail::claim(self.client.get_mut(), now, limit)
+    }
+
+    fn record_supplier_mail(&mut self, id: MailId, update: &OutboxUpdate) -> Result<()> {
+        mail::record(self.client.get_mut(), id, update)
+    }
+
+    fn supplier_mail(&self, supplier: Option<SupplierId>) -> Result<Vec<SupplierMail>> {
+        mail::list(&mut self.db()?, supplier)
     }
 
     fn suppliers(&self) -> Result<Vec<Supplier>> {

@@ -7,6 +7,7 @@ mod desk_state;
 mod feeds;
 mod incidents;
 mod journal;
+mod mail;
 mod outbox;
 mod people;
 mod requests;
@@ -17,8 +18,8 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use custody_core::{
-    AccountId, EventId, FeedWindow, IdentifierKind, IncidentId, Instant, MessageId, PersonCategory, PersonId,
-    PersonSet, PersonStatus, RequestId, ShareId, SupplierId, TokenId,
+    AccountId, EventId, FeedWindow, IdentifierKind, IncidentId, Instant, MailId, MessageId, PersonCategory,
+    PersonId, PersonSet, PersonStatus, RequestId, ShareId, SupplierId, TokenId,
 };
 
 use crate::error::{Error, Result};
@@ -26,7 +27,7 @@ use crate::types::*;
 use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 13] = [
+const MIGRATIONS: [&str; 14] = [
     concat!(include_str!("schema.sql"), include_str!("indexes.sql")),
     include_str!("incidents.sql"),
     include_str!("requests.sql"),
@@ -40,6 +41,7 @@ const MIGRATIONS: [&str; 13] = [
     include_str!("desk_state.sql"),
     include_str!("supplier_contacts.sql"),
     include_str!("supplier_accounts.sql"),
+    include_str!("supplier_mail.sql"),
 ];
 
 /// Name of the database file inside a data directory.
@@ -436,6 +438,28 @@ impl Store for SqliteStore {
 
     fn supplier_contacts(&self, supplier: SupplierId) -> Result<Vec<SupplierContact>> {
         contacts::list(&self.connection, supplier)
+    }
+
+    fn queue_supplier_mail(
+        &mut self,
+        mail: &[SupplierMailText],
+        queued_at: Instant,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<Vec<MailId>> {
+        mail::queue(&mut self.connection, mail, queued_at, audit, signer)
+    }
+
+    fn claim_supplier_mail(&mut self, now: Instant, limit: usize) -> Result<Vec<SupplierMail>> {
+        mail::claim(&mut self.connection, now, limit)
+    }
+
+    fn record_supplier_mail(&mut self, id: MailId, update: &OutboxUpdate) -> Result<()> {
+        mail::record(&mut self.connection, id, update)
+    }
+
+    fn supplier_mail(&self, supplier: Option<SupplierId>) -> Result<Vec<SupplierMail>> {
+        mail::list(&self.connection, supplier)
     }
 
     fn suppliers(&self) -> Result<Vec<Supplier>> {

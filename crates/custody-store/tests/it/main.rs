@@ -105,6 +105,7 @@ conformance!(
     an_append_after_the_newest_entries_were_deleted_is_refused_and_writes_nothing,
     concurrent_writers_keep_one_chain,
     notices_are_queued_claimed_and_answered,
+    supplier_mail_is_claimed_once_and_kept_as_queued,
 );
 
 /// A signer that keeps its record of the chain's end in memory, as `audit.head` does on disk:
@@ -1446,4 +1447,102 @@ fn postgres_connections_are_encrypted_and_checked_as_sslmode_says() {
     ))
     .unwrap_err();
     assert!(missing.contains("/nonexistent/ca.pem"), "{missing}");
+}
+
+/// Messages to suppliers: queued with one audit entry, claimed once, answered, retried when
+/// due, a claim left by a run that ended taken over after ten minutes, and what was queued
+/// never changed or removed, even by hand.
+fn supplier_mail_is_claimed_once_and_kept_as_queued(kind: Kind) {
+    use custody_store::{MailAbout, OutboxState, OutboxUpdate, SupplierMailText};
+    let (fixture, mut store) = store(kind);
+    let first = supplier(&mut store, "A");
+    let second = supplier(&mut store, "B");
+    let mail = |supplier, to: &str| SupplierMailText {
+        supplier,
+        incident: None,
+        about: MailAbout::Question,
+        recipient: to.into(),
+        subject: "Questions about incident 1".into(),
+        body: "1. What happened?".into(),
+        message_id: format!("<question.1.{to}>"),
+    };
+    let start = at("2021-11-01 10:00");
+    let head = |store: &Boxed| store.audit_head().unwrap().map(|entry| entry.seq);
+    let before = head(&store);
+    let ids = store
+        .queue_supplier_mail(
+            &[mail(first, "security@a.example"), mail(second, "dpo@b.example")],
+            start,
+            draft("supplier.mail.queue"),
+            &TestSigner,
+        )
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(head(&store), Some(before.unwrap_or(0) + 1), "one audit entry");
+    let listed = store.supplier_mail(Some(first)).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].mail.recipient, "security@a.example");
+    assert_eq!(listed[0].state, OutboxState::Queued);
+    assert_eq!(store.supplier_mail(None).unwrap()[0].id, ids[1], "newest first");
+
+    let claimed = store.claim_supplier_mail(start, 10).unwrap();
+    assert_eq!(claimed.iter().map(|mail| mail.id).collect::<Vec<_>>(), ids);
+    assert!(claimed.iter().all(|mail| mail.state == OutboxState::Sending));
+    assert!(
+        store.claim_supplier_mail(start, 10).unwrap().is_empty(),
+        "claimed once"
+    );
+    let later = at("2021-11-01 10:05");
+    store
+        .record_supplier_mail(ids[0], &OutboxUpdate::Sent(start, "250 queued".into()))
+        .unwrap();
+    store
+        .record_supplier_mail(ids[1], &OutboxUpdate::Retry(later, "451 try later".into()))
+        .unwrap();
+    // An answer for a message no longer being sent changes nothing.
+    store
+        .record_supplier_mail(ids[0], &OutboxUpdate::Failed("late".into()))
+        .unwrap();
+    let sent = &store.supplier_mail(Some(first)).unwrap()[0];
+    assert_eq!(
+        (sent.state, sent.attempts, sent.sent_at),
+        (OutboxState::Sent, 1, Some(start))
+    );
+    assert_eq!(sent.reply.as_deref(), Some("250 queued"));
+    assert!(
+        store.claim_supplier_mail(start, 10).unwrap().is_empty(),
+        "not due yet"
+    );
+    let retried = store.claim_supplier_mail(later, 10).unwrap();
+    assert_eq!(retried.len(), 1);
+    assert_eq!(retried[0].id, ids[1]);
+    // Its run ends without an answer: another takes it over only after ten minutes.
+    assert!(
+        store
+            .claim_supplier_mail(at("2021-11-01 10:14"), 10)
+            .unwrap()
+            .is_empty()
+    );
+    let taken_over = store.claim_supplier_mail(at("2021-11-01 10:15"), 10).unwrap();
+    assert_eq!(taken_over.len(), 1);
+    store
+        .record_supplier_mail(ids[1], &OutboxUpdate::Failed("550 no such user".into()))
+        .unwrap();
+    let failed = &store.supplier_mail(Some(second)).unwrap()[0];
+    assert_eq!((failed.state, failed.attempts), (OutboxState::Failed, 2));
+
+    drop(store);
+    for sql in [
+        "UPDATE supplier_mail SET body = 'something else'",
+        "UPDATE supplier_mail SET recipient = 'someone@else.example'",
+        "DELETE FROM supplier_mail",
+    ] {
+        assert!(fixture.raw(sql).is_err(), "{sql} went through");
+    }
+    let store = fixture.open();
+    assert_eq!(store.supplier_mail(None).unwrap().len(), 2);
+    assert_eq!(
+        store.supplier_mail(Some(first)).unwrap()[0].mail.body,
+        "1. What happened?"
+    );
 }

@@ -109,7 +109,19 @@ fn a_supplier_sees_its_own_side_and_nothing_of_the_organisations_people() {
 #[test]
 fn a_supplier_answers_the_question_at_the_desk_and_its_answer_is_its_statement() {
     let (env, tokens) = demo_env();
-    // Asked with the standard questions, due in two days.
+    env.ok(&[
+        "supplier",
+        "contact",
+        "add",
+        DEMO_SUPPLIER,
+        "--email",
+        "security@ems.example",
+        "--name",
+        "Sam Lee",
+        "--role",
+        "security",
+    ]);
+    // Asked with the standard questions, due in ten days.
     let asked = env
         .ok(&["incident", "ask", "1", "--due", &days_ahead(10), "--json"])
         .json();
@@ -122,6 +134,19 @@ fn a_supplier_answers_the_question_at_the_desk_and_its_answer_is_its_statement()
     let statements_before = before["statements"].as_array().unwrap().len();
 
     let server = DeskServer::start(&env);
+    // Staff see what was written to the supplier (queued: the test sets no mail server).
+    let staff = server.sign_in("viewer", PASSWORD);
+    let supplier_page = staff.get(
+        &server,
+        &format!("/suppliers/{}", DEMO_SUPPLIER.replace(' ', "%20")),
+    );
+    assert_eq!(supplier_page.status, 200, "{}", supplier_page.body);
+    assert!(
+        supplier_page.body.contains("security@ems.example</td><td>")
+            && supplier_page.body.contains("<td class=\"queued\">queued"),
+        "{}",
+        supplier_page.body
+    );
     let session = server.sign_in("supplier", PASSWORD);
     let page = session.get(&server, "/supplier/incidents/1");
     assert_eq!(page.status, 200, "{}", page.body);

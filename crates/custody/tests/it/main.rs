@@ -34,4 +34,5 @@ mod people;
 mod postgres;
 mod requests;
 mod rights;
+mod supplier_mail;
 mod support;
