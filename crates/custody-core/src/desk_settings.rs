@@ -37,6 +37,25 @@ pub struct DeskSettings {
     pub public_url: Option<String>,
 }
 
+/// Whether `url` is an https address with a host (http only on this machine), with nothing
+/// but a path after it.
+fn public_url_valid(url: &str) -> bool {
+    let (rest, secure) = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
+        (Some(rest), _) => (rest, true),
+        (None, Some(rest)) => (rest, false),
+        (None, None) => return false,
+    };
+    let host = rest.split('/').next().unwrap_or_default();
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    let local = matches!(name, "localhost" | "127.0.0.1" | "[::1]");
+    url.len() <= 200
+        && !name.is_empty()
+        && (secure || local)
+        && rest
+            .chars()
+            .all(|character| character.is_ascii_alphanumeric() || ".-:[]/_~".contains(character))
+}
+
 /// The desk's log lines.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -105,24 +124,15 @@ impl DeskSettings {
                 ));
             }
         }
-        if let Some(url) = &self.public_url {
-            let rest = url
-                .strip_prefix("https://")
-                .or_else(|| url.strip_prefix("http://"));
-            let valid = url.len() <= 200
-                && rest.is_some_and(|rest| {
-                    !rest.is_empty()
-                        && rest.chars().all(|character| {
-                            character.is_ascii_alphanumeric() || ".-:[]/_~".contains(character)
-                        })
-                });
-            if !valid {
-                return Err(Error::invalid(
-                    "desk.public_url",
-                    url,
-                    "an address such as https://desk.example.org (no query, no credentials)",
-                ));
-            }
+        if let Some(url) = &self.public_url
+            && !public_url_valid(url)
+        {
+            return Err(Error::invalid(
+                "desk.public_url",
+                url,
+                "an https address such as https://desk.example.org (no query, no credentials; \
+                 http only for localhost)",
+            ));
         }
         Ok(())
     }
@@ -132,5 +142,28 @@ impl DeskSettings {
         self.public_url
             .as_ref()
             .map(|base| format!("{}{path}", base.trim_end_matches('/')))
+    }
+}
+
+#[cfg(test)]
+mod public_url_tests {
+    use super::public_url_valid;
+
+    #[test]
+    fn a_public_address_is_https_with_a_host() {
+        assert!(public_url_valid("https://desk.example.org"));
+        assert!(public_url_valid("https://desk.example.org:8443/custody/"));
+        assert!(public_url_valid("http://localhost:8080"));
+        for bad in [
+            "http://desk.example.org",
+            "https:///",
+            "https://",
+            "https://user:pw@desk.example.org",
+            "https://desk.example.org/?next=x",
+            "ftp://desk.example.org",
+            "desk.example.org",
+        ] {
+            assert!(!public_url_valid(bad), "{bad}");
+        }
     }
 }

@@ -14,6 +14,6 @@ mod sender;
 
 pub use config::{SmtpConfig, TlsMode};
 pub use error::{Error, Result};
-pub use message::{Notice, build, build_text};
+pub use message::{Notice, TextMessage, build, build_text};
 pub use render::{NoticeText, Templates};
 pub use sender::{Delivery, Job, Outcome, Sender};

@@ -47,34 +47,42 @@ pub fn build(from: &str, notice: &Notice, date_seconds: i64) -> Result<(Envelope
     Ok((message.envelope().clone(), message.formatted()))
 }
 
-/// Builds a plain-text message (to a supplier's contact: a working letter, not a notice),
-/// with its Message-ID fixed when it was queued; `date_seconds` as for [`build`].
-pub fn build_text(
-    from: &str,
-    to: &str,
-    subject: &str,
-    text: &str,
-    message_id: &str,
-    date_seconds: i64,
-) -> Result<(Envelope, Vec<u8>)> {
-    let from: Mailbox = from
-        .parse()
-        .map_err(|error| Error::Message(format!("from {from:?}: {error}")))?;
-    let to: Mailbox = to
-        .parse()
-        .map_err(|error| Error::Message(format!("to {to:?}: {error}")))?;
+/// A plain-text message to a supplier's contact (a working letter, not a notice).
+#[derive(Debug, Clone, Copy)]
+pub struct TextMessage<'a> {
+    /// The sender mailbox.
+    pub from: &'a str,
+    /// Where replies go (the DPO, when the sender is a no-reply address).
+    pub reply_to: &'a str,
+    /// The recipient's address.
+    pub to: &'a str,
+    /// Subject line.
+    pub subject: &'a str,
+    /// The text.
+    pub text: &'a str,
+    /// Its Message-ID, fixed when it was queued.
+    pub message_id: &'a str,
+}
+
+/// Builds a plain-text message; `date_seconds` as for [`build`].
+pub fn build_text(message: TextMessage<'_>, date_seconds: i64) -> Result<(Envelope, Vec<u8>)> {
+    let mailbox = |what: &str, text: &str| -> Result<Mailbox> {
+        text.parse()
+            .map_err(|error| Error::Message(format!("{what} {text:?}: {error}")))
+    };
     let date = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(date_seconds).unwrap_or(0));
-    let message = lettre::Message::builder()
-        .from(from)
-        .to(to)
-        .subject(subject)
-        .message_id(Some(message_id.to_owned()))
+    let built = lettre::Message::builder()
+        .from(mailbox("from", message.from)?)
+        .reply_to(mailbox("reply-to", message.reply_to)?)
+        .to(mailbox("to", message.to)?)
+        .subject(message.subject)
+        .message_id(Some(message.message_id.to_owned()))
         .date(date)
         .header(header::MIME_VERSION_1_0)
         .header(header::ContentType::TEXT_PLAIN)
-        .body(text.to_owned())
+        .body(message.text.to_owned())
         .map_err(|error| Error::Message(error.to_string()))?;
-    Ok((message.envelope().clone(), message.formatted()))
+    Ok((built.envelope().clone(), built.formatted()))
 }
 
 #[cfg(test)]

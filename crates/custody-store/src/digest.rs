@@ -25,8 +25,8 @@ pub struct TableDigest {
 
 /// The digests of the schema (`sqlite_master`: every table's columns, index, trigger and view,
 /// so a column swapped, a trigger added or a table turned into a view shows) and then of every
-/// ledger table in the SQLite file at `path`, in [`TABLES`]' order. A backup's own notes are
-/// left out.
+/// ledger table in the SQLite file at `path`, in [`TABLES`]' order (those it has: an older
+/// backup lacks the tables added since). A backup's own notes are left out.
 pub fn sqlite_table_digests(path: &Path) -> Result<Vec<TableDigest>> {
     let connection = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let mut digests = vec![rows_digest(
@@ -35,8 +35,13 @@ pub fn sqlite_table_digests(path: &Path) -> Result<Vec<TableDigest>> {
         "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE tbl_name <> 'backup_notes' \
          ORDER BY type, name",
     )?];
+    // A backup made before a table was added has no such table: its absence is in the
+    // schema's digest, and the restore's migration adds it.
+    let mut present = connection.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1")?;
     for table in TABLES {
-        digests.push(table_digest(&connection, table)?);
+        if present.exists([table])? {
+            digests.push(table_digest(&connection, table)?);
+        }
     }
     Ok(digests)
 }

@@ -217,10 +217,11 @@ pub trait Store {
     ) -> Result<Vec<MailId>>;
     /// Claims up to `limit` messages to suppliers that are due at `now` (queued, a retry whose
     /// time has come, or one left `sending` for ten minutes by a run that ended), marking them
-    /// `sending`. Not audited one by one: the sending is.
-    fn claim_supplier_mail(&mut self, now: Instant, limit: usize) -> Result<Vec<SupplierMail>>;
-    /// Records what became of a claimed message (one still `sending`; any other is left alone).
-    fn record_supplier_mail(&mut self, id: MailId, update: &OutboxUpdate) -> Result<()>;
+    /// `sending` by `run`. Not audited one by one: the sending is.
+    fn claim_supplier_mail(&mut self, run: i64, now: Instant, limit: usize) -> Result<Vec<SupplierMail>>;
+    /// Records what became of a message `run` claimed (one still `sending` under its claim; any
+    /// other is left alone).
+    fn record_supplier_mail(&mut self, run: i64, id: MailId, update: &OutboxUpdate) -> Result<()>;
     /// Messages to one supplier (or every supplier), newest first.
     fn supplier_mail(&self, supplier: Option<SupplierId>) -> Result<Vec<SupplierMail>>;
     /// Every supplier, by name.

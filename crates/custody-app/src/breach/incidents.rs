@@ -780,7 +780,7 @@ fn summarise(body: &IncidentEventBody) -> String {
             if asked.contacts == 0 {
                 " (no contacts on record)".to_owned()
             } else {
-                format!(" ({} contact(s) on record)", asked.contacts)
+                format!(" (mailed to {} contact(s))", asked.contacts)
             }
         ),
         IncidentEventBody::Confirm(confirmed) => format!(

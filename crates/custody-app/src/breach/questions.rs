@@ -9,7 +9,7 @@ use crate::breach::incident_events::{IncidentEventBody, Recorded};
 use crate::breach::incidents::{append, find_incident};
 use crate::dir::Ledger;
 use crate::error::{Error, Result};
-use crate::notices::supplier_mail::{question_recipients, queue_question};
+use crate::notices::supplier_mail::{question_mail, question_recipients, queue};
 
 /// What a supplier is asked by default (the facts a controller needs for its own report, UK
 /// GDPR Art. 33(3), and to tell people, Art. 34).
@@ -104,17 +104,20 @@ pub fn ask(
     }
     let questions = checked(questions)?;
     let on_record = ledger.store.supplier_contacts(supplier_id)?;
-    let contacts = u32::try_from(question_recipients(&on_record).len()).unwrap_or(u32::MAX);
+    let recipients = question_recipients(&on_record);
+    let contacts = u32::try_from(recipients.len()).unwrap_or(u32::MAX);
     let asked = QuestionAsked {
         supplier: supplier.name,
         questions,
         due_at,
         contacts,
     };
+    // The messages are made first: once the question is recorded, only the store can fail.
+    let mail = question_mail(ledger, id, supplier_id, &asked, &recipients)?;
     append(ledger, id, now, &IncidentEventBody::Question(asked.clone()))?;
     // Queued for the contacts it names; sent by the next sending (custody supplier mail send,
     // or at once by the command that asked, when a mail server is set).
-    queue_question(ledger, id, supplier_id, &asked)?;
+    queue(ledger, id, &asked.supplier, &mail)?;
     Ok(asked)
 }
 

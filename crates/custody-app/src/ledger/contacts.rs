@@ -49,11 +49,12 @@ pub fn add(ledger: &mut Ledger, supplier: &str, input: ContactInput) -> Result<S
             supplier.name
         )));
     }
-    // The log keeps what was done, not the person's address: a removed contact is gone.
+    // The log keeps the address's keyed hash, not the address: whoever holds the key can tell
+    // which address was added (mail to suppliers goes where the contacts say), nobody else can.
     let draft = ledger.draft(
         "supplier.contact.add",
         &format!("supplier:{}", supplier.id),
-        serde_json::json!({ "role": contact.role.as_str() }),
+        serde_json::json!({ "role": contact.role.as_str(), "address_hash": address_hash(ledger, &contact.email) }),
     );
     ledger
         .store
@@ -81,7 +82,7 @@ pub fn remove(ledger: &mut Ledger, supplier: &str, email: &str) -> Result<Suppli
     let draft = ledger.draft(
         "supplier.contact.remove",
         &format!("supplier:{}", supplier.id),
-        serde_json::json!({ "role": contact.role.as_str() }),
+        serde_json::json!({ "role": contact.role.as_str(), "address_hash": address_hash(ledger, &contact.email) }),
     );
     ledger.store.remove_supplier_contact(
         supplier.id,
@@ -97,4 +98,13 @@ pub fn remove(ledger: &mut Ledger, supplier: &str, email: &str) -> Result<Suppli
 pub fn list(ledger: &Ledger, supplier: &str) -> Result<Vec<SupplierContact>> {
     let supplier = find(ledger, supplier)?;
     Ok(ledger.store.supplier_contacts(supplier.id)?)
+}
+
+/// The keyed hash of a contact's address, as person lookups by address are logged.
+fn address_hash(ledger: &Ledger, email: &str) -> String {
+    custody_vault::hex(
+        &ledger
+            .vault
+            .identifier_hash(custody_core::IdentifierKind::EmailStrict.tag(), email),
+    )
 }

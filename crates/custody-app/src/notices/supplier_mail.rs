@@ -15,11 +15,8 @@ use crate::dir::Ledger;
 use crate::error::{Error, Result};
 use crate::notices::notify_run::{RunOptions, update};
 
-/// Messages one sending claims at a time.
-const CLAIM: usize = 50;
-
-/// How long to wait for the mail server's answer to one message.
-const ANSWER_WAIT: Duration = Duration::from_secs(60);
+/// Beyond the mail server's own timeouts, how long to wait for its answer to one message.
+const ANSWER_MARGIN: Duration = Duration::from_secs(30);
 
 /// What one sending did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -100,15 +97,15 @@ fn message_id(about: &str, id: IncidentId, from: &str) -> Result<String> {
     Ok(format!("<{about}.{id}.{}@{domain}>", custody_vault::hex(&random)))
 }
 
-/// Queues the question `asked` on incident `id` for the contacts of `supplier` (audited as one
-/// entry, which counts them but keeps no address); returns how many were queued.
-pub fn queue_question(
-    ledger: &mut Ledger,
+/// The messages asking `asked` on incident `id` of `recipients` at `supplier`, made before the
+/// question is recorded (so nothing that can fail here is left after it).
+pub(crate) fn question_mail(
+    ledger: &Ledger,
     id: IncidentId,
     supplier: SupplierId,
     asked: &QuestionAsked,
-) -> Result<usize> {
-    let contacts = ledger.store.supplier_contacts(supplier)?;
+    recipients: &[&SupplierContact],
+) -> Result<Vec<SupplierMailText>> {
     let from = ledger.settings.dpo.email.clone();
     let subject = format!(
         "{}: questions about incident {id} at {}, answer by {}",
@@ -116,31 +113,42 @@ pub fn queue_question(
         asked.supplier,
         asked.due_at.local(&ledger.zone)
     );
-    let mut mail = Vec::new();
-    for contact in question_recipients(&contacts) {
-        mail.push(SupplierMailText {
-            supplier,
-            incident: Some(id),
-            about: MailAbout::Question,
-            recipient: contact.email.clone(),
-            subject: subject.clone(),
-            body: question_text(ledger, id, contact, asked),
-            message_id: message_id("question", id, &from)?,
-        });
-    }
+    recipients
+        .iter()
+        .map(|contact| {
+            Ok(SupplierMailText {
+                supplier,
+                incident: Some(id),
+                about: MailAbout::Question,
+                recipient: contact.email.clone(),
+                subject: subject.clone(),
+                body: question_text(ledger, id, contact, asked),
+                message_id: message_id("question", id, &from)?,
+            })
+        })
+        .collect()
+}
+
+/// Queues `mail` about incident `id` (audited as one entry, which counts the messages but keeps
+/// no address).
+pub(crate) fn queue(
+    ledger: &mut Ledger,
+    id: IncidentId,
+    supplier: &str,
+    mail: &[SupplierMailText],
+) -> Result<()> {
     if mail.is_empty() {
-        return Ok(0);
+        return Ok(());
     }
     let draft = ledger.draft(
         "supplier.mail.queue",
         &format!("incident:{id}"),
-        serde_json::json!({ "about": "question", "supplier": asked.supplier, "messages": mail.len() }),
+        serde_json::json!({ "about": "question", "supplier": supplier, "messages": mail.len() }),
     );
     let now = ledger.now();
     let (store, signer) = ledger.store_and_signer();
-    store.queue_supplier_mail(&mail, now, draft, &signer)?;
-    ledger.anchor_audit()?;
-    Ok(mail.len())
+    store.queue_supplier_mail(mail, now, draft, &signer)?;
+    ledger.anchor_audit()
 }
 
 /// Messages to one supplier (or every supplier), newest first.
@@ -148,54 +156,86 @@ pub fn list(ledger: &Ledger, supplier: Option<SupplierId>) -> Result<Vec<Supplie
     Ok(ledger.store.supplier_mail(supplier)?)
 }
 
-/// Sends every message to suppliers that is due through `config`, and records each answer;
-/// the sending is audited as one entry with its counts.
+/// Sends every message to suppliers that is due through `config`, one claimed at a time (so a
+/// run holds at most one message `sending`, and another run never finds a message this one
+/// has yet to reach), and records each answer under this run's claim; audited as one entry
+/// with its counts, whether or not it ended well.
 pub fn send_due(ledger: &mut Ledger, config: SmtpConfig) -> Result<MailSent> {
     let from = config.from.clone();
-    let mut sent = MailSent::default();
-    let claimed = ledger.store.claim_supplier_mail(ledger.now(), CLAIM)?;
-    if claimed.is_empty() {
-        return Ok(sent);
-    }
+    let reply_to = ledger.settings.dpo.email.clone();
+    // The longest a message can take: connecting, then sending, each within the timeout.
+    let wait = config.timeout.saturating_mul(2) + ANSWER_MARGIN;
     let sender = Sender::start(config, 1)?;
-    let options = RunOptions::default();
-    for mail in &claimed {
-        let delivery = match sent.unavailable.as_ref() {
-            Some(reason) => Delivery::Unavailable(reason.clone()),
-            None => deliver(&sender, &from, mail, ledger.now().unix_seconds()),
-        };
-        if let Delivery::Unavailable(reason) = &delivery {
-            sent.unavailable = Some(reason.clone());
+    let mut run = [0_u8; 8];
+    getrandom::fill(&mut run).map_err(|error| Error::Invalid(format!("no randomness: {error}")))?;
+    let run = i64::from_le_bytes(run);
+    let mut sent = MailSent::default();
+    let mut claimed = 0_usize;
+    let outcome = (|| -> Result<()> {
+        let options = RunOptions::default();
+        while sent.unavailable.is_none() {
+            let Some(mail) = ledger
+                .store
+                .claim_supplier_mail(run, ledger.now(), 1)?
+                .into_iter()
+                .next()
+            else {
+                break;
+            };
+            claimed += 1;
+            let delivery = deliver(
+                &sender,
+                (&from, &reply_to),
+                &mail,
+                ledger.now().unix_seconds(),
+                wait,
+            );
+            if let Delivery::Unavailable(reason) = &delivery {
+                sent.unavailable = Some(reason.clone());
+            }
+            let next = update(ledger, &options, mail.attempts.saturating_add(1), delivery);
+            match &next {
+                OutboxUpdate::Sent(..) => sent.sent += 1,
+                OutboxUpdate::Retry(..) => sent.retry += 1,
+                OutboxUpdate::Failed(_) => sent.failed += 1,
+                OutboxUpdate::Requeue => {}
+            }
+            ledger.store.record_supplier_mail(run, mail.id, &next)?;
         }
-        let next = update(ledger, &options, mail.attempts.saturating_add(1), delivery);
-        match &next {
-            OutboxUpdate::Sent(..) => sent.sent += 1,
-            OutboxUpdate::Retry(..) => sent.retry += 1,
-            OutboxUpdate::Failed(_) => sent.failed += 1,
-            OutboxUpdate::Requeue => {}
-        }
-        ledger.store.record_supplier_mail(mail.id, &next)?;
-    }
+        Ok(())
+    })();
     sender.finish();
-    ledger.audit_only(
-        "supplier.mail.send",
-        "supplier-mail",
-        serde_json::json!({
-            "claimed": claimed.len(), "sent": sent.sent, "retry": sent.retry, "failed": sent.failed,
-            "unavailable": sent.unavailable.is_some(),
-        }),
-    )?;
-    Ok(sent)
+    if claimed > 0 {
+        ledger.audit_only(
+            "supplier.mail.send",
+            "supplier-mail",
+            serde_json::json!({
+                "claimed": claimed, "sent": sent.sent, "retry": sent.retry, "failed": sent.failed,
+                "unavailable": sent.unavailable.is_some(), "completed": outcome.is_ok(),
+            }),
+        )?;
+    }
+    outcome.map(|()| sent)
 }
 
-/// Hands one message to the mail server and waits for its answer.
-fn deliver(sender: &Sender, from: &str, mail: &SupplierMail, now: i64) -> Delivery {
+/// Hands one message to the mail server and waits up to `wait` for its answer (an answer for
+/// another message, late from an earlier wait, is not this one's).
+fn deliver(
+    sender: &Sender,
+    (from, reply_to): (&str, &str),
+    mail: &SupplierMail,
+    now: i64,
+    wait: Duration,
+) -> Delivery {
     let built = custody_mail::build_text(
-        from,
-        &mail.mail.recipient,
-        &mail.mail.subject,
-        &mail.mail.body,
-        &mail.mail.message_id,
+        custody_mail::TextMessage {
+            from,
+            reply_to,
+            to: &mail.mail.recipient,
+            subject: &mail.mail.subject,
+            text: &mail.mail.body,
+            message_id: &mail.mail.message_id,
+        },
         now,
     );
     let (envelope, bytes) = match built {
@@ -210,10 +250,18 @@ fn deliver(sender: &Sender, from: &str, mail: &SupplierMail, now: i64) -> Delive
     if let Err(error) = sender.submit(job) {
         return Delivery::Unavailable(error.to_string());
     }
-    match sender.next_outcome(ANSWER_WAIT) {
-        Ok(Some(outcome)) => outcome.delivery,
-        Ok(None) => Delivery::Temporary("no answer in time".to_owned()),
-        Err(error) => Delivery::Unavailable(error.to_string()),
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Delivery::Temporary("no answer in time".to_owned());
+        }
+        match sender.next_outcome(left) {
+            Ok(Some(outcome)) if outcome.id == mail.id.get() => return outcome.delivery,
+            Ok(Some(_)) => {}
+            Ok(None) => return Delivery::Temporary("no answer in time".to_owned()),
+            Err(error) => return Delivery::Unavailable(error.to_string()),
+        }
     }
 }
 

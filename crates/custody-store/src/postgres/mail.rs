@@ -39,11 +39,11 @@ pub(super) fn queue(
     Ok(ids)
 }
 
-pub(super) fn claim(client: &mut Client, now: Instant, limit: usize) -> Result<Vec<SupplierMail>> {
+pub(super) fn claim(client: &mut Client, run: i64, now: Instant, limit: usize) -> Result<Vec<SupplierMail>> {
     let mut transaction = client.transaction()?;
     let rows = transaction.query(
         &format!(
-            "UPDATE supplier_mail SET state = 'sending', claimed_at = $1 WHERE id IN (\
+            "UPDATE supplier_mail SET state = 'sending', claimed_at = $1, claimed_by = $4 WHERE id IN (\
                  SELECT id FROM supplier_mail WHERE state = 'queued' \
                     OR (state = 'retry' AND next_attempt_at <= $1) \
                     OR (state = 'sending' AND claimed_at <= $1 - $2) \
@@ -54,6 +54,7 @@ pub(super) fn claim(client: &mut Client, now: Instant, limit: usize) -> Result<V
             &now.unix_seconds(),
             &STALE_CLAIM_SECONDS,
             &i64::try_from(limit).unwrap_or(i64::MAX),
+            &run,
         ],
     )?;
     let mut claimed = rows
@@ -65,12 +66,12 @@ pub(super) fn claim(client: &mut Client, now: Instant, limit: usize) -> Result<V
     Ok(claimed)
 }
 
-pub(super) fn record(client: &mut Client, id: MailId, update: &OutboxUpdate) -> Result<()> {
+pub(super) fn record(client: &mut Client, run: i64, id: MailId, update: &OutboxUpdate) -> Result<()> {
     let written = written(update);
     client.execute(
         "UPDATE supplier_mail SET state = $2, next_attempt_at = $3, sent_at = $4, \
              reply = COALESCE($5, reply), attempts = attempts + $6, claimed_at = NULL \
-         WHERE id = $1 AND state = 'sending'",
+         WHERE id = $1 AND state = 'sending' AND claimed_by = $7",
         &[
             &id.get(),
             &written.state,
@@ -78,6 +79,7 @@ pub(super) fn record(client: &mut Client, id: MailId, update: &OutboxUpdate) -> 
             &written.sent_at,
             &written.reply,
             &written.attempt,
+            &run,
         ],
     )?;
     Ok(())

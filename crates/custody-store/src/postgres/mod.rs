@@ -504,12 +504,12 @@ impl Store for PostgresStore {
         })
     }
 
-    fn claim_supplier_mail(&mut self, now: Instant, limit: usize) -> Result<Vec<SupplierMail>> {
-        mail::claim(self.client.get_mut(), now, limit)
+    fn claim_supplier_mail(&mut self, run: i64, now: Instant, limit: usize) -> Result<Vec<SupplierMail>> {
+        mail::claim(self.client.get_mut(), run, now, limit)
     }
 
-    fn record_supplier_mail(&mut self, id: MailId, update: &OutboxUpdate) -> Result<()> {
-        mail::record(self.client.get_mut(), id, update)
+    fn record_supplier_mail(&mut self, run: i64, id: MailId, update: &OutboxUpdate) -> Result<()> {
+        mail::record(self.client.get_mut(), run, id, update)
     }
 
     fn supplier_mail(&self, supplier: Option<SupplierId>) -> Result<Vec<SupplierMail>> {

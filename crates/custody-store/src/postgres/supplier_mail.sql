@@ -14,6 +14,7 @@ CREATE TABLE supplier_mail (
         CHECK (state IN ('queued', 'sending', 'sent', 'failed', 'retry')),
     attempts BIGINT NOT NULL DEFAULT 0,
     next_attempt_at BIGINT,
+    claimed_by BIGINT,
     claimed_at BIGINT,
     reply TEXT,
     queued_at BIGINT NOT NULL,

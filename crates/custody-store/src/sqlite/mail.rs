@@ -43,11 +43,16 @@ pub(super) fn queue(
     Ok(ids)
 }
 
-pub(super) fn claim(connection: &mut Connection, now: Instant, limit: usize) -> Result<Vec<SupplierMail>> {
+pub(super) fn claim(
+    connection: &mut Connection,
+    run: i64,
+    now: Instant,
+    limit: usize,
+) -> Result<Vec<SupplierMail>> {
     let transaction = connection.transaction()?;
     let claimed = {
         let mut statement = transaction.prepare_cached(&format!(
-            "UPDATE supplier_mail SET state = 'sending', claimed_at = ?1 WHERE id IN (\
+            "UPDATE supplier_mail SET state = 'sending', claimed_at = ?1, claimed_by = ?4 WHERE id IN (\
                  SELECT id FROM supplier_mail WHERE state = 'queued' \
                     OR (state = 'retry' AND next_attempt_at <= ?1) \
                     OR (state = 'sending' AND claimed_at <= ?1 - ?2) \
@@ -58,7 +63,8 @@ pub(super) fn claim(connection: &mut Connection, now: Instant, limit: usize) -> 
             params![
                 now.unix_seconds(),
                 STALE_CLAIM_SECONDS,
-                i64::try_from(limit).unwrap_or(i64::MAX)
+                i64::try_from(limit).unwrap_or(i64::MAX),
+                run
             ],
             read,
         )?;
@@ -70,19 +76,20 @@ pub(super) fn claim(connection: &mut Connection, now: Instant, limit: usize) -> 
     Ok(claimed)
 }
 
-pub(super) fn record(connection: &mut Connection, id: MailId, update: &OutboxUpdate) -> Result<()> {
+pub(super) fn record(connection: &mut Connection, run: i64, id: MailId, update: &OutboxUpdate) -> Result<()> {
     let written = written(update);
     connection.execute(
         "UPDATE supplier_mail SET state = ?2, next_attempt_at = ?3, sent_at = ?4, \
              reply = COALESCE(?5, reply), attempts = attempts + ?6, claimed_at = NULL \
-         WHERE id = ?1 AND state = 'sending'",
+         WHERE id = ?1 AND state = 'sending' AND claimed_by = ?7",
         params![
             id.get(),
             written.state,
             written.next_attempt_at,
             written.sent_at,
             written.reply,
-            written.attempt
+            written.attempt,
+            run
         ],
     )?;
     Ok(())

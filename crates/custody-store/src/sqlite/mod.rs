@@ -450,12 +450,12 @@ impl Store for SqliteStore {
         mail::queue(&mut self.connection, mail, queued_at, audit, signer)
     }
 
-    fn claim_supplier_mail(&mut self, now: Instant, limit: usize) -> Result<Vec<SupplierMail>> {
-        mail::claim(&mut self.connection, now, limit)
+    fn claim_supplier_mail(&mut self, run: i64, now: Instant, limit: usize) -> Result<Vec<SupplierMail>> {
+        mail::claim(&mut self.connection, run, now, limit)
     }
 
-    fn record_supplier_mail(&mut self, id: MailId, update: &OutboxUpdate) -> Result<()> {
-        mail::record(&mut self.connection, id, update)
+    fn record_supplier_mail(&mut self, run: i64, id: MailId, update: &OutboxUpdate) -> Result<()> {
+        mail::record(&mut self.connection, run, id, update)
     }
 
     fn supplier_mail(&self, supplier: Option<SupplierId>) -> Result<Vec<SupplierMail>> {

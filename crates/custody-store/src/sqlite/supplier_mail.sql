@@ -14,6 +14,7 @@ CREATE TABLE supplier_mail (
         CHECK (state IN ('queued', 'sending', 'sent', 'failed', 'retry')),
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER,
+    claimed_by INTEGER,
     claimed_at INTEGER,
     reply TEXT,
     queued_at INTEGER NOT NULL,

@@ -1467,6 +1467,8 @@ fn supplier_mail_is_claimed_once_and_kept_as_queued(kind: Kind) {
         message_id: format!("<question.1.{to}>"),
     };
     let start = at("2021-11-01 10:00");
+    const RUN: i64 = 7;
+    const OTHER: i64 = 8;
     let head = |store: &Boxed| store.audit_head().unwrap().map(|entry| entry.seq);
     let before = head(&store);
     let ids = store
@@ -1485,23 +1487,23 @@ fn supplier_mail_is_claimed_once_and_kept_as_queued(kind: Kind) {
     assert_eq!(listed[0].state, OutboxState::Queued);
     assert_eq!(store.supplier_mail(None).unwrap()[0].id, ids[1], "newest first");
 
-    let claimed = store.claim_supplier_mail(start, 10).unwrap();
+    let claimed = store.claim_supplier_mail(RUN, start, 10).unwrap();
     assert_eq!(claimed.iter().map(|mail| mail.id).collect::<Vec<_>>(), ids);
     assert!(claimed.iter().all(|mail| mail.state == OutboxState::Sending));
     assert!(
-        store.claim_supplier_mail(start, 10).unwrap().is_empty(),
+        store.claim_supplier_mail(RUN, start, 10).unwrap().is_empty(),
         "claimed once"
     );
     let later = at("2021-11-01 10:05");
     store
-        .record_supplier_mail(ids[0], &OutboxUpdate::Sent(start, "250 queued".into()))
+        .record_supplier_mail(RUN, ids[0], &OutboxUpdate::Sent(start, "250 queued".into()))
         .unwrap();
     store
-        .record_supplier_mail(ids[1], &OutboxUpdate::Retry(later, "451 try later".into()))
+        .record_supplier_mail(RUN, ids[1], &OutboxUpdate::Retry(later, "451 try later".into()))
         .unwrap();
     // An answer for a message no longer being sent changes nothing.
     store
-        .record_supplier_mail(ids[0], &OutboxUpdate::Failed("late".into()))
+        .record_supplier_mail(RUN, ids[0], &OutboxUpdate::Failed("late".into()))
         .unwrap();
     let sent = &store.supplier_mail(Some(first)).unwrap()[0];
     assert_eq!(
@@ -1510,23 +1512,33 @@ fn supplier_mail_is_claimed_once_and_kept_as_queued(kind: Kind) {
     );
     assert_eq!(sent.reply.as_deref(), Some("250 queued"));
     assert!(
-        store.claim_supplier_mail(start, 10).unwrap().is_empty(),
+        store.claim_supplier_mail(RUN, start, 10).unwrap().is_empty(),
         "not due yet"
     );
-    let retried = store.claim_supplier_mail(later, 10).unwrap();
+    let retried = store.claim_supplier_mail(RUN, later, 10).unwrap();
     assert_eq!(retried.len(), 1);
     assert_eq!(retried[0].id, ids[1]);
     // Its run ends without an answer: another takes it over only after ten minutes.
     assert!(
         store
-            .claim_supplier_mail(at("2021-11-01 10:14"), 10)
+            .claim_supplier_mail(RUN, at("2021-11-01 10:14"), 10)
             .unwrap()
             .is_empty()
     );
-    let taken_over = store.claim_supplier_mail(at("2021-11-01 10:15"), 10).unwrap();
+    let taken_over = store
+        .claim_supplier_mail(OTHER, at("2021-11-01 10:15"), 10)
+        .unwrap();
     assert_eq!(taken_over.len(), 1);
+    // The run that lost it answers late: its answer is not the new claim's.
     store
-        .record_supplier_mail(ids[1], &OutboxUpdate::Failed("550 no such user".into()))
+        .record_supplier_mail(RUN, ids[1], &OutboxUpdate::Sent(later, "250 late".into()))
+        .unwrap();
+    assert_eq!(
+        store.supplier_mail(Some(second)).unwrap()[0].state,
+        OutboxState::Sending
+    );
+    store
+        .record_supplier_mail(OTHER, ids[1], &OutboxUpdate::Failed("550 no such user".into()))
         .unwrap();
     let failed = &store.supplier_mail(Some(second)).unwrap()[0];
     assert_eq!((failed.state, failed.attempts), (OutboxState::Failed, 2));

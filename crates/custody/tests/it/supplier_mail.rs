@@ -122,7 +122,7 @@ fn a_question_is_mailed_to_the_suppliers_contacts_with_a_link_that_grants_nothin
         "the log counts messages, it keeps no address"
     );
     let shown = env.ok(&["incident", "show", "1"]).stdout;
-    assert!(shown.contains("2 contact(s)"), "{shown}");
+    assert!(shown.contains("mailed to 2 contact(s)"), "{shown}");
 }
 
 #[test]
