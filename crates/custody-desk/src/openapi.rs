@@ -121,6 +121,13 @@ fn operations() -> Vec<Operation> {
             "claims_exfiltration": { "type": "string", "enum": ["yes", "no", "unknown"] }
         }
     });
+    let confirm_body = json!({
+        "type": "object", "additionalProperties": false,
+        "properties": {
+            "note": { "type": "string", "maxLength": 200 },
+            "backups_until": { "type": "string", "description": "an instant, read in the organisation's time zone when it has no offset" }
+        }
+    });
     let answer = json!({
         "type": "object", "required": ["text"], "additionalProperties": false,
         "properties": {
@@ -268,6 +275,13 @@ fn operations() -> Vec<Operation> {
             "A supplier's token: its answer to the question on an incident at its own supplier, recorded as its statement (dated when received).",
             &[],
             Some(answer),
+        ),
+        op(
+            "POST",
+            "/api/v1/supplier/requests/{id}/confirm",
+            "A supplier's token: confirms it did what request ID instructed it to (erase, correct, restrict, stop marketing), now, with an optional note and, for an erasure, when its backups no longer hold the data; recorded as the request's confirmation with the token as actor.",
+            &[],
+            Some(confirm_body),
         ),
         op("GET", "/api/v1/suppliers", "Every supplier.", &[], None),
         op(

@@ -168,7 +168,7 @@ pub fn act_with(ledger: &mut Ledger, id: RequestId, form: ActForm) -> Result<Str
             let until = given(&form.backups_until)
                 .map(|_| when(ledger, "backups until", &form.backups_until))
                 .transpose()?;
-            requests::confirm(ledger, id, &supplier, at, until)?;
+            requests::confirm(ledger, id, &supplier, at, until, None)?;
             format!("{supplier} confirmed")
         }
         "close" => {

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use custody_app::supplier_side;
-use custody_core::{IncidentId, SupplierId};
+use custody_core::{IncidentId, RequestId, SupplierId};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, DeskError, PageError};
@@ -30,18 +30,109 @@ pub async fn page(
     let Some(supplier) = caller.supplier else {
         return Ok(Redirect::to("/suppliers").into_response());
     };
+    side_page(&desk, &caller, supplier, None).await
+}
+
+async fn side_page(
+    desk: &Arc<Desk>,
+    caller: &Caller,
+    supplier: SupplierId,
+    problem: Option<String>,
+) -> Result<Response, PageError> {
     let side = desk
         .run(&caller.actor(), move |ledger| {
             Ok(supplier_side::overview(ledger, supplier)?)
         })
         .await?;
     Ok(render::page(
-        &desk,
-        &caller,
+        desk,
+        caller,
         "supplier_side.html",
-        context! { side => s(&side) },
+        context! { side => s(&side), problem => problem },
     )?
     .into_response())
+}
+
+/// A supplier's confirmation that it did what it was instructed (the form's token is checked
+/// before this is read).
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    note: Option<String>,
+    backups_until: Option<String>,
+}
+
+/// `POST /supplier/requests/{id}/confirm`: the supplier confirms an instruction is done.
+pub async fn confirm(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<RequestId>,
+    Form(form): Form<ConfirmForm>,
+) -> Result<Response, PageError> {
+    let Some(supplier) = caller.supplier else {
+        return Err(PageError(DeskError::App(custody_app::Error::NotFound(
+            "this is a supplier's form: the account is not a supplier's".to_owned(),
+        ))));
+    };
+    let result = desk
+        .run(&caller.actor(), move |ledger| {
+            let until = backups_until(ledger, form.backups_until.as_deref())?;
+            supplier_side::instructions::confirm(ledger, supplier, id, form.note, until)?;
+            Ok(())
+        })
+        .await;
+    match result {
+        Ok(()) => Ok(Redirect::to("/supplier").into_response()),
+        Err(DeskError::App(error)) if !matches!(error, custody_app::Error::NotFound(_)) => {
+            side_page(&desk, &caller, supplier, Some(error.to_string())).await
+        }
+        Err(error) => Err(PageError(error)),
+    }
+}
+
+/// A supplier's confirmation through the API.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmBody {
+    note: Option<String>,
+    backups_until: Option<String>,
+}
+
+/// `POST /api/v1/supplier/requests/{id}/confirm`: the same, for a supplier's token.
+pub async fn api_confirm(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<RequestId>,
+    payload: Result<Json<ConfirmBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let supplier = token_supplier(&caller)?;
+    let given = crate::api::body(payload)?;
+    let complete = desk
+        .run(&caller.actor(), move |ledger| {
+            let until = backups_until(ledger, given.backups_until.as_deref())?;
+            Ok(supplier_side::instructions::confirm(
+                ledger, supplier, id, given.note, until,
+            )?)
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "request": id, "confirmed": true, "request_complete": complete })),
+    )
+        .into_response())
+}
+
+/// The backups' end as given (an instant in the organisation's zone), if given.
+fn backups_until(
+    ledger: &custody_app::Ledger,
+    text: Option<&str>,
+) -> Result<Option<custody_core::Instant>, DeskError> {
+    text.map(str::trim)
+        .filter(|text| !text.is_empty())
+        .map(|text| {
+            custody_core::parse_instant(text, &ledger.zone)
+                .map_err(|error| DeskError::BadRequest(format!("backups_until: {error}")))
+        })
+        .transpose()
 }
 
 /// `GET /api/v1/supplier`: the same, for a supplier's token.

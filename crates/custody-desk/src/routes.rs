@@ -165,6 +165,18 @@ fn declare(builder: Builder) -> Builder {
             Supplier,
             post(pages_supplier::api_answer),
         )
+        .page(
+            "POST",
+            "/supplier/requests/{id}/confirm",
+            Supplier,
+            post(pages_supplier::confirm),
+        )
+        .api(
+            "POST",
+            "/api/v1/supplier/requests/{id}/confirm",
+            Supplier,
+            post(pages_supplier::api_confirm),
+        )
         .page("GET", "/incidents", Viewer, get(pages_incident::list))
         .page(
             "POST",

@@ -243,6 +243,9 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
                 }
                 if !opened.instructed.is_empty() {
                     crate::say!("Instructed: {}.", opened.instructed.join(", "));
+                    if let Some(sent) = crate::supplier_mail_cli::send_if_configured(&mut ledger) {
+                        crate::supplier_mail_cli::say_sent(&sent);
+                    }
                 }
                 if let Some(caution) = &opened.caution {
                     crate::say!("Check: {caution}.");
@@ -316,6 +319,9 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
             crate::say!("Request {id} linked to {person}.");
             if !instructed.is_empty() {
                 crate::say!("Instructed: {}.", instructed.join(", "));
+                if let Some(sent) = crate::supplier_mail_cli::send_if_configured(&mut ledger) {
+                    crate::supplier_mail_cli::say_sent(&sent);
+                }
             }
         }
         RequestCommand::Extend { id, months, reason } => {
@@ -357,7 +363,7 @@ pub fn run(dir: Option<PathBuf>, command: RequestCommand) -> anyhow::Result<Exit
                 Some(text) => Some(instant(&ledger, &text, "--backups-until")?),
                 None => None,
             };
-            let complete = requests::confirm(&mut ledger, id, &supplier, at, backups_until)?;
+            let complete = requests::confirm(&mut ledger, id, &supplier, at, backups_until, None)?;
             crate::say!("Recorded {supplier}'s confirmation for request {id}.");
             if complete {
                 crate::say!("Every instructed supplier has confirmed: the erasure is complete.");

@@ -89,6 +89,11 @@ pub fn mail(dir: Option<PathBuf>, command: MailCommand) -> anyhow::Result<ExitCo
 /// Sends what is due after something was queued, when a mail server is set; a failure to send
 /// is told, not fatal: what was asked is recorded, and the mail waits for the next sending.
 pub fn send_if_configured(ledger: &mut Ledger) -> Option<MailSent> {
+    let waiting = supplier_mail::list(ledger, None)
+        .is_ok_and(|mail| mail.iter().any(|one| one.state.as_str() == "queued"));
+    if !waiting {
+        return None;
+    }
     let config = match crate::notice_cli::smtp_config(ledger) {
         Ok(Some(config)) => config,
         Ok(None) => {

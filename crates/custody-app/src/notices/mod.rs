@@ -1,5 +1,6 @@
 //! Notices to people: who is told, the outbox, the sending run.
 
+pub(crate) mod instruction_mail;
 pub mod notice_model;
 pub mod notify;
 pub(crate) mod notify_loop;

@@ -89,12 +89,20 @@ fn question_text(
 
 /// A Message-ID for one message: random, so it says nothing and cannot be guessed.
 fn message_id(about: &str, id: IncidentId, from: &str) -> Result<String> {
+    message_id_for(about, &id.to_string(), from)
+}
+
+/// A Message-ID for one message about `what` (an incident's or requests' numbers).
+pub(crate) fn message_id_for(about: &str, what: &str, from: &str) -> Result<String> {
     let mut random = [0_u8; 12];
     getrandom::fill(&mut random).map_err(|error| Error::Invalid(format!("no randomness: {error}")))?;
     let domain = from.rsplit_once('@').map_or("custody.invalid", |(_, domain)| {
         domain.trim_end_matches('>').trim()
     });
-    Ok(format!("<{about}.{id}.{}@{domain}>", custody_vault::hex(&random)))
+    Ok(format!(
+        "<{about}.{what}.{}@{domain}>",
+        custody_vault::hex(&random)
+    ))
 }
 
 /// The messages asking `asked` on incident `id` of `recipients` at `supplier`, made before the
@@ -137,13 +145,25 @@ pub(crate) fn queue(
     supplier: &str,
     mail: &[SupplierMailText],
 ) -> Result<()> {
+    queue_audited(ledger, &format!("incident:{id}"), "question", supplier, mail)
+}
+
+/// Queues `mail` with one audit entry on `subject`, which counts the messages and keeps no
+/// address.
+pub(crate) fn queue_audited(
+    ledger: &mut Ledger,
+    subject: &str,
+    about: &str,
+    supplier: &str,
+    mail: &[SupplierMailText],
+) -> Result<()> {
     if mail.is_empty() {
         return Ok(());
     }
     let draft = ledger.draft(
         "supplier.mail.queue",
-        &format!("incident:{id}"),
-        serde_json::json!({ "about": "question", "supplier": supplier, "messages": mail.len() }),
+        subject,
+        serde_json::json!({ "about": about, "supplier": supplier, "messages": mail.len() }),
     );
     let now = ledger.now();
     let (store, signer) = ledger.store_and_signer();

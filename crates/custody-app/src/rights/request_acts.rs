@@ -120,8 +120,12 @@ pub fn identify(
         events.push(event(ledger, at, &resume)?);
     }
     let (instructed, names) = instructions_on_open(ledger, record.facts.kind, &person)?;
+    let before = crate::notices::instruction_mail::count(ledger, id)?;
     events.extend(instructed);
     append(ledger, id, events, None)?;
+    if !names.is_empty() {
+        crate::notices::instruction_mail::queue_new(ledger, &[(id, before)])?;
+    }
     Ok(names)
 }
 
@@ -185,7 +189,11 @@ pub fn confirm(
     supplier: &str,
     at: Instant,
     backups_until: Option<Instant>,
+    note: Option<String>,
 ) -> Result<bool> {
+    if let Some(note) = &note {
+        crate::limits::short_text("note", note)?;
+    }
     let (record, state) = derived(ledger, id)?;
     if state.closed.is_some() {
         return Err(Error::Invalid(format!("request {id} is closed")));
@@ -230,6 +238,7 @@ pub fn confirm(
         supplier_id: supplier.id,
         supplier: supplier.name.clone(),
         backups_until,
+        note,
     });
     append(ledger, id, vec![event(ledger, at, &body)?], erasure)?;
     let (record, state) = derived(ledger, id)?;

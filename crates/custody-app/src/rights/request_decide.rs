@@ -309,7 +309,11 @@ pub fn decide(ledger: &mut Ledger, id: RequestId, decision: Decision) -> Result<
     };
     let mut events = vec![event(ledger, ledger.now(), &RequestEventBody::Decide(body))?];
     events.extend(instructions(ledger, &erase_at, &person, Action::Erase)?);
+    let before = crate::notices::instruction_mail::count(ledger, id)?;
     append(ledger, id, events, None)?;
+    if !erase_at.is_empty() {
+        crate::notices::instruction_mail::queue_new(ledger, &[(id, before)])?;
+    }
     Ok(decided)
 }
 

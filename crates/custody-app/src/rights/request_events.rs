@@ -146,6 +146,9 @@ pub struct Confirm {
     pub supplier: String,
     /// Until when its backups still hold the data.
     pub backups_until: Option<Instant>,
+    /// What the supplier said with it (confirmed at the desk by its own account).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// custody's answer to an access request was produced.

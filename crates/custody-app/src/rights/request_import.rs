@@ -308,6 +308,11 @@ pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportedRequests> {
         .store
         .open_requests(requests, draft, &signer_for(&ledger.vault, &ledger.dir))?;
     ledger.anchor_audit()?;
+    // Every instruction the backlog made (erasures, corrections, restrictions, objections).
+    if matched > 0 {
+        let new: Vec<_> = ids.iter().map(|id| (*id, 0)).collect();
+        crate::notices::instruction_mail::queue_new(ledger, &new)?;
+    }
     Ok(ImportedRequests {
         recorded,
         matched,

@@ -9,7 +9,7 @@ use custody_store::{RequestEvent, RequestRecord};
 use crate::dir::Ledger;
 use crate::error::Result;
 use crate::rights::holidays::BankHolidays;
-use crate::rights::request_events::{Confirm, RequestEventBody};
+use crate::rights::request_events::RequestEventBody;
 use crate::rights::request_state::{Derived, clock_of};
 use crate::rights::requests::find_request;
 
@@ -172,7 +172,7 @@ fn state(record: &RequestRecord, derived: &Derived) -> String {
     }
 }
 
-fn summary(
+pub(crate) fn summary(
     ledger: &Ledger,
     record: &RequestRecord,
     events: &[RequestEvent],
@@ -232,12 +232,19 @@ pub fn list(ledger: &Ledger, overdue_only: bool) -> Result<Vec<RequestSummary>> 
 fn words(body: &RequestEventBody) -> String {
     match body {
         RequestEventBody::Identify(identify) => format!("identified as {}", identify.person),
-        RequestEventBody::Confirm(Confirm {
-            supplier,
-            backups_until: Some(until),
-            ..
-        }) => format!("{supplier} confirmed; backups kept until {}", until.to_rfc3339()),
-        RequestEventBody::Confirm(confirm) => format!("{} confirmed", confirm.supplier),
+        RequestEventBody::Confirm(confirm) => format!(
+            "{} confirmed{}{}",
+            confirm.supplier,
+            confirm
+                .backups_until
+                .map(|until| format!("; backups kept until {}", until.to_rfc3339()))
+                .unwrap_or_default(),
+            confirm
+                .note
+                .as_ref()
+                .map(|note| format!(" ({note})"))
+                .unwrap_or_default()
+        ),
         RequestEventBody::Extend(extend) => {
             format!("extended by {} month(s): {}", extend.months, extend.reason)
         }

@@ -4,6 +4,8 @@
 //! asked and when, never the people), their shares' metadata (when, purpose, data categories, row
 //! counts; never who), and who they are.
 
+pub mod instructions;
+
 use custody_core::{IncidentId, Instant, ShareId, SupplierId, SupplierRole};
 use custody_store::{IncidentRecord, Supplier};
 use serde::Serialize;
@@ -68,6 +70,8 @@ pub struct SupplierSide {
     pub incidents: Vec<SideIncident>,
     /// The shares they received, newest first: metadata only.
     pub shares: Vec<SideShare>,
+    /// What it was instructed to do for people's requests, open ones first.
+    pub instructions: Vec<instructions::SideInstruction>,
 }
 
 /// An incident as its supplier sees it: what happened as recorded, and when.
@@ -214,5 +218,6 @@ pub fn overview(ledger: &Ledger, supplier: SupplierId) -> Result<SupplierSide> {
         sub_processors: tree.iter().skip(1).map(|id| name_of(&all, *id)).collect(),
         incidents,
         shares,
+        instructions: instructions::list(ledger, supplier)?,
     })
 }

@@ -32,6 +32,18 @@ const ROUTES: &[(&str, &str, &str, Option<&str>)] = &[
         "api",
         Some("supplier"),
     ),
+    (
+        "POST",
+        "/supplier/requests/{id}/confirm",
+        "page",
+        Some("supplier"),
+    ),
+    (
+        "POST",
+        "/api/v1/supplier/requests/{id}/confirm",
+        "api",
+        Some("supplier"),
+    ),
     ("GET", "/incidents", "page", Some("viewer")),
     ("POST", "/incidents", "page", Some("responder")),
     ("GET", "/incidents/{id}", "page", Some("viewer")),

@@ -326,3 +326,145 @@ fn a_supplier_reads_incidents_as_they_stand_and_answers_only_its_own() {
     assert!(page.body.contains("id=\"answered-by\""), "{}", page.body);
     assert!(!page.body.contains("id=\"answer\""), "{}", page.body);
 }
+
+#[test]
+fn a_supplier_confirms_its_instruction_and_then_no_longer_sees_whom_it_was_for() {
+    // The demo's first person is held, today, by its hosted CRM: that supplier's account acts.
+    const AT: &str = "Example Hosted CRM";
+    let (env, _) = demo_env();
+    let (reference, email) = demo_person(&env);
+    crate::desk_support::add_user_with(&env, "crm", "supplier", &["--supplier", AT]);
+    let made = env.ok(&[
+        "token",
+        "add",
+        "--name",
+        "t-crm",
+        "--role",
+        "supplier",
+        "--supplier",
+        AT,
+        "--json",
+    ]);
+    let token = made.json()["token"].as_str().unwrap().to_owned();
+    let token = &token;
+    env.ok(&[
+        "supplier",
+        "contact",
+        "add",
+        AT,
+        "--email",
+        "dpo@crm.example",
+        "--name",
+        "Ada Roe",
+        "--role",
+        "dpo",
+    ]);
+    let received = crate::requests::today_minus(2);
+    let opened = env
+        .ok(&[
+            "request",
+            "open",
+            "--person",
+            &reference,
+            "--kind",
+            "rectification",
+            "--received-at",
+            &received,
+            "--json",
+        ])
+        .json();
+    let id = opened["request"].as_i64().unwrap();
+    assert!(
+        opened["instructed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|name| name == AT),
+        "{opened}"
+    );
+    // Word of it waits for the DPO contact (no mail server here), carrying nobody's data.
+    let mail = env.ok(&["supplier", "mail", "list", "--json"]).json();
+    let word = mail
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|one| one["about"] == "instruction")
+        .unwrap_or_else(|| panic!("no instruction mail: {mail}"));
+    assert_eq!(word["recipient"], "dpo@crm.example");
+    assert_eq!(word["state"], "queued");
+    let body = word["body"].as_str().unwrap();
+    assert!(
+        body.contains(&format!("request {id}: correct the data of one person")),
+        "{body}"
+    );
+    assert!(!body.contains(&reference) && !body.contains(&email), "{body}");
+
+    let server = DeskServer::start(&env);
+    let side = server.api("GET", "/api/v1/supplier", Some(token), None).json();
+    let find = |side: &serde_json::Value| {
+        side["instructions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|one| one["request"] == id)
+            .unwrap_or_else(|| panic!("{side}"))
+            .clone()
+    };
+    let ours = find(&side);
+    assert_eq!(ours["action"], "rectify");
+    assert_eq!(ours["reference"], reference.as_str(), "whom, to act on");
+    assert!(ours["confirmed_at"].is_null());
+    assert!(!side.to_string().contains(&email), "nothing else of the person");
+
+    let session = server.sign_in("crm", PASSWORD);
+    let page = session.get(&server, "/supplier");
+    assert!(
+        page.body.contains(&format!("id=\"confirm-{id}\"")),
+        "{}",
+        page.body
+    );
+    let confirmed = session.post(
+        &server,
+        &format!("/supplier/requests/{id}/confirm"),
+        &[("note", "Corrected in our CRM")],
+    );
+    assert_eq!(confirmed.status, 303, "{}", confirmed.body);
+    let shown = env.ok(&["request", "show", &id.to_string(), "--json"]).json();
+    let instruction = shown["instructions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|one| one["supplier"] == AT)
+        .unwrap()
+        .clone();
+    assert_eq!(instruction["state"], "confirmed", "{shown}");
+    assert!(
+        shown.to_string().contains("confirmed (Corrected in our CRM)"),
+        "its note is kept: {shown}"
+    );
+    let audit = env.ok(&["audit", "export"]).stdout;
+    assert!(
+        audit
+            .lines()
+            .any(|line| line.contains("request.confirm") && line.contains("desk:crm")),
+        "the confirmation is audited with the supplier's account"
+    );
+    let after = server.api("GET", "/api/v1/supplier", Some(token), None).json();
+    let ours = find(&after);
+    assert!(ours["reference"].is_null(), "whom is no longer shown: {ours}");
+    assert!(!ours["confirmed_at"].is_null());
+    let again = server.api(
+        "POST",
+        &format!("/api/v1/supplier/requests/{id}/confirm"),
+        Some(token),
+        Some(serde_json::json!({})),
+    );
+    assert_eq!(again.status, 400, "{}", again.body);
+    let elsewhere = server.api(
+        "POST",
+        "/api/v1/supplier/requests/9999/confirm",
+        Some(token),
+        Some(serde_json::json!({ "note": "x" })),
+    );
+    assert_eq!(elsewhere.status, 404, "{}", elsewhere.body);
+}

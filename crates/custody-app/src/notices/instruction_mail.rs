@@ -1,0 +1,143 @@
+//! Word of new instructions to a supplier's contacts: what to do for people's requests and by
+//! which day, never whom (which only the supplier's own account sees at the desk).
+
+use custody_core::{ContactRole, RequestId, SupplierId};
+use custody_store::{MailAbout, SupplierContact, SupplierMailText};
+
+use crate::dir::Ledger;
+use crate::error::Result;
+use crate::notices::supplier_mail::{message_id_for, queue_audited};
+use crate::rights::request_events::{RequestEventBody, decode_all};
+
+/// An instruction for the mail: the request, what to do, and by which day.
+struct Instructed {
+    request: RequestId,
+    words: &'static str,
+    due: String,
+}
+
+/// The contacts an instruction goes to: the supplier's data protection and account contacts,
+/// or, when it has neither, its security contacts.
+fn recipients(contacts: &[SupplierContact]) -> Vec<&SupplierContact> {
+    let first: Vec<&SupplierContact> = contacts
+        .iter()
+        .filter(|contact| matches!(contact.role, ContactRole::Dpo | ContactRole::Account))
+        .collect();
+    if first.is_empty() {
+        contacts.iter().collect()
+    } else {
+        first
+    }
+}
+
+/// Queues word of the instructions each request made after its first `before` instructions
+/// (those just recorded): one message per contact of each supplier instructed, listing all of
+/// its new instructions (an imported backlog is one message, not one per request).
+pub(crate) fn queue_new(ledger: &mut Ledger, requests: &[(RequestId, usize)]) -> Result<()> {
+    let holidays = crate::rights::holidays::for_ledger(ledger)?;
+    let mut by_supplier: Vec<(SupplierId, Vec<Instructed>)> = Vec::new();
+    for &(id, before) in requests {
+        let record = crate::rights::requests::find_request(ledger, id)?;
+        let events = ledger.store.request_events(id)?;
+        let due = crate::rights::request_views::summary(ledger, &record, &events, &holidays)?.due;
+        let instructs = decode_all(&events)?
+            .into_iter()
+            .filter_map(|(_, body)| match body {
+                RequestEventBody::Instruct(instruct) => Some(instruct),
+                _ => None,
+            });
+        for instruct in instructs.skip(before) {
+            let one = Instructed {
+                request: id,
+                words: instruct.action.words(),
+                due: due.clone(),
+            };
+            match by_supplier
+                .iter_mut()
+                .find(|(supplier, _)| *supplier == instruct.supplier_id)
+            {
+                Some((_, list)) => list.push(one),
+                None => by_supplier.push((instruct.supplier_id, vec![one])),
+            }
+        }
+    }
+    for (supplier, instructed) in by_supplier {
+        queue_for(ledger, supplier, &instructed)?;
+    }
+    Ok(())
+}
+
+/// How many instructions request `id` has made so far.
+pub(crate) fn count(ledger: &Ledger, id: RequestId) -> Result<usize> {
+    Ok(decode_all(&ledger.store.request_events(id)?)?
+        .into_iter()
+        .filter(|(_, body)| matches!(body, RequestEventBody::Instruct(_)))
+        .count())
+}
+
+fn queue_for(ledger: &mut Ledger, supplier: SupplierId, instructed: &[Instructed]) -> Result<()> {
+    let Some(name) = ledger
+        .store
+        .suppliers()?
+        .into_iter()
+        .find(|candidate| candidate.id == supplier)
+        .map(|found| found.name)
+    else {
+        return Ok(());
+    };
+    let contacts = ledger.store.supplier_contacts(supplier)?;
+    let settings = &ledger.settings;
+    let open = settings.desk.link("/supplier").map_or_else(
+        || "on our custody desk, at the page /supplier".to_owned(),
+        |link| format!("at {link}"),
+    );
+    let lines: String = instructed
+        .iter()
+        .map(|one| {
+            format!(
+                "- request {}: {} of one person, by {}\n",
+                one.request, one.words, one.due
+            )
+        })
+        .collect();
+    let numbers: Vec<String> = instructed.iter().map(|one| one.request.to_string()).collect();
+    let subject = format!(
+        "{}: {} instruction(s) for {name} under our data processing agreement",
+        settings.organisation,
+        instructed.len()
+    );
+    let mut mail = Vec::new();
+    for contact in recipients(&contacts) {
+        let body = format!(
+            "Dear {contact_name},\n\n\
+             {organisation} instructs {name}, as its processor, to act on people's requests about \
+             their data (UK GDPR and EU GDPR Articles 19 and 28(3)(e)):\n\n\
+             {lines}\n\
+             Whom each concerns is shown only {open}, signed in with {name}'s custody account: this \
+             message carries none of their data, and the link grants nothing by itself. Confirm \
+             there when each is done (for an erasure, with the day your backups no longer hold \
+             the data). If you have no account, reply to this message.\n\n\
+             {dpo}\n{organisation}\n{dpo_email}\n",
+            contact_name = contact.name,
+            organisation = settings.organisation,
+            dpo = settings.dpo.name,
+            dpo_email = settings.dpo.email,
+        );
+        mail.push(SupplierMailText {
+            supplier,
+            incident: None,
+            about: MailAbout::Instruction,
+            recipient: contact.email.clone(),
+            subject: subject.clone(),
+            body,
+            message_id: message_id_for("instruction", &numbers.join("-"), &settings.dpo.email)?,
+        });
+    }
+    queue_audited(
+        ledger,
+        &format!("request:{}", numbers.join(",")),
+        "instruction",
+        &name,
+        &mail,
+    )
+}
