@@ -73,21 +73,29 @@ pub async fn supplier(
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
 ) -> Page {
-    let (supplier, shares, mail, now_local) = desk
+    let (supplier, shares, (mail, instructions), now_local) = desk
         .run(&caller.actor(), move |ledger| {
             let supplier = suppliers::show(ledger, &name)?;
             let shares = shares::list(ledger, Some(&supplier.name))?;
             let id = suppliers::find(ledger, &supplier.name)?.id;
             let mail = custody_app::notices::supplier_mail::list(ledger, Some(id))?;
+            // Its instructions without whom they are for: a viewer sees no person.
+            let mut instructions = custody_app::supplier_side::instructions::list(ledger, id)?;
+            for instruction in &mut instructions {
+                instruction.reference = None;
+            }
             let now = ledger.now().local_input(&ledger.zone);
-            Ok((supplier, shares, mail, now))
+            Ok((supplier, shares, (mail, instructions), now))
         })
         .await?;
     render::page(
         &desk,
         &caller,
         "supplier.html",
-        context! { s => s(&supplier), shares => s(&shares), mail => s(&mail), now_local => now_local },
+        context! {
+            s => s(&supplier), shares => s(&shares), mail => s(&mail),
+            instructions => s(&instructions), now_local => now_local,
+        },
     )
 }
 

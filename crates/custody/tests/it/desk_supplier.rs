@@ -416,6 +416,19 @@ fn a_supplier_confirms_its_instruction_and_then_no_longer_sees_whom_it_was_for()
     assert!(ours["confirmed_at"].is_null());
     assert!(!side.to_string().contains(&email), "nothing else of the person");
 
+    // Staff see it waiting on the supplier's page, without whom it is for.
+    let viewer = server.sign_in("viewer", PASSWORD);
+    let staff_page = viewer.get(&server, &format!("/suppliers/{}", AT.replace(' ', "%20")));
+    assert_eq!(staff_page.status, 200);
+    assert!(
+        staff_page
+            .body
+            .contains(&format!("<a href=\"/requests/{id}\">{id}</a>"))
+            && staff_page.body.contains("waiting"),
+        "{}",
+        staff_page.body
+    );
+    assert!(!staff_page.body.contains(&reference), "no person for a viewer");
     let session = server.sign_in("crm", PASSWORD);
     let page = session.get(&server, "/supplier");
     assert!(
