@@ -8,6 +8,7 @@
 pub mod incident;
 pub mod leak;
 pub mod notices;
+pub mod questionnaire;
 pub mod requests;
 
 use std::fs;
@@ -59,6 +60,8 @@ pub struct DemoSummary {
     pub incident_holdings: HoldingsReport,
     /// The incident at the membership-data processor, through the breach desk.
     pub incident: crate::incident::DemoIncident,
+    /// The processor's questionnaire and its answer.
+    pub questionnaire: crate::questionnaire::DemoQuestionnaire,
     /// The requests that followed, through the rights desk.
     pub requests: crate::requests::DemoRequests,
     /// The notices to the people affected.
@@ -98,6 +101,7 @@ impl DemoSummary {
             self.dir, held.supplier
         ));
         out.push_str(&crate::incident::to_text(&self.incident, &self.dir));
+        out.push_str(&crate::questionnaire::to_text(&self.questionnaire, &self.dir));
         out.push_str(&crate::leak::to_text(&self.leak, &self.dir));
         out.push_str(&crate::notices::to_text(&self.notices, &self.dir));
         out.push_str(&crate::requests::to_text(&self.requests, &self.dir));
@@ -463,6 +467,8 @@ pub fn run(
     let incident_holdings = holdings(&ledger, INCIDENT_SUPPLIER, at, false)?;
     progress("Opening the incident of 29 October 2021…");
     let incident = crate::incident::run(&mut ledger, INCIDENT_SUPPLIER, AWARE_AT)?;
+    progress("Sending the processor its questionnaire…");
+    let questionnaire = crate::questionnaire::run(&mut ledger, incident.incident, options.smtp.clone())?;
     progress("Loading the requests that followed…");
     let senders: Vec<String> = people
         .iter()
@@ -505,6 +511,7 @@ pub fn run(
         shares: custody_store::Store::shares(ledger.store.as_ref(), None)?.len(),
         incident_holdings,
         incident,
+        questionnaire,
         requests,
         notices,
         leak,
@@ -536,6 +543,33 @@ fn register_suppliers(ledger: &mut Ledger) -> Result<()> {
         ("Example Canvassing App", 48),
     ] {
         add_supplier(ledger, processor(name, hours))?;
+    }
+    for (name, email, role) in [
+        (
+            "Sam Okafor",
+            "security@membership-services.example",
+            custody_core::ContactRole::Security,
+        ),
+        (
+            "Priya Shah",
+            "dpo@membership-services.example",
+            custody_core::ContactRole::Dpo,
+        ),
+        (
+            "Tom Reyes",
+            "accounts@membership-services.example",
+            custody_core::ContactRole::Account,
+        ),
+    ] {
+        custody_app::ledger::contacts::add(
+            ledger,
+            INCIDENT_SUPPLIER,
+            custody_app::ledger::contacts::ContactInput {
+                name: name.to_owned(),
+                email: email.to_owned(),
+                role,
+            },
+        )?;
     }
     for name in ["Example Cloud Backup", "Example Mail Delivery"] {
         add_supplier(

@@ -367,7 +367,23 @@ fn the_demo_sends_its_notices_to_a_configured_server() {
     let messages = notices["messages"].as_u64().unwrap();
     assert!(messages > 100, "{notices}");
     assert_eq!(notices["sent"].as_u64(), Some(messages));
-    assert_eq!(server.received().len() as u64, messages);
+    // The processor's questionnaire went through the same server, to its security and DPO
+    // contacts.
+    let questionnaire = &summary["questionnaire"];
+    assert_eq!(questionnaire["sent"]["sent"], 2, "{questionnaire}");
+    assert_eq!(questionnaire["state"], "answered", "{questionnaire}");
+    let received = server.received();
+    let questions: Vec<&serde_json::Value> = received
+        .iter()
+        .filter(|message| {
+            message["subject"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("questions about incident 1")
+        })
+        .collect();
+    assert_eq!(questions.len(), 2);
+    assert_eq!(received.len() as u64, messages + 2);
     let status = env.ok(&["notify", "status", "1", "--json"]).json();
     assert_eq!(status["sent"].as_u64(), Some(messages));
 }
