@@ -258,7 +258,7 @@ fn operations() -> Vec<Operation> {
         op(
             "GET",
             "/api/v1/supplier",
-            "A supplier's token: its own side (its incidents, and its shares' metadata; never people).",
+            "A supplier's token: its own side (its incidents, its shares' metadata, and its instructions; of a person, only the reference of one an open instruction is for).",
             &[],
             None,
         ),

@@ -82,7 +82,7 @@ pub async fn confirm(
         .await;
     match result {
         Ok(()) => Ok(Redirect::to("/supplier").into_response()),
-        Err(DeskError::App(error)) if !matches!(error, custody_app::Error::NotFound(_)) => {
+        Err(DeskError::App(error @ custody_app::Error::Invalid(_))) => {
             side_page(&desk, &caller, supplier, Some(error.to_string())).await
         }
         Err(error) => Err(PageError(error)),
@@ -235,7 +235,7 @@ pub async fn answer(
         .await;
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/supplier/incidents/{id}")).into_response()),
-        Err(DeskError::App(error)) if !matches!(error, custody_app::Error::NotFound(_)) => {
+        Err(DeskError::App(error @ custody_app::Error::Invalid(_))) => {
             incident_page(&desk, &caller, supplier, id, Some(error.to_string())).await
         }
         Err(error) => Err(PageError(error)),

@@ -37,16 +37,21 @@ pub(crate) fn queue_new(ledger: &mut Ledger, requests: &[(RequestId, usize)]) ->
     let holidays = crate::rights::holidays::for_ledger(ledger)?;
     let mut by_supplier: Vec<(SupplierId, Vec<Instructed>)> = Vec::new();
     for &(id, before) in requests {
-        let record = crate::rights::requests::find_request(ledger, id)?;
         let events = ledger.store.request_events(id)?;
-        let due = crate::rights::request_views::summary(ledger, &record, &events, &holidays)?.due;
-        let instructs = decode_all(&events)?
+        let instructs: Vec<_> = decode_all(&events)?
             .into_iter()
             .filter_map(|(_, body)| match body {
                 RequestEventBody::Instruct(instruct) => Some(instruct),
                 _ => None,
-            });
-        for instruct in instructs.skip(before) {
+            })
+            .skip(before)
+            .collect();
+        if instructs.is_empty() {
+            continue;
+        }
+        let record = crate::rights::requests::find_request(ledger, id)?;
+        let due = crate::rights::request_views::summary(ledger, &record, &events, &holidays)?.due;
+        for instruct in instructs {
             let one = Instructed {
                 request: id,
                 words: instruct.action.words(),
@@ -65,6 +70,17 @@ pub(crate) fn queue_new(ledger: &mut Ledger, requests: &[(RequestId, usize)]) ->
         queue_for(ledger, supplier, &instructed)?;
     }
     Ok(())
+}
+
+/// [`queue_new`] after the requests were recorded: a failure says that they were, so the user
+/// does not record them again, and how to send the word later.
+pub(crate) fn queue_recorded(ledger: &mut Ledger, requests: &[(RequestId, usize)]) -> Result<()> {
+    queue_new(ledger, requests).map_err(|error| {
+        crate::error::Error::Invalid(format!(
+            "the request is recorded and its suppliers instructed (see custody request show), but the \
+             mail telling their contacts could not be queued: {error}"
+        ))
+    })
 }
 
 /// How many instructions request `id` has made so far.
@@ -101,6 +117,12 @@ fn queue_for(ledger: &mut Ledger, supplier: SupplierId, instructed: &[Instructed
         })
         .collect();
     let numbers: Vec<String> = instructed.iter().map(|one| one.request.to_string()).collect();
+    // The first request and how many: a backlog's Message-ID stays short.
+    let batch = format!(
+        "{}x{}",
+        numbers.first().map_or("0", String::as_str),
+        numbers.len()
+    );
     let subject = format!(
         "{}: {} instruction(s) for {name} under our data processing agreement",
         settings.organisation,
@@ -130,14 +152,12 @@ fn queue_for(ledger: &mut Ledger, supplier: SupplierId, instructed: &[Instructed
             recipient: contact.email.clone(),
             subject: subject.clone(),
             body,
-            message_id: message_id_for("instruction", &numbers.join("-"), &settings.dpo.email)?,
+            message_id: message_id_for("instruction", &batch, &settings.dpo.email)?,
         });
     }
-    queue_audited(
-        ledger,
-        &format!("request:{}", numbers.join(",")),
-        "instruction",
-        &name,
-        &mail,
-    )
+    let subject = match numbers.as_slice() {
+        [one] => format!("request:{one}"),
+        _ => "requests".to_owned(),
+    };
+    queue_audited(ledger, &subject, "instruction", &name, &mail)
 }

@@ -124,7 +124,7 @@ pub fn identify(
     events.extend(instructed);
     append(ledger, id, events, None)?;
     if !names.is_empty() {
-        crate::notices::instruction_mail::queue_new(ledger, &[(id, before)])?;
+        crate::notices::instruction_mail::queue_recorded(ledger, &[(id, before)])?;
     }
     Ok(names)
 }
@@ -195,8 +195,12 @@ pub fn confirm(
         crate::limits::short_text("note", note)?;
     }
     let (record, state) = derived(ledger, id)?;
-    if state.closed.is_some() {
-        return Err(Error::Invalid(format!("request {id} is closed")));
+    // A request closed as done (the organisation's own part finished) still takes its
+    // suppliers' confirmations; one refused or withdrawn instructs nobody any more.
+    if let Some((outcome, _)) = &state.closed
+        && outcome != Outcome::Done.as_str()
+    {
+        return Err(Error::Invalid(format!("request {id} was closed as {outcome}")));
     }
     let supplier = crate::ledger::suppliers::find(ledger, supplier)?;
     let (Some(person), Some(instruction)) = (

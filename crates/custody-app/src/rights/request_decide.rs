@@ -312,7 +312,7 @@ pub fn decide(ledger: &mut Ledger, id: RequestId, decision: Decision) -> Result<
     let before = crate::notices::instruction_mail::count(ledger, id)?;
     append(ledger, id, events, None)?;
     if !erase_at.is_empty() {
-        crate::notices::instruction_mail::queue_new(ledger, &[(id, before)])?;
+        crate::notices::instruction_mail::queue_recorded(ledger, &[(id, before)])?;
     }
     Ok(decided)
 }

@@ -311,7 +311,7 @@ pub fn import(ledger: &mut Ledger, path: &Path) -> Result<ImportedRequests> {
     // Every instruction the backlog made (erasures, corrections, restrictions, objections).
     if matched > 0 {
         let new: Vec<_> = ids.iter().map(|id| (*id, 0)).collect();
-        crate::notices::instruction_mail::queue_new(ledger, &new)?;
+        crate::notices::instruction_mail::queue_recorded(ledger, &new)?;
     }
     Ok(ImportedRequests {
         recorded,

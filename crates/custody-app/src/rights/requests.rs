@@ -377,7 +377,7 @@ pub fn open(ledger: &mut Ledger, input: OpenInput) -> Result<Opened> {
         .copied()
         .ok_or_else(|| Error::Invalid("the store recorded no request".into()))?;
     if !opened.instructed.is_empty() {
-        crate::notices::instruction_mail::queue_new(ledger, &[(opened.request, 0)])?;
+        crate::notices::instruction_mail::queue_recorded(ledger, &[(opened.request, 0)])?;
     }
     Ok(opened)
 }

@@ -60,7 +60,11 @@ pub fn list(ledger: &Ledger, supplier: SupplierId) -> Result<Vec<SideInstruction
         }
         let derived = Derived::of(&record, &events)?;
         let summary = crate::rights::request_views::summary(ledger, &record, &events, &holidays)?;
-        let open = derived.closed.is_none();
+        // Open until confirmed, unless the request was closed as refused or withdrawn.
+        let open = derived
+            .closed
+            .as_ref()
+            .is_none_or(|(outcome, _)| outcome == "done");
         for (at, instruct) in ours {
             let confirmed_at = derived
                 .instructions
@@ -82,9 +86,9 @@ pub fn list(ledger: &Ledger, supplier: SupplierId) -> Result<Vec<SideInstruction
         }
     }
     out.sort_by(|a, b| {
-        a.confirmed_at
-            .is_some()
-            .cmp(&b.confirmed_at.is_some())
+        a.reference
+            .is_none()
+            .cmp(&b.reference.is_none())
             .then(b.instructed_at.cmp(&a.instructed_at))
     });
     Ok(out)
@@ -101,9 +105,12 @@ pub fn confirm(
     note: Option<String>,
     backups_until: Option<Instant>,
 ) -> Result<bool> {
-    let instructed = list(ledger, supplier)?
-        .into_iter()
-        .any(|instruction| instruction.request == id);
+    let instructed = ledger.store.request(id)?.is_some()
+        && crate::rights::request_acts::derived(ledger, id)?
+            .1
+            .instructions
+            .iter()
+            .any(|instruction| instruction.supplier_id == supplier);
     if !instructed {
         return Err(Error::NotFound(format!("there is no instruction {id} to you")));
     }

@@ -2,7 +2,8 @@
 //! Every use case here takes the supplier the caller is bound to, never a name or id the caller
 //! chose, and answers only for that supplier and its sub-processors: their incidents (what was
 //! asked and when, never the people), their shares' metadata (when, purpose, data categories, row
-//! counts; never who), and who they are.
+//! counts; never who), who they are, and its instructions (of a person, only the reference of one
+//! an open instruction is for: see `instructions`).
 
 pub mod instructions;
 

@@ -429,6 +429,19 @@ fn a_supplier_confirms_its_instruction_and_then_no_longer_sees_whom_it_was_for()
         staff_page.body
     );
     assert!(!staff_page.body.contains(&reference), "no person for a viewer");
+    // The organisation finishes its own part and closes the request as done: the supplier's
+    // instruction stays open, with whom it is for, until it confirms.
+    env.ok(&[
+        "request",
+        "close",
+        &id.to_string(),
+        "--outcome",
+        "done",
+        "--reason",
+        "Corrected in our CRM",
+    ]);
+    let still = find(&server.api("GET", "/api/v1/supplier", Some(token), None).json());
+    assert_eq!(still["reference"], reference.as_str(), "{still}");
     let session = server.sign_in("crm", PASSWORD);
     let page = session.get(&server, "/supplier");
     assert!(
