@@ -73,12 +73,11 @@ pub fn ask(
             "incident {id} happened at the organisation itself: there is no supplier to ask"
         ))
     })?;
-    let supplier = ledger
-        .store
-        .suppliers()?
-        .into_iter()
-        .find(|supplier| supplier.id == supplier_id)
-        .ok_or_else(|| Error::NotFound("the incident's supplier is no longer registered".to_owned()))?;
+    let supplier = crate::ledger::suppliers::by_id(
+        ledger,
+        supplier_id,
+        "the incident's supplier is no longer registered",
+    )?;
     let now = ledger.now();
     let due_at = match (due, supplier.notice_hours) {
         (Some(due), _) => due,

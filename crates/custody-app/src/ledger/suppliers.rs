@@ -167,12 +167,31 @@ pub fn find(ledger: &Ledger, name: &str) -> Result<Supplier> {
     })
 }
 
+/// A supplier by id (one an account or record names), or `NotFound` saying `gone`.
+pub fn by_id(ledger: &Ledger, id: SupplierId, gone: &str) -> Result<Supplier> {
+    ledger
+        .store
+        .suppliers()?
+        .into_iter()
+        .find(|candidate| candidate.id == id)
+        .ok_or_else(|| Error::NotFound(gone.to_owned()))
+}
+
 /// The supplier and every sub-processor below it, ids in tree order.
 pub fn with_sub_processors(all: &[Supplier], root: SupplierId) -> Vec<SupplierId> {
+    below(all, root, |_| true)
+}
+
+/// The supplier `root` and the suppliers registered under it that `follow` takes, and theirs,
+/// ids in tree order.
+pub fn below(all: &[Supplier], root: SupplierId, follow: impl Fn(&Supplier) -> bool) -> Vec<SupplierId> {
     let mut out = vec![root];
     let mut index = 0;
     while let Some(current) = out.get(index).copied() {
-        for child in all.iter().filter(|supplier| supplier.parent == Some(current)) {
+        for child in all
+            .iter()
+            .filter(|supplier| supplier.parent == Some(current) && follow(supplier))
+        {
             if !out.contains(&child.id) {
                 out.push(child.id);
             }

@@ -2,11 +2,11 @@
 //! which day, never whom (which only the supplier's own account sees at the desk).
 
 use custody_core::{ContactRole, RequestId, SupplierId};
-use custody_store::{MailAbout, SupplierContact, SupplierMailText};
+use custody_store::{MailAbout, SupplierMailText};
 
 use crate::dir::Ledger;
 use crate::error::Result;
-use crate::notices::supplier_mail::{message_id_for, queue_audited};
+use crate::notices::supplier_mail::{message_id_for, queue_audited, recipients};
 use crate::rights::request_events::{RequestEventBody, decode_all};
 
 /// An instruction for the mail: the request, what to do, and by which day.
@@ -14,20 +14,6 @@ struct Instructed {
     request: RequestId,
     words: &'static str,
     due: String,
-}
-
-/// The contacts an instruction goes to: the supplier's data protection and account contacts,
-/// or, when it has neither, its security contacts.
-fn recipients(contacts: &[SupplierContact]) -> Vec<&SupplierContact> {
-    let first: Vec<&SupplierContact> = contacts
-        .iter()
-        .filter(|contact| matches!(contact.role, ContactRole::Dpo | ContactRole::Account))
-        .collect();
-    if first.is_empty() {
-        contacts.iter().collect()
-    } else {
-        first
-    }
 }
 
 /// Queues word of the instructions each request made after its first `before` instructions
@@ -92,15 +78,9 @@ pub(crate) fn count(ledger: &Ledger, id: RequestId) -> Result<usize> {
 }
 
 fn queue_for(ledger: &mut Ledger, supplier: SupplierId, instructed: &[Instructed]) -> Result<()> {
-    let Some(name) = ledger
-        .store
-        .suppliers()?
-        .into_iter()
-        .find(|candidate| candidate.id == supplier)
-        .map(|found| found.name)
-    else {
-        return Ok(());
-    };
+    let name =
+        crate::ledger::suppliers::by_id(ledger, supplier, "an instructed supplier is no longer registered")?
+            .name;
     let contacts = ledger.store.supplier_contacts(supplier)?;
     let settings = &ledger.settings;
     let open = settings.desk.link("/supplier").map_or_else(
@@ -129,7 +109,8 @@ fn queue_for(ledger: &mut Ledger, supplier: SupplierId, instructed: &[Instructed
         instructed.len()
     );
     let mut mail = Vec::new();
-    for contact in recipients(&contacts) {
+    // Its data protection and account contacts, or its others when it has neither.
+    for contact in recipients(&contacts, &[ContactRole::Dpo, ContactRole::Account]) {
         let body = format!(
             "Dear {contact_name},\n\n\
              {organisation} instructs {name}, as its processor, to act on people's requests about \

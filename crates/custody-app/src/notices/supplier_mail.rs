@@ -32,19 +32,28 @@ pub struct MailSent {
     pub unavailable: Option<String>,
 }
 
-/// The contacts a question goes to: the supplier's security and data protection contacts, or,
-/// when it has neither, its account contacts.
-pub(crate) fn question_recipients(contacts: &[SupplierContact]) -> Vec<&SupplierContact> {
-    use custody_core::ContactRole;
+/// The contacts with any of the `preferred` roles, or, when the supplier has none of those, all
+/// of its contacts.
+pub(crate) fn recipients<'a>(
+    contacts: &'a [SupplierContact],
+    preferred: &[custody_core::ContactRole],
+) -> Vec<&'a SupplierContact> {
     let first: Vec<&SupplierContact> = contacts
         .iter()
-        .filter(|contact| matches!(contact.role, ContactRole::Security | ContactRole::Dpo))
+        .filter(|contact| preferred.contains(&contact.role))
         .collect();
     if first.is_empty() {
         contacts.iter().collect()
     } else {
         first
     }
+}
+
+/// The contacts a question goes to: the supplier's security and data protection contacts, or,
+/// when it has neither, its account contacts.
+pub(crate) fn question_recipients(contacts: &[SupplierContact]) -> Vec<&SupplierContact> {
+    use custody_core::ContactRole;
+    recipients(contacts, &[ContactRole::Security, ContactRole::Dpo])
 }
 
 /// The letter asking `asked` of one contact.

@@ -114,15 +114,12 @@ pub fn confirm(
     if !instructed {
         return Err(Error::NotFound(format!("there is no instruction {id} to you")));
     }
-    let name = ledger
-        .store
-        .suppliers()?
-        .into_iter()
-        .find(|candidate| candidate.id == supplier)
-        .map(|found| found.name)
-        .ok_or_else(|| {
-            Error::NotFound("the supplier this account is bound to is no longer registered".to_owned())
-        })?;
+    let name = crate::ledger::suppliers::by_id(
+        ledger,
+        supplier,
+        "the supplier this account is bound to is no longer registered",
+    )?
+    .name;
     let note = note
         .map(|text| text.trim().to_owned())
         .filter(|text| !text.is_empty());

@@ -19,19 +19,7 @@ use crate::error::{Error, Result};
 /// The supplier `root` and the sub-processors it engaged, and theirs: a processor registered
 /// under another (a group's company, say) is not the other's to see.
 fn side_of(all: &[Supplier], root: SupplierId) -> Vec<SupplierId> {
-    let mut out = vec![root];
-    let mut index = 0;
-    while let Some(current) = out.get(index).copied() {
-        for child in all.iter().filter(|supplier| {
-            supplier.parent == Some(current) && supplier.role == SupplierRole::SubProcessor
-        }) {
-            if !out.contains(&child.id) {
-                out.push(child.id);
-            }
-        }
-        index += 1;
-    }
-    out
+    crate::ledger::suppliers::below(all, root, |supplier| supplier.role == SupplierRole::SubProcessor)
 }
 
 /// The name of supplier `id` among `all`.
