@@ -106,6 +106,35 @@ pub fn country_alpha2(text: &str) -> Option<&'static str> {
     NAMES.get(&folded).copied()
 }
 
+/// Short names for the last line of an international address, where the standard's English
+/// name is long (UPU: the destination country's name in capitals on the last line).
+const POSTAL_NAMES: &[(&str, &str)] = &[
+    ("GB", "UNITED KINGDOM"),
+    ("US", "UNITED STATES"),
+    ("KR", "SOUTH KOREA"),
+    ("RU", "RUSSIA"),
+    ("IR", "IRAN"),
+    ("VN", "VIETNAM"),
+    ("TW", "TAIWAN"),
+    ("BO", "BOLIVIA"),
+    ("VE", "VENEZUELA"),
+    ("TZ", "TANZANIA"),
+    ("MD", "MOLDOVA"),
+    ("NL", "NETHERLANDS"),
+    ("CZ", "CZECHIA"),
+];
+
+/// A country's name in capitals for the last line of an address, from its alpha-2 code.
+pub fn postal_country_name(code: &str) -> Option<String> {
+    if let Some((_, name)) = POSTAL_NAMES.iter().find(|(known, _)| *known == code) {
+        return Some((*name).to_owned());
+    }
+    let name = CountryCode::for_alpha2(code).ok()?.name();
+    // "Korea (Democratic People's Republic of)" and the like: the part before a bracket.
+    let short = name.split(" (").next().unwrap_or(name);
+    Some(short.to_uppercase())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,7 +28,7 @@ pub use answer_settings::{
     DEFAULT_SOURCE,
 };
 pub use category::{CategoryKey, CategorySet, taxonomy_keys};
-pub use countries::country_alpha2;
+pub use countries::{country_alpha2, postal_country_name};
 pub use dates::{
     DateEvidence, DateOrder, MonthDay, date_evidence, is_blank_date, parse_day_in, parse_month_day_in,
 };

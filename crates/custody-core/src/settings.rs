@@ -23,6 +23,10 @@ pub struct DpoContact {
     /// A phone number the regulator may call (the ICO's form asks for one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// A postal address people may write to, on one line ("1 High Street, Leeds LS1 1AA"):
+    /// printed as the return address on letters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal: Option<String>,
 }
 
 /// The organisation's settings.
@@ -181,6 +185,7 @@ impl Settings {
                 name: "Data Protection Officer".to_owned(),
                 email: "dpo@example.org".to_owned(),
                 phone: None,
+                postal: None,
             },
             database: None,
             registration_number: None,

@@ -116,6 +116,8 @@ struct DemoPerson {
     email: Option<String>,
     phone: Option<String>,
     postcode: String,
+    street: String,
+    town: &'static str,
     dob: (i16, i8, i8),
     category: PersonCategory,
     joined: (i16, i8, i8),
@@ -195,6 +197,42 @@ const POSTCODE_AREAS: &[&str] = &[
     "SW", "SE", "N", "E", "LS", "M", "B", "G", "EH", "CF", "BS", "NE", "L", "S", "NG",
 ];
 
+/// The post town of each of [`POSTCODE_AREAS`].
+const POST_TOWNS: &[&str] = &[
+    "London",
+    "London",
+    "London",
+    "London",
+    "Leeds",
+    "Manchester",
+    "Birmingham",
+    "Glasgow",
+    "Edinburgh",
+    "Cardiff",
+    "Bristol",
+    "Newcastle upon Tyne",
+    "Liverpool",
+    "Sheffield",
+    "Nottingham",
+];
+
+const STREETS: &[&str] = &[
+    "High Street",
+    "Station Road",
+    "Church Lane",
+    "Victoria Road",
+    "Park Avenue",
+    "Mill Lane",
+    "King Street",
+    "Queens Road",
+    "The Crescent",
+    "Albert Street",
+    "Manor Way",
+    "Green Lane",
+    "School Lane",
+    "North Road",
+];
+
 fn day((year, month, day): (i16, i8, i8)) -> String {
     format!("{day:02}/{month:02}/{year:04}")
 }
@@ -235,10 +273,18 @@ fn generate(rng: &mut fastrand::Rng, count: u32) -> Vec<DemoPerson> {
                 phone_pool += 1;
                 number
             });
-            let area = POSTCODE_AREAS
-                .get(rng.usize(..POSTCODE_AREAS.len()))
-                .copied()
-                .unwrap_or("SW");
+            let area_index = rng.usize(..POSTCODE_AREAS.len());
+            let area = POSTCODE_AREAS.get(area_index).copied().unwrap_or("SW");
+            let town = POST_TOWNS.get(area_index).copied().unwrap_or("London");
+            // Not drawn from the generator, so every other value stays as it was.
+            let street = format!(
+                "{} {}",
+                index % 197 + 1,
+                STREETS
+                    .get(index as usize / 7 % STREETS.len())
+                    .copied()
+                    .unwrap_or("High Street")
+            );
             let postcode = format!(
                 "{area}{} {}{}{}",
                 rng.u8(1..30),
@@ -257,6 +303,8 @@ fn generate(rng: &mut fastrand::Rng, count: u32) -> Vec<DemoPerson> {
                 email,
                 phone,
                 postcode,
+                street,
+                town,
                 dob: random_day(rng, 1935, 2005),
                 category,
                 joined,
@@ -293,19 +341,21 @@ fn write_crm(path: &Path, people: &[DemoPerson]) -> Result<()> {
     let io = |source| Error::io(path, source);
     writeln!(
         out,
-        "Member Number,Forename,Surname,Email,Mobile,Post Code,DOB,Category,Status,Joined,Left,Country"
+        "Member Number,Forename,Surname,Email,Mobile,Address Line 1,Town,Post Code,DOB,Category,Status,Joined,Left,Country"
     )
     .map_err(io)?;
     for person in people {
         let status = if person.left.is_some() { "Lapsed" } else { "Active" };
         writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},GB",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},GB",
             person.reference,
             person.first,
             csv_field(person.last),
             person.email.as_deref().unwrap_or(""),
             person.phone.as_deref().unwrap_or(""),
+            person.street,
+            person.town,
             person.postcode,
             day(person.dob),
             person.category.as_str().replace('_', " "),

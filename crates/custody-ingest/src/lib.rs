@@ -11,6 +11,7 @@ mod headers;
 pub mod leak;
 mod people;
 mod person_row;
+mod postal;
 mod sniff;
 mod table;
 pub mod vcard;
@@ -24,5 +25,6 @@ pub use people::{
     IgnoredColumn, PeopleColumns, PersonField, PlacedColumn, derived_reference_warning, map_people_columns,
 };
 pub use person_row::{AddressRow, PersonRow, parse_person_row};
+pub use postal::PostalAddress;
 pub use sniff::{Prescan, prescan};
 pub use table::{Table, TableOptions};

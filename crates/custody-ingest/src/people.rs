@@ -717,6 +717,44 @@ mod tests {
     }
 
     #[test]
+    fn the_letter_goes_to_the_home_address_as_written() {
+        // Outlook lists the Business address first and writes street lines with a line break.
+        let names = headers(&[
+            "id",
+            "Business Street",
+            "Business City",
+            "Business Postal Code",
+            "Home Street",
+            "Home City",
+            "Home Postal Code",
+            "Home Country/Region",
+            "Other Street",
+        ]);
+        let columns = map_people_columns("crm.csv", &names, &[]).unwrap();
+        let record = csv::StringRecord::from(vec![
+            "P1",
+            "1 Work Rd",
+            "Leeds",
+            "LS1 4AB",
+            "Flat 2\n  10   Main Street ",
+            "Dublin",
+            "d02 x285",
+            "Ireland",
+            "Somewhere without a town",
+        ]);
+        let row = member_row(&names, &columns, &record, 2, "GB");
+        let postal = row.postal.unwrap();
+        assert_eq!(postal.lines, ["Flat 2", "10 Main Street"]);
+        assert_eq!(postal.town.as_deref(), Some("Dublin"));
+        assert_eq!(postal.postcode.as_deref(), Some("d02 x285"), "kept as written");
+        assert_eq!(postal.country.as_deref(), Some("IE"));
+
+        // Without a town or a postcode, an address cannot take a letter.
+        let record = csv::StringRecord::from(vec!["P2", "", "", "", "", "", "", "", "Somewhere"]);
+        assert_eq!(member_row(&names, &columns, &record, 3, "GB").postal, None);
+    }
+
+    #[test]
     fn maps_override_and_errors_name_the_problem() {
         let headers = headers(&["Key", "Addr"]);
         let columns = map_people_columns(

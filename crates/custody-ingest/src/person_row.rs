@@ -54,6 +54,8 @@ pub struct PersonRow {
     pub name_key: Option<String>,
     /// Addresses with a street or a postcode (used for hashes only).
     pub addresses: Vec<AddressRow>,
+    /// The address a letter goes to, as written (kept sealed, for letters only).
+    pub postal: Option<crate::postal::PostalAddress>,
     /// Date of birth (used for a hash only).
     pub date_of_birth: Option<Day>,
     /// A birthday without a year, when that is all the file gives.
@@ -276,6 +278,7 @@ pub fn parse_person_row(
         Ok(())
     })?;
     let addresses = addresses(columns, record, &countries, country.as_deref(), &mut unusable);
+    let postal = crate::postal::postal_address(columns, record, &countries, country.as_deref());
     let derived_reference = if columns.reference_from_contact {
         let source = match (emails.first(), phones.first()) {
             (Some(email), _) => format!("email:{email}"),
@@ -319,6 +322,7 @@ pub fn parse_person_row(
         phones,
         name_key,
         addresses,
+        postal,
         date_of_birth,
         birthday,
         national_ids,
@@ -415,12 +419,7 @@ fn address_countries(
 /// home, mailing, primary, or the file's only address), else the first address's that has one
 /// (Outlook lists its Business address before its Home one).
 fn person_country(columns: &PeopleColumns, countries: &[Option<String>]) -> Option<String> {
-    let home = |name: &str| {
-        name.is_empty()
-            || ["home", "mailing", "primary", "preferred", "postal", "main"]
-                .iter()
-                .any(|word| name.starts_with(word))
-    };
+    let home = crate::postal::is_home;
     let first = |wanted: bool| {
         countries
             .iter()

@@ -7,10 +7,12 @@
 
 mod config;
 mod error;
+pub mod letter_pdf;
 pub mod markdown;
 mod message;
 mod render;
 mod sender;
+mod winansi;
 
 pub use config::{SmtpConfig, TlsMode};
 pub use error::{Error, Result};

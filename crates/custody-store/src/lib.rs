@@ -437,8 +437,28 @@ pub trait Store {
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<EnqueueCounts>;
-    /// The people of an incident who need a letter (no email address).
-    fn notice_letters(&self, incident: IncidentId) -> Result<Vec<PersonId>>;
+    /// The people of an incident who need a letter (no email address, or one that failed), with
+    /// when their letter was printed and posted, by person.
+    fn notice_letters(&self, incident: IncidentId) -> Result<Vec<LetterRow>>;
+    /// Records that letters to `people` were printed at `at` (a letter posted already stays
+    /// posted). Audited as one entry.
+    fn record_letters_printed(
+        &mut self,
+        incident: IncidentId,
+        people: &[PersonId],
+        at: Instant,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()>;
+    /// Records every printed letter of an incident not yet posted as posted at `at`; returns
+    /// how many. Audited as one entry.
+    fn record_letters_posted(
+        &mut self,
+        incident: IncidentId,
+        at: Instant,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<u64>;
     /// Claims up to `limit` due notices for a run, marking them `sending` (committed before any
     /// is handed to the mail server). Not audited one by one: the run is (see ARCHITECTURE.md).
     fn claim_notices(

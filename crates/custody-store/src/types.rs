@@ -549,6 +549,17 @@ pub enum OutboxUpdate {
     Requeue,
 }
 
+/// A person of an incident who needs a letter, and where their letter stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LetterRow {
+    /// The person.
+    pub person: PersonId,
+    /// When custody produced their letter.
+    pub printed_at: Option<Instant>,
+    /// When the batch with their letter was recorded as posted.
+    pub posted_at: Option<Instant>,
+}
+
 /// What queueing did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct EnqueueCounts {

@@ -69,13 +69,32 @@ pub struct NotifyArgs {
     json: bool,
 }
 
-/// `custody notify status`.
+/// `custody notify status` and `custody notify letters`.
 #[derive(Debug, Subcommand)]
 enum NotifyCommand {
     /// Counts per state, the failures, and who needs a letter.
     Status {
         /// Incident id.
         id: IncidentId,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print-ready letters (one PDF, A4, one letter per person, for a DL window envelope) for the
+    /// people who cannot be emailed; or, with --posted-at, record that the batch was posted.
+    Letters {
+        /// Incident id.
+        id: IncidentId,
+        /// The PDF to write.
+        #[arg(long, required_unless_present = "posted_at", conflicts_with = "posted_at")]
+        out: Option<PathBuf>,
+        /// Letters for this audience instead (affected, all-current, or a CSV file with a ref
+        /// column): everyone in it with a postal address, emailed or not.
+        #[arg(long)]
+        audience: Option<String>,
+        /// Record every printed letter not yet posted as posted at this time.
+        #[arg(long)]
+        posted_at: Option<String>,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -210,12 +229,24 @@ pub fn notify_command(dir: Option<PathBuf>, args: NotifyArgs) -> anyhow::Result<
             }
             if !status.letters.is_empty() {
                 crate::say!(
-                    "{} people have no email address and need a letter.",
-                    status.letters.len()
+                    "{} people need a letter: {} printed, {} posted (`custody notify letters {id} --out FILE.pdf`).",
+                    status.letters.len(),
+                    status.letters_printed,
+                    status.letters_posted
                 );
             }
         }
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(NotifyCommand::Letters {
+        id,
+        out,
+        audience,
+        posted_at,
+        json,
+    }) = args.command
+    {
+        return letters_command(dir, id, out, audience, posted_at, json);
     }
     let Some(id) = args.id else {
         anyhow::bail!("give the incident: custody notify ID (or custody notify status ID)");
@@ -277,5 +308,77 @@ pub fn notify_command(dir: Option<PathBuf>, args: NotifyArgs) -> anyhow::Result<
     } else {
         crate::say!("Dry run: nothing was queued or sent.");
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `custody notify letters`.
+fn letters_command(
+    dir: Option<PathBuf>,
+    id: IncidentId,
+    out: Option<PathBuf>,
+    audience: Option<String>,
+    posted_at: Option<String>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    use custody_app::notices::letters;
+    let mut ledger = open(dir)?;
+    if let Some(at) = posted_at {
+        let at = crate::cli::instant(&ledger, &at, "--posted-at")?;
+        let report = letters::posted(&mut ledger, id, at)?;
+        if json {
+            output::json(&report)?;
+        } else {
+            crate::say!(
+                "Recorded {} letters as posted at {}.",
+                report.letters,
+                at.local(&ledger.zone)
+            );
+            match &report.people_notified_not_recorded {
+                None => crate::say!("Recorded \"people notified\" on incident {id}."),
+                Some(why) => crate::say!("\"People notified\" is not recorded yet: {why}."),
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(out) = out else {
+        anyhow::bail!("give --out FILE.pdf for the letters, or --posted-at TIME once they are posted");
+    };
+    let audience = audience.as_deref().map(Audience::parse);
+    let report = letters::letters(&mut ledger, id, audience.as_ref(), &out)?;
+    if json {
+        output::json(&report)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    crate::say!(
+        "Wrote {} letters ({} pages with the print house's summary page; {} longer than a page) to {}.",
+        report.letters,
+        report.pages,
+        report.longer_than_one_page,
+        out.display()
+    );
+    crate::say!("SHA-256 {}", report.sha256);
+    if report.posted_before > 0 {
+        crate::say!(
+            "{} people were posted a letter before and are not in this batch.",
+            report.posted_before
+        );
+    }
+    if !report.without_address.is_empty() {
+        crate::say!(
+            "{} people need a letter but have no postal address custody can use: {}",
+            report.without_address.len(),
+            report
+                .without_address
+                .iter()
+                .take(20)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if report.without_address.len() > 20 {
+            crate::say!("(`--json` lists them all.)");
+        }
+    }
+    crate::say!("Once the batch is posted: custody notify letters {id} --posted-at TIME");
     Ok(ExitCode::SUCCESS)
 }

@@ -41,6 +41,10 @@ pub struct Contact {
     /// The date of birth (ISO 8601), for the same linkage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub born: Option<String>,
+    /// The postal address as written, for a letter when no email address can be used (never
+    /// shown on a page, never sent to a supplier).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal: Option<custody_ingest::PostalAddress>,
 }
 
 /// Choices for an import.
@@ -246,7 +250,14 @@ impl Reader<'_> {
         // A person the file says has died is former, though the file has no status column.
         fields.status |= row.deceased;
         let old = match previous {
-            Some(store) if !(fields.names && fields.email && fields.phone) => {
+            Some(store)
+                if !(fields.names
+                    && fields.email
+                    && fields.phone
+                    && fields.postcode
+                    && fields.date_of_birth
+                    && fields.address) =>
+            {
                 old_contact(self.vault, store, row.reference.as_str())?
             }
             _ => None,
@@ -407,6 +418,7 @@ fn new_person(
         more_phones: phones.collect(),
         postcode: row.addresses.iter().find_map(|address| address.postcode.clone()),
         born: row.date_of_birth.map(custody_core::Day::to_iso),
+        postal: row.postal,
     };
     // Keep what custody held for the contact fields this file does not have.
     let contact = match old {
@@ -442,6 +454,11 @@ fn new_person(
                     contact.born
                 } else {
                     old.born
+                },
+                postal: if fields.address {
+                    contact.postal
+                } else {
+                    old.postal
                 },
             }
         }

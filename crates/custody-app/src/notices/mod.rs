@@ -1,6 +1,8 @@
 //! Notices to people: who is told, the outbox, the sending run.
 
 pub(crate) mod instruction_mail;
+pub(crate) mod letter_address;
+pub mod letters;
 pub mod notice_model;
 pub mod notify;
 pub(crate) mod notify_loop;

@@ -183,7 +183,7 @@ fn measures(ledger: &Ledger, incident: &IncidentRecord, events: &[Recorded], sup
     out
 }
 
-fn day_words(ledger: &Ledger, at: custody_core::Instant) -> String {
+pub(crate) fn day_words(ledger: &Ledger, at: custody_core::Instant) -> String {
     let day = at.local_day(&ledger.zone).date();
     let months = [
         "January",

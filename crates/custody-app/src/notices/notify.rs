@@ -40,7 +40,7 @@ impl Audience {
         }
     }
 
-    fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         match self {
             Audience::Affected => "affected".to_owned(),
             Audience::AllCurrent => "all-current".to_owned(),
@@ -430,8 +430,12 @@ pub struct Status {
     pub counts: std::collections::BTreeMap<&'static str, u64>,
     /// Failed notices (the first 100).
     pub failures: Vec<Failure>,
-    /// People without an email address, from the latest run, for a letter.
+    /// People who need a letter (no usable email address), by reference.
     pub letters: Vec<String>,
+    /// Of them, those whose letter was printed (`custody notify letters ID --out …`).
+    pub letters_printed: u64,
+    /// Of them, those whose letter was recorded as posted (they count as told).
+    pub letters_posted: u64,
 }
 
 /// The status of an incident's notices.
@@ -455,8 +459,11 @@ pub fn status(ledger: &Ledger, id: IncidentId) -> Result<Status> {
         });
     }
     let mut letters = Vec::new();
-    for person in ledger.store.notice_letters(id)? {
-        if let Some(record) = ledger.store.person(person)? {
+    let (mut letters_printed, mut letters_posted) = (0, 0);
+    for letter in ledger.store.notice_letters(id)? {
+        letters_printed += u64::from(letter.printed_at.is_some());
+        letters_posted += u64::from(letter.posted_at.is_some());
+        if let Some(record) = ledger.store.person(letter.person)? {
             letters.push(record.reference);
         }
     }
@@ -464,6 +471,8 @@ pub fn status(ledger: &Ledger, id: IncidentId) -> Result<Status> {
         counts: crate::notices::notify_run::outbox_counts(ledger, id)?,
         failures,
         letters,
+        letters_printed,
+        letters_posted,
     })
 }
 

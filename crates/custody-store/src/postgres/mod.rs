@@ -15,6 +15,7 @@ mod contacts;
 mod desk;
 mod desk_state;
 mod events;
+mod letters;
 mod mail;
 mod outbox;
 mod people;
@@ -39,13 +40,14 @@ use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 pub use connect::{is_postgres_url, parse_url};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 6] = [
+const MIGRATIONS: [&str; 7] = [
     include_str!("schema.sql"),
     include_str!("share_chunks_append_only.sql"),
     include_str!("names_fold_ascii.sql"),
     include_str!("supplier_contacts.sql"),
     include_str!("supplier_accounts.sql"),
     include_str!("supplier_mail.sql"),
+    include_str!("letters.sql"),
 ];
 
 /// Taken at the start of every audited write (see the module's invariant).
@@ -932,8 +934,33 @@ impl Store for PostgresStore {
         })
     }
 
-    fn notice_letters(&self, incident: IncidentId) -> Result<Vec<PersonId>> {
-        outbox::letters(&mut self.db()?, incident.get())
+    fn notice_letters(&self, incident: IncidentId) -> Result<Vec<LetterRow>> {
+        letters::letters(&mut self.db()?, incident.get())
+    }
+
+    fn record_letters_printed(
+        &mut self,
+        incident: IncidentId,
+        people: &[PersonId],
+        at: Instant,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()> {
+        self.audited(audit, signer, |transaction, draft| {
+            letters::printed(transaction, incident.get(), people, at, draft)
+        })
+    }
+
+    fn record_letters_posted(
+        &mut self,
+        incident: IncidentId,
+        at: Instant,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<u64> {
+        self.audited(audit, signer, |transaction, draft| {
+            letters::posted(transaction, incident.get(), at, draft)
+        })
     }
 
     fn claim_notices(

@@ -11,7 +11,7 @@ use custody_core::{Instant, PersonId};
 
 use super::Db;
 use super::optional;
-use crate::encoding::{Queueing, pack_people, person_id, queueing, unpack_people};
+use crate::encoding::{Queueing, pack_people, queueing, unpack_people};
 use crate::error::{Error, Result};
 use crate::types::{AuditDraft, EnqueueCounts, NewOutboxMessage, OutboxMessage, OutboxState, OutboxUpdate};
 
@@ -81,14 +81,6 @@ pub(super) fn enqueue(
         details.insert("unchanged".to_owned(), counts.unchanged.into());
     }
     Ok(counts)
-}
-
-pub(super) fn letters(client: &mut Db<'_>, incident: i64) -> Result<Vec<PersonId>> {
-    let rows = client.query(
-        "SELECT person FROM notice_letters WHERE incident = $1 ORDER BY person",
-        &[&incident],
-    )?;
-    rows.iter().map(|row| person_id(row.try_get(0)?)).collect()
 }
 
 fn message(row: &Row) -> Result<OutboxMessage> {

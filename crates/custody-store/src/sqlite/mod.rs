@@ -7,6 +7,7 @@ mod desk_state;
 mod feeds;
 mod incidents;
 mod journal;
+mod letters;
 mod mail;
 mod outbox;
 mod people;
@@ -27,7 +28,7 @@ use crate::types::*;
 use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 14] = [
+const MIGRATIONS: [&str; 15] = [
     concat!(include_str!("schema.sql"), include_str!("indexes.sql")),
     include_str!("incidents.sql"),
     include_str!("requests.sql"),
@@ -42,6 +43,7 @@ const MIGRATIONS: [&str; 14] = [
     include_str!("supplier_contacts.sql"),
     include_str!("supplier_accounts.sql"),
     include_str!("supplier_mail.sql"),
+    include_str!("letters.sql"),
 ];
 
 /// Name of the database file inside a data directory.
@@ -836,8 +838,29 @@ impl Store for SqliteStore {
         )
     }
 
-    fn notice_letters(&self, incident: IncidentId) -> Result<Vec<PersonId>> {
-        outbox::letters(&self.connection, incident.get())
+    fn notice_letters(&self, incident: IncidentId) -> Result<Vec<LetterRow>> {
+        letters::letters(&self.connection, incident.get())
+    }
+
+    fn record_letters_printed(
+        &mut self,
+        incident: IncidentId,
+        people: &[PersonId],
+        at: Instant,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()> {
+        letters::printed(&mut self.connection, incident.get(), people, at, audit, signer)
+    }
+
+    fn record_letters_posted(
+        &mut self,
+        incident: IncidentId,
+        at: Instant,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<u64> {
+        letters::posted(&mut self.connection, incident.get(), at, audit, signer)
     }
 
     fn claim_notices(

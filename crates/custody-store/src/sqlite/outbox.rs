@@ -111,14 +111,6 @@ pub(super) fn enqueue(
     Ok(counts)
 }
 
-/// The people of an incident who need a letter.
-pub(super) fn letters(connection: &Connection, incident: i64) -> Result<Vec<PersonId>> {
-    let mut statement =
-        connection.prepare_cached("SELECT person FROM notice_letters WHERE incident = ?1 ORDER BY person")?;
-    let rows = statement.query_map([incident], |row| row.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-}
-
 fn message(row: &Row<'_>) -> rusqlite::Result<OutboxMessage> {
     let state: String = row.get(4)?;
     let people: Vec<u8> = row.get(2)?;

@@ -27,6 +27,7 @@ mod hardening;
 mod incidents;
 mod leaks;
 mod ledger;
+mod letters;
 mod linkage;
 mod migration;
 mod notices;

@@ -1,0 +1,377 @@
+//! Letters for the people a notice cannot reach by email (Art. 34 asks that each affected person
+//! be told, however they can be reached): one print-ready PDF, a letter per person with the
+//! same personal content as their email, addressed from the postal address sealed at import,
+//! in postcode order within each country, after a summary page for the print house. People with
+//! no postal address are listed for the DPO. Once the batch is handed to the post the user says
+//! so (`--posted-at`), and only then do its letters count as people told.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use custody_core::{IncidentId, Instant, PersonId, PersonSet};
+use custody_mail::letter_pdf::{Letter, LetterBatch};
+
+use crate::dir::Ledger;
+use crate::error::{Error, Result};
+use crate::ledger::people::Contact;
+use crate::notices::notice_model::{NoticeContext, day_words};
+use crate::notices::notify::{Audience, audience_people, open_contact};
+
+/// What producing letters did.
+#[derive(Debug, Clone, Serialize)]
+pub struct LettersReport {
+    /// The incident.
+    pub incident: IncidentId,
+    /// Whom the letters are for: `no-usable-email`, or the audience asked for.
+    pub audience: String,
+    /// Letters in the file (one per person).
+    pub letters: usize,
+    /// Pages in the file, the summary page included.
+    pub pages: usize,
+    /// Letters of more than one page.
+    pub longer_than_one_page: usize,
+    /// Letters per country of address (ISO 3166 alpha-2).
+    pub by_country: BTreeMap<String, u64>,
+    /// People who needed a letter and have no postal address custody can use (references).
+    pub without_address: Vec<String>,
+    /// People whose letter was posted already, left out.
+    pub posted_before: u64,
+    /// SHA-256 of the file written, to tell this batch from another.
+    pub sha256: String,
+}
+
+/// One letter to be laid out, with what it is sorted by.
+struct Planned {
+    country: String,
+    postcode: String,
+    reference: String,
+    person: PersonId,
+    letter: Letter,
+}
+
+/// Whom letters go to by default: the affected people without a usable email address, those
+/// whose notice failed for good, and anyone a notification run recorded as needing a letter.
+fn default_people(ledger: &Ledger, context: &NoticeContext, id: IncidentId) -> Result<PersonSet> {
+    let (affected, _) = audience_people(ledger, context, &Audience::Affected)?;
+    let mut out = PersonSet::new();
+    ledger.store.each_person(&affected, &mut |person| {
+        let email = open_contact(ledger, &person)
+            .map_err(|error| custody_store::Error::Aborted(Box::new(error)))?
+            .and_then(|contact| contact.email)
+            .and_then(|email| custody_core::normalise_email(&email));
+        if email.is_none() {
+            out.insert(person.id);
+        }
+        Ok(())
+    })?;
+    for message in ledger
+        .store
+        .outbox_in_state(id, custody_store::OutboxState::Failed, usize::MAX)?
+    {
+        for person in message.people {
+            out.insert(person);
+        }
+    }
+    for row in ledger.store.notice_letters(id)? {
+        out.insert(row.person);
+    }
+    Ok(out - ledger.store.canaries()?)
+}
+
+/// Writes the letters of incident `id` to `out` (a PDF) for `audience` (by default, everyone
+/// who cannot be emailed) and records them as printed (audited, with the file's SHA-256).
+pub fn letters(
+    ledger: &mut Ledger,
+    id: IncidentId,
+    audience: Option<&Audience>,
+    out: &Path,
+) -> Result<LettersReport> {
+    let context = NoticeContext::build(ledger, id)?;
+    let people = match audience {
+        Some(audience) => audience_people(ledger, &context, audience)?.0,
+        None => default_people(ledger, &context, id)?,
+    };
+    let posted: PersonSet = ledger
+        .store
+        .notice_letters(id)?
+        .into_iter()
+        .filter(|row| row.posted_at.is_some())
+        .map(|row| row.person)
+        .collect();
+    // A second batch holds only the people not posted to yet, unless an audience was chosen.
+    let posted_before = if audience.is_none() {
+        people.intersection_len(&posted)
+    } else {
+        0
+    };
+    let people = if audience.is_none() {
+        people - posted
+    } else {
+        people
+    };
+    let templates = custody_mail::Templates::load(Some(&ledger.dir.join("templates")))?;
+    let today = day_words(ledger, ledger.now());
+    let home = ledger.settings.phone_region.clone();
+    let mut planned = Vec::new();
+    let mut without_address = Vec::new();
+    ledger.store.each_person(&people, &mut |person| {
+        let contact = open_contact(ledger, &person)
+            .map_err(|error| custody_store::Error::Aborted(Box::new(error)))?
+            .unwrap_or_default();
+        let Some(postal) = contact
+            .postal
+            .clone()
+            .filter(custody_ingest::PostalAddress::is_usable)
+        else {
+            without_address.push(person.reference.clone());
+            return Ok(());
+        };
+        let part = context.person_part(&person, contact.first_name.clone());
+        let notice = templates
+            .notice(&context.model(vec![part]))
+            .map_err(|error| custody_store::Error::Aborted(Box::new(Error::from(error))))?;
+        let address = crate::notices::letter_address::address_lines(&full_name(&contact), &postal, &home);
+        planned.push(Planned {
+            country: postal.country.clone().unwrap_or_else(|| home.clone()),
+            postcode: postal.postcode.clone().unwrap_or_default().to_uppercase(),
+            reference: person.reference.clone(),
+            person: person.id,
+            letter: Letter {
+                address,
+                info: vec![
+                    format!("Date: {today}"),
+                    format!("Our reference: {}", person.reference),
+                    format!("Incident: {id}"),
+                ],
+                subject: notice.subject,
+                body: notice.text,
+            },
+        });
+        Ok(())
+    })?;
+    planned.sort_by(|a, b| {
+        (a.country.as_str(), a.postcode.as_str(), a.reference.as_str()).cmp(&(
+            b.country.as_str(),
+            b.postcode.as_str(),
+            b.reference.as_str(),
+        ))
+    });
+    let mut by_country: BTreeMap<String, u64> = BTreeMap::new();
+    for letter in &planned {
+        *by_country.entry(letter.country.clone()).or_default() += 1;
+    }
+    let settings = &ledger.settings;
+    let return_address = match &settings.dpo.postal {
+        Some(postal) => format!("{}, {postal}", settings.organisation),
+        None => settings.organisation.clone(),
+    };
+    let mut batch = LetterBatch::new(&settings.organisation, &return_address);
+    for letter in &planned {
+        batch.add(&letter.letter);
+    }
+    let audience_name = audience.map_or_else(|| "no-usable-email".to_owned(), Audience::name);
+    let summary = summary_lines(
+        ledger,
+        id,
+        &audience_name,
+        planned.len(),
+        &by_country,
+        without_address.len(),
+    );
+    let title = format!("{}: letters about incident {id}", settings.organisation);
+    let (bytes, counts) = batch.finish(&title, &summary);
+    crate::files::write_output(out, &bytes).map_err(|source| Error::io(out, source))?;
+    let sha256 = custody_vault::hex(&sha2_digest(&bytes));
+    let ids: Vec<PersonId> = planned.iter().map(|letter| letter.person).collect();
+    let draft = ledger.draft(
+        "notice.letters",
+        &format!("incident:{id}"),
+        serde_json::json!({ "audience": audience_name, "letters": counts.letters, "pages": counts.pages,
+            "without_address": without_address.len(), "sha256": sha256 }),
+    );
+    let now = ledger.now();
+    ledger.store.record_letters_printed(
+        id,
+        &ids,
+        now,
+        draft,
+        &crate::dir::signer_for(&ledger.vault, &ledger.dir),
+    )?;
+    ledger.anchor_audit()?;
+    Ok(LettersReport {
+        incident: id,
+        audience: audience_name,
+        letters: counts.letters,
+        pages: counts.pages,
+        longer_than_one_page: counts.longer_than_one_page,
+        by_country,
+        without_address,
+        posted_before,
+        sha256,
+    })
+}
+
+fn sha2_digest(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes).into()
+}
+
+/// "Ann Smith", or nothing when the export gave no name.
+fn full_name(contact: &Contact) -> String {
+    [contact.first_name.as_deref(), contact.last_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The print house's page: what the batch is and how to handle it; counts only, no one's data.
+fn summary_lines(
+    ledger: &Ledger,
+    id: IncidentId,
+    audience: &str,
+    letters: usize,
+    by_country: &BTreeMap<String, u64>,
+    without_address: usize,
+) -> Vec<String> {
+    let countries: Vec<String> = by_country
+        .iter()
+        .map(|(country, count)| format!("{country} {count}"))
+        .collect();
+    let first = usize::from(letters > 0);
+    vec![
+        "This page is the batch summary: do not post it.".to_owned(),
+        String::new(),
+        format!("Organisation: {}", ledger.settings.organisation),
+        format!("Incident: {id}; letters for: {audience}"),
+        format!("Prepared: {}", ledger.now().local(&ledger.zone)),
+        format!("Letters: {letters}, one per person, each starting on a new sheet."),
+        format!(
+            "Sequence numbers: bottom left of every page, {first:06} to {letters:06}, in postcode order within each country."
+        ),
+        "Paper: A4, printed on one side. A letter of more than one page says \"Page 1 of 2\" at the foot of each page."
+            .to_owned(),
+        "Envelope: DL (110 x 220 mm) with a window on the left (90 x 45 mm, 20 mm from the left and 15 mm from the bottom); fold in three at the marks in the left margin (105 and 210 mm) so that the address shows in the window.".to_owned(),
+        format!("By country: {}", countries.join(", ")),
+        format!(
+            "People who needed a letter but have no postal address on record: {without_address} (not in this file; listed for the data protection officer)."
+        ),
+        String::new(),
+        format!("When the batch is handed to the post, tell custody the time: custody notify letters {id} --posted-at TIME."),
+    ]
+}
+
+/// What recording a batch as posted did.
+#[derive(Debug, Clone, Serialize)]
+pub struct PostedReport {
+    /// Letters recorded as posted now.
+    pub letters: u64,
+    /// Whether "people notified" was recorded now (every notice accepted or posted).
+    pub people_notified_recorded: bool,
+    /// Why not, when it was not.
+    pub people_notified_not_recorded: Option<String>,
+}
+
+/// Records every printed letter of incident `id` not yet posted as posted at `at` (audited);
+/// when no one is left untold (every email accepted, every failed or missing one covered by a
+/// posted letter), "people notified" is recorded at the last of those instants.
+pub fn posted(ledger: &mut Ledger, id: IncidentId, at: Instant) -> Result<PostedReport> {
+    let incident = crate::breach::incidents::find_incident(ledger, id)?;
+    if at < incident.facts.aware_at {
+        return Err(Error::Invalid(format!(
+            "--posted-at ({at}) is before the organisation became aware of the incident ({})",
+            incident.facts.aware_at
+        )));
+    }
+    if at > ledger.now() {
+        return Err(Error::Invalid(format!(
+            "--posted-at ({at}) is in the future: record a batch once it has gone"
+        )));
+    }
+    let draft = ledger.draft(
+        "notice.letters_posted",
+        &format!("incident:{id}"),
+        serde_json::json!({ "posted_at": at.to_rfc3339() }),
+    );
+    let letters = ledger.store.record_letters_posted(
+        id,
+        at,
+        draft,
+        &crate::dir::signer_for(&ledger.vault, &ledger.dir),
+    )?;
+    ledger.anchor_audit()?;
+    if letters == 0 {
+        return Err(Error::Invalid(format!(
+            "incident {id} has no printed letter waiting to be posted; make them with `custody notify letters {id} --out FILE.pdf`"
+        )));
+    }
+    let not_recorded = untold(ledger, id)?;
+    let mut recorded = false;
+    if not_recorded.is_none() {
+        let (_, last_sent) = ledger.store.outbox_times(id)?;
+        let when = last_sent.map_or(at, |sent| sent.max(at));
+        crate::breach::incidents::record_act(
+            ledger,
+            id,
+            crate::breach::incidents::Act::PeopleNotified,
+            when,
+            Some(format!("emails accepted and {letters} letters posted")),
+            None,
+        )?;
+        recorded = true;
+    }
+    Ok(PostedReport {
+        letters,
+        people_notified_recorded: recorded,
+        people_notified_not_recorded: not_recorded,
+    })
+}
+
+/// Why "people notified" cannot be recorded yet, or `None` when everyone is told.
+fn untold(ledger: &Ledger, id: IncidentId) -> Result<Option<String>> {
+    let events = crate::breach::incident_events::log(ledger, id)?;
+    if crate::breach::incidents::first_act(&events, crate::breach::incidents::Act::PeopleNotified).is_some() {
+        return Ok(Some("it was recorded before".to_owned()));
+    }
+    let counts = crate::notices::notify_run::outbox_counts(ledger, id)?;
+    let waiting: u64 = ["queued", "sending", "retry"]
+        .iter()
+        .map(|state| counts.get(state).copied().unwrap_or(0))
+        .sum();
+    if waiting > 0 {
+        return Ok(Some(format!("{waiting} emails are still waiting to be sent")));
+    }
+    if counts.values().sum::<u64>() == 0 {
+        return Ok(Some(format!(
+            "no email notice was queued for this incident: send them with `custody notify {id}` (if no one \
+             affected has an email address, record it with `custody incident record {id} people-notified --at …`)"
+        )));
+    }
+    let rows = ledger.store.notice_letters(id)?;
+    let posted: PersonSet = rows
+        .iter()
+        .filter(|row| row.posted_at.is_some())
+        .map(|row| row.person)
+        .collect();
+    let unposted = rows.iter().filter(|row| row.posted_at.is_none()).count();
+    if unposted > 0 {
+        return Ok(Some(format!(
+            "{unposted} people who need a letter have none posted (no postal address, or not printed yet)"
+        )));
+    }
+    for message in ledger
+        .store
+        .outbox_in_state(id, custody_store::OutboxState::Failed, usize::MAX)?
+    {
+        if message.people.iter().any(|person| !posted.contains(*person)) {
+            return Ok(Some(
+                "an email notice failed and its people have no posted letter".to_owned(),
+            ));
+        }
+    }
+    Ok(None)
+}
