@@ -876,7 +876,7 @@ fn record_shares(
         if let Some((confirmed, backups)) = export.deleted {
             let confirmed = at(ledger, confirmed)?;
             let backups = backups.map(|text| at(ledger, text)).transpose()?;
-            confirm_deletion(ledger, report.share, confirmed, backups)?;
+            confirm_deletion(ledger, report.share, confirmed, backups, None)?;
         }
     }
     Ok(())

@@ -281,6 +281,13 @@ fn operations() -> Vec<Operation> {
             "/api/v1/supplier/requests/{id}/confirm",
             "A supplier's token: confirms it did what request ID instructed it to (erase, correct, restrict, stop marketing), now, with an optional note and, for an erasure, when its backups no longer hold the data; recorded as the request's confirmation with the token as actor.",
             &[],
+            Some(confirm_body.clone()),
+        ),
+        op(
+            "POST",
+            "/api/v1/supplier/shares/{id}/confirm-deletion",
+            "A supplier's token: confirms it deleted share ID, which it was asked to delete, with every copy, now, with an optional note and when its backups no longer hold the data; recorded as the share's deletion with the token as actor.",
+            &[],
             Some(confirm_body),
         ),
         op("GET", "/api/v1/suppliers", "Every supplier.", &[], None),

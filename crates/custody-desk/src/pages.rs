@@ -73,7 +73,7 @@ pub async fn supplier(
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
 ) -> Page {
-    let (supplier, shares, (mail, instructions), now_local) = desk
+    let (supplier, shares, (mail, instructions, deletions), now_local) = desk
         .run(&caller.actor(), move |ledger| {
             let supplier = suppliers::show(ledger, &name)?;
             let shares = shares::list(ledger, Some(&supplier.name))?;
@@ -84,8 +84,9 @@ pub async fn supplier(
             for instruction in &mut instructions {
                 instruction.reference = None;
             }
+            let deletions = custody_app::ledger::deletion_requests::list(ledger, Some(&[id]))?;
             let now = ledger.now().local_input(&ledger.zone);
-            Ok((supplier, shares, (mail, instructions), now))
+            Ok((supplier, shares, (mail, instructions, deletions), now))
         })
         .await?;
     render::page(
@@ -94,7 +95,7 @@ pub async fn supplier(
         "supplier.html",
         context! {
             s => s(&supplier), shares => s(&shares), mail => s(&mail),
-            instructions => s(&instructions), now_local => now_local,
+            instructions => s(&instructions), deletions => s(&deletions), now_local => now_local,
         },
     )
 }

@@ -13,8 +13,9 @@ use minijinja::context;
 use serde::Deserialize;
 use serde_json::Value;
 
+use custody_app::ledger::deletion_requests;
 use custody_app::supplier_side;
-use custody_core::{IncidentId, RequestId, SupplierId};
+use custody_core::{IncidentId, RequestId, ShareId, SupplierId};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, DeskError, PageError};
@@ -117,6 +118,58 @@ pub async fn api_confirm(
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({ "request": id, "confirmed": true, "request_complete": complete })),
+    )
+        .into_response())
+}
+
+/// `POST /supplier/shares/{id}/confirm-deletion`: the supplier confirms it deleted a share it
+/// was asked to delete.
+pub async fn confirm_deletion(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<ShareId>,
+    Form(form): Form<ConfirmForm>,
+) -> Result<Response, PageError> {
+    let Some(supplier) = caller.supplier else {
+        return Err(PageError(DeskError::App(custody_app::Error::NotFound(
+            "this is a supplier's form: the account is not a supplier's".to_owned(),
+        ))));
+    };
+    let result = desk
+        .run(&caller.actor(), move |ledger| {
+            let until = backups_until(ledger, form.backups_until.as_deref())?;
+            deletion_requests::confirm(ledger, supplier, id, form.note, until)?;
+            Ok(())
+        })
+        .await;
+    match result {
+        Ok(()) => Ok(Redirect::to("/supplier").into_response()),
+        Err(DeskError::App(error @ custody_app::Error::Invalid(_))) => {
+            side_page(&desk, &caller, supplier, Some(error.to_string())).await
+        }
+        Err(error) => Err(PageError(error)),
+    }
+}
+
+/// `POST /api/v1/supplier/shares/{id}/confirm-deletion`: the same, for a supplier's token.
+pub async fn api_confirm_deletion(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<ShareId>,
+    payload: Result<Json<ConfirmBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let supplier = token_supplier(&caller)?;
+    let given = crate::api::body(payload)?;
+    desk.run(&caller.actor(), move |ledger| {
+        let until = backups_until(ledger, given.backups_until.as_deref())?;
+        Ok(deletion_requests::confirm(
+            ledger, supplier, id, given.note, until,
+        )?)
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "share": id, "deleted": true })),
     )
         .into_response())
 }

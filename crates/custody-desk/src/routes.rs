@@ -177,6 +177,18 @@ fn declare(builder: Builder) -> Builder {
             Supplier,
             post(pages_supplier::api_confirm),
         )
+        .page(
+            "POST",
+            "/supplier/shares/{id}/confirm-deletion",
+            Supplier,
+            post(pages_supplier::confirm_deletion),
+        )
+        .api(
+            "POST",
+            "/api/v1/supplier/shares/{id}/confirm-deletion",
+            Supplier,
+            post(pages_supplier::api_confirm_deletion),
+        )
         .page("GET", "/incidents", Viewer, get(pages_incident::list))
         .page(
             "POST",

@@ -244,9 +244,23 @@ pub trait Store {
         share: ShareId,
         confirmed_at: Instant,
         backups_until: Option<Instant>,
+        note: Option<&str>,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<()>;
+    /// Records the organisation's request that the holder of `share` delete its data by
+    /// `due_at`; a share asked before is a conflict. Audited.
+    fn ask_deletion(
+        &mut self,
+        share: ShareId,
+        asked_at: Instant,
+        due_at: Instant,
+        reason: &str,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()>;
+    /// The deletion requests to some suppliers (all when `None`), oldest first.
+    fn deletion_requests(&self, suppliers: Option<&[SupplierId]>) -> Result<Vec<DeletionRequest>>;
     /// Shares, optionally of some suppliers only, in id order.
     fn shares(&self, suppliers: Option<&[SupplierId]>) -> Result<Vec<ShareRecord>>;
     /// One share.

@@ -18,7 +18,7 @@ use rusqlite::Connection;
 use crate::error::{Error, Result};
 
 /// The ledger's tables, parents before the tables that refer to them.
-pub const TABLES: [&str; 24] = [
+pub const TABLES: [&str; 25] = [
     "meta",
     "imports",
     "people",
@@ -29,6 +29,7 @@ pub const TABLES: [&str; 24] = [
     "supplier_contacts",
     "shares",
     "share_chunks",
+    "share_deletion_requests",
     "audit",
     "incidents",
     "incident_events",

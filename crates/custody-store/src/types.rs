@@ -549,6 +549,27 @@ pub enum OutboxUpdate {
     Requeue,
 }
 
+/// The organisation's request that a supplier delete a share's data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeletionRequest {
+    /// The share.
+    pub share: ShareId,
+    /// The supplier that holds it.
+    pub supplier: SupplierId,
+    /// When it was asked.
+    pub asked_at: Instant,
+    /// By when.
+    pub due_at: Instant,
+    /// Why (the retention ended, the contract ended, …).
+    pub reason: String,
+    /// The supplier's note when it confirmed.
+    pub note: Option<String>,
+    /// When the deletion was confirmed (the share's record).
+    pub deleted_at: Option<Instant>,
+    /// When the supplier's backups no longer hold it.
+    pub backups_until: Option<Instant>,
+}
+
 /// A person of an incident who needs a letter, and where their letter stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct LetterRow {

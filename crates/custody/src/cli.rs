@@ -365,6 +365,30 @@ enum ShareCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Ask the supplier that holds a share to delete its data, with every copy, by a time: its
+    /// contacts are told, and its own account confirms at the desk.
+    AskDeletion {
+        /// Share id.
+        share: ShareId,
+        /// By when (default: 30 days from now).
+        #[arg(long)]
+        by: Option<String>,
+        /// Why (default: the data is no longer needed for the purpose it was shared for).
+        #[arg(long)]
+        reason: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The deletion requests to suppliers, open ones first, overdue ones marked.
+    Deletions {
+        /// Only this supplier's.
+        #[arg(long)]
+        supplier: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -903,8 +927,60 @@ fn share(dir: Option<PathBuf>, command: ShareCommand) -> anyhow::Result<ExitCode
             let backups = backups_until
                 .map(|text| instant(&ledger, &text, "--backups-until"))
                 .transpose()?;
-            shares::confirm_deletion(&mut ledger, share, at, backups)?;
+            shares::confirm_deletion(&mut ledger, share, at, backups, None)?;
             crate::say!("Recorded the deletion of share {share}.");
+        }
+        ShareCommand::AskDeletion {
+            share,
+            by,
+            reason,
+            json,
+        } => {
+            let mut ledger = open(dir)?;
+            let by = by.map(|text| instant(&ledger, &text, "--by")).transpose()?;
+            let asked = custody_app::ledger::deletion_requests::ask(&mut ledger, share, by, reason)?;
+            if json {
+                output::json(&asked)?;
+            } else {
+                crate::say!(
+                    "Asked {} to delete share {share} by {}; {} message(s) to its contacts queued (`custody supplier mail send`).",
+                    asked.supplier,
+                    asked.due_at.local(&ledger.zone),
+                    asked.messages
+                );
+            }
+        }
+        ShareCommand::Deletions { supplier, json } => {
+            let ledger = open(dir)?;
+            let only = supplier
+                .map(|name| custody_app::ledger::suppliers::find(&ledger, &name).map(|found| found.id))
+                .transpose()?;
+            let list = custody_app::ledger::deletion_requests::list(
+                &ledger,
+                only.as_ref().map(std::slice::from_ref),
+            )?;
+            if json {
+                output::json(&list)?;
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|view| {
+                        let state = match (view.request.deleted_at, view.overdue) {
+                            (Some(at), _) => format!("deleted {}", at.local(&ledger.zone)),
+                            (None, true) => "OVERDUE".to_owned(),
+                            (None, false) => "waiting".to_owned(),
+                        };
+                        vec![
+                            view.request.share.to_string(),
+                            view.supplier_name.clone(),
+                            view.request.asked_at.local(&ledger.zone),
+                            view.request.due_at.local(&ledger.zone),
+                            state,
+                        ]
+                    })
+                    .collect();
+                output::table(&["share", "supplier", "asked", "due", "state"], &rows);
+            }
         }
         ShareCommand::List { supplier, json } => {
             let ledger = open(dir)?;

@@ -103,22 +103,7 @@ enum NotifyCommand {
 
 /// The mail server from the settings and `CUSTODY_SMTP_*`, if one is named.
 pub fn smtp_config(ledger: &Ledger) -> anyhow::Result<Option<SmtpConfig>> {
-    let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-    let named = env("CUSTODY_SMTP_HOST").is_some_and(|host| !host.is_empty())
-        || ledger
-            .settings
-            .smtp
-            .as_ref()
-            .is_some_and(|smtp| smtp.host.is_some());
-    if !named {
-        return Ok(None);
-    }
-    let default_from = format!("{} <{}>", ledger.settings.organisation, ledger.settings.dpo.email);
-    Ok(Some(SmtpConfig::resolve(
-        ledger.settings.smtp.as_ref(),
-        &env,
-        &default_from,
-    )?))
+    Ok(custody_app::notices::notify_run::smtp_config(ledger)?)
 }
 
 /// The mail server for the demo's notices, from `CUSTODY_SMTP_*` alone (there are no settings yet).

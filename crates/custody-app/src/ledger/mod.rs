@@ -2,6 +2,7 @@
 
 pub(crate) mod canary;
 pub mod contacts;
+pub mod deletion_requests;
 pub mod holdings;
 pub mod people;
 pub(crate) mod people_vcard;

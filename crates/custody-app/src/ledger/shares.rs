@@ -611,12 +611,14 @@ pub fn share_view(ledger: &Ledger, id: ShareId) -> Result<ShareView> {
     Ok(ShareView::from(&record))
 }
 
-/// Records a supplier's confirmation that it deleted a share's data.
+/// Records a supplier's confirmation that it deleted a share's data (with the supplier's note,
+/// when it confirmed a deletion request itself).
 pub fn confirm_deletion(
     ledger: &mut Ledger,
     share: ShareId,
     at: Instant,
     backups_until: Option<Instant>,
+    note: Option<&str>,
 ) -> Result<()> {
     let record = ledger
         .store
@@ -636,12 +638,14 @@ pub fn confirm_deletion(
     let draft = ledger.draft(
         "share.delete",
         &format!("share:{share}"),
-        serde_json::json!({ "confirmed_at": at.to_rfc3339(), "backups_until": backups_until.map(Instant::to_rfc3339) }),
+        serde_json::json!({ "confirmed_at": at.to_rfc3339(), "backups_until": backups_until.map(Instant::to_rfc3339),
+            "note": note }),
     );
     ledger.store.confirm_deletion(
         share,
         at,
         backups_until,
+        note,
         draft,
         &signer_for(&ledger.vault, &ledger.dir),
     )?;

@@ -19,6 +19,9 @@ use crate::ledger::people::Contact;
 use crate::notices::notice_model::{NoticeContext, day_words};
 use crate::notices::notify::{Audience, audience_people, open_contact};
 
+/// A limit on failed messages read that is no limit (a store's LIMIT takes a signed 64-bit number).
+const EVERY_FAILURE: usize = 1 << 40;
+
 /// What producing letters did.
 #[derive(Debug, Clone, Serialize)]
 pub struct LettersReport {
@@ -68,7 +71,7 @@ fn default_people(ledger: &Ledger, context: &NoticeContext, id: IncidentId) -> R
     })?;
     for message in ledger
         .store
-        .outbox_in_state(id, custody_store::OutboxState::Failed, usize::MAX)?
+        .outbox_in_state(id, custody_store::OutboxState::Failed, EVERY_FAILURE)?
     {
         for person in message.people {
             out.insert(person);
@@ -365,7 +368,7 @@ fn untold(ledger: &Ledger, id: IncidentId) -> Result<Option<String>> {
     }
     for message in ledger
         .store
-        .outbox_in_state(id, custody_store::OutboxState::Failed, usize::MAX)?
+        .outbox_in_state(id, custody_store::OutboxState::Failed, EVERY_FAILURE)?
     {
         if message.people.iter().any(|person| !posted.contains(*person)) {
             return Ok(Some(

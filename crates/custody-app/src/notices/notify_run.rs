@@ -215,6 +215,27 @@ pub fn outbox_counts(
     Ok(counts)
 }
 
+/// The mail server from the settings and `CUSTODY_SMTP_*` (each variable overriding its
+/// setting; the password only ever from `CUSTODY_SMTP_PASSWORD`), if one is named.
+pub fn smtp_config(ledger: &Ledger) -> Result<Option<custody_mail::SmtpConfig>> {
+    let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let named = env("CUSTODY_SMTP_HOST").is_some()
+        || ledger
+            .settings
+            .smtp
+            .as_ref()
+            .is_some_and(|smtp| smtp.host.is_some());
+    if !named {
+        return Ok(None);
+    }
+    let default_from = format!("{} <{}>", ledger.settings.organisation, ledger.settings.dpo.email);
+    Ok(Some(custody_mail::SmtpConfig::resolve(
+        ledger.settings.smtp.as_ref(),
+        &env,
+        &default_from,
+    )?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

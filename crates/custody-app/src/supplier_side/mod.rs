@@ -61,6 +61,8 @@ pub struct SupplierSide {
     pub shares: Vec<SideShare>,
     /// What it was instructed to do for people's requests, open ones first.
     pub instructions: Vec<instructions::SideInstruction>,
+    /// The shares it was asked to delete, open ones first.
+    pub deletions: Vec<crate::ledger::deletion_requests::DeletionView>,
 }
 
 /// An incident as its supplier sees it: what happened as recorded, and when.
@@ -208,5 +210,6 @@ pub fn overview(ledger: &Ledger, supplier: SupplierId) -> Result<SupplierSide> {
         incidents,
         shares,
         instructions: instructions::list(ledger, supplier)?,
+        deletions: crate::ledger::deletion_requests::list(ledger, Some(&[supplier]))?,
     })
 }

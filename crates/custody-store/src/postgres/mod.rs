@@ -12,6 +12,7 @@
 mod audit;
 mod connect;
 mod contacts;
+mod deletion_requests;
 mod desk;
 mod desk_state;
 mod events;
@@ -40,7 +41,7 @@ use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 pub use connect::{is_postgres_url, parse_url};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 7] = [
+const MIGRATIONS: [&str; 8] = [
     include_str!("schema.sql"),
     include_str!("share_chunks_append_only.sql"),
     include_str!("names_fold_ascii.sql"),
@@ -48,6 +49,7 @@ const MIGRATIONS: [&str; 7] = [
     include_str!("supplier_accounts.sql"),
     include_str!("supplier_mail.sql"),
     include_str!("letters.sql"),
+    include_str!("deletion_requests.sql"),
 ];
 
 /// Taken at the start of every audited write (see the module's invariant).
@@ -546,6 +548,7 @@ impl Store for PostgresStore {
         share: ShareId,
         confirmed_at: Instant,
         backups_until: Option<Instant>,
+        note: Option<&str>,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<()> {
@@ -561,8 +564,32 @@ impl Store for PostgresStore {
             if changed == 0 {
                 return Err(Error::NotFound(format!("there is no share {share}")));
             }
+            if let Some(note) = note {
+                transaction.execute(
+                    "UPDATE share_deletion_requests SET note = $2 WHERE share = $1",
+                    &[&share.get(), &note],
+                )?;
+            }
             Ok(())
         })
+    }
+
+    fn ask_deletion(
+        &mut self,
+        share: ShareId,
+        asked_at: Instant,
+        due_at: Instant,
+        reason: &str,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()> {
+        self.audited(audit, signer, |transaction, _| {
+            deletion_requests::ask(transaction, share, asked_at, due_at, reason)
+        })
+    }
+
+    fn deletion_requests(&self, suppliers: Option<&[SupplierId]>) -> Result<Vec<DeletionRequest>> {
+        deletion_requests::list(&mut self.db()?, suppliers)
     }
 
     fn shares(&self, suppliers: Option<&[SupplierId]>) -> Result<Vec<ShareRecord>> {

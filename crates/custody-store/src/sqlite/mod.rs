@@ -3,6 +3,7 @@
 mod accounts;
 mod audit;
 mod contacts;
+mod deletion_requests;
 mod desk_state;
 mod feeds;
 mod incidents;
@@ -28,7 +29,7 @@ use crate::types::*;
 use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 15] = [
+const MIGRATIONS: [&str; 16] = [
     concat!(include_str!("schema.sql"), include_str!("indexes.sql")),
     include_str!("incidents.sql"),
     include_str!("requests.sql"),
@@ -44,6 +45,7 @@ const MIGRATIONS: [&str; 15] = [
     include_str!("supplier_accounts.sql"),
     include_str!("supplier_mail.sql"),
     include_str!("letters.sql"),
+    include_str!("deletion_requests.sql"),
 ];
 
 /// Name of the database file inside a data directory.
@@ -490,6 +492,7 @@ impl Store for SqliteStore {
         share: ShareId,
         confirmed_at: Instant,
         backups_until: Option<Instant>,
+        note: Option<&str>,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<()> {
@@ -505,9 +508,39 @@ impl Store for SqliteStore {
         if changed == 0 {
             return Err(Error::NotFound(format!("there is no share {share}")));
         }
+        if let Some(note) = note {
+            transaction.execute(
+                "UPDATE share_deletion_requests SET note = ?2 WHERE share = ?1",
+                params![share.get(), note],
+            )?;
+        }
         audit::append(&transaction, audit, signer)?;
         transaction.commit()?;
         Ok(())
+    }
+
+    fn ask_deletion(
+        &mut self,
+        share: ShareId,
+        asked_at: Instant,
+        due_at: Instant,
+        reason: &str,
+        audit: AuditDraft,
+        signer: &dyn AuditSigner,
+    ) -> Result<()> {
+        deletion_requests::ask(
+            &mut self.connection,
+            share,
+            asked_at,
+            due_at,
+            reason,
+            audit,
+            signer,
+        )
+    }
+
+    fn deletion_requests(&self, suppliers: Option<&[SupplierId]>) -> Result<Vec<DeletionRequest>> {
+        deletion_requests::list(&self.connection, suppliers)
     }
 
     fn shares(&self, suppliers: Option<&[SupplierId]>) -> Result<Vec<ShareRecord>> {

@@ -44,6 +44,18 @@ const ROUTES: &[(&str, &str, &str, Option<&str>)] = &[
         "api",
         Some("supplier"),
     ),
+    (
+        "POST",
+        "/supplier/shares/{id}/confirm-deletion",
+        "page",
+        Some("supplier"),
+    ),
+    (
+        "POST",
+        "/api/v1/supplier/shares/{id}/confirm-deletion",
+        "api",
+        Some("supplier"),
+    ),
     ("GET", "/incidents", "page", Some("viewer")),
     ("POST", "/incidents", "page", Some("responder")),
     ("GET", "/incidents/{id}", "page", Some("viewer")),

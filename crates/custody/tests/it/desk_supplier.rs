@@ -494,3 +494,177 @@ fn a_supplier_confirms_its_instruction_and_then_no_longer_sees_whom_it_was_for()
     );
     assert_eq!(elsewhere.status, 404, "{}", elsewhere.body);
 }
+
+#[test]
+fn a_supplier_confirms_the_deletion_of_a_share_it_was_asked_to_delete() {
+    const AT: &str = "Example Hosted CRM";
+    let (env, _) = demo_env();
+    let (reference, email) = demo_person(&env);
+    crate::desk_support::add_user_with(&env, "crm", "supplier", &["--supplier", AT]);
+    let token = env
+        .ok(&[
+            "token",
+            "add",
+            "--name",
+            "t-crm",
+            "--role",
+            "supplier",
+            "--supplier",
+            AT,
+            "--json",
+        ])
+        .json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    env.ok(&[
+        "supplier",
+        "contact",
+        "add",
+        AT,
+        "--email",
+        "dpo@crm.example",
+        "--name",
+        "Ada Roe",
+        "--role",
+        "dpo",
+    ]);
+    let shares = env.ok(&["share", "list", "--json"]).json();
+    let open_share = |ours: bool| {
+        shares
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|share| (share["supplier"] == AT) == ours && share["deleted_at"].is_null())
+            .unwrap_or_else(|| panic!("{shares}"))["share"]
+            .as_i64()
+            .unwrap()
+            .to_string()
+    };
+    let (ours, theirs) = (open_share(true), open_share(false));
+    let asked = env
+        .ok(&[
+            "share",
+            "ask-deletion",
+            &ours,
+            "--reason",
+            "Our contract with you ended",
+            "--json",
+        ])
+        .json();
+    assert_eq!(asked["messages"], 1, "{asked}");
+    let twice = env.run(&["share", "ask-deletion", &ours]);
+    assert!(
+        twice.code != 0 && twice.stderr.contains("asked for already"),
+        "{}",
+        twice.stderr
+    );
+    env.ok(&["share", "ask-deletion", &theirs, "--by", &days_ahead(10)]);
+    // The word names the share and the day, never a person.
+    let mail = env
+        .ok(&["supplier", "mail", "list", "--supplier", AT, "--json"])
+        .json();
+    let word = mail
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|one| {
+            one["subject"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("share {ours}"))
+        })
+        .unwrap_or_else(|| panic!("{mail}"));
+    assert_eq!(word["recipient"], "dpo@crm.example");
+    let body = word["body"].as_str().unwrap();
+    assert!(
+        body.contains("Our contract with you ended") && body.contains("28(3)(g)"),
+        "{body}"
+    );
+    assert!(!body.contains(&reference) && !body.contains(&email), "{body}");
+
+    let server = DeskServer::start(&env);
+    let side = server.api("GET", "/api/v1/supplier", Some(&token), None).json();
+    let listed: Vec<String> = side["deletions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|one| one["share"].to_string())
+        .collect();
+    assert_eq!(listed, std::slice::from_ref(&ours), "only its own: {side}");
+    // Another supplier's share is not its to confirm.
+    let elsewhere = server.api(
+        "POST",
+        &format!("/api/v1/supplier/shares/{theirs}/confirm-deletion"),
+        Some(&token),
+        Some(serde_json::json!({})),
+    );
+    assert_eq!(elsewhere.status, 404, "{}", elsewhere.body);
+
+    let session = server.sign_in("crm", PASSWORD);
+    let page = session.get(&server, "/supplier");
+    assert!(
+        page.body.contains(&format!("id=\"delete-{ours}\"")),
+        "{}",
+        page.body
+    );
+    let until = days_ahead(35);
+    let confirmed = session.post(
+        &server,
+        &format!("/supplier/shares/{ours}/confirm-deletion"),
+        &[
+            ("note", "Wiped with its replicas"),
+            ("backups_until", until.as_str()),
+        ],
+    );
+    assert_eq!(confirmed.status, 303, "{}", confirmed.body);
+    let list = env.ok(&["share", "deletions", "--json"]).json();
+    let done = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|one| one["share"].as_i64().map(|id| id.to_string()).as_deref() == Some(ours.as_str()))
+        .unwrap()
+        .clone();
+    assert!(
+        !done["deleted_at"].is_null() && !done["backups_until"].is_null(),
+        "{done}"
+    );
+    assert_eq!(done["note"], "Wiped with its replicas");
+    assert_eq!(done["overdue"], false);
+    let audit = env.ok(&["audit", "export"]).stdout;
+    assert!(
+        audit
+            .lines()
+            .any(|line| line.contains("share.delete") && line.contains("desk:crm")),
+        "the confirmation is audited with the supplier's account"
+    );
+    let again = server.api(
+        "POST",
+        &format!("/api/v1/supplier/shares/{ours}/confirm-deletion"),
+        Some(&token),
+        Some(serde_json::json!({})),
+    );
+    assert_eq!(again.status, 400, "confirmed already: {}", again.body);
+
+    // Once its day passes unconfirmed, the other request is overdue on the staff's page.
+    let sql = if env.on_sqlite() {
+        format!(
+            "DROP TRIGGER share_deletion_requests_kept; UPDATE share_deletion_requests SET due_at = 1 WHERE share = {theirs};"
+        )
+    } else {
+        format!("UPDATE share_deletion_requests SET due_at = 1 WHERE share = {theirs};")
+    };
+    env.tamper(&sql);
+    let list = env.ok(&["share", "deletions", "--json"]).json();
+    assert_eq!(list[0]["share"].to_string(), theirs, "open ones first: {list}");
+    assert_eq!(list[0]["overdue"], true);
+    let other = list[0]["supplier_name"].as_str().unwrap().replace(' ', "%20");
+    let viewer = server.sign_in("viewer", PASSWORD);
+    let staff = viewer.get(&server, &format!("/suppliers/{other}"));
+    assert!(
+        staff.body.contains("id=\"supplier-deletions\"") && staff.body.contains("<strong>overdue</strong>"),
+        "{}",
+        staff.body
+    );
+}
