@@ -1,6 +1,6 @@
-// custody desk: counts clocks down every second, polls notification progress while notices
-// are queued or sending, and reads a chosen backlog file into its form. No framework; nothing
-// else runs.
+// custody desk: counts clocks down every second, polls notification progress (and the run
+// started from the desk) while notices are queued or sending, and reads a chosen backlog file
+// into its form. No framework; nothing else runs.
 "use strict";
 (function () {
   function words(seconds) {
@@ -31,7 +31,19 @@
         section.querySelectorAll("[data-count]").forEach(function (el) {
           el.textContent = String(counts[el.getAttribute("data-count")] || 0);
         });
-        var busy = (counts.queued || 0) + (counts.sending || 0) + (counts.retry || 0) > 0;
+        var run = counts.run, said = section.querySelector("#notify-run");
+        if (run && said) {
+          said.textContent = run.running
+            ? "Sending (started by " + run.by + "): " + run.progress.sent + " sent, " + run.progress.remaining + " to go."
+            : run.error ? "The run stopped: " + run.error
+            : "The run finished: " + (run.outcome || "") + ".";
+          said.setAttribute("data-state", run.running ? "running" : run.error ? "stopped" : "finished");
+        }
+        var letters = counts.letters, count = section.querySelector("#letters-count");
+        if (letters && count) {
+          count.textContent = "Letters: " + letters.needed + " needed, " + letters.printed + " printed, " + letters.posted + " posted.";
+        }
+        var busy = (counts.queued || 0) + (counts.sending || 0) + (counts.retry || 0) > 0 || (run && run.running);
         setTimeout(function () { poll(section); }, busy ? 2000 : 15000);
       })
       .catch(function () { setTimeout(function () { poll(section); }, 15000); });

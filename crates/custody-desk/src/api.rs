@@ -163,19 +163,28 @@ pub async fn report(
     Ok(report_file(&desk, &caller, id, &format, (phase, phase_name), as_filed).await?)
 }
 
-/// `GET /api/v1/incidents/{id}/notifications`: the outbox per state.
+/// `GET /api/v1/incidents/{id}/notifications`: the outbox per state, the letters, and the latest
+/// run started from this desk (counts only: no one is named).
 pub async fn notifications(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<IncidentId>,
 ) -> Answer {
-    let counts = desk
+    let (counts, letters) = desk
         .run(&caller.actor(), move |ledger| {
             incidents::find_incident(ledger, id)?;
-            Ok(notify_run::outbox_counts(ledger, id)?)
+            Ok((
+                notify_run::outbox_counts(ledger, id)?,
+                custody_app::notices::letters::counts(ledger, id)?,
+            ))
         })
         .await?;
-    Ok(Json(json!({ "incident": id, "counts": to_json(counts)? })))
+    Ok(Json(json!({
+        "incident": id,
+        "counts": to_json(counts)?,
+        "letters": to_json(letters)?,
+        "run": to_json(desk.notify_runs.state(id))?,
+    })))
 }
 
 /// `GET /api/v1/suppliers`.

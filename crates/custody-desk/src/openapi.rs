@@ -121,6 +121,13 @@ fn operations() -> Vec<Operation> {
             "claims_exfiltration": { "type": "string", "enum": ["yes", "no", "unknown"] }
         }
     });
+    let notify_body = json!({
+        "type": "object", "additionalProperties": false,
+        "properties": {
+            "audience": { "type": "string", "enum": ["affected", "all-current"] },
+            "retry_failed": { "type": "boolean" }
+        }
+    });
     let confirm_body = json!({
         "type": "object", "additionalProperties": false,
         "properties": {
@@ -251,9 +258,16 @@ fn operations() -> Vec<Operation> {
         op(
             "GET",
             "/api/v1/incidents/{id}/notifications",
-            "The incident's notices per state (queued, sending, sent, retry, failed).",
+            "The incident's notices per state (queued, sending, sent, retry, failed), its letters (needed, printed, posted) and the latest notification run started from this desk (running, progress, outcome or error).",
             &[],
             None,
+        ),
+        op(
+            "POST",
+            "/api/v1/incidents/{id}/notifications",
+            "Starts a notification run (responder): one notice per address to everyone affected (or `all-current`), sent through the configured mail server on the desk's own thread; with `retry_failed`, what failed before is sent again. 202: watch it with GET on the same path. 400 when no mail server is configured or a run from this desk is already sending.",
+            &[],
+            Some(notify_body),
         ),
         op(
             "GET",

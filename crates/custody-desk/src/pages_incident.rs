@@ -110,6 +110,7 @@ struct IncidentPage {
     impact_at: Option<String>,
     window: String,
     waiting: Vec<crate::pages_evidence::WaitingRow>,
+    letters: custody_app::notices::letters::LetterCounts,
 }
 
 fn read_incident(ledger: &Ledger, id: IncidentId) -> Result<IncidentPage, DeskError> {
@@ -147,6 +148,7 @@ fn read_incident(ledger: &Ledger, id: IncidentId) -> Result<IncidentPage, DeskEr
             })
             .collect(),
         outbox: notify_run::outbox_counts(ledger, id)?,
+        letters: custody_app::notices::letters::counts(ledger, id)?,
         impact_at: view.impact_at.map(|at| at.local(zone)),
         window,
         view,
@@ -208,9 +210,21 @@ async fn incident_page(
     id: IncidentId,
     problem: Option<String>,
 ) -> Result<Html<String>, PageError> {
+    incident_page_with(desk, caller, id, problem, None).await
+}
+
+/// The incident page with an error (`problem`) or word of what was just done (`news`).
+pub(crate) async fn incident_page_with(
+    desk: &Arc<Desk>,
+    caller: &Caller,
+    id: IncidentId,
+    problem: Option<String>,
+    news: Option<String>,
+) -> Result<Html<String>, PageError> {
     let page = desk
         .run(&caller.actor(), move |ledger| read_incident(ledger, id))
         .await?;
+    let run = desk.notify_runs.state(id);
     let figures = &page.view.impact;
     let nature: Vec<&str> = page.view.nature.iter().map(|nature| nature.as_str()).collect();
     let values = context! {
@@ -235,7 +249,10 @@ async fn incident_page(
             context! { value => "people_notified", label => "people notified" },
         ],
         problem => problem,
+        news => news,
         waiting => s(&page.waiting),
+        letters => s(&page.letters),
+        run => s(&run),
     };
     render::page(desk, caller, "incident.html", values)
 }
@@ -255,13 +272,21 @@ pub async fn progress(
     Extension(caller): Extension<Caller>,
     Path(id): Path<IncidentId>,
 ) -> Result<Response, PageError> {
-    let counts = desk
+    let (counts, letters) = desk
         .run(&caller.actor(), move |ledger| {
             incidents::find_incident(ledger, id)?;
-            Ok(notify_run::outbox_counts(ledger, id)?)
+            Ok((
+                notify_run::outbox_counts(ledger, id)?,
+                custody_app::notices::letters::counts(ledger, id)?,
+            ))
         })
         .await?;
-    Ok(axum::Json(counts).into_response())
+    let mut body = serde_json::to_value(counts).map_err(|error| DeskError::Internal(error.to_string()))?;
+    if let serde_json::Value::Object(fields) = &mut body {
+        fields.insert("letters".to_owned(), serde_json::json!(letters));
+        fields.insert("run".to_owned(), serde_json::json!(desk.notify_runs.state(id)));
+    }
+    Ok(axum::Json(body).into_response())
 }
 
 /// The report's phase.

@@ -23,6 +23,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("incidents.html", include_str!("../templates/incidents.html")),
     ("incident.html", include_str!("../templates/incident.html")),
     ("report.html", include_str!("../templates/report.html")),
+    (
+        "notice_preview.html",
+        include_str!("../templates/notice_preview.html"),
+    ),
     ("suppliers.html", include_str!("../templates/suppliers.html")),
     ("supplier.html", include_str!("../templates/supplier.html")),
     (

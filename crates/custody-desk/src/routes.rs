@@ -15,8 +15,8 @@ use crate::auth::{Guard, guard};
 use crate::rate::Limit;
 use crate::state::Desk;
 use crate::{
-    api, api_rights, openapi, pages, pages_admin, pages_evidence, pages_incident, pages_learn, pages_respond,
-    pages_rights, pages_supplier, sign_in,
+    api, api_rights, openapi, pages, pages_admin, pages_evidence, pages_incident, pages_learn, pages_notify,
+    pages_respond, pages_rights, pages_supplier, sign_in,
 };
 
 /// Who a route answers.
@@ -49,9 +49,13 @@ pub struct RouteSpec {
 
 /// The rate limit a route counts against: looking people up, and making audited reports.
 fn limit_of(path: &str) -> Option<Limit> {
-    if path == "/people" || path.starts_with("/api/v1/people/") {
+    if path == "/people" || path.starts_with("/api/v1/people/") || path.ends_with("/notice") {
         Some(Limit::Lookup)
-    } else if path.contains("/report") || path.contains("/answer") || path.ends_with("/register") {
+    } else if path.contains("/report")
+        || path.contains("/answer")
+        || path.ends_with("/register")
+        || path.ends_with("/letters")
+    {
         Some(Limit::Download)
     } else {
         None
@@ -214,6 +218,42 @@ fn declare(builder: Builder) -> Builder {
             "/incidents/{id}/progress",
             Viewer,
             get(pages_incident::progress),
+        )
+        .page(
+            "GET",
+            "/incidents/{id}/notice",
+            Responder,
+            get(pages_notify::preview),
+        )
+        .page(
+            "POST",
+            "/incidents/{id}/notify",
+            Responder,
+            post(pages_notify::run),
+        )
+        .page(
+            "POST",
+            "/incidents/{id}/letters",
+            Responder,
+            post(pages_notify::letters_pdf),
+        )
+        .page(
+            "POST",
+            "/incidents/{id}/letters/posted",
+            Responder,
+            post(pages_notify::letters_posted),
+        )
+        .page(
+            "GET",
+            "/incidents/{id}/statement/{format}",
+            Viewer,
+            get(pages_notify::statement),
+        )
+        .api(
+            "POST",
+            "/api/v1/incidents/{id}/notifications",
+            Responder,
+            post(pages_notify::api_run),
         )
         .page(
             "GET",

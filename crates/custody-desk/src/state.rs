@@ -58,6 +58,8 @@ pub struct Desk {
     pub(crate) refusals: crate::sign_in::Refusals,
     /// Told when the desk is stopping, so pending refusals are written first.
     pub(crate) stopping: tokio::sync::Notify,
+    /// Notification runs started from this desk.
+    pub(crate) notify_runs: crate::notify_runs::Runs,
     clock: Box<dyn Clock>,
 }
 
@@ -102,6 +104,7 @@ impl Desk {
             writes: tokio::sync::Mutex::new(()),
             refusals: crate::sign_in::Refusals::default(),
             stopping: tokio::sync::Notify::new(),
+            notify_runs: crate::notify_runs::Runs::default(),
             clock: Box::new(SystemClock),
         })
     }
@@ -135,6 +138,11 @@ impl Desk {
     /// The desk's limits as the settings had them when it started.
     pub(crate) fn desk_settings(&self) -> custody_core::DeskSettings {
         self.desk_settings.clone()
+    }
+
+    /// The data directory.
+    pub(crate) fn dir(&self) -> &std::path::Path {
+        &self.options.dir
     }
 
     /// Whether cookies are marked `Secure`.

@@ -121,25 +121,11 @@ pub fn demo_smtp() -> anyhow::Result<Option<SmtpConfig>> {
 
 /// Retry pacing from `CUSTODY_SMTP_RETRY_SECONDS` (default 60) and `CUSTODY_SMTP_MAX_ATTEMPTS` (5).
 fn run_options(args: &NotifyArgs) -> anyhow::Result<RunOptions> {
-    let number = |name: &str, default: u64| -> anyhow::Result<u64> {
-        match std::env::var(name).ok().filter(|text| !text.trim().is_empty()) {
-            Some(text) => text
-                .trim()
-                .parse()
-                .map_err(|_| anyhow::anyhow!("{name} {text:?} is not a whole number")),
-            None => Ok(default),
-        }
-    };
-    if args.rate.is_some_and(|rate| rate <= 0.0 || !rate.is_finite()) {
-        anyhow::bail!("--rate must be a positive number of messages per second");
-    }
-    Ok(RunOptions {
-        concurrency: usize::from(args.concurrency),
-        rate: args.rate,
-        retry_failed: args.retry_failed,
-        retry_base: std::time::Duration::from_secs(number("CUSTODY_SMTP_RETRY_SECONDS", 60)?.clamp(1, 3600)),
-        max_attempts: u32::try_from(number("CUSTODY_SMTP_MAX_ATTEMPTS", 5)?.clamp(1, 20)).unwrap_or(5),
-    })
+    Ok(RunOptions::from_env(
+        usize::from(args.concurrency),
+        args.rate,
+        args.retry_failed,
+    )?)
 }
 
 fn show_progress(progress: &Progress) {

@@ -268,6 +268,28 @@ fn summary_lines(
     ]
 }
 
+/// Where an incident's letters stand (counts only: no one is named).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct LetterCounts {
+    /// People who need a letter (no usable email address).
+    pub needed: u64,
+    /// Of them, those whose letter was printed.
+    pub printed: u64,
+    /// Of them, those whose letter was recorded as posted.
+    pub posted: u64,
+}
+
+/// The letter counts of incident `id`.
+pub fn counts(ledger: &Ledger, id: IncidentId) -> Result<LetterCounts> {
+    let mut counts = LetterCounts::default();
+    for row in ledger.store.notice_letters(id)? {
+        counts.needed += 1;
+        counts.printed += u64::from(row.printed_at.is_some());
+        counts.posted += u64::from(row.posted_at.is_some());
+    }
+    Ok(counts)
+}
+
 /// What recording a batch as posted did.
 #[derive(Debug, Clone, Serialize)]
 pub struct PostedReport {

@@ -34,6 +34,34 @@ pub struct RunOptions {
     pub max_attempts: u32,
 }
 
+impl RunOptions {
+    /// Options with the retry pacing from `CUSTODY_SMTP_RETRY_SECONDS` (default 60, 1 to 3,600)
+    /// and `CUSTODY_SMTP_MAX_ATTEMPTS` (default 5, 1 to 20).
+    pub fn from_env(concurrency: usize, rate: Option<f64>, retry_failed: bool) -> Result<Self> {
+        let number = |name: &str, default: u64| -> Result<u64> {
+            match std::env::var(name).ok().filter(|text| !text.trim().is_empty()) {
+                Some(text) => text
+                    .trim()
+                    .parse()
+                    .map_err(|_| Error::Invalid(format!("{name} {text:?} is not a whole number"))),
+                None => Ok(default),
+            }
+        };
+        if rate.is_some_and(|rate| rate <= 0.0 || !rate.is_finite()) {
+            return Err(Error::Invalid(
+                "--rate must be a positive number of messages per second".to_owned(),
+            ));
+        }
+        Ok(RunOptions {
+            concurrency,
+            rate,
+            retry_failed,
+            retry_base: Duration::from_secs(number("CUSTODY_SMTP_RETRY_SECONDS", 60)?.clamp(1, 3600)),
+            max_attempts: u32::try_from(number("CUSTODY_SMTP_MAX_ATTEMPTS", 5)?.clamp(1, 20)).unwrap_or(5),
+        })
+    }
+}
+
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {

@@ -352,3 +352,46 @@ fn a_responder_logs_a_request_and_answers_it_in_the_browser() {
         "{events}"
     );
 }
+
+#[test]
+fn a_responder_sends_the_notices_from_the_browser_and_watches_them_finish() {
+    let (env, _) = demo_env();
+    add_user(&env, "teller", "responder");
+    let mail = crate::support::SmtpServer::start(env.root.path(), 0);
+    let server = DeskServer::start_with_vars(&env, &[], &mail.env());
+    let base = format!("http://{}", server.addr);
+    let profile = env.root.path().join("chromium-profile");
+    let downloads = env.root.path().join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let browser = Driver::start(&profile, &downloads);
+    browser.sign_in_at(&format!("{base}/incidents/1"), "teller");
+    browser.click("a[href=\"/incidents/1\"]");
+    browser.wait_for_path("/incidents/1");
+
+    // Counted first: nothing goes.
+    browser.click("#notify-count");
+    let counted = browser.text("#news");
+    assert!(counted.contains("Counted, nothing sent"), "{counted}");
+    assert!(mail.received().is_empty());
+
+    // Sent: the page's script follows the run until it has finished.
+    browser.click("#notify-start");
+    browser.wait_for_path("/incidents/1#notifications");
+    let started = Instant::now();
+    let said = loop {
+        let said = browser.try_text("#notify-run").unwrap_or_default();
+        if said.starts_with("The run finished") {
+            break said;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the run did not finish on the page: {said}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let sent: u64 = browser.text("[data-count=\"sent\"]").parse().unwrap();
+    assert!(sent > 0, "{said}");
+    assert!(said.contains(&format!("{sent} sent")), "{said}");
+    assert_eq!(mail.received().len() as u64, sent, "{said}");
+    assert_eq!(browser.text("[data-count=\"queued\"]"), "0");
+}

@@ -92,11 +92,16 @@ impl DeskServer {
 
     /// Starts the desk with more arguments.
     pub fn start_with(env: &Env, extra: &[&str]) -> DeskServer {
+        DeskServer::start_with_vars(env, extra, &[])
+    }
+
+    /// Starts the desk with more arguments and environment variables (a mail server's).
+    pub fn start_with_vars(env: &Env, extra: &[&str], vars: &[(&'static str, String)]) -> DeskServer {
         let log = env.root.path().join(format!("desk-{}.log", fastrand_suffix()));
         let mut args = vec!["serve", "--addr", "127.0.0.1:0"];
         args.extend_from_slice(extra);
         let mut child = env
-            .command(&args, &[])
+            .command(&args, vars)
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -264,6 +269,8 @@ pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The body as it came (a PDF, say).
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -392,6 +399,7 @@ fn read_reply(stream: &mut TcpStream) -> Reply {
         status,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
+        bytes: body,
     }
 }
 

@@ -18,7 +18,7 @@ M8,Jürgen,Müller,,Unter den Linden 1,Berlin,10117,DE,member,current,2016-01-01
 M9,Ivy,Brown,,,,,,member,current,2016-01-01\n\
 M10,Łucja,Nowak,,8 Castle Street,Cardiff,CF10 1BT,GB,member,current,2017-01-01\n";
 
-fn poppler(tool: &str, args: &[&str]) -> String {
+pub(crate) fn poppler(tool: &str, args: &[&str]) -> String {
     let out = Command::new(tool)
         .args(args)
         .output()
@@ -31,7 +31,7 @@ fn poppler(tool: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn pages(pdf: &Path) -> u64 {
+pub(crate) fn pages(pdf: &Path) -> u64 {
     let info = poppler("pdfinfo", &[Env::path_str(pdf)]);
     info.lines()
         .find_map(|line| line.strip_prefix("Pages:"))
@@ -40,7 +40,7 @@ fn pages(pdf: &Path) -> u64 {
 }
 
 /// The text of pages `first` to `last`.
-fn text(pdf: &Path, first: u64, last: u64) -> String {
+pub(crate) fn text(pdf: &Path, first: u64, last: u64) -> String {
     poppler(
         "pdftotext",
         &[

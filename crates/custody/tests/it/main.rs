@@ -19,6 +19,7 @@ mod desk;
 mod desk_api;
 mod desk_browser;
 mod desk_limits;
+mod desk_notices;
 mod desk_respond;
 mod desk_security;
 mod desk_supplier;
