@@ -122,6 +122,16 @@ const POSTAL_NAMES: &[(&str, &str)] = &[
     ("MD", "MOLDOVA"),
     ("NL", "NETHERLANDS"),
     ("CZ", "CZECHIA"),
+    ("CD", "DEMOCRATIC REPUBLIC OF THE CONGO"),
+    ("CG", "REPUBLIC OF THE CONGO"),
+    ("KP", "NORTH KOREA"),
+    ("VG", "BRITISH VIRGIN ISLANDS"),
+    ("VI", "UNITED STATES VIRGIN ISLANDS"),
+    ("MK", "NORTH MACEDONIA"),
+    ("LA", "LAOS"),
+    ("SY", "SYRIA"),
+    ("FM", "MICRONESIA"),
+    ("PS", "PALESTINE"),
 ];
 
 /// A country's name in capitals for the last line of an address, from its alpha-2 code.

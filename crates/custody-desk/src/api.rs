@@ -175,7 +175,7 @@ pub async fn notifications(
             incidents::find_incident(ledger, id)?;
             Ok((
                 notify_run::outbox_counts(ledger, id)?,
-                custody_app::notices::letters::counts(ledger, id)?,
+                custody_app::notices::letter_posting::counts(ledger, id)?,
             ))
         })
         .await?;

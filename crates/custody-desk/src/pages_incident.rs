@@ -110,7 +110,7 @@ struct IncidentPage {
     impact_at: Option<String>,
     window: String,
     waiting: Vec<crate::pages_evidence::WaitingRow>,
-    letters: custody_app::notices::letters::LetterCounts,
+    letters: custody_app::notices::letter_posting::LetterCounts,
 }
 
 fn read_incident(ledger: &Ledger, id: IncidentId) -> Result<IncidentPage, DeskError> {
@@ -148,7 +148,7 @@ fn read_incident(ledger: &Ledger, id: IncidentId) -> Result<IncidentPage, DeskEr
             })
             .collect(),
         outbox: notify_run::outbox_counts(ledger, id)?,
-        letters: custody_app::notices::letters::counts(ledger, id)?,
+        letters: custody_app::notices::letter_posting::counts(ledger, id)?,
         impact_at: view.impact_at.map(|at| at.local(zone)),
         window,
         view,
@@ -277,7 +277,7 @@ pub async fn progress(
             incidents::find_incident(ledger, id)?;
             Ok((
                 notify_run::outbox_counts(ledger, id)?,
-                custody_app::notices::letters::counts(ledger, id)?,
+                custody_app::notices::letter_posting::counts(ledger, id)?,
             ))
         })
         .await?;

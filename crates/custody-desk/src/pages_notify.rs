@@ -204,9 +204,11 @@ pub async fn letters_pdf(
             (
                 header::HeaderName::from_static("x-custody-letters"),
                 format!(
-                    "{} letters; {} without a postal address",
+                    "{} letters; {} without a postal address; {} addresses cut; batch {}",
                     report.letters,
-                    report.without_address.len()
+                    report.without_address.len(),
+                    report.address_shortened.len(),
+                    report.sha256
                 ),
             ),
         ],
@@ -233,7 +235,9 @@ pub async fn letters_posted(
         .run(&caller.actor(), move |ledger| {
             let at = custody_core::parse_instant(form.posted_at.trim(), &ledger.zone)
                 .map_err(|error| DeskError::BadRequest(format!("posted_at: {error}")))?;
-            Ok(letters::posted(ledger, id, at)?)
+            Ok(custody_app::notices::letter_posting::posted(
+                ledger, id, at, None,
+            )?)
         })
         .await;
     let (problem, news) = match result {

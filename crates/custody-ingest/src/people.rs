@@ -744,13 +744,28 @@ mod tests {
         ]);
         let row = member_row(&names, &columns, &record, 2, "GB");
         let postal = row.postal.unwrap();
-        assert_eq!(postal.lines, ["Flat 2", "10 Main Street"]);
+        assert_eq!(
+            postal.lines,
+            ["Flat 2", "10 Main Street"],
+            "the home address, not the business one"
+        );
         assert_eq!(postal.town.as_deref(), Some("Dublin"));
         assert_eq!(postal.postcode.as_deref(), Some("d02 x285"), "kept as written");
         assert_eq!(postal.country.as_deref(), Some("IE"));
 
-        // Without a town or a postcode, an address cannot take a letter.
-        let record = csv::StringRecord::from(vec!["P2", "", "", "", "", "", "", "", "Somewhere"]);
+        // Without a town or a postcode, an address cannot take a letter; nor does a letter go to
+        // the business address instead.
+        let record = csv::StringRecord::from(vec![
+            "P2",
+            "1 Work Rd",
+            "Leeds",
+            "LS1 4AB",
+            "",
+            "",
+            "",
+            "",
+            "Somewhere",
+        ]);
         assert_eq!(member_row(&names, &columns, &record, 3, "GB").postal, None);
     }
 

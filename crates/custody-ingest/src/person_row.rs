@@ -278,7 +278,7 @@ pub fn parse_person_row(
         Ok(())
     })?;
     let addresses = addresses(columns, record, &countries, country.as_deref(), &mut unusable);
-    let postal = crate::postal::postal_address(columns, record, &countries, country.as_deref());
+    let postal = crate::postal::postal_address(columns, record, &countries);
     let derived_reference = if columns.reference_from_contact {
         let source = match (emails.first(), phones.first()) {
             (Some(email), _) => format!("email:{email}"),

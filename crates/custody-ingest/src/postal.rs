@@ -1,16 +1,19 @@
 //! A person's postal address as written, for a letter when they have no usable email address:
 //! the home address (one named home, mailing, primary, … or the file's only one), else the
-//! first address that can take a letter (a street line, and a town or a postcode). Values are
-//! kept as written, spaces collapsed and each part cut to a length a print house accepts.
+//! first other address that can take a letter (a street line, and a town or a postcode), never
+//! a work address (a letter about their data does not go to their employer's post room). Values
+//! are kept as written, spaces collapsed and each part cut to a length a print house accepts; an
+//! address's country is its own country column's, else none (the organisation's country).
 
 use serde::{Deserialize, Serialize};
 
 use crate::people::{PeopleColumns, PersonField};
 use crate::person_row::cell;
 
-/// Street lines kept (UPU S42 allows up to six lines in all; name, town and country take three).
-const MAX_STREET_LINES: usize = 3;
-/// Characters kept of one part (a window envelope's line holds about 40; longer parts wrap).
+/// Street lines kept (the letter joins those that do not fit its six lines with commas).
+const MAX_STREET_LINES: usize = 5;
+/// Characters kept of one part (a window's line holds about 50; a longer one is set smaller, then
+/// cut, and the letters' report names the people whose address was cut).
 const MAX_PART: usize = 80;
 
 /// A postal address as written in the export.
@@ -48,6 +51,13 @@ pub(crate) fn is_home(name: &str) -> bool {
             .any(|word| name.starts_with(word))
 }
 
+/// Whether an address's name marks it as a workplace's.
+fn is_work(name: &str) -> bool {
+    ["business", "work", "office", "company", "employer", "job"]
+        .iter()
+        .any(|word| name.starts_with(word))
+}
+
 /// One part, spaces collapsed and cut to [`MAX_PART`] characters.
 fn part(text: &str) -> String {
     let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -59,18 +69,16 @@ pub(crate) fn postal_address(
     columns: &PeopleColumns,
     record: &csv::StringRecord,
     countries: &[Option<String>],
-    country: Option<&str>,
 ) -> Option<PostalAddress> {
-    let mut order: Vec<usize> = (0..columns.address_parts().len()).collect();
+    let mut order: Vec<usize> = (0..columns.address_parts().len())
+        .filter(|slot| !columns.addresses.get(*slot).is_some_and(|name| is_work(name)))
+        .collect();
     // Home addresses first, then the others in file order.
     order.sort_by_key(|slot| !columns.addresses.get(*slot).is_some_and(|name| is_home(name)));
     order.into_iter().find_map(|slot| {
         let parts = columns.address_parts().get(slot)?;
         let mut address = PostalAddress {
-            country: countries
-                .get(slot)
-                .and_then(Option::clone)
-                .or_else(|| country.map(str::to_owned)),
+            country: countries.get(slot).and_then(Option::clone),
             ..PostalAddress::default()
         };
         for (index, field) in parts {

@@ -68,6 +68,15 @@ pub struct BatchCounts {
     pub longer_than_one_page: usize,
 }
 
+/// What adding a letter did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Added {
+    /// Pages it took.
+    pub pages: usize,
+    /// Its address had more than six lines, or a line too long for the window, and was cut.
+    pub address_cut: bool,
+}
+
 /// One run of text on a page.
 struct Run {
     bytes: Vec<u8>,
@@ -125,11 +134,11 @@ impl LetterBatch {
         id
     }
 
-    /// Adds one letter; returns how many pages it took.
-    pub fn add(&mut self, letter: &Letter) -> usize {
+    /// Adds one letter; says how many pages it took and whether its address had to be cut.
+    pub fn add(&mut self, letter: &Letter) -> Added {
         self.counts.letters += 1;
         let sequence = self.counts.letters;
-        let pages = lay_out(letter, &self.letterhead, &self.sender);
+        let (pages, address_cut) = lay_out(letter, &self.letterhead, &self.sender);
         let total = pages.len();
         for (index, runs) in pages.into_iter().enumerate() {
             let mut content = Content::new();
@@ -148,7 +157,10 @@ impl LetterBatch {
         if total > 1 {
             self.counts.longer_than_one_page += 1;
         }
-        total
+        Added {
+            pages: total,
+            address_cut,
+        }
     }
 
     fn page(&mut self, content: Content) {
@@ -175,14 +187,19 @@ impl LetterBatch {
 
     /// Writes the summary page (first in the file) and returns the PDF and its counts.
     pub fn finish(mut self, title: &str, summary: &[String]) -> (Vec<u8>, BatchCounts) {
-        let mut runs = vec![Run {
-            bytes: encode(title),
-            bold: true,
-            size: 14.0,
-            x: LEFT,
-            top: CONTINUED_TOP,
-        }];
-        let mut top = CONTINUED_TOP + 2.0 * LEADING;
+        let mut runs = Vec::new();
+        let mut top = CONTINUED_TOP;
+        for line in wrap(&encode(title), true, 14.0, TEXT_WIDTH) {
+            runs.push(Run {
+                bytes: line,
+                bold: true,
+                size: 14.0,
+                x: LEFT,
+                top,
+            });
+            top += 18.0;
+        }
+        top += LEADING;
         for line in summary {
             if line.trim().is_empty() {
                 top += LEADING;
@@ -231,8 +248,8 @@ fn compress(data: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap_or_default()
 }
 
-/// The pages of one letter, as runs of text.
-fn lay_out(letter: &Letter, letterhead: &[u8], sender: &[u8]) -> Vec<Vec<Run>> {
+/// The pages of one letter, as runs of text, and whether its address had to be cut.
+fn lay_out(letter: &Letter, letterhead: &[u8], sender: &[u8]) -> (Vec<Vec<Run>>, bool) {
     let mut first = vec![
         fitted(letterhead.to_vec(), true, 14.0, LEFT, 20.0 * MM, TEXT_WIDTH),
         fitted(
@@ -244,9 +261,13 @@ fn lay_out(letter: &Letter, letterhead: &[u8], sender: &[u8]) -> Vec<Vec<Run>> {
             ADDRESS_WIDTH,
         ),
     ];
+    let mut address_cut = letter.address.len() > ADDRESS_LINES;
     for (index, line) in letter.address.iter().take(ADDRESS_LINES).enumerate() {
         let top = ADDRESS_TOP + 3.5 * MM + ADDRESS_PITCH * index as f32;
-        first.push(fitted(encode(line), false, SIZE, LEFT, top, ADDRESS_WIDTH));
+        let bytes = encode(line);
+        let run = fitted(bytes.clone(), false, SIZE, LEFT, top, ADDRESS_WIDTH);
+        address_cut |= run.bytes.len() < bytes.len();
+        first.push(run);
     }
     for (index, line) in letter.info.iter().enumerate() {
         let top = INFO_TOP + LEADING * index as f32;
@@ -294,7 +315,7 @@ fn lay_out(letter: &Letter, letterhead: &[u8], sender: &[u8]) -> Vec<Vec<Run>> {
         top += LEADING;
     }
     pages.push(page);
-    pages
+    (pages, address_cut)
 }
 
 /// One line of the body, wrapped: an empty one is a paragraph break.
@@ -373,11 +394,12 @@ fn fitted(bytes: Vec<u8>, bold: bool, size: f32, x: f32, top: f32, max: f32) -> 
     }
 }
 
-/// Width in points; bold Helvetica is taken as a tenth wider than regular (its widths are
-/// between 0 and 17 % wider), so a line measured so never overruns.
+/// Width in points; bold Helvetica is taken as a quarter wider than regular (Helvetica-Bold's
+/// AFM widths are up to 25 % wider, for `i`, `j` and `l`), so a bold line measured so never
+/// overruns.
 fn text_width(bytes: &[u8], bold: bool, size: f32) -> f32 {
     let width = width(bytes) as f32 * size / 1000.0;
-    if bold { width * 1.17 } else { width }
+    if bold { width * 1.25 } else { width }
 }
 
 /// Words of `bytes` wrapped to lines of at most `max` points; a word longer than a line is cut.

@@ -454,25 +454,31 @@ pub trait Store {
     /// The people of an incident who need a letter (no email address, or one that failed), with
     /// when their letter was printed and posted, by person.
     fn notice_letters(&self, incident: IncidentId) -> Result<Vec<LetterRow>>;
-    /// Records that letters to `people` were printed at `at` (a letter posted already stays
-    /// posted). Audited as one entry.
+    /// Records that letters to `people` were printed at `at` in `batch` (a letter posted already
+    /// stays posted); `needed` marks them as people who need a letter. Audited as one entry.
+    #[allow(clippy::too_many_arguments)]
     fn record_letters_printed(
         &mut self,
         incident: IncidentId,
         people: &[PersonId],
         at: Instant,
+        batch: &str,
+        needed: bool,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<()>;
-    /// Records every printed letter of an incident not yet posted as posted at `at`; returns
-    /// how many. Audited as one entry.
+    /// Records the letters of `batch` not yet posted as posted at `at`; returns how many (none:
+    /// nothing is written, and the audit entry is not made). Audited as one entry.
     fn record_letters_posted(
         &mut self,
         incident: IncidentId,
+        batch: &str,
         at: Instant,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<u64>;
+    /// The people covered by an incident's messages in one state (`sent`: told by email).
+    fn outbox_people(&self, incident: IncidentId, state: OutboxState) -> Result<PersonSet>;
     /// Claims up to `limit` due notices for a run, marking them `sending` (committed before any
     /// is handed to the mail server). Not audited one by one: the run is (see ARCHITECTURE.md).
     fn claim_notices(

@@ -571,12 +571,17 @@ pub struct DeletionRequest {
 }
 
 /// A person of an incident who needs a letter, and where their letter stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LetterRow {
     /// The person.
     pub person: PersonId,
-    /// When custody produced their letter.
+    /// Whether they need a letter (no usable email address, or their notice failed), rather
+    /// than being printed one for a chosen audience.
+    pub needed: bool,
+    /// When custody produced their latest letter.
     pub printed_at: Option<Instant>,
+    /// The batch it is in (the PDF's SHA-256).
+    pub batch: Option<String>,
     /// When the batch with their letter was recorded as posted.
     pub posted_at: Option<Instant>,
 }

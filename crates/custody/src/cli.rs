@@ -376,6 +376,9 @@ enum ShareCommand {
         /// Why (default: the data is no longer needed for the purpose it was shared for).
         #[arg(long)]
         reason: Option<String>,
+        /// Queue the word of a request made before again (its day and reason unchanged).
+        #[arg(long, conflicts_with_all = ["by", "reason"])]
+        resend: bool,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -934,11 +937,16 @@ fn share(dir: Option<PathBuf>, command: ShareCommand) -> anyhow::Result<ExitCode
             share,
             by,
             reason,
+            resend,
             json,
         } => {
             let mut ledger = open(dir)?;
             let by = by.map(|text| instant(&ledger, &text, "--by")).transpose()?;
-            let asked = custody_app::ledger::deletion_requests::ask(&mut ledger, share, by, reason)?;
+            let asked = if resend {
+                custody_app::ledger::deletion_requests::resend(&mut ledger, share)?
+            } else {
+                custody_app::ledger::deletion_requests::ask(&mut ledger, share, by, reason)?
+            };
             if json {
                 output::json(&asked)?;
             } else {

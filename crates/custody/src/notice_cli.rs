@@ -92,9 +92,13 @@ enum NotifyCommand {
         /// column): everyone in it with a postal address, emailed or not.
         #[arg(long)]
         audience: Option<String>,
-        /// Record every printed letter not yet posted as posted at this time.
+        /// Record a printed batch as posted at this time.
         #[arg(long)]
         posted_at: Option<String>,
+        /// With --posted-at: the batch (the SHA-256 `--out` printed); by default the latest
+        /// batch printed.
+        #[arg(long, requires = "posted_at")]
+        batch: Option<String>,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -214,10 +218,11 @@ pub fn notify_command(dir: Option<PathBuf>, args: NotifyArgs) -> anyhow::Result<
         out,
         audience,
         posted_at,
+        batch,
         json,
     }) = args.command
     {
-        return letters_command(dir, id, out, audience, posted_at, json);
+        return letters_command(dir, id, out, audience, (posted_at, batch), json);
     }
     let Some(id) = args.id else {
         anyhow::bail!("give the incident: custody notify ID (or custody notify status ID)");
@@ -288,20 +293,21 @@ fn letters_command(
     id: IncidentId,
     out: Option<PathBuf>,
     audience: Option<String>,
-    posted_at: Option<String>,
+    (posted_at, batch): (Option<String>, Option<String>),
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     use custody_app::notices::letters;
     let mut ledger = open(dir)?;
     if let Some(at) = posted_at {
         let at = crate::cli::instant(&ledger, &at, "--posted-at")?;
-        let report = letters::posted(&mut ledger, id, at)?;
+        let report = custody_app::notices::letter_posting::posted(&mut ledger, id, at, batch.as_deref())?;
         if json {
             output::json(&report)?;
         } else {
             crate::say!(
-                "Recorded {} letters as posted at {}.",
+                "Recorded {} letters of batch {} as posted at {}.",
                 report.letters,
+                report.batch,
                 at.local(&ledger.zone)
             );
             match &report.people_notified_not_recorded {
@@ -327,7 +333,20 @@ fn letters_command(
         report.longer_than_one_page,
         out.display()
     );
-    crate::say!("SHA-256 {}", report.sha256);
+    crate::say!("Batch (SHA-256) {}", report.sha256);
+    if !report.address_shortened.is_empty() {
+        crate::say!(
+            "{} addresses did not fit the window in full and were cut; check these letters before posting: {}",
+            report.address_shortened.len(),
+            report
+                .address_shortened
+                .iter()
+                .take(20)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     if report.posted_before > 0 {
         crate::say!(
             "{} people were posted a letter before and are not in this batch.",
@@ -350,6 +369,9 @@ fn letters_command(
             crate::say!("(`--json` lists them all.)");
         }
     }
-    crate::say!("Once the batch is posted: custody notify letters {id} --posted-at TIME");
+    crate::say!(
+        "Once the batch is posted: custody notify letters {id} --posted-at TIME --batch {}",
+        report.sha256
+    );
     Ok(ExitCode::SUCCESS)
 }

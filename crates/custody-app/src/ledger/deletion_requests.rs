@@ -113,6 +113,41 @@ pub fn ask(
     })
 }
 
+/// Queues the word of an open deletion request again (when queueing it failed, or the supplier's
+/// contacts changed); audited as mail to the supplier.
+pub fn resend(ledger: &mut Ledger, share: ShareId) -> Result<Asked> {
+    let request = ledger
+        .store
+        .deletion_requests(None)?
+        .into_iter()
+        .find(|request| request.share == share)
+        .ok_or_else(|| Error::NotFound(format!("the deletion of share {share} was not asked for")))?;
+    if request.deleted_at.is_some() {
+        return Err(Error::Invalid(format!(
+            "share {share} was confirmed deleted already"
+        )));
+    }
+    let record = ledger
+        .store
+        .share(share)?
+        .ok_or_else(|| Error::NotFound(format!("there is no share {share}")))?;
+    let mail = mail(ledger, &record, request.due_at, &request.reason)?;
+    let messages = mail.len();
+    queue_audited(
+        ledger,
+        &format!("share:{share}"),
+        "deletion",
+        &record.supplier,
+        &mail,
+    )?;
+    Ok(Asked {
+        share,
+        supplier: record.supplier,
+        due_at: request.due_at,
+        messages,
+    })
+}
+
 /// The messages to the share's supplier's data protection and account contacts (or its others).
 fn mail(
     ledger: &Ledger,

@@ -639,7 +639,7 @@ pub fn confirm_deletion(
         "share.delete",
         &format!("share:{share}"),
         serde_json::json!({ "confirmed_at": at.to_rfc3339(), "backups_until": backups_until.map(Instant::to_rfc3339),
-            "note": note }),
+            "note_chars": note.map(|text| text.chars().count()) }),
     );
     ledger.store.confirm_deletion(
         share,

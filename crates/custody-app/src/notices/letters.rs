@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use custody_core::{IncidentId, Instant, PersonId, PersonSet};
+use custody_core::{IncidentId, PersonId, PersonSet};
 use custody_mail::letter_pdf::{Letter, LetterBatch};
 
 use crate::dir::Ledger;
@@ -18,9 +18,6 @@ use crate::error::{Error, Result};
 use crate::ledger::people::Contact;
 use crate::notices::notice_model::{NoticeContext, day_words};
 use crate::notices::notify::{Audience, audience_people, open_contact};
-
-/// A limit on failed messages read that is no limit (a store's LIMIT takes a signed 64-bit number).
-const EVERY_FAILURE: usize = 1 << 40;
 
 /// What producing letters did.
 #[derive(Debug, Clone, Serialize)]
@@ -39,9 +36,12 @@ pub struct LettersReport {
     pub by_country: BTreeMap<String, u64>,
     /// People who needed a letter and have no postal address custody can use (references).
     pub without_address: Vec<String>,
+    /// People whose address did not fit the window in full (cut to six lines of 80 mm): check
+    /// these letters before they are posted.
+    pub address_shortened: Vec<String>,
     /// People whose letter was posted already, left out.
     pub posted_before: u64,
-    /// SHA-256 of the file written, to tell this batch from another.
+    /// SHA-256 of the file written: the batch's name (`--posted-at` takes it with `--batch`).
     pub sha256: String,
 }
 
@@ -54,8 +54,10 @@ struct Planned {
     letter: Letter,
 }
 
-/// Whom letters go to by default: the affected people without a usable email address, those
-/// whose notice failed for good, and anyone a notification run recorded as needing a letter.
+/// Whom letters go to by default: the people who need one and are not told yet. They are the
+/// affected people without a usable email address, those whose notice failed for good, and
+/// anyone a notification run recorded as needing a letter; less anyone a message was accepted
+/// for since (a new address re-imported and mailed), and canaries.
 fn default_people(ledger: &Ledger, context: &NoticeContext, id: IncidentId) -> Result<PersonSet> {
     let (affected, _) = audience_people(ledger, context, &Audience::Affected)?;
     let mut out = PersonSet::new();
@@ -69,18 +71,18 @@ fn default_people(ledger: &Ledger, context: &NoticeContext, id: IncidentId) -> R
         }
         Ok(())
     })?;
-    for message in ledger
+    out |= ledger
         .store
-        .outbox_in_state(id, custody_store::OutboxState::Failed, EVERY_FAILURE)?
-    {
-        for person in message.people {
-            out.insert(person);
-        }
-    }
-    for row in ledger.store.notice_letters(id)? {
-        out.insert(row.person);
-    }
-    Ok(out - ledger.store.canaries()?)
+        .outbox_people(id, custody_store::OutboxState::Failed)?;
+    out.extend(
+        ledger
+            .store
+            .notice_letters(id)?
+            .into_iter()
+            .filter(|row| row.needed)
+            .map(|row| row.person),
+    );
+    Ok(out - ledger.store.outbox_people(id, custody_store::OutboxState::Sent)? - ledger.store.canaries()?)
 }
 
 /// Writes the letters of incident `id` to `out` (a PDF) for `audience` (by default, everyone
@@ -171,8 +173,11 @@ pub fn letters(
         None => settings.organisation.clone(),
     };
     let mut batch = LetterBatch::new(&settings.organisation, &return_address);
+    let mut address_shortened = Vec::new();
     for letter in &planned {
-        batch.add(&letter.letter);
+        if batch.add(&letter.letter).address_cut {
+            address_shortened.push(letter.reference.clone());
+        }
     }
     let audience_name = audience.map_or_else(|| "no-usable-email".to_owned(), Audience::name);
     let summary = summary_lines(
@@ -199,6 +204,8 @@ pub fn letters(
         id,
         &ids,
         now,
+        &sha256,
+        audience.is_none(),
         draft,
         &crate::dir::signer_for(&ledger.vault, &ledger.dir),
     )?;
@@ -211,6 +218,7 @@ pub fn letters(
         longer_than_one_page: counts.longer_than_one_page,
         by_country,
         without_address,
+        address_shortened,
         posted_before,
         sha256,
     })
@@ -266,137 +274,4 @@ fn summary_lines(
         String::new(),
         format!("When the batch is handed to the post, tell custody the time: custody notify letters {id} --posted-at TIME."),
     ]
-}
-
-/// Where an incident's letters stand (counts only: no one is named).
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-pub struct LetterCounts {
-    /// People who need a letter (no usable email address).
-    pub needed: u64,
-    /// Of them, those whose letter was printed.
-    pub printed: u64,
-    /// Of them, those whose letter was recorded as posted.
-    pub posted: u64,
-}
-
-/// The letter counts of incident `id`.
-pub fn counts(ledger: &Ledger, id: IncidentId) -> Result<LetterCounts> {
-    let mut counts = LetterCounts::default();
-    for row in ledger.store.notice_letters(id)? {
-        counts.needed += 1;
-        counts.printed += u64::from(row.printed_at.is_some());
-        counts.posted += u64::from(row.posted_at.is_some());
-    }
-    Ok(counts)
-}
-
-/// What recording a batch as posted did.
-#[derive(Debug, Clone, Serialize)]
-pub struct PostedReport {
-    /// Letters recorded as posted now.
-    pub letters: u64,
-    /// Whether "people notified" was recorded now (every notice accepted or posted).
-    pub people_notified_recorded: bool,
-    /// Why not, when it was not.
-    pub people_notified_not_recorded: Option<String>,
-}
-
-/// Records every printed letter of incident `id` not yet posted as posted at `at` (audited);
-/// when no one is left untold (every email accepted, every failed or missing one covered by a
-/// posted letter), "people notified" is recorded at the last of those instants.
-pub fn posted(ledger: &mut Ledger, id: IncidentId, at: Instant) -> Result<PostedReport> {
-    let incident = crate::breach::incidents::find_incident(ledger, id)?;
-    if at < incident.facts.aware_at {
-        return Err(Error::Invalid(format!(
-            "--posted-at ({at}) is before the organisation became aware of the incident ({})",
-            incident.facts.aware_at
-        )));
-    }
-    if at > ledger.now() {
-        return Err(Error::Invalid(format!(
-            "--posted-at ({at}) is in the future: record a batch once it has gone"
-        )));
-    }
-    let draft = ledger.draft(
-        "notice.letters_posted",
-        &format!("incident:{id}"),
-        serde_json::json!({ "posted_at": at.to_rfc3339() }),
-    );
-    let letters = ledger.store.record_letters_posted(
-        id,
-        at,
-        draft,
-        &crate::dir::signer_for(&ledger.vault, &ledger.dir),
-    )?;
-    ledger.anchor_audit()?;
-    if letters == 0 {
-        return Err(Error::Invalid(format!(
-            "incident {id} has no printed letter waiting to be posted; make them with `custody notify letters {id} --out FILE.pdf`"
-        )));
-    }
-    let not_recorded = untold(ledger, id)?;
-    let mut recorded = false;
-    if not_recorded.is_none() {
-        let (_, last_sent) = ledger.store.outbox_times(id)?;
-        let when = last_sent.map_or(at, |sent| sent.max(at));
-        crate::breach::incidents::record_act(
-            ledger,
-            id,
-            crate::breach::incidents::Act::PeopleNotified,
-            when,
-            Some(format!("emails accepted and {letters} letters posted")),
-            None,
-        )?;
-        recorded = true;
-    }
-    Ok(PostedReport {
-        letters,
-        people_notified_recorded: recorded,
-        people_notified_not_recorded: not_recorded,
-    })
-}
-
-/// Why "people notified" cannot be recorded yet, or `None` when everyone is told.
-fn untold(ledger: &Ledger, id: IncidentId) -> Result<Option<String>> {
-    let events = crate::breach::incident_events::log(ledger, id)?;
-    if crate::breach::incidents::first_act(&events, crate::breach::incidents::Act::PeopleNotified).is_some() {
-        return Ok(Some("it was recorded before".to_owned()));
-    }
-    let counts = crate::notices::notify_run::outbox_counts(ledger, id)?;
-    let waiting: u64 = ["queued", "sending", "retry"]
-        .iter()
-        .map(|state| counts.get(state).copied().unwrap_or(0))
-        .sum();
-    if waiting > 0 {
-        return Ok(Some(format!("{waiting} emails are still waiting to be sent")));
-    }
-    if counts.values().sum::<u64>() == 0 {
-        return Ok(Some(format!(
-            "no email notice was queued for this incident: send them with `custody notify {id}` (if no one \
-             affected has an email address, record it with `custody incident record {id} people-notified --at …`)"
-        )));
-    }
-    let rows = ledger.store.notice_letters(id)?;
-    let posted: PersonSet = rows
-        .iter()
-        .filter(|row| row.posted_at.is_some())
-        .map(|row| row.person)
-        .collect();
-    let unposted = rows.iter().filter(|row| row.posted_at.is_none()).count();
-    if unposted > 0 {
-        return Ok(Some(format!(
-            "{unposted} people who need a letter have none posted (no postal address, or not printed yet)"
-        )));
-    }
-    for message in ledger
-        .store
-        .outbox_in_state(id, custody_store::OutboxState::Failed, EVERY_FAILURE)?
-    {
-        if message.people.iter().any(|person| !posted.contains(*person)) {
-            return Ok(Some(
-                "an email notice failed and its people have no posted letter".to_owned(),
-            ));
-        }
-    }
-    Ok(None)
 }

@@ -354,51 +354,20 @@ pub fn notify(
         error: None,
     };
     crate::breach::incidents::append(ledger, id, now, &IncidentEventBody::Notify(ended))?;
-    let failed = outbox.get("failed").copied().unwrap_or(0);
-    let (_, last_sent) = ledger.store.outbox_times(id)?;
-    let events = crate::breach::incident_events::log(ledger, id)?;
-    let already =
-        crate::breach::incidents::first_act(&events, crate::breach::incidents::Act::PeopleNotified).is_some();
-    // "People notified" is recorded only when this run's audience is everyone it should be and
-    // every notice was accepted; otherwise the reason is reported and the clock keeps running.
-    let not_recorded = if already {
-        Some("it was recorded before".to_owned())
-    } else if matches!(options.audience, Audience::File(_)) {
-        Some("the audience was a file, not everyone affected".to_owned())
-    } else if waiting > 0 {
-        Some(format!("{waiting} notices are still waiting to be sent"))
-    } else if failed > 0 {
-        Some(format!(
-            "{failed} notices failed; send them another way, then record it with `custody incident record {id} \
-             people-notified --at …`"
-        ))
-    } else if !queued.letters.is_empty() {
-        Some(format!(
-            "{} people have no email address; record it with `custody incident record {id} people-notified --at …` \
-             once their letters have gone",
+    let sent = outbox.get("sent").copied().unwrap_or(0);
+    // "People notified" is recorded once everyone affected is told (by email, or by a letter
+    // posted), at the last of those instants; otherwise the reason is reported and the clock
+    // keeps running.
+    let not_recorded = crate::notices::coverage::record_if_everyone_told(
+        ledger,
+        id,
+        &context.affected,
+        format!(
+            "notification run {run}: {sent} messages accepted, {} letters to send",
             queued.letters.len()
-        ))
-    } else if last_sent.is_none() {
-        Some("no notice was sent".to_owned())
-    } else {
-        None
-    };
-    let mut people_notified_recorded = false;
-    if let (None, Some(at)) = (&not_recorded, last_sent) {
-        let sent = outbox.get("sent").copied().unwrap_or(0);
-        crate::breach::incidents::record_act(
-            ledger,
-            id,
-            crate::breach::incidents::Act::PeopleNotified,
-            at,
-            Some(format!(
-                "notification run {run}: {sent} messages accepted, {} letters to send",
-                queued.letters.len()
-            )),
-            None,
-        )?;
-        people_notified_recorded = true;
-    }
+        ),
+    )?;
+    let people_notified_recorded = not_recorded.is_none();
     Ok(NotifyReport {
         queued,
         run: Some(crate::notices::notify_run::RunReport {

@@ -2,66 +2,89 @@
 
 use postgres::Transaction;
 
-use custody_core::{Instant, PersonId};
+use custody_core::{Instant, PersonId, PersonSet};
 
 use super::{Db, optional};
-use crate::encoding::person_id;
-use crate::error::Result;
-use crate::types::{AuditDraft, LetterRow};
+use crate::encoding::{person_id, unpack_people};
+use crate::error::{Error, Result};
+use crate::types::{AuditDraft, LetterRow, OutboxState};
 
-/// The people of an incident who need a letter, by person.
+/// The people of an incident who need or were printed a letter, by person.
 pub(super) fn letters(client: &mut Db<'_>, incident: i64) -> Result<Vec<LetterRow>> {
     let rows = client.query(
-        "SELECT person, printed_at, posted_at FROM notice_letters WHERE incident = $1 ORDER BY person",
+        "SELECT person, needed, printed_at, batch, posted_at FROM notice_letters WHERE incident = $1 \
+         ORDER BY person",
         &[&incident],
     )?;
     rows.iter()
         .map(|row| {
             Ok(LetterRow {
                 person: person_id(row.try_get(0)?)?,
-                printed_at: optional(row.try_get(1)?)?,
-                posted_at: optional(row.try_get(2)?)?,
+                needed: row.try_get::<_, i64>(1)? != 0,
+                printed_at: optional(row.try_get(2)?)?,
+                batch: row.try_get(3)?,
+                posted_at: optional(row.try_get(4)?)?,
             })
         })
         .collect()
 }
 
-/// Records letters to `people` as printed at `at`, in the caller's audited transaction.
+/// Records letters as printed in the caller's audited transaction: `(people, at, batch, needed)`,
+/// in one statement.
 pub(super) fn printed(
     transaction: &mut Transaction<'_>,
     incident: i64,
-    people: &[PersonId],
-    at: Instant,
+    (people, at, batch, needed): (&[PersonId], Instant, &str, bool),
     draft: &mut AuditDraft,
 ) -> Result<()> {
-    let upsert = transaction.prepare(
-        "INSERT INTO notice_letters (incident, person, printed_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (incident, person) DO UPDATE SET printed_at = excluded.printed_at \
+    let ids: Vec<i64> = people.iter().map(|person| i64::from(*person)).collect();
+    transaction.execute(
+        "INSERT INTO notice_letters (incident, person, needed, printed_at, batch) \
+         SELECT $1, person, $3, $4, $5 FROM UNNEST($2::BIGINT[]) AS person \
+         ON CONFLICT (incident, person) DO UPDATE SET printed_at = excluded.printed_at, \
+         batch = excluded.batch, needed = GREATEST(notice_letters.needed, excluded.needed) \
          WHERE notice_letters.posted_at IS NULL",
+        &[&incident, &ids, &i64::from(needed), &at.unix_seconds(), &batch],
     )?;
-    for person in people {
-        transaction.execute(&upsert, &[&incident, &i64::from(*person), &at.unix_seconds()])?;
-    }
     draft.subject = format!("incident:{incident}");
     Ok(())
 }
 
-/// Records every printed letter not yet posted as posted at `at`, in the caller's audited
-/// transaction.
+/// Records the letters of `batch` not yet posted as posted at `at` in the caller's audited
+/// transaction; a batch with none waiting is refused, and the transaction with it.
 pub(super) fn posted(
     transaction: &mut Transaction<'_>,
     incident: i64,
+    batch: &str,
     at: Instant,
     draft: &mut AuditDraft,
 ) -> Result<u64> {
     let changed = transaction.execute(
-        "UPDATE notice_letters SET posted_at = $2 \
-         WHERE incident = $1 AND printed_at IS NOT NULL AND posted_at IS NULL",
-        &[&incident, &at.unix_seconds()],
+        "UPDATE notice_letters SET posted_at = $3 \
+         WHERE incident = $1 AND batch = $2 AND printed_at IS NOT NULL AND posted_at IS NULL",
+        &[&incident, &batch, &at.unix_seconds()],
     )?;
+    if changed == 0 {
+        return Err(Error::Conflict(format!(
+            "no letter of batch {batch} is waiting to be posted"
+        )));
+    }
     draft.subject = format!("incident:{incident}");
     if let serde_json::Value::Object(details) = &mut draft.details {
         details.insert("letters".to_owned(), changed.into());
     }
     Ok(changed)
+}
+
+/// The people an incident's messages in `state` cover.
+pub(super) fn outbox_people(client: &mut Db<'_>, incident: i64, state: OutboxState) -> Result<PersonSet> {
+    let rows = client.query(
+        "SELECT people FROM outbox WHERE incident = $1 AND state = $2",
+        &[&incident, &state.as_str()],
+    )?;
+    let mut set = PersonSet::new();
+    for row in &rows {
+        set.extend(unpack_people(row.try_get(0)?));
+    }
+    Ok(set)
 }

@@ -554,7 +554,7 @@ impl Store for PostgresStore {
     ) -> Result<()> {
         self.audited(audit, signer, |transaction, _| {
             let changed = transaction.execute(
-                "UPDATE shares SET deleted_at = $2, backups_until = $3 WHERE id = $1",
+                "UPDATE shares SET deleted_at = $2, backups_until = $3 WHERE id = $1 AND deleted_at IS NULL",
                 &[
                     &share.get(),
                     &confirmed_at.unix_seconds(),
@@ -562,7 +562,14 @@ impl Store for PostgresStore {
                 ],
             )?;
             if changed == 0 {
-                return Err(Error::NotFound(format!("there is no share {share}")));
+                let exists = transaction
+                    .query_opt("SELECT 1 FROM shares WHERE id = $1", &[&share.get()])?
+                    .is_some();
+                return Err(if exists {
+                    Error::Conflict(format!("share {share} was confirmed deleted already"))
+                } else {
+                    Error::NotFound(format!("there is no share {share}"))
+                });
             }
             if let Some(note) = note {
                 transaction.execute(
@@ -970,24 +977,31 @@ impl Store for PostgresStore {
         incident: IncidentId,
         people: &[PersonId],
         at: Instant,
+        batch: &str,
+        needed: bool,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<()> {
         self.audited(audit, signer, |transaction, draft| {
-            letters::printed(transaction, incident.get(), people, at, draft)
+            letters::printed(transaction, incident.get(), (people, at, batch, needed), draft)
         })
     }
 
     fn record_letters_posted(
         &mut self,
         incident: IncidentId,
+        batch: &str,
         at: Instant,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<u64> {
         self.audited(audit, signer, |transaction, draft| {
-            letters::posted(transaction, incident.get(), at, draft)
+            letters::posted(transaction, incident.get(), batch, at, draft)
         })
+    }
+
+    fn outbox_people(&self, incident: IncidentId, state: OutboxState) -> Result<PersonSet> {
+        letters::outbox_people(&mut self.db()?, incident.get(), state)
     }
 
     fn claim_notices(

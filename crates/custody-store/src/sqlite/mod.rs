@@ -498,7 +498,7 @@ impl Store for SqliteStore {
     ) -> Result<()> {
         let transaction = self.connection.transaction()?;
         let changed = transaction.execute(
-            "UPDATE shares SET deleted_at = ?2, backups_until = ?3 WHERE id = ?1",
+            "UPDATE shares SET deleted_at = ?2, backups_until = ?3 WHERE id = ?1 AND deleted_at IS NULL",
             params![
                 share.get(),
                 confirmed_at.unix_seconds(),
@@ -506,7 +506,16 @@ impl Store for SqliteStore {
             ],
         )?;
         if changed == 0 {
-            return Err(Error::NotFound(format!("there is no share {share}")));
+            let exists: bool = transaction.query_row(
+                "SELECT EXISTS (SELECT 1 FROM shares WHERE id = ?1)",
+                [share.get()],
+                |row| row.get(0),
+            )?;
+            return Err(if exists {
+                Error::Conflict(format!("share {share} was confirmed deleted already"))
+            } else {
+                Error::NotFound(format!("there is no share {share}"))
+            });
         }
         if let Some(note) = note {
             transaction.execute(
@@ -880,20 +889,33 @@ impl Store for SqliteStore {
         incident: IncidentId,
         people: &[PersonId],
         at: Instant,
+        batch: &str,
+        needed: bool,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<()> {
-        letters::printed(&mut self.connection, incident.get(), people, at, audit, signer)
+        letters::printed(
+            &mut self.connection,
+            incident.get(),
+            (people, at, batch, needed),
+            audit,
+            signer,
+        )
     }
 
     fn record_letters_posted(
         &mut self,
         incident: IncidentId,
+        batch: &str,
         at: Instant,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<u64> {
-        letters::posted(&mut self.connection, incident.get(), at, audit, signer)
+        letters::posted(&mut self.connection, incident.get(), batch, at, audit, signer)
+    }
+
+    fn outbox_people(&self, incident: IncidentId, state: OutboxState) -> Result<PersonSet> {
+        letters::outbox_people(&self.connection, incident.get(), state)
     }
 
     fn claim_notices(

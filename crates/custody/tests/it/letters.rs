@@ -101,7 +101,7 @@ fn everyone_who_cannot_be_emailed_gets_a_letter_and_is_told_once_it_is_posted() 
     assert!(at("Lucja Nowak") < at("Ruth Evans"));
     assert!(at("Ruth Evans") < at("Zoë Jones"));
     // Each address in its post's order, abroad with its country.
-    assert!(at("10117 Berlin") < at("GERMANY"));
+    assert!(at("10117 BERLIN") < at("GERMANY"), "abroad, the town in capitals");
     assert!(at("EDINBURGH") < at("EH1 1YZ"));
     // The same personal content as the email.
     assert!(everything.contains("Dear Ruth,"), "{everything}");
@@ -129,23 +129,32 @@ fn everyone_who_cannot_be_emailed_gets_a_letter_and_is_told_once_it_is_posted() 
         (Some(4), Some(0))
     );
 
-    let posted = env
-        .ok(&[
+    let early = env.fails(&["notify", "letters", "1", "--posted-at", "2021-11-01 10:00"], 1);
+    assert!(early.contains("before the batch was printed"), "{early}");
+    let now = crate::support::days_ahead(0);
+    let wrong = env.fails(
+        &[
             "notify",
             "letters",
             "1",
             "--posted-at",
-            "2021-11-01 10:00",
-            "--json",
-        ])
+            &now,
+            "--batch",
+            "0123abcd",
+        ],
+        1,
+    );
+    assert!(wrong.contains("no letter of batch 0123abcd"), "{wrong}");
+    let posted = env
+        .ok(&["notify", "letters", "1", "--posted-at", &now, "--json"])
         .json();
     assert_eq!(posted["letters"], 4);
+    assert_eq!(posted["batch"], report["sha256"]);
     assert_eq!(posted["people_notified_recorded"], false);
     assert!(
-        posted["people_notified_not_recorded"]
-            .as_str()
-            .unwrap()
-            .contains("1 people who need a letter have none posted"),
+        posted["people_notified_not_recorded"].as_str().unwrap().contains(
+            "1 affected people are not told yet (0 of them in notices that failed, 1 needing a letter)"
+        ),
         "M9 has no address: {posted}"
     );
     let again = env.fails(&["notify", "letters", "1", "--posted-at", "2021-11-02 10:00"], 1);
@@ -203,7 +212,7 @@ fn once_every_letter_is_posted_people_notified_is_recorded_at_the_last_of_them()
             "letters",
             "1",
             "--posted-at",
-            "2021-11-01 10:00",
+            &crate::support::days_ahead(0),
             "--json",
         ])
         .json();
@@ -212,4 +221,76 @@ fn once_every_letter_is_posted_people_notified_is_recorded_at_the_last_of_them()
     let text = shown.to_string();
     assert!(text.contains("people_notified"), "{text}");
     assert!(text.contains("letters posted"), "{text}");
+}
+
+#[test]
+fn people_notified_waits_for_everyone_affected_whatever_audience_a_run_had() {
+    let crm: String = CRM
+        .lines()
+        .filter(|line| !line.starts_with("M9,"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let env = incident_in(
+        Env::new(),
+        &format!("{crm}\n"),
+        &export_of(&["M1", "M4", "M6", "M8"]),
+    );
+    let server = SmtpServer::start(env.root.path(), 0);
+    // A run for one person only: M6, who has an email address, is never mailed.
+    let file = env.write("only.csv", "ref\nM1\n");
+    env.ok_with(
+        &["notify", "1", "--audience", Env::path_str(&file)],
+        &server.env(),
+    );
+    let pdf = env.root.path().join("letters.pdf");
+    let report = env
+        .ok(&["notify", "letters", "1", "--out", Env::path_str(&pdf), "--json"])
+        .json();
+    assert_eq!(report["letters"], 2, "M4 and M8 have no email address: {report}");
+    let posted = env
+        .ok(&[
+            "notify",
+            "letters",
+            "1",
+            "--posted-at",
+            &crate::support::days_ahead(0),
+            "--json",
+        ])
+        .json();
+    assert_eq!(posted["people_notified_recorded"], false, "{posted}");
+    assert!(
+        posted["people_notified_not_recorded"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 affected people are not told yet"),
+        "{posted}"
+    );
+    // Once M6 is mailed too, the run records it: everyone affected is told, by email or by post.
+    let run = env.ok_with(&["notify", "1", "--json"], &server.env()).json();
+    let outbox = &run["run"]["outbox"];
+    assert_eq!(outbox["failed"], 1, "M6's address is refused: {run}");
+    assert_eq!(run["run"]["people_notified_recorded"], false, "{run}");
+    let second = env.root.path().join("second.pdf");
+    let report = env
+        .ok(&[
+            "notify",
+            "letters",
+            "1",
+            "--out",
+            Env::path_str(&second),
+            "--json",
+        ])
+        .json();
+    assert_eq!(report["letters"], 1, "M6, whose notice failed: {report}");
+    let posted = env
+        .ok(&[
+            "notify",
+            "letters",
+            "1",
+            "--posted-at",
+            &crate::support::days_ahead(0),
+            "--json",
+        ])
+        .json();
+    assert_eq!(posted["people_notified_recorded"], true, "{posted}");
 }

@@ -120,7 +120,9 @@ fn every_affected_person_is_told_about_their_own_data_once() {
         report["run"]["people_notified_not_recorded"]
             .as_str()
             .unwrap()
-            .contains("1 notices failed"),
+            .contains(
+                "2 affected people are not told yet (1 of them in notices that failed, 1 needing a letter)"
+            ),
         "{report}"
     );
 

@@ -1,0 +1,112 @@
+//! A batch of letters handed to the post: recorded (audited), after which its people count as
+//! told; and where an incident's letters stand.
+
+use serde::Serialize;
+
+use custody_core::{IncidentId, Instant};
+
+use crate::dir::Ledger;
+use crate::error::{Error, Result};
+use crate::notices::notice_model::NoticeContext;
+
+/// Where an incident's letters stand (counts only: no one is named).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct LetterCounts {
+    /// People who need a letter (no usable email address, or their notice failed).
+    pub needed: u64,
+    /// People whose letter was printed (needed or for a chosen audience).
+    pub printed: u64,
+    /// People whose letter was recorded as posted (they count as told).
+    pub posted: u64,
+}
+
+/// The letter counts of incident `id`.
+pub fn counts(ledger: &Ledger, id: IncidentId) -> Result<LetterCounts> {
+    let mut counts = LetterCounts::default();
+    for row in ledger.store.notice_letters(id)? {
+        counts.needed += u64::from(row.needed);
+        counts.printed += u64::from(row.printed_at.is_some());
+        counts.posted += u64::from(row.posted_at.is_some());
+    }
+    Ok(counts)
+}
+
+/// What recording a batch as posted did.
+#[derive(Debug, Clone, Serialize)]
+pub struct PostedReport {
+    /// The batch (the PDF's SHA-256).
+    pub batch: String,
+    /// Letters recorded as posted now.
+    pub letters: u64,
+    /// Whether "people notified" was recorded now (everyone affected told).
+    pub people_notified_recorded: bool,
+    /// Why not, when it was not.
+    pub people_notified_not_recorded: Option<String>,
+}
+
+/// Records the letters of `batch` (by default the latest batch printed with letters waiting) of
+/// incident `id` as posted at `at` (audited); when everyone affected is then told, by email or
+/// by post, "people notified" is recorded at the last of those instants.
+pub fn posted(ledger: &mut Ledger, id: IncidentId, at: Instant, batch: Option<&str>) -> Result<PostedReport> {
+    let incident = crate::breach::incidents::find_incident(ledger, id)?;
+    if at > ledger.now() {
+        return Err(Error::Invalid(format!(
+            "--posted-at ({at}) is in the future: record a batch once it has gone"
+        )));
+    }
+    let rows = ledger.store.notice_letters(id)?;
+    let waiting = |row: &&custody_store::LetterRow| row.posted_at.is_none() && row.printed_at.is_some();
+    let batch = match batch.map(str::trim) {
+        Some(given) => given.to_ascii_lowercase(),
+        None => rows
+            .iter()
+            .filter(waiting)
+            .max_by_key(|row| row.printed_at)
+            .and_then(|row| row.batch.clone())
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "incident {id} has no printed letter waiting to be posted; make them with `custody notify letters \
+                     {id} --out FILE.pdf`"
+                ))
+            })?,
+    };
+    let printed = rows
+        .iter()
+        .filter(waiting)
+        .filter(|row| row.batch.as_deref() == Some(batch.as_str()))
+        .filter_map(|row| row.printed_at)
+        .max()
+        .ok_or_else(|| Error::Invalid(format!("no letter of batch {batch} is waiting to be posted")))?;
+    // Given to the minute, a posting in the minute the batch was printed is after it.
+    if at.unix_seconds() + 60 <= printed.unix_seconds() || at < incident.facts.aware_at {
+        return Err(Error::Invalid(format!(
+            "--posted-at ({at}) is before the batch was printed ({printed})"
+        )));
+    }
+    let draft = ledger.draft(
+        "notice.letters_posted",
+        &format!("incident:{id}"),
+        serde_json::json!({ "posted_at": at.to_rfc3339(), "batch": batch }),
+    );
+    let letters = ledger.store.record_letters_posted(
+        id,
+        &batch,
+        at,
+        draft,
+        &crate::dir::signer_for(&ledger.vault, &ledger.dir),
+    )?;
+    ledger.anchor_audit()?;
+    let context = NoticeContext::build(ledger, id)?;
+    let not_recorded = crate::notices::coverage::record_if_everyone_told(
+        ledger,
+        id,
+        &context.affected,
+        format!("emails accepted and {letters} letters posted"),
+    )?;
+    Ok(PostedReport {
+        batch,
+        letters,
+        people_notified_recorded: not_recorded.is_none(),
+        people_notified_not_recorded: not_recorded,
+    })
+}
