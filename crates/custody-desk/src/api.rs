@@ -183,7 +183,7 @@ pub async fn notifications(
         "incident": id,
         "counts": to_json(counts)?,
         "letters": to_json(letters)?,
-        "run": to_json(desk.notify_runs.state(id))?,
+        "run": to_json(desk.notify_runs.state_for(id, &caller))?,
     })))
 }
 

@@ -52,6 +52,16 @@ impl Runs {
             .map(|state| state.lock().unwrap_or_else(PoisonError::into_inner).clone())
     }
 
+    /// The same, for `caller`: why a run stopped (a mail server's reply, a path) is a
+    /// responder's to read; others are told only that it stopped.
+    pub fn state_for(&self, id: IncidentId, caller: &crate::auth::Caller) -> Option<RunState> {
+        let mut state = self.state(id)?;
+        if !caller.role.allows(custody_core::DeskRole::Responder) && state.error.is_some() {
+            state.error = Some("a responder sees why on the incident's page".to_owned());
+        }
+        Some(state)
+    }
+
     /// Starts a run of incident `id` on a thread of its own, with a ledger opened on `dir` acting
     /// as `actor`; refused while one started from this desk is still sending (a run from the
     /// command line or another desk is refused by the run itself, and the page says so).
@@ -87,12 +97,28 @@ impl Runs {
             runs.insert(id, Arc::clone(&state));
             state
         };
+        let watched = Arc::clone(&state);
         let spawned = std::thread::Builder::new()
             .name(format!("notify-{id}"))
-            .spawn(move || run(&dir, &actor, id, &options, &state));
-        spawned
-            .map(|_| ())
-            .map_err(|error| DeskError::Internal(format!("a notification run could not start: {error}")))
+            .spawn(move || {
+                // However the run ends, even by a panic in a library, the page is told it stopped.
+                let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    run(&dir, &actor, id, &options, &watched);
+                }));
+                if ran.is_err() {
+                    let mut state = watched.lock().unwrap_or_else(PoisonError::into_inner);
+                    state.running = false;
+                    state.error = Some(
+                        "the run stopped unexpectedly; the outbox keeps every notice not sent".to_owned(),
+                    );
+                }
+            });
+        spawned.map(|_| ()).map_err(|error| {
+            let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.running = false;
+            state.error = Some("the run could not start".to_owned());
+            DeskError::Internal(format!("a notification run could not start: {error}"))
+        })
     }
 }
 

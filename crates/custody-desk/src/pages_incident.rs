@@ -224,7 +224,7 @@ pub(crate) async fn incident_page_with(
     let page = desk
         .run(&caller.actor(), move |ledger| read_incident(ledger, id))
         .await?;
-    let run = desk.notify_runs.state(id);
+    let run = desk.notify_runs.state_for(id, caller);
     let figures = &page.view.impact;
     let nature: Vec<&str> = page.view.nature.iter().map(|nature| nature.as_str()).collect();
     let values = context! {
@@ -284,7 +284,10 @@ pub async fn progress(
     let mut body = serde_json::to_value(counts).map_err(|error| DeskError::Internal(error.to_string()))?;
     if let serde_json::Value::Object(fields) = &mut body {
         fields.insert("letters".to_owned(), serde_json::json!(letters));
-        fields.insert("run".to_owned(), serde_json::json!(desk.notify_runs.state(id)));
+        fields.insert(
+            "run".to_owned(),
+            serde_json::json!(desk.notify_runs.state_for(id, &caller)),
+        );
     }
     Ok(axum::Json(body).into_response())
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Extension, Form, Path, Query, State};
+use axum::extract::{Extension, Form, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::context;
@@ -27,30 +27,52 @@ use crate::state::Desk;
 
 /// Connections a run from the desk keeps to the mail server (the command line's default).
 const CONCURRENCY: usize = 4;
+/// Letters the desk makes in one request, at most (a larger batch is the command line's: it
+/// would outlast the request's time limit).
+const DESK_LETTERS_MAX: usize = 20_000;
 
-/// Whose notice to preview.
+/// Whose notice to preview (posted, so a person's reference stays out of addresses and logs).
 #[derive(Deserialize)]
-pub struct PreviewQuery {
+pub struct PreviewForm {
     person: Option<String>,
 }
 
-/// `GET /incidents/{id}/notice`: one person's notice as they will receive it (by default the
-/// first affected person with an email address). Audited.
+/// `GET /incidents/{id}/notice`: the notice of the first affected person with an email address,
+/// as they will receive it. Audited.
+pub async fn preview_first(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<IncidentId>,
+) -> Result<Html<String>, PageError> {
+    preview_page(&desk, &caller, id, None).await
+}
+
+/// `POST /incidents/{id}/notice`: one person's notice (by reference), as they will receive it.
+/// Audited.
 pub async fn preview(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<IncidentId>,
-    Query(query): Query<PreviewQuery>,
+    Form(form): Form<PreviewForm>,
 ) -> Result<Html<String>, PageError> {
-    let person = query.person.filter(|text| !text.trim().is_empty());
+    preview_page(&desk, &caller, id, form.person).await
+}
+
+async fn preview_page(
+    desk: &Arc<Desk>,
+    caller: &Caller,
+    id: IncidentId,
+    person: Option<String>,
+) -> Result<Html<String>, PageError> {
+    let person = person.filter(|text| !text.trim().is_empty());
     let (reference, text) = desk
         .run(&caller.actor(), move |ledger| {
             Ok(notify::preview(ledger, id, person.as_deref())?)
         })
         .await?;
     render::page(
-        &desk,
-        &caller,
+        desk,
+        caller,
         "notice_preview.html",
         context! { incident => id.get(), reference => reference, subject => text.subject, text => text.text },
     )
@@ -62,6 +84,8 @@ pub struct RunForm {
     audience: Option<String>,
     retry_failed: Option<String>,
     dry_run: Option<String>,
+    /// Ticked: the responder checked the notice and the count (a run cannot be called back).
+    confirm: Option<String>,
 }
 
 /// The audience a form or body names: everyone affected (the default) or everyone current.
@@ -132,6 +156,20 @@ pub async fn run(
             .await?
             .into_response());
     }
+    if form.confirm.is_none() {
+        return Ok(incident_page_with(
+            &desk,
+            &caller,
+            id,
+            Some(
+                "nothing was sent: tick the box to say the notice and the count were checked (a run cannot be called back)"
+                    .to_owned(),
+            ),
+            None,
+        )
+        .await?
+        .into_response());
+    }
     match start_run(&desk, &caller, id, audience, form.retry_failed.is_some()).await {
         Ok(()) => Ok(Redirect::to(&format!("/incidents/{id}#notifications")).into_response()),
         Err(DeskError::App(error @ custody_app::Error::Invalid(_))) => {
@@ -183,7 +221,7 @@ pub async fn letters_pdf(
             let folder = custody_app::files::private_folder(&ledger.dir, "letters")
                 .map_err(|error| DeskError::Internal(format!("the letters' folder: {error}")))?;
             let path = folder.join(format!("incident-{id}-letters.pdf"));
-            let made = letters::letters(ledger, id, None, &path);
+            let made = letters::letters_at_most(ledger, id, None, &path, DESK_LETTERS_MAX);
             // The file holds people's addresses: it leaves the data directory only as the answer.
             let bytes = made.as_ref().ok().map(|_| std::fs::read(&path));
             let _ = std::fs::remove_dir_all(&folder);
@@ -195,7 +233,8 @@ pub async fn letters_pdf(
             Ok((bytes, report))
         })
         .await?;
-    let disposition = format!("attachment; filename=\"incident-{id}-letters.pdf\"");
+    let short = custody_app::notices::letter_posting::short(&report.sha256).to_owned();
+    let disposition = format!("attachment; filename=\"incident-{id}-letters-{short}.pdf\"");
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),
@@ -217,26 +256,79 @@ pub async fn letters_pdf(
         .into_response())
 }
 
-/// When the letters went to the post.
+/// When a batch of letters went to the post.
 #[derive(Deserialize)]
 pub struct PostedForm {
+    batch: String,
     posted_at: String,
 }
 
-/// `POST /incidents/{id}/letters/posted`: the printed letters went to the post at the time
-/// given; they count as people told.
+/// `GET /incidents/{id}/letters`: the batches printed and waiting to be posted, the people who
+/// need a letter and have no postal address, and the form to record a batch posted.
+pub async fn letters_page(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<IncidentId>,
+) -> Result<Html<String>, PageError> {
+    letters_view(&desk, &caller, id, None, None).await
+}
+
+async fn letters_view(
+    desk: &Arc<Desk>,
+    caller: &Caller,
+    id: IncidentId,
+    problem: Option<String>,
+    news: Option<String>,
+) -> Result<Html<String>, PageError> {
+    let (batches, without, counts) = desk
+        .run(&caller.actor(), move |ledger| {
+            Ok((
+                custody_app::notices::letter_posting::batches(ledger, id)?,
+                letters::without_address(ledger, id)?,
+                custody_app::notices::letter_posting::counts(ledger, id)?,
+            ))
+        })
+        .await?;
+    let rows: Vec<serde_json::Value> = batches
+        .iter()
+        .map(|batch| {
+            serde_json::json!({
+                "batch": batch.batch,
+                "short": custody_app::notices::letter_posting::short(&batch.batch),
+                "printed_at": batch.printed_at,
+                "letters": batch.letters,
+                "waiting": batch.waiting,
+            })
+        })
+        .collect();
+    render::page(
+        desk,
+        caller,
+        "letters.html",
+        context! {
+            incident => id.get(), batches => render::s(&rows), without => without, counts => render::s(&counts),
+            problem => problem, news => news,
+        },
+    )
+}
+
+/// `POST /incidents/{id}/letters/posted`: a printed batch went to the post at the time given;
+/// its people count as told.
 pub async fn letters_posted(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<IncidentId>,
     Form(form): Form<PostedForm>,
-) -> Result<Response, PageError> {
+) -> Result<Html<String>, PageError> {
     let result = desk
         .run(&caller.actor(), move |ledger| {
             let at = custody_core::parse_instant(form.posted_at.trim(), &ledger.zone)
                 .map_err(|error| DeskError::BadRequest(format!("posted_at: {error}")))?;
             Ok(custody_app::notices::letter_posting::posted(
-                ledger, id, at, None,
+                ledger,
+                id,
+                at,
+                Some(form.batch.as_str()),
             )?)
         })
         .await;
@@ -245,21 +337,21 @@ pub async fn letters_posted(
             None,
             Some(match report.people_notified_not_recorded {
                 None => format!(
-                    "Recorded {} letters as posted; \"people notified\" is recorded.",
-                    report.letters
+                    "Recorded {} letters of batch {} as posted; \"people notified\" is recorded.",
+                    report.letters,
+                    custody_app::notices::letter_posting::short(&report.batch)
                 ),
                 Some(why) => format!(
-                    "Recorded {} letters as posted. \"People notified\" is not recorded yet: {why}.",
-                    report.letters
+                    "Recorded {} letters of batch {} as posted. \"People notified\" was not recorded now: {why}.",
+                    report.letters,
+                    custody_app::notices::letter_posting::short(&report.batch)
                 ),
             }),
         ),
         Err(DeskError::App(error @ custody_app::Error::Invalid(_))) => (Some(error.to_string()), None),
         Err(error) => return Err(PageError(error)),
     };
-    Ok(incident_page_with(&desk, &caller, id, problem, news)
-        .await?
-        .into_response())
+    letters_view(&desk, &caller, id, problem, news).await
 }
 
 /// `GET /incidents/{id}/statement/{format}`: the public statement for the website (`md` or

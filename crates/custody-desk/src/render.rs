@@ -27,6 +27,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "notice_preview.html",
         include_str!("../templates/notice_preview.html"),
     ),
+    ("letters.html", include_str!("../templates/letters.html")),
     ("suppliers.html", include_str!("../templates/suppliers.html")),
     ("supplier.html", include_str!("../templates/supplier.html")),
     (

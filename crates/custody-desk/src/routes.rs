@@ -223,7 +223,19 @@ fn declare(builder: Builder) -> Builder {
             "GET",
             "/incidents/{id}/notice",
             Responder,
-            get(pages_notify::preview),
+            get(pages_notify::preview_first),
+        )
+        .page(
+            "POST",
+            "/incidents/{id}/notice",
+            Responder,
+            post(pages_notify::preview),
+        )
+        .page(
+            "GET",
+            "/incidents/{id}/letters",
+            Responder,
+            get(pages_notify::letters_page),
         )
         .page(
             "POST",

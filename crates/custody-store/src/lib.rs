@@ -467,8 +467,8 @@ pub trait Store {
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<()>;
-    /// Records the letters of `batch` not yet posted as posted at `at`; returns how many (none:
-    /// nothing is written, and the audit entry is not made). Audited as one entry.
+    /// Records the letters of `batch` (the people printed in it) not yet posted as posted at
+    /// `at`; returns how many (none: refused, nothing is written). Audited as one entry.
     fn record_letters_posted(
         &mut self,
         incident: IncidentId,
@@ -477,6 +477,8 @@ pub trait Store {
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<u64>;
+    /// An incident's printed batches of letters, oldest first.
+    fn letter_batches(&self, incident: IncidentId) -> Result<Vec<LetterBatchRow>>;
     /// The people covered by an incident's messages in one state (`sent`: told by email).
     fn outbox_people(&self, incident: IncidentId, state: OutboxState) -> Result<PersonSet>;
     /// Claims up to `limit` due notices for a run, marking them `sending` (committed before any

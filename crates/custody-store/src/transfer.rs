@@ -18,7 +18,7 @@ use rusqlite::Connection;
 use crate::error::{Error, Result};
 
 /// The ledger's tables, parents before the tables that refer to them.
-pub const TABLES: [&str; 25] = [
+pub const TABLES: [&str; 26] = [
     "meta",
     "imports",
     "people",
@@ -41,6 +41,7 @@ pub const TABLES: [&str; 25] = [
     "erasures",
     "outbox",
     "notice_letters",
+    "letter_batch_people",
     "supplier_mail",
     "accounts",
     "api_tokens",

@@ -570,6 +570,19 @@ pub struct DeletionRequest {
     pub backups_until: Option<Instant>,
 }
 
+/// A printed batch of letters and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LetterBatchRow {
+    /// Its name: the PDF's SHA-256.
+    pub batch: String,
+    /// When it was printed.
+    pub printed_at: Instant,
+    /// Letters in it.
+    pub letters: u64,
+    /// Of them, those not yet recorded as posted (in this batch or another).
+    pub waiting: u64,
+}
+
 /// A person of an incident who needs a letter, and where their letter stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LetterRow {

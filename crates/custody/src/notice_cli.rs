@@ -312,7 +312,7 @@ fn letters_command(
             );
             match &report.people_notified_not_recorded {
                 None => crate::say!("Recorded \"people notified\" on incident {id}."),
-                Some(why) => crate::say!("\"People notified\" is not recorded yet: {why}."),
+                Some(why) => crate::say!("\"People notified\" was not recorded now: {why}."),
             }
         }
         return Ok(ExitCode::SUCCESS);

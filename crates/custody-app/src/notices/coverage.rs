@@ -24,7 +24,7 @@ pub(crate) fn coverage(ledger: &Ledger, id: IncidentId, affected: &PersonSet) ->
     let events = crate::breach::incident_events::log(ledger, id)?;
     if first_act(&events, Act::PeopleNotified).is_some() {
         return Ok(Coverage {
-            untold: Some("it was recorded before".to_owned()),
+            untold: Some("it was recorded already".to_owned()),
             last: None,
         });
     }
@@ -38,12 +38,6 @@ pub(crate) fn coverage(ledger: &Ledger, id: IncidentId, affected: &PersonSet) ->
         (Some(sent), Some(posted)) => Some(sent.max(posted)),
         (sent, posted) => sent.or(posted),
     };
-    if waiting > 0 {
-        return Ok(Coverage {
-            untold: Some(format!("{waiting} notices are still waiting to be sent")),
-            last,
-        });
-    }
     let mut told = ledger.store.outbox_people(id, OutboxState::Sent)?;
     told.extend(
         letters
@@ -53,7 +47,17 @@ pub(crate) fn coverage(ledger: &Ledger, id: IncidentId, affected: &PersonSet) ->
     );
     let left = affected - &told;
     if left.is_empty() {
+        // Messages still waiting are for people told already, or not affected.
         return Ok(Coverage { untold: None, last });
+    }
+    if waiting > 0 {
+        return Ok(Coverage {
+            untold: Some(format!(
+                "{} affected people are not told yet, and {waiting} notices are still waiting to be sent",
+                left.len()
+            )),
+            last,
+        });
     }
     let failed = ledger.store.outbox_people(id, OutboxState::Failed)?;
     let needing: PersonSet = letters

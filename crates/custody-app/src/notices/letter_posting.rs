@@ -31,6 +31,17 @@ pub fn counts(ledger: &Ledger, id: IncidentId) -> Result<LetterCounts> {
     Ok(counts)
 }
 
+/// A batch's short name: the first 12 characters of its SHA-256.
+pub fn short(batch: &str) -> &str {
+    batch.get(..12).unwrap_or(batch)
+}
+
+/// An incident's printed batches, oldest first.
+pub fn batches(ledger: &Ledger, id: IncidentId) -> Result<Vec<custody_store::LetterBatchRow>> {
+    crate::breach::incidents::find_incident(ledger, id)?;
+    Ok(ledger.store.letter_batches(id)?)
+}
+
 /// What recording a batch as posted did.
 #[derive(Debug, Clone, Serialize)]
 pub struct PostedReport {
@@ -54,15 +65,28 @@ pub fn posted(ledger: &mut Ledger, id: IncidentId, at: Instant, batch: Option<&s
             "--posted-at ({at}) is in the future: record a batch once it has gone"
         )));
     }
-    let rows = ledger.store.notice_letters(id)?;
-    let waiting = |row: &&custody_store::LetterRow| row.posted_at.is_none() && row.printed_at.is_some();
-    let batch = match batch.map(str::trim) {
-        Some(given) => given.to_ascii_lowercase(),
-        None => rows
+    let batches = ledger.store.letter_batches(id)?;
+    let chosen = match batch.map(|given| given.trim().to_ascii_lowercase()) {
+        Some(given) => {
+            let matching: Vec<&custody_store::LetterBatchRow> = batches
+                .iter()
+                .filter(|row| given.len() >= 8 && row.batch.starts_with(&given))
+                .collect();
+            match matching.as_slice() {
+                [one] => (*one).clone(),
+                [] => {
+                    return Err(Error::Invalid(format!(
+                        "incident {id} has no batch of letters {given} (give at least its first 8 characters)"
+                    )));
+                }
+                _ => return Err(Error::Invalid(format!("{given} names more than one batch: give more of it"))),
+            }
+        }
+        None => batches
             .iter()
-            .filter(waiting)
+            .filter(|row| row.waiting > 0)
             .max_by_key(|row| row.printed_at)
-            .and_then(|row| row.batch.clone())
+            .cloned()
             .ok_or_else(|| {
                 Error::Invalid(format!(
                     "incident {id} has no printed letter waiting to be posted; make them with `custody notify letters \
@@ -70,19 +94,27 @@ pub fn posted(ledger: &mut Ledger, id: IncidentId, at: Instant, batch: Option<&s
                 ))
             })?,
     };
-    let printed = rows
-        .iter()
-        .filter(waiting)
-        .filter(|row| row.batch.as_deref() == Some(batch.as_str()))
-        .filter_map(|row| row.printed_at)
-        .max()
-        .ok_or_else(|| Error::Invalid(format!("no letter of batch {batch} is waiting to be posted")))?;
-    // Given to the minute, a posting in the minute the batch was printed is after it.
-    if at.unix_seconds() + 60 <= printed.unix_seconds() || at < incident.facts.aware_at {
+    if chosen.waiting == 0 {
         return Err(Error::Invalid(format!(
-            "--posted-at ({at}) is before the batch was printed ({printed})"
+            "no letter of batch {} is waiting to be posted: each was recorded as posted",
+            short(&chosen.batch)
         )));
     }
+    // Given to the minute, a posting in the minute the batch was printed is after it.
+    if at.unix_seconds() + 60 <= chosen.printed_at.unix_seconds() {
+        return Err(Error::Invalid(format!(
+            "--posted-at ({at}) is before batch {} was printed ({})",
+            short(&chosen.batch),
+            chosen.printed_at
+        )));
+    }
+    if at < incident.facts.aware_at {
+        return Err(Error::Invalid(format!(
+            "--posted-at ({at}) is before the organisation became aware of the incident ({})",
+            incident.facts.aware_at
+        )));
+    }
+    let batch = chosen.batch;
     let draft = ledger.draft(
         "notice.letters_posted",
         &format!("incident:{id}"),

@@ -93,6 +93,18 @@ pub fn letters(
     audience: Option<&Audience>,
     out: &Path,
 ) -> Result<LettersReport> {
+    letters_at_most(ledger, id, audience, out, usize::MAX)
+}
+
+/// [`letters`], refused before anything is made when more than `most` people would get one (the
+/// desk makes a batch inside one request).
+pub fn letters_at_most(
+    ledger: &mut Ledger,
+    id: IncidentId,
+    audience: Option<&Audience>,
+    out: &Path,
+    most: usize,
+) -> Result<LettersReport> {
     let context = NoticeContext::build(ledger, id)?;
     let people = match audience {
         Some(audience) => audience_people(ledger, &context, audience)?.0,
@@ -116,6 +128,13 @@ pub fn letters(
     } else {
         people
     };
+    if usize::try_from(people.len()).unwrap_or(usize::MAX) > most {
+        return Err(Error::Invalid(format!(
+            "{} people need a letter, more than the desk makes in one go ({most}): make them with \
+             `custody notify letters {id} --out FILE.pdf`",
+            people.len()
+        )));
+    }
     let templates = custody_mail::Templates::load(Some(&ledger.dir.join("templates")))?;
     let today = day_words(ledger, ledger.now());
     let home = ledger.settings.phone_region.clone();
@@ -274,4 +293,30 @@ fn summary_lines(
         String::new(),
         format!("When the batch is handed to the post, tell custody the time: custody notify letters {id} --posted-at TIME."),
     ]
+}
+
+/// The people who need a letter, are not told yet and have no postal address custody can use
+/// (references): they must be told another way.
+pub fn without_address(ledger: &Ledger, id: IncidentId) -> Result<Vec<String>> {
+    let context = NoticeContext::build(ledger, id)?;
+    let posted: PersonSet = ledger
+        .store
+        .notice_letters(id)?
+        .into_iter()
+        .filter(|row| row.posted_at.is_some())
+        .map(|row| row.person)
+        .collect();
+    let people = default_people(ledger, &context, id)? - posted;
+    let mut out = Vec::new();
+    ledger.store.each_person(&people, &mut |person| {
+        let usable = open_contact(ledger, &person)
+            .map_err(|error| custody_store::Error::Aborted(Box::new(error)))?
+            .and_then(|contact| contact.postal)
+            .is_some_and(|postal| postal.is_usable());
+        if !usable {
+            out.push(person.reference.clone());
+        }
+        Ok(())
+    })?;
+    Ok(out)
 }

@@ -358,10 +358,12 @@ pub fn notify(
     // "People notified" is recorded once everyone affected is told (by email, or by a letter
     // posted), at the last of those instants; otherwise the reason is reported and the clock
     // keeps running.
+    // Whom the incident affects now (a holdings import during a long run may have grown it).
+    let affected = NoticeContext::build(ledger, id)?.affected;
     let not_recorded = crate::notices::coverage::record_if_everyone_told(
         ledger,
         id,
-        &context.affected,
+        &affected,
         format!(
             "notification run {run}: {sent} messages accepted, {} letters to send",
             queued.letters.len()

@@ -7,7 +7,7 @@ use custody_core::{Instant, PersonId, PersonSet};
 use super::{Db, optional};
 use crate::encoding::{person_id, unpack_people};
 use crate::error::{Error, Result};
-use crate::types::{AuditDraft, LetterRow, OutboxState};
+use crate::types::{AuditDraft, LetterBatchRow, LetterRow, OutboxState};
 
 /// The people of an incident who need or were printed a letter, by person.
 pub(super) fn letters(client: &mut Db<'_>, incident: i64) -> Result<Vec<LetterRow>> {
@@ -46,6 +46,11 @@ pub(super) fn printed(
          WHERE notice_letters.posted_at IS NULL",
         &[&incident, &ids, &i64::from(needed), &at.unix_seconds(), &batch],
     )?;
+    transaction.execute(
+        "INSERT INTO letter_batch_people (incident, batch, person, printed_at) \
+         SELECT $1, $2, person, $4 FROM UNNEST($3::BIGINT[]) AS person ON CONFLICT DO NOTHING",
+        &[&incident, &batch, &ids, &at.unix_seconds()],
+    )?;
     draft.subject = format!("incident:{incident}");
     Ok(())
 }
@@ -60,8 +65,8 @@ pub(super) fn posted(
     draft: &mut AuditDraft,
 ) -> Result<u64> {
     let changed = transaction.execute(
-        "UPDATE notice_letters SET posted_at = $3 \
-         WHERE incident = $1 AND batch = $2 AND printed_at IS NOT NULL AND posted_at IS NULL",
+        "UPDATE notice_letters SET posted_at = $3 WHERE incident = $1 AND posted_at IS NULL \
+         AND person IN (SELECT person FROM letter_batch_people WHERE incident = $1 AND batch = $2)",
         &[&incident, &batch, &at.unix_seconds()],
     )?;
     if changed == 0 {
@@ -74,6 +79,26 @@ pub(super) fn posted(
         details.insert("letters".to_owned(), changed.into());
     }
     Ok(changed)
+}
+
+/// An incident's printed batches, oldest first.
+pub(super) fn batches(client: &mut Db<'_>, incident: i64) -> Result<Vec<LetterBatchRow>> {
+    let rows = client.query(
+        "SELECT b.batch, MIN(b.printed_at), COUNT(*), COUNT(*) FILTER (WHERE n.posted_at IS NULL) \
+         FROM letter_batch_people b JOIN notice_letters n ON n.incident = b.incident AND n.person = b.person \
+         WHERE b.incident = $1 GROUP BY b.batch ORDER BY MIN(b.printed_at), b.batch",
+        &[&incident],
+    )?;
+    rows.iter()
+        .map(|row| {
+            Ok(LetterBatchRow {
+                batch: row.try_get(0)?,
+                printed_at: super::instant(row.try_get(1)?)?,
+                letters: row.try_get::<_, i64>(2)?.unsigned_abs(),
+                waiting: row.try_get::<_, i64>(3)?.unsigned_abs(),
+            })
+        })
+        .collect()
 }
 
 /// The people an incident's messages in `state` cover.

@@ -7,3 +7,12 @@ ALTER TABLE notice_letters ADD COLUMN needed BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE notice_letters ADD COLUMN printed_at BIGINT;
 ALTER TABLE notice_letters ADD COLUMN batch TEXT;
 ALTER TABLE notice_letters ADD COLUMN posted_at BIGINT;
+-- Who is in each printed batch, so that recording a batch as posted marks exactly the people of
+-- that PDF, whatever was printed after it.
+CREATE TABLE letter_batch_people (
+    incident BIGINT NOT NULL REFERENCES incidents(id),
+    batch TEXT NOT NULL,
+    person BIGINT NOT NULL REFERENCES people(id),
+    printed_at BIGINT NOT NULL,
+    PRIMARY KEY (incident, batch, person)
+);

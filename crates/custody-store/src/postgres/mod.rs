@@ -1000,6 +1000,10 @@ impl Store for PostgresStore {
         })
     }
 
+    fn letter_batches(&self, incident: IncidentId) -> Result<Vec<LetterBatchRow>> {
+        letters::batches(&mut self.db()?, incident.get())
+    }
+
     fn outbox_people(&self, incident: IncidentId, state: OutboxState) -> Result<PersonSet> {
         letters::outbox_people(&mut self.db()?, incident.get(), state)
     }

@@ -10,7 +10,7 @@ use super::incidents::optional;
 use crate::AuditSigner;
 use crate::encoding::unpack_people;
 use crate::error::{Error, Result};
-use crate::types::{AuditDraft, LetterRow, OutboxState};
+use crate::types::{AuditDraft, LetterBatchRow, LetterRow, OutboxState};
 
 /// The people of an incident who need or were printed a letter, by person.
 pub(super) fn letters(connection: &Connection, incident: i64) -> Result<Vec<LetterRow>> {
@@ -45,6 +45,9 @@ pub(super) fn printed(
              ON CONFLICT (incident, person) DO UPDATE SET printed_at = excluded.printed_at, \
              batch = excluded.batch, needed = max(needed, excluded.needed) WHERE posted_at IS NULL",
         )?;
+        let mut member = transaction.prepare_cached(
+            "INSERT OR IGNORE INTO letter_batch_people (incident, batch, person, printed_at) VALUES (?1, ?2, ?3, ?4)",
+        )?;
         for person in people {
             upsert.execute(params![
                 incident,
@@ -53,6 +56,7 @@ pub(super) fn printed(
                 at.unix_seconds(),
                 batch
             ])?;
+            member.execute(params![incident, batch, person, at.unix_seconds()])?;
         }
     }
     draft.subject = format!("incident:{incident}");
@@ -73,8 +77,8 @@ pub(super) fn posted(
 ) -> Result<u64> {
     let transaction = connection.transaction()?;
     let changed = transaction.execute(
-        "UPDATE notice_letters SET posted_at = ?3 \
-         WHERE incident = ?1 AND batch = ?2 AND printed_at IS NOT NULL AND posted_at IS NULL",
+        "UPDATE notice_letters SET posted_at = ?3 WHERE incident = ?1 AND posted_at IS NULL \
+         AND person IN (SELECT person FROM letter_batch_people WHERE incident = ?1 AND batch = ?2)",
         params![incident, batch, at.unix_seconds()],
     )?;
     if changed == 0 {
@@ -89,6 +93,24 @@ pub(super) fn posted(
     audit::append(&transaction, draft, signer)?;
     transaction.commit()?;
     Ok(changed as u64)
+}
+
+/// An incident's printed batches, oldest first.
+pub(super) fn batches(connection: &Connection, incident: i64) -> Result<Vec<LetterBatchRow>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT b.batch, MIN(b.printed_at), COUNT(*), SUM(n.posted_at IS NULL) \
+         FROM letter_batch_people b JOIN notice_letters n ON n.incident = b.incident AND n.person = b.person \
+         WHERE b.incident = ?1 GROUP BY b.batch ORDER BY MIN(b.printed_at), b.batch",
+    )?;
+    let rows = statement.query_map([incident], |row| {
+        Ok(LetterBatchRow {
+            batch: row.get(0)?,
+            printed_at: super::incidents::instant(row.get(1)?)?,
+            letters: row.get::<_, i64>(2)?.unsigned_abs(),
+            waiting: row.get::<_, i64>(3)?.unsigned_abs(),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 /// The people an incident's messages in `state` cover.

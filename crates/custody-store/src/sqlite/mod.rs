@@ -914,6 +914,10 @@ impl Store for SqliteStore {
         letters::posted(&mut self.connection, incident.get(), batch, at, audit, signer)
     }
 
+    fn letter_batches(&self, incident: IncidentId) -> Result<Vec<LetterBatchRow>> {
+        letters::batches(&self.connection, incident.get())
+    }
+
     fn outbox_people(&self, incident: IncidentId, state: OutboxState) -> Result<PersonSet> {
         letters::outbox_people(&self.connection, incident.get(), state)
     }

@@ -63,6 +63,8 @@ const ROUTES: &[(&str, &str, &str, Option<&str>)] = &[
     ("POST", "/incidents/{id}/assess", "page", Some("responder")),
     ("GET", "/incidents/{id}/progress", "page", Some("viewer")),
     ("GET", "/incidents/{id}/notice", "page", Some("responder")),
+    ("POST", "/incidents/{id}/notice", "page", Some("responder")),
+    ("GET", "/incidents/{id}/letters", "page", Some("responder")),
     ("POST", "/incidents/{id}/notify", "page", Some("responder")),
     ("POST", "/incidents/{id}/letters", "page", Some("responder")),
     (

@@ -375,6 +375,7 @@ fn a_responder_sends_the_notices_from_the_browser_and_watches_them_finish() {
     assert!(mail.received().is_empty());
 
     // Sent: the page's script follows the run until it has finished.
+    browser.click("#notify-confirm");
     browser.click("#notify-start");
     browser.wait_for_path("/incidents/1#notifications");
     let started = Instant::now();

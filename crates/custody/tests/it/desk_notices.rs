@@ -36,6 +36,13 @@ fn a_responder_tells_people_from_the_desk_and_a_viewer_only_reads() {
 
     let preview = responder.get(&server, "/incidents/1/notice");
     assert_eq!(preview.status, 200, "{}", preview.body);
+    let (reference, _) = crate::desk_support::demo_person(&env);
+    let chosen = responder.post(&server, "/incidents/1/notice", &[("person", reference.as_str())]);
+    assert!(
+        chosen.body.contains(&format!("The notice to {reference}")),
+        "{}",
+        chosen.body
+    );
     assert!(
         preview.body.contains("id=\"notice-text\"") && preview.body.contains("Dear "),
         "{}",
@@ -61,7 +68,17 @@ fn a_responder_tells_people_from_the_desk_and_a_viewer_only_reads() {
     let refused = viewer.post(&server, "/incidents/1/notify", &[]);
     assert_eq!(refused.status, 403);
 
-    let started = responder.post(&server, "/incidents/1/notify", &[("audience", "affected")]);
+    let unconfirmed = responder.post(&server, "/incidents/1/notify", &[("audience", "affected")]);
+    assert!(
+        unconfirmed.body.contains("nothing was sent: tick the box"),
+        "{}",
+        unconfirmed.body
+    );
+    let started = responder.post(
+        &server,
+        "/incidents/1/notify",
+        &[("audience", "affected"), ("confirm", "on")],
+    );
     assert_eq!(started.status, 303, "{}", started.body);
     let status = finished_run(&server, &token("viewer"));
     assert!(status["run"]["error"].is_null(), "{status}");
@@ -109,20 +126,25 @@ fn a_responder_tells_people_from_the_desk_and_a_viewer_only_reads() {
         leftovers.is_empty(),
         "no copy of the letters stays behind: {leftovers:?}"
     );
+    let said = letters.header("x-custody-letters").unwrap();
+    let batch = said.rsplit(' ').next().unwrap().to_owned();
+    assert_eq!(batch.len(), 64, "{said}");
+    assert_eq!(viewer.get(&server, "/incidents/1/letters").status, 403);
+    let page = responder.get(&server, "/incidents/1/letters");
+    assert!(
+        page.body.contains(&batch[..12]),
+        "the batch is listed: {}",
+        page.body
+    );
     let now = crate::support::days_ahead(0);
     let posted = responder.post(
         &server,
         "/incidents/1/letters/posted",
-        &[("posted_at", now.as_str())],
+        &[("batch", batch.as_str()), ("posted_at", now.as_str())],
     );
     assert_eq!(posted.status, 200, "{}", posted.body);
-    assert!(
-        posted
-            .body
-            .contains(&format!("Recorded {made} letters as posted")),
-        "{}",
-        posted.body
-    );
+    let expected = format!("Recorded {made} letters of batch {} as posted", &batch[..12]);
+    assert!(posted.body.contains(&expected), "{}", posted.body);
     let status = server
         .api(
             "GET",
@@ -155,7 +177,7 @@ fn without_a_mail_server_the_desk_says_what_to_set_and_starts_nothing() {
     let token = &tokens.iter().find(|(name, _)| name == "responder").unwrap().1;
     let server = DeskServer::start(&env);
     let responder = server.sign_in("responder", PASSWORD);
-    let page = responder.post(&server, "/incidents/1/notify", &[]);
+    let page = responder.post(&server, "/incidents/1/notify", &[("confirm", "on")]);
     assert_eq!(page.status, 200);
     assert!(
         page.body.contains("no mail server is configured"),

@@ -130,7 +130,7 @@ fn everyone_who_cannot_be_emailed_gets_a_letter_and_is_told_once_it_is_posted() 
     );
 
     let early = env.fails(&["notify", "letters", "1", "--posted-at", "2021-11-01 10:00"], 1);
-    assert!(early.contains("before the batch was printed"), "{early}");
+    assert!(early.contains("was printed"), "{early}");
     let now = crate::support::days_ahead(0);
     let wrong = env.fails(
         &[
@@ -144,7 +144,7 @@ fn everyone_who_cannot_be_emailed_gets_a_letter_and_is_told_once_it_is_posted() 
         ],
         1,
     );
-    assert!(wrong.contains("no letter of batch 0123abcd"), "{wrong}");
+    assert!(wrong.contains("has no batch of letters 0123abcd"), "{wrong}");
     let posted = env
         .ok(&["notify", "letters", "1", "--posted-at", &now, "--json"])
         .json();
@@ -292,5 +292,66 @@ fn people_notified_waits_for_everyone_affected_whatever_audience_a_run_had() {
             "--json",
         ])
         .json();
+    assert_eq!(posted["people_notified_recorded"], true, "{posted}");
+}
+
+#[test]
+fn posting_a_batch_marks_exactly_the_people_printed_in_it() {
+    let crm: String = CRM
+        .lines()
+        .filter(|line| !line.starts_with("M9,"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let env = incident_in(
+        Env::new(),
+        &format!("{crm}\n"),
+        &export_of(&["M1", "M4", "M6", "M8"]),
+    );
+    let first = env.root.path().join("first.pdf");
+    let a = env
+        .ok(&["notify", "letters", "1", "--out", Env::path_str(&first), "--json"])
+        .json();
+    assert_eq!(a["letters"], 2, "M4 and M8: {a}");
+    // M6's notice fails; a second batch holds M4 and M8 again (not posted yet) and M6.
+    let server = SmtpServer::start(env.root.path(), 0);
+    env.ok_with(&["notify", "1"], &server.env());
+    let second = env.root.path().join("second.pdf");
+    let b = env
+        .ok(&[
+            "notify",
+            "letters",
+            "1",
+            "--out",
+            Env::path_str(&second),
+            "--json",
+        ])
+        .json();
+    assert_eq!(b["letters"], 3, "{b}");
+    // The first batch went to the post: only its two people are told.
+    let short = &a["sha256"].as_str().unwrap()[..12];
+    let now = crate::support::days_ahead(0);
+    let posted = env
+        .ok(&[
+            "notify",
+            "letters",
+            "1",
+            "--posted-at",
+            &now,
+            "--batch",
+            short,
+            "--json",
+        ])
+        .json();
+    assert_eq!(posted["letters"], 2, "{posted}");
+    assert_eq!(
+        posted["people_notified_recorded"], false,
+        "M6 is not told: {posted}"
+    );
+    // What is left of the second batch is M6 alone.
+    let posted = env
+        .ok(&["notify", "letters", "1", "--posted-at", &now, "--json"])
+        .json();
+    assert_eq!(posted["batch"], b["sha256"]);
+    assert_eq!(posted["letters"], 1, "{posted}");
     assert_eq!(posted["people_notified_recorded"], true, "{posted}");
 }
