@@ -72,5 +72,8 @@ pub fn to_text(notices: &DemoNotices, dir: &str) -> String {
     out.push_str(&format!(
         "     custody --dir {dir} notice public 1 --format html --out statement.html\n"
     ));
+    out.push_str(&format!(
+        "     custody --dir {dir} notify letters 1 --out letters.pdf   # a letter each for those without email\n"
+    ));
     out
 }

@@ -26,7 +26,7 @@ const RIGHT: f32 = 20.0 * MM;
 const TEXT_WIDTH: f32 = PAGE_WIDTH - LEFT - RIGHT;
 /// Body text.
 const SIZE: f32 = 10.0;
-const LEADING: f32 = 13.0;
+const LEADING: f32 = 12.0;
 /// The address zone: 45 + 17.7 mm from the top, six lines of 4.23 mm.
 const ADDRESS_TOP: f32 = 62.7 * MM;
 const ADDRESS_LINES: usize = 6;
@@ -38,10 +38,10 @@ const INFO_TOP: f32 = 50.0 * MM;
 const INFO_WIDTH: f32 = 65.0 * MM;
 /// Where the subject goes on the first page, where text starts on later pages, and where it
 /// stops on every page (above the footer).
-const SUBJECT_TOP: f32 = 103.0 * MM;
+const SUBJECT_TOP: f32 = 98.5 * MM;
 const CONTINUED_TOP: f32 = 25.0 * MM;
-const TEXT_BOTTOM: f32 = 270.0 * MM;
-const FOOTER_TOP: f32 = 285.0 * MM;
+const TEXT_BOTTOM: f32 = 277.0 * MM;
+const FOOTER_TOP: f32 = 287.0 * MM;
 
 /// One letter to one person.
 #[derive(Debug, Clone, Default)]
@@ -289,7 +289,7 @@ fn lay_out(letter: &Letter, letterhead: &[u8], sender: &[u8]) -> (Vec<Vec<Run>>,
     let mut page = first;
     for line in body_lines(&letter.body) {
         if line.bytes.is_empty() {
-            top += LEADING * 0.6;
+            top += LEADING * 0.5;
             continue;
         }
         if top > TEXT_BOTTOM {
