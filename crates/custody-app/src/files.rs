@@ -126,7 +126,7 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// The files of a data directory that must be its owner's only.
-const PRIVATE_FILES: [&str; 7] = [
+const PRIVATE_FILES: [&str; 8] = [
     "custody.key",
     "custody.db",
     "custody.db-wal",
@@ -134,6 +134,7 @@ const PRIVATE_FILES: [&str; 7] = [
     "custody.db-deliveries",
     "settings.toml",
     "audit.head",
+    "identifier-index.bin",
 ];
 
 /// A warning naming what in `dir` others may read or enter (looser than `custody init` makes

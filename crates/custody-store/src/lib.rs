@@ -13,6 +13,7 @@
 pub mod digest;
 mod encoding;
 mod error;
+mod generation;
 mod mail_rows;
 pub mod postgres;
 pub mod sqlite;
@@ -402,6 +403,9 @@ pub trait Store {
     ) -> Result<EventId>;
     /// Everyone recorded as affected by an incident at the organisation itself.
     fn incident_people(&self, incident: IncidentId) -> Result<PersonSet>;
+    /// The identifiers' generation: a token every write of identifier hashes replaces in the
+    /// same transaction (`None` before the first such write, or after a copy into a new store).
+    fn identifiers_generation(&self) -> Result<Option<String>>;
     /// Visits the identifier hashes of the kinds in `kinds` of every person (canaries
     /// included), person by person.
     fn each_identifier(

@@ -139,6 +139,9 @@ pub struct MatchReport {
     pub index_entries: usize,
     /// Seconds loading the identifier index took (while the file was being read).
     pub index_seconds: f64,
+    /// Where the index came from: `file` (kept from an earlier match, the store unchanged
+    /// since) or `store` (built, and kept for the next match).
+    pub index_source: &'static str,
 }
 
 /// Matches a leaked file against the ledger; see the module documentation.
@@ -156,10 +159,9 @@ pub fn match_file(
     crate::leaks::leak_columns::prove_names(ledger, &mut reader)?;
     progress.total.store(reader.facts().size, Ordering::Relaxed);
     let kinds = kinds_needed(&reader);
-    let (mut tally, reader, index_entries, index_seconds) = crate::leaks::leak_run::run(
+    let (mut tally, reader, (index_entries, index_seconds, index_source)) = crate::leaks::leak_run::run(
         ledger,
         reader,
-        &kinds,
         (options.workers.max(1), options.people || options.rows.is_some()),
         progress,
     )?;
@@ -289,6 +291,10 @@ pub fn match_file(
         seconds: 0.0,
         index_entries,
         index_seconds,
+        index_source: match index_source {
+            crate::leaks::leak_index_file::Source::File => "file",
+            crate::leaks::leak_index_file::Source::Store => "store",
+        },
     };
     if let Some(incident) = incident {
         let waiting = probable_links(ledger, &linked, &probable)?;

@@ -94,6 +94,26 @@ impl IdentifierIndex {
         })
     }
 
+    /// An index from its table as [`Self::slots`] gave it (a power of two of slots, at least
+    /// one empty), or `None` when the table cannot be one.
+    pub(crate) fn from_slots(slots: Vec<Slot>, len: usize) -> Option<Self> {
+        if !slots.len().is_power_of_two() || slots.len() < (1 << PART_BITS) || len >= slots.len() {
+            return None;
+        }
+        let bits = slots.len().ilog2();
+        Some(IdentifierIndex {
+            shift: 64 - bits,
+            mask: slots.len() - 1,
+            len,
+            slots,
+        })
+    }
+
+    /// The table itself, to be kept in a file.
+    pub(crate) fn slots(&self) -> &[Slot] {
+        &self.slots
+    }
+
     /// Entries held.
     pub fn len(&self) -> usize {
         self.len

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError, mpsc};
 use std::time::Duration;
 
-use custody_core::{IdentifierKind, PersonSet};
+use custody_core::PersonSet;
 use custody_ingest::leak::{Batch, LeakReader};
 
 use crate::dir::Ledger;
@@ -36,14 +36,18 @@ struct Shared<'a> {
     progress: &'a MatchProgress,
 }
 
-/// The merged tally, the reader (for what it learned), the index's size and its load time.
-pub(crate) type Ran = (Tally, LeakReader, usize, f64);
+/// The merged tally, the reader (for what it learned), and the index's size, load time and
+/// source.
+pub(crate) type Ran = (
+    Tally,
+    LeakReader,
+    (usize, f64, crate::leaks::leak_index_file::Source),
+);
 
 /// Reads and matches; see the module documentation.
 pub(crate) fn run(
     ledger: &Ledger,
     mut reader: LeakReader,
-    kinds: &[IdentifierKind],
     (workers, keep_links): (usize, bool),
     progress: &MatchProgress,
 ) -> Result<Ran> {
@@ -84,11 +88,14 @@ pub(crate) fn run(
         // However this thread leaves (a panic too), the others stop instead of waiting for it.
         let _failing = FailOnUnwind(&shared.failed);
         let loading = std::time::Instant::now();
-        let loaded = IdentifierIndex::load(ledger.store.as_ref(), kinds);
+        // Every kind a file is matched by: the same table serves every file, kept between matches.
+        let loaded = crate::leaks::leak_index_file::load(ledger);
         let index_seconds = loading.elapsed().as_secs_f64();
         let mut failure = None;
+        let mut source = crate::leaks::leak_index_file::Source::Store;
         match loaded {
-            Ok(index) => {
+            Ok((index, from)) => {
+                source = from;
                 let _ = shared.index.set(index);
             }
             Err(error) => {
@@ -125,7 +132,7 @@ pub(crate) fn run(
             ));
         }
         let entries = shared.index.get().map_or(0, IdentifierIndex::len);
-        Ok((tally, reader, entries, index_seconds))
+        Ok((tally, reader, (entries, index_seconds, source)))
     })
 }
 

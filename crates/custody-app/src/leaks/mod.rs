@@ -4,6 +4,7 @@ pub mod leak;
 pub(crate) mod leak_columns;
 pub mod leak_evidence;
 pub mod leak_index;
+pub mod leak_index_file;
 pub(crate) mod leak_links;
 pub mod leak_rank;
 pub(crate) mod leak_rows;

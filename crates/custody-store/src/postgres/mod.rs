@@ -894,6 +894,14 @@ impl Store for PostgresStore {
         events::union_of(&mut self.db()?, "incident_people", incident.get())
     }
 
+    fn identifiers_generation(&self) -> Result<Option<String>> {
+        let row = self.db()?.query_opt(
+            "SELECT value FROM meta WHERE key = $1",
+            &[&crate::generation::KEY],
+        )?;
+        Ok(row.map(|row| row.try_get(0)).transpose()?)
+    }
+
     fn each_identifier(
         &self,
         kinds: &[IdentifierKind],

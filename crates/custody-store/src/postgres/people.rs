@@ -200,6 +200,7 @@ pub(super) fn import(
         details.insert("inserted".into(), counts.inserted.into());
         details.insert("updated".into(), counts.updated.into());
     }
+    transaction.execute(crate::generation::SET_POSTGRES, &[&crate::generation::fresh()])?;
     Ok(counts)
 }
 

@@ -154,6 +154,9 @@ pub(super) fn record_share(
         canary_ids.push(canary_id);
         people.insert(canary_id);
     }
+    if !canaries.is_empty() {
+        transaction.execute(crate::generation::SET_POSTGRES, &[&crate::generation::fresh()])?;
+    }
     for (chunk, bytes) in share_chunks(&people)? {
         transaction.execute(
             "INSERT INTO share_chunks (share, chunk, bits) VALUES ($1, $2, $3)",

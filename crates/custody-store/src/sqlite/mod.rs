@@ -799,6 +799,17 @@ impl Store for SqliteStore {
         incidents::in_house_people(&self.connection, incident.get())
     }
 
+    fn identifiers_generation(&self) -> Result<Option<String>> {
+        Ok(self
+            .connection
+            .query_row(
+                "SELECT value FROM meta WHERE key = ?1",
+                [crate::generation::KEY],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
     fn each_identifier(
         &self,
         kinds: &[IdentifierKind],

@@ -207,6 +207,7 @@ pub(super) fn import(
         details.insert("inserted".into(), counts.inserted.into());
         details.insert("updated".into(), counts.updated.into());
     }
+    transaction.execute(crate::generation::SET_SQLITE, [crate::generation::fresh()])?;
     audit::append(&transaction, draft, signer)?;
     transaction.commit()?;
     Ok(counts)

@@ -199,6 +199,9 @@ pub(super) fn record(
         canary_ids.push(canary_id);
         set.insert(canary_id);
     }
+    if !canaries.is_empty() {
+        transaction.execute(crate::generation::SET_SQLITE, [crate::generation::fresh()])?;
+    }
     write_chunks(&transaction, id, &set)?;
     transaction.execute(
         "UPDATE shares SET people_count = ?2 WHERE id = ?1",
