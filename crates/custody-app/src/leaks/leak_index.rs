@@ -94,10 +94,14 @@ impl IdentifierIndex {
         })
     }
 
-    /// An index from its table as [`Self::slots`] gave it (a power of two of slots, at least
-    /// one empty), or `None` when the table cannot be one.
+    /// An index from its table as [`Self::slots`] gave it, or `None` when the table cannot be
+    /// one: a power of two of slots, exactly `len` of them used and so at least one empty (a
+    /// table with none would make a lookup probe for ever).
     pub(crate) fn from_slots(slots: Vec<Slot>, len: usize) -> Option<Self> {
         if !slots.len().is_power_of_two() || slots.len() < (1 << PART_BITS) || len >= slots.len() {
+            return None;
+        }
+        if slots.iter().filter(|slot| **slot != 0).count() != len {
             return None;
         }
         let bits = slots.len().ilog2();

@@ -8,8 +8,10 @@
 //! never a torn one (and a file of the wrong length, or from another machine's byte order, is
 //! rebuilt).
 //!
-//! Layout, little-endian: a 64-byte header (`CUSTIDX1`, a byte-order mark, the table's slot
-//! count and entries, the token's length and the token), then the table's 16-byte slots.
+//! Layout: a 64-byte header (`CUSTIDX1`, a byte-order mark, the table's slot count and entries,
+//! the layout's version, the identifier kinds it holds, the token's length and the token), then
+//! the table's 16-byte slots as they are in memory. A file of another layout or other kinds (a
+//! later release) is rebuilt, and so is one whose used slots do not number its entries.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -25,8 +27,15 @@ pub const FILE_NAME: &str = "identifier-index.bin";
 const MAGIC: &[u8; 8] = b"CUSTIDX1";
 const BYTE_ORDER: u32 = 0x0102_0304;
 const HEADER: usize = 64;
+/// The slots' layout (`leak_index`'s: 64-bit key, 32-bit check, person plus one).
+const LAYOUT: u16 = 1;
 /// Room for the token in the header.
-const TOKEN_MAX: usize = HEADER - 8 - 4 - 8 - 8 - 2;
+const TOKEN_MAX: usize = HEADER - 8 - 4 - 8 - 8 - 2 - 2 - 2;
+
+/// The kinds the index holds, as a bit mask of their positions in `IdentifierKind::ALL`.
+fn kinds_mask() -> u16 {
+    (0..IdentifierKind::ALL.len()).fold(0, |mask, bit| mask | (1 << bit))
+}
 
 /// Where the index came from, for the match's report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,22 +51,50 @@ fn path(ledger: &Ledger) -> PathBuf {
 }
 
 /// The index of every kind a leaked file is matched by: from the file when it is the store's
-/// current one, else built from the store and kept for the next match.
-pub fn load(ledger: &Ledger) -> Result<(IdentifierIndex, Source)> {
+/// current one, else built from the store. With it comes the token to [`keep`] it under when
+/// it was built (none when the store has no generation yet, or the file was used).
+pub fn load(ledger: &Ledger) -> Result<(IdentifierIndex, Source, Option<String>)> {
+    // The token and the hashes read in one snapshot: the index is never newer than its label.
+    let snapshot = ledger.store.read_snapshot()?;
     let token = ledger.store.identifiers_generation()?;
     let file = path(ledger);
     if let Some(token) = &token
         && let Some(index) = read(&file, token)
     {
-        return Ok((index, Source::File));
+        return Ok((index, Source::File, None));
     }
     let index = IdentifierIndex::load(ledger.store.as_ref(), &IdentifierKind::ALL)?;
-    if let Some(token) = token {
-        // A file that cannot be written (a full disk, a read-only directory) costs only speed:
-        // the match goes on with the index in memory, and the next one builds it again.
-        let _kept = write(&file, &token, &index);
+    drop(snapshot);
+    Ok((index, Source::Store, token))
+}
+
+/// Keeps `index`, built at `token`, for the next match. A file that cannot be written (a full
+/// disk, a read-only directory) costs only speed: the next match builds the index again.
+pub fn keep(ledger: &Ledger, token: &str, index: &IdentifierIndex) {
+    let file = path(ledger);
+    remove_stale_temporaries(&ledger.dir);
+    let _kept = write(&file, token, index);
+}
+
+/// Removes what a writer killed mid-write left (`.identifier-index.bin.RANDOM.tmp`), once an hour
+/// old (a writer at work now is younger).
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{FILE_NAME}.");
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let stale = entry
+            .metadata()
+            .and_then(|meta| meta.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age.as_secs() > 3600);
+        if name.starts_with(&prefix) && name.ends_with(".tmp") && stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
-    Ok((index, Source::Store))
 }
 
 /// The index in `file` if it was built at `token` and is whole.
@@ -69,7 +106,7 @@ fn read(file: &Path, token: &str) -> Option<IdentifierIndex> {
     if written != token {
         return None;
     }
-    let expected = u64::try_from(HEADER).ok()? + slots.checked_mul(16)?;
+    let expected = slots.checked_mul(16)?.checked_add(u64::try_from(HEADER).ok()?)?;
     if opened.metadata().ok()?.len() != expected {
         return None;
     }
@@ -84,8 +121,14 @@ fn parse_header(header: &[u8; HEADER]) -> Option<(u64, u64, String)> {
     let (order, rest) = rest.split_first_chunk::<4>()?;
     let (slots, rest) = rest.split_first_chunk::<8>()?;
     let (len, rest) = rest.split_first_chunk::<8>()?;
+    let (layout, rest) = rest.split_first_chunk::<2>()?;
+    let (kinds, rest) = rest.split_first_chunk::<2>()?;
     let (token_len, rest) = rest.split_first_chunk::<2>()?;
-    if magic != MAGIC || u32::from_ne_bytes(*order) != BYTE_ORDER {
+    if magic != MAGIC
+        || u32::from_ne_bytes(*order) != BYTE_ORDER
+        || u16::from_le_bytes(*layout) != LAYOUT
+        || u16::from_le_bytes(*kinds) != kinds_mask()
+    {
         return None;
     }
     let token = rest.get(..usize::from(u16::from_le_bytes(*token_len)))?;
@@ -109,6 +152,8 @@ fn write(file: &Path, token: &str, index: &IdentifierIndex) -> Result<()> {
     header.extend_from_slice(&BYTE_ORDER.to_ne_bytes());
     header.extend_from_slice(&(index.slots().len() as u64).to_le_bytes());
     header.extend_from_slice(&(index.len() as u64).to_le_bytes());
+    header.extend_from_slice(&LAYOUT.to_le_bytes());
+    header.extend_from_slice(&kinds_mask().to_le_bytes());
     header.extend_from_slice(&(token.len() as u16).to_le_bytes());
     header.extend_from_slice(token);
     header.resize(HEADER, 0);
@@ -142,6 +187,8 @@ mod tests {
             &BYTE_ORDER.to_ne_bytes()[..],
             &1024_u64.to_le_bytes()[..],
             &7_u64.to_le_bytes()[..],
+            &LAYOUT.to_le_bytes()[..],
+            &kinds_mask().to_le_bytes()[..],
             &3_u16.to_le_bytes()[..],
             b"abc",
         ] {
@@ -149,6 +196,9 @@ mod tests {
             at += part.len();
         }
         assert_eq!(parse_header(&header), Some((1024, 7, "abc".to_owned())));
+        let mut other_kinds = header;
+        other_kinds[30] ^= 1;
+        assert_eq!(parse_header(&other_kinds), None, "a table of other kinds");
         header[8..12].copy_from_slice(&BYTE_ORDER.swap_bytes().to_ne_bytes());
         assert_eq!(parse_header(&header), None, "another byte order");
         header[0] = b'X';

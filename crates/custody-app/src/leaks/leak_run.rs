@@ -94,9 +94,13 @@ pub(crate) fn run(
         let mut failure = None;
         let mut source = crate::leaks::leak_index_file::Source::Store;
         match loaded {
-            Ok((index, from)) => {
+            Ok((index, from, to_keep)) => {
                 source = from;
                 let _ = shared.index.set(index);
+                // Kept for the next match once the workers have it, not before.
+                if let (Some(token), Some(index)) = (to_keep, shared.index.get()) {
+                    crate::leaks::leak_index_file::keep(ledger, &token, index);
+                }
             }
             Err(error) => {
                 shared.failed.store(true, Ordering::Relaxed);

@@ -77,6 +77,41 @@ fn the_index_is_kept_between_matches_and_never_used_stale() {
     foreign[8..12].copy_from_slice(&0x0403_0201_u32.to_ne_bytes());
     std::fs::write(&path, &foreign).unwrap();
     assert_eq!(matched(&env, &leak), (after, "store".to_owned()));
+    assert_eq!(matched(&env, &leak).1, "file");
+    // Whole in length but not in content: slots wiped, or a table with no empty slot left.
+    let mut wiped = std::fs::read(&path).unwrap();
+    let end = wiped.len();
+    wiped[64..end].fill(0);
+    std::fs::write(&path, &wiped).unwrap();
+    assert_eq!(matched(&env, &leak).1, "store", "a wiped table is rebuilt");
+    let mut full = std::fs::read(&path).unwrap();
+    full[64..end].fill(0x5a);
+    std::fs::write(&path, &full).unwrap();
+    let (answer, source) = matched(&env, &leak);
+    assert_eq!(
+        (answer.len(), source.as_str()),
+        (3, "store"),
+        "a full table would never end a probe"
+    );
+    // A share's canaries are identifiers too: the kept index no longer answers.
+    env.ok(&["supplier", "add", "Mailing House", "--role", "processor"]);
+    let sent = env.write("sent.csv", "ref,email\nP0000001,person1@example.org\n");
+    env.ok(&[
+        "share",
+        "record",
+        "--supplier",
+        "Mailing House",
+        "--purpose",
+        "mailing",
+        "--at",
+        "2021-06-01",
+        "--canaries",
+        "2",
+        "--canary-out",
+        Env::path_str(&env.root.path().join("canaries.csv")),
+        Env::path_str(&sent),
+    ]);
+    assert_eq!(matched(&env, &leak).1, "store");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
