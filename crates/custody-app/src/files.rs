@@ -93,6 +93,51 @@ pub fn replace_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     written
 }
 
+/// Replaces `path` with what `write` writes (mode 0600), as [`replace_private`] does, through a
+/// buffered writer: for files too large to hold twice in memory.
+pub fn replace_private_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<fs::File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let temporary = temporary_beside(path)?;
+    let written = (|| {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, create_new_private(&temporary)?);
+        write(&mut out)?;
+        let out = out.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+        out.sync_all()?;
+        fs::rename(&temporary, path)?;
+        sync_parent(path)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    written
+}
+
+/// Removes the temporaries ([`temporary_beside`]) of `path` that a writer killed mid-write left,
+/// once they are an hour old (a writer at work now is younger).
+pub fn remove_stale_temporaries(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    for entry in entries.flatten() {
+        let entry_name = entry.file_name().to_string_lossy().into_owned();
+        let stale = entry
+            .metadata()
+            .and_then(|meta| meta.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age.as_secs() > 3600);
+        if entry_name.starts_with(&prefix) && entry_name.ends_with(".tmp") && stale {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Gives a complete file written at `temporary` the name `path`, never replacing what is there:
 /// a hard link (which fails if the name is taken), or where the file system has none, a new
 /// file made with `O_EXCL` and the bytes copied in. The directory is synced.

@@ -91,8 +91,8 @@ pub fn migrate_to(ledger: &mut Ledger, url: &str, clock: &dyn Clock) -> Result<T
     // No notification run records answers meanwhile (they would stay in the SQLite file).
     let _runs = crate::notices::notify::one_run_at_a_time(ledger)?;
     let before = ledger.store.audit_head()?.map(|entry| (entry.seq, entry.hash));
-    // The identifier index kept beside the SQLite file answers to it alone.
-    let _ = fs::remove_file(ledger.dir.join(crate::leaks::leak_index_file::FILE_NAME));
+    // The indexes kept beside the SQLite file answer to it alone.
+    crate::leaks::remove_kept_indexes(&ledger.dir);
     let snapshot = ledger.dir.join(".custody.db.migrating");
     let _ = fs::remove_file(&snapshot);
     let source_counts = ledger.store.copy_into_sqlite_file(&snapshot)?;
@@ -287,7 +287,7 @@ pub fn restore(
         )));
     }
     // An identifier index left in the directory answers to another store.
-    let _ = fs::remove_file(dir.join(crate::leaks::leak_index_file::FILE_NAME));
+    crate::leaks::remove_kept_indexes(dir);
     let notes = custody_store::transfer::read_notes(file)?;
     let note = |key: &str| {
         notes

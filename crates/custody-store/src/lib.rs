@@ -161,8 +161,8 @@ pub trait Store {
         visit: &mut dyn FnMut(PersonRecord) -> Result<()>,
     ) -> Result<()>;
     /// Every person's sealed contact details with their reference, canaries left out, in id
-    /// order (for linkage, which opens them in memory).
-    fn each_contact(&self, visit: &mut ContactVisitor<'_>) -> Result<()>;
+    /// order (for linkage, which opens them in memory); with `only`, the people of that set.
+    fn each_contact(&self, only: Option<&PersonSet>, visit: &mut ContactVisitor<'_>) -> Result<()>;
     /// Counts of people per category and status (canaries excluded).
     fn people_counts(&self) -> Result<Vec<(PersonCategory, custody_core::PersonStatus, u64)>>;
 

@@ -78,6 +78,7 @@ pub struct Vault {
     identifier_key: [u8; 32],
     audit_key: [u8; 32],
     checkpoint_key: [u8; 32],
+    blocking_key: [u8; 16],
     check_value: String,
 }
 
@@ -98,11 +99,14 @@ impl Vault {
         let audit_key = blake3::derive_key("custody 2026-11 audit chain v1", master);
         let checkpoint_key = blake3::derive_key("custody 2026-12 audit checkpoint v1", master);
         let check = blake3::derive_key("custody 2026-11 key check v1", master);
+        let blocking = blake3::derive_key("custody 2026-12 linkage blocking v1", master);
+        let blocking_key: [u8; 16] = blocking.first_chunk::<16>().copied().unwrap_or_default();
         Vault {
             cipher: XChaCha20Poly1305::new(&contact_key.into()),
             identifier_key,
             audit_key,
             checkpoint_key,
+            blocking_key,
             check_value: hex(check.get(..8).unwrap_or(&check)),
         }
     }
@@ -203,6 +207,20 @@ impl Vault {
         let mut out = [0u8; IDENTIFIER_HASH_BYTES];
         hasher.finalize_xof().fill(&mut out);
         out
+    }
+
+    /// A 64-bit keyed hash of a linkage blocking key (a tag, then each part followed by 0xff):
+    /// SipHash-1-3 under a key of its own, so the blocking keys kept beside the store cannot be
+    /// recomputed from guessed names and dates without the master key.
+    pub fn blocking_hash(&self, tag: u8, parts: &[&[u8]]) -> u64 {
+        use std::hash::Hasher as _;
+        let mut hasher = siphasher::sip::SipHasher13::new_with_key(&self.blocking_key);
+        hasher.write_u8(tag);
+        for part in parts {
+            hasher.write(part);
+            hasher.write_u8(0xff);
+        }
+        hasher.finish()
     }
 
     /// The keyed chain hash of an audit entry: MAC(previous hash ‖ entry bytes).

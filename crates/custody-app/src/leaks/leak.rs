@@ -201,6 +201,7 @@ pub fn match_file(
         rows_not_tried: tally.residue_not_kept,
         people_read: linked.people_read,
         pairs: linked.pairs,
+        blocks_source: linked.blocks_source.name(),
         rows_certain: linked.certain.len() as u64,
         rows_probable: linked.probable.len() as u64,
         certain_line: ledger.settings.linkage.certain,
@@ -291,10 +292,7 @@ pub fn match_file(
         seconds: 0.0,
         index_entries,
         index_seconds,
-        index_source: match index_source {
-            crate::leaks::leak_index_file::Source::File => "file",
-            crate::leaks::leak_index_file::Source::Store => "store",
-        },
+        index_source: index_source.name(),
     };
     if let Some(incident) = incident {
         let waiting = probable_links(ledger, &linked, &probable)?;

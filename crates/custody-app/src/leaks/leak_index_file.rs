@@ -38,12 +38,23 @@ fn kinds_mask() -> u16 {
 }
 
 /// Where the index came from, for the match's report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Source {
     /// Read from the file.
     File,
     /// Built from the store (and written to the file when the store has a generation).
+    #[default]
     Store,
+}
+
+impl Source {
+    /// As the match's report names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::File => "file",
+            Source::Store => "store",
+        }
+    }
 }
 
 fn path(ledger: &Ledger) -> PathBuf {
@@ -72,29 +83,8 @@ pub fn load(ledger: &Ledger) -> Result<(IdentifierIndex, Source, Option<String>)
 /// disk, a read-only directory) costs only speed: the next match builds the index again.
 pub fn keep(ledger: &Ledger, token: &str, index: &IdentifierIndex) {
     let file = path(ledger);
-    remove_stale_temporaries(&ledger.dir);
+    crate::files::remove_stale_temporaries(&file);
     let _kept = write(&file, token, index);
-}
-
-/// Removes what a writer killed mid-write left (`.identifier-index.bin.RANDOM.tmp`), once an hour
-/// old (a writer at work now is younger).
-fn remove_stale_temporaries(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let prefix = format!(".{FILE_NAME}.");
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let stale = entry
-            .metadata()
-            .and_then(|meta| meta.modified())
-            .ok()
-            .and_then(|modified| modified.elapsed().ok())
-            .is_some_and(|age| age.as_secs() > 3600);
-        if name.starts_with(&prefix) && name.ends_with(".tmp") && stale {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
 }
 
 /// The index in `file` if it was built at `token` and is whole.
@@ -157,21 +147,11 @@ fn write(file: &Path, token: &str, index: &IdentifierIndex) -> Result<()> {
     header.extend_from_slice(&(token.len() as u16).to_le_bytes());
     header.extend_from_slice(token);
     header.resize(HEADER, 0);
-    let temporary = crate::files::temporary_beside(file).map_err(|source| Error::io(file, source))?;
-    let written = (|| -> std::io::Result<()> {
-        let mut out =
-            std::io::BufWriter::with_capacity(1 << 20, crate::files::create_new_private(&temporary)?);
+    crate::files::replace_private_with(file, |out| {
         out.write_all(&header)?;
-        out.write_all(bytemuck::cast_slice(index.slots()))?;
-        let out = out.into_inner().map_err(std::io::IntoInnerError::into_error)?;
-        out.sync_all()?;
-        std::fs::rename(&temporary, file)?;
-        crate::files::sync_parent(file)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    written.map_err(|source| Error::io(file, source))
+        out.write_all(bytemuck::cast_slice(index.slots()))
+    })
+    .map_err(|source| Error::io(file, source))
 }
 
 #[cfg(test)]

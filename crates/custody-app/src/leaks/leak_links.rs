@@ -43,6 +43,9 @@ pub struct LinkageView {
     pub people_read: u64,
     /// Pairs compared after blocking.
     pub pairs: u64,
+    /// Where the people's blocking keys came from: `file` (kept beside the store) or `store`
+    /// (everyone read to make them; kept for the next linkage).
+    pub blocks_source: &'static str,
     /// Rows linked for certain.
     pub rows_certain: u64,
     /// Rows in the review band.

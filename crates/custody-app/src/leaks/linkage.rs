@@ -3,13 +3,15 @@
 //! postcode, email and phone with typos, other spellings and swapped fields.
 //!
 //! custody keeps no plain personal data at rest and no similarity encoding of it either: the
-//! people's sealed contact details are opened in memory, one at a time, while the ledger is read
-//! once; nothing opened is written anywhere. Blocking keeps the comparisons few: a person is
-//! compared only with the records that share a blocking key with them (date of birth and an
-//! initial, postcode, the Soundex codes of both names, email's local part, a phone's last
-//! digits), computed in memory for the records first, then for each person as they are read.
-//! Pairs are scored by a Fellegi–Sunter model (`linkage_model`) whose `u` comes from random
-//! pairs and whose `m` is estimated from the candidate pairs themselves.
+//! people's sealed contact details are opened in memory, one at a time; nothing opened is
+//! written anywhere. Blocking keeps the comparisons few: a person is compared only with the
+//! records that share a blocking key with them (date of birth and an initial, postcode, the
+//! Soundex codes of both names, email's local part, a phone's last digits). The people's keys
+//! are kept beside the store as keyed hashes (`linkage_blocks`, built by reading everyone once
+//! per identifiers generation), so a linkage opens only the people a usable block brings, and
+//! a few thousand drawn at random. Pairs are scored by a Fellegi–Sunter model
+//! (`linkage_model`) whose `u` comes from random pairs and whose `m` is estimated from the
+//! candidate pairs themselves.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -18,9 +20,15 @@ use custody_core::{
     Day, Levels, LinkRecord, LinkageSettings, PersonId, fold_first_word, fold_last_word, soundex_code,
 };
 
+use custody_core::PersonSet;
+use custody_vault::Vault;
+
 use crate::dir::Ledger;
 use crate::error::Result;
+use crate::leaks::leak_index_file::Source;
+use crate::leaks::linkage_blocks::PeopleBlocks;
 use crate::leaks::linkage_model::{Model, corroborated};
+use crate::leaks::linkage_scan::Plan;
 
 /// A block holding more of the file's records than this says too little to compare every
 /// person who shares it with each of them (a common name's Soundex codes, a date and an
@@ -58,6 +66,8 @@ pub struct Linked {
     pub people_read: u64,
     /// Candidate pairs compared.
     pub pairs: u64,
+    /// Where the people's blocking keys came from.
+    pub blocks_source: crate::leaks::leak_index_file::Source,
     /// The model as estimated.
     pub model: Model,
 }
@@ -80,20 +90,19 @@ impl Hasher for Passthrough {
     }
 }
 
-/// Pairs one blocking key may bring at most (its records times the people met with it): a
+/// Pairs one blocking key may bring at most (its records times the people who hold it): a
 /// key shared by many people and several records (a date of birth in a file whose names are
 /// all alike) says too little to compare them all; its records are compared through their
-/// other keys. Which people a crowded key still brings depends on the order the workers read
-/// them in; a key this crowded is rare outside such files (a date of birth with an initial
+/// other keys. A key this crowded is rare outside such files (a date of birth with an initial
 /// holds about 30 people of 10 million).
 pub(crate) const PAIRS_PER_KEY: u32 = 400;
 
-/// The file's records by blocking key, with how many people each key has met so far.
+/// The file's records by blocking key, with how many people hold each key.
 #[derive(Debug, Default)]
 pub(crate) struct Blocks {
     index: HashMap<u64, u32, BuildHasherDefault<Passthrough>>,
     rows: Vec<Vec<u32>>,
-    met: Vec<std::sync::atomic::AtomicU32>,
+    people: Vec<u32>,
 }
 
 impl Blocks {
@@ -102,49 +111,47 @@ impl Blocks {
         let at = *self.index.entry(key).or_insert(next);
         if at == next {
             self.rows.push(Vec::new());
-            self.met.push(std::sync::atomic::AtomicU32::new(0));
+            self.people.push(0);
         }
         if let Some(rows) = self.rows.get_mut(at as usize) {
             rows.push(row);
         }
     }
 
-    /// The records a person with this key is to be compared with: none when the key holds
-    /// too many records, or has met too many people for its records.
-    pub(crate) fn rows_for(&self, key: u64) -> &[u32] {
-        let Some(at) = self.index.get(&key).map(|at| *at as usize) else {
+    /// Counts the people who hold each key, and gives the people of the usable blocks (a key
+    /// whose records times people stay within `PAIRS_PER_KEY`).
+    fn meet(&mut self, people: &PeopleBlocks) -> PersonSet {
+        let mut sorted: Vec<(u64, u32)> = self.index.iter().map(|(key, at)| (*key, *at)).collect();
+        sorted.sort_unstable();
+        let mut candidates = PersonSet::new();
+        people.each_shared(&sorted, |at, holders| {
+            if let Some(count) = self.people.get_mut(at as usize) {
+                *count = u32::try_from(holders.len()).unwrap_or(u32::MAX);
+            }
+            if !self.usable(at as usize).is_empty() {
+                candidates.extend(holders.iter().copied());
+            }
+        });
+        candidates
+    }
+
+    /// The records of block `at` if it is usable: none when it holds too many records, or too
+    /// many people for its records.
+    fn usable(&self, at: usize) -> &[u32] {
+        let (Some(rows), Some(people)) = (self.rows.get(at), self.people.get(at)) else {
             return &[];
         };
-        let (Some(rows), Some(met)) = (self.rows.get(at), self.met.get(at)) else {
-            return &[];
-        };
-        if rows.len() > BLOCK_MAX {
-            return &[];
-        }
-        let people = met.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         let length = u32::try_from(rows.len()).unwrap_or(u32::MAX);
-        if people.saturating_mul(length) > PAIRS_PER_KEY {
+        if rows.len() > BLOCK_MAX || people.saturating_mul(length) > PAIRS_PER_KEY {
             return &[];
         }
         rows
     }
-}
 
-/// A blocking key: FNV-1a over a tag and the parts (in memory only, never stored).
-fn key(tag: u8, parts: &[&[u8]]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |byte: u8| {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    };
-    eat(tag);
-    for part in parts {
-        for byte in *part {
-            eat(*byte);
-        }
-        eat(0xff);
+    /// The records a person with this key is to be compared with (see [`Blocks::usable`]).
+    pub(crate) fn rows_for(&self, key: u64) -> &[u32] {
+        self.index.get(&key).map_or(&[], |at| self.usable(*at as usize))
     }
-    hash
 }
 
 /// A day as four bytes.
@@ -154,9 +161,11 @@ fn day_bytes(day: Day) -> [u8; 4] {
     [high, low, date.month().unsigned_abs(), date.day().unsigned_abs()]
 }
 
-/// The blocking keys of a record; `query` adds the readings a record of the file may need (day
-/// and month swapped, names the other way round).
-pub(crate) fn block_keys(record: &LinkRecord, query: bool, out: &mut Vec<u64>) {
+/// The blocking keys of a record, keyed (`Vault::blocking_hash`); `query` adds the readings a
+/// record of the file may need (day and month swapped, names the other way round). A change to
+/// what is keyed here needs `linkage_blocks::LAYOUT` bumped, so kept keys are rebuilt.
+pub(crate) fn block_keys(vault: &Vault, record: &LinkRecord, query: bool, out: &mut Vec<u64>) {
+    let key = |tag: u8, parts: &[&[u8]]| vault.blocking_hash(tag, parts);
     out.clear();
     let first = record.first.as_bytes().get(..1).unwrap_or(&[]);
     let last = record.last.as_bytes().get(..1).unwrap_or(&[]);
@@ -269,6 +278,25 @@ impl Best {
     }
 }
 
+/// The people's blocking keys: kept ones when they answer to the store's identifiers
+/// generation, else read from everyone (in one snapshot with the token) and kept; with the
+/// people opened for them and where they came from.
+fn people_blocks(ledger: &Ledger) -> Result<(PeopleBlocks, u64, Source)> {
+    let snapshot = ledger.store.read_snapshot()?;
+    let token = ledger.store.identifiers_generation()?;
+    if let Some(token) = &token
+        && let Some(kept) = crate::leaks::linkage_blocks::read_kept(ledger, token)
+    {
+        return Ok((kept, 0, Source::File));
+    }
+    let (blocks, opened) = crate::leaks::linkage_scan::people_blocks(ledger)?;
+    drop(snapshot);
+    if let Some(token) = &token {
+        crate::leaks::linkage_blocks::keep(ledger, token, &blocks);
+    }
+    Ok((blocks, opened, Source::Store))
+}
+
 /// Links `records` (line, record) to the ledger's people; see the module documentation.
 pub(crate) fn link(ledger: &Ledger, records: &[(u64, LinkRecord)], lines: LinkageSettings) -> Result<Linked> {
     if records.is_empty() {
@@ -277,14 +305,18 @@ pub(crate) fn link(ledger: &Ledger, records: &[(u64, LinkRecord)], lines: Linkag
     let mut blocks = Blocks::default();
     let mut keys = Vec::new();
     for (at, (_, record)) in records.iter().enumerate() {
-        block_keys(record, true, &mut keys);
+        block_keys(&ledger.vault, record, true, &mut keys);
         for key in &keys {
             blocks.add(*key, u32::try_from(at).unwrap_or(u32::MAX));
         }
     }
-    let scanned = crate::leaks::linkage_scan::scan(ledger, records, &blocks)?;
+    let (people, opened_for_keys, source) = people_blocks(ledger)?;
+    let candidates = blocks.meet(&people);
+    let plan = Plan::new(candidates, people.linkable(), records.len());
+    drop(people);
+    let scanned = crate::leaks::linkage_scan::compare_planned(ledger, records, &blocks, &plan)?;
     let (random, sample, pairs) = (scanned.random, scanned.sample, scanned.pairs);
-    let (people_read, compared) = (scanned.people_read, scanned.compared);
+    let (people_read, compared) = (scanned.people_read + opened_for_keys, scanned.compared);
     let mut model = Model::default();
     model.estimate_u(&random);
     model.estimate_m(&sample, records.len());
@@ -298,6 +330,7 @@ pub(crate) fn link(ledger: &Ledger, records: &[(u64, LinkRecord)], lines: Linkag
     let mut linked = Linked {
         people_read,
         pairs: compared,
+        blocks_source: source,
         ..Linked::default()
     };
     for ((line, _), found) in records.iter().zip(&best) {

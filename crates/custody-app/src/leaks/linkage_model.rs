@@ -85,11 +85,6 @@ pub(crate) struct LevelCounts {
 }
 
 impl LevelCounts {
-    /// Pairs counted.
-    pub(crate) fn pairs(&self) -> u64 {
-        self.pairs
-    }
-
     /// Adds another's counts.
     pub(crate) fn merge(&mut self, other: &LevelCounts) {
         self.pairs += other.pairs;

@@ -1,22 +1,29 @@
-//! The one reading of the ledger fuzzy linkage makes: this thread reads the people's sealed
-//! contact details in batches; worker threads open each in memory, compute its blocking keys,
-//! compare the person with the file's records that share one, and draw the random pairs `u` is
-//! estimated from. Nothing opened outlives its batch.
+//! The readings of the ledger fuzzy linkage makes: this thread reads people's sealed contact
+//! details in batches; worker threads open each in memory and hand it to the job. Two jobs: the
+//! people's blocking keys (every person, once for each identifiers generation, kept in
+//! `linkage_blocks`), and the comparisons (only the people who share a usable blocking key with a
+//! record, and the people drawn at random that `u` is estimated from). Nothing opened outlives
+//! its batch.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError, mpsc};
 
-use custody_core::{Levels, LinkRecord, PersonId, compare};
+use custody_core::{Levels, LinkRecord, PersonId, PersonSet, compare};
 
 use crate::dir::Ledger;
 use crate::error::{Error, Result};
 use crate::leaks::linkage::{Blocks, block_keys, person_record};
+use crate::leaks::linkage_blocks::PeopleBlocks;
 use crate::leaks::linkage_model::{LevelCounts, can_link};
 
 /// People in a batch handed to a worker.
 const BATCH: usize = 2048;
-/// Random pairs drawn for `u` at most (over all workers).
-const U_PAIRS_MAX: u64 = 2_000_000;
+/// Random pairs drawn for `u` at most: enough for the rarest agreement the model weighs (an
+/// exact email or phone, about one in a million pairs) to be bounded by the smoothing, not
+/// guessed; comparing more costs a second per two million.
+const U_PAIRS_MAX: usize = 250_000;
+/// People drawn at random for `u` at most (each paired with several records).
+const U_PEOPLE_MAX: usize = 20_000;
 /// Candidate pairs kept for estimating `m` at most (over all workers).
 const M_PAIRS_MAX: usize = 4_000_000;
 /// Pairs that can be a link kept per record and worker: the closest ones (the best and the
@@ -89,20 +96,136 @@ impl Batch {
     }
 }
 
-/// Reads the ledger once; see the module documentation.
-pub(crate) fn scan(ledger: &Ledger, records: &[(u64, LinkRecord)], blocks: &Blocks) -> Result<Scanned> {
+/// Every person's blocking keys, read from the store (the people are opened in memory), with
+/// the number of people opened.
+pub(crate) fn people_blocks(ledger: &Ledger) -> Result<(PeopleBlocks, u64)> {
+    type Keys = (Vec<u128>, Vec<PersonId>);
+    let vault = &ledger.vault;
+    let (parts, opened) = each_opened(ledger, None, &|found: &mut Keys, person, ours| {
+        let mut keys = Vec::new();
+        block_keys(vault, &ours, false, &mut keys);
+        found
+            .0
+            .extend(keys.iter().map(|key| u128::from(*key) << 32 | u128::from(person)));
+        found.1.push(person);
+        Ok(())
+    })?;
+    let (mut pairs, mut linkable) = (Vec::new(), Vec::new());
+    for (part_pairs, part_people) in parts {
+        pairs.extend(part_pairs);
+        linkable.extend(part_people);
+    }
+    let most = crate::leaks::linkage::PAIRS_PER_KEY as usize;
+    Ok((PeopleBlocks::from_pairs(pairs, linkable, most), opened))
+}
+
+/// Who is read to compare: the people a usable block brings, and the people drawn for `u`.
+#[derive(Debug, Default)]
+pub(crate) struct Plan {
+    pub candidates: PersonSet,
+    drawn: PersonSet,
+    per_drawn: usize,
+}
+
+impl Plan {
+    /// Draws up to `U_PEOPLE_MAX` of the linkable people (the same ones every time for the same
+    /// ledger), each to be paired with enough random records to make `U_PAIRS_MAX` pairs.
+    pub(crate) fn new(candidates: PersonSet, linkable: &[PersonId], records: usize) -> Plan {
+        let mut rng = fastrand::Rng::with_seed(0x5eed);
+        let drawn: PersonSet = if linkable.len() <= U_PEOPLE_MAX {
+            linkable.iter().copied().collect()
+        } else {
+            (0..U_PEOPLE_MAX)
+                .filter_map(|_| linkable.get(rng.usize(..linkable.len())).copied())
+                .collect()
+        };
+        let per_drawn = (U_PAIRS_MAX / (drawn.len() as usize).max(1)).clamp(1, records.max(1));
+        Plan {
+            candidates,
+            drawn,
+            per_drawn,
+        }
+    }
+}
+
+/// Compares the planned people with the records that share a usable block with them, and the
+/// drawn people with random records.
+pub(crate) fn compare_planned(
+    ledger: &Ledger,
+    records: &[(u64, LinkRecord)],
+    blocks: &Blocks,
+    plan: &Plan,
+) -> Result<Scanned> {
+    let read = &plan.candidates | &plan.drawn;
+    let vault = &ledger.vault;
+    let workers = std::thread::available_parallelism().map_or(2, |count| count.get().clamp(1, 8));
+    let m_max = M_PAIRS_MAX / workers;
+    let job = |scanned: &mut Scanned, person: PersonId, ours: LinkRecord| -> Result<()> {
+        if plan.drawn.contains(person) {
+            // Seeded by the person: the same pairs whichever worker opens them.
+            let mut rng = fastrand::Rng::with_seed(0x5eed ^ u64::from(person));
+            for _ in 0..plan.per_drawn {
+                if let Some((_, theirs)) = records.get(rng.usize(..records.len())) {
+                    scanned.random.add(&compare(&ours, theirs).0);
+                }
+            }
+        }
+        if !plan.candidates.contains(person) {
+            return Ok(());
+        }
+        let (mut keys, mut candidates) = (Vec::new(), Vec::new());
+        block_keys(vault, &ours, false, &mut keys);
+        for key in &keys {
+            candidates.extend_from_slice(blocks.rows_for(*key));
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        for row in &candidates {
+            let Some((_, theirs)) = records.get(*row as usize) else {
+                continue;
+            };
+            scanned.compared += 1;
+            let (levels, swapped) = compare(&ours, theirs);
+            if scanned.sample.len() < m_max {
+                scanned.sample.push(levels);
+            }
+            if can_link(&levels) {
+                keep(&mut scanned.kept, (*row, person, levels, swapped), records.len());
+            }
+        }
+        Ok(())
+    };
+    let (parts, opened) = each_opened(ledger, Some(&read), &job)?;
+    let mut scanned = Scanned::default();
+    for part in parts {
+        scanned.merge(part);
+    }
+    scanned.people_read = opened;
+    Ok(scanned)
+}
+
+/// A job done for each person opened: their linkable record, into the worker's own state.
+type Job<'a, S> = dyn Fn(&mut S, PersonId, LinkRecord) -> Result<()> + Sync + 'a;
+
+/// Reads the people (`only` those, or everyone), opens them on worker threads and hands each
+/// linkable record to `job`; the workers' states, and how many people were opened.
+fn each_opened<S: Default + Send>(
+    ledger: &Ledger,
+    only: Option<&PersonSet>,
+    job: &Job<'_, S>,
+) -> Result<(Vec<S>, u64)> {
     let workers = std::thread::available_parallelism().map_or(2, |count| count.get().clamp(1, 8));
     let (sender, receiver) = mpsc::sync_channel::<Batch>(workers * 2);
     let receiver = Mutex::new(receiver);
     let failed = AtomicBool::new(false);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
-            .map(|worker| {
+            .map(|_| {
                 let (receiver, failed, vault) = (&receiver, &failed, &ledger.vault);
                 scope.spawn(move || {
                     // A panic in a worker must stop the reader too, not leave it waiting.
                     let _failing = FailOnUnwind(failed);
-                    let outcome = work(vault, records, blocks, receiver, (worker, workers));
+                    let outcome = work(vault, receiver, job);
                     if outcome.is_err() {
                         failed.store(true, Ordering::Relaxed);
                     }
@@ -111,7 +234,7 @@ pub(crate) fn scan(ledger: &Ledger, records: &[(u64, LinkRecord)], blocks: &Bloc
             })
             .collect();
         let mut batch = Batch::default();
-        let read = ledger.store.each_contact(&mut |person, reference, sealed| {
+        let read = ledger.store.each_contact(only, &mut |person, reference, sealed| {
             if failed.load(Ordering::Relaxed) {
                 return Err(custody_store::Error::Aborted("a linkage worker failed".into()));
             }
@@ -126,11 +249,13 @@ pub(crate) fn scan(ledger: &Ledger, records: &[(u64, LinkRecord)], blocks: &Bloc
             let _ = hand_over(&sender, batch, &failed);
         }
         drop(sender);
-        let mut scanned = Scanned::default();
-        let mut failure = None;
+        let (mut parts, mut opened, mut failure) = (Vec::new(), 0, None);
         for handle in handles {
             match handle.join() {
-                Ok(Ok(part)) => scanned.merge(part),
+                Ok(Ok((part, count))) => {
+                    parts.push(part);
+                    opened += count;
+                }
                 Ok(Err(error)) => failure = failure.or(Some(error)),
                 Err(_) => {
                     failure = failure.or(Some(Error::Invalid(
@@ -143,7 +268,7 @@ pub(crate) fn scan(ledger: &Ledger, records: &[(u64, LinkRecord)], blocks: &Bloc
             return Err(error);
         }
         read?;
-        Ok(scanned)
+        Ok((parts, opened))
     })
 }
 
@@ -216,30 +341,22 @@ fn keep(kept: &mut Vec<Vec<(u16, Pair)>>, pair: Pair, records: usize) {
     list.truncate(KEEP);
 }
 
-/// One worker: batches of people until the reader is done.
-fn work(
+/// One worker: batches of people until the reader is done; its state and the people it opened.
+fn work<S: Default>(
     vault: &custody_vault::Vault,
-    records: &[(u64, LinkRecord)],
-    blocks: &Blocks,
     receiver: &Mutex<mpsc::Receiver<Batch>>,
-    (worker, workers): (usize, usize),
-) -> Result<Scanned> {
-    let mut scanned = Scanned::default();
-    let mut rng = fastrand::Rng::with_seed(0x5eed + worker as u64);
-    let (u_max, m_max) = (U_PAIRS_MAX / workers as u64, M_PAIRS_MAX / workers);
-    let (mut keys, mut candidates) = (Vec::new(), Vec::new());
+    job: &Job<'_, S>,
+) -> Result<(S, u64)> {
+    let (mut state, mut opened) = (S::default(), 0);
     loop {
         let next = receiver.lock().unwrap_or_else(PoisonError::into_inner).recv();
         let Ok(batch) = next else {
-            let kept = std::mem::take(&mut scanned.kept);
-            scanned
-                .pairs
-                .extend(kept.into_iter().flatten().map(|(_, pair)| pair));
-            return Ok(scanned);
+            return Ok((state, opened));
         };
         for (person, reference, sealed) in batch.each() {
-            let opened = vault.open(sealed, reference)?;
-            let Some(ours) = person_record(&opened).map_err(|error| {
+            let details = vault.open(sealed, reference)?;
+            opened += 1;
+            let Some(ours) = person_record(&details).map_err(|error| {
                 Error::Invalid(format!(
                     "sealed contact details of {}: {error}",
                     String::from_utf8_lossy(reference)
@@ -248,32 +365,7 @@ fn work(
             else {
                 continue;
             };
-            scanned.people_read += 1;
-            if scanned.random.pairs() < u_max
-                && let Some((_, theirs)) = records.get(rng.usize(..records.len()))
-            {
-                scanned.random.add(&compare(&ours, theirs).0);
-            }
-            block_keys(&ours, false, &mut keys);
-            candidates.clear();
-            for key in &keys {
-                candidates.extend_from_slice(blocks.rows_for(*key));
-            }
-            candidates.sort_unstable();
-            candidates.dedup();
-            for row in &candidates {
-                let Some((_, theirs)) = records.get(*row as usize) else {
-                    continue;
-                };
-                scanned.compared += 1;
-                let (levels, swapped) = compare(&ours, theirs);
-                if scanned.sample.len() < m_max {
-                    scanned.sample.push(levels);
-                }
-                if can_link(&levels) {
-                    keep(&mut scanned.kept, (*row, person, levels, swapped), records.len());
-                }
-            }
+            job(&mut state, person, ours)?;
         }
     }
 }

@@ -79,7 +79,7 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
     );
     // The first match after the ledger changed builds the identifier index and keeps it beside
     // the store; the next reads it. Each runs in a fresh process.
-    let _ = std::fs::remove_file(dir.join(custody_app::leaks::leak_index_file::FILE_NAME));
+    custody_app::leaks::remove_kept_indexes(&dir);
     for run in [
         "first match (builds the kept index)",
         "next match (reads the kept index)",

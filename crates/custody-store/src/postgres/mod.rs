@@ -416,8 +416,11 @@ impl Store for PostgresStore {
         people::each_of(&mut self.db()?, set, visit)
     }
 
-    fn each_contact(&self, visit: &mut crate::ContactVisitor<'_>) -> Result<()> {
-        people::each_contact(&mut self.db()?, visit)
+    fn each_contact(&self, only: Option<&PersonSet>, visit: &mut crate::ContactVisitor<'_>) -> Result<()> {
+        match only {
+            Some(set) => people::contacts_of(&mut self.db()?, set, visit),
+            None => people::each_contact(&mut self.db()?, visit),
+        }
     }
 
     fn people_counts(&self) -> Result<Vec<(PersonCategory, PersonStatus, u64)>> {

@@ -512,6 +512,25 @@ pub(super) fn each_contact(client: &mut Db<'_>, visit: &mut crate::ContactVisito
     }
 }
 
+/// The sealed contact details of the people of `set` (canaries left out), in id order.
+pub(super) fn contacts_of(
+    client: &mut Db<'_>,
+    set: &PersonSet,
+    visit: &mut crate::ContactVisitor<'_>,
+) -> Result<()> {
+    for ids in id_batches(set) {
+        let rows = client.query(
+            "SELECT p.id, p.ref, c.sealed FROM contacts c JOIN people p ON p.id = c.person \
+             WHERE p.canary_share IS NULL AND c.person = ANY($1) ORDER BY c.person",
+            &[&ids],
+        )?;
+        for row in &rows {
+            visit(person_id(row.try_get(0)?)?, row.try_get(1)?, row.try_get(2)?)?;
+        }
+    }
+    Ok(())
+}
+
 /// Visits the identifier hashes of the kinds in `kinds` of every person, a page at a time.
 pub(super) fn each_identifier(
     client: &mut Db<'_>,

@@ -383,8 +383,11 @@ impl Store for SqliteStore {
         people::each_of(&self.connection, set, visit)
     }
 
-    fn each_contact(&self, visit: &mut crate::ContactVisitor<'_>) -> Result<()> {
-        people::each_contact(&self.connection, visit)
+    fn each_contact(&self, only: Option<&PersonSet>, visit: &mut crate::ContactVisitor<'_>) -> Result<()> {
+        match only {
+            Some(set) => people::contacts_of(&self.connection, set, visit),
+            None => people::each_contact(&self.connection, visit),
+        }
     }
 
     fn people_counts(&self) -> Result<Vec<(PersonCategory, PersonStatus, u64)>> {

@@ -340,6 +340,52 @@ pub(super) fn each_contact(connection: &Connection, visit: &mut crate::ContactVi
     Ok(())
 }
 
+/// The sealed contact details of the people of `set` (canaries left out), in id order: one
+/// lookup a person when they are few among the ids they span, else one range scan.
+pub(super) fn contacts_of(
+    connection: &Connection,
+    set: &PersonSet,
+    visit: &mut crate::ContactVisitor<'_>,
+) -> Result<()> {
+    let (Some(first), Some(last)) = (set.min(), set.max()) else {
+        return Ok(());
+    };
+    let select = "SELECT p.id, p.ref, c.sealed FROM contacts c JOIN people p ON p.id = c.person \
+                  WHERE p.canary_share IS NULL";
+    // A lookup costs about as much as reading a dozen rows in a scan.
+    let sparse = u64::from(last - first) > set.len().saturating_mul(12);
+    let mut statement = if sparse {
+        connection.prepare_cached(&format!("{select} AND c.person = ?1"))?
+    } else {
+        connection.prepare_cached(&format!(
+            "{select} AND c.person BETWEEN ?1 AND ?2 ORDER BY c.person"
+        ))?
+    };
+    let mut visit_row = |row: &rusqlite::Row<'_>| -> Result<()> {
+        let id: PersonId = row.get(0)?;
+        let reference = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+        let sealed = row.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?;
+        visit(id, reference, sealed)
+    };
+    if sparse {
+        for id in set {
+            let mut rows = statement.query([id])?;
+            if let Some(row) = rows.next()? {
+                visit_row(row)?;
+            }
+        }
+        return Ok(());
+    }
+    let mut rows = statement.query([first, last])?;
+    while let Some(row) = rows.next()? {
+        let id: PersonId = row.get(0)?;
+        if set.contains(id) {
+            visit_row(row)?;
+        }
+    }
+    Ok(())
+}
+
 /// Every person of `set`, in id order, with their sealed contact details, handed to `visit`:
 /// one range scan over the ids the set spans, the others skipped.
 pub(super) fn each_of(

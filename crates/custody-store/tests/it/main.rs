@@ -15,8 +15,8 @@
 
 use custody_core::{
     CategoryKey, CategorySet, ContactRole, DeskRole, EventId, FeedWindow, IdentifierKind, IncidentId,
-    Instant, MessageId, PersonCategory, PersonSet, PersonStatus, ShareId, ShareKind, ShareMeta, SupplierId,
-    SupplierRole, TimeZoneName, parse_day, parse_instant,
+    Instant, MessageId, PersonCategory, PersonId, PersonSet, PersonStatus, ShareId, ShareKind, ShareMeta,
+    SupplierId, SupplierRole, TimeZoneName, parse_day, parse_instant,
 };
 use custody_store::{
     AuditDraft, AuditSigner, BoxError, ChainEnd, Error, NewPerson, NewShare, NewSupplier, PostgresStore,
@@ -99,6 +99,7 @@ conformance!(
     supplier_contacts_are_kept_per_supplier,
     supplier_accounts_are_bound_to_their_supplier,
     an_update_replaces_identifiers_and_contact_only_when_they_change,
+    contacts_are_read_for_everyone_or_for_a_set,
     incident_events_are_append_only,
     requests_events_and_erasures_are_append_only_and_erasures_unique,
     a_read_snapshot_does_not_see_a_write_made_meanwhile,
@@ -689,6 +690,56 @@ fn an_update_replaces_identifiers_and_contact_only_when_they_change(kind: Kind) 
         store.person_by_ref("M1").unwrap().unwrap().contact,
         Some(vec![6; 40])
     );
+}
+
+fn contacts_are_read_for_everyone_or_for_a_set(kind: Kind) {
+    let (_fixture, mut store) = store(kind);
+    let people: Vec<NewPerson> = (1..=300u16)
+        .map(|number| {
+            let mut one = person(&format!("M{number}"), PersonCategory::Member, None, None);
+            one.identifiers = vec![(IdentifierKind::EmailStrict, [(number % 250) as u8; 16])];
+            // Every seventh person has no contact details.
+            if number % 7 != 0 {
+                one.contact = Some(number.to_le_bytes().to_vec());
+            }
+            one
+        })
+        .collect();
+    import(&mut store, people).unwrap();
+    let read = |only: Option<&PersonSet>| {
+        let mut seen = Vec::new();
+        store
+            .each_contact(only, &mut |id, reference, sealed| {
+                seen.push((id, reference.to_owned(), sealed.to_vec()));
+                Ok(())
+            })
+            .unwrap();
+        seen
+    };
+    let everyone = read(None);
+    assert_eq!(everyone.len(), 300 - 42, "those without details are left out");
+    assert!(
+        everyone.windows(2).all(|pair| pair[0].0 < pair[1].0),
+        "in id order"
+    );
+    for (_, reference, sealed) in &everyone {
+        let number: u16 = reference[1..].parse().unwrap();
+        assert_eq!(sealed, &number.to_le_bytes().to_vec(), "{reference}");
+    }
+    // A few spread over the ids (read one by one) and a dense run (read by a scan) give the
+    // same as everyone's read filtered; an id no one has, or one without details, gives nothing.
+    let ids: Vec<PersonId> = everyone.iter().map(|(id, ..)| *id).collect();
+    let few: PersonSet = [ids[0], ids[100], ids[250], 99_999].into_iter().collect();
+    let dense: PersonSet = ids[10..200].iter().copied().collect();
+    for set in [few, dense] {
+        let expected: Vec<_> = everyone
+            .iter()
+            .filter(|(id, ..)| set.contains(*id))
+            .cloned()
+            .collect();
+        assert_eq!(read(Some(&set)), expected);
+    }
+    assert!(read(Some(&PersonSet::new())).is_empty());
 }
 
 fn incident_events_are_append_only(kind: Kind) {

@@ -458,3 +458,54 @@ fn a_backlog_and_the_desk_offer_people_by_name_with_postcode_or_birth_date() {
     let page = lead.get(&server, logged.header("location").unwrap_or("/requests"));
     assert!(page.body.contains("probably R0023"), "{}", page.body);
 }
+
+#[test]
+fn the_peoples_blocking_keys_are_kept_and_rebuilt_after_an_import() {
+    let env = Env::new();
+    let crm = env.write("crm.csv", people(400));
+    env.ok(&["people", "import", Env::path_str(&crm)]);
+    // R0001: Sam Smith, LS2 1AB, 1941-02-08; a typo in the family name.
+    let leak = env.write(
+        "leak.csv",
+        "fname,lname,zip,birthdate\nSam,Smiht,LS2 1AB,08/02/1941\nZofia,Wrzeszcs,LS9 9ZZ,03/04/1985\n",
+    );
+    let run = || {
+        env.ok(&["match", Env::path_str(&leak), "--json", "--people"])
+            .json()
+    };
+    let first = run();
+    assert_eq!(first["linkage"]["blocks_source"], "store", "{first}");
+    assert_eq!(refs_of(&first, "certain"), ["R0001"], "{first}");
+    let kept = env.dir().join("linkage-blocks.bin");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&kept).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "only its owner reads it: {mode:o}");
+    }
+    let second = run();
+    assert_eq!(second["linkage"]["blocks_source"], "file", "{second}");
+    assert_eq!(refs_of(&second, "certain"), ["R0001"]);
+    assert_eq!(second["linkage"]["pairs"], first["linkage"]["pairs"]);
+
+    // Someone imported since is linked (their name has a typo in the file): the kept keys
+    // answer to the old ledger and are rebuilt.
+    let more = env.write(
+        "more.csv",
+        "Member Number,First Name,Last Name,Post Code,Date of Birth,Category\n\
+         R9000,Zofia,Wrzeszcz,LS9 9ZZ,1985-04-03,member\n",
+    );
+    env.ok(&["people", "import", Env::path_str(&more)]);
+    let after = run();
+    assert_eq!(after["linkage"]["blocks_source"], "store", "{after}");
+    assert_eq!(refs_of(&after, "certain"), ["R0001", "R9000"], "{after}");
+    assert_eq!(after["matched"], 2, "{after}");
+
+    // A damaged file is not trusted: it is rebuilt, and the links are the same.
+    let mut bytes = std::fs::read(&kept).unwrap();
+    bytes.truncate(bytes.len() - 3);
+    std::fs::write(&kept, &bytes).unwrap();
+    let damaged = run();
+    assert_eq!(damaged["linkage"]["blocks_source"], "store", "{damaged}");
+    assert_eq!(damaged["matched"], 2);
+}

@@ -1,0 +1,279 @@
+//! The people's blocking keys, kept beside the store (`linkage-blocks.bin`), so that fuzzy
+//! linkage opens only the people who share a blocking key with a record, not everyone.
+//!
+//! Each key is a 64-bit keyed hash (SipHash-1-3 under a key derived from the master key, see
+//! `Vault::blocking_hash`) of what the key is made of: a date of birth with an initial, a
+//! postcode, Soundex codes, an email's local part, a phone's last digits. Without the master key
+//! nobody can tell which date, name or postcode a key stands for; what the file does show is which
+//! people share a key (the same postcode, say), as the identifier index shows which share an
+//! identifier. Keys that more people share than a block may compare are left out: they would
+//! never be used.
+//!
+//! The file follows the identifier index's rules (`leak_index_file`): it records the store's
+//! identifiers generation and is used only while the store holds that token; it is written under
+//! a temporary name, synced and renamed into place; a file of another layout, byte order or size
+//! is rebuilt. Layout: a 96-byte header (`CUSTBLK1`, a byte-order mark, the counts of keys,
+//! entries and linkable people, the layout's version, the token), then the sorted keys (u64),
+//! each key's first entry (u32, one more than there are keys), the entries (person ids, u32) and
+//! the ids of the people with a linkable record (u32, sorted).
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use custody_core::PersonId;
+
+use crate::dir::Ledger;
+use crate::error::{Error, Result};
+
+/// The file's name in the data directory.
+pub const FILE_NAME: &str = "linkage-blocks.bin";
+const MAGIC: &[u8; 8] = b"CUSTBLK1";
+const BYTE_ORDER: u32 = 0x0102_0304;
+const HEADER: usize = 96;
+/// The layout of keys and entries; bumped when `linkage::block_keys` changes what it keys.
+const LAYOUT: u16 = 1;
+const TOKEN_MAX: usize = HEADER - 8 - 4 - 8 - 8 - 8 - 2 - 2;
+
+/// People by keyed blocking key.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct PeopleBlocks {
+    keys: Vec<u64>,
+    starts: Vec<u32>,
+    people: Vec<PersonId>,
+    linkable: Vec<PersonId>,
+}
+
+impl PeopleBlocks {
+    /// From (key, person) pairs packed as `key << 32 | person`, leaving out keys shared by more
+    /// than `most` people; `linkable` are the people with a record linkage can compare.
+    pub(crate) fn from_pairs(mut pairs: Vec<u128>, mut linkable: Vec<PersonId>, most: usize) -> Self {
+        pairs.sort_unstable();
+        pairs.dedup();
+        linkable.sort_unstable();
+        linkable.dedup();
+        let mut blocks = PeopleBlocks {
+            linkable,
+            ..PeopleBlocks::default()
+        };
+        for group in pairs.chunk_by(|a, b| a >> 32 == b >> 32) {
+            let Some(first) = group.first() else {
+                continue;
+            };
+            if group.len() > most {
+                continue;
+            }
+            blocks.keys.push((first >> 32) as u64);
+            blocks.starts.push(entry_count(blocks.people.len()));
+            blocks
+                .people
+                .extend(group.iter().map(|pair| (pair & 0xffff_ffff) as PersonId));
+        }
+        blocks.starts.push(entry_count(blocks.people.len()));
+        blocks
+    }
+
+    /// The people with a linkable record, in id order.
+    pub(crate) fn linkable(&self) -> &[PersonId] {
+        &self.linkable
+    }
+
+    /// Calls `visit` with every key of `sorted` (ascending, as (key, anything)) that people
+    /// hold, and those people: one pass over both lists.
+    pub(crate) fn each_shared<T: Copy>(&self, sorted: &[(u64, T)], mut visit: impl FnMut(T, &[PersonId])) {
+        let mut at = 0;
+        for (key, value) in sorted {
+            at += seek(self.keys.get(at..).unwrap_or(&[]), *key);
+            if self.keys.get(at) == Some(key) {
+                let start = self.starts.get(at).map_or(0, |start| *start as usize);
+                let end = self.starts.get(at + 1).map_or(start, |end| *end as usize);
+                visit(*value, self.people.get(start..end).unwrap_or(&[]));
+            }
+        }
+    }
+}
+
+/// Where `key` is or would be in `sorted`: galloping from the start, so a pass of many keys
+/// costs a merge and a pass of a few costs a few binary searches.
+fn seek(sorted: &[u64], key: u64) -> usize {
+    let mut bound = 1;
+    while sorted.get(bound).is_some_and(|found| *found < key) {
+        bound *= 2;
+    }
+    let end = bound.saturating_add(1).min(sorted.len());
+    sorted
+        .get(..end)
+        .map_or(0, |window| window.partition_point(|found| *found < key))
+}
+
+fn entry_count(count: usize) -> u32 {
+    u32::try_from(count).unwrap_or(u32::MAX)
+}
+
+fn path(ledger: &Ledger) -> PathBuf {
+    ledger.dir.join(FILE_NAME)
+}
+
+/// The kept blocks, if the file is whole and was built at `token`.
+pub(crate) fn read_kept(ledger: &Ledger, token: &str) -> Option<PeopleBlocks> {
+    read(&path(ledger), token)
+}
+
+/// Keeps `blocks`, built at `token`, for the next linkage. A file that cannot be written costs
+/// only speed: the next linkage reads every person again.
+pub(crate) fn keep(ledger: &Ledger, token: &str, blocks: &PeopleBlocks) {
+    let file = path(ledger);
+    crate::files::remove_stale_temporaries(&file);
+    let _kept = write(&file, token, blocks);
+}
+
+fn read(file: &Path, token: &str) -> Option<PeopleBlocks> {
+    let mut opened = std::fs::File::open(file).ok()?;
+    let mut header = [0_u8; HEADER];
+    opened.read_exact(&mut header).ok()?;
+    let (keys, entries, linkable, written) = parse_header(&header)?;
+    if written != token {
+        return None;
+    }
+    let body = keys
+        .checked_mul(8)?
+        .checked_add(keys.checked_add(1)?.checked_mul(4)?)?
+        .checked_add(entries.checked_mul(4)?)?
+        .checked_add(linkable.checked_mul(4)?)?;
+    if opened.metadata().ok()?.len() != body.checked_add(HEADER as u64)? {
+        return None;
+    }
+    let mut blocks = PeopleBlocks {
+        keys: vec![0; usize::try_from(keys).ok()?],
+        starts: vec![0; usize::try_from(keys + 1).ok()?],
+        people: vec![0; usize::try_from(entries).ok()?],
+        linkable: vec![0; usize::try_from(linkable).ok()?],
+    };
+    opened
+        .read_exact(bytemuck::cast_slice_mut(&mut blocks.keys))
+        .ok()?;
+    opened
+        .read_exact(bytemuck::cast_slice_mut(&mut blocks.starts))
+        .ok()?;
+    opened
+        .read_exact(bytemuck::cast_slice_mut(&mut blocks.people))
+        .ok()?;
+    opened
+        .read_exact(bytemuck::cast_slice_mut(&mut blocks.linkable))
+        .ok()?;
+    whole(&blocks).then_some(blocks)
+}
+
+/// Keys ascending, starts ascending from 0 to the entries' count: a file that says otherwise
+/// (damaged, or written by something else) is rebuilt, never trusted.
+fn whole(blocks: &PeopleBlocks) -> bool {
+    blocks.keys.windows(2).all(|pair| pair.first() < pair.get(1))
+        && blocks.starts.first() == Some(&0)
+        && blocks.starts.last().map(|last| *last as usize) == Some(blocks.people.len())
+        && blocks.starts.windows(2).all(|pair| pair.first() < pair.get(1))
+        && blocks.linkable.windows(2).all(|pair| pair.first() < pair.get(1))
+}
+
+/// The counts of keys, entries and linkable people and the token a header gives, if it is one
+/// of ours in this byte order.
+fn parse_header(header: &[u8; HEADER]) -> Option<(u64, u64, u64, String)> {
+    let (magic, rest) = header.split_first_chunk::<8>()?;
+    let (order, rest) = rest.split_first_chunk::<4>()?;
+    let (keys, rest) = rest.split_first_chunk::<8>()?;
+    let (entries, rest) = rest.split_first_chunk::<8>()?;
+    let (linkable, rest) = rest.split_first_chunk::<8>()?;
+    let (layout, rest) = rest.split_first_chunk::<2>()?;
+    let (token_len, rest) = rest.split_first_chunk::<2>()?;
+    if magic != MAGIC || u32::from_ne_bytes(*order) != BYTE_ORDER || u16::from_le_bytes(*layout) != LAYOUT {
+        return None;
+    }
+    let token = rest.get(..usize::from(u16::from_le_bytes(*token_len)))?;
+    Some((
+        u64::from_le_bytes(*keys),
+        u64::from_le_bytes(*entries),
+        u64::from_le_bytes(*linkable),
+        String::from_utf8(token.to_vec()).ok()?,
+    ))
+}
+
+fn header(token: &[u8], blocks: &PeopleBlocks) -> Vec<u8> {
+    let mut header = Vec::with_capacity(HEADER);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&BYTE_ORDER.to_ne_bytes());
+    header.extend_from_slice(&(blocks.keys.len() as u64).to_le_bytes());
+    header.extend_from_slice(&(blocks.people.len() as u64).to_le_bytes());
+    header.extend_from_slice(&(blocks.linkable.len() as u64).to_le_bytes());
+    header.extend_from_slice(&LAYOUT.to_le_bytes());
+    header.extend_from_slice(&(token.len() as u16).to_le_bytes());
+    header.extend_from_slice(token);
+    header.resize(HEADER, 0);
+    header
+}
+
+fn write(file: &Path, token: &str, blocks: &PeopleBlocks) -> Result<()> {
+    if token.len() > TOKEN_MAX {
+        return Err(Error::Invalid(
+            "the identifiers generation is too long to keep".to_owned(),
+        ));
+    }
+    let header = header(token.as_bytes(), blocks);
+    crate::files::replace_private_with(file, |out| {
+        out.write_all(&header)?;
+        out.write_all(bytemuck::cast_slice(&blocks.keys))?;
+        out.write_all(bytemuck::cast_slice(&blocks.starts))?;
+        out.write_all(bytemuck::cast_slice(&blocks.people))?;
+        out.write_all(bytemuck::cast_slice(&blocks.linkable))
+    })
+    .map_err(|source| Error::io(file, source))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(key: u64, person: PersonId) -> u128 {
+        u128::from(key) << 32 | u128::from(person)
+    }
+
+    #[test]
+    fn crowded_keys_are_left_out_and_shared_keys_found_in_one_pass() {
+        let pairs = vec![
+            pair(9, 1),
+            pair(5, 2),
+            pair(5, 1),
+            pair(7, 1),
+            pair(7, 2),
+            pair(7, 3),
+            pair(5, 2),
+        ];
+        let blocks = PeopleBlocks::from_pairs(pairs, vec![3, 1, 2], 2);
+        assert_eq!(blocks.keys, vec![5, 9], "key 7 holds three people");
+        assert_eq!(blocks.linkable(), &[1, 2, 3]);
+        let mut seen = Vec::new();
+        blocks.each_shared(
+            &[(1, 'a'), (5, 'b'), (7, 'c'), (9, 'd'), (10, 'e')],
+            |tag, people| {
+                seen.push((tag, people.to_vec()));
+            },
+        );
+        assert_eq!(seen, vec![('b', vec![1, 2]), ('d', vec![1])]);
+    }
+
+    #[test]
+    fn a_kept_file_is_used_only_whole_and_at_its_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(FILE_NAME);
+        let blocks = PeopleBlocks::from_pairs(vec![pair(4, 8), pair(4, 9), pair(6, 8)], vec![8, 9], 10);
+        write(&file, "token-1", &blocks).unwrap();
+        assert_eq!(read(&file, "token-1"), Some(blocks));
+        assert_eq!(read(&file, "token-2"), None, "another generation");
+        let mut bytes = std::fs::read(&file).unwrap();
+        bytes.pop();
+        std::fs::write(&file, &bytes).unwrap();
+        assert_eq!(read(&file, "token-1"), None, "a torn file");
+        bytes.push(0);
+        // Keys out of order: the second key made smaller than the first.
+        bytes[HEADER + 8..HEADER + 16].copy_from_slice(&1_u64.to_le_bytes());
+        std::fs::write(&file, &bytes).unwrap();
+        assert_eq!(read(&file, "token-1"), None, "keys out of order");
+    }
+}
