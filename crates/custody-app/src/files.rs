@@ -171,7 +171,7 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// The files of a data directory that must be its owner's only.
-const PRIVATE_FILES: [&str; 8] = [
+const PRIVATE_FILES: [&str; 9] = [
     "custody.key",
     "custody.db",
     "custody.db-wal",
@@ -180,6 +180,7 @@ const PRIVATE_FILES: [&str; 8] = [
     "settings.toml",
     "audit.head",
     "identifier-index.bin",
+    "linkage-blocks.bin",
 ];
 
 /// A warning naming what in `dir` others may read or enter (looser than `custody init` makes

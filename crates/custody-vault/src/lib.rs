@@ -79,6 +79,7 @@ pub struct Vault {
     audit_key: [u8; 32],
     checkpoint_key: [u8; 32],
     blocking_key: [u8; 16],
+    kept_key: [u8; 32],
     check_value: String,
 }
 
@@ -101,12 +102,14 @@ impl Vault {
         let check = blake3::derive_key("custody 2026-11 key check v1", master);
         let blocking = blake3::derive_key("custody 2026-12 linkage blocking v1", master);
         let blocking_key: [u8; 16] = blocking.first_chunk::<16>().copied().unwrap_or_default();
+        let kept_key = blake3::derive_key("custody 2026-12 kept index v1", master);
         Vault {
             cipher: XChaCha20Poly1305::new(&contact_key.into()),
             identifier_key,
             audit_key,
             checkpoint_key,
             blocking_key,
+            kept_key,
             check_value: hex(check.get(..8).unwrap_or(&check)),
         }
     }
@@ -221,6 +224,19 @@ impl Vault {
             hasher.write_u8(0xff);
         }
         hasher.finish()
+    }
+
+    /// The keyed MAC of a file kept beside the store (an index), over its parts in order, each
+    /// preceded by its length: a file changed by anyone without the key is refused.
+    pub fn kept_file_mac(&self, purpose: &str, parts: &[&[u8]]) -> [u8; 32] {
+        let mut hasher = blake3::Hasher::new_keyed(&self.kept_key);
+        hasher.update(&(purpose.len() as u64).to_le_bytes());
+        hasher.update(purpose.as_bytes());
+        for part in parts {
+            hasher.update(&(part.len() as u64).to_le_bytes());
+            hasher.update(part);
+        }
+        *hasher.finalize().as_bytes()
     }
 
     /// The keyed chain hash of an audit entry: MAC(previous hash ‖ entry bytes).

@@ -2,9 +2,8 @@
 //! address custody does not hold) against the people in the ledger, by names, date of birth,
 //! postcode, email and phone with typos, other spellings and swapped fields.
 //!
-//! custody keeps no plain personal data at rest and no similarity encoding of it either: the
-//! people's sealed contact details are opened in memory, one at a time; nothing opened is
-//! written anywhere. Blocking keeps the comparisons few: a person is compared only with the
+//! custody keeps no plain personal data at rest: the people's sealed contact details are
+//! opened in memory, one at a time, and nothing opened is written in the clear. Blocking keeps the comparisons few: a person is compared only with the
 //! records that share a blocking key with them (date of birth and an initial, postcode, the
 //! Soundex codes of both names, email's local part, a phone's last digits). The people's keys
 //! are kept beside the store as keyed hashes (`linkage_blocks`, built by reading everyone once
@@ -111,7 +110,9 @@ impl Blocks {
         let at = *self.index.entry(key).or_insert(next);
         if at == next {
             self.rows.push(Vec::new());
-            self.people.push(0);
+            // Unusable until the people's keys say how many hold it: a key the kept keys lack
+            // is held by nobody or by too many.
+            self.people.push(u32::MAX);
         }
         if let Some(rows) = self.rows.get_mut(at as usize) {
             rows.push(row);
@@ -279,10 +280,9 @@ impl Best {
 }
 
 /// The people's blocking keys: kept ones when they answer to the store's identifiers
-/// generation, else read from everyone (in one snapshot with the token) and kept; with the
-/// people opened for them and where they came from.
+/// generation, else read from everyone and kept; with the people opened for them and where they
+/// came from. The caller holds a read snapshot, so the token and the people are of one moment.
 fn people_blocks(ledger: &Ledger) -> Result<(PeopleBlocks, u64, Source)> {
-    let snapshot = ledger.store.read_snapshot()?;
     let token = ledger.store.identifiers_generation()?;
     if let Some(token) = &token
         && let Some(kept) = crate::leaks::linkage_blocks::read_kept(ledger, token)
@@ -290,7 +290,6 @@ fn people_blocks(ledger: &Ledger) -> Result<(PeopleBlocks, u64, Source)> {
         return Ok((kept, 0, Source::File));
     }
     let (blocks, opened) = crate::leaks::linkage_scan::people_blocks(ledger)?;
-    drop(snapshot);
     if let Some(token) = &token {
         crate::leaks::linkage_blocks::keep(ledger, token, &blocks);
     }
@@ -310,11 +309,15 @@ pub(crate) fn link(ledger: &Ledger, records: &[(u64, LinkRecord)], lines: Linkag
             blocks.add(*key, u32::try_from(at).unwrap_or(u32::MAX));
         }
     }
+    // One snapshot for the token, the keys and the people compared: an import meanwhile changes
+    // none of them.
+    let snapshot = ledger.store.read_snapshot()?;
     let (people, opened_for_keys, source) = people_blocks(ledger)?;
     let candidates = blocks.meet(&people);
     let plan = Plan::new(candidates, people.linkable(), records.len());
     drop(people);
     let scanned = crate::leaks::linkage_scan::compare_planned(ledger, records, &blocks, &plan)?;
+    drop(snapshot);
     let (random, sample, pairs) = (scanned.random, scanned.sample, scanned.pairs);
     let (people_read, compared) = (scanned.people_read + opened_for_keys, scanned.compared);
     let mut model = Model::default();

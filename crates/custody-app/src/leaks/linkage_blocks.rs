@@ -12,15 +12,19 @@
 //! The file follows the identifier index's rules (`leak_index_file`): it records the store's
 //! identifiers generation and is used only while the store holds that token; it is written under
 //! a temporary name, synced and renamed into place; a file of another layout, byte order or size
-//! is rebuilt. Layout: a 96-byte header (`CUSTBLK1`, a byte-order mark, the counts of keys,
-//! entries and linkable people, the layout's version, the token), then the sorted keys (u64),
-//! each key's first entry (u32, one more than there are keys), the entries (person ids, u32) and
-//! the ids of the people with a linkable record (u32, sorted).
+//! is rebuilt, and so is one whose keyed MAC (`Vault::kept_file_mac`, over the header and the
+//! body) does not verify: damage, or a change by someone without the key (which could otherwise
+//! hide people from linkage), is never used. Layout: a 128-byte header (`CUSTBLK1`, a
+//! byte-order mark, the counts of keys, entries and linkable people, the layout's version, the
+//! token's length, the MAC, the token), then the sorted keys (u64), each key's first entry (u32,
+//! one more than there are keys), the entries (person ids, u32) and the ids of the people with a
+//! linkable record (u32, sorted).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use custody_core::PersonId;
+use custody_vault::Vault;
 
 use crate::dir::Ledger;
 use crate::error::{Error, Result};
@@ -29,10 +33,16 @@ use crate::error::{Error, Result};
 pub const FILE_NAME: &str = "linkage-blocks.bin";
 const MAGIC: &[u8; 8] = b"CUSTBLK1";
 const BYTE_ORDER: u32 = 0x0102_0304;
-const HEADER: usize = 96;
-/// The layout of keys and entries; bumped when `linkage::block_keys` changes what it keys.
+const HEADER: usize = 128;
+/// Where the MAC sits in the header, and the token after it.
+const MAC_AT: usize = 40;
+const TOKEN_AT: usize = MAC_AT + 32;
+/// The layout of keys and entries: bumped whenever the keys a person gets change, in
+/// `linkage::block_keys` or in what it builds on (`person_record`, the name folding, Soundex,
+/// date parsing), so that keys kept by an earlier release are rebuilt.
 const LAYOUT: u16 = 1;
-const TOKEN_MAX: usize = HEADER - 8 - 4 - 8 - 8 - 8 - 2 - 2;
+const TOKEN_MAX: usize = HEADER - TOKEN_AT;
+const PURPOSE: &str = "linkage-blocks.bin";
 
 /// People by keyed blocking key.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -113,9 +123,9 @@ fn path(ledger: &Ledger) -> PathBuf {
     ledger.dir.join(FILE_NAME)
 }
 
-/// The kept blocks, if the file is whole and was built at `token`.
+/// The kept blocks, if the file is whole, was built at `token` and its MAC verifies.
 pub(crate) fn read_kept(ledger: &Ledger, token: &str) -> Option<PeopleBlocks> {
-    read(&path(ledger), token)
+    read(&path(ledger), token, &ledger.vault)
 }
 
 /// Keeps `blocks`, built at `token`, for the next linkage. A file that cannot be written costs
@@ -123,14 +133,32 @@ pub(crate) fn read_kept(ledger: &Ledger, token: &str) -> Option<PeopleBlocks> {
 pub(crate) fn keep(ledger: &Ledger, token: &str, blocks: &PeopleBlocks) {
     let file = path(ledger);
     crate::files::remove_stale_temporaries(&file);
-    let _kept = write(&file, token, blocks);
+    let _kept = write(&file, token, blocks, &ledger.vault);
 }
 
-fn read(file: &Path, token: &str) -> Option<PeopleBlocks> {
+/// The MAC of a header (its MAC field zeroed) and the blocks.
+fn mac(vault: &Vault, header: &[u8; HEADER], blocks: &PeopleBlocks) -> [u8; 32] {
+    let mut unsigned = *header;
+    if let Some(field) = unsigned.get_mut(MAC_AT..TOKEN_AT) {
+        field.fill(0);
+    }
+    vault.kept_file_mac(
+        PURPOSE,
+        &[
+            &unsigned,
+            bytemuck::cast_slice(&blocks.keys),
+            bytemuck::cast_slice(&blocks.starts),
+            bytemuck::cast_slice(&blocks.people),
+            bytemuck::cast_slice(&blocks.linkable),
+        ],
+    )
+}
+
+fn read(file: &Path, token: &str, vault: &Vault) -> Option<PeopleBlocks> {
     let mut opened = std::fs::File::open(file).ok()?;
     let mut header = [0_u8; HEADER];
     opened.read_exact(&mut header).ok()?;
-    let (keys, entries, linkable, written) = parse_header(&header)?;
+    let (keys, entries, linkable, written, sealed) = parse_header(&header)?;
     if written != token {
         return None;
     }
@@ -160,7 +188,7 @@ fn read(file: &Path, token: &str) -> Option<PeopleBlocks> {
     opened
         .read_exact(bytemuck::cast_slice_mut(&mut blocks.linkable))
         .ok()?;
-    whole(&blocks).then_some(blocks)
+    (mac(vault, &header, &blocks) == sealed && whole(&blocks)).then_some(blocks)
 }
 
 /// Keys ascending, starts ascending from 0 to the entries' count: a file that says otherwise
@@ -173,9 +201,9 @@ fn whole(blocks: &PeopleBlocks) -> bool {
         && blocks.linkable.windows(2).all(|pair| pair.first() < pair.get(1))
 }
 
-/// The counts of keys, entries and linkable people and the token a header gives, if it is one
-/// of ours in this byte order.
-fn parse_header(header: &[u8; HEADER]) -> Option<(u64, u64, u64, String)> {
+/// The counts of keys, entries and linkable people, the token and the MAC a header gives, if it
+/// is one of ours in this byte order.
+fn parse_header(header: &[u8; HEADER]) -> Option<(u64, u64, u64, String, [u8; 32])> {
     let (magic, rest) = header.split_first_chunk::<8>()?;
     let (order, rest) = rest.split_first_chunk::<4>()?;
     let (keys, rest) = rest.split_first_chunk::<8>()?;
@@ -183,6 +211,7 @@ fn parse_header(header: &[u8; HEADER]) -> Option<(u64, u64, u64, String)> {
     let (linkable, rest) = rest.split_first_chunk::<8>()?;
     let (layout, rest) = rest.split_first_chunk::<2>()?;
     let (token_len, rest) = rest.split_first_chunk::<2>()?;
+    let (sealed, rest) = rest.split_first_chunk::<32>()?;
     if magic != MAGIC || u32::from_ne_bytes(*order) != BYTE_ORDER || u16::from_le_bytes(*layout) != LAYOUT {
         return None;
     }
@@ -192,10 +221,12 @@ fn parse_header(header: &[u8; HEADER]) -> Option<(u64, u64, u64, String)> {
         u64::from_le_bytes(*entries),
         u64::from_le_bytes(*linkable),
         String::from_utf8(token.to_vec()).ok()?,
+        *sealed,
     ))
 }
 
-fn header(token: &[u8], blocks: &PeopleBlocks) -> Vec<u8> {
+/// The header for `blocks` at `token`, its MAC made.
+fn header(token: &[u8], blocks: &PeopleBlocks, vault: &Vault) -> [u8; HEADER] {
     let mut header = Vec::with_capacity(HEADER);
     header.extend_from_slice(MAGIC);
     header.extend_from_slice(&BYTE_ORDER.to_ne_bytes());
@@ -204,18 +235,24 @@ fn header(token: &[u8], blocks: &PeopleBlocks) -> Vec<u8> {
     header.extend_from_slice(&(blocks.linkable.len() as u64).to_le_bytes());
     header.extend_from_slice(&LAYOUT.to_le_bytes());
     header.extend_from_slice(&(token.len() as u16).to_le_bytes());
+    header.extend_from_slice(&[0; 32]);
     header.extend_from_slice(token);
     header.resize(HEADER, 0);
+    let mut header: [u8; HEADER] = header.try_into().unwrap_or([0; HEADER]);
+    let sealed = mac(vault, &header, blocks);
+    if let Some(field) = header.get_mut(MAC_AT..TOKEN_AT) {
+        field.copy_from_slice(&sealed);
+    }
     header
 }
 
-fn write(file: &Path, token: &str, blocks: &PeopleBlocks) -> Result<()> {
+fn write(file: &Path, token: &str, blocks: &PeopleBlocks, vault: &Vault) -> Result<()> {
     if token.len() > TOKEN_MAX {
         return Err(Error::Invalid(
             "the identifiers generation is too long to keep".to_owned(),
         ));
     }
-    let header = header(token.as_bytes(), blocks);
+    let header = header(token.as_bytes(), blocks, vault);
     crate::files::replace_private_with(file, |out| {
         out.write_all(&header)?;
         out.write_all(bytemuck::cast_slice(&blocks.keys))?;
@@ -259,21 +296,27 @@ mod tests {
     }
 
     #[test]
-    fn a_kept_file_is_used_only_whole_and_at_its_token() {
+    fn a_kept_file_is_used_only_whole_at_its_token_and_under_its_key() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join(FILE_NAME);
+        let vault = Vault::from_master(&[7; 32]);
         let blocks = PeopleBlocks::from_pairs(vec![pair(4, 8), pair(4, 9), pair(6, 8)], vec![8, 9], 10);
-        write(&file, "token-1", &blocks).unwrap();
-        assert_eq!(read(&file, "token-1"), Some(blocks));
-        assert_eq!(read(&file, "token-2"), None, "another generation");
+        write(&file, "token-1", &blocks, &vault).unwrap();
+        assert_eq!(read(&file, "token-1", &vault), Some(blocks));
+        assert_eq!(read(&file, "token-2", &vault), None, "another generation");
+        let other = Vault::from_master(&[8; 32]);
+        assert_eq!(read(&file, "token-1", &other), None, "made under another key");
         let mut bytes = std::fs::read(&file).unwrap();
         bytes.pop();
         std::fs::write(&file, &bytes).unwrap();
-        assert_eq!(read(&file, "token-1"), None, "a torn file");
+        assert_eq!(read(&file, "token-1", &vault), None, "a torn file");
         bytes.push(0);
-        // Keys out of order: the second key made smaller than the first.
-        bytes[HEADER + 8..HEADER + 16].copy_from_slice(&1_u64.to_le_bytes());
         std::fs::write(&file, &bytes).unwrap();
-        assert_eq!(read(&file, "token-1"), None, "keys out of order");
+        assert!(read(&file, "token-1", &vault).is_some(), "mended");
+        // A person left out of a block, the order kept: only the MAC tells.
+        let entries = HEADER + 2 * 8 + 3 * 4;
+        bytes[entries..entries + 4].copy_from_slice(&7_u32.to_le_bytes());
+        std::fs::write(&file, &bytes).unwrap();
+        assert_eq!(read(&file, "token-1", &vault), None, "a changed entry");
     }
 }

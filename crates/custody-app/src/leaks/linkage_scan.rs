@@ -128,18 +128,24 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// Draws up to `U_PEOPLE_MAX` of the linkable people (the same ones every time for the same
-    /// ledger), each to be paired with enough random records to make `U_PAIRS_MAX` pairs.
+    /// Draws linkable people (the same ones every time for the same ledger and number of
+    /// records), each to be paired with random records, to make `U_PAIRS_MAX` pairs: up to
+    /// `U_PEOPLE_MAX` people when the records are many, more when they are few (one record, a
+    /// request, is paired with as many people as there are pairs to make).
     pub(crate) fn new(candidates: PersonSet, linkable: &[PersonId], records: usize) -> Plan {
-        let mut rng = fastrand::Rng::with_seed(0x5eed);
-        let drawn: PersonSet = if linkable.len() <= U_PEOPLE_MAX {
+        let records = records.max(1);
+        let wanted = U_PEOPLE_MAX.max(U_PAIRS_MAX.div_ceil(records));
+        let drawn: PersonSet = if linkable.len() <= wanted {
             linkable.iter().copied().collect()
         } else {
-            (0..U_PEOPLE_MAX)
-                .filter_map(|_| linkable.get(rng.usize(..linkable.len())).copied())
+            let mut rng = fastrand::Rng::with_seed(0x5eed);
+            rng.choose_multiple(linkable.iter().copied(), wanted)
+                .into_iter()
                 .collect()
         };
-        let per_drawn = (U_PAIRS_MAX / (drawn.len() as usize).max(1)).clamp(1, records.max(1));
+        let per_drawn = U_PAIRS_MAX
+            .div_ceil((drawn.len() as usize).max(1))
+            .clamp(1, records);
         Plan {
             candidates,
             drawn,

@@ -43,10 +43,10 @@ pub struct Suggested {
 
 /// The people a described requester probably is, best first (at most five). Names with the
 /// postcode or date of birth are looked up as keyed identifiers first; only when none matches
-/// does fuzzy linkage read the ledger.
-pub fn suggest(ledger: &Ledger, described: &Described) -> Result<Vec<Suggested>> {
+/// does fuzzy linkage read the ledger. With them, the people fuzzy linkage opened.
+pub fn suggest(ledger: &Ledger, described: &Described) -> Result<(Vec<Suggested>, u64)> {
     let Some(record) = record_of(described)? else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), 0));
     };
     let (first, last) = split_name(described.name.as_deref().unwrap_or(""));
     let mut keys: Vec<String> = name_key(first, last).into_iter().collect();
@@ -85,40 +85,47 @@ pub fn suggest(ledger: &Ledger, described: &Described) -> Result<Vec<Suggested>>
     exact -= &ledger.store.canaries()?;
     if !exact.is_empty() {
         let references = crate::leaks::leak_links::references(ledger, &exact)?;
-        return Ok(exact
-            .iter()
-            .filter_map(|person| Some((person, references.get(&person)?.clone())))
-            .take(5)
-            .map(|(person, reference)| Suggested {
-                reference,
-                probability: 1.0,
-                agreed: how
-                    .iter()
-                    .filter(|(found, _)| *found == person)
-                    .map(|(_, label)| *label)
-                    .collect::<Vec<_>>()
-                    .join("+"),
-            })
-            .collect());
+        return Ok((
+            exact
+                .iter()
+                .filter_map(|person| Some((person, references.get(&person)?.clone())))
+                .take(5)
+                .map(|(person, reference)| Suggested {
+                    reference,
+                    probability: 1.0,
+                    agreed: how
+                        .iter()
+                        .filter(|(found, _)| *found == person)
+                        .map(|(_, label)| *label)
+                        .collect::<Vec<_>>()
+                        .join("+"),
+                })
+                .collect(),
+            0,
+        ));
     }
     if described.keyed_only {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), 0));
     }
     let linked = crate::leaks::linkage::link(ledger, &[(0, record)], ledger.settings.linkage)?;
     let links: Vec<_> = linked.certain.iter().chain(&linked.probable).collect();
     let people: PersonSet = links.iter().map(|link| link.person).collect();
     let references = crate::leaks::leak_links::references(ledger, &people)?;
-    Ok(links
-        .into_iter()
-        .take(5)
-        .filter_map(|link| {
-            Some(Suggested {
-                reference: references.get(&link.person)?.clone(),
-                probability: link.probability,
-                agreed: agreed(&link.levels).join("+"),
+    let read = linked.people_read;
+    Ok((
+        links
+            .into_iter()
+            .take(5)
+            .filter_map(|link| {
+                Some(Suggested {
+                    reference: references.get(&link.person)?.clone(),
+                    probability: link.probability,
+                    agreed: agreed(&link.levels).join("+"),
+                })
             })
-        })
-        .collect())
+            .collect(),
+        read,
+    ))
 }
 
 /// What linkage compares of a described requester, or `None` without a name and a postcode or

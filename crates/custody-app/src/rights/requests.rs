@@ -71,6 +71,9 @@ pub struct Opened {
     /// with postcode or date of birth (never linked until a responder identifies one).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suggested: Vec<crate::rights::request_linkage::Suggested>,
+    /// People whose sealed details fuzzy linkage opened to suggest them (on the audit entry).
+    #[serde(skip)]
+    pub people_read: u64,
 }
 
 /// The person a requester matched, or why none did.
@@ -276,6 +279,7 @@ pub(crate) fn new_request(
     let found = match_requester(ledger, &input.requester)?;
     let mut would_instruct = Vec::new();
     let mut suggested = Vec::new();
+    let mut people_read = 0;
     let (person, unmatched, events, instructed) = match found {
         Match::Person(person) => {
             let (events, instructed) = instructions_on_open(ledger, input.kind, &person)?;
@@ -289,7 +293,8 @@ pub(crate) fn new_request(
         }
         Match::Unknown(reason) => {
             let mut events = Vec::new();
-            let people = crate::rights::request_linkage::suggest(ledger, &input.requester.described)?;
+            let (people, read) = crate::rights::request_linkage::suggest(ledger, &input.requester.described)?;
+            people_read = read;
             let reason = if people.is_empty() {
                 reason
             } else {
@@ -338,6 +343,7 @@ pub(crate) fn new_request(
         would_instruct,
         caution,
         suggested,
+        people_read,
     };
     if let Some(source) = &input.source {
         crate::limits::short_text("source", source)?;
@@ -365,7 +371,7 @@ pub fn open(ledger: &mut Ledger, input: OpenInput) -> Result<Opened> {
         "request",
         serde_json::json!({ "kind": input.kind.as_str(), "received_at": input.received_at,
             "person": opened.reference, "instructed": opened.instructed,
-            "suggested": opened.suggested.len(),
+            "suggested": opened.suggested.len(), "people_read": opened.people_read,
             "awaiting_decision": opened.awaiting_decision }),
     );
     let ids = ledger
