@@ -80,6 +80,7 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
     // The first match after the ledger changed builds the identifier index and keeps it beside
     // the store; the next reads it. Each runs in a fresh process.
     custody_app::leaks::remove_kept_indexes(&dir);
+    let mut next_seconds = None;
     for run in [
         "first match (builds the kept index)",
         "next match (reads the kept index)",
@@ -93,16 +94,33 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
         if !output.status.success() {
             bail!("the match failed: {}", String::from_utf8_lossy(&output.stderr));
         }
-        print!("{}", String::from_utf8_lossy(&output.stdout));
+        let printed = String::from_utf8_lossy(&output.stdout);
+        for line in printed.lines().filter(|line| !line.starts_with("seconds ")) {
+            println!("{line}");
+        }
+        next_seconds = seconds_said(&printed);
     }
     if options.python != "none" {
         let emails = root.join(format!("people-emails-{}.csv", options.people));
         if !emails.exists() {
             write_emails(&emails, options.people)?;
         }
-        duckdb(&options.python, &leak, &emails)?;
+        if let (Some(ours), Some(theirs)) = (next_seconds, duckdb(&options.python, &leak, &emails)?) {
+            println!(
+                "custody's next match / DuckDB's email join: {:.2}x  [target ≤ 1.00x]",
+                ours / theirs
+            );
+        }
     }
     Ok(())
+}
+
+/// The seconds a run printed on its `seconds N` line.
+fn seconds_said(printed: &str) -> Option<f64> {
+    printed
+        .lines()
+        .find_map(|line| line.strip_prefix("seconds "))
+        .and_then(|number| number.trim().parse().ok())
 }
 
 fn build_ledger(dir: &Path, root: &Path, count: u32) -> anyhow::Result<()> {
@@ -270,11 +288,18 @@ fn match_only(dir: &Path, file: &Path) -> anyhow::Result<()> {
     );
     let best = report.suppliers.first().context("no supplier ranked")?;
     println!("best explanation: {} (score {:.3})", best.supplier, best.score);
+    let linkage = &report.linkage;
+    println!(
+        "of which fuzzy linkage: {:.1} s ({} rows tried, {} people opened, {} pairs; blocking keys from the {})",
+        linkage.seconds, linkage.rows_tried, linkage.people_read, linkage.pairs, linkage.blocks_source
+    );
+    println!("seconds {seconds}");
     Ok(())
 }
 
-/// The same join in DuckDB: people matched by `lower(trim(email))`, timed inside Python.
-fn duckdb(python: &str, leak: &Path, emails: &Path) -> anyhow::Result<()> {
+/// The same join in DuckDB: people matched by `lower(trim(email))`, timed inside Python; its
+/// seconds when it ran.
+fn duckdb(python: &str, leak: &Path, emails: &Path) -> anyhow::Result<Option<f64>> {
     let script = r#"
 import sys, time
 import duckdb
@@ -288,7 +313,9 @@ matched = con.execute(
     [leak, people],
 ).fetchone()[0]
 threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
-print(f"duckdb {duckdb.__version__} join: {matched} people matched by email in {time.perf_counter() - started:.1f} s ({threads} threads)")
+took = time.perf_counter() - started
+print(f"duckdb {duckdb.__version__} join: {matched} people matched by email in {took:.1f} s ({threads} threads)")
+print(f"seconds {took}")
 "#;
     let output = Command::new(python)
         .arg("-c")
@@ -297,15 +324,31 @@ print(f"duckdb {duckdb.__version__} join: {matched} people matched by email in {
         .arg(emails)
         .output();
     match output {
-        Ok(output) if output.status.success() => print!("{}", String::from_utf8_lossy(&output.stdout)),
-        Ok(output) => println!(
-            "duckdb comparison skipped: {} (install it with `python3 -m pip install duckdb`)",
-            String::from_utf8_lossy(&output.stderr)
-                .lines()
-                .last()
-                .unwrap_or("failed")
-        ),
-        Err(error) => println!("duckdb comparison skipped: {error}"),
+        Ok(output) if output.status.success() => {
+            let printed = String::from_utf8_lossy(&output.stdout);
+            print!(
+                "{}",
+                printed
+                    .lines()
+                    .filter(|line| !line.starts_with("seconds "))
+                    .map(|line| format!("{line}\n"))
+                    .collect::<String>()
+            );
+            Ok(seconds_said(&printed))
+        }
+        Ok(output) => {
+            println!(
+                "duckdb comparison skipped: {} (install it with `python3 -m pip install duckdb`)",
+                String::from_utf8_lossy(&output.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("failed")
+            );
+            Ok(None)
+        }
+        Err(error) => {
+            println!("duckdb comparison skipped: {error}");
+            Ok(None)
+        }
     }
-    Ok(())
 }
