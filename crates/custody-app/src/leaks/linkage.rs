@@ -12,9 +12,6 @@
 //! (`linkage_model`) whose `u` comes from random pairs and whose `m` is estimated from the
 //! candidate pairs themselves.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use custody_core::{
     Day, Levels, LinkRecord, LinkageSettings, PersonId, fold_first_word, fold_last_word, soundex_code,
 };
@@ -23,7 +20,7 @@ use custody_core::PersonSet;
 use custody_vault::Vault;
 
 use crate::dir::Ledger;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::leaks::leak_index_file::Source;
 use crate::leaks::linkage_blocks::PeopleBlocks;
 use crate::leaks::linkage_model::{Model, corroborated};
@@ -71,24 +68,6 @@ pub struct Linked {
     pub model: Model,
 }
 
-/// A hasher for keys that are already hashes.
-#[derive(Default)]
-pub(crate) struct Passthrough(u64);
-
-impl Hasher for Passthrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
-        }
-    }
-    fn write_u64(&mut self, value: u64) {
-        self.0 = value;
-    }
-}
-
 /// Pairs one blocking key may bring at most (its records times the people who hold it): a
 /// key shared by many people and several records (a date of birth in a file whose names are
 /// all alike) says too little to compare them all; its records are compared through their
@@ -96,34 +75,76 @@ impl Hasher for Passthrough {
 /// holds about 30 people of 10 million).
 pub(crate) const PAIRS_PER_KEY: u32 = 400;
 
-/// The file's records by blocking key, with how many people hold each key.
+/// The file's records by blocking key (sorted keys, each with its records), with how many
+/// people hold each key.
 #[derive(Debug, Default)]
 pub(crate) struct Blocks {
-    index: HashMap<u64, u32, BuildHasherDefault<Passthrough>>,
-    rows: Vec<Vec<u32>>,
+    keys: Vec<u64>,
+    starts: Vec<u32>,
+    rows: Vec<u32>,
     people: Vec<u32>,
 }
 
 impl Blocks {
-    fn add(&mut self, key: u64, row: u32) {
-        let next = u32::try_from(self.rows.len()).unwrap_or(u32::MAX);
-        let at = *self.index.entry(key).or_insert(next);
-        if at == next {
-            self.rows.push(Vec::new());
-            // Unusable until the people's keys say how many hold it: a key the kept keys lack
-            // is held by nobody or by too many.
-            self.people.push(u32::MAX);
+    /// The records' blocking keys, computed on a thread per core.
+    fn of(vault: &Vault, records: &[(u64, LinkRecord)]) -> Result<Blocks> {
+        let workers = std::thread::available_parallelism().map_or(2, |count| count.get().clamp(1, 8));
+        let chunk = records.len().div_ceil(workers).max(1);
+        let parts = std::thread::scope(|scope| {
+            let handles: Vec<_> = records
+                .chunks(chunk)
+                .enumerate()
+                .map(|(part, slice)| {
+                    scope.spawn(move || {
+                        let (mut keys, mut out) = (Vec::new(), Vec::with_capacity(slice.len() * 12));
+                        for (offset, (_, record)) in slice.iter().enumerate() {
+                            let row = u32::try_from(part * chunk + offset).unwrap_or(u32::MAX);
+                            block_keys(vault, record, true, &mut keys);
+                            out.extend(keys.iter().map(|key| u128::from(*key) << 32 | u128::from(row)));
+                        }
+                        out
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| handle.join())
+                .collect::<std::result::Result<Vec<_>, _>>()
+        })
+        .map_err(|_| Error::Invalid("a linkage thread stopped unexpectedly; nothing was recorded".into()))?;
+        let mut pairs: Vec<u128> = parts.into_iter().flatten().collect();
+        pairs.sort_unstable();
+        let mut blocks = Blocks::default();
+        for group in pairs.chunk_by(|a, b| a >> 32 == b >> 32) {
+            let Some(first) = group.first() else {
+                continue;
+            };
+            blocks.keys.push((first >> 32) as u64);
+            blocks
+                .starts
+                .push(u32::try_from(blocks.rows.len()).unwrap_or(u32::MAX));
+            blocks
+                .rows
+                .extend(group.iter().map(|pair| (pair & 0xffff_ffff) as u32));
         }
-        if let Some(rows) = self.rows.get_mut(at as usize) {
-            rows.push(row);
-        }
+        blocks
+            .starts
+            .push(u32::try_from(blocks.rows.len()).unwrap_or(u32::MAX));
+        // Unusable until the people's keys say how many hold it: a key the kept keys lack is
+        // held by nobody or by too many.
+        blocks.people = vec![u32::MAX; blocks.keys.len()];
+        Ok(blocks)
     }
 
     /// Counts the people who hold each key, and gives the people of the usable blocks (a key
     /// whose records times people stay within `PAIRS_PER_KEY`).
     fn meet(&mut self, people: &PeopleBlocks) -> PersonSet {
-        let mut sorted: Vec<(u64, u32)> = self.index.iter().map(|(key, at)| (*key, *at)).collect();
-        sorted.sort_unstable();
+        let sorted: Vec<(u64, u32)> = self
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(at, key)| (*key, u32::try_from(at).unwrap_or(u32::MAX)))
+            .collect();
         let mut candidates = PersonSet::new();
         people.each_shared(&sorted, |at, holders| {
             if let Some(count) = self.people.get_mut(at as usize) {
@@ -139,9 +160,12 @@ impl Blocks {
     /// The records of block `at` if it is usable: none when it holds too many records, or too
     /// many people for its records.
     fn usable(&self, at: usize) -> &[u32] {
-        let (Some(rows), Some(people)) = (self.rows.get(at), self.people.get(at)) else {
+        let (Some(start), Some(end), Some(people)) =
+            (self.starts.get(at), self.starts.get(at + 1), self.people.get(at))
+        else {
             return &[];
         };
+        let rows = self.rows.get(*start as usize..*end as usize).unwrap_or(&[]);
         let length = u32::try_from(rows.len()).unwrap_or(u32::MAX);
         if rows.len() > BLOCK_MAX || people.saturating_mul(length) > PAIRS_PER_KEY {
             return &[];
@@ -151,7 +175,7 @@ impl Blocks {
 
     /// The records a person with this key is to be compared with (see [`Blocks::usable`]).
     pub(crate) fn rows_for(&self, key: u64) -> &[u32] {
-        self.index.get(&key).map_or(&[], |at| self.usable(*at as usize))
+        self.keys.binary_search(&key).map_or(&[], |at| self.usable(at))
     }
 }
 
@@ -301,14 +325,7 @@ pub(crate) fn link(ledger: &Ledger, records: &[(u64, LinkRecord)], lines: Linkag
     if records.is_empty() {
         return Ok(Linked::default());
     }
-    let mut blocks = Blocks::default();
-    let mut keys = Vec::new();
-    for (at, (_, record)) in records.iter().enumerate() {
-        block_keys(&ledger.vault, record, true, &mut keys);
-        for key in &keys {
-            blocks.add(*key, u32::try_from(at).unwrap_or(u32::MAX));
-        }
-    }
+    let mut blocks = Blocks::of(&ledger.vault, records)?;
     // One snapshot for the token, the keys and the people compared: an import meanwhile changes
     // none of them.
     let snapshot = ledger.store.read_snapshot()?;
