@@ -107,6 +107,10 @@ pub struct LinkageSettings {
     /// Probability from which a link is shown for review (default 0.5).
     #[serde(default = "LinkageSettings::default_review")]
     pub review: f64,
+    /// Whether the people's keyed blocking keys are kept beside the store (default true); when
+    /// false, every linkage opens everyone to make them and nothing is kept.
+    #[serde(default = "LinkageSettings::default_keep_blocks")]
+    pub keep_blocks: bool,
 }
 
 // Settings compare whole; the lines are never NaN (`validate` refuses it).
@@ -117,6 +121,7 @@ impl Default for LinkageSettings {
         LinkageSettings {
             certain: Self::default_certain(),
             review: Self::default_review(),
+            keep_blocks: Self::default_keep_blocks(),
         }
     }
 }
@@ -128,6 +133,10 @@ impl LinkageSettings {
 
     fn default_review() -> f64 {
         0.5
+    }
+
+    fn default_keep_blocks() -> bool {
+        true
     }
 
     /// Whether these are the defaults (left out of `settings.toml`).

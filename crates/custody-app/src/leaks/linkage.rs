@@ -304,9 +304,15 @@ impl Best {
 }
 
 /// The people's blocking keys: kept ones when they answer to the store's identifiers
-/// generation, else read from everyone and kept; with the people opened for them and where they
-/// came from. The caller holds a read snapshot, so the token and the people are of one moment.
+/// generation, else read from everyone and kept (unless `[linkage] keep_blocks = false`, which
+/// also removes a file kept before); with the people opened for them and where they came from.
+/// The caller holds a read snapshot, so the token and the people are of one moment.
 fn people_blocks(ledger: &Ledger) -> Result<(PeopleBlocks, u64, Source)> {
+    if !ledger.settings.linkage.keep_blocks {
+        crate::leaks::linkage_blocks::forget(ledger);
+        let (blocks, opened) = crate::leaks::linkage_scan::people_blocks(ledger)?;
+        return Ok((blocks, opened, Source::Store));
+    }
     let token = ledger.store.identifiers_generation()?;
     if let Some(token) = &token
         && let Some(kept) = crate::leaks::linkage_blocks::read_kept(ledger, token)

@@ -154,6 +154,11 @@ fn mac(vault: &Vault, header: &[u8; HEADER], blocks: &PeopleBlocks) -> [u8; 32] 
     )
 }
 
+/// Removes the kept blocks (the organisation chose not to keep them).
+pub(crate) fn forget(ledger: &Ledger) {
+    let _ = std::fs::remove_file(path(ledger));
+}
+
 fn read(file: &Path, token: &str, vault: &Vault) -> Option<PeopleBlocks> {
     let mut opened = std::fs::File::open(file).ok()?;
     let mut header = [0_u8; HEADER];

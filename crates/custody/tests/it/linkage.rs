@@ -509,3 +509,35 @@ fn the_peoples_blocking_keys_are_kept_and_rebuilt_after_an_import() {
     assert_eq!(damaged["linkage"]["blocks_source"], "store", "{damaged}");
     assert_eq!(damaged["matched"], 2);
 }
+
+#[test]
+fn an_organisation_may_choose_not_to_keep_the_blocking_keys() {
+    let env = Env::new();
+    let crm = env.write("crm.csv", people(400));
+    env.ok(&["people", "import", Env::path_str(&crm)]);
+    let leak = env.write(
+        "leak.csv",
+        "fname,lname,zip,birthdate\nSam,Smiht,LS2 1AB,08/02/1941\n",
+    );
+    let run = || {
+        env.ok(&["match", Env::path_str(&leak), "--json", "--people"])
+            .json()
+    };
+    run();
+    let kept = env.dir().join("linkage-blocks.bin");
+    assert!(kept.exists());
+    let settings = env.dir().join("settings.toml");
+    let mut text = std::fs::read_to_string(&settings).unwrap();
+    text.push_str("\n[linkage]\nkeep_blocks = false\n");
+    std::fs::write(&settings, text).unwrap();
+    for _ in 0..2 {
+        let report = run();
+        assert_eq!(report["linkage"]["blocks_source"], "store", "{report}");
+        assert_eq!(refs_of(&report, "certain"), ["R0001"], "{report}");
+        assert!(
+            report["linkage"]["people_read"].as_u64().unwrap() >= 400,
+            "{report}"
+        );
+        assert!(!kept.exists(), "the file kept before is removed, none is written");
+    }
+}
