@@ -117,6 +117,11 @@ pub fn replace_private_with(
 /// Removes the temporaries ([`temporary_beside`]) of `path` that a writer killed mid-write left,
 /// once they are an hour old (a writer at work now is younger).
 pub fn remove_stale_temporaries(path: &Path) {
+    remove_temporaries(path, 3600);
+}
+
+/// Removes the temporaries of `path` older than `seconds`.
+pub fn remove_temporaries(path: &Path, seconds: u64) {
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
         return;
     };
@@ -131,7 +136,7 @@ pub fn remove_stale_temporaries(path: &Path) {
             .and_then(|meta| meta.modified())
             .ok()
             .and_then(|modified| modified.elapsed().ok())
-            .is_some_and(|age| age.as_secs() > 3600);
+            .is_some_and(|age| age.as_secs() >= seconds);
         if entry_name.starts_with(&prefix) && entry_name.ends_with(".tmp") && stale {
             let _ = fs::remove_file(entry.path());
         }

@@ -95,9 +95,9 @@ pub struct Settings {
     pub linkage: LinkageSettings,
 }
 
-/// The two lines of fuzzy linkage: a leaked row linked to a person with at least `certain`
+/// Fuzzy linkage's two lines (a leaked row linked to a person with at least `certain`
 /// probability is matched; from `review` up to it, it is probable, shown for a responder to
-/// confirm and never told on its own.
+/// confirm and never told on its own), and whether its blocking keys are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinkageSettings {

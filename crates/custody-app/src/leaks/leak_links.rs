@@ -44,7 +44,7 @@ pub struct LinkageView {
     /// Pairs compared after blocking.
     pub pairs: u64,
     /// Where the people's blocking keys came from: `file` (kept beside the store) or `store`
-    /// (everyone read to make them; kept for the next linkage).
+    /// (everyone read to make them; kept for the next linkage unless `keep_blocks` is false).
     pub blocks_source: &'static str,
     /// Rows linked for certain.
     pub rows_certain: u64,

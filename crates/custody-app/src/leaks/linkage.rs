@@ -106,10 +106,9 @@ impl Blocks {
                     })
                 })
                 .collect();
-            handles
-                .into_iter()
-                .map(|handle| handle.join())
-                .collect::<std::result::Result<Vec<_>, _>>()
+            // Every thread joined before any failure is looked at.
+            let joined: Vec<_> = handles.into_iter().map(|handle| handle.join()).collect();
+            joined.into_iter().collect::<std::result::Result<Vec<_>, _>>()
         })
         .map_err(|_| Error::Invalid("a linkage thread stopped unexpectedly; nothing was recorded".into()))?;
         let mut pairs: Vec<u128> = parts.into_iter().flatten().collect();

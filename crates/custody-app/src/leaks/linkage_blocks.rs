@@ -154,9 +154,12 @@ fn mac(vault: &Vault, header: &[u8; HEADER], blocks: &PeopleBlocks) -> [u8; 32] 
     )
 }
 
-/// Removes the kept blocks (the organisation chose not to keep them).
+/// Removes the kept blocks and any copy a writer left (the organisation chose not to keep
+/// them).
 pub(crate) fn forget(ledger: &Ledger) {
-    let _ = std::fs::remove_file(path(ledger));
+    let file = path(ledger);
+    let _ = std::fs::remove_file(&file);
+    crate::files::remove_temporaries(&file, 0);
 }
 
 fn read(file: &Path, token: &str, vault: &Vault) -> Option<PeopleBlocks> {
@@ -312,15 +315,15 @@ mod tests {
         let other = Vault::from_master(&[8; 32]);
         assert_eq!(read(&file, "token-1", &other), None, "made under another key");
         let mut bytes = std::fs::read(&file).unwrap();
-        bytes.pop();
+        let last = bytes.pop().unwrap();
         std::fs::write(&file, &bytes).unwrap();
         assert_eq!(read(&file, "token-1", &vault), None, "a torn file");
-        bytes.push(0);
+        bytes.push(last);
         std::fs::write(&file, &bytes).unwrap();
         assert!(read(&file, "token-1", &vault).is_some(), "mended");
-        // A person left out of a block, the order kept: only the MAC tells.
+        // A block's person replaced by another, the order kept: only the MAC tells.
         let entries = HEADER + 2 * 8 + 3 * 4;
-        bytes[entries..entries + 4].copy_from_slice(&7_u32.to_le_bytes());
+        bytes[entries..entries + 4].copy_from_slice(&7_u32.to_ne_bytes());
         std::fs::write(&file, &bytes).unwrap();
         assert_eq!(read(&file, "token-1", &vault), None, "a changed entry");
     }

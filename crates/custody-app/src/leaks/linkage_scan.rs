@@ -22,8 +22,11 @@ const BATCH: usize = 2048;
 /// exact email or phone, about one in a million pairs) to be bounded by the smoothing, not
 /// guessed; comparing more costs a second per two million.
 const U_PAIRS_MAX: usize = 250_000;
-/// People drawn at random for `u` at most (each paired with several records).
+/// People drawn at random for `u` (each paired with several records).
 const U_PEOPLE_MAX: usize = 20_000;
+/// People drawn at most when the records are too few to make `U_PAIRS_MAX` pairs with
+/// `U_PEOPLE_MAX` people (a single request): more pairs, but not the whole of a large ledger.
+const U_PEOPLE_FEW_RECORDS: usize = 50_000;
 /// Candidate pairs kept for estimating `m` at most (over all workers).
 const M_PAIRS_MAX: usize = 4_000_000;
 /// Pairs that can be a link kept per record and worker: the closest ones (the best and the
@@ -129,12 +132,14 @@ pub(crate) struct Plan {
 
 impl Plan {
     /// Draws linkable people (the same ones every time for the same ledger and number of
-    /// records), each to be paired with random records, to make `U_PAIRS_MAX` pairs: up to
-    /// `U_PEOPLE_MAX` people when the records are many, more when they are few (one record, a
-    /// request, is paired with as many people as there are pairs to make).
+    /// records), each to be paired with random records, to make up to `U_PAIRS_MAX` pairs:
+    /// `U_PEOPLE_MAX` people when the records are many, up to `U_PEOPLE_FEW_RECORDS` when they
+    /// are few (one record, a request, gets 50,000 pairs).
     pub(crate) fn new(candidates: PersonSet, linkable: &[PersonId], records: usize) -> Plan {
         let records = records.max(1);
-        let wanted = U_PEOPLE_MAX.max(U_PAIRS_MAX.div_ceil(records));
+        let wanted = U_PAIRS_MAX
+            .div_ceil(records)
+            .clamp(U_PEOPLE_MAX, U_PEOPLE_FEW_RECORDS);
         let drawn: PersonSet = if linkable.len() <= wanted {
             linkable.iter().copied().collect()
         } else {

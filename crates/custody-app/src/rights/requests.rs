@@ -254,6 +254,11 @@ pub(crate) fn new_request(
     input: &OpenInput,
     holidays: &crate::rights::holidays::BankHolidays,
 ) -> Result<(NewRequest, Opened)> {
+    // Checked before anything is looked up: fuzzy linkage opens people only for a request
+    // that will be recorded (and its audit entry count them).
+    if let Some(source) = &input.source {
+        crate::limits::short_text("source", source)?;
+    }
     let now = ledger.now();
     if input.received_at > now {
         return Err(Error::Invalid(format!(
@@ -345,9 +350,6 @@ pub(crate) fn new_request(
         suggested,
         people_read,
     };
-    if let Some(source) = &input.source {
-        crate::limits::short_text("source", source)?;
-    }
     let request = NewRequest {
         person: person.map(|person| person.id),
         requester,

@@ -530,6 +530,9 @@ fn an_organisation_may_choose_not_to_keep_the_blocking_keys() {
     let mut text = std::fs::read_to_string(&settings).unwrap();
     text.push_str("\n[linkage]\nkeep_blocks = false\n");
     std::fs::write(&settings, text).unwrap();
+    // What a writer killed mid-write would have left goes too.
+    let left = env.dir().join(".linkage-blocks.bin.0123456789ab.tmp");
+    std::fs::write(&left, b"keys").unwrap();
     for _ in 0..2 {
         let report = run();
         assert_eq!(report["linkage"]["blocks_source"], "store", "{report}");
@@ -539,5 +542,6 @@ fn an_organisation_may_choose_not_to_keep_the_blocking_keys() {
             "{report}"
         );
         assert!(!kept.exists(), "the file kept before is removed, none is written");
+        assert!(!left.exists(), "a writer's leftover is removed");
     }
 }
