@@ -34,6 +34,15 @@ pub async fn page(
     side_page(&desk, &caller, supplier, None).await
 }
 
+/// The supplier a form is posted for: the caller's, or not found when the account is staff.
+fn form_supplier(caller: &Caller) -> Result<SupplierId, PageError> {
+    caller.supplier.ok_or_else(|| {
+        PageError(DeskError::App(custody_app::Error::NotFound(
+            "this is a supplier's form: the account is not a supplier's".to_owned(),
+        )))
+    })
+}
+
 async fn side_page(
     desk: &Arc<Desk>,
     caller: &Caller,
@@ -69,11 +78,7 @@ pub async fn confirm(
     Path(id): Path<RequestId>,
     Form(form): Form<ConfirmForm>,
 ) -> Result<Response, PageError> {
-    let Some(supplier) = caller.supplier else {
-        return Err(PageError(DeskError::App(custody_app::Error::NotFound(
-            "this is a supplier's form: the account is not a supplier's".to_owned(),
-        ))));
-    };
+    let supplier = form_supplier(&caller)?;
     let result = desk
         .run(&caller.actor(), move |ledger| {
             let until = backups_until(ledger, form.backups_until.as_deref())?;
@@ -130,11 +135,7 @@ pub async fn confirm_deletion(
     Path(id): Path<ShareId>,
     Form(form): Form<ConfirmForm>,
 ) -> Result<Response, PageError> {
-    let Some(supplier) = caller.supplier else {
-        return Err(PageError(DeskError::App(custody_app::Error::NotFound(
-            "this is a supplier's form: the account is not a supplier's".to_owned(),
-        ))));
-    };
+    let supplier = form_supplier(&caller)?;
     let result = desk
         .run(&caller.actor(), move |ledger| {
             let until = backups_until(ledger, form.backups_until.as_deref())?;
@@ -272,11 +273,7 @@ pub async fn answer(
     Path(id): Path<IncidentId>,
     Form(form): Form<NewStatement>,
 ) -> Result<Response, PageError> {
-    let Some(supplier) = caller.supplier else {
-        return Err(PageError(DeskError::App(custody_app::Error::NotFound(
-            "this is a supplier's form: the account is not a supplier's".to_owned(),
-        ))));
-    };
+    let supplier = form_supplier(&caller)?;
     let result = desk
         .run(&caller.actor(), move |ledger| {
             let mut given = said(form)?;

@@ -88,7 +88,7 @@ pub(crate) struct Blocks {
 impl Blocks {
     /// The records' blocking keys, computed on a thread per core.
     fn of(vault: &Vault, records: &[(u64, LinkRecord)]) -> Result<Blocks> {
-        let workers = std::thread::available_parallelism().map_or(2, |count| count.get().clamp(1, 8));
+        let workers = crate::leaks::linkage_scan::workers();
         let chunk = records.len().div_ceil(workers).max(1);
         let parts = std::thread::scope(|scope| {
             let handles: Vec<_> = records
@@ -111,28 +111,17 @@ impl Blocks {
             joined.into_iter().collect::<std::result::Result<Vec<_>, _>>()
         })
         .map_err(|_| Error::Invalid("a linkage thread stopped unexpectedly; nothing was recorded".into()))?;
-        let mut pairs: Vec<u128> = parts.into_iter().flatten().collect();
-        pairs.sort_unstable();
-        let mut blocks = Blocks::default();
-        for group in pairs.chunk_by(|a, b| a >> 32 == b >> 32) {
-            let Some(first) = group.first() else {
-                continue;
-            };
-            blocks.keys.push((first >> 32) as u64);
-            blocks
-                .starts
-                .push(u32::try_from(blocks.rows.len()).unwrap_or(u32::MAX));
-            blocks
-                .rows
-                .extend(group.iter().map(|pair| (pair & 0xffff_ffff) as u32));
-        }
-        blocks
-            .starts
-            .push(u32::try_from(blocks.rows.len()).unwrap_or(u32::MAX));
+        let pairs: Vec<u128> = parts.into_iter().flatten().collect();
+        let (keys, starts, rows) = crate::leaks::linkage_blocks::group(pairs, usize::MAX);
         // Unusable until the people's keys say how many hold it: a key the kept keys lack is
         // held by nobody or by too many.
-        blocks.people = vec![u32::MAX; blocks.keys.len()];
-        Ok(blocks)
+        let people = vec![u32::MAX; keys.len()];
+        Ok(Blocks {
+            keys,
+            starts,
+            rows,
+            people,
+        })
     }
 
     /// Counts the people who hold each key, and gives the people of the usable blocks (a key

@@ -56,30 +56,16 @@ pub(crate) struct PeopleBlocks {
 impl PeopleBlocks {
     /// From (key, person) pairs packed as `key << 32 | person`, leaving out keys shared by more
     /// than `most` people; `linkable` are the people with a record linkage can compare.
-    pub(crate) fn from_pairs(mut pairs: Vec<u128>, mut linkable: Vec<PersonId>, most: usize) -> Self {
-        pairs.sort_unstable();
-        pairs.dedup();
+    pub(crate) fn from_pairs(pairs: Vec<u128>, mut linkable: Vec<PersonId>, most: usize) -> Self {
         linkable.sort_unstable();
         linkable.dedup();
-        let mut blocks = PeopleBlocks {
+        let (keys, starts, people) = group(pairs, most);
+        PeopleBlocks {
+            keys,
+            starts,
+            people,
             linkable,
-            ..PeopleBlocks::default()
-        };
-        for group in pairs.chunk_by(|a, b| a >> 32 == b >> 32) {
-            let Some(first) = group.first() else {
-                continue;
-            };
-            if group.len() > most {
-                continue;
-            }
-            blocks.keys.push((first >> 32) as u64);
-            blocks.starts.push(entry_count(blocks.people.len()));
-            blocks
-                .people
-                .extend(group.iter().map(|pair| (pair & 0xffff_ffff) as PersonId));
         }
-        blocks.starts.push(entry_count(blocks.people.len()));
-        blocks
     }
 
     /// The people with a linkable record, in id order.
@@ -100,6 +86,28 @@ impl PeopleBlocks {
             }
         }
     }
+}
+
+/// Pairs packed as `key << 32 | value`, grouped by key: the sorted distinct keys, each key's
+/// first value (one more than there are keys) and the values, leaving out keys with more than
+/// `most` values.
+pub(crate) fn group(mut pairs: Vec<u128>, most: usize) -> (Vec<u64>, Vec<u32>, Vec<u32>) {
+    pairs.sort_unstable();
+    pairs.dedup();
+    let (mut keys, mut starts, mut values) = (Vec::new(), Vec::new(), Vec::new());
+    for group in pairs.chunk_by(|a, b| a >> 32 == b >> 32) {
+        let Some(first) = group.first() else {
+            continue;
+        };
+        if group.len() > most {
+            continue;
+        }
+        keys.push((first >> 32) as u64);
+        starts.push(entry_count(values.len()));
+        values.extend(group.iter().map(|pair| (pair & 0xffff_ffff) as u32));
+    }
+    starts.push(entry_count(values.len()));
+    (keys, starts, values)
 }
 
 /// Where `key` is or would be in `sorted`: galloping from the start, so a pass of many keys

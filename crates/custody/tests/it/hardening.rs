@@ -94,7 +94,11 @@ fn free_text_is_bounded_and_hostile_text_is_refused_with_nothing_written() {
     assert!(refused.contains("contract"), "{refused}");
 }
 
-fn record_with_canaries(env: &Env, export: &std::path::Path, out: &std::path::Path) -> crate::support::Run {
+pub(crate) fn record_with_canaries(
+    env: &Env,
+    export: &std::path::Path,
+    out: &std::path::Path,
+) -> crate::support::Run {
     env.run(&[
         "share",
         "record",

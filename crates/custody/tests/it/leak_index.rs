@@ -96,21 +96,8 @@ fn the_index_is_kept_between_matches_and_never_used_stale() {
     // A share's canaries are identifiers too: the kept index no longer answers.
     env.ok(&["supplier", "add", "Mailing House", "--role", "processor"]);
     let sent = env.write("sent.csv", "ref,email\nP0000001,person1@example.org\n");
-    env.ok(&[
-        "share",
-        "record",
-        "--supplier",
-        "Mailing House",
-        "--purpose",
-        "mailing",
-        "--at",
-        "2021-06-01",
-        "--canaries",
-        "2",
-        "--canary-out",
-        Env::path_str(&env.root.path().join("canaries.csv")),
-        Env::path_str(&sent),
-    ]);
+    let recorded = crate::hardening::record_with_canaries(&env, &sent, &env.root.path().join("canaries.csv"));
+    assert_eq!(recorded.code, 0, "{}", recorded.stderr);
     assert_eq!(matched(&env, &leak).1, "store");
     #[cfg(unix)]
     {
