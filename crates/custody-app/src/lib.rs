@@ -22,3 +22,8 @@ pub mod supplier_side;
 
 pub use dir::{Ledger, SettingsChange, init};
 pub use error::{Error, Result};
+
+/// Threads for work spread over the cores (linkage, an import's rows): one a core, at most eight.
+pub(crate) fn workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |count| count.get().clamp(1, 8))
+}

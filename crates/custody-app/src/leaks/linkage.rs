@@ -88,7 +88,7 @@ pub(crate) struct Blocks {
 impl Blocks {
     /// The records' blocking keys, computed on a thread per core.
     fn of(vault: &Vault, records: &[(u64, LinkRecord)]) -> Result<Blocks> {
-        let workers = crate::leaks::linkage_scan::workers();
+        let workers = crate::workers();
         let chunk = records.len().div_ceil(workers).max(1);
         let parts = std::thread::scope(|scope| {
             let handles: Vec<_> = records

@@ -122,11 +122,6 @@ pub(crate) fn people_blocks(ledger: &Ledger) -> Result<(PeopleBlocks, u64)> {
     Ok((PeopleBlocks::from_pairs(pairs, linkable, most), opened))
 }
 
-/// Threads for linkage's work: one a core, at most eight.
-pub(crate) fn workers() -> usize {
-    std::thread::available_parallelism().map_or(2, |count| count.get().clamp(1, 8))
-}
-
 /// Who is read to compare: the people a usable block brings, and the people drawn for `u`.
 #[derive(Debug, Default)]
 pub(crate) struct Plan {
@@ -174,7 +169,7 @@ pub(crate) fn compare_planned(
 ) -> Result<Scanned> {
     let read = &plan.candidates | &plan.drawn;
     let vault = &ledger.vault;
-    let workers = workers();
+    let workers = crate::workers();
     let m_max = M_PAIRS_MAX / workers;
     let job = |scanned: &mut Scanned, person: PersonId, ours: LinkRecord| -> Result<()> {
         if plan.drawn.contains(person) {
@@ -230,7 +225,7 @@ fn each_opened<S: Default + Send>(
     only: Option<&PersonSet>,
     job: &Job<'_, S>,
 ) -> Result<(Vec<S>, u64)> {
-    let workers = workers();
+    let workers = crate::workers();
     let (sender, receiver) = mpsc::sync_channel::<Batch>(workers * 2);
     let receiver = Mutex::new(receiver);
     let failed = AtomicBool::new(false);

@@ -7,11 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use custody_core::{IdentifierKind, PersonCategory, canonical_email};
 use custody_ingest::{PersonRow, Table, TableOptions, map_people_columns, parse_person_row};
-use custody_store::{BoxError, NewPerson};
+use custody_store::NewPerson;
 use custody_vault::{Sealer, Vault};
 
 use crate::dir::Ledger;
 use crate::error::{Error, Result};
+use crate::ledger::people_rows::{LINES_REPORTED_MAX, Tally};
 
 /// What custody keeps, sealed, to contact a person: nothing more than a notice needs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,98 +128,42 @@ pub struct UnusableValues {
 }
 
 /// What the reading thread counted on its way through the file.
-#[derive(Debug, Default)]
-struct Tally {
-    /// Per column index: values not used and their first lines.
-    unusable: std::collections::BTreeMap<usize, (u64, Vec<u64>)>,
-    without_identifier: u64,
-    without_identifier_refs: Vec<String>,
-}
-
-const LINES_REPORTED_MAX: usize = 20;
-/// Rows handed from the reading thread to the writing thread at a time.
-const BATCH_ROWS: usize = 1024;
-/// Batches that may wait between the threads; bounds memory whatever the file's size.
-const BATCHES_IN_FLIGHT: usize = 8;
-
-/// Rows handed from the reading thread to the writing thread; `last` marks the end of the file.
-struct Batch {
-    rows: Vec<Result<NewPerson>>,
-    last: bool,
-}
-
-/// Reads, normalises, seals and hashes rows on a second thread while the store writes on this
-/// one: the two halves take about as long as each other, and the machine has two cores.
-struct Reader<'a> {
+/// Makes a person of each row (normalised, sealed, hashed): shared by the import's worker
+/// threads (see `people_rows`).
+pub(crate) struct Maker<'a> {
     file: &'a str,
     headers: &'a [String],
     columns: &'a custody_ingest::PeopleColumns,
-    options: &'a ImportOptions,
+    pub(crate) options: &'a ImportOptions,
     region: &'a str,
-    vault: &'a Vault,
-    /// The store, when it already holds people: their sealed contact details are read through a
-    /// connection of its own so that a file without some contact columns keeps what custody held.
-    previous: Option<Box<dyn custody_store::Store + Send>>,
+    pub(crate) vault: &'a Vault,
     /// The fields this file provides (the same for every row).
     fields: custody_core::PersonFields,
 }
 
-impl Reader<'_> {
-    /// Sends batches until the file ends, a row fails (sent as the batch's last item), or the
-    /// writer stops listening. Returns what it counted of values not used and people without
-    /// an identifier.
-    fn run(&self, table: &mut Table, sender: &std::sync::mpsc::SyncSender<Batch>) -> Tally {
-        let previous: Option<&dyn custody_store::Store> = match &self.previous {
-            Some(store) => Some(store.as_ref()),
-            None => None,
-        };
-        let mut sealer = self.vault.sealer();
-        let mut record = csv::StringRecord::new();
-        let mut unusable = Tally::default();
-        loop {
-            let mut batch = Vec::with_capacity(BATCH_ROWS);
-            let mut finished = false;
-            while batch.len() < BATCH_ROWS {
-                match self.next(table, &mut record, &mut sealer, &mut unusable, previous) {
-                    Ok(Some(person)) => batch.push(Ok(person)),
-                    Ok(None) => {
-                        finished = true;
-                        break;
-                    }
-                    Err(error) => {
-                        batch.push(Err(error));
-                        finished = true;
-                        break;
-                    }
-                }
-            }
-            if let Some(counter) = &self.options.rows_read {
-                counter.fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
-            }
-            if sender
-                .send(Batch {
-                    rows: batch,
-                    last: finished,
-                })
-                .is_err()
-                || finished
-            {
-                return unusable;
-            }
-        }
+impl Maker<'_> {
+    /// Whether a row's person needs the contact details already held: the file lacks some
+    /// contact fields, and those held are kept.
+    fn needs_previous(&self) -> bool {
+        let fields = self.fields;
+        !(fields.names
+            && fields.email
+            && fields.phone
+            && fields.postcode
+            && fields.date_of_birth
+            && fields.address)
     }
 
-    fn next(
+    /// The person of the record on `line`. `previous` reads the contact details already held,
+    /// when the store has people.
+    pub(crate) fn person(
         &self,
-        table: &mut Table,
-        record: &mut csv::StringRecord,
+        record: &csv::StringRecord,
+        line: u64,
         sealer: &mut Sealer<'_>,
         tally: &mut Tally,
         previous: Option<&dyn custody_store::Store>,
-    ) -> Result<Option<NewPerson>> {
-        let Some(line) = table.next_row(record)? else {
-            return Ok(None);
-        };
+    ) -> Result<NewPerson> {
         let mut row = parse_person_row(
             self.file,
             self.headers,
@@ -232,11 +177,7 @@ impl Reader<'_> {
             row.reference = derived_reference(self.vault, source)?;
         }
         for index in &row.unusable {
-            let entry = tally.unusable.entry(*index).or_default();
-            entry.0 += 1;
-            if entry.1.len() < LINES_REPORTED_MAX && entry.1.last() != Some(&line) {
-                entry.1.push(line);
-            }
+            tally.unusable_at(*index, line);
         }
         if !row.has_identifier() {
             tally.without_identifier += 1;
@@ -250,19 +191,10 @@ impl Reader<'_> {
         // A person the file says has died is former, though the file has no status column.
         fields.status |= row.deceased;
         let old = match previous {
-            Some(store)
-                if !(fields.names
-                    && fields.email
-                    && fields.phone
-                    && fields.postcode
-                    && fields.date_of_birth
-                    && fields.address) =>
-            {
-                old_contact(self.vault, store, row.reference.as_str())?
-            }
+            Some(store) if self.needs_previous() => old_contact(self.vault, store, row.reference.as_str())?,
             _ => None,
         };
-        new_person(self.vault, sealer, row, fields, old).map(Some)
+        new_person(self.vault, sealer, row, fields, old)
     }
 }
 
@@ -564,62 +496,27 @@ fn import_table(
         serde_json::json!({ "file": file_name(source), "columns": headers.len(), "ignored_columns": report.ignored_columns }),
     );
     let ledger_dir = ledger.dir.clone();
-    let previous = if ledger.store.has_people()? {
-        Some(ledger.store.reopen()?)
-    } else {
-        None
-    };
-    let vault = &ledger.vault;
-    let store = &mut ledger.store;
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
-    let reader = Reader {
+    let maker = Maker {
         file: &file,
         headers: &headers,
         columns: &columns,
         options,
         region: &region,
-        vault,
-        previous,
+        vault: &ledger.vault,
         fields: columns.fields(),
     };
-    let table_in_thread = &mut table;
-    let (counts, tally) = std::thread::scope(|scope| {
-        let worker = scope.spawn(move || reader.run(table_in_thread, &sender));
-        // The reader marks its last batch. A channel that closes without it means the reader
-        // died (a panic in a parser, say): the store must roll back, not commit what it has.
-        let mut pending: std::vec::IntoIter<Result<NewPerson>> = Vec::new().into_iter();
-        let (mut ended, mut failed) = (false, false);
-        let mut rows = std::iter::from_fn(move || {
-            loop {
-                if let Some(row) = pending.next() {
-                    return Some(row.map_err(|error| Box::new(error) as BoxError));
-                }
-                if ended || failed {
-                    return None;
-                }
-                match receiver.recv() {
-                    Ok(batch) => {
-                        ended = batch.last;
-                        pending = batch.rows.into_iter();
-                    }
-                    Err(_) => {
-                        failed = true;
-                        let error = Error::Invalid(
-                            "the reading thread stopped before the end of the file; nothing was written"
-                                .to_owned(),
-                        );
-                        return Some(Err(Box::new(error) as BoxError));
-                    }
-                }
-            }
-        });
-        let counts = store.import_people(&mut rows, draft, &crate::dir::signer_for(vault, &ledger_dir));
-        // Dropping the receiver (inside `rows`) lets a reader blocked on a full channel finish
-        // when the store stopped early.
-        drop(rows);
-        (counts, worker.join())
+    // Each worker reads the contact details already held through a connection of its own, so
+    // that a file without some contact columns keeps what custody held.
+    let with_previous = maker.needs_previous() && ledger.store.has_people()?;
+    let previous = (0..crate::workers())
+        .map(|_| with_previous.then(|| ledger.store.reopen()).transpose())
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let store = &mut ledger.store;
+    let signer = crate::dir::signer_for(maker.vault, &ledger_dir);
+    let (counts, tally) = crate::ledger::people_rows::run(&mut table, &maker, previous, |rows| {
+        store.import_people(rows, draft, &signer)
     });
-    let tally = tally.map_err(|_| Error::Invalid("the reading thread stopped unexpectedly".to_owned()))?;
+    let tally = tally?;
     let counts = counts.map_err(|error| match error {
         custody_store::Error::DuplicateReference { reference, line } => {
             duplicate(path, &file, &reference, line)

@@ -12,6 +12,7 @@ mod letters;
 mod mail;
 mod outbox;
 mod people;
+mod people_bulk;
 mod requests;
 mod shares;
 

@@ -11,8 +11,9 @@ use rusqlite::{Connection, OptionalExtension, Row, ToSql, Transaction, params};
 
 use custody_core::{Day, IdentifierKind, PersonCategory, PersonId, PersonSet, PersonStatus, parse_day};
 
+use super::people_bulk::Bulk;
 use super::{audit, feeds};
-use crate::encoding::{FeedBuilder, KnownPerson, identifiers_of_kinds, person_id, unpack_identifiers};
+use crate::encoding::{KnownPerson, identifiers_of_kinds, person_id, unpack_identifiers};
 use crate::error::{Error, Result};
 use crate::types::{AuditDraft, ImportCounts, NewPerson, PersonRecord};
 use crate::{AuditSigner, PersonRows};
@@ -150,15 +151,15 @@ pub(super) fn import(
     let empty: bool =
         transaction.query_row("SELECT NOT EXISTS (SELECT 1 FROM people)", [], |row| row.get(0))?;
     let mut counts = ImportCounts::default();
-    let mut pairs: Vec<([u8; 16], PersonId)> = Vec::new();
-    let mut feed_columns = FeedBuilder::default();
+    let mut bulk = if empty {
+        Some(Bulk::new(&transaction, batch)?)
+    } else {
+        None
+    };
     for row in rows {
         let person = row.map_err(Error::Aborted)?;
-        if empty {
-            let id = insert(&transaction, &person, batch, None, Some(&mut pairs))?;
-            let (joined, left) = (person.joined_on.map(Day::to_iso), person.left_on.map(Day::to_iso));
-            let former = person.status == PersonStatus::Former;
-            feed_columns.push(id, person.category, former, joined.as_deref(), left.as_deref());
+        if let Some(bulk) = &mut bulk {
+            bulk.push(&transaction, person)?;
             counts.inserted += 1;
             continue;
         }
@@ -197,9 +198,10 @@ pub(super) fn import(
             }
         }
     }
-    if empty {
-        append_identifiers(&transaction, pairs)?;
-        feeds::write(feed_columns, &transaction)?;
+    if let Some(mut bulk) = bulk {
+        bulk.flush(&transaction)?;
+        append_identifiers(&transaction, bulk.pairs)?;
+        feeds::write(bulk.feed, &transaction)?;
     } else {
         feeds::rebuild(&transaction)?;
     }

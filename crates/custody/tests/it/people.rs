@@ -124,6 +124,64 @@ fn a_duplicate_reference_names_both_lines() {
     env.fails(&["person", "show", "M1"], 1);
 }
 
+/// A file of `rows` people (line N + 1 is person N), with `change` applied to each row.
+fn many(rows: u32, change: impl Fn(u32, String) -> String) -> String {
+    let mut file = String::from("Member Number,Forename,Surname,Email,DOB,Category\n");
+    for number in 1..=rows {
+        let row = format!(
+            "P{number},Alex,Smith,alex.{number}@example.org,1980-02-{:02},Member\n",
+            number % 28 + 1
+        );
+        file.push_str(&change(number, row));
+    }
+    file
+}
+
+#[test]
+fn a_large_file_is_written_whole_and_its_first_fault_in_file_order_is_the_one_named() {
+    // Rows are made on several threads, batch by batch; a fault late in the file must not be
+    // reported before an earlier one, and a duplicate is found across batches.
+    let env = Env::new();
+    let good = env.write("good.csv", many(5000, |_, row| row));
+    let report = env
+        .ok(&["people", "import", Env::path_str(&good), "--json"])
+        .json();
+    assert_eq!(report["inserted"].as_u64(), Some(5000));
+    let last = env.ok(&["person", "show", "P5000", "--json"]).json();
+    assert_eq!(last["ref"], "P5000");
+
+    let fresh = Env::new();
+    let faults = fresh.write(
+        "faults.csv",
+        many(5000, |number, row| match number {
+            2_499 => row.replace("1980-02-", "1980-13-"),
+            4_000 => row.replace("P4000,", "P7,"),
+            4_500 => row.replace("1980-02-", "1980-14-"),
+            _ => row,
+        }),
+    );
+    let error = fresh.fails(&["people", "import", Env::path_str(&faults)], 1);
+    assert!(error.contains("faults.csv, line 2500"), "{error}");
+    fresh.fails(&["person", "show", "P1"], 1);
+
+    let duplicate = fresh.write(
+        "duplicate.csv",
+        many(5000, |number, row| {
+            if number == 4_000 {
+                row.replace("P4000,", "P7,")
+            } else {
+                row
+            }
+        }),
+    );
+    let error = fresh.fails(&["people", "import", Env::path_str(&duplicate)], 1);
+    assert!(
+        error.contains("line 4001") && error.contains("\"P7\"") && error.contains("first at line 8"),
+        "{error}"
+    );
+    fresh.fails(&["person", "show", "P1"], 1);
+}
+
 #[test]
 fn binary_and_unmapped_files_are_refused() {
     let env = Env::new();
