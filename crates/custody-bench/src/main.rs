@@ -155,11 +155,10 @@ fn run(
     let reimport = started.elapsed();
     figures.reimport = reimport.as_secs_f64();
     println!(
-        "re-import unchanged: {} rows in {:.1} s ({:.0} rows/s); peak memory {:.0} MiB  [target ≤ 30 s at 10M]",
+        "re-import unchanged: {} rows in {:.1} s ({:.0} rows/s)  [target ≤ 30 s at 10M]",
         again.updated,
         reimport.as_secs_f64(),
         f64::from(options.people) / reimport.as_secs_f64(),
-        peak_memory_mib().unwrap_or(f64::NAN)
     );
     std::fs::remove_file(&crm)?;
 

@@ -109,6 +109,11 @@ pub trait Store {
     }
     /// Another connection to the same store (a reader thread's own, for an import).
     fn reopen(&self) -> Result<Box<dyn Store + Send>>;
+    /// Another connection for point lookups on a worker thread (an import's rows): one of
+    /// several, so it keeps a small cache where the store has one of its own.
+    fn reopen_for_lookups(&self) -> Result<Box<dyn Store + Send>> {
+        self.reopen()
+    }
     /// Whether several notification runs may claim from one outbox at once, each keeping to its
     /// own messages (PostgreSQL); when not, runs take one another's unanswered messages for
     /// abandoned, and custody runs one at a time.

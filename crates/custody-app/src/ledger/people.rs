@@ -509,7 +509,11 @@ fn import_table(
     // that a file without some contact columns keeps what custody held.
     let with_previous = maker.needs_previous() && ledger.store.has_people()?;
     let previous = (0..crate::workers())
-        .map(|_| with_previous.then(|| ledger.store.reopen()).transpose())
+        .map(|_| {
+            with_previous
+                .then(|| ledger.store.reopen_for_lookups())
+                .transpose()
+        })
         .collect::<std::result::Result<Vec<_>, _>>()?;
     let store = &mut ledger.store;
     let signer = crate::dir::signer_for(maker.vault, &ledger_dir);

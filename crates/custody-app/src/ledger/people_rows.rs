@@ -4,8 +4,11 @@
 //! queues between them are bounded, so memory does not grow with the file.
 //!
 //! A row that fails ends its batch, and the store stops there: the first failure in the file's
-//! order is the one reported, whichever thread met it first. A thread that dies (a panic in a
-//! parser) closes its queue, and the store is told the rows stopped early, so it rolls back.
+//! order is the one reported, whichever thread met it first. A worker that panics on a batch
+//! sends a failure in the batch's place; a reader that dies closes its queue; either way the
+//! store is told the rows stopped early, and rolls back. The reader takes a token for each batch
+//! and the store's side gives it back when it has taken the batch, so batches made out of order
+//! wait in a bounded number, however slow one worker is.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -23,6 +26,8 @@ use crate::ledger::people::Maker;
 const BATCH_ROWS: usize = 1024;
 /// Batches that may wait in each queue.
 const BATCHES_IN_FLIGHT: usize = 8;
+/// Batches read and not yet taken by the store, at most.
+const BATCHES_AHEAD: usize = 4 * BATCHES_IN_FLIGHT;
 /// Lines reported for a count at most.
 pub(crate) const LINES_REPORTED_MAX: usize = 20;
 
@@ -91,9 +96,10 @@ pub(crate) fn run<T>(
 ) -> (T, Result<Tally>) {
     let (read_tx, read_rx) = sync_channel::<Read>(BATCHES_IN_FLIGHT);
     let (made_tx, made_rx) = sync_channel::<Made>(BATCHES_IN_FLIGHT);
+    let (tokens_tx, tokens_rx) = sync_channel::<()>(BATCHES_AHEAD);
     let read_rx = Arc::new(Mutex::new(read_rx));
     std::thread::scope(|scope| {
-        let reading = scope.spawn(move || read(table, &read_tx));
+        let reading = scope.spawn(move || read(table, &read_tx, &tokens_tx));
         let making: Vec<_> = previous
             .into_iter()
             .map(|store| {
@@ -106,6 +112,7 @@ pub(crate) fn run<T>(
         let mut tally = Tally::default();
         let mut ordered = Ordered {
             made: made_rx,
+            tokens: tokens_rx,
             next: 0,
             early: BTreeMap::new(),
             current: Vec::new().into_iter(),
@@ -130,7 +137,7 @@ pub(crate) fn run<T>(
 }
 
 /// The reading thread: batches of records until the file ends or fails, or nobody listens.
-fn read(table: &mut Table, queue: &SyncSender<Read>) {
+fn read(table: &mut Table, queue: &SyncSender<Read>, tokens: &SyncSender<()>) {
     for seq in 0.. {
         let mut records = Vec::with_capacity(BATCH_ROWS);
         let (mut failure, mut last) = (None, false);
@@ -151,7 +158,7 @@ fn read(table: &mut Table, queue: &SyncSender<Read>) {
             failure,
             last,
         };
-        if queue.send(batch).is_err() || last {
+        if tokens.send(()).is_err() || queue.send(batch).is_err() || last {
             return;
         }
     }
@@ -171,17 +178,14 @@ fn make(
         let Ok(batch) = next else {
             return;
         };
-        let mut tally = Tally::default();
-        let mut people = Vec::with_capacity(batch.records.len());
-        let mut failed = false;
-        for (record, line) in &batch.records {
-            let person = maker.person(record, *line, &mut sealer, &mut tally, previous);
-            failed = person.is_err();
-            people.push(person);
-            if failed {
-                break;
-            }
-        }
+        let made_batch = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            make_batch(maker, previous, &mut sealer, &batch.records)
+        }));
+        let (mut people, tally, failed) = made_batch.unwrap_or_else(|_| {
+            let error =
+                Error::Invalid("an import thread stopped unexpectedly; nothing was written".to_owned());
+            (vec![Err(error)], Tally::default(), true)
+        });
         if let (false, Some(failure)) = (failed, batch.failure) {
             people.push(Err(failure));
         }
@@ -200,9 +204,31 @@ fn make(
     }
 }
 
+/// One batch's people (up to its first failure), its tally, and whether a row failed.
+fn make_batch(
+    maker: &Maker<'_>,
+    previous: Option<&dyn Store>,
+    sealer: &mut Sealer<'_>,
+    records: &[(csv::StringRecord, u64)],
+) -> (Vec<Result<NewPerson>>, Tally, bool) {
+    let mut tally = Tally::default();
+    let mut people = Vec::with_capacity(records.len());
+    for (record, line) in records {
+        let person = maker.person(record, *line, sealer, &mut tally, previous);
+        let failed = person.is_err();
+        people.push(person);
+        if failed {
+            return (people, tally, true);
+        }
+    }
+    (people, tally, false)
+}
+
 /// The people in the file's order, for the store: batches that arrive early wait their turn.
 struct Ordered<'a> {
     made: Receiver<Made>,
+    /// A token the reader took for each batch: one is given back for each batch taken.
+    tokens: Receiver<()>,
     next: u64,
     early: BTreeMap<u64, Made>,
     current: std::vec::IntoIter<Result<NewPerson>>,
@@ -242,6 +268,7 @@ impl Iterator for Ordered<'_> {
                 },
             };
             self.next += 1;
+            let _given_back = self.tokens.try_recv();
             self.ended = batch.last;
             self.tally.merge(batch.tally);
             self.current = batch.people.into_iter();

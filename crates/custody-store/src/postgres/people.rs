@@ -239,7 +239,14 @@ fn copy_into_empty(
     let mut pending: Vec<NewPerson> = Vec::with_capacity(COPY_ROWS);
     let mut rows = rows.peekable();
     while let Some(row) = rows.next() {
-        let person = row.map_err(Error::Aborted)?;
+        let person = match row {
+            Ok(person) => person,
+            Err(error) => {
+                // A reference given twice before this fault comes first in the file.
+                copy_people(transaction, &pending, next - pending.len() as u32, batch)?;
+                return Err(repeated_reference(transaction, &lines)?.unwrap_or(Error::Aborted(error)));
+            }
+        };
         let (joined, left) = days(&person);
         feed.push(
             next,
@@ -288,26 +295,37 @@ fn build_after(transaction: &mut Transaction<'_>, lines: &[u64]) -> Result<()> {
             Ok(()) => attempt.commit()?,
             Err(error) if error.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) => {
                 attempt.rollback()?;
-                let row = transaction.query_one(
-                    "SELECT ref, (array_agg(id ORDER BY id))[2] AS second FROM people GROUP BY ref \
-                     HAVING count(*) > 1 ORDER BY second LIMIT 1",
-                    &[],
-                )?;
-                let id: i64 = row.try_get(1)?;
-                let line = usize::try_from(id - 1)
-                    .ok()
-                    .and_then(|index| lines.get(index))
-                    .copied()
-                    .unwrap_or(0);
-                return Err(Error::DuplicateReference {
-                    reference: row.try_get(0)?,
-                    line,
-                });
+                return Err(repeated_reference(transaction, lines)?.unwrap_or_else(|| {
+                    corrupt("a reference's uniqueness failed, and no reference is there twice")
+                }));
             }
             Err(error) => return Err(error.into()),
         }
     }
     Ok(())
+}
+
+/// The first reference given twice among the people loaded (ids from 1, `lines` by id), named
+/// with its second line; `None` when every reference is there once.
+fn repeated_reference(transaction: &mut Transaction<'_>, lines: &[u64]) -> Result<Option<Error>> {
+    let Some(row) = transaction.query_opt(
+        "SELECT ref, (array_agg(id ORDER BY id))[2] AS second FROM people GROUP BY ref \
+         HAVING count(*) > 1 ORDER BY second LIMIT 1",
+        &[],
+    )?
+    else {
+        return Ok(None);
+    };
+    let id: i64 = row.try_get(1)?;
+    let line = usize::try_from(id - 1)
+        .ok()
+        .and_then(|index| lines.get(index))
+        .copied()
+        .unwrap_or(0);
+    Ok(Some(Error::DuplicateReference {
+        reference: row.try_get(0)?,
+        line,
+    }))
 }
 
 /// One batch of new people and their contacts.

@@ -64,6 +64,9 @@ pub struct SqliteStore {
 /// How long a write waits for another's lock before failing, usually.
 pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// Page cache of a lookup connection, in KiB (negative: SQLite's unit for a size, not pages).
+const LOOKUP_CACHE_KIB: i64 = -16_384;
+
 /// Creates an empty database file with mode 0600, unless one exists.
 fn create_private(path: &Path) -> Result<()> {
     let mut options = std::fs::OpenOptions::new();
@@ -254,6 +257,19 @@ impl Store for SqliteStore {
             .path()
             .ok_or_else(|| Error::Corrupt("the database has no file to open again".to_owned()))?;
         Ok(Box::new(SqliteStore::open(Path::new(path), false)?))
+    }
+
+    fn reopen_for_lookups(&self) -> Result<Box<dyn Store + Send>> {
+        let path = self
+            .connection
+            .path()
+            .ok_or_else(|| Error::Corrupt("the database has no file to open again".to_owned()))?;
+        let store = SqliteStore::open(Path::new(path), false)?;
+        // One of an import's workers' connections: 16 MiB of pages each, not the writer's 256.
+        store
+            .connection
+            .pragma_update(None, "cache_size", LOOKUP_CACHE_KIB)?;
+        Ok(Box::new(store))
     }
 
     fn runs_may_overlap(&self) -> bool {

@@ -157,7 +157,16 @@ pub(super) fn import(
         None
     };
     for row in rows {
-        let person = row.map_err(Error::Aborted)?;
+        let person = match row {
+            Ok(person) => person,
+            Err(error) => {
+                // A duplicate among the people still waiting comes before this fault in the file.
+                if let Some(bulk) = &mut bulk {
+                    bulk.flush(&transaction)?;
+                }
+                return Err(Error::Aborted(error));
+            }
+        };
         if let Some(bulk) = &mut bulk {
             bulk.push(&transaction, person)?;
             counts.inserted += 1;

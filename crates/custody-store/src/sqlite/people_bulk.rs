@@ -70,7 +70,7 @@ impl Bulk {
             Err(rusqlite::Error::SqliteFailure(failure, _))
                 if failure.code == rusqlite::ErrorCode::ConstraintViolation =>
             {
-                return Err(self.duplicate(transaction));
+                return Err(self.duplicate(transaction)?);
             }
             other => {
                 other?;
@@ -123,24 +123,21 @@ impl Bulk {
 
     /// The first reference of the people waiting that the table already holds (or that comes
     /// twice among them), as the error to report.
-    fn duplicate(&self, transaction: &Transaction<'_>) -> Error {
+    fn duplicate(&self, transaction: &Transaction<'_>) -> Result<Error> {
         let mut seen = std::collections::HashSet::new();
+        let mut known = transaction.prepare("SELECT EXISTS (SELECT 1 FROM people WHERE ref = ?1)")?;
         for person in &self.waiting {
-            let known = transaction
-                .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM people WHERE ref = ?1)",
-                    [&person.reference],
-                    |row| row.get::<_, bool>(0),
-                )
-                .unwrap_or(false);
-            if known || !seen.insert(person.reference.as_str()) {
-                return Error::DuplicateReference {
+            let held: bool = known.query_row([&person.reference], |row| row.get(0))?;
+            if held || !seen.insert(person.reference.as_str()) {
+                return Ok(Error::DuplicateReference {
                     reference: person.reference.clone(),
                     line: person.line,
-                };
+                });
             }
         }
-        Error::Corrupt("a first import broke a constraint other than the references'".to_owned())
+        Ok(Error::Corrupt(
+            "a first import broke a constraint other than the references'".to_owned(),
+        ))
     }
 }
 

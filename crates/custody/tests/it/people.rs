@@ -180,6 +180,19 @@ fn a_large_file_is_written_whole_and_its_first_fault_in_file_order_is_the_one_na
         "{error}"
     );
     fresh.fails(&["person", "show", "P1"], 1);
+
+    // A duplicate waiting to be written in a statement's worth of rows still comes before a
+    // fault a few rows after it.
+    let both = fresh.write(
+        "both.csv",
+        many(5000, |number, row| match number {
+            4_000 => row.replace("P4000,", "P7,"),
+            4_010 => row.replace("1980-02-", "1980-13-"),
+            _ => row,
+        }),
+    );
+    let error = fresh.fails(&["people", "import", Env::path_str(&both)], 1);
+    assert!(error.contains("line 4001") && error.contains("\"P7\""), "{error}");
 }
 
 #[test]
