@@ -59,14 +59,19 @@ pub(crate) fn merged_identifiers(old: &[u8], person: &NewPerson) -> Vec<u8> {
 /// A known person's row as the store has it, read before an import updates it.
 pub(crate) struct KnownPerson {
     pub id: PersonId,
-    pub batch: i64,
+    pub category: String,
     pub identifiers: Vec<u8>,
     pub contact_digest: Option<Vec<u8>>,
     pub status: String,
     pub joined_on: Option<String>,
     pub left_on: Option<String>,
     pub country: Option<String>,
+    pub source_digest: Option<Vec<u8>>,
 }
+
+/// The columns of a known person, in `KnownPerson`'s order, for a `SELECT … FROM people`.
+pub(crate) const KNOWN_PERSON_COLUMNS: &str =
+    "id, category, identifiers, contact_digest, status, joined_on, left_on, country, source_digest";
 
 /// What an import writes over a known person: the fields its file had columns for replace the
 /// stored ones, the rest are kept; contacts and identifiers are rewritten only when they changed.
@@ -78,6 +83,10 @@ pub(crate) struct MergedPerson {
     pub identifiers: Vec<u8>,
     pub contact_changed: bool,
     pub identifiers_changed: bool,
+    /// The row would be written as it is held (its source digest aside).
+    pub changes_nothing: bool,
+    /// The source digest held differs from the row's.
+    pub source_digest_changed: bool,
 }
 
 impl KnownPerson {
@@ -88,27 +97,43 @@ impl KnownPerson {
             if present { new } else { old.clone() }
         };
         let identifiers = merged_identifiers(&self.identifiers, person);
+        let status = if fields.status {
+            person.status.as_str().to_owned()
+        } else {
+            self.status.clone()
+        };
+        let joined_on = keep(
+            fields.joined_on,
+            person.joined_on.map(custody_core::Day::to_iso),
+            &self.joined_on,
+        );
+        let left_on = keep(
+            fields.left_on,
+            person.left_on.map(custody_core::Day::to_iso),
+            &self.left_on,
+        );
+        let country = keep(fields.country, person.country.clone(), &self.country);
+        let contact_changed =
+            self.contact_digest.as_deref() != person.contact_digest.as_ref().map(|digest| digest.as_slice());
+        let identifiers_changed = self.identifiers != identifiers;
+        let changes_nothing = !contact_changed
+            && !identifiers_changed
+            && self.category == person.category.as_str()
+            && self.status == status
+            && self.joined_on == joined_on
+            && self.left_on == left_on
+            && self.country == country;
         MergedPerson {
-            status: if fields.status {
-                person.status.as_str().to_owned()
-            } else {
-                self.status.clone()
-            },
-            joined_on: keep(
-                fields.joined_on,
-                person.joined_on.map(custody_core::Day::to_iso),
-                &self.joined_on,
-            ),
-            left_on: keep(
-                fields.left_on,
-                person.left_on.map(custody_core::Day::to_iso),
-                &self.left_on,
-            ),
-            country: keep(fields.country, person.country.clone(), &self.country),
-            contact_changed: self.contact_digest.as_deref()
-                != person.contact_digest.as_ref().map(|digest| digest.as_slice()),
-            identifiers_changed: self.identifiers != identifiers,
+            status,
+            joined_on,
+            left_on,
+            country,
             identifiers,
+            contact_changed,
+            identifiers_changed,
+            changes_nothing,
+            source_digest_changed: self.source_digest.as_deref()
+                != person.source_digest.as_ref().map(|digest| digest.as_slice()),
         }
     }
 }

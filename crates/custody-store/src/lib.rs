@@ -67,7 +67,7 @@ pub trait AuditSigner {
 }
 
 /// A source of new people that may fail part-way (a bad row): the store then rolls back.
-pub type PersonRows<'a> = &'a mut dyn Iterator<Item = std::result::Result<NewPerson, BoxError>>;
+pub type PersonRows<'a> = &'a mut dyn Iterator<Item = std::result::Result<ImportRow, BoxError>>;
 
 /// Any error from a caller's iterator.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -144,6 +144,9 @@ pub trait Store {
     ) -> Result<ImportCounts>;
     /// Whether anyone (a canary included) was ever stored.
     fn has_people(&self) -> Result<bool>;
+    /// Every person's source digest (see [`NewPerson::source_digest`]) with the person, sorted by
+    /// digest: what a re-import looks its rows up in.
+    fn source_digests(&self) -> Result<Vec<([u8; 16], PersonId)>>;
     /// A person by the organisation's reference.
     fn person_by_ref(&self, reference: &str) -> Result<Option<PersonRecord>>;
     /// A person by internal id.

@@ -32,6 +32,25 @@ pub struct NewPerson {
     pub identifiers: Vec<(IdentifierKind, [u8; 16])>,
     /// The fields the source provided: an update keeps the stored values of the others.
     pub fields: custody_core::PersonFields,
+    /// A keyed digest of the source row and the way it was read, kept so that the same row
+    /// read the same way is known unchanged without being read again (`None` for a row with
+    /// something to report, which is always read in full, and for people not from a file).
+    pub source_digest: Option<[u8; 16]>,
+}
+
+/// A row of an import, for the store.
+#[derive(Debug, Clone)]
+pub enum ImportRow {
+    /// A person to insert or update.
+    Person(NewPerson),
+    /// A row the store already holds exactly as read (its source digest was found): nothing to
+    /// write, but it still counts once in the import, so the same person twice is refused.
+    Unchanged {
+        /// Line of the source file.
+        line: u64,
+        /// The person the digest belongs to.
+        person: PersonId,
+    },
 }
 
 impl NewPerson {
@@ -76,6 +95,8 @@ pub struct ImportCounts {
     pub inserted: u64,
     /// People already known, updated in place.
     pub updated: u64,
+    /// People already known whose row changed nothing.
+    pub unchanged: u64,
 }
 
 /// A supplier to register.

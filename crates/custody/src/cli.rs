@@ -545,10 +545,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 output::json(&report)?;
             } else {
                 crate::say!(
-                    "Imported {}: {} new, {} updated.",
+                    "Imported {}: {} new, {} updated, {} unchanged.",
                     file.display(),
                     report.inserted,
-                    report.updated
+                    report.updated,
+                    report.unchanged
                 );
                 crate::people_check_cli::print_import(&report);
             }

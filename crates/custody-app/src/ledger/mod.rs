@@ -5,6 +5,7 @@ pub mod contacts;
 pub mod deletion_requests;
 pub mod holdings;
 pub mod people;
+pub(crate) mod people_digest;
 pub(crate) mod people_rows;
 pub(crate) mod people_vcard;
 pub mod person;

@@ -73,6 +73,8 @@ pub struct ImportReport {
     pub warnings: Vec<String>,
     /// People updated in place.
     pub updated: u64,
+    /// People already held exactly as their row says: nothing written.
+    pub unchanged: u64,
     /// Every column and what custody did with it (`email`, `phone`, `street of address
     /// "home"`, `ignored`).
     pub columns: Vec<ColumnUse>,
@@ -139,6 +141,8 @@ pub(crate) struct Maker<'a> {
     pub(crate) vault: &'a Vault,
     /// The fields this file provides (the same for every row).
     fields: custody_core::PersonFields,
+    /// How a row found unchanged is known.
+    pub(crate) digests: crate::ledger::people_digest::SourceDigests,
 }
 
 impl Maker<'_> {
@@ -154,12 +158,12 @@ impl Maker<'_> {
             && fields.address)
     }
 
-    /// The person of the record on `line`. `previous` reads the contact details already held,
-    /// when the store has people.
+    /// The person of the record on `line`, whose source digest is `digest`. `previous` reads the
+    /// contact details already held, when the store has people.
     pub(crate) fn person(
         &self,
         record: &csv::StringRecord,
-        line: u64,
+        (line, digest): (u64, [u8; 16]),
         sealer: &mut Sealer<'_>,
         tally: &mut Tally,
         previous: Option<&dyn custody_store::Store>,
@@ -179,6 +183,9 @@ impl Maker<'_> {
         for index in &row.unusable {
             tally.unusable_at(*index, line);
         }
+        // A row with something to report keeps no digest: it is read again next time, and
+        // reported again.
+        let source_digest = (row.unusable.is_empty() && row.has_identifier()).then_some(digest);
         if !row.has_identifier() {
             tally.without_identifier += 1;
             if tally.without_identifier_refs.len() < LINES_REPORTED_MAX {
@@ -194,7 +201,9 @@ impl Maker<'_> {
             Some(store) if self.needs_previous() => old_contact(self.vault, store, row.reference.as_str())?,
             _ => None,
         };
-        new_person(self.vault, sealer, row, fields, old)
+        let mut person = new_person(self.vault, sealer, row, fields, old)?;
+        person.source_digest = source_digest;
+        Ok(person)
     }
 }
 
@@ -412,6 +421,7 @@ fn new_person(
         contact_digest,
         identifiers,
         fields,
+        source_digest: None,
     })
 }
 
@@ -496,6 +506,17 @@ fn import_table(
         serde_json::json!({ "file": file_name(source), "columns": headers.len(), "ignored_columns": report.ignored_columns }),
     );
     let ledger_dir = ledger.dir.clone();
+    let has_people = ledger.store.has_people()?;
+    // Everything that decides how a row is read, in a stable form.
+    let reading = format!(
+        "{headers:?}\n{columns:?}\n{:?}\n{region}",
+        options.default_category
+    );
+    let known = if has_people {
+        ledger.store.source_digests()?
+    } else {
+        Vec::new()
+    };
     let maker = Maker {
         file: &file,
         headers: &headers,
@@ -504,10 +525,11 @@ fn import_table(
         region: &region,
         vault: &ledger.vault,
         fields: columns.fields(),
+        digests: crate::ledger::people_digest::SourceDigests::new(&ledger.vault, &reading, known),
     };
     // Each worker reads the contact details already held through a connection of its own, so
     // that a file without some contact columns keeps what custody held.
-    let with_previous = maker.needs_previous() && ledger.store.has_people()?;
+    let with_previous = maker.needs_previous() && has_people;
     let previous = (0..crate::workers())
         .map(|_| {
             with_previous
@@ -530,6 +552,7 @@ fn import_table(
     ledger.anchor_audit()?;
     report.inserted = counts.inserted;
     report.updated = counts.updated;
+    report.unchanged = counts.unchanged;
     if let Some(line) = table.footer() {
         report.warnings.push(footer_warning(&file, line));
     }

@@ -16,7 +16,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use custody_ingest::Table;
-use custody_store::{BoxError, NewPerson, PersonRows, Store};
+use custody_store::{BoxError, ImportRow, PersonRows, Store};
 use custody_vault::Sealer;
 
 use crate::error::{Error, Result};
@@ -80,7 +80,7 @@ struct Read {
 /// A batch's people (a failure ends it) and its tally.
 struct Made {
     seq: u64,
-    people: Vec<Result<NewPerson>>,
+    people: Vec<Result<ImportRow>>,
     tally: Tally,
     last: bool,
 }
@@ -204,17 +204,26 @@ fn make(
     }
 }
 
-/// One batch's people (up to its first failure), its tally, and whether a row failed.
+/// One batch's people (up to its first failure), its tally, and whether a row failed. A row
+/// whose source digest a person holds is passed on as unchanged, unread.
 fn make_batch(
     maker: &Maker<'_>,
     previous: Option<&dyn Store>,
     sealer: &mut Sealer<'_>,
     records: &[(csv::StringRecord, u64)],
-) -> (Vec<Result<NewPerson>>, Tally, bool) {
+) -> (Vec<Result<ImportRow>>, Tally, bool) {
     let mut tally = Tally::default();
     let mut people = Vec::with_capacity(records.len());
+    let mut buffer = String::new();
     for (record, line) in records {
-        let person = maker.person(record, *line, sealer, &mut tally, previous);
+        let digest = maker.digests.of(maker.vault, record, &mut buffer);
+        if let Some(person) = maker.digests.holder(&digest) {
+            people.push(Ok(ImportRow::Unchanged { line: *line, person }));
+            continue;
+        }
+        let person = maker
+            .person(record, (*line, digest), sealer, &mut tally, previous)
+            .map(ImportRow::Person);
         let failed = person.is_err();
         people.push(person);
         if failed {
@@ -231,14 +240,14 @@ struct Ordered<'a> {
     tokens: Receiver<()>,
     next: u64,
     early: BTreeMap<u64, Made>,
-    current: std::vec::IntoIter<Result<NewPerson>>,
+    current: std::vec::IntoIter<Result<ImportRow>>,
     ended: bool,
     failed: bool,
     tally: &'a mut Tally,
 }
 
 impl Iterator for Ordered<'_> {
-    type Item = std::result::Result<NewPerson, BoxError>;
+    type Item = std::result::Result<ImportRow, BoxError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {

@@ -41,7 +41,7 @@ use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 pub use connect::{is_postgres_url, parse_url};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 8] = [
+const MIGRATIONS: [&str; 9] = [
     include_str!("schema.sql"),
     include_str!("share_chunks_append_only.sql"),
     include_str!("names_fold_ascii.sql"),
@@ -50,6 +50,7 @@ const MIGRATIONS: [&str; 8] = [
     include_str!("supplier_mail.sql"),
     include_str!("letters.sql"),
     include_str!("deletion_requests.sql"),
+    include_str!("source_digests.sql"),
 ];
 
 /// Taken at the start of every audited write (see the module's invariant).
@@ -382,6 +383,10 @@ impl Store for PostgresStore {
             .client()?
             .query_one("SELECT EXISTS (SELECT 1 FROM people)", &[])?
             .try_get(0)?)
+    }
+
+    fn source_digests(&self) -> Result<Vec<([u8; 16], PersonId)>> {
+        people::source_digests(&mut self.db()?)
     }
 
     fn person_by_ref(&self, reference: &str) -> Result<Option<PersonRecord>> {

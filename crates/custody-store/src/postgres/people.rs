@@ -14,11 +14,11 @@ use super::Db;
 use super::records;
 use crate::PersonRows;
 use crate::encoding::{
-    FeedBuilder, KnownPerson, identifier_kinds as kinds_of, identifiers_of_kinds, person_id,
-    unpack_identifiers,
+    FeedBuilder, KNOWN_PERSON_COLUMNS, KnownPerson, identifier_kinds as kinds_of, identifiers_of_kinds,
+    person_id, unpack_identifiers,
 };
 use crate::error::{Error, Result};
-use crate::types::{AuditDraft, ImportCounts, NewPerson, PersonRecord};
+use crate::types::{AuditDraft, ImportCounts, ImportRow, NewPerson, PersonRecord};
 
 /// Rows per `COPY` batch of an import into an empty store.
 const COPY_ROWS: usize = 50_000;
@@ -42,7 +42,7 @@ pub(super) fn insert(
     let (joined, left) = days(person);
     let inserted = transaction.query_opt(
         "INSERT INTO people (ref, category, status, joined_on, left_on, country, canary_share, import_batch, \
-         identifiers, contact_digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         identifiers, contact_digest, source_digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
          ON CONFLICT (ref) DO NOTHING RETURNING id",
         &[
             &person.reference,
@@ -55,6 +55,7 @@ pub(super) fn insert(
             &batch,
             &person.packed_identifiers(),
             &person.contact_digest.as_ref().map(|digest| digest.as_slice()),
+            &person.source_digest.as_ref().map(|digest| digest.as_slice()),
         ],
     )?;
     // No row came back: the reference was taken.
@@ -82,17 +83,28 @@ pub(super) fn insert(
 }
 
 /// Updates a known person in place; contacts and identifiers are rewritten only if changed.
+/// Returns whether anything but the source digest changed.
 fn update(
     transaction: &mut Transaction<'_>,
     old: &KnownPerson,
     person: &NewPerson,
     batch: i64,
-) -> Result<()> {
+) -> Result<bool> {
     let id = i64::from(old.id);
     let merged = old.merged(person);
+    let digest = person.source_digest.as_ref().map(|digest| digest.as_slice());
+    if merged.changes_nothing {
+        if merged.source_digest_changed {
+            transaction.execute(
+                "UPDATE people SET source_digest = $2 WHERE id = $1",
+                &[&id, &digest],
+            )?;
+        }
+        return Ok(false);
+    }
     transaction.execute(
         "UPDATE people SET category = $2, status = $3, joined_on = $4, left_on = $5, country = $6, \
-         import_batch = $7, identifiers = $8, contact_digest = $9 WHERE id = $1",
+         import_batch = $7, identifiers = $8, contact_digest = $9, source_digest = $10 WHERE id = $1",
         &[
             &id,
             &person.category.as_str(),
@@ -103,6 +115,7 @@ fn update(
             &batch,
             &merged.identifiers,
             &person.contact_digest.as_ref().map(|digest| digest.as_slice()),
+            &digest,
         ],
     )?;
     if merged.contact_changed {
@@ -128,28 +141,52 @@ fn update(
             )?;
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 fn existing(transaction: &mut Transaction<'_>, reference: &str) -> Result<Option<KnownPerson>> {
     let row = transaction.query_opt(
-        "SELECT id, import_batch, identifiers, contact_digest, status, joined_on, left_on, country \
-         FROM people WHERE ref = $1",
+        &format!("SELECT {KNOWN_PERSON_COLUMNS} FROM people WHERE ref = $1"),
         &[&reference],
     )?;
     row.map(|row| -> Result<KnownPerson> {
         Ok(KnownPerson {
             id: person_id(row.try_get(0)?)?,
-            batch: row.try_get(1)?,
+            category: row.try_get(1)?,
             identifiers: row.try_get(2)?,
             contact_digest: row.try_get(3)?,
             status: row.try_get(4)?,
             joined_on: row.try_get(5)?,
             left_on: row.try_get(6)?,
             country: row.try_get(7)?,
+            source_digest: row.try_get(8)?,
         })
     })
     .transpose()
+}
+
+/// The error for a person the file names a second time on `line`.
+fn twice(transaction: &mut Transaction<'_>, person: PersonId, line: u64) -> Result<Error> {
+    let reference: String = transaction
+        .query_one("SELECT ref FROM people WHERE id = $1", &[&i64::from(person)])?
+        .try_get(0)?;
+    Ok(Error::DuplicateReference { reference, line })
+}
+
+/// Every person's source digest, sorted (see `Store::source_digests`).
+pub(super) fn source_digests(client: &mut Db<'_>) -> Result<Vec<([u8; 16], PersonId)>> {
+    let rows = client.query(
+        "SELECT source_digest, id FROM people WHERE source_digest IS NOT NULL",
+        &[],
+    )?;
+    let mut digests = Vec::with_capacity(rows.len());
+    for row in rows {
+        let bytes: &[u8] = row.try_get(0)?;
+        let digest = <[u8; 16]>::try_from(bytes).map_err(|_| corrupt("a source digest is not 16 bytes"))?;
+        digests.push((digest, person_id(row.try_get(1)?)?));
+    }
+    digests.sort_unstable();
+    Ok(digests)
 }
 
 /// Inserts or updates every person, in the caller's transaction (which holds the write lock).
@@ -171,36 +208,64 @@ pub(super) fn import(
         copy_into_empty(transaction, rows, batch)?
     } else {
         let mut counts = ImportCounts::default();
+        // The people the file has named so far: a second row for one of them is refused.
+        let mut met = PersonSet::new();
         for row in rows {
-            let person = row.map_err(Error::Aborted)?;
-            match existing(transaction, &person.reference)? {
-                Some(old) if old.batch == batch => {
-                    return Err(Error::DuplicateReference {
-                        reference: person.reference,
-                        line: person.line,
-                    });
+            let person = match row.map_err(Error::Aborted)? {
+                ImportRow::Person(person) => person,
+                ImportRow::Unchanged { line, person } => {
+                    if !met.insert(person) {
+                        return Err(twice(transaction, person, line)?);
+                    }
+                    counts.unchanged += 1;
+                    continue;
                 }
+            };
+            let id = match existing(transaction, &person.reference)? {
                 Some(old) => {
-                    update(transaction, &old, &person, batch)?;
-                    counts.updated += 1;
+                    if !met.contains(old.id) {
+                        let changed = update(transaction, &old, &person, batch)?;
+                        *(if changed {
+                            &mut counts.updated
+                        } else {
+                            &mut counts.unchanged
+                        }) += 1;
+                    }
+                    old.id
                 }
                 None => {
-                    insert(transaction, &person, batch, None)?;
                     counts.inserted += 1;
+                    insert(transaction, &person, batch, None)?
                 }
+            };
+            if !met.insert(id) {
+                return Err(Error::DuplicateReference {
+                    reference: person.reference,
+                    line: person.line,
+                });
             }
         }
-        records::rebuild_feeds(transaction)?;
+        if counts.inserted + counts.updated > 0 {
+            records::rebuild_feeds(transaction)?;
+        }
         counts
     };
+    let written = counts.inserted + counts.updated > 0;
     // The planner's statistics follow the import (a table filled by COPY has none until
     // autovacuum comes by), so that lookups use their indexes from the first question on.
-    transaction.batch_execute("ANALYZE people, contacts, identifiers")?;
+    if written {
+        transaction.batch_execute("ANALYZE people, contacts, identifiers")?;
+    }
     if let serde_json::Value::Object(details) = &mut draft.details {
         details.insert("inserted".into(), counts.inserted.into());
         details.insert("updated".into(), counts.updated.into());
+        details.insert("unchanged".into(), counts.unchanged.into());
     }
-    transaction.execute(crate::generation::SET_POSTGRES, &[&crate::generation::fresh()])?;
+    // The people as a leak is matched against are the same when no row changed: an index
+    // built for them stays good.
+    if written {
+        transaction.execute(crate::generation::SET_POSTGRES, &[&crate::generation::fresh()])?;
+    }
     Ok(counts)
 }
 
@@ -240,7 +305,10 @@ fn copy_into_empty(
     let mut rows = rows.peekable();
     while let Some(row) = rows.next() {
         let person = match row {
-            Ok(person) => person,
+            Ok(ImportRow::Person(person)) => person,
+            Ok(ImportRow::Unchanged { .. }) => {
+                return Err(corrupt("a row was found unchanged in an empty people table"));
+            }
             Err(error) => {
                 // A reference given twice before this fault comes first in the file.
                 copy_people(transaction, &pending, next - pending.len() as u32, batch)?;
@@ -337,7 +405,7 @@ fn copy_people(
 ) -> Result<()> {
     let writer = transaction.copy_in(
         "COPY people (id, ref, category, status, joined_on, left_on, country, import_batch, identifiers, \
-         contact_digest) FROM STDIN (FORMAT binary)",
+         contact_digest, source_digest) FROM STDIN (FORMAT binary)",
     )?;
     let types = [
         Type::INT8,
@@ -350,13 +418,15 @@ fn copy_people(
         Type::INT8,
         Type::BYTEA,
         Type::BYTEA,
+        Type::BYTEA,
     ];
     let mut writer = BinaryCopyInWriter::new(writer, &types);
     for (offset, person) in people.iter().enumerate() {
         let (joined, left) = days(person);
         let id = i64::from(first) + offset as i64;
         let digest = person.contact_digest.as_ref().map(|digest| digest.as_slice());
-        let values: [&(dyn ToSql + Sync); 10] = [
+        let source = person.source_digest.as_ref().map(|digest| digest.as_slice());
+        let values: [&(dyn ToSql + Sync); 11] = [
             &id,
             &person.reference,
             &person.category.as_str(),
@@ -367,6 +437,7 @@ fn copy_people(
             &batch,
             &person.packed_identifiers(),
             &digest,
+            &source,
         ];
         writer.write(&values)?;
     }

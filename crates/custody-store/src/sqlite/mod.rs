@@ -30,7 +30,7 @@ use crate::types::*;
 use crate::{AuditSigner, PersonRows, ReadSnapshot, Store};
 
 /// Schema migrations, in order; version N is the first N applied.
-const MIGRATIONS: [&str; 16] = [
+const MIGRATIONS: [&str; 17] = [
     concat!(include_str!("schema.sql"), include_str!("indexes.sql")),
     include_str!("incidents.sql"),
     include_str!("requests.sql"),
@@ -47,6 +47,7 @@ const MIGRATIONS: [&str; 16] = [
     include_str!("supplier_mail.sql"),
     include_str!("letters.sql"),
     include_str!("deletion_requests.sql"),
+    include_str!("source_digests.sql"),
 ];
 
 /// Name of the database file inside a data directory.
@@ -362,6 +363,10 @@ impl Store for SqliteStore {
         Ok(self
             .connection
             .query_row("SELECT EXISTS (SELECT 1 FROM people)", [], |row| row.get(0))?)
+    }
+
+    fn source_digests(&self) -> Result<Vec<([u8; 16], PersonId)>> {
+        people::source_digests(&self.connection)
     }
 
     fn person_by_ref(&self, reference: &str) -> Result<Option<PersonRecord>> {

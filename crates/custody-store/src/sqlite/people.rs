@@ -13,9 +13,11 @@ use custody_core::{Day, IdentifierKind, PersonCategory, PersonId, PersonSet, Per
 
 use super::people_bulk::Bulk;
 use super::{audit, feeds};
-use crate::encoding::{KnownPerson, identifiers_of_kinds, person_id, unpack_identifiers};
+use crate::encoding::{
+    KNOWN_PERSON_COLUMNS, KnownPerson, identifiers_of_kinds, person_id, unpack_identifiers,
+};
 use crate::error::{Error, Result};
-use crate::types::{AuditDraft, ImportCounts, NewPerson, PersonRecord};
+use crate::types::{AuditDraft, ImportCounts, ImportRow, NewPerson, PersonRecord};
 use crate::{AuditSigner, PersonRows};
 
 /// Visits the identifier hashes of the kinds in `kinds` of every person.
@@ -48,7 +50,7 @@ pub(super) fn insert(
 ) -> Result<PersonId> {
     let mut insert = transaction.prepare_cached(
         "INSERT INTO people (ref, category, status, joined_on, left_on, country, canary_share, import_batch, \
-         identifiers, contact_digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         identifiers, contact_digest, source_digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
     let inserted = insert.execute(params![
         person.reference,
@@ -61,6 +63,7 @@ pub(super) fn insert(
         batch,
         person.packed_identifiers(),
         person.contact_digest.as_ref().map(|digest| digest.as_slice()),
+        person.source_digest.as_ref().map(|digest| digest.as_slice()),
     ]);
     match inserted {
         Err(rusqlite::Error::SqliteFailure(failure, _))
@@ -95,12 +98,22 @@ pub(super) fn insert(
 }
 
 /// Updates a known person in place; contacts and identifiers are rewritten only if changed.
-fn update(transaction: &Transaction<'_>, old: &KnownPerson, person: &NewPerson, batch: i64) -> Result<()> {
+/// Returns whether anything but the source digest changed.
+fn update(transaction: &Transaction<'_>, old: &KnownPerson, person: &NewPerson, batch: i64) -> Result<bool> {
     let id = old.id;
     let merged = old.merged(person);
+    let digest = person.source_digest.as_ref().map(|digest| digest.as_slice());
+    if merged.changes_nothing {
+        if merged.source_digest_changed {
+            transaction
+                .prepare_cached("UPDATE people SET source_digest = ?2 WHERE id = ?1")?
+                .execute(params![id, digest])?;
+        }
+        return Ok(false);
+    }
     let mut update = transaction.prepare_cached(
         "UPDATE people SET category = ?2, status = ?3, joined_on = ?4, left_on = ?5, country = ?6, import_batch = ?7, \
-         identifiers = ?8, contact_digest = ?9 WHERE id = ?1",
+         identifiers = ?8, contact_digest = ?9, source_digest = ?10 WHERE id = ?1",
     )?;
     update.execute(params![
         id,
@@ -112,6 +125,7 @@ fn update(transaction: &Transaction<'_>, old: &KnownPerson, person: &NewPerson, 
         batch,
         merged.identifiers,
         person.contact_digest.as_ref().map(|digest| digest.as_slice()),
+        digest,
     ])?;
     if merged.contact_changed {
         transaction
@@ -135,7 +149,7 @@ fn update(transaction: &Transaction<'_>, old: &KnownPerson, person: &NewPerson, 
             insert.execute(params![hash, id])?;
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Inserts or updates every person in one transaction; a failing row rolls everything back.
@@ -156,9 +170,23 @@ pub(super) fn import(
     } else {
         None
     };
+    // The people the file has named so far: a second row for one of them is refused.
+    let mut met = PersonSet::new();
     for row in rows {
         let person = match row {
-            Ok(person) => person,
+            Ok(ImportRow::Person(person)) => person,
+            Ok(ImportRow::Unchanged { line, person }) => {
+                if bulk.is_some() {
+                    return Err(Error::Corrupt(
+                        "a row was found unchanged in an empty people table".to_owned(),
+                    ));
+                }
+                if !met.insert(person) {
+                    return Err(twice(&transaction, person, line)?);
+                }
+                counts.unchanged += 1;
+                continue;
+            }
             Err(error) => {
                 // A duplicate among the people still waiting comes before this fault in the file.
                 if let Some(bulk) = &mut bulk {
@@ -173,55 +201,91 @@ pub(super) fn import(
             continue;
         }
         let existing = transaction
-            .prepare_cached(
-                "SELECT id, import_batch, identifiers, contact_digest, status, joined_on, left_on, country \
-                 FROM people WHERE ref = ?1",
-            )?
+            .prepare_cached(&format!(
+                "SELECT {KNOWN_PERSON_COLUMNS} FROM people WHERE ref = ?1"
+            ))?
             .query_row([&person.reference], |row| {
                 Ok(KnownPerson {
                     id: row.get(0)?,
-                    batch: row.get(1)?,
+                    category: row.get(1)?,
                     identifiers: row.get(2)?,
                     contact_digest: row.get(3)?,
                     status: row.get(4)?,
                     joined_on: row.get(5)?,
                     left_on: row.get(6)?,
                     country: row.get(7)?,
+                    source_digest: row.get(8)?,
                 })
             })
             .optional()?;
-        match existing {
-            Some(old) if old.batch == batch => {
-                return Err(Error::DuplicateReference {
-                    reference: person.reference,
-                    line: person.line,
-                });
-            }
+        let id = match existing {
             Some(old) => {
-                update(&transaction, &old, &person, batch)?;
-                counts.updated += 1;
+                if !met.contains(old.id) {
+                    let changed = update(&transaction, &old, &person, batch)?;
+                    *(if changed {
+                        &mut counts.updated
+                    } else {
+                        &mut counts.unchanged
+                    }) += 1;
+                }
+                old.id
             }
             None => {
-                insert(&transaction, &person, batch, None, None)?;
                 counts.inserted += 1;
+                insert(&transaction, &person, batch, None, None)?
             }
+        };
+        if !met.insert(id) {
+            return Err(Error::DuplicateReference {
+                reference: person.reference,
+                line: person.line,
+            });
         }
     }
+    let written = counts.inserted + counts.updated > 0;
     if let Some(mut bulk) = bulk {
         bulk.flush(&transaction)?;
         append_identifiers(&transaction, bulk.pairs)?;
         feeds::write(bulk.feed, &transaction)?;
-    } else {
+    } else if written {
         feeds::rebuild(&transaction)?;
     }
     if let serde_json::Value::Object(details) = &mut draft.details {
         details.insert("inserted".into(), counts.inserted.into());
         details.insert("updated".into(), counts.updated.into());
+        details.insert("unchanged".into(), counts.unchanged.into());
     }
-    transaction.execute(crate::generation::SET_SQLITE, [crate::generation::fresh()])?;
+    // The people as a leak is matched against are the same when no row changed: an index
+    // built for them stays good.
+    if written {
+        transaction.execute(crate::generation::SET_SQLITE, [crate::generation::fresh()])?;
+    }
     audit::append(&transaction, draft, signer)?;
     transaction.commit()?;
     Ok(counts)
+}
+
+/// The error for a person the file names a second time on `line`.
+fn twice(transaction: &Transaction<'_>, person: PersonId, line: u64) -> Result<Error> {
+    let reference: String =
+        transaction.query_row("SELECT ref FROM people WHERE id = ?1", [person], |row| row.get(0))?;
+    Ok(Error::DuplicateReference { reference, line })
+}
+
+/// Every person's source digest, sorted (see `Store::source_digests`).
+pub(super) fn source_digests(connection: &Connection) -> Result<Vec<([u8; 16], PersonId)>> {
+    let mut statement =
+        connection.prepare("SELECT source_digest, id FROM people WHERE source_digest IS NOT NULL")?;
+    let mut rows = statement.query([])?;
+    let mut digests = Vec::new();
+    while let Some(row) = rows.next()? {
+        let bytes = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
+        let digest = <[u8; 16]>::try_from(bytes)
+            .map_err(|_| Error::Corrupt("a source digest is not 16 bytes".to_owned()))?;
+        digests.push((digest, person_id(row.get(1)?)?));
+    }
+    digests.sort_unstable();
+    Ok(digests)
 }
 
 /// Identifier pairs written per statement: one statement per row costs more than the row.

@@ -14,8 +14,8 @@ use crate::types::NewPerson;
 /// People written per statement.
 const BULK_ROWS: usize = 64;
 /// Columns of a person's row, in `PEOPLE_ROW` order.
-const PEOPLE_COLUMNS: usize = 10;
-const PEOPLE_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)";
+const PEOPLE_COLUMNS: usize = 11;
+const PEOPLE_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)";
 
 /// People waiting to be written, and what the import collects of those written.
 pub(super) struct Bulk {
@@ -60,7 +60,7 @@ impl Bulk {
         let first = self.next_id;
         let people_sql = values_sql(
             "INSERT INTO people (id, ref, category, status, joined_on, left_on, country, canary_share, \
-             import_batch, identifiers, contact_digest) VALUES ",
+             import_batch, identifiers, contact_digest, source_digest) VALUES ",
             PEOPLE_ROW,
             count,
         );
@@ -176,6 +176,10 @@ fn bind_people(
         statement.raw_bind_parameter(
             at + 9,
             person.contact_digest.as_ref().map(|digest| digest.as_slice()),
+        )?;
+        statement.raw_bind_parameter(
+            at + 10,
+            person.source_digest.as_ref().map(|digest| digest.as_slice()),
         )?;
     }
     Ok(())

@@ -19,8 +19,8 @@ use custody_core::{
     SupplierId, SupplierRole, TimeZoneName, parse_day, parse_instant,
 };
 use custody_store::{
-    AuditDraft, AuditSigner, BoxError, ChainEnd, Error, NewPerson, NewShare, NewSupplier, PostgresStore,
-    SqliteStore, Store,
+    AuditDraft, AuditSigner, BoxError, ChainEnd, Error, ImportRow, NewPerson, NewShare, NewSupplier,
+    PostgresStore, SqliteStore, Store,
 };
 
 /// A store behind the trait, as custody holds it.
@@ -92,6 +92,7 @@ conformance!(
     person_sets_survive_the_chunking_exactly,
     a_failing_row_rolls_the_whole_import_back,
     duplicates_are_caught_in_a_fresh_and_in_a_later_import,
+    rows_found_unchanged_write_nothing_and_count_once,
     a_different_key_is_refused,
     feeds_select_by_category_and_dates,
     audit_entries_chain_to_each_other,
@@ -214,6 +215,7 @@ fn person(reference: &str, category: PersonCategory, joined: Option<&str>, left:
         contact_digest: None,
         fields: custody_core::PersonFields::ALL,
         identifiers: vec![(IdentifierKind::EmailStrict, [reference.len() as u8; 16])],
+        source_digest: None,
     }
 }
 
@@ -224,7 +226,7 @@ fn store(kind: Kind) -> (Fixture, Boxed) {
 }
 
 fn import(store: &mut Boxed, people: Vec<NewPerson>) -> Result<custody_store::ImportCounts, Error> {
-    let mut rows = people.into_iter().map(Ok::<_, BoxError>);
+    let mut rows = people.into_iter().map(ImportRow::Person).map(Ok::<_, BoxError>);
     store.import_people(&mut rows, draft("people.import"), &TestSigner)
 }
 
@@ -326,7 +328,11 @@ fn person_sets_survive_the_chunking_exactly(kind: Kind) {
 fn a_failing_row_rolls_the_whole_import_back(kind: Kind) {
     let (_fixture, mut store) = store(kind);
     let good = person("M1", PersonCategory::Member, None, None);
-    let mut rows = vec![Ok(good), Err::<NewPerson, BoxError>("bad row at line 3".into())].into_iter();
+    let mut rows = vec![
+        Ok(ImportRow::Person(good)),
+        Err::<ImportRow, BoxError>("bad row at line 3".into()),
+    ]
+    .into_iter();
     let error = store
         .import_people(&mut rows, draft("people.import"), &TestSigner)
         .unwrap_err();
@@ -385,6 +391,94 @@ fn duplicates_are_caught_in_a_fresh_and_in_a_later_import(kind: Kind) {
             .unwrap()
             .len(),
         2
+    );
+}
+
+fn rows_found_unchanged_write_nothing_and_count_once(kind: Kind) {
+    let (_fixture, mut store) = store(kind);
+    let with_digest = |reference: &str, digest: u8| NewPerson {
+        source_digest: Some([digest; 16]),
+        ..person(reference, PersonCategory::Member, None, None)
+    };
+    import(
+        &mut store,
+        vec![
+            with_digest("M1", 1),
+            with_digest("M2", 2),
+            person("M3", PersonCategory::Member, None, None),
+        ],
+    )
+    .unwrap();
+    let digests = store.source_digests().unwrap();
+    let m1 = store.person_by_ref("M1").unwrap().unwrap().id;
+    let m2 = store.person_by_ref("M2").unwrap().unwrap().id;
+    // Sorted by digest; a person imported without one has none.
+    assert_eq!(digests, vec![([1; 16], m1), ([2; 16], m2)]);
+    let generation = store.identifiers_generation().unwrap();
+    // M1 found unchanged, M3 read again to the same values (its digest is now kept), M2 changed.
+    let mut rows = vec![
+        ImportRow::Unchanged { line: 2, person: m1 },
+        ImportRow::Person(with_digest("M3", 3)),
+        ImportRow::Person(NewPerson {
+            source_digest: Some([4; 16]),
+            ..person("M2", PersonCategory::Donor, None, None)
+        }),
+    ]
+    .into_iter()
+    .map(Ok::<_, BoxError>);
+    let counts = store
+        .import_people(&mut rows, draft("people.import"), &TestSigner)
+        .unwrap();
+    assert_eq!((counts.inserted, counts.updated, counts.unchanged), (0, 1, 2));
+    let m3 = store.person_by_ref("M3").unwrap().unwrap().id;
+    assert_eq!(
+        store.source_digests().unwrap(),
+        vec![([1; 16], m1), ([3; 16], m3), ([4; 16], m2)]
+    );
+    assert_ne!(
+        store.identifiers_generation().unwrap(),
+        generation,
+        "a changed row makes a new generation"
+    );
+    // Nothing changed at all: the generation stays, so an index built for it stays good.
+    let generation = store.identifiers_generation().unwrap();
+    let mut rows = vec![ImportRow::Unchanged { line: 2, person: m1 }]
+        .into_iter()
+        .map(Ok::<_, BoxError>);
+    let counts = store
+        .import_people(&mut rows, draft("people.import"), &TestSigner)
+        .unwrap();
+    assert_eq!((counts.inserted, counts.updated, counts.unchanged), (0, 0, 1));
+    assert_eq!(store.identifiers_generation().unwrap(), generation);
+    // The same person twice is refused, found unchanged first or read in full first.
+    for rows in [
+        vec![
+            ImportRow::Unchanged { line: 2, person: m1 },
+            ImportRow::Person(NewPerson {
+                line: 3,
+                ..with_digest("M1", 9)
+            }),
+        ],
+        vec![
+            ImportRow::Person(with_digest("M1", 9)),
+            ImportRow::Unchanged { line: 3, person: m1 },
+        ],
+        vec![
+            ImportRow::Unchanged { line: 2, person: m1 },
+            ImportRow::Unchanged { line: 3, person: m1 },
+        ],
+    ] {
+        let mut rows = rows.into_iter().map(Ok::<_, BoxError>);
+        let twice = store.import_people(&mut rows, draft("people.import"), &TestSigner);
+        assert!(
+            matches!(&twice, Err(Error::DuplicateReference { reference, line: 3 }) if reference == "M1"),
+            "{twice:?}"
+        );
+    }
+    assert_eq!(
+        store.person_by_ref("M1").unwrap().unwrap().category,
+        PersonCategory::Member,
+        "a refused import changes nothing"
     );
 }
 

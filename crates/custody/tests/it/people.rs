@@ -59,8 +59,13 @@ fn import_then_reimport_updates_in_place() {
         .ok(&["people", "import", Env::path_str(&crm), "--json"])
         .json();
     assert_eq!(
-        (second["inserted"].as_u64(), second["updated"].as_u64()),
-        (Some(0), Some(5))
+        (
+            second["inserted"].as_u64(),
+            second["updated"].as_u64(),
+            second["unchanged"].as_u64()
+        ),
+        (Some(0), Some(0), Some(5)),
+        "the same file again changes no one: {second}"
     );
     let lapsed = env.ok(&["person", "show", "M3", "--json"]).json();
     assert_eq!(lapsed["status"], "former");
@@ -195,6 +200,91 @@ fn a_large_file_is_written_whole_and_its_first_fault_in_file_order_is_the_one_na
     assert!(error.contains("line 4001") && error.contains("\"P7\""), "{error}");
 }
 
+/// The references a leak of these email addresses finds.
+fn found_by_email(env: &Env, emails: &[&str]) -> serde_json::Value {
+    let leak = env.write("leak.csv", format!("email\n{}\n", emails.join("\n")));
+    env.ok(&["match", Env::path_str(&leak), "--people", "--json"])
+        .json()["refs"]
+        .clone()
+}
+
+#[test]
+fn a_reimport_skips_only_rows_unchanged_against_what_custody_holds() {
+    let env = Env::new();
+    // P3's address is not one: its row has something to report, every time it is imported.
+    let original = |number: u32, row: String| {
+        if number == 3 {
+            row.replace("alex.3@example.org", "alex.3@gmail")
+        } else {
+            row
+        }
+    };
+    let first = env.write("crm.csv", many(50, original));
+    env.ok(&["people", "import", Env::path_str(&first)]);
+    let counts = |report: &serde_json::Value| {
+        (
+            report["inserted"].as_u64(),
+            report["updated"].as_u64(),
+            report["unchanged"].as_u64(),
+        )
+    };
+    let again = env
+        .ok(&["people", "import", Env::path_str(&first), "--json"])
+        .json();
+    assert_eq!(counts(&again), (Some(0), Some(0), Some(50)), "{again}");
+    assert_eq!(again["unusable"][0]["count"], 1, "reported again: {again}");
+    assert_eq!(again["unusable"][0]["lines"], serde_json::json!([4]), "{again}");
+
+    // One row changed among unchanged ones is read and written.
+    let changed = env.write(
+        "changed.csv",
+        many(50, |number, row| {
+            original(number, row).replace("alex.10@example.org", "alex.ten@example.org")
+        }),
+    );
+    let report = env
+        .ok(&["people", "import", Env::path_str(&changed), "--json"])
+        .json();
+    assert_eq!(counts(&report), (Some(0), Some(1), Some(49)), "{report}");
+    assert_eq!(
+        found_by_email(&env, &["alex.ten@example.org"]),
+        serde_json::json!(["P10"])
+    );
+
+    // Another file moves P10's address; the last file, imported again, is read again for P10:
+    // unchanged is judged against what custody holds, not against the file last imported.
+    let moved = env.write("moved.csv", "Member Number,Email\nP10,alex.moved@example.org\n");
+    env.ok(&["people", "import", Env::path_str(&moved), "--category", "member"]);
+    assert_eq!(
+        found_by_email(&env, &["alex.ten@example.org"]),
+        serde_json::json!([])
+    );
+    let report = env
+        .ok(&["people", "import", Env::path_str(&changed), "--json"])
+        .json();
+    assert_eq!(counts(&report), (Some(0), Some(1), Some(49)), "{report}");
+    assert_eq!(
+        found_by_email(&env, &["alex.ten@example.org"]),
+        serde_json::json!(["P10"])
+    );
+
+    // A row found unchanged, given twice, is still a duplicate.
+    let twice = env.write(
+        "twice.csv",
+        format!(
+            "{}P20,Alex,Smith,alex.20@example.org,1980-02-21,Member\n",
+            many(50, |number, row| {
+                original(number, row).replace("alex.10@example.org", "alex.ten@example.org")
+            })
+        ),
+    );
+    let error = env.fails(&["people", "import", Env::path_str(&twice)], 1);
+    assert!(
+        error.contains("line 52") && error.contains("\"P20\"") && error.contains("first at line 21"),
+        "{error}"
+    );
+}
+
 #[test]
 fn binary_and_unmapped_files_are_refused() {
     let env = Env::new();
@@ -295,7 +385,9 @@ fn an_import_killed_midway_leaves_nothing_and_a_rerun_finishes() {
     let rerun = env
         .ok(&["people", "import", Env::path_str(&file), "--json"])
         .json();
-    let total = rerun["inserted"].as_u64().unwrap() + rerun["updated"].as_u64().unwrap();
+    let total = rerun["inserted"].as_u64().unwrap()
+        + rerun["updated"].as_u64().unwrap()
+        + rerun["unchanged"].as_u64().unwrap();
     assert_eq!(total, 60_000);
     if killed {
         assert_eq!(rerun["inserted"], 60_000, "the killed import wrote nothing");
