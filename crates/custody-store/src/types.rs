@@ -38,6 +38,21 @@ pub struct NewPerson {
     pub source_digest: Option<[u8; 16]>,
 }
 
+/// The state of the people a re-import's source digests were read at: the identifiers
+/// generation then (`None` when the store had none). A row found unchanged is unchanged against
+/// that state, so the import is refused if another one changed the people since.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadAt(pub Option<String>);
+
+/// Every person's source digest, sorted by digest, and the state they were read at.
+#[derive(Debug, Clone, Default)]
+pub struct HeldDigests {
+    /// The state they were read at.
+    pub at: ReadAt,
+    /// The digests, each with its person.
+    pub digests: Vec<([u8; 16], PersonId)>,
+}
+
 /// A row of an import, for the store.
 #[derive(Debug, Clone)]
 pub enum ImportRow {

@@ -512,10 +512,10 @@ fn import_table(
         "{headers:?}\n{columns:?}\n{:?}\n{region}",
         options.default_category
     );
-    let known = if has_people {
+    let held = if has_people {
         ledger.store.source_digests()?
     } else {
-        Vec::new()
+        custody_store::HeldDigests::default()
     };
     let maker = Maker {
         file: &file,
@@ -525,7 +525,7 @@ fn import_table(
         region: &region,
         vault: &ledger.vault,
         fields: columns.fields(),
-        digests: crate::ledger::people_digest::SourceDigests::new(&ledger.vault, &reading, known),
+        digests: crate::ledger::people_digest::SourceDigests::new(&ledger.vault, &reading, held.digests),
     };
     // Each worker reads the contact details already held through a connection of its own, so
     // that a file without some contact columns keeps what custody held.
@@ -540,7 +540,7 @@ fn import_table(
     let store = &mut ledger.store;
     let signer = crate::dir::signer_for(maker.vault, &ledger_dir);
     let (counts, tally) = crate::ledger::people_rows::run(&mut table, &maker, previous, |rows| {
-        store.import_people(rows, draft, &signer)
+        store.import_people(rows, Some(&held.at), draft, &signer)
     });
     let tally = tally?;
     let counts = counts.map_err(|error| match error {

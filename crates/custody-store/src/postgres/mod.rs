@@ -370,11 +370,12 @@ impl Store for PostgresStore {
     fn import_people(
         &mut self,
         rows: PersonRows<'_>,
+        read_at: Option<&ReadAt>,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<ImportCounts> {
         self.audited(audit, signer, |transaction, draft| {
-            people::import(transaction, rows, draft)
+            people::import(transaction, rows, read_at, draft)
         })
     }
 
@@ -385,8 +386,12 @@ impl Store for PostgresStore {
             .try_get(0)?)
     }
 
-    fn source_digests(&self) -> Result<Vec<([u8; 16], PersonId)>> {
-        people::source_digests(&mut self.db()?)
+    fn source_digests(&self) -> Result<HeldDigests> {
+        let _snapshot = self.read_snapshot()?;
+        Ok(HeldDigests {
+            at: ReadAt(self.identifiers_generation()?),
+            digests: people::source_digests(&mut self.db()?)?,
+        })
     }
 
     fn person_by_ref(&self, reference: &str) -> Result<Option<PersonRecord>> {

@@ -18,7 +18,7 @@ use crate::encoding::{
     person_id, unpack_identifiers,
 };
 use crate::error::{Error, Result};
-use crate::types::{AuditDraft, ImportCounts, ImportRow, NewPerson, PersonRecord};
+use crate::types::{AuditDraft, ImportCounts, ImportRow, NewPerson, PersonRecord, ReadAt};
 
 /// Rows per `COPY` batch of an import into an empty store.
 const COPY_ROWS: usize = 50_000;
@@ -193,6 +193,7 @@ pub(super) fn source_digests(client: &mut Db<'_>) -> Result<Vec<([u8; 16], Perso
 pub(super) fn import(
     transaction: &mut Transaction<'_>,
     rows: PersonRows<'_>,
+    read_at: Option<&ReadAt>,
     draft: &mut AuditDraft,
 ) -> Result<ImportCounts> {
     let batch: i64 = transaction
@@ -210,10 +211,22 @@ pub(super) fn import(
         let mut counts = ImportCounts::default();
         // The people the file has named so far: a second row for one of them is refused.
         let mut met = PersonSet::new();
+        let mut state_checked = false;
         for row in rows {
             let person = match row.map_err(Error::Aborted)? {
                 ImportRow::Person(person) => person,
                 ImportRow::Unchanged { line, person } => {
+                    if !state_checked {
+                        let now = transaction
+                            .query_opt(
+                                "SELECT value FROM meta WHERE key = $1",
+                                &[&crate::generation::KEY],
+                            )?
+                            .map(|row| row.try_get(0))
+                            .transpose()?;
+                        crate::generation::still(read_at, now)?;
+                        state_checked = true;
+                    }
                     if !met.insert(person) {
                         return Err(twice(transaction, person, line)?);
                     }

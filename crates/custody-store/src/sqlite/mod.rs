@@ -332,6 +332,7 @@ impl Store for SqliteStore {
     fn import_people(
         &mut self,
         rows: PersonRows<'_>,
+        read_at: Option<&ReadAt>,
         audit: AuditDraft,
         signer: &dyn AuditSigner,
     ) -> Result<ImportCounts> {
@@ -348,7 +349,7 @@ impl Store for SqliteStore {
                 .connection
                 .query_row("PRAGMA journal_mode = DELETE", [], |row| row.get::<_, String>(0))
                 .is_ok_and(|mode| mode.eq_ignore_ascii_case("delete"));
-        let result = people::import(&mut self.connection, rows, audit, signer);
+        let result = people::import(&mut self.connection, rows, read_at, audit, signer);
         if rollback_journal {
             // The import is committed (or rolled back) already; if WAL cannot be restored now,
             // the next open restores it, so the import's own outcome is what is reported.
@@ -365,8 +366,12 @@ impl Store for SqliteStore {
             .query_row("SELECT EXISTS (SELECT 1 FROM people)", [], |row| row.get(0))?)
     }
 
-    fn source_digests(&self) -> Result<Vec<([u8; 16], PersonId)>> {
-        people::source_digests(&self.connection)
+    fn source_digests(&self) -> Result<HeldDigests> {
+        let _snapshot = self.read_snapshot()?;
+        Ok(HeldDigests {
+            at: ReadAt(self.identifiers_generation()?),
+            digests: people::source_digests(&self.connection)?,
+        })
     }
 
     fn person_by_ref(&self, reference: &str) -> Result<Option<PersonRecord>> {

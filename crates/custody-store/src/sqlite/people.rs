@@ -17,7 +17,7 @@ use crate::encoding::{
     KNOWN_PERSON_COLUMNS, KnownPerson, identifiers_of_kinds, person_id, unpack_identifiers,
 };
 use crate::error::{Error, Result};
-use crate::types::{AuditDraft, ImportCounts, ImportRow, NewPerson, PersonRecord};
+use crate::types::{AuditDraft, ImportCounts, ImportRow, NewPerson, PersonRecord, ReadAt};
 use crate::{AuditSigner, PersonRows};
 
 /// Visits the identifier hashes of the kinds in `kinds` of every person.
@@ -156,6 +156,7 @@ fn update(transaction: &Transaction<'_>, old: &KnownPerson, person: &NewPerson, 
 pub(super) fn import(
     connection: &mut Connection,
     rows: PersonRows<'_>,
+    read_at: Option<&ReadAt>,
     mut draft: AuditDraft,
     signer: &dyn AuditSigner,
 ) -> Result<ImportCounts> {
@@ -172,6 +173,7 @@ pub(super) fn import(
     };
     // The people the file has named so far: a second row for one of them is refused.
     let mut met = PersonSet::new();
+    let mut state_checked = false;
     for row in rows {
         let person = match row {
             Ok(ImportRow::Person(person)) => person,
@@ -180,6 +182,17 @@ pub(super) fn import(
                     return Err(Error::Corrupt(
                         "a row was found unchanged in an empty people table".to_owned(),
                     ));
+                }
+                if !state_checked {
+                    let now = transaction
+                        .query_row(
+                            "SELECT value FROM meta WHERE key = ?1",
+                            [crate::generation::KEY],
+                            |row| row.get(0),
+                        )
+                        .optional()?;
+                    crate::generation::still(read_at, now)?;
+                    state_checked = true;
                 }
                 if !met.insert(person) {
                     return Err(twice(&transaction, person, line)?);

@@ -20,7 +20,7 @@ use custody_core::{
 };
 use custody_store::{
     AuditDraft, AuditSigner, BoxError, ChainEnd, Error, ImportRow, NewPerson, NewShare, NewSupplier,
-    PostgresStore, SqliteStore, Store,
+    PostgresStore, ReadAt, SqliteStore, Store,
 };
 
 /// A store behind the trait, as custody holds it.
@@ -227,7 +227,7 @@ fn store(kind: Kind) -> (Fixture, Boxed) {
 
 fn import(store: &mut Boxed, people: Vec<NewPerson>) -> Result<custody_store::ImportCounts, Error> {
     let mut rows = people.into_iter().map(ImportRow::Person).map(Ok::<_, BoxError>);
-    store.import_people(&mut rows, draft("people.import"), &TestSigner)
+    store.import_people(&mut rows, None, draft("people.import"), &TestSigner)
 }
 
 fn supplier(store: &mut Boxed, name: &str) -> SupplierId {
@@ -334,7 +334,7 @@ fn a_failing_row_rolls_the_whole_import_back(kind: Kind) {
     ]
     .into_iter();
     let error = store
-        .import_people(&mut rows, draft("people.import"), &TestSigner)
+        .import_people(&mut rows, None, draft("people.import"), &TestSigner)
         .unwrap_err();
     assert!(matches!(error, Error::Aborted(_)), "{error}");
     assert!(store.person_by_ref("M1").unwrap().is_none());
@@ -409,47 +409,52 @@ fn rows_found_unchanged_write_nothing_and_count_once(kind: Kind) {
         ],
     )
     .unwrap();
-    let digests = store.source_digests().unwrap();
+    let held = store.source_digests().unwrap();
     let m1 = store.person_by_ref("M1").unwrap().unwrap().id;
     let m2 = store.person_by_ref("M2").unwrap().unwrap().id;
     // Sorted by digest; a person imported without one has none.
-    assert_eq!(digests, vec![([1; 16], m1), ([2; 16], m2)]);
+    assert_eq!(held.digests, vec![([1; 16], m1), ([2; 16], m2)]);
     let generation = store.identifiers_generation().unwrap();
+    assert_eq!(held.at.0, generation);
+    let run = |store: &mut Boxed, rows: Vec<ImportRow>, at: &ReadAt| {
+        let mut rows = rows.into_iter().map(Ok::<_, BoxError>);
+        store.import_people(&mut rows, Some(at), draft("people.import"), &TestSigner)
+    };
     // M1 found unchanged, M3 read again to the same values (its digest is now kept), M2 changed.
-    let mut rows = vec![
-        ImportRow::Unchanged { line: 2, person: m1 },
-        ImportRow::Person(with_digest("M3", 3)),
-        ImportRow::Person(NewPerson {
-            source_digest: Some([4; 16]),
-            ..person("M2", PersonCategory::Donor, None, None)
-        }),
-    ]
-    .into_iter()
-    .map(Ok::<_, BoxError>);
-    let counts = store
-        .import_people(&mut rows, draft("people.import"), &TestSigner)
-        .unwrap();
+    let counts = run(
+        &mut store,
+        vec![
+            ImportRow::Unchanged { line: 2, person: m1 },
+            ImportRow::Person(with_digest("M3", 3)),
+            ImportRow::Person(NewPerson {
+                source_digest: Some([4; 16]),
+                ..person("M2", PersonCategory::Donor, None, None)
+            }),
+        ],
+        &held.at,
+    )
+    .unwrap();
     assert_eq!((counts.inserted, counts.updated, counts.unchanged), (0, 1, 2));
     let m3 = store.person_by_ref("M3").unwrap().unwrap().id;
-    assert_eq!(
-        store.source_digests().unwrap(),
-        vec![([1; 16], m1), ([3; 16], m3), ([4; 16], m2)]
+    let now = store.source_digests().unwrap();
+    assert_eq!(now.digests, vec![([1; 16], m1), ([3; 16], m3), ([4; 16], m2)]);
+    assert_ne!(now.at, held.at, "a changed row makes a new generation");
+    // Digests read before that import are stale: a row found unchanged by them is refused.
+    let stale = run(
+        &mut store,
+        vec![ImportRow::Unchanged { line: 2, person: m1 }],
+        &held.at,
     );
-    assert_ne!(
-        store.identifiers_generation().unwrap(),
-        generation,
-        "a changed row makes a new generation"
-    );
+    assert!(matches!(stale, Err(Error::Conflict(_))), "{stale:?}");
     // Nothing changed at all: the generation stays, so an index built for it stays good.
-    let generation = store.identifiers_generation().unwrap();
-    let mut rows = vec![ImportRow::Unchanged { line: 2, person: m1 }]
-        .into_iter()
-        .map(Ok::<_, BoxError>);
-    let counts = store
-        .import_people(&mut rows, draft("people.import"), &TestSigner)
-        .unwrap();
+    let counts = run(
+        &mut store,
+        vec![ImportRow::Unchanged { line: 2, person: m1 }],
+        &now.at,
+    )
+    .unwrap();
     assert_eq!((counts.inserted, counts.updated, counts.unchanged), (0, 0, 1));
-    assert_eq!(store.identifiers_generation().unwrap(), generation);
+    assert_eq!(store.source_digests().unwrap().at, now.at);
     // The same person twice is refused, found unchanged first or read in full first.
     for rows in [
         vec![
@@ -468,8 +473,7 @@ fn rows_found_unchanged_write_nothing_and_count_once(kind: Kind) {
             ImportRow::Unchanged { line: 3, person: m1 },
         ],
     ] {
-        let mut rows = rows.into_iter().map(Ok::<_, BoxError>);
-        let twice = store.import_people(&mut rows, draft("people.import"), &TestSigner);
+        let twice = run(&mut store, rows, &now.at);
         assert!(
             matches!(&twice, Err(Error::DuplicateReference { reference, line: 3 }) if reference == "M1"),
             "{twice:?}"
