@@ -143,6 +143,9 @@ enum Command {
     /// The bank holidays request deadlines are counted with: show them, or import GOV.UK's list.
     #[command(subcommand)]
     Holidays(crate::holidays_cli::HolidaysCommand),
+    /// Who must be told of a breach, by when and with what, per country and region, with the
+    /// law each rule cites; `jurisdictions import FILE` replaces the rules (audited).
+    Jurisdictions(crate::jurisdictions_cli::JurisdictionsArgs),
     /// What each supplier should have deleted by now: shares past retention, former people.
     Retention {
         /// List the references of the people to delete.
@@ -558,6 +561,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Incident(command) => return crate::incident_cli::run(cli.dir, command),
         Command::Request(command) => return crate::request_cli::run(cli.dir, command),
         Command::Holidays(command) => return crate::holidays_cli::run(cli.dir, command),
+        Command::Jurisdictions(args) => return crate::jurisdictions_cli::run(cli.dir, args),
         Command::Notice(command) => return crate::notice_cli::notice(cli.dir, command),
         Command::Notify(args) => return crate::notice_cli::notify_command(cli.dir, args),
         Command::Retention { people, json } => {

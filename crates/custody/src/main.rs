@@ -7,6 +7,7 @@ mod cli;
 mod contact_cli;
 mod holidays_cli;
 mod incident_cli;
+mod jurisdictions_cli;
 mod match_cli;
 mod notice_cli;
 mod output;

@@ -6,6 +6,8 @@ pub mod in_house;
 pub mod incident_events;
 pub mod incident_facts;
 pub mod incidents;
+pub mod jurisdictions;
+pub(crate) mod jurisdictions_check;
 pub mod questions;
 pub mod register;
 pub mod report;

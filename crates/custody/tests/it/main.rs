@@ -26,6 +26,7 @@ mod desk_supplier;
 mod desk_support;
 mod hardening;
 mod incidents;
+mod jurisdictions;
 mod leak_index;
 mod leaks;
 mod ledger;
