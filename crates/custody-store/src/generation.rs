@@ -36,21 +36,23 @@ pub(crate) const SET_SQLITE: &str = "INSERT INTO meta (key, value) VALUES ('iden
 pub(crate) const SET_POSTGRES: &str = "INSERT INTO meta (key, value) VALUES ('identifiers_generation', $1) \
      ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
-/// Whether the people are still as they were when a re-import's digests were read (`read_at`),
-/// the store's token being `now`: else the import is refused, as its rows found unchanged were
-/// judged against another state.
-pub(crate) fn still(read_at: Option<&crate::ReadAt>, now: Option<String>) -> crate::Result<()> {
-    match read_at {
-        None => Err(crate::Error::Corrupt(
-            "a row was found unchanged without the state it was judged against".to_owned(),
-        )),
-        Some(read_at) if read_at.0 == now => Ok(()),
-        Some(_) => Err(crate::Error::Conflict(
-            "the people changed while this import read its file (another import or a share's canaries \
-             wrote them); nothing was written: run the import again"
-                .to_owned(),
-        )),
+/// The error for a row found unchanged by an import that gave no state it was judged against.
+pub(crate) fn unjudged() -> crate::Error {
+    crate::Error::Corrupt("a row was found unchanged without the state it was judged against".to_owned())
+}
+
+/// Whether the people are still as they were when an import's rows were made (`read_at`), the
+/// store's token being `now`: else the import is refused, as its rows (found unchanged, or
+/// keeping contact details read then) were made from another state.
+pub(crate) fn still(read_at: &crate::ReadAt, now: Option<&String>) -> crate::Result<()> {
+    if read_at.0.as_ref() == now {
+        return Ok(());
     }
+    Err(crate::Error::Conflict(
+        "the people changed while this import read its file (another import or a share's canaries \
+             wrote them); nothing was written: run the import again"
+            .to_owned(),
+    ))
 }
 
 #[cfg(test)]

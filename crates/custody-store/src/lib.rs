@@ -136,9 +136,9 @@ pub trait Store {
     fn check_key(&mut self, check_value: &str) -> Result<()>;
 
     /// Inserts or updates (by reference) every person the iterator yields, all or nothing.
-    /// `read_at` is the state the rows found unchanged were judged against (see
-    /// [`Store::source_digests`]): the import is refused (`Error::Conflict`) if the people have
-    /// changed since.
+    /// `read_at` is the state the rows were made from (see [`Store::source_digests`]: rows
+    /// found unchanged, contact details kept from it): the import is refused (`Error::Conflict`)
+    /// if the people have changed since. A row found unchanged needs it.
     fn import_people(
         &mut self,
         rows: PersonRows<'_>,
@@ -149,8 +149,8 @@ pub trait Store {
     /// Whether anyone (a canary included) was ever stored.
     fn has_people(&self) -> Result<bool>;
     /// Every person's source digest (see [`NewPerson::source_digest`]) with the person, sorted by
-    /// digest, and the state they were read at: what a re-import looks its rows up in. Refused
-    /// (`Error::Conflict`) when the people changed while they were read.
+    /// digest, and the state they were read at (both in one snapshot): what a re-import looks
+    /// its rows up in.
     fn source_digests(&self) -> Result<HeldDigests>;
     /// A person by the organisation's reference.
     fn person_by_ref(&self, reference: &str) -> Result<Option<PersonRecord>>;

@@ -73,7 +73,8 @@ pub struct ImportReport {
     pub warnings: Vec<String>,
     /// People updated in place.
     pub updated: u64,
-    /// People already held exactly as their row says: nothing written.
+    /// People already held exactly as their row says: nothing written but, at most, the digest
+    /// of the row they were read from.
     pub unchanged: u64,
     /// Every column and what custody did with it (`email`, `phone`, `street of address
     /// "home"`, `ignored`).
@@ -133,14 +134,14 @@ pub struct UnusableValues {
 /// Makes a person of each row (normalised, sealed, hashed): shared by the import's worker
 /// threads (see `people_rows`).
 pub(crate) struct Maker<'a> {
-    file: &'a str,
-    headers: &'a [String],
-    columns: &'a custody_ingest::PeopleColumns,
+    pub(crate) file: &'a str,
+    pub(crate) headers: &'a [String],
+    pub(crate) columns: &'a custody_ingest::PeopleColumns,
     pub(crate) options: &'a ImportOptions,
-    region: &'a str,
+    pub(crate) region: &'a str,
     pub(crate) vault: &'a Vault,
     /// The fields this file provides (the same for every row).
-    fields: custody_core::PersonFields,
+    pub(crate) fields: custody_core::PersonFields,
     /// How a row found unchanged is known.
     pub(crate) digests: crate::ledger::people_digest::SourceDigests,
 }

@@ -25,6 +25,12 @@ const READING_TAG: u8 = 0x13;
 /// reads every row again.
 const READING_RULES: u32 = 1;
 
+/// The rows of `tests::CORPUS` as read by these rules, digested (see
+/// `tests::the_reading_rules_version_follows_the_reading`): when it changes, so must
+/// `READING_RULES`.
+#[cfg(test)]
+const READING_FINGERPRINT: &str = "f7385a85ef3d0aba8a269bf8ef22573689467a02759e49b1519491a322563afd";
+
 /// The digests of an import: the way its file is read, and the digests already held.
 pub(crate) struct SourceDigests {
     /// The way the file is read, as hex: the start of every row's digest input.
@@ -108,6 +114,74 @@ mod tests {
         assert_ne!(
             base,
             digests_elsewhere.of(&keyed, &record(&["M1", "a@example.org"]), &mut buffer)
+        );
+    }
+
+    /// Rows of every kind the reading normalises: names, emails, phones of several countries,
+    /// postcodes, dates in both orders, addresses, statuses, a deceased flag.
+    const CORPUS: &str = "Member Number,First Name,Last Name,Email,Email 2,Mobile,Home Phone,Post Code,\
+Street,City,State,Country,DOB,Category,Status,Joined,Left,Deceased\n\
+M1,Zoë,O'Brien-Smith, Zoe.OBrien+news@Example.ORG ,zoe@example.org,07700 900123,+44 20 7946 0958,sw1a 1aa,\
+10 Downing St,London,,United Kingdom,03/04/1980,member,Active,01/01/2010,,\n\
+M2,JOSÉ,García,jose@EXAMPLE.es,,612 34 56 78,,28013,Calle Mayor 1,Madrid,,ES,1975-12-31,donor,lapsed,2015-06-01,2020-01-31,\n\
+M3,Ann,Lee,ann.lee@gmail.com,a.n.n.lee@googlemail.com,(415) 555-2671,,94103-1234,1 Market St,San Francisco,CA,US,12/11/1990,\
+member,current,,,\n\
+M4,Sam,Patel,,,0113 496 0002,,LS1 4AB,,Leeds,,,1969,registered supporter,Active,2012-01-01,,yes\n\
+M5,,,bad@,,12,,,,,,,,,,,,\n";
+
+    #[test]
+    fn the_reading_rules_version_follows_the_reading() {
+        let vault = Vault::from_master(&[9; 32]);
+        let headers: Vec<String> = CORPUS
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::to_owned)
+            .collect();
+        let mut columns = custody_ingest::map_people_columns("corpus.csv", &headers, &[]).unwrap();
+        columns.date_order = Some(custody_core::DateOrder::Dmy);
+        let options = crate::ledger::people::ImportOptions::default();
+        let maker = crate::ledger::people::Maker {
+            file: "corpus.csv",
+            headers: &headers,
+            columns: &columns,
+            options: &options,
+            region: "GB",
+            vault: &vault,
+            fields: columns.fields(),
+            digests: SourceDigests::new(&vault, "", Vec::new()),
+        };
+        let mut reader = csv::Reader::from_reader(CORPUS.as_bytes());
+        let mut sealer = vault.sealer();
+        let mut read = String::new();
+        for (line, record) in (2..).zip(reader.records()) {
+            let record = record.unwrap();
+            let mut tally = crate::ledger::people_rows::Tally::default();
+            let person = maker.person(&record, (line, [0; 16]), &mut sealer, &mut tally, None);
+            // Everything the store is given, but the sealed bytes (a random nonce each time).
+            let made = person.map(|person| {
+                format!(
+                    "{} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+                    person.reference,
+                    person.category,
+                    person.status,
+                    person.joined_on,
+                    person.left_on,
+                    person.country,
+                    person.contact_digest,
+                    person.identifiers,
+                    person.fields,
+                    person.source_digest.is_some(),
+                )
+            });
+            read.push_str(&format!("{made:?} {:?}\n", tally.unusable));
+        }
+        let fingerprint = custody_vault::hex(&<sha2::Sha256 as sha2::Digest>::digest(read.as_bytes()));
+        assert_eq!(
+            fingerprint, READING_FINGERPRINT,
+            "the way rows are read has changed: raise READING_RULES (a re-import must read every row \
+             again) and set READING_FINGERPRINT to this value. Rows read:\n{read}"
         );
     }
 

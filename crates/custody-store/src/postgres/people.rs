@@ -205,27 +205,30 @@ pub(super) fn import(
     let empty: bool = transaction
         .query_one("SELECT NOT EXISTS (SELECT 1 FROM people)", &[])?
         .try_get(0)?;
+    // The rows were made from what the people were when the import began (digests, contact
+    // details kept): refused if another import changed them since.
+    let generation: Option<String> = transaction
+        .query_opt(
+            "SELECT value FROM meta WHERE key = $1",
+            &[&crate::generation::KEY],
+        )?
+        .map(|row| row.try_get(0))
+        .transpose()?;
+    if let Some(read_at) = read_at {
+        crate::generation::still(read_at, generation.as_ref())?;
+    }
     let counts = if empty {
         copy_into_empty(transaction, rows, batch)?
     } else {
         let mut counts = ImportCounts::default();
         // The people the file has named so far: a second row for one of them is refused.
         let mut met = PersonSet::new();
-        let mut state_checked = false;
         for row in rows {
             let person = match row.map_err(Error::Aborted)? {
                 ImportRow::Person(person) => person,
                 ImportRow::Unchanged { line, person } => {
-                    if !state_checked {
-                        let now = transaction
-                            .query_opt(
-                                "SELECT value FROM meta WHERE key = $1",
-                                &[&crate::generation::KEY],
-                            )?
-                            .map(|row| row.try_get(0))
-                            .transpose()?;
-                        crate::generation::still(read_at, now)?;
-                        state_checked = true;
+                    if read_at.is_none() {
+                        return Err(crate::generation::unjudged());
                     }
                     if !met.insert(person) {
                         return Err(twice(transaction, person, line)?);
@@ -276,7 +279,9 @@ pub(super) fn import(
     }
     // The people as a leak is matched against are the same when no row changed: an index
     // built for them stays good.
-    if written {
+    // A store without a generation yet (after a migrate or a restore) gets one, so that the
+    // index kept beside it can be used from now on.
+    if written || generation.is_none() {
         transaction.execute(crate::generation::SET_POSTGRES, &[&crate::generation::fresh()])?;
     }
     Ok(counts)

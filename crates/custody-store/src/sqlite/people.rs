@@ -165,6 +165,18 @@ pub(super) fn import(
     let batch = transaction.last_insert_rowid();
     let empty: bool =
         transaction.query_row("SELECT NOT EXISTS (SELECT 1 FROM people)", [], |row| row.get(0))?;
+    // The rows were made from what the people were when the import began (digests, contact
+    // details kept): refused if another import changed them since.
+    let generation: Option<String> = transaction
+        .query_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            [crate::generation::KEY],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if let Some(read_at) = read_at {
+        crate::generation::still(read_at, generation.as_ref())?;
+    }
     let mut counts = ImportCounts::default();
     let mut bulk = if empty {
         Some(Bulk::new(&transaction, batch)?)
@@ -173,7 +185,6 @@ pub(super) fn import(
     };
     // The people the file has named so far: a second row for one of them is refused.
     let mut met = PersonSet::new();
-    let mut state_checked = false;
     for row in rows {
         let person = match row {
             Ok(ImportRow::Person(person)) => person,
@@ -183,16 +194,8 @@ pub(super) fn import(
                         "a row was found unchanged in an empty people table".to_owned(),
                     ));
                 }
-                if !state_checked {
-                    let now = transaction
-                        .query_row(
-                            "SELECT value FROM meta WHERE key = ?1",
-                            [crate::generation::KEY],
-                            |row| row.get(0),
-                        )
-                        .optional()?;
-                    crate::generation::still(read_at, now)?;
-                    state_checked = true;
+                if read_at.is_none() {
+                    return Err(crate::generation::unjudged());
                 }
                 if !met.insert(person) {
                     return Err(twice(&transaction, person, line)?);
@@ -270,7 +273,9 @@ pub(super) fn import(
     }
     // The people as a leak is matched against are the same when no row changed: an index
     // built for them stays good.
-    if written {
+    // A store without a generation yet (after a migrate or a restore) gets one, so that the
+    // index kept beside it can be used from now on.
+    if written || generation.is_none() {
         transaction.execute(crate::generation::SET_SQLITE, [crate::generation::fresh()])?;
     }
     audit::append(&transaction, draft, signer)?;
