@@ -242,6 +242,7 @@ pub(crate) async fn incident_page_with(
         status => s(&status_bars(figures)),
         retention => s(&retention_bars(figures)),
         special => s(&bars_of(&figures.special_categories)),
+        jurisdictions => s(&bars_of(&figures.jurisdictions)),
         parties => s(&incidents::CONTACT_PARTIES),
         acts => vec![
             context! { value => "regulator_notified", label => "regulator notified" },

@@ -12,6 +12,7 @@ pub mod leak;
 mod people;
 mod person_row;
 mod postal;
+pub mod regions;
 mod sniff;
 mod table;
 pub mod vcard;

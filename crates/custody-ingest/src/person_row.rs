@@ -42,6 +42,9 @@ pub struct PersonRow {
     pub left_on: Option<Day>,
     /// Country, ISO 3166 alpha-2: the home address's, else the first address's that has one.
     pub country: Option<String>,
+    /// Region, ISO 3166-2 (`US-CA`), where the country's breach laws are by region and an
+    /// address in that country gives one custody can place ([`crate::regions`]).
+    pub region: Option<String>,
     /// Given name as written (kept sealed, to address the notice).
     pub first_name: Option<String>,
     /// Family name as written (kept sealed).
@@ -279,6 +282,7 @@ pub fn parse_person_row(
     })?;
     let addresses = addresses(columns, record, &countries, country.as_deref(), &mut unusable);
     let postal = crate::postal::postal_address(columns, record, &countries);
+    let region = person_region(columns, record, &countries, country.as_deref());
     let derived_reference = if columns.reference_from_contact {
         let source = match (emails.first(), phones.first()) {
             (Some(email), _) => format!("email:{email}"),
@@ -316,6 +320,7 @@ pub fn parse_person_row(
         joined_on,
         left_on,
         country,
+        region,
         first_name,
         last_name,
         emails,
@@ -328,6 +333,36 @@ pub fn parse_person_row(
         national_ids,
         deceased: has_died,
         unusable,
+    })
+}
+
+/// The person's region: that of their first address in their country (home first, work last)
+/// whose region custody can place.
+fn person_region(
+    columns: &PeopleColumns,
+    record: &csv::StringRecord,
+    countries: &[Option<String>],
+    country: Option<&str>,
+) -> Option<String> {
+    let country = country?;
+    let mut order: Vec<usize> = (0..columns.address_parts().len()).collect();
+    order.sort_by_key(|slot| {
+        let name = columns.addresses.get(*slot).map_or("", String::as_str);
+        (!crate::postal::is_home(name), crate::postal::is_work(name))
+    });
+    order.into_iter().find_map(|slot| {
+        let in_country = countries
+            .get(slot)
+            .and_then(Option::as_deref)
+            .is_none_or(|own| own == country);
+        let parts = columns.address_parts().get(slot).filter(|_| in_country)?;
+        parts
+            .iter()
+            .filter(|(_, field)| *field == PersonField::Region)
+            .find_map(|(index, _)| {
+                let text = record.get(*index).map(cell)?;
+                crate::regions::subdivision(country, text)
+            })
     })
 }
 

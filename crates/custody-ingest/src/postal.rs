@@ -52,7 +52,7 @@ pub(crate) fn is_home(name: &str) -> bool {
 }
 
 /// Whether an address's name marks it as a workplace's.
-fn is_work(name: &str) -> bool {
+pub(crate) fn is_work(name: &str) -> bool {
     ["business", "work", "office", "company", "employer", "job"]
         .iter()
         .any(|word| name.starts_with(word))

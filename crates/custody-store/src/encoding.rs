@@ -67,11 +67,12 @@ pub(crate) struct KnownPerson {
     pub left_on: Option<String>,
     pub country: Option<String>,
     pub source_digest: Option<Vec<u8>>,
+    pub region: Option<String>,
 }
 
 /// The columns of a known person, in `KnownPerson`'s order, for a `SELECT … FROM people`.
 pub(crate) const KNOWN_PERSON_COLUMNS: &str =
-    "id, category, identifiers, contact_digest, status, joined_on, left_on, country, source_digest";
+    "id, category, identifiers, contact_digest, status, joined_on, left_on, country, source_digest, region";
 
 /// What an import writes over a known person: the fields its file had columns for replace the
 /// stored ones, the rest are kept; contacts and identifiers are rewritten only when they changed.
@@ -80,6 +81,7 @@ pub(crate) struct MergedPerson {
     pub joined_on: Option<String>,
     pub left_on: Option<String>,
     pub country: Option<String>,
+    pub region: Option<String>,
     pub identifiers: Vec<u8>,
     pub contact_changed: bool,
     pub identifiers_changed: bool,
@@ -113,6 +115,12 @@ impl KnownPerson {
             &self.left_on,
         );
         let country = keep(fields.country, person.country.clone(), &self.country);
+        // A region comes from an address's parts, or goes with the country.
+        let region = keep(
+            fields.address || fields.country,
+            person.region.clone(),
+            &self.region,
+        );
         let contact_changed =
             self.contact_digest.as_deref() != person.contact_digest.as_ref().map(|digest| digest.as_slice());
         let identifiers_changed = self.identifiers != identifiers;
@@ -122,12 +130,14 @@ impl KnownPerson {
             && self.status == status
             && self.joined_on == joined_on
             && self.left_on == left_on
-            && self.country == country;
+            && self.country == country
+            && self.region == region;
         MergedPerson {
             status,
             joined_on,
             left_on,
             country,
+            region,
             identifiers,
             contact_changed,
             identifiers_changed,
@@ -236,6 +246,8 @@ pub(crate) struct FeedColumns {
 #[derive(Default)]
 pub(crate) struct FeedBuilder {
     by_category: BTreeMap<&'static str, Columns>,
+    /// The people of each place (region, else country), ids ascending.
+    places: BTreeMap<String, Vec<u32>>,
 }
 
 impl FeedBuilder {
@@ -246,9 +258,17 @@ impl FeedBuilder {
         id: u32,
         category: PersonCategory,
         former: bool,
-        joined: Option<&str>,
-        left: Option<&str>,
+        (joined, left): (Option<&str>, Option<&str>),
+        place: Option<&str>,
     ) {
+        if let Some(place) = place {
+            match self.places.get_mut(place) {
+                Some(ids) => ids.push(id),
+                None => {
+                    self.places.insert(place.to_owned(), vec![id]);
+                }
+            }
+        }
         let columns = self.by_category.entry(category.as_str()).or_default();
         columns.ids.push(id);
         if former {
@@ -260,6 +280,14 @@ impl FeedBuilder {
         if let Some(day) = left.and_then(day_number) {
             columns.leaves.push((day, id));
         }
+    }
+
+    /// Every place's people, serialised, sorted by place.
+    pub(crate) fn places(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        self.places
+            .iter()
+            .map(|(place, ids)| Ok((place.clone(), serialise(ids)?)))
+            .collect()
     }
 
     /// Every category's columns.

@@ -152,6 +152,9 @@ pub trait Store {
     /// digest, and the state they were read at (both in one snapshot): what a re-import looks
     /// its rows up in.
     fn source_digests(&self) -> Result<HeldDigests>;
+    /// The people of each place (ISO 3166-2 region where known, else ISO 3166-1 country; people
+    /// with neither and canaries are in none), sorted by place.
+    fn place_people(&self) -> Result<Vec<(String, PersonSet)>>;
     /// A person by the organisation's reference.
     fn person_by_ref(&self, reference: &str) -> Result<Option<PersonRecord>>;
     /// A person by internal id.

@@ -18,13 +18,14 @@ use rusqlite::Connection;
 use crate::error::{Error, Result};
 
 /// The ledger's tables, parents before the tables that refer to them.
-pub const TABLES: [&str; 26] = [
+pub const TABLES: [&str; 27] = [
     "meta",
     "imports",
     "people",
     "contacts",
     "identifiers",
     "feed_columns",
+    "place_sets",
     "suppliers",
     "supplier_contacts",
     "shares",

@@ -23,6 +23,8 @@ pub struct NewPerson {
     pub left_on: Option<Day>,
     /// ISO 3166 alpha-2 country.
     pub country: Option<String>,
+    /// ISO 3166-2 region, where the country's laws are by region.
+    pub region: Option<String>,
     /// Sealed contact details.
     pub contact: Option<Vec<u8>>,
     /// A keyed hash of the contact details before sealing: equal digests mean unchanged details,
@@ -97,6 +99,8 @@ pub struct PersonRecord {
     pub left_on: Option<Day>,
     /// Country.
     pub country: Option<String>,
+    /// ISO 3166-2 region, where the country's laws are by region.
+    pub region: Option<String>,
     /// Sealed contact details.
     pub contact: Option<Vec<u8>>,
     /// For a canary, the share it was planted in.

@@ -663,6 +663,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 output::json(&view)?;
             } else {
                 crate::say!("{} — {} ({})", view.reference, view.category, view.status);
+                crate::say!(
+                    "Lives in: {}; breach rules of: {}",
+                    view.region
+                        .as_deref()
+                        .or(view.country.as_deref())
+                        .unwrap_or("not known"),
+                    if view.jurisdictions.is_empty() {
+                        "none custody knows".to_owned()
+                    } else {
+                        view.jurisdictions.join(", ")
+                    }
+                );
                 if let Some(left) = &view.left_on {
                     crate::say!("Left on {left}");
                 }

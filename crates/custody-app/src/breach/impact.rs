@@ -58,6 +58,11 @@ pub struct ImpactFigures {
     pub special_categories: BTreeMap<String, u64>,
     /// Canaries among the data held.
     pub canaries: u64,
+    /// People per place they live in: the ISO 3166-2 region where custody knows it (`US-CA`),
+    /// else the ISO 3166-1 country (`GB`), else `unknown` (people only counted included). The
+    /// breach rules of each are `custody jurisdictions`'.
+    #[serde(default)]
+    pub jurisdictions: BTreeMap<String, u64>,
     /// Shares that counted.
     pub shares: Vec<ShareId>,
 }
@@ -179,6 +184,18 @@ pub fn compute(ledger: &Ledger, incident: &IncidentRecord) -> Result<ImpactView>
         }
     }
     special_categories.retain(|_, count| *count > 0);
+    let mut jurisdictions = BTreeMap::new();
+    for (place, set) in ledger.store.place_people()? {
+        let count = set.intersection_len(people);
+        if count > 0 {
+            jurisdictions.insert(place, count);
+        }
+    }
+    let placed: u64 = jurisdictions.values().sum();
+    let unplaced = (people.len() + counted.0).saturating_sub(placed);
+    if unplaced > 0 {
+        jurisdictions.insert("unknown".to_owned(), unplaced);
+    }
     let confirmed = crate::leaks::leak_evidence::confirmed(ledger, incident.id, people, &events)?;
     Ok(ImpactView {
         incident: incident.id,
@@ -207,6 +224,7 @@ pub fn compute(ledger: &Ledger, incident: &IncidentRecord) -> Result<ImpactView>
             left_long_ago: long_ago,
             special_categories,
             canaries: holdings.canaries.len(),
+            jurisdictions,
             shares: held_shares.iter().map(|share| share.share).collect(),
         },
         held_shares,

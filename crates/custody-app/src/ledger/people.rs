@@ -418,6 +418,7 @@ fn new_person(
         joined_on: row.joined_on,
         left_on: row.left_on,
         country: row.country,
+        region: row.region,
         contact,
         contact_digest,
         identifiers,

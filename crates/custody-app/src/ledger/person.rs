@@ -52,6 +52,11 @@ pub struct PersonView {
     pub left_on: Option<String>,
     /// Country.
     pub country: Option<String>,
+    /// Region (ISO 3166-2), where the country's laws are by region.
+    pub region: Option<String>,
+    /// The jurisdictions whose breach rules apply to them (`custody jurisdictions`): their
+    /// country's and their region's, those the rules know.
+    pub jurisdictions: Vec<String>,
     /// Whether custody holds contact details (sealed) for a notice.
     pub contact_held: bool,
     /// For a canary, the share it was planted in.
@@ -164,6 +169,13 @@ pub fn show(ledger: &Ledger, reference: &str) -> Result<PersonView> {
         .person_by_ref(reference.trim())?
         .ok_or_else(|| Error::NotFound(format!("there is no person with the reference {reference:?}")))?;
     let recipients = recipients(ledger, &person, ledger.now())?;
+    let rules = crate::breach::jurisdictions::for_ledger(ledger)?;
+    let jurisdictions = [person.country.as_deref(), person.region.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|code| rules.get(code).is_some())
+        .map(str::to_owned)
+        .collect();
     Ok(PersonView {
         reference: person.reference,
         category: person.category.as_str(),
@@ -171,6 +183,8 @@ pub fn show(ledger: &Ledger, reference: &str) -> Result<PersonView> {
         joined_on: person.joined_on.map(|day| day.to_iso()),
         left_on: person.left_on.map(|day| day.to_iso()),
         country: person.country,
+        region: person.region,
+        jurisdictions,
         contact_held: person.contact.is_some(),
         canary_share: person.canary_share,
         recipients,

@@ -379,6 +379,7 @@ fn canary_people(ledger: &Ledger, canaries: &[canary::Canary]) -> Result<Vec<New
                 contact: sealed.sealed,
                 contact_digest: sealed.digest,
                 source_digest: None,
+                region: None,
                 fields: custody_core::PersonFields::ALL,
                 // Hashed exactly as the matcher will hash what it finds: normalised, and a phone
                 // only when it is a valid number in the organisation's region.

@@ -50,7 +50,7 @@ const MIGRATIONS: [&str; 9] = [
     include_str!("supplier_mail.sql"),
     include_str!("letters.sql"),
     include_str!("deletion_requests.sql"),
-    include_str!("source_digests.sql"),
+    include_str!("people_digests_places.sql"),
 ];
 
 /// Taken at the start of every audited write (see the module's invariant).
@@ -233,6 +233,10 @@ impl PostgresStore {
                 names_fold_apart(&mut transaction)?;
             }
             transaction.batch_execute(migration)?;
+            if index + 1 == MIGRATIONS.len() && current > 0 {
+                // Version 9 added the places: filled from the people already stored.
+                records::rebuild_feeds(&mut transaction)?;
+            }
             let version = (index + 1).to_string();
             transaction.execute(
                 "INSERT INTO meta (key, value) VALUES ('schema_version', $1) \
@@ -384,6 +388,10 @@ impl Store for PostgresStore {
             .client()?
             .query_one("SELECT EXISTS (SELECT 1 FROM people)", &[])?
             .try_get(0)?)
+    }
+
+    fn place_people(&self) -> Result<Vec<(String, PersonSet)>> {
+        records::places(&mut self.db()?)
     }
 
     fn source_digests(&self) -> Result<HeldDigests> {

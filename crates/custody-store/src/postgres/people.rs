@@ -42,7 +42,7 @@ pub(super) fn insert(
     let (joined, left) = days(person);
     let inserted = transaction.query_opt(
         "INSERT INTO people (ref, category, status, joined_on, left_on, country, canary_share, import_batch, \
-         identifiers, contact_digest, source_digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         identifiers, contact_digest, source_digest, region) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
          ON CONFLICT (ref) DO NOTHING RETURNING id",
         &[
             &person.reference,
@@ -56,6 +56,7 @@ pub(super) fn insert(
             &person.packed_identifiers(),
             &person.contact_digest.as_ref().map(|digest| digest.as_slice()),
             &person.source_digest.as_ref().map(|digest| digest.as_slice()),
+            &person.region,
         ],
     )?;
     // No row came back: the reference was taken.
@@ -104,7 +105,7 @@ fn update(
     }
     transaction.execute(
         "UPDATE people SET category = $2, status = $3, joined_on = $4, left_on = $5, country = $6, \
-         import_batch = $7, identifiers = $8, contact_digest = $9, source_digest = $10 WHERE id = $1",
+         import_batch = $7, identifiers = $8, contact_digest = $9, source_digest = $10, region = $11 WHERE id = $1",
         &[
             &id,
             &person.category.as_str(),
@@ -116,6 +117,7 @@ fn update(
             &merged.identifiers,
             &person.contact_digest.as_ref().map(|digest| digest.as_slice()),
             &digest,
+            &merged.region,
         ],
     )?;
     if merged.contact_changed {
@@ -160,6 +162,7 @@ fn existing(transaction: &mut Transaction<'_>, reference: &str) -> Result<Option
             left_on: row.try_get(6)?,
             country: row.try_get(7)?,
             source_digest: row.try_get(8)?,
+            region: row.try_get(9)?,
         })
     })
     .transpose()
@@ -338,8 +341,8 @@ fn copy_into_empty(
             next,
             person.category,
             person.status == PersonStatus::Former,
-            joined.as_deref(),
-            left.as_deref(),
+            (joined.as_deref(), left.as_deref()),
+            person.region.as_deref().or(person.country.as_deref()),
         );
         pairs.extend(person.identifiers.iter().map(|(_, hash)| (*hash, next)));
         lines.push(person.line);
@@ -423,7 +426,7 @@ fn copy_people(
 ) -> Result<()> {
     let writer = transaction.copy_in(
         "COPY people (id, ref, category, status, joined_on, left_on, country, import_batch, identifiers, \
-         contact_digest, source_digest) FROM STDIN (FORMAT binary)",
+         contact_digest, source_digest, region) FROM STDIN (FORMAT binary)",
     )?;
     let types = [
         Type::INT8,
@@ -437,6 +440,7 @@ fn copy_people(
         Type::BYTEA,
         Type::BYTEA,
         Type::BYTEA,
+        Type::TEXT,
     ];
     let mut writer = BinaryCopyInWriter::new(writer, &types);
     for (offset, person) in people.iter().enumerate() {
@@ -444,7 +448,7 @@ fn copy_people(
         let id = i64::from(first) + offset as i64;
         let digest = person.contact_digest.as_ref().map(|digest| digest.as_slice());
         let source = person.source_digest.as_ref().map(|digest| digest.as_slice());
-        let values: [&(dyn ToSql + Sync); 11] = [
+        let values: [&(dyn ToSql + Sync); 12] = [
             &id,
             &person.reference,
             &person.category.as_str(),
@@ -456,6 +460,7 @@ fn copy_people(
             &person.packed_identifiers(),
             &digest,
             &source,
+            &person.region,
         ];
         writer.write(&values)?;
     }
@@ -473,7 +478,7 @@ fn copy_people(
 }
 
 const PERSON_COLUMNS: &str = "SELECT p.id, p.ref, p.category, p.status, p.joined_on, p.left_on, p.country, \
-     c.sealed, p.canary_share FROM people p LEFT JOIN contacts c ON c.person = p.id";
+     c.sealed, p.canary_share, p.region FROM people p LEFT JOIN contacts c ON c.person = p.id";
 
 fn day(text: Option<String>) -> Result<Option<Day>> {
     text.map(|text| parse_day(&text).map_err(corrupt)).transpose()
@@ -492,6 +497,7 @@ fn person(row: &Row) -> Result<PersonRecord> {
         country: row.try_get(6)?,
         contact: row.try_get(7)?,
         canary_share: row.try_get(8).map(|id: Option<i64>| id.map(ShareId::new))?,
+        region: row.try_get(9)?,
     })
 }
 

@@ -280,6 +280,13 @@ pub(super) fn shares(
 
 /// Replaces the stored feed columns with those `builder` collected.
 pub(super) fn write_feeds(transaction: &mut Transaction<'_>, builder: FeedBuilder) -> Result<()> {
+    transaction.execute("DELETE FROM place_sets", &[])?;
+    for (place, ids) in builder.places()? {
+        transaction.execute(
+            "INSERT INTO place_sets (place, ids) VALUES ($1, $2)",
+            &[&place, &ids],
+        )?;
+    }
     transaction.execute("DELETE FROM feed_columns", &[])?;
     for columns in builder.finish()? {
         transaction.execute(
@@ -300,16 +307,31 @@ pub(super) fn write_feeds(transaction: &mut Transaction<'_>, builder: FeedBuilde
 pub(super) fn rebuild_feeds(transaction: &mut Transaction<'_>) -> Result<()> {
     let mut builder = FeedBuilder::default();
     let rows = transaction.query(
-        "SELECT id, category, status, joined_on, left_on FROM people WHERE canary_share IS NULL ORDER BY id",
+        "SELECT id, category, status, joined_on, left_on, COALESCE(region, country) FROM people \
+         WHERE canary_share IS NULL ORDER BY id",
         &[],
     )?;
     for row in rows {
         let category = PersonCategory::from_stable(row.try_get(1)?).map_err(corrupt)?;
         let former = row.try_get::<_, &str>(2)? == "former";
         let id = crate::encoding::person_id(row.try_get(0)?)?;
-        builder.push(id, category, former, row.try_get(3)?, row.try_get(4)?);
+        builder.push(
+            id,
+            category,
+            former,
+            (row.try_get(3)?, row.try_get(4)?),
+            row.try_get(5)?,
+        );
     }
     write_feeds(transaction, builder)
+}
+
+/// Every place's people, sorted by place.
+pub(super) fn places(client: &mut Db<'_>) -> Result<Vec<(String, PersonSet)>> {
+    let rows = client.query("SELECT place, ids FROM place_sets ORDER BY place", &[])?;
+    rows.iter()
+        .map(|row| Ok((row.try_get(0)?, crate::encoding::read_set(row.try_get(1)?)?)))
+        .collect()
 }
 
 /// The first index of a category's date list (`by_join` or `by_leave`) whose day is at least

@@ -11,6 +11,11 @@ use crate::error::{Error, Result};
 
 /// Replaces the stored columns with those `builder` collected.
 pub(super) fn write(builder: FeedBuilder, transaction: &Transaction<'_>) -> Result<()> {
+    transaction.execute("DELETE FROM place_sets", [])?;
+    let mut place = transaction.prepare("INSERT INTO place_sets (place, ids) VALUES (?1, ?2)")?;
+    for (name, ids) in builder.places()? {
+        place.execute(params![name, ids])?;
+    }
     transaction.execute("DELETE FROM feed_columns", [])?;
     let mut insert = transaction.prepare(
         "INSERT INTO feed_columns (category, ids, by_join, by_leave, former) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -32,7 +37,8 @@ pub(super) fn rebuild(transaction: &Transaction<'_>) -> Result<()> {
     let mut builder = FeedBuilder::default();
     {
         let mut statement = transaction.prepare(
-            "SELECT id, category, status, joined_on, left_on FROM people WHERE canary_share IS NULL ORDER BY id",
+            "SELECT id, category, status, joined_on, left_on, COALESCE(region, country) FROM people \
+             WHERE canary_share IS NULL ORDER BY id",
         )?;
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
@@ -42,10 +48,29 @@ pub(super) fn rebuild(transaction: &Transaction<'_>) -> Result<()> {
             let former = row.get::<_, String>(2)? == "former";
             let joined: Option<String> = row.get(3)?;
             let left: Option<String> = row.get(4)?;
-            builder.push(row.get(0)?, category, former, joined.as_deref(), left.as_deref());
+            let place: Option<String> = row.get(5)?;
+            builder.push(
+                row.get(0)?,
+                category,
+                former,
+                (joined.as_deref(), left.as_deref()),
+                place.as_deref(),
+            );
         }
     }
     write(builder, transaction)
+}
+
+/// Every place's people, sorted by place.
+pub(super) fn places(connection: &Connection) -> Result<Vec<(String, PersonSet)>> {
+    let mut statement = connection.prepare_cached("SELECT place, ids FROM place_sets ORDER BY place")?;
+    let mut rows = statement.query([])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let ids = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+        out.push((row.get(0)?, read_set(ids)?));
+    }
+    Ok(out)
 }
 
 /// A date list read from its blob.

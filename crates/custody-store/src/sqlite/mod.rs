@@ -47,7 +47,7 @@ const MIGRATIONS: [&str; 17] = [
     include_str!("supplier_mail.sql"),
     include_str!("letters.sql"),
     include_str!("deletion_requests.sql"),
-    include_str!("source_digests.sql"),
+    include_str!("people_digests_places.sql"),
 ];
 
 /// Name of the database file inside a data directory.
@@ -225,8 +225,9 @@ impl SqliteStore {
             let version = (index + 1).to_string();
             let transaction = self.connection.transaction()?;
             transaction.execute_batch(migration)?;
-            if index == 1 {
-                // Version 2 added the former column: fill it from the people already stored.
+            if index + 1 == MIGRATIONS.len() {
+                // Version 2 added the feeds' former column and version 17 the places: both are
+                // filled from the people already stored, with the code of the latest version.
                 feeds::rebuild(&transaction)?;
             }
             transaction.execute(
@@ -364,6 +365,10 @@ impl Store for SqliteStore {
         Ok(self
             .connection
             .query_row("SELECT EXISTS (SELECT 1 FROM people)", [], |row| row.get(0))?)
+    }
+
+    fn place_people(&self) -> Result<Vec<(String, PersonSet)>> {
+        feeds::places(&self.connection)
     }
 
     fn source_digests(&self) -> Result<HeldDigests> {

@@ -50,7 +50,7 @@ pub(super) fn insert(
 ) -> Result<PersonId> {
     let mut insert = transaction.prepare_cached(
         "INSERT INTO people (ref, category, status, joined_on, left_on, country, canary_share, import_batch, \
-         identifiers, contact_digest, source_digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+         identifiers, contact_digest, source_digest, region) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
     let inserted = insert.execute(params![
         person.reference,
@@ -64,6 +64,7 @@ pub(super) fn insert(
         person.packed_identifiers(),
         person.contact_digest.as_ref().map(|digest| digest.as_slice()),
         person.source_digest.as_ref().map(|digest| digest.as_slice()),
+        person.region,
     ]);
     match inserted {
         Err(rusqlite::Error::SqliteFailure(failure, _))
@@ -113,7 +114,7 @@ fn update(transaction: &Transaction<'_>, old: &KnownPerson, person: &NewPerson, 
     }
     let mut update = transaction.prepare_cached(
         "UPDATE people SET category = ?2, status = ?3, joined_on = ?4, left_on = ?5, country = ?6, import_batch = ?7, \
-         identifiers = ?8, contact_digest = ?9, source_digest = ?10 WHERE id = ?1",
+         identifiers = ?8, contact_digest = ?9, source_digest = ?10, region = ?11 WHERE id = ?1",
     )?;
     update.execute(params![
         id,
@@ -126,6 +127,7 @@ fn update(transaction: &Transaction<'_>, old: &KnownPerson, person: &NewPerson, 
         merged.identifiers,
         person.contact_digest.as_ref().map(|digest| digest.as_slice()),
         digest,
+        merged.region,
     ])?;
     if merged.contact_changed {
         transaction
@@ -231,6 +233,7 @@ pub(super) fn import(
                     left_on: row.get(6)?,
                     country: row.get(7)?,
                     source_digest: row.get(8)?,
+                    region: row.get(9)?,
                 })
             })
             .optional()?;
@@ -334,7 +337,7 @@ fn append_identifiers(transaction: &Transaction<'_>, mut pairs: Vec<([u8; 16], P
 }
 
 const PERSON_COLUMNS: &str = "SELECT p.id, p.ref, p.category, p.status, p.joined_on, p.left_on, p.country, c.sealed, \
-     p.canary_share FROM people p LEFT JOIN contacts c ON c.person = p.id";
+     p.canary_share, p.region FROM people p LEFT JOIN contacts c ON c.person = p.id";
 
 fn day(text: Option<String>) -> rusqlite::Result<Option<Day>> {
     text.map(|text| parse_day(&text).map_err(|error| corrupt(error.to_string())))
@@ -358,6 +361,7 @@ fn person(row: &Row<'_>) -> rusqlite::Result<PersonRecord> {
         country: row.get(6)?,
         contact: row.get(7)?,
         canary_share: row.get(8).map(|id: Option<i64>| id.map(ShareId::new))?,
+        region: row.get(9)?,
     })
 }
 

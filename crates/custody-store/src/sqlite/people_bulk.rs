@@ -14,8 +14,8 @@ use crate::types::NewPerson;
 /// People written per statement.
 const BULK_ROWS: usize = 64;
 /// Columns of a person's row, in `PEOPLE_ROW` order.
-const PEOPLE_COLUMNS: usize = 11;
-const PEOPLE_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)";
+const PEOPLE_COLUMNS: usize = 12;
+const PEOPLE_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)";
 
 /// People waiting to be written, and what the import collects of those written.
 pub(super) struct Bulk {
@@ -60,7 +60,7 @@ impl Bulk {
         let first = self.next_id;
         let people_sql = values_sql(
             "INSERT INTO people (id, ref, category, status, joined_on, left_on, country, canary_share, \
-             import_batch, identifiers, contact_digest, source_digest) VALUES ",
+             import_batch, identifiers, contact_digest, source_digest, region) VALUES ",
             PEOPLE_ROW,
             count,
         );
@@ -85,8 +85,14 @@ impl Bulk {
                 .extend(person.identifiers.iter().map(|(_, hash)| (*hash, id)));
             let (joined, left) = (person.joined_on.map(Day::to_iso), person.left_on.map(Day::to_iso));
             let former = person.status == PersonStatus::Former;
-            self.feed
-                .push(id, person.category, former, joined.as_deref(), left.as_deref());
+            let place = person.region.as_deref().or(person.country.as_deref());
+            self.feed.push(
+                id,
+                person.category,
+                former,
+                (joined.as_deref(), left.as_deref()),
+                place,
+            );
         }
         self.next_id = first.saturating_add(u32::try_from(count).unwrap_or(u32::MAX));
         self.waiting.clear();
@@ -181,6 +187,7 @@ fn bind_people(
             at + 10,
             person.source_digest.as_ref().map(|digest| digest.as_slice()),
         )?;
+        statement.raw_bind_parameter(at + 11, &person.region)?;
     }
     Ok(())
 }

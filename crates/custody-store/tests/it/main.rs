@@ -216,6 +216,7 @@ fn person(reference: &str, category: PersonCategory, joined: Option<&str>, left:
         fields: custody_core::PersonFields::ALL,
         identifiers: vec![(IdentifierKind::EmailStrict, [reference.len() as u8; 16])],
         source_digest: None,
+        region: None,
     }
 }
 

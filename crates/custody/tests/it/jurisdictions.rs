@@ -77,3 +77,86 @@ fn the_rules_are_listed_with_their_citations_and_a_bad_file_changes_nothing() {
         "the audit names the rules replaced and the new: {entry}"
     );
 }
+
+/// Members at home and abroad: a region read by code or name where the law is by region.
+const ABROAD: &str = "Member Number,First Name,Last Name,Email,Street,City,State,Country,Category\n\
+G1,Amy,Ward,amy@example.org,1 High St,Leeds,,United Kingdom,member\n\
+G2,Ben,Cole,ben@example.org,2 High St,York,,GB,member\n\
+U1,Cal,Diaz,cal@example.org,1 Market St,San Francisco,CA,US,member\n\
+U2,Dee,Park,dee@example.org,5 Pine St,Seattle,Washington,United States,member\n\
+U3,Eve,Ross,eve@example.org,9 Elm St,Springfield,Calif,US,member\n\
+Q1,Fay,Roy,fay@example.org,1 rue Principale,Montréal,Québec,Canada,member\n\
+F1,Gil,Roux,gil@example.org,3 rue de Rivoli,Paris,Île-de-France,FR,member\n\
+N1,Hal,Moss,hal@example.org,,,,,member\n";
+
+#[test]
+fn a_persons_jurisdiction_comes_from_their_country_and_region_and_impact_counts_them() {
+    let env = Env::new();
+    let crm = env.write("crm.csv", ABROAD);
+    env.ok(&["people", "import", Env::path_str(&crm)]);
+    let quebec = env.ok(&["person", "show", "Q1", "--json"]).json();
+    assert_eq!(quebec["region"], "CA-QC");
+    assert_eq!(
+        quebec["jurisdictions"],
+        serde_json::json!(["CA", "CA-QC"]),
+        "PIPEDA and Quebec's law both apply"
+    );
+    let unplaced = env.ok(&["person", "show", "U3", "--json"]).json();
+    assert_eq!(
+        unplaced["region"],
+        serde_json::Value::Null,
+        "Calif is not guessed at"
+    );
+    assert_eq!(
+        unplaced["jurisdictions"],
+        serde_json::json!([]),
+        "no US-wide rules"
+    );
+    let france = env.ok(&["person", "show", "F1", "--json"]).json();
+    assert_eq!(
+        (france["region"].clone(), france["jurisdictions"].clone()),
+        (serde_json::Value::Null, serde_json::json!(["FR"]))
+    );
+    let shown = env.ok(&["person", "show", "U2"]).stdout;
+    assert!(
+        shown.contains("US-WA") && shown.contains("breach rules of: US-WA"),
+        "{shown}"
+    );
+
+    env.ok(&["supplier", "add", "Mailing House", "--role", "processor"]);
+    env.ok(&[
+        "share",
+        "record",
+        "--supplier",
+        "Mailing House",
+        "--purpose",
+        "mailing",
+        "--at",
+        "2021-06-01",
+        "--map",
+        "Category=none",
+        Env::path_str(&crm),
+    ]);
+    let opened = env
+        .ok(&[
+            "incident",
+            "open",
+            "--supplier",
+            "Mailing House",
+            "--aware-at",
+            "2021-10-29 18:30",
+            "--nature",
+            "confidentiality",
+            "--summary",
+            "Ransomware at the mailing house",
+            "--json",
+        ])
+        .json();
+    let id = opened["incident"].as_i64().unwrap().to_string();
+    let impact = env.ok(&["impact", &id, "--json"]).json();
+    assert_eq!(
+        impact["jurisdictions"],
+        serde_json::json!({ "GB": 2, "US-CA": 1, "US-WA": 1, "US": 1, "CA-QC": 1, "FR": 1, "unknown": 1 }),
+        "{impact}"
+    );
+}
