@@ -57,6 +57,6 @@ pub use rights::{
     next_working_day, request_clock, request_deadline, request_due, request_target,
 };
 pub use roaring::RoaringBitmap as PersonSet;
-pub use settings::{DpoContact, LinkageSettings, Settings, SmtpSettings};
+pub use settings::{DpoContact, Establishment, LinkageSettings, Settings, SmtpSettings};
 pub use supplier::{ContactRole, SupplierName, SupplierRole, country_code, is_uk_adequate, is_uk_or_eea};
 pub use text::{LONG_TEXT_CHARS_MAX, SHORT_TEXT_CHARS_MAX, check_text, spreadsheet_safe};

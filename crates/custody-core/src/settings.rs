@@ -93,6 +93,31 @@ pub struct Settings {
     /// Where fuzzy linkage draws its lines (`[linkage]`); defaults when left out.
     #[serde(default, skip_serializing_if = "LinkageSettings::is_default")]
     pub linkage: LinkageSettings,
+    /// Where the organisation is established and which rule variants it works by
+    /// (`[establishment]`), for the obligations of `custody jurisdictions`.
+    #[serde(default, skip_serializing_if = "Establishment::is_default")]
+    pub establishment: Establishment,
+}
+
+/// Where the organisation is established, for which authority leads on a breach.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Establishment {
+    /// The EU/EEA country of the organisation's main establishment (GDPR Art. 4(16)), if it has
+    /// one: that country's authority leads for every EU/EEA person (one-stop shop, Art. 56).
+    /// Without one, every EU/EEA authority concerned is told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eu_main: Option<String>,
+    /// Rule variants switched on, e.g. `["eu-omnibus-2025"]` to work by the Commission's
+    /// proposed 96-hour, high-risk rule instead of GDPR Art. 33 as it stands.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<String>,
+}
+
+impl Establishment {
+    fn is_default(&self) -> bool {
+        *self == Establishment::default()
+    }
 }
 
 /// Fuzzy linkage's two lines (a leaked row linked to a person with at least `certain`
@@ -209,6 +234,7 @@ impl Settings {
             erasure_review: None,
             access_answer: AnswerSettings::default(),
             linkage: LinkageSettings::default(),
+            establishment: Establishment::default(),
         }
     }
 
@@ -249,6 +275,15 @@ impl Settings {
         self.desk.validate()?;
         self.access_answer.validate()?;
         self.linkage.validate()?;
+        if let Some(code) = &self.establishment.eu_main
+            && !(code.len() == 2 && code.bytes().all(|byte| byte.is_ascii_uppercase()))
+        {
+            return Err(Error::invalid(
+                "establishment.eu_main",
+                code,
+                "an ISO 3166-1 alpha-2 code of an EU/EEA country, such as IE",
+            ));
+        }
         if let Some(division) = &self.bank_holidays
             && (division.is_empty() || !division.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
         {

@@ -115,12 +115,15 @@ impl KnownPerson {
             &self.left_on,
         );
         let country = keep(fields.country, person.country.clone(), &self.country);
-        // A region comes from an address's parts, or goes with the country.
-        let region = keep(
-            fields.address || fields.country,
-            person.region.clone(),
-            &self.region,
-        );
+        // A region read is taken; none read (no state column, or a value custody cannot place)
+        // keeps the one held while the country stays the same.
+        let region = person.region.clone().or_else(|| {
+            if country == self.country {
+                self.region.clone()
+            } else {
+                None
+            }
+        });
         let contact_changed =
             self.contact_digest.as_deref() != person.contact_digest.as_ref().map(|digest| digest.as_slice());
         let identifiers_changed = self.identifiers != identifiers;

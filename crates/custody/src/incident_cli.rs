@@ -172,14 +172,16 @@ pub enum IncidentCommand {
         json: bool,
     },
     /// Record an act: regulator-notified (files the initial report as it stands: kept byte for
-    /// byte), regulator-updated (files a follow-up the same way), people-notified; or a decision
-    /// not to notify, with its reasons: regulator-not-required, people-not-required --ground.
+    /// byte), regulator-updated (files a follow-up the same way), people-notified,
+    /// obligation-met --obligation J:ID (another jurisdiction's regulator, an attorney general,
+    /// the credit bureaus told); or a decision not to notify, with its reasons:
+    /// regulator-not-required, people-not-required --ground.
     Record {
         /// Incident id.
         id: IncidentId,
         /// The act or decision.
         #[arg(value_parser = [
-            "regulator-notified", "regulator-updated", "people-notified",
+            "regulator-notified", "regulator-updated", "people-notified", "obligation-met",
             "regulator-not-required", "people-not-required",
         ])]
         act: String,
@@ -199,6 +201,9 @@ pub enum IncidentCommand {
         /// Reasons for a late report (required after the 72 hours, Art. 33(1)).
         #[arg(long)]
         delay_reason: Option<String>,
+        /// For obligation-met: which, as `incident show` lists it (`US-CA:us-ca-attorney-general`).
+        #[arg(long)]
+        obligation: Option<String>,
     },
     /// Read the timeline, or add an entry with `add`.
     Timeline {
@@ -353,6 +358,43 @@ fn print_clocks(clocks: &[incidents::ClockView]) {
         })
         .collect();
     output::table(&["clock", "due", "state", ""], &rows);
+}
+
+/// The obligations of the places the affected people live in, each with its law.
+fn print_obligations(obligations: &custody_app::breach::obligations::Obligations) {
+    if obligations.clocks.is_empty() {
+        return;
+    }
+    if let Some(lead) = &obligations.lead {
+        crate::say!("EU/EEA lead authority: {lead}'s (main establishment, GDPR Art. 56)");
+    }
+    let rows: Vec<Vec<String>> = obligations
+        .clocks
+        .iter()
+        .map(|clock| {
+            let state = serde_json::to_value(clock.state)
+                .ok()
+                .and_then(|value| value.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let to = serde_json::to_value(clock.to)
+                .ok()
+                .and_then(|value| value.as_str().map(|to| to.replace('_', " ")))
+                .unwrap_or_default();
+            vec![
+                clock.jurisdiction.clone(),
+                match &clock.body {
+                    Some(body) => format!("{to} ({body})"),
+                    None => to,
+                },
+                clock.residents.to_string(),
+                clock.due_local.clone().unwrap_or_default(),
+                state,
+                clock.in_words.clone(),
+                clock.citation.clone(),
+            ]
+        })
+        .collect();
+    output::table(&["where", "tell", "people", "due", "state", "", "law"], &rows);
 }
 
 /// What to do with leak evidence's probable links.
@@ -668,6 +710,7 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
                     crate::say!("FLAG: {flag}");
                 }
                 print_clocks(&view.clocks);
+                print_obligations(&view.obligations);
                 crate::say!("People affected (ledger): {}", view.impact.people);
                 if let Some(confirmed) = &view.confirmed {
                     print_confirmed(confirmed);
@@ -724,7 +767,19 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
             delay_reason,
             ground,
             reason,
+            obligation,
         } => {
+            if (act == "obligation-met") != obligation.is_some() {
+                anyhow::bail!("--obligation J:ID goes with obligation-met, and obligation-met needs it");
+            }
+            if let Some(key) = obligation {
+                let at = at.ok_or_else(|| anyhow::anyhow!("--at: when it happened is needed for an act"))?;
+                let at = instant(&ledger, &at, "--at")?;
+                incidents::record_obligation_met(&mut ledger, id, &key, at, reference)?;
+                crate::say!("Recorded.");
+                print_obligations(&incidents::show(&mut ledger, id)?.obligations);
+                return Ok(ExitCode::SUCCESS);
+            }
             let act = match act.as_str() {
                 "regulator-notified" => Act::RegulatorNotified,
                 "regulator-updated" => Act::RegulatorUpdated,

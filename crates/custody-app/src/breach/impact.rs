@@ -468,6 +468,10 @@ pub struct Assessment {
     /// SHA-256 of the risk rules used (absent in assessments made before it was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules_sha256: Option<String>,
+    /// SHA-256 of the jurisdiction rules the obligations were weighed by (absent in
+    /// assessments made before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jurisdictions_sha256: Option<String>,
 }
 
 /// Assesses the risk from the current impact, the nature and the mitigations.
@@ -570,6 +574,7 @@ pub fn assess(
         override_reason: None,
         factors: factors.clone(),
         rules_sha256: None,
+        jurisdictions_sha256: None,
     })
 }
 
@@ -704,6 +709,7 @@ pub fn assess_and_record(
     let (rules, rules_sha256) = rules(ledger)?;
     let mut assessment = assess(&rules, &incident, &view.figures, mitigations, &factors)?;
     assessment.rules_sha256 = Some(rules_sha256);
+    assessment.jurisdictions_sha256 = Some(crate::breach::jurisdictions::for_ledger(ledger)?.sha256);
     if regulator.is_some() || people.is_some() {
         let reason = override_reason
             .filter(|reason| !reason.trim().is_empty())

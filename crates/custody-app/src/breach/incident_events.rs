@@ -55,6 +55,9 @@ pub struct ActDone {
     /// For a decision not to notify: why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For an obligation met: which, as `JURISDICTION:obligation`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub obligation: Option<String>,
 }
 
 /// The impact computed from the ledger, recorded when it changed.

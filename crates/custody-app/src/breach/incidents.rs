@@ -172,6 +172,9 @@ pub enum Act {
     RegulatorNotRequired,
     /// Decided not to tell people individually, on an Art. 34(3) ground.
     PeopleNotRequired,
+    /// One obligation of `custody jurisdictions` was met (an attorney general, a credit bureau,
+    /// another country's regulator told): names it as `JURISDICTION:obligation`.
+    ObligationMet,
 }
 
 /// The grounds on which people need not be told individually (UK/EU GDPR Art. 34(3)).
@@ -222,6 +225,7 @@ impl Act {
             Act::RegulatorUpdated => "regulator_updated",
             Act::RegulatorNotRequired => "regulator_not_required",
             Act::PeopleNotRequired => "people_not_required",
+            Act::ObligationMet => "obligation_met",
         }
     }
 }
@@ -262,6 +266,7 @@ pub fn record_act(
         delay_reason,
         ground: None,
         reason: None,
+        obligation: None,
     };
     match act {
         Act::RegulatorNotified => {
@@ -274,7 +279,49 @@ pub fn record_act(
         Act::RegulatorNotRequired | Act::PeopleNotRequired => Err(Error::Invalid(
             "a decision not to notify is recorded with its reason (record_decision)".to_owned(),
         )),
+        Act::ObligationMet => Err(Error::Invalid(
+            "an obligation met is recorded with the obligation it meets (record_obligation_met)".to_owned(),
+        )),
     }
+}
+
+/// Records that one obligation of the jurisdiction rules was met at `at`: `key` is
+/// `JURISDICTION:obligation` as `incident show` lists them (`US-CA:us-ca-attorney-general`).
+pub fn record_obligation_met(
+    ledger: &mut Ledger,
+    id: IncidentId,
+    key: &str,
+    at: Instant,
+    reference: Option<String>,
+) -> Result<()> {
+    let incident = find_incident(ledger, id)?;
+    if at < incident.facts.aware_at || at > ledger.now() {
+        return Err(Error::Invalid(format!(
+            "the time of the act (--at, {at}) must be between awareness ({}) and now",
+            incident.facts.aware_at
+        )));
+    }
+    let rules = crate::breach::jurisdictions::for_ledger(ledger)?;
+    let known = key.split_once(':').is_some_and(|(code, obligation)| {
+        rules
+            .get(code)
+            .is_some_and(|jurisdiction| jurisdiction.obligations.iter().any(|rule| rule.id == obligation))
+    });
+    if !known {
+        return Err(Error::Invalid(format!(
+            "--obligation {key:?}: expected JURISDICTION:obligation as `incident show` lists them, such as \
+             US-CA:us-ca-attorney-general"
+        )));
+    }
+    let done = ActDone {
+        act: Act::ObligationMet,
+        reference,
+        delay_reason: None,
+        ground: None,
+        reason: None,
+        obligation: Some(key.to_owned()),
+    };
+    append(ledger, id, at, &IncidentEventBody::Act(done)).map(|_| ())
 }
 
 /// Records a decision not to notify, with its reason (and for people, its Art. 34(3) ground): the
@@ -336,6 +383,7 @@ pub fn record_decision(
         delay_reason: None,
         ground,
         reason: Some(reason.to_owned()),
+        obligation: None,
     };
     append(ledger, id, now, &IncidentEventBody::Act(done))?;
     Ok(())
@@ -907,6 +955,8 @@ pub struct IncidentView {
     pub impact: crate::breach::impact::ImpactFigures,
     /// The latest risk assessment.
     pub assessment: Option<crate::breach::impact::Assessment>,
+    /// Who must be told, by when, under which law, for the places the affected people live in.
+    pub obligations: crate::breach::obligations::Obligations,
     /// Supplier statements, oldest first.
     pub statements: Vec<StatementView>,
     /// The newest question to the supplier, and whether it has answered.
@@ -956,6 +1006,13 @@ pub fn view(ledger: &Ledger, id: IncidentId) -> Result<IncidentView> {
     let facts = incident.facts;
     let statements = statements(&events);
     let claims_vs_ledger = (!statements.is_empty()).then(|| compare(&statements, &figures));
+    let assessment = crate::breach::impact::latest_assessment(&events);
+    let obligations = crate::breach::obligations::for_incident(
+        ledger,
+        &figures,
+        assessment.as_ref(),
+        &crate::breach::obligations::done_of(facts.aware_at, &events),
+    )?;
     let facts_view = FactsView {
         summary: facts.summary.clone(),
         nature: facts.nature.clone(),
@@ -983,7 +1040,8 @@ pub fn view(ledger: &Ledger, id: IncidentId) -> Result<IncidentView> {
         supplier_notified_at: facts.supplier_notified_at,
         clocks,
         impact: figures,
-        assessment: crate::breach::impact::latest_assessment(&events),
+        assessment,
+        obligations,
         claims_vs_ledger,
         statements,
         question: crate::breach::questions::state(&events, ledger.now()),

@@ -8,6 +8,7 @@ pub mod incident_facts;
 pub mod incidents;
 pub mod jurisdictions;
 pub(crate) mod jurisdictions_check;
+pub mod obligations;
 pub mod questions;
 pub mod register;
 pub mod report;

@@ -443,6 +443,11 @@ fn the_risk_assessment_gives_reasons_and_starts_the_people_clock() {
         64,
         "the rules used are recorded"
     );
+    let shipped = env.ok(&["jurisdictions", "--json"]).json();
+    assert_eq!(
+        unasked["jurisdictions_sha256"], shipped["sha256"],
+        "so are the jurisdiction rules"
+    );
     // Mitigations stay without being repeated; the key answer is kept too.
     let mitigated = env
         .ok(&["incident", "assess", &id, "--key-taken", "no", "--json"])

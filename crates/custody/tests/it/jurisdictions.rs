@@ -159,4 +159,86 @@ fn a_persons_jurisdiction_comes_from_their_country_and_region_and_impact_counts_
         serde_json::json!({ "GB": 2, "US-CA": 1, "US-WA": 1, "US": 1, "CA-QC": 1, "FR": 1, "unknown": 1 }),
         "{impact}"
     );
+    // The obligations are those of the places the affected people live in, each with its law.
+    let shown = env.ok(&["incident", "show", &id, "--json"]).json();
+    let clocks = shown["obligations"]["clocks"].as_array().unwrap();
+    let of = |jurisdiction: &str, obligation: &str| {
+        clocks
+            .iter()
+            .find(|clock| clock["jurisdiction"] == jurisdiction && clock["obligation"] == obligation)
+            .unwrap_or_else(|| panic!("no {obligation} for {jurisdiction}: {clocks:?}"))
+    };
+    assert_eq!(of("GB", "gb-regulator")["residents"], 2);
+    assert_eq!(of("GB", "gb-regulator")["body"], "ICO");
+    assert_eq!(of("FR", "gdpr-regulator")["citation"], "GDPR Art. 33(1)");
+    assert_eq!(
+        of("CA", "ca-opc-report")["residents"],
+        1,
+        "Quebec's member counts for Canada too"
+    );
+    assert!(clocks.iter().any(|clock| clock["jurisdiction"] == "CA-QC"));
+    assert_eq!(
+        of("US-CA", "us-ca-attorney-general")["state"],
+        "not_reached",
+        "one Californian, not 501"
+    );
+    assert!(
+        !clocks.iter().any(|clock| clock["jurisdiction"] == "US"),
+        "no US-wide rules: {clocks:?}"
+    );
+    let text = env.ok(&["incident", "show", &id]).stdout;
+    assert!(
+        text.contains("UK GDPR Art. 33(1)") && text.contains("ICO"),
+        "{text}"
+    );
+    // Another country's regulator told is recorded against its own obligation.
+    let record = |key: &str| {
+        vec![
+            "incident".to_owned(),
+            "record".to_owned(),
+            id.clone(),
+            "obligation-met".to_owned(),
+            "--obligation".to_owned(),
+            key.to_owned(),
+            "--at".to_owned(),
+            "2021-10-30 10:00".to_owned(),
+        ]
+    };
+    let unknown = record("CA:no-such-rule");
+    let error = env.fails(&unknown.iter().map(String::as_str).collect::<Vec<_>>(), 1);
+    assert!(error.contains("JURISDICTION:obligation"), "{error}");
+    let canada = record("CA:ca-opc-report");
+    env.ok(&canada.iter().map(String::as_str).collect::<Vec<_>>());
+    let shown = env.ok(&["incident", "show", &id, "--json"]).json();
+    let clocks = shown["obligations"]["clocks"].as_array().unwrap();
+    let state = |jurisdiction: &str, obligation: &str| {
+        clocks
+            .iter()
+            .find(|clock| clock["jurisdiction"] == jurisdiction && clock["obligation"] == obligation)
+            .map(|clock| clock["state"].clone())
+    };
+    assert_eq!(state("CA", "ca-opc-report"), Some(serde_json::json!("met")));
+    assert_ne!(
+        state("CA-QC", "ca-qc-cai"),
+        Some(serde_json::json!("met")),
+        "Quebec's commission is another body"
+    );
+    // With a main establishment in Ireland, the Irish authority leads for the French member.
+    let settings = env.dir().join("settings.toml");
+    let mut text = std::fs::read_to_string(&settings).unwrap();
+    text.push_str("\n[establishment]\neu_main = \"IE\"\n");
+    std::fs::write(&settings, text).unwrap();
+    let shown = env.ok(&["incident", "show", &id, "--json"]).json();
+    assert_eq!(shown["obligations"]["lead"], "IE");
+    let clocks = shown["obligations"]["clocks"].as_array().unwrap();
+    let lead = clocks
+        .iter()
+        .find(|clock| clock["jurisdiction"] == "IE" && clock["obligation"] == "gdpr-regulator")
+        .unwrap();
+    assert_eq!(lead["residents"], 1);
+    let french = clocks
+        .iter()
+        .find(|clock| clock["jurisdiction"] == "FR" && clock["obligation"] == "gdpr-regulator")
+        .unwrap();
+    assert_eq!(french["state"], "through_lead");
 }
