@@ -28,6 +28,17 @@ pub(crate) fn fresh() -> String {
         .collect()
 }
 
+/// The token a SQLite store holds, if any (a transaction is a connection too).
+pub(crate) fn read_sqlite(connection: &rusqlite::Connection) -> crate::Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    Ok(connection
+        .query_row("SELECT value FROM meta WHERE key = ?1", [KEY], |row| row.get(0))
+        .optional()?)
+}
+
+/// The SQL that reads the token (`$1` is [`KEY`]), for PostgreSQL.
+pub(crate) const GET_POSTGRES: &str = "SELECT value FROM meta WHERE key = $1";
+
 /// The SQL that sets the token (`?1` / `$1` is the token), for SQLite.
 pub(crate) const SET_SQLITE: &str = "INSERT INTO meta (key, value) VALUES ('identifiers_generation', ?1) \
      ON CONFLICT (key) DO UPDATE SET value = excluded.value";

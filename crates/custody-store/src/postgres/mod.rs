@@ -916,10 +916,9 @@ impl Store for PostgresStore {
     }
 
     fn identifiers_generation(&self) -> Result<Option<String>> {
-        let row = self.db()?.query_opt(
-            "SELECT value FROM meta WHERE key = $1",
-            &[&crate::generation::KEY],
-        )?;
+        let row = self
+            .db()?
+            .query_opt(crate::generation::GET_POSTGRES, &[&crate::generation::KEY])?;
         Ok(row.map(|row| row.try_get(0)).transpose()?)
     }
 

@@ -211,10 +211,7 @@ pub(super) fn import(
     // The rows were made from what the people were when the import began (digests, contact
     // details kept): refused if another import changed them since.
     let generation: Option<String> = transaction
-        .query_opt(
-            "SELECT value FROM meta WHERE key = $1",
-            &[&crate::generation::KEY],
-        )?
+        .query_opt(crate::generation::GET_POSTGRES, &[&crate::generation::KEY])?
         .map(|row| row.try_get(0))
         .transpose()?;
     if let Some(read_at) = read_at {

@@ -840,14 +840,7 @@ impl Store for SqliteStore {
     }
 
     fn identifiers_generation(&self) -> Result<Option<String>> {
-        Ok(self
-            .connection
-            .query_row(
-                "SELECT value FROM meta WHERE key = ?1",
-                [crate::generation::KEY],
-                |row| row.get(0),
-            )
-            .optional()?)
+        crate::generation::read_sqlite(&self.connection)
     }
 
     fn each_identifier(

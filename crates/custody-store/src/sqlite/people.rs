@@ -169,13 +169,7 @@ pub(super) fn import(
         transaction.query_row("SELECT NOT EXISTS (SELECT 1 FROM people)", [], |row| row.get(0))?;
     // The rows were made from what the people were when the import began (digests, contact
     // details kept): refused if another import changed them since.
-    let generation: Option<String> = transaction
-        .query_row(
-            "SELECT value FROM meta WHERE key = ?1",
-            [crate::generation::KEY],
-            |row| row.get(0),
-        )
-        .optional()?;
+    let generation = crate::generation::read_sqlite(&transaction)?;
     if let Some(read_at) = read_at {
         crate::generation::still(read_at, generation.as_ref())?;
     }

@@ -163,9 +163,7 @@ fn a_persons_jurisdiction_comes_from_their_country_and_region_and_impact_counts_
     let shown = env.ok(&["incident", "show", &id, "--json"]).json();
     let clocks = shown["obligations"]["clocks"].as_array().unwrap();
     let of = |jurisdiction: &str, obligation: &str| {
-        clocks
-            .iter()
-            .find(|clock| clock["jurisdiction"] == jurisdiction && clock["obligation"] == obligation)
+        obligation_of(&shown, jurisdiction, obligation)
             .unwrap_or_else(|| panic!("no {obligation} for {jurisdiction}: {clocks:?}"))
     };
     assert_eq!(of("GB", "gb-regulator")["residents"], 2);
@@ -210,12 +208,8 @@ fn a_persons_jurisdiction_comes_from_their_country_and_region_and_impact_counts_
     let canada = record("CA:ca-opc-report");
     env.ok(&canada.iter().map(String::as_str).collect::<Vec<_>>());
     let shown = env.ok(&["incident", "show", &id, "--json"]).json();
-    let clocks = shown["obligations"]["clocks"].as_array().unwrap();
     let state = |jurisdiction: &str, obligation: &str| {
-        clocks
-            .iter()
-            .find(|clock| clock["jurisdiction"] == jurisdiction && clock["obligation"] == obligation)
-            .map(|clock| clock["state"].clone())
+        obligation_of(&shown, jurisdiction, obligation).map(|clock| clock["state"].clone())
     };
     assert_eq!(state("CA", "ca-opc-report"), Some(serde_json::json!("met")));
     assert_ne!(
@@ -230,15 +224,20 @@ fn a_persons_jurisdiction_comes_from_their_country_and_region_and_impact_counts_
     std::fs::write(&settings, text).unwrap();
     let shown = env.ok(&["incident", "show", &id, "--json"]).json();
     assert_eq!(shown["obligations"]["lead"], "IE");
-    let clocks = shown["obligations"]["clocks"].as_array().unwrap();
-    let lead = clocks
-        .iter()
-        .find(|clock| clock["jurisdiction"] == "IE" && clock["obligation"] == "gdpr-regulator")
-        .unwrap();
+    let lead = obligation_of(&shown, "IE", "gdpr-regulator").unwrap();
     assert_eq!(lead["residents"], 1);
-    let french = clocks
-        .iter()
-        .find(|clock| clock["jurisdiction"] == "FR" && clock["obligation"] == "gdpr-regulator")
-        .unwrap();
+    let french = obligation_of(&shown, "FR", "gdpr-regulator").unwrap();
     assert_eq!(french["state"], "through_lead");
+}
+
+/// One obligation of an incident as `incident show --json` gives it.
+fn obligation_of<'v>(
+    shown: &'v serde_json::Value,
+    jurisdiction: &str,
+    obligation: &str,
+) -> Option<&'v serde_json::Value> {
+    shown["obligations"]["clocks"]
+        .as_array()?
+        .iter()
+        .find(|clock| clock["jurisdiction"] == jurisdiction && clock["obligation"] == obligation)
 }
