@@ -362,6 +362,9 @@ fn print_clocks(clocks: &[incidents::ClockView]) {
 
 /// The obligations of the places the affected people live in, each with its law.
 fn print_obligations(obligations: &custody_app::breach::obligations::Obligations) {
+    if let Some(problem) = &obligations.problem {
+        crate::say!("Obligations by jurisdiction left out: {problem}");
+    }
     if obligations.clocks.is_empty() {
         return;
     }
@@ -771,6 +774,9 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
         } => {
             if (act == "obligation-met") != obligation.is_some() {
                 anyhow::bail!("--obligation J:ID goes with obligation-met, and obligation-met needs it");
+            }
+            if obligation.is_some() && (delay_reason.is_some() || reason.is_some() || ground.is_some()) {
+                anyhow::bail!("obligation-met takes --obligation, --at and --ref only");
             }
             if let Some(key) = obligation {
                 let at = at.ok_or_else(|| anyhow::anyhow!("--at: when it happened is needed for an act"))?;

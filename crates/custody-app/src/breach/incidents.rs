@@ -301,16 +301,23 @@ pub fn record_obligation_met(
             incident.facts.aware_at
         )));
     }
-    let rules = crate::breach::jurisdictions::for_ledger(ledger)?;
-    let known = key.split_once(':').is_some_and(|(code, obligation)| {
-        rules
-            .get(code)
-            .is_some_and(|jurisdiction| jurisdiction.obligations.iter().any(|rule| rule.id == obligation))
-    });
-    if !known {
+    let listed = view(ledger, id)?.obligations;
+    let Some(clock) = listed
+        .clocks
+        .iter()
+        .find(|clock| format!("{}:{}", clock.jurisdiction, clock.obligation) == key)
+    else {
         return Err(Error::Invalid(format!(
-            "--obligation {key:?}: expected JURISDICTION:obligation as `incident show` lists them, such as \
+            "--obligation {key:?}: expected JURISDICTION:obligation as `incident show {id}` lists them, such as \
              US-CA:us-ca-attorney-general"
+        )));
+    };
+    if clock.to == crate::breach::jurisdictions::Recipient::Regulator
+        && clock.jurisdiction == ledger.settings.phone_region
+    {
+        return Err(Error::Invalid(format!(
+            "{key} is the organisation's own regulator: record `regulator-notified`, which files the report \
+             as it stands"
         )));
     }
     let done = ActDone {
@@ -782,6 +789,9 @@ fn summarise(body: &IncidentEventBody) -> String {
         }
         IncidentEventBody::Act(done) => {
             let mut line = done.act.as_str().replace('_', " ");
+            if let Some(obligation) = &done.obligation {
+                line = format!("{line}: {obligation}");
+            }
             if let Some(reference) = &done.reference {
                 line = format!("{line} (ref {reference})");
             }
@@ -1007,12 +1017,14 @@ pub fn view(ledger: &Ledger, id: IncidentId) -> Result<IncidentView> {
     let statements = statements(&events);
     let claims_vs_ledger = (!statements.is_empty()).then(|| compare(&statements, &figures));
     let assessment = crate::breach::impact::latest_assessment(&events);
+    // Rules that cannot be read leave the obligations out, never the incident's own clocks.
     let obligations = crate::breach::obligations::for_incident(
         ledger,
         &figures,
         assessment.as_ref(),
         &crate::breach::obligations::done_of(facts.aware_at, &events),
-    )?;
+    )
+    .unwrap_or_else(|error| crate::breach::obligations::Obligations::unreadable(error.to_string()));
     let facts_view = FactsView {
         summary: facts.summary.clone(),
         nature: facts.nature.clone(),

@@ -78,6 +78,21 @@ pub struct Obligations {
     pub lead: Option<String>,
     /// Every obligation, jurisdiction by jurisdiction.
     pub clocks: Vec<ObligationClock>,
+    /// Why there are none, when the rules could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+impl Obligations {
+    /// None listed, because the rules could not be read.
+    pub fn unreadable(problem: String) -> Self {
+        Obligations {
+            rules_sha256: String::new(),
+            lead: None,
+            clocks: Vec::new(),
+            problem: Some(problem),
+        }
+    }
 }
 
 /// What happened on the incident that obligations are measured against.
@@ -169,8 +184,8 @@ pub(crate) fn compute(
         .filter(|(code, _)| rules.get(code).is_some_and(|jurisdiction| jurisdiction.eu))
         .map(|(_, count)| count)
         .sum();
-    // The regulator the organisation reports to itself: the EU lead's, else its own country's.
-    let home = lead.clone().unwrap_or_else(|| establishment.country.to_owned());
+    // The regulator the organisation reports to itself (`regulator-notified`): its own country's.
+    let home = establishment.country;
     // The lead authority's jurisdiction counts even with no resident of its own affected.
     let mut places: Vec<(String, u64)> = residents.into_iter().collect();
     if let Some(lead) = &lead
@@ -204,6 +219,7 @@ pub(crate) fn compute(
         rules_sha256: rules.sha256.clone(),
         lead,
         clocks,
+        problem: None,
     }
 }
 
@@ -301,11 +317,16 @@ fn standing(
         );
         return (ObligationState::NotReached, None, words);
     }
-    let done_at = met.or(match rule.to {
+    let act_at = match rule.to {
         Recipient::Regulator if place.home => done.regulator_at,
         Recipient::Individuals => done.people_at,
         _ => None,
-    });
+    };
+    // The earlier of its own record and the act that meets it.
+    let done_at = match (met, act_at) {
+        (Some(own), Some(act)) => Some(own.min(act)),
+        (own, act) => own.or(act),
+    };
     let found = match rule.threshold {
         Threshold::Any => Some(true),
         Threshold::Risk => assessment.map(|assessment| assessment.report_regulator),
@@ -326,8 +347,8 @@ fn standing(
     }
     let start = rule.deadline.and_then(|deadline| match deadline.from {
         DeadlineFrom::Awareness | DeadlineFrom::Discovery => done.aware_at,
-        // Owed whatever the harm: determined once the organisation knew.
-        DeadlineFrom::Determination if rule.threshold == Threshold::Any => done.assessed_at.or(done.aware_at),
+        // Owed whatever the harm: due from when the organisation knew.
+        DeadlineFrom::Determination if rule.threshold == Threshold::Any => done.aware_at,
         DeadlineFrom::Determination => done.assessed_at,
         DeadlineFrom::IndividualNotice => done.people_at,
     });
@@ -512,6 +533,18 @@ mod tests {
         let now = at("2026-11-03 09:00");
         let obligations = compute(&rules, gb(&establishment), &impact, None, &done(), now);
         assert_eq!(obligations.lead.as_deref(), Some("IE"));
+        // The organisation's own report went to its own regulator (the ICO), not to the lead.
+        let impact_gb = figures(&[("GB", 1), ("FR", 2), ("DE", 5)]);
+        let reported = Done {
+            regulator_at: Some(at("2026-11-03 08:00")),
+            ..done()
+        };
+        let told = compute(&rules, gb(&establishment), &impact_gb, None, &reported, now);
+        assert_eq!(find(&told, "GB", "gb-regulator").state, ObligationState::Met);
+        assert_eq!(
+            find(&told, "IE", "gdpr-regulator").state,
+            ObligationState::Running
+        );
         let lead = find(&obligations, "IE", "gdpr-regulator");
         assert_eq!(
             (lead.state, lead.residents),

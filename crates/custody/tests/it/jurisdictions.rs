@@ -205,6 +205,9 @@ fn a_persons_jurisdiction_comes_from_their_country_and_region_and_impact_counts_
     let unknown = record("CA:no-such-rule");
     let error = env.fails(&unknown.iter().map(String::as_str).collect::<Vec<_>>(), 1);
     assert!(error.contains("JURISDICTION:obligation"), "{error}");
+    let own = record("GB:gb-regulator");
+    let error = env.fails(&own.iter().map(String::as_str).collect::<Vec<_>>(), 1);
+    assert!(error.contains("regulator-notified"), "{error}");
     let canada = record("CA:ca-opc-report");
     env.ok(&canada.iter().map(String::as_str).collect::<Vec<_>>());
     let shown = env.ok(&["incident", "show", &id, "--json"]).json();
