@@ -31,6 +31,8 @@ pub(crate) struct RulesFile {
     pub rule_set: Vec<Spanned<RuleSet>>,
     #[serde(default)]
     pub jurisdiction: Vec<Spanned<JurisdictionFile>>,
+    #[serde(default)]
+    pub contact: Vec<Spanned<NoticeContact>>,
 }
 
 /// Obligations shared by several jurisdictions (the GDPR's).
@@ -169,9 +171,23 @@ pub struct Obligation {
     /// What the report or notice must contain, item by item.
     #[serde(default)]
     pub contents: Vec<String>,
-    /// Headings the law prescribes for the notice to people.
+    /// Headings the law prescribes for the notice to people: five, in the order of custody's
+    /// sections (what happened, which data, what we are doing, what you can do, more information).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headings: Vec<String>,
+    /// The title the law prescribes for the notice to people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Sentences the notice to people carries for this jurisdiction (a right the law requires
+    /// stated, or local advice), each under "What you can do".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notice_lines: Vec<String>,
+    /// The ids of the `[[contact]]`s the notice to people lists (credit bureaus, agencies).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notice_contacts: Vec<String>,
+    /// Parts of custody's notice the law forbids (`what_happened`: Massachusetts).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leave_out: Vec<LeaveOut>,
     /// What the notice must not contain.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub forbidden: Vec<String>,
@@ -186,6 +202,38 @@ pub struct Obligation {
     /// Caveats.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// A part of custody's notice to people that a law forbids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaveOut {
+    /// The description of what happened (the nature of the breach).
+    WhatHappened,
+}
+
+/// Someone a notice to people must name: a credit bureau, a consumer or identity-theft agency.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeContact {
+    /// How obligations name it (`equifax`).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// What a person contacts it for.
+    pub purpose: String,
+    /// Telephone (toll-free where the law asks for it).
+    pub phone: String,
+    /// Postal address.
+    pub address: String,
+    /// Web address.
+    pub web: String,
+    /// Where the details were found.
+    pub source: String,
+    /// The day they were checked.
+    pub checked: String,
+    /// False when they rest on a secondary source.
+    pub verified: bool,
 }
 
 fn one() -> u64 {
@@ -222,6 +270,8 @@ pub struct Rules {
     pub sha256: String,
     /// Every jurisdiction, in the file's order.
     pub jurisdictions: Vec<Jurisdiction>,
+    /// Whom notices may have to name.
+    pub contacts: Vec<NoticeContact>,
 }
 
 impl Rules {
@@ -230,6 +280,11 @@ impl Rules {
         self.jurisdictions
             .iter()
             .find(|jurisdiction| jurisdiction.code == code)
+    }
+
+    /// The notice contact with this id.
+    pub fn contact(&self, id: &str) -> Option<&NoticeContact> {
+        self.contacts.iter().find(|contact| contact.id == id)
     }
 }
 
@@ -246,11 +301,12 @@ pub fn parse(text: &str, origin: &str) -> Result<Rules> {
             error.message()
         ))
     })?;
-    let jurisdictions = crate::breach::jurisdictions_check::check(file, text, origin)?;
+    let (jurisdictions, contacts) = crate::breach::jurisdictions_check::check(file, text, origin)?;
     Ok(Rules {
         origin: origin.to_owned(),
         sha256: custody_vault::hex(&sha2::Sha256::digest(text.as_bytes())),
         jurisdictions,
+        contacts,
     })
 }
 

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use toml::Spanned;
 
-use crate::breach::jurisdictions::{FORMAT, Jurisdiction, JurisdictionFile, Obligation, RulesFile};
+use crate::breach::jurisdictions::{
+    FORMAT, Jurisdiction, JurisdictionFile, NoticeContact, Obligation, Recipient, RulesFile,
+};
 use crate::error::{Error, Result};
 
 /// The 1-based line and column (in characters) of a byte offset.
@@ -25,7 +27,11 @@ fn fault(text: &str, origin: &str, offset: usize, what: &str) -> Error {
 
 /// The jurisdictions of a rules file, their rule sets' obligations included, once every rule is
 /// good.
-pub(crate) fn check(file: RulesFile, text: &str, origin: &str) -> Result<Vec<Jurisdiction>> {
+pub(crate) fn check(
+    file: RulesFile,
+    text: &str,
+    origin: &str,
+) -> Result<(Vec<Jurisdiction>, Vec<NoticeContact>)> {
     let at = |offset: usize, what: &str| fault(text, origin, offset, what);
     if *file.format.get_ref() != FORMAT {
         return Err(at(
@@ -74,6 +80,54 @@ pub(crate) fn check(file: RulesFile, text: &str, origin: &str) -> Result<Vec<Jur
     }
     if out.is_empty() {
         return Err(Error::Invalid(format!("{origin}: it names no jurisdiction")));
+    }
+    let contacts = contacts(file.contact, &at)?;
+    for jurisdiction in &out {
+        for rule in &jurisdiction.obligations {
+            if let Some(missing) = rule
+                .notice_contacts
+                .iter()
+                .find(|id| !contacts.iter().any(|contact| &contact.id == *id))
+            {
+                return Err(Error::Invalid(format!(
+                    "{origin}: obligation {} names the notice contact {missing:?}, which no [[contact]] defines",
+                    rule.id
+                )));
+            }
+        }
+    }
+    Ok((out, contacts))
+}
+
+/// The notice contacts, each with every detail, a source and a checked day.
+fn contacts(
+    list: Vec<Spanned<NoticeContact>>,
+    at: &dyn Fn(usize, &str) -> Error,
+) -> Result<Vec<NoticeContact>> {
+    let mut out: Vec<NoticeContact> = Vec::with_capacity(list.len());
+    for contact in list {
+        let start = contact.span().start;
+        let contact = contact.into_inner();
+        let id = &contact.id;
+        if id.is_empty() || out.iter().any(|seen| &seen.id == id) {
+            return Err(at(start, &format!("the contact id {id:?} is empty or taken")));
+        }
+        let details = [
+            &contact.name,
+            &contact.purpose,
+            &contact.phone,
+            &contact.address,
+            &contact.web,
+            &contact.source,
+        ];
+        if details.iter().any(|value| value.trim().is_empty()) {
+            return Err(at(
+                start,
+                &format!("contact {id} lacks a name, purpose, phone, address, web or source"),
+            ));
+        }
+        checked_day(&contact.checked).map_err(|what| at(start, &format!("contact {id}: {what}")))?;
+        out.push(contact);
     }
     Ok(out)
 }
@@ -214,6 +268,26 @@ fn problem(rule: &Obligation, regulators: &[&str], local: &BTreeSet<&str>) -> Op
             return Some("its deadline must give hours or days, one of them".to_owned());
         }
         _ => {}
+    }
+    if !matches!(rule.headings.len(), 0 | 5) {
+        return Some(
+            "headings must be five, in the order: what happened, which information, what we are doing, \
+             what you can do, for more information"
+                .to_owned(),
+        );
+    }
+    if rule.to != Recipient::Individuals
+        && (!rule.headings.is_empty()
+            || rule.title.is_some()
+            || !rule.notice_lines.is_empty()
+            || !rule.notice_contacts.is_empty()
+            || !rule.leave_out.is_empty())
+    {
+        return Some(
+            "headings, title, notice_lines, notice_contacts and leave_out shape the notice to people: \
+             they belong to an obligation with to = \"individuals\""
+                .to_owned(),
+        );
     }
     if rule.residents_at_least == 0 {
         return Some("residents_at_least must be 1 or more".to_owned());

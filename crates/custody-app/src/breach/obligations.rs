@@ -224,7 +224,7 @@ pub(crate) fn compute(
 }
 
 /// A jurisdiction's obligations under the variants switched on.
-fn applicable<'r>(jurisdiction: &'r Jurisdiction, variants: &[String]) -> Vec<&'r Obligation> {
+pub(crate) fn applicable<'r>(jurisdiction: &'r Jurisdiction, variants: &[String]) -> Vec<&'r Obligation> {
     let on = |rule: &Obligation| {
         rule.variant
             .as_ref()

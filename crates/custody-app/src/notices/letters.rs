@@ -153,8 +153,9 @@ pub fn letters_at_most(
             return Ok(());
         };
         let part = context.person_part(&person, contact.first_name.clone());
-        let notice = templates
-            .notice(&context.model(vec![part]))
+        let notice = context
+            .model(vec![part])
+            .render(&templates)
             .map_err(|error| custody_store::Error::Aborted(Box::new(Error::from(error))))?;
         let address = crate::notices::letter_address::address_lines(&full_name(&contact), &postal, &home);
         planned.push(Planned {

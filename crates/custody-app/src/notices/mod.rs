@@ -5,6 +5,7 @@ pub(crate) mod instruction_mail;
 pub(crate) mod letter_address;
 pub mod letter_posting;
 pub mod letters;
+pub mod notice_law;
 pub mod notice_model;
 pub mod notify;
 pub(crate) mod notify_loop;

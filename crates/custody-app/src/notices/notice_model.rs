@@ -27,6 +27,8 @@ pub struct IncidentWords {
     pub aware_day: String,
     /// Whether it happened at the organisation itself (then `supplier_words` is its name).
     pub in_house: bool,
+    /// When it happened, as recorded ("between 7 February 2020 and 20 May 2020").
+    pub occurred: Option<String>,
 }
 
 /// Everything a run's notices share, computed once.
@@ -47,6 +49,7 @@ pub struct NoticeContext {
     /// disproportionate effort (Art. 34(3)(c)): the public statement is then the communication.
     pub public_is_the_notice: bool,
     special: BTreeMap<PersonCategory, Vec<CategoryKey>>,
+    laws: crate::notices::notice_law::NoticeLaws,
     organisation: String,
     dpo: custody_core::DpoContact,
     regulator: String,
@@ -67,6 +70,8 @@ pub struct PersonPart {
     pub special: Option<String>,
     #[serde(skip)]
     keys: Vec<CategoryKey>,
+    #[serde(skip)]
+    place: (Option<String>, Option<String>),
 }
 
 /// The model a notice template renders.
@@ -88,6 +93,18 @@ pub struct NoticeModel<'a> {
     pub consequences: Vec<String>,
     /// What the organisation has done.
     pub measures: &'a [String],
+    /// What the law of the place the people live in asks of the notice.
+    pub law: &'a crate::notices::notice_law::NoticeLaw,
+}
+
+impl NoticeModel<'_> {
+    /// Renders it with the templates of the people's place (`notice.US-CA.txt` where given).
+    pub fn render(
+        &self,
+        templates: &custody_mail::Templates,
+    ) -> custody_mail::Result<custody_mail::NoticeText> {
+        templates.notice_for(self.law.jurisdiction.as_deref(), self)
+    }
 }
 
 /// The order a person reads their data in: names, then how to reach them, then the rest.
@@ -181,6 +198,30 @@ fn measures(ledger: &Ledger, incident: &IncidentRecord, events: &[Recorded], sup
     ));
     let _ = incident;
     out
+}
+
+/// The notice laws of the ledger's jurisdiction rules and settings.
+fn notice_laws(ledger: &Ledger) -> Result<crate::notices::notice_law::NoticeLaws> {
+    let rules = crate::breach::jurisdictions::for_ledger(ledger)?;
+    Ok(crate::notices::notice_law::NoticeLaws::new(
+        &rules,
+        &ledger.settings.establishment.variants,
+        &ledger.settings.phone_region,
+        &ledger.settings.regulator,
+    ))
+}
+
+/// When an incident happened, in words, as far as recorded.
+fn occurred_words(ledger: &Ledger, incident: &IncidentRecord) -> Option<String> {
+    let from = incident.facts.occurred_from.map(|at| day_words(ledger, at));
+    let to = incident.facts.occurred_to.map(|at| day_words(ledger, at));
+    match (from, to) {
+        (Some(from), Some(to)) if from == to => Some(format!("on {from}")),
+        (Some(from), Some(to)) => Some(format!("between {from} and {to}")),
+        (Some(from), None) => Some(format!("from {from}")),
+        (None, Some(to)) => Some(format!("by {to}")),
+        (None, None) => None,
+    }
 }
 
 pub(crate) fn day_words(ledger: &Ledger, at: custody_core::Instant) -> String {
@@ -291,6 +332,7 @@ impl NoticeContext {
                 summary: incident.facts.summary.clone(),
                 aware_day: day_words(ledger, incident.facts.aware_at),
                 in_house: incident.supplier.is_none(),
+                occurred: occurred_words(ledger, &incident),
             },
             held: holdings.categories.into_iter().collect(),
             canaries_held: holdings.canaries.len(),
@@ -301,6 +343,7 @@ impl NoticeContext {
                         && done.ground == Some(crate::breach::incidents::Ground::DisproportionateEffort))
             }),
             special: ledger.settings.special_category_map()?,
+            laws: notice_laws(ledger)?,
             organisation: ledger.settings.organisation.clone(),
             dpo: ledger.settings.dpo.clone(),
             regulator: ledger.settings.regulator.clone(),
@@ -330,6 +373,7 @@ impl NoticeContext {
             their_words: plain_list(&keys).map(|words| words.replacen("your ", "their ", 1)),
             special,
             keys,
+            place: (person.country.clone(), person.region.clone()),
         }
     }
 
@@ -339,7 +383,13 @@ impl NoticeContext {
         keys.sort();
         keys.dedup();
         let special = people.iter().any(|part| part.special.is_some());
+        // The people of one message share an address, so a place.
+        let law = people.first().map_or_else(
+            || self.laws.of(None, None),
+            |part| self.laws.of(part.place.0.as_deref(), part.place.1.as_deref()),
+        );
         NoticeModel {
+            law,
             organisation: &self.organisation,
             dpo: &self.dpo,
             regulator: &self.regulator,

@@ -309,7 +309,11 @@ pub fn notify(
         Some(one_run_at_a_time(ledger)?)
     };
     // A template that cannot render stops the run before anything is queued.
-    custody_mail::Templates::load(Some(&ledger.dir.join("templates")))?.notice(&context.model(Vec::new()))?;
+    context
+        .model(Vec::new())
+        .render(&custody_mail::Templates::load(Some(
+            &ledger.dir.join("templates"),
+        ))?)?;
     custody_mail::Sender::check(&config)?;
     let queued = queue(ledger, &context, &options.audience, false)?;
     let now = ledger.now();
@@ -477,7 +481,7 @@ pub fn preview(
     let contact = open_contact(ledger, &person)?;
     let part = context.person_part(&person, contact.as_ref().and_then(|c| c.first_name.clone()));
     let templates = custody_mail::Templates::load(Some(&ledger.dir.join("templates")))?;
-    let text = templates.notice(&context.model(vec![part]))?;
+    let text = context.model(vec![part]).render(&templates)?;
     ledger.audit_only(
         "notice.preview",
         &format!("incident:{id}"),

@@ -173,7 +173,7 @@ pub(crate) fn job(
         })?;
         parts.push(context.person_part(person, first_name.clone()));
     }
-    let text = templates.notice(&context.model(parts))?;
+    let text = context.model(parts).render(templates)?;
     let notice = Notice {
         message_id: message.message_id.clone(),
         to: address,

@@ -355,7 +355,7 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
         let mut texts = Vec::new();
         for _ in 0..n {
             let part = context.person_part(&person, Some("Alex".to_owned()));
-            texts.push(templates.notice(&context.model(vec![part]))?);
+            texts.push(context.model(vec![part]).render(&templates)?);
         }
         let render = t.elapsed().as_secs_f64() / f64::from(n) * 1e6;
         let t = Clock::now();

@@ -244,3 +244,108 @@ fn obligation_of<'v>(
         .iter()
         .find(|clock| clock["jurisdiction"] == jurisdiction && clock["obligation"] == obligation)
 }
+
+/// Members in five places whose laws shape a notice differently.
+const FIVE_PLACES: &str = "Member Number,First Name,Last Name,Email,Street,City,State,Country,Category\n\
+G1,Amy,Ward,amy@example.org,1 High St,Leeds,,GB,member\n\
+C1,Cal,Diaz,cal@example.org,1 Market St,San Francisco,CA,US,member\n\
+M1,Meg,Hale,meg@example.org,1 Beacon St,Boston,Massachusetts,US,member\n\
+N1,Ned,Ford,ned@example.org,1 Broadway,New York,NY,US,member\n\
+I1,Ita,Byrne,ita@example.org,1 Grafton St,Dublin,,Ireland,member\n";
+
+fn notice_text(env: &Env, reference: &str) -> String {
+    let preview = env
+        .ok(&["notice", "preview", "1", "--person", reference, "--json"])
+        .json();
+    let text = preview["text"].as_str().unwrap().to_owned();
+    let html = preview["html"].as_str().unwrap();
+    // The HTML says the same under the same headings.
+    for line in text.lines().filter(|line| {
+        !line.is_empty() && line.chars().all(|c| !c.is_lowercase()) && line.chars().any(char::is_alphabetic)
+    }) {
+        assert!(
+            html.to_uppercase().contains(&format!(">{line}<")),
+            "{line} missing from the HTML of {reference}: {html}"
+        );
+    }
+    text
+}
+
+#[test]
+fn each_persons_notice_carries_what_their_jurisdiction_requires() {
+    let env = crate::notices::incident_in(
+        Env::new(),
+        FIVE_PLACES,
+        &crate::notices::export_of(&["G1", "C1", "M1", "N1", "I1"]),
+    );
+    let summary = "Ransomware at the mailing house";
+
+    // UK people keep the UK advice and may complain to the organisation's regulator.
+    let uk = notice_text(&env, "G1");
+    assert!(uk.contains("WHAT HAPPENED") && uk.contains(summary), "{uk}");
+    assert!(uk.contains("report@phishing.gov.uk"), "{uk}");
+    assert!(uk.contains("right to complain to the"), "{uk}");
+
+    // California: titled "Notice of Data Breach", under the law's five headings, with the credit
+    // bureaus (Cal. Civ. Code § 1798.82(d)); no UK advice and no UK regulator.
+    let california = notice_text(&env, "C1");
+    assert!(california.starts_with("NOTICE OF DATA BREACH"), "{california}");
+    let order: Vec<usize> = [
+        "WHAT HAPPENED",
+        "WHAT INFORMATION WAS INVOLVED",
+        "WHAT WE ARE DOING",
+        "WHAT YOU CAN DO",
+        "FOR MORE INFORMATION",
+    ]
+    .iter()
+    .map(|heading| {
+        california
+            .find(heading)
+            .unwrap_or_else(|| panic!("{heading}: {california}"))
+    })
+    .collect();
+    assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "{order:?}");
+    assert!(!california.contains("WHAT THIS COULD MEAN"), "{california}");
+    for bureau in ["Equifax", "Experian", "TransUnion"] {
+        assert!(california.contains(bureau), "{bureau}: {california}");
+    }
+    assert!(!california.contains("phishing.gov.uk") && !california.contains("complain to"));
+
+    // Massachusetts forbids saying what happened (M.G.L. c. 93H § 3(b)) and requires the right
+    // to a police report and the free security freeze.
+    let massachusetts = notice_text(&env, "M1");
+    assert!(
+        !massachusetts.contains(summary) && !massachusetts.contains("WHAT HAPPENED"),
+        "{massachusetts}"
+    );
+    assert!(
+        massachusetts.contains("right to obtain a police report"),
+        "{massachusetts}"
+    );
+    assert!(massachusetts.contains("no charge to place, lift or remove a security freeze"));
+
+    // New York: the state and federal agencies' numbers and websites (GBL § 899-aa(7)).
+    let new_york = notice_text(&env, "N1");
+    assert!(
+        new_york.contains("Federal Trade Commission") && new_york.contains("dos.ny.gov"),
+        "{new_york}"
+    );
+
+    // Ireland: the person may complain to their own authority (GDPR Art. 77).
+    let ireland = notice_text(&env, "I1");
+    assert!(
+        ireland.contains("right to complain to the") && ireland.contains("(DPC)"),
+        "{ireland}"
+    );
+    assert!(!ireland.contains("phishing.gov.uk"), "{ireland}");
+
+    // A template for one jurisdiction, in its language, replaces the general one there only.
+    std::fs::create_dir_all(env.dir().join("templates")).unwrap();
+    std::fs::write(
+        env.dir().join("templates").join("notice.IE.txt"),
+        "A {{ greeting_name }}, a chara,\n{{ law.headings.data }}",
+    )
+    .unwrap();
+    assert!(notice_text(&env, "I1").starts_with("A Ita, a chara,"));
+    assert!(notice_text(&env, "G1").starts_with("Dear Amy,"));
+}
