@@ -118,6 +118,11 @@ enum Command {
         /// checked against its digests, instead of as it would read now.
         #[arg(long)]
         as_filed: bool,
+        /// The regulator to report to, by short name or jurisdiction code as `custody
+        /// jurisdictions` lists them (DPC, CNIL, IE, OAIC): the report in its structure (the
+        /// EDPB common template's sections for EU/EEA authorities). Default: the organisation's own.
+        #[arg(long)]
+        regulator: Option<String>,
     },
     /// The breach register (Art. 33(5)): every incident, reported or not, with its facts,
     /// effects, decisions and their reasons, remedial action and the reports filed.
@@ -577,16 +582,35 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             out,
             as_filed,
+            regulator,
         } => {
             let mut ledger = open(cli.dir)?;
             let phase = custody_app::breach::report::Phase::parse(&phase)?;
             let format = custody_app::breach::report::Format::parse(&format)?;
-            let text = if as_filed {
-                custody_app::breach::filed::as_filed(&mut ledger, id, phase, format)?
-            } else {
-                // The impact is recorded on the timeline first when the ledger changed since.
-                custody_app::breach::impact::refresh(&mut ledger, id)?;
-                custody_app::breach::report::generate(&mut ledger, id, phase, format)?
+            let text = match (as_filed, regulator) {
+                (true, None) => custody_app::breach::filed::as_filed(&mut ledger, id, phase, format)?,
+                (true, Some(name)) => {
+                    if phase != custody_app::breach::report::Phase::Initial {
+                        anyhow::bail!(
+                            "a report to another regulator is filed once, by obligation-met: ask for --phase initial"
+                        );
+                    }
+                    custody_app::breach::filed::as_filed_with(&mut ledger, id, &name, format)?
+                }
+                (false, regulator) => {
+                    // The impact is recorded on the timeline first when the ledger changed since.
+                    custody_app::breach::impact::refresh(&mut ledger, id)?;
+                    match regulator {
+                        Some(name) => custody_app::breach::report_forms::generate(
+                            &mut ledger,
+                            id,
+                            phase,
+                            format,
+                            &name,
+                        )?,
+                        None => custody_app::breach::report::generate(&mut ledger, id, phase, format)?,
+                    }
+                }
             };
             match out {
                 Some(path) => {

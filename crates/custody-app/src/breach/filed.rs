@@ -69,8 +69,48 @@ pub(crate) fn file(
     let json = crate::breach::report::render(&model, Format::Json)?;
     let markdown = crate::breach::report::render(&model, Format::Markdown)?;
     let html = crate::breach::report::render(&model, Format::Html)?;
+    store(ledger, id, at, done, phase_name(phase), [json, markdown, html])
+}
+
+/// Records the act that met another regulator's obligation (`obligation-met`) and the report to
+/// that regulator as it stands, in its structure, in one transaction: kept as the phase
+/// `initial:SHORT` (`initial:DPC`), read back with `report --regulator SHORT --as-filed`.
+pub(crate) fn file_for_regulator(
+    ledger: &mut Ledger,
+    id: IncidentId,
+    at: Instant,
+    done: ActDone,
+    short: &str,
+) -> Result<()> {
+    let text = |format| crate::breach::report_forms::text_for(ledger, id, Phase::Initial, format, short);
+    let texts = [text(Format::Json)?, text(Format::Markdown)?, text(Format::Html)?];
+    store(
+        ledger,
+        id,
+        at,
+        done,
+        &regulator_phase(Phase::Initial, short),
+        texts,
+    )
+}
+
+/// The phase a report filed with another regulator is kept under.
+pub fn regulator_phase(phase: Phase, short: &str) -> String {
+    format!("{}:{short}", phase_name(phase))
+}
+
+/// Stores the act and the report's JSON, Markdown and HTML with their digests, in one
+/// transaction, and audits the digests with the act.
+fn store(
+    ledger: &mut Ledger,
+    id: IncidentId,
+    at: Instant,
+    done: ActDone,
+    phase: &str,
+    [json, markdown, html]: [String; 3],
+) -> Result<()> {
     let report = NewFiledReport {
-        phase: phase_name(phase).to_owned(),
+        phase: phase.to_owned(),
         sha256: [
             sha256(json.as_bytes()),
             sha256(markdown.as_bytes()),
@@ -155,19 +195,40 @@ fn checked(report: &FiledReport) -> Result<()> {
 
 /// The latest report of `phase` as it was filed, byte for byte (audited as `report.as_filed`).
 pub fn as_filed(ledger: &mut Ledger, id: IncidentId, phase: Phase, format: Format) -> Result<String> {
+    as_filed_under(ledger, id, phase_name(phase), format).map_err(|error| match error {
+        Error::NotFound(_) => Error::NotFound(format!(
+            "no {} report of incident {id} has been filed; it is filed when you record \
+             regulator-notified (initial) or regulator-updated (follow-up)",
+            phase_name(phase)
+        )),
+        other => other,
+    })
+}
+
+/// The latest report to another regulator (`short`) as it was filed by `obligation-met`.
+pub fn as_filed_with(ledger: &mut Ledger, id: IncidentId, short: &str, format: Format) -> Result<String> {
+    let rules = crate::breach::jurisdictions::for_ledger(ledger)?;
+    let to = crate::breach::report_forms::addressee(&rules, short, &ledger.settings.establishment.variants)?;
+    as_filed_under(ledger, id, &regulator_phase(Phase::Initial, &to.short), format).map_err(|error| {
+        match error {
+            Error::NotFound(_) => Error::NotFound(format!(
+                "no report of incident {id} to {} has been filed; it is filed when you record \
+             `incident record {id} obligation-met --obligation {}:…` for its regulator obligation",
+                to.short, to.jurisdiction
+            )),
+            other => other,
+        }
+    })
+}
+
+fn as_filed_under(ledger: &mut Ledger, id: IncidentId, phase: &str, format: Format) -> Result<String> {
     crate::breach::incidents::find_incident(ledger, id)?;
     let filed = ledger.store.filed_reports(id)?;
     let report = filed
         .iter()
         .rev()
-        .find(|report| report.report.phase == phase_name(phase))
-        .ok_or_else(|| {
-            Error::NotFound(format!(
-                "no {} report of incident {id} has been filed; it is filed when you record \
-                 regulator-notified (initial) or regulator-updated (follow-up)",
-                phase_name(phase)
-            ))
-        })?;
+        .find(|report| report.report.phase == phase)
+        .ok_or_else(|| Error::NotFound(phase.to_owned()))?;
     checked_with_audit(ledger, report)?;
     let bytes = match format {
         Format::Json => &report.report.model,

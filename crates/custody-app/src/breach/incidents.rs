@@ -320,6 +320,15 @@ pub fn record_obligation_met(
              as it stands"
         )));
     }
+    let events = crate::breach::incident_events::log(ledger, id)?;
+    if events.iter().any(|recorded| {
+        matches!(&recorded.body, IncidentEventBody::Act(done)
+            if done.act == Act::ObligationMet && done.obligation.as_deref() == Some(key))
+    }) {
+        return Err(Error::Invalid(format!(
+            "{key} was already recorded as met on incident {id}; what changed since goes on the timeline"
+        )));
+    }
     let done = ActDone {
         act: Act::ObligationMet,
         reference,
@@ -328,7 +337,13 @@ pub fn record_obligation_met(
         reason: None,
         obligation: Some(key.to_owned()),
     };
-    append(ledger, id, at, &IncidentEventBody::Act(done)).map(|_| ())
+    // Telling a regulator files the report to it as it stands, in its structure.
+    match (clock.to, clock.body.clone()) {
+        (crate::breach::jurisdictions::Recipient::Regulator, Some(short)) => {
+            crate::breach::filed::file_for_regulator(ledger, id, at, done, &short)
+        }
+        _ => append(ledger, id, at, &IncidentEventBody::Act(done)).map(|_| ()),
+    }
 }
 
 /// Records a decision not to notify, with its reason (and for people, its Art. 34(3) ground): the

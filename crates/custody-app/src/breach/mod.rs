@@ -12,3 +12,4 @@ pub mod obligations;
 pub mod questions;
 pub mod register;
 pub mod report;
+pub mod report_forms;

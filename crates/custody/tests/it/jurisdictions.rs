@@ -245,13 +245,14 @@ fn obligation_of<'v>(
         .find(|clock| clock["jurisdiction"] == jurisdiction && clock["obligation"] == obligation)
 }
 
-/// Members in five places whose laws shape a notice differently.
-const FIVE_PLACES: &str = "Member Number,First Name,Last Name,Email,Street,City,State,Country,Category\n\
+/// Members in six places whose laws shape a notice or a report differently.
+const SIX_PLACES: &str = "Member Number,First Name,Last Name,Email,Street,City,State,Country,Category\n\
 G1,Amy,Ward,amy@example.org,1 High St,Leeds,,GB,member\n\
 C1,Cal,Diaz,cal@example.org,1 Market St,San Francisco,CA,US,member\n\
 M1,Meg,Hale,meg@example.org,1 Beacon St,Boston,Massachusetts,US,member\n\
 N1,Ned,Ford,ned@example.org,1 Broadway,New York,NY,US,member\n\
-I1,Ita,Byrne,ita@example.org,1 Grafton St,Dublin,,Ireland,member\n";
+I1,Ita,Byrne,ita@example.org,1 Grafton St,Dublin,,Ireland,member\n\
+F1,Flo,Roux,flo@example.org,3 rue de Rivoli,Paris,,France,member\n";
 
 fn notice_text(env: &Env, reference: &str) -> String {
     let preview = env
@@ -275,7 +276,7 @@ fn notice_text(env: &Env, reference: &str) -> String {
 fn each_persons_notice_carries_what_their_jurisdiction_requires() {
     let env = crate::notices::incident_in(
         Env::new(),
-        FIVE_PLACES,
+        SIX_PLACES,
         &crate::notices::export_of(&["G1", "C1", "M1", "N1", "I1"]),
     );
     let summary = "Ransomware at the mailing house";
@@ -348,4 +349,144 @@ fn each_persons_notice_carries_what_their_jurisdiction_requires() {
     .unwrap();
     assert!(notice_text(&env, "I1").starts_with("A Ita, a chara,"));
     assert!(notice_text(&env, "G1").starts_with("Dear Amy,"));
+}
+
+#[test]
+fn each_regulator_gets_the_report_in_its_own_structure_and_it_is_kept_as_filed() {
+    let env = crate::notices::incident_in(
+        Env::new(),
+        SIX_PLACES,
+        &crate::notices::export_of(&["G1", "C1", "I1", "F1"]),
+    );
+    // An EU authority gets the EDPB common template's sections, every item answered or not known.
+    let edpb = env
+        .ok(&["report", "1", "--regulator", "DPC", "--format", "json"])
+        .json();
+    assert_eq!(edpb["form"], "edpb");
+    assert_eq!(edpb["to"]["jurisdiction"], "IE");
+    let titles: Vec<&str> = edpb["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|section| section["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Type of notification",
+            "Controller, reporting person and data protection officer",
+            "Nature of the breach",
+            "Dates and duration",
+            "People and data affected",
+            "Measures in place at the time of the breach",
+            "Likely consequences",
+            "Measures to mitigate and to prevent",
+            "Communication to the people affected",
+        ]
+    );
+    let answer = |question: &str| {
+        edpb["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|section| section["items"].as_array().unwrap())
+            .find(|item| item["question"] == question)
+            .unwrap_or_else(|| panic!("no {question:?}"))["answer"]
+            .clone()
+    };
+    let cross_border = answer("Is the breach cross-border?");
+    assert!(
+        cross_border.as_str().unwrap().contains("FR: 1") && cross_border.as_str().unwrap().contains("IE: 1"),
+        "{cross_border}"
+    );
+    assert!(
+        answer("Approximate number of people")
+            .as_str()
+            .unwrap()
+            .starts_with("4 ")
+    );
+    assert_eq!(
+        answer("When the breach started"),
+        serde_json::Value::Null,
+        "not recorded, so not known"
+    );
+    let nulls = edpb["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|section| section["items"].as_array().unwrap())
+        .filter(|item| item["answer"].is_null())
+        .count();
+    assert_eq!(edpb["not_known"], nulls);
+    let markdown = env.ok(&["report", "1", "--regulator", "IE"]).stdout;
+    assert!(
+        markdown.contains("To: Data Protection Commission") || markdown.contains("(DPC, IE)"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("## 5. People and data affected") && markdown.contains("Not known."),
+        "{markdown}"
+    );
+    // Another regulator gets the same sections and what its own law asks the report to contain.
+    let opc = env
+        .ok(&["report", "1", "--regulator", "OPC", "--format", "json"])
+        .json();
+    let last = opc["sections"].as_array().unwrap().last().unwrap().clone();
+    assert!(last["title"].as_str().unwrap().contains("PIPEDA"), "{last}");
+    // The UK regulator's report is the UK form, as `report` gives it.
+    let ico = env.ok(&["report", "1", "--regulator", "ICO"]).stdout;
+    assert!(ico.starts_with("# Personal data breach report"), "{ico}");
+    let error = env.fails(&["report", "1", "--regulator", "Nobody"], 1);
+    assert!(
+        error.contains("expected a regulator's short name or a jurisdiction code"),
+        "{error}"
+    );
+
+    // Telling the Irish authority files its report as it stands, kept byte for byte.
+    let error = env.fails(&["report", "1", "--regulator", "DPC", "--as-filed"], 1);
+    assert!(error.contains("obligation-met"), "{error}");
+    let record = [
+        "incident",
+        "record",
+        "1",
+        "obligation-met",
+        "--obligation",
+        "IE:gdpr-regulator",
+        "--at",
+        "2021-10-30 10:00",
+    ];
+    env.ok(&record);
+    let filed = env
+        .ok(&[
+            "report",
+            "1",
+            "--regulator",
+            "DPC",
+            "--as-filed",
+            "--format",
+            "json",
+        ])
+        .json();
+    assert_eq!(filed["form"], "edpb");
+    assert_eq!(filed["to"]["short"], "DPC");
+    let again = env
+        .ok(&[
+            "report",
+            "1",
+            "--regulator",
+            "dpc",
+            "--as-filed",
+            "--format",
+            "json",
+        ])
+        .json();
+    assert_eq!(filed, again, "read back the same, whatever the case of the name");
+    let error = env.fails(&record, 1);
+    assert!(error.contains("already recorded as met"), "{error}");
+    let error = env.fails(&["report", "1", "--regulator", "CNIL", "--as-filed"], 1);
+    assert!(error.contains("no report of incident 1 to CNIL"), "{error}");
+    assert!(
+        env.ok(&["audit", "export"]).stdout.contains("initial:DPC"),
+        "the filing is audited with its digests"
+    );
 }
