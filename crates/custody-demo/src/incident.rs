@@ -40,6 +40,8 @@ pub struct DemoIncident {
     pub assessment: Assessment,
     /// The reports filed with the regulator, by phase.
     pub filed: String,
+    /// The obligations of the places the affected people live in, now.
+    pub obligations: Vec<custody_app::breach::obligations::ObligationClock>,
 }
 
 /// Runs the incident through the breach desk.
@@ -128,6 +130,23 @@ pub fn run(ledger: &mut Ledger, supplier: &str, aware_at: &str) -> Result<DemoIn
         Some("IC-0000-DEMO".to_owned()),
         None,
     )?;
+    // The Irish authority is told of the Irish members, with the report in the EDPB template's
+    // sections, filed as it stands (when the generated people include any).
+    let irish = "IE:gdpr-regulator";
+    if show(ledger, id)?
+        .obligations
+        .clocks
+        .iter()
+        .any(|clock| format!("{}:{}", clock.jurisdiction, clock.obligation) == irish)
+    {
+        custody_app::breach::incidents::record_obligation_met(
+            ledger,
+            id,
+            irish,
+            at(ledger, "2021-11-01 16:00")?,
+            Some("DPC-BN-0000-DEMO".to_owned()),
+        )?;
+    }
     statement(
         ledger,
         id,
@@ -181,6 +200,7 @@ pub fn run(ledger: &mut Ledger, supplier: &str, aware_at: &str) -> Result<DemoIn
             .join(" and "),
         statements: view.statements,
         assessment,
+        obligations: view.obligations.clocks,
     })
 }
 
@@ -204,6 +224,36 @@ pub fn to_text(incident: &DemoIncident, dir: &str) -> String {
             clock.in_words
         ));
     }
+    if !incident.obligations.is_empty() {
+        out.push_str(
+            "Obligations where the affected people live, as they stand now (jurisdiction, duty, people there, state):\n",
+        );
+        for clock in &incident.obligations {
+            let to = serde_json::to_value(clock.to)
+                .ok()
+                .and_then(|value| value.as_str().map(|text| text.replace('_', " ")))
+                .unwrap_or_default();
+            let state = serde_json::to_value(clock.state)
+                .ok()
+                .and_then(|value| value.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  {:<7} {:<28} {:>6}  {:<12} {}\n",
+                clock.jurisdiction,
+                format!(
+                    "{to}{}",
+                    clock
+                        .body
+                        .as_deref()
+                        .map(|body| format!(" ({body})"))
+                        .unwrap_or_default()
+                ),
+                clock.residents,
+                state,
+                clock.citation
+            ));
+        }
+    }
     out.push_str(&format!(
         "Opened as the supplier first described it (availability only); amended when it corrected itself; \
          reports filed: {}.\n",
@@ -221,7 +271,8 @@ pub fn to_text(incident: &DemoIncident, dir: &str) -> String {
         ));
     }
     out.push_str(&format!(
-        "\nTry: custody --dir {dir} incident show {id}\n     custody --dir {dir} report {id} --format html --out report.html\n",
+        "\nTry: custody --dir {dir} incident show {id}\n     custody --dir {dir} report {id} --format html --out report.html\n     \
+         custody --dir {dir} report {id} --regulator DPC --as-filed\n",
         id = incident.incident
     ));
     out

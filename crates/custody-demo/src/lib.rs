@@ -122,6 +122,82 @@ struct DemoPerson {
     category: PersonCategory,
     joined: (i16, i8, i8),
     left: Option<(i16, i8, i8)>,
+    /// Where they live when not in the UK.
+    abroad: Option<&'static Abroad>,
+}
+
+/// A place abroad some members live in, so an incident has the obligations of several
+/// jurisdictions: EU authorities, US states, Canada and Quebec, Australia.
+struct Abroad {
+    country: &'static str,
+    region: &'static str,
+    town: &'static str,
+    postcode: &'static str,
+}
+
+const ABROAD: &[Abroad] = &[
+    Abroad {
+        country: "IE",
+        region: "",
+        town: "Dublin",
+        postcode: "D02 X285",
+    },
+    Abroad {
+        country: "FR",
+        region: "",
+        town: "Paris",
+        postcode: "75011",
+    },
+    Abroad {
+        country: "DE",
+        region: "",
+        town: "Berlin",
+        postcode: "10115",
+    },
+    Abroad {
+        country: "ES",
+        region: "",
+        town: "Madrid",
+        postcode: "28013",
+    },
+    Abroad {
+        country: "US",
+        region: "CA",
+        town: "San Francisco",
+        postcode: "94103",
+    },
+    Abroad {
+        country: "US",
+        region: "NY",
+        town: "New York",
+        postcode: "10001",
+    },
+    Abroad {
+        country: "US",
+        region: "MA",
+        town: "Boston",
+        postcode: "02108",
+    },
+    Abroad {
+        country: "CA",
+        region: "QC",
+        town: "Montréal",
+        postcode: "H2X 1Y4",
+    },
+    Abroad {
+        country: "AU",
+        region: "NSW",
+        town: "Sydney",
+        postcode: "2000",
+    },
+];
+
+/// One person in 40 lives abroad, spread over [`ABROAD`] (by index, not drawn from the seed's
+/// generator, so every other value stays as it was).
+fn abroad(index: u32) -> Option<&'static Abroad> {
+    (index % 40 == 17)
+        .then(|| ABROAD.get((index / 40) as usize % ABROAD.len()))
+        .flatten()
 }
 
 const FIRST: &[&str] = &[
@@ -296,15 +372,17 @@ fn generate(rng: &mut fastrand::Rng, count: u32) -> Vec<DemoPerson> {
             let left = (rng.u8(0..100) < 18)
                 .then(|| random_day(rng, joined.0, 2024))
                 .filter(|left| *left > joined);
+            let abroad = abroad(index);
             DemoPerson {
                 reference: format!("P{:08}", index + 1),
                 first,
                 last,
                 email,
                 phone,
-                postcode,
+                postcode: abroad.map_or(postcode, |place| place.postcode.to_owned()),
                 street,
-                town,
+                town: abroad.map_or(town, |place| place.town),
+                abroad,
                 dob: random_day(rng, 1935, 2005),
                 category,
                 joined,
@@ -341,19 +419,25 @@ fn write_crm(path: &Path, people: &[DemoPerson]) -> Result<()> {
     let io = |source| Error::io(path, source);
     writeln!(
         out,
-        "Member Number,Forename,Surname,Email,Mobile,Address Line 1,Town,Post Code,DOB,Category,Status,Joined,Left,Country"
+        "Member Number,Forename,Surname,Email,Mobile,Address Line 1,Town,Post Code,DOB,Category,Status,Joined,Left,State/Province,Country"
     )
     .map_err(io)?;
     for person in people {
         let status = if person.left.is_some() { "Lapsed" } else { "Active" };
         writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},GB",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             person.reference,
             person.first,
             csv_field(person.last),
             person.email.as_deref().unwrap_or(""),
-            person.phone.as_deref().unwrap_or(""),
+            // A UK-style number would not read in another country: the CRM keeps none for
+            // people abroad (a supplier's export may still carry one).
+            person
+                .phone
+                .as_deref()
+                .filter(|_| person.abroad.is_none())
+                .unwrap_or(""),
             person.street,
             person.town,
             person.postcode,
@@ -362,6 +446,8 @@ fn write_crm(path: &Path, people: &[DemoPerson]) -> Result<()> {
             status,
             day(person.joined),
             person.left.map(day).unwrap_or_default(),
+            person.abroad.map_or("", |place| place.region),
+            person.abroad.map_or("GB", |place| place.country),
         )
         .map_err(io)?;
     }

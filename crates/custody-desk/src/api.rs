@@ -20,7 +20,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, DeskError};
 use crate::pages::{audit_view, find_share};
 use crate::pages_admin::{NewSupplier, supplier_input};
-use crate::pages_incident::{parse_act, phase_of, report_file};
+use crate::pages_incident::{parse_act, phase_of, regulator_report_file, report_file};
 use crate::pages_respond::{Said, Times, open_with, statement_with};
 use crate::state::Desk;
 
@@ -142,12 +142,48 @@ pub async fn record_act(
         .into_response())
 }
 
+/// An obligation recorded as met.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObligationBody {
+    obligation: String,
+    at: Option<String>,
+    reference: Option<String>,
+}
+
+/// `POST /api/v1/incidents/{id}/obligations`: one obligation of another place met (a
+/// regulator's files its report as it stands); answers with the obligations.
+pub async fn record_obligation_met(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<IncidentId>,
+    payload: Result<Json<ObligationBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let met = body(payload)?;
+    let obligations = desk
+        .run(&caller.actor(), move |ledger| {
+            let at = match met.at.as_deref() {
+                Some(text) => parse_instant(text, &ledger.zone).map_err(custody_app::Error::from)?,
+                None => ledger.now(),
+            };
+            incidents::record_obligation_met(ledger, id, met.obligation.trim(), at, met.reference)?;
+            Ok(incidents::view(ledger, id)?.obligations)
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "incident": id, "obligations": to_json(obligations)? })),
+    )
+        .into_response())
+}
+
 /// The report's format and phase.
 #[derive(Deserialize)]
 pub struct ReportQuery {
     format: Option<String>,
     phase: Option<String>,
     as_filed: Option<bool>,
+    regulator: Option<String>,
 }
 
 /// `GET /api/v1/incidents/{id}/report?format=md|html|json&phase=initial|follow-up&as_filed=true`.
@@ -160,6 +196,10 @@ pub async fn report(
     let (phase, phase_name) = phase_of(query.phase.as_deref())?;
     let format = query.format.unwrap_or_else(|| "json".to_owned());
     let as_filed = query.as_filed.unwrap_or(false);
+    if let Some(name) = query.regulator.filter(|name| !name.trim().is_empty()) {
+        let phase = (phase, phase_name);
+        return Ok(regulator_report_file(&desk, &caller, id, &format, phase, as_filed, name).await?);
+    }
     Ok(report_file(&desk, &caller, id, &format, (phase, phase_name), as_filed).await?)
 }
 

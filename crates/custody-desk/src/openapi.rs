@@ -82,6 +82,14 @@ fn operations() -> Vec<Operation> {
             "at": { "type": "string", "description": "RFC 3339, or local time in the organisation's zone; now when left out" }
         }
     });
+    let obligation = json!({
+        "type": "object", "required": ["obligation"], "additionalProperties": false,
+        "properties": {
+            "obligation": { "type": "string", "description": "JURISDICTION:obligation as the incident lists it (IE:gdpr-regulator)" },
+            "at": { "type": "string", "description": "RFC 3339, or local time in the organisation's zone; now when left out" },
+            "reference": string()
+        }
+    });
     let act = json!({
         "type": "object", "required": ["act"], "additionalProperties": false,
         "properties": {
@@ -242,6 +250,13 @@ fn operations() -> Vec<Operation> {
             Some(act),
         ),
         op(
+            "POST",
+            "/api/v1/incidents/{id}/obligations",
+            "Records one obligation of the places the affected people live in as met (responder); a regulator's files its report as it stands.",
+            &[],
+            Some(obligation),
+        ),
+        op(
             "GET",
             "/api/v1/incidents/{id}/report",
             "The report to the regulator: as it reads now, or exactly as filed.",
@@ -251,6 +266,10 @@ fn operations() -> Vec<Operation> {
                 (
                     "as_filed",
                     "true: the latest report of the phase exactly as filed, checked against its digests",
+                ),
+                (
+                    "regulator",
+                    "another regulator by short name or jurisdiction code (DPC, IE): the report in its structure",
                 ),
             ],
             None,

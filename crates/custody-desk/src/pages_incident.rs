@@ -299,6 +299,8 @@ pub struct PhaseQuery {
     phase: Option<String>,
     /// `true`: the report exactly as filed with the regulator.
     as_filed: Option<bool>,
+    /// Another regulator, by short name or jurisdiction code: the report in its structure.
+    regulator: Option<String>,
 }
 
 /// The report's phase: `initial` (when not given) or `follow-up`.
@@ -320,16 +322,25 @@ pub async fn report_page(
     Query(query): Query<PhaseQuery>,
 ) -> Result<Html<String>, PageError> {
     let (phase, phase_name) = phase_of(query.phase.as_deref())?;
+    let regulator = query.regulator.clone().filter(|name| !name.trim().is_empty());
+    let named = regulator.clone();
     let text = desk
-        .run(&caller.actor(), move |ledger| {
-            Ok(report::generate(ledger, id, phase, Format::Markdown)?)
+        .run(&caller.actor(), move |ledger| match &named {
+            Some(name) => Ok(custody_app::breach::report_forms::generate(
+                ledger,
+                id,
+                phase,
+                Format::Markdown,
+                name,
+            )?),
+            None => Ok(report::generate(ledger, id, phase, Format::Markdown)?),
         })
         .await?;
     render::page(
         &desk,
         &caller,
         "report.html",
-        context! { id => id.get(), phase => phase_name, text => text },
+        context! { id => id.get(), phase => phase_name, text => text, regulator => regulator },
     )
 }
 
@@ -342,7 +353,109 @@ pub async fn report_download(
 ) -> Result<Response, PageError> {
     let (phase, phase_name) = phase_of(query.phase.as_deref())?;
     let as_filed = query.as_filed.unwrap_or(false);
+    let regulator = query.regulator.filter(|name| !name.trim().is_empty());
+    if let Some(name) = regulator {
+        return Ok(
+            regulator_report_file(&desk, &caller, id, &format, (phase, phase_name), as_filed, name).await?,
+        );
+    }
     Ok(report_file(&desk, &caller, id, &format, (phase, phase_name), as_filed).await?)
+}
+
+/// The parsed format, its content type and its extension.
+fn format_of(format: &str) -> Result<(Format, &'static str, &'static str), DeskError> {
+    match format {
+        "md" => Ok((Format::Markdown, "text/markdown; charset=utf-8", "md")),
+        "html" => Ok((Format::Html, "text/html; charset=utf-8", "html")),
+        "json" => Ok((Format::Json, "application/json", "json")),
+        other => Err(DeskError::BadRequest(format!(
+            "format {other:?}: expected md, html or json"
+        ))),
+    }
+}
+
+/// The report to another regulator, in its structure, as a file (as it stands, or as filed).
+pub async fn regulator_report_file(
+    desk: &Arc<Desk>,
+    caller: &Caller,
+    id: IncidentId,
+    format: &str,
+    (phase, phase_name): (Phase, &str),
+    as_filed: bool,
+    regulator: String,
+) -> Result<Response, DeskError> {
+    let (parsed, content_type, extension) = format_of(format)?;
+    if as_filed && phase != Phase::Initial {
+        return Err(DeskError::BadRequest(
+            "a report to another regulator is filed once, when its obligation is recorded as met: ask for phase=initial"
+                .to_owned(),
+        ));
+    }
+    let name = regulator.clone();
+    let text = desk
+        .run(&caller.actor(), move |ledger| {
+            if as_filed {
+                return Ok(custody_app::breach::filed::as_filed_with(
+                    ledger, id, &name, parsed,
+                )?);
+            }
+            Ok(custody_app::breach::report_forms::generate(
+                ledger, id, phase, parsed, &name,
+            )?)
+        })
+        .await?;
+    // Only letters and digits of the name reach the header.
+    let safe: String = regulator
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(20)
+        .collect();
+    let filed = if as_filed { "-as-filed" } else { "" };
+    let disposition =
+        format!("attachment; filename=\"incident-{id}-{phase_name}-report-{safe}{filed}.{extension}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+/// An obligation recorded as met.
+#[derive(Deserialize)]
+pub struct MetForm {
+    obligation: String,
+    at: Option<String>,
+    reference: Option<String>,
+}
+
+/// Records one obligation of another place as met (a regulator's files its report as it stands).
+pub async fn record_obligation_met(
+    State(desk): State<Arc<Desk>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<IncidentId>,
+    Form(form): Form<MetForm>,
+) -> Result<Response, PageError> {
+    let result = desk
+        .run(&caller.actor(), move |ledger| {
+            let at = match given(&form.at) {
+                Some(text) => {
+                    custody_core::parse_instant(&text, &ledger.zone).map_err(custody_app::Error::from)?
+                }
+                None => ledger.now(),
+            };
+            Ok(incidents::record_obligation_met(
+                ledger,
+                id,
+                form.obligation.trim(),
+                at,
+                given(&form.reference),
+            )?)
+        })
+        .await;
+    after_change(&desk, &caller, id, result).await
 }
 
 /// The report as a file, for pages and the API.
@@ -354,16 +467,7 @@ pub async fn report_file(
     (phase, phase_name): (Phase, &str),
     as_filed: bool,
 ) -> Result<Response, DeskError> {
-    let (parsed, content_type, extension) = match format {
-        "md" => (Format::Markdown, "text/markdown; charset=utf-8", "md"),
-        "html" => (Format::Html, "text/html; charset=utf-8", "html"),
-        "json" => (Format::Json, "application/json", "json"),
-        other => {
-            return Err(DeskError::BadRequest(format!(
-                "format {other:?}: expected md, html or json"
-            )));
-        }
-    };
+    let (parsed, content_type, extension) = format_of(format)?;
     let text = desk
         .run(&caller.actor(), move |ledger| {
             if as_filed {

@@ -293,6 +293,12 @@ fn declare(builder: Builder) -> Builder {
         )
         .page(
             "POST",
+            "/incidents/{id}/obligations",
+            Responder,
+            post(pages_incident::record_obligation_met),
+        )
+        .page(
+            "POST",
             "/incidents/{id}/impact",
             Responder,
             post(pages_incident::recompute),
@@ -417,6 +423,12 @@ fn declare(builder: Builder) -> Builder {
             "/api/v1/incidents/{id}/acts",
             Responder,
             post(api::record_act),
+        )
+        .api(
+            "POST",
+            "/api/v1/incidents/{id}/obligations",
+            Responder,
+            post(api::record_obligation_met),
         )
         .api("GET", "/api/v1/incidents/{id}/report", Viewer, get(api::report))
         .api(

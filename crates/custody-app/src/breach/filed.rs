@@ -82,7 +82,8 @@ pub(crate) fn file_for_regulator(
     done: ActDone,
     short: &str,
 ) -> Result<()> {
-    let text = |format| crate::breach::report_forms::text_for(ledger, id, Phase::Initial, format, short);
+    let text =
+        |format| crate::breach::report_forms::text_as_of(ledger, id, Phase::Initial, format, short, Some(at));
     let texts = [text(Format::Json)?, text(Format::Markdown)?, text(Format::Html)?];
     store(
         ledger,

@@ -67,6 +67,9 @@ pub struct ObligationClock {
     pub state: ObligationState,
     /// In words: time left, or why it does not run.
     pub in_words: String,
+    /// The record that meets it: `regulator-notified` (the organisation's own regulator),
+    /// `people-notified` (the people), else `obligation-met` with this obligation's key.
+    pub met_by: &'static str,
 }
 
 /// An incident's obligations, and the rules they came from.
@@ -290,6 +293,11 @@ fn clock(
         due_local: None,
         state,
         in_words,
+        met_by: match rule.to {
+            Recipient::Regulator if place.home => "regulator-notified",
+            Recipient::Individuals => "people-notified",
+            _ => "obligation-met",
+        },
     }
 }
 

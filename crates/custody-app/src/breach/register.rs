@@ -68,6 +68,9 @@ fn decision(recorded: &Recorded) -> Option<String> {
     match &recorded.body {
         IncidentEventBody::Act(done) => {
             let mut what = done.act.as_str().replace('_', " ");
+            if let Some(obligation) = &done.obligation {
+                what = format!("{what}: {obligation}");
+            }
             for part in [&done.reference, &done.delay_reason, &done.reason]
                 .into_iter()
                 .flatten()

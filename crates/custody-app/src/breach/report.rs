@@ -184,6 +184,9 @@ pub struct ReportModel {
     pub people_notified_at: Option<String>,
     /// For a follow-up, what changed.
     pub since_initial: Option<SinceInitial>,
+    /// The people affected who live outside the organisation's own country, by place (the
+    /// impact's jurisdictions), for "people in other countries affected".
+    pub abroad: Vec<(String, u64)>,
 }
 
 fn local(ledger: &Ledger, instant: Instant) -> String {
@@ -338,6 +341,14 @@ pub fn model(ledger: &Ledger, id: IncidentId, phase: Phase) -> Result<ReportMode
                 .collect()
         })
         .unwrap_or_default();
+    let home = ledger.settings.phone_region.as_str();
+    let abroad = impact
+        .figures
+        .jurisdictions
+        .iter()
+        .filter(|(place, _)| place.as_str() != "unknown" && place.split('-').next() != Some(home))
+        .map(|(place, count)| (place.clone(), *count))
+        .collect();
     let supplier_contract = match &incident.supplier {
         Some(name) => crate::ledger::suppliers::find(ledger, name)?.contract,
         None => None,
@@ -430,6 +441,7 @@ pub fn model(ledger: &Ledger, id: IncidentId, phase: Phase) -> Result<ReportMode
         people_notified_at: first_act(&events, Act::PeopleNotified)
             .map(|(recorded, _)| local(ledger, recorded.event.at)),
         since_initial,
+        abroad,
     })
 }
 

@@ -542,10 +542,27 @@ pub fn text_for(
     format: crate::breach::report::Format,
     name: &str,
 ) -> Result<String> {
+    text_as_of(ledger, id, phase, format, name, None)
+}
+
+/// [`text_for`]; with `filed_at`, as filed then (late when after the 72 hours).
+pub(crate) fn text_as_of(
+    ledger: &crate::dir::Ledger,
+    id: IncidentId,
+    phase: Phase,
+    format: crate::breach::report::Format,
+    name: &str,
+    filed_at: Option<custody_core::Instant>,
+) -> Result<String> {
     let rules = crate::breach::jurisdictions::for_ledger(ledger)?;
     let settings = &ledger.settings;
     let to = addressee(&rules, name, &settings.establishment.variants)?;
     let mut model = crate::breach::report::model(ledger, id, phase)?;
+    if let Some(at) = filed_at {
+        let incident = crate::breach::incidents::find_incident(ledger, id)?;
+        model.late = at > incident.facts.aware_at.plus_hours(custody_core::REGULATOR_HOURS);
+        model.delay_reason = None;
+    }
     if to.jurisdiction != settings.phone_region {
         model.regulator = format!("{} ({})", to.name, to.short);
         // Another regulator's reference is not this one's.

@@ -83,6 +83,7 @@ const ROUTES: &[(&str, &str, &str, Option<&str>)] = &[
     ("GET", "/incidents/{id}/report/{format}", "page", Some("viewer")),
     ("POST", "/incidents/{id}/timeline", "page", Some("responder")),
     ("POST", "/incidents/{id}/acts", "page", Some("responder")),
+    ("POST", "/incidents/{id}/obligations", "page", Some("responder")),
     ("POST", "/incidents/{id}/impact", "page", Some("responder")),
     ("GET", "/suppliers", "page", Some("viewer")),
     ("POST", "/suppliers", "page", Some("admin")),
@@ -139,6 +140,12 @@ const ROUTES: &[(&str, &str, &str, Option<&str>)] = &[
         Some("responder"),
     ),
     ("POST", "/api/v1/incidents/{id}/acts", "api", Some("responder")),
+    (
+        "POST",
+        "/api/v1/incidents/{id}/obligations",
+        "api",
+        Some("responder"),
+    ),
     ("GET", "/api/v1/incidents/{id}/report", "api", Some("viewer")),
     (
         "GET",

@@ -187,12 +187,21 @@ fn the_api_amends_facts_records_decisions_and_gives_the_register_and_reports_as_
     assert_eq!(decided.status, 400, "a ground is needed: {}", decided.body);
     let register = server.api("GET", "/api/v1/register", Some(&viewer), None);
     assert_eq!(register.status, 200);
+    let phases: Vec<String> = register.json()["incidents"][0]["filed_reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|filed| filed.as_str().unwrap().split(' ').next().unwrap().to_owned())
+        .collect();
     assert_eq!(
-        register.json()["incidents"][0]["filed_reports"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
+        phases,
+        ["initial", "initial:DPC", "follow-up"],
+        "the demo told the Irish authority too"
+    );
+    let decisions = register.json()["incidents"][0]["decisions"].to_string();
+    assert!(
+        decisions.contains("obligation met: IE:gdpr-regulator; DPC-BN-0000-DEMO"),
+        "the register names the obligation met: {decisions}"
     );
     let filed = server.api(
         "GET",
@@ -210,4 +219,94 @@ fn the_api_amends_facts_records_decisions_and_gives_the_register_and_reports_as_
         .ok(&["report", "1", "--phase", "initial", "--as-filed"])
         .stdout;
     assert_eq!(filed.body, cli, "the same bytes as filed");
+}
+
+#[test]
+fn the_desk_records_another_places_obligation_and_gives_its_regulator_s_report() {
+    let (env, tokens) = demo_env();
+    let server = DeskServer::start(&env);
+    let token = |role: &str| tokens.iter().find(|(name, _)| name == role).unwrap().1.clone();
+    let (responder, viewer) = (token("responder"), token("viewer"));
+    // The French authority's obligation, as the incident lists it.
+    let shown = server
+        .api("GET", "/api/v1/incidents/1", Some(&viewer), None)
+        .json();
+    let french = shown["obligations"]["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|clock| clock["jurisdiction"] == "FR" && clock["to"] == "regulator")
+        .expect("the demo has members in France")
+        .clone();
+    assert_eq!(french["met_by"], "obligation-met");
+    assert_ne!(french["state"], "met");
+    let key = format!("FR:{}", french["obligation"].as_str().unwrap());
+    let body = serde_json::json!({ "obligation": key, "at": "2021-11-02T10:00:00Z", "reference": "CNIL-1" });
+    let refused = server.api(
+        "POST",
+        "/api/v1/incidents/1/obligations",
+        Some(&viewer),
+        Some(body.clone()),
+    );
+    assert_eq!(refused.status, 403, "a viewer records nothing");
+    let unknown = server.api(
+        "POST",
+        "/api/v1/incidents/1/obligations",
+        Some(&responder),
+        Some(serde_json::json!({ "obligation": "FR:no-such-duty" })),
+    );
+    assert_eq!(unknown.status, 400, "{}", unknown.body);
+    let met = server.api(
+        "POST",
+        "/api/v1/incidents/1/obligations",
+        Some(&responder),
+        Some(body),
+    );
+    assert_eq!(met.status, 201, "{}", met.body);
+    let now = met.json()["obligations"]["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|clock| clock["jurisdiction"] == "FR" && clock["to"] == "regulator")
+        .unwrap()["state"]
+        .clone();
+    assert_eq!(now, "missed", "told after the 72 hours");
+    // Its report was filed in the EDPB template's sections, and reads back byte for byte.
+    let filed = server.api(
+        "GET",
+        "/api/v1/incidents/1/report?format=json&regulator=CNIL&as_filed=true",
+        Some(&viewer),
+        None,
+    );
+    assert_eq!(filed.status, 200, "{}", filed.body);
+    assert_eq!(filed.json()["form"], "edpb");
+    assert_eq!(filed.json()["to"]["short"], "CNIL");
+    let cli = env
+        .ok(&[
+            "report",
+            "1",
+            "--regulator",
+            "CNIL",
+            "--as-filed",
+            "--format",
+            "json",
+        ])
+        .stdout;
+    assert_eq!(filed.body, cli, "the same bytes as filed");
+    // The incident page links each other regulator's report and offers to record the rest.
+    let lead = server.sign_in("responder", PASSWORD);
+    let page = lead.get(&server, "/incidents/1");
+    assert!(
+        page.body.contains("/incidents/1/report?regulator=CNIL"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("action=\"/incidents/1/obligations\""),
+        "{}",
+        page.body
+    );
+    let preview = lead.get(&server, "/incidents/1/report?regulator=DE");
+    assert_eq!(preview.status, 200);
+    assert!(preview.body.contains("Type of notification"), "{}", preview.body);
 }
