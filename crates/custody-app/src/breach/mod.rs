@@ -9,6 +9,8 @@ pub mod incidents;
 pub mod jurisdictions;
 pub(crate) mod jurisdictions_check;
 pub mod obligations;
+#[cfg(test)]
+mod obligations_by_law;
 pub mod questions;
 pub mod register;
 pub mod report;
