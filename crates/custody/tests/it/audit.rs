@@ -122,8 +122,20 @@ fn the_demo_builds_an_organisation_through_the_cli_paths() {
     let shown = env.ok(&["incident", "show", "1", "--json"]).json();
     assert_eq!(shown["impact"]["people"], held["people"]);
     // Learned over weeks: opened as availability, amended when the supplier corrected itself,
-    // an initial and a follow-up report filed.
-    assert_eq!(incident["filed"], "initial and follow-up");
+    // an initial and a follow-up report filed, and the Irish authority told of its members.
+    assert_eq!(incident["filed"], "initial and initial:DPC and follow-up");
+    let places: std::collections::BTreeSet<&str> = incident["obligations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|clock| clock["jurisdiction"].as_str().unwrap())
+        .collect();
+    for place in ["GB", "IE", "FR", "US-CA", "CA-QC", "AU"] {
+        assert!(
+            places.contains(place),
+            "members abroad bring {place}'s duties: {places:?}"
+        );
+    }
     assert_eq!(shown["facts_history"][0]["field"], "summary");
     assert_eq!(shown["facts_history"][1]["old"], "availability");
     assert_eq!(
