@@ -145,6 +145,7 @@ pub fn run(ledger: &mut Ledger, supplier: &str, aware_at: &str) -> Result<DemoIn
             irish,
             at(ledger, "2021-11-01 16:00")?,
             Some("DPC-BN-0000-DEMO".to_owned()),
+            None,
         )?;
     }
     statement(

@@ -149,6 +149,7 @@ pub struct ObligationBody {
     obligation: String,
     at: Option<String>,
     reference: Option<String>,
+    delay_reason: Option<String>,
 }
 
 /// `POST /api/v1/incidents/{id}/obligations`: one obligation of another place met (a
@@ -166,7 +167,14 @@ pub async fn record_obligation_met(
                 Some(text) => parse_instant(text, &ledger.zone).map_err(custody_app::Error::from)?,
                 None => ledger.now(),
             };
-            incidents::record_obligation_met(ledger, id, met.obligation.trim(), at, met.reference)?;
+            incidents::record_obligation_met(
+                ledger,
+                id,
+                met.obligation.trim(),
+                at,
+                met.reference,
+                met.delay_reason,
+            )?;
             Ok(incidents::view(ledger, id)?.obligations)
         })
         .await?;

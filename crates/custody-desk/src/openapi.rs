@@ -87,7 +87,8 @@ fn operations() -> Vec<Operation> {
         "properties": {
             "obligation": { "type": "string", "description": "JURISDICTION:obligation as the incident lists it (IE:gdpr-regulator)" },
             "at": { "type": "string", "description": "RFC 3339, or local time in the organisation's zone; now when left out" },
-            "reference": string()
+            "reference": string(),
+            "delay_reason": { "type": "string", "description": "required for a regulator told after its deadline (GDPR Art. 33(1))" }
         }
     });
     let act = json!({

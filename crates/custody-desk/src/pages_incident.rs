@@ -429,6 +429,7 @@ pub struct MetForm {
     obligation: String,
     at: Option<String>,
     reference: Option<String>,
+    delay_reason: Option<String>,
 }
 
 /// Records one obligation of another place as met (a regulator's files its report as it stands).
@@ -452,6 +453,7 @@ pub async fn record_obligation_met(
                 form.obligation.trim(),
                 at,
                 given(&form.reference),
+                given(&form.delay_reason),
             )?)
         })
         .await;

@@ -38,6 +38,8 @@ pub struct Templates {
     environment: minijinja::Environment<'static>,
     /// Which templates came from the data directory.
     pub overridden: Vec<String>,
+    /// The places with templates of their own (`US-CA`, `FR`).
+    pub places: Vec<String>,
 }
 
 fn template_error(name: &str, error: impl std::fmt::Display) -> Error {
@@ -68,8 +70,14 @@ impl Templates {
                 .add_template_owned(name, source)
                 .map_err(|error| template_error(name, error))?;
         }
+        let mut places = Vec::new();
         if let Some(dir) = dir {
             for (name, path) in jurisdiction_templates(dir)? {
+                if let Some(code) = name.split('.').nth(1)
+                    && !places.iter().any(|place| place == code)
+                {
+                    places.push(code.to_owned());
+                }
                 let source = std::fs::read_to_string(&path)
                     .map_err(|error| template_error(&path.display().to_string(), error))?;
                 environment
@@ -81,6 +89,7 @@ impl Templates {
         Ok(Templates {
             environment,
             overridden,
+            places,
         })
     }
 
@@ -238,6 +247,7 @@ mod tests {
             templates.overridden,
             ["notice_subject.txt", "notice.FR.txt", "notice.US-CA.txt"]
         );
+        assert_eq!(templates.places, ["FR", "US-CA"]);
         let zoe = model("x");
         assert_eq!(
             templates.notice_for(Some("FR"), &zoe).unwrap().text,

@@ -775,13 +775,13 @@ pub fn run(dir: Option<PathBuf>, command: IncidentCommand) -> anyhow::Result<Exi
             if (act == "obligation-met") != obligation.is_some() {
                 anyhow::bail!("--obligation J:ID goes with obligation-met, and obligation-met needs it");
             }
-            if obligation.is_some() && (delay_reason.is_some() || reason.is_some() || ground.is_some()) {
-                anyhow::bail!("obligation-met takes --obligation, --at and --ref only");
+            if obligation.is_some() && (reason.is_some() || ground.is_some()) {
+                anyhow::bail!("obligation-met takes --obligation, --at, --ref and --delay-reason only");
             }
             if let Some(key) = obligation {
                 let at = at.ok_or_else(|| anyhow::anyhow!("--at: when it happened is needed for an act"))?;
                 let at = instant(&ledger, &at, "--at")?;
-                incidents::record_obligation_met(&mut ledger, id, &key, at, reference)?;
+                incidents::record_obligation_met(&mut ledger, id, &key, at, reference, delay_reason)?;
                 crate::say!("Recorded.");
                 print_obligations(&incidents::show(&mut ledger, id)?.obligations);
                 return Ok(ExitCode::SUCCESS);

@@ -72,32 +72,31 @@ pub(crate) fn file(
     store(ledger, id, at, done, phase_name(phase), [json, markdown, html])
 }
 
-/// Records the act that met another regulator's obligation (`obligation-met`) and the report to
-/// that regulator as it stands, in its structure, in one transaction: kept as the phase
-/// `initial:SHORT` (`initial:DPC`), read back with `report --regulator SHORT --as-filed`.
-pub(crate) fn file_for_regulator(
+/// Records the act that met another body's duty (`obligation-met`: another country's regulator,
+/// an attorney general) and the report to that body as it stands, in its structure, in one
+/// transaction: kept under the duty's key (`initial:IE:gdpr-regulator`), read back with
+/// `report --regulator IE --as-filed`.
+pub(crate) fn file_for_body(
     ledger: &mut Ledger,
     id: IncidentId,
-    at: Instant,
     done: ActDone,
-    short: &str,
+    to: crate::breach::report_addressee::Addressee,
+    filing: crate::breach::report_forms::Filing,
 ) -> Result<()> {
-    let text =
-        |format| crate::breach::report_forms::text_as_of(ledger, id, Phase::Initial, format, short, Some(at));
-    let texts = [text(Format::Json)?, text(Format::Markdown)?, text(Format::Html)?];
-    store(
-        ledger,
-        id,
-        at,
-        done,
-        &regulator_phase(Phase::Initial, short),
-        texts,
-    )
-}
-
-/// The phase a report filed with another regulator is kept under.
-pub fn regulator_phase(phase: Phase, short: &str) -> String {
-    format!("{}:{short}", phase_name(phase))
+    let Some(phase) = to.filing_phase() else {
+        return Err(Error::Invalid(format!(
+            "{} has no duty in the rules to file a report under",
+            to.short
+        )));
+    };
+    let at = filing.at;
+    let prepared = crate::breach::report_forms::prepare(ledger, id, Phase::Initial, to, Some(filing))?;
+    let texts = [
+        prepared.render(Format::Json)?,
+        prepared.render(Format::Markdown)?,
+        prepared.render(Format::Html)?,
+    ];
+    store(ledger, id, at, done, &phase, texts)
 }
 
 /// Stores the act and the report's JSON, Markdown and HTML with their digests, in one
@@ -206,19 +205,26 @@ pub fn as_filed(ledger: &mut Ledger, id: IncidentId, phase: Phase, format: Forma
     })
 }
 
-/// The latest report to another regulator (`short`) as it was filed by `obligation-met`.
-pub fn as_filed_with(ledger: &mut Ledger, id: IncidentId, short: &str, format: Format) -> Result<String> {
+/// The report to another body (`name`, as `report --regulator` takes it) as it was filed by
+/// `obligation-met`.
+pub fn as_filed_with(ledger: &mut Ledger, id: IncidentId, name: &str, format: Format) -> Result<String> {
     let rules = crate::breach::jurisdictions::for_ledger(ledger)?;
-    let to = crate::breach::report_forms::addressee(&rules, short, &ledger.settings.establishment.variants)?;
-    as_filed_under(ledger, id, &regulator_phase(Phase::Initial, &to.short), format).map_err(|error| {
-        match error {
-            Error::NotFound(_) => Error::NotFound(format!(
-                "no report of incident {id} to {} has been filed; it is filed when you record \
-             `incident record {id} obligation-met --obligation {}:…` for its regulator obligation",
-                to.short, to.jurisdiction
-            )),
-            other => other,
-        }
+    let variants = &ledger.settings.establishment.variants;
+    let to = crate::breach::report_addressee::addressee(&rules, name, variants)?;
+    let key = format!("{}:{}", to.jurisdiction, to.obligation.as_deref().unwrap_or("…"));
+    let Some(phase) = to.filing_phase() else {
+        return Err(Error::NotFound(format!(
+            "{} has no duty in the rules to file a report under",
+            to.short
+        )));
+    };
+    as_filed_under(ledger, id, &phase, format).map_err(|error| match error {
+        Error::NotFound(_) => Error::NotFound(format!(
+            "no report of incident {id} to {} has been filed; it is filed when you record \
+             `incident record {id} obligation-met --obligation {key}`",
+            to.short
+        )),
+        other => other,
     })
 }
 

@@ -293,8 +293,12 @@ pub fn record_obligation_met(
     key: &str,
     at: Instant,
     reference: Option<String>,
+    delay_reason: Option<String>,
 ) -> Result<()> {
     let incident = find_incident(ledger, id)?;
+    if let Some(reason) = &delay_reason {
+        crate::limits::long_text("delay reason", reason)?;
+    }
     if at < incident.facts.aware_at || at > ledger.now() {
         return Err(Error::Invalid(format!(
             "the time of the act (--at, {at}) must be between awareness ({}) and now",
@@ -329,21 +333,32 @@ pub fn record_obligation_met(
             "{key} was already recorded as met on incident {id}; what changed since goes on the timeline"
         )));
     }
+    let late = clock.due.is_some_and(|due| at > due);
+    if late && delay_reason.is_none() && clock.to == crate::breach::jurisdictions::Recipient::Regulator {
+        return Err(Error::Invalid(format!(
+            "{key} was due {}: a report after its deadline carries the reasons for the delay \
+             (--delay-reason; GDPR Art. 33(1))",
+            clock.due_local.as_deref().unwrap_or("earlier")
+        )));
+    }
     let done = ActDone {
         act: Act::ObligationMet,
         reference,
-        delay_reason: None,
+        delay_reason: delay_reason.clone(),
         ground: None,
         reason: None,
         obligation: Some(key.to_owned()),
     };
-    // Telling a regulator files the report to it as it stands, in its structure.
-    match (clock.to, clock.body.clone()) {
-        (crate::breach::jurisdictions::Recipient::Regulator, Some(short)) => {
-            crate::breach::filed::file_for_regulator(ledger, id, at, done, &short)
-        }
-        _ => append(ledger, id, at, &IncidentEventBody::Act(done)).map(|_| ()),
+    // Telling a body (a regulator, an attorney general) files the report to it as it stands,
+    // in its structure.
+    if clock.body.is_some() {
+        let rules = crate::breach::jurisdictions::for_ledger(ledger)?;
+        let variants = &ledger.settings.establishment.variants;
+        let to = crate::breach::report_addressee::of_obligation(&rules, key, variants)?;
+        let filing = crate::breach::report_forms::Filing { at, delay_reason };
+        return crate::breach::filed::file_for_body(ledger, id, done, to, filing);
     }
+    append(ledger, id, at, &IncidentEventBody::Act(done)).map(|_| ())
 }
 
 /// Records a decision not to notify, with its reason (and for people, its Art. 34(3) ground): the

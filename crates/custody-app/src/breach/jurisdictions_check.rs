@@ -178,6 +178,17 @@ fn resolve(
         .iter()
         .map(|regulator| regulator.short.as_str())
         .collect();
+    if let Some(twice) = shorts.iter().enumerate().find(|(index, short)| {
+        shorts
+            .iter()
+            .skip(index + 1)
+            .any(|other| other.eq_ignore_ascii_case(short))
+    }) {
+        return Err(at(
+            start,
+            &format!("{code} lists the regulator short name {:?} twice", twice.1),
+        ));
+    }
     let mut all = Vec::new();
     for set in &jurisdiction.rule_sets {
         let Some(shared) = sets.get(set) else {

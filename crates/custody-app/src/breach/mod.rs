@@ -14,4 +14,5 @@ mod obligations_by_law;
 pub mod questions;
 pub mod register;
 pub mod report;
+pub mod report_addressee;
 pub mod report_forms;

@@ -67,6 +67,8 @@ pub struct ObligationClock {
     pub state: ObligationState,
     /// In words: time left, or why it does not run.
     pub in_words: String,
+    /// Whether it was done (on time or late).
+    pub done: bool,
     /// The record that meets it: `regulator-notified` (the organisation's own regulator),
     /// `people-notified` (the people), else `obligation-met` with this obligation's key.
     pub met_by: &'static str,
@@ -280,6 +282,11 @@ fn clock(
         .get(&format!("{}:{}", jurisdiction.code, rule.id))
         .copied();
     let (state, due, in_words) = standing(rule, place, met, assessment, done, now);
+    let act_done = match rule.to {
+        Recipient::Regulator if place.home => done.regulator_at.is_some(),
+        Recipient::Individuals => done.people_at.is_some(),
+        _ => false,
+    };
     ObligationClock {
         jurisdiction: jurisdiction.code.clone(),
         obligation: rule.id.clone(),
@@ -293,6 +300,7 @@ fn clock(
         due_local: None,
         state,
         in_words,
+        done: met.is_some() || act_done,
         met_by: match rule.to {
             Recipient::Regulator if place.home => "regulator-notified",
             Recipient::Individuals => "people-notified",

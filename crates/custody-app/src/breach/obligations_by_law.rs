@@ -170,9 +170,16 @@ const PERIODS: &[(&str, &str, Start, i64, &str)] = &[
     (
         "US-FL",
         "us-fl-individuals",
-        Start::Determination,
+        Start::Awareness,
         30 * 24,
-        "Fla. Stat. § 501.171(4)(a): no later than 30 days after the determination of a breach",
+        "Fla. Stat. § 501.171(4)(a): no later than 30 days after the determination of a breach or reason to believe a breach occurred",
+    ),
+    (
+        "US-FL",
+        "us-fl-department-of-legal-affairs",
+        Start::Awareness,
+        30 * 24,
+        "Fla. Stat. § 501.171(3)(a): no later than 30 days after the determination of a breach or reason to believe a breach occurred",
     ),
     (
         "US-WA",
@@ -194,7 +201,6 @@ const PERIODS: &[(&str, &str, Start, i64, &str)] = &[
 #[derive(Debug, Clone, Copy)]
 enum Start {
     Awareness,
-    Determination,
     PeopleTold,
 }
 
@@ -212,7 +218,6 @@ fn every_fixed_period_falls_due_when_its_law_says() {
         };
         let from = match start {
             Start::Awareness => aware,
-            Start::Determination => assessed,
             Start::PeopleTold => told,
         };
         let listed = obligations(place, 10_000, &done);

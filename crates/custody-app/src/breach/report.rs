@@ -187,6 +187,8 @@ pub struct ReportModel {
     /// The people affected who live outside the organisation's own country, by place (the
     /// impact's jurisdictions), for "people in other countries affected".
     pub abroad: Vec<(String, u64)>,
+    /// The people affected whose country is not recorded.
+    pub unplaced: u64,
 }
 
 fn local(ledger: &Ledger, instant: Instant) -> String {
@@ -349,6 +351,7 @@ pub fn model(ledger: &Ledger, id: IncidentId, phase: Phase) -> Result<ReportMode
         .filter(|(place, _)| place.as_str() != "unknown" && place.split('-').next() != Some(home))
         .map(|(place, count)| (place.clone(), *count))
         .collect();
+    let unplaced = impact.figures.jurisdictions.get("unknown").copied().unwrap_or(0);
     let supplier_contract = match &incident.supplier {
         Some(name) => crate::ledger::suppliers::find(ledger, name)?.contract,
         None => None,
@@ -442,6 +445,7 @@ pub fn model(ledger: &Ledger, id: IncidentId, phase: Phase) -> Result<ReportMode
             .map(|(recorded, _)| local(ledger, recorded.event.at)),
         since_initial,
         abroad,
+        unplaced,
     })
 }
 

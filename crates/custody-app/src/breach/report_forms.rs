@@ -11,76 +11,9 @@ use serde::Serialize;
 
 use custody_core::IncidentId;
 
-use crate::breach::jurisdictions::{Recipient, Rules};
 use crate::breach::report::{Phase, ReportModel, thousands};
+pub use crate::breach::report_addressee::Addressee;
 use crate::error::{Error, Result};
-
-/// The regulator a report is addressed to, as the jurisdiction rules name it.
-#[derive(Debug, Clone, Serialize)]
-pub struct Addressee {
-    /// Its jurisdiction (ISO 3166-1 or 3166-2).
-    pub jurisdiction: String,
-    /// Its short name (`DPC`).
-    pub short: String,
-    /// Its full name.
-    pub name: String,
-    /// Where and how to report to it.
-    pub contact: String,
-    /// The form its report takes (`ico`, `edpb`, `oaic`, …).
-    pub form: String,
-    /// The law of the duty to report to it, when the rules give one.
-    pub citation: Option<String>,
-    /// What that law says the report must contain.
-    pub contents: Vec<String>,
-}
-
-/// The regulator `name` names: a short name (`DPC`, case aside) or a jurisdiction's code (`IE`,
-/// its first regulator).
-pub fn addressee(rules: &Rules, name: &str, variants: &[String]) -> Result<Addressee> {
-    let wanted = name.trim();
-    let found = rules.jurisdictions.iter().find_map(|jurisdiction| {
-        let regulator = if jurisdiction.code.eq_ignore_ascii_case(wanted) {
-            jurisdiction.regulators.first()
-        } else {
-            jurisdiction
-                .regulators
-                .iter()
-                .find(|regulator| regulator.short.eq_ignore_ascii_case(wanted))
-        }?;
-        Some((jurisdiction, regulator))
-    });
-    let Some((jurisdiction, regulator)) = found else {
-        let known: Vec<&str> = rules
-            .jurisdictions
-            .iter()
-            .flat_map(|jurisdiction| jurisdiction.regulators.iter().map(|r| r.short.as_str()))
-            .take(12)
-            .collect();
-        return Err(Error::Invalid(format!(
-            "--regulator {name:?}: expected a regulator's short name or a jurisdiction code as \
-             `custody jurisdictions` lists them ({}, …)",
-            known.join(", ")
-        )));
-    };
-    let duty = crate::breach::obligations::applicable(jurisdiction, variants)
-        .into_iter()
-        .find(|rule| {
-            rule.to == Recipient::Regulator
-                && rule
-                    .regulator
-                    .as_deref()
-                    .is_none_or(|short| short == regulator.short)
-        });
-    Ok(Addressee {
-        jurisdiction: jurisdiction.code.clone(),
-        short: regulator.short.clone(),
-        name: regulator.name.clone(),
-        contact: regulator.contact.clone(),
-        form: jurisdiction.report_form.clone(),
-        citation: duty.map(|rule| rule.citation.clone()),
-        contents: duty.map(|rule| rule.contents.clone()).unwrap_or_default(),
-    })
-}
 
 /// One question of a form, with its answer when the record gives one.
 #[derive(Debug, Clone, Serialize)]
@@ -246,11 +179,12 @@ fn notification_type(model: &ReportModel, eu: &[String], lead: Option<String>) -
     );
     let delay = if model.late {
         Some(format!(
-            "yes; reasons for the delay: {}",
+            "yes (due {}); reasons for the delay: {}",
+            model.regulator_due,
             model.delay_reason.as_deref().unwrap_or("not recorded")
         ))
     } else {
-        Some(format!("no; due by {}", model.regulator_due))
+        Some(format!("no; due {}", model.regulator_due))
     };
     section(
         "Type of notification",
@@ -269,7 +203,10 @@ fn notification_type(model: &ReportModel, eu: &[String], lead: Option<String>) -
                 "Other authorities or bodies notified",
                 model.answers.other_regulators.clone(),
             ),
-            item("Is this notification made after 72 hours?", delay),
+            item(
+                "Is it made after the period the law gives (72 hours under GDPR Art. 33(1))?",
+                delay,
+            ),
         ],
     )
 }
@@ -534,7 +471,34 @@ pub fn render(report: &FormReport, format: crate::breach::report::Format) -> Res
 const MARKDOWN: &str = include_str!("../../templates/report_form.md");
 const HTML: &str = include_str!("../../templates/report_form.html");
 
-/// The report of incident `id` for the regulator `name`, in its structure, as it stands now.
+/// A report to one body, ready to render in each format.
+pub enum Prepared {
+    /// The UK regulator's form (the report of `report`).
+    Ico(Box<ReportModel>),
+    /// The sections of a form.
+    Form(Box<FormReport>),
+}
+
+impl Prepared {
+    /// Renders it.
+    pub fn render(&self, format: crate::breach::report::Format) -> Result<String> {
+        match self {
+            Prepared::Ico(model) => crate::breach::report::render(model, format),
+            Prepared::Form(report) => render(report, format),
+        }
+    }
+}
+
+/// A filing: when the body was told, and the reasons for any delay.
+#[derive(Debug, Clone)]
+pub struct Filing {
+    /// When it was told.
+    pub at: custody_core::Instant,
+    /// Why after its deadline, if it was.
+    pub delay_reason: Option<String>,
+}
+
+/// The report of incident `id` for the body `name`, in its structure, as it stands now.
 pub fn text_for(
     ledger: &crate::dir::Ledger,
     id: IncidentId,
@@ -542,34 +506,54 @@ pub fn text_for(
     format: crate::breach::report::Format,
     name: &str,
 ) -> Result<String> {
-    text_as_of(ledger, id, phase, format, name, None)
+    let rules = crate::breach::jurisdictions::for_ledger(ledger)?;
+    let to =
+        crate::breach::report_addressee::addressee(&rules, name, &ledger.settings.establishment.variants)?;
+    prepare(ledger, id, phase, to, None)?.render(format)
 }
 
-/// [`text_for`]; with `filed_at`, as filed then (late when after the 72 hours).
-pub(crate) fn text_as_of(
+/// The report to `to` as it stands, or, with `filing`, as filed then: its own duty's deadline
+/// decides whether it is late.
+pub(crate) fn prepare(
     ledger: &crate::dir::Ledger,
     id: IncidentId,
     phase: Phase,
-    format: crate::breach::report::Format,
-    name: &str,
-    filed_at: Option<custody_core::Instant>,
-) -> Result<String> {
+    to: Addressee,
+    filing: Option<Filing>,
+) -> Result<Prepared> {
     let rules = crate::breach::jurisdictions::for_ledger(ledger)?;
     let settings = &ledger.settings;
-    let to = addressee(&rules, name, &settings.establishment.variants)?;
     let mut model = crate::breach::report::model(ledger, id, phase)?;
-    if let Some(at) = filed_at {
-        let incident = crate::breach::incidents::find_incident(ledger, id)?;
-        model.late = at > incident.facts.aware_at.plus_hours(custody_core::REGULATOR_HOURS);
+    let clock = to.obligation.as_ref().and_then(|obligation| {
+        let view = crate::breach::incidents::view(ledger, id).ok()?;
+        view.obligations
+            .clocks
+            .into_iter()
+            .find(|clock| clock.jurisdiction == to.jurisdiction && &clock.obligation == obligation)
+    });
+    if let Some(clock) = &clock {
+        model.regulator_due = clock
+            .due_local
+            .clone()
+            .unwrap_or_else(|| "without undue delay (the law gives no fixed period)".to_owned());
+        model.late = match &filing {
+            Some(filing) => clock.due.is_some_and(|due| filing.at > due),
+            // Overdue, or done late.
+            None => clock.state == crate::breach::obligations::ObligationState::Missed,
+        };
+    }
+    if let Some(filing) = &filing {
+        model.delay_reason.clone_from(&filing.delay_reason);
+    } else if to.jurisdiction != settings.phone_region {
         model.delay_reason = None;
     }
     if to.jurisdiction != settings.phone_region {
         model.regulator = format!("{} ({})", to.name, to.short);
-        // Another regulator's reference is not this one's.
+        // Another body's reference is not this one's.
         model.regulator_reference = None;
     }
     if to.form == "ico" {
-        return crate::breach::report::render(&model, format);
+        return Ok(Prepared::Ico(Box::new(model)));
     }
     let eu: Vec<String> = rules
         .jurisdictions
@@ -581,10 +565,10 @@ pub(crate) fn text_as_of(
         let regulator = rules.get(code)?.regulators.first()?;
         Some(format!("{} ({}, {code})", regulator.name, regulator.short))
     });
-    render(&form_report(&model, to, &eu, lead), format)
+    Ok(Prepared::Form(Box::new(form_report(&model, to, &eu, lead))))
 }
 
-/// [`text_for`], audited with the regulator and the digest of the text.
+/// [`text_for`], audited with the body and the digest of the text.
 pub fn generate(
     ledger: &mut crate::dir::Ledger,
     id: IncidentId,

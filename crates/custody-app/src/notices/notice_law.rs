@@ -3,7 +3,8 @@
 //! gives its prescribed title and headings, the sentences it requires (a right to a police
 //! report, local advice), the agencies it requires named (credit bureaus, the FTC), the parts it
 //! forbids (Massachusetts: what happened), and the regulator a person may complain to. People
-//! whose place the rules do not know are told as the organisation's own country's people are.
+//! whose place the rules do not know get custody's headings and the organisation's own regulator
+//! to complain to, without the local lines and agencies of any place's law.
 
 use std::collections::BTreeMap;
 
@@ -69,7 +70,10 @@ pub struct NoticeLaw {
 #[derive(Debug, Clone)]
 pub struct NoticeLaws {
     by_place: BTreeMap<String, NoticeLaw>,
+    /// For a place the rules do not know.
     default: NoticeLaw,
+    /// For a person whose place is not recorded: the organisation's own country's.
+    home: NoticeLaw,
 }
 
 impl NoticeLaws {
@@ -88,7 +92,7 @@ impl NoticeLaws {
                 law_of(rules, &places, variants, home, regulator),
             );
         }
-        let default = by_place.get(home).cloned().unwrap_or_else(|| NoticeLaw {
+        let default = NoticeLaw {
             jurisdiction: None,
             title: None,
             headings: Headings::default(),
@@ -97,17 +101,31 @@ impl NoticeLaws {
             contacts: Vec::new(),
             complain_to: Some(regulator.to_owned()),
             citations: Vec::new(),
-        });
-        NoticeLaws { by_place, default }
+        };
+        let home = by_place.get(home).cloned().unwrap_or_else(|| default.clone());
+        NoticeLaws {
+            by_place,
+            default,
+            home,
+        }
     }
 
     /// The law of a person in `country` and `region`: the region's where the rules know it,
-    /// else the country's, else the organisation's own country's.
+    /// else the country's; with no place recorded, the organisation's own country's; a place
+    /// the rules do not know gets no place's local lines.
     pub fn of(&self, country: Option<&str>, region: Option<&str>) -> &NoticeLaw {
+        if country.is_none() && region.is_none() {
+            return &self.home;
+        }
         region
             .and_then(|region| self.by_place.get(region))
             .or_else(|| country.and_then(|country| self.by_place.get(country)))
             .unwrap_or(&self.default)
+    }
+
+    /// The laws of every place the rules know (for checking each place's templates).
+    pub fn places(&self) -> impl Iterator<Item = (&str, &NoticeLaw)> {
+        self.by_place.iter().map(|(code, law)| (code.as_str(), law))
     }
 }
 
@@ -255,9 +273,20 @@ mod tests {
         );
         let quebec = laws.of(Some("CA"), Some("CA-QC"));
         assert_eq!(quebec.jurisdiction.as_deref(), Some("CA-QC"));
-        // A place the rules do not know is told as the organisation's own country's people.
-        let japan = laws.of(Some("JP"), None);
-        assert_eq!(japan.jurisdiction.as_deref(), Some("GB"));
+        // A place the rules do not know: no place's local lines, the organisation's regulator.
+        for (country, region) in [(Some("JP"), None), (Some("US"), Some("US-OR"))] {
+            let elsewhere = laws.of(country, region);
+            assert_eq!(elsewhere.jurisdiction, None);
+            assert!(
+                elsewhere.lines.is_empty() && elsewhere.contacts.is_empty(),
+                "{elsewhere:?}"
+            );
+            assert_eq!(
+                elsewhere.complain_to.as_deref(),
+                Some("Information Commissioner's Office (ICO)")
+            );
+        }
+        // No place recorded: the organisation's own country's.
         assert_eq!(laws.of(None, None).jurisdiction.as_deref(), Some("GB"));
     }
 }

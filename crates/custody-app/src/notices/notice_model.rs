@@ -45,6 +45,8 @@ pub struct NoticeContext {
     pub canaries_held: u64,
     /// What the organisation has done.
     pub measures: Vec<String>,
+    /// The same, without what would hint at the breach's nature.
+    neutral_measures: Vec<String>,
     /// Whether it was decided not to write to each person because that would involve
     /// disproportionate effort (Art. 34(3)(c)): the public statement is then the communication.
     pub public_is_the_notice: bool,
@@ -95,6 +97,9 @@ pub struct NoticeModel<'a> {
     pub measures: &'a [String],
     /// What the law of the place the people live in asks of the notice.
     pub law: &'a crate::notices::notice_law::NoticeLaw,
+    /// The place the people live in (region, else country) whose templates are used.
+    #[serde(skip)]
+    pub place: Option<String>,
 }
 
 impl NoticeModel<'_> {
@@ -103,7 +108,7 @@ impl NoticeModel<'_> {
         &self,
         templates: &custody_mail::Templates,
     ) -> custody_mail::Result<custody_mail::NoticeText> {
-        templates.notice_for(self.law.jurisdiction.as_deref(), self)
+        templates.notice_for(self.place.as_deref(), self)
     }
 }
 
@@ -153,8 +158,14 @@ pub fn plain_list(keys: &[CategoryKey]) -> Option<String> {
     }
 }
 
-/// What the organisation has done, from the incident's record.
-fn measures(ledger: &Ledger, incident: &IncidentRecord, events: &[Recorded], supplier: &str) -> Vec<String> {
+/// What the organisation has done, from the incident's record; and the same without what hints
+/// at the breach's nature (who was told of it, how it was contained).
+fn measures(
+    ledger: &Ledger,
+    incident: &IncidentRecord,
+    events: &[Recorded],
+    supplier: &str,
+) -> (Vec<String>, Vec<String>) {
     let mut out = Vec::new();
     if let Some(at) =
         crate::breach::incidents::first_act(events, crate::breach::incidents::Act::RegulatorNotified)
@@ -190,14 +201,15 @@ fn measures(ledger: &Ledger, incident: &IncidentRecord, events: &[Recorded], sup
             _ => {}
         }
     }
-    out.push(format!(
-        "We are working with {supplier} to establish exactly what happened."
-    ));
-    out.push(format!(
-        "We are writing to everyone whose data {supplier} held, telling each person which of their own data was involved."
-    ));
+    let neutral = vec![
+        format!("We are working with {supplier} to establish exactly what happened."),
+        format!(
+            "We are writing to everyone whose data {supplier} held, telling each person which of their own data was involved."
+        ),
+    ];
+    out.extend(neutral.iter().cloned());
     let _ = incident;
-    out
+    (out, neutral)
 }
 
 /// The notice laws of the ledger's jurisdiction rules and settings.
@@ -324,9 +336,11 @@ impl NoticeContext {
             Some(supplier) if names_supplier => supplier.clone(),
             Some(_) => "a supplier that processes data for us".to_owned(),
         };
+        let (measures, neutral_measures) = measures(ledger, &incident, &events, &supplier_words);
         Ok(NoticeContext {
             incident: id,
-            measures: measures(ledger, &incident, &events, &supplier_words),
+            measures,
+            neutral_measures,
             words: IncidentWords {
                 supplier_words,
                 summary: incident.facts.summary.clone(),
@@ -379,17 +393,36 @@ impl NoticeContext {
 
     /// The model for a message covering `people`.
     pub fn model(&self, people: Vec<PersonPart>) -> NoticeModel<'_> {
+        // The people of one message share an address, so a place.
+        let (country, region) = people
+            .first()
+            .map(|part| (part.place.0.clone(), part.place.1.clone()))
+            .unwrap_or_default();
+        self.model_in(people, country, region)
+    }
+
+    /// The model for a message covering `people` who live in `country` and `region`.
+    pub fn model_in(
+        &self,
+        people: Vec<PersonPart>,
+        country: Option<String>,
+        region: Option<String>,
+    ) -> NoticeModel<'_> {
         let mut keys: Vec<CategoryKey> = people.iter().flat_map(|part| part.keys.iter().copied()).collect();
         keys.sort();
         keys.dedup();
         let special = people.iter().any(|part| part.special.is_some());
-        // The people of one message share an address, so a place.
-        let law = people.first().map_or_else(
-            || self.laws.of(None, None),
-            |part| self.laws.of(part.place.0.as_deref(), part.place.1.as_deref()),
-        );
+        let law = self.laws.of(country.as_deref(), region.as_deref());
+        // A law that forbids describing the breach (Massachusetts) gets no measure that hints
+        // at its nature: the police, containment, recovery, encryption.
+        let measures = if law.tell_what_happened {
+            self.measures.as_slice()
+        } else {
+            self.neutral_measures.as_slice()
+        };
         NoticeModel {
             law,
+            place: region.or(country),
             organisation: &self.organisation,
             dpo: &self.dpo,
             regulator: &self.regulator,
@@ -400,7 +433,7 @@ impl NoticeContext {
             incident: &self.words,
             consequences: consequences(&keys, special),
             people,
-            measures: &self.measures,
+            measures,
         }
     }
 

@@ -308,12 +308,17 @@ pub fn notify(
     } else {
         Some(one_run_at_a_time(ledger)?)
     };
-    // A template that cannot render stops the run before anything is queued.
-    context
-        .model(Vec::new())
-        .render(&custody_mail::Templates::load(Some(
-            &ledger.dir.join("templates"),
-        ))?)?;
+    // A template that cannot render, the general one or a place's, stops the run before
+    // anything is queued.
+    let templates = custody_mail::Templates::load(Some(&ledger.dir.join("templates")))?;
+    context.model(Vec::new()).render(&templates)?;
+    for place in &templates.places {
+        let (country, region) = match place.split_once('-') {
+            Some((country, _)) => (Some(country.to_owned()), Some(place.clone())),
+            None => (Some(place.clone()), None),
+        };
+        context.model_in(Vec::new(), country, region).render(&templates)?;
+    }
     custody_mail::Sender::check(&config)?;
     let queued = queue(ledger, &context, &options.audience, false)?;
     let now = ledger.now();

@@ -123,7 +123,10 @@ fn the_demo_builds_an_organisation_through_the_cli_paths() {
     assert_eq!(shown["impact"]["people"], held["people"]);
     // Learned over weeks: opened as availability, amended when the supplier corrected itself,
     // an initial and a follow-up report filed, and the Irish authority told of its members.
-    assert_eq!(incident["filed"], "initial and initial:DPC and follow-up");
+    assert_eq!(
+        incident["filed"],
+        "initial and initial:IE:gdpr-regulator and follow-up"
+    );
     let places: std::collections::BTreeSet<&str> = incident["obligations"]
         .as_array()
         .unwrap()

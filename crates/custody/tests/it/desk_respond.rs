@@ -195,7 +195,7 @@ fn the_api_amends_facts_records_decisions_and_gives_the_register_and_reports_as_
         .collect();
     assert_eq!(
         phases,
-        ["initial", "initial:DPC", "follow-up"],
+        ["initial", "initial:IE:gdpr-regulator", "follow-up"],
         "the demo told the Irish authority too"
     );
     let decisions = register.json()["incidents"][0]["decisions"].to_string();
@@ -256,6 +256,21 @@ fn the_desk_records_another_places_obligation_and_gives_its_regulator_s_report()
         Some(serde_json::json!({ "obligation": "FR:no-such-duty" })),
     );
     assert_eq!(unknown.status, 400, "{}", unknown.body);
+    // Told after its 72 hours: the reasons for the delay are required (GDPR Art. 33(1)).
+    let without_reasons = server.api(
+        "POST",
+        "/api/v1/incidents/1/obligations",
+        Some(&responder),
+        Some(body.clone()),
+    );
+    assert_eq!(without_reasons.status, 400, "{}", without_reasons.body);
+    assert!(
+        without_reasons.body.contains("reasons for the delay"),
+        "{}",
+        without_reasons.body
+    );
+    let mut body = body;
+    body["delay_reason"] = serde_json::json!("French members were found only on 2 November");
     let met = server.api(
         "POST",
         "/api/v1/incidents/1/obligations",
@@ -281,6 +296,23 @@ fn the_desk_records_another_places_obligation_and_gives_its_regulator_s_report()
     assert_eq!(filed.status, 200, "{}", filed.body);
     assert_eq!(filed.json()["form"], "edpb");
     assert_eq!(filed.json()["to"]["short"], "CNIL");
+    let late = filed.json()["sections"][0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| {
+            item["question"]
+                .as_str()
+                .unwrap()
+                .starts_with("Is it made after the period")
+        })
+        .unwrap()["answer"]
+        .clone();
+    assert!(
+        late.as_str().unwrap().starts_with("yes (due 2021-11-01 17:30")
+            && late.as_str().unwrap().contains("found only on 2 November"),
+        "{late}"
+    );
     let cli = env
         .ok(&[
             "report",
@@ -297,7 +329,8 @@ fn the_desk_records_another_places_obligation_and_gives_its_regulator_s_report()
     let lead = server.sign_in("responder", PASSWORD);
     let page = lead.get(&server, "/incidents/1");
     assert!(
-        page.body.contains("/incidents/1/report?regulator=CNIL"),
+        page.body
+            .contains("/incidents/1/report?regulator=FR%3Agdpr-regulator"),
         "{}",
         page.body
     );

@@ -324,6 +324,10 @@ fn each_persons_notice_carries_what_their_jurisdiction_requires() {
         "{massachusetts}"
     );
     assert!(massachusetts.contains("no charge to place, lift or remove a security freeze"));
+    assert!(
+        !massachusetts.contains("police.") && uk.contains("We reported it to the police."),
+        "no measure hints at the breach's nature in Massachusetts: {massachusetts}"
+    );
 
     // New York: the state and federal agencies' numbers and websites (GBL § 899-aa(7)).
     let new_york = notice_text(&env, "N1");
@@ -438,7 +442,7 @@ fn each_regulator_gets_the_report_in_its_own_structure_and_it_is_kept_as_filed()
     assert!(ico.starts_with("# Personal data breach report"), "{ico}");
     let error = env.fails(&["report", "1", "--regulator", "Nobody"], 1);
     assert!(
-        error.contains("expected a regulator's short name or a jurisdiction code"),
+        error.contains("expected a regulator's short name, a jurisdiction code"),
         "{error}"
     );
 
@@ -485,8 +489,31 @@ fn each_regulator_gets_the_report_in_its_own_structure_and_it_is_kept_as_filed()
     assert!(error.contains("already recorded as met"), "{error}");
     let error = env.fails(&["report", "1", "--regulator", "CNIL", "--as-filed"], 1);
     assert!(error.contains("no report of incident 1 to CNIL"), "{error}");
+    // One short name, two authorities: named with the jurisdiction, never guessed.
+    let error = env.fails(&["report", "1", "--regulator", "CNPD"], 1);
+    assert!(error.contains("LU:CNPD") && error.contains("PT:CNPD"), "{error}");
+    let portugal = env
+        .ok(&["report", "1", "--regulator", "PT:CNPD", "--format", "json"])
+        .json();
+    assert_eq!(portugal["to"]["jurisdiction"], "PT");
+    // An attorney general is a body with its own law; its report is filed when it is told.
+    let california = env
+        .ok(&[
+            "report",
+            "1",
+            "--regulator",
+            "US-CA:us-ca-attorney-general",
+            "--format",
+            "json",
+        ])
+        .json();
+    assert_eq!(california["form"], "us-ag");
+    let last = california["sections"].as_array().unwrap().last().unwrap().clone();
+    assert!(last["title"].as_str().unwrap().contains("1798.82(f)"), "{last}");
     assert!(
-        env.ok(&["audit", "export"]).stdout.contains("initial:DPC"),
+        env.ok(&["audit", "export"])
+            .stdout
+            .contains("initial:IE:gdpr-regulator"),
         "the filing is audited with its digests"
     );
 }
