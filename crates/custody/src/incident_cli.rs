@@ -384,7 +384,7 @@ fn print_obligations(obligations: &custody_app::breach::obligations::Obligations
                 .and_then(|value| value.as_str().map(|to| to.replace('_', " ")))
                 .unwrap_or_default();
             vec![
-                clock.jurisdiction.clone(),
+                format!("{}:{}", clock.jurisdiction, clock.obligation),
                 match &clock.body {
                     Some(body) => format!("{to} ({body})"),
                     None => to,
@@ -397,7 +397,10 @@ fn print_obligations(obligations: &custody_app::breach::obligations::Obligations
             ]
         })
         .collect();
-    output::table(&["where", "tell", "people", "due", "state", "", "law"], &rows);
+    output::table(
+        &["obligation", "tell", "people", "due", "state", "", "law"],
+        &rows,
+    );
 }
 
 /// What to do with leak evidence's probable links.

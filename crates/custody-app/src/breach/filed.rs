@@ -211,6 +211,17 @@ pub fn as_filed_with(ledger: &mut Ledger, id: IncidentId, name: &str, format: Fo
     let rules = crate::breach::jurisdictions::for_ledger(ledger)?;
     let variants = &ledger.settings.establishment.variants;
     let to = crate::breach::report_addressee::addressee(&rules, name, variants)?;
+    // The organisation's own regulator's report is the one filed by regulator-notified.
+    let own = to.jurisdiction == ledger.settings.phone_region
+        && rules.get(&to.jurisdiction).is_some_and(|jurisdiction| {
+            jurisdiction.obligations.iter().any(|rule| {
+                Some(&rule.id) == to.obligation.as_ref()
+                    && rule.to == crate::breach::jurisdictions::Recipient::Regulator
+            })
+        });
+    if own {
+        return as_filed(ledger, id, Phase::Initial, format);
+    }
     let key = format!("{}:{}", to.jurisdiction, to.obligation.as_deref().unwrap_or("…"));
     let Some(phase) = to.filing_phase() else {
         return Err(Error::NotFound(format!(
@@ -257,8 +268,10 @@ fn as_filed_under(ledger: &mut Ledger, id: IncidentId, phase: &str, format: Form
 pub struct FiledView {
     /// The act that filed it.
     pub event: EventId,
-    /// `initial` or `follow-up`.
+    /// `initial` or `follow-up`; `initial:IE:gdpr-regulator` for another body's.
     pub phase: String,
+    /// For another body's report, the duty it answered (`IE:gdpr-regulator`).
+    pub to: Option<String>,
     /// When it was filed.
     pub filed_at: Instant,
     /// SHA-256 of its JSON, Markdown and HTML as filed.
@@ -280,6 +293,7 @@ pub fn filed(ledger: &Ledger, id: IncidentId) -> Result<Vec<FiledView>> {
                 .map_or(Instant::from_unix_seconds(0)?, |event| event.at);
             Ok(FiledView {
                 event: report.event,
+                to: report.report.phase.strip_prefix("initial:").map(str::to_owned),
                 phase: report.report.phase,
                 filed_at,
                 sha256: report.report.sha256,

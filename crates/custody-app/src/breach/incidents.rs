@@ -333,6 +333,12 @@ pub fn record_obligation_met(
             "{key} was already recorded as met on incident {id}; what changed since goes on the timeline"
         )));
     }
+    if clock.state == crate::breach::obligations::ObligationState::ThroughLead {
+        return Err(Error::Invalid(format!(
+            "{key} is told through the lead authority ({}): record the lead's obligation",
+            listed.lead.as_deref().unwrap_or("the main establishment's")
+        )));
+    }
     let late = clock.due.is_some_and(|due| at > due);
     if late && delay_reason.is_none() && clock.to == crate::breach::jurisdictions::Recipient::Regulator {
         return Err(Error::Invalid(format!(

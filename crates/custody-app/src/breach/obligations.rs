@@ -270,7 +270,9 @@ fn clock(
 ) -> ObligationClock {
     let body = match rule.to {
         Recipient::Individuals | Recipient::ConsumerReportingAgencies => None,
-        _ => rule.regulator.clone().or_else(|| {
+        // "Other organisations" (PIPEDA s 10.2) are a body only where the rule names one.
+        Recipient::OtherAuthority => rule.regulator.clone(),
+        Recipient::Regulator | Recipient::AttorneyGeneral => rule.regulator.clone().or_else(|| {
             jurisdiction
                 .regulators
                 .first()

@@ -42,15 +42,12 @@ impl Addressee {
 
 /// A duty owed to a body (not to the people or the credit bureaus), with the body's short name.
 fn body_of<'j>(jurisdiction: &'j Jurisdiction, rule: &Obligation) -> Option<&'j Regulator> {
-    if matches!(
-        rule.to,
-        Recipient::Individuals | Recipient::ConsumerReportingAgencies
-    ) {
-        return None;
-    }
-    match &rule.regulator {
-        Some(short) => jurisdiction.regulators.iter().find(|r| &r.short == short),
-        None => jurisdiction.regulators.first(),
+    match (&rule.regulator, rule.to) {
+        (_, Recipient::Individuals | Recipient::ConsumerReportingAgencies) => None,
+        (Some(short), _) => jurisdiction.regulators.iter().find(|r| &r.short == short),
+        // "Other organisations" (PIPEDA s 10.2) are a body only where the rule names one.
+        (None, Recipient::OtherAuthority) => None,
+        (None, _) => jurisdiction.regulators.first(),
     }
 }
 
@@ -75,7 +72,7 @@ pub fn of_obligation(rules: &Rules, key: &str, variants: &[String]) -> Result<Ad
         .ok_or_else(|| Error::Invalid(format!("{key}: the rules list no jurisdiction {code}")))?;
     crate::breach::obligations::applicable(jurisdiction, variants)
         .into_iter()
-        .filter(|rule| rule.id == id)
+        .filter(|rule| rule.id.eq_ignore_ascii_case(id))
         .find_map(|rule| Some(made(jurisdiction, body_of(jurisdiction, rule)?, Some(rule))))
         .ok_or_else(|| {
             Error::Invalid(format!(
@@ -97,8 +94,18 @@ pub fn addressee(rules: &Rules, name: &str, variants: &[String]) -> Result<Addre
             .find(|jurisdiction| jurisdiction.code.eq_ignore_ascii_case(code));
         if let Some(jurisdiction) = jurisdiction {
             let key = format!("{}:{rest}", jurisdiction.code);
-            if let Ok(found) = of_obligation(rules, &key, variants) {
-                return Ok(found);
+            match of_obligation(rules, &key, variants) {
+                Ok(found) => return Ok(found),
+                // A duty of the place, but not to a body: say so.
+                Err(error)
+                    if jurisdiction
+                        .obligations
+                        .iter()
+                        .any(|rule| rule.id.eq_ignore_ascii_case(rest)) =>
+                {
+                    return Err(error);
+                }
+                Err(_) => {}
             }
             if let Some(regulator) = jurisdiction
                 .regulators

@@ -203,10 +203,7 @@ fn notification_type(model: &ReportModel, eu: &[String], lead: Option<String>) -
                 "Other authorities or bodies notified",
                 model.answers.other_regulators.clone(),
             ),
-            item(
-                "Is it made after the period the law gives (72 hours under GDPR Art. 33(1))?",
-                delay,
-            ),
+            item("Is it made after the period the law gives?", delay),
         ],
     )
 }
@@ -524,28 +521,12 @@ pub(crate) fn prepare(
     let rules = crate::breach::jurisdictions::for_ledger(ledger)?;
     let settings = &ledger.settings;
     let mut model = crate::breach::report::model(ledger, id, phase)?;
-    let clock = to.obligation.as_ref().and_then(|obligation| {
-        let view = crate::breach::incidents::view(ledger, id).ok()?;
-        view.obligations
-            .clocks
-            .into_iter()
-            .find(|clock| clock.jurisdiction == to.jurisdiction && &clock.obligation == obligation)
-    });
-    if let Some(clock) = &clock {
-        model.regulator_due = clock
-            .due_local
-            .clone()
-            .unwrap_or_else(|| "without undue delay (the law gives no fixed period)".to_owned());
-        model.late = match &filing {
-            Some(filing) => clock.due.is_some_and(|due| filing.at > due),
-            // Overdue, or done late.
-            None => clock.state == crate::breach::obligations::ObligationState::Missed,
-        };
-    }
-    if let Some(filing) = &filing {
-        model.delay_reason.clone_from(&filing.delay_reason);
-    } else if to.jurisdiction != settings.phone_region {
-        model.delay_reason = None;
+    let home = to.jurisdiction == settings.phone_region;
+    if !home || filing.is_some() {
+        let (due, late, reason) = due_and_delay(ledger, id, &to, filing.as_ref())?;
+        model.regulator_due = due;
+        model.late = late;
+        model.delay_reason = reason;
     }
     if to.jurisdiction != settings.phone_region {
         model.regulator = format!("{} ({})", to.name, to.short);
@@ -566,6 +547,68 @@ pub(crate) fn prepare(
         Some(format!("{} ({}, {code})", regulator.name, regulator.short))
     });
     Ok(Prepared::Form(Box::new(form_report(&model, to, &eu, lead))))
+}
+
+/// The duty's due time in words, whether the report is (or was, when filed) late, and the
+/// reasons for the delay given with the filing or recorded with the act that met the duty.
+fn due_and_delay(
+    ledger: &crate::dir::Ledger,
+    id: IncidentId,
+    to: &Addressee,
+    filing: Option<&Filing>,
+) -> Result<(String, bool, Option<String>)> {
+    use crate::breach::obligations::ObligationState;
+    let Some(obligation) = &to.obligation else {
+        return Ok((
+            format!("{}'s rules give no duty to tell {}", to.jurisdiction, to.short),
+            false,
+            None,
+        ));
+    };
+    let key = format!("{}:{obligation}", to.jurisdiction);
+    let view = crate::breach::incidents::view(ledger, id)?;
+    let Some(clock) = view
+        .obligations
+        .clocks
+        .into_iter()
+        .find(|clock| clock.jurisdiction == to.jurisdiction && &clock.obligation == obligation)
+    else {
+        return Ok((
+            format!(
+                "not owed for this incident: none of its affected people live in {}",
+                to.jurisdiction
+            ),
+            false,
+            None,
+        ));
+    };
+    let due = match (&clock.due_local, clock.state) {
+        (Some(due), _) => due.clone(),
+        (None, ObligationState::Waiting | ObligationState::NotReached | ObligationState::ThroughLead) => {
+            clock.in_words.clone()
+        }
+        (None, _) => "without undue delay (the law gives no fixed period)".to_owned(),
+    };
+    let recorded = crate::breach::incident_events::log(ledger, id)?
+        .into_iter()
+        .find_map(|recorded| match recorded.body {
+            crate::breach::incident_events::IncidentEventBody::Act(done)
+                if done.obligation.as_deref() == Some(key.as_str()) =>
+            {
+                Some(done.delay_reason)
+            }
+            _ => None,
+        })
+        .flatten();
+    Ok(match filing {
+        Some(filing) => (
+            due,
+            clock.due.is_some_and(|due| filing.at > due),
+            filing.delay_reason.clone(),
+        ),
+        // Overdue, or done late.
+        None => (due, clock.state == ObligationState::Missed, recorded),
+    })
 }
 
 /// [`text_for`], audited with the body and the digest of the text.

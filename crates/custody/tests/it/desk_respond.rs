@@ -219,6 +219,15 @@ fn the_api_amends_facts_records_decisions_and_gives_the_register_and_reports_as_
         .ok(&["report", "1", "--phase", "initial", "--as-filed"])
         .stdout;
     assert_eq!(filed.body, cli, "the same bytes as filed");
+    // The organisation's own regulator's report, asked for by name, is the one it filed.
+    let own = server.api(
+        "GET",
+        "/api/v1/incidents/1/report?format=md&regulator=ICO&as_filed=true",
+        Some(&viewer),
+        None,
+    );
+    assert_eq!(own.status, 200, "{}", own.body);
+    assert_eq!(own.body, cli);
 }
 
 #[test]

@@ -210,6 +210,19 @@ fn a_persons_jurisdiction_comes_from_their_country_and_region_and_impact_counts_
     assert!(error.contains("regulator-notified"), "{error}");
     let canada = record("CA:ca-opc-report");
     env.ok(&canada.iter().map(String::as_str).collect::<Vec<_>>());
+    // "Other organisations" (PIPEDA s 10.2) are no body to report to: recorded, nothing filed.
+    let others = record("CA:ca-other-organizations");
+    env.ok(&others.iter().map(String::as_str).collect::<Vec<_>>());
+    let error = env.fails(&["report", &id, "--regulator", "CA:ca-other-organizations"], 1);
+    assert!(
+        error.contains("not a duty to a regulator or another body"),
+        "{error}"
+    );
+    let filed = env.ok(&["register", "--format", "json"]).stdout;
+    assert!(
+        filed.contains("initial:CA:ca-opc-report") && !filed.contains("initial:CA:ca-other"),
+        "{filed}"
+    );
     let shown = env.ok(&["incident", "show", &id, "--json"]).json();
     let state = |jurisdiction: &str, obligation: &str| {
         obligation_of(&shown, jurisdiction, obligation).map(|clock| clock["state"].clone())
@@ -231,6 +244,9 @@ fn a_persons_jurisdiction_comes_from_their_country_and_region_and_impact_counts_
     assert_eq!(lead["residents"], 1);
     let french = obligation_of(&shown, "FR", "gdpr-regulator").unwrap();
     assert_eq!(french["state"], "through_lead");
+    let through = record("FR:gdpr-regulator");
+    let error = env.fails(&through.iter().map(String::as_str).collect::<Vec<_>>(), 1);
+    assert!(error.contains("through the lead authority"), "{error}");
 }
 
 /// One obligation of an incident as `incident show --json` gives it.
@@ -496,6 +512,14 @@ fn each_regulator_gets_the_report_in_its_own_structure_and_it_is_kept_as_filed()
         .ok(&["report", "1", "--regulator", "PT:CNPD", "--format", "json"])
         .json();
     assert_eq!(portugal["to"]["jurisdiction"], "PT");
+    let due = portugal["sections"][0]["items"][5]["answer"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        due.contains("not owed for this incident"),
+        "no one in Portugal: {due}"
+    );
     // An attorney general is a body with its own law; its report is filed when it is told.
     let california = env
         .ok(&[
