@@ -127,10 +127,7 @@ pub async fn record_act(
     let clocks = desk
         .run(&caller.actor(), move |ledger| {
             let kind = parse_act(&act.act)?;
-            let at = match act.at.as_deref() {
-                Some(text) => parse_instant(text, &ledger.zone).map_err(custody_app::Error::from)?,
-                None => ledger.now(),
-            };
+            let at = crate::pages_incident::at_or_now(ledger, act.at.as_deref())?;
             incidents::record_act(ledger, id, kind, at, act.reference, act.delay_reason)?;
             Ok(incidents::view(ledger, id)?.clocks)
         })
@@ -163,10 +160,7 @@ pub async fn record_obligation_met(
     let met = body(payload)?;
     let obligations = desk
         .run(&caller.actor(), move |ledger| {
-            let at = match met.at.as_deref() {
-                Some(text) => parse_instant(text, &ledger.zone).map_err(custody_app::Error::from)?,
-                None => ledger.now(),
-            };
+            let at = crate::pages_incident::at_or_now(ledger, met.at.as_deref())?;
             incidents::record_obligation_met(
                 ledger,
                 id,
@@ -317,10 +311,7 @@ pub async fn holdings(
     let cache = Arc::clone(&desk);
     let report = desk
         .run(&caller.actor(), move |ledger| {
-            let at = match query.at.as_deref() {
-                Some(text) => parse_instant(text, &ledger.zone).map_err(custody_app::Error::from)?,
-                None => ledger.now(),
-            };
+            let at = crate::pages_incident::at_or_now(ledger, query.at.as_deref())?;
             cache.holdings.holdings(ledger, &name, at)
         })
         .await?;

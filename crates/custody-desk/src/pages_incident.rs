@@ -411,16 +411,29 @@ pub async fn regulator_report_file(
         .take(20)
         .collect();
     let filed = if as_filed { "-as-filed" } else { "" };
-    let disposition =
-        format!("attachment; filename=\"incident-{id}-{phase_name}-report-{safe}{filed}.{extension}\"");
-    Ok((
+    let name = format!("incident-{id}-{phase_name}-report-{safe}{filed}.{extension}");
+    Ok(attachment(text, content_type, &name))
+}
+
+/// A download: `text` as `content_type`, saved as `name`.
+fn attachment(text: String, content_type: &str, name: &str) -> Response {
+    let disposition = format!("attachment; filename=\"{name}\"");
+    (
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
             (header::CONTENT_DISPOSITION, disposition),
         ],
         text,
     )
-        .into_response())
+        .into_response()
+}
+
+/// The time a form or body gives (RFC 3339, or local time in the organisation's zone), else now.
+pub(crate) fn at_or_now(ledger: &Ledger, text: Option<&str>) -> Result<custody_core::Instant, DeskError> {
+    match text {
+        Some(text) => Ok(custody_core::parse_instant(text, &ledger.zone).map_err(custody_app::Error::from)?),
+        None => Ok(ledger.now()),
+    }
 }
 
 /// An obligation recorded as met.
@@ -441,12 +454,7 @@ pub async fn record_obligation_met(
 ) -> Result<Response, PageError> {
     let result = desk
         .run(&caller.actor(), move |ledger| {
-            let at = match given(&form.at) {
-                Some(text) => {
-                    custody_core::parse_instant(&text, &ledger.zone).map_err(custody_app::Error::from)?
-                }
-                None => ledger.now(),
-            };
+            let at = at_or_now(ledger, given(&form.at).as_deref())?;
             Ok(incidents::record_obligation_met(
                 ledger,
                 id,
@@ -479,16 +487,8 @@ pub async fn report_file(
         })
         .await?;
     let filed = if as_filed { "-as-filed" } else { "" };
-    let disposition =
-        format!("attachment; filename=\"incident-{id}-{phase_name}-report{filed}.{extension}\"");
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        text,
-    )
-        .into_response())
+    let name = format!("incident-{id}-{phase_name}-report{filed}.{extension}");
+    Ok(attachment(text, content_type, &name))
 }
 
 /// A timeline entry's fields.
@@ -573,12 +573,7 @@ pub async fn record_act(
     let result = desk
         .run(&caller.actor(), move |ledger| {
             let act = parse_act(&form.act)?;
-            let at = match given(&form.at) {
-                Some(text) => {
-                    custody_core::parse_instant(&text, &ledger.zone).map_err(custody_app::Error::from)?
-                }
-                None => ledger.now(),
-            };
+            let at = at_or_now(ledger, given(&form.at).as_deref())?;
             Ok(incidents::record_act(
                 ledger,
                 id,
