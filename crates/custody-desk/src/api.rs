@@ -5,20 +5,23 @@ use custody_core::{IncidentId, ShareId};
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use custody_app::breach::incidents::{self, EntryKind};
 use custody_app::{ledger::person, ledger::shares, ledger::suppliers, notices::notify_run};
 use custody_core::parse_instant;
 
+use crate::api_bodies::{
+    ActBody, AssessBody, At, EmailBody, Entry, ObligationBody, OpenBody, ReportQuery, StatementBody,
+    SupplierBody, instant, text, word,
+};
+use crate::api_extract::{ApiJson, ApiPath, ApiQuery};
 use crate::auth::Caller;
 use crate::error::{ApiError, DeskError};
-use crate::pages::{audit_view, find_share};
+use crate::pages::find_share;
 use crate::pages_admin::{NewSupplier, supplier_input};
 use crate::pages_incident::{parse_act, phase_of, regulator_report_file, report_file};
 use crate::pages_respond::{Said, Times, open_with, statement_with};
@@ -30,61 +33,33 @@ pub(crate) fn to_json<T: serde::Serialize>(value: T) -> Result<Value, DeskError>
     serde_json::to_value(value).map_err(|error| DeskError::Internal(error.to_string()))
 }
 
-pub(crate) fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, DeskError> {
-    payload.map(|Json(value)| value).map_err(|rejection| {
-        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            return DeskError::TooLarge;
-        }
-        DeskError::BadRequest(format!(
-            "the body is not what this route takes: {}",
-            rejection.body_text()
-        ))
-    })
-}
-
-/// `GET /api/v1/incidents`.
-pub async fn incidents(State(desk): State<Arc<Desk>>, Extension(caller): Extension<Caller>) -> Answer {
-    let list = desk
-        .run(&caller.actor(), |ledger| Ok(incidents::list(ledger)?))
-        .await?;
-    Ok(Json(json!({ "incidents": to_json(list)? })))
-}
-
 /// `GET /api/v1/incidents/{id}`: clocks, impact (as last recorded), statements, timeline.
 pub async fn incident(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<IncidentId>,
+    ApiPath(id): ApiPath<IncidentId>,
 ) -> Answer {
     let view = desk
         .run(&caller.actor(), move |ledger| Ok(incidents::view(ledger, id)?))
         .await?;
-    Ok(Json(to_json(view)?))
-}
-
-/// A timeline entry.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Entry {
-    kind: String,
-    text: String,
-    reason: Option<String>,
-    with: Option<String>,
-    at: Option<String>,
+    let mut value = to_json(view)?;
+    if let Some(object) = value.as_object_mut() {
+        object.insert("links".to_owned(), incident_links(id));
+    }
+    Ok(Json(value))
 }
 
 /// `POST /api/v1/incidents/{id}/timeline`.
 pub async fn add_entry(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<IncidentId>,
-    payload: Result<Json<Entry>, JsonRejection>,
+    ApiPath(id): ApiPath<IncidentId>,
+    ApiJson(entry): ApiJson<Entry>,
 ) -> Result<Response, ApiError> {
-    let entry = body(payload)?;
     let event = desk
         .run(&caller.actor(), move |ledger| {
-            let kind = EntryKind::parse(&entry.kind)?;
-            let at = match entry.at.as_deref() {
+            let kind = EntryKind::parse(&entry.kind.0)?;
+            let at = match entry.at.as_ref().map(|at| at.0.as_str()) {
                 Some(text) => Some(parse_instant(text, &ledger.zone).map_err(custody_app::Error::from)?),
                 None => None,
             };
@@ -92,10 +67,10 @@ pub async fn add_entry(
                 ledger,
                 id,
                 kind,
-                &entry.text,
+                &entry.text.0,
                 at,
-                entry.reason,
-                entry.with,
+                text(entry.reason),
+                word(entry.with),
             )?)
         })
         .await?;
@@ -106,29 +81,18 @@ pub async fn add_entry(
         .into_response())
 }
 
-/// An act.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ActBody {
-    act: String,
-    at: Option<String>,
-    reference: Option<String>,
-    delay_reason: Option<String>,
-}
-
 /// `POST /api/v1/incidents/{id}/acts`.
 pub async fn record_act(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<IncidentId>,
-    payload: Result<Json<ActBody>, JsonRejection>,
+    ApiPath(id): ApiPath<IncidentId>,
+    ApiJson(act): ApiJson<ActBody>,
 ) -> Result<Response, ApiError> {
-    let act = body(payload)?;
     let clocks = desk
         .run(&caller.actor(), move |ledger| {
-            let kind = parse_act(&act.act)?;
-            let at = crate::pages_incident::at_or_now(ledger, act.at.as_deref())?;
-            incidents::record_act(ledger, id, kind, at, act.reference, act.delay_reason)?;
+            let kind = parse_act(&act.act.0)?;
+            let at = crate::pages_incident::at_or_now(ledger, instant(act.at).as_deref())?;
+            incidents::record_act(ledger, id, kind, at, text(act.reference), text(act.delay_reason))?;
             Ok(incidents::view(ledger, id)?.clocks)
         })
         .await?;
@@ -139,35 +103,24 @@ pub async fn record_act(
         .into_response())
 }
 
-/// An obligation recorded as met.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ObligationBody {
-    obligation: String,
-    at: Option<String>,
-    reference: Option<String>,
-    delay_reason: Option<String>,
-}
-
 /// `POST /api/v1/incidents/{id}/obligations`: one obligation of another place met (a
 /// regulator's files its report as it stands); answers with the obligations.
 pub async fn record_obligation_met(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<IncidentId>,
-    payload: Result<Json<ObligationBody>, JsonRejection>,
+    ApiPath(id): ApiPath<IncidentId>,
+    ApiJson(met): ApiJson<ObligationBody>,
 ) -> Result<Response, ApiError> {
-    let met = body(payload)?;
     let obligations = desk
         .run(&caller.actor(), move |ledger| {
-            let at = crate::pages_incident::at_or_now(ledger, met.at.as_deref())?;
+            let at = crate::pages_incident::at_or_now(ledger, instant(met.at).as_deref())?;
             incidents::record_obligation_met(
                 ledger,
                 id,
-                met.obligation.trim(),
+                met.obligation.0.trim(),
                 at,
-                met.reference,
-                met.delay_reason,
+                text(met.reference),
+                text(met.delay_reason),
             )?;
             Ok(incidents::view(ledger, id)?.obligations)
         })
@@ -179,26 +132,17 @@ pub async fn record_obligation_met(
         .into_response())
 }
 
-/// The report's format and phase.
-#[derive(Deserialize)]
-pub struct ReportQuery {
-    format: Option<String>,
-    phase: Option<String>,
-    as_filed: Option<bool>,
-    regulator: Option<String>,
-}
-
 /// `GET /api/v1/incidents/{id}/report?format=md|html|json&phase=initial|follow-up&as_filed=true`.
 pub async fn report(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<IncidentId>,
-    Query(query): Query<ReportQuery>,
+    ApiPath(id): ApiPath<IncidentId>,
+    ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    let (phase, phase_name) = phase_of(query.phase.as_deref())?;
-    let format = query.format.unwrap_or_else(|| "json".to_owned());
+    let (phase, phase_name) = phase_of(word(query.phase).as_deref())?;
+    let format = word(query.format).unwrap_or_else(|| "json".to_owned());
     let as_filed = query.as_filed.unwrap_or(false);
-    if let Some(name) = query.regulator.filter(|name| !name.trim().is_empty()) {
+    if let Some(name) = text(query.regulator) {
         let phase = (phase, phase_name);
         return Ok(regulator_report_file(&desk, &caller, id, &format, phase, as_filed, name).await?);
     }
@@ -210,7 +154,7 @@ pub async fn report(
 pub async fn notifications(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<IncidentId>,
+    ApiPath(id): ApiPath<IncidentId>,
 ) -> Answer {
     let (counts, letters) = desk
         .run(&caller.actor(), move |ledger| {
@@ -237,32 +181,19 @@ pub async fn suppliers(State(desk): State<Arc<Desk>>, Extension(caller): Extensi
     Ok(Json(json!({ "suppliers": to_json(list)? })))
 }
 
-/// A supplier to register.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SupplierBody {
-    name: String,
-    role: Option<String>,
-    parent: Option<String>,
-    notice_hours: Option<u32>,
-    contract: Option<String>,
-    contact: Option<String>,
-}
-
 /// `POST /api/v1/suppliers`.
 pub async fn add_supplier(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    payload: Result<Json<SupplierBody>, JsonRejection>,
+    ApiJson(given): ApiJson<SupplierBody>,
 ) -> Result<Response, ApiError> {
-    let given = body(payload)?;
     let form = NewSupplier {
-        name: given.name,
-        role: given.role.unwrap_or_else(|| "processor".to_owned()),
-        parent: given.parent,
+        name: given.name.0,
+        role: word(given.role).unwrap_or_else(|| "processor".to_owned()),
+        parent: text(given.parent),
         notice_hours: given.notice_hours.map(|hours| hours.to_string()),
-        contract: given.contract,
-        contact: given.contact,
+        contract: text(given.contract),
+        contact: text(given.contact),
     };
     let view = desk
         .run(&caller.actor(), move |ledger| {
@@ -279,7 +210,7 @@ pub async fn add_supplier(
 pub async fn supplier(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Answer {
     let (supplier, list) = desk
         .run(&caller.actor(), move |ledger| {
@@ -295,23 +226,17 @@ pub async fn supplier(
     Ok(Json(value))
 }
 
-/// The holdings question.
-#[derive(Deserialize)]
-pub struct At {
-    at: Option<String>,
-}
-
 /// `GET /api/v1/suppliers/{name}/holdings?at=…` (now when not given).
 pub async fn holdings(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
-    Query(query): Query<At>,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(query): ApiQuery<At>,
 ) -> Answer {
     let cache = Arc::clone(&desk);
     let report = desk
         .run(&caller.actor(), move |ledger| {
-            let at = crate::pages_incident::at_or_now(ledger, query.at.as_deref())?;
+            let at = crate::pages_incident::at_or_now(ledger, instant(query.at).as_deref())?;
             cache.holdings.holdings(ledger, &name, at)
         })
         .await?;
@@ -322,7 +247,7 @@ pub async fn holdings(
 pub async fn share(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<ShareId>,
+    ApiPath(id): ApiPath<ShareId>,
 ) -> Answer {
     let share = desk
         .run(&caller.actor(), move |ledger| find_share(ledger, id))
@@ -334,7 +259,7 @@ pub async fn share(
 pub async fn person(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(reference): Path<String>,
+    ApiPath(reference): ApiPath<String>,
 ) -> Answer {
     let view = desk
         .run(&caller.actor(), move |ledger| {
@@ -344,111 +269,92 @@ pub async fn person(
     Ok(Json(to_json(view)?))
 }
 
-/// A lookup by email address (in the body, never the address).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EmailBody {
-    email: String,
-}
-
 /// `POST /api/v1/people/lookup` with `{"email": …}`.
 pub async fn person_by_email(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    payload: Result<Json<EmailBody>, JsonRejection>,
+    ApiJson(query): ApiJson<EmailBody>,
 ) -> Answer {
-    let query = body(payload)?;
     let view = desk
         .run(&caller.actor(), move |ledger| {
-            Ok(person::look_up(ledger, person::Query::Email(&query.email))?)
+            Ok(person::look_up(ledger, person::Query::Email(&query.email.0))?)
         })
         .await?;
     Ok(Json(to_json(view)?))
-}
-
-/// `GET /api/v1/audit`: the chain's verification and the newest 100 entries.
-pub async fn audit(State(desk): State<Arc<Desk>>, Extension(caller): Extension<Caller>) -> Answer {
-    let (verification, entries, anchor) = desk
-        .run(&caller.actor(), |ledger| audit_view(ledger, 100))
-        .await?;
-    Ok(Json(json!({
-        "verification": to_json(verification)?,
-        "entries": to_json(entries)?,
-        "latest_anchor": to_json(anchor)?,
-    })))
-}
-
-/// An incident to open.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OpenBody {
-    supplier: String,
-    aware_at: String,
-    summary: String,
-    nature: Vec<String>,
-    occurred_from: Option<String>,
-    occurred_to: Option<String>,
-    supplier_discovered_at: Option<String>,
-    supplier_notified_at: Option<String>,
-    cyber: Option<bool>,
 }
 
 /// `POST /api/v1/incidents`: opens an incident (its clocks start; its impact is recorded).
 pub async fn open_incident(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    payload: Result<Json<OpenBody>, JsonRejection>,
+    ApiJson(given): ApiJson<OpenBody>,
 ) -> Result<Response, ApiError> {
-    let given = body(payload)?;
     let view = desk
         .run(&caller.actor(), move |ledger| {
             let nature = given
                 .nature
                 .iter()
-                .map(|text| custody_core::Nature::parse(text))
+                .map(|text| custody_core::Nature::parse(&text.0))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(custody_app::Error::from)?;
             let times = Times {
-                aware_at: Some(given.aware_at),
-                occurred_from: given.occurred_from,
-                occurred_to: given.occurred_to,
-                supplier_discovered_at: given.supplier_discovered_at,
-                supplier_notified_at: given.supplier_notified_at,
+                aware_at: Some(given.aware_at.0),
+                occurred_from: instant(given.occurred_from),
+                occurred_to: instant(given.occurred_to),
+                supplier_discovered_at: instant(given.supplier_discovered_at),
+                supplier_notified_at: instant(given.supplier_notified_at),
             };
-            let id = open_with(ledger, given.supplier, given.summary, nature, &times, given.cyber)?;
+            let id = open_with(
+                ledger,
+                given.supplier.0,
+                given.summary.0,
+                nature,
+                &times,
+                given.cyber,
+            )?;
             Ok(incidents::view(ledger, id)?)
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(to_json(view)?)).into_response())
+    let mut value = to_json(view)?;
+    let id = value.get("incident").and_then(Value::as_i64).unwrap_or_default();
+    if let Some(object) = value.as_object_mut() {
+        object.insert("links".to_owned(), incident_links(IncidentId::new(id)));
+    }
+    Ok((StatusCode::CREATED, Json(value)).into_response())
 }
 
-/// A supplier statement.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StatementBody {
-    text: String,
-    received_at: Option<String>,
-    claims_records: Option<u64>,
-    claims_categories: Option<Vec<String>>,
-    claims_exfiltration: Option<String>,
+/// Where a client goes from an incident: its own address and those of what it can do there.
+pub(crate) fn incident_links(id: IncidentId) -> Value {
+    let at = format!("/api/v1/incidents/{id}");
+    json!({
+        "self": at,
+        "timeline": format!("{at}/timeline"),
+        "statements": format!("{at}/statements"),
+        "assess": format!("{at}/assess"),
+        "acts": format!("{at}/acts"),
+        "obligations": format!("{at}/obligations"),
+        "report": format!("{at}/report"),
+        "notifications": format!("{at}/notifications"),
+    })
 }
 
 /// `POST /api/v1/incidents/{id}/statements`: the statements after it, corrections flagged.
 pub async fn add_statement(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<IncidentId>,
-    payload: Result<Json<StatementBody>, JsonRejection>,
+    ApiPath(id): ApiPath<IncidentId>,
+    ApiJson(given): ApiJson<StatementBody>,
 ) -> Result<Response, ApiError> {
-    let given = body(payload)?;
     let statements = desk
         .run(&caller.actor(), move |ledger| {
             let said = Said {
-                received_at: given.received_at,
-                text: given.text,
+                received_at: instant(given.received_at),
+                text: given.text.0,
                 records: given.claims_records,
-                categories: given.claims_categories,
-                exfiltration: given.claims_exfiltration,
+                categories: given
+                    .claims_categories
+                    .map(|keys| keys.into_iter().map(|key| key.0).collect()),
+                exfiltration: word(given.claims_exfiltration),
             };
             statement_with(ledger, id, said)?;
             Ok(incidents::view(ledger, id)?.statements)
@@ -459,25 +365,6 @@ pub async fn add_statement(
         Json(json!({ "incident": id, "statements": to_json(statements)? })),
     )
         .into_response())
-}
-
-/// An assessment.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AssessBody {
-    #[serde(default)]
-    mitigations: Vec<String>,
-    override_regulator: Option<bool>,
-    override_people: Option<bool>,
-    reason: Option<String>,
-    #[serde(default)]
-    remove_mitigations: Vec<String>,
-    #[serde(default)]
-    key_taken: Option<String>,
-    #[serde(default)]
-    identification: Option<String>,
-    #[serde(default)]
-    malicious: Option<String>,
 }
 
 /// `yes`, `no` or `unknown` as the assessor's answer.
@@ -497,32 +384,28 @@ fn answer(text: Option<String>) -> Result<Option<Option<bool>>, DeskError> {
 pub async fn assess(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<IncidentId>,
-    payload: Result<Json<AssessBody>, JsonRejection>,
+    ApiPath(id): ApiPath<IncidentId>,
+    ApiJson(given): ApiJson<AssessBody>,
 ) -> Result<Response, ApiError> {
-    let given = body(payload)?;
     let assessment = desk
         .run(&caller.actor(), move |ledger| {
             let answers = (given.override_regulator, given.override_people);
             let factors = custody_app::breach::impact::FactorsGiven {
-                key_taken: answer(given.key_taken)?,
-                identification: given.identification,
-                malicious: answer(given.malicious)?,
+                key_taken: answer(word(given.key_taken))?,
+                identification: word(given.identification),
+                malicious: answer(word(given.malicious))?,
             };
+            let added: Vec<String> = given.mitigations.into_iter().map(|name| name.0).collect();
+            let removed: Vec<String> = given.remove_mitigations.into_iter().map(|name| name.0).collect();
             // Mitigations recorded before stay until removed.
-            let mitigations = custody_app::breach::impact::mitigations_after(
-                ledger,
-                id,
-                &given.mitigations,
-                &given.remove_mitigations,
-            )?;
+            let mitigations = custody_app::breach::impact::mitigations_after(ledger, id, &added, &removed)?;
             Ok(custody_app::breach::impact::assess_and_record(
                 ledger,
                 id,
                 &mitigations,
                 &factors,
                 answers,
-                given.reason,
+                text(given.reason),
             )?)
         })
         .await?;

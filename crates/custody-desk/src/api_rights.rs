@@ -4,39 +4,27 @@ use custody_core::RequestId;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::json;
 
 use custody_app::{ledger::retention, rights::requests};
 
-use crate::api::{body, to_json};
+use crate::api::to_json;
+use crate::api_extract::{ApiJson, ApiPath, ApiQuery};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::pages_rights::{ActForm, LogForm, UploadForm, act_with, answer_file, import_with, log_with};
+use crate::pages_rights::{act_with, answer_file, import_with, log_with};
 use crate::state::Desk;
-
-/// `GET /api/v1/requests`: the queue, overdue first.
-pub async fn list(
-    State(desk): State<Arc<Desk>>,
-    Extension(caller): Extension<Caller>,
-) -> Result<Response, ApiError> {
-    let queue = desk
-        .run(&caller.actor(), |ledger| Ok(requests::list(ledger, false)?))
-        .await?;
-    Ok(Json(json!({ "requests": to_json(queue)? })).into_response())
-}
 
 /// `POST /api/v1/requests`: log a request.
 pub async fn log(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    payload: Result<Json<LogForm>, JsonRejection>,
+    ApiJson(body): ApiJson<crate::api_bodies::LogBody>,
 ) -> Result<Response, ApiError> {
-    let form = body(payload)?;
+    let form = body.into_form();
     let opened = desk
         .run(&caller.actor(), move |ledger| log_with(ledger, form))
         .await?;
@@ -47,9 +35,9 @@ pub async fn log(
 pub async fn import(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    payload: Result<Json<UploadForm>, JsonRejection>,
+    ApiJson(body): ApiJson<crate::api_bodies::UploadBody>,
 ) -> Result<Response, ApiError> {
-    let form = body(payload)?;
+    let form = body.into_form();
     let imported = desk
         .run(&caller.actor(), move |ledger| import_with(ledger, form))
         .await?;
@@ -60,7 +48,7 @@ pub async fn import(
 pub async fn show(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<RequestId>,
+    ApiPath(id): ApiPath<RequestId>,
 ) -> Result<Response, ApiError> {
     let view = desk
         .run(&caller.actor(), move |ledger| Ok(requests::look(ledger, id)?))
@@ -72,10 +60,10 @@ pub async fn show(
 pub async fn act(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<RequestId>,
-    payload: Result<Json<ActForm>, JsonRejection>,
+    ApiPath(id): ApiPath<RequestId>,
+    ApiJson(body): ApiJson<crate::api_bodies::RequestActBody>,
 ) -> Result<Response, ApiError> {
-    let form = body(payload)?;
+    let form = body.into_form();
     let said = desk
         .run(&caller.actor(), move |ledger| act_with(ledger, id, form))
         .await?;
@@ -89,21 +77,14 @@ pub async fn act(
         .into_response())
 }
 
-/// The answer's format.
-#[derive(Debug, Deserialize)]
-pub struct FormatQuery {
-    /// `md` or `json` (default).
-    format: Option<String>,
-}
-
 /// `GET /api/v1/requests/{id}/answer?format=md|json`.
 pub async fn answer(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<RequestId>,
-    Query(query): Query<FormatQuery>,
+    ApiPath(id): ApiPath<RequestId>,
+    ApiQuery(query): ApiQuery<crate::api_bodies::FormatQuery>,
 ) -> Result<Response, ApiError> {
-    let format = query.format.unwrap_or_else(|| "json".to_owned());
+    let format = crate::api_bodies::word(query.format).unwrap_or_else(|| "json".to_owned());
     Ok(answer_file(&desk, &caller, id, &format).await?)
 }
 

@@ -18,6 +18,20 @@ pub enum DeskError {
     /// A form or body that is not what the route expects.
     #[error("{0}")]
     BadRequest(String),
+    /// An API request that does not match its description: a body, path or query the route
+    /// cannot read, with the field at fault when there is one.
+    #[error("{message}")]
+    Malformed {
+        /// Stable code: `malformed_body`, `malformed_path`, `malformed_query`.
+        code: &'static str,
+        /// What was wrong, in words.
+        message: String,
+        /// Where: `nature[1]`, `id`, `at`.
+        field: Option<String>,
+    },
+    /// A body in a media type the route does not read.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// A form whose CSRF token is missing or stale.
     #[error("this form has expired; reload the page and try again")]
     StaleForm,
@@ -46,9 +60,10 @@ impl DeskError {
             DeskError::App(App::NotFound(_))
             | DeskError::App(App::Store(custody_store::Error::NotFound(_)))
             | DeskError::NoRoute => StatusCode::NOT_FOUND,
-            DeskError::App(App::Invalid(_) | App::Domain(_) | App::Ingest(_)) | DeskError::BadRequest(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            DeskError::App(App::Invalid(_) | App::Domain(_) | App::Ingest(_))
+            | DeskError::BadRequest(_)
+            | DeskError::Malformed { .. } => StatusCode::BAD_REQUEST,
+            DeskError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             DeskError::App(App::Store(custody_store::Error::Conflict(_))) => StatusCode::CONFLICT,
             // Nothing can be written until someone looks at the audit log: say so plainly.
             DeskError::App(App::Store(custody_store::Error::AuditChain(_))) => {
@@ -62,15 +77,60 @@ impl DeskError {
         }
     }
 
+    /// The HTTP status through the API: a request that does not match the API's description is
+    /// 400; one that matches it but whose values custody's rules refuse (a time in the future, a
+    /// reason missing where the law asks for one, a file that cannot be read) is 422.
+    pub fn api_status(&self) -> StatusCode {
+        use custody_app::Error as App;
+        match self {
+            DeskError::App(App::Invalid(_) | App::Domain(_) | App::Ingest(_)) | DeskError::BadRequest(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            _ => self.status(),
+        }
+    }
+
+    /// The stable code a client can act on (the API's `error.code`).
+    pub fn code(&self) -> &'static str {
+        use custody_app::Error as App;
+        match self {
+            DeskError::App(App::NotFound(_) | App::Store(custody_store::Error::NotFound(_))) => "not_found",
+            DeskError::App(App::Store(custody_store::Error::Conflict(_))) => "conflict",
+            DeskError::App(App::Store(custody_store::Error::AuditChain(_))) => "audit_chain_broken",
+            DeskError::App(App::Invalid(_)) | DeskError::BadRequest(_) => "refused",
+            DeskError::App(App::Domain(_)) => "invalid_value",
+            DeskError::App(App::Ingest(_)) => "unreadable_file",
+            DeskError::App(_) | DeskError::Internal(_) => "internal",
+            DeskError::Malformed { code, .. } => code,
+            DeskError::UnsupportedMediaType(_) => "unsupported_media_type",
+            DeskError::Unauthenticated => "unauthenticated",
+            DeskError::Forbidden => "forbidden",
+            DeskError::StaleForm => "stale_form",
+            DeskError::Throttled(_) => "throttled",
+            DeskError::RateLimited(_) => "rate_limited",
+            DeskError::TooLarge => "too_large",
+            DeskError::NoRoute => "no_route",
+        }
+    }
+
+    /// The field at fault, where one is known.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            DeskError::Malformed { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+
     /// What to tell the user: a server failure is logged (without personal data) and told in
-    /// general words, as its cause may name files or data.
+    /// general words, as its cause may name files or data. What the user wrote is shown as they
+    /// wrote it (see [`as_written`]).
     pub fn public_message(&self) -> String {
         if self.status() == StatusCode::INTERNAL_SERVER_ERROR {
             let id = crate::log::request_id().unwrap_or_default();
             tracing::error!(kind = self.kind(), cause = %crate::log::causes(self), "the server could not answer");
             format!("the server could not answer; the error is in its log under request {id}")
         } else {
-            self.to_string()
+            as_written(&self.to_string())
         }
     }
 
@@ -111,7 +171,51 @@ impl From<custody_store::Error> for DeskError {
     }
 }
 
-/// An error answered as JSON: `{"error": "..."}`.
+/// A message as the user would read it: the quoted values in custody's and serde's messages are
+/// formatted with Rust's debug escapes (`"\u{10de88}L"`), which this undoes for every character but
+/// control characters and the bidirectional controls that could reorder what is shown. Quotes and
+/// backslashes inside a quoted value are shown as typed.
+pub fn as_written(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(rest.get(..at).unwrap_or_default());
+        let after = rest.get(at + 1..).unwrap_or_default();
+        let (shown, used) = unescape_one(after);
+        out.push_str(&shown);
+        rest = after.get(used..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}
+
+/// One escape after its backslash: what to show and how many bytes it used.
+fn unescape_one(after: &str) -> (String, usize) {
+    let mut characters = after.chars();
+    match characters.next() {
+        Some(quote @ ('"' | '\'' | '\\')) => (quote.to_string(), 1),
+        Some('u') if after.starts_with("u{") => {
+            let Some(end) = after.find('}') else {
+                return ("\\".to_owned(), 0);
+            };
+            let hex = after.get(2..end).unwrap_or_default();
+            match u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
+                Some(character) if !hidden(character) => (character.to_string(), end + 1),
+                _ => (format!("\\{}", after.get(..=end).unwrap_or_default()), end + 1),
+            }
+        }
+        _ => ("\\".to_owned(), 0),
+    }
+}
+
+/// Characters kept escaped: control characters, and those that reorder or hide text around them.
+fn hidden(character: char) -> bool {
+    character.is_control()
+        || matches!(character, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+/// An error answered as JSON, in the one shape every API error has:
+/// `{"error": {"code": "not_found", "message": "…", "field": null}}`.
 pub(crate) struct ApiError(pub DeskError);
 
 impl<E: Into<DeskError>> From<E> for ApiError {
@@ -122,8 +226,12 @@ impl<E: Into<DeskError>> From<E> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = self.0.status();
-        let body = axum::Json(serde_json::json!({ "error": self.0.public_message() }));
+        let status = self.0.api_status();
+        let body = axum::Json(serde_json::json!({ "error": {
+            "code": self.0.code(),
+            "message": self.0.public_message(),
+            "field": self.0.field(),
+        } }));
         let retry = self.0.retry_after();
         let mut response = (status, body).into_response();
         if let Some(seconds) = retry {
@@ -162,5 +270,23 @@ impl IntoResponse for PageError {
                 .insert(axum::http::header::RETRY_AFTER, seconds.into());
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::as_written;
+
+    #[test]
+    fn messages_show_what_was_typed_as_typed_but_controls_stay_escaped() {
+        let debug = format!("{:?}: expected yes", "\u{10de88}L \"quoted\" back\\slash");
+        assert_eq!(
+            as_written(&debug),
+            "\"\u{10de88}L \"quoted\" back\\slash\": expected yes"
+        );
+        let control = format!("{:?}", "bell\u{7}\u{202e}");
+        assert_eq!(as_written(&control), "\"bell\\u{7}\\u{202e}\"");
+        assert_eq!(as_written("no escapes here"), "no escapes here");
+        assert_eq!(as_written("a lone \\ at the end\\"), "a lone \\ at the end\\");
     }
 }

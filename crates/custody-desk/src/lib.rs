@@ -7,7 +7,11 @@
 //! every page form carries the session's CSRF token.
 
 mod api;
+mod api_bodies;
+mod api_extract;
+mod api_pages;
 mod api_rights;
+mod api_schema;
 mod auth;
 mod cache;
 mod error;

@@ -1,495 +1,638 @@
-//! The API's OpenAPI 3 description, made from the route table so that it lists every API
-//! route and no other.
+//! The API's OpenAPI 3.1 description. Every API route in the route table is described and no
+//! other (a test holds the two together); each request body and query is described by the type
+//! its handler reads ([`crate::api_bodies`], deriving `utoipa::ToSchema`), so a field, its type,
+//! its limits and its words cannot drift from what the server accepts. Every operation lists the
+//! statuses it can answer with, each error in the one shape `{"error": {"code", "message",
+//! "field"}}`.
 
 use axum::Json;
 use serde_json::{Map, Value, json};
+use utoipa::openapi::path::{Parameter, ParameterIn};
+use utoipa::openapi::{RefOr, schema::Schema};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
+use crate::api_bodies::{
+    ActBody, AmendBody, AnswerBody, AssessBody, At, ConfirmBody, DecisionBody, EmailBody, Entry,
+    EvidenceConfirmBody, FormatQuery, LogBody, ObligationBody, OpenBody, PageQuery, ReportQuery,
+    RequestActBody, RunBody, StatementBody, SupplierBody, UploadBody,
+};
 use crate::routes::{Surface, route_table};
 
-/// What one API operation does, its parameters and its body.
+type Schemas = Vec<(String, RefOr<Schema>)>;
+
+/// A request body: its schema and the named schemas it refers to.
+struct Body {
+    schema: fn() -> RefOr<Schema>,
+    schemas: fn(&mut Schemas),
+}
+
+fn body<T: ToSchema>() -> Body {
+    Body {
+        schema: <T as PartialSchema>::schema,
+        schemas: <T as ToSchema>::schemas,
+    }
+}
+
+fn params<T: IntoParams>() -> Vec<Parameter> {
+    T::into_params(|| Some(ParameterIn::Query))
+}
+
+/// What one API operation does, what it reads and what it answers.
 struct Operation {
+    id: &'static str,
     method: &'static str,
     path: &'static str,
     summary: &'static str,
-    query: &'static [(&'static str, &'static str)],
-    body: Option<Value>,
+    ok: u16,
+    body: Option<Body>,
+    query: Option<fn() -> Vec<Parameter>>,
+    produces: &'static [&'static str],
+    links: &'static [(&'static str, &'static str)],
 }
 
-fn string() -> Value {
-    json!({ "type": "string" })
-}
+/// From a created incident to what can be done with it (`incident` is its id).
+const INCIDENT_LINKS: &[(&str, &str)] = &[
+    ("getIncident", "$response.body#/incident"),
+    ("listTimeline", "$response.body#/incident"),
+    ("addTimelineEntry", "$response.body#/incident"),
+    ("addStatement", "$response.body#/incident"),
+    ("assessIncident", "$response.body#/incident"),
+    ("recordAct", "$response.body#/incident"),
+    ("getReport", "$response.body#/incident"),
+    ("getNotifications", "$response.body#/incident"),
+];
 
-/// The bodies of the rights desk's routes: logging a request, a backlog, an action.
-fn request_bodies() -> (Value, Value, Value) {
-    let kinds = [
-        "access",
-        "erasure",
-        "rectification",
-        "objection",
-        "restriction",
-        "portability",
-    ];
-    let log = json!({
-        "type": "object", "required": ["kind", "received_at"],
-        "properties": {
-            "person": { "type": "string", "description": "the person's reference; or give email" },
-            "email": { "type": "string", "description": "the requester's address (matched by its keyed hash, kept sealed)" },
-            "kind": { "type": "string", "enum": kinds },
-            "received_at": { "type": "string", "description": "RFC 3339, or local time in the organisation's zone" },
-            "channel": { "type": "string", "enum": ["email", "post", "web", "phone"] },
-            "name": { "type": "string", "description": "the requester's name as the request gives it" },
-            "postcode": { "type": "string", "description": "with name: offers the people the request probably came from" },
-            "born": { "type": "string", "format": "date", "description": "with name: offers the people the request probably came from" }
-        }
-    });
-    let upload = json!({
-        "type": "object", "required": ["csv"],
-        "properties": { "file_name": string(), "csv": { "type": "string", "description": "received, sender or ref, kind[, channel]" } }
-    });
-    let grounds: Vec<&str> = custody_app::rights::request_decide::GROUNDS
-        .iter()
-        .map(|(name, _, _)| *name)
-        .collect();
-    let act = json!({
-        "type": "object", "required": ["action"],
-        "properties": {
-            "action": { "type": "string", "enum": ["identify", "pause", "resume", "extend", "decide", "confirm", "close"] },
-            "person": { "type": "string", "description": "identify" },
-            "identity_confirmed_at": { "type": "string", "description": "identify" },
-            "at": { "type": "string", "description": "pause, resume, confirm" },
-            "reason": { "type": "string", "description": "pause: clarification, fee or identity; extend, decide, close: why" },
-            "note": { "type": "string", "description": "pause, resume" },
-            "months": { "type": "string", "enum": ["1", "2"], "description": "extend" },
-            "decision": { "type": "string", "enum": ["erase", "partial", "refuse"], "description": "decide" },
-            "ground": { "type": "string", "enum": grounds, "description": "decide: Art. 17(3), or for a refusal Art. 17(1)/12(5)" },
-            "basis": { "type": "string", "enum": ["no-longer-necessary", "consent-withdrawn", "objection", "unlawful", "legal-obligation", "child"] },
-            "keep_supplier": { "type": "string", "description": "decide (partial): suppliers kept, comma-separated" },
-            "supplier": { "type": "string", "description": "confirm" },
-            "backups_until": { "type": "string", "description": "confirm (erasure)" },
-            "outcome": { "type": "string", "enum": ["done", "refused", "withdrawn"], "description": "close" }
-        }
-    });
-    (log, upload, act)
-}
+/// From a logged request to it.
+const REQUEST_LINKS: &[(&str, &str)] = &[
+    ("getRequest", "$response.body#/request"),
+    ("actOnRequest", "$response.body#/request"),
+];
 
 fn operations() -> Vec<Operation> {
-    let entry = json!({
-        "type": "object", "required": ["kind", "text"], "additionalProperties": false,
-        "properties": {
-            "kind": { "type": "string", "enum": ["note", "decision", "contact", "update"] },
-            "text": string(), "reason": string(),
-            "with": { "type": "string", "enum": custody_app::breach::incidents::CONTACT_PARTIES },
-            "at": { "type": "string", "description": "RFC 3339, or local time in the organisation's zone; now when left out" }
-        }
-    });
-    let obligation = json!({
-        "type": "object", "required": ["obligation"], "additionalProperties": false,
-        "properties": {
-            "obligation": { "type": "string", "description": "JURISDICTION:obligation as the incident lists it (IE:gdpr-regulator)" },
-            "at": { "type": "string", "description": "RFC 3339, or local time in the organisation's zone; now when left out" },
-            "reference": string(),
-            "delay_reason": { "type": "string", "description": "required for a regulator told after its deadline (GDPR Art. 33(1))" }
-        }
-    });
-    let act = json!({
-        "type": "object", "required": ["act"], "additionalProperties": false,
-        "properties": {
-            "act": { "type": "string", "enum": ["regulator_notified", "regulator_updated", "people_notified"] },
-            "at": string(), "reference": string(),
-            "delay_reason": { "type": "string", "description": "required for a report to the regulator after 72 hours (Art. 33(1))" }
-        }
-    });
-    let supplier = json!({
-        "type": "object", "required": ["name"], "additionalProperties": false,
-        "properties": {
-            "name": string(), "role": { "type": "string", "enum": ["processor", "sub-processor"] },
-            "parent": string(), "notice_hours": { "type": "integer", "minimum": 0 },
-            "contract": string(), "contact": string()
-        }
-    });
-    let email = json!({
-        "type": "object", "required": ["email"], "additionalProperties": false,
-        "properties": { "email": string() }
-    });
-    let open = json!({
-        "type": "object", "required": ["supplier", "aware_at", "summary", "nature"], "additionalProperties": false,
-        "properties": {
-            "supplier": string(), "aware_at": string(), "summary": string(),
-            "nature": { "type": "array", "items": { "type": "string", "enum": ["confidentiality", "integrity", "availability"] } },
-            "occurred_from": string(), "occurred_to": string(),
-            "supplier_discovered_at": string(), "supplier_notified_at": string(),
-            "cyber": { "type": "boolean" }
-        }
-    });
-    let statement = json!({
-        "type": "object", "required": ["text"], "additionalProperties": false,
-        "properties": {
-            "text": string(), "received_at": string(),
-            "claims_records": { "type": "integer", "minimum": 0 },
-            "claims_categories": { "type": "array", "items": string() },
-            "claims_exfiltration": { "type": "string", "enum": ["yes", "no", "unknown"] }
-        }
-    });
-    let notify_body = json!({
-        "type": "object", "additionalProperties": false,
-        "properties": {
-            "audience": { "type": "string", "enum": ["affected", "all-current"] },
-            "retry_failed": { "type": "boolean" }
-        }
-    });
-    let confirm_body = json!({
-        "type": "object", "additionalProperties": false,
-        "properties": {
-            "note": { "type": "string", "maxLength": 200 },
-            "backups_until": { "type": "string", "description": "an instant, read in the organisation's time zone when it has no offset" }
-        }
-    });
-    let answer = json!({
-        "type": "object", "required": ["text"], "additionalProperties": false,
-        "properties": {
-            "text": string(),
-            "claims_records": { "type": "integer", "minimum": 0 },
-            "claims_categories": { "type": "array", "items": string() },
-            "claims_exfiltration": { "type": "string", "enum": ["yes", "no", "unknown"] }
-        }
-    });
-    let assess = json!({
-        "type": "object", "additionalProperties": false,
-        "properties": {
-            "mitigations": { "type": "array", "description": "mitigations to add; those recorded before stay", "items": { "type": "string", "enum": ["encrypted", "recovered", "contained"] } },
-            "remove_mitigations": { "type": "array", "items": { "type": "string" } },
-            "override_regulator": { "type": "boolean" }, "override_people": { "type": "boolean" },
-            "reason": { "type": "string", "description": "required with an override" },
-            "key_taken": { "type": "string", "enum": ["yes", "no", "unknown"], "description": "whether the key was taken with encrypted data (`encrypted` counts only when it was not); absent keeps the previous answer" },
-            "identification": { "type": "string", "enum": ["negligible", "limited", "significant", "maximum"], "description": "ease of identification (ENISA 2013)" },
-            "malicious": { "type": "string", "enum": ["yes", "no", "unknown"], "description": "whether the breach was malicious" }
-        }
-    });
-    let amend = json!({
-        "type": "object", "required": ["reason"], "additionalProperties": false,
-        "properties": {
-            "summary": string(),
-            "nature": { "type": "array", "items": { "type": "string", "enum": ["confidentiality", "integrity", "availability"] } },
-            "aware_at": string(), "occurred_from": string(), "occurred_to": string(),
-            "supplier_discovered_at": string(), "supplier_notified_at": string(),
-            "cyber": { "type": "string", "enum": ["yes", "no", "unknown"] },
-            "reason": { "type": "string", "description": "what was learned, and from whom" }
-        }
-    });
-    let decision = json!({
-        "type": "object", "required": ["decision", "reason"], "additionalProperties": false,
-        "properties": {
-            "decision": { "type": "string", "enum": ["regulator_not_required", "people_not_required"] },
-            "ground": { "type": "string", "enum": ["encrypted", "measures-taken", "disproportionate-effort"], "description": "required for people_not_required (Art. 34(3))" },
-            "reason": string()
-        }
-    });
-    let confirm = json!({
-        "type": "object", "required": ["event", "reason"], "additionalProperties": false,
-        "properties": {
-            "event": { "type": "integer", "description": "the evidence event whose probable links these are" },
-            "references": { "type": "array", "items": string(), "description": "the people checked; none: every link still waiting" },
-            "reason": string()
-        }
-    });
-    let (log_request, upload, request_act) = request_bodies();
-    let op = |method, path, summary, query, body| Operation {
-        method,
-        path,
-        summary,
-        query,
-        body,
-    };
     vec![
-        op(
-            "GET",
-            "/api/v1/incidents",
-            "Every incident with its clocks, newest first.",
-            &[],
-            None,
-        ),
-        op(
-            "POST",
-            "/api/v1/incidents",
-            "Opens an incident at a supplier (responder): its clocks start, its impact is computed and recorded.",
-            &[],
-            Some(open),
-        ),
-        op(
-            "POST",
-            "/api/v1/incidents/{id}/statements",
-            "Records a supplier statement (responder); a change to an earlier claim is flagged as a correction.",
-            &[],
-            Some(statement),
-        ),
-        op(
-            "POST",
-            "/api/v1/incidents/{id}/assess",
-            "Assesses the risk from the impact now and the documented rules (responder), with any override and its reason.",
-            &[],
-            Some(assess),
-        ),
-        op(
-            "GET",
-            "/api/v1/incidents/{id}",
-            "An incident: facts, clocks, impact (as last recorded), risk, statements, timeline, leak evidence.",
-            &[],
-            None,
-        ),
-        op(
-            "POST",
-            "/api/v1/incidents/{id}/timeline",
-            "Adds a timeline entry (responder).",
-            &[],
-            Some(entry),
-        ),
-        op(
-            "POST",
-            "/api/v1/incidents/{id}/acts",
-            "Records that the regulator or the people were notified (responder).",
-            &[],
-            Some(act),
-        ),
-        op(
-            "POST",
-            "/api/v1/incidents/{id}/obligations",
-            "Records one obligation of the places the affected people live in as met (responder); a regulator's files its report as it stands.",
-            &[],
-            Some(obligation),
-        ),
-        op(
-            "GET",
-            "/api/v1/incidents/{id}/report",
-            "The report to the regulator: as it reads now, or exactly as filed.",
-            &[
-                ("format", "md, html or json (default)"),
-                ("phase", "initial (default) or follow-up"),
-                (
-                    "as_filed",
-                    "true: the latest report of the phase exactly as filed, checked against its digests",
-                ),
-                (
-                    "regulator",
-                    "another regulator by short name or jurisdiction code (DPC, IE): the report in its structure",
-                ),
-            ],
-            None,
-        ),
-        op(
-            "GET",
-            "/api/v1/incidents/{id}/notifications",
-            "The incident's notices per state (queued, sending, sent, retry, failed), its letters (needed, printed, posted) and the latest notification run started from this desk (running, progress, outcome or error).",
-            &[],
-            None,
-        ),
-        op(
-            "POST",
-            "/api/v1/incidents/{id}/notifications",
-            "Starts a notification run (responder): one notice per address to everyone affected (or `all-current`), sent through the configured mail server on the desk's own thread; with `retry_failed`, what failed before is sent again. 202: watch it with GET on the same path. 400 when no mail server is configured or a run from this desk is already sending.",
-            &[],
-            Some(notify_body),
-        ),
-        op(
-            "GET",
-            "/api/v1/supplier",
-            "A supplier's token: its own side (its incidents, its shares' metadata, and its instructions; of a person, only the reference of one an open instruction is for).",
-            &[],
-            None,
-        ),
-        op(
-            "GET",
-            "/api/v1/supplier/incidents/{id}",
-            "A supplier's token: one of its incidents (or its sub-processors'), the question it is asked and by when, and its statements.",
-            &[],
-            None,
-        ),
-        op(
-            "POST",
-            "/api/v1/supplier/incidents/{id}/answer",
-            "A supplier's token: its answer to the question on an incident at its own supplier, recorded as its statement (dated when received).",
-            &[],
-            Some(answer),
-        ),
-        op(
-            "POST",
-            "/api/v1/supplier/requests/{id}/confirm",
-            "A supplier's token: confirms it did what request ID instructed it to (erase, correct, restrict, stop marketing), now, with an optional note and, for an erasure, when its backups no longer hold the data; recorded as the request's confirmation with the token as actor.",
-            &[],
-            Some(confirm_body.clone()),
-        ),
-        op(
-            "POST",
-            "/api/v1/supplier/shares/{id}/confirm-deletion",
-            "A supplier's token: confirms it deleted share ID, which it was asked to delete, with every copy, now, with an optional note and when its backups no longer hold the data; recorded as the share's deletion with the token as actor.",
-            &[],
-            Some(confirm_body),
-        ),
-        op("GET", "/api/v1/suppliers", "Every supplier.", &[], None),
-        op(
-            "POST",
-            "/api/v1/suppliers",
-            "Registers a supplier (admin).",
-            &[],
-            Some(supplier),
-        ),
-        op(
-            "GET",
-            "/api/v1/suppliers/{name}",
-            "A supplier with its shares.",
-            &[],
-            None,
-        ),
-        op(
-            "GET",
-            "/api/v1/suppliers/{name}/holdings",
-            "Who and which data the supplier (with its sub-processors) held at an instant.",
-            &[(
-                "at",
-                "RFC 3339, or local time in the organisation's zone; now when left out",
-            )],
-            None,
-        ),
-        op("GET", "/api/v1/shares/{id}", "A share.", &[], None),
-        op(
-            "GET",
-            "/api/v1/people/{ref}",
-            "A person by reference and the recipients of their data.",
-            &[],
-            None,
-        ),
-        op(
-            "POST",
-            "/api/v1/people/lookup",
-            "A person by email address (matched through its keyed hash) and the recipients of their data.",
-            &[],
-            Some(email),
-        ),
-        op(
-            "POST",
-            "/api/v1/incidents/{id}/amend",
-            "Amends facts learned since opening (responder), each change kept with its reason; what is derived follows.",
-            &[],
-            Some(amend),
-        ),
-        op(
-            "POST",
-            "/api/v1/incidents/{id}/decisions",
-            "Records a decision not to notify the regulator or the people, with its reasons (responder).",
-            &[],
-            Some(decision),
-        ),
-        op(
-            "POST",
-            "/api/v1/incidents/{id}/evidence/confirm",
-            "Confirms probable links of leak evidence as the same people (responder): they join the evidence, with the reason.",
-            &[],
-            Some(confirm),
-        ),
-        op(
-            "GET",
-            "/api/v1/register",
-            "The breach register (Art. 33(5)): every incident, reported or not, with decisions and filed reports.",
-            &[],
-            None,
-        ),
-        op(
-            "GET",
-            "/api/v1/audit",
-            "The audit chain's verification, its newest 100 entries and the latest checkpoint taken outside custody.",
-            &[],
-            None,
-        ),
-        op(
-            "GET",
-            "/api/v1/requests",
-            "Every request from a person with its legal deadline and clock, overdue first.",
-            &[],
-            None,
-        ),
-        op(
-            "POST",
-            "/api/v1/requests",
-            "Logs a request (responder); rectification, restriction and objection instruct the suppliers holding the person, an erasure waits for a decision when erasure_review is on.",
-            &[],
-            Some(log_request),
-        ),
-        op(
-            "POST",
-            "/api/v1/requests/import",
-            "Imports a backlog of requests from CSV text (responder): every row, or none.",
-            &[],
-            Some(upload),
-        ),
-        op(
-            "GET",
-            "/api/v1/requests/{id}",
-            "One request: deadline, target, pauses, decision, instructions to suppliers, events (the look is audited).",
-            &[],
-            None,
-        ),
-        op(
-            "POST",
-            "/api/v1/requests/{id}/act",
-            "Acts on a request (responder): identify, pause, resume, extend, decide, confirm or close.",
-            &[],
-            Some(request_act),
-        ),
-        op(
-            "GET",
-            "/api/v1/requests/{id}/answer",
-            "The answer to the requester (responder; producing it is recorded on the request).",
-            &[(
-                "format",
-                "md or json (default); a portability answer is json only",
-            )],
-            None,
-        ),
-        op(
-            "GET",
-            "/api/v1/retention",
-            "What each supplier should have deleted by now, in aggregate.",
-            &[],
-            None,
-        ),
+        Operation {
+            id: "listIncidents",
+            method: "GET",
+            path: "/api/v1/incidents",
+            summary: "Incidents with their clocks, newest first, a page at a time (`next` is the cursor of the next page, null on the last); each has its links.",
+            ok: 200,
+            body: None,
+            query: Some(params::<PageQuery>),
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "openIncident",
+            method: "POST",
+            path: "/api/v1/incidents",
+            summary: "Opens an incident at a supplier (responder): its clocks start, its impact is computed and recorded.",
+            ok: 201,
+            body: Some(body::<OpenBody>()),
+            query: None,
+            produces: &["application/json"],
+            links: INCIDENT_LINKS,
+        },
+        Operation {
+            id: "addStatement",
+            method: "POST",
+            path: "/api/v1/incidents/{id}/statements",
+            summary: "Records a supplier statement (responder); a change to an earlier claim is flagged as a correction.",
+            ok: 201,
+            body: Some(body::<StatementBody>()),
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "assessIncident",
+            method: "POST",
+            path: "/api/v1/incidents/{id}/assess",
+            summary: "Assesses the risk from the impact now and the documented rules (responder), with any override and its reason.",
+            ok: 201,
+            body: Some(body::<AssessBody>()),
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "getIncident",
+            method: "GET",
+            path: "/api/v1/incidents/{id}",
+            summary: "An incident: facts, clocks, impact (as last recorded), risk, statements, timeline, leak evidence.",
+            ok: 200,
+            body: None,
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "listTimeline",
+            method: "GET",
+            path: "/api/v1/incidents/{id}/timeline",
+            summary: "The incident's timeline as the incident shows it, a page at a time.",
+            ok: 200,
+            body: None,
+            query: Some(params::<PageQuery>),
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "addTimelineEntry",
+            method: "POST",
+            path: "/api/v1/incidents/{id}/timeline",
+            summary: "Adds a timeline entry (responder).",
+            ok: 201,
+            body: Some(body::<Entry>()),
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "recordAct",
+            method: "POST",
+            path: "/api/v1/incidents/{id}/acts",
+            summary: "Records that the regulator or the people were notified (responder).",
+            ok: 201,
+            body: Some(body::<ActBody>()),
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "recordObligationMet",
+            method: "POST",
+            path: "/api/v1/incidents/{id}/obligations",
+            summary: "Records one obligation of the places the affected people live in as met (responder); a regulator's files its report as it stands.",
+            ok: 201,
+            body: Some(body::<ObligationBody>()),
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "getReport",
+            method: "GET",
+            path: "/api/v1/incidents/{id}/report",
+            summary: "The report to the regulator: as it reads now, or exactly as filed.",
+            ok: 200,
+            body: None,
+            query: Some(params::<ReportQuery>),
+            produces: &["application/json", "text/markdown", "text/html"],
+            links: &[],
+        },
+        Operation {
+            id: "getNotifications",
+            method: "GET",
+            path: "/api/v1/incidents/{id}/notifications",
+            summary: "The incident's notices per state (queued, sending, sent, retry, failed), its letters (needed, printed, posted) and the latest notification run started from this desk (running, progress, outcome or error).",
+            ok: 200,
+            body: None,
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "startNotifications",
+            method: "POST",
+            path: "/api/v1/incidents/{id}/notifications",
+            summary: "Starts a notification run (responder): one notice per address to everyone affected (or `all-current`), sent through the configured mail server on the desk's own thread; with `retry_failed`, what failed before is sent again. 202: watch it with GET on the same path. 400 when no mail server is configured or a run from this desk is already sending.",
+            ok: 202,
+            body: Some(body::<RunBody>()),
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "getSupplierSide",
+            method: "GET",
+            path: "/api/v1/supplier",
+            summary: "A supplier's token: its own side (its incidents, its shares' metadata, and its instructions; of a person, only the reference of one an open instruction is for).",
+            ok: 200,
+            body: None,
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "getSupplierIncident",
+            method: "GET",
+            path: "/api/v1/supplier/incidents/{id}",
+            summary: "A supplier's token: one of its incidents (or its sub-processors'), the question it is asked and by when, and its statements.",
+            ok: 200,
+            body: None,
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "answerAsSupplier",
+            method: "POST",
+            path: "/api/v1/supplier/incidents/{id}/answer",
+            summary: "A supplier's token: its answer to the question on an incident at its own supplier, recorded as its statement (dated when received).",
+            ok: 201,
+            body: Some(body::<AnswerBody>()),
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "confirmRequestAsSupplier",
+            method: "POST",
+            path: "/api/v1/supplier/requests/{id}/confirm",
+            summary: "A supplier's token: confirms it did what request ID instructed it to (erase, correct, restrict, stop marketing), now, with an optional note and, for an erasure, when its backups no longer hold the data; recorded as the request's confirmation with the token as actor.",
+            ok: 201,
+            body: Some(body::<ConfirmBody>()),
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "confirmDeletionAsSupplier",
+            method: "POST",
+            path: "/api/v1/supplier/shares/{id}/confirm-deletion",
+            summary: "A supplier's token: confirms it deleted share ID, which it was asked to delete, with every copy, now, with an optional note and when its backups no longer hold the data; recorded as the share's deletion with the token as actor.",
+            ok: 201,
+            body: Some(body::<ConfirmBody>()),
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "listSuppliers",
+            method: "GET",
+            path: "/api/v1/suppliers",
+            summary: "Every supplier.",
+            ok: 200,
+            body: None,
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "addSupplier",
+            method: "POST",
+            path: "/api/v1/suppliers",
+            summary: "Registers a supplier (admin).",
+            ok: 201,
+            body: Some(body::<SupplierBody>()),
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "getSupplier",
+            method: "GET",
+            path: "/api/v1/suppliers/{name}",
+            summary: "A supplier with its shares.",
+            ok: 200,
+            body: None,
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "getHoldings",
+            method: "GET",
+            path: "/api/v1/suppliers/{name}/holdings",
+            summary: "Who and which data the supplier (with its sub-processors) held at an instant.",
+            ok: 200,
+            body: None,
+            query: Some(params::<At>),
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "getShare",
+            method: "GET",
+            path: "/api/v1/shares/{id}",
+            summary: "A share.",
+            ok: 200,
+            body: None,
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "getPerson",
+            method: "GET",
+            path: "/api/v1/people/{ref}",
+            summary: "A person by reference and the recipients of their data.",
+            ok: 200,
+            body: None,
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "lookUpPerson",
+            method: "POST",
+            path: "/api/v1/people/lookup",
+            summary: "A person by email address (matched through its keyed hash) and the recipients of their data.",
+            ok: 200,
+            body: Some(body::<EmailBody>()),
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "amendIncident",
+            method: "POST",
+            path: "/api/v1/incidents/{id}/amend",
+            summary: "Amends facts learned since opening (responder), each change kept with its reason; what is derived follows.",
+            ok: 201,
+            body: Some(body::<AmendBody>()),
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "decideNotToNotify",
+            method: "POST",
+            path: "/api/v1/incidents/{id}/decisions",
+            summary: "Records a decision not to notify the regulator or the people, with its reasons (responder).",
+            ok: 201,
+            body: Some(body::<DecisionBody>()),
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "confirmEvidence",
+            method: "POST",
+            path: "/api/v1/incidents/{id}/evidence/confirm",
+            summary: "Confirms probable links of leak evidence as the same people (responder): they join the evidence, with the reason.",
+            ok: 201,
+            body: Some(body::<EvidenceConfirmBody>()),
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "getRegister",
+            method: "GET",
+            path: "/api/v1/register",
+            summary: "The breach register (Art. 33(5)): every incident, reported or not, with decisions and filed reports.",
+            ok: 200,
+            body: None,
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "getAudit",
+            method: "GET",
+            path: "/api/v1/audit",
+            summary: "The audit chain's verification, its entries newest first a page at a time, and the latest checkpoint taken outside custody.",
+            ok: 200,
+            body: None,
+            query: Some(params::<PageQuery>),
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "listRequests",
+            method: "GET",
+            path: "/api/v1/requests",
+            summary: "Requests from people with their legal deadlines and clocks, overdue first, a page at a time.",
+            ok: 200,
+            body: None,
+            query: Some(params::<PageQuery>),
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "logRequest",
+            method: "POST",
+            path: "/api/v1/requests",
+            summary: "Logs a request (responder); rectification, restriction and objection instruct the suppliers holding the person, an erasure waits for a decision when erasure_review is on.",
+            ok: 201,
+            body: Some(body::<LogBody>()),
+            query: None,
+            produces: &["application/json"],
+            links: REQUEST_LINKS,
+        },
+        Operation {
+            id: "importRequests",
+            method: "POST",
+            path: "/api/v1/requests/import",
+            summary: "Imports a backlog of requests from CSV text (responder): every row, or none.",
+            ok: 201,
+            body: Some(body::<UploadBody>()),
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "getRequest",
+            method: "GET",
+            path: "/api/v1/requests/{id}",
+            summary: "One request: deadline, target, pauses, decision, instructions to suppliers, events (the look is audited).",
+            ok: 200,
+            body: None,
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "actOnRequest",
+            method: "POST",
+            path: "/api/v1/requests/{id}/act",
+            summary: "Acts on a request (responder): identify, pause, resume, extend, decide, confirm or close.",
+            ok: 201,
+            body: Some(body::<RequestActBody>()),
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
+        Operation {
+            id: "getAnswer",
+            method: "GET",
+            path: "/api/v1/requests/{id}/answer",
+            summary: "The answer to the requester (responder; producing it is recorded on the request).",
+            ok: 200,
+            body: None,
+            query: Some(params::<FormatQuery>),
+            produces: &["application/json", "text/markdown"],
+            links: &[],
+        },
+        Operation {
+            id: "getRetention",
+            method: "GET",
+            path: "/api/v1/retention",
+            summary: "What each supplier should have deleted by now, in aggregate.",
+            ok: 200,
+            body: None,
+            query: None,
+            produces: &["application/json"],
+            links: &[],
+        },
     ]
 }
 
-fn operation_object(operation: &Operation, role: Option<&str>) -> Value {
-    let mut parameters: Vec<Value> = operation
-        .path
-        .split('/')
+/// The path's parameters: record ids are whole numbers, names and references text.
+fn path_parameters(path: &str) -> Vec<Value> {
+    path.split('/')
         .filter_map(|part| part.strip_prefix('{')?.strip_suffix('}'))
-        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": string() }))
+        .map(|name| {
+            let schema = if name == "id" {
+                json!({ "type": "integer", "format": "int64" })
+            } else {
+                json!({ "type": "string", "minLength": 1 })
+            };
+            json!({ "name": name, "in": "path", "required": true, "schema": schema })
+        })
+        .collect()
+}
+
+fn error(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+    })
+}
+
+/// Every status the operation can answer with.
+fn responses(operation: &Operation, limited: bool) -> Map<String, Value> {
+    let mut out = Map::new();
+    let content: Map<String, Value> = operation
+        .produces
+        .iter()
+        .map(|media| {
+            let schema = if *media == "application/json" {
+                json!({ "type": "object" })
+            } else {
+                json!({ "type": "string" })
+            };
+            ((*media).to_owned(), json!({ "schema": schema }))
+        })
         .collect();
-    parameters.extend(operation.query.iter().map(|(name, description)| {
-        json!({ "name": name, "in": "query", "required": false, "description": description, "schema": string() })
-    }));
-    let ok = if operation.method == "POST" { "201" } else { "200" };
+    let mut ok = json!({ "description": "Done.", "content": content });
+    if !operation.links.is_empty() {
+        let links: Map<String, Value> = operation
+            .links
+            .iter()
+            .map(|(id, from)| {
+                (
+                    (*id).to_owned(),
+                    json!({ "operationId": id, "parameters": { "id": from } }),
+                )
+            })
+            .collect();
+        if let Some(map) = ok.as_object_mut() {
+            map.insert("links".to_owned(), Value::Object(links));
+        }
+    }
+    out.insert(operation.ok.to_string(), ok);
+    let takes_path = operation.path.contains('{');
+    let reads = operation.body.is_some() || operation.query.is_some();
+    let writes = operation.method == "POST";
+    let mut add = |status: &str, description: &str| {
+        out.insert(status.to_owned(), error(description));
+    };
+    if takes_path || reads {
+        add(
+            "400",
+            "The request does not match this description: the body, path or query cannot be read (`malformed_body`, `malformed_path`, `malformed_query`; `field` names where).",
+        );
+    }
+    add(
+        "404",
+        "Something named does not exist, or this token has no side here (`not_found`).",
+    );
+    add("401", "No valid token (`unauthenticated`).");
+    add("403", "The token's role may not do this (`forbidden`).");
+    if writes {
+        add(
+            "409",
+            "It conflicts with what is recorded: a name taken, a thing done once already (`conflict`).",
+        );
+    }
+    if operation.body.is_some() {
+        add("413", "The body is too large (`too_large`).");
+        add(
+            "415",
+            "The body is not sent as application/json (`unsupported_media_type`).",
+        );
+    }
+    if takes_path || reads {
+        add(
+            "422",
+            "The request matches this description, but custody's rules refuse it: a time in the future, a reason the law asks for missing, a file that cannot be read (`refused`, `invalid_value`, `unreadable_file`).",
+        );
+    }
+    if limited {
+        add(
+            "429",
+            "Too many lookups or downloads from this token; wait as Retry-After says (`rate_limited`).",
+        );
+    }
+    add(
+        "500",
+        "The server could not answer; its log has the request id (`internal`).",
+    );
+    if writes || limited {
+        add(
+            "503",
+            "The audit chain is broken: nothing can be written until someone looks at it (`audit_chain_broken`).",
+        );
+    }
+    out
+}
+
+fn operation_object(
+    operation: &Operation,
+    role: Option<&str>,
+    limited: bool,
+    schemas: &mut Schemas,
+) -> Value {
+    let mut parameters = path_parameters(operation.path);
+    if let Some(query) = operation.query {
+        parameters.extend(
+            query()
+                .iter()
+                .filter_map(|parameter| serde_json::to_value(parameter).ok()),
+        );
+    }
     let mut object = json!({
+        "operationId": operation.id,
         "summary": operation.summary,
         "description": format!("Needs a token with the role {} or above.", role.unwrap_or("viewer")),
         "parameters": parameters,
-        "responses": {
-            ok: { "description": "Done.", "content": { "application/json": { "schema": { "type": "object" } } } },
-            "400": { "$ref": "#/components/responses/Error" },
-            "401": { "$ref": "#/components/responses/Error" },
-            "403": { "$ref": "#/components/responses/Error" },
-            "404": { "$ref": "#/components/responses/Error" }
-        }
+        "responses": responses(operation, limited),
     });
-    if let (Some(body), Some(map)) = (&operation.body, object.as_object_mut()) {
-        map.insert(
-            "requestBody".to_owned(),
-            json!({ "required": true, "content": { "application/json": { "schema": body } } }),
-        );
+    if let Some(body) = &operation.body {
+        (body.schemas)(schemas);
+        let schema = serde_json::to_value((body.schema)()).unwrap_or(Value::Null);
+        let request_body =
+            json!({ "required": true, "content": { "application/json": { "schema": schema } } });
+        if let Some(map) = object.as_object_mut() {
+            map.insert("requestBody".to_owned(), request_body);
+        }
     }
     object
+}
+
+/// The value types every body and query may name, whether or not a body pulled them in.
+fn value_schemas(schemas: &mut Schemas) {
+    use crate::api_schema::*;
+    fn add<T: ToSchema>(schemas: &mut Schemas) {
+        schemas.push((T::name().into_owned(), <T as PartialSchema>::schema()));
+    }
+    add::<ShortText>(schemas);
+    add::<LongText>(schemas);
+    add::<Instant>(schemas);
+    add::<Cursor>(schemas);
+    add::<ReportFormats>(schemas);
+    add::<AnswerFormats>(schemas);
+    add::<Phases>(schemas);
 }
 
 /// The document.
 pub fn spec() -> Value {
     let documented = operations();
     let mut paths: Map<String, Value> = Map::new();
+    let mut schemas = Schemas::new();
+    value_schemas(&mut schemas);
     for route in route_table()
         .into_iter()
         .filter(|route| route.surface == Surface::Api)
@@ -500,36 +643,45 @@ pub fn spec() -> Value {
         else {
             continue;
         };
+        let object = operation_object(operation, route.role, route.limit.is_some(), &mut schemas);
         let item = paths
             .entry(route.path.to_owned())
             .or_insert_with(|| Value::Object(Map::new()));
         if let Some(item) = item.as_object_mut() {
-            item.insert(
-                route.method.to_lowercase(),
-                operation_object(operation, route.role),
-            );
+            item.insert(route.method.to_lowercase(), object);
         }
     }
+    let mut components: Map<String, Value> = schemas
+        .into_iter()
+        .filter_map(|(name, schema)| Some((name, serde_json::to_value(schema).ok()?)))
+        .collect();
+    components.insert(
+        "Error".to_owned(),
+        json!({
+            "type": "object", "required": ["error"], "additionalProperties": false,
+            "properties": { "error": {
+                "type": "object", "required": ["code", "message", "field"], "additionalProperties": false,
+                "properties": {
+                    "code": { "type": "string", "description": "stable: malformed_body, malformed_path, malformed_query, unsupported_media_type, not_found, no_route, method_not_allowed, conflict, refused, invalid_value, unreadable_file, unauthenticated, forbidden, rate_limited, throttled, too_large, audit_chain_broken, internal" },
+                    "message": { "type": "string", "description": "what went wrong, in words; what the client sent is shown as sent" },
+                    "field": { "type": ["string", "null"], "description": "the field at fault (nature[1], id, at), where one is known" }
+                }
+            } }
+        }),
+    );
     json!({
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {
             "title": "custody",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "The ledger of who received whose personal data, and the breach response. Tokens are made with `custody token add --name N --role viewer|responder|admin`."
+            "description": "The ledger of who received whose personal data, and the breach response. Tokens are made with `custody token add --name N --role viewer|responder|admin`. A request that does not match this description is refused with 400 and the field at fault; one that matches it but that custody's rules refuse (a time in the future, a reason the law asks for missing) with 422. Lists that grow are read a page at a time with `limit` and `cursor`."
         },
         "servers": [{ "url": "/" }],
         "security": [{ "bearer": [] }],
         "paths": paths,
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
-            "responses": {
-                "Error": {
-                    "description": "What went wrong, in words.",
-                    "content": { "application/json": { "schema": {
-                        "type": "object", "required": ["error"], "properties": { "error": string() }
-                    } } }
-                }
-            }
+            "schemas": components,
         }
     })
 }
@@ -569,6 +721,74 @@ mod tests {
         assert_eq!(
             spec["paths"]["/api/v1/incidents/{id}/timeline"]["post"]["requestBody"]["required"],
             true
+        );
+    }
+
+    /// Every `$ref` in `value`.
+    fn refs(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    out.push(target.clone());
+                }
+                map.values().for_each(|inner| refs(inner, out));
+            }
+            Value::Array(items) => items.iter().for_each(|inner| refs(inner, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_document_names_only_schemas_it_has_and_every_operation_its_errors() {
+        let spec = spec();
+        let mut targets = Vec::new();
+        refs(&spec, &mut targets);
+        assert!(targets.len() > 50, "bodies refer to their value types");
+        for target in targets {
+            let name = target.trim_start_matches("#/components/schemas/");
+            assert!(
+                spec["components"]["schemas"].get(name).is_some(),
+                "{target} is referred to but not in the document"
+            );
+        }
+        let mut ids = Vec::new();
+        for (path, item) in spec["paths"].as_object().into_iter().flatten() {
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                let responses = &operation["responses"];
+                for status in ["401", "403", "404", "500"] {
+                    assert!(responses.get(status).is_some(), "{method} {path} lists {status}");
+                }
+                if operation.get("requestBody").is_some() {
+                    for status in ["400", "413", "415", "422"] {
+                        assert!(responses.get(status).is_some(), "{method} {path} lists {status}");
+                    }
+                    let body = &operation["requestBody"]["content"]["application/json"]["schema"];
+                    assert_eq!(
+                        body["additionalProperties"], false,
+                        "{method} {path}: unknown fields are refused"
+                    );
+                }
+                ids.push(operation["operationId"].as_str().unwrap_or_default().to_owned());
+            }
+        }
+        let count = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), count, "operation ids are unique");
+        let open = &spec["paths"]["/api/v1/incidents"]["post"]["requestBody"]["content"]["application/json"]
+            ["schema"];
+        assert_eq!(open["properties"]["nature"]["minItems"], 1);
+        assert_eq!(
+            open["properties"]["aware_at"]["$ref"],
+            "#/components/schemas/Instant"
+        );
+        assert_eq!(spec["components"]["schemas"]["Instant"]["format"], "date-time");
+        let id = &spec["paths"]["/api/v1/incidents/{id}"]["get"]["parameters"][0]["schema"];
+        assert_eq!(id["type"], "integer", "path ids are whole numbers");
+        let created = &spec["paths"]["/api/v1/incidents"]["post"]["responses"]["201"]["links"];
+        assert_eq!(
+            created["getIncident"]["parameters"]["id"],
+            "$response.body#/incident"
         );
     }
 }

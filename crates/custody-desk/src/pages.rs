@@ -200,17 +200,37 @@ pub struct EntryRow {
     details: String,
 }
 
+impl EntryRow {
+    /// Its place in the chain.
+    pub fn seq(&self) -> i64 {
+        self.seq
+    }
+}
+
 /// The newest audit entries (newest first) and the chain's verification.
 pub fn audit_view(
     ledger: &custody_app::Ledger,
     newest: usize,
 ) -> Result<(audit::Verification, Vec<EntryRow>, Option<AnchorRow>), DeskError> {
+    audit_page(ledger, None, newest)
+}
+
+/// The chain's verification, the newest `newest` entries before `before` (a sequence number;
+/// every entry when `None`), newest first, and the latest checkpoint.
+pub fn audit_page(
+    ledger: &custody_app::Ledger,
+    before: Option<i64>,
+    newest: usize,
+) -> Result<(audit::Verification, Vec<EntryRow>, Option<AnchorRow>), DeskError> {
     let verification = audit::verify(ledger)?;
-    let mut entries = VecDeque::with_capacity(newest);
+    let mut entries = VecDeque::with_capacity(newest.min(1024));
     let mut anchor = None;
     audit::each_entry(ledger, &mut |entry| {
         if entry.action == "audit.anchor" {
             anchor = Some(AnchorRow::of(&entry, &ledger.zone));
+        }
+        if before.is_some_and(|before| entry.seq >= before) || newest == 0 {
+            return Ok(());
         }
         if entries.len() == newest {
             entries.pop_front();

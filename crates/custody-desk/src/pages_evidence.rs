@@ -5,7 +5,6 @@ use custody_core::{EventId, IncidentId};
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Extension, Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -13,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use custody_app::Ledger;
 
+use crate::api_extract::{ApiJson, ApiPath};
 use crate::auth::Caller;
 use crate::error::{ApiError, DeskError, PageError};
 use crate::render::given;
@@ -83,32 +83,25 @@ pub async fn confirm(
     crate::pages_incident::after_change(&desk, &caller, id, result).await
 }
 
-/// The API's body: the evidence event, the references (none: every link waiting), the reason.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConfirmBody {
-    event: EventId,
-    #[serde(default)]
-    references: Vec<String>,
-    reason: String,
-}
-
 /// `POST /api/v1/incidents/{id}/evidence/confirm`.
 pub async fn api_confirm(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<IncidentId>,
-    payload: Result<Json<ConfirmBody>, JsonRejection>,
+    ApiPath(id): ApiPath<IncidentId>,
+    ApiJson(body): ApiJson<crate::api_bodies::EvidenceConfirmBody>,
 ) -> Result<Response, ApiError> {
-    let body = crate::api::body(payload)?;
     let (event, people) = desk
         .run(&caller.actor(), move |ledger| {
             Ok(custody_app::leaks::leak_evidence::confirm(
                 ledger,
                 id,
-                body.event,
-                &body.references,
-                &body.reason,
+                custody_core::EventId::new(body.event),
+                &body
+                    .references
+                    .into_iter()
+                    .map(|reference| reference.0)
+                    .collect::<Vec<_>>(),
+                &body.reason.0,
             )?)
         })
         .await?;

@@ -6,7 +6,6 @@ use custody_core::IncidentId;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Extension, Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -18,6 +17,7 @@ use custody_app::breach::incident_facts::{self, Amendment};
 use custody_app::breach::incidents::{self, Act, Ground};
 use custody_core::{Nature, parse_instant};
 
+use crate::api_extract::{ApiJson, ApiPath};
 use crate::auth::Caller;
 use crate::error::{ApiError, DeskError, PageError};
 use crate::render::{self, given, s};
@@ -142,10 +142,23 @@ pub async fn amend(
 pub async fn api_amend(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<IncidentId>,
-    payload: Result<Json<Changes>, JsonRejection>,
+    ApiPath(id): ApiPath<IncidentId>,
+    ApiJson(body): ApiJson<crate::api_bodies::AmendBody>,
 ) -> Result<Response, ApiError> {
-    let changes = crate::api::body(payload)?;
+    use crate::api_bodies::{instant, text, word};
+    let changes = Changes {
+        summary: text(body.summary),
+        nature: body
+            .nature
+            .map(|list| list.into_iter().map(|name| name.0).collect()),
+        aware_at: instant(body.aware_at),
+        occurred_from: instant(body.occurred_from),
+        occurred_to: instant(body.occurred_to),
+        supplier_discovered_at: instant(body.supplier_discovered_at),
+        supplier_notified_at: instant(body.supplier_notified_at),
+        cyber: word(body.cyber),
+        reason: Some(body.reason.0),
+    };
     let made = desk
         .run(&caller.actor(), move |ledger| amend_with(ledger, id, changes))
         .await?;
@@ -211,10 +224,15 @@ pub async fn decide(
 pub async fn api_decide(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<IncidentId>,
-    payload: Result<Json<DecisionForm>, JsonRejection>,
+    ApiPath(id): ApiPath<IncidentId>,
+    ApiJson(body): ApiJson<crate::api_bodies::DecisionBody>,
 ) -> Result<Response, ApiError> {
-    let form = crate::api::body(payload)?;
+    let form = DecisionForm {
+        decision: Some(body.decision.0),
+        ground: crate::api_bodies::word(body.ground),
+        reason: Some(body.reason.0),
+        csrf: None,
+    };
     desk.run(&caller.actor(), move |ledger| decide_with(ledger, id, form))
         .await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "incident": id }))).into_response())

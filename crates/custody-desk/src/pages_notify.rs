@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Extension, Form, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -19,6 +18,7 @@ use custody_app::notices::notify::{self, Audience, NotifyOptions};
 use custody_app::notices::notify_run::RunOptions;
 use custody_core::IncidentId;
 
+use crate::api_extract::{ApiJson, ApiPath};
 use crate::auth::Caller;
 use crate::error::{ApiError, DeskError, PageError};
 use crate::pages_incident::incident_page_with;
@@ -183,23 +183,14 @@ pub async fn run(
     }
 }
 
-/// A run asked for through the API.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RunBody {
-    audience: Option<String>,
-    retry_failed: Option<bool>,
-}
-
 /// `POST /api/v1/incidents/{id}/notifications`: starts a run; `GET` on the same path watches it.
 pub async fn api_run(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<IncidentId>,
-    payload: Result<Json<RunBody>, JsonRejection>,
+    ApiPath(id): ApiPath<IncidentId>,
+    ApiJson(given): ApiJson<crate::api_bodies::RunBody>,
 ) -> Result<Response, ApiError> {
-    let given = crate::api::body(payload)?;
-    let audience = audience(given.audience.as_deref())?;
+    let audience = audience(crate::api_bodies::word(given.audience).as_deref())?;
     start_run(&desk, &caller, id, audience, given.retry_failed.unwrap_or(false)).await?;
     Ok((
         StatusCode::ACCEPTED,

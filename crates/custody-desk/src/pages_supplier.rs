@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Extension, Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -17,6 +16,7 @@ use custody_app::ledger::deletion_requests;
 use custody_app::supplier_side;
 use custody_core::{IncidentId, RequestId, ShareId, SupplierId};
 
+use crate::api_extract::{ApiJson, ApiPath};
 use crate::auth::Caller;
 use crate::error::{ApiError, DeskError, PageError};
 use crate::pages_respond::{NewStatement, Said, said, statement_input};
@@ -95,28 +95,23 @@ pub async fn confirm(
     }
 }
 
-/// A supplier's confirmation through the API.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConfirmBody {
-    note: Option<String>,
-    backups_until: Option<String>,
-}
-
 /// `POST /api/v1/supplier/requests/{id}/confirm`: the same, for a supplier's token.
 pub async fn api_confirm(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<RequestId>,
-    payload: Result<Json<ConfirmBody>, JsonRejection>,
+    ApiPath(id): ApiPath<RequestId>,
+    ApiJson(given): ApiJson<crate::api_bodies::ConfirmBody>,
 ) -> Result<Response, ApiError> {
     let supplier = token_supplier(&caller)?;
-    let given = crate::api::body(payload)?;
     let complete = desk
         .run(&caller.actor(), move |ledger| {
-            let until = backups_until(ledger, given.backups_until.as_deref())?;
+            let until = backups_until(ledger, crate::api_bodies::instant(given.backups_until).as_deref())?;
             Ok(supplier_side::instructions::confirm(
-                ledger, supplier, id, given.note, until,
+                ledger,
+                supplier,
+                id,
+                crate::api_bodies::text(given.note),
+                until,
             )?)
         })
         .await?;
@@ -156,15 +151,18 @@ pub async fn confirm_deletion(
 pub async fn api_confirm_deletion(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<ShareId>,
-    payload: Result<Json<ConfirmBody>, JsonRejection>,
+    ApiPath(id): ApiPath<ShareId>,
+    ApiJson(given): ApiJson<crate::api_bodies::ConfirmBody>,
 ) -> Result<Response, ApiError> {
     let supplier = token_supplier(&caller)?;
-    let given = crate::api::body(payload)?;
     desk.run(&caller.actor(), move |ledger| {
-        let until = backups_until(ledger, given.backups_until.as_deref())?;
+        let until = backups_until(ledger, crate::api_bodies::instant(given.backups_until).as_deref())?;
         Ok(deletion_requests::confirm(
-            ledger, supplier, id, given.note, until,
+            ledger,
+            supplier,
+            id,
+            crate::api_bodies::text(given.note),
+            until,
         )?)
     })
     .await?;
@@ -210,7 +208,7 @@ pub async fn api(
 pub async fn api_incident(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<IncidentId>,
+    ApiPath(id): ApiPath<IncidentId>,
 ) -> Result<Json<Value>, ApiError> {
     let supplier = token_supplier(&caller)?;
     let detail = desk
@@ -292,33 +290,24 @@ pub async fn answer(
     }
 }
 
-/// A supplier's answer through the API.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AnswerBody {
-    text: String,
-    claims_records: Option<u64>,
-    claims_categories: Option<Vec<String>>,
-    claims_exfiltration: Option<String>,
-}
-
 /// `POST /api/v1/supplier/incidents/{id}/answer`: the same, for a supplier's token.
 pub async fn api_answer(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<IncidentId>,
-    payload: Result<Json<AnswerBody>, JsonRejection>,
+    ApiPath(id): ApiPath<IncidentId>,
+    ApiJson(given): ApiJson<crate::api_bodies::AnswerBody>,
 ) -> Result<Response, ApiError> {
     let supplier = token_supplier(&caller)?;
-    let given = crate::api::body(payload)?;
     let statement = desk
         .run(&caller.actor(), move |ledger| {
             let said = Said {
                 received_at: None,
-                text: given.text,
+                text: given.text.0,
                 records: given.claims_records,
-                categories: given.claims_categories,
-                exfiltration: given.claims_exfiltration,
+                categories: given
+                    .claims_categories
+                    .map(|keys| keys.into_iter().map(|key| key.0).collect()),
+                exfiltration: crate::api_bodies::word(given.claims_exfiltration),
             };
             let input = statement_input(ledger, said)?;
             Ok(supplier_side::answer(ledger, supplier, id, input)?)

@@ -15,8 +15,8 @@ use crate::auth::{Guard, guard};
 use crate::rate::Limit;
 use crate::state::Desk;
 use crate::{
-    api, api_rights, openapi, pages, pages_admin, pages_evidence, pages_incident, pages_learn, pages_notify,
-    pages_respond, pages_rights, pages_supplier, sign_in,
+    api, api_pages, api_rights, openapi, pages, pages_admin, pages_evidence, pages_incident, pages_learn,
+    pages_notify, pages_respond, pages_rights, pages_supplier, sign_in,
 };
 
 /// Who a route answers.
@@ -397,9 +397,15 @@ fn declare(builder: Builder) -> Builder {
             Admin,
             post(pages_admin::change_settings),
         )
-        .api("GET", "/api/v1/incidents", Viewer, get(api::incidents))
+        .api("GET", "/api/v1/incidents", Viewer, get(api_pages::incidents))
         .api("POST", "/api/v1/incidents", Responder, post(api::open_incident))
         .api("GET", "/api/v1/incidents/{id}", Viewer, get(api::incident))
+        .api(
+            "GET",
+            "/api/v1/incidents/{id}/timeline",
+            Viewer,
+            get(api_pages::timeline),
+        )
         .api(
             "POST",
             "/api/v1/incidents/{id}/statements",
@@ -473,8 +479,8 @@ fn declare(builder: Builder) -> Builder {
             Responder,
             post(api::person_by_email),
         )
-        .api("GET", "/api/v1/audit", Viewer, get(api::audit))
-        .api("GET", "/api/v1/requests", Viewer, get(api_rights::list))
+        .api("GET", "/api/v1/audit", Viewer, get(api_pages::audit))
+        .api("GET", "/api/v1/requests", Viewer, get(api_pages::requests))
         .api("POST", "/api/v1/requests", Responder, post(api_rights::log))
         .api(
             "POST",
@@ -518,6 +524,7 @@ pub fn build(desk: Arc<Desk>, hosts: Vec<String>) -> (Router, Vec<RouteSpec>) {
     let router = built
         .router
         .fallback(crate::auth::no_route)
+        .layer(middleware::from_fn(crate::api_extract::json_errors))
         .layer(axum::extract::DefaultBodyLimit::max(crate::auth::BODY_BYTES_MAX))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&desk),

@@ -133,6 +133,7 @@ const ROUTES: &[(&str, &str, &str, Option<&str>)] = &[
         Some("responder"),
     ),
     ("POST", "/api/v1/incidents/{id}/assess", "api", Some("responder")),
+    ("GET", "/api/v1/incidents/{id}/timeline", "api", Some("viewer")),
     (
         "POST",
         "/api/v1/incidents/{id}/timeline",

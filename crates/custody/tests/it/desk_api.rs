@@ -54,11 +54,15 @@ fn the_api_answers_as_the_cli_does_and_audits_what_it_changes() {
         Some(json!({ "kind": "gossip", "text": "x" })),
     );
     assert_eq!(bad.status, 400, "{}", bad.body);
+    assert_eq!(bad.json()["error"]["code"], "malformed_body", "{}", bad.body);
+    assert_eq!(bad.json()["error"]["field"], "kind", "{}", bad.body);
     assert!(
-        bad.json()["error"]
+        bad.json()["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("expected note, decision, contact or update")
+            .contains("\"gossip\" is not one of note, decision, contact, update"),
+        "{}",
+        bad.body
     );
     let unknown_field = server.api(
         "POST",
@@ -182,7 +186,7 @@ fn the_api_answers_as_the_cli_does_and_audits_what_it_changes() {
         Some(responder),
         Some(json!({ "act": "people_notified", "at": "2099-01-01T00:00:00Z" })),
     );
-    assert_eq!(future.status, 400, "{}", future.body);
+    assert_eq!(future.status, 422, "{}", future.body);
 
     // A share as the command line lists it.
     let listed = env.ok(&["share", "list", "--json"]).json();
@@ -236,7 +240,7 @@ fn the_api_answers_as_the_cli_does_and_audits_what_it_changes() {
     );
     assert!(report.body.contains("Example Membership Services"));
     let spec = server.api("GET", "/api/v1/openapi.json", None, None).json();
-    assert_eq!(spec["openapi"], "3.0.3");
+    assert_eq!(spec["openapi"], "3.1.0");
     assert!(spec["paths"]["/api/v1/suppliers/{name}/holdings"]["get"].is_object());
 
     // An admin registers a supplier; a responder may not.
@@ -350,7 +354,10 @@ fn the_rights_desk_in_the_api_reads_for_viewers_and_acts_for_responders() {
     );
     assert_eq!(refused.status, 400, "{}", refused.body);
     assert!(
-        refused.json()["error"].as_str().unwrap().contains("legal-claims"),
+        refused.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("legal-claims"),
         "{}",
         refused.body
     );
@@ -497,4 +504,163 @@ fn the_rights_pages_log_upload_and_act_and_bad_input_changes_nothing() {
     assert!(!page.body.contains("id=\"pause-form\""), "viewers see no forms");
     let shown = env.ok(&["request", "show", &id, "--json"]).json();
     assert_eq!(shown["clock"], "paused");
+}
+
+/// Every refusal under `/api/` is JSON in one shape, the framework's own included, and the lists
+/// that grow come a page at a time.
+#[test]
+fn every_api_error_is_json_in_one_shape_and_lists_come_in_pages() {
+    let (env, tokens) = demo_env();
+    let server = DeskServer::start(&env);
+    let viewer = token(&tokens, "viewer");
+    let responder = token(&tokens, "responder");
+    let bearer = |token: &str| vec![("Authorization", format!("Bearer {token}"))];
+    let shape = |reply: &crate::desk_support::Reply, status: u16, code: &str| {
+        assert_eq!(reply.status, status, "{}", reply.body);
+        let error = &reply.json()["error"];
+        assert_eq!(error["code"], code, "{}", reply.body);
+        assert!(
+            error["message"].as_str().is_some_and(|text| !text.is_empty()),
+            "{}",
+            reply.body
+        );
+        assert!(
+            error.get("field").is_some(),
+            "field is always there: {}",
+            reply.body
+        );
+    };
+
+    // A path id that is not a number: named, in JSON, as typed.
+    let bad_path = server.get("/api/v1/incidents/%C3%AE%C2%BB", &bearer(viewer));
+    shape(&bad_path, 400, "malformed_path");
+    assert_eq!(bad_path.json()["error"]["field"], "id");
+    assert!(
+        bad_path.body.contains("\\\"î»\\\""),
+        "shown as typed: {}",
+        bad_path.body
+    );
+    // A method the route does not take, with the methods it does (once the token may use the
+    // route at all).
+    let patch = server.send("PATCH", "/api/v1/incidents", &bearer(responder), b"");
+    shape(&patch, 405, "method_not_allowed");
+    let allow = patch.header("allow").unwrap_or_default();
+    assert_eq!(allow, "GET, POST", "{}", patch.body);
+    // No route, a body that is not JSON, a body in another media type, a bad query.
+    shape(
+        &server.get("/api/v1/nothing-here", &bearer(viewer)),
+        404,
+        "no_route",
+    );
+    let mut as_json = bearer(responder);
+    as_json.push(("Content-Type", "application/json".to_owned()));
+    let not_json = server.send("POST", "/api/v1/incidents/1/timeline", &as_json, b"{\"kind\":");
+    shape(&not_json, 400, "malformed_body");
+    let mut as_text = bearer(responder);
+    as_text.push(("Content-Type", "text/plain".to_owned()));
+    let text = server.send("POST", "/api/v1/incidents/1/timeline", &as_text, b"{}");
+    shape(&text, 415, "unsupported_media_type");
+    let query = server.get("/api/v1/incidents?limit=0", &bearer(viewer));
+    shape(&query, 400, "malformed_query");
+    assert_eq!(query.json()["error"]["field"], "limit");
+    // Blank where a value is needed is refused by the document's own rule, with the field.
+    let blank = server.api(
+        "POST",
+        "/api/v1/incidents/1/timeline",
+        Some(responder),
+        Some(json!({ "kind": "note", "text": "   " })),
+    );
+    shape(&blank, 400, "malformed_body");
+    assert_eq!(blank.json()["error"]["field"], "text");
+    // Well formed, but the rules refuse it: 422.
+    let future = server.api(
+        "POST",
+        "/api/v1/incidents/1/acts",
+        Some(responder),
+        Some(json!({ "act": "people_notified", "at": "2999-01-01T00:00:00Z" })),
+    );
+    assert_eq!(future.status, 422, "{}", future.body);
+    let code = future.json()["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(code == "refused" || code == "invalid_value", "{}", future.body);
+    shape(
+        &server.api("GET", "/api/v1/incidents/999999", Some(viewer), None),
+        404,
+        "not_found",
+    );
+    shape(
+        &server.api("GET", "/api/v1/incidents", None, None),
+        401,
+        "unauthenticated",
+    );
+
+    // Pages: a timeline of more than one page, walked with its cursor, gives each entry once.
+    for n in 0..3 {
+        let added = server.api(
+            "POST",
+            "/api/v1/incidents/1/timeline",
+            Some(responder),
+            Some(json!({ "kind": "note", "text": format!("page note {n}") })),
+        );
+        assert_eq!(added.status, 201, "{}", added.body);
+    }
+    let whole = server
+        .api(
+            "GET",
+            "/api/v1/incidents/1/timeline?limit=500",
+            Some(viewer),
+            None,
+        )
+        .json();
+    let all: Vec<i64> = whole["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["id"].as_i64().unwrap())
+        .collect();
+    assert!(all.len() > 3 && whole["next"].is_null(), "{whole}");
+    let mut walked = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(cursor) => format!("/api/v1/incidents/1/timeline?limit=2&cursor={cursor}"),
+            None => "/api/v1/incidents/1/timeline?limit=2".to_owned(),
+        };
+        let page = server.api("GET", &path, Some(viewer), None).json();
+        let ids = page["timeline"].as_array().unwrap();
+        assert!(ids.len() <= 2, "{page}");
+        walked.extend(ids.iter().map(|entry| entry["id"].as_i64().unwrap()));
+        match page["next"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(walked, all, "the pages, in order, are the whole timeline");
+    let audit = server
+        .api("GET", "/api/v1/audit?limit=2", Some(viewer), None)
+        .json();
+    let seqs: Vec<i64> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs.len(), 2, "{audit}");
+    let next = audit["next"].as_str().unwrap().to_owned();
+    let older = server
+        .api(
+            "GET",
+            &format!("/api/v1/audit?limit=2&cursor={next}"),
+            Some(viewer),
+            None,
+        )
+        .json();
+    let first_older = older["entries"][0]["seq"].as_i64().unwrap();
+    assert!(first_older < seqs[1], "the next page is older: {older}");
+    let opened = server
+        .api("GET", "/api/v1/incidents/1", Some(viewer), None)
+        .json();
+    assert_eq!(opened["links"]["timeline"], "/api/v1/incidents/1/timeline");
 }

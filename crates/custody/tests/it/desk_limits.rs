@@ -172,7 +172,10 @@ fn an_oversized_body_or_text_is_refused_before_it_reaches_the_incident() {
     );
     assert_eq!(reply.status, 400, "{}", reply.body);
     assert!(
-        reply.json()["error"].as_str().unwrap().contains("at most"),
+        reply.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most"),
         "{}",
         reply.body
     );
@@ -302,7 +305,7 @@ fn a_cut_audit_chain_stops_every_change_at_the_desk_and_says_why() {
     );
     assert_eq!(reply.status, 503, "{}", reply.body);
     assert!(
-        reply.json()["error"]
+        reply.json()["error"]["message"]
             .as_str()
             .unwrap()
             .contains("audit chain was cut"),
