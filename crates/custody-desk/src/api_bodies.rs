@@ -8,10 +8,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api_schema::whole;
 use crate::api_schema::{
-    Acts, AnswerFormats, Audiences, Channels, ContactParties, Cursor, Email, EntryKinds, ErasureBases,
-    ErasureDecisions, ErasureGrounds, Given, Identifications, Instant, LongText, Mitigations, Months,
-    Natures, NotNotifying, Outcomes, PeopleGrounds, Phases, ReportFormats, RequestActions, RequestKinds,
-    ShortText, SupplierRoles, YesNoUnknown,
+    Acts, AnswerFormats, Audiences, CategoryKeys, Channels, ContactParties, Cursor, Email, EntryKinds,
+    ErasureBases, ErasureDecisions, ErasureGrounds, Given, Identifications, Instant, LongText, Mitigations,
+    Months, Natures, NotNotifying, Outcomes, PeopleGrounds, Phases, ReportFormats, RequestActions,
+    RequestKinds, ShortText, SupplierRoles, YesNoUnknown,
 };
 
 /// The text of an optional field, as the shared forms take it.
@@ -89,7 +89,7 @@ pub struct SupplierBody {
     /// A sub-processor's processor.
     pub parent: Option<ShortText>,
     /// Hours the contract gives the supplier to tell us of a breach.
-    #[schema(maximum = 4_294_967_295_u64)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_u64)]
     #[serde(default, deserialize_with = "whole::optional")]
     pub notice_hours: Option<u32>,
     pub contract: Option<ShortText>,
@@ -137,11 +137,11 @@ pub struct StatementBody {
     pub text: LongText,
     /// When it was received; now when left out.
     pub received_at: Option<Instant>,
-    #[schema(maximum = 18_446_744_073_709_551_615_u64)]
+    #[schema(value_type = Option<i64>, minimum = 0)]
     #[serde(default, deserialize_with = "whole::optional")]
     pub claims_records: Option<u64>,
     /// Data category keys they name (fideslang, user.contact.email).
-    pub claims_categories: Option<Vec<ShortText>>,
+    pub claims_categories: Option<Vec<CategoryKeys>>,
     pub claims_exfiltration: Option<YesNoUnknown>,
 }
 
@@ -150,10 +150,10 @@ pub struct StatementBody {
 #[serde(deny_unknown_fields)]
 pub struct AnswerBody {
     pub text: LongText,
-    #[schema(maximum = 18_446_744_073_709_551_615_u64)]
+    #[schema(value_type = Option<i64>, minimum = 0)]
     #[serde(default, deserialize_with = "whole::optional")]
     pub claims_records: Option<u64>,
-    pub claims_categories: Option<Vec<ShortText>>,
+    pub claims_categories: Option<Vec<CategoryKeys>>,
     pub claims_exfiltration: Option<YesNoUnknown>,
 }
 

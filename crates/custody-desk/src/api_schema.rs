@@ -259,6 +259,10 @@ choices!(
     EntryKinds => ["note", "decision", "contact", "update"], "note, decision, contact (with a party) or update"
 );
 choices!(
+    /// A fideslang data-category key under `user`, as custody's taxonomy has them.
+    CategoryKeys => custody_core::taxonomy_keys(), "a fideslang data-category key under user, such as user.contact.email"
+);
+choices!(
     /// Whom a contact entry was with.
     ContactParties => custody_app::breach::incidents::CONTACT_PARTIES.iter().copied(), "with a contact entry: whom it was with"
 );
@@ -397,17 +401,21 @@ pub mod whole {
         }
     }
 
-    fn fit<T: TryFrom<i128>, E: de::Error>(number: i128) -> Result<T, E> {
-        T::try_from(number).map_err(|_| E::custom(format!("{number} is out of range")))
+    /// Within `T` and within int64, the format the document gives every whole number.
+    fn fit<T: TryFrom<i64>, E: de::Error>(number: i128) -> Result<T, E> {
+        i64::try_from(number)
+            .ok()
+            .and_then(|number| T::try_from(number).ok())
+            .ok_or_else(|| E::custom(format!("{number} is out of range")))
     }
 
     /// A whole number in a JSON body.
-    pub fn number<'de, D: Deserializer<'de>, T: TryFrom<i128>>(deserializer: D) -> Result<T, D::Error> {
+    pub fn number<'de, D: Deserializer<'de>, T: TryFrom<i64>>(deserializer: D) -> Result<T, D::Error> {
         fit(deserializer.deserialize_any(Whole { text: false })?)
     }
 
     /// An optional whole number in a JSON body.
-    pub fn optional<'de, D: Deserializer<'de>, T: TryFrom<i128>>(
+    pub fn optional<'de, D: Deserializer<'de>, T: TryFrom<i64>>(
         deserializer: D,
     ) -> Result<Option<T>, D::Error> {
         let value: Option<serde_json::Value> = serde::Deserialize::deserialize(deserializer)?;
@@ -418,7 +426,7 @@ pub mod whole {
     }
 
     /// An optional whole number in a query string.
-    pub fn optional_text<'de, D: Deserializer<'de>, T: TryFrom<i128>>(
+    pub fn optional_text<'de, D: Deserializer<'de>, T: TryFrom<i64>>(
         deserializer: D,
     ) -> Result<Option<T>, D::Error> {
         let value: Option<String> = serde::Deserialize::deserialize(deserializer)?;

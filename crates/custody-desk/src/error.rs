@@ -78,12 +78,15 @@ impl DeskError {
     }
 
     /// The HTTP status through the API: a request that does not match the API's description is
-    /// 400; one that matches it but whose values custody's rules refuse (a time in the future, a
-    /// reason missing where the law asks for one, a file that cannot be read) is 422.
+    /// 400; one that matches it but that custody's rules refuse given what is recorded (an act
+    /// before the incident was known, a report after its deadline without the reasons, a thing
+    /// done once already) is 409; a value or file in it that cannot be read as what it says it
+    /// is (a CSV backlog without its columns) is 422.
     pub fn api_status(&self) -> StatusCode {
         use custody_app::Error as App;
         match self {
-            DeskError::App(App::Invalid(_) | App::Domain(_) | App::Ingest(_)) | DeskError::BadRequest(_) => {
+            DeskError::App(App::Invalid(_)) => StatusCode::CONFLICT,
+            DeskError::App(App::Domain(_) | App::Ingest(_)) | DeskError::BadRequest(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             _ => self.status(),
@@ -97,8 +100,8 @@ impl DeskError {
             DeskError::App(App::NotFound(_) | App::Store(custody_store::Error::NotFound(_))) => "not_found",
             DeskError::App(App::Store(custody_store::Error::Conflict(_))) => "conflict",
             DeskError::App(App::Store(custody_store::Error::AuditChain(_))) => "audit_chain_broken",
-            DeskError::App(App::Invalid(_)) | DeskError::BadRequest(_) => "refused",
-            DeskError::App(App::Domain(_)) => "invalid_value",
+            DeskError::App(App::Invalid(_)) => "refused",
+            DeskError::App(App::Domain(_)) | DeskError::BadRequest(_) => "invalid_value",
             DeskError::App(App::Ingest(_)) => "unreadable_file",
             DeskError::App(_) | DeskError::Internal(_) => "internal",
             DeskError::Malformed { code, .. } => code,

@@ -474,10 +474,11 @@ fn path_parameters(path: &str) -> Vec<Value> {
     path.split('/')
         .filter_map(|part| part.strip_prefix('{')?.strip_suffix('}'))
         .map(|name| {
-            let schema = if name == "id" {
-                json!({ "type": "integer", "format": "int64" })
-            } else {
-                json!({ "type": "string", "minLength": 1 })
+            let schema = match name {
+                "id" => json!({ "type": "integer", "format": "int64" }),
+                // A person's reference; an email address is looked up in a body, never a path.
+                "ref" => json!({ "type": "string", "minLength": 1, "pattern": "^[^@]+$" }),
+                _ => json!({ "type": "string", "minLength": 1 }),
             };
             json!({ "name": name, "in": "path", "required": true, "schema": schema })
         })
@@ -541,10 +542,10 @@ fn responses(operation: &Operation, limited: bool) -> Map<String, Value> {
     );
     add("401", "No valid token (`unauthenticated`).");
     add("403", "The token's role may not do this (`forbidden`).");
-    if writes {
+    if writes || takes_path || reads {
         add(
             "409",
-            "It conflicts with what is recorded: a name taken, a thing done once already (`conflict`).",
+            "custody's rules refuse it given what is recorded: a name taken, a thing done once already, an act dated before the incident was known, a late report without the reasons for the delay, a regulator the rules do not know (`conflict`, `refused`).",
         );
     }
     if operation.body.is_some() {
@@ -557,7 +558,7 @@ fn responses(operation: &Operation, limited: bool) -> Map<String, Value> {
     if takes_path || reads {
         add(
             "422",
-            "The request matches this description, but custody's rules refuse it: a time in the future, a reason the law asks for missing, a file that cannot be read (`refused`, `invalid_value`, `unreadable_file`).",
+            "A value in the request cannot be read as what it says it is: a CSV backlog without its columns, a reference that is an address but not a valid one (`invalid_value`, `unreadable_file`).",
         );
     }
     if limited {
@@ -602,7 +603,10 @@ fn operation_object(
     });
     if let Some(body) = &operation.body {
         (body.schemas)(schemas);
-        let schema = serde_json::to_value((body.schema)()).unwrap_or(Value::Null);
+        let schema = with_conditions(
+            serde_json::to_value((body.schema)()).unwrap_or(Value::Null),
+            operation.id,
+        );
         let request_body =
             json!({ "required": true, "content": { "application/json": { "schema": schema } } });
         if let Some(map) = object.as_object_mut() {
@@ -610,6 +614,132 @@ fn operation_object(
         }
     }
     object
+}
+
+/// `then` for `required`: each field present and not null.
+fn needs(required: &[&str]) -> Value {
+    let properties: Map<String, Value> = required
+        .iter()
+        .map(|field| ((*field).to_owned(), json!({ "not": { "type": "null" } })))
+        .collect();
+    json!({ "required": required, "properties": properties })
+}
+
+/// When `field` is `value`, `required` must be given.
+fn when(field: &str, value: &str, required: &[&str]) -> Value {
+    json!({
+        "if": { "properties": { field: { "const": value } }, "required": [field] },
+        "then": needs(required),
+    })
+}
+
+/// When `field` is given (not null), `required` must be too.
+fn when_given(field: &str, required: &[&str]) -> Value {
+    json!({
+        "if": { "properties": { field: { "not": { "type": "null" } } }, "required": [field] },
+        "then": needs(required),
+    })
+}
+
+/// What a body needs that depends on its other fields, as the use cases check it: JSON Schema's
+/// `if`/`then`, so a client's validator and the fuzzer know it too.
+fn conditions(operation: &str) -> Vec<Value> {
+    match operation {
+        "addTimelineEntry" => vec![
+            when("kind", "decision", &["reason"]),
+            when("kind", "contact", &["with"]),
+        ],
+        "assessIncident" => vec![
+            when_given("override_regulator", &["reason"]),
+            when_given("override_people", &["reason"]),
+        ],
+        "addSupplier" => vec![when("role", "sub-processor", &["parent"])],
+        "decideNotToNotify" => vec![when("decision", "people_not_required", &["ground"])],
+        "logRequest" => vec![json!({ "anyOf": [needs(&["person"]), needs(&["email"])] })],
+        _ => Vec::new(),
+    }
+}
+
+/// An action on a request, one shape per action (and per decision), each naming the fields it
+/// needs; every shape takes every field, as the server reads them all and uses its own.
+const REQUEST_ACTIONS: &[(&str, Option<&str>, &[&str])] = &[
+    ("identify", None, &["person"]),
+    ("pause", None, &["at", "reason"]),
+    ("resume", None, &["at"]),
+    ("extend", None, &["months"]),
+    ("decide", Some("erase"), &[]),
+    ("decide", Some("refuse"), &["ground"]),
+    ("decide", Some("partial"), &["ground", "keep_supplier"]),
+    ("confirm", None, &["supplier", "at"]),
+    ("close", None, &["outcome"]),
+];
+
+/// A field's schema without its `null`: what a field that must be given takes.
+fn given(schema: &Value) -> Value {
+    schema
+        .get("oneOf")
+        .and_then(Value::as_array)
+        .and_then(|branches| {
+            branches
+                .iter()
+                .find(|branch| branch.get("type") != Some(&json!("null")))
+        })
+        .cloned()
+        .unwrap_or_else(|| schema.clone())
+}
+
+/// The request act's body as one shape per action.
+fn request_act_shapes(schema: &Value) -> Value {
+    let properties = schema.get("properties").cloned().unwrap_or_else(|| json!({}));
+    let shapes: Vec<Value> = REQUEST_ACTIONS
+        .iter()
+        .map(|(action, decision, needed)| {
+            let mut own = properties.clone();
+            let mut required = vec!["action".to_owned()];
+            if let Some(map) = own.as_object_mut() {
+                map.insert("action".to_owned(), json!({ "const": action }));
+                if let Some(decision) = decision {
+                    map.insert("decision".to_owned(), json!({ "const": decision }));
+                    required.push("decision".to_owned());
+                }
+                for field in *needed {
+                    let narrowed = map.get(*field).map(given).unwrap_or(Value::Null);
+                    map.insert((*field).to_owned(), narrowed);
+                    required.push((*field).to_owned());
+                }
+                if *action == "pause" {
+                    map.insert(
+                        "reason".to_owned(),
+                        json!({ "type": "string", "enum": ["clarification", "fee", "identity"] }),
+                    );
+                }
+            }
+            let title = match decision {
+                Some(decision) => format!("{action} ({decision})"),
+                None => (*action).to_owned(),
+            };
+            json!({
+                "title": title, "type": "object", "additionalProperties": false,
+                "required": required, "properties": own,
+            })
+        })
+        .collect();
+    json!({
+        "description": schema.get("description").cloned().unwrap_or(Value::Null),
+        "oneOf": shapes,
+    })
+}
+
+/// The body's schema with the conditions on its fields.
+fn with_conditions(mut schema: Value, operation: &str) -> Value {
+    if operation == "actOnRequest" {
+        return request_act_shapes(&schema);
+    }
+    let conditions = conditions(operation);
+    if let (false, Some(map)) = (conditions.is_empty(), schema.as_object_mut()) {
+        map.insert("allOf".to_owned(), Value::Array(conditions));
+    }
+    schema
 }
 
 /// The value types every body and query may name, whether or not a body pulled them in.
@@ -674,7 +804,7 @@ pub fn spec() -> Value {
         "info": {
             "title": "custody",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "The ledger of who received whose personal data, and the breach response. Tokens are made with `custody token add --name N --role viewer|responder|admin`. A request that does not match this description is refused with 400 and the field at fault; one that matches it but that custody's rules refuse (a time in the future, a reason the law asks for missing) with 422. Lists that grow are read a page at a time with `limit` and `cursor`."
+            "description": "The ledger of who received whose personal data, and the breach response. Tokens are made with `custody token add --name N --role viewer|responder|admin`. A request that does not match this description is refused with 400 and the field at fault; one that matches it but that custody's rules refuse given what is recorded (an act before the incident was known, a late report without the reasons for the delay) with 409; a value that cannot be read as what it says it is (a CSV backlog without its columns) with 422. Lists that grow are read a page at a time with `limit` and `cursor`."
         },
         "servers": [{ "url": "/" }],
         "security": [{ "bearer": [] }],
@@ -763,10 +893,17 @@ mod tests {
                         assert!(responses.get(status).is_some(), "{method} {path} lists {status}");
                     }
                     let body = &operation["requestBody"]["content"]["application/json"]["schema"];
-                    assert_eq!(
-                        body["additionalProperties"], false,
-                        "{method} {path}: unknown fields are refused"
-                    );
+
+                    let shapes = match body.get("oneOf").and_then(Value::as_array) {
+                        Some(shapes) => shapes.clone(),
+                        None => vec![body.clone()],
+                    };
+                    for shape in shapes {
+                        assert_eq!(
+                            shape["additionalProperties"], false,
+                            "{method} {path}: unknown fields are refused"
+                        );
+                    }
                 }
                 ids.push(operation["operationId"].as_str().unwrap_or_default().to_owned());
             }
@@ -785,6 +922,15 @@ mod tests {
         assert_eq!(spec["components"]["schemas"]["Instant"]["format"], "date-time");
         let id = &spec["paths"]["/api/v1/incidents/{id}"]["get"]["parameters"][0]["schema"];
         assert_eq!(id["type"], "integer", "path ids are whole numbers");
+        let act = &spec["paths"]["/api/v1/requests/{id}/act"]["post"]["requestBody"]["content"]["application/json"]
+            ["schema"];
+        let pause = act["oneOf"]
+            .as_array()
+            .and_then(|shapes| shapes.iter().find(|shape| shape["title"] == "pause"))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(pause["required"], json!(["action", "at", "reason"]));
+        assert_eq!(pause["properties"]["at"]["$ref"], "#/components/schemas/Instant");
         let created = &spec["paths"]["/api/v1/incidents"]["post"]["responses"]["201"]["links"];
         assert_eq!(
             created["getIncident"]["parameters"]["id"],

@@ -288,7 +288,11 @@ pub fn import_with(
 ) -> Result<request_import::ImportedRequests, DeskError> {
     let text = required("csv", &form.csv)?;
     let name = given(&form.file_name).unwrap_or_else(|| "upload.csv".to_owned());
-    Ok(request_import::import_upload(ledger, &name, text.as_bytes())?)
+    // A file that cannot be read as a backlog is what was sent, not a conflict with the queue.
+    request_import::import_upload(ledger, &name, text.as_bytes()).map_err(|error| match error {
+        custody_app::Error::Invalid(message) => DeskError::BadRequest(message),
+        other => other.into(),
+    })
 }
 
 /// `POST /requests/import`: a backlog upload.

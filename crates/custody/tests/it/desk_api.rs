@@ -186,7 +186,7 @@ fn the_api_answers_as_the_cli_does_and_audits_what_it_changes() {
         Some(responder),
         Some(json!({ "act": "people_notified", "at": "2099-01-01T00:00:00Z" })),
     );
-    assert_eq!(future.status, 422, "{}", future.body);
+    assert_eq!(future.status, 409, "{}", future.body);
 
     // A share as the command line lists it.
     let listed = env.ok(&["share", "list", "--json"]).json();
@@ -572,19 +572,22 @@ fn every_api_error_is_json_in_one_shape_and_lists_come_in_pages() {
     );
     shape(&blank, 400, "malformed_body");
     assert_eq!(blank.json()["error"]["field"], "text");
-    // Well formed, but the rules refuse it: 422.
+    // Well formed, but the rules refuse it given what is recorded: 409.
     let future = server.api(
         "POST",
         "/api/v1/incidents/1/acts",
         Some(responder),
         Some(json!({ "act": "people_notified", "at": "2999-01-01T00:00:00Z" })),
     );
-    assert_eq!(future.status, 422, "{}", future.body);
-    let code = future.json()["error"]["code"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    assert!(code == "refused" || code == "invalid_value", "{}", future.body);
+    shape(&future, 409, "refused");
+    // A value that cannot be read as what it says it is: 422.
+    let backlog = server.api(
+        "POST",
+        "/api/v1/requests/import",
+        Some(responder),
+        Some(json!({ "csv": "not,a,backlog\n1,2,3\n" })),
+    );
+    assert_eq!(backlog.status, 422, "{}", backlog.body);
     shape(
         &server.api("GET", "/api/v1/incidents/999999", Some(viewer), None),
         404,

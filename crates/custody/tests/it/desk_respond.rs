@@ -168,7 +168,7 @@ fn the_api_amends_facts_records_decisions_and_gives_the_register_and_reports_as_
         Some(&responder),
         Some(serde_json::json!({ "occurred_from": "2021-10-27T22:00:00Z", "reason": "again" })),
     );
-    assert_eq!(nothing.status, 422, "{}", nothing.body);
+    assert_eq!(nothing.status, 409, "{}", nothing.body);
     let shown = server
         .api("GET", "/api/v1/incidents/1", Some(&viewer), None)
         .json();
@@ -184,7 +184,7 @@ fn the_api_amends_facts_records_decisions_and_gives_the_register_and_reports_as_
         Some(&responder),
         Some(serde_json::json!({ "decision": "people_not_required", "reason": "no ground" })),
     );
-    assert_eq!(decided.status, 422, "a ground is needed: {}", decided.body);
+    assert_eq!(decided.status, 409, "a ground is needed: {}", decided.body);
     let register = server.api("GET", "/api/v1/register", Some(&viewer), None);
     assert_eq!(register.status, 200);
     let phases: Vec<String> = register.json()["incidents"][0]["filed_reports"]
@@ -264,7 +264,7 @@ fn the_desk_records_another_places_obligation_and_gives_its_regulator_s_report()
         Some(&responder),
         Some(serde_json::json!({ "obligation": "FR:no-such-duty" })),
     );
-    assert_eq!(unknown.status, 422, "{}", unknown.body);
+    assert_eq!(unknown.status, 409, "{}", unknown.body);
     // Told after its 72 hours: the reasons for the delay are required (GDPR Art. 33(1)).
     let without_reasons = server.api(
         "POST",
@@ -272,7 +272,7 @@ fn the_desk_records_another_places_obligation_and_gives_its_regulator_s_report()
         Some(&responder),
         Some(body.clone()),
     );
-    assert_eq!(without_reasons.status, 422, "{}", without_reasons.body);
+    assert_eq!(without_reasons.status, 409, "{}", without_reasons.body);
     assert!(
         without_reasons.body.contains("reasons for the delay"),
         "{}",

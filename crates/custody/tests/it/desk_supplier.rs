@@ -306,7 +306,7 @@ fn a_supplier_reads_incidents_as_they_stand_and_answers_only_its_own() {
         Some(token),
         Some(serde_json::json!({ "text": "for the relay" })),
     );
-    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_eq!(refused.status, 409, "{}", refused.body);
     assert!(
         refused.body.contains("its own account answers"),
         "{}",
@@ -485,7 +485,7 @@ fn a_supplier_confirms_its_instruction_and_then_no_longer_sees_whom_it_was_for()
         Some(token),
         Some(serde_json::json!({})),
     );
-    assert_eq!(again.status, 422, "{}", again.body);
+    assert_eq!(again.status, 409, "{}", again.body);
     let elsewhere = server.api(
         "POST",
         "/api/v1/supplier/requests/9999/confirm",
@@ -645,7 +645,7 @@ fn a_supplier_confirms_the_deletion_of_a_share_it_was_asked_to_delete() {
         Some(&token),
         Some(serde_json::json!({})),
     );
-    assert_eq!(again.status, 422, "confirmed already: {}", again.body);
+    assert_eq!(again.status, 409, "confirmed already: {}", again.body);
 
     // Once its day passes unconfirmed, the other request is overdue on the staff's page.
     let sql = if env.on_sqlite() {
