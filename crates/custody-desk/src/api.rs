@@ -193,7 +193,7 @@ pub async fn add_supplier(
         parent: text(given.parent),
         notice_hours: given.notice_hours.map(|hours| hours.to_string()),
         contract: text(given.contract),
-        contact: text(given.contact),
+        contact: given.contact.map(|email| email.0),
     };
     let view = desk
         .run(&caller.actor(), move |ledger| {
@@ -306,7 +306,7 @@ pub async fn open_incident(
             };
             let id = open_with(
                 ledger,
-                given.supplier.0,
+                text(given.supplier).unwrap_or_default(),
                 given.summary.0,
                 nature,
                 &times,

@@ -9,9 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api_schema::whole;
 use crate::api_schema::{
     Acts, AnswerFormats, Audiences, CategoryKeys, Channels, ContactParties, Cursor, Email, EntryKinds,
-    ErasureBases, ErasureDecisions, ErasureGrounds, Given, Identifications, Instant, LongText, Mitigations,
-    Months, Natures, NotNotifying, Outcomes, PeopleGrounds, Phases, ReportFormats, RequestActions,
-    RequestKinds, ShortText, SupplierRoles, YesNoUnknown,
+    ErasureBases, ErasureDecisions, ErasureGrounds, Given, Instant, LongText, Months, Natures, NotNotifying,
+    Outcomes, PeopleGrounds, Phases, ReportFormats, RequestActions, RequestKinds, ShortText, SupplierName,
+    SupplierRoles, YesNoUnknown,
 };
 
 /// The text of an optional field, as the shared forms take it.
@@ -27,6 +27,30 @@ pub(crate) fn instant(value: Option<Instant>) -> Option<String> {
 /// The word of an optional field.
 pub(crate) fn word<T: Given>(value: Option<T>) -> Option<String> {
     value.map(Given::into_inner)
+}
+
+/// A list that must name one at least.
+fn at_least_one<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Vec<T>, D::Error> {
+    let list = Vec::<T>::deserialize(deserializer)?;
+    if list.is_empty() {
+        return Err(serde::de::Error::custom("give one at least"));
+    }
+    Ok(list)
+}
+
+/// A backlog's text: not empty, at most 30,000 characters (the body's 128 KiB with room for
+/// characters of four bytes).
+fn csv_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    let count = text.chars().count();
+    if count == 0 || count > 30_000 {
+        return Err(serde::de::Error::custom(format!(
+            "expected 1 to 30000 characters (this has {count}); send a longer backlog with `custody request import`"
+        )));
+    }
+    Ok(text)
 }
 
 /// A timeline entry.
@@ -84,16 +108,17 @@ pub struct ReportQuery {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SupplierBody {
-    pub name: ShortText,
+    pub name: SupplierName,
     pub role: Option<SupplierRoles>,
     /// A sub-processor's processor.
-    pub parent: Option<ShortText>,
+    pub parent: Option<SupplierName>,
     /// Hours the contract gives the supplier to tell us of a breach.
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_u64)]
     #[serde(default, deserialize_with = "whole::optional")]
     pub notice_hours: Option<u32>,
     pub contract: Option<ShortText>,
-    pub contact: Option<ShortText>,
+    /// The supplier's contact for breaches: an email address.
+    pub contact: Option<Email>,
 }
 
 /// The holdings question.
@@ -115,12 +140,13 @@ pub struct EmailBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenBody {
-    /// The supplier it happened at.
-    pub supplier: ShortText,
+    /// The supplier it happened at; left out, an incident at the organisation itself.
+    pub supplier: Option<SupplierName>,
     /// When the organisation became aware: its clocks start here.
     pub aware_at: Instant,
     pub summary: LongText,
     #[schema(min_items = 1)]
+    #[serde(deserialize_with = "at_least_one")]
     pub nature: Vec<Natures>,
     pub occurred_from: Option<Instant>,
     pub occurred_to: Option<Instant>,
@@ -161,19 +187,22 @@ pub struct AnswerBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssessBody {
-    /// Mitigations to add; those recorded before stay.
+    /// Mitigations to add, as the organisation's risk rules name them (encrypted, recovered,
+    /// contained by default); those recorded before stay.
     #[serde(default)]
-    pub mitigations: Vec<Mitigations>,
+    pub mitigations: Vec<ShortText>,
     pub override_regulator: Option<bool>,
     pub override_people: Option<bool>,
     /// Required with an override.
     pub reason: Option<LongText>,
     /// Mitigations recorded before to remove.
     #[serde(default)]
-    pub remove_mitigations: Vec<Mitigations>,
+    pub remove_mitigations: Vec<ShortText>,
     /// Whether the key was taken with encrypted data; absent keeps the previous answer.
     pub key_taken: Option<YesNoUnknown>,
-    pub identification: Option<Identifications>,
+    /// Ease of identification, as the organisation's risk rules name it (negligible, limited,
+    /// significant or maximum by default, after ENISA 2013).
+    pub identification: Option<ShortText>,
     /// Whether the breach was malicious.
     pub malicious: Option<YesNoUnknown>,
 }
@@ -209,7 +238,7 @@ pub struct DecisionBody {
 pub struct EvidenceConfirmBody {
     /// The evidence event whose probable links these are.
     #[schema(minimum = 1)]
-    #[serde(deserialize_with = "whole::number")]
+    #[serde(deserialize_with = "whole::positive")]
     pub event: i64,
     /// The people checked; none: every link still waiting.
     #[serde(default)]
@@ -275,8 +304,9 @@ impl LogBody {
 #[serde(deny_unknown_fields)]
 pub struct UploadBody {
     pub file_name: Option<ShortText>,
-    /// received, sender or ref, kind[, channel]
-    #[schema(min_length = 1, max_length = 100_000)]
+    /// received, sender or ref, kind[, channel]; the body as a whole is at most 128 KiB.
+    #[schema(min_length = 1, max_length = 30_000)]
+    #[serde(deserialize_with = "csv_text")]
     pub csv: String,
 }
 
@@ -349,6 +379,29 @@ pub struct PageQuery {
     #[serde(default, deserialize_with = "whole::optional_text")]
     pub limit: Option<u16>,
     pub cursor: Option<Cursor>,
+}
+
+/// The requests' page, and whether only the overdue.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RequestsQuery {
+    /// At most this many (default 50, at most 500).
+    #[param(minimum = 1, maximum = 500)]
+    #[serde(default, deserialize_with = "whole::optional_text")]
+    pub limit: Option<u16>,
+    pub cursor: Option<Cursor>,
+    /// true: only the requests past their due day.
+    pub overdue: Option<bool>,
+}
+
+impl RequestsQuery {
+    /// The page asked for.
+    pub fn page(&self) -> PageQuery {
+        PageQuery {
+            limit: self.limit,
+            cursor: self.cursor,
+        }
+    }
 }
 
 /// An answer's format.

@@ -158,6 +158,10 @@ fn allowed_methods(path: &str) -> Vec<&'static str> {
         .into_iter()
         .map(|route| route.method)
         .collect();
+    // axum answers HEAD wherever it answers GET.
+    if methods.contains(&"GET") {
+        methods.push("HEAD");
+    }
     methods.sort_unstable();
     methods.dedup();
     methods
@@ -175,12 +179,20 @@ fn path_refused(rejection: &PathRejection) -> DeskError {
             expected_type,
         } => malformed(
             "malformed_path",
-            format!("{key}: \"{value}\" is not {}", expected(expected_type)),
+            format!(
+                "{key}: {} is not {}",
+                crate::error::quoted(value),
+                expected(expected_type)
+            ),
             Some(key.clone()),
         ),
         ErrorKind::ParseError { value, expected_type } => malformed(
             "malformed_path",
-            format!("\"{value}\" is not {}", expected(expected_type)),
+            format!(
+                "{} is not {}",
+                crate::error::quoted(value),
+                expected(expected_type)
+            ),
             None,
         ),
         ErrorKind::InvalidUtf8InPathParam { key } => malformed(
@@ -263,8 +275,17 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
             "unsupported_media_type",
             "send the body as JSON, with Content-Type: application/json".to_owned(),
         ),
+        StatusCode::MISDIRECTED_REQUEST => (
+            "unknown_host",
+            "this desk does not answer to that host name (settings: [desk] allowed_hosts)".to_owned(),
+        ),
+        StatusCode::FORBIDDEN => ("forbidden", "this request is refused".to_owned()),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long and was stopped".to_owned()),
         _ if status.is_server_error() => ("internal", "the server could not answer".to_owned()),
-        _ => ("malformed", "the request could not be read".to_owned()),
+        _ => (
+            "malformed_request",
+            "the request could not be read (one Host header is needed)".to_owned(),
+        ),
     };
     let body = serde_json::json!({ "error": { "code": code, "message": message, "field": null } });
     parts.headers.remove(header::CONTENT_LENGTH);

@@ -1,9 +1,10 @@
 //! The API's lists that grow (incidents, the audit log, requests, an incident's timeline), a page
 //! at a time: `?limit=N` (default 50, at most 500) and `?cursor=C`, where C is the `next` of the
-//! page before (`null` on the last page). A cursor names the last item of its page, so a page
-//! starts after that item: for incidents (newest first) and the audit log (newest first) that is
-//! every older one, whatever was added since; for the request queue and a timeline it is the
-//! items after it in the order as it stands when the page is read.
+//! page before (`null` on the last page). Each list is in the order of its ids, which are given
+//! once and never reused (incidents, requests and the audit log newest first, a timeline in the
+//! order it was recorded), and a cursor is the id of its page's last item, so the next page
+//! holds the items beyond it: nothing is skipped or repeated, whatever is added or changes
+//! between pages.
 
 use std::sync::Arc;
 
@@ -52,33 +53,33 @@ impl TryFrom<PageQuery> for Paging {
     }
 }
 
-/// How a list is ordered, and so where a cursor's page starts.
+/// Which way a list runs by its ids, and so which items lie beyond a cursor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Order {
-    /// Newest (highest key) first: the page holds keys below the cursor.
+    /// Newest (highest id) first: a page holds the ids below the cursor.
     Descending,
-    /// As the list stands: the page holds what follows the cursor's item (nothing when it is gone).
-    AsListed,
+    /// Oldest first: a page holds the ids above the cursor.
+    Ascending,
 }
 
-/// One page of `items` and the cursor of the next (`None` on the last).
+/// One page of `items` and the cursor of the next (`None` on the last). The items are sorted
+/// here by their ids, so a page never depends on any other order.
 pub fn page<T>(
-    items: Vec<T>,
+    mut items: Vec<T>,
     key: impl Fn(&T) -> i64,
     order: Order,
     paging: Paging,
 ) -> (Vec<T>, Option<String>) {
-    let start = match (paging.after, order) {
-        (None, _) => 0,
-        (Some(after), Order::Descending) => items
-            .iter()
-            .position(|item| key(item) < after)
-            .unwrap_or(items.len()),
-        (Some(after), Order::AsListed) => items
-            .iter()
-            .position(|item| key(item) == after)
-            .map_or(items.len(), |at| at + 1),
+    match order {
+        Order::Descending => items.sort_by_key(|item| std::cmp::Reverse(key(item))),
+        Order::Ascending => items.sort_by_key(|item| key(item)),
+    }
+    let beyond = |item: &T| match (paging.after, order) {
+        (None, _) => true,
+        (Some(after), Order::Descending) => key(item) < after,
+        (Some(after), Order::Ascending) => key(item) > after,
     };
+    let start = items.iter().position(beyond).unwrap_or(items.len());
     let rest = items.len().saturating_sub(start);
     let more = rest > paging.limit;
     let taken: Vec<T> = items.into_iter().skip(start).take(paging.limit).collect();
@@ -120,8 +121,8 @@ pub async fn incidents(
     Ok(Json(json!({ "incidents": listed, "next": next })))
 }
 
-/// `GET /api/v1/incidents/{id}/timeline?limit&cursor`: the incident's timeline as the incident
-/// shows it, a page at a time.
+/// `GET /api/v1/incidents/{id}/timeline?limit&cursor`: the incident's timeline in the order it
+/// was recorded (each entry has its own `at`), a page at a time.
 pub async fn timeline(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
@@ -134,29 +135,33 @@ pub async fn timeline(
             Ok(incidents::timeline_of(ledger, id)?)
         })
         .await?;
-    let (entries, next) = page(entries, |entry| entry.id.get(), Order::AsListed, paging);
+    let (entries, next) = page(entries, |entry| entry.id.get(), Order::Ascending, paging);
     Ok(Json(
         json!({ "incident": id, "timeline": to_json(entries)?, "next": next }),
     ))
 }
 
-/// `GET /api/v1/requests?limit&cursor`: the queue, overdue first.
+/// `GET /api/v1/requests?limit&cursor&overdue`: requests newest first, each with its clock and
+/// due day (`overdue=true`: only those past it).
 pub async fn requests(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
-    ApiQuery(query): ApiQuery<PageQuery>,
+    ApiQuery(query): ApiQuery<crate::api_bodies::RequestsQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let paging = paging(query)?;
+    let overdue = query.overdue.unwrap_or(false);
+    let paging = paging(query.page())?;
     let queue = desk
-        .run(&caller.actor(), |ledger| {
-            Ok(custody_app::rights::requests::list(ledger, false)?)
+        .run(&caller.actor(), move |ledger| {
+            Ok(custody_app::rights::requests::list(ledger, overdue)?)
         })
         .await?;
-    let (queue, next) = page(queue, |item| item.request.get(), Order::AsListed, paging);
+    let (queue, next) = page(queue, |item| item.request.get(), Order::Descending, paging);
     Ok(Json(json!({ "requests": to_json(queue)?, "next": next })))
 }
 
-/// `GET /api/v1/audit?limit&cursor`: the chain's verification and its entries, newest first.
+/// `GET /api/v1/audit?limit&cursor`: its entries newest first, and on the first page (no
+/// cursor) the chain's verification and latest checkpoint; later pages give those as `null`,
+/// since checking the whole chain again for every page would make reading it quadratic.
 pub async fn audit(
     State(desk): State<Arc<Desk>>,
     Extension(caller): Extension<Caller>,
@@ -165,7 +170,12 @@ pub async fn audit(
     let paging = paging(query)?;
     let (verification, entries, anchor) = desk
         .run(&caller.actor(), move |ledger| {
-            crate::pages::audit_page(ledger, paging.after, paging.limit.saturating_add(1))
+            crate::pages::audit_page(
+                ledger,
+                paging.after,
+                paging.limit.saturating_add(1),
+                paging.after.is_none(),
+            )
         })
         .await?;
     let (entries, next) = page(
@@ -222,11 +232,16 @@ mod tests {
     }
 
     #[test]
-    fn a_listed_order_follows_the_cursor_item_and_a_gone_item_ends_the_list() {
-        let queue = vec![9, 2, 5, 1];
-        let (after, next) = page(queue.clone(), |id| *id, Order::AsListed, paging(2, Some(2)));
-        assert_eq!((after, next), (vec![5, 1], None));
-        let (gone, next) = page(queue, |id| *id, Order::AsListed, paging(2, Some(3)));
-        assert_eq!((gone, next), (Vec::<i64>::new(), None));
+    fn an_ascending_list_goes_on_above_its_cursor_whatever_order_it_came_in() {
+        let recorded = vec![9, 2, 5, 1, 7];
+        let (first, next) = page(recorded.clone(), |id| *id, Order::Ascending, paging(2, None));
+        assert_eq!((first, next.as_deref()), (vec![1, 2], Some("2")));
+        let (second, next) = page(recorded.clone(), |id| *id, Order::Ascending, paging(2, Some(2)));
+        assert_eq!((second, next.as_deref()), (vec![5, 7], Some("7")));
+        let (last, next) = page(recorded.clone(), |id| *id, Order::Ascending, paging(2, Some(7)));
+        assert_eq!((last, next), (vec![9], None));
+        // A cursor whose item is gone still starts where it was.
+        let (after_gone, _) = page(recorded, |id| *id, Order::Ascending, paging(2, Some(3)));
+        assert_eq!(after_gone, vec![5, 7]);
     }
 }

@@ -91,6 +91,10 @@ text_type!(
     /// A summary, a timeline entry, a statement or a reason.
     LongText, custody_core::LONG_TEXT_CHARS_MAX
 );
+text_type!(
+    /// A supplier's name (custody_core's `SupplierName`: at most 120 characters).
+    SupplierName, 120
+);
 
 /// An instant as written: RFC 3339 with its offset, or a local date and time, which the use case
 /// reads in the organisation's time zone.
@@ -105,8 +109,8 @@ impl<'de> Deserialize<'de> for Instant {
             trimmed.parse::<jiff::Timestamp>().is_ok() || trimmed.parse::<jiff::civil::DateTime>().is_ok();
         if !readable {
             return Err(D::Error::custom(format!(
-                "\"{}\" is not a time; expected RFC 3339 (2021-10-29T18:30:00+01:00) or a local time (2021-10-29 18:30)",
-                text.chars().take(80).collect::<String>()
+                "{} is not a time; expected RFC 3339 (2021-10-29T18:30:00+01:00) or a local time (2021-10-29 18:30)",
+                crate::error::quoted(&text.chars().take(80).collect::<String>())
             )));
         }
         Ok(Instant(text))
@@ -176,7 +180,9 @@ impl<'de> Deserialize<'de> for Cursor {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         match text.parse::<i64>() {
-            Ok(position) if !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit()) => {
+            Ok(position)
+                if (1..=18).contains(&text.len()) && text.bytes().all(|byte| byte.is_ascii_digit()) =>
+            {
                 Ok(Cursor(position))
             }
             _ => Err(D::Error::custom("expected the `next` of the page before")),
@@ -226,8 +232,8 @@ macro_rules! choices {
                 let values = Self::values();
                 if !values.contains(&text.as_str()) {
                     return Err(D::Error::custom(format!(
-                        "\"{}\" is not one of {}",
-                        text.chars().take(80).collect::<String>(),
+                        "{} is not one of {}",
+                        crate::error::quoted(&text.chars().take(80).collect::<String>()),
                         values.join(", ")
                     )));
                 }
@@ -379,11 +385,13 @@ pub mod whole {
 
         fn visit_f64<E: de::Error>(self, value: f64) -> Result<i128, E> {
             // Beyond 2^63 a float is never exact enough to name one whole number.
-            if value.fract() == 0.0 && value.abs() < 9.2e18 {
+            if value.fract() != 0.0 || !value.is_finite() {
+                Err(E::custom(format!("{value} is not a whole number")))
+            } else if value.abs() < 9.2e18 {
                 #[allow(clippy::cast_possible_truncation)]
                 Ok(value as i128)
             } else {
-                Err(E::custom(format!("{value} is not a whole number")))
+                Err(E::custom(format!("{value} is out of range")))
             }
         }
 
@@ -391,12 +399,16 @@ pub mod whole {
             if !self.text {
                 return Err(E::invalid_type(de::Unexpected::Str(value), &self));
             }
+            // In a query, a whole number is written in digits, as the document's integers are.
+            let digits = value.strip_prefix('-').unwrap_or(value);
             match value.parse::<i128>() {
-                Ok(number) => Ok(number),
-                Err(_) => match value.parse::<f64>() {
-                    Ok(number) if number.is_finite() => self.visit_f64(number),
-                    _ => Err(E::custom(format!("\"{value}\" is not a whole number"))),
-                },
+                Ok(number) if !digits.is_empty() && digits.bytes().all(|byte| byte.is_ascii_digit()) => {
+                    Ok(number)
+                }
+                _ => Err(E::custom(format!(
+                    "{} is not a whole number",
+                    crate::error::quoted(value)
+                ))),
             }
         }
     }
@@ -407,6 +419,15 @@ pub mod whole {
             .ok()
             .and_then(|number| T::try_from(number).ok())
             .ok_or_else(|| E::custom(format!("{number} is out of range")))
+    }
+
+    /// A whole number of at least 1 in a JSON body.
+    pub fn positive<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+        let number: i64 = fit(deserializer.deserialize_any(Whole { text: false })?)?;
+        if number < 1 {
+            return Err(de::Error::custom(format!("{number} is below 1")));
+        }
+        Ok(number)
     }
 
     /// A whole number in a JSON body.

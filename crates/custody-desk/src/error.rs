@@ -189,6 +189,21 @@ pub fn as_written(message: &str) -> String {
         rest = after.get(used..).unwrap_or_default();
     }
     out.push_str(rest);
+    // A message that put the user's text in without escaping it: hidden characters are escaped
+    // here, so none reaches a terminal or a page raw.
+    let raw = |character: char| hidden(character) && !matches!(character, '\n' | '\t');
+    if out.chars().any(raw) {
+        return out
+            .chars()
+            .map(|character| {
+                if raw(character) {
+                    format!("\\u{{{:x}}}", u32::from(character))
+                } else {
+                    character.to_string()
+                }
+            })
+            .collect();
+    }
     out
 }
 
@@ -211,10 +226,26 @@ fn unescape_one(after: &str) -> (String, usize) {
     }
 }
 
-/// Characters kept escaped: control characters, and those that reorder or hide text around them.
+/// Characters kept escaped: control characters, and those that reorder, hide or break the text
+/// around them (bidirectional controls, zero-width and invisible characters, line and paragraph
+/// separators, tag characters).
 fn hidden(character: char) -> bool {
     character.is_control()
-        || matches!(character, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+        || matches!(
+            character,
+            '\u{061c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{feff}'
+                | '\u{e0000}'..='\u{e007f}'
+        )
+}
+
+/// A value the user gave, quoted for a message: as typed, but with control and hidden characters
+/// escaped.
+pub fn quoted(text: &str) -> String {
+    as_written(&format!("{text:?}"))
 }
 
 /// An error answered as JSON, in the one shape every API error has:
@@ -290,6 +321,11 @@ mod tests {
         let control = format!("{:?}", "bell\u{7}\u{202e}");
         assert_eq!(as_written(&control), "\"bell\\u{7}\\u{202e}\"");
         assert_eq!(as_written("no escapes here"), "no escapes here");
+        assert_eq!(
+            as_written("raw \u{202e}rtl and\nline"),
+            "raw \\u{202e}rtl and\nline"
+        );
+        assert_eq!(super::quoted("a\u{7}é"), "\"a\\u{7}é\"");
         assert_eq!(as_written("a lone \\ at the end\\"), "a lone \\ at the end\\");
     }
 }

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, PartialSchema, ToSchema};
 use crate::api_bodies::{
     ActBody, AmendBody, AnswerBody, AssessBody, At, ConfirmBody, DecisionBody, EmailBody, Entry,
     EvidenceConfirmBody, FormatQuery, LogBody, ObligationBody, OpenBody, PageQuery, ReportQuery,
-    RequestActBody, RunBody, StatementBody, SupplierBody, UploadBody,
+    RequestActBody, RequestsQuery, RunBody, StatementBody, SupplierBody, UploadBody,
 };
 use crate::routes::{Surface, route_table};
 
@@ -195,7 +195,7 @@ fn operations() -> Vec<Operation> {
             id: "startNotifications",
             method: "POST",
             path: "/api/v1/incidents/{id}/notifications",
-            summary: "Starts a notification run (responder): one notice per address to everyone affected (or `all-current`), sent through the configured mail server on the desk's own thread; with `retry_failed`, what failed before is sent again. 202: watch it with GET on the same path. 400 when no mail server is configured or a run from this desk is already sending.",
+            summary: "Starts a notification run (responder): one notice per address to everyone affected (or `all-current`), sent through the configured mail server on the desk's own thread; with `retry_failed`, what failed before is sent again. 202: watch it with GET on the same path. 409 when no mail server is configured or a run from this desk is already sending.",
             ok: 202,
             body: Some(body::<RunBody>()),
             query: None,
@@ -393,10 +393,10 @@ fn operations() -> Vec<Operation> {
             id: "listRequests",
             method: "GET",
             path: "/api/v1/requests",
-            summary: "Requests from people with their legal deadlines and clocks, overdue first, a page at a time.",
+            summary: "Requests from people with their legal deadlines and clocks, newest first, a page at a time (`overdue=true`: only those past their due day).",
             ok: 200,
             body: None,
-            query: Some(params::<PageQuery>),
+            query: Some(params::<RequestsQuery>),
             produces: &["application/json"],
             links: &[],
         },
@@ -571,10 +571,14 @@ fn responses(operation: &Operation, limited: bool) -> Map<String, Value> {
         "500",
         "The server could not answer; its log has the request id (`internal`).",
     );
-    if writes || limited {
+    add(
+        "503",
+        "The audit chain is broken: nothing can be written, nor any look that is audited, until someone looks at it (`audit_chain_broken`).",
+    );
+    if operation.id == "getPerson" {
         add(
-            "503",
-            "The audit chain is broken: nothing can be written until someone looks at it (`audit_chain_broken`).",
+            "405",
+            "`/api/v1/people/lookup` is the lookup by address, which takes POST (`method_not_allowed`).",
         );
     }
     out
@@ -792,7 +796,7 @@ pub fn spec() -> Value {
             "properties": { "error": {
                 "type": "object", "required": ["code", "message", "field"], "additionalProperties": false,
                 "properties": {
-                    "code": { "type": "string", "description": "stable: malformed_body, malformed_path, malformed_query, unsupported_media_type, not_found, no_route, method_not_allowed, conflict, refused, invalid_value, unreadable_file, unauthenticated, forbidden, rate_limited, throttled, too_large, audit_chain_broken, internal" },
+                    "code": { "type": "string", "description": "stable: malformed_body, malformed_path, malformed_query, malformed_request, unsupported_media_type, not_found, no_route, method_not_allowed, unknown_host, conflict, refused, invalid_value, unreadable_file, unauthenticated, forbidden, rate_limited, throttled, too_large, timeout, audit_chain_broken, internal" },
                     "message": { "type": "string", "description": "what went wrong, in words; what the client sent is shown as sent" },
                     "field": { "type": ["string", "null"], "description": "the field at fault (nature[1], id, at), where one is known" }
                 }

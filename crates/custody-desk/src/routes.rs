@@ -524,7 +524,6 @@ pub fn build(desk: Arc<Desk>, hosts: Vec<String>) -> (Router, Vec<RouteSpec>) {
     let router = built
         .router
         .fallback(crate::auth::no_route)
-        .layer(middleware::from_fn(crate::api_extract::json_errors))
         .layer(axum::extract::DefaultBodyLimit::max(crate::auth::BODY_BYTES_MAX))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&desk),
@@ -534,6 +533,8 @@ pub fn build(desk: Arc<Desk>, hosts: Vec<String>) -> (Router, Vec<RouteSpec>) {
             Arc::new(hosts),
             crate::auth::known_host,
         ))
+        // Outside the host check, so that its refusals under /api/ are JSON too.
+        .layer(middleware::from_fn(crate::api_extract::json_errors))
         .layer(middleware::from_fn(crate::log::with_request_id))
         .with_state(desk);
     (router, built.specs)

@@ -81,12 +81,13 @@ pub async fn run(
             let _permit = permit;
             let service = hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
                 request.extensions_mut().insert(ConnectInfo(peer));
+                let api = request.uri().path().starts_with("/api/");
                 let answer = router.clone().oneshot(request.map(axum::body::Body::new));
                 async move {
                     match tokio::time::timeout(request_time, answer).await {
                         Ok(Ok(response)) => Ok::<Response, Infallible>(response),
                         Ok(Err(never)) => match never {},
-                        Err(_) => Ok(timed_out()),
+                        Err(_) => Ok(timed_out(api)),
                     }
                 }
             });
@@ -123,12 +124,14 @@ pub async fn stop_signal() {
     }
 }
 
-fn timed_out() -> Response {
-    let mut response = (
-        StatusCode::REQUEST_TIMEOUT,
-        "the request took too long and was stopped\n",
-    )
-        .into_response();
+fn timed_out(api: bool) -> Response {
+    let message = "the request took too long and was stopped";
+    let mut response = if api {
+        let body = serde_json::json!({ "error": { "code": "timeout", "message": message, "field": null } });
+        (StatusCode::REQUEST_TIMEOUT, axum::Json(body)).into_response()
+    } else {
+        (StatusCode::REQUEST_TIMEOUT, format!("{message}\n")).into_response()
+    };
     response
         .headers_mut()
         .insert(header::CONNECTION, header::HeaderValue::from_static("close"));

@@ -322,7 +322,28 @@ fn the_rights_desk_in_the_api_reads_for_viewers_and_acts_for_responders() {
     assert_eq!(queue.status, 200, "{}", queue.body);
     let before = queue.json()["requests"].as_array().unwrap().len();
     assert!(before > 0, "the demo's inbox is in the queue");
-    assert_eq!(queue.json()["requests"][0]["clock"], "overdue", "overdue first");
+    let overdue = server
+        .api(
+            "GET",
+            "/api/v1/requests?overdue=true&limit=500",
+            Some(viewer),
+            None,
+        )
+        .json();
+    let overdue = overdue["requests"].as_array().unwrap().clone();
+    assert!(!overdue.is_empty(), "the demo's inbox has overdue requests");
+    assert!(
+        overdue.iter().all(|request| request["clock"] == "overdue"),
+        "only the overdue: {overdue:?}"
+    );
+    let ids: Vec<i64> = overdue
+        .iter()
+        .map(|request| request["request"].as_i64().unwrap())
+        .collect();
+    assert!(
+        ids.windows(2).all(|pair| pair[0] > pair[1]),
+        "newest first: {ids:?}"
+    );
 
     let log = json!({ "person": reference, "kind": "erasure", "received_at": "2021-12-31 23:00" });
     assert_eq!(
@@ -545,7 +566,7 @@ fn every_api_error_is_json_in_one_shape_and_lists_come_in_pages() {
     let patch = server.send("PATCH", "/api/v1/incidents", &bearer(responder), b"");
     shape(&patch, 405, "method_not_allowed");
     let allow = patch.header("allow").unwrap_or_default();
-    assert_eq!(allow, "GET, POST", "{}", patch.body);
+    assert_eq!(allow, "GET, HEAD, POST", "{}", patch.body);
     // No route, a body that is not JSON, a body in another media type, a bad query.
     shape(
         &server.get("/api/v1/nothing-here", &bearer(viewer)),
