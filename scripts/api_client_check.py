@@ -40,7 +40,7 @@ def main(base, token):
 
     suppliers = list_suppliers.sync(client=client)
     check(not isinstance(suppliers, Error), f"listing suppliers failed: {suppliers}")
-    names = [supplier["name"] for supplier in suppliers["suppliers"]]
+    names = [supplier["name"] for supplier in suppliers.to_dict()["suppliers"]]
     check(names, "the demo has suppliers")
 
     aware = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2)
@@ -54,23 +54,26 @@ def main(base, token):
         ),
     )
     check(not isinstance(opened, Error), f"opening the incident failed: {opened}")
-    incident = opened["incident"]
+    # The document describes the incident's id and links: the client has them as attributes.
+    incident = opened.incident
     check(isinstance(incident, int) and incident > 0, f"the incident's id: {incident!r}")
     check(
-        opened["links"]["timeline"] == f"/api/v1/incidents/{incident}/timeline",
-        f"the created incident links its timeline: {opened['links']}",
+        opened.links.timeline == f"/api/v1/incidents/{incident}/timeline",
+        f"the created incident links its timeline: {opened.links}",
     )
+    check("clocks" in opened.to_dict(), "the created incident comes with its clocks")
 
     entry_text = "Asked the supplier for its log of the support account's sessions."
     added = add_timeline_entry.sync(
         incident, client=client, body=AddTimelineEntryBody(kind=EntryKinds.NOTE, text=entry_text)
     )
     check(not isinstance(added, Error), f"adding the timeline entry failed: {added}")
-    check(added["incident"] == incident, f"the entry is on incident {incident}: {added}")
+    check(added.incident == incident, f"the entry is on incident {incident}: {added}")
+    check(isinstance(added.event, int), f"the entry's event id: {added}")
 
     timeline = list_timeline.sync(incident, client=client, limit=500)
     check(not isinstance(timeline, Error), f"reading the timeline failed: {timeline}")
-    summaries = [entry["summary"] for entry in timeline["timeline"]]
+    summaries = [entry["summary"] for entry in timeline.to_dict()["timeline"]]
     check(any(entry_text in summary for summary in summaries), f"the entry is on the timeline: {summaries}")
 
     report = get_report.sync(incident, client=client, format_=ReportFormats.JSON)
@@ -81,10 +84,10 @@ def main(base, token):
         "the report gives the incident's summary",
     )
 
-    first = list_incidents.sync(client=client, limit=1)
+    first = list_incidents.sync(client=client, limit=1).to_dict()
     check(first["incidents"][0]["incident"] == incident, "the newest incident is first")
     check(first["next"] is not None, "a page of one, with more to come, has a cursor")
-    second = list_incidents.sync(client=client, limit=1, cursor=first["next"])
+    second = list_incidents.sync(client=client, limit=1, cursor=first["next"]).to_dict()
     check(second["incidents"][0]["incident"] < incident, "the next page goes on from the cursor")
 
     missing = get_incident.sync(999_999_999, client=client)

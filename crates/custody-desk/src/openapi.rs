@@ -492,6 +492,87 @@ fn error(description: &str) -> Value {
     })
 }
 
+/// An object with these properties, each required; other properties may follow.
+fn object(properties: Value) -> Value {
+    let required: Vec<String> = properties
+        .as_object()
+        .map(|map| map.keys().cloned().collect())
+        .unwrap_or_default();
+    json!({ "type": "object", "required": required, "properties": properties })
+}
+
+fn id() -> Value {
+    json!({ "type": "integer", "format": "int64" })
+}
+
+fn list() -> Value {
+    json!({ "type": "array", "items": { "type": "object" } })
+}
+
+/// The `next` of a page: the cursor of the page after, or null on the last.
+fn next() -> Value {
+    json!({ "type": ["string", "null"], "description": "the cursor of the next page; null on the last" })
+}
+
+/// An incident's `links`: where a client goes from it.
+fn incident_links() -> Value {
+    let path = json!({ "type": "string" });
+    object(json!({
+        "self": path, "timeline": path, "statements": path, "assess": path, "acts": path,
+        "obligations": path, "report": path, "notifications": path,
+    }))
+}
+
+/// What a successful answer's JSON holds, where the desk itself makes its shape (lists, pages,
+/// what was recorded); the views of the ledger are objects whose fields follow `custody --json`.
+fn success_body(operation: &str) -> Value {
+    match operation {
+        "listIncidents" => object(json!({
+            "incidents": { "type": "array", "items": object(json!({ "incident": id(), "links": incident_links() })) },
+            "next": next(),
+        })),
+        "openIncident" | "getIncident" => object(json!({ "incident": id(), "links": incident_links() })),
+        "listTimeline" => object(json!({ "incident": id(), "timeline": list(), "next": next() })),
+        "addTimelineEntry" => object(json!({ "incident": id(), "event": id() })),
+        "recordAct" => object(json!({ "incident": id(), "clocks": list() })),
+        "recordObligationMet" => object(json!({ "incident": id(), "obligations": list() })),
+        "addStatement" => object(json!({ "incident": id(), "statements": list() })),
+        "amendIncident" => object(json!({ "incident": id(), "changes": list() })),
+        "decideNotToNotify" => object(json!({ "incident": id() })),
+        "confirmEvidence" => object(
+            json!({ "incident": id(), "event": id(), "confirmed": { "type": "integer", "description": "how many people joined the evidence" } }),
+        ),
+        "startNotifications" => object(json!({
+            "incident": id(), "started": { "type": "boolean" }, "watch": { "type": "string" },
+        })),
+        "getNotifications" => object(json!({
+            "incident": id(), "counts": { "type": "object" }, "letters": { "type": "object" },
+            "run": { "type": ["object", "null"] },
+        })),
+        "listSuppliers" => object(json!({ "suppliers": list() })),
+        "getRegister" => object(json!({ "incidents": list() })),
+        "getAudit" => object(json!({
+            "verification": { "type": ["object", "null"], "description": "on the first page (no cursor) only" },
+            "entries": list(),
+            "latest_anchor": { "type": ["object", "null"] },
+            "next": next(),
+        })),
+        "listRequests" => object(json!({ "requests": list(), "next": next() })),
+        "logRequest" => object(json!({ "request": id(), "due": { "type": "string", "format": "date" } })),
+        "importRequests" => object(json!({
+            "recorded": { "type": "integer" }, "matched": { "type": "integer" }, "overdue": { "type": "integer" },
+        })),
+        "actOnRequest" => {
+            object(json!({ "request": id(), "done": { "type": "string" }, "now": { "type": "object" } }))
+        }
+        "confirmRequestAsSupplier" => object(json!({
+            "request": id(), "confirmed": { "type": "boolean" }, "request_complete": { "type": "boolean" },
+        })),
+        "confirmDeletionAsSupplier" => object(json!({ "share": id(), "deleted": { "type": "boolean" } })),
+        _ => json!({ "type": "object" }),
+    }
+}
+
 /// Every status the operation can answer with.
 fn responses(operation: &Operation, limited: bool) -> Map<String, Value> {
     let mut out = Map::new();
@@ -500,7 +581,7 @@ fn responses(operation: &Operation, limited: bool) -> Map<String, Value> {
         .iter()
         .map(|media| {
             let schema = if *media == "application/json" {
-                json!({ "type": "object" })
+                success_body(operation.id)
             } else {
                 json!({ "type": "string" })
             };
