@@ -65,7 +65,12 @@ pub async fn act(
 ) -> Result<Response, ApiError> {
     let form = body.into_form();
     let said = desk
-        .run(&caller.actor(), move |ledger| act_with(ledger, id, form))
+        .run(&caller.actor(), move |ledger| {
+            // 404 is for the request in the path; a supplier or person the body names that does
+            // not exist is a value that cannot be used (422), not a request that is gone.
+            requests::show(ledger, id)?;
+            act_with(ledger, id, form).map_err(crate::error::DeskError::named_in_body)
+        })
         .await?;
     let view = desk
         .run(&caller.actor(), move |ledger| Ok(requests::show(ledger, id)?))

@@ -18,10 +18,18 @@ const TEXT_CHARACTER: &str = r"[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u
 const SEEN_CHARACTER: &str =
     r"[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
 
+/// A character on one line: no control character at all.
+const LINE_CHARACTER: &str = r"[^\u0000-\u001F\u007F-\u009F]";
+
 /// The pattern of a text custody keeps: at least one character that is not white space, and no
 /// control character but tab and line breaks.
 pub fn text_pattern() -> String {
     format!("^{TEXT_CHARACTER}*{SEEN_CHARACTER}{TEXT_CHARACTER}*$")
+}
+
+/// The same on one line: no control character at all.
+pub fn line_pattern() -> String {
+    format!("^{LINE_CHARACTER}*{SEEN_CHARACTER}{LINE_CHARACTER}*$")
 }
 
 fn schema(value: Value) -> RefOr<Schema> {
@@ -29,10 +37,18 @@ fn schema(value: Value) -> RefOr<Schema> {
     serde_json::from_value(value).unwrap_or_else(|_| RefOr::T(Schema::default()))
 }
 
-fn text(chars_max: usize, description: &str) -> RefOr<Schema> {
+fn text(chars_max: usize, lines: bool) -> RefOr<Schema> {
+    let (pattern, description) = if lines {
+        (
+            text_pattern(),
+            "not blank, no control characters but tabs and line breaks",
+        )
+    } else {
+        (line_pattern(), "not blank, one line without control characters")
+    };
     schema(json!({
-        "type": "string", "minLength": 1, "maxLength": chars_max, "pattern": text_pattern(),
-        "description": description,
+        "type": "string", "minLength": 1, "maxLength": chars_max, "pattern": pattern,
+        "description": format!("at most {chars_max} characters, {description}"),
     }))
 }
 
@@ -46,6 +62,9 @@ pub trait Given {
 /// blank, no control characters but tabs and line breaks.
 macro_rules! text_type {
     ($(#[$doc:meta])* $name:ident, $max:expr) => {
+        text_type!($(#[$doc])* $name, $max, true);
+    };
+    ($(#[$doc:meta])* $name:ident, $max:expr, $lines:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct $name(pub String);
@@ -58,13 +77,13 @@ macro_rules! text_type {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                read_text(String::deserialize(deserializer)?, $max).map($name).map_err(D::Error::custom)
+                read_text(String::deserialize(deserializer)?, $max, $lines).map($name).map_err(D::Error::custom)
             }
         }
 
         impl utoipa::PartialSchema for $name {
             fn schema() -> RefOr<Schema> {
-                text($max, &format!("at most {} characters, not blank, no control characters but tabs and line breaks", $max))
+                text($max, $lines)
             }
         }
 
@@ -72,9 +91,15 @@ macro_rules! text_type {
     };
 }
 
-fn read_text(text: String, chars_max: usize) -> Result<String, String> {
+fn read_text(text: String, chars_max: usize, lines: bool) -> Result<String, String> {
     if text.trim().is_empty() {
         return Err("give a text that is not blank".to_owned());
+    }
+    if !lines && let Some(position) = text.chars().position(char::is_control) {
+        return Err(format!(
+            "expected one line without control characters (character {} is one)",
+            position + 1
+        ));
     }
     custody_core::check_text("text", &text, chars_max).map_err(|error| match error {
         custody_core::Error::Invalid { expected, .. } => format!("expected {expected}"),
@@ -92,8 +117,8 @@ text_type!(
     LongText, custody_core::LONG_TEXT_CHARS_MAX
 );
 text_type!(
-    /// A supplier's name (custody_core's `SupplierName`: at most 120 characters).
-    SupplierName, 120
+    /// A supplier's name (custody_core's `SupplierName`: at most 120 characters, on one line).
+    SupplierName, 120, false
 );
 
 /// An instant as written: RFC 3339 with its offset, or a local date and time, which the use case

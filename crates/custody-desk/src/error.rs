@@ -77,6 +77,19 @@ impl DeskError {
         }
     }
 
+    /// A thing the body names (a supplier, a person, an evidence event) that does not exist,
+    /// once the thing in the path is known to: a value that cannot be used (422), so that 404
+    /// always means the address itself.
+    pub fn named_in_body(self) -> DeskError {
+        use custody_app::Error as App;
+        match self {
+            DeskError::App(App::NotFound(message) | App::Store(custody_store::Error::NotFound(message))) => {
+                DeskError::BadRequest(message)
+            }
+            other => other,
+        }
+    }
+
     /// The HTTP status through the API: a request that does not match the API's description is
     /// 400; one that matches it but that custody's rules refuse given what is recorded (an act
     /// before the incident was known, a report after its deadline without the reasons, a thing

@@ -92,7 +92,8 @@ pub async fn api_confirm(
 ) -> Result<Response, ApiError> {
     let (event, people) = desk
         .run(&caller.actor(), move |ledger| {
-            Ok(custody_app::leaks::leak_evidence::confirm(
+            custody_app::breach::incidents::find_incident(ledger, id)?;
+            custody_app::leaks::leak_evidence::confirm(
                 ledger,
                 id,
                 custody_core::EventId::new(body.event),
@@ -102,7 +103,8 @@ pub async fn api_confirm(
                     .map(|reference| reference.0)
                     .collect::<Vec<_>>(),
                 &body.reason.0,
-            )?)
+            )
+            .map_err(|error| DeskError::named_in_body(error.into()))
         })
         .await?;
     Ok((
