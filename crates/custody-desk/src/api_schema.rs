@@ -507,6 +507,11 @@ mod tests {
             "line breaks and tabs are text"
         );
         assert!(
+            read::<SupplierName>(r#""Example\nCRM""#).is_err(),
+            "a name is one line"
+        );
+        assert!(read::<SupplierName>(r#""Example CRM""#).is_ok());
+        assert!(
             read::<LongText>(r#""bell\u0007""#).is_err(),
             "a control character"
         );
