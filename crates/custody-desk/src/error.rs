@@ -78,13 +78,13 @@ impl DeskError {
     }
 
     /// A thing the body names (a supplier, a person, an evidence event) that does not exist,
-    /// once the thing in the path is known to: a value that cannot be used (422), so that 404
-    /// always means the address itself.
+    /// once the thing in the path is known to: the ledger refuses the request as it stands (409),
+    /// so that 404 always means the address itself.
     pub fn named_in_body(self) -> DeskError {
         use custody_app::Error as App;
         match self {
             DeskError::App(App::NotFound(message) | App::Store(custody_store::Error::NotFound(message))) => {
-                DeskError::BadRequest(message)
+                DeskError::App(App::Invalid(message))
             }
             other => other,
         }

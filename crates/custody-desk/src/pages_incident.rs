@@ -386,10 +386,10 @@ pub async fn regulator_report_file(
 ) -> Result<Response, DeskError> {
     let (parsed, content_type, extension) = format_of(format)?;
     if as_filed && phase != Phase::Initial {
-        return Err(DeskError::BadRequest(
+        return Err(DeskError::App(custody_app::Error::Invalid(
             "a report to another regulator is filed once, when its obligation is recorded as met: ask for phase=initial"
                 .to_owned(),
-        ));
+        )));
     }
     let name = regulator.clone();
     let text = desk
