@@ -199,7 +199,8 @@ pub async fn add_supplier(
         .run(&caller.actor(), move |ledger| {
             let input = supplier_input(&form)?;
             let name = input.name.trim().to_owned();
-            suppliers::add_supplier(ledger, input)?;
+            // A parent the body names that does not exist is 409, not 404.
+            suppliers::add_supplier(ledger, input).map_err(|error| DeskError::named_in_body(error.into()))?;
             Ok(suppliers::show(ledger, &name)?)
         })
         .await?;
@@ -304,6 +305,7 @@ pub async fn open_incident(
                 supplier_discovered_at: instant(given.supplier_discovered_at),
                 supplier_notified_at: instant(given.supplier_notified_at),
             };
+            // No incident is in the path: a supplier the body names that does not exist is 409.
             let id = open_with(
                 ledger,
                 text(given.supplier).unwrap_or_default(),
@@ -311,7 +313,8 @@ pub async fn open_incident(
                 nature,
                 &times,
                 given.cyber,
-            )?;
+            )
+            .map_err(DeskError::named_in_body)?;
             Ok(incidents::view(ledger, id)?)
         })
         .await?;

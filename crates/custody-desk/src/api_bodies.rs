@@ -40,14 +40,14 @@ fn at_least_one<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
     Ok(list)
 }
 
-/// A backlog's text: not empty, at most 30,000 characters (the body's 128 KiB with room for
-/// characters of four bytes).
+/// A backlog's text: not empty, at most 20,000 characters (within the body's 512 KiB however its
+/// characters are escaped).
 fn csv_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     let text = String::deserialize(deserializer)?;
     let count = text.chars().count();
-    if count == 0 || count > 30_000 {
+    if count == 0 || count > 20_000 {
         return Err(serde::de::Error::custom(format!(
-            "expected 1 to 30000 characters (this has {count}); send a longer backlog with `custody request import`"
+            "expected 1 to 20000 characters (this has {count}); send a longer backlog with `custody request import`"
         )));
     }
     Ok(text)
@@ -304,8 +304,8 @@ impl LogBody {
 #[serde(deny_unknown_fields)]
 pub struct UploadBody {
     pub file_name: Option<ShortText>,
-    /// received, sender or ref, kind[, channel]; the body as a whole is at most 128 KiB.
-    #[schema(min_length = 1, max_length = 30_000)]
+    /// received, sender or ref, kind[, channel]; longer backlogs go through `custody request import`.
+    #[schema(min_length = 1, max_length = 20_000)]
     #[serde(deserialize_with = "csv_text")]
     pub csv: String,
 }

@@ -26,7 +26,10 @@ pub async fn log(
 ) -> Result<Response, ApiError> {
     let form = body.into_form();
     let opened = desk
-        .run(&caller.actor(), move |ledger| log_with(ledger, form))
+        .run(&caller.actor(), move |ledger| {
+            // A person the body names that does not exist is 409, not 404.
+            log_with(ledger, form).map_err(crate::error::DeskError::named_in_body)
+        })
         .await?;
     Ok((StatusCode::CREATED, Json(to_json(opened)?)).into_response())
 }

@@ -130,8 +130,25 @@ impl<'de> Deserialize<'de> for Instant {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         let trimmed = text.trim();
-        let readable =
-            trimmed.parse::<jiff::Timestamp>().is_ok() || trimmed.parse::<jiff::civil::DateTime>().is_ok();
+        // A time of day is needed (a bare date is not an instant). An RFC 3339 time beyond what
+        // jiff can hold (late in the year 9999 with its offset) reads here as its civil part and
+        // is refused, as out of range, by the use case.
+        let civil = |text: &str| text.parse::<jiff::civil::DateTime>().is_ok();
+        let without_offset = trimmed
+            .strip_suffix(['Z', 'z'])
+            .or_else(|| {
+                trimmed
+                    .len()
+                    .checked_sub(6)
+                    .and_then(|at| trimmed.get(..at))
+                    .filter(|_| {
+                        trimmed.len() > 6
+                            && matches!(trimmed.as_bytes().get(trimmed.len() - 6), Some(b'+' | b'-'))
+                    })
+            })
+            .unwrap_or(trimmed);
+        let readable = trimmed.contains(':')
+            && (trimmed.parse::<jiff::Timestamp>().is_ok() || civil(trimmed) || civil(without_offset));
         if !readable {
             return Err(D::Error::custom(format!(
                 "{} is not a time; expected RFC 3339 (2021-10-29T18:30:00+01:00) or a local time (2021-10-29 18:30)",
@@ -160,8 +177,12 @@ pub struct Email(pub String);
 impl<'de> Deserialize<'de> for Email {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        if !email_address::EmailAddress::is_valid(text.trim()) {
-            return Err(D::Error::custom("expected an email address"));
+        if text.chars().count() > custody_core::SHORT_TEXT_CHARS_MAX
+            || !email_address::EmailAddress::is_valid(text.trim())
+        {
+            return Err(D::Error::custom(
+                "expected an email address of at most 200 characters",
+            ));
         }
         Ok(Email(text))
     }
@@ -169,7 +190,9 @@ impl<'de> Deserialize<'de> for Email {
 
 impl utoipa::PartialSchema for Email {
     fn schema() -> RefOr<Schema> {
-        schema(json!({ "type": "string", "format": "email" }))
+        schema(
+            json!({ "type": "string", "format": "email", "maxLength": custody_core::SHORT_TEXT_CHARS_MAX }),
+        )
     }
 }
 
@@ -547,6 +570,14 @@ mod tests {
         );
         assert!(read::<Instant>(r#""2021-10-29 18:30""#).is_ok(), "a local time");
         assert!(read::<Instant>(r#""soon""#).is_err());
+        assert!(
+            read::<Instant>(r#""2021-10-29""#).is_err(),
+            "a date is not an instant"
+        );
+        assert!(
+            read::<Instant>(r#""9999-12-31T23:59:59.999999+00:30""#).is_ok(),
+            "RFC 3339's top of range reads"
+        );
         assert!(read::<Email>(r#""ada@example.org""#).is_ok());
         assert!(read::<Email>(r#""not an address""#).is_err());
         assert!(read::<Date>(r#""1970-01-31""#).is_ok());

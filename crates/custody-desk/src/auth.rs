@@ -25,10 +25,12 @@ pub const SIGN_IN_COOKIE: &str = "custody_sign_in";
 pub const IDLE_SECONDS: i64 = 30 * 60;
 /// A session ends this long after sign-in, whatever happens.
 pub const LIFETIME_SECONDS: i64 = 12 * 60 * 60;
-/// The largest form a page may post, and the largest body any route reads: the longest free
-/// text custody keeps (`LONG_TEXT_CHARS_MAX` characters, up to four bytes each) with room for
-/// the other fields.
-pub const BODY_BYTES_MAX: usize = 128 * 1024;
+/// The largest form a page may post, and the largest body any route reads: two of the longest
+/// free texts custody keeps (`LONG_TEXT_CHARS_MAX` characters each, as a timeline entry's text and
+/// reason) with every character escaped as a client may send it (`\uD83D\uDE0D`, 12 bytes for
+/// a character outside the Basic Multilingual Plane; `%F0%9F%98%8D`, 12, in a form), with room
+/// for the other fields.
+pub const BODY_BYTES_MAX: usize = 512 * 1024;
 const FORM_BYTES_MAX: usize = BODY_BYTES_MAX;
 
 /// A signed-in browser.

@@ -255,10 +255,11 @@ fn hidden(character: char) -> bool {
         )
 }
 
-/// A value the user gave, quoted for a message: as typed, but with control and hidden characters
-/// escaped.
+/// A value the user gave, quoted for a message in Rust's debug form, which every message's
+/// [`as_written`] (once, in [`DeskError::public_message`]) shows as typed, with control and
+/// hidden characters escaped.
 pub fn quoted(text: &str) -> String {
-    as_written(&format!("{text:?}"))
+    format!("{text:?}")
 }
 
 /// An error answered as JSON, in the one shape every API error has:
@@ -338,7 +339,9 @@ mod tests {
             as_written("raw \u{202e}rtl and\nline"),
             "raw \\u{202e}rtl and\nline"
         );
-        assert_eq!(super::quoted("a\u{7}é"), "\"a\\u{7}é\"");
+        assert_eq!(as_written(&super::quoted("a\u{7}é")), "\"a\\u{7}é\"");
+        // Typed backslashes survive the one pass.
+        assert_eq!(as_written(&super::quoted("a\\\"b")), "\"a\\\"b\"");
         assert_eq!(as_written("a lone \\ at the end\\"), "a lone \\ at the end\\");
     }
 }

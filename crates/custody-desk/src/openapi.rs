@@ -535,7 +535,7 @@ fn success_body(operation: &str) -> Value {
         "listTimeline" => object(json!({ "incident": id(), "timeline": list(), "next": next() })),
         "addTimelineEntry" => object(json!({ "incident": id(), "event": id() })),
         "recordAct" => object(json!({ "incident": id(), "clocks": list() })),
-        "recordObligationMet" => object(json!({ "incident": id(), "obligations": list() })),
+        "recordObligationMet" => object(json!({ "incident": id(), "obligations": { "type": "object" } })),
         "addStatement" => object(json!({ "incident": id(), "statements": list() })),
         "amendIncident" => object(json!({ "incident": id(), "changes": list() })),
         "decideNotToNotify" => object(json!({ "incident": id() })),
@@ -614,7 +614,7 @@ fn responses(operation: &Operation, limited: bool) -> Map<String, Value> {
     if takes_path || reads {
         add(
             "400",
-            "The request does not match this description: the body, path or query cannot be read (`malformed_body`, `malformed_path`, `malformed_query`; `field` names where).",
+            "A field of the body, path or query does not read as described: missing, unknown, of the wrong type, too long, not one of its words (`malformed_body`, `malformed_path`, `malformed_query`; `field` names it). A rule between fields (`if`/`then`, `oneOf`) is checked by custody's use cases, which answer 409 or 422.",
         );
     }
     add(
@@ -751,12 +751,13 @@ const REQUEST_ACTIONS: &[(&str, Option<&str>, &[&str])] = &[
     ("identify", None, &["person"]),
     ("pause", None, &["at", "reason"]),
     ("resume", None, &["at"]),
-    ("extend", None, &["months"]),
+    // Art. 12(3): the requester is told of an extension with its reasons.
+    ("extend", None, &["months", "reason"]),
     ("decide", Some("erase"), &[]),
-    ("decide", Some("refuse"), &["ground"]),
-    ("decide", Some("partial"), &["ground", "keep_supplier"]),
+    ("decide", Some("refuse"), &["ground", "reason"]),
+    ("decide", Some("partial"), &["ground", "keep_supplier", "reason"]),
     ("confirm", None, &["supplier", "at"]),
-    ("close", None, &["outcome"]),
+    ("close", None, &["outcome", "reason"]),
 ];
 
 /// A field's schema without its `null`: what a field that must be given takes.
@@ -797,6 +798,17 @@ fn request_act_shapes(schema: &Value) -> Value {
                         "reason".to_owned(),
                         json!({ "type": "string", "enum": ["clarification", "fee", "identity"] }),
                     );
+                }
+                if *decision == Some("partial") {
+                    // A partial erasure keeps data under Art. 17(3): the refusal-only grounds are not its.
+                    let grounds: Vec<&str> = custody_app::rights::request_decide::GROUNDS
+                        .iter()
+                        .map(|(name, _, _)| *name)
+                        .filter(|name| {
+                            !custody_app::rights::request_decide::REFUSAL_ONLY_GROUNDS.contains(name)
+                        })
+                        .collect();
+                    map.insert("ground".to_owned(), json!({ "type": "string", "enum": grounds }));
                 }
             }
             let title = match decision {
@@ -889,7 +901,7 @@ pub fn spec() -> Value {
         "info": {
             "title": "custody",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "The ledger of who received whose personal data, and the breach response. Tokens are made with `custody token add --name N --role viewer|responder|admin`. A request that does not match this description is refused with 400 and the field at fault; one that matches it but that custody's rules refuse given what is recorded (an act before the incident was known, a late report without the reasons for the delay) with 409; a value that cannot be read as what it says it is (a CSV backlog without its columns) with 422. Lists that grow are read a page at a time with `limit` and `cursor`."
+            "description": "The ledger of who received whose personal data, and the breach response. Tokens are made with `custody token add --name N --role viewer|responder|admin`. A request whose fields do not read as described is refused with 400 and the field at fault (a rule between fields, given as `if`/`then` or `oneOf`, is checked by the use cases and answered 409 or 422); one that matches it but that custody's rules refuse given what is recorded (an act before the incident was known, a late report without the reasons for the delay) with 409; a value that cannot be read as what it says it is (a CSV backlog without its columns) with 422. Lists that grow are read a page at a time with `limit` and `cursor`."
         },
         "servers": [{ "url": "/" }],
         "security": [{ "bearer": [] }],

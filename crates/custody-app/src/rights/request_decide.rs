@@ -98,14 +98,17 @@ pub fn ground_name(text: &str) -> String {
     .to_owned()
 }
 
+/// The grounds that only a refusal may give (a partial erasure keeps data under Art. 17(3)).
+pub const REFUSAL_ONLY_GROUNDS: [&str; 3] = [
+    "no-ground-applies",
+    "manifestly-unfounded",
+    "manifestly-excessive",
+];
+
 /// A ground's article and words, or a clear error listing the grounds.
 pub fn ground(name: &str, for_refusal: bool) -> Result<(&'static str, &'static str)> {
     let name = ground_name(name);
-    let refusal_only = [
-        "no-ground-applies",
-        "manifestly-unfounded",
-        "manifestly-excessive",
-    ];
+    let refusal_only = REFUSAL_ONLY_GROUNDS;
     GROUNDS
         .iter()
         .find(|(key, _, _)| *key == name && (for_refusal || !refusal_only.contains(key)))
