@@ -130,9 +130,9 @@ impl<'de> Deserialize<'de> for Instant {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         let trimmed = text.trim();
-        // A time of day is needed (a bare date is not an instant). An RFC 3339 time beyond what
-        // jiff can hold (late in the year 9999 with its offset) reads here as its civil part and
-        // is refused, as out of range, by the use case.
+        // A date alone reads as its midnight in the organisation's zone, as everywhere in custody.
+        // An RFC 3339 time beyond what jiff can hold (late in the year 9999 with its offset) reads
+        // here as its civil part and is refused, as out of range, by the use case.
         let civil = |text: &str| text.parse::<jiff::civil::DateTime>().is_ok();
         let without_offset = trimmed
             .strip_suffix(['Z', 'z'])
@@ -147,8 +147,7 @@ impl<'de> Deserialize<'de> for Instant {
                     })
             })
             .unwrap_or(trimmed);
-        let readable = trimmed.contains(':')
-            && (trimmed.parse::<jiff::Timestamp>().is_ok() || civil(trimmed) || civil(without_offset));
+        let readable = trimmed.parse::<jiff::Timestamp>().is_ok() || civil(trimmed) || civil(without_offset);
         if !readable {
             return Err(D::Error::custom(format!(
                 "{} is not a time; expected RFC 3339 (2021-10-29T18:30:00+01:00) or a local time (2021-10-29 18:30)",
@@ -163,7 +162,7 @@ impl utoipa::PartialSchema for Instant {
     fn schema() -> RefOr<Schema> {
         schema(json!({
             "type": "string", "format": "date-time",
-            "description": "RFC 3339 with an offset (2021-10-29T18:30:00+01:00); a local time without one (2021-10-29 18:30) is read in the organisation's time zone",
+            "description": "RFC 3339 with an offset (2021-10-29T18:30:00+01:00); a local time without one (2021-10-29 18:30), or a date alone (its midnight), is read in the organisation's time zone",
         }))
     }
 }
@@ -571,8 +570,8 @@ mod tests {
         assert!(read::<Instant>(r#""2021-10-29 18:30""#).is_ok(), "a local time");
         assert!(read::<Instant>(r#""soon""#).is_err());
         assert!(
-            read::<Instant>(r#""2021-10-29""#).is_err(),
-            "a date is not an instant"
+            read::<Instant>(r#""2021-10-29""#).is_ok(),
+            "a date alone is its midnight"
         );
         assert!(
             read::<Instant>(r#""9999-12-31T23:59:59.999999+00:30""#).is_ok(),
