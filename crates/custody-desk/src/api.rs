@@ -329,17 +329,24 @@ pub async fn open_incident(
 /// Where a client goes from an incident: its own address and those of what it can do there.
 pub(crate) fn incident_links(id: IncidentId) -> Value {
     let at = format!("/api/v1/incidents/{id}");
-    json!({
-        "self": at,
-        "timeline": format!("{at}/timeline"),
-        "statements": format!("{at}/statements"),
-        "assess": format!("{at}/assess"),
-        "acts": format!("{at}/acts"),
-        "obligations": format!("{at}/obligations"),
-        "report": format!("{at}/report"),
-        "notifications": format!("{at}/notifications"),
-    })
+    let links: serde_json::Map<String, Value> = INCIDENT_LINK_PATHS
+        .iter()
+        .map(|(name, tail)| ((*name).to_owned(), Value::String(format!("{at}{tail}"))))
+        .collect();
+    Value::Object(links)
 }
+
+/// An incident's links: each name and what follows the incident's own address.
+pub(crate) const INCIDENT_LINK_PATHS: &[(&str, &str)] = &[
+    ("self", ""),
+    ("timeline", "/timeline"),
+    ("statements", "/statements"),
+    ("assess", "/assess"),
+    ("acts", "/acts"),
+    ("obligations", "/obligations"),
+    ("report", "/report"),
+    ("notifications", "/notifications"),
+];
 
 /// `POST /api/v1/incidents/{id}/statements`: the statements after it, corrections flagged.
 pub async fn add_statement(

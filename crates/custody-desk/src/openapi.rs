@@ -50,6 +50,52 @@ struct Operation {
     links: &'static [(&'static str, &'static str)],
 }
 
+/// A GET that answers 200 with JSON.
+fn get(id: &'static str, path: &'static str, summary: &'static str) -> Operation {
+    Operation {
+        id,
+        method: "GET",
+        path,
+        summary,
+        ok: 200,
+        body: None,
+        query: None,
+        produces: &["application/json"],
+        links: &[],
+    }
+}
+
+/// A POST of a `T` that answers 201 with JSON.
+fn post<T: ToSchema>(id: &'static str, path: &'static str, summary: &'static str) -> Operation {
+    Operation {
+        method: "POST",
+        ok: 201,
+        body: Some(body::<T>()),
+        ..get(id, path, summary)
+    }
+}
+
+impl Operation {
+    fn answers(self, ok: u16) -> Self {
+        Operation { ok, ..self }
+    }
+
+    fn reads<T: IntoParams>(self) -> Self {
+        Operation {
+            query: Some(params::<T>),
+            ..self
+        }
+    }
+
+    fn produces(self, produces: &'static [&'static str]) -> Self {
+        Operation { produces, ..self }
+    }
+
+    fn links(self, links: &'static [(&'static str, &'static str)]) -> Self {
+        Operation { links, ..self }
+    }
+}
+
 /// From a created incident to what can be done with it (`incident` is its id).
 const INCIDENT_LINKS: &[(&str, &str)] = &[
     ("getIncident", "$response.body#/incident"),
@@ -70,402 +116,55 @@ const REQUEST_LINKS: &[(&str, &str)] = &[
 
 fn operations() -> Vec<Operation> {
     vec![
-        Operation {
-            id: "listIncidents",
-            method: "GET",
-            path: "/api/v1/incidents",
-            summary: "Incidents with their clocks, newest first, a page at a time (`next` is the cursor of the next page, null on the last); each has its links.",
-            ok: 200,
-            body: None,
-            query: Some(params::<PageQuery>),
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "openIncident",
-            method: "POST",
-            path: "/api/v1/incidents",
-            summary: "Opens an incident at a supplier (responder): its clocks start, its impact is computed and recorded.",
-            ok: 201,
-            body: Some(body::<OpenBody>()),
-            query: None,
-            produces: &["application/json"],
-            links: INCIDENT_LINKS,
-        },
-        Operation {
-            id: "addStatement",
-            method: "POST",
-            path: "/api/v1/incidents/{id}/statements",
-            summary: "Records a supplier statement (responder); a change to an earlier claim is flagged as a correction.",
-            ok: 201,
-            body: Some(body::<StatementBody>()),
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "assessIncident",
-            method: "POST",
-            path: "/api/v1/incidents/{id}/assess",
-            summary: "Assesses the risk from the impact now and the documented rules (responder), with any override and its reason.",
-            ok: 201,
-            body: Some(body::<AssessBody>()),
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "getIncident",
-            method: "GET",
-            path: "/api/v1/incidents/{id}",
-            summary: "An incident: facts, clocks, impact (as last recorded), risk, statements, timeline, leak evidence.",
-            ok: 200,
-            body: None,
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "listTimeline",
-            method: "GET",
-            path: "/api/v1/incidents/{id}/timeline",
-            summary: "The incident's timeline as the incident shows it, a page at a time.",
-            ok: 200,
-            body: None,
-            query: Some(params::<PageQuery>),
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "addTimelineEntry",
-            method: "POST",
-            path: "/api/v1/incidents/{id}/timeline",
-            summary: "Adds a timeline entry (responder).",
-            ok: 201,
-            body: Some(body::<Entry>()),
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "recordAct",
-            method: "POST",
-            path: "/api/v1/incidents/{id}/acts",
-            summary: "Records that the regulator or the people were notified (responder).",
-            ok: 201,
-            body: Some(body::<ActBody>()),
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "recordObligationMet",
-            method: "POST",
-            path: "/api/v1/incidents/{id}/obligations",
-            summary: "Records one obligation of the places the affected people live in as met (responder); a regulator's files its report as it stands.",
-            ok: 201,
-            body: Some(body::<ObligationBody>()),
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "getReport",
-            method: "GET",
-            path: "/api/v1/incidents/{id}/report",
-            summary: "The report to the regulator: as it reads now, or exactly as filed.",
-            ok: 200,
-            body: None,
-            query: Some(params::<ReportQuery>),
-            produces: &["application/json", "text/markdown", "text/html"],
-            links: &[],
-        },
-        Operation {
-            id: "getNotifications",
-            method: "GET",
-            path: "/api/v1/incidents/{id}/notifications",
-            summary: "The incident's notices per state (queued, sending, sent, retry, failed), its letters (needed, printed, posted) and the latest notification run started from this desk (running, progress, outcome or error).",
-            ok: 200,
-            body: None,
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "startNotifications",
-            method: "POST",
-            path: "/api/v1/incidents/{id}/notifications",
-            summary: "Starts a notification run (responder): one notice per address to everyone affected (or `all-current`), sent through the configured mail server on the desk's own thread; with `retry_failed`, what failed before is sent again. 202: watch it with GET on the same path. 409 when no mail server is configured or a run from this desk is already sending.",
-            ok: 202,
-            body: Some(body::<RunBody>()),
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "getSupplierSide",
-            method: "GET",
-            path: "/api/v1/supplier",
-            summary: "A supplier's token: its own side (its incidents, its shares' metadata, and its instructions; of a person, only the reference of one an open instruction is for).",
-            ok: 200,
-            body: None,
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "getSupplierIncident",
-            method: "GET",
-            path: "/api/v1/supplier/incidents/{id}",
-            summary: "A supplier's token: one of its incidents (or its sub-processors'), the question it is asked and by when, and its statements.",
-            ok: 200,
-            body: None,
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "answerAsSupplier",
-            method: "POST",
-            path: "/api/v1/supplier/incidents/{id}/answer",
-            summary: "A supplier's token: its answer to the question on an incident at its own supplier, recorded as its statement (dated when received).",
-            ok: 201,
-            body: Some(body::<AnswerBody>()),
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "confirmRequestAsSupplier",
-            method: "POST",
-            path: "/api/v1/supplier/requests/{id}/confirm",
-            summary: "A supplier's token: confirms it did what request ID instructed it to (erase, correct, restrict, stop marketing), now, with an optional note and, for an erasure, when its backups no longer hold the data; recorded as the request's confirmation with the token as actor.",
-            ok: 201,
-            body: Some(body::<ConfirmBody>()),
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "confirmDeletionAsSupplier",
-            method: "POST",
-            path: "/api/v1/supplier/shares/{id}/confirm-deletion",
-            summary: "A supplier's token: confirms it deleted share ID, which it was asked to delete, with every copy, now, with an optional note and when its backups no longer hold the data; recorded as the share's deletion with the token as actor.",
-            ok: 201,
-            body: Some(body::<ConfirmBody>()),
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "listSuppliers",
-            method: "GET",
-            path: "/api/v1/suppliers",
-            summary: "Every supplier.",
-            ok: 200,
-            body: None,
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "addSupplier",
-            method: "POST",
-            path: "/api/v1/suppliers",
-            summary: "Registers a supplier (admin).",
-            ok: 201,
-            body: Some(body::<SupplierBody>()),
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "getSupplier",
-            method: "GET",
-            path: "/api/v1/suppliers/{name}",
-            summary: "A supplier with its shares.",
-            ok: 200,
-            body: None,
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "getHoldings",
-            method: "GET",
-            path: "/api/v1/suppliers/{name}/holdings",
-            summary: "Who and which data the supplier (with its sub-processors) held at an instant.",
-            ok: 200,
-            body: None,
-            query: Some(params::<At>),
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "getShare",
-            method: "GET",
-            path: "/api/v1/shares/{id}",
-            summary: "A share.",
-            ok: 200,
-            body: None,
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "getPerson",
-            method: "GET",
-            path: "/api/v1/people/{ref}",
-            summary: "A person by reference and the recipients of their data.",
-            ok: 200,
-            body: None,
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "lookUpPerson",
-            method: "POST",
-            path: "/api/v1/people/lookup",
-            summary: "A person by email address (matched through its keyed hash) and the recipients of their data.",
-            ok: 200,
-            body: Some(body::<EmailBody>()),
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "amendIncident",
-            method: "POST",
-            path: "/api/v1/incidents/{id}/amend",
-            summary: "Amends facts learned since opening (responder), each change kept with its reason; what is derived follows.",
-            ok: 201,
-            body: Some(body::<AmendBody>()),
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "decideNotToNotify",
-            method: "POST",
-            path: "/api/v1/incidents/{id}/decisions",
-            summary: "Records a decision not to notify the regulator or the people, with its reasons (responder).",
-            ok: 201,
-            body: Some(body::<DecisionBody>()),
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "confirmEvidence",
-            method: "POST",
-            path: "/api/v1/incidents/{id}/evidence/confirm",
-            summary: "Confirms probable links of leak evidence as the same people (responder): they join the evidence, with the reason.",
-            ok: 201,
-            body: Some(body::<EvidenceConfirmBody>()),
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "getRegister",
-            method: "GET",
-            path: "/api/v1/register",
-            summary: "The breach register (Art. 33(5)): every incident, reported or not, with decisions and filed reports.",
-            ok: 200,
-            body: None,
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "getAudit",
-            method: "GET",
-            path: "/api/v1/audit",
-            summary: "The audit chain's verification, its entries newest first a page at a time, and the latest checkpoint taken outside custody.",
-            ok: 200,
-            body: None,
-            query: Some(params::<PageQuery>),
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "listRequests",
-            method: "GET",
-            path: "/api/v1/requests",
-            summary: "Requests from people with their legal deadlines and clocks, newest first, a page at a time (`overdue=true`: only those past their due day).",
-            ok: 200,
-            body: None,
-            query: Some(params::<RequestsQuery>),
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "logRequest",
-            method: "POST",
-            path: "/api/v1/requests",
-            summary: "Logs a request (responder); rectification, restriction and objection instruct the suppliers holding the person, an erasure waits for a decision when erasure_review is on.",
-            ok: 201,
-            body: Some(body::<LogBody>()),
-            query: None,
-            produces: &["application/json"],
-            links: REQUEST_LINKS,
-        },
-        Operation {
-            id: "importRequests",
-            method: "POST",
-            path: "/api/v1/requests/import",
-            summary: "Imports a backlog of requests from CSV text (responder): every row, or none.",
-            ok: 201,
-            body: Some(body::<UploadBody>()),
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "getRequest",
-            method: "GET",
-            path: "/api/v1/requests/{id}",
-            summary: "One request: deadline, target, pauses, decision, instructions to suppliers, events (the look is audited).",
-            ok: 200,
-            body: None,
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "actOnRequest",
-            method: "POST",
-            path: "/api/v1/requests/{id}/act",
-            summary: "Acts on a request (responder): identify, pause, resume, extend, decide, confirm or close.",
-            ok: 201,
-            body: Some(body::<RequestActBody>()),
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
-        Operation {
-            id: "getAnswer",
-            method: "GET",
-            path: "/api/v1/requests/{id}/answer",
-            summary: "The answer to the requester (responder; producing it is recorded on the request).",
-            ok: 200,
-            body: None,
-            query: Some(params::<FormatQuery>),
-            produces: &["application/json", "text/markdown"],
-            links: &[],
-        },
-        Operation {
-            id: "getRetention",
-            method: "GET",
-            path: "/api/v1/retention",
-            summary: "What each supplier should have deleted by now, in aggregate.",
-            ok: 200,
-            body: None,
-            query: None,
-            produces: &["application/json"],
-            links: &[],
-        },
+        get("listIncidents", "/api/v1/incidents", "Incidents with their clocks, newest first, a page at a time (`next` is the cursor of the next page, null on the last); each has its links.")
+            .reads::<PageQuery>(),
+        post::<OpenBody>("openIncident", "/api/v1/incidents", "Opens an incident at a supplier (responder): its clocks start, its impact is computed and recorded.")
+            .links(INCIDENT_LINKS),
+        post::<StatementBody>("addStatement", "/api/v1/incidents/{id}/statements", "Records a supplier statement (responder); a change to an earlier claim is flagged as a correction."),
+        post::<AssessBody>("assessIncident", "/api/v1/incidents/{id}/assess", "Assesses the risk from the impact now and the documented rules (responder), with any override and its reason."),
+        get("getIncident", "/api/v1/incidents/{id}", "An incident: facts, clocks, impact (as last recorded), risk, statements, timeline, leak evidence."),
+        get("listTimeline", "/api/v1/incidents/{id}/timeline", "The incident's timeline as the incident shows it, a page at a time.")
+            .reads::<PageQuery>(),
+        post::<Entry>("addTimelineEntry", "/api/v1/incidents/{id}/timeline", "Adds a timeline entry (responder)."),
+        post::<ActBody>("recordAct", "/api/v1/incidents/{id}/acts", "Records that the regulator or the people were notified (responder)."),
+        post::<ObligationBody>("recordObligationMet", "/api/v1/incidents/{id}/obligations", "Records one obligation of the places the affected people live in as met (responder); a regulator's files its report as it stands."),
+        get("getReport", "/api/v1/incidents/{id}/report", "The report to the regulator: as it reads now, or exactly as filed.")
+            .reads::<ReportQuery>()
+            .produces(&["application/json", "text/markdown", "text/html"]),
+        get("getNotifications", "/api/v1/incidents/{id}/notifications", "The incident's notices per state (queued, sending, sent, retry, failed), its letters (needed, printed, posted) and the latest notification run started from this desk (running, progress, outcome or error)."),
+        post::<RunBody>("startNotifications", "/api/v1/incidents/{id}/notifications", "Starts a notification run (responder): one notice per address to everyone affected (or `all-current`), sent through the configured mail server on the desk's own thread; with `retry_failed`, what failed before is sent again. 202: watch it with GET on the same path. 409 when no mail server is configured or a run from this desk is already sending.")
+            .answers(202),
+        get("getSupplierSide", "/api/v1/supplier", "A supplier's token: its own side (its incidents, its shares' metadata, and its instructions; of a person, only the reference of one an open instruction is for)."),
+        get("getSupplierIncident", "/api/v1/supplier/incidents/{id}", "A supplier's token: one of its incidents (or its sub-processors'), the question it is asked and by when, and its statements."),
+        post::<AnswerBody>("answerAsSupplier", "/api/v1/supplier/incidents/{id}/answer", "A supplier's token: its answer to the question on an incident at its own supplier, recorded as its statement (dated when received)."),
+        post::<ConfirmBody>("confirmRequestAsSupplier", "/api/v1/supplier/requests/{id}/confirm", "A supplier's token: confirms it did what request ID instructed it to (erase, correct, restrict, stop marketing), now, with an optional note and, for an erasure, when its backups no longer hold the data; recorded as the request's confirmation with the token as actor."),
+        post::<ConfirmBody>("confirmDeletionAsSupplier", "/api/v1/supplier/shares/{id}/confirm-deletion", "A supplier's token: confirms it deleted share ID, which it was asked to delete, with every copy, now, with an optional note and when its backups no longer hold the data; recorded as the share's deletion with the token as actor."),
+        get("listSuppliers", "/api/v1/suppliers", "Every supplier."),
+        post::<SupplierBody>("addSupplier", "/api/v1/suppliers", "Registers a supplier (admin)."),
+        get("getSupplier", "/api/v1/suppliers/{name}", "A supplier with its shares."),
+        get("getHoldings", "/api/v1/suppliers/{name}/holdings", "Who and which data the supplier (with its sub-processors) held at an instant.")
+            .reads::<At>(),
+        get("getShare", "/api/v1/shares/{id}", "A share."),
+        get("getPerson", "/api/v1/people/{ref}", "A person by reference and the recipients of their data."),
+        post::<EmailBody>("lookUpPerson", "/api/v1/people/lookup", "A person by email address (matched through its keyed hash) and the recipients of their data.")
+            .answers(200),
+        post::<AmendBody>("amendIncident", "/api/v1/incidents/{id}/amend", "Amends facts learned since opening (responder), each change kept with its reason; what is derived follows."),
+        post::<DecisionBody>("decideNotToNotify", "/api/v1/incidents/{id}/decisions", "Records a decision not to notify the regulator or the people, with its reasons (responder)."),
+        post::<EvidenceConfirmBody>("confirmEvidence", "/api/v1/incidents/{id}/evidence/confirm", "Confirms probable links of leak evidence as the same people (responder): they join the evidence, with the reason."),
+        get("getRegister", "/api/v1/register", "The breach register (Art. 33(5)): every incident, reported or not, with decisions and filed reports."),
+        get("getAudit", "/api/v1/audit", "The audit chain's verification, its entries newest first a page at a time, and the latest checkpoint taken outside custody.")
+            .reads::<PageQuery>(),
+        get("listRequests", "/api/v1/requests", "Requests from people with their legal deadlines and clocks, newest first, a page at a time (`overdue=true`: only those past their due day).")
+            .reads::<RequestsQuery>(),
+        post::<LogBody>("logRequest", "/api/v1/requests", "Logs a request (responder); rectification, restriction and objection instruct the suppliers holding the person, an erasure waits for a decision when erasure_review is on.")
+            .links(REQUEST_LINKS),
+        post::<UploadBody>("importRequests", "/api/v1/requests/import", "Imports a backlog of requests from CSV text (responder): every row, or none."),
+        get("getRequest", "/api/v1/requests/{id}", "One request: deadline, target, pauses, decision, instructions to suppliers, events (the look is audited)."),
+        post::<RequestActBody>("actOnRequest", "/api/v1/requests/{id}/act", "Acts on a request (responder): identify, pause, resume, extend, decide, confirm or close."),
+        get("getAnswer", "/api/v1/requests/{id}/answer", "The answer to the requester (responder; producing it is recorded on the request).")
+            .reads::<FormatQuery>()
+            .produces(&["application/json", "text/markdown"]),
+        get("getRetention", "/api/v1/retention", "What each supplier should have deleted by now, in aggregate."),
     ]
 }
 
@@ -516,11 +215,11 @@ fn next() -> Value {
 
 /// An incident's `links`: where a client goes from it.
 fn incident_links() -> Value {
-    let path = json!({ "type": "string" });
-    object(json!({
-        "self": path, "timeline": path, "statements": path, "assess": path, "acts": path,
-        "obligations": path, "report": path, "notifications": path,
-    }))
+    let links: Map<String, Value> = crate::api::INCIDENT_LINK_PATHS
+        .iter()
+        .map(|(name, _)| ((*name).to_owned(), json!({ "type": "string" })))
+        .collect();
+    object(Value::Object(links))
 }
 
 /// What a successful answer's JSON holds, where the desk itself makes its shape (lists, pages,
