@@ -1,21 +1,29 @@
 //! The ledger's identifier hashes in memory, for matching a leaked file at millions of rows a
-//! second: an open-addressing table of 16-byte slots (96 bits of the keyed hash and the person),
-//! placed by the hash's leading bits and probed linearly. The hashes are keyed BLAKE3, so they are
-//! spread evenly: at most seven slots in ten are used, and a lookup reads one or two neighbouring
-//! cache lines (a sorted array with a directory costs two random reads, and at ten million people
-//! those are cache and TLB misses). 96 bits keep a chance match below one in 10^20 per lookup.
+//! second: a table of 16-byte slots (96 bits of the keyed hash and the person) in which every
+//! entry sits at its home slot or just after it, in the order of the keys. The hashes are keyed
+//! BLAKE3, so they are spread evenly: the home slot is the key scaled to the table (five home
+//! slots for every four entries), and an entry is placed at its home or at the first free slot
+//! after the entry before it. The table is therefore sorted, with
+//! gaps: a lookup reads from the home slot until an empty slot or a larger key, one or two
+//! neighbouring cache lines, and never wraps around or runs past the end. 96 bits keep a chance
+//! match below one in 10^20 per lookup.
 //!
 //! A slot is one `u128`: the key (64 bits), the check (32) and the person's id plus one (32), so
-//! an empty slot is zero and the table comes from the allocator already cleared.
+//! an empty slot is zero and the table comes from the kernel already cleared.
 
 use custody_core::{IdentifierKind, PersonId};
 use custody_store::Store;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::leaks::leak_table::SlotTable;
 
 /// Entries are gathered in this many parts by their leading bits before they are placed.
 const PART_BITS: u32 = 10;
 const PARTS: usize = 1 << PART_BITS;
+/// Home slots for every four entries: at most four in five are used.
+const HOMES_PER_FOUR: usize = 5;
+/// Home slots at least.
+const HOMES_MIN: usize = 1 << PART_BITS;
 
 /// A slot: key, check and person (plus one; zero is empty).
 type Slot = u128;
@@ -40,12 +48,16 @@ fn person_of(slot: Slot) -> PersonId {
     (slot as u32).wrapping_sub(1)
 }
 
+/// The home slot of `key` among `homes`: the key scaled to the table, so that homes rise with keys.
+fn home(key: u64, homes: usize) -> usize {
+    ((u128::from(key) * homes as u128) >> 64) as usize
+}
+
 /// Identifier hashes to people; see the module documentation.
 #[derive(Debug)]
 pub struct IdentifierIndex {
-    slots: Vec<Slot>,
-    shift: u32,
-    mask: usize,
+    table: SlotTable,
+    homes: usize,
     len: usize,
 }
 
@@ -63,59 +75,53 @@ impl IdentifierIndex {
         Self::build(parts)
     }
 
-    /// Places every entry at its home slot (the leading bits) or the next free one after it.
-    /// The entries come split by their leading bits, so each part fills its own stretch of the
-    /// table, which stays in cache while it does: placing tens of millions of entries at random
-    /// across a gigabyte would wait on memory for each one.
-    fn build(parts: Vec<Vec<Slot>>) -> Result<Self> {
+    /// Places the entries in the order of their keys, each at its home slot or the one after
+    /// the entry before it. The entries come split by their leading bits, so each part is
+    /// sorted on its own and fills its own stretch of the table, which stays in cache while it
+    /// does.
+    pub(crate) fn build(mut parts: Vec<Vec<Slot>>) -> Result<Self> {
         let len: usize = parts.iter().map(Vec::len).sum();
-        let wanted = (len * 10 / 7).max(1 << PART_BITS);
-        let bits = wanted.next_power_of_two().ilog2();
-        let mask = (1usize << bits) - 1;
-        let mut slots: Vec<Slot> = vec![0; mask + 1];
-        let shift = 64 - bits;
-        for part in parts {
-            for entry in part {
-                let mut at = (key_of(entry) >> shift) as usize;
-                while let Some(taken) = slots.get_mut(at) {
-                    if *taken == 0 {
-                        *taken = entry;
-                        break;
-                    }
-                    at = (at + 1) & mask;
-                }
-            }
+        let homes = (len / 4 * HOMES_PER_FOUR + HOMES_PER_FOUR).max(HOMES_MIN);
+        for part in &mut parts {
+            part.sort_unstable();
         }
-        Ok(IdentifierIndex {
-            slots,
-            shift,
-            mask,
-            len,
-        })
+        // Where the last entry lands: the table's length.
+        let mut next = 0;
+        for entry in parts.iter().flatten() {
+            next = home(key_of(*entry), homes).max(next) + 1;
+        }
+        let mut table = SlotTable::zeroed(next.max(homes))
+            .map_err(|source| Error::Invalid(format!("no memory for the identifier index: {source}")))?;
+        let slots = table.slots_mut();
+        let mut next = 0;
+        for entry in parts.into_iter().flatten() {
+            let at = home(key_of(entry), homes).max(next);
+            if let Some(slot) = slots.get_mut(at) {
+                *slot = entry;
+            }
+            next = at + 1;
+        }
+        Ok(IdentifierIndex { table, homes, len })
     }
 
-    /// An index from its table as [`Self::slots`] gave it, or `None` when the table cannot be
-    /// one: a power of two of slots, exactly `len` of them used and so at least one empty (a
-    /// table with none would make a lookup probe for ever).
-    pub(crate) fn from_slots(slots: Vec<Slot>, len: usize) -> Option<Self> {
-        if !slots.len().is_power_of_two() || slots.len() < (1 << PART_BITS) || len >= slots.len() {
+    /// An index from a table as [`Self::table`] gave it, with its home count and entries, or
+    /// `None` when those cannot be its own.
+    pub(crate) fn from_table(table: SlotTable, homes: usize, len: usize) -> Option<Self> {
+        let slots = table.slots().len();
+        if homes < HOMES_MIN || homes > slots || len > slots {
             return None;
         }
-        if slots.iter().filter(|slot| **slot != 0).count() != len {
-            return None;
-        }
-        let bits = slots.len().ilog2();
-        Some(IdentifierIndex {
-            shift: 64 - bits,
-            mask: slots.len() - 1,
-            len,
-            slots,
-        })
+        Some(IdentifierIndex { table, homes, len })
     }
 
     /// The table itself, to be kept in a file.
-    pub(crate) fn slots(&self) -> &[Slot] {
-        &self.slots
+    pub(crate) fn table(&self) -> &SlotTable {
+        &self.table
+    }
+
+    /// Home slots (the table may run a little past them).
+    pub(crate) fn homes(&self) -> usize {
+        self.homes
     }
 
     /// Entries held.
@@ -130,16 +136,21 @@ impl IdentifierIndex {
 
     /// Bytes of memory it takes.
     pub fn bytes(&self) -> usize {
-        self.slots.len() * std::mem::size_of::<Slot>()
+        self.table.bytes().len()
+    }
+
+    fn home_of(&self, hash: &[u8; 16]) -> usize {
+        hash.first_chunk::<8>()
+            .map_or(0, |bytes| home(u64::from_be_bytes(*bytes), self.homes))
     }
 
     /// Reads the slot a hash starts at, and nothing else: called for a group of hashes before
     /// their lookups, it brings their cache lines in together.
     pub fn touch(&self, hash: &[u8; 16]) -> u32 {
-        let home = hash
-            .first_chunk::<8>()
-            .map_or(0, |bytes| u64::from_be_bytes(*bytes) >> self.shift);
-        self.slots.get(home as usize).map_or(0, |slot| *slot as u32)
+        self.table
+            .slots()
+            .get(self.home_of(hash))
+            .map_or(0, |slot| *slot as u32)
     }
 
     /// Calls `found` for every person with this hash.
@@ -147,15 +158,15 @@ impl IdentifierIndex {
         let Some(probe) = slot_of(hash, 0) else {
             return;
         };
-        let mut at = (key_of(probe) >> self.shift) as usize;
-        while let Some(&slot) = self.slots.get(at) {
-            if slot == 0 {
+        let key = key_of(probe);
+        let slots = self.table.slots();
+        for &slot in slots.get(self.home_of(hash)..).unwrap_or_default() {
+            if slot == 0 || key_of(slot) > key {
                 return;
             }
             if hash_part(slot) == hash_part(probe) {
                 found(person_of(slot));
             }
-            at = (at + 1) & self.mask;
         }
     }
 }
@@ -182,6 +193,18 @@ mod tests {
         }
         let index = IdentifierIndex::build(parts).unwrap();
         assert_eq!(index.len(), 10_002);
+        let mut keys = index
+            .table
+            .slots()
+            .iter()
+            .filter(|slot| **slot != 0)
+            .map(|slot| key_of(*slot));
+        let first = keys.next().unwrap();
+        assert!(
+            keys.try_fold(first, |before, key| (before <= key).then_some(key))
+                .is_some(),
+            "sorted"
+        );
         let mut zero = Vec::new();
         index.lookup(&hash(20_000), &mut |person| zero.push(person));
         assert_eq!(zero, [0]);

@@ -8,10 +8,12 @@
 //! never a torn one (and a file of the wrong length, or from another machine's byte order, is
 //! rebuilt).
 //!
-//! Layout: a 64-byte header (`CUSTIDX1`, a byte-order mark, the table's slot count and entries,
-//! the layout's version, the identifier kinds it holds, the token's length and the token), then
-//! the table's 16-byte slots as they are in memory. A file of another layout or other kinds (a
-//! later release) is rebuilt, and so is one whose used slots do not number its entries.
+//! Layout: a 128-byte header (`CUSTIDX2`, a byte-order mark, the table's slot count, home slots
+//! and entries, the layout's version, the identifier kinds it holds, the token's length and the
+//! token, and the BLAKE3 digest of the table), then the table's 16-byte slots as they are in
+//! memory. A file of another layout or other kinds (a later release) is rebuilt, and so is one
+//! whose table does not have its digest: the table is read into memory whole, checked, then
+//! used, so a file changed on disk afterwards cannot change a match under way.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -21,16 +23,20 @@ use custody_core::IdentifierKind;
 use crate::dir::Ledger;
 use crate::error::{Error, Result};
 use crate::leaks::leak_index::IdentifierIndex;
+use crate::leaks::leak_table::SlotTable;
 
 /// The file's name in the data directory.
 pub const FILE_NAME: &str = "identifier-index.bin";
-const MAGIC: &[u8; 8] = b"CUSTIDX1";
+const MAGIC: &[u8; 8] = b"CUSTIDX2";
 const BYTE_ORDER: u32 = 0x0102_0304;
-const HEADER: usize = 64;
-/// The slots' layout (`leak_index`'s: 64-bit key, 32-bit check, person plus one).
-const LAYOUT: u16 = 1;
+const HEADER: usize = 128;
+/// The slots' layout (`leak_index`'s: 64-bit key, 32-bit check, person plus one, in key order
+/// from each key's home slot).
+const LAYOUT: u16 = 2;
+/// Bytes of the table's digest, at the end of the header.
+const DIGEST: usize = 32;
 /// Room for the token in the header.
-const TOKEN_MAX: usize = HEADER - 8 - 4 - 8 - 8 - 2 - 2 - 2;
+const TOKEN_MAX: usize = HEADER - 8 - 4 - 8 - 8 - 8 - 2 - 2 - 2 - DIGEST;
 
 /// The kinds the index holds, as a bit mask of their positions in `IdentifierKind::ALL`.
 fn kinds_mask() -> u16 {
@@ -87,33 +93,55 @@ pub fn keep(ledger: &Ledger, token: &str, index: &IdentifierIndex) {
     let _kept = write(&file, token, index);
 }
 
+/// What a header says.
+#[derive(Debug, PartialEq, Eq)]
+struct Header {
+    slots: u64,
+    homes: u64,
+    len: u64,
+    token: String,
+    digest: [u8; DIGEST],
+}
+
 /// The index in `file` if it was built at `token` and is whole.
 fn read(file: &Path, token: &str) -> Option<IdentifierIndex> {
     let mut opened = std::fs::File::open(file).ok()?;
     let mut header = [0_u8; HEADER];
     opened.read_exact(&mut header).ok()?;
-    let (slots, len, written) = parse_header(&header)?;
-    if written != token {
+    let header = parse_header(&header)?;
+    if header.token != token {
         return None;
     }
-    let expected = slots.checked_mul(16)?.checked_add(u64::try_from(HEADER).ok()?)?;
+    let expected = header
+        .slots
+        .checked_mul(16)?
+        .checked_add(u64::try_from(HEADER).ok()?)?;
     if opened.metadata().ok()?.len() != expected {
         return None;
     }
-    let mut table = vec![0_u128; usize::try_from(slots).ok()?];
-    opened.read_exact(bytemuck::cast_slice_mut(&mut table)).ok()?;
-    IdentifierIndex::from_slots(table, usize::try_from(len).ok()?)
+    let mut table = SlotTable::zeroed(usize::try_from(header.slots).ok()?).ok()?;
+    opened.read_exact(table.bytes_mut()).ok()?;
+    if *blake3::hash(table.bytes()).as_bytes() != header.digest {
+        return None;
+    }
+    IdentifierIndex::from_table(
+        table,
+        usize::try_from(header.homes).ok()?,
+        usize::try_from(header.len).ok()?,
+    )
 }
 
-/// The slot count, entries and token a header gives, if it is one of ours in this byte order.
-fn parse_header(header: &[u8; HEADER]) -> Option<(u64, u64, String)> {
+/// What a header says, if it is one of ours in this byte order.
+fn parse_header(header: &[u8; HEADER]) -> Option<Header> {
     let (magic, rest) = header.split_first_chunk::<8>()?;
     let (order, rest) = rest.split_first_chunk::<4>()?;
     let (slots, rest) = rest.split_first_chunk::<8>()?;
+    let (homes, rest) = rest.split_first_chunk::<8>()?;
     let (len, rest) = rest.split_first_chunk::<8>()?;
     let (layout, rest) = rest.split_first_chunk::<2>()?;
     let (kinds, rest) = rest.split_first_chunk::<2>()?;
     let (token_len, rest) = rest.split_first_chunk::<2>()?;
+    let (rest, digest) = rest.split_last_chunk::<DIGEST>()?;
     if magic != MAGIC
         || u32::from_ne_bytes(*order) != BYTE_ORDER
         || u16::from_le_bytes(*layout) != LAYOUT
@@ -122,11 +150,30 @@ fn parse_header(header: &[u8; HEADER]) -> Option<(u64, u64, String)> {
         return None;
     }
     let token = rest.get(..usize::from(u16::from_le_bytes(*token_len)))?;
-    Some((
-        u64::from_le_bytes(*slots),
-        u64::from_le_bytes(*len),
-        String::from_utf8(token.to_vec()).ok()?,
-    ))
+    Some(Header {
+        slots: u64::from_le_bytes(*slots),
+        homes: u64::from_le_bytes(*homes),
+        len: u64::from_le_bytes(*len),
+        token: String::from_utf8(token.to_vec()).ok()?,
+        digest: *digest,
+    })
+}
+
+/// The header of `index` kept for `token`.
+fn header_of(token: &[u8], index: &IdentifierIndex) -> Vec<u8> {
+    let mut header = Vec::with_capacity(HEADER);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&BYTE_ORDER.to_ne_bytes());
+    header.extend_from_slice(&(index.table().slots().len() as u64).to_le_bytes());
+    header.extend_from_slice(&(index.homes() as u64).to_le_bytes());
+    header.extend_from_slice(&(index.len() as u64).to_le_bytes());
+    header.extend_from_slice(&LAYOUT.to_le_bytes());
+    header.extend_from_slice(&kinds_mask().to_le_bytes());
+    header.extend_from_slice(&(token.len() as u16).to_le_bytes());
+    header.extend_from_slice(token);
+    header.resize(HEADER - DIGEST, 0);
+    header.extend_from_slice(blake3::hash(index.table().bytes()).as_bytes());
+    header
 }
 
 /// Writes the index for `token` under a temporary name, syncs it and renames it into place.
@@ -137,19 +184,10 @@ fn write(file: &Path, token: &str, index: &IdentifierIndex) -> Result<()> {
             "the identifiers generation is too long to keep".to_owned(),
         ));
     }
-    let mut header = Vec::with_capacity(HEADER);
-    header.extend_from_slice(MAGIC);
-    header.extend_from_slice(&BYTE_ORDER.to_ne_bytes());
-    header.extend_from_slice(&(index.slots().len() as u64).to_le_bytes());
-    header.extend_from_slice(&(index.len() as u64).to_le_bytes());
-    header.extend_from_slice(&LAYOUT.to_le_bytes());
-    header.extend_from_slice(&kinds_mask().to_le_bytes());
-    header.extend_from_slice(&(token.len() as u16).to_le_bytes());
-    header.extend_from_slice(token);
-    header.resize(HEADER, 0);
+    let header = header_of(token, index);
     crate::files::replace_private_with(file, |out| {
         out.write_all(&header)?;
-        out.write_all(bytemuck::cast_slice(index.slots()))
+        out.write_all(index.table().bytes())
     })
     .map_err(|source| Error::io(file, source))
 }
@@ -160,28 +198,26 @@ mod tests {
 
     #[test]
     fn a_header_round_trips_and_a_foreign_one_is_refused() {
-        let mut header = [0_u8; HEADER];
-        let mut at = 0;
-        for part in [
-            &MAGIC[..],
-            &BYTE_ORDER.to_ne_bytes()[..],
-            &1024_u64.to_le_bytes()[..],
-            &7_u64.to_le_bytes()[..],
-            &LAYOUT.to_le_bytes()[..],
-            &kinds_mask().to_le_bytes()[..],
-            &3_u16.to_le_bytes()[..],
-            b"abc",
-        ] {
-            header[at..at + part.len()].copy_from_slice(part);
-            at += part.len();
-        }
-        assert_eq!(parse_header(&header), Some((1024, 7, "abc".to_owned())));
+        let index = IdentifierIndex::build(Vec::new()).unwrap();
+        let written = header_of(b"abc", &index);
+        let header: [u8; HEADER] = written.as_slice().try_into().unwrap();
+        let parsed = parse_header(&header).unwrap();
+        assert_eq!(
+            (parsed.slots, parsed.homes, parsed.len, parsed.token.as_str()),
+            (index.table().slots().len() as u64, index.homes() as u64, 0, "abc")
+        );
+        assert_eq!(parsed.digest, *blake3::hash(index.table().bytes()).as_bytes());
         let mut other_kinds = header;
-        other_kinds[30] ^= 1;
+        other_kinds[38] ^= 1;
         assert_eq!(parse_header(&other_kinds), None, "a table of other kinds");
-        header[8..12].copy_from_slice(&BYTE_ORDER.swap_bytes().to_ne_bytes());
-        assert_eq!(parse_header(&header), None, "another byte order");
-        header[0] = b'X';
-        assert_eq!(parse_header(&header), None);
+        let mut other_layout = header;
+        other_layout[36] ^= 1;
+        assert_eq!(parse_header(&other_layout), None, "another layout");
+        let mut swapped = header;
+        swapped[8..12].copy_from_slice(&BYTE_ORDER.swap_bytes().to_ne_bytes());
+        assert_eq!(parse_header(&swapped), None, "another byte order");
+        let mut foreign = header;
+        foreign[0] = b'X';
+        assert_eq!(parse_header(&foreign), None);
     }
 }

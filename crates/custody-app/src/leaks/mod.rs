@@ -9,6 +9,7 @@ pub(crate) mod leak_links;
 pub mod leak_rank;
 pub(crate) mod leak_rows;
 pub(crate) mod leak_run;
+pub(crate) mod leak_table;
 pub mod linkage;
 pub(crate) mod linkage_blocks;
 pub mod linkage_model;

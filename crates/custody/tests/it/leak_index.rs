@@ -72,8 +72,16 @@ fn the_index_is_kept_between_matches_and_never_used_stale() {
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
     let (torn, source) = matched(&env, &leak);
     assert_eq!((torn.len(), source.as_str()), (3, "store"));
+    let mut flipped = std::fs::read(&path).unwrap();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x01;
+    std::fs::write(&path, &flipped).unwrap();
+    assert_eq!(
+        matched(&env, &leak),
+        (after.clone(), "store".to_owned()),
+        "one bit changed in the table: its digest no longer fits"
+    );
     let mut foreign = std::fs::read(&path).unwrap();
-    foreign[70] ^= 0xff;
     foreign[8..12].copy_from_slice(&0x0403_0201_u32.to_ne_bytes());
     std::fs::write(&path, &foreign).unwrap();
     assert_eq!(matched(&env, &leak), (after, "store".to_owned()));
@@ -81,11 +89,11 @@ fn the_index_is_kept_between_matches_and_never_used_stale() {
     // Whole in length but not in content: slots wiped, or a table with no empty slot left.
     let mut wiped = std::fs::read(&path).unwrap();
     let end = wiped.len();
-    wiped[64..end].fill(0);
+    wiped[128..end].fill(0);
     std::fs::write(&path, &wiped).unwrap();
     assert_eq!(matched(&env, &leak).1, "store", "a wiped table is rebuilt");
     let mut full = std::fs::read(&path).unwrap();
-    full[64..end].fill(0x5a);
+    full[128..end].fill(0x5a);
     std::fs::write(&path, &full).unwrap();
     let (answer, source) = matched(&env, &leak);
     assert_eq!(
