@@ -199,7 +199,7 @@ pub fn normalise_phone(text: &str, region: &str) -> Option<String> {
 
 /// Countries whose numbers are written nationally with a trunk `0` that E.164 drops, and their
 /// calling codes: for these, a number written as plain digits needs no phone library to match.
-const TRUNK_ZERO_REGIONS: [(&str, &str); 8] = [
+pub(crate) const TRUNK_ZERO_REGIONS: [(&str, &str); 8] = [
     ("GB", "44"),
     ("IE", "353"),
     ("FR", "33"),

@@ -17,6 +17,7 @@ mod incident;
 mod instant;
 mod ledger;
 mod linkage;
+mod match_forms;
 mod person;
 mod rights;
 mod settings;
@@ -51,6 +52,7 @@ pub use linkage::{
     LEVELS, LINK_FIELDS, Level, Levels, LinkRecord, MISSING, are_nicknames, compare, fold_first_word,
     fold_last_word, fold_name_words, name_key_spellings, one_edit_apart, soundex, soundex_code, vowel_fold,
 };
+pub use match_forms::{canonical_email_into, day_into, email_into, name_key_into, phone_into, postcode_into};
 pub use person::{PersonCategory, PersonId, PersonRef, PersonStatus};
 pub use rights::{
     Channel, MAX_EXTENSION_MONTHS, PauseReason, RequestClockState, RequestKind, days_left, is_working_day,

@@ -107,7 +107,11 @@ pub fn vowel_fold(word: &str) -> String {
 pub fn name_key_spellings(first: &str, last: &str, original: &str) -> Vec<String> {
     let mut out = Vec::new();
     // Most names have neither a letter to write out nor one written out: nothing to make.
-    let written = |key: &str| key.contains("ae") || key.contains("oe") || key.contains("ue");
+    let written = |key: &str| {
+        key.as_bytes()
+            .windows(2)
+            .any(|pair| matches!(pair, [b'a' | b'o' | b'u', b'e']))
+    };
     if first.is_ascii() && last.is_ascii() && !written(original) {
         return out;
     }

@@ -1,25 +1,20 @@
-//! One leaked record against the ledger: its identifiers found (by the column's role, and any
-//! email anywhere in any field), normalised exactly as the ledger normalises them, hashed with
-//! the ledger's key and looked up in the identifier index. This exact stage needs only keyed
-//! hashes of what custody holds; a row it does not match, with a name and something else, is
-//! kept (folded, in memory) for fuzzy linkage (`linkage`), which opens the sealed details.
+//! One leaked record against the ledger: its identifiers (`leak_fields`) hashed with the
+//! ledger's key and looked up in the identifier index. This exact stage needs only keyed hashes
+//! of what custody holds; a row it does not match, with a name and something else, is kept
+//! (folded, in memory) for fuzzy linkage (`linkage`), which opens the sealed details. What
+//! linkage compares of a row is made only for the rows nothing matched, while their batch is
+//! still there.
 
-use custody_core::{
-    DateOrder, Day, IdentifierKind, LinkRecord, PersonId, PersonSet, canonical_email, fold_first_word,
-    fold_last_word, name_key, name_key_spellings, normalise_email, normalise_postcode, phone_match_form,
-};
-use custody_ingest::leak::{Batch, Record, Role, leak_days};
+use custody_core::{DateOrder, IdentifierKind, LinkRecord, PersonId, PersonSet, canonical_email_into};
+use custody_ingest::leak::{Batch, Record};
 use custody_vault::Vault;
 
+use crate::leaks::leak_fields::Scratch;
 use crate::leaks::leak_index::IdentifierIndex;
 
-/// Emails read from one field at most.
-const EMAILS_PER_FIELD: usize = 8;
 /// Rows one worker keeps for fuzzy linkage at most (about 100 bytes each): memory stays
 /// bounded however large the file; rows beyond are counted, not tried.
 const RESIDUE_MAX: usize = 2_000_000;
-/// Values of one kind (emails, phones, postcodes, dates) taken from one record at most.
-const VALUES_PER_KIND: usize = 256;
 
 /// A set of person ids as plain bits: setting one is a single write, where a Roaring bitmap
 /// searches its containers. Its size is bounded by the ledger's largest id, not by the file.
@@ -131,22 +126,14 @@ impl Tally {
     }
 }
 
-/// Buffers reused from row to row.
-#[derive(Debug, Default)]
-pub(crate) struct Scratch {
-    emails: Vec<String>,
-    phones: Vec<String>,
-    postcodes: Vec<String>,
-    days: Vec<String>,
-    names: Vec<String>,
-    key: String,
-}
-
 /// What a worker keeps of a row until its identifiers are looked up.
 #[derive(Debug)]
 pub(crate) struct RowInfo {
     record: u32,
     line: u64,
+    /// Whether linkage may try it if nothing matches (a name and something else).
+    linkable: bool,
+    /// What linkage compares, made at once when the batch will be gone by the lookup.
     link: Option<LinkRecord>,
 }
 
@@ -156,12 +143,15 @@ pub(crate) struct RowInfo {
 pub(crate) struct Hashes {
     pub hashes: Vec<(u32, u8, [u8; 16])>,
     rows: Vec<RowInfo>,
+    /// Rows (in `rows`) that nothing matched, from the last lookup.
+    unmatched: Vec<usize>,
 }
 
 impl Hashes {
     fn clear(&mut self) {
         self.hashes.clear();
         self.rows.clear();
+        self.unmatched.clear();
     }
 
     /// Memory held, for the workers' budget while the index loads.
@@ -199,11 +189,12 @@ const STRONG_SLOTS: [u8; 3] = [0, 1, 2];
 pub(crate) fn look_up(
     index: &IdentifierIndex,
     canaries: &PersonSet,
-    hashes: &Hashes,
+    hashes: &mut Hashes,
     hits: &mut Hits,
     tally: &mut Tally,
 ) {
     hits.clear();
+    hashes.unmatched.clear();
     for group in hashes.hashes.chunks(LOOKUP_GROUP) {
         let touched = group
             .iter()
@@ -213,14 +204,16 @@ pub(crate) fn look_up(
             index.lookup(hash, &mut |person| hits.push((*record, *slot, person)));
         }
     }
-    let mut rows = hashes.rows.iter().peekable();
+    let mut rows = hashes.rows.iter().enumerate().peekable();
     for row in hits.chunk_by(|a, b| a.0 == b.0) {
         let record = row.first().map_or(0, |hit| hit.0);
         // Rows before this one matched nothing: linkage may still find them.
-        while let Some(info) = rows.next_if(|info| info.record < record) {
-            keep_residue(info, tally);
+        while let Some((at, _)) = rows.next_if(|(_, info)| info.record < record) {
+            hashes.unmatched.push(at);
         }
-        let line = rows.next_if(|info| info.record == record).map(|info| info.line);
+        let line = rows
+            .next_if(|(_, info)| info.record == record)
+            .map(|(_, info)| info.line);
         // A row's hits are few: asked of the slice itself, with nothing allocated per row.
         let strong = |person: Option<PersonId>| {
             row.iter().any(|(_, slot, found)| {
@@ -245,28 +238,18 @@ pub(crate) fn look_up(
             tally.rows_matched += 1;
         }
     }
-    for info in rows {
-        keep_residue(info, tally);
-    }
-}
-
-fn keep_residue(info: &RowInfo, tally: &mut Tally) {
-    if let Some(link) = &info.link {
-        if tally.residue.len() < RESIDUE_MAX {
-            tally.residue.push((info.line, link.clone()));
-        } else {
-            tally.residue_not_kept += 1;
-        }
-    }
+    hashes.unmatched.extend(rows.map(|(at, _)| at));
 }
 
 impl RowMatcher<'_> {
-    /// Reads a batch's records into `tally` and their identifiers' hashes into `hashes`.
+    /// Reads a batch's records into `tally` and their identifiers' hashes into `hashes`. With
+    /// `at_once`, what linkage compares of a row is made now (the batch will be gone when its
+    /// hashes are looked up); otherwise [`Self::keep_unmatched`] makes it for the rows that need it.
     pub(crate) fn hash_batch(
         &self,
         batch: &Batch,
-        tally: &mut Tally,
-        scratch: &mut Scratch,
+        at_once: bool,
+        (tally, scratch): (&mut Tally, &mut Scratch),
         hashes: &mut Hashes,
     ) {
         hashes.clear();
@@ -274,10 +257,41 @@ impl RowMatcher<'_> {
             self.record(
                 u32::try_from(number).unwrap_or(u32::MAX),
                 &record,
-                tally,
-                scratch,
+                at_once,
+                (tally, scratch),
                 hashes,
             );
+        }
+    }
+
+    /// Keeps for linkage the rows of the last lookup that nothing matched; `batch` is theirs,
+    /// when it is still there (rows whose link was made at once need none).
+    pub(crate) fn keep_unmatched(
+        &self,
+        hashes: &Hashes,
+        batch: Option<&Batch>,
+        scratch: &mut Scratch,
+        tally: &mut Tally,
+    ) {
+        for info in hashes.unmatched.iter().filter_map(|at| hashes.rows.get(*at)) {
+            if !info.linkable {
+                continue;
+            }
+            if tally.residue.len() >= RESIDUE_MAX {
+                tally.residue_not_kept += 1;
+                continue;
+            }
+            let link = match (&info.link, batch) {
+                (Some(link), _) => Some(link.clone()),
+                (None, Some(batch)) => batch.record(info.record as usize).and_then(|record| {
+                    let found = scratch.read(&record, self.region, self.date_order);
+                    scratch.link(&found)
+                }),
+                (None, None) => None,
+            };
+            if let Some(link) = link {
+                tally.residue.push((info.line, link));
+            }
         }
     }
 
@@ -286,77 +300,27 @@ impl RowMatcher<'_> {
         &self,
         number: u32,
         record: &Record<'_>,
-        tally: &mut Tally,
-        scratch: &mut Scratch,
+        at_once: bool,
+        (tally, scratch): (&mut Tally, &mut Scratch),
         hashes: &mut Hashes,
     ) {
-        scratch.emails.clear();
-        scratch.phones.clear();
-        scratch.postcodes.clear();
-        scratch.days.clear();
-        let (mut first, mut last, mut full) = (None, None, None);
-        let mut born: Option<Day> = None;
         for (column, _) in record.columns() {
             mark(&mut tally.columns_with_values, column);
         }
-        for (role, value) in record.fields() {
-            match role {
-                Role::Email => match normalise_email(value) {
-                    Some(email) => push_new(&mut scratch.emails, email),
-                    None => emails_in(value, &mut scratch.emails),
-                },
-                Role::Phone => {
-                    if let Some(phone) = phone_match_form(value, self.region) {
-                        push_new(&mut scratch.phones, phone);
-                    }
-                }
-                Role::FirstName => first = first.or(Some(value)),
-                Role::LastName => last = last.or(Some(value)),
-                Role::FullName => full = full.or(Some(value)),
-                Role::Postcode => {
-                    if let Some(postcode) = normalise_postcode(value) {
-                        push_new(&mut scratch.postcodes, postcode);
-                    }
-                }
-                Role::DateOfBirth => {
-                    for day in leak_days(value, self.date_order).each() {
-                        born = born.or(Some(day));
-                        push_new(&mut scratch.days, day.to_iso());
-                    }
-                }
-                Role::Other => {
-                    if memchr_at(value) {
-                        emails_in(value, &mut scratch.emails);
-                    }
-                }
-            }
-        }
-        let (first, last) = match (first, last, full) {
-            (Some(first), Some(last), _) => (Some(first), Some(last)),
-            (_, _, Some(full)) => split_full_name(full),
-            _ => (None, None),
-        };
-        scratch.names.clear();
-        if let (Some(first), Some(last)) = (first, last)
-            && let Some(key) = name_key(first, last)
-        {
-            let spellings = name_key_spellings(first, last, &key);
-            scratch.names.push(key);
-            scratch.names.extend(spellings);
-        }
+        let found = scratch.read(record, self.region, self.date_order);
         tally.rows += 1;
-        let contact = !scratch.emails.is_empty() || !scratch.phones.is_empty();
-        let any = contact
-            || (!scratch.names.is_empty() && (!scratch.postcodes.is_empty() || !scratch.days.is_empty()));
-        let link = match (first, last) {
-            (Some(first), Some(last)) if any => link_record(first, last, born, scratch),
-            _ => None,
-        };
-        if link.is_some() || (self.keep_links && any) {
+        let any = scratch.has_identifiers();
+        let linkable = any && found.named();
+        if linkable || (self.keep_links && any) {
             hashes.rows.push(RowInfo {
                 record: number,
                 line: record.line,
-                link,
+                linkable,
+                link: if linkable && at_once {
+                    scratch.link(&found)
+                } else {
+                    None
+                },
             });
         }
         if !any {
@@ -367,29 +331,33 @@ impl RowMatcher<'_> {
         for (column, _) in record.columns() {
             mark(&mut tally.columns_seen, column);
         }
-        for email in &scratch.emails {
+        let Scratch {
+            emails,
+            phones,
+            postcodes,
+            days,
+            names,
+            key,
+        } = scratch;
+        for email in emails.iter() {
             self.hash(number, IdentifierKind::EmailStrict, email, hashes);
-            self.hash(
-                number,
-                IdentifierKind::EmailCanonical,
-                &canonical_email(email),
-                hashes,
-            );
+            canonical_email_into(email, key);
+            self.hash(number, IdentifierKind::EmailCanonical, key, hashes);
         }
-        for phone in &scratch.phones {
+        for phone in phones.iter() {
             self.hash(number, IdentifierKind::Phone, phone, hashes);
         }
-        for name in &scratch.names {
+        for name in names.iter() {
             for (kind, values) in [
-                (IdentifierKind::NamePostcode, &scratch.postcodes),
-                (IdentifierKind::NameDateOfBirth, &scratch.days),
+                (IdentifierKind::NamePostcode, &*postcodes),
+                (IdentifierKind::NameDateOfBirth, &*days),
             ] {
-                for value in values {
-                    scratch.key.clear();
-                    scratch.key.push_str(name);
-                    scratch.key.push('|');
-                    scratch.key.push_str(value);
-                    self.hash(number, kind, &scratch.key, hashes);
+                for value in values.iter() {
+                    key.clear();
+                    key.push_str(name);
+                    key.push('|');
+                    key.push_str(value);
+                    self.hash(number, kind, key, hashes);
                 }
             }
         }
@@ -410,81 +378,6 @@ impl RowMatcher<'_> {
     }
 }
 
-/// Adds a value not there yet; a record gives at most `VALUES_PER_KIND` of a kind (a line of a
-/// million addresses is read, not matched a million times over).
-fn push_new(values: &mut Vec<String>, value: String) {
-    if values.len() < VALUES_PER_KIND && !values.contains(&value) {
-        values.push(value);
-    }
-}
-
-fn memchr_at(value: &str) -> bool {
-    value.as_bytes().contains(&b'@')
-}
-
-/// Every email address written anywhere in `text` (`Alex <alex@example.org>`, a URL, a sentence).
-pub(crate) fn emails_in(text: &str, emails: &mut Vec<String>) {
-    let bytes = text.as_bytes();
-    // The characters addresses use in practice; the rarer ones RFC 5322 allows (`/`, `=`, `&`)
-    // would run an address into a URL's query or the words around it.
-    let local_byte = |byte: u8| byte.is_ascii_alphanumeric() || b"._+-'".contains(&byte);
-    let domain_byte = |byte: u8| byte.is_ascii_alphanumeric() || byte == b'.' || byte == b'-';
-    let mut found = 0;
-    for (at, _) in bytes.iter().enumerate().filter(|(_, byte)| **byte == b'@') {
-        if found >= EMAILS_PER_FIELD {
-            return;
-        }
-        let mut start = at;
-        while start > 0 && bytes.get(start - 1).is_some_and(|byte| local_byte(*byte)) {
-            start -= 1;
-        }
-        let mut end = at + 1;
-        while bytes.get(end).is_some_and(|byte| domain_byte(*byte)) {
-            end += 1;
-        }
-        let candidate = text
-            .get(start..end)
-            .unwrap_or("")
-            .trim_start_matches(['.', '\''])
-            .trim_end_matches(['.', '-', '\'']);
-        if let Some(email) = normalise_email(candidate) {
-            push_new(emails, email);
-            found += 1;
-        }
-    }
-}
-
-/// A full name's given and family names: `Smith, Alex` is family name first; otherwise the
-/// first word and the last (a lone word is no name to link by).
-fn split_full_name(full: &str) -> (Option<&str>, Option<&str>) {
-    if let Some((last, first)) = full.split_once(',')
-        && !first.trim().is_empty()
-        && !last.trim().is_empty()
-    {
-        return (Some(first), Some(last));
-    }
-    let mut words = full.split_whitespace();
-    match (words.next(), words.next_back()) {
-        (Some(first), Some(last)) => (Some(first), Some(last)),
-        _ => (None, None),
-    }
-}
-
-/// What linkage compares of a row: its names folded, its first date of birth, postcode,
-/// email and phone.
-fn link_record(first: &str, last: &str, born: Option<Day>, scratch: &Scratch) -> Option<LinkRecord> {
-    let first = fold_first_word(first)?;
-    let last = fold_last_word(last)?;
-    Some(LinkRecord {
-        first,
-        last,
-        born,
-        postcode: scratch.postcodes.first().cloned(),
-        email: scratch.emails.first().cloned(),
-        phone: scratch.phones.first().cloned(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::indexing_slicing)]
@@ -499,17 +392,5 @@ mod tests {
                 IdentifierKind::EmailStrict | IdentifierKind::EmailCanonical | IdentifierKind::Phone
             ));
         }
-    }
-
-    #[test]
-    fn emails_anywhere() {
-        let mut emails = Vec::new();
-        emails_in("Alex Smith <Alex.Smith@Example.org>; cc bo@x.co.uk.", &mut emails);
-        emails_in(
-            "https://forum.example/u?mail=sam%40x.org&to=jo@y.org",
-            &mut emails,
-        );
-        emails_in("no address @ here, nor here@", &mut emails);
-        assert_eq!(emails, ["alex.smith@example.org", "bo@x.co.uk", "jo@y.org"]);
     }
 }

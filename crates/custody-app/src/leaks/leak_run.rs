@@ -15,8 +15,9 @@ use custody_ingest::leak::{Batch, LeakReader};
 use crate::dir::Ledger;
 use crate::error::{Error, Result};
 use crate::leaks::leak::MatchProgress;
+use crate::leaks::leak_fields::Scratch;
 use crate::leaks::leak_index::IdentifierIndex;
-use crate::leaks::leak_rows::{Hashes, Hits, RowMatcher, Scratch, Tally, look_up};
+use crate::leaks::leak_rows::{Hashes, Hits, RowMatcher, Tally, look_up};
 
 /// Batches waiting between the reader and the workers.
 const QUEUED_BATCHES: usize = 8;
@@ -163,8 +164,11 @@ fn work(shared: &Shared<'_>, empty: &mpsc::Sender<Batch>, budget: usize) -> Opti
         }
         match shared.index.get() {
             Some(index) => {
-                while let Some(hashes) = pending.pop_front() {
-                    look_up(index, &shared.canaries, &hashes, &mut hits, &mut tally);
+                while let Some(mut hashes) = pending.pop_front() {
+                    look_up(index, &shared.canaries, &mut hashes, &mut hits, &mut tally);
+                    shared
+                        .matcher
+                        .keep_unmatched(&hashes, None, &mut scratch, &mut tally);
                     spare.push(hashes);
                 }
             }
@@ -183,17 +187,22 @@ fn work(shared: &Shared<'_>, empty: &mpsc::Sender<Batch>, budget: usize) -> Opti
             break;
         };
         let mut hashes = spare.pop().unwrap_or_default();
+        // Once the index is there, a batch is looked up while it is still here.
+        let index = shared.index.get();
         shared
             .matcher
-            .hash_batch(&batch, &mut tally, &mut scratch, &mut hashes);
-        let _ = empty.send(batch);
-        match shared.index.get() {
+            .hash_batch(&batch, index.is_none(), (&mut tally, &mut scratch), &mut hashes);
+        match index {
             Some(index) => {
-                look_up(index, &shared.canaries, &hashes, &mut hits, &mut tally);
+                look_up(index, &shared.canaries, &mut hashes, &mut hits, &mut tally);
+                shared
+                    .matcher
+                    .keep_unmatched(&hashes, Some(&batch), &mut scratch, &mut tally);
                 spare.push(hashes);
             }
             None => pending.push_back(hashes),
         }
+        let _ = empty.send(batch);
     }
     // The file is read: wait for the index, then finish what is pending.
     loop {
@@ -201,8 +210,11 @@ fn work(shared: &Shared<'_>, empty: &mpsc::Sender<Batch>, budget: usize) -> Opti
             return None;
         }
         if let Some(index) = shared.index.get() {
-            for hashes in pending {
-                look_up(index, &shared.canaries, &hashes, &mut hits, &mut tally);
+            for mut hashes in pending {
+                look_up(index, &shared.canaries, &mut hashes, &mut hits, &mut tally);
+                shared
+                    .matcher
+                    .keep_unmatched(&hashes, None, &mut scratch, &mut tally);
             }
             return Some(tally);
         }

@@ -3,6 +3,7 @@
 pub mod leak;
 pub(crate) mod leak_columns;
 pub mod leak_evidence;
+pub(crate) mod leak_fields;
 pub mod leak_index;
 pub mod leak_index_file;
 pub(crate) mod leak_links;

@@ -87,6 +87,16 @@ impl Batch {
         })
     }
 
+    /// The record at `index` (in the order of [`Self::records`]).
+    pub fn record(&self, index: usize) -> Option<Record<'_>> {
+        let span = self.records.get(index)?;
+        Some(Record {
+            line: span.line,
+            text: &self.text,
+            fields: self.fields.get(span.start..span.end).unwrap_or_default(),
+        })
+    }
+
     pub(crate) fn clear(&mut self) {
         self.text.clear();
         self.fields.clear();
