@@ -258,12 +258,12 @@ mod tests {
     fn values_are_kept_once_and_reused() {
         let mut values = Values::default();
         assert!(values.add(|out| {
-            out.push_str("a");
+            out.push('a');
             true
         }));
         values.add(|out| {
             out.clear();
-            out.push_str("a");
+            out.push('a');
             true
         });
         assert!(!values.add(|_| false));
@@ -272,7 +272,7 @@ mod tests {
         assert!(values.is_empty());
         values.add(|out| {
             out.clear();
-            out.push_str("b");
+            out.push('b');
             true
         });
         assert_eq!(values.first(), Some("b"));

@@ -12,8 +12,8 @@
 //! and entries, the layout's version, the identifier kinds it holds, the token's length and the
 //! token, and the BLAKE3 digest of the table), then the table's 16-byte slots as they are in
 //! memory. A file of another layout or other kinds (a later release) is rebuilt, and so is one
-//! whose table does not have its digest: the table is read into memory whole, checked, then
-//! used, so a file changed on disk afterwards cannot change a match under way.
+//! whose table does not have its digest. The table is mapped read-only (the page cache's pages,
+//! nothing copied) and checked against its digest before it is used.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -119,8 +119,7 @@ fn read(file: &Path, token: &str) -> Option<IdentifierIndex> {
     if opened.metadata().ok()?.len() != expected {
         return None;
     }
-    let mut table = SlotTable::zeroed(usize::try_from(header.slots).ok()?).ok()?;
-    opened.read_exact(table.bytes_mut()).ok()?;
+    let table = SlotTable::map_file(&opened, HEADER, usize::try_from(header.slots).ok()?).ok()?;
     if *blake3::hash(table.bytes()).as_bytes() != header.digest {
         return None;
     }

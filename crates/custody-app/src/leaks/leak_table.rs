@@ -1,15 +1,18 @@
-//! A table of 16-byte slots in anonymous memory that the kernel is asked to back with huge
-//! pages (2 MiB on x86-64, where it has them): a lookup in a table of hundreds of megabytes then
-//! costs one cache miss instead of a cache miss and a page-table walk, and filling it from a file
-//! takes a few hundred page faults instead of tens of thousands. Without huge pages it is plain
-//! zeroed memory, as a `Vec` would be.
+//! A table of 16-byte slots: built in anonymous memory that the kernel is asked to back with
+//! huge pages (2 MiB on x86-64, where it has them), so that a lookup in a table of hundreds of
+//! megabytes costs one cache miss instead of a cache miss and a page-table walk (without huge
+//! pages it is plain zeroed memory, as a `Vec` would be); or a kept file's, mapped read-only,
+//! so that opening it copies and clears nothing.
 
-use memmap2::{MmapMut, MmapOptions};
+use memmap2::{Mmap, MmapMut, MmapOptions};
 
-/// Zeroed slots; see the module documentation.
+/// Slots; see the module documentation.
 #[derive(Debug)]
-pub(crate) struct SlotTable {
-    map: MmapMut,
+pub(crate) enum SlotTable {
+    /// Built here, in anonymous memory.
+    Built(MmapMut),
+    /// A kept file's table, mapped read-only from `offset`.
+    Mapped { map: Mmap, offset: usize },
 }
 
 /// Bytes of a slot.
@@ -28,28 +31,49 @@ impl SlotTable {
             // Only advice: without huge pages the table works the same, more slowly.
             let _advised = map.advise(memmap2::Advice::HugePage);
         }
-        Ok(SlotTable { map })
+        Ok(SlotTable::Built(map))
+    }
+
+    /// The `slots` slots of `file` from byte `offset` (a multiple of 16), mapped read-only and
+    /// read in at once: the page cache's own pages, with nothing copied or cleared.
+    #[allow(unsafe_code)]
+    pub(crate) fn map_file(file: &std::fs::File, offset: usize, slots: usize) -> std::io::Result<Self> {
+        let end = slots
+            .checked_mul(SLOT)
+            .and_then(|bytes| bytes.checked_add(offset))
+            .ok_or_else(|| std::io::Error::other("the table is too large"))?;
+        // SAFETY: a mapping is undefined behaviour if the file changes under it. This one is
+        // custody's own, private to its user (0600) in the data directory, and custody never
+        // writes a kept index in place: a new one is written under another name and renamed
+        // over it, which leaves this file's contents as they were for as long as it is mapped.
+        let map = unsafe { MmapOptions::new().len(end).populate().map(file)? };
+        if map.len() != end || !offset.is_multiple_of(SLOT) {
+            return Err(std::io::Error::other("the table is not where its header says"));
+        }
+        Ok(SlotTable::Mapped { map, offset })
+    }
+
+    /// The slots as bytes, to write to a file or check.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match self {
+            SlotTable::Built(map) => map,
+            SlotTable::Mapped { map, offset } => map.get(*offset..).unwrap_or_default(),
+        }
     }
 
     /// The slots.
     pub(crate) fn slots(&self) -> &[u128] {
-        // A mapping is page-aligned and a whole number of slots long, so this cannot fail.
-        bytemuck::try_cast_slice(&self.map).unwrap_or_default()
+        // A mapping is page-aligned and the table starts a whole number of slots into it, so
+        // this cannot fail.
+        bytemuck::try_cast_slice(self.bytes()).unwrap_or_default()
     }
 
-    /// The slots, to fill.
+    /// The slots, to fill (none for a mapped file's).
     pub(crate) fn slots_mut(&mut self) -> &mut [u128] {
-        bytemuck::try_cast_slice_mut(&mut self.map).unwrap_or_default()
-    }
-
-    /// The slots as bytes, to write to a file or read one into.
-    pub(crate) fn bytes(&self) -> &[u8] {
-        &self.map
-    }
-
-    /// The slots as bytes, to read a file into.
-    pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
-        &mut self.map
+        match self {
+            SlotTable::Built(map) => bytemuck::try_cast_slice_mut(map).unwrap_or_default(),
+            SlotTable::Mapped { .. } => &mut [],
+        }
     }
 }
 

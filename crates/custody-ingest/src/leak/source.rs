@@ -320,20 +320,26 @@ impl LineSource {
     fn decode(&mut self) {
         self.text.clear();
         if self.decoding == LineDecoding::Utf8 {
-            match std::str::from_utf8(&self.raw) {
+            // A line of UTF-8 is its own text: the two buffers change places, nothing is copied.
+            let spare = std::mem::take(&mut self.text).into_bytes();
+            let raw = std::mem::replace(&mut self.raw, spare);
+            match String::from_utf8(raw) {
                 Ok(text) => {
                     if !text.is_ascii() {
                         self.utf8_lines += 1;
                     }
-                    self.text.push_str(text);
+                    self.text = text;
                     return;
                 }
-                // A dump's line with raw binary bytes is still UTF-8 around them.
-                Err(_) if self.nul_only => {
-                    self.text.push_str(&String::from_utf8_lossy(&self.raw));
-                    return;
+                Err(error) => {
+                    self.raw = error.into_bytes();
+                    // A dump's line with raw binary bytes is still UTF-8 around them.
+                    if self.nul_only {
+                        self.text.push_str(&String::from_utf8_lossy(&self.raw));
+                        return;
+                    }
+                    self.windows_1252_lines += 1;
                 }
-                Err(_) => self.windows_1252_lines += 1,
             }
         }
         if self.decoding == LineDecoding::Windows1252 && !self.raw.is_ascii() {
