@@ -102,6 +102,8 @@ impl Blocks {
                             block_keys(vault, record, true, &mut keys);
                             out.extend(keys.iter().map(|key| u128::from(*key) << 32 | u128::from(row)));
                         }
+                        // Sorted here, on every core, so that grouping them is a merge.
+                        out.sort_unstable();
                         out
                     })
                 })
@@ -111,7 +113,7 @@ impl Blocks {
             joined.into_iter().collect::<std::result::Result<Vec<_>, _>>()
         })
         .map_err(|_| Error::Invalid("a linkage thread stopped unexpectedly; nothing was recorded".into()))?;
-        let pairs: Vec<u128> = parts.into_iter().flatten().collect();
+        let pairs = crate::leaks::linkage_blocks::merge_sorted(parts);
         let (keys, starts, rows) = crate::leaks::linkage_blocks::group(pairs, usize::MAX);
         // Unusable until the people's keys say how many hold it: a key the kept keys lack is
         // held by nobody or by too many.

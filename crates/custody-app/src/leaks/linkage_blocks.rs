@@ -110,6 +110,39 @@ pub(crate) fn group(mut pairs: Vec<u128>, most: usize) -> (Vec<u64>, Vec<u32>, V
     (keys, starts, values)
 }
 
+/// Sorted runs merged into one sorted run (two at a time: there is a run per core).
+pub(crate) fn merge_sorted(mut runs: Vec<Vec<u128>>) -> Vec<u128> {
+    while runs.len() > 1 {
+        let mut merged = Vec::with_capacity(runs.len().div_ceil(2));
+        let mut pairs = runs.into_iter();
+        while let Some(left) = pairs.next() {
+            merged.push(match pairs.next() {
+                Some(right) => merge_two(&left, &right),
+                None => left,
+            });
+        }
+        runs = merged;
+    }
+    runs.pop().unwrap_or_default()
+}
+
+fn merge_two(left: &[u128], right: &[u128]) -> Vec<u128> {
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let (mut left, mut right) = (left.iter().peekable(), right.iter().peekable());
+    while let (Some(a), Some(b)) = (left.peek(), right.peek()) {
+        if a <= b {
+            out.push(**a);
+            left.next();
+        } else {
+            out.push(**b);
+            right.next();
+        }
+    }
+    out.extend(left);
+    out.extend(right);
+    out
+}
+
 /// Where `key` is or would be in `sorted`: galloping from the start, so a pass of many keys
 /// costs a merge and a pass of a few costs a few binary searches.
 fn seek(sorted: &[u64], key: u64) -> usize {
@@ -281,6 +314,13 @@ fn write(file: &Path, token: &str, blocks: &PeopleBlocks, vault: &Vault) -> Resu
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sorted_runs_merge_into_one() {
+        let runs = vec![vec![1, 4, 9], vec![2, 3, 10, 11], vec![], vec![0, 4]];
+        assert_eq!(super::merge_sorted(runs), [0, 1, 2, 3, 4, 4, 9, 10, 11]);
+        assert!(super::merge_sorted(Vec::new()).is_empty());
+    }
+
     use super::*;
 
     fn pair(key: u64, person: PersonId) -> u128 {
