@@ -46,7 +46,14 @@ impl SlotTable {
         // custody's own, private to its user (0600) in the data directory, and custody never
         // writes a kept index in place: a new one is written under another name and renamed
         // over it, which leaves this file's contents as they were for as long as it is mapped.
-        let map = unsafe { MmapOptions::new().len(end).populate().map(file)? };
+        let map = unsafe { MmapOptions::new().len(end).map(file)? };
+        #[cfg(target_os = "linux")]
+        {
+            // Only advice: huge pages where the page cache has them, then every page mapped at
+            // once rather than one fault at a time.
+            let _advised = map.advise(memmap2::Advice::HugePage);
+            let _populated = map.advise(memmap2::Advice::PopulateRead);
+        }
         if map.len() != end || !offset.is_multiple_of(SLOT) {
             return Err(std::io::Error::other("the table is not where its header says"));
         }
