@@ -10,9 +10,10 @@
 //!
 //! Layout: a 128-byte header (`CUSTIDX2`, a byte-order mark, the table's slot count, home slots
 //! and entries, the layout's version, the identifier kinds it holds, the token's length and the
-//! token, and the BLAKE3 digest of the table), then the table's 16-byte slots as they are in
-//! memory. A file of another layout or other kinds (a later release) is rebuilt, and so is one
-//! whose table does not have its digest. The table is mapped read-only (the page cache's pages,
+//! token, and a keyed MAC of the header and the table, `Vault::kept_file_mac`), then the table's
+//! 16-byte slots as they are in memory. A file of another layout or other kinds (a later
+//! release) is rebuilt, and so is one whose MAC does not verify: damage, or a change by someone
+//! without the key (which could otherwise hide people from a match), is never used. The table is mapped read-only (the page cache's pages,
 //! nothing copied) and checked against its digest before it is used.
 
 use std::io::{Read, Write};
@@ -24,6 +25,7 @@ use crate::dir::Ledger;
 use crate::error::{Error, Result};
 use crate::leaks::leak_index::IdentifierIndex;
 use crate::leaks::leak_table::SlotTable;
+use custody_vault::Vault;
 
 /// The file's name in the data directory.
 pub const FILE_NAME: &str = "identifier-index.bin";
@@ -33,10 +35,12 @@ const HEADER: usize = 128;
 /// The slots' layout (`leak_index`'s: 64-bit key, 32-bit check, person plus one, in key order
 /// from each key's home slot).
 const LAYOUT: u16 = 2;
-/// Bytes of the table's digest, at the end of the header.
-const DIGEST: usize = 32;
+/// Bytes of the MAC, at the end of the header.
+const MAC: usize = 32;
+/// What the MAC is for (`Vault::kept_file_mac`).
+const PURPOSE: &str = "identifier-index.bin";
 /// Room for the token in the header.
-const TOKEN_MAX: usize = HEADER - 8 - 4 - 8 - 8 - 8 - 2 - 2 - 2 - DIGEST;
+const TOKEN_MAX: usize = HEADER - 8 - 4 - 8 - 8 - 8 - 2 - 2 - 2 - MAC;
 
 /// The kinds the index holds, as a bit mask of their positions in `IdentifierKind::ALL`.
 fn kinds_mask() -> u16 {
@@ -76,7 +80,7 @@ pub fn load(ledger: &Ledger) -> Result<(IdentifierIndex, Source, Option<String>)
     let token = ledger.store.identifiers_generation()?;
     let file = path(ledger);
     if let Some(token) = &token
-        && let Some(index) = read(&file, token)
+        && let Some(index) = read(&file, token, &ledger.vault)
     {
         return Ok((index, Source::File, None));
     }
@@ -90,7 +94,7 @@ pub fn load(ledger: &Ledger) -> Result<(IdentifierIndex, Source, Option<String>)
 pub fn keep(ledger: &Ledger, token: &str, index: &IdentifierIndex) {
     let file = path(ledger);
     crate::files::remove_stale_temporaries(&file);
-    let _kept = write(&file, token, index);
+    let _kept = write(&file, token, index, &ledger.vault);
 }
 
 /// What a header says.
@@ -100,15 +104,15 @@ struct Header {
     homes: u64,
     len: u64,
     token: String,
-    digest: [u8; DIGEST],
+    mac: [u8; MAC],
 }
 
-/// The index in `file` if it was built at `token` and is whole.
-fn read(file: &Path, token: &str) -> Option<IdentifierIndex> {
+/// The index in `file` if it was built at `token`, is whole and its MAC verifies.
+fn read(file: &Path, token: &str, vault: &Vault) -> Option<IdentifierIndex> {
     let mut opened = std::fs::File::open(file).ok()?;
-    let mut header = [0_u8; HEADER];
-    opened.read_exact(&mut header).ok()?;
-    let header = parse_header(&header)?;
+    let mut bytes = [0_u8; HEADER];
+    opened.read_exact(&mut bytes).ok()?;
+    let header = parse_header(&bytes)?;
     if header.token != token {
         return None;
     }
@@ -120,7 +124,7 @@ fn read(file: &Path, token: &str) -> Option<IdentifierIndex> {
         return None;
     }
     let table = SlotTable::map_file(&opened, HEADER, usize::try_from(header.slots).ok()?).ok()?;
-    if *blake3::hash(table.bytes()).as_bytes() != header.digest {
+    if mac(vault, &bytes, table.bytes()) != header.mac {
         return None;
     }
     IdentifierIndex::from_table(
@@ -140,7 +144,7 @@ fn parse_header(header: &[u8; HEADER]) -> Option<Header> {
     let (layout, rest) = rest.split_first_chunk::<2>()?;
     let (kinds, rest) = rest.split_first_chunk::<2>()?;
     let (token_len, rest) = rest.split_first_chunk::<2>()?;
-    let (rest, digest) = rest.split_last_chunk::<DIGEST>()?;
+    let (rest, mac) = rest.split_last_chunk::<MAC>()?;
     if magic != MAGIC
         || u32::from_ne_bytes(*order) != BYTE_ORDER
         || u16::from_le_bytes(*layout) != LAYOUT
@@ -154,12 +158,17 @@ fn parse_header(header: &[u8; HEADER]) -> Option<Header> {
         homes: u64::from_le_bytes(*homes),
         len: u64::from_le_bytes(*len),
         token: String::from_utf8(token.to_vec()).ok()?,
-        digest: *digest,
+        mac: *mac,
     })
 }
 
+/// The MAC of a header (all but its MAC field) and a table.
+fn mac(vault: &Vault, header: &[u8], table: &[u8]) -> [u8; MAC] {
+    vault.kept_file_mac(PURPOSE, &[header.get(..HEADER - MAC).unwrap_or_default(), table])
+}
+
 /// The header of `index` kept for `token`.
-fn header_of(token: &[u8], index: &IdentifierIndex) -> Vec<u8> {
+fn header_of(token: &[u8], index: &IdentifierIndex, vault: &Vault) -> Vec<u8> {
     let mut header = Vec::with_capacity(HEADER);
     header.extend_from_slice(MAGIC);
     header.extend_from_slice(&BYTE_ORDER.to_ne_bytes());
@@ -170,20 +179,21 @@ fn header_of(token: &[u8], index: &IdentifierIndex) -> Vec<u8> {
     header.extend_from_slice(&kinds_mask().to_le_bytes());
     header.extend_from_slice(&(token.len() as u16).to_le_bytes());
     header.extend_from_slice(token);
-    header.resize(HEADER - DIGEST, 0);
-    header.extend_from_slice(blake3::hash(index.table().bytes()).as_bytes());
+    header.resize(HEADER - MAC, 0);
+    let sealed = mac(vault, &header, index.table().bytes());
+    header.extend_from_slice(&sealed);
     header
 }
 
 /// Writes the index for `token` under a temporary name, syncs it and renames it into place.
-fn write(file: &Path, token: &str, index: &IdentifierIndex) -> Result<()> {
+fn write(file: &Path, token: &str, index: &IdentifierIndex, vault: &Vault) -> Result<()> {
     let token = token.as_bytes();
     if token.len() > TOKEN_MAX {
         return Err(Error::Invalid(
             "the identifiers generation is too long to keep".to_owned(),
         ));
     }
-    let header = header_of(token, index);
+    let header = header_of(token, index, vault);
     crate::files::replace_private_with(file, |out| {
         out.write_all(&header)?;
         out.write_all(index.table().bytes())
@@ -198,14 +208,21 @@ mod tests {
     #[test]
     fn a_header_round_trips_and_a_foreign_one_is_refused() {
         let index = IdentifierIndex::build(Vec::new()).unwrap();
-        let written = header_of(b"abc", &index);
+        let vault = Vault::from_master(&[1; 32]);
+        let written = header_of(b"abc", &index, &vault);
         let header: [u8; HEADER] = written.as_slice().try_into().unwrap();
         let parsed = parse_header(&header).unwrap();
         assert_eq!(
             (parsed.slots, parsed.homes, parsed.len, parsed.token.as_str()),
             (index.table().slots().len() as u64, index.homes() as u64, 0, "abc")
         );
-        assert_eq!(parsed.digest, *blake3::hash(index.table().bytes()).as_bytes());
+        assert_eq!(parsed.mac, mac(&vault, &header, index.table().bytes()));
+        let other_key = Vault::from_master(&[2; 32]);
+        assert_ne!(
+            parsed.mac,
+            mac(&other_key, &header, index.table().bytes()),
+            "keyed"
+        );
         let mut other_kinds = header;
         other_kinds[38] ^= 1;
         assert_eq!(parse_header(&other_kinds), None, "a table of other kinds");
