@@ -384,6 +384,88 @@ mod tests {
 
     use super::*;
 
+    /// A small leaked file read into one batch.
+    fn batch_of(text: &str) -> (tempfile::TempDir, Batch) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dump.csv");
+        std::fs::write(&path, text).unwrap();
+        let mut reader = custody_ingest::leak::LeakReader::open(
+            &path,
+            custody_ingest::leak::LeakOptions::default(),
+            std::sync::Arc::default(),
+        )
+        .unwrap();
+        let mut batch = Batch::default();
+        assert!(reader.next_batch(&mut batch));
+        (dir, batch)
+    }
+
+    #[test]
+    fn rows_nothing_matched_are_kept_alike_whether_their_link_is_made_at_once_or_later() {
+        let vault = Vault::from_master(&[3; 32]);
+        let held = vault.identifier_hash(IdentifierKind::EmailStrict.tag(), "ann@example.org");
+        let mut parts: Vec<Vec<u128>> = (0..1024).map(|_| Vec::new()).collect();
+        let slot = (u128::from(u64::from_be_bytes(held[..8].try_into().unwrap())) << 64)
+            | (u128::from(u32::from_be_bytes(held[8..12].try_into().unwrap())) << 32)
+            | 8;
+        parts[(slot >> 118) as usize].push(slot);
+        let index = IdentifierIndex::build(parts).unwrap();
+        let (_dir, batch) = batch_of(
+            "first_name,last_name,email,postcode,date_of_birth\n\
+             Ann,Lee,Ann@Example.org,LS1 4AB,1980-02-03\n\
+             Bob,Stone,bob@example.net,LS2 7AB,1975-06-07\n\
+             Cat,,cat@example.net,,\n\
+             Dee,Moss,,M1 1AA,\n",
+        );
+        let matcher = RowMatcher {
+            vault: &vault,
+            region: "GB",
+            date_order: None,
+            keep_links: false,
+        };
+        let residue = |at_once: bool| {
+            let (mut tally, mut scratch, mut hashes, mut hits) = (
+                Tally::default(),
+                Scratch::default(),
+                Hashes::default(),
+                Hits::new(),
+            );
+            matcher.hash_batch(&batch, at_once, (&mut tally, &mut scratch), &mut hashes);
+            look_up(&index, &PersonSet::new(), &mut hashes, &mut hits, &mut tally);
+            let batch = (!at_once).then_some(&batch);
+            matcher.keep_unmatched(&hashes, batch, &mut scratch, &mut tally);
+            (
+                tally.rows,
+                tally.rows_matched,
+                tally.matched().len(),
+                tally.residue,
+            )
+        };
+        let (rows, matched, people, later) = residue(false);
+        assert_eq!((rows, matched, people), (4, 1, 1), "Ann is found by her address");
+        let kept: Vec<(u64, &str, &str, Option<&str>)> = later
+            .iter()
+            .map(|(line, link)| {
+                (
+                    *line,
+                    link.first.as_str(),
+                    link.last.as_str(),
+                    link.postcode.as_deref(),
+                )
+            })
+            .collect();
+        // Bob has a name and more; Cat no family name; Dee a name and a postcode.
+        assert_eq!(
+            kept,
+            [
+                (3, "bob", "stone", Some("LS27AB")),
+                (5, "dee", "moss", Some("M11AA"))
+            ]
+        );
+        assert_eq!(later[0].1.email.as_deref(), Some("bob@example.net"));
+        assert_eq!(residue(true).3, later, "made at once, the same rows and links");
+    }
+
     #[test]
     fn strong_slots_are_the_address_and_phone_kinds() {
         for slot in STRONG_SLOTS {
