@@ -3,6 +3,10 @@
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
+/// The allocator custody's own binary uses, so the benchmarks measure what a user runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Peak resident memory of this process so far, in MiB.
 pub fn peak_memory_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

@@ -161,7 +161,10 @@ fn run(
         reimport.as_secs_f64(),
         f64::from(options.people) / reimport.as_secs_f64(),
     );
-    std::fs::remove_file(&crm)?;
+    // Kept with the directory (to profile an import of it again), else removed.
+    if options.keep.is_none() {
+        std::fs::remove_file(&crm)?;
+    }
 
     for index in 0..options.suppliers {
         let input = suppliers::SupplierInput {

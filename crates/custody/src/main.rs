@@ -22,6 +22,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc: an import's and a match's threads allocate and free small strings for every row,
+/// where glibc's allocator spent a tenth of the time (a third of the import at 2M people).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let arguments = cli::Cli::parse();
     match cli::run(arguments) {
