@@ -19,16 +19,15 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-use chacha20poly1305::XChaCha20Poly1305;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+mod xchacha;
+
+use xchacha::NONCE_BYTES;
 
 /// Name of the key file inside a data directory.
 pub const KEY_FILE_NAME: &str = "custody.key";
 /// Environment variable that may hold the master key (64 hex digits) instead of the key file.
 pub const KEY_ENV: &str = "CUSTODY_KEY";
 
-const NONCE_BYTES: usize = 24;
-const TAG_BYTES: usize = 16;
 /// Bytes of an identifier hash: 128 bits leave no practical chance of two identifiers colliding.
 pub const IDENTIFIER_HASH_BYTES: usize = 16;
 
@@ -67,6 +66,9 @@ pub enum Error {
     /// The operating system gave no randomness.
     #[error("no randomness from the operating system: {0}")]
     Random(String),
+    /// Data could not be sealed (only a message over 256 GiB is refused).
+    #[error("the data could not be sealed")]
+    Seal,
     /// Sealed data did not open: wrong key or damaged data.
     #[error("sealed data does not open with this key (wrong key, or damaged data)")]
     Unseal,
@@ -77,7 +79,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The derived keys of one master key.
 pub struct Vault {
-    cipher: XChaCha20Poly1305,
+    contact_key: [u8; 32],
     identifier_key: [u8; 32],
     audit_key: [u8; 32],
     checkpoint_key: [u8; 32],
@@ -107,7 +109,7 @@ impl Vault {
         let blocking_key: [u8; 16] = blocking.first_chunk::<16>().copied().unwrap_or_default();
         let kept_key = blake3::derive_key("custody 2026-12 kept index v1", master);
         Vault {
-            cipher: XChaCha20Poly1305::new(&contact_key.into()),
+            contact_key,
             identifier_key,
             audit_key,
             checkpoint_key,
@@ -189,20 +191,7 @@ impl Vault {
 
     /// Opens data sealed by [`Sealer::seal`] for the same `owner`.
     pub fn open(&self, sealed: &[u8], owner: &[u8]) -> Result<Vec<u8>> {
-        if sealed.len() < NONCE_BYTES + TAG_BYTES {
-            return Err(Error::Unseal);
-        }
-        let (nonce, ciphertext) = sealed.split_at(NONCE_BYTES);
-        let nonce: [u8; NONCE_BYTES] = nonce.try_into().map_err(|_| Error::Unseal)?;
-        self.cipher
-            .decrypt(
-                &nonce.into(),
-                Payload {
-                    msg: ciphertext,
-                    aad: owner,
-                },
-            )
-            .map_err(|_| Error::Unseal)
+        xchacha::open(&self.contact_key, sealed, owner).ok_or(Error::Unseal)
     }
 
     /// The keyed hash of a normalised identifier, separated by the identifier kind's tag.
@@ -301,21 +290,7 @@ impl Sealer<'_> {
             nonce.copy_from_slice(bytes);
         }
         self.used += NONCE_BYTES;
-        let ciphertext = self
-            .vault
-            .cipher
-            .encrypt(
-                &nonce.into(),
-                Payload {
-                    msg: plaintext,
-                    aad: owner,
-                },
-            )
-            .map_err(|_| Error::Unseal)?;
-        let mut sealed = Vec::with_capacity(NONCE_BYTES + ciphertext.len());
-        sealed.extend_from_slice(&nonce);
-        sealed.extend_from_slice(&ciphertext);
-        Ok(sealed)
+        xchacha::seal(&self.vault.contact_key, &nonce, plaintext, owner).ok_or(Error::Seal)
     }
 }
 
