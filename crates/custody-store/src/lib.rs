@@ -15,6 +15,7 @@ mod encoding;
 mod error;
 mod generation;
 mod mail_rows;
+mod pairs;
 pub mod postgres;
 pub mod sqlite;
 pub mod transfer;

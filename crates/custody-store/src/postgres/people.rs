@@ -18,6 +18,7 @@ use crate::encoding::{
     person_id, unpack_identifiers,
 };
 use crate::error::{Error, Result};
+use crate::pairs::IdentifierPairs;
 use crate::types::{AuditDraft, ImportCounts, ImportRow, NewPerson, PersonRecord, ReadAt};
 
 /// Rows per `COPY` batch of an import into an empty store.
@@ -314,7 +315,7 @@ fn copy_into_empty(
         transaction.batch_execute(&format!("ALTER TABLE {table} DROP CONSTRAINT {name}"))?;
     }
     let mut counts = ImportCounts::default();
-    let mut pairs: Vec<([u8; 16], PersonId)> = Vec::new();
+    let mut pairs = IdentifierPairs::default();
     // Each person's line in the file, by id, to name a repeated reference's lines.
     let mut lines: Vec<u64> = Vec::new();
     let mut feed = FeedBuilder::default();
@@ -341,7 +342,9 @@ fn copy_into_empty(
             (joined.as_deref(), left.as_deref()),
             person.region.as_deref().or(person.country.as_deref()),
         );
-        pairs.extend(person.identifiers.iter().map(|(_, hash)| (*hash, next)));
+        for (_, hash) in &person.identifiers {
+            pairs.push(*hash, next);
+        }
         lines.push(person.line);
         next = next
             .checked_add(1)
@@ -354,15 +357,12 @@ fn copy_into_empty(
             pending.clear();
         }
     }
-    pairs.sort_unstable();
-    pairs.dedup();
     let writer = transaction.copy_in("COPY identifiers (hash, person) FROM STDIN (FORMAT binary)")?;
     let mut writer = BinaryCopyInWriter::new(writer, &[Type::BYTEA, Type::INT8]);
-    for (hash, person) in &pairs {
-        writer.write(&[&hash.as_slice(), &i64::from(*person)])?;
+    for (hash, person) in pairs.into_sorted() {
+        writer.write(&[&hash.as_slice(), &i64::from(person)])?;
     }
     writer.finish()?;
-    drop(pairs);
     build_after(transaction, &lines)?;
     transaction.execute(
         "SELECT setval(pg_get_serial_sequence('people', 'id'), GREATEST((SELECT max(id) FROM people), 1))",

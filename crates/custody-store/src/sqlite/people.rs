@@ -17,6 +17,7 @@ use crate::encoding::{
     KNOWN_PERSON_COLUMNS, KnownPerson, identifiers_of_kinds, person_id, unpack_identifiers,
 };
 use crate::error::{Error, Result};
+use crate::pairs::{IdentifierPairs, Pair};
 use crate::types::{AuditDraft, ImportCounts, ImportRow, NewPerson, PersonRecord, ReadAt};
 use crate::{AuditSigner, PersonRows};
 
@@ -39,14 +40,13 @@ pub(super) fn each_identifier(
     Ok(())
 }
 
-/// Inserts one new person (and its contact and identifiers unless `pairs` collects them for a
-/// sorted bulk insert), returning its id. Shared by imports and canaries.
+/// Inserts one new person, its contact and its identifiers, returning its id. Shared by imports
+/// into a populated store and canaries.
 pub(super) fn insert(
     transaction: &Transaction<'_>,
     person: &NewPerson,
     batch: i64,
     canary_share: Option<i64>,
-    pairs: Option<&mut Vec<([u8; 16], PersonId)>>,
 ) -> Result<PersonId> {
     let mut insert = transaction.prepare_cached(
         "INSERT INTO people (ref, category, status, joined_on, left_on, country, canary_share, import_batch, \
@@ -85,15 +85,10 @@ pub(super) fn insert(
             transaction.prepare_cached("INSERT INTO contacts (person, sealed) VALUES (?1, ?2)")?;
         contact.execute(params![id, sealed])?;
     }
-    match pairs {
-        Some(pairs) => pairs.extend(person.identifiers.iter().map(|(_, hash)| (*hash, id))),
-        None => {
-            let mut identifier = transaction
-                .prepare_cached("INSERT OR IGNORE INTO identifiers (hash, person) VALUES (?1, ?2)")?;
-            for (_, hash) in &person.identifiers {
-                identifier.execute(params![hash.as_slice(), id])?;
-            }
-        }
+    let mut identifier =
+        transaction.prepare_cached("INSERT OR IGNORE INTO identifiers (hash, person) VALUES (?1, ?2)")?;
+    for (_, hash) in &person.identifiers {
+        identifier.execute(params![hash.as_slice(), id])?;
     }
     Ok(id)
 }
@@ -245,7 +240,7 @@ pub(super) fn import(
             }
             None => {
                 counts.inserted += 1;
-                insert(&transaction, &person, batch, None, None)?
+                insert(&transaction, &person, batch, None)?
             }
         };
         if !met.insert(id) {
@@ -307,22 +302,24 @@ pub(super) fn source_digests(connection: &Connection) -> Result<Vec<([u8; 16], P
 const APPEND_ROWS: usize = 128;
 
 /// Appends identifier pairs in key order, which keeps every B-tree page write sequential.
-fn append_identifiers(transaction: &Transaction<'_>, mut pairs: Vec<([u8; 16], PersonId)>) -> Result<()> {
-    pairs.sort_unstable();
-    pairs.dedup();
+fn append_identifiers(transaction: &Transaction<'_>, pairs: IdentifierPairs) -> Result<()> {
     let values = vec!["(?, ?)"; APPEND_ROWS].join(", ");
     let mut full = transaction.prepare(&format!("INSERT INTO identifiers (hash, person) VALUES {values}"))?;
     let mut single = transaction.prepare("INSERT INTO identifiers (hash, person) VALUES (?1, ?2)")?;
-    for chunk in pairs.chunks(APPEND_ROWS) {
+    let mut chunk: Vec<Pair> = Vec::with_capacity(APPEND_ROWS);
+    let mut pairs = pairs.into_sorted().peekable();
+    while pairs.peek().is_some() {
+        chunk.clear();
+        chunk.extend(pairs.by_ref().take(APPEND_ROWS));
         if chunk.len() == APPEND_ROWS {
             let mut bound: Vec<&dyn ToSql> = Vec::with_capacity(APPEND_ROWS * 2);
-            for (hash, person) in chunk {
+            for (hash, person) in &chunk {
                 bound.push(hash);
                 bound.push(person);
             }
             full.execute(bound.as_slice())?;
         } else {
-            for (hash, person) in chunk {
+            for (hash, person) in &chunk {
                 single.execute(params![hash.as_slice(), person])?;
             }
         }

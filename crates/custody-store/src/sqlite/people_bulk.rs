@@ -9,6 +9,7 @@ use custody_core::{Day, PersonId, PersonStatus};
 
 use crate::encoding::FeedBuilder;
 use crate::error::{Error, Result};
+use crate::pairs::IdentifierPairs;
 use crate::types::NewPerson;
 
 /// People written per statement.
@@ -23,7 +24,7 @@ pub(super) struct Bulk {
     next_id: PersonId,
     batch: i64,
     /// Identifier pairs of the people written, for one sorted append.
-    pub pairs: Vec<([u8; 16], PersonId)>,
+    pub pairs: IdentifierPairs,
     /// The standing feeds' columns of the people written.
     pub feed: FeedBuilder,
 }
@@ -37,7 +38,7 @@ impl Bulk {
             waiting: Vec::with_capacity(BULK_ROWS),
             next_id: crate::encoding::person_id(last)?,
             batch,
-            pairs: Vec::new(),
+            pairs: IdentifierPairs::default(),
             feed: FeedBuilder::default(),
         })
     }
@@ -81,8 +82,9 @@ impl Bulk {
             let id = first
                 .checked_add(offset + 1)
                 .ok_or_else(|| Error::Corrupt("person ids have run past 2^32".to_owned()))?;
-            self.pairs
-                .extend(person.identifiers.iter().map(|(_, hash)| (*hash, id)));
+            for (_, hash) in &person.identifiers {
+                self.pairs.push(*hash, id);
+            }
             let (joined, left) = (person.joined_on.map(Day::to_iso), person.left_on.map(Day::to_iso));
             let former = person.status == PersonStatus::Former;
             let place = person.region.as_deref().or(person.country.as_deref());

@@ -195,7 +195,7 @@ pub(super) fn record(
     let mut set = people.clone();
     let mut canary_ids = Vec::with_capacity(canaries.len());
     for canary in &canaries {
-        let canary_id = super::people::insert(&transaction, canary, 0, Some(id), None)?;
+        let canary_id = super::people::insert(&transaction, canary, 0, Some(id))?;
         canary_ids.push(canary_id);
         set.insert(canary_id);
     }
