@@ -9,6 +9,7 @@ mod dates;
 mod error;
 mod headers;
 pub mod leak;
+mod line_limit;
 mod people;
 mod person_row;
 mod postal;

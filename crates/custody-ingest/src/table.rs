@@ -9,6 +9,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::line_limit::LineLimit;
 
 /// Bytes read to detect encoding and delimiter.
 const SNIFF_BYTES: usize = 64 * 1024;
@@ -96,20 +97,17 @@ impl Table {
             .iter()
             .position(|byte| *byte == b'\n')
             .is_some_and(|position| position > 0 && sniffed.get(position - 1) == Some(&b'\r'));
-        let source = LineLimit {
-            inner: Decode {
+        let source = LineLimit::new(
+            Decode {
                 inner: Cursor::new(prefix).chain(hashing),
                 decoder: utf16.map(encoding_rs::Encoding::new_decoder),
                 pending: Vec::new(),
                 start: 0,
                 done: false,
             },
-            run: 0,
-            line: 1,
-            limit: options.line_bytes_max,
+            options.line_bytes_max,
             delimiter,
-            state: FieldState::Start,
-        };
+        );
         let decode = Decode {
             inner: source,
             decoder: windows_1252.then(|| encoding_rs::WINDOWS_1252.new_decoder()),
@@ -258,7 +256,7 @@ impl Table {
             file: file.clone(),
             source,
         })?;
-        let (_, hashing) = decode.inner.inner.inner.into_inner();
+        let (_, hashing) = decode.inner.into_inner().inner.into_inner();
         let mut hashing = hashing;
         io::copy(&mut hashing, &mut io::sink()).map_err(|source| Error::Io { file, source })?;
         Ok(hashing.hasher.finalize().into())
@@ -367,64 +365,6 @@ impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
         let count = self.inner.read(buffer)?;
         self.hasher.update(buffer.get(..count).unwrap_or_default());
-        Ok(count)
-    }
-}
-
-/// Refuses a line longer than the limit before it is buffered.
-/// Refuses a record longer than the limit before it is buffered. A record ends at an unquoted
-/// line feed or carriage return; a quoted field's own line breaks do not reset the count, so one
-/// endless quoted field cannot exhaust memory.
-struct LineLimit<R> {
-    inner: R,
-    run: usize,
-    line: u64,
-    limit: usize,
-    delimiter: u8,
-    state: FieldState,
-}
-
-/// Where the limiter is in a CSV field: enough of the grammar to know which line breaks end a
-/// record (a quote opens a quoted field only at the start of a field, as the csv crate reads it).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum FieldState {
-    Start,
-    Unquoted,
-    Quoted,
-    QuoteInQuoted,
-}
-
-impl<R: Read> Read for LineLimit<R> {
-    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
-        let count = self.inner.read(buffer)?;
-        for byte in buffer.get(..count).unwrap_or_default() {
-            if *byte == b'\n' {
-                self.line += 1;
-            }
-            let line_break = *byte == b'\n' || *byte == b'\r';
-            self.state = match (self.state, *byte) {
-                (FieldState::Quoted, b'"') => FieldState::QuoteInQuoted,
-                (FieldState::Quoted, _) => FieldState::Quoted,
-                (FieldState::QuoteInQuoted, b'"') => FieldState::Quoted,
-                (FieldState::Start, b'"') => FieldState::Quoted,
-                (_, byte) if byte == self.delimiter || line_break => FieldState::Start,
-                _ => FieldState::Unquoted,
-            };
-            if line_break && self.state == FieldState::Start {
-                self.run = 0;
-                continue;
-            }
-            self.run += 1;
-            if self.run > self.limit {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!(
-                        "the record ending near line {} is longer than {} bytes, the longest accepted",
-                        self.line, self.limit
-                    ),
-                ));
-            }
-        }
         Ok(count)
     }
 }

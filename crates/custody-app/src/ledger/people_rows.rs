@@ -28,6 +28,8 @@ const BATCH_ROWS: usize = 1024;
 const BATCHES_IN_FLIGHT: usize = 8;
 /// Batches read and not yet taken by the store, at most.
 const BATCHES_AHEAD: usize = 4 * BATCHES_IN_FLIGHT;
+/// Bytes a record is made with room for: a CRM export's row is mostly under this.
+const RECORD_BYTES: usize = 256;
 /// Lines reported for a count at most.
 pub(crate) const LINES_REPORTED_MAX: usize = 20;
 
@@ -138,11 +140,13 @@ pub(crate) fn run<T>(
 
 /// The reading thread: batches of records until the file ends or fails, or nobody listens.
 fn read(table: &mut Table, queue: &SyncSender<Read>, tokens: &SyncSender<()>) {
+    // A record made with room for a typical row grows once at most, not several times.
+    let fields = table.headers().len();
     for seq in 0.. {
         let mut records = Vec::with_capacity(BATCH_ROWS);
         let (mut failure, mut last) = (None, false);
         while records.len() < BATCH_ROWS {
-            let mut record = csv::StringRecord::new();
+            let mut record = csv::StringRecord::with_capacity(RECORD_BYTES, fields);
             match table.next_row(&mut record) {
                 Ok(Some(line)) => records.push((record, line)),
                 Ok(None) => last = true,
