@@ -3,9 +3,10 @@
 //!
 //! They are kept in 256 buckets by the hash's first byte. Keyed hashes are uniform, so each
 //! bucket holds about a 256th of the pairs: growing one never copies more than a few MiB (one
-//! vector of 46 million pairs at 10M people grew by copying 0.9 GiB into a new 1.8 GiB block,
-//! which set the import's peak memory), the buckets are sorted on two threads, and read in
-//! order they are in key order with nothing to merge. A bucket is freed as soon as it is read.
+//! vector of 46 million pairs at 10M people, grown under mimalloc, which copies a large block
+//! into a new one where glibc remaps it, held 0.9 GiB and its 1.8 GiB successor at once and set
+//! the import's peak memory), the buckets are sorted on two threads, and read in order they are
+//! in key order with nothing to merge. A bucket is freed as soon as it is read.
 
 use custody_core::PersonId;
 
@@ -47,7 +48,7 @@ impl IdentifierPairs {
             other.is_ok_and(|handle| handle.join().is_ok())
         });
         if !sorted_there {
-            // No thread could be started (or it ran out of memory): sorted here, again if need be.
+            // No thread could be started, or it panicked: sorted here, again if need be.
             let (_, high) = self.buckets.split_at_mut(BUCKETS / 2);
             sort(high);
         }

@@ -41,7 +41,7 @@ pub(crate) struct SourceDigests {
 
 /// The digests held, sorted, and where each run of digests with the same first `bits` bits
 /// starts. Digests are keyed hashes, so spread evenly: a directory of a quarter as many runs
-/// as digests leaves about four to a run, and a lookup reads one directory entry and one or two
+/// as digests leaves two to four to a run, and a lookup reads one directory entry and one or two
 /// cache lines of digests. A binary search of the whole list missed the cache at almost every
 /// one of its 23 steps at 10M people (most of a re-import's time).
 struct Held {

@@ -13,6 +13,9 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 use clap::Parser;
+// Linked for its global allocator (mimalloc, as the `custody` binary has): the benchmark runs
+// custody's own code in this process.
+use custody_bench as _;
 
 use custody_app::clock::{Clock, SystemClock};
 use custody_app::{Ledger, breach::incidents, desk::accounts, ledger::suppliers};

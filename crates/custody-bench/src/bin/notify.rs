@@ -15,6 +15,9 @@ use std::time::{Duration, Instant as Clock};
 
 use anyhow::{Context, bail};
 use clap::Parser;
+// Linked for its global allocator (mimalloc, as the `custody` binary has): the benchmark runs
+// custody's own code in this process.
+use custody_bench as _;
 
 use custody_app::breach::incidents::{self, OpenInput};
 use custody_app::clock::SystemClock;
