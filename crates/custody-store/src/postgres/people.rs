@@ -21,8 +21,11 @@ use crate::error::{Error, Result};
 use crate::pairs::IdentifierPairs;
 use crate::types::{AuditDraft, ImportCounts, ImportRow, NewPerson, PersonRecord, ReadAt};
 
-/// Rows per `COPY` batch of an import into an empty store.
-const COPY_ROWS: usize = 50_000;
+/// Rows per `COPY` batch of an import into an empty store. While the server takes one batch,
+/// the workers make the next into their queue (32 batches of 1,024 rows); a batch larger than
+/// that queue left the workers waiting on the server and the server on the workers in turn
+/// (50,000 rows: 34.6 s at 2M people; 8,192: 28.1 s).
+const COPY_ROWS: usize = 8_192;
 
 fn corrupt(message: impl std::fmt::Display) -> Error {
     Error::Corrupt(message.to_string())
