@@ -36,6 +36,13 @@ impl IdentifierPairs {
         }
     }
 
+    /// Adds a person's identifiers (as `NewPerson::identifiers` holds them).
+    pub(crate) fn push_person<K>(&mut self, identifiers: &[(K, [u8; 16])], person: PersonId) {
+        for (_, hash) in identifiers {
+            self.push(*hash, person);
+        }
+    }
+
     /// Every pair once, in key order (hash, then person). The buckets are sorted on this thread
     /// and one other (all on this one if no thread can be started).
     pub(crate) fn into_sorted(mut self) -> impl Iterator<Item = Pair> {

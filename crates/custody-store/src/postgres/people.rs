@@ -345,9 +345,7 @@ fn copy_into_empty(
             (joined.as_deref(), left.as_deref()),
             person.region.as_deref().or(person.country.as_deref()),
         );
-        for (_, hash) in &person.identifiers {
-            pairs.push(*hash, next);
-        }
+        pairs.push_person(&person.identifiers, next);
         lines.push(person.line);
         next = next
             .checked_add(1)

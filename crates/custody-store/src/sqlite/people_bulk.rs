@@ -82,9 +82,7 @@ impl Bulk {
             let id = first
                 .checked_add(offset + 1)
                 .ok_or_else(|| Error::Corrupt("person ids have run past 2^32".to_owned()))?;
-            for (_, hash) in &person.identifiers {
-                self.pairs.push(*hash, id);
-            }
+            self.pairs.push_person(&person.identifiers, id);
             let (joined, left) = (person.joined_on.map(Day::to_iso), person.left_on.map(Day::to_iso));
             let former = person.status == PersonStatus::Former;
             let place = person.region.as_deref().or(person.country.as_deref());
