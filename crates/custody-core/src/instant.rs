@@ -102,10 +102,54 @@ impl<'de> serde::Deserialize<'de> for Instant {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Day(Date);
 
+/// A day's ISO 8601 text, on the stack for the years 0 to 9999 (a bulk write formats millions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IsoDay {
+    /// `yyyy-mm-dd`.
+    Short([u8; 10]),
+    /// A year outside 0..=9999, as [`Day::to_iso`] writes it.
+    Long(String),
+}
+
+impl IsoDay {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            IsoDay::Short(bytes) => std::str::from_utf8(bytes).unwrap_or_default(),
+            IsoDay::Long(text) => text,
+        }
+    }
+}
+
 impl Day {
     /// ISO 8601, `yyyy-mm-dd`.
     pub fn to_iso(self) -> String {
         self.0.to_string()
+    }
+
+    /// The same text as [`Day::to_iso`], without an allocation for the years 0 to 9999.
+    pub fn iso(self) -> IsoDay {
+        let Some(number) = self.number() else {
+            return IsoDay::Long(self.to_iso());
+        };
+        let mut bytes = *b"0000-00-00";
+        // yyyymmdd's digits, last first, into their places in the text.
+        let mut rest = number;
+        for at in [9usize, 8, 6, 5, 3, 2, 1, 0] {
+            if let Some(byte) = bytes.get_mut(at) {
+                *byte = b'0' + u8::try_from(rest % 10).unwrap_or(0);
+            }
+            rest /= 10;
+        }
+        IsoDay::Short(bytes)
+    }
+
+    /// The day as the number yyyymmdd (2024-03-01 is 20240301), for the years 0 to 9999.
+    pub fn number(self) -> Option<u32> {
+        let year = u32::try_from(self.0.year()).ok().filter(|year| *year <= 9999)?;
+        let month = u32::try_from(self.0.month()).ok()?;
+        let day = u32::try_from(self.0.day()).ok()?;
+        Some(year * 10_000 + month * 100 + day)
     }
 
     /// The underlying date.
@@ -237,6 +281,33 @@ fn local_to_instant(civil: DateTime, zone: &TimeZoneName, text: &str) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_day_written_on_the_stack_is_the_same_text() {
+        let mut day = Date::new(-9999, 1, 1).unwrap();
+        let mut compared = 0;
+        while day < Date::new(9999, 9, 1).unwrap() {
+            let ours = Day(day);
+            assert_eq!(ours.iso().as_str(), ours.to_iso(), "{day}");
+            let digits: String = ours.to_iso().chars().filter(char::is_ascii_digit).collect();
+            let expected = (digits.len() == 8).then(|| digits.parse::<u32>().unwrap());
+            assert_eq!(ours.number(), expected, "{day}");
+            compared += 1;
+            day = day.checked_add(jiff::Span::new().days(97)).unwrap();
+        }
+        assert!(compared > 70_000);
+        for (year, month, date) in [
+            (0, 1, 1),
+            (999, 12, 31),
+            (1000, 1, 1),
+            (9999, 12, 31),
+            (-1, 6, 15),
+        ] {
+            let ours = Day(Date::new(year, month, date).unwrap());
+            assert_eq!(ours.iso().as_str(), ours.to_iso());
+        }
+        assert_eq!(Day(Date::new(2024, 3, 1).unwrap()).number(), Some(20_240_301));
+    }
 
     fn london() -> TimeZoneName {
         TimeZoneName::parse("Europe/London").unwrap()

@@ -43,7 +43,7 @@ pub use identity::{
 };
 pub use ids::{AccountId, EventId, IncidentId, MailId, MessageId, RequestId, ShareId, SupplierId, TokenId};
 pub use incident::{Clock, ClockFacts, ClockState, Nature, REGULATOR_HOURS, clocks};
-pub use instant::{Day, Instant, TimeZoneName, parse_day, parse_instant};
+pub use instant::{Day, Instant, IsoDay, TimeZoneName, parse_day, parse_instant};
 pub use ledger::{
     FeedAudience, FeedWindow, Holdings, ShareKind, ShareMeta, ShareState, holdings_from_sets,
     share_held_during, share_state_at,

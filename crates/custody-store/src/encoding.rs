@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use custody_core::{IdentifierKind, PersonCategory, PersonId, PersonSet};
+use custody_core::{Day, IdentifierKind, PersonCategory, PersonId, PersonSet, PersonStatus};
 
 use crate::error::{Error, Result};
 use crate::types::{AuditDraft, AuditEntry, NewPerson};
@@ -254,14 +254,38 @@ pub(crate) struct FeedBuilder {
 }
 
 impl FeedBuilder {
-    /// Adds one person; ids must come in ascending order. An unknown join date counts as joined
-    /// long ago, an unknown leaving date as never left.
+    /// Adds one person as stored (days as ISO text); ids must come in ascending order.
     pub(crate) fn push(
         &mut self,
         id: u32,
         category: PersonCategory,
         former: bool,
         (joined, left): (Option<&str>, Option<&str>),
+        place: Option<&str>,
+    ) {
+        let days = (joined.and_then(day_number), left.and_then(day_number));
+        self.add(id, category, former, days, place);
+    }
+
+    /// Adds a person being imported, as [`FeedBuilder::push`] would with their stored row.
+    pub(crate) fn push_person(&mut self, id: u32, person: &NewPerson) {
+        let days = (
+            person.joined_on.and_then(Day::number),
+            person.left_on.and_then(Day::number),
+        );
+        let place = person.region.as_deref().or(person.country.as_deref());
+        let former = person.status == PersonStatus::Former;
+        self.add(id, person.category, former, days, place);
+    }
+
+    /// Adds one person, days as yyyymmdd. An unknown join date counts as joined long ago, an
+    /// unknown leaving date as never left.
+    fn add(
+        &mut self,
+        id: u32,
+        category: PersonCategory,
+        former: bool,
+        (joined, left): (Option<u32>, Option<u32>),
         place: Option<&str>,
     ) {
         if let Some(place) = place {
@@ -277,10 +301,10 @@ impl FeedBuilder {
         if former {
             columns.former.push(id);
         }
-        if let Some(day) = joined.and_then(day_number) {
+        if let Some(day) = joined {
             columns.joins.push((day, id));
         }
-        if let Some(day) = left.and_then(day_number) {
+        if let Some(day) = left {
             columns.leaves.push((day, id));
         }
     }

@@ -74,11 +74,17 @@ impl NewPerson {
     /// The identifier hashes packed as stored: kind tag then 16 bytes, per identifier.
     pub fn packed_identifiers(&self) -> Vec<u8> {
         let mut packed = Vec::with_capacity(self.identifiers.len() * 17);
+        self.pack_identifiers_into(&mut packed);
+        packed
+    }
+
+    /// [`NewPerson::packed_identifiers`] into `packed`, emptied first (a bulk write reuses one).
+    pub fn pack_identifiers_into(&self, packed: &mut Vec<u8>) {
+        packed.clear();
         for (kind, hash) in &self.identifiers {
             packed.push(kind.tag());
             packed.extend_from_slice(hash);
         }
-        packed
     }
 }
 

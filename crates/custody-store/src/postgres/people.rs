@@ -337,14 +337,7 @@ fn copy_into_empty(
                 return Err(repeated_reference(transaction, &lines)?.unwrap_or(Error::Aborted(error)));
             }
         };
-        let (joined, left) = days(&person);
-        feed.push(
-            next,
-            person.category,
-            person.status == PersonStatus::Former,
-            (joined.as_deref(), left.as_deref()),
-            person.region.as_deref().or(person.country.as_deref()),
-        );
+        feed.push_person(next, &person);
         pairs.push_person(&person.identifiers, next);
         lines.push(person.line);
         next = next

@@ -5,7 +5,7 @@
 
 use rusqlite::{Statement, Transaction};
 
-use custody_core::{Day, PersonId, PersonStatus};
+use custody_core::{Day, IsoDay, PersonId};
 
 use crate::encoding::FeedBuilder;
 use crate::error::{Error, Result};
@@ -83,16 +83,7 @@ impl Bulk {
                 .checked_add(offset + 1)
                 .ok_or_else(|| Error::Corrupt("person ids have run past 2^32".to_owned()))?;
             self.pairs.push_person(&person.identifiers, id);
-            let (joined, left) = (person.joined_on.map(Day::to_iso), person.left_on.map(Day::to_iso));
-            let former = person.status == PersonStatus::Former;
-            let place = person.region.as_deref().or(person.country.as_deref());
-            self.feed.push(
-                id,
-                person.category,
-                former,
-                (joined.as_deref(), left.as_deref()),
-                place,
-            );
+            self.feed.push_person(id, person);
         }
         self.next_id = first.saturating_add(u32::try_from(count).unwrap_or(u32::MAX));
         self.waiting.clear();
@@ -167,18 +158,21 @@ fn bind_people(
     first: PersonId,
     batch: i64,
 ) -> Result<()> {
+    let mut packed = Vec::new();
     for (offset, person) in (0usize..).zip(people) {
         let at = offset * PEOPLE_COLUMNS + 1;
+        let (joined, left) = (person.joined_on.map(Day::iso), person.left_on.map(Day::iso));
+        person.pack_identifiers_into(&mut packed);
         let id = i64::from(first) + i64::try_from(offset).unwrap_or(i64::MAX) + 1;
         statement.raw_bind_parameter(at, id)?;
         statement.raw_bind_parameter(at + 1, &person.reference)?;
         statement.raw_bind_parameter(at + 2, person.category.as_str())?;
         statement.raw_bind_parameter(at + 3, person.status.as_str())?;
-        statement.raw_bind_parameter(at + 4, person.joined_on.map(Day::to_iso))?;
-        statement.raw_bind_parameter(at + 5, person.left_on.map(Day::to_iso))?;
+        statement.raw_bind_parameter(at + 4, joined.as_ref().map(IsoDay::as_str))?;
+        statement.raw_bind_parameter(at + 5, left.as_ref().map(IsoDay::as_str))?;
         statement.raw_bind_parameter(at + 6, &person.country)?;
         statement.raw_bind_parameter(at + 7, batch)?;
-        statement.raw_bind_parameter(at + 8, person.packed_identifiers())?;
+        statement.raw_bind_parameter(at + 8, packed.as_slice())?;
         statement.raw_bind_parameter(
             at + 9,
             person.contact_digest.as_ref().map(|digest| digest.as_slice()),
