@@ -63,10 +63,12 @@ impl IdentifierPairs {
     }
 }
 
-/// Sorts each bucket and drops repeated pairs (a repeated pair has one first byte).
+/// Sorts each bucket and drops repeated pairs (a repeated pair has one first byte). The hash
+/// is compared as a big-endian `u128`: the same order as its bytes', in two integer compares
+/// instead of a call to `memcmp` (a bucket of 180,000 pairs takes about 3.4 million compares).
 fn sort(buckets: &mut [Vec<Pair>]) {
     for bucket in buckets {
-        bucket.sort_unstable();
+        bucket.sort_unstable_by_key(|(hash, person)| (u128::from_be_bytes(*hash), *person));
         bucket.dedup();
     }
 }
