@@ -230,27 +230,9 @@ fn swapped_day(day: Day) -> Option<Day> {
         .map(Day::from_date)
 }
 
-/// The fields of sealed contact details linkage reads, borrowed from the opened bytes (the
-/// others are skipped unread).
-#[derive(serde::Deserialize)]
-struct ContactView<'a> {
-    #[serde(borrow, default)]
-    first_name: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow, default)]
-    last_name: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow, default)]
-    email: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow, default)]
-    phone: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow, default)]
-    postcode: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow, default)]
-    born: Option<std::borrow::Cow<'a, str>>,
-}
-
 /// What a person's opened contact details give linkage; `Err` when they are not readable.
-pub(crate) fn person_record(opened: &[u8]) -> std::result::Result<Option<LinkRecord>, serde_json::Error> {
-    let contact: ContactView<'_> = serde_json::from_slice(opened)?;
+pub(crate) fn person_record(opened: &[u8]) -> std::result::Result<Option<LinkRecord>, String> {
+    let contact = crate::ledger::contact_codec::link_fields(opened)?;
     let (Some(first), Some(last)) = (contact.first_name, contact.last_name) else {
         return Ok(None);
     };

@@ -1,6 +1,7 @@
 //! The ledger: people and their imports, suppliers, shares and feeds, who held whom when, canaries.
 
 pub(crate) mod canary;
+pub(crate) mod contact_codec;
 pub mod contacts;
 pub mod deletion_requests;
 pub mod holdings;

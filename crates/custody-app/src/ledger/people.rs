@@ -12,6 +12,7 @@ use custody_vault::{Sealer, Vault};
 
 use crate::dir::Ledger;
 use crate::error::{Error, Result};
+use crate::ledger::contact_codec;
 use crate::ledger::people_rows::{LINES_REPORTED_MAX, Tally};
 
 /// What custody keeps, sealed, to contact a person: nothing more than a notice needs.
@@ -273,10 +274,10 @@ pub(crate) fn seal_contact(
             digest: None,
         });
     }
-    let text = serde_json::to_string(contact).map_err(|error| Error::Invalid(error.to_string()))?;
-    let digest = vault.identifier_hash(CONTACT_DIGEST_TAG, &text);
+    let plaintext = contact_codec::encode(contact);
+    let digest = vault.keyed_digest(CONTACT_DIGEST_TAG, &plaintext);
     Ok(SealedContact {
-        sealed: Some(sealer.seal(text.as_bytes(), reference.as_bytes())?),
+        sealed: Some(sealer.seal(&plaintext, reference.as_bytes())?),
         digest: Some(digest),
     })
 }
@@ -290,7 +291,7 @@ fn old_contact(vault: &Vault, store: &dyn custody_store::Store, reference: &str)
         return Ok(None);
     };
     let bytes = vault.open(&sealed, reference.as_bytes())?;
-    serde_json::from_slice(&bytes)
+    contact_codec::decode(&bytes)
         .map(Some)
         .map_err(|error| Error::Invalid(format!("sealed contact details: {error}")))
 }
@@ -653,7 +654,7 @@ pub fn contact_of(ledger: &Ledger, reference: &str) -> Result<Option<Contact>> {
         return Ok(None);
     };
     let bytes = ledger.vault.open(&sealed, person.reference.as_bytes())?;
-    let contact = serde_json::from_slice(&bytes)
+    let contact = contact_codec::decode(&bytes)
         .map_err(|error| Error::Invalid(format!("sealed contact details: {error}")))?;
     Ok(Some(contact))
 }

@@ -78,7 +78,7 @@ pub(crate) fn open_contact(ledger: &Ledger, person: &PersonRecord) -> Result<Opt
         return Ok(None);
     };
     let bytes = ledger.vault.open(sealed, person.reference.as_bytes())?;
-    serde_json::from_slice(&bytes)
+    crate::ledger::contact_codec::decode(&bytes)
         .map(Some)
         .map_err(|error| Error::Invalid(format!("sealed contact details: {error}")))
 }
