@@ -196,12 +196,7 @@ impl Vault {
 
     /// The keyed hash of a normalised identifier, separated by the identifier kind's tag.
     pub fn identifier_hash(&self, tag: u8, normalised: &str) -> [u8; IDENTIFIER_HASH_BYTES] {
-        self.keyed_digest(tag, normalised.as_bytes())
-    }
-
-    /// [`Vault::identifier_hash`] of bytes that need not be text (a digest of sealed details'
-    /// plaintext, to know them unchanged).
-    pub fn keyed_digest(&self, tag: u8, value: &[u8]) -> [u8; IDENTIFIER_HASH_BYTES] {
+        let value = normalised.as_bytes();
         let mut out = [0u8; IDENTIFIER_HASH_BYTES];
         // An identifier is short: hashed in one call from the stack, it costs one compression
         // and no hasher's set-up. The first bytes of BLAKE3's output are the same either way.

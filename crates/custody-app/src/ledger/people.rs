@@ -275,7 +275,11 @@ pub(crate) fn seal_contact(
         });
     }
     let plaintext = contact_codec::encode(contact);
-    let digest = vault.keyed_digest(CONTACT_DIGEST_TAG, &plaintext);
+    // The digest stays over the details' JSON, the form they were sealed in before
+    // `contact_codec`: a digest held from then still compares, so a row read again with the
+    // same details is unchanged (not rewritten, not counted as updated).
+    let text = serde_json::to_string(contact).map_err(|error| Error::Invalid(error.to_string()))?;
+    let digest = vault.identifier_hash(CONTACT_DIGEST_TAG, &text);
     Ok(SealedContact {
         sealed: Some(sealer.seal(&plaintext, reference.as_bytes())?),
         digest: Some(digest),
