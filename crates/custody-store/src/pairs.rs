@@ -5,10 +5,16 @@
 //! bucket holds about a 256th of the pairs: growing one never copies more than a few MiB (one
 //! vector of 46 million pairs at 10M people, grown under mimalloc, which copies a large block
 //! into a new one where glibc remaps it, held 0.9 GiB and its 1.8 GiB successor at once and set
-//! the import's peak memory), the buckets are sorted on two threads, and read in order they are
-//! in key order with nothing to merge. A bucket is freed as soon as it is read.
+//! the import's peak memory), and read in order they are in key order with nothing to merge.
+//! Another thread sorts each bucket while the ones before it are written, so the writer (alone
+//! at the end of an import, the other core idle) waits only for the first. A bucket is freed as
+//! soon as it is read.
+
+use std::sync::mpsc;
 
 use custody_core::PersonId;
+
+use crate::error::{Error, Result};
 
 /// One pair: a keyed identifier hash and the person it belongs to.
 pub(crate) type Pair = ([u8; 16], PersonId);
@@ -43,34 +49,75 @@ impl IdentifierPairs {
         }
     }
 
-    /// Every pair once, in key order (hash, then person). The buckets are sorted on this thread
-    /// and one other (all on this one if no thread can be started).
-    pub(crate) fn into_sorted(mut self) -> impl Iterator<Item = Pair> {
-        let (low, high) = self.buckets.split_at_mut(BUCKETS / 2);
-        let sorted_there = std::thread::scope(|scope| {
-            let other = std::thread::Builder::new()
+    /// Visits every pair once, in key order (hash, then person). A thread sorts the buckets in
+    /// order, a few ahead of the visits (this one sorts them all if no thread can be started).
+    /// An error from `visit` stops the sorting; a sorting thread that stops early is an error,
+    /// never fewer pairs.
+    pub(crate) fn each_sorted(self, mut visit: impl FnMut(Pair) -> Result<()>) -> Result<()> {
+        let (to_sort, unsorted) = mpsc::channel::<Vec<Pair>>();
+        let (to_visit, sorted) = mpsc::sync_channel::<Vec<Pair>>(SORTED_AHEAD);
+        std::thread::scope(|scope| {
+            let sorter = std::thread::Builder::new()
                 .name("sort-pairs".to_owned())
-                .spawn_scoped(scope, || sort(high));
-            sort(low);
-            other.is_ok_and(|handle| handle.join().is_ok())
-        });
-        if !sorted_there {
-            // No thread could be started, or it panicked: sorted here, again if need be.
-            let (_, high) = self.buckets.split_at_mut(BUCKETS / 2);
-            sort(high);
-        }
-        self.buckets.into_iter().flatten()
+                .spawn_scoped(scope, move || {
+                    for mut bucket in unsorted {
+                        sort(&mut bucket);
+                        if to_visit.send(bucket).is_err() {
+                            return;
+                        }
+                    }
+                });
+            let Ok(sorter) = sorter else {
+                for mut bucket in self.buckets {
+                    sort(&mut bucket);
+                    bucket.into_iter().try_for_each(&mut visit)?;
+                }
+                return Ok(());
+            };
+            let visited = hand_over(self.buckets, to_sort, &sorted, &mut visit);
+            // Dropping the receiver ends a sorter still sending (after an error from `visit`).
+            drop(sorted);
+            let joined = sorter.join();
+            visited?;
+            joined.map_err(|_| Error::Corrupt("the identifier pairs' sort failed".to_owned()))
+        })
     }
 }
 
-/// Sorts each bucket and drops repeated pairs (a repeated pair has one first byte). The hash
+/// Sends every bucket to the sorter, then visits the pairs of the sorted buckets it sends back.
+fn hand_over(
+    buckets: Vec<Vec<Pair>>,
+    to_sort: mpsc::Sender<Vec<Pair>>,
+    sorted: &mpsc::Receiver<Vec<Pair>>,
+    visit: &mut impl FnMut(Pair) -> Result<()>,
+) -> Result<()> {
+    let stopped = || Error::Corrupt("the identifier pairs' sort stopped".to_owned());
+    for bucket in buckets {
+        to_sort.send(bucket).map_err(|_| stopped())?;
+    }
+    drop(to_sort);
+    let mut received = 0;
+    for bucket in sorted {
+        received += 1;
+        bucket.into_iter().try_for_each(&mut *visit)?;
+    }
+    if received == BUCKETS {
+        Ok(())
+    } else {
+        Err(stopped())
+    }
+}
+
+/// Buckets sorted ahead of the one being visited: each takes a few tens of milliseconds to sort
+/// at 10M people and longer to write, so the sorter stays ahead with little memory held.
+const SORTED_AHEAD: usize = 4;
+
+/// Sorts a bucket and drops repeated pairs (a repeated pair has one first byte). The hash
 /// is compared as a big-endian `u128`: the same order as its bytes', in two integer compares
 /// instead of a call to `memcmp` (a bucket of 180,000 pairs takes about 3.4 million compares).
-fn sort(buckets: &mut [Vec<Pair>]) {
-    for bucket in buckets {
-        bucket.sort_unstable_by_key(|(hash, person)| (u128::from_be_bytes(*hash), *person));
-        bucket.dedup();
-    }
+fn sort(bucket: &mut Vec<Pair>) {
+    bucket.sort_unstable_by_key(|(hash, person)| (u128::from_be_bytes(*hash), *person));
+    bucket.dedup();
 }
 
 #[cfg(test)]
@@ -96,8 +143,43 @@ mod tests {
             }
         }
         expected.sort_unstable();
-        let sorted: Vec<Pair> = pairs.into_sorted().collect();
+        let mut sorted: Vec<Pair> = Vec::new();
+        pairs
+            .each_sorted(|pair| {
+                sorted.push(pair);
+                Ok(())
+            })
+            .unwrap();
         assert_eq!(sorted, expected);
-        assert!(IdentifierPairs::default().into_sorted().next().is_none());
+        let mut none = 0;
+        IdentifierPairs::default()
+            .each_sorted(|_| {
+                none += 1;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(none, 0);
+    }
+
+    #[test]
+    fn an_error_while_visiting_stops_the_visits_and_is_returned() {
+        let mut pairs = IdentifierPairs::default();
+        for person in 1..=5_000u32 {
+            let mut hash = [0u8; 16];
+            hash[0] = u8::try_from(person % 256).unwrap();
+            hash[1] = u8::try_from(person / 256).unwrap();
+            pairs.push(hash, person);
+        }
+        let mut visited = 0;
+        let result = pairs.each_sorted(|_| {
+            visited += 1;
+            if visited == 1_000 {
+                Err(Error::Corrupt("stop".to_owned()))
+            } else {
+                Ok(())
+            }
+        });
+        assert!(matches!(result, Err(Error::Corrupt(message)) if message == "stop"));
+        assert_eq!(visited, 1_000);
     }
 }

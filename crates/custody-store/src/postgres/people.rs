@@ -353,9 +353,10 @@ fn copy_into_empty(
     }
     let writer = transaction.copy_in("COPY identifiers (hash, person) FROM STDIN (FORMAT binary)")?;
     let mut writer = BinaryCopyInWriter::new(writer, &[Type::BYTEA, Type::INT8]);
-    for (hash, person) in pairs.into_sorted() {
+    pairs.each_sorted(|(hash, person)| {
         writer.write(&[&hash.as_slice(), &i64::from(person)])?;
-    }
+        Ok(())
+    })?;
     writer.finish()?;
     build_after(transaction, &lines)?;
     transaction.execute(

@@ -305,12 +305,9 @@ const APPEND_ROWS: usize = 128;
 fn append_identifiers(transaction: &Transaction<'_>, pairs: IdentifierPairs) -> Result<()> {
     let values = vec!["(?, ?)"; APPEND_ROWS].join(", ");
     let mut full = transaction.prepare(&format!("INSERT INTO identifiers (hash, person) VALUES {values}"))?;
-    let mut single = transaction.prepare("INSERT INTO identifiers (hash, person) VALUES (?1, ?2)")?;
     let mut chunk: Vec<Pair> = Vec::with_capacity(APPEND_ROWS);
-    let mut pairs = pairs.into_sorted().peekable();
-    while pairs.peek().is_some() {
-        chunk.clear();
-        chunk.extend(pairs.by_ref().take(APPEND_ROWS));
+    pairs.each_sorted(|pair| {
+        chunk.push(pair);
         if chunk.len() == APPEND_ROWS {
             let mut bound: Vec<&dyn ToSql> = Vec::with_capacity(APPEND_ROWS * 2);
             for (hash, person) in &chunk {
@@ -318,11 +315,13 @@ fn append_identifiers(transaction: &Transaction<'_>, pairs: IdentifierPairs) -> 
                 bound.push(person);
             }
             full.execute(bound.as_slice())?;
-        } else {
-            for (hash, person) in &chunk {
-                single.execute(params![hash.as_slice(), person])?;
-            }
+            chunk.clear();
         }
+        Ok(())
+    })?;
+    let mut single = transaction.prepare("INSERT INTO identifiers (hash, person) VALUES (?1, ?2)")?;
+    for (hash, person) in &chunk {
+        single.execute(params![hash.as_slice(), person])?;
     }
     Ok(())
 }
