@@ -53,7 +53,16 @@ impl IdentifierPairs {
     /// order, a few ahead of the visits (this one sorts them all if no thread can be started).
     /// An error from `visit` stops the sorting; a sorting thread that stops early is an error,
     /// never fewer pairs.
-    pub(crate) fn each_sorted(self, mut visit: impl FnMut(Pair) -> Result<()>) -> Result<()> {
+    pub(crate) fn each_sorted(self, visit: impl FnMut(Pair) -> Result<()>) -> Result<()> {
+        self.each_sorted_by(sort, visit)
+    }
+
+    /// [`IdentifierPairs::each_sorted`] with the buckets sorted by `sort` (a test's may fail).
+    fn each_sorted_by(
+        self,
+        sort: fn(&mut Vec<Pair>),
+        mut visit: impl FnMut(Pair) -> Result<()>,
+    ) -> Result<()> {
         let (to_sort, unsorted) = mpsc::channel::<Vec<Pair>>();
         let (to_visit, sorted) = mpsc::sync_channel::<Vec<Pair>>(SORTED_AHEAD);
         std::thread::scope(|scope| {
@@ -159,6 +168,30 @@ mod tests {
             })
             .unwrap();
         assert_eq!(none, 0);
+    }
+
+    #[test]
+    fn a_sort_that_stops_part_way_is_an_error_not_fewer_pairs() {
+        fn failing(bucket: &mut Vec<Pair>) {
+            if bucket.first().is_some_and(|(hash, _)| hash[0] == 100) {
+                panic!("a sort that fails, for the test");
+            }
+            sort(bucket);
+        }
+        let mut pairs = IdentifierPairs::default();
+        for person in 1..=2_000u32 {
+            let mut hash = [0u8; 16];
+            hash[0] = u8::try_from(person % 256).unwrap();
+            pairs.push(hash, person);
+        }
+        let mut visited = 0;
+        let result = pairs.each_sorted_by(failing, |_| {
+            visited += 1;
+            Ok(())
+        });
+        assert!(matches!(result, Err(Error::Corrupt(_))), "{result:?}");
+        // The buckets before the failing one were visited, none after it.
+        assert!(visited < 2_000, "{visited}");
     }
 
     #[test]
