@@ -2,7 +2,7 @@
 //!
 //! Written as version 1: the byte `0x01`, then each field present as a tag byte, its length
 //! (LEB128) and its UTF-8 bytes, in tag order; a list is its tag repeated. The postal address,
-//! rarely present and nested, is its JSON. At 10M people this is about 60 bytes a person
+//! a nested struct, is its JSON. For the benchmark's people this is about 60 bytes a person
 //! fewer to seal and to write than the JSON object custody wrote before, whose field names
 //! took more room than the values. Contact details sealed before are JSON (`{` first) and
 //! still open.
