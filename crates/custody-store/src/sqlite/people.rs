@@ -427,50 +427,60 @@ pub(super) fn each_contact(connection: &Connection, visit: &mut crate::ContactVi
     Ok(())
 }
 
-/// The sealed contact details of the people of `set` (canaries left out), in id order: one
-/// lookup a person when they are few among the ids they span, else one range scan.
+/// A lookup by id costs about as much as reading a dozen rows in a scan: people of a set this
+/// close to one another are read in one range scan, the others one lookup each.
+const SCAN_GAP: u32 = 12;
+
+/// The sealed contact details of the people of `set` (canaries left out), in id order: each
+/// stretch of the set whose ids lie within `SCAN_GAP` of one another is one range scan, a person
+/// alone one lookup.
 pub(super) fn contacts_of(
     connection: &Connection,
     set: &PersonSet,
     visit: &mut crate::ContactVisitor<'_>,
 ) -> Result<()> {
-    let (Some(first), Some(last)) = (set.min(), set.max()) else {
-        return Ok(());
-    };
     let select = "SELECT p.id, p.ref, c.sealed FROM contacts c JOIN people p ON p.id = c.person \
                   WHERE p.canary_share IS NULL";
-    // A lookup costs about as much as reading a dozen rows in a scan.
-    let sparse = u64::from(last - first) > set.len().saturating_mul(12);
-    let mut statement = if sparse {
-        connection.prepare_cached(&format!("{select} AND c.person = ?1"))?
-    } else {
-        connection.prepare_cached(&format!(
-            "{select} AND c.person BETWEEN ?1 AND ?2 ORDER BY c.person"
-        ))?
-    };
+    let mut one = connection.prepare_cached(&format!("{select} AND c.person = ?1"))?;
+    let mut range = connection.prepare_cached(&format!(
+        "{select} AND c.person BETWEEN ?1 AND ?2 ORDER BY c.person"
+    ))?;
     let mut visit_row = |row: &rusqlite::Row<'_>| -> Result<()> {
         let id: PersonId = row.get(0)?;
         let reference = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
         let sealed = row.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?;
         visit(id, reference, sealed)
     };
-    if sparse {
-        for id in set {
-            let mut rows = statement.query([id])?;
+    for (first, last) in stretches(set, SCAN_GAP) {
+        if first == last {
+            let mut rows = one.query([first])?;
             if let Some(row) = rows.next()? {
                 visit_row(row)?;
             }
+            continue;
         }
-        return Ok(());
-    }
-    let mut rows = statement.query([first, last])?;
-    while let Some(row) = rows.next()? {
-        let id: PersonId = row.get(0)?;
-        if set.contains(id) {
-            visit_row(row)?;
+        let mut rows = range.query([first, last])?;
+        while let Some(row) = rows.next()? {
+            let id: PersonId = row.get(0)?;
+            if set.contains(id) {
+                visit_row(row)?;
+            }
         }
     }
     Ok(())
+}
+
+/// The set as stretches (first id, last id), in order, each ending where the next id is more
+/// than `gap` away.
+fn stretches(set: &PersonSet, gap: u32) -> Vec<(PersonId, PersonId)> {
+    let mut out: Vec<(PersonId, PersonId)> = Vec::new();
+    for id in set {
+        match out.last_mut() {
+            Some((_, last)) if id - *last <= gap => *last = id,
+            _ => out.push((id, id)),
+        }
+    }
+    out
 }
 
 /// Every person of `set`, in id order, with their sealed contact details, handed to `visit`:
@@ -494,4 +504,20 @@ pub(super) fn each_of(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_set_is_read_in_stretches_of_close_ids() {
+        let set: PersonSet = [1, 2, 14, 27, 40, 100, 200, 205].into_iter().collect();
+        assert_eq!(
+            stretches(&set, 12),
+            [(1, 14), (27, 27), (40, 40), (100, 100), (200, 205)]
+        );
+        assert_eq!(stretches(&set, 13), [(1, 40), (100, 100), (200, 205)]);
+        assert!(stretches(&PersonSet::new(), 12).is_empty());
+    }
 }

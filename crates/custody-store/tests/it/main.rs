@@ -838,7 +838,12 @@ fn contacts_are_read_for_everyone_or_for_a_set(kind: Kind) {
     let ids: Vec<PersonId> = everyone.iter().map(|(id, ..)| *id).collect();
     let few: PersonSet = [ids[0], ids[100], ids[250], 99_999].into_iter().collect();
     let dense: PersonSet = ids[10..200].iter().copied().collect();
-    for set in [few, dense] {
+    // Stretches and people alone in one set: close ids read by scans, the rest one by one.
+    let mut mixed: PersonSet = ids[20..40].iter().copied().collect();
+    mixed.extend(ids[100..103].iter().copied());
+    mixed.extend([ids[150], ids[0] + 1_000]);
+    mixed.extend(ids[200..].iter().step_by(5).copied());
+    for set in [few, dense, mixed] {
         let expected: Vec<_> = everyone
             .iter()
             .filter(|(id, ..)| set.contains(*id))
