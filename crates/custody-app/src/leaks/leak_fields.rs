@@ -171,18 +171,54 @@ impl Scratch {
             || (!self.names.is_empty() && (!self.postcodes.is_empty() || !self.days.is_empty()))
     }
 
-    /// What linkage compares of the record read last (with `found`, what it gave): its names
-    /// folded, its first date of birth, postcode, email and phone.
-    pub(crate) fn link(&self, found: &Found<'_>) -> Option<LinkRecord> {
-        let first = fold_first_word(found.first?)?;
-        let last = fold_last_word(found.last?)?;
-        Some(LinkRecord {
-            first,
-            last,
+    /// Writes what linkage compares of the record read last (`found`: what it gave) to the end
+    /// of `arena`, to be made a [`LinkRecord`] only if nothing matches the record: its names as
+    /// written, its first date of birth, postcode, address and phone number. `None` when it has
+    /// no given and family name.
+    pub(crate) fn link_parts(&self, found: &Found<'_>, arena: &mut String) -> Option<LinkParts> {
+        let (first, last) = (found.first?, found.last?);
+        let mut put = |text: Option<&str>| {
+            text.map(|text| {
+                let start = arena.len();
+                arena.push_str(text);
+                (start, arena.len())
+            })
+        };
+        Some(LinkParts {
+            spans: [
+                put(Some(first)),
+                put(Some(last)),
+                put(self.postcodes.first()),
+                put(self.emails.first()),
+                put(self.phones.first()),
+            ],
             born: found.born,
-            postcode: self.postcodes.first().map(str::to_owned),
-            email: self.emails.first().map(str::to_owned),
-            phone: self.phones.first().map(str::to_owned),
+        })
+    }
+}
+
+/// Where a record's parts for linkage are in an arena (given name, family name, postcode,
+/// address, phone number), and its first date of birth.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LinkParts {
+    spans: [Option<(usize, usize)>; 5],
+    born: Option<Day>,
+}
+
+impl LinkParts {
+    /// What linkage compares, from the `arena` the parts were written to: the names folded (the
+    /// first word of the given name, the last of the family name), the rest as read. `None` when
+    /// a name does not fold (`15`, `Smith`): no record linkage could try.
+    pub(crate) fn record(&self, arena: &str) -> Option<LinkRecord> {
+        let text = |span: Option<(usize, usize)>| span.and_then(|(start, end)| arena.get(start..end));
+        let [first, last, postcode, email, phone] = self.spans;
+        Some(LinkRecord {
+            first: fold_first_word(text(first)?)?,
+            last: fold_last_word(text(last)?)?,
+            born: self.born,
+            postcode: text(postcode).map(str::to_owned),
+            email: text(email).map(str::to_owned),
+            phone: text(phone).map(str::to_owned),
         })
     }
 }

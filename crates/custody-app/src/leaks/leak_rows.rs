@@ -2,14 +2,14 @@
 //! ledger's key and looked up in the identifier index. This exact stage needs only keyed hashes
 //! of what custody holds; a row it does not match, with a name and something else, is kept
 //! (folded, in memory) for fuzzy linkage (`linkage`), which opens the sealed details. What
-//! linkage compares of a row is made only for the rows nothing matched, while their batch is
-//! still there.
+//! linkage compares of a row is copied as it is read, and made a record only for the rows
+//! nothing matched: a row is read once.
 
 use custody_core::{DateOrder, IdentifierKind, LinkRecord, PersonId, PersonSet, canonical_email_into};
 use custody_ingest::leak::{Batch, Record};
 use custody_vault::Vault;
 
-use crate::leaks::leak_fields::Scratch;
+use crate::leaks::leak_fields::{LinkParts, Scratch};
 use crate::leaks::leak_index::IdentifierIndex;
 
 /// Rows one worker keeps for fuzzy linkage at most (about 100 bytes each): memory stays
@@ -131,10 +131,9 @@ impl Tally {
 pub(crate) struct RowInfo {
     record: u32,
     line: u64,
-    /// Whether linkage may try it if nothing matches (a name and something else).
-    linkable: bool,
-    /// What linkage compares, made at once when the batch will be gone by the lookup.
-    link: Option<LinkRecord>,
+    /// What linkage compares, in `Hashes::arena`, when it may try the row if nothing matches
+    /// (a name and something else).
+    link: Option<LinkParts>,
 }
 
 /// The hashes of a batch's identifiers, (record in the batch, kind slot, hash), and what is
@@ -143,6 +142,8 @@ pub(crate) struct RowInfo {
 pub(crate) struct Hashes {
     pub hashes: Vec<(u32, u8, [u8; 16])>,
     rows: Vec<RowInfo>,
+    /// The text of the rows' parts for linkage.
+    arena: String,
     /// Rows (in `rows`) that nothing matched, from the last lookup.
     unmatched: Vec<usize>,
 }
@@ -151,13 +152,14 @@ impl Hashes {
     fn clear(&mut self) {
         self.hashes.clear();
         self.rows.clear();
+        self.arena.clear();
         self.unmatched.clear();
     }
 
-    /// Memory held, for the workers' budget while the index loads.
+    /// Memory held, for the workers' budget while the index loads, in hashes (24 bytes).
     pub(crate) fn capacity(&self) -> usize {
-        // A row kept is its record, line and folded fields: about five hashes' worth.
-        self.hashes.capacity() + self.rows.capacity() * 5
+        // A row kept is its record, line and where its parts are: about five hashes' worth.
+        self.hashes.capacity() + self.rows.capacity() * 5 + self.arena.capacity() / 24
     }
 }
 
@@ -242,13 +244,11 @@ pub(crate) fn look_up(
 }
 
 impl RowMatcher<'_> {
-    /// Reads a batch's records into `tally` and their identifiers' hashes into `hashes`. With
-    /// `at_once`, what linkage compares of a row is made now (the batch will be gone when its
-    /// hashes are looked up); otherwise [`Self::keep_unmatched`] makes it for the rows that need it.
+    /// Reads a batch's records into `tally`, their identifiers' hashes and what linkage would
+    /// compare of them into `hashes` (the batch may be gone when they are looked up).
     pub(crate) fn hash_batch(
         &self,
         batch: &Batch,
-        at_once: bool,
         (tally, scratch): (&mut Tally, &mut Scratch),
         hashes: &mut Hashes,
     ) {
@@ -257,36 +257,17 @@ impl RowMatcher<'_> {
             self.record(
                 u32::try_from(number).unwrap_or(u32::MAX),
                 &record,
-                at_once,
                 (tally, scratch),
                 hashes,
             );
         }
     }
 
-    /// Keeps for linkage the rows of the last lookup that nothing matched; `batch` is theirs,
-    /// when it is still there (rows whose link was made at once need none).
-    pub(crate) fn keep_unmatched(
-        &self,
-        hashes: &Hashes,
-        batch: Option<&Batch>,
-        scratch: &mut Scratch,
-        tally: &mut Tally,
-    ) {
+    /// Keeps for linkage the rows of the last lookup that nothing matched.
+    pub(crate) fn keep_unmatched(&self, hashes: &Hashes, tally: &mut Tally) {
         for info in hashes.unmatched.iter().filter_map(|at| hashes.rows.get(*at)) {
-            if !info.linkable {
-                continue;
-            }
-            let link = match (&info.link, batch) {
-                (Some(link), _) => Some(link.clone()),
-                (None, Some(batch)) => batch.record(info.record as usize).and_then(|record| {
-                    let found = scratch.read(&record, self.region, self.date_order);
-                    scratch.link(&found)
-                }),
-                (None, None) => None,
-            };
             // A row whose names do not fold (`15`, `Smith`) is none linkage could try.
-            let Some(link) = link else {
+            let Some(link) = info.link.and_then(|parts| parts.record(&hashes.arena)) else {
                 continue;
             };
             if tally.residue.len() >= RESIDUE_MAX {
@@ -302,7 +283,6 @@ impl RowMatcher<'_> {
         &self,
         number: u32,
         record: &Record<'_>,
-        at_once: bool,
         (tally, scratch): (&mut Tally, &mut Scratch),
         hashes: &mut Hashes,
     ) {
@@ -314,15 +294,15 @@ impl RowMatcher<'_> {
         let any = scratch.has_identifiers();
         let linkable = any && found.named();
         if linkable || (self.keep_links && any) {
+            let link = if linkable {
+                scratch.link_parts(&found, &mut hashes.arena)
+            } else {
+                None
+            };
             hashes.rows.push(RowInfo {
                 record: number,
                 line: record.line,
-                linkable,
-                link: if linkable && at_once {
-                    scratch.link(&found)
-                } else {
-                    None
-                },
+                link,
             });
         }
         if !any {
@@ -403,7 +383,7 @@ mod tests {
     }
 
     #[test]
-    fn rows_nothing_matched_are_kept_alike_whether_their_link_is_made_at_once_or_later() {
+    fn rows_nothing_matched_are_kept_for_linkage_with_what_it_compares() {
         let vault = Vault::from_master(&[3; 32]);
         let held = vault.identifier_hash(IdentifierKind::EmailStrict.tag(), "ann@example.org");
         let mut parts: Vec<Vec<u128>> = (0..1024).map(|_| Vec::new()).collect();
@@ -412,31 +392,25 @@ mod tests {
             | 8;
         parts[(slot >> 118) as usize].push(slot);
         let index = IdentifierIndex::build(parts).unwrap();
-        let (_dir, batch) = batch_of(
-            "first_name,last_name,email,postcode,date_of_birth\n\
-             Ann,Lee,Ann@Example.org,LS1 4AB,1980-02-03\n\
-             Bob,Stone,bob@example.net,LS2 7AB,1975-06-07\n\
-             Cat,,cat@example.net,,\n\
-             Dee,Moss,,M1 1AA,\n\
-             15,Smith,x@nowhere.org,,\n",
-        );
         let matcher = RowMatcher {
             vault: &vault,
             region: "GB",
             date_order: None,
             keep_links: false,
         };
-        let residue = |at_once: bool| {
+        let residue = |text: &str| {
+            let (_dir, batch) = batch_of(text);
             let (mut tally, mut scratch, mut hashes, mut hits) = (
                 Tally::default(),
                 Scratch::default(),
                 Hashes::default(),
                 Hits::new(),
             );
-            matcher.hash_batch(&batch, at_once, (&mut tally, &mut scratch), &mut hashes);
+            matcher.hash_batch(&batch, (&mut tally, &mut scratch), &mut hashes);
+            // The batch is gone before the lookup, as while the index loads.
+            drop(batch);
             look_up(&index, &PersonSet::new(), &mut hashes, &mut hits, &mut tally);
-            let batch = (!at_once).then_some(&batch);
-            matcher.keep_unmatched(&hashes, batch, &mut scratch, &mut tally);
+            matcher.keep_unmatched(&hashes, &mut tally);
             (
                 tally.rows,
                 tally.rows_matched,
@@ -444,30 +418,49 @@ mod tests {
                 tally.residue,
             )
         };
-        let (rows, matched, people, later) = residue(false);
+        let (rows, matched, people, kept) = residue(
+            "first_name,last_name,email,postcode,date_of_birth,phone\n\
+             Ann,Lee,Ann@Example.org,LS1 4AB,1980-02-03,\n\
+             Bob,Stone,bob@example.net,LS2 7AB,1975-06-07,07700 900123\n\
+             Cat,,cat@example.net,,,\n\
+             Dee,Moss,,M1 1AA,,\n\
+             15,Smith,x@nowhere.org,,,\n",
+        );
         assert_eq!((rows, matched, people), (5, 1, 1), "Ann is found by her address");
-        let kept: Vec<(u64, &str, &str, Option<&str>)> = later
-            .iter()
-            .map(|(line, link)| {
-                (
-                    *line,
-                    link.first.as_str(),
-                    link.last.as_str(),
-                    link.postcode.as_deref(),
-                )
-            })
-            .collect();
         // Bob has a name and more; Cat no family name; Dee a name and a postcode; `15` is no
         // given name linkage can compare.
-        assert_eq!(
-            kept,
-            [
-                (3, "bob", "stone", Some("LS27AB")),
-                (5, "dee", "moss", Some("M11AA"))
-            ]
+        let bob = LinkRecord {
+            first: "bob".into(),
+            last: "stone".into(),
+            born: Some(custody_core::parse_day("1975-06-07").unwrap()),
+            postcode: Some("LS27AB".into()),
+            email: Some("bob@example.net".into()),
+            phone: Some("+447700900123".into()),
+        };
+        let dee = LinkRecord {
+            first: "dee".into(),
+            last: "moss".into(),
+            born: None,
+            postcode: Some("M11AA".into()),
+            email: None,
+            phone: None,
+        };
+        assert_eq!(kept, [(3, bob.clone()), (5, dee)]);
+        // A full name, family name first: folded as the ledger folds a given and a family name.
+        let (_, _, _, kept) = residue(
+            "name,email,date_of_birth\n\
+             \"Stone-Hall, Bob James\",bob@example.net,1975-06-07\n",
         );
-        assert_eq!(later[0].1.email.as_deref(), Some("bob@example.net"));
-        assert_eq!(residue(true).3, later, "made at once, the same rows and links");
+        let first = custody_core::fold_first_word(" Bob James").unwrap();
+        let last = custody_core::fold_last_word("Stone-Hall").unwrap();
+        let bob = LinkRecord {
+            first,
+            last,
+            postcode: None,
+            phone: None,
+            ..bob
+        };
+        assert_eq!(kept, [(2, bob)]);
     }
 
     #[test]

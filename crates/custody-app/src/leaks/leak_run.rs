@@ -166,9 +166,7 @@ fn work(shared: &Shared<'_>, empty: &mpsc::Sender<Batch>, budget: usize) -> Opti
             Some(index) => {
                 while let Some(mut hashes) = pending.pop_front() {
                     look_up(index, &shared.canaries, &mut hashes, &mut hits, &mut tally);
-                    shared
-                        .matcher
-                        .keep_unmatched(&hashes, None, &mut scratch, &mut tally);
+                    shared.matcher.keep_unmatched(&hashes, &mut tally);
                     spare.push(hashes);
                 }
             }
@@ -187,17 +185,13 @@ fn work(shared: &Shared<'_>, empty: &mpsc::Sender<Batch>, budget: usize) -> Opti
             break;
         };
         let mut hashes = spare.pop().unwrap_or_default();
-        // Once the index is there, a batch is looked up while it is still here.
-        let index = shared.index.get();
         shared
             .matcher
-            .hash_batch(&batch, index.is_none(), (&mut tally, &mut scratch), &mut hashes);
-        match index {
+            .hash_batch(&batch, (&mut tally, &mut scratch), &mut hashes);
+        match shared.index.get() {
             Some(index) => {
                 look_up(index, &shared.canaries, &mut hashes, &mut hits, &mut tally);
-                shared
-                    .matcher
-                    .keep_unmatched(&hashes, Some(&batch), &mut scratch, &mut tally);
+                shared.matcher.keep_unmatched(&hashes, &mut tally);
                 spare.push(hashes);
             }
             None => pending.push_back(hashes),
@@ -212,9 +206,7 @@ fn work(shared: &Shared<'_>, empty: &mpsc::Sender<Batch>, budget: usize) -> Opti
         if let Some(index) = shared.index.get() {
             for mut hashes in pending {
                 look_up(index, &shared.canaries, &mut hashes, &mut hits, &mut tally);
-                shared
-                    .matcher
-                    .keep_unmatched(&hashes, None, &mut scratch, &mut tally);
+                shared.matcher.keep_unmatched(&hashes, &mut tally);
             }
             return Some(tally);
         }
