@@ -97,6 +97,29 @@ pub fn is_blank_date(text: &str) -> bool {
         && text.bytes().all(|b| b == b'0' || matches!(b, b'/' | b'-' | b'.'))
 }
 
+/// Year, month and day of text that is exactly `yyyy-mm-dd` in ASCII digits (a calendar day or
+/// not).
+fn iso_parts(text: &str) -> Option<(u32, u32, u32)> {
+    let bytes: &[u8; 10] = text.as_bytes().try_into().ok()?;
+    let digit = |at: usize| {
+        bytes
+            .get(at)
+            .filter(|byte| byte.is_ascii_digit())
+            .map(|byte| u32::from(byte - b'0'))
+    };
+    let number = |from: usize, to: usize| (from..to).try_fold(0, |sum, at| Some(sum * 10 + digit(at)?));
+    if bytes.get(4) != Some(&b'-') || bytes.get(7) != Some(&b'-') {
+        return None;
+    }
+    Some((number(0, 4)?, number(5, 7)?, number(8, 10)?))
+}
+
+/// Whether `text` is written exactly `yyyy-mm-dd` (ISO 8601's calendar date, digits only), the
+/// form that needs no order to be read.
+pub fn is_iso_date(text: &str) -> bool {
+    iso_parts(text).is_some()
+}
+
 /// The two parts of a day-and-month value without a year (`25/03`, `03-25`).
 fn month_day_parts(text: &str) -> Option<(u32, u32)> {
     let separator = text.chars().find(|c| matches!(c, '/' | '.' | '-'))?;
@@ -221,6 +244,10 @@ pub fn parse_day_in(text: &str, order: Option<DateOrder>) -> Result<Day> {
             .map(Day::from_date)
             .map_err(|_| Error::invalid("date", text, "a day that exists in the calendar"))
     };
+    // The most common form first, read without splitting: the same as its parts read below.
+    if let Some((year, month, day)) = iso_parts(trimmed) {
+        return make(year, month, day);
+    }
     if trimmed.len() == 8 && trimmed.bytes().all(|b| b.is_ascii_digit()) {
         let number =
             |range: std::ops::Range<usize>| trimmed.get(range).and_then(|part| part.parse::<u32>().ok());
@@ -279,6 +306,35 @@ mod tests {
 
     fn read(text: &str, order: Option<DateOrder>) -> String {
         parse_day_in(text, order).map_or_else(|error| format!("error: {error}"), |day| day.to_iso())
+    }
+
+    #[test]
+    fn dates_written_yyyy_mm_dd_are_read_as_their_parts_are() {
+        let mut random = fastrand::Rng::with_seed(7);
+        for _ in 0..100_000 {
+            let text = format!(
+                "{:04}-{:02}-{:02}",
+                random.u32(0..=9999),
+                random.u32(0..=19),
+                random.u32(0..=39)
+            );
+            let (a, b, c, year_first) = parts(&text).unwrap();
+            assert!(year_first && is_iso_date(&text));
+            assert_eq!(iso_parts(&text), Some((a, b, c)), "{text}");
+        }
+        for text in [
+            "1980-4-03",
+            "1980/04/03",
+            "1980-04-03 ",
+            "+980-04-03",
+            "1980-04-0x",
+            "19800-4-03",
+        ] {
+            assert!(!is_iso_date(text), "{text}");
+        }
+        assert_eq!(read("1980-02-29", None), "1980-02-29");
+        assert!(read("1981-02-29", None).contains("exists in the calendar"));
+        assert!(read("0999-01-01", None).contains("four-digit year"));
     }
 
     #[test]

@@ -31,7 +31,8 @@ pub use answer_settings::{
 pub use category::{CategoryKey, CategorySet, taxonomy_keys};
 pub use countries::{country_alpha2, postal_country_name};
 pub use dates::{
-    DateEvidence, DateOrder, MonthDay, date_evidence, is_blank_date, parse_day_in, parse_month_day_in,
+    DateEvidence, DateOrder, MonthDay, date_evidence, is_blank_date, is_iso_date, parse_day_in,
+    parse_month_day_in,
 };
 pub use desk::{DeskRole, check_desk_name};
 pub use desk_settings::{DeskSettings, LogFormat};

@@ -3,8 +3,6 @@
 //! `identity` gives (tested against it), but the common case (ASCII, the shapes CRMs and dumps
 //! write) is done in place without allocating, and anything else goes through the twin.
 
-use std::fmt::Write as _;
-
 use crate::Day;
 use crate::identity::{TRUNK_ZERO_REGIONS, name_key, normalise_email, normalise_phone, normalise_postcode};
 
@@ -239,8 +237,7 @@ impl<'a> FromIterator<&'a str> for Words<'a> {
 /// [`Day::to_iso`] into `out`.
 pub fn day_into(day: Day, out: &mut String) {
     out.clear();
-    let date = day.date();
-    let _ = write!(out, "{date}");
+    out.push_str(day.iso().as_str());
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 //! so when its dates never prove their order, a date that reads both ways is matched both ways
 //! and the report says the order was undecided.
 
-use custody_core::{DateEvidence, DateOrder, Day, date_evidence, parse_day_in};
+use custody_core::{DateEvidence, DateOrder, Day, date_evidence, is_iso_date, parse_day_in};
 
 /// Readings of one written date: one, or two when day and month could be either way round.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -67,6 +67,10 @@ pub fn leak_days(text: &str, order: Option<DateOrder>) -> Readings {
     let trimmed = text.trim().trim_matches('"');
     if trimmed.is_empty() || trimmed.len() > 40 {
         return Readings::default();
+    }
+    // `1980-04-03` is no number, names no month and proves its own order.
+    if is_iso_date(trimmed) {
+        return Readings::one(parse_day_in(trimmed, None).ok());
     }
     if let Some(day) = epoch(trimmed) {
         return Readings::one(Some(day));
@@ -193,6 +197,14 @@ mod tests {
         }
         assert_eq!(iso(leak_days("04/03/1980", Some(DateOrder::Mdy))), ["1980-04-03"]);
         for order in [None, Some(DateOrder::Dmy), Some(DateOrder::Mdy)] {
+            // Year first is read as written, whatever the file's order; not a day, no reading.
+            assert_eq!(
+                iso(leak_days(" \"1980-04-03\" ", order)),
+                ["1980-04-03"],
+                "{order:?}"
+            );
+            assert!(iso(leak_days("1981-02-29", order)).is_empty(), "{order:?}");
+            assert!(iso(leak_days("0980-02-20", order)).is_empty(), "{order:?}");
             assert_eq!(iso(leak_days("04/25/1980", order)), ["1980-04-25"], "{order:?}");
             assert_eq!(iso(leak_days("25/04/1980", order)), ["1980-04-25"], "{order:?}");
         }
