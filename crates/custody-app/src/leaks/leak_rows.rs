@@ -158,8 +158,8 @@ impl Hashes {
 
     /// Memory held, for the workers' budget while the index loads, in hashes (24 bytes).
     pub(crate) fn capacity(&self) -> usize {
-        // A row kept is its record, line and where its parts are: about five hashes' worth.
-        self.hashes.capacity() + self.rows.capacity() * 5 + self.arena.capacity() / 24
+        // A row kept is its record, line and where its parts are: about six hashes' worth.
+        self.hashes.capacity() + self.rows.capacity() * 6 + self.arena.capacity() / 24
     }
 }
 

@@ -27,8 +27,10 @@ const U_PEOPLE_MAX: usize = 20_000;
 /// The drawn people come in runs of this many neighbours among the linkable (runs drawn at
 /// random, none twice): each linkable person is still drawn with the same chance, and a run is
 /// read from the store in one short scan, where people drawn one by one cost a lookup each (a
-/// page from disk each when the cache is cold).
-const U_RUN: usize = 32;
+/// page from disk each when the cache is cold). Neighbours were often imported together and
+/// can be alike (a region, a household), so the estimate of `u` is a little noisier than from
+/// people drawn one by one; short runs keep that small.
+const U_RUN: usize = 16;
 /// People drawn at most when the records are too few to make `U_PAIRS_MAX` pairs with
 /// `U_PEOPLE_MAX` people (a single request): more pairs, but not the whole of a large ledger.
 const U_PEOPLE_FEW_RECORDS: usize = 50_000;
@@ -149,7 +151,7 @@ impl Plan {
             linkable.iter().copied().collect()
         } else {
             let mut rng = fastrand::Rng::with_seed(0x5eed);
-            rng.choose_multiple(linkable.chunks(U_RUN), wanted.div_ceil(U_RUN))
+            rng.choose_multiple(linkable.chunks(U_RUN), (wanted / U_RUN).max(1))
                 .into_iter()
                 .flatten()
                 .copied()

@@ -472,15 +472,16 @@ pub(super) fn contacts_of(
 
 /// The set as stretches (first id, last id), in order, each ending where the next id is more
 /// than `gap` away.
-fn stretches(set: &PersonSet, gap: u32) -> Vec<(PersonId, PersonId)> {
-    let mut out: Vec<(PersonId, PersonId)> = Vec::new();
-    for id in set {
-        match out.last_mut() {
-            Some((_, last)) if id - *last <= gap => *last = id,
-            _ => out.push((id, id)),
+fn stretches(set: &PersonSet, gap: u32) -> impl Iterator<Item = (PersonId, PersonId)> + '_ {
+    let mut ids = set.iter().peekable();
+    std::iter::from_fn(move || {
+        let first = ids.next()?;
+        let mut last = first;
+        while let Some(next) = ids.next_if(|next| next - last <= gap) {
+            last = next;
         }
-    }
-    out
+        Some((first, last))
+    })
 }
 
 /// Every person of `set`, in id order, with their sealed contact details, handed to `visit`:
@@ -513,11 +514,12 @@ mod tests {
     #[test]
     fn a_set_is_read_in_stretches_of_close_ids() {
         let set: PersonSet = [1, 2, 14, 27, 40, 100, 200, 205].into_iter().collect();
+        let of = |set: &PersonSet, gap| stretches(set, gap).collect::<Vec<_>>();
         assert_eq!(
-            stretches(&set, 12),
+            of(&set, 12),
             [(1, 14), (27, 27), (40, 40), (100, 100), (200, 205)]
         );
-        assert_eq!(stretches(&set, 13), [(1, 40), (100, 100), (200, 205)]);
-        assert!(stretches(&PersonSet::new(), 12).is_empty());
+        assert_eq!(of(&set, 13), [(1, 40), (100, 100), (200, 205)]);
+        assert!(of(&PersonSet::new(), 12).is_empty());
     }
 }
