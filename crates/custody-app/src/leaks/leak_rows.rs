@@ -43,12 +43,10 @@ impl Bits {
 
     /// The ids as a person set.
     pub(crate) fn to_set(&self) -> PersonSet {
-        let ids = self.0.iter().enumerate().flat_map(|(word, bits)| {
-            (0..64u32)
-                .filter(move |bit| bits & (1 << bit) != 0)
-                .map(move |bit| word as u32 * 64 + bit)
-        });
-        PersonSet::from_sorted_iter(ids).unwrap_or_default()
+        // Bit `b` of word `w` is person `64 w + b`: the words' bytes, least significant first,
+        // are the set's bits in order, which the set takes a container at a time.
+        let bytes: Vec<u8> = self.0.iter().flat_map(|word| word.to_le_bytes()).collect();
+        PersonSet::from_lsb0_bytes(0, &bytes)
     }
 }
 
@@ -461,6 +459,22 @@ mod tests {
             ..bob
         };
         assert_eq!(kept, [(2, bob)]);
+    }
+
+    #[test]
+    fn bits_become_the_set_of_their_people() {
+        let mut rng = fastrand::Rng::with_seed(9);
+        let people: Vec<PersonId> = (0..5_000)
+            .map(|_| rng.u32(..200_000))
+            .chain([0, 63, 64, 65_535, 65_536, 199_999])
+            .collect();
+        let mut bits = Bits::default();
+        for person in &people {
+            bits.insert(*person);
+        }
+        let expected: PersonSet = people.iter().copied().collect();
+        assert_eq!(bits.to_set(), expected);
+        assert!(Bits::default().to_set().is_empty());
     }
 
     #[test]
