@@ -93,7 +93,16 @@ fn unite(mine: &mut Vec<bool>, theirs: &[bool]) {
 }
 
 impl Tally {
-    pub(crate) fn merge(&mut self, other: Tally) {
+    pub(crate) fn merge(&mut self, mut other: Tally) {
+        // The rows kept for linkage come in no particular order (a worker's batches are
+        // whichever it took): the longer list is kept and the shorter added to it, so that
+        // merging never copies the longest (a first merge, into an empty tally, copies nothing).
+        if self.residue.len() < other.residue.len() {
+            std::mem::swap(&mut self.residue, &mut other.residue);
+        }
+        if self.links.len() < other.links.len() {
+            std::mem::swap(&mut self.links, &mut other.links);
+        }
         self.rows += other.rows;
         self.rows_with_identifiers += other.rows_with_identifiers;
         self.rows_matched += other.rows_matched;

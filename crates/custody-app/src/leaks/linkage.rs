@@ -86,35 +86,56 @@ pub(crate) struct Blocks {
 }
 
 impl Blocks {
-    /// The records' blocking keys, computed on a thread per core.
+    /// The records' blocking keys, grouped by key on a thread per core: each thread makes
+    /// the keys of a share of the records, spread into parts by the keys' leading bits; then
+    /// each thread sorts and groups a range of parts, gathered from every thread's share. The
+    /// parts are small enough to sort in cache and, being in key order, are joined end to end
+    /// with nothing to merge.
     fn of(vault: &Vault, records: &[(u64, LinkRecord)]) -> Result<Blocks> {
         let workers = crate::workers();
         let chunk = records.len().div_ceil(workers).max(1);
-        let parts = std::thread::scope(|scope| {
-            let handles: Vec<_> = records
-                .chunks(chunk)
-                .enumerate()
-                .map(|(part, slice)| {
-                    scope.spawn(move || {
-                        let (mut keys, mut out) = (Vec::new(), Vec::with_capacity(slice.len() * 12));
-                        for (offset, (_, record)) in slice.iter().enumerate() {
-                            let row = u32::try_from(part * chunk + offset).unwrap_or(u32::MAX);
-                            block_keys(vault, record, true, &mut keys);
-                            out.extend(keys.iter().map(|key| u128::from(*key) << 32 | u128::from(row)));
-                        }
-                        // Sorted here, on every core, so that grouping them is a merge.
-                        out.sort_unstable();
-                        out
-                    })
-                })
-                .collect();
-            // Every thread joined before any failure is looked at.
-            let joined: Vec<_> = handles.into_iter().map(|handle| handle.join()).collect();
-            joined.into_iter().collect::<std::result::Result<Vec<_>, _>>()
-        })
-        .map_err(|_| Error::Invalid("a linkage thread stopped unexpectedly; nothing was recorded".into()))?;
-        let pairs = crate::leaks::linkage_blocks::merge_sorted(parts);
-        let (keys, starts, rows) = crate::leaks::linkage_blocks::group(pairs, usize::MAX);
+        let shares: Vec<_> = records.chunks(chunk).enumerate().collect();
+        let spread = on_threads(shares, |(share, slice)| {
+            let room = slice.len() * 12 / SPREAD_PARTS;
+            let mut parts: Vec<Vec<u128>> = (0..SPREAD_PARTS).map(|_| Vec::with_capacity(room)).collect();
+            let mut keys = Vec::new();
+            for (offset, (_, record)) in slice.iter().enumerate() {
+                let row = u32::try_from(share * chunk + offset).unwrap_or(u32::MAX);
+                block_keys(vault, record, true, &mut keys);
+                for key in &keys {
+                    if let Some(part) = parts.get_mut(spread_part(*key)) {
+                        part.push(u128::from(*key) << 32 | u128::from(row));
+                    }
+                }
+            }
+            parts
+        })?;
+        let ranges: Vec<_> = (0..workers)
+            .map(|at| at * SPREAD_PARTS / workers..(at + 1) * SPREAD_PARTS / workers)
+            .collect();
+        let grouped = on_threads(ranges, |range| {
+            let mut pairs = Vec::new();
+            let mut out = (Vec::new(), Vec::new(), Vec::new());
+            for part in range {
+                pairs.clear();
+                for share in &spread {
+                    pairs.extend_from_slice(share.get(part).map_or(&[][..], Vec::as_slice));
+                }
+                pairs.sort_unstable();
+                pairs.dedup();
+                crate::leaks::linkage_blocks::group_sorted(&pairs, usize::MAX, &mut out);
+            }
+            out
+        })?;
+        drop(spread);
+        let (mut keys, mut starts, mut rows) = (Vec::new(), Vec::new(), Vec::new());
+        for (part_keys, part_starts, part_rows) in grouped {
+            let before = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+            keys.extend(part_keys);
+            starts.extend(part_starts.iter().map(|start| start.saturating_add(before)));
+            rows.extend(part_rows);
+        }
+        starts.push(u32::try_from(rows.len()).unwrap_or(u32::MAX));
         // Unusable until the people's keys say how many hold it: a key the kept keys lack is
         // held by nobody or by too many.
         let people = vec![u32::MAX; keys.len()];
@@ -167,6 +188,30 @@ impl Blocks {
     pub(crate) fn rows_for(&self, key: u64) -> &[u32] {
         self.keys.binary_search(&key).map_or(&[], |at| self.usable(at))
     }
+}
+
+/// Parts the records' keys are spread into by their leading bits (keyed hashes, so the parts
+/// are even): a part of a million records' keys is about 50,000 pairs, sorted in cache.
+const SPREAD_PARTS: usize = 256;
+
+/// The part a key is spread into: its leading bits.
+fn spread_part(key: u64) -> usize {
+    (key >> (64 - SPREAD_PARTS.trailing_zeros())) as usize
+}
+
+/// `work` on each item, a thread each; the results in the items' order. Every thread is
+/// joined before any failure is looked at.
+fn on_threads<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Result<Vec<R>> {
+    let work = &work;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .into_iter()
+            .map(|item| scope.spawn(move || work(item)))
+            .collect();
+        let joined: Vec<_> = handles.into_iter().map(|handle| handle.join()).collect();
+        joined.into_iter().collect::<std::result::Result<Vec<_>, _>>()
+    })
+    .map_err(|_| Error::Invalid("a linkage thread stopped unexpectedly; nothing was recorded".into()))
 }
 
 /// A day as four bytes.
@@ -355,4 +400,42 @@ pub(crate) fn link(ledger: &Ledger, records: &[(u64, LinkRecord)], lines: Linkag
     }
     linked.model = model;
     Ok(linked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_records_blocks_are_every_key_with_its_records_in_key_order() {
+        let vault = Vault::from_master(&[5; 32]);
+        let names = ["ann", "bob", "cat", "dee", "eve"];
+        let record = |line: u64| LinkRecord {
+            first: names[(line % 5) as usize].into(),
+            last: format!("lee{}", line % 37),
+            born: Some(Day::from_date(jiff::civil::date(
+                1950 + (line % 40) as i16,
+                1 + (line % 12) as i8,
+                1 + (line % 28) as i8,
+            ))),
+            postcode: line.is_multiple_of(3).then(|| format!("LS{}", line % 50)),
+            email: Some(format!("p{line}@example.org")),
+            phone: line.is_multiple_of(4).then(|| format!("+4477009{:05}", line % 900)),
+        };
+        for count in [1, 2, 3, 3_001] {
+            let records: Vec<(u64, LinkRecord)> = (0..count).map(|line| (line, record(line))).collect();
+            let blocks = Blocks::of(&vault, &records).unwrap();
+            let (mut pairs, mut keys) = (Vec::new(), Vec::new());
+            for (row, (_, record)) in records.iter().enumerate() {
+                block_keys(&vault, record, true, &mut keys);
+                pairs.extend(keys.iter().map(|key| u128::from(*key) << 32 | row as u128));
+            }
+            let (keys, starts, rows) = crate::leaks::linkage_blocks::group(pairs, usize::MAX);
+            assert!(keys.len() >= 8 * count as usize / 5, "{count} records");
+            assert_eq!(blocks.keys, keys, "{count} records");
+            assert_eq!(blocks.starts, starts);
+            assert_eq!(blocks.rows, rows);
+            assert_eq!(blocks.people, vec![u32::MAX; keys.len()]);
+        }
+    }
 }

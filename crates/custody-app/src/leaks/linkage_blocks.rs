@@ -94,7 +94,19 @@ impl PeopleBlocks {
 pub(crate) fn group(mut pairs: Vec<u128>, most: usize) -> (Vec<u64>, Vec<u32>, Vec<u32>) {
     pairs.sort_unstable();
     pairs.dedup();
-    let (mut keys, mut starts, mut values) = (Vec::new(), Vec::new(), Vec::new());
+    let mut out = (Vec::new(), Vec::new(), Vec::new());
+    group_sorted(&pairs, most, &mut out);
+    out.1.push(entry_count(out.2.len()));
+    out
+}
+
+/// Adds sorted, distinct pairs to `(keys, starts, values)` as [`group`] makes them (each key's
+/// first value counted from the values already there), without the closing start.
+pub(crate) fn group_sorted(
+    pairs: &[u128],
+    most: usize,
+    (keys, starts, values): &mut (Vec<u64>, Vec<u32>, Vec<u32>),
+) {
     for group in pairs.chunk_by(|a, b| a >> 32 == b >> 32) {
         let Some(first) = group.first() else {
             continue;
@@ -106,41 +118,6 @@ pub(crate) fn group(mut pairs: Vec<u128>, most: usize) -> (Vec<u64>, Vec<u32>, V
         starts.push(entry_count(values.len()));
         values.extend(group.iter().map(|pair| (pair & 0xffff_ffff) as u32));
     }
-    starts.push(entry_count(values.len()));
-    (keys, starts, values)
-}
-
-/// Sorted runs merged into one sorted run (two at a time: there is a run per core).
-pub(crate) fn merge_sorted(mut runs: Vec<Vec<u128>>) -> Vec<u128> {
-    while runs.len() > 1 {
-        let mut merged = Vec::with_capacity(runs.len().div_ceil(2));
-        let mut pairs = runs.into_iter();
-        while let Some(left) = pairs.next() {
-            merged.push(match pairs.next() {
-                Some(right) => merge_two(&left, &right),
-                None => left,
-            });
-        }
-        runs = merged;
-    }
-    runs.pop().unwrap_or_default()
-}
-
-fn merge_two(left: &[u128], right: &[u128]) -> Vec<u128> {
-    let mut out = Vec::with_capacity(left.len() + right.len());
-    let (mut left, mut right) = (left.iter().peekable(), right.iter().peekable());
-    while let (Some(a), Some(b)) = (left.peek(), right.peek()) {
-        if a <= b {
-            out.push(**a);
-            left.next();
-        } else {
-            out.push(**b);
-            right.next();
-        }
-    }
-    out.extend(left);
-    out.extend(right);
-    out
 }
 
 /// Where `key` is or would be in `sorted`: galloping from the start, so a pass of many keys
@@ -314,13 +291,6 @@ fn write(file: &Path, token: &str, blocks: &PeopleBlocks, vault: &Vault) -> Resu
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn sorted_runs_merge_into_one() {
-        let runs = vec![vec![1, 4, 9], vec![2, 3, 10, 11], vec![], vec![0, 4]];
-        assert_eq!(super::merge_sorted(runs), [0, 1, 2, 3, 4, 4, 9, 10, 11]);
-        assert!(super::merge_sorted(Vec::new()).is_empty());
-    }
-
     use super::*;
 
     fn pair(key: u64, person: PersonId) -> u128 {
