@@ -9,6 +9,12 @@ use crate::identity::{TRUNK_ZERO_REGIONS, name_key, normalise_email, normalise_p
 /// [`normalise_email`] into `out`; whether `text` is an address.
 pub fn email_into(text: &str, out: &mut String) -> bool {
     out.clear();
+    // Most addresses are written plainly: such text has no brackets or spaces to take off.
+    if plain_address(text) {
+        out.push_str(text);
+        out.make_ascii_lowercase();
+        return true;
+    }
     let inner = match (text.rfind('<'), text.rfind('>')) {
         (Some(open), Some(close)) if open < close => text.get(open + 1..close).unwrap_or(text),
         _ => text,
@@ -30,31 +36,56 @@ pub fn email_into(text: &str, out: &mut String) -> bool {
 
 /// Whether `text` is an address of the plainest form, which every parser accepts: a local
 /// part of letters, digits, `.`, `_`, `+` and `-` (no dot first, last or twice), and a domain
-/// of two or more labels of letters, digits and inner hyphens.
+/// of two or more labels of letters, digits and inner hyphens. One pass over the bytes: it is
+/// asked of every address in a leaked file.
 fn plain_address(text: &str) -> bool {
-    let Some((local, domain)) = text.split_once('@') else {
+    let bytes = text.as_bytes();
+    let Some(at) = bytes.iter().position(|byte| *byte == b'@') else {
         return false;
     };
-    let local_ok = (1..=64).contains(&local.len())
-        && local.split('.').all(|atom| {
-            !atom.is_empty()
-                && atom
-                    .bytes()
-                    .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'+' | b'-'))
-        });
-    let mut labels = 0;
-    let domain_ok = domain.len() <= 253
-        && domain.split('.').all(|label| {
-            labels += 1;
-            let bytes = label.as_bytes();
-            (1..=63).contains(&bytes.len())
-                && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
-                && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
-                && bytes
-                    .iter()
-                    .all(|byte| byte.is_ascii_alphanumeric() || *byte == b'-')
-        });
-    local_ok && domain_ok && labels >= 2
+    let (Some(local), Some(domain)) = (bytes.get(..at), bytes.get(at + 1..)) else {
+        return false;
+    };
+    plain_local_part(local) && plain_domain(domain)
+}
+
+/// 1 to 64 letters, digits, `_`, `+`, `-` and dots, with no dot first, last or twice.
+fn plain_local_part(local: &[u8]) -> bool {
+    let mut previous = b'.';
+    for byte in local {
+        let allowed = if *byte == b'.' {
+            previous != b'.'
+        } else {
+            byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'+' | b'-')
+        };
+        if !allowed {
+            return false;
+        }
+        previous = *byte;
+    }
+    (1..=64).contains(&local.len()) && previous != b'.'
+}
+
+/// At most 253 bytes of two or more dot-separated labels, each 1 to 63 letters, digits and
+/// hyphens, with a letter or digit first and last.
+fn plain_domain(domain: &[u8]) -> bool {
+    let (mut labels, mut length, mut previous) = (1, 0, b'.');
+    for byte in domain {
+        match byte {
+            b'.' if length > 0 && previous != b'-' => {
+                labels += 1;
+                length = 0;
+            }
+            b'-' if length > 0 => length += 1,
+            byte if byte.is_ascii_alphanumeric() => length += 1,
+            _ => return false,
+        }
+        if length > 63 {
+            return false;
+        }
+        previous = *byte;
+    }
+    domain.len() <= 253 && length > 0 && previous != b'-' && labels >= 2
 }
 
 /// [`crate::canonical_email`] into `out`.
@@ -299,6 +330,19 @@ mod tests {
             format!("{local}@{domain}{top}")
         }));
         written.extend(strings(&["a", "0", ".", "-", "@", " ", "<", ">"], 5_000, 12));
+        // At and past the plain form's lengths: a local part of 64, a label of 63, a domain
+        // of 253 bytes.
+        for (local, label, labels) in [
+            (64, 10, 2),
+            (65, 10, 2),
+            (3, 63, 2),
+            (3, 64, 2),
+            (3, 49, 5),
+            (3, 50, 5),
+        ] {
+            let domain = vec!["d".repeat(label); labels].join(".");
+            written.push(format!("{}@{domain}", "l".repeat(local)));
+        }
         let mut accepted = 0;
         for text in &written {
             let want = normalise_email(text);

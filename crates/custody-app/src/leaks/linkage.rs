@@ -420,7 +420,9 @@ mod tests {
             ))),
             postcode: line.is_multiple_of(3).then(|| format!("LS{}", line % 50)),
             email: Some(format!("p{line}@example.org")),
-            phone: line.is_multiple_of(4).then(|| format!("+4477009{:05}", line % 900)),
+            phone: line
+                .is_multiple_of(4)
+                .then(|| format!("+4477009{:05}", line % 900)),
         };
         for count in [1, 2, 3, 3_001] {
             let records: Vec<(u64, LinkRecord)> = (0..count).map(|line| (line, record(line))).collect();
