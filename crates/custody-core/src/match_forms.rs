@@ -332,16 +332,18 @@ mod tests {
         written.extend(strings(&["a", "0", ".", "-", "@", " ", "<", ">"], 5_000, 12));
         // At and past the plain form's lengths: a local part of 64, a label of 63, a domain
         // of 253 bytes.
-        for (local, label, labels) in [
-            (64, 10, 2),
-            (65, 10, 2),
-            (3, 63, 2),
-            (3, 64, 2),
-            (3, 49, 5),
-            (3, 50, 5),
+        for (local, label, labels, plain) in [
+            (64, 10, 2, true),
+            (65, 10, 2, false),
+            (3, 63, 2, true),
+            (3, 64, 2, false),
+            (3, 49, 5, true),
+            (3, 50, 5, false),
         ] {
             let domain = vec!["d".repeat(label); labels].join(".");
-            written.push(format!("{}@{domain}", "l".repeat(local)));
+            let address = format!("{}@{domain}", "l".repeat(local));
+            assert_eq!(plain_address(&address), plain, "{address}");
+            written.push(address);
         }
         let mut accepted = 0;
         for text in &written {

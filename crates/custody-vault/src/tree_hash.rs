@@ -61,7 +61,8 @@ fn sequential(key: &[u8; 32], pieces: &[&[u8]]) -> [u8; 32] {
 }
 
 /// The chaining value of bytes `from..to` of `pieces` laid end to end: a subtree, so `from` is a
-/// multiple of a power-of-two number of chunks no smaller than `to - from`, or `to` is the end.
+/// multiple of a power-of-two number of chunks no smaller than `to - from` (a subtree on the
+/// right edge may be shorter, never longer).
 fn subtree(key: &[u8; 32], pieces: &[&[u8]], from: u64, to: u64) -> ChainingValue {
     let mut hasher = Hasher::new_keyed(key);
     if from > 0 {

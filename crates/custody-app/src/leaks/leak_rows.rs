@@ -21,6 +21,10 @@ const RESIDUE_MAX: usize = 2_000_000;
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Bits(Vec<u64>);
 
+/// Words a set takes as bytes at most: `RoaringBitmap::from_lsb0_bytes` counts their bits in a
+/// `u32`.
+const BYTES_WORDS_MAX: usize = (u32::MAX / 64) as usize;
+
 impl Bits {
     fn insert(&mut self, person: PersonId) {
         let word = (person / 64) as usize;
@@ -43,10 +47,25 @@ impl Bits {
 
     /// The ids as a person set.
     pub(crate) fn to_set(&self) -> PersonSet {
-        // Bit `b` of word `w` is person `64 w + b`: the words' bytes, least significant first,
-        // are the set's bits in order, which the set takes a container at a time.
-        let bytes: Vec<u8> = self.0.iter().flat_map(|word| word.to_le_bytes()).collect();
-        PersonSet::from_lsb0_bytes(0, &bytes)
+        self.to_set_in_bytes_up_to(BYTES_WORDS_MAX)
+    }
+
+    /// [`Bits::to_set`], taking at most `most` words as bytes. Bit `b` of word `w` is person
+    /// `64 w + b`: the words' bytes, least significant first, are the set's bits in order,
+    /// which the set takes a container at a time. Words past those (ids near 2^32) are added a
+    /// bit at a time.
+    fn to_set_in_bytes_up_to(&self, most: usize) -> PersonSet {
+        let (whole, rest) = self.0.split_at(self.0.len().min(most));
+        let bytes: Vec<u8> = whole.iter().flat_map(|word| word.to_le_bytes()).collect();
+        let mut set = PersonSet::from_lsb0_bytes(0, &bytes);
+        for (word, bits) in (whole.len()..).zip(rest) {
+            let mut bits = *bits;
+            while bits != 0 {
+                set.insert((word * 64) as u32 + bits.trailing_zeros());
+                bits &= bits - 1;
+            }
+        }
+        set
     }
 }
 
@@ -95,8 +114,8 @@ fn unite(mine: &mut Vec<bool>, theirs: &[bool]) {
 impl Tally {
     pub(crate) fn merge(&mut self, mut other: Tally) {
         // The rows kept for linkage come in no particular order (a worker's batches are
-        // whichever it took): the longer list is kept and the shorter added to it, so that
-        // merging never copies the longest (a first merge, into an empty tally, copies nothing).
+        // whichever it took): the shorter list is added to the longer, so that the longer is
+        // copied only if it must grow (a first merge, into an empty tally, copies nothing).
         if self.residue.len() < other.residue.len() {
             std::mem::swap(&mut self.residue, &mut other.residue);
         }
@@ -481,8 +500,21 @@ mod tests {
         for person in &people {
             bits.insert(*person);
         }
+        // A dense stretch too: the set holds it as a bitmap, not a list.
+        let people: Vec<PersonId> = people.into_iter().chain(70_000..80_000).collect();
+        for person in 70_000..80_000 {
+            bits.insert(person);
+        }
         let expected: PersonSet = people.iter().copied().collect();
         assert_eq!(bits.to_set(), expected);
+        // Words past those taken as bytes (ids near 2^32 in a real ledger) are added bit by bit.
+        for most in [0, 1, 3, 1_000, 1_250] {
+            assert_eq!(
+                bits.to_set_in_bytes_up_to(most),
+                expected,
+                "{most} words as bytes"
+            );
+        }
         assert!(Bits::default().to_set().is_empty());
     }
 

@@ -88,9 +88,10 @@ pub(crate) struct Blocks {
 impl Blocks {
     /// The records' blocking keys, grouped by key on a thread per core: each thread makes
     /// the keys of a share of the records, spread into parts by the keys' leading bits; then
-    /// each thread sorts and groups a range of parts, gathered from every thread's share. The
-    /// parts are small enough to sort in cache and, being in key order, are joined end to end
-    /// with nothing to merge.
+    /// each thread sorts and groups a range of parts, gathered from every thread's share. A
+    /// part is a 256th of the pairs (in cache up to a million rows or so, and far better placed
+    /// than one sort of them all); the parts, being in key order, are joined end to end with
+    /// nothing to merge.
     fn of(vault: &Vault, records: &[(u64, LinkRecord)]) -> Result<Blocks> {
         let workers = crate::workers();
         let chunk = records.len().div_ceil(workers).max(1);
@@ -191,7 +192,7 @@ impl Blocks {
 }
 
 /// Parts the records' keys are spread into by their leading bits (keyed hashes, so the parts
-/// are even): a part of a million records' keys is about 50,000 pairs, sorted in cache.
+/// are even): a million records' keys make parts of about 50,000 pairs.
 const SPREAD_PARTS: usize = 256;
 
 /// The part a key is spread into: its leading bits.

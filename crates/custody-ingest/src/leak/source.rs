@@ -505,6 +505,25 @@ mod tests {
                 assert!(!has_control(&line));
             }
         }
+        // Random lines, control and high bytes among them: the same answer as a test of every
+        // byte alone.
+        let mut random = fastrand::Rng::with_seed(11);
+        let alphabet = [
+            b'a', b' ', b'\t', b'\r', 0, 0x01, 0x1b, 0x1f, 0x7f, 0x80, 0xc3, 0xff,
+        ];
+        for _ in 0..20_000 {
+            let line: Vec<u8> = (0..random.usize(0..80))
+                .map(|_| {
+                    if random.u8(..) < 230 {
+                        b'x'
+                    } else {
+                        alphabet[random.usize(..alphabet.len())]
+                    }
+                })
+                .collect();
+            let any = line.iter().any(|byte| *byte < 0x20 && *byte != b'\t');
+            assert_eq!(has_control(&line), any, "{line:?}");
+        }
         // The slow test decides once a control byte is there: a lone line break is text.
         assert!(!is_binary(b"first line\r"));
         assert!(is_binary(b"\x00"));
