@@ -169,7 +169,11 @@ pub fn match_file(
     let found = tally.matched();
     let canary_set = ledger.store.canaries()?;
     let linking = std::time::Instant::now();
-    let residue = std::mem::take(&mut tally.residue);
+    // In the file's order, whichever worker read which rows: linkage draws records by their
+    // place in the list (for `u`), so the same file gives the same links every time. Each
+    // worker's rows are already in order, so the sort merges a few runs.
+    let mut residue = std::mem::take(&mut tally.residue);
+    residue.sort_by_key(|(line, _)| *line);
     let linked = crate::leaks::linkage::link(ledger, &residue, ledger.settings.linkage)?;
     if linked.people_read > 0 {
         // The people's sealed details were opened (in memory) to compare them: on the record.
