@@ -36,24 +36,12 @@ impl SlotTable {
 
     /// The `slots` slots of `file` from byte `offset` (a multiple of 16), mapped read-only and
     /// read in at once: the page cache's own pages, with nothing copied or cleared.
-    #[allow(unsafe_code)]
     pub(crate) fn map_file(file: &std::fs::File, offset: usize, slots: usize) -> std::io::Result<Self> {
         let end = slots
             .checked_mul(SLOT)
             .and_then(|bytes| bytes.checked_add(offset))
             .ok_or_else(|| std::io::Error::other("the table is too large"))?;
-        // SAFETY: a mapping is undefined behaviour if the file changes under it. This one is
-        // custody's own, private to its user (0600) in the data directory, and custody never
-        // writes a kept index in place: a new one is written under another name and renamed
-        // over it, which leaves this file's contents as they were for as long as it is mapped.
-        let map = unsafe { MmapOptions::new().len(end).map(file)? };
-        #[cfg(target_os = "linux")]
-        {
-            // Only advice: huge pages where the page cache has them, then every page mapped at
-            // once rather than one fault at a time.
-            let _advised = map.advise(memmap2::Advice::HugePage);
-            let _populated = map.advise(memmap2::Advice::PopulateRead);
-        }
+        let map = map_kept_file(file, end)?;
         if map.len() != end || !offset.is_multiple_of(SLOT) {
             return Err(std::io::Error::other("the table is not where its header says"));
         }
@@ -82,6 +70,26 @@ impl SlotTable {
             SlotTable::Mapped { .. } => &mut [],
         }
     }
+}
+
+/// The first `len` bytes of a file kept beside the store (the identifier index, the people's
+/// blocking keys), mapped read-only and read in at once: the page cache's own pages, with
+/// nothing copied or cleared.
+#[allow(unsafe_code)]
+pub(crate) fn map_kept_file(file: &std::fs::File, len: usize) -> std::io::Result<Mmap> {
+    // SAFETY: a mapping is undefined behaviour if the file changes under it. A kept file is
+    // custody's own, private to its user (0600) in the data directory, and custody never writes
+    // one in place: a new one is written under another name and renamed over it, which leaves
+    // this file's contents as they were for as long as it is mapped.
+    let map = unsafe { MmapOptions::new().len(len).map(file)? };
+    #[cfg(target_os = "linux")]
+    {
+        // Only advice: huge pages where the page cache has them, then every page mapped at
+        // once rather than one fault at a time.
+        let _advised = map.advise(memmap2::Advice::HugePage);
+        let _populated = map.advise(memmap2::Advice::PopulateRead);
+    }
+    Ok(map)
 }
 
 #[cfg(test)]

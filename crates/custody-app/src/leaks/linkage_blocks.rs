@@ -14,13 +14,15 @@
 //! a temporary name, synced and renamed into place; a file of another layout, byte order or size
 //! is rebuilt, and so is one whose keyed MAC (`Vault::kept_file_mac`, over the header and the
 //! body) does not verify: damage, or a change by someone without the key (which could otherwise
-//! hide people from linkage), is never used. Layout: a 128-byte header (`CUSTBLK1`, a
+//! hide people from linkage), is never used. Like the index, it is mapped read-only
+//! (`leak_table::map_kept_file`): the page cache's pages, nothing copied. Layout: a 128-byte header (`CUSTBLK1`, a
 //! byte-order mark, the counts of keys, entries and linkable people, the layout's version, the
 //! token's length, the MAC, the token), then the sorted keys (u64), each key's first entry (u32,
 //! one more than there are keys), the entries (person ids, u32) and the ids of the people with a
 //! linkable record (u32, sorted).
 
 use std::io::{Read, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use custody_core::PersonId;
@@ -45,12 +47,58 @@ const TOKEN_MAX: usize = HEADER - TOKEN_AT;
 const PURPOSE: &str = "linkage-blocks.bin";
 
 /// People by keyed blocking key.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub(crate) struct PeopleBlocks {
-    keys: Vec<u64>,
-    starts: Vec<u32>,
-    people: Vec<PersonId>,
-    linkable: Vec<PersonId>,
+    lists: Lists,
+}
+
+/// The sorted keys, each key's first entry, the entries and the linkable people: made here, or
+/// a kept file's, mapped (read in by the kernel, nothing copied).
+#[derive(Debug)]
+enum Lists {
+    Made {
+        keys: Vec<u64>,
+        starts: Vec<u32>,
+        people: Vec<PersonId>,
+        linkable: Vec<PersonId>,
+    },
+    Mapped {
+        map: memmap2::Mmap,
+        /// Where each list is in the mapping, in bytes.
+        at: [Range<usize>; 4],
+    },
+}
+
+impl Default for Lists {
+    fn default() -> Self {
+        Lists::Made {
+            keys: Vec::new(),
+            starts: Vec::new(),
+            people: Vec::new(),
+            linkable: Vec::new(),
+        }
+    }
+}
+
+impl PartialEq for PeopleBlocks {
+    fn eq(&self, other: &Self) -> bool {
+        self.keys() == other.keys()
+            && self.starts() == other.starts()
+            && self.people() == other.people()
+            && self.linkable() == other.linkable()
+    }
+}
+
+/// List `which` of a mapping (none when it is not where it should be).
+fn mapped<'m, T: bytemuck::AnyBitPattern>(
+    map: &'m memmap2::Mmap,
+    at: &[Range<usize>; 4],
+    which: usize,
+) -> &'m [T] {
+    at.get(which)
+        .and_then(|range| map.get(range.clone()))
+        .and_then(|bytes| bytemuck::try_cast_slice(bytes).ok())
+        .unwrap_or_default()
 }
 
 impl PeopleBlocks {
@@ -61,28 +109,55 @@ impl PeopleBlocks {
         linkable.dedup();
         let (keys, starts, people) = group(pairs, most);
         PeopleBlocks {
-            keys,
-            starts,
-            people,
-            linkable,
+            lists: Lists::Made {
+                keys,
+                starts,
+                people,
+                linkable,
+            },
+        }
+    }
+
+    fn keys(&self) -> &[u64] {
+        match &self.lists {
+            Lists::Made { keys, .. } => keys,
+            Lists::Mapped { map, at } => mapped(map, at, 0),
+        }
+    }
+
+    fn starts(&self) -> &[u32] {
+        match &self.lists {
+            Lists::Made { starts, .. } => starts,
+            Lists::Mapped { map, at } => mapped(map, at, 1),
+        }
+    }
+
+    fn people(&self) -> &[PersonId] {
+        match &self.lists {
+            Lists::Made { people, .. } => people,
+            Lists::Mapped { map, at } => mapped(map, at, 2),
         }
     }
 
     /// The people with a linkable record, in id order.
     pub(crate) fn linkable(&self) -> &[PersonId] {
-        &self.linkable
+        match &self.lists {
+            Lists::Made { linkable, .. } => linkable,
+            Lists::Mapped { map, at } => mapped(map, at, 3),
+        }
     }
 
     /// Calls `visit` with every key of `sorted` (ascending, as (key, anything)) that people
     /// hold, and those people: one pass over both lists.
     pub(crate) fn each_shared<T: Copy>(&self, sorted: &[(u64, T)], mut visit: impl FnMut(T, &[PersonId])) {
+        let (keys, starts, people) = (self.keys(), self.starts(), self.people());
         let mut at = 0;
         for (key, value) in sorted {
-            at += seek(self.keys.get(at..).unwrap_or(&[]), *key);
-            if self.keys.get(at) == Some(key) {
-                let start = self.starts.get(at).map_or(0, |start| *start as usize);
-                let end = self.starts.get(at + 1).map_or(start, |end| *end as usize);
-                visit(*value, self.people.get(start..end).unwrap_or(&[]));
+            at += seek(keys.get(at..).unwrap_or(&[]), *key);
+            if keys.get(at) == Some(key) {
+                let start = starts.get(at).map_or(0, |start| *start as usize);
+                let end = starts.get(at + 1).map_or(start, |end| *end as usize);
+                visit(*value, people.get(start..end).unwrap_or(&[]));
             }
         }
     }
@@ -164,10 +239,10 @@ fn mac(vault: &Vault, header: &[u8; HEADER], blocks: &PeopleBlocks) -> [u8; 32] 
         PURPOSE,
         &[
             &unsigned,
-            bytemuck::cast_slice(&blocks.keys),
-            bytemuck::cast_slice(&blocks.starts),
-            bytemuck::cast_slice(&blocks.people),
-            bytemuck::cast_slice(&blocks.linkable),
+            bytemuck::cast_slice(blocks.keys()),
+            bytemuck::cast_slice(blocks.starts()),
+            bytemuck::cast_slice(blocks.people()),
+            bytemuck::cast_slice(blocks.linkable()),
         ],
     )
 }
@@ -196,35 +271,50 @@ fn read(file: &Path, token: &str, vault: &Vault) -> Option<PeopleBlocks> {
     if opened.metadata().ok()?.len() != body.checked_add(HEADER as u64)? {
         return None;
     }
-    let mut blocks = PeopleBlocks {
-        keys: vec![0; usize::try_from(keys).ok()?],
-        starts: vec![0; usize::try_from(keys + 1).ok()?],
-        people: vec![0; usize::try_from(entries).ok()?],
-        linkable: vec![0; usize::try_from(linkable).ok()?],
+    // Each list where the header says, in a mapping of the file (page-aligned, so every list
+    // is aligned to its type: the header is 128 bytes, and the keys of 8 come before the rest).
+    let mut at: [Range<usize>; 4] = Default::default();
+    let mut end = HEADER;
+    for (range, bytes) in at.iter_mut().zip([
+        keys.checked_mul(8)?,
+        keys.checked_add(1)?.checked_mul(4)?,
+        entries.checked_mul(4)?,
+        linkable.checked_mul(4)?,
+    ]) {
+        let start = end;
+        end = start.checked_add(usize::try_from(bytes).ok()?)?;
+        *range = start..end;
+    }
+    let map = crate::leaks::leak_table::map_kept_file(&opened, end).ok()?;
+    let blocks = PeopleBlocks {
+        lists: Lists::Mapped { map, at },
     };
-    opened
-        .read_exact(bytemuck::cast_slice_mut(&mut blocks.keys))
-        .ok()?;
-    opened
-        .read_exact(bytemuck::cast_slice_mut(&mut blocks.starts))
-        .ok()?;
-    opened
-        .read_exact(bytemuck::cast_slice_mut(&mut blocks.people))
-        .ok()?;
-    opened
-        .read_exact(bytemuck::cast_slice_mut(&mut blocks.linkable))
-        .ok()?;
-    (mac(vault, &header, &blocks) == sealed && whole(&blocks)).then_some(blocks)
+    let counts = [keys, keys + 1, entries, linkable];
+    let lengths = [
+        blocks.keys().len(),
+        blocks.starts().len(),
+        blocks.people().len(),
+        blocks.linkable().len(),
+    ];
+    let placed = counts
+        .iter()
+        .zip(lengths)
+        .all(|(count, length)| *count == length as u64);
+    (placed && mac(vault, &header, &blocks) == sealed && whole(&blocks)).then_some(blocks)
 }
 
 /// Keys ascending, starts ascending from 0 to the entries' count: a file that says otherwise
 /// (damaged, or written by something else) is rebuilt, never trusted.
 fn whole(blocks: &PeopleBlocks) -> bool {
-    blocks.keys.windows(2).all(|pair| pair.first() < pair.get(1))
-        && blocks.starts.first() == Some(&0)
-        && blocks.starts.last().map(|last| *last as usize) == Some(blocks.people.len())
-        && blocks.starts.windows(2).all(|pair| pair.first() < pair.get(1))
-        && blocks.linkable.windows(2).all(|pair| pair.first() < pair.get(1))
+    let starts = blocks.starts();
+    blocks.keys().windows(2).all(|pair| pair.first() < pair.get(1))
+        && starts.first() == Some(&0)
+        && starts.last().map(|last| *last as usize) == Some(blocks.people().len())
+        && starts.windows(2).all(|pair| pair.first() < pair.get(1))
+        && blocks
+            .linkable()
+            .windows(2)
+            .all(|pair| pair.first() < pair.get(1))
 }
 
 /// The counts of keys, entries and linkable people, the token and the MAC a header gives, if it
@@ -256,9 +346,9 @@ fn header(token: &[u8], blocks: &PeopleBlocks, vault: &Vault) -> [u8; HEADER] {
     let mut header = Vec::with_capacity(HEADER);
     header.extend_from_slice(MAGIC);
     header.extend_from_slice(&BYTE_ORDER.to_ne_bytes());
-    header.extend_from_slice(&(blocks.keys.len() as u64).to_le_bytes());
-    header.extend_from_slice(&(blocks.people.len() as u64).to_le_bytes());
-    header.extend_from_slice(&(blocks.linkable.len() as u64).to_le_bytes());
+    header.extend_from_slice(&(blocks.keys().len() as u64).to_le_bytes());
+    header.extend_from_slice(&(blocks.people().len() as u64).to_le_bytes());
+    header.extend_from_slice(&(blocks.linkable().len() as u64).to_le_bytes());
     header.extend_from_slice(&LAYOUT.to_le_bytes());
     header.extend_from_slice(&(token.len() as u16).to_le_bytes());
     header.extend_from_slice(&[0; 32]);
@@ -281,10 +371,10 @@ fn write(file: &Path, token: &str, blocks: &PeopleBlocks, vault: &Vault) -> Resu
     let header = header(token.as_bytes(), blocks, vault);
     crate::files::replace_private_with(file, |out| {
         out.write_all(&header)?;
-        out.write_all(bytemuck::cast_slice(&blocks.keys))?;
-        out.write_all(bytemuck::cast_slice(&blocks.starts))?;
-        out.write_all(bytemuck::cast_slice(&blocks.people))?;
-        out.write_all(bytemuck::cast_slice(&blocks.linkable))
+        out.write_all(bytemuck::cast_slice(blocks.keys()))?;
+        out.write_all(bytemuck::cast_slice(blocks.starts()))?;
+        out.write_all(bytemuck::cast_slice(blocks.people()))?;
+        out.write_all(bytemuck::cast_slice(blocks.linkable()))
     })
     .map_err(|source| Error::io(file, source))
 }
@@ -309,7 +399,7 @@ mod tests {
             pair(5, 2),
         ];
         let blocks = PeopleBlocks::from_pairs(pairs, vec![3, 1, 2], 2);
-        assert_eq!(blocks.keys, vec![5, 9], "key 7 holds three people");
+        assert_eq!(blocks.keys(), [5, 9], "key 7 holds three people");
         assert_eq!(blocks.linkable(), &[1, 2, 3]);
         let mut seen = Vec::new();
         blocks.each_shared(
