@@ -20,9 +20,9 @@ use custody_core::PersonSet;
 use custody_vault::Vault;
 
 use crate::dir::Ledger;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::leaks::leak_index_file::Source;
-use crate::leaks::linkage_blocks::PeopleBlocks;
+use crate::leaks::linkage_blocks::{PeopleBlocks, Spread, group_spread, on_threads};
 use crate::leaks::linkage_model::{Model, corroborated};
 use crate::leaks::linkage_scan::Plan;
 
@@ -87,56 +87,25 @@ pub(crate) struct Blocks {
 
 impl Blocks {
     /// The records' blocking keys, grouped by key on a thread per core: each thread makes
-    /// the keys of a share of the records, spread into parts by the keys' leading bits; then
-    /// each thread sorts and groups a range of parts, gathered from every thread's share. A
-    /// part is a 256th of the pairs (in cache up to a million rows or so, and far better placed
-    /// than one sort of them all); the parts, being in key order, are joined end to end with
-    /// nothing to merge.
+    /// the keys of a share of the records, spread into parts by the keys' leading bits, and
+    /// [`group_spread`] groups them.
     fn of(vault: &Vault, records: &[(u64, LinkRecord)]) -> Result<Blocks> {
         let workers = crate::workers();
         let chunk = records.len().div_ceil(workers).max(1);
         let shares: Vec<_> = records.chunks(chunk).enumerate().collect();
         let spread = on_threads(shares, |(share, slice)| {
-            let room = slice.len() * 12 / SPREAD_PARTS;
-            let mut parts: Vec<Vec<u128>> = (0..SPREAD_PARTS).map(|_| Vec::with_capacity(room)).collect();
+            let mut spread = Spread::with_room(slice.len() * 12);
             let mut keys = Vec::new();
             for (offset, (_, record)) in slice.iter().enumerate() {
                 let row = u32::try_from(share * chunk + offset).unwrap_or(u32::MAX);
                 block_keys(vault, record, true, &mut keys);
                 for key in &keys {
-                    if let Some(part) = parts.get_mut(spread_part(*key)) {
-                        part.push(u128::from(*key) << 32 | u128::from(row));
-                    }
+                    spread.push(*key, row);
                 }
             }
-            parts
+            spread
         })?;
-        let ranges: Vec<_> = (0..workers)
-            .map(|at| at * SPREAD_PARTS / workers..(at + 1) * SPREAD_PARTS / workers)
-            .collect();
-        let grouped = on_threads(ranges, |range| {
-            let mut pairs = Vec::new();
-            let mut out = (Vec::new(), Vec::new(), Vec::new());
-            for part in range {
-                pairs.clear();
-                for share in &spread {
-                    pairs.extend_from_slice(share.get(part).map_or(&[][..], Vec::as_slice));
-                }
-                pairs.sort_unstable();
-                pairs.dedup();
-                crate::leaks::linkage_blocks::group_sorted(&pairs, usize::MAX, &mut out);
-            }
-            out
-        })?;
-        drop(spread);
-        let (mut keys, mut starts, mut rows) = (Vec::new(), Vec::new(), Vec::new());
-        for (part_keys, part_starts, part_rows) in grouped {
-            let before = u32::try_from(rows.len()).unwrap_or(u32::MAX);
-            keys.extend(part_keys);
-            starts.extend(part_starts.iter().map(|start| start.saturating_add(before)));
-            rows.extend(part_rows);
-        }
-        starts.push(u32::try_from(rows.len()).unwrap_or(u32::MAX));
+        let (keys, starts, rows) = group_spread(spread, usize::MAX)?;
         // Unusable until the people's keys say how many hold it: a key the kept keys lack is
         // held by nobody or by too many.
         let people = vec![u32::MAX; keys.len()];
@@ -189,30 +158,6 @@ impl Blocks {
     pub(crate) fn rows_for(&self, key: u64) -> &[u32] {
         self.keys.binary_search(&key).map_or(&[], |at| self.usable(at))
     }
-}
-
-/// Parts the records' keys are spread into by their leading bits (keyed hashes, so the parts
-/// are even): a million records' keys make parts of about 50,000 pairs.
-const SPREAD_PARTS: usize = 256;
-
-/// The part a key is spread into: its leading bits.
-fn spread_part(key: u64) -> usize {
-    (key >> (64 - SPREAD_PARTS.trailing_zeros())) as usize
-}
-
-/// `work` on each item, a thread each; the results in the items' order. Every thread is
-/// joined before any failure is looked at.
-fn on_threads<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Result<Vec<R>> {
-    let work = &work;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .into_iter()
-            .map(|item| scope.spawn(move || work(item)))
-            .collect();
-        let joined: Vec<_> = handles.into_iter().map(|handle| handle.join()).collect();
-        joined.into_iter().collect::<std::result::Result<Vec<_>, _>>()
-    })
-    .map_err(|_| Error::Invalid("a linkage thread stopped unexpectedly; nothing was recorded".into()))
 }
 
 /// A day as four bytes.

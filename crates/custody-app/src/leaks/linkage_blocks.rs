@@ -102,20 +102,25 @@ fn mapped<'m, T: bytemuck::AnyBitPattern>(
 }
 
 impl PeopleBlocks {
-    /// From (key, person) pairs packed as `key << 32 | person`, leaving out keys shared by more
-    /// than `most` people; `linkable` are the people with a record linkage can compare.
-    pub(crate) fn from_pairs(pairs: Vec<u128>, mut linkable: Vec<PersonId>, most: usize) -> Self {
+    /// From the people's keys as threads spread them (person ids as the values), leaving out
+    /// keys shared by more than `most` people; `linkable` are the people with a record linkage
+    /// can compare.
+    pub(crate) fn from_spread(
+        spreads: Vec<Spread>,
+        mut linkable: Vec<PersonId>,
+        most: usize,
+    ) -> Result<Self> {
         linkable.sort_unstable();
         linkable.dedup();
-        let (keys, starts, people) = group(pairs, most);
-        PeopleBlocks {
+        let (keys, starts, people) = group_spread(spreads, most)?;
+        Ok(PeopleBlocks {
             lists: Lists::Made {
                 keys,
                 starts,
                 people,
                 linkable,
             },
-        }
+        })
     }
 
     fn keys(&self) -> &[u64] {
@@ -165,7 +170,8 @@ impl PeopleBlocks {
 
 /// Pairs packed as `key << 32 | value`, grouped by key: the sorted distinct keys, each key's
 /// first value (one more than there are keys) and the values, leaving out keys with more than
-/// `most` values.
+/// `most` values. All at once: what [`group_spread`] is tested against.
+#[cfg(test)]
 pub(crate) fn group(mut pairs: Vec<u128>, most: usize) -> (Vec<u64>, Vec<u32>, Vec<u32>) {
     pairs.sort_unstable();
     pairs.dedup();
@@ -193,6 +199,85 @@ pub(crate) fn group_sorted(
         starts.push(entry_count(values.len()));
         values.extend(group.iter().map(|pair| (pair & 0xffff_ffff) as u32));
     }
+}
+
+/// Parts pairs are spread into by their keys' leading bits (keyed hashes, so the parts are
+/// even): a million records' keys make parts of about 50,000 pairs.
+const SPREAD_PARTS: usize = 256;
+
+/// Pairs packed as `key << 32 | value`, spread into parts by the key's leading bits, so that a
+/// part can be sorted on its own (in cache at a million rows or so, and far better placed than
+/// one sort of them all) and the parts, in key order, joined end to end with nothing to merge.
+#[derive(Debug)]
+pub(crate) struct Spread(Vec<Vec<u128>>);
+
+impl Default for Spread {
+    fn default() -> Self {
+        Spread::with_room(0)
+    }
+}
+
+impl Spread {
+    /// Room for about `pairs` pairs.
+    pub(crate) fn with_room(pairs: usize) -> Self {
+        let room = pairs / SPREAD_PARTS;
+        Spread((0..SPREAD_PARTS).map(|_| Vec::with_capacity(room)).collect())
+    }
+
+    pub(crate) fn push(&mut self, key: u64, value: u32) {
+        let part = (key >> (64 - SPREAD_PARTS.trailing_zeros())) as usize;
+        if let Some(part) = self.0.get_mut(part) {
+            part.push(u128::from(key) << 32 | u128::from(value));
+        }
+    }
+}
+
+/// The pairs of several spreads (a thread's each) grouped as [`group`] groups them, on a thread
+/// per core: each sorts and groups a range of parts, gathered from every spread.
+pub(crate) fn group_spread(spreads: Vec<Spread>, most: usize) -> Result<(Vec<u64>, Vec<u32>, Vec<u32>)> {
+    let workers = crate::workers();
+    let ranges: Vec<_> = (0..workers)
+        .map(|at| at * SPREAD_PARTS / workers..(at + 1) * SPREAD_PARTS / workers)
+        .collect();
+    let spreads = &spreads;
+    let grouped = on_threads(ranges, |range| {
+        let mut pairs = Vec::new();
+        let mut out = (Vec::new(), Vec::new(), Vec::new());
+        for part in range {
+            pairs.clear();
+            for spread in spreads {
+                pairs.extend_from_slice(spread.0.get(part).map_or(&[][..], Vec::as_slice));
+            }
+            pairs.sort_unstable();
+            pairs.dedup();
+            group_sorted(&pairs, most, &mut out);
+        }
+        out
+    })?;
+    let (mut keys, mut starts, mut values) = (Vec::new(), Vec::new(), Vec::new());
+    for (part_keys, part_starts, part_values) in grouped {
+        let before = entry_count(values.len());
+        keys.extend(part_keys);
+        starts.extend(part_starts.iter().map(|start| start.saturating_add(before)));
+        values.extend(part_values);
+    }
+    starts.push(entry_count(values.len()));
+    Ok((keys, starts, values))
+}
+
+/// `work` on each item, a thread each; the results in the items' order. Every thread is
+/// joined before any failure is looked at.
+pub(crate) fn on_threads<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Result<Vec<R>> {
+    let work = &work;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .into_iter()
+            .map(|item| scope.spawn(move || work(item)))
+            .collect();
+        let joined: Vec<_> = handles.into_iter().map(|handle| handle.join()).collect();
+        joined.into_iter().collect::<std::result::Result<Vec<_>, _>>()
+    })
+    .map_err(|_| Error::Invalid("a linkage thread stopped unexpectedly; nothing was recorded".into()))
 }
 
 /// Where `key` is or would be in `sorted`: galloping from the start, so a pass of many keys
@@ -387,6 +472,47 @@ mod tests {
         u128::from(key) << 32 | u128::from(person)
     }
 
+    /// People's blocks from (key, person) pairs, spread over two threads' shares as a reading
+    /// of everyone spreads them.
+    fn from_pairs(pairs: Vec<u128>, linkable: Vec<PersonId>, most: usize) -> PeopleBlocks {
+        let mut shares = vec![Spread::default(), Spread::default()];
+        for (at, pair) in pairs.iter().enumerate() {
+            shares[at % 2].push((pair >> 32) as u64, *pair as u32);
+        }
+        PeopleBlocks::from_spread(shares, linkable, most).unwrap()
+    }
+
+    #[test]
+    fn spread_pairs_group_as_all_pairs_at_once() {
+        let mut random = fastrand::Rng::with_seed(4);
+        for count in [0, 1, 5, 20_000] {
+            // Keys in a narrow range too, so that many share one and some pass `most`.
+            let pairs: Vec<u128> = (0..count)
+                .map(|_| {
+                    let key = if random.bool() {
+                        random.u64(..)
+                    } else {
+                        random.u64(..40) << 56
+                    };
+                    pair(key, random.u32(..3_000))
+                })
+                .collect();
+            let mut shares = [Spread::default(), Spread::default(), Spread::default()];
+            for pair in &pairs {
+                shares[random.usize(..3)].push((pair >> 32) as u64, *pair as u32);
+            }
+            for most in [3, usize::MAX] {
+                let spread =
+                    group_spread(shares.iter().map(|share| Spread(share.0.clone())).collect(), most).unwrap();
+                assert_eq!(
+                    spread,
+                    group(pairs.clone(), most),
+                    "{count} pairs, at most {most}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn crowded_keys_are_left_out_and_shared_keys_found_in_one_pass() {
         let pairs = vec![
@@ -398,7 +524,7 @@ mod tests {
             pair(7, 3),
             pair(5, 2),
         ];
-        let blocks = PeopleBlocks::from_pairs(pairs, vec![3, 1, 2], 2);
+        let blocks = from_pairs(pairs, vec![3, 1, 2], 2);
         assert_eq!(blocks.keys(), [5, 9], "key 7 holds three people");
         assert_eq!(blocks.linkable(), &[1, 2, 3]);
         let mut seen = Vec::new();
@@ -416,7 +542,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join(FILE_NAME);
         let vault = Vault::from_master(&[7; 32]);
-        let blocks = PeopleBlocks::from_pairs(vec![pair(4, 8), pair(4, 9), pair(6, 8)], vec![8, 9], 10);
+        let blocks = from_pairs(vec![pair(4, 8), pair(4, 9), pair(6, 8)], vec![8, 9], 10);
         write(&file, "token-1", &blocks, &vault).unwrap();
         assert_eq!(read(&file, "token-1", &vault), Some(blocks));
         assert_eq!(read(&file, "token-2", &vault), None, "another generation");

@@ -13,7 +13,7 @@ use custody_core::{Levels, LinkRecord, PersonId, PersonSet, compare};
 use crate::dir::Ledger;
 use crate::error::{Error, Result};
 use crate::leaks::linkage::{Blocks, block_keys, person_record};
-use crate::leaks::linkage_blocks::PeopleBlocks;
+use crate::leaks::linkage_blocks::{PeopleBlocks, Spread};
 use crate::leaks::linkage_model::{LevelCounts, can_link};
 
 /// People in a batch handed to a worker.
@@ -109,24 +109,24 @@ impl Batch {
 /// Every person's blocking keys, read from the store (the people are opened in memory), with
 /// the number of people opened.
 pub(crate) fn people_blocks(ledger: &Ledger) -> Result<(PeopleBlocks, u64)> {
-    type Keys = (Vec<u128>, Vec<PersonId>);
+    type Keys = (Spread, Vec<PersonId>);
     let vault = &ledger.vault;
     let (parts, opened) = each_opened(ledger, None, &|found: &mut Keys, person, ours| {
         let mut keys = Vec::new();
         block_keys(vault, &ours, false, &mut keys);
-        found
-            .0
-            .extend(keys.iter().map(|key| u128::from(*key) << 32 | u128::from(person)));
+        for key in &keys {
+            found.0.push(*key, person);
+        }
         found.1.push(person);
         Ok(())
     })?;
-    let (mut pairs, mut linkable) = (Vec::new(), Vec::new());
-    for (part_pairs, part_people) in parts {
-        pairs.extend(part_pairs);
-        linkable.extend(part_people);
+    let (mut spreads, mut linkable) = (Vec::new(), Vec::new());
+    for (spread, people) in parts {
+        spreads.push(spread);
+        linkable.extend(people);
     }
     let most = crate::leaks::linkage::PAIRS_PER_KEY as usize;
-    Ok((PeopleBlocks::from_pairs(pairs, linkable, most), opened))
+    Ok((PeopleBlocks::from_spread(spreads, linkable, most)?, opened))
 }
 
 /// Who is read to compare: the people a usable block brings, and the people drawn for `u`.
