@@ -22,7 +22,8 @@ use custody_vault::Vault;
 use crate::dir::Ledger;
 use crate::error::Result;
 use crate::leaks::leak_index_file::Source;
-use crate::leaks::linkage_blocks::{PeopleBlocks, Spread, group_spread, on_threads};
+use crate::leaks::linkage_blocks::PeopleBlocks;
+use crate::leaks::linkage_groups::{Spread, group_spread, on_threads};
 use crate::leaks::linkage_model::{Model, corroborated};
 use crate::leaks::linkage_scan::Plan;
 
@@ -378,7 +379,7 @@ mod tests {
                 block_keys(&vault, record, true, &mut keys);
                 pairs.extend(keys.iter().map(|key| u128::from(*key) << 32 | row as u128));
             }
-            let (keys, starts, rows) = crate::leaks::linkage_blocks::group(pairs, usize::MAX);
+            let (keys, starts, rows) = crate::leaks::linkage_groups::group(pairs, usize::MAX);
             assert!(keys.len() >= 8 * count as usize / 5, "{count} records");
             assert_eq!(blocks.keys, keys, "{count} records");
             assert_eq!(blocks.starts, starts);

@@ -30,6 +30,7 @@ use custody_vault::Vault;
 
 use crate::dir::Ledger;
 use crate::error::{Error, Result};
+use crate::leaks::linkage_groups::{Spread, group_spread};
 
 /// The file's name in the data directory.
 pub const FILE_NAME: &str = "linkage-blocks.bin";
@@ -168,118 +169,6 @@ impl PeopleBlocks {
     }
 }
 
-/// Pairs packed as `key << 32 | value`, grouped by key: the sorted distinct keys, each key's
-/// first value (one more than there are keys) and the values, leaving out keys with more than
-/// `most` values. All at once: what [`group_spread`] is tested against.
-#[cfg(test)]
-pub(crate) fn group(mut pairs: Vec<u128>, most: usize) -> (Vec<u64>, Vec<u32>, Vec<u32>) {
-    pairs.sort_unstable();
-    pairs.dedup();
-    let mut out = (Vec::new(), Vec::new(), Vec::new());
-    group_sorted(&pairs, most, &mut out);
-    out.1.push(entry_count(out.2.len()));
-    out
-}
-
-/// Adds sorted, distinct pairs to `(keys, starts, values)` as [`group`] makes them (each key's
-/// first value counted from the values already there), without the closing start.
-pub(crate) fn group_sorted(
-    pairs: &[u128],
-    most: usize,
-    (keys, starts, values): &mut (Vec<u64>, Vec<u32>, Vec<u32>),
-) {
-    for group in pairs.chunk_by(|a, b| a >> 32 == b >> 32) {
-        let Some(first) = group.first() else {
-            continue;
-        };
-        if group.len() > most {
-            continue;
-        }
-        keys.push((first >> 32) as u64);
-        starts.push(entry_count(values.len()));
-        values.extend(group.iter().map(|pair| (pair & 0xffff_ffff) as u32));
-    }
-}
-
-/// Parts pairs are spread into by their keys' leading bits (keyed hashes, so the parts are
-/// even): a million records' keys make parts of about 50,000 pairs.
-const SPREAD_PARTS: usize = 256;
-
-/// Pairs packed as `key << 32 | value`, spread into parts by the key's leading bits, so that a
-/// part can be sorted on its own (in cache at a million rows or so, and far better placed than
-/// one sort of them all) and the parts, in key order, joined end to end with nothing to merge.
-#[derive(Debug)]
-pub(crate) struct Spread(Vec<Vec<u128>>);
-
-impl Default for Spread {
-    fn default() -> Self {
-        Spread::with_room(0)
-    }
-}
-
-impl Spread {
-    /// Room for about `pairs` pairs.
-    pub(crate) fn with_room(pairs: usize) -> Self {
-        let room = pairs / SPREAD_PARTS;
-        Spread((0..SPREAD_PARTS).map(|_| Vec::with_capacity(room)).collect())
-    }
-
-    pub(crate) fn push(&mut self, key: u64, value: u32) {
-        let part = (key >> (64 - SPREAD_PARTS.trailing_zeros())) as usize;
-        if let Some(part) = self.0.get_mut(part) {
-            part.push(u128::from(key) << 32 | u128::from(value));
-        }
-    }
-}
-
-/// The pairs of several spreads (a thread's each) grouped as [`group`] groups them, on a thread
-/// per core: each sorts and groups a range of parts, gathered from every spread.
-pub(crate) fn group_spread(spreads: Vec<Spread>, most: usize) -> Result<(Vec<u64>, Vec<u32>, Vec<u32>)> {
-    let workers = crate::workers();
-    let ranges: Vec<_> = (0..workers)
-        .map(|at| at * SPREAD_PARTS / workers..(at + 1) * SPREAD_PARTS / workers)
-        .collect();
-    let spreads = &spreads;
-    let grouped = on_threads(ranges, |range| {
-        let mut pairs = Vec::new();
-        let mut out = (Vec::new(), Vec::new(), Vec::new());
-        for part in range {
-            pairs.clear();
-            for spread in spreads {
-                pairs.extend_from_slice(spread.0.get(part).map_or(&[][..], Vec::as_slice));
-            }
-            pairs.sort_unstable();
-            pairs.dedup();
-            group_sorted(&pairs, most, &mut out);
-        }
-        out
-    })?;
-    let (mut keys, mut starts, mut values) = (Vec::new(), Vec::new(), Vec::new());
-    for (part_keys, part_starts, part_values) in grouped {
-        let before = entry_count(values.len());
-        keys.extend(part_keys);
-        starts.extend(part_starts.iter().map(|start| start.saturating_add(before)));
-        values.extend(part_values);
-    }
-    starts.push(entry_count(values.len()));
-    Ok((keys, starts, values))
-}
-
-/// `work` on each item, a thread each; the results in the items' order. Every thread is
-/// joined before any failure is looked at.
-pub(crate) fn on_threads<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Result<Vec<R>> {
-    let work = &work;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .into_iter()
-            .map(|item| scope.spawn(move || work(item)))
-            .collect();
-        let joined: Vec<_> = handles.into_iter().map(|handle| handle.join()).collect();
-        joined.into_iter().collect::<std::result::Result<Vec<_>, _>>()
-    })
-    .map_err(|_| Error::Invalid("a linkage thread stopped unexpectedly; nothing was recorded".into()))
-}
-
 /// Where `key` is or would be in `sorted`: galloping from the start, so a pass of many keys
 /// costs a merge and a pass of a few costs a few binary searches.
 fn seek(sorted: &[u64], key: u64) -> usize {
@@ -291,10 +180,6 @@ fn seek(sorted: &[u64], key: u64) -> usize {
     sorted
         .get(..end)
         .map_or(0, |window| window.partition_point(|found| *found < key))
-}
-
-fn entry_count(count: usize) -> u32 {
-    u32::try_from(count).unwrap_or(u32::MAX)
 }
 
 fn path(ledger: &Ledger) -> PathBuf {
@@ -480,37 +365,6 @@ mod tests {
             shares[at % 2].push((pair >> 32) as u64, *pair as u32);
         }
         PeopleBlocks::from_spread(shares, linkable, most).unwrap()
-    }
-
-    #[test]
-    fn spread_pairs_group_as_all_pairs_at_once() {
-        let mut random = fastrand::Rng::with_seed(4);
-        for count in [0, 1, 5, 20_000] {
-            // Keys in a narrow range too, so that many share one and some pass `most`.
-            let pairs: Vec<u128> = (0..count)
-                .map(|_| {
-                    let key = if random.bool() {
-                        random.u64(..)
-                    } else {
-                        random.u64(..40) << 56
-                    };
-                    pair(key, random.u32(..3_000))
-                })
-                .collect();
-            let mut shares = [Spread::default(), Spread::default(), Spread::default()];
-            for pair in &pairs {
-                shares[random.usize(..3)].push((pair >> 32) as u64, *pair as u32);
-            }
-            for most in [3, usize::MAX] {
-                let spread =
-                    group_spread(shares.iter().map(|share| Spread(share.0.clone())).collect(), most).unwrap();
-                assert_eq!(
-                    spread,
-                    group(pairs.clone(), most),
-                    "{count} pairs, at most {most}"
-                );
-            }
-        }
     }
 
     #[test]

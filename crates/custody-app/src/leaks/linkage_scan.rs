@@ -13,7 +13,8 @@ use custody_core::{Levels, LinkRecord, PersonId, PersonSet, compare};
 use crate::dir::Ledger;
 use crate::error::{Error, Result};
 use crate::leaks::linkage::{Blocks, block_keys, person_record};
-use crate::leaks::linkage_blocks::{PeopleBlocks, Spread};
+use crate::leaks::linkage_blocks::PeopleBlocks;
+use crate::leaks::linkage_groups::Spread;
 use crate::leaks::linkage_model::{LevelCounts, can_link};
 
 /// People in a batch handed to a worker.

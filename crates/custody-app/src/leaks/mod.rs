@@ -13,6 +13,7 @@ pub(crate) mod leak_run;
 pub(crate) mod leak_table;
 pub mod linkage;
 pub(crate) mod linkage_blocks;
+pub(crate) mod linkage_groups;
 pub mod linkage_model;
 pub(crate) mod linkage_scan;
 
