@@ -409,6 +409,12 @@ mod tests {
         bytes.push(last);
         std::fs::write(&file, &bytes).unwrap();
         assert!(read(&file, "token-1", &vault).is_some(), "mended");
+        // No keys and no one linkable (a ledger of people without names): kept and read back.
+        let empty_file = dir.path().join("empty.bin");
+        let empty = from_pairs(Vec::new(), Vec::new(), 10);
+        assert_eq!(empty.starts(), [0]);
+        write(&empty_file, "token-1", &empty, &vault).unwrap();
+        assert_eq!(read(&empty_file, "token-1", &vault), Some(empty));
         // A block's person replaced by another, the order kept: only the MAC tells.
         let entries = HEADER + 2 * 8 + 3 * 4;
         bytes[entries..entries + 4].copy_from_slice(&7_u32.to_ne_bytes());

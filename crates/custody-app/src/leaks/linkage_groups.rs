@@ -71,20 +71,33 @@ impl Spread {
 }
 
 /// The pairs of several spreads (a thread's each) grouped as [`group`] groups them, on a thread
-/// per core: each sorts and groups a range of parts, gathered from every spread.
+/// per core: each takes a range of parts from every spread, and sorts and groups them one part
+/// at a time, freeing each as it goes.
 pub(crate) fn group_spread(spreads: Vec<Spread>, most: usize) -> Result<(Vec<u64>, Vec<u32>, Vec<u32>)> {
     let workers = crate::workers();
-    let ranges: Vec<_> = (0..workers)
-        .map(|at| at * SPREAD_PARTS / workers..(at + 1) * SPREAD_PARTS / workers)
+    // Part by part, each part's share from every spread.
+    let mut by_part: Vec<Vec<Vec<u128>>> = (0..SPREAD_PARTS)
+        .map(|_| Vec::with_capacity(spreads.len()))
         .collect();
-    let spreads = &spreads;
+    for spread in spreads {
+        for (part, pairs) in by_part.iter_mut().zip(spread.0) {
+            part.push(pairs);
+        }
+    }
+    let mut parts = by_part.into_iter();
+    let ranges: Vec<Vec<_>> = (0..workers)
+        .map(|at| {
+            let count = (at + 1) * SPREAD_PARTS / workers - at * SPREAD_PARTS / workers;
+            parts.by_ref().take(count).collect()
+        })
+        .collect();
     let grouped = on_threads(ranges, |range| {
         let mut pairs = Vec::new();
         let mut out = (Vec::new(), Vec::new(), Vec::new());
-        for part in range {
+        for shares in range {
             pairs.clear();
-            for spread in spreads {
-                pairs.extend_from_slice(spread.0.get(part).map_or(&[][..], Vec::as_slice));
+            for share in shares {
+                pairs.extend_from_slice(&share);
             }
             pairs.sort_unstable();
             pairs.dedup();
@@ -92,7 +105,9 @@ pub(crate) fn group_spread(spreads: Vec<Spread>, most: usize) -> Result<(Vec<u64
         }
         out
     })?;
-    let (mut keys, mut starts, mut values) = (Vec::new(), Vec::new(), Vec::new());
+    let mut keys = Vec::with_capacity(grouped.iter().map(|part| part.0.len()).sum());
+    let mut starts = Vec::with_capacity(keys.capacity() + 1);
+    let mut values = Vec::with_capacity(grouped.iter().map(|part| part.2.len()).sum());
     for (part_keys, part_starts, part_values) in grouped {
         let before = entry_count(values.len());
         keys.extend(part_keys);
