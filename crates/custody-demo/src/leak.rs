@@ -56,23 +56,30 @@ pub fn run(ledger: &mut Ledger, files: &Path, id: IncidentId) -> Result<DemoLeak
     })
 }
 
-/// Every third row of the sent file (and its canaries), without the header, with semicolons.
+/// Every third row of the sent file (the first, the fourth, …) and its canaries, without the
+/// header, with semicolons.
 fn write_leak(sent: &Path, leak: &Path) -> Result<()> {
     let mut reader = csv::Reader::from_path(sent)
         .map_err(|error| Error::Invalid(format!("{}: {error}", sent.display())))?;
     let file = std::fs::File::create(leak).map_err(|source| Error::io(leak, source))?;
     let mut out = BufWriter::new(file);
-    for (index, row) in reader.records().enumerate() {
+    // Rows are counted without the canaries, which the export put at random places: the leak is
+    // then the same rows every run, and its canaries on top.
+    let mut index = 0usize;
+    for row in reader.records() {
         let row = row.map_err(|error| Error::Invalid(format!("{}: {error}", sent.display())))?;
         let canary = row.iter().any(|field| field.contains("@canary."));
-        if index % 3 != 0 && !canary {
-            continue;
+        if !canary {
+            index += 1;
+            if index % 3 != 1 {
+                continue;
+            }
         }
         let fields: Vec<String> = row
             .iter()
             .map(|field| {
                 let field = field.replace(';', ",");
-                if field.contains('@') && index % 2 == 0 {
+                if field.contains('@') && !canary && index.is_multiple_of(2) {
                     field.to_uppercase()
                 } else {
                     field
@@ -103,4 +110,53 @@ pub fn to_text(leak: &DemoLeak, dir: &str) -> String {
         "Recorded on the incident as evidence. Try: custody --dir {dir} match {dir}/files/{LEAK_FILE}\n"
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_leak;
+
+    /// The leak made from a sent file whose canaries sit at `canary_at` (indexes among all rows).
+    fn leak_of(dir: &std::path::Path, canary_at: &[usize]) -> Vec<String> {
+        let mut rows: Vec<String> = (0..10).map(|n| format!("m{n},m{n}@example.org")).collect();
+        for (k, at) in canary_at.iter().enumerate() {
+            rows.insert(*at, format!("c{k},c{k}@canary.example.net"));
+        }
+        let sent = dir.join("sent.csv");
+        let leak = dir.join("leak.txt");
+        std::fs::write(&sent, format!("ref,email\n{}\n", rows.join("\n"))).unwrap();
+        write_leak(&sent, &leak).unwrap();
+        std::fs::read_to_string(&leak)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn the_leak_is_the_same_rows_wherever_the_canaries_were_put() {
+        let dir = tempfile::tempdir().unwrap();
+        let members = |leak: &[String]| -> Vec<String> {
+            leak.iter()
+                .filter(|row| !row.contains("@canary."))
+                .cloned()
+                .collect()
+        };
+        let first = leak_of(dir.path(), &[0, 5]);
+        assert_eq!(
+            members(&first),
+            [
+                "m0;m0@example.org",
+                "m3;M3@EXAMPLE.ORG",
+                "m6;m6@example.org",
+                "m9;M9@EXAMPLE.ORG"
+            ]
+        );
+        for canary_at in [[1, 2], [3, 11], [7, 8]] {
+            let leak = leak_of(dir.path(), &canary_at);
+            assert_eq!(members(&leak), members(&first), "canaries at {canary_at:?}");
+            assert_eq!(leak.len(), 6, "canaries at {canary_at:?}");
+            assert!(leak.contains(&"c0;c0@canary.example.net".to_owned()));
+        }
+    }
 }

@@ -60,7 +60,7 @@ fn the_demo_incident_reports_read_as_their_golden_files() {
     custody_demo::run(&data, options, &clock, "cli:golden", &mut |_| {}).unwrap();
     let mut ledger = Ledger::open(&data, Box::new(FixedClock(clock.now())), "cli:golden").unwrap();
     // The initial report as it reads now, and both reports as filed. (A follow-up as it would
-    // read now lists the forum dump, whose sampled rows and canaries differ from run to run.)
+    // read now lists the forum dump, whose canaries, and so its digest, differ from run to run.)
     let model = report::model(&ledger, IncidentId::new(1), Phase::Initial).unwrap();
     check(
         "demo-initial-report.md",
