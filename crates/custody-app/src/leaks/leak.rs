@@ -171,8 +171,8 @@ pub fn match_file(
     let linking = std::time::Instant::now();
     // In the file's order, whichever worker read which rows: linkage draws records by their
     // place in the list (for `u`), so the same file gives the same links every time (while
-    // every leftover row is kept: past a worker's cap, which rows it keeps depends on the
-    // batches it read). Each worker's rows are already in order, so the sort merges a few runs;
+    // every leftover row and every pair sampled for `m` is kept: past a worker's caps, which it
+    // keeps depends on the batches it read). Each worker's rows are already in order, so the sort merges a few runs;
     // it is stable, as a line of JSON can give several records.
     let mut residue = std::mem::take(&mut tally.residue);
     residue.sort_by_key(|(line, _)| *line);

@@ -164,8 +164,7 @@ impl Model {
         self.prior = self.prior.min(prior_max);
         for _ in 0..ROUNDS {
             let scoring = self.weights();
-            let matched: f64 = pairs.iter().map(|levels| scoring.probability(levels)).sum();
-            self.prior = (matched / pairs.len() as f64).clamp(FLOOR, prior_max);
+            self.prior = (matched(&scoring, pairs) / pairs.len() as f64).clamp(FLOOR, prior_max);
         }
     }
 
@@ -192,6 +191,21 @@ impl Model {
     pub fn probability(&self, levels: &Levels) -> f64 {
         self.weights().probability(levels)
     }
+}
+
+/// Units a probability is counted in when the pairs' probabilities are added up: 2^32.
+const PROBABILITY_UNITS: f64 = 4_294_967_296.0;
+
+/// The pairs' probabilities added up, as whole units ([`PROBABILITY_UNITS`]) so that the sum is
+/// the same in any order: the pairs come in the order the workers compared them, and a sum of
+/// floats in another order may differ in its last bits, and so the prior and a link on the
+/// line. A `u64` holds `2^32` pairs of a whole unit each; the sample holds far fewer.
+fn matched(scoring: &Weights, pairs: &[Levels]) -> f64 {
+    let units: u64 = pairs
+        .iter()
+        .map(|levels| (scoring.probability(levels).clamp(0.0, 1.0) * PROBABILITY_UNITS).round() as u64)
+        .fold(0, u64::saturating_add);
+    units as f64 / PROBABILITY_UNITS
 }
 
 /// Whether the fields other than `field` show a pair to be one person (see `estimate_m`).
@@ -289,6 +303,48 @@ mod tests {
         assert!((model.prior - 0.5).abs() < 0.05, "{}", model.prior);
         assert!(model.probability(&[0, 0, 0, 1, MISSING, MISSING]) > 0.999);
         assert!(model.probability(&[3, 3, 3, 3, MISSING, MISSING]) < 0.001);
+    }
+
+    #[test]
+    fn the_prior_is_the_same_whatever_order_the_pairs_come_in() {
+        let mut random = fastrand::Rng::with_seed(3);
+        let pairs: Vec<Levels> = (0..20_000)
+            .map(|_| {
+                std::array::from_fn(|_| {
+                    if random.u8(..8) == 0 {
+                        MISSING
+                    } else {
+                        random.u8(..4)
+                    }
+                })
+            })
+            .collect();
+        let mut shuffled = pairs.clone();
+        let (mut plain_sums, mut priors) = (Vec::new(), Vec::new());
+        for _ in 0..6 {
+            let mut model = Model::default();
+            model.estimate_m(&shuffled, 5_000);
+            priors.push(model.prior.to_bits());
+            let scoring = model.weights();
+            plain_sums.push(
+                shuffled
+                    .iter()
+                    .map(|levels| scoring.probability(levels))
+                    .sum::<f64>()
+                    .to_bits(),
+            );
+            random.shuffle(&mut shuffled);
+        }
+        // Floats added in these orders differ in their last bits: the test can tell.
+        plain_sums.dedup();
+        assert!(plain_sums.len() > 1, "{plain_sums:?}");
+        priors.dedup();
+        assert_eq!(priors.len(), 1, "{priors:?}");
+        let mut model = Model::default();
+        model.estimate_m(&pairs, 5_000);
+        let scoring = model.weights();
+        let plain: f64 = pairs.iter().map(|levels| scoring.probability(levels)).sum();
+        assert!((matched(&scoring, &pairs) - plain).abs() < 1e-6 * pairs.len() as f64);
     }
 
     #[test]
