@@ -20,7 +20,8 @@ pub fn email_into(text: &str, out: &mut String) -> bool {
         _ => text,
     };
     let trimmed = inner.trim();
-    if plain_address(trimmed) {
+    // Text that is its own trimmed inner part was asked above.
+    if trimmed.len() < text.len() && plain_address(trimmed) {
         out.push_str(trimmed);
         out.make_ascii_lowercase();
         return true;
@@ -331,16 +332,18 @@ mod tests {
         }));
         written.extend(strings(&["a", "0", ".", "-", "@", " ", "<", ">"], 5_000, 12));
         // At and past the plain form's lengths: a local part of 64, a label of 63, a domain
-        // of 253 bytes.
-        for (local, label, labels, plain) in [
-            (64, 10, 2, true),
-            (65, 10, 2, false),
-            (3, 63, 2, true),
-            (3, 64, 2, false),
-            (3, 49, 5, true),
-            (3, 50, 5, false),
+        // of 253 bytes (three labels of 63 and one of 61 or 62, with their dots).
+        for (local, label, labels, last, plain) in [
+            (64, 10, 2, 10, true),
+            (65, 10, 2, 10, false),
+            (3, 63, 2, 63, true),
+            (3, 64, 2, 10, false),
+            (3, 63, 4, 61, true),
+            (3, 63, 4, 62, false),
         ] {
-            let domain = vec!["d".repeat(label); labels].join(".");
+            let mut domain = vec!["d".repeat(label); labels - 1];
+            domain.push("e".repeat(last));
+            let domain = domain.join(".");
             let address = format!("{}@{domain}", "l".repeat(local));
             assert_eq!(plain_address(&address), plain, "{address}");
             written.push(address);

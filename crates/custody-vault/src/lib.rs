@@ -252,7 +252,7 @@ impl Vault {
             pieces.push(length);
             pieces.push(part);
         }
-        tree_hash::keyed_hash(&self.kept_key, &pieces, tree_hash::PARALLEL_MIN)
+        tree_hash::keyed_hash(&self.kept_key, &pieces, tree_hash::PARALLEL_BYTES_MIN)
     }
 
     /// The keyed chain hash of an audit entry: MAC(previous hash ‖ entry bytes).
@@ -420,7 +420,7 @@ mod tests {
     #[test]
     fn kept_file_macs_are_one_keyed_hash_of_the_lengths_and_parts_at_any_size() {
         let vault = Vault::from_master(&[7; 32]);
-        let body: Vec<u8> = (0..(tree_hash::PARALLEL_MIN as usize + 12_345))
+        let body: Vec<u8> = (0..(tree_hash::PARALLEL_BYTES_MIN as usize + 12_345))
             .map(|at| (at % 251) as u8)
             .collect();
         for parts in [

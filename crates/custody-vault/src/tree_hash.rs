@@ -10,7 +10,7 @@ use blake3::hazmat::{
 use blake3::{CHUNK_LEN, Hasher};
 
 /// Inputs shorter than this are hashed on one thread: a thread would cost more than it saves.
-pub(crate) const PARALLEL_MIN: u64 = 16 << 20;
+pub(crate) const PARALLEL_BYTES_MIN: u64 = 16 << 20;
 
 /// The keyed hash of `pieces` laid end to end: on two threads when they come to at least
 /// `parallel_min` bytes.
@@ -133,7 +133,7 @@ mod tests {
         }
         // Below the threshold, one thread: the same hash.
         assert_eq!(
-            keyed_hash(&key, &[&bytes[..5000]], PARALLEL_MIN),
+            keyed_hash(&key, &[&bytes[..5000]], PARALLEL_BYTES_MIN),
             *blake3::keyed_hash(&key, &bytes[..5000]).as_bytes()
         );
     }

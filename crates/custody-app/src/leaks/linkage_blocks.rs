@@ -15,7 +15,9 @@
 //! is rebuilt, and so is one whose keyed MAC (`Vault::kept_file_mac`, over the header and the
 //! body) does not verify: damage, or a change by someone without the key (which could otherwise
 //! hide people from linkage), is never used. Like the index, it is mapped read-only
-//! (`leak_table::map_kept_file`): the page cache's pages, nothing copied. Layout: a 128-byte header (`CUSTBLK1`, a
+//! (`leak_table::map_kept_file`): the page cache's pages, nothing copied. The MAC is checked on
+//! the mapped bytes when the file is opened; custody only ever renames a new file over it, but
+//! someone who can write the data directory could change it in place during a match. Layout: a 128-byte header (`CUSTBLK1`, a
 //! byte-order mark, the counts of keys, entries and linkable people, the layout's version, the
 //! token's length, the MAC, the token), then the sorted keys (u64), each key's first entry (u32,
 //! one more than there are keys), the entries (person ids, u32) and the ids of the people with a

@@ -813,8 +813,10 @@ fn contacts_are_read_for_everyone_or_for_a_set(kind: Kind) {
         })
         .collect();
     import(&mut store, people).unwrap();
-    // Person M7 has no contact details.
+    // Persons M7 and M140 have no contact details: M7 is within a stretch's gap of M1, M140
+    // is more than a stretch's gap (12) from anyone else in `few`, so it is read alone.
     let without = store.person_by_ref("M7").unwrap().unwrap().id;
+    let alone = store.person_by_ref("M140").unwrap().unwrap().id;
     let read = |only: Option<&PersonSet>| {
         let mut seen = Vec::new();
         store
@@ -838,15 +840,19 @@ fn contacts_are_read_for_everyone_or_for_a_set(kind: Kind) {
     // A few spread over the ids (read one by one) and a dense run (read by a scan) give the
     // same as everyone's read filtered; an id no one has, or one without details, gives nothing.
     let ids: Vec<PersonId> = everyone.iter().map(|(id, ..)| *id).collect();
-    let few: PersonSet = [ids[0], ids[100], ids[250], without, 99_999]
-        .into_iter()
-        .collect();
+    let few: PersonSet = [ids[0], ids[100], ids[250], alone, 99_999].into_iter().collect();
     let dense: PersonSet = ids[10..200].iter().copied().collect();
     // Stretches and people alone in one set: close ids read by scans, the rest one by one.
     let mut mixed: PersonSet = ids[20..40].iter().copied().collect();
     mixed.extend(ids[100..103].iter().copied());
     mixed.extend([ids[150], ids[0] + 1_000, without - 1, without, without + 1]);
     mixed.extend(ids[200..].iter().step_by(5).copied());
+    assert!(
+        few.iter()
+            .filter(|id| *id != alone)
+            .all(|id| id.abs_diff(alone) > 12),
+        "M140 is alone in `few`"
+    );
     for set in [few, dense, mixed] {
         let expected: Vec<_> = everyone
             .iter()
