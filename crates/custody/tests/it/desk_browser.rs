@@ -212,17 +212,28 @@ impl Drop for Driver {
     }
 }
 
+/// The downloaded file `name` in `dir`, once the download has finished. Chromium reserves the
+/// name with an empty file as a download starts, writes into a `.crdownload` file beside it and
+/// renames that over the reserved one at the end: the file is whole when it has bytes and no
+/// partial download is left.
 fn wait_for_file(dir: &Path, name: &str) -> PathBuf {
     let path = dir.join(name);
     let started = Instant::now();
-    while !path.exists() {
+    loop {
+        let partial = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .any(|entry| entry.file_name().to_string_lossy().ends_with(".crdownload"));
+        let bytes = std::fs::metadata(&path).map_or(0, |meta| meta.len());
+        if bytes > 0 && !partial {
+            return path;
+        }
         assert!(
             started.elapsed() < Duration::from_secs(20),
-            "the report was not downloaded"
+            "{name} was not downloaded ({bytes} bytes so far)"
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    path
 }
 
 #[test]
