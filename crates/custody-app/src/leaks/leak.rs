@@ -169,13 +169,10 @@ pub fn match_file(
     let found = tally.matched();
     let canary_set = ledger.store.canaries()?;
     let linking = std::time::Instant::now();
-    // In the file's order, whichever worker read which rows: linkage draws records by their
-    // place in the list (for `u`), so the same file gives the same links every time (while
-    // every leftover row and every pair sampled for `m` is kept: past a worker's caps, which it
-    // keeps depends on the batches it read). Each worker's rows are already in order, so the sort merges a few runs;
-    // it is stable, as a line of JSON can give several records.
-    let mut residue = std::mem::take(&mut tally.residue);
-    residue.sort_by_key(|(line, _)| *line);
+    // In the file's order, whichever worker read which rows (so the same file gives the same
+    // links, while every leftover row and every pair sampled for `m` is kept: past a worker's
+    // caps, which it keeps depends on the batches it read).
+    let residue = tally.take_residue();
     let linked = crate::leaks::linkage::link(ledger, &residue, ledger.settings.linkage)?;
     if linked.people_read > 0 {
         // The people's sealed details were opened (in memory) to compare them: on the record.
@@ -189,6 +186,8 @@ pub fn match_file(
                 "people_read": linked.people_read, "rows_tried": residue.len() }),
         )?;
     }
+    let rows_tried = residue.len() as u64;
+    drop_beside(residue);
     let fuzzy_certain = &crate::leaks::leak_links::people_of(&linked.certain) - &canary_set;
     // A canary names its share only through what is its alone: its address (made with a token)
     // or its name with its made-up postcode. Its phone number comes from a small range reserved
@@ -203,7 +202,7 @@ pub fn match_file(
     let matched = &(&found - &canary_set) | &fuzzy_certain;
     let probable = &(&crate::leaks::leak_links::people_of(&linked.probable) - &canary_set) - &matched;
     let linkage = LinkageView {
-        rows_tried: residue.len() as u64,
+        rows_tried,
         rows_not_tried: tally.residue_not_kept,
         people_read: linked.people_read,
         pairs: linked.pairs,
@@ -311,6 +310,14 @@ pub fn match_file(
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Drops `value` on a thread of its own (freeing a few million rows' strings takes a tenth of a
+/// second or more, which the match need not wait for), or here when no thread can be started.
+fn drop_beside<T: Send + 'static>(value: T) {
+    let _freeing = std::thread::Builder::new()
+        .name("free-rows".to_owned())
+        .spawn(move || drop(value));
 }
 
 /// Probable links an evidence event keeps at most (its body stays under the event size limit).

@@ -84,6 +84,9 @@ pub(crate) struct Tally {
     pub columns_with_values: Vec<bool>,
     /// Rows no identifier matched that linkage can still try: (line, what the row holds).
     pub residue: Vec<(u64, LinkRecord)>,
+    /// Other workers' such rows, a list each, as merged tallies brought them: joined in line
+    /// order by [`Tally::take_residue`].
+    residue_parts: Vec<Vec<(u64, LinkRecord)>>,
     /// Such rows beyond what memory allows, not tried.
     pub residue_not_kept: u64,
     /// With links kept: each row's matches (line, person, kind slot).
@@ -113,12 +116,11 @@ fn unite(mine: &mut Vec<bool>, theirs: &[bool]) {
 
 impl Tally {
     pub(crate) fn merge(&mut self, mut other: Tally) {
-        // The rows kept for linkage come in no particular order (a worker's batches are
-        // whichever it took): the shorter list is added to the longer, so that the longer is
-        // copied only if it must grow (a first merge, into an empty tally, copies nothing).
-        if self.residue.len() < other.residue.len() {
-            std::mem::swap(&mut self.residue, &mut other.residue);
-        }
+        // The rows kept for linkage are kept a worker's list each, to be joined once, in line
+        // order, by `take_residue`. Links come in no particular order: the shorter list is
+        // added to the longer, so that the longer is copied only if it must grow.
+        self.residue_parts.push(std::mem::take(&mut other.residue));
+        self.residue_parts.append(&mut other.residue_parts);
         if self.links.len() < other.links.len() {
             std::mem::swap(&mut self.links, &mut other.links);
         }
@@ -130,9 +132,58 @@ impl Tally {
         }
         unite(&mut self.columns_seen, &other.columns_seen);
         unite(&mut self.columns_with_values, &other.columns_with_values);
-        self.residue.extend(other.residue);
         self.residue_not_kept += other.residue_not_kept;
         self.links.extend(other.links);
+    }
+
+    /// Every row kept for linkage, in the file's order, whichever worker read it: linkage
+    /// draws records by their place in the list (for `u`), so the same file gives the same
+    /// links every time. Each worker's list is in line order already (it reads its batches in
+    /// the file's order), so the lists are merged, each row moved once; a list that is not in
+    /// order is sorted first. Rows of one line (a line of JSON can hold several records) keep
+    /// their order.
+    pub(crate) fn take_residue(&mut self) -> Vec<(u64, LinkRecord)> {
+        let mut parts = std::mem::take(&mut self.residue_parts);
+        parts.push(std::mem::take(&mut self.residue));
+        parts.retain(|part| !part.is_empty());
+        for part in &mut parts {
+            if !part.is_sorted_by_key(|(line, _)| *line) {
+                part.sort_by_key(|(line, _)| *line);
+            }
+        }
+        if parts.len() <= 1 {
+            return parts.pop().unwrap_or_default();
+        }
+        let mut merged = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+        let mut parts: Vec<_> = parts
+            .into_iter()
+            .map(|part| part.into_iter().peekable())
+            .collect();
+        // The part whose next row comes first (the lower part on a tie of lines, which only
+        // rows of one part can have).
+        let mut next: std::collections::BinaryHeap<std::cmp::Reverse<(u64, usize)>> = parts
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(at, part)| Some(std::cmp::Reverse((part.peek()?.0, at))))
+            .collect();
+        while let Some(std::cmp::Reverse((_, at))) = next.pop() {
+            let Some(part) = parts.get_mut(at) else {
+                continue;
+            };
+            let Some(row) = part.next() else {
+                continue;
+            };
+            let line = row.0;
+            merged.push(row);
+            // The rest of this part's rows on the same line follow at once.
+            while let Some(row) = part.next_if(|(next, _)| *next == line) {
+                merged.push(row);
+            }
+            if let Some((line, _)) = part.peek() {
+                next.push(std::cmp::Reverse((*line, at)));
+            }
+        }
+        merged
     }
 
     /// Everyone matched by any identifier.
@@ -487,6 +538,49 @@ mod tests {
             ..bob
         };
         assert_eq!(kept, [(2, bob)]);
+    }
+
+    #[test]
+    fn rows_kept_by_several_workers_come_back_in_line_order() {
+        let record = |name: &str| LinkRecord {
+            first: name.to_owned(),
+            last: "lee".to_owned(),
+            born: None,
+            postcode: None,
+            email: None,
+            phone: None,
+        };
+        let mut rng = fastrand::Rng::with_seed(5);
+        for workers in [1usize, 2, 3, 8] {
+            // Lines dealt to workers in runs (as batches are), some lines giving several
+            // records (a line of JSON); one worker's list put out of order.
+            let mut lists: Vec<Vec<(u64, LinkRecord)>> = vec![Vec::new(); workers];
+            let mut line = 0;
+            for batch in 0..200 {
+                let worker = rng.usize(..workers);
+                for _ in 0..rng.usize(0..20) {
+                    line += rng.u64(1..4);
+                    for copy in 0..rng.usize(1..3) {
+                        lists[worker].push((line, record(&format!("r{batch}.{copy}"))));
+                    }
+                }
+            }
+            lists[0].reverse();
+            // A stable sort of every row: rows of one line keep the order their list had.
+            let mut expected: Vec<(u64, LinkRecord)> = lists.concat();
+            expected.sort_by_key(|(line, _)| *line);
+            let mut merged = Tally::default();
+            for list in lists {
+                merged.merge(Tally {
+                    residue: list,
+                    ..Tally::default()
+                });
+            }
+            let taken = merged.take_residue();
+            assert_eq!(taken.len(), expected.len());
+            assert_eq!(taken, expected, "{workers} workers");
+            assert!(merged.take_residue().is_empty(), "taken once");
+        }
     }
 
     #[test]
