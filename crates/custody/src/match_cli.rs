@@ -42,6 +42,10 @@ pub struct MatchArgs {
     /// JSON output.
     #[arg(long)]
     pub json: bool,
+    /// Threads that read and match the file's rows (default: one per core, at most eight).
+    /// The result is the same with any number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub workers: Option<u16>,
 }
 
 /// Runs `custody match`.
@@ -69,7 +73,10 @@ pub fn match_command(dir: Option<PathBuf>, args: MatchArgs) -> anyhow::Result<Ex
         incident: args.incident,
         people: args.people,
         rows: args.rows,
-        workers: std::thread::available_parallelism().map_or(2, |count| count.get().clamp(1, 8)),
+        workers: args.workers.map_or_else(
+            || std::thread::available_parallelism().map_or(2, |count| count.get().clamp(1, 8)),
+            usize::from,
+        ),
     };
     let progress = MatchProgress::default();
     let report = with_bar(&progress, || leak::match_file(&mut ledger, &options, &progress))?;

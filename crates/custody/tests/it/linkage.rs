@@ -545,3 +545,90 @@ fn an_organisation_may_choose_not_to_keep_the_blocking_keys() {
         assert!(!left.exists(), "a writer's leftover is removed");
     }
 }
+
+#[test]
+fn the_links_are_the_same_however_many_threads_read_the_file() {
+    let env = Env::new();
+    let crm = env.write("crm.csv", people(400));
+    env.ok(&["people", "import", Env::path_str(&crm)]);
+    // Ten batches of rows and more (a batch is 4,096 records): one row in eight is one of our
+    // people with the family name mistyped, the rest are strangers with a name, a postcode and
+    // a birthday, all left to linkage.
+    let first = [
+        "Alex", "Sam", "Ruth", "Omar", "Priya", "Gareth", "Siobhan", "Tomasz", "Ingrid", "Kwame",
+    ];
+    let last = [
+        "Smith", "Patel", "Evans", "Khan", "Nowak", "Jones", "Murphy", "Okafor", "Larsen", "Brown",
+    ];
+    let syllables = ["ka", "lo", "vin", "ter", "sa", "mu", "dor", "el", "rib", "zan"];
+    let mut rng = fastrand::Rng::with_seed(12);
+    let mut leak = String::from("fname,lname,zip,birthdate\n");
+    for row in 0..45_000usize {
+        if row % 8 == 0 {
+            let n = rng.usize(..400);
+            let mut surname: Vec<char> = last[(n / first.len()) % last.len()].chars().collect();
+            surname.swap(2, 3);
+            leak.push_str(&format!(
+                "{},{},LS{} {}AB,{:02}/{:02}/{}\n",
+                first[n % first.len()],
+                surname.iter().collect::<String>(),
+                1 + n % 27,
+                n % 10,
+                1 + (n * 7) % 28,
+                1 + n % 12,
+                1940 + n % 60,
+            ));
+        } else {
+            let mut name = || -> String {
+                let word: String = (0..3).map(|_| syllables[rng.usize(..syllables.len())]).collect();
+                format!("{}{}", word[..1].to_uppercase(), &word[1..])
+            };
+            let (given, family) = (name(), name());
+            leak.push_str(&format!(
+                "{given},{family},LS{} {}AB,{:02}/{:02}/{}\n",
+                rng.u8(1..28),
+                rng.u8(0..10),
+                rng.u8(1..29),
+                rng.u8(1..13),
+                rng.u16(1940..2000),
+            ));
+        }
+    }
+    let leak = env.write("leak.csv", &leak);
+    let run = |workers: &str| {
+        let links = env.root.path().join(format!("links-{workers}.csv"));
+        let report = env
+            .ok(&[
+                "match",
+                Env::path_str(&leak),
+                "--json",
+                "--people",
+                "--workers",
+                workers,
+                "--rows",
+                Env::path_str(&links),
+            ])
+            .json();
+        (report, std::fs::read_to_string(&links).unwrap_or_default())
+    };
+    let (one, one_links) = run("1");
+    assert_eq!(one["linkage"]["rows_tried"], 45_000, "{}", one["linkage"]);
+    assert!(
+        one_links.lines().count() > 4_000,
+        "most mistyped rows are linked: {} lines",
+        one_links.lines().count()
+    );
+    for workers in ["2", "5"] {
+        let (many, many_links) = run(workers);
+        assert!(
+            many_links == one_links,
+            "the linkage file with {workers} threads differs"
+        );
+        for field in ["matched", "probable", "by_identifier", "people"] {
+            assert_eq!(many[field], one[field], "{field} with {workers} threads");
+        }
+        assert_eq!(many["linkage"]["prior"], one["linkage"]["prior"]);
+    }
+    let refused = env.fails(&["match", Env::path_str(&leak), "--workers", "0"], 2);
+    assert!(refused.contains("--workers"), "{refused}");
+}
