@@ -86,6 +86,11 @@ pub(crate) struct Blocks {
     people: Vec<u32>,
 }
 
+/// Blocking keys a record is given room for: a record with every field makes 13 (four with a
+/// birthday that reads both ways, six of its names, a postcode, an email, a phone number); most
+/// make 11 or fewer, and a part that needs more grows.
+const KEYS_PER_RECORD_ROOM: usize = 12;
+
 impl Blocks {
     /// The records' blocking keys, grouped by key on a thread per core: each thread makes
     /// the keys of a share of the records, spread into parts by the keys' leading bits, and
@@ -95,7 +100,7 @@ impl Blocks {
         let chunk = records.len().div_ceil(workers).max(1);
         let shares: Vec<_> = records.chunks(chunk).enumerate().collect();
         let spread = on_threads(shares, |(share, slice)| {
-            let mut spread = Spread::with_room(slice.len() * 12);
+            let mut spread = Spread::with_room(slice.len() * KEYS_PER_RECORD_ROOM);
             let mut keys = Vec::new();
             for (offset, (_, record)) in slice.iter().enumerate() {
                 let row = u32::try_from(share * chunk + offset).unwrap_or(u32::MAX);
