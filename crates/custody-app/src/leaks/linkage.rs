@@ -196,16 +196,15 @@ pub(crate) fn block_keys(vault: &Vault, record: &LinkRecord, query: bool, out: &
     }
     if !record.first.is_empty() && !record.last.is_empty() {
         let (a, b) = (soundex_code(&record.first), soundex_code(&record.last));
-        let two = |word: &str| word.as_bytes().get(..2).unwrap_or(word.as_bytes()).to_vec();
-        let (first_two, last_two) = (two(&record.first), two(&record.last));
+        let (first_two, last_two) = (first_two_bytes(&record.first), first_two_bytes(&record.last));
         out.push(key(b's', &[&a, &b]));
         // One name mistyped: the other's sound with the first letters of the mistyped one.
-        out.push(key(b'f', &[&a, &last_two]));
-        out.push(key(b'l', &[&b, &first_two]));
+        out.push(key(b'f', &[&a, last_two]));
+        out.push(key(b'l', &[&b, first_two]));
         if query {
             out.push(key(b's', &[&b, &a]));
-            out.push(key(b'f', &[&b, &first_two]));
-            out.push(key(b'l', &[&a, &last_two]));
+            out.push(key(b'f', &[&b, first_two]));
+            out.push(key(b'l', &[&a, last_two]));
         }
     }
     if let Some((local, _)) = record.email.as_deref().and_then(|email| email.rsplit_once('@')) {
@@ -217,6 +216,11 @@ pub(crate) fn block_keys(vault: &Vault, record: &LinkRecord, query: bool, out: &
     }
     out.sort_unstable();
     out.dedup();
+}
+
+/// A word's first two bytes (the whole word when shorter).
+fn first_two_bytes(word: &str) -> &[u8] {
+    word.as_bytes().get(..2).unwrap_or(word.as_bytes())
 }
 
 fn swapped_day(day: Day) -> Option<Day> {

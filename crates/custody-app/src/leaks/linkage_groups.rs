@@ -4,6 +4,9 @@
 //! thread sorts and groups a range of parts gathered from every spread, and the parts, being in
 //! key order, are joined end to end ([`group_spread`]).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+
 use crate::error::{Error, Result};
 
 /// Pairs packed as `key << 32 | value`, grouped by key: the sorted distinct keys, each key's
@@ -70,11 +73,16 @@ impl Spread {
     }
 }
 
+/// Keys, each key's first value, and the values, as [`group`] gives them.
+type Grouped = (Vec<u64>, Vec<u32>, Vec<u32>);
+
 /// The pairs of several spreads (a thread's each) grouped as [`group`] groups them, on a thread
-/// per core: each takes a range of parts from every spread, and sorts and groups them one part
-/// at a time, freeing each as it goes.
-pub(crate) fn group_spread(spreads: Vec<Spread>, most: usize) -> Result<(Vec<u64>, Vec<u32>, Vec<u32>)> {
-    let workers = crate::workers();
+/// per core: each thread takes the next part not yet taken, gathers its share from every
+/// spread (freeing each as it goes), and sorts and groups it; the parts are joined in key
+/// order. Parts are taken one at a time rather than in fixed ranges: a part that holds a key
+/// many rows share (a common name) takes longer than the others, and a thread with a range of
+/// such parts kept the others waiting.
+pub(crate) fn group_spread(spreads: Vec<Spread>, most: usize) -> Result<Grouped> {
     // Part by part, each part's share from every spread.
     let mut by_part: Vec<Vec<Vec<u128>>> = (0..SPREAD_PARTS)
         .map(|_| Vec::with_capacity(spreads.len()))
@@ -84,27 +92,34 @@ pub(crate) fn group_spread(spreads: Vec<Spread>, most: usize) -> Result<(Vec<u64
             part.push(pairs);
         }
     }
-    let mut parts = by_part.into_iter();
-    let ranges: Vec<Vec<_>> = (0..workers)
-        .map(|at| {
-            let count = (at + 1) * SPREAD_PARTS / workers - at * SPREAD_PARTS / workers;
-            parts.by_ref().take(count).collect()
-        })
-        .collect();
-    let grouped = on_threads(ranges, |range| {
+    let parts: Vec<Mutex<Vec<Vec<u128>>>> = by_part.into_iter().map(Mutex::new).collect();
+    let grouped: Vec<Mutex<Grouped>> = (0..SPREAD_PARTS).map(|_| Mutex::default()).collect();
+    let next = AtomicUsize::new(0);
+    on_threads((0..crate::workers()).collect(), |_| {
         let mut pairs = Vec::new();
-        let mut out = (Vec::new(), Vec::new(), Vec::new());
-        for shares in range {
+        loop {
+            let at = next.fetch_add(1, Ordering::Relaxed);
+            let (Some(part), Some(out)) = (parts.get(at), grouped.get(at)) else {
+                break;
+            };
+            let shares = std::mem::take(&mut *part.lock().unwrap_or_else(PoisonError::into_inner));
             pairs.clear();
             for share in shares {
                 pairs.extend_from_slice(&share);
             }
             pairs.sort_unstable();
             pairs.dedup();
-            group_sorted(&pairs, most, &mut out);
+            group_sorted(
+                &pairs,
+                most,
+                &mut out.lock().unwrap_or_else(PoisonError::into_inner),
+            );
         }
-        out
     })?;
+    let grouped: Vec<Grouped> = grouped
+        .into_iter()
+        .map(|part| part.into_inner().unwrap_or_else(PoisonError::into_inner))
+        .collect();
     let mut keys = Vec::with_capacity(grouped.iter().map(|part| part.0.len()).sum());
     let mut starts = Vec::with_capacity(keys.capacity() + 1);
     let mut values = Vec::with_capacity(grouped.iter().map(|part| part.2.len()).sum());
