@@ -42,9 +42,10 @@ pub struct MatchArgs {
     /// JSON output.
     #[arg(long)]
     pub json: bool,
-    /// Threads that read and match the file's rows (default: one per core, at most eight).
-    /// The result is the same with any number.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    /// Threads that read and match the file's rows, 1 to 8 (default: one per core, at most
+    /// eight; each keeps at most two million rows for linkage). The result is the same with
+    /// any number while no thread reaches that cap. Linkage itself uses every core.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=8))]
     pub workers: Option<u16>,
 }
 

@@ -163,13 +163,7 @@ fn work(shared: &Shared<'_>, empty: &mpsc::Sender<Batch>, budget: usize) -> Opti
             return None;
         }
         match shared.index.get() {
-            Some(index) => {
-                while let Some(mut hashes) = pending.pop_front() {
-                    look_up(index, &shared.canaries, &mut hashes, &mut hits, &mut tally);
-                    shared.matcher.keep_unmatched(&hashes, &mut tally);
-                    spare.push(hashes);
-                }
-            }
+            Some(index) => drain(shared, index, &mut pending, (&mut hits, &mut tally), &mut spare),
             None if pending.iter().map(Hashes::capacity).sum::<usize>() >= budget => {
                 std::thread::sleep(INDEX_POLL);
                 continue;
@@ -188,13 +182,11 @@ fn work(shared: &Shared<'_>, empty: &mpsc::Sender<Batch>, budget: usize) -> Opti
         shared
             .matcher
             .hash_batch(&batch, (&mut tally, &mut scratch), &mut hashes);
-        match shared.index.get() {
-            Some(index) => {
-                look_up(index, &shared.canaries, &mut hashes, &mut hits, &mut tally);
-                shared.matcher.keep_unmatched(&hashes, &mut tally);
-                spare.push(hashes);
-            }
-            None => pending.push_back(hashes),
+        // Behind the batches still pending: the index may have come while this one was
+        // hashed, and a worker keeps its leftover rows in the order it read them (line order).
+        pending.push_back(hashes);
+        if let Some(index) = shared.index.get() {
+            drain(shared, index, &mut pending, (&mut hits, &mut tally), &mut spare);
         }
         let _ = empty.send(batch);
     }
@@ -204,13 +196,26 @@ fn work(shared: &Shared<'_>, empty: &mpsc::Sender<Batch>, budget: usize) -> Opti
             return None;
         }
         if let Some(index) = shared.index.get() {
-            for mut hashes in pending {
-                look_up(index, &shared.canaries, &mut hashes, &mut hits, &mut tally);
-                shared.matcher.keep_unmatched(&hashes, &mut tally);
-            }
+            drain(shared, index, &mut pending, (&mut hits, &mut tally), &mut spare);
             return Some(tally);
         }
         std::thread::sleep(INDEX_POLL);
+    }
+}
+
+/// Looks up the pending batches, oldest first (a worker's leftover rows stay in line order),
+/// and keeps their buffers for reuse.
+fn drain(
+    shared: &Shared<'_>,
+    index: &IdentifierIndex,
+    pending: &mut VecDeque<Hashes>,
+    (hits, tally): (&mut Hits, &mut Tally),
+    spare: &mut Vec<Hashes>,
+) {
+    while let Some(mut hashes) = pending.pop_front() {
+        look_up(index, &shared.canaries, &mut hashes, hits, tally);
+        shared.matcher.keep_unmatched(&hashes, tally);
+        spare.push(hashes);
     }
 }
 

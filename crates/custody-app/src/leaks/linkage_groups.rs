@@ -1,8 +1,8 @@
 //! Pairs of a 64-bit keyed hash and a 32-bit value (a person, a row), grouped by key on every
 //! core: the people's blocking keys (`linkage_blocks`) and the leftover rows' (`linkage`).
 //! Each thread spreads its pairs into parts by the keys' leading bits ([`Spread`]); then each
-//! thread sorts and groups a range of parts gathered from every spread, and the parts, being in
-//! key order, are joined end to end ([`group_spread`]).
+//! thread takes the next part not yet taken, gathered from every spread, and sorts and groups
+//! it, and the parts, being in key order, are joined end to end ([`group_spread`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};

@@ -627,7 +627,19 @@ fn the_links_are_the_same_however_many_threads_read_the_file() {
         for field in ["matched", "probable", "by_identifier", "people"] {
             assert_eq!(many[field], one[field], "{field} with {workers} threads");
         }
-        assert_eq!(many["linkage"]["prior"], one["linkage"]["prior"]);
+        for field in [
+            "prior",
+            "model",
+            "pairs",
+            "rows_tried",
+            "rows_not_tried",
+            "rows_certain",
+            "rows_probable",
+        ] {
+            let (a, b) = (&many["linkage"][field], &one["linkage"][field]);
+            assert!(!b.is_null(), "linkage.{field} is in the report");
+            assert_eq!(a, b, "linkage.{field} with {workers} threads");
+        }
     }
     let refused = env.fails(&["match", Env::path_str(&leak), "--workers", "0"], 2);
     assert!(refused.contains("--workers"), "{refused}");
