@@ -187,7 +187,11 @@ pub fn match_file(
         )?;
     }
     let rows_tried = residue.len() as u64;
-    drop_beside(residue);
+    if residue.len() >= FREE_BESIDE_ROWS {
+        drop_beside(residue);
+    } else {
+        drop(residue);
+    }
     let fuzzy_certain = &crate::leaks::leak_links::people_of(&linked.certain) - &canary_set;
     // A canary names its share only through what is its alone: its address (made with a token)
     // or its name with its made-up postcode. Its phone number comes from a small range reserved
@@ -311,6 +315,9 @@ pub fn match_file(
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
+
+/// Leftover rows from which they are freed on a thread of their own; fewer are freed at once.
+const FREE_BESIDE_ROWS: usize = 100_000;
 
 /// Drops `value` on a thread of its own (freeing a few million rows' strings takes a tenth of a
 /// second or more, which the match need not wait for), or here when no thread can be started.
