@@ -44,7 +44,8 @@ pub struct MatchArgs {
     pub json: bool,
     /// Threads that read and match the file's rows, 1 to 8 (default: one per core, at most
     /// eight; each keeps at most two million rows for linkage). The result is the same with
-    /// any number while no thread reaches that cap. Linkage itself uses every core.
+    /// any number while every row is kept (`rows_not_tried` is 0) and linkage samples fewer
+    /// than four million pairs. Linkage runs a thread per core, at most eight, whatever N is.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=8))]
     pub workers: Option<u16>,
 }

@@ -217,7 +217,12 @@ fn drain(
         shared.matcher.keep_unmatched(&hashes, tally);
         spare.push(hashes);
     }
+    // One buffer is reused batch after batch; the rest of a long wait's are freed.
+    spare.truncate(SPARE_KEPT);
 }
+
+/// Emptied buffers a worker keeps for its next batches.
+const SPARE_KEPT: usize = 2;
 
 /// Hands a batch to the workers, waiting while their queue is full; `false` when the match
 /// failed (nobody will take it).

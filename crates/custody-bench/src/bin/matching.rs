@@ -287,7 +287,7 @@ fn match_only(dir: &Path, file: &Path) -> anyhow::Result<()> {
         incident: None,
         people: false,
         rows: None,
-        workers: std::thread::available_parallelism().map_or(2, |count| count.get()),
+        workers: std::thread::available_parallelism().map_or(2, |count| count.get().clamp(1, 8)),
     };
     let started = Clock::now();
     let report = match_file(&mut ledger, &options, &MatchProgress::default())?;
