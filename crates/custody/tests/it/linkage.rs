@@ -115,17 +115,7 @@ fn typos_link_for_certain_and_namesakes_never() {
          Sam,Smith,EH9 9ZZ,01/07/1999\n\
          Alex,Smith,CF1 1XY,30/06/2001\n",
     );
-    let links = env.root.path().join("links.csv");
-    let report = env
-        .ok(&[
-            "match",
-            Env::path_str(&leak),
-            "--json",
-            "--people",
-            "--rows",
-            Env::path_str(&links),
-        ])
-        .json();
+    let (report, file) = match_with_links(&env, &leak, "links.csv", &[]);
     assert_eq!(
         refs_of(&report, "certain"),
         ["R0001", "R0012", "R0023", "R0034"],
@@ -135,7 +125,6 @@ fn typos_link_for_certain_and_namesakes_never() {
     assert!(refs_of(&report, "probable").is_empty(), "{report}");
     assert_eq!(report["matched"], 4);
     assert_eq!(report["by_identifier"]["fuzzy"], 4);
-    let file = std::fs::read_to_string(&links).unwrap_or_default();
     let lines: Vec<&str> = file.lines().collect();
     assert_eq!(
         lines.first().copied(),
@@ -153,6 +142,22 @@ fn typos_link_for_certain_and_namesakes_never() {
             .iter()
             .any(|line| line.starts_with("6,") || line.starts_with("7,"))
     );
+}
+
+/// `match LEAK --json --people --rows NAME` with `extra` options: the report and the linkage
+/// file (empty when none was written).
+fn match_with_links(
+    env: &Env,
+    leak: &std::path::Path,
+    name: &str,
+    extra: &[&str],
+) -> (serde_json::Value, String) {
+    let links = env.root.path().join(name);
+    let mut args = vec!["match", Env::path_str(leak), "--json", "--people"];
+    args.extend_from_slice(extra);
+    args.extend(["--rows", Env::path_str(&links)]);
+    let report = env.ok(&args).json();
+    (report, std::fs::read_to_string(&links).unwrap_or_default())
 }
 
 /// A ledger of 400, an incident, and a leak of one row that is R0045 only probably (names
@@ -596,20 +601,8 @@ fn the_links_are_the_same_however_many_threads_read_the_file() {
     }
     let leak = env.write("leak.csv", &leak);
     let run = |workers: &str| {
-        let links = env.root.path().join(format!("links-{workers}.csv"));
-        let report = env
-            .ok(&[
-                "match",
-                Env::path_str(&leak),
-                "--json",
-                "--people",
-                "--workers",
-                workers,
-                "--rows",
-                Env::path_str(&links),
-            ])
-            .json();
-        (report, std::fs::read_to_string(&links).unwrap_or_default())
+        let name = format!("links-{workers}.csv");
+        match_with_links(&env, &leak, &name, &["--workers", workers])
     };
     let (one, one_links) = run("1");
     assert_eq!(one["linkage"]["rows_tried"], 45_000, "{}", one["linkage"]);
