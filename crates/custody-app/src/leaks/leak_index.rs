@@ -104,6 +104,20 @@ impl IdentifierIndex {
         Ok(IdentifierIndex { table, homes, len })
     }
 
+    /// An index of these (hash, person) pairs, for tests.
+    #[cfg(test)]
+    pub(crate) fn of_pairs(pairs: impl IntoIterator<Item = ([u8; 16], PersonId)>) -> Self {
+        let mut parts: Vec<Vec<Slot>> = (0..PARTS).map(|_| Vec::new()).collect();
+        for (hash, person) in pairs {
+            if let Some(slot) = slot_of(&hash, person)
+                && let Some(part) = parts.get_mut((key_of(slot) >> (64 - PART_BITS)) as usize)
+            {
+                part.push(slot);
+            }
+        }
+        Self::build(parts).expect("an index of a few pairs")
+    }
+
     /// An index from a table as [`Self::table`] gave it, with its home count and entries, or
     /// `None` when those cannot be its own.
     pub(crate) fn from_table(table: SlotTable, homes: usize, len: usize) -> Option<Self> {
@@ -182,17 +196,12 @@ mod tests {
 
     #[test]
     fn finds_every_person_of_a_hash_and_nothing_else() {
-        let mut entries: Vec<Slot> = (0..10_000u32)
-            .map(|seed| slot_of(&hash(seed), seed).unwrap())
-            .collect();
         // A household address: two people with one hash; and person 0.
-        entries.push(slot_of(&hash(7), 99_999).unwrap());
-        entries.push(slot_of(&hash(20_000), 0).unwrap());
-        let mut parts: Vec<Vec<Slot>> = (0..PARTS).map(|_| Vec::new()).collect();
-        for entry in entries {
-            parts[(key_of(entry) >> (64 - PART_BITS)) as usize].push(entry);
-        }
-        let index = IdentifierIndex::build(parts).unwrap();
+        let index = IdentifierIndex::of_pairs(
+            (0..10_000u32)
+                .map(|seed| (hash(seed), seed))
+                .chain([(hash(7), 99_999), (hash(20_000), 0)]),
+        );
         assert_eq!(index.len(), 10_002);
         let mut keys = index
             .table

@@ -463,12 +463,7 @@ mod tests {
     fn rows_nothing_matched_are_kept_for_linkage_with_what_it_compares() {
         let vault = Vault::from_master(&[3; 32]);
         let held = vault.identifier_hash(IdentifierKind::EmailStrict.tag(), "ann@example.org");
-        let mut parts: Vec<Vec<u128>> = (0..1024).map(|_| Vec::new()).collect();
-        let slot = (u128::from(u64::from_be_bytes(held[..8].try_into().unwrap())) << 64)
-            | (u128::from(u32::from_be_bytes(held[8..12].try_into().unwrap())) << 32)
-            | 8;
-        parts[(slot >> 118) as usize].push(slot);
-        let index = IdentifierIndex::build(parts).unwrap();
+        let index = IdentifierIndex::of_pairs([(held, 7)]);
         let matcher = RowMatcher {
             vault: &vault,
             region: "GB",

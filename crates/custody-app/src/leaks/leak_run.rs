@@ -252,3 +252,110 @@ impl Drop for FailOnUnwind<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use custody_core::IdentifierKind;
+    use custody_vault::Vault;
+
+    use super::*;
+
+    /// `rows` rows: members (found by their address) and, between them, strangers with a name
+    /// and a date of birth (kept for linkage).
+    fn file_of(dir: &std::path::Path, rows: usize) -> std::path::PathBuf {
+        let mut text = String::from("first_name,last_name,email,date_of_birth\n");
+        for row in 0..rows {
+            if row % 3 == 0 {
+                let _ = writeln!(text, "Member,Number{row},member{row}@example.org,1970-01-01");
+            } else {
+                let _ = writeln!(text, "Stranger,Number{row},stranger{row}@example.net,1980-02-03");
+            }
+        }
+        let path = dir.join("dump.csv");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// The index comes while a worker hashes a batch, with older batches still pending: they
+    /// are looked up first, so the rows kept for linkage stay in line order, and every row is
+    /// looked up once.
+    #[test]
+    fn pending_batches_are_looked_up_oldest_first_when_the_index_comes_mid_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = 4096 * 4 + 1_000;
+        let path = file_of(dir.path(), rows);
+        let vault = Vault::from_master(&[4; 32]);
+        let members = (0..rows).step_by(3).map(|row| {
+            let hash = vault.identifier_hash(
+                IdentifierKind::EmailStrict.tag(),
+                &format!("member{row}@example.org"),
+            );
+            (hash, u32::try_from(row).unwrap())
+        });
+        let index = IdentifierIndex::of_pairs(members);
+        let mut reader = LeakReader::open(
+            &path,
+            custody_ingest::leak::LeakOptions::default(),
+            std::sync::Arc::default(),
+        )
+        .unwrap();
+        let mut batches = Vec::new();
+        loop {
+            let mut batch = Batch::default();
+            if !reader.next_batch(&mut batch) {
+                break;
+            }
+            batches.push(batch);
+        }
+        // The first batch is what the reader looked at to learn the layout; then full ones.
+        assert!(batches.len() >= 4, "{} batches", batches.len());
+        let last = batches.pop().unwrap();
+        let rows_before_last: usize = batches.iter().map(Batch::len).sum();
+        let progress = MatchProgress::default();
+        let (to_workers, from_reader) = mpsc::channel::<Batch>();
+        let shared = Shared {
+            batches: Mutex::new(from_reader),
+            index: OnceLock::new(),
+            failed: AtomicBool::new(false),
+            matcher: RowMatcher {
+                vault: &vault,
+                region: "GB",
+                date_order: reader.date_order(),
+                keep_links: false,
+            },
+            canaries: PersonSet::new(),
+            progress: &progress,
+        };
+        let (emptied, _back) = mpsc::channel::<Batch>();
+        let tally = std::thread::scope(|scope| {
+            let worker = scope.spawn(|| work(&shared, &emptied, usize::MAX));
+            for batch in batches {
+                to_workers.send(batch).unwrap();
+            }
+            // The worker has hashed these batches (they wait for the index) and, past its
+            // look for the index, waits for the next batch while holding the queue.
+            // (A worker that stopped is reported by its join below, not waited for.)
+            while progress.rows.load(Ordering::Relaxed) < rows_before_last as u64 && !worker.is_finished() {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            while shared.batches.try_lock().is_ok() && !worker.is_finished() {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            shared.index.set(index).unwrap();
+            to_workers.send(last).unwrap();
+            drop(to_workers);
+            worker.join().unwrap().unwrap()
+        });
+        assert_eq!(tally.rows, rows as u64);
+        assert_eq!(tally.rows_matched, rows.div_ceil(3) as u64, "every member, once");
+        let lines: Vec<u64> = tally.residue.iter().map(|(line, _)| *line).collect();
+        // Row `r` is on line `r + 2` (after the header); strangers are the rows not a multiple of 3.
+        let strangers: Vec<u64> = (0..rows as u64)
+            .filter(|row| row % 3 != 0)
+            .map(|row| row + 2)
+            .collect();
+        assert_eq!(lines, strangers, "every stranger kept once, in line order");
+    }
+}
