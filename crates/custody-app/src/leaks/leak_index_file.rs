@@ -16,7 +16,7 @@
 //! without the key (which could otherwise hide people from a match), is never used. The table is mapped read-only (the page cache's pages,
 //! nothing copied) and checked against its digest before it is used.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use custody_core::IdentifierKind;
@@ -24,7 +24,7 @@ use custody_core::IdentifierKind;
 use crate::dir::Ledger;
 use crate::error::{Error, Result};
 use crate::leaks::leak_index::IdentifierIndex;
-use crate::leaks::leak_table::SlotTable;
+use crate::leaks::leak_table::{SlotTable, kept_length_is, open_kept};
 use custody_vault::Vault;
 
 /// The file's name in the data directory.
@@ -109,18 +109,9 @@ struct Header {
 
 /// The index in `file` if it was built at `token`, is whole and its MAC verifies.
 fn read(file: &Path, token: &str, vault: &Vault) -> Option<IdentifierIndex> {
-    let mut opened = std::fs::File::open(file).ok()?;
-    let mut bytes = [0_u8; HEADER];
-    opened.read_exact(&mut bytes).ok()?;
+    let (opened, bytes) = open_kept::<HEADER>(file)?;
     let header = parse_header(&bytes)?;
-    if header.token != token {
-        return None;
-    }
-    let expected = header
-        .slots
-        .checked_mul(16)?
-        .checked_add(u64::try_from(HEADER).ok()?)?;
-    if opened.metadata().ok()?.len() != expected {
+    if header.token != token || !kept_length_is(&opened, HEADER, header.slots.checked_mul(16)?) {
         return None;
     }
     let table = SlotTable::map_file(&opened, HEADER, usize::try_from(header.slots).ok()?).ok()?;

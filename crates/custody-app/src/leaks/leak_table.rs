@@ -72,6 +72,27 @@ impl SlotTable {
     }
 }
 
+/// A file kept beside the store and its first `N` bytes (its header); `None` when either cannot
+/// be read (the file is then rebuilt).
+pub(crate) fn open_kept<const N: usize>(file: &std::path::Path) -> Option<(std::fs::File, [u8; N])> {
+    use std::io::Read as _;
+    let mut opened = std::fs::File::open(file).ok()?;
+    let mut header = [0_u8; N];
+    opened.read_exact(&mut header).ok()?;
+    Some((opened, header))
+}
+
+/// Whether a kept file is exactly a header of `header` bytes and a body of `body` bytes, as its
+/// header says: one cut short or grown is rebuilt, never mapped.
+pub(crate) fn kept_length_is(opened: &std::fs::File, header: usize, body: u64) -> bool {
+    let whole = u64::try_from(header)
+        .ok()
+        .and_then(|header| header.checked_add(body));
+    opened
+        .metadata()
+        .is_ok_and(|metadata| Some(metadata.len()) == whole)
+}
+
 /// The first `len` bytes of a file kept beside the store (the identifier index, the people's
 /// blocking keys), mapped read-only and read in at once: the page cache's own pages, with
 /// nothing copied or cleared.
@@ -95,6 +116,22 @@ pub(crate) fn map_kept_file(file: &std::fs::File, len: usize) -> std::io::Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kept_file_is_used_only_at_the_length_its_header_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kept.bin");
+        std::fs::write(&path, [7_u8; 3]).unwrap();
+        assert!(open_kept::<4>(&path).is_none(), "shorter than a header");
+        assert!(open_kept::<4>(&dir.path().join("absent.bin")).is_none());
+        std::fs::write(&path, [7_u8; 10]).unwrap();
+        let (opened, header) = open_kept::<4>(&path).unwrap();
+        assert_eq!(header, [7; 4]);
+        assert!(kept_length_is(&opened, 4, 6));
+        assert!(!kept_length_is(&opened, 4, 5), "grown");
+        assert!(!kept_length_is(&opened, 4, 7), "cut short");
+        assert!(!kept_length_is(&opened, 4, u64::MAX), "a length past any file");
+    }
 
     #[test]
     fn a_table_is_zeroed_slots_of_its_length() {

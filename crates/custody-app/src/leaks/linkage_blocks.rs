@@ -23,7 +23,7 @@
 //! one more than there are keys), the entries (person ids, u32) and the ids of the people with a
 //! linkable record (u32, sorted).
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -228,19 +228,14 @@ pub(crate) fn forget(ledger: &Ledger) {
 }
 
 fn read(file: &Path, token: &str, vault: &Vault) -> Option<PeopleBlocks> {
-    let mut opened = std::fs::File::open(file).ok()?;
-    let mut header = [0_u8; HEADER];
-    opened.read_exact(&mut header).ok()?;
+    let (opened, header) = crate::leaks::leak_table::open_kept::<HEADER>(file)?;
     let (keys, entries, linkable, written, sealed) = parse_header(&header)?;
-    if written != token {
-        return None;
-    }
     let body = keys
         .checked_mul(8)?
         .checked_add(keys.checked_add(1)?.checked_mul(4)?)?
         .checked_add(entries.checked_mul(4)?)?
         .checked_add(linkable.checked_mul(4)?)?;
-    if opened.metadata().ok()?.len() != body.checked_add(HEADER as u64)? {
+    if written != token || !crate::leaks::leak_table::kept_length_is(&opened, HEADER, body) {
         return None;
     }
     // Each list where the header says, in a mapping of the file (page-aligned, so every list
