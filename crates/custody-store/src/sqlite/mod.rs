@@ -65,6 +65,21 @@ pub struct SqliteStore {
 /// How long a write waits for another's lock before failing, usually.
 pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// The page size of a new database. SQLite's default of 4 KiB made the single thread that
+/// writes an import the slowest part of it: a first import of 3M people wrote 1.4 GB a page at
+/// a time, and a fifth of its append of 14 million identifier pairs was the kernel copying those
+/// pages. At 16 KiB the import took 5 to 10% less time and the re-import about 8% less; the
+/// notification benchmark and the holdings and impact queries were unchanged. SQLite allows up to
+/// 64 KiB; a database made before keeps its 4 KiB pages (only a `VACUUM` changes them).
+const NEW_PAGE_SIZE: i64 = 16_384;
+
+/// The pages of WAL after which it is checkpointed: 64 MiB when durability is relaxed, else
+/// SQLite's default of 1,000 pages of 4 KiB, whatever the page size.
+fn checkpoint_pages(relaxed: bool, page_size: i64) -> i64 {
+    let bytes: i64 = if relaxed { 64 << 20 } else { 1_000 * 4_096 };
+    bytes / page_size.max(512)
+}
+
 /// Page cache of a lookup connection, in KiB (negative: SQLite's unit for a size, not pages).
 const LOOKUP_CACHE_KIB: i64 = -16_384;
 
@@ -144,6 +159,10 @@ impl SqliteStore {
             create_private(path)?;
         }
         let mut connection = Connection::open_with_flags(path, flags)?;
+        if create {
+            // Before the first write, which fixes it; a database that already exists keeps its own.
+            connection.pragma_update(None, "page_size", NEW_PAGE_SIZE)?;
+        }
         // WAL lets readers (the web desk) work while a writer imports. Synchronous FULL makes
         // every commit durable before custody says it is done and moves the audit anchor, so a
         // power cut cannot undo a change the user was told about. A 256 MiB page cache keeps
@@ -1042,9 +1061,12 @@ impl Store for SqliteStore {
         self.connection
             .pragma_update(None, "synchronous", if relaxed { "NORMAL" } else { "FULL" })?;
         // Thousands of small commits a second: checkpoint (and sync) the WAL every 64 MiB, not
-        // every 4 MiB.
+        // every 4 MiB. The pragma counts pages, whose size is the database's own.
+        let page: i64 = self
+            .connection
+            .query_row("PRAGMA page_size", [], |row| row.get(0))?;
         self.connection
-            .pragma_update(None, "wal_autocheckpoint", if relaxed { 16_384 } else { 1_000 })?;
+            .pragma_update(None, "wal_autocheckpoint", checkpoint_pages(relaxed, page))?;
         Ok(())
     }
 
@@ -1147,5 +1169,19 @@ impl Store for SqliteStore {
         audit::settle(&transaction, signer)?;
         transaction.commit()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wal_is_checkpointed_by_bytes_whatever_the_page_size() {
+        assert_eq!(checkpoint_pages(true, 4_096), 16_384);
+        assert_eq!(checkpoint_pages(false, 4_096), 1_000, "SQLite's default");
+        assert_eq!(checkpoint_pages(true, 16_384), 4_096);
+        assert_eq!(checkpoint_pages(false, 16_384), 250);
+        assert_eq!(checkpoint_pages(false, 0), 8_000, "never a division by zero");
     }
 }

@@ -1118,6 +1118,50 @@ fn a_version_1_database_is_migrated_and_a_newer_one_refused() {
     ));
 }
 
+/// A new ledger has 16 KiB pages; one made with SQLite's default 4 KiB keeps them and works as
+/// before, its durability relaxed and restored too.
+#[test]
+fn a_new_database_has_large_pages_and_an_old_one_keeps_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let pragma = |path: &std::path::Path, name: &str| -> i64 {
+        rusqlite::Connection::open(path)
+            .unwrap()
+            .query_row(&format!("PRAGMA {name}"), [], |row| row.get(0))
+            .unwrap()
+    };
+    let new = dir.path().join("new.db");
+    drop(SqliteStore::open(&new, true).unwrap());
+    assert_eq!(pragma(&new, "page_size"), 16_384);
+    let old = dir.path().join("old.db");
+    {
+        let raw = rusqlite::Connection::open(&old).unwrap();
+        raw.execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL;")
+            .unwrap();
+        raw.execute_batch(include_str!("../../src/sqlite/schema.sql"))
+            .unwrap();
+        raw.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '1')", [])
+            .unwrap();
+    }
+    for (path, page) in [(&new, 16_384), (&old, 4_096)] {
+        // A thread each: the test signer's record of the chain's end is the thread's.
+        std::thread::scope(|scope| scope.spawn(|| use_store(path)).join().unwrap());
+        assert_eq!(pragma(path, "page_size"), page);
+    }
+}
+
+/// Imports into the store at `path`, relaxes its durability, imports again and restores it.
+fn use_store(path: &std::path::Path) {
+    {
+        let mut store: Boxed = Box::new(SqliteStore::open(path, true).unwrap());
+        import(&mut store, vec![person("A", PersonCategory::Member, None, None)]).unwrap();
+        assert_eq!(store.category_people(PersonCategory::Member).unwrap().len(), 1);
+        store.set_relaxed_durability(true).unwrap();
+        import(&mut store, vec![person("B", PersonCategory::Member, None, None)]).unwrap();
+        store.set_relaxed_durability(false).unwrap();
+        assert_eq!(store.category_people(PersonCategory::Member).unwrap().len(), 2);
+    }
+}
+
 fn a_read_snapshot_does_not_see_a_write_made_meanwhile(kind: Kind) {
     let (fixture, mut writer) = store(kind);
     import(&mut writer, vec![person("A", PersonCategory::Member, None, None)]).unwrap();
