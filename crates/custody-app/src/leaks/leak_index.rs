@@ -109,11 +109,8 @@ impl IdentifierIndex {
     pub(crate) fn of_pairs(pairs: impl IntoIterator<Item = ([u8; 16], PersonId)>) -> Self {
         let mut parts: Vec<Vec<Slot>> = (0..PARTS).map(|_| Vec::new()).collect();
         for (hash, person) in pairs {
-            if let Some(slot) = slot_of(&hash, person)
-                && let Some(part) = parts.get_mut((key_of(slot) >> (64 - PART_BITS)) as usize)
-            {
-                part.push(slot);
-            }
+            let slot = slot_of(&hash, person).expect("a person below u32::MAX");
+            parts[(key_of(slot) >> (64 - PART_BITS)) as usize].push(slot);
         }
         Self::build(parts).expect("an index of a few pairs")
     }

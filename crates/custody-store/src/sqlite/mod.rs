@@ -70,7 +70,8 @@ pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// a time, and a fifth of its append of 14 million identifier pairs was the kernel copying those
 /// pages. At 16 KiB the import took 5 to 10% less time and the re-import about 8% less; the
 /// notification benchmark and the holdings and impact queries were unchanged. SQLite allows up to
-/// 64 KiB; a database made before keeps its 4 KiB pages (only a `VACUUM` changes them).
+/// 64 KiB. A database made before keeps its 4 KiB pages, and so do its backups and restores
+/// (`VACUUM INTO` copies pages as they are); only `VACUUM` out of WAL mode would change them.
 const NEW_PAGE_SIZE: i64 = 16_384;
 
 /// The pages of WAL after which it is checkpointed: 64 MiB when durability is relaxed, else
@@ -168,6 +169,9 @@ impl SqliteStore {
         // power cut cannot undo a change the user was told about. A 256 MiB page cache keeps
         // the lookup indexes of a large import in memory.
         connection.pragma_update(None, "journal_mode", "WAL")?;
+        // SQLite's interval counts pages: the same bytes of WAL whatever the database's pages.
+        let page: i64 = connection.query_row("PRAGMA page_size", [], |row| row.get(0))?;
+        connection.pragma_update(None, "wal_autocheckpoint", checkpoint_pages(false, page))?;
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.pragma_update(None, "cache_size", -262_144)?;
