@@ -37,6 +37,25 @@ struct Shared<'a> {
     progress: &'a MatchProgress,
 }
 
+impl<'a> Shared<'a> {
+    /// Threads about to start: no index yet, nothing failed.
+    fn new(
+        batches: mpsc::Receiver<Batch>,
+        matcher: RowMatcher<'a>,
+        canaries: PersonSet,
+        progress: &'a MatchProgress,
+    ) -> Self {
+        Shared {
+            batches: Mutex::new(batches),
+            index: OnceLock::new(),
+            failed: AtomicBool::new(false),
+            matcher,
+            canaries,
+            progress,
+        }
+    }
+}
+
 /// The merged tally, the reader (for what it learned), and the index's size, load time and
 /// source.
 pub(crate) type Ran = (
@@ -54,19 +73,13 @@ pub(crate) fn run(
 ) -> Result<Ran> {
     let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(QUEUED_BATCHES);
     let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
-    let shared = Shared {
-        batches: Mutex::new(full_rx),
-        index: OnceLock::new(),
-        failed: AtomicBool::new(false),
-        matcher: RowMatcher {
-            vault: &ledger.vault,
-            region: &ledger.settings.phone_region,
-            date_order: reader.date_order(),
-            keep_links,
-        },
-        canaries: ledger.store.canaries()?,
-        progress,
+    let matcher = RowMatcher {
+        vault: &ledger.vault,
+        region: &ledger.settings.phone_region,
+        date_order: reader.date_order(),
+        keep_links,
     };
+    let shared = Shared::new(full_rx, matcher, ledger.store.canaries()?, progress);
     std::thread::scope(|scope| {
         let shared = &shared;
         let reading = scope.spawn(move || {
@@ -316,19 +329,13 @@ mod tests {
         let rows_before_last: usize = batches.iter().map(Batch::len).sum();
         let progress = MatchProgress::default();
         let (to_workers, from_reader) = mpsc::channel::<Batch>();
-        let shared = Shared {
-            batches: Mutex::new(from_reader),
-            index: OnceLock::new(),
-            failed: AtomicBool::new(false),
-            matcher: RowMatcher {
-                vault: &vault,
-                region: "GB",
-                date_order: reader.date_order(),
-                keep_links: false,
-            },
-            canaries: PersonSet::new(),
-            progress: &progress,
+        let matcher = RowMatcher {
+            vault: &vault,
+            region: "GB",
+            date_order: reader.date_order(),
+            keep_links: false,
         };
+        let shared = Shared::new(from_reader, matcher, PersonSet::new(), &progress);
         let (emptied, _back) = mpsc::channel::<Batch>();
         let tally = std::thread::scope(|scope| {
             let worker = scope.spawn(|| work(&shared, &emptied, usize::MAX));
