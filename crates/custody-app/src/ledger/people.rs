@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use custody_core::{IdentifierKind, PersonCategory, canonical_email};
+use custody_core::{IdentifierKind, PersonCategory};
 use custody_ingest::{PersonRow, Table, TableOptions, map_people_columns, parse_person_row};
 use custody_store::NewPerson;
 use custody_vault::{Sealer, Vault};
@@ -221,19 +221,29 @@ pub fn identifier_hashes(
     let mut out = Vec::with_capacity(5);
     let mut add =
         |kind: IdentifierKind, value: &str| out.push((kind, vault.identifier_hash(kind.tag(), value)));
+    // The canonical address and the name keys are written here, one after another: no string
+    // is allocated for each (an import hashes these for millions of rows).
+    let mut text = String::with_capacity(96);
     if let Some(email) = email {
         add(IdentifierKind::EmailStrict, email);
-        add(IdentifierKind::EmailCanonical, &canonical_email(email));
+        custody_core::canonical_email_into(email, &mut text);
+        add(IdentifierKind::EmailCanonical, &text);
     }
     if let Some(phone) = phone {
         add(IdentifierKind::Phone, phone);
     }
     if let Some(name) = name_key {
-        if let Some(postcode) = postcode {
-            add(IdentifierKind::NamePostcode, &format!("{name}|{postcode}"));
-        }
-        if let Some(date) = date_of_birth {
-            add(IdentifierKind::NameDateOfBirth, &format!("{name}|{date}"));
+        for (kind, part) in [
+            (IdentifierKind::NamePostcode, postcode),
+            (IdentifierKind::NameDateOfBirth, date_of_birth),
+        ] {
+            if let Some(part) = part {
+                text.clear();
+                text.push_str(name);
+                text.push('|');
+                text.push_str(part);
+                add(kind, &text);
+            }
         }
     }
     out
@@ -311,9 +321,13 @@ fn row_identifier_hashes(vault: &Vault, row: &PersonRow) -> Vec<(IdentifierKind,
             out.push(entry);
         }
     };
+    // Canonical addresses and name keys are written here, one after another: no string is
+    // allocated for each (an import hashes them for millions of rows).
+    let mut text = String::with_capacity(96);
     for email in &row.emails {
         add(IdentifierKind::EmailStrict, email);
-        add(IdentifierKind::EmailCanonical, &canonical_email(email));
+        custody_core::canonical_email_into(email, &mut text);
+        add(IdentifierKind::EmailCanonical, &text);
     }
     for phone in &row.phones {
         add(IdentifierKind::Phone, phone);
@@ -322,25 +336,26 @@ fn row_identifier_hashes(vault: &Vault, row: &PersonRow) -> Vec<(IdentifierKind,
         add(IdentifierKind::NationalId, id);
     }
     if let Some(name) = &row.name_key {
+        let mut keyed = |kind: IdentifierKind, part: &str| {
+            text.clear();
+            text.push_str(name);
+            text.push('|');
+            text.push_str(part);
+            add(kind, &text);
+        };
         for address in &row.addresses {
             if let Some(postcode) = &address.postcode {
-                add(IdentifierKind::NamePostcode, &format!("{name}|{postcode}"));
+                keyed(IdentifierKind::NamePostcode, postcode);
             }
             if let Some(street) = &address.street {
-                add(IdentifierKind::NameAddress, &format!("{name}|{street}"));
+                keyed(IdentifierKind::NameAddress, street);
             }
         }
         if let Some(day) = row.date_of_birth {
-            add(
-                IdentifierKind::NameDateOfBirth,
-                &format!("{name}|{}", day.to_iso()),
-            );
+            keyed(IdentifierKind::NameDateOfBirth, day.iso().as_str());
         }
         if let Some(birthday) = row.birthday {
-            add(
-                IdentifierKind::NameBirthday,
-                &format!("{name}|{}", birthday.to_iso()),
-            );
+            keyed(IdentifierKind::NameBirthday, &birthday.to_iso());
         }
     }
     out
