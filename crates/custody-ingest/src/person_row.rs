@@ -6,8 +6,8 @@
 
 use custody_core::{
     Day, MonthDay, PersonCategory, PersonRef, PersonStatus, address_key, country_code, full_name_key,
-    is_blank_date, is_phone_region, name_key, normalise_email, normalise_national_id, normalise_phone,
-    normalise_postcode, parse_day_in, parse_month_day_in, postcode_fits,
+    is_blank_date, is_phone_region, name_key, normalise_national_id, normalise_phone, normalise_postcode,
+    parse_day_in, parse_month_day_in, postcode_fits,
 };
 
 use crate::error::{Error, Result};
@@ -156,6 +156,13 @@ fn first_value<'r>(
     None
 }
 
+/// [`custody_core::normalise_email`] of `text`, by its twin that reads a plain address (most of
+/// a CRM's) without the full parse: the same address or none, as `custody_core` tests.
+fn email_of(text: &str) -> Option<String> {
+    let mut email = String::new();
+    custody_core::email_into(text, &mut email).then_some(email)
+}
+
 fn push_once(list: &mut Vec<String>, value: String) {
     if !list.contains(&value) {
         list.push(value);
@@ -249,7 +256,7 @@ pub fn parse_person_row(
     // kept, as real exports hold a few: it does not stop the import.
     let mut emails = Vec::new();
     each_value(columns, record, PersonField::Email, |index, text| {
-        match normalise_email(text) {
+        match email_of(text) {
             Some(email) => push_once(&mut emails, email),
             None => unusable.push(index),
         }
@@ -265,7 +272,7 @@ pub fn parse_person_row(
     each_value(columns, record, PersonField::Phone, |index, text| {
         if let Some(phone) = normalise_phone(text, region) {
             push_once(&mut phones, phone);
-        } else if let Some(email) = normalise_email(text) {
+        } else if let Some(email) = email_of(text) {
             push_once(&mut emails, email);
         } else {
             unusable.push(index);
