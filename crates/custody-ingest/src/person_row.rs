@@ -6,8 +6,8 @@
 
 use custody_core::{
     Day, MonthDay, PersonCategory, PersonRef, PersonStatus, address_key, country_code, full_name_key,
-    is_blank_date, is_phone_region, name_key, normalise_national_id, normalise_phone, normalise_postcode,
-    parse_day_in, parse_month_day_in, postcode_fits,
+    is_blank_date, is_phone_region, normalise_national_id, normalise_phone, parse_day_in, parse_month_day_in,
+    postcode_fits,
 };
 
 use crate::error::{Error, Result};
@@ -156,11 +156,18 @@ fn first_value<'r>(
     None
 }
 
-/// [`custody_core::normalise_email`] of `text`, by its twin that reads a plain address (most of
-/// a CRM's) without the full parse: the same address or none, as `custody_core` tests.
+/// What an identity form's twin in `custody_core` writes: the same text as the form itself
+/// ([`custody_core::normalise_email`], [`custody_core::name_key`],
+/// [`custody_core::normalise_postcode`]), as `custody_core` tests, but the plain text most of a
+/// CRM's rows hold is read in place, without the full parse or a string for each word.
+fn by_twin(write: impl FnOnce(&mut String) -> bool) -> Option<String> {
+    let mut text = String::new();
+    write(&mut text).then_some(text)
+}
+
+/// The normalised address in `text`, if it is one.
 fn email_of(text: &str) -> Option<String> {
-    let mut email = String::new();
-    custody_core::email_into(text, &mut email).then_some(email)
+    by_twin(|out| custody_core::email_into(text, out))
 }
 
 fn push_once(list: &mut Vec<String>, value: String) {
@@ -311,7 +318,7 @@ pub fn parse_person_row(
     let first_name = value(PersonField::FirstName).map(|(_, text)| text.to_owned());
     let last_name = value(PersonField::LastName).map(|(_, text)| text.to_owned());
     let name_key = match (&first_name, &last_name) {
-        (Some(first), Some(last)) => name_key(first, last),
+        (Some(first), Some(last)) => by_twin(|out| custody_core::name_key_into(first, last, out)),
         _ => value(PersonField::FullName).and_then(|(_, text)| full_name_key(text)),
     };
     let (first_name, last_name) = match (first_name, last_name, value(PersonField::FullName)) {
@@ -494,7 +501,7 @@ fn addresses(
                 PersonField::Street => lines.push(text),
                 PersonField::Postcode if postcode.is_none() => {
                     let known = own_country.map(String::as_str).or(country);
-                    match normalise_postcode(text)
+                    match by_twin(|out| custody_core::postcode_into(text, out))
                         .filter(|code| known.is_none_or(|country| postcode_fits(code, country)))
                     {
                         Some(code) => postcode = Some(code),
