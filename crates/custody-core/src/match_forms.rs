@@ -384,13 +384,37 @@ mod tests {
         for text in strings(&["a", "B", "1", " ", "-", "\u{b}", "ß", "\t"], 5_000, 12)
             .iter()
             .map(String::as_str)
-            .chain(["SW1A 1AA", "12345-6789", "00-950", "ls1 4ab"])
+            .chain([
+                "SW1A 1AA",
+                "12345-6789",
+                "00-950",
+                "ls1 4ab",
+                " 12345-6789 ",
+                "12345-678a",
+                "123456-789",
+                "\u{a0}SW1A 1AA",
+                "SW1A\n1AA\r",
+                "SW1A\u{c}1AA",
+                "ß1",
+            ])
         {
             let want = normalise_postcode(text);
             assert_eq!(postcode_into(text, &mut out), want.is_some(), "{text:?}");
             assert_eq!(want.unwrap_or_default(), out, "{text:?}");
         }
-        let names = strings(&["a", "B", "1", " ", ",", "-", "'", "é", "\u{b}"], 3_000, 10);
+        let mut names = strings(&["a", "B", "1", " ", ",", "-", "'", "é", "\u{b}"], 3_000, 10);
+        // Other ASCII whitespace, and the separators below it that are not whitespace.
+        names.extend(
+            [
+                "Mary\nAnn",
+                "Smith\r",
+                "\u{c}Jo",
+                "Ann\u{1f}Lee",
+                "O'Neil-Smith",
+                "--'",
+            ]
+            .map(str::to_owned),
+        );
         for (first, last) in names.iter().zip(names.iter().rev()) {
             let want = name_key(first, last);
             assert_eq!(
