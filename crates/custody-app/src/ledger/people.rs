@@ -209,6 +209,15 @@ impl Maker<'_> {
     }
 }
 
+/// A name key with another part (`mary|smith|SW1A1AA`) into `out`: what the name-and-postcode,
+/// name-and-address and name-and-date identifiers hash.
+fn name_key_with(name: &str, part: &str, out: &mut String) {
+    out.clear();
+    out.push_str(name);
+    out.push('|');
+    out.push_str(part);
+}
+
 /// The keyed hashes of a person's identifiers.
 pub fn identifier_hashes(
     vault: &Vault,
@@ -238,10 +247,7 @@ pub fn identifier_hashes(
             (IdentifierKind::NameDateOfBirth, date_of_birth),
         ] {
             if let Some(part) = part {
-                text.clear();
-                text.push_str(name);
-                text.push('|');
-                text.push_str(part);
+                name_key_with(name, part, &mut text);
                 add(kind, &text);
             }
         }
@@ -337,10 +343,7 @@ fn row_identifier_hashes(vault: &Vault, row: &PersonRow) -> Vec<(IdentifierKind,
     }
     if let Some(name) = &row.name_key {
         let mut keyed = |kind: IdentifierKind, part: &str| {
-            text.clear();
-            text.push_str(name);
-            text.push('|');
-            text.push_str(part);
+            name_key_with(name, part, &mut text);
             add(kind, &text);
         };
         for address in &row.addresses {
