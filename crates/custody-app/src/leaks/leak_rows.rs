@@ -240,10 +240,6 @@ impl Hashes {
     }
 }
 
-/// Hashes looked up together: the first pass reads each one's slot, so the cache misses
-/// overlap instead of waiting one after another.
-const LOOKUP_GROUP: usize = 16;
-
 /// Finds records' identifiers and hashes them (no index needed yet).
 pub(crate) struct RowMatcher<'a> {
     pub vault: &'a Vault,
@@ -274,15 +270,13 @@ pub(crate) fn look_up(
 ) {
     hits.clear();
     hashes.unmatched.clear();
-    for group in hashes.hashes.chunks(LOOKUP_GROUP) {
-        let touched = group
-            .iter()
-            .fold(0u32, |sum, (_, _, hash)| sum ^ index.touch(hash));
-        std::hint::black_box(touched);
-        for (record, slot, hash) in group {
-            index.lookup(hash, &mut |person| hits.push((*record, *slot, person)));
-        }
-    }
+    index.lookup_each(
+        &hashes.hashes,
+        |(_, _, hash)| hash,
+        &mut |(record, slot, _), person| {
+            hits.push((*record, *slot, person));
+        },
+    );
     let mut rows = hashes.rows.iter().enumerate().peekable();
     for row in hits.chunk_by(|a, b| a.0 == b.0) {
         let record = row.first().map_or(0, |hit| hit.0);
