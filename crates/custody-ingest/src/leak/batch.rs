@@ -117,7 +117,15 @@ impl Batch {
     /// Adds a field to the open record; `false` when the record is full (a record keeps
     /// `FIELDS_MAX` fields and `RECORD_BYTES_MAX` bytes of text at most).
     pub(crate) fn push(&mut self, column: u32, role: Role, value: &str) -> bool {
-        let value = value.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+        // Nearly every value starts and ends with a visible ASCII character: nothing to trim, so
+        // no character is decoded from either end.
+        let visible = |byte: Option<&u8>| byte.is_some_and(u8::is_ascii_graphic);
+        let bytes = value.as_bytes();
+        let value = if visible(bytes.first()) && visible(bytes.last()) {
+            value
+        } else {
+            value.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+        };
         let Some((_, first)) = self.open else {
             return true;
         };
@@ -346,4 +354,53 @@ pub(crate) fn is_key_like(key: &str) -> bool {
         || key.contains('@')
         || (digits >= 3 && !key.starts_with("column "))
         || (digits > 0 && digits == key.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_kept_trimmed_of_whitespace_and_byte_order_marks_at_both_ends() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        let pieces = [
+            "a", "Z", "7", "@", ".", "é", "ß", " ", "\t", "\u{a0}", "\u{3000}", "\u{feff}", "\u{200b}", "\r",
+            "-",
+        ];
+        let mut values: Vec<String> = [
+            "ann@example.org",
+            " padded ",
+            "\u{feff}ann",
+            "ann\u{a0}",
+            "\t",
+            "",
+            "é",
+            "Ann Lee",
+            "\u{200b}x\u{200b}",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        values.extend((0..2_000).map(|_| {
+            (0..rng.usize(0..6))
+                .map(|_| *rng.choice(&pieces).unwrap())
+                .collect::<String>()
+        }));
+        let mut batch = Batch::default();
+        for (line, value) in (1..).zip(&values) {
+            batch.begin(line);
+            assert!(batch.push(0, Role::Other, value));
+            batch.end();
+        }
+        let mut kept = batch.records();
+        for value in &values {
+            let trimmed = value.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+            if trimmed.is_empty() {
+                continue;
+            }
+            let record = kept.next().unwrap();
+            let fields: Vec<&str> = record.fields().map(|(_, text)| text).collect();
+            assert_eq!(fields, [trimmed], "{value:?}");
+        }
+        assert!(kept.next().is_none());
+    }
 }
