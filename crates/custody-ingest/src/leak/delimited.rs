@@ -52,8 +52,11 @@ impl Delimited {
         if text.is_empty() {
             return;
         }
-        if memchr::memchr(b'"', text.as_bytes()).is_none() || is_complete(text, self.delimiter) {
-            self.emit(line, text, false, out);
+        let quoted = memchr::memchr(b'"', text.as_bytes()).is_some();
+        if !quoted || is_complete(text, self.delimiter) {
+            // A line with no quote is read as leniently as it could be (its quotes, having
+            // none, are ordinary characters): `split` does not look for one again.
+            self.emit(line, text, !quoted, out);
         } else {
             self.pending.clear();
             self.pending.push_str(text);
