@@ -310,6 +310,15 @@ pub(crate) fn link(ledger: &Ledger, records: &[(u64, LinkRecord)], lines: Linkag
     let snapshot = ledger.store.read_snapshot()?;
     let (people, opened_for_keys, source) = people_blocks(ledger)?;
     let candidates = blocks.meet(&people);
+    if candidates.is_empty() {
+        // No usable block: no row could be compared with anyone, so nobody is opened, not even
+        // the people drawn to estimate `u` for a model that would link nothing.
+        return Ok(Linked {
+            people_read: opened_for_keys,
+            blocks_source: source,
+            ..Linked::default()
+        });
+    }
     let plan = Plan::new(candidates, people.linkable(), records.len());
     drop(people);
     let scanned = crate::leaks::linkage_scan::compare_planned(ledger, records, &blocks, &plan)?;

@@ -516,6 +516,35 @@ fn the_peoples_blocking_keys_are_kept_and_rebuilt_after_an_import() {
 }
 
 #[test]
+fn nobody_is_opened_when_no_row_shares_a_usable_block_with_anyone() {
+    let env = Env::new();
+    let crm = env.write("crm.csv", people(400));
+    env.ok(&["people", "import", Env::path_str(&crm)]);
+    let run = |text: &str| {
+        let leak = env.write("leak.csv", text);
+        env.ok(&["match", Env::path_str(&leak), "--json", "--people"])
+            .json()
+    };
+    // One of ours, mistyped: the people's keys are made (everyone opened) and kept, and the
+    // people drawn to estimate the model are opened as well.
+    let typo = run("fname,lname,zip,birthdate\nSam,Smiht,LS2 1AB,08/02/1941\n");
+    assert_eq!(refs_of(&typo, "certain"), ["R0001"], "{typo}");
+    let typo = run("fname,lname,zip,birthdate\nSam,Smiht,LS2 1AB,08/02/1941\n");
+    assert_eq!(typo["linkage"]["blocks_source"], "file", "{typo}");
+    assert!(typo["linkage"]["people_read"].as_u64().unwrap() > 0, "{typo}");
+    // A stranger whose name, date and postcode nobody shares: nothing to compare, so nobody's
+    // sealed details are opened.
+    let stranger = run("fname,lname,zip,birthdate\nZebedee,Quaintance,ZE3 9QQ,30/11/1903\n");
+    assert_eq!(stranger["linkage"]["blocks_source"], "file", "{stranger}");
+    assert_eq!(stranger["linkage"]["rows_tried"], 1, "{stranger}");
+    assert_eq!(stranger["linkage"]["people_read"], 0, "{stranger}");
+    assert_eq!(stranger["linkage"]["pairs"], 0, "{stranger}");
+    assert_eq!(stranger["matched"], 0, "{stranger}");
+    let audit = env.ok(&["audit", "export"]).stdout;
+    assert_eq!(audit.matches("linkage.read").count(), 2, "{audit}");
+}
+
+#[test]
 fn an_organisation_may_choose_not_to_keep_the_blocking_keys() {
     let env = Env::new();
     let crm = env.write("crm.csv", people(400));
