@@ -1,7 +1,10 @@
-//! What the benchmarks share: the reference organisation's people file and the peak memory.
+//! What the benchmarks share: the reference organisation's people file, the peak memory, and
+//! the parts of a match timed alone (`floor`).
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
+
+pub mod floor;
 
 /// The allocator custody's own binary uses, so the benchmarks measure what a user runs.
 #[global_allocator]

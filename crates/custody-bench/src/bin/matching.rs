@@ -90,12 +90,14 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
         println!("(the page cache cannot be dropped here: no cold figures; run as root on Linux)");
         None
     };
+    let mut warm_join = None;
     if options.python != "none" {
         let emails = root.join(format!("people-emails-{}.csv", options.people));
         if !emails.exists() {
             write_emails(&emails, options.people)?;
         }
         let theirs = duckdb(&options.python, &leak, &emails, "warm")?;
+        warm_join = theirs;
         if let (Some(ours), Some(theirs)) = (warm, theirs) {
             println!(
                 "warm: custody's next match / DuckDB's email join: {:.2}x  [target ≤ 1.00x]",
@@ -111,6 +113,29 @@ fn run(options: &Options, root: &Path) -> anyhow::Result<()> {
                 );
             }
         }
+    }
+    print_floor(&leak, options.rows, warm_join)
+}
+
+/// The parts no match can leave out, timed alone on the same file (`custody_bench::floor`),
+/// beside DuckDB's whole join when it ran.
+fn print_floor(leak: &Path, rows: u32, join: Option<f64>) -> anyhow::Result<()> {
+    let floor = custody_bench::floor::measure(leak, rows)?;
+    println!(
+        "parts no match can leave out, timed alone: SHA-256 of the file {:.2} s (one thread); \
+         keyed BLAKE3 of {} identifiers {:.2} s on {} threads ({:.0} ns a hash); at least {:.2} s together",
+        floor.digest_seconds,
+        floor.hashes,
+        floor.hash_seconds,
+        floor.threads,
+        floor.nanoseconds_a_hash(),
+        floor.least_seconds(),
+    );
+    if let Some(join) = join {
+        println!(
+            "  their least time / DuckDB's whole join (warm): {:.2}x, before a row is read, normalised, looked up or linked",
+            floor.least_seconds() / join
+        );
     }
     Ok(())
 }

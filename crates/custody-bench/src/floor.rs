@@ -1,0 +1,175 @@
+//! The parts of a match that no way of matching can leave out, each timed alone on the same
+//! file: the evidence digest (SHA-256 of the file, in order, on one thread) and the keyed hashes
+//! of the rows' identifiers (the five kinds a row the match hashes, on every core). Their sum
+//! spread over the cores is the least a match could take on this machine before a row is read,
+//! normalised, looked up or linked; the matching benchmark sets it beside DuckDB's whole join.
+
+use std::fmt::Write as _;
+use std::io::Read as _;
+use std::path::Path;
+use std::time::Instant;
+
+use sha2::Digest as _;
+
+/// What [`measure`] timed.
+#[derive(Debug, Clone, Copy)]
+pub struct Floor {
+    /// Seconds of SHA-256 over the file.
+    pub digest_seconds: f64,
+    /// Identifiers hashed.
+    pub hashes: u64,
+    /// Seconds the hashes took on `threads` threads at once (the slowest thread's hashing).
+    pub hash_seconds: f64,
+    /// Threads the hashes were spread over.
+    pub threads: usize,
+}
+
+impl Floor {
+    /// The least wall time the two parts take together on `threads` cores: all their CPU time
+    /// spread evenly, but never less than the digest, which one thread makes.
+    pub fn least_seconds(&self) -> f64 {
+        let cpu = self.digest_seconds + self.hash_seconds * self.threads as f64;
+        (cpu / self.threads as f64).max(self.digest_seconds)
+    }
+
+    /// Nanoseconds a hash took on one thread.
+    pub fn nanoseconds_a_hash(&self) -> f64 {
+        self.hash_seconds * self.threads as f64 * 1e9 / (self.hashes.max(1) as f64)
+    }
+}
+
+/// Times the digest of `leak` and the keyed hashes of `rows` rows' identifiers.
+pub fn measure(leak: &Path, rows: u32) -> anyhow::Result<Floor> {
+    let started = Instant::now();
+    let mut file = std::fs::File::open(leak)?;
+    let mut digest = sha2::Sha256::new();
+    let mut buffer = vec![0_u8; 1 << 20];
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        digest.update(buffer.get(..read).unwrap_or_default());
+    }
+    std::hint::black_box(digest.finalize());
+    let digest_seconds = started.elapsed().as_secs_f64();
+
+    let vault = custody_vault::Vault::from_master(&[7; 32]);
+    let threads = std::thread::available_parallelism().map_or(2, |count| count.get().clamp(1, 8));
+    let (hashes, hash_seconds) = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|thread| {
+                let vault = &vault;
+                scope.spawn(move || hash_rows(vault, thread, threads, rows))
+            })
+            .collect();
+        // The threads hash at once: together they take as long as the slowest.
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap_or((0, 0.0)))
+            .fold((0, 0.0_f64), |(count, most), (hashed, seconds)| {
+                (count + hashed, most.max(seconds))
+            })
+    });
+    Ok(Floor {
+        digest_seconds,
+        hashes,
+        hash_seconds,
+        threads,
+    })
+}
+
+/// Rows whose identifiers are written out before they are hashed, so that only the hashing
+/// is timed.
+const BATCH_ROWS: usize = 4_096;
+
+/// Hashes the identifiers of every `step`th row from `first`, shaped as the match's normal
+/// forms of the benchmark's rows are (an address as written and canonical, a phone on six rows
+/// in ten, a name with a postcode and with a date of birth); how many, and the seconds the
+/// hashing took (each batch's values are written out first, untimed).
+fn hash_rows(vault: &custody_vault::Vault, first: usize, step: usize, rows: u32) -> (u64, f64) {
+    let mut text = String::with_capacity(BATCH_ROWS * 5 * 32);
+    let mut ends: Vec<(u8, usize)> = Vec::with_capacity(BATCH_ROWS * 5);
+    let (mut count, mut seconds) = (0_u64, 0.0);
+    let mine: Vec<u32> = (1..=rows).skip(first).step_by(step.max(1)).collect();
+    for batch in mine.chunks(BATCH_ROWS) {
+        text.clear();
+        ends.clear();
+        for row in batch {
+            write_row(&mut text, &mut ends, *row);
+        }
+        let started = Instant::now();
+        let mut from = 0;
+        for (kind, end) in &ends {
+            if let Some(value) = text.get(from..*end) {
+                std::hint::black_box(vault.identifier_hash(*kind, std::hint::black_box(value)));
+                count += 1;
+            }
+            from = *end;
+        }
+        seconds += started.elapsed().as_secs_f64();
+    }
+    (count, seconds)
+}
+
+/// Appends one row's identifiers to `text`, each one's kind and end to `ends`.
+fn write_row(text: &mut String, ends: &mut Vec<(u8, usize)>, row: u32) {
+    for kind in 0..5_u8 {
+        let written = match kind {
+            0 => write!(text, "alex.{row}@example.org"),
+            1 => write!(text, "alex{row}@example.org"),
+            2 if row % 10 < 6 => write!(text, "+4477009{:05}", row % 100_000),
+            2 => continue,
+            3 => write!(
+                text,
+                "alex{} smith{}\u{1f}ls{} {}ab",
+                row % 97,
+                row % 89,
+                row % 30,
+                row % 10
+            ),
+            _ => write!(
+                text,
+                "alex{} smith{}\u{1f}19{}-0{}-1{}",
+                row % 97,
+                row % 89,
+                40 + row % 60,
+                1 + row % 9,
+                row % 9
+            ),
+        };
+        if written.is_ok() {
+            ends.push((kind, text.len()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_least_time_spreads_the_work_but_never_beats_the_digest() {
+        let floor = |digest_seconds, hash_seconds| Floor {
+            digest_seconds,
+            hashes: 1_000,
+            hash_seconds,
+            threads: 2,
+        };
+        assert!((floor(1.0, 1.0).least_seconds() - 1.5).abs() < 1e-9);
+        assert!((floor(3.0, 0.1).least_seconds() - 3.0).abs() < 1e-9);
+        assert!((floor(1.0, 1e-6).nanoseconds_a_hash() - 2.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_rows_are_hashed_once_whichever_thread_takes_them() {
+        let vault = custody_vault::Vault::from_master(&[1; 32]);
+        // Four kinds a row and a phone on rows ending 0 to 5: rows 1-5 and 10 of ten.
+        let count = |first, step, rows| hash_rows(&vault, first, step, rows).0;
+        assert_eq!(count(0, 1, 10), 46);
+        assert_eq!(count(0, 3, 10) + count(1, 3, 10) + count(2, 3, 10), 46);
+        assert_eq!(count(0, 1, 0), 0);
+        // More rows than a batch: every batch is hashed.
+        assert_eq!(count(0, 1, 10_000), 46_000);
+    }
+}
