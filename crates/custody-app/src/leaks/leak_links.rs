@@ -58,7 +58,8 @@ pub struct LinkageView {
     pub prior: f64,
     /// Seconds linkage took.
     pub seconds: f64,
-    /// The model's parameters as estimated from this file and the ledger.
+    /// The model's parameters as estimated from this file and the ledger; its starting values
+    /// (`u_pairs` 0) when no block was usable, so that nothing could be compared.
     pub model: crate::leaks::linkage_model::Model,
 }
 

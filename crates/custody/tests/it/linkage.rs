@@ -540,8 +540,25 @@ fn nobody_is_opened_when_no_row_shares_a_usable_block_with_anyone() {
     assert_eq!(stranger["linkage"]["people_read"], 0, "{stranger}");
     assert_eq!(stranger["linkage"]["pairs"], 0, "{stranger}");
     assert_eq!(stranger["matched"], 0, "{stranger}");
+    // Seventy rows named as four of our people are, each with an address nobody holds: their
+    // keys are shared, but a block of more than 64 rows is too crowded to compare.
+    let mut crowd = String::from("fname,lname,email\n");
+    for row in 0..70 {
+        crowd.push_str(&format!("Sam,Smith,crowd{row}@example.net\n"));
+    }
+    let crowded = run(&crowd);
+    assert_eq!(crowded["linkage"]["rows_tried"], 70, "{crowded}");
+    assert_eq!(crowded["linkage"]["people_read"], 0, "{crowded}");
+    assert_eq!(crowded["linkage"]["model"]["u_pairs"], 0, "{crowded}");
     let audit = env.ok(&["audit", "export"]).stdout;
     assert_eq!(audit.matches("linkage.read").count(), 2, "{audit}");
+    // Without the kept keys everyone is opened to make them, and that is on the record.
+    std::fs::remove_file(env.dir().join("linkage-blocks.bin")).unwrap();
+    let remade = run("fname,lname,zip,birthdate\nZebedee,Quaintance,ZE3 9QQ,30/11/1903\n");
+    assert_eq!(remade["linkage"]["blocks_source"], "store", "{remade}");
+    assert_eq!(remade["linkage"]["people_read"], 400, "{remade}");
+    let audit = env.ok(&["audit", "export"]).stdout;
+    assert_eq!(audit.matches("linkage.read").count(), 3, "{audit}");
 }
 
 #[test]
