@@ -139,7 +139,8 @@ impl Tally {
     /// Every row kept for linkage, in the file's order, whichever worker read it: linkage
     /// draws records by their place in the list (for `u`), so the same file gives the same
     /// links every time. Each worker's list is in line order already (it reads its batches in
-    /// the file's order), so the lists are merged, each row moved once; a list that is not in
+    /// the file's order), so the lists are merged a run at a time (a batch's rows are together in
+    /// one list), each row moved once; a list that is not in
     /// order is sorted first. Rows of one line (a line of JSON can hold several records) keep
     /// their order.
     pub(crate) fn take_residue(&mut self) -> Vec<(u64, LinkRecord)> {
@@ -155,31 +156,26 @@ impl Tally {
             return parts.pop().unwrap_or_default();
         }
         let mut merged = Vec::with_capacity(parts.iter().map(Vec::len).sum());
-        let mut parts: Vec<_> = parts
-            .into_iter()
-            .map(|part| part.into_iter().peekable())
-            .collect();
+        let mut parts: Vec<_> = parts.into_iter().map(Vec::into_iter).collect();
         // The part whose next row comes first (the lower part on a tie of lines, which only
         // rows of one part can have).
         let mut next: std::collections::BinaryHeap<std::cmp::Reverse<(u64, usize)>> = parts
-            .iter_mut()
+            .iter()
             .enumerate()
-            .filter_map(|(at, part)| Some(std::cmp::Reverse((part.peek()?.0, at))))
+            .filter_map(|(at, part)| Some(std::cmp::Reverse((part.as_slice().first()?.0, at))))
             .collect();
         while let Some(std::cmp::Reverse((_, at))) = next.pop() {
             let Some(part) = parts.get_mut(at) else {
                 continue;
             };
-            let Some(row) = part.next() else {
-                continue;
-            };
-            let line = row.0;
-            merged.push(row);
-            // The rest of this part's rows on the same line follow at once.
-            while let Some(row) = part.next_if(|(next, _)| *next == line) {
-                merged.push(row);
-            }
-            if let Some((line, _)) = part.peek() {
+            // Its rows up to the next part's next row, moved as one run (a batch's rows are
+            // together in one part), the row just popped at least.
+            let bound = next.peek().map(|std::cmp::Reverse(first)| *first);
+            let run = part
+                .as_slice()
+                .partition_point(|(line, _)| bound.is_none_or(|bound| (*line, at) < bound));
+            merged.extend(part.by_ref().take(run.max(1)));
+            if let Some((line, _)) = part.as_slice().first() {
                 next.push(std::cmp::Reverse((*line, at)));
             }
         }
