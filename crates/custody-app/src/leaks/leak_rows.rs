@@ -139,10 +139,9 @@ impl Tally {
     /// Every row kept for linkage, in the file's order, whichever worker read it: linkage
     /// draws records by their place in the list (for `u`), so the same file gives the same
     /// links every time. Each worker's list is in line order already (it reads its batches in
-    /// the file's order), so the lists are merged a run at a time (a batch's rows are together in
-    /// one list), each row moved once; a list that is not in
-    /// order is sorted first. Rows of one line (a line of JSON can hold several records) keep
-    /// their order.
+    /// the file's order), so the lists are merged a run at a time (a batch's rows are together
+    /// in one list), each row moved once; a list that is not in order is sorted first. Rows of
+    /// one line (a line of JSON can hold several records) keep their order.
     pub(crate) fn take_residue(&mut self) -> Vec<(u64, LinkRecord)> {
         let mut parts = std::mem::take(&mut self.residue_parts);
         parts.push(std::mem::take(&mut self.residue));
@@ -566,6 +565,21 @@ mod tests {
             assert_eq!(taken, expected, "{workers} workers");
             assert!(merged.take_residue().is_empty(), "taken once");
         }
+        // Lines that tie across lists: the lower list's rows of the line first, then the next.
+        let list = |rows: &[(u64, &str)]| Tally {
+            residue: rows.iter().map(|(line, name)| (*line, record(name))).collect(),
+            ..Tally::default()
+        };
+        let mut merged = Tally::default();
+        merged.merge(list(&[(1, "a0"), (2, "a1"), (2, "a2"), (4, "a3")]));
+        merged.merge(list(&[(2, "b0"), (3, "b1")]));
+        merged.merge(list(&[(2, "c0")]));
+        let names: Vec<String> = merged
+            .take_residue()
+            .into_iter()
+            .map(|(_, row)| row.first)
+            .collect();
+        assert_eq!(names, ["a0", "a1", "a2", "b0", "c0", "b1", "a3"]);
     }
 
     #[test]
