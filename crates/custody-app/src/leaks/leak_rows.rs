@@ -580,6 +580,16 @@ mod tests {
             .map(|(_, row)| row.first)
             .collect();
         assert_eq!(names, ["a0", "a1", "a2", "b0", "c0", "b1", "a3"]);
+        // A higher list's run stops before a line a lower list also has.
+        let mut merged = Tally::default();
+        merged.merge(list(&[(3, "x1")]));
+        merged.merge(list(&[(1, "y0"), (3, "y1")]));
+        let names: Vec<String> = merged
+            .take_residue()
+            .into_iter()
+            .map(|(_, row)| row.first)
+            .collect();
+        assert_eq!(names, ["y0", "x1", "y1"]);
     }
 
     #[test]
