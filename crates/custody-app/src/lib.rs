@@ -23,7 +23,8 @@ pub mod supplier_side;
 pub use dir::{Ledger, SettingsChange, init};
 pub use error::{Error, Result};
 
-/// Threads for work spread over the cores (linkage, an import's rows): one a core, at most eight.
-pub(crate) fn workers() -> usize {
+/// Threads for work spread over the cores (a match's readers, linkage, an import's rows): one
+/// a core, at most eight. Public so that the benchmarks use as many.
+pub fn workers() -> usize {
     std::thread::available_parallelism().map_or(2, |count| count.get().clamp(1, 8))
 }

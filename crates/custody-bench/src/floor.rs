@@ -59,8 +59,7 @@ pub fn measure(leak: &Path, rows: u32) -> anyhow::Result<Floor> {
     std::hint::black_box(digest.finalize());
 
     let vault = custody_vault::Vault::from_master(&[7; 32]);
-    // As many threads as custody's matcher uses (`custody_app::workers`).
-    let threads = std::thread::available_parallelism().map_or(2, |count| count.get().clamp(1, 8));
+    let threads = custody_app::workers();
     let done = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|thread| {

@@ -44,7 +44,7 @@ pub fn run(ledger: &mut Ledger, files: &Path, id: IncidentId) -> Result<DemoLeak
         read: LeakOptions::default(),
         incident: Some(id),
         people: false,
-        workers: std::thread::available_parallelism().map_or(2, |count| count.get().clamp(1, 8)),
+        workers: custody_app::workers(),
     };
     let report = match_file(ledger, &options, &MatchProgress::default())?;
     Ok(DemoLeak {

@@ -75,10 +75,7 @@ pub fn match_command(dir: Option<PathBuf>, args: MatchArgs) -> anyhow::Result<Ex
         incident: args.incident,
         people: args.people,
         rows: args.rows,
-        workers: args.workers.map_or_else(
-            || std::thread::available_parallelism().map_or(2, |count| count.get().clamp(1, 8)),
-            usize::from,
-        ),
+        workers: args.workers.map_or_else(custody_app::workers, usize::from),
     };
     let progress = MatchProgress::default();
     let report = with_bar(&progress, || leak::match_file(&mut ledger, &options, &progress))?;

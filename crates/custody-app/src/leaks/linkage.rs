@@ -8,9 +8,9 @@
 //! Soundex codes of both names, email's local part, a phone's last digits). The people's keys
 //! are kept beside the store as keyed hashes (`linkage_blocks`, built by reading everyone once
 //! per identifiers generation), so a linkage opens only the people a usable block brings, and
-//! 20,000 to 50,000 drawn at random (none when no block is usable). Pairs are scored by a Fellegi–Sunter model
-//! (`linkage_model`) whose `u` comes from random pairs and whose `m` is estimated from the
-//! candidate pairs themselves.
+//! 20,000 to 50,000 drawn at random (none when no block is usable). Pairs are scored by a
+//! Fellegi–Sunter model (`linkage_model`) whose `u` comes from random pairs and whose `m` is
+//! estimated from the candidate pairs themselves.
 
 use custody_core::{
     Day, Levels, LinkRecord, LinkageSettings, PersonId, fold_first_word, fold_last_word, soundex_code,

@@ -313,7 +313,7 @@ fn match_only(dir: &Path, file: &Path) -> anyhow::Result<()> {
         incident: None,
         people: false,
         rows: None,
-        workers: std::thread::available_parallelism().map_or(2, |count| count.get().clamp(1, 8)),
+        workers: custody_app::workers(),
     };
     let started = Clock::now();
     let report = match_file(&mut ledger, &options, &MatchProgress::default())?;
